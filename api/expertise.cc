@@ -1,0 +1,98 @@
+#include "api/expertise.h"
+
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::api {
+namespace {
+
+v1::EvidenceRole ToProto(ranking::Role role) {
+  switch (role) {
+    case ranking::Role::kAcceptedAnswer: return v1::EVIDENCE_ROLE_ACCEPTED_ANSWER;
+    case ranking::Role::kAnswer: return v1::EVIDENCE_ROLE_ANSWER;
+    case ranking::Role::kArticle: return v1::EVIDENCE_ROLE_ARTICLE;
+    case ranking::Role::kQuestion: return v1::EVIDENCE_ROLE_QUESTION;
+    case ranking::Role::kComment: return v1::EVIDENCE_ROLE_COMMENT;
+  }
+  return v1::EVIDENCE_ROLE_UNSPECIFIED;
+}
+
+std::string_view Trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+}  // namespace
+
+absl::Status ValidateFindExperts(const v1::FindExpertsRequest& r) {
+  if (Trim(r.query()).empty()) return absl::InvalidArgumentError("query: required");
+  if (r.query().size() > kMaxQueryBytes)
+    return absl::InvalidArgumentError(
+        absl::StrCat("query: longer than ", kMaxQueryBytes, " bytes"));
+  if (r.limit() < 0 || r.limit() > kMaxLimit)
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit: must be 0-", kMaxLimit, ", got ", r.limit()));
+  if (r.asker_id().size() > 128)
+    return absl::InvalidArgumentError("asker_id: longer than 128 bytes");
+  if (r.language().size() > 8)
+    return absl::InvalidArgumentError("language: must be an ISO 639-1 code");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::FindExpertsResponse> FindExperts(
+    const index::Catalog& catalog, const ranking::ExpertFinder& finder,
+    const v1::FindExpertsRequest& r) {
+  if (auto s = ValidateFindExperts(r); !s.ok()) return s;
+  ranking::ExpertQuery q;
+  q.query = std::string(Trim(r.query()));
+  q.asker_id = r.asker_id();
+  q.limit = r.limit() == 0 ? kDefaultLimit : r.limit();
+  q.department = r.department();
+  q.site = r.site();
+  q.language = r.language();
+  auto found = finder.Find(q);
+  if (!found.ok()) return found.status();
+
+  // One fetch for every evidence post of every expert.
+  std::vector<std::string> ids;
+  for (const auto& e : found->experts)
+    for (const auto& ev : e.evidence) ids.push_back(ev.post_id);
+  auto texts = catalog.Fetch(q.query, ids);
+  if (!texts.ok()) return texts.status();
+  std::unordered_map<std::string, const index::PostText*> text_of;
+  for (const auto& t : *texts) text_of[t.post.id()] = &t;
+
+  auto snap = catalog.snapshot();
+  v1::FindExpertsResponse response;
+  response.set_matched_posts(found->matched_posts);
+  for (const auto& e : found->experts) {
+    const v1::Person* person = snap->FindPerson(e.person_id);
+    if (!person) continue;  // erased since the ranking ran
+    v1::ExpertMatch* m = response.add_experts();
+    *m->mutable_person() = *person;
+    m->set_score(e.score);
+    for (const auto& [name, value] : e.breakdown) (*m->mutable_breakdown())[name] = value;
+    for (const auto& ev : e.evidence) {
+      auto it = text_of.find(ev.post_id);
+      if (it == text_of.end()) continue;
+      const v1::Post& post = it->second->post;
+      v1::Evidence* out = m->add_evidence();
+      out->set_post_id(post.id());
+      std::string title = post.title();
+      if (title.empty()) {
+        if (const index::PostMeta* root = snap->FindPost(post.thread_id()))
+          title = root->title;
+      }
+      out->set_title(title);
+      out->set_snippet(it->second->snippet);
+      out->set_role(ToProto(ev.role));
+      *out->mutable_created() = post.created();
+    }
+  }
+  return response;
+}
+
+}  // namespace whoknows::api

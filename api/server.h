@@ -1,0 +1,66 @@
+// The whoknows gRPC server: Ingest and Expertise, with health checking and
+// reflection.
+#ifndef WHOKNOWS_API_SERVER_H_
+#define WHOKNOWS_API_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ranking/expert_finder.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace whoknows::index {
+class Catalog;
+}
+
+namespace whoknows::api {
+
+struct ServerOptions {
+  // HOST:PORT to listen on; port 0 picks a free port (see Server::port()).
+  std::string listen = "127.0.0.1:50051";
+  // Data folder (see index::CatalogOptions::data_dir). Required.
+  std::string data_dir;
+  // Committed writes become visible to queries within this interval.
+  std::chrono::milliseconds refresh_interval{1000};
+  // Largest request accepted, bytes. Batches of big posts need more.
+  int max_message_bytes = 64 << 20;
+  ranking::RankingOptions ranking;
+
+  // Fills unset fields from WHOKNOWS_LISTEN, WHOKNOWS_DATA and
+  // WHOKNOWS_REFRESH_MS (flags win over the environment).
+  void ApplyEnvironment(bool listen_set, bool data_set, bool refresh_set);
+  absl::Status Validate() const;
+};
+
+// Thread safety: Start once; then port(), Wait() and Shutdown() from any
+// thread.
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  ~Server();
+  int port() const { return port_; }
+  index::Catalog& catalog() { return *catalog_; }
+  void Wait();
+  void Shutdown();
+
+ private:
+  Server() = default;
+  std::unique_ptr<index::Catalog> catalog_;
+  std::unique_ptr<ranking::ExpertFinder> finder_;
+  std::unique_ptr<grpc::Service> expertise_;
+  std::unique_ptr<grpc::Service> ingest_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace whoknows::api
+
+#endif  // WHOKNOWS_API_SERVER_H_

@@ -1,0 +1,583 @@
+#include "index/catalog.h"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "index/language.h"
+#include "index/validation.h"
+
+namespace whoknows::index {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Boolean term prefixes of post documents (Xapian's conventions: Q for the
+// unique id, single capitals for filters).
+constexpr char kIdPrefix[] = "Q";
+constexpr char kAuthorPrefix[] = "A";
+constexpr char kThreadPrefix[] = "T";
+constexpr char kVisibilityPrefix[] = "V";
+constexpr char kLanguagePrefix[] = "L";
+constexpr char kLikePrefix[] = "XU";
+constexpr char kMentionPrefix[] = "XM";
+constexpr char kTagPrefix[] = "K";
+constexpr Xapian::valueno kCreatedSlot = 0;  // sortable_serialise(unix s)
+constexpr Xapian::valueno kIdSlot = 1;
+
+std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
+  auto m = std::make_shared<PostMeta>();
+  m->id = p.id();
+  m->author_id = p.author_id();
+  m->thread_id = p.thread_id();
+  m->parent_id = p.parent_id();
+  m->kind = p.kind();
+  m->accepted = p.accepted();
+  m->is_public = IsPublic(p);
+  m->created = p.created().seconds();
+  m->language = p.language();
+  m->title = p.title();
+  m->tags.assign(p.tags().begin(), p.tags().end());
+  m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
+  m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
+  return m;
+}
+
+absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
+  return absl::InternalError(
+      absl::StrCat(std::string(what), ": ", e.get_type(), ": ", e.get_msg()));
+}
+
+// Turns free text into a query: each word is matched through its stems in
+// every query language at once (OP_SYNONYM, so BM25 sees one term), and the
+// words are OR-ed so that partial matches still rank.
+Xapian::Query BuildQuery(const std::string& text) {
+  Xapian::TermGenerator tg;
+  Xapian::Document scratch;
+  tg.set_document(scratch);
+  tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
+  tg.index_text_without_positions(text);
+  static thread_local std::vector<std::pair<std::string, Xapian::Stem>> stems =
+      [] {
+        std::vector<std::pair<std::string, Xapian::Stem>> v;
+        for (const auto& lang : QueryLanguages())
+          v.emplace_back(lang, Xapian::Stem(StemmerNameFor(lang)));
+        return v;
+      }();
+  std::vector<Xapian::Query> words;
+  for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
+    const std::string word = *t;
+    if (IsStopword(word) || word.size() > 64) continue;
+    std::vector<std::string> variants;
+    for (auto& [lang, stem] : stems) {
+      std::string s = "Z" + stem(word);
+      if (std::find(variants.begin(), variants.end(), s) == variants.end())
+        variants.push_back(s);
+    }
+    words.emplace_back(Xapian::Query::OP_SYNONYM, variants.begin(),
+                       variants.end());
+  }
+  return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
+}
+
+}  // namespace
+
+const v1::Person* Snapshot::FindPerson(const std::string& id) const {
+  auto it = people.find(id);
+  return it == people.end() ? nullptr : it->second.get();
+}
+
+const PostMeta* Snapshot::FindPost(const std::string& id) const {
+  auto it = posts.find(id);
+  return it == posts.end() ? nullptr : it->second.get();
+}
+
+struct Catalog::Impl {
+  std::string posts_path, people_path, graph_path;
+
+  // Writer side, guarded by write_mu.
+  std::mutex write_mu;
+  std::optional<Xapian::WritableDatabase> posts_db;
+  std::optional<Xapian::WritableDatabase> people_db;
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  bool dirty = true;
+
+  // Published state.
+  mutable std::mutex snap_mu;
+  std::shared_ptr<const Snapshot> snap;
+  std::atomic<uint64_t> generation{0};
+
+  // Pool of Xapian readers; each remembers the generation it was opened at.
+  struct Reader {
+    Xapian::Database db;
+    uint64_t generation = 0;
+  };
+  mutable std::mutex pool_mu;
+  mutable std::vector<std::unique_ptr<Reader>> pool;
+
+  // Refresher thread.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread refresher;
+
+  GraphOptions graph_options;
+  std::string default_language;
+
+  std::unique_ptr<Reader> AcquireReader() const {
+    std::unique_ptr<Reader> r;
+    {
+      std::lock_guard lock(pool_mu);
+      if (!pool.empty()) {
+        r = std::move(pool.back());
+        pool.pop_back();
+      }
+    }
+    const uint64_t gen = generation.load();
+    if (!r) {
+      r = std::make_unique<Reader>();
+      r->db = Xapian::Database(posts_path);
+      r->generation = gen;
+    } else if (r->generation != gen) {
+      r->db.reopen();
+      r->generation = gen;
+    }
+    return r;
+  }
+  void ReleaseReader(std::unique_ptr<Reader> r) const {
+    std::lock_guard lock(pool_mu);
+    pool.push_back(std::move(r));
+  }
+
+  // Builds and publishes a snapshot of the writer's state. Caller holds
+  // write_mu.
+  void PublishLocked() {
+    auto s = std::make_shared<Snapshot>();
+    s->people = people;
+    s->posts = posts;
+    std::unordered_map<std::string, std::string> managers;
+    for (const auto& [id, p] : people) {
+      if (!p->manager_id().empty()) managers[id] = p->manager_id();
+    }
+    for (const auto& [id, m] : posts) {
+      s->threads[m->thread_id].push_back(id);
+      if (!m->is_public) continue;
+      Activity& a = s->activity[m->author_id];
+      switch (m->kind) {
+        case v1::POST_KIND_QUESTION: ++a.questions; break;
+        case v1::POST_KIND_ANSWER:
+          ++a.answers;
+          a.answer_times.push_back(m->created);
+          if (m->accepted) ++a.accepted_answers;
+          break;
+        case v1::POST_KIND_COMMENT: ++a.comments; break;
+        case v1::POST_KIND_ARTICLE: ++a.articles; break;
+        default: break;
+      }
+      if (a.first_post == 0 || m->created < a.first_post) a.first_post = m->created;
+      a.last_post = std::max(a.last_post, m->created);
+      s->newest_post = std::max(s->newest_post, m->created);
+    }
+    auto graph = std::make_shared<ColleagueGraph>(
+        ColleagueGraph::Build(posts, managers, graph_options));
+    if (posts_db) {
+      // The graph is derived from the posts; its file is for other tools and
+      // for inspection, so a failure to write it is not fatal to ingest.
+      (void)graph->Save(graph_path);
+    }
+    s->graph = std::move(graph);
+    s->generation = generation.fetch_add(1) + 1;
+    {
+      std::lock_guard lock(snap_mu);
+      snap = std::move(s);
+    }
+    dirty = false;
+  }
+
+  Xapian::Document MakeDocument(const v1::Post& p) const {
+    Xapian::Document doc;
+    Xapian::TermGenerator tg;
+    tg.set_stemmer(Xapian::Stem(StemmerNameFor(p.language())));
+    tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+    tg.set_document(doc);
+    // The title says what the post is about: it counts twice.
+    tg.index_text_without_positions(p.title(), 2);
+    tg.index_text_without_positions(p.body());
+    for (const auto& tag : p.tags()) {
+      tg.index_text_without_positions(tag);
+      doc.add_boolean_term(kTagPrefix + tag);
+    }
+    doc.add_boolean_term(kIdPrefix + p.id());
+    doc.add_boolean_term(kAuthorPrefix + p.author_id());
+    doc.add_boolean_term(kThreadPrefix + p.thread_id());
+    doc.add_boolean_term(kVisibilityPrefix + p.visibility());
+    doc.add_boolean_term(kLanguagePrefix + p.language());
+    for (const auto& id : p.liked_by()) doc.add_boolean_term(kLikePrefix + id);
+    for (const auto& id : p.mentioned()) doc.add_boolean_term(kMentionPrefix + id);
+    doc.add_value(kCreatedSlot,
+                  Xapian::sortable_serialise(static_cast<double>(p.created().seconds())));
+    doc.add_value(kIdSlot, p.id());
+    doc.set_data(p.SerializeAsString());
+    return doc;
+  }
+
+  void WritePostLocked(const v1::Post& p) {
+    posts_db->replace_document(kIdPrefix + p.id(), MakeDocument(p));
+    posts[p.id()] = MetaOf(p);
+    dirty = true;
+  }
+};
+
+Catalog::Catalog(const CatalogOptions& options)
+    : options_(options), impl_(std::make_unique<Impl>()) {}
+
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
+    const CatalogOptions& options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir: required");
+  }
+  std::unique_ptr<Catalog> c(new Catalog(options));
+  Impl& d = *c->impl_;
+  d.posts_path = (fs::path(options.data_dir) / "posts").string();
+  d.people_path = (fs::path(options.data_dir) / "people").string();
+  d.graph_path = (fs::path(options.data_dir) / "graph.tsv").string();
+  d.graph_options = options.graph;
+  d.default_language = options.default_language;
+  try {
+    if (!options.read_only) {
+      std::error_code ec;
+      fs::create_directories(options.data_dir, ec);
+      if (ec) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot create data folder ", options.data_dir, ": ", ec.message()));
+      }
+      d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
+      d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
+    } else if (!fs::exists(d.posts_path) || !fs::exists(d.people_path)) {
+      return absl::NotFoundError(absl::StrCat(
+          "no whoknows data in ", options.data_dir,
+          " (expected posts/ and people/; run `whoknows import` first)"));
+    }
+    Xapian::Database people_db(d.people_path);
+    for (auto it = people_db.postlist_begin(""); it != people_db.postlist_end("");
+         ++it) {
+      auto p = std::make_shared<v1::Person>();
+      if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
+        return absl::DataLossError(
+            absl::StrCat("corrupt person record ", *it, " in ", d.people_path));
+      }
+      d.people[p->id()] = std::move(p);
+    }
+    Xapian::Database posts_db(d.posts_path);
+    for (auto it = posts_db.postlist_begin(""); it != posts_db.postlist_end("");
+         ++it) {
+      v1::Post p;
+      if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
+        return absl::DataLossError(
+            absl::StrCat("corrupt post record ", *it, " in ", d.posts_path));
+      }
+      d.posts[p.id()] = MetaOf(p);
+    }
+  } catch (const Xapian::DatabaseLockError& e) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data folder ", options.data_dir,
+        " is locked by another writer (is `whoknows serve` running on it?): ",
+        e.get_msg()));
+  } catch (const Xapian::Error& e) {
+    return XapianError(absl::StrCat("opening ", options.data_dir), e);
+  }
+  {
+    std::lock_guard lock(d.write_mu);
+    d.PublishLocked();
+  }
+  if (!options.read_only && options.refresh_interval.count() > 0) {
+    d.refresher = std::thread([&d, interval = options.refresh_interval] {
+      std::unique_lock lock(d.stop_mu);
+      while (!d.stop_cv.wait_for(lock, interval, [&] { return d.stopping; })) {
+        std::lock_guard w(d.write_mu);
+        if (d.dirty) d.PublishLocked();
+      }
+    });
+  }
+  return c;
+}
+
+Catalog::~Catalog() {
+  {
+    std::lock_guard lock(impl_->stop_mu);
+    impl_->stopping = true;
+  }
+  impl_->stop_cv.notify_all();
+  if (impl_->refresher.joinable()) impl_->refresher.join();
+  std::lock_guard w(impl_->write_mu);
+  try {
+    // Writes are committed as they happen; this only releases the lock.
+    if (impl_->posts_db) impl_->posts_db->close();
+    if (impl_->people_db) impl_->people_db->close();
+  } catch (const Xapian::Error&) {
+  }
+}
+
+absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
+  if (!impl_->people_db) return absl::FailedPreconditionError("catalog is read-only");
+  for (size_t i = 0; i < people.size(); ++i) {
+    if (auto s = ValidatePerson(people[i], absl::StrCat("people[", i, "]"));
+        !s.ok())
+      return s;
+  }
+  Impl& d = *impl_;
+  std::lock_guard lock(d.write_mu);
+  try {
+    for (const auto& p : people) {
+      Xapian::Document doc;
+      doc.add_boolean_term(kIdPrefix + p.id());
+      doc.set_data(p.SerializeAsString());
+      d.people_db->replace_document(kIdPrefix + p.id(), doc);
+    }
+    d.people_db->commit();
+  } catch (const Xapian::Error& e) {
+    // Roll back to the last commit so memory and disk agree.
+    try {
+      d.people_db->close();
+      d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
+    } catch (const Xapian::Error&) {
+    }
+    return XapianError("writing people", e);
+  }
+  for (const auto& p : people) d.people[p.id()] = std::make_shared<v1::Person>(p);
+  d.dirty = true;
+  return absl::OkStatus();
+}
+
+absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
+  if (!impl_->posts_db) return absl::FailedPreconditionError("catalog is read-only");
+  for (size_t i = 0; i < posts.size(); ++i) {
+    if (auto s = ValidatePost(posts[i], absl::StrCat("posts[", i, "]")); !s.ok())
+      return s;
+  }
+  Impl& d = *impl_;
+  std::vector<v1::Post> normalized(posts.begin(), posts.end());
+  std::lock_guard lock(d.write_mu);
+  // Resolve threads through parents (earlier in the batch or already stored).
+  std::unordered_map<std::string, std::string> batch_thread;
+  for (auto& p : normalized) {
+    NormalizePost(p);
+    if (p.thread_id().empty()) {
+      std::string thread = p.parent_id();
+      if (auto it = batch_thread.find(p.parent_id()); it != batch_thread.end()) {
+        thread = it->second;
+      } else if (auto jt = d.posts.find(p.parent_id()); jt != d.posts.end()) {
+        thread = jt->second->thread_id;
+      }
+      p.set_thread_id(thread);
+    }
+    batch_thread[p.id()] = p.thread_id();
+    if (p.language().empty()) {
+      p.set_language(DetectLanguage(p.title() + "\n" + p.body(), d.default_language));
+    }
+  }
+  auto saved = d.posts;  // to restore memory if the commit fails
+  try {
+    for (const auto& p : normalized) d.WritePostLocked(p);
+    d.posts_db->commit();
+  } catch (const Xapian::Error& e) {
+    d.posts = std::move(saved);
+    try {
+      d.posts_db->close();
+      d.posts_db.emplace(d.posts_path, Xapian::DB_OPEN);
+    } catch (const Xapian::Error&) {
+    }
+    return XapianError("writing posts", e);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
+  if (!impl_->posts_db) return absl::FailedPreconditionError("catalog is read-only");
+  if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
+  Impl& d = *impl_;
+  std::lock_guard lock(d.write_mu);
+  if (!d.posts.count(post_id)) return false;
+  try {
+    d.posts_db->delete_document(kIdPrefix + post_id);
+    d.posts_db->commit();
+  } catch (const Xapian::Error& e) {
+    return XapianError("deleting post", e);
+  }
+  d.posts.erase(post_id);
+  d.dirty = true;
+  return true;
+}
+
+absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
+    const std::string& person_id) {
+  if (!impl_->posts_db) return absl::FailedPreconditionError("catalog is read-only");
+  if (person_id.empty()) return absl::InvalidArgumentError("person_id: required");
+  Impl& d = *impl_;
+  std::lock_guard lock(d.write_mu);
+  DeletePersonResult result;
+  result.found = d.people.count(person_id) > 0;
+  std::vector<std::string> authored;
+  try {
+    // Their own posts.
+    const std::string author_term = kAuthorPrefix + person_id;
+    for (auto it = d.posts_db->postlist_begin(author_term);
+         it != d.posts_db->postlist_end(author_term); ++it) {
+      authored.push_back(d.posts_db->get_document(*it).get_value(kIdSlot));
+    }
+    for (const auto& id : authored) d.posts_db->delete_document(kIdPrefix + id);
+    // Their likes and mentions on other people's posts.
+    std::unordered_set<Xapian::docid> touched;
+    for (const std::string& term :
+         {kLikePrefix + person_id, kMentionPrefix + person_id}) {
+      for (auto it = d.posts_db->postlist_begin(term);
+           it != d.posts_db->postlist_end(term); ++it) {
+        touched.insert(*it);
+      }
+    }
+    std::vector<v1::Post> rewritten;
+    for (Xapian::docid id : touched) {
+      v1::Post p;
+      p.ParseFromString(d.posts_db->get_document(id).get_data());
+      auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
+        ids->erase(std::remove(ids->begin(), ids->end(), person_id), ids->end());
+      };
+      strip(p.mutable_liked_by());
+      strip(p.mutable_mentioned());
+      rewritten.push_back(std::move(p));
+    }
+    for (const auto& p : rewritten) {
+      d.posts_db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
+    }
+    d.posts_db->commit();
+    d.people_db->delete_document(kIdPrefix + person_id);
+    d.people_db->commit();
+    for (const auto& p : rewritten) d.posts[p.id()] = MetaOf(p);
+  } catch (const Xapian::Error& e) {
+    return XapianError("deleting person", e);
+  }
+  for (const auto& id : authored) d.posts.erase(id);
+  d.people.erase(person_id);
+  result.posts_deleted = static_cast<int>(authored.size());
+  d.dirty = true;
+  return result;
+}
+
+void Catalog::Refresh() {
+  std::lock_guard lock(impl_->write_mu);
+  impl_->PublishLocked();
+}
+
+std::shared_ptr<const Snapshot> Catalog::snapshot() const {
+  std::lock_guard lock(impl_->snap_mu);
+  return impl_->snap;
+}
+
+absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
+  SearchResult result;
+  Xapian::Query query = BuildQuery(o.query);
+  if (query.empty()) return result;
+  if (o.public_only) {
+    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                          Xapian::Query(std::string(kVisibilityPrefix) + "public"));
+  }
+  if (!o.language.empty()) {
+    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                          Xapian::Query(kLanguagePrefix + o.language));
+  }
+  if (o.created_before > 0) {
+    query = Xapian::Query(
+        Xapian::Query::OP_FILTER, query,
+        Xapian::Query(Xapian::Query::OP_VALUE_LE, kCreatedSlot,
+                      Xapian::sortable_serialise(
+                          static_cast<double>(o.created_before - 1))));
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::unique_ptr<Impl::Reader> reader;
+    try {
+      reader = impl_->AcquireReader();
+      Xapian::Enquire enquire(reader->db);
+      enquire.set_query(query);
+      Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
+      result.matched_estimate = mset.get_matches_estimated();
+      result.hits.clear();
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
+        result.hits.push_back(
+            {it.get_document().get_value(kIdSlot), it.get_weight()});
+      }
+      impl_->ReleaseReader(std::move(reader));
+      return result;
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (reader) {
+        reader->db.reopen();
+        impl_->ReleaseReader(std::move(reader));
+      }
+    } catch (const Xapian::Error& e) {
+      return XapianError("search", e);
+    }
+  }
+  return absl::UnavailableError("search: index kept changing; try again");
+}
+
+absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
+    const std::string& query_text, const std::vector<std::string>& post_ids,
+    size_t snippet_bytes) const {
+  std::vector<PostText> out;
+  if (post_ids.empty()) return out;
+  std::vector<Xapian::Query> ids;
+  for (const auto& id : post_ids) ids.emplace_back(kIdPrefix + id);
+  Xapian::Query id_filter(Xapian::Query::OP_OR, ids.begin(), ids.end());
+  Xapian::Query q = BuildQuery(query_text);
+  // Scored by the query (so snippets know the query's terms), restricted to
+  // the ids; posts that do not match the query come in with weight 0.
+  Xapian::Query query =
+      q.empty() ? id_filter
+                : Xapian::Query(Xapian::Query::OP_OR,
+                                Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
+                                Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                              id_filter, 0));
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::unique_ptr<Impl::Reader> reader;
+    try {
+      reader = impl_->AcquireReader();
+      Xapian::Enquire enquire(reader->db);
+      enquire.set_query(query);
+      Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
+      std::unordered_map<std::string, PostText> by_id;
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
+        PostText t;
+        t.post.ParseFromString(it.get_document().get_data());
+        const std::string& body = t.post.body().empty() ? t.post.title() : t.post.body();
+        t.snippet = mset.snippet(body, snippet_bytes,
+                                 Xapian::Stem(StemmerNameFor(t.post.language())),
+                                 Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                                     Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                 "", "", "…");
+        by_id[t.post.id()] = std::move(t);
+      }
+      impl_->ReleaseReader(std::move(reader));
+      for (const auto& id : post_ids) {
+        if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);
+      }
+      return out;
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (reader) {
+        reader->db.reopen();
+        impl_->ReleaseReader(std::move(reader));
+      }
+    } catch (const Xapian::Error& e) {
+      return XapianError("fetch", e);
+    }
+  }
+  return absl::UnavailableError("fetch: index kept changing; try again");
+}
+
+}  // namespace whoknows::index

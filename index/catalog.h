@@ -1,0 +1,158 @@
+// The catalog: posts in a Xapian database on disk, the people directory and
+// the colleague graph, with one writer and many concurrent readers.
+#ifndef WHOKNOWS_INDEX_CATALOG_H_
+#define WHOKNOWS_INDEX_CATALOG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "index/graph.h"
+#include "whoknows/v1/people.pb.h"
+#include "whoknows/v1/posts.pb.h"
+
+namespace whoknows::index {
+
+struct CatalogOptions {
+  // Folder holding everything (created if missing): posts/ and people/
+  // (Xapian databases) and graph.tsv. Required.
+  std::string data_dir;
+  // Committed writes become visible to readers within this interval. Shorter
+  // costs more snapshot rebuilds during bulk ingest.
+  std::chrono::milliseconds refresh_interval{1000};
+  // Open without the writer (no lock is taken, writes fail). Lets `ask
+  // --data` read a folder that a running server is writing.
+  bool read_only = false;
+  // Language assumed for posts too short for detection to tell.
+  std::string default_language = "en";
+  GraphOptions graph;
+};
+
+// What ranking needs to know about a post without reading its text.
+struct PostMeta {
+  std::string id;
+  std::string author_id;
+  std::string thread_id;
+  std::string parent_id;
+  v1::PostKind kind = v1::POST_KIND_UNSPECIFIED;
+  bool accepted = false;
+  bool is_public = true;
+  int64_t created = 0;  // unix seconds
+  std::string language;
+  std::string title;
+  std::vector<std::string> tags;
+  std::vector<std::string> liked_by;
+  std::vector<std::string> mentioned;
+};
+
+// How much a person has contributed, over public posts.
+struct Activity {
+  int32_t questions = 0;
+  int32_t answers = 0;
+  int32_t accepted_answers = 0;
+  int32_t comments = 0;
+  int32_t articles = 0;
+  int64_t first_post = 0;  // unix seconds, 0 if none
+  int64_t last_post = 0;
+  // Creation times of their answers (unix seconds), for recency-weighted
+  // priors.
+  std::vector<int64_t> answer_times;
+};
+
+// A consistent, immutable view of the catalog published to readers.
+struct Snapshot {
+  uint64_t generation = 0;
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  // Thread id -> ids of its posts (root included), in no particular order.
+  std::unordered_map<std::string, std::vector<std::string>> threads;
+  std::shared_ptr<const ColleagueGraph> graph;
+  // Person id -> their public activity. People with no posts are absent.
+  std::unordered_map<std::string, Activity> activity;
+  // Creation time of the newest public post: "now" for recency weighting, so
+  // that a corpus imported from an old export is not all decayed away.
+  int64_t newest_post = 0;
+
+  const v1::Person* FindPerson(const std::string& id) const;
+  const PostMeta* FindPost(const std::string& id) const;
+};
+
+struct SearchOptions {
+  std::string query;           // free text, Swedish and/or English
+  int max_posts = 1000;        // depth K of the post ranking
+  std::string language;        // only posts in this language when set
+  bool public_only = true;     // never false for user-facing answers
+  int64_t created_before = 0;  // only posts created before (unix s); 0: all
+};
+
+struct Hit {
+  std::string post_id;
+  double weight = 0;  // BM25
+};
+
+struct SearchResult {
+  std::vector<Hit> hits;  // best first
+  int64_t matched_estimate = 0;
+};
+
+// A post with a snippet of its text around the query's words.
+struct PostText {
+  v1::Post post;
+  std::string snippet;
+};
+
+struct DeletePersonResult {
+  bool found = false;
+  int posts_deleted = 0;
+};
+
+// Thread safety: every method may be called from any thread. Writes are
+// serialized and committed before they return; reads run concurrently on
+// their own Xapian readers and on immutable snapshots.
+class Catalog {
+ public:
+  static absl::StatusOr<std::unique_ptr<Catalog>> Open(
+      const CatalogOptions& options);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  // Validate every item first (INVALID_ARGUMENT naming item and field, and
+  // nothing written), then write and commit the batch.
+  absl::Status UpsertPeople(std::span<const v1::Person> people);
+  absl::Status UpsertPosts(std::span<const v1::Post> posts);
+  absl::StatusOr<bool> DeletePost(const std::string& post_id);
+  // Deletes the person, their posts, and their id from other posts' likes and
+  // mentions.
+  absl::StatusOr<DeletePersonResult> DeletePerson(const std::string& person_id);
+
+  // Publishes committed writes to readers now rather than at the next
+  // refresh tick.
+  void Refresh();
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  absl::StatusOr<SearchResult> Search(const SearchOptions& options) const;
+  // Loads posts by id (missing ids are skipped) with snippets for `query`.
+  absl::StatusOr<std::vector<PostText>> Fetch(
+      const std::string& query, const std::vector<std::string>& post_ids,
+      size_t snippet_bytes = 300) const;
+
+  const CatalogOptions& options() const { return options_; }
+
+ private:
+  struct Impl;
+  explicit Catalog(const CatalogOptions& options);
+  CatalogOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace whoknows::index
+
+#endif  // WHOKNOWS_INDEX_CATALOG_H_

@@ -1,0 +1,168 @@
+#include "index/graph.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "index/catalog.h"
+
+namespace whoknows::index {
+
+const char* EdgeKindName(EdgeKind kind) {
+  switch (kind) {
+    case EdgeKind::kReply: return "reply";
+    case EdgeKind::kThread: return "thread";
+    case EdgeKind::kLike: return "like";
+    case EdgeKind::kMention: return "mention";
+    case EdgeKind::kManager: return "manager";
+  }
+  return "unknown";
+}
+
+ColleagueGraph::Vertex ColleagueGraph::AddPerson(const std::string& id) {
+  auto [it, inserted] = vertex_of_.try_emplace(id, 0);
+  if (inserted) it->second = boost::add_vertex(VertexProps{id}, graph_);
+  return it->second;
+}
+
+void ColleagueGraph::AddInteraction(const std::string& from,
+                                    const std::string& to, EdgeKind kind,
+                                    double weight, int64_t when) {
+  if (from.empty() || to.empty() || from == to) return;
+  Vertex u = AddPerson(from), v = AddPerson(to);
+  // Parallel edges are folded per kind: at most one u->v edge of each kind.
+  const uint64_t key = (static_cast<uint64_t>(u) << 35) |
+                       (static_cast<uint64_t>(v) << 3) |
+                       static_cast<uint64_t>(kind);
+  if (auto it = edge_of_.find(key); it != edge_of_.end()) {
+    EdgeProps& p = graph_[it->second];
+    p.weight += weight;
+    p.count += 1;
+    p.last_seen = std::max(p.last_seen, when);
+    return;
+  }
+  edge_of_[key] = boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph_).first;
+}
+
+ColleagueGraph ColleagueGraph::Build(
+    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>& posts,
+    const std::unordered_map<std::string, std::string>& managers,
+    const GraphOptions& options) {
+  ColleagueGraph g;
+  auto w = [&](EdgeKind k) { return options.kind_weight[static_cast<int>(k)]; };
+  std::unordered_map<std::string, std::set<std::string>> participants;
+  std::unordered_map<std::string, int64_t> thread_last;
+  for (const auto& [id, m] : posts) {
+    if (!m->is_public) continue;  // private groups never shape the graph
+    if (!m->parent_id.empty()) {
+      auto parent = posts.find(m->parent_id);
+      if (parent != posts.end() && parent->second->is_public) {
+        g.AddInteraction(m->author_id, parent->second->author_id, EdgeKind::kReply,
+                         w(EdgeKind::kReply), m->created);
+      }
+    }
+    for (const auto& liker : m->liked_by) {
+      g.AddInteraction(liker, m->author_id, EdgeKind::kLike, w(EdgeKind::kLike),
+                       m->created);
+    }
+    for (const auto& mentioned : m->mentioned) {
+      g.AddInteraction(m->author_id, mentioned, EdgeKind::kMention,
+                       w(EdgeKind::kMention), m->created);
+    }
+    participants[m->thread_id].insert(m->author_id);
+    thread_last[m->thread_id] = std::max(thread_last[m->thread_id], m->created);
+  }
+  for (const auto& [thread, people] : participants) {
+    if (people.size() < 2 ||
+        static_cast<int>(people.size()) > options.max_thread_participants)
+      continue;
+    for (auto a = people.begin(); a != people.end(); ++a) {
+      for (auto b = std::next(a); b != people.end(); ++b) {
+        g.AddInteraction(*a, *b, EdgeKind::kThread, w(EdgeKind::kThread),
+                         thread_last[thread]);
+      }
+    }
+  }
+  for (const auto& [person, manager] : managers) {
+    g.AddInteraction(person, manager, EdgeKind::kManager, w(EdgeKind::kManager), 0);
+  }
+  return g;
+}
+
+int64_t ColleagueGraph::VertexOf(const std::string& person_id) const {
+  auto it = vertex_of_.find(person_id);
+  return it == vertex_of_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+double ColleagueGraph::TieStrength(const std::string& a,
+                                   const std::string& b) const {
+  int64_t u = VertexOf(a), v = VertexOf(b);
+  if (u < 0 || v < 0) return 0;
+  double sum = 0;
+  for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
+    if (static_cast<int64_t>(boost::target(*e, graph_)) == v) sum += graph_[*e].weight;
+  }
+  for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
+    if (static_cast<int64_t>(boost::target(*e, graph_)) == u) sum += graph_[*e].weight;
+  }
+  return sum;
+}
+
+absl::Status ColleagueGraph::Save(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    out << "# whoknows colleague graph v1: source\ttarget\tkind\tweight\tcount\t"
+           "last_seen_unix\n";
+    for (auto [e, end] = boost::edges(graph_); e != end; ++e) {
+      const EdgeProps& p = graph_[*e];
+      out << graph_[boost::source(*e, graph_)].person_id << '\t'
+          << graph_[boost::target(*e, graph_)].person_id << '\t'
+          << EdgeKindName(p.kind) << '\t' << p.weight << '\t' << p.count << '\t'
+          << p.last_seen << '\n';
+    }
+    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("rename ", tmp, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ColleagueGraph> ColleagueGraph::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  ColleagueGraph g;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream row(line);
+    std::string from, to, kind_name;
+    EdgeProps p;
+    if (!std::getline(row, from, '\t') || !std::getline(row, to, '\t') ||
+        !std::getline(row, kind_name, '\t') ||
+        !(row >> p.weight >> p.count >> p.last_seen)) {
+      return absl::DataLossError(absl::StrCat(path, ":", line_no, ": malformed edge"));
+    }
+    bool known = false;
+    for (int k = 0; k < kNumEdgeKinds; ++k) {
+      if (kind_name == EdgeKindName(static_cast<EdgeKind>(k))) {
+        p.kind = static_cast<EdgeKind>(k);
+        known = true;
+      }
+    }
+    if (!known) {
+      return absl::DataLossError(
+          absl::StrCat(path, ":", line_no, ": unknown edge kind ", kind_name));
+    }
+    boost::add_edge(g.AddPerson(from), g.AddPerson(to), p, g.graph_);
+  }
+  return g;
+}
+
+}  // namespace whoknows::index

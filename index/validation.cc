@@ -1,0 +1,155 @@
+#include "index/validation.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::index {
+namespace {
+
+absl::Status Invalid(std::string_view where, std::string_view field,
+                     std::string_view reason) {
+  // Debian's abseil has its own string_view: build the message with std.
+  std::string msg(where);
+  msg.append(".").append(field).append(": ").append(reason);
+  return absl::InvalidArgumentError(msg);
+}
+
+// Ids are opaque but must be printable: they end up in Xapian terms and logs.
+absl::Status CheckId(std::string_view id, std::string_view where,
+                     std::string_view field, bool required) {
+  if (id.empty()) {
+    return required ? Invalid(where, field, "required") : absl::OkStatus();
+  }
+  if (id.size() > kMaxIdBytes) {
+    return Invalid(where, field,
+                   absl::StrCat("longer than ", kMaxIdBytes, " bytes"));
+  }
+  for (unsigned char c : id) {
+    if (c < 0x20 || c == 0x7f) {
+      return Invalid(where, field, "contains a control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLength(std::string_view text, size_t max,
+                         std::string_view where, std::string_view field) {
+  if (text.size() > max) {
+    return Invalid(where, field, absl::StrCat("longer than ", max, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
+  if (auto s = CheckId(p.id(), where, "id", true); !s.ok()) return s;
+  if (auto s = CheckId(p.manager_id(), where, "manager_id", false); !s.ok())
+    return s;
+  if (p.manager_id() == p.id()) {
+    return Invalid(where, "manager_id", "a person cannot manage themselves");
+  }
+  for (auto [text, name] :
+       {std::pair{&p.display_name(), "display_name"}, {&p.title(), "title"},
+        {&p.department(), "department"}, {&p.site(), "site"}}) {
+    if (auto s = CheckLength(*text, kMaxShortTextBytes, where, name); !s.ok())
+      return s;
+  }
+  if (!p.country().empty() && p.country().size() != 2) {
+    return Invalid(where, "country", "must be an ISO 3166-1 alpha-2 code");
+  }
+  if (p.languages_size() > kMaxLanguages) {
+    return Invalid(where, "languages",
+                   absl::StrCat("more than ", kMaxLanguages, " entries"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
+  if (auto s = CheckId(p.id(), where, "id", true); !s.ok()) return s;
+  if (auto s = CheckId(p.author_id(), where, "author_id", true); !s.ok())
+    return s;
+  if (auto s = CheckId(p.thread_id(), where, "thread_id", false); !s.ok())
+    return s;
+  if (auto s = CheckId(p.parent_id(), where, "parent_id", false); !s.ok())
+    return s;
+  if (p.kind() == v1::POST_KIND_UNSPECIFIED || !v1::PostKind_IsValid(p.kind())) {
+    return Invalid(where, "kind", "required (question, answer, comment or article)");
+  }
+  const bool root =
+      p.kind() == v1::POST_KIND_QUESTION || p.kind() == v1::POST_KIND_ARTICLE;
+  if (!root && p.parent_id().empty()) {
+    return Invalid(where, "parent_id", "required for answers and comments");
+  }
+  if (p.parent_id() == p.id()) {
+    return Invalid(where, "parent_id", "a post cannot reply to itself");
+  }
+  if (auto s = CheckLength(p.title(), kMaxTitleBytes, where, "title"); !s.ok())
+    return s;
+  if (auto s = CheckLength(p.body(), kMaxBodyBytes, where, "body"); !s.ok())
+    return s;
+  if (p.title().empty() && p.body().empty()) {
+    return Invalid(where, "body", "a post needs a title or a body");
+  }
+  if (p.tags_size() > kMaxTags) {
+    return Invalid(where, "tags", absl::StrCat("more than ", kMaxTags, " tags"));
+  }
+  for (int i = 0; i < p.tags_size(); ++i) {
+    if (p.tags(i).empty() || p.tags(i).size() > kMaxTagBytes) {
+      return Invalid(where, absl::StrCat("tags[", i, "]"),
+                     absl::StrCat("must be 1-", kMaxTagBytes, " bytes"));
+    }
+  }
+  if (p.language().size() > 8) {
+    return Invalid(where, "language", "must be an ISO 639-1 code");
+  }
+  if (!p.has_created() || (p.created().seconds() == 0 && p.created().nanos() == 0)) {
+    return Invalid(where, "created", "required");
+  }
+  const std::string& vis = p.visibility();
+  if (!vis.empty() && vis != "public" &&
+      (vis.rfind("group:", 0) != 0 || vis.size() == 6)) {
+    return Invalid(where, "visibility", "must be \"public\" or \"group:<name>\"");
+  }
+  if (p.accepted() && p.kind() != v1::POST_KIND_ANSWER) {
+    return Invalid(where, "accepted", "only answers can be accepted");
+  }
+  if (p.liked_by_size() > kMaxLikes) {
+    return Invalid(where, "liked_by", absl::StrCat("more than ", kMaxLikes, " ids"));
+  }
+  if (p.mentioned_size() > kMaxMentions) {
+    return Invalid(where, "mentioned",
+                   absl::StrCat("more than ", kMaxMentions, " ids"));
+  }
+  for (int i = 0; i < p.liked_by_size(); ++i) {
+    if (auto s = CheckId(p.liked_by(i), where, absl::StrCat("liked_by[", i, "]"), true);
+        !s.ok())
+      return s;
+  }
+  for (int i = 0; i < p.mentioned_size(); ++i) {
+    if (auto s = CheckId(p.mentioned(i), where, absl::StrCat("mentioned[", i, "]"), true);
+        !s.ok())
+      return s;
+  }
+  return absl::OkStatus();
+}
+
+void NormalizePost(v1::Post& p) {
+  // A root is its own thread; for replies the catalog resolves an empty
+  // thread_id through the parent.
+  if (p.thread_id().empty() && p.parent_id().empty()) p.set_thread_id(p.id());
+  if (p.visibility().empty()) p.set_visibility("public");
+  for (auto& tag : *p.mutable_tags()) {
+    std::transform(tag.begin(), tag.end(), tag.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+  }
+}
+
+bool IsPublic(const v1::Post& post) {
+  return post.visibility().empty() || post.visibility() == "public";
+}
+
+}  // namespace whoknows::index

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything whoknows needs to build, test and run, from Debian 12
+# packages only. Idempotent; used by the README and by .ci/run.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libxapian-dev                       # full-text index
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libabsl-dev                         # absl::Status / StatusOr at module edges
+  libeigen3-dev libboost-graph-dev
+  libgtest-dev libgmock-dev
+  libcld2-dev                         # language detection (Swedish vs English)
+  libexpat1-dev                       # streaming XML for Stack Exchange dumps
+  nlohmann-json3-dev                  # JSONL exchange format
+  libcli11-dev                        # command line parsing
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
