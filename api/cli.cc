@@ -32,13 +32,16 @@ class ProgressLine {
   ProgressLine() : tty_(isatty(STDERR_FILENO)), start_(Clock::now()) {}
   void operator()(const index::ImportProgress& p) {
     if (!tty_) return;
-    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double secs =
+        std::chrono::duration<double>(Clock::now() - start_).count();
     const double rate = secs > 0 ? p.records / secs : 0;
-    std::string line = absl::StrFormat("\r%s: %d records, %.0f/s", p.phase, p.records, rate);
+    std::string line =
+        absl::StrFormat("\r%s: %d records, %.0f/s", p.phase, p.records, rate);
     if (p.bytes_total > 0 && p.bytes_done > 0) {
       const double frac = static_cast<double>(p.bytes_done) / p.bytes_total;
       line += absl::StrFormat(", %.0f%%", 100 * frac);
-      if (frac > 0.01 && frac < 1) line += absl::StrFormat(", ETA %.0f s", secs * (1 - frac) / frac);
+      if (frac > 0.01 && frac < 1)
+        line += absl::StrFormat(", ETA %.0f s", secs * (1 - frac) / frac);
     }
     std::fprintf(stderr, "%-78s", line.c_str());
     dirty_ = true;
@@ -56,13 +59,20 @@ class ProgressLine {
 
 const char* RoleName(v1::EvidenceRole r) {
   switch (r) {
-    case v1::EVIDENCE_ROLE_ACCEPTED_ANSWER: return "accepted answer";
-    case v1::EVIDENCE_ROLE_ANSWER: return "answer";
-    case v1::EVIDENCE_ROLE_ARTICLE: return "article";
-    case v1::EVIDENCE_ROLE_QUESTION: return "question";
-    case v1::EVIDENCE_ROLE_COMMENT: return "comment";
-    case v1::EVIDENCE_ROLE_MENTIONED: return "mentioned";
-    default: return "post";
+    case v1::EVIDENCE_ROLE_ACCEPTED_ANSWER:
+      return "accepted answer";
+    case v1::EVIDENCE_ROLE_ANSWER:
+      return "answer";
+    case v1::EVIDENCE_ROLE_ARTICLE:
+      return "article";
+    case v1::EVIDENCE_ROLE_QUESTION:
+      return "question";
+    case v1::EVIDENCE_ROLE_COMMENT:
+      return "comment";
+    case v1::EVIDENCE_ROLE_MENTIONED:
+      return "mentioned";
+    default:
+      return "post";
   }
 }
 
@@ -75,7 +85,8 @@ std::string Date(int64_t unix_seconds) {
   return buf;
 }
 
-void PrintAnswer(const std::string& question, const v1::FindExpertsResponse& r) {
+void PrintAnswer(const std::string& question,
+                 const v1::FindExpertsResponse& r) {
   std::printf("Who knows: %s\n", question.c_str());
   if (r.experts().empty()) {
     std::printf("  nobody yet (%lld matching posts)\n",
@@ -87,10 +98,11 @@ void PrintAnswer(const std::string& question, const v1::FindExpertsResponse& r) 
     const auto& p = e.person();
     std::string where = p.department();
     if (!p.site().empty()) where += (where.empty() ? "" : ", ") + p.site();
-    std::printf("%2d. %s%s%s  score %.3f\n", ++rank,
-                p.display_name().empty() ? p.id().c_str() : p.display_name().c_str(),
-                p.title().empty() ? "" : (" — " + p.title()).c_str(),
-                where.empty() ? "" : (" (" + where + ")").c_str(), e.score());
+    std::printf(
+        "%2d. %s%s%s  score %.3f\n", ++rank,
+        p.display_name().empty() ? p.id().c_str() : p.display_name().c_str(),
+        p.title().empty() ? "" : (" — " + p.title()).c_str(),
+        where.empty() ? "" : (" (" + where + ")").c_str(), e.score());
     for (const auto& ev : e.evidence()) {
       std::string snippet = ev.snippet();
       for (char& c : snippet)
@@ -131,16 +143,19 @@ int RunImport(const std::string& format, const std::string& input,
                         : index::ImportStackExchange(input, **catalog, options);
   progress.Done();
   if (!stats.ok()) {
-    return Fail(absl::StrFormat("import failed: %s (batches before it are committed)",
-                                std::string(stats.status().message())));
+    return Fail(
+        absl::StrFormat("import failed: %s (batches before it are committed)",
+                        std::string(stats.status().message())));
   }
   const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf("imported %lld people and %lld posts into %s in %.1f s",
-              static_cast<long long>(stats->people), static_cast<long long>(stats->posts),
-              data_dir.c_str(), secs);
+              static_cast<long long>(stats->people),
+              static_cast<long long>(stats->posts), data_dir.c_str(), secs);
   if (stats->skipped > 0) {
-    std::printf("; skipped %lld malformed records%s\n", static_cast<long long>(stats->skipped),
+    std::printf("; skipped %lld malformed records%s\n",
+                static_cast<long long>(stats->skipped),
                 problems > 20 ? " (first 20 listed)" : "");
     return kExitSkipped;
   }
@@ -152,17 +167,20 @@ std::atomic<Server*> g_server{nullptr};
 
 void OnSignal(int) {
   // Shutdown must not run inside the handler; a thread does it.
-  if (Server* s = g_server.exchange(nullptr)) std::thread([s] { s->Shutdown(); }).detach();
+  if (Server* s = g_server.exchange(nullptr))
+    std::thread([s] { s->Shutdown(); }).detach();
 }
 
 int RunServe(ServerOptions options) {
   auto server = Server::Start(options);
   if (!server.ok()) return Fail(std::string(server.status().message()));
   auto snap = (*server)->catalog().snapshot();
-  std::printf("whoknows serving on %s (port %d): %zu people, %zu posts, %zu graph ties from %s\n",
-              options.listen.c_str(), (*server)->port(), snap->people.size(),
-              snap->posts.size(), snap->graph ? snap->graph->num_edges() : 0,
-              options.data_dir.c_str());
+  std::printf(
+      "whoknows serving on %s (port %d): %zu people, %zu posts, %zu graph ties "
+      "from %s\n",
+      options.listen.c_str(), (*server)->port(), snap->people.size(),
+      snap->posts.size(), snap->graph ? snap->graph->num_edges() : 0,
+      options.data_dir.c_str());
   std::fflush(stdout);
   g_server = server->get();
   std::signal(SIGINT, OnSignal);
@@ -172,17 +190,20 @@ int RunServe(ServerOptions options) {
 }
 
 int RunAsk(const std::string& question, const std::string& data_dir,
-           const std::string& address, const std::string& asker, int limit, bool json) {
+           const std::string& address, const std::string& asker, int limit,
+           bool json) {
   v1::FindExpertsRequest request;
   request.set_query(question);
   request.set_asker_id(asker);
   request.set_limit(limit);
   v1::FindExpertsResponse response;
   if (!address.empty()) {
-    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     auto stub = v1::Expertise::NewStub(channel);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
     grpc::Status s = stub->FindExperts(&ctx, request, &response);
     if (!s.ok())
       return Fail(absl::StrFormat("%s: %s", address, s.error_message()));
@@ -230,58 +251,83 @@ int RunCli(int argc, char** argv) {
   CLI::App app{"whoknows: who in the company has faced this before?"};
   app.require_subcommand(1);
 
-  auto* import = app.add_subcommand("import", "Load people and posts into a data folder");
+  auto* import =
+      app.add_subcommand("import", "Load people and posts into a data folder");
   import->require_subcommand(1);
   std::string data_dir, input;
   bool strict = false;
-  for (auto [name, help] : {std::pair{"jsonl", "JSONL exchange format file (data/README.md)"},
-                            {"stackexchange", "Stack Exchange data-dump folder"}}) {
+  for (auto [name, help] :
+       {std::pair{"jsonl", "JSONL exchange format file (data/README.md)"},
+        {"stackexchange", "Stack Exchange data-dump folder"}}) {
     auto* sub = import->add_subcommand(name, help);
     sub->add_option("input", input, "File or folder to import")->required();
-    sub->add_option("--data", data_dir, "Data folder (created if missing)")->required();
-    sub->add_flag("--strict", strict, "Fail on the first malformed record instead of skipping it");
+    sub->add_option("--data", data_dir, "Data folder (created if missing)")
+        ->required();
+    sub->add_flag("--strict", strict,
+                  "Fail on the first malformed record instead of skipping it");
   }
 
   auto* serve = app.add_subcommand("serve", "Run the gRPC service");
   ServerOptions sopts;
   int64_t refresh_ms = 1000;
-  auto* listen_opt = serve->add_option("--listen", sopts.listen, "HOST:PORT (env WHOKNOWS_LISTEN)")
+  auto* listen_opt = serve
+                         ->add_option("--listen", sopts.listen,
+                                      "HOST:PORT (env WHOKNOWS_LISTEN)")
                          ->capture_default_str();
-  auto* data_opt = serve->add_option("--data", sopts.data_dir, "Data folder (env WHOKNOWS_DATA)");
-  auto* refresh_opt = serve->add_option("--refresh-ms", refresh_ms,
-                                        "Max delay before writes are visible (env WHOKNOWS_REFRESH_MS)")
-                          ->capture_default_str();
+  auto* data_opt = serve->add_option("--data", sopts.data_dir,
+                                     "Data folder (env WHOKNOWS_DATA)");
+  auto* refresh_opt =
+      serve
+          ->add_option(
+              "--refresh-ms", refresh_ms,
+              "Max delay before writes are visible (env WHOKNOWS_REFRESH_MS)")
+          ->capture_default_str();
 
   auto* ask = app.add_subcommand("ask", "Ask who knows something");
   std::string question, server_address, asker;
   int limit = 5;
   bool json = false;
-  ask->add_option("question", question, "The question, in Swedish or English")->required();
-  auto* ask_data = ask->add_option("--data", data_dir, "Read a data folder directly");
-  auto* ask_server = ask->add_option("--server", server_address, "Ask a running server, HOST:PORT");
+  ask->add_option("question", question, "The question, in Swedish or English")
+      ->required();
+  auto* ask_data =
+      ask->add_option("--data", data_dir, "Read a data folder directly");
+  auto* ask_server = ask->add_option("--server", server_address,
+                                     "Ask a running server, HOST:PORT");
   ask_data->excludes(ask_server);
   ask->add_option("--asker", asker, "Your person id (never suggested)");
-  ask->add_option("--limit", limit, "How many people")->check(CLI::Range(1, kMaxLimit))
+  ask->add_option("--limit", limit, "How many people")
+      ->check(CLI::Range(1, kMaxLimit))
       ->capture_default_str();
   ask->add_flag("--json", json, "Print the FindExpertsResponse as JSON");
 
   auto* eval = app.add_subcommand("eval", "Measure ranking quality offline");
   eval->require_subcommand(1);
-  auto* eval_se = eval->add_subcommand("stackexchange", "Time-split expert finding on a dump");
+  auto* eval_se = eval->add_subcommand("stackexchange",
+                                       "Time-split expert finding on a dump");
   std::string dump, work = "var/eval";
   eval_se->add_option("dump", dump, "Stack Exchange dump folder")->required();
-  eval_se->add_option("--work", work, "Scratch data folder (emptied)")->capture_default_str();
+  eval_se->add_option("--work", work, "Scratch data folder (emptied)")
+      ->capture_default_str();
   ranking::RankingOptions ranking;
-  eval_se->add_option("--max-posts", ranking.max_posts, "Depth of the post ranking")
+  eval_se
+      ->add_option("--max-posts", ranking.max_posts,
+                   "Depth of the post ranking")
       ->capture_default_str();
-  eval_se->add_option("--prior-weight", ranking.prior_weight, "Weight of the activity prior")
+  eval_se
+      ->add_option("--prior-weight", ranking.prior_weight,
+                   "Weight of the activity prior")
       ->capture_default_str();
-  eval_se->add_option("--thread-answerers", ranking.thread_answerers,
-                      "Credit of a matching question to its answerers")
+  eval_se
+      ->add_option("--thread-answerers", ranking.thread_answerers,
+                   "Credit of a matching question to its answerers")
       ->capture_default_str();
-  eval_se->add_option("--half-life-days", ranking.half_life_days, "Decay of evidence and activity")
+  eval_se
+      ->add_option("--half-life-days", ranking.half_life_days,
+                   "Decay of evidence and activity")
       ->capture_default_str();
-  eval_se->add_option("--answer-weight", ranking.answer, "Role weight of a non-accepted answer")
+  eval_se
+      ->add_option("--answer-weight", ranking.answer,
+                   "Role weight of a non-accepted answer")
       ->capture_default_str();
 
   try {
@@ -299,13 +345,15 @@ int RunCli(int argc, char** argv) {
     sopts.ApplyEnvironment(listen_opt->count() > 0, data_opt->count() > 0,
                            refresh_opt->count() > 0);
     if (auto s = sopts.Validate(); !s.ok()) {
-      std::fprintf(stderr, "whoknows serve: %s\n", std::string(s.message()).c_str());
+      std::fprintf(stderr, "whoknows serve: %s\n",
+                   std::string(s.message()).c_str());
       return 2;
     }
     return RunServe(sopts);
   }
   if (ask->parsed()) {
-    if (data_dir.empty() && server_address.empty()) server_address = "127.0.0.1:50051";
+    if (data_dir.empty() && server_address.empty())
+      server_address = "127.0.0.1:50051";
     return RunAsk(question, data_dir, server_address, asker, limit, json);
   }
   if (eval_se->parsed()) return RunEval(dump, work, ranking);

@@ -9,11 +9,16 @@ namespace {
 
 v1::EvidenceRole ToProto(ranking::Role role) {
   switch (role) {
-    case ranking::Role::kAcceptedAnswer: return v1::EVIDENCE_ROLE_ACCEPTED_ANSWER;
-    case ranking::Role::kAnswer: return v1::EVIDENCE_ROLE_ANSWER;
-    case ranking::Role::kArticle: return v1::EVIDENCE_ROLE_ARTICLE;
-    case ranking::Role::kQuestion: return v1::EVIDENCE_ROLE_QUESTION;
-    case ranking::Role::kComment: return v1::EVIDENCE_ROLE_COMMENT;
+    case ranking::Role::kAcceptedAnswer:
+      return v1::EVIDENCE_ROLE_ACCEPTED_ANSWER;
+    case ranking::Role::kAnswer:
+      return v1::EVIDENCE_ROLE_ANSWER;
+    case ranking::Role::kArticle:
+      return v1::EVIDENCE_ROLE_ARTICLE;
+    case ranking::Role::kQuestion:
+      return v1::EVIDENCE_ROLE_QUESTION;
+    case ranking::Role::kComment:
+      return v1::EVIDENCE_ROLE_COMMENT;
   }
   return v1::EVIDENCE_ROLE_UNSPECIFIED;
 }
@@ -28,7 +33,8 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 absl::Status ValidateFindExperts(const v1::FindExpertsRequest& r) {
-  if (Trim(r.query()).empty()) return absl::InvalidArgumentError("query: required");
+  if (Trim(r.query()).empty())
+    return absl::InvalidArgumentError("query: required");
   if (r.query().size() > kMaxQueryBytes)
     return absl::InvalidArgumentError(
         absl::StrCat("query: longer than ", kMaxQueryBytes, " bytes"));
@@ -74,7 +80,8 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     v1::ExpertMatch* m = response.add_experts();
     *m->mutable_person() = *person;
     m->set_score(e.score);
-    for (const auto& [name, value] : e.breakdown) (*m->mutable_breakdown())[name] = value;
+    for (const auto& [name, value] : e.breakdown)
+      (*m->mutable_breakdown())[name] = value;
     for (const auto& ev : e.evidence) {
       auto it = text_of.find(ev.post_id);
       if (it == text_of.end()) continue;

@@ -20,17 +20,19 @@ namespace {
 // the same numbers).
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
 }
 
 class ExpertiseService final : public v1::Expertise::CallbackService {
  public:
-  ExpertiseService(const index::Catalog& catalog, const ranking::ExpertFinder& finder)
+  ExpertiseService(const index::Catalog& catalog,
+                   const ranking::ExpertFinder& finder)
       : catalog_(catalog), finder_(finder) {}
 
-  grpc::ServerUnaryReactor* FindExperts(grpc::CallbackServerContext* ctx,
-                                        const v1::FindExpertsRequest* request,
-                                        v1::FindExpertsResponse* response) override {
+  grpc::ServerUnaryReactor* FindExperts(
+      grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* request,
+      v1::FindExpertsResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
     auto result = api::FindExperts(catalog_, finder_, *request);
     if (result.ok()) *response = std::move(*result);
@@ -50,10 +52,12 @@ std::vector<T> Copy(const google::protobuf::RepeatedPtrField<T>& items) {
 }
 
 absl::Status CheckBatch(int items, const char* field) {
-  if (items == 0) return absl::InvalidArgumentError(absl::StrCat(field, ": empty batch"));
+  if (items == 0)
+    return absl::InvalidArgumentError(absl::StrCat(field, ": empty batch"));
   if (items > index::kMaxBatchItems)
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", items, " items, more than the limit of ", index::kMaxBatchItems));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", items, " items, more than the limit of ",
+                     index::kMaxBatchItems));
   return absl::OkStatus();
 }
 
@@ -61,9 +65,9 @@ class IngestService final : public v1::Ingest::CallbackService {
  public:
   explicit IngestService(index::Catalog& catalog) : catalog_(catalog) {}
 
-  grpc::ServerUnaryReactor* UpsertPeople(grpc::CallbackServerContext* ctx,
-                                         const v1::UpsertPeopleRequest* request,
-                                         v1::UpsertPeopleResponse* response) override {
+  grpc::ServerUnaryReactor* UpsertPeople(
+      grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
+      v1::UpsertPeopleResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
     absl::Status s = CheckBatch(request->people_size(), "people");
     if (s.ok()) s = catalog_.UpsertPeople(Copy(request->people()));
@@ -72,9 +76,9 @@ class IngestService final : public v1::Ingest::CallbackService {
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* UpsertPosts(grpc::CallbackServerContext* ctx,
-                                        const v1::UpsertPostsRequest* request,
-                                        v1::UpsertPostsResponse* response) override {
+  grpc::ServerUnaryReactor* UpsertPosts(
+      grpc::CallbackServerContext* ctx, const v1::UpsertPostsRequest* request,
+      v1::UpsertPostsResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
     absl::Status s = CheckBatch(request->posts_size(), "posts");
     if (s.ok()) s = catalog_.UpsertPosts(Copy(request->posts()));
@@ -84,10 +88,12 @@ class IngestService final : public v1::Ingest::CallbackService {
   }
 
   grpc::ServerReadReactor<v1::IngestStreamRequest>* IngestStream(
-      grpc::CallbackServerContext* ctx, v1::IngestStreamResponse* response) override {
+      grpc::CallbackServerContext* ctx,
+      v1::IngestStreamResponse* response) override {
     // Each message is committed as it arrives; the first bad one ends the
     // stream, keeping what came before.
-    class Reader final : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
+    class Reader final
+        : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
      public:
       Reader(index::Catalog& catalog, v1::IngestStreamResponse* response)
           : catalog_(catalog), response_(response) {
@@ -103,18 +109,23 @@ class IngestService final : public v1::Ingest::CallbackService {
         const int items = request_.people_size() + request_.posts_size();
         if (items > index::kMaxBatchItems) {
           s = absl::InvalidArgumentError(absl::StrCat(
-              "message ", message_, ": ", items, " items, more than the limit of ",
-              index::kMaxBatchItems));
+              "message ", message_, ": ", items,
+              " items, more than the limit of ", index::kMaxBatchItems));
         }
         if (s.ok() && request_.people_size() > 0)
           s = catalog_.UpsertPeople(Copy(request_.people()));
-        if (s.ok()) response_->set_people_upserted(response_->people_upserted() + request_.people_size());
+        if (s.ok())
+          response_->set_people_upserted(response_->people_upserted() +
+                                         request_.people_size());
         if (s.ok() && request_.posts_size() > 0)
           s = catalog_.UpsertPosts(Copy(request_.posts()));
-        if (s.ok()) response_->set_posts_upserted(response_->posts_upserted() + request_.posts_size());
+        if (s.ok())
+          response_->set_posts_upserted(response_->posts_upserted() +
+                                        request_.posts_size());
         if (!s.ok()) {
           Finish(grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                              absl::StrCat("message ", message_, ": ", std::string(s.message()))));
+                              absl::StrCat("message ", message_, ": ",
+                                           std::string(s.message()))));
           return;
         }
         request_.Clear();
@@ -131,9 +142,9 @@ class IngestService final : public v1::Ingest::CallbackService {
     return new Reader(catalog_, response);
   }
 
-  grpc::ServerUnaryReactor* DeletePost(grpc::CallbackServerContext* ctx,
-                                       const v1::DeletePostRequest* request,
-                                       v1::DeletePostResponse* response) override {
+  grpc::ServerUnaryReactor* DeletePost(
+      grpc::CallbackServerContext* ctx, const v1::DeletePostRequest* request,
+      v1::DeletePostResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
     auto found = catalog_.DeletePost(request->post_id());
     if (found.ok()) response->set_found(*found);
@@ -141,9 +152,9 @@ class IngestService final : public v1::Ingest::CallbackService {
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* DeletePerson(grpc::CallbackServerContext* ctx,
-                                         const v1::DeletePersonRequest* request,
-                                         v1::DeletePersonResponse* response) override {
+  grpc::ServerUnaryReactor* DeletePerson(
+      grpc::CallbackServerContext* ctx, const v1::DeletePersonRequest* request,
+      v1::DeletePersonResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
     auto result = catalog_.DeletePerson(request->person_id());
     if (result.ok()) {
@@ -160,9 +171,12 @@ class IngestService final : public v1::Ingest::CallbackService {
 
 }  // namespace
 
-void ServerOptions::ApplyEnvironment(bool listen_set, bool data_set, bool refresh_set) {
-  if (const char* v = std::getenv("WHOKNOWS_LISTEN"); v && !listen_set) listen = v;
-  if (const char* v = std::getenv("WHOKNOWS_DATA"); v && !data_set) data_dir = v;
+void ServerOptions::ApplyEnvironment(bool listen_set, bool data_set,
+                                     bool refresh_set) {
+  if (const char* v = std::getenv("WHOKNOWS_LISTEN"); v && !listen_set)
+    listen = v;
+  if (const char* v = std::getenv("WHOKNOWS_DATA"); v && !data_set)
+    data_dir = v;
   if (const char* v = std::getenv("WHOKNOWS_REFRESH_MS"); v && !refresh_set)
     refresh_interval = std::chrono::milliseconds(std::atoll(v));
 }
@@ -174,15 +188,19 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen: want HOST:PORT, got \"", listen, "\""));
   const std::string port = listen.substr(colon + 1);
-  if (port.find_first_not_of("0123456789") != std::string::npos || std::stol(port) > 65535)
-    return absl::InvalidArgumentError(absl::StrCat("--listen: bad port \"", port, "\""));
+  if (port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stol(port) > 65535)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen: bad port \"", port, "\""));
   if (refresh_interval.count() < 1 || refresh_interval.count() > 3600 * 1000)
     return absl::InvalidArgumentError("--refresh-ms: must be 1-3600000");
-  if (max_message_bytes < 1024) return absl::InvalidArgumentError("max_message_bytes: too small");
+  if (max_message_bytes < 1024)
+    return absl::InvalidArgumentError("max_message_bytes: too small");
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
   if (auto s = options.Validate(); !s.ok()) return s;
   std::unique_ptr<Server> server(new Server());
   index::CatalogOptions copts;
@@ -191,20 +209,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
   server->catalog_ = std::move(*catalog);
-  server->finder_ = std::make_unique<ranking::ExpertFinder>(*server->catalog_, options.ranking);
-  server->expertise_ = std::make_unique<ExpertiseService>(*server->catalog_, *server->finder_);
+  server->finder_ = std::make_unique<ranking::ExpertFinder>(*server->catalog_,
+                                                            options.ranking);
+  server->expertise_ =
+      std::make_unique<ExpertiseService>(*server->catalog_, *server->finder_);
   server->ingest_ = std::make_unique<IngestService>(*server->catalog_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(server->expertise_.get());
   builder.RegisterService(server->ingest_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   return server;
@@ -219,7 +241,9 @@ void Server::Wait() {
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (server_)
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(5));
 }
 
 }  // namespace whoknows::api

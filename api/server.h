@@ -43,7 +43,8 @@ struct ServerOptions {
 // thread.
 class Server {
  public:
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options);
   ~Server();
   int port() const { return port_; }
   index::Catalog& catalog() { return *catalog_; }

@@ -330,7 +330,6 @@ class Generator:
             t["en_expert"] = en  # second in line: ~30-38 % of the experts' answers
             t["experts"].remove(en)
             t["experts"].insert(1, en)
-        self.expert_ids = used
         # background churn: ~3% inactive, ~2% opted out, among ordinary members
         pool = [p for p in self.people if p["_role"] == "member" and p["id"] not in used]
         picks = r.sample(pool, 14)

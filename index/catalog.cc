@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "index/importer.h"
 #include "index/language.h"
 #include "index/validation.h"
 
@@ -172,17 +173,25 @@ struct Catalog::Impl {
       if (!m->is_public) continue;
       Activity& a = s->activity[m->author_id];
       switch (m->kind) {
-        case v1::POST_KIND_QUESTION: ++a.questions; break;
+        case v1::POST_KIND_QUESTION:
+          ++a.questions;
+          break;
         case v1::POST_KIND_ANSWER:
           ++a.answers;
           a.answer_times.push_back(m->created);
           if (m->accepted) ++a.accepted_answers;
           break;
-        case v1::POST_KIND_COMMENT: ++a.comments; break;
-        case v1::POST_KIND_ARTICLE: ++a.articles; break;
-        default: break;
+        case v1::POST_KIND_COMMENT:
+          ++a.comments;
+          break;
+        case v1::POST_KIND_ARTICLE:
+          ++a.articles;
+          break;
+        default:
+          break;
       }
-      if (a.first_post == 0 || m->created < a.first_post) a.first_post = m->created;
+      if (a.first_post == 0 || m->created < a.first_post)
+        a.first_post = m->created;
       a.last_post = std::max(a.last_post, m->created);
       s->newest_post = std::max(s->newest_post, m->created);
     }
@@ -221,9 +230,11 @@ struct Catalog::Impl {
     doc.add_boolean_term(kVisibilityPrefix + p.visibility());
     doc.add_boolean_term(kLanguagePrefix + p.language());
     for (const auto& id : p.liked_by()) doc.add_boolean_term(kLikePrefix + id);
-    for (const auto& id : p.mentioned()) doc.add_boolean_term(kMentionPrefix + id);
-    doc.add_value(kCreatedSlot,
-                  Xapian::sortable_serialise(static_cast<double>(p.created().seconds())));
+    for (const auto& id : p.mentioned())
+      doc.add_boolean_term(kMentionPrefix + id);
+    doc.add_value(
+        kCreatedSlot,
+        Xapian::sortable_serialise(static_cast<double>(p.created().seconds())));
     doc.add_value(kIdSlot, p.id());
     doc.set_data(p.SerializeAsString());
     return doc;
@@ -256,8 +267,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
       std::error_code ec;
       fs::create_directories(options.data_dir, ec);
       if (ec) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "cannot create data folder ", options.data_dir, ": ", ec.message()));
+        return absl::FailedPreconditionError(
+            absl::StrCat("cannot create data folder ", options.data_dir, ": ",
+                         ec.message()));
       }
       d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
       d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
@@ -267,8 +279,8 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
           " (expected posts/ and people/; run `whoknows import` first)"));
     }
     Xapian::Database people_db(d.people_path);
-    for (auto it = people_db.postlist_begin(""); it != people_db.postlist_end("");
-         ++it) {
+    for (auto it = people_db.postlist_begin("");
+         it != people_db.postlist_end(""); ++it) {
       auto p = std::make_shared<v1::Person>();
       if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
         return absl::DataLossError(
@@ -327,7 +339,8 @@ Catalog::~Catalog() {
 }
 
 absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
-  if (!impl_->people_db) return absl::FailedPreconditionError("catalog is read-only");
+  if (!impl_->people_db)
+    return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < people.size(); ++i) {
     if (auto s = ValidatePerson(people[i], absl::StrCat("people[", i, "]"));
         !s.ok())
@@ -352,15 +365,18 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
     }
     return XapianError("writing people", e);
   }
-  for (const auto& p : people) d.people[p.id()] = std::make_shared<v1::Person>(p);
+  for (const auto& p : people)
+    d.people[p.id()] = std::make_shared<v1::Person>(p);
   d.dirty = true;
   return absl::OkStatus();
 }
 
 absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
-  if (!impl_->posts_db) return absl::FailedPreconditionError("catalog is read-only");
+  if (!impl_->posts_db)
+    return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < posts.size(); ++i) {
-    if (auto s = ValidatePost(posts[i], absl::StrCat("posts[", i, "]")); !s.ok())
+    if (auto s = ValidatePost(posts[i], absl::StrCat("posts[", i, "]"));
+        !s.ok())
       return s;
   }
   Impl& d = *impl_;
@@ -372,7 +388,8 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
     NormalizePost(p);
     if (p.thread_id().empty()) {
       std::string thread = p.parent_id();
-      if (auto it = batch_thread.find(p.parent_id()); it != batch_thread.end()) {
+      if (auto it = batch_thread.find(p.parent_id());
+          it != batch_thread.end()) {
         thread = it->second;
       } else if (auto jt = d.posts.find(p.parent_id()); jt != d.posts.end()) {
         thread = jt->second->thread_id;
@@ -381,7 +398,8 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
     }
     batch_thread[p.id()] = p.thread_id();
     if (p.language().empty()) {
-      p.set_language(DetectLanguage(p.title() + "\n" + p.body(), d.default_language));
+      p.set_language(
+          DetectLanguage(p.title() + "\n" + p.body(), d.default_language));
     }
   }
   auto saved = d.posts;  // to restore memory if the commit fails
@@ -401,7 +419,8 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
 }
 
 absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
-  if (!impl_->posts_db) return absl::FailedPreconditionError("catalog is read-only");
+  if (!impl_->posts_db)
+    return absl::FailedPreconditionError("catalog is read-only");
   if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
   Impl& d = *impl_;
   std::lock_guard lock(d.write_mu);
@@ -419,8 +438,10 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
 
 absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
     const std::string& person_id) {
-  if (!impl_->posts_db) return absl::FailedPreconditionError("catalog is read-only");
-  if (person_id.empty()) return absl::InvalidArgumentError("person_id: required");
+  if (!impl_->posts_db)
+    return absl::FailedPreconditionError("catalog is read-only");
+  if (person_id.empty())
+    return absl::InvalidArgumentError("person_id: required");
   Impl& d = *impl_;
   std::lock_guard lock(d.write_mu);
   DeletePersonResult result;
@@ -448,7 +469,8 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
       v1::Post p;
       p.ParseFromString(d.posts_db->get_document(id).get_data());
       auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
-        ids->erase(std::remove(ids->begin(), ids->end(), person_id), ids->end());
+        ids->erase(std::remove(ids->begin(), ids->end(), person_id),
+                   ids->end());
       };
       strip(p.mutable_liked_by());
       strip(p.mutable_mentioned());
@@ -486,8 +508,9 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   Xapian::Query query = BuildQuery(o.query);
   if (query.empty()) return result;
   if (o.public_only) {
-    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                          Xapian::Query(std::string(kVisibilityPrefix) + "public"));
+    query =
+        Xapian::Query(Xapian::Query::OP_FILTER, query,
+                      Xapian::Query(std::string(kVisibilityPrefix) + "public"));
   }
   if (!o.language.empty()) {
     query = Xapian::Query(Xapian::Query::OP_FILTER, query,
@@ -539,33 +562,39 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   // Scored by the query (so snippets know the query's terms), restricted to
   // the ids; posts that do not match the query come in with weight 0.
   Xapian::Query query =
-      q.empty() ? id_filter
-                : Xapian::Query(Xapian::Query::OP_OR,
-                                Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
-                                Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
-                                              id_filter, 0));
+      q.empty()
+          ? id_filter
+          : Xapian::Query(
+                Xapian::Query::OP_OR,
+                Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
+                Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::unique_ptr<Impl::Reader> reader;
     try {
       reader = impl_->AcquireReader();
       Xapian::Enquire enquire(reader->db);
       enquire.set_query(query);
-      Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
+      Xapian::MSet mset =
+          enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
       std::unordered_map<std::string, PostText> by_id;
       for (auto it = mset.begin(); it != mset.end(); ++it) {
         PostText t;
         t.post.ParseFromString(it.get_document().get_data());
-        const std::string& body = t.post.body().empty() ? t.post.title() : t.post.body();
-        t.snippet = mset.snippet(body, snippet_bytes,
-                                 Xapian::Stem(StemmerNameFor(t.post.language())),
-                                 Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                                     Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                 "", "", "…");
+        const std::string& body =
+            t.post.body().empty() ? t.post.title() : t.post.body();
+        // MSet::snippet escapes for HTML; clients get plain text.
+        t.snippet = HtmlToText(
+            mset.snippet(body, snippet_bytes,
+                         Xapian::Stem(StemmerNameFor(t.post.language())),
+                         Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                             Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                         "", "", "…"));
         by_id[t.post.id()] = std::move(t);
       }
       impl_->ReleaseReader(std::move(reader));
       for (const auto& id : post_ids) {
-        if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);
+        if (auto it = by_id.find(id); it != by_id.end())
+          out.push_back(it->second);
       }
       return out;
     } catch (const Xapian::DatabaseModifiedError&) {

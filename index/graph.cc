@@ -12,11 +12,16 @@ namespace whoknows::index {
 
 const char* EdgeKindName(EdgeKind kind) {
   switch (kind) {
-    case EdgeKind::kReply: return "reply";
-    case EdgeKind::kThread: return "thread";
-    case EdgeKind::kLike: return "like";
-    case EdgeKind::kMention: return "mention";
-    case EdgeKind::kManager: return "manager";
+    case EdgeKind::kReply:
+      return "reply";
+    case EdgeKind::kThread:
+      return "thread";
+    case EdgeKind::kLike:
+      return "like";
+    case EdgeKind::kMention:
+      return "mention";
+    case EdgeKind::kManager:
+      return "manager";
   }
   return "unknown";
 }
@@ -43,11 +48,13 @@ void ColleagueGraph::AddInteraction(const std::string& from,
     p.last_seen = std::max(p.last_seen, when);
     return;
   }
-  edge_of_[key] = boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph_).first;
+  edge_of_[key] =
+      boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph_).first;
 }
 
 ColleagueGraph ColleagueGraph::Build(
-    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>& posts,
+    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+        posts,
     const std::unordered_map<std::string, std::string>& managers,
     const GraphOptions& options) {
   ColleagueGraph g;
@@ -59,8 +66,8 @@ ColleagueGraph ColleagueGraph::Build(
     if (!m->parent_id.empty()) {
       auto parent = posts.find(m->parent_id);
       if (parent != posts.end() && parent->second->is_public) {
-        g.AddInteraction(m->author_id, parent->second->author_id, EdgeKind::kReply,
-                         w(EdgeKind::kReply), m->created);
+        g.AddInteraction(m->author_id, parent->second->author_id,
+                         EdgeKind::kReply, w(EdgeKind::kReply), m->created);
       }
     }
     for (const auto& liker : m->liked_by) {
@@ -86,7 +93,8 @@ ColleagueGraph ColleagueGraph::Build(
     }
   }
   for (const auto& [person, manager] : managers) {
-    g.AddInteraction(person, manager, EdgeKind::kManager, w(EdgeKind::kManager), 0);
+    g.AddInteraction(person, manager, EdgeKind::kManager, w(EdgeKind::kManager),
+                     0);
   }
   return g;
 }
@@ -102,10 +110,12 @@ double ColleagueGraph::TieStrength(const std::string& a,
   if (u < 0 || v < 0) return 0;
   double sum = 0;
   for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
-    if (static_cast<int64_t>(boost::target(*e, graph_)) == v) sum += graph_[*e].weight;
+    if (static_cast<int64_t>(boost::target(*e, graph_)) == v)
+      sum += graph_[*e].weight;
   }
   for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
-    if (static_cast<int64_t>(boost::target(*e, graph_)) == u) sum += graph_[*e].weight;
+    if (static_cast<int64_t>(boost::target(*e, graph_)) == u)
+      sum += graph_[*e].weight;
   }
   return sum;
 }
@@ -115,7 +125,8 @@ absl::Status ColleagueGraph::Save(const std::string& path) const {
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-    out << "# whoknows colleague graph v1: source\ttarget\tkind\tweight\tcount\t"
+    out << "# whoknows colleague graph v1: "
+           "source\ttarget\tkind\tweight\tcount\t"
            "last_seen_unix\n";
     for (auto [e, end] = boost::edges(graph_); e != end; ++e) {
       const EdgeProps& p = graph_[*e];
@@ -124,11 +135,14 @@ absl::Status ColleagueGraph::Save(const std::string& path) const {
           << EdgeKindName(p.kind) << '\t' << p.weight << '\t' << p.count << '\t'
           << p.last_seen << '\n';
     }
-    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    if (!out.flush())
+      return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("rename ", tmp, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("rename ", tmp, ": ", ec.message()));
   return absl::OkStatus();
 }
 
@@ -147,7 +161,8 @@ absl::StatusOr<ColleagueGraph> ColleagueGraph::Load(const std::string& path) {
     if (!std::getline(row, from, '\t') || !std::getline(row, to, '\t') ||
         !std::getline(row, kind_name, '\t') ||
         !(row >> p.weight >> p.count >> p.last_seen)) {
-      return absl::DataLossError(absl::StrCat(path, ":", line_no, ": malformed edge"));
+      return absl::DataLossError(
+          absl::StrCat(path, ":", line_no, ": malformed edge"));
     }
     bool known = false;
     for (int k = 0; k < kNumEdgeKinds; ++k) {

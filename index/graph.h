@@ -41,9 +41,9 @@ struct GraphOptions {
 // target folded together.
 struct EdgeProps {
   EdgeKind kind = EdgeKind::kReply;
-  double weight = 0;       // sum of kind weights over the interactions
-  uint32_t count = 0;      // number of interactions
-  int64_t last_seen = 0;   // unix seconds of the latest interaction
+  double weight = 0;      // sum of kind weights over the interactions
+  uint32_t count = 0;     // number of interactions
+  int64_t last_seen = 0;  // unix seconds of the latest interaction
 };
 
 struct VertexProps {
@@ -53,15 +53,16 @@ struct VertexProps {
 // Immutable once built; safe to share between threads for reading.
 class ColleagueGraph {
  public:
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS,
-                                      boost::bidirectionalS, VertexProps,
-                                      EdgeProps>;
+  using Graph =
+      boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
+                            VertexProps, EdgeProps>;
   using Vertex = Graph::vertex_descriptor;
 
   // Builds the graph from posts (only public posts contribute, so private
   // groups never show in it) and the manager tree (person id -> manager id).
   static ColleagueGraph Build(
-      const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>& posts,
+      const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+          posts,
       const std::unordered_map<std::string, std::string>& managers,
       const GraphOptions& options = {});
 

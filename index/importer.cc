@@ -3,8 +3,8 @@
 #include <expat.h>
 
 #include <charconv>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -72,7 +72,8 @@ int64_t FileSize(const std::string& path) {
 absl::StatusOr<std::string> GetString(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::string();
-  if (!it->is_string()) return absl::InvalidArgumentError(absl::StrCat(key, ": must be a string"));
+  if (!it->is_string())
+    return absl::InvalidArgumentError(absl::StrCat(key, ": must be a string"));
   return it->get<std::string>();
 }
 
@@ -80,10 +81,13 @@ absl::Status GetStrings(const json& j, const char* key,
                         google::protobuf::RepeatedPtrField<std::string>* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return absl::OkStatus();
-  if (!it->is_array()) return absl::InvalidArgumentError(absl::StrCat(key, ": must be an array of strings"));
+  if (!it->is_array())
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": must be an array of strings"));
   for (const auto& v : *it) {
     if (!v.is_string())
-      return absl::InvalidArgumentError(absl::StrCat(key, ": must be an array of strings"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, ": must be an array of strings"));
     out->Add(v.get<std::string>());
   }
   return absl::OkStatus();
@@ -92,12 +96,14 @@ absl::Status GetStrings(const json& j, const char* key,
 absl::StatusOr<bool> GetBool(const json& j, const char* key, bool fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) return absl::InvalidArgumentError(absl::StrCat(key, ": must be true or false"));
+  if (!it->is_boolean())
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": must be true or false"));
   return it->get<bool>();
 }
 
-#define WK_ASSIGN_OR_RETURN(lhs, expr)   \
-  auto lhs##_or = (expr);                \
+#define WK_ASSIGN_OR_RETURN(lhs, expr)          \
+  auto lhs##_or = (expr);                       \
   if (!lhs##_or.ok()) return lhs##_or.status(); \
   auto lhs = std::move(*lhs##_or)
 
@@ -112,11 +118,16 @@ std::string FormatTimestamp(int64_t unix_seconds) {
 
 const char* KindName(v1::PostKind k) {
   switch (k) {
-    case v1::POST_KIND_QUESTION: return "question";
-    case v1::POST_KIND_ANSWER: return "answer";
-    case v1::POST_KIND_COMMENT: return "comment";
-    case v1::POST_KIND_ARTICLE: return "article";
-    default: return "";
+    case v1::POST_KIND_QUESTION:
+      return "question";
+    case v1::POST_KIND_ANSWER:
+      return "answer";
+    case v1::POST_KIND_COMMENT:
+      return "comment";
+    case v1::POST_KIND_ARTICLE:
+      return "article";
+    default:
+      return "";
   }
 }
 
@@ -126,17 +137,19 @@ absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
   int consumed = 0;
   std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-                  &sec, &consumed) < 6) {
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
+                  &mi, &sec, &consumed) < 6) {
     if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) < 3 ||
         consumed != static_cast<int>(str.size())) {
       return absl::InvalidArgumentError(
-          absl::StrCat("not a timestamp (want 2024-03-01T10:00:00Z): \"", std::string(s), "\""));
+          absl::StrCat("not a timestamp (want 2024-03-01T10:00:00Z): \"",
+                       std::string(s), "\""));
     }
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
       y < 1970 || y > 9999) {
-    return absl::InvalidArgumentError(absl::StrCat("timestamp out of range: \"", std::string(s), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp out of range: \"", std::string(s), "\""));
   }
   std::string_view rest = s.substr(consumed);
   if (!rest.empty() && rest[0] == '.') {
@@ -146,12 +159,14 @@ absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {
   }
   int64_t offset = 0;
   if (rest == "Z" || rest == "z" || rest.empty()) {
-  } else if ((rest[0] == '+' || rest[0] == '-') && rest.size() == 6 && rest[3] == ':') {
+  } else if ((rest[0] == '+' || rest[0] == '-') && rest.size() == 6 &&
+             rest[3] == ':') {
     int oh = (rest[1] - '0') * 10 + (rest[2] - '0');
     int om = (rest[4] - '0') * 10 + (rest[5] - '0');
     offset = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("bad time zone in \"", std::string(s), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad time zone in \"", std::string(s), "\""));
   }
   std::tm tm{};
   tm.tm_year = y - 1900;
@@ -186,7 +201,8 @@ absl::StatusOr<Record> ParseJsonlRecord(std::string_view line) {
     p.set_site(site);
     p.set_country(country);
     p.set_manager_id(manager);
-    if (auto s = GetStrings(j, "languages", p.mutable_languages()); !s.ok()) return s;
+    if (auto s = GetStrings(j, "languages", p.mutable_languages()); !s.ok())
+      return s;
     p.set_active(active);
     p.set_opted_out(opted_out);
     if (auto s = ValidatePerson(p, "person"); !s.ok()) return s;
@@ -209,25 +225,35 @@ absl::StatusOr<Record> ParseJsonlRecord(std::string_view line) {
     p.set_author_id(author);
     p.set_thread_id(thread);
     p.set_parent_id(parent);
-    if (kind == "question") p.set_kind(v1::POST_KIND_QUESTION);
-    else if (kind == "answer") p.set_kind(v1::POST_KIND_ANSWER);
-    else if (kind == "comment") p.set_kind(v1::POST_KIND_COMMENT);
-    else if (kind == "article") p.set_kind(v1::POST_KIND_ARTICLE);
+    if (kind == "question")
+      p.set_kind(v1::POST_KIND_QUESTION);
+    else if (kind == "answer")
+      p.set_kind(v1::POST_KIND_ANSWER);
+    else if (kind == "comment")
+      p.set_kind(v1::POST_KIND_COMMENT);
+    else if (kind == "article")
+      p.set_kind(v1::POST_KIND_ARTICLE);
     else
       return absl::InvalidArgumentError(absl::StrCat(
-          "post.kind: must be question, answer, comment or article, not \"", kind, "\""));
+          "post.kind: must be question, answer, comment or article, not \"",
+          kind, "\""));
     p.set_title(title);
     p.set_body(body);
     p.set_language(language);
-    if (created.empty()) return absl::InvalidArgumentError("post.created: required");
+    if (created.empty())
+      return absl::InvalidArgumentError("post.created: required");
     auto t = ParseTimestamp(created);
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("post.created: ", t.status().message()));
+    if (!t.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("post.created: ", t.status().message()));
     p.mutable_created()->set_seconds(*t);
     p.set_visibility(visibility);
     p.set_accepted(accepted);
     if (auto s = GetStrings(j, "tags", p.mutable_tags()); !s.ok()) return s;
-    if (auto s = GetStrings(j, "liked_by", p.mutable_liked_by()); !s.ok()) return s;
-    if (auto s = GetStrings(j, "mentioned", p.mutable_mentioned()); !s.ok()) return s;
+    if (auto s = GetStrings(j, "liked_by", p.mutable_liked_by()); !s.ok())
+      return s;
+    if (auto s = GetStrings(j, "mentioned", p.mutable_mentioned()); !s.ok())
+      return s;
     if (auto s = ValidatePost(p, "post"); !s.ok()) return s;
     return p;
   }
@@ -244,46 +270,54 @@ std::string ToJsonl(const v1::Person& p) {
             {"site", p.site()},
             {"country", p.country()},
             {"manager_id", p.manager_id()},
-            {"languages", std::vector<std::string>(p.languages().begin(), p.languages().end())},
+            {"languages", std::vector<std::string>(p.languages().begin(),
+                                                   p.languages().end())},
             {"active", !p.has_active() || p.active()},
             {"opted_out", p.opted_out()}};
   return j.dump();
 }
 
 std::string ToJsonl(const v1::Post& p) {
-  json j = {{"type", "post"},
-            {"id", p.id()},
-            {"author_id", p.author_id()},
-            {"thread_id", p.thread_id()},
-            {"parent_id", p.parent_id()},
-            {"kind", KindName(p.kind())},
-            {"title", p.title()},
-            {"body", p.body()},
-            {"tags", std::vector<std::string>(p.tags().begin(), p.tags().end())},
-            {"language", p.language()},
-            {"created", FormatTimestamp(p.created().seconds())},
-            {"visibility", p.visibility()},
-            {"accepted", p.accepted()},
-            {"liked_by", std::vector<std::string>(p.liked_by().begin(), p.liked_by().end())},
-            {"mentioned", std::vector<std::string>(p.mentioned().begin(), p.mentioned().end())}};
+  json j = {
+      {"type", "post"},
+      {"id", p.id()},
+      {"author_id", p.author_id()},
+      {"thread_id", p.thread_id()},
+      {"parent_id", p.parent_id()},
+      {"kind", KindName(p.kind())},
+      {"title", p.title()},
+      {"body", p.body()},
+      {"tags", std::vector<std::string>(p.tags().begin(), p.tags().end())},
+      {"language", p.language()},
+      {"created", FormatTimestamp(p.created().seconds())},
+      {"visibility", p.visibility()},
+      {"accepted", p.accepted()},
+      {"liked_by",
+       std::vector<std::string>(p.liked_by().begin(), p.liked_by().end())},
+      {"mentioned",
+       std::vector<std::string>(p.mentioned().begin(), p.mentioned().end())}};
   return j.dump();
 }
 
-absl::StatusOr<ImportStats> ImportJsonl(const std::string& path, Catalog& catalog,
+absl::StatusOr<ImportStats> ImportJsonl(const std::string& path,
+                                        Catalog& catalog,
                                         const ImportOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   BatchWriter writer(catalog, options.batch_size);
-  ImportProgress progress{fs::path(path).filename().string(), 0, 0, FileSize(path)};
+  ImportProgress progress{fs::path(path).filename().string(), 0, 0,
+                          FileSize(path)};
   std::string line;
   int64_t line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
     progress.bytes_done += static_cast<int64_t>(line.size()) + 1;
-    if (line.empty() || line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.empty() || line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
     auto record = ParseJsonlRecord(line);
     if (!record.ok()) {
-      std::string problem = absl::StrCat(path, ":", line_no, ": ", record.status().message());
+      std::string problem =
+          absl::StrCat(path, ":", line_no, ": ", record.status().message());
       if (options.strict) {
         if (auto s = writer.Flush(); !s.ok()) return s;
         return absl::InvalidArgumentError(problem);
@@ -294,15 +328,20 @@ absl::StatusOr<ImportStats> ImportJsonl(const std::string& path, Catalog& catalo
     }
     ++progress.records;
     if (auto* post = std::get_if<v1::Post>(&*record)) {
-      if (options.created_before > 0 && post->created().seconds() >= options.created_before)
+      if (options.created_before > 0 &&
+          post->created().seconds() >= options.created_before)
         continue;
       if (auto s = writer.Add(std::move(*post)); !s.ok())
-        return absl::Status(s.code(), absl::StrCat(path, ":", line_no, ": ", s.message()));
+        return absl::Status(
+            s.code(), absl::StrCat(path, ":", line_no, ": ", s.message()));
     } else {
-      if (auto s = writer.Add(std::get<v1::Person>(std::move(*record))); !s.ok())
-        return absl::Status(s.code(), absl::StrCat(path, ":", line_no, ": ", s.message()));
+      if (auto s = writer.Add(std::get<v1::Person>(std::move(*record)));
+          !s.ok())
+        return absl::Status(
+            s.code(), absl::StrCat(path, ":", line_no, ": ", s.message()));
     }
-    if (writer.JustFlushed() && options.on_progress) options.on_progress(progress);
+    if (writer.JustFlushed() && options.on_progress)
+      options.on_progress(progress);
   }
   if (auto s = writer.Flush(); !s.ok()) return s;
   if (options.on_progress) options.on_progress(progress);
@@ -316,7 +355,9 @@ std::string HtmlToText(std::string_view html) {
   std::string out;
   out.reserve(html.size());
   size_t i = 0;
-  auto ends_with_space = [&] { return out.empty() || out.back() == ' ' || out.back() == '\n'; };
+  auto ends_with_space = [&] {
+    return out.empty() || out.back() == ' ' || out.back() == '\n';
+  };
   while (i < html.size()) {
     char c = html[i];
     if (c == '<') {
@@ -330,8 +371,8 @@ std::string HtmlToText(std::string_view html) {
         name += static_cast<char>(std::tolower(static_cast<unsigned char>(t)));
       }
       static const std::unordered_set<std::string> kBlock = {
-          "p", "br", "div", "li", "ul", "ol", "pre", "blockquote", "h1", "h2",
-          "h3", "h4", "h5", "h6", "tr", "table", "hr"};
+          "p",  "br", "div", "li", "ul", "ol", "pre",   "blockquote", "h1",
+          "h2", "h3", "h4",  "h5", "h6", "tr", "table", "hr"};
       if (kBlock.count(name)) {
         if (!out.empty() && out.back() != '\n') out += '\n';
       } else if (!ends_with_space()) {
@@ -346,18 +387,20 @@ std::string HtmlToText(std::string_view html) {
         continue;
       }
       std::string_view ent = html.substr(i + 1, end - i - 1);
-      static const std::unordered_map<std::string_view, std::string_view> kEntities = {
-          {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"},
-          {"nbsp", " "}, {"ndash", "–"}, {"mdash", "—"}, {"hellip", "…"},
-          {"rsquo", "’"}, {"lsquo", "‘"}, {"ldquo", "“"}, {"rdquo", "”"}};
+      static const std::unordered_map<std::string_view, std::string_view>
+          kEntities = {{"amp", "&"},   {"lt", "<"},    {"gt", ">"},
+                       {"quot", "\""}, {"apos", "'"},  {"nbsp", " "},
+                       {"ndash", "–"}, {"mdash", "—"}, {"hellip", "…"},
+                       {"rsquo", "’"}, {"lsquo", "‘"}, {"ldquo", "“"},
+                       {"rdquo", "”"}};
       if (auto it = kEntities.find(ent); it != kEntities.end()) {
         out += it->second;
       } else if (!ent.empty() && ent[0] == '#') {
         unsigned cp = 0;
         bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
         auto digits = ent.substr(hex ? 2 : 1);
-        auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(),
-                                         cp, hex ? 16 : 10);
+        auto [ptr, ec] = std::from_chars(
+            digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
         if (ec == std::errc() && cp > 0 && cp < 0x110000) {
           if (cp < 0x80) {
             out += static_cast<char>(cp);
@@ -391,7 +434,8 @@ std::string HtmlToText(std::string_view html) {
     if (c == '\n' && !clean.empty() && clean.back() == '\n') continue;
     clean += c;
   }
-  while (!clean.empty() && (clean.back() == '\n' || clean.back() == ' ')) clean.pop_back();
+  while (!clean.empty() && (clean.back() == '\n' || clean.back() == ' '))
+    clean.pop_back();
   size_t start = clean.find_first_not_of("\n ");
   return start == std::string::npos ? std::string() : clean.substr(start);
 }
@@ -404,8 +448,9 @@ class RowReader {
   using Row = std::unordered_map<std::string, std::string>;
   using Handler = std::function<absl::Status(const Row&, int64_t line)>;
 
-  static absl::Status Read(const std::string& path, const Handler& handler,
-                           const std::function<void(int64_t, int64_t)>& on_bytes) {
+  static absl::Status Read(
+      const std::string& path, const Handler& handler,
+      const std::function<void(int64_t, int64_t)>& on_bytes) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
     RowReader r;
@@ -421,13 +466,14 @@ class RowReader {
     while (true) {
       size_t n = std::fread(buf.data(), 1, buf.size(), f);
       const bool last = n < buf.size();
-      if (XML_Parse(parser, buf.data(), static_cast<int>(n), last) == XML_STATUS_ERROR) {
+      if (XML_Parse(parser, buf.data(), static_cast<int>(n), last) ==
+          XML_STATUS_ERROR) {
         if (!r.status_.ok()) {
           status = r.status_;
         } else {
           status = absl::InvalidArgumentError(absl::StrCat(
-              path, ":", XML_GetCurrentLineNumber(parser), ": XML error: ",
-              XML_ErrorString(XML_GetErrorCode(parser))));
+              path, ":", XML_GetCurrentLineNumber(parser),
+              ": XML error: ", XML_ErrorString(XML_GetErrorCode(parser))));
         }
         break;
       }
@@ -441,7 +487,8 @@ class RowReader {
   }
 
  private:
-  static void XMLCALL OnStart(void* data, const XML_Char* name, const XML_Char** attrs) {
+  static void XMLCALL OnStart(void* data, const XML_Char* name,
+                              const XML_Char** attrs) {
     auto* r = static_cast<RowReader*>(data);
     if (std::strcmp(name, "row") != 0) return;
     Row row;
@@ -485,7 +532,8 @@ absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dir,
                                               const StackExchangeSink& sink) {
   const fs::path root(dir);
   if (!fs::exists(root / "Posts.xml")) {
-    return absl::NotFoundError(absl::StrCat(dir, ": no Posts.xml (is this a Stack Exchange dump folder?)"));
+    return absl::NotFoundError(absl::StrCat(
+        dir, ": no Posts.xml (is this a Stack Exchange dump folder?)"));
   }
   ImportStats stats;
   ImportProgress progress;
@@ -506,69 +554,90 @@ absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dir,
     const std::string* d = Field(row, "CreationDate");
     if (!d) return absl::InvalidArgumentError("CreationDate: missing");
     auto t = ParseTimestamp(*d);
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("CreationDate: ", t.status().message()));
+    if (!t.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("CreationDate: ", t.status().message()));
     return *t;
   };
-  auto keep = [&](int64_t t) { return options.created_before <= 0 || t < options.created_before; };
+  auto keep = [&](int64_t t) {
+    return options.created_before <= 0 || t < options.created_before;
+  };
   auto report = [&](const std::string& phase) {
     progress.phase = phase;
-    if (options.on_progress && progress.records % 1000 == 0) options.on_progress(progress);
+    if (options.on_progress && progress.records % 1000 == 0)
+      options.on_progress(progress);
   };
 
   // Favourites (VoteTypeId 5) are the only votes with a voter: likes.
   std::unordered_map<std::string, std::vector<std::string>> favourites;
   if (fs::exists(root / "Votes.xml")) {
     const std::string path = (root / "Votes.xml").string();
-    auto s = RowReader::Read(path, [&](const RowReader::Row& row, int64_t line) -> absl::Status {
-      const std::string* type = Field(row, "VoteTypeId");
-      const std::string* user = Field(row, "UserId");
-      const std::string* post = Field(row, "PostId");
-      if (!type || *type != "5" || !user || !post) return absl::OkStatus();
-      auto t = created_of(row);
-      if (t.ok() && !keep(*t)) return absl::OkStatus();
-      favourites[*post].push_back(*user);
-      return absl::OkStatus();
-    }, bytes);
+    auto s = RowReader::Read(
+        path,
+        [&](const RowReader::Row& row, int64_t line) -> absl::Status {
+          const std::string* type = Field(row, "VoteTypeId");
+          const std::string* user = Field(row, "UserId");
+          const std::string* post = Field(row, "PostId");
+          if (!type || *type != "5" || !user || !post) return absl::OkStatus();
+          auto t = created_of(row);
+          if (t.ok() && !keep(*t)) return absl::OkStatus();
+          favourites[*post].push_back(*user);
+          return absl::OkStatus();
+        },
+        bytes);
     if (!s.ok()) return s;
   }
   // Duplicate links: the duplicate's title is folded into the original.
   std::unordered_map<std::string, std::vector<std::string>> duplicates_of;
   if (fs::exists(root / "PostLinks.xml")) {
     const std::string path = (root / "PostLinks.xml").string();
-    auto s = RowReader::Read(path, [&](const RowReader::Row& row, int64_t) -> absl::Status {
-      const std::string* type = Field(row, "LinkTypeId");
-      const std::string* from = Field(row, "PostId");
-      const std::string* to = Field(row, "RelatedPostId");
-      if (!type || *type != "3" || !from || !to) return absl::OkStatus();
-      auto t = created_of(row);
-      if (t.ok() && !keep(*t)) return absl::OkStatus();
-      duplicates_of[*to].push_back(*from);
-      return absl::OkStatus();
-    }, bytes);
+    auto s = RowReader::Read(
+        path,
+        [&](const RowReader::Row& row, int64_t) -> absl::Status {
+          const std::string* type = Field(row, "LinkTypeId");
+          const std::string* from = Field(row, "PostId");
+          const std::string* to = Field(row, "RelatedPostId");
+          if (!type || *type != "3" || !from || !to) return absl::OkStatus();
+          auto t = created_of(row);
+          if (t.ok() && !keep(*t)) return absl::OkStatus();
+          duplicates_of[*to].push_back(*from);
+          return absl::OkStatus();
+        },
+        bytes);
     if (!s.ok()) return s;
   }
 
   if (fs::exists(root / "Users.xml")) {
     const std::string path = (root / "Users.xml").string();
     progress.records = 0;
-    auto s = RowReader::Read(path, [&](const RowReader::Row& row, int64_t line) -> absl::Status {
-      const std::string* id = Field(row, "Id");
-      if (!id || id->empty()) return problem(path, line, "user row without Id");
-      if (*id == "-1") return absl::OkStatus();  // the Community bot
-      auto t = created_of(row);
-      if (!t.ok()) return problem(path, line, absl::StrCat("row Id=", *id, ": ", t.status().message()));
-      if (!keep(*t)) return absl::OkStatus();
-      v1::Person p;
-      p.set_id(*id);
-      if (auto* n = Field(row, "DisplayName")) p.set_display_name(n->substr(0, kMaxShortTextBytes));
-      if (auto* loc = Field(row, "Location")) p.set_site(loc->substr(0, kMaxShortTextBytes));
-      p.set_active(true);
-      if (auto v = ValidatePerson(p, "user"); !v.ok())
-        return problem(path, line, absl::StrCat("row Id=", *id, ": ", v.message()));
-      ++progress.records;
-      report("Users.xml");
-      return sink.person(std::move(p));
-    }, bytes);
+    auto s = RowReader::Read(
+        path,
+        [&](const RowReader::Row& row, int64_t line) -> absl::Status {
+          const std::string* id = Field(row, "Id");
+          if (!id || id->empty())
+            return problem(path, line, "user row without Id");
+          if (*id == "-1") return absl::OkStatus();  // the Community bot
+          auto t = created_of(row);
+          if (!t.ok())
+            return problem(
+                path, line,
+                absl::StrCat("row Id=", *id, ": ", t.status().message()));
+          if (!keep(*t)) return absl::OkStatus();
+          v1::Person p;
+          p.set_id(*id);
+          if (auto* n = Field(row, "DisplayName"))
+            p.set_display_name(n->substr(0, kMaxShortTextBytes));
+          if (auto* loc = Field(row, "Location"))
+            p.set_site(loc->substr(0, kMaxShortTextBytes));
+          p.set_active(true);
+          if (auto v = ValidatePerson(p, "user"); !v.ok())
+            return problem(path, line,
+                           absl::StrCat("row Id=", *id, ": ", v.message()));
+          ++progress.records;
+          report("Users.xml");
+          return sink.person(std::move(p));
+        },
+        bytes);
     if (!s.ok()) return s;
   }
 
@@ -585,100 +654,130 @@ absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dir,
   {
     // First pass: accepted answer ids and duplicate titles, so the second
     // pass can emit each post complete, whatever the row order.
-    auto s = RowReader::Read(posts_path, [&](const RowReader::Row& row, int64_t) -> absl::Status {
-      if (auto* a = Field(row, "AcceptedAnswerId")) accepted.insert(*a);
-      if (auto* id = Field(row, "Id"); id && wanted_titles.count(*id)) {
-        if (auto* title = Field(row, "Title")) duplicate_titles[*id] = *title;
-      }
-      return absl::OkStatus();
-    }, nullptr);
+    auto s = RowReader::Read(
+        posts_path,
+        [&](const RowReader::Row& row, int64_t) -> absl::Status {
+          if (auto* a = Field(row, "AcceptedAnswerId")) accepted.insert(*a);
+          if (auto* id = Field(row, "Id"); id && wanted_titles.count(*id)) {
+            if (auto* title = Field(row, "Title"))
+              duplicate_titles[*id] = *title;
+          }
+          return absl::OkStatus();
+        },
+        nullptr);
     if (!s.ok()) return s;
   }
   progress.records = 0;
-  auto s = RowReader::Read(posts_path, [&](const RowReader::Row& row, int64_t line) -> absl::Status {
-    const std::string* id = Field(row, "Id");
-    const std::string* type = Field(row, "PostTypeId");
-    if (!id || id->empty()) return problem(posts_path, line, "post row without Id");
-    if (!type) return problem(posts_path, line, absl::StrCat("row Id=", *id, ": PostTypeId: missing"));
-    if (*type != "1" && *type != "2") return absl::OkStatus();  // wiki, tag excerpts
-    auto t = created_of(row);
-    if (!t.ok()) return problem(posts_path, line, absl::StrCat("row Id=", *id, ": ", t.status().message()));
-    if (!keep(*t)) return absl::OkStatus();
-    const std::string* owner = Field(row, "OwnerUserId");
-    if (!owner || owner->empty()) return absl::OkStatus();  // deleted user
-    v1::Post p;
-    p.set_id(*id);
-    p.set_author_id(*owner);
-    p.mutable_created()->set_seconds(*t);
-    p.set_language("en");
-    if (*type == "1") {
-      p.set_kind(v1::POST_KIND_QUESTION);
-      if (auto* title = Field(row, "Title")) p.set_title(title->substr(0, kMaxTitleBytes));
-      if (auto* tags = Field(row, "Tags")) {
-        for (auto& tag : SplitTags(*tags)) {
-          if (p.tags_size() < kMaxTags && tag.size() <= kMaxTagBytes) p.add_tags(tag);
+  auto s = RowReader::Read(
+      posts_path,
+      [&](const RowReader::Row& row, int64_t line) -> absl::Status {
+        const std::string* id = Field(row, "Id");
+        const std::string* type = Field(row, "PostTypeId");
+        if (!id || id->empty())
+          return problem(posts_path, line, "post row without Id");
+        if (!type)
+          return problem(posts_path, line,
+                         absl::StrCat("row Id=", *id, ": PostTypeId: missing"));
+        if (*type != "1" && *type != "2")
+          return absl::OkStatus();  // wiki, tag excerpts
+        auto t = created_of(row);
+        if (!t.ok())
+          return problem(
+              posts_path, line,
+              absl::StrCat("row Id=", *id, ": ", t.status().message()));
+        if (!keep(*t)) return absl::OkStatus();
+        const std::string* owner = Field(row, "OwnerUserId");
+        if (!owner || owner->empty()) return absl::OkStatus();  // deleted user
+        v1::Post p;
+        p.set_id(*id);
+        p.set_author_id(*owner);
+        p.mutable_created()->set_seconds(*t);
+        p.set_language("en");
+        if (*type == "1") {
+          p.set_kind(v1::POST_KIND_QUESTION);
+          if (auto* title = Field(row, "Title"))
+            p.set_title(title->substr(0, kMaxTitleBytes));
+          if (auto* tags = Field(row, "Tags")) {
+            for (auto& tag : SplitTags(*tags)) {
+              if (p.tags_size() < kMaxTags && tag.size() <= kMaxTagBytes)
+                p.add_tags(tag);
+            }
+          }
+        } else {
+          const std::string* parent = Field(row, "ParentId");
+          if (!parent || parent->empty())
+            return problem(
+                posts_path, line,
+                absl::StrCat("row Id=", *id, ": answer without ParentId"));
+          p.set_kind(v1::POST_KIND_ANSWER);
+          p.set_parent_id(*parent);
+          p.set_thread_id(*parent);
+          p.set_accepted(accepted.count(*id) > 0);
         }
-      }
-    } else {
-      const std::string* parent = Field(row, "ParentId");
-      if (!parent || parent->empty())
-        return problem(posts_path, line, absl::StrCat("row Id=", *id, ": answer without ParentId"));
-      p.set_kind(v1::POST_KIND_ANSWER);
-      p.set_parent_id(*parent);
-      p.set_thread_id(*parent);
-      p.set_accepted(accepted.count(*id) > 0);
-    }
-    std::string body;
-    if (auto* b = Field(row, "Body")) body = HtmlToText(*b);
-    if (auto it = duplicates_of.find(*id); it != duplicates_of.end()) {
-      for (const auto& dup : it->second) {
-        if (auto jt = duplicate_titles.find(dup); jt != duplicate_titles.end())
-          body += "\n" + jt->second;
-      }
-    }
-    if (body.size() > kMaxBodyBytes) body.resize(kMaxBodyBytes);
-    p.set_body(std::move(body));
-    if (auto it = favourites.find(*id); it != favourites.end()) {
-      for (const auto& u : it->second)
-        if (p.liked_by_size() < kMaxLikes) p.add_liked_by(u);
-    }
-    if (auto v = ValidatePost(p, "post"); !v.ok())
-      return problem(posts_path, line, absl::StrCat("row Id=", *id, ": ", v.message()));
-    post_owner[*id] = *owner;
-    ++progress.records;
-    report("Posts.xml");
-    return sink.post(std::move(p));
-  }, bytes);
+        std::string body;
+        if (auto* b = Field(row, "Body")) body = HtmlToText(*b);
+        if (auto it = duplicates_of.find(*id); it != duplicates_of.end()) {
+          for (const auto& dup : it->second) {
+            if (auto jt = duplicate_titles.find(dup);
+                jt != duplicate_titles.end())
+              body += "\n" + jt->second;
+          }
+        }
+        if (body.size() > kMaxBodyBytes) body.resize(kMaxBodyBytes);
+        p.set_body(std::move(body));
+        if (auto it = favourites.find(*id); it != favourites.end()) {
+          for (const auto& u : it->second)
+            if (p.liked_by_size() < kMaxLikes) p.add_liked_by(u);
+        }
+        if (auto v = ValidatePost(p, "post"); !v.ok())
+          return problem(posts_path, line,
+                         absl::StrCat("row Id=", *id, ": ", v.message()));
+        post_owner[*id] = *owner;
+        ++progress.records;
+        report("Posts.xml");
+        return sink.post(std::move(p));
+      },
+      bytes);
   if (!s.ok()) return s;
 
   if (fs::exists(root / "Comments.xml")) {
     const std::string path = (root / "Comments.xml").string();
     progress.records = 0;
-    auto s2 = RowReader::Read(path, [&](const RowReader::Row& row, int64_t line) -> absl::Status {
-      const std::string* id = Field(row, "Id");
-      const std::string* post = Field(row, "PostId");
-      const std::string* user = Field(row, "UserId");
-      const std::string* text = Field(row, "Text");
-      if (!id || !post) return problem(path, line, "comment row without Id or PostId");
-      if (!user || user->empty() || !text) return absl::OkStatus();  // deleted user
-      auto t = created_of(row);
-      if (!t.ok()) return problem(path, line, absl::StrCat("row Id=", *id, ": ", t.status().message()));
-      if (!keep(*t)) return absl::OkStatus();
-      if (!post_owner.count(*post)) return absl::OkStatus();  // on a post not imported
-      v1::Post p;
-      p.set_id("c" + *id);
-      p.set_author_id(*user);
-      p.set_parent_id(*post);
-      p.set_kind(v1::POST_KIND_COMMENT);
-      p.set_body(text->substr(0, kMaxBodyBytes));
-      p.set_language("en");
-      p.mutable_created()->set_seconds(*t);
-      if (auto v = ValidatePost(p, "comment"); !v.ok())
-        return problem(path, line, absl::StrCat("row Id=", *id, ": ", v.message()));
-      ++progress.records;
-      report("Comments.xml");
-      return sink.post(std::move(p));
-    }, bytes);
+    auto s2 = RowReader::Read(
+        path,
+        [&](const RowReader::Row& row, int64_t line) -> absl::Status {
+          const std::string* id = Field(row, "Id");
+          const std::string* post = Field(row, "PostId");
+          const std::string* user = Field(row, "UserId");
+          const std::string* text = Field(row, "Text");
+          if (!id || !post)
+            return problem(path, line, "comment row without Id or PostId");
+          if (!user || user->empty() || !text)
+            return absl::OkStatus();  // deleted user
+          auto t = created_of(row);
+          if (!t.ok())
+            return problem(
+                path, line,
+                absl::StrCat("row Id=", *id, ": ", t.status().message()));
+          if (!keep(*t)) return absl::OkStatus();
+          if (!post_owner.count(*post))
+            return absl::OkStatus();  // on a post not imported
+          v1::Post p;
+          p.set_id("c" + *id);
+          p.set_author_id(*user);
+          p.set_parent_id(*post);
+          p.set_kind(v1::POST_KIND_COMMENT);
+          p.set_body(text->substr(0, kMaxBodyBytes));
+          p.set_language("en");
+          p.mutable_created()->set_seconds(*t);
+          if (auto v = ValidatePost(p, "comment"); !v.ok())
+            return problem(path, line,
+                           absl::StrCat("row Id=", *id, ": ", v.message()));
+          ++progress.records;
+          report("Comments.xml");
+          return sink.post(std::move(p));
+        },
+        bytes);
     if (!s2.ok()) return s2;
   }
   if (options.on_progress) options.on_progress(progress);

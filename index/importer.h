@@ -56,7 +56,8 @@ std::string ToJsonl(const v1::Person& person);
 std::string ToJsonl(const v1::Post& post);
 
 // Imports a JSONL file (people and posts, one JSON object a line).
-absl::StatusOr<ImportStats> ImportJsonl(const std::string& path, Catalog& catalog,
+absl::StatusOr<ImportStats> ImportJsonl(const std::string& path,
+                                        Catalog& catalog,
                                         const ImportOptions& options);
 
 // Reads a Stack Exchange dump folder without writing anywhere: Users.xml

@@ -52,9 +52,10 @@ absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
   if (p.manager_id() == p.id()) {
     return Invalid(where, "manager_id", "a person cannot manage themselves");
   }
-  for (auto [text, name] :
-       {std::pair{&p.display_name(), "display_name"}, {&p.title(), "title"},
-        {&p.department(), "department"}, {&p.site(), "site"}}) {
+  for (auto [text, name] : {std::pair{&p.display_name(), "display_name"},
+                            {&p.title(), "title"},
+                            {&p.department(), "department"},
+                            {&p.site(), "site"}}) {
     if (auto s = CheckLength(*text, kMaxShortTextBytes, where, name); !s.ok())
       return s;
   }
@@ -76,8 +77,10 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
     return s;
   if (auto s = CheckId(p.parent_id(), where, "parent_id", false); !s.ok())
     return s;
-  if (p.kind() == v1::POST_KIND_UNSPECIFIED || !v1::PostKind_IsValid(p.kind())) {
-    return Invalid(where, "kind", "required (question, answer, comment or article)");
+  if (p.kind() == v1::POST_KIND_UNSPECIFIED ||
+      !v1::PostKind_IsValid(p.kind())) {
+    return Invalid(where, "kind",
+                   "required (question, answer, comment or article)");
   }
   const bool root =
       p.kind() == v1::POST_KIND_QUESTION || p.kind() == v1::POST_KIND_ARTICLE;
@@ -95,7 +98,8 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
     return Invalid(where, "body", "a post needs a title or a body");
   }
   if (p.tags_size() > kMaxTags) {
-    return Invalid(where, "tags", absl::StrCat("more than ", kMaxTags, " tags"));
+    return Invalid(where, "tags",
+                   absl::StrCat("more than ", kMaxTags, " tags"));
   }
   for (int i = 0; i < p.tags_size(); ++i) {
     if (p.tags(i).empty() || p.tags(i).size() > kMaxTagBytes) {
@@ -106,31 +110,36 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
   if (p.language().size() > 8) {
     return Invalid(where, "language", "must be an ISO 639-1 code");
   }
-  if (!p.has_created() || (p.created().seconds() == 0 && p.created().nanos() == 0)) {
+  if (!p.has_created() ||
+      (p.created().seconds() == 0 && p.created().nanos() == 0)) {
     return Invalid(where, "created", "required");
   }
   const std::string& vis = p.visibility();
   if (!vis.empty() && vis != "public" &&
       (vis.rfind("group:", 0) != 0 || vis.size() == 6)) {
-    return Invalid(where, "visibility", "must be \"public\" or \"group:<name>\"");
+    return Invalid(where, "visibility",
+                   "must be \"public\" or \"group:<name>\"");
   }
   if (p.accepted() && p.kind() != v1::POST_KIND_ANSWER) {
     return Invalid(where, "accepted", "only answers can be accepted");
   }
   if (p.liked_by_size() > kMaxLikes) {
-    return Invalid(where, "liked_by", absl::StrCat("more than ", kMaxLikes, " ids"));
+    return Invalid(where, "liked_by",
+                   absl::StrCat("more than ", kMaxLikes, " ids"));
   }
   if (p.mentioned_size() > kMaxMentions) {
     return Invalid(where, "mentioned",
                    absl::StrCat("more than ", kMaxMentions, " ids"));
   }
   for (int i = 0; i < p.liked_by_size(); ++i) {
-    if (auto s = CheckId(p.liked_by(i), where, absl::StrCat("liked_by[", i, "]"), true);
+    if (auto s = CheckId(p.liked_by(i), where,
+                         absl::StrCat("liked_by[", i, "]"), true);
         !s.ok())
       return s;
   }
   for (int i = 0; i < p.mentioned_size(); ++i) {
-    if (auto s = CheckId(p.mentioned(i), where, absl::StrCat("mentioned[", i, "]"), true);
+    if (auto s = CheckId(p.mentioned(i), where,
+                         absl::StrCat("mentioned[", i, "]"), true);
         !s.ok())
       return s;
   }

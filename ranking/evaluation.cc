@@ -72,8 +72,11 @@ std::vector<std::string> TopIds(std::unordered_map<std::string, double>& scores,
 }  // namespace
 
 absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
-  auto log = [&](const std::string& s) { if (o.log) o.log(s); };
-  if (o.work_dir.empty()) return absl::InvalidArgumentError("work_dir: required");
+  auto log = [&](const std::string& s) {
+    if (o.log) o.log(s);
+  };
+  if (o.work_dir.empty())
+    return absl::InvalidArgumentError("work_dir: required");
   if (o.test_fraction <= 0 || o.test_fraction >= 1)
     return absl::InvalidArgumentError("test_fraction: must be in (0, 1)");
 
@@ -83,7 +86,8 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
     int64_t created;
   };
   std::unordered_map<std::string, Q> questions;
-  std::unordered_map<std::string, std::vector<std::pair<std::string, bool>>> answers;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, bool>>>
+      answers;
   index::ImportOptions read_all;
   index::StackExchangeSink collect{
       [](v1::Person) { return absl::OkStatus(); },
@@ -116,13 +120,15 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
   });
   const size_t n_test = static_cast<size_t>(
       std::ceil(static_cast<double>(candidates.size()) * o.test_fraction));
-  if (n_test == 0) return absl::FailedPreconditionError("no test questions in the dump");
+  if (n_test == 0)
+    return absl::FailedPreconditionError("no test questions in the dump");
   std::vector<TestQuestion> tests(candidates.end() - static_cast<long>(n_test),
                                   candidates.end());
   EvalReport report;
   report.test_questions = static_cast<int>(tests.size());
   report.cutoff = tests.front().created;
-  log(absl::StrCat(candidates.size(), " questions with an accepted answer by another user; ",
+  log(absl::StrCat(candidates.size(),
+                   " questions with an accepted answer by another user; ",
                    tests.size(), " held out"));
 
   // 2. Ingest what existed before the cut-off.
@@ -141,9 +147,11 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
   if (!imported.ok()) return imported.status();
   (*catalog)->Refresh();
   report.seconds_import =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log(absl::StrCat("ingested ", imported->people, " people and ", imported->posts,
-                   " posts in ", absl::StrFormat("%.1f", report.seconds_import), " s"));
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  log(absl::StrCat("ingested ", imported->people, " people and ",
+                   imported->posts, " posts in ",
+                   absl::StrFormat("%.1f", report.seconds_import), " s"));
 
   // 3. Rank.
   auto snap = (*catalog)->snapshot();
@@ -165,7 +173,8 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
     auto start = std::chrono::steady_clock::now();
     auto found = finder.Find(eq);
     latencies.push_back(std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - start).count());
+                            std::chrono::steady_clock::now() - start)
+                            .count());
     if (!found.ok()) return found.status();
     std::vector<std::string> ranked;
     for (const auto& e : found->experts) ranked.push_back(e.person_id);
@@ -183,7 +192,8 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
     std::unordered_map<std::string, double> sum, count;
     for (const auto& h : hits->hits) {
       const index::PostMeta* m = snap->FindPost(h.post_id);
-      if (!m || m->kind != v1::POST_KIND_ANSWER || m->author_id == q.asker) continue;
+      if (!m || m->kind != v1::POST_KIND_ANSWER || m->author_id == q.asker)
+        continue;
       sum[m->author_id] += h.weight;
       count[m->author_id] += 1;
     }
@@ -196,8 +206,8 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
   }
   std::sort(latencies.begin(), latencies.end());
   report.query_p50_ms = latencies[latencies.size() / 2];
-  report.query_p99_ms = latencies[std::min(latencies.size() - 1,
-                                           static_cast<size_t>(latencies.size() * 0.99))];
+  report.query_p99_ms = latencies[std::min(
+      latencies.size() - 1, static_cast<size_t>(latencies.size() * 0.99))];
   report.rows = {ours.Done(), popularity.Done(), combsum.Done(), combmnz.Done(),
                  combsum_log.Done()};
   return report;
@@ -205,10 +215,11 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
 
 std::string FormatReport(const EvalReport& r) {
   std::string out = absl::StrFormat("%d test questions\n", r.test_questions);
-  out += absl::StrFormat("%-42s %6s %6s %7s %8s\n", "ranker", "MRR", "P@1", "Hit@10", "nDCG@10");
+  out += absl::StrFormat("%-42s %6s %6s %7s %8s\n", "ranker", "MRR", "P@1",
+                         "Hit@10", "nDCG@10");
   for (const auto& m : r.rows) {
-    out += absl::StrFormat("%-42s %6.3f %6.3f %7.3f %8.3f\n", m.name, m.mrr, m.p_at_1,
-                           m.hit_at_10, m.ndcg_at_10);
+    out += absl::StrFormat("%-42s %6.3f %6.3f %7.3f %8.3f\n", m.name, m.mrr,
+                           m.p_at_1, m.hit_at_10, m.ndcg_at_10);
   }
   out += absl::StrFormat("FindExperts in process: p50 %.2f ms, p99 %.2f ms\n",
                          r.query_p50_ms, r.query_p99_ms);

@@ -28,7 +28,7 @@ struct Metrics {
 
 struct EvalReport {
   int test_questions = 0;
-  int64_t cutoff = 0;  // unix seconds: first test question's creation
+  int64_t cutoff = 0;         // unix seconds: first test question's creation
   std::vector<Metrics> rows;  // whoknows first, then the baselines
   double seconds_import = 0;
   double query_p50_ms = 0, query_p99_ms = 0;  // whoknows, in process

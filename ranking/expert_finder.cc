@@ -22,11 +22,15 @@ absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
   if (!hits.ok()) return hits.status();
   result.matched_posts = hits->matched_estimate;
   if (hits->hits.empty()) return result;
-  const double top = hits->hits.front().weight > 0 ? hits->hits.front().weight : 1;
+  const double top =
+      hits->hits.front().weight > 0 ? hits->hits.front().weight : 1;
   const double lambda =
-      options_.half_life_days > 0 ? std::log(2.0) / (options_.half_life_days * 86400.0) : 0;
+      options_.half_life_days > 0
+          ? std::log(2.0) / (options_.half_life_days * 86400.0)
+          : 0;
   auto decay = [&](int64_t created) {
-    const double age = static_cast<double>(std::max<int64_t>(0, snap->newest_post - created));
+    const double age =
+        static_cast<double>(std::max<int64_t>(0, snap->newest_post - created));
     return std::exp(-lambda * age);
   };
 

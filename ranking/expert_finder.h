@@ -45,11 +45,11 @@ struct RankingOptions {
 
 struct ExpertQuery {
   std::string query;
-  std::string asker_id;     // never suggested
+  std::string asker_id;  // never suggested
   int limit = 10;
-  std::string department;   // filters on the suggested person, optional
+  std::string department;  // filters on the suggested person, optional
   std::string site;
-  std::string language;     // only evidence in this language, optional
+  std::string language;  // only evidence in this language, optional
 };
 
 enum class Role {

@@ -14,10 +14,15 @@ packages=(
   libexpat1-dev                       # streaming XML for Stack Exchange dumps
   nlohmann-json3-dev                  # JSONL exchange format
   libcli11-dev                        # command line parsing
+  clang-format git                    # format check
 )
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# buf (protobuf lint, gRPC curl) comes from the npm registry; any Node.js
+# with npm will do, Debian's only when none is installed.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

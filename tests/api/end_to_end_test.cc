@@ -1,0 +1,280 @@
+// End to end: the real server on a loopback port, real gRPC clients, a real
+// Xapian database on disk.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "api/server.h"
+#include "whoknows/v1/expertise.grpc.pb.h"
+#include "whoknows/v1/ingest.grpc.pb.h"
+
+namespace whoknows::api {
+namespace {
+
+v1::Person MakePerson(const std::string& id, const std::string& name,
+                      const std::string& department) {
+  v1::Person p;
+  p.set_id(id);
+  p.set_display_name(name);
+  p.set_department(department);
+  return p;
+}
+
+v1::Post MakePost(const std::string& id, const std::string& author,
+                  v1::PostKind kind, const std::string& parent,
+                  const std::string& title, const std::string& body,
+                  int64_t day, bool accepted = false) {
+  v1::Post p;
+  p.set_id(id);
+  p.set_author_id(author);
+  p.set_kind(kind);
+  p.set_parent_id(parent);
+  p.set_title(title);
+  p.set_body(body);
+  p.set_accepted(accepted);
+  p.mutable_created()->set_seconds(1700000000 + day * 86400);
+  return p;
+}
+
+class EndToEndTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = testing::TempDir() + "/e2e_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(data_);
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.data_dir = data_;
+    o.refresh_interval = std::chrono::milliseconds(50);
+    auto server = Server::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    ASSERT_GT(server_->port(), 0);
+    auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
+    expertise_ = v1::Expertise::NewStub(channel);
+    ingest_ = v1::Ingest::NewStub(channel);
+  }
+
+  grpc::Status Find(const std::string& query, v1::FindExpertsResponse* response,
+                    const std::string& asker = "", int limit = 0) {
+    v1::FindExpertsRequest request;
+    request.set_query(query);
+    request.set_asker_id(asker);
+    request.set_limit(limit);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    return expertise_->FindExperts(&ctx, request, response);
+  }
+
+  // Polls until the refresh interval has published what was written.
+  v1::FindExpertsResponse FindEventually(const std::string& query,
+                                         const std::string& asker = "") {
+    v1::FindExpertsResponse response;
+    for (int i = 0; i < 100; ++i) {
+      response.Clear();
+      EXPECT_TRUE(Find(query, &response, asker).ok());
+      if (response.experts_size() > 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return response;
+  }
+
+  void IngestCompany() {
+    v1::UpsertPeopleRequest people;
+    *people.add_people() = MakePerson("anna", "Anna Lindqvist", "Engineering");
+    *people.add_people() = MakePerson("bo", "Bo Ek", "Finance");
+    *people.add_people() = MakePerson("cecilia", "Cecilia Berg", "Sales");
+    *people.add_people() = MakePerson("dan", "Dan Holm", "Engineering");
+    v1::UpsertPeopleResponse pr;
+    grpc::ClientContext c1;
+    ASSERT_TRUE(ingest_->UpsertPeople(&c1, people, &pr).ok());
+    EXPECT_EQ(pr.upserted(), 4);
+
+    v1::UpsertPostsRequest posts;
+    // Anna is the planted Kubernetes expert: she answers both questions.
+    *posts.add_posts() =
+        MakePost("q1", "bo", v1::POST_KIND_QUESTION, "",
+                 "Kubernetes deploy fails with ImagePullBackOff",
+                 "Our deploy to the cluster fails, the pods never start.", 1);
+    *posts.add_posts() =
+        MakePost("a1", "anna", v1::POST_KIND_ANSWER, "q1", "",
+                 "Check the registry secret: ImagePullBackOff means the "
+                 "kubelet cannot pull the image.",
+                 2, true);
+    *posts.add_posts() = MakePost("a2", "dan", v1::POST_KIND_ANSWER, "q1", "",
+                                  "Maybe restart it?", 3);
+    *posts.add_posts() =
+        MakePost("q2", "cecilia", v1::POST_KIND_QUESTION, "",
+                 "Hur skickar jag en faktura till en kund i Norge?",
+                 "Fakturan måste ha rätt momssats.", 4);
+    *posts.add_posts() =
+        MakePost("a3", "bo", v1::POST_KIND_ANSWER, "q2", "",
+                 "Fakturor till Norge skickas utan svensk moms.", 5, true);
+    *posts.add_posts() = MakePost("q3", "cecilia", v1::POST_KIND_QUESTION, "",
+                                  "Kubernetes pods restart in a loop",
+                                  "CrashLoopBackOff after the deploy.", 6);
+    *posts.add_posts() =
+        MakePost("a4", "anna", v1::POST_KIND_ANSWER, "q3", "",
+                 "Look at the pod logs of the previous container; the "
+                 "deploy probably lacks a config map.",
+                 7, true);
+    v1::UpsertPostsResponse po;
+    grpc::ClientContext c2;
+    ASSERT_TRUE(ingest_->UpsertPosts(&c2, posts, &po).ok());
+    EXPECT_EQ(po.upserted(), 7);
+  }
+
+  std::string data_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::Expertise::Stub> expertise_;
+  std::unique_ptr<v1::Ingest::Stub> ingest_;
+};
+
+TEST_F(EndToEndTest, FindsPlantedExpertOverGrpc) {
+  IngestCompany();
+  auto response = FindEventually("kubernetes deploy broken");
+  ASSERT_GT(response.experts_size(), 0);
+  const auto& top = response.experts(0);
+  EXPECT_EQ(top.person().id(), "anna");
+  EXPECT_EQ(top.person().display_name(), "Anna Lindqvist");
+  EXPECT_GT(top.score(), 0);
+  ASSERT_GE(top.evidence_size(), 1);
+  EXPECT_LE(top.evidence_size(), 3);
+  EXPECT_EQ(top.evidence(0).role(), v1::EVIDENCE_ROLE_ACCEPTED_ANSWER);
+  EXPECT_FALSE(top.evidence(0).title().empty());  // the thread's title
+  EXPECT_NEAR(top.breakdown().at("text") + top.breakdown().at("prior"),
+              top.score(), 1e-9);
+}
+
+TEST_F(EndToEndTest, SwedishInflectionsMatch) {
+  IngestCompany();
+  // "fakturorna" and "fakturan" share the Swedish stem with "fakturor".
+  auto response = FindEventually("vem kan fakturorna?", "cecilia");
+  ASSERT_GT(response.experts_size(), 0);
+  EXPECT_EQ(response.experts(0).person().id(), "bo");
+}
+
+TEST_F(EndToEndTest, AskerIsNeverSuggested) {
+  IngestCompany();
+  auto response = FindEventually("kubernetes deploy", "anna");
+  for (const auto& e : response.experts()) EXPECT_NE(e.person().id(), "anna");
+}
+
+TEST_F(EndToEndTest, InvalidRequestsNameTheField) {
+  v1::FindExpertsResponse response;
+  grpc::Status s = Find("   ", &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("query"), std::string::npos)
+      << s.error_message();
+  s = Find("kubernetes", &response, "", 1000);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("limit"), std::string::npos)
+      << s.error_message();
+
+  v1::UpsertPostsRequest posts;
+  *posts.add_posts() =
+      MakePost("ok", "anna", v1::POST_KIND_QUESTION, "", "t", "b", 1);
+  v1::Post bad =
+      MakePost("bad", "anna", v1::POST_KIND_ANSWER, "", "", "no parent", 1);
+  *posts.add_posts() = bad;
+  v1::UpsertPostsResponse pr;
+  grpc::ClientContext ctx;
+  s = ingest_->UpsertPosts(&ctx, posts, &pr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("posts[1].parent_id"), std::string::npos)
+      << s.error_message();
+  // The whole batch was rejected: the valid post is not there either.
+  server_->catalog().Refresh();
+  EXPECT_EQ(server_->catalog().snapshot()->FindPost("ok"), nullptr);
+}
+
+TEST_F(EndToEndTest, StreamKeepsWhatCameBeforeABadMessage) {
+  grpc::ClientContext ctx;
+  v1::IngestStreamResponse response;
+  auto writer = ingest_->IngestStream(&ctx, &response);
+  v1::IngestStreamRequest first;
+  *first.add_people() = MakePerson("erik", "Erik Sund", "Logistics");
+  *first.add_posts() =
+      MakePost("s1", "erik", v1::POST_KIND_ARTICLE, "",
+               "Truckkort och säkerhet i lagret",
+               "Alla som kör truck i lagret behöver truckkort.", 1);
+  ASSERT_TRUE(writer->Write(first));
+  v1::IngestStreamRequest second;
+  *second.add_posts() =
+      MakePost("", "erik", v1::POST_KIND_ARTICLE, "", "no id", "x", 2);
+  writer->Write(second);  // may fail once the server has ended the stream
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("message 2"), std::string::npos)
+      << s.error_message();
+  EXPECT_NE(s.error_message().find("posts[0].id"), std::string::npos)
+      << s.error_message();
+  auto found = FindEventually("truckkort");
+  ASSERT_GT(found.experts_size(), 0);
+  EXPECT_EQ(found.experts(0).person().id(), "erik");
+}
+
+TEST_F(EndToEndTest, DeletePersonErasesTheirExpertise) {
+  IngestCompany();
+  ASSERT_GT(FindEventually("kubernetes").experts_size(), 0);
+  v1::DeletePersonRequest request;
+  request.set_person_id("anna");
+  v1::DeletePersonResponse response;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(ingest_->DeletePerson(&ctx, request, &response).ok());
+  EXPECT_TRUE(response.found());
+  EXPECT_EQ(response.posts_deleted(), 2);
+  server_->catalog().Refresh();
+  v1::FindExpertsResponse after;
+  ASSERT_TRUE(Find("kubernetes ImagePullBackOff registry secret", &after).ok());
+  for (const auto& e : after.experts()) {
+    EXPECT_NE(e.person().id(), "anna");
+    for (const auto& ev : e.evidence()) {
+      EXPECT_NE(ev.post_id(), "a1");
+      EXPECT_NE(ev.post_id(), "a4");
+    }
+  }
+}
+
+TEST_F(EndToEndTest, CommittedDataSurvivesARestart) {
+  IngestCompany();
+  ASSERT_GT(FindEventually("kubernetes").experts_size(), 0);
+  server_.reset();  // shuts down and releases the writer lock
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.data_dir = data_;
+  auto server = Server::Start(o);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  expertise_ = v1::Expertise::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                          grpc::InsecureChannelCredentials()));
+  v1::FindExpertsResponse response;
+  ASSERT_TRUE(Find("kubernetes deploy", &response).ok());
+  ASSERT_GT(response.experts_size(), 0);
+  EXPECT_EQ(response.experts(0).person().id(), "anna");
+}
+
+TEST(ServerOptionsTest, ValidateNamesTheFlag) {
+  ServerOptions o;
+  EXPECT_NE(std::string(o.Validate().message()).find("--data"),
+            std::string::npos);
+  o.data_dir = "x";
+  o.listen = "localhost";
+  EXPECT_NE(std::string(o.Validate().message()).find("--listen"),
+            std::string::npos);
+  o.listen = "localhost:99999";
+  EXPECT_FALSE(o.Validate().ok());
+  o.listen = "127.0.0.1:0";
+  EXPECT_TRUE(o.Validate().ok());
+}
+
+}  // namespace
+}  // namespace whoknows::api

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The CLI as a user runs it: import (good and malformed input), serve, and
+# standard gRPC tools (buf curl via server reflection and health checking).
+# Usage: cli_smoke_test.sh WHOKNOWS_BINARY BUF_BINARY SOURCE_DIR
+set -euo pipefail
+bin=$1 buf=$2 src=$3
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Malformed input: reported with file and line, skipped, exit status 3.
+cat > "$work/bad.jsonl" <<'JSONL'
+{"type":"person","id":"u1","display_name":"Ulla Svensson","department":"IT"}
+{"type":"post","id":"p1","author_id":"u1","kind":"article","title":"Skrivarkö i Göteborg","body":"Skrivaren i Göteborg tappar jobb i kön; starta om spoolern.","created":"2025-01-10T09:00:00Z"}
+this is not json
+{"type":"post","id":"p2","author_id":"u1","kind":"answer","body":"no parent","created":"2025-01-11T09:00:00Z"}
+JSONL
+set +e
+"$bin" import jsonl "$work/bad.jsonl" --data "$work/data" >"$work/out" 2>"$work/err"
+status=$?
+set -e
+[ "$status" = 3 ] || fail "import with malformed lines exited $status, want 3"
+grep -q "bad.jsonl:3: not valid JSON" "$work/err" || fail "no file:line for line 3: $(cat "$work/err")"
+grep -q "bad.jsonl:4: post.parent_id" "$work/err" || fail "no field for line 4: $(cat "$work/err")"
+grep -q "imported 1 people and 1 posts" "$work/out" || fail "$(cat "$work/out")"
+set +e
+"$bin" import jsonl "$work/bad.jsonl" --data "$work/strict" --strict 2>"$work/err"
+status=$?
+set -e
+[ "$status" = 1 ] || fail "--strict exited $status, want 1"
+
+# The demo company, served.
+"$bin" import jsonl "$src/data/demo/company.jsonl" --data "$work/demo" >/dev/null
+"$bin" serve --data "$work/demo" --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
+server=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/serve.log")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || fail "server did not start: $(cat "$work/serve.log")"
+grep -q "people" "$work/serve.log" || fail "start line does not say what was loaded"
+
+url="http://127.0.0.1:$port"
+"$buf" curl --protocol grpc --http2-prior-knowledge "$url/grpc.health.v1.Health/Check" \
+  | grep -q SERVING || fail "health check"
+# Reflection: buf curl finds the schema on the server, no .proto files given.
+"$buf" curl --protocol grpc --http2-prior-knowledge \
+  -d '{"query": "Kubernetes deploy fails with ImagePullBackOff", "limit": 3}' \
+  "$url/whoknows.v1.Expertise/FindExperts" >"$work/find.json"
+grep -q '"experts"' "$work/find.json" || fail "FindExperts via buf curl: $(cat "$work/find.json")"
+set +e
+"$buf" curl --protocol grpc --http2-prior-knowledge -d '{"query": ""}' \
+  "$url/whoknows.v1.Expertise/FindExperts" >"$work/bad.json" 2>&1
+set -e
+grep -q "invalid_argument" "$work/bad.json" || fail "empty query: $(cat "$work/bad.json")"
+
+# ask, both ways, Swedish and English.
+"$bin" ask "Hur exporterar jag fakturor från SAP till Excel?" --server "127.0.0.1:$port" \
+  >"$work/ask_sv.txt"
+grep -q " 1\. " "$work/ask_sv.txt" || fail "Swedish ask: $(cat "$work/ask_sv.txt")"
+"$bin" ask "Kubernetes deploy fails" --data "$work/demo" --json >"$work/ask_en.json"
+grep -q '"person"' "$work/ask_en.json" || fail "ask --data --json: $(cat "$work/ask_en.json")"
+echo "cli smoke test: 1 passed, 0 failed"
