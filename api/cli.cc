@@ -233,8 +233,9 @@ int RunAsk(const std::string& question, const std::string& data_dir,
 }
 
 int RunEval(const std::string& dump, const std::string& work,
-            const ranking::RankingOptions& ranking) {
+            const ranking::RankingOptions& ranking, double test_fraction) {
   ranking::EvalOptions o;
+  o.test_fraction = test_fraction;
   o.ranking = ranking;
   o.dump_dir = dump;
   o.work_dir = work;
@@ -309,6 +310,12 @@ int RunCli(int argc, char** argv) {
   eval_se->add_option("--work", work, "Scratch data folder (emptied)")
       ->capture_default_str();
   ranking::RankingOptions ranking;
+  double test_fraction = 0.2;
+  eval_se
+      ->add_option("--test-fraction", test_fraction,
+                   "Share of the questions held out (the latest ones)")
+      ->check(CLI::Range(0.01, 0.99))
+      ->capture_default_str();
   eval_se
       ->add_option("--max-posts", ranking.max_posts,
                    "Depth of the post ranking")
@@ -356,7 +363,7 @@ int RunCli(int argc, char** argv) {
       server_address = "127.0.0.1:50051";
     return RunAsk(question, data_dir, server_address, asker, limit, json);
   }
-  if (eval_se->parsed()) return RunEval(dump, work, ranking);
+  if (eval_se->parsed()) return RunEval(dump, work, ranking, test_fraction);
   return 2;
 }
 

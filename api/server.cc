@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/expertise.h"
+#include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
 #include "index/validation.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
@@ -216,6 +217,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->ingest_ = std::make_unique<IngestService>(*server->catalog_);
 
   grpc::EnableDefaultHealthCheckService(true);
+  // Links the health service's descriptor into the generated pool, where
+  // reflection looks symbols up (gRPC's own implementation carries none).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
