@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <set>
 #include <sstream>
 
@@ -125,6 +126,7 @@ absl::Status ColleagueGraph::Save(const std::string& path) const {
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    out.precision(17);  // weights round-trip exactly
     out << "# whoknows colleague graph v1: "
            "source\ttarget\tkind\tweight\tcount\t"
            "last_seen_unix\n";

@@ -160,7 +160,11 @@ absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {
   int64_t offset = 0;
   if (rest == "Z" || rest == "z" || rest.empty()) {
   } else if ((rest[0] == '+' || rest[0] == '-') && rest.size() == 6 &&
-             rest[3] == ':') {
+             rest[3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(rest[1])) &&
+             std::isdigit(static_cast<unsigned char>(rest[2])) &&
+             std::isdigit(static_cast<unsigned char>(rest[4])) &&
+             std::isdigit(static_cast<unsigned char>(rest[5]))) {
     int oh = (rest[1] - '0') * 10 + (rest[2] - '0');
     int om = (rest[4] - '0') * 10 + (rest[5] - '0');
     offset = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
@@ -175,7 +179,15 @@ absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm)) - offset;
+  const std::time_t t = timegm(&tm);
+  // timegm normalizes 30 February to 1 March: reject days the month lacks.
+  std::tm check{};
+  gmtime_r(&t, &check);
+  if (check.tm_mday != d || check.tm_mon != mo - 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no such day: \"", std::string(s), "\""));
+  }
+  return static_cast<int64_t>(t) - offset;
 }
 
 absl::StatusOr<Record> ParseJsonlRecord(std::string_view line) {
@@ -360,9 +372,12 @@ std::string HtmlToText(std::string_view html) {
   };
   while (i < html.size()) {
     char c = html[i];
-    if (c == '<') {
+    const bool tag_start =
+        c == '<' && i + 1 < html.size() &&
+        (std::isalpha(static_cast<unsigned char>(html[i + 1])) ||
+         html[i + 1] == '/' || html[i + 1] == '!');
+    if (tag_start && html.find('>', i) != std::string_view::npos) {
       size_t end = html.find('>', i);
-      if (end == std::string_view::npos) break;
       std::string_view tag = html.substr(i + 1, end - i - 1);
       if (!tag.empty() && tag[0] == '/') tag.remove_prefix(1);
       std::string name;

@@ -2,13 +2,19 @@
 
 #include <cld2/public/compact_lang_det.h>
 
+#include <cctype>
 #include <string>
 #include <unordered_set>
 
 namespace whoknows::index {
 
 std::string DetectLanguage(std::string_view text, std::string_view fallback) {
-  if (text.size() < 8) return std::string(fallback);
+  // CLD2 answers English when it has nothing to go on (numbers, symbols):
+  // text with fewer than 8 letters keeps the fallback.
+  int letters = 0;
+  for (unsigned char c : text)
+    letters += (std::isalpha(c) || c >= 0x80) ? 1 : 0;
+  if (letters < 8) return std::string(fallback);
   bool reliable = false;
   CLD2::Language lang =
       CLD2::DetectLanguage(text.data(), static_cast<int>(text.size()),

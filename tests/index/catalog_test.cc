@@ -1,1 +1,752 @@
+// Tests index/catalog.cc against real Xapian databases in temp folders.
+#include "index/catalog.h"
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace whoknows::index {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr int64_t kT0 = 1'700'000'000;  // 2023-11-14
+
+// A fresh folder per test, named after it.
+std::string TestDir() {
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  fs::path dir =
+      fs::path(testing::TempDir()) /
+      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+std::unique_ptr<Catalog> OpenCatalog(const std::string& dir,
+                                     bool read_only = false) {
+  CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.read_only = read_only;
+  auto c = Catalog::Open(o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+v1::Person MakePerson(const std::string& id, const std::string& dept = "") {
+  v1::Person p;
+  p.set_id(id);
+  p.set_display_name("Person " + id);
+  p.set_department(dept);
+  return p;
+}
+
+v1::Post MakePost(const std::string& id, const std::string& author,
+                  v1::PostKind kind, const std::string& title,
+                  const std::string& body, int64_t created,
+                  const std::string& parent = "",
+                  const std::string& language = "") {
+  v1::Post p;
+  p.set_id(id);
+  p.set_author_id(author);
+  p.set_kind(kind);
+  p.set_title(title);
+  p.set_body(body);
+  p.set_parent_id(parent);
+  p.set_language(language);
+  p.mutable_created()->set_seconds(created);
+  return p;
+}
+
+v1::Post Question(const std::string& id, const std::string& author,
+                  const std::string& title, const std::string& body,
+                  int64_t created = kT0, const std::string& language = "") {
+  return MakePost(id, author, v1::POST_KIND_QUESTION, title, body, created, "",
+                  language);
+}
+
+v1::Post Answer(const std::string& id, const std::string& author,
+                const std::string& parent, const std::string& body,
+                int64_t created = kT0 + 100, const std::string& language = "") {
+  return MakePost(id, author, v1::POST_KIND_ANSWER, "", body, created, parent,
+                  language);
+}
+
+v1::Post Comment(const std::string& id, const std::string& author,
+                 const std::string& parent, const std::string& body,
+                 int64_t created = kT0 + 200) {
+  return MakePost(id, author, v1::POST_KIND_COMMENT, "", body, created, parent,
+                  "en");
+}
+
+absl::Status Upsert(Catalog& c, std::vector<v1::Post> posts) {
+  return c.UpsertPosts(posts);
+}
+
+absl::Status UpsertPeople(Catalog& c, std::vector<v1::Person> people) {
+  return c.UpsertPeople(people);
+}
+
+// Ids of the posts a query finds, best first.
+std::vector<std::string> Find(const Catalog& c, const std::string& query,
+                              bool public_only = true,
+                              const std::string& language = "",
+                              int64_t created_before = 0) {
+  SearchOptions o;
+  o.query = query;
+  o.public_only = public_only;
+  o.language = language;
+  o.created_before = created_before;
+  auto r = c.Search(o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> ids;
+  if (r.ok())
+    for (const auto& h : r->hits) ids.push_back(h.post_id);
+  return ids;
+}
+
+TEST(CatalogTest, OpenRequiresDataDir) {
+  CatalogOptions o;
+  auto c = Catalog::Open(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CatalogTest, OpenCreatesTheFolder) {
+  const std::string dir = TestDir();
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(fs::is_directory(fs::path(dir) / "posts"));
+  EXPECT_TRUE(fs::is_directory(fs::path(dir) / "people"));
+  EXPECT_TRUE(c->snapshot()->posts.empty());
+  EXPECT_THAT(Find(*c, "anything"), IsEmpty());
+}
+
+TEST(CatalogTest, FindsSwedishInflection) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q-sv", "anna", "Problem i produktion",
+                           "Servern kraschar varje natt.", kT0, "sv"),
+                  Question("q-other", "bo", "Kaffemaskinen",
+                           "Kaffemaskinen på plan tre läcker.", kT0, "sv")})
+          .ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "kraschade"), ElementsAre("q-sv"));
+  EXPECT_THAT(Find(*c, "Varför kraschade servrarna?"), ElementsAre("q-sv"));
+}
+
+TEST(CatalogTest, FindsEnglishInflection) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q-en", "anna", "Production trouble",
+                           "The server crashes every night.", kT0, "en"),
+                  Question("q-other", "bo", "Coffee machine",
+                           "The coffee machine leaks water.", kT0, "en")})
+          .ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "crashed"), ElementsAre("q-en"));
+  EXPECT_THAT(Find(*c, "crashing"), ElementsAre("q-en"));
+}
+
+TEST(CatalogTest, StopwordsAloneMatchNothing) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(Upsert(*c, {Question("q1", "anna", "The server and the backup",
+                                   "How is this the way it is?", kT0, "en")})
+                  .ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "the and is"), IsEmpty());
+  EXPECT_THAT(Find(*c, ""), IsEmpty());
+  EXPECT_THAT(Find(*c, "the backup"), ElementsAre("q1"));
+}
+
+TEST(CatalogTest, DetectsLanguageWhenEmpty) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c,
+             {Question("q-sv", "anna", "Servern kraschar",
+                       "Servern kraschar varje natt när backupen körs och vi "
+                       "vet inte varför. Har någon sett samma sak tidigare?"),
+              Question("q-en", "bo", "The server crashes",
+                       "The server crashes every night when the backup runs "
+                       "and we do not know why. Has anyone seen this before?"),
+              Question("q-set", "bo", "Servern",
+                       "The language field wins over detection.", kT0, "de")})
+          .ok());
+  c->Refresh();
+  auto snap = c->snapshot();
+  ASSERT_NE(snap->FindPost("q-sv"), nullptr);
+  ASSERT_NE(snap->FindPost("q-en"), nullptr);
+  EXPECT_EQ(snap->FindPost("q-sv")->language, "sv");
+  EXPECT_EQ(snap->FindPost("q-en")->language, "en");
+  EXPECT_EQ(snap->FindPost("q-set")->language, "de");
+  // The detected language is stored with the post and used for stemming.
+  auto fetched = c->Fetch("", {"q-sv"});
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_EQ(fetched->size(), 1u);
+  EXPECT_EQ((*fetched)[0].post.language(), "sv");
+  EXPECT_THAT(Find(*c, "kraschade", true, "sv"), ElementsAre("q-sv"));
+}
+
+TEST(CatalogTest, ShortTextGetsDefaultLanguage) {
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.default_language = "sv";
+  auto c = Catalog::Open(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(Upsert(**c, {Question("q1", "anna", "VPN?", "")}).ok());
+  (*c)->Refresh();
+  ASSERT_NE((*c)->snapshot()->FindPost("q1"), nullptr);
+  EXPECT_EQ((*c)->snapshot()->FindPost("q1")->language, "sv");
+}
+
+TEST(CatalogTest, LanguageFilter) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q-sv", "anna", "Kubernetes",
+                           "Podden startar inte i kubernetes.", kT0, "sv"),
+                  Question("q-en", "bo", "Kubernetes",
+                           "The pod does not start in kubernetes.", kT0, "en")})
+          .ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "kubernetes"), UnorderedElementsAre("q-sv", "q-en"));
+  EXPECT_THAT(Find(*c, "kubernetes", true, "sv"), ElementsAre("q-sv"));
+  EXPECT_THAT(Find(*c, "kubernetes", true, "en"), ElementsAre("q-en"));
+  EXPECT_THAT(Find(*c, "kubernetes", true, "fi"), IsEmpty());
+}
+
+TEST(CatalogTest, CreatedBeforeFilter) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("old", "anna", "Printer jam", "The printer jams.",
+                           kT0, "en"),
+                  Question("new", "bo", "Printer jam",
+                           "The printer jams again.", kT0 + 1000, "en")})
+          .ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "printer", true, "", kT0 + 1000), ElementsAre("old"));
+  EXPECT_THAT(Find(*c, "printer", true, "", kT0 + 1001),
+              UnorderedElementsAre("old", "new"));
+  EXPECT_THAT(Find(*c, "printer", true, "", kT0), IsEmpty());
+}
+
+TEST(CatalogTest, UpsertSamePostIdReplacesIt) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(Upsert(*c, {Question("q1", "anna", "Printer",
+                                   "The printer is jammed.", kT0, "en")})
+                  .ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "jammed"), ElementsAre("q1"));
+  ASSERT_TRUE(Upsert(*c, {Question("q1", "anna", "Scanner",
+                                   "The scanner is broken.", kT0, "en")})
+                  .ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "broken scanner"), ElementsAre("q1"));
+  EXPECT_THAT(Find(*c, "jammed"), IsEmpty());
+  EXPECT_THAT(Find(*c, "printer"), IsEmpty());
+  auto snap = c->snapshot();
+  EXPECT_EQ(snap->posts.size(), 1u);
+  ASSERT_NE(snap->FindPost("q1"), nullptr);
+  EXPECT_EQ(snap->FindPost("q1")->title, "Scanner");
+  EXPECT_EQ(snap->activity.at("anna").questions, 1);
+}
+
+TEST(CatalogTest, UpsertSameIdTwiceInOneBatchKeepsTheLast) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(Upsert(*c, {Question("q1", "anna", "Printer",
+                                   "The printer is jammed.", kT0, "en"),
+                          Question("q1", "anna", "Scanner",
+                                   "The scanner is broken.", kT0, "en")})
+                  .ok());
+  c->Refresh();
+  EXPECT_EQ(c->snapshot()->posts.size(), 1u);
+  EXPECT_THAT(Find(*c, "jammed"), IsEmpty());
+  EXPECT_THAT(Find(*c, "scanner"), ElementsAre("q1"));
+}
+
+TEST(CatalogTest, UpsertPersonReplacesEveryField) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Person p = MakePerson("anna", "IT");
+  p.set_site("Stockholm");
+  ASSERT_TRUE(UpsertPeople(*c, {p}).ok());
+  ASSERT_TRUE(UpsertPeople(*c, {MakePerson("anna", "Finance")}).ok());
+  c->Refresh();
+  auto snap = c->snapshot();
+  EXPECT_EQ(snap->people.size(), 1u);
+  ASSERT_NE(snap->FindPerson("anna"), nullptr);
+  EXPECT_EQ(snap->FindPerson("anna")->department(), "Finance");
+  EXPECT_EQ(snap->FindPerson("anna")->site(), "");
+}
+
+TEST(CatalogTest, DeletePostRemovesItEverywhere) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "VPN", "The VPN drops.", kT0, "en"),
+                  Answer("a1", "bo", "q1", "Restart the VPN client.", kT0 + 10,
+                         "en")})
+          .ok());
+  c->Refresh();
+  ASSERT_THAT(Find(*c, "vpn"), UnorderedElementsAre("q1", "a1"));
+  EXPECT_GT(c->snapshot()->graph->TieStrength("anna", "bo"), 0);
+
+  auto deleted = c->DeletePost("a1");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_TRUE(*deleted);
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "vpn"), ElementsAre("q1"));
+  auto snap = c->snapshot();
+  EXPECT_EQ(snap->FindPost("a1"), nullptr);
+  EXPECT_NE(snap->FindPost("q1"), nullptr);
+  EXPECT_EQ(snap->activity.count("bo"), 0u);
+  // Its graph edges go with it.
+  EXPECT_EQ(snap->graph->TieStrength("anna", "bo"), 0);
+  auto fetched = c->Fetch("vpn", {"a1"});
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_THAT(*fetched, IsEmpty());
+}
+
+TEST(CatalogTest, DeleteUnknownPostReturnsFalse) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "VPN", "The VPN drops.")}).ok());
+  auto deleted = c->DeletePost("nope");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_FALSE(*deleted);
+  // Deleting twice: the second time it is unknown.
+  ASSERT_TRUE(c->DeletePost("q1").ok());
+  deleted = c->DeletePost("q1");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_FALSE(*deleted);
+  EXPECT_EQ(c->DeletePost("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CatalogTest, DeletePersonRemovesTheirPostsAndTheirLikesAndMentions) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(UpsertPeople(
+                  *c, {MakePerson("anna"), MakePerson("bo"), MakePerson("cia")})
+                  .ok());
+  v1::Post q = Question("q1", "anna", "Payroll", "Who knows payroll? @bo @cia",
+                        kT0, "en");
+  q.add_mentioned("bo");
+  q.add_mentioned("cia");
+  q.add_liked_by("bo");
+  q.add_liked_by("cia");
+  v1::Post a =
+      Answer("a1", "bo", "q1", "Payroll runs on the 25th.", kT0 + 10, "en");
+  a.add_liked_by("anna");
+  v1::Post a2 = Answer("a2", "bo", "q1", "Overtime is paid the month after.",
+                       kT0 + 20, "en");
+  ASSERT_TRUE(Upsert(*c, {q, a, a2}).ok());
+  c->Refresh();
+  ASSERT_GT(c->snapshot()->graph->TieStrength("anna", "bo"), 0);
+
+  auto r = c->DeletePerson("bo");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->found);
+  EXPECT_EQ(r->posts_deleted, 2);
+  c->Refresh();
+  auto snap = c->snapshot();
+  EXPECT_EQ(snap->FindPerson("bo"), nullptr);
+  EXPECT_NE(snap->FindPerson("anna"), nullptr);
+  EXPECT_EQ(snap->FindPost("a1"), nullptr);
+  EXPECT_EQ(snap->FindPost("a2"), nullptr);
+  const PostMeta* meta = snap->FindPost("q1");
+  ASSERT_NE(meta, nullptr);
+  EXPECT_THAT(meta->liked_by, ElementsAre("cia"));
+  EXPECT_THAT(meta->mentioned, ElementsAre("cia"));
+  EXPECT_EQ(snap->graph->TieStrength("anna", "bo"), 0);
+  EXPECT_GT(snap->graph->TieStrength("anna", "cia"), 0);
+  EXPECT_THAT(Find(*c, "payroll"), ElementsAre("q1"));
+  EXPECT_THAT(Find(*c, "overtime"), IsEmpty());
+  // The rewritten post is still complete on disk.
+  auto fetched = c->Fetch("payroll", {"q1"});
+  ASSERT_TRUE(fetched.ok());
+  ASSERT_EQ(fetched->size(), 1u);
+  EXPECT_EQ((*fetched)[0].post.body(), "Who knows payroll? @bo @cia");
+  EXPECT_THAT((*fetched)[0].post.liked_by(), ElementsAre("cia"));
+
+  // And it stays that way after a reopen.
+  const std::string dir = c->options().data_dir;
+  c.reset();
+  c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  snap = c->snapshot();
+  EXPECT_EQ(snap->FindPerson("bo"), nullptr);
+  EXPECT_EQ(snap->posts.size(), 1u);
+  ASSERT_NE(snap->FindPost("q1"), nullptr);
+  EXPECT_THAT(snap->FindPost("q1")->liked_by, ElementsAre("cia"));
+  EXPECT_THAT(snap->FindPost("q1")->mentioned, ElementsAre("cia"));
+}
+
+TEST(CatalogTest, DeletePersonWhoLikedAndMentionedThemselves) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(UpsertPeople(*c, {MakePerson("anna"), MakePerson("bo")}).ok());
+  v1::Post q =
+      Question("q1", "bo", "Note to self", "Remember the VPN, @bo.", kT0, "en");
+  q.add_mentioned("bo");
+  q.add_liked_by("bo");
+  q.add_liked_by("anna");
+  ASSERT_TRUE(Upsert(*c, {q}).ok());
+  auto r = c->DeletePerson("bo");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->posts_deleted, 1);
+  c->Refresh();
+  EXPECT_TRUE(c->snapshot()->posts.empty());
+  EXPECT_THAT(Find(*c, "vpn"), IsEmpty());
+}
+
+TEST(CatalogTest, DeleteUnknownPersonIsNotFound) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(UpsertPeople(*c, {MakePerson("anna")}).ok());
+  auto r = c->DeletePerson("ghost");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->found);
+  EXPECT_EQ(r->posts_deleted, 0);
+  c->Refresh();
+  EXPECT_NE(c->snapshot()->FindPerson("anna"), nullptr);
+  EXPECT_EQ(c->DeletePerson("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CatalogTest, PrivatePostsAreNeverFoundPublicOnly) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Post secret = Question("secret", "boss", "Reorganisation",
+                             "The reorganisation of the warehouse.", kT0, "en");
+  secret.set_visibility("group:ledningsgruppen");
+  v1::Post reply =
+      Answer("secret-a", "hr", "secret",
+             "Warehouse reorganisation starts in May.", kT0 + 5, "en");
+  reply.set_visibility("group:ledningsgruppen");
+  v1::Post open = Question("open", "anna", "Warehouse shelves",
+                           "New shelves in the warehouse.", kT0, "en");
+  open.set_visibility("public");
+  ASSERT_TRUE(Upsert(*c, {secret, reply, open}).ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "warehouse reorganisation"), ElementsAre("open"));
+  EXPECT_THAT(Find(*c, "reorganisation"), IsEmpty());
+  // The filter is what hides them: they are indexed.
+  EXPECT_THAT(Find(*c, "reorganisation", /*public_only=*/false),
+              UnorderedElementsAre("secret", "secret-a"));
+  auto snap = c->snapshot();
+  ASSERT_NE(snap->FindPost("secret"), nullptr);
+  EXPECT_FALSE(snap->FindPost("secret")->is_public);
+  EXPECT_TRUE(snap->FindPost("open")->is_public);
+  // Private posts count for no one's activity and shape no graph edge.
+  EXPECT_EQ(snap->activity.count("boss"), 0u);
+  EXPECT_EQ(snap->activity.count("hr"), 0u);
+  EXPECT_EQ(snap->graph->TieStrength("boss", "hr"), 0);
+}
+
+TEST(CatalogTest, EmptyVisibilityMeansPublic) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Post q =
+      Question("q1", "anna", "Forklift", "The forklift battery.", kT0, "en");
+  q.clear_visibility();
+  ASSERT_TRUE(Upsert(*c, {q}).ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "forklift"), ElementsAre("q1"));
+}
+
+TEST(CatalogTest, InvalidPostBatchNamesFieldAndWritesNothing) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Post good =
+      Question("good", "anna", "Printer", "The printer jams.", kT0, "en");
+  v1::Post bad =
+      Question("bad", "anna", "Scanner", "The scanner jams.", kT0, "en");
+  bad.clear_created();
+  absl::Status s = Upsert(*c, {good, bad});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("posts[1].created: required"));
+  c->Refresh();
+  EXPECT_TRUE(c->snapshot()->posts.empty());
+  EXPECT_THAT(Find(*c, "printer"), IsEmpty());
+  EXPECT_THAT(Find(*c, "jams"), IsEmpty());
+  // Not written to disk either.
+  const std::string dir = c->options().data_dir;
+  c.reset();
+  c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->snapshot()->posts.empty());
+}
+
+TEST(CatalogTest, InvalidPostFieldsAreNamed) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  auto message = [&](v1::Post p) {
+    absl::Status s = Upsert(*c, {p});
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    return std::string(s.message());
+  };
+  v1::Post p = Question("q1", "anna", "T", "B", kT0, "en");
+  p.clear_id();
+  EXPECT_THAT(message(p), HasSubstr("posts[0].id: required"));
+  p = Question("q1", "", "T", "B", kT0, "en");
+  EXPECT_THAT(message(p), HasSubstr("posts[0].author_id: required"));
+  p = Question("q1", "anna", "T", "B", kT0, "en");
+  p.set_kind(v1::POST_KIND_UNSPECIFIED);
+  EXPECT_THAT(message(p), HasSubstr("posts[0].kind"));
+  p = Answer("a1", "anna", "", "B", kT0, "en");
+  EXPECT_THAT(message(p), HasSubstr("posts[0].parent_id"));
+  p = Question("q1", "anna", "", "", kT0, "en");
+  EXPECT_THAT(message(p), HasSubstr("posts[0].body"));
+  p = Question("q1", "anna", "T", "B", kT0, "en");
+  p.set_visibility("secret");
+  EXPECT_THAT(message(p), HasSubstr("posts[0].visibility"));
+  p = Question("q1", "anna", "T", "B", kT0, "en");
+  p.set_accepted(true);
+  EXPECT_THAT(message(p), HasSubstr("posts[0].accepted"));
+  p = Question("q1", "anna", "T", "B", kT0, "en");
+  p.add_liked_by("ok");
+  p.add_liked_by("");
+  EXPECT_THAT(message(p), HasSubstr("posts[0].liked_by[1]"));
+  c->Refresh();
+  EXPECT_TRUE(c->snapshot()->posts.empty());
+}
+
+TEST(CatalogTest, InvalidPeopleBatchNamesFieldAndWritesNothing) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Person self_managed = MakePerson("cia");
+  self_managed.set_manager_id("cia");
+  absl::Status s =
+      UpsertPeople(*c, {MakePerson("anna"), MakePerson("bo"), self_managed});
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("people[2].manager_id"));
+  s = UpsertPeople(*c, {MakePerson("anna"), MakePerson("")});
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("people[1].id: required"));
+  c->Refresh();
+  EXPECT_TRUE(c->snapshot()->people.empty());
+}
+
+TEST(CatalogTest, PersistsAcrossReopen) {
+  const std::string dir = TestDir();
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(
+        UpsertPeople(*c, {MakePerson("anna", "IT"), MakePerson("bo")}).ok());
+    ASSERT_TRUE(
+        Upsert(*c, {Question("q1", "anna", "Printer", "The printer jams.", kT0,
+                             "en"),
+                    Answer("a1", "bo", "q1", "Open the tray.", kT0 + 10, "en")})
+            .ok());
+  }  // destroyed: closed
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  auto snap = c->snapshot();
+  EXPECT_EQ(snap->people.size(), 2u);
+  ASSERT_NE(snap->FindPerson("anna"), nullptr);
+  EXPECT_EQ(snap->FindPerson("anna")->department(), "IT");
+  EXPECT_EQ(snap->posts.size(), 2u);
+  ASSERT_NE(snap->FindPost("a1"), nullptr);
+  EXPECT_EQ(snap->FindPost("a1")->thread_id, "q1");
+  EXPECT_EQ(snap->FindPost("a1")->kind, v1::POST_KIND_ANSWER);
+  EXPECT_EQ(snap->FindPost("a1")->created, kT0 + 10);
+  EXPECT_EQ(snap->activity.at("bo").answers, 1);
+  EXPECT_GT(snap->graph->TieStrength("anna", "bo"), 0);
+  EXPECT_THAT(Find(*c, "printer"), ElementsAre("q1"));
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "graph.tsv"));
+  // Still writable after the reopen.
+  ASSERT_TRUE(Upsert(*c, {Question("q2", "bo", "Scanner", "Scanner is slow.",
+                                   kT0 + 20, "en")})
+                  .ok());
+  c->Refresh();
+  EXPECT_EQ(c->snapshot()->posts.size(), 3u);
+}
+
+TEST(CatalogTest, ResolvesReplyThreadsWithinABatch) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "VPN", "VPN drops.", kT0, "en"),
+                  Answer("a1", "bo", "q1", "Reinstall it.", kT0 + 10, "en"),
+                  Comment("c1", "anna", "a1", "Thanks, it works."),
+                  Comment("c2", "bo", "c1", "Glad to hear it.")})
+          .ok());
+  c->Refresh();
+  auto snap = c->snapshot();
+  for (const char* id : {"q1", "a1", "c1", "c2"}) {
+    ASSERT_NE(snap->FindPost(id), nullptr) << id;
+    EXPECT_EQ(snap->FindPost(id)->thread_id, "q1") << id;
+  }
+  ASSERT_EQ(snap->threads.count("q1"), 1u);
+  EXPECT_THAT(snap->threads.at("q1"),
+              UnorderedElementsAre("q1", "a1", "c1", "c2"));
+}
+
+TEST(CatalogTest, ResolvesReplyThreadsAcrossBatches) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "VPN", "VPN drops.", kT0, "en")})
+          .ok());
+  ASSERT_TRUE(
+      Upsert(*c, {Answer("a1", "bo", "q1", "Reinstall it.", kT0 + 10, "en")})
+          .ok());
+  ASSERT_TRUE(Upsert(*c, {Comment("c1", "anna", "a1", "Thanks.")}).ok());
+  c->Refresh();
+  auto snap = c->snapshot();
+  ASSERT_NE(snap->FindPost("c1"), nullptr);
+  EXPECT_EQ(snap->FindPost("a1")->thread_id, "q1");
+  EXPECT_EQ(snap->FindPost("c1")->thread_id, "q1");
+  EXPECT_EQ(snap->FindPost("c1")->parent_id, "a1");
+}
+
+TEST(CatalogTest, ExplicitThreadIdIsKept) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Post comment = Comment("c1", "anna", "a-unknown", "A comment.");
+  comment.set_thread_id("t-given");
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "VPN", "VPN.", kT0, "en"), comment})
+          .ok());
+  c->Refresh();
+  auto snap = c->snapshot();
+  EXPECT_EQ(snap->FindPost("q1")->thread_id, "q1");
+  EXPECT_EQ(snap->FindPost("c1")->thread_id, "t-given");
+}
+
+TEST(CatalogTest, SnapshotCountsPublicActivity) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Post accepted = Answer("a1", "bo", "q1", "Reinstall it.", kT0 + 10, "en");
+  accepted.set_accepted(true);
+  v1::Post hidden = Answer("a3", "bo", "q1", "Private note.", kT0 + 50, "en");
+  hidden.set_visibility("group:it");
+  ASSERT_TRUE(
+      Upsert(*c,
+             {Question("q1", "anna", "VPN", "VPN drops.", kT0, "en"), accepted,
+              Answer("a2", "bo", "q1", "Or reboot.", kT0 + 30, "en"), hidden})
+          .ok());
+  c->Refresh();
+  auto snap = c->snapshot();
+  const Activity& bo = snap->activity.at("bo");
+  EXPECT_EQ(bo.answers, 2);
+  EXPECT_EQ(bo.accepted_answers, 1);
+  EXPECT_EQ(bo.first_post, kT0 + 10);
+  EXPECT_EQ(bo.last_post, kT0 + 30);
+  EXPECT_THAT(bo.answer_times, UnorderedElementsAre(kT0 + 10, kT0 + 30));
+  EXPECT_EQ(snap->activity.at("anna").questions, 1);
+  EXPECT_EQ(snap->newest_post, kT0 + 30);
+}
+
+TEST(CatalogTest, RefreshPublishesNewGeneration) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  const uint64_t before = c->snapshot()->generation;
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "VPN", "VPN.", kT0, "en")}).ok());
+  // With refresh_interval 0 nothing is published until Refresh.
+  EXPECT_EQ(c->snapshot()->generation, before);
+  EXPECT_EQ(c->snapshot()->FindPost("q1"), nullptr);
+  c->Refresh();
+  EXPECT_GT(c->snapshot()->generation, before);
+  EXPECT_NE(c->snapshot()->FindPost("q1"), nullptr);
+}
+
+TEST(CatalogTest, FetchReturnsPostsInRequestedOrderWithSnippets) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "Printer",
+                           "The printer on floor two jams every "
+                           "morning.",
+                           kT0, "en"),
+                  Question("q2", "bo", "Coffee", "Coffee is cold.", kT0, "en")})
+          .ok());
+  c->Refresh();
+  auto fetched = c->Fetch("printer jams", {"q2", "missing", "q1"});
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_EQ(fetched->size(), 2u);
+  EXPECT_EQ((*fetched)[0].post.id(), "q2");
+  EXPECT_EQ((*fetched)[1].post.id(), "q1");
+  EXPECT_THAT((*fetched)[1].snippet, HasSubstr("printer"));
+  EXPECT_LE((*fetched)[1].snippet.size(), 300u + 6);  // plus an ellipsis
+  EXPECT_EQ((*fetched)[1].post.title(), "Printer");
+}
+
+TEST(CatalogTest, ReadOnlyCatalogSearchesWhileWriterHoldsFolder) {
+  const std::string dir = TestDir();
+  auto writer = OpenCatalog(dir);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(UpsertPeople(*writer, {MakePerson("anna")}).ok());
+  ASSERT_TRUE(Upsert(*writer, {Question("q1", "anna", "Printer",
+                                        "The printer jams.", kT0, "en")})
+                  .ok());
+  writer->Refresh();
+
+  // A second writer is refused: the folder is locked.
+  CatalogOptions second;
+  second.data_dir = dir;
+  second.refresh_interval = std::chrono::milliseconds(0);
+  auto locked = Catalog::Open(second);
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // A reader is not.
+  auto reader = OpenCatalog(dir, /*read_only=*/true);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_THAT(Find(*reader, "printer"), ElementsAre("q1"));
+  EXPECT_NE(reader->snapshot()->FindPerson("anna"), nullptr);
+  EXPECT_NE(reader->snapshot()->FindPost("q1"), nullptr);
+  // It cannot write.
+  EXPECT_EQ(
+      Upsert(*reader, {Question("q2", "anna", "T", "B", kT0, "en")}).code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(UpsertPeople(*reader, {MakePerson("bo")}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reader->DeletePost("q1").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reader->DeletePerson("anna").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // The writer keeps working while the reader is open.
+  ASSERT_TRUE(
+      Upsert(*writer, {Question("q3", "anna", "Printer toner",
+                                "Printer toner is empty.", kT0 + 5, "en")})
+          .ok());
+  writer->Refresh();
+  EXPECT_THAT(Find(*writer, "printer"), UnorderedElementsAre("q1", "q3"));
+}
+
+TEST(CatalogTest, ReadOnlyOnEmptyFolderIsNotFound) {
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.read_only = true;
+  auto c = Catalog::Open(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  // And does not create it.
+  EXPECT_FALSE(fs::exists(o.data_dir));
+}
+
+}  // namespace
+}  // namespace whoknows::index
