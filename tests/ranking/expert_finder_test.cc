@@ -1,1 +1,483 @@
+// Tests ranking/expert_finder.cc on a small catalog with a planted expert.
+#include "ranking/expert_finder.h"
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace whoknows::ranking {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr int64_t kT0 = 1'700'000'000;
+constexpr int64_t kDay = 86400;
+
+std::string TestDir() {
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  fs::path dir =
+      fs::path(testing::TempDir()) /
+      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+v1::Person Person(const std::string& id, const std::string& dept,
+                  const std::string& site) {
+  v1::Person p;
+  p.set_id(id);
+  p.set_display_name("Person " + id);
+  p.set_department(dept);
+  p.set_site(site);
+  return p;
+}
+
+v1::Post Question(const std::string& id, const std::string& author,
+                  const std::string& title, const std::string& body,
+                  int64_t created) {
+  v1::Post p;
+  p.set_id(id);
+  p.set_author_id(author);
+  p.set_kind(v1::POST_KIND_QUESTION);
+  p.set_title(title);
+  p.set_body(body);
+  p.set_language("en");
+  p.mutable_created()->set_seconds(created);
+  return p;
+}
+
+v1::Post Answer(const std::string& id, const std::string& author,
+                const std::string& question, const std::string& body,
+                int64_t created, bool accepted = false) {
+  v1::Post p;
+  p.set_id(id);
+  p.set_author_id(author);
+  p.set_kind(v1::POST_KIND_ANSWER);
+  p.set_parent_id(question);
+  p.set_body(body);
+  p.set_language("en");
+  p.set_accepted(accepted);
+  p.mutable_created()->set_seconds(created);
+  return p;
+}
+
+v1::Post Private(v1::Post p) {
+  p.set_visibility("group:platform-team");
+  return p;
+}
+
+// The cast:
+//   anna  asks everything (Sales, Stockholm)
+//   erik  the planted kubernetes expert: accepted answers on 4 threads
+//         (Engineering, Stockholm)
+//   sara  one plain kubernetes answer (Engineering, Göteborg)
+//   olle  answers printer questions, accepted (IT, Stockholm)
+//   bo    answers a kubernetes question without its words (IT, Göteborg)
+//   otto  opted out, accepted kubernetes answers (Engineering, Stockholm)
+//   ida   inactive, accepted kubernetes answers (Engineering, Stockholm)
+//   pia   answers kubernetes only in a private group (Engineering, Stockholm)
+//   ghost answers kubernetes but is not in the directory
+class ExpertFinderTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    index::CatalogOptions o;
+    o.data_dir = TestDir();
+    o.refresh_interval = std::chrono::milliseconds(0);
+    auto c = index::Catalog::Open(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    catalog_ = std::move(*c);
+
+    v1::Person otto = Person("otto", "Engineering", "Stockholm");
+    otto.set_opted_out(true);
+    v1::Person ida = Person("ida", "Engineering", "Stockholm");
+    ida.set_active(false);
+    std::vector<v1::Person> people = {
+        Person("anna", "Sales", "Stockholm"),
+        Person("erik", "Engineering", "Stockholm"),
+        Person("sara", "Engineering", "Göteborg"),
+        Person("olle", "IT", "Stockholm"),
+        Person("bo", "IT", "Göteborg"),
+        otto,
+        ida,
+        Person("pia", "Engineering", "Stockholm")};
+    ASSERT_TRUE(catalog_->UpsertPeople(people).ok());
+
+    int64_t t = kT0;
+    std::vector<v1::Post> posts;
+    // Kubernetes threads answered by erik, accepted.
+    const char* k8s_titles[] = {
+        "Pod stuck in ImagePullBackOff on kubernetes",
+        "Kubernetes deployment cannot pull image from registry",
+        "ImagePullBackOff after rotating the registry secret",
+        "Kubernetes pods restart with ImagePullBackOff in prod"};
+    for (int i = 0; i < 4; ++i) {
+      const std::string q = "k" + std::to_string(i);
+      posts.push_back(Question(q, "anna", k8s_titles[i],
+                               "Our kubernetes pod shows ImagePullBackOff. "
+                               "What is wrong with the image pull?",
+                               t += kDay));
+      posts.push_back(Answer(q + "-erik", "erik", q,
+                             "ImagePullBackOff means kubernetes cannot pull "
+                             "the image: check the imagePullSecret and the "
+                             "registry credentials in the namespace.",
+                             t += 3600, /*accepted=*/true));
+    }
+    // sara: one plain answer on k0.
+    posts.push_back(Answer("k0-sara", "sara", "k0",
+                           "Maybe the kubernetes node has no network to the "
+                           "registry?",
+                           t += 3600));
+    // bo: answers a kubernetes question in words that do not match.
+    posts.push_back(Question("k9", "anna", "Kubernetes ImagePullBackOff again",
+                             "ImagePullBackOff on kubernetes once more.",
+                             t += kDay));
+    posts.push_back(Answer("k9-bo", "bo", "k9",
+                           "Restart the runner and log in to the mirror.",
+                           t += 3600));
+    // olle: printers.
+    for (int i = 0; i < 3; ++i) {
+      const std::string q = "p" + std::to_string(i);
+      posts.push_back(Question(q, "anna", "Printer on floor two jams",
+                               "The printer jams on every duplex print job.",
+                               t += kDay));
+      posts.push_back(Answer(q + "-olle", "olle", q,
+                             "Clean the printer rollers and reload the paper "
+                             "tray; duplex jams come from dust.",
+                             t += 3600, /*accepted=*/true));
+    }
+    // otto (opted out) and ida (inactive) answer kubernetes well.
+    posts.push_back(Question("k5", "anna", "ImagePullBackOff in kubernetes",
+                             "Kubernetes says ImagePullBackOff for my pod.",
+                             t += kDay));
+    posts.push_back(Answer("k5-otto", "otto", "k5",
+                           "Kubernetes ImagePullBackOff: fix the image pull "
+                           "secret for the registry.",
+                           t += 3600, /*accepted=*/true));
+    posts.push_back(Question("k6", "anna", "Kubernetes image pull fails",
+                             "ImagePullBackOff on every kubernetes pod.",
+                             t += kDay));
+    posts.push_back(Answer("k6-ida", "ida", "k6",
+                           "Kubernetes ImagePullBackOff: the registry "
+                           "credentials expired, renew the pull secret.",
+                           t += 3600, /*accepted=*/true));
+    posts.push_back(Answer("k6-ghost", "ghost", "k6",
+                           "Kubernetes ImagePullBackOff: check the image "
+                           "name and tag.",
+                           t += 3600));
+    // pia: a private kubernetes thread, and a private answer in a public
+    // kubernetes thread.
+    posts.push_back(
+        Private(Question("k7", "anna",
+                         "Kubernetes ImagePullBackOff in the "
+                         "platform cluster",
+                         "ImagePullBackOff on kubernetes.", t += kDay)));
+    posts.push_back(Private(Answer("k7-pia", "pia", "k7",
+                                   "Kubernetes ImagePullBackOff: rotate the "
+                                   "image pull secret.",
+                                   t += 3600, /*accepted=*/true)));
+    posts.push_back(Question("k8", "anna", "Kubernetes ImagePullBackOff",
+                             "Kubernetes pod in ImagePullBackOff.", t += kDay));
+    posts.push_back(Private(Answer("k8-pia", "pia", "k8",
+                                   "Kubernetes ImagePullBackOff: the pull "
+                                   "secret is in the wrong namespace.",
+                                   t += 3600)));
+    ASSERT_TRUE(catalog_->UpsertPosts(posts).ok());
+    catalog_->Refresh();
+    private_posts_ = {"k7", "k7-pia", "k8-pia"};
+  }
+
+  FindResult Find(ExpertQuery q, RankingOptions options = {}) {
+    ExpertFinder finder(*catalog_, options);
+    auto r = finder.Find(q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : FindResult{};
+  }
+
+  static ExpertQuery Query(const std::string& text) {
+    ExpertQuery q;
+    q.query = text;
+    q.asker_id = "anna";
+    return q;
+  }
+
+  static std::vector<std::string> Ids(const FindResult& r) {
+    std::vector<std::string> ids;
+    for (const auto& e : r.experts) ids.push_back(e.person_id);
+    return ids;
+  }
+
+  static const ExpertResult* Expert(const FindResult& r,
+                                    const std::string& id) {
+    for (const auto& e : r.experts)
+      if (e.person_id == id) return &e;
+    return nullptr;
+  }
+
+  std::unique_ptr<index::Catalog> catalog_;
+  std::set<std::string> private_posts_;
+};
+
+TEST_F(ExpertFinderTest, PlantedExpertRanksFirst) {
+  FindResult r = Find(Query("Why does my pod get ImagePullBackOff?"));
+  ASSERT_FALSE(r.experts.empty());
+  EXPECT_EQ(r.experts[0].person_id, "erik");
+  EXPECT_GT(r.matched_posts, 0);
+  // Scores are positive and sorted.
+  for (size_t i = 0; i < r.experts.size(); ++i) {
+    EXPECT_GT(r.experts[i].score, 0);
+    if (i > 0) {
+      EXPECT_GE(r.experts[i - 1].score, r.experts[i].score);
+    }
+  }
+}
+
+TEST_F(ExpertFinderTest, OffTopicExpertRanksFirstOnTheirTopic) {
+  FindResult r = Find(Query("printer jams on duplex"));
+  ASSERT_FALSE(r.experts.empty());
+  EXPECT_EQ(r.experts[0].person_id, "olle");
+  EXPECT_THAT(Ids(r), Not(Contains("erik")));
+  // And olle is not an expert on kubernetes.
+  EXPECT_THAT(Ids(Find(Query("kubernetes ImagePullBackOff"))),
+              Not(Contains("olle")));
+}
+
+TEST_F(ExpertFinderTest, AskerIsNeverSuggested) {
+  ExpertQuery q = Query("kubernetes ImagePullBackOff");
+  q.limit = 100;
+  EXPECT_THAT(Ids(Find(q)), Not(Contains("anna")));
+  // Without an asker, anna's questions make her a (weak) candidate: the
+  // asker filter is what keeps her out.
+  q.asker_id.clear();
+  EXPECT_THAT(Ids(Find(q)), Contains("anna"));
+  // The asker is excluded even when they are the best expert.
+  q.asker_id = "erik";
+  FindResult r = Find(q);
+  EXPECT_THAT(Ids(r), Not(Contains("erik")));
+  EXPECT_FALSE(r.experts.empty());
+}
+
+TEST_F(ExpertFinderTest, OptedOutAndInactivePeopleAreNeverSuggested) {
+  for (const char* text :
+       {"kubernetes ImagePullBackOff", "image pull secret registry",
+        "registry credentials expired renew"}) {
+    ExpertQuery q = Query(text);
+    q.limit = 100;
+    FindResult r = Find(q);
+    EXPECT_THAT(Ids(r), Not(Contains("otto"))) << text;
+    EXPECT_THAT(Ids(r), Not(Contains("ida"))) << text;
+    // Unknown authors are not suggested either.
+    EXPECT_THAT(Ids(r), Not(Contains("ghost"))) << text;
+  }
+  // "renew" is only in ida's answer: it gives her no place.
+  FindResult r = Find(Query("renew"));
+  EXPECT_THAT(r.experts, IsEmpty());
+}
+
+TEST_F(ExpertFinderTest, PrivatePostsGiveNoCreditAndAreNoEvidence) {
+  ExpertQuery q = Query("kubernetes ImagePullBackOff pull secret namespace");
+  q.limit = 100;
+  FindResult r = Find(q);
+  EXPECT_THAT(Ids(r), Not(Contains("pia")));
+  for (const auto& e : r.experts) {
+    for (const auto& ev : e.evidence) {
+      EXPECT_EQ(private_posts_.count(ev.post_id), 0u)
+          << e.person_id << " has private evidence " << ev.post_id;
+    }
+  }
+  // A word only in the private thread finds nobody, not even through the
+  // thread.
+  FindResult only_private = Find(Query("cluster"));
+  EXPECT_THAT(only_private.experts, IsEmpty());
+  EXPECT_EQ(only_private.matched_posts, 0);
+}
+
+TEST_F(ExpertFinderTest, MatchingQuestionCreditsItsAnswerers) {
+  // bo's answer shares no word with the query; the question it answers
+  // does.
+  ExpertQuery q = Query("kubernetes ImagePullBackOff");
+  q.limit = 100;
+  FindResult r = Find(q);
+  const ExpertResult* bo = Expert(r, "bo");
+  ASSERT_NE(bo, nullptr);
+  ASSERT_FALSE(bo->evidence.empty());
+  EXPECT_EQ(bo->evidence[0].post_id, "k9-bo");
+  EXPECT_EQ(bo->evidence[0].role, Role::kAnswer);
+  // With thread credit off, bo is not found.
+  RankingOptions no_thread;
+  no_thread.thread_answerers = 0;
+  EXPECT_THAT(Ids(Find(q, no_thread)), Not(Contains("bo")));
+}
+
+TEST_F(ExpertFinderTest, DepartmentFilter) {
+  ExpertQuery q = Query("kubernetes ImagePullBackOff");
+  q.limit = 100;
+  q.department = "IT";
+  FindResult r = Find(q);
+  ASSERT_FALSE(r.experts.empty());
+  for (const auto& e : r.experts) {
+    const v1::Person* p = catalog_->snapshot()->FindPerson(e.person_id);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->department(), "IT") << e.person_id;
+  }
+  EXPECT_EQ(r.experts[0].person_id, "bo");
+  q.department = "Engineering";
+  EXPECT_EQ(Find(q).experts[0].person_id, "erik");
+  q.department = "Legal";
+  EXPECT_THAT(Find(q).experts, IsEmpty());
+  // Exact match.
+  q.department = "engineering";
+  EXPECT_THAT(Find(q).experts, IsEmpty());
+}
+
+TEST_F(ExpertFinderTest, SiteFilter) {
+  ExpertQuery q = Query("kubernetes ImagePullBackOff");
+  q.limit = 100;
+  q.site = "Göteborg";
+  FindResult r = Find(q);
+  ASSERT_FALSE(r.experts.empty());
+  for (const auto& e : r.experts) {
+    EXPECT_EQ(catalog_->snapshot()->FindPerson(e.person_id)->site(), "Göteborg")
+        << e.person_id;
+  }
+  EXPECT_THAT(Ids(r), Contains("sara"));
+  EXPECT_THAT(Ids(r), Not(Contains("erik")));
+  // Both filters at once.
+  q.department = "Engineering";
+  r = Find(q);
+  ASSERT_EQ(r.experts.size(), 1u);
+  EXPECT_EQ(r.experts[0].person_id, "sara");
+}
+
+TEST_F(ExpertFinderTest, BreakdownAddsUpToScore) {
+  ExpertQuery q = Query("kubernetes ImagePullBackOff");
+  q.limit = 100;
+  FindResult r = Find(q);
+  ASSERT_FALSE(r.experts.empty());
+  for (const auto& e : r.experts) {
+    ASSERT_EQ(e.breakdown.count("text"), 1u) << e.person_id;
+    ASSERT_EQ(e.breakdown.count("prior"), 1u) << e.person_id;
+    double sum = 0;
+    for (const auto& [name, value] : e.breakdown) sum += value;
+    EXPECT_NEAR(sum, e.score, 1e-9 * std::max(1.0, e.score)) << e.person_id;
+    EXPECT_GT(e.breakdown.at("text"), 0) << e.person_id;
+    EXPECT_GE(e.breakdown.at("prior"), 0) << e.person_id;
+  }
+  // erik has answered: his prior is positive.
+  EXPECT_GT(Expert(r, "erik")->breakdown.at("prior"), 0);
+  // Without the prior, the score is the text score alone.
+  RankingOptions no_prior;
+  no_prior.prior_weight = 0;
+  for (const auto& e : Find(q, no_prior).experts) {
+    EXPECT_NEAR(e.breakdown.at("prior"), 0, 1e-12);
+    EXPECT_NEAR(e.breakdown.at("text"), e.score, 1e-12);
+  }
+}
+
+TEST_F(ExpertFinderTest, EvidenceIsCappedAndNamesTheAcceptedAnswer) {
+  FindResult r = Find(Query("kubernetes ImagePullBackOff"));
+  const ExpertResult* erik = Expert(r, "erik");
+  ASSERT_NE(erik, nullptr);
+  // erik has 4 matching accepted answers; 3 are shown.
+  EXPECT_EQ(erik->evidence.size(), 3u);
+  std::set<std::string> seen;
+  for (const auto& ev : erik->evidence) {
+    EXPECT_TRUE(seen.insert(ev.post_id).second) << "duplicate " << ev.post_id;
+    EXPECT_EQ(ev.role, Role::kAcceptedAnswer) << ev.post_id;
+    EXPECT_GT(ev.contribution, 0);
+    const index::PostMeta* m = catalog_->snapshot()->FindPost(ev.post_id);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->author_id, "erik");
+    EXPECT_TRUE(m->accepted);
+  }
+  for (size_t i = 1; i < erik->evidence.size(); ++i) {
+    EXPECT_GE(erik->evidence[i - 1].contribution,
+              erik->evidence[i].contribution);
+  }
+  for (const auto& e : r.experts) EXPECT_LE(e.evidence.size(), 3u);
+  // sara's plain answer is an answer, not an accepted one.
+  ExpertQuery q = Query("kubernetes node network registry");
+  q.limit = 100;
+  FindResult network = Find(q);
+  const ExpertResult* sara = Expert(network, "sara");
+  ASSERT_NE(sara, nullptr);
+  ASSERT_FALSE(sara->evidence.empty());
+  EXPECT_EQ(sara->evidence[0].post_id, "k0-sara");
+  EXPECT_EQ(sara->evidence[0].role, Role::kAnswer);
+}
+
+TEST_F(ExpertFinderTest, EvidencePerExpertOption) {
+  RankingOptions one;
+  one.evidence_per_expert = 1;
+  FindResult r = Find(Query("kubernetes ImagePullBackOff"), one);
+  ASSERT_FALSE(r.experts.empty());
+  for (const auto& e : r.experts) EXPECT_LE(e.evidence.size(), 1u);
+}
+
+TEST_F(ExpertFinderTest, QuestionEvidenceForAskers) {
+  ExpertQuery q = Query("printer duplex");
+  q.asker_id.clear();
+  q.limit = 100;
+  FindResult printers = Find(q);
+  const ExpertResult* anna = Expert(printers, "anna");
+  ASSERT_NE(anna, nullptr);
+  ASSERT_FALSE(anna->evidence.empty());
+  for (const auto& ev : anna->evidence) EXPECT_EQ(ev.role, Role::kQuestion);
+}
+
+TEST_F(ExpertFinderTest, LimitIsRespected) {
+  ExpertQuery q = Query("kubernetes ImagePullBackOff");
+  q.limit = 100;
+  const size_t all = Find(q).experts.size();
+  ASSERT_GE(all, 3u);
+  q.limit = 1;
+  FindResult r = Find(q);
+  ASSERT_EQ(r.experts.size(), 1u);
+  EXPECT_EQ(r.experts[0].person_id, "erik");
+  q.limit = 2;
+  EXPECT_EQ(Find(q).experts.size(), 2u);
+  // 0 means the default of 10; here fewer than 10 qualify.
+  q.limit = 0;
+  EXPECT_EQ(Find(q).experts.size(), std::min<size_t>(all, 10));
+}
+
+TEST_F(ExpertFinderTest, NothingMatchesGivesEmptyResult) {
+  FindResult r = Find(Query("zebra giraffe"));
+  EXPECT_THAT(r.experts, IsEmpty());
+  EXPECT_EQ(r.matched_posts, 0);
+  // Only stopwords.
+  EXPECT_THAT(Find(Query("the and of")).experts, IsEmpty());
+  EXPECT_THAT(Find(Query("")).experts, IsEmpty());
+}
+
+TEST_F(ExpertFinderTest, LanguageFilterUsesOnlyThatLanguagesEvidence) {
+  ExpertQuery q = Query("kubernetes ImagePullBackOff");
+  q.language = "sv";  // every post here is English
+  EXPECT_THAT(Find(q).experts, IsEmpty());
+  q.language = "en";
+  ASSERT_FALSE(Find(q).experts.empty());
+  EXPECT_EQ(Find(q).experts[0].person_id, "erik");
+}
+
+TEST(ExpertFinderIsSuggestableTest, ActiveUnsetMeansActive) {
+  v1::Person p;
+  p.set_id("x");
+  EXPECT_TRUE(IsSuggestable(p));
+  p.set_active(true);
+  EXPECT_TRUE(IsSuggestable(p));
+  p.set_active(false);
+  EXPECT_FALSE(IsSuggestable(p));
+  p.set_active(true);
+  p.set_opted_out(true);
+  EXPECT_FALSE(IsSuggestable(p));
+}
+
+}  // namespace
+}  // namespace whoknows::ranking
