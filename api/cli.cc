@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -14,10 +16,13 @@
 
 #include "absl/strings/str_format.h"
 #include "api/expertise.h"
+#include "api/networks_cli.h"
 #include "api/server.h"
 #include "index/catalog.h"
 #include "index/importer.h"
 #include "ranking/evaluation.h"
+#include "ranking/expertise_model.h"
+#include "ranking/learning.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 
 namespace whoknows::api {
@@ -111,6 +116,30 @@ void PrintAnswer(const std::string& question,
                   Date(ev.created().seconds()).c_str(), ev.title().c_str());
       if (!snippet.empty()) std::printf("        “%s”\n", snippet.c_str());
     }
+    if (e.path_size() > 1) {
+      std::string chain;
+      for (int i = 0; i < e.path_size(); ++i) {
+        const auto& step = e.path(i);
+        chain += i == 0 ? "you"
+                        : " → " + (step.display_name().empty()
+                                       ? step.person_id()
+                                       : step.display_name());
+      }
+      std::printf("      how you are connected: %s\n", chain.c_str());
+    }
+    // Largest contributions first, either sign.
+    std::vector<std::pair<std::string, double>> parts(e.breakdown().begin(),
+                                                      e.breakdown().end());
+    std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) {
+      return std::abs(a.second) != std::abs(b.second)
+                 ? std::abs(a.second) > std::abs(b.second)
+                 : a.first < b.first;
+    });
+    std::string why;
+    for (const auto& [name, value] : parts)
+      why +=
+          absl::StrFormat("%s%s %+.2f", why.empty() ? "" : ", ", name, value);
+    if (!why.empty()) std::printf("      score: %s\n", why.c_str());
   }
 }
 
@@ -191,11 +220,14 @@ int RunServe(ServerOptions options) {
 
 int RunAsk(const std::string& question, const std::string& data_dir,
            const std::string& address, const std::string& asker, int limit,
+           const std::vector<std::string>& tags, const std::string& language,
            bool json) {
   v1::FindExpertsRequest request;
   request.set_query(question);
   request.set_asker_id(asker);
   request.set_limit(limit);
+  for (const auto& t : tags) request.add_tags(t);
+  request.set_language(language);
   v1::FindExpertsResponse response;
   if (!address.empty()) {
     auto channel =
@@ -214,7 +246,18 @@ int RunAsk(const std::string& question, const std::string& data_dir,
     copts.refresh_interval = std::chrono::milliseconds(0);
     auto catalog = index::Catalog::Open(copts);
     if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
-    ranking::ExpertFinder finder(**catalog);
+    ranking::RankingOptions ranking;
+    if (auto st = ranking::ApplyLearnedWeights(data_dir, &ranking); !st.ok())
+      return Fail(std::string(st.message()));
+    // The persisted model when there is one, else one built now (in memory:
+    // the folder is opened read-only).
+    auto model = ranking::ExpertiseModel::Load(
+        ranking::EmbeddingsPath(data_dir), (*catalog)->snapshot());
+    if (!model.ok())
+      model = ranking::ExpertiseModel::Build(**catalog, (*catalog)->snapshot());
+    if (!model.ok()) return Fail(std::string(model.status().message()));
+    ranking::ExpertFinder finder(**catalog, ranking,
+                                 [m = *model] { return m; });
     auto r = FindExperts(**catalog, finder, request);
     if (!r.ok()) return Fail(std::string(r.status().message()));
     response = std::move(*r);
@@ -233,9 +276,13 @@ int RunAsk(const std::string& question, const std::string& data_dir,
 }
 
 int RunEval(const std::string& dump, const std::string& work,
-            const ranking::RankingOptions& ranking, double test_fraction) {
+            const ranking::RankingOptions& ranking, double test_fraction,
+            double window_end, bool learn, const std::string& features_tsv) {
   ranking::EvalOptions o;
+  o.features_tsv = features_tsv;
   o.test_fraction = test_fraction;
+  o.window_end = window_end;
+  o.learn = learn;
   o.ranking = ranking;
   o.dump_dir = dump;
   o.work_dir = work;
@@ -243,6 +290,42 @@ int RunEval(const std::string& dump, const std::string& work,
   auto report = ranking::EvaluateStackExchange(o);
   if (!report.ok()) return Fail(std::string(report.status().message()));
   std::printf("%s", ranking::FormatReport(*report).c_str());
+  return kExitOk;
+}
+
+int RunLearn(const std::string& data_dir, const ranking::LearnOptions& lo,
+             bool dry_run) {
+  index::CatalogOptions copts;
+  copts.data_dir = data_dir;
+  copts.read_only = true;
+  copts.refresh_interval = std::chrono::milliseconds(0);
+  auto catalog = index::Catalog::Open(copts);
+  if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
+  ranking::LearnOptions o = lo;
+  o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+  if (auto st = ranking::ApplyLearnedWeights(data_dir, &o.ranking); !st.ok())
+    return Fail(std::string(st.message()));
+  auto report = ranking::LearnFusionWeights(**catalog, o);
+  if (!report.ok()) return Fail(std::string(report.status().message()));
+  std::printf(
+      "%d labelled questions, %d replayed as examples (%d with the "
+      "solver outside the candidates)\n",
+      report->labelled_questions, report->examples + report->missed,
+      report->missed);
+  std::printf("%-10s %8s %8s\n", "signal", "before", "learned");
+  for (int i = 0; i < ranking::kNumSignals; ++i) {
+    std::printf("%-10s %8.3f %8.3f\n",
+                ranking::SignalName(static_cast<ranking::Signal>(i)),
+                o.ranking.weights.weight[i], report->fit.weights.weight[i]);
+  }
+  std::printf("in-sample MRR %.3f -> %.3f\n", report->mrr_prior,
+              report->mrr_fitted);
+  if (dry_run) return kExitOk;
+  const std::string path = ranking::FusionWeightsPath(data_dir);
+  if (auto st = report->fit.weights.Save(path); !st.ok())
+    return Fail(std::string(st.message()));
+  std::printf("wrote %s; `whoknows serve` uses it from its next start\n",
+              path.c_str());
   return kExitOk;
 }
 
@@ -299,7 +382,33 @@ int RunCli(int argc, char** argv) {
   ask->add_option("--limit", limit, "How many people")
       ->check(CLI::Range(1, kMaxLimit))
       ->capture_default_str();
+  std::vector<std::string> tags;
+  ask->add_option("--tag", tags, "A topic tag of the question (repeatable)");
+  std::string language;
+  ask->add_option("--language", language,
+                  "Only evidence in this language (ISO 639-1, e.g. en)");
   ask->add_flag("--json", json, "Print the FindExpertsResponse as JSON");
+
+  auto* learn = app.add_subcommand(
+      "learn",
+      "Learn ranking weights from the accepted answers in a data folder");
+  ranking::LearnOptions learn_opts;
+  bool dry_run = false;
+  learn->add_option("--data", data_dir, "Data folder")->required();
+  learn
+      ->add_option("--example-fraction", learn_opts.example_fraction,
+                   "Share of the latest labelled questions replayed")
+      ->check(CLI::Range(0.05, 0.95))
+      ->capture_default_str();
+  learn->add_option("--folds", learn_opts.folds, "Replay points")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  learn
+      ->add_option("--l2", learn_opts.fit.l2,
+                   "Pull towards the current weights (larger: trust them more)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  learn->add_flag("--dry-run", dry_run, "Print the weights, write nothing");
 
   auto* eval = app.add_subcommand("eval", "Measure ranking quality offline");
   eval->require_subcommand(1);
@@ -316,13 +425,27 @@ int RunCli(int argc, char** argv) {
                    "Share of the questions held out (the latest ones)")
       ->check(CLI::Range(0.01, 0.99))
       ->capture_default_str();
+  double window_end = 1.0;
+  bool no_learn = false;
+  eval_se
+      ->add_option("--window-end", window_end,
+                   "Replay the protocol on this first share of the questions "
+                   "(a second, earlier time split)")
+      ->check(CLI::Range(0.2, 1.0))
+      ->capture_default_str();
+  eval_se->add_flag(
+      "--no-learn", no_learn,
+      "Skip learning weights from the history before the cut-off");
+  std::string features_tsv;
+  eval_se->add_option("--features-tsv", features_tsv,
+                      "Write every candidate's features per test question");
+  std::string weights_file;
+  eval_se->add_option(
+      "--weights", weights_file,
+      "Fusion weights JSON to evaluate instead of the defaults");
   eval_se
       ->add_option("--max-posts", ranking.max_posts,
                    "Depth of the post ranking")
-      ->capture_default_str();
-  eval_se
-      ->add_option("--prior-weight", ranking.prior_weight,
-                   "Weight of the activity prior")
       ->capture_default_str();
   eval_se
       ->add_option("--thread-answerers", ranking.thread_answerers,
@@ -337,12 +460,16 @@ int RunCli(int argc, char** argv) {
                    "Role weight of a non-accepted answer")
       ->capture_default_str();
 
+  NetworksCli networks_cli;  // import enron/interactions, networks, serve flags
+  networks_cli.Register(app, *import, *serve, sopts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
 
+  if (auto status = networks_cli.RunIfParsed()) return *status;
   if (import->parsed()) {
     for (auto* sub : import->get_subcommands())
       return RunImport(sub->get_name(), input, data_dir, strict);
@@ -361,9 +488,19 @@ int RunCli(int argc, char** argv) {
   if (ask->parsed()) {
     if (data_dir.empty() && server_address.empty())
       server_address = "127.0.0.1:50051";
-    return RunAsk(question, data_dir, server_address, asker, limit, json);
+    return RunAsk(question, data_dir, server_address, asker, limit, tags,
+                  language, json);
   }
-  if (eval_se->parsed()) return RunEval(dump, work, ranking, test_fraction);
+  if (learn->parsed()) return RunLearn(data_dir, learn_opts, dry_run);
+  if (eval_se->parsed()) {
+    if (!weights_file.empty()) {
+      auto w = ranking::FusionWeights::Load(weights_file);
+      if (!w.ok()) return Fail(std::string(w.status().message()));
+      ranking.weights = *w;
+    }
+    return RunEval(dump, work, ranking, test_fraction, window_end, !no_learn,
+                   features_tsv);
+  }
   return 2;
 }
 

@@ -1,8 +1,10 @@
 #include "api/expertise.h"
 
+#include <cmath>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "index/validation.h"
 
 namespace whoknows::api {
 namespace {
@@ -45,6 +47,22 @@ absl::Status ValidateFindExperts(const v1::FindExpertsRequest& r) {
     return absl::InvalidArgumentError("asker_id: longer than 128 bytes");
   if (r.language().size() > 8)
     return absl::InvalidArgumentError("language: must be an ISO 639-1 code");
+  if (r.tags_size() > 32)
+    return absl::InvalidArgumentError(
+        absl::StrCat("tags: ", r.tags_size(), " tags, more than 32"));
+  if (r.query_embedding_size() > index::kMaxEmbeddingDims)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "query_embedding: more than ", index::kMaxEmbeddingDims, " values"));
+  for (int i = 0; i < r.query_embedding_size(); ++i) {
+    if (!std::isfinite(r.query_embedding(i)))
+      return absl::InvalidArgumentError(
+          absl::StrCat("query_embedding[", i, "]: must be a finite number"));
+  }
+  for (int i = 0; i < r.tags_size(); ++i) {
+    if (r.tags(i).empty() || r.tags(i).size() > 64)
+      return absl::InvalidArgumentError(
+          absl::StrCat("tags[", i, "]: must be 1-64 bytes"));
+  }
   return absl::OkStatus();
 }
 
@@ -59,6 +77,9 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   q.department = r.department();
   q.site = r.site();
   q.language = r.language();
+  q.tags.assign(r.tags().begin(), r.tags().end());
+  q.query_embedding.assign(r.query_embedding().begin(),
+                           r.query_embedding().end());
   auto found = finder.Find(q);
   if (!found.ok()) return found.status();
 
@@ -82,6 +103,12 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     m->set_score(e.score);
     for (const auto& [name, value] : e.breakdown)
       (*m->mutable_breakdown())[name] = value;
+    for (const auto& id : e.path) {
+      v1::PathStep* step = m->add_path();
+      step->set_person_id(id);
+      if (const v1::Person* p = snap->FindPerson(id))
+        step->set_display_name(p->display_name());
+    }
     for (const auto& ev : e.evidence) {
       auto it = text_of.find(ev.post_id);
       if (it == text_of.end()) continue;

@@ -11,8 +11,10 @@
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
 #include "index/validation.h"
+#include "ranking/learning.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
+#include "whoknows/v1/networks.grpc.pb.h"
 
 namespace whoknows::api {
 namespace {
@@ -170,6 +172,30 @@ class IngestService final : public v1::Ingest::CallbackService {
   index::Catalog& catalog_;
 };
 
+// Networks: HR analyses of the colleague network (api/networks.cc).
+class NetworksService final : public v1::Networks::CallbackService {
+ public:
+  NetworksService(const index::Catalog& catalog,
+                  const NetworksServiceOptions& options)
+      : catalog_(catalog), options_(options) {}
+
+  grpc::ServerUnaryReactor* AnalyzeNetwork(
+      grpc::CallbackServerContext* ctx,
+      const v1::AnalyzeNetworkRequest* request,
+      v1::AnalyzeNetworkResponse* response) override {
+    auto* reactor = ctx->DefaultReactor();
+    auto result = api::AnalyzeNetwork(
+        catalog_, *request, CallerFrom(*ctx, options_.caller), options_);
+    if (result.ok()) *response = std::move(*result);
+    reactor->Finish(ToGrpc(result.status()));
+    return reactor;
+  }
+
+ private:
+  const index::Catalog& catalog_;
+  const NetworksServiceOptions options_;
+};
+
 }  // namespace
 
 void ServerOptions::ApplyEnvironment(bool listen_set, bool data_set,
@@ -184,6 +210,8 @@ void ServerOptions::ApplyEnvironment(bool listen_set, bool data_set,
 
 absl::Status ServerOptions::Validate() const {
   if (data_dir.empty()) return absl::InvalidArgumentError("--data: required");
+  if (networks.min_group_size < 1 || networks.min_group_size > 1000)
+    return absl::InvalidArgumentError("--min-group: must be 1-1000");
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
     return absl::InvalidArgumentError(
@@ -210,11 +238,26 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
   server->catalog_ = std::move(*catalog);
-  server->finder_ = std::make_unique<ranking::ExpertFinder>(*server->catalog_,
-                                                            options.ranking);
+  ranking::RankingOptions ranking = options.ranking;
+  if (auto s = ranking::ApplyLearnedWeights(options.data_dir, &ranking);
+      !s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("learned ranking weights: ", s.message(),
+                     " (fix or delete the file; `whoknows learn` rewrites it)"));
+  }
+  ranking::ModelStoreOptions mopts;
+  mopts.path = ranking::EmbeddingsPath(options.data_dir);
+  mopts.min_rebuild_interval = options.model_rebuild_interval;
+  server->models_ =
+      std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
+  server->finder_ = std::make_unique<ranking::ExpertFinder>(
+      *server->catalog_, ranking,
+      [models = server->models_.get()] { return models->current(); });
   server->expertise_ =
       std::make_unique<ExpertiseService>(*server->catalog_, *server->finder_);
   server->ingest_ = std::make_unique<IngestService>(*server->catalog_);
+  server->networks_ =
+      std::make_unique<NetworksService>(*server->catalog_, options.networks);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health service's descriptor into the generated pool, where
@@ -227,6 +270,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(server->expertise_.get());
   builder.RegisterService(server->ingest_.get());
+  builder.RegisterService(server->networks_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(

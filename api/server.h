@@ -9,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "api/networks.h"
 #include "ranking/expert_finder.h"
+#include "ranking/expertise_model.h"
 
 namespace grpc {
 class Server;
@@ -31,7 +33,14 @@ struct ServerOptions {
   std::chrono::milliseconds refresh_interval{1000};
   // Largest request accepted, bytes. Batches of big posts need more.
   int max_message_bytes = 64 << 20;
+  // Ranking defaults; learned weights in the data folder (fusion.json,
+  // from `whoknows learn`) replace ranking.weights at start.
   ranking::RankingOptions ranking;
+  // How often the embeddings and graph signals are rebuilt while posts
+  // arrive (in the background; queries never wait for it).
+  std::chrono::milliseconds model_rebuild_interval{30000};
+  // Networks service: privacy threshold, how callers get the HR role.
+  NetworksServiceOptions networks;
 
   // Fills unset fields from WHOKNOWS_LISTEN, WHOKNOWS_DATA and
   // WHOKNOWS_REFRESH_MS (flags win over the environment).
@@ -54,9 +63,11 @@ class Server {
  private:
   Server() = default;
   std::unique_ptr<index::Catalog> catalog_;
+  std::unique_ptr<ranking::ModelStore> models_;
   std::unique_ptr<ranking::ExpertFinder> finder_;
   std::unique_ptr<grpc::Service> expertise_;
   std::unique_ptr<grpc::Service> ingest_;
+  std::unique_ptr<grpc::Service> networks_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

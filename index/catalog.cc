@@ -48,6 +48,7 @@ std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   m->tags.assign(p.tags().begin(), p.tags().end());
   m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
   m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
+  m->embedding.assign(p.embedding().begin(), p.embedding().end());
   return m;
 }
 
@@ -59,7 +60,10 @@ absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
 // Turns free text into a query: each word is matched through its stems in
 // every query language at once (OP_SYNONYM, so BM25 sees one term), and the
 // words are OR-ed so that partial matches still rank.
-Xapian::Query BuildQuery(const std::string& text) {
+// Each query word's index terms: its stem in every query language, and the
+// stems of its dictionary translations (cross-lingual search).
+std::vector<std::vector<std::string>> QueryWordTerms(
+    const std::string& text, const Dictionary* dictionary) {
   Xapian::TermGenerator tg;
   Xapian::Document scratch;
   tg.set_document(scratch);
@@ -72,16 +76,35 @@ Xapian::Query BuildQuery(const std::string& text) {
           v.emplace_back(lang, Xapian::Stem(StemmerNameFor(lang)));
         return v;
       }();
-  std::vector<Xapian::Query> words;
+  std::vector<std::vector<std::string>> words;
   for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
     const std::string word = *t;
     if (IsStopword(word) || word.size() > 64) continue;
     std::vector<std::string> variants;
-    for (auto& [lang, stem] : stems) {
-      std::string s = "Z" + stem(word);
-      if (std::find(variants.begin(), variants.end(), s) == variants.end())
-        variants.push_back(s);
+    auto add = [&](std::string term) {
+      if (std::find(variants.begin(), variants.end(), term) == variants.end())
+        variants.push_back(std::move(term));
+    };
+    for (auto& [lang, stem] : stems) add("Z" + stem(word));
+    if (dictionary) {
+      for (auto& [lang, stem] : stems) {
+        for (const auto& [to, translation] :
+             dictionary->Translate(lang, word)) {
+          for (auto& [target, target_stem] : stems) {
+            if (target == to) add("Z" + target_stem(translation));
+          }
+        }
+      }
     }
+    words.push_back(std::move(variants));
+  }
+  return words;
+}
+
+Xapian::Query BuildQuery(const std::string& text,
+                         const Dictionary* dictionary) {
+  std::vector<Xapian::Query> words;
+  for (const auto& variants : QueryWordTerms(text, dictionary)) {
     words.emplace_back(Xapian::Query::OP_SYNONYM, variants.begin(),
                        variants.end());
   }
@@ -98,6 +121,57 @@ const v1::Person* Snapshot::FindPerson(const std::string& id) const {
 const PostMeta* Snapshot::FindPost(const std::string& id) const {
   auto it = posts.find(id);
   return it == posts.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<Snapshot> BuildSnapshot(
+    const std::unordered_map<std::string, std::shared_ptr<const v1::Person>>&
+        people,
+    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+        all_posts,
+    const GraphOptions& graph_options, int64_t created_before) {
+  auto s = std::make_shared<Snapshot>();
+  s->people = people;
+  if (created_before > 0) {
+    for (const auto& [id, m] : all_posts) {
+      if (m->created < created_before) s->posts.emplace(id, m);
+    }
+  } else {
+    s->posts = all_posts;
+  }
+  std::unordered_map<std::string, std::string> managers;
+  for (const auto& [id, p] : people) {
+    if (!p->manager_id().empty()) managers[id] = p->manager_id();
+  }
+  for (const auto& [id, m] : s->posts) {
+    s->threads[m->thread_id].push_back(id);
+    if (!m->is_public) continue;
+    Activity& a = s->activity[m->author_id];
+    switch (m->kind) {
+      case v1::POST_KIND_QUESTION:
+        ++a.questions;
+        break;
+      case v1::POST_KIND_ANSWER:
+        ++a.answers;
+        a.answer_times.push_back(m->created);
+        if (m->accepted) ++a.accepted_answers;
+        break;
+      case v1::POST_KIND_COMMENT:
+        ++a.comments;
+        break;
+      case v1::POST_KIND_ARTICLE:
+        ++a.articles;
+        break;
+      default:
+        break;
+    }
+    if (a.first_post == 0 || m->created < a.first_post)
+      a.first_post = m->created;
+    a.last_post = std::max(a.last_post, m->created);
+    s->newest_post = std::max(s->newest_post, m->created);
+  }
+  s->graph = std::make_shared<ColleagueGraph>(
+      ColleagueGraph::Build(s->posts, managers, graph_options));
+  return s;
 }
 
 struct Catalog::Impl {
@@ -132,6 +206,7 @@ struct Catalog::Impl {
 
   GraphOptions graph_options;
   std::string default_language;
+  std::shared_ptr<const Dictionary> dictionary;
 
   std::unique_ptr<Reader> AcquireReader() const {
     std::unique_ptr<Reader> r;
@@ -161,48 +236,12 @@ struct Catalog::Impl {
   // Builds and publishes a snapshot of the writer's state. Caller holds
   // write_mu.
   void PublishLocked() {
-    auto s = std::make_shared<Snapshot>();
-    s->people = people;
-    s->posts = posts;
-    std::unordered_map<std::string, std::string> managers;
-    for (const auto& [id, p] : people) {
-      if (!p->manager_id().empty()) managers[id] = p->manager_id();
-    }
-    for (const auto& [id, m] : posts) {
-      s->threads[m->thread_id].push_back(id);
-      if (!m->is_public) continue;
-      Activity& a = s->activity[m->author_id];
-      switch (m->kind) {
-        case v1::POST_KIND_QUESTION:
-          ++a.questions;
-          break;
-        case v1::POST_KIND_ANSWER:
-          ++a.answers;
-          a.answer_times.push_back(m->created);
-          if (m->accepted) ++a.accepted_answers;
-          break;
-        case v1::POST_KIND_COMMENT:
-          ++a.comments;
-          break;
-        case v1::POST_KIND_ARTICLE:
-          ++a.articles;
-          break;
-        default:
-          break;
-      }
-      if (a.first_post == 0 || m->created < a.first_post)
-        a.first_post = m->created;
-      a.last_post = std::max(a.last_post, m->created);
-      s->newest_post = std::max(s->newest_post, m->created);
-    }
-    auto graph = std::make_shared<ColleagueGraph>(
-        ColleagueGraph::Build(posts, managers, graph_options));
+    auto s = BuildSnapshot(people, posts, graph_options);
     if (posts_db) {
       // The graph is derived from the posts; its file is for other tools and
       // for inspection, so a failure to write it is not fatal to ingest.
-      (void)graph->Save(graph_path);
+      (void)s->graph->Save(graph_path);
     }
-    s->graph = std::move(graph);
     s->generation = generation.fetch_add(1) + 1;
     {
       std::lock_guard lock(snap_mu);
@@ -262,6 +301,12 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.graph_path = (fs::path(options.data_dir) / "graph.tsv").string();
   d.graph_options = options.graph;
   d.default_language = options.default_language;
+  d.dictionary = options.dictionary;
+  if (!d.dictionary && !options.dictionary_dir.empty()) {
+    auto dict = Dictionary::LoadFreedict(options.dictionary_dir);
+    if (!dict.ok()) return dict.status();
+    d.dictionary = std::make_shared<const Dictionary>(std::move(*dict));
+  }
   try {
     if (!options.read_only) {
       std::error_code ec;
@@ -505,7 +550,7 @@ std::shared_ptr<const Snapshot> Catalog::snapshot() const {
 
 absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   SearchResult result;
-  Xapian::Query query = BuildQuery(o.query);
+  Xapian::Query query = BuildQuery(o.query, impl_->dictionary.get());
   if (query.empty()) return result;
   if (o.public_only) {
     query =
@@ -550,6 +595,46 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   return absl::UnavailableError("search: index kept changing; try again");
 }
 
+std::vector<std::vector<std::string>> Catalog::QueryTerms(
+    const std::string& query) const {
+  return QueryWordTerms(query, impl_->dictionary.get());
+}
+
+absl::Status Catalog::ForEachPostTerms(
+    const std::function<void(const std::string& post_id,
+                             const std::vector<TermCount>& terms)>& fn) const {
+  std::vector<TermCount> terms;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::unique_ptr<Impl::Reader> reader;
+    try {
+      reader = impl_->AcquireReader();
+      const Xapian::Database& db = reader->db;
+      for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+        Xapian::Document doc = db.get_document(*it);
+        terms.clear();
+        for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+          const std::string& term = *t;
+          // Stemmed words only: the unstemmed copies and boolean terms
+          // (ids, authors, tags...) would only add noise.
+          if (term.size() < 2 || term[0] != 'Z') continue;
+          terms.push_back({term, t.get_wdf()});
+        }
+        fn(doc.get_value(kIdSlot), terms);
+      }
+      impl_->ReleaseReader(std::move(reader));
+      return absl::OkStatus();
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (reader) {
+        reader->db.reopen();
+        impl_->ReleaseReader(std::move(reader));
+      }
+    } catch (const Xapian::Error& e) {
+      return XapianError("reading post terms", e);
+    }
+  }
+  return absl::UnavailableError("reading post terms: index kept changing");
+}
+
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
     const std::string& query_text, const std::vector<std::string>& post_ids,
     size_t snippet_bytes) const {
@@ -558,7 +643,7 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   std::vector<Xapian::Query> ids;
   for (const auto& id : post_ids) ids.emplace_back(kIdPrefix + id);
   Xapian::Query id_filter(Xapian::Query::OP_OR, ids.begin(), ids.end());
-  Xapian::Query q = BuildQuery(query_text);
+  Xapian::Query q = BuildQuery(query_text, impl_->dictionary.get());
   // Scored by the query (so snippets know the query's terms), restricted to
   // the ids; posts that do not match the query come in with weight 0.
   Xapian::Query query =

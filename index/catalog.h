@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "index/graph.h"
+#include "index/translation.h"
 #include "whoknows/v1/people.pb.h"
 #include "whoknows/v1/posts.pb.h"
 
@@ -33,6 +35,12 @@ struct CatalogOptions {
   // Language assumed for posts too short for detection to tell.
   std::string default_language = "en";
   GraphOptions graph;
+  // Bilingual dictionary for cross-lingual search: each query word also
+  // matches its translations. When unset, the FreeDict Swedish-English
+  // dictionaries are read from `dictionary_dir` at Open (absent files mean
+  // no translation); an empty dictionary_dir turns translation off.
+  std::shared_ptr<const Dictionary> dictionary;
+  std::string dictionary_dir = "/usr/share/dictd";
 };
 
 // What ranking needs to know about a post without reading its text.
@@ -50,6 +58,7 @@ struct PostMeta {
   std::vector<std::string> tags;
   std::vector<std::string> liked_by;
   std::vector<std::string> mentioned;
+  std::vector<float> embedding;  // client-supplied vector, often empty
 };
 
 // How much a person has contributed, over public posts.
@@ -83,6 +92,17 @@ struct Snapshot {
   const v1::Person* FindPerson(const std::string& id) const;
   const PostMeta* FindPost(const std::string& id) const;
 };
+
+// Builds a snapshot (threads, activity, colleague graph) of people and posts.
+// With `created_before` > 0 only posts created before it are kept: the
+// catalog as it was then, for learning from history without hindsight.
+// `generation` is left 0.
+std::shared_ptr<Snapshot> BuildSnapshot(
+    const std::unordered_map<std::string, std::shared_ptr<const v1::Person>>&
+        people,
+    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+        posts,
+    const GraphOptions& graph_options, int64_t created_before = 0);
 
 struct SearchOptions {
   std::string query;           // free text, Swedish and/or English
@@ -143,6 +163,23 @@ class Catalog {
   absl::StatusOr<std::vector<PostText>> Fetch(
       const std::string& query, const std::vector<std::string>& post_ids,
       size_t snippet_bytes = 300) const;
+
+  // The index terms of each word of a free-text query, as Search matches
+  // them: one group of alternatives (stems in each query language) a word.
+  std::vector<std::vector<std::string>> QueryTerms(
+      const std::string& query) const;
+
+  // Calls `fn` for every indexed post (private ones too: callers filter by
+  // the snapshot) with its stemmed terms and their frequencies. Reads one
+  // consistent revision; a retry after a concurrent commit may call `fn`
+  // again for posts already seen.
+  struct TermCount {
+    std::string term;
+    uint32_t count = 0;
+  };
+  absl::Status ForEachPostTerms(
+      const std::function<void(const std::string& post_id,
+                               const std::vector<TermCount>& terms)>& fn) const;
 
   const CatalogOptions& options() const { return options_; }
 

@@ -93,6 +93,22 @@ absl::Status GetStrings(const json& j, const char* key,
   return absl::OkStatus();
 }
 
+absl::Status GetFloats(const json& j, const char* key,
+                       google::protobuf::RepeatedField<float>* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_array())
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": must be an array of numbers"));
+  for (const auto& v : *it) {
+    if (!v.is_number())
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, ": must be an array of numbers"));
+    out->Add(v.get<float>());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> GetBool(const json& j, const char* key, bool fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
@@ -206,6 +222,18 @@ absl::StatusOr<Record> ParseJsonlRecord(std::string_view line) {
     WK_ASSIGN_OR_RETURN(manager, GetString(j, "manager_id"));
     WK_ASSIGN_OR_RETURN(active, GetBool(j, "active", true));
     WK_ASSIGN_OR_RETURN(opted_out, GetBool(j, "opted_out", false));
+    WK_ASSIGN_OR_RETURN(team, GetString(j, "team"));
+    WK_ASSIGN_OR_RETURN(leaving, GetBool(j, "leaving", false));
+    WK_ASSIGN_OR_RETURN(joined, GetString(j, "joined"));
+    if (!joined.empty()) {
+      auto t = ParseTimestamp(joined);
+      if (!t.ok())
+        return absl::InvalidArgumentError(
+            absl::StrCat("joined: ", t.status().message()));
+      p.mutable_joined()->set_seconds(*t);
+    }
+    p.set_team(team);
+    p.set_leaving(leaving);
     p.set_id(id);
     p.set_display_name(name);
     p.set_title(title);
@@ -266,6 +294,8 @@ absl::StatusOr<Record> ParseJsonlRecord(std::string_view line) {
       return s;
     if (auto s = GetStrings(j, "mentioned", p.mutable_mentioned()); !s.ok())
       return s;
+    if (auto s = GetFloats(j, "embedding", p.mutable_embedding()); !s.ok())
+      return s;
     if (auto s = ValidatePost(p, "post"); !s.ok()) return s;
     return p;
   }
@@ -286,6 +316,9 @@ std::string ToJsonl(const v1::Person& p) {
                                                    p.languages().end())},
             {"active", !p.has_active() || p.active()},
             {"opted_out", p.opted_out()}};
+  if (!p.team().empty()) j["team"] = p.team();
+  if (p.leaving()) j["leaving"] = true;
+  if (p.has_joined()) j["joined"] = FormatTimestamp(p.joined().seconds());
   return j.dump();
 }
 
@@ -308,6 +341,9 @@ std::string ToJsonl(const v1::Post& p) {
        std::vector<std::string>(p.liked_by().begin(), p.liked_by().end())},
       {"mentioned",
        std::vector<std::string>(p.mentioned().begin(), p.mentioned().end())}};
+  if (p.embedding_size() > 0)
+    j["embedding"] =
+        std::vector<float>(p.embedding().begin(), p.embedding().end());
   return j.dump();
 }
 

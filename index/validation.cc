@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -55,7 +56,8 @@ absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
   for (auto [text, name] : {std::pair{&p.display_name(), "display_name"},
                             {&p.title(), "title"},
                             {&p.department(), "department"},
-                            {&p.site(), "site"}}) {
+                            {&p.site(), "site"},
+                            {&p.team(), "team"}}) {
     if (auto s = CheckLength(*text, kMaxShortTextBytes, where, name); !s.ok())
       return s;
   }
@@ -130,6 +132,16 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
   if (p.mentioned_size() > kMaxMentions) {
     return Invalid(where, "mentioned",
                    absl::StrCat("more than ", kMaxMentions, " ids"));
+  }
+  if (p.embedding_size() > kMaxEmbeddingDims) {
+    return Invalid(where, "embedding",
+                   absl::StrCat("more than ", kMaxEmbeddingDims, " values"));
+  }
+  for (int i = 0; i < p.embedding_size(); ++i) {
+    if (!std::isfinite(p.embedding(i))) {
+      return Invalid(where, absl::StrCat("embedding[", i, "]"),
+                     "must be a finite number");
+    }
   }
   for (int i = 0; i < p.liked_by_size(); ++i) {
     if (auto s = CheckId(p.liked_by(i), where,

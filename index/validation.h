@@ -21,6 +21,7 @@ inline constexpr int kMaxLikes = 10000;
 inline constexpr int kMaxMentions = 1000;
 inline constexpr int kMaxLanguages = 16;
 inline constexpr int kMaxBatchItems = 10000;
+inline constexpr int kMaxEmbeddingDims = 4096;
 
 // Returns OK or INVALID_ARGUMENT whose message starts with the field path,
 // e.g. "people[3].id: required". `where` is the item's path ("people[3]").

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "ranking/expert_finder.h"
+#include "ranking/learning.h"
 
 namespace whoknows::ranking {
 
@@ -17,19 +18,46 @@ struct EvalOptions {
   // Where the training catalog is built (emptied first). Required.
   std::string work_dir;
   double test_fraction = 0.2;  // the last share of questions held out
+  // Where the protocol's question list ends, as a share of it: 1 is the
+  // standard split; 0.8 replays the protocol on the first 80% of the
+  // questions (a second, earlier split by time, to check that what helps
+  // is not tuned to one test period).
+  double window_end = 1.0;
   RankingOptions ranking;
+  ModelOptions model;
+  // Also learn fusion weights from the history before the cut-off and
+  // evaluate them (the `whoknows learn` procedure).
+  bool learn = true;
+  LearnOptions learning;
+  // When set, every candidate's features for every test question are
+  // written here as TSV (question, person, is_expert, answered, cold,
+  // features...), for offline analysis.
+  std::string features_tsv;
   std::function<void(const std::string&)> log;  // progress lines, optional
 };
 
 struct Metrics {
   std::string name;
   double mrr = 0, p_at_1 = 0, hit_at_10 = 0, ndcg_at_10 = 0;
+  // Gini coefficient of how often each person who answered before the
+  // cut-off is suggested at ranks 1-3 over the test questions: 0 spreads
+  // the load evenly, 1 sends every question to the same people.
+  double exposure_gini = 0;
+  // The same metrics over the cold-start slice only.
+  double cold_mrr = 0, cold_p_at_1 = 0, cold_hit_at_10 = 0;
 };
 
 struct EvalReport {
   int test_questions = 0;
   int64_t cutoff = 0;         // unix seconds: first test question's creation
   std::vector<Metrics> rows;  // whoknows first, then the baselines
+  // whoknows with each signal's weight set to zero in turn (signals off by
+  // default: set to 0.5).
+  std::vector<Metrics> ablation;
+  // Test questions whose expert had fewer than 3 posts before the cut-off.
+  int cold_start_questions = 0;
+  FusionWeights default_weights, learned_weights;
+  int learned_examples = 0;
   double seconds_import = 0;
   double query_p50_ms = 0, query_p99_ms = 0;  // whoknows, in process
 };

@@ -3,20 +3,25 @@
 #define WHOKNOWS_RANKING_EXPERT_FINDER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "index/catalog.h"
+#include "ranking/expertise_model.h"
+#include "ranking/fusion.h"
 
 namespace whoknows::ranking {
 
-// The baseline model: document-centric evidence aggregation (Balog et al.'s
-// Model 2, the voting model). The top `max_posts` posts by BM25 vote for the
-// people associated with them, each vote weighted by the post's normalized
-// BM25 score and by the person's role in the post; an activity prior then
-// favours people who have answered before. See docs/architecture.md.
+// Finds who has faced a question before. Candidates come from the text
+// evidence (Balog et al.'s Model 2, the voting model: the top `max_posts`
+// posts by BM25 vote for the people in them, weighted by role and age),
+// topped up with the people closest in the embedding space, the strongest
+// tag holders and the most active answerers. Each candidate gets one feature
+// per signal (fusion.h) and the fused score ranks them. See docs/ranking.md.
 struct RankingOptions {
   // Depth of the post ranking. Deeper finds rarer experts and costs linear
   // time per query.
@@ -32,24 +37,40 @@ struct RankingOptions {
   // few words with the query. Multiplies the answer/accepted weights.
   double thread_answerers = 1.0;
   // Expertise fades and people move on: a post's vote, and each answer in
-  // the activity prior, is weighted 2^(-age / half_life), age measured from
-  // the newest post in the catalog. 0 disables decay.
+  // the activity signal, is weighted 2^(-age / half_life), age measured
+  // from the newest post in the catalog. 0 disables decay.
   double half_life_days = 365;
-  // Activity prior: the text score is multiplied by
-  // (1 + recent answers)^prior_weight, where recent answers are the
-  // decayed count. 0 disables the prior; 1 is proportional to activity.
-  double prior_weight = 1.0;
+  // How the signals combine (learned weights are loaded from the data
+  // folder by `serve`).
+  FusionWeights weights = FusionWeights::Defaults();
+  // Candidates added beyond the text voters, from each of: embedding
+  // similarity, tag evidence, recent activity. More finds experts whose
+  // words differ from the question's, at a linear cost per query.
+  int extra_candidates = 20;
+  // Share of the best text score below which text evidence counts as none:
+  // the floor of the text feature, log(floor).
+  double text_floor = 0.01;
+  // Personalized PageRank from the asker: restart probability and push
+  // tolerance (smaller explores further and costs more).
+  double proximity_alpha = 0.15;
+  double proximity_epsilon = 1e-5;
+  // Longest chain of ties shown as the path from the asker.
+  int path_max_hops = 3;
   // Evidence posts returned per expert.
   int evidence_per_expert = 3;
 };
 
 struct ExpertQuery {
   std::string query;
-  std::string asker_id;  // never suggested
+  std::string asker_id;  // never suggested; the source of proximity and paths
   int limit = 10;
   std::string department;  // filters on the suggested person, optional
   std::string site;
-  std::string language;  // only evidence in this language, optional
+  std::string language;           // only evidence in this language, optional
+  std::vector<std::string> tags;  // topic tags of the question, optional
+  // The question in the client's own embedding space (Post.embedding),
+  // optional; averaged into the embedding signal.
+  std::vector<float> query_embedding;
 };
 
 enum class Role {
@@ -63,33 +84,56 @@ enum class Role {
 struct EvidencePost {
   std::string post_id;
   Role role = Role::kAnswer;
-  double contribution = 0;  // share of the text score
+  double contribution = 0;  // share of the text votes
 };
 
 struct ExpertResult {
   std::string person_id;
   double score = 0;
-  // Signal name -> contribution; they add up to `score`.
+  // Signal name -> weight x feature; they add up to `score`. Signals with a
+  // zero weight are left out.
   std::map<std::string, double> breakdown;
+  Features features{};                 // raw feature values
   std::vector<EvidencePost> evidence;  // best first
+  // Strongest chain of ties from the asker to this person (asker first),
+  // empty when there is none within path_max_hops or no asker.
+  std::vector<std::string> path;
 };
 
 struct FindResult {
   std::vector<ExpertResult> experts;  // best first
   int64_t matched_posts = 0;
+  int64_t candidates = 0;  // people scored
 };
 
-// Thread safety: const and stateless; call Find from any thread.
+// What a ranking reads. Live queries use the catalog's newest snapshot and
+// the model store's current model; learning replays history against a
+// snapshot of the past.
+struct RankingContext {
+  std::shared_ptr<const index::Snapshot> snapshot;
+  std::shared_ptr<const ExpertiseModel> model;  // null: text and activity only
+  int64_t created_before = 0;   // search only posts created before (unix s)
+  bool all_candidates = false;  // ignore the limit; skip evidence and paths
+};
+
+// Thread safety: const; call Find from any thread.
 class ExpertFinder {
  public:
-  ExpertFinder(const index::Catalog& catalog, RankingOptions options = {})
-      : catalog_(catalog), options_(options) {}
+  using ModelSource = std::function<std::shared_ptr<const ExpertiseModel>()>;
+  explicit ExpertFinder(const index::Catalog& catalog,
+                        RankingOptions options = {}, ModelSource models = {})
+      : catalog_(catalog),
+        options_(std::move(options)),
+        models_(std::move(models)) {}
   absl::StatusOr<FindResult> Find(const ExpertQuery& query) const;
+  absl::StatusOr<FindResult> Find(const ExpertQuery& query,
+                                  const RankingContext& context) const;
   const RankingOptions& options() const { return options_; }
 
  private:
   const index::Catalog& catalog_;
   RankingOptions options_;
+  ModelSource models_;
 };
 
 // True when a person may be suggested at all: known, active, not opted out.

@@ -14,6 +14,10 @@ packages=(
   libexpat1-dev                       # streaming XML for Stack Exchange dumps
   nlohmann-json3-dev                  # JSONL exchange format
   libcli11-dev                        # command line parsing
+  libigraph-dev                       # network analyses: Leiden communities, layout
+  chromium                            # the HR report's rendering test (headless)
+  zlib1g-dev                          # reads the dictd dictionaries
+  dict-freedict-swe-eng dict-freedict-eng-swe  # cross-lingual search
   clang-format git                    # format check
 )
 

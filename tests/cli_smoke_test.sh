@@ -64,4 +64,25 @@ grep -q "invalid_argument" "$work/bad.json" || fail "empty query: $(cat "$work/b
 grep -q " 1\. " "$work/ask_sv.txt" || fail "Swedish ask: $(cat "$work/ask_sv.txt")"
 "$bin" ask "Kubernetes deploy fails" --data "$work/demo" --json >"$work/ask_en.json"
 grep -q '"person"' "$work/ask_en.json" || fail "ask --data --json: $(cat "$work/ask_en.json")"
+# Explanations on the terminal: the score by signal.
+grep -q "score: .*text [+-]" "$work/ask_sv.txt" || fail "no score breakdown: $(cat "$work/ask_sv.txt")"
+
+# Learning weights from the demo's accepted answers.
+"$bin" learn --data "$work/demo" --dry-run >"$work/learn.txt" 2>"$work/learn.err" \
+  || fail "learn --dry-run: $(cat "$work/learn.err")"
+grep -q "labelled questions" "$work/learn.txt" || fail "learn: $(cat "$work/learn.txt")"
+[ ! -e "$work/demo/fusion.json" ] || fail "--dry-run wrote fusion.json"
+"$bin" learn --data "$work/demo" >"$work/learn.txt" 2>"$work/learn.err" \
+  || fail "learn: $(cat "$work/learn.err")"
+grep -q '"weights"' "$work/demo/fusion.json" || fail "no weights in fusion.json"
+# A broken weights file stops serve with a message naming it.
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+echo '{"weights": {"charisma": 1}}' >"$work/demo/fusion.json"
+set +e
+"$bin" serve --data "$work/demo" --listen 127.0.0.1:0 >"$work/serve2.log" 2>&1
+status=$?
+set -e
+[ "$status" != 0 ] || fail "serve started with a broken fusion.json"
+grep -q "fusion.json: weights.charisma: unknown signal" "$work/serve2.log" \
+  || fail "serve error does not name the problem: $(cat "$work/serve2.log")"
 echo "cli smoke test: 1 passed, 0 failed"

@@ -1,0 +1,38 @@
+// Networks.AnalyzeNetwork: request validation, the analysis on the catalog's
+// snapshot and interactions, and the mapping to the response.
+#ifndef WHOKNOWS_API_NETWORKS_H_
+#define WHOKNOWS_API_NETWORKS_H_
+
+#include "absl/status/statusor.h"
+#include "api/caller.h"
+#include "networks/networks.h"
+#include "whoknows/v1/networks.pb.h"
+
+namespace whoknows::index {
+class Catalog;
+}
+
+namespace whoknows::api {
+
+struct NetworksServiceOptions {
+  // Smallest group with figures. Requests may raise it, never lower it.
+  int min_group_size = 5;
+  // How a caller's role is established (see api/caller.h).
+  CallerOptions caller;
+  // Threads for betweenness per request. More answers faster and takes
+  // cores from concurrent queries.
+  int threads = 2;
+};
+
+// Validates the request (INVALID_ARGUMENT naming the field), applies the
+// privacy rules for `caller`, and analyses the catalog's current snapshot
+// with the data folder's interactions. Thread safe.
+absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
+    const index::Catalog& catalog, const v1::AnalyzeNetworkRequest& request,
+    const Caller& caller, const NetworksServiceOptions& options);
+
+v1::AnalyzeNetworkResponse ToProto(const networks::NetworkAnalysis& analysis);
+
+}  // namespace whoknows::api
+
+#endif  // WHOKNOWS_API_NETWORKS_H_

@@ -1,0 +1,169 @@
+// Network analyses at scale on a synthetic colleague graph: 50,000 people in
+// 500 departments, 1,000,000 ties (80% within the department), message
+// counts as weights. Prints times and peak memory; asserts nothing.
+//
+//   build-net/bench/networks_bench [people] [ties]
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <unordered_set>
+
+#include "networks/graph_algorithms.h"
+#include "networks/networks.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+double PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;  // Linux: kilobytes
+}
+
+}  // namespace
+
+// Sampled against exact betweenness on a graph small enough for exact:
+// the measured error beside the Hoeffding bound.
+void MeasureSamplingError(int people, int ties, int samples) {
+  using namespace whoknows::networks;
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> anyone(0, people - 1);
+  std::uniform_int_distribution<int> colleague(0, 99);
+  std::geometric_distribution<int> messages(0.3);
+  std::bernoulli_distribution inside(0.8);
+  std::unordered_set<uint64_t> seen;
+  UndirectedGraph g;
+  g.num_vertices = people;
+  while (static_cast<int>(g.edges.size()) < ties) {
+    const int a = anyone(rng);
+    const int b = inside(rng) ? a / 100 * 100 + colleague(rng) : anyone(rng);
+    if (a == b || b >= people) continue;
+    if (!seen.insert(static_cast<uint64_t>(std::min(a, b)) << 32 |
+                     static_cast<uint64_t>(std::max(a, b)))
+             .second)
+      continue;
+    g.edges.push_back({std::min(a, b), std::max(a, b)});
+    g.weights.push_back(1 + messages(rng));
+  }
+  auto t = Clock::now();
+  auto exact = Betweenness(g, {});
+  const double exact_s = Seconds(t);
+  BetweennessOptions o;
+  o.samples = samples;
+  auto approx = Betweenness(g, o);
+  double max_err = 0;
+  for (int v = 0; v < people; ++v)
+    max_err = std::max(max_err, std::fabs(approx[v] - exact[v]));
+  const double pairs = (people - 1.0) * (people - 2.0) / 2;
+  std::printf(
+      "sampling error at %d people, %d ties, %d sources: max %.4f of the "
+      "pairs (95%% bound %.4f); exact took %.1f s\n",
+      people, ties, samples, max_err / pairs,
+      BetweennessErrorBound(people, samples, 0.05) / pairs, exact_s);
+}
+
+int main(int argc, char** argv) {
+  using namespace whoknows;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const int people = argc > 1 ? std::atoi(argv[1]) : 50000;
+  const int ties = argc > 2 ? std::atoi(argv[2]) : 1000000;
+  const int dept_size = 100;
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<int> anyone(0, people - 1);
+  std::uniform_int_distribution<int> colleague(0, dept_size - 1);
+  std::geometric_distribution<int> messages(0.3);
+  std::bernoulli_distribution inside(0.8);
+
+  // The directory and one interaction per tie (its weight = receivers).
+  index::Snapshot snapshot;
+  for (int i = 0; i < people; ++i) {
+    auto p = std::make_shared<v1::Person>();
+    p->set_id("p" + std::to_string(i));
+    p->set_department("d" + std::to_string(i / dept_size));
+    p->set_country("C" + std::to_string(i / dept_size % 20));
+    snapshot.people[p->id()] = std::move(p);
+  }
+  std::vector<index::Interaction> interactions;
+  interactions.reserve(ties);
+  std::unordered_set<uint64_t> seen;
+  seen.reserve(ties * 2);
+  while (static_cast<int>(interactions.size()) < ties) {
+    const int a = anyone(rng);
+    const int b =
+        inside(rng) ? a / dept_size * dept_size + colleague(rng) : anyone(rng);
+    if (a == b || b >= people) continue;
+    const uint64_t key = static_cast<uint64_t>(std::min(a, b)) << 32 |
+                         static_cast<uint64_t>(std::max(a, b));
+    if (!seen.insert(key).second) continue;
+    index::Interaction it;
+    it.from = "p" + std::to_string(a);
+    it.to.assign(1 + messages(rng), "p" + std::to_string(b));
+    it.time = 1700000000;
+    interactions.push_back(std::move(it));
+  }
+  seen = {};
+  std::printf("synthetic graph: %d people, %d ties; peak RSS %.0f MB\n", people,
+              ties, PeakRssMb());
+
+  networks::NetworkOptions o;
+  auto t = Clock::now();
+  networks::PeopleGraph pg =
+      networks::BuildPeopleGraph(snapshot, interactions, {}, o);
+  std::printf("build graph: %.1f s (%zu ties)\n", Seconds(t),
+              pg.graph.edges.size());
+
+  for (int seeds : {1, 10}) {
+    networks::CommunityOptions co;
+    co.seeds = seeds;
+    t = Clock::now();
+    auto c = networks::FindCommunities(pg.graph, co);
+    if (!c.ok()) {
+      std::fprintf(stderr, "%s\n", c.status().ToString().c_str());
+      return 1;
+    }
+    std::printf(
+        "communities (Leiden, %2d seeds): %.1f s, %d communities, "
+        "Q %.3f\n",
+        seeds, Seconds(t), c->count, c->modularity);
+  }
+
+  networks::BetweennessOptions bo;
+  bo.samples = o.betweenness_samples;
+  bo.threads = 2;
+  t = Clock::now();
+  auto b = networks::Betweenness(pg.graph, bo);
+  std::printf(
+      "approximate betweenness (%d sources, 2 threads): %.1f s; 95%% bound "
+      "%.3g paths = %.4f of the pairs\n",
+      bo.samples, Seconds(t),
+      networks::BetweennessErrorBound(people, bo.samples, 0.05),
+      networks::BetweennessErrorBound(people, bo.samples, 0.05) /
+          ((people - 1.0) * (people - 2.0) / 2));
+
+  MeasureSamplingError(2000, 40000, bo.samples);
+
+  // Everything the Networks service does for one HR request.
+  o.person_level = true;
+  t = Clock::now();
+  auto analysis = networks::AnalyzeNetwork(snapshot, interactions, o);
+  if (!analysis.ok()) {
+    std::fprintf(stderr, "%s\n", analysis.status().ToString().c_str());
+    return 1;
+  }
+  std::printf(
+      "full analysis (person level): %.1f s, modularity %.3f, NMI "
+      "%.3f\n",
+      Seconds(t), analysis->current.modularity,
+      analysis->current.nmi_department.value_or(0));
+  std::printf("peak RSS: %.0f MB\n", PeakRssMb());
+  return 0;
+}

@@ -1,0 +1,88 @@
+// Interactions: who wrote to whom and when (e-mails, chats, meetings), the
+// raw material of network analyses besides the posts. They are not posts:
+// they carry no text worth indexing, only a sender, receivers and a time.
+#ifndef WHOKNOWS_INDEX_INTERACTIONS_H_
+#define WHOKNOWS_INDEX_INTERACTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "index/importer.h"
+
+namespace whoknows::index {
+
+inline constexpr size_t kMaxReceivers = 1000;
+inline constexpr size_t kMaxKindBytes = 32;
+
+// One message from one person to one or more people.
+struct Interaction {
+  // Optional id; a later interaction with the same non-empty id replaces an
+  // earlier one, so re-importing a source is idempotent.
+  std::string id;
+  std::string from;              // person id, required
+  std::vector<std::string> to;   // person ids, 1-1000, none equal to `from`
+  int64_t time = 0;              // unix seconds, required (> 0)
+  std::string kind = "message";  // e.g. "email", "chat"; 1-32 bytes
+};
+
+// INVALID_ARGUMENT naming the field ("interaction.to[2]: ...") or OK.
+absl::Status ValidateInteraction(const Interaction& interaction,
+                                 std::string_view where);
+
+// The interactions of a data folder: an append-only tab-separated file
+// `interactions.tsv` beside the Xapian databases (id, time, kind, from,
+// receivers...). Appends are single writes of whole lines, so a reader never
+// sees half a batch; a torn last line after a crash is ignored.
+//
+// Thread safety: Append from one writer at a time (the importer); Load from
+// any thread, also while a writer appends.
+class InteractionLog {
+ public:
+  explicit InteractionLog(std::string data_dir);
+  // Validates the whole batch first (nothing is written on error), then
+  // appends and fsyncs.
+  absl::Status Append(std::span<const Interaction> batch) const;
+  // Every interaction, in file order, with later duplicates of an id
+  // replacing earlier ones. A missing file is an empty log.
+  absl::StatusOr<std::vector<Interaction>> Load() const;
+  std::string path() const;
+
+ private:
+  std::string data_dir_;
+};
+
+struct InteractionImportStats {
+  int64_t people = 0;
+  int64_t posts = 0;
+  int64_t interactions = 0;
+  int64_t skipped = 0;  // malformed records skipped
+};
+
+// Parses a JSONL interaction record:
+// {"type":"interaction","id":"m1","from":"a","to":["b","c"] or "b",
+//  "time":"2001-05-01T10:00:00Z" or unix seconds,"kind":"email"}.
+absl::StatusOr<Interaction> ParseInteractionRecord(std::string_view line);
+
+// Imports JSONL with person, post and interaction records (people and posts
+// as in ImportJsonl, interactions into the data folder's InteractionLog).
+// Interactions are appended after the people and posts of their batch.
+absl::StatusOr<InteractionImportStats> ImportInteractionsJsonl(
+    const std::string& path, Catalog& catalog, const ImportOptions& options);
+
+// Imports the shared Enron set (`actors.json`, `messages.json`): actors
+// become people (id = actor id, department, long_department as team,
+// title; gender and seniority are dropped: no analysis needs them), each
+// message one interaction of kind "email" from its sender to its receivers
+// (id "enron-<message id>"). Same path as ImportInteractionsJsonl.
+absl::StatusOr<InteractionImportStats> ImportEnron(
+    const std::string& dir, Catalog& catalog, const ImportOptions& options);
+
+}  // namespace whoknows::index
+
+#endif  // WHOKNOWS_INDEX_INTERACTIONS_H_

@@ -1,0 +1,219 @@
+// Network analyses for HR: communities against the org chart, brokers,
+// bridges and silos between departments and countries, knowledge risk, over
+// a time window and the window before it. Privacy is applied here, not in
+// the callers: figures about groups smaller than `min_group_size` are
+// suppressed, people who opted out are removed before anything is computed,
+// and person-level lists exist only when `person_level` is set.
+#ifndef WHOKNOWS_NETWORKS_NETWORKS_H_
+#define WHOKNOWS_NETWORKS_NETWORKS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "index/catalog.h"
+#include "index/interactions.h"
+#include "networks/graph_algorithms.h"
+
+namespace whoknows::networks {
+
+// Half-open interval [start, end) in unix seconds.
+struct TimeWindow {
+  int64_t start = 0;
+  int64_t end = 0;
+};
+
+struct NetworkOptions {
+  // Figures about a group (department, team, country, community, matrix
+  // cell) of fewer people than this are suppressed. Bigger protects more
+  // and shows less; below 2 names individuals.
+  int min_group_size = 5;
+  // End of the analysed window (exclusive, unix seconds); 0: one second
+  // after the newest interaction or post.
+  int64_t window_end = 0;
+  // Length of the window in days, ending at window_end; 0: all time.
+  int window_days = 0;
+  // Also analyse the window of the same length just before (needs
+  // window_days > 0). Doubles the cost.
+  bool compare_previous = false;
+  // Name people (brokers, isolated people, unconnected new hires, topic
+  // holders). Only for callers with the HR role; opted-out people are never
+  // named either way.
+  bool person_level = false;
+  // Count reporting lines as ties. Off: the informal network is what HR
+  // wants to see, and manager ties would redraw the org chart.
+  bool include_manager_ties = false;
+  // Weight of one message to one receiver (e-mail, chat). Post-derived ties
+  // keep the colleague graph's kind weights (index::GraphOptions).
+  double interaction_weight = 1.0;
+  // How many brokers to list (person_level only).
+  int top_brokers = 10;
+  // Exact betweenness up to this many connected people, sampled above.
+  // Exact costs O(V·E log V).
+  int exact_betweenness_limit = 20000;
+  // Sources sampled for approximate betweenness; the error shrinks as
+  // 1/sqrt(samples) and the time grows linearly (500 sources: about 40 s
+  // on 2 cores for 50,000 people and 1,000,000 ties).
+  int betweenness_samples = 500;
+  // People who joined within this many days before window end are new
+  // hires.
+  int new_hire_days = 90;
+  // A new hire with fewer distinct colleagues than this in the window is
+  // "not yet connected".
+  int new_hire_min_ties = 2;
+  // A person holds a topic's expertise with at least this many answers or
+  // articles in threads tagged with it (public posts before window end).
+  int expertise_min_posts = 2;
+  // Topics held by this many active people or fewer are flagged.
+  int bus_factor = 2;
+  // At most this many topics are reported, the most at risk first.
+  int max_topics = 50;
+  // Compute a force-directed layout of the network (for drawings).
+  bool layout = false;
+  CommunityOptions communities;
+  // Threads for betweenness.
+  int threads = 2;
+
+  // INVALID_ARGUMENT naming the field.
+  absl::Status Validate() const;
+};
+
+// A figure about a group, or why it is withheld.
+struct CommunityFigure {
+  int id = 0;               // 0 = biggest
+  int size = 0;             // people
+  bool suppressed = false;  // size < min_group_size: no breakdown shown
+  // People per department / site (columns of NetworkAnalysis::departments /
+  // sites); -1 where the cell counts fewer than min_group_size people (but
+  // more than 0).
+  std::vector<int> by_department;
+  std::vector<int> by_site;
+};
+
+struct DepartmentFigure {
+  std::string name;
+  int people = 0;           // in the directory, not opted out
+  bool suppressed = false;  // people < min_group_size: the rest is unset
+  int internal_ties = 0;    // ties with both ends in the department
+  int external_ties = 0;    // ties to people of other known departments
+  // (external - internal) / (external + internal), in [-1, 1]; -1 is a
+  // closed silo, +1 all outward. 0 when the department has no ties.
+  double ei_index = 0;
+  // People with ties, none outside their team (team, or department when no
+  // team is set).
+  int isolated_people = 0;
+  int unconnected_people = 0;  // people with no ties at all in the window
+};
+
+// Ties between two groups (departments or countries), a < b.
+struct GroupTie {
+  std::string a;
+  std::string b;
+  bool suppressed = false;  // either group smaller than min_group_size
+  int ties = 0;             // distinct pairs of people in touch
+  double weight = 0;        // summed tie weight
+};
+
+struct PersonFigure {
+  std::string id;
+  std::string display_name;
+  std::string title;
+  std::string department;
+  double value = 0;       // what the list ranks by (betweenness, ties, ...)
+  double normalized = 0;  // betweenness / ((n-1)(n-2)/2), else 0
+};
+
+struct Dot {
+  double x = 0, y = 0;  // unit square
+  int community = -1;   // -1: a community below min_group_size
+};
+
+// Everything about one time window.
+struct WindowFigures {
+  TimeWindow window;
+  int people = 0;            // in the directory, not opted out
+  int connected_people = 0;  // with at least one tie in the window
+  int ties = 0;              // distinct pairs in touch
+  double tie_weight = 0;
+  int64_t interactions = 0;  // interactions in the window (after filtering)
+  int communities_count = 0;
+  double modularity = 0;
+  // NMI between communities and departments (sites) over connected people
+  // with a known department (site); unset when there is none.
+  std::optional<double> nmi_department;
+  std::optional<double> nmi_site;
+  // The same against teams (Person.team; people without a team left out).
+  std::optional<double> nmi_team;
+  std::vector<CommunityFigure> communities;
+  std::vector<DepartmentFigure> departments;
+  std::vector<GroupTie> department_ties;
+  std::vector<GroupTie> country_ties;
+  // Betweenness: exact, or sampled with `samples` sources and a bound such
+  // that every estimate is within `error_bound` paths of the exact value
+  // with probability 95%.
+  bool betweenness_exact = true;
+  int betweenness_samples = 0;
+  double betweenness_error_bound = 0;
+  // New hires (joined within new_hire_days) and how many are not yet
+  // connected; both suppressed (-1) below min_group_size.
+  int new_hires = 0;
+  int new_hires_unconnected = 0;
+  // Person level (empty unless person_level).
+  std::vector<PersonFigure> brokers;
+  std::vector<PersonFigure> isolated;
+  std::vector<PersonFigure> new_hires_not_connected;
+  std::vector<Dot> dots;  // only with options.layout
+  // Endpoints of the dots' edges (indices into dots), weight-sorted.
+  std::vector<std::pair<int, int>> dot_edges;
+};
+
+struct TopicRisk {
+  std::string topic;
+  int holders = 0;               // active people holding the expertise
+  int leaving_holders = 0;       // of whom marked as leaving
+  bool bus_factor_risk = false;  // holders <= bus_factor
+  // Would fall to bus_factor or fewer once the leavers have left.
+  bool leaving_risk = false;
+  std::vector<std::string> holder_ids;  // person_level only
+};
+
+struct NetworkAnalysis {
+  int min_group_size = 0;
+  bool person_level = false;
+  std::vector<std::string> departments;  // column labels, sorted
+  std::vector<std::string> sites;
+  WindowFigures current;
+  std::optional<WindowFigures> previous;
+  std::vector<TopicRisk> topics;
+  // Human-readable notes on what was withheld and why.
+  std::vector<std::string> suppressed;
+  int opted_out_excluded = 0;     // people removed before the analysis
+  int64_t unknown_endpoints = 0;  // interaction ends not in the directory
+};
+
+// Runs every analysis on the snapshot's people and public posts plus the
+// interactions. Deterministic for given inputs and options.
+absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
+    const index::Snapshot& snapshot,
+    const std::vector<index::Interaction>& interactions,
+    const NetworkOptions& options);
+
+// The weighted undirected graph of one window, with person ids per vertex;
+// exposed for tests and benchmarks.
+struct PeopleGraph {
+  std::vector<std::string> person_ids;  // vertex -> person id (sorted)
+  UndirectedGraph graph;
+  int64_t interactions = 0;
+  int64_t unknown_endpoints = 0;
+};
+PeopleGraph BuildPeopleGraph(
+    const index::Snapshot& snapshot,
+    const std::vector<index::Interaction>& interactions, TimeWindow window,
+    const NetworkOptions& options);
+
+}  // namespace whoknows::networks
+
+#endif  // WHOKNOWS_NETWORKS_NETWORKS_H_

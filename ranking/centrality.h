@@ -1,0 +1,101 @@
+// Authority and proximity on the colleague graph: weighted PageRank on the
+// help graph, personalized PageRank from the asker, and the path that
+// explains how the asker is connected to an expert.
+#ifndef WHOKNOWS_RANKING_CENTRALITY_H_
+#define WHOKNOWS_RANKING_CENTRALITY_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/graph.h"
+
+namespace whoknows::ranking {
+
+struct WeightedEdge {
+  int32_t from = 0;
+  int32_t to = 0;
+  double weight = 0;  // > 0
+};
+
+struct PageRankOptions {
+  // Probability of following an edge rather than teleporting.
+  double damping = 0.85;
+  // Stop when the L1 change of the rank vector falls below this. Smaller is
+  // more exact and costs more iterations (each O(edges)).
+  double tolerance = 1e-10;
+  int max_iterations = 500;
+};
+
+struct PageRankResult {
+  std::vector<double> rank;  // sums to 1
+  int iterations = 0;
+  double residual = 0;  // L1 change of the last iteration
+  bool converged = false;
+};
+
+// PageRank with edge weights: a walker at u follows edge (u, v) with
+// probability w(u, v) / out-weight(u). Dangling nodes (no out-edges) send
+// their mass to the teleport distribution, as do teleports; parallel edges
+// add up. `teleport` is uniform when empty, else a distribution over nodes
+// (personalized PageRank). Eigen sparse power iteration.
+PageRankResult WeightedPageRank(int32_t num_nodes,
+                                const std::vector<WeightedEdge>& edges,
+                                const PageRankOptions& options = {},
+                                const std::vector<double>& teleport = {});
+
+// Who vouches for whom in the colleague graph, as edges for PageRank: the
+// asker endorses the person who answered or commented on their post, a liker
+// the liked, an author the people they mention. Thread co-participation and
+// the org chart say nothing about expertise and are left out. Node i is
+// vertex i of the graph.
+std::vector<WeightedEdge> HelpEdges(const index::ColleagueGraph& graph);
+
+// Undirected tie strengths (all kinds, both directions folded) in
+// compressed adjacency form, for proximity and paths.
+class TieGraph {
+ public:
+  explicit TieGraph(const index::ColleagueGraph& graph);
+
+  int32_t num_nodes() const {
+    return static_cast<int32_t>(offsets_.size()) - 1;
+  }
+  // -1 when the person has no ties.
+  int32_t NodeOf(const std::string& person_id) const;
+  const std::string& PersonOf(int32_t node) const { return people_[node]; }
+
+  // Approximate personalized PageRank from `source` by local push (Andersen,
+  // Chung and Lang 2006): touches only the neighbourhood where the residual
+  // exceeds `epsilon` times the degree, so the cost does not grow with the
+  // company. Returns node -> probability (sums to <= 1).
+  std::unordered_map<int32_t, double> PersonalizedPageRank(
+      int32_t source, double alpha = 0.15, double epsilon = 1e-5) const;
+
+  // The shortest chain of ties from `from` to `to` (at most `max_hops`
+  // ties), the strongest one (largest weakest tie) among equally short
+  // chains; person ids from `from` to `to` inclusive, empty when none.
+  // Looks at each person's `fanout` strongest ties only.
+  // `may_pass` (optional) says who may appear in the middle of a chain
+  // (e.g. not people who opted out).
+  std::vector<std::string> StrongestPath(
+      int32_t from, int32_t to, int max_hops = 3, int fanout = 64,
+      const std::function<bool(const std::string&)>& may_pass = {}) const;
+
+  double Strength(int32_t node) const { return strength_[node]; }
+
+ private:
+  std::vector<std::string> people_;
+  std::unordered_map<std::string, int32_t> node_of_;
+  // Neighbours of node i: targets_[offsets_[i] .. offsets_[i+1]), strongest
+  // first.
+  std::vector<int64_t> offsets_;
+  std::vector<int32_t> targets_;
+  std::vector<double> weights_;
+  std::vector<double> strength_;  // sum of tie weights
+};
+
+}  // namespace whoknows::ranking
+
+#endif  // WHOKNOWS_RANKING_CENTRALITY_H_

@@ -1,0 +1,200 @@
+#include "ranking/embeddings.h"
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/QR>
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <numeric>
+#include <ostream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::ranking {
+namespace {
+
+// Orthonormal basis of the columns of m (thin Q of a QR decomposition).
+Eigen::MatrixXd Orthonormalize(const Eigen::MatrixXd& m) {
+  Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
+  return qr.householderQ() * Eigen::MatrixXd::Identity(m.rows(), m.cols());
+}
+
+constexpr uint32_t kMagic = 0x574b4c53;  // "WKLS"
+constexpr uint32_t kVersion = 1;
+
+template <typename T>
+void Put(std::ostream& out, const T& v) {
+  out.write(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <typename T>
+bool Get(std::istream& in, T& v) {
+  return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof(T)));
+}
+
+}  // namespace
+
+absl::StatusOr<TermSpace> TermSpace::Train(
+    const std::vector<std::string>& vocabulary,
+    const std::vector<TermCounts>& docs, const EmbeddingOptions& o) {
+  if (o.dimensions < 1) {
+    return absl::InvalidArgumentError("dimensions: must be at least 1");
+  }
+  const auto n_docs = static_cast<int64_t>(docs.size());
+  std::vector<int64_t> df(vocabulary.size(), 0);
+  for (const auto& d : docs) {
+    for (const auto& [t, c] : d) {
+      if (t >= 0 && t < static_cast<int32_t>(df.size()) && c > 0) ++df[t];
+    }
+  }
+  const double max_df = std::max(2.0, o.max_document_fraction * n_docs);
+  std::vector<int32_t> kept;
+  for (int32_t t = 0; t < static_cast<int32_t>(df.size()); ++t) {
+    if (df[t] >= o.min_document_frequency && df[t] <= max_df) kept.push_back(t);
+  }
+  std::sort(kept.begin(), kept.end(), [&](int32_t a, int32_t b) {
+    return df[a] != df[b] ? df[a] > df[b] : vocabulary[a] < vocabulary[b];
+  });
+  if (static_cast<int>(kept.size()) > o.max_vocabulary)
+    kept.resize(o.max_vocabulary);
+  std::sort(kept.begin(), kept.end(), [&](int32_t a, int32_t b) {
+    return vocabulary[a] < vocabulary[b];
+  });
+  if (kept.size() < 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "too few shared terms to learn embeddings (", kept.size(),
+        " terms in at least ", o.min_document_frequency, " posts)"));
+  }
+  TermSpace space;
+  std::vector<int32_t> remap(vocabulary.size(), -1);
+  for (int32_t i = 0; i < static_cast<int32_t>(kept.size()); ++i) {
+    remap[kept[i]] = i;
+    space.terms_.push_back(vocabulary[kept[i]]);
+    space.term_id_[vocabulary[kept[i]]] = i;
+    space.idf_.push_back(static_cast<float>(std::log(
+        static_cast<double>(n_docs) / static_cast<double>(df[kept[i]]))));
+  }
+  const auto n_terms = static_cast<int64_t>(kept.size());
+
+  // Fit on an even sample of at most max_training_posts posts.
+  const int64_t step =
+      std::max<int64_t>(1, (n_docs + o.max_training_posts - 1) /
+                               std::max(1, o.max_training_posts));
+  std::vector<Eigen::Triplet<double>> triplets;
+  int64_t col = 0;
+  for (int64_t d = 0; d < n_docs; d += step) {
+    double norm = 0;
+    const size_t first = triplets.size();
+    for (const auto& [t, c] : docs[d]) {
+      if (t < 0 || t >= static_cast<int32_t>(remap.size()) || remap[t] < 0 ||
+          c <= 0)
+        continue;
+      const double w = (1 + std::log(c)) * space.idf_[remap[t]];
+      triplets.emplace_back(remap[t], col, w);
+      norm += w * w;
+    }
+    if (norm <= 0) continue;
+    norm = std::sqrt(norm);
+    for (size_t i = first; i < triplets.size(); ++i) {
+      triplets[i] = Eigen::Triplet<double>(triplets[i].row(), triplets[i].col(),
+                                           triplets[i].value() / norm);
+    }
+    ++col;
+  }
+  if (col == 0) {
+    return absl::FailedPreconditionError("no post has a usable term");
+  }
+  Eigen::SparseMatrix<double> a(n_terms, col);
+  a.setFromTriplets(triplets.begin(), triplets.end());
+  const auto k =
+      static_cast<int64_t>(std::min<int64_t>({o.dimensions, n_terms, col}));
+  const int64_t l = std::min<int64_t>({k + o.oversampling, n_terms, col});
+
+  std::mt19937_64 rng(o.seed);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd omega(col, l);
+  for (int64_t j = 0; j < l; ++j)
+    for (int64_t i = 0; i < col; ++i) omega(i, j) = normal(rng);
+  Eigen::MatrixXd q = Orthonormalize(a * omega);
+  for (int i = 0; i < o.power_iterations; ++i) {
+    Eigen::MatrixXd z = Orthonormalize(a.transpose() * q);
+    q = Orthonormalize(a * z);
+  }
+  // B = Q^T A; the left singular vectors of A are Q times the eigenvectors
+  // of B B^T (l x l), which is small whatever the number of posts.
+  Eigen::MatrixXd bt = a.transpose() * q;  // posts x l
+  Eigen::MatrixXd bbt = bt.transpose() * bt;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(bbt);
+  // Eigenvalues come in increasing order: the last k are the top ones.
+  Eigen::MatrixXd top = eig.eigenvectors().rightCols(k).rowwise().reverse();
+  space.basis_ = (q * top).cast<float>();
+  return space;
+}
+
+int32_t TermSpace::TermId(const std::string& term) const {
+  auto it = term_id_.find(term);
+  return it == term_id_.end() ? -1 : it->second;
+}
+
+Eigen::VectorXf TermSpace::Embed(const TermCounts& counts) const {
+  Eigen::VectorXf v = Eigen::VectorXf::Zero(basis_.cols());
+  for (const auto& [t, c] : counts) {
+    if (t < 0 || t >= static_cast<int32_t>(idf_.size()) || c <= 0) continue;
+    v += ((1 + std::log(c)) * idf_[t]) * basis_.row(t).transpose();
+  }
+  const float norm = v.norm();
+  if (norm > 0) v /= norm;
+  return v;
+}
+
+absl::Status TermSpace::Save(std::ostream& out) const {
+  Put(out, kMagic);
+  Put(out, kVersion);
+  const auto n = static_cast<uint64_t>(terms_.size());
+  const auto k = static_cast<uint32_t>(basis_.cols());
+  Put(out, n);
+  Put(out, k);
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto len = static_cast<uint32_t>(terms_[i].size());
+    Put(out, len);
+    out.write(terms_[i].data(), len);
+    Put(out, idf_[i]);
+  }
+  out.write(reinterpret_cast<const char*>(basis_.data()),
+            static_cast<std::streamsize>(sizeof(float) * n * k));
+  if (!out) return absl::DataLossError("writing the term space failed");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TermSpace> TermSpace::Load(std::istream& in) {
+  uint32_t magic = 0, version = 0, k = 0;
+  uint64_t n = 0;
+  if (!Get(in, magic) || magic != kMagic || !Get(in, version) ||
+      version != kVersion || !Get(in, n) || !Get(in, k) || k > 4096 ||
+      n > (1u << 26)) {
+    return absl::DataLossError("not a whoknows term space (bad header)");
+  }
+  TermSpace s;
+  s.terms_.resize(n);
+  s.idf_.resize(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint32_t len = 0;
+    if (!Get(in, len) || len > 4096) {
+      return absl::DataLossError("term space: truncated vocabulary");
+    }
+    s.terms_[i].resize(len);
+    if (!in.read(s.terms_[i].data(), len) || !Get(in, s.idf_[i])) {
+      return absl::DataLossError("term space: truncated vocabulary");
+    }
+    s.term_id_[s.terms_[i]] = static_cast<int32_t>(i);
+  }
+  s.basis_.resize(static_cast<Eigen::Index>(n), k);
+  if (!in.read(reinterpret_cast<char*>(s.basis_.data()),
+               static_cast<std::streamsize>(sizeof(float) * n * k))) {
+    return absl::DataLossError("term space: truncated basis");
+  }
+  return s;
+}
+
+}  // namespace whoknows::ranking

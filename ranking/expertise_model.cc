@@ -1,0 +1,452 @@
+#include "ranking/expertise_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::ranking {
+namespace {
+
+constexpr uint32_t kPeopleMagic = 0x574b5056;  // "WKPV"
+
+template <typename T>
+void Put(std::ostream& out, const T& v) {
+  out.write(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <typename T>
+bool Get(std::istream& in, T& v) {
+  return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof(T)));
+}
+
+double Decay(const index::Snapshot& s, int64_t created, double half_life_days) {
+  if (half_life_days <= 0) return 1;
+  const double age =
+      static_cast<double>(std::max<int64_t>(0, s.newest_post - created));
+  return std::exp2(-age / (half_life_days * 86400.0));
+}
+
+double RoleWeight(const index::PostMeta& m, const ModelOptions& o) {
+  switch (m.kind) {
+    case v1::POST_KIND_ANSWER:
+      return m.accepted ? o.accepted_answer : o.answer;
+    case v1::POST_KIND_ARTICLE:
+      return o.article;
+    case v1::POST_KIND_QUESTION:
+      return o.question;
+    case v1::POST_KIND_COMMENT:
+      return o.comment;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
+    const index::Catalog& catalog,
+    std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
+  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
+  model->snapshot_ = std::move(snapshot);
+  const index::Snapshot& snap = *model->snapshot_;
+
+  // 1. Bags of words of the public posts in the snapshot.
+  std::vector<std::string> vocabulary;
+  std::unordered_map<std::string, int32_t> raw_id;
+  std::vector<TermCounts> docs;
+  std::vector<const index::PostMeta*> doc_meta;
+  std::unordered_map<std::string, size_t> doc_of;
+  auto status = catalog.ForEachPostTerms(
+      [&](const std::string& post_id,
+          const std::vector<index::Catalog::TermCount>& terms) {
+        const index::PostMeta* m = snap.FindPost(post_id);
+        if (!m || !m->is_public) return;
+        TermCounts bag;
+        bag.reserve(terms.size());
+        for (const auto& t : terms) {
+          auto [it, inserted] = raw_id.try_emplace(
+              t.term, static_cast<int32_t>(vocabulary.size()));
+          if (inserted) vocabulary.push_back(t.term);
+          bag.emplace_back(it->second, static_cast<float>(t.count));
+        }
+        auto [it, inserted] = doc_of.try_emplace(post_id, docs.size());
+        if (inserted) {
+          docs.push_back(std::move(bag));
+          doc_meta.push_back(m);
+        } else {
+          docs[it->second] = std::move(bag);
+        }
+      });
+  if (!status.ok()) return status;
+
+  // 2. The latent space. A corpus too small to learn from leaves the model
+  // without embeddings; the other signals still work.
+  auto space = TermSpace::Train(vocabulary, docs, o.embedding);
+  if (space.ok() && space->dimensions() > 0) {
+    model->space_ = std::move(*space);
+    std::vector<int32_t> remap(vocabulary.size());
+    for (size_t i = 0; i < vocabulary.size(); ++i)
+      remap[i] = model->space_.TermId(vocabulary[i]);
+    auto embed = [&](size_t d) {
+      TermCounts mapped;
+      for (const auto& [t, c] : docs[d]) {
+        if (remap[t] >= 0) mapped.emplace_back(remap[t], c);
+      }
+      return model->space_.Embed(mapped);
+    };
+    // 3. People's vectors: their posts, weighted by role and age; an answer
+    // also brings in the question it answers.
+    const int k = model->space_.dimensions();
+    std::unordered_map<std::string, Eigen::VectorXf> acc;
+    std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
+    auto root_vector =
+        [&](const std::string& thread_id) -> const Eigen::VectorXf* {
+      auto d = doc_of.find(thread_id);
+      if (d == doc_of.end()) return nullptr;
+      auto [it, inserted] = root_vectors.try_emplace(d->second);
+      if (inserted) it->second = embed(d->second);
+      return &it->second;
+    };
+    for (size_t d = 0; d < docs.size(); ++d) {
+      const index::PostMeta& m = *doc_meta[d];
+      const double w =
+          RoleWeight(m, o) * Decay(snap, m.created, o.half_life_days);
+      if (w <= 0 || m.author_id.empty()) continue;
+      auto [it, inserted] = acc.try_emplace(m.author_id);
+      if (inserted) it->second = Eigen::VectorXf::Zero(k);
+      it->second += static_cast<float>(w) * embed(d);
+      if (m.kind == v1::POST_KIND_ANSWER) {
+        if (const Eigen::VectorXf* q = root_vector(m.thread_id))
+          it->second += static_cast<float>(w) * *q;
+      }
+    }
+    model->person_vectors_.resize(static_cast<Eigen::Index>(acc.size()), k);
+    for (auto& [person, v] : acc) {
+      const float norm = v.norm();
+      if (norm <= 0) continue;
+      model->person_vectors_.row(
+          static_cast<Eigen::Index>(model->profile_people_.size())) = v / norm;
+      model->profile_people_.push_back(person);
+    }
+    model->person_vectors_.conservativeResize(
+        static_cast<Eigen::Index>(model->profile_people_.size()), k);
+  }
+  model->embedded_posts_ = static_cast<int64_t>(snap.posts.size());
+  model->embedded_newest_ = snap.newest_post;
+  model->BuildGraphSignals(o);
+  model->BuildTagProfiles(o);
+  model->BuildClientProfiles(o);
+  return std::shared_ptr<const ExpertiseModel>(std::move(model));
+}
+
+void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
+  const index::ColleagueGraph& graph = *snapshot_->graph;
+  ties_ = std::make_unique<TieGraph>(graph);
+  const auto n = static_cast<int32_t>(graph.num_people());
+  pagerank_ = WeightedPageRank(n, HelpEdges(graph), o.pagerank);
+  for (int32_t i = 0; i < n; ++i) {
+    authority_[graph.graph()[static_cast<index::ColleagueGraph::Vertex>(i)]
+                   .person_id] = pagerank_.rank[i] * n;
+  }
+}
+
+void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
+  std::unordered_map<std::string, std::unordered_map<std::string, double>>
+      by_tag;
+  for (const auto& [id, m] : snapshot_->posts) {
+    if (!m->is_public || m->author_id.empty()) continue;
+    const index::PostMeta* root =
+        m->thread_id == m->id ? m.get() : snapshot_->FindPost(m->thread_id);
+    if (!root || root->tags.empty()) continue;
+    const double w =
+        RoleWeight(*m, o) * Decay(*snapshot_, m->created, o.half_life_days);
+    if (w <= 0) continue;
+    for (const auto& tag : root->tags) by_tag[tag][m->author_id] += w;
+  }
+  for (auto& [tag, holders] : by_tag) {
+    auto& v = tag_holders_[tag];
+    v.assign(holders.begin(), holders.end());
+  }
+  for (const auto& [person, a] : snapshot_->activity) {
+    double answers = 0;
+    for (int64_t t : a.answer_times)
+      answers += Decay(*snapshot_, t, o.half_life_days);
+    if (answers > 0) top_answerers_.emplace_back(person, answers);
+  }
+  std::sort(top_answerers_.begin(), top_answerers_.end(),
+            [](const auto& a, const auto& b) {
+              return a.second != b.second ? a.second > b.second
+                                          : a.first < b.first;
+            });
+  if (top_answerers_.size() > 256) top_answerers_.resize(256);
+}
+
+void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
+  std::unordered_map<size_t, int64_t> dims;
+  for (const auto& [id, m] : snapshot_->posts) {
+    if (m->is_public && !m->embedding.empty()) ++dims[m->embedding.size()];
+  }
+  if (dims.empty()) return;
+  size_t dim = 0;
+  int64_t most = 0;
+  for (const auto& [d, n] : dims) {
+    if (n > most || (n == most && d < dim)) dim = d, most = n;
+  }
+  auto unit = [&](const index::PostMeta& m) -> std::optional<Eigen::VectorXf> {
+    if (!m.is_public || m.embedding.size() != dim) return std::nullopt;
+    Eigen::VectorXf v = Eigen::Map<const Eigen::VectorXf>(
+        m.embedding.data(), static_cast<Eigen::Index>(dim));
+    const float norm = v.norm();
+    if (norm <= 0) return std::nullopt;
+    return v / norm;
+  };
+  std::unordered_map<std::string, Eigen::VectorXf> acc;
+  for (const auto& [id, m] : snapshot_->posts) {
+    auto v = unit(*m);
+    const double w =
+        RoleWeight(*m, o) * Decay(*snapshot_, m->created, o.half_life_days);
+    if (w <= 0 || m->author_id.empty()) continue;
+    Eigen::VectorXf sum = Eigen::VectorXf::Zero(static_cast<Eigen::Index>(dim));
+    bool any = false;
+    if (v) sum += *v, any = true;
+    if (m->kind == v1::POST_KIND_ANSWER) {
+      if (const index::PostMeta* q = snapshot_->FindPost(m->thread_id)) {
+        if (auto qv = unit(*q)) sum += *qv, any = true;
+      }
+    }
+    if (!any) continue;
+    auto [it, inserted] = acc.try_emplace(m->author_id);
+    if (inserted)
+      it->second = Eigen::VectorXf::Zero(static_cast<Eigen::Index>(dim));
+    it->second += static_cast<float>(w) * sum;
+  }
+  client_vectors_.resize(static_cast<Eigen::Index>(acc.size()),
+                         static_cast<Eigen::Index>(dim));
+  for (auto& [person, v] : acc) {
+    const float norm = v.norm();
+    if (norm <= 0) continue;
+    client_vectors_.row(static_cast<Eigen::Index>(client_people_.size())) =
+        v / norm;
+    client_people_.push_back(person);
+  }
+  client_vectors_.conservativeResize(
+      static_cast<Eigen::Index>(client_people_.size()),
+      static_cast<Eigen::Index>(dim));
+}
+
+std::vector<std::pair<std::string, float>> ExpertiseModel::ClientSimilarities(
+    const std::vector<float>& query) const {
+  std::vector<std::pair<std::string, float>> out;
+  if (query.empty() ||
+      static_cast<Eigen::Index>(query.size()) != client_vectors_.cols())
+    return out;
+  Eigen::VectorXf q = Eigen::Map<const Eigen::VectorXf>(
+      query.data(), static_cast<Eigen::Index>(query.size()));
+  const float norm = q.norm();
+  if (norm <= 0) return out;
+  Eigen::VectorXf sim = client_vectors_ * (q / norm);
+  out.reserve(client_people_.size());
+  for (size_t i = 0; i < client_people_.size(); ++i)
+    out.emplace_back(client_people_[i], sim[static_cast<Eigen::Index>(i)]);
+  return out;
+}
+
+Eigen::VectorXf ExpertiseModel::EmbedQuery(
+    const std::vector<std::vector<std::string>>& words) const {
+  if (!has_embeddings()) return {};
+  TermCounts counts;
+  for (const auto& alternatives : words) {
+    std::vector<int32_t> known;
+    for (const auto& term : alternatives) {
+      const int32_t id = space_.TermId(term);
+      if (id >= 0) known.push_back(id);
+    }
+    for (int32_t id : known)
+      counts.emplace_back(id, 1.0f / static_cast<float>(known.size()));
+  }
+  // Embed's 1 + log(count) is for counts >= 1; a query word counts once.
+  for (auto& [id, c] : counts) c = std::max(c, 1.0f);
+  return space_.Embed(counts);
+}
+
+Eigen::VectorXf ExpertiseModel::Similarities(const Eigen::VectorXf& q) const {
+  if (!has_embeddings() || q.size() != person_vectors_.cols() ||
+      person_vectors_.rows() == 0)
+    return Eigen::VectorXf::Zero(person_vectors_.rows());
+  return person_vectors_ * q;
+}
+
+std::unordered_map<std::string, double> ExpertiseModel::TagScores(
+    const std::vector<std::string>& tags) const {
+  std::unordered_map<std::string, double> out;
+  for (const auto& tag : tags) {
+    auto it = tag_holders_.find(tag);
+    if (it == tag_holders_.end()) continue;
+    for (const auto& [person, w] : it->second) out[person] += w;
+  }
+  return out;
+}
+
+double ExpertiseModel::Authority(const std::string& person_id) const {
+  auto it = authority_.find(person_id);
+  return it == authority_.end() ? 0 : it->second;
+}
+
+absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    Put(out, kPeopleMagic);
+    Put(out, embedded_posts_);
+    Put(out, embedded_newest_);
+    auto s = space_.Save(out);
+    if (!s.ok()) return s;
+    const auto n = static_cast<uint64_t>(profile_people_.size());
+    Put(out, n);
+    for (const auto& p : profile_people_) {
+      const auto len = static_cast<uint32_t>(p.size());
+      Put(out, len);
+      out.write(p.data(), len);
+    }
+    out.write(
+        reinterpret_cast<const char*>(person_vectors_.data()),
+        static_cast<std::streamsize>(sizeof(float) * person_vectors_.size()));
+    out.flush();
+    if (!out)
+      return absl::DataLossError(absl::StrCat("writing ", tmp, " failed"));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
+    const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
+    const ModelOptions& o) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
+  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
+  model->snapshot_ = std::move(snapshot);
+  uint32_t magic = 0;
+  if (!Get(in, magic) || magic != kPeopleMagic ||
+      !Get(in, model->embedded_posts_) || !Get(in, model->embedded_newest_)) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": not a whoknows embeddings file"));
+  }
+  auto space = TermSpace::Load(in);
+  if (!space.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": ", space.status().message()));
+  }
+  model->space_ = std::move(*space);
+  uint64_t n = 0;
+  if (!Get(in, n) || n > (1u << 26)) {
+    return absl::DataLossError(absl::StrCat(path, ": truncated people"));
+  }
+  model->profile_people_.resize(n);
+  for (auto& p : model->profile_people_) {
+    uint32_t len = 0;
+    if (!Get(in, len) || len > 4096) {
+      return absl::DataLossError(absl::StrCat(path, ": truncated people"));
+    }
+    p.resize(len);
+    if (!in.read(p.data(), len)) {
+      return absl::DataLossError(absl::StrCat(path, ": truncated people"));
+    }
+  }
+  model->person_vectors_.resize(static_cast<Eigen::Index>(n),
+                                model->space_.dimensions());
+  if (!in.read(reinterpret_cast<char*>(model->person_vectors_.data()),
+               static_cast<std::streamsize>(sizeof(float) *
+                                            model->person_vectors_.size()))) {
+    return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
+  }
+  model->BuildGraphSignals(o);
+  model->BuildTagProfiles(o);
+  model->BuildClientProfiles(o);
+  return std::shared_ptr<const ExpertiseModel>(std::move(model));
+}
+
+ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
+    : catalog_(catalog), options_(std::move(options)) {
+  if (!options_.path.empty() && std::filesystem::exists(options_.path)) {
+    auto loaded = ExpertiseModel::Load(options_.path, catalog_.snapshot(),
+                                       options_.model);
+    // An unreadable file is rebuilt, not fatal: it is derived data.
+    if (loaded.ok()) model_ = std::move(*loaded);
+  }
+  if (options_.background) thread_ = std::thread([this] { Loop(); });
+}
+
+ModelStore::~ModelStore() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const ExpertiseModel> ModelStore::current() const {
+  std::lock_guard lock(mu_);
+  return model_;
+}
+
+absl::Status ModelStore::RebuildNow() {
+  std::lock_guard build(build_mu_);
+  auto snap = catalog_.snapshot();
+  auto built = ExpertiseModel::Build(catalog_, snap, options_.model);
+  if (!built.ok()) return built.status();
+  if (!options_.path.empty()) {
+    auto saved = (*built)->SaveEmbeddings(options_.path);
+    if (!saved.ok()) return saved;
+  }
+  std::lock_guard lock(mu_);
+  model_ = std::move(*built);
+  return absl::OkStatus();
+}
+
+void ModelStore::Loop() {
+  auto stale = [&] {
+    auto model = current();
+    auto snap = catalog_.snapshot();
+    if (!model) return true;
+    // A new snapshot changes the graph signals; a model restored from disk
+    // may also predate posts that arrived while the server was down.
+    return model->snapshot().generation != snap->generation ||
+           model->embedded_posts() !=
+               static_cast<int64_t>(snap->posts.size()) ||
+           model->embedded_newest() != snap->newest_post;
+  };
+  auto last_build =
+      std::chrono::steady_clock::now() - options_.min_rebuild_interval;
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    // Erasure does not wait for the interval: a person deleted from the
+    // directory leaves the persisted vectors at once.
+    auto model = current();
+    const bool erased = model && catalog_.snapshot()->people.size() <
+                                     model->snapshot().people.size();
+    if ((erased || now - last_build >= options_.min_rebuild_interval) &&
+        stale()) {
+      lock.unlock();
+      (void)RebuildNow();  // on failure the previous model stays in use
+      last_build = std::chrono::steady_clock::now();
+      lock.lock();
+      continue;
+    }
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                      [&] { return stopping_; });
+  }
+}
+
+}  // namespace whoknows::ranking

@@ -1,0 +1,179 @@
+// What the ranker knows about people beyond the text index, derived from a
+// catalog snapshot: expertise vectors in the learned embedding space, tag
+// profiles, authority on the help graph and the tie graph for proximity.
+#ifndef WHOKNOWS_RANKING_EXPERTISE_MODEL_H_
+#define WHOKNOWS_RANKING_EXPERTISE_MODEL_H_
+
+#include <Eigen/Dense>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "index/catalog.h"
+#include "ranking/centrality.h"
+#include "ranking/embeddings.h"
+
+namespace whoknows::ranking {
+
+struct ModelOptions {
+  EmbeddingOptions embedding;
+  PageRankOptions pagerank;
+  // How much each post says about its author's expertise in the profiles
+  // (vectors and tags). An answer also counts for the question it answers.
+  double accepted_answer = 1.0;
+  double answer = 0.5;
+  double article = 0.8;
+  double question = 0.1;
+  double comment = 0.1;
+  // Profiles fade: a post counts 2^(-age / half_life), age from the newest
+  // post. 0 disables decay.
+  double half_life_days = 365;
+};
+
+// Immutable once built; share it between threads freely.
+class ExpertiseModel {
+ public:
+  // Reads the terms of the posts in `snapshot` from the catalog (posts not in
+  // the snapshot, e.g. newer ones, are left out; private posts never count).
+  // Cost: O(terms in posts) plus the SVD; run it off the query path.
+  static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Build(
+      const index::Catalog& catalog,
+      std::shared_ptr<const index::Snapshot> snapshot,
+      const ModelOptions& options = {});
+
+  // Persists the learned embedding space and the people's vectors (the
+  // costly part; the graph signals are recomputed from the snapshot on
+  // Load). Atomic: temporary file, then rename.
+  absl::Status SaveEmbeddings(const std::string& path) const;
+  // Restores a model saved by SaveEmbeddings over `snapshot`. People whose
+  // posts arrived since have no vector until the next Build.
+  static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Load(
+      const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
+      const ModelOptions& options = {});
+
+  const index::Snapshot& snapshot() const { return *snapshot_; }
+  const std::shared_ptr<const index::Snapshot>& snapshot_ptr() const {
+    return snapshot_;
+  }
+  // Number of posts the embeddings were learned from, and the newest post
+  // then: tells a model restored from disk whether it is current.
+  int64_t embedded_posts() const { return embedded_posts_; }
+  int64_t embedded_newest() const { return embedded_newest_; }
+
+  // Embeddings. `words` are Catalog::QueryTerms groups; a word's
+  // alternatives share its weight. Zero vector when no word is known.
+  bool has_embeddings() const { return space_.dimensions() > 0; }
+  const TermSpace& space() const { return space_; }
+  Eigen::VectorXf EmbedQuery(
+      const std::vector<std::vector<std::string>>& words) const;
+  // Cosine similarity of the query with every profiled person, in the order
+  // of profile_people().
+  Eigen::VectorXf Similarities(const Eigen::VectorXf& query) const;
+  const std::vector<std::string>& profile_people() const {
+    return profile_people_;
+  }
+
+  // Client vectors (Post.embedding): each person's role- and age-weighted
+  // mean of their posts' unit vectors, in the dimension most posts use.
+  // Cosine with `query` for every such person; empty when the dimension
+  // differs or no post carries a vector.
+  int client_dimensions() const {
+    return static_cast<int>(client_vectors_.cols());
+  }
+  std::vector<std::pair<std::string, float>> ClientSimilarities(
+      const std::vector<float>& query) const;
+
+  // Tag evidence: person -> sum over `tags` of their decayed, role-weighted
+  // posts in threads with that tag.
+  std::unordered_map<std::string, double> TagScores(
+      const std::vector<std::string>& tags) const;
+
+  // The most active answerers (decayed answer counts), most active first,
+  // at most 256: candidates for any question.
+  const std::vector<std::pair<std::string, double>>& top_answerers() const {
+    return top_answerers_;
+  }
+
+  // Weighted PageRank on the help graph, scaled so that 1 is the average
+  // person in the graph; 0 for people without ties.
+  double Authority(const std::string& person_id) const;
+  const TieGraph& ties() const { return *ties_; }
+  const PageRankResult& pagerank() const { return pagerank_; }
+
+ private:
+  void BuildGraphSignals(const ModelOptions& options);
+  void BuildTagProfiles(const ModelOptions& options);
+  void BuildClientProfiles(const ModelOptions& options);
+
+  std::shared_ptr<const index::Snapshot> snapshot_;
+  TermSpace space_;
+  std::vector<std::string> profile_people_;
+  Eigen::MatrixXf person_vectors_;  // people x dimensions, unit rows
+  int64_t embedded_posts_ = 0;
+  int64_t embedded_newest_ = 0;
+  // tag -> (person, weight)
+  std::unordered_map<std::string, std::vector<std::pair<std::string, double>>>
+      tag_holders_;
+  std::vector<std::pair<std::string, double>> top_answerers_;
+  std::vector<std::string> client_people_;
+  Eigen::MatrixXf client_vectors_;  // people x client dimensions, unit rows
+  std::unique_ptr<TieGraph> ties_;
+  PageRankResult pagerank_;
+  std::unordered_map<std::string, double> authority_;
+};
+
+struct ModelStoreOptions {
+  ModelOptions model;
+  // Where the embeddings are persisted (e.g. <data>/embeddings.bin); empty
+  // keeps them in memory only.
+  std::string path;
+  // A new snapshot triggers a rebuild at most this often: each rebuild reads
+  // every post, so a shorter interval costs CPU during bulk ingest.
+  std::chrono::milliseconds min_rebuild_interval{30000};
+  // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
+  bool background = true;
+};
+
+// Keeps the model in step with the catalog without ever blocking queries:
+// queries take current() (possibly one refresh behind); a background thread
+// rebuilds after the catalog publishes new posts and swaps the result in.
+// Thread safety: all methods may be called from any thread.
+class ModelStore {
+ public:
+  // Restores the persisted model when there is one (and starts a rebuild in
+  // the background if the catalog has changed since), else builds it in the
+  // background; current() is null until the first model is ready.
+  ModelStore(const index::Catalog& catalog, ModelStoreOptions options);
+  ~ModelStore();
+  ModelStore(const ModelStore&) = delete;
+  ModelStore& operator=(const ModelStore&) = delete;
+
+  std::shared_ptr<const ExpertiseModel> current() const;
+  // Builds from the catalog's current snapshot now, in the caller's thread.
+  absl::Status RebuildNow();
+
+ private:
+  void Loop();
+
+  const index::Catalog& catalog_;
+  ModelStoreOptions options_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const ExpertiseModel> model_;
+  std::mutex build_mu_;  // one build at a time
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace whoknows::ranking
+
+#endif  // WHOKNOWS_RANKING_EXPERTISE_MODEL_H_

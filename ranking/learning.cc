@@ -1,0 +1,153 @@
+#include "ranking/learning.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace whoknows::ranking {
+namespace {
+
+struct Labelled {
+  std::string id, asker, solver;
+  int64_t created = 0;
+};
+
+// Reciprocal rank of the label under `w` (ties broken against it).
+double ReciprocalRank(const TrainingExample& e, const FusionWeights& w) {
+  const double s = w.Score(e.candidates[e.label]);
+  int better = 0;
+  for (size_t c = 0; c < e.candidates.size(); ++c) {
+    if (static_cast<int>(c) != e.label && w.Score(e.candidates[c]) >= s)
+      ++better;
+  }
+  return 1.0 / (1 + better);
+}
+
+}  // namespace
+
+std::string FusionWeightsPath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "fusion.json").string();
+}
+
+std::string EmbeddingsPath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "embeddings.bin").string();
+}
+
+absl::Status ApplyLearnedWeights(const std::string& data_dir,
+                                 RankingOptions* options) {
+  const std::string path = FusionWeightsPath(data_dir);
+  if (!std::filesystem::exists(path)) return absl::OkStatus();
+  auto weights = FusionWeights::Load(path);
+  if (!weights.ok()) return weights.status();
+  options->weights = *weights;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LearnReport> LearnFusionWeights(const index::Catalog& catalog,
+                                               const LearnOptions& o) {
+  auto log = [&](const std::string& s) {
+    if (o.log) o.log(s);
+  };
+  if (o.folds < 1) return absl::InvalidArgumentError("folds: must be >= 1");
+  if (o.example_fraction <= 0 || o.example_fraction >= 1)
+    return absl::InvalidArgumentError("example_fraction: must be in (0, 1)");
+  auto snap = catalog.snapshot();
+  std::vector<Labelled> labelled;
+  for (const auto& [id, m] : snap->posts) {
+    if (m->kind != v1::POST_KIND_ANSWER || !m->accepted || !m->is_public)
+      continue;
+    const index::PostMeta* q = snap->FindPost(m->thread_id);
+    if (!q || q->kind != v1::POST_KIND_QUESTION || !q->is_public ||
+        q->author_id == m->author_id)
+      continue;
+    if (o.created_before > 0 && q->created >= o.created_before) continue;
+    labelled.push_back({q->id, q->author_id, m->author_id, q->created});
+  }
+  std::sort(labelled.begin(), labelled.end(), [](auto& a, auto& b) {
+    return a.created != b.created ? a.created < b.created : a.id < b.id;
+  });
+  LearnReport report;
+  report.labelled_questions = static_cast<int>(labelled.size());
+  if (labelled.size() < 20) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "learning needs at least 20 questions with an accepted answer by "
+        "someone else; the catalog has ",
+        labelled.size()));
+  }
+  const auto n_examples = static_cast<size_t>(
+      std::ceil(static_cast<double>(labelled.size()) * o.example_fraction));
+  const size_t first = labelled.size() - n_examples;
+  const size_t per_fold = (n_examples + o.folds - 1) / o.folds;
+
+  // Rank with every signal switched on so that each contributes candidates
+  // and features; the weights themselves do not matter here.
+  RankingOptions ranking = o.ranking;
+  for (auto& w : ranking.weights.weight) {
+    if (w == 0) w = 1e-9;
+  }
+  ExpertFinder finder(catalog, ranking);
+  std::vector<TrainingExample> examples;
+  for (size_t begin = first; begin < labelled.size(); begin += per_fold) {
+    const size_t end = std::min(labelled.size(), begin + per_fold);
+    const int64_t cutoff = labelled[begin].created;
+    RankingContext context;
+    context.snapshot = index::BuildSnapshot(snap->people, snap->posts,
+                                            catalog.options().graph, cutoff);
+    auto model = ExpertiseModel::Build(catalog, context.snapshot, o.model);
+    if (!model.ok()) return model.status();
+    context.model = *model;
+    context.created_before = cutoff;
+    context.all_candidates = true;
+    std::vector<std::string> ids;
+    for (size_t i = begin; i < end; ++i) ids.push_back(labelled[i].id);
+    auto texts = catalog.Fetch("", ids, 0);
+    if (!texts.ok()) return texts.status();
+    std::unordered_map<std::string, const v1::Post*> by_id;
+    for (const auto& t : *texts) by_id[t.post.id()] = &t.post;
+    for (size_t i = begin; i < end; ++i) {
+      auto it = by_id.find(labelled[i].id);
+      if (it == by_id.end()) continue;
+      ExpertQuery q;
+      q.query = it->second->title() + "\n" + it->second->body();
+      q.asker_id = labelled[i].asker;
+      q.tags.assign(it->second->tags().begin(), it->second->tags().end());
+      auto found = finder.Find(q, context);
+      if (!found.ok()) return found.status();
+      TrainingExample e;
+      for (const auto& c : found->experts) {
+        if (c.person_id == labelled[i].solver)
+          e.label = static_cast<int>(e.candidates.size());
+        e.candidates.push_back(c.features);
+      }
+      if (e.label < 0) {
+        ++report.missed;
+        continue;
+      }
+      examples.push_back(std::move(e));
+    }
+    log(absl::StrCat("replayed ", end - begin, " questions as of ",
+                     absl::FormatTime(absl::FromUnixSeconds(cutoff))));
+  }
+  report.examples = static_cast<int>(examples.size());
+  report.fit = FitConditionalLogit(examples, o.ranking.weights, o.fit);
+  for (const auto& e : examples) {
+    report.mrr_prior += ReciprocalRank(e, o.ranking.weights);
+    report.mrr_fitted += ReciprocalRank(e, report.fit.weights);
+  }
+  if (!examples.empty()) {
+    report.mrr_prior /= static_cast<double>(examples.size());
+    report.mrr_fitted /= static_cast<double>(examples.size());
+  }
+  report.fit.weights.provenance = absl::StrFormat(
+      "learned from %d accepted answers (%d labelled questions, latest %.0f%% "
+      "replayed in %d folds)",
+      report.examples, report.labelled_questions, o.example_fraction * 100,
+      o.folds);
+  return report;
+}
+
+}  // namespace whoknows::ranking

@@ -1,0 +1,198 @@
+// Networks over real gRPC on loopback: privacy rules as a client sees them,
+// the HR role seam, validation errors.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "api/server.h"
+#include "index/catalog.h"
+#include "index/interactions.h"
+#include "whoknows/v1/ingest.grpc.pb.h"
+#include "whoknows/v1/networks.grpc.pb.h"
+
+namespace whoknows::api {
+namespace {
+
+constexpr int64_t kTime = 1700000000;
+
+class NetworksEndToEndTest : public testing::Test {
+ protected:
+  void Start(bool trust_role) {
+    data_ = testing::TempDir() + "/networks_e2e_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(data_);
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.data_dir = data_;
+    o.refresh_interval = std::chrono::milliseconds(20);
+    o.networks.caller.trust_role_metadata = trust_role;
+    auto server = Server::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
+    networks_ = v1::Networks::NewStub(channel);
+    // Two departments of 6, joined by the b0-a0 tie, and an opted-out
+    // person who bridges them too.
+    v1::UpsertPeopleRequest people;
+    for (char dept : {'a', 'b'}) {
+      for (int i = 0; i < 6; ++i) {
+        auto* p = people.add_people();
+        p->set_id(std::string(1, dept) + std::to_string(i));
+        p->set_display_name("Person " + p->id());
+        p->set_department(dept == 'a' ? "Alpha" : "Beta");
+      }
+    }
+    auto* x = people.add_people();
+    x->set_id("x");
+    x->set_display_name("Opted Out");
+    x->set_department("Alpha");
+    x->set_opted_out(true);
+    v1::UpsertPeopleResponse upserted;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(v1::Ingest::NewStub(channel)
+                    ->UpsertPeople(&ctx, people, &upserted)
+                    .ok());
+    // E-mails go to the data folder's interaction log (as `whoknows import
+    // enron` writes it); the server reads it at each request.
+    std::vector<index::Interaction> mails;
+    for (char dept : {'a', 'b'})
+      for (int i = 0; i < 6; ++i)
+        for (int j = i + 1; j < 6; ++j)
+          mails.push_back({"",
+                           std::string(1, dept) + std::to_string(i),
+                           {std::string(1, dept) + std::to_string(j)},
+                           kTime,
+                           "email"});
+    mails.push_back({"", "a0", {"b0"}, kTime, "email"});
+    mails.push_back({"", "x", {"a3", "b3"}, kTime, "email"});
+    ASSERT_TRUE(index::InteractionLog(data_).Append(mails).ok());
+    // Wait until the people are published.
+    for (int i = 0; i < 200; ++i) {
+      if (server_->catalog().snapshot()->people.size() == 13) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  grpc::Status Analyze(const v1::AnalyzeNetworkRequest& request,
+                       v1::AnalyzeNetworkResponse* response,
+                       const char* role = nullptr) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(20));
+    if (role) ctx.AddMetadata("x-whoknows-role", role);
+    return networks_->AnalyzeNetwork(&ctx, request, response);
+  }
+
+  std::string data_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::Networks::Stub> networks_;
+};
+
+TEST_F(NetworksEndToEndTest, StatesThresholdAndWindowAndWithholdsNames) {
+  Start(/*trust_role=*/true);
+  v1::AnalyzeNetworkRequest request;
+  request.set_person_level(true);  // asked, but no role sent
+  v1::AnalyzeNetworkResponse response;
+  ASSERT_TRUE(Analyze(request, &response).ok());
+  EXPECT_EQ(response.min_group_size(), 5);
+  EXPECT_FALSE(response.person_level());
+  EXPECT_EQ(response.current().end().seconds(), kTime + 1);
+  EXPECT_EQ(response.current().people(), 12);
+  EXPECT_EQ(response.current().ties(), 31);
+  EXPECT_EQ(response.current().communities_count(), 2);
+  EXPECT_EQ(response.current().brokers_size(), 0);
+  EXPECT_EQ(response.opted_out_excluded(), 1);
+  bool said = false;
+  for (const auto& s : response.suppressed())
+    said |= s.find("HR role") != std::string::npos;
+  EXPECT_TRUE(said);
+  ASSERT_EQ(response.current().departments_size(), 2);
+  EXPECT_NEAR(response.current().departments(0).ei_index(), (1.0 - 15) / 16,
+              1e-12);
+}
+
+TEST_F(NetworksEndToEndTest, HrRoleSeesBrokersButNeverOptedOutPeople) {
+  Start(/*trust_role=*/true);
+  v1::AnalyzeNetworkRequest request;
+  request.set_person_level(true);
+  v1::AnalyzeNetworkResponse response;
+  ASSERT_TRUE(Analyze(request, &response, "hr").ok());
+  EXPECT_TRUE(response.person_level());
+  ASSERT_GE(response.current().brokers_size(), 2);
+  // a0 and b0 carry every path between the departments.
+  std::set<std::string> top = {response.current().brokers(0).id(),
+                               response.current().brokers(1).id()};
+  EXPECT_EQ(top, (std::set<std::string>{"a0", "b0"}));
+  EXPECT_EQ(response.current().brokers(0).value(), 30);  // 5 x 6 pairs
+  for (const auto& b : response.current().brokers()) EXPECT_NE(b.id(), "x");
+}
+
+TEST_F(NetworksEndToEndTest, RoleMetadataIgnoredUnlessTrusted) {
+  Start(/*trust_role=*/false);
+  v1::AnalyzeNetworkRequest request;
+  request.set_person_level(true);
+  v1::AnalyzeNetworkResponse response;
+  ASSERT_TRUE(Analyze(request, &response, "hr").ok());
+  EXPECT_FALSE(response.person_level());
+  EXPECT_EQ(response.current().brokers_size(), 0);
+}
+
+TEST_F(NetworksEndToEndTest, ClientsCanOnlyRaiseTheThreshold) {
+  Start(/*trust_role=*/false);
+  v1::AnalyzeNetworkRequest request;
+  request.set_min_group_size(2);
+  v1::AnalyzeNetworkResponse response;
+  ASSERT_TRUE(Analyze(request, &response).ok());
+  EXPECT_EQ(response.min_group_size(), 5);
+  request.set_min_group_size(7);
+  ASSERT_TRUE(Analyze(request, &response).ok());
+  EXPECT_EQ(response.min_group_size(), 7);
+  for (const auto& d : response.current().departments())
+    EXPECT_TRUE(d.suppressed()) << d.name();  // 6 people each
+}
+
+TEST_F(NetworksEndToEndTest, ComparesTwoWindows) {
+  Start(/*trust_role=*/false);
+  v1::AnalyzeNetworkRequest request;
+  request.set_window_days(90);
+  request.set_compare_previous(true);
+  v1::AnalyzeNetworkResponse response;
+  ASSERT_TRUE(Analyze(request, &response).ok());
+  EXPECT_EQ(response.current().start().seconds(), kTime + 1 - 90 * 86400);
+  ASSERT_TRUE(response.has_previous());
+  EXPECT_EQ(response.previous().end().seconds(),
+            response.current().start().seconds());
+  EXPECT_EQ(response.previous().ties(), 0);
+}
+
+TEST_F(NetworksEndToEndTest, InvalidArgumentNamesTheField) {
+  Start(/*trust_role=*/false);
+  struct Case {
+    std::function<void(v1::AnalyzeNetworkRequest&)> set;
+    std::string field;
+  } cases[] = {
+      {[](auto& r) { r.set_window_days(-1); }, "window_days"},
+      {[](auto& r) { r.set_compare_previous(true); }, "window_days"},
+      {[](auto& r) { r.set_min_group_size(5000); }, "min_group_size"},
+      {[](auto& r) { r.set_top_brokers(101); }, "top_brokers"},
+  };
+  for (const auto& c : cases) {
+    v1::AnalyzeNetworkRequest request;
+    c.set(request);
+    v1::AnalyzeNetworkResponse response;
+    grpc::Status s = Analyze(request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message().rfind(c.field + ":", 0), 0u)
+        << s.error_message();
+  }
+}
+
+}  // namespace
+}  // namespace whoknows::api

@@ -1,0 +1,250 @@
+// Graph algorithms against hand-computed answers and against igraph, an
+// independent implementation, on the shared Enron network.
+#include "networks/graph_algorithms.h"
+
+#include <gtest/gtest.h>
+#include <igraph/igraph.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "index/catalog.h"
+#include "index/interactions.h"
+#include "networks/networks.h"
+
+namespace whoknows::networks {
+namespace {
+
+UndirectedGraph Make(int n, std::vector<std::pair<int, int>> edges,
+                     std::vector<double> weights = {}) {
+  UndirectedGraph g;
+  g.num_vertices = n;
+  g.edges = std::move(edges);
+  g.weights = weights.empty() ? std::vector<double>(g.edges.size(), 1.0)
+                              : std::move(weights);
+  return g;
+}
+
+// Two triangles joined by the edge 2-3.
+UndirectedGraph Barbell() {
+  return Make(6, {{0, 1}, {0, 2}, {1, 2}, {2, 3}, {3, 4}, {3, 5}, {4, 5}});
+}
+
+TEST(GraphAlgorithmsTest, BetweennessOfAPath) {
+  // 0-1-2-3: vertex 1 lies on the paths 0-2 and 0-3.
+  auto b = Betweenness(Make(4, {{0, 1}, {1, 2}, {2, 3}}), {});
+  EXPECT_DOUBLE_EQ(b[0], 0);
+  EXPECT_DOUBLE_EQ(b[1], 2);
+  EXPECT_DOUBLE_EQ(b[2], 2);
+  EXPECT_DOUBLE_EQ(b[3], 0);
+}
+
+TEST(GraphAlgorithmsTest, BetweennessSplitsEqualPaths) {
+  // A square: 0-1-2-3-0; 0 and 2 are joined through 1 and through 3.
+  auto b = Betweenness(Make(4, {{0, 1}, {1, 2}, {2, 3}, {3, 0}}), {});
+  for (double x : b) EXPECT_DOUBLE_EQ(x, 0.5);
+}
+
+TEST(GraphAlgorithmsTest, WeightedBetweennessPrefersStrongTies) {
+  // 0-1-2 strong (length 1/10 each), 0-2 weak (length 1): paths go via 1.
+  auto g = Make(3, {{0, 1}, {1, 2}, {0, 2}}, {10, 10, 1});
+  EXPECT_DOUBLE_EQ(Betweenness(g, {})[1], 1);
+  BetweennessOptions hops;
+  hops.weighted = false;
+  EXPECT_DOUBLE_EQ(Betweenness(g, hops)[1], 0);
+}
+
+TEST(GraphAlgorithmsTest, BarbellCommunitiesAndModularity) {
+  auto g = Barbell();
+  auto c = FindCommunities(g, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->count, 2);
+  EXPECT_EQ(c->membership[0], c->membership[1]);
+  EXPECT_EQ(c->membership[0], c->membership[2]);
+  EXPECT_NE(c->membership[2], c->membership[3]);
+  // Q = 2 * (3/7 - (7/14)^2) = 6/7 - 1/2.
+  EXPECT_NEAR(c->modularity, 6.0 / 7 - 0.5, 1e-12);
+  EXPECT_NEAR(Modularity(g, c->membership), c->modularity, 1e-15);
+}
+
+TEST(GraphAlgorithmsTest, CommunitiesOfGraphsWithoutTies) {
+  auto none = FindCommunities(Make(0, {}), {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->count, 0);
+  auto loners = FindCommunities(Make(3, {}), {});
+  ASSERT_TRUE(loners.ok());
+  EXPECT_EQ(loners->count, 3);
+  EXPECT_EQ(loners->modularity, 0);
+}
+
+TEST(GraphAlgorithmsTest, NormalizedMutualInformation) {
+  EXPECT_DOUBLE_EQ(NormalizedMutualInformation({0, 0, 1, 1}, {5, 5, 7, 7}), 1);
+  EXPECT_NEAR(NormalizedMutualInformation({0, 0, 1, 1}, {0, 1, 0, 1}), 0,
+              1e-12);
+}
+
+TEST(GraphAlgorithmsTest, LayoutIsInTheUnitSquare) {
+  auto pos = ForceLayout(Barbell());
+  ASSERT_TRUE(pos.ok()) << pos.status();
+  ASSERT_EQ(pos->size(), 6u);
+  for (auto [x, y] : *pos) {
+    EXPECT_GE(x, 0);
+    EXPECT_LE(x, 1);
+    EXPECT_GE(y, 0);
+    EXPECT_LE(y, 1);
+  }
+}
+
+// The Enron e-mail network (shared/datasets/enron) imported through the
+// same path as `whoknows import enron`.
+class EnronTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string dir = std::string(WHOKNOWS_DATASETS) + "/enron";
+    if (!std::filesystem::exists(dir + "/messages.json")) return;
+    const std::string data = testing::TempDir() + "/enron_graph_test";
+    std::filesystem::remove_all(data);
+    index::CatalogOptions co;
+    co.data_dir = data;
+    co.refresh_interval = std::chrono::milliseconds(0);
+    auto catalog = index::Catalog::Open(co);
+    ASSERT_TRUE(catalog.ok()) << catalog.status();
+    auto stats = index::ImportEnron(dir, **catalog, {});
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    ASSERT_EQ(stats->people, 156);
+    ASSERT_EQ(stats->interactions, 21635);
+    (*catalog)->Refresh();
+    auto log = index::InteractionLog(data).Load();
+    ASSERT_TRUE(log.ok()) << log.status();
+    graph_ = new PeopleGraph(
+        BuildPeopleGraph(*(*catalog)->snapshot(), *log, {}, NetworkOptions{}));
+  }
+  static void TearDownTestSuite() {
+    delete graph_;
+    graph_ = nullptr;
+  }
+  void SetUp() override {
+    if (graph_ == nullptr) {
+      // CI always has ../shared beside the checkout: missing is a failure.
+      if (std::getenv("CI")) FAIL() << "no Enron dataset";
+      GTEST_SKIP() << "no Enron dataset under " << WHOKNOWS_DATASETS;
+    }
+  }
+  static PeopleGraph* graph_;
+};
+PeopleGraph* EnronTest::graph_ = nullptr;
+
+struct IgraphGraph {
+  igraph_t g;
+  igraph_vector_t w;
+  explicit IgraphGraph(const UndirectedGraph& graph,
+                       bool reciprocal_weights = false) {
+    igraph_vector_int_t e;
+    igraph_vector_int_init(&e, 2 * graph.edges.size());
+    for (size_t i = 0; i < graph.edges.size(); ++i) {
+      VECTOR(e)[2 * i] = graph.edges[i].first;
+      VECTOR(e)[2 * i + 1] = graph.edges[i].second;
+    }
+    igraph_create(&g, &e, graph.num_vertices, IGRAPH_UNDIRECTED);
+    igraph_vector_int_destroy(&e);
+    igraph_vector_init(&w, graph.weights.size());
+    for (size_t i = 0; i < graph.weights.size(); ++i) VECTOR(w)
+    [i] = reciprocal_weights ? 1.0 / graph.weights[i] : graph.weights[i];
+  }
+  ~IgraphGraph() {
+    igraph_vector_destroy(&w);
+    igraph_destroy(&g);
+  }
+};
+
+TEST_F(EnronTest, GraphIsTheMessageCountNetwork) {
+  // 156 people; every sender-receiver pair in touch is one tie whose weight
+  // counts the messages between them, both directions (38,388 receivers).
+  EXPECT_EQ(graph_->graph.num_vertices, 156);
+  EXPECT_DOUBLE_EQ(graph_->graph.total_weight(), 38388);
+  EXPECT_EQ(graph_->unknown_endpoints, 0);
+  std::printf("Enron: %zu ties\n", graph_->graph.edges.size());
+}
+
+TEST_F(EnronTest, ModularityWithinOnePercentOfIgraphLeiden) {
+  const UndirectedGraph& g = graph_->graph;
+  auto ours = FindCommunities(g, {});
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  // The reference: igraph's Leiden on the same weighted graph (modularity
+  // objective: node weights = strengths, resolution 1/2m), best of 10 seeds,
+  // scored by igraph's own modularity function.
+  IgraphGraph ig(g);
+  igraph_vector_t strength;
+  igraph_vector_init(&strength, 0);
+  igraph_strength(&ig.g, &strength, igraph_vss_all(), IGRAPH_ALL,
+                  IGRAPH_NO_LOOPS, &ig.w);
+  double best = -1;
+  for (int seed = 100; seed < 110; ++seed) {
+    igraph_rng_seed(igraph_rng_default(), seed);
+    igraph_vector_int_t membership;
+    igraph_vector_int_init(&membership, 0);
+    igraph_integer_t clusters;
+    igraph_real_t quality;
+    ASSERT_EQ(igraph_community_leiden(&ig.g, &ig.w, &strength,
+                                      1.0 / (2 * g.total_weight()), 0.01, false,
+                                      -1, &membership, &clusters, &quality),
+              IGRAPH_SUCCESS);
+    igraph_real_t q;
+    igraph_modularity(&ig.g, &membership, &ig.w, 1.0, IGRAPH_UNDIRECTED, &q);
+    best = std::max(best, q);
+    igraph_vector_int_destroy(&membership);
+  }
+  igraph_vector_destroy(&strength);
+  std::printf("Enron modularity: ours %.4f (%d communities), igraph %.4f\n",
+              ours->modularity, ours->count, best);
+  EXPECT_NEAR(ours->modularity, best, 0.01 * best);
+  EXPECT_NEAR(ours->modularity, 0.656, 0.01 * 0.656);
+}
+
+TEST_F(EnronTest, BetweennessEqualsIgraph) {
+  const UndirectedGraph& g = graph_->graph;
+  for (bool weighted : {true, false}) {
+    BetweennessOptions o;
+    o.weighted = weighted;
+    auto ours = Betweenness(g, o);
+    // igraph takes lengths: 1/weight, as ours does internally.
+    IgraphGraph ig(g, /*reciprocal_weights=*/true);
+    igraph_vector_t ref;
+    igraph_vector_init(&ref, 0);
+    ASSERT_EQ(igraph_betweenness(&ig.g, &ref, igraph_vss_all(),
+                                 IGRAPH_UNDIRECTED, weighted ? &ig.w : nullptr),
+              IGRAPH_SUCCESS);
+    double max_diff = 0, max_value = 0;
+    for (int v = 0; v < g.num_vertices; ++v) {
+      max_diff = std::max(max_diff, std::fabs(ours[v] - VECTOR(ref)[v]));
+      max_value = std::max(max_value, VECTOR(ref)[v]);
+    }
+    igraph_vector_destroy(&ref);
+    std::printf(
+        "Enron betweenness (%s): max |ours - igraph| = %.3g (max %.1f)\n",
+        weighted ? "weighted" : "hops", max_diff, max_value);
+    EXPECT_LE(max_diff, 1e-9);
+  }
+}
+
+TEST_F(EnronTest, SampledBetweennessWithinItsBound) {
+  const UndirectedGraph& g = graph_->graph;
+  auto exact = Betweenness(g, {});
+  BetweennessOptions o;
+  o.samples = 50;
+  auto approx = Betweenness(g, o);
+  const double bound = BetweennessErrorBound(g.num_vertices, o.samples, 0.05);
+  double max_err = 0;
+  for (int v = 0; v < g.num_vertices; ++v)
+    max_err = std::max(max_err, std::fabs(approx[v] - exact[v]));
+  const double pairs = (g.num_vertices - 1.0) * (g.num_vertices - 2.0) / 2;
+  std::printf(
+      "Enron sampled betweenness (50 of 156 sources): max error %.1f paths "
+      "(%.4f of the pairs), bound %.1f (%.4f)\n",
+      max_err, max_err / pairs, bound, bound / pairs);
+  EXPECT_LE(max_err, bound);
+}
+
+}  // namespace
+}  // namespace whoknows::networks

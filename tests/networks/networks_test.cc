@@ -1,0 +1,288 @@
+// Network analyses on a small hand-built company whose answers are known.
+#include "networks/networks.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "networks/report.h"
+
+namespace whoknows::networks {
+namespace {
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t kEnd = 1700000000;  // window end used throughout
+
+// Eng: e1-e3 (team A) and e4-e6 (team B), Sweden; Sales: s1-s5, Norway;
+// Legal: l1, l2, Sweden (too small to report on); x opted out.
+class NetworksTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 1; i <= 6; ++i)
+      Person("e" + std::to_string(i), "Eng", i <= 3 ? "A" : "B", "SE");
+    for (int i = 1; i <= 5; ++i)
+      Person("s" + std::to_string(i), "Sales", "", "NO");
+    Person("l1", "Legal", "", "SE");
+    Person("l2", "Legal", "", "SE");
+    Person("x", "Sales", "", "NO").set_opted_out(true);
+    people_["e2"]->set_leaving(true);
+    people_["e6"]->mutable_joined()->set_seconds(kEnd - 10 * kDay);
+    people_["l2"]->mutable_joined()->set_seconds(kEnd - 10 * kDay);
+    for (auto [a, b] : std::vector<std::pair<const char*, const char*>>{
+             {"e1", "e2"},
+             {"e2", "e3"},
+             {"e1", "e3"},  // team A
+             {"e4", "e5"},
+             {"e5", "e6"},
+             {"e4", "e6"},  // team B
+             {"e3", "e4"},  // across teams
+             {"s1", "s2"},
+             {"s2", "s3"},
+             {"s3", "s4"},
+             {"s4", "s5"},
+             {"s1", "s5"},  // Sales ring
+             {"e3", "s1"},  // Eng-Sales
+             {"l1", "l2"},
+             {"l1", "e1"},  // Legal
+             {"x", "e6"},
+             {"x", "s3"}}) {  // opted out
+      interactions_.push_back({"", a, {b}, kEnd - 5 * kDay, "email"});
+    }
+    // Before the 30-day window: a question on SAP answered twice each by e1,
+    // e2 (leaving) and x (opted out); one article on k8s by e4.
+    Post("q1", "s2", v1::POST_KIND_QUESTION, "", {"sap"});
+    for (const char* a : {"e1", "e2", "x"}) {
+      Post(std::string("a1") + a, a, v1::POST_KIND_ANSWER, "q1", {});
+      Post(std::string("a2") + a, a, v1::POST_KIND_ANSWER, "q1", {});
+    }
+    Post("k1", "e4", v1::POST_KIND_ARTICLE, "", {"k8s"});
+    for (auto& [id, p] : people_) snapshot_.people[id] = p;
+    options_.window_end = kEnd;
+    options_.window_days = 30;
+  }
+
+  v1::Person& Person(const std::string& id, const std::string& dept,
+                     const std::string& team, const std::string& country) {
+    auto p = std::make_shared<v1::Person>();
+    p->set_id(id);
+    p->set_display_name("Name of " + id);
+    p->set_title("Title of " + id);
+    p->set_department(dept);
+    p->set_team(team);
+    p->set_country(country);
+    people_[id] = p;
+    return *p;
+  }
+
+  void Post(const std::string& id, const std::string& author, v1::PostKind kind,
+            const std::string& parent, std::vector<std::string> tags) {
+    auto m = std::make_shared<index::PostMeta>();
+    m->id = id;
+    m->author_id = author;
+    m->kind = kind;
+    m->parent_id = parent;
+    m->thread_id = parent.empty() ? id : parent;
+    m->tags = std::move(tags);
+    m->created = kEnd - 40 * kDay;
+    snapshot_.posts[id] = m;
+  }
+
+  NetworkAnalysis Analyze() {
+    auto a = AnalyzeNetwork(snapshot_, interactions_, options_);
+    EXPECT_TRUE(a.ok()) << a.status();
+    return a.ok() ? *a : NetworkAnalysis{};
+  }
+
+  static const DepartmentFigure& Dept(const WindowFigures& f,
+                                      const std::string& name) {
+    for (const auto& d : f.departments)
+      if (d.name == name) return d;
+    ADD_FAILURE() << "no department " << name;
+    static DepartmentFigure none;
+    return none;
+  }
+
+  std::map<std::string, std::shared_ptr<v1::Person>> people_;
+  index::Snapshot snapshot_;
+  std::vector<index::Interaction> interactions_;
+  NetworkOptions options_;
+};
+
+TEST_F(NetworksTest, StatesTheWindowAndThreshold) {
+  NetworkAnalysis a = Analyze();
+  EXPECT_EQ(a.min_group_size, 5);
+  EXPECT_EQ(a.current.window.end, kEnd);
+  EXPECT_EQ(a.current.window.start, kEnd - 30 * kDay);
+  EXPECT_EQ(a.current.people, 13);  // x left out
+  EXPECT_EQ(a.current.connected_people, 13);
+  EXPECT_EQ(a.current.ties, 15);
+  EXPECT_EQ(a.opted_out_excluded, 1);
+}
+
+TEST_F(NetworksTest, EIIndexAndIsolation) {
+  NetworkAnalysis a = Analyze();
+  const DepartmentFigure& eng = Dept(a.current, "Eng");
+  EXPECT_EQ(eng.people, 6);
+  EXPECT_EQ(eng.internal_ties, 7);
+  EXPECT_EQ(eng.external_ties, 2);
+  EXPECT_DOUBLE_EQ(eng.ei_index, -5.0 / 9);
+  // e2, e5 and e6 (x's tie does not count) talk only within their team.
+  EXPECT_EQ(eng.isolated_people, 3);
+  const DepartmentFigure& sales = Dept(a.current, "Sales");
+  EXPECT_EQ(sales.people, 5);
+  EXPECT_DOUBLE_EQ(sales.ei_index, -4.0 / 6);
+  EXPECT_EQ(sales.isolated_people, 4);
+}
+
+TEST_F(NetworksTest, SmallGroupsAreSuppressedAndSaidSo) {
+  NetworkAnalysis a = Analyze();
+  const DepartmentFigure& legal = Dept(a.current, "Legal");
+  EXPECT_TRUE(legal.suppressed);
+  EXPECT_EQ(legal.people, 2);
+  EXPECT_EQ(legal.internal_ties + legal.external_ties, 0);
+  bool eng_sales = false;
+  for (const auto& t : a.current.department_ties) {
+    if (t.a == "Eng" && t.b == "Legal") {
+      EXPECT_TRUE(t.suppressed);
+      EXPECT_EQ(t.ties, 0);
+    }
+    if (t.a == "Eng" && t.b == "Sales") {
+      eng_sales = true;
+      EXPECT_FALSE(t.suppressed);
+      EXPECT_EQ(t.ties, 1);
+    }
+  }
+  EXPECT_TRUE(eng_sales);
+  ASSERT_EQ(a.current.country_ties.size(), 1u);
+  EXPECT_EQ(a.current.country_ties[0].a, "NO");
+  EXPECT_EQ(a.current.country_ties[0].ties, 1);
+  for (const auto& c : a.current.communities) {
+    if (c.suppressed) {
+      EXPECT_LT(c.size, 5);
+      EXPECT_TRUE(c.by_department.empty());
+    }
+    for (int cell : c.by_department)
+      EXPECT_TRUE(cell == -1 || cell == 0 || cell >= 5);
+  }
+  // Two new hires: fewer than 5, so not even their count is shown.
+  EXPECT_EQ(a.current.new_hires, -1);
+  auto said = [&](const std::string& what) {
+    return std::any_of(a.suppressed.begin(), a.suppressed.end(),
+                       [&](const std::string& s) {
+                         return s.find(what) != std::string::npos;
+                       });
+  };
+  EXPECT_TRUE(said("\"Legal\": 2 people"));
+  EXPECT_TRUE(said("HR role"));
+  EXPECT_TRUE(said("opted out"));
+}
+
+TEST_F(NetworksTest, NoPersonLevelResultsWithoutTheRole) {
+  NetworkAnalysis a = Analyze();
+  EXPECT_FALSE(a.person_level);
+  EXPECT_TRUE(a.current.brokers.empty());
+  EXPECT_TRUE(a.current.isolated.empty());
+  EXPECT_TRUE(a.current.new_hires_not_connected.empty());
+  for (const auto& t : a.topics) EXPECT_TRUE(t.holder_ids.empty());
+}
+
+TEST_F(NetworksTest, PersonLevelNeverNamesOptedOutPeople) {
+  options_.person_level = true;
+  options_.min_group_size = 1;
+  NetworkAnalysis a = Analyze();
+  ASSERT_FALSE(a.current.brokers.empty());
+  EXPECT_EQ(a.current.brokers[0].id, "e3");  // joins team A, team B, Sales
+  EXPECT_EQ(a.current.brokers[0].title, "Title of e3");
+  std::vector<std::string> named;
+  for (const auto* list : {&a.current.brokers, &a.current.isolated,
+                           &a.current.new_hires_not_connected})
+    for (const auto& p : *list) named.push_back(p.id);
+  for (const auto& t : a.topics)
+    named.insert(named.end(), t.holder_ids.begin(), t.holder_ids.end());
+  EXPECT_EQ(std::count(named.begin(), named.end(), "x"), 0);
+  ASSERT_EQ(a.current.new_hires_not_connected.size(), 1u);
+  EXPECT_EQ(a.current.new_hires_not_connected[0].id, "l2");
+  EXPECT_EQ(a.current.new_hires, 2);
+  EXPECT_EQ(a.current.new_hires_unconnected, 1);
+}
+
+TEST_F(NetworksTest, KnowledgeRiskFlagsBusFactorAndLeavers) {
+  options_.person_level = true;
+  NetworkAnalysis a = Analyze();
+  const TopicRisk* sap = nullptr;
+  for (const auto& t : a.topics)
+    if (t.topic == "sap") sap = &t;
+  ASSERT_NE(sap, nullptr);
+  EXPECT_EQ(sap->holders, 2);  // e1 and e2; x opted out
+  EXPECT_EQ(sap->leaving_holders, 1);
+  EXPECT_TRUE(sap->bus_factor_risk);
+  EXPECT_TRUE(sap->leaving_risk);
+  EXPECT_EQ(sap->holder_ids, (std::vector<std::string>{"e1", "e2"}));
+  // One article is not yet expertise (expertise_min_posts = 2).
+  EXPECT_EQ(a.topics.front().topic, "k8s");
+  EXPECT_EQ(a.topics.front().holders, 0);
+}
+
+TEST_F(NetworksTest, ComparesWithThePreviousWindow) {
+  options_.compare_previous = true;
+  NetworkAnalysis a = Analyze();
+  ASSERT_TRUE(a.previous.has_value());
+  EXPECT_EQ(a.previous->window.end, kEnd - 30 * kDay);
+  EXPECT_EQ(a.previous->window.start, kEnd - 60 * kDay);
+  // Then only the SAP thread: s2, e1, e2 replied and shared a thread.
+  EXPECT_EQ(a.previous->interactions, 0);
+  EXPECT_EQ(a.previous->connected_people, 3);
+  EXPECT_EQ(a.previous->ties, 3);
+}
+
+TEST_F(NetworksTest, ManagerTiesOnlyOnRequest) {
+  people_["e1"]->set_manager_id("s5");
+  NetworkAnalysis without = Analyze();
+  options_.include_manager_ties = true;
+  NetworkAnalysis with = Analyze();
+  EXPECT_EQ(with.current.ties, without.current.ties + 1);
+}
+
+TEST_F(NetworksTest, LayoutHasADotPerConnectedPerson) {
+  options_.layout = true;
+  NetworkAnalysis a = Analyze();
+  EXPECT_EQ(a.current.dots.size(), 13u);
+  EXPECT_EQ(a.current.dot_edges.size(), 15u);
+}
+
+size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t i = text.find(what); i != std::string::npos;
+       i = text.find(what, i + 1))
+    ++n;
+  return n;
+}
+
+TEST_F(NetworksTest, ReportDrawsUnnamedDotsAndNamesOnlyForHr) {
+  options_.layout = true;
+  const std::string html = RenderReportHtml(Analyze());
+  EXPECT_EQ(Occurrences(html, "<circle"), 13u);
+  EXPECT_EQ(Occurrences(html, "<svg"), 1u);
+  EXPECT_EQ(Occurrences(html, "Name of"), 0u);
+  EXPECT_EQ(Occurrences(html, "src="), 0u);  // self-contained
+  EXPECT_NE(html.find("withheld"), std::string::npos);
+  options_.person_level = true;
+  const std::string hr = RenderReportHtml(Analyze());
+  EXPECT_NE(hr.find("Name of e3"), std::string::npos);
+  EXPECT_EQ(hr.find("Name of x"), std::string::npos);
+}
+
+TEST_F(NetworksTest, RejectsBadOptionsNamingTheField) {
+  options_.min_group_size = 0;
+  auto a = AnalyzeNetwork(snapshot_, interactions_, options_);
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(a.status().message()).rfind("min_group_size", 0), 0u);
+  options_.min_group_size = 5;
+  options_.window_days = 0;
+  options_.compare_previous = true;
+  a = AnalyzeNetwork(snapshot_, interactions_, options_);
+  EXPECT_EQ(std::string(a.status().message()).rfind("window_days", 0), 0u);
+}
+
+}  // namespace
+}  // namespace whoknows::networks

@@ -1,0 +1,224 @@
+// Tests ranking/centrality.cc: weighted PageRank against the exact solution
+// of its linear system, the help-graph directions, personalized PageRank by
+// push, and strongest paths.
+#include "ranking/centrality.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <memory>
+#include <random>
+
+#include "index/catalog.h"
+
+namespace whoknows::ranking {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// PageRank as the solution of (I - d P - d v g^T) x = (1 - d) v, where P is
+// the column-stochastic transition matrix, g marks dangling nodes and v is
+// the teleport distribution: a direct solve, independent of the iteration.
+Eigen::VectorXd ExactPageRank(int n, const std::vector<WeightedEdge>& edges,
+                              double d, Eigen::VectorXd v) {
+  Eigen::MatrixXd p = Eigen::MatrixXd::Zero(n, n);
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(n);
+  for (const auto& e : edges) out[e.from] += e.weight;
+  for (const auto& e : edges) p(e.to, e.from) += e.weight / out[e.from];
+  Eigen::VectorXd g = Eigen::VectorXd::Zero(n);
+  for (int i = 0; i < n; ++i) g[i] = out[i] > 0 ? 0 : 1;
+  Eigen::MatrixXd a =
+      Eigen::MatrixXd::Identity(n, n) - d * p - d * v * g.transpose();
+  Eigen::VectorXd x = a.fullPivLu().solve((1 - d) * v);
+  return x / x.sum();
+}
+
+std::vector<WeightedEdge> RandomGraph(int n, int m, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> node(0, n - 1);
+  std::uniform_real_distribution<double> weight(0.1, 5);
+  std::vector<WeightedEdge> edges;
+  for (int i = 0; i < m; ++i) {
+    // Nodes n-2 and n-1 never send: dangling.
+    int from = node(rng) % (n - 2);
+    int to = node(rng);
+    if (from != to) edges.push_back({from, to, weight(rng)});
+  }
+  return edges;
+}
+
+TEST(WeightedPageRankTest, MatchesTheExactSolutionWithDanglingNodes) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    const int n = 40;
+    auto edges = RandomGraph(n, 150, seed);
+    PageRankResult r = WeightedPageRank(n, edges);
+    ASSERT_TRUE(r.converged) << "seed " << seed;
+    EXPECT_LT(r.residual, 1e-10);
+    Eigen::VectorXd exact =
+        ExactPageRank(n, edges, 0.85, Eigen::VectorXd::Constant(n, 1.0 / n));
+    double sum = 0;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_NEAR(r.rank[i], exact[i], 1e-9) << "node " << i;
+      sum += r.rank[i];
+    }
+    EXPECT_NEAR(sum, 1, 1e-12);
+  }
+}
+
+TEST(WeightedPageRankTest, PersonalizedTeleportMatchesTheExactSolution) {
+  const int n = 30;
+  auto edges = RandomGraph(n, 100, 7);
+  std::vector<double> teleport(n, 0);
+  teleport[3] = 2;  // normalized inside
+  teleport[5] = 2;
+  PageRankResult r = WeightedPageRank(n, edges, {}, teleport);
+  Eigen::VectorXd v = Eigen::VectorXd::Zero(n);
+  v[3] = v[5] = 0.5;
+  Eigen::VectorXd exact = ExactPageRank(n, edges, 0.85, v);
+  for (int i = 0; i < n; ++i) EXPECT_NEAR(r.rank[i], exact[i], 1e-9);
+}
+
+TEST(WeightedPageRankTest, WeightsDecideWhereTheWalkGoes) {
+  // 0 -> 1 (weight 3), 0 -> 2 (weight 1): 1 gets more.
+  PageRankResult r = WeightedPageRank(3, {{0, 1, 3}, {0, 2, 1}});
+  EXPECT_GT(r.rank[1], r.rank[2]);
+  // Parallel edges add up: two edges of 1.5 are one of 3.
+  PageRankResult split =
+      WeightedPageRank(3, {{0, 1, 1.5}, {0, 1, 1.5}, {0, 2, 1}});
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(r.rank[i], split.rank[i], 1e-12);
+  // A cycle is uniform.
+  PageRankResult cycle = WeightedPageRank(3, {{0, 1, 1}, {1, 2, 1}, {2, 0, 1}});
+  for (double x : cycle.rank) EXPECT_NEAR(x, 1.0 / 3, 1e-12);
+  // Empty graphs.
+  EXPECT_THAT(WeightedPageRank(0, {}).rank, IsEmpty());
+  EXPECT_NEAR(WeightedPageRank(1, {}).rank[0], 1, 1e-12);
+}
+
+TEST(WeightedPageRankTest, StopsAtMaxIterationsWithoutConverging) {
+  PageRankOptions o;
+  o.max_iterations = 2;
+  o.tolerance = 0;
+  PageRankResult r = WeightedPageRank(40, RandomGraph(40, 150, 1), o);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.iterations, 2);
+}
+
+std::shared_ptr<const index::PostMeta> Meta(const std::string& id,
+                                            const std::string& author,
+                                            v1::PostKind kind,
+                                            const std::string& parent = "") {
+  auto m = std::make_shared<index::PostMeta>();
+  m->id = id;
+  m->author_id = author;
+  m->kind = kind;
+  m->parent_id = parent;
+  m->thread_id = parent.empty() ? id : parent;
+  m->created = 1'700'000'000;
+  return m;
+}
+
+// a asks, b answers; c likes b's answer; a asks again and d answers; a
+// line of replies e -> f -> g -> h for paths.
+index::ColleagueGraph SmallGraph() {
+  std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>> posts;
+  auto add = [&](std::shared_ptr<const index::PostMeta> m) {
+    posts[m->id] = std::move(m);
+  };
+  add(Meta("q1", "a", v1::POST_KIND_QUESTION));
+  auto ans = std::make_shared<index::PostMeta>(
+      *Meta("a1", "b", v1::POST_KIND_ANSWER, "q1"));
+  ans->liked_by = {"c"};
+  add(ans);
+  add(Meta("q2", "a", v1::POST_KIND_QUESTION));
+  add(Meta("a2", "d", v1::POST_KIND_ANSWER, "q2"));
+  add(Meta("q3", "e", v1::POST_KIND_QUESTION));
+  add(Meta("a3", "f", v1::POST_KIND_ANSWER, "q3"));
+  add(Meta("q4", "f", v1::POST_KIND_QUESTION));
+  add(Meta("a4", "g", v1::POST_KIND_ANSWER, "q4"));
+  add(Meta("q5", "g", v1::POST_KIND_QUESTION));
+  add(Meta("a5", "h", v1::POST_KIND_ANSWER, "q5"));
+  return index::ColleagueGraph::Build(posts, {});
+}
+
+TEST(HelpEdgesTest, AskerEndorsesAnswererAndLikerEndorsesAuthor) {
+  index::ColleagueGraph g = SmallGraph();
+  std::set<std::pair<std::string, std::string>> edges;
+  for (const auto& e : HelpEdges(g)) {
+    edges.insert({g.graph()[static_cast<index::ColleagueGraph::Vertex>(e.from)]
+                      .person_id,
+                  g.graph()[static_cast<index::ColleagueGraph::Vertex>(e.to)]
+                      .person_id});
+  }
+  EXPECT_TRUE(edges.count({"a", "b"}));
+  EXPECT_TRUE(edges.count({"a", "d"}));
+  EXPECT_TRUE(edges.count({"c", "b"}));
+  EXPECT_FALSE(edges.count({"b", "a"})) << "answering is not endorsing";
+  // b is endorsed twice (asked and liked): the most authority.
+  auto r = WeightedPageRank(static_cast<int32_t>(g.num_people()), HelpEdges(g));
+  const int64_t b = g.VertexOf("b"), d = g.VertexOf("d");
+  EXPECT_GT(r.rank[b], r.rank[d]);
+}
+
+TEST(TieGraphTest, PushApproximatesExactPersonalizedPageRank) {
+  index::ColleagueGraph g = SmallGraph();
+  TieGraph ties(g);
+  const int n = ties.num_nodes();
+  const int32_t a = ties.NodeOf("a");
+  ASSERT_GE(a, 0);
+  // Exact PPR of the lazy-free random walk on tie strengths.
+  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(n, n);
+  const auto& bg = g.graph();
+  for (auto [it, end] = boost::edges(bg); it != end; ++it) {
+    const auto s = ties.NodeOf(bg[boost::source(*it, bg)].person_id);
+    const auto t = ties.NodeOf(bg[boost::target(*it, bg)].person_id);
+    w(s, t) += bg[*it].weight;
+    w(t, s) += bg[*it].weight;
+  }
+  Eigen::MatrixXd walk = w;
+  for (int i = 0; i < n; ++i) {
+    if (w.row(i).sum() > 0) walk.row(i) /= w.row(i).sum();
+  }
+  const double alpha = 0.15;
+  Eigen::VectorXd s = Eigen::VectorXd::Zero(n);
+  s[a] = 1;
+  // ppr^T = alpha s^T + (1 - alpha) ppr^T W
+  Eigen::VectorXd exact =
+      (Eigen::MatrixXd::Identity(n, n) - (1 - alpha) * walk.transpose())
+          .fullPivLu()
+          .solve(alpha * s);
+  auto approx = ties.PersonalizedPageRank(a, alpha, 1e-8);
+  for (int i = 0; i < n; ++i) {
+    const double p = approx.count(i) ? approx.at(i) : 0.0;
+    EXPECT_NEAR(p, exact[i], 1e-5) << ties.PersonOf(i);
+  }
+  // The source holds the most; people with no tie to a get nothing.
+  EXPECT_GT(approx.at(a), approx.at(ties.NodeOf("b")));
+  EXPECT_EQ(approx.count(ties.NodeOf("h")), 0u);
+}
+
+TEST(TieGraphTest, StrongestPathIsShortestThenStrongest) {
+  index::ColleagueGraph g = SmallGraph();
+  TieGraph ties(g);
+  EXPECT_THAT(ties.StrongestPath(ties.NodeOf("e"), ties.NodeOf("h")),
+              ElementsAre("e", "f", "g", "h"));
+  EXPECT_THAT(ties.StrongestPath(ties.NodeOf("e"), ties.NodeOf("h"), 2),
+              IsEmpty());
+  EXPECT_THAT(ties.StrongestPath(ties.NodeOf("b"), ties.NodeOf("d")),
+              ElementsAre("b", "a", "d"));
+  // Nobody may pass through a: no path.
+  EXPECT_THAT(
+      ties.StrongestPath(ties.NodeOf("b"), ties.NodeOf("d"), 3, 64,
+                         [](const std::string& id) { return id != "a"; }),
+      IsEmpty());
+  // Unconnected people, unknown people, oneself.
+  EXPECT_THAT(ties.StrongestPath(ties.NodeOf("a"), ties.NodeOf("h")),
+              IsEmpty());
+  EXPECT_THAT(ties.StrongestPath(-1, ties.NodeOf("h")), IsEmpty());
+  EXPECT_THAT(ties.StrongestPath(ties.NodeOf("a"), ties.NodeOf("a")),
+              IsEmpty());
+}
+
+}  // namespace
+}  // namespace whoknows::ranking

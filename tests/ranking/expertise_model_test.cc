@@ -1,0 +1,418 @@
+// Tests ranking/expertise_model.cc, ranking/learning.cc and the full ranker
+// with every signal on a generated company: topics with known experts.
+#include "ranking/expertise_model.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "ranking/expert_finder.h"
+#include "ranking/learning.h"
+
+namespace whoknows::ranking {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
+
+constexpr int64_t kT0 = 1'700'000'000;
+constexpr int64_t kHour = 3600;
+
+std::string TestDir() {
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  fs::path dir =
+      fs::path(testing::TempDir()) /
+      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+struct Topic {
+  std::string tag;
+  std::vector<std::string> words;
+  std::string expert;
+};
+
+// Three topics, each with its expert; "newbie" asks everything; "helper"
+// answers a little of everything; "secret" answers only in a private
+// group; "friend" comments on the newbie's printer questions (ties to the
+// newbie and olle, no expertise).
+const std::vector<Topic>& Topics() {
+  static const std::vector<Topic> topics = {
+      {"kubernetes",
+       {"kubernetes", "pod", "helm", "deploy", "cluster", "namespace",
+        "ingress", "container"},
+       "erik"},
+      {"printer",
+       {"printer", "toner", "duplex", "paper", "tray", "scan", "queue",
+        "driver"},
+       "olle"},
+      {"invoice",
+       {"invoice", "payment", "supplier", "credit", "ledger", "vat", "purchase",
+        "order"},
+       "maja"},
+  };
+  return topics;
+}
+
+class CompanyTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    index::CatalogOptions o;
+    o.data_dir = TestDir();
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.dictionary_dir.clear();
+    auto c = index::Catalog::Open(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    catalog_ = std::move(*c);
+    std::vector<v1::Person> people;
+    for (const char* id :
+         {"erik", "olle", "maja", "newbie", "helper", "secret", "friend"}) {
+      v1::Person p;
+      p.set_id(id);
+      p.set_display_name(std::string("Person ") + id);
+      people.push_back(p);
+    }
+    ASSERT_TRUE(catalog_->UpsertPeople(people).ok());
+    std::vector<v1::Post> posts;
+    int64_t t = kT0;
+    int n = 0;
+    for (int round = 0; round < 12; ++round) {
+      for (const auto& topic : Topics()) {
+        const std::string q = "q" + std::to_string(n++);
+        // Questions use 3 of the topic's words, answers 3 others: the
+        // embedding learns that they belong together.
+        std::string qtext, atext;
+        for (int k = 0; k < 3; ++k) {
+          qtext += topic.words[(round + k) % 8] + " ";
+          atext += topic.words[(round + k + 3) % 8] + " ";
+        }
+        posts.push_back(Post(q, "newbie", v1::POST_KIND_QUESTION, "",
+                             "Problem with " + qtext, qtext, t += kHour,
+                             {topic.tag}));
+        posts.push_back(Post(q + "a", topic.expert, v1::POST_KIND_ANSWER, q, "",
+                             "Fix it: " + atext, t += kHour, {}, true));
+        if (round % 4 == 0) {
+          posts.push_back(Post(q + "h", "helper", v1::POST_KIND_ANSWER, q, "",
+                               "Maybe " + topic.words[round % 8], t += kHour));
+        }
+        if (round % 3 == 0 && topic.tag == "printer") {
+          posts.push_back(Post(q + "c", "friend", v1::POST_KIND_COMMENT, q, "",
+                               "Same here", t += kHour));
+        }
+      }
+    }
+    v1::Post hidden = Post("p1", "newbie", v1::POST_KIND_QUESTION, "",
+                           "zanzibar kubernetes", "zanzibar", t += kHour);
+    hidden.set_visibility("group:platform");
+    v1::Post hidden_answer =
+        Post("p1a", "secret", v1::POST_KIND_ANSWER, "p1", "",
+             "zanzibar zanzibar", t += kHour, {}, true);
+    hidden_answer.set_visibility("group:platform");
+    posts.push_back(hidden);
+    posts.push_back(hidden_answer);
+    ASSERT_TRUE(catalog_->UpsertPosts(posts).ok());
+    catalog_->Refresh();
+  }
+
+  static v1::Post Post(const std::string& id, const std::string& author,
+                       v1::PostKind kind, const std::string& parent,
+                       const std::string& title, const std::string& body,
+                       int64_t created, std::vector<std::string> tags = {},
+                       bool accepted = false) {
+    v1::Post p;
+    p.set_id(id);
+    p.set_author_id(author);
+    p.set_kind(kind);
+    p.set_parent_id(parent);
+    p.set_thread_id(parent);
+    p.set_title(title);
+    p.set_body(body);
+    p.set_language("en");
+    p.set_accepted(accepted);
+    for (auto& tag : tags) p.add_tags(tag);
+    p.mutable_created()->set_seconds(created);
+    return p;
+  }
+
+  std::shared_ptr<const ExpertiseModel> Model() {
+    auto m = ExpertiseModel::Build(*catalog_, catalog_->snapshot());
+    EXPECT_TRUE(m.ok()) << m.status();
+    return m.ok() ? *m : nullptr;
+  }
+
+  std::unique_ptr<index::Catalog> catalog_;
+};
+
+TEST_F(CompanyTest, EmbeddingsPlaceEachExpertNearTheirTopic) {
+  auto model = Model();
+  ASSERT_TRUE(model->has_embeddings());
+  for (const auto& topic : Topics()) {
+    // A query in words the expert never wrote (only the questions had them)
+    // still lands nearest the expert.
+    Eigen::VectorXf q = model->EmbedQuery(
+        catalog_->QueryTerms(topic.words[0] + " " + topic.words[1]));
+    Eigen::VectorXf sim = model->Similarities(q);
+    std::string best;
+    float best_sim = -2;
+    for (Eigen::Index i = 0; i < sim.size(); ++i) {
+      const std::string& p = model->profile_people()[i];
+      if (p == "newbie" || p == "helper" || p == "friend") continue;
+      if (sim[i] > best_sim) best_sim = sim[i], best = p;
+    }
+    EXPECT_EQ(best, topic.expert) << topic.tag;
+  }
+  // Private posts teach the model nothing.
+  EXPECT_EQ(model->space().TermId("Zzanzibar"), -1);
+  EXPECT_THAT(model->profile_people(), Not(Contains("secret")));
+}
+
+TEST_F(CompanyTest, TagsAuthorityAndTopAnswerers) {
+  auto model = Model();
+  auto tags = model->TagScores({"printer"});
+  ASSERT_TRUE(tags.count("olle"));
+  EXPECT_GT(tags["olle"], tags["helper"]);
+  EXPECT_EQ(tags.count("erik"), 0u);
+  // The experts are endorsed by the asker 12 times each; friend only
+  // comments.
+  EXPECT_GT(model->Authority("erik"), model->Authority("friend"));
+  EXPECT_GT(model->Authority("erik"), 1.0) << "above the average person";
+  EXPECT_EQ(model->Authority("nobody"), 0);
+  ASSERT_GE(model->top_answerers().size(), 4u);
+  EXPECT_THAT(model->top_answerers().back().first, "helper");
+  EXPECT_TRUE(model->pagerank().converged);
+}
+
+TEST_F(CompanyTest, EmbeddingsSurviveSaveAndLoad) {
+  auto model = Model();
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  ASSERT_TRUE(model->SaveEmbeddings(path).ok());
+  auto loaded = ExpertiseModel::Load(path, catalog_->snapshot());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->profile_people(), model->profile_people());
+  EXPECT_EQ((*loaded)->embedded_posts(), model->embedded_posts());
+  Eigen::VectorXf q = model->EmbedQuery(catalog_->QueryTerms("toner duplex"));
+  EXPECT_LT((model->Similarities(q) - (*loaded)->Similarities(q)).norm(), 1e-6);
+  // A damaged file is an error, not a crash.
+  std::ofstream(path, std::ios::trunc) << "garbage";
+  EXPECT_EQ(ExpertiseModel::Load(path, catalog_->snapshot()).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(CompanyTest, FullRankerExplainsWithEverySignalAndAPath) {
+  auto model = Model();
+  RankingOptions o;
+  for (auto& w : o.weights.weight) w = 1;  // every signal in the breakdown
+  ExpertFinder finder(*catalog_, o, [model] { return model; });
+  ExpertQuery q;
+  q.query = "helm ingress";
+  q.asker_id = "friend";
+  q.tags = {"kubernetes"};
+  auto r = finder.Find(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_FALSE(r->experts.empty());
+  const ExpertResult& top = r->experts[0];
+  EXPECT_EQ(top.person_id, "erik");
+  EXPECT_EQ(top.breakdown.size(), static_cast<size_t>(kNumSignals));
+  double sum = 0;
+  for (const auto& [name, v] : top.breakdown) sum += v;
+  EXPECT_NEAR(sum, top.score, 1e-9);
+  // friend -> newbie (commented on the questions) -> erik (answered them).
+  EXPECT_THAT(top.path, ElementsAre("friend", "newbie", "erik"));
+  EXPECT_GT(top.features[static_cast<int>(Signal::kProximity)], 0);
+  // The private expert is never a candidate, whatever the signals.
+  q.query = "zanzibar";
+  q.tags.clear();
+  auto hidden = finder.Find(q);
+  ASSERT_TRUE(hidden.ok());
+  for (const auto& e : hidden->experts) EXPECT_NE(e.person_id, "secret");
+}
+
+TEST_F(CompanyTest, PathNeverPassesThroughPeopleWhoOptedOut) {
+  v1::Person newbie;
+  newbie.set_id("newbie");
+  newbie.set_opted_out(true);
+  ASSERT_TRUE(catalog_->UpsertPeople({&newbie, 1}).ok());
+  catalog_->Refresh();
+  auto model = Model();
+  ExpertFinder finder(*catalog_, {}, [model] { return model; });
+  ExpertQuery q;
+  q.query = "helm ingress";
+  q.asker_id = "friend";
+  auto r = finder.Find(q);
+  ASSERT_TRUE(r.ok());
+  for (const auto& e : r->experts) {
+    EXPECT_THAT(e.path, Not(Contains("newbie"))) << e.person_id;
+  }
+}
+
+TEST_F(CompanyTest, LearningReplaysHistoryAndImprovesTheFit) {
+  LearnOptions o;
+  o.example_fraction = 0.5;
+  o.folds = 2;
+  auto report = LearnFusionWeights(*catalog_, o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->labelled_questions, 36);
+  EXPECT_GT(report->examples, 10);
+  EXPECT_GE(report->mrr_fitted, report->mrr_prior - 1e-9);
+  EXPECT_GT(report->mrr_fitted, 0.9) << "each topic has one clear expert";
+  EXPECT_THAT(report->fit.weights.provenance, testing::HasSubstr("learned"));
+  // Learned weights go to the data folder and come back.
+  ASSERT_TRUE(
+      report->fit.weights.Save(FusionWeightsPath(catalog_->options().data_dir))
+          .ok());
+  RankingOptions ro;
+  ASSERT_TRUE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
+  EXPECT_EQ(ro.weights.weight, report->fit.weights.weight);
+  // A corrupt file is reported, not ignored.
+  std::ofstream(FusionWeightsPath(catalog_->options().data_dir)) << "{";
+  EXPECT_FALSE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
+}
+
+TEST_F(CompanyTest, ClientVectorsFindExpertsInTheClientsSpace) {
+  // The company's embedding service puts each topic on its own axis; the
+  // vectors ride on new articles by each expert (and a private one).
+  std::vector<v1::Post> posts;
+  int axis = 0;
+  for (const auto& topic : Topics()) {
+    v1::Post p = Post("v-" + topic.expert, topic.expert, v1::POST_KIND_ARTICLE,
+                      "", "Notes", "notes", kT0 + 500 * kHour);
+    for (int i = 0; i < 3; ++i) p.add_embedding(i == axis ? 1.0f : 0.05f);
+    posts.push_back(p);
+    ++axis;
+  }
+  v1::Post hidden = Post("v-secret", "secret", v1::POST_KIND_ARTICLE, "",
+                         "Notes", "notes", kT0 + 500 * kHour);
+  hidden.set_visibility("group:platform");
+  for (float x : {0.0f, 0.0f, 1.0f}) hidden.add_embedding(x);
+  posts.push_back(hidden);
+  // Another dimension: outvoted, ignored.
+  v1::Post odd = Post("v-odd", "helper", v1::POST_KIND_ARTICLE, "", "Notes",
+                      "notes", kT0 + 500 * kHour);
+  for (float x : {1.0f, 1.0f}) odd.add_embedding(x);
+  posts.push_back(odd);
+  ASSERT_TRUE(catalog_->UpsertPosts(posts).ok());
+  catalog_->Refresh();
+  auto model = Model();
+  EXPECT_EQ(model->client_dimensions(), 3);
+  auto sims = model->ClientSimilarities({0, 0, 1});
+  ASSERT_EQ(sims.size(), 3u) << "erik, olle, maja; not secret, not helper";
+  for (const auto& [person, sim] : sims) {
+    EXPECT_NE(person, "secret");
+    if (person == "maja") {
+      EXPECT_GT(sim, 0.9);
+    } else {
+      EXPECT_LT(sim, 0.2);
+    }
+  }
+  EXPECT_TRUE(model->ClientSimilarities({1, 0}).empty()) << "wrong dimension";
+  // A question whose words match nothing still finds maja through her
+  // vector.
+  RankingOptions o;
+  o.weights.weight[static_cast<int>(Signal::kEmbedding)] = 1;
+  ExpertFinder with_embedding(*catalog_, o, [model] { return model; });
+  ExpertQuery q;
+  q.query = "quokka";
+  q.query_embedding = {0.0f, 0.1f, 0.9f};
+  auto r = with_embedding.Find(q);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->experts.empty());
+  EXPECT_EQ(r->experts[0].person_id, "maja");
+  // Bad vectors are refused on ingest, naming the value.
+  v1::Post bad = Post("bad", "maja", v1::POST_KIND_ARTICLE, "", "t", "b",
+                      kT0 + 600 * kHour);
+  bad.add_embedding(1);
+  bad.add_embedding(std::nanf(""));
+  absl::Status s = catalog_->UpsertPosts({&bad, 1});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), testing::HasSubstr("embedding[1]"));
+}
+
+TEST_F(CompanyTest, ErasureLeavesThePersistedVectorsAtOnce) {
+  ModelStoreOptions o;
+  o.path = catalog_->options().data_dir + "/embeddings.bin";
+  o.min_rebuild_interval = std::chrono::hours(1);  // only erasure rebuilds
+  ModelStore store(*catalog_, o);
+  auto has = [](const std::shared_ptr<const ExpertiseModel>& m,
+                const std::string& id) {
+    const auto& p = m->profile_people();
+    return std::find(p.begin(), p.end(), id) != p.end();
+  };
+  for (int i = 0; i < 200 && !store.current(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NE(store.current(), nullptr);
+  ASSERT_TRUE(has(store.current(), "olle"));
+  auto deleted = catalog_->DeletePerson("olle");
+  ASSERT_TRUE(deleted.ok());
+  catalog_->Refresh();
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = !has(store.current(), "olle");
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(gone) << "still in the model an hour's interval later";
+  auto on_disk = ExpertiseModel::Load(o.path, catalog_->snapshot());
+  ASSERT_TRUE(on_disk.ok());
+  EXPECT_FALSE(has(*on_disk, "olle")) << "still in embeddings.bin";
+}
+
+TEST(LearningTest, TooLittleHistoryIsAClearError) {
+  index::CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.dictionary_dir.clear();
+  auto c = index::Catalog::Open(o);
+  ASSERT_TRUE(c.ok());
+  auto r = LearnFusionWeights(**c, {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(r.status().message()), testing::HasSubstr("20"));
+}
+
+TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
+  ModelStoreOptions o;
+  o.path = catalog_->options().data_dir + "/embeddings.bin";
+  o.min_rebuild_interval = std::chrono::milliseconds(0);
+  auto first_count = [&]() -> int64_t {
+    ModelStore store(*catalog_, o);
+    for (int i = 0; i < 200 && !store.current(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return store.current() ? store.current()->embedded_posts() : -1;
+  };
+  const int64_t before = first_count();
+  ASSERT_GT(before, 0);
+  ASSERT_TRUE(fs::exists(o.path)) << "persisted";
+  // A restarted store starts from the file at once.
+  {
+    ModelStoreOptions no_thread = o;
+    no_thread.background = false;
+    ModelStore restored(*catalog_, no_thread);
+    ASSERT_NE(restored.current(), nullptr);
+    EXPECT_EQ(restored.current()->embedded_posts(), before);
+  }
+  // New posts reach the model without anyone asking.
+  ModelStore store(*catalog_, o);
+  v1::Post extra =
+      CompanyTest::Post("late", "olle", v1::POST_KIND_ARTICLE, "",
+                        "Toner guide", "toner duplex tray", kT0 + 1000 * kHour);
+  ASSERT_TRUE(catalog_->UpsertPosts({&extra, 1}).ok());
+  catalog_->Refresh();
+  int64_t after = -1;
+  for (int i = 0; i < 200; ++i) {
+    auto m = store.current();
+    if (m && m->embedded_posts() == before + 1) {
+      after = m->embedded_posts();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(after, before + 1);
+}
+
+}  // namespace
+}  // namespace whoknows::ranking
