@@ -241,9 +241,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   ranking::RankingOptions ranking = options.ranking;
   if (auto s = ranking::ApplyLearnedWeights(options.data_dir, &ranking);
       !s.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("learned ranking weights: ", s.message(),
-                     " (fix or delete the file; `whoknows learn` rewrites it)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "learned ranking weights: ", s.message(),
+        " (fix or delete the file; `whoknows learn` rewrites it)"));
   }
   ranking::ModelStoreOptions mopts;
   mopts.path = ranking::EmbeddingsPath(options.data_dir);
