@@ -240,11 +240,7 @@ int RunAsk(const std::string& question, const std::string& data_dir,
     if (!s.ok())
       return Fail(absl::StrFormat("%s: %s", address, s.error_message()));
   } else {
-    index::CatalogOptions copts;
-    copts.data_dir = data_dir;
-    copts.read_only = true;
-    copts.refresh_interval = std::chrono::milliseconds(0);
-    auto catalog = index::Catalog::Open(copts);
+    auto catalog = index::Catalog::OpenForReading(data_dir);
     if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
     ranking::RankingOptions ranking;
     if (auto st = ranking::ApplyLearnedWeights(data_dir, &ranking); !st.ok())
@@ -295,11 +291,7 @@ int RunEval(const std::string& dump, const std::string& work,
 
 int RunLearn(const std::string& data_dir, const ranking::LearnOptions& lo,
              bool dry_run) {
-  index::CatalogOptions copts;
-  copts.data_dir = data_dir;
-  copts.read_only = true;
-  copts.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(copts);
+  auto catalog = index::Catalog::OpenForReading(data_dir);
   if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
   ranking::LearnOptions o = lo;
   o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };

@@ -130,11 +130,7 @@ int NetworksCli::Import(bool enron) {
 }
 
 int NetworksCli::Networks(bool report) {
-  index::CatalogOptions copts;
-  copts.data_dir = data_dir_;
-  copts.read_only = true;
-  copts.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(copts);
+  auto catalog = index::Catalog::OpenForReading(data_dir_);
   if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
   auto interactions = index::InteractionLog(data_dir_).Load();
   if (!interactions.ok())

@@ -367,6 +367,15 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   return c;
 }
 
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::OpenForReading(
+    const std::string& data_dir) {
+  CatalogOptions o;
+  o.data_dir = data_dir;
+  o.read_only = true;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  return Open(o);
+}
+
 Catalog::~Catalog() {
   {
     std::lock_guard lock(impl_->stop_mu);

@@ -140,6 +140,10 @@ class Catalog {
  public:
   static absl::StatusOr<std::unique_ptr<Catalog>> Open(
       const CatalogOptions& options);
+  // Opens `data_dir` read-only with no refresher: one consistent view for
+  // tools (ask --data, learn, networks) while a server may be writing it.
+  static absl::StatusOr<std::unique_ptr<Catalog>> OpenForReading(
+      const std::string& data_dir);
   ~Catalog();
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_dirs.h"
+
 namespace whoknows::index {
 namespace {
 
@@ -21,14 +23,7 @@ using ::testing::UnorderedElementsAre;
 constexpr int64_t kT0 = 1'700'000'000;  // 2023-11-14
 
 // A fresh folder per test, named after it.
-std::string TestDir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir =
-      fs::path(testing::TempDir()) /
-      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
-  fs::remove_all(dir);
-  return dir.string();
-}
+using testing_util::TestDir;
 
 std::unique_ptr<Catalog> OpenCatalog(const std::string& dir,
                                      bool read_only = false) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "index/catalog.h"
+#include "tests/test_dirs.h"
 
 namespace whoknows::index {
 namespace {
@@ -24,15 +25,7 @@ using PostMap =
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>>;
 using Managers = std::unordered_map<std::string, std::string>;
 
-std::string TestDir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir =
-      fs::path(testing::TempDir()) /
-      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string TestDir() { return testing_util::TestDir(/*create=*/true); }
 
 struct MetaSpec {
   std::string id = "";

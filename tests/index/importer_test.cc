@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_dirs.h"
+
 namespace whoknows::index {
 namespace {
 
@@ -25,18 +27,7 @@ using ::testing::UnorderedElementsAre;
 
 constexpr int64_t k20240301T10 = 1709287200;  // 2024-03-01T10:00:00Z
 
-std::string TestDir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir =
-      fs::path(testing::TempDir()) /
-      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
-  // Emptied on the first call of each test only: a test may ask for it
-  // twice (a dump and a data folder side by side).
-  static std::set<std::string> cleaned;
-  if (cleaned.insert(dir.string()).second) fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string TestDir() { return testing_util::TestDir(/*create=*/true); }
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

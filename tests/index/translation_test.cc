@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/test_dirs.h"
+
 namespace whoknows::index {
 namespace {
 
@@ -17,15 +19,7 @@ using ::testing::Contains;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-std::string TestDir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir =
-      fs::path(testing::TempDir()) /
-      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string TestDir() { return testing_util::TestDir(/*create=*/true); }
 
 // dictd numbers in base64 digits.
 std::string B64(uint64_t v) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_dirs.h"
+
 namespace whoknows::ranking {
 namespace {
 
@@ -22,14 +24,7 @@ using ::testing::Not;
 constexpr int64_t kT0 = 1'700'000'000;
 constexpr int64_t kDay = 86400;
 
-std::string TestDir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir =
-      fs::path(testing::TempDir()) /
-      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
-  fs::remove_all(dir);
-  return dir.string();
-}
+using testing_util::TestDir;
 
 v1::Person Person(const std::string& id, const std::string& dept,
                   const std::string& site) {

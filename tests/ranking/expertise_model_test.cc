@@ -12,6 +12,7 @@
 
 #include "ranking/expert_finder.h"
 #include "ranking/learning.h"
+#include "tests/test_dirs.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -24,14 +25,7 @@ using ::testing::Not;
 constexpr int64_t kT0 = 1'700'000'000;
 constexpr int64_t kHour = 3600;
 
-std::string TestDir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir =
-      fs::path(testing::TempDir()) /
-      (std::string("whoknows_") + info->test_suite_name() + "_" + info->name());
-  fs::remove_all(dir);
-  return dir.string();
-}
+using testing_util::TestDir;
 
 struct Topic {
   std::string tag;
