@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "index/batch_writer.h"
 #include "index/validation.h"
 
 namespace whoknows::index {
@@ -21,47 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// Collects records into batches and commits them to the catalog.
-class BatchWriter {
- public:
-  BatchWriter(Catalog& catalog, int batch_size)
-      : catalog_(catalog), batch_size_(std::max(1, batch_size)) {}
-  absl::Status Add(v1::Person p) {
-    people_.push_back(std::move(p));
-    return MaybeFlush();
-  }
-  absl::Status Add(v1::Post p) {
-    posts_.push_back(std::move(p));
-    return MaybeFlush();
-  }
-  absl::Status Flush() {
-    if (!people_.empty()) {
-      if (auto s = catalog_.UpsertPeople(people_); !s.ok()) return s;
-      stats.people += static_cast<int64_t>(people_.size());
-      people_.clear();
-    }
-    if (!posts_.empty()) {
-      if (auto s = catalog_.UpsertPosts(posts_); !s.ok()) return s;
-      stats.posts += static_cast<int64_t>(posts_.size());
-      posts_.clear();
-    }
-    return absl::OkStatus();
-  }
-  bool JustFlushed() const { return people_.empty() && posts_.empty(); }
-  ImportStats stats;
-
- private:
-  absl::Status MaybeFlush() {
-    if (static_cast<int>(people_.size() + posts_.size()) >= batch_size_)
-      return Flush();
-    return absl::OkStatus();
-  }
-  Catalog& catalog_;
-  int batch_size_;
-  std::vector<v1::Person> people_;
-  std::vector<v1::Post> posts_;
-};
 
 int64_t FileSize(const std::string& path) {
   std::error_code ec;
@@ -393,7 +353,8 @@ absl::StatusOr<ImportStats> ImportJsonl(const std::string& path,
   }
   if (auto s = writer.Flush(); !s.ok()) return s;
   if (options.on_progress) options.on_progress(progress);
-  return writer.stats;
+  return ImportStats{writer.stats.people, writer.stats.posts,
+                     writer.stats.skipped};
 }
 
 // ---------------------------------------------------------------------------
@@ -849,7 +810,8 @@ absl::StatusOr<ImportStats> ImportStackExchange(const std::string& dump_dir,
   if (!read.ok()) return read.status();
   if (!flushed.ok()) return flushed;
   writer.stats.skipped = read->skipped;
-  return writer.stats;
+  return ImportStats{writer.stats.people, writer.stats.posts,
+                     writer.stats.skipped};
 }
 
 }  // namespace whoknows::index

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "index/batch_writer.h"
 #include "index/catalog.h"
 #include "index/validation.h"
 
@@ -22,80 +23,6 @@ namespace whoknows::index {
 namespace {
 
 using nlohmann::json;
-
-absl::Status Invalid(std::string_view where, std::string_view field,
-                     std::string_view reason) {
-  // Debian's abseil has its own string_view: build the message with std.
-  std::string msg(where);
-  msg.append(".").append(field).append(": ").append(reason);
-  return absl::InvalidArgumentError(msg);
-}
-
-absl::Status CheckId(const std::string& id, std::string_view where,
-                     std::string_view field) {
-  if (id.empty()) return Invalid(where, field, "required");
-  if (id.size() > kMaxIdBytes)
-    return Invalid(where, field, absl::StrCat("longer than ", kMaxIdBytes));
-  for (unsigned char c : id)
-    if (c < 0x20 || c == 0x7f)
-      return Invalid(where, field, "control characters are not allowed");
-  return absl::OkStatus();
-}
-
-// Batches people and posts into the catalog and interactions into the log:
-// the one path that both the JSONL and the Enron importers feed.
-class Writer {
- public:
-  Writer(Catalog& catalog, int batch_size)
-      : catalog_(catalog),
-        log_(catalog.options().data_dir),
-        batch_size_(std::max(1, batch_size)) {}
-  absl::Status Add(v1::Person p) {
-    people_.push_back(std::move(p));
-    return MaybeFlush();
-  }
-  absl::Status Add(v1::Post p) {
-    posts_.push_back(std::move(p));
-    return MaybeFlush();
-  }
-  absl::Status Add(Interaction i) {
-    interactions_.push_back(std::move(i));
-    return MaybeFlush();
-  }
-  absl::Status Flush() {
-    if (!people_.empty()) {
-      if (auto s = catalog_.UpsertPeople(people_); !s.ok()) return s;
-      stats.people += static_cast<int64_t>(people_.size());
-      people_.clear();
-    }
-    if (!posts_.empty()) {
-      if (auto s = catalog_.UpsertPosts(posts_); !s.ok()) return s;
-      stats.posts += static_cast<int64_t>(posts_.size());
-      posts_.clear();
-    }
-    if (!interactions_.empty()) {
-      if (auto s = log_.Append(interactions_); !s.ok()) return s;
-      stats.interactions += static_cast<int64_t>(interactions_.size());
-      interactions_.clear();
-    }
-    return absl::OkStatus();
-  }
-  InteractionImportStats stats;
-
- private:
-  absl::Status MaybeFlush() {
-    if (static_cast<int>(people_.size() + posts_.size() +
-                         interactions_.size()) >= batch_size_)
-      return Flush();
-    return absl::OkStatus();
-  }
-  Catalog& catalog_;
-  InteractionLog log_;
-  int batch_size_;
-  std::vector<v1::Person> people_;
-  std::vector<v1::Post> posts_;
-  std::vector<Interaction> interactions_;
-};
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -116,13 +43,15 @@ std::string IdOf(const json& v) {
 
 absl::Status ValidateInteraction(const Interaction& in,
                                  std::string_view where) {
-  if (auto s = CheckId(in.from, where, "from"); !s.ok()) return s;
+  if (auto s = CheckId(in.from, where, "from", /*required=*/true); !s.ok())
+    return s;
   if (in.to.empty()) return Invalid(where, "to", "at least one receiver");
   if (in.to.size() > kMaxReceivers)
     return Invalid(where, "to", absl::StrCat("more than ", kMaxReceivers));
   for (size_t i = 0; i < in.to.size(); ++i) {
     const std::string field = absl::StrCat("to[", i, "]");
-    if (auto s = CheckId(in.to[i], where, field); !s.ok()) return s;
+    if (auto s = CheckId(in.to[i], where, field, /*required=*/true); !s.ok())
+      return s;
     if (in.to[i] == in.from)
       return Invalid(where, field, "the sender cannot be a receiver");
   }
@@ -132,12 +61,7 @@ absl::Status ValidateInteraction(const Interaction& in,
   for (unsigned char c : in.kind)
     if (c < 0x21 || c == 0x7f)
       return Invalid(where, "kind", "no spaces or control characters");
-  if (in.id.size() > kMaxIdBytes)
-    return Invalid(where, "id", absl::StrCat("longer than ", kMaxIdBytes));
-  for (unsigned char c : in.id)
-    if (c < 0x20 || c == 0x7f)
-      return Invalid(where, "id", "control characters are not allowed");
-  return absl::OkStatus();
+  return CheckId(in.id, where, "id", /*required=*/false);
 }
 
 InteractionLog::InteractionLog(std::string data_dir)
@@ -261,7 +185,7 @@ absl::StatusOr<InteractionImportStats> ImportInteractionsJsonl(
     const std::string& path, Catalog& catalog, const ImportOptions& options) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  Writer writer(catalog, options.batch_size);
+  BatchWriter writer(catalog, options.batch_size);
   std::string line;
   int64_t line_no = 0;
   ImportProgress progress;
@@ -313,7 +237,7 @@ absl::StatusOr<InteractionImportStats> ImportInteractionsJsonl(
 
 absl::StatusOr<InteractionImportStats> ImportEnron(
     const std::string& dir, Catalog& catalog, const ImportOptions& options) {
-  Writer writer(catalog, options.batch_size);
+  BatchWriter writer(catalog, options.batch_size);
   auto problem = [&](const std::string& text) -> absl::Status {
     if (options.strict) {
       if (auto f = writer.Flush(); !f.ok()) return f;

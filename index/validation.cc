@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace whoknows::index {
-namespace {
 
 absl::Status Invalid(std::string_view where, std::string_view field,
                      std::string_view reason) {
@@ -18,7 +17,6 @@ absl::Status Invalid(std::string_view where, std::string_view field,
   return absl::InvalidArgumentError(msg);
 }
 
-// Ids are opaque but must be printable: they end up in Xapian terms and logs.
 absl::Status CheckId(std::string_view id, std::string_view where,
                      std::string_view field, bool required) {
   if (id.empty()) {
@@ -35,6 +33,8 @@ absl::Status CheckId(std::string_view id, std::string_view where,
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::Status CheckLength(std::string_view text, size_t max,
                          std::string_view where, std::string_view field) {

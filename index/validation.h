@@ -23,6 +23,14 @@ inline constexpr int kMaxLanguages = 16;
 inline constexpr int kMaxBatchItems = 10000;
 inline constexpr int kMaxEmbeddingDims = 4096;
 
+// INVALID_ARGUMENT "<where>.<field>: <reason>", the form of every message.
+absl::Status Invalid(std::string_view where, std::string_view field,
+                     std::string_view reason);
+// Ids are opaque but printable (they end up in Xapian terms and logs): at
+// most kMaxIdBytes, no control characters; empty only when not `required`.
+absl::Status CheckId(std::string_view id, std::string_view where,
+                     std::string_view field, bool required);
+
 // Returns OK or INVALID_ARGUMENT whose message starts with the field path,
 // e.g. "people[3].id: required". `where` is the item's path ("people[3]").
 absl::Status ValidatePerson(const v1::Person& person, std::string_view where);
