@@ -582,6 +582,10 @@ absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dir,
 
   // Favourites (VoteTypeId 5) are the only votes with a voter: likes.
   std::unordered_map<std::string, std::vector<std::string>> favourites;
+  // Answers accepted (VoteTypeId 1) on or after `created_before`: an import
+  // cut at a date must not know which answer the asker accepts later. Vote
+  // dates are days, so an acceptance on the cut-off day itself still counts.
+  std::unordered_set<std::string> accepted_later;
   if (fs::exists(root / "Votes.xml")) {
     const std::string path = (root / "Votes.xml").string();
     auto s = RowReader::Read(
@@ -590,7 +594,13 @@ absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dir,
           const std::string* type = Field(row, "VoteTypeId");
           const std::string* user = Field(row, "UserId");
           const std::string* post = Field(row, "PostId");
-          if (!type || *type != "5" || !user || !post) return absl::OkStatus();
+          if (!type || !post) return absl::OkStatus();
+          if (*type == "1") {
+            auto t = created_of(row);
+            if (t.ok() && !keep(*t)) accepted_later.insert(*post);
+            return absl::OkStatus();
+          }
+          if (*type != "5" || !user) return absl::OkStatus();
           auto t = created_of(row);
           if (t.ok() && !keep(*t)) return absl::OkStatus();
           favourites[*post].push_back(*user);
@@ -724,7 +734,8 @@ absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dir,
           p.set_kind(v1::POST_KIND_ANSWER);
           p.set_parent_id(*parent);
           p.set_thread_id(*parent);
-          p.set_accepted(accepted.count(*id) > 0);
+          p.set_accepted(accepted.count(*id) > 0 &&
+                         accepted_later.count(*id) == 0);
         }
         std::string body;
         if (auto* b = Field(row, "Body")) body = HtmlToText(*b);

@@ -489,6 +489,7 @@ constexpr char kVotesXml[] = R"(<?xml version="1.0" encoding="utf-8"?>
 <votes>
   <row Id="1" PostId="2" VoteTypeId="5" UserId="12" CreationDate="2017-01-03T00:00:00.000" />
   <row Id="2" PostId="2" VoteTypeId="2" CreationDate="2017-01-03T00:00:00.000" />
+  <row Id="3" PostId="2" VoteTypeId="1" CreationDate="2017-01-03T00:00:00.000" />
 </votes>
 )";
 
@@ -720,11 +721,25 @@ TEST(ImporterTest, ImportStackExchangeCreatedBeforeFilters) {
   // The favourite was cast after the cut-off.
   ASSERT_NE(snap->FindPost("2"), nullptr);
   EXPECT_THAT(snap->FindPost("2")->liked_by, IsEmpty());
+  // The asker accepted answer 2 on 01-03, after the cut-off: the import
+  // must not know it yet.
+  EXPECT_FALSE(snap->FindPost("2")->accepted);
   // The duplicate link was made after the cut-off.
   auto fetched = catalog->Fetch("", {"1"});
   ASSERT_TRUE(fetched.ok());
   ASSERT_EQ(fetched->size(), 1u);
   EXPECT_THAT((*fetched)[0].post.body(), Not(HasSubstr("pale ale")));
+}
+
+TEST(ImporterTest, ReadStackExchangeKeepsAcceptanceMadeBeforeTheCutOff) {
+  const std::string dir = WriteDump();
+  Collected got;
+  ImportOptions o;
+  o.created_before = 1483444800;  // 2017-01-03T12:00:00Z, after the accept
+  ASSERT_TRUE(ReadStackExchange(dir, o, got.Sink()).ok());
+  ASSERT_EQ(got.posts.count("2"), 1u);
+  EXPECT_TRUE(got.posts["2"].accepted());
+  EXPECT_FALSE(got.posts["3"].accepted());
 }
 
 TEST(ImporterTest, ImportStackExchangeStrictKeepsWhatWasRead) {
