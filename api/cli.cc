@@ -271,17 +271,7 @@ int RunAsk(const std::string& question, const std::string& data_dir,
   return kExitOk;
 }
 
-int RunEval(const std::string& dump, const std::string& work,
-            const ranking::RankingOptions& ranking, double test_fraction,
-            double window_end, bool learn, const std::string& features_tsv) {
-  ranking::EvalOptions o;
-  o.features_tsv = features_tsv;
-  o.test_fraction = test_fraction;
-  o.window_end = window_end;
-  o.learn = learn;
-  o.ranking = ranking;
-  o.dump_dir = dump;
-  o.work_dir = work;
+int RunEval(ranking::EvalOptions o) {
   o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   auto report = ranking::EvaluateStackExchange(o);
   if (!report.ok()) return Fail(std::string(report.status().message()));
@@ -406,21 +396,23 @@ int RunCli(int argc, char** argv) {
   eval->require_subcommand(1);
   auto* eval_se = eval->add_subcommand("stackexchange",
                                        "Time-split expert finding on a dump");
-  std::string dump, work = "var/eval";
-  eval_se->add_option("dump", dump, "Stack Exchange dump folder")->required();
-  eval_se->add_option("--work", work, "Scratch data folder (emptied)")
-      ->capture_default_str();
-  ranking::RankingOptions ranking;
-  double test_fraction = 0.2;
+  ranking::EvalOptions eval_opts;
+  eval_opts.work_dir = "var/eval";
+  eval_se->add_option("dump", eval_opts.dump_dir, "Stack Exchange dump folder")
+      ->required();
   eval_se
-      ->add_option("--test-fraction", test_fraction,
+      ->add_option("--work", eval_opts.work_dir,
+                   "Scratch data folder (emptied)")
+      ->capture_default_str();
+  ranking::RankingOptions& ranking = eval_opts.ranking;
+  eval_se
+      ->add_option("--test-fraction", eval_opts.test_fraction,
                    "Share of the questions held out (the latest ones)")
       ->check(CLI::Range(0.01, 0.99))
       ->capture_default_str();
-  double window_end = 1.0;
   bool no_learn = false;
   eval_se
-      ->add_option("--window-end", window_end,
+      ->add_option("--window-end", eval_opts.window_end,
                    "Replay the protocol on this first share of the questions "
                    "(a second, earlier time split)")
       ->check(CLI::Range(0.2, 1.0))
@@ -428,9 +420,14 @@ int RunCli(int argc, char** argv) {
   eval_se->add_flag(
       "--no-learn", no_learn,
       "Skip learning weights from the history before the cut-off");
-  std::string features_tsv;
-  eval_se->add_option("--features-tsv", features_tsv,
+  eval_se->add_option("--features-tsv", eval_opts.features_tsv,
                       "Write every candidate's features per test question");
+  eval_se
+      ->add_option("--rolling-days", eval_opts.rolling_days,
+                   "Also rank the test questions as a running service would: "
+                   "re-import before each window of this many days (0: off)")
+      ->check(CLI::Range(0, 3650))
+      ->capture_default_str();
   std::string weights_file;
   eval_se->add_option(
       "--weights", weights_file,
@@ -490,8 +487,8 @@ int RunCli(int argc, char** argv) {
       if (!w.ok()) return Fail(std::string(w.status().message()));
       ranking.weights = *w;
     }
-    return RunEval(dump, work, ranking, test_fraction, window_end, !no_learn,
-                   features_tsv);
+    eval_opts.learn = !no_learn;
+    return RunEval(eval_opts);
   }
   return 2;
 }

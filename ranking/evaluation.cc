@@ -241,8 +241,12 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
   context.model = *model;
 
   // 4. Rank.
+  // `ranks`, when given, receives the expert's rank per question (0: not in
+  // the top 100).
   auto run = [&](const std::string& name, const FusionWeights& weights,
-                 std::vector<double>* latencies) -> absl::StatusOr<Metrics> {
+                 std::vector<double>* latencies,
+                 std::unordered_map<std::string, int>* ranks =
+                     nullptr) -> absl::StatusOr<Metrics> {
     RankingOptions ro = o.ranking;
     ro.weights = weights;
     ExpertFinder finder(**catalog, ro);
@@ -270,9 +274,20 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
       std::vector<std::string> ranked;
       for (const auto& e : found->experts) ranked.push_back(e.person_id);
       scorer.Add(ranked, q);
+      if (ranks) {
+        auto at = std::find(ranked.begin(), ranked.end(), q.expert);
+        (*ranks)[q.id] =
+            at == ranked.end() ? 0 : static_cast<int>(at - ranked.begin()) + 1;
+      }
     }
     return scorer.Done(population);
   };
+  std::vector<double> latencies;
+  std::unordered_map<std::string, int> default_ranks;
+  auto ours = run("whoknows (default weights)", o.ranking.weights, &latencies,
+                  &default_ranks);
+  if (!ours.ok()) return ours.status();
+  report.rows.push_back(*ours);
   if (!o.features_tsv.empty()) {
     std::FILE* f = std::fopen(o.features_tsv.c_str(), "w");
     if (!f) return absl::UnavailableError("cannot write " + o.features_tsv);
@@ -283,7 +298,7 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
     ExpertFinder finder(**catalog, ro);
     RankingContext all = context;
     all.all_candidates = true;
-    std::fprintf(f, "question\tperson\texpert\tanswered\tcold");
+    std::fprintf(f, "question\tperson\texpert\tanswered\tcold\texpert_rank");
     for (int i = 0; i < kNumSignals; ++i)
       std::fprintf(f, "\t%s", SignalName(static_cast<Signal>(i)));
     std::fprintf(f, "\n");
@@ -295,19 +310,16 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
       auto found = finder.Find(eq, all);
       if (!found.ok()) return found.status();
       for (const auto& e : found->experts) {
-        std::fprintf(f, "%s\t%s\t%d\t%d\t%d", q.id.c_str(), e.person_id.c_str(),
-                     e.person_id == q.expert,
-                     static_cast<int>(q.answerers.count(e.person_id)), q.cold);
+        std::fprintf(f, "%s\t%s\t%d\t%d\t%d\t%d", q.id.c_str(),
+                     e.person_id.c_str(), e.person_id == q.expert,
+                     static_cast<int>(q.answerers.count(e.person_id)), q.cold,
+                     default_ranks[q.id]);
         for (double x : e.features) std::fprintf(f, "\t%.6g", x);
         std::fprintf(f, "\n");
       }
     }
     std::fclose(f);
   }
-  std::vector<double> latencies;
-  auto ours = run("whoknows (default weights)", o.ranking.weights, &latencies);
-  if (!ours.ok()) return ours.status();
-  report.rows.push_back(*ours);
   if (o.learn) {
     auto learned = run("whoknows (weights learned before cut-off)",
                        report.learned_weights, nullptr);
@@ -366,6 +378,66 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
       latencies.size() - 1, static_cast<size_t>(latencies.size() * 0.99))];
   for (auto* s : {&popularity, &combsum, &combmnz, &combsum_log})
     report.rows.push_back(s->Done(population));
+
+  // 5. Continuous ingestion: re-import up to each window's start, rank the
+  // window's questions on what existed then.
+  if (o.rolling_days > 0) {
+    Scorer ours_rolling, popularity_rolling;
+    ours_rolling.m.name = "whoknows, fed as posts arrive";
+    popularity_rolling.m.name = "popularity, fed as posts arrive";
+    std::unordered_set<std::string> answered;  // population over all windows
+    const int64_t window = int64_t{o.rolling_days} * 86400;
+    for (size_t begin = 0; begin < tests.size();) {
+      const int64_t start = tests[begin].created;
+      size_t end = begin;
+      while (end < tests.size() && tests[end].created < start + window) ++end;
+      index::ImportOptions wopts = iopts;
+      wopts.created_before = start;
+      auto more = index::ImportStackExchange(o.dump_dir, **catalog, wopts);
+      if (!more.ok()) return more.status();
+      (*catalog)->Refresh();
+      RankingContext now;
+      now.snapshot = (*catalog)->snapshot();
+      auto built = ExpertiseModel::Build(**catalog, now.snapshot, o.model);
+      if (!built.ok()) return built.status();
+      now.model = *built;
+      std::unordered_map<std::string, double> popular_now;
+      for (const auto& [person, a] : now.snapshot->activity) {
+        popular_now[person] = a.answers;
+        if (a.answers > 0) answered.insert(person);
+      }
+      ExpertFinder finder(**catalog, o.ranking);
+      for (size_t i = begin; i < end; ++i) {
+        TestQuestion q = tests[i];
+        auto it = now.snapshot->activity.find(q.expert);
+        q.cold = it == now.snapshot->activity.end() ||
+                 it->second.questions + it->second.answers +
+                         it->second.comments + it->second.articles <
+                     3;
+        ExpertQuery eq;
+        eq.query = q.text;
+        eq.asker_id = q.asker;
+        eq.tags = q.tags;
+        eq.limit = 100;
+        auto found = finder.Find(eq, now);
+        if (!found.ok()) return found.status();
+        std::vector<std::string> ranked;
+        for (const auto& e : found->experts) ranked.push_back(e.person_id);
+        ours_rolling.Add(ranked, q);
+        auto pop = popular_now;
+        pop.erase(q.asker);
+        popularity_rolling.Add(TopIds(pop, 100), q);
+      }
+      ++report.rolling_windows;
+      begin = end;
+    }
+    const std::vector<std::string> everyone(answered.begin(), answered.end());
+    report.rolling.push_back(ours_rolling.Done(everyone));
+    report.rolling.push_back(popularity_rolling.Done(everyone));
+    report.rolling_days = o.rolling_days;
+    log(absl::StrCat("re-imported and ranked ", report.rolling_windows,
+                     " windows of ", o.rolling_days, " days"));
+  }
   return report;
 }
 
@@ -390,6 +462,13 @@ std::string FormatReport(const EvalReport& r) {
   if (!r.ablation.empty()) {
     out += "\nAblation: default weights with one signal removed (or added)\n";
     table(r.ablation);
+  }
+  if (!r.rolling.empty()) {
+    out += absl::StrFormat(
+        "\nFed as posts arrive (not the protocol: re-imported before each of "
+        "%d windows of %d days; cold = < 3 posts before the window)\n",
+        r.rolling_windows, r.rolling_days);
+    table(r.rolling);
   }
   auto weights = [](const FusionWeights& w) {
     std::string s;

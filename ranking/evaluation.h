@@ -30,9 +30,18 @@ struct EvalOptions {
   bool learn = true;
   LearnOptions learning;
   // When set, every candidate's features for every test question are
-  // written here as TSV (question, person, is_expert, answered, cold,
-  // features...), for offline analysis.
+  // written here as TSV (question, person, is_expert, answered, cold, the
+  // expert's rank with the default weights (0: below 100), features...), for
+  // offline analysis.
   std::string features_tsv;
+  // When > 0, also measure the engine as it runs in a company, fed as posts
+  // arrive: the test questions are taken in windows of this many days and
+  // before each window the dump is re-imported up to the window's first
+  // question (posts, people, votes and acceptances made by then). Nothing
+  // created inside a window is seen while ranking it. Not the protocol's
+  // figure, which keeps the single cut-off; a measure of how much of the gap
+  // to the protocol's targets is profiles aging over the test period.
+  int rolling_days = 0;
   std::function<void(const std::string&)> log;  // progress lines, optional
 };
 
@@ -60,6 +69,10 @@ struct EvalReport {
   int learned_examples = 0;
   double seconds_import = 0;
   double query_p50_ms = 0, query_p99_ms = 0;  // whoknows, in process
+  // With EvalOptions::rolling_days: whoknows (default weights) and
+  // popularity on the same windows, and the number of windows.
+  std::vector<Metrics> rolling;
+  int rolling_days = 0, rolling_windows = 0;
 };
 
 // The standard community-Q&A protocol (shared/datasets/README.md): questions

@@ -8,7 +8,14 @@ work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  # A failure under load is hard to reproduce: keep the server's side of it.
+  for log in "$work"/serve*.log; do
+    [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
+  done
+  exit 1
+}
 
 # Malformed input: reported with file and line, skipped, exit status 3.
 cat > "$work/bad.jsonl" <<'JSONL'
