@@ -2,14 +2,23 @@
 // scratch data folder, builds the expertise model, then asks every question
 // title in the export (as its own asker, with its tags), in process, through
 // the same path the gRPC handler takes (ranking, evidence, path). Prints
-// p50/p90/p99 and the model build time; asserts nothing.
+// p50/p90/p99, the model build time and the peak memory; asserts nothing.
 //
 //   find_experts_bench [--jsonl data/demo/company.jsonl] [--work DIR]
-//                      [--repeat N]
+//                      [--repeat N] [--replicate K] [--max-queries N]
+//
+// --replicate K imports K copies of the export, each with its own ids (a
+// group of K look-alike subsidiaries), to see how the service scales with
+// the number of people and posts; --max-queries asks an evenly spaced
+// sample of the question titles.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -21,10 +30,63 @@
 
 using namespace whoknows;
 
+namespace {
+
+// Writes `copies` copies of the JSONL export to `out`; copy c > 0 appends
+// "~c" to every id and every reference to one. The copies form one company:
+// each copy's top managers report to copy 0's, and every fifth like goes to
+// the same person in the next copy, so the colleague graph is connected.
+bool Replicate(const std::string& in, int copies, const std::string& out) {
+  std::ifstream src(in);
+  std::ofstream dst(out);
+  if (!src || !dst) return false;
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(src, line);) {
+    if (!line.empty()) records.push_back(nlohmann::json::parse(line));
+  }
+  const char* kIds[] = {"id", "author_id", "thread_id", "parent_id",
+                        "manager_id"};
+  const char* kIdLists[] = {"liked_by", "mentioned"};
+  for (int c = 0; c < copies; ++c) {
+    const std::string suffix = c == 0 ? "" : "~" + std::to_string(c);
+    const std::string next =
+        (c + 1) % copies == 0 ? "" : "~" + std::to_string((c + 1) % copies);
+    int like = 0;
+    for (auto r : records) {
+      const bool top_manager = c > 0 && r.value("type", "") == "person" &&
+                               r.value("manager_id", "").empty();
+      for (const char* k : kIds) {
+        if (r.contains(k) && r[k].is_string() &&
+            !r[k].get<std::string>().empty())
+          r[k] = r[k].get<std::string>() + suffix;
+      }
+      if (top_manager) r["manager_id"] = records.front().value("id", "");
+      for (const char* k : kIdLists) {
+        if (!r.contains(k) || !r[k].is_array()) continue;
+        for (auto& id : r[k]) {
+          const bool across = copies > 1 && k[0] == 'l' && ++like % 5 == 0;
+          id = id.get<std::string>() + (across ? next : suffix);
+        }
+      }
+      dst << r.dump() << "\n";
+    }
+  }
+  return static_cast<bool>(dst);
+}
+
+double PeakMegabytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string jsonl = "data/demo/company.jsonl";
   std::string work = "var/bench-find-experts";
-  int repeat = 3;
+  int repeat = 3, replicate = 1;
+  size_t max_queries = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--jsonl") {
@@ -33,6 +95,10 @@ int main(int argc, char** argv) {
       work = argv[i + 1];
     } else if (flag == "--repeat") {
       repeat = std::max(1, std::atoi(argv[i + 1]));
+    } else if (flag == "--replicate") {
+      replicate = std::max(1, std::atoi(argv[i + 1]));
+    } else if (flag == "--max-queries") {
+      max_queries = static_cast<size_t>(std::max(0, std::atoi(argv[i + 1])));
     } else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -43,6 +109,16 @@ int main(int argc, char** argv) {
     return std::chrono::duration<double>(Clock::now() - a).count();
   };
   std::filesystem::remove_all(work);
+  std::string input = jsonl;
+  if (replicate > 1) {
+    std::filesystem::create_directories(work + "-input");
+    input = work + "-input/replicated.jsonl";
+    if (!Replicate(jsonl, replicate, input)) {
+      std::fprintf(stderr, "cannot replicate %s into %s\n", jsonl.c_str(),
+                   input.c_str());
+      return 1;
+    }
+  }
   index::CatalogOptions o;
   o.data_dir = work;
   o.refresh_interval = std::chrono::milliseconds(0);
@@ -52,7 +128,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto t0 = Clock::now();
-  auto imported = index::ImportJsonl(jsonl, **catalog, {});
+  auto imported = index::ImportJsonl(input, **catalog, {});
   if (!imported.ok()) {
     std::fprintf(stderr, "%s\n", imported.status().ToString().c_str());
     return 1;
@@ -80,6 +156,12 @@ int main(int argc, char** argv) {
   }
   std::sort(requests.begin(), requests.end(),
             [](const auto& a, const auto& b) { return a.query() < b.query(); });
+  if (max_queries > 0 && requests.size() > max_queries) {
+    std::vector<v1::FindExpertsRequest> sample;
+    for (size_t i = 0; i < max_queries; ++i)
+      sample.push_back(requests[i * requests.size() / max_queries]);
+    requests = std::move(sample);
+  }
   std::vector<double> ms;
   for (int round = 0; round < repeat; ++round) {
     for (const auto& r : requests) {
@@ -97,13 +179,15 @@ int main(int argc, char** argv) {
     return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
   };
   std::printf(
-      "%s: %zu people, %zu posts; import %.2f s, model %.2f s (%d dims, %zu "
-      "profiles)\n",
-      jsonl.c_str(), snap->people.size(), snap->posts.size(), import_s, model_s,
-      (*model)->space().dimensions(), (*model)->profile_people().size());
+      "%s x %d: %zu people, %zu posts; import %.2f s, model %.2f s (%d dims, "
+      "%zu profiles)\n",
+      jsonl.c_str(), replicate, snap->people.size(), snap->posts.size(),
+      import_s, model_s, (*model)->space().dimensions(),
+      (*model)->profile_people().size());
   std::printf(
       "FindExperts (ranking + evidence + path, in process), %zu queries: p50 "
       "%.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
       ms.size(), pct(0.5), pct(0.9), pct(0.99), ms.back());
+  std::printf("peak memory %.0f MB\n", PeakMegabytes());
   return 0;
 }

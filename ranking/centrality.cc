@@ -163,46 +163,92 @@ std::unordered_map<int32_t, double> TieGraph::PersonalizedPageRank(
   return p;
 }
 
+double TieGraph::TieWeight(int32_t u, int32_t v) const {
+  if (u < 0 || u >= num_nodes()) return 0;
+  for (int64_t k = offsets_[u]; k < offsets_[u + 1]; ++k) {
+    if (targets_[k] == v) return weights_[k];
+  }
+  return 0;
+}
+
 std::vector<std::string> TieGraph::StrongestPath(
     int32_t from, int32_t to, int max_hops, int fanout,
     const std::function<bool(const std::string&)>& may_pass) const {
-  std::vector<std::string> path;
+  auto paths = StrongestPaths(from, {to}, max_hops, fanout, may_pass);
+  auto it = paths.find(to);
+  return it == paths.end() ? std::vector<std::string>{} : std::move(it->second);
+}
+
+std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
+    int32_t from, const std::vector<int32_t>& to, int max_hops, int fanout,
+    const std::function<bool(const std::string&)>& may_pass) const {
+  std::unordered_map<int32_t, std::vector<std::string>> paths;
   const int32_t n = num_nodes();
-  if (from < 0 || to < 0 || from >= n || to >= n || from == to) return path;
+  if (from < 0 || from >= n) return paths;
+  std::vector<char> is_target(n, 0);
+  int remaining = 0;
+  for (int32_t t : to) {
+    if (t < 0 || t >= n || t == from || is_target[t]) continue;
+    is_target[t] = 1;
+    ++remaining;
+  }
+  if (remaining == 0) return paths;
   // Layered search, one hop a layer: best[v] is the largest weakest tie of a
-  // chain reaching v in the current number of hops.
-  std::unordered_map<int32_t, std::pair<double, int32_t>> reached{
-      {from, {INFINITY, -1}}};
-  std::vector<std::unordered_map<int32_t, std::pair<double, int32_t>>> layers{
-      reached};
-  for (int hop = 1; hop <= max_hops; ++hop) {
-    std::unordered_map<int32_t, std::pair<double, int32_t>> next;
-    for (const auto& [u, best] : layers.back()) {
+  // chain reaching v in hop_of[v] hops, parent[v] the previous person on it.
+  // Arrays over all nodes: a few bytes a person, cheaper than hashing every
+  // visit when the search fans out over a large company.
+  std::vector<int16_t> hop_of(n, -1);
+  std::vector<double> best(n, 0);
+  std::vector<int32_t> parent(n, -1);
+  std::vector<int8_t> passable(n, -1);  // may_pass, asked once a person
+  auto may_expand = [&](int32_t v) {
+    if (!may_pass) return true;
+    if (passable[v] < 0) passable[v] = may_pass(people_[v]) ? 1 : 0;
+    return passable[v] == 1;
+  };
+  hop_of[from] = 0;
+  best[from] = INFINITY;
+  std::vector<int32_t> frontier{from}, next, found;
+  for (int hop = 1; hop <= max_hops && !frontier.empty() && remaining > 0;
+       ++hop) {
+    next.clear();
+    for (int32_t u : frontier) {
       const int64_t end =
           std::min<int64_t>(offsets_[u + 1], offsets_[u] + fanout);
       for (int64_t k = offsets_[u]; k < end; ++k) {
         const int32_t v = targets_[k];
-        if (reached.count(v)) continue;
-        if (v != to && may_pass && !may_pass(people_[v])) continue;
-        const double b = std::min(best.first, weights_[k]);
-        auto [it, inserted] = next.try_emplace(v, b, u);
-        if (!inserted && b > it->second.first) it->second = {b, u};
+        if (hop_of[v] >= 0 && hop_of[v] < hop) continue;  // reached sooner
+        if (!is_target[v] && !may_expand(v)) continue;
+        const double b = std::min(best[u], weights_[k]);
+        if (hop_of[v] < 0) {
+          hop_of[v] = static_cast<int16_t>(hop);
+          best[v] = b;
+          parent[v] = u;
+          next.push_back(v);
+        } else if (b > best[v]) {
+          best[v] = b;
+          parent[v] = u;
+        }
       }
     }
-    for (const auto& [v, best] : next) reached.emplace(v, best);
-    layers.push_back(std::move(next));
-    if (layers.back().count(to)) {
-      std::vector<int32_t> nodes{to};
-      for (int h = hop; h > 0; --h) {
-        nodes.push_back(layers[h].at(nodes.back()).second);
+    // Targets reached in this layer; a target nobody may pass through ends
+    // its own chain but carries no other.
+    frontier.clear();
+    for (int32_t v : next) {
+      if (is_target[v]) {
+        --remaining;
+        found.push_back(v);
+        if (!may_expand(v)) continue;
       }
-      for (auto it = nodes.rbegin(); it != nodes.rend(); ++it)
-        path.push_back(people_[*it]);
-      return path;
+      frontier.push_back(v);
     }
-    if (layers.back().empty()) break;
   }
-  return path;
+  for (int32_t t : found) {
+    std::vector<std::string> chain;
+    for (int32_t v = t; v >= 0; v = parent[v]) chain.push_back(people_[v]);
+    paths.emplace(t, std::vector<std::string>(chain.rbegin(), chain.rend()));
+  }
+  return paths;
 }
 
 }  // namespace whoknows::ranking

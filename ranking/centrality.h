@@ -83,7 +83,17 @@ class TieGraph {
       int32_t from, int32_t to, int max_hops = 3, int fanout = 64,
       const std::function<bool(const std::string&)>& may_pass = {}) const;
 
+  // StrongestPath to each of `to` at once, in one search: target node ->
+  // chain (targets with no chain, out of range or equal to `from` are left
+  // out). A target may end a chain even when `may_pass` refuses it.
+  std::unordered_map<int32_t, std::vector<std::string>> StrongestPaths(
+      int32_t from, const std::vector<int32_t>& to, int max_hops = 3,
+      int fanout = 64,
+      const std::function<bool(const std::string&)>& may_pass = {}) const;
+
   double Strength(int32_t node) const { return strength_[node]; }
+  // The tie from `u` to `v` (0 when there is none).
+  double TieWeight(int32_t u, int32_t v) const;
 
  private:
   std::vector<std::string> people_;

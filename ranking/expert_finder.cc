@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <unordered_map>
 
 namespace whoknows::ranking {
@@ -122,8 +123,8 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   for (const auto& [p, c] : candidates) best_text = std::max(best_text, c.text);
 
   // 2. More candidates, whose words may differ from the question's.
-  Eigen::VectorXf similarity;
-  std::unordered_map<std::string, float> cosine;
+  Eigen::VectorXf similarity;  // LSA cosine, by model->ProfileIndex
+  std::unordered_map<std::string, float> client_cosine;
   std::unordered_map<std::string, double> tag_scores;
   auto add_top = [&](std::vector<std::pair<std::string, double>> scored) {
     std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
@@ -140,26 +141,54 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   if (model && model->has_embeddings() && uses(Signal::kEmbedding)) {
     similarity =
         model->Similarities(model->EmbedQuery(catalog_.QueryTerms(q.query)));
-    std::vector<std::pair<std::string, double>> scored;
-    for (Eigen::Index i = 0; i < similarity.size(); ++i) {
-      const std::string& person = model->profile_people()[i];
-      cosine[person] = similarity[i];
-      scored.emplace_back(person, similarity[i]);
+    // Only the best few are candidates: select them without copying every
+    // person's id (the company may have 100,000), widening the selection
+    // in the rare case that too many of them may not be suggested.
+    const auto& people = model->profile_people();
+    std::vector<int32_t> order(static_cast<size_t>(similarity.size()));
+    std::iota(order.begin(), order.end(), 0);
+    auto better = [&](int32_t a, int32_t b) {
+      return similarity[a] != similarity[b] ? similarity[a] > similarity[b]
+                                            : people[a] < people[b];
+    };
+    for (size_t want = static_cast<size_t>(4 * o.extra_candidates + 16);;
+         want *= 4) {
+      const size_t take = std::min(want, order.size());
+      std::partial_sort(order.begin(), order.begin() + take, order.end(),
+                        better);
+      std::vector<std::pair<std::string, double>> scored;
+      for (size_t i = 0; i < take; ++i)
+        scored.emplace_back(people[order[i]], similarity[order[i]]);
+      int eligible_positive = 0;
+      for (const auto& [person, score] : scored)
+        eligible_positive += score > 0 && eligible(person);
+      if (eligible_positive >= o.extra_candidates || take == order.size() ||
+          (take > 0 && similarity[order[take - 1]] <= 0)) {
+        add_top(std::move(scored));
+        break;
+      }
     }
-    add_top(std::move(scored));
   }
   if (model && !q.query_embedding.empty() && uses(Signal::kEmbedding)) {
     auto client = model->ClientSimilarities(q.query_embedding);
     if (!client.empty()) {
-      // Both spaces count half; people without a vector in one count 0
-      // there.
-      std::unordered_map<std::string, float> mixed;
-      for (const auto& [person, sim] : cosine) mixed[person] = 0.5f * sim;
-      for (const auto& [person, sim] : client) mixed[person] += 0.5f * sim;
-      cosine = std::move(mixed);
+      client_cosine.insert(client.begin(), client.end());
       add_top({client.begin(), client.end()});
     }
   }
+  // The embedding feature: LSA cosine, or when the question carries a client
+  // vector, the mean of both (a person without a vector in one space counts
+  // 0 there).
+  auto embedding_of = [&](const std::string& person) -> double {
+    float lsa = 0;
+    if (similarity.size() > 0) {
+      const int32_t i = model->ProfileIndex(person);
+      if (i >= 0) lsa = similarity[i];
+    }
+    if (client_cosine.empty()) return lsa;
+    auto it = client_cosine.find(person);
+    return 0.5f * lsa + 0.5f * (it == client_cosine.end() ? 0.0f : it->second);
+  };
   if (model && !q.tags.empty() && uses(Signal::kTags)) {
     tag_scores = model->TagScores(q.tags);
     add_top({tag_scores.begin(), tag_scores.end()});
@@ -191,8 +220,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
     Features& f = r.features;
     f[static_cast<int>(Signal::kText)] = std::log(
         std::max(best_text > 0 ? c.text / best_text : 0, 0.0) + o.text_floor);
-    if (auto it = cosine.find(person); it != cosine.end())
-      f[static_cast<int>(Signal::kEmbedding)] = it->second;
+    f[static_cast<int>(Signal::kEmbedding)] = embedding_of(person);
     if (auto it = tag_scores.find(person); it != tag_scores.end())
       f[static_cast<int>(Signal::kTags)] = std::log1p(it->second);
     double answers = 0;
@@ -236,7 +264,20 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
     if (static_cast<int>(ranked.size()) > limit) ranked.resize(limit);
   }
 
-  // 5. Explanations for what is returned: best evidence, path from asker.
+  // 5. Explanations for what is returned: best evidence, path from asker
+  // (one search from the asker for everyone returned).
+  std::unordered_map<int32_t, std::vector<std::string>> paths;
+  if (model && asker_node >= 0 && !context.all_candidates) {
+    std::vector<int32_t> targets;
+    for (const auto& r : ranked)
+      targets.push_back(model->ties().NodeOf(r.person_id));
+    // Only people who may be named appear on the path.
+    paths = model->ties().StrongestPaths(
+        asker_node, targets, o.path_max_hops, 64, [&](const std::string& id) {
+          const v1::Person* p = snap.FindPerson(id);
+          return p && !p->opted_out();
+        });
+  }
   for (auto& r : ranked) {
     if (context.all_candidates) {
       r.evidence.clear();
@@ -259,14 +300,9 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
               });
     if (static_cast<int>(r.evidence.size()) > o.evidence_per_expert)
       r.evidence.resize(o.evidence_per_expert);
-    if (model && asker_node >= 0) {
-      // Only people who may be named appear on the path.
-      r.path = model->ties().StrongestPath(
-          asker_node, model->ties().NodeOf(r.person_id), o.path_max_hops, 64,
-          [&](const std::string& id) {
-            const v1::Person* p = snap.FindPerson(id);
-            return p && !p->opted_out();
-          });
+    if (model) {
+      auto it = paths.find(model->ties().NodeOf(r.person_id));
+      if (it != paths.end()) r.path = std::move(it->second);
     }
   }
   result.experts = std::move(ranked);

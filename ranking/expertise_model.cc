@@ -136,6 +136,8 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
   }
   model->embedded_posts_ = static_cast<int64_t>(snap.posts.size());
   model->embedded_newest_ = snap.newest_post;
+  for (size_t i = 0; i < model->profile_people_.size(); ++i)
+    model->profile_index_[model->profile_people_[i]] = static_cast<int32_t>(i);
   model->BuildGraphSignals(o);
   model->BuildTagProfiles(o);
   model->BuildClientProfiles(o);
@@ -235,6 +237,11 @@ void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
   client_vectors_.conservativeResize(
       static_cast<Eigen::Index>(client_people_.size()),
       static_cast<Eigen::Index>(dim));
+}
+
+int32_t ExpertiseModel::ProfileIndex(const std::string& person_id) const {
+  auto it = profile_index_.find(person_id);
+  return it == profile_index_.end() ? -1 : it->second;
 }
 
 std::vector<std::pair<std::string, float>> ExpertiseModel::ClientSimilarities(
@@ -369,6 +376,8 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
                                             model->person_vectors_.size()))) {
     return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
   }
+  for (size_t i = 0; i < model->profile_people_.size(); ++i)
+    model->profile_index_[model->profile_people_[i]] = static_cast<int32_t>(i);
   model->BuildGraphSignals(o);
   model->BuildTagProfiles(o);
   model->BuildClientProfiles(o);

@@ -80,6 +80,8 @@ class ExpertiseModel {
   const std::vector<std::string>& profile_people() const {
     return profile_people_;
   }
+  // Position in profile_people() (and in Similarities()); -1 for none.
+  int32_t ProfileIndex(const std::string& person_id) const;
 
   // Client vectors (Post.embedding): each person's role- and age-weighted
   // mean of their posts' unit vectors, in the dimension most posts use.
@@ -116,6 +118,7 @@ class ExpertiseModel {
   std::shared_ptr<const index::Snapshot> snapshot_;
   TermSpace space_;
   std::vector<std::string> profile_people_;
+  std::unordered_map<std::string, int32_t> profile_index_;
   Eigen::MatrixXf person_vectors_;  // people x dimensions, unit rows
   int64_t embedded_posts_ = 0;
   int64_t embedded_newest_ = 0;

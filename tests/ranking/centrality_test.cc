@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
+#include <functional>
 #include <memory>
+#include <numeric>
 #include <random>
 
 #include "index/catalog.h"
@@ -218,6 +221,103 @@ TEST(TieGraphTest, StrongestPathIsShortestThenStrongest) {
   EXPECT_THAT(ties.StrongestPath(-1, ties.NodeOf("h")), IsEmpty());
   EXPECT_THAT(ties.StrongestPath(ties.NodeOf("a"), ties.NodeOf("a")),
               IsEmpty());
+}
+
+TEST(TieGraphTest, StrongestPathsStopAtATargetNobodyMayPass) {
+  index::ColleagueGraph g = SmallGraph();
+  TieGraph ties(g);
+  const int32_t e = ties.NodeOf("e"), g_ = ties.NodeOf("g"),
+                h = ties.NodeOf("h");
+  auto both = ties.StrongestPaths(e, {g_, h, e, -1});
+  EXPECT_EQ(both.size(), 2u);
+  EXPECT_THAT(both[g_], ElementsAre("e", "f", "g"));
+  EXPECT_THAT(both[h], ElementsAre("e", "f", "g", "h"));
+  // g may not be named in the middle of a chain: g still gets its own, h
+  // (only reachable through g) none.
+  auto blocked = ties.StrongestPaths(
+      e, {g_, h}, 3, 64, [](const std::string& id) { return id != "g"; });
+  EXPECT_EQ(blocked.size(), 1u);
+  EXPECT_THAT(blocked[g_], ElementsAre("e", "f", "g"));
+}
+
+// A thread-rich random company: every chain StrongestPaths returns is as
+// short as the shortest one and as strong as the strongest among those, by
+// enumerating every chain of up to 3 ties.
+TEST(TieGraphTest, StrongestPathsMatchEveryChainEnumerated) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> person(0, 29);
+  std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>> posts;
+  for (int q = 0; q < 45; ++q) {
+    const std::string asker = "p" + std::to_string(person(rng));
+    const std::string qid = "q" + std::to_string(q);
+    posts[qid] = Meta(qid, asker, v1::POST_KIND_QUESTION);
+    const int answers = 1 + person(rng) % 3;
+    for (int a = 0; a < answers; ++a) {
+      const std::string aid = qid + "a" + std::to_string(a);
+      posts[aid] = Meta(aid, "p" + std::to_string(person(rng)),
+                        v1::POST_KIND_ANSWER, qid);
+    }
+  }
+  TieGraph ties(index::ColleagueGraph::Build(posts, {}));
+  const int32_t n = ties.num_nodes();
+  ASSERT_GT(n, 20);
+  auto blocked = [&](int32_t v) { return ties.PersonOf(v) == "p3"; };
+  int compared = 0;
+  for (int32_t from = 0; from < n; ++from) {
+    std::vector<int32_t> all(static_cast<size_t>(n));
+    std::iota(all.begin(), all.end(), 0);
+    auto paths = ties.StrongestPaths(
+        from, all, 3, 64, [&](const std::string& id) { return id != "p3"; });
+    // Reference: best (fewest hops, then largest weakest tie) per target.
+    std::vector<int> hops(static_cast<size_t>(n), 99);
+    std::vector<double> strength(static_cast<size_t>(n), 0);
+    std::function<void(int32_t, int, double, std::vector<int32_t>&)> walk =
+        [&](int32_t u, int depth, double weakest, std::vector<int32_t>& seen) {
+          if (depth > 0) {
+            if (depth < hops[u] ||
+                (depth == hops[u] && weakest > strength[u])) {
+              hops[u] = depth;
+              strength[u] = weakest;
+            }
+            if (blocked(u)) return;  // may end a chain, not carry one
+          }
+          if (depth == 3) return;
+          for (int32_t v = 0; v < n; ++v) {
+            const double w = ties.TieWeight(u, v);
+            if (w <= 0 || std::find(seen.begin(), seen.end(), v) != seen.end())
+              continue;
+            seen.push_back(v);
+            walk(v, depth + 1, std::min(weakest, w), seen);
+            seen.pop_back();
+          }
+        };
+    std::vector<int32_t> seen{from};
+    walk(from, 0, INFINITY, seen);
+    for (int32_t to = 0; to < n; ++to) {
+      if (to == from) continue;
+      auto it = paths.find(to);
+      if (hops[to] > 3) {
+        EXPECT_EQ(it, paths.end()) << from << " -> " << to;
+        continue;
+      }
+      ASSERT_NE(it, paths.end()) << from << " -> " << to;
+      const auto& chain = it->second;
+      ASSERT_EQ(static_cast<int>(chain.size()) - 1, hops[to]);
+      EXPECT_EQ(chain.front(), ties.PersonOf(from));
+      EXPECT_EQ(chain.back(), ties.PersonOf(to));
+      double weakest = INFINITY;
+      for (size_t i = 0; i + 1 < chain.size(); ++i) {
+        if (i > 0) {
+          EXPECT_NE(chain[i], "p3");
+        }
+        weakest = std::min(weakest, ties.TieWeight(ties.NodeOf(chain[i]),
+                                                   ties.NodeOf(chain[i + 1])));
+      }
+      EXPECT_DOUBLE_EQ(weakest, strength[to]) << from << " -> " << to;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 300);
 }
 
 }  // namespace
