@@ -40,6 +40,9 @@ set -e
 
 # The demo company, served.
 "$bin" import jsonl "$src/data/demo/company.jsonl" --data "$work/demo" >/dev/null
+# The log exists before the server starts: under load the polling below
+# could otherwise read it before the shell has opened it, and fail (set -e).
+: >"$work/serve.log"
 "$bin" serve --data "$work/demo" --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
 server=$!
 port=""
