@@ -135,6 +135,10 @@ int main(int argc, char** argv) {
   }
   (*catalog)->Refresh();
   const double import_s = seconds(t0);
+  // One publish (snapshot, colleague graph, graph file): ingest waits for it.
+  t0 = Clock::now();
+  (*catalog)->Refresh();
+  const double publish_s = seconds(t0);
   t0 = Clock::now();
   auto snap = (*catalog)->snapshot();
   auto model = ranking::ExpertiseModel::Build(**catalog, snap);
@@ -179,10 +183,10 @@ int main(int argc, char** argv) {
     return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
   };
   std::printf(
-      "%s x %d: %zu people, %zu posts; import %.2f s, model %.2f s (%d dims, "
-      "%zu profiles)\n",
+      "%s x %d: %zu people, %zu posts; import %.2f s, publish %.2f s, model "
+      "%.2f s (%d dims, %zu profiles)\n",
       jsonl.c_str(), replicate, snap->people.size(), snap->posts.size(),
-      import_s, model_s, (*model)->space().dimensions(),
+      import_s, publish_s, model_s, (*model)->space().dimensions(),
       (*model)->profile_people().size());
   std::printf(
       "FindExperts (ranking + evidence + path, in process), %zu queries: p50 "
