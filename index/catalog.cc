@@ -124,22 +124,20 @@ const PostMeta* Snapshot::FindPost(const std::string& id) const {
 }
 
 std::shared_ptr<Snapshot> BuildSnapshot(
-    const std::unordered_map<std::string, std::shared_ptr<const v1::Person>>&
-        people,
-    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
-        all_posts,
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
     const GraphOptions& graph_options, int64_t created_before) {
   auto s = std::make_shared<Snapshot>();
-  s->people = people;
+  s->people = std::move(people);
   if (created_before > 0) {
     for (const auto& [id, m] : all_posts) {
       if (m->created < created_before) s->posts.emplace(id, m);
     }
   } else {
-    s->posts = all_posts;
+    s->posts = std::move(all_posts);
   }
   std::unordered_map<std::string, std::string> managers;
-  for (const auto& [id, p] : people) {
+  for (const auto& [id, p] : s->people) {
     if (!p->manager_id().empty()) managers[id] = p->manager_id();
   }
   for (const auto& [id, m] : s->posts) {
@@ -183,7 +181,7 @@ struct Catalog::Impl {
   std::optional<Xapian::WritableDatabase> people_db;
   std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
-  bool dirty = true;
+  std::atomic<bool> dirty{true};  // written under write_mu
 
   // Published state.
   mutable std::mutex snap_mu;
@@ -233,11 +231,30 @@ struct Catalog::Impl {
     pool.push_back(std::move(r));
   }
 
-  // Builds and publishes a snapshot of the writer's state. Caller holds
-  // write_mu.
-  void PublishLocked() {
-    auto s = BuildSnapshot(people, posts, graph_options);
-    if (posts_db) {
+  // One publish at a time, so that snapshots appear in the order their
+  // state was copied.
+  std::mutex publish_mu;
+
+  // Builds and publishes a snapshot of the writer's state. Only the copy of
+  // the two maps (pointers to immutable records) holds the writer: the
+  // threads, activity and colleague graph are built while writes go on,
+  // which at 100k+ posts takes seconds.
+  void Publish() {
+    std::lock_guard publishing(publish_mu);
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
+        people_now;
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts_now;
+    bool writable = false;
+    {
+      std::lock_guard lock(write_mu);
+      people_now = people;
+      posts_now = posts;
+      writable = posts_db.has_value();
+      dirty = false;
+    }
+    auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
+                           graph_options);
+    if (writable) {
       // The graph is derived from the posts; its file is for other tools and
       // for inspection, so a failure to write it is not fatal to ingest.
       (void)s->graph->Save(graph_path);
@@ -247,7 +264,6 @@ struct Catalog::Impl {
       std::lock_guard lock(snap_mu);
       snap = std::move(s);
     }
-    dirty = false;
   }
 
   Xapian::Document MakeDocument(const v1::Post& p) const {
@@ -351,16 +367,12 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   } catch (const Xapian::Error& e) {
     return XapianError(absl::StrCat("opening ", options.data_dir), e);
   }
-  {
-    std::lock_guard lock(d.write_mu);
-    d.PublishLocked();
-  }
+  d.Publish();
   if (!options.read_only && options.refresh_interval.count() > 0) {
     d.refresher = std::thread([&d, interval = options.refresh_interval] {
       std::unique_lock lock(d.stop_mu);
       while (!d.stop_cv.wait_for(lock, interval, [&] { return d.stopping; })) {
-        std::lock_guard w(d.write_mu);
-        if (d.dirty) d.PublishLocked();
+        if (d.dirty) d.Publish();
       }
     });
   }
@@ -547,10 +559,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   return result;
 }
 
-void Catalog::Refresh() {
-  std::lock_guard lock(impl_->write_mu);
-  impl_->PublishLocked();
-}
+void Catalog::Refresh() { impl_->Publish(); }
 
 std::shared_ptr<const Snapshot> Catalog::snapshot() const {
   std::lock_guard lock(impl_->snap_mu);

@@ -98,10 +98,8 @@ struct Snapshot {
 // catalog as it was then, for learning from history without hindsight.
 // `generation` is left 0.
 std::shared_ptr<Snapshot> BuildSnapshot(
-    const std::unordered_map<std::string, std::shared_ptr<const v1::Person>>&
-        people,
-    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
-        posts,
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,
     const GraphOptions& graph_options, int64_t created_before = 0);
 
 struct SearchOptions {
