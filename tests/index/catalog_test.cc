@@ -677,7 +677,7 @@ TEST(CatalogTest, RefreshPublishesNewGeneration) {
 TEST(CatalogTest, ConcurrentRefreshesNeverPublishAnOlderState) {
   auto c = OpenCatalog(TestDir());
   ASSERT_NE(c, nullptr);
-  constexpr int kBatches = 60;
+  constexpr int kBatches = 200;
   std::atomic<bool> done{false};
   std::atomic<int> went_back{0};
   auto refresher = [&] {
