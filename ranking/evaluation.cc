@@ -27,6 +27,25 @@ struct TestQuestion {
   bool cold = false;  // the expert had fewer than 3 posts before the cut-off
 };
 
+// The question as whoknows is asked it: the top 100 for the metrics.
+ExpertQuery QueryOf(const TestQuestion& q) {
+  ExpertQuery eq;
+  eq.query = q.text;
+  eq.asker_id = q.asker;
+  eq.tags = q.tags;
+  eq.limit = 100;
+  return eq;
+}
+
+// Cold start: the expert had fewer than 3 posts in `snap`.
+bool IsCold(const index::Snapshot& snap, const std::string& expert) {
+  auto it = snap.activity.find(expert);
+  return it == snap.activity.end() ||
+         it->second.questions + it->second.answers + it->second.comments +
+                 it->second.articles <
+             3;
+}
+
 // Adds one ranked list's scores for a question to running totals.
 struct Scorer {
   Metrics m;
@@ -209,12 +228,7 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
     if (a.answers > 0) population.push_back(person);
   }
   for (auto& q : tests) {
-    auto it = snap->activity.find(q.expert);
-    const int posts = it == snap->activity.end()
-                          ? 0
-                          : it->second.questions + it->second.answers +
-                                it->second.comments + it->second.articles;
-    q.cold = posts < 3;
+    q.cold = IsCold(*snap, q.expert);
     report.cold_start_questions += q.cold;
   }
   auto model = ExpertiseModel::Build(**catalog, snap, o.model);
@@ -253,11 +267,7 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
     Scorer scorer;
     scorer.m.name = name;
     for (const auto& q : tests) {
-      ExpertQuery eq;
-      eq.query = q.text;
-      eq.asker_id = q.asker;
-      eq.tags = q.tags;
-      eq.limit = 100;
+      ExpertQuery eq = QueryOf(q);
       auto found = finder.Find(eq, context);
       if (!found.ok()) return found.status();
       if (latencies) {
@@ -303,11 +313,8 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
       std::fprintf(f, "\t%s", SignalName(static_cast<Signal>(i)));
     std::fprintf(f, "\n");
     for (const auto& q : tests) {
-      ExpertQuery eq;
-      eq.query = q.text;
-      eq.asker_id = q.asker;
-      eq.tags = q.tags;
-      auto found = finder.Find(eq, all);
+      // Every candidate: all_candidates ignores the limit.
+      auto found = finder.Find(QueryOf(q), all);
       if (!found.ok()) return found.status();
       for (const auto& e : found->experts) {
         std::fprintf(f, "%s\t%s\t%d\t%d\t%d\t%d", q.id.c_str(),
@@ -409,17 +416,8 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
       ExpertFinder finder(**catalog, o.ranking);
       for (size_t i = begin; i < end; ++i) {
         TestQuestion q = tests[i];
-        auto it = now.snapshot->activity.find(q.expert);
-        q.cold = it == now.snapshot->activity.end() ||
-                 it->second.questions + it->second.answers +
-                         it->second.comments + it->second.articles <
-                     3;
-        ExpertQuery eq;
-        eq.query = q.text;
-        eq.asker_id = q.asker;
-        eq.tags = q.tags;
-        eq.limit = 100;
-        auto found = finder.Find(eq, now);
+        q.cold = IsCold(*now.snapshot, q.expert);
+        auto found = finder.Find(QueryOf(q), now);
         if (!found.ok()) return found.status();
         std::vector<std::string> ranked;
         for (const auto& e : found->experts) ranked.push_back(e.person_id);
