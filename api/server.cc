@@ -287,11 +287,11 @@ void Server::Wait() {
 }
 
 void Server::Shutdown() {
-  if (shut_down_) return;
-  shut_down_ = true;
-  if (server_)
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      std::chrono::seconds(5));
+  std::call_once(shut_down_, [this] {
+    if (server_)
+      server_->Shutdown(std::chrono::system_clock::now() +
+                        std::chrono::seconds(5));
+  });
 }
 
 }  // namespace whoknows::api

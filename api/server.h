@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -49,7 +50,10 @@ struct ServerOptions {
 };
 
 // Thread safety: Start once; then port(), Wait() and Shutdown() from any
-// thread.
+// thread. Shutdown may be called more than once, from several threads; the
+// first call does the work and the others return once it is done. The
+// destructor must not race a Shutdown still running in another thread (the
+// CLI joins its signal thread first).
 class Server {
  public:
   static absl::StatusOr<std::unique_ptr<Server>> Start(
@@ -70,7 +74,7 @@ class Server {
   std::unique_ptr<grpc::Service> networks_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  bool shut_down_ = false;
+  std::once_flag shut_down_;
 };
 
 }  // namespace whoknows::api

@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "api/expertise.h"
+#include "importers/jsonl.h"
 #include "index/catalog.h"
-#include "index/importer.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto t0 = Clock::now();
-  auto imported = index::ImportJsonl(input, **catalog, {});
+  auto imported = importers::ImportJsonl(input, **catalog, {});
   if (!imported.ok()) {
     std::fprintf(stderr, "%s\n", imported.status().ToString().c_str());
     return 1;

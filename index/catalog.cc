@@ -11,8 +11,8 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
-#include "index/importer.h"
 #include "index/language.h"
+#include "index/text.h"
 #include "index/validation.h"
 
 namespace whoknows::index {

@@ -7,39 +7,16 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <unordered_map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "index/batch_writer.h"
 #include "index/catalog.h"
 #include "index/validation.h"
 
 namespace whoknows::index {
-namespace {
-
-using nlohmann::json;
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Enron ids are numbers; anything else is kept as text.
-std::string IdOf(const json& v) {
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  if (v.is_string()) return v.get<std::string>();
-  return "";
-}
-
-}  // namespace
 
 absl::Status ValidateInteraction(const Interaction& in,
                                  std::string_view where) {
@@ -136,186 +113,6 @@ absl::StatusOr<std::vector<Interaction>> InteractionLog::Load() const {
     out.push_back(std::move(it));
   }
   return out;
-}
-
-absl::StatusOr<Interaction> ParseInteractionRecord(std::string_view line) {
-  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return absl::InvalidArgumentError("not a JSON object");
-  Interaction it;
-  if (auto v = j.find("id"); v != j.end() && !v->is_null()) {
-    it.id = IdOf(*v);
-    if (it.id.empty())
-      return absl::InvalidArgumentError("id: must be a string or integer");
-  }
-  if (auto v = j.find("from"); v != j.end()) it.from = IdOf(*v);
-  if (auto v = j.find("to"); v != j.end()) {
-    if (v->is_array()) {
-      for (const auto& r : *v) {
-        it.to.push_back(IdOf(r));
-        if (it.to.back().empty())
-          return absl::InvalidArgumentError(
-              "to: must be an id or an array of ids");
-      }
-    } else {
-      it.to.push_back(IdOf(*v));
-    }
-  }
-  if (auto v = j.find("time"); v != j.end()) {
-    if (v->is_number_integer()) {
-      it.time = v->get<int64_t>();
-    } else if (v->is_string()) {
-      auto t = ParseTimestamp(v->get<std::string>());
-      if (!t.ok())
-        return absl::InvalidArgumentError(
-            absl::StrCat("time: ", t.status().message()));
-      it.time = *t;
-    } else {
-      return absl::InvalidArgumentError(
-          "time: must be RFC 3339 text or unix seconds");
-    }
-  }
-  if (auto v = j.find("kind"); v != j.end() && v->is_string())
-    it.kind = v->get<std::string>();
-  if (auto s = ValidateInteraction(it, "interaction"); !s.ok()) return s;
-  return it;
-}
-
-absl::StatusOr<InteractionImportStats> ImportInteractionsJsonl(
-    const std::string& path, Catalog& catalog, const ImportOptions& options) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  BatchWriter writer(catalog, options.batch_size);
-  std::string line;
-  int64_t line_no = 0;
-  ImportProgress progress;
-  progress.phase = path;
-  auto problem = [&](const absl::Status& s) -> absl::Status {
-    std::string text = absl::StrCat(path, ":", line_no, ": ", s.message());
-    if (options.strict) {
-      if (auto f = writer.Flush(); !f.ok()) return f;
-      return absl::InvalidArgumentError(text);
-    }
-    if (options.on_problem) options.on_problem(text);
-    ++writer.stats.skipped;
-    return absl::OkStatus();
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    const bool is_interaction =
-        j.is_object() && j.contains("type") && j["type"] == json("interaction");
-    absl::Status added;
-    if (is_interaction) {
-      auto it = ParseInteractionRecord(line);
-      if (!it.ok()) {
-        if (auto s = problem(it.status()); !s.ok()) return s;
-        continue;
-      }
-      added = writer.Add(std::move(*it));
-    } else {
-      auto record = ParseJsonlRecord(line);
-      if (!record.ok()) {
-        if (auto s = problem(record.status()); !s.ok()) return s;
-        continue;
-      }
-      if (auto* post = std::get_if<v1::Post>(&*record))
-        added = writer.Add(std::move(*post));
-      else
-        added = writer.Add(std::get<v1::Person>(std::move(*record)));
-    }
-    ++progress.records;
-    if (!added.ok())
-      return absl::Status(added.code(), absl::StrCat(path, ":", line_no, ": ",
-                                                     added.message()));
-  }
-  if (auto s = writer.Flush(); !s.ok()) return s;
-  if (options.on_progress) options.on_progress(progress);
-  return writer.stats;
-}
-
-absl::StatusOr<InteractionImportStats> ImportEnron(
-    const std::string& dir, Catalog& catalog, const ImportOptions& options) {
-  BatchWriter writer(catalog, options.batch_size);
-  auto problem = [&](const std::string& text) -> absl::Status {
-    if (options.strict) {
-      if (auto f = writer.Flush(); !f.ok()) return f;
-      return absl::InvalidArgumentError(text);
-    }
-    if (options.on_problem) options.on_problem(text);
-    ++writer.stats.skipped;
-    return absl::OkStatus();
-  };
-  for (const char* name : {"actors.json", "messages.json"}) {
-    const std::string path = dir + "/" + name;
-    auto text = ReadFile(path);
-    if (!text.ok()) return text.status();
-    json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_array())
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": not a JSON array"));
-    ImportProgress progress;
-    progress.phase = name;
-    for (size_t i = 0; i < doc.size(); ++i) {
-      const json& r = doc[i];
-      const std::string where = absl::StrCat(path, "[", i, "]");
-      if (!r.is_object()) {
-        if (auto s = problem(where + ": not an object"); !s.ok()) return s;
-        continue;
-      }
-      auto str = [&](const char* key) {
-        auto v = r.find(key);
-        return v != r.end() && v->is_string() ? v->get<std::string>() : "";
-      };
-      absl::Status added;
-      if (std::string_view(name) == "actors.json") {
-        v1::Person p;
-        p.set_id(r.contains("id") ? IdOf(r["id"]) : "");
-        p.set_display_name(str("name"));
-        p.set_title(str("title"));
-        p.set_department(str("department"));
-        p.set_team(str("long_department"));
-        if (auto s = ValidatePerson(p, "person"); !s.ok()) {
-          if (auto f = problem(absl::StrCat(where, ": ", s.message())); !f.ok())
-            return f;
-          continue;
-        }
-        added = writer.Add(std::move(p));
-      } else {
-        Interaction it;
-        it.kind = "email";
-        if (r.contains("id")) it.id = "enron-" + IdOf(r["id"]);
-        if (r.contains("sender")) it.from = IdOf(r["sender"]);
-        if (auto v = r.find("receiver"); v != r.end()) {
-          if (v->is_array()) {
-            for (const auto& x : *v) it.to.push_back(IdOf(x));
-          } else {
-            it.to.push_back(IdOf(*v));
-          }
-        }
-        if (auto v = r.find("time"); v != r.end() && v->is_number_integer())
-          it.time = v->get<int64_t>();
-        if (options.created_before > 0 && it.time >= options.created_before)
-          continue;
-        if (auto s = ValidateInteraction(it, "message"); !s.ok()) {
-          if (auto f = problem(absl::StrCat(where, ": ", s.message())); !f.ok())
-            return f;
-          continue;
-        }
-        added = writer.Add(std::move(it));
-      }
-      if (!added.ok())
-        return absl::Status(added.code(),
-                            absl::StrCat(where, ": ", added.message()));
-      ++progress.records;
-    }
-    // People before messages, so a reader never sees a message from an
-    // unknown sender that the same import brings.
-    if (auto s = writer.Flush(); !s.ok()) return s;
-    if (options.on_progress) options.on_progress(progress);
-  }
-  return writer.stats;
 }
 
 }  // namespace whoknows::index

@@ -13,7 +13,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "index/importer.h"
 
 namespace whoknows::index {
 
@@ -56,32 +55,6 @@ class InteractionLog {
  private:
   std::string data_dir_;
 };
-
-struct InteractionImportStats {
-  int64_t people = 0;
-  int64_t posts = 0;
-  int64_t interactions = 0;
-  int64_t skipped = 0;  // malformed records skipped
-};
-
-// Parses a JSONL interaction record:
-// {"type":"interaction","id":"m1","from":"a","to":["b","c"] or "b",
-//  "time":"2001-05-01T10:00:00Z" or unix seconds,"kind":"email"}.
-absl::StatusOr<Interaction> ParseInteractionRecord(std::string_view line);
-
-// Imports JSONL with person, post and interaction records (people and posts
-// as in ImportJsonl, interactions into the data folder's InteractionLog).
-// Interactions are appended after the people and posts of their batch.
-absl::StatusOr<InteractionImportStats> ImportInteractionsJsonl(
-    const std::string& path, Catalog& catalog, const ImportOptions& options);
-
-// Imports the shared Enron set (`actors.json`, `messages.json`): actors
-// become people (id = actor id, department, long_department as team,
-// title; gender and seniority are dropped: no analysis needs them), each
-// message one interaction of kind "email" from its sender to its receivers
-// (id "enron-<message id>"). Same path as ImportInteractionsJsonl.
-absl::StatusOr<InteractionImportStats> ImportEnron(
-    const std::string& dir, Catalog& catalog, const ImportOptions& options);
 
 }  // namespace whoknows::index
 

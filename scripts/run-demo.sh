@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-bin=build/api/whoknows
+bin=build/cli/whoknows
 data=${WHOKNOWS_DATA:-var/demo}
 listen=${WHOKNOWS_LISTEN:-127.0.0.1:50051}
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "tests/test_dirs.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
 namespace {

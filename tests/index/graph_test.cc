@@ -14,7 +14,7 @@
 #include <unordered_map>
 
 #include "index/catalog.h"
-#include "tests/test_dirs.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
 namespace {

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/test_dirs.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
 namespace {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "importers/enron.h"
 #include "index/catalog.h"
 #include "index/interactions.h"
 #include "networks/networks.h"
@@ -110,7 +111,7 @@ class EnronTest : public testing::Test {
     co.refresh_interval = std::chrono::milliseconds(0);
     auto catalog = index::Catalog::Open(co);
     ASSERT_TRUE(catalog.ok()) << catalog.status();
-    auto stats = index::ImportEnron(dir, **catalog, {});
+    auto stats = importers::ImportEnron(dir, **catalog, {});
     ASSERT_TRUE(stats.ok()) << stats.status();
     ASSERT_EQ(stats->people, 156);
     ASSERT_EQ(stats->interactions, 21635);

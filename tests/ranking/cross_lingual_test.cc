@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "importers/jsonl.h"
 #include "index/catalog.h"
-#include "index/importer.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 
@@ -37,7 +37,7 @@ class CrossLingualTest : public testing::Test {
     auto c = index::Catalog::Open(o);
     EXPECT_TRUE(c.ok()) << c.status();
     if (!c.ok()) return nullptr;
-    auto imported = index::ImportJsonl(
+    auto imported = importers::ImportJsonl(
         std::string(WHOKNOWS_SOURCE_DIR) + "/data/demo/company.jsonl", **c, {});
     EXPECT_TRUE(imported.ok()) << imported.status();
     (*c)->Refresh();

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/test_dirs.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::ranking {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "ranking/expert_finder.h"
 #include "ranking/learning.h"
-#include "tests/test_dirs.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::ranking {
 namespace {

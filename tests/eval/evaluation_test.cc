@@ -1,5 +1,5 @@
 // The quality floor on the beer development set (shared/datasets/README.md).
-#include "ranking/evaluation.h"
+#include "eval/evaluation.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace whoknows::ranking {
+namespace whoknows::eval {
 namespace {
 
 TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
@@ -50,7 +50,7 @@ TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
   EXPECT_GE(ours.p_at_1, report->rows[2].p_at_1);
   EXPECT_GE(ours.hit_at_10, report->rows[2].hit_at_10);
   // One ablation row per signal; every exposure figure is a Gini in [0, 1].
-  ASSERT_EQ(report->ablation.size(), static_cast<size_t>(kNumSignals));
+  ASSERT_EQ(report->ablation.size(), static_cast<size_t>(ranking::kNumSignals));
   for (const auto& m : report->rows) {
     EXPECT_GE(m.exposure_gini, 0) << m.name;
     EXPECT_LE(m.exposure_gini, 1) << m.name;
@@ -145,4 +145,4 @@ TEST(EvaluationTest, RejectsMissingDump) {
 }
 
 }  // namespace
-}  // namespace whoknows::ranking
+}  // namespace whoknows::eval

@@ -1,6 +1,6 @@
 // Offline evaluation of expert finding on a Stack Exchange dump.
-#ifndef WHOKNOWS_RANKING_EVALUATION_H_
-#define WHOKNOWS_RANKING_EVALUATION_H_
+#ifndef WHOKNOWS_EVAL_EVALUATION_H_
+#define WHOKNOWS_EVAL_EVALUATION_H_
 
 #include <cstdint>
 #include <functional>
@@ -11,7 +11,7 @@
 #include "ranking/expert_finder.h"
 #include "ranking/learning.h"
 
-namespace whoknows::ranking {
+namespace whoknows::eval {
 
 struct EvalOptions {
   std::string dump_dir;  // a Stack Exchange dump folder
@@ -23,12 +23,12 @@ struct EvalOptions {
   // questions (a second, earlier split by time, to check that what helps
   // is not tuned to one test period).
   double window_end = 1.0;
-  RankingOptions ranking;
-  ModelOptions model;
+  ranking::RankingOptions ranking;
+  ranking::ModelOptions model;
   // Also learn fusion weights from the history before the cut-off and
   // evaluate them (the `whoknows learn` procedure).
   bool learn = true;
-  LearnOptions learning;
+  ranking::LearnOptions learning;
   // When set, every candidate's features for every test question are
   // written here as TSV (question, person, is_expert, answered, cold, the
   // expert's rank with the default weights (0: below 100), features...), for
@@ -65,7 +65,7 @@ struct EvalReport {
   std::vector<Metrics> ablation;
   // Test questions whose expert had fewer than 3 posts before the cut-off.
   int cold_start_questions = 0;
-  FusionWeights default_weights, learned_weights;
+  ranking::FusionWeights default_weights, learned_weights;
   int learned_examples = 0;
   double seconds_import = 0;
   double query_p50_ms = 0, query_p99_ms = 0;  // whoknows, in process
@@ -87,6 +87,6 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& options);
 // A fixed-width table of the report for terminals.
 std::string FormatReport(const EvalReport& report);
 
-}  // namespace whoknows::ranking
+}  // namespace whoknows::eval
 
-#endif  // WHOKNOWS_RANKING_EVALUATION_H_
+#endif  // WHOKNOWS_EVAL_EVALUATION_H_

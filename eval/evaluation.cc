@@ -1,4 +1,4 @@
-#include "ranking/evaluation.h"
+#include "eval/evaluation.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,13 +11,24 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "importers/stackexchange.h"
 #include "index/catalog.h"
-#include "index/importer.h"
 
-namespace whoknows::ranking {
+namespace whoknows::eval {
 namespace {
 
 namespace fs = std::filesystem;
+using ranking::ExpertFinder;
+using ranking::ExpertiseModel;
+using ranking::ExpertQuery;
+using ranking::FusionWeights;
+using ranking::kNumSignals;
+using ranking::LearnFusionWeights;
+using ranking::LearnOptions;
+using ranking::RankingContext;
+using ranking::RankingOptions;
+using ranking::Signal;
+using ranking::SignalName;
 
 struct TestQuestion {
   std::string id, asker, text, expert;
@@ -149,8 +160,8 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
   std::unordered_map<std::string, Q> questions;
   std::unordered_map<std::string, std::vector<std::pair<std::string, bool>>>
       answers;
-  index::ImportOptions read_all;
-  index::StackExchangeSink collect{
+  importers::ImportOptions read_all;
+  importers::StackExchangeSink collect{
       [](v1::Person) { return absl::OkStatus(); },
       [&](v1::Post p) {
         if (p.kind() == v1::POST_KIND_QUESTION) {
@@ -163,7 +174,7 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
         }
         return absl::OkStatus();
       }};
-  auto read = index::ReadStackExchange(o.dump_dir, read_all, collect);
+  auto read = importers::ReadStackExchange(o.dump_dir, read_all, collect);
   if (!read.ok()) return read.status();
 
   std::vector<TestQuestion> candidates;
@@ -206,11 +217,11 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
   copts.refresh_interval = std::chrono::milliseconds(0);
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
-  index::ImportOptions iopts;
+  importers::ImportOptions iopts;
   iopts.created_before = report.cutoff;
   iopts.batch_size = 5000;
   auto t0 = std::chrono::steady_clock::now();
-  auto imported = index::ImportStackExchange(o.dump_dir, **catalog, iopts);
+  auto imported = importers::ImportStackExchange(o.dump_dir, **catalog, iopts);
   if (!imported.ok()) return imported.status();
   (*catalog)->Refresh();
   report.seconds_import =
@@ -398,9 +409,9 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
       const int64_t start = tests[begin].created;
       size_t end = begin;
       while (end < tests.size() && tests[end].created < start + window) ++end;
-      index::ImportOptions wopts = iopts;
+      importers::ImportOptions wopts = iopts;
       wopts.created_before = start;
-      auto more = index::ImportStackExchange(o.dump_dir, **catalog, wopts);
+      auto more = importers::ImportStackExchange(o.dump_dir, **catalog, wopts);
       if (!more.ok()) return more.status();
       (*catalog)->Refresh();
       RankingContext now;
@@ -486,4 +497,4 @@ std::string FormatReport(const EvalReport& r) {
   return out;
 }
 
-}  // namespace whoknows::ranking
+}  // namespace whoknows::eval

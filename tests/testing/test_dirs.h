@@ -1,7 +1,7 @@
 // Scratch folders for tests: one per test under testing::TempDir(), never a
 // fixed /tmp path, so parallel ctest processes do not collide.
-#ifndef WHOKNOWS_TESTS_TEST_DIRS_H_
-#define WHOKNOWS_TESTS_TEST_DIRS_H_
+#ifndef WHOKNOWS_TESTS_TESTING_TEST_DIRS_H_
+#define WHOKNOWS_TESTS_TESTING_TEST_DIRS_H_
 
 #include <gtest/gtest.h>
 
@@ -27,4 +27,4 @@ inline std::string TestDir(bool create = false) {
 
 }  // namespace whoknows::testing_util
 
-#endif  // WHOKNOWS_TESTS_TEST_DIRS_H_
+#endif  // WHOKNOWS_TESTS_TESTING_TEST_DIRS_H_

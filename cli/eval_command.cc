@@ -1,0 +1,94 @@
+// `whoknows eval stackexchange`: ranking quality offline, on a dump.
+#include <cstdio>
+
+#include "cli/command.h"
+#include "eval/evaluation.h"
+
+namespace whoknows::cli {
+namespace {
+
+class EvalCommand final : public Command {
+ public:
+  void Register(CLI::App& app) override {
+    auto* eval = app.add_subcommand("eval", "Measure ranking quality offline");
+    eval->require_subcommand(1);
+    se_ = eval->add_subcommand("stackexchange",
+                               "Time-split expert finding on a dump");
+    options_.work_dir = "var/eval";
+    se_->add_option("dump", options_.dump_dir, "Stack Exchange dump folder")
+        ->required();
+    se_->add_option("--work", options_.work_dir,
+                    "Scratch data folder (emptied)")
+        ->capture_default_str();
+    se_->add_option("--test-fraction", options_.test_fraction,
+                    "Share of the questions held out (the latest ones)")
+        ->check(CLI::Range(0.01, 0.99))
+        ->capture_default_str();
+    se_->add_option("--window-end", options_.window_end,
+                    "Replay the protocol on this first share of the "
+                    "questions (a second, earlier time split)")
+        ->check(CLI::Range(0.2, 1.0))
+        ->capture_default_str();
+    se_->add_flag("--no-learn", no_learn_,
+                  "Skip learning weights from the history before the cut-off");
+    se_->add_option("--features-tsv", options_.features_tsv,
+                    "Write every candidate's features per test question");
+    se_->add_option("--rolling-days", options_.rolling_days,
+                    "Also rank the test questions as a running service "
+                    "would: re-import before each window of this many days "
+                    "(0: off)")
+        ->check(CLI::Range(0, 3650))
+        ->capture_default_str();
+    se_->add_option("--weights", weights_file_,
+                    "Fusion weights JSON to evaluate instead of the defaults");
+    RegisterRankingOptions();
+  }
+
+  std::optional<int> RunIfParsed() override {
+    if (!se_->parsed()) return std::nullopt;
+    if (!weights_file_.empty()) {
+      auto w = ranking::FusionWeights::Load(weights_file_);
+      if (!w.ok()) return Fail(std::string(w.status().message()));
+      options_.ranking.weights = *w;
+    }
+    options_.learn = !no_learn_;
+    options_.log = [](const std::string& s) {
+      std::fprintf(stderr, "%s\n", s.c_str());
+    };
+    auto report = eval::EvaluateStackExchange(options_);
+    if (!report.ok()) return Fail(std::string(report.status().message()));
+    std::printf("%s", eval::FormatReport(*report).c_str());
+    return kExitOk;
+  }
+
+ private:
+  // Ranking knobs worth varying offline.
+  void RegisterRankingOptions() {
+    ranking::RankingOptions& ranking = options_.ranking;
+    se_->add_option("--max-posts", ranking.max_posts,
+                    "Depth of the post ranking")
+        ->capture_default_str();
+    se_->add_option("--thread-answerers", ranking.thread_answerers,
+                    "Credit of a matching question to its answerers")
+        ->capture_default_str();
+    se_->add_option("--half-life-days", ranking.half_life_days,
+                    "Decay of evidence and activity")
+        ->capture_default_str();
+    se_->add_option("--answer-weight", ranking.answer,
+                    "Role weight of a non-accepted answer")
+        ->capture_default_str();
+  }
+
+  CLI::App* se_ = nullptr;
+  eval::EvalOptions options_;
+  std::string weights_file_;
+  bool no_learn_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeEvalCommand() {
+  return std::make_unique<EvalCommand>();
+}
+
+}  // namespace whoknows::cli

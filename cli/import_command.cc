@@ -1,0 +1,127 @@
+// `whoknows import jsonl|stackexchange|enron|interactions`.
+#include <cstdio>
+#include <functional>
+
+#include "absl/strings/str_format.h"
+#include "cli/command.h"
+#include "importers/enron.h"
+#include "importers/jsonl.h"
+#include "importers/stackexchange.h"
+#include "index/catalog.h"
+
+namespace whoknows::cli {
+namespace {
+
+using Importer = std::function<absl::StatusOr<importers::ImportStats>(
+    const std::string& input, index::Catalog&,
+    const importers::ImportOptions&)>;
+
+struct Format {
+  const char* name;
+  const char* help;
+  Importer import;
+  bool with_interactions;  // says so in its summary line
+  bool progress;           // draws a progress line on a terminal
+};
+
+class ImportCommand final : public Command {
+ public:
+  void Register(CLI::App& app) override {
+    auto* import = app.add_subcommand(
+        "import", "Load people and posts into a data folder");
+    import->require_subcommand(1);
+    static const Format kFormats[] = {
+        {"jsonl", "JSONL exchange format file (data/README.md)",
+         importers::ImportJsonl, false, true},
+        {"stackexchange", "Stack Exchange data-dump folder",
+         importers::ImportStackExchange, false, true},
+        {"enron", "The shared Enron set (actors.json, messages.json)",
+         importers::ImportEnron, true, false},
+        {"interactions", "JSONL of people, posts and interactions",
+         importers::ImportInteractionsJsonl, true, false},
+    };
+    for (const Format& f : kFormats) {
+      auto* sub = import->add_subcommand(f.name, f.help);
+      sub->add_option("input", input_, "File or folder to import")->required();
+      sub->add_option("--data", data_dir_, "Data folder (created if missing)")
+          ->required();
+      sub->add_flag("--strict", strict_,
+                    "Fail on the first malformed record instead of skipping "
+                    "it");
+      subcommands_.push_back({sub, &f});
+    }
+  }
+
+  std::optional<int> RunIfParsed() override {
+    for (auto [sub, format] : subcommands_)
+      if (sub->parsed()) return Import(*format);
+    return std::nullopt;
+  }
+
+ private:
+  int Import(const Format& format) {
+    index::CatalogOptions copts;
+    copts.data_dir = data_dir_;
+    copts.refresh_interval = std::chrono::milliseconds(0);
+    auto catalog = index::Catalog::Open(copts);
+    if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
+    ProgressLine progress;
+    importers::ImportOptions options;
+    options.strict = strict_;
+    if (format.progress)
+      options.on_progress = [&](const importers::ImportProgress& p) {
+        progress(p);
+      };
+    int64_t problems = 0;
+    options.on_problem = [&](const std::string& problem) {
+      if (++problems <= 20) {
+        progress.Done();
+        std::fprintf(stderr, "skipped %s\n", problem.c_str());
+      }
+    };
+    const auto start = std::chrono::steady_clock::now();
+    auto stats = format.import(input_, **catalog, options);
+    progress.Done();
+    if (!stats.ok()) {
+      return Fail(
+          absl::StrFormat("import failed: %s (batches before it are committed)",
+                          std::string(stats.status().message())));
+    }
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    if (format.with_interactions) {
+      std::printf(
+          "imported %lld people, %lld posts and %lld interactions into %s in "
+          "%.1f s",
+          static_cast<long long>(stats->people),
+          static_cast<long long>(stats->posts),
+          static_cast<long long>(stats->interactions), data_dir_.c_str(), secs);
+    } else {
+      std::printf("imported %lld people and %lld posts into %s in %.1f s",
+                  static_cast<long long>(stats->people),
+                  static_cast<long long>(stats->posts), data_dir_.c_str(),
+                  secs);
+    }
+    if (stats->skipped > 0) {
+      std::printf("; skipped %lld malformed records%s\n",
+                  static_cast<long long>(stats->skipped),
+                  problems > 20 ? " (first 20 listed)" : "");
+      return kExitSkipped;
+    }
+    std::printf("\n");
+    return kExitOk;
+  }
+
+  std::vector<std::pair<CLI::App*, const Format*>> subcommands_;
+  std::string input_, data_dir_;
+  bool strict_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeImportCommand() {
+  return std::make_unique<ImportCommand>();
+}
+
+}  // namespace whoknows::cli

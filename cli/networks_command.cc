@@ -1,0 +1,121 @@
+// `whoknows networks report|analyze`: the HR network analyses of a data
+// folder, as an HTML report or as the AnalyzeNetworkResponse in JSON.
+#include <cstdio>
+#include <fstream>
+
+#include "api/networks.h"
+#include "cli/command.h"
+#include "importers/timestamp.h"
+#include "index/catalog.h"
+#include "index/interactions.h"
+#include "networks/report.h"
+
+namespace whoknows::cli {
+namespace {
+
+class NetworksCommand final : public Command {
+ public:
+  void Register(CLI::App& app) override {
+    auto* networks = app.add_subcommand(
+        "networks", "How the company works: communities, brokers, silos");
+    networks->require_subcommand(1);
+    report_ = networks->add_subcommand(
+        "report", "Write a self-contained HTML report for HR");
+    analyze_ = networks->add_subcommand(
+        "analyze", "Print the AnalyzeNetworkResponse as JSON");
+    for (CLI::App* sub : {report_, analyze_}) RegisterAnalysisOptions(*sub);
+    report_->add_option("--out", out_, "HTML file to write")->required();
+  }
+
+  std::optional<int> RunIfParsed() override {
+    if (report_->parsed()) return Run(/*report=*/true);
+    if (analyze_->parsed()) return Run(/*report=*/false);
+    return std::nullopt;
+  }
+
+ private:
+  void RegisterAnalysisOptions(CLI::App& sub) {
+    sub.add_option("--data", data_dir_, "Data folder")->required();
+    sub.add_option("--min-group", min_group_,
+                   "Groups smaller than this get no figures")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    sub.add_option("--window-days", window_days_,
+                   "Length of the window in days (0: all time)")
+        ->check(CLI::Range(0, 36500))
+        ->capture_default_str();
+    sub.add_option("--end", window_end_,
+                   "End of the window, RFC 3339 (default: after the newest "
+                   "interaction)");
+    sub.add_flag("--compare", compare_,
+                 "Also analyse the window before, for change over time");
+    sub.add_flag("--hr", hr_,
+                 "Include person-level results (brokers, isolated people): "
+                 "for HR only; opted-out people are never named");
+    sub.add_flag("--manager-ties", manager_ties_,
+                 "Count reporting lines as ties");
+    sub.add_option("--top-brokers", top_brokers_, "How many brokers to list")
+        ->check(CLI::Range(1, 100))
+        ->capture_default_str();
+  }
+
+  int Run(bool report) {
+    auto catalog = index::Catalog::OpenForReading(data_dir_);
+    if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
+    auto interactions = index::InteractionLog(data_dir_).Load();
+    if (!interactions.ok())
+      return Fail(std::string(interactions.status().message()));
+    networks::NetworkOptions o;
+    o.min_group_size = min_group_;
+    o.window_days = window_days_;
+    o.compare_previous = compare_;
+    o.person_level = hr_;
+    o.include_manager_ties = manager_ties_;
+    o.top_brokers = top_brokers_;
+    o.layout = report;
+    if (!window_end_.empty()) {
+      auto end = importers::ParseTimestamp(window_end_);
+      if (!end.ok()) {
+        std::fprintf(stderr, "whoknows networks: --end: %s\n",
+                     std::string(end.status().message()).c_str());
+        return kExitUsage;
+      }
+      o.window_end = *end;
+    }
+    auto analysis =
+        networks::AnalyzeNetwork(*(*catalog)->snapshot(), *interactions, o);
+    if (!analysis.ok()) return Fail(std::string(analysis.status().message()));
+    if (!report) {
+      std::printf("%s\n", ToJson(api::ToProto(*analysis)).c_str());
+      return kExitOk;
+    }
+    std::ofstream file(out_, std::ios::trunc);
+    file << networks::RenderReportHtml(*analysis);
+    if (!file.flush()) return Fail("cannot write " + out_);
+    const auto& f = analysis->current;
+    std::printf(
+        "wrote %s: %d people (%d connected), %d ties, %d communities, "
+        "modularity %.3f\n",
+        out_.c_str(), f.people, f.connected_people, f.ties, f.communities_count,
+        f.modularity);
+    return kExitOk;
+  }
+
+  CLI::App* report_ = nullptr;
+  CLI::App* analyze_ = nullptr;
+  std::string data_dir_, out_, window_end_;
+  int min_group_ = 5;
+  int window_days_ = 0;
+  bool compare_ = false;
+  bool hr_ = false;
+  bool manager_ties_ = false;
+  int top_brokers_ = 10;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeNetworksCommand() {
+  return std::make_unique<NetworksCommand>();
+}
+
+}  // namespace whoknows::cli

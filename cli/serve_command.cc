@@ -1,0 +1,109 @@
+// `whoknows serve`: the gRPC service on a data folder, until SIGINT or
+// SIGTERM.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "api/server.h"
+#include "cli/command.h"
+#include "index/catalog.h"
+#include "index/graph.h"
+
+namespace whoknows::cli {
+namespace {
+
+// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
+// starts afterwards (gRPC's included), so that they are only ever taken by
+// sigwait in the thread that shuts the server down: nothing runs inside a
+// signal handler.
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int Serve(const api::ServerOptions& options) {
+  const sigset_t signals = BlockShutdownSignals();
+  auto server = api::Server::Start(options);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  auto snap = (*server)->catalog().snapshot();
+  std::printf(
+      "whoknows serving on %s (port %d): %zu people, %zu posts, %zu graph ties "
+      "from %s\n",
+      options.listen.c_str(), (*server)->port(), snap->people.size(),
+      snap->posts.size(), snap->graph ? snap->graph->num_edges() : 0,
+      options.data_dir.c_str());
+  std::fflush(stdout);
+  snap.reset();
+  std::thread on_signal([&signals, s = server->get()] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    s->Shutdown();
+  });
+  // Returns once Shutdown has run, which only the signal thread calls; it is
+  // joined before the server is destroyed.
+  (*server)->Wait();
+  on_signal.join();
+  return kExitOk;
+}
+
+class ServeCommand final : public Command {
+ public:
+  void Register(CLI::App& app) override {
+    serve_ = app.add_subcommand("serve", "Run the gRPC service");
+    listen_ = serve_
+                  ->add_option("--listen", options_.listen,
+                               "HOST:PORT (env WHOKNOWS_LISTEN)")
+                  ->capture_default_str();
+    data_ = serve_->add_option("--data", options_.data_dir,
+                               "Data folder (env WHOKNOWS_DATA)");
+    refresh_ = serve_
+                   ->add_option("--refresh-ms", refresh_ms_,
+                                "Max delay before writes are visible (env "
+                                "WHOKNOWS_REFRESH_MS)")
+                   ->capture_default_str();
+    serve_
+        ->add_option("--min-group", options_.networks.min_group_size,
+                     "Networks: groups smaller than this get no figures")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    serve_->add_flag("--trust-role-metadata",
+                     options_.networks.caller.trust_role_metadata,
+                     "Networks: believe the x-whoknows-role metadata "
+                     "(development only, until authenticated roles exist)");
+  }
+
+  std::optional<int> RunIfParsed() override {
+    if (!serve_->parsed()) return std::nullopt;
+    options_.refresh_interval = std::chrono::milliseconds(refresh_ms_);
+    options_.ApplyEnvironment(listen_->count() > 0, data_->count() > 0,
+                              refresh_->count() > 0);
+    if (auto s = options_.Validate(); !s.ok()) {
+      std::fprintf(stderr, "whoknows serve: %s\n",
+                   std::string(s.message()).c_str());
+      return kExitUsage;
+    }
+    return Serve(options_);
+  }
+
+ private:
+  CLI::App* serve_ = nullptr;
+  CLI::Option* listen_ = nullptr;
+  CLI::Option* data_ = nullptr;
+  CLI::Option* refresh_ = nullptr;
+  api::ServerOptions options_;
+  int64_t refresh_ms_ = 1000;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeServeCommand() {
+  return std::make_unique<ServeCommand>();
+}
+
+}  // namespace whoknows::cli

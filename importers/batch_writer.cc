@@ -1,0 +1,66 @@
+#include "importers/batch_writer.h"
+
+#include <algorithm>
+
+#include "common/status_macros.h"
+
+namespace whoknows::importers {
+
+BatchWriter::BatchWriter(index::Catalog& catalog, int batch_size)
+    : catalog_(catalog),
+      log_(catalog.options().data_dir),
+      batch_size_(std::max(1, batch_size)) {}
+
+absl::Status BatchWriter::Add(v1::Person p) {
+  people_.push_back(std::move(p));
+  return MaybeFlush();
+}
+
+absl::Status BatchWriter::Add(v1::Post p) {
+  posts_.push_back(std::move(p));
+  return MaybeFlush();
+}
+
+absl::Status BatchWriter::Add(index::Interaction i) {
+  interactions_.push_back(std::move(i));
+  return MaybeFlush();
+}
+
+absl::Status BatchWriter::Flush() {
+  // People first, then posts, then interactions: a reader never sees a post
+  // or a message whose author the same batch brings before that author.
+  if (!people_.empty()) {
+    WK_RETURN_IF_ERROR(catalog_.UpsertPeople(people_));
+    stats.people += static_cast<int64_t>(people_.size());
+    people_.clear();
+  }
+  if (!posts_.empty()) {
+    WK_RETURN_IF_ERROR(catalog_.UpsertPosts(posts_));
+    stats.posts += static_cast<int64_t>(posts_.size());
+    posts_.clear();
+  }
+  if (!interactions_.empty()) {
+    WK_RETURN_IF_ERROR(log_.Append(interactions_));
+    stats.interactions += static_cast<int64_t>(interactions_.size());
+    interactions_.clear();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BatchWriter::FlushThen(absl::Status failure) {
+  WK_RETURN_IF_ERROR(Flush());
+  return failure;
+}
+
+bool BatchWriter::JustFlushed() const {
+  return people_.empty() && posts_.empty() && interactions_.empty();
+}
+
+absl::Status BatchWriter::MaybeFlush() {
+  if (static_cast<int>(people_.size() + posts_.size() + interactions_.size()) >=
+      batch_size_)
+    return Flush();
+  return absl::OkStatus();
+}
+
+}  // namespace whoknows::importers

@@ -1,0 +1,77 @@
+#include "importers/timestamp.h"
+
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::importers {
+
+std::string FormatTimestamp(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  int consumed = 0;
+  std::string str(s);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
+                  &mi, &sec, &consumed) < 6) {
+    if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) < 3 ||
+        consumed != static_cast<int>(str.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("not a timestamp (want 2024-03-01T10:00:00Z): \"",
+                       std::string(s), "\""));
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
+      y < 1970 || y > 9999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp out of range: \"", std::string(s), "\""));
+  }
+  std::string_view rest = s.substr(consumed);
+  if (!rest.empty() && rest[0] == '.') {
+    size_t i = 1;
+    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
+    rest.remove_prefix(i);
+  }
+  int64_t offset = 0;
+  if (rest == "Z" || rest == "z" || rest.empty()) {
+  } else if ((rest[0] == '+' || rest[0] == '-') && rest.size() == 6 &&
+             rest[3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(rest[1])) &&
+             std::isdigit(static_cast<unsigned char>(rest[2])) &&
+             std::isdigit(static_cast<unsigned char>(rest[4])) &&
+             std::isdigit(static_cast<unsigned char>(rest[5]))) {
+    int oh = (rest[1] - '0') * 10 + (rest[2] - '0');
+    int om = (rest[4] - '0') * 10 + (rest[5] - '0');
+    offset = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad time zone in \"", std::string(s), "\""));
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  const std::time_t t = timegm(&tm);
+  // timegm normalizes 30 February to 1 March: reject days the month lacks.
+  std::tm check{};
+  gmtime_r(&t, &check);
+  if (check.tm_mday != d || check.tm_mon != mo - 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no such day: \"", std::string(s), "\""));
+  }
+  return static_cast<int64_t>(t) - offset;
+}
+
+}  // namespace whoknows::importers

@@ -1,0 +1,365 @@
+// Tests importers/stackexchange.cc: reading and importing dumps.
+#include "importers/stackexchange.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "index/catalog.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::importers {
+namespace {
+
+namespace fs = std::filesystem;
+using index::Catalog;
+using index::CatalogOptions;
+using index::PostMeta;
+using index::SearchOptions;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+using ::testing::UnorderedElementsAre;
+
+constexpr int64_t k20240301T10 = 1709287200;  // 2024-03-01T10:00:00Z
+
+std::string TestDir() { return testing_util::TestDir(/*create=*/true); }
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+std::unique_ptr<Catalog> OpenCatalog(const std::string& dir) {
+  CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  auto c = Catalog::Open(o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+// ---------------------------------------------------------------------------
+// Stack Exchange dumps
+
+// A tiny dump: a question (accepted answer 2), its accepted answer, another
+// answer, a question with a bad CreationDate (line 6), a duplicate of the
+// first question, a tag wiki (ignored) and an answer of a deleted user.
+constexpr char kPostsXml[] = R"(<?xml version="1.0" encoding="utf-8"?>
+<posts>
+  <row Id="1" PostTypeId="1" AcceptedAnswerId="2" CreationDate="2017-01-01T10:00:00.000" Score="5" Body="&lt;p&gt;How do I brew a hoppy &lt;b&gt;IPA&lt;/b&gt;?&lt;/p&gt;" OwnerUserId="10" Title="Brewing an IPA" Tags="&lt;ipa&gt;&lt;brewing&gt;" />
+  <row Id="2" PostTypeId="2" ParentId="1" CreationDate="2017-01-02T10:00:00.000" Score="3" Body="&lt;p&gt;Dry hop with Citra for five days.&lt;/p&gt;" OwnerUserId="11" />
+  <row Id="3" PostTypeId="2" ParentId="1" CreationDate="2017-01-03T10:00:00.000" Score="1" Body="&lt;p&gt;Use more malt.&lt;/p&gt;" OwnerUserId="12" />
+  <row Id="4" PostTypeId="1" CreationDate="last tuesday" Body="&lt;p&gt;Broken row&lt;/p&gt;" OwnerUserId="10" Title="Broken" Tags="|stout|" />
+  <row Id="5" PostTypeId="1" CreationDate="2017-01-04T10:00:00.000" Body="&lt;p&gt;Same question again&lt;/p&gt;" OwnerUserId="12" Title="Making a hoppy pale ale" Tags="|ipa|" />
+  <row Id="6" PostTypeId="4" CreationDate="2017-01-05T10:00:00.000" Body="Tag wiki" OwnerUserId="10" />
+  <row Id="7" PostTypeId="2" ParentId="5" CreationDate="2017-01-05T10:00:00.000" Body="&lt;p&gt;Orphan&lt;/p&gt;" />
+</posts>
+)";
+
+constexpr char kUsersXml[] = R"(<?xml version="1.0" encoding="utf-8"?>
+<users>
+  <row Id="-1" CreationDate="2016-01-01T00:00:00.000" DisplayName="Community" />
+  <row Id="10" CreationDate="2016-01-01T00:00:00.000" DisplayName="Asker" Location="Stockholm" />
+  <row Id="11" CreationDate="2016-01-02T00:00:00.000" DisplayName="Brewer" />
+  <row Id="12" CreationDate="2016-01-03T00:00:00.000" DisplayName="Novice" />
+</users>
+)";
+
+constexpr char kCommentsXml[] = R"(<?xml version="1.0" encoding="utf-8"?>
+<comments>
+  <row Id="100" PostId="2" Score="0" Text="Thanks, Citra worked great!" CreationDate="2017-01-02T12:00:00.000" UserId="10" />
+  <row Id="101" PostId="1" Score="0" Text="Which yeast do you use?" CreationDate="2017-01-03T12:00:00.000" UserId="12" />
+  <row Id="102" PostId="6" Score="0" Text="On a post that is not imported" CreationDate="2017-01-05T12:00:00.000" UserId="12" />
+  <row Id="103" PostId="1" Score="0" Text="From a deleted user" CreationDate="2017-01-05T12:00:00.000" />
+</comments>
+)";
+
+constexpr char kVotesXml[] = R"(<?xml version="1.0" encoding="utf-8"?>
+<votes>
+  <row Id="1" PostId="2" VoteTypeId="5" UserId="12" CreationDate="2017-01-03T00:00:00.000" />
+  <row Id="2" PostId="2" VoteTypeId="2" CreationDate="2017-01-03T00:00:00.000" />
+  <row Id="3" PostId="2" VoteTypeId="1" CreationDate="2017-01-03T00:00:00.000" />
+</votes>
+)";
+
+constexpr char kPostLinksXml[] = R"(<?xml version="1.0" encoding="utf-8"?>
+<postlinks>
+  <row Id="1" CreationDate="2017-01-04T11:00:00.000" PostId="5" RelatedPostId="1" LinkTypeId="3" />
+</postlinks>
+)";
+
+// Writes the dump into `root`/dump (a fresh TestDir() when empty).
+std::string WriteDump(std::string root = "", bool with_comments = true) {
+  if (root.empty()) root = TestDir();
+  const std::string dir = root + "/dump";
+  fs::create_directories(dir);
+  WriteFile(dir + "/Posts.xml", kPostsXml);
+  WriteFile(dir + "/Users.xml", kUsersXml);
+  if (with_comments) WriteFile(dir + "/Comments.xml", kCommentsXml);
+  WriteFile(dir + "/Votes.xml", kVotesXml);
+  WriteFile(dir + "/PostLinks.xml", kPostLinksXml);
+  return dir;
+}
+
+struct Collected {
+  std::map<std::string, v1::Person> people;
+  std::map<std::string, v1::Post> posts;
+  StackExchangeSink Sink() {
+    return {[this](v1::Person p) {
+              people[p.id()] = std::move(p);
+              return absl::OkStatus();
+            },
+            [this](v1::Post p) {
+              posts[p.id()] = std::move(p);
+              return absl::OkStatus();
+            }};
+  }
+};
+
+TEST(StackExchangeTest, ReadStackExchangeReadsPeoplePostsAndComments) {
+  const std::string dir = WriteDump();
+  Collected got;
+  std::vector<std::string> problems;
+  ImportOptions o;
+  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
+  auto stats = ReadStackExchange(dir, o, got.Sink());
+  ASSERT_TRUE(stats.ok()) << stats.status();
+
+  // People: the Community bot is left out.
+  EXPECT_EQ(got.people.size(), 3u);
+  EXPECT_EQ(got.people.count("-1"), 0u);
+  ASSERT_EQ(got.people.count("10"), 1u);
+  EXPECT_EQ(got.people["10"].display_name(), "Asker");
+  EXPECT_EQ(got.people["10"].site(), "Stockholm");
+
+  // Posts: 1, 2, 3, 5 and comments c100, c101.
+  std::vector<std::string> ids;
+  for (const auto& [id, p] : got.posts) ids.push_back(id);
+  EXPECT_THAT(ids, UnorderedElementsAre("1", "2", "3", "5", "c100", "c101"));
+
+  const v1::Post& q = got.posts["1"];
+  EXPECT_EQ(q.kind(), v1::POST_KIND_QUESTION);
+  EXPECT_EQ(q.author_id(), "10");
+  EXPECT_EQ(q.title(), "Brewing an IPA");
+  EXPECT_THAT(q.tags(), ElementsAre("ipa", "brewing"));
+  EXPECT_EQ(q.created().seconds(), 1483264800);  // 2017-01-01T10:00:00Z
+  EXPECT_FALSE(q.accepted());
+  // HTML converted; the duplicate's title folded into the original.
+  EXPECT_THAT(q.body(), HasSubstr("How do I brew a hoppy IPA?"));
+  EXPECT_THAT(q.body(), HasSubstr("Making a hoppy pale ale"));
+  EXPECT_THAT(q.body(), Not(HasSubstr("<")));
+
+  const v1::Post& accepted = got.posts["2"];
+  EXPECT_EQ(accepted.kind(), v1::POST_KIND_ANSWER);
+  EXPECT_EQ(accepted.parent_id(), "1");
+  EXPECT_EQ(accepted.thread_id(), "1");
+  EXPECT_TRUE(accepted.accepted());
+  EXPECT_EQ(accepted.author_id(), "11");
+  EXPECT_EQ(accepted.body(), "Dry hop with Citra for five days.");
+  EXPECT_THAT(accepted.liked_by(), ElementsAre("12"));  // a favourite vote
+
+  const v1::Post& other = got.posts["3"];
+  EXPECT_EQ(other.kind(), v1::POST_KIND_ANSWER);
+  EXPECT_FALSE(other.accepted());
+
+  EXPECT_THAT(got.posts["5"].tags(), ElementsAre("ipa"));
+
+  const v1::Post& comment = got.posts["c100"];
+  EXPECT_EQ(comment.kind(), v1::POST_KIND_COMMENT);
+  EXPECT_EQ(comment.parent_id(), "2");
+  EXPECT_EQ(comment.author_id(), "10");
+  EXPECT_EQ(comment.body(), "Thanks, Citra worked great!");
+  EXPECT_EQ(got.posts["c101"].parent_id(), "1");
+
+  // The bad row is skipped and reported with its file and line.
+  EXPECT_EQ(stats->skipped, 1);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], HasSubstr("Posts.xml:6: "));
+  EXPECT_THAT(problems[0], HasSubstr("Id=4"));
+  EXPECT_THAT(problems[0], HasSubstr("CreationDate"));
+}
+
+TEST(StackExchangeTest, ReadStackExchangeStrictFailsOnBadRow) {
+  const std::string dir = WriteDump();
+  Collected got;
+  ImportOptions o;
+  o.strict = true;
+  auto stats = ReadStackExchange(dir, o, got.Sink());
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(stats.status()), HasSubstr("Posts.xml:6:"));
+  // The rows before it were read.
+  EXPECT_EQ(got.posts.count("1"), 1u);
+  EXPECT_EQ(got.posts.count("5"), 0u);
+}
+
+TEST(StackExchangeTest, ReadStackExchangeSinkErrorStopsTheRead) {
+  const std::string dir = WriteDump();
+  int posts = 0;
+  StackExchangeSink sink{[](v1::Person) { return absl::OkStatus(); },
+                         [&](v1::Post) {
+                           ++posts;
+                           return absl::ResourceExhaustedError("disk full");
+                         }};
+  auto stats = ReadStackExchange(dir, {}, sink);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(posts, 1);
+}
+
+TEST(StackExchangeTest, ReadStackExchangeWithoutPostsXmlIsNotFound) {
+  const std::string dir = TestDir();
+  Collected got;
+  auto stats = ReadStackExchange(dir, {}, got.Sink());
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Message(stats.status()), HasSubstr("Posts.xml"));
+}
+
+TEST(StackExchangeTest, ReadStackExchangeMalformedXmlNamesFileAndLine) {
+  const std::string dir = TestDir() + "/dump";
+  fs::create_directories(dir);
+  WriteFile(
+      dir + "/Posts.xml",
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+      "<posts>\n"
+      "  <row Id=\"1\" PostTypeId=\"1\" CreationDate=\"2017-01-01T10:00:00\""
+      " OwnerUserId=\"10\" Title=\"Fine\" Body=\"x\" />\n"
+      "  <row Id=\"2\" PostTypeId=\"1\" Title=\"a & b\" />\n"
+      "</posts>\n");
+  Collected got;
+  auto stats = ReadStackExchange(dir, {}, got.Sink());
+  ASSERT_FALSE(stats.ok());
+  const std::string msg = Message(stats.status());
+  EXPECT_THAT(msg, HasSubstr("Posts.xml:4:")) << msg;
+  EXPECT_THAT(msg, HasSubstr("XML")) << msg;
+}
+
+TEST(StackExchangeTest, ReadStackExchangeMalformedUsersXmlNamesFileAndLine) {
+  const std::string dir = WriteDump();
+  WriteFile(dir + "/Users.xml",
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<users>\n"
+            "  <row Id=\"10\" CreationDate=\"2016-01-01T00:00:00\" />\n"
+            "</posts>\n");
+  Collected got;
+  auto stats = ReadStackExchange(dir, {}, got.Sink());
+  ASSERT_FALSE(stats.ok());
+  EXPECT_THAT(Message(stats.status()), HasSubstr("Users.xml:4:"))
+      << stats.status();
+}
+
+TEST(StackExchangeTest, ImportStackExchangeIntoCatalog) {
+  const std::string root = TestDir();
+  const std::string dir = WriteDump(root);
+  auto catalog = OpenCatalog(root + "/data");
+  ASSERT_NE(catalog, nullptr);
+  std::vector<std::string> problems;
+  ImportOptions o;
+  o.batch_size = 2;
+  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
+  auto stats = ImportStackExchange(dir, *catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->people, 3);
+  EXPECT_EQ(stats->posts, 6);
+  EXPECT_EQ(stats->skipped, 1);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], HasSubstr("Posts.xml:6: "));
+
+  catalog->Refresh();
+  auto snap = catalog->snapshot();
+  EXPECT_EQ(snap->people.size(), 3u);
+  EXPECT_EQ(snap->posts.size(), 6u);
+  const PostMeta* a = snap->FindPost("2");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->accepted);
+  EXPECT_EQ(a->kind, v1::POST_KIND_ANSWER);
+  EXPECT_EQ(a->thread_id, "1");
+  // A comment on an answer belongs to the question's thread.
+  const PostMeta* c = snap->FindPost("c100");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->kind, v1::POST_KIND_COMMENT);
+  EXPECT_EQ(c->parent_id, "2");
+  EXPECT_EQ(c->thread_id, "1");
+  EXPECT_EQ(snap->activity.at("11").accepted_answers, 1);
+  SearchOptions s;
+  s.query = "citra";
+  auto hits = catalog->Search(s);
+  ASSERT_TRUE(hits.ok());
+  std::vector<std::string> ids;
+  for (const auto& h : hits->hits) ids.push_back(h.post_id);
+  EXPECT_THAT(ids, UnorderedElementsAre("2", "c100"));
+}
+
+TEST(StackExchangeTest, ImportStackExchangeCreatedBeforeFilters) {
+  const std::string root = TestDir();
+  const std::string dir = WriteDump(root);
+  auto catalog = OpenCatalog(root + "/data");
+  ASSERT_NE(catalog, nullptr);
+  ImportOptions o;
+  // Between the accepted answer (01-02 10:00) and its comment (01-02 12:00).
+  o.created_before = 1483351200 + 3600;  // 2017-01-02T11:00:00Z
+  auto stats = ImportStackExchange(dir, *catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->posts, 2);
+  EXPECT_EQ(stats->people, 3);
+  catalog->Refresh();
+  auto snap = catalog->snapshot();
+  std::vector<std::string> ids;
+  for (const auto& [id, m] : snap->posts) ids.push_back(id);
+  EXPECT_THAT(ids, UnorderedElementsAre("1", "2"));
+  // The favourite was cast after the cut-off.
+  ASSERT_NE(snap->FindPost("2"), nullptr);
+  EXPECT_THAT(snap->FindPost("2")->liked_by, IsEmpty());
+  // The asker accepted answer 2 on 01-03, after the cut-off: the import
+  // must not know it yet.
+  EXPECT_FALSE(snap->FindPost("2")->accepted);
+  // The duplicate link was made after the cut-off.
+  auto fetched = catalog->Fetch("", {"1"});
+  ASSERT_TRUE(fetched.ok());
+  ASSERT_EQ(fetched->size(), 1u);
+  EXPECT_THAT((*fetched)[0].post.body(), Not(HasSubstr("pale ale")));
+}
+
+TEST(StackExchangeTest, ReadStackExchangeKeepsAcceptanceMadeBeforeTheCutOff) {
+  const std::string dir = WriteDump();
+  Collected got;
+  ImportOptions o;
+  o.created_before = 1483444800;  // 2017-01-03T12:00:00Z, after the accept
+  ASSERT_TRUE(ReadStackExchange(dir, o, got.Sink()).ok());
+  ASSERT_EQ(got.posts.count("2"), 1u);
+  EXPECT_TRUE(got.posts["2"].accepted());
+  EXPECT_FALSE(got.posts["3"].accepted());
+}
+
+TEST(StackExchangeTest, ImportStackExchangeStrictKeepsWhatWasRead) {
+  const std::string root = TestDir();
+  const std::string dir = WriteDump(root);
+  auto catalog = OpenCatalog(root + "/data");
+  ASSERT_NE(catalog, nullptr);
+  ImportOptions o;
+  o.strict = true;
+  auto stats = ImportStackExchange(dir, *catalog, o);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(stats.status()), HasSubstr("Posts.xml:6:"));
+  catalog->Refresh();
+  auto snap = catalog->snapshot();
+  EXPECT_EQ(snap->people.size(), 3u);
+  std::vector<std::string> ids;
+  for (const auto& [id, m] : snap->posts) ids.push_back(id);
+  EXPECT_THAT(ids, UnorderedElementsAre("1", "2", "3"));
+}
+
+}  // namespace
+}  // namespace whoknows::importers
