@@ -19,8 +19,6 @@ constexpr int64_t kDay = 86400;
 // Sampled betweenness is within its error bound with probability 1 - this
 // (WindowFigures and the report say 95%).
 constexpr double kErrorBoundDelta = 0.05;
-// Dot edges drawn at most: beyond this a drawing is ink, not information.
-constexpr size_t kMaxDrawnEdges = 4000;
 
 bool IsActive(const v1::Person& p) { return !p.has_active() || p.active(); }
 
@@ -384,7 +382,7 @@ absl::Status AddDrawing(const WindowGraph& g,
                         const std::vector<int>& membership,
                         const NetworkOptions& o, WindowFigures* f) {
   const UndirectedGraph& sub = g.connected;
-  auto pos = ForceLayout(sub, o.communities.seed);
+  auto pos = ForceLayout(sub, o.communities.seed, o.layout_iterations);
   if (!pos.ok()) return pos.status();
   for (int s = 0; s < sub.num_vertices; ++s) {
     const int c = membership[s];
@@ -396,7 +394,8 @@ absl::Status AddDrawing(const WindowGraph& g,
   std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
     return sub.weights[x] > sub.weights[y];
   });
-  if (order.size() > kMaxDrawnEdges) order.resize(kMaxDrawnEdges);
+  if (order.size() > static_cast<size_t>(o.max_drawn_edges))
+    order.resize(o.max_drawn_edges);
   for (size_t i : order) f->dot_edges.push_back(sub.edges[i]);
   return absl::OkStatus();
 }
@@ -556,26 +555,30 @@ std::vector<std::string> WithheldNotes(const NetworkAnalysis& a,
 }  // namespace
 
 absl::Status NetworkOptions::Validate() const {
-  if (min_group_size < 1 || min_group_size > 1000)
-    return absl::InvalidArgumentError("min_group_size: must be 1-1000");
-  if (window_days < 0 || window_days > 36500)
-    return absl::InvalidArgumentError("window_days: must be 0-36500");
-  if (window_end < 0)
-    return absl::InvalidArgumentError("window_end: must not be negative");
+  auto invalid = [](const char* field, auto... why) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", why...));
+  };
+  if (min_group_size < 1 || min_group_size > limits.max_min_group_size)
+    return invalid("min_group_size", "must be 1-", limits.max_min_group_size);
+  if (window_days < 0 || window_days > limits.max_window_days)
+    return invalid("window_days", "must be 0-", limits.max_window_days);
+  if (window_end < 0) return invalid("window_end", "must not be negative");
   if (compare_previous && window_days == 0)
-    return absl::InvalidArgumentError(
-        "window_days: comparing with the previous window needs a window "
-        "length");
-  if (top_brokers < 0 || top_brokers > 1000)
-    return absl::InvalidArgumentError("top_brokers: must be 0-1000");
+    return invalid("window_days",
+                   "comparing with the previous window needs a window length");
+  if (top_brokers < 0 || top_brokers > limits.max_top_brokers)
+    return invalid("top_brokers", "must be 0-", limits.max_top_brokers);
   if (betweenness_samples < 1)
-    return absl::InvalidArgumentError("betweenness_samples: must be positive");
+    return invalid("betweenness_samples", "must be positive");
   if (!(interaction_weight > 0))
-    return absl::InvalidArgumentError("interaction_weight: must be positive");
+    return invalid("interaction_weight", "must be positive");
   if (new_hire_days < 0)
-    return absl::InvalidArgumentError("new_hire_days: must not be negative");
-  if (max_topics < 0)
-    return absl::InvalidArgumentError("max_topics: must not be negative");
+    return invalid("new_hire_days", "must not be negative");
+  if (max_topics < 0) return invalid("max_topics", "must not be negative");
+  if (layout_iterations < 1)
+    return invalid("layout_iterations", "must be positive");
+  if (max_drawn_edges < 0)
+    return invalid("max_drawn_edges", "must not be negative");
   return absl::OkStatus();
 }
 
