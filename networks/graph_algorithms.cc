@@ -34,11 +34,15 @@ void InitIgraphLocked() {
   igraph_set_warning_handler(igraph_warning_handler_ignore);
 }
 
-// RAII owners of igraph objects (called with the lock held).
+// RAII owners of igraph objects. IGraph holds the igraph lock for its
+// lifetime: create it first, and make every other igraph call (IVector
+// included) while it exists.
 struct IGraph {
+  std::lock_guard<std::mutex> lock{IgraphMutex()};
   igraph_t g;
   bool ok = false;
   explicit IGraph(const UndirectedGraph& graph) {
+    InitIgraphLocked();
     igraph_vector_int_t edges;
     igraph_vector_int_init(&edges, 2 * graph.edges.size());
     for (size_t i = 0; i < graph.edges.size(); ++i) {
@@ -216,8 +220,6 @@ absl::StatusOr<std::vector<int>> LeidenRun(const UndirectedGraph& graph,
                                            const std::vector<double>& strength,
                                            double resolution, uint64_t seed) {
   std::vector<int> membership(graph.num_vertices);
-  std::lock_guard lock(IgraphMutex());
-  InitIgraphLocked();
   IGraph ig(graph);
   if (!ig.ok) return absl::InternalError("igraph: cannot build the graph");
   IVector weights(graph.weights), nodes(strength);
@@ -403,8 +405,6 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ForceLayout(
   for (size_t i = 0; i < damped.size(); ++i)
     damped[i] = std::log1p(graph.weights[i]);
   {
-    std::lock_guard lock(IgraphMutex());
-    InitIgraphLocked();
     IGraph ig(graph);
     if (!ig.ok) return absl::InternalError("igraph: cannot build the graph");
     IVector weights(damped);
