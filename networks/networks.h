@@ -45,12 +45,14 @@ struct NetworkLimits {
 struct NetworkOptions {
   // Figures about a group (department, team, country, community, matrix
   // cell) of fewer people than this are suppressed. Bigger protects more
-  // and shows less; below 2 names individuals.
+  // and shows less; below 2 names individuals. 1 to
+  // limits.max_min_group_size.
   int min_group_size = 5;
   // End of the analysed window (exclusive, unix seconds); 0: one second
   // after the newest interaction or post.
   int64_t window_end = 0;
-  // Length of the window in days, ending at window_end; 0: all time.
+  // Length of the window in days, ending at window_end; 0: all time. At
+  // most limits.max_window_days.
   int window_days = 0;
   // Also analyse the window of the same length just before (needs
   // window_days > 0). Doubles the cost.
@@ -65,7 +67,8 @@ struct NetworkOptions {
   // Weight of one message to one receiver (e-mail, chat). Post-derived ties
   // keep the colleague graph's kind weights (index::GraphOptions).
   double interaction_weight = 1.0;
-  // How many brokers to list (person_level only).
+  // How many brokers to list (person_level only), 0 to
+  // limits.max_top_brokers.
   int top_brokers = 10;
   // Exact betweenness up to this many connected people, sampled above.
   // Exact costs O(V·E log V).

@@ -91,7 +91,8 @@ std::string Drawing(const WindowFigures& f, const ReportOptions& o) {
                           Y(f.dots[b].y));
   }
   svg += "</g><g stroke=\"#ffffff\" stroke-width=\"0.8\">";
-  const double r = f.dots.size() > 2000 ? 2.0 : 5.0;
+  const double r =
+      static_cast<int>(f.dots.size()) > o.small_dots_above ? 2.0 : 5.0;
   for (const Dot& d : f.dots) {
     absl::StrAppendFormat(&svg,
                           "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" "
