@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "index/catalog.h"
 #include "index/interactions.h"
 
@@ -79,6 +80,52 @@ void ToProto(const networks::WindowFigures& f, v1::WindowFigures* out) {
     ToProto(p, out->add_new_hires_not_connected());
 }
 
+// 0 (the service's threshold) up to the limit.
+bool MinGroupSizeInRange(const v1::AnalyzeNetworkRequest& request,
+                         const networks::NetworkLimits& limits) {
+  return request.min_group_size() >= 0 &&
+         request.min_group_size() <= limits.max_min_group_size;
+}
+
+// What NetworkOptions::Validate() cannot see once OptionsFor has read 0 as
+// "the default": the request's own range of min_group_size (0 asks for the
+// service's) and a window_end set at or before 1970.
+absl::Status CheckEncoding(const v1::AnalyzeNetworkRequest& request,
+                           const networks::NetworkLimits& limits) {
+  if (!MinGroupSizeInRange(request, limits))
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_group_size: must be 0-", limits.max_min_group_size));
+  if (request.has_window_end() && request.window_end().seconds() <= 0)
+    return absl::InvalidArgumentError("window_end: must be after 1970");
+  return absl::OkStatus();
+}
+
+// The request as NetworkOptions with the service's limits. 0 in
+// min_group_size and top_brokers and an unset window_end stand for the
+// defaults; a min_group_size or window_end that only the request can get
+// wrong (see CheckEncoding) is left at the default here.
+networks::NetworkOptions OptionsFor(const v1::AnalyzeNetworkRequest& request,
+                                    const Caller& caller,
+                                    const NetworksServiceOptions& options) {
+  networks::NetworkOptions o;
+  o.limits = options.limits;
+  // Requests may raise the service's threshold, never lower it.
+  if (MinGroupSizeInRange(request, options.limits))
+    o.min_group_size =
+        std::max(request.min_group_size(), options.min_group_size);
+  else
+    o.min_group_size = options.min_group_size;
+  if (request.has_window_end() && request.window_end().seconds() > 0)
+    o.window_end = request.window_end().seconds();
+  o.window_days = request.window_days();
+  o.compare_previous = request.compare_previous();
+  o.person_level = request.person_level() && caller.hr;
+  if (request.top_brokers() != 0) o.top_brokers = request.top_brokers();
+  o.include_manager_ties = request.include_manager_ties();
+  o.threads = options.threads;
+  return o;
+}
+
 }  // namespace
 
 Caller CallerFrom(const grpc::ServerContextBase& context,
@@ -118,26 +165,12 @@ v1::AnalyzeNetworkResponse ToProto(const networks::NetworkAnalysis& a) {
 absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
     const index::Catalog& catalog, const v1::AnalyzeNetworkRequest& request,
     const Caller& caller, const NetworksServiceOptions& options) {
-  if (request.window_days() < 0 || request.window_days() > 36500)
-    return absl::InvalidArgumentError("window_days: must be 0-36500");
-  if (request.compare_previous() && request.window_days() == 0)
-    return absl::InvalidArgumentError(
-        "window_days: compare_previous needs a window length");
-  if (request.min_group_size() < 0 || request.min_group_size() > 1000)
-    return absl::InvalidArgumentError("min_group_size: must be 0-1000");
-  if (request.top_brokers() < 0 || request.top_brokers() > 100)
-    return absl::InvalidArgumentError("top_brokers: must be 0-100");
-  if (request.has_window_end() && request.window_end().seconds() <= 0)
-    return absl::InvalidArgumentError("window_end: must be after 1970");
-  networks::NetworkOptions o;
-  o.min_group_size = std::max(request.min_group_size(), options.min_group_size);
-  o.window_end = request.has_window_end() ? request.window_end().seconds() : 0;
-  o.window_days = request.window_days();
-  o.compare_previous = request.compare_previous();
-  o.person_level = request.person_level() && caller.hr;
-  if (request.top_brokers() > 0) o.top_brokers = request.top_brokers();
-  o.include_manager_ties = request.include_manager_ties();
-  o.threads = options.threads;
+  // Validated before the interaction log is read: the options
+  // (window_days, compare_previous, top_brokers), then what only the
+  // request can get wrong (min_group_size, window_end).
+  const networks::NetworkOptions o = OptionsFor(request, caller, options);
+  if (auto s = o.Validate(); !s.ok()) return s;
+  if (auto s = CheckEncoding(request, options.limits); !s.ok()) return s;
   auto interactions = index::InteractionLog(catalog.options().data_dir).Load();
   if (!interactions.ok()) return interactions.status();
   auto analysis =

@@ -22,6 +22,10 @@ struct NetworksServiceOptions {
   // Threads for betweenness per request. More answers faster and takes
   // cores from concurrent queries.
   int threads = 2;
+  // Bounds on requests, checked by networks::NetworkOptions::Validate().
+  // The library's, except at most 100 brokers: the proto promises 0-100 and
+  // clients size their tables by it.
+  networks::NetworkLimits limits{.max_top_brokers = 100};
 };
 
 // Validates the request (INVALID_ARGUMENT naming the field), applies the

@@ -19,6 +19,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The bounds printed hold with probability 1 - kDelta (95%).
+constexpr double kDelta = 0.05;
+// People per synthetic department.
+constexpr int kDeptSize = 100;
+
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
@@ -29,31 +34,44 @@ double PeakRssMb() {
   return u.ru_maxrss / 1024.0;  // Linux: kilobytes
 }
 
+// Calls add(a, b, messages) for `ties` distinct pairs of `people` people:
+// 80% within the same block of 100 (a department), message counts
+// geometric. The same seed gives the same pairs.
+template <typename Add>
+void SyntheticTies(int people, int ties, uint64_t seed, Add add) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> anyone(0, people - 1);
+  std::uniform_int_distribution<int> colleague(0, kDeptSize - 1);
+  std::geometric_distribution<int> messages(0.3);
+  std::bernoulli_distribution inside(0.8);
+  std::unordered_set<uint64_t> seen;
+  seen.reserve(static_cast<size_t>(ties) * 2);
+  for (int added = 0; added < ties;) {
+    const int a = anyone(rng);
+    const int b =
+        inside(rng) ? a / kDeptSize * kDeptSize + colleague(rng) : anyone(rng);
+    if (a == b || b >= people) continue;
+    if (!seen.insert(static_cast<uint64_t>(std::min(a, b)) << 32 |
+                     static_cast<uint64_t>(std::max(a, b)))
+             .second)
+      continue;
+    add(a, b, 1 + messages(rng));
+    ++added;
+  }
+}
+
 }  // namespace
 
 // Sampled against exact betweenness on a graph small enough for exact:
 // the measured error beside the Hoeffding bound.
 void MeasureSamplingError(int people, int ties, int samples) {
   using namespace whoknows::networks;
-  std::mt19937_64 rng(7);
-  std::uniform_int_distribution<int> anyone(0, people - 1);
-  std::uniform_int_distribution<int> colleague(0, 99);
-  std::geometric_distribution<int> messages(0.3);
-  std::bernoulli_distribution inside(0.8);
-  std::unordered_set<uint64_t> seen;
   UndirectedGraph g;
   g.num_vertices = people;
-  while (static_cast<int>(g.edges.size()) < ties) {
-    const int a = anyone(rng);
-    const int b = inside(rng) ? a / 100 * 100 + colleague(rng) : anyone(rng);
-    if (a == b || b >= people) continue;
-    if (!seen.insert(static_cast<uint64_t>(std::min(a, b)) << 32 |
-                     static_cast<uint64_t>(std::max(a, b)))
-             .second)
-      continue;
+  SyntheticTies(people, ties, 7, [&](int a, int b, int messages) {
     g.edges.push_back({std::min(a, b), std::max(a, b)});
-    g.weights.push_back(1 + messages(rng));
-  }
+    g.weights.push_back(messages);
+  });
   auto t = Clock::now();
   auto exact = Betweenness(g, {});
   const double exact_s = Seconds(t);
@@ -68,7 +86,35 @@ void MeasureSamplingError(int people, int ties, int samples) {
       "sampling error at %d people, %d ties, %d sources: max %.4f of the "
       "pairs (95%% bound %.4f); exact took %.1f s\n",
       people, ties, samples, max_err / pairs,
-      BetweennessErrorBound(people, samples, 0.05) / pairs, exact_s);
+      BetweennessErrorBound(people, samples, kDelta) / pairs, exact_s);
+}
+
+// The directory (departments of kDeptSize people in 20 countries) and one
+// interaction per synthetic tie (its weight = receivers).
+struct SyntheticCompany {
+  whoknows::index::Snapshot snapshot;
+  std::vector<whoknows::index::Interaction> interactions;
+};
+
+SyntheticCompany MakeCompany(int people, int ties) {
+  using namespace whoknows;
+  SyntheticCompany c;
+  for (int i = 0; i < people; ++i) {
+    auto p = std::make_shared<v1::Person>();
+    p->set_id("p" + std::to_string(i));
+    p->set_department("d" + std::to_string(i / kDeptSize));
+    p->set_country("C" + std::to_string(i / kDeptSize % 20));
+    c.snapshot.people[p->id()] = std::move(p);
+  }
+  c.interactions.reserve(ties);
+  SyntheticTies(people, ties, 42, [&](int a, int b, int messages) {
+    index::Interaction it;
+    it.from = "p" + std::to_string(a);
+    it.to.assign(messages, "p" + std::to_string(b));
+    it.time = 1700000000;
+    c.interactions.push_back(std::move(it));
+  });
+  return c;
 }
 
 int main(int argc, char** argv) {
@@ -76,41 +122,9 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int people = argc > 1 ? std::atoi(argv[1]) : 50000;
   const int ties = argc > 2 ? std::atoi(argv[2]) : 1000000;
-  const int dept_size = 100;
-  std::mt19937_64 rng(42);
-  std::uniform_int_distribution<int> anyone(0, people - 1);
-  std::uniform_int_distribution<int> colleague(0, dept_size - 1);
-  std::geometric_distribution<int> messages(0.3);
-  std::bernoulli_distribution inside(0.8);
-
-  // The directory and one interaction per tie (its weight = receivers).
-  index::Snapshot snapshot;
-  for (int i = 0; i < people; ++i) {
-    auto p = std::make_shared<v1::Person>();
-    p->set_id("p" + std::to_string(i));
-    p->set_department("d" + std::to_string(i / dept_size));
-    p->set_country("C" + std::to_string(i / dept_size % 20));
-    snapshot.people[p->id()] = std::move(p);
-  }
-  std::vector<index::Interaction> interactions;
-  interactions.reserve(ties);
-  std::unordered_set<uint64_t> seen;
-  seen.reserve(ties * 2);
-  while (static_cast<int>(interactions.size()) < ties) {
-    const int a = anyone(rng);
-    const int b =
-        inside(rng) ? a / dept_size * dept_size + colleague(rng) : anyone(rng);
-    if (a == b || b >= people) continue;
-    const uint64_t key = static_cast<uint64_t>(std::min(a, b)) << 32 |
-                         static_cast<uint64_t>(std::max(a, b));
-    if (!seen.insert(key).second) continue;
-    index::Interaction it;
-    it.from = "p" + std::to_string(a);
-    it.to.assign(1 + messages(rng), "p" + std::to_string(b));
-    it.time = 1700000000;
-    interactions.push_back(std::move(it));
-  }
-  seen = {};
+  const SyntheticCompany company = MakeCompany(people, ties);
+  const index::Snapshot& snapshot = company.snapshot;
+  const std::vector<index::Interaction>& interactions = company.interactions;
   std::printf("synthetic graph: %d people, %d ties; peak RSS %.0f MB\n", people,
               ties, PeakRssMb());
 
@@ -145,8 +159,8 @@ int main(int argc, char** argv) {
       "approximate betweenness (%d sources, 2 threads): %.1f s; 95%% bound "
       "%.3g paths = %.4f of the pairs\n",
       bo.samples, Seconds(t),
-      networks::BetweennessErrorBound(people, bo.samples, 0.05),
-      networks::BetweennessErrorBound(people, bo.samples, 0.05) /
+      networks::BetweennessErrorBound(people, bo.samples, kDelta),
+      networks::BetweennessErrorBound(people, bo.samples, kDelta) /
           ((people - 1.0) * (people - 2.0) / 2));
 
   MeasureSamplingError(2000, 40000, bo.samples);

@@ -34,11 +34,15 @@ void InitIgraphLocked() {
   igraph_set_warning_handler(igraph_warning_handler_ignore);
 }
 
-// RAII owners of igraph objects (called with the lock held).
+// RAII owners of igraph objects. IGraph holds the igraph lock for its
+// lifetime: create it first, and make every other igraph call (IVector
+// included) while it exists.
 struct IGraph {
+  std::lock_guard<std::mutex> lock{IgraphMutex()};
   igraph_t g;
   bool ok = false;
   explicit IGraph(const UndirectedGraph& graph) {
+    InitIgraphLocked();
     igraph_vector_int_t edges;
     igraph_vector_int_init(&edges, 2 * graph.edges.size());
     for (size_t i = 0; i < graph.edges.size(); ++i) {
@@ -182,14 +186,9 @@ class BrandesWorker {
         const int w = csr_.adj[e];
         if (settled_[w]) continue;
         const double alt = d + csr_.length[e];
-        if (dist_[w] < 0) {
-          dist_[w] = alt;
-          sigma_[w] = sigma_[v];
-          preds_[w].assign(1, v);
-          heap.push({alt, w});
-          continue;
-        }
-        const int cmp = CmpEpsilon(alt, dist_[w], kPathEpsilon);
+        // Unreached (dist -1) counts as farther than any path.
+        const int cmp =
+            dist_[w] < 0 ? -1 : CmpEpsilon(alt, dist_[w], kPathEpsilon);
         if (cmp < 0) {
           dist_[w] = alt;
           sigma_[w] = sigma_[v];
@@ -213,6 +212,57 @@ class BrandesWorker {
   std::vector<std::vector<int>> preds_;
   std::vector<int> order_;
 };
+
+// One Leiden run from `seed`: each vertex's community. With node weights =
+// strengths and resolution gamma/2m, Leiden's quality function is
+// modularity (igraph documentation).
+absl::StatusOr<std::vector<int>> LeidenRun(const UndirectedGraph& graph,
+                                           const std::vector<double>& strength,
+                                           double resolution, uint64_t seed) {
+  std::vector<int> membership(graph.num_vertices);
+  IGraph ig(graph);
+  if (!ig.ok) return absl::InternalError("igraph: cannot build the graph");
+  IVector weights(graph.weights), nodes(strength);
+  igraph_vector_int_t out;
+  igraph_vector_int_init(&out, graph.num_vertices);
+  igraph_integer_t clusters = 0;
+  igraph_real_t quality = 0;
+  igraph_rng_seed(igraph_rng_default(), seed);
+  const igraph_error_t err = igraph_community_leiden(
+      &ig.g, &weights.v, &nodes.v, resolution, /*beta=*/0.01,
+      /*start=*/false, /*n_iterations=*/-1, &out, &clusters, &quality);
+  if (err != IGRAPH_SUCCESS) {
+    igraph_vector_int_destroy(&out);
+    return absl::InternalError(
+        absl::StrCat("igraph_community_leiden: ", igraph_strerror(err)));
+  }
+  for (int v = 0; v < graph.num_vertices; ++v)
+    membership[v] = static_cast<int>(VECTOR(out)[v]);
+  igraph_vector_int_destroy(&out);
+  return membership;
+}
+
+// Renumbers communities by size, biggest first (ties by smallest member),
+// so that community 0 is the same group from run to run; returns how many
+// there are.
+int RenumberBySize(int num_vertices, std::vector<int>& membership) {
+  int k = 0;
+  for (int c : membership) k = std::max(k, c + 1);
+  std::vector<int> size(k, 0), first(k, num_vertices);
+  for (int v = 0; v < num_vertices; ++v) {
+    ++size[membership[v]];
+    first[membership[v]] = std::min(first[membership[v]], v);
+  }
+  std::vector<int> order(k);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return size[a] != size[b] ? size[a] > size[b] : first[a] < first[b];
+  });
+  std::vector<int> rename(k);
+  for (int i = 0; i < k; ++i) rename[order[i]] = i;
+  for (int& c : membership) c = rename[c];
+  return k;
+}
 
 }  // namespace
 
@@ -265,57 +315,16 @@ absl::StatusOr<Communities> FindCommunities(const UndirectedGraph& graph,
     strength[graph.edges[i].second] += graph.weights[i];
   }
   for (int run = 0; run < options.seeds; ++run) {
-    std::vector<int> membership(graph.num_vertices);
-    {
-      std::lock_guard lock(IgraphMutex());
-      InitIgraphLocked();
-      IGraph ig(graph);
-      if (!ig.ok) return absl::InternalError("igraph: cannot build the graph");
-      IVector weights(graph.weights), nodes(strength);
-      igraph_vector_int_t out;
-      igraph_vector_int_init(&out, graph.num_vertices);
-      igraph_integer_t clusters = 0;
-      igraph_real_t quality = 0;
-      igraph_rng_seed(igraph_rng_default(), options.seed + run);
-      // With node weights = strengths and resolution gamma/2m, Leiden's
-      // quality function is modularity (igraph documentation).
-      const igraph_error_t err = igraph_community_leiden(
-          &ig.g, &weights.v, &nodes.v,
-          m > 0 ? options.resolution / (2 * m) : 1.0, /*beta=*/0.01,
-          /*start=*/false, /*n_iterations=*/-1, &out, &clusters, &quality);
-      if (err != IGRAPH_SUCCESS) {
-        igraph_vector_int_destroy(&out);
-        return absl::InternalError(
-            absl::StrCat("igraph_community_leiden: ", igraph_strerror(err)));
-      }
-      for (int v = 0; v < graph.num_vertices; ++v)
-        membership[v] = static_cast<int>(VECTOR(out)[v]);
-      igraph_vector_int_destroy(&out);
-    }
-    const double q = Modularity(graph, membership, options.resolution);
+    auto membership = LeidenRun(graph, strength, options.resolution / (2 * m),
+                                options.seed + run);
+    if (!membership.ok()) return membership.status();
+    const double q = Modularity(graph, *membership, options.resolution);
     if (q > best.modularity) {
       best.modularity = q;
-      best.membership = std::move(membership);
+      best.membership = std::move(*membership);
     }
   }
-  // Renumber by size, biggest first (ties by smallest member), so that
-  // community 0 is the same group from run to run.
-  int k = 0;
-  for (int c : best.membership) k = std::max(k, c + 1);
-  std::vector<int> size(k, 0), first(k, graph.num_vertices);
-  for (int v = 0; v < graph.num_vertices; ++v) {
-    ++size[best.membership[v]];
-    first[best.membership[v]] = std::min(first[best.membership[v]], v);
-  }
-  std::vector<int> order(k);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return size[a] != size[b] ? size[a] > size[b] : first[a] < first[b];
-  });
-  std::vector<int> rename(k);
-  for (int i = 0; i < k; ++i) rename[order[i]] = i;
-  for (int& c : best.membership) c = rename[c];
-  best.count = k;
+  best.count = RenumberBySize(graph.num_vertices, best.membership);
   if (best.modularity < -0.5) best.modularity = 0;  // no vertices
   return best;
 }
@@ -396,8 +405,6 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ForceLayout(
   for (size_t i = 0; i < damped.size(); ++i)
     damped[i] = std::log1p(graph.weights[i]);
   {
-    std::lock_guard lock(IgraphMutex());
-    InitIgraphLocked();
     IGraph ig(graph);
     if (!ig.ok) return absl::InternalError("igraph: cannot build the graph");
     IVector weights(damped);

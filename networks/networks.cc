@@ -16,8 +16,9 @@ namespace whoknows::networks {
 namespace {
 
 constexpr int64_t kDay = 86400;
-// Dot edges drawn at most: beyond this a drawing is ink, not information.
-constexpr size_t kMaxDrawnEdges = 4000;
+// Sampled betweenness is within its error bound with probability 1 - this
+// (WindowFigures and the report say 95%).
+constexpr double kErrorBoundDelta = 0.05;
 
 bool IsActive(const v1::Person& p) { return !p.has_active() || p.active(); }
 
@@ -30,9 +31,14 @@ const std::string& TeamOf(const v1::Person& p) {
   return p.team().empty() ? p.department() : p.team();
 }
 
+const std::string& DepartmentOf(const v1::Person& p) { return p.department(); }
+const std::string& CountryOf(const v1::Person& p) { return p.country(); }
+
 // Counts per group with the privacy rule applied: -1 for 0 < count < min.
-int Cell(int count, int min_group) {
-  return count > 0 && count < min_group ? -1 : count;
+std::vector<int> Cells(const std::vector<int>& counts, int min_group) {
+  std::vector<int> out;
+  for (int x : counts) out.push_back(x > 0 && x < min_group ? -1 : x);
+  return out;
 }
 
 struct Labels {
@@ -60,144 +66,193 @@ PersonFigure FigureOf(const v1::Person& p, double value) {
   return f;
 }
 
-absl::StatusOr<WindowFigures> AnalyzeWindow(
-    const index::Snapshot& snapshot,
-    const std::vector<index::Interaction>& interactions, TimeWindow window,
-    const NetworkOptions& o, const Labels& labels) {
-  WindowFigures f;
-  f.window = window;
-  PeopleGraph pg = BuildPeopleGraph(snapshot, interactions, window, o);
-  const int n = pg.graph.num_vertices;
-  f.people = n;
-  f.interactions = pg.interactions;
-  f.ties = static_cast<int>(pg.graph.edges.size());
-  f.tie_weight = pg.graph.total_weight();
-  std::vector<const v1::Person*> person(n);
-  for (int v = 0; v < n; ++v) person[v] = snapshot.FindPerson(pg.person_ids[v]);
-
-  std::vector<int> degree(n, 0);
-  for (auto [u, v] : pg.graph.edges) {
-    ++degree[u];
-    ++degree[v];
-  }
+// One window's ties, with what the stages of AnalyzeWindow need to know
+// about the people at their ends.
+struct WindowGraph {
+  PeopleGraph people;  // every person in the directory, not opted out
+  std::vector<const v1::Person*> person;  // vertex -> person
+  std::vector<int> degree;                // distinct colleagues
+  std::vector<char> outside_team;         // a tie outside their TeamOf
   // The connected people, renumbered: communities, betweenness and the
   // drawing only concern them.
-  std::vector<int> sub_of(n, -1), vertex_of;
-  for (int v = 0; v < n; ++v) {
-    if (degree[v] == 0) continue;
-    sub_of[v] = static_cast<int>(vertex_of.size());
-    vertex_of.push_back(v);
-  }
-  f.connected_people = static_cast<int>(vertex_of.size());
-  UndirectedGraph sub;
-  sub.num_vertices = f.connected_people;
-  for (size_t i = 0; i < pg.graph.edges.size(); ++i) {
-    sub.edges.push_back(
-        {sub_of[pg.graph.edges[i].first], sub_of[pg.graph.edges[i].second]});
-    sub.weights.push_back(pg.graph.weights[i]);
-  }
+  UndirectedGraph connected;
+  std::vector<int> vertex_of;  // connected vertex -> vertex
+};
 
-  // Communities against the org chart.
-  auto communities = FindCommunities(sub, o.communities);
-  if (!communities.ok()) return communities.status();
-  f.communities_count = communities->count;
-  f.modularity = communities->modularity;
-  const auto& member = communities->membership;
-  std::map<std::string, int> dept_col, site_col;
-  for (size_t i = 0; i < labels.departments.size(); ++i)
-    dept_col[labels.departments[i]] = static_cast<int>(i);
-  for (size_t i = 0; i < labels.sites.size(); ++i)
-    site_col[labels.sites[i]] = static_cast<int>(i);
-  std::vector<std::vector<int>> by_dept(
-      communities->count, std::vector<int>(labels.departments.size(), 0));
-  std::vector<std::vector<int>> by_site(
-      communities->count, std::vector<int>(labels.sites.size(), 0));
-  std::vector<int> size(communities->count, 0);
-  std::vector<int> comm_d, dept_d, comm_s, site_d, comm_t, team_d;
+WindowGraph BuildWindowGraph(
+    const index::Snapshot& snapshot,
+    const std::vector<index::Interaction>& interactions, TimeWindow window,
+    const NetworkOptions& o) {
+  WindowGraph g;
+  g.people = BuildPeopleGraph(snapshot, interactions, window, o);
+  const UndirectedGraph& all = g.people.graph;
+  const int n = all.num_vertices;
+  for (int v = 0; v < n; ++v)
+    g.person.push_back(snapshot.FindPerson(g.people.person_ids[v]));
+  g.degree.assign(n, 0);
+  g.outside_team.assign(n, 0);
+  for (auto [u, v] : all.edges) {
+    ++g.degree[u];
+    ++g.degree[v];
+    const std::string& team_u = TeamOf(*g.person[u]);
+    const std::string& team_v = TeamOf(*g.person[v]);
+    if (team_u.empty() || team_u != team_v) g.outside_team[u] = 1;
+    if (team_v.empty() || team_u != team_v) g.outside_team[v] = 1;
+  }
+  std::vector<int> sub_of(n, -1);
+  for (int v = 0; v < n; ++v) {
+    if (g.degree[v] == 0) continue;
+    sub_of[v] = static_cast<int>(g.vertex_of.size());
+    g.vertex_of.push_back(v);
+  }
+  g.connected.num_vertices = static_cast<int>(g.vertex_of.size());
+  for (size_t i = 0; i < all.edges.size(); ++i) {
+    g.connected.edges.push_back(
+        {sub_of[all.edges[i].first], sub_of[all.edges[i].second]});
+    g.connected.weights.push_back(all.weights[i]);
+  }
+  return g;
+}
+
+WindowFigures Totals(const WindowGraph& g, TimeWindow window) {
+  WindowFigures f;
+  f.window = window;
+  f.people = g.people.graph.num_vertices;
+  f.interactions = g.people.interactions;
+  f.ties = static_cast<int>(g.people.graph.edges.size());
+  f.tie_weight = g.people.graph.total_weight();
+  f.connected_people = g.connected.num_vertices;
+  return f;
+}
+
+// Two labelings of the same connected people, for NMI: their communities
+// and their groups (department, team or site), people without one left out.
+struct Labeling {
+  std::vector<int> community;
+  std::vector<int> group;
+  void Add(int c, int g) {
+    community.push_back(c);
+    group.push_back(g);
+  }
+};
+
+std::optional<double> Nmi(const Labeling& l) {
+  if (l.community.empty()) return std::nullopt;
+  return NormalizedMutualInformation(l.community, l.group);
+}
+
+// Connected people per community, per community and department or site
+// column, and the labelings NMI compares.
+struct OrgChartTally {
+  std::vector<int> size;
+  std::vector<std::vector<int>> by_department;
+  std::vector<std::vector<int>> by_site;
+  Labeling department, team, site;
+};
+
+std::map<std::string, int> ColumnOf(const std::vector<std::string>& labels) {
+  std::map<std::string, int> column;
+  for (size_t i = 0; i < labels.size(); ++i)
+    column[labels[i]] = static_cast<int>(i);
+  return column;
+}
+
+OrgChartTally TallyByOrgChart(const WindowGraph& g, const Communities& c,
+                              const Labels& labels) {
+  const std::map<std::string, int> dept_col = ColumnOf(labels.departments);
+  const std::map<std::string, int> site_col = ColumnOf(labels.sites);
+  OrgChartTally t;
+  t.size.assign(c.count, 0);
+  t.by_department.assign(c.count,
+                         std::vector<int>(labels.departments.size(), 0));
+  t.by_site.assign(c.count, std::vector<int>(labels.sites.size(), 0));
   std::map<std::string, int> team_id;
-  for (int s = 0; s < sub.num_vertices; ++s) {
-    const v1::Person& p = *person[vertex_of[s]];
-    const int c = member[s];
-    ++size[c];
+  for (int s = 0; s < g.connected.num_vertices; ++s) {
+    const v1::Person& p = *g.person[g.vertex_of[s]];
+    const int k = c.membership[s];
+    ++t.size[k];
     if (auto it = dept_col.find(p.department()); it != dept_col.end()) {
-      ++by_dept[c][it->second];
-      comm_d.push_back(c);
-      dept_d.push_back(it->second);
+      ++t.by_department[k][it->second];
+      t.department.Add(k, it->second);
     }
-    if (!p.team().empty()) {
-      comm_t.push_back(c);
-      team_d.push_back(
-          team_id.emplace(p.team(), static_cast<int>(team_id.size()))
-              .first->second);
-    }
+    if (!p.team().empty())
+      t.team.Add(k, team_id.emplace(p.team(), static_cast<int>(team_id.size()))
+                        .first->second);
     if (auto it = site_col.find(p.site()); it != site_col.end()) {
-      ++by_site[c][it->second];
-      comm_s.push_back(c);
-      site_d.push_back(it->second);
+      ++t.by_site[k][it->second];
+      t.site.Add(k, it->second);
     }
   }
-  if (!comm_d.empty())
-    f.nmi_department = NormalizedMutualInformation(comm_d, dept_d);
-  if (!comm_t.empty()) f.nmi_team = NormalizedMutualInformation(comm_t, team_d);
-  if (!comm_s.empty()) f.nmi_site = NormalizedMutualInformation(comm_s, site_d);
+  return t;
+}
+
+// Communities of the connected people against the org chart; returns each
+// connected person's community.
+absl::StatusOr<std::vector<int>> AddCommunities(const WindowGraph& g,
+                                                const Labels& labels,
+                                                const NetworkOptions& o,
+                                                WindowFigures* f) {
+  auto communities = FindCommunities(g.connected, o.communities);
+  if (!communities.ok()) return communities.status();
+  f->communities_count = communities->count;
+  f->modularity = communities->modularity;
+  const OrgChartTally t = TallyByOrgChart(g, *communities, labels);
+  f->nmi_department = Nmi(t.department);
+  f->nmi_team = Nmi(t.team);
+  f->nmi_site = Nmi(t.site);
   for (int c = 0; c < communities->count; ++c) {
     CommunityFigure cf;
     cf.id = c;
-    cf.size = size[c];
-    cf.suppressed = size[c] < o.min_group_size;
+    cf.size = t.size[c];
+    cf.suppressed = t.size[c] < o.min_group_size;
     if (!cf.suppressed) {
-      for (int x : by_dept[c])
-        cf.by_department.push_back(Cell(x, o.min_group_size));
-      for (int x : by_site[c]) cf.by_site.push_back(Cell(x, o.min_group_size));
+      cf.by_department = Cells(t.by_department[c], o.min_group_size);
+      cf.by_site = Cells(t.by_site[c], o.min_group_size);
     }
-    f.communities.push_back(std::move(cf));
+    f->communities.push_back(std::move(cf));
   }
+  return std::move(communities->membership);
+}
 
-  // Bridges and silos.
-  std::map<std::string, int> dept_people, country_people;
-  for (int v = 0; v < n; ++v) {
-    if (!person[v]->department().empty())
-      ++dept_people[person[v]->department()];
-    if (!person[v]->country().empty()) ++country_people[person[v]->country()];
-  }
+// People per known group (department, country) in the window's directory.
+template <typename GroupOf>
+std::map<std::string, int> PeoplePer(const WindowGraph& g, GroupOf group_of) {
+  std::map<std::string, int> people;
+  for (const v1::Person* p : g.person)
+    if (!group_of(*p).empty()) ++people[group_of(*p)];
+  return people;
+}
+
+std::vector<DepartmentFigure> DepartmentFigures(
+    const WindowGraph& g, const std::map<std::string, int>& dept_people,
+    int min_group) {
   std::map<std::string, DepartmentFigure> depts;
   for (const auto& [name, count] : dept_people) {
     DepartmentFigure& d = depts[name];
     d.name = name;
     d.people = count;
-    d.suppressed = count < o.min_group_size;
+    d.suppressed = count < min_group;
   }
-  std::map<std::pair<std::string, std::string>, GroupTie> dept_ties,
-      country_ties;
-  std::vector<char> outside_team(n, 0);
-  for (size_t i = 0; i < pg.graph.edges.size(); ++i) {
-    auto [u, v] = pg.graph.edges[i];
-    const v1::Person& a = *person[u];
-    const v1::Person& b = *person[v];
-    const double w = pg.graph.weights[i];
-    if (TeamOf(a).empty() || TeamOf(a) != TeamOf(b)) outside_team[u] = 1;
-    if (TeamOf(b).empty() || TeamOf(a) != TeamOf(b)) outside_team[v] = 1;
-    if (!a.department().empty() && !b.department().empty()) {
-      if (a.department() == b.department()) {
-        ++depts[a.department()].internal_ties;
-      } else {
-        ++depts[a.department()].external_ties;
-        ++depts[b.department()].external_ties;
-        AddTies(dept_ties, a.department(), b.department(), w);
-      }
+  for (auto [u, v] : g.people.graph.edges) {
+    const std::string& a = g.person[u]->department();
+    const std::string& b = g.person[v]->department();
+    if (a.empty() || b.empty()) continue;
+    if (a == b) {
+      ++depts[a].internal_ties;
+    } else {
+      ++depts[a].external_ties;
+      ++depts[b].external_ties;
     }
-    if (!a.country().empty() && !b.country().empty() &&
-        a.country() != b.country())
-      AddTies(country_ties, a.country(), b.country(), w);
   }
-  for (int v = 0; v < n; ++v) {
-    if (person[v]->department().empty()) continue;
-    DepartmentFigure& d = depts[person[v]->department()];
-    if (degree[v] == 0)
+  for (size_t v = 0; v < g.person.size(); ++v) {
+    if (g.person[v]->department().empty()) continue;
+    DepartmentFigure& d = depts[g.person[v]->department()];
+    if (g.degree[v] == 0)
       ++d.unconnected_people;
-    else if (!outside_team[v])
+    else if (!g.outside_team[v])
       ++d.isolated_people;
   }
+  std::vector<DepartmentFigure> out;
   for (auto& [name, d] : depts) {
     const int all = d.internal_ties + d.external_ties;
     d.ei_index =
@@ -208,96 +263,166 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
           d.unconnected_people = 0;
       d.ei_index = 0;
     }
-    f.departments.push_back(d);
+    out.push_back(d);
   }
-  for (auto& [key, t] : dept_ties) {
-    t.suppressed = dept_people[t.a] < o.min_group_size ||
-                   dept_people[t.b] < o.min_group_size;
+  return out;
+}
+
+// Ties between people of two different known groups, summed per pair of
+// groups, the heaviest first; withheld where either group has fewer than
+// min_group people.
+template <typename GroupOf>
+std::vector<GroupTie> TiesBetween(const WindowGraph& g, GroupOf group_of,
+                                  const std::map<std::string, int>& people,
+                                  int min_group) {
+  const UndirectedGraph& all = g.people.graph;
+  std::map<std::pair<std::string, std::string>, GroupTie> ties;
+  for (size_t i = 0; i < all.edges.size(); ++i) {
+    const std::string& a = group_of(*g.person[all.edges[i].first]);
+    const std::string& b = group_of(*g.person[all.edges[i].second]);
+    if (!a.empty() && !b.empty() && a != b) AddTies(ties, a, b, all.weights[i]);
+  }
+  std::vector<GroupTie> out;
+  for (auto& [key, t] : ties) {
+    t.suppressed = people.at(t.a) < min_group || people.at(t.b) < min_group;
     if (t.suppressed) t.ties = 0, t.weight = 0;
-    f.department_ties.push_back(t);
+    out.push_back(t);
   }
-  for (auto& [key, t] : country_ties) {
-    t.suppressed = country_people[t.a] < o.min_group_size ||
-                   country_people[t.b] < o.min_group_size;
-    if (t.suppressed) t.ties = 0, t.weight = 0;
-    f.country_ties.push_back(t);
-  }
-  auto by_weight = [](const GroupTie& x, const GroupTie& y) {
+  std::sort(out.begin(), out.end(), [](const GroupTie& x, const GroupTie& y) {
     return x.weight != y.weight ? x.weight > y.weight
                                 : std::tie(x.a, x.b) < std::tie(y.a, y.b);
-  };
-  std::sort(f.department_ties.begin(), f.department_ties.end(), by_weight);
-  std::sort(f.country_ties.begin(), f.country_ties.end(), by_weight);
+  });
+  return out;
+}
 
-  // New hires.
+void AddSilosAndBridges(const WindowGraph& g, const NetworkOptions& o,
+                        WindowFigures* f) {
+  const std::map<std::string, int> dept_people = PeoplePer(g, DepartmentOf);
+  f->departments = DepartmentFigures(g, dept_people, o.min_group_size);
+  f->department_ties =
+      TiesBetween(g, DepartmentOf, dept_people, o.min_group_size);
+  f->country_ties =
+      TiesBetween(g, CountryOf, PeoplePer(g, CountryOf), o.min_group_size);
+}
+
+// Vertices of the active people who joined within new_hire_days before the
+// window's end.
+std::vector<int> NewHires(const WindowGraph& g, TimeWindow window,
+                          const NetworkOptions& o) {
   std::vector<int> new_hires;
-  for (int v = 0; v < n; ++v) {
-    const v1::Person& p = *person[v];
+  for (size_t v = 0; v < g.person.size(); ++v) {
+    const v1::Person& p = *g.person[v];
     if (IsActive(p) && p.has_joined() &&
         p.joined().seconds() >= window.end - o.new_hire_days * kDay &&
         p.joined().seconds() < window.end)
-      new_hires.push_back(v);
+      new_hires.push_back(static_cast<int>(v));
   }
-  f.new_hires = static_cast<int>(new_hires.size());
+  return new_hires;
+}
+
+void AddNewHireCounts(const WindowGraph& g, const std::vector<int>& new_hires,
+                      const NetworkOptions& o, WindowFigures* f) {
+  f->new_hires = static_cast<int>(new_hires.size());
   for (int v : new_hires)
-    if (degree[v] < o.new_hire_min_ties) ++f.new_hires_unconnected;
-  if (f.new_hires < o.min_group_size) {
-    f.new_hires = f.new_hires > 0 ? -1 : 0;
-    f.new_hires_unconnected = f.new_hires_unconnected > 0 ? -1 : 0;
+    if (g.degree[v] < o.new_hire_min_ties) ++f->new_hires_unconnected;
+  if (f->new_hires < o.min_group_size) {
+    f->new_hires = f->new_hires > 0 ? -1 : 0;
+    f->new_hires_unconnected = f->new_hires_unconnected > 0 ? -1 : 0;
   }
+}
 
+// Brokers: the active people with the highest betweenness over the
+// connected people, exact or sampled.
+void AddBrokers(const WindowGraph& g, const NetworkOptions& o,
+                WindowFigures* f) {
+  const int m = g.connected.num_vertices;
+  BetweennessOptions bo;
+  bo.threads = o.threads;
+  if (m > o.exact_betweenness_limit) {
+    bo.samples = o.betweenness_samples;
+    f->betweenness_exact = false;
+    f->betweenness_samples = bo.samples;
+    f->betweenness_error_bound =
+        BetweennessErrorBound(m, bo.samples, kErrorBoundDelta);
+  }
+  std::vector<double> b = Betweenness(g.connected, bo);
+  const double norm = m > 2 ? (m - 1.0) * (m - 2.0) / 2 : 1;
+  auto id = [&](int s) -> const std::string& {
+    return g.people.person_ids[g.vertex_of[s]];
+  };
+  std::vector<int> order;
+  for (int s = 0; s < m; ++s)
+    if (b[s] > 0 && IsActive(*g.person[g.vertex_of[s]])) order.push_back(s);
+  std::sort(order.begin(), order.end(), [&](int x, int y) {
+    return b[x] != b[y] ? b[x] > b[y] : id(x) < id(y);
+  });
+  if (static_cast<int>(order.size()) > o.top_brokers)
+    order.resize(o.top_brokers);
+  for (int s : order) {
+    PersonFigure pf = FigureOf(*g.person[g.vertex_of[s]], b[s]);
+    pf.normalized = b[s] / norm;
+    f->brokers.push_back(std::move(pf));
+  }
+}
+
+// People who talk only within their team, and new hires not yet connected.
+void AddPersonLists(const WindowGraph& g, const std::vector<int>& new_hires,
+                    const NetworkOptions& o, WindowFigures* f) {
+  for (size_t v = 0; v < g.person.size(); ++v) {
+    if (g.degree[v] > 0 && !g.outside_team[v] && IsActive(*g.person[v]))
+      f->isolated.push_back(FigureOf(*g.person[v], g.degree[v]));
+  }
+  for (int v : new_hires)
+    if (g.degree[v] < o.new_hire_min_ties)
+      f->new_hires_not_connected.push_back(FigureOf(*g.person[v], g.degree[v]));
+}
+
+// A dot per connected person coloured by community, and the strongest ties.
+absl::Status AddDrawing(const WindowGraph& g,
+                        const std::vector<int>& membership,
+                        const NetworkOptions& o, WindowFigures* f) {
+  const UndirectedGraph& sub = g.connected;
+  auto pos = ForceLayout(sub, o.communities.seed, o.layout_iterations);
+  if (!pos.ok()) return pos.status();
+  for (int s = 0; s < sub.num_vertices; ++s) {
+    const int c = membership[s];
+    f->dots.push_back({(*pos)[s].first, (*pos)[s].second,
+                       f->communities[c].suppressed ? -1 : c});
+  }
+  std::vector<size_t> order(sub.edges.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return sub.weights[x] > sub.weights[y];
+  });
+  if (order.size() > static_cast<size_t>(o.max_drawn_edges))
+    order.resize(o.max_drawn_edges);
+  for (size_t i : order) f->dot_edges.push_back(sub.edges[i]);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WindowFigures> AnalyzeWindow(
+    const index::Snapshot& snapshot,
+    const std::vector<index::Interaction>& interactions, TimeWindow window,
+    const NetworkOptions& o, const Labels& labels) {
+  // 1. The ties in the window between the people in the directory.
+  const WindowGraph g = BuildWindowGraph(snapshot, interactions, window, o);
+  WindowFigures f = Totals(g, window);
+  // 2. Communities against the org chart.
+  auto membership = AddCommunities(g, labels, o, &f);
+  if (!membership.ok()) return membership.status();
+  // 3. Silos and bridges between departments and countries.
+  AddSilosAndBridges(g, o, &f);
+  // 4. New hires, and how many are not yet connected.
+  const std::vector<int> new_hires = NewHires(g, window, o);
+  AddNewHireCounts(g, new_hires, o, &f);
+  // 5. Person-level lists (the HR role only).
   if (o.person_level) {
-    // Brokers: betweenness over the connected people.
-    const int m = sub.num_vertices;
-    BetweennessOptions bo;
-    bo.threads = o.threads;
-    if (m > o.exact_betweenness_limit) {
-      bo.samples = o.betweenness_samples;
-      f.betweenness_exact = false;
-      f.betweenness_samples = bo.samples;
-      f.betweenness_error_bound = BetweennessErrorBound(m, bo.samples, 0.05);
-    }
-    std::vector<double> b = Betweenness(sub, bo);
-    const double norm = m > 2 ? (m - 1.0) * (m - 2.0) / 2 : 1;
-    std::vector<int> order;
-    for (int s = 0; s < m; ++s)
-      if (b[s] > 0 && IsActive(*person[vertex_of[s]])) order.push_back(s);
-    std::sort(order.begin(), order.end(), [&](int x, int y) {
-      return b[x] != b[y]
-                 ? b[x] > b[y]
-                 : pg.person_ids[vertex_of[x]] < pg.person_ids[vertex_of[y]];
-    });
-    if (static_cast<int>(order.size()) > o.top_brokers)
-      order.resize(o.top_brokers);
-    for (int s : order) {
-      PersonFigure pf = FigureOf(*person[vertex_of[s]], b[s]);
-      pf.normalized = b[s] / norm;
-      f.brokers.push_back(std::move(pf));
-    }
-    for (int v = 0; v < n; ++v) {
-      if (degree[v] > 0 && !outside_team[v] && IsActive(*person[v]))
-        f.isolated.push_back(FigureOf(*person[v], degree[v]));
-    }
-    for (int v : new_hires)
-      if (degree[v] < o.new_hire_min_ties)
-        f.new_hires_not_connected.push_back(FigureOf(*person[v], degree[v]));
+    AddBrokers(g, o, &f);
+    AddPersonLists(g, new_hires, o, &f);
   }
-
+  // 6. The drawing.
   if (o.layout) {
-    auto pos = ForceLayout(sub, o.communities.seed);
-    if (!pos.ok()) return pos.status();
-    for (int s = 0; s < sub.num_vertices; ++s) {
-      const int c = member[s];
-      f.dots.push_back({(*pos)[s].first, (*pos)[s].second,
-                        f.communities[c].suppressed ? -1 : c});
-    }
-    std::vector<size_t> order(sub.edges.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-      return sub.weights[x] > sub.weights[y];
-    });
-    if (order.size() > kMaxDrawnEdges) order.resize(kMaxDrawnEdges);
-    for (size_t i : order) f.dot_edges.push_back(sub.edges[i]);
+    if (auto s = AddDrawing(g, *membership, o, &f); !s.ok()) return s;
   }
   return f;
 }
@@ -344,29 +469,116 @@ std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
   return out;
 }
 
+Labels OrgChartLabels(const index::Snapshot& snapshot, int* opted_out) {
+  std::set<std::string> depts, sites;
+  for (const auto& [id, p] : snapshot.people) {
+    if (p->opted_out()) {
+      ++*opted_out;
+      continue;
+    }
+    if (!p->department().empty()) depts.insert(p->department());
+    if (!p->site().empty()) sites.insert(p->site());
+  }
+  return {{depts.begin(), depts.end()}, {sites.begin(), sites.end()}};
+}
+
+// The analysed window: window_days ending at window_end, or one second
+// after the newest interaction or public post.
+TimeWindow WindowOf(const index::Snapshot& snapshot,
+                    const std::vector<index::Interaction>& interactions,
+                    const NetworkOptions& options) {
+  TimeWindow w;
+  w.end = options.window_end;
+  if (w.end == 0) {
+    int64_t newest = 0;
+    for (const auto& it : interactions) newest = std::max(newest, it.time);
+    for (const auto& [id, m] : snapshot.posts)
+      if (m->is_public) newest = std::max(newest, m->created);
+    w.end = newest + 1;
+  }
+  if (options.window_days > 0) w.start = w.end - options.window_days * kDay;
+  return w;
+}
+
+// One line per privacy rule that withheld something from `a`'s current
+// window.
+std::vector<std::string> WithheldNotes(const NetworkAnalysis& a,
+                                       const NetworkOptions& options) {
+  std::vector<std::string> notes;
+  const int min = options.min_group_size;
+  for (const auto& d : a.current.departments)
+    if (d.suppressed)
+      notes.push_back(absl::StrFormat(
+          "department \"%s\": %d people (fewer than %d): ties, E-I index and "
+          "isolation figures withheld",
+          d.name, d.people, min));
+  int small = 0, small_people = 0, cells = 0;
+  for (const auto& c : a.current.communities) {
+    if (c.suppressed) {
+      ++small;
+      small_people += c.size;
+    }
+    for (int x : c.by_department) cells += x < 0;
+    for (int x : c.by_site) cells += x < 0;
+  }
+  if (small > 0)
+    notes.push_back(absl::StrFormat(
+        "%d communities of fewer than %d people (%d people in all): no "
+        "breakdown",
+        small, min, small_people));
+  if (cells > 0)
+    notes.push_back(absl::StrFormat(
+        "%d community x department/site cells of 1-%d people withheld", cells,
+        min - 1));
+  int ties = 0;
+  for (const auto& t : a.current.department_ties) ties += t.suppressed;
+  for (const auto& t : a.current.country_ties) ties += t.suppressed;
+  if (ties > 0)
+    notes.push_back(absl::StrFormat(
+        "%d ties between groups of which one has fewer than %d people "
+        "withheld",
+        ties, min));
+  if (a.current.new_hires < 0)
+    notes.push_back(
+        absl::StrFormat("new hires: fewer than %d, counts withheld", min));
+  if (!options.person_level)
+    notes.push_back(
+        "person-level lists (brokers, isolated people, unconnected new hires, "
+        "topic holders) withheld: they need the HR role");
+  if (a.opted_out_excluded > 0)
+    notes.push_back(
+        absl::StrFormat("%d people who opted out are left out of every figure",
+                        a.opted_out_excluded));
+  return notes;
+}
+
 }  // namespace
 
 absl::Status NetworkOptions::Validate() const {
-  if (min_group_size < 1 || min_group_size > 1000)
-    return absl::InvalidArgumentError("min_group_size: must be 1-1000");
-  if (window_days < 0 || window_days > 36500)
-    return absl::InvalidArgumentError("window_days: must be 0-36500");
-  if (window_end < 0)
-    return absl::InvalidArgumentError("window_end: must not be negative");
+  auto invalid = [](const char* field, auto... why) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", why...));
+  };
+  if (min_group_size < 1 || min_group_size > limits.max_min_group_size)
+    return invalid("min_group_size", "must be 1-", limits.max_min_group_size);
+  if (window_days < 0 || window_days > limits.max_window_days)
+    return invalid("window_days", "must be 0-", limits.max_window_days);
+  if (window_end < 0) return invalid("window_end", "must not be negative");
   if (compare_previous && window_days == 0)
-    return absl::InvalidArgumentError(
-        "window_days: comparing with the previous window needs a window "
-        "length");
-  if (top_brokers < 0 || top_brokers > 1000)
-    return absl::InvalidArgumentError("top_brokers: must be 0-1000");
+    return invalid("window_days",
+                   "comparing with the previous window needs a window length");
+  if (top_brokers < 0 || top_brokers > limits.max_top_brokers)
+    return invalid("top_brokers", "must be 0-", limits.max_top_brokers);
   if (betweenness_samples < 1)
-    return absl::InvalidArgumentError("betweenness_samples: must be positive");
+    return invalid("betweenness_samples", "must be positive");
   if (!(interaction_weight > 0))
-    return absl::InvalidArgumentError("interaction_weight: must be positive");
+    return invalid("interaction_weight", "must be positive");
   if (new_hire_days < 0)
-    return absl::InvalidArgumentError("new_hire_days: must not be negative");
-  if (max_topics < 0)
-    return absl::InvalidArgumentError("max_topics: must not be negative");
+    return invalid("new_hire_days", "must not be negative");
+  if (max_topics < 0) return invalid("max_topics", "must not be negative");
+  if (layout_iterations < 1)
+    return invalid("layout_iterations", "must be positive");
+  if (max_drawn_edges < 0)
+    return invalid("max_drawn_edges", "must not be negative");
   return absl::OkStatus();
 }
 
@@ -436,29 +648,12 @@ absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
   NetworkAnalysis a;
   a.min_group_size = options.min_group_size;
   a.person_level = options.person_level;
-  std::set<std::string> depts, sites;
-  for (const auto& [id, p] : snapshot.people) {
-    if (p->opted_out()) {
-      ++a.opted_out_excluded;
-      continue;
-    }
-    if (!p->department().empty()) depts.insert(p->department());
-    if (!p->site().empty()) sites.insert(p->site());
-  }
-  Labels labels{{depts.begin(), depts.end()}, {sites.begin(), sites.end()}};
+  // 1. The org chart's columns, without the people who opted out.
+  const Labels labels = OrgChartLabels(snapshot, &a.opted_out_excluded);
   a.departments = labels.departments;
   a.sites = labels.sites;
-
-  TimeWindow w;
-  w.end = options.window_end;
-  if (w.end == 0) {
-    int64_t newest = 0;
-    for (const auto& it : interactions) newest = std::max(newest, it.time);
-    for (const auto& [id, m] : snapshot.posts)
-      if (m->is_public) newest = std::max(newest, m->created);
-    w.end = newest + 1;
-  }
-  if (options.window_days > 0) w.start = w.end - options.window_days * kDay;
+  // 2. The window, and the one before it on request.
+  const TimeWindow w = WindowOf(snapshot, interactions, options);
   auto current = AnalyzeWindow(snapshot, interactions, w, options, labels);
   if (!current.ok()) return current.status();
   a.current = std::move(*current);
@@ -470,55 +665,12 @@ absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
     if (!previous.ok()) return previous.status();
     a.previous = std::move(*previous);
   }
+  // 3. Interaction ends missing from the directory, and knowledge risk.
   a.unknown_endpoints =
       BuildPeopleGraph(snapshot, interactions, w, options).unknown_endpoints;
   a.topics = KnowledgeRisk(snapshot, w.end, options);
-
-  // Say what was withheld.
-  const int min = options.min_group_size;
-  for (const auto& d : a.current.departments)
-    if (d.suppressed)
-      a.suppressed.push_back(absl::StrFormat(
-          "department \"%s\": %d people (fewer than %d): ties, E-I index and "
-          "isolation figures withheld",
-          d.name, d.people, min));
-  int small = 0, small_people = 0, cells = 0;
-  for (const auto& c : a.current.communities) {
-    if (c.suppressed) {
-      ++small;
-      small_people += c.size;
-    }
-    for (int x : c.by_department) cells += x < 0;
-    for (int x : c.by_site) cells += x < 0;
-  }
-  if (small > 0)
-    a.suppressed.push_back(absl::StrFormat(
-        "%d communities of fewer than %d people (%d people in all): no "
-        "breakdown",
-        small, min, small_people));
-  if (cells > 0)
-    a.suppressed.push_back(absl::StrFormat(
-        "%d community x department/site cells of 1-%d people withheld", cells,
-        min - 1));
-  int ties = 0;
-  for (const auto& t : a.current.department_ties) ties += t.suppressed;
-  for (const auto& t : a.current.country_ties) ties += t.suppressed;
-  if (ties > 0)
-    a.suppressed.push_back(absl::StrFormat(
-        "%d ties between groups of which one has fewer than %d people "
-        "withheld",
-        ties, min));
-  if (a.current.new_hires < 0)
-    a.suppressed.push_back(
-        absl::StrFormat("new hires: fewer than %d, counts withheld", min));
-  if (!options.person_level)
-    a.suppressed.push_back(
-        "person-level lists (brokers, isolated people, unconnected new hires, "
-        "topic holders) withheld: they need the HR role");
-  if (a.opted_out_excluded > 0)
-    a.suppressed.push_back(
-        absl::StrFormat("%d people who opted out are left out of every figure",
-                        a.opted_out_excluded));
+  // 4. Say what was withheld.
+  a.suppressed = WithheldNotes(a, options);
   return a;
 }
 

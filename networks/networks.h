@@ -26,15 +26,33 @@ struct TimeWindow {
   int64_t end = 0;
 };
 
+// Bounds NetworkOptions::Validate() enforces. A caller with a stricter
+// boundary (the Networks service) passes its own copy rather than checking
+// numbers of its own.
+struct NetworkLimits {
+  // Largest min_group_size. Bigger lets a caller ask for thresholds under
+  // which almost every figure is withheld; it costs nothing to compute.
+  int max_min_group_size = 1000;
+  // Longest window_days (100 years). Bigger only admits windows before any
+  // data; the cost grows with the interactions inside the window, not with
+  // its length.
+  int max_window_days = 36500;
+  // Most brokers listed (top_brokers). Bigger lengthens the response and
+  // the report by one named person each; betweenness costs the same.
+  int max_top_brokers = 1000;
+};
+
 struct NetworkOptions {
   // Figures about a group (department, team, country, community, matrix
   // cell) of fewer people than this are suppressed. Bigger protects more
-  // and shows less; below 2 names individuals.
+  // and shows less; below 2 names individuals. 1 to
+  // limits.max_min_group_size.
   int min_group_size = 5;
   // End of the analysed window (exclusive, unix seconds); 0: one second
   // after the newest interaction or post.
   int64_t window_end = 0;
-  // Length of the window in days, ending at window_end; 0: all time.
+  // Length of the window in days, ending at window_end; 0: all time. At
+  // most limits.max_window_days.
   int window_days = 0;
   // Also analyse the window of the same length just before (needs
   // window_days > 0). Doubles the cost.
@@ -49,7 +67,8 @@ struct NetworkOptions {
   // Weight of one message to one receiver (e-mail, chat). Post-derived ties
   // keep the colleague graph's kind weights (index::GraphOptions).
   double interaction_weight = 1.0;
-  // How many brokers to list (person_level only).
+  // How many brokers to list (person_level only), 0 to
+  // limits.max_top_brokers.
   int top_brokers = 10;
   // Exact betweenness up to this many connected people, sampled above.
   // Exact costs O(V·E log V).
@@ -73,11 +92,21 @@ struct NetworkOptions {
   int max_topics = 50;
   // Compute a force-directed layout of the network (for drawings).
   bool layout = false;
+  // Iterations of the force-directed layout (Fruchterman-Reingold); more
+  // settle the drawing further, and the time grows linearly with them.
+  int layout_iterations = 500;
+  // Dot edges kept for the drawing, the strongest first: beyond this a
+  // drawing is ink, not information. Bigger makes the report bigger (one
+  // SVG line each).
+  int max_drawn_edges = 4000;
   CommunityOptions communities;
   // Threads for betweenness.
   int threads = 2;
+  // Bounds of the fields above, checked by Validate().
+  NetworkLimits limits;
 
-  // INVALID_ARGUMENT naming the field.
+  // OK, or INVALID_ARGUMENT whose message starts with the first bad field
+  // and says why ("top_brokers: must be 0-1000").
   absl::Status Validate() const;
 };
 

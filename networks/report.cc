@@ -91,7 +91,8 @@ std::string Drawing(const WindowFigures& f, const ReportOptions& o) {
                           Y(f.dots[b].y));
   }
   svg += "</g><g stroke=\"#ffffff\" stroke-width=\"0.8\">";
-  const double r = f.dots.size() > 2000 ? 2.0 : 5.0;
+  const double r =
+      static_cast<int>(f.dots.size()) > o.small_dots_above ? 2.0 : 5.0;
   for (const Dot& d : f.dots) {
     absl::StrAppendFormat(&svg,
                           "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" "
@@ -303,14 +304,12 @@ std::string Topics(const NetworkAnalysis& a) {
   return out;
 }
 
-}  // namespace
-
-std::string RenderReportHtml(const NetworkAnalysis& a, const ReportOptions& o) {
-  const WindowFigures& f = a.current;
-  std::string html = absl::StrCat(
+// The document up to the title heading, with the page's style sheet.
+std::string PageHead(const std::string& title) {
+  return absl::StrCat(
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>",
-      Esc(o.title),
+      Esc(title),
       "</title><style>"
       "body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;"
       "max-width:1100px}"
@@ -326,13 +325,16 @@ std::string RenderReportHtml(const NetworkAnalysis& a, const ReportOptions& o) {
       ".bar{display:inline-block;height:9px}"
       ".note{color:#555}svg{border:1px solid #ddd}"
       "</style></head><body><h1>",
-      Esc(o.title), "</h1>");
-  absl::StrAppendFormat(
-      &html,
+      Esc(title), "</h1>");
+}
+
+// What the report covers and what it withholds.
+std::string About(const NetworkAnalysis& a) {
+  std::string html = absl::StrFormat(
       "<p class=\"note\">Window: <b>%s</b>%s. Groups of fewer than <b>%d</b> "
       "people get no figures. Person-level results: <b>%s</b>. People who "
       "opted out are left out of everything.</p>",
-      Esc(WindowText(f.window)),
+      Esc(WindowText(a.current.window)),
       a.previous ? absl::StrCat(", compared with ",
                                 Esc(WindowText(a.previous->window)))
                  : "",
@@ -343,6 +345,32 @@ std::string RenderReportHtml(const NetworkAnalysis& a, const ReportOptions& o) {
       absl::StrAppend(&html, "<li>", Esc(s), "</li>");
     html += "</ul></details>";
   }
+  return html;
+}
+
+// Brokers, people only within their team and unconnected new hires, named.
+std::string PersonLevel(const WindowFigures& f) {
+  std::string html = "<h2>Brokers</h2><p class=\"note\">";
+  html += f.betweenness_exact
+              ? "Exact betweenness: shortest paths (ties as length "
+                "1/weight) between other people that run through them.</p>"
+              : absl::StrFormat(
+                    "Betweenness estimated from %d sampled people; each "
+                    "value is within %.0f paths with 95%% probability.</p>",
+                    f.betweenness_samples, f.betweenness_error_bound);
+  html += People(f.brokers, "betweenness", true);
+  html += "<h2>Only within their team</h2>" +
+          People(f.isolated, "colleagues", false);
+  html += "<h2>New hires not yet connected</h2>" +
+          People(f.new_hires_not_connected, "colleagues", false);
+  return html;
+}
+
+}  // namespace
+
+std::string RenderReportHtml(const NetworkAnalysis& a, const ReportOptions& o) {
+  const WindowFigures& f = a.current;
+  std::string html = PageHead(o.title) + About(a);
   html += "<h2>Headline figures</h2>" + Headline(a);
   html +=
       "<h2>The network</h2><p class=\"note\">One dot per connected person, "
@@ -364,19 +392,7 @@ std::string RenderReportHtml(const NetworkAnalysis& a, const ReportOptions& o) {
   html += "<h2>Bridges</h2>" + Ties(f.department_ties, "departments") +
           Ties(f.country_ties, "countries");
   if (a.person_level) {
-    html += "<h2>Brokers</h2><p class=\"note\">";
-    html += f.betweenness_exact
-                ? "Exact betweenness: shortest paths (ties as length "
-                  "1/weight) between other people that run through them.</p>"
-                : absl::StrFormat(
-                      "Betweenness estimated from %d sampled people; each "
-                      "value is within %.0f paths with 95%% probability.</p>",
-                      f.betweenness_samples, f.betweenness_error_bound);
-    html += People(f.brokers, "betweenness", true);
-    html += "<h2>Only within their team</h2>" +
-            People(f.isolated, "colleagues", false);
-    html += "<h2>New hires not yet connected</h2>" +
-            People(f.new_hires_not_connected, "colleagues", false);
+    html += PersonLevel(f);
   } else {
     html +=
         "<h2>Brokers and isolated people</h2><p class=\"note\">Named only "

@@ -15,6 +15,10 @@ struct ReportOptions {
   // Drawing size in CSS pixels.
   int width = 900;
   int height = 640;
+  // Above this many dots they are drawn small (radius 2 instead of 5), so
+  // that a big network stays readable; bigger keeps big dots longer and
+  // lets them cover each other.
+  int small_dots_above = 2000;
 };
 
 // Renders the analysis. People appear as unnamed dots in the drawing; names

@@ -194,5 +194,48 @@ TEST_F(NetworksEndToEndTest, InvalidArgumentNamesTheField) {
   }
 }
 
+// The service's ranges and messages, pinned: the limits live in
+// networks::NetworkLimits, and the service keeps its stricter top_brokers.
+TEST_F(NetworksEndToEndTest, RangesAndMessagesAtTheBoundary) {
+  Start(/*trust_role=*/false);
+  struct Case {
+    std::function<void(v1::AnalyzeNetworkRequest&)> set;
+    std::string error;  // empty: accepted
+  } cases[] = {
+      {[](auto& r) { r.set_window_days(-1); }, "window_days: must be 0-36500"},
+      {[](auto& r) { r.set_window_days(36501); },
+       "window_days: must be 0-36500"},
+      {[](auto& r) { r.set_window_days(36500); }, ""},
+      {[](auto& r) { r.set_min_group_size(-1); },
+       "min_group_size: must be 0-1000"},
+      {[](auto& r) { r.set_min_group_size(1001); },
+       "min_group_size: must be 0-1000"},
+      {[](auto& r) { r.set_min_group_size(1000); }, ""},
+      {[](auto& r) { r.set_min_group_size(0); }, ""},
+      {[](auto& r) { r.set_top_brokers(-1); }, "top_brokers: must be 0-100"},
+      {[](auto& r) { r.set_top_brokers(101); }, "top_brokers: must be 0-100"},
+      {[](auto& r) { r.set_top_brokers(100); }, ""},
+      {[](auto& r) { r.mutable_window_end()->set_seconds(0); },
+       "window_end: must be after 1970"},
+      {[](auto& r) { r.mutable_window_end()->set_seconds(-5); },
+       "window_end: must be after 1970"},
+      {[](auto& r) { r.mutable_window_end()->set_seconds(kTime + 1); }, ""},
+  };
+  for (const auto& c : cases) {
+    v1::AnalyzeNetworkRequest request;
+    c.set(request);
+    v1::AnalyzeNetworkResponse response;
+    grpc::Status s = Analyze(request, &response);
+    if (c.error.empty()) {
+      EXPECT_TRUE(s.ok()) << request.ShortDebugString() << ": "
+                          << s.error_message();
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << request.ShortDebugString();
+      EXPECT_EQ(s.error_message(), c.error) << request.ShortDebugString();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::api

@@ -1,9 +1,12 @@
 // Network analyses on a small hand-built company whose answers are known.
 #include "networks/networks.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 
 #include "networks/report.h"
 
@@ -282,6 +285,70 @@ TEST_F(NetworksTest, RejectsBadOptionsNamingTheField) {
   options_.compare_previous = true;
   a = AnalyzeNetwork(snapshot_, interactions_, options_);
   EXPECT_EQ(std::string(a.status().message()).rfind("window_days", 0), 0u);
+}
+
+TEST(NetworkOptionsTest, DefaultsAndBoundsAreValid) {
+  EXPECT_TRUE(NetworkOptions{}.Validate().ok());
+  NetworkOptions o;
+  o.min_group_size = o.limits.max_min_group_size;
+  o.window_days = o.limits.max_window_days;
+  o.top_brokers = o.limits.max_top_brokers;
+  o.compare_previous = true;
+  EXPECT_TRUE(o.Validate().ok()) << o.Validate();
+  o.min_group_size = 1;
+  o.top_brokers = 0;
+  o.max_topics = 0;
+  o.max_drawn_edges = 0;
+  o.new_hire_days = 0;
+  EXPECT_TRUE(o.Validate().ok()) << o.Validate();
+}
+
+TEST(NetworkOptionsTest, ValidateNamesEachBadField) {
+  struct Case {
+    std::string field;
+    std::function<void(NetworkOptions&)> set;
+  } cases[] = {
+      {"min_group_size", [](auto& o) { o.min_group_size = 0; }},
+      {"min_group_size", [](auto& o) { o.min_group_size = 1001; }},
+      {"window_days", [](auto& o) { o.window_days = -1; }},
+      {"window_days", [](auto& o) { o.window_days = 36501; }},
+      {"window_days", [](auto& o) { o.compare_previous = true; }},
+      {"window_end", [](auto& o) { o.window_end = -1; }},
+      {"top_brokers", [](auto& o) { o.top_brokers = -1; }},
+      {"top_brokers", [](auto& o) { o.top_brokers = 1001; }},
+      {"betweenness_samples", [](auto& o) { o.betweenness_samples = 0; }},
+      {"interaction_weight", [](auto& o) { o.interaction_weight = 0; }},
+      {"interaction_weight", [](auto& o) { o.interaction_weight = NAN; }},
+      {"new_hire_days", [](auto& o) { o.new_hire_days = -1; }},
+      {"max_topics", [](auto& o) { o.max_topics = -1; }},
+      {"layout_iterations", [](auto& o) { o.layout_iterations = 0; }},
+      {"max_drawn_edges", [](auto& o) { o.max_drawn_edges = -1; }},
+  };
+  for (const auto& c : cases) {
+    NetworkOptions o;
+    c.set(o);
+    const absl::Status s = o.Validate();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_THAT(std::string(s.message()), testing::StartsWith(c.field + ": "))
+        << c.field;
+  }
+}
+
+TEST(NetworkOptionsTest, LimitsAreTheBoundsChecked) {
+  NetworkOptions o;
+  o.top_brokers = 101;
+  o.min_group_size = 50;
+  o.window_days = 365;
+  EXPECT_TRUE(o.Validate().ok());
+  o.limits.max_top_brokers = 100;
+  EXPECT_EQ(o.Validate().message(), "top_brokers: must be 0-100");
+  o.top_brokers = 100;
+  EXPECT_TRUE(o.Validate().ok());
+  o.limits.max_min_group_size = 49;
+  EXPECT_EQ(o.Validate().message(), "min_group_size: must be 1-49");
+  o.limits.max_min_group_size = 50;
+  o.limits.max_window_days = 364;
+  EXPECT_EQ(o.Validate().message(), "window_days: must be 0-364");
 }
 
 }  // namespace
