@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "index/graph.h"
 #include "index/importer.h"
 #include "index/language.h"
 #include "index/validation.h"

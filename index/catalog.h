@@ -15,12 +15,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "index/graph.h"
+#include "index/graph_options.h"
 #include "index/translation.h"
 #include "whoknows/v1/people.pb.h"
 #include "whoknows/v1/posts.pb.h"
 
 namespace whoknows::index {
+
+class ColleagueGraph;  // index/graph.h
 
 struct CatalogOptions {
   // Folder holding everything (created if missing): posts/ and people/

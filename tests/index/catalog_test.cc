@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "index/graph.h"
 #include "tests/test_dirs.h"
 
 namespace whoknows::index {
