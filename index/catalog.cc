@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 #include <unordered_set>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "index/graph.h"
 #include "index/importer.h"
 #include "index/language.h"
@@ -31,10 +32,10 @@ constexpr char kLanguagePrefix[] = "L";
 constexpr char kLikePrefix[] = "XU";
 constexpr char kMentionPrefix[] = "XM";
 constexpr char kTagPrefix[] = "K";
-constexpr Xapian::valueno kCreatedSlot = 0;  // sortable_serialise(unix s)
+constexpr Xapian::valueno kCreatedSlot = 0; // sortable_serialise(unix s)
 constexpr Xapian::valueno kIdSlot = 1;
 
-std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
+std::shared_ptr<const PostMeta> MetaOf(const v1::Post &p) {
   auto m = std::make_shared<PostMeta>();
   m->id = p.id();
   m->author_id = p.author_id();
@@ -53,7 +54,7 @@ std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   return m;
 }
 
-absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
+absl::Status XapianError(std::string_view what, const Xapian::Error &e) {
   return absl::InternalError(
       absl::StrCat(std::string(what), ": ", e.get_type(), ": ", e.get_msg()));
 }
@@ -63,8 +64,8 @@ absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
 // words are OR-ed so that partial matches still rank.
 // Each query word's index terms: its stem in every query language, and the
 // stems of its dictionary translations (cross-lingual search).
-std::vector<std::vector<std::string>> QueryWordTerms(
-    const std::string& text, const Dictionary* dictionary) {
+std::vector<std::vector<std::string>>
+QueryWordTerms(const std::string &text, const Dictionary *dictionary) {
   Xapian::TermGenerator tg;
   Xapian::Document scratch;
   tg.set_document(scratch);
@@ -73,26 +74,29 @@ std::vector<std::vector<std::string>> QueryWordTerms(
   static thread_local std::vector<std::pair<std::string, Xapian::Stem>> stems =
       [] {
         std::vector<std::pair<std::string, Xapian::Stem>> v;
-        for (const auto& lang : QueryLanguages())
+        for (const auto &lang : QueryLanguages())
           v.emplace_back(lang, Xapian::Stem(StemmerNameFor(lang)));
         return v;
       }();
   std::vector<std::vector<std::string>> words;
   for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
     const std::string word = *t;
-    if (IsStopword(word) || word.size() > 64) continue;
+    if (IsStopword(word) || word.size() > 64)
+      continue;
     std::vector<std::string> variants;
     auto add = [&](std::string term) {
       if (std::find(variants.begin(), variants.end(), term) == variants.end())
         variants.push_back(std::move(term));
     };
-    for (auto& [lang, stem] : stems) add("Z" + stem(word));
+    for (auto &[lang, stem] : stems)
+      add("Z" + stem(word));
     if (dictionary) {
-      for (auto& [lang, stem] : stems) {
-        for (const auto& [to, translation] :
+      for (auto &[lang, stem] : stems) {
+        for (const auto &[to, translation] :
              dictionary->Translate(lang, word)) {
-          for (auto& [target, target_stem] : stems) {
-            if (target == to) add("Z" + target_stem(translation));
+          for (auto &[target, target_stem] : stems) {
+            if (target == to)
+              add("Z" + target_stem(translation));
           }
         }
       }
@@ -102,24 +106,24 @@ std::vector<std::vector<std::string>> QueryWordTerms(
   return words;
 }
 
-Xapian::Query BuildQuery(const std::string& text,
-                         const Dictionary* dictionary) {
+Xapian::Query BuildQuery(const std::string &text,
+                         const Dictionary *dictionary) {
   std::vector<Xapian::Query> words;
-  for (const auto& variants : QueryWordTerms(text, dictionary)) {
+  for (const auto &variants : QueryWordTerms(text, dictionary)) {
     words.emplace_back(Xapian::Query::OP_SYNONYM, variants.begin(),
                        variants.end());
   }
   return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
 }
 
-}  // namespace
+} // namespace
 
-const v1::Person* Snapshot::FindPerson(const std::string& id) const {
+const v1::Person *Snapshot::FindPerson(const std::string &id) const {
   auto it = people.find(id);
   return it == people.end() ? nullptr : it->second.get();
 }
 
-const PostMeta* Snapshot::FindPost(const std::string& id) const {
+const PostMeta *Snapshot::FindPost(const std::string &id) const {
   auto it = posts.find(id);
   return it == posts.end() ? nullptr : it->second.get();
 }
@@ -127,41 +131,45 @@ const PostMeta* Snapshot::FindPost(const std::string& id) const {
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
-    const GraphOptions& graph_options, int64_t created_before) {
+    const GraphOptions &graph_options, int64_t created_before) {
   auto s = std::make_shared<Snapshot>();
   s->people = std::move(people);
   if (created_before > 0) {
-    for (const auto& [id, m] : all_posts) {
-      if (m->created < created_before) s->posts.emplace(id, m);
+    for (const auto &[id, m] : all_posts) {
+      if (m->created < created_before)
+        s->posts.emplace(id, m);
     }
   } else {
     s->posts = std::move(all_posts);
   }
   std::unordered_map<std::string, std::string> managers;
-  for (const auto& [id, p] : s->people) {
-    if (!p->manager_id().empty()) managers[id] = p->manager_id();
+  for (const auto &[id, p] : s->people) {
+    if (!p->manager_id().empty())
+      managers[id] = p->manager_id();
   }
-  for (const auto& [id, m] : s->posts) {
+  for (const auto &[id, m] : s->posts) {
     s->threads[m->thread_id].push_back(id);
-    if (!m->is_public) continue;
-    Activity& a = s->activity[m->author_id];
+    if (!m->is_public)
+      continue;
+    Activity &a = s->activity[m->author_id];
     switch (m->kind) {
-      case v1::POST_KIND_QUESTION:
-        ++a.questions;
-        break;
-      case v1::POST_KIND_ANSWER:
-        ++a.answers;
-        a.answer_times.push_back(m->created);
-        if (m->accepted) ++a.accepted_answers;
-        break;
-      case v1::POST_KIND_COMMENT:
-        ++a.comments;
-        break;
-      case v1::POST_KIND_ARTICLE:
-        ++a.articles;
-        break;
-      default:
-        break;
+    case v1::POST_KIND_QUESTION:
+      ++a.questions;
+      break;
+    case v1::POST_KIND_ANSWER:
+      ++a.answers;
+      a.answer_times.push_back(m->created);
+      if (m->accepted)
+        ++a.accepted_answers;
+      break;
+    case v1::POST_KIND_COMMENT:
+      ++a.comments;
+      break;
+    case v1::POST_KIND_ARTICLE:
+      ++a.articles;
+      break;
+    default:
+      break;
     }
     if (a.first_post == 0 || m->created < a.first_post)
       a.first_post = m->created;
@@ -173,20 +181,35 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   return s;
 }
 
+// Lock order (a thread holding one may only take those after it):
+//
+//   stop_mu -> publish_mu -> write_mu
+//                         -> snap_mu
+//   pool_mu: a leaf, taken alone.
+//
+// The refresher holds stop_mu while it publishes, so the destructor's
+// stopping waits for a publish in flight. Publish holds publish_mu
+// throughout and takes write_mu (to copy the writer's state) and snap_mu
+// (to install the snapshot) one after the other, never both. Writers hold
+// write_mu for a whole batch; readers take snap_mu or pool_mu only briefly.
 struct Catalog::Impl {
   std::string posts_path, people_path, graph_path;
 
-  // Writer side, guarded by write_mu.
-  std::mutex write_mu;
-  std::optional<Xapian::WritableDatabase> posts_db;
-  std::optional<Xapian::WritableDatabase> people_db;
-  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
-  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
-  std::atomic<bool> dirty{true};  // written under write_mu
+  // Writer side.
+  mutable absl::Mutex write_mu;
+  std::optional<Xapian::WritableDatabase> posts_db ABSL_GUARDED_BY(write_mu);
+  std::optional<Xapian::WritableDatabase> people_db ABSL_GUARDED_BY(write_mu);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
+      people ABSL_GUARDED_BY(write_mu);
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>>
+      posts ABSL_GUARDED_BY(write_mu);
+  // Written under write_mu; read without it by the refresher, which at worst
+  // publishes once more or one tick later.
+  std::atomic<bool> dirty{true};
 
   // Published state.
-  mutable std::mutex snap_mu;
-  std::shared_ptr<const Snapshot> snap;
+  mutable absl::Mutex snap_mu;
+  std::shared_ptr<const Snapshot> snap ABSL_GUARDED_BY(snap_mu);
   std::atomic<uint64_t> generation{0};
 
   // Pool of Xapian readers; each remembers the generation it was opened at.
@@ -194,23 +217,28 @@ struct Catalog::Impl {
     Xapian::Database db;
     uint64_t generation = 0;
   };
-  mutable std::mutex pool_mu;
-  mutable std::vector<std::unique_ptr<Reader>> pool;
+  mutable absl::Mutex pool_mu;
+  mutable std::vector<std::unique_ptr<Reader>> pool ABSL_GUARDED_BY(pool_mu);
 
-  // Refresher thread.
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  bool stopping = false;
+  // Refresher thread: started by Open, stopped and joined by ~Catalog.
+  absl::Mutex stop_mu;
+  bool stopping ABSL_GUARDED_BY(stop_mu) = false;
   std::thread refresher;
 
   GraphOptions graph_options;
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
 
-  std::unique_ptr<Reader> AcquireReader() const {
+  // Whether Open opened the writer (false for a read-only catalog).
+  bool HasWriter() const ABSL_LOCKS_EXCLUDED(write_mu) {
+    absl::MutexLock lock(&write_mu);
+    return posts_db.has_value() && people_db.has_value();
+  }
+
+  std::unique_ptr<Reader> AcquireReader() const ABSL_LOCKS_EXCLUDED(pool_mu) {
     std::unique_ptr<Reader> r;
     {
-      std::lock_guard lock(pool_mu);
+      absl::MutexLock lock(&pool_mu);
       if (!pool.empty()) {
         r = std::move(pool.back());
         pool.pop_back();
@@ -227,27 +255,28 @@ struct Catalog::Impl {
     }
     return r;
   }
-  void ReleaseReader(std::unique_ptr<Reader> r) const {
-    std::lock_guard lock(pool_mu);
+  void ReleaseReader(std::unique_ptr<Reader> r) const
+      ABSL_LOCKS_EXCLUDED(pool_mu) {
+    absl::MutexLock lock(&pool_mu);
     pool.push_back(std::move(r));
   }
 
   // One publish at a time, so that snapshots appear in the order their
-  // state was copied.
-  std::mutex publish_mu;
+  // state was copied. Guards no field: it orders whole publishes.
+  absl::Mutex publish_mu;
 
   // Builds and publishes a snapshot of the writer's state. Only the copy of
   // the two maps (pointers to immutable records) holds the writer: the
   // threads, activity and colleague graph are built while writes go on,
   // which at 100k+ posts takes seconds.
-  void Publish() {
-    std::lock_guard publishing(publish_mu);
+  void Publish() ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
+    absl::MutexLock publishing(&publish_mu);
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
         people_now;
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts_now;
     bool writable = false;
     {
-      std::lock_guard lock(write_mu);
+      absl::MutexLock lock(&write_mu);
       people_now = people;
       posts_now = posts;
       writable = posts_db.has_value();
@@ -262,12 +291,12 @@ struct Catalog::Impl {
     }
     s->generation = generation.fetch_add(1) + 1;
     {
-      std::lock_guard lock(snap_mu);
+      absl::MutexLock lock(&snap_mu);
       snap = std::move(s);
     }
   }
 
-  Xapian::Document MakeDocument(const v1::Post& p) const {
+  Xapian::Document MakeDocument(const v1::Post &p) const {
     Xapian::Document doc;
     Xapian::TermGenerator tg;
     tg.set_stemmer(Xapian::Stem(StemmerNameFor(p.language())));
@@ -276,7 +305,7 @@ struct Catalog::Impl {
     // The title says what the post is about: it counts twice.
     tg.index_text_without_positions(p.title(), 2);
     tg.index_text_without_positions(p.body());
-    for (const auto& tag : p.tags()) {
+    for (const auto &tag : p.tags()) {
       tg.index_text_without_positions(tag);
       doc.add_boolean_term(kTagPrefix + tag);
     }
@@ -285,34 +314,35 @@ struct Catalog::Impl {
     doc.add_boolean_term(kThreadPrefix + p.thread_id());
     doc.add_boolean_term(kVisibilityPrefix + p.visibility());
     doc.add_boolean_term(kLanguagePrefix + p.language());
-    for (const auto& id : p.liked_by()) doc.add_boolean_term(kLikePrefix + id);
-    for (const auto& id : p.mentioned())
+    for (const auto &id : p.liked_by())
+      doc.add_boolean_term(kLikePrefix + id);
+    for (const auto &id : p.mentioned())
       doc.add_boolean_term(kMentionPrefix + id);
-    doc.add_value(
-        kCreatedSlot,
-        Xapian::sortable_serialise(static_cast<double>(p.created().seconds())));
+    doc.add_value(kCreatedSlot, Xapian::sortable_serialise(static_cast<double>(
+                                    p.created().seconds())));
     doc.add_value(kIdSlot, p.id());
     doc.set_data(p.SerializeAsString());
     return doc;
   }
 
-  void WritePostLocked(const v1::Post& p) {
+  void WritePostLocked(const v1::Post &p)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     posts_db->replace_document(kIdPrefix + p.id(), MakeDocument(p));
     posts[p.id()] = MetaOf(p);
     dirty = true;
   }
 };
 
-Catalog::Catalog(const CatalogOptions& options)
+Catalog::Catalog(const CatalogOptions &options)
     : options_(options), impl_(std::make_unique<Impl>()) {}
 
-absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
-    const CatalogOptions& options) {
+absl::StatusOr<std::unique_ptr<Catalog>>
+Catalog::Open(const CatalogOptions &options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: required");
   }
   std::unique_ptr<Catalog> c(new Catalog(options));
-  Impl& d = *c->impl_;
+  Impl &d = *c->impl_;
   d.posts_path = (fs::path(options.data_dir) / "posts").string();
   d.people_path = (fs::path(options.data_dir) / "people").string();
   d.graph_path = (fs::path(options.data_dir) / "graph.tsv").string();
@@ -321,67 +351,74 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.dictionary = options.dictionary;
   if (!d.dictionary && !options.dictionary_dir.empty()) {
     auto dict = Dictionary::LoadFreedict(options.dictionary_dir);
-    if (!dict.ok()) return dict.status();
+    if (!dict.ok())
+      return dict.status();
     d.dictionary = std::make_shared<const Dictionary>(std::move(*dict));
   }
-  try {
-    if (!options.read_only) {
-      std::error_code ec;
-      fs::create_directories(options.data_dir, ec);
-      if (ec) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot create data folder ", options.data_dir, ": ",
-                         ec.message()));
+  {
+    // Nothing else can see the catalog yet; the lock is for the analysis.
+    absl::MutexLock lock(&d.write_mu);
+    try {
+      if (!options.read_only) {
+        std::error_code ec;
+        fs::create_directories(options.data_dir, ec);
+        if (ec) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot create data folder ", options.data_dir, ": ",
+                           ec.message()));
+        }
+        d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
+        d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
+      } else if (!fs::exists(d.posts_path) || !fs::exists(d.people_path)) {
+        return absl::NotFoundError(absl::StrCat(
+            "no whoknows data in ", options.data_dir,
+            " (expected posts/ and people/; run `whoknows import` first)"));
       }
-      d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
-      d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
-    } else if (!fs::exists(d.posts_path) || !fs::exists(d.people_path)) {
-      return absl::NotFoundError(absl::StrCat(
-          "no whoknows data in ", options.data_dir,
-          " (expected posts/ and people/; run `whoknows import` first)"));
-    }
-    Xapian::Database people_db(d.people_path);
-    for (auto it = people_db.postlist_begin("");
-         it != people_db.postlist_end(""); ++it) {
-      auto p = std::make_shared<v1::Person>();
-      if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
-        return absl::DataLossError(
-            absl::StrCat("corrupt person record ", *it, " in ", d.people_path));
+      Xapian::Database people_db(d.people_path);
+      for (auto it = people_db.postlist_begin("");
+           it != people_db.postlist_end(""); ++it) {
+        auto p = std::make_shared<v1::Person>();
+        if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
+          return absl::DataLossError(absl::StrCat("corrupt person record ", *it,
+                                                  " in ", d.people_path));
+        }
+        d.people[p->id()] = std::move(p);
       }
-      d.people[p->id()] = std::move(p);
-    }
-    Xapian::Database posts_db(d.posts_path);
-    for (auto it = posts_db.postlist_begin(""); it != posts_db.postlist_end("");
-         ++it) {
-      v1::Post p;
-      if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
-        return absl::DataLossError(
-            absl::StrCat("corrupt post record ", *it, " in ", d.posts_path));
+      Xapian::Database posts_db(d.posts_path);
+      for (auto it = posts_db.postlist_begin("");
+           it != posts_db.postlist_end(""); ++it) {
+        v1::Post p;
+        if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
+          return absl::DataLossError(
+              absl::StrCat("corrupt post record ", *it, " in ", d.posts_path));
+        }
+        d.posts[p.id()] = MetaOf(p);
       }
-      d.posts[p.id()] = MetaOf(p);
+    } catch (const Xapian::DatabaseLockError &e) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data folder ", options.data_dir,
+          " is locked by another writer (is `whoknows serve` running on it?): ",
+          e.get_msg()));
+    } catch (const Xapian::Error &e) {
+      return XapianError(absl::StrCat("opening ", options.data_dir), e);
     }
-  } catch (const Xapian::DatabaseLockError& e) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data folder ", options.data_dir,
-        " is locked by another writer (is `whoknows serve` running on it?): ",
-        e.get_msg()));
-  } catch (const Xapian::Error& e) {
-    return XapianError(absl::StrCat("opening ", options.data_dir), e);
   }
   d.Publish();
   if (!options.read_only && options.refresh_interval.count() > 0) {
     d.refresher = std::thread([&d, interval = options.refresh_interval] {
-      std::unique_lock lock(d.stop_mu);
-      while (!d.stop_cv.wait_for(lock, interval, [&] { return d.stopping; })) {
-        if (d.dirty) d.Publish();
+      absl::MutexLock lock(&d.stop_mu);
+      while (!d.stop_mu.AwaitWithTimeout(absl::Condition(&d.stopping),
+                                         absl::FromChrono(interval))) {
+        if (d.dirty)
+          d.Publish();
       }
     });
   }
   return c;
 }
 
-absl::StatusOr<std::unique_ptr<Catalog>> Catalog::OpenForReading(
-    const std::string& data_dir) {
+absl::StatusOr<std::unique_ptr<Catalog>>
+Catalog::OpenForReading(const std::string &data_dir) {
   CatalogOptions o;
   o.data_dir = data_dir;
   o.read_only = true;
@@ -391,67 +428,70 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::OpenForReading(
 
 Catalog::~Catalog() {
   {
-    std::lock_guard lock(impl_->stop_mu);
+    // Wakes the refresher: absl::Mutex re-evaluates its condition on unlock.
+    absl::MutexLock lock(&impl_->stop_mu);
     impl_->stopping = true;
   }
-  impl_->stop_cv.notify_all();
-  if (impl_->refresher.joinable()) impl_->refresher.join();
-  std::lock_guard w(impl_->write_mu);
+  if (impl_->refresher.joinable())
+    impl_->refresher.join();
+  absl::MutexLock w(&impl_->write_mu);
   try {
     // Writes are committed as they happen; this only releases the lock.
-    if (impl_->posts_db) impl_->posts_db->close();
-    if (impl_->people_db) impl_->people_db->close();
-  } catch (const Xapian::Error&) {
+    if (impl_->posts_db)
+      impl_->posts_db->close();
+    if (impl_->people_db)
+      impl_->people_db->close();
+  } catch (const Xapian::Error &) {
   }
 }
 
 absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
-  if (!impl_->people_db)
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < people.size(); ++i) {
     if (auto s = ValidatePerson(people[i], absl::StrCat("people[", i, "]"));
         !s.ok())
       return s;
   }
-  Impl& d = *impl_;
-  std::lock_guard lock(d.write_mu);
+  Impl &d = *impl_;
+  absl::MutexLock lock(&d.write_mu);
   try {
-    for (const auto& p : people) {
+    for (const auto &p : people) {
       Xapian::Document doc;
       doc.add_boolean_term(kIdPrefix + p.id());
       doc.set_data(p.SerializeAsString());
       d.people_db->replace_document(kIdPrefix + p.id(), doc);
     }
     d.people_db->commit();
-  } catch (const Xapian::Error& e) {
+  } catch (const Xapian::Error &e) {
     // Roll back to the last commit so memory and disk agree.
     try {
       d.people_db->close();
       d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
-    } catch (const Xapian::Error&) {
+    } catch (const Xapian::Error &) {
     }
     return XapianError("writing people", e);
   }
-  for (const auto& p : people)
+  for (const auto &p : people)
     d.people[p.id()] = std::make_shared<v1::Person>(p);
   d.dirty = true;
   return absl::OkStatus();
 }
 
 absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
-  if (!impl_->posts_db)
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < posts.size(); ++i) {
     if (auto s = ValidatePost(posts[i], absl::StrCat("posts[", i, "]"));
         !s.ok())
       return s;
   }
-  Impl& d = *impl_;
+  Impl &d = *impl_;
   std::vector<v1::Post> normalized(posts.begin(), posts.end());
-  std::lock_guard lock(d.write_mu);
+  absl::MutexLock lock(&d.write_mu);
   // Resolve threads through parents (earlier in the batch or already stored).
   std::unordered_map<std::string, std::string> batch_thread;
-  for (auto& p : normalized) {
+  for (auto &p : normalized) {
     NormalizePost(p);
     if (p.thread_id().empty()) {
       std::string thread = p.parent_id();
@@ -469,33 +509,36 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
           DetectLanguage(p.title() + "\n" + p.body(), d.default_language));
     }
   }
-  auto saved = d.posts;  // to restore memory if the commit fails
+  auto saved = d.posts; // to restore memory if the commit fails
   try {
-    for (const auto& p : normalized) d.WritePostLocked(p);
+    for (const auto &p : normalized)
+      d.WritePostLocked(p);
     d.posts_db->commit();
-  } catch (const Xapian::Error& e) {
+  } catch (const Xapian::Error &e) {
     d.posts = std::move(saved);
     try {
       d.posts_db->close();
       d.posts_db.emplace(d.posts_path, Xapian::DB_OPEN);
-    } catch (const Xapian::Error&) {
+    } catch (const Xapian::Error &) {
     }
     return XapianError("writing posts", e);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
-  if (!impl_->posts_db)
+absl::StatusOr<bool> Catalog::DeletePost(const std::string &post_id) {
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
-  if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
-  Impl& d = *impl_;
-  std::lock_guard lock(d.write_mu);
-  if (!d.posts.count(post_id)) return false;
+  if (post_id.empty())
+    return absl::InvalidArgumentError("post_id: required");
+  Impl &d = *impl_;
+  absl::MutexLock lock(&d.write_mu);
+  if (!d.posts.count(post_id))
+    return false;
   try {
     d.posts_db->delete_document(kIdPrefix + post_id);
     d.posts_db->commit();
-  } catch (const Xapian::Error& e) {
+  } catch (const Xapian::Error &e) {
     return XapianError("deleting post", e);
   }
   d.posts.erase(post_id);
@@ -503,14 +546,14 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
   return true;
 }
 
-absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
-    const std::string& person_id) {
-  if (!impl_->posts_db)
+absl::StatusOr<DeletePersonResult>
+Catalog::DeletePerson(const std::string &person_id) {
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   if (person_id.empty())
     return absl::InvalidArgumentError("person_id: required");
-  Impl& d = *impl_;
-  std::lock_guard lock(d.write_mu);
+  Impl &d = *impl_;
+  absl::MutexLock lock(&d.write_mu);
   DeletePersonResult result;
   result.found = d.people.count(person_id) > 0;
   std::vector<std::string> authored;
@@ -521,10 +564,11 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
          it != d.posts_db->postlist_end(author_term); ++it) {
       authored.push_back(d.posts_db->get_document(*it).get_value(kIdSlot));
     }
-    for (const auto& id : authored) d.posts_db->delete_document(kIdPrefix + id);
+    for (const auto &id : authored)
+      d.posts_db->delete_document(kIdPrefix + id);
     // Their likes and mentions on other people's posts.
     std::unordered_set<Xapian::docid> touched;
-    for (const std::string& term :
+    for (const std::string &term :
          {kLikePrefix + person_id, kMentionPrefix + person_id}) {
       for (auto it = d.posts_db->postlist_begin(term);
            it != d.posts_db->postlist_end(term); ++it) {
@@ -535,7 +579,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
     for (Xapian::docid id : touched) {
       v1::Post p;
       p.ParseFromString(d.posts_db->get_document(id).get_data());
-      auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
+      auto strip = [&](google::protobuf::RepeatedPtrField<std::string> *ids) {
         ids->erase(std::remove(ids->begin(), ids->end(), person_id),
                    ids->end());
       };
@@ -543,17 +587,19 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
       strip(p.mutable_mentioned());
       rewritten.push_back(std::move(p));
     }
-    for (const auto& p : rewritten) {
+    for (const auto &p : rewritten) {
       d.posts_db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
     }
     d.posts_db->commit();
     d.people_db->delete_document(kIdPrefix + person_id);
     d.people_db->commit();
-    for (const auto& p : rewritten) d.posts[p.id()] = MetaOf(p);
-  } catch (const Xapian::Error& e) {
+    for (const auto &p : rewritten)
+      d.posts[p.id()] = MetaOf(p);
+  } catch (const Xapian::Error &e) {
     return XapianError("deleting person", e);
   }
-  for (const auto& id : authored) d.posts.erase(id);
+  for (const auto &id : authored)
+    d.posts.erase(id);
   d.people.erase(person_id);
   result.posts_deleted = static_cast<int>(authored.size());
   d.dirty = true;
@@ -563,14 +609,15 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
 void Catalog::Refresh() { impl_->Publish(); }
 
 std::shared_ptr<const Snapshot> Catalog::snapshot() const {
-  std::lock_guard lock(impl_->snap_mu);
+  absl::MutexLock lock(&impl_->snap_mu);
   return impl_->snap;
 }
 
-absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
+absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions &o) const {
   SearchResult result;
   Xapian::Query query = BuildQuery(o.query, impl_->dictionary.get());
-  if (query.empty()) return result;
+  if (query.empty())
+    return result;
   if (o.public_only) {
     query =
         Xapian::Query(Xapian::Query::OP_FILTER, query,
@@ -602,65 +649,69 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
       }
       impl_->ReleaseReader(std::move(reader));
       return result;
-    } catch (const Xapian::DatabaseModifiedError&) {
+    } catch (const Xapian::DatabaseModifiedError &) {
       if (reader) {
         reader->db.reopen();
         impl_->ReleaseReader(std::move(reader));
       }
-    } catch (const Xapian::Error& e) {
+    } catch (const Xapian::Error &e) {
       return XapianError("search", e);
     }
   }
   return absl::UnavailableError("search: index kept changing; try again");
 }
 
-std::vector<std::vector<std::string>> Catalog::QueryTerms(
-    const std::string& query) const {
+std::vector<std::vector<std::string>>
+Catalog::QueryTerms(const std::string &query) const {
   return QueryWordTerms(query, impl_->dictionary.get());
 }
 
 absl::Status Catalog::ForEachPostTerms(
-    const std::function<void(const std::string& post_id,
-                             const std::vector<TermCount>& terms)>& fn) const {
+    const std::function<void(const std::string &post_id,
+                             const std::vector<TermCount> &terms)> &fn) const {
   std::vector<TermCount> terms;
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::unique_ptr<Impl::Reader> reader;
     try {
       reader = impl_->AcquireReader();
-      const Xapian::Database& db = reader->db;
+      const Xapian::Database &db = reader->db;
       for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
         Xapian::Document doc = db.get_document(*it);
         terms.clear();
         for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-          const std::string& term = *t;
+          const std::string &term = *t;
           // Stemmed words only: the unstemmed copies and boolean terms
           // (ids, authors, tags...) would only add noise.
-          if (term.size() < 2 || term[0] != 'Z') continue;
+          if (term.size() < 2 || term[0] != 'Z')
+            continue;
           terms.push_back({term, t.get_wdf()});
         }
         fn(doc.get_value(kIdSlot), terms);
       }
       impl_->ReleaseReader(std::move(reader));
       return absl::OkStatus();
-    } catch (const Xapian::DatabaseModifiedError&) {
+    } catch (const Xapian::DatabaseModifiedError &) {
       if (reader) {
         reader->db.reopen();
         impl_->ReleaseReader(std::move(reader));
       }
-    } catch (const Xapian::Error& e) {
+    } catch (const Xapian::Error &e) {
       return XapianError("reading post terms", e);
     }
   }
   return absl::UnavailableError("reading post terms: index kept changing");
 }
 
-absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
-    const std::string& query_text, const std::vector<std::string>& post_ids,
-    size_t snippet_bytes) const {
+absl::StatusOr<std::vector<PostText>>
+Catalog::Fetch(const std::string &query_text,
+               const std::vector<std::string> &post_ids,
+               size_t snippet_bytes) const {
   std::vector<PostText> out;
-  if (post_ids.empty()) return out;
+  if (post_ids.empty())
+    return out;
   std::vector<Xapian::Query> ids;
-  for (const auto& id : post_ids) ids.emplace_back(kIdPrefix + id);
+  for (const auto &id : post_ids)
+    ids.emplace_back(kIdPrefix + id);
   Xapian::Query id_filter(Xapian::Query::OP_OR, ids.begin(), ids.end());
   Xapian::Query q = BuildQuery(query_text, impl_->dictionary.get());
   // Scored by the query (so snippets know the query's terms), restricted to
@@ -684,7 +735,7 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
       for (auto it = mset.begin(); it != mset.end(); ++it) {
         PostText t;
         t.post.ParseFromString(it.get_document().get_data());
-        const std::string& body =
+        const std::string &body =
             t.post.body().empty() ? t.post.title() : t.post.body();
         // MSet::snippet escapes for HTML; clients get plain text.
         t.snippet = HtmlToText(
@@ -696,21 +747,21 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
         by_id[t.post.id()] = std::move(t);
       }
       impl_->ReleaseReader(std::move(reader));
-      for (const auto& id : post_ids) {
+      for (const auto &id : post_ids) {
         if (auto it = by_id.find(id); it != by_id.end())
           out.push_back(it->second);
       }
       return out;
-    } catch (const Xapian::DatabaseModifiedError&) {
+    } catch (const Xapian::DatabaseModifiedError &) {
       if (reader) {
         reader->db.reopen();
         impl_->ReleaseReader(std::move(reader));
       }
-    } catch (const Xapian::Error& e) {
+    } catch (const Xapian::Error &e) {
       return XapianError("fetch", e);
     }
   }
   return absl::UnavailableError("fetch: index kept changing; try again");
 }
 
-}  // namespace whoknows::index
+} // namespace whoknows::index
