@@ -34,6 +34,19 @@ constexpr char kMentionPrefix[] = "XM";
 constexpr char kTagPrefix[] = "K";
 constexpr Xapian::valueno kCreatedSlot = 0; // sortable_serialise(unix s)
 constexpr Xapian::valueno kIdSlot = 1;
+// Within-document frequency increment of the title's words: the title says
+// what the post is about, so it counts twice. Part of the index format
+// (changing it needs a reindex).
+constexpr Xapian::termcount kTitleWdfInc = 2;
+
+// The data folder's entries (CatalogOptions::data_dir).
+constexpr char kPostsDir[] = "posts";   // Xapian database of posts
+constexpr char kPeopleDir[] = "people"; // Xapian database of people
+constexpr char kGraphFile[] = "graph.tsv";
+
+// Query "words" longer than this (in bytes) are skipped: they are hashes,
+// encoded blobs or URLs, not words anyone is asked about.
+constexpr size_t kMaxQueryWordBytes = 64;
 
 std::shared_ptr<const PostMeta> MetaOf(const v1::Post &p) {
   auto m = std::make_shared<PostMeta>();
@@ -81,7 +94,7 @@ QueryWordTerms(const std::string &text, const Dictionary *dictionary) {
   std::vector<std::vector<std::string>> words;
   for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
     const std::string word = *t;
-    if (IsStopword(word) || word.size() > 64)
+    if (IsStopword(word) || word.size() > kMaxQueryWordBytes)
       continue;
     std::vector<std::string> variants;
     auto add = [&](std::string term) {
@@ -226,6 +239,7 @@ struct Catalog::Impl {
   std::thread refresher;
 
   GraphOptions graph_options;
+  int read_attempts = 0; // CatalogOptions::read_attempts
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
 
@@ -259,6 +273,34 @@ struct Catalog::Impl {
       ABSL_LOCKS_EXCLUDED(pool_mu) {
     absl::MutexLock lock(&pool_mu);
     pool.push_back(std::move(r));
+  }
+
+  // Runs `read(db)` on a pooled reader and returns what it returns. A commit
+  // can invalidate the revision the reader is on (DatabaseModifiedError):
+  // the reader is reopened and `read` starts over, at most read_attempts
+  // times in all, then UNAVAILABLE with `gave_up`. Other Xapian errors are
+  // INTERNAL, prefixed with `what`.
+  template <typename Read>
+  absl::Status ReadWithRetry(const char *what, const char *gave_up,
+                             Read &&read) const {
+    for (int attempt = 0; attempt < read_attempts; ++attempt) {
+      std::unique_ptr<Reader> reader;
+      try {
+        reader = AcquireReader();
+        const Xapian::Database &db = reader->db;
+        absl::Status status = read(db);
+        ReleaseReader(std::move(reader));
+        return status;
+      } catch (const Xapian::DatabaseModifiedError &) {
+        if (reader) {
+          reader->db.reopen();
+          ReleaseReader(std::move(reader));
+        }
+      } catch (const Xapian::Error &e) {
+        return XapianError(what, e);
+      }
+    }
+    return absl::UnavailableError(gave_up);
   }
 
   // One publish at a time, so that snapshots appear in the order their
@@ -302,8 +344,7 @@ struct Catalog::Impl {
     tg.set_stemmer(Xapian::Stem(StemmerNameFor(p.language())));
     tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     tg.set_document(doc);
-    // The title says what the post is about: it counts twice.
-    tg.index_text_without_positions(p.title(), 2);
+    tg.index_text_without_positions(p.title(), kTitleWdfInc);
     tg.index_text_without_positions(p.body());
     for (const auto &tag : p.tags()) {
       tg.index_text_without_positions(tag);
@@ -343,9 +384,10 @@ Catalog::Open(const CatalogOptions &options) {
   }
   std::unique_ptr<Catalog> c(new Catalog(options));
   Impl &d = *c->impl_;
-  d.posts_path = (fs::path(options.data_dir) / "posts").string();
-  d.people_path = (fs::path(options.data_dir) / "people").string();
-  d.graph_path = (fs::path(options.data_dir) / "graph.tsv").string();
+  d.posts_path = (fs::path(options.data_dir) / kPostsDir).string();
+  d.people_path = (fs::path(options.data_dir) / kPeopleDir).string();
+  d.graph_path = (fs::path(options.data_dir) / kGraphFile).string();
+  d.read_attempts = options.read_attempts;
   d.graph_options = options.graph;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
@@ -634,31 +676,23 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions &o) const {
                       Xapian::sortable_serialise(
                           static_cast<double>(o.created_before - 1))));
   }
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::unique_ptr<Impl::Reader> reader;
-    try {
-      reader = impl_->AcquireReader();
-      Xapian::Enquire enquire(reader->db);
-      enquire.set_query(query);
-      Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
-      result.matched_estimate = mset.get_matches_estimated();
-      result.hits.clear();
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        result.hits.push_back(
-            {it.get_document().get_value(kIdSlot), it.get_weight()});
-      }
-      impl_->ReleaseReader(std::move(reader));
-      return result;
-    } catch (const Xapian::DatabaseModifiedError &) {
-      if (reader) {
-        reader->db.reopen();
-        impl_->ReleaseReader(std::move(reader));
-      }
-    } catch (const Xapian::Error &e) {
-      return XapianError("search", e);
-    }
-  }
-  return absl::UnavailableError("search: index kept changing; try again");
+  absl::Status status = impl_->ReadWithRetry(
+      "search", "search: index kept changing; try again",
+      [&](const Xapian::Database &db) {
+        Xapian::Enquire enquire(db);
+        enquire.set_query(query);
+        Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
+        result.matched_estimate = mset.get_matches_estimated();
+        result.hits.clear();
+        for (auto it = mset.begin(); it != mset.end(); ++it) {
+          result.hits.push_back(
+              {it.get_document().get_value(kIdSlot), it.get_weight()});
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok())
+    return status;
+  return result;
 }
 
 std::vector<std::vector<std::string>>
@@ -670,36 +704,24 @@ absl::Status Catalog::ForEachPostTerms(
     const std::function<void(const std::string &post_id,
                              const std::vector<TermCount> &terms)> &fn) const {
   std::vector<TermCount> terms;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::unique_ptr<Impl::Reader> reader;
-    try {
-      reader = impl_->AcquireReader();
-      const Xapian::Database &db = reader->db;
-      for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-        Xapian::Document doc = db.get_document(*it);
-        terms.clear();
-        for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-          const std::string &term = *t;
-          // Stemmed words only: the unstemmed copies and boolean terms
-          // (ids, authors, tags...) would only add noise.
-          if (term.size() < 2 || term[0] != 'Z')
-            continue;
-          terms.push_back({term, t.get_wdf()});
+  return impl_->ReadWithRetry(
+      "reading post terms", "reading post terms: index kept changing",
+      [&](const Xapian::Database &db) {
+        for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+          Xapian::Document doc = db.get_document(*it);
+          terms.clear();
+          for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+            const std::string &term = *t;
+            // Stemmed words only: the unstemmed copies and boolean terms
+            // (ids, authors, tags...) would only add noise.
+            if (term.size() < 2 || term[0] != 'Z')
+              continue;
+            terms.push_back({term, t.get_wdf()});
+          }
+          fn(doc.get_value(kIdSlot), terms);
         }
-        fn(doc.get_value(kIdSlot), terms);
-      }
-      impl_->ReleaseReader(std::move(reader));
-      return absl::OkStatus();
-    } catch (const Xapian::DatabaseModifiedError &) {
-      if (reader) {
-        reader->db.reopen();
-        impl_->ReleaseReader(std::move(reader));
-      }
-    } catch (const Xapian::Error &e) {
-      return XapianError("reading post terms", e);
-    }
-  }
-  return absl::UnavailableError("reading post terms: index kept changing");
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<std::vector<PostText>>
@@ -723,45 +745,38 @@ Catalog::Fetch(const std::string &query_text,
                 Xapian::Query::OP_OR,
                 Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
                 Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::unique_ptr<Impl::Reader> reader;
-    try {
-      reader = impl_->AcquireReader();
-      Xapian::Enquire enquire(reader->db);
-      enquire.set_query(query);
-      Xapian::MSet mset =
-          enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
-      std::unordered_map<std::string, PostText> by_id;
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        PostText t;
-        t.post.ParseFromString(it.get_document().get_data());
-        const std::string &body =
-            t.post.body().empty() ? t.post.title() : t.post.body();
-        // MSet::snippet escapes for HTML; clients get plain text.
-        t.snippet = HtmlToText(
-            mset.snippet(body, snippet_bytes,
-                         Xapian::Stem(StemmerNameFor(t.post.language())),
-                         Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                             Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                         "", "", "…"));
-        by_id[t.post.id()] = std::move(t);
-      }
-      impl_->ReleaseReader(std::move(reader));
-      for (const auto &id : post_ids) {
-        if (auto it = by_id.find(id); it != by_id.end())
-          out.push_back(it->second);
-      }
-      return out;
-    } catch (const Xapian::DatabaseModifiedError &) {
-      if (reader) {
-        reader->db.reopen();
-        impl_->ReleaseReader(std::move(reader));
-      }
-    } catch (const Xapian::Error &e) {
-      return XapianError("fetch", e);
-    }
+  std::unordered_map<std::string, PostText> by_id;
+  absl::Status status = impl_->ReadWithRetry(
+      "fetch", "fetch: index kept changing; try again",
+      [&](const Xapian::Database &db) {
+        Xapian::Enquire enquire(db);
+        enquire.set_query(query);
+        Xapian::MSet mset =
+            enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
+        by_id.clear();
+        for (auto it = mset.begin(); it != mset.end(); ++it) {
+          PostText t;
+          t.post.ParseFromString(it.get_document().get_data());
+          const std::string &body =
+              t.post.body().empty() ? t.post.title() : t.post.body();
+          // MSet::snippet escapes for HTML; clients get plain text.
+          t.snippet = HtmlToText(
+              mset.snippet(body, snippet_bytes,
+                           Xapian::Stem(StemmerNameFor(t.post.language())),
+                           Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                               Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                           "", "", "…"));
+          by_id[t.post.id()] = std::move(t);
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok())
+    return status;
+  for (const auto &id : post_ids) {
+    if (auto it = by_id.find(id); it != by_id.end())
+      out.push_back(it->second);
   }
-  return absl::UnavailableError("fetch: index kept changing; try again");
+  return out;
 }
 
 } // namespace whoknows::index

@@ -43,6 +43,12 @@ struct CatalogOptions {
   // no translation); an empty dictionary_dir turns translation off.
   std::shared_ptr<const Dictionary> dictionary;
   std::string dictionary_dir = "/usr/share/dictd";
+  // Times a read (Search, Fetch, ForEachPostTerms) is tried before it fails
+  // with UNAVAILABLE. A commit can invalidate the revision a reader is on
+  // (Xapian's DatabaseModifiedError); the reader is then reopened and the
+  // read starts over. More attempts ride out heavier write traffic, each
+  // one at the cost of the whole read again.
+  int read_attempts = 3;
 };
 
 // What ranking needs to know about a post without reading its text.
