@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 #include <unordered_set>
@@ -223,6 +224,9 @@ struct Catalog::Impl {
   // Published state.
   mutable absl::Mutex snap_mu;
   std::shared_ptr<const Snapshot> snap ABSL_GUARDED_BY(snap_mu);
+  // The last publish's failure to save the colleague graph, OK once a save
+  // succeeds (Catalog::background_error).
+  absl::Status bg_error ABSL_GUARDED_BY(snap_mu);
   std::atomic<uint64_t> generation{0};
 
   // Pool of Xapian readers; each remembers the generation it was opened at.
@@ -326,15 +330,31 @@ struct Catalog::Impl {
     }
     auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
                            graph_options);
+    // The graph is derived from the posts; its file is for other tools and
+    // for inspection, so a failure to write it is not fatal to ingest: it is
+    // kept as the background error instead.
+    absl::Status saved;
     if (writable) {
-      // The graph is derived from the posts; its file is for other tools and
-      // for inspection, so a failure to write it is not fatal to ingest.
-      (void)s->graph->Save(graph_path);
+      saved = s->graph->Save(graph_path);
+      if (!saved.ok()) {
+        saved = absl::Status(
+            saved.code(),
+            absl::StrCat("saving the colleague graph: ", saved.message()));
+      }
     }
     s->generation = generation.fetch_add(1) + 1;
+    bool new_error = false;
     {
       absl::MutexLock lock(&snap_mu);
       snap = std::move(s);
+      if (writable) {
+        new_error = !saved.ok() && saved != bg_error;
+        bg_error = saved;
+      }
+    }
+    if (new_error) {
+      std::fprintf(stderr, "whoknows: background error: %s\n",
+                   saved.ToString().c_str());
     }
   }
 
@@ -411,10 +431,20 @@ Catalog::Open(const CatalogOptions &options) {
         }
         d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
         d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
-      } else if (!fs::exists(d.posts_path) || !fs::exists(d.people_path)) {
-        return absl::NotFoundError(absl::StrCat(
-            "no whoknows data in ", options.data_dir,
-            " (expected posts/ and people/; run `whoknows import` first)"));
+      } else {
+        std::error_code ec;
+        const bool found =
+            fs::exists(d.posts_path, ec) && fs::exists(d.people_path, ec);
+        if (ec) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot read data folder ", options.data_dir, ": ",
+                           ec.message()));
+        }
+        if (!found) {
+          return absl::NotFoundError(absl::StrCat(
+              "no whoknows data in ", options.data_dir,
+              " (expected posts/ and people/; run `whoknows import` first)"));
+        }
       }
       Xapian::Database people_db(d.people_path);
       for (auto it = people_db.postlist_begin("");
@@ -600,27 +630,33 @@ Catalog::DeletePerson(const std::string &person_id) {
   result.found = d.people.count(person_id) > 0;
   std::vector<std::string> authored;
   try {
+    // Everything is read (and checked) before anything changes, so that a
+    // corrupt record leaves no half-done deletion for the next commit.
     // Their own posts.
     const std::string author_term = kAuthorPrefix + person_id;
+    std::unordered_set<Xapian::docid> own;
     for (auto it = d.posts_db->postlist_begin(author_term);
          it != d.posts_db->postlist_end(author_term); ++it) {
+      own.insert(*it);
       authored.push_back(d.posts_db->get_document(*it).get_value(kIdSlot));
     }
-    for (const auto &id : authored)
-      d.posts_db->delete_document(kIdPrefix + id);
     // Their likes and mentions on other people's posts.
     std::unordered_set<Xapian::docid> touched;
     for (const std::string &term :
          {kLikePrefix + person_id, kMentionPrefix + person_id}) {
       for (auto it = d.posts_db->postlist_begin(term);
            it != d.posts_db->postlist_end(term); ++it) {
-        touched.insert(*it);
+        if (!own.count(*it))
+          touched.insert(*it);
       }
     }
     std::vector<v1::Post> rewritten;
     for (Xapian::docid id : touched) {
       v1::Post p;
-      p.ParseFromString(d.posts_db->get_document(id).get_data());
+      if (!p.ParseFromString(d.posts_db->get_document(id).get_data())) {
+        return absl::DataLossError(
+            absl::StrCat("corrupt post record ", id, " in ", d.posts_path));
+      }
       auto strip = [&](google::protobuf::RepeatedPtrField<std::string> *ids) {
         ids->erase(std::remove(ids->begin(), ids->end(), person_id),
                    ids->end());
@@ -629,6 +665,8 @@ Catalog::DeletePerson(const std::string &person_id) {
       strip(p.mutable_mentioned());
       rewritten.push_back(std::move(p));
     }
+    for (const auto &id : authored)
+      d.posts_db->delete_document(kIdPrefix + id);
     for (const auto &p : rewritten) {
       d.posts_db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
     }
@@ -649,6 +687,11 @@ Catalog::DeletePerson(const std::string &person_id) {
 }
 
 void Catalog::Refresh() { impl_->Publish(); }
+
+absl::Status Catalog::background_error() const {
+  absl::MutexLock lock(&impl_->snap_mu);
+  return impl_->bg_error;
+}
 
 std::shared_ptr<const Snapshot> Catalog::snapshot() const {
   absl::MutexLock lock(&impl_->snap_mu);
@@ -756,7 +799,12 @@ Catalog::Fetch(const std::string &query_text,
         by_id.clear();
         for (auto it = mset.begin(); it != mset.end(); ++it) {
           PostText t;
-          t.post.ParseFromString(it.get_document().get_data());
+          const Xapian::Document doc = it.get_document();
+          if (!t.post.ParseFromString(doc.get_data())) {
+            return absl::DataLossError(absl::StrCat(
+                "corrupt post record ", *it, " (post ", doc.get_value(kIdSlot),
+                ") in ", impl_->posts_path));
+          }
           const std::string &body =
               t.post.body().empty() ? t.post.title() : t.post.body();
           // MSet::snippet escapes for HTML; clients get plain text.

@@ -168,6 +168,12 @@ public:
   void Refresh();
   std::shared_ptr<const Snapshot> snapshot() const;
 
+  // The failure of the last background work, or OK: today, writing
+  // graph.tsv when a snapshot is published (the snapshot is published all
+  // the same). Printed to stderr when it changes; back to OK once a later
+  // save succeeds.
+  absl::Status background_error() const;
+
   absl::StatusOr<SearchResult> Search(const SearchOptions &options) const;
   // Loads posts by id (missing ids are skipped) with snippets for `query`.
   absl::StatusOr<std::vector<PostText>>

@@ -676,6 +676,31 @@ TEST(CatalogTest, RefreshPublishesNewGeneration) {
 // Publishing runs beside the writer: snapshots published by two threads at
 // once must still appear in the order their state was taken, so a reader
 // never sees posts disappear, and nothing written is left unpublished.
+TEST(CatalogTest, FailedGraphSaveIsKeptUntilASaveSucceeds) {
+  const std::string dir = TestDir();
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->background_error().ok()) << c->background_error();
+  // A folder where graph.tsv belongs: the save's rename onto it fails.
+  const fs::path graph = fs::path(dir) / "graph.tsv";
+  fs::remove(graph);
+  fs::create_directory(graph);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "Printer", "It jams.", kT0, "en")})
+          .ok());
+  c->Refresh();
+  const absl::Status error = c->background_error();
+  EXPECT_EQ(error.code(), absl::StatusCode::kUnavailable) << error;
+  EXPECT_THAT(std::string(error.message()), HasSubstr("graph.tsv"));
+  // The snapshot is published all the same.
+  EXPECT_NE(c->snapshot()->FindPost("q1"), nullptr);
+
+  fs::remove(graph);
+  c->Refresh();
+  EXPECT_TRUE(c->background_error().ok()) << c->background_error();
+  EXPECT_TRUE(fs::is_regular_file(graph));
+}
+
 TEST(CatalogTest, ConcurrentRefreshesNeverPublishAnOlderState) {
   auto c = OpenCatalog(TestDir());
   ASSERT_NE(c, nullptr);
