@@ -33,7 +33,7 @@ constexpr char kLanguagePrefix[] = "L";
 constexpr char kLikePrefix[] = "XU";
 constexpr char kMentionPrefix[] = "XM";
 constexpr char kTagPrefix[] = "K";
-constexpr Xapian::valueno kCreatedSlot = 0; // sortable_serialise(unix s)
+constexpr Xapian::valueno kCreatedSlot = 0;  // sortable_serialise(unix s)
 constexpr Xapian::valueno kIdSlot = 1;
 // Within-document frequency increment of the title's words: the title says
 // what the post is about, so it counts twice. Part of the index format
@@ -41,15 +41,15 @@ constexpr Xapian::valueno kIdSlot = 1;
 constexpr Xapian::termcount kTitleWdfInc = 2;
 
 // The data folder's entries (CatalogOptions::data_dir).
-constexpr char kPostsDir[] = "posts";   // Xapian database of posts
-constexpr char kPeopleDir[] = "people"; // Xapian database of people
+constexpr char kPostsDir[] = "posts";    // Xapian database of posts
+constexpr char kPeopleDir[] = "people";  // Xapian database of people
 constexpr char kGraphFile[] = "graph.tsv";
 
 // Query "words" longer than this (in bytes) are skipped: they are hashes,
 // encoded blobs or URLs, not words anyone is asked about.
 constexpr size_t kMaxQueryWordBytes = 64;
 
-std::shared_ptr<const PostMeta> MetaOf(const v1::Post &p) {
+std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   auto m = std::make_shared<PostMeta>();
   m->id = p.id();
   m->author_id = p.author_id();
@@ -68,7 +68,7 @@ std::shared_ptr<const PostMeta> MetaOf(const v1::Post &p) {
   return m;
 }
 
-absl::Status XapianError(std::string_view what, const Xapian::Error &e) {
+absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
   return absl::InternalError(
       absl::StrCat(std::string(what), ": ", e.get_type(), ": ", e.get_msg()));
 }
@@ -78,8 +78,8 @@ absl::Status XapianError(std::string_view what, const Xapian::Error &e) {
 // words are OR-ed so that partial matches still rank.
 // Each query word's index terms: its stem in every query language, and the
 // stems of its dictionary translations (cross-lingual search).
-std::vector<std::vector<std::string>>
-QueryWordTerms(const std::string &text, const Dictionary *dictionary) {
+std::vector<std::vector<std::string>> QueryWordTerms(
+    const std::string& text, const Dictionary* dictionary) {
   Xapian::TermGenerator tg;
   Xapian::Document scratch;
   tg.set_document(scratch);
@@ -88,29 +88,26 @@ QueryWordTerms(const std::string &text, const Dictionary *dictionary) {
   static thread_local std::vector<std::pair<std::string, Xapian::Stem>> stems =
       [] {
         std::vector<std::pair<std::string, Xapian::Stem>> v;
-        for (const auto &lang : QueryLanguages())
+        for (const auto& lang : QueryLanguages())
           v.emplace_back(lang, Xapian::Stem(StemmerNameFor(lang)));
         return v;
       }();
   std::vector<std::vector<std::string>> words;
   for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
     const std::string word = *t;
-    if (IsStopword(word) || word.size() > kMaxQueryWordBytes)
-      continue;
+    if (IsStopword(word) || word.size() > kMaxQueryWordBytes) continue;
     std::vector<std::string> variants;
     auto add = [&](std::string term) {
       if (std::find(variants.begin(), variants.end(), term) == variants.end())
         variants.push_back(std::move(term));
     };
-    for (auto &[lang, stem] : stems)
-      add("Z" + stem(word));
+    for (auto& [lang, stem] : stems) add("Z" + stem(word));
     if (dictionary) {
-      for (auto &[lang, stem] : stems) {
-        for (const auto &[to, translation] :
+      for (auto& [lang, stem] : stems) {
+        for (const auto& [to, translation] :
              dictionary->Translate(lang, word)) {
-          for (auto &[target, target_stem] : stems) {
-            if (target == to)
-              add("Z" + target_stem(translation));
+          for (auto& [target, target_stem] : stems) {
+            if (target == to) add("Z" + target_stem(translation));
           }
         }
       }
@@ -120,24 +117,24 @@ QueryWordTerms(const std::string &text, const Dictionary *dictionary) {
   return words;
 }
 
-Xapian::Query BuildQuery(const std::string &text,
-                         const Dictionary *dictionary) {
+Xapian::Query BuildQuery(const std::string& text,
+                         const Dictionary* dictionary) {
   std::vector<Xapian::Query> words;
-  for (const auto &variants : QueryWordTerms(text, dictionary)) {
+  for (const auto& variants : QueryWordTerms(text, dictionary)) {
     words.emplace_back(Xapian::Query::OP_SYNONYM, variants.begin(),
                        variants.end());
   }
   return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
 }
 
-} // namespace
+}  // namespace
 
-const v1::Person *Snapshot::FindPerson(const std::string &id) const {
+const v1::Person* Snapshot::FindPerson(const std::string& id) const {
   auto it = people.find(id);
   return it == people.end() ? nullptr : it->second.get();
 }
 
-const PostMeta *Snapshot::FindPost(const std::string &id) const {
+const PostMeta* Snapshot::FindPost(const std::string& id) const {
   auto it = posts.find(id);
   return it == posts.end() ? nullptr : it->second.get();
 }
@@ -145,45 +142,41 @@ const PostMeta *Snapshot::FindPost(const std::string &id) const {
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
-    const GraphOptions &graph_options, int64_t created_before) {
+    const GraphOptions& graph_options, int64_t created_before) {
   auto s = std::make_shared<Snapshot>();
   s->people = std::move(people);
   if (created_before > 0) {
-    for (const auto &[id, m] : all_posts) {
-      if (m->created < created_before)
-        s->posts.emplace(id, m);
+    for (const auto& [id, m] : all_posts) {
+      if (m->created < created_before) s->posts.emplace(id, m);
     }
   } else {
     s->posts = std::move(all_posts);
   }
   std::unordered_map<std::string, std::string> managers;
-  for (const auto &[id, p] : s->people) {
-    if (!p->manager_id().empty())
-      managers[id] = p->manager_id();
+  for (const auto& [id, p] : s->people) {
+    if (!p->manager_id().empty()) managers[id] = p->manager_id();
   }
-  for (const auto &[id, m] : s->posts) {
+  for (const auto& [id, m] : s->posts) {
     s->threads[m->thread_id].push_back(id);
-    if (!m->is_public)
-      continue;
-    Activity &a = s->activity[m->author_id];
+    if (!m->is_public) continue;
+    Activity& a = s->activity[m->author_id];
     switch (m->kind) {
-    case v1::POST_KIND_QUESTION:
-      ++a.questions;
-      break;
-    case v1::POST_KIND_ANSWER:
-      ++a.answers;
-      a.answer_times.push_back(m->created);
-      if (m->accepted)
-        ++a.accepted_answers;
-      break;
-    case v1::POST_KIND_COMMENT:
-      ++a.comments;
-      break;
-    case v1::POST_KIND_ARTICLE:
-      ++a.articles;
-      break;
-    default:
-      break;
+      case v1::POST_KIND_QUESTION:
+        ++a.questions;
+        break;
+      case v1::POST_KIND_ANSWER:
+        ++a.answers;
+        a.answer_times.push_back(m->created);
+        if (m->accepted) ++a.accepted_answers;
+        break;
+      case v1::POST_KIND_COMMENT:
+        ++a.comments;
+        break;
+      case v1::POST_KIND_ARTICLE:
+        ++a.articles;
+        break;
+      default:
+        break;
     }
     if (a.first_post == 0 || m->created < a.first_post)
       a.first_post = m->created;
@@ -213,10 +206,10 @@ struct Catalog::Impl {
   mutable absl::Mutex write_mu;
   std::optional<Xapian::WritableDatabase> posts_db ABSL_GUARDED_BY(write_mu);
   std::optional<Xapian::WritableDatabase> people_db ABSL_GUARDED_BY(write_mu);
-  std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
-      people ABSL_GUARDED_BY(write_mu);
-  std::unordered_map<std::string, std::shared_ptr<const PostMeta>>
-      posts ABSL_GUARDED_BY(write_mu);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people
+      ABSL_GUARDED_BY(write_mu);
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts
+      ABSL_GUARDED_BY(write_mu);
   // Written under write_mu; read without it by the refresher, which at worst
   // publishes once more or one tick later.
   std::atomic<bool> dirty{true};
@@ -243,7 +236,8 @@ struct Catalog::Impl {
   std::thread refresher;
 
   GraphOptions graph_options;
-  int read_attempts = 0; // CatalogOptions::read_attempts
+  int read_attempts = 0;  // CatalogOptions::read_attempts
+  std::function<void(PublishStage)> publish_hook;  // CatalogOptions
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
 
@@ -285,22 +279,22 @@ struct Catalog::Impl {
   // times in all, then UNAVAILABLE with `gave_up`. Other Xapian errors are
   // INTERNAL, prefixed with `what`.
   template <typename Read>
-  absl::Status ReadWithRetry(const char *what, const char *gave_up,
-                             Read &&read) const {
+  absl::Status ReadWithRetry(const char* what, const char* gave_up,
+                             Read&& read) const {
     for (int attempt = 0; attempt < read_attempts; ++attempt) {
       std::unique_ptr<Reader> reader;
       try {
         reader = AcquireReader();
-        const Xapian::Database &db = reader->db;
+        const Xapian::Database& db = reader->db;
         absl::Status status = read(db);
         ReleaseReader(std::move(reader));
         return status;
-      } catch (const Xapian::DatabaseModifiedError &) {
+      } catch (const Xapian::DatabaseModifiedError&) {
         if (reader) {
           reader->db.reopen();
           ReleaseReader(std::move(reader));
         }
-      } catch (const Xapian::Error &e) {
+      } catch (const Xapian::Error& e) {
         return XapianError(what, e);
       }
     }
@@ -328,6 +322,7 @@ struct Catalog::Impl {
       writable = posts_db.has_value();
       dirty = false;
     }
+    if (publish_hook) publish_hook(PublishStage::kStateCopied);
     auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
                            graph_options);
     // The graph is derived from the posts; its file is for other tools and
@@ -358,7 +353,7 @@ struct Catalog::Impl {
     }
   }
 
-  Xapian::Document MakeDocument(const v1::Post &p) const {
+  Xapian::Document MakeDocument(const v1::Post& p) const {
     Xapian::Document doc;
     Xapian::TermGenerator tg;
     tg.set_stemmer(Xapian::Stem(StemmerNameFor(p.language())));
@@ -366,7 +361,7 @@ struct Catalog::Impl {
     tg.set_document(doc);
     tg.index_text_without_positions(p.title(), kTitleWdfInc);
     tg.index_text_without_positions(p.body());
-    for (const auto &tag : p.tags()) {
+    for (const auto& tag : p.tags()) {
       tg.index_text_without_positions(tag);
       doc.add_boolean_term(kTagPrefix + tag);
     }
@@ -375,18 +370,18 @@ struct Catalog::Impl {
     doc.add_boolean_term(kThreadPrefix + p.thread_id());
     doc.add_boolean_term(kVisibilityPrefix + p.visibility());
     doc.add_boolean_term(kLanguagePrefix + p.language());
-    for (const auto &id : p.liked_by())
-      doc.add_boolean_term(kLikePrefix + id);
-    for (const auto &id : p.mentioned())
+    for (const auto& id : p.liked_by()) doc.add_boolean_term(kLikePrefix + id);
+    for (const auto& id : p.mentioned())
       doc.add_boolean_term(kMentionPrefix + id);
-    doc.add_value(kCreatedSlot, Xapian::sortable_serialise(static_cast<double>(
-                                    p.created().seconds())));
+    doc.add_value(
+        kCreatedSlot,
+        Xapian::sortable_serialise(static_cast<double>(p.created().seconds())));
     doc.add_value(kIdSlot, p.id());
     doc.set_data(p.SerializeAsString());
     return doc;
   }
 
-  void WritePostLocked(const v1::Post &p)
+  void WritePostLocked(const v1::Post& p)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     posts_db->replace_document(kIdPrefix + p.id(), MakeDocument(p));
     posts[p.id()] = MetaOf(p);
@@ -394,27 +389,27 @@ struct Catalog::Impl {
   }
 };
 
-Catalog::Catalog(const CatalogOptions &options)
+Catalog::Catalog(const CatalogOptions& options)
     : options_(options), impl_(std::make_unique<Impl>()) {}
 
-absl::StatusOr<std::unique_ptr<Catalog>>
-Catalog::Open(const CatalogOptions &options) {
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
+    const CatalogOptions& options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: required");
   }
   std::unique_ptr<Catalog> c(new Catalog(options));
-  Impl &d = *c->impl_;
+  Impl& d = *c->impl_;
   d.posts_path = (fs::path(options.data_dir) / kPostsDir).string();
   d.people_path = (fs::path(options.data_dir) / kPeopleDir).string();
   d.graph_path = (fs::path(options.data_dir) / kGraphFile).string();
   d.read_attempts = options.read_attempts;
+  d.publish_hook = options.publish_hook;
   d.graph_options = options.graph;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
   if (!d.dictionary && !options.dictionary_dir.empty()) {
     auto dict = Dictionary::LoadFreedict(options.dictionary_dir);
-    if (!dict.ok())
-      return dict.status();
+    if (!dict.ok()) return dict.status();
     d.dictionary = std::make_shared<const Dictionary>(std::move(*dict));
   }
   {
@@ -466,12 +461,12 @@ Catalog::Open(const CatalogOptions &options) {
         }
         d.posts[p.id()] = MetaOf(p);
       }
-    } catch (const Xapian::DatabaseLockError &e) {
+    } catch (const Xapian::DatabaseLockError& e) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data folder ", options.data_dir,
           " is locked by another writer (is `whoknows serve` running on it?): ",
           e.get_msg()));
-    } catch (const Xapian::Error &e) {
+    } catch (const Xapian::Error& e) {
       return XapianError(absl::StrCat("opening ", options.data_dir), e);
     }
   }
@@ -481,16 +476,15 @@ Catalog::Open(const CatalogOptions &options) {
       absl::MutexLock lock(&d.stop_mu);
       while (!d.stop_mu.AwaitWithTimeout(absl::Condition(&d.stopping),
                                          absl::FromChrono(interval))) {
-        if (d.dirty)
-          d.Publish();
+        if (d.dirty) d.Publish();
       }
     });
   }
   return c;
 }
 
-absl::StatusOr<std::unique_ptr<Catalog>>
-Catalog::OpenForReading(const std::string &data_dir) {
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::OpenForReading(
+    const std::string& data_dir) {
   CatalogOptions o;
   o.data_dir = data_dir;
   o.read_only = true;
@@ -504,16 +498,13 @@ Catalog::~Catalog() {
     absl::MutexLock lock(&impl_->stop_mu);
     impl_->stopping = true;
   }
-  if (impl_->refresher.joinable())
-    impl_->refresher.join();
+  if (impl_->refresher.joinable()) impl_->refresher.join();
   absl::MutexLock w(&impl_->write_mu);
   try {
     // Writes are committed as they happen; this only releases the lock.
-    if (impl_->posts_db)
-      impl_->posts_db->close();
-    if (impl_->people_db)
-      impl_->people_db->close();
-  } catch (const Xapian::Error &) {
+    if (impl_->posts_db) impl_->posts_db->close();
+    if (impl_->people_db) impl_->people_db->close();
+  } catch (const Xapian::Error&) {
   }
 }
 
@@ -525,26 +516,26 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
         !s.ok())
       return s;
   }
-  Impl &d = *impl_;
+  Impl& d = *impl_;
   absl::MutexLock lock(&d.write_mu);
   try {
-    for (const auto &p : people) {
+    for (const auto& p : people) {
       Xapian::Document doc;
       doc.add_boolean_term(kIdPrefix + p.id());
       doc.set_data(p.SerializeAsString());
       d.people_db->replace_document(kIdPrefix + p.id(), doc);
     }
     d.people_db->commit();
-  } catch (const Xapian::Error &e) {
+  } catch (const Xapian::Error& e) {
     // Roll back to the last commit so memory and disk agree.
     try {
       d.people_db->close();
       d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
-    } catch (const Xapian::Error &) {
+    } catch (const Xapian::Error&) {
     }
     return XapianError("writing people", e);
   }
-  for (const auto &p : people)
+  for (const auto& p : people)
     d.people[p.id()] = std::make_shared<v1::Person>(p);
   d.dirty = true;
   return absl::OkStatus();
@@ -558,12 +549,12 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
         !s.ok())
       return s;
   }
-  Impl &d = *impl_;
+  Impl& d = *impl_;
   std::vector<v1::Post> normalized(posts.begin(), posts.end());
   absl::MutexLock lock(&d.write_mu);
   // Resolve threads through parents (earlier in the batch or already stored).
   std::unordered_map<std::string, std::string> batch_thread;
-  for (auto &p : normalized) {
+  for (auto& p : normalized) {
     NormalizePost(p);
     if (p.thread_id().empty()) {
       std::string thread = p.parent_id();
@@ -581,36 +572,33 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
           DetectLanguage(p.title() + "\n" + p.body(), d.default_language));
     }
   }
-  auto saved = d.posts; // to restore memory if the commit fails
+  auto saved = d.posts;  // to restore memory if the commit fails
   try {
-    for (const auto &p : normalized)
-      d.WritePostLocked(p);
+    for (const auto& p : normalized) d.WritePostLocked(p);
     d.posts_db->commit();
-  } catch (const Xapian::Error &e) {
+  } catch (const Xapian::Error& e) {
     d.posts = std::move(saved);
     try {
       d.posts_db->close();
       d.posts_db.emplace(d.posts_path, Xapian::DB_OPEN);
-    } catch (const Xapian::Error &) {
+    } catch (const Xapian::Error&) {
     }
     return XapianError("writing posts", e);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Catalog::DeletePost(const std::string &post_id) {
+absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
-  if (post_id.empty())
-    return absl::InvalidArgumentError("post_id: required");
-  Impl &d = *impl_;
+  if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
+  Impl& d = *impl_;
   absl::MutexLock lock(&d.write_mu);
-  if (!d.posts.count(post_id))
-    return false;
+  if (!d.posts.count(post_id)) return false;
   try {
     d.posts_db->delete_document(kIdPrefix + post_id);
     d.posts_db->commit();
-  } catch (const Xapian::Error &e) {
+  } catch (const Xapian::Error& e) {
     return XapianError("deleting post", e);
   }
   d.posts.erase(post_id);
@@ -618,13 +606,13 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string &post_id) {
   return true;
 }
 
-absl::StatusOr<DeletePersonResult>
-Catalog::DeletePerson(const std::string &person_id) {
+absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
+    const std::string& person_id) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   if (person_id.empty())
     return absl::InvalidArgumentError("person_id: required");
-  Impl &d = *impl_;
+  Impl& d = *impl_;
   absl::MutexLock lock(&d.write_mu);
   DeletePersonResult result;
   result.found = d.people.count(person_id) > 0;
@@ -642,12 +630,11 @@ Catalog::DeletePerson(const std::string &person_id) {
     }
     // Their likes and mentions on other people's posts.
     std::unordered_set<Xapian::docid> touched;
-    for (const std::string &term :
+    for (const std::string& term :
          {kLikePrefix + person_id, kMentionPrefix + person_id}) {
       for (auto it = d.posts_db->postlist_begin(term);
            it != d.posts_db->postlist_end(term); ++it) {
-        if (!own.count(*it))
-          touched.insert(*it);
+        if (!own.count(*it)) touched.insert(*it);
       }
     }
     std::vector<v1::Post> rewritten;
@@ -657,7 +644,7 @@ Catalog::DeletePerson(const std::string &person_id) {
         return absl::DataLossError(
             absl::StrCat("corrupt post record ", id, " in ", d.posts_path));
       }
-      auto strip = [&](google::protobuf::RepeatedPtrField<std::string> *ids) {
+      auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
         ids->erase(std::remove(ids->begin(), ids->end(), person_id),
                    ids->end());
       };
@@ -665,21 +652,18 @@ Catalog::DeletePerson(const std::string &person_id) {
       strip(p.mutable_mentioned());
       rewritten.push_back(std::move(p));
     }
-    for (const auto &id : authored)
-      d.posts_db->delete_document(kIdPrefix + id);
-    for (const auto &p : rewritten) {
+    for (const auto& id : authored) d.posts_db->delete_document(kIdPrefix + id);
+    for (const auto& p : rewritten) {
       d.posts_db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
     }
     d.posts_db->commit();
     d.people_db->delete_document(kIdPrefix + person_id);
     d.people_db->commit();
-    for (const auto &p : rewritten)
-      d.posts[p.id()] = MetaOf(p);
-  } catch (const Xapian::Error &e) {
+    for (const auto& p : rewritten) d.posts[p.id()] = MetaOf(p);
+  } catch (const Xapian::Error& e) {
     return XapianError("deleting person", e);
   }
-  for (const auto &id : authored)
-    d.posts.erase(id);
+  for (const auto& id : authored) d.posts.erase(id);
   d.people.erase(person_id);
   result.posts_deleted = static_cast<int>(authored.size());
   d.dirty = true;
@@ -698,11 +682,10 @@ std::shared_ptr<const Snapshot> Catalog::snapshot() const {
   return impl_->snap;
 }
 
-absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions &o) const {
+absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   SearchResult result;
   Xapian::Query query = BuildQuery(o.query, impl_->dictionary.get());
-  if (query.empty())
-    return result;
+  if (query.empty()) return result;
   if (o.public_only) {
     query =
         Xapian::Query(Xapian::Query::OP_FILTER, query,
@@ -721,7 +704,7 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions &o) const {
   }
   absl::Status status = impl_->ReadWithRetry(
       "search", "search: index kept changing; try again",
-      [&](const Xapian::Database &db) {
+      [&](const Xapian::Database& db) {
         Xapian::Enquire enquire(db);
         enquire.set_query(query);
         Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
@@ -733,32 +716,30 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions &o) const {
         }
         return absl::OkStatus();
       });
-  if (!status.ok())
-    return status;
+  if (!status.ok()) return status;
   return result;
 }
 
-std::vector<std::vector<std::string>>
-Catalog::QueryTerms(const std::string &query) const {
+std::vector<std::vector<std::string>> Catalog::QueryTerms(
+    const std::string& query) const {
   return QueryWordTerms(query, impl_->dictionary.get());
 }
 
 absl::Status Catalog::ForEachPostTerms(
-    const std::function<void(const std::string &post_id,
-                             const std::vector<TermCount> &terms)> &fn) const {
+    const std::function<void(const std::string& post_id,
+                             const std::vector<TermCount>& terms)>& fn) const {
   std::vector<TermCount> terms;
   return impl_->ReadWithRetry(
       "reading post terms", "reading post terms: index kept changing",
-      [&](const Xapian::Database &db) {
+      [&](const Xapian::Database& db) {
         for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
           Xapian::Document doc = db.get_document(*it);
           terms.clear();
           for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-            const std::string &term = *t;
+            const std::string& term = *t;
             // Stemmed words only: the unstemmed copies and boolean terms
             // (ids, authors, tags...) would only add noise.
-            if (term.size() < 2 || term[0] != 'Z')
-              continue;
+            if (term.size() < 2 || term[0] != 'Z') continue;
             terms.push_back({term, t.get_wdf()});
           }
           fn(doc.get_value(kIdSlot), terms);
@@ -767,16 +748,13 @@ absl::Status Catalog::ForEachPostTerms(
       });
 }
 
-absl::StatusOr<std::vector<PostText>>
-Catalog::Fetch(const std::string &query_text,
-               const std::vector<std::string> &post_ids,
-               size_t snippet_bytes) const {
+absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
+    const std::string& query_text, const std::vector<std::string>& post_ids,
+    size_t snippet_bytes) const {
   std::vector<PostText> out;
-  if (post_ids.empty())
-    return out;
+  if (post_ids.empty()) return out;
   std::vector<Xapian::Query> ids;
-  for (const auto &id : post_ids)
-    ids.emplace_back(kIdPrefix + id);
+  for (const auto& id : post_ids) ids.emplace_back(kIdPrefix + id);
   Xapian::Query id_filter(Xapian::Query::OP_OR, ids.begin(), ids.end());
   Xapian::Query q = BuildQuery(query_text, impl_->dictionary.get());
   // Scored by the query (so snippets know the query's terms), restricted to
@@ -791,7 +769,7 @@ Catalog::Fetch(const std::string &query_text,
   std::unordered_map<std::string, PostText> by_id;
   absl::Status status = impl_->ReadWithRetry(
       "fetch", "fetch: index kept changing; try again",
-      [&](const Xapian::Database &db) {
+      [&](const Xapian::Database& db) {
         Xapian::Enquire enquire(db);
         enquire.set_query(query);
         Xapian::MSet mset =
@@ -805,7 +783,7 @@ Catalog::Fetch(const std::string &query_text,
                 "corrupt post record ", *it, " (post ", doc.get_value(kIdSlot),
                 ") in ", impl_->posts_path));
           }
-          const std::string &body =
+          const std::string& body =
               t.post.body().empty() ? t.post.title() : t.post.body();
           // MSet::snippet escapes for HTML; clients get plain text.
           t.snippet = HtmlToText(
@@ -818,13 +796,11 @@ Catalog::Fetch(const std::string &query_text,
         }
         return absl::OkStatus();
       });
-  if (!status.ok())
-    return status;
-  for (const auto &id : post_ids) {
-    if (auto it = by_id.find(id); it != by_id.end())
-      out.push_back(it->second);
+  if (!status.ok()) return status;
+  for (const auto& id : post_ids) {
+    if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);
   }
   return out;
 }
 
-} // namespace whoknows::index
+}  // namespace whoknows::index

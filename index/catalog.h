@@ -22,7 +22,15 @@
 
 namespace whoknows::index {
 
-class ColleagueGraph; // index/graph.h
+class ColleagueGraph;  // index/graph.h
+
+// Points in the publishing of a snapshot where CatalogOptions::publish_hook
+// is called.
+enum class PublishStage {
+  // The writer's state (people and posts) has been copied; the snapshot is
+  // not built or installed yet.
+  kStateCopied,
+};
 
 struct CatalogOptions {
   // Folder holding everything (created if missing): posts/ and people/
@@ -49,6 +57,10 @@ struct CatalogOptions {
   // read starts over. More attempts ride out heavier write traffic, each
   // one at the cost of the whole read again.
   int read_attempts = 3;
+  // Test seam: called on the publishing thread at each PublishStage of every
+  // publish (Open's, Refresh's, the refresher's), so that tests can hold a
+  // publish there and force an interleaving. Unset in production.
+  std::function<void(PublishStage)> publish_hook;
 };
 
 // What ranking needs to know about a post without reading its text.
@@ -60,13 +72,13 @@ struct PostMeta {
   v1::PostKind kind = v1::POST_KIND_UNSPECIFIED;
   bool accepted = false;
   bool is_public = true;
-  int64_t created = 0; // unix seconds
+  int64_t created = 0;  // unix seconds
   std::string language;
   std::string title;
   std::vector<std::string> tags;
   std::vector<std::string> liked_by;
   std::vector<std::string> mentioned;
-  std::vector<float> embedding; // client-supplied vector, often empty
+  std::vector<float> embedding;  // client-supplied vector, often empty
 };
 
 // How much a person has contributed, over public posts.
@@ -76,7 +88,7 @@ struct Activity {
   int32_t accepted_answers = 0;
   int32_t comments = 0;
   int32_t articles = 0;
-  int64_t first_post = 0; // unix seconds, 0 if none
+  int64_t first_post = 0;  // unix seconds, 0 if none
   int64_t last_post = 0;
   // Creation times of their answers (unix seconds), for recency-weighted
   // priors.
@@ -97,8 +109,8 @@ struct Snapshot {
   // that a corpus imported from an old export is not all decayed away.
   int64_t newest_post = 0;
 
-  const v1::Person *FindPerson(const std::string &id) const;
-  const PostMeta *FindPost(const std::string &id) const;
+  const v1::Person* FindPerson(const std::string& id) const;
+  const PostMeta* FindPost(const std::string& id) const;
 };
 
 // Builds a snapshot (threads, activity, colleague graph) of people and posts.
@@ -108,23 +120,23 @@ struct Snapshot {
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,
-    const GraphOptions &graph_options, int64_t created_before = 0);
+    const GraphOptions& graph_options, int64_t created_before = 0);
 
 struct SearchOptions {
-  std::string query;          // free text, Swedish and/or English
-  int max_posts = 1000;       // depth K of the post ranking
-  std::string language;       // only posts in this language when set
-  bool public_only = true;    // never false for user-facing answers
-  int64_t created_before = 0; // only posts created before (unix s); 0: all
+  std::string query;           // free text, Swedish and/or English
+  int max_posts = 1000;        // depth K of the post ranking
+  std::string language;        // only posts in this language when set
+  bool public_only = true;     // never false for user-facing answers
+  int64_t created_before = 0;  // only posts created before (unix s); 0: all
 };
 
 struct Hit {
   std::string post_id;
-  double weight = 0; // BM25
+  double weight = 0;  // BM25
 };
 
 struct SearchResult {
-  std::vector<Hit> hits; // best first
+  std::vector<Hit> hits;  // best first
   int64_t matched_estimate = 0;
 };
 
@@ -143,25 +155,25 @@ struct DeletePersonResult {
 // serialized and committed before they return; reads run concurrently on
 // their own Xapian readers and on immutable snapshots.
 class Catalog {
-public:
-  static absl::StatusOr<std::unique_ptr<Catalog>>
-  Open(const CatalogOptions &options);
+ public:
+  static absl::StatusOr<std::unique_ptr<Catalog>> Open(
+      const CatalogOptions& options);
   // Opens `data_dir` read-only with no refresher: one consistent view for
   // tools (ask --data, learn, networks) while a server may be writing it.
-  static absl::StatusOr<std::unique_ptr<Catalog>>
-  OpenForReading(const std::string &data_dir);
+  static absl::StatusOr<std::unique_ptr<Catalog>> OpenForReading(
+      const std::string& data_dir);
   ~Catalog();
-  Catalog(const Catalog &) = delete;
-  Catalog &operator=(const Catalog &) = delete;
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
 
   // Validate every item first (INVALID_ARGUMENT naming item and field, and
   // nothing written), then write and commit the batch.
   absl::Status UpsertPeople(std::span<const v1::Person> people);
   absl::Status UpsertPosts(std::span<const v1::Post> posts);
-  absl::StatusOr<bool> DeletePost(const std::string &post_id);
+  absl::StatusOr<bool> DeletePost(const std::string& post_id);
   // Deletes the person, their posts, and their id from other posts' likes and
   // mentions.
-  absl::StatusOr<DeletePersonResult> DeletePerson(const std::string &person_id);
+  absl::StatusOr<DeletePersonResult> DeletePerson(const std::string& person_id);
 
   // Publishes committed writes to readers now rather than at the next
   // refresh tick.
@@ -174,16 +186,16 @@ public:
   // save succeeds.
   absl::Status background_error() const;
 
-  absl::StatusOr<SearchResult> Search(const SearchOptions &options) const;
+  absl::StatusOr<SearchResult> Search(const SearchOptions& options) const;
   // Loads posts by id (missing ids are skipped) with snippets for `query`.
-  absl::StatusOr<std::vector<PostText>>
-  Fetch(const std::string &query, const std::vector<std::string> &post_ids,
-        size_t snippet_bytes = 300) const;
+  absl::StatusOr<std::vector<PostText>> Fetch(
+      const std::string& query, const std::vector<std::string>& post_ids,
+      size_t snippet_bytes = 300) const;
 
   // The index terms of each word of a free-text query, as Search matches
   // them: one group of alternatives (stems in each query language) a word.
-  std::vector<std::vector<std::string>>
-  QueryTerms(const std::string &query) const;
+  std::vector<std::vector<std::string>> QueryTerms(
+      const std::string& query) const;
 
   // Calls `fn` for every indexed post (private ones too: callers filter by
   // the snapshot) with its stemmed terms and their frequencies. Reads one
@@ -194,18 +206,18 @@ public:
     uint32_t count = 0;
   };
   absl::Status ForEachPostTerms(
-      const std::function<void(const std::string &post_id,
-                               const std::vector<TermCount> &terms)> &fn) const;
+      const std::function<void(const std::string& post_id,
+                               const std::vector<TermCount>& terms)>& fn) const;
 
-  const CatalogOptions &options() const { return options_; }
+  const CatalogOptions& options() const { return options_; }
 
-private:
+ private:
   struct Impl;
-  explicit Catalog(const CatalogOptions &options);
+  explicit Catalog(const CatalogOptions& options);
   CatalogOptions options_;
   std::unique_ptr<Impl> impl_;
 };
 
-} // namespace whoknows::index
+}  // namespace whoknows::index
 
-#endif // WHOKNOWS_INDEX_CATALOG_H_
+#endif  // WHOKNOWS_INDEX_CATALOG_H_

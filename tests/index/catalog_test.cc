@@ -5,13 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "index/graph.h"
 #include "tests/test_dirs.h"
 
@@ -24,12 +25,12 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-constexpr int64_t kT0 = 1'700'000'000; // 2023-11-14
+constexpr int64_t kT0 = 1'700'000'000;  // 2023-11-14
 
 // A fresh folder per test, named after it.
 using testing_util::TestDir;
 
-std::unique_ptr<Catalog> OpenCatalog(const std::string &dir,
+std::unique_ptr<Catalog> OpenCatalog(const std::string& dir,
                                      bool read_only = false) {
   CatalogOptions o;
   o.data_dir = dir;
@@ -40,7 +41,7 @@ std::unique_ptr<Catalog> OpenCatalog(const std::string &dir,
   return c.ok() ? std::move(*c) : nullptr;
 }
 
-v1::Person MakePerson(const std::string &id, const std::string &dept = "") {
+v1::Person MakePerson(const std::string& id, const std::string& dept = "") {
   v1::Person p;
   p.set_id(id);
   p.set_display_name("Person " + id);
@@ -48,11 +49,11 @@ v1::Person MakePerson(const std::string &id, const std::string &dept = "") {
   return p;
 }
 
-v1::Post MakePost(const std::string &id, const std::string &author,
-                  v1::PostKind kind, const std::string &title,
-                  const std::string &body, int64_t created,
-                  const std::string &parent = "",
-                  const std::string &language = "") {
+v1::Post MakePost(const std::string& id, const std::string& author,
+                  v1::PostKind kind, const std::string& title,
+                  const std::string& body, int64_t created,
+                  const std::string& parent = "",
+                  const std::string& language = "") {
   v1::Post p;
   p.set_id(id);
   p.set_author_id(author);
@@ -65,39 +66,39 @@ v1::Post MakePost(const std::string &id, const std::string &author,
   return p;
 }
 
-v1::Post Question(const std::string &id, const std::string &author,
-                  const std::string &title, const std::string &body,
-                  int64_t created = kT0, const std::string &language = "") {
+v1::Post Question(const std::string& id, const std::string& author,
+                  const std::string& title, const std::string& body,
+                  int64_t created = kT0, const std::string& language = "") {
   return MakePost(id, author, v1::POST_KIND_QUESTION, title, body, created, "",
                   language);
 }
 
-v1::Post Answer(const std::string &id, const std::string &author,
-                const std::string &parent, const std::string &body,
-                int64_t created = kT0 + 100, const std::string &language = "") {
+v1::Post Answer(const std::string& id, const std::string& author,
+                const std::string& parent, const std::string& body,
+                int64_t created = kT0 + 100, const std::string& language = "") {
   return MakePost(id, author, v1::POST_KIND_ANSWER, "", body, created, parent,
                   language);
 }
 
-v1::Post Comment(const std::string &id, const std::string &author,
-                 const std::string &parent, const std::string &body,
+v1::Post Comment(const std::string& id, const std::string& author,
+                 const std::string& parent, const std::string& body,
                  int64_t created = kT0 + 200) {
   return MakePost(id, author, v1::POST_KIND_COMMENT, "", body, created, parent,
                   "en");
 }
 
-absl::Status Upsert(Catalog &c, std::vector<v1::Post> posts) {
+absl::Status Upsert(Catalog& c, std::vector<v1::Post> posts) {
   return c.UpsertPosts(posts);
 }
 
-absl::Status UpsertPeople(Catalog &c, std::vector<v1::Person> people) {
+absl::Status UpsertPeople(Catalog& c, std::vector<v1::Person> people) {
   return c.UpsertPeople(people);
 }
 
 // Ids of the posts a query finds, best first.
-std::vector<std::string> Find(const Catalog &c, const std::string &query,
+std::vector<std::string> Find(const Catalog& c, const std::string& query,
                               bool public_only = true,
-                              const std::string &language = "",
+                              const std::string& language = "",
                               int64_t created_before = 0) {
   SearchOptions o;
   o.query = query;
@@ -108,8 +109,7 @@ std::vector<std::string> Find(const Catalog &c, const std::string &query,
   EXPECT_TRUE(r.ok()) << r.status();
   std::vector<std::string> ids;
   if (r.ok())
-    for (const auto &h : r->hits)
-      ids.push_back(h.post_id);
+    for (const auto& h : r->hits) ids.push_back(h.post_id);
   return ids;
 }
 
@@ -371,7 +371,7 @@ TEST(CatalogTest, DeletePersonRemovesTheirPostsAndTheirLikesAndMentions) {
   EXPECT_NE(snap->FindPerson("anna"), nullptr);
   EXPECT_EQ(snap->FindPost("a1"), nullptr);
   EXPECT_EQ(snap->FindPost("a2"), nullptr);
-  const PostMeta *meta = snap->FindPost("q1");
+  const PostMeta* meta = snap->FindPost("q1");
   ASSERT_NE(meta, nullptr);
   EXPECT_THAT(meta->liked_by, ElementsAre("cia"));
   EXPECT_THAT(meta->mentioned, ElementsAre("cia"));
@@ -559,7 +559,7 @@ TEST(CatalogTest, PersistsAcrossReopen) {
                              "en"),
                     Answer("a1", "bo", "q1", "Open the tray.", kT0 + 10, "en")})
             .ok());
-  } // destroyed: closed
+  }  // destroyed: closed
   auto c = OpenCatalog(dir);
   ASSERT_NE(c, nullptr);
   auto snap = c->snapshot();
@@ -594,7 +594,7 @@ TEST(CatalogTest, ResolvesReplyThreadsWithinABatch) {
           .ok());
   c->Refresh();
   auto snap = c->snapshot();
-  for (const char *id : {"q1", "a1", "c1", "c2"}) {
+  for (const char* id : {"q1", "a1", "c1", "c2"}) {
     ASSERT_NE(snap->FindPost(id), nullptr) << id;
     EXPECT_EQ(snap->FindPost(id)->thread_id, "q1") << id;
   }
@@ -649,7 +649,7 @@ TEST(CatalogTest, SnapshotCountsPublicActivity) {
           .ok());
   c->Refresh();
   auto snap = c->snapshot();
-  const Activity &bo = snap->activity.at("bo");
+  const Activity& bo = snap->activity.at("bo");
   EXPECT_EQ(bo.answers, 2);
   EXPECT_EQ(bo.accepted_answers, 1);
   EXPECT_EQ(bo.first_post, kT0 + 10);
@@ -701,45 +701,61 @@ TEST(CatalogTest, FailedGraphSaveIsKeptUntilASaveSucceeds) {
   EXPECT_TRUE(fs::is_regular_file(graph));
 }
 
+// Two publishes overlap: the first copies the writer's state and is held
+// there (the publish hook) while a write lands and a second publish runs.
+// Publishing one at a time keeps the second from copying until the first
+// has installed its snapshot; without that, the second would install the
+// newer state and the first would then install its older one over it.
 TEST(CatalogTest, ConcurrentRefreshesNeverPublishAnOlderState) {
-  auto c = OpenCatalog(TestDir());
-  ASSERT_NE(c, nullptr);
-  constexpr int kBatches = 200;
-  std::atomic<bool> done{false};
-  std::atomic<int> went_back{0};
-  auto refresher = [&] {
-    while (!done)
-      c->Refresh();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold_next = false;    // hold the next publish after it copies
+  bool first_held = false;   // the first publish is being held
+  bool second_done = false;  // the second Refresh has returned
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.publish_hook = [&](PublishStage stage) {
+    if (stage != PublishStage::kStateCopied) return;
+    std::unique_lock lock(mu);
+    if (!hold_next) return;
+    hold_next = false;
+    first_held = true;
+    cv.notify_all();
+    // Done serially, the second publish cannot finish before this one:
+    // wait for it only so long.
+    cv.wait_for(lock, std::chrono::seconds(1), [&] { return second_done; });
   };
-  std::thread r1(refresher), r2(refresher);
-  std::thread reader([&] {
-    size_t seen = 0;
-    uint64_t generation = 0;
-    while (!done) {
-      auto s = c->snapshot();
-      if (s->generation < generation ||
-          (s->generation > generation && s->posts.size() < seen))
-        ++went_back;
-      generation = std::max(generation, s->generation);
-      seen = std::max(seen, s->posts.size());
-    }
-  });
-  for (int b = 0; b < kBatches; ++b) {
-    std::vector<v1::Post> batch;
-    for (int i = 0; i < 10; ++i) {
-      batch.push_back(Question(absl::StrCat("q", b, "_", i), "anna",
-                               "Printer queue", "The spooler hangs.", kT0,
-                               "en"));
-    }
-    ASSERT_TRUE(Upsert(*c, batch).ok());
+  auto opened = Catalog::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Catalog& c = **opened;
+  ASSERT_TRUE(Upsert(c, {Question("q1", "anna", "Printer queue",
+                                  "The spooler hangs.", kT0, "en")})
+                  .ok());
+  {
+    std::lock_guard lock(mu);
+    hold_next = true;
   }
-  done = true;
-  r1.join();
-  r2.join();
-  reader.join();
-  EXPECT_EQ(went_back, 0);
-  c->Refresh();
-  EXPECT_EQ(c->snapshot()->posts.size(), static_cast<size_t>(kBatches * 10));
+  std::thread first([&] { c.Refresh(); });  // copies {q1}, then is held
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return first_held; });
+  }
+  EXPECT_TRUE(Upsert(c, {Question("q2", "bo", "Coffee", "The coffee is cold.",
+                                  kT0, "en")})
+                  .ok());
+  std::thread second([&] {
+    c.Refresh();  // copies {q1, q2}
+    std::lock_guard lock(mu);
+    second_done = true;
+    cv.notify_all();
+  });
+  second.join();
+  first.join();
+  auto s = c.snapshot();
+  EXPECT_EQ(s->posts.size(), 2u)
+      << "the held publish installed its older state over the newer one";
+  EXPECT_NE(s->FindPost("q2"), nullptr);
 }
 
 TEST(CatalogTest, FetchReturnsPostsInRequestedOrderWithSnippets) {
@@ -759,7 +775,7 @@ TEST(CatalogTest, FetchReturnsPostsInRequestedOrderWithSnippets) {
   EXPECT_EQ((*fetched)[0].post.id(), "q2");
   EXPECT_EQ((*fetched)[1].post.id(), "q1");
   EXPECT_THAT((*fetched)[1].snippet, HasSubstr("printer"));
-  EXPECT_LE((*fetched)[1].snippet.size(), 300u + 6); // plus an ellipsis
+  EXPECT_LE((*fetched)[1].snippet.size(), 300u + 6);  // plus an ellipsis
   EXPECT_EQ((*fetched)[1].post.title(), "Printer");
 }
 
@@ -817,5 +833,5 @@ TEST(CatalogTest, ReadOnlyOnEmptyFolderIsNotFound) {
   EXPECT_FALSE(fs::exists(o.data_dir));
 }
 
-} // namespace
-} // namespace whoknows::index
+}  // namespace
+}  // namespace whoknows::index
