@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <cstdio>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 #include <unordered_set>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "index/graph.h"
 #include "index/language.h"
 #include "index/text.h"
 #include "index/validation.h"
@@ -32,6 +35,19 @@ constexpr char kMentionPrefix[] = "XM";
 constexpr char kTagPrefix[] = "K";
 constexpr Xapian::valueno kCreatedSlot = 0;  // sortable_serialise(unix s)
 constexpr Xapian::valueno kIdSlot = 1;
+// Within-document frequency increment of the title's words: the title says
+// what the post is about, so it counts twice. Part of the index format
+// (changing it needs a reindex).
+constexpr Xapian::termcount kTitleWdfInc = 2;
+
+// The data folder's entries (CatalogOptions::data_dir).
+constexpr char kPostsDir[] = "posts";    // Xapian database of posts
+constexpr char kPeopleDir[] = "people";  // Xapian database of people
+constexpr char kGraphFile[] = "graph.tsv";
+
+// Query "words" longer than this (in bytes) are skipped: they are hashes,
+// encoded blobs or URLs, not words anyone is asked about.
+constexpr size_t kMaxQueryWordBytes = 64;
 
 std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   auto m = std::make_shared<PostMeta>();
@@ -79,7 +95,7 @@ std::vector<std::vector<std::string>> QueryWordTerms(
   std::vector<std::vector<std::string>> words;
   for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
     const std::string word = *t;
-    if (IsStopword(word) || word.size() > 64) continue;
+    if (IsStopword(word) || word.size() > kMaxQueryWordBytes) continue;
     std::vector<std::string> variants;
     auto add = [&](std::string term) {
       if (std::find(variants.begin(), variants.end(), term) == variants.end())
@@ -172,20 +188,38 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   return s;
 }
 
+// Lock order (a thread holding one may only take those after it):
+//
+//   stop_mu -> publish_mu -> write_mu
+//                         -> snap_mu
+//   pool_mu: a leaf, taken alone.
+//
+// The refresher holds stop_mu while it publishes, so the destructor's
+// stopping waits for a publish in flight. Publish holds publish_mu
+// throughout and takes write_mu (to copy the writer's state) and snap_mu
+// (to install the snapshot) one after the other, never both. Writers hold
+// write_mu for a whole batch; readers take snap_mu or pool_mu only briefly.
 struct Catalog::Impl {
   std::string posts_path, people_path, graph_path;
 
-  // Writer side, guarded by write_mu.
-  std::mutex write_mu;
-  std::optional<Xapian::WritableDatabase> posts_db;
-  std::optional<Xapian::WritableDatabase> people_db;
-  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
-  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
-  std::atomic<bool> dirty{true};  // written under write_mu
+  // Writer side.
+  mutable absl::Mutex write_mu;
+  std::optional<Xapian::WritableDatabase> posts_db ABSL_GUARDED_BY(write_mu);
+  std::optional<Xapian::WritableDatabase> people_db ABSL_GUARDED_BY(write_mu);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people
+      ABSL_GUARDED_BY(write_mu);
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts
+      ABSL_GUARDED_BY(write_mu);
+  // Written under write_mu; read without it by the refresher, which at worst
+  // publishes once more or one tick later.
+  std::atomic<bool> dirty{true};
 
   // Published state.
-  mutable std::mutex snap_mu;
-  std::shared_ptr<const Snapshot> snap;
+  mutable absl::Mutex snap_mu;
+  std::shared_ptr<const Snapshot> snap ABSL_GUARDED_BY(snap_mu);
+  // The last publish's failure to save the colleague graph, OK once a save
+  // succeeds (Catalog::background_error).
+  absl::Status bg_error ABSL_GUARDED_BY(snap_mu);
   std::atomic<uint64_t> generation{0};
 
   // Pool of Xapian readers; each remembers the generation it was opened at.
@@ -193,23 +227,30 @@ struct Catalog::Impl {
     Xapian::Database db;
     uint64_t generation = 0;
   };
-  mutable std::mutex pool_mu;
-  mutable std::vector<std::unique_ptr<Reader>> pool;
+  mutable absl::Mutex pool_mu;
+  mutable std::vector<std::unique_ptr<Reader>> pool ABSL_GUARDED_BY(pool_mu);
 
-  // Refresher thread.
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  bool stopping = false;
+  // Refresher thread: started by Open, stopped and joined by ~Catalog.
+  absl::Mutex stop_mu;
+  bool stopping ABSL_GUARDED_BY(stop_mu) = false;
   std::thread refresher;
 
   GraphOptions graph_options;
+  int read_attempts = 0;  // CatalogOptions::read_attempts
+  std::function<void(PublishStage)> publish_hook;  // CatalogOptions
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
 
-  std::unique_ptr<Reader> AcquireReader() const {
+  // Whether Open opened the writer (false for a read-only catalog).
+  bool HasWriter() const ABSL_LOCKS_EXCLUDED(write_mu) {
+    absl::MutexLock lock(&write_mu);
+    return posts_db.has_value() && people_db.has_value();
+  }
+
+  std::unique_ptr<Reader> AcquireReader() const ABSL_LOCKS_EXCLUDED(pool_mu) {
     std::unique_ptr<Reader> r;
     {
-      std::lock_guard lock(pool_mu);
+      absl::MutexLock lock(&pool_mu);
       if (!pool.empty()) {
         r = std::move(pool.back());
         pool.pop_back();
@@ -226,43 +267,89 @@ struct Catalog::Impl {
     }
     return r;
   }
-  void ReleaseReader(std::unique_ptr<Reader> r) const {
-    std::lock_guard lock(pool_mu);
+  void ReleaseReader(std::unique_ptr<Reader> r) const
+      ABSL_LOCKS_EXCLUDED(pool_mu) {
+    absl::MutexLock lock(&pool_mu);
     pool.push_back(std::move(r));
   }
 
+  // Runs `read(db)` on a pooled reader and returns what it returns. A commit
+  // can invalidate the revision the reader is on (DatabaseModifiedError):
+  // the reader is reopened and `read` starts over, at most read_attempts
+  // times in all, then UNAVAILABLE with `gave_up`. Other Xapian errors are
+  // INTERNAL, prefixed with `what`.
+  template <typename Read>
+  absl::Status ReadWithRetry(const char* what, const char* gave_up,
+                             Read&& read) const {
+    for (int attempt = 0; attempt < read_attempts; ++attempt) {
+      std::unique_ptr<Reader> reader;
+      try {
+        reader = AcquireReader();
+        const Xapian::Database& db = reader->db;
+        absl::Status status = read(db);
+        ReleaseReader(std::move(reader));
+        return status;
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (reader) {
+          reader->db.reopen();
+          ReleaseReader(std::move(reader));
+        }
+      } catch (const Xapian::Error& e) {
+        return XapianError(what, e);
+      }
+    }
+    return absl::UnavailableError(gave_up);
+  }
+
   // One publish at a time, so that snapshots appear in the order their
-  // state was copied.
-  std::mutex publish_mu;
+  // state was copied. Guards no field: it orders whole publishes.
+  absl::Mutex publish_mu;
 
   // Builds and publishes a snapshot of the writer's state. Only the copy of
   // the two maps (pointers to immutable records) holds the writer: the
   // threads, activity and colleague graph are built while writes go on,
   // which at 100k+ posts takes seconds.
-  void Publish() {
-    std::lock_guard publishing(publish_mu);
+  void Publish() ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
+    absl::MutexLock publishing(&publish_mu);
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
         people_now;
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts_now;
     bool writable = false;
     {
-      std::lock_guard lock(write_mu);
+      absl::MutexLock lock(&write_mu);
       people_now = people;
       posts_now = posts;
       writable = posts_db.has_value();
       dirty = false;
     }
+    if (publish_hook) publish_hook(PublishStage::kStateCopied);
     auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
                            graph_options);
+    // The graph is derived from the posts; its file is for other tools and
+    // for inspection, so a failure to write it is not fatal to ingest: it is
+    // kept as the background error instead.
+    absl::Status saved;
     if (writable) {
-      // The graph is derived from the posts; its file is for other tools and
-      // for inspection, so a failure to write it is not fatal to ingest.
-      (void)s->graph->Save(graph_path);
+      saved = s->graph->Save(graph_path);
+      if (!saved.ok()) {
+        saved = absl::Status(
+            saved.code(),
+            absl::StrCat("saving the colleague graph: ", saved.message()));
+      }
     }
     s->generation = generation.fetch_add(1) + 1;
+    bool new_error = false;
     {
-      std::lock_guard lock(snap_mu);
+      absl::MutexLock lock(&snap_mu);
       snap = std::move(s);
+      if (writable) {
+        new_error = !saved.ok() && saved != bg_error;
+        bg_error = saved;
+      }
+    }
+    if (new_error) {
+      std::fprintf(stderr, "whoknows: background error: %s\n",
+                   saved.ToString().c_str());
     }
   }
 
@@ -272,8 +359,7 @@ struct Catalog::Impl {
     tg.set_stemmer(Xapian::Stem(StemmerNameFor(p.language())));
     tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     tg.set_document(doc);
-    // The title says what the post is about: it counts twice.
-    tg.index_text_without_positions(p.title(), 2);
+    tg.index_text_without_positions(p.title(), kTitleWdfInc);
     tg.index_text_without_positions(p.body());
     for (const auto& tag : p.tags()) {
       tg.index_text_without_positions(tag);
@@ -295,7 +381,8 @@ struct Catalog::Impl {
     return doc;
   }
 
-  void WritePostLocked(const v1::Post& p) {
+  void WritePostLocked(const v1::Post& p)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     posts_db->replace_document(kIdPrefix + p.id(), MakeDocument(p));
     posts[p.id()] = MetaOf(p);
     dirty = true;
@@ -312,9 +399,11 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   }
   std::unique_ptr<Catalog> c(new Catalog(options));
   Impl& d = *c->impl_;
-  d.posts_path = (fs::path(options.data_dir) / "posts").string();
-  d.people_path = (fs::path(options.data_dir) / "people").string();
-  d.graph_path = (fs::path(options.data_dir) / "graph.tsv").string();
+  d.posts_path = (fs::path(options.data_dir) / kPostsDir).string();
+  d.people_path = (fs::path(options.data_dir) / kPeopleDir).string();
+  d.graph_path = (fs::path(options.data_dir) / kGraphFile).string();
+  d.read_attempts = options.read_attempts;
+  d.publish_hook = options.publish_hook;
   d.graph_options = options.graph;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
@@ -323,55 +412,70 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     if (!dict.ok()) return dict.status();
     d.dictionary = std::make_shared<const Dictionary>(std::move(*dict));
   }
-  try {
-    if (!options.read_only) {
-      std::error_code ec;
-      fs::create_directories(options.data_dir, ec);
-      if (ec) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot create data folder ", options.data_dir, ": ",
-                         ec.message()));
+  {
+    // Nothing else can see the catalog yet; the lock is for the analysis.
+    absl::MutexLock lock(&d.write_mu);
+    try {
+      if (!options.read_only) {
+        std::error_code ec;
+        fs::create_directories(options.data_dir, ec);
+        if (ec) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot create data folder ", options.data_dir, ": ",
+                           ec.message()));
+        }
+        d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
+        d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
+      } else {
+        std::error_code ec;
+        const bool found =
+            fs::exists(d.posts_path, ec) && fs::exists(d.people_path, ec);
+        if (ec) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot read data folder ", options.data_dir, ": ",
+                           ec.message()));
+        }
+        if (!found) {
+          return absl::NotFoundError(absl::StrCat(
+              "no whoknows data in ", options.data_dir,
+              " (expected posts/ and people/; run `whoknows import` first)"));
+        }
       }
-      d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
-      d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
-    } else if (!fs::exists(d.posts_path) || !fs::exists(d.people_path)) {
-      return absl::NotFoundError(absl::StrCat(
-          "no whoknows data in ", options.data_dir,
-          " (expected posts/ and people/; run `whoknows import` first)"));
-    }
-    Xapian::Database people_db(d.people_path);
-    for (auto it = people_db.postlist_begin("");
-         it != people_db.postlist_end(""); ++it) {
-      auto p = std::make_shared<v1::Person>();
-      if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
-        return absl::DataLossError(
-            absl::StrCat("corrupt person record ", *it, " in ", d.people_path));
+      Xapian::Database people_db(d.people_path);
+      for (auto it = people_db.postlist_begin("");
+           it != people_db.postlist_end(""); ++it) {
+        auto p = std::make_shared<v1::Person>();
+        if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
+          return absl::DataLossError(absl::StrCat("corrupt person record ", *it,
+                                                  " in ", d.people_path));
+        }
+        d.people[p->id()] = std::move(p);
       }
-      d.people[p->id()] = std::move(p);
-    }
-    Xapian::Database posts_db(d.posts_path);
-    for (auto it = posts_db.postlist_begin(""); it != posts_db.postlist_end("");
-         ++it) {
-      v1::Post p;
-      if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
-        return absl::DataLossError(
-            absl::StrCat("corrupt post record ", *it, " in ", d.posts_path));
+      Xapian::Database posts_db(d.posts_path);
+      for (auto it = posts_db.postlist_begin("");
+           it != posts_db.postlist_end(""); ++it) {
+        v1::Post p;
+        if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
+          return absl::DataLossError(
+              absl::StrCat("corrupt post record ", *it, " in ", d.posts_path));
+        }
+        d.posts[p.id()] = MetaOf(p);
       }
-      d.posts[p.id()] = MetaOf(p);
+    } catch (const Xapian::DatabaseLockError& e) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data folder ", options.data_dir,
+          " is locked by another writer (is `whoknows serve` running on it?): ",
+          e.get_msg()));
+    } catch (const Xapian::Error& e) {
+      return XapianError(absl::StrCat("opening ", options.data_dir), e);
     }
-  } catch (const Xapian::DatabaseLockError& e) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data folder ", options.data_dir,
-        " is locked by another writer (is `whoknows serve` running on it?): ",
-        e.get_msg()));
-  } catch (const Xapian::Error& e) {
-    return XapianError(absl::StrCat("opening ", options.data_dir), e);
   }
   d.Publish();
   if (!options.read_only && options.refresh_interval.count() > 0) {
     d.refresher = std::thread([&d, interval = options.refresh_interval] {
-      std::unique_lock lock(d.stop_mu);
-      while (!d.stop_cv.wait_for(lock, interval, [&] { return d.stopping; })) {
+      absl::MutexLock lock(&d.stop_mu);
+      while (!d.stop_mu.AwaitWithTimeout(absl::Condition(&d.stopping),
+                                         absl::FromChrono(interval))) {
         if (d.dirty) d.Publish();
       }
     });
@@ -390,12 +494,12 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::OpenForReading(
 
 Catalog::~Catalog() {
   {
-    std::lock_guard lock(impl_->stop_mu);
+    // Wakes the refresher: absl::Mutex re-evaluates its condition on unlock.
+    absl::MutexLock lock(&impl_->stop_mu);
     impl_->stopping = true;
   }
-  impl_->stop_cv.notify_all();
   if (impl_->refresher.joinable()) impl_->refresher.join();
-  std::lock_guard w(impl_->write_mu);
+  absl::MutexLock w(&impl_->write_mu);
   try {
     // Writes are committed as they happen; this only releases the lock.
     if (impl_->posts_db) impl_->posts_db->close();
@@ -405,7 +509,7 @@ Catalog::~Catalog() {
 }
 
 absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
-  if (!impl_->people_db)
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < people.size(); ++i) {
     if (auto s = ValidatePerson(people[i], absl::StrCat("people[", i, "]"));
@@ -413,7 +517,7 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
       return s;
   }
   Impl& d = *impl_;
-  std::lock_guard lock(d.write_mu);
+  absl::MutexLock lock(&d.write_mu);
   try {
     for (const auto& p : people) {
       Xapian::Document doc;
@@ -438,7 +542,7 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
 }
 
 absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
-  if (!impl_->posts_db)
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < posts.size(); ++i) {
     if (auto s = ValidatePost(posts[i], absl::StrCat("posts[", i, "]"));
@@ -447,7 +551,7 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
   }
   Impl& d = *impl_;
   std::vector<v1::Post> normalized(posts.begin(), posts.end());
-  std::lock_guard lock(d.write_mu);
+  absl::MutexLock lock(&d.write_mu);
   // Resolve threads through parents (earlier in the batch or already stored).
   std::unordered_map<std::string, std::string> batch_thread;
   for (auto& p : normalized) {
@@ -485,11 +589,11 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
 }
 
 absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
-  if (!impl_->posts_db)
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
   Impl& d = *impl_;
-  std::lock_guard lock(d.write_mu);
+  absl::MutexLock lock(&d.write_mu);
   if (!d.posts.count(post_id)) return false;
   try {
     d.posts_db->delete_document(kIdPrefix + post_id);
@@ -504,36 +608,42 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
 
 absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
     const std::string& person_id) {
-  if (!impl_->posts_db)
+  if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   if (person_id.empty())
     return absl::InvalidArgumentError("person_id: required");
   Impl& d = *impl_;
-  std::lock_guard lock(d.write_mu);
+  absl::MutexLock lock(&d.write_mu);
   DeletePersonResult result;
   result.found = d.people.count(person_id) > 0;
   std::vector<std::string> authored;
   try {
+    // Everything is read (and checked) before anything changes, so that a
+    // corrupt record leaves no half-done deletion for the next commit.
     // Their own posts.
     const std::string author_term = kAuthorPrefix + person_id;
+    std::unordered_set<Xapian::docid> own;
     for (auto it = d.posts_db->postlist_begin(author_term);
          it != d.posts_db->postlist_end(author_term); ++it) {
+      own.insert(*it);
       authored.push_back(d.posts_db->get_document(*it).get_value(kIdSlot));
     }
-    for (const auto& id : authored) d.posts_db->delete_document(kIdPrefix + id);
     // Their likes and mentions on other people's posts.
     std::unordered_set<Xapian::docid> touched;
     for (const std::string& term :
          {kLikePrefix + person_id, kMentionPrefix + person_id}) {
       for (auto it = d.posts_db->postlist_begin(term);
            it != d.posts_db->postlist_end(term); ++it) {
-        touched.insert(*it);
+        if (!own.count(*it)) touched.insert(*it);
       }
     }
     std::vector<v1::Post> rewritten;
     for (Xapian::docid id : touched) {
       v1::Post p;
-      p.ParseFromString(d.posts_db->get_document(id).get_data());
+      if (!p.ParseFromString(d.posts_db->get_document(id).get_data())) {
+        return absl::DataLossError(
+            absl::StrCat("corrupt post record ", id, " in ", d.posts_path));
+      }
       auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
         ids->erase(std::remove(ids->begin(), ids->end(), person_id),
                    ids->end());
@@ -542,6 +652,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
       strip(p.mutable_mentioned());
       rewritten.push_back(std::move(p));
     }
+    for (const auto& id : authored) d.posts_db->delete_document(kIdPrefix + id);
     for (const auto& p : rewritten) {
       d.posts_db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
     }
@@ -561,8 +672,13 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
 
 void Catalog::Refresh() { impl_->Publish(); }
 
+absl::Status Catalog::background_error() const {
+  absl::MutexLock lock(&impl_->snap_mu);
+  return impl_->bg_error;
+}
+
 std::shared_ptr<const Snapshot> Catalog::snapshot() const {
-  std::lock_guard lock(impl_->snap_mu);
+  absl::MutexLock lock(&impl_->snap_mu);
   return impl_->snap;
 }
 
@@ -586,31 +702,22 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
                       Xapian::sortable_serialise(
                           static_cast<double>(o.created_before - 1))));
   }
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::unique_ptr<Impl::Reader> reader;
-    try {
-      reader = impl_->AcquireReader();
-      Xapian::Enquire enquire(reader->db);
-      enquire.set_query(query);
-      Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
-      result.matched_estimate = mset.get_matches_estimated();
-      result.hits.clear();
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        result.hits.push_back(
-            {it.get_document().get_value(kIdSlot), it.get_weight()});
-      }
-      impl_->ReleaseReader(std::move(reader));
-      return result;
-    } catch (const Xapian::DatabaseModifiedError&) {
-      if (reader) {
-        reader->db.reopen();
-        impl_->ReleaseReader(std::move(reader));
-      }
-    } catch (const Xapian::Error& e) {
-      return XapianError("search", e);
-    }
-  }
-  return absl::UnavailableError("search: index kept changing; try again");
+  absl::Status status = impl_->ReadWithRetry(
+      "search", "search: index kept changing; try again",
+      [&](const Xapian::Database& db) {
+        Xapian::Enquire enquire(db);
+        enquire.set_query(query);
+        Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
+        result.matched_estimate = mset.get_matches_estimated();
+        result.hits.clear();
+        for (auto it = mset.begin(); it != mset.end(); ++it) {
+          result.hits.push_back(
+              {it.get_document().get_value(kIdSlot), it.get_weight()});
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return result;
 }
 
 std::vector<std::vector<std::string>> Catalog::QueryTerms(
@@ -622,35 +729,23 @@ absl::Status Catalog::ForEachPostTerms(
     const std::function<void(const std::string& post_id,
                              const std::vector<TermCount>& terms)>& fn) const {
   std::vector<TermCount> terms;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::unique_ptr<Impl::Reader> reader;
-    try {
-      reader = impl_->AcquireReader();
-      const Xapian::Database& db = reader->db;
-      for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-        Xapian::Document doc = db.get_document(*it);
-        terms.clear();
-        for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-          const std::string& term = *t;
-          // Stemmed words only: the unstemmed copies and boolean terms
-          // (ids, authors, tags...) would only add noise.
-          if (term.size() < 2 || term[0] != 'Z') continue;
-          terms.push_back({term, t.get_wdf()});
+  return impl_->ReadWithRetry(
+      "reading post terms", "reading post terms: index kept changing",
+      [&](const Xapian::Database& db) {
+        for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+          Xapian::Document doc = db.get_document(*it);
+          terms.clear();
+          for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+            const std::string& term = *t;
+            // Stemmed words only: the unstemmed copies and boolean terms
+            // (ids, authors, tags...) would only add noise.
+            if (term.size() < 2 || term[0] != 'Z') continue;
+            terms.push_back({term, t.get_wdf()});
+          }
+          fn(doc.get_value(kIdSlot), terms);
         }
-        fn(doc.get_value(kIdSlot), terms);
-      }
-      impl_->ReleaseReader(std::move(reader));
-      return absl::OkStatus();
-    } catch (const Xapian::DatabaseModifiedError&) {
-      if (reader) {
-        reader->db.reopen();
-        impl_->ReleaseReader(std::move(reader));
-      }
-    } catch (const Xapian::Error& e) {
-      return XapianError("reading post terms", e);
-    }
-  }
-  return absl::UnavailableError("reading post terms: index kept changing");
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
@@ -671,45 +766,41 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
                 Xapian::Query::OP_OR,
                 Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
                 Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::unique_ptr<Impl::Reader> reader;
-    try {
-      reader = impl_->AcquireReader();
-      Xapian::Enquire enquire(reader->db);
-      enquire.set_query(query);
-      Xapian::MSet mset =
-          enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
-      std::unordered_map<std::string, PostText> by_id;
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        PostText t;
-        t.post.ParseFromString(it.get_document().get_data());
-        const std::string& body =
-            t.post.body().empty() ? t.post.title() : t.post.body();
-        // MSet::snippet escapes for HTML; clients get plain text.
-        t.snippet = HtmlToText(
-            mset.snippet(body, snippet_bytes,
-                         Xapian::Stem(StemmerNameFor(t.post.language())),
-                         Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                             Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                         "", "", "…"));
-        by_id[t.post.id()] = std::move(t);
-      }
-      impl_->ReleaseReader(std::move(reader));
-      for (const auto& id : post_ids) {
-        if (auto it = by_id.find(id); it != by_id.end())
-          out.push_back(it->second);
-      }
-      return out;
-    } catch (const Xapian::DatabaseModifiedError&) {
-      if (reader) {
-        reader->db.reopen();
-        impl_->ReleaseReader(std::move(reader));
-      }
-    } catch (const Xapian::Error& e) {
-      return XapianError("fetch", e);
-    }
+  std::unordered_map<std::string, PostText> by_id;
+  absl::Status status = impl_->ReadWithRetry(
+      "fetch", "fetch: index kept changing; try again",
+      [&](const Xapian::Database& db) {
+        Xapian::Enquire enquire(db);
+        enquire.set_query(query);
+        Xapian::MSet mset =
+            enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
+        by_id.clear();
+        for (auto it = mset.begin(); it != mset.end(); ++it) {
+          PostText t;
+          const Xapian::Document doc = it.get_document();
+          if (!t.post.ParseFromString(doc.get_data())) {
+            return absl::DataLossError(absl::StrCat(
+                "corrupt post record ", *it, " (post ", doc.get_value(kIdSlot),
+                ") in ", impl_->posts_path));
+          }
+          const std::string& body =
+              t.post.body().empty() ? t.post.title() : t.post.body();
+          // MSet::snippet escapes for HTML; clients get plain text.
+          t.snippet = HtmlToText(
+              mset.snippet(body, snippet_bytes,
+                           Xapian::Stem(StemmerNameFor(t.post.language())),
+                           Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                               Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                           "", "", "…"));
+          by_id[t.post.id()] = std::move(t);
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  for (const auto& id : post_ids) {
+    if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);
   }
-  return absl::UnavailableError("fetch: index kept changing; try again");
+  return out;
 }
 
 }  // namespace whoknows::index

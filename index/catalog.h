@@ -15,12 +15,22 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "index/graph.h"
+#include "index/graph_options.h"
 #include "index/translation.h"
 #include "whoknows/v1/people.pb.h"
 #include "whoknows/v1/posts.pb.h"
 
 namespace whoknows::index {
+
+class ColleagueGraph;  // index/graph.h
+
+// Points in the publishing of a snapshot where CatalogOptions::publish_hook
+// is called.
+enum class PublishStage {
+  // The writer's state (people and posts) has been copied; the snapshot is
+  // not built or installed yet.
+  kStateCopied,
+};
 
 struct CatalogOptions {
   // Folder holding everything (created if missing): posts/ and people/
@@ -41,6 +51,16 @@ struct CatalogOptions {
   // no translation); an empty dictionary_dir turns translation off.
   std::shared_ptr<const Dictionary> dictionary;
   std::string dictionary_dir = "/usr/share/dictd";
+  // Times a read (Search, Fetch, ForEachPostTerms) is tried before it fails
+  // with UNAVAILABLE. A commit can invalidate the revision a reader is on
+  // (Xapian's DatabaseModifiedError); the reader is then reopened and the
+  // read starts over. More attempts ride out heavier write traffic, each
+  // one at the cost of the whole read again.
+  int read_attempts = 3;
+  // Test seam: called on the publishing thread at each PublishStage of every
+  // publish (Open's, Refresh's, the refresher's), so that tests can hold a
+  // publish there and force an interleaving. Unset in production.
+  std::function<void(PublishStage)> publish_hook;
 };
 
 // What ranking needs to know about a post without reading its text.
@@ -159,6 +179,12 @@ class Catalog {
   // refresh tick.
   void Refresh();
   std::shared_ptr<const Snapshot> snapshot() const;
+
+  // The failure of the last background work, or OK: today, writing
+  // graph.tsv when a snapshot is published (the snapshot is published all
+  // the same). Printed to stderr when it changes; back to OK once a later
+  // save succeeds.
+  absl::Status background_error() const;
 
   absl::StatusOr<SearchResult> Search(const SearchOptions& options) const;
   // Loads posts by id (missing ids are skipped) with snippets for `query`.

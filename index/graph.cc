@@ -1,5 +1,6 @@
 #include "index/graph.h"
 
+#include <boost/graph/adjacency_list.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -10,6 +11,35 @@
 #include "index/catalog.h"
 
 namespace whoknows::index {
+namespace {
+
+struct VertexProps {
+  std::string person_id;
+};
+
+}  // namespace
+
+struct ColleagueGraph::Impl {
+  using Graph =
+      boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
+                            VertexProps, EdgeProps>;
+  using Vertex = Graph::vertex_descriptor;
+
+  Vertex AddPerson(const std::string& id);
+  void AddInteraction(const std::string& from, const std::string& to,
+                      EdgeKind kind, double weight, int64_t when);
+
+  Graph graph;
+  std::unordered_map<std::string, Vertex> vertex_of;
+  // (source, target, kind) -> edge, to fold interactions in O(1) while
+  // building.
+  std::unordered_map<uint64_t, Graph::edge_descriptor> edge_of;
+};
+
+ColleagueGraph::ColleagueGraph() : impl_(std::make_unique<Impl>()) {}
+ColleagueGraph::~ColleagueGraph() = default;
+ColleagueGraph::ColleagueGraph(ColleagueGraph&&) noexcept = default;
+ColleagueGraph& ColleagueGraph::operator=(ColleagueGraph&&) noexcept = default;
 
 const char* EdgeKindName(EdgeKind kind) {
   switch (kind) {
@@ -27,30 +57,31 @@ const char* EdgeKindName(EdgeKind kind) {
   return "unknown";
 }
 
-ColleagueGraph::Vertex ColleagueGraph::AddPerson(const std::string& id) {
-  auto [it, inserted] = vertex_of_.try_emplace(id, 0);
-  if (inserted) it->second = boost::add_vertex(VertexProps{id}, graph_);
+ColleagueGraph::Impl::Vertex ColleagueGraph::Impl::AddPerson(
+    const std::string& id) {
+  auto [it, inserted] = vertex_of.try_emplace(id, 0);
+  if (inserted) it->second = boost::add_vertex(VertexProps{id}, graph);
   return it->second;
 }
 
-void ColleagueGraph::AddInteraction(const std::string& from,
-                                    const std::string& to, EdgeKind kind,
-                                    double weight, int64_t when) {
+void ColleagueGraph::Impl::AddInteraction(const std::string& from,
+                                          const std::string& to, EdgeKind kind,
+                                          double weight, int64_t when) {
   if (from.empty() || to.empty() || from == to) return;
   Vertex u = AddPerson(from), v = AddPerson(to);
   // Parallel edges are folded per kind: at most one u->v edge of each kind.
   const uint64_t key = (static_cast<uint64_t>(u) << 35) |
                        (static_cast<uint64_t>(v) << 3) |
                        static_cast<uint64_t>(kind);
-  if (auto it = edge_of_.find(key); it != edge_of_.end()) {
-    EdgeProps& p = graph_[it->second];
+  if (auto it = edge_of.find(key); it != edge_of.end()) {
+    EdgeProps& p = graph[it->second];
     p.weight += weight;
     p.count += 1;
     p.last_seen = std::max(p.last_seen, when);
     return;
   }
-  edge_of_[key] =
-      boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph_).first;
+  edge_of[key] =
+      boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph).first;
 }
 
 ColleagueGraph ColleagueGraph::Build(
@@ -58,7 +89,8 @@ ColleagueGraph ColleagueGraph::Build(
         posts,
     const std::unordered_map<std::string, std::string>& managers,
     const GraphOptions& options) {
-  ColleagueGraph g;
+  ColleagueGraph result;
+  Impl& g = *result.impl_;
   auto w = [&](EdgeKind k) { return options.kind_weight[static_cast<int>(k)]; };
   std::unordered_map<std::string, std::set<std::string>> participants;
   std::unordered_map<std::string, int64_t> thread_last;
@@ -97,26 +129,53 @@ ColleagueGraph ColleagueGraph::Build(
     g.AddInteraction(person, manager, EdgeKind::kManager, w(EdgeKind::kManager),
                      0);
   }
-  return g;
+  return result;
+}
+
+size_t ColleagueGraph::num_people() const {
+  return boost::num_vertices(impl_->graph);
+}
+
+size_t ColleagueGraph::num_edges() const {
+  return boost::num_edges(impl_->graph);
+}
+
+const std::string& ColleagueGraph::PersonId(int64_t v) const {
+  return impl_->graph[static_cast<Impl::Vertex>(v)].person_id;
 }
 
 int64_t ColleagueGraph::VertexOf(const std::string& person_id) const {
-  auto it = vertex_of_.find(person_id);
-  return it == vertex_of_.end() ? -1 : static_cast<int64_t>(it->second);
+  auto it = impl_->vertex_of.find(person_id);
+  return it == impl_->vertex_of.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+void ColleagueGraph::ForEachEdge(const EdgeFn& fn) const {
+  const Impl::Graph& g = impl_->graph;
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    fn(static_cast<int64_t>(boost::source(*e, g)),
+       static_cast<int64_t>(boost::target(*e, g)), g[*e]);
+  }
+}
+
+void ColleagueGraph::ForEachOutEdge(int64_t v, const EdgeFn& fn) const {
+  const Impl::Graph& g = impl_->graph;
+  for (auto [e, end] = boost::out_edges(static_cast<Impl::Vertex>(v), g);
+       e != end; ++e) {
+    fn(v, static_cast<int64_t>(boost::target(*e, g)), g[*e]);
+  }
 }
 
 double ColleagueGraph::TieStrength(const std::string& a,
                                    const std::string& b) const {
   int64_t u = VertexOf(a), v = VertexOf(b);
   if (u < 0 || v < 0) return 0;
+  const Impl::Graph& g = impl_->graph;
   double sum = 0;
-  for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
-    if (static_cast<int64_t>(boost::target(*e, graph_)) == v)
-      sum += graph_[*e].weight;
+  for (auto [e, end] = boost::out_edges(u, g); e != end; ++e) {
+    if (static_cast<int64_t>(boost::target(*e, g)) == v) sum += g[*e].weight;
   }
-  for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
-    if (static_cast<int64_t>(boost::target(*e, graph_)) == u)
-      sum += graph_[*e].weight;
+  for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+    if (static_cast<int64_t>(boost::target(*e, g)) == u) sum += g[*e].weight;
   }
   return sum;
 }
@@ -126,16 +185,16 @@ absl::Status ColleagueGraph::Save(const std::string& path) const {
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    const Impl::Graph& g = impl_->graph;
     out.precision(17);  // weights round-trip exactly
     out << "# whoknows colleague graph v1: "
            "source\ttarget\tkind\tweight\tcount\t"
            "last_seen_unix\n";
-    for (auto [e, end] = boost::edges(graph_); e != end; ++e) {
-      const EdgeProps& p = graph_[*e];
-      out << graph_[boost::source(*e, graph_)].person_id << '\t'
-          << graph_[boost::target(*e, graph_)].person_id << '\t'
-          << EdgeKindName(p.kind) << '\t' << p.weight << '\t' << p.count << '\t'
-          << p.last_seen << '\n';
+    for (auto [e, end] = boost::edges(g); e != end; ++e) {
+      const EdgeProps& p = g[*e];
+      out << g[boost::source(*e, g)].person_id << '\t'
+          << g[boost::target(*e, g)].person_id << '\t' << EdgeKindName(p.kind)
+          << '\t' << p.weight << '\t' << p.count << '\t' << p.last_seen << '\n';
     }
     if (!out.flush())
       return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
@@ -151,7 +210,8 @@ absl::Status ColleagueGraph::Save(const std::string& path) const {
 absl::StatusOr<ColleagueGraph> ColleagueGraph::Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  ColleagueGraph g;
+  ColleagueGraph result;
+  Impl& g = *result.impl_;
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
@@ -177,9 +237,9 @@ absl::StatusOr<ColleagueGraph> ColleagueGraph::Load(const std::string& path) {
       return absl::DataLossError(
           absl::StrCat(path, ":", line_no, ": unknown edge kind ", kind_name));
     }
-    boost::add_edge(g.AddPerson(from), g.AddPerson(to), p, g.graph_);
+    boost::add_edge(g.AddPerson(from), g.AddPerson(to), p, g.graph);
   }
-  return g;
+  return result;
 }
 
 }  // namespace whoknows::index

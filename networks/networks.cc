@@ -624,10 +624,9 @@ PeopleGraph BuildPeopleGraph(
   }
   if (!posts.empty() || !managers.empty()) {
     index::ColleagueGraph cg = index::ColleagueGraph::Build(posts, managers);
-    const auto& g = cg.graph();
-    for (auto [e, end] = boost::edges(g); e != end; ++e)
-      add(g[boost::source(*e, g)].person_id, g[boost::target(*e, g)].person_id,
-          g[*e].weight);
+    cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
+      add(cg.PersonId(from), cg.PersonId(to), e.weight);
+    });
   }
   std::vector<std::pair<uint64_t, double>> sorted(weight.begin(), weight.end());
   std::sort(sorted.begin(), sorted.end());

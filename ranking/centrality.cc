@@ -71,12 +71,10 @@ PageRankResult WeightedPageRank(int32_t n,
 
 std::vector<WeightedEdge> HelpEdges(const index::ColleagueGraph& cg) {
   std::vector<WeightedEdge> out;
-  const auto& g = cg.graph();
-  for (auto [it, end] = boost::edges(g); it != end; ++it) {
-    const auto& e = g[*it];
-    const auto s = static_cast<int32_t>(boost::source(*it, g));
-    const auto t = static_cast<int32_t>(boost::target(*it, g));
-    if (s == t) continue;
+  cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
+    const auto s = static_cast<int32_t>(from);
+    const auto t = static_cast<int32_t>(to);
+    if (s == t) return;
     switch (e.kind) {
       case index::EdgeKind::kReply:  // replier -> asker: asker endorses
         out.push_back({t, s, e.weight});
@@ -88,26 +86,25 @@ std::vector<WeightedEdge> HelpEdges(const index::ColleagueGraph& cg) {
       default:
         break;
     }
-  }
+  });
   return out;
 }
 
 TieGraph::TieGraph(const index::ColleagueGraph& cg) {
-  const auto& g = cg.graph();
-  const auto n = static_cast<int32_t>(boost::num_vertices(g));
+  const auto n = static_cast<int32_t>(cg.num_people());
   people_.resize(n);
   for (int32_t i = 0; i < n; ++i) {
-    people_[i] = g[static_cast<index::ColleagueGraph::Vertex>(i)].person_id;
+    people_[i] = cg.PersonId(i);
     node_of_[people_[i]] = i;
   }
   std::vector<std::map<int32_t, double>> adj(n);
-  for (auto [it, end] = boost::edges(g); it != end; ++it) {
-    const auto s = static_cast<int32_t>(boost::source(*it, g));
-    const auto t = static_cast<int32_t>(boost::target(*it, g));
-    if (s == t) continue;
-    adj[s][t] += g[*it].weight;
-    adj[t][s] += g[*it].weight;
-  }
+  cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
+    const auto s = static_cast<int32_t>(from);
+    const auto t = static_cast<int32_t>(to);
+    if (s == t) return;
+    adj[s][t] += e.weight;
+    adj[t][s] += e.weight;
+  });
   offsets_.assign(n + 1, 0);
   strength_.assign(n, 0);
   for (int32_t i = 0; i < n; ++i) {

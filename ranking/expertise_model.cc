@@ -150,8 +150,7 @@ void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
   const auto n = static_cast<int32_t>(graph.num_people());
   pagerank_ = WeightedPageRank(n, HelpEdges(graph), o.pagerank);
   for (int32_t i = 0; i < n; ++i) {
-    authority_[graph.graph()[static_cast<index::ColleagueGraph::Vertex>(i)]
-                   .person_id] = pagerank_.rank[i] * n;
+    authority_[graph.PersonId(i)] = pagerank_.rank[i] * n;
   }
 }
 

@@ -5,13 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "index/graph.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
@@ -674,44 +677,86 @@ TEST(CatalogTest, RefreshPublishesNewGeneration) {
 // Publishing runs beside the writer: snapshots published by two threads at
 // once must still appear in the order their state was taken, so a reader
 // never sees posts disappear, and nothing written is left unpublished.
-TEST(CatalogTest, ConcurrentRefreshesNeverPublishAnOlderState) {
-  auto c = OpenCatalog(TestDir());
+TEST(CatalogTest, FailedGraphSaveIsKeptUntilASaveSucceeds) {
+  const std::string dir = TestDir();
+  auto c = OpenCatalog(dir);
   ASSERT_NE(c, nullptr);
-  constexpr int kBatches = 200;
-  std::atomic<bool> done{false};
-  std::atomic<int> went_back{0};
-  auto refresher = [&] {
-    while (!done) c->Refresh();
-  };
-  std::thread r1(refresher), r2(refresher);
-  std::thread reader([&] {
-    size_t seen = 0;
-    uint64_t generation = 0;
-    while (!done) {
-      auto s = c->snapshot();
-      if (s->generation < generation ||
-          (s->generation > generation && s->posts.size() < seen))
-        ++went_back;
-      generation = std::max(generation, s->generation);
-      seen = std::max(seen, s->posts.size());
-    }
-  });
-  for (int b = 0; b < kBatches; ++b) {
-    std::vector<v1::Post> batch;
-    for (int i = 0; i < 10; ++i) {
-      batch.push_back(Question(absl::StrCat("q", b, "_", i), "anna",
-                               "Printer queue", "The spooler hangs.", kT0,
-                               "en"));
-    }
-    ASSERT_TRUE(Upsert(*c, batch).ok());
-  }
-  done = true;
-  r1.join();
-  r2.join();
-  reader.join();
-  EXPECT_EQ(went_back, 0);
+  EXPECT_TRUE(c->background_error().ok()) << c->background_error();
+  // A folder where graph.tsv belongs: the save's rename onto it fails.
+  const fs::path graph = fs::path(dir) / "graph.tsv";
+  fs::remove(graph);
+  fs::create_directory(graph);
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q1", "anna", "Printer", "It jams.", kT0, "en")})
+          .ok());
   c->Refresh();
-  EXPECT_EQ(c->snapshot()->posts.size(), static_cast<size_t>(kBatches * 10));
+  const absl::Status error = c->background_error();
+  EXPECT_EQ(error.code(), absl::StatusCode::kUnavailable) << error;
+  EXPECT_THAT(std::string(error.message()), HasSubstr("graph.tsv"));
+  // The snapshot is published all the same.
+  EXPECT_NE(c->snapshot()->FindPost("q1"), nullptr);
+
+  fs::remove(graph);
+  c->Refresh();
+  EXPECT_TRUE(c->background_error().ok()) << c->background_error();
+  EXPECT_TRUE(fs::is_regular_file(graph));
+}
+
+// Two publishes overlap: the first copies the writer's state and is held
+// there (the publish hook) while a write lands and a second publish runs.
+// Publishing one at a time keeps the second from copying until the first
+// has installed its snapshot; without that, the second would install the
+// newer state and the first would then install its older one over it.
+TEST(CatalogTest, ConcurrentRefreshesNeverPublishAnOlderState) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold_next = false;    // hold the next publish after it copies
+  bool first_held = false;   // the first publish is being held
+  bool second_done = false;  // the second Refresh has returned
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.publish_hook = [&](PublishStage stage) {
+    if (stage != PublishStage::kStateCopied) return;
+    std::unique_lock lock(mu);
+    if (!hold_next) return;
+    hold_next = false;
+    first_held = true;
+    cv.notify_all();
+    // Done serially, the second publish cannot finish before this one:
+    // wait for it only so long.
+    cv.wait_for(lock, std::chrono::seconds(1), [&] { return second_done; });
+  };
+  auto opened = Catalog::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Catalog& c = **opened;
+  ASSERT_TRUE(Upsert(c, {Question("q1", "anna", "Printer queue",
+                                  "The spooler hangs.", kT0, "en")})
+                  .ok());
+  {
+    std::lock_guard lock(mu);
+    hold_next = true;
+  }
+  std::thread first([&] { c.Refresh(); });  // copies {q1}, then is held
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return first_held; });
+  }
+  EXPECT_TRUE(Upsert(c, {Question("q2", "bo", "Coffee", "The coffee is cold.",
+                                  kT0, "en")})
+                  .ok());
+  std::thread second([&] {
+    c.Refresh();  // copies {q1, q2}
+    std::lock_guard lock(mu);
+    second_done = true;
+    cv.notify_all();
+  });
+  second.join();
+  first.join();
+  auto s = c.snapshot();
+  EXPECT_EQ(s->posts.size(), 2u)
+      << "the held publish installed its older state over the newer one";
+  EXPECT_NE(s->FindPost("q2"), nullptr);
 }
 
 TEST(CatalogTest, FetchReturnsPostsInRequestedOrderWithSnippets) {

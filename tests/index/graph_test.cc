@@ -69,13 +69,12 @@ std::optional<EdgeProps> EdgeOf(const ColleagueGraph& g,
   if (u < 0 || v < 0) return std::nullopt;
   std::optional<EdgeProps> found;
   int n = 0;
-  for (auto [e, end] = boost::out_edges(u, g.graph()); e != end; ++e) {
-    if (static_cast<int64_t>(boost::target(*e, g.graph())) == v &&
-        g.graph()[*e].kind == kind) {
-      found = g.graph()[*e];
+  g.ForEachOutEdge(u, [&](int64_t, int64_t target, const EdgeProps& p) {
+    if (target == v && p.kind == kind) {
+      found = p;
       ++n;
     }
-  }
+  });
   EXPECT_LE(n, 1) << "parallel " << EdgeKindName(kind) << " edges " << from
                   << " -> " << to;
   return found;
@@ -86,13 +85,10 @@ using EdgeKey = std::tuple<std::string, std::string, std::string>;
 using EdgeVal = std::tuple<double, uint32_t, int64_t>;
 std::map<EdgeKey, EdgeVal> AllEdges(const ColleagueGraph& g) {
   std::map<EdgeKey, EdgeVal> out;
-  const auto& gr = g.graph();
-  for (auto [e, end] = boost::edges(gr); e != end; ++e) {
-    const EdgeProps& p = gr[*e];
-    out[{gr[boost::source(*e, gr)].person_id,
-         gr[boost::target(*e, gr)].person_id, EdgeKindName(p.kind)}] = {
+  g.ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& p) {
+    out[{g.PersonId(from), g.PersonId(to), EdgeKindName(p.kind)}] = {
         p.weight, p.count, p.last_seen};
-  }
+  });
   return out;
 }
 
@@ -253,9 +249,9 @@ TEST(GraphTest, BigThreadsAddNoThreadEdges) {
   GraphOptions options;
   options.max_thread_participants = 4;  // the thread has 5
   ColleagueGraph g = ColleagueGraph::Build(posts, {}, options);
-  for (auto [e, end] = boost::edges(g.graph()); e != end; ++e) {
-    EXPECT_NE(g.graph()[*e].kind, EdgeKind::kThread);
-  }
+  g.ForEachEdge([](int64_t, int64_t, const EdgeProps& p) {
+    EXPECT_NE(p.kind, EdgeKind::kThread);
+  });
   // The replies are still there.
   EXPECT_EQ(g.num_edges(), 4u);
 }

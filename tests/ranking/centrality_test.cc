@@ -149,10 +149,7 @@ TEST(HelpEdgesTest, AskerEndorsesAnswererAndLikerEndorsesAuthor) {
   index::ColleagueGraph g = SmallGraph();
   std::set<std::pair<std::string, std::string>> edges;
   for (const auto& e : HelpEdges(g)) {
-    edges.insert({g.graph()[static_cast<index::ColleagueGraph::Vertex>(e.from)]
-                      .person_id,
-                  g.graph()[static_cast<index::ColleagueGraph::Vertex>(e.to)]
-                      .person_id});
+    edges.insert({g.PersonId(e.from), g.PersonId(e.to)});
   }
   EXPECT_TRUE(edges.count({"a", "b"}));
   EXPECT_TRUE(edges.count({"a", "d"}));
@@ -172,13 +169,12 @@ TEST(TieGraphTest, PushApproximatesExactPersonalizedPageRank) {
   ASSERT_GE(a, 0);
   // Exact PPR of the lazy-free random walk on tie strengths.
   Eigen::MatrixXd w = Eigen::MatrixXd::Zero(n, n);
-  const auto& bg = g.graph();
-  for (auto [it, end] = boost::edges(bg); it != end; ++it) {
-    const auto s = ties.NodeOf(bg[boost::source(*it, bg)].person_id);
-    const auto t = ties.NodeOf(bg[boost::target(*it, bg)].person_id);
-    w(s, t) += bg[*it].weight;
-    w(t, s) += bg[*it].weight;
-  }
+  g.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
+    const auto s = ties.NodeOf(g.PersonId(from));
+    const auto t = ties.NodeOf(g.PersonId(to));
+    w(s, t) += e.weight;
+    w(t, s) += e.weight;
+  });
   Eigen::MatrixXd walk = w;
   for (int i = 0; i < n; ++i) {
     if (w.row(i).sum() > 0) walk.row(i) /= w.row(i).sum();
