@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "index/data_dir.h"
 #include "index/graph.h"
 #include "index/language.h"
 #include "index/text.h"
@@ -41,9 +42,6 @@ constexpr Xapian::valueno kIdSlot = 1;
 constexpr Xapian::termcount kTitleWdfInc = 2;
 
 // The data folder's entries (CatalogOptions::data_dir).
-constexpr char kPostsDir[] = "posts";    // Xapian database of posts
-constexpr char kPeopleDir[] = "people";  // Xapian database of people
-constexpr char kGraphFile[] = "graph.tsv";
 
 // Query "words" longer than this (in bytes) are skipped: they are hashes,
 // encoded blobs or URLs, not words anyone is asked about.
@@ -201,6 +199,8 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 // write_mu for a whole batch; readers take snap_mu or pool_mu only briefly.
 struct Catalog::Impl {
   std::string posts_path, people_path, graph_path;
+  // The writer's hold on the data folder; null when read-only.
+  std::unique_ptr<DataDirLock> lock;
 
   // Writer side.
   mutable absl::Mutex write_mu;
@@ -399,9 +399,10 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   }
   std::unique_ptr<Catalog> c(new Catalog(options));
   Impl& d = *c->impl_;
-  d.posts_path = (fs::path(options.data_dir) / kPostsDir).string();
-  d.people_path = (fs::path(options.data_dir) / kPeopleDir).string();
-  d.graph_path = (fs::path(options.data_dir) / kGraphFile).string();
+  const DataDir dir(options.data_dir);
+  d.posts_path = dir.posts();
+  d.people_path = dir.people();
+  d.graph_path = dir.graph();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
   d.graph_options = options.graph;
@@ -424,6 +425,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
               absl::StrCat("cannot create data folder ", options.data_dir, ": ",
                            ec.message()));
         }
+        auto lock = DataDirLock::Acquire(dir);
+        if (!lock.ok()) return lock.status();
+        d.lock = std::move(*lock);
         d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
         d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
       } else {

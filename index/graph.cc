@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "index/catalog.h"
+#include "index/data_dir.h"
 
 namespace whoknows::index {
 namespace {
@@ -181,10 +182,7 @@ double ColleagueGraph::TieStrength(const std::string& a,
 }
 
 absl::Status ColleagueGraph::Save(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  return WriteFileAtomically(path, [&](std::ostream& out) {
     const Impl::Graph& g = impl_->graph;
     out.precision(17);  // weights round-trip exactly
     out << "# whoknows colleague graph v1: "
@@ -196,15 +194,8 @@ absl::Status ColleagueGraph::Save(const std::string& path) const {
           << g[boost::target(*e, g)].person_id << '\t' << EdgeKindName(p.kind)
           << '\t' << p.weight << '\t' << p.count << '\t' << p.last_seen << '\n';
     }
-    if (!out.flush())
-      return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    return absl::UnavailableError(
-        absl::StrCat("rename ", tmp, ": ", ec.message()));
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<ColleagueGraph> ColleagueGraph::Load(const std::string& path) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "index/catalog.h"
+#include "index/data_dir.h"
 #include "index/validation.h"
 
 namespace whoknows::index {
@@ -45,7 +46,7 @@ InteractionLog::InteractionLog(std::string data_dir)
     : data_dir_(std::move(data_dir)) {}
 
 std::string InteractionLog::path() const {
-  return data_dir_ + "/interactions.tsv";
+  return DataDir(data_dir_).interactions();
 }
 
 absl::Status InteractionLog::Append(std::span<const Interaction> batch) const {

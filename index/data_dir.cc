@@ -1,0 +1,96 @@
+#include "index/data_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::index {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status Errno(const char* what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status Fsync(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? absl::OkStatus() : Errno("fsync", path);
+}
+
+}  // namespace
+
+std::string DataDir::Join(std::string_view name) const {
+  return (fs::path(root_) / std::string(name)).string();
+}
+
+absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(
+    const DataDir& dir) {
+  const std::string path = dir.lock();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot open", path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data folder ", dir.root(),
+          " is locked by another writer (is `whoknows serve` running on "
+          "it?)"));
+    }
+    errno = err;
+    return Errno("cannot lock", path);
+  }
+  return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+}
+
+DataDirLock::~DataDirLock() { ::close(fd_); }
+
+absl::Status WriteFileAtomically(
+    const std::string& path,
+    const std::function<absl::Status(std::ostream&)>& write) {
+  const std::string tmp = path + ".tmp";
+  absl::Status status;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    status = write(out);
+    if (status.ok() && !out.flush())
+      status = absl::DataLossError(absl::StrCat("writing ", tmp, " failed"));
+  }
+  if (status.ok()) status = Fsync(tmp, O_RDONLY);
+  std::error_code ec;
+  if (status.ok()) {
+    fs::rename(tmp, path, ec);
+    if (ec)
+      status = absl::UnavailableError(absl::StrCat(
+          "cannot rename ", tmp, " to ", path, ": ", ec.message()));
+  }
+  if (!status.ok()) {
+    fs::remove(tmp, ec);
+    return status;
+  }
+  const std::string folder = fs::path(path).parent_path().string();
+  return Fsync(folder.empty() ? "." : folder, O_RDONLY | O_DIRECTORY);
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view contents) {
+  return WriteFileAtomically(path, [&](std::ostream& out) {
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace whoknows::index

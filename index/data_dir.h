@@ -1,0 +1,72 @@
+// The layout of a data folder: the one place that names its files, holds its
+// lock and writes its small files atomically (leveldb's filename.h).
+//
+//   <root>/posts/            Xapian database of posts (index/catalog.cc)
+//   <root>/people/           Xapian database of people
+//   <root>/LOCK              held (flock) by the one process that writes
+//   <root>/graph.tsv         the colleague graph, derived, for inspection
+//   <root>/interactions.tsv  append-only e-mails and chats (index/interactions)
+//   <root>/embeddings.bin    the learned term space and people's vectors
+//   <root>/fusion.json       fusion weights from `whoknows learn`, optional
+#ifndef WHOKNOWS_INDEX_DATA_DIR_H_
+#define WHOKNOWS_INDEX_DATA_DIR_H_
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace whoknows::index {
+
+// Paths of a data folder's files. Cheap to copy; touches no file.
+class DataDir {
+ public:
+  explicit DataDir(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+  std::string posts() const { return Join("posts"); }
+  std::string people() const { return Join("people"); }
+  std::string lock() const { return Join("LOCK"); }
+  std::string graph() const { return Join("graph.tsv"); }
+  std::string interactions() const { return Join("interactions.tsv"); }
+  std::string embeddings() const { return Join("embeddings.bin"); }
+  std::string fusion_weights() const { return Join("fusion.json"); }
+
+ private:
+  std::string Join(std::string_view name) const;
+  std::string root_;
+};
+
+// The writer's hold on a data folder: an exclusive flock on <root>/LOCK,
+// released when destroyed (or when the process dies, however it dies).
+// Readers take no lock.
+class DataDirLock {
+ public:
+  // FAILED_PRECONDITION when another process holds it.
+  static absl::StatusOr<std::unique_ptr<DataDirLock>> Acquire(
+      const DataDir& dir);
+  ~DataDirLock();
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Replaces `path` atomically: `write` fills <path>.tmp, which is flushed and
+// fsynced, then renamed over `path`, and the folder is fsynced. A crash
+// leaves either the old file or the new one, never a part. On error the
+// temporary file is removed and `path` is untouched.
+absl::Status WriteFileAtomically(
+    const std::string& path,
+    const std::function<absl::Status(std::ostream&)>& write);
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view contents);
+
+}  // namespace whoknows::index
+
+#endif  // WHOKNOWS_INDEX_DATA_DIR_H_
