@@ -82,77 +82,57 @@ double PeakMegabytes() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-}  // namespace
+using Clock = std::chrono::steady_clock;
 
-int main(int argc, char** argv) {
+double SecondsSince(Clock::time_point a) {
+  return std::chrono::duration<double>(Clock::now() - a).count();
+}
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<size_t>(p * sorted.size()))];
+}
+
+struct Flags {
   std::string jsonl = "data/demo/company.jsonl";
   std::string work = "var/bench-find-experts";
   int repeat = 3, replicate = 1;
   size_t max_queries = 0;
+};
+
+// --jsonl FILE --work DIR --repeat N --replicate K --max-queries N.
+bool ParseFlags(int argc, char** argv, Flags& f) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--jsonl") {
-      jsonl = argv[i + 1];
+      f.jsonl = argv[i + 1];
     } else if (flag == "--work") {
-      work = argv[i + 1];
+      f.work = argv[i + 1];
     } else if (flag == "--repeat") {
-      repeat = std::max(1, std::atoi(argv[i + 1]));
+      f.repeat = std::max(1, std::atoi(argv[i + 1]));
     } else if (flag == "--replicate") {
-      replicate = std::max(1, std::atoi(argv[i + 1]));
+      f.replicate = std::max(1, std::atoi(argv[i + 1]));
     } else if (flag == "--max-queries") {
-      max_queries = static_cast<size_t>(std::max(0, std::atoi(argv[i + 1])));
+      f.max_queries = static_cast<size_t>(std::max(0, std::atoi(argv[i + 1])));
     } else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
-      return 2;
+      return false;
     }
   }
-  using Clock = std::chrono::steady_clock;
-  auto seconds = [](Clock::time_point a) {
-    return std::chrono::duration<double>(Clock::now() - a).count();
-  };
-  std::filesystem::remove_all(work);
-  std::string input = jsonl;
-  if (replicate > 1) {
-    std::filesystem::create_directories(work + "-input");
-    input = work + "-input/replicated.jsonl";
-    if (!Replicate(jsonl, replicate, input)) {
-      std::fprintf(stderr, "cannot replicate %s into %s\n", jsonl.c_str(),
-                   input.c_str());
-      return 1;
-    }
-  }
-  index::CatalogOptions o;
-  o.data_dir = work;
-  o.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(o);
-  if (!catalog.ok()) {
-    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
-    return 1;
-  }
-  auto t0 = Clock::now();
-  auto imported = importers::ImportJsonl(input, **catalog, {});
-  if (!imported.ok()) {
-    std::fprintf(stderr, "%s\n", imported.status().ToString().c_str());
-    return 1;
-  }
-  (*catalog)->Refresh();
-  const double import_s = seconds(t0);
-  // One publish (snapshot, colleague graph, graph file): ingest waits for it.
-  t0 = Clock::now();
-  (*catalog)->Refresh();
-  const double publish_s = seconds(t0);
-  t0 = Clock::now();
-  auto snap = (*catalog)->snapshot();
-  auto model = ranking::ExpertiseModel::Build(**catalog, snap);
-  if (!model.ok()) {
-    std::fprintf(stderr, "%s\n", model.status().ToString().c_str());
-    return 1;
-  }
-  const double model_s = seconds(t0);
-  ranking::ExpertFinder finder(**catalog, {}, [m = *model] { return m; });
+  return true;
+}
 
+int Failed(const absl::Status& s) {
+  std::fprintf(stderr, "%s\n", s.ToString().c_str());
+  return 1;
+}
+
+// The titles of the company's questions, asked by their askers with their
+// tags, sorted, and evenly thinned to `max_queries` (0: all).
+std::vector<v1::FindExpertsRequest> SampleQuestions(const index::Snapshot& snap,
+                                                    size_t max_queries) {
   std::vector<v1::FindExpertsRequest> requests;
-  for (const auto& [id, m] : snap->posts) {
+  for (const auto& [id, m] : snap.posts) {
     if (m->kind != v1::POST_KIND_QUESTION || m->title.empty()) continue;
     v1::FindExpertsRequest r;
     r.set_query(m->title);
@@ -168,35 +148,31 @@ int main(int argc, char** argv) {
       sample.push_back(requests[i * requests.size() / max_queries]);
     requests = std::move(sample);
   }
+  return requests;
+}
+
+// Milliseconds of each FindExperts, sorted.
+absl::StatusOr<std::vector<double>> TimeFindExperts(
+    const index::Catalog& catalog, const ranking::ExpertFinder& finder,
+    const std::vector<v1::FindExpertsRequest>& requests, int repeat) {
   std::vector<double> ms;
   for (int round = 0; round < repeat; ++round) {
     for (const auto& r : requests) {
       auto start = Clock::now();
-      auto response = api::FindExperts(**catalog, finder, r);
-      ms.push_back(seconds(start) * 1000);
-      if (!response.ok()) {
-        std::fprintf(stderr, "%s\n", response.status().ToString().c_str());
-        return 1;
-      }
+      auto response = api::FindExperts(catalog, finder, r);
+      ms.push_back(SecondsSince(start) * 1000);
+      if (!response.ok()) return response.status();
     }
   }
   std::sort(ms.begin(), ms.end());
-  auto pct = [&](double p) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
-  };
-  std::printf(
-      "%s x %d: %zu people, %zu posts; import %.2f s, publish %.2f s, model "
-      "%.2f s (%d dims, %zu profiles)\n",
-      jsonl.c_str(), replicate, snap->people.size(), snap->posts.size(),
-      import_s, publish_s, model_s, (*model)->space().dimensions(),
-      (*model)->profile_people().size());
-  std::printf(
-      "FindExperts (ranking + evidence + path, in process), %zu queries: p50 "
-      "%.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-      ms.size(), pct(0.5), pct(0.9), pct(0.99), ms.back());
-  // Ingest while the catalog publishes once a second, as `serve`'s
-  // refresher does under a steady stream of writes: how long does a batch
-  // wait? Done last, so that the posts it adds do not touch the queries.
+  return ms;
+}
+
+// Ingest while the catalog publishes once a second, as `serve`'s refresher
+// does under a steady stream of writes: how long does a batch wait? Done
+// last, so that the posts it adds do not touch the queries.
+absl::Status TimeIngestWhilePublishing(index::Catalog& catalog,
+                                       const std::string& author) {
   std::atomic<bool> done{false};
   int publishes = 0;
   std::thread publisher([&] {
@@ -204,14 +180,14 @@ int main(int argc, char** argv) {
       for (int i = 0; i < 10 && !done; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       if (done) break;
-      (*catalog)->Refresh();
+      catalog.Refresh();
       ++publishes;
     }
   });
   std::vector<double> write_ms;
-  const std::string author = snap->people.begin()->first;
+  absl::Status written;
   const auto ingest_start = Clock::now();
-  for (int b = 0; seconds(ingest_start) < 8; ++b) {
+  for (int b = 0; written.ok() && SecondsSince(ingest_start) < 8; ++b) {
     std::vector<v1::Post> batch;
     for (int i = 0; i < 20; ++i) {
       v1::Post p;
@@ -225,25 +201,80 @@ int main(int argc, char** argv) {
       batch.push_back(std::move(p));
     }
     auto start = Clock::now();
-    auto written = (*catalog)->UpsertPosts(batch);
-    write_ms.push_back(seconds(start) * 1000);
-    if (!written.ok()) {
-      std::fprintf(stderr, "%s\n", written.ToString().c_str());
-      done = true;
-      publisher.join();
-      return 1;
-    }
+    written = catalog.UpsertPosts(batch);
+    write_ms.push_back(SecondsSince(start) * 1000);
   }
   done = true;
   publisher.join();
+  if (!written.ok()) return written;
   std::sort(write_ms.begin(), write_ms.end());
   std::printf(
       "UpsertPosts of 20 posts for 8 s while publishing every second (%zu "
       "batches, %d publishes): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
       write_ms.size(), publishes, write_ms[write_ms.size() / 2],
-      write_ms[std::min(write_ms.size() - 1,
-                        static_cast<size_t>(write_ms.size() * 0.99))],
-      write_ms.back());
+      Percentile(write_ms, 0.99), write_ms.back());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, flags)) return 2;
+  // 1. The company: the JSONL, replicated K times when asked.
+  std::filesystem::remove_all(flags.work);
+  std::string input = flags.jsonl;
+  if (flags.replicate > 1) {
+    std::filesystem::create_directories(flags.work + "-input");
+    input = flags.work + "-input/replicated.jsonl";
+    if (!Replicate(flags.jsonl, flags.replicate, input)) {
+      std::fprintf(stderr, "cannot replicate %s into %s\n", flags.jsonl.c_str(),
+                   input.c_str());
+      return 1;
+    }
+  }
+  // 2. Import, one publish, the model.
+  index::CatalogOptions o;
+  o.data_dir = flags.work;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  auto catalog = index::Catalog::Open(o);
+  if (!catalog.ok()) return Failed(catalog.status());
+  auto t0 = Clock::now();
+  auto imported = importers::ImportJsonl(input, **catalog, {});
+  if (!imported.ok()) return Failed(imported.status());
+  (*catalog)->Refresh();
+  const double import_s = SecondsSince(t0);
+  // One publish (snapshot, colleague graph, graph file).
+  t0 = Clock::now();
+  (*catalog)->Refresh();
+  const double publish_s = SecondsSince(t0);
+  t0 = Clock::now();
+  auto snap = (*catalog)->snapshot();
+  auto model = ranking::ExpertiseModel::Build(**catalog, snap);
+  if (!model.ok()) return Failed(model.status());
+  const double model_s = SecondsSince(t0);
+  std::printf(
+      "%s x %d: %zu people, %zu posts; import %.2f s, publish %.2f s, model "
+      "%.2f s (%d dims, %zu profiles)\n",
+      flags.jsonl.c_str(), flags.replicate, snap->people.size(),
+      snap->posts.size(), import_s, publish_s, model_s,
+      (*model)->space().dimensions(), (*model)->profile_people().size());
+  // 3. FindExperts on the company's own question titles.
+  ranking::ExpertFinder finder(**catalog, {}, [m = *model] { return m; });
+  auto ms =
+      TimeFindExperts(**catalog, finder,
+                      SampleQuestions(*snap, flags.max_queries), flags.repeat);
+  if (!ms.ok()) return Failed(ms.status());
+  std::printf(
+      "FindExperts (ranking + evidence + path, in process), %zu queries: p50 "
+      "%.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      ms->size(), Percentile(*ms, 0.5), Percentile(*ms, 0.9),
+      Percentile(*ms, 0.99), ms->back());
+  // 4. Ingest beside publishes.
+  if (auto s =
+          TimeIngestWhilePublishing(**catalog, snap->people.begin()->first);
+      !s.ok())
+    return Failed(s);
   std::printf("peak memory %.0f MB\n", PeakMegabytes());
   return 0;
 }

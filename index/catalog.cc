@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "index/data_dir.h"
 #include "index/graph.h"
 #include "index/language.h"
@@ -381,6 +382,74 @@ struct Catalog::Impl {
     return doc;
   }
 
+  // Creates the folder, takes its lock and opens the writers; read-only,
+  // only checks that the databases exist. May throw Xapian::Error.
+  absl::Status OpenStoresLocked(const DataDir& dir, bool read_only)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::error_code ec;
+    if (read_only) {
+      const bool found =
+          fs::exists(posts_path, ec) && fs::exists(people_path, ec);
+      if (ec) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot read data folder ", dir.root(), ": ", ec.message()));
+      }
+      if (!found) {
+        return absl::NotFoundError(absl::StrCat(
+            "no whoknows data in ", dir.root(),
+            " (expected posts/ and people/; run `whoknows import` first)"));
+      }
+      return absl::OkStatus();
+    }
+    fs::create_directories(dir.root(), ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create data folder ", dir.root(), ": ", ec.message()));
+    }
+    WK_ASSIGN_OR_RETURN(lock, DataDirLock::Acquire(dir));
+    posts_db.emplace(posts_path, Xapian::DB_CREATE_OR_OPEN);
+    people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
+    return absl::OkStatus();
+  }
+
+  // Reads every person and every post's metadata from disk. May throw
+  // Xapian::Error.
+  absl::Status LoadRecordsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    Xapian::Database people_db(people_path);
+    for (auto it = people_db.postlist_begin("");
+         it != people_db.postlist_end(""); ++it) {
+      auto p = std::make_shared<v1::Person>();
+      if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
+        return absl::DataLossError(
+            absl::StrCat("corrupt person record ", *it, " in ", people_path));
+      }
+      people[p->id()] = std::move(p);
+    }
+    Xapian::Database posts_db(posts_path);
+    for (auto it = posts_db.postlist_begin(""); it != posts_db.postlist_end("");
+         ++it) {
+      v1::Post p;
+      if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
+        return absl::DataLossError(
+            absl::StrCat("corrupt post record ", *it, " in ", posts_path));
+      }
+      posts[p.id()] = MetaOf(p);
+    }
+    return absl::OkStatus();
+  }
+
+  // Publishes committed writes every `interval` while there are any, until
+  // the catalog is destroyed.
+  void StartRefresher(std::chrono::milliseconds interval) {
+    refresher = std::thread([this, interval] {
+      absl::MutexLock lock(&stop_mu);
+      while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
+                                       absl::FromChrono(interval))) {
+        if (dirty) Publish();
+      }
+    });
+  }
+
   void WritePostLocked(const v1::Post& p)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     posts_db->replace_document(kIdPrefix + p.id(), MakeDocument(p));
@@ -399,6 +468,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   }
   std::unique_ptr<Catalog> c(new Catalog(options));
   Impl& d = *c->impl_;
+  // 1. Options and the dictionary for cross-lingual search.
   const DataDir dir(options.data_dir);
   d.posts_path = dir.posts();
   d.people_path = dir.people();
@@ -417,54 +487,11 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     // Nothing else can see the catalog yet; the lock is for the analysis.
     absl::MutexLock lock(&d.write_mu);
     try {
-      if (!options.read_only) {
-        std::error_code ec;
-        fs::create_directories(options.data_dir, ec);
-        if (ec) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("cannot create data folder ", options.data_dir, ": ",
-                           ec.message()));
-        }
-        auto lock = DataDirLock::Acquire(dir);
-        if (!lock.ok()) return lock.status();
-        d.lock = std::move(*lock);
-        d.posts_db.emplace(d.posts_path, Xapian::DB_CREATE_OR_OPEN);
-        d.people_db.emplace(d.people_path, Xapian::DB_CREATE_OR_OPEN);
-      } else {
-        std::error_code ec;
-        const bool found =
-            fs::exists(d.posts_path, ec) && fs::exists(d.people_path, ec);
-        if (ec) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("cannot read data folder ", options.data_dir, ": ",
-                           ec.message()));
-        }
-        if (!found) {
-          return absl::NotFoundError(absl::StrCat(
-              "no whoknows data in ", options.data_dir,
-              " (expected posts/ and people/; run `whoknows import` first)"));
-        }
-      }
-      Xapian::Database people_db(d.people_path);
-      for (auto it = people_db.postlist_begin("");
-           it != people_db.postlist_end(""); ++it) {
-        auto p = std::make_shared<v1::Person>();
-        if (!p->ParseFromString(people_db.get_document(*it).get_data())) {
-          return absl::DataLossError(absl::StrCat("corrupt person record ", *it,
-                                                  " in ", d.people_path));
-        }
-        d.people[p->id()] = std::move(p);
-      }
-      Xapian::Database posts_db(d.posts_path);
-      for (auto it = posts_db.postlist_begin("");
-           it != posts_db.postlist_end(""); ++it) {
-        v1::Post p;
-        if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
-          return absl::DataLossError(
-              absl::StrCat("corrupt post record ", *it, " in ", d.posts_path));
-        }
-        d.posts[p.id()] = MetaOf(p);
-      }
+      // 2. The folder, its lock and the writers (or, read-only, a check
+      //    that there is something to read).
+      WK_RETURN_IF_ERROR(d.OpenStoresLocked(dir, options.read_only));
+      // 3. Every person and every post's metadata, into memory.
+      WK_RETURN_IF_ERROR(d.LoadRecordsLocked());
     } catch (const Xapian::DatabaseLockError& e) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data folder ", options.data_dir,
@@ -474,16 +501,10 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
       return XapianError(absl::StrCat("opening ", options.data_dir), e);
     }
   }
+  // 4. The first snapshot, then the refresher that publishes later writes.
   d.Publish();
-  if (!options.read_only && options.refresh_interval.count() > 0) {
-    d.refresher = std::thread([&d, interval = options.refresh_interval] {
-      absl::MutexLock lock(&d.stop_mu);
-      while (!d.stop_mu.AwaitWithTimeout(absl::Condition(&d.stopping),
-                                         absl::FromChrono(interval))) {
-        if (d.dirty) d.Publish();
-      }
-    });
-  }
+  if (!options.read_only && options.refresh_interval.count() > 0)
+    d.StartRefresher(options.refresh_interval);
   return c;
 }
 

@@ -53,6 +53,7 @@ const std::vector<std::string>& QueryLanguages() {
   return kLanguages;
 }
 
+// Long only because it holds the word lists: data, not logic.
 bool IsStopword(std::string_view w) {
   static const std::unordered_set<std::string_view> kStop = {
       // English

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace whoknows::index {
 
@@ -71,7 +72,10 @@ absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
   return absl::OkStatus();
 }
 
-absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
+namespace {
+
+// Ids, kind and the reply structure.
+absl::Status CheckPostIdentity(const v1::Post& p, std::string_view where) {
   if (auto s = CheckId(p.id(), where, "id", true); !s.ok()) return s;
   if (auto s = CheckId(p.author_id(), where, "author_id", true); !s.ok())
     return s;
@@ -92,6 +96,11 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
   if (p.parent_id() == p.id()) {
     return Invalid(where, "parent_id", "a post cannot reply to itself");
   }
+  return absl::OkStatus();
+}
+
+// Title, body, tags and language.
+absl::Status CheckPostText(const v1::Post& p, std::string_view where) {
   if (auto s = CheckLength(p.title(), kMaxTitleBytes, where, "title"); !s.ok())
     return s;
   if (auto s = CheckLength(p.body(), kMaxBodyBytes, where, "body"); !s.ok())
@@ -112,6 +121,11 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
   if (p.language().size() > 8) {
     return Invalid(where, "language", "must be an ISO 639-1 code");
   }
+  return absl::OkStatus();
+}
+
+// Creation time, visibility and acceptance.
+absl::Status CheckPostState(const v1::Post& p, std::string_view where) {
   if (!p.has_created() ||
       (p.created().seconds() == 0 && p.created().nanos() == 0)) {
     return Invalid(where, "created", "required");
@@ -125,6 +139,11 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
   if (p.accepted() && p.kind() != v1::POST_KIND_ANSWER) {
     return Invalid(where, "accepted", "only answers can be accepted");
   }
+  return absl::OkStatus();
+}
+
+// Likes, mentions and the client's embedding.
+absl::Status CheckPostLists(const v1::Post& p, std::string_view where) {
   if (p.liked_by_size() > kMaxLikes) {
     return Invalid(where, "liked_by",
                    absl::StrCat("more than ", kMaxLikes, " ids"));
@@ -156,6 +175,16 @@ absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
       return s;
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+// The stages in the order their first error is reported.
+absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
+  WK_RETURN_IF_ERROR(CheckPostIdentity(p, where));
+  WK_RETURN_IF_ERROR(CheckPostText(p, where));
+  WK_RETURN_IF_ERROR(CheckPostState(p, where));
+  return CheckPostLists(p, where);
 }
 
 void NormalizePost(v1::Post& p) {
