@@ -19,6 +19,7 @@ packages=(
   zlib1g-dev                          # reads the dictd dictionaries
   dict-freedict-swe-eng dict-freedict-eng-swe  # cross-lingual search
   clang-format git                    # format check
+  clang                               # thread-safety analysis (-Wthread-safety)
 )
 
 SUDO=""

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: build, lint the protos, check formatting, run every
+# The whole test suite: build, lint the protos, check formatting and lock
+# annotations, run every
 # test (unit, end-to-end gRPC, the beer evaluation and the CLI smoke test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,8 @@ echo "buf lint proto/"
 
 echo "clang-format check"
 git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
+
+echo "thread-safety analysis (clang -Wthread-safety)"
+bash scripts/check-thread-safety.sh build
 
 cd build && ctest --output-on-failure -j 2
