@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: build, lint the protos, check formatting and lock
-# annotations, run every
-# test (unit, end-to-end gRPC, the beer evaluation and the CLI smoke test).
+# annotations, run every test (unit, end-to-end gRPC, the beer evaluation
+# and the CLI smoke test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
