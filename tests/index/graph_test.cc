@@ -81,6 +81,20 @@ std::optional<EdgeProps> EdgeOf(const ColleagueGraph& g,
 }
 
 // All edges as (source, target, kind) -> (weight, count, last_seen).
+// A public question, and a public answer to `parent`, at `created`.
+void Question(PostMap& posts, const std::string& id, const std::string& author,
+              int64_t created) {
+  Add(posts, {.id = id, .author = author, .created = created});
+}
+void Answer(PostMap& posts, const std::string& id, const std::string& author,
+            const std::string& parent, int64_t created) {
+  Add(posts, {.id = id,
+              .author = author,
+              .kind = v1::POST_KIND_ANSWER,
+              .parent = parent,
+              .created = created});
+}
+
 using EdgeKey = std::tuple<std::string, std::string, std::string>;
 using EdgeVal = std::tuple<double, uint32_t, int64_t>;
 std::map<EdgeKey, EdgeVal> AllEdges(const ColleagueGraph& g) {
@@ -102,12 +116,8 @@ TEST(GraphTest, EmptyInputGivesEmptyGraph) {
 
 TEST(GraphTest, ReplyEdgeGoesFromAnswererToAsker) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "asker", .created = 100});
-  Add(posts, {.id = "a1",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q1",
-              .created = 200});
+  Question(posts, "q1", "asker", 100);
+  Answer(posts, "a1", "helper", "q1", 200);
   ColleagueGraph g = ColleagueGraph::Build(posts, {});
   auto reply = EdgeOf(g, "helper", "asker", EdgeKind::kReply);
   ASSERT_TRUE(reply.has_value());
@@ -119,12 +129,8 @@ TEST(GraphTest, ReplyEdgeGoesFromAnswererToAsker) {
 
 TEST(GraphTest, CommentOnAnswerRepliesToTheAnswerer) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "asker", .created = 100});
-  Add(posts, {.id = "a1",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q1",
-              .created = 200});
+  Question(posts, "q1", "asker", 100);
+  Answer(posts, "a1", "helper", "q1", 200);
   Add(posts, {.id = "c1",
               .author = "asker",
               .kind = v1::POST_KIND_COMMENT,
@@ -138,7 +144,7 @@ TEST(GraphTest, CommentOnAnswerRepliesToTheAnswerer) {
 
 TEST(GraphTest, SelfReplyAddsNoEdge) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "alice", .created = 100});
+  Question(posts, "q1", "alice", 100);
   Add(posts, {.id = "c1",
               .author = "alice",
               .kind = v1::POST_KIND_COMMENT,
@@ -150,11 +156,7 @@ TEST(GraphTest, SelfReplyAddsNoEdge) {
 
 TEST(GraphTest, ReplyToUnknownParentAddsNoReplyEdge) {
   PostMap posts;
-  Add(posts, {.id = "a1",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "missing",
-              .created = 200});
+  Answer(posts, "a1", "helper", "missing", 200);
   ColleagueGraph g = ColleagueGraph::Build(posts, {});
   EXPECT_EQ(g.num_edges(), 0u);
 }
@@ -206,12 +208,8 @@ TEST(GraphTest, ManagerEdgesFromTheTree) {
 
 TEST(GraphTest, ThreadCoParticipationLinksEveryPair) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "a", .created = 100});
-  Add(posts, {.id = "a1",
-              .author = "b",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q1",
-              .created = 200});
+  Question(posts, "q1", "a", 100);
+  Answer(posts, "a1", "b", "q1", 200);
   // c comments on b's answer: c shares the thread with a without replying
   // to a.
   Add(posts, {.id = "c1",
@@ -238,7 +236,7 @@ TEST(GraphTest, ThreadCoParticipationLinksEveryPair) {
 
 TEST(GraphTest, BigThreadsAddNoThreadEdges) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "p0", .created = 100});
+  Question(posts, "q1", "p0", 100);
   for (int i = 1; i < 5; ++i) {
     Add(posts, {.id = "c" + std::to_string(i),
                 .author = "p" + std::to_string(i),
@@ -258,24 +256,12 @@ TEST(GraphTest, BigThreadsAddNoThreadEdges) {
 
 TEST(GraphTest, FoldsRepeatedInteractions) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "asker", .created = 100});
-  Add(posts, {.id = "a1",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q1",
-              .created = 900});
-  Add(posts, {.id = "q2", .author = "asker", .created = 300});
-  Add(posts, {.id = "a2",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q2",
-              .created = 400});
-  Add(posts, {.id = "q3", .author = "asker", .created = 500});
-  Add(posts, {.id = "a3",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q3",
-              .created = 600});
+  Question(posts, "q1", "asker", 100);
+  Answer(posts, "a1", "helper", "q1", 900);
+  Question(posts, "q2", "asker", 300);
+  Answer(posts, "a2", "helper", "q2", 400);
+  Question(posts, "q3", "asker", 500);
+  Answer(posts, "a3", "helper", "q3", 600);
   ColleagueGraph g = ColleagueGraph::Build(posts, {});
   auto reply = EdgeOf(g, "helper", "asker", EdgeKind::kReply);
   ASSERT_TRUE(reply.has_value());
@@ -294,7 +280,7 @@ TEST(GraphTest, FoldsRepeatedInteractions) {
 
 TEST(GraphTest, KindWeightsComeFromOptions) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "asker", .created = 100});
+  Question(posts, "q1", "asker", 100);
   Add(posts, {.id = "a1",
               .author = "helper",
               .kind = v1::POST_KIND_ANSWER,
@@ -339,11 +325,7 @@ TEST(GraphTest, PublicReplyToPrivatePostAddsNoReplyEdge) {
   PostMap posts;
   Add(posts,
       {.id = "q1", .author = "boss", .created = 100, .is_public = false});
-  Add(posts, {.id = "a1",
-              .author = "deputy",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q1",
-              .created = 200});
+  Answer(posts, "a1", "deputy", "q1", 200);
   ColleagueGraph g = ColleagueGraph::Build(posts, {});
   EXPECT_FALSE(EdgeOf(g, "deputy", "boss", EdgeKind::kReply).has_value());
   EXPECT_EQ(g.TieStrength("deputy", "boss"), 0);
@@ -351,7 +333,7 @@ TEST(GraphTest, PublicReplyToPrivatePostAddsNoReplyEdge) {
 
 TEST(GraphTest, TieStrengthIsSymmetricSumOverKinds) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "a", .created = 100});
+  Question(posts, "q1", "a", 100);
   Add(posts, {.id = "a1",
               .author = "b",
               .kind = v1::POST_KIND_ANSWER,
@@ -372,7 +354,7 @@ TEST(GraphTest, TieStrengthIsSymmetricSumOverKinds) {
 
 TEST(GraphTest, SaveThenLoadGivesSameEdges) {
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "asker", .created = 1'600'000'000});
+  Question(posts, "q1", "asker", 1'600'000'000);
   Add(posts, {.id = "a1",
               .author = "helper",
               .kind = v1::POST_KIND_ANSWER,
@@ -380,12 +362,8 @@ TEST(GraphTest, SaveThenLoadGivesSameEdges) {
               .created = 1'600'000'100,
               .liked_by = {"asker", "fan"},
               .mentioned = {"guru"}});
-  Add(posts, {.id = "q2", .author = "asker", .created = 1'600'000'200});
-  Add(posts, {.id = "a2",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q2",
-              .created = 1'600'000'300});
+  Question(posts, "q2", "asker", 1'600'000'200);
+  Answer(posts, "a2", "helper", "q2", 1'600'000'300);
   Managers managers = {{"helper", "boss"}, {"asker", "boss"}};
   ColleagueGraph g = ColleagueGraph::Build(posts, managers);
   ASSERT_GT(g.num_edges(), 5u);
@@ -416,12 +394,8 @@ TEST(GraphTest, SaveOverwritesAnOlderFile) {
 TEST(GraphTest, SaveLoadKeepsFractionalWeightsExactly) {
   // Weights with many significant digits must survive the text format.
   PostMap posts;
-  Add(posts, {.id = "q1", .author = "asker", .created = 100});
-  Add(posts, {.id = "a1",
-              .author = "helper",
-              .kind = v1::POST_KIND_ANSWER,
-              .parent = "q1",
-              .created = 200});
+  Question(posts, "q1", "asker", 100);
+  Answer(posts, "a1", "helper", "q1", 200);
   GraphOptions options;
   options.kind_weight[static_cast<int>(EdgeKind::kReply)] = 1.0 / 3.0;
   ColleagueGraph g = ColleagueGraph::Build(posts, {}, options);
