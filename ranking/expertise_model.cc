@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -390,27 +391,34 @@ ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
     auto loaded = ExpertiseModel::Load(options_.path, catalog_.snapshot(),
                                        options_.model);
     // An unreadable file is rebuilt, not fatal: it is derived data.
-    if (loaded.ok()) model_ = std::move(*loaded);
+    if (loaded.ok()) {
+      absl::MutexLock lock(&mu_);
+      model_ = std::move(*loaded);
+    }
   }
   if (options_.background) thread_ = std::thread([this] { Loop(); });
 }
 
 ModelStore::~ModelStore() {
   {
-    std::lock_guard lock(stop_mu_);
-    stopping_ = true;
+    absl::MutexLock lock(&stop_mu_);
+    stopping_ = true;  // wakes Loop's Await
   }
-  stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 std::shared_ptr<const ExpertiseModel> ModelStore::current() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return model_;
 }
 
+absl::Status ModelStore::background_error() const {
+  absl::MutexLock lock(&mu_);
+  return bg_error_;
+}
+
 absl::Status ModelStore::RebuildNow() {
-  std::lock_guard build(build_mu_);
+  absl::MutexLock build(&build_mu_);
   auto snap = catalog_.snapshot();
   auto built = ExpertiseModel::Build(catalog_, snap, options_.model);
   if (!built.ok()) return built.status();
@@ -418,26 +426,38 @@ absl::Status ModelStore::RebuildNow() {
     auto saved = (*built)->SaveEmbeddings(options_.path);
     if (!saved.ok()) return saved;
   }
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   model_ = std::move(*built);
   return absl::OkStatus();
 }
 
+bool ModelStore::IsStale(
+    const std::shared_ptr<const ExpertiseModel>& model) const {
+  if (!model) return true;
+  auto snap = catalog_.snapshot();
+  // A new snapshot changes the graph signals; a model restored from disk
+  // may also predate posts that arrived while the server was down.
+  return model->snapshot().generation != snap->generation ||
+         model->embedded_posts() != static_cast<int64_t>(snap->posts.size()) ||
+         model->embedded_newest() != snap->newest_post;
+}
+
+void ModelStore::RecordBackgroundResult(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  // Logged once when it happens, not at every retry of the same failure.
+  if (!status.ok() && status != bg_error_) {
+    std::fprintf(stderr,
+                 "whoknows: rebuilding the expertise model failed (the "
+                 "previous model stays in use): %s\n",
+                 status.ToString().c_str());
+  }
+  bg_error_ = status;
+}
+
 void ModelStore::Loop() {
-  auto stale = [&] {
-    auto model = current();
-    auto snap = catalog_.snapshot();
-    if (!model) return true;
-    // A new snapshot changes the graph signals; a model restored from disk
-    // may also predate posts that arrived while the server was down.
-    return model->snapshot().generation != snap->generation ||
-           model->embedded_posts() !=
-               static_cast<int64_t>(snap->posts.size()) ||
-           model->embedded_newest() != snap->newest_post;
-  };
   auto last_build =
       std::chrono::steady_clock::now() - options_.min_rebuild_interval;
-  std::unique_lock lock(stop_mu_);
+  stop_mu_.Lock();
   while (!stopping_) {
     const auto now = std::chrono::steady_clock::now();
     // Erasure does not wait for the interval: a person deleted from the
@@ -446,16 +466,17 @@ void ModelStore::Loop() {
     const bool erased = model && catalog_.snapshot()->people.size() <
                                      model->snapshot().people.size();
     if ((erased || now - last_build >= options_.min_rebuild_interval) &&
-        stale()) {
-      lock.unlock();
-      (void)RebuildNow();  // on failure the previous model stays in use
+        IsStale(current())) {
+      stop_mu_.Unlock();
+      RecordBackgroundResult(RebuildNow());
       last_build = std::chrono::steady_clock::now();
-      lock.lock();
+      stop_mu_.Lock();
       continue;
     }
-    stop_cv_.wait_for(lock, std::chrono::milliseconds(200),
-                      [&] { return stopping_; });
+    stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                              absl::FromChrono(options_.poll_interval));
   }
+  stop_mu_.Unlock();
 }
 
 }  // namespace whoknows::ranking

@@ -5,18 +5,18 @@
 #define WHOKNOWS_RANKING_EXPERTISE_MODEL_H_
 
 #include <Eigen/Dense>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "index/catalog.h"
 #include "ranking/centrality.h"
 #include "ranking/embeddings.h"
@@ -139,8 +139,13 @@ struct ModelStoreOptions {
   // keeps them in memory only.
   std::string path;
   // A new snapshot triggers a rebuild at most this often: each rebuild reads
-  // every post, so a shorter interval costs CPU during bulk ingest.
+  // every post, so a shorter interval costs CPU during bulk ingest. A failed
+  // rebuild is retried after the same interval.
   std::chrono::milliseconds min_rebuild_interval{30000};
+  // How often the background thread looks for a new snapshot (and for a
+  // stop). Longer delays rebuilds and shutdown by up to this much; shorter
+  // costs a few wake-ups a second.
+  std::chrono::milliseconds poll_interval{200};
   // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
   bool background = true;
 };
@@ -148,6 +153,8 @@ struct ModelStoreOptions {
 // Keeps the model in step with the catalog without ever blocking queries:
 // queries take current() (possibly one refresh behind); a background thread
 // rebuilds after the catalog publishes new posts and swaps the result in.
+// A failed background rebuild leaves the previous model in use; its error is
+// kept (background_error()) and written to stderr once.
 // Thread safety: all methods may be called from any thread.
 class ModelStore {
  public:
@@ -159,21 +166,32 @@ class ModelStore {
   ModelStore(const ModelStore&) = delete;
   ModelStore& operator=(const ModelStore&) = delete;
 
-  std::shared_ptr<const ExpertiseModel> current() const;
+  std::shared_ptr<const ExpertiseModel> current() const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Builds from the catalog's current snapshot now, in the caller's thread.
-  absl::Status RebuildNow();
+  absl::Status RebuildNow() ABSL_LOCKS_EXCLUDED(build_mu_, mu_);
+  // The outcome of the last background rebuild: OK when it succeeded (or
+  // none has run yet), else its error, until a later one succeeds.
+  absl::Status background_error() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void Loop();
+  void Loop() ABSL_LOCKS_EXCLUDED(stop_mu_, build_mu_, mu_);
+  // True when the catalog has moved on from `model` (null: no model yet).
+  bool IsStale(const std::shared_ptr<const ExpertiseModel>& model) const;
+  void RecordBackgroundResult(const absl::Status& status)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const index::Catalog& catalog_;
-  ModelStoreOptions options_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const ExpertiseModel> model_;
-  std::mutex build_mu_;  // one build at a time
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  const ModelStoreOptions options_;
+
+  // Lock order: stop_mu_, then build_mu_, then mu_ (a thread holding a later
+  // one never takes an earlier one). Loop releases stop_mu_ before it builds.
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
+  absl::Mutex build_mu_;  // one build at a time
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ExpertiseModel> model_ ABSL_GUARDED_BY(mu_);
+  absl::Status bg_error_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -20,6 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Not;
 
 using testing_util::TestDir;
@@ -251,6 +252,48 @@ TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(after, before + 1);
+}
+
+TEST_F(CompanyTest, AFailingBackgroundRebuildIsKeptAndLoggedOnce) {
+  ModelStoreOptions o;
+  // A folder that does not exist: every build succeeds, every save fails.
+  o.path = catalog_->options().data_dir + "/no_such_folder/embeddings.bin";
+  o.min_rebuild_interval = std::chrono::milliseconds(0);
+  o.poll_interval = std::chrono::milliseconds(10);
+  testing::internal::CaptureStderr();
+  absl::Status error;
+  {
+    ModelStore store(*catalog_, o);
+    for (int i = 0; i < 200 && error.ok(); ++i) {
+      error = store.background_error();
+      if (error.ok())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // Let it retry a few times: the log says it once.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(store.current(), nullptr) << "a failed rebuild is not swapped in";
+    EXPECT_EQ(store.RebuildNow().code(), absl::StatusCode::kUnavailable);
+  }
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(error.code(), absl::StatusCode::kUnavailable) << error;
+  EXPECT_THAT(std::string(error.message()), HasSubstr("no_such_folder"));
+  size_t lines = 0;
+  for (size_t at = log.find("rebuilding the expertise model failed");
+       at != std::string::npos;
+       at = log.find("rebuilding the expertise model failed", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 1u) << log;
+}
+
+TEST_F(CompanyTest, ASuccessfulRebuildLeavesNoBackgroundError) {
+  ModelStoreOptions o;
+  o.path = catalog_->options().data_dir + "/embeddings.bin";
+  o.poll_interval = std::chrono::milliseconds(10);
+  ModelStore store(*catalog_, o);
+  for (int i = 0; i < 200 && !store.current(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NE(store.current(), nullptr);
+  EXPECT_TRUE(store.background_error().ok()) << store.background_error();
 }
 
 }  // namespace
