@@ -8,20 +8,16 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "ranking/file_io.h"
 
 namespace whoknows::ranking {
 namespace {
 
 constexpr uint32_t kPeopleMagic = 0x574b5056;  // "WKPV"
 
-template <typename T>
-void Put(std::ostream& out, const T& v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <typename T>
-bool Get(std::istream& in, T& v) {
-  return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof(T)));
-}
+// Sanity limits of an embeddings file: a bigger count means damage.
+constexpr uint64_t kMaxFilePeople = uint64_t{1} << 26;
+constexpr uint32_t kMaxPersonIdLength = 4096;
 
 double Decay(const index::Snapshot& s, int64_t created, double half_life_days) {
   if (half_life_days <= 0) return 1;
@@ -45,21 +41,19 @@ double RoleWeight(const index::PostMeta& m, const ModelOptions& o) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
-    const index::Catalog& catalog,
-    std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
-  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
-  model->snapshot_ = std::move(snapshot);
-  const index::Snapshot& snap = *model->snapshot_;
-
-  // 1. Bags of words of the public posts in the snapshot.
+// The bags of words of the public posts of a snapshot, in the catalog's
+// order; term ids index `vocabulary`.
+struct Corpus {
   std::vector<std::string> vocabulary;
-  std::unordered_map<std::string, int32_t> raw_id;
   std::vector<TermCounts> docs;
-  std::vector<const index::PostMeta*> doc_meta;
-  std::unordered_map<std::string, size_t> doc_of;
+  std::vector<const index::PostMeta*> doc_meta;    // by doc
+  std::unordered_map<std::string, size_t> doc_of;  // post id -> doc
+};
+
+absl::StatusOr<Corpus> ReadCorpus(const index::Catalog& catalog,
+                                  const index::Snapshot& snap) {
+  Corpus c;
+  std::unordered_map<std::string, int32_t> raw_id;
   auto status = catalog.ForEachPostTerms(
       [&](const std::string& post_id,
           const std::vector<index::Catalog::TermCount>& terms) {
@@ -69,80 +63,112 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
         bag.reserve(terms.size());
         for (const auto& t : terms) {
           auto [it, inserted] = raw_id.try_emplace(
-              t.term, static_cast<int32_t>(vocabulary.size()));
-          if (inserted) vocabulary.push_back(t.term);
+              t.term, static_cast<int32_t>(c.vocabulary.size()));
+          if (inserted) c.vocabulary.push_back(t.term);
           bag.emplace_back(it->second, static_cast<float>(t.count));
         }
-        auto [it, inserted] = doc_of.try_emplace(post_id, docs.size());
+        auto [it, inserted] = c.doc_of.try_emplace(post_id, c.docs.size());
         if (inserted) {
-          docs.push_back(std::move(bag));
-          doc_meta.push_back(m);
+          c.docs.push_back(std::move(bag));
+          c.doc_meta.push_back(m);
         } else {
-          docs[it->second] = std::move(bag);
+          c.docs[it->second] = std::move(bag);
         }
       });
   if (!status.ok()) return status;
+  return c;
+}
 
+// People's unit vectors (rows) and who they are, in the same order.
+struct Profiles {
+  std::vector<std::string> people;
+  Eigen::MatrixXf vectors;
+};
+
+// Each person's vector is the sum of their posts' embeddings, weighted by
+// role and age; an answer also brings in the question it answers.
+Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
+                       const index::Snapshot& snap, const ModelOptions& o) {
+  std::vector<int32_t> remap(corpus.vocabulary.size());
+  for (size_t i = 0; i < corpus.vocabulary.size(); ++i)
+    remap[i] = space.TermId(corpus.vocabulary[i]);
+  auto embed = [&](size_t d) {
+    TermCounts mapped;
+    for (const auto& [t, c] : corpus.docs[d]) {
+      if (remap[t] >= 0) mapped.emplace_back(remap[t], c);
+    }
+    return space.Embed(mapped);
+  };
+  const int k = space.dimensions();
+  std::unordered_map<std::string, Eigen::VectorXf> acc;
+  std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
+  auto root_vector =
+      [&](const std::string& thread_id) -> const Eigen::VectorXf* {
+    auto d = corpus.doc_of.find(thread_id);
+    if (d == corpus.doc_of.end()) return nullptr;
+    auto [it, inserted] = root_vectors.try_emplace(d->second);
+    if (inserted) it->second = embed(d->second);
+    return &it->second;
+  };
+  for (size_t d = 0; d < corpus.docs.size(); ++d) {
+    const index::PostMeta& m = *corpus.doc_meta[d];
+    const double w =
+        RoleWeight(m, o) * Decay(snap, m.created, o.half_life_days);
+    if (w <= 0 || m.author_id.empty()) continue;
+    auto [it, inserted] = acc.try_emplace(m.author_id);
+    if (inserted) it->second = Eigen::VectorXf::Zero(k);
+    it->second += static_cast<float>(w) * embed(d);
+    if (m.kind == v1::POST_KIND_ANSWER) {
+      if (const Eigen::VectorXf* q = root_vector(m.thread_id))
+        it->second += static_cast<float>(w) * *q;
+    }
+  }
+  Profiles p;
+  p.vectors.resize(static_cast<Eigen::Index>(acc.size()), k);
+  for (auto& [person, v] : acc) {
+    const float norm = v.norm();
+    if (norm <= 0) continue;
+    p.vectors.row(static_cast<Eigen::Index>(p.people.size())) = v / norm;
+    p.people.push_back(person);
+  }
+  p.vectors.conservativeResize(static_cast<Eigen::Index>(p.people.size()), k);
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
+    const index::Catalog& catalog,
+    std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
+  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
+  model->snapshot_ = std::move(snapshot);
+  const index::Snapshot& snap = *model->snapshot_;
+  // 1. Bags of words of the public posts in the snapshot.
+  auto corpus = ReadCorpus(catalog, snap);
+  if (!corpus.ok()) return corpus.status();
   // 2. The latent space. A corpus too small to learn from leaves the model
   // without embeddings; the other signals still work.
-  auto space = TermSpace::Train(vocabulary, docs, o.embedding);
+  auto space = TermSpace::Train(corpus->vocabulary, corpus->docs, o.embedding);
   if (space.ok() && space->dimensions() > 0) {
     model->space_ = std::move(*space);
-    std::vector<int32_t> remap(vocabulary.size());
-    for (size_t i = 0; i < vocabulary.size(); ++i)
-      remap[i] = model->space_.TermId(vocabulary[i]);
-    auto embed = [&](size_t d) {
-      TermCounts mapped;
-      for (const auto& [t, c] : docs[d]) {
-        if (remap[t] >= 0) mapped.emplace_back(remap[t], c);
-      }
-      return model->space_.Embed(mapped);
-    };
-    // 3. People's vectors: their posts, weighted by role and age; an answer
-    // also brings in the question it answers.
-    const int k = model->space_.dimensions();
-    std::unordered_map<std::string, Eigen::VectorXf> acc;
-    std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
-    auto root_vector =
-        [&](const std::string& thread_id) -> const Eigen::VectorXf* {
-      auto d = doc_of.find(thread_id);
-      if (d == doc_of.end()) return nullptr;
-      auto [it, inserted] = root_vectors.try_emplace(d->second);
-      if (inserted) it->second = embed(d->second);
-      return &it->second;
-    };
-    for (size_t d = 0; d < docs.size(); ++d) {
-      const index::PostMeta& m = *doc_meta[d];
-      const double w =
-          RoleWeight(m, o) * Decay(snap, m.created, o.half_life_days);
-      if (w <= 0 || m.author_id.empty()) continue;
-      auto [it, inserted] = acc.try_emplace(m.author_id);
-      if (inserted) it->second = Eigen::VectorXf::Zero(k);
-      it->second += static_cast<float>(w) * embed(d);
-      if (m.kind == v1::POST_KIND_ANSWER) {
-        if (const Eigen::VectorXf* q = root_vector(m.thread_id))
-          it->second += static_cast<float>(w) * *q;
-      }
-    }
-    model->person_vectors_.resize(static_cast<Eigen::Index>(acc.size()), k);
-    for (auto& [person, v] : acc) {
-      const float norm = v.norm();
-      if (norm <= 0) continue;
-      model->person_vectors_.row(
-          static_cast<Eigen::Index>(model->profile_people_.size())) = v / norm;
-      model->profile_people_.push_back(person);
-    }
-    model->person_vectors_.conservativeResize(
-        static_cast<Eigen::Index>(model->profile_people_.size()), k);
+    // 3. People's vectors.
+    Profiles profiles = PersonVectors(model->space_, *corpus, snap, o);
+    model->profile_people_ = std::move(profiles.people);
+    model->person_vectors_ = std::move(profiles.vectors);
   }
   model->embedded_posts_ = static_cast<int64_t>(snap.posts.size());
   model->embedded_newest_ = snap.newest_post;
-  for (size_t i = 0; i < model->profile_people_.size(); ++i)
-    model->profile_index_[model->profile_people_[i]] = static_cast<int32_t>(i);
-  model->BuildGraphSignals(o);
-  model->BuildTagProfiles(o);
-  model->BuildClientProfiles(o);
+  // 4. Everything else is derived from the snapshot.
+  model->BuildDerivedSignals(o);
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
+}
+
+void ExpertiseModel::BuildDerivedSignals(const ModelOptions& o) {
+  for (size_t i = 0; i < profile_people_.size(); ++i)
+    profile_index_[profile_people_[i]] = static_cast<int32_t>(i);
+  BuildGraphSignals(o);
+  BuildTagProfiles(o);
+  BuildClientProfiles(o);
 }
 
 void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
@@ -304,41 +330,30 @@ double ExpertiseModel::Authority(const std::string& person_id) const {
 }
 
 absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-    Put(out, kPeopleMagic);
-    Put(out, embedded_posts_);
-    Put(out, embedded_newest_);
-    auto s = space_.Save(out);
-    if (!s.ok()) return s;
-    const auto n = static_cast<uint64_t>(profile_people_.size());
-    Put(out, n);
-    for (const auto& p : profile_people_) {
-      const auto len = static_cast<uint32_t>(p.size());
-      Put(out, len);
-      out.write(p.data(), len);
-    }
-    out.write(
-        reinterpret_cast<const char*>(person_vectors_.data()),
-        static_cast<std::streamsize>(sizeof(float) * person_vectors_.size()));
-    out.flush();
-    if (!out)
-      return absl::DataLossError(absl::StrCat("writing ", tmp, " failed"));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ec.message()));
-  }
-  return absl::OkStatus();
+  using file_io::Put;
+  return file_io::WriteAtomically(
+      path, std::ios::binary, [&](std::ostream& out) -> absl::Status {
+        Put(out, kPeopleMagic);
+        Put(out, embedded_posts_);
+        Put(out, embedded_newest_);
+        if (absl::Status s = space_.Save(out); !s.ok()) return s;
+        Put(out, static_cast<uint64_t>(profile_people_.size()));
+        for (const auto& p : profile_people_) {
+          const auto len = static_cast<uint32_t>(p.size());
+          Put(out, len);
+          out.write(p.data(), len);
+        }
+        out.write(reinterpret_cast<const char*>(person_vectors_.data()),
+                  static_cast<std::streamsize>(sizeof(float) *
+                                               person_vectors_.size()));
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
     const ModelOptions& o) {
+  using file_io::Get;
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
   auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
@@ -356,13 +371,13 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
   }
   model->space_ = std::move(*space);
   uint64_t n = 0;
-  if (!Get(in, n) || n > (1u << 26)) {
+  if (!Get(in, n) || n > kMaxFilePeople) {
     return absl::DataLossError(absl::StrCat(path, ": truncated people"));
   }
   model->profile_people_.resize(n);
   for (auto& p : model->profile_people_) {
     uint32_t len = 0;
-    if (!Get(in, len) || len > 4096) {
+    if (!Get(in, len) || len > kMaxPersonIdLength) {
       return absl::DataLossError(absl::StrCat(path, ": truncated people"));
     }
     p.resize(len);
@@ -377,11 +392,7 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
                                             model->person_vectors_.size()))) {
     return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
   }
-  for (size_t i = 0; i < model->profile_people_.size(); ++i)
-    model->profile_index_[model->profile_people_[i]] = static_cast<int32_t>(i);
-  model->BuildGraphSignals(o);
-  model->BuildTagProfiles(o);
-  model->BuildClientProfiles(o);
+  model->BuildDerivedSignals(o);
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
 }
 

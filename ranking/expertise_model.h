@@ -111,6 +111,9 @@ class ExpertiseModel {
   const PageRankResult& pagerank() const { return pagerank_; }
 
  private:
+  // Build's stages after the embeddings (shared with Load): the profile
+  // index, graph signals, tag profiles and client vectors.
+  void BuildDerivedSignals(const ModelOptions& options);
   void BuildGraphSignals(const ModelOptions& options);
   void BuildTagProfiles(const ModelOptions& options);
   void BuildClientProfiles(const ModelOptions& options);

@@ -2,11 +2,11 @@
 
 #include <Eigen/Dense>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "ranking/file_io.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -47,19 +47,15 @@ absl::Status FusionWeights::Save(const std::string& path) const {
   j["format"] = "whoknows-fusion-1";
   for (int i = 0; i < kNumSignals; ++i) j["weights"][kNames[i]] = weight[i];
   j["provenance"] = provenance;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ec.message()));
-  }
-  return absl::OkStatus();
+  return file_io::WriteAtomically(
+      path, std::ios::out, [&](std::ostream& out) -> absl::Status {
+        out << j.dump(2) << "\n";
+        if (!out) {
+          return absl::UnavailableError(
+              absl::StrCat("cannot write ", path, ".tmp"));
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<FusionWeights> FusionWeights::Load(const std::string& path) {
@@ -94,6 +90,46 @@ absl::StatusOr<FusionWeights> FusionWeights::Load(const std::string& path) {
   return w;
 }
 
+namespace {
+
+// The penalized conditional-logit log likelihood per example (to maximize)
+// at `x`, and when asked its gradient and Hessian.
+double LogitObjective(const std::vector<const TrainingExample*>& usable,
+                      const Eigen::VectorXd& w0, double l2,
+                      const Eigen::VectorXd& x, Eigen::VectorXd* grad,
+                      Eigen::MatrixXd* hess) {
+  const double n = static_cast<double>(usable.size());
+  double ll = 0;
+  if (grad) grad->setZero(kNumSignals);
+  if (hess) hess->setZero(kNumSignals, kNumSignals);
+  for (const auto* e : usable) {
+    const auto m = static_cast<Eigen::Index>(e->candidates.size());
+    Eigen::MatrixXd f(m, kNumSignals);
+    for (Eigen::Index c = 0; c < m; ++c)
+      for (int i = 0; i < kNumSignals; ++i) f(c, i) = e->candidates[c][i];
+    Eigen::VectorXd s = f * x;
+    const double top = s.maxCoeff();
+    Eigen::VectorXd p = (s.array() - top).exp();
+    const double z = p.sum();
+    p /= z;
+    ll += s[e->label] - top - std::log(z);
+    if (grad) *grad += f.row(e->label).transpose() - f.transpose() * p;
+    if (hess) {
+      Eigen::VectorXd mean = f.transpose() * p;
+      *hess -= f.transpose() * p.asDiagonal() * f - mean * mean.transpose();
+    }
+  }
+  // Per-example average, minus the penalty: maximize.
+  double value = ll / n - 0.5 * l2 * (x - w0).squaredNorm() / n;
+  if (grad) *grad = *grad / n - l2 * (x - w0) / n;
+  if (hess)
+    *hess = *hess / n -
+            l2 * Eigen::MatrixXd::Identity(kNumSignals, kNumSignals) / n;
+  return value;
+}
+
+}  // namespace
+
 FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
                               const FusionWeights& prior, const FitOptions& o) {
   FitResult r;
@@ -108,36 +144,9 @@ FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
   }
   r.examples = static_cast<int>(usable.size());
   if (usable.empty()) return r;
-  const double n = static_cast<double>(usable.size());
   auto objective = [&](const Eigen::VectorXd& x, Eigen::VectorXd* grad,
                        Eigen::MatrixXd* hess) {
-    double ll = 0;
-    if (grad) grad->setZero(kNumSignals);
-    if (hess) hess->setZero(kNumSignals, kNumSignals);
-    for (const auto* e : usable) {
-      const auto m = static_cast<Eigen::Index>(e->candidates.size());
-      Eigen::MatrixXd f(m, kNumSignals);
-      for (Eigen::Index c = 0; c < m; ++c)
-        for (int i = 0; i < kNumSignals; ++i) f(c, i) = e->candidates[c][i];
-      Eigen::VectorXd s = f * x;
-      const double top = s.maxCoeff();
-      Eigen::VectorXd p = (s.array() - top).exp();
-      const double z = p.sum();
-      p /= z;
-      ll += s[e->label] - top - std::log(z);
-      if (grad) *grad += f.row(e->label).transpose() - f.transpose() * p;
-      if (hess) {
-        Eigen::VectorXd mean = f.transpose() * p;
-        *hess -= f.transpose() * p.asDiagonal() * f - mean * mean.transpose();
-      }
-    }
-    // Per-example average, minus the penalty: maximize.
-    double value = ll / n - 0.5 * o.l2 * (x - w0).squaredNorm() / n;
-    if (grad) *grad = *grad / n - o.l2 * (x - w0) / n;
-    if (hess)
-      *hess = *hess / n -
-              o.l2 * Eigen::MatrixXd::Identity(kNumSignals, kNumSignals) / n;
-    return value;
+    return LogitObjective(usable, w0, o.l2, x, grad, hess);
   };
   Eigen::VectorXd grad;
   Eigen::MatrixXd hess;
