@@ -6,6 +6,8 @@
 #include <deque>
 #include <map>
 
+#include "ranking/vocabulary.h"
+
 namespace whoknows::ranking {
 
 PageRankResult WeightedPageRank(int32_t n,
@@ -112,9 +114,7 @@ TieGraph::TieGraph(const index::ColleagueGraph& cg) {
   strength_.assign(n, 0);
   for (int32_t i = 0; i < n; ++i) {
     std::vector<std::pair<int32_t, double>> ties(adj[i].begin(), adj[i].end());
-    std::sort(ties.begin(), ties.end(), [](const auto& a, const auto& b) {
-      return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
+    std::sort(ties.begin(), ties.end(), HigherScoreFirst());
     for (const auto& [t, w] : ties) {
       targets_.push_back(t);
       weights_.push_back(w);

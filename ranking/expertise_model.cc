@@ -19,28 +19,6 @@ constexpr uint32_t kPeopleMagic = 0x574b5056;  // "WKPV"
 constexpr uint64_t kMaxFilePeople = uint64_t{1} << 26;
 constexpr uint32_t kMaxPersonIdLength = 4096;
 
-double Decay(const index::Snapshot& s, int64_t created, double half_life_days) {
-  if (half_life_days <= 0) return 1;
-  const double age =
-      static_cast<double>(std::max<int64_t>(0, s.newest_post - created));
-  return std::exp2(-age / (half_life_days * 86400.0));
-}
-
-double RoleWeight(const index::PostMeta& m, const ModelOptions& o) {
-  switch (m.kind) {
-    case v1::POST_KIND_ANSWER:
-      return m.accepted ? o.accepted_answer : o.answer;
-    case v1::POST_KIND_ARTICLE:
-      return o.article;
-    case v1::POST_KIND_QUESTION:
-      return o.question;
-    case v1::POST_KIND_COMMENT:
-      return o.comment;
-    default:
-      return 0;
-  }
-}
-
 // The bags of words of the public posts of a snapshot, in the catalog's
 // order; term ids index `vocabulary`.
 struct Corpus {
@@ -100,6 +78,7 @@ Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
     return space.Embed(mapped);
   };
   const int k = space.dimensions();
+  const AgeDecay decay(snap.newest_post, o.half_life_days);
   std::unordered_map<std::string, Eigen::VectorXf> acc;
   std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
   auto root_vector =
@@ -112,8 +91,7 @@ Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
   };
   for (size_t d = 0; d < corpus.docs.size(); ++d) {
     const index::PostMeta& m = *corpus.doc_meta[d];
-    const double w =
-        RoleWeight(m, o) * Decay(snap, m.created, o.half_life_days);
+    const double w = RoleWeight(o, m) * decay(m.created);
     if (w <= 0 || m.author_id.empty()) continue;
     auto [it, inserted] = acc.try_emplace(m.author_id);
     if (inserted) it->second = Eigen::VectorXf::Zero(k);
@@ -183,6 +161,7 @@ void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
 }
 
 void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
+  const AgeDecay decay(snapshot_->newest_post, o.half_life_days);
   std::unordered_map<std::string, std::unordered_map<std::string, double>>
       by_tag;
   for (const auto& [id, m] : snapshot_->posts) {
@@ -190,8 +169,7 @@ void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
     const index::PostMeta* root =
         m->thread_id == m->id ? m.get() : snapshot_->FindPost(m->thread_id);
     if (!root || root->tags.empty()) continue;
-    const double w =
-        RoleWeight(*m, o) * Decay(*snapshot_, m->created, o.half_life_days);
+    const double w = RoleWeight(o, *m) * decay(m->created);
     if (w <= 0) continue;
     for (const auto& tag : root->tags) by_tag[tag][m->author_id] += w;
   }
@@ -201,15 +179,10 @@ void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
   }
   for (const auto& [person, a] : snapshot_->activity) {
     double answers = 0;
-    for (int64_t t : a.answer_times)
-      answers += Decay(*snapshot_, t, o.half_life_days);
+    for (int64_t t : a.answer_times) answers += decay(t);
     if (answers > 0) top_answerers_.emplace_back(person, answers);
   }
-  std::sort(top_answerers_.begin(), top_answerers_.end(),
-            [](const auto& a, const auto& b) {
-              return a.second != b.second ? a.second > b.second
-                                          : a.first < b.first;
-            });
+  std::sort(top_answerers_.begin(), top_answerers_.end(), HigherScoreFirst());
   if (top_answerers_.size() > 256) top_answerers_.resize(256);
 }
 
@@ -232,11 +205,11 @@ void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
     if (norm <= 0) return std::nullopt;
     return v / norm;
   };
+  const AgeDecay decay(snapshot_->newest_post, o.half_life_days);
   std::unordered_map<std::string, Eigen::VectorXf> acc;
   for (const auto& [id, m] : snapshot_->posts) {
     auto v = unit(*m);
-    const double w =
-        RoleWeight(*m, o) * Decay(*snapshot_, m->created, o.half_life_days);
+    const double w = RoleWeight(o, *m) * decay(m->created);
     if (w <= 0 || m->author_id.empty()) continue;
     Eigen::VectorXf sum = Eigen::VectorXf::Zero(static_cast<Eigen::Index>(dim));
     bool any = false;

@@ -20,19 +20,20 @@
 #include "index/catalog.h"
 #include "ranking/centrality.h"
 #include "ranking/embeddings.h"
+#include "ranking/vocabulary.h"
 
 namespace whoknows::ranking {
 
-struct ModelOptions {
+// How the model is built. The role weights (RoleWeights, vocabulary.h) say
+// how much each post says about its author's expertise in the profiles
+// (vectors and tags); an answer also counts for the question it answers.
+// They default to kProfileRoleWeights, which differ from the voting weights
+// of RankingOptions (vocabulary.h says why).
+struct ModelOptions : RoleWeights {
+  ModelOptions() : RoleWeights(kProfileRoleWeights) {}
+
   EmbeddingOptions embedding;
   PageRankOptions pagerank;
-  // How much each post says about its author's expertise in the profiles
-  // (vectors and tags). An answer also counts for the question it answers.
-  double accepted_answer = 1.0;
-  double answer = 0.5;
-  double article = 0.8;
-  double question = 0.1;
-  double comment = 0.1;
   // Profiles fade: a post counts 2^(-age / half_life), age from the newest
   // post. 0 disables decay.
   double half_life_days = 365;
