@@ -6,9 +6,20 @@
 #include <deque>
 #include <map>
 
+#include "ranking/validate.h"
 #include "ranking/vocabulary.h"
 
 namespace whoknows::ranking {
+
+absl::Status PageRankOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(damping >= 0 && damping < 1, "damping", "in [0, 1)"),
+      Check(validate::Finite(tolerance) && tolerance > 0, "tolerance",
+            "a finite number > 0"),
+      Check(max_iterations >= 1, "max_iterations", ">= 1"),
+  });
+}
 
 PageRankResult WeightedPageRank(int32_t n,
                                 const std::vector<WeightedEdge>& edges,

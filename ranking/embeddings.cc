@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ranking/file_io.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -130,12 +131,24 @@ Eigen::MatrixXd TopLeftSingularVectors(const Eigen::SparseMatrix<double>& a,
 
 }  // namespace
 
+absl::Status EmbeddingOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(dimensions >= 1, "dimensions", "at least 1"),
+      Check(oversampling >= 0, "oversampling", ">= 0"),
+      Check(power_iterations >= 0, "power_iterations", ">= 0"),
+      Check(min_document_frequency >= 1, "min_document_frequency", ">= 1"),
+      Check(max_document_fraction > 0 && max_document_fraction <= 1,
+            "max_document_fraction", "in (0, 1]"),
+      Check(max_vocabulary >= 1, "max_vocabulary", ">= 1"),
+      Check(max_training_posts >= 1, "max_training_posts", ">= 1"),
+  });
+}
+
 absl::StatusOr<TermSpace> TermSpace::Train(
     const std::vector<std::string>& vocabulary,
     const std::vector<TermCounts>& docs, const EmbeddingOptions& o) {
-  if (o.dimensions < 1) {
-    return absl::InvalidArgumentError("dimensions: must be at least 1");
-  }
+  if (absl::Status s = o.Validate(); !s.ok()) return s;
   // 1. The vocabulary: terms shared by posts but not everywhere.
   std::vector<int64_t> df = DocumentFrequencies(vocabulary.size(), docs);
   std::vector<int32_t> kept = KeptTerms(vocabulary, df, docs.size(), o);

@@ -12,9 +12,6 @@
 namespace whoknows::ranking {
 namespace {
 
-// Someone who never posted is treated as quiet for this long.
-constexpr double kNeverPostedDays = 3650;
-
 int Index(Signal s) { return static_cast<int>(s); }
 
 // Stage 1, retrieve: the best matching posts by BM25.
@@ -256,16 +253,17 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   if (auto it = tag_scores_.find(person); it != tag_scores_.end())
     f[Index(Signal::kTags)] = std::log1p(it->second);
   double answers = 0;
-  double quiet_days = kNeverPostedDays;
+  double quiet_days = o_.never_posted_days;
   if (auto it = snap_.activity.find(person); it != snap_.activity.end()) {
     for (int64_t t : it->second.answer_times) answers += decay_(t);
     if (it->second.last_post > 0)
       quiet_days = DaysBefore(snap_.newest_post, it->second.last_post);
   }
   f[Index(Signal::kActivity)] = std::log1p(answers);
-  f[Index(Signal::kRecency)] = -std::log1p(quiet_days / 30);
+  f[Index(Signal::kRecency)] = -std::log1p(quiet_days / o_.recency_scale_days);
   if (!model_) return;
-  f[Index(Signal::kAuthority)] = std::log(0.1 + model_->Authority(person));
+  f[Index(Signal::kAuthority)] =
+      std::log(o_.authority_floor + model_->Authority(person));
   const double graph_people = std::max(1, model_->ties().num_nodes());
   const int32_t node = model_->ties().NodeOf(person);
   if (auto it = ppr.find(node); node >= 0 && it != ppr.end())
@@ -322,7 +320,7 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
       targets.push_back(model_->ties().NodeOf(r.person_id));
     // Only people who may be named appear on the path.
     paths = model_->ties().StrongestPaths(
-        asker, targets, o_.path_max_hops, 64,
+        asker, targets, o_.path_max_hops, o_.path_fanout,
         [&](const std::string& id) { return MayAppearOnPath(snap_, id); });
   }
   for (auto& r : *ranked) {
@@ -363,7 +361,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
     // Replays want every candidate's features, not explanations.
     for (auto& r : ranked) r.evidence.clear();
   } else {
-    const int limit = q.limit > 0 ? q.limit : 10;
+    const int limit = q.limit > 0 ? q.limit : options_.default_limit;
     if (static_cast<int>(ranked.size()) > limit) ranked.resize(limit);
     // 6. Explain: best evidence and the path from the asker.
     candidates.Explain(&ranked);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ranking/file_io.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -115,6 +116,27 @@ Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
 
 }  // namespace
 
+absl::Status ModelOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      RoleWeights::Validate(),
+      validate::Nested("embedding", embedding.Validate()),
+      validate::Nested("pagerank", pagerank.Validate()),
+      Check(validate::Finite(half_life_days) && half_life_days >= 0,
+            "half_life_days", "a finite number >= 0 (0: no decay)"),
+      Check(top_answerers >= 0, "top_answerers", ">= 0"),
+  });
+}
+
+absl::Status ModelStoreOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      validate::Nested("model", model.Validate()),
+      Check(min_rebuild_interval.count() >= 0, "min_rebuild_interval", ">= 0"),
+      Check(poll_interval.count() > 0, "poll_interval", "> 0"),
+  });
+}
+
 absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
     const index::Catalog& catalog,
     std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
@@ -183,7 +205,8 @@ void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
     if (answers > 0) top_answerers_.emplace_back(person, answers);
   }
   std::sort(top_answerers_.begin(), top_answerers_.end(), HigherScoreFirst());
-  if (top_answerers_.size() > 256) top_answerers_.resize(256);
+  if (top_answerers_.size() > static_cast<size_t>(o.top_answerers))
+    top_answerers_.resize(static_cast<size_t>(o.top_answerers));
 }
 
 void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {

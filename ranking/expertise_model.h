@@ -37,6 +37,13 @@ struct ModelOptions : RoleWeights {
   // Profiles fade: a post counts 2^(-age / half_life), age from the newest
   // post. 0 disables decay.
   double half_life_days = 365;
+  // The most active answerers kept as candidates for any question
+  // (ExpertiseModel::top_answerers): more costs memory and a little query
+  // time; the finder takes at most RankingOptions::extra_candidates of them.
+  int top_answerers = 256;
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 // Immutable once built; share it between threads freely.
@@ -100,7 +107,7 @@ class ExpertiseModel {
       const std::vector<std::string>& tags) const;
 
   // The most active answerers (decayed answer counts), most active first,
-  // at most 256: candidates for any question.
+  // at most ModelOptions::top_answerers: candidates for any question.
   const std::vector<std::pair<std::string, double>>& top_answerers() const {
     return top_answerers_;
   }
@@ -152,6 +159,9 @@ struct ModelStoreOptions {
   std::chrono::milliseconds poll_interval{200};
   // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
   bool background = true;
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 // Keeps the model in step with the catalog without ever blocking queries:

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ranking/file_io.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -90,6 +91,17 @@ absl::StatusOr<FusionWeights> FusionWeights::Load(const std::string& path) {
   return w;
 }
 
+absl::Status FitOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(validate::Finite(l2) && l2 >= 0, "l2", "a finite number >= 0"),
+      Check(max_iterations >= 0, "max_iterations", ">= 0"),
+      Check(validate::Finite(gradient_tolerance) && gradient_tolerance >= 0,
+            "gradient_tolerance", "a finite number >= 0"),
+      Check(max_step_halvings >= 1, "max_step_halvings", ">= 1"),
+  });
+}
+
 namespace {
 
 // The penalized conditional-logit log likelihood per example (to maximize)
@@ -164,7 +176,7 @@ FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
     // Backtracking keeps every step an ascent step.
     double t = 1;
     bool improved = false;
-    for (int k = 0; k < 30; ++k, t /= 2) {
+    for (int k = 0; k < o.max_step_halvings; ++k, t /= 2) {
       Eigen::VectorXd next = w + t * step;
       const double v = objective(next, nullptr, nullptr);
       if (v >= value) {
@@ -174,7 +186,8 @@ FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
         break;
       }
     }
-    if (!improved || grad.lpNorm<Eigen::Infinity>() < 1e-9) break;
+    if (!improved || grad.lpNorm<Eigen::Infinity>() < o.gradient_tolerance)
+      break;
   }
   for (int i = 0; i < kNumSignals; ++i) r.weights.weight[i] = w[i];
   r.log_likelihood = value;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -98,6 +99,19 @@ absl::Status ReplayFold(const index::Catalog& catalog,
 
 }  // namespace
 
+absl::Status LearnOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(folds >= 1, "folds", ">= 1"),
+      Check(example_fraction > 0 && example_fraction < 1, "example_fraction",
+            "in (0, 1)"),
+      Check(min_labelled_questions >= 1, "min_labelled_questions", ">= 1"),
+      validate::Nested("ranking", ranking.Validate()),
+      validate::Nested("model", model.Validate()),
+      validate::Nested("fit", fit.Validate()),
+  });
+}
+
 std::string FusionWeightsPath(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "fusion.json").string();
 }
@@ -118,18 +132,17 @@ absl::Status ApplyLearnedWeights(const std::string& data_dir,
 
 absl::StatusOr<LearnReport> LearnFusionWeights(const index::Catalog& catalog,
                                                const LearnOptions& o) {
-  if (o.folds < 1) return absl::InvalidArgumentError("folds: must be >= 1");
-  if (o.example_fraction <= 0 || o.example_fraction >= 1)
-    return absl::InvalidArgumentError("example_fraction: must be in (0, 1)");
+  if (absl::Status s = o.Validate(); !s.ok()) return s;
   auto snap = catalog.snapshot();
   // 1. The labels: who solved which question, oldest first.
   std::vector<Labelled> labelled = LabelledQuestions(*snap, o.created_before);
   LearnReport report;
   report.labelled_questions = static_cast<int>(labelled.size());
-  if (labelled.size() < 20) {
+  if (static_cast<int>(labelled.size()) < o.min_labelled_questions) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "learning needs at least 20 questions with an accepted answer by "
-        "someone else; the catalog has ",
+        "learning needs at least ", o.min_labelled_questions,
+        " questions with an accepted answer by someone else; the catalog "
+        "has ",
         labelled.size()));
   }
   // 2. Replay the latest ones against the catalog as it was, fold by fold.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "ranking/fusion.h"
 #include "ranking/vocabulary.h"
 
@@ -48,14 +49,32 @@ struct RankingOptions : RoleWeights {
   // Share of the best text score below which text evidence counts as none:
   // the floor of the text feature, log(floor).
   double text_floor = 0.01;
+  // The recency feature is -log(1 + quiet days / recency_scale_days): a
+  // bigger scale makes a few quiet weeks matter less, and only long silences
+  // count. Someone who never posted counts as quiet for never_posted_days.
+  double recency_scale_days = 30;
+  double never_posted_days = 3650;
+  // The authority feature is log(authority_floor + authority), authority 1
+  // being the average person: a bigger floor flattens the differences among
+  // people with little authority.
+  double authority_floor = 0.1;
   // Personalized PageRank from the asker: restart probability and push
   // tolerance (smaller explores further and costs more).
   double proximity_alpha = 0.15;
   double proximity_epsilon = 1e-5;
   // Longest chain of ties shown as the path from the asker.
   int path_max_hops = 3;
+  // The path search follows each person's `path_fanout` strongest ties
+  // only: more finds chains through weaker ties, and the search grows as
+  // fanout^path_max_hops in the worst case.
+  int path_fanout = 64;
   // Evidence posts returned per expert.
   int evidence_per_expert = 3;
+  // Experts returned when the query asks for none (ExpertQuery::limit <= 0).
+  int default_limit = 10;
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 struct ExpertQuery {

@@ -4,8 +4,24 @@
 #include <cmath>
 
 #include "index/catalog.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
+
+absl::Status RoleWeights::Validate() const {
+  const std::pair<const char*, double> fields[] = {
+      {"accepted_answer", accepted_answer},
+      {"answer", answer},
+      {"article", article},
+      {"question", question},
+      {"comment", comment}};
+  for (const auto& [name, value] : fields) {
+    absl::Status s = validate::Check(validate::Finite(value) && value >= 0,
+                                     name, "a finite number >= 0");
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
 
 double RoleWeight(const RoleWeights& w, const index::PostMeta& m) {
   switch (m.kind) {

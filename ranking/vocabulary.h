@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/status/status.h"
+
 namespace whoknows::v1 {
 class Person;
 }  // namespace whoknows::v1
@@ -29,6 +31,9 @@ struct RoleWeights {
   double article = 0;          // wrote an article
   double question = 0;         // asked: faced the problem, maybe not solved
   double comment = 0;          // commented
+
+  // INVALID_ARGUMENT naming the first weight that is negative or not finite.
+  absl::Status Validate() const;
 };
 
 // The two users of role weights and their defaults, side by side. They
