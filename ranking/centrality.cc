@@ -6,7 +6,20 @@
 #include <deque>
 #include <map>
 
+#include "ranking/validate.h"
+#include "ranking/vocabulary.h"
+
 namespace whoknows::ranking {
+
+absl::Status PageRankOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(damping >= 0 && damping < 1, "damping", "in [0, 1)"),
+      Check(validate::Finite(tolerance) && tolerance > 0, "tolerance",
+            "a finite number > 0"),
+      Check(max_iterations >= 1, "max_iterations", ">= 1"),
+  });
+}
 
 PageRankResult WeightedPageRank(int32_t n,
                                 const std::vector<WeightedEdge>& edges,
@@ -109,9 +122,7 @@ TieGraph::TieGraph(const index::ColleagueGraph& cg) {
   strength_.assign(n, 0);
   for (int32_t i = 0; i < n; ++i) {
     std::vector<std::pair<int32_t, double>> ties(adj[i].begin(), adj[i].end());
-    std::sort(ties.begin(), ties.end(), [](const auto& a, const auto& b) {
-      return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
+    std::sort(ties.begin(), ties.end(), HigherScoreFirst());
     for (const auto& [t, w] : ties) {
       targets_.push_back(t);
       weights_.push_back(w);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "index/graph.h"
 
 namespace whoknows::ranking {
@@ -27,6 +28,9 @@ struct PageRankOptions {
   // more exact and costs more iterations (each O(edges)).
   double tolerance = 1e-10;
   int max_iterations = 500;
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 struct PageRankResult {

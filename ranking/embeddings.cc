@@ -11,6 +11,8 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "ranking/file_io.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -24,31 +26,28 @@ Eigen::MatrixXd Orthonormalize(const Eigen::MatrixXd& m) {
 constexpr uint32_t kMagic = 0x574b4c53;  // "WKLS"
 constexpr uint32_t kVersion = 1;
 
-template <typename T>
-void Put(std::ostream& out, const T& v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <typename T>
-bool Get(std::istream& in, T& v) {
-  return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof(T)));
-}
+using file_io::Get;
+using file_io::Put;
 
-}  // namespace
-
-absl::StatusOr<TermSpace> TermSpace::Train(
-    const std::vector<std::string>& vocabulary,
-    const std::vector<TermCounts>& docs, const EmbeddingOptions& o) {
-  if (o.dimensions < 1) {
-    return absl::InvalidArgumentError("dimensions: must be at least 1");
-  }
-  const auto n_docs = static_cast<int64_t>(docs.size());
-  std::vector<int64_t> df(vocabulary.size(), 0);
+// In how many docs each term id in [0, n_terms) occurs.
+std::vector<int64_t> DocumentFrequencies(size_t n_terms,
+                                         const std::vector<TermCounts>& docs) {
+  std::vector<int64_t> df(n_terms, 0);
   for (const auto& d : docs) {
     for (const auto& [t, c] : d) {
       if (t >= 0 && t < static_cast<int32_t>(df.size()) && c > 0) ++df[t];
     }
   }
-  const double max_df = std::max(2.0, o.max_document_fraction * n_docs);
+  return df;
+}
+
+// The term ids kept, in the order of their terms: in enough posts but not in
+// too many, the most frequent max_vocabulary of them.
+std::vector<int32_t> KeptTerms(const std::vector<std::string>& vocabulary,
+                               const std::vector<int64_t>& df, size_t n_docs,
+                               const EmbeddingOptions& o) {
+  const double max_df =
+      std::max(2.0, o.max_document_fraction * static_cast<int64_t>(n_docs));
   std::vector<int32_t> kept;
   for (int32_t t = 0; t < static_cast<int32_t>(df.size()); ++t) {
     if (df[t] >= o.min_document_frequency && df[t] <= max_df) kept.push_back(t);
@@ -61,23 +60,17 @@ absl::StatusOr<TermSpace> TermSpace::Train(
   std::sort(kept.begin(), kept.end(), [&](int32_t a, int32_t b) {
     return vocabulary[a] < vocabulary[b];
   });
-  if (kept.size() < 2) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "too few shared terms to learn embeddings (", kept.size(),
-        " terms in at least ", o.min_document_frequency, " posts)"));
-  }
-  TermSpace space;
-  std::vector<int32_t> remap(vocabulary.size(), -1);
-  for (int32_t i = 0; i < static_cast<int32_t>(kept.size()); ++i) {
-    remap[kept[i]] = i;
-    space.terms_.push_back(vocabulary[kept[i]]);
-    space.term_id_[vocabulary[kept[i]]] = i;
-    space.idf_.push_back(static_cast<float>(std::log(
-        static_cast<double>(n_docs) / static_cast<double>(df[kept[i]]))));
-  }
-  const auto n_terms = static_cast<int64_t>(kept.size());
+  return kept;
+}
 
-  // Fit on an even sample of at most max_training_posts posts.
+// Terms (through `remap`, -1: dropped) x sampled posts, each column the
+// post's unit TF-IDF vector; posts without a kept term are left out. An even
+// sample of at most max_training_posts posts.
+Eigen::SparseMatrix<double> TrainingMatrix(const std::vector<TermCounts>& docs,
+                                           const std::vector<int32_t>& remap,
+                                           const std::vector<float>& idf,
+                                           const EmbeddingOptions& o) {
+  const auto n_docs = static_cast<int64_t>(docs.size());
   const int64_t step =
       std::max<int64_t>(1, (n_docs + o.max_training_posts - 1) /
                                std::max(1, o.max_training_posts));
@@ -90,7 +83,7 @@ absl::StatusOr<TermSpace> TermSpace::Train(
       if (t < 0 || t >= static_cast<int32_t>(remap.size()) || remap[t] < 0 ||
           c <= 0)
         continue;
-      const double w = (1 + std::log(c)) * space.idf_[remap[t]];
+      const double w = (1 + std::log(c)) * idf[remap[t]];
       triplets.emplace_back(remap[t], col, w);
       norm += w * w;
     }
@@ -102,15 +95,20 @@ absl::StatusOr<TermSpace> TermSpace::Train(
     }
     ++col;
   }
-  if (col == 0) {
-    return absl::FailedPreconditionError("no post has a usable term");
-  }
-  Eigen::SparseMatrix<double> a(n_terms, col);
+  Eigen::SparseMatrix<double> a(static_cast<Eigen::Index>(idf.size()), col);
   a.setFromTriplets(triplets.begin(), triplets.end());
+  return a;
+}
+
+// The top `dimensions` left singular vectors of `a` by randomized SVD
+// (Halko, Martinsson and Tropp 2011), largest first.
+Eigen::MatrixXd TopLeftSingularVectors(const Eigen::SparseMatrix<double>& a,
+                                       const EmbeddingOptions& o) {
+  const int64_t n_terms = a.rows();
+  const int64_t col = a.cols();
   const auto k =
       static_cast<int64_t>(std::min<int64_t>({o.dimensions, n_terms, col}));
   const int64_t l = std::min<int64_t>({k + o.oversampling, n_terms, col});
-
   std::mt19937_64 rng(o.seed);
   std::normal_distribution<double> normal;
   Eigen::MatrixXd omega(col, l);
@@ -128,7 +126,54 @@ absl::StatusOr<TermSpace> TermSpace::Train(
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(bbt);
   // Eigenvalues come in increasing order: the last k are the top ones.
   Eigen::MatrixXd top = eig.eigenvectors().rightCols(k).rowwise().reverse();
-  space.basis_ = (q * top).cast<float>();
+  return q * top;
+}
+
+}  // namespace
+
+absl::Status EmbeddingOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(dimensions >= 1, "dimensions", "at least 1"),
+      Check(oversampling >= 0, "oversampling", ">= 0"),
+      Check(power_iterations >= 0, "power_iterations", ">= 0"),
+      Check(min_document_frequency >= 1, "min_document_frequency", ">= 1"),
+      Check(max_document_fraction > 0 && max_document_fraction <= 1,
+            "max_document_fraction", "in (0, 1]"),
+      Check(max_vocabulary >= 1, "max_vocabulary", ">= 1"),
+      Check(max_training_posts >= 1, "max_training_posts", ">= 1"),
+  });
+}
+
+absl::StatusOr<TermSpace> TermSpace::Train(
+    const std::vector<std::string>& vocabulary,
+    const std::vector<TermCounts>& docs, const EmbeddingOptions& o) {
+  if (absl::Status s = o.Validate(); !s.ok()) return s;
+  // 1. The vocabulary: terms shared by posts but not everywhere.
+  std::vector<int64_t> df = DocumentFrequencies(vocabulary.size(), docs);
+  std::vector<int32_t> kept = KeptTerms(vocabulary, df, docs.size(), o);
+  if (kept.size() < 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "too few shared terms to learn embeddings (", kept.size(),
+        " terms in at least ", o.min_document_frequency, " posts)"));
+  }
+  const auto n_docs = static_cast<int64_t>(docs.size());
+  TermSpace space;
+  std::vector<int32_t> remap(vocabulary.size(), -1);
+  for (int32_t i = 0; i < static_cast<int32_t>(kept.size()); ++i) {
+    remap[kept[i]] = i;
+    space.terms_.push_back(vocabulary[kept[i]]);
+    space.term_id_[vocabulary[kept[i]]] = i;
+    space.idf_.push_back(static_cast<float>(std::log(
+        static_cast<double>(n_docs) / static_cast<double>(df[kept[i]]))));
+  }
+  // 2. The TF-IDF term-post matrix of an even sample of the posts.
+  Eigen::SparseMatrix<double> a = TrainingMatrix(docs, remap, space.idf_, o);
+  if (a.cols() == 0) {
+    return absl::FailedPreconditionError("no post has a usable term");
+  }
+  // 3. Its top left singular vectors are the basis.
+  space.basis_ = TopLeftSingularVectors(a, o).cast<float>();
   return space;
 }
 

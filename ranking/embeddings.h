@@ -34,6 +34,9 @@ struct EmbeddingOptions {
   int max_vocabulary = 100000;
   int max_training_posts = 200000;
   uint64_t seed = 20261126;  // the SVD is deterministic for a given seed
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 // A sparse bag of words: term id -> count.

@@ -1,110 +1,22 @@
 // Ranks people by the evidence that they have faced a question before.
+// The options, query and result types are in ranking/ranking_options.h;
+// IsSuggestable is in ranking/vocabulary.h. No Eigen here: the model is only
+// forward-declared.
 #ifndef WHOKNOWS_RANKING_EXPERT_FINDER_H_
 #define WHOKNOWS_RANKING_EXPERT_FINDER_H_
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <string>
-#include <vector>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "index/catalog.h"
-#include "ranking/expertise_model.h"
-#include "ranking/fusion.h"
+#include "ranking/ranking_options.h"
 
 namespace whoknows::ranking {
 
-// Finds who has faced a question before. Candidates come from the text
-// evidence (Balog et al.'s Model 2, the voting model: the top `max_posts`
-// posts by BM25 vote for the people in them, weighted by role and age),
-// topped up with the people closest in the embedding space, the strongest
-// tag holders and the most active answerers. Each candidate gets one feature
-// per signal (fusion.h) and the fused score ranks them. See docs/ranking.md.
-struct RankingOptions {
-  // Depth of the post ranking. Deeper finds rarer experts and costs linear
-  // time per query.
-  int max_posts = 1000;
-  // Role weights: how much a matching post says about each person in it.
-  double accepted_answer = 1.0;  // wrote the accepted answer
-  double answer = 0.5;           // wrote another answer
-  double article = 0.8;          // wrote an article
-  double question = 0.05;        // asked: faced the problem, maybe not solved
-  double comment = 0.1;          // commented
-  // A matching question (or article) also credits the people who answered
-  // in its thread: their answer addresses that question even when it shares
-  // few words with the query. Multiplies the answer/accepted weights.
-  double thread_answerers = 1.0;
-  // Expertise fades and people move on: a post's vote, and each answer in
-  // the activity signal, is weighted 2^(-age / half_life), age measured
-  // from the newest post in the catalog. 0 disables decay.
-  double half_life_days = 365;
-  // How the signals combine (learned weights are loaded from the data
-  // folder by `serve`).
-  FusionWeights weights = FusionWeights::Defaults();
-  // Candidates added beyond the text voters, from each of: embedding
-  // similarity, tag evidence, recent activity. More finds experts whose
-  // words differ from the question's, at a linear cost per query.
-  int extra_candidates = 20;
-  // Share of the best text score below which text evidence counts as none:
-  // the floor of the text feature, log(floor).
-  double text_floor = 0.01;
-  // Personalized PageRank from the asker: restart probability and push
-  // tolerance (smaller explores further and costs more).
-  double proximity_alpha = 0.15;
-  double proximity_epsilon = 1e-5;
-  // Longest chain of ties shown as the path from the asker.
-  int path_max_hops = 3;
-  // Evidence posts returned per expert.
-  int evidence_per_expert = 3;
-};
-
-struct ExpertQuery {
-  std::string query;
-  std::string asker_id;  // never suggested; the source of proximity and paths
-  int limit = 10;
-  std::string department;  // filters on the suggested person, optional
-  std::string site;
-  std::string language;           // only evidence in this language, optional
-  std::vector<std::string> tags;  // topic tags of the question, optional
-  // The question in the client's own embedding space (Post.embedding),
-  // optional; averaged into the embedding signal.
-  std::vector<float> query_embedding;
-};
-
-enum class Role {
-  kAcceptedAnswer,
-  kAnswer,
-  kArticle,
-  kQuestion,
-  kComment,
-};
-
-struct EvidencePost {
-  std::string post_id;
-  Role role = Role::kAnswer;
-  double contribution = 0;  // share of the text votes
-};
-
-struct ExpertResult {
-  std::string person_id;
-  double score = 0;
-  // Signal name -> weight x feature; they add up to `score`. Signals with a
-  // zero weight are left out.
-  std::map<std::string, double> breakdown;
-  Features features{};                 // raw feature values
-  std::vector<EvidencePost> evidence;  // best first
-  // Strongest chain of ties from the asker to this person (asker first),
-  // empty when there is none within path_max_hops or no asker.
-  std::vector<std::string> path;
-};
-
-struct FindResult {
-  std::vector<ExpertResult> experts;  // best first
-  int64_t matched_posts = 0;
-  int64_t candidates = 0;  // people scored
-};
+class ExpertiseModel;  // ranking/expertise_model.h
 
 // What a ranking reads. Live queries use the catalog's newest snapshot and
 // the model store's current model; learning replays history against a
@@ -116,6 +28,8 @@ struct RankingContext {
   bool all_candidates = false;  // ignore the limit; skip evidence and paths
 };
 
+// Finds experts (RankingOptions says how). Find runs the stages retrieve,
+// vote, widen, features, fuse and explain over one query's candidates.
 // Thread safety: const; call Find from any thread.
 class ExpertFinder {
  public:
@@ -135,9 +49,6 @@ class ExpertFinder {
   RankingOptions options_;
   ModelSource models_;
 };
-
-// True when a person may be suggested at all: known, active, not opted out.
-bool IsSuggestable(const v1::Person& person);
 
 }  // namespace whoknows::ranking
 

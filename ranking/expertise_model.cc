@@ -2,63 +2,37 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "ranking/file_io.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
 
 constexpr uint32_t kPeopleMagic = 0x574b5056;  // "WKPV"
 
-template <typename T>
-void Put(std::ostream& out, const T& v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <typename T>
-bool Get(std::istream& in, T& v) {
-  return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof(T)));
-}
+// Sanity limits of an embeddings file: a bigger count means damage.
+constexpr uint64_t kMaxFilePeople = uint64_t{1} << 26;
+constexpr uint32_t kMaxPersonIdLength = 4096;
 
-double Decay(const index::Snapshot& s, int64_t created, double half_life_days) {
-  if (half_life_days <= 0) return 1;
-  const double age =
-      static_cast<double>(std::max<int64_t>(0, s.newest_post - created));
-  return std::exp2(-age / (half_life_days * 86400.0));
-}
-
-double RoleWeight(const index::PostMeta& m, const ModelOptions& o) {
-  switch (m.kind) {
-    case v1::POST_KIND_ANSWER:
-      return m.accepted ? o.accepted_answer : o.answer;
-    case v1::POST_KIND_ARTICLE:
-      return o.article;
-    case v1::POST_KIND_QUESTION:
-      return o.question;
-    case v1::POST_KIND_COMMENT:
-      return o.comment;
-    default:
-      return 0;
-  }
-}
-
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
-    const index::Catalog& catalog,
-    std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
-  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
-  model->snapshot_ = std::move(snapshot);
-  const index::Snapshot& snap = *model->snapshot_;
-
-  // 1. Bags of words of the public posts in the snapshot.
+// The bags of words of the public posts of a snapshot, in the catalog's
+// order; term ids index `vocabulary`.
+struct Corpus {
   std::vector<std::string> vocabulary;
-  std::unordered_map<std::string, int32_t> raw_id;
   std::vector<TermCounts> docs;
-  std::vector<const index::PostMeta*> doc_meta;
-  std::unordered_map<std::string, size_t> doc_of;
+  std::vector<const index::PostMeta*> doc_meta;    // by doc
+  std::unordered_map<std::string, size_t> doc_of;  // post id -> doc
+};
+
+absl::StatusOr<Corpus> ReadCorpus(const index::Catalog& catalog,
+                                  const index::Snapshot& snap) {
+  Corpus c;
+  std::unordered_map<std::string, int32_t> raw_id;
   auto status = catalog.ForEachPostTerms(
       [&](const std::string& post_id,
           const std::vector<index::Catalog::TermCount>& terms) {
@@ -68,80 +42,133 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
         bag.reserve(terms.size());
         for (const auto& t : terms) {
           auto [it, inserted] = raw_id.try_emplace(
-              t.term, static_cast<int32_t>(vocabulary.size()));
-          if (inserted) vocabulary.push_back(t.term);
+              t.term, static_cast<int32_t>(c.vocabulary.size()));
+          if (inserted) c.vocabulary.push_back(t.term);
           bag.emplace_back(it->second, static_cast<float>(t.count));
         }
-        auto [it, inserted] = doc_of.try_emplace(post_id, docs.size());
+        auto [it, inserted] = c.doc_of.try_emplace(post_id, c.docs.size());
         if (inserted) {
-          docs.push_back(std::move(bag));
-          doc_meta.push_back(m);
+          c.docs.push_back(std::move(bag));
+          c.doc_meta.push_back(m);
         } else {
-          docs[it->second] = std::move(bag);
+          c.docs[it->second] = std::move(bag);
         }
       });
   if (!status.ok()) return status;
+  return c;
+}
 
+// People's unit vectors (rows) and who they are, in the same order.
+struct Profiles {
+  std::vector<std::string> people;
+  Eigen::MatrixXf vectors;
+};
+
+// Each person's vector is the sum of their posts' embeddings, weighted by
+// role and age; an answer also brings in the question it answers.
+Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
+                       const index::Snapshot& snap, const ModelOptions& o) {
+  std::vector<int32_t> remap(corpus.vocabulary.size());
+  for (size_t i = 0; i < corpus.vocabulary.size(); ++i)
+    remap[i] = space.TermId(corpus.vocabulary[i]);
+  auto embed = [&](size_t d) {
+    TermCounts mapped;
+    for (const auto& [t, c] : corpus.docs[d]) {
+      if (remap[t] >= 0) mapped.emplace_back(remap[t], c);
+    }
+    return space.Embed(mapped);
+  };
+  const int k = space.dimensions();
+  const AgeDecay decay(snap.newest_post, o.half_life_days);
+  std::unordered_map<std::string, Eigen::VectorXf> acc;
+  std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
+  auto root_vector =
+      [&](const std::string& thread_id) -> const Eigen::VectorXf* {
+    auto d = corpus.doc_of.find(thread_id);
+    if (d == corpus.doc_of.end()) return nullptr;
+    auto [it, inserted] = root_vectors.try_emplace(d->second);
+    if (inserted) it->second = embed(d->second);
+    return &it->second;
+  };
+  for (size_t d = 0; d < corpus.docs.size(); ++d) {
+    const index::PostMeta& m = *corpus.doc_meta[d];
+    const double w = RoleWeight(o, m) * decay(m.created);
+    if (w <= 0 || m.author_id.empty()) continue;
+    auto [it, inserted] = acc.try_emplace(m.author_id);
+    if (inserted) it->second = Eigen::VectorXf::Zero(k);
+    it->second += static_cast<float>(w) * embed(d);
+    if (m.kind == v1::POST_KIND_ANSWER) {
+      if (const Eigen::VectorXf* q = root_vector(m.thread_id))
+        it->second += static_cast<float>(w) * *q;
+    }
+  }
+  Profiles p;
+  p.vectors.resize(static_cast<Eigen::Index>(acc.size()), k);
+  for (auto& [person, v] : acc) {
+    const float norm = v.norm();
+    if (norm <= 0) continue;
+    p.vectors.row(static_cast<Eigen::Index>(p.people.size())) = v / norm;
+    p.people.push_back(person);
+  }
+  p.vectors.conservativeResize(static_cast<Eigen::Index>(p.people.size()), k);
+  return p;
+}
+
+}  // namespace
+
+absl::Status ModelOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      RoleWeights::Validate(),
+      validate::Nested("embedding", embedding.Validate()),
+      validate::Nested("pagerank", pagerank.Validate()),
+      Check(validate::Finite(half_life_days) && half_life_days >= 0,
+            "half_life_days", "a finite number >= 0 (0: no decay)"),
+      Check(top_answerers >= 0, "top_answerers", ">= 0"),
+  });
+}
+
+absl::Status ModelStoreOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      validate::Nested("model", model.Validate()),
+      Check(min_rebuild_interval.count() >= 0, "min_rebuild_interval", ">= 0"),
+      Check(poll_interval.count() > 0, "poll_interval", "> 0"),
+  });
+}
+
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
+    const index::Catalog& catalog,
+    std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
+  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
+  model->snapshot_ = std::move(snapshot);
+  const index::Snapshot& snap = *model->snapshot_;
+  // 1. Bags of words of the public posts in the snapshot.
+  auto corpus = ReadCorpus(catalog, snap);
+  if (!corpus.ok()) return corpus.status();
   // 2. The latent space. A corpus too small to learn from leaves the model
   // without embeddings; the other signals still work.
-  auto space = TermSpace::Train(vocabulary, docs, o.embedding);
+  auto space = TermSpace::Train(corpus->vocabulary, corpus->docs, o.embedding);
   if (space.ok() && space->dimensions() > 0) {
     model->space_ = std::move(*space);
-    std::vector<int32_t> remap(vocabulary.size());
-    for (size_t i = 0; i < vocabulary.size(); ++i)
-      remap[i] = model->space_.TermId(vocabulary[i]);
-    auto embed = [&](size_t d) {
-      TermCounts mapped;
-      for (const auto& [t, c] : docs[d]) {
-        if (remap[t] >= 0) mapped.emplace_back(remap[t], c);
-      }
-      return model->space_.Embed(mapped);
-    };
-    // 3. People's vectors: their posts, weighted by role and age; an answer
-    // also brings in the question it answers.
-    const int k = model->space_.dimensions();
-    std::unordered_map<std::string, Eigen::VectorXf> acc;
-    std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
-    auto root_vector =
-        [&](const std::string& thread_id) -> const Eigen::VectorXf* {
-      auto d = doc_of.find(thread_id);
-      if (d == doc_of.end()) return nullptr;
-      auto [it, inserted] = root_vectors.try_emplace(d->second);
-      if (inserted) it->second = embed(d->second);
-      return &it->second;
-    };
-    for (size_t d = 0; d < docs.size(); ++d) {
-      const index::PostMeta& m = *doc_meta[d];
-      const double w =
-          RoleWeight(m, o) * Decay(snap, m.created, o.half_life_days);
-      if (w <= 0 || m.author_id.empty()) continue;
-      auto [it, inserted] = acc.try_emplace(m.author_id);
-      if (inserted) it->second = Eigen::VectorXf::Zero(k);
-      it->second += static_cast<float>(w) * embed(d);
-      if (m.kind == v1::POST_KIND_ANSWER) {
-        if (const Eigen::VectorXf* q = root_vector(m.thread_id))
-          it->second += static_cast<float>(w) * *q;
-      }
-    }
-    model->person_vectors_.resize(static_cast<Eigen::Index>(acc.size()), k);
-    for (auto& [person, v] : acc) {
-      const float norm = v.norm();
-      if (norm <= 0) continue;
-      model->person_vectors_.row(
-          static_cast<Eigen::Index>(model->profile_people_.size())) = v / norm;
-      model->profile_people_.push_back(person);
-    }
-    model->person_vectors_.conservativeResize(
-        static_cast<Eigen::Index>(model->profile_people_.size()), k);
+    // 3. People's vectors.
+    Profiles profiles = PersonVectors(model->space_, *corpus, snap, o);
+    model->profile_people_ = std::move(profiles.people);
+    model->person_vectors_ = std::move(profiles.vectors);
   }
   model->embedded_posts_ = static_cast<int64_t>(snap.posts.size());
   model->embedded_newest_ = snap.newest_post;
-  for (size_t i = 0; i < model->profile_people_.size(); ++i)
-    model->profile_index_[model->profile_people_[i]] = static_cast<int32_t>(i);
-  model->BuildGraphSignals(o);
-  model->BuildTagProfiles(o);
-  model->BuildClientProfiles(o);
+  // 4. Everything else is derived from the snapshot.
+  model->BuildDerivedSignals(o);
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
+}
+
+void ExpertiseModel::BuildDerivedSignals(const ModelOptions& o) {
+  for (size_t i = 0; i < profile_people_.size(); ++i)
+    profile_index_[profile_people_[i]] = static_cast<int32_t>(i);
+  BuildGraphSignals(o);
+  BuildTagProfiles(o);
+  BuildClientProfiles(o);
 }
 
 void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
@@ -155,6 +182,7 @@ void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
 }
 
 void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
+  const AgeDecay decay(snapshot_->newest_post, o.half_life_days);
   std::unordered_map<std::string, std::unordered_map<std::string, double>>
       by_tag;
   for (const auto& [id, m] : snapshot_->posts) {
@@ -162,8 +190,7 @@ void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
     const index::PostMeta* root =
         m->thread_id == m->id ? m.get() : snapshot_->FindPost(m->thread_id);
     if (!root || root->tags.empty()) continue;
-    const double w =
-        RoleWeight(*m, o) * Decay(*snapshot_, m->created, o.half_life_days);
+    const double w = RoleWeight(o, *m) * decay(m->created);
     if (w <= 0) continue;
     for (const auto& tag : root->tags) by_tag[tag][m->author_id] += w;
   }
@@ -173,16 +200,12 @@ void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
   }
   for (const auto& [person, a] : snapshot_->activity) {
     double answers = 0;
-    for (int64_t t : a.answer_times)
-      answers += Decay(*snapshot_, t, o.half_life_days);
+    for (int64_t t : a.answer_times) answers += decay(t);
     if (answers > 0) top_answerers_.emplace_back(person, answers);
   }
-  std::sort(top_answerers_.begin(), top_answerers_.end(),
-            [](const auto& a, const auto& b) {
-              return a.second != b.second ? a.second > b.second
-                                          : a.first < b.first;
-            });
-  if (top_answerers_.size() > 256) top_answerers_.resize(256);
+  std::sort(top_answerers_.begin(), top_answerers_.end(), HigherScoreFirst());
+  if (top_answerers_.size() > static_cast<size_t>(o.top_answerers))
+    top_answerers_.resize(static_cast<size_t>(o.top_answerers));
 }
 
 void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
@@ -204,11 +227,11 @@ void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
     if (norm <= 0) return std::nullopt;
     return v / norm;
   };
+  const AgeDecay decay(snapshot_->newest_post, o.half_life_days);
   std::unordered_map<std::string, Eigen::VectorXf> acc;
   for (const auto& [id, m] : snapshot_->posts) {
     auto v = unit(*m);
-    const double w =
-        RoleWeight(*m, o) * Decay(*snapshot_, m->created, o.half_life_days);
+    const double w = RoleWeight(o, *m) * decay(m->created);
     if (w <= 0 || m->author_id.empty()) continue;
     Eigen::VectorXf sum = Eigen::VectorXf::Zero(static_cast<Eigen::Index>(dim));
     bool any = false;
@@ -302,41 +325,30 @@ double ExpertiseModel::Authority(const std::string& person_id) const {
 }
 
 absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-    Put(out, kPeopleMagic);
-    Put(out, embedded_posts_);
-    Put(out, embedded_newest_);
-    auto s = space_.Save(out);
-    if (!s.ok()) return s;
-    const auto n = static_cast<uint64_t>(profile_people_.size());
-    Put(out, n);
-    for (const auto& p : profile_people_) {
-      const auto len = static_cast<uint32_t>(p.size());
-      Put(out, len);
-      out.write(p.data(), len);
-    }
-    out.write(
-        reinterpret_cast<const char*>(person_vectors_.data()),
-        static_cast<std::streamsize>(sizeof(float) * person_vectors_.size()));
-    out.flush();
-    if (!out)
-      return absl::DataLossError(absl::StrCat("writing ", tmp, " failed"));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ec.message()));
-  }
-  return absl::OkStatus();
+  using file_io::Put;
+  return file_io::WriteAtomically(
+      path, std::ios::binary, [&](std::ostream& out) -> absl::Status {
+        Put(out, kPeopleMagic);
+        Put(out, embedded_posts_);
+        Put(out, embedded_newest_);
+        if (absl::Status s = space_.Save(out); !s.ok()) return s;
+        Put(out, static_cast<uint64_t>(profile_people_.size()));
+        for (const auto& p : profile_people_) {
+          const auto len = static_cast<uint32_t>(p.size());
+          Put(out, len);
+          out.write(p.data(), len);
+        }
+        out.write(reinterpret_cast<const char*>(person_vectors_.data()),
+                  static_cast<std::streamsize>(sizeof(float) *
+                                               person_vectors_.size()));
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
     const ModelOptions& o) {
+  using file_io::Get;
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
   auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
@@ -354,13 +366,13 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
   }
   model->space_ = std::move(*space);
   uint64_t n = 0;
-  if (!Get(in, n) || n > (1u << 26)) {
+  if (!Get(in, n) || n > kMaxFilePeople) {
     return absl::DataLossError(absl::StrCat(path, ": truncated people"));
   }
   model->profile_people_.resize(n);
   for (auto& p : model->profile_people_) {
     uint32_t len = 0;
-    if (!Get(in, len) || len > 4096) {
+    if (!Get(in, len) || len > kMaxPersonIdLength) {
       return absl::DataLossError(absl::StrCat(path, ": truncated people"));
     }
     p.resize(len);
@@ -375,11 +387,7 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
                                             model->person_vectors_.size()))) {
     return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
   }
-  for (size_t i = 0; i < model->profile_people_.size(); ++i)
-    model->profile_index_[model->profile_people_[i]] = static_cast<int32_t>(i);
-  model->BuildGraphSignals(o);
-  model->BuildTagProfiles(o);
-  model->BuildClientProfiles(o);
+  model->BuildDerivedSignals(o);
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
 }
 
@@ -389,27 +397,34 @@ ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
     auto loaded = ExpertiseModel::Load(options_.path, catalog_.snapshot(),
                                        options_.model);
     // An unreadable file is rebuilt, not fatal: it is derived data.
-    if (loaded.ok()) model_ = std::move(*loaded);
+    if (loaded.ok()) {
+      absl::MutexLock lock(&mu_);
+      model_ = std::move(*loaded);
+    }
   }
   if (options_.background) thread_ = std::thread([this] { Loop(); });
 }
 
 ModelStore::~ModelStore() {
   {
-    std::lock_guard lock(stop_mu_);
-    stopping_ = true;
+    absl::MutexLock lock(&stop_mu_);
+    stopping_ = true;  // wakes Loop's Await
   }
-  stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 std::shared_ptr<const ExpertiseModel> ModelStore::current() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return model_;
 }
 
+absl::Status ModelStore::background_error() const {
+  absl::MutexLock lock(&mu_);
+  return bg_error_;
+}
+
 absl::Status ModelStore::RebuildNow() {
-  std::lock_guard build(build_mu_);
+  absl::MutexLock build(&build_mu_);
   auto snap = catalog_.snapshot();
   auto built = ExpertiseModel::Build(catalog_, snap, options_.model);
   if (!built.ok()) return built.status();
@@ -417,26 +432,38 @@ absl::Status ModelStore::RebuildNow() {
     auto saved = (*built)->SaveEmbeddings(options_.path);
     if (!saved.ok()) return saved;
   }
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   model_ = std::move(*built);
   return absl::OkStatus();
 }
 
+bool ModelStore::IsStale(
+    const std::shared_ptr<const ExpertiseModel>& model) const {
+  if (!model) return true;
+  auto snap = catalog_.snapshot();
+  // A new snapshot changes the graph signals; a model restored from disk
+  // may also predate posts that arrived while the server was down.
+  return model->snapshot().generation != snap->generation ||
+         model->embedded_posts() != static_cast<int64_t>(snap->posts.size()) ||
+         model->embedded_newest() != snap->newest_post;
+}
+
+void ModelStore::RecordBackgroundResult(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  // Logged once when it happens, not at every retry of the same failure.
+  if (!status.ok() && status != bg_error_) {
+    std::fprintf(stderr,
+                 "whoknows: rebuilding the expertise model failed (the "
+                 "previous model stays in use): %s\n",
+                 status.ToString().c_str());
+  }
+  bg_error_ = status;
+}
+
 void ModelStore::Loop() {
-  auto stale = [&] {
-    auto model = current();
-    auto snap = catalog_.snapshot();
-    if (!model) return true;
-    // A new snapshot changes the graph signals; a model restored from disk
-    // may also predate posts that arrived while the server was down.
-    return model->snapshot().generation != snap->generation ||
-           model->embedded_posts() !=
-               static_cast<int64_t>(snap->posts.size()) ||
-           model->embedded_newest() != snap->newest_post;
-  };
   auto last_build =
       std::chrono::steady_clock::now() - options_.min_rebuild_interval;
-  std::unique_lock lock(stop_mu_);
+  stop_mu_.Lock();
   while (!stopping_) {
     const auto now = std::chrono::steady_clock::now();
     // Erasure does not wait for the interval: a person deleted from the
@@ -445,16 +472,17 @@ void ModelStore::Loop() {
     const bool erased = model && catalog_.snapshot()->people.size() <
                                      model->snapshot().people.size();
     if ((erased || now - last_build >= options_.min_rebuild_interval) &&
-        stale()) {
-      lock.unlock();
-      (void)RebuildNow();  // on failure the previous model stays in use
+        IsStale(current())) {
+      stop_mu_.Unlock();
+      RecordBackgroundResult(RebuildNow());
       last_build = std::chrono::steady_clock::now();
-      lock.lock();
+      stop_mu_.Lock();
       continue;
     }
-    stop_cv_.wait_for(lock, std::chrono::milliseconds(200),
-                      [&] { return stopping_; });
+    stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                              absl::FromChrono(options_.poll_interval));
   }
+  stop_mu_.Unlock();
 }
 
 }  // namespace whoknows::ranking

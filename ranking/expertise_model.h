@@ -5,37 +5,45 @@
 #define WHOKNOWS_RANKING_EXPERTISE_MODEL_H_
 
 #include <Eigen/Dense>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "index/catalog.h"
 #include "ranking/centrality.h"
 #include "ranking/embeddings.h"
+#include "ranking/vocabulary.h"
 
 namespace whoknows::ranking {
 
-struct ModelOptions {
+// How the model is built. The role weights (RoleWeights, vocabulary.h) say
+// how much each post says about its author's expertise in the profiles
+// (vectors and tags); an answer also counts for the question it answers.
+// They default to kProfileRoleWeights, which differ from the voting weights
+// of RankingOptions (vocabulary.h says why).
+struct ModelOptions : RoleWeights {
+  ModelOptions() : RoleWeights(kProfileRoleWeights) {}
+
   EmbeddingOptions embedding;
   PageRankOptions pagerank;
-  // How much each post says about its author's expertise in the profiles
-  // (vectors and tags). An answer also counts for the question it answers.
-  double accepted_answer = 1.0;
-  double answer = 0.5;
-  double article = 0.8;
-  double question = 0.1;
-  double comment = 0.1;
   // Profiles fade: a post counts 2^(-age / half_life), age from the newest
   // post. 0 disables decay.
   double half_life_days = 365;
+  // The most active answerers kept as candidates for any question
+  // (ExpertiseModel::top_answerers): more costs memory and a little query
+  // time; the finder takes at most RankingOptions::extra_candidates of them.
+  int top_answerers = 256;
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 // Immutable once built; share it between threads freely.
@@ -99,7 +107,7 @@ class ExpertiseModel {
       const std::vector<std::string>& tags) const;
 
   // The most active answerers (decayed answer counts), most active first,
-  // at most 256: candidates for any question.
+  // at most ModelOptions::top_answerers: candidates for any question.
   const std::vector<std::pair<std::string, double>>& top_answerers() const {
     return top_answerers_;
   }
@@ -111,6 +119,9 @@ class ExpertiseModel {
   const PageRankResult& pagerank() const { return pagerank_; }
 
  private:
+  // Build's stages after the embeddings (shared with Load): the profile
+  // index, graph signals, tag profiles and client vectors.
+  void BuildDerivedSignals(const ModelOptions& options);
   void BuildGraphSignals(const ModelOptions& options);
   void BuildTagProfiles(const ModelOptions& options);
   void BuildClientProfiles(const ModelOptions& options);
@@ -139,15 +150,25 @@ struct ModelStoreOptions {
   // keeps them in memory only.
   std::string path;
   // A new snapshot triggers a rebuild at most this often: each rebuild reads
-  // every post, so a shorter interval costs CPU during bulk ingest.
+  // every post, so a shorter interval costs CPU during bulk ingest. A failed
+  // rebuild is retried after the same interval.
   std::chrono::milliseconds min_rebuild_interval{30000};
+  // How often the background thread looks for a new snapshot (and for a
+  // stop). Longer delays rebuilds and shutdown by up to this much; shorter
+  // costs a few wake-ups a second.
+  std::chrono::milliseconds poll_interval{200};
   // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
   bool background = true;
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 // Keeps the model in step with the catalog without ever blocking queries:
 // queries take current() (possibly one refresh behind); a background thread
 // rebuilds after the catalog publishes new posts and swaps the result in.
+// A failed background rebuild leaves the previous model in use; its error is
+// kept (background_error()) and written to stderr once.
 // Thread safety: all methods may be called from any thread.
 class ModelStore {
  public:
@@ -159,21 +180,32 @@ class ModelStore {
   ModelStore(const ModelStore&) = delete;
   ModelStore& operator=(const ModelStore&) = delete;
 
-  std::shared_ptr<const ExpertiseModel> current() const;
+  std::shared_ptr<const ExpertiseModel> current() const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Builds from the catalog's current snapshot now, in the caller's thread.
-  absl::Status RebuildNow();
+  absl::Status RebuildNow() ABSL_LOCKS_EXCLUDED(build_mu_, mu_);
+  // The outcome of the last background rebuild: OK when it succeeded (or
+  // none has run yet), else its error, until a later one succeeds.
+  absl::Status background_error() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void Loop();
+  void Loop() ABSL_LOCKS_EXCLUDED(stop_mu_, build_mu_, mu_);
+  // True when the catalog has moved on from `model` (null: no model yet).
+  bool IsStale(const std::shared_ptr<const ExpertiseModel>& model) const;
+  void RecordBackgroundResult(const absl::Status& status)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const index::Catalog& catalog_;
-  ModelStoreOptions options_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const ExpertiseModel> model_;
-  std::mutex build_mu_;  // one build at a time
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  const ModelStoreOptions options_;
+
+  // Lock order: stop_mu_, then build_mu_, then mu_ (a thread holding a later
+  // one never takes an earlier one). Loop releases stop_mu_ before it builds.
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
+  absl::Mutex build_mu_;  // one build at a time
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ExpertiseModel> model_ ABSL_GUARDED_BY(mu_);
+  absl::Status bg_error_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -2,11 +2,12 @@
 
 #include <Eigen/Dense>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "ranking/file_io.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -47,19 +48,15 @@ absl::Status FusionWeights::Save(const std::string& path) const {
   j["format"] = "whoknows-fusion-1";
   for (int i = 0; i < kNumSignals; ++i) j["weights"][kNames[i]] = weight[i];
   j["provenance"] = provenance;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ec.message()));
-  }
-  return absl::OkStatus();
+  return file_io::WriteAtomically(
+      path, std::ios::out, [&](std::ostream& out) -> absl::Status {
+        out << j.dump(2) << "\n";
+        if (!out) {
+          return absl::UnavailableError(
+              absl::StrCat("cannot write ", path, ".tmp"));
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<FusionWeights> FusionWeights::Load(const std::string& path) {
@@ -94,6 +91,57 @@ absl::StatusOr<FusionWeights> FusionWeights::Load(const std::string& path) {
   return w;
 }
 
+absl::Status FitOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(validate::Finite(l2) && l2 >= 0, "l2", "a finite number >= 0"),
+      Check(max_iterations >= 0, "max_iterations", ">= 0"),
+      Check(validate::Finite(gradient_tolerance) && gradient_tolerance >= 0,
+            "gradient_tolerance", "a finite number >= 0"),
+      Check(max_step_halvings >= 1, "max_step_halvings", ">= 1"),
+  });
+}
+
+namespace {
+
+// The penalized conditional-logit log likelihood per example (to maximize)
+// at `x`, and when asked its gradient and Hessian.
+double LogitObjective(const std::vector<const TrainingExample*>& usable,
+                      const Eigen::VectorXd& w0, double l2,
+                      const Eigen::VectorXd& x, Eigen::VectorXd* grad,
+                      Eigen::MatrixXd* hess) {
+  const double n = static_cast<double>(usable.size());
+  double ll = 0;
+  if (grad) grad->setZero(kNumSignals);
+  if (hess) hess->setZero(kNumSignals, kNumSignals);
+  for (const auto* e : usable) {
+    const auto m = static_cast<Eigen::Index>(e->candidates.size());
+    Eigen::MatrixXd f(m, kNumSignals);
+    for (Eigen::Index c = 0; c < m; ++c)
+      for (int i = 0; i < kNumSignals; ++i) f(c, i) = e->candidates[c][i];
+    Eigen::VectorXd s = f * x;
+    const double top = s.maxCoeff();
+    Eigen::VectorXd p = (s.array() - top).exp();
+    const double z = p.sum();
+    p /= z;
+    ll += s[e->label] - top - std::log(z);
+    if (grad) *grad += f.row(e->label).transpose() - f.transpose() * p;
+    if (hess) {
+      Eigen::VectorXd mean = f.transpose() * p;
+      *hess -= f.transpose() * p.asDiagonal() * f - mean * mean.transpose();
+    }
+  }
+  // Per-example average, minus the penalty: maximize.
+  double value = ll / n - 0.5 * l2 * (x - w0).squaredNorm() / n;
+  if (grad) *grad = *grad / n - l2 * (x - w0) / n;
+  if (hess)
+    *hess = *hess / n -
+            l2 * Eigen::MatrixXd::Identity(kNumSignals, kNumSignals) / n;
+  return value;
+}
+
+}  // namespace
+
 FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
                               const FusionWeights& prior, const FitOptions& o) {
   FitResult r;
@@ -108,36 +156,9 @@ FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
   }
   r.examples = static_cast<int>(usable.size());
   if (usable.empty()) return r;
-  const double n = static_cast<double>(usable.size());
   auto objective = [&](const Eigen::VectorXd& x, Eigen::VectorXd* grad,
                        Eigen::MatrixXd* hess) {
-    double ll = 0;
-    if (grad) grad->setZero(kNumSignals);
-    if (hess) hess->setZero(kNumSignals, kNumSignals);
-    for (const auto* e : usable) {
-      const auto m = static_cast<Eigen::Index>(e->candidates.size());
-      Eigen::MatrixXd f(m, kNumSignals);
-      for (Eigen::Index c = 0; c < m; ++c)
-        for (int i = 0; i < kNumSignals; ++i) f(c, i) = e->candidates[c][i];
-      Eigen::VectorXd s = f * x;
-      const double top = s.maxCoeff();
-      Eigen::VectorXd p = (s.array() - top).exp();
-      const double z = p.sum();
-      p /= z;
-      ll += s[e->label] - top - std::log(z);
-      if (grad) *grad += f.row(e->label).transpose() - f.transpose() * p;
-      if (hess) {
-        Eigen::VectorXd mean = f.transpose() * p;
-        *hess -= f.transpose() * p.asDiagonal() * f - mean * mean.transpose();
-      }
-    }
-    // Per-example average, minus the penalty: maximize.
-    double value = ll / n - 0.5 * o.l2 * (x - w0).squaredNorm() / n;
-    if (grad) *grad = *grad / n - o.l2 * (x - w0) / n;
-    if (hess)
-      *hess = *hess / n -
-              o.l2 * Eigen::MatrixXd::Identity(kNumSignals, kNumSignals) / n;
-    return value;
+    return LogitObjective(usable, w0, o.l2, x, grad, hess);
   };
   Eigen::VectorXd grad;
   Eigen::MatrixXd hess;
@@ -155,7 +176,7 @@ FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
     // Backtracking keeps every step an ascent step.
     double t = 1;
     bool improved = false;
-    for (int k = 0; k < 30; ++k, t /= 2) {
+    for (int k = 0; k < o.max_step_halvings; ++k, t /= 2) {
       Eigen::VectorXd next = w + t * step;
       const double v = objective(next, nullptr, nullptr);
       if (v >= value) {
@@ -165,7 +186,8 @@ FitResult FitConditionalLogit(const std::vector<TrainingExample>& examples,
         break;
       }
     }
-    if (!improved || grad.lpNorm<Eigen::Infinity>() < 1e-9) break;
+    if (!improved || grad.lpNorm<Eigen::Infinity>() < o.gradient_tolerance)
+      break;
   }
   for (int i = 0; i < kNumSignals; ++i) r.weights.weight[i] = w[i];
   r.log_likelihood = value;

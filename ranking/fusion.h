@@ -66,9 +66,19 @@ struct FitOptions {
   // L2 penalty towards `prior` weights: keeps weights sane when the history
   // is short. Larger trusts the defaults more.
   double l2 = 1.0;
+  // Newton steps at most; each costs a pass over the examples.
   int max_iterations = 50;
+  // The fit stops when no weight's gradient exceeds this: smaller is more
+  // exact and may cost more steps.
+  double gradient_tolerance = 1e-9;
+  // A Newton step that does not improve the objective is halved up to this
+  // many times (backtracking); each halving costs a pass over the examples.
+  int max_step_halvings = 30;
   // Signals held at their prior weight (e.g. absent in this company).
   std::array<bool, kNumSignals> frozen{};
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 struct FitResult {

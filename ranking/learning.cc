@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <span>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "ranking/validate.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -27,7 +30,87 @@ double ReciprocalRank(const TrainingExample& e, const FusionWeights& w) {
   return 1.0 / (1 + better);
 }
 
+// Questions accepted from someone else (the labels), oldest first.
+std::vector<Labelled> LabelledQuestions(const index::Snapshot& snap,
+                                        int64_t created_before) {
+  std::vector<Labelled> labelled;
+  for (const auto& [id, m] : snap.posts) {
+    if (m->kind != v1::POST_KIND_ANSWER || !m->accepted || !m->is_public)
+      continue;
+    const index::PostMeta* q = snap.FindPost(m->thread_id);
+    if (!q || q->kind != v1::POST_KIND_QUESTION || !q->is_public ||
+        q->author_id == m->author_id)
+      continue;
+    if (created_before > 0 && q->created >= created_before) continue;
+    labelled.push_back({q->id, q->author_id, m->author_id, q->created});
+  }
+  std::sort(labelled.begin(), labelled.end(), [](auto& a, auto& b) {
+    return a.created != b.created ? a.created < b.created : a.id < b.id;
+  });
+  return labelled;
+}
+
+// Ranks each question of `fold` by the catalog as it was at the fold's first
+// question, all candidates kept, and appends the examples whose solver was a
+// candidate (counting the others in `missed`).
+absl::Status ReplayFold(const index::Catalog& catalog,
+                        const index::Snapshot& snap, const ExpertFinder& finder,
+                        const ModelOptions& model_options,
+                        std::span<const Labelled> fold,
+                        std::vector<TrainingExample>* examples, int* missed) {
+  const int64_t cutoff = fold.front().created;
+  RankingContext context;
+  context.snapshot = index::BuildSnapshot(snap.people, snap.posts,
+                                          catalog.options().graph, cutoff);
+  auto model = ExpertiseModel::Build(catalog, context.snapshot, model_options);
+  if (!model.ok()) return model.status();
+  context.model = *model;
+  context.created_before = cutoff;
+  context.all_candidates = true;
+  std::vector<std::string> ids;
+  for (const Labelled& l : fold) ids.push_back(l.id);
+  auto texts = catalog.Fetch("", ids, 0);
+  if (!texts.ok()) return texts.status();
+  std::unordered_map<std::string, const v1::Post*> by_id;
+  for (const auto& t : *texts) by_id[t.post.id()] = &t.post;
+  for (const Labelled& l : fold) {
+    auto it = by_id.find(l.id);
+    if (it == by_id.end()) continue;
+    ExpertQuery q;
+    q.query = it->second->title() + "\n" + it->second->body();
+    q.asker_id = l.asker;
+    q.tags.assign(it->second->tags().begin(), it->second->tags().end());
+    auto found = finder.Find(q, context);
+    if (!found.ok()) return found.status();
+    TrainingExample e;
+    for (const auto& c : found->experts) {
+      if (c.person_id == l.solver)
+        e.label = static_cast<int>(e.candidates.size());
+      e.candidates.push_back(c.features);
+    }
+    if (e.label < 0) {
+      ++*missed;
+      continue;
+    }
+    examples->push_back(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status LearnOptions::Validate() const {
+  using validate::Check;
+  return validate::FirstError({
+      Check(folds >= 1, "folds", ">= 1"),
+      Check(example_fraction > 0 && example_fraction < 1, "example_fraction",
+            "in (0, 1)"),
+      Check(min_labelled_questions >= 1, "min_labelled_questions", ">= 1"),
+      validate::Nested("ranking", ranking.Validate()),
+      validate::Nested("model", model.Validate()),
+      validate::Nested("fit", fit.Validate()),
+  });
+}
 
 std::string FusionWeightsPath(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "fusion.json").string();
@@ -49,40 +132,24 @@ absl::Status ApplyLearnedWeights(const std::string& data_dir,
 
 absl::StatusOr<LearnReport> LearnFusionWeights(const index::Catalog& catalog,
                                                const LearnOptions& o) {
-  auto log = [&](const std::string& s) {
-    if (o.log) o.log(s);
-  };
-  if (o.folds < 1) return absl::InvalidArgumentError("folds: must be >= 1");
-  if (o.example_fraction <= 0 || o.example_fraction >= 1)
-    return absl::InvalidArgumentError("example_fraction: must be in (0, 1)");
+  if (absl::Status s = o.Validate(); !s.ok()) return s;
   auto snap = catalog.snapshot();
-  std::vector<Labelled> labelled;
-  for (const auto& [id, m] : snap->posts) {
-    if (m->kind != v1::POST_KIND_ANSWER || !m->accepted || !m->is_public)
-      continue;
-    const index::PostMeta* q = snap->FindPost(m->thread_id);
-    if (!q || q->kind != v1::POST_KIND_QUESTION || !q->is_public ||
-        q->author_id == m->author_id)
-      continue;
-    if (o.created_before > 0 && q->created >= o.created_before) continue;
-    labelled.push_back({q->id, q->author_id, m->author_id, q->created});
-  }
-  std::sort(labelled.begin(), labelled.end(), [](auto& a, auto& b) {
-    return a.created != b.created ? a.created < b.created : a.id < b.id;
-  });
+  // 1. The labels: who solved which question, oldest first.
+  std::vector<Labelled> labelled = LabelledQuestions(*snap, o.created_before);
   LearnReport report;
   report.labelled_questions = static_cast<int>(labelled.size());
-  if (labelled.size() < 20) {
+  if (static_cast<int>(labelled.size()) < o.min_labelled_questions) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "learning needs at least 20 questions with an accepted answer by "
-        "someone else; the catalog has ",
+        "learning needs at least ", o.min_labelled_questions,
+        " questions with an accepted answer by someone else; the catalog "
+        "has ",
         labelled.size()));
   }
+  // 2. Replay the latest ones against the catalog as it was, fold by fold.
   const auto n_examples = static_cast<size_t>(
       std::ceil(static_cast<double>(labelled.size()) * o.example_fraction));
   const size_t first = labelled.size() - n_examples;
   const size_t per_fold = (n_examples + o.folds - 1) / o.folds;
-
   // Rank with every signal switched on so that each contributes candidates
   // and features; the weights themselves do not matter here.
   RankingOptions ranking = o.ranking;
@@ -93,45 +160,17 @@ absl::StatusOr<LearnReport> LearnFusionWeights(const index::Catalog& catalog,
   std::vector<TrainingExample> examples;
   for (size_t begin = first; begin < labelled.size(); begin += per_fold) {
     const size_t end = std::min(labelled.size(), begin + per_fold);
-    const int64_t cutoff = labelled[begin].created;
-    RankingContext context;
-    context.snapshot = index::BuildSnapshot(snap->people, snap->posts,
-                                            catalog.options().graph, cutoff);
-    auto model = ExpertiseModel::Build(catalog, context.snapshot, o.model);
-    if (!model.ok()) return model.status();
-    context.model = *model;
-    context.created_before = cutoff;
-    context.all_candidates = true;
-    std::vector<std::string> ids;
-    for (size_t i = begin; i < end; ++i) ids.push_back(labelled[i].id);
-    auto texts = catalog.Fetch("", ids, 0);
-    if (!texts.ok()) return texts.status();
-    std::unordered_map<std::string, const v1::Post*> by_id;
-    for (const auto& t : *texts) by_id[t.post.id()] = &t.post;
-    for (size_t i = begin; i < end; ++i) {
-      auto it = by_id.find(labelled[i].id);
-      if (it == by_id.end()) continue;
-      ExpertQuery q;
-      q.query = it->second->title() + "\n" + it->second->body();
-      q.asker_id = labelled[i].asker;
-      q.tags.assign(it->second->tags().begin(), it->second->tags().end());
-      auto found = finder.Find(q, context);
-      if (!found.ok()) return found.status();
-      TrainingExample e;
-      for (const auto& c : found->experts) {
-        if (c.person_id == labelled[i].solver)
-          e.label = static_cast<int>(e.candidates.size());
-        e.candidates.push_back(c.features);
-      }
-      if (e.label < 0) {
-        ++report.missed;
-        continue;
-      }
-      examples.push_back(std::move(e));
+    auto status = ReplayFold(catalog, *snap, finder, o.model,
+                             {labelled.begin() + begin, labelled.begin() + end},
+                             &examples, &report.missed);
+    if (!status.ok()) return status;
+    if (o.log) {
+      o.log(absl::StrCat(
+          "replayed ", end - begin, " questions as of ",
+          absl::FormatTime(absl::FromUnixSeconds(labelled[begin].created))));
     }
-    log(absl::StrCat("replayed ", end - begin, " questions as of ",
-                     absl::FormatTime(absl::FromUnixSeconds(cutoff))));
   }
+  // 3. Fit, and how the fit ranks the examples against the prior.
   report.examples = static_cast<int>(examples.size());
   report.fit = FitConditionalLogit(examples, o.ranking.weights, o.fit);
   for (const auto& e : examples) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "index/catalog.h"
 #include "ranking/expert_finder.h"
@@ -26,8 +27,14 @@ struct LearnOptions {
   int folds = 4;
   // Only questions before this time (unix s) are used; 0: all.
   int64_t created_before = 0;
+  // Fewer questions with an accepted answer than this is an error: the fit
+  // would mostly return the prior. Bigger demands more history.
+  int min_labelled_questions = 20;
   FitOptions fit;
   std::function<void(const std::string&)> log;  // progress, optional
+
+  // OK, or INVALID_ARGUMENT naming the first field out of range.
+  absl::Status Validate() const;
 };
 
 struct LearnReport {
@@ -52,7 +59,8 @@ absl::Status ApplyLearnedWeights(const std::string& data_dir,
                                  RankingOptions* options);
 
 // Needs questions with accepted answers (Post.accepted); fails with
-// FAILED_PRECONDITION when fewer than 20 are labelled.
+// FAILED_PRECONDITION when fewer than options.min_labelled_questions are
+// labelled, INVALID_ARGUMENT when options.Validate() fails.
 absl::StatusOr<LearnReport> LearnFusionWeights(const index::Catalog& catalog,
                                                const LearnOptions& options);
 

@@ -62,17 +62,21 @@ class CrossLingualTest : public testing::Test {
   }
 
   // Rank of `person` (1-based) for a question answered from evidence in
-  // `language` only; 0 when not in the top 10.
+  // `language` only; 0 when not in the top 10, kFailed (after a failed
+  // expectation) when the model or the ranking fails.
+  static constexpr int kFailed = -1;
   static int RankOf(index::Catalog& catalog, const std::string& question,
                     const std::string& language, const std::string& person) {
     auto model = ExpertiseModel::Build(catalog, catalog.snapshot());
     EXPECT_TRUE(model.ok()) << model.status();
+    if (!model.ok()) return kFailed;
     ExpertFinder finder(catalog, {}, [m = *model] { return m; });
     ExpertQuery q;
     q.query = question;
     q.language = language;
     auto r = finder.Find(q);
     EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return kFailed;
     for (size_t i = 0; i < r->experts.size(); ++i)
       if (r->experts[i].person_id == person) return static_cast<int>(i) + 1;
     return 0;

@@ -486,18 +486,5 @@ TEST_F(ExpertFinderTest, LanguageFilterUsesOnlyThatLanguagesEvidence) {
   EXPECT_EQ(Find(q).experts[0].person_id, "erik");
 }
 
-TEST(ExpertFinderIsSuggestableTest, ActiveUnsetMeansActive) {
-  v1::Person p;
-  p.set_id("x");
-  EXPECT_TRUE(IsSuggestable(p));
-  p.set_active(true);
-  EXPECT_TRUE(IsSuggestable(p));
-  p.set_active(false);
-  EXPECT_FALSE(IsSuggestable(p));
-  p.set_active(true);
-  p.set_opted_out(true);
-  EXPECT_FALSE(IsSuggestable(p));
-}
-
 }  // namespace
 }  // namespace whoknows::ranking

@@ -1,5 +1,5 @@
-// Tests ranking/expertise_model.cc, ranking/learning.cc and the full ranker
-// with every signal on a generated company: topics with known experts.
+// Tests ranking/expertise_model.cc and the full ranker with every signal on
+// a generated company: topics with known experts (company.h).
 #include "ranking/expertise_model.h"
 
 #include <gmock/gmock.h>
@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "ranking/expert_finder.h"
-#include "ranking/learning.h"
+#include "tests/testing/company.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::ranking {
@@ -20,129 +20,10 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr int64_t kT0 = 1'700'000'000;
-constexpr int64_t kHour = 3600;
-
 using testing_util::TestDir;
-
-struct Topic {
-  std::string tag;
-  std::vector<std::string> words;
-  std::string expert;
-};
-
-// Three topics, each with its expert; "newbie" asks everything; "helper"
-// answers a little of everything; "secret" answers only in a private
-// group; "friend" comments on the newbie's printer questions (ties to the
-// newbie and olle, no expertise).
-const std::vector<Topic>& Topics() {
-  static const std::vector<Topic> topics = {
-      {"kubernetes",
-       {"kubernetes", "pod", "helm", "deploy", "cluster", "namespace",
-        "ingress", "container"},
-       "erik"},
-      {"printer",
-       {"printer", "toner", "duplex", "paper", "tray", "scan", "queue",
-        "driver"},
-       "olle"},
-      {"invoice",
-       {"invoice", "payment", "supplier", "credit", "ledger", "vat", "purchase",
-        "order"},
-       "maja"},
-  };
-  return topics;
-}
-
-class CompanyTest : public testing::Test {
- protected:
-  void SetUp() override {
-    index::CatalogOptions o;
-    o.data_dir = TestDir();
-    o.refresh_interval = std::chrono::milliseconds(0);
-    o.dictionary_dir.clear();
-    auto c = index::Catalog::Open(o);
-    ASSERT_TRUE(c.ok()) << c.status();
-    catalog_ = std::move(*c);
-    std::vector<v1::Person> people;
-    for (const char* id :
-         {"erik", "olle", "maja", "newbie", "helper", "secret", "friend"}) {
-      v1::Person p;
-      p.set_id(id);
-      p.set_display_name(std::string("Person ") + id);
-      people.push_back(p);
-    }
-    ASSERT_TRUE(catalog_->UpsertPeople(people).ok());
-    std::vector<v1::Post> posts;
-    int64_t t = kT0;
-    int n = 0;
-    for (int round = 0; round < 12; ++round) {
-      for (const auto& topic : Topics()) {
-        const std::string q = "q" + std::to_string(n++);
-        // Questions use 3 of the topic's words, answers 3 others: the
-        // embedding learns that they belong together.
-        std::string qtext, atext;
-        for (int k = 0; k < 3; ++k) {
-          qtext += topic.words[(round + k) % 8] + " ";
-          atext += topic.words[(round + k + 3) % 8] + " ";
-        }
-        posts.push_back(Post(q, "newbie", v1::POST_KIND_QUESTION, "",
-                             "Problem with " + qtext, qtext, t += kHour,
-                             {topic.tag}));
-        posts.push_back(Post(q + "a", topic.expert, v1::POST_KIND_ANSWER, q, "",
-                             "Fix it: " + atext, t += kHour, {}, true));
-        if (round % 4 == 0) {
-          posts.push_back(Post(q + "h", "helper", v1::POST_KIND_ANSWER, q, "",
-                               "Maybe " + topic.words[round % 8], t += kHour));
-        }
-        if (round % 3 == 0 && topic.tag == "printer") {
-          posts.push_back(Post(q + "c", "friend", v1::POST_KIND_COMMENT, q, "",
-                               "Same here", t += kHour));
-        }
-      }
-    }
-    v1::Post hidden = Post("p1", "newbie", v1::POST_KIND_QUESTION, "",
-                           "zanzibar kubernetes", "zanzibar", t += kHour);
-    hidden.set_visibility("group:platform");
-    v1::Post hidden_answer =
-        Post("p1a", "secret", v1::POST_KIND_ANSWER, "p1", "",
-             "zanzibar zanzibar", t += kHour, {}, true);
-    hidden_answer.set_visibility("group:platform");
-    posts.push_back(hidden);
-    posts.push_back(hidden_answer);
-    ASSERT_TRUE(catalog_->UpsertPosts(posts).ok());
-    catalog_->Refresh();
-  }
-
-  static v1::Post Post(const std::string& id, const std::string& author,
-                       v1::PostKind kind, const std::string& parent,
-                       const std::string& title, const std::string& body,
-                       int64_t created, std::vector<std::string> tags = {},
-                       bool accepted = false) {
-    v1::Post p;
-    p.set_id(id);
-    p.set_author_id(author);
-    p.set_kind(kind);
-    p.set_parent_id(parent);
-    p.set_thread_id(parent);
-    p.set_title(title);
-    p.set_body(body);
-    p.set_language("en");
-    p.set_accepted(accepted);
-    for (auto& tag : tags) p.add_tags(tag);
-    p.mutable_created()->set_seconds(created);
-    return p;
-  }
-
-  std::shared_ptr<const ExpertiseModel> Model() {
-    auto m = ExpertiseModel::Build(*catalog_, catalog_->snapshot());
-    EXPECT_TRUE(m.ok()) << m.status();
-    return m.ok() ? *m : nullptr;
-  }
-
-  std::unique_ptr<index::Catalog> catalog_;
-};
 
 TEST_F(CompanyTest, EmbeddingsPlaceEachExpertNearTheirTopic) {
   auto model = Model();
@@ -246,29 +127,6 @@ TEST_F(CompanyTest, PathNeverPassesThroughPeopleWhoOptedOut) {
   }
 }
 
-TEST_F(CompanyTest, LearningReplaysHistoryAndImprovesTheFit) {
-  LearnOptions o;
-  o.example_fraction = 0.5;
-  o.folds = 2;
-  auto report = LearnFusionWeights(*catalog_, o);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->labelled_questions, 36);
-  EXPECT_GT(report->examples, 10);
-  EXPECT_GE(report->mrr_fitted, report->mrr_prior - 1e-9);
-  EXPECT_GT(report->mrr_fitted, 0.9) << "each topic has one clear expert";
-  EXPECT_THAT(report->fit.weights.provenance, testing::HasSubstr("learned"));
-  // Learned weights go to the data folder and come back.
-  ASSERT_TRUE(
-      report->fit.weights.Save(FusionWeightsPath(catalog_->options().data_dir))
-          .ok());
-  RankingOptions ro;
-  ASSERT_TRUE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
-  EXPECT_EQ(ro.weights.weight, report->fit.weights.weight);
-  // A corrupt file is reported, not ignored.
-  std::ofstream(FusionWeightsPath(catalog_->options().data_dir)) << "{";
-  EXPECT_FALSE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
-}
-
 TEST_F(CompanyTest, ClientVectorsFindExpertsInTheClientsSpace) {
   // The company's embedding service puts each topic on its own axis; the
   // vectors ride on new articles by each expert (and a private one).
@@ -356,18 +214,6 @@ TEST_F(CompanyTest, ErasureLeavesThePersistedVectorsAtOnce) {
   EXPECT_FALSE(has(*on_disk, "olle")) << "still in embeddings.bin";
 }
 
-TEST(LearningTest, TooLittleHistoryIsAClearError) {
-  index::CatalogOptions o;
-  o.data_dir = TestDir();
-  o.refresh_interval = std::chrono::milliseconds(0);
-  o.dictionary_dir.clear();
-  auto c = index::Catalog::Open(o);
-  ASSERT_TRUE(c.ok());
-  auto r = LearnFusionWeights(**c, {});
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(r.status().message()), testing::HasSubstr("20"));
-}
-
 TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
   ModelStoreOptions o;
   o.path = catalog_->options().data_dir + "/embeddings.bin";
@@ -406,6 +252,48 @@ TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(after, before + 1);
+}
+
+TEST_F(CompanyTest, AFailingBackgroundRebuildIsKeptAndLoggedOnce) {
+  ModelStoreOptions o;
+  // A folder that does not exist: every build succeeds, every save fails.
+  o.path = catalog_->options().data_dir + "/no_such_folder/embeddings.bin";
+  o.min_rebuild_interval = std::chrono::milliseconds(0);
+  o.poll_interval = std::chrono::milliseconds(10);
+  testing::internal::CaptureStderr();
+  absl::Status error;
+  {
+    ModelStore store(*catalog_, o);
+    for (int i = 0; i < 200 && error.ok(); ++i) {
+      error = store.background_error();
+      if (error.ok())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // Let it retry a few times: the log says it once.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(store.current(), nullptr) << "a failed rebuild is not swapped in";
+    EXPECT_EQ(store.RebuildNow().code(), absl::StatusCode::kUnavailable);
+  }
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(error.code(), absl::StatusCode::kUnavailable) << error;
+  EXPECT_THAT(std::string(error.message()), HasSubstr("no_such_folder"));
+  size_t lines = 0;
+  for (size_t at = log.find("rebuilding the expertise model failed");
+       at != std::string::npos;
+       at = log.find("rebuilding the expertise model failed", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 1u) << log;
+}
+
+TEST_F(CompanyTest, ASuccessfulRebuildLeavesNoBackgroundError) {
+  ModelStoreOptions o;
+  o.path = catalog_->options().data_dir + "/embeddings.bin";
+  o.poll_interval = std::chrono::milliseconds(10);
+  ModelStore store(*catalog_, o);
+  for (int i = 0; i < 200 && !store.current(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NE(store.current(), nullptr);
+  EXPECT_TRUE(store.background_error().ok()) << store.background_error();
 }
 
 }  // namespace

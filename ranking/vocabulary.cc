@@ -1,0 +1,75 @@
+#include "ranking/vocabulary.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "index/catalog.h"
+#include "ranking/validate.h"
+
+namespace whoknows::ranking {
+
+absl::Status RoleWeights::Validate() const {
+  const std::pair<const char*, double> fields[] = {
+      {"accepted_answer", accepted_answer},
+      {"answer", answer},
+      {"article", article},
+      {"question", question},
+      {"comment", comment}};
+  for (const auto& [name, value] : fields) {
+    absl::Status s = validate::Check(validate::Finite(value) && value >= 0,
+                                     name, "a finite number >= 0");
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+double RoleWeight(const RoleWeights& w, const index::PostMeta& m) {
+  switch (m.kind) {
+    case v1::POST_KIND_ANSWER:
+      return m.accepted ? w.accepted_answer : w.answer;
+    case v1::POST_KIND_ARTICLE:
+      return w.article;
+    case v1::POST_KIND_QUESTION:
+      return w.question;
+    case v1::POST_KIND_COMMENT:
+      return w.comment;
+    default:
+      return 0;
+  }
+}
+
+double AgeDecay::operator()(int64_t t) const {
+  if (half_life_days_ <= 0) return 1;
+  const double age = static_cast<double>(std::max<int64_t>(0, newest_ - t));
+  return std::exp2(-age / (half_life_days_ * kSecondsPerDay));
+}
+
+double DaysBefore(int64_t newest, int64_t t) {
+  return static_cast<double>(std::max<int64_t>(0, newest - t)) / kSecondsPerDay;
+}
+
+bool IsActive(const v1::Person& p) { return !p.has_active() || p.active(); }
+
+bool IsSuggestable(const v1::Person& p) {
+  return IsActive(p) && !p.opted_out();
+}
+
+bool MayBeSuggested(const index::Snapshot& snapshot,
+                    const std::string& person_id,
+                    const SuggestionScope& scope) {
+  if (person_id.empty() || person_id == scope.asker_id) return false;
+  const v1::Person* p = snapshot.FindPerson(person_id);
+  if (!p || !IsSuggestable(*p)) return false;
+  if (!scope.department.empty() && p->department() != scope.department)
+    return false;
+  if (!scope.site.empty() && p->site() != scope.site) return false;
+  return true;
+}
+
+bool MayAppearOnPath(const index::Snapshot& snapshot,
+                     const std::string& person_id) {
+  const v1::Person* p = snapshot.FindPerson(person_id);
+  return p && !p->opted_out();
+}
+
+}  // namespace whoknows::ranking

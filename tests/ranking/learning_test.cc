@@ -1,0 +1,54 @@
+// Tests ranking/learning.cc: replaying a generated company's history
+// (company.h) to learn the fusion weights.
+#include "ranking/learning.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/testing/company.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::ranking {
+namespace {
+
+using testing_util::TestDir;
+
+TEST_F(CompanyTest, LearningReplaysHistoryAndImprovesTheFit) {
+  LearnOptions o;
+  o.example_fraction = 0.5;
+  o.folds = 2;
+  auto report = LearnFusionWeights(*catalog_, o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->labelled_questions, 36);
+  EXPECT_GT(report->examples, 10);
+  EXPECT_GE(report->mrr_fitted, report->mrr_prior - 1e-9);
+  EXPECT_GT(report->mrr_fitted, 0.9) << "each topic has one clear expert";
+  EXPECT_THAT(report->fit.weights.provenance, testing::HasSubstr("learned"));
+  // Learned weights go to the data folder and come back.
+  ASSERT_TRUE(
+      report->fit.weights.Save(FusionWeightsPath(catalog_->options().data_dir))
+          .ok());
+  RankingOptions ro;
+  ASSERT_TRUE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
+  EXPECT_EQ(ro.weights.weight, report->fit.weights.weight);
+  // A corrupt file is reported, not ignored.
+  std::ofstream(FusionWeightsPath(catalog_->options().data_dir)) << "{";
+  EXPECT_FALSE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
+}
+
+TEST(LearningTest, TooLittleHistoryIsAClearError) {
+  index::CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.dictionary_dir.clear();
+  auto c = index::Catalog::Open(o);
+  ASSERT_TRUE(c.ok());
+  auto r = LearnFusionWeights(**c, {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(r.status().message()), testing::HasSubstr("20"));
+}
+
+}  // namespace
+}  // namespace whoknows::ranking
