@@ -10,6 +10,7 @@
 #include "api/expertise.h"
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
+#include "index/data_dir.h"
 #include "index/validation.h"
 #include "ranking/learning.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
@@ -246,7 +247,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         " (fix or delete the file; `whoknows learn` rewrites it)"));
   }
   ranking::ModelStoreOptions mopts;
-  mopts.path = ranking::EmbeddingsPath(options.data_dir);
+  mopts.path = index::DataDir(options.data_dir).embeddings();
   mopts.min_rebuild_interval = options.model_rebuild_interval;
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);

@@ -11,6 +11,7 @@
 #include "api/expertise.h"
 #include "cli/command.h"
 #include "index/catalog.h"
+#include "index/data_dir.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 #include "ranking/learning.h"
@@ -134,8 +135,8 @@ absl::StatusOr<v1::FindExpertsResponse> AskDataFolder(
     return st;
   // The persisted model when there is one, else one built now (in memory:
   // the folder is opened read-only).
-  auto model = ranking::ExpertiseModel::Load(ranking::EmbeddingsPath(data_dir),
-                                             (*catalog)->snapshot());
+  auto model = ranking::ExpertiseModel::Load(
+      index::DataDir(data_dir).embeddings(), (*catalog)->snapshot());
   if (!model.ok())
     model = ranking::ExpertiseModel::Build(**catalog, (*catalog)->snapshot());
   if (!model.ok()) return model.status();

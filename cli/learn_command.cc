@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "index/catalog.h"
+#include "index/data_dir.h"
 #include "ranking/learning.h"
 
 namespace whoknows::cli {
@@ -64,7 +65,7 @@ class LearnCommand final : public Command {
     if (!report.ok()) return Fail(std::string(report.status().message()));
     PrintReport(*report, o.ranking.weights);
     if (dry_run_) return kExitOk;
-    const std::string path = ranking::FusionWeightsPath(data_dir_);
+    const std::string path = index::DataDir(data_dir_).fusion_weights();
     if (auto st = report->fit.weights.Save(path); !st.ok())
       return Fail(std::string(st.message()));
     std::printf("wrote %s; `whoknows serve` uses it from its next start\n",

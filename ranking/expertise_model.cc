@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "index/data_dir.h"
 #include "ranking/file_io.h"
 #include "ranking/validate.h"
 
@@ -326,8 +327,8 @@ double ExpertiseModel::Authority(const std::string& person_id) const {
 
 absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
   using file_io::Put;
-  return file_io::WriteAtomically(
-      path, std::ios::binary, [&](std::ostream& out) -> absl::Status {
+  return index::WriteFileAtomically(
+      path, [&](std::ostream& out) -> absl::Status {
         Put(out, kPeopleMagic);
         Put(out, embedded_posts_);
         Put(out, embedded_newest_);

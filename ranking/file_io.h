@@ -1,14 +1,10 @@
-// File helpers shared by the ranking's own files (embeddings.bin,
-// fusion.json). Internal to ranking/.
+// Binary reading and writing for the ranking's own files (embeddings.bin).
+// Internal to ranking/. Atomic replacement is index::WriteFileAtomically.
 #ifndef WHOKNOWS_RANKING_FILE_IO_H_
 #define WHOKNOWS_RANKING_FILE_IO_H_
 
-#include <functional>
 #include <istream>
 #include <ostream>
-#include <string>
-
-#include "absl/status/status.h"
 
 namespace whoknows::ranking::file_io {
 
@@ -22,14 +18,6 @@ template <typename T>
 bool Get(std::istream& in, T& v) {
   return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof(T)));
 }
-
-// Replaces `path` atomically: `write` fills `path`.tmp, which is then renamed
-// over `path`. UNAVAILABLE when the temporary file cannot be created or
-// renamed, DATA_LOSS when the bytes do not reach it, else what `write`
-// returns.
-absl::Status WriteAtomically(
-    const std::string& path, std::ios::openmode mode,
-    const std::function<absl::Status(std::ostream&)>& write);
 
 }  // namespace whoknows::ranking::file_io
 

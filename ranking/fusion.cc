@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "index/data_dir.h"
 #include "ranking/file_io.h"
 #include "ranking/validate.h"
 
@@ -48,8 +49,8 @@ absl::Status FusionWeights::Save(const std::string& path) const {
   j["format"] = "whoknows-fusion-1";
   for (int i = 0; i < kNumSignals; ++i) j["weights"][kNames[i]] = weight[i];
   j["provenance"] = provenance;
-  return file_io::WriteAtomically(
-      path, std::ios::out, [&](std::ostream& out) -> absl::Status {
+  return index::WriteFileAtomically(
+      path, [&](std::ostream& out) -> absl::Status {
         out << j.dump(2) << "\n";
         if (!out) {
           return absl::UnavailableError(

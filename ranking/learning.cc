@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "index/data_dir.h"
 #include "ranking/validate.h"
 
 namespace whoknows::ranking {
@@ -112,17 +113,9 @@ absl::Status LearnOptions::Validate() const {
   });
 }
 
-std::string FusionWeightsPath(const std::string& data_dir) {
-  return (std::filesystem::path(data_dir) / "fusion.json").string();
-}
-
-std::string EmbeddingsPath(const std::string& data_dir) {
-  return (std::filesystem::path(data_dir) / "embeddings.bin").string();
-}
-
 absl::Status ApplyLearnedWeights(const std::string& data_dir,
                                  RankingOptions* options) {
-  const std::string path = FusionWeightsPath(data_dir);
+  const std::string path = index::DataDir(data_dir).fusion_weights();
   if (!std::filesystem::exists(path)) return absl::OkStatus();
   auto weights = FusionWeights::Load(path);
   if (!weights.ok()) return weights.status();

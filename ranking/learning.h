@@ -46,12 +46,6 @@ struct LearnReport {
   double mrr_fitted = 0;       // and with the fitted weights
 };
 
-// Files a data folder keeps for ranking: the learned fusion weights
-// (written by `whoknows learn`, read by `serve` and `ask --data`) and the
-// persisted embeddings.
-std::string FusionWeightsPath(const std::string& data_dir);
-std::string EmbeddingsPath(const std::string& data_dir);
-
 // Replaces options->weights with the learned weights in `data_dir` when
 // there are any; a file that cannot be read is an error (not silently the
 // defaults).

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "index/data_dir.h"
 #include "tests/testing/company.h"
 #include "tests/testing/test_dirs.h"
 
@@ -28,13 +29,15 @@ TEST_F(CompanyTest, LearningReplaysHistoryAndImprovesTheFit) {
   EXPECT_THAT(report->fit.weights.provenance, testing::HasSubstr("learned"));
   // Learned weights go to the data folder and come back.
   ASSERT_TRUE(
-      report->fit.weights.Save(FusionWeightsPath(catalog_->options().data_dir))
+      report->fit.weights
+          .Save(index::DataDir(catalog_->options().data_dir).fusion_weights())
           .ok());
   RankingOptions ro;
   ASSERT_TRUE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
   EXPECT_EQ(ro.weights.weight, report->fit.weights.weight);
   // A corrupt file is reported, not ignored.
-  std::ofstream(FusionWeightsPath(catalog_->options().data_dir)) << "{";
+  std::ofstream(index::DataDir(catalog_->options().data_dir).fusion_weights())
+      << "{";
   EXPECT_FALSE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
 }
 
