@@ -5,12 +5,15 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "importers/stackexchange.h"
 #include "index/catalog.h"
 
@@ -59,6 +62,7 @@ bool IsCold(const index::Snapshot& snap, const std::string& expert) {
 
 // Adds one ranked list's scores for a question to running totals.
 struct Scorer {
+  explicit Scorer(std::string name) { m.name = std::move(name); }
   Metrics m;
   int n = 0, cold = 0;
   std::unordered_map<std::string, int> exposure;  // person -> times in top 3
@@ -129,8 +133,8 @@ struct Scorer {
   }
 };
 
-std::vector<std::string> TopIds(std::unordered_map<std::string, double>& scores,
-                                size_t k) {
+std::vector<std::string> TopIds(
+    const std::unordered_map<std::string, double>& scores, size_t k) {
   std::vector<std::pair<std::string, double>> v(scores.begin(), scores.end());
   std::sort(v.begin(), v.end(), [](auto& a, auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
@@ -140,314 +144,471 @@ std::vector<std::string> TopIds(std::unordered_map<std::string, double>& scores,
   return ids;
 }
 
-}  // namespace
+// The people whoknows found, best first.
+std::vector<std::string> PersonIds(const ranking::FindResult& found) {
+  std::vector<std::string> ids;
+  for (const auto& e : found.experts) ids.push_back(e.person_id);
+  return ids;
+}
 
-absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& o) {
-  auto log = [&](const std::string& s) {
-    if (o.log) o.log(s);
-  };
-  if (o.work_dir.empty())
-    return absl::InvalidArgumentError("work_dir: required");
-  if (o.test_fraction <= 0 || o.test_fraction >= 1)
-    return absl::InvalidArgumentError("test_fraction: must be in (0, 1)");
+// `expert`'s rank in `ranked`, from 1; 0 when absent.
+int RankOf(const std::vector<std::string>& ranked, const std::string& expert) {
+  auto at = std::find(ranked.begin(), ranked.end(), expert);
+  return at == ranked.end() ? 0 : static_cast<int>(at - ranked.begin()) + 1;
+}
 
-  // 1. Read the whole dump once to find the test questions.
-  struct Q {
+// Answers each person had written in `snap`: the popularity baseline's score.
+std::unordered_map<std::string, double> AnswerCounts(
+    const index::Snapshot& snap) {
+  std::unordered_map<std::string, double> answers;
+  for (const auto& [person, a] : snap.activity) answers[person] = a.answers;
+  return answers;
+}
+
+// The popularity baseline's top 100 for a question: the people with the most
+// answers, the asker aside.
+std::vector<std::string> MostPopular(
+    std::unordered_map<std::string, double> answers, const std::string& asker) {
+  answers.erase(asker);
+  return TopIds(answers, 100);
+}
+
+// Latency as the API sees it: the default limit of 10 (paths and evidence for
+// 10 people, not the 100 ranked for the metrics). Appends milliseconds.
+absl::Status TimeApiQuery(const ExpertFinder& finder, ExpertQuery query,
+                          const RankingContext& context,
+                          std::vector<double>& latencies_ms) {
+  query.limit = 10;
+  const auto start = std::chrono::steady_clock::now();
+  auto timed = finder.Find(query, context);
+  latencies_ms.push_back(std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - start)
+                             .count());
+  return timed.status();
+}
+
+// Sets the report's p50 and p99 from `latencies_ms` (not empty).
+void SetLatencyPercentiles(std::vector<double> latencies_ms,
+                           EvalReport& report) {
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const size_t n = latencies_ms.size();
+  report.query_p50_ms = latencies_ms[n / 2];
+  report.query_p99_ms =
+      latencies_ms[std::min(n - 1, static_cast<size_t>(n * 0.99))];
+}
+
+// What the protocol needs of the whole dump: every question, and per
+// question id the authors of its answers and whether each was accepted.
+struct DumpQuestions {
+  struct Question {
     std::string asker, text;
     int64_t created;
     std::vector<std::string> tags;
   };
-  std::unordered_map<std::string, Q> questions;
+  std::unordered_map<std::string, Question> questions;
   std::unordered_map<std::string, std::vector<std::pair<std::string, bool>>>
       answers;
-  importers::ImportOptions read_all;
+};
+
+absl::StatusOr<DumpQuestions> ReadDumpQuestions(const std::string& dump_dir) {
+  DumpQuestions dump;
   importers::StackExchangeSink collect{
       [](v1::Person) { return absl::OkStatus(); },
       [&](v1::Post p) {
         if (p.kind() == v1::POST_KIND_QUESTION) {
-          questions[p.id()] = {p.author_id(),
-                               p.title() + "\n" + p.body(),
-                               p.created().seconds(),
-                               {p.tags().begin(), p.tags().end()}};
+          dump.questions[p.id()] = {p.author_id(),
+                                    p.title() + "\n" + p.body(),
+                                    p.created().seconds(),
+                                    {p.tags().begin(), p.tags().end()}};
         } else if (p.kind() == v1::POST_KIND_ANSWER) {
-          answers[p.parent_id()].emplace_back(p.author_id(), p.accepted());
+          dump.answers[p.parent_id()].emplace_back(p.author_id(), p.accepted());
         }
         return absl::OkStatus();
       }};
-  auto read = importers::ReadStackExchange(o.dump_dir, read_all, collect);
+  auto read = importers::ReadStackExchange(dump_dir, {}, collect);
   if (!read.ok()) return read.status();
+  return dump;
+}
 
-  std::vector<TestQuestion> candidates;
-  for (auto& [id, q] : questions) {
-    auto it = answers.find(id);
-    if (it == answers.end()) continue;
+// The protocol's question list: questions whose accepted answer was written
+// by someone other than the asker, oldest first; every answerer but the
+// asker is relevant.
+std::vector<TestQuestion> AnsweredByOthers(const DumpQuestions& dump) {
+  std::vector<TestQuestion> answered;
+  for (const auto& [id, q] : dump.questions) {
+    auto it = dump.answers.find(id);
+    if (it == dump.answers.end()) continue;
     TestQuestion t{id, q.asker, q.text, "", q.created, {}, q.tags};
-    for (auto& [author, accepted] : it->second) {
+    for (const auto& [author, accepted] : it->second) {
       if (author == q.asker) continue;
       t.answerers.insert(author);
       if (accepted) t.expert = author;
     }
-    if (!t.expert.empty()) candidates.push_back(std::move(t));
+    if (!t.expert.empty()) answered.push_back(std::move(t));
   }
-  std::sort(candidates.begin(), candidates.end(), [](auto& a, auto& b) {
+  std::sort(answered.begin(), answered.end(), [](auto& a, auto& b) {
     return a.created != b.created ? a.created < b.created : a.id < b.id;
   });
-  if (o.window_end <= 0 || o.window_end > 1)
+  return answered;
+}
+
+// One run of the protocol. The stages, called in order by
+// EvaluateStackExchange, share the test questions, the training catalog, what
+// the engine learned from it and the report being filled.
+class Evaluation {
+ public:
+  explicit Evaluation(const EvalOptions& options) : o_(options) {
+    report_.default_weights = o_.ranking.weights;
+    report_.learned_weights = o_.ranking.weights;
+  }
+
+  absl::Status HoldOutTestQuestions();
+  absl::Status IngestBeforeCutoff();
+  absl::Status ReadTrainingRows();
+  absl::Status LearnWeightsBeforeCutoff();
+  absl::Status RankWithDefaultWeights();
+  absl::Status WriteFeaturesTsv();
+  absl::Status RankWithLearnedWeights();
+  absl::Status RankAblation();
+  absl::Status RankBaselines();
+  absl::Status RankRollingWindows();
+  EvalReport TakeReport() { return std::move(report_); }
+
+ private:
+  void Log(const std::string& line) const {
+    if (o_.log) o_.log(line);
+  }
+  // Imports the dump's rows created before `created_before` into the catalog
+  // (again: rows already there are replaced) and publishes them.
+  absl::StatusOr<importers::ImportStats> ImportBefore(int64_t created_before);
+  // The catalog's current snapshot and an expertise model built on it.
+  absl::StatusOr<RankingContext> ContextNow() const;
+  // Ranks the test questions with `weights`. `latencies_ms`, when given,
+  // receives each query's latency; `ranks` the expert's rank per question
+  // (0: not in the top 100).
+  absl::StatusOr<Metrics> RankTests(
+      const std::string& name, const FusionWeights& weights,
+      std::vector<double>* latencies_ms = nullptr,
+      std::unordered_map<std::string, int>* ranks = nullptr) const;
+  absl::Status WriteFeatures(std::FILE* f) const;
+  // BM25 voting (Model 2): each answer among the top 1000 posts for the
+  // question gives its weight to its author; `count` is the number of votes.
+  struct Votes {
+    std::unordered_map<std::string, double> sum, count;
+  };
+  absl::StatusOr<Votes> Vote(const TestQuestion& q) const;
+  // Re-imports up to the first question of `window` and ranks the window's
+  // questions on what existed then; `answered` gathers everyone who had
+  // answered.
+  absl::Status RankWindow(std::span<const TestQuestion> window, Scorer& ours,
+                          Scorer& popularity,
+                          std::unordered_set<std::string>& answered);
+
+  const EvalOptions& o_;
+  std::vector<TestQuestion> tests_;  // oldest first
+  std::unique_ptr<index::Catalog> catalog_;
+  RankingContext context_;  // the training rows and their model
+  // Everyone who could be suggested: people who answered before the cut-off.
+  std::vector<std::string> population_;
+  std::unordered_map<std::string, int> default_ranks_;  // see RankTests
+  EvalReport report_;
+};
+
+absl::Status Evaluation::HoldOutTestQuestions() {
+  WK_ASSIGN_OR_RETURN(const DumpQuestions dump, ReadDumpQuestions(o_.dump_dir));
+  std::vector<TestQuestion> candidates = AnsweredByOthers(dump);
+  if (o_.window_end <= 0 || o_.window_end > 1)
     return absl::InvalidArgumentError("window_end: must be in (0, 1]");
   candidates.resize(static_cast<size_t>(
-      std::ceil(static_cast<double>(candidates.size()) * o.window_end)));
+      std::ceil(static_cast<double>(candidates.size()) * o_.window_end)));
   const size_t n_test = static_cast<size_t>(
-      std::ceil(static_cast<double>(candidates.size()) * o.test_fraction));
+      std::ceil(static_cast<double>(candidates.size()) * o_.test_fraction));
   if (n_test == 0)
     return absl::FailedPreconditionError("no test questions in the dump");
-  std::vector<TestQuestion> tests(candidates.end() - static_cast<long>(n_test),
-                                  candidates.end());
-  EvalReport report;
-  report.test_questions = static_cast<int>(tests.size());
-  report.cutoff = tests.front().created;
-  log(absl::StrCat(candidates.size(),
+  tests_.assign(candidates.end() - static_cast<long>(n_test), candidates.end());
+  report_.test_questions = static_cast<int>(tests_.size());
+  report_.cutoff = tests_.front().created;
+  Log(absl::StrCat(candidates.size(),
                    " questions with an accepted answer by another user; ",
-                   tests.size(), " held out"));
+                   tests_.size(), " held out"));
+  return absl::OkStatus();
+}
 
-  // 2. Ingest what existed before the cut-off.
-  std::error_code ec;
-  fs::remove_all(o.work_dir, ec);
-  index::CatalogOptions copts;
-  copts.data_dir = o.work_dir;
-  copts.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(copts);
-  if (!catalog.ok()) return catalog.status();
-  importers::ImportOptions iopts;
-  iopts.created_before = report.cutoff;
-  iopts.batch_size = 5000;
-  auto t0 = std::chrono::steady_clock::now();
-  auto imported = importers::ImportStackExchange(o.dump_dir, **catalog, iopts);
+absl::StatusOr<importers::ImportStats> Evaluation::ImportBefore(
+    int64_t created_before) {
+  importers::ImportOptions options;
+  options.created_before = created_before;
+  options.batch_size = 5000;
+  auto imported =
+      importers::ImportStackExchange(o_.dump_dir, *catalog_, options);
   if (!imported.ok()) return imported.status();
-  (*catalog)->Refresh();
-  report.seconds_import =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count();
-  log(absl::StrCat("ingested ", imported->people, " people and ",
-                   imported->posts, " posts in ",
-                   absl::StrFormat("%.1f", report.seconds_import), " s"));
+  catalog_->Refresh();
+  return imported;
+}
 
-  // 3. What the engine learns from the training rows.
-  auto snap = (*catalog)->snapshot();
-  // Everyone who could be suggested: people who answered before the cut-off.
-  std::vector<std::string> population;
-  for (const auto& [person, a] : snap->activity) {
-    if (a.answers > 0) population.push_back(person);
-  }
-  for (auto& q : tests) {
-    q.cold = IsCold(*snap, q.expert);
-    report.cold_start_questions += q.cold;
-  }
-  auto model = ExpertiseModel::Build(**catalog, snap, o.model);
-  if (!model.ok()) return model.status();
-  report.default_weights = o.ranking.weights;
-  report.learned_weights = o.ranking.weights;
-  if (o.learn) {
-    LearnOptions lo = o.learning;
-    lo.ranking = o.ranking;
-    lo.model = o.model;
-    lo.log = o.log;
-    auto learned = LearnFusionWeights(**catalog, lo);
-    if (!learned.ok()) return learned.status();
-    report.learned_weights = learned->fit.weights;
-    report.learned_examples = learned->examples;
-    log(
-        absl::StrFormat("learned from %d examples (%d missed): in-sample MRR "
-                        "%.3f -> %.3f",
-                        learned->examples, learned->missed, learned->mrr_prior,
-                        learned->mrr_fitted));
-  }
+absl::StatusOr<RankingContext> Evaluation::ContextNow() const {
   RankingContext context;
-  context.snapshot = snap;
-  context.model = *model;
+  context.snapshot = catalog_->snapshot();
+  WK_ASSIGN_OR_RETURN(
+      context.model,
+      ExpertiseModel::Build(*catalog_, context.snapshot, o_.model));
+  return context;
+}
 
-  // 4. Rank.
-  // `ranks`, when given, receives the expert's rank per question (0: not in
-  // the top 100).
-  auto run = [&](const std::string& name, const FusionWeights& weights,
-                 std::vector<double>* latencies,
-                 std::unordered_map<std::string, int>* ranks =
-                     nullptr) -> absl::StatusOr<Metrics> {
-    RankingOptions ro = o.ranking;
-    ro.weights = weights;
-    ExpertFinder finder(**catalog, ro);
-    Scorer scorer;
-    scorer.m.name = name;
-    for (const auto& q : tests) {
-      ExpertQuery eq = QueryOf(q);
-      auto found = finder.Find(eq, context);
-      if (!found.ok()) return found.status();
-      if (latencies) {
-        // Latency as the API sees it: the default limit of 10 (paths and
-        // evidence for 10 people, not the 100 ranked for the metrics).
-        eq.limit = 10;
-        auto start = std::chrono::steady_clock::now();
-        auto timed = finder.Find(eq, context);
-        latencies->push_back(std::chrono::duration<double, std::milli>(
-                                 std::chrono::steady_clock::now() - start)
-                                 .count());
-        if (!timed.ok()) return timed.status();
-      }
-      std::vector<std::string> ranked;
-      for (const auto& e : found->experts) ranked.push_back(e.person_id);
-      scorer.Add(ranked, q);
-      if (ranks) {
-        auto at = std::find(ranked.begin(), ranked.end(), q.expert);
-        (*ranks)[q.id] =
-            at == ranked.end() ? 0 : static_cast<int>(at - ranked.begin()) + 1;
-      }
-    }
-    return scorer.Done(population);
-  };
-  std::vector<double> latencies;
-  std::unordered_map<std::string, int> default_ranks;
-  auto ours = run("whoknows (default weights)", o.ranking.weights, &latencies,
-                  &default_ranks);
-  if (!ours.ok()) return ours.status();
-  report.rows.push_back(*ours);
-  if (!o.features_tsv.empty()) {
-    std::FILE* f = std::fopen(o.features_tsv.c_str(), "w");
-    if (!f) return absl::UnavailableError("cannot write " + o.features_tsv);
-    RankingOptions ro = o.ranking;
-    for (auto& w : ro.weights.weight) {
-      if (w == 0) w = 1e-9;
-    }
-    ExpertFinder finder(**catalog, ro);
-    RankingContext all = context;
-    all.all_candidates = true;
-    std::fprintf(f, "question\tperson\texpert\tanswered\tcold\texpert_rank");
-    for (int i = 0; i < kNumSignals; ++i)
-      std::fprintf(f, "\t%s", SignalName(static_cast<Signal>(i)));
-    std::fprintf(f, "\n");
-    for (const auto& q : tests) {
-      // Every candidate: all_candidates ignores the limit.
-      auto found = finder.Find(QueryOf(q), all);
-      if (!found.ok()) return found.status();
-      for (const auto& e : found->experts) {
-        std::fprintf(f, "%s\t%s\t%d\t%d\t%d\t%d", q.id.c_str(),
-                     e.person_id.c_str(), e.person_id == q.expert,
-                     static_cast<int>(q.answerers.count(e.person_id)), q.cold,
-                     default_ranks[q.id]);
-        for (double x : e.features) std::fprintf(f, "\t%.6g", x);
-        std::fprintf(f, "\n");
-      }
-    }
-    std::fclose(f);
+absl::Status Evaluation::IngestBeforeCutoff() {
+  std::error_code ec;
+  fs::remove_all(o_.work_dir, ec);
+  index::CatalogOptions options;
+  options.data_dir = o_.work_dir;
+  options.refresh_interval = std::chrono::milliseconds(0);
+  WK_ASSIGN_OR_RETURN(catalog_, index::Catalog::Open(options));
+  const auto start = std::chrono::steady_clock::now();
+  WK_ASSIGN_OR_RETURN(const importers::ImportStats imported,
+                      ImportBefore(report_.cutoff));
+  report_.seconds_import =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  Log(absl::StrCat("ingested ", imported.people, " people and ", imported.posts,
+                   " posts in ",
+                   absl::StrFormat("%.1f", report_.seconds_import), " s"));
+  return absl::OkStatus();
+}
+
+absl::Status Evaluation::ReadTrainingRows() {
+  WK_ASSIGN_OR_RETURN(context_, ContextNow());
+  for (const auto& [person, a] : context_.snapshot->activity) {
+    if (a.answers > 0) population_.push_back(person);
   }
-  if (o.learn) {
-    auto learned = run("whoknows (weights learned before cut-off)",
-                       report.learned_weights, nullptr);
-    if (!learned.ok()) return learned.status();
-    report.rows.push_back(*learned);
+  for (auto& q : tests_) {
+    q.cold = IsCold(*context_.snapshot, q.expert);
+    report_.cold_start_questions += q.cold;
   }
-  // Each signal removed in turn; signals the defaults leave at 0 are added
-  // at weight 0.5 instead, to show what they would do.
+  return absl::OkStatus();
+}
+
+absl::Status Evaluation::LearnWeightsBeforeCutoff() {
+  LearnOptions options = o_.learning;
+  options.ranking = o_.ranking;
+  options.model = o_.model;
+  options.log = o_.log;
+  auto learned = LearnFusionWeights(*catalog_, options);
+  if (!learned.ok()) return learned.status();
+  report_.learned_weights = learned->fit.weights;
+  report_.learned_examples = learned->examples;
+  Log(absl::StrFormat(
+      "learned from %d examples (%d missed): in-sample MRR %.3f -> %.3f",
+      learned->examples, learned->missed, learned->mrr_prior,
+      learned->mrr_fitted));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Metrics> Evaluation::RankTests(
+    const std::string& name, const FusionWeights& weights,
+    std::vector<double>* latencies_ms,
+    std::unordered_map<std::string, int>* ranks) const {
+  RankingOptions options = o_.ranking;
+  options.weights = weights;
+  ExpertFinder finder(*catalog_, options);
+  Scorer scorer(name);
+  for (const auto& q : tests_) {
+    const ExpertQuery query = QueryOf(q);
+    WK_ASSIGN_OR_RETURN(const auto found, finder.Find(query, context_));
+    if (latencies_ms) {
+      WK_RETURN_IF_ERROR(TimeApiQuery(finder, query, context_, *latencies_ms));
+    }
+    const std::vector<std::string> ranked = PersonIds(found);
+    scorer.Add(ranked, q);
+    if (ranks) (*ranks)[q.id] = RankOf(ranked, q.expert);
+  }
+  return scorer.Done(population_);
+}
+
+absl::Status Evaluation::RankWithDefaultWeights() {
+  std::vector<double> latencies_ms;
+  WK_ASSIGN_OR_RETURN(
+      Metrics ours, RankTests("whoknows (default weights)", o_.ranking.weights,
+                              &latencies_ms, &default_ranks_));
+  report_.rows.push_back(std::move(ours));
+  SetLatencyPercentiles(std::move(latencies_ms), report_);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluation::WriteFeaturesTsv() {
+  std::FILE* f = std::fopen(o_.features_tsv.c_str(), "w");
+  if (!f) return absl::UnavailableError("cannot write " + o_.features_tsv);
+  const absl::Status written = WriteFeatures(f);
+  std::fclose(f);
+  return written;
+}
+
+absl::Status Evaluation::WriteFeatures(std::FILE* f) const {
+  // Every signal computed: a weight of 0 would skip its feature.
+  RankingOptions options = o_.ranking;
+  for (auto& w : options.weights.weight) {
+    if (w == 0) w = 1e-9;
+  }
+  ExpertFinder finder(*catalog_, options);
+  RankingContext all = context_;
+  all.all_candidates = true;
+  std::fprintf(f, "question\tperson\texpert\tanswered\tcold\texpert_rank");
+  for (int i = 0; i < kNumSignals; ++i)
+    std::fprintf(f, "\t%s", SignalName(static_cast<Signal>(i)));
+  std::fprintf(f, "\n");
+  for (const auto& q : tests_) {
+    // Every candidate: all_candidates ignores the limit.
+    WK_ASSIGN_OR_RETURN(const auto found, finder.Find(QueryOf(q), all));
+    for (const auto& e : found.experts) {
+      std::fprintf(f, "%s\t%s\t%d\t%d\t%d\t%d", q.id.c_str(),
+                   e.person_id.c_str(), e.person_id == q.expert,
+                   static_cast<int>(q.answerers.count(e.person_id)), q.cold,
+                   default_ranks_.at(q.id));
+      for (double x : e.features) std::fprintf(f, "\t%.6g", x);
+      std::fprintf(f, "\n");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Evaluation::RankWithLearnedWeights() {
+  WK_ASSIGN_OR_RETURN(Metrics learned,
+                      RankTests("whoknows (weights learned before cut-off)",
+                                report_.learned_weights));
+  report_.rows.push_back(std::move(learned));
+  return absl::OkStatus();
+}
+
+// Each signal removed in turn; signals the defaults leave at 0 are added at
+// weight 0.5 instead, to show what they would do.
+absl::Status Evaluation::RankAblation() {
   for (int i = 0; i < kNumSignals; ++i) {
-    FusionWeights changed = o.ranking.weights;
+    FusionWeights changed = o_.ranking.weights;
     const bool on = changed.weight[i] != 0;
     changed.weight[i] = on ? 0 : 0.5;
-    auto m = run(absl::StrCat(on ? "without " : "with ",
-                              SignalName(static_cast<Signal>(i)),
-                              on ? "" : " (weight 0.5)"),
-                 changed, nullptr);
-    if (!m.ok()) return m.status();
-    report.ablation.push_back(*m);
+    WK_ASSIGN_OR_RETURN(
+        Metrics m, RankTests(absl::StrCat(on ? "without " : "with ",
+                                          SignalName(static_cast<Signal>(i)),
+                                          on ? "" : " (weight 0.5)"),
+                             changed));
+    report_.ablation.push_back(std::move(m));
   }
+  return absl::OkStatus();
+}
 
-  Scorer popularity, combsum, combmnz, combsum_log;
-  popularity.m.name = "popularity (answers before cut-off)";
-  combsum.m.name = "BM25 voting, CombSUM top 1000 (Model 2)";
-  combmnz.m.name = "CombMNZ";
-  combsum_log.m.name = "CombSUM x log(2 + answers)";
-  std::unordered_map<std::string, double> popular;
-  for (const auto& [person, a] : snap->activity) popular[person] = a.answers;
-  for (const auto& q : tests) {
-    auto pop = popular;
-    pop.erase(q.asker);
-    popularity.Add(TopIds(pop, 100), q);
+absl::StatusOr<Evaluation::Votes> Evaluation::Vote(
+    const TestQuestion& q) const {
+  index::SearchOptions search;
+  search.query = q.text;
+  search.max_posts = 1000;
+  WK_ASSIGN_OR_RETURN(const auto hits, catalog_->Search(search));
+  Votes votes;
+  for (const auto& h : hits.hits) {
+    const index::PostMeta* m = context_.snapshot->FindPost(h.post_id);
+    if (!m || m->kind != v1::POST_KIND_ANSWER || m->author_id == q.asker)
+      continue;
+    votes.sum[m->author_id] += h.weight;
+    votes.count[m->author_id] += 1;
+  }
+  return votes;
+}
 
-    index::SearchOptions so;
-    so.query = q.text;
-    so.max_posts = 1000;
-    auto hits = (*catalog)->Search(so);
-    if (!hits.ok()) return hits.status();
-    std::unordered_map<std::string, double> sum, count;
-    for (const auto& h : hits->hits) {
-      const index::PostMeta* m = snap->FindPost(h.post_id);
-      if (!m || m->kind != v1::POST_KIND_ANSWER || m->author_id == q.asker)
-        continue;
-      sum[m->author_id] += h.weight;
-      count[m->author_id] += 1;
-    }
-    auto mnz = sum, logged = sum;
-    for (auto& [p, s] : mnz) s *= count[p];
+absl::Status Evaluation::RankBaselines() {
+  Scorer popularity("popularity (answers before cut-off)"),
+      combsum("BM25 voting, CombSUM top 1000 (Model 2)"), combmnz("CombMNZ"),
+      combsum_log("CombSUM x log(2 + answers)");
+  // Not const, as before the split: `popular[p]` below adds an author with
+  // no public post at 0 answers, and later popularity rankings see them.
+  auto popular = AnswerCounts(*context_.snapshot);
+  for (const auto& q : tests_) {
+    popularity.Add(MostPopular(popular, q.asker), q);
+    WK_ASSIGN_OR_RETURN(Votes votes, Vote(q));
+    auto mnz = votes.sum, logged = votes.sum;
+    for (auto& [p, s] : mnz) s *= votes.count[p];
     for (auto& [p, s] : logged) s *= std::log(2.0 + popular[p]);
-    combsum.Add(TopIds(sum, 100), q);
+    combsum.Add(TopIds(votes.sum, 100), q);
     combmnz.Add(TopIds(mnz, 100), q);
     combsum_log.Add(TopIds(logged, 100), q);
   }
-  std::sort(latencies.begin(), latencies.end());
-  report.query_p50_ms = latencies[latencies.size() / 2];
-  report.query_p99_ms = latencies[std::min(
-      latencies.size() - 1, static_cast<size_t>(latencies.size() * 0.99))];
   for (auto* s : {&popularity, &combsum, &combmnz, &combsum_log})
-    report.rows.push_back(s->Done(population));
+    report_.rows.push_back(s->Done(population_));
+  return absl::OkStatus();
+}
 
-  // 5. Continuous ingestion: re-import up to each window's start, rank the
-  // window's questions on what existed then.
-  if (o.rolling_days > 0) {
-    Scorer ours_rolling, popularity_rolling;
-    ours_rolling.m.name = "whoknows, fed as posts arrive";
-    popularity_rolling.m.name = "popularity, fed as posts arrive";
-    std::unordered_set<std::string> answered;  // population over all windows
-    const int64_t window = int64_t{o.rolling_days} * 86400;
-    for (size_t begin = 0; begin < tests.size();) {
-      const int64_t start = tests[begin].created;
-      size_t end = begin;
-      while (end < tests.size() && tests[end].created < start + window) ++end;
-      importers::ImportOptions wopts = iopts;
-      wopts.created_before = start;
-      auto more = importers::ImportStackExchange(o.dump_dir, **catalog, wopts);
-      if (!more.ok()) return more.status();
-      (*catalog)->Refresh();
-      RankingContext now;
-      now.snapshot = (*catalog)->snapshot();
-      auto built = ExpertiseModel::Build(**catalog, now.snapshot, o.model);
-      if (!built.ok()) return built.status();
-      now.model = *built;
-      std::unordered_map<std::string, double> popular_now;
-      for (const auto& [person, a] : now.snapshot->activity) {
-        popular_now[person] = a.answers;
-        if (a.answers > 0) answered.insert(person);
-      }
-      ExpertFinder finder(**catalog, o.ranking);
-      for (size_t i = begin; i < end; ++i) {
-        TestQuestion q = tests[i];
-        q.cold = IsCold(*now.snapshot, q.expert);
-        auto found = finder.Find(QueryOf(q), now);
-        if (!found.ok()) return found.status();
-        std::vector<std::string> ranked;
-        for (const auto& e : found->experts) ranked.push_back(e.person_id);
-        ours_rolling.Add(ranked, q);
-        auto pop = popular_now;
-        pop.erase(q.asker);
-        popularity_rolling.Add(TopIds(pop, 100), q);
-      }
-      ++report.rolling_windows;
-      begin = end;
-    }
-    const std::vector<std::string> everyone(answered.begin(), answered.end());
-    report.rolling.push_back(ours_rolling.Done(everyone));
-    report.rolling.push_back(popularity_rolling.Done(everyone));
-    report.rolling_days = o.rolling_days;
-    log(absl::StrCat("re-imported and ranked ", report.rolling_windows,
-                     " windows of ", o.rolling_days, " days"));
+absl::Status Evaluation::RankRollingWindows() {
+  Scorer ours("whoknows, fed as posts arrive"),
+      popularity("popularity, fed as posts arrive");
+  std::unordered_set<std::string> answered;  // population over all windows
+  const int64_t window = int64_t{o_.rolling_days} * 86400;
+  const std::span<const TestQuestion> tests(tests_);
+  for (size_t begin = 0; begin < tests.size();) {
+    const int64_t start = tests[begin].created;
+    size_t end = begin;
+    while (end < tests.size() && tests[end].created < start + window) ++end;
+    WK_RETURN_IF_ERROR(RankWindow(tests.subspan(begin, end - begin), ours,
+                                  popularity, answered));
+    ++report_.rolling_windows;
+    begin = end;
   }
-  return report;
+  const std::vector<std::string> everyone(answered.begin(), answered.end());
+  report_.rolling.push_back(ours.Done(everyone));
+  report_.rolling.push_back(popularity.Done(everyone));
+  report_.rolling_days = o_.rolling_days;
+  Log(absl::StrCat("re-imported and ranked ", report_.rolling_windows,
+                   " windows of ", o_.rolling_days, " days"));
+  return absl::OkStatus();
+}
+
+absl::Status Evaluation::RankWindow(std::span<const TestQuestion> window,
+                                    Scorer& ours, Scorer& popularity,
+                                    std::unordered_set<std::string>& answered) {
+  WK_RETURN_IF_ERROR(ImportBefore(window.front().created).status());
+  WK_ASSIGN_OR_RETURN(const RankingContext now, ContextNow());
+  const auto popular = AnswerCounts(*now.snapshot);
+  for (const auto& [person, a] : now.snapshot->activity) {
+    if (a.answers > 0) answered.insert(person);
+  }
+  ExpertFinder finder(*catalog_, o_.ranking);
+  for (TestQuestion q : window) {
+    q.cold = IsCold(*now.snapshot, q.expert);
+    WK_ASSIGN_OR_RETURN(const auto found, finder.Find(QueryOf(q), now));
+    ours.Add(PersonIds(found), q);
+    popularity.Add(MostPopular(popular, q.asker), q);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& options) {
+  if (options.work_dir.empty())
+    return absl::InvalidArgumentError("work_dir: required");
+  if (options.test_fraction <= 0 || options.test_fraction >= 1)
+    return absl::InvalidArgumentError("test_fraction: must be in (0, 1)");
+  Evaluation run(options);
+  // 1. Read the whole dump once and hold out the last questions by time
+  //    (within the first `window_end` of them): the cut-off is the first.
+  WK_RETURN_IF_ERROR(run.HoldOutTestQuestions());
+  // 2. Build the training catalog: what existed before the cut-off.
+  WK_RETURN_IF_ERROR(run.IngestBeforeCutoff());
+  // 3. The training rows as the engine sees them (snapshot and model), who
+  //    could be suggested, and which test questions are cold-start.
+  WK_RETURN_IF_ERROR(run.ReadTrainingRows());
+  // 4. Learn fusion weights from the history before the cut-off.
+  if (options.learn) WK_RETURN_IF_ERROR(run.LearnWeightsBeforeCutoff());
+  // 5. Rank the test questions with whoknows' default weights, timing each
+  //    query as the API would run it.
+  WK_RETURN_IF_ERROR(run.RankWithDefaultWeights());
+  // 6. Every candidate's features for every test question, for analysis.
+  if (!options.features_tsv.empty()) WK_RETURN_IF_ERROR(run.WriteFeaturesTsv());
+  // 7. Rank again with the learned weights.
+  if (options.learn) WK_RETURN_IF_ERROR(run.RankWithLearnedWeights());
+  // 8. The ablation: each signal removed (or added) in turn.
+  WK_RETURN_IF_ERROR(run.RankAblation());
+  // 9. The baselines over the same index: popularity, CombSUM, CombMNZ and
+  //    CombSUM x log(2 + answers).
+  WK_RETURN_IF_ERROR(run.RankBaselines());
+  // 10. Fed as posts arrive: re-import before each window of test questions.
+  if (options.rolling_days > 0) WK_RETURN_IF_ERROR(run.RankRollingWindows());
+  return run.TakeReport();
 }
 
 std::string FormatReport(const EvalReport& r) {
