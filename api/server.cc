@@ -6,12 +6,15 @@
 
 #include <cstdlib>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/expertise.h"
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "index/validation.h"
+#include "ranking/expert_finder.h"
+#include "ranking/expertise_model.h"
 #include "ranking/learning.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
@@ -211,21 +214,26 @@ void ServerOptions::ApplyEnvironment(bool listen_set, bool data_set,
 
 absl::Status ServerOptions::Validate() const {
   if (data_dir.empty()) return absl::InvalidArgumentError("--data: required");
-  if (networks.min_group_size < 1 || networks.min_group_size > 1000)
-    return absl::InvalidArgumentError("--min-group: must be 1-1000");
+  if (networks.min_group_size < 1 ||
+      networks.min_group_size > networks.limits.max_min_group_size)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--min-group: must be 1-", networks.limits.max_min_group_size));
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
     return absl::InvalidArgumentError(
         absl::StrCat("--listen: want HOST:PORT, got \"", listen, "\""));
   const std::string port = listen.substr(colon + 1);
+  int port_number = 0;
   if (port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stol(port) > 65535)
+      !absl::SimpleAtoi(port, &port_number) || port_number > 65535)
     return absl::InvalidArgumentError(
         absl::StrCat("--listen: bad port \"", port, "\""));
   if (refresh_interval.count() < 1 || refresh_interval.count() > 3600 * 1000)
     return absl::InvalidArgumentError("--refresh-ms: must be 1-3600000");
   if (max_message_bytes < 1024)
     return absl::InvalidArgumentError("max_message_bytes: too small");
+  if (auto s = ranking.Validate(); !s.ok())
+    return absl::InvalidArgumentError(absl::StrCat("ranking.", s.message()));
   return absl::OkStatus();
 }
 

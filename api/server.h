@@ -11,8 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/networks.h"
-#include "ranking/expert_finder.h"
-#include "ranking/expertise_model.h"
+#include "ranking/ranking_options.h"
 
 namespace grpc {
 class Server;
@@ -22,6 +21,11 @@ class Service;
 namespace whoknows::index {
 class Catalog;
 }
+
+namespace whoknows::ranking {
+class ExpertFinder;
+class ModelStore;
+}  // namespace whoknows::ranking
 
 namespace whoknows::api {
 

@@ -34,15 +34,17 @@ class NetworksCommand final : public Command {
   }
 
  private:
+  // The same bounds as the Networks service's (api/networks.h).
   void RegisterAnalysisOptions(CLI::App& sub) {
+    const networks::NetworkLimits limits = api::NetworksServiceOptions{}.limits;
     sub.add_option("--data", data_dir_, "Data folder")->required();
     sub.add_option("--min-group", min_group_,
                    "Groups smaller than this get no figures")
-        ->check(CLI::Range(1, 1000))
+        ->check(CLI::Range(1, limits.max_min_group_size))
         ->capture_default_str();
     sub.add_option("--window-days", window_days_,
                    "Length of the window in days (0: all time)")
-        ->check(CLI::Range(0, 36500))
+        ->check(CLI::Range(0, limits.max_window_days))
         ->capture_default_str();
     sub.add_option("--end", window_end_,
                    "End of the window, RFC 3339 (default: after the newest "
@@ -55,7 +57,7 @@ class NetworksCommand final : public Command {
     sub.add_flag("--manager-ties", manager_ties_,
                  "Count reporting lines as ties");
     sub.add_option("--top-brokers", top_brokers_, "How many brokers to list")
-        ->check(CLI::Range(1, 100))
+        ->check(CLI::Range(1, limits.max_top_brokers))
         ->capture_default_str();
   }
 

@@ -70,7 +70,7 @@ class ServeCommand final : public Command {
     serve_
         ->add_option("--min-group", options_.networks.min_group_size,
                      "Networks: groups smaller than this get no figures")
-        ->check(CLI::Range(1, 1000))
+        ->check(CLI::Range(1, options_.networks.limits.max_min_group_size))
         ->capture_default_str();
     serve_->add_flag("--trust-role-metadata",
                      options_.networks.caller.trust_role_metadata,

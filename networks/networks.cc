@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "index/graph.h"
+#include "index/people.h"
 
 namespace whoknows::networks {
 namespace {
@@ -20,7 +21,7 @@ constexpr int64_t kDay = 86400;
 // (WindowFigures and the report say 95%).
 constexpr double kErrorBoundDelta = 0.05;
 
-bool IsActive(const v1::Person& p) { return !p.has_active() || p.active(); }
+using index::IsActive;
 
 uint64_t PairKey(int a, int b) {
   if (a > b) std::swap(a, b);

@@ -48,12 +48,6 @@ double DaysBefore(int64_t newest, int64_t t) {
   return static_cast<double>(std::max<int64_t>(0, newest - t)) / kSecondsPerDay;
 }
 
-bool IsActive(const v1::Person& p) { return !p.has_active() || p.active(); }
-
-bool IsSuggestable(const v1::Person& p) {
-  return IsActive(p) && !p.opted_out();
-}
-
 bool MayBeSuggested(const index::Snapshot& snapshot,
                     const std::string& person_id,
                     const SuggestionScope& scope) {

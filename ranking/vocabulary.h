@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "index/people.h"
 
 namespace whoknows::v1 {
 class Person;
@@ -78,10 +79,10 @@ class AgeDecay {
 // Days from `t` (unix s) to `newest`; 0 for times after it.
 double DaysBefore(int64_t newest, int64_t t);
 
-// True when a person is active: an unset `active` means active.
-bool IsActive(const v1::Person& person);
-// True when a person may be suggested at all: known, active, not opted out.
-bool IsSuggestable(const v1::Person& person);
+// Who is active and who may be suggested at all are people-directory
+// notions, shared with the network analyses (index/people.h).
+using index::IsActive;
+using index::IsSuggestable;
 
 // The one order of scored (key, score) pairs: higher score first, ties by
 // key, so that every ranking is deterministic.
