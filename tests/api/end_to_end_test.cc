@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "api/server.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
 
@@ -16,35 +18,26 @@ namespace {
 
 v1::Person MakePerson(const std::string& id, const std::string& name,
                       const std::string& department) {
-  v1::Person p;
-  p.set_id(id);
+  v1::Person p = testing_util::MakePerson(id, department);
   p.set_display_name(name);
-  p.set_department(department);
   return p;
 }
 
+// A post on day `day` after 2023-11-14.
 v1::Post MakePost(const std::string& id, const std::string& author,
                   v1::PostKind kind, const std::string& parent,
                   const std::string& title, const std::string& body,
                   int64_t day, bool accepted = false) {
-  v1::Post p;
-  p.set_id(id);
-  p.set_author_id(author);
-  p.set_kind(kind);
-  p.set_parent_id(parent);
-  p.set_title(title);
-  p.set_body(body);
+  v1::Post p = testing_util::MakePost(id, author, kind, title, body,
+                                      1700000000 + day * 86400, parent);
   p.set_accepted(accepted);
-  p.mutable_created()->set_seconds(1700000000 + day * 86400);
   return p;
 }
 
 class EndToEndTest : public testing::Test {
  protected:
   void SetUp() override {
-    data_ = testing::TempDir() + "/e2e_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(data_);
+    data_ = testing_util::TestDir();
     ServerOptions o;
     o.listen = "127.0.0.1:0";
     o.data_dir = data_;

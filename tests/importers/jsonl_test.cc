@@ -11,6 +11,7 @@
 
 #include "index/catalog.h"
 #include "index/interactions.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::importers {
@@ -32,20 +33,8 @@ constexpr int64_t k20240301T10 = 1709287200;  // 2024-03-01T10:00:00Z
 
 std::string TestDir() { return testing_util::TestDir(/*create=*/true); }
 
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::unique_ptr<Catalog> OpenCatalog(const std::string& dir) {
-  CatalogOptions o;
-  o.data_dir = dir;
-  o.refresh_interval = std::chrono::milliseconds(0);
-  auto c = Catalog::Open(o);
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? std::move(*c) : nullptr;
-}
+using testing_util::OpenCatalog;
+using testing_util::WriteFile;
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
 // ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "index/graph.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
@@ -31,41 +32,9 @@ constexpr int64_t kT0 = 1'700'000'000;  // 2023-11-14
 // A fresh folder per test, named after it.
 using testing_util::TestDir;
 
-std::unique_ptr<Catalog> OpenCatalog(const std::string& dir,
-                                     bool read_only = false) {
-  CatalogOptions o;
-  o.data_dir = dir;
-  o.refresh_interval = std::chrono::milliseconds(0);
-  o.read_only = read_only;
-  auto c = Catalog::Open(o);
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? std::move(*c) : nullptr;
-}
-
-v1::Person MakePerson(const std::string& id, const std::string& dept = "") {
-  v1::Person p;
-  p.set_id(id);
-  p.set_display_name("Person " + id);
-  p.set_department(dept);
-  return p;
-}
-
-v1::Post MakePost(const std::string& id, const std::string& author,
-                  v1::PostKind kind, const std::string& title,
-                  const std::string& body, int64_t created,
-                  const std::string& parent = "",
-                  const std::string& language = "") {
-  v1::Post p;
-  p.set_id(id);
-  p.set_author_id(author);
-  p.set_kind(kind);
-  p.set_title(title);
-  p.set_body(body);
-  p.set_parent_id(parent);
-  p.set_language(language);
-  p.mutable_created()->set_seconds(created);
-  return p;
-}
+using testing_util::MakePerson;
+using testing_util::MakePost;
+using testing_util::OpenCatalog;
 
 v1::Post Question(const std::string& id, const std::string& author,
                   const std::string& title, const std::string& body,

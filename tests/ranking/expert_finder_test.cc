@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::ranking {
@@ -28,40 +29,22 @@ using testing_util::TestDir;
 
 v1::Person Person(const std::string& id, const std::string& dept,
                   const std::string& site) {
-  v1::Person p;
-  p.set_id(id);
-  p.set_display_name("Person " + id);
-  p.set_department(dept);
-  p.set_site(site);
-  return p;
+  return testing_util::MakePerson(id, dept, site);
 }
 
 v1::Post Question(const std::string& id, const std::string& author,
                   const std::string& title, const std::string& body,
                   int64_t created) {
-  v1::Post p;
-  p.set_id(id);
-  p.set_author_id(author);
-  p.set_kind(v1::POST_KIND_QUESTION);
-  p.set_title(title);
-  p.set_body(body);
-  p.set_language("en");
-  p.mutable_created()->set_seconds(created);
-  return p;
+  return testing_util::MakePost(id, author, v1::POST_KIND_QUESTION, title, body,
+                                created, "", "en");
 }
 
 v1::Post Answer(const std::string& id, const std::string& author,
                 const std::string& question, const std::string& body,
                 int64_t created, bool accepted = false) {
-  v1::Post p;
-  p.set_id(id);
-  p.set_author_id(author);
-  p.set_kind(v1::POST_KIND_ANSWER);
-  p.set_parent_id(question);
-  p.set_body(body);
-  p.set_language("en");
+  v1::Post p = testing_util::MakePost(id, author, v1::POST_KIND_ANSWER, "",
+                                      body, created, question, "en");
   p.set_accepted(accepted);
-  p.mutable_created()->set_seconds(created);
   return p;
 }
 

@@ -1,0 +1,73 @@
+// Fixtures every suite builds its company from: a catalog in a scratch
+// folder, people and posts with only the fields a test cares about, files
+// written whole. Tests that include this link whoknows_index.
+#ifndef WHOKNOWS_TESTS_TESTING_FIXTURES_H_
+#define WHOKNOWS_TESTS_TESTING_FIXTURES_H_
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "index/catalog.h"
+#include "whoknows/v1/people.pb.h"
+#include "whoknows/v1/posts.pb.h"
+
+namespace whoknows::testing_util {
+
+// A catalog in `dir` that publishes only on Refresh() (no refresher
+// thread), so a test decides when writes become visible. Null, with a
+// failed expectation, when it cannot be opened.
+inline std::unique_ptr<index::Catalog> OpenCatalog(const std::string& dir,
+                                                   bool read_only = false) {
+  index::CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.read_only = read_only;
+  auto c = index::Catalog::Open(o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+// Writes `text` as the whole of `path`.
+inline void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// "Person <id>", in `department` at `site`.
+inline v1::Person MakePerson(const std::string& id,
+                             const std::string& department = "",
+                             const std::string& site = "") {
+  v1::Person p;
+  p.set_id(id);
+  p.set_display_name("Person " + id);
+  p.set_department(department);
+  p.set_site(site);
+  return p;
+}
+
+// A public post; an empty language is detected by the catalog.
+inline v1::Post MakePost(const std::string& id, const std::string& author,
+                         v1::PostKind kind, const std::string& title,
+                         const std::string& body, int64_t created,
+                         const std::string& parent = "",
+                         const std::string& language = "") {
+  v1::Post p;
+  p.set_id(id);
+  p.set_author_id(author);
+  p.set_kind(kind);
+  p.set_title(title);
+  p.set_body(body);
+  p.set_parent_id(parent);
+  p.set_language(language);
+  p.mutable_created()->set_seconds(created);
+  return p;
+}
+
+}  // namespace whoknows::testing_util
+
+#endif  // WHOKNOWS_TESTS_TESTING_FIXTURES_H_
