@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "api/expertise.h"
 #include "cli/command.h"
+#include "common/time_format.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "ranking/expert_finder.h"
@@ -40,12 +41,7 @@ const char* RoleName(v1::EvidenceRole r) {
 }
 
 std::string Date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+  return FormatUtc(unix_seconds, "%Y-%m-%d");
 }
 
 void PrintEvidence(const v1::ExpertMatch& e) {

@@ -31,36 +31,32 @@ absl::StatusOr<std::string> GetString(const json& j, const char* key) {
   return it->get<std::string>();
 }
 
-absl::Status GetStrings(const json& j, const char* key,
-                        google::protobuf::RepeatedPtrField<std::string>* out) {
+// An optional array of T (strings or numbers) into `out`.
+template <typename T, typename Field>
+absl::Status GetArray(const json& j, const char* key, const char* what,
+                      bool (json::*is_t)() const noexcept, Field* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return absl::OkStatus();
-  if (!it->is_array())
+  const auto wrong = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat(key, ": must be an array of strings"));
+        absl::StrCat(key, ": must be an array of ", what));
+  };
+  if (!it->is_array()) return wrong();
   for (const auto& v : *it) {
-    if (!v.is_string())
-      return absl::InvalidArgumentError(
-          absl::StrCat(key, ": must be an array of strings"));
-    out->Add(v.get<std::string>());
+    if (!(v.*is_t)()) return wrong();
+    out->Add(v.get<T>());
   }
   return absl::OkStatus();
 }
 
+absl::Status GetStrings(const json& j, const char* key,
+                        google::protobuf::RepeatedPtrField<std::string>* out) {
+  return GetArray<std::string>(j, key, "strings", &json::is_string, out);
+}
+
 absl::Status GetFloats(const json& j, const char* key,
                        google::protobuf::RepeatedField<float>* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return absl::OkStatus();
-  if (!it->is_array())
-    return absl::InvalidArgumentError(
-        absl::StrCat(key, ": must be an array of numbers"));
-  for (const auto& v : *it) {
-    if (!v.is_number())
-      return absl::InvalidArgumentError(
-          absl::StrCat(key, ": must be an array of numbers"));
-    out->Add(v.get<float>());
-  }
-  return absl::OkStatus();
+  return GetArray<float>(j, key, "numbers", &json::is_number, out);
 }
 
 absl::StatusOr<bool> GetBool(const json& j, const char* key, bool fallback) {

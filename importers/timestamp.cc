@@ -5,16 +5,12 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "common/time_format.h"
 
 namespace whoknows::importers {
 
 std::string FormatTimestamp(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return FormatUtc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {

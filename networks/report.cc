@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/time_format.h"
 
 namespace whoknows::networks {
 namespace {
@@ -52,12 +53,7 @@ std::string Esc(const std::string& s) {
 
 std::string Date(int64_t t) {
   if (t <= 0) return "the beginning";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+  return FormatUtc(t, "%Y-%m-%d");
 }
 
 std::string WindowText(const TimeWindow& w) {

@@ -5,6 +5,8 @@
 set -euo pipefail
 bin=$1 buf=$2 src=$3
 work=$(mktemp -d)
+# shellcheck source=testing/serve.sh
+source "$(dirname "$0")/testing/serve.sh"
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -40,18 +42,7 @@ set -e
 
 # The demo company, served.
 "$bin" import jsonl "$src/data/demo/company.jsonl" --data "$work/demo" >/dev/null
-# The log exists before the server starts: under load the polling below
-# could otherwise read it before the shell has opened it, and fail (set -e).
-: >"$work/serve.log"
-"$bin" serve --data "$work/demo" --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/serve.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || fail "server did not start: $(cat "$work/serve.log")"
+start_server "$work/serve.log" "$bin" --data "$work/demo" || fail "server did not start"
 grep -q "people" "$work/serve.log" || fail "start line does not say what was loaded"
 
 url="http://127.0.0.1:$port"

@@ -10,6 +10,8 @@ set -euo pipefail
 whoknows=$1
 enron=$2/enron
 buf=${3:-}
+# shellcheck source=testing/serve.sh
+source "$(dirname "$0")/testing/serve.sh"
 
 skip() {
   if [ -n "${CI:-}" ]; then echo "FAIL: $1" >&2; exit 1; fi
@@ -49,19 +51,8 @@ JSONL
   grep -q "2 people, 0 posts and 1 interactions"
 
 if [ -x "$buf" ]; then
-  # Exists before the server starts, so the polling never reads a missing
-  # file (set -e would end the test).
-  : >"$work/serve.log"
-  "$whoknows" serve --data "$work/data" --listen 127.0.0.1:0 \
-    --trust-role-metadata >"$work/serve.log" 2>&1 &
-  server=$!
-  port=""
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "FAIL: server: $(cat "$work/serve.log")" >&2; exit 1; }
+  start_server "$work/serve.log" "$whoknows" --data "$work/data" \
+    --trust-role-metadata || { echo "FAIL: server" >&2; exit 1; }
   url="http://127.0.0.1:$port/whoknows.v1.Networks/AnalyzeNetwork"
   "$buf" curl --protocol grpc --http2-prior-knowledge \
     -d '{"person_level": true}' "$url" >"$work/anon.json"
