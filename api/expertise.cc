@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "index/validation.h"
 
 namespace whoknows::api {
@@ -69,7 +70,7 @@ absl::Status ValidateFindExperts(const v1::FindExpertsRequest& r) {
 absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& r) {
-  if (auto s = ValidateFindExperts(r); !s.ok()) return s;
+  WK_RETURN_IF_ERROR(ValidateFindExperts(r));
   ranking::ExpertQuery q;
   q.query = std::string(Trim(r.query()));
   q.asker_id = r.asker_id();

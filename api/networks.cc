@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "index/catalog.h"
 #include "index/interactions.h"
 
@@ -169,8 +170,8 @@ absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
   // (window_days, compare_previous, top_brokers), then what only the
   // request can get wrong (min_group_size, window_end).
   const networks::NetworkOptions o = OptionsFor(request, caller, options);
-  if (auto s = o.Validate(); !s.ok()) return s;
-  if (auto s = CheckEncoding(request, options.limits); !s.ok()) return s;
+  WK_RETURN_IF_ERROR(o.Validate());
+  WK_RETURN_IF_ERROR(CheckEncoding(request, options.limits));
   auto interactions = index::InteractionLog(catalog.options().data_dir).Load();
   if (!interactions.ok()) return interactions.status();
   auto analysis =

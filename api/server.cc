@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/expertise.h"
+#include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
@@ -239,7 +240,7 @@ absl::Status ServerOptions::Validate() const {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
-  if (auto s = options.Validate(); !s.ok()) return s;
+  WK_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<Server> server(new Server());
   index::CatalogOptions copts;
   copts.data_dir = options.data_dir;

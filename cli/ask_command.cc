@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "api/expertise.h"
 #include "cli/command.h"
+#include "common/status_macros.h"
 #include "common/time_format.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
@@ -127,8 +128,7 @@ absl::StatusOr<v1::FindExpertsResponse> AskDataFolder(
   auto catalog = index::Catalog::OpenForReading(data_dir);
   if (!catalog.ok()) return catalog.status();
   ranking::RankingOptions ranking;
-  if (auto st = ranking::ApplyLearnedWeights(data_dir, &ranking); !st.ok())
-    return st;
+  WK_RETURN_IF_ERROR(ranking::ApplyLearnedWeights(data_dir, &ranking));
   // The persisted model when there is one, else one built now (in memory:
   // the folder is opened read-only).
   auto model = ranking::ExpertiseModel::Load(

@@ -126,7 +126,7 @@ class DumpReader {
       : root_(dir), options_(options), sink_(sink), bad_(options) {}
 
   absl::StatusOr<ImportStats> Read() {
-    if (!fs::exists(root_ / "Posts.xml")) {
+    if (std::error_code ec; !fs::exists(root_ / "Posts.xml", ec)) {
       return absl::NotFoundError(
           absl::StrCat(root_.string(),
                        ": no Posts.xml (is this a Stack Exchange dump "
@@ -165,7 +165,8 @@ class DumpReader {
   }
   absl::Status ReadOptionalFile(const std::string& name,
                                 const RowReader::Handler& handler) {
-    if (!fs::exists(root_ / name)) return absl::OkStatus();
+    if (std::error_code ec; !fs::exists(root_ / name, ec))
+      return absl::OkStatus();
     return ReadFile(name, handler);
   }
 

@@ -537,9 +537,8 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < people.size(); ++i) {
-    if (auto s = ValidatePerson(people[i], absl::StrCat("people[", i, "]"));
-        !s.ok())
-      return s;
+    WK_RETURN_IF_ERROR(
+        ValidatePerson(people[i], absl::StrCat("people[", i, "]")));
   }
   Impl& d = *impl_;
   absl::MutexLock lock(&d.write_mu);
@@ -570,9 +569,7 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < posts.size(); ++i) {
-    if (auto s = ValidatePost(posts[i], absl::StrCat("posts[", i, "]"));
-        !s.ok())
-      return s;
+    WK_RETURN_IF_ERROR(ValidatePost(posts[i], absl::StrCat("posts[", i, "]")));
   }
   Impl& d = *impl_;
   std::vector<v1::Post> normalized(posts.begin(), posts.end());

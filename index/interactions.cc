@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "index/validation.h"
@@ -21,15 +22,13 @@ namespace whoknows::index {
 
 absl::Status ValidateInteraction(const Interaction& in,
                                  std::string_view where) {
-  if (auto s = CheckId(in.from, where, "from", /*required=*/true); !s.ok())
-    return s;
+  WK_RETURN_IF_ERROR(CheckId(in.from, where, "from", /*required=*/true));
   if (in.to.empty()) return Invalid(where, "to", "at least one receiver");
   if (in.to.size() > kMaxReceivers)
     return Invalid(where, "to", absl::StrCat("more than ", kMaxReceivers));
   for (size_t i = 0; i < in.to.size(); ++i) {
     const std::string field = absl::StrCat("to[", i, "]");
-    if (auto s = CheckId(in.to[i], where, field, /*required=*/true); !s.ok())
-      return s;
+    WK_RETURN_IF_ERROR(CheckId(in.to[i], where, field, /*required=*/true));
     if (in.to[i] == in.from)
       return Invalid(where, field, "the sender cannot be a receiver");
   }
@@ -52,10 +51,8 @@ std::string InteractionLog::path() const {
 absl::Status InteractionLog::Append(std::span<const Interaction> batch) const {
   std::string text;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (auto s = ValidateInteraction(batch[i],
-                                     absl::StrCat("interactions[", i, "]"));
-        !s.ok())
-      return s;
+    WK_RETURN_IF_ERROR(
+        ValidateInteraction(batch[i], absl::StrCat("interactions[", i, "]")));
     absl::StrAppend(&text, batch[i].id, "\t", batch[i].time, "\t",
                     batch[i].kind, "\t", batch[i].from, "\t",
                     absl::StrJoin(batch[i].to, "\t"), "\n");

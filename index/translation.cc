@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "index/language.h"
 
 namespace whoknows::index {
@@ -84,8 +85,9 @@ absl::Status LoadPair(Dictionary& dict, const fs::path& dir,
                       const std::string& to) {
   const fs::path index_path = dir / (name + ".index");
   fs::path dict_path = dir / (name + ".dict.dz");
-  if (!fs::exists(dict_path)) dict_path = dir / (name + ".dict");
-  if (!fs::exists(index_path) || !fs::exists(dict_path))
+  std::error_code ec;
+  if (!fs::exists(dict_path, ec)) dict_path = dir / (name + ".dict");
+  if (!fs::exists(index_path, ec) || !fs::exists(dict_path, ec))
     return absl::OkStatus();
   auto text = ReadGzip(dict_path.string());  // zlib reads plain files too
   if (!text.ok()) return text.status();
@@ -142,10 +144,8 @@ absl::Status LoadPair(Dictionary& dict, const fs::path& dir,
 
 absl::StatusOr<Dictionary> Dictionary::LoadFreedict(const std::string& dir) {
   Dictionary d;
-  if (auto s = LoadPair(d, dir, "freedict-swe-eng", "sv", "en"); !s.ok())
-    return s;
-  if (auto s = LoadPair(d, dir, "freedict-eng-swe", "en", "sv"); !s.ok())
-    return s;
+  WK_RETURN_IF_ERROR(LoadPair(d, dir, "freedict-swe-eng", "sv", "en"));
+  WK_RETURN_IF_ERROR(LoadPair(d, dir, "freedict-eng-swe", "en", "sv"));
   return d;
 }
 

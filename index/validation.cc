@@ -48,9 +48,8 @@ absl::Status CheckLength(std::string_view text, size_t max,
 }  // namespace
 
 absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
-  if (auto s = CheckId(p.id(), where, "id", true); !s.ok()) return s;
-  if (auto s = CheckId(p.manager_id(), where, "manager_id", false); !s.ok())
-    return s;
+  WK_RETURN_IF_ERROR(CheckId(p.id(), where, "id", true));
+  WK_RETURN_IF_ERROR(CheckId(p.manager_id(), where, "manager_id", false));
   if (p.manager_id() == p.id()) {
     return Invalid(where, "manager_id", "a person cannot manage themselves");
   }
@@ -59,8 +58,7 @@ absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
                             {&p.department(), "department"},
                             {&p.site(), "site"},
                             {&p.team(), "team"}}) {
-    if (auto s = CheckLength(*text, kMaxShortTextBytes, where, name); !s.ok())
-      return s;
+    WK_RETURN_IF_ERROR(CheckLength(*text, kMaxShortTextBytes, where, name));
   }
   if (!p.country().empty() && p.country().size() != 2) {
     return Invalid(where, "country", "must be an ISO 3166-1 alpha-2 code");
@@ -76,13 +74,10 @@ namespace {
 
 // Ids, kind and the reply structure.
 absl::Status CheckPostIdentity(const v1::Post& p, std::string_view where) {
-  if (auto s = CheckId(p.id(), where, "id", true); !s.ok()) return s;
-  if (auto s = CheckId(p.author_id(), where, "author_id", true); !s.ok())
-    return s;
-  if (auto s = CheckId(p.thread_id(), where, "thread_id", false); !s.ok())
-    return s;
-  if (auto s = CheckId(p.parent_id(), where, "parent_id", false); !s.ok())
-    return s;
+  WK_RETURN_IF_ERROR(CheckId(p.id(), where, "id", true));
+  WK_RETURN_IF_ERROR(CheckId(p.author_id(), where, "author_id", true));
+  WK_RETURN_IF_ERROR(CheckId(p.thread_id(), where, "thread_id", false));
+  WK_RETURN_IF_ERROR(CheckId(p.parent_id(), where, "parent_id", false));
   if (p.kind() == v1::POST_KIND_UNSPECIFIED ||
       !v1::PostKind_IsValid(p.kind())) {
     return Invalid(where, "kind",
@@ -101,10 +96,8 @@ absl::Status CheckPostIdentity(const v1::Post& p, std::string_view where) {
 
 // Title, body, tags and language.
 absl::Status CheckPostText(const v1::Post& p, std::string_view where) {
-  if (auto s = CheckLength(p.title(), kMaxTitleBytes, where, "title"); !s.ok())
-    return s;
-  if (auto s = CheckLength(p.body(), kMaxBodyBytes, where, "body"); !s.ok())
-    return s;
+  WK_RETURN_IF_ERROR(CheckLength(p.title(), kMaxTitleBytes, where, "title"));
+  WK_RETURN_IF_ERROR(CheckLength(p.body(), kMaxBodyBytes, where, "body"));
   if (p.title().empty() && p.body().empty()) {
     return Invalid(where, "body", "a post needs a title or a body");
   }
@@ -163,16 +156,12 @@ absl::Status CheckPostLists(const v1::Post& p, std::string_view where) {
     }
   }
   for (int i = 0; i < p.liked_by_size(); ++i) {
-    if (auto s = CheckId(p.liked_by(i), where,
-                         absl::StrCat("liked_by[", i, "]"), true);
-        !s.ok())
-      return s;
+    WK_RETURN_IF_ERROR(
+        CheckId(p.liked_by(i), where, absl::StrCat("liked_by[", i, "]"), true));
   }
   for (int i = 0; i < p.mentioned_size(); ++i) {
-    if (auto s = CheckId(p.mentioned(i), where,
-                         absl::StrCat("mentioned[", i, "]"), true);
-        !s.ok())
-      return s;
+    WK_RETURN_IF_ERROR(CheckId(p.mentioned(i), where,
+                               absl::StrCat("mentioned[", i, "]"), true));
   }
   return absl::OkStatus();
 }

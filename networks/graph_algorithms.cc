@@ -13,19 +13,21 @@
 #include <random>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace whoknows::networks {
 namespace {
 
 // Debian's igraph is built without thread-local state (IGRAPH_THREAD_SAFE
 // is 0): every call into it holds this lock.
-std::mutex& IgraphMutex() {
-  static std::mutex m;
+absl::Mutex& IgraphMutex() {
+  static absl::Mutex m(absl::kConstInit);
   return m;
 }
 
-void InitIgraphLocked() {
+void InitIgraphLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(IgraphMutex()) {
   static bool done = false;
   if (done) return;
   done = true;
@@ -38,7 +40,7 @@ void InitIgraphLocked() {
 // lifetime: create it first, and make every other igraph call (IVector
 // included) while it exists.
 struct IGraph {
-  std::lock_guard<std::mutex> lock{IgraphMutex()};
+  absl::MutexLock lock{&IgraphMutex()};
   igraph_t g;
   bool ok = false;
   explicit IGraph(const UndirectedGraph& graph) {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 #include "index/graph.h"
 #include "index/people.h"
 
@@ -423,7 +424,7 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
   }
   // 6. The drawing.
   if (o.layout) {
-    if (auto s = AddDrawing(g, *membership, o, &f); !s.ok()) return s;
+    WK_RETURN_IF_ERROR(AddDrawing(g, *membership, o, &f));
   }
   return f;
 }
@@ -644,7 +645,7 @@ absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
     const index::Snapshot& snapshot,
     const std::vector<index::Interaction>& interactions,
     const NetworkOptions& options) {
-  if (auto s = options.Validate(); !s.ok()) return s;
+  WK_RETURN_IF_ERROR(options.Validate());
   NetworkAnalysis a;
   a.min_group_size = options.min_group_size;
   a.person_level = options.person_level;

@@ -394,7 +394,8 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
 
 ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
     : catalog_(catalog), options_(std::move(options)) {
-  if (!options_.path.empty() && std::filesystem::exists(options_.path)) {
+  std::error_code ec;
+  if (!options_.path.empty() && std::filesystem::exists(options_.path, ec)) {
     auto loaded = ExpertiseModel::Load(options_.path, catalog_.snapshot(),
                                        options_.model);
     // An unreadable file is rebuilt, not fatal: it is derived data.

@@ -116,7 +116,8 @@ absl::Status LearnOptions::Validate() const {
 absl::Status ApplyLearnedWeights(const std::string& data_dir,
                                  RankingOptions* options) {
   const std::string path = index::DataDir(data_dir).fusion_weights();
-  if (!std::filesystem::exists(path)) return absl::OkStatus();
+  if (std::error_code ec; !std::filesystem::exists(path, ec))
+    return absl::OkStatus();
   auto weights = FusionWeights::Load(path);
   if (!weights.ok()) return weights.status();
   options->weights = *weights;

@@ -19,18 +19,13 @@ namespace whoknows::importers {
 namespace {
 
 namespace fs = std::filesystem;
-using index::Catalog;
-using index::CatalogOptions;
 using index::PostMeta;
 using index::SearchOptions;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
-
-constexpr int64_t k20240301T10 = 1709287200;  // 2024-03-01T10:00:00Z
 
 std::string TestDir() { return testing_util::TestDir(/*create=*/true); }
 

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "networks/report.h"
+#include "tests/testing/fixtures.h"
 
 namespace whoknows::networks {
 namespace {
@@ -79,14 +80,8 @@ class NetworksTest : public testing::Test {
 
   void Post(const std::string& id, const std::string& author, v1::PostKind kind,
             const std::string& parent, std::vector<std::string> tags) {
-    auto m = std::make_shared<index::PostMeta>();
-    m->id = id;
-    m->author_id = author;
-    m->kind = kind;
-    m->parent_id = parent;
-    m->thread_id = parent.empty() ? id : parent;
+    auto m = testing_util::MakeMeta(id, author, kind, parent, kEnd - 40 * kDay);
     m->tags = std::move(tags);
-    m->created = kEnd - 40 * kDay;
     snapshot_.posts[id] = m;
   }
 
@@ -253,13 +248,7 @@ TEST_F(NetworksTest, LayoutHasADotPerConnectedPerson) {
   EXPECT_EQ(a.current.dot_edges.size(), 15u);
 }
 
-size_t Occurrences(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t i = text.find(what); i != std::string::npos;
-       i = text.find(what, i + 1))
-    ++n;
-  return n;
-}
+using testing_util::Occurrences;
 
 TEST_F(NetworksTest, ReportDrawsUnnamedDotsAndNamesOnlyForHr) {
   options_.layout = true;

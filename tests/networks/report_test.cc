@@ -6,16 +6,12 @@
 
 #include <string>
 
+#include "tests/testing/fixtures.h"
+
 namespace whoknows::networks {
 namespace {
 
-size_t Occurrences(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t i = text.find(what); i != std::string::npos;
-       i = text.find(what, i + 1))
-    ++n;
-  return n;
-}
+using testing_util::Occurrences;
 
 // Three connected people in one community of 3 (below the threshold of 5)
 // plus a broker list, as an HR analysis would have it.

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "index/catalog.h"
+#include "tests/testing/fixtures.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -112,14 +113,7 @@ std::shared_ptr<const index::PostMeta> Meta(const std::string& id,
                                             const std::string& author,
                                             v1::PostKind kind,
                                             const std::string& parent = "") {
-  auto m = std::make_shared<index::PostMeta>();
-  m->id = id;
-  m->author_id = author;
-  m->kind = kind;
-  m->parent_id = parent;
-  m->thread_id = parent.empty() ? id : parent;
-  m->created = 1'700'000'000;
-  return m;
+  return testing_util::MakeMeta(id, author, kind, parent, 1'700'000'000);
 }
 
 // a asks, b answers; c likes b's answer; a asks again and d answers; a

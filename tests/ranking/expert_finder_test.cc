@@ -66,6 +66,7 @@ v1::Post Private(v1::Post p) {
 //   ghost answers kubernetes but is not in the directory
 class ExpertFinderTest : public testing::Test {
  protected:
+  // Long because it is the company (the cast above), not logic.
   void SetUp() override {
     index::CatalogOptions o;
     o.data_dir = TestDir();

@@ -68,6 +68,32 @@ inline v1::Post MakePost(const std::string& id, const std::string& author,
   return p;
 }
 
+// A public post's metadata, as snapshots hold it: a root is its own
+// thread, a reply is in its parent's.
+inline std::shared_ptr<index::PostMeta> MakeMeta(const std::string& id,
+                                                 const std::string& author,
+                                                 v1::PostKind kind,
+                                                 const std::string& parent,
+                                                 int64_t created) {
+  auto m = std::make_shared<index::PostMeta>();
+  m->id = id;
+  m->author_id = author;
+  m->kind = kind;
+  m->parent_id = parent;
+  m->thread_id = parent.empty() ? id : parent;
+  m->created = created;
+  return m;
+}
+
+// How many times `what` occurs in `text` (overlaps counted).
+inline size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t i = text.find(what); i != std::string::npos;
+       i = text.find(what, i + 1))
+    ++n;
+  return n;
+}
+
 }  // namespace whoknows::testing_util
 
 #endif  // WHOKNOWS_TESTS_TESTING_FIXTURES_H_
