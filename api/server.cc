@@ -258,6 +258,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   ranking::ModelStoreOptions mopts;
   mopts.path = index::DataDir(options.data_dir).embeddings();
   mopts.min_rebuild_interval = options.model_rebuild_interval;
+  WK_RETURN_IF_ERROR(mopts.Validate());
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
   server->finder_ = std::make_unique<ranking::ExpertFinder>(

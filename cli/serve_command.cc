@@ -4,8 +4,11 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "api/server.h"
 #include "cli/command.h"
 #include "index/catalog.h"
@@ -27,10 +30,40 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
+// What the signal thread knows of the server's life.
+struct Lifecycle {
+  absl::Mutex mu;
+  api::Server* server ABSL_GUARDED_BY(mu) = nullptr;  // set once serving
+  bool abandoned ABSL_GUARDED_BY(mu) = false;         // Start failed
+};
+
+// Waits for SIGINT or SIGTERM. Before the server serves, a signal ends the
+// process at once, as the default action would (nothing is half-written:
+// every write commits before it returns); once it serves, it shuts the
+// server down gracefully.
+void WaitForSignal(const sigset_t* signals, Lifecycle* life) {
+  int signal = 0;
+  sigwait(signals, &signal);
+  absl::MutexLock lock(&life->mu);
+  if (life->abandoned) return;
+  if (!life->server) std::_Exit(128 + signal);
+  life->server->Shutdown();
+}
+
 int Serve(const api::ServerOptions& options) {
   const sigset_t signals = BlockShutdownSignals();
+  Lifecycle life;
+  std::thread on_signal(WaitForSignal, &signals, &life);
   auto server = api::Server::Start(options);
-  if (!server.ok()) return Fail(std::string(server.status().message()));
+  if (!server.ok()) {
+    {
+      absl::MutexLock lock(&life.mu);
+      life.abandoned = true;
+    }
+    pthread_kill(on_signal.native_handle(), SIGTERM);
+    on_signal.join();
+    return Fail(std::string(server.status().message()));
+  }
   auto snap = (*server)->catalog().snapshot();
   std::printf(
       "whoknows serving on %s (port %d): %zu people, %zu posts, %zu graph ties "
@@ -40,11 +73,10 @@ int Serve(const api::ServerOptions& options) {
       options.data_dir.c_str());
   std::fflush(stdout);
   snap.reset();
-  std::thread on_signal([&signals, s = server->get()] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    s->Shutdown();
-  });
+  {
+    absl::MutexLock lock(&life.mu);
+    life.server = server->get();
+  }
   // Returns once Shutdown has run, which only the signal thread calls; it is
   // joined before the server is destroyed.
   (*server)->Wait();

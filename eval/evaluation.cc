@@ -583,6 +583,10 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& options) {
     return absl::InvalidArgumentError("work_dir: required");
   if (options.test_fraction <= 0 || options.test_fraction >= 1)
     return absl::InvalidArgumentError("test_fraction: must be in (0, 1)");
+  if (auto s = options.ranking.Validate(); !s.ok())
+    return absl::InvalidArgumentError(absl::StrCat("ranking.", s.message()));
+  if (auto s = options.model.Validate(); !s.ok())
+    return absl::InvalidArgumentError(absl::StrCat("model.", s.message()));
   Evaluation run(options);
   // 1. Read the whole dump once and hold out the last questions by time
   //    (within the first `window_end` of them): the cut-off is the first.

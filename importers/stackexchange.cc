@@ -163,10 +163,14 @@ class DumpReader {
                              progress_.bytes_total = total;
                            });
   }
+  // Reads `name` when the dump has it. `counted` files restart the
+  // progress count (only when present, so the last count survives).
   absl::Status ReadOptionalFile(const std::string& name,
-                                const RowReader::Handler& handler) {
+                                const RowReader::Handler& handler,
+                                bool counted = false) {
     if (std::error_code ec; !fs::exists(root_ / name, ec))
       return absl::OkStatus();
+    if (counted) progress_.records = 0;
     return ReadFile(name, handler);
   }
 
@@ -242,26 +246,29 @@ class DumpReader {
 
   absl::Status ReadUsers() {
     const std::string file = "Users.xml";
-    progress_.records = 0;
-    return ReadOptionalFile(file, [&](const Row& row, int64_t line) {
-      const std::string* id = Field(row, "Id");
-      if (!id || id->empty()) return Problem(file, line, "user row without Id");
-      if (*id == "-1") return absl::OkStatus();  // the Community bot
-      auto t = CreatedOf(row);
-      if (!t.ok()) return RowProblem(file, line, *id, t.status().message());
-      if (!Keep(*t)) return absl::OkStatus();
-      v1::Person p;
-      p.set_id(*id);
-      if (auto* n = Field(row, "DisplayName"))
-        p.set_display_name(n->substr(0, kMaxShortTextBytes));
-      if (auto* loc = Field(row, "Location"))
-        p.set_site(loc->substr(0, kMaxShortTextBytes));
-      p.set_active(true);
-      if (auto v = index::ValidatePerson(p, "user"); !v.ok())
-        return RowProblem(file, line, *id, v.message());
-      Counted(file);
-      return sink_.person(std::move(p));
-    });
+    return ReadOptionalFile(
+        file,
+        [&](const Row& row, int64_t line) {
+          const std::string* id = Field(row, "Id");
+          if (!id || id->empty())
+            return Problem(file, line, "user row without Id");
+          if (*id == "-1") return absl::OkStatus();  // the Community bot
+          auto t = CreatedOf(row);
+          if (!t.ok()) return RowProblem(file, line, *id, t.status().message());
+          if (!Keep(*t)) return absl::OkStatus();
+          v1::Person p;
+          p.set_id(*id);
+          if (auto* n = Field(row, "DisplayName"))
+            p.set_display_name(n->substr(0, kMaxShortTextBytes));
+          if (auto* loc = Field(row, "Location"))
+            p.set_site(loc->substr(0, kMaxShortTextBytes));
+          p.set_active(true);
+          if (auto v = index::ValidatePerson(p, "user"); !v.ok())
+            return RowProblem(file, line, *id, v.message());
+          Counted(file);
+          return sink_.person(std::move(p));
+        },
+        /*counted=*/true);
   }
 
   absl::Status IndexPosts() {
@@ -352,34 +359,36 @@ class DumpReader {
 
   absl::Status ReadComments() {
     const std::string file = "Comments.xml";
-    progress_.records = 0;
-    return ReadOptionalFile(file, [&](const Row& row, int64_t line) {
-      const std::string* id = Field(row, "Id");
-      const std::string* post = Field(row, "PostId");
-      const std::string* user = Field(row, "UserId");
-      const std::string* text = Field(row, "Text");
-      if (!id || !post)
-        return Problem(file, line, "comment row without Id or PostId");
-      if (!user || user->empty() || !text)
-        return absl::OkStatus();  // deleted user
-      auto t = CreatedOf(row);
-      if (!t.ok()) return RowProblem(file, line, *id, t.status().message());
-      if (!Keep(*t)) return absl::OkStatus();
-      if (!post_owner_.count(*post))
-        return absl::OkStatus();  // on a post not imported
-      v1::Post p;
-      p.set_id("c" + *id);
-      p.set_author_id(*user);
-      p.set_parent_id(*post);
-      p.set_kind(v1::POST_KIND_COMMENT);
-      p.set_body(text->substr(0, kMaxBodyBytes));
-      p.set_language("en");
-      p.mutable_created()->set_seconds(*t);
-      if (auto v = index::ValidatePost(p, "comment"); !v.ok())
-        return RowProblem(file, line, *id, v.message());
-      Counted(file);
-      return sink_.post(std::move(p));
-    });
+    return ReadOptionalFile(
+        file,
+        [&](const Row& row, int64_t line) {
+          const std::string* id = Field(row, "Id");
+          const std::string* post = Field(row, "PostId");
+          const std::string* user = Field(row, "UserId");
+          const std::string* text = Field(row, "Text");
+          if (!id || !post)
+            return Problem(file, line, "comment row without Id or PostId");
+          if (!user || user->empty() || !text)
+            return absl::OkStatus();  // deleted user
+          auto t = CreatedOf(row);
+          if (!t.ok()) return RowProblem(file, line, *id, t.status().message());
+          if (!Keep(*t)) return absl::OkStatus();
+          if (!post_owner_.count(*post))
+            return absl::OkStatus();  // on a post not imported
+          v1::Post p;
+          p.set_id("c" + *id);
+          p.set_author_id(*user);
+          p.set_parent_id(*post);
+          p.set_kind(v1::POST_KIND_COMMENT);
+          p.set_body(text->substr(0, kMaxBodyBytes));
+          p.set_language("en");
+          p.mutable_created()->set_seconds(*t);
+          if (auto v = index::ValidatePost(p, "comment"); !v.ok())
+            return RowProblem(file, line, *id, v.message());
+          Counted(file);
+          return sink_.post(std::move(p));
+        },
+        /*counted=*/true);
   }
 
   const fs::path root_;

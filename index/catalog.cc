@@ -42,8 +42,6 @@ constexpr Xapian::valueno kIdSlot = 1;
 // (changing it needs a reindex).
 constexpr Xapian::termcount kTitleWdfInc = 2;
 
-// The data folder's entries (CatalogOptions::data_dir).
-
 // Query "words" longer than this (in bytes) are skipped: they are hashes,
 // encoded blobs or URLs, not words anyone is asked about.
 constexpr size_t kMaxQueryWordBytes = 64;
@@ -465,6 +463,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     const CatalogOptions& options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: required");
+  }
+  if (options.read_attempts < 1 || options.read_attempts > 100) {
+    return absl::InvalidArgumentError("read_attempts: must be 1-100");
   }
   std::unique_ptr<Catalog> c(new Catalog(options));
   Impl& d = *c->impl_;

@@ -59,8 +59,10 @@ class DataDirLock {
 
 // Replaces `path` atomically: `write` fills <path>.tmp, which is flushed and
 // fsynced, then renamed over `path`, and the folder is fsynced. A crash
-// leaves either the old file or the new one, never a part. On error the
-// temporary file is removed and `path` is untouched.
+// leaves either the old file or the new one, never a part. An error before
+// the rename removes the temporary file and leaves `path` untouched; a
+// failed fsync of the folder after it is reported with the new file in
+// place. One writer per path at a time (the temporary name is fixed).
 absl::Status WriteFileAtomically(
     const std::string& path,
     const std::function<absl::Status(std::ostream&)>& write);
