@@ -12,6 +12,7 @@
 #include "api/server.h"
 #include "index/catalog.h"
 #include "index/interactions.h"
+#include "tests/testing/test_dirs.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
 #include "whoknows/v1/networks.grpc.pb.h"
 
@@ -23,9 +24,7 @@ constexpr int64_t kTime = 1700000000;
 class NetworksEndToEndTest : public testing::Test {
  protected:
   void Start(bool trust_role) {
-    data_ = testing::TempDir() + "/networks_e2e_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(data_);
+    data_ = testing_util::TestDir();
     ServerOptions o;
     o.listen = "127.0.0.1:0";
     o.data_dir = data_;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::eval {
 namespace {
@@ -24,7 +25,7 @@ TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
   }
   EvalOptions o;
   o.dump_dir = dump;
-  o.work_dir = testing::TempDir() + "/beer_eval";
+  o.work_dir = testing_util::TestDir();
   auto report = EvaluateStackExchange(o);
   ASSERT_TRUE(report.ok()) << report.status();
   std::printf("%s", FormatReport(*report).c_str());
@@ -108,8 +109,8 @@ std::string WriteLateExpertDump(const std::string& dir) {
 
 TEST(EvaluationTest, FedAsPostsArriveFindsExpertsWhoJoinedAfterTheCutOff) {
   EvalOptions o;
-  o.dump_dir = WriteLateExpertDump(testing::TempDir() + "/late_expert_dump");
-  o.work_dir = testing::TempDir() + "/late_expert_eval";
+  o.dump_dir = WriteLateExpertDump(testing_util::TestDir(true) + "/dump");
+  o.work_dir = testing_util::TestDir() + "/eval";
   o.test_fraction = 0.5;
   o.learn = false;
   o.rolling_days = 30;
@@ -136,8 +137,8 @@ TEST(EvaluationTest, FedAsPostsArriveFindsExpertsWhoJoinedAfterTheCutOff) {
 
 TEST(EvaluationTest, RejectsMissingDump) {
   EvalOptions o;
-  o.dump_dir = testing::TempDir() + "/no_such_dump";
-  o.work_dir = testing::TempDir() + "/no_such_eval";
+  o.dump_dir = testing_util::TestDir() + "/no_such_dump";
+  o.work_dir = testing_util::TestDir() + "/eval";
   auto report = EvaluateStackExchange(o);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(std::string(report.status().message()).find("Posts.xml"),

@@ -7,12 +7,13 @@
 #include <fstream>
 
 #include "index/catalog.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
 namespace {
 
 std::string FreshDir(const std::string& name) {
-  std::string dir = testing::TempDir() + "/interactions_" + name;
+  std::string dir = testing_util::TestDir() + "/" + name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <igraph/igraph.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -104,7 +105,9 @@ class EnronTest : public testing::Test {
   static void SetUpTestSuite() {
     const std::string dir = std::string(WHOKNOWS_DATASETS) + "/enron";
     if (!std::filesystem::exists(dir + "/messages.json")) return;
-    const std::string data = testing::TempDir() + "/enron_graph_test";
+    // Suite-wide, so not TestDir() (there is no current test yet).
+    const std::string data = testing::TempDir() + "/whoknows_enron_graph_" +
+                             std::to_string(::getpid());
     std::filesystem::remove_all(data);
     index::CatalogOptions co;
     co.data_dir = data;

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <random>
 
+#include "tests/testing/test_dirs.h"
+
 namespace whoknows::ranking {
 namespace {
 
@@ -62,7 +64,7 @@ TEST(FitConditionalLogitTest, RecoversTheWeightsThatGeneratedTheData) {
 }
 
 TEST(FusionWeightsTest, SavesLoadsAndRejectsBadFiles) {
-  const std::string dir = testing::TempDir() + "/whoknows_fusion";
+  const std::string dir = testing_util::TestDir();
   std::filesystem::create_directories(dir);
   FusionWeights w = FusionWeights::Defaults();
   w.weight[static_cast<int>(Signal::kTags)] = 0.75;
