@@ -55,6 +55,7 @@ std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   m->kind = p.kind();
   m->accepted = p.accepted();
   m->is_public = IsPublic(p);
+  m->visibility = p.visibility().empty() ? "public" : p.visibility();
   m->created = p.created().seconds();
   m->language = p.language();
   m->title = p.title();
@@ -197,13 +198,18 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 // (to install the snapshot) one after the other, never both. Writers hold
 // write_mu for a whole batch; readers take snap_mu or pool_mu only briefly.
 struct Catalog::Impl {
-  std::string posts_path, people_path, graph_path;
+  // posts_path holds public posts, private_path the others (DataDir).
+  std::string posts_path, private_path, people_path, graph_path;
+  // Whether private_posts/ exists: always with the writer; a read-only
+  // catalog of a folder written before it existed has none.
+  bool has_private = true;
   // The writer's hold on the data folder; null when read-only.
   std::unique_ptr<DataDirLock> lock;
 
   // Writer side.
   mutable absl::Mutex write_mu;
   std::optional<Xapian::WritableDatabase> posts_db ABSL_GUARDED_BY(write_mu);
+  std::optional<Xapian::WritableDatabase> private_db ABSL_GUARDED_BY(write_mu);
   std::optional<Xapian::WritableDatabase> people_db ABSL_GUARDED_BY(write_mu);
   std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people
       ABSL_GUARDED_BY(write_mu);
@@ -222,9 +228,19 @@ struct Catalog::Impl {
   std::atomic<uint64_t> generation{0};
 
   // Pool of Xapian readers; each remembers the generation it was opened at.
+  // `pub` reads public posts only, so that its statistics (BM25, snippets)
+  // owe nothing to private ones; `all` reads both databases.
   struct Reader {
-    Xapian::Database db;
+    Xapian::Database pub;
+    Xapian::Database all;
     uint64_t generation = 0;
+    const Xapian::Database& db(bool include_private) const {
+      return include_private ? all : pub;
+    }
+    void reopen() {
+      pub.reopen();
+      all.reopen();
+    }
   };
   mutable absl::Mutex pool_mu;
   mutable std::vector<std::unique_ptr<Reader>> pool ABSL_GUARDED_BY(pool_mu);
@@ -243,10 +259,14 @@ struct Catalog::Impl {
   // Whether Open opened the writer (false for a read-only catalog).
   bool HasWriter() const ABSL_LOCKS_EXCLUDED(write_mu) {
     absl::MutexLock lock(&write_mu);
-    return posts_db.has_value() && people_db.has_value();
+    return posts_db.has_value() && private_db.has_value() &&
+           people_db.has_value();
   }
 
-  std::unique_ptr<Reader> AcquireReader() const ABSL_LOCKS_EXCLUDED(pool_mu) {
+  // A reader at the revision of the newest publish at least; with `newest`,
+  // at the newest committed revision.
+  std::unique_ptr<Reader> AcquireReader(bool newest = false) const
+      ABSL_LOCKS_EXCLUDED(pool_mu) {
     std::unique_ptr<Reader> r;
     {
       absl::MutexLock lock(&pool_mu);
@@ -258,10 +278,12 @@ struct Catalog::Impl {
     const uint64_t gen = generation.load();
     if (!r) {
       r = std::make_unique<Reader>();
-      r->db = Xapian::Database(posts_path);
+      r->pub = Xapian::Database(posts_path);
+      r->all = Xapian::Database(posts_path);
+      if (has_private) r->all.add_database(Xapian::Database(private_path));
       r->generation = gen;
-    } else if (r->generation != gen) {
-      r->db.reopen();
+    } else if (r->generation != gen || newest) {
+      r->reopen();
       r->generation = gen;
     }
     return r;
@@ -272,25 +294,24 @@ struct Catalog::Impl {
     pool.push_back(std::move(r));
   }
 
-  // Runs `read(db)` on a pooled reader and returns what it returns. A commit
-  // can invalidate the revision the reader is on (DatabaseModifiedError):
-  // the reader is reopened and `read` starts over, at most read_attempts
-  // times in all, then UNAVAILABLE with `gave_up`. Other Xapian errors are
-  // INTERNAL, prefixed with `what`.
+  // Runs `read(reader)` on a pooled reader and returns what it returns. A
+  // commit can invalidate the revision the reader is on
+  // (DatabaseModifiedError): the reader is reopened and `read` starts over, at
+  // most read_attempts times in all, then UNAVAILABLE with `gave_up`. Other
+  // Xapian errors are INTERNAL, prefixed with `what`.
   template <typename Read>
-  absl::Status ReadWithRetry(const char* what, const char* gave_up,
-                             Read&& read) const {
+  absl::Status ReadWithRetry(const char* what, const char* gave_up, Read&& read,
+                             bool newest = false) const {
     for (int attempt = 0; attempt < read_attempts; ++attempt) {
       std::unique_ptr<Reader> reader;
       try {
-        reader = AcquireReader();
-        const Xapian::Database& db = reader->db;
-        absl::Status status = read(db);
+        reader = AcquireReader(newest);
+        absl::Status status = read(static_cast<const Reader&>(*reader));
         ReleaseReader(std::move(reader));
         return status;
       } catch (const Xapian::DatabaseModifiedError&) {
         if (reader) {
-          reader->db.reopen();
+          reader->reopen();
           ReleaseReader(std::move(reader));
         }
       } catch (const Xapian::Error& e) {
@@ -318,7 +339,7 @@ struct Catalog::Impl {
       absl::MutexLock lock(&write_mu);
       people_now = people;
       posts_now = posts;
-      writable = posts_db.has_value();
+      writable = posts_db.has_value() && private_db.has_value();
       dirty = false;
     }
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
@@ -397,6 +418,7 @@ struct Catalog::Impl {
             "no whoknows data in ", dir.root(),
             " (expected posts/ and people/; run `whoknows import` first)"));
       }
+      has_private = fs::exists(private_path, ec) && !ec;
       return absl::OkStatus();
     }
     fs::create_directories(dir.root(), ec);
@@ -406,6 +428,7 @@ struct Catalog::Impl {
     }
     WK_ASSIGN_OR_RETURN(lock, DataDirLock::Acquire(dir));
     posts_db.emplace(posts_path, Xapian::DB_CREATE_OR_OPEN);
+    private_db.emplace(private_path, Xapian::DB_CREATE_OR_OPEN);
     people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
     return absl::OkStatus();
   }
@@ -423,16 +446,61 @@ struct Catalog::Impl {
       }
       people[p->id()] = std::move(p);
     }
-    Xapian::Database posts_db(posts_path);
-    for (auto it = posts_db.postlist_begin(""); it != posts_db.postlist_end("");
-         ++it) {
-      v1::Post p;
-      if (!p.ParseFromString(posts_db.get_document(*it).get_data())) {
-        return absl::DataLossError(
-            absl::StrCat("corrupt post record ", *it, " in ", posts_path));
+    return LoadPostsLocked();
+  }
+
+  // Reads every post's metadata from both databases. With the writer, it
+  // also finishes what a crash interrupted: a post in both databases (a
+  // move between them cut short) keeps its private copy, and a non-public
+  // post found among the public ones (a folder written before
+  // private_posts/ existed) is moved. May throw Xapian::Error.
+  absl::Status LoadPostsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    posts.clear();
+    auto scan = [&](const Xapian::Database& db, const std::string& path,
+                    const std::function<void(v1::Post)>& fn) -> absl::Status {
+      for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+        v1::Post p;
+        if (!p.ParseFromString(db.get_document(*it).get_data())) {
+          return absl::DataLossError(
+              absl::StrCat("corrupt post record ", *it, " in ", path));
+        }
+        fn(std::move(p));
       }
-      posts[p.id()] = MetaOf(p);
+      return absl::OkStatus();
+    };
+    // The analysis does not follow the lock into lambdas; it is held here.
+    auto* loaded = &posts;
+    if (has_private) {
+      Xapian::Database db(private_path);
+      WK_RETURN_IF_ERROR(scan(db, private_path, [&](v1::Post p) {
+        (*loaded)[p.id()] = MetaOf(p);
+      }));
     }
+    std::vector<std::string> stale;   // in both: the private copy wins
+    std::vector<v1::Post> misplaced;  // private, among the public ones
+    {
+      Xapian::Database db(posts_path);
+      WK_RETURN_IF_ERROR(scan(db, posts_path, [&](v1::Post p) {
+        if (loaded->count(p.id())) {
+          stale.push_back(p.id());
+        } else if (!IsPublic(p)) {
+          (*loaded)[p.id()] = MetaOf(p);
+          misplaced.push_back(std::move(p));
+        } else {
+          (*loaded)[p.id()] = MetaOf(p);
+        }
+      }));
+    }
+    if (!posts_db.has_value() || (stale.empty() && misplaced.empty()))
+      return absl::OkStatus();
+    // Written where it goes first, then deleted where it was.
+    for (const auto& p : misplaced) {
+      private_db->replace_document(kIdPrefix + p.id(), MakeDocument(p));
+      stale.push_back(p.id());
+    }
+    private_db->commit();
+    for (const auto& id : stale) posts_db->delete_document(kIdPrefix + id);
+    posts_db->commit();
     return absl::OkStatus();
   }
 
@@ -448,11 +516,102 @@ struct Catalog::Impl {
     });
   }
 
-  void WritePostLocked(const v1::Post& p)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    posts_db->replace_document(kIdPrefix + p.id(), MakeDocument(p));
-    posts[p.id()] = MetaOf(p);
+  // After a failed write: drops what was not committed and reloads what
+  // was, so that memory and disk agree again.
+  void RecoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    try {
+      posts_db->close();
+      private_db->close();
+      posts_db.emplace(posts_path, Xapian::DB_OPEN);
+      private_db.emplace(private_path, Xapian::DB_OPEN);
+      (void)LoadPostsLocked();  // best effort; the write's error is reported
+    } catch (const Xapian::Error&) {
+    }
     dirty = true;
+  }
+
+  // The full stored record of a post, from whichever database holds it.
+  std::optional<v1::Post> ReadPostLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    const std::string term = kIdPrefix + id;
+    for (Xapian::WritableDatabase* db : {&*private_db, &*posts_db}) {
+      auto it = db->postlist_begin(term);
+      if (it == db->postlist_end(term)) continue;
+      v1::Post p;
+      if (p.ParseFromString(db->get_document(*it).get_data())) return p;
+    }
+    return std::nullopt;
+  }
+
+  // A thread is as private as its most private post (Catalog::UpsertPosts):
+  // gives public posts of the batch the visibility of a private ancestor,
+  // and returns the stored public posts below a private post of the batch,
+  // with its visibility, to be rewritten.
+  std::vector<v1::Post> InheritPrivacyLocked(std::vector<v1::Post*>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::unordered_map<std::string, v1::Post*> in_batch;
+    for (v1::Post* p : batch) in_batch[p->id()] = p;
+    const auto* stored = &posts;  // held; the analysis skips lambdas
+    auto private_visibility = [&](const std::string& id) -> const std::string* {
+      if (id.empty()) return nullptr;
+      if (auto it = in_batch.find(id); it != in_batch.end())
+        return IsPublic(*it->second) ? nullptr : &it->second->visibility();
+      if (auto it = stored->find(id); it != stored->end())
+        return it->second->is_public ? nullptr : &it->second->visibility;
+      return nullptr;
+    };
+    // Down from ancestors: repeated until nothing changes, so that order
+    // within the batch does not matter (each round privatizes at least one
+    // post, so at most batch.size() + 1 rounds).
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (v1::Post* p : batch) {
+        if (!IsPublic(*p)) continue;
+        const std::string* v = private_visibility(p->parent_id());
+        if (!v && p->thread_id() != p->id())
+          v = private_visibility(p->thread_id());
+        if (v) {
+          p->set_visibility(*v);
+          changed = true;
+        }
+      }
+    }
+    // Up to stored descendants, which may have arrived first.
+    std::vector<const v1::Post*> sources;
+    for (v1::Post* p : batch)
+      if (!IsPublic(*p)) sources.push_back(p);
+    std::vector<v1::Post> rewritten;
+    if (sources.empty()) return rewritten;
+    std::unordered_map<std::string, std::vector<std::string>> children, thread;
+    for (const auto& [id, m] : posts) {
+      if (in_batch.count(id) || !m->is_public) continue;
+      if (!m->parent_id.empty()) children[m->parent_id].push_back(id);
+      if (m->thread_id != id) thread[m->thread_id].push_back(id);
+    }
+    std::unordered_set<std::string> done;
+    for (const v1::Post* source : sources) {
+      std::vector<std::string> work;
+      auto add = [&](const std::string& id) {
+        if (auto it = children.find(id); it != children.end())
+          work.insert(work.end(), it->second.begin(), it->second.end());
+      };
+      add(source->id());
+      if (source->thread_id() == source->id()) {
+        if (auto it = thread.find(source->id()); it != thread.end())
+          work.insert(work.end(), it->second.begin(), it->second.end());
+      }
+      while (!work.empty()) {
+        std::string id = std::move(work.back());
+        work.pop_back();
+        if (!done.insert(id).second) continue;
+        add(id);
+        std::optional<v1::Post> p = ReadPostLocked(id);
+        if (!p) continue;
+        p->set_visibility(source->visibility());
+        rewritten.push_back(std::move(*p));
+      }
+    }
+    return rewritten;
   }
 };
 
@@ -472,6 +631,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   // 1. Options and the dictionary for cross-lingual search.
   const DataDir dir(options.data_dir);
   d.posts_path = dir.posts();
+  d.private_path = dir.private_posts();
   d.people_path = dir.people();
   d.graph_path = dir.graph();
   d.read_attempts = options.read_attempts;
@@ -529,6 +689,7 @@ Catalog::~Catalog() {
   try {
     // Writes are committed as they happen; this only releases the lock.
     if (impl_->posts_db) impl_->posts_db->close();
+    if (impl_->private_db) impl_->private_db->close();
     if (impl_->people_db) impl_->people_db->close();
   } catch (const Xapian::Error&) {
   }
@@ -595,17 +756,45 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
           DetectLanguage(p.title() + "\n" + p.body(), d.default_language));
     }
   }
-  auto saved = d.posts;  // to restore memory if the commit fails
+  // The last version of each id is the one written.
+  std::unordered_map<std::string, v1::Post*> last;
+  for (auto& p : normalized) last[p.id()] = &p;
+  std::vector<v1::Post*> batch;
+  for (auto& p : normalized)
+    if (last[p.id()] == &p) batch.push_back(&p);
   try {
-    for (const auto& p : normalized) d.WritePostLocked(p);
-    d.posts_db->commit();
-  } catch (const Xapian::Error& e) {
-    d.posts = std::move(saved);
-    try {
-      d.posts_db->close();
-      d.posts_db.emplace(d.posts_path, Xapian::DB_OPEN);
-    } catch (const Xapian::Error&) {
+    std::vector<v1::Post> inherited = d.InheritPrivacyLocked(batch);
+    for (auto& p : inherited) batch.push_back(&p);
+    // Where each post was (public or not) before this batch.
+    std::vector<std::string> to_private, to_public;
+    for (const v1::Post* p : batch) {
+      auto it = d.posts.find(p->id());
+      if (it == d.posts.end() || it->second->is_public == IsPublic(*p))
+        continue;
+      (IsPublic(*p) ? to_public : to_private).push_back(p->id());
     }
+    // Three commits, each step writing where posts go before deleting where
+    // they were: a crash leaves a moved post in both databases at worst,
+    // which Open resolves to the private copy.
+    for (const v1::Post* p : batch)
+      if (!IsPublic(*p))
+        d.private_db->replace_document(kIdPrefix + p->id(), d.MakeDocument(*p));
+    d.private_db->commit();
+    for (const v1::Post* p : batch)
+      if (IsPublic(*p))
+        d.posts_db->replace_document(kIdPrefix + p->id(), d.MakeDocument(*p));
+    for (const auto& id : to_private)
+      d.posts_db->delete_document(kIdPrefix + id);
+    d.posts_db->commit();
+    if (!to_public.empty()) {
+      for (const auto& id : to_public)
+        d.private_db->delete_document(kIdPrefix + id);
+      d.private_db->commit();
+    }
+    for (const v1::Post* p : batch) d.posts[p->id()] = MetaOf(*p);
+    d.dirty = true;
+  } catch (const Xapian::Error& e) {
+    d.RecoverLocked();
     return XapianError("writing posts", e);
   }
   return absl::OkStatus();
@@ -619,9 +808,17 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
   absl::MutexLock lock(&d.write_mu);
   if (!d.posts.count(post_id)) return false;
   try {
-    d.posts_db->delete_document(kIdPrefix + post_id);
-    d.posts_db->commit();
+    const bool was_public = d.posts.at(post_id)->is_public;
+    // The copy where it is expected last, so that a crash between the two
+    // commits leaves it where Open looks for it first.
+    Xapian::WritableDatabase& first = was_public ? *d.private_db : *d.posts_db;
+    Xapian::WritableDatabase& second = was_public ? *d.posts_db : *d.private_db;
+    first.delete_document(kIdPrefix + post_id);
+    first.commit();
+    second.delete_document(kIdPrefix + post_id);
+    second.commit();
   } catch (const Xapian::Error& e) {
+    d.RecoverLocked();
     return XapianError("deleting post", e);
   }
   d.posts.erase(post_id);
@@ -643,47 +840,61 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   try {
     // Everything is read (and checked) before anything changes, so that a
     // corrupt record leaves no half-done deletion for the next commit.
-    // Their own posts.
-    const std::string author_term = kAuthorPrefix + person_id;
-    std::unordered_set<Xapian::docid> own;
-    for (auto it = d.posts_db->postlist_begin(author_term);
-         it != d.posts_db->postlist_end(author_term); ++it) {
-      own.insert(*it);
-      authored.push_back(d.posts_db->get_document(*it).get_value(kIdSlot));
-    }
-    // Their likes and mentions on other people's posts.
-    std::unordered_set<Xapian::docid> touched;
-    for (const std::string& term :
-         {kLikePrefix + person_id, kMentionPrefix + person_id}) {
-      for (auto it = d.posts_db->postlist_begin(term);
-           it != d.posts_db->postlist_end(term); ++it) {
-        if (!own.count(*it)) touched.insert(*it);
+    struct Changes {
+      Xapian::WritableDatabase* db;
+      const std::string* path;
+      std::vector<std::string> own;
+      std::vector<v1::Post> rewritten;
+    };
+    std::vector<Changes> changes = {{&*d.posts_db, &d.posts_path, {}, {}},
+                                    {&*d.private_db, &d.private_path, {}, {}}};
+    for (Changes& c : changes) {
+      Xapian::WritableDatabase& db = *c.db;
+      // Their own posts.
+      const std::string author_term = kAuthorPrefix + person_id;
+      std::unordered_set<Xapian::docid> own;
+      for (auto it = db.postlist_begin(author_term);
+           it != db.postlist_end(author_term); ++it) {
+        own.insert(*it);
+        c.own.push_back(db.get_document(*it).get_value(kIdSlot));
+      }
+      // Their likes and mentions on other people's posts.
+      std::unordered_set<Xapian::docid> touched;
+      for (const std::string& term :
+           {kLikePrefix + person_id, kMentionPrefix + person_id}) {
+        for (auto it = db.postlist_begin(term); it != db.postlist_end(term);
+             ++it) {
+          if (!own.count(*it)) touched.insert(*it);
+        }
+      }
+      for (Xapian::docid id : touched) {
+        v1::Post p;
+        if (!p.ParseFromString(db.get_document(id).get_data())) {
+          return absl::DataLossError(
+              absl::StrCat("corrupt post record ", id, " in ", *c.path));
+        }
+        auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
+          ids->erase(std::remove(ids->begin(), ids->end(), person_id),
+                     ids->end());
+        };
+        strip(p.mutable_liked_by());
+        strip(p.mutable_mentioned());
+        c.rewritten.push_back(std::move(p));
       }
     }
-    std::vector<v1::Post> rewritten;
-    for (Xapian::docid id : touched) {
-      v1::Post p;
-      if (!p.ParseFromString(d.posts_db->get_document(id).get_data())) {
-        return absl::DataLossError(
-            absl::StrCat("corrupt post record ", id, " in ", d.posts_path));
-      }
-      auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
-        ids->erase(std::remove(ids->begin(), ids->end(), person_id),
-                   ids->end());
-      };
-      strip(p.mutable_liked_by());
-      strip(p.mutable_mentioned());
-      rewritten.push_back(std::move(p));
+    for (Changes& c : changes) {
+      for (const auto& id : c.own) c.db->delete_document(kIdPrefix + id);
+      for (const auto& p : c.rewritten)
+        c.db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
+      c.db->commit();
+      authored.insert(authored.end(), c.own.begin(), c.own.end());
     }
-    for (const auto& id : authored) d.posts_db->delete_document(kIdPrefix + id);
-    for (const auto& p : rewritten) {
-      d.posts_db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
-    }
-    d.posts_db->commit();
     d.people_db->delete_document(kIdPrefix + person_id);
     d.people_db->commit();
-    for (const auto& p : rewritten) d.posts[p.id()] = MetaOf(p);
+    for (const Changes& c : changes)
+      for (const auto& p : c.rewritten) d.posts[p.id()] = MetaOf(p);
   } catch (const Xapian::Error& e) {
+    d.RecoverLocked();
     return XapianError("deleting person", e);
   }
   for (const auto& id : authored) d.posts.erase(id);
@@ -727,8 +938,10 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   }
   absl::Status status = impl_->ReadWithRetry(
       "search", "search: index kept changing; try again",
-      [&](const Xapian::Database& db) {
-        Xapian::Enquire enquire(db);
+      [&](const Impl::Reader& reader) {
+        // A public-only search reads the public database alone, so that no
+        // private post moves a term's statistics and hence a score.
+        Xapian::Enquire enquire(reader.db(!o.public_only));
         enquire.set_query(query);
         Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
         result.matched_estimate = mset.get_matches_estimated();
@@ -750,11 +963,13 @@ std::vector<std::vector<std::string>> Catalog::QueryTerms(
 
 absl::Status Catalog::ForEachPostTerms(
     const std::function<void(const std::string& post_id,
-                             const std::vector<TermCount>& terms)>& fn) const {
+                             const std::vector<TermCount>& terms)>& fn,
+    bool include_private) const {
   std::vector<TermCount> terms;
   return impl_->ReadWithRetry(
       "reading post terms", "reading post terms: index kept changing",
-      [&](const Xapian::Database& db) {
+      [&](const Impl::Reader& reader) {
+        const Xapian::Database& db = reader.db(include_private);
         for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
           Xapian::Document doc = db.get_document(*it);
           terms.clear();
@@ -773,7 +988,7 @@ absl::Status Catalog::ForEachPostTerms(
 
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
     const std::string& query_text, const std::vector<std::string>& post_ids,
-    size_t snippet_bytes) const {
+    size_t snippet_bytes, bool include_private) const {
   std::vector<PostText> out;
   if (post_ids.empty()) return out;
   std::vector<Xapian::Query> ids;
@@ -792,8 +1007,8 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   std::unordered_map<std::string, PostText> by_id;
   absl::Status status = impl_->ReadWithRetry(
       "fetch", "fetch: index kept changing; try again",
-      [&](const Xapian::Database& db) {
-        Xapian::Enquire enquire(db);
+      [&](const Impl::Reader& reader) {
+        Xapian::Enquire enquire(reader.db(include_private));
         enquire.set_query(query);
         Xapian::MSet mset =
             enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
@@ -806,6 +1021,9 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
                 "corrupt post record ", *it, " (post ", doc.get_value(kIdSlot),
                 ") in ", impl_->posts_path));
           }
+          // A folder not yet migrated (read-only) may hold private posts
+          // among the public ones.
+          if (!include_private && !IsPublic(t.post)) continue;
           const std::string& body =
               t.post.body().empty() ? t.post.title() : t.post.body();
           // MSet::snippet escapes for HTML; clients get plain text.
@@ -818,7 +1036,10 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
           by_id[t.post.id()] = std::move(t);
         }
         return absl::OkStatus();
-      });
+      },
+      // The newest revision, so that a post that has turned private since
+      // the caller's snapshot is no longer among the public ones.
+      /*newest=*/true);
   if (!status.ok()) return status;
   for (const auto& id : post_ids) {
     if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);

@@ -33,8 +33,8 @@ enum class PublishStage {
 };
 
 struct CatalogOptions {
-  // Folder holding everything (created if missing): posts/ and people/
-  // (Xapian databases) and graph.tsv. Required.
+  // Folder holding everything (created if missing): posts/, private_posts/
+  // and people/ (Xapian databases) and graph.tsv. Required.
   std::string data_dir;
   // Committed writes become visible to readers within this interval. Shorter
   // costs more snapshot rebuilds during bulk ingest.
@@ -72,6 +72,9 @@ struct PostMeta {
   v1::PostKind kind = v1::POST_KIND_UNSPECIFIED;
   bool accepted = false;
   bool is_public = true;
+  // "public" or the group that may see it ("group:hr"), as stored: a post
+  // under a private ancestor carries the ancestor's group.
+  std::string visibility = "public";
   int64_t created = 0;  // unix seconds
   std::string language;
   std::string title;
@@ -169,6 +172,16 @@ class Catalog {
   // Validate every item first (INVALID_ARGUMENT naming item and field, and
   // nothing written), then write and commit the batch.
   absl::Status UpsertPeople(std::span<const v1::Person> people);
+  // A thread is as private as its most private post: a public post under a
+  // private ancestor (parent, its parents, the thread's root; stored or in
+  // the batch) is stored with the ancestor's visibility, and stored public
+  // posts under a post that arrives private are rewritten with its
+  // visibility, whatever the order of arrival. Inherited privacy is sticky:
+  // it stays when the ancestor turns public (re-upsert the replies).
+  // Public posts go to posts/, others to private_posts/; a post whose
+  // visibility changes moves between them, first written where it goes,
+  // then deleted where it was, so a crash leaves it in one or both, never
+  // neither, and Open resolves "both" in favour of the private copy.
   absl::Status UpsertPosts(std::span<const v1::Post> posts);
   absl::StatusOr<bool> DeletePost(const std::string& post_id);
   // Deletes the person, their posts, and their id from other posts' likes and
@@ -187,27 +200,32 @@ class Catalog {
   absl::Status background_error() const;
 
   absl::StatusOr<SearchResult> Search(const SearchOptions& options) const;
-  // Loads posts by id (missing ids are skipped) with snippets for `query`.
+  // Loads posts by id (missing ids are skipped) with snippets for `query`,
+  // from the newest committed revision. Unless `include_private`, only
+  // public posts are loaded (an id whose post has become private since the
+  // caller's snapshot is skipped like a missing one) and the snippets'
+  // background model is built from public posts alone.
   absl::StatusOr<std::vector<PostText>> Fetch(
       const std::string& query, const std::vector<std::string>& post_ids,
-      size_t snippet_bytes = 300) const;
+      size_t snippet_bytes = 300, bool include_private = false) const;
 
   // The index terms of each word of a free-text query, as Search matches
   // them: one group of alternatives (stems in each query language) a word.
   std::vector<std::vector<std::string>> QueryTerms(
       const std::string& query) const;
 
-  // Calls `fn` for every indexed post (private ones too: callers filter by
-  // the snapshot) with its stemmed terms and their frequencies. Reads one
-  // consistent revision; a retry after a concurrent commit may call `fn`
-  // again for posts already seen.
+  // Calls `fn` for every indexed public post (and, with `include_private`,
+  // every private one too) with its stemmed terms and their frequencies.
+  // Reads one consistent revision; a retry after a concurrent commit may
+  // call `fn` again for posts already seen.
   struct TermCount {
     std::string term;
     uint32_t count = 0;
   };
   absl::Status ForEachPostTerms(
       const std::function<void(const std::string& post_id,
-                               const std::vector<TermCount>& terms)>& fn) const;
+                               const std::vector<TermCount>& terms)>& fn,
+      bool include_private = false) const;
 
   const CatalogOptions& options() const { return options_; }
 

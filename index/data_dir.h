@@ -1,7 +1,10 @@
 // The layout of a data folder: the one place that names its files, holds its
 // lock and writes its small files atomically (leveldb's filename.h).
 //
-//   <root>/posts/            Xapian database of posts (index/catalog.cc)
+//   <root>/posts/            Xapian database of public posts (index/catalog.cc)
+//   <root>/private_posts/    Xapian database of non-public posts (groups):
+//                            kept apart so that no statistic of posts/
+//                            (BM25, snippets) depends on private content
 //   <root>/people/           Xapian database of people
 //   <root>/LOCK              held (flock) by the one process that writes
 //   <root>/graph.tsv         the colleague graph, derived, for inspection
@@ -28,6 +31,7 @@ class DataDir {
   explicit DataDir(std::string root) : root_(std::move(root)) {}
   const std::string& root() const { return root_; }
   std::string posts() const { return Join("posts"); }
+  std::string private_posts() const { return Join("private_posts"); }
   std::string people() const { return Join("people"); }
   std::string lock() const { return Join("LOCK"); }
   std::string graph() const { return Join("graph.tsv"); }

@@ -15,6 +15,14 @@
 namespace whoknows::ranking {
 namespace {
 
+// Posts the model learns from: private ones never count, not even in
+// number (embeddings.bin records it).
+int64_t PublicPosts(const index::Snapshot& snap) {
+  int64_t n = 0;
+  for (const auto& [id, m] : snap.posts) n += m->is_public;
+  return n;
+}
+
 constexpr uint32_t kPeopleMagic = 0x574b5056;  // "WKPV"
 
 // Sanity limits of an embeddings file: a bigger count means damage.
@@ -157,7 +165,7 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
     model->profile_people_ = std::move(profiles.people);
     model->person_vectors_ = std::move(profiles.vectors);
   }
-  model->embedded_posts_ = static_cast<int64_t>(snap.posts.size());
+  model->embedded_posts_ = PublicPosts(snap);
   model->embedded_newest_ = snap.newest_post;
   // 4. Everything else is derived from the snapshot.
   model->BuildDerivedSignals(o);
@@ -446,7 +454,7 @@ bool ModelStore::IsStale(
   // A new snapshot changes the graph signals; a model restored from disk
   // may also predate posts that arrived while the server was down.
   return model->snapshot().generation != snap->generation ||
-         model->embedded_posts() != static_cast<int64_t>(snap->posts.size()) ||
+         model->embedded_posts() != PublicPosts(*snap) ||
          model->embedded_newest() != snap->newest_post;
 }
 

@@ -1,0 +1,289 @@
+// Privacy that holds (issue 10): what a non-member can learn from
+// FindExperts about private posts, through text, tags, evidence, scores or
+// the colleague graph. In-process through api::FindExperts.
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/expertise.h"
+#include "index/catalog.h"
+#include "ranking/expert_finder.h"
+#include "ranking/expertise_model.h"
+#include "tests/testing/fixtures.h"
+
+namespace whoknows::api {
+namespace {
+
+using testing_util::MakePerson;
+using testing_util::MakePost;
+using testing_util::OpenCatalog;
+
+constexpr int64_t kT0 = 1700000000;
+
+std::string Deterministic(const google::protobuf::Message& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+// A catalog with a model rebuilt on demand from its current snapshot.
+class Company {
+ public:
+  explicit Company(const std::string& name)
+      : catalog_(OpenCatalog(::testing::TempDir() + "/privacy_" + name)) {}
+  index::Catalog& catalog() { return *catalog_; }
+
+  // Publishes committed writes first unless `refresh` is false.
+  absl::StatusOr<v1::FindExpertsResponse> Ask(v1::FindExpertsRequest r,
+                                              bool refresh = true) {
+    if (refresh) catalog_->Refresh();
+    auto model =
+        ranking::ExpertiseModel::Build(*catalog_, catalog_->snapshot());
+    if (!model.ok()) return model.status();
+    std::shared_ptr<const ranking::ExpertiseModel> m = *model;
+    ranking::ExpertFinder finder(*catalog_, {}, [m] { return m; });
+    return FindExperts(*catalog_, finder, r);
+  }
+
+ private:
+  std::unique_ptr<index::Catalog> catalog_;
+};
+
+v1::FindExpertsRequest Request(const std::string& query,
+                               std::vector<std::string> tags = {}) {
+  v1::FindExpertsRequest r;
+  r.set_query(query);
+  r.set_asker_id("asker");
+  for (auto& t : tags) r.add_tags(t);
+  return r;
+}
+
+// The issue's case: a question in group:hr, answered in public by X.
+class ZebrafjordTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ZebrafjordTest, PrivateRootHidesItsPublicReply) {
+  const bool root_first = GetParam();
+  Company c(root_first ? "zebra_root_first" : "zebra_reply_first");
+  std::vector<v1::Person> people = {MakePerson("asker"), MakePerson("hr"),
+                                    MakePerson("x"), MakePerson("y")};
+  ASSERT_TRUE(c.catalog().UpsertPeople(people).ok());
+  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION,
+                           "Zebrafjord: confidential salary dispute of Kim "
+                           "Larsson",
+                           "zebrafjord salary dispute", kT0);
+  root.set_visibility("group:hr");
+  root.add_tags("zebrafjord");
+  v1::Post reply =
+      MakePost("a1", "x", v1::POST_KIND_ANSWER, "",
+               "About zebrafjord: settle the dispute.", kT0 + 60, "q1");
+  reply.set_thread_id("q1");
+  // Someone else's public words, so that the query finds something.
+  v1::Post other =
+      MakePost("q2", "y", v1::POST_KIND_QUESTION, "Settle a dispute",
+               "How to settle a dispute?", kT0 + 120);
+  ASSERT_TRUE(c.catalog().UpsertPosts({{other}}).ok());
+  if (root_first) {
+    ASSERT_TRUE(c.catalog().UpsertPosts({{root}}).ok());
+    c.catalog().Refresh();
+    ASSERT_TRUE(c.catalog().UpsertPosts({{reply}}).ok());
+  } else {
+    ASSERT_TRUE(c.catalog().UpsertPosts({{reply}}).ok());
+    c.catalog().Refresh();
+    ASSERT_TRUE(c.catalog().UpsertPosts({{root}}).ok());
+  }
+  c.catalog().Refresh();
+  const index::PostMeta* stored = c.catalog().snapshot()->FindPost("a1");
+  ASSERT_NE(stored, nullptr);
+  EXPECT_FALSE(stored->is_public);
+  EXPECT_EQ(stored->visibility, "group:hr");  // members may see it later
+
+  for (const auto& r : {Request("zebrafjord"), Request("zebrafjord salary"),
+                        Request("dispute", {"zebrafjord"})}) {
+    auto response = c.Ask(r);
+    ASSERT_TRUE(response.ok()) << response.status();
+    for (const auto& e : response->experts()) {
+      EXPECT_NE(e.person().id(), "x") << r.ShortDebugString();
+      EXPECT_NE(e.person().id(), "hr") << r.ShortDebugString();
+      for (const auto& ev : e.evidence()) {
+        EXPECT_EQ(ev.title().find("Zebrafjord"), std::string::npos);
+        EXPECT_EQ(ev.snippet().find("zebrafjord"), std::string::npos);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BothArrivalOrders, ZebrafjordTest, ::testing::Bool());
+
+// One state per answer: a post re-upserted as private before the next
+// publish is ranked from the old snapshot, but its new text never shows.
+TEST(PrivacyTest, EvidenceOfAPostTurnedPrivateIsDroppedBeforeRefresh) {
+  Company c("one_state");
+  ASSERT_TRUE(c.catalog()
+                  .UpsertPeople(std::vector<v1::Person>{MakePerson("asker"),
+                                                        MakePerson("x")})
+                  .ok());
+  v1::Post post =
+      MakePost("p1", "x", v1::POST_KIND_ARTICLE, "Kubernetes upgrades",
+               "How to upgrade kubernetes.", kT0);
+  ASSERT_TRUE(c.catalog().UpsertPosts({{post}}).ok());
+  auto before = c.Ask(Request("kubernetes upgrade"));
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->experts_size(), 1);
+  ASSERT_EQ(before->experts(0).evidence_size(), 1);
+
+  post.set_visibility("group:board");
+  post.set_title("Kubernetes: the secret layoff plan");
+  post.set_body("kubernetes team layoffs are confidential");
+  ASSERT_TRUE(c.catalog().UpsertPosts({{post}}).ok());
+  auto during = c.Ask(Request("kubernetes layoffs"), /*refresh=*/false);
+  ASSERT_TRUE(during.ok()) << during.status();
+  for (const auto& e : during->experts()) {
+    for (const auto& ev : e.evidence()) {
+      EXPECT_NE(ev.post_id(), "p1");
+      EXPECT_EQ(ev.title().find("secret"), std::string::npos);
+      EXPECT_EQ(ev.snippet().find("layoff"), std::string::npos);
+    }
+  }
+}
+
+// A fixed public company, with words that private posts will use too.
+const std::vector<std::string> kWords = {
+    "kubernetes", "payroll", "vpn",     "printer", "salary",  "merger",
+    "layoff",     "budget",  "cluster", "secret",  "invoice", "deploy"};
+
+std::string Words(std::mt19937& rng, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    if (!out.empty()) out += ' ';
+    out += kWords[rng() % kWords.size()];
+  }
+  return out;
+}
+
+void BuildPublicCompany(index::Catalog& catalog) {
+  std::vector<v1::Person> people = {MakePerson("asker")};
+  for (int i = 0; i < 8; ++i)
+    people.push_back(MakePerson(absl::StrCat("p", i)));
+  ASSERT_TRUE(catalog.UpsertPeople(people).ok());
+  std::mt19937 rng(7);
+  std::vector<v1::Post> posts;
+  int64_t t = kT0;
+  for (int q = 0; q < 30; ++q) {
+    const std::string qid = absl::StrCat("q", q);
+    v1::Post question =
+        MakePost(qid, absl::StrCat("p", rng() % 8), v1::POST_KIND_QUESTION,
+                 Words(rng, 3), Words(rng, 8), t += 3600, "", "en");
+    question.add_tags(kWords[rng() % kWords.size()]);
+    if (q % 3 == 0) question.add_liked_by("asker");
+    posts.push_back(question);
+    for (int a = 0; a < 2; ++a) {
+      v1::Post answer = MakePost(
+          absl::StrCat(qid, "a", a), absl::StrCat("p", rng() % 8),
+          v1::POST_KIND_ANSWER, "", Words(rng, 10), t += 600, qid, "en");
+      answer.set_accepted(a == 0);
+      posts.push_back(answer);
+    }
+  }
+  ASSERT_TRUE(catalog.UpsertPosts(posts).ok());
+}
+
+// Private content changes nothing for someone who cannot see it: random
+// private posts, private threads and replies, added, changed and deleted,
+// leave a non-member's response byte for byte the same.
+TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    Company c(absl::StrCat("property_", seed));
+    BuildPublicCompany(c.catalog());
+    const std::vector<v1::FindExpertsRequest> requests = {
+        Request("kubernetes cluster deploy"), Request("salary payroll"),
+        Request("vpn printer", {"budget"}), Request("merger layoff secret")};
+    std::vector<std::string> baseline;
+    for (const auto& r : requests) {
+      auto response = c.Ask(r);
+      ASSERT_TRUE(response.ok()) << response.status();
+      ASSERT_GT(response->experts_size(), 0);
+      baseline.push_back(Deterministic(*response));
+    }
+    std::mt19937 rng(seed);
+    std::vector<std::string> private_ids;
+    int64_t t = kT0 + 100 * 3600;
+    for (int step = 0; step < 6; ++step) {
+      std::vector<v1::Post> batch;
+      for (int i = 0; i < 4; ++i) {
+        const std::string author = absl::StrCat("p", rng() % 8);
+        const std::string group = absl::StrCat("group:g", rng() % 3);
+        const std::string id = absl::StrCat("s", seed, "-", step, "-", i);
+        switch (rng() % 4) {
+          case 0: {  // a private thread with a public reply
+            v1::Post root =
+                MakePost(id, author, v1::POST_KIND_QUESTION, Words(rng, 3),
+                         Words(rng, 8), t += 60, "", "en");
+            root.set_visibility(group);
+            root.add_tags(kWords[rng() % kWords.size()]);
+            root.add_liked_by("asker");
+            v1::Post reply = MakePost(id + "r", absl::StrCat("p", rng() % 8),
+                                      v1::POST_KIND_ANSWER, "", Words(rng, 9),
+                                      t += 60, id, "en");
+            reply.set_accepted(true);
+            batch.push_back(root);
+            batch.push_back(reply);
+            private_ids.push_back(id);
+            private_ids.push_back(id + "r");
+            break;
+          }
+          case 1: {  // a private answer in a public thread
+            v1::Post reply =
+                MakePost(id, author, v1::POST_KIND_ANSWER, "", Words(rng, 9),
+                         t += 60, absl::StrCat("q", rng() % 30), "en");
+            reply.set_visibility(group);
+            reply.add_mentioned("asker");
+            batch.push_back(reply);
+            private_ids.push_back(id);
+            break;
+          }
+          case 2: {  // a private post changed (text, group, kind)
+            if (private_ids.empty()) break;
+            const std::string& old = private_ids[rng() % private_ids.size()];
+            auto stored = c.catalog().Fetch("", {old}, 0, true);
+            ASSERT_TRUE(stored.ok());
+            if (stored->empty()) break;
+            v1::Post p = (*stored)[0].post;
+            p.set_body(Words(rng, 12));
+            p.set_visibility(group);
+            batch.push_back(p);
+            break;
+          }
+          case 3: {  // a private post deleted
+            if (private_ids.empty()) break;
+            const size_t k = rng() % private_ids.size();
+            ASSERT_TRUE(c.catalog().DeletePost(private_ids[k]).ok());
+            private_ids.erase(private_ids.begin() + static_cast<long>(k));
+            break;
+          }
+        }
+      }
+      ASSERT_TRUE(c.catalog().UpsertPosts(batch).ok());
+      for (size_t i = 0; i < requests.size(); ++i) {
+        auto response = c.Ask(requests[i]);
+        ASSERT_TRUE(response.ok()) << response.status();
+        EXPECT_EQ(Deterministic(*response), baseline[i])
+            << "step " << step << ", " << requests[i].ShortDebugString();
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace whoknows::api
