@@ -189,7 +189,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 //
 //   stop_mu -> publish_mu -> write_mu
 //                         -> snap_mu
-//   pool_mu: a leaf, taken alone.
+//   pool_mu: a leaf (taken alone, or by Compact under write_mu).
 //
 // The refresher holds stop_mu while it publishes, so the destructor's
 // stopping waits for a publish in flight. Publish holds publish_mu
