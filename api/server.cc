@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/erasure.h"
 #include "api/expertise.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
@@ -71,7 +72,8 @@ absl::Status CheckBatch(int items, const char* field) {
 
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  explicit IngestService(index::Catalog& catalog) : catalog_(catalog) {}
+  IngestService(index::Catalog& catalog, Eraser& eraser)
+      : catalog_(catalog), eraser_(eraser) {}
 
   grpc::ServerUnaryReactor* UpsertPeople(
       grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
@@ -164,10 +166,21 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::DeletePersonRequest* request,
       v1::DeletePersonResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto result = catalog_.DeletePerson(request->person_id());
+    auto result = eraser_.DeletePerson(*request);  // api/erasure.h
+    if (result.ok()) *response = std::move(*result);
+    reactor->Finish(ToGrpc(result.status()));
+    return reactor;
+  }
+
+  // Admin only (api/caller.h decides who is an admin).
+  grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx,
+                                    const v1::CompactRequest* /*request*/,
+                                    v1::CompactResponse* response) override {
+    auto* reactor = ctx->DefaultReactor();
+    auto result = catalog_.Compact();
     if (result.ok()) {
-      response->set_found(result->found);
-      response->set_posts_deleted(result->posts_deleted);
+      response->set_bytes_before(result->bytes_before);
+      response->set_bytes_after(result->bytes_after);
     }
     reactor->Finish(ToGrpc(result.status()));
     return reactor;
@@ -175,6 +188,7 @@ class IngestService final : public v1::Ingest::CallbackService {
 
  private:
   index::Catalog& catalog_;
+  Eraser& eraser_;
 };
 
 // Networks: HR analyses of the colleague network (api/networks.cc).
@@ -266,7 +280,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       [models = server->models_.get()] { return models->current(); });
   server->expertise_ =
       std::make_unique<ExpertiseService>(*server->catalog_, *server->finder_);
-  server->ingest_ = std::make_unique<IngestService>(*server->catalog_);
+  // Erasure, and the end of one a crash interrupted (the journal).
+  server->eraser_ =
+      std::make_unique<Eraser>(*server->catalog_, server->models_.get(),
+                               EraserOptions{.data_dir = options.data_dir});
+  if (auto resumed = server->eraser_->ResumePending(); !resumed.ok()) {
+    return absl::Status(resumed.status().code(),
+                        absl::StrCat("finishing an interrupted erasure: ",
+                                     resumed.status().message()));
+  }
+  server->ingest_ =
+      std::make_unique<IngestService>(*server->catalog_, *server->eraser_);
   server->networks_ =
       std::make_unique<NetworksService>(*server->catalog_, options.networks);
 

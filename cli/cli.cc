@@ -18,6 +18,7 @@ int Run(int argc, char** argv) {
   commands.push_back(MakeLearnCommand());
   commands.push_back(MakeEvalCommand());
   commands.push_back(MakeNetworksCommand());
+  commands.push_back(MakeCompactCommand());
   for (auto& command : commands) command->Register(app);
   try {
     app.parse(argc, argv);

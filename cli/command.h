@@ -39,6 +39,7 @@ std::unique_ptr<Command> MakeLearnCommand();
 std::unique_ptr<Command> MakeEvalCommand();
 std::unique_ptr<Command> MakeNetworksCommand();
 std::unique_ptr<Command> MakeServeCommand();
+std::unique_ptr<Command> MakeCompactCommand();
 
 // "whoknows: <message>" on stderr; returns kExitFailure.
 int Fail(const std::string& message);

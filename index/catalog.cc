@@ -190,7 +190,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 //
 //   stop_mu -> publish_mu -> write_mu
 //                         -> snap_mu
-//   pool_mu: a leaf, taken alone.
+//   pool_mu: a leaf (taken alone, or by Compact under write_mu).
 //
 // The refresher holds stop_mu while it publishes, so the destructor's
 // stopping waits for a publish in flight. Publish holds publish_mu
@@ -234,6 +234,7 @@ struct Catalog::Impl {
     Xapian::Database pub;
     Xapian::Database all;
     uint64_t generation = 0;
+    uint64_t files = 0;  // the `files` it was opened at
     const Xapian::Database& db(bool include_private) const {
       return include_private ? all : pub;
     }
@@ -242,6 +243,9 @@ struct Catalog::Impl {
       all.reopen();
     }
   };
+  // Bumped when Compact swaps new database folders in: readers opened on
+  // the old ones are dropped rather than reopened.
+  std::atomic<uint64_t> files{0};
   mutable absl::Mutex pool_mu;
   mutable std::vector<std::unique_ptr<Reader>> pool ABSL_GUARDED_BY(pool_mu);
 
@@ -276,8 +280,10 @@ struct Catalog::Impl {
       }
     }
     const uint64_t gen = generation.load();
+    if (r && r->files != files.load()) r.reset();
     if (!r) {
       r = std::make_unique<Reader>();
+      r->files = files.load();
       r->pub = Xapian::Database(posts_path);
       r->all = Xapian::Database(posts_path);
       if (has_private) r->all.add_database(Xapian::Database(private_path));
@@ -290,6 +296,7 @@ struct Catalog::Impl {
   }
   void ReleaseReader(std::unique_ptr<Reader> r) const
       ABSL_LOCKS_EXCLUDED(pool_mu) {
+    if (r->files != files.load()) return;  // on folders Compact replaced
     absl::MutexLock lock(&pool_mu);
     pool.push_back(std::move(r));
   }
@@ -427,10 +434,59 @@ struct Catalog::Impl {
           "cannot create data folder ", dir.root(), ": ", ec.message()));
     }
     WK_ASSIGN_OR_RETURN(lock, DataDirLock::Acquire(dir));
+    WK_RETURN_IF_ERROR(FinishCompaction(posts_path));
+    WK_RETURN_IF_ERROR(FinishCompaction(private_path));
+    WK_RETURN_IF_ERROR(FinishCompaction(people_path));
     posts_db.emplace(posts_path, Xapian::DB_CREATE_OR_OPEN);
     private_db.emplace(private_path, Xapian::DB_CREATE_OR_OPEN);
     people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
     return absl::OkStatus();
+  }
+
+  // Repairs what a crash during Compact's swap of `database` left: the old
+  // folder back in place if the new one never arrived, and the leftovers
+  // (the unfinished copy, the replaced folder) removed.
+  static absl::Status FinishCompaction(const std::string& database) {
+    const std::string copy = DataDir::CompactionCopy(database);
+    const std::string old = DataDir::CompactionOld(database);
+    std::error_code ec;
+    if (!fs::exists(database, ec) && fs::exists(old, ec))
+      fs::rename(old, database, ec);
+    if (!ec) fs::remove_all(copy, ec);
+    if (!ec) fs::remove_all(old, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("finishing the compaction of ",
+                                                 database, ": ", ec.message()));
+    }
+    return absl::OkStatus();
+  }
+
+  // Compacts the open writer `db` at `path` into a fresh folder and swaps
+  // it in (see Catalog::Compact). May throw Xapian::Error.
+  absl::Status CompactLocked(std::optional<Xapian::WritableDatabase>& db,
+                             const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    const std::string copy = DataDir::CompactionCopy(path);
+    const std::string old = DataDir::CompactionOld(path);
+    WK_RETURN_IF_ERROR(FinishCompaction(path));
+    db->commit();
+    db->compact(copy);
+    db->close();  // releases Xapian's lock on the folder
+    db.reset();
+    std::error_code ec;
+    fs::rename(path, old, ec);
+    if (!ec) fs::rename(copy, path, ec);
+    absl::Status status;
+    if (ec) {
+      status = absl::UnavailableError(
+          absl::StrCat("swapping in the compacted ", path, ": ", ec.message()));
+    } else {
+      status = SyncFolder(fs::path(path).parent_path().string());
+    }
+    // Reopen whatever is in place, so the catalog stays writable.
+    absl::Status repaired = FinishCompaction(path);
+    db.emplace(path, Xapian::DB_OPEN);
+    return status.ok() ? repaired : status;
   }
 
   // Reads every person and every post's metadata from disk. May throw
@@ -837,6 +893,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   DeletePersonResult result;
   result.found = d.people.count(person_id) > 0;
   std::vector<std::string> authored;
+  std::vector<std::shared_ptr<v1::Person>> managed;
   try {
     // Everything is read (and checked) before anything changes, so that a
     // corrupt record leaves no half-done deletion for the next commit.
@@ -874,11 +931,13 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
               absl::StrCat("corrupt post record ", id, " in ", *c.path));
         }
         auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
-          ids->erase(std::remove(ids->begin(), ids->end(), person_id),
-                     ids->end());
+          const auto last = std::remove(ids->begin(), ids->end(), person_id);
+          const int removed = static_cast<int>(ids->end() - last);
+          ids->erase(last, ids->end());
+          return removed;
         };
-        strip(p.mutable_liked_by());
-        strip(p.mutable_mentioned());
+        result.likes_removed += strip(p.mutable_liked_by());
+        result.mentions_removed += strip(p.mutable_mentioned());
         c.rewritten.push_back(std::move(p));
       }
     }
@@ -889,7 +948,20 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
       c.db->commit();
       authored.insert(authored.end(), c.own.begin(), c.own.end());
     }
+    // The people who had them as their manager.
+    for (const auto& [id, person] : d.people) {
+      if (person->manager_id() != person_id || id == person_id) continue;
+      auto updated = std::make_shared<v1::Person>(*person);
+      updated->clear_manager_id();
+      managed.push_back(std::move(updated));
+    }
     d.people_db->delete_document(kIdPrefix + person_id);
+    for (const auto& p : managed) {
+      Xapian::Document doc;
+      doc.add_boolean_term(kIdPrefix + p->id());
+      doc.set_data(p->SerializeAsString());
+      d.people_db->replace_document(kIdPrefix + p->id(), doc);
+    }
     d.people_db->commit();
     for (const Changes& c : changes)
       for (const auto& p : c.rewritten) d.posts[p.id()] = MetaOf(p);
@@ -899,8 +971,64 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   }
   for (const auto& id : authored) d.posts.erase(id);
   d.people.erase(person_id);
+  for (auto& p : managed) d.people[p->id()] = std::move(p);
   result.posts_deleted = static_cast<int>(authored.size());
+  result.manager_references_cleared = static_cast<int>(managed.size());
   d.dirty = true;
+  return result;
+}
+
+namespace {
+
+int64_t FolderBytes(const std::string& path) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+    if (entry.is_regular_file(ec))
+      total += static_cast<int64_t>(entry.file_size(ec));
+  }
+  return total;
+}
+
+}  // namespace
+
+absl::StatusOr<CompactResult> Catalog::Compact() {
+  if (!impl_->HasWriter())
+    return absl::FailedPreconditionError("catalog is read-only");
+  Impl& d = *impl_;
+  absl::MutexLock lock(&d.write_mu);
+  CompactResult result;
+  result.bytes_before = FolderBytes(d.posts_path) +
+                        FolderBytes(d.private_path) +
+                        FolderBytes(d.people_path);
+  absl::Status status;
+  try {
+    status = d.CompactLocked(d.posts_db, d.posts_path);
+    if (status.ok()) status = d.CompactLocked(d.private_db, d.private_path);
+    if (status.ok()) status = d.CompactLocked(d.people_db, d.people_path);
+  } catch (const Xapian::Error& e) {
+    status = XapianError("compacting", e);
+  }
+  // Readers of the replaced folders are dropped; Xapian readers still in
+  // use finish on the old files, which outlive their removal.
+  d.files.fetch_add(1);
+  {
+    absl::MutexLock pool_lock(&d.pool_mu);
+    d.pool.clear();
+  }
+  if (!d.posts_db || !d.private_db || !d.people_db) {
+    // A failure that left no writer: reopen, or report the catalog unusable.
+    try {
+      if (!d.posts_db) d.posts_db.emplace(d.posts_path, Xapian::DB_OPEN);
+      if (!d.private_db) d.private_db.emplace(d.private_path, Xapian::DB_OPEN);
+      if (!d.people_db) d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
+    } catch (const Xapian::Error& e) {
+      return XapianError("reopening after a failed compaction", e);
+    }
+  }
+  if (!status.ok()) return status;
+  result.bytes_after = FolderBytes(d.posts_path) + FolderBytes(d.private_path) +
+                       FolderBytes(d.people_path);
   return result;
 }
 

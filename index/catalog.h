@@ -149,9 +149,20 @@ struct PostText {
   std::string snippet;
 };
 
+// What Catalog::DeletePerson removed.
 struct DeletePersonResult {
-  bool found = false;
-  int posts_deleted = 0;
+  bool found = false;        // whether the people directory had them
+  int posts_deleted = 0;     // posts they wrote
+  int likes_removed = 0;     // their likes on other people's posts
+  int mentions_removed = 0;  // mentions of them in other people's posts
+  // People whose manager_id named them (now empty).
+  int manager_references_cleared = 0;
+};
+
+// What Catalog::Compact did.
+struct CompactResult {
+  int64_t bytes_before = 0;  // posts/ and people/ before, in bytes
+  int64_t bytes_after = 0;   // and after
 };
 
 // Thread safety: every method may be called from any thread. Writes are
@@ -184,9 +195,20 @@ class Catalog {
   // neither, and Open resolves "both" in favour of the private copy.
   absl::Status UpsertPosts(std::span<const v1::Post> posts);
   absl::StatusOr<bool> DeletePost(const std::string& post_id);
-  // Deletes the person, their posts, and their id from other posts' likes and
-  // mentions.
+  // Deletes the person, their posts, their id from other posts' likes and
+  // mentions and from other people's manager_id, in two commits (posts,
+  // then people); repeating it finishes an interrupted one. Xapian only
+  // frees the blocks: Compact() makes the deletion physical. Derived files
+  // (graph.tsv at the next publish, embeddings.bin) and interactions.tsv
+  // are the caller's: api/erasure.h erases a person from every store.
   absl::StatusOr<DeletePersonResult> DeletePerson(const std::string& person_id);
+
+  // Rewrites posts/ and people/ with Xapian's compactor into fresh folders
+  // and swaps them in, so that deleted records leave no bytes behind (Xapian
+  // reuses freed blocks but never overwrites them). Holds the writer
+  // throughout (writes wait; queries go on, on the old files, and reopen on
+  // the new ones). A crash mid-swap is repaired by the next Open.
+  absl::StatusOr<CompactResult> Compact();
 
   // Publishes committed writes to readers now rather than at the next
   // refresh tick.

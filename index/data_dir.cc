@@ -93,4 +93,18 @@ absl::Status WriteFileAtomically(const std::string& path,
   });
 }
 
+absl::Status RemoveFileDurably(const std::string& path) {
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("cannot remove ", path, ": ", ec.message()));
+  const std::string folder = fs::path(path).parent_path().string();
+  return SyncFolder(folder.empty() ? "." : folder);
+}
+
+absl::Status SyncFolder(const std::string& path) {
+  return Fsync(path, O_RDONLY | O_DIRECTORY);
+}
+
 }  // namespace whoknows::index

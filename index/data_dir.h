@@ -11,6 +11,9 @@
 //   <root>/interactions.tsv  append-only e-mails and chats (index/interactions)
 //   <root>/embeddings.bin    the learned term space and people's vectors
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
+//   <root>/ERASURE           journal of an erasure in progress (api/erasure)
+//   <root>/posts.compact/    a compaction's new copy, before it is swapped in
+//   <root>/posts.old/        the copy it replaces, until it is removed
 #ifndef WHOKNOWS_INDEX_DATA_DIR_H_
 #define WHOKNOWS_INDEX_DATA_DIR_H_
 
@@ -38,6 +41,19 @@ class DataDir {
   std::string interactions() const { return Join("interactions.tsv"); }
   std::string embeddings() const { return Join("embeddings.bin"); }
   std::string fusion_weights() const { return Join("fusion.json"); }
+  // Present only while an erasure is in progress: the id of the person
+  // being erased, written before the first store is touched and removed
+  // after the last, so that a crash in between is finished at the next
+  // start (api/erasure.h).
+  std::string erasure_journal() const { return Join("ERASURE"); }
+  // Where Catalog::Compact builds the new copy of a Xapian database
+  // (`posts()` or `people()`), and where the old one waits for removal.
+  static std::string CompactionCopy(const std::string& database) {
+    return database + ".compact";
+  }
+  static std::string CompactionOld(const std::string& database) {
+    return database + ".old";
+  }
 
  private:
   std::string Join(std::string_view name) const;
@@ -72,6 +88,12 @@ absl::Status WriteFileAtomically(
     const std::function<absl::Status(std::ostream&)>& write);
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view contents);
+
+// Removes `path` (a missing file is fine) and fsyncs its folder, so that the
+// removal survives a crash.
+absl::Status RemoveFileDurably(const std::string& path);
+// Fsyncs the folder `path`: makes renames and removals in it durable.
+absl::Status SyncFolder(const std::string& path);
 
 }  // namespace whoknows::index
 

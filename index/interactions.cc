@@ -1,8 +1,11 @@
 #include "index/interactions.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +22,43 @@
 #include "index/validation.h"
 
 namespace whoknows::index {
+namespace {
+
+absl::Status ErrnoStatus(const char* what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+// Opens `path` with `flags` and holds an exclusive flock on it. RemovePerson
+// replaces the file by a rename, so a lock taken on the file it replaced
+// guards nothing: after locking, the descriptor is checked to still be the
+// file at `path`, and opened again if not. Returns the descriptor, or -1
+// with errno set.
+int OpenLocked(const std::string& path, int flags) {
+  for (;;) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    int locked;
+    do {
+      locked = ::flock(fd, LOCK_EX);
+    } while (locked != 0 && errno == EINTR);
+    struct stat held {
+    }, now{};
+    if (locked != 0 || ::fstat(fd, &held) != 0) {
+      const int err = errno;
+      ::close(fd);
+      errno = err;
+      return -1;
+    }
+    if (::stat(path.c_str(), &now) == 0 && now.st_ino == held.st_ino &&
+        now.st_dev == held.st_dev) {
+      return fd;
+    }
+    ::close(fd);  // replaced while we waited: lock the new file
+  }
+}
+
+}  // namespace
 
 absl::Status ValidateInteraction(const Interaction& in,
                                  std::string_view where) {
@@ -60,11 +100,8 @@ absl::Status InteractionLog::Append(std::span<const Interaction> batch) const {
   if (text.empty()) return absl::OkStatus();
   std::error_code ec;
   std::filesystem::create_directories(data_dir_, ec);
-  const int fd =
-      ::open(path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return absl::InternalError(
-        absl::StrCat("cannot open ", path(), ": ", std::strerror(errno)));
+  const int fd = OpenLocked(path(), O_WRONLY | O_CREAT | O_APPEND);
+  if (fd < 0) return ErrnoStatus("cannot open", path());
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -111,6 +148,71 @@ absl::StatusOr<std::vector<Interaction>> InteractionLog::Load() const {
     out.push_back(std::move(it));
   }
   return out;
+}
+
+absl::StatusOr<InteractionErasure> InteractionLog::RemovePerson(
+    const std::string& person_id) const {
+  InteractionErasure result;
+  if (person_id.empty())
+    return absl::InvalidArgumentError("person_id: required");
+  // Held until the new file is in place, so that no append lands in the
+  // file being replaced.
+  const int fd = OpenLocked(path(), O_RDONLY);
+  if (fd < 0) {
+    if (errno == ENOENT) return result;  // no log, nothing to erase
+    return ErrnoStatus("cannot open", path());
+  }
+  std::string data;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status s = ErrnoStatus("read", path());
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  std::string kept;
+  kept.reserve(data.size());
+  size_t start = 0;
+  for (size_t end; (end = data.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    const absl::string_view line(data.data() + start, end - start);
+    std::vector<absl::string_view> cols = absl::StrSplit(line, '\t');
+    if (cols.size() < 5) {  // not ours to judge: Load reports it
+      absl::StrAppend(&kept, line, "\n");
+      continue;
+    }
+    if (cols[3] == person_id) {
+      ++result.removed;
+      continue;
+    }
+    std::vector<absl::string_view> to(cols.begin() + 4, cols.end());
+    const auto last = std::remove(to.begin(), to.end(), person_id);
+    if (last == to.end()) {
+      absl::StrAppend(&kept, line, "\n");
+      continue;
+    }
+    to.erase(last, to.end());
+    if (to.empty()) {
+      ++result.removed;
+      continue;
+    }
+    ++result.redacted;
+    absl::StrAppend(&kept, absl::StrJoin(cols.begin(), cols.begin() + 4, "\t"),
+                    "\t", absl::StrJoin(to, "\t"), "\n");
+  }
+  absl::Status written;
+  // Rewritten even when nothing matched if a torn line is to be dropped;
+  // otherwise the file is left as it is.
+  if (result.removed > 0 || result.redacted > 0 || start != data.size())
+    written = WriteFileAtomically(path(), kept);
+  ::close(fd);
+  if (!written.ok()) return written;
+  return result;
 }
 
 }  // namespace whoknows::index

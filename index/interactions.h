@@ -39,8 +39,17 @@ absl::Status ValidateInteraction(const Interaction& interaction,
 // receivers...). Appends are single writes of whole lines, so a reader never
 // sees half a batch; a torn last line after a crash is ignored.
 //
+// What InteractionLog::RemovePerson changed.
+struct InteractionErasure {
+  // Lines dropped: the person sent them, or was their only receiver.
+  int64_t removed = 0;
+  // Lines kept without the person among their receivers.
+  int64_t redacted = 0;
+};
+
 // Thread safety: Append from one writer at a time (the importer); Load from
-// any thread, also while a writer appends.
+// any thread, also while a writer appends. RemovePerson and Append exclude
+// each other, across threads and processes, by an flock on the file.
 class InteractionLog {
  public:
   explicit InteractionLog(std::string data_dir);
@@ -50,6 +59,13 @@ class InteractionLog {
   // Every interaction, in file order, with later duplicates of an id
   // replacing earlier ones. A missing file is an empty log.
   absl::StatusOr<std::vector<Interaction>> Load() const;
+  // Erasure: rewrites the file (index::WriteFileAtomically) without any line
+  // that `person_id` sent, and without them among any line's receivers (a
+  // line left with no receiver is dropped). A torn last line is dropped
+  // too. The file's bytes are replaced, not edited in place, so the old text
+  // is no longer in any file of the folder.
+  absl::StatusOr<InteractionErasure> RemovePerson(
+      const std::string& person_id) const;
   std::string path() const;
 
  private:

@@ -68,6 +68,23 @@ grep -q '"person"' "$work/ask_en.json" || fail "ask --data --json: $(cat "$work/
 # Explanations on the terminal: the score by signal.
 grep -q "score: .*text [+-]" "$work/ask_sv.txt" || fail "no score breakdown: $(cat "$work/ask_sv.txt")"
 
+# Erasure: the receipt over gRPC; compaction by the server itself, while the
+# CLI refuses to take the folder from it.
+"$buf" curl --protocol grpc --http2-prior-knowledge -d '{"person_id": "u0007"}' \
+  "$url/whoknows.v1.Ingest/DeletePerson" >"$work/erase.json"
+grep -q '"erasedAt"' "$work/erase.json" || fail "DeletePerson receipt: $(cat "$work/erase.json")"
+grep -q '"postsDeleted"' "$work/erase.json" || fail "DeletePerson receipt: $(cat "$work/erase.json")"
+"$buf" curl --protocol grpc --http2-prior-knowledge -d '{}' \
+  "$url/whoknows.v1.Ingest/Compact" >"$work/compact.json"
+grep -q '"bytesAfter"' "$work/compact.json" || fail "Compact RPC: $(cat "$work/compact.json")"
+set +e
+"$bin" compact --data "$work/demo" >"$work/compact.out" 2>&1
+status=$?
+set -e
+[ "$status" != 0 ] || fail "compact took the folder from a running server"
+grep -q "whoknows.v1.Ingest/Compact" "$work/compact.out" \
+  || fail "compact while serving does not point to the RPC: $(cat "$work/compact.out")"
+
 # Learning weights from the demo's accepted answers.
 "$bin" learn --data "$work/demo" --dry-run >"$work/learn.txt" 2>"$work/learn.err" \
   || fail "learn --dry-run: $(cat "$work/learn.err")"
@@ -86,4 +103,8 @@ set -e
 [ "$status" != 0 ] || fail "serve started with a broken fusion.json"
 grep -q "fusion.json: weights.charisma: unknown signal" "$work/serve2.log" \
   || fail "serve error does not name the problem: $(cat "$work/serve2.log")"
+# Offline compaction once the server is gone.
+"$bin" compact --data "$work/demo" >"$work/compact.out" 2>&1 \
+  || fail "compact: $(cat "$work/compact.out")"
+grep -q "compacted" "$work/compact.out" || fail "compact: $(cat "$work/compact.out")"
 echo "cli smoke test: 1 passed, 0 failed"

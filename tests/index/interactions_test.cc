@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "index/catalog.h"
 #include "tests/testing/test_dirs.h"
@@ -48,6 +49,38 @@ TEST(InteractionsTest, InvalidBatchWritesNothingAndTornLineIsIgnored) {
   auto loaded = log.Load();
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->size(), 1u);
+}
+
+TEST(InteractionsTest, RemovePersonDropsTheirLinesAndRedactsReceivers) {
+  InteractionLog log(FreshDir("erase"));
+  std::vector<Interaction> batch = {{"m1", "x", {"a"}, 100, "email"},
+                                    {"m2", "a", {"x", "b"}, 200, "email"},
+                                    {"m3", "b", {"x"}, 300, "chat"},
+                                    {"m4", "a", {"b"}, 400, "chat"}};
+  ASSERT_TRUE(log.Append(batch).ok());
+  {
+    std::ofstream torn(log.path(), std::ios::app | std::ios::binary);
+    torn << "m5\t500\tchat\tx";  // a crash mid-append
+  }
+  auto erased = log.RemovePerson("x");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->removed, 2);   // m1 (sender), m3 (only receiver)
+  EXPECT_EQ(erased->redacted, 1);  // m2
+  std::ifstream in(log.path(), std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "m2\t200\temail\ta\tb\nm4\t400\tchat\ta\tb\n");
+  // Appends go to the new file, after the rewrite.
+  std::vector<Interaction> later = {{"m6", "b", {"a"}, 600, "chat"}};
+  ASSERT_TRUE(log.Append(later).ok());
+  auto loaded = log.Load();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 3u);
+  EXPECT_EQ((*loaded)[2].id, "m6");
+  // A missing log has nothing to erase.
+  auto none = InteractionLog(FreshDir("erase_none")).RemovePerson("x");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->removed + none->redacted, 0);
 }
 
 }  // namespace

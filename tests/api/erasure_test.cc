@@ -1,0 +1,255 @@
+// Erasure across every store (api/erasure.cc), its receipt, its journal, and
+// compaction making it physical (index::Catalog::Compact).
+#include "api/erasure.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "api/server.h"
+#include "index/catalog.h"
+#include "index/data_dir.h"
+#include "index/interactions.h"
+#include "ranking/expertise_model.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::api {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_util::MakePerson;
+using testing_util::MakePost;
+
+// An id and a word that cannot occur in a data folder by chance.
+constexpr char kErasee[] = "erasee-7f3a9c";
+constexpr char kMarker[] = "qzvmarker4b1d";
+
+bool FileContains(const fs::path& path, const std::string& needle) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  return bytes.find(needle) != std::string::npos;
+}
+
+// Every file under `dir` (or `dir` itself, a file) that contains `needle`
+// as bytes, read whole and binary.
+std::vector<std::string> FilesContaining(const std::string& dir,
+                                         const std::string& needle) {
+  std::vector<std::string> found;
+  if (fs::is_regular_file(dir)) {
+    if (FileContains(dir, needle)) found.push_back(dir);
+    return found;
+  }
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file() && FileContains(entry.path(), needle))
+      found.push_back(entry.path().string());
+  }
+  return found;
+}
+
+index::Interaction Mail(const std::string& id, const std::string& from,
+                        std::vector<std::string> to) {
+  index::Interaction i;
+  i.id = id;
+  i.from = from;
+  i.to = std::move(to);
+  i.time = 1700000000;
+  i.kind = "email";
+  return i;
+}
+
+// A small company where the erasee wrote posts carrying the marker (title,
+// body, tags), liked and was mentioned in others' posts, manages someone,
+// and sent and received mail (one mail id carries the marker).
+class ErasureTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing_util::TestDir();
+    catalog_ = testing_util::OpenCatalog(dir_);
+    ASSERT_NE(catalog_, nullptr);
+    v1::Person ann = MakePerson("ann", "Lab");
+    ann.set_manager_id(kErasee);
+    ASSERT_TRUE(catalog_
+                    ->UpsertPeople({{MakePerson(kErasee, "Lab"), ann,
+                                     MakePerson("bo", "Lab")}})
+                    .ok());
+    const std::string marked = std::string("calibrating the ") + kMarker;
+    v1::Post q = MakePost("p1", kErasee, v1::POST_KIND_QUESTION,
+                          "How do I go about " + marked + " flux capacitor?",
+                          marked + " drifts after every restart of the rig",
+                          1700000000, "", "en");
+    q.add_tags(kMarker);
+    v1::Post a = MakePost("p2", "bo", v1::POST_KIND_ANSWER, "",
+                          "Let the rig warm up for an hour before you start",
+                          1700001000, "p1", "en");
+    v1::Post other = MakePost("p3", "ann", v1::POST_KIND_QUESTION,
+                              "Which centrifuge rotor for plasma samples?",
+                              "We spin plasma samples at four degrees",
+                              1700002000, "", "en");
+    other.add_liked_by(kErasee);
+    other.add_mentioned(kErasee);
+    other.add_mentioned("bo");
+    v1::Post own_answer =
+        MakePost("p4", kErasee, v1::POST_KIND_ANSWER, "",
+                 "Use the fixed angle rotor; " + marked + " is unrelated",
+                 1700003000, "p3", "en");
+    v1::Post more =
+        MakePost("p5", "bo", v1::POST_KIND_ARTICLE,
+                 "Centrifuge maintenance and rotor care",
+                 "Clean the rotor after plasma runs", 1700004000, "", "en");
+    ASSERT_TRUE(catalog_->UpsertPosts({{q, a, other, own_answer, more}}).ok());
+    const std::vector<index::Interaction> mails = {
+        Mail(std::string("mail-") + kMarker, kErasee, {"ann"}),
+        Mail("m2", "ann", {kErasee, "bo"}),
+        Mail("m3", "bo", {kErasee}),
+        Mail("m4", "ann", {"bo"}),
+    };
+    ASSERT_TRUE(index::InteractionLog(dir_).Append(mails).ok());
+    catalog_->Refresh();
+    ranking::ModelStoreOptions mo;
+    mo.path = index::DataDir(dir_).embeddings();
+    mo.background = false;
+    models_ = std::make_unique<ranking::ModelStore>(*catalog_, mo);
+    ASSERT_TRUE(models_->RebuildNow().ok());
+  }
+
+  EraserOptions Options() {
+    EraserOptions o;
+    o.data_dir = dir_;
+    o.clock = [] { return absl::FromUnixSeconds(1750000000); };
+    return o;
+  }
+
+  std::string dir_;
+  std::unique_ptr<index::Catalog> catalog_;
+  std::unique_ptr<ranking::ModelStore> models_;
+};
+
+TEST_F(ErasureTest, ReceiptCountsWhatWasRemoved) {
+  Eraser eraser(*catalog_, models_.get(), Options());
+  auto receipt = eraser.Erase(kErasee);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_TRUE(receipt->profile_found);
+  EXPECT_EQ(receipt->posts_deleted, 2);
+  EXPECT_EQ(receipt->likes_removed, 1);
+  EXPECT_EQ(receipt->mentions_removed, 1);
+  EXPECT_EQ(receipt->manager_references_cleared, 1);
+  EXPECT_EQ(receipt->interactions_removed, 2);   // sent one, sole receiver
+  EXPECT_EQ(receipt->interactions_redacted, 1);  // one of two receivers
+  EXPECT_TRUE(receipt->model_updated);
+  EXPECT_FALSE(receipt->resumed);
+  EXPECT_EQ(receipt->erased_at, absl::FromUnixSeconds(1750000000));
+
+  const v1::DeletePersonResponse response = ToResponse(*receipt);
+  EXPECT_TRUE(response.found());
+  EXPECT_EQ(response.interactions_removed(), 2);
+  EXPECT_EQ(response.erased_at().seconds(), 1750000000);
+
+  auto log = index::InteractionLog(dir_).Load();
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].id, "m2");
+  EXPECT_EQ((*log)[0].to, std::vector<std::string>{"bo"});
+  EXPECT_EQ((*log)[1].id, "m4");
+  EXPECT_EQ(catalog_->snapshot()->FindPerson("ann")->manager_id(), "");
+  EXPECT_EQ(catalog_->snapshot()->FindPerson(kErasee), nullptr);
+  EXPECT_FALSE(fs::exists(index::DataDir(dir_).erasure_journal()));
+
+  // Again: nothing left, nothing found, not an error.
+  auto again = eraser.Erase(kErasee);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->profile_found);
+  EXPECT_EQ(again->posts_deleted + again->likes_removed +
+                again->interactions_removed + again->interactions_redacted,
+            0);
+}
+
+TEST_F(ErasureTest, AfterCompactionNoByteOfThemIsLeftInTheDataFolder) {
+  ASSERT_THAT(FilesContaining(dir_, kMarker), testing::Not(testing::IsEmpty()))
+      << "the test would prove nothing";
+  ASSERT_THAT(FilesContaining(dir_, kErasee), testing::Not(testing::IsEmpty()));
+  Eraser eraser(*catalog_, models_.get(), Options());
+  ASSERT_TRUE(eraser.Erase(kErasee).ok());
+  auto compacted = catalog_->Compact();
+  ASSERT_TRUE(compacted.ok()) << compacted.status();
+  EXPECT_GT(compacted->bytes_after, 0);
+  // Still a working catalog: the others' posts are searchable.
+  index::SearchOptions search;
+  search.query = "centrifuge rotor";
+  auto hits = catalog_->Search(search);
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  EXPECT_FALSE(hits->hits.empty());
+  ASSERT_TRUE(catalog_->UpsertPeople({{MakePerson("cy", "Lab")}}).ok());
+  models_.reset();
+  catalog_.reset();  // on disk at rest, every file closed
+
+  EXPECT_THAT(FilesContaining(dir_, kMarker), testing::IsEmpty());
+  EXPECT_THAT(FilesContaining(dir_, kErasee), testing::IsEmpty());
+  auto reopened = index::Catalog::OpenForReading(dir_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_NE((*reopened)->snapshot()->FindPost("p3"), nullptr);
+  EXPECT_NE((*reopened)->snapshot()->FindPerson("cy"), nullptr);
+}
+
+TEST_F(ErasureTest, AJournalLeftByACrashIsFinishedByResumePending) {
+  EraserOptions crashing = Options();
+  crashing.after_stage = [](ErasureStage stage) {
+    return stage == ErasureStage::kCatalogErased
+               ? absl::AbortedError("simulated crash")
+               : absl::OkStatus();
+  };
+  ASSERT_FALSE(Eraser(*catalog_, models_.get(), crashing).Erase(kErasee).ok());
+  ASSERT_TRUE(fs::exists(index::DataDir(dir_).erasure_journal()));
+  ASSERT_THAT(FilesContaining(dir_ + "/interactions.tsv", kErasee),
+              testing::Not(testing::IsEmpty()));
+
+  Eraser eraser(*catalog_, models_.get(), Options());
+  auto resumed = eraser.ResumePending();
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(resumed->has_value());
+  EXPECT_TRUE((*resumed)->resumed);
+  EXPECT_EQ((*resumed)->person_id, kErasee);
+  EXPECT_EQ((*resumed)->interactions_removed, 2);
+  EXPECT_FALSE(fs::exists(index::DataDir(dir_).erasure_journal()));
+  EXPECT_THAT(FilesContaining(dir_ + "/interactions.tsv", kErasee),
+              testing::IsEmpty());
+  auto none = eraser.ResumePending();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(ErasureTest, ServerStartFinishesAnInterruptedErasure) {
+  EraserOptions crashing = Options();
+  crashing.after_stage = [](ErasureStage stage) {
+    return stage == ErasureStage::kJournalWritten
+               ? absl::AbortedError("simulated crash")
+               : absl::OkStatus();
+  };
+  ASSERT_FALSE(Eraser(*catalog_, models_.get(), crashing).Erase(kErasee).ok());
+  models_.reset();
+  catalog_.reset();
+  ASSERT_TRUE(fs::exists(index::DataDir(dir_).erasure_journal()));
+
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir_;
+  auto server = Server::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_FALSE(fs::exists(index::DataDir(dir_).erasure_journal()));
+  EXPECT_EQ((*server)->catalog().snapshot()->FindPerson(kErasee), nullptr);
+  EXPECT_EQ((*server)->catalog().snapshot()->FindPost("p1"), nullptr);
+  EXPECT_THAT(FilesContaining(dir_ + "/interactions.tsv", kErasee),
+              testing::IsEmpty());
+  EXPECT_THAT(FilesContaining(dir_ + "/graph.tsv", kErasee),
+              testing::IsEmpty());
+  EXPECT_THAT(FilesContaining(dir_ + "/embeddings.bin", kErasee),
+              testing::IsEmpty());
+  (*server)->Shutdown();
+}
+
+}  // namespace
+}  // namespace whoknows::api
