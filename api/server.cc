@@ -4,10 +4,14 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/caller.h"
 #include "api/expertise.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
@@ -35,22 +39,34 @@ grpc::Status ToGrpc(const absl::Status& s) {
 class ExpertiseService final : public v1::Expertise::CallbackService {
  public:
   ExpertiseService(const index::Catalog& catalog,
-                   const ranking::ExpertFinder& finder)
-      : catalog_(catalog), finder_(finder) {}
+                   const ranking::ExpertFinder& finder,
+                   const Authenticator& auth)
+      : catalog_(catalog), finder_(finder), auth_(auth) {}
 
   grpc::ServerUnaryReactor* FindExperts(
       grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* request,
       v1::FindExpertsResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto result = api::FindExperts(catalog_, finder_, *request);
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpc(result.status()));
+    reactor->Finish(ToGrpc(Find(*ctx, *request, response)));
     return reactor;
   }
 
  private:
+  absl::Status Find(const grpc::ServerContextBase& ctx,
+                    const v1::FindExpertsRequest& request,
+                    v1::FindExpertsResponse* response) const {
+    WK_ASSIGN_OR_RETURN(Caller caller,
+                        Authorize(ctx, auth_, Rpc::kFindExperts));
+    v1::FindExpertsRequest r = request;
+    WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
+    WK_ASSIGN_OR_RETURN(*response, api::FindExperts(catalog_, finder_, r));
+    if (!HasRight(caller, Right::kFullProfiles)) KeepPublicProfiles(response);
+    return absl::OkStatus();
+  }
+
   const index::Catalog& catalog_;
   const ranking::ExpertFinder& finder_;
+  const Authenticator& auth_;
 };
 
 // RepeatedPtrField is not contiguous; the catalog takes spans.
@@ -71,13 +87,15 @@ absl::Status CheckBatch(int items, const char* field) {
 
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  explicit IngestService(index::Catalog& catalog) : catalog_(catalog) {}
+  IngestService(index::Catalog& catalog, const Authenticator& auth)
+      : catalog_(catalog), auth_(auth) {}
 
   grpc::ServerUnaryReactor* UpsertPeople(
       grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
       v1::UpsertPeopleResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    absl::Status s = CheckBatch(request->people_size(), "people");
+    absl::Status s = Authorize(*ctx, auth_, Rpc::kUpsertPeople).status();
+    if (s.ok()) s = CheckBatch(request->people_size(), "people");
     if (s.ok()) s = catalog_.UpsertPeople(Copy(request->people()));
     if (s.ok()) response->set_upserted(request->people_size());
     reactor->Finish(ToGrpc(s));
@@ -88,7 +106,8 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::UpsertPostsRequest* request,
       v1::UpsertPostsResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    absl::Status s = CheckBatch(request->posts_size(), "posts");
+    absl::Status s = Authorize(*ctx, auth_, Rpc::kUpsertPosts).status();
+    if (s.ok()) s = CheckBatch(request->posts_size(), "posts");
     if (s.ok()) s = catalog_.UpsertPosts(Copy(request->posts()));
     if (s.ok()) response->set_upserted(request->posts_size());
     reactor->Finish(ToGrpc(s));
@@ -103,8 +122,14 @@ class IngestService final : public v1::Ingest::CallbackService {
     class Reader final
         : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
      public:
-      Reader(index::Catalog& catalog, v1::IngestStreamResponse* response)
+      // Ends at once with `denied` when the caller may not ingest.
+      Reader(index::Catalog& catalog, v1::IngestStreamResponse* response,
+             const absl::Status& denied)
           : catalog_(catalog), response_(response) {
+        if (!denied.ok()) {
+          Finish(ToGrpc(denied));
+          return;
+        }
         StartRead(&request_);
       }
       void OnReadDone(bool ok) override {
@@ -147,13 +172,18 @@ class IngestService final : public v1::Ingest::CallbackService {
       v1::IngestStreamRequest request_;
       int message_ = 0;
     };
-    return new Reader(catalog_, response);
+    return new Reader(catalog_, response,
+                      Authorize(*ctx, auth_, Rpc::kIngestStream).status());
   }
 
   grpc::ServerUnaryReactor* DeletePost(
       grpc::CallbackServerContext* ctx, const v1::DeletePostRequest* request,
       v1::DeletePostResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
+    if (auto caller = Authorize(*ctx, auth_, Rpc::kDeletePost); !caller.ok()) {
+      reactor->Finish(ToGrpc(caller.status()));
+      return reactor;
+    }
     auto found = catalog_.DeletePost(request->post_id());
     if (found.ok()) response->set_found(*found);
     reactor->Finish(ToGrpc(found.status()));
@@ -164,6 +194,11 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::DeletePersonRequest* request,
       v1::DeletePersonResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
+    if (auto caller = Authorize(*ctx, auth_, Rpc::kDeletePerson);
+        !caller.ok()) {
+      reactor->Finish(ToGrpc(caller.status()));
+      return reactor;
+    }
     auto result = catalog_.DeletePerson(request->person_id());
     if (result.ok()) {
       response->set_found(result->found);
@@ -175,22 +210,28 @@ class IngestService final : public v1::Ingest::CallbackService {
 
  private:
   index::Catalog& catalog_;
+  const Authenticator& auth_;
 };
 
 // Networks: HR analyses of the colleague network (api/networks.cc).
 class NetworksService final : public v1::Networks::CallbackService {
  public:
   NetworksService(const index::Catalog& catalog,
-                  const NetworksServiceOptions& options)
-      : catalog_(catalog), options_(options) {}
+                  const NetworksServiceOptions& options,
+                  const Authenticator& auth)
+      : catalog_(catalog), options_(options), auth_(auth) {}
 
   grpc::ServerUnaryReactor* AnalyzeNetwork(
       grpc::CallbackServerContext* ctx,
       const v1::AnalyzeNetworkRequest* request,
       v1::AnalyzeNetworkResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto result = api::AnalyzeNetwork(
-        catalog_, *request, CallerFrom(*ctx, options_.caller), options_);
+    auto caller = Authorize(*ctx, auth_, Rpc::kAnalyzeNetwork);
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpc(caller.status()));
+      return reactor;
+    }
+    auto result = api::AnalyzeNetwork(catalog_, *request, *caller, options_);
     if (result.ok()) *response = std::move(*result);
     reactor->Finish(ToGrpc(result.status()));
     return reactor;
@@ -199,7 +240,42 @@ class NetworksService final : public v1::Networks::CallbackService {
  private:
   const index::Catalog& catalog_;
   const NetworksServiceOptions options_;
+  const Authenticator& auth_;
 };
+
+bool IsLoopback(std::string_view host) {
+  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path));
+  return text.str();
+}
+
+// TLS (and optionally mTLS) from the PEM files, or plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  WK_ASSIGN_OR_RETURN(std::string cert,
+                      ReadPem(options.tls_cert_file, "--tls-cert"));
+  WK_ASSIGN_OR_RETURN(std::string key,
+                      ReadPem(options.tls_key_file, "--tls-key"));
+  grpc::SslServerCredentialsOptions ssl(
+      options.client_ca_file.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!options.client_ca_file.empty()) {
+    WK_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                        ReadPem(options.client_ca_file, "--client-ca"));
+  }
+  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(ssl);
+}
 
 }  // namespace
 
@@ -235,6 +311,29 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError("max_message_bytes: too small");
   if (auto s = ranking.Validate(); !s.ok())
     return absl::InvalidArgumentError(absl::StrCat("ranking.", s.message()));
+  WK_RETURN_IF_ERROR(auth.Validate());
+  if (tls_cert_file.empty() != tls_key_file.empty())
+    return absl::InvalidArgumentError(
+        "--tls-cert, --tls-key: give both or neither");
+  if (!client_ca_file.empty() && tls_cert_file.empty())
+    return absl::InvalidArgumentError("--client-ca: needs --tls-cert");
+  if (!auth.service_accounts.empty() && client_ca_file.empty())
+    return absl::InvalidArgumentError(
+        "--service-account: needs --client-ca to verify certificates");
+  const std::string host = listen.substr(0, colon);
+  if (!insecure && !IsLoopback(host)) {
+    if (!auth.enabled())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen: ", host,
+          " is not loopback and no authentication is configured "
+          "(--jwt-keys or --service-account); pass --insecure to accept "
+          "anyone who reaches the port"));
+    if (tls_cert_file.empty())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen: ", host,
+          " is not loopback and there is no TLS (--tls-cert, --tls-key); "
+          "pass --insecure to send tokens in plaintext"));
+  }
   return absl::OkStatus();
 }
 
@@ -242,6 +341,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
   WK_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<Server> server(new Server());
+  WK_ASSIGN_OR_RETURN(server->authenticator_,
+                      Authenticator::Create(options.auth));
+  WK_ASSIGN_OR_RETURN(auto credentials, Credentials(options));
+  if (options.insecure)
+    std::fprintf(stderr, "whoknows: WARNING: --insecure: %s accepts %s%s\n",
+                 options.listen.c_str(),
+                 options.auth.enabled() ? "tokens" : "anonymous callers",
+                 options.tls_cert_file.empty() ? " in plaintext" : "");
   index::CatalogOptions copts;
   copts.data_dir = options.data_dir;
   copts.refresh_interval = options.refresh_interval;
@@ -264,11 +371,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->finder_ = std::make_unique<ranking::ExpertFinder>(
       *server->catalog_, ranking,
       [models = server->models_.get()] { return models->current(); });
-  server->expertise_ =
-      std::make_unique<ExpertiseService>(*server->catalog_, *server->finder_);
-  server->ingest_ = std::make_unique<IngestService>(*server->catalog_);
-  server->networks_ =
-      std::make_unique<NetworksService>(*server->catalog_, options.networks);
+  const Authenticator& auth = *server->authenticator_;
+  server->expertise_ = std::make_unique<ExpertiseService>(
+      *server->catalog_, *server->finder_, auth);
+  server->ingest_ = std::make_unique<IngestService>(*server->catalog_, auth);
+  server->networks_ = std::make_unique<NetworksService>(*server->catalog_,
+                                                        options.networks, auth);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health service's descriptor into the generated pool, where
@@ -276,8 +384,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(server->expertise_.get());
   builder.RegisterService(server->ingest_.get());
