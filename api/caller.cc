@@ -106,7 +106,8 @@ Right RequiredRight(Rpc rpc) {
 }
 
 absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
-                                 const Authenticator& authenticator, Rpc rpc) {
+                                 const Authenticator& authenticator, Rpc rpc,
+                                 Caller* who) {
   const auto& metadata = context.client_metadata();
   std::string authorization;
   const auto it = metadata.find("authorization");
@@ -121,6 +122,7 @@ absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
   auto caller = authenticator.Authenticate(
       it != metadata.end() ? &authorization : nullptr, names);
   if (!caller.ok()) return caller.status();
+  if (who) *who = *caller;
   if (auto s = Require(*caller, RequiredRight(rpc)); !s.ok()) return s;
   return caller;
 }

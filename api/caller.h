@@ -55,9 +55,11 @@ enum class Rpc {
 Right RequiredRight(Rpc rpc);
 
 // Authenticates the call (authorization metadata, verified client
-// certificate) and checks the RPC's right.
+// certificate) and checks the RPC's right. `who`, when given, receives the
+// authenticated caller even when the right is missing (for the audit log).
 absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
-                                 const Authenticator& authenticator, Rpc rpc);
+                                 const Authenticator& authenticator, Rpc rpc,
+                                 Caller* who = nullptr);
 
 // FindExperts' asker: an employee asks as themself (an empty asker_id
 // becomes their subject; another is PERMISSION_DENIED); the intranet may set

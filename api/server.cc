@@ -7,10 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <span>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/audit_log.h"
 #include "api/caller.h"
 #include "api/expertise.h"
 #include "common/status_macros.h"
@@ -85,19 +88,63 @@ absl::Status CheckBatch(int items, const char* field) {
   return absl::OkStatus();
 }
 
+// Records a privileged call in the audit log; a caller that failed to
+// authenticate is recorded as anonymous with the refusal's code.
+void Audit(AuditLog& log, const char* method,
+           const absl::StatusOr<Caller>& caller, const absl::Status& outcome,
+           std::string target = "",
+           std::map<std::string, int64_t> counts = {}) {
+  AuditEntry e;
+  e.method = method;
+  if (caller.ok()) e.caller = *caller;
+  e.code = caller.ok() ? outcome.code() : caller.status().code();
+  e.target = std::move(target);
+  e.counts = std::move(counts);
+  (void)log.Append(e);  // logged by AuditLog; the call has happened
+}
+
+// Writes people with the caller's opt-out policy: only the person themself
+// or an admin may clear a stored opted_out. Counts what changed for the
+// audit log (opt-out changes against the published snapshot).
+absl::Status UpsertPeople(index::Catalog& catalog, const Caller& caller,
+                          std::span<const v1::Person> people,
+                          std::map<std::string, int64_t>* counts) {
+  index::UpsertPolicy policy;
+  policy.may_clear_any_opt_out = HasRight(caller, Right::kChangeOptOut);
+  policy.self = caller.subject;
+  auto snap = catalog.snapshot();
+  for (const auto& p : people) {
+    const v1::Person* stored = snap->FindPerson(p.id());
+    const bool was = stored && stored->opted_out();
+    const bool kept = was && !p.opted_out() && !policy.MayClearOptOut(p.id());
+    if (kept) ++(*counts)["opt_out_kept"];
+    if (was != (p.opted_out() || kept)) ++(*counts)["opt_out_changes"];
+  }
+  WK_RETURN_IF_ERROR(catalog.UpsertPeople(people, policy));
+  (*counts)["people"] += static_cast<int64_t>(people.size());
+  return absl::OkStatus();
+}
+
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  IngestService(index::Catalog& catalog, const Authenticator& auth)
-      : catalog_(catalog), auth_(auth) {}
+  IngestService(index::Catalog& catalog, const Authenticator& auth,
+                AuditLog& audit)
+      : catalog_(catalog), auth_(auth), audit_(audit) {}
 
   grpc::ServerUnaryReactor* UpsertPeople(
       grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
       v1::UpsertPeopleResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    absl::Status s = Authorize(*ctx, auth_, Rpc::kUpsertPeople).status();
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kUpsertPeople, &who);
+    absl::Status s = caller.status();
+    std::map<std::string, int64_t> counts;
     if (s.ok()) s = CheckBatch(request->people_size(), "people");
-    if (s.ok()) s = catalog_.UpsertPeople(Copy(request->people()));
+    if (s.ok())
+      s = api::UpsertPeople(catalog_, *caller, Copy(request->people()),
+                            &counts);
     if (s.ok()) response->set_upserted(request->people_size());
+    Audit(audit_, "whoknows.v1.Ingest/UpsertPeople", who, s, "", counts);
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
@@ -106,10 +153,14 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::UpsertPostsRequest* request,
       v1::UpsertPostsResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    absl::Status s = Authorize(*ctx, auth_, Rpc::kUpsertPosts).status();
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kUpsertPosts, &who);
+    absl::Status s = caller.status();
     if (s.ok()) s = CheckBatch(request->posts_size(), "posts");
     if (s.ok()) s = catalog_.UpsertPosts(Copy(request->posts()));
     if (s.ok()) response->set_upserted(request->posts_size());
+    Audit(audit_, "whoknows.v1.Ingest/UpsertPosts", who, s, "",
+          {{"posts", s.ok() ? request->posts_size() : 0}});
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
@@ -118,23 +169,27 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx,
       v1::IngestStreamResponse* response) override {
     // Each message is committed as it arrives; the first bad one ends the
-    // stream, keeping what came before.
+    // stream, keeping what came before. One audit line for the stream.
     class Reader final
         : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
      public:
-      // Ends at once with `denied` when the caller may not ingest.
-      Reader(index::Catalog& catalog, v1::IngestStreamResponse* response,
-             const absl::Status& denied)
-          : catalog_(catalog), response_(response) {
-        if (!denied.ok()) {
-          Finish(ToGrpc(denied));
+      Reader(index::Catalog& catalog, AuditLog& audit,
+             v1::IngestStreamResponse* response, absl::StatusOr<Caller> caller,
+             const Caller& who)
+          : catalog_(catalog),
+            audit_(audit),
+            response_(response),
+            caller_(std::move(caller)),
+            who_(who) {
+        if (!caller_.ok()) {
+          End(caller_.status());
           return;
         }
         StartRead(&request_);
       }
       void OnReadDone(bool ok) override {
         if (!ok) {  // the client closed its side
-          Finish(grpc::Status::OK);
+          End(absl::OkStatus());
           return;
         }
         ++message_;
@@ -146,19 +201,21 @@ class IngestService final : public v1::Ingest::CallbackService {
               " items, more than the limit of ", index::kMaxBatchItems));
         }
         if (s.ok() && request_.people_size() > 0)
-          s = catalog_.UpsertPeople(Copy(request_.people()));
+          s = api::UpsertPeople(catalog_, *caller_, Copy(request_.people()),
+                                &counts_);
         if (s.ok())
           response_->set_people_upserted(response_->people_upserted() +
                                          request_.people_size());
-        if (s.ok() && request_.posts_size() > 0)
+        if (s.ok() && request_.posts_size() > 0) {
           s = catalog_.UpsertPosts(Copy(request_.posts()));
+          if (s.ok()) counts_["posts"] += request_.posts_size();
+        }
         if (s.ok())
           response_->set_posts_upserted(response_->posts_upserted() +
                                         request_.posts_size());
         if (!s.ok()) {
-          Finish(grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                              absl::StrCat("message ", message_, ": ",
-                                           std::string(s.message()))));
+          End(absl::Status(
+              s.code(), absl::StrCat("message ", message_, ": ", s.message())));
           return;
         }
         request_.Clear();
@@ -167,26 +224,43 @@ class IngestService final : public v1::Ingest::CallbackService {
       void OnDone() override { delete this; }
 
      private:
+      void End(const absl::Status& s) {
+        counts_["messages"] = message_;
+        Audit(audit_, "whoknows.v1.Ingest/IngestStream", who_, s, "", counts_);
+        Finish(ToGrpc(s));
+      }
+
       index::Catalog& catalog_;
+      AuditLog& audit_;
       v1::IngestStreamResponse* response_;
+      const absl::StatusOr<Caller> caller_;
+      const Caller who_;  // authenticated, even when refused
       v1::IngestStreamRequest request_;
       int message_ = 0;
+      std::map<std::string, int64_t> counts_;
     };
-    return new Reader(catalog_, response,
-                      Authorize(*ctx, auth_, Rpc::kIngestStream).status());
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kIngestStream, &who);
+    return new Reader(catalog_, audit_, response, std::move(caller), who);
   }
 
   grpc::ServerUnaryReactor* DeletePost(
       grpc::CallbackServerContext* ctx, const v1::DeletePostRequest* request,
       v1::DeletePostResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    if (auto caller = Authorize(*ctx, auth_, Rpc::kDeletePost); !caller.ok()) {
-      reactor->Finish(ToGrpc(caller.status()));
-      return reactor;
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kDeletePost, &who);
+    absl::Status s = caller.status();
+    bool found = false;
+    if (s.ok()) {
+      auto deleted = catalog_.DeletePost(request->post_id());
+      s = deleted.status();
+      if (deleted.ok()) found = *deleted;
     }
-    auto found = catalog_.DeletePost(request->post_id());
-    if (found.ok()) response->set_found(*found);
-    reactor->Finish(ToGrpc(found.status()));
+    if (s.ok()) response->set_found(found);
+    Audit(audit_, "whoknows.v1.Ingest/DeletePost", who, s,
+          request->post_id().substr(0, 128), {{"posts", found ? 1 : 0}});
+    reactor->Finish(ToGrpc(s));
     return reactor;
   }
 
@@ -194,23 +268,30 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::DeletePersonRequest* request,
       v1::DeletePersonResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    if (auto caller = Authorize(*ctx, auth_, Rpc::kDeletePerson);
-        !caller.ok()) {
-      reactor->Finish(ToGrpc(caller.status()));
-      return reactor;
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kDeletePerson, &who);
+    absl::Status s = caller.status();
+    std::map<std::string, int64_t> counts;
+    if (s.ok()) {
+      auto result = catalog_.DeletePerson(request->person_id());
+      s = result.status();
+      if (result.ok()) {
+        response->set_found(result->found);
+        response->set_posts_deleted(result->posts_deleted);
+        counts = {{"people", result->found ? 1 : 0},
+                  {"posts", result->posts_deleted}};
+      }
     }
-    auto result = catalog_.DeletePerson(request->person_id());
-    if (result.ok()) {
-      response->set_found(result->found);
-      response->set_posts_deleted(result->posts_deleted);
-    }
-    reactor->Finish(ToGrpc(result.status()));
+    Audit(audit_, "whoknows.v1.Ingest/DeletePerson", who, s,
+          request->person_id().substr(0, 128), counts);
+    reactor->Finish(ToGrpc(s));
     return reactor;
   }
 
  private:
   index::Catalog& catalog_;
   const Authenticator& auth_;
+  AuditLog& audit_;
 };
 
 // Networks: HR analyses of the colleague network (api/networks.cc).
@@ -218,8 +299,8 @@ class NetworksService final : public v1::Networks::CallbackService {
  public:
   NetworksService(const index::Catalog& catalog,
                   const NetworksServiceOptions& options,
-                  const Authenticator& auth)
-      : catalog_(catalog), options_(options), auth_(auth) {}
+                  const Authenticator& auth, AuditLog& audit)
+      : catalog_(catalog), options_(options), auth_(auth), audit_(audit) {}
 
   grpc::ServerUnaryReactor* AnalyzeNetwork(
       grpc::CallbackServerContext* ctx,
@@ -233,6 +314,14 @@ class NetworksService final : public v1::Networks::CallbackService {
     }
     auto result = api::AnalyzeNetwork(catalog_, *request, *caller, options_);
     if (result.ok()) *response = std::move(*result);
+    // Person-level analyses are privileged: recorded, with how many people
+    // were named as brokers.
+    if (request->person_level() &&
+        HasRight(*caller, Right::kPersonLevelNetworks))
+      Audit(
+          audit_, "whoknows.v1.Networks/AnalyzeNetwork", caller,
+          result.status(), "",
+          {{"brokers", result.ok() ? response->current().brokers_size() : 0}});
     reactor->Finish(ToGrpc(result.status()));
     return reactor;
   }
@@ -241,6 +330,7 @@ class NetworksService final : public v1::Networks::CallbackService {
   const index::Catalog& catalog_;
   const NetworksServiceOptions options_;
   const Authenticator& auth_;
+  AuditLog& audit_;
 };
 
 bool IsLoopback(std::string_view host) {
@@ -374,9 +464,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   const Authenticator& auth = *server->authenticator_;
   server->expertise_ = std::make_unique<ExpertiseService>(
       *server->catalog_, *server->finder_, auth);
-  server->ingest_ = std::make_unique<IngestService>(*server->catalog_, auth);
-  server->networks_ = std::make_unique<NetworksService>(*server->catalog_,
-                                                        options.networks, auth);
+  WK_ASSIGN_OR_RETURN(
+      server->audit_,
+      AuditLog::Open(index::DataDir(options.data_dir).audit_log()));
+  server->ingest_ =
+      std::make_unique<IngestService>(*server->catalog_, auth, *server->audit_);
+  server->networks_ = std::make_unique<NetworksService>(
+      *server->catalog_, options.networks, auth, *server->audit_);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health service's descriptor into the generated pool, where

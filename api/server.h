@@ -30,6 +30,8 @@ class ModelStore;
 
 namespace whoknows::api {
 
+class AuditLog;
+
 struct ServerOptions {
   // HOST:PORT to listen on; port 0 picks a free port (see Server::port()).
   std::string listen = "127.0.0.1:50051";
@@ -91,6 +93,7 @@ class Server {
   std::unique_ptr<ranking::ModelStore> models_;
   std::unique_ptr<ranking::ExpertFinder> finder_;
   std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<grpc::Service> expertise_;
   std::unique_ptr<grpc::Service> ingest_;
   std::unique_ptr<grpc::Service> networks_;

@@ -8,6 +8,8 @@
 //   <root>/interactions.tsv  append-only e-mails and chats (index/interactions)
 //   <root>/embeddings.bin    the learned term space and people's vectors
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
+//   <root>/audit.jsonl       append-only log of privileged calls
+//   (api/audit_log)
 #ifndef WHOKNOWS_INDEX_DATA_DIR_H_
 #define WHOKNOWS_INDEX_DATA_DIR_H_
 
@@ -34,6 +36,7 @@ class DataDir {
   std::string interactions() const { return Join("interactions.tsv"); }
   std::string embeddings() const { return Join("embeddings.bin"); }
   std::string fusion_weights() const { return Join("fusion.json"); }
+  std::string audit_log() const { return Join("audit.jsonl"); }
 
  private:
   std::string Join(std::string_view name) const;

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/server.h"
@@ -294,6 +296,92 @@ TEST_F(RolesTest, PublicProfileUnlessHrOrAdmin) {
     EXPECT_EQ(p.team().empty(), !full);
     EXPECT_EQ(p.manager_id().empty(), !full);
   }
+}
+
+// Waits until `id` is published, and returns it (empty id when never).
+v1::Person Published(Server& server, const std::string& id,
+                     const std::function<bool(const v1::Person&)>& ready) {
+  for (int i = 0; i < 250; ++i) {
+    if (const v1::Person* p = server.catalog().snapshot()->FindPerson(id))
+      if (ready(*p)) return *p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return {};
+}
+
+std::vector<nlohmann::json> AuditLines(const std::string& dir) {
+  std::ifstream in(dir + "/audit.jsonl");
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+// A connector re-importing the directory cannot clear opted_out; the person
+// themself can. Every write is in the audit log, without post text.
+TEST_F(RolesTest, OptOutIsStickyAndAudited) {
+  auto upsert = [&](const std::string& token, bool opted_out,
+                    const std::string& title) {
+    v1::UpsertPeopleRequest r;
+    v1::Person p = testing_util::MakePerson("oo", "Engineering");
+    p.set_title(title);
+    p.set_opted_out(opted_out);
+    *r.add_people() = p;
+    v1::UpsertPeopleResponse out;
+    return Calls(env_->Channel(server_->port(), token))
+        .ingest->UpsertPeople(Context().get(), r, &out);
+  };
+  const std::string admin = env_->Token("root", "admin");
+  const std::string connector = env_->Token("hr-sync", "ingest");
+  ASSERT_TRUE(upsert(admin, true, "v1").ok());
+  ASSERT_TRUE(Published(*server_, "oo", [](auto& p) {
+                return p.title() == "v1";
+              }).opted_out());
+  ASSERT_TRUE(upsert(connector, false, "v2").ok());
+  v1::Person p =
+      Published(*server_, "oo", [](auto& p) { return p.title() == "v2"; });
+  EXPECT_EQ(p.id(), "oo");
+  EXPECT_TRUE(p.opted_out()) << "a connector cleared opted_out";
+  ASSERT_TRUE(upsert(env_->Token("oo", "employee ingest"), false, "v3").ok());
+  p = Published(*server_, "oo", [](auto& p) { return p.title() == "v3"; });
+  EXPECT_EQ(p.id(), "oo");
+  EXPECT_FALSE(p.opted_out()) << "the person could not opt back in";
+
+  Calls ingest(env_->Channel(server_->port(), connector));
+  ASSERT_TRUE(ingest.UpsertPosts().ok());
+  Calls employee(
+      env_->Channel(server_->port(), env_->Token("auditee", "employee")));
+  EXPECT_EQ(employee.DeletePerson().error_code(), DENIED);
+  Calls hr(env_->Channel(server_->port(), env_->Token("boss", "hr")));
+  EXPECT_TRUE(hr.Analyze().first.ok());
+
+  const auto lines = AuditLines(*dir_);
+  auto find = [&](const std::string& method, const std::string& subject) {
+    for (const auto& l : lines)
+      if (l["method"] == method && l["subject"] == subject) return l;
+    return nlohmann::json();
+  };
+  auto kept = find("whoknows.v1.Ingest/UpsertPeople", "hr-sync");
+  ASSERT_FALSE(kept.is_null());
+  EXPECT_EQ(kept["code"], "OK");
+  EXPECT_EQ(kept["roles"], nlohmann::json::array({"ingest"}));
+  EXPECT_EQ(kept["auth"], "token");
+  EXPECT_EQ(kept["counts"]["opt_out_kept"], 1);
+  EXPECT_EQ(kept["counts"].value("opt_out_changes", 0), 0);
+  EXPECT_EQ(kept["counts"]["people"], 1);
+  EXPECT_FALSE(kept["time"].get<std::string>().empty());
+  auto self = find("whoknows.v1.Ingest/UpsertPeople", "oo");
+  EXPECT_EQ(self["counts"]["opt_out_changes"], 1);
+  auto denied = find("whoknows.v1.Ingest/DeletePerson", "auditee");
+  EXPECT_EQ(denied["code"], "PERMISSION_DENIED");
+  EXPECT_EQ(denied["target"], "no-such-person");
+  auto posts = find("whoknows.v1.Ingest/UpsertPosts", "hr-sync");
+  EXPECT_EQ(posts["counts"]["posts"], 1);
+  EXPECT_FALSE(find("whoknows.v1.Networks/AnalyzeNetwork", "boss").is_null());
+  std::ifstream in(*dir_ + "/audit.jsonl");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text.find("Tapes"), std::string::npos) << "post text in audit";
+  EXPECT_EQ(text.find("Backups"), std::string::npos) << "post title in audit";
 }
 
 // A server without authentication: loopback only, and anonymous callers
