@@ -1,7 +1,15 @@
-// Who is calling, as far as the service can tell: the seam where the
-// trustworthy-service issue will plug in authentication and roles.
+// What a caller may do: the one table of rights per role and per RPC, and
+// the one function that authenticates and authorizes a gRPC call. Health
+// checking and reflection are not listed: they stay open.
 #ifndef WHOKNOWS_API_CALLER_H_
 #define WHOKNOWS_API_CALLER_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "api/auth.h"
 
 namespace grpc {
 class ServerContextBase;
@@ -9,21 +17,56 @@ class ServerContextBase;
 
 namespace whoknows::api {
 
-struct Caller {
-  // May see person-level network results (brokers, isolated people, ...).
-  bool hr = false;
+enum class Right {
+  kAsk,                  // FindExperts as oneself (or anonymously)
+  kAskOnBehalf,          // FindExperts with any asker_id
+  kAnalyzeNetwork,       // aggregate network figures
+  kPersonLevelNetworks,  // brokers, isolated people, ... by name
+  kFullProfiles,         // leaving, joined, team, manager in answers
+  kIngest,               // UpsertPeople, UpsertPosts, IngestStream
+  kDeletePost,           // DeletePost
+  kDeletePerson,         // DeletePerson (erasure)
+  kChangeOptOut,         // clear someone else's opted_out
+  kCompact,              // Compact (makes deletions physical)
 };
 
-struct CallerOptions {
-  // Believe the `x-whoknows-role: hr` request metadata. Anyone can send it,
-  // so this is for development and demos only, until authenticated roles
-  // arrive; off, every caller is treated as having no role.
-  bool trust_role_metadata = false;
+const char* RightName(Right right);
+
+// The rights of each role (admin holds them all). An anonymous caller, on a
+// server without authentication, which listens on loopback only, may ask
+// anonymously and see aggregate network figures: never write, delete or see
+// person-level results.
+bool HasRight(const Caller& caller, Right right);
+
+// OK, or PERMISSION_DENIED naming the right and the caller's roles
+// (UNAUTHENTICATED for an anonymous caller: credentials would help).
+absl::Status Require(const Caller& caller, Right right);
+
+enum class Rpc {
+  kFindExperts,
+  kUpsertPeople,
+  kUpsertPosts,
+  kIngestStream,
+  kDeletePost,
+  kDeletePerson,
+  kCompact,
+  kAnalyzeNetwork,
 };
 
-// The only place that decides a caller's role; everything else asks it.
-Caller CallerFrom(const grpc::ServerContextBase& context,
-                  const CallerOptions& options);
+// The right each RPC needs to be called at all.
+Right RequiredRight(Rpc rpc);
+
+// Authenticates the call (authorization metadata, verified client
+// certificate) and checks the RPC's right. `who`, when given, receives the
+// authenticated caller even when the right is missing (for the audit log).
+absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
+                                 const Authenticator& authenticator, Rpc rpc,
+                                 Caller* who = nullptr);
+
+// FindExperts' asker: an employee asks as themself (an empty asker_id
+// becomes their subject; another is PERMISSION_DENIED); the intranet may set
+// any; an anonymous caller none.
+absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id);
 
 }  // namespace whoknows::api
 

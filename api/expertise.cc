@@ -130,4 +130,21 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   return response;
 }
 
+v1::Person PublicProfile(const v1::Person& person) {
+  v1::Person p;
+  p.set_id(person.id());
+  p.set_display_name(person.display_name());
+  p.set_title(person.title());
+  p.set_department(person.department());
+  p.set_site(person.site());
+  p.set_country(person.country());
+  *p.mutable_languages() = person.languages();
+  return p;
+}
+
+void KeepPublicProfiles(v1::FindExpertsResponse* response) {
+  for (auto& m : *response->mutable_experts())
+    *m.mutable_person() = PublicProfile(m.person());
+}
+
 }  // namespace whoknows::api

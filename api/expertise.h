@@ -21,6 +21,14 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& request);
 
+// The public profile of a person: id, display name, title, department,
+// site, country and languages; leaving, joined, team, manager, active and
+// opted_out cleared. What every caller but hr and admin gets.
+v1::Person PublicProfile(const v1::Person& person);
+
+// Reduces every expert's person to its public profile.
+void KeepPublicProfiles(v1::FindExpertsResponse* response);
+
 }  // namespace whoknows::api
 
 #endif  // WHOKNOWS_API_EXPERTISE_H_

@@ -1,7 +1,5 @@
 #include "api/networks.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -11,8 +9,6 @@
 
 namespace whoknows::api {
 namespace {
-
-constexpr char kRoleKey[] = "x-whoknows-role";
 
 void SetTime(int64_t unix_seconds, google::protobuf::Timestamp* out) {
   out->set_seconds(unix_seconds);
@@ -120,7 +116,8 @@ networks::NetworkOptions OptionsFor(const v1::AnalyzeNetworkRequest& request,
     o.window_end = request.window_end().seconds();
   o.window_days = request.window_days();
   o.compare_previous = request.compare_previous();
-  o.person_level = request.person_level() && caller.hr;
+  o.person_level =
+      request.person_level() && HasRight(caller, Right::kPersonLevelNetworks);
   if (request.top_brokers() != 0) o.top_brokers = request.top_brokers();
   o.include_manager_ties = request.include_manager_ties();
   o.threads = options.threads;
@@ -128,18 +125,6 @@ networks::NetworkOptions OptionsFor(const v1::AnalyzeNetworkRequest& request,
 }
 
 }  // namespace
-
-Caller CallerFrom(const grpc::ServerContextBase& context,
-                  const CallerOptions& options) {
-  Caller caller;
-  if (!options.trust_role_metadata) return caller;
-  const auto& metadata = context.client_metadata();
-  for (auto [it, end] = metadata.equal_range(kRoleKey); it != end; ++it) {
-    if (std::string_view(it->second.data(), it->second.size()) == "hr")
-      caller.hr = true;
-  }
-  return caller;
-}
 
 v1::AnalyzeNetworkResponse ToProto(const networks::NetworkAnalysis& a) {
   v1::AnalyzeNetworkResponse r;

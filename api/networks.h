@@ -17,8 +17,6 @@ namespace whoknows::api {
 struct NetworksServiceOptions {
   // Smallest group with figures. Requests may raise it, never lower it.
   int min_group_size = 5;
-  // How a caller's role is established (see api/caller.h).
-  CallerOptions caller;
   // Threads for betweenness per request. More answers faster and takes
   // cores from concurrent queries.
   int threads = 2;
@@ -29,7 +27,8 @@ struct NetworksServiceOptions {
 };
 
 // Validates the request (INVALID_ARGUMENT naming the field), applies the
-// privacy rules for `caller`, and analyses the catalog's current snapshot
+// privacy rules for `caller` (person-level lists only with the
+// person-level-networks right), and analyses the catalog's current snapshot
 // with the data folder's interactions. Thread safe.
 absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
     const index::Catalog& catalog, const v1::AnalyzeNetworkRequest& request,

@@ -4,10 +4,17 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <map>
+#include <span>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/audit_log.h"
+#include "api/caller.h"
 #include "api/erasure.h"
 #include "api/expertise.h"
 #include "common/status_macros.h"
@@ -36,22 +43,34 @@ grpc::Status ToGrpc(const absl::Status& s) {
 class ExpertiseService final : public v1::Expertise::CallbackService {
  public:
   ExpertiseService(const index::Catalog& catalog,
-                   const ranking::ExpertFinder& finder)
-      : catalog_(catalog), finder_(finder) {}
+                   const ranking::ExpertFinder& finder,
+                   const Authenticator& auth)
+      : catalog_(catalog), finder_(finder), auth_(auth) {}
 
   grpc::ServerUnaryReactor* FindExperts(
       grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* request,
       v1::FindExpertsResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto result = api::FindExperts(catalog_, finder_, *request);
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpc(result.status()));
+    reactor->Finish(ToGrpc(Find(*ctx, *request, response)));
     return reactor;
   }
 
  private:
+  absl::Status Find(const grpc::ServerContextBase& ctx,
+                    const v1::FindExpertsRequest& request,
+                    v1::FindExpertsResponse* response) const {
+    WK_ASSIGN_OR_RETURN(Caller caller,
+                        Authorize(ctx, auth_, Rpc::kFindExperts));
+    v1::FindExpertsRequest r = request;
+    WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
+    WK_ASSIGN_OR_RETURN(*response, api::FindExperts(catalog_, finder_, r));
+    if (!HasRight(caller, Right::kFullProfiles)) KeepPublicProfiles(response);
+    return absl::OkStatus();
+  }
+
   const index::Catalog& catalog_;
   const ranking::ExpertFinder& finder_;
+  const Authenticator& auth_;
 };
 
 // RepeatedPtrField is not contiguous; the catalog takes spans.
@@ -70,18 +89,63 @@ absl::Status CheckBatch(int items, const char* field) {
   return absl::OkStatus();
 }
 
+// Records a privileged call in the audit log; a caller that failed to
+// authenticate is recorded as anonymous with the refusal's code.
+void Audit(AuditLog& log, const char* method,
+           const absl::StatusOr<Caller>& caller, const absl::Status& outcome,
+           std::string target = "",
+           std::map<std::string, int64_t> counts = {}) {
+  AuditEntry e;
+  e.method = method;
+  if (caller.ok()) e.caller = *caller;
+  e.code = caller.ok() ? outcome.code() : caller.status().code();
+  e.target = std::move(target);
+  e.counts = std::move(counts);
+  (void)log.Append(e);  // logged by AuditLog; the call has happened
+}
+
+// Writes people with the caller's opt-out policy: only the person themself
+// or an admin may clear a stored opted_out. Counts what changed for the
+// audit log (opt-out changes against the published snapshot).
+absl::Status UpsertPeople(index::Catalog& catalog, const Caller& caller,
+                          std::span<const v1::Person> people,
+                          std::map<std::string, int64_t>* counts) {
+  index::UpsertPolicy policy;
+  policy.may_clear_any_opt_out = HasRight(caller, Right::kChangeOptOut);
+  policy.self = caller.subject;
+  auto snap = catalog.snapshot();
+  for (const auto& p : people) {
+    const v1::Person* stored = snap->FindPerson(p.id());
+    const bool was = stored && stored->opted_out();
+    const bool kept = was && !p.opted_out() && !policy.MayClearOptOut(p.id());
+    if (kept) ++(*counts)["opt_out_kept"];
+    if (was != (p.opted_out() || kept)) ++(*counts)["opt_out_changes"];
+  }
+  WK_RETURN_IF_ERROR(catalog.UpsertPeople(people, policy));
+  (*counts)["people"] += static_cast<int64_t>(people.size());
+  return absl::OkStatus();
+}
+
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  IngestService(index::Catalog& catalog, Eraser& eraser)
-      : catalog_(catalog), eraser_(eraser) {}
+  IngestService(index::Catalog& catalog, Eraser& eraser,
+                const Authenticator& auth, AuditLog& audit)
+      : catalog_(catalog), eraser_(eraser), auth_(auth), audit_(audit) {}
 
   grpc::ServerUnaryReactor* UpsertPeople(
       grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
       v1::UpsertPeopleResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    absl::Status s = CheckBatch(request->people_size(), "people");
-    if (s.ok()) s = catalog_.UpsertPeople(Copy(request->people()));
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kUpsertPeople, &who);
+    absl::Status s = caller.status();
+    std::map<std::string, int64_t> counts;
+    if (s.ok()) s = CheckBatch(request->people_size(), "people");
+    if (s.ok())
+      s = api::UpsertPeople(catalog_, *caller, Copy(request->people()),
+                            &counts);
     if (s.ok()) response->set_upserted(request->people_size());
+    Audit(audit_, "whoknows.v1.Ingest/UpsertPeople", who, s, "", counts);
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
@@ -90,9 +154,14 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::UpsertPostsRequest* request,
       v1::UpsertPostsResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    absl::Status s = CheckBatch(request->posts_size(), "posts");
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kUpsertPosts, &who);
+    absl::Status s = caller.status();
+    if (s.ok()) s = CheckBatch(request->posts_size(), "posts");
     if (s.ok()) s = catalog_.UpsertPosts(Copy(request->posts()));
     if (s.ok()) response->set_upserted(request->posts_size());
+    Audit(audit_, "whoknows.v1.Ingest/UpsertPosts", who, s, "",
+          {{"posts", s.ok() ? request->posts_size() : 0}});
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
@@ -101,17 +170,27 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx,
       v1::IngestStreamResponse* response) override {
     // Each message is committed as it arrives; the first bad one ends the
-    // stream, keeping what came before.
+    // stream, keeping what came before. One audit line for the stream.
     class Reader final
         : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
      public:
-      Reader(index::Catalog& catalog, v1::IngestStreamResponse* response)
-          : catalog_(catalog), response_(response) {
+      Reader(index::Catalog& catalog, AuditLog& audit,
+             v1::IngestStreamResponse* response, absl::StatusOr<Caller> caller,
+             const Caller& who)
+          : catalog_(catalog),
+            audit_(audit),
+            response_(response),
+            caller_(std::move(caller)),
+            who_(who) {
+        if (!caller_.ok()) {
+          End(caller_.status());
+          return;
+        }
         StartRead(&request_);
       }
       void OnReadDone(bool ok) override {
         if (!ok) {  // the client closed its side
-          Finish(grpc::Status::OK);
+          End(absl::OkStatus());
           return;
         }
         ++message_;
@@ -123,19 +202,21 @@ class IngestService final : public v1::Ingest::CallbackService {
               " items, more than the limit of ", index::kMaxBatchItems));
         }
         if (s.ok() && request_.people_size() > 0)
-          s = catalog_.UpsertPeople(Copy(request_.people()));
+          s = api::UpsertPeople(catalog_, *caller_, Copy(request_.people()),
+                                &counts_);
         if (s.ok())
           response_->set_people_upserted(response_->people_upserted() +
                                          request_.people_size());
-        if (s.ok() && request_.posts_size() > 0)
+        if (s.ok() && request_.posts_size() > 0) {
           s = catalog_.UpsertPosts(Copy(request_.posts()));
+          if (s.ok()) counts_["posts"] += request_.posts_size();
+        }
         if (s.ok())
           response_->set_posts_upserted(response_->posts_upserted() +
                                         request_.posts_size());
         if (!s.ok()) {
-          Finish(grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                              absl::StrCat("message ", message_, ": ",
-                                           std::string(s.message()))));
+          End(absl::Status(
+              s.code(), absl::StrCat("message ", message_, ": ", s.message())));
           return;
         }
         request_.Clear();
@@ -144,21 +225,43 @@ class IngestService final : public v1::Ingest::CallbackService {
       void OnDone() override { delete this; }
 
      private:
+      void End(const absl::Status& s) {
+        counts_["messages"] = message_;
+        Audit(audit_, "whoknows.v1.Ingest/IngestStream", who_, s, "", counts_);
+        Finish(ToGrpc(s));
+      }
+
       index::Catalog& catalog_;
+      AuditLog& audit_;
       v1::IngestStreamResponse* response_;
+      const absl::StatusOr<Caller> caller_;
+      const Caller who_;  // authenticated, even when refused
       v1::IngestStreamRequest request_;
       int message_ = 0;
+      std::map<std::string, int64_t> counts_;
     };
-    return new Reader(catalog_, response);
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kIngestStream, &who);
+    return new Reader(catalog_, audit_, response, std::move(caller), who);
   }
 
   grpc::ServerUnaryReactor* DeletePost(
       grpc::CallbackServerContext* ctx, const v1::DeletePostRequest* request,
       v1::DeletePostResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto found = catalog_.DeletePost(request->post_id());
-    if (found.ok()) response->set_found(*found);
-    reactor->Finish(ToGrpc(found.status()));
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kDeletePost, &who);
+    absl::Status s = caller.status();
+    bool found = false;
+    if (s.ok()) {
+      auto deleted = catalog_.DeletePost(request->post_id());
+      s = deleted.status();
+      if (deleted.ok()) found = *deleted;
+    }
+    if (s.ok()) response->set_found(found);
+    Audit(audit_, "whoknows.v1.Ingest/DeletePost", who, s,
+          request->post_id().substr(0, 128), {{"posts", found ? 1 : 0}});
+    reactor->Finish(ToGrpc(s));
     return reactor;
   }
 
@@ -166,46 +269,81 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::DeletePersonRequest* request,
       v1::DeletePersonResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto result = eraser_.DeletePerson(*request);  // api/erasure.h
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpc(result.status()));
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kDeletePerson, &who);
+    absl::Status s = caller.status();
+    std::map<std::string, int64_t> counts;
+    if (s.ok()) {
+      auto result = eraser_.DeletePerson(*request);  // api/erasure.h
+      s = result.status();
+      if (result.ok()) {
+        *response = std::move(*result);
+        counts = {{"people", response->found() ? 1 : 0},
+                  {"posts", response->posts_deleted()},
+                  {"interactions", response->interactions_removed()}};
+      }
+    }
+    Audit(audit_, "whoknows.v1.Ingest/DeletePerson", who, s,
+          request->person_id().substr(0, 128), counts);
+    reactor->Finish(ToGrpc(s));
     return reactor;
   }
 
-  // Admin only (api/caller.h decides who is an admin).
   grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx,
                                     const v1::CompactRequest* /*request*/,
                                     v1::CompactResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto result = catalog_.Compact();
-    if (result.ok()) {
-      response->set_bytes_before(result->bytes_before);
-      response->set_bytes_after(result->bytes_after);
+    Caller who;
+    auto caller = Authorize(*ctx, auth_, Rpc::kCompact, &who);
+    absl::Status s = caller.status();
+    if (s.ok()) {
+      auto result = catalog_.Compact();
+      s = result.status();
+      if (result.ok()) {
+        response->set_bytes_before(result->bytes_before);
+        response->set_bytes_after(result->bytes_after);
+      }
     }
-    reactor->Finish(ToGrpc(result.status()));
+    Audit(audit_, "whoknows.v1.Ingest/Compact", who, s, "", {});
+    reactor->Finish(ToGrpc(s));
     return reactor;
   }
 
  private:
   index::Catalog& catalog_;
   Eraser& eraser_;
+  const Authenticator& auth_;
+  AuditLog& audit_;
 };
 
 // Networks: HR analyses of the colleague network (api/networks.cc).
 class NetworksService final : public v1::Networks::CallbackService {
  public:
   NetworksService(const index::Catalog& catalog,
-                  const NetworksServiceOptions& options)
-      : catalog_(catalog), options_(options) {}
+                  const NetworksServiceOptions& options,
+                  const Authenticator& auth, AuditLog& audit)
+      : catalog_(catalog), options_(options), auth_(auth), audit_(audit) {}
 
   grpc::ServerUnaryReactor* AnalyzeNetwork(
       grpc::CallbackServerContext* ctx,
       const v1::AnalyzeNetworkRequest* request,
       v1::AnalyzeNetworkResponse* response) override {
     auto* reactor = ctx->DefaultReactor();
-    auto result = api::AnalyzeNetwork(
-        catalog_, *request, CallerFrom(*ctx, options_.caller), options_);
+    auto caller = Authorize(*ctx, auth_, Rpc::kAnalyzeNetwork);
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpc(caller.status()));
+      return reactor;
+    }
+    auto result = api::AnalyzeNetwork(catalog_, *request, *caller, options_);
     if (result.ok()) *response = std::move(*result);
+    // Person-level analyses are privileged: recorded, with how many people
+    // were named as brokers.
+    if (request->person_level() &&
+        HasRight(*caller, Right::kPersonLevelNetworks))
+      Audit(
+          audit_, "whoknows.v1.Networks/AnalyzeNetwork", caller,
+          result.status(), "",
+          {{"brokers", result.ok() ? response->current().brokers_size() : 0}});
     reactor->Finish(ToGrpc(result.status()));
     return reactor;
   }
@@ -213,7 +351,43 @@ class NetworksService final : public v1::Networks::CallbackService {
  private:
   const index::Catalog& catalog_;
   const NetworksServiceOptions options_;
+  const Authenticator& auth_;
+  AuditLog& audit_;
 };
+
+bool IsLoopback(std::string_view host) {
+  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path));
+  return text.str();
+}
+
+// TLS (and optionally mTLS) from the PEM files, or plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  WK_ASSIGN_OR_RETURN(std::string cert,
+                      ReadPem(options.tls_cert_file, "--tls-cert"));
+  WK_ASSIGN_OR_RETURN(std::string key,
+                      ReadPem(options.tls_key_file, "--tls-key"));
+  grpc::SslServerCredentialsOptions ssl(
+      options.client_ca_file.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!options.client_ca_file.empty()) {
+    WK_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                        ReadPem(options.client_ca_file, "--client-ca"));
+  }
+  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(ssl);
+}
 
 }  // namespace
 
@@ -249,6 +423,29 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError("max_message_bytes: too small");
   if (auto s = ranking.Validate(); !s.ok())
     return absl::InvalidArgumentError(absl::StrCat("ranking.", s.message()));
+  WK_RETURN_IF_ERROR(auth.Validate());
+  if (tls_cert_file.empty() != tls_key_file.empty())
+    return absl::InvalidArgumentError(
+        "--tls-cert, --tls-key: give both or neither");
+  if (!client_ca_file.empty() && tls_cert_file.empty())
+    return absl::InvalidArgumentError("--client-ca: needs --tls-cert");
+  if (!auth.service_accounts.empty() && client_ca_file.empty())
+    return absl::InvalidArgumentError(
+        "--service-account: needs --client-ca to verify certificates");
+  const std::string host = listen.substr(0, colon);
+  if (!insecure && !IsLoopback(host)) {
+    if (!auth.enabled())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen: ", host,
+          " is not loopback and no authentication is configured "
+          "(--jwt-keys or --service-account); pass --insecure to accept "
+          "anyone who reaches the port"));
+    if (tls_cert_file.empty())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen: ", host,
+          " is not loopback and there is no TLS (--tls-cert, --tls-key); "
+          "pass --insecure to send tokens in plaintext"));
+  }
   return absl::OkStatus();
 }
 
@@ -256,6 +453,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
   WK_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<Server> server(new Server());
+  WK_ASSIGN_OR_RETURN(server->authenticator_,
+                      Authenticator::Create(options.auth));
+  WK_ASSIGN_OR_RETURN(auto credentials, Credentials(options));
+  if (options.insecure)
+    std::fprintf(stderr, "whoknows: WARNING: --insecure: %s accepts %s%s\n",
+                 options.listen.c_str(),
+                 options.auth.enabled() ? "tokens" : "anonymous callers",
+                 options.tls_cert_file.empty() ? " in plaintext" : "");
   index::CatalogOptions copts;
   copts.data_dir = options.data_dir;
   copts.refresh_interval = options.refresh_interval;
@@ -278,8 +483,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->finder_ = std::make_unique<ranking::ExpertFinder>(
       *server->catalog_, ranking,
       [models = server->models_.get()] { return models->current(); });
-  server->expertise_ =
-      std::make_unique<ExpertiseService>(*server->catalog_, *server->finder_);
+  const Authenticator& auth = *server->authenticator_;
+  server->expertise_ = std::make_unique<ExpertiseService>(
+      *server->catalog_, *server->finder_, auth);
+  WK_ASSIGN_OR_RETURN(
+      server->audit_,
+      AuditLog::Open(index::DataDir(options.data_dir).audit_log()));
   // Erasure, and the end of one a crash interrupted (the journal).
   server->eraser_ =
       std::make_unique<Eraser>(*server->catalog_, server->models_.get(),
@@ -289,10 +498,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                         absl::StrCat("finishing an interrupted erasure: ",
                                      resumed.status().message()));
   }
-  server->ingest_ =
-      std::make_unique<IngestService>(*server->catalog_, *server->eraser_);
-  server->networks_ =
-      std::make_unique<NetworksService>(*server->catalog_, options.networks);
+  server->ingest_ = std::make_unique<IngestService>(
+      *server->catalog_, *server->eraser_, auth, *server->audit_);
+  server->networks_ = std::make_unique<NetworksService>(
+      *server->catalog_, options.networks, auth, *server->audit_);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health service's descriptor into the generated pool, where
@@ -300,8 +509,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(server->expertise_.get());
   builder.RegisterService(server->ingest_.get());

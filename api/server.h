@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "api/auth.h"
 #include "api/networks.h"
 #include "ranking/ranking_options.h"
 
@@ -30,6 +31,7 @@ class ModelStore;
 namespace whoknows::api {
 
 class Eraser;  // api/erasure.h
+class AuditLog;
 
 struct ServerOptions {
   // HOST:PORT to listen on; port 0 picks a free port (see Server::port()).
@@ -46,8 +48,24 @@ struct ServerOptions {
   // How often the embeddings and graph signals are rebuilt while posts
   // arrive (in the background; queries never wait for it).
   std::chrono::milliseconds model_rebuild_interval{30000};
-  // Networks service: privacy threshold, how callers get the HR role.
+  // Networks service: privacy threshold, threads, bounds.
   NetworksServiceOptions networks;
+  // Who callers are: bearer-token keys, issuer, audience, roles claim, and
+  // service accounts by client certificate. With none, every caller is
+  // anonymous (api/caller.h says what that allows) and the server listens
+  // on loopback only.
+  AuthOptions auth;
+  // PEM certificate chain and private key for TLS on the port: both or
+  // neither. Without them the port speaks plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA certificates that client certificates (mTLS) must chain to. A
+  // client certificate is then requested and verified, not required.
+  std::string client_ca_file;
+  // Accept a non-loopback --listen without authentication or without TLS.
+  // Logs a warning at start: anyone who reaches the port may do what an
+  // anonymous caller may, and tokens cross the network in plaintext.
+  bool insecure = false;
 
   // Fills unset fields from WHOKNOWS_LISTEN, WHOKNOWS_DATA and
   // WHOKNOWS_REFRESH_MS (flags win over the environment).
@@ -76,6 +94,8 @@ class Server {
   std::unique_ptr<ranking::ModelStore> models_;
   std::unique_ptr<ranking::ExpertFinder> finder_;
   std::unique_ptr<Eraser> eraser_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<grpc::Service> expertise_;
   std::unique_ptr<grpc::Service> ingest_;
   std::unique_ptr<grpc::Service> networks_;

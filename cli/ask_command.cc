@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_format.h"
 #include "api/expertise.h"
@@ -108,12 +111,34 @@ void PrintAnswer(const std::string& question,
   }
 }
 
+// How to reach the server: TLS when a CA is given, a bearer token when one
+// is given (--token, else WHOKNOWS_TOKEN).
+struct Connection {
+  std::string address;
+  std::string tls_ca_file;
+  std::string token;
+};
+
 absl::StatusOr<v1::FindExpertsResponse> AskServer(
-    const std::string& address, const v1::FindExpertsRequest& request) {
-  auto channel =
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    const Connection& c, const v1::FindExpertsRequest& request) {
+  const std::string& address = c.address;
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!c.tls_ca_file.empty()) {
+    std::ifstream in(c.tls_ca_file, std::ios::binary);
+    std::stringstream ca;
+    ca << in.rdbuf();
+    if (!in)
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--tls-ca: cannot read %s", c.tls_ca_file));
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ca.str();
+    credentials = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateChannel(address, credentials);
   auto stub = v1::Expertise::NewStub(channel);
   grpc::ClientContext ctx;
+  if (!c.token.empty()) ctx.AddMetadata("authorization", "Bearer " + c.token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::FindExpertsResponse response;
   grpc::Status s = stub->FindExperts(&ctx, request, &response);
@@ -152,7 +177,15 @@ class AskCommand final : public Command {
     auto* server = ask_->add_option("--server", server_address_,
                                     "Ask a running server, HOST:PORT");
     data->excludes(server);
-    ask_->add_option("--asker", asker_, "Your person id (never suggested)");
+    ask_->add_option("--tls-ca", connection_.tls_ca_file,
+                     "With --server: PEM CA file; speak TLS")
+        ->needs(server);
+    ask_->add_option("--token", connection_.token,
+                     "With --server: bearer token (env WHOKNOWS_TOKEN)")
+        ->needs(server);
+    ask_->add_option("--asker", asker_,
+                     "Person id to ask as (never suggested); with a token, "
+                     "your own unless the token may ask on behalf");
     ask_->add_option("--limit", limit_, "How many people")
         ->check(CLI::Range(1, api::kMaxLimit))
         ->capture_default_str();
@@ -167,15 +200,18 @@ class AskCommand final : public Command {
     if (!ask_->parsed()) return std::nullopt;
     if (data_dir_.empty() && server_address_.empty())
       server_address_ = "127.0.0.1:50051";
+    connection_.address = server_address_;
+    if (const char* t = std::getenv("WHOKNOWS_TOKEN");
+        t && connection_.token.empty() && !server_address_.empty())
+      connection_.token = t;
     v1::FindExpertsRequest request;
     request.set_query(question_);
     request.set_asker_id(asker_);
     request.set_limit(limit_);
     for (const auto& t : tags_) request.add_tags(t);
     request.set_language(language_);
-    auto response = server_address_.empty()
-                        ? AskDataFolder(data_dir_, request)
-                        : AskServer(server_address_, request);
+    auto response = server_address_.empty() ? AskDataFolder(data_dir_, request)
+                                            : AskServer(connection_, request);
     if (!response.ok()) return Fail(std::string(response.status().message()));
     if (json_) {
       std::printf("%s\n", ToJson(*response).c_str());
@@ -188,6 +224,7 @@ class AskCommand final : public Command {
  private:
   CLI::App* ask_ = nullptr;
   std::string question_, data_dir_, server_address_, asker_, language_;
+  Connection connection_;
   int limit_ = 5;
   std::vector<std::string> tags_;
   bool json_ = false;

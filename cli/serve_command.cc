@@ -104,15 +104,54 @@ class ServeCommand final : public Command {
                      "Networks: groups smaller than this get no figures")
         ->check(CLI::Range(1, options_.networks.limits.max_min_group_size))
         ->capture_default_str();
-    serve_->add_flag("--trust-role-metadata",
-                     options_.networks.caller.trust_role_metadata,
-                     "Networks: believe the x-whoknows-role metadata "
-                     "(development only, until authenticated roles exist)");
+    auto& auth = options_.auth;
+    serve_->add_option("--tls-cert", options_.tls_cert_file,
+                       "PEM certificate chain for TLS on the port");
+    serve_->add_option("--tls-key", options_.tls_key_file,
+                       "PEM private key of --tls-cert");
+    serve_->add_option("--client-ca", options_.client_ca_file,
+                       "PEM CA that client certificates (mTLS) chain to");
+    serve_->add_option("--jwt-keys", auth.jwt_keys_file,
+                       "PEM or JWKS file of the keys bearer tokens are "
+                       "signed with (RS256, ES256)");
+    serve_->add_option("--jwt-issuer", auth.issuer, "Required iss of tokens");
+    serve_
+        ->add_option("--jwt-audience", auth.audience, "Required aud of tokens")
+        ->capture_default_str();
+    serve_
+        ->add_option("--jwt-roles-claim", auth.roles_claim,
+                     "Claim with the roles (array or space-separated)")
+        ->capture_default_str();
+    serve_
+        ->add_option("--jwt-clock-skew", clock_skew_s_,
+                     "Seconds of tolerance on exp and nbf")
+        ->capture_default_str();
+    serve_->add_option("--service-account", service_accounts_,
+                       "NAME=ROLE: a client certificate's CN or SAN and its "
+                       "role (repeatable; needs --client-ca)");
+    serve_->add_flag("--insecure", options_.insecure,
+                     "Allow a non-loopback --listen without authentication "
+                     "or TLS (logs a warning)");
   }
 
   std::optional<int> RunIfParsed() override {
     if (!serve_->parsed()) return std::nullopt;
     options_.refresh_interval = std::chrono::milliseconds(refresh_ms_);
+    options_.auth.clock_skew = std::chrono::seconds(clock_skew_s_);
+    for (const auto& account : service_accounts_) {
+      const auto eq = account.rfind('=');
+      const auto role = eq == std::string::npos
+                            ? std::nullopt
+                            : api::ParseRole(account.substr(eq + 1));
+      if (!role) {
+        std::fprintf(stderr,
+                     "whoknows serve: --service-account: want NAME=ROLE "
+                     "(employee, intranet, ingest, hr, admin), got \"%s\"\n",
+                     account.c_str());
+        return kExitUsage;
+      }
+      options_.auth.service_accounts[account.substr(0, eq)] = *role;
+    }
     options_.ApplyEnvironment(listen_->count() > 0, data_->count() > 0,
                               refresh_->count() > 0);
     if (auto s = options_.Validate(); !s.ok()) {
@@ -130,6 +169,8 @@ class ServeCommand final : public Command {
   CLI::Option* refresh_ = nullptr;
   api::ServerOptions options_;
   int64_t refresh_ms_ = 1000;
+  int64_t clock_skew_s_ = 60;
+  std::vector<std::string> service_accounts_;
 };
 
 }  // namespace

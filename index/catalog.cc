@@ -751,15 +751,24 @@ Catalog::~Catalog() {
   }
 }
 
-absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people) {
+absl::Status Catalog::UpsertPeople(std::span<const v1::Person> batch,
+                                   const UpsertPolicy& policy) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
-  for (size_t i = 0; i < people.size(); ++i) {
+  for (size_t i = 0; i < batch.size(); ++i) {
     WK_RETURN_IF_ERROR(
-        ValidatePerson(people[i], absl::StrCat("people[", i, "]")));
+        ValidatePerson(batch[i], absl::StrCat("people[", i, "]")));
   }
   Impl& d = *impl_;
+  std::vector<v1::Person> people(batch.begin(), batch.end());
   absl::MutexLock lock(&d.write_mu);
+  // Sticky opt-out: decided under the writer lock, against what is stored.
+  for (auto& p : people) {
+    if (p.opted_out() || policy.MayClearOptOut(p.id())) continue;
+    auto stored = d.people.find(p.id());
+    if (stored != d.people.end() && stored->second->opted_out())
+      p.set_opted_out(true);
+  }
   try {
     for (const auto& p : people) {
       Xapian::Document doc;

@@ -168,6 +168,21 @@ struct CompactResult {
 // Thread safety: every method may be called from any thread. Writes are
 // serialized and committed before they return; reads run concurrently on
 // their own Xapian readers and on immutable snapshots.
+// Who writes a batch of people, as far as the store must care: a stored
+// opted_out = true is sticky, so a connector re-importing the directory
+// cannot clear it; only the person themself or an admin can.
+struct UpsertPolicy {
+  // May clear anyone's stored opted_out (an admin through the API, or the
+  // operator writing the data folder directly with `whoknows import`).
+  bool may_clear_any_opt_out = true;
+  // Else only this person's own (the caller's subject); empty for nobody.
+  std::string self;
+
+  bool MayClearOptOut(const std::string& person_id) const {
+    return may_clear_any_opt_out || (!self.empty() && person_id == self);
+  }
+};
+
 class Catalog {
  public:
   static absl::StatusOr<std::unique_ptr<Catalog>> Open(
@@ -182,7 +197,10 @@ class Catalog {
 
   // Validate every item first (INVALID_ARGUMENT naming item and field, and
   // nothing written), then write and commit the batch.
-  absl::Status UpsertPeople(std::span<const v1::Person> people);
+  // A person whose stored opted_out is true keeps it unless `policy` lets
+  // the writer clear it.
+  absl::Status UpsertPeople(std::span<const v1::Person> people,
+                            const UpsertPolicy& policy = {});
   // A thread is as private as its most private post: a public post under a
   // private ancestor (parent, its parents, the thread's root; stored or in
   // the batch) is stored with the ancestor's visibility, and stored public

@@ -14,6 +14,8 @@
 //   <root>/ERASURE           journal of an erasure in progress (api/erasure)
 //   <root>/posts.compact/    a compaction's new copy, before it is swapped in
 //   <root>/posts.old/        the copy it replaces, until it is removed
+//   <root>/audit.jsonl       append-only log of privileged calls
+//   (api/audit_log)
 #ifndef WHOKNOWS_INDEX_DATA_DIR_H_
 #define WHOKNOWS_INDEX_DATA_DIR_H_
 
@@ -54,6 +56,7 @@ class DataDir {
   static std::string CompactionOld(const std::string& database) {
     return database + ".old";
   }
+  std::string audit_log() const { return Join("audit.jsonl"); }
 
  private:
   std::string Join(std::string_view name) const;

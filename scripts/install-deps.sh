@@ -14,6 +14,7 @@ packages=(
   libexpat1-dev                       # streaming XML for Stack Exchange dumps
   nlohmann-json3-dev                  # JSONL exchange format
   libcli11-dev                        # command line parsing
+  libjwt-dev libssl-dev openssl       # bearer tokens, TLS keys; test CAs
   libigraph-dev                       # network analyses: Leiden communities, layout
   chromium                            # the HR report's rendering test (headless)
   zlib1g-dev                          # reads the dictd dictionaries

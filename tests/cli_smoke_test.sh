@@ -7,6 +7,8 @@ bin=$1 buf=$2 src=$3
 work=$(mktemp -d)
 # shellcheck source=testing/serve.sh
 source "$(dirname "$0")/testing/serve.sh"
+# shellcheck source=../scripts/dev-pki.sh
+source "$src/scripts/dev-pki.sh"
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -42,26 +44,41 @@ set -e
 
 # The demo company, served.
 "$bin" import jsonl "$src/data/demo/company.jsonl" --data "$work/demo" >/dev/null
-start_server "$work/serve.log" "$bin" --data "$work/demo" || fail "server did not start"
+# Over TLS, with tokens from a throw-away CA and signing key.
+dev_pki "$work/pki"
+# shellcheck disable=SC2046
+start_server "$work/serve.log" "$bin" --data "$work/demo" $(dev_serve_flags "$work/pki") \
+  || fail "server did not start"
 grep -q "people" "$work/serve.log" || fail "start line does not say what was loaded"
+intranet=$(dev_token "$work/pki" intranet-portal intranet)
+employee=$(dev_token "$work/pki" u0001 employee)
+admin=$(dev_token "$work/pki" it-admin admin)
 
-url="http://127.0.0.1:$port"
-"$buf" curl --protocol grpc --http2-prior-knowledge "$url/grpc.health.v1.Health/Check" \
+url="https://127.0.0.1:$port"
+tls=(--protocol grpc --cacert "$work/pki/ca.pem")
+# Health and reflection are open: no token.
+"$buf" curl "${tls[@]}" "$url/grpc.health.v1.Health/Check" \
   | grep -q SERVING || fail "health check"
 # Reflection: buf curl finds the schema on the server, no .proto files given.
-"$buf" curl --protocol grpc --http2-prior-knowledge \
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $intranet" \
   -d '{"query": "Kubernetes deploy fails with ImagePullBackOff", "limit": 3}' \
   "$url/whoknows.v1.Expertise/FindExperts" >"$work/find.json"
 grep -q '"experts"' "$work/find.json" || fail "FindExperts via buf curl: $(cat "$work/find.json")"
 set +e
-"$buf" curl --protocol grpc --http2-prior-knowledge -d '{"query": ""}' \
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $intranet" -d '{"query": ""}' \
   "$url/whoknows.v1.Expertise/FindExperts" >"$work/bad.json" 2>&1
+"$buf" curl "${tls[@]}" -d '{"query": "kubernetes"}' \
+  "$url/whoknows.v1.Expertise/FindExperts" >"$work/anon.json" 2>&1
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $employee" \
+  -d '{"person_id": "u0007"}' "$url/whoknows.v1.Ingest/DeletePerson" >"$work/del.json" 2>&1
 set -e
 grep -q "invalid_argument" "$work/bad.json" || fail "empty query: $(cat "$work/bad.json")"
+grep -q "unauthenticated" "$work/anon.json" || fail "no token: $(cat "$work/anon.json")"
+grep -q "permission_denied" "$work/del.json" || fail "employee deletes: $(cat "$work/del.json")"
 
 # ask, both ways, Swedish and English.
-"$bin" ask "Hur exporterar jag fakturor från SAP till Excel?" --server "127.0.0.1:$port" \
-  >"$work/ask_sv.txt"
+WHOKNOWS_TOKEN=$employee "$bin" ask "Hur exporterar jag fakturor från SAP till Excel?" \
+  --server "127.0.0.1:$port" --tls-ca "$work/pki/ca.pem" >"$work/ask_sv.txt"
 grep -q " 1\. " "$work/ask_sv.txt" || fail "Swedish ask: $(cat "$work/ask_sv.txt")"
 "$bin" ask "Kubernetes deploy fails" --data "$work/demo" --json >"$work/ask_en.json"
 grep -q '"person"' "$work/ask_en.json" || fail "ask --data --json: $(cat "$work/ask_en.json")"
@@ -70,11 +87,11 @@ grep -q "score: .*text [+-]" "$work/ask_sv.txt" || fail "no score breakdown: $(c
 
 # Erasure: the receipt over gRPC; compaction by the server itself, while the
 # CLI refuses to take the folder from it.
-"$buf" curl --protocol grpc --http2-prior-knowledge -d '{"person_id": "u0007"}' \
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $admin" -d '{"person_id": "u0007"}' \
   "$url/whoknows.v1.Ingest/DeletePerson" >"$work/erase.json"
 grep -q '"erasedAt"' "$work/erase.json" || fail "DeletePerson receipt: $(cat "$work/erase.json")"
 grep -q '"postsDeleted"' "$work/erase.json" || fail "DeletePerson receipt: $(cat "$work/erase.json")"
-"$buf" curl --protocol grpc --http2-prior-knowledge -d '{}' \
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $admin" -d '{}' \
   "$url/whoknows.v1.Ingest/Compact" >"$work/compact.json"
 grep -q '"bytesAfter"' "$work/compact.json" || fail "Compact RPC: $(cat "$work/compact.json")"
 set +e

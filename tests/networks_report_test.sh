@@ -3,7 +3,8 @@
 # write the report, open it in headless Chromium and check that the drawing
 # rendered (the community colours are on the screenshot). Also smoke-tests
 # `import interactions`, `networks analyze` and, when buf is there,
-# Networks/AnalyzeNetwork through `buf curl` with and without the HR header.
+# Networks/AnalyzeNetwork through `buf curl` over TLS with an employee and an
+# hr token.
 # Usage: networks_report_test.sh WHOKNOWS DATASETS_DIR [BUF]
 # Exit 77 (skipped) without Chromium or the data set, unless CI is set.
 set -euo pipefail
@@ -12,6 +13,8 @@ enron=$2/enron
 buf=${3:-}
 # shellcheck source=testing/serve.sh
 source "$(dirname "$0")/testing/serve.sh"
+# shellcheck source=../scripts/dev-pki.sh
+source "$(dirname "$0")/../scripts/dev-pki.sh"
 
 skip() {
   if [ -n "${CI:-}" ]; then echo "FAIL: $1" >&2; exit 1; fi
@@ -51,19 +54,22 @@ JSONL
   grep -q "2 people, 0 posts and 1 interactions"
 
 if [ -x "$buf" ]; then
+  dev_pki "$work/pki"
+  # shellcheck disable=SC2046
   start_server "$work/serve.log" "$whoknows" --data "$work/data" \
-    --trust-role-metadata || { echo "FAIL: server" >&2; exit 1; }
-  url="http://127.0.0.1:$port/whoknows.v1.Networks/AnalyzeNetwork"
-  "$buf" curl --protocol grpc --http2-prior-knowledge \
-    -d '{"person_level": true}' "$url" >"$work/anon.json"
-  grep -q '"minGroupSize": 5' "$work/anon.json"
-  if grep -q '"brokers"' "$work/anon.json"; then
+    $(dev_serve_flags "$work/pki") || { echo "FAIL: server" >&2; exit 1; }
+  url="https://127.0.0.1:$port/whoknows.v1.Networks/AnalyzeNetwork"
+  tls=(--protocol grpc --cacert "$work/pki/ca.pem")
+  "$buf" curl "${tls[@]}" -H "authorization: Bearer $(dev_token "$work/pki" u1 employee)" \
+    -d '{"person_level": true}' "$url" >"$work/employee.json"
+  grep -q '"minGroupSize": 5' "$work/employee.json"
+  if grep -q '"brokers"' "$work/employee.json"; then
     echo "FAIL: brokers without the HR role" >&2; exit 1
   fi
-  "$buf" curl --protocol grpc --http2-prior-knowledge -H "x-whoknows-role: hr" \
+  "$buf" curl "${tls[@]}" -H "authorization: Bearer $(dev_token "$work/pki" u2 hr)" \
     -d '{"person_level": true}' "$url" >"$work/hr.json"
   grep -q '"brokers"' "$work/hr.json"
-  echo "buf curl: brokers only with the HR header"
+  echo "buf curl: brokers only with an hr token"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 elif [ -n "${CI:-}" ]; then
   echo "FAIL: no buf at '$buf'" >&2; exit 1

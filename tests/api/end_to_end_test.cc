@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api/server.h"
+#include "secure_env.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
@@ -43,13 +44,16 @@ class EndToEndTest : public testing::Test {
     o.data_dir = data_;
     o.refresh_interval = std::chrono::milliseconds(50);
     o.model_rebuild_interval = std::chrono::milliseconds(0);
+    env_ = std::make_unique<SecureEnv>(data_ + "_pki");
+    env_->Configure(&o);
     auto server = Server::Start(o);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     ASSERT_GT(server_->port(), 0);
+    // An admin, over TLS: these tests are about the answers, not the roles
+    // (tests/api/roles_test.cc checks those).
     auto channel =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials());
+        env_->Channel(server_->port(), env_->Token("admin", "admin"));
     expertise_ = v1::Expertise::NewStub(channel);
     ingest_ = v1::Ingest::NewStub(channel);
   }
@@ -125,6 +129,7 @@ class EndToEndTest : public testing::Test {
   }
 
   std::string data_;
+  std::unique_ptr<SecureEnv> env_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<v1::Expertise::Stub> expertise_;
   std::unique_ptr<v1::Ingest::Stub> ingest_;
@@ -290,12 +295,12 @@ TEST_F(EndToEndTest, CommittedDataSurvivesARestart) {
   ServerOptions o;
   o.listen = "127.0.0.1:0";
   o.data_dir = data_;
+  env_->Configure(&o);
   auto server = Server::Start(o);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
   expertise_ = v1::Expertise::NewStub(
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                          grpc::InsecureChannelCredentials()));
+      env_->Channel(server_->port(), env_->Token("admin", "admin")));
   v1::FindExpertsResponse response;
   ASSERT_TRUE(Find("kubernetes deploy", &response).ok());
   ASSERT_GT(response.experts_size(), 0);

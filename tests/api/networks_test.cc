@@ -1,5 +1,5 @@
 // Networks over real gRPC on loopback: privacy rules as a client sees them,
-// the HR role seam, validation errors.
+// an employee against hr, validation errors.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 #include "api/server.h"
 #include "index/catalog.h"
 #include "index/interactions.h"
+#include "secure_env.h"
 #include "tests/testing/test_dirs.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
 #include "whoknows/v1/networks.grpc.pb.h"
@@ -23,20 +24,22 @@ constexpr int64_t kTime = 1700000000;
 
 class NetworksEndToEndTest : public testing::Test {
  protected:
-  void Start(bool trust_role) {
+  void Start(bool hr_token) {
     data_ = testing_util::TestDir();
     ServerOptions o;
     o.listen = "127.0.0.1:0";
     o.data_dir = data_;
     o.refresh_interval = std::chrono::milliseconds(20);
-    o.networks.caller.trust_role_metadata = trust_role;
+    env_ = std::make_unique<SecureEnv>(data_ + "_pki");
+    env_->Configure(&o);
+    // The person-level tests call as hr, the others as an employee.
+    role_ = hr_token ? "hr" : "employee";
     auto server = Server::Start(o);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     auto channel =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials());
-    networks_ = v1::Networks::NewStub(channel);
+        env_->Channel(server_->port(), env_->Token("admin", "admin"));
+    networks_ = v1::Networks::NewStub(env_->Channel(server_->port(), ""));
     // Two departments of 6, joined by the b0-a0 tie, and an opted-out
     // person who bridges them too.
     v1::UpsertPeopleRequest people;
@@ -85,17 +88,22 @@ class NetworksEndToEndTest : public testing::Test {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(20));
-    if (role) ctx.AddMetadata("x-whoknows-role", role);
+    // Without an HR role the caller is an employee (or, with `role` "hr" on
+    // a server started for HR, hr).
+    const std::string r = role ? role_ : "employee";
+    ctx.AddMetadata("authorization", "Bearer " + env_->Token("u1", r));
     return networks_->AnalyzeNetwork(&ctx, request, response);
   }
 
   std::string data_;
+  std::unique_ptr<SecureEnv> env_;
+  std::string role_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<v1::Networks::Stub> networks_;
 };
 
 TEST_F(NetworksEndToEndTest, StatesThresholdAndWindowAndWithholdsNames) {
-  Start(/*trust_role=*/true);
+  Start(/*hr_token=*/true);
   v1::AnalyzeNetworkRequest request;
   request.set_person_level(true);  // asked, but no role sent
   v1::AnalyzeNetworkResponse response;
@@ -118,7 +126,7 @@ TEST_F(NetworksEndToEndTest, StatesThresholdAndWindowAndWithholdsNames) {
 }
 
 TEST_F(NetworksEndToEndTest, HrRoleSeesBrokersButNeverOptedOutPeople) {
-  Start(/*trust_role=*/true);
+  Start(/*hr_token=*/true);
   v1::AnalyzeNetworkRequest request;
   request.set_person_level(true);
   v1::AnalyzeNetworkResponse response;
@@ -133,8 +141,8 @@ TEST_F(NetworksEndToEndTest, HrRoleSeesBrokersButNeverOptedOutPeople) {
   for (const auto& b : response.current().brokers()) EXPECT_NE(b.id(), "x");
 }
 
-TEST_F(NetworksEndToEndTest, RoleMetadataIgnoredUnlessTrusted) {
-  Start(/*trust_role=*/false);
+TEST_F(NetworksEndToEndTest, EmployeeGetsNoPersonLevelLists) {
+  Start(/*hr_token=*/false);
   v1::AnalyzeNetworkRequest request;
   request.set_person_level(true);
   v1::AnalyzeNetworkResponse response;
@@ -144,7 +152,7 @@ TEST_F(NetworksEndToEndTest, RoleMetadataIgnoredUnlessTrusted) {
 }
 
 TEST_F(NetworksEndToEndTest, ClientsCanOnlyRaiseTheThreshold) {
-  Start(/*trust_role=*/false);
+  Start(/*hr_token=*/false);
   v1::AnalyzeNetworkRequest request;
   request.set_min_group_size(2);
   v1::AnalyzeNetworkResponse response;
@@ -158,7 +166,7 @@ TEST_F(NetworksEndToEndTest, ClientsCanOnlyRaiseTheThreshold) {
 }
 
 TEST_F(NetworksEndToEndTest, ComparesTwoWindows) {
-  Start(/*trust_role=*/false);
+  Start(/*hr_token=*/false);
   v1::AnalyzeNetworkRequest request;
   request.set_window_days(90);
   request.set_compare_previous(true);
@@ -172,7 +180,7 @@ TEST_F(NetworksEndToEndTest, ComparesTwoWindows) {
 }
 
 TEST_F(NetworksEndToEndTest, InvalidArgumentNamesTheField) {
-  Start(/*trust_role=*/false);
+  Start(/*hr_token=*/false);
   struct Case {
     std::function<void(v1::AnalyzeNetworkRequest&)> set;
     std::string field;
@@ -196,7 +204,7 @@ TEST_F(NetworksEndToEndTest, InvalidArgumentNamesTheField) {
 // The service's ranges and messages, pinned: the limits live in
 // networks::NetworkLimits, and the service keeps its stricter top_brokers.
 TEST_F(NetworksEndToEndTest, RangesAndMessagesAtTheBoundary) {
-  Start(/*trust_role=*/false);
+  Start(/*hr_token=*/false);
   struct Case {
     std::function<void(v1::AnalyzeNetworkRequest&)> set;
     std::string error;  // empty: accepted

@@ -1,0 +1,149 @@
+#include "api/caller.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::api {
+namespace {
+
+struct RoleRights {
+  Role role;
+  std::initializer_list<Right> rights;
+};
+
+// The table. Admin is not listed: it holds every right.
+const RoleRights kRoleRights[] = {
+    {Role::kEmployee, {Right::kAsk, Right::kAnalyzeNetwork}},
+    {Role::kIntranet,
+     {Right::kAsk, Right::kAskOnBehalf, Right::kAnalyzeNetwork}},
+    {Role::kIngest, {Right::kIngest, Right::kDeletePost}},
+    {Role::kHr,
+     {Right::kAsk, Right::kAnalyzeNetwork, Right::kPersonLevelNetworks,
+      Right::kFullProfiles}},
+};
+
+// What a caller without credentials may do on an unconfigured server.
+constexpr Right kAnonymousRights[] = {Right::kAsk, Right::kAnalyzeNetwork};
+
+std::vector<std::string> Names(const grpc::AuthContext& auth,
+                               const char* property) {
+  std::vector<std::string> out;
+  for (const auto& v : auth.FindPropertyValues(property))
+    out.emplace_back(v.data(), v.size());
+  return out;
+}
+
+}  // namespace
+
+const char* RightName(Right right) {
+  switch (right) {
+    case Right::kAsk:
+      return "ask";
+    case Right::kAskOnBehalf:
+      return "ask-on-behalf";
+    case Right::kAnalyzeNetwork:
+      return "analyze-network";
+    case Right::kPersonLevelNetworks:
+      return "person-level-networks";
+    case Right::kFullProfiles:
+      return "full-profiles";
+    case Right::kIngest:
+      return "ingest";
+    case Right::kDeletePost:
+      return "delete-post";
+    case Right::kDeletePerson:
+      return "delete-person";
+    case Right::kChangeOptOut:
+      return "change-opt-out";
+    case Right::kCompact:
+      return "compact";
+  }
+  return "?";
+}
+
+bool HasRight(const Caller& caller, Right right) {
+  if (caller.method == AuthMethod::kNone) {
+    for (Right r : kAnonymousRights)
+      if (r == right) return true;
+    return false;
+  }
+  if (caller.Has(Role::kAdmin)) return true;
+  for (const auto& [role, rights] : kRoleRights) {
+    if (!caller.Has(role)) continue;
+    for (Right r : rights)
+      if (r == right) return true;
+  }
+  return false;
+}
+
+absl::Status Require(const Caller& caller, Right right) {
+  if (HasRight(caller, right)) return absl::OkStatus();
+  if (caller.method == AuthMethod::kNone)
+    return absl::UnauthenticatedError(
+        absl::StrCat("the right \"", RightName(right),
+                     "\" needs credentials (this server has no "
+                     "authentication configured)"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("missing the right \"", RightName(right), "\" (",
+                   caller.subject, " has roles: ", caller.RoleNames(), ")"));
+}
+
+Right RequiredRight(Rpc rpc) {
+  switch (rpc) {
+    case Rpc::kFindExperts:
+      return Right::kAsk;
+    case Rpc::kUpsertPeople:
+    case Rpc::kUpsertPosts:
+    case Rpc::kIngestStream:
+      return Right::kIngest;
+    case Rpc::kDeletePost:
+      return Right::kDeletePost;
+    case Rpc::kDeletePerson:
+      return Right::kDeletePerson;
+    case Rpc::kCompact:
+      return Right::kCompact;
+    case Rpc::kAnalyzeNetwork:
+      return Right::kAnalyzeNetwork;
+  }
+  return Right::kDeletePerson;  // unreachable; the strictest
+}
+
+absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
+                                 const Authenticator& authenticator, Rpc rpc,
+                                 Caller* who) {
+  const auto& metadata = context.client_metadata();
+  std::string authorization;
+  const auto it = metadata.find("authorization");
+  if (it != metadata.end())
+    authorization.assign(it->second.data(), it->second.size());
+  std::vector<std::string> names;
+  if (auto auth = context.auth_context(); auth && auth->IsPeerAuthenticated()) {
+    names = Names(*auth, GRPC_X509_CN_PROPERTY_NAME);
+    for (auto& san : Names(*auth, GRPC_X509_SAN_PROPERTY_NAME))
+      names.push_back(std::move(san));
+  }
+  auto caller = authenticator.Authenticate(
+      it != metadata.end() ? &authorization : nullptr, names);
+  if (!caller.ok()) return caller.status();
+  if (who) *who = *caller;
+  if (auto s = Require(*caller, RequiredRight(rpc)); !s.ok()) return s;
+  return caller;
+}
+
+absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id) {
+  if (asker_id->empty() || *asker_id == caller.subject) {
+    if (caller.Has(Role::kEmployee) || caller.Has(Role::kHr))
+      *asker_id = caller.subject;
+    return absl::OkStatus();
+  }
+  if (HasRight(caller, Right::kAskOnBehalf)) return absl::OkStatus();
+  if (caller.method == AuthMethod::kNone)
+    return absl::UnauthenticatedError(
+        "asker_id: asking on behalf of someone needs credentials");
+  return absl::PermissionDeniedError(absl::StrCat(
+      "asker_id: ", caller.subject, " may only ask as themself (asking as ",
+      *asker_id, " needs the right \"", RightName(Right::kAskOnBehalf), "\")"));
+}
+
+}  // namespace whoknows::api
