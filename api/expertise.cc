@@ -118,8 +118,10 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
       out->set_post_id(post.id());
       std::string title = post.title();
       if (title.empty()) {
-        if (const index::PostMeta* root = snap->FindPost(post.thread_id()))
-          title = root->title;
+        // The root's title only while the root is public: it may have
+        // turned private since the evidence was fetched.
+        const index::PostMeta* root = snap->FindPost(post.thread_id());
+        if (root && root->is_public) title = root->title;
       }
       out->set_title(title);
       out->set_snippet(it->second->snippet);
