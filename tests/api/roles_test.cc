@@ -85,6 +85,10 @@ struct Calls {
     v1::DeletePersonResponse out;
     return ingest->DeletePerson(Context().get(), r, &out);
   }
+  grpc::Status Compact() {
+    v1::CompactResponse out;
+    return ingest->Compact(Context().get(), v1::CompactRequest(), &out);
+  }
   // The status, and whether person-level lists came back.
   std::pair<grpc::Status, bool> Analyze() {
     v1::AnalyzeNetworkRequest r;
@@ -214,6 +218,21 @@ TEST_F(RolesTest, EveryRoleAgainstEveryRpc) {
     EXPECT_EQ(analyzed.error_code(), row.analyze) << analyzed.error_message();
     EXPECT_EQ(person_level, row.person_level);
   }
+}
+
+// Compact rewrites the whole store while serving: admins only.
+TEST_F(RolesTest, OnlyAdminsCompact) {
+  for (const char* who : {"employee", "intranet", "ingest", "hr"}) {
+    Calls c(env_->Channel(server_->port(), env_->Token("p2", who)));
+    grpc::Status s = c.Compact();
+    EXPECT_EQ(s.error_code(), DENIED) << who;
+    EXPECT_NE(s.error_message().find("\"compact\""), std::string::npos)
+        << who << ": " << s.error_message();
+  }
+  EXPECT_EQ(Calls(env_->Channel(server_->port(), "")).Compact().error_code(),
+            UNAUTH);
+  Calls admin(env_->Channel(server_->port(), env_->Token("p2", "admin")));
+  EXPECT_TRUE(admin.Compact().ok());
 }
 
 TEST_F(RolesTest, MessagesNameTheMissingRight) {
