@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "importers/batch_writer.h"
+#include "importers/json_ids.h"
 #include "index/interactions.h"
 #include "index/validation.h"
 
@@ -24,13 +25,6 @@ absl::StatusOr<json> ReadJsonArray(const std::string& path) {
   if (doc.is_discarded() || !doc.is_array())
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON array"));
   return doc;
-}
-
-// Enron ids are numbers; anything else is kept as text.
-std::string IdOf(const json& v) {
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  if (v.is_string()) return v.get<std::string>();
-  return "";
 }
 
 std::string StringField(const json& r, const char* key) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "importers/batch_writer.h"
+#include "importers/json_ids.h"
 #include "importers/timestamp.h"
 #include "index/validation.h"
 
@@ -81,13 +82,6 @@ const char* KindName(v1::PostKind k) {
     default:
       return "";
   }
-}
-
-// Enron ids are numbers; anything else is kept as text.
-std::string IdOf(const json& v) {
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  if (v.is_string()) return v.get<std::string>();
-  return "";
 }
 
 absl::StatusOr<v1::Person> ParsePerson(const json& j) {
