@@ -143,9 +143,19 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     const GraphOptions& graph_options, int64_t created_before) {
   auto s = std::make_shared<Snapshot>();
   s->people = std::move(people);
-  if (created_before > 0) {
+  // People who opted out are out of every computation: their posts are not
+  // in the snapshot (they vote for nobody, credit no answerer, count in no
+  // activity or tag profile, train no model) and they are not in the graph.
+  std::unordered_set<std::string> opted_out;
+  for (const auto& [id, p] : s->people)
+    if (p->opted_out()) opted_out.insert(id);
+  s->opted_out.assign(opted_out.begin(), opted_out.end());
+  std::sort(s->opted_out.begin(), s->opted_out.end());
+  if (created_before > 0 || !opted_out.empty()) {
     for (const auto& [id, m] : all_posts) {
-      if (m->created < created_before) s->posts.emplace(id, m);
+      if (created_before > 0 && m->created >= created_before) continue;
+      if (opted_out.contains(m->author_id)) continue;
+      s->posts.emplace(id, m);
     }
   } else {
     s->posts = std::move(all_posts);
@@ -182,7 +192,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     s->newest_post = std::max(s->newest_post, m->created);
   }
   s->graph = std::make_shared<ColleagueGraph>(
-      ColleagueGraph::Build(s->posts, managers, graph_options));
+      ColleagueGraph::Build(s->posts, managers, graph_options, opted_out));
   return s;
 }
 

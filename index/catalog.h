@@ -102,10 +102,13 @@ struct Activity {
 struct Snapshot {
   uint64_t generation = 0;
   std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  // The posts that count: those of people who opted out are left out.
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
   // Thread id -> ids of its posts (root included), in no particular order.
   std::unordered_map<std::string, std::vector<std::string>> threads;
   std::shared_ptr<const ColleagueGraph> graph;
+  // People who opted out, sorted: what the posts and graph leave out.
+  std::vector<std::string> opted_out;
   // Person id -> their public activity. People with no posts are absent.
   std::unordered_map<std::string, Activity> activity;
   // Creation time of the newest public post: "now" for recency weighting, so
@@ -116,10 +119,11 @@ struct Snapshot {
   const PostMeta* FindPost(const std::string& id) const;
 };
 
-// Builds a snapshot (threads, activity, colleague graph) of people and posts.
-// With `created_before` > 0 only posts created before it are kept: the
-// catalog as it was then, for learning from history without hindsight.
-// `generation` is left 0.
+// Builds a snapshot (threads, activity, colleague graph) of people and posts,
+// leaving out the posts and ties of people who opted out. With
+// `created_before` > 0 only posts created before it are kept: the catalog
+// as it was then, for learning from history without hindsight. `generation`
+// is left 0.
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,

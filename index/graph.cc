@@ -89,28 +89,35 @@ ColleagueGraph ColleagueGraph::Build(
     const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
         posts,
     const std::unordered_map<std::string, std::string>& managers,
-    const GraphOptions& options) {
+    const GraphOptions& options,
+    const std::unordered_set<std::string>& excluded) {
   ColleagueGraph result;
   Impl& g = *result.impl_;
-  auto w = [&](EdgeKind k) { return options.kind_weight[static_cast<int>(k)]; };
+  auto tie = [&](const std::string& from, const std::string& to, EdgeKind kind,
+                 int64_t when) {
+    if (excluded.contains(from) || excluded.contains(to)) return;
+    g.AddInteraction(from, to, kind,
+                     options.kind_weight[static_cast<int>(kind)], when);
+  };
   std::unordered_map<std::string, std::set<std::string>> participants;
   std::unordered_map<std::string, int64_t> thread_last;
   for (const auto& [id, m] : posts) {
     if (!m->is_public) continue;  // private groups never shape the graph
+    // An opted-out author's post makes no tie, as if it had been deleted:
+    // the others in its thread still tie to each other.
+    if (excluded.contains(m->author_id)) continue;
     if (!m->parent_id.empty()) {
       auto parent = posts.find(m->parent_id);
       if (parent != posts.end() && parent->second->is_public) {
-        g.AddInteraction(m->author_id, parent->second->author_id,
-                         EdgeKind::kReply, w(EdgeKind::kReply), m->created);
+        tie(m->author_id, parent->second->author_id, EdgeKind::kReply,
+            m->created);
       }
     }
     for (const auto& liker : m->liked_by) {
-      g.AddInteraction(liker, m->author_id, EdgeKind::kLike, w(EdgeKind::kLike),
-                       m->created);
+      tie(liker, m->author_id, EdgeKind::kLike, m->created);
     }
     for (const auto& mentioned : m->mentioned) {
-      g.AddInteraction(m->author_id, mentioned, EdgeKind::kMention,
-                       w(EdgeKind::kMention), m->created);
+      tie(m->author_id, mentioned, EdgeKind::kMention, m->created);
     }
     participants[m->thread_id].insert(m->author_id);
     thread_last[m->thread_id] = std::max(thread_last[m->thread_id], m->created);
@@ -121,14 +128,12 @@ ColleagueGraph ColleagueGraph::Build(
       continue;
     for (auto a = people.begin(); a != people.end(); ++a) {
       for (auto b = std::next(a); b != people.end(); ++b) {
-        g.AddInteraction(*a, *b, EdgeKind::kThread, w(EdgeKind::kThread),
-                         thread_last[thread]);
+        tie(*a, *b, EdgeKind::kThread, thread_last[thread]);
       }
     }
   }
   for (const auto& [person, manager] : managers) {
-    g.AddInteraction(person, manager, EdgeKind::kManager, w(EdgeKind::kManager),
-                     0);
+    tie(person, manager, EdgeKind::kManager, 0);
   }
   return result;
 }

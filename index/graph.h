@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,11 +32,15 @@ class ColleagueGraph {
 
   // Builds the graph from posts (only public posts contribute, so private
   // groups never show in it) and the manager tree (person id -> manager id).
+  // People in `excluded` (those who opted out) are not vertices: their posts,
+  // likes, mentions and manager links make no tie, so no proximity, PageRank
+  // or path can pass through them.
   static ColleagueGraph Build(
       const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
           posts,
       const std::unordered_map<std::string, std::string>& managers,
-      const GraphOptions& options = {});
+      const GraphOptions& options = {},
+      const std::unordered_set<std::string>& excluded = {});
 
   // Writes the graph as a TSV edge list (atomically: temp file + rename) and
   // reads it back.

@@ -31,6 +31,16 @@ absl::StatusOr<index::SearchResult> Retrieve(const index::Catalog& catalog,
 // The people considered for one query and what the stages have learned about
 // them so far. Each stage of ExpertFinder::Find is one member; a new signal
 // is one more. Lives for one Find, in one thread.
+// The model to rank with, or null (text and activity only) while it was
+// built before someone opted out or in: its graph, tags and embeddings still
+// count them. The model store rebuilds at once after such a change.
+const ExpertiseModel* ModelFor(const RankingContext& context) {
+  const ExpertiseModel* m = context.model.get();
+  if (m && m->snapshot().opted_out != context.snapshot->opted_out)
+    return nullptr;
+  return m;
+}
+
 class CandidateSet {
  public:
   CandidateSet(const index::Catalog& catalog, const RankingOptions& options,
@@ -40,7 +50,7 @@ class CandidateSet {
         q_(query),
         context_(context),
         snap_(*context.snapshot),
-        model_(context.model.get()),
+        model_(ModelFor(context)),
         decay_(snap_.newest_post, options.half_life_days),
         scope_{query.asker_id, query.department, query.site} {}
 

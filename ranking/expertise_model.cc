@@ -476,11 +476,14 @@ void ModelStore::Loop() {
   stop_mu_.Lock();
   while (!stopping_) {
     const auto now = std::chrono::steady_clock::now();
-    // Erasure does not wait for the interval: a person deleted from the
-    // directory leaves the persisted vectors at once.
+    // Erasure and opting out do not wait for the interval: a person deleted
+    // from the directory leaves the persisted vectors at once, and queries
+    // rank without the model until it no longer counts who opted out.
     auto model = current();
-    const bool erased = model && catalog_.snapshot()->people.size() <
-                                     model->snapshot().people.size();
+    auto snap = catalog_.snapshot();
+    const bool erased =
+        model && (snap->people.size() < model->snapshot().people.size() ||
+                  snap->opted_out != model->snapshot().opted_out);
     if ((erased || now - last_build >= options_.min_rebuild_interval) &&
         IsStale(current())) {
       stop_mu_.Unlock();

@@ -192,6 +192,34 @@ TEST(GraphTest, MentionEdgeGoesFromAuthorToMentioned) {
   EXPECT_FALSE(EdgeOf(g, "guru", "asker", EdgeKind::kMention).has_value());
 }
 
+// An excluded (opted-out) person is no vertex: no reply to or from them,
+// no like, mention or manager link; the others in their thread still tie.
+TEST(GraphTest, ExcludedPeopleAreNoVertexAndCarryNoTie) {
+  PostMap posts;
+  Add(posts, {.id = "q1",
+              .author = "out",
+              .created = 100,
+              .liked_by = {"a"},
+              .mentioned = {"b"}});
+  Answer(posts, "a1", "a", "q1", 200);
+  Answer(posts, "a2", "b", "q1", 300);
+  Add(posts, {.id = "q2", .author = "a", .created = 400, .mentioned = {"out"}});
+  Answer(posts, "a3", "out", "q2", 500);
+  Managers managers = {{"a", "out"}, {"b", "out"}};
+  ColleagueGraph all = ColleagueGraph::Build(posts, managers);
+  ASSERT_NE(all.VertexOf("out"), -1);
+  ASSERT_GT(all.TieStrength("a", "out"), 0);
+
+  ColleagueGraph g = ColleagueGraph::Build(posts, managers, {}, {"out"});
+  EXPECT_EQ(g.VertexOf("out"), -1);
+  EXPECT_EQ(g.num_people(), 2u);
+  g.ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& e) {
+    EXPECT_EQ(e.kind, EdgeKind::kThread)
+        << g.PersonId(from) << " -> " << g.PersonId(to);
+  });
+  EXPECT_TRUE(EdgeOf(g, "a", "b", EdgeKind::kThread).has_value());
+}
+
 TEST(GraphTest, ManagerEdgesFromTheTree) {
   Managers managers = {{"dev", "lead"}, {"lead", "cto"}};
   ColleagueGraph g = ColleagueGraph::Build({}, managers);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "ranking/expert_finder.h"
@@ -125,6 +126,78 @@ TEST_F(CompanyTest, PathNeverPassesThroughPeopleWhoOptedOut) {
   for (const auto& e : r->experts) {
     EXPECT_THAT(e.path, Not(Contains("newbie"))) << e.person_id;
   }
+}
+
+// Opting out takes a person out of every computation: what the ranker
+// derives from the graph (authority, proximity, paths) and from the posts
+// that credit others (the newbie asked every question) is the same as if
+// their posts had been erased. Without it, friend's proximity to erik ran
+// through the newbie: a high proximity beside an empty path would reveal
+// the hidden tie.
+TEST_F(CompanyTest, OptedOutPersonCountsAsIfErased) {
+  RankingOptions o;
+  for (auto& w : o.weights.weight) w = 1;
+  ExpertQuery q;
+  q.query = "helm ingress";
+  q.tags = {"kubernetes"};
+  q.asker_id = "friend";
+  auto rank = [&] {
+    catalog_->Refresh();
+    auto model = Model();
+    ExpertFinder finder(*catalog_, o, [model] { return model; });
+    auto r = finder.Find(q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::map<std::string, ExpertResult> by_person;
+    if (r.ok())
+      for (const auto& e : r->experts) by_person[e.person_id] = e;
+    return by_person;
+  };
+  const int kProx = static_cast<int>(Signal::kProximity);
+  const int kAuth = static_cast<int>(Signal::kAuthority);
+  auto stale_model = Model();
+  auto before = rank();
+  ASSERT_TRUE(before.count("erik"));
+  ASSERT_THAT(before["erik"].path, ElementsAre("friend", "newbie", "erik"));
+  ASSERT_GT(before["erik"].features[kProx], 0);
+
+  v1::Person newbie;
+  newbie.set_id("newbie");
+  newbie.set_opted_out(true);
+  ASSERT_TRUE(catalog_->UpsertPeople({&newbie, 1}).ok());
+  auto opted_out = rank();
+  // A model built before the opt-out still counts the newbie's ties: it is
+  // not used (graph signals and paths wait for the rebuild).
+  {
+    ExpertFinder finder(*catalog_, o, [&] { return stale_model; });
+    auto r = finder.Find(q);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_FALSE(r->experts.empty());
+    for (const auto& e : r->experts) {
+      EXPECT_EQ(e.features[kProx], 0) << e.person_id;
+      EXPECT_TRUE(e.path.empty()) << e.person_id;
+    }
+  }
+  auto snap = catalog_->snapshot();
+  EXPECT_EQ(snap->graph->VertexOf("newbie"), -1);
+  EXPECT_EQ(snap->activity.count("newbie"), 0u);
+  for (const auto& [id, m] : snap->posts) EXPECT_NE(m->author_id, "newbie");
+
+  ASSERT_TRUE(catalog_->DeletePerson("newbie").ok());
+  auto erased = rank();
+  ASSERT_TRUE(opted_out.count("erik"));
+  EXPECT_LT(opted_out["erik"].features[kProx], before["erik"].features[kProx]);
+  int compared = 0;
+  for (const auto& [person, e] : erased) {
+    if (!opted_out.count(person)) continue;
+    const ExpertResult& x = opted_out[person];
+    EXPECT_EQ(x.path, e.path) << person;
+    // Proximity is a local push, exact to its epsilon (1e-5) and numbered
+    // in the order people were first seen, which erasure changes.
+    EXPECT_NEAR(x.features[kProx], e.features[kProx], 1e-5) << person;
+    EXPECT_NEAR(x.features[kAuth], e.features[kAuth], 1e-9) << person;
+    ++compared;
+  }
+  EXPECT_GE(compared, 3);
 }
 
 TEST_F(CompanyTest, ClientVectorsFindExpertsInTheClientsSpace) {
