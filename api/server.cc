@@ -17,6 +17,7 @@
 #include "api/caller.h"
 #include "api/erasure.h"
 #include "api/expertise.h"
+#include "api/request_errors.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
@@ -126,7 +127,11 @@ absl::Status UpsertPeople(index::Catalog& catalog, const Caller& caller,
   return absl::OkStatus();
 }
 
-class IngestService final : public v1::Ingest::CallbackService {
+// IngestStream reads raw messages and parses them itself: gRPC takes a
+// message that does not parse for the end of the stream (api/request_errors.h).
+class IngestService final
+    : public v1::Ingest::WithRawCallbackMethod_IngestStream<
+          v1::Ingest::CallbackService> {
  public:
   IngestService(index::Catalog& catalog, Eraser& eraser,
                 const Authenticator& auth, AuditLog& audit)
@@ -166,27 +171,25 @@ class IngestService final : public v1::Ingest::CallbackService {
     return reactor;
   }
 
-  grpc::ServerReadReactor<v1::IngestStreamRequest>* IngestStream(
-      grpc::CallbackServerContext* ctx,
-      v1::IngestStreamResponse* response) override {
+  grpc::ServerReadReactor<grpc::ByteBuffer>* IngestStream(
+      grpc::CallbackServerContext* ctx, grpc::ByteBuffer* response) override {
     // Each message is committed as it arrives; the first bad one ends the
     // stream, keeping what came before. One audit line for the stream.
-    class Reader final
-        : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
+    class Reader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:
       Reader(index::Catalog& catalog, AuditLog& audit,
-             v1::IngestStreamResponse* response, absl::StatusOr<Caller> caller,
+             grpc::ByteBuffer* response, absl::StatusOr<Caller> caller,
              const Caller& who)
           : catalog_(catalog),
             audit_(audit),
-            response_(response),
+            raw_response_(response),
             caller_(std::move(caller)),
             who_(who) {
         if (!caller_.ok()) {
           End(caller_.status());
           return;
         }
-        StartRead(&request_);
+        StartRead(&raw_);
       }
       void OnReadDone(bool ok) override {
         if (!ok) {  // the client closed its side
@@ -194,9 +197,9 @@ class IngestService final : public v1::Ingest::CallbackService {
           return;
         }
         ++message_;
-        absl::Status s;
+        absl::Status s = ParseRequest(raw_, &request_);
         const int items = request_.people_size() + request_.posts_size();
-        if (items > index::kMaxBatchItems) {
+        if (s.ok() && items > index::kMaxBatchItems) {
           s = absl::InvalidArgumentError(absl::StrCat(
               "message ", message_, ": ", items,
               " items, more than the limit of ", index::kMaxBatchItems));
@@ -205,22 +208,22 @@ class IngestService final : public v1::Ingest::CallbackService {
           s = api::UpsertPeople(catalog_, *caller_, Copy(request_.people()),
                                 &counts_);
         if (s.ok())
-          response_->set_people_upserted(response_->people_upserted() +
-                                         request_.people_size());
+          response_.set_people_upserted(response_.people_upserted() +
+                                        request_.people_size());
         if (s.ok() && request_.posts_size() > 0) {
           s = catalog_.UpsertPosts(Copy(request_.posts()));
           if (s.ok()) counts_["posts"] += request_.posts_size();
         }
         if (s.ok())
-          response_->set_posts_upserted(response_->posts_upserted() +
-                                        request_.posts_size());
+          response_.set_posts_upserted(response_.posts_upserted() +
+                                       request_.posts_size());
         if (!s.ok()) {
           End(absl::Status(
               s.code(), absl::StrCat("message ", message_, ": ", s.message())));
           return;
         }
         request_.Clear();
-        StartRead(&request_);
+        StartRead(&raw_);
       }
       void OnDone() override { delete this; }
 
@@ -228,14 +231,20 @@ class IngestService final : public v1::Ingest::CallbackService {
       void End(const absl::Status& s) {
         counts_["messages"] = message_;
         Audit(audit_, "whoknows.v1.Ingest/IngestStream", who_, s, "", counts_);
+        if (s.ok()) {
+          grpc::Slice bytes(response_.SerializeAsString());
+          *raw_response_ = grpc::ByteBuffer(&bytes, 1);
+        }
         Finish(ToGrpc(s));
       }
 
       index::Catalog& catalog_;
       AuditLog& audit_;
-      v1::IngestStreamResponse* response_;
+      grpc::ByteBuffer* raw_response_;
+      v1::IngestStreamResponse response_;
       const absl::StatusOr<Caller> caller_;
       const Caller who_;  // authenticated, even when refused
+      grpc::ByteBuffer raw_;
       v1::IngestStreamRequest request_;
       int message_ = 0;
       std::map<std::string, int64_t> counts_;
@@ -511,6 +520,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // Requests that do not parse: INVALID_ARGUMENT, not UNIMPLEMENTED.
+  QuietProtobufParseErrors();
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(MakeRequestErrorInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->expertise_.get());
   builder.RegisterService(server->ingest_.get());
   builder.RegisterService(server->networks_.get());
