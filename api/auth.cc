@@ -392,37 +392,59 @@ absl::StatusOr<std::vector<PublicKey>> ParsePublicKeys(std::string_view text) {
   return keys;
 }
 
+namespace {
+
+// The keys of a PEM or JWKS file; INVALID_ARGUMENT naming --jwt-keys.
+absl::StatusOr<std::vector<PublicKey>> ReadPublicKeys(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jwt-keys: cannot read ", path));
+  auto keys = ParsePublicKeys(text.str());
+  if (!keys.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jwt-keys: ", path, ": ", keys.status().message()));
+  return keys;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
     const AuthOptions& options) {
   if (auto s = options.Validate(); !s.ok()) return s;
   std::unique_ptr<Authenticator> auth(new Authenticator(options));
-  if (!options.jwt_keys_file.empty()) {
-    std::ifstream in(options.jwt_keys_file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in)
-      return absl::InvalidArgumentError(
-          absl::StrCat("--jwt-keys: cannot read ", options.jwt_keys_file));
-    auto keys = ParsePublicKeys(text.str());
-    if (!keys.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat("--jwt-keys: ", options.jwt_keys_file, ": ",
-                       keys.status().message()));
-    auth->keys_ = std::move(*keys);
-  }
+  WK_RETURN_IF_ERROR(auth->ReloadKeys());
   return auth;
+}
+
+absl::Status Authenticator::ReloadKeys() {
+  if (options_.jwt_keys_file.empty()) return absl::OkStatus();
+  WK_ASSIGN_OR_RETURN(std::vector<PublicKey> keys,
+                      ReadPublicKeys(options_.jwt_keys_file));
+  auto shared = std::make_shared<const std::vector<PublicKey>>(std::move(keys));
+  absl::MutexLock lock(&mu_);
+  keys_ = std::move(shared);
+  return absl::OkStatus();
+}
+
+Authenticator::Keys Authenticator::keys() const {
+  absl::MutexLock lock(&mu_);
+  return keys_;
 }
 
 Authenticator::~Authenticator() = default;
 
 absl::StatusOr<Caller> Authenticator::VerifyToken(
     std::string_view token) const {
-  if (keys_.empty())
+  const Keys keys = this->keys();  // the set current when the call starts
+  if (keys->empty())
     return absl::UnauthenticatedError(
         "bearer tokens are not accepted: the server has no --jwt-keys");
   WK_ASSIGN_OR_RETURN(const TokenHeader header, DecodeHeader(token));
   WK_ASSIGN_OR_RETURN(const std::vector<const PublicKey*> candidates,
-                      SelectKeys(keys_, header));
+                      SelectKeys(*keys, header));
   WK_ASSIGN_OR_RETURN(const JwtPtr jwt,
                       VerifySignature(token, header, candidates));
   WK_ASSIGN_OR_RETURN(const nlohmann::json claims, DecodeClaims(*jwt));
