@@ -6,10 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <span>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +16,7 @@
 #include "api/erasure.h"
 #include "api/expertise.h"
 #include "api/request_errors.h"
+#include "api/tls_credentials.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
@@ -368,36 +367,6 @@ bool IsLoopback(std::string_view host) {
   return host == "localhost" || host == "[::1]" || host.starts_with("127.");
 }
 
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in || text.str().empty())
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": cannot read ", path));
-  return text.str();
-}
-
-// TLS (and optionally mTLS) from the PEM files, or plaintext.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& options) {
-  if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
-  WK_ASSIGN_OR_RETURN(std::string cert,
-                      ReadPem(options.tls_cert_file, "--tls-cert"));
-  WK_ASSIGN_OR_RETURN(std::string key,
-                      ReadPem(options.tls_key_file, "--tls-key"));
-  grpc::SslServerCredentialsOptions ssl(
-      options.client_ca_file.empty()
-          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  if (!options.client_ca_file.empty()) {
-    WK_ASSIGN_OR_RETURN(ssl.pem_root_certs,
-                        ReadPem(options.client_ca_file, "--client-ca"));
-  }
-  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
-  return grpc::SslServerCredentials(ssl);
-}
-
 }  // namespace
 
 void ServerOptions::ApplyEnvironment(bool listen_set, bool data_set,
@@ -464,7 +433,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::unique_ptr<Server> server(new Server());
   WK_ASSIGN_OR_RETURN(server->authenticator_,
                       Authenticator::Create(options.auth));
-  WK_ASSIGN_OR_RETURN(auto credentials, Credentials(options));
+  // TLS (and optionally mTLS) from the PEM files, reloadable; or plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (!options.tls_cert_file.empty()) {
+    WK_ASSIGN_OR_RETURN(
+        server->tls_,
+        TlsCredentials::Create({.cert_file = options.tls_cert_file,
+                                .key_file = options.tls_key_file,
+                                .client_ca_file = options.client_ca_file}));
+    credentials = server->tls_->credentials();
+  }
   if (options.insecure)
     std::fprintf(stderr, "whoknows: WARNING: --insecure: %s accepts %s%s\n",
                  options.listen.c_str(),
@@ -540,6 +519,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 }
 
 Server::~Server() { Shutdown(); }
+
+absl::Status Server::Reload() {
+  absl::Status tls = tls_ ? tls_->Reload() : absl::OkStatus();
+  absl::Status keys = authenticator_->ReloadKeys();
+  if (tls.ok()) return keys;
+  if (keys.ok()) return tls;
+  return absl::InvalidArgumentError(
+      absl::StrCat(tls.message(), "; ", keys.message()));
+}
 
 void Server::Wait() {
   if (server_) server_->Wait();
