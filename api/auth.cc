@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace whoknows::api {
 namespace {
@@ -202,6 +203,142 @@ bool AudienceMatches(const nlohmann::json& aud, const std::string& want) {
   return false;
 }
 
+// Stages of Authenticator::VerifyToken, in order.
+
+// What the JOSE header says, once its algorithm is one we accept.
+struct TokenHeader {
+  std::string alg;  // "RS256" or "ES256"
+  std::string kid;  // empty when the token names no key
+};
+
+// Decode: the algorithm is chosen by the key, never by the token: a token
+// signed with HS256 and the public key as its secret, or "none", is refused
+// here.
+absl::StatusOr<TokenHeader> DecodeHeader(std::string_view token) {
+  auto header = Header(token);
+  if (!header.ok()) return header.status();
+  TokenHeader out{header->value("alg", ""), header->value("kid", "")};
+  if (out.alg != "RS256" && out.alg != "ES256")
+    return absl::UnauthenticatedError(
+        absl::StrCat("token algorithm \"", out.alg,
+                     "\" not accepted (want RS256 or ES256)"));
+  return out;
+}
+
+// Key selection: the configured keys of the token's algorithm, and of its
+// kid when both the token and the key name one.
+absl::StatusOr<std::vector<const PublicKey*>> SelectKeys(
+    const std::vector<PublicKey>& keys, const TokenHeader& header) {
+  std::vector<const PublicKey*> out;
+  for (const PublicKey& key : keys) {
+    if (key.alg != header.alg ||
+        (!header.kid.empty() && !key.kid.empty() && key.kid != header.kid))
+      continue;
+    out.push_back(&key);
+  }
+  if (out.empty())
+    return absl::UnauthenticatedError(
+        absl::StrCat("no configured ", header.alg, " key",
+                     header.kid.empty() ? "" : " with kid ", header.kid));
+  return out;
+}
+
+// Signature: the token as libjwt decodes it with the first candidate key
+// that verifies it with the header's algorithm.
+absl::StatusOr<JwtPtr> VerifySignature(
+    std::string_view token, const TokenHeader& header,
+    const std::vector<const PublicKey*>& candidates) {
+  const std::string text(token);
+  for (const PublicKey* key : candidates) {
+    jwt_t* raw = nullptr;
+    if (jwt_decode(&raw, text.c_str(),
+                   reinterpret_cast<const unsigned char*>(key->pem.data()),
+                   static_cast<int>(key->pem.size())) != 0)
+      continue;
+    JwtPtr jwt(raw);
+    if (jwt_alg_str(jwt_get_alg(jwt.get())) == header.alg) return jwt;
+  }
+  return absl::UnauthenticatedError(
+      "bad token signature (not signed by a configured key)");
+}
+
+// Claims: the verified payload as a JSON object.
+absl::StatusOr<nlohmann::json> DecodeClaims(jwt_t& jwt) {
+  char* text = jwt_get_grants_json(&jwt, nullptr);
+  if (!text) return absl::UnauthenticatedError("malformed token: no claims");
+  auto claims = nlohmann::json::parse(text, nullptr, false);
+  std::free(text);
+  if (claims.is_discarded() || !claims.is_object())
+    return absl::UnauthenticatedError("malformed token: bad claims");
+  return claims;
+}
+
+// exp (required) and nbf (optional), with the clock skew on both.
+absl::Status CheckValidity(const nlohmann::json& claims, absl::Time now,
+                           absl::Duration skew) {
+  if (!claims.contains("exp") || !claims["exp"].is_number())
+    return absl::UnauthenticatedError("token without exp");
+  const absl::Time exp = absl::FromUnixSeconds(claims["exp"].get<int64_t>());
+  if (now > exp + skew)
+    return absl::UnauthenticatedError(
+        absl::StrCat("token expired at ", absl::FormatTime(exp)));
+  if (!claims.contains("nbf")) return absl::OkStatus();
+  if (!claims["nbf"].is_number())
+    return absl::UnauthenticatedError("token nbf not a number");
+  const absl::Time nbf = absl::FromUnixSeconds(claims["nbf"].get<int64_t>());
+  if (now + skew < nbf)
+    return absl::UnauthenticatedError(
+        absl::StrCat("token not valid before ", absl::FormatTime(nbf)));
+  return absl::OkStatus();
+}
+
+// Claims: valid now, and issued by our issuer for our audience.
+absl::Status CheckClaims(const nlohmann::json& claims,
+                         const AuthOptions& options, absl::Time now) {
+  WK_RETURN_IF_ERROR(
+      CheckValidity(claims, now, absl::FromChrono(options.clock_skew)));
+  if (claims.value("iss", "") != options.issuer)
+    return absl::UnauthenticatedError(
+        absl::StrCat("wrong token issuer \"", claims.value("iss", ""),
+                     "\" (want \"", options.issuer, "\")"));
+  if (!claims.contains("aud") ||
+      !AudienceMatches(claims["aud"], options.audience))
+    return absl::UnauthenticatedError(
+        absl::StrCat("wrong token audience (want \"", options.audience, "\")"));
+  return absl::OkStatus();
+}
+
+// The caller the token's sub names (a person id), without roles yet.
+absl::StatusOr<Caller> SubjectOf(const nlohmann::json& claims) {
+  Caller caller;
+  caller.method = AuthMethod::kToken;
+  caller.subject = claims.value("sub", "");
+  if (caller.subject.empty())
+    return absl::UnauthenticatedError("token without sub");
+  if (caller.subject.size() > 128)
+    return absl::UnauthenticatedError("token sub longer than 128 bytes");
+  return caller;
+}
+
+// Roles: the roles claim, an array of names or a space-separated string.
+// Names we do not know are other applications' roles: ignored.
+unsigned RolesOf(const nlohmann::json& claims, const std::string& claim) {
+  std::vector<std::string> names;
+  if (claims.contains(claim)) {
+    const auto& r = claims[claim];
+    if (r.is_string()) {
+      names = absl::StrSplit(r.get<std::string>(), ' ', absl::SkipEmpty());
+    } else if (r.is_array()) {
+      for (const auto& n : r)
+        if (n.is_string()) names.push_back(n.get<std::string>());
+    }
+  }
+  unsigned roles = 0;
+  for (const auto& n : names)
+    if (auto role = ParseRole(n)) roles |= static_cast<unsigned>(*role);
+  return roles;
+}
+
 }  // namespace
 
 std::optional<Role> ParseRole(std::string_view name) {
@@ -255,118 +392,66 @@ absl::StatusOr<std::vector<PublicKey>> ParsePublicKeys(std::string_view text) {
   return keys;
 }
 
+namespace {
+
+// The keys of a PEM or JWKS file; INVALID_ARGUMENT naming --jwt-keys.
+absl::StatusOr<std::vector<PublicKey>> ReadPublicKeys(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jwt-keys: cannot read ", path));
+  auto keys = ParsePublicKeys(text.str());
+  if (!keys.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jwt-keys: ", path, ": ", keys.status().message()));
+  return keys;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
     const AuthOptions& options) {
   if (auto s = options.Validate(); !s.ok()) return s;
   std::unique_ptr<Authenticator> auth(new Authenticator(options));
-  if (!options.jwt_keys_file.empty()) {
-    std::ifstream in(options.jwt_keys_file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in)
-      return absl::InvalidArgumentError(
-          absl::StrCat("--jwt-keys: cannot read ", options.jwt_keys_file));
-    auto keys = ParsePublicKeys(text.str());
-    if (!keys.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat("--jwt-keys: ", options.jwt_keys_file, ": ",
-                       keys.status().message()));
-    auth->keys_ = std::move(*keys);
-  }
+  WK_RETURN_IF_ERROR(auth->ReloadKeys());
   return auth;
+}
+
+absl::Status Authenticator::ReloadKeys() {
+  if (options_.jwt_keys_file.empty()) return absl::OkStatus();
+  WK_ASSIGN_OR_RETURN(std::vector<PublicKey> keys,
+                      ReadPublicKeys(options_.jwt_keys_file));
+  auto shared = std::make_shared<const std::vector<PublicKey>>(std::move(keys));
+  absl::MutexLock lock(&mu_);
+  keys_ = std::move(shared);
+  return absl::OkStatus();
+}
+
+Authenticator::Keys Authenticator::keys() const {
+  absl::MutexLock lock(&mu_);
+  return keys_;
 }
 
 Authenticator::~Authenticator() = default;
 
 absl::StatusOr<Caller> Authenticator::VerifyToken(
     std::string_view token) const {
-  if (keys_.empty())
+  const Keys keys = this->keys();  // the set current when the call starts
+  if (keys->empty())
     return absl::UnauthenticatedError(
         "bearer tokens are not accepted: the server has no --jwt-keys");
-  // The algorithm is chosen by the key, never by the token: a token signed
-  // with HS256 and the public key as its secret, or "none", is refused here.
-  auto header = Header(token);
-  if (!header.ok()) return header.status();
-  const std::string alg = header->value("alg", "");
-  if (alg != "RS256" && alg != "ES256")
-    return absl::UnauthenticatedError(absl::StrCat(
-        "token algorithm \"", alg, "\" not accepted (want RS256 or ES256)"));
-  const std::string kid = header->value("kid", "");
-  const std::string text(token);
-  JwtPtr jwt;
-  bool tried = false;
-  for (const PublicKey& key : keys_) {
-    if (key.alg != alg || (!kid.empty() && !key.kid.empty() && key.kid != kid))
-      continue;
-    tried = true;
-    jwt_t* raw = nullptr;
-    if (jwt_decode(&raw, text.c_str(),
-                   reinterpret_cast<const unsigned char*>(key.pem.data()),
-                   static_cast<int>(key.pem.size())) == 0) {
-      jwt.reset(raw);
-      if (jwt_alg_str(jwt_get_alg(jwt.get())) == alg) break;
-      jwt.reset();
-    }
-  }
-  if (!tried)
-    return absl::UnauthenticatedError(absl::StrCat(
-        "no configured ", alg, " key", kid.empty() ? "" : " with kid ", kid));
-  if (!jwt)
-    return absl::UnauthenticatedError(
-        "bad token signature (not signed by a configured key)");
-
-  char* claims_text = jwt_get_grants_json(jwt.get(), nullptr);
-  if (!claims_text)
-    return absl::UnauthenticatedError("malformed token: no claims");
-  auto claims = nlohmann::json::parse(claims_text, nullptr, false);
-  std::free(claims_text);
-  if (claims.is_discarded() || !claims.is_object())
-    return absl::UnauthenticatedError("malformed token: bad claims");
-
+  WK_ASSIGN_OR_RETURN(const TokenHeader header, DecodeHeader(token));
+  WK_ASSIGN_OR_RETURN(const std::vector<const PublicKey*> candidates,
+                      SelectKeys(*keys, header));
+  WK_ASSIGN_OR_RETURN(const JwtPtr jwt,
+                      VerifySignature(token, header, candidates));
+  WK_ASSIGN_OR_RETURN(const nlohmann::json claims, DecodeClaims(*jwt));
   const absl::Time now = options_.clock ? options_.clock() : absl::Now();
-  const absl::Duration skew = absl::FromChrono(options_.clock_skew);
-  if (!claims.contains("exp") || !claims["exp"].is_number())
-    return absl::UnauthenticatedError("token without exp");
-  const absl::Time exp = absl::FromUnixSeconds(claims["exp"].get<int64_t>());
-  if (now > exp + skew)
-    return absl::UnauthenticatedError(
-        absl::StrCat("token expired at ", absl::FormatTime(exp)));
-  if (claims.contains("nbf")) {
-    if (!claims["nbf"].is_number())
-      return absl::UnauthenticatedError("token nbf not a number");
-    const absl::Time nbf = absl::FromUnixSeconds(claims["nbf"].get<int64_t>());
-    if (now + skew < nbf)
-      return absl::UnauthenticatedError(
-          absl::StrCat("token not valid before ", absl::FormatTime(nbf)));
-  }
-  if (claims.value("iss", "") != options_.issuer)
-    return absl::UnauthenticatedError(
-        absl::StrCat("wrong token issuer \"", claims.value("iss", ""),
-                     "\" (want \"", options_.issuer, "\")"));
-  if (!claims.contains("aud") ||
-      !AudienceMatches(claims["aud"], options_.audience))
-    return absl::UnauthenticatedError(absl::StrCat(
-        "wrong token audience (want \"", options_.audience, "\")"));
-  Caller caller;
-  caller.method = AuthMethod::kToken;
-  caller.subject = claims.value("sub", "");
-  if (caller.subject.empty())
-    return absl::UnauthenticatedError("token without sub");
-  if (caller.subject.size() > 128)
-    return absl::UnauthenticatedError("token sub longer than 128 bytes");
-  std::vector<std::string> names;
-  if (claims.contains(options_.roles_claim)) {
-    const auto& r = claims[options_.roles_claim];
-    if (r.is_string()) {
-      names = absl::StrSplit(r.get<std::string>(), ' ', absl::SkipEmpty());
-    } else if (r.is_array()) {
-      for (const auto& n : r)
-        if (n.is_string()) names.push_back(n.get<std::string>());
-    }
-  }
-  // Names we do not know are other applications' roles: ignored.
-  for (const auto& n : names)
-    if (auto role = ParseRole(n)) caller.roles |= static_cast<unsigned>(*role);
+  WK_RETURN_IF_ERROR(CheckClaims(claims, options_, now));
+  WK_ASSIGN_OR_RETURN(Caller caller, SubjectOf(claims));
+  caller.roles = RolesOf(claims, options_.roles_claim);
   return caller;
 }
 

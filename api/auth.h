@@ -13,8 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace whoknows::api {
@@ -91,8 +93,9 @@ struct PublicKey {
 // is none or one is malformed or of an unsupported type.
 absl::StatusOr<std::vector<PublicKey>> ParsePublicKeys(std::string_view text);
 
-// Verifies credentials. Thread safety: immutable after Create; Authenticate
-// may be called from any thread.
+// Verifies credentials. Thread safety: Authenticate, VerifyToken and
+// ReloadKeys may be called from any thread; a call verifies with the keys
+// current when it starts.
 class Authenticator {
  public:
   // Reads and parses the keys; INVALID_ARGUMENT naming the file and what is
@@ -113,12 +116,21 @@ class Authenticator {
   // The verified claims of a bearer token (without "Bearer ").
   absl::StatusOr<Caller> VerifyToken(std::string_view token) const;
 
+  // Re-reads the keys file (key rotation at the identity provider): tokens
+  // are verified with its keys from now on. On error the current keys stay
+  // and the error names --jwt-keys. Without a keys file, nothing to do.
+  absl::Status ReloadKeys();
+
   const AuthOptions& options() const { return options_; }
 
  private:
+  using Keys = std::shared_ptr<const std::vector<PublicKey>>;
   explicit Authenticator(const AuthOptions& options) : options_(options) {}
-  AuthOptions options_;
-  std::vector<PublicKey> keys_;
+  Keys keys() const;
+
+  const AuthOptions options_;
+  mutable absl::Mutex mu_;
+  Keys keys_ ABSL_GUARDED_BY(mu_) = std::make_shared<std::vector<PublicKey>>();
 };
 
 }  // namespace whoknows::api

@@ -6,10 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <span>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +15,8 @@
 #include "api/caller.h"
 #include "api/erasure.h"
 #include "api/expertise.h"
+#include "api/request_errors.h"
+#include "api/tls_credentials.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
@@ -126,7 +126,11 @@ absl::Status UpsertPeople(index::Catalog& catalog, const Caller& caller,
   return absl::OkStatus();
 }
 
-class IngestService final : public v1::Ingest::CallbackService {
+// IngestStream reads raw messages and parses them itself: gRPC takes a
+// message that does not parse for the end of the stream (api/request_errors.h).
+class IngestService final
+    : public v1::Ingest::WithRawCallbackMethod_IngestStream<
+          v1::Ingest::CallbackService> {
  public:
   IngestService(index::Catalog& catalog, Eraser& eraser,
                 const Authenticator& auth, AuditLog& audit)
@@ -166,27 +170,25 @@ class IngestService final : public v1::Ingest::CallbackService {
     return reactor;
   }
 
-  grpc::ServerReadReactor<v1::IngestStreamRequest>* IngestStream(
-      grpc::CallbackServerContext* ctx,
-      v1::IngestStreamResponse* response) override {
+  grpc::ServerReadReactor<grpc::ByteBuffer>* IngestStream(
+      grpc::CallbackServerContext* ctx, grpc::ByteBuffer* response) override {
     // Each message is committed as it arrives; the first bad one ends the
     // stream, keeping what came before. One audit line for the stream.
-    class Reader final
-        : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
+    class Reader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:
       Reader(index::Catalog& catalog, AuditLog& audit,
-             v1::IngestStreamResponse* response, absl::StatusOr<Caller> caller,
+             grpc::ByteBuffer* response, absl::StatusOr<Caller> caller,
              const Caller& who)
           : catalog_(catalog),
             audit_(audit),
-            response_(response),
+            raw_response_(response),
             caller_(std::move(caller)),
             who_(who) {
         if (!caller_.ok()) {
           End(caller_.status());
           return;
         }
-        StartRead(&request_);
+        StartRead(&raw_);
       }
       void OnReadDone(bool ok) override {
         if (!ok) {  // the client closed its side
@@ -194,9 +196,9 @@ class IngestService final : public v1::Ingest::CallbackService {
           return;
         }
         ++message_;
-        absl::Status s;
+        absl::Status s = ParseRequest(raw_, &request_);
         const int items = request_.people_size() + request_.posts_size();
-        if (items > index::kMaxBatchItems) {
+        if (s.ok() && items > index::kMaxBatchItems) {
           s = absl::InvalidArgumentError(absl::StrCat(
               "message ", message_, ": ", items,
               " items, more than the limit of ", index::kMaxBatchItems));
@@ -205,22 +207,22 @@ class IngestService final : public v1::Ingest::CallbackService {
           s = api::UpsertPeople(catalog_, *caller_, Copy(request_.people()),
                                 &counts_);
         if (s.ok())
-          response_->set_people_upserted(response_->people_upserted() +
-                                         request_.people_size());
+          response_.set_people_upserted(response_.people_upserted() +
+                                        request_.people_size());
         if (s.ok() && request_.posts_size() > 0) {
           s = catalog_.UpsertPosts(Copy(request_.posts()));
           if (s.ok()) counts_["posts"] += request_.posts_size();
         }
         if (s.ok())
-          response_->set_posts_upserted(response_->posts_upserted() +
-                                        request_.posts_size());
+          response_.set_posts_upserted(response_.posts_upserted() +
+                                       request_.posts_size());
         if (!s.ok()) {
           End(absl::Status(
               s.code(), absl::StrCat("message ", message_, ": ", s.message())));
           return;
         }
         request_.Clear();
-        StartRead(&request_);
+        StartRead(&raw_);
       }
       void OnDone() override { delete this; }
 
@@ -228,14 +230,20 @@ class IngestService final : public v1::Ingest::CallbackService {
       void End(const absl::Status& s) {
         counts_["messages"] = message_;
         Audit(audit_, "whoknows.v1.Ingest/IngestStream", who_, s, "", counts_);
+        if (s.ok()) {
+          grpc::Slice bytes(response_.SerializeAsString());
+          *raw_response_ = grpc::ByteBuffer(&bytes, 1);
+        }
         Finish(ToGrpc(s));
       }
 
       index::Catalog& catalog_;
       AuditLog& audit_;
-      v1::IngestStreamResponse* response_;
+      grpc::ByteBuffer* raw_response_;
+      v1::IngestStreamResponse response_;
       const absl::StatusOr<Caller> caller_;
       const Caller who_;  // authenticated, even when refused
+      grpc::ByteBuffer raw_;
       v1::IngestStreamRequest request_;
       int message_ = 0;
       std::map<std::string, int64_t> counts_;
@@ -359,36 +367,6 @@ bool IsLoopback(std::string_view host) {
   return host == "localhost" || host == "[::1]" || host.starts_with("127.");
 }
 
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in || text.str().empty())
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": cannot read ", path));
-  return text.str();
-}
-
-// TLS (and optionally mTLS) from the PEM files, or plaintext.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& options) {
-  if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
-  WK_ASSIGN_OR_RETURN(std::string cert,
-                      ReadPem(options.tls_cert_file, "--tls-cert"));
-  WK_ASSIGN_OR_RETURN(std::string key,
-                      ReadPem(options.tls_key_file, "--tls-key"));
-  grpc::SslServerCredentialsOptions ssl(
-      options.client_ca_file.empty()
-          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  if (!options.client_ca_file.empty()) {
-    WK_ASSIGN_OR_RETURN(ssl.pem_root_certs,
-                        ReadPem(options.client_ca_file, "--client-ca"));
-  }
-  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
-  return grpc::SslServerCredentials(ssl);
-}
-
 }  // namespace
 
 void ServerOptions::ApplyEnvironment(bool listen_set, bool data_set,
@@ -455,7 +433,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::unique_ptr<Server> server(new Server());
   WK_ASSIGN_OR_RETURN(server->authenticator_,
                       Authenticator::Create(options.auth));
-  WK_ASSIGN_OR_RETURN(auto credentials, Credentials(options));
+  // TLS (and optionally mTLS) from the PEM files, reloadable; or plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (!options.tls_cert_file.empty()) {
+    WK_ASSIGN_OR_RETURN(
+        server->tls_,
+        TlsCredentials::Create({.cert_file = options.tls_cert_file,
+                                .key_file = options.tls_key_file,
+                                .client_ca_file = options.client_ca_file}));
+    credentials = server->tls_->credentials();
+  }
   if (options.insecure)
     std::fprintf(stderr, "whoknows: WARNING: --insecure: %s accepts %s%s\n",
                  options.listen.c_str(),
@@ -511,6 +499,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // Requests that do not parse: INVALID_ARGUMENT, not UNIMPLEMENTED.
+  QuietProtobufParseErrors();
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(MakeRequestErrorInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->expertise_.get());
   builder.RegisterService(server->ingest_.get());
   builder.RegisterService(server->networks_.get());
@@ -524,6 +519,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 }
 
 Server::~Server() { Shutdown(); }
+
+absl::Status Server::Reload() {
+  absl::Status tls = tls_ ? tls_->Reload() : absl::OkStatus();
+  absl::Status keys = authenticator_->ReloadKeys();
+  if (tls.ok()) return keys;
+  if (keys.ok()) return tls;
+  return absl::InvalidArgumentError(
+      absl::StrCat(tls.message(), "; ", keys.message()));
+}
 
 void Server::Wait() {
   if (server_) server_->Wait();

@@ -32,6 +32,7 @@ namespace whoknows::api {
 
 class Eraser;  // api/erasure.h
 class AuditLog;
+class TlsCredentials;  // api/tls_credentials.h
 
 struct ServerOptions {
   // HOST:PORT to listen on; port 0 picks a free port (see Server::port()).
@@ -56,7 +57,8 @@ struct ServerOptions {
   // on loopback only.
   AuthOptions auth;
   // PEM certificate chain and private key for TLS on the port: both or
-  // neither. Without them the port speaks plaintext.
+  // neither. Without them the port speaks plaintext. Server::Reload re-reads
+  // them and the client CA.
   std::string tls_cert_file;
   std::string tls_key_file;
   // PEM CA certificates that client certificates (mTLS) must chain to. A
@@ -87,6 +89,11 @@ class Server {
   index::Catalog& catalog() { return *catalog_; }
   void Wait();
   void Shutdown();
+  // Re-reads the TLS certificate, key and client CA and the bearer-token
+  // keys from their files (`whoknows serve` does on SIGHUP): new
+  // connections and calls use them. A part whose files are bad keeps what
+  // it had, and the error names its flag.
+  absl::Status Reload();
 
  private:
   Server() = default;
@@ -96,6 +103,8 @@ class Server {
   std::unique_ptr<Eraser> eraser_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<AuditLog> audit_;
+  // Before server_: its port's handshakes ask it for the certificate.
+  std::unique_ptr<TlsCredentials> tls_;
   std::unique_ptr<grpc::Service> expertise_;
   std::unique_ptr<grpc::Service> ingest_;
   std::unique_ptr<grpc::Service> networks_;

@@ -1,5 +1,6 @@
 // `whoknows serve`: the gRPC service on a data folder, until SIGINT or
-// SIGTERM.
+// SIGTERM; SIGHUP re-reads the TLS certificate, key, client CA and token
+// keys.
 #include <pthread.h>
 
 #include <csignal>
@@ -17,8 +18,8 @@
 namespace whoknows::cli {
 namespace {
 
-// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
-// starts afterwards (gRPC's included), so that they are only ever taken by
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and in every thread
+// it starts afterwards (gRPC's included), so that they are only ever taken by
 // sigwait in the thread that shuts the server down: nothing runs inside a
 // signal handler.
 sigset_t BlockShutdownSignals() {
@@ -26,6 +27,7 @@ sigset_t BlockShutdownSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -37,13 +39,27 @@ struct Lifecycle {
   bool abandoned ABSL_GUARDED_BY(mu) = false;         // Start failed
 };
 
+// SIGHUP: the server re-reads its certificate and keys (once it serves;
+// before, it is reading them anyway). A bad file keeps the current one.
+void Reload(Lifecycle* life) {
+  absl::MutexLock lock(&life->mu);
+  if (!life->server) return;
+  const absl::Status s = life->server->Reload();
+  if (s.ok())
+    std::fprintf(stderr, "whoknows: SIGHUP: reloaded certificates and keys\n");
+  else
+    std::fprintf(stderr,
+                 "whoknows: SIGHUP: %s (what it names stays as it was)\n",
+                 std::string(s.message()).c_str());
+}
+
 // Waits for SIGINT or SIGTERM. Before the server serves, a signal ends the
 // process at once, as the default action would (nothing is half-written:
 // every write commits before it returns); once it serves, it shuts the
-// server down gracefully.
+// server down gracefully. SIGHUPs before it reload.
 void WaitForSignal(const sigset_t* signals, Lifecycle* life) {
   int signal = 0;
-  sigwait(signals, &signal);
+  while (sigwait(signals, &signal) == 0 && signal == SIGHUP) Reload(life);
   absl::MutexLock lock(&life->mu);
   if (life->abandoned) return;
   if (!life->server) std::_Exit(128 + signal);
