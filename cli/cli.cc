@@ -19,6 +19,7 @@ int Run(int argc, char** argv) {
   commands.push_back(MakeEvalCommand());
   commands.push_back(MakeNetworksCommand());
   commands.push_back(MakeCompactCommand());
+  commands.push_back(MakeBackupCommand());
   for (auto& command : commands) command->Register(app);
   try {
     app.parse(argc, argv);

@@ -40,6 +40,7 @@ std::unique_ptr<Command> MakeEvalCommand();
 std::unique_ptr<Command> MakeNetworksCommand();
 std::unique_ptr<Command> MakeServeCommand();
 std::unique_ptr<Command> MakeCompactCommand();
+std::unique_ptr<Command> MakeBackupCommand();  // backup and restore
 
 // "whoknows: <message>" on stderr; returns kExitFailure.
 int Fail(const std::string& message);

@@ -444,6 +444,7 @@ struct Catalog::Impl {
           "cannot create data folder ", dir.root(), ": ", ec.message()));
     }
     WK_ASSIGN_OR_RETURN(lock, DataDirLock::Acquire(dir));
+    WK_RETURN_IF_ERROR(RecoverDataDir(dir).status());
     WK_RETURN_IF_ERROR(FinishCompaction(posts_path));
     WK_RETURN_IF_ERROR(FinishCompaction(private_path));
     WK_RETURN_IF_ERROR(FinishCompaction(people_path));

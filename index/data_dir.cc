@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace whoknows::index {
 namespace {
@@ -105,6 +108,68 @@ absl::Status RemoveFileDurably(const std::string& path) {
 
 absl::Status SyncFolder(const std::string& path) {
   return Fsync(path, O_RDONLY | O_DIRECTORY);
+}
+
+absl::StatusOr<int64_t> CutTornLastLine(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Errno("stat", path);
+  const off_t size = st.st_size;
+  // Backwards, a block at a time, to the last '\n'.
+  char block[1 << 16];
+  off_t end = size, keep = 0;
+  while (end > 0) {
+    const off_t start =
+        end > off_t{sizeof block} ? end - off_t{sizeof block} : 0;
+    const ssize_t n =
+        ::pread(fd, block, static_cast<size_t>(end - start), start);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != end - start) return Errno("read", path);
+    const void* nl = ::memrchr(block, '\n', static_cast<size_t>(n));
+    if (nl) {
+      keep = start + (static_cast<const char*>(nl) - block) + 1;
+      break;
+    }
+    end = start;
+  }
+  if (keep == size) return 0;
+  if (::ftruncate(fd, keep) != 0) return Errno("truncate", path);
+  if (::fsync(fd) != 0) return Errno("fsync", path);
+  std::fprintf(stderr,
+               "whoknows: %s: cut a torn last line (%lld bytes at offset "
+               "%lld, no newline: a crash mid-append)\n",
+               path.c_str(), static_cast<long long>(size - keep),
+               static_cast<long long>(keep));
+  return static_cast<int64_t>(size - keep);
+}
+
+absl::StatusOr<int64_t> CutTornLastLine(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return 0;
+    return Errno("cannot open", path);
+  }
+  auto cut = CutTornLastLine(fd, path);
+  ::close(fd);
+  return cut;
+}
+
+absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir) {
+  DataDirRecovery r;
+  for (const std::string& path :
+       {dir.graph(), dir.embeddings(), dir.fusion_weights(),
+        dir.erasure_journal(), dir.interactions()}) {
+    const std::string tmp = path + ".tmp";
+    std::error_code ec;
+    if (!fs::exists(tmp, ec)) continue;
+    WK_RETURN_IF_ERROR(RemoveFileDurably(tmp));
+    std::fprintf(stderr, "whoknows: removed %s left by a crash\n", tmp.c_str());
+    ++r.temporaries_removed;
+  }
+  for (const std::string& path : {dir.interactions(), dir.audit_log()}) {
+    WK_ASSIGN_OR_RETURN(const int64_t cut, CutTornLastLine(path));
+    r.torn_bytes_cut += cut;
+  }
+  return r;
 }
 
 }  // namespace whoknows::index

@@ -98,6 +98,31 @@ absl::Status RemoveFileDurably(const std::string& path);
 // Fsyncs the folder `path`: makes renames and removals in it durable.
 absl::Status SyncFolder(const std::string& path);
 
+// Append-only files of whole lines (interactions.tsv, audit.jsonl): a crash
+// or power cut mid-append can leave a last line without its '\n', and the
+// next append would glue a new record onto that fragment. Cuts the file open
+// on `fd` (readable and writable) back to its last '\n' (to empty if it has
+// none), fsyncs it, and logs to stderr what was cut. Returns the bytes cut,
+// 0 when the file ends with a whole line. The caller excludes appenders.
+absl::StatusOr<int64_t> CutTornLastLine(int fd, const std::string& path);
+// The same on `path`; a missing file has nothing to cut.
+absl::StatusOr<int64_t> CutTornLastLine(const std::string& path);
+
+// What RecoverDataDir repaired.
+struct DataDirRecovery {
+  // Leftover temporaries of WriteFileAtomically that a crash left behind
+  // (graph.tsv.tmp, ...): removed, they are never read and may hold data of
+  // an erased person.
+  int temporaries_removed = 0;
+  // Bytes of torn last lines cut from interactions.tsv and audit.jsonl.
+  int64_t torn_bytes_cut = 0;
+};
+
+// Repairs what a crash leaves in a data folder's files outside the Xapian
+// databases. Called by the writer (Catalog::Open, under the LOCK) before
+// anything else writes.
+absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir);
+
 }  // namespace whoknows::index
 
 #endif  // WHOKNOWS_INDEX_DATA_DIR_H_

@@ -100,8 +100,14 @@ absl::Status InteractionLog::Append(std::span<const Interaction> batch) const {
   if (text.empty()) return absl::OkStatus();
   std::error_code ec;
   std::filesystem::create_directories(data_dir_, ec);
-  const int fd = OpenLocked(path(), O_WRONLY | O_CREAT | O_APPEND);
+  const int fd = OpenLocked(path(), O_RDWR | O_CREAT | O_APPEND);
   if (fd < 0) return ErrnoStatus("cannot open", path());
+  // A torn last line (a crash mid-append) is cut first: appended after it,
+  // the batch's first record would be glued onto the fragment.
+  if (auto cut = CutTornLastLine(fd, path()); !cut.ok()) {
+    ::close(fd);
+    return cut.status();
+  }
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);

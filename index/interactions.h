@@ -37,7 +37,9 @@ absl::Status ValidateInteraction(const Interaction& interaction,
 // The interactions of a data folder: an append-only tab-separated file
 // `interactions.tsv` beside the Xapian databases (id, time, kind, from,
 // receivers...). Appends are single writes of whole lines, so a reader never
-// sees half a batch; a torn last line after a crash is ignored.
+// sees half a batch; a torn last line after a crash is ignored by Load and
+// cut by the next Append (and by Catalog::Open, index::RecoverDataDir), so
+// that new records never land on its fragment.
 //
 // What InteractionLog::RemovePerson changed.
 struct InteractionErasure {
@@ -53,8 +55,9 @@ struct InteractionErasure {
 class InteractionLog {
  public:
   explicit InteractionLog(std::string data_dir);
-  // Validates the whole batch first (nothing is written on error), then
-  // appends and fsyncs.
+  // Validates the whole batch first (nothing is written on error), cuts a
+  // torn last line left by a crash (index::CutTornLastLine), then appends
+  // and fsyncs.
   absl::Status Append(std::span<const Interaction> batch) const;
   // Every interaction, in file order, with later duplicates of an id
   // replacing earlier ones. A missing file is an empty log.

@@ -410,6 +410,9 @@ ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
     if (loaded.ok()) {
       absl::MutexLock lock(&mu_);
       model_ = std::move(*loaded);
+    } else {
+      std::fprintf(stderr, "whoknows: %s; rebuilding the model\n",
+                   std::string(loaded.status().message()).c_str());
     }
   }
   if (options_.background) thread_ = std::thread([this] { Loop(); });

@@ -84,5 +84,69 @@ TEST(DataDirTest, AtomicWriteIntoAMissingFolderFails) {
   EXPECT_FALSE(WriteFileAtomically(path, "x").ok());
 }
 
+TEST(DataDirTest, CutTornLastLineKeepsWholeLinesOnly) {
+  const std::string dir = testing_util::TestDir(true);
+  struct Case {
+    std::string before, after;
+  };
+  const std::string big(100000, 'x');  // a fragment longer than one block
+  for (const Case& c : std::vector<Case>{
+           {"", ""},
+           {"a\tb\n", "a\tb\n"},
+           {"a\tb\nc\t", "a\tb\n"},
+           {"no newline at all", ""},
+           {"a\n" + big, "a\n"},
+           {"a\n" + big + "\n" + big, "a\n" + big + "\n"},
+       }) {
+    const std::string path = dir + "/log";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << c.before;
+    auto cut = CutTornLastLine(path);
+    ASSERT_TRUE(cut.ok()) << cut.status();
+    EXPECT_EQ(Read(path), c.after) << c.before.substr(0, 20);
+    EXPECT_EQ(*cut, static_cast<int64_t>(c.before.size() - c.after.size()));
+  }
+  auto missing = CutTornLastLine(dir + "/missing");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(*missing, 0);
+}
+
+// What a crash leaves (a temporary of an atomic write, torn lines of the
+// append-only files) is repaired by the writer's Open, before any write.
+TEST(DataDirTest, CatalogOpenRepairsWhatACrashLeft) {
+  const DataDir dir(testing_util::TestDir(true));
+  std::ofstream(dir.graph() + ".tmp") << "a\tb\treply";  // half written
+  std::ofstream(dir.embeddings() + ".tmp") << "";
+  std::ofstream(dir.interactions(), std::ios::binary)
+      << "m1\t100\temail\ta\tb\nm2\t200\tem";
+  std::ofstream(dir.audit_log(), std::ios::binary)
+      << "{\"method\":\"x\"}\n{\"meth";
+  CatalogOptions o;
+  o.data_dir = dir.root();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.dictionary_dir.clear();
+  auto catalog = Catalog::Open(o);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_FALSE(fs::exists(dir.graph() + ".tmp"));
+  EXPECT_FALSE(fs::exists(dir.embeddings() + ".tmp"));
+  EXPECT_EQ(Read(dir.interactions()), "m1\t100\temail\ta\tb\n");
+  EXPECT_EQ(Read(dir.audit_log()), "{\"method\":\"x\"}\n");
+}
+
+TEST(DataDirTest, RecoverDataDirCountsWhatItRepaired) {
+  const DataDir dir(testing_util::TestDir(true));
+  auto clean = RecoverDataDir(dir);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_EQ(clean->temporaries_removed, 0);
+  EXPECT_EQ(clean->torn_bytes_cut, 0);
+  std::ofstream(dir.fusion_weights() + ".tmp") << "{";
+  std::ofstream(dir.erasure_journal() + ".tmp") << "u1";
+  std::ofstream(dir.interactions(), std::ios::binary) << "abc";
+  auto repaired = RecoverDataDir(dir);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(repaired->temporaries_removed, 2);
+  EXPECT_EQ(repaired->torn_bytes_cut, 3);
+  EXPECT_FALSE(fs::exists(dir.erasure_journal()));  // never installed
+}
+
 }  // namespace
 }  // namespace whoknows::index

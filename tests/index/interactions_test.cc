@@ -51,6 +51,47 @@ TEST(InteractionsTest, InvalidBatchWritesNothingAndTornLineIsIgnored) {
   EXPECT_EQ(loaded->size(), 1u);
 }
 
+// Regression (issue 11): the next append used to glue its first record onto
+// the fragment a crash left, giving wrong receivers (or a DATA_LOSS on every
+// later Load when the glued line lost its columns).
+TEST(InteractionsTest, AppendAfterATornLineKeepsRecordsWhole) {
+  InteractionLog log(FreshDir("torn_append"));
+  std::vector<Interaction> first = {{"m1", "a", {"b"}, 100, "email"}};
+  ASSERT_TRUE(log.Append(first).ok());
+  {
+    std::ofstream torn(log.path(), std::ios::app | std::ios::binary);
+    torn << "m2\t200\temail\tx";  // a crash mid-append: no newline
+  }
+  std::vector<Interaction> next = {{"m3", "c", {"d", "e"}, 300, "chat"}};
+  ASSERT_TRUE(log.Append(next).ok());
+  auto loaded = log.Load();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[1].id, "m3");
+  EXPECT_EQ((*loaded)[1].from, "c");
+  EXPECT_EQ((*loaded)[1].to, (std::vector<std::string>{"d", "e"}));
+  std::ifstream in(log.path(), std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "m1\t100\temail\ta\tb\nm3\t300\tchat\tc\td\te\n");
+}
+
+// A fragment without a single tab glued to the next record made a line of
+// fewer than 5 columns: DATA_LOSS on every analysis, for ever.
+TEST(InteractionsTest, AppendAfterAShortTornLineLeavesTheLogReadable) {
+  InteractionLog log(FreshDir("torn_short"));
+  std::vector<Interaction> first = {{"", "a", {"b"}, 100, "email"}};
+  ASSERT_TRUE(log.Append(first).ok());
+  std::ofstream(log.path(), std::ios::app | std::ios::binary) << "m2\t2";
+  std::vector<Interaction> next = {{"", "c", {"d"}, 300, "chat"}};
+  ASSERT_TRUE(log.Append(next).ok());
+  std::ofstream(log.path(), std::ios::app | std::ios::binary) << "\t";
+  ASSERT_TRUE(log.Append(next).ok());
+  auto loaded = log.Load();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->size(), 3u);
+}
+
 TEST(InteractionsTest, RemovePersonDropsTheirLinesAndRedactsReceivers) {
   InteractionLog log(FreshDir("erase"));
   std::vector<Interaction> batch = {{"m1", "x", {"a"}, 100, "email"},

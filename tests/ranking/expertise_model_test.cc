@@ -369,5 +369,30 @@ TEST_F(CompanyTest, ASuccessfulRebuildLeavesNoBackgroundError) {
   EXPECT_TRUE(store.background_error().ok()) << store.background_error();
 }
 
+// A power cut before WriteFileAtomically fsynced could once leave an empty
+// or short embeddings.bin: derived data, so the store rebuilds and rewrites
+// it rather than failing or serving without a model.
+TEST_F(CompanyTest, AnEmptyOrTruncatedModelFileIsRebuilt) {
+  ModelStoreOptions o;
+  o.path = catalog_->options().data_dir + "/embeddings.bin";
+  o.min_rebuild_interval = std::chrono::milliseconds(0);
+  ASSERT_TRUE(Model()->SaveEmbeddings(o.path).ok());
+  const auto full = fs::file_size(o.path);
+  for (const uintmax_t size : {uintmax_t{0}, full / 2, full - 1}) {
+    fs::resize_file(o.path, size);
+    ASSERT_FALSE(ExpertiseModel::Load(o.path, catalog_->snapshot()).ok());
+    ModelStore store(*catalog_, o);
+    for (int i = 0; i < 200 && !store.current(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_NE(store.current(), nullptr) << "size " << size;
+    bool readable = false;
+    for (int i = 0; i < 200 && !readable; ++i) {
+      readable = ExpertiseModel::Load(o.path, catalog_->snapshot()).ok();
+      if (!readable) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(readable) << "not rewritten after a cut to " << size;
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::ranking

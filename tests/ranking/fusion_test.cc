@@ -79,6 +79,14 @@ TEST(FusionWeightsTest, SavesLoadsAndRejectsBadFiles) {
     std::ofstream(dir + "/bad.json") << text;
     return FusionWeights::Load(dir + "/bad.json").status();
   };
+  // An empty or cut file (a power cut before the fsync, in older versions)
+  // is a clear error naming the file, not the default weights in silence.
+  for (const std::string& cut :
+       {std::string(""), std::string("{\"weights\"")}) {
+    absl::Status e = write(cut);
+    EXPECT_EQ(e.code(), absl::StatusCode::kInvalidArgument) << cut;
+    EXPECT_THAT(std::string(e.message()), testing::HasSubstr("not valid JSON"));
+  }
   absl::Status s = write("{not json");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), testing::HasSubstr("bad.json"));
