@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "index/catalog.h"
 #include "index/interactions.h"
+#include "index/validation.h"
 
 namespace whoknows::api {
 namespace {
@@ -94,6 +95,12 @@ absl::Status CheckEncoding(const v1::AnalyzeNetworkRequest& request,
         absl::StrCat("min_group_size: must be 0-", limits.max_min_group_size));
   if (request.has_window_end() && request.window_end().seconds() <= 0)
     return absl::InvalidArgumentError("window_end: must be after 1970");
+  if (request.has_window_end()) {
+    // Any window within the Timestamp range may be asked for, also ahead.
+    WK_RETURN_IF_ERROR(index::CheckTimeRange(request.window_end().seconds(),
+                                             request.window_end().nanos(), "",
+                                             "window_end"));
+  }
   return absl::OkStatus();
 }
 

@@ -399,6 +399,9 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError("--refresh-ms: must be 1-3600000");
   if (max_message_bytes < 1024)
     return absl::InvalidArgumentError("max_message_bytes: too small");
+  if (future_tolerance_seconds < 0)
+    return absl::InvalidArgumentError("--future-tolerance-s: must be >= 0");
+  if (!clock) return absl::InvalidArgumentError("clock: required");
   if (auto s = ranking.Validate(); !s.ok())
     return absl::InvalidArgumentError(absl::StrCat("ranking.", s.message()));
   WK_RETURN_IF_ERROR(auth.Validate());
@@ -452,10 +455,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   index::CatalogOptions copts;
   copts.data_dir = options.data_dir;
   copts.refresh_interval = options.refresh_interval;
+  copts.validation.clock = options.clock;
+  copts.validation.future_tolerance_seconds = options.future_tolerance_seconds;
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
   server->catalog_ = std::move(*catalog);
   ranking::RankingOptions ranking = options.ranking;
+  ranking.clock = options.clock;
   if (auto s = ranking::ApplyLearnedWeights(options.data_dir, &ranking);
       !s.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -465,6 +471,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   ranking::ModelStoreOptions mopts;
   mopts.path = index::DataDir(options.data_dir).embeddings();
   mopts.min_rebuild_interval = options.model_rebuild_interval;
+  mopts.model.clock = options.clock;
   WK_RETURN_IF_ERROR(mopts.Validate());
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);

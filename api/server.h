@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "api/auth.h"
 #include "api/networks.h"
+#include "index/clock.h"
 #include "ranking/ranking_options.h"
 
 namespace grpc {
@@ -43,6 +44,14 @@ struct ServerOptions {
   std::chrono::milliseconds refresh_interval{1000};
   // Largest request accepted, bytes. Batches of big posts need more.
   int max_message_bytes = 64 << 20;
+  // The server's clock (unix seconds): what writes' timestamps are checked
+  // against and what decay and recency are measured from. It replaces
+  // ranking.clock and the model's. Tests inject a fixed time.
+  index::Clock clock = index::SystemClock;
+  // Writes dated more than this many seconds after the server's clock are
+  // INVALID_ARGUMENT (index::ValidationOptions; proto comments on
+  // Post.created). Bigger lets more of the future in.
+  int64_t future_tolerance_seconds = 86400;
   // Ranking defaults; learned weights in the data folder (fusion.json,
   // from `whoknows learn`) replace ranking.weights at start.
   ranking::RankingOptions ranking;

@@ -116,6 +116,11 @@ class ServeCommand final : public Command {
                                 "WHOKNOWS_REFRESH_MS)")
                    ->capture_default_str();
     serve_
+        ->add_option("--future-tolerance-s", options_.future_tolerance_seconds,
+                     "Refuse writes dated more than this many seconds after "
+                     "the server's clock")
+        ->capture_default_str();
+    serve_
         ->add_option("--min-group", options_.networks.min_group_size,
                      "Networks: groups smaller than this get no figures")
         ->check(CLI::Range(1, options_.networks.limits.max_min_group_size))

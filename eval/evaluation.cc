@@ -281,7 +281,9 @@ class Evaluation {
   // Imports the dump's rows created before `created_before` into the catalog
   // (again: rows already there are replaced) and publishes them.
   absl::StatusOr<importers::ImportStats> ImportBefore(int64_t created_before);
-  // The catalog's current snapshot and an expertise model built on it.
+  // The catalog's current snapshot and an expertise model built on it, with
+  // "now" at the cut-off of the last import, so that a historic dump is not
+  // decayed away by today's clock.
   absl::StatusOr<RankingContext> ContextNow() const;
   // Ranks the test questions with `weights`. `latencies_ms`, when given,
   // receives each query's latency; `ranks` the expert's rank per question
@@ -307,7 +309,8 @@ class Evaluation {
   const EvalOptions& o_;
   std::vector<TestQuestion> tests_;  // oldest first
   std::unique_ptr<index::Catalog> catalog_;
-  RankingContext context_;  // the training rows and their model
+  RankingContext context_;       // the training rows and their model
+  int64_t imported_before_ = 0;  // ImportBefore's last cut-off (unix s)
   // Everyone who could be suggested: people who answered before the cut-off.
   std::vector<std::string> population_;
   std::unordered_map<std::string, int> default_ranks_;  // see RankTests
@@ -343,15 +346,18 @@ absl::StatusOr<importers::ImportStats> Evaluation::ImportBefore(
       importers::ImportStackExchange(o_.dump_dir, *catalog_, options);
   if (!imported.ok()) return imported.status();
   catalog_->Refresh();
+  imported_before_ = created_before;
   return imported;
 }
 
 absl::StatusOr<RankingContext> Evaluation::ContextNow() const {
   RankingContext context;
   context.snapshot = catalog_->snapshot();
+  context.now = imported_before_;
+  ranking::ModelOptions model = o_.model;
+  model.clock = index::FixedClock(imported_before_);
   WK_ASSIGN_OR_RETURN(
-      context.model,
-      ExpertiseModel::Build(*catalog_, context.snapshot, o_.model));
+      context.model, ExpertiseModel::Build(*catalog_, context.snapshot, model));
   return context;
 }
 

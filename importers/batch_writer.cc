@@ -8,7 +8,7 @@ namespace whoknows::importers {
 
 BatchWriter::BatchWriter(index::Catalog& catalog, int batch_size)
     : catalog_(catalog),
-      log_(catalog.options().data_dir),
+      log_(catalog.options().data_dir, catalog.options().validation),
       batch_size_(std::max(1, batch_size)) {}
 
 absl::Status BatchWriter::Add(v1::Person p) {

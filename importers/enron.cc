@@ -106,7 +106,8 @@ absl::StatusOr<ImportStats> ImportEnron(const std::string& dir,
       ImportFile(dir, "actors.json", writer, bad, options,
                  [&](const json& actor, bool& written, absl::Status& added) {
                    v1::Person p = PersonOf(actor);
-                   WK_RETURN_IF_ERROR(index::ValidatePerson(p, "person"));
+                   WK_RETURN_IF_ERROR(
+                       index::ValidatePerson(p, "person", options.validation));
                    added = writer.Add(std::move(p));
                    written = true;
                    return absl::OkStatus();
@@ -117,7 +118,8 @@ absl::StatusOr<ImportStats> ImportEnron(const std::string& dir,
         index::Interaction it = InteractionOf(message);
         if (options.created_before > 0 && it.time >= options.created_before)
           return absl::OkStatus();
-        WK_RETURN_IF_ERROR(index::ValidateInteraction(it, "message"));
+        WK_RETURN_IF_ERROR(
+            index::ValidateInteraction(it, "message", options.validation));
         added = writer.Add(std::move(it));
         written = true;
         return absl::OkStatus();

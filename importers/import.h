@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "index/validation.h"
 
 namespace whoknows::importers {
 
@@ -28,6 +29,11 @@ struct ImportOptions {
   // Only records created before this time (unix seconds); 0 means all. Used
   // by evaluation to ingest only what existed at a cut-off.
   int64_t created_before = 0;
+  // The clock and future tolerance that records' timestamps are checked
+  // against (a record dated too far ahead is malformed: skipped, or the end
+  // of a strict import). The catalog checks again with its own
+  // CatalogOptions::validation, so the two should agree.
+  index::ValidationOptions validation;
   // Called after each batch and at the end of each phase. Optional.
   std::function<void(const ImportProgress&)> on_progress;
   // Called with "file:line: reason" (or "file row Id=N: reason") for each

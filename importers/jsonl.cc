@@ -84,7 +84,8 @@ const char* KindName(v1::PostKind k) {
   }
 }
 
-absl::StatusOr<v1::Person> ParsePerson(const json& j) {
+absl::StatusOr<v1::Person> ParsePerson(const json& j,
+                                       const index::ValidationOptions& v) {
   v1::Person p;
   WK_ASSIGN_OR_RETURN(auto id, GetString(j, "id"));
   WK_ASSIGN_OR_RETURN(auto name, GetString(j, "display_name"));
@@ -117,7 +118,7 @@ absl::StatusOr<v1::Person> ParsePerson(const json& j) {
   WK_RETURN_IF_ERROR(GetStrings(j, "languages", p.mutable_languages()));
   p.set_active(active);
   p.set_opted_out(opted_out);
-  WK_RETURN_IF_ERROR(index::ValidatePerson(p, "person"));
+  WK_RETURN_IF_ERROR(index::ValidatePerson(p, "person", v));
   return p;
 }
 
@@ -131,7 +132,8 @@ absl::StatusOr<v1::PostKind> ParseKind(const std::string& kind) {
       "\""));
 }
 
-absl::StatusOr<v1::Post> ParsePost(const json& j) {
+absl::StatusOr<v1::Post> ParsePost(const json& j,
+                                   const index::ValidationOptions& v) {
   v1::Post p;
   WK_ASSIGN_OR_RETURN(auto id, GetString(j, "id"));
   WK_ASSIGN_OR_RETURN(auto author, GetString(j, "author_id"));
@@ -166,11 +168,12 @@ absl::StatusOr<v1::Post> ParsePost(const json& j) {
   WK_RETURN_IF_ERROR(GetStrings(j, "liked_by", p.mutable_liked_by()));
   WK_RETURN_IF_ERROR(GetStrings(j, "mentioned", p.mutable_mentioned()));
   WK_RETURN_IF_ERROR(GetFloats(j, "embedding", p.mutable_embedding()));
-  WK_RETURN_IF_ERROR(index::ValidatePost(p, "post"));
+  WK_RETURN_IF_ERROR(index::ValidatePost(p, "post", v));
   return p;
 }
 
-absl::StatusOr<index::Interaction> ParseInteraction(const json& j) {
+absl::StatusOr<index::Interaction> ParseInteraction(
+    const json& j, const index::ValidationOptions& v) {
   index::Interaction it;
   if (auto v = j.find("id"); v != j.end() && !v->is_null()) {
     it.id = IdOf(*v);
@@ -206,7 +209,7 @@ absl::StatusOr<index::Interaction> ParseInteraction(const json& j) {
   }
   if (auto v = j.find("kind"); v != j.end() && v->is_string())
     it.kind = v->get<std::string>();
-  WK_RETURN_IF_ERROR(ValidateInteraction(it, "interaction"));
+  WK_RETURN_IF_ERROR(ValidateInteraction(it, "interaction", v));
   return it;
 }
 
@@ -214,14 +217,15 @@ absl::StatusOr<index::Interaction> ParseInteraction(const json& j) {
 using AnyRecord = std::variant<v1::Person, v1::Post, index::Interaction>;
 
 absl::StatusOr<AnyRecord> ParseLine(std::string_view line,
-                                    bool with_interactions) {
+                                    bool with_interactions,
+                                    const index::ValidationOptions& v) {
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return absl::InvalidArgumentError("not valid JSON");
   if (!j.is_object()) return absl::InvalidArgumentError("not a JSON object");
   WK_ASSIGN_OR_RETURN(auto type, GetString(j, "type"));
-  if (type == "person") return ParsePerson(j);
-  if (type == "post") return ParsePost(j);
-  if (type == "interaction" && with_interactions) return ParseInteraction(j);
+  if (type == "person") return ParsePerson(j, v);
+  if (type == "post") return ParsePost(j, v);
+  if (type == "interaction" && with_interactions) return ParseInteraction(j, v);
   return absl::InvalidArgumentError(
       absl::StrCat("type: must be \"person\" or \"post\", not \"", type, "\""));
 }
@@ -250,7 +254,7 @@ absl::StatusOr<ImportStats> ImportLines(const std::string& path,
     ++line_no;
     progress.bytes_done += static_cast<int64_t>(line.size()) + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto record = ParseLine(line, with_interactions);
+    auto record = ParseLine(line, with_interactions, options.validation);
     if (!record.ok()) {
       absl::Status s = bad.Report(
           absl::StrCat(path, ":", line_no, ": ", record.status().message()));
@@ -277,19 +281,20 @@ absl::StatusOr<ImportStats> ImportLines(const std::string& path,
 
 }  // namespace
 
-absl::StatusOr<Record> ParseJsonlRecord(std::string_view line) {
+absl::StatusOr<Record> ParseJsonlRecord(
+    std::string_view line, const index::ValidationOptions& validation) {
   WK_ASSIGN_OR_RETURN(AnyRecord r,
-                      ParseLine(line, /*with_interactions=*/false));
+                      ParseLine(line, /*with_interactions=*/false, validation));
   if (auto* post = std::get_if<v1::Post>(&r)) return std::move(*post);
   return std::get<v1::Person>(std::move(r));
 }
 
 absl::StatusOr<index::Interaction> ParseInteractionRecord(
-    std::string_view line) {
+    std::string_view line, const index::ValidationOptions& validation) {
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     return absl::InvalidArgumentError("not a JSON object");
-  return ParseInteraction(j);
+  return ParseInteraction(j, validation);
 }
 
 std::string ToJsonl(const v1::Person& p) {

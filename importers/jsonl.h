@@ -23,8 +23,10 @@ namespace whoknows::importers {
 using Record = std::variant<v1::Person, v1::Post>;
 
 // Parses one line of the exchange format. The error says which field is
-// wrong.
-absl::StatusOr<Record> ParseJsonlRecord(std::string_view line);
+// wrong. Timestamps are checked against `validation` (default: the system
+// clock, 1 day of tolerance).
+absl::StatusOr<Record> ParseJsonlRecord(
+    std::string_view line, const index::ValidationOptions& validation = {});
 // The inverse, for exports and tests.
 std::string ToJsonl(const v1::Person& person);
 std::string ToJsonl(const v1::Post& post);
@@ -33,7 +35,7 @@ std::string ToJsonl(const v1::Post& post);
 // {"type":"interaction","id":"m1","from":"a","to":["b","c"] or "b",
 //  "time":"2001-05-01T10:00:00Z" or unix seconds,"kind":"email"}.
 absl::StatusOr<index::Interaction> ParseInteractionRecord(
-    std::string_view line);
+    std::string_view line, const index::ValidationOptions& validation = {});
 
 // Imports a JSONL file of people and posts, in batches.
 absl::StatusOr<ImportStats> ImportJsonl(const std::string& path,

@@ -263,7 +263,8 @@ class DumpReader {
           if (auto* loc = Field(row, "Location"))
             p.set_site(loc->substr(0, kMaxShortTextBytes));
           p.set_active(true);
-          if (auto v = index::ValidatePerson(p, "user"); !v.ok())
+          if (auto v = index::ValidatePerson(p, "user", options_.validation);
+              !v.ok())
             return RowProblem(file, line, *id, v.message());
           Counted(file);
           return sink_.person(std::move(p));
@@ -330,7 +331,7 @@ class DumpReader {
       for (const auto& u : it->second)
         if (p.liked_by_size() < kMaxLikes) p.add_liked_by(u);
     }
-    return index::ValidatePost(p, "post");
+    return index::ValidatePost(p, "post", options_.validation);
   }
 
   absl::Status ReadPosts() {
@@ -383,7 +384,8 @@ class DumpReader {
           p.set_body(text->substr(0, kMaxBodyBytes));
           p.set_language("en");
           p.mutable_created()->set_seconds(*t);
-          if (auto v = index::ValidatePost(p, "comment"); !v.ok())
+          if (auto v = index::ValidatePost(p, "comment", options_.validation);
+              !v.ok())
             return RowProblem(file, line, *id, v.message());
           Counted(file);
           return sink_.post(std::move(p));

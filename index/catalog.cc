@@ -610,6 +610,55 @@ struct Catalog::Impl {
     return std::nullopt;
   }
 
+  // INVALID_ARGUMENT when a person of `batch` (its last version of each id)
+  // would close a management cycle, within the batch or through stored
+  // people.
+  absl::Status CheckManagerCyclesLocked(std::span<const v1::Person> batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::unordered_map<std::string, const std::string*> in_batch;
+    for (const auto& p : batch) in_batch[p.id()] = &p.manager_id();
+    const auto* stored = &people;  // held; the analysis skips lambdas
+    auto manager = [&](const std::string& id) -> const std::string* {
+      if (auto it = in_batch.find(id); it != in_batch.end()) return it->second;
+      auto it = stored->find(id);
+      return it == stored->end() ? nullptr : &it->second->manager_id();
+    };
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (in_batch[batch[i].id()] != &batch[i].manager_id()) continue;
+      std::vector<std::string> cycle = FindCycle(batch[i].id(), manager);
+      if (!cycle.empty()) {
+        return Invalid(absl::StrCat("people[", i, "]"), "manager_id",
+                       absl::StrCat("would close a management cycle (",
+                                    DescribeChain(cycle), ")"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // INVALID_ARGUMENT when a post of `batch` (its last version of each id)
+  // would close a reply cycle, within the batch or through stored posts.
+  absl::Status CheckReplyCyclesLocked(std::span<const v1::Post> batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::unordered_map<std::string, const std::string*> in_batch;
+    for (const auto& p : batch) in_batch[p.id()] = &p.parent_id();
+    const auto* stored = &posts;  // held; the analysis skips lambdas
+    auto parent = [&](const std::string& id) -> const std::string* {
+      if (auto it = in_batch.find(id); it != in_batch.end()) return it->second;
+      auto it = stored->find(id);
+      return it == stored->end() ? nullptr : &it->second->parent_id;
+    };
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (in_batch[batch[i].id()] != &batch[i].parent_id()) continue;
+      std::vector<std::string> cycle = FindCycle(batch[i].id(), parent);
+      if (!cycle.empty()) {
+        return Invalid(absl::StrCat("posts[", i, "]"), "parent_id",
+                       absl::StrCat("would close a reply cycle (",
+                                    DescribeChain(cycle), ")"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   // A thread is as private as its most private post (Catalog::UpsertPosts):
   // gives public posts of the batch the visibility of a private ancestor,
   // and returns the stored public posts below a private post of the batch,
@@ -693,6 +742,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   if (options.read_attempts < 1 || options.read_attempts > 100) {
     return absl::InvalidArgumentError("read_attempts: must be 1-100");
   }
+  if (auto s = options.validation.Validate(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("validation.", s.message()));
+  }
   std::unique_ptr<Catalog> c(new Catalog(options));
   Impl& d = *c->impl_;
   // 1. Options and the dictionary for cross-lingual search.
@@ -767,12 +819,13 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> batch,
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < batch.size(); ++i) {
-    WK_RETURN_IF_ERROR(
-        ValidatePerson(batch[i], absl::StrCat("people[", i, "]")));
+    WK_RETURN_IF_ERROR(ValidatePerson(batch[i], absl::StrCat("people[", i, "]"),
+                                      options_.validation));
   }
   Impl& d = *impl_;
   std::vector<v1::Person> people(batch.begin(), batch.end());
   absl::MutexLock lock(&d.write_mu);
+  WK_RETURN_IF_ERROR(d.CheckManagerCyclesLocked(batch));
   // Sticky opt-out: decided under the writer lock, against what is stored.
   for (auto& p : people) {
     if (p.opted_out() || policy.MayClearOptOut(p.id())) continue;
@@ -807,11 +860,13 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   for (size_t i = 0; i < posts.size(); ++i) {
-    WK_RETURN_IF_ERROR(ValidatePost(posts[i], absl::StrCat("posts[", i, "]")));
+    WK_RETURN_IF_ERROR(ValidatePost(posts[i], absl::StrCat("posts[", i, "]"),
+                                    options_.validation));
   }
   Impl& d = *impl_;
   std::vector<v1::Post> normalized(posts.begin(), posts.end());
   absl::MutexLock lock(&d.write_mu);
+  WK_RETURN_IF_ERROR(d.CheckReplyCyclesLocked(posts));
   // Resolve threads through parents (earlier in the batch or already stored).
   std::unordered_map<std::string, std::string> batch_thread;
   for (auto& p : normalized) {

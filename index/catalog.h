@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "index/graph_options.h"
 #include "index/translation.h"
+#include "index/validation.h"
 #include "whoknows/v1/people.pb.h"
 #include "whoknows/v1/posts.pb.h"
 
@@ -57,6 +58,9 @@ struct CatalogOptions {
   // read starts over. More attempts ride out heavier write traffic, each
   // one at the cost of the whole read again.
   int read_attempts = 3;
+  // Checks of written records that depend on more than the record: the
+  // server's clock (timestamps may be at most a tolerance in the future).
+  ValidationOptions validation;
   // Test seam: called on the publishing thread at each PublishStage of every
   // publish (Open's, Refresh's, the refresher's), so that tests can hold a
   // publish there and force an interleaving. Unset in production.
@@ -111,8 +115,10 @@ struct Snapshot {
   std::vector<std::string> opted_out;
   // Person id -> their public activity. People with no posts are absent.
   std::unordered_map<std::string, Activity> activity;
-  // Creation time of the newest public post: "now" for recency weighting, so
-  // that a corpus imported from an old export is not all decayed away.
+  // Creation time of the newest public post. Not "now": decay and recency
+  // are measured from an injected clock (ranking::RankingOptions::clock),
+  // so that no single post, however dated, moves everyone's scores. Used to
+  // tell whether a persisted model is current.
   int64_t newest_post = 0;
 
   const v1::Person* FindPerson(const std::string& id) const;
@@ -200,7 +206,9 @@ class Catalog {
   Catalog& operator=(const Catalog&) = delete;
 
   // Validate every item first (INVALID_ARGUMENT naming item and field, and
-  // nothing written), then write and commit the batch.
+  // nothing written), then write and commit the batch. A manager not (yet)
+  // known is kept; a manager_id that would close a management cycle, with
+  // the batch or with stored people, is INVALID_ARGUMENT.
   // A person whose stored opted_out is true keeps it unless `policy` lets
   // the writer clear it.
   absl::Status UpsertPeople(std::span<const v1::Person> people,
@@ -211,6 +219,9 @@ class Catalog {
   // posts under a post that arrives private are rewritten with its
   // visibility, whatever the order of arrival. Inherited privacy is sticky:
   // it stays when the ancestor turns public (re-upsert the replies).
+  // A parent not (yet) known is kept (connectors send in any order); a
+  // parent_id that would close a reply cycle, within the batch or through
+  // stored posts, is INVALID_ARGUMENT.
   // Public posts go to posts/, others to private_posts/; a post whose
   // visibility changes moves between them, first written where it goes,
   // then deleted where it was, so a crash leaves it in one or both, never

@@ -60,8 +60,8 @@ int OpenLocked(const std::string& path, int flags) {
 
 }  // namespace
 
-absl::Status ValidateInteraction(const Interaction& in,
-                                 std::string_view where) {
+absl::Status ValidateInteraction(const Interaction& in, std::string_view where,
+                                 const ValidationOptions& options) {
   WK_RETURN_IF_ERROR(CheckId(in.from, where, "from", /*required=*/true));
   if (in.to.empty()) return Invalid(where, "to", "at least one receiver");
   if (in.to.size() > kMaxReceivers)
@@ -73,6 +73,8 @@ absl::Status ValidateInteraction(const Interaction& in,
       return Invalid(where, field, "the sender cannot be a receiver");
   }
   if (in.time <= 0) return Invalid(where, "time", "required");
+  WK_RETURN_IF_ERROR(
+      CheckTime(in.time, 0, options.clock(), options, where, "time"));
   if (in.kind.empty() || in.kind.size() > kMaxKindBytes)
     return Invalid(where, "kind", "must be 1-32 bytes");
   for (unsigned char c : in.kind)
@@ -81,8 +83,9 @@ absl::Status ValidateInteraction(const Interaction& in,
   return CheckId(in.id, where, "id", /*required=*/false);
 }
 
-InteractionLog::InteractionLog(std::string data_dir)
-    : data_dir_(std::move(data_dir)) {}
+InteractionLog::InteractionLog(std::string data_dir,
+                               ValidationOptions validation)
+    : data_dir_(std::move(data_dir)), validation_(std::move(validation)) {}
 
 std::string InteractionLog::path() const {
   return DataDir(data_dir_).interactions();
@@ -91,8 +94,8 @@ std::string InteractionLog::path() const {
 absl::Status InteractionLog::Append(std::span<const Interaction> batch) const {
   std::string text;
   for (size_t i = 0; i < batch.size(); ++i) {
-    WK_RETURN_IF_ERROR(
-        ValidateInteraction(batch[i], absl::StrCat("interactions[", i, "]")));
+    WK_RETURN_IF_ERROR(ValidateInteraction(
+        batch[i], absl::StrCat("interactions[", i, "]"), validation_));
     absl::StrAppend(&text, batch[i].id, "\t", batch[i].time, "\t",
                     batch[i].kind, "\t", batch[i].from, "\t",
                     absl::StrJoin(batch[i].to, "\t"), "\n");

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "index/validation.h"
 
 namespace whoknows::index {
 
@@ -30,9 +31,11 @@ struct Interaction {
   std::string kind = "message";  // e.g. "email", "chat"; 1-32 bytes
 };
 
-// INVALID_ARGUMENT naming the field ("interaction.to[2]: ...") or OK.
+// INVALID_ARGUMENT naming the field ("interaction.to[2]: ...") or OK. The
+// time is checked as every timestamp is (index::CheckTime).
 absl::Status ValidateInteraction(const Interaction& interaction,
-                                 std::string_view where);
+                                 std::string_view where,
+                                 const ValidationOptions& options);
 
 // The interactions of a data folder: an append-only tab-separated file
 // `interactions.tsv` beside the Xapian databases (id, time, kind, from,
@@ -54,7 +57,9 @@ struct InteractionErasure {
 // each other, across threads and processes, by an flock on the file.
 class InteractionLog {
  public:
-  explicit InteractionLog(std::string data_dir);
+  // `validation` checks the times of appended interactions.
+  explicit InteractionLog(std::string data_dir,
+                          ValidationOptions validation = {});
   // Validates the whole batch first (nothing is written on error), cuts a
   // torn last line left by a crash (index::CutTornLastLine), then appends
   // and fsyncs.
@@ -73,6 +78,7 @@ class InteractionLog {
 
  private:
   std::string data_dir_;
+  ValidationOptions validation_;
 };
 
 }  // namespace whoknows::index

@@ -4,8 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <string>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 
 namespace whoknows::index {
@@ -14,7 +17,8 @@ absl::Status Invalid(std::string_view where, std::string_view field,
                      std::string_view reason) {
   // Debian's abseil has its own string_view: build the message with std.
   std::string msg(where);
-  msg.append(".").append(field).append(": ").append(reason);
+  if (!msg.empty()) msg.append(".");
+  msg.append(field).append(": ").append(reason);
   return absl::InvalidArgumentError(msg);
 }
 
@@ -45,9 +49,139 @@ absl::Status CheckLength(std::string_view text, size_t max,
   return absl::OkStatus();
 }
 
+std::string FormatUtc(int64_t seconds) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(seconds),
+                          absl::UTCTimeZone());
+}
+
+// "1 day", "3 days", "90 seconds".
+std::string DescribeSeconds(int64_t seconds) {
+  constexpr int64_t kDay = 86400;
+  if (seconds > 0 && seconds % kDay == 0) {
+    const int64_t days = seconds / kDay;
+    return absl::StrCat(days, days == 1 ? " day" : " days");
+  }
+  return absl::StrCat(seconds, seconds == 1 ? " second" : " seconds");
+}
+
+// "public", or "group:" and 1-kMaxGroupBytes of [a-z0-9-]: the group ends
+// up in an index term, so its length and alphabet are bounded.
+absl::Status CheckVisibility(const std::string& vis, std::string_view where) {
+  if (vis.empty() || vis == "public") return absl::OkStatus();
+  constexpr std::string_view kGroup = "group:";
+  if (vis.rfind(kGroup, 0) != 0) {
+    return Invalid(where, "visibility",
+                   "must be \"public\" or \"group:<name>\"");
+  }
+  const std::string_view name = std::string_view(vis).substr(kGroup.size());
+  if (name.empty() || name.size() > kMaxGroupBytes) {
+    return Invalid(
+        where, "visibility",
+        absl::StrCat("the group name must be 1-", kMaxGroupBytes, " bytes"));
+  }
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return Invalid(where, "visibility",
+                     "the group name may hold only a-z, 0-9 and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A tag is one index term: 1-kMaxTagBytes, no whitespace or control
+// characters ("c++" and ".net" are fine).
+absl::Status CheckTag(const std::string& tag, std::string_view where,
+                      int index) {
+  const std::string field = absl::StrCat("tags[", index, "]");
+  if (tag.empty() || tag.size() > kMaxTagBytes)
+    return Invalid(where, field,
+                   absl::StrCat("must be 1-", kMaxTagBytes, " bytes"));
+  for (unsigned char c : tag) {
+    if (c <= 0x20 || c == 0x7f)
+      return Invalid(where, field, "no spaces or control characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLanguage(const std::string& language,
+                           std::string_view where) {
+  if (language.empty()) return absl::OkStatus();  // detected on ingest
+  bool ok = language.size() >= 2 && language.size() <= kMaxLanguageBytes;
+  for (char c : language) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || c == '-');
+  }
+  if (!ok) {
+    return Invalid(where, "language",
+                   absl::StrCat("must be an ISO 639-1 code (2-",
+                                kMaxLanguageBytes, " letters, digits or '-')"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
+absl::Status ValidationOptions::Validate() const {
+  if (!clock) return absl::InvalidArgumentError("clock: required");
+  if (future_tolerance_seconds < 0) {
+    return absl::InvalidArgumentError("future_tolerance_seconds: must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTimeRange(int64_t seconds, int32_t nanos,
+                            std::string_view where, std::string_view field) {
+  if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
+    return Invalid(where, field,
+                   absl::StrCat(seconds,
+                                " s is outside the Timestamp range "
+                                "0001-01-01T00:00:00Z..9999-12-31T23:59:59Z"));
+  }
+  if (nanos < 0 || nanos > 999999999) {
+    return Invalid(where, field,
+                   absl::StrCat("nanos ", nanos, " must be 0-999999999"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTime(int64_t seconds, int32_t nanos, int64_t now,
+                       const ValidationOptions& options, std::string_view where,
+                       std::string_view field) {
+  WK_RETURN_IF_ERROR(CheckTimeRange(seconds, nanos, where, field));
+  if (seconds > SaturatingAdd(now, options.future_tolerance_seconds)) {
+    return Invalid(
+        where, field,
+        absl::StrCat(FormatUtc(seconds), " is more than ",
+                     DescribeSeconds(options.future_tolerance_seconds),
+                     " in the future"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> FindCycle(
+    const std::string& start,
+    const std::function<const std::string*(const std::string&)>& next) {
+  std::vector<std::string> chain = {start};
+  std::unordered_set<std::string> seen = {start};
+  for (int steps = 0; steps < kMaxChainLength; ++steps) {
+    const std::string* n = next(chain.back());
+    if (!n || n->empty()) return {};
+    chain.push_back(*n);
+    if (*n == start) return chain;
+    if (!seen.insert(*n).second) return {};  // a loop elsewhere
+  }
+  return {};
+}
+
+std::string DescribeChain(const std::vector<std::string>& chain) {
+  constexpr size_t kShown = 8;
+  if (chain.size() <= kShown) return absl::StrJoin(chain, " -> ");
+  return absl::StrCat(
+      absl::StrJoin(chain.begin(), chain.begin() + kShown, " -> "), " -> ...");
+}
+
+absl::Status ValidatePerson(const v1::Person& p, std::string_view where,
+                            const ValidationOptions& options) {
   WK_RETURN_IF_ERROR(CheckId(p.id(), where, "id", true));
   WK_RETURN_IF_ERROR(CheckId(p.manager_id(), where, "manager_id", false));
   if (p.manager_id() == p.id()) {
@@ -66,6 +200,10 @@ absl::Status ValidatePerson(const v1::Person& p, std::string_view where) {
   if (p.languages_size() > kMaxLanguages) {
     return Invalid(where, "languages",
                    absl::StrCat("more than ", kMaxLanguages, " entries"));
+  }
+  if (p.has_joined()) {
+    WK_RETURN_IF_ERROR(CheckTime(p.joined().seconds(), p.joined().nanos(),
+                                 options.clock(), options, where, "joined"));
   }
   return absl::OkStatus();
 }
@@ -105,30 +243,21 @@ absl::Status CheckPostText(const v1::Post& p, std::string_view where) {
     return Invalid(where, "tags",
                    absl::StrCat("more than ", kMaxTags, " tags"));
   }
-  for (int i = 0; i < p.tags_size(); ++i) {
-    if (p.tags(i).empty() || p.tags(i).size() > kMaxTagBytes) {
-      return Invalid(where, absl::StrCat("tags[", i, "]"),
-                     absl::StrCat("must be 1-", kMaxTagBytes, " bytes"));
-    }
-  }
-  if (p.language().size() > 8) {
-    return Invalid(where, "language", "must be an ISO 639-1 code");
-  }
-  return absl::OkStatus();
+  for (int i = 0; i < p.tags_size(); ++i)
+    WK_RETURN_IF_ERROR(CheckTag(p.tags(i), where, i));
+  return CheckLanguage(p.language(), where);
 }
 
 // Creation time, visibility and acceptance.
-absl::Status CheckPostState(const v1::Post& p, std::string_view where) {
+absl::Status CheckPostState(const v1::Post& p, std::string_view where,
+                            const ValidationOptions& options) {
   if (!p.has_created() ||
       (p.created().seconds() == 0 && p.created().nanos() == 0)) {
     return Invalid(where, "created", "required");
   }
-  const std::string& vis = p.visibility();
-  if (!vis.empty() && vis != "public" &&
-      (vis.rfind("group:", 0) != 0 || vis.size() == 6)) {
-    return Invalid(where, "visibility",
-                   "must be \"public\" or \"group:<name>\"");
-  }
+  WK_RETURN_IF_ERROR(CheckTime(p.created().seconds(), p.created().nanos(),
+                               options.clock(), options, where, "created"));
+  WK_RETURN_IF_ERROR(CheckVisibility(p.visibility(), where));
   if (p.accepted() && p.kind() != v1::POST_KIND_ANSWER) {
     return Invalid(where, "accepted", "only answers can be accepted");
   }
@@ -169,10 +298,11 @@ absl::Status CheckPostLists(const v1::Post& p, std::string_view where) {
 }  // namespace
 
 // The stages in the order their first error is reported.
-absl::Status ValidatePost(const v1::Post& p, std::string_view where) {
+absl::Status ValidatePost(const v1::Post& p, std::string_view where,
+                          const ValidationOptions& options) {
   WK_RETURN_IF_ERROR(CheckPostIdentity(p, where));
   WK_RETURN_IF_ERROR(CheckPostText(p, where));
-  WK_RETURN_IF_ERROR(CheckPostState(p, where));
+  WK_RETURN_IF_ERROR(CheckPostState(p, where, options));
   return CheckPostLists(p, where);
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "index/clock.h"
 #include "index/graph.h"
 #include "index/people.h"
 
@@ -315,7 +316,8 @@ std::vector<int> NewHires(const WindowGraph& g, TimeWindow window,
   for (size_t v = 0; v < g.person.size(); ++v) {
     const v1::Person& p = *g.person[v];
     if (IsActive(p) && p.has_joined() &&
-        p.joined().seconds() >= window.end - o.new_hire_days * kDay &&
+        p.joined().seconds() >=
+            index::SaturatingAdd(window.end, -o.new_hire_days * kDay) &&
         p.joined().seconds() < window.end)
       new_hires.push_back(static_cast<int>(v));
   }
@@ -496,9 +498,12 @@ TimeWindow WindowOf(const index::Snapshot& snapshot,
     for (const auto& it : interactions) newest = std::max(newest, it.time);
     for (const auto& [id, m] : snapshot.posts)
       if (m->is_public) newest = std::max(newest, m->created);
-    w.end = newest + 1;
+    // Saturating: a folder written before timestamps were validated may
+    // hold any time.
+    w.end = index::SaturatingAdd(newest, 1);
   }
-  if (options.window_days > 0) w.start = w.end - options.window_days * kDay;
+  if (options.window_days > 0)
+    w.start = index::SaturatingAdd(w.end, -options.window_days * kDay);
   return w;
 }
 
@@ -659,7 +664,8 @@ absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
   if (!current.ok()) return current.status();
   a.current = std::move(*current);
   if (options.compare_previous) {
-    TimeWindow before{w.start - options.window_days * kDay, w.start};
+    TimeWindow before{
+        index::SaturatingAdd(w.start, -options.window_days * kDay), w.start};
     NetworkOptions o = options;
     o.layout = false;
     auto previous = AnalyzeWindow(snapshot, interactions, before, o, labels);

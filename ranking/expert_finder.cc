@@ -51,7 +51,8 @@ class CandidateSet {
         context_(context),
         snap_(*context.snapshot),
         model_(ModelFor(context)),
-        decay_(snap_.newest_post, options.half_life_days),
+        now_(context.now != 0 ? context.now : options.clock()),
+        decay_(now_, options.half_life_days),
         scope_{query.asker_id, query.department, query.site} {}
 
   void Vote(const std::vector<index::Hit>& hits);
@@ -85,6 +86,7 @@ class CandidateSet {
   const RankingContext& context_;
   const index::Snapshot& snap_;
   const ExpertiseModel* model_;  // null: text and activity only
+  const int64_t now_;            // unix s: decay and recency are measured to
   const AgeDecay decay_;
   const SuggestionScope scope_;
 
@@ -267,7 +269,7 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   if (auto it = snap_.activity.find(person); it != snap_.activity.end()) {
     for (int64_t t : it->second.answer_times) answers += decay_(t);
     if (it->second.last_post > 0)
-      quiet_days = DaysBefore(snap_.newest_post, it->second.last_post);
+      quiet_days = DaysBefore(now_, it->second.last_post);
   }
   f[Index(Signal::kActivity)] = std::log1p(answers);
   f[Index(Signal::kRecency)] = -std::log1p(quiet_days / o_.recency_scale_days);

@@ -24,7 +24,10 @@ class ExpertiseModel;  // ranking/expertise_model.h
 struct RankingContext {
   std::shared_ptr<const index::Snapshot> snapshot;
   std::shared_ptr<const ExpertiseModel> model;  // null: text and activity only
-  int64_t created_before = 0;   // search only posts created before (unix s)
+  int64_t created_before = 0;  // search only posts created before (unix s)
+  // "Now" for decay and recency (unix s); 0: RankingOptions::clock(). A
+  // replay of history sets it to its cut-off.
+  int64_t now = 0;
   bool all_candidates = false;  // ignore the limit; skip evidence and paths
 };
 

@@ -88,7 +88,7 @@ Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
     return space.Embed(mapped);
   };
   const int k = space.dimensions();
-  const AgeDecay decay(snap.newest_post, o.half_life_days);
+  const AgeDecay decay(o.clock(), o.half_life_days);
   std::unordered_map<std::string, Eigen::VectorXf> acc;
   std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
   auto root_vector =
@@ -134,6 +134,7 @@ absl::Status ModelOptions::Validate() const {
       Check(validate::Finite(half_life_days) && half_life_days >= 0,
             "half_life_days", "a finite number >= 0 (0: no decay)"),
       Check(top_answerers >= 0, "top_answerers", ">= 0"),
+      Check(static_cast<bool>(clock), "clock", "required"),
   });
 }
 
@@ -191,7 +192,7 @@ void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
 }
 
 void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
-  const AgeDecay decay(snapshot_->newest_post, o.half_life_days);
+  const AgeDecay decay(o.clock(), o.half_life_days);
   std::unordered_map<std::string, std::unordered_map<std::string, double>>
       by_tag;
   for (const auto& [id, m] : snapshot_->posts) {
@@ -236,7 +237,7 @@ void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
     if (norm <= 0) return std::nullopt;
     return v / norm;
   };
-  const AgeDecay decay(snapshot_->newest_post, o.half_life_days);
+  const AgeDecay decay(o.clock(), o.half_life_days);
   std::unordered_map<std::string, Eigen::VectorXf> acc;
   for (const auto& [id, m] : snapshot_->posts) {
     auto v = unit(*m);

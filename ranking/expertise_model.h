@@ -34,9 +34,14 @@ struct ModelOptions : RoleWeights {
 
   EmbeddingOptions embedding;
   PageRankOptions pagerank;
-  // Profiles fade: a post counts 2^(-age / half_life), age from the newest
-  // post. 0 disables decay.
+  // Profiles fade: a post counts 2^(-age / half_life), age from `clock()`
+  // when the model is built or loaded. 0 disables decay.
   double half_life_days = 365;
+  // "Now", unix seconds: the server's clock. A model is rebuilt when posts
+  // arrive, not as time passes; an older build scales every weight alike,
+  // so the profiles' directions and the order of the answerers stay right.
+  // Replays of history (learning, evaluation) fix it at their cut-off.
+  Clock clock = SystemClock;
   // The most active answerers kept as candidates for any question
   // (ExpertiseModel::top_answerers): more costs memory and a little query
   // time; the finder takes at most RankingOptions::extra_candidates of them.
@@ -72,7 +77,8 @@ class ExpertiseModel {
     return snapshot_;
   }
   // Number of posts the embeddings were learned from, and the newest post
-  // then: tells a model restored from disk whether it is current.
+  // then: tells a model restored from disk whether it is current (not a
+  // time anything is measured from).
   int64_t embedded_posts() const { return embedded_posts_; }
   int64_t embedded_newest() const { return embedded_newest_; }
 

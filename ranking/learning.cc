@@ -63,10 +63,14 @@ absl::Status ReplayFold(const index::Catalog& catalog,
   RankingContext context;
   context.snapshot = index::BuildSnapshot(snap.people, snap.posts,
                                           catalog.options().graph, cutoff);
-  auto model = ExpertiseModel::Build(catalog, context.snapshot, model_options);
+  // "Now" is the cut-off: evidence ages as it had then.
+  ModelOptions at_cutoff = model_options;
+  at_cutoff.clock = index::FixedClock(cutoff);
+  auto model = ExpertiseModel::Build(catalog, context.snapshot, at_cutoff);
   if (!model.ok()) return model.status();
   context.model = *model;
   context.created_before = cutoff;
+  context.now = cutoff;
   context.all_candidates = true;
   std::vector<std::string> ids;
   for (const Labelled& l : fold) ids.push_back(l.id);

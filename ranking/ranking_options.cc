@@ -39,6 +39,7 @@ absl::Status RankingOptions::Validate() const {
       Check(path_fanout >= 1, "path_fanout", ">= 1"),
       Check(evidence_per_expert >= 0, "evidence_per_expert", ">= 0"),
       Check(default_limit >= 1, "default_limit", ">= 1"),
+      Check(static_cast<bool>(clock), "clock", "required"),
   });
 }
 

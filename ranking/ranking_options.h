@@ -37,8 +37,11 @@ struct RankingOptions : RoleWeights {
   double thread_answerers = 1.0;
   // Expertise fades and people move on: a post's vote, and each answer in
   // the activity signal, is weighted 2^(-age / half_life), age measured
-  // from the newest post in the catalog. 0 disables decay.
+  // from now (`clock`, or RankingContext::now). 0 disables decay.
   double half_life_days = 365;
+  // "Now" for decay and recency, unix seconds: the server's clock. Tests
+  // inject a fixed time; replays of history set RankingContext::now.
+  Clock clock = SystemClock;
   // How the signals combine (learned weights are loaded from the data
   // folder by `serve`).
   FusionWeights weights = FusionWeights::Defaults();

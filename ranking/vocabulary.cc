@@ -40,12 +40,12 @@ double RoleWeight(const RoleWeights& w, const index::PostMeta& m) {
 
 double AgeDecay::operator()(int64_t t) const {
   if (half_life_days_ <= 0) return 1;
-  const double age = static_cast<double>(std::max<int64_t>(0, newest_ - t));
+  const double age = static_cast<double>(index::SecondsSince(now_, t));
   return std::exp2(-age / (half_life_days_ * kSecondsPerDay));
 }
 
-double DaysBefore(int64_t newest, int64_t t) {
-  return static_cast<double>(std::max<int64_t>(0, newest - t)) / kSecondsPerDay;
+double DaysBefore(int64_t now, int64_t t) {
+  return static_cast<double>(index::SecondsSince(now, t)) / kSecondsPerDay;
 }
 
 bool MayBeSuggested(const index::Snapshot& snapshot,

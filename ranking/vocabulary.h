@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "index/clock.h"
 #include "index/people.h"
 
 namespace whoknows::v1 {
@@ -61,23 +62,30 @@ inline constexpr RoleWeights kProfileRoleWeights{.accepted_answer = 1.0,
 // 0 for kinds that say nothing about expertise.
 double RoleWeight(const RoleWeights& weights, const index::PostMeta& post);
 
+// "Now" for decay and recency: the server's clock, injected through the
+// options (RankingOptions::clock, ModelOptions::clock) so that tests fix it
+// and the evaluation replays a dump at its cut-off. Never the newest post:
+// one post dated 9999 would then age everyone else's evidence away.
+using index::Clock;
+using index::SystemClock;
+
 // Expertise fades: evidence from time `t` (unix s) counts
-// 2^(-age / half_life), age measured back from `newest` (the newest post of
-// the snapshot; evidence newer than that counts as new). A half-life of 0 or
-// less disables decay.
+// 2^(-age / half_life), age measured back from `now`; evidence dated after
+// `now` counts as new. A half-life of 0 or less disables decay. Safe for
+// any int64 times (index::SecondsSince).
 class AgeDecay {
  public:
-  AgeDecay(int64_t newest, double half_life_days)
-      : newest_(newest), half_life_days_(half_life_days) {}
+  AgeDecay(int64_t now, double half_life_days)
+      : now_(now), half_life_days_(half_life_days) {}
   double operator()(int64_t t) const;
 
  private:
-  int64_t newest_;
+  int64_t now_;
   double half_life_days_;
 };
 
-// Days from `t` (unix s) to `newest`; 0 for times after it.
-double DaysBefore(int64_t newest, int64_t t);
+// Days from `t` (unix s) to `now`; 0 for times after it.
+double DaysBefore(int64_t now, int64_t t);
 
 // Who is active and who may be suggested at all are people-directory
 // notions, shared with the network analyses (index/people.h).

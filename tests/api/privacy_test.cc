@@ -25,6 +25,7 @@ using testing_util::MakePost;
 using testing_util::OpenCatalog;
 
 constexpr int64_t kT0 = 1700000000;
+constexpr int64_t kNow = kT0 + 400 * 86400;
 
 std::string Deterministic(const google::protobuf::Message& m) {
   std::string out;
@@ -48,11 +49,17 @@ class Company {
   absl::StatusOr<v1::FindExpertsResponse> Ask(v1::FindExpertsRequest r,
                                               bool refresh = true) {
     if (refresh) catalog_->Refresh();
-    auto model =
-        ranking::ExpertiseModel::Build(*catalog_, catalog_->snapshot());
+    // A fixed "now": answers are compared byte for byte, and decay and
+    // recency are measured from the clock.
+    ranking::ModelOptions model_options;
+    model_options.clock = index::FixedClock(kNow);
+    auto model = ranking::ExpertiseModel::Build(*catalog_, catalog_->snapshot(),
+                                                model_options);
     if (!model.ok()) return model.status();
     std::shared_ptr<const ranking::ExpertiseModel> m = *model;
-    ranking::ExpertFinder finder(*catalog_, {}, [m] { return m; });
+    ranking::RankingOptions options;
+    options.clock = index::FixedClock(kNow);
+    ranking::ExpertFinder finder(*catalog_, options, [m] { return m; });
     return FindExperts(*catalog_, finder, r);
   }
 

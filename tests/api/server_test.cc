@@ -39,6 +39,9 @@ TEST(ServerOptionsTest, EachBadValueNamesItsField) {
       {"--min-group",
        [](ServerOptions& o) { o.networks.min_group_size = 1001; }},
       {"max_message_bytes", [](ServerOptions& o) { o.max_message_bytes = 1; }},
+      {"--future-tolerance-s",
+       [](ServerOptions& o) { o.future_tolerance_seconds = -1; }},
+      {"clock", [](ServerOptions& o) { o.clock = nullptr; }},
       {"ranking.max_posts", [](ServerOptions& o) { o.ranking.max_posts = 0; }},
   };
   for (const auto& c : cases) {

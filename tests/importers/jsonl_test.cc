@@ -392,5 +392,49 @@ TEST(JsonlTest, InteractionsImportServesPeoplePostsAndInteractions) {
   EXPECT_EQ(log->size(), 1u);
 }
 
+// Once accepted: a post dated 9999 (or 2200) poisoned every answer. The
+// importer now treats it as a malformed record, with file and line, through
+// the one BadRecords policy; so is a person joining in 9999 and an
+// interaction dated ahead.
+TEST(JsonlTest, ImportSkipsRecordsDatedInTheFutureNamingFileAndLine) {
+  const std::string dir = TestDir();
+  const std::string file = dir + "/future.jsonl";
+  std::ofstream(file)
+      << R"({"type":"person","id":"a"})"
+      << "\n"
+      << R"({"type":"person","id":"b","joined":"9999-12-31T00:00:00Z"})"
+      << "\n"
+      << R"({"type":"post","id":"q1","author_id":"a","kind":"question","title":"Fine","body":"x","created":"2024-03-01T10:00:00Z"})"
+      << "\n"
+      << R"({"type":"post","id":"q2","author_id":"a","kind":"question","title":"Poison","body":"x","created":"9999-12-31T00:00:00Z"})"
+      << "\n"
+      << R"({"type":"post","id":"q3","author_id":"a","kind":"question","title":"Poison","body":"x","created":"2200-01-01T00:00:00Z","visibility":"group:HR Team!"})"
+      << "\n"
+      << R"({"type":"interaction","from":"a","to":"b","time":"2200-01-01T00:00:00Z"})"
+      << "\n";
+  auto catalog = OpenCatalog(dir + "/data");
+  ASSERT_NE(catalog, nullptr);
+  std::vector<std::string> problems;
+  ImportOptions o;
+  o.validation.clock = index::FixedClock(k20240301T10);
+  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
+  auto stats = ImportInteractionsJsonl(file, *catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->people, 1);
+  EXPECT_EQ(stats->posts, 1);
+  EXPECT_EQ(stats->interactions, 0);
+  EXPECT_EQ(stats->skipped, 4);
+  EXPECT_THAT(problems,
+              ElementsAre(StartsWith(file + ":2: person.joined: 9999-12-31"),
+                          StartsWith(file + ":4: post.created: 9999-12-31"),
+                          StartsWith(file + ":5: post.created: 2200-01-01"),
+                          StartsWith(file + ":6: interaction.time: 2200")));
+  // Strict: the first one ends the import.
+  o.strict = true;
+  auto strict = ImportJsonl(file, *catalog, o);
+  EXPECT_EQ(strict.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(strict.status()), StartsWith(file + ":2: "));
+}
+
 }  // namespace
 }  // namespace whoknows::importers

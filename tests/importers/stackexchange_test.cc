@@ -345,5 +345,31 @@ TEST(StackExchangeTest, ImportStackExchangeStrictKeepsWhatWasRead) {
   EXPECT_THAT(ids, UnorderedElementsAre("1", "2", "3"));
 }
 
+// A row dated far ahead is a malformed row, reported with file and line
+// (the issue's poisoning post, through a dump).
+TEST(StackExchangeTest, ReadStackExchangeSkipsRowsDatedInTheFuture) {
+  const std::string dir = TestDir() + "/dump";
+  fs::create_directories(dir);
+  WriteFile(dir + "/Posts.xml", R"(<?xml version="1.0" encoding="utf-8"?>
+<posts>
+  <row Id="1" PostTypeId="1" CreationDate="2017-01-01T10:00:00.000" Body="Fine" OwnerUserId="10" Title="Fine" />
+  <row Id="2" PostTypeId="1" CreationDate="9999-12-31T00:00:00.000" Body="Poison" OwnerUserId="10" Title="Poison" />
+</posts>
+)");
+  Collected got;
+  std::vector<std::string> problems;
+  ImportOptions o;
+  o.validation.clock = index::FixedClock(1500000000);  // 2017-07-14
+  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
+  auto stats = ReadStackExchange(dir, o, got.Sink());
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(got.posts.size(), 1u);
+  EXPECT_EQ(stats->skipped, 1);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], HasSubstr("Posts.xml:4: "));
+  EXPECT_THAT(problems[0], HasSubstr("post.created: 9999-12-31T00:00:00Z is "
+                                     "more than 1 day in the future"));
+}
+
 }  // namespace
 }  // namespace whoknows::importers

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -468,6 +470,76 @@ TEST_F(ExpertFinderTest, LanguageFilterUsesOnlyThatLanguagesEvidence) {
   q.language = "en";
   ASSERT_FALSE(Find(q).experts.empty());
   EXPECT_EQ(Find(q).experts[0].person_id, "erik");
+}
+
+// Once: decay and recency were measured from the newest post, so one post
+// dated in the far future (accepted before timestamps were validated, and
+// still in old data folders) aged everyone's evidence away. They are
+// measured from the injected clock now: the post moves no one's score.
+TEST(ExpertFinderClockTest, AFarFuturePostInTheFolderMovesNoScore) {
+  constexpr int64_t kYear2200 = 7258118400;
+  index::CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  // A folder written as if before validation: the writer's clock is far
+  // ahead, so 2200 is not "in the future" to it.
+  o.validation.clock = index::FixedClock(kYear2200 + 365 * kDay);
+  auto catalog = index::Catalog::Open(o);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  index::Catalog& c = **catalog;
+  ASSERT_TRUE(c.UpsertPeople(std::vector<v1::Person>{
+                                 Person("anna", "Sales", "Stockholm"),
+                                 Person("erik", "Engineering", "Stockholm"),
+                                 Person("sara", "Engineering", "Stockholm"),
+                                 Person("mallory", "IT", "Stockholm")})
+                  .ok());
+  ASSERT_TRUE(
+      c
+          .UpsertPosts(std::vector<v1::Post>{
+              Question("q1", "anna", "Kubernetes ImagePullBackOff",
+                       "The pod cannot pull its image.", kT0),
+              Answer("a1", "erik", "q1",
+                     "ImagePullBackOff: renew the kubernetes pull secret.",
+                     kT0 + kDay, true),
+              Answer("a2", "sara", "q1",
+                     "Kubernetes image pull: check the tag.",
+                     kT0 + 200 * kDay)})
+          .ok());
+  c.Refresh();
+  RankingOptions options;
+  options.clock = index::FixedClock(kT0 + 365 * kDay);
+  ExpertFinder finder(c, options);
+  ExpertQuery query;
+  query.query = "kubernetes image pull";
+  query.asker_id = "anna";
+  auto scores = [&] {
+    auto r = finder.Find(query);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::map<std::string, std::vector<double>> out;
+    for (const auto& e : r->experts)
+      out[e.person_id].assign(e.features.begin(), e.features.end());
+    return out;
+  };
+  // The same unrelated post, dated today and then 2200: the index
+  // statistics are the same, only the date differs.
+  auto lunch = [](int64_t created) {
+    return std::vector<v1::Post>{
+        testing_util::MakePost("lunch", "mallory", v1::POST_KIND_ARTICLE,
+                               "Lunch menu", "Pea soup on Thursday.", created)};
+  };
+  ASSERT_TRUE(c.UpsertPosts(lunch(kT0 + 300 * kDay)).ok());
+  c.Refresh();
+  const auto before = scores();
+  ASSERT_EQ(before.count("erik"), 1u);
+  ASSERT_TRUE(c.UpsertPosts(lunch(kYear2200)).ok());
+  c.Refresh();
+  EXPECT_EQ(scores(), before);
+  // The same when time itself is extreme: no overflow, no NaN.
+  options.clock = index::FixedClock(std::numeric_limits<int64_t>::max());
+  ExpertFinder late(c, options);
+  auto r = late.Find(query);
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const auto& e : r->experts) EXPECT_TRUE(std::isfinite(e.score));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include "index/catalog.h"
@@ -34,6 +35,22 @@ TEST(VocabularyTest, AgeDecayHalvesEveryHalfLife) {
   EXPECT_DOUBLE_EQ(AgeDecay(kNewest, 0)(0), 1) << "0 disables decay";
   EXPECT_DOUBLE_EQ(DaysBefore(kNewest, kNewest - 3 * 86400), 3);
   EXPECT_DOUBLE_EQ(DaysBefore(kNewest, kNewest + 86400), 0);
+}
+
+// Ages are measured to "now" (the injected clock) without overflow, whatever
+// times an old data folder holds.
+TEST(VocabularyTest, AgeDecayIsSafeForAnyTimes) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (int64_t now : {kMin, int64_t{0}, int64_t{1'700'000'000}, kMax}) {
+    for (int64_t t : {kMin, int64_t{-1}, int64_t{0}, kMax}) {
+      const double d = AgeDecay(now, 365)(t);
+      EXPECT_TRUE(std::isfinite(d) && d >= 0 && d <= 1) << now << " " << t;
+      EXPECT_GE(DaysBefore(now, t), 0) << now << " " << t;
+    }
+  }
+  EXPECT_DOUBLE_EQ(AgeDecay(kMin, 365)(kMax), 1) << "the future is new";
+  EXPECT_DOUBLE_EQ(AgeDecay(kMax, 365)(kMin), 0) << "INT64 apart: gone";
 }
 
 TEST(VocabularyTest, RoleWeightsByKindAndTheirTwoDefaults) {
