@@ -129,6 +129,11 @@ absl::Status CheckPostState(const v1::Post& p, std::string_view where) {
     return Invalid(where, "visibility",
                    "must be \"public\" or \"group:<name>\"");
   }
+  // It becomes a Xapian term, which may not pass 245 bytes.
+  if (vis.size() > kMaxIdBytes) {
+    return Invalid(where, "visibility",
+                   absl::StrCat("longer than ", kMaxIdBytes, " bytes"));
+  }
   if (p.accepted() && p.kind() != v1::POST_KIND_ANSWER) {
     return Invalid(where, "accepted", "only answers can be accepted");
   }
