@@ -155,15 +155,21 @@ v1::AnalyzeNetworkResponse ToProto(const networks::NetworkAnalysis& a) {
   return r;
 }
 
+absl::Status ValidateAnalyzeNetwork(const v1::AnalyzeNetworkRequest& request,
+                                    const NetworksServiceOptions& options) {
+  // Validated before the interaction log is read: the options
+  // (window_days, compare_previous, top_brokers), then what only the
+  // request can get wrong (min_group_size, window_end). The caller's rights
+  // change no limit, so any caller will do here.
+  WK_RETURN_IF_ERROR(OptionsFor(request, Caller{}, options).Validate());
+  return CheckEncoding(request, options.limits);
+}
+
 absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
     const index::Catalog& catalog, const v1::AnalyzeNetworkRequest& request,
     const Caller& caller, const NetworksServiceOptions& options) {
-  // Validated before the interaction log is read: the options
-  // (window_days, compare_previous, top_brokers), then what only the
-  // request can get wrong (min_group_size, window_end).
+  WK_RETURN_IF_ERROR(ValidateAnalyzeNetwork(request, options));
   const networks::NetworkOptions o = OptionsFor(request, caller, options);
-  WK_RETURN_IF_ERROR(o.Validate());
-  WK_RETURN_IF_ERROR(CheckEncoding(request, options.limits));
   auto interactions = index::InteractionLog(catalog.options().data_dir).Load();
   if (!interactions.ok()) return interactions.status();
   auto analysis =

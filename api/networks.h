@@ -26,6 +26,12 @@ struct NetworksServiceOptions {
   networks::NetworkLimits limits{.max_top_brokers = 100};
 };
 
+// INVALID_ARGUMENT naming the field, or OK: the checks AnalyzeNetwork makes
+// before it reads anything (window, group size, brokers), which depend on
+// the request and the service's limits only.
+absl::Status ValidateAnalyzeNetwork(const v1::AnalyzeNetworkRequest& request,
+                                    const NetworksServiceOptions& options);
+
 // Validates the request (INVALID_ARGUMENT naming the field), applies the
 // privacy rules for `caller` (person-level lists only with the
 // person-level-networks right), and analyses the catalog's current snapshot

@@ -8,6 +8,12 @@
 #include "common/time_format.h"
 
 namespace whoknows::importers {
+namespace {
+
+// 9999-12-31T23:59:59Z.
+constexpr int64_t kLastSecondOf9999 = 253402300799;
+
+}  // namespace
 
 std::string FormatTimestamp(int64_t unix_seconds) {
   return FormatUtc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ");
@@ -26,8 +32,8 @@ absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {
                        std::string(s), "\""));
     }
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
-      y < 1970 || y > 9999) {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || sec < 0 || sec > 60 || y < 1970 || y > 9999) {
     return absl::InvalidArgumentError(
         absl::StrCat("timestamp out of range: \"", std::string(s), "\""));
   }
@@ -67,7 +73,14 @@ absl::StatusOr<int64_t> ParseTimestamp(std::string_view s) {
     return absl::InvalidArgumentError(
         absl::StrCat("no such day: \"", std::string(s), "\""));
   }
-  return static_cast<int64_t>(t) - offset;
+  // An offset can move the edges of the range out of it; what comes back
+  // must format as a year this function reads.
+  const int64_t utc = static_cast<int64_t>(t) - offset;
+  if (utc < 0 || utc > kLastSecondOf9999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp out of range: \"", std::string(s), "\""));
+  }
+  return utc;
 }
 
 }  // namespace whoknows::importers

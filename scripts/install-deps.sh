@@ -21,6 +21,7 @@ packages=(
   dict-freedict-swe-eng dict-freedict-eng-swe  # cross-lingual search
   clang-format git                    # format check
   clang                               # thread-safety analysis (-Wthread-safety)
+  libclang-rt-14-dev llvm-14          # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer (fuzz/)
 )
 
 SUDO=""

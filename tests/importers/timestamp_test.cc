@@ -79,5 +79,32 @@ TEST(TimestampTest, ParseRejectsImpossibleDay) {
   EXPECT_TRUE(ParseTimestamp("2024-02-29T00:00:00Z").ok());  // leap year
 }
 
+// Found by fuzz/jsonl_fuzzer (ToJsonl of an accepted post did not parse
+// back): an offset moved a time at the edge of the range out of it, to
+// negative seconds or past 9999, which FormatTimestamp then wrote as a year
+// the parser refuses.
+TEST(TimestampTest, ParseKeepsOffsetTimesInRange) {
+  for (const char* bad :
+       {"1970-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"}) {
+    auto t = ParseTimestamp(bad);
+    EXPECT_FALSE(t.ok()) << "\"" << bad << "\" gave " << *t;
+  }
+  auto t = ParseTimestamp("1970-01-01T01:00:01+01:00");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(*t, 1);
+  t = ParseTimestamp("9999-12-31T23:59:59Z");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(ParseTimestamp(FormatTimestamp(*t)).value(), *t);
+}
+
+// Negative hours, minutes or seconds were read by %2d and normalized away.
+TEST(TimestampTest, ParseRejectsNegativeFields) {
+  for (const char* bad : {"2024-03-05T-1:00:00Z", "2024-03-05T10:-5:00Z",
+                          "2024-03-05T10:00:-9Z"}) {
+    auto t = ParseTimestamp(bad);
+    EXPECT_FALSE(t.ok()) << "\"" << bad << "\" gave " << *t;
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::importers

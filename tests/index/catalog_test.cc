@@ -501,6 +501,22 @@ TEST(CatalogTest, InvalidPostFieldsAreNamed) {
   EXPECT_TRUE(c->snapshot()->posts.empty());
 }
 
+// Found by fuzz/request_validators_fuzzer: a group name long enough to make
+// the visibility term longer than Xapian's 245 bytes passed validation and
+// failed the write with INTERNAL ("Term too long").
+TEST(CatalogTest, LongGroupNameIsInvalidArgumentNotInternal) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  v1::Post p = Question("q1", "anna", "T", "B", kT0, "en");
+  p.set_visibility("group:" + std::string(300, 'a'));
+  absl::Status s = Upsert(*c, {p});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("posts[0].visibility"));
+  // The longest allowed is stored.
+  p.set_visibility("group:" + std::string(122, 'a'));
+  EXPECT_TRUE(Upsert(*c, {p}).ok());
+}
+
 TEST(CatalogTest, InvalidPeopleBatchNamesFieldAndWritesNothing) {
   auto c = OpenCatalog(TestDir());
   ASSERT_NE(c, nullptr);
