@@ -512,8 +512,8 @@ TEST(CatalogTest, LongGroupNameIsInvalidArgumentNotInternal) {
   absl::Status s = Upsert(*c, {p});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("posts[0].visibility"));
-  // The longest allowed is stored.
-  p.set_visibility("group:" + std::string(122, 'a'));
+  // The longest allowed (64 bytes of [a-z0-9-]) is stored.
+  p.set_visibility("group:" + std::string(64, 'a'));
   EXPECT_TRUE(Upsert(*c, {p}).ok());
 }
 
