@@ -150,11 +150,13 @@ v1::AnalyzeNetworkResponse ToProto(const networks::NetworkAnalysis& a) {
 
 absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
     const index::Catalog& catalog, const v1::AnalyzeNetworkRequest& request,
-    const Caller& caller, const NetworksServiceOptions& options) {
+    const Caller& caller, const NetworksServiceOptions& options,
+    std::function<bool()> cancelled) {
   // Validated before the interaction log is read: the options
   // (window_days, compare_previous, top_brokers), then what only the
   // request can get wrong (min_group_size, window_end).
-  const networks::NetworkOptions o = OptionsFor(request, caller, options);
+  networks::NetworkOptions o = OptionsFor(request, caller, options);
+  o.cancelled = std::move(cancelled);
   WK_RETURN_IF_ERROR(o.Validate());
   WK_RETURN_IF_ERROR(CheckEncoding(request, options.limits));
   auto interactions = index::InteractionLog(catalog.options().data_dir).Load();

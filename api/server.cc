@@ -103,11 +103,40 @@ void Audit(AuditLog& log, Rpc rpc, const Caller& who,
   (void)log.Append(e);  // logged by AuditLog; the call has happened
 }
 
+// Why a call's work must not start, or go on: its deadline has passed
+// (DEADLINE_EXCEEDED) or the client cancelled (CANCELLED); OK otherwise.
+// `when` says where the work stands ("queued for ingest").
+absl::Status Interrupted(const grpc::CallbackServerContext& ctx,
+                         const std::string& when) {
+  if (std::chrono::system_clock::now() >= ctx.deadline())
+    return absl::DeadlineExceededError(
+        absl::StrCat("the deadline passed while ", when, ": not done"));
+  if (ctx.IsCancelled())
+    return absl::CancelledError(
+        absl::StrCat("cancelled by the client while ", when, ": not done"));
+  return absl::OkStatus();
+}
+
+// RESOURCE_EXHAUSTED for a call `executor` refused, with the retry hint in
+// the message and, in milliseconds, in the `retry-after-ms` trailer.
+absl::Status Overloaded(const Executor& executor,
+                        grpc::CallbackServerContext* ctx) {
+  const int64_t after = executor.RetryAfter().count();
+  ctx->AddTrailingMetadata("retry-after-ms", std::to_string(after));
+  return absl::ResourceExhaustedError(absl::StrCat(
+      executor.name(), " queue is full (", executor.queued(), " waiting, ",
+      executor.running(), " running): retry after ", after, " ms"));
+}
+
 // The steps every unary RPC shares, so that a handler states only what
 // differs: authenticate and authorize (api/caller.h decides), run the body
 // with the caller, audit, finish. `Body` is
 // `absl::Status(const Caller&, AuditNote&)`; it runs only once the caller
-// holds the RPC's right.
+// holds the RPC's right. With an executor the body runs there (when its
+// queue is full the call gets RESOURCE_EXHAUSTED), and not at all when the
+// deadline passes or the client cancels before it starts; the reactor is
+// finished from the executor's thread. Without one (queries: short and
+// never queued) it runs on gRPC's thread.
 class CallHandler {
  public:
   CallHandler(const Authenticator& auth, AuditLog& audit)
@@ -115,14 +144,27 @@ class CallHandler {
 
   template <typename Body>
   grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx, Rpc rpc,
-                                   AuditNote note, Body body) const {
+                                   Executor* executor, AuditNote note,
+                                   Body body) const {
     auto* reactor = ctx->DefaultReactor();
     Caller who;
     absl::StatusOr<Caller> caller = Authorize(*ctx, auth_, rpc, &who);
-    absl::Status s = caller.status();
-    if (s.ok()) s = body(*caller, note);
-    Audit(audit_, rpc, who, s, std::move(note));
-    reactor->Finish(ToGrpc(s));
+    if (!caller.ok() || executor == nullptr) {
+      absl::Status s = caller.status();
+      if (s.ok()) s = body(*caller, note);
+      Finish(reactor, rpc, who, s, std::move(note));
+      return reactor;
+    }
+    auto task = [calls = *this, ctx, reactor, rpc, who, note,
+                 caller = *std::move(caller), body = std::move(body),
+                 when =
+                     absl::StrCat("queued for ", executor->name())]() mutable {
+      absl::Status s = Interrupted(*ctx, when);
+      if (s.ok()) s = body(caller, note);
+      calls.Finish(reactor, rpc, who, s, std::move(note));
+    };
+    if (!executor->TrySubmit(std::move(task)))
+      Finish(reactor, rpc, who, Overloaded(*executor, ctx), std::move(note));
     return reactor;
   }
 
@@ -130,6 +172,12 @@ class CallHandler {
   AuditLog& audit() const { return audit_; }
 
  private:
+  void Finish(grpc::ServerUnaryReactor* reactor, Rpc rpc, const Caller& who,
+              const absl::Status& s, AuditNote note) const {
+    Audit(audit_, rpc, who, s, std::move(note));
+    reactor->Finish(ToGrpc(s));
+  }
+
   const Authenticator& auth_;
   AuditLog& audit_;
 };
@@ -173,8 +221,9 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* request,
       v1::FindExpertsResponse* response) override {
     return calls_.Handle(
-        ctx, Rpc::kFindExperts, AuditNote{},
-        [&](const Caller& caller, AuditNote&) -> absl::Status {
+        ctx, Rpc::kFindExperts, /*executor=*/nullptr, AuditNote{},
+        [this, request, response](const Caller& caller,
+                                  AuditNote&) -> absl::Status {
           v1::FindExpertsRequest r = *request;
           WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
           WK_ASSIGN_OR_RETURN(*response,
@@ -193,15 +242,20 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
 
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  IngestService(index::Catalog& catalog, Eraser& eraser, CallHandler calls)
-      : catalog_(catalog), eraser_(eraser), calls_(calls) {}
+  IngestService(index::Catalog& catalog, Eraser& eraser, CallHandler calls,
+                Executor& executor)
+      : catalog_(catalog),
+        eraser_(eraser),
+        calls_(calls),
+        executor_(executor) {}
 
   grpc::ServerUnaryReactor* UpsertPeople(
       grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
       v1::UpsertPeopleResponse* response) override {
     return calls_.Handle(
-        ctx, Rpc::kUpsertPeople, Recorded(),
-        [&](const Caller& caller, AuditNote& note) -> absl::Status {
+        ctx, Rpc::kUpsertPeople, &executor_, Recorded(),
+        [this, request, response](const Caller& caller,
+                                  AuditNote& note) -> absl::Status {
           WK_RETURN_IF_ERROR(CheckBatch(request->people_size(), "people"));
           WK_RETURN_IF_ERROR(api::UpsertPeople(
               catalog_, caller, Copy(request->people()), &note.counts));
@@ -214,8 +268,9 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::UpsertPostsRequest* request,
       v1::UpsertPostsResponse* response) override {
     return calls_.Handle(
-        ctx, Rpc::kUpsertPosts, Recorded("", {{"posts", 0}}),
-        [&](const Caller&, AuditNote& note) -> absl::Status {
+        ctx, Rpc::kUpsertPosts, &executor_, Recorded("", {{"posts", 0}}),
+        [this, request, response](const Caller&,
+                                  AuditNote& note) -> absl::Status {
           WK_RETURN_IF_ERROR(CheckBatch(request->posts_size(), "posts"));
           WK_RETURN_IF_ERROR(catalog_.UpsertPosts(Copy(request->posts())));
           response->set_upserted(request->posts_size());
@@ -227,16 +282,20 @@ class IngestService final : public v1::Ingest::CallbackService {
   grpc::ServerReadReactor<v1::IngestStreamRequest>* IngestStream(
       grpc::CallbackServerContext* ctx,
       v1::IngestStreamResponse* response) override {
-    // Each message is committed as it arrives; the first bad one ends the
-    // stream, keeping what came before. One audit line for the stream.
+    // Each message is committed as it arrives, on the ingest executor (the
+    // next read starts once it is done); the first bad one ends the stream,
+    // keeping what came before. One audit line for the stream.
     class Reader final
         : public grpc::ServerReadReactor<v1::IngestStreamRequest> {
      public:
-      Reader(index::Catalog& catalog, AuditLog& audit,
+      Reader(index::Catalog& catalog, AuditLog& audit, Executor& executor,
+             grpc::CallbackServerContext* ctx,
              v1::IngestStreamResponse* response, absl::StatusOr<Caller> caller,
              const Caller& who)
           : catalog_(catalog),
             audit_(audit),
+            executor_(executor),
+            ctx_(ctx),
             response_(response),
             caller_(std::move(caller)),
             who_(who) {
@@ -252,37 +311,46 @@ class IngestService final : public v1::Ingest::CallbackService {
           return;
         }
         ++message_;
-        absl::Status s;
-        const int items = request_.people_size() + request_.posts_size();
-        if (items > index::kMaxBatchItems) {
-          s = absl::InvalidArgumentError(absl::StrCat(
-              "message ", message_, ": ", items,
-              " items, more than the limit of ", index::kMaxBatchItems));
-        }
-        if (s.ok() && request_.people_size() > 0)
-          s = api::UpsertPeople(catalog_, *caller_, Copy(request_.people()),
-                                &counts_);
-        if (s.ok())
-          response_->set_people_upserted(response_->people_upserted() +
-                                         request_.people_size());
-        if (s.ok() && request_.posts_size() > 0) {
-          s = catalog_.UpsertPosts(Copy(request_.posts()));
-          if (s.ok()) counts_["posts"] += request_.posts_size();
-        }
-        if (s.ok())
-          response_->set_posts_upserted(response_->posts_upserted() +
-                                        request_.posts_size());
+        if (!executor_.TrySubmit([this] { Commit(); }))
+          End(InMessage(Overloaded(executor_, ctx_)));
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      // On the executor: the message, then the next read or the end.
+      void Commit() {
+        absl::Status s = Interrupted(*ctx_, "queued for ingest");
+        if (s.ok()) s = Apply();
         if (!s.ok()) {
-          End(absl::Status(
-              s.code(), absl::StrCat("message ", message_, ": ", s.message())));
+          End(InMessage(s));
           return;
         }
         request_.Clear();
         StartRead(&request_);
       }
-      void OnDone() override { delete this; }
-
-     private:
+      absl::Status Apply() {
+        const int items = request_.people_size() + request_.posts_size();
+        if (items > index::kMaxBatchItems) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              items, " items, more than the limit of ", index::kMaxBatchItems));
+        }
+        if (request_.people_size() > 0)
+          WK_RETURN_IF_ERROR(api::UpsertPeople(
+              catalog_, *caller_, Copy(request_.people()), &counts_));
+        response_->set_people_upserted(response_->people_upserted() +
+                                       request_.people_size());
+        if (request_.posts_size() > 0) {
+          WK_RETURN_IF_ERROR(catalog_.UpsertPosts(Copy(request_.posts())));
+          counts_["posts"] += request_.posts_size();
+        }
+        response_->set_posts_upserted(response_->posts_upserted() +
+                                      request_.posts_size());
+        return absl::OkStatus();
+      }
+      absl::Status InMessage(const absl::Status& s) const {
+        return absl::Status(
+            s.code(), absl::StrCat("message ", message_, ": ", s.message()));
+      }
       void End(const absl::Status& s) {
         counts_["messages"] = message_;
         Audit(audit_, Rpc::kIngestStream, who_, s,
@@ -292,6 +360,8 @@ class IngestService final : public v1::Ingest::CallbackService {
 
       index::Catalog& catalog_;
       AuditLog& audit_;
+      Executor& executor_;
+      grpc::CallbackServerContext* const ctx_;
       v1::IngestStreamResponse* response_;
       const absl::StatusOr<Caller> caller_;
       const Caller who_;  // authenticated, even when refused
@@ -301,17 +371,18 @@ class IngestService final : public v1::Ingest::CallbackService {
     };
     Caller who;
     auto caller = Authorize(*ctx, calls_.auth(), Rpc::kIngestStream, &who);
-    return new Reader(catalog_, calls_.audit(), response, std::move(caller),
-                      who);
+    return new Reader(catalog_, calls_.audit(), executor_, ctx, response,
+                      std::move(caller), who);
   }
 
   grpc::ServerUnaryReactor* DeletePost(
       grpc::CallbackServerContext* ctx, const v1::DeletePostRequest* request,
       v1::DeletePostResponse* response) override {
     return calls_.Handle(
-        ctx, Rpc::kDeletePost,
+        ctx, Rpc::kDeletePost, &executor_,
         Recorded(request->post_id().substr(0, 128), {{"posts", 0}}),
-        [&](const Caller&, AuditNote& note) -> absl::Status {
+        [this, request, response](const Caller&,
+                                  AuditNote& note) -> absl::Status {
           WK_ASSIGN_OR_RETURN(bool found,
                               catalog_.DeletePost(request->post_id()));
           response->set_found(found);
@@ -324,8 +395,10 @@ class IngestService final : public v1::Ingest::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::DeletePersonRequest* request,
       v1::DeletePersonResponse* response) override {
     return calls_.Handle(
-        ctx, Rpc::kDeletePerson, Recorded(request->person_id().substr(0, 128)),
-        [&](const Caller&, AuditNote& note) -> absl::Status {
+        ctx, Rpc::kDeletePerson, &executor_,
+        Recorded(request->person_id().substr(0, 128)),
+        [this, request, response](const Caller&,
+                                  AuditNote& note) -> absl::Status {
           // api/erasure.h
           WK_ASSIGN_OR_RETURN(*response, eraser_.DeletePerson(*request));
           note.counts = {{"people", response->found() ? 1 : 0},
@@ -338,37 +411,50 @@ class IngestService final : public v1::Ingest::CallbackService {
   grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx,
                                     const v1::CompactRequest* /*request*/,
                                     v1::CompactResponse* response) override {
-    return calls_.Handle(ctx, Rpc::kCompact, Recorded(),
-                         [&](const Caller&, AuditNote&) -> absl::Status {
-                           WK_ASSIGN_OR_RETURN(auto result, catalog_.Compact());
-                           response->set_bytes_before(result.bytes_before);
-                           response->set_bytes_after(result.bytes_after);
-                           return absl::OkStatus();
-                         });
+    return calls_.Handle(
+        ctx, Rpc::kCompact, &executor_, Recorded(),
+        [this, response](const Caller&, AuditNote&) -> absl::Status {
+          WK_ASSIGN_OR_RETURN(auto result, catalog_.Compact());
+          response->set_bytes_before(result.bytes_before);
+          response->set_bytes_after(result.bytes_after);
+          return absl::OkStatus();
+        });
   }
 
  private:
   index::Catalog& catalog_;
   Eraser& eraser_;
   const CallHandler calls_;
+  Executor& executor_;
 };
 
 // Networks: HR analyses of the colleague network (api/networks.cc).
 class NetworksService final : public v1::Networks::CallbackService {
  public:
   NetworksService(const index::Catalog& catalog,
-                  const NetworksServiceOptions& options, CallHandler calls)
-      : catalog_(catalog), options_(options), calls_(calls) {}
+                  const NetworksServiceOptions& options, CallHandler calls,
+                  Executor& executor)
+      : catalog_(catalog),
+        options_(options),
+        calls_(calls),
+        executor_(executor) {}
 
   grpc::ServerUnaryReactor* AnalyzeNetwork(
       grpc::CallbackServerContext* ctx,
       const v1::AnalyzeNetworkRequest* request,
       v1::AnalyzeNetworkResponse* response) override {
     return calls_.Handle(
-        ctx, Rpc::kAnalyzeNetwork, AuditNote{},
-        [&](const Caller& caller, AuditNote& note) -> absl::Status {
-          auto result =
-              api::AnalyzeNetwork(catalog_, *request, caller, options_);
+        ctx, Rpc::kAnalyzeNetwork, &executor_, AuditNote{},
+        [this, ctx, request, response](const Caller& caller,
+                                       AuditNote& note) -> absl::Status {
+          auto result = api::AnalyzeNetwork(
+              catalog_, *request, caller, options_,
+              [ctx] { return !Interrupted(*ctx, "analysing").ok(); });
+          // Stopped between stages: say why.
+          if (result.status().code() == absl::StatusCode::kCancelled) {
+            if (auto why = Interrupted(*ctx, "analysing"); !why.ok())
+              result = why;
+          }
           if (result.ok()) *response = std::move(*result);
           // Person-level analyses are privileged: recorded, with how many
           // people were named as brokers.
@@ -385,6 +471,7 @@ class NetworksService final : public v1::Networks::CallbackService {
   const index::Catalog& catalog_;
   const NetworksServiceOptions options_;
   const CallHandler calls_;
+  Executor& executor_;
 };
 
 bool IsLoopback(std::string_view host) {
@@ -453,6 +540,10 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError("--refresh-ms: must be 1-3600000");
   if (max_message_bytes < 1024)
     return absl::InvalidArgumentError("max_message_bytes: too small");
+  WK_RETURN_IF_ERROR(analysis_executor.Validate("--analysis"));
+  WK_RETURN_IF_ERROR(ingest_executor.Validate("--ingest"));
+  if (drain_timeout.count() < 0 || drain_timeout > std::chrono::hours(1))
+    return absl::InvalidArgumentError("--drain-ms: must be 0-3600000");
   if (auto s = ranking.Validate(); !s.ok())
     return absl::InvalidArgumentError(absl::StrCat("ranking.", s.message()));
   WK_RETURN_IF_ERROR(auth.Validate());
@@ -530,10 +621,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                         absl::StrCat("finishing an interrupted erasure: ",
                                      resumed.status().message()));
   }
-  server->ingest_ = std::make_unique<IngestService>(*server->catalog_,
-                                                    *server->eraser_, calls);
+  server->analysis_executor_ =
+      std::make_unique<Executor>("analysis", options.analysis_executor);
+  server->ingest_executor_ =
+      std::make_unique<Executor>("ingest", options.ingest_executor);
+  server->drain_timeout_ = options.drain_timeout;
+  server->ingest_ = std::make_unique<IngestService>(
+      *server->catalog_, *server->eraser_, calls, *server->ingest_executor_);
   server->networks_ = std::make_unique<NetworksService>(
-      *server->catalog_, options.networks, calls);
+      *server->catalog_, options.networks, calls, *server->analysis_executor_);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health service's descriptor into the generated pool, where
@@ -563,9 +659,14 @@ void Server::Wait() {
 
 void Server::Shutdown() {
   std::call_once(shut_down_, [this] {
+    // gRPC stops accepting, waits for calls in flight until the deadline,
+    // cancels the rest (a queued task then finishes its call as CANCELLED
+    // without running; an analysis stops at its next stage), and returns
+    // once every reactor is done. Nothing is left for the executors then.
     if (server_)
-      server_->Shutdown(std::chrono::system_clock::now() +
-                        std::chrono::seconds(5));
+      server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
+    if (ingest_executor_) ingest_executor_->Shutdown();
+    if (analysis_executor_) analysis_executor_->Shutdown();
   });
 }
 
