@@ -127,6 +127,22 @@ class ServeCommandTest : public testing::Test {
     }
     return false;
   }
+  // Polls the data folder, read-only as `ask --data` does, until `post` is
+  // committed there (false after 20 s).
+  bool Committed(const std::string& post) const {
+    const auto give_up = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < give_up) {
+      index::CatalogOptions o;
+      o.data_dir = data_;
+      o.read_only = true;
+      o.refresh_interval = milliseconds(0);
+      auto catalog = index::Catalog::Open(o);
+      if (catalog.ok() && (*catalog)->snapshot()->FindPost(post) != nullptr)
+        return true;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return false;
+  }
   std::string data_;
   std::unique_ptr<api::SecureEnv> env_;
 };
@@ -141,6 +157,9 @@ TEST_F(ServeCommandTest, SigtermLetsACallInFlightFinishThenExitsZero) {
   v1::IngestStreamResponse out;
   auto stream = ingest->IngestStream(&ctx, &out);
   ASSERT_TRUE(stream->Write(Message("before-signal")));
+  // The call is in flight once the server has committed its first message
+  // (before that, a signal could find it not yet accepted).
+  ASSERT_TRUE(Committed("before-signal"));
   serve.Signal(SIGTERM);
   EXPECT_TRUE(RefusesNewCalls(serve.port(), *env_));
   EXPECT_EQ(serve.WaitExit(milliseconds(0)), -1) << "exited mid-call";
@@ -165,6 +184,7 @@ TEST_F(ServeCommandTest, SigtermCancelsWhatTheDrainDeadlineLeaves) {
   v1::IngestStreamResponse out;
   auto stream = ingest->IngestStream(&ctx, &out);
   ASSERT_TRUE(stream->Write(Message("open")));
+  ASSERT_TRUE(Committed("open"));
   const auto signalled = Clock::now();
   serve.Signal(SIGTERM);
   // Never closed by the client: only the drain deadline ends it.
