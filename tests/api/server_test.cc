@@ -119,9 +119,14 @@ using PendingAnalysis =
 // Holds an executor's one thread until released (or destroyed).
 class Blocker {
  public:
+  // Returns once the blocking task runs (not merely once something runs:
+  // the previous task may still be finishing).
   void Occupy(Executor& e) {
-    ASSERT_TRUE(e.TrySubmit([this] { release_.WaitForNotification(); }));
-    WaitUntil([&] { return e.running() == 1; });
+    ASSERT_TRUE(e.TrySubmit([this] {
+      started_.Notify();
+      release_.WaitForNotification();
+    }));
+    started_.WaitForNotification();
   }
   void Release() {
     if (!release_.HasBeenNotified()) release_.Notify();
@@ -129,7 +134,7 @@ class Blocker {
   ~Blocker() { Release(); }
 
  private:
-  absl::Notification release_;
+  absl::Notification started_, release_;
 };
 
 class ServerExecutorsTest : public testing::Test {
@@ -288,6 +293,7 @@ TEST_F(ServerExecutorsTest, FullQueueIsResourceExhaustedWithARetryHint) {
 
   // A stream's message is refused the same way; the stream ends there.
   grpc::ClientContext stream_ctx;
+  stream_ctx.set_deadline(In(milliseconds(20000)));  // fail, never hang
   v1::IngestStreamResponse stream_out;
   auto writer = ingest_->IngestStream(&stream_ctx, &stream_out);
   v1::IngestStreamRequest message;
@@ -333,7 +339,7 @@ TEST_F(ServerExecutorsTest, FullQueueIsResourceExhaustedWithARetryHint) {
 TEST_F(ServerExecutorsTest, WorkIsNotStartedOnceItsCallerGaveUp) {
   Start();
   ingest_blocker_.Occupy(server_->ingest_executor());
-  auto late = UpsertAsync("late", milliseconds(200));
+  auto late = UpsertAsync("late", milliseconds(2000));
   auto cancelled = UpsertAsync("cancelled", milliseconds(20000));
   auto patient = UpsertAsync("patient", milliseconds(20000));
   WaitUntil([&] { return server_->ingest_executor().queued() == 3; });
@@ -342,6 +348,10 @@ TEST_F(ServerExecutorsTest, WorkIsNotStartedOnceItsCallerGaveUp) {
   cancelled->done.WaitForNotification();
   EXPECT_EQ(late->status.error_code(), Code::DEADLINE_EXCEEDED);
   EXPECT_EQ(cancelled->status.error_code(), Code::CANCELLED);
+  // The server's deadline is the client's plus the request's time in
+  // transit (it counts the timeout from arrival): under load that can be
+  // tens of milliseconds later. Give it a second to pass there too.
+  std::this_thread::sleep_for(milliseconds(1000));
 
   ingest_blocker_.Release();
   patient->done.WaitForNotification();
