@@ -167,9 +167,11 @@ absl::Status ValidateAnalyzeNetwork(const v1::AnalyzeNetworkRequest& request,
 
 absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
     const index::Catalog& catalog, const v1::AnalyzeNetworkRequest& request,
-    const Caller& caller, const NetworksServiceOptions& options) {
+    const Caller& caller, const NetworksServiceOptions& options,
+    std::function<bool()> cancelled) {
   WK_RETURN_IF_ERROR(ValidateAnalyzeNetwork(request, options));
-  const networks::NetworkOptions o = OptionsFor(request, caller, options);
+  networks::NetworkOptions o = OptionsFor(request, caller, options);
+  o.cancelled = std::move(cancelled);
   auto interactions = index::InteractionLog(catalog.options().data_dir).Load();
   if (!interactions.ok()) return interactions.status();
   auto analysis =

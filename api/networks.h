@@ -3,6 +3,8 @@
 #ifndef WHOKNOWS_API_NETWORKS_H_
 #define WHOKNOWS_API_NETWORKS_H_
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "api/caller.h"
 #include "networks/networks.h"
@@ -35,10 +37,13 @@ absl::Status ValidateAnalyzeNetwork(const v1::AnalyzeNetworkRequest& request,
 // Validates the request (INVALID_ARGUMENT naming the field), applies the
 // privacy rules for `caller` (person-level lists only with the
 // person-level-networks right), and analyses the catalog's current snapshot
-// with the data folder's interactions. Thread safe.
+// with the data folder's interactions. `cancelled`, when set, is asked
+// between stages (networks::NetworkOptions::cancelled): once it says yes the
+// analysis stops with CANCELLED. Thread safe.
 absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
     const index::Catalog& catalog, const v1::AnalyzeNetworkRequest& request,
-    const Caller& caller, const NetworksServiceOptions& options);
+    const Caller& caller, const NetworksServiceOptions& options,
+    std::function<bool()> cancelled = nullptr);
 
 v1::AnalyzeNetworkResponse ToProto(const networks::NetworkAnalysis& analysis);
 

@@ -40,39 +40,6 @@ grpc::Status ToGrpc(const absl::Status& s) {
                       std::string(s.message()));
 }
 
-class ExpertiseService final : public v1::Expertise::CallbackService {
- public:
-  ExpertiseService(const index::Catalog& catalog,
-                   const ranking::ExpertFinder& finder,
-                   const Authenticator& auth)
-      : catalog_(catalog), finder_(finder), auth_(auth) {}
-
-  grpc::ServerUnaryReactor* FindExperts(
-      grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* request,
-      v1::FindExpertsResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(ToGrpc(Find(*ctx, *request, response)));
-    return reactor;
-  }
-
- private:
-  absl::Status Find(const grpc::ServerContextBase& ctx,
-                    const v1::FindExpertsRequest& request,
-                    v1::FindExpertsResponse* response) const {
-    WK_ASSIGN_OR_RETURN(Caller caller,
-                        Authorize(ctx, auth_, Rpc::kFindExperts));
-    v1::FindExpertsRequest r = request;
-    WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
-    WK_ASSIGN_OR_RETURN(*response, api::FindExperts(catalog_, finder_, r));
-    if (!HasRight(caller, Right::kFullProfiles)) KeepPublicProfiles(response);
-    return absl::OkStatus();
-  }
-
-  const index::Catalog& catalog_;
-  const ranking::ExpertFinder& finder_;
-  const Authenticator& auth_;
-};
-
 // RepeatedPtrField is not contiguous; the catalog takes spans.
 template <typename T>
 std::vector<T> Copy(const google::protobuf::RepeatedPtrField<T>& items) {
@@ -89,19 +56,137 @@ absl::Status CheckBatch(int items, const char* field) {
   return absl::OkStatus();
 }
 
-// Records a privileged call in the audit log; a caller that failed to
-// authenticate is recorded as anonymous with the refusal's code.
-void Audit(AuditLog& log, const char* method,
-           const absl::StatusOr<Caller>& caller, const absl::Status& outcome,
-           std::string target = "",
-           std::map<std::string, int64_t> counts = {}) {
+// The full gRPC method of an RPC, as the audit log names it.
+const char* MethodName(Rpc rpc) {
+  switch (rpc) {
+    case Rpc::kFindExperts:
+      return "whoknows.v1.Expertise/FindExperts";
+    case Rpc::kUpsertPeople:
+      return "whoknows.v1.Ingest/UpsertPeople";
+    case Rpc::kUpsertPosts:
+      return "whoknows.v1.Ingest/UpsertPosts";
+    case Rpc::kIngestStream:
+      return "whoknows.v1.Ingest/IngestStream";
+    case Rpc::kDeletePost:
+      return "whoknows.v1.Ingest/DeletePost";
+    case Rpc::kDeletePerson:
+      return "whoknows.v1.Ingest/DeletePerson";
+    case Rpc::kCompact:
+      return "whoknows.v1.Ingest/Compact";
+    case Rpc::kAnalyzeNetwork:
+      return "whoknows.v1.Networks/AnalyzeNetwork";
+  }
+  return "?";
+}
+
+// What a call leaves in the audit log: privileged calls set `record` (up
+// front, or in their body once they know, as person-level analyses do) and
+// fill in the ids and counts.
+struct AuditNote {
+  bool record = false;
+  std::string target;  // an id, never text
+  std::map<std::string, int64_t> counts;
+};
+
+// Records a call in the audit log when its note asks for it. `who` is the
+// authenticated caller (anonymous when authentication failed), `outcome`
+// the call's status.
+void Audit(AuditLog& log, Rpc rpc, const Caller& who,
+           const absl::Status& outcome, AuditNote note) {
+  if (!note.record) return;
   AuditEntry e;
-  e.method = method;
-  if (caller.ok()) e.caller = *caller;
-  e.code = caller.ok() ? outcome.code() : caller.status().code();
-  e.target = std::move(target);
-  e.counts = std::move(counts);
+  e.method = MethodName(rpc);
+  e.caller = who;
+  e.code = outcome.code();
+  e.target = std::move(note.target);
+  e.counts = std::move(note.counts);
   (void)log.Append(e);  // logged by AuditLog; the call has happened
+}
+
+// Why a call's work must not start, or go on: its deadline has passed
+// (DEADLINE_EXCEEDED) or the client cancelled (CANCELLED); OK otherwise.
+// `when` says where the work stands ("queued for ingest").
+absl::Status Interrupted(const grpc::CallbackServerContext& ctx,
+                         const std::string& when) {
+  if (std::chrono::system_clock::now() >= ctx.deadline())
+    return absl::DeadlineExceededError(
+        absl::StrCat("the deadline passed while ", when, ": not done"));
+  if (ctx.IsCancelled())
+    return absl::CancelledError(
+        absl::StrCat("cancelled by the client while ", when, ": not done"));
+  return absl::OkStatus();
+}
+
+// RESOURCE_EXHAUSTED for a call `executor` refused, with the retry hint in
+// the message and, in milliseconds, in the `retry-after-ms` trailer.
+absl::Status Overloaded(const Executor& executor,
+                        grpc::CallbackServerContext* ctx) {
+  const int64_t after = executor.RetryAfter().count();
+  ctx->AddTrailingMetadata("retry-after-ms", std::to_string(after));
+  return absl::ResourceExhaustedError(absl::StrCat(
+      executor.name(), " queue is full (", executor.queued(), " waiting, ",
+      executor.running(), " running): retry after ", after, " ms"));
+}
+
+// The steps every unary RPC shares, so that a handler states only what
+// differs: authenticate and authorize (api/caller.h decides), run the body
+// with the caller, audit, finish. `Body` is
+// `absl::Status(const Caller&, AuditNote&)`; it runs only once the caller
+// holds the RPC's right. With an executor the body runs there (when its
+// queue is full the call gets RESOURCE_EXHAUSTED), and not at all when the
+// deadline passes or the client cancels before it starts; the reactor is
+// finished from the executor's thread. Without one (queries: short and
+// never queued) it runs on gRPC's thread.
+class CallHandler {
+ public:
+  CallHandler(const Authenticator& auth, AuditLog& audit)
+      : auth_(auth), audit_(audit) {}
+
+  template <typename Body>
+  grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx, Rpc rpc,
+                                   Executor* executor, AuditNote note,
+                                   Body body) const {
+    auto* reactor = ctx->DefaultReactor();
+    Caller who;
+    absl::StatusOr<Caller> caller = Authorize(*ctx, auth_, rpc, &who);
+    if (!caller.ok() || executor == nullptr) {
+      absl::Status s = caller.status();
+      if (s.ok()) s = body(*caller, note);
+      Finish(reactor, rpc, who, s, std::move(note));
+      return reactor;
+    }
+    auto task = [calls = *this, ctx, reactor, rpc, who, note,
+                 caller = *std::move(caller), body = std::move(body),
+                 when =
+                     absl::StrCat("queued for ", executor->name())]() mutable {
+      absl::Status s = Interrupted(*ctx, when);
+      if (s.ok()) s = body(caller, note);
+      calls.Finish(reactor, rpc, who, s, std::move(note));
+    };
+    if (!executor->TrySubmit(std::move(task)))
+      Finish(reactor, rpc, who, Overloaded(*executor, ctx), std::move(note));
+    return reactor;
+  }
+
+  const Authenticator& auth() const { return auth_; }
+  AuditLog& audit() const { return audit_; }
+
+ private:
+  void Finish(grpc::ServerUnaryReactor* reactor, Rpc rpc, const Caller& who,
+              const absl::Status& s, AuditNote note) const {
+    Audit(audit_, rpc, who, s, std::move(note));
+    reactor->Finish(ToGrpc(s));
+  }
+
+  const Authenticator& auth_;
+  AuditLog& audit_;
+};
+
+// The audit note of a privileged call.
+AuditNote Recorded(std::string target = "",
+                   std::map<std::string, int64_t> counts = {}) {
+  return {
+      .record = true, .target = std::move(target), .counts = std::move(counts)};
 }
 
 // Writes people with the caller's opt-out policy: only the person themself
@@ -126,61 +211,92 @@ absl::Status UpsertPeople(index::Catalog& catalog, const Caller& caller,
   return absl::OkStatus();
 }
 
+class ExpertiseService final : public v1::Expertise::CallbackService {
+ public:
+  ExpertiseService(const index::Catalog& catalog,
+                   const ranking::ExpertFinder& finder, CallHandler calls)
+      : catalog_(catalog), finder_(finder), calls_(calls) {}
+
+  grpc::ServerUnaryReactor* FindExperts(
+      grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* request,
+      v1::FindExpertsResponse* response) override {
+    return calls_.Handle(
+        ctx, Rpc::kFindExperts, /*executor=*/nullptr, AuditNote{},
+        [this, request, response](const Caller& caller,
+                                  AuditNote&) -> absl::Status {
+          v1::FindExpertsRequest r = *request;
+          WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
+          WK_ASSIGN_OR_RETURN(*response,
+                              api::FindExperts(catalog_, finder_, r));
+          if (!HasRight(caller, Right::kFullProfiles))
+            KeepPublicProfiles(response);
+          return absl::OkStatus();
+        });
+  }
+
+ private:
+  const index::Catalog& catalog_;
+  const ranking::ExpertFinder& finder_;
+  const CallHandler calls_;
+};
+
 // IngestStream reads raw messages and parses them itself: gRPC takes a
 // message that does not parse for the end of the stream (api/request_errors.h).
 class IngestService final
     : public v1::Ingest::WithRawCallbackMethod_IngestStream<
           v1::Ingest::CallbackService> {
  public:
-  IngestService(index::Catalog& catalog, Eraser& eraser,
-                const Authenticator& auth, AuditLog& audit)
-      : catalog_(catalog), eraser_(eraser), auth_(auth), audit_(audit) {}
+  IngestService(index::Catalog& catalog, Eraser& eraser, CallHandler calls,
+                Executor& executor)
+      : catalog_(catalog),
+        eraser_(eraser),
+        calls_(calls),
+        executor_(executor) {}
 
   grpc::ServerUnaryReactor* UpsertPeople(
       grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
       v1::UpsertPeopleResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    Caller who;
-    auto caller = Authorize(*ctx, auth_, Rpc::kUpsertPeople, &who);
-    absl::Status s = caller.status();
-    std::map<std::string, int64_t> counts;
-    if (s.ok()) s = CheckBatch(request->people_size(), "people");
-    if (s.ok())
-      s = api::UpsertPeople(catalog_, *caller, Copy(request->people()),
-                            &counts);
-    if (s.ok()) response->set_upserted(request->people_size());
-    Audit(audit_, "whoknows.v1.Ingest/UpsertPeople", who, s, "", counts);
-    reactor->Finish(ToGrpc(s));
-    return reactor;
+    return calls_.Handle(
+        ctx, Rpc::kUpsertPeople, &executor_, Recorded(),
+        [this, request, response](const Caller& caller,
+                                  AuditNote& note) -> absl::Status {
+          WK_RETURN_IF_ERROR(CheckBatch(request->people_size(), "people"));
+          WK_RETURN_IF_ERROR(api::UpsertPeople(
+              catalog_, caller, Copy(request->people()), &note.counts));
+          response->set_upserted(request->people_size());
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* UpsertPosts(
       grpc::CallbackServerContext* ctx, const v1::UpsertPostsRequest* request,
       v1::UpsertPostsResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    Caller who;
-    auto caller = Authorize(*ctx, auth_, Rpc::kUpsertPosts, &who);
-    absl::Status s = caller.status();
-    if (s.ok()) s = CheckBatch(request->posts_size(), "posts");
-    if (s.ok()) s = catalog_.UpsertPosts(Copy(request->posts()));
-    if (s.ok()) response->set_upserted(request->posts_size());
-    Audit(audit_, "whoknows.v1.Ingest/UpsertPosts", who, s, "",
-          {{"posts", s.ok() ? request->posts_size() : 0}});
-    reactor->Finish(ToGrpc(s));
-    return reactor;
+    return calls_.Handle(
+        ctx, Rpc::kUpsertPosts, &executor_, Recorded("", {{"posts", 0}}),
+        [this, request, response](const Caller&,
+                                  AuditNote& note) -> absl::Status {
+          WK_RETURN_IF_ERROR(CheckBatch(request->posts_size(), "posts"));
+          WK_RETURN_IF_ERROR(catalog_.UpsertPosts(Copy(request->posts())));
+          response->set_upserted(request->posts_size());
+          note.counts["posts"] = request->posts_size();
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* IngestStream(
       grpc::CallbackServerContext* ctx, grpc::ByteBuffer* response) override {
-    // Each message is committed as it arrives; the first bad one ends the
-    // stream, keeping what came before. One audit line for the stream.
+    // Each message is committed as it arrives, on the ingest executor (the
+    // next read starts once it is done); the first bad one ends the stream,
+    // keeping what came before. One audit line for the stream.
     class Reader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:
-      Reader(index::Catalog& catalog, AuditLog& audit,
-             grpc::ByteBuffer* response, absl::StatusOr<Caller> caller,
-             const Caller& who)
+      Reader(index::Catalog& catalog, AuditLog& audit, Executor& executor,
+             grpc::CallbackServerContext* ctx, grpc::ByteBuffer* response,
+             absl::StatusOr<Caller> caller, const Caller& who)
           : catalog_(catalog),
             audit_(audit),
+            executor_(executor),
+            ctx_(ctx),
             raw_response_(response),
             caller_(std::move(caller)),
             who_(who) {
@@ -196,40 +312,51 @@ class IngestService final
           return;
         }
         ++message_;
-        absl::Status s = ParseRequest(raw_, &request_);
-        const int items = request_.people_size() + request_.posts_size();
-        if (s.ok() && items > index::kMaxBatchItems) {
-          s = absl::InvalidArgumentError(absl::StrCat(
-              "message ", message_, ": ", items,
-              " items, more than the limit of ", index::kMaxBatchItems));
-        }
-        if (s.ok() && request_.people_size() > 0)
-          s = api::UpsertPeople(catalog_, *caller_, Copy(request_.people()),
-                                &counts_);
-        if (s.ok())
-          response_.set_people_upserted(response_.people_upserted() +
-                                        request_.people_size());
-        if (s.ok() && request_.posts_size() > 0) {
-          s = catalog_.UpsertPosts(Copy(request_.posts()));
-          if (s.ok()) counts_["posts"] += request_.posts_size();
-        }
-        if (s.ok())
-          response_.set_posts_upserted(response_.posts_upserted() +
-                                       request_.posts_size());
+        if (!executor_.TrySubmit([this] { Commit(); }))
+          End(InMessage(Overloaded(executor_, ctx_)));
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      // On the executor: the message, then the next read or the end.
+      void Commit() {
+        absl::Status s = Interrupted(*ctx_, "queued for ingest");
+        if (s.ok()) s = Apply();
         if (!s.ok()) {
-          End(absl::Status(
-              s.code(), absl::StrCat("message ", message_, ": ", s.message())));
+          End(InMessage(s));
           return;
         }
         request_.Clear();
         StartRead(&raw_);
       }
-      void OnDone() override { delete this; }
-
-     private:
+      absl::Status Apply() {
+        WK_RETURN_IF_ERROR(ParseRequest(raw_, &request_));
+        const int items = request_.people_size() + request_.posts_size();
+        if (items > index::kMaxBatchItems) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              items, " items, more than the limit of ", index::kMaxBatchItems));
+        }
+        if (request_.people_size() > 0)
+          WK_RETURN_IF_ERROR(api::UpsertPeople(
+              catalog_, *caller_, Copy(request_.people()), &counts_));
+        response_.set_people_upserted(response_.people_upserted() +
+                                       request_.people_size());
+        if (request_.posts_size() > 0) {
+          WK_RETURN_IF_ERROR(catalog_.UpsertPosts(Copy(request_.posts())));
+          counts_["posts"] += request_.posts_size();
+        }
+        response_.set_posts_upserted(response_.posts_upserted() +
+                                      request_.posts_size());
+        return absl::OkStatus();
+      }
+      absl::Status InMessage(const absl::Status& s) const {
+        return absl::Status(
+            s.code(), absl::StrCat("message ", message_, ": ", s.message()));
+      }
       void End(const absl::Status& s) {
         counts_["messages"] = message_;
-        Audit(audit_, "whoknows.v1.Ingest/IngestStream", who_, s, "", counts_);
+        Audit(audit_, Rpc::kIngestStream, who_, s,
+              Recorded("", std::move(counts_)));
         if (s.ok()) {
           grpc::Slice bytes(response_.SerializeAsString());
           *raw_response_ = grpc::ByteBuffer(&bytes, 1);
@@ -239,6 +366,8 @@ class IngestService final
 
       index::Catalog& catalog_;
       AuditLog& audit_;
+      Executor& executor_;
+      grpc::CallbackServerContext* const ctx_;
       grpc::ByteBuffer* raw_response_;
       v1::IngestStreamResponse response_;
       const absl::StatusOr<Caller> caller_;
@@ -249,118 +378,108 @@ class IngestService final
       std::map<std::string, int64_t> counts_;
     };
     Caller who;
-    auto caller = Authorize(*ctx, auth_, Rpc::kIngestStream, &who);
-    return new Reader(catalog_, audit_, response, std::move(caller), who);
+    auto caller = Authorize(*ctx, calls_.auth(), Rpc::kIngestStream, &who);
+    return new Reader(catalog_, calls_.audit(), executor_, ctx, response,
+                      std::move(caller), who);
   }
 
   grpc::ServerUnaryReactor* DeletePost(
       grpc::CallbackServerContext* ctx, const v1::DeletePostRequest* request,
       v1::DeletePostResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    Caller who;
-    auto caller = Authorize(*ctx, auth_, Rpc::kDeletePost, &who);
-    absl::Status s = caller.status();
-    bool found = false;
-    if (s.ok()) {
-      auto deleted = catalog_.DeletePost(request->post_id());
-      s = deleted.status();
-      if (deleted.ok()) found = *deleted;
-    }
-    if (s.ok()) response->set_found(found);
-    Audit(audit_, "whoknows.v1.Ingest/DeletePost", who, s,
-          request->post_id().substr(0, 128), {{"posts", found ? 1 : 0}});
-    reactor->Finish(ToGrpc(s));
-    return reactor;
+    return calls_.Handle(
+        ctx, Rpc::kDeletePost, &executor_,
+        Recorded(request->post_id().substr(0, 128), {{"posts", 0}}),
+        [this, request, response](const Caller&,
+                                  AuditNote& note) -> absl::Status {
+          WK_ASSIGN_OR_RETURN(bool found,
+                              catalog_.DeletePost(request->post_id()));
+          response->set_found(found);
+          note.counts["posts"] = found ? 1 : 0;
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* DeletePerson(
       grpc::CallbackServerContext* ctx, const v1::DeletePersonRequest* request,
       v1::DeletePersonResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    Caller who;
-    auto caller = Authorize(*ctx, auth_, Rpc::kDeletePerson, &who);
-    absl::Status s = caller.status();
-    std::map<std::string, int64_t> counts;
-    if (s.ok()) {
-      auto result = eraser_.DeletePerson(*request);  // api/erasure.h
-      s = result.status();
-      if (result.ok()) {
-        *response = std::move(*result);
-        counts = {{"people", response->found() ? 1 : 0},
-                  {"posts", response->posts_deleted()},
-                  {"interactions", response->interactions_removed()}};
-      }
-    }
-    Audit(audit_, "whoknows.v1.Ingest/DeletePerson", who, s,
-          request->person_id().substr(0, 128), counts);
-    reactor->Finish(ToGrpc(s));
-    return reactor;
+    return calls_.Handle(
+        ctx, Rpc::kDeletePerson, &executor_,
+        Recorded(request->person_id().substr(0, 128)),
+        [this, request, response](const Caller&,
+                                  AuditNote& note) -> absl::Status {
+          // api/erasure.h
+          WK_ASSIGN_OR_RETURN(*response, eraser_.DeletePerson(*request));
+          note.counts = {{"people", response->found() ? 1 : 0},
+                         {"posts", response->posts_deleted()},
+                         {"interactions", response->interactions_removed()}};
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx,
                                     const v1::CompactRequest* /*request*/,
                                     v1::CompactResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    Caller who;
-    auto caller = Authorize(*ctx, auth_, Rpc::kCompact, &who);
-    absl::Status s = caller.status();
-    if (s.ok()) {
-      auto result = catalog_.Compact();
-      s = result.status();
-      if (result.ok()) {
-        response->set_bytes_before(result->bytes_before);
-        response->set_bytes_after(result->bytes_after);
-      }
-    }
-    Audit(audit_, "whoknows.v1.Ingest/Compact", who, s, "", {});
-    reactor->Finish(ToGrpc(s));
-    return reactor;
+    return calls_.Handle(
+        ctx, Rpc::kCompact, &executor_, Recorded(),
+        [this, response](const Caller&, AuditNote&) -> absl::Status {
+          WK_ASSIGN_OR_RETURN(auto result, catalog_.Compact());
+          response->set_bytes_before(result.bytes_before);
+          response->set_bytes_after(result.bytes_after);
+          return absl::OkStatus();
+        });
   }
 
  private:
   index::Catalog& catalog_;
   Eraser& eraser_;
-  const Authenticator& auth_;
-  AuditLog& audit_;
+  const CallHandler calls_;
+  Executor& executor_;
 };
 
 // Networks: HR analyses of the colleague network (api/networks.cc).
 class NetworksService final : public v1::Networks::CallbackService {
  public:
   NetworksService(const index::Catalog& catalog,
-                  const NetworksServiceOptions& options,
-                  const Authenticator& auth, AuditLog& audit)
-      : catalog_(catalog), options_(options), auth_(auth), audit_(audit) {}
+                  const NetworksServiceOptions& options, CallHandler calls,
+                  Executor& executor)
+      : catalog_(catalog),
+        options_(options),
+        calls_(calls),
+        executor_(executor) {}
 
   grpc::ServerUnaryReactor* AnalyzeNetwork(
       grpc::CallbackServerContext* ctx,
       const v1::AnalyzeNetworkRequest* request,
       v1::AnalyzeNetworkResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    auto caller = Authorize(*ctx, auth_, Rpc::kAnalyzeNetwork);
-    if (!caller.ok()) {
-      reactor->Finish(ToGrpc(caller.status()));
-      return reactor;
-    }
-    auto result = api::AnalyzeNetwork(catalog_, *request, *caller, options_);
-    if (result.ok()) *response = std::move(*result);
-    // Person-level analyses are privileged: recorded, with how many people
-    // were named as brokers.
-    if (request->person_level() &&
-        HasRight(*caller, Right::kPersonLevelNetworks))
-      Audit(
-          audit_, "whoknows.v1.Networks/AnalyzeNetwork", caller,
-          result.status(), "",
-          {{"brokers", result.ok() ? response->current().brokers_size() : 0}});
-    reactor->Finish(ToGrpc(result.status()));
-    return reactor;
+    return calls_.Handle(
+        ctx, Rpc::kAnalyzeNetwork, &executor_, AuditNote{},
+        [this, ctx, request, response](const Caller& caller,
+                                       AuditNote& note) -> absl::Status {
+          auto result = api::AnalyzeNetwork(
+              catalog_, *request, caller, options_,
+              [ctx] { return !Interrupted(*ctx, "analysing").ok(); });
+          // Stopped between stages: say why.
+          if (result.status().code() == absl::StatusCode::kCancelled) {
+            if (auto why = Interrupted(*ctx, "analysing"); !why.ok())
+              result = why;
+          }
+          if (result.ok()) *response = std::move(*result);
+          // Person-level analyses are privileged: recorded, with how many
+          // people were named as brokers.
+          note.record = request->person_level() &&
+                        HasRight(caller, Right::kPersonLevelNetworks);
+          note.counts = {{"brokers", result.ok()
+                                         ? response->current().brokers_size()
+                                         : 0}};
+          return result.status();
+        });
   }
 
  private:
   const index::Catalog& catalog_;
   const NetworksServiceOptions options_;
-  const Authenticator& auth_;
-  AuditLog& audit_;
+  const CallHandler calls_;
+  Executor& executor_;
 };
 
 bool IsLoopback(std::string_view host) {
@@ -402,6 +521,10 @@ absl::Status ServerOptions::Validate() const {
   if (future_tolerance_seconds < 0)
     return absl::InvalidArgumentError("--future-tolerance-s: must be >= 0");
   if (!clock) return absl::InvalidArgumentError("clock: required");
+  WK_RETURN_IF_ERROR(analysis_executor.Validate("--analysis"));
+  WK_RETURN_IF_ERROR(ingest_executor.Validate("--ingest"));
+  if (drain_timeout.count() < 0 || drain_timeout > std::chrono::hours(1))
+    return absl::InvalidArgumentError("--drain-ms: must be 0-3600000");
   if (auto s = ranking.Validate(); !s.ok())
     return absl::InvalidArgumentError(absl::StrCat("ranking.", s.message()));
   WK_RETURN_IF_ERROR(auth.Validate());
@@ -478,12 +601,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->finder_ = std::make_unique<ranking::ExpertFinder>(
       *server->catalog_, ranking,
       [models = server->models_.get()] { return models->current(); });
-  const Authenticator& auth = *server->authenticator_;
-  server->expertise_ = std::make_unique<ExpertiseService>(
-      *server->catalog_, *server->finder_, auth);
   WK_ASSIGN_OR_RETURN(
       server->audit_,
       AuditLog::Open(index::DataDir(options.data_dir).audit_log()));
+  const CallHandler calls(*server->authenticator_, *server->audit_);
+  server->expertise_ = std::make_unique<ExpertiseService>(
+      *server->catalog_, *server->finder_, calls);
   // Erasure, and the end of one a crash interrupted (the journal).
   server->eraser_ =
       std::make_unique<Eraser>(*server->catalog_, server->models_.get(),
@@ -493,10 +616,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                         absl::StrCat("finishing an interrupted erasure: ",
                                      resumed.status().message()));
   }
+  server->analysis_executor_ =
+      std::make_unique<Executor>("analysis", options.analysis_executor);
+  server->ingest_executor_ =
+      std::make_unique<Executor>("ingest", options.ingest_executor);
+  server->drain_timeout_ = options.drain_timeout;
   server->ingest_ = std::make_unique<IngestService>(
-      *server->catalog_, *server->eraser_, auth, *server->audit_);
+      *server->catalog_, *server->eraser_, calls, *server->ingest_executor_);
   server->networks_ = std::make_unique<NetworksService>(
-      *server->catalog_, options.networks, auth, *server->audit_);
+      *server->catalog_, options.networks, calls, *server->analysis_executor_);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health service's descriptor into the generated pool, where
@@ -542,9 +670,14 @@ void Server::Wait() {
 
 void Server::Shutdown() {
   std::call_once(shut_down_, [this] {
+    // gRPC stops accepting, waits for calls in flight until the deadline,
+    // cancels the rest (a queued task then finishes its call as CANCELLED
+    // without running; an analysis stops at its next stage), and returns
+    // once every reactor is done. Nothing is left for the executors then.
     if (server_)
-      server_->Shutdown(std::chrono::system_clock::now() +
-                        std::chrono::seconds(5));
+      server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
+    if (ingest_executor_) ingest_executor_->Shutdown();
+    if (analysis_executor_) analysis_executor_->Shutdown();
   });
 }
 

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/auth.h"
+#include "api/executor.h"
 #include "api/networks.h"
 #include "index/clock.h"
 #include "ranking/ranking_options.h"
@@ -60,6 +61,19 @@ struct ServerOptions {
   std::chrono::milliseconds model_rebuild_interval{30000};
   // Networks service: privacy threshold, threads, bounds.
   NetworksServiceOptions networks;
+  // AnalyzeNetwork runs on this executor, never on gRPC's threads, so that
+  // queries (FindExperts), which do, never wait behind an analysis. A call
+  // that finds the queue full gets RESOURCE_EXHAUSTED with a retry hint.
+  // Each analysis also uses networks.threads for betweenness.
+  ExecutorOptions analysis_executor{.threads = 1, .max_queued = 4};
+  // UpsertPeople, UpsertPosts, IngestStream's messages, DeletePost,
+  // DeletePerson and Compact run here, as analyses do on theirs. One thread
+  // is enough: the catalog commits one batch at a time anyway.
+  ExecutorOptions ingest_executor{.threads = 1, .max_queued = 16};
+  // Graceful shutdown (SIGTERM): how long calls in flight (and queued) get
+  // to finish once the server stops accepting; then they are cancelled.
+  // Longer lets bigger batches and analyses finish; shorter exits sooner.
+  std::chrono::milliseconds drain_timeout{10000};
   // Who callers are: bearer-token keys, issuer, audience, roles claim, and
   // service accounts by client certificate. With none, every caller is
   // anonymous (api/caller.h says what that allows) and the server listens
@@ -97,12 +111,19 @@ class Server {
   int port() const { return port_; }
   index::Catalog& catalog() { return *catalog_; }
   void Wait();
+  // Stops accepting calls, lets those in flight (and queued) finish within
+  // options.drain_timeout, cancels the rest, and stops the executors.
   void Shutdown();
   // Re-reads the TLS certificate, key and client CA and the bearer-token
   // keys from their files (`whoknows serve` does on SIGHUP): new
   // connections and calls use them. A part whose files are bad keeps what
   // it had, and the error names its flag.
   absl::Status Reload();
+
+  // The executors (ServerOptions::analysis_executor, ingest_executor).
+  // Tests occupy them to see what callers get when they are busy.
+  Executor& analysis_executor() { return *analysis_executor_; }
+  Executor& ingest_executor() { return *ingest_executor_; }
 
  private:
   Server() = default;
@@ -112,6 +133,10 @@ class Server {
   std::unique_ptr<Eraser> eraser_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<AuditLog> audit_;
+  // Before the services and the gRPC server: tasks finish calls, so the
+  // executors stop after the server.
+  std::unique_ptr<Executor> analysis_executor_;
+  std::unique_ptr<Executor> ingest_executor_;
   // Before server_: its port's handshakes ask it for the certificate.
   std::unique_ptr<TlsCredentials> tls_;
   std::unique_ptr<grpc::Service> expertise_;
@@ -119,6 +144,7 @@ class Server {
   std::unique_ptr<grpc::Service> networks_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::chrono::milliseconds drain_timeout_{0};
   std::once_flag shut_down_;
 };
 

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -56,13 +57,17 @@ void Reload(Lifecycle* life) {
 // Waits for SIGINT or SIGTERM. Before the server serves, a signal ends the
 // process at once, as the default action would (nothing is half-written:
 // every write commits before it returns); once it serves, it shuts the
-// server down gracefully. SIGHUPs before it reload.
+// server down gracefully: no new calls, those in flight get --drain-ms to
+// finish, then the rest are cancelled and `serve` exits 0. SIGHUPs before
+// it reload the TLS files and the token keys.
 void WaitForSignal(const sigset_t* signals, Lifecycle* life) {
   int signal = 0;
   while (sigwait(signals, &signal) == 0 && signal == SIGHUP) Reload(life);
   absl::MutexLock lock(&life->mu);
   if (life->abandoned) return;
   if (!life->server) std::_Exit(128 + signal);
+  std::fprintf(stderr, "whoknows: %s: draining calls in flight\n",
+               strsignal(signal));
   life->server->Shutdown();
 }
 
@@ -150,6 +155,29 @@ class ServeCommand final : public Command {
     serve_->add_option("--service-account", service_accounts_,
                        "NAME=ROLE: a client certificate's CN or SAN and its "
                        "role (repeatable; needs --client-ca)");
+    serve_
+        ->add_option("--drain-ms", drain_ms_,
+                     "On SIGTERM/SIGINT: how long calls in flight may take "
+                     "to finish before they are cancelled")
+        ->capture_default_str();
+    serve_
+        ->add_option("--analysis-threads", options_.analysis_executor.threads,
+                     "Threads running AnalyzeNetwork calls")
+        ->capture_default_str();
+    serve_
+        ->add_option("--analysis-queue", options_.analysis_executor.max_queued,
+                     "AnalyzeNetwork calls that may wait; more are refused "
+                     "(RESOURCE_EXHAUSTED, retry-after-ms)")
+        ->capture_default_str();
+    serve_
+        ->add_option("--ingest-threads", options_.ingest_executor.threads,
+                     "Threads running ingest, deletions and Compact")
+        ->capture_default_str();
+    serve_
+        ->add_option("--ingest-queue", options_.ingest_executor.max_queued,
+                     "Ingest calls (and stream messages) that may wait; more "
+                     "are refused (RESOURCE_EXHAUSTED, retry-after-ms)")
+        ->capture_default_str();
     serve_->add_flag("--insecure", options_.insecure,
                      "Allow a non-loopback --listen without authentication "
                      "or TLS (logs a warning)");
@@ -159,6 +187,7 @@ class ServeCommand final : public Command {
     if (!serve_->parsed()) return std::nullopt;
     options_.refresh_interval = std::chrono::milliseconds(refresh_ms_);
     options_.auth.clock_skew = std::chrono::seconds(clock_skew_s_);
+    options_.drain_timeout = std::chrono::milliseconds(drain_ms_);
     for (const auto& account : service_accounts_) {
       const auto eq = account.rfind('=');
       const auto role = eq == std::string::npos
@@ -191,6 +220,7 @@ class ServeCommand final : public Command {
   api::ServerOptions options_;
   int64_t refresh_ms_ = 1000;
   int64_t clock_skew_s_ = 60;
+  int64_t drain_ms_ = 10000;
   std::vector<std::string> service_accounts_;
 };
 

@@ -404,6 +404,15 @@ absl::Status AddDrawing(const WindowGraph& g,
   return absl::OkStatus();
 }
 
+// CANCELLED, naming the stage it did not start, once the caller has asked
+// to stop (NetworkOptions::cancelled).
+absl::Status CheckCancelled(const NetworkOptions& o, const char* stage) {
+  if (o.cancelled && o.cancelled())
+    return absl::CancelledError(
+        absl::StrCat("analysis stopped before ", stage));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<WindowFigures> AnalyzeWindow(
     const index::Snapshot& snapshot,
     const std::vector<index::Interaction>& interactions, TimeWindow window,
@@ -412,6 +421,7 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
   const WindowGraph g = BuildWindowGraph(snapshot, interactions, window, o);
   WindowFigures f = Totals(g, window);
   // 2. Communities against the org chart.
+  WK_RETURN_IF_ERROR(CheckCancelled(o, "communities"));
   auto membership = AddCommunities(g, labels, o, &f);
   if (!membership.ok()) return membership.status();
   // 3. Silos and bridges between departments and countries.
@@ -421,11 +431,13 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
   AddNewHireCounts(g, new_hires, o, &f);
   // 5. Person-level lists (the HR role only).
   if (o.person_level) {
+    WK_RETURN_IF_ERROR(CheckCancelled(o, "brokers"));
     AddBrokers(g, o, &f);
     AddPersonLists(g, new_hires, o, &f);
   }
   // 6. The drawing.
   if (o.layout) {
+    WK_RETURN_IF_ERROR(CheckCancelled(o, "the drawing"));
     WK_RETURN_IF_ERROR(AddDrawing(g, *membership, o, &f));
   }
   return f;
@@ -660,6 +672,7 @@ absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
   a.sites = labels.sites;
   // 2. The window, and the one before it on request.
   const TimeWindow w = WindowOf(snapshot, interactions, options);
+  WK_RETURN_IF_ERROR(CheckCancelled(options, "the current window"));
   auto current = AnalyzeWindow(snapshot, interactions, w, options, labels);
   if (!current.ok()) return current.status();
   a.current = std::move(*current);
@@ -668,11 +681,13 @@ absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
         index::SaturatingAdd(w.start, -options.window_days * kDay), w.start};
     NetworkOptions o = options;
     o.layout = false;
+    WK_RETURN_IF_ERROR(CheckCancelled(options, "the previous window"));
     auto previous = AnalyzeWindow(snapshot, interactions, before, o, labels);
     if (!previous.ok()) return previous.status();
     a.previous = std::move(*previous);
   }
   // 3. Interaction ends missing from the directory, and knowledge risk.
+  WK_RETURN_IF_ERROR(CheckCancelled(options, "knowledge risk"));
   a.unknown_endpoints =
       BuildPeopleGraph(snapshot, interactions, w, options).unknown_endpoints;
   a.topics = KnowledgeRisk(snapshot, w.end, options);

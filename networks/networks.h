@@ -8,6 +8,7 @@
 #define WHOKNOWS_NETWORKS_NETWORKS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -102,6 +103,11 @@ struct NetworkOptions {
   CommunityOptions communities;
   // Threads for betweenness.
   int threads = 2;
+  // Asked between the stages of the analysis (windows, communities,
+  // betweenness, ...); once it returns true the analysis stops with
+  // CANCELLED. Null: never stops early. The API sets it from the call's
+  // deadline and cancellation.
+  std::function<bool()> cancelled;
   // Bounds of the fields above, checked by Validate().
   NetworkLimits limits;
 

@@ -1,11 +1,30 @@
-// Tests api/server.cc's options: every bad value is INVALID_ARGUMENT naming
-// its flag, and none throws.
+// Tests api/server.cc: its options (every bad value is INVALID_ARGUMENT
+// naming its flag, and none throws), and, over real gRPC on loopback, the
+// executors that keep slow work off the queries' way: bounded queues,
+// deadlines and cancellation honoured before work starts, graceful
+// shutdown. A test occupies an executor's one thread with a task of its own
+// to hold calls in its queue, and asserts on order, never on times.
 #include "api/server.h"
 
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "index/catalog.h"
+#include "secure_env.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+#include "whoknows/v1/expertise.grpc.pb.h"
+#include "whoknows/v1/ingest.grpc.pb.h"
+#include "whoknows/v1/networks.grpc.pb.h"
 
 namespace whoknows::api {
 namespace {
@@ -43,6 +62,12 @@ TEST(ServerOptionsTest, EachBadValueNamesItsField) {
        [](ServerOptions& o) { o.future_tolerance_seconds = -1; }},
       {"clock", [](ServerOptions& o) { o.clock = nullptr; }},
       {"ranking.max_posts", [](ServerOptions& o) { o.ranking.max_posts = 0; }},
+      {"--ingest-threads",
+       [](ServerOptions& o) { o.ingest_executor.threads = 0; }},
+      {"--analysis-queue",
+       [](ServerOptions& o) { o.analysis_executor.max_queued = -1; }},
+      {"--drain-ms",
+       [](ServerOptions& o) { o.drain_timeout = std::chrono::hours(2); }},
   };
   for (const auto& c : cases) {
     ServerOptions o = Good();
@@ -52,6 +77,335 @@ TEST(ServerOptionsTest, EachBadValueNamesItsField) {
     EXPECT_EQ(std::string(s.message()).rfind(c.field, 0), 0u)
         << c.field << ": " << s;
   }
+}
+
+using Code = grpc::StatusCode;
+using std::chrono::milliseconds;
+
+// Polls until `done`; fails the test (rather than hanging) after 30 s.
+template <typename Done>
+void WaitUntil(Done done) {
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      ADD_FAILURE() << "condition not reached in 30 s";
+      return;
+    }
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+}
+
+std::chrono::system_clock::time_point In(milliseconds ms) {
+  return std::chrono::system_clock::now() + ms;
+}
+
+// A call sent with the callback API, in flight until `done`.
+template <typename Request, typename Response>
+struct Pending {
+  grpc::ClientContext ctx;
+  Request request;
+  Response response;
+  grpc::Status status;
+  absl::Notification done;
+  std::function<void(grpc::Status)> Callback() {
+    return [this](grpc::Status s) {
+      status = std::move(s);
+      done.Notify();
+    };
+  }
+};
+using PendingPosts = Pending<v1::UpsertPostsRequest, v1::UpsertPostsResponse>;
+using PendingAnalysis =
+    Pending<v1::AnalyzeNetworkRequest, v1::AnalyzeNetworkResponse>;
+
+// Holds an executor's one thread until released (or destroyed).
+class Blocker {
+ public:
+  // Returns once the blocking task runs (not merely once something runs:
+  // the previous task may still be finishing).
+  void Occupy(Executor& e) {
+    ASSERT_TRUE(e.TrySubmit([this] {
+      started_.Notify();
+      release_.WaitForNotification();
+    }));
+    started_.WaitForNotification();
+  }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+  ~Blocker() { Release(); }
+
+ private:
+  absl::Notification started_, release_;
+};
+
+class ServerExecutorsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = testing_util::TestDir();
+    env_ = std::make_unique<SecureEnv>(data_ + "_pki");
+    options_.listen = "127.0.0.1:0";
+    options_.data_dir = data_;
+    options_.refresh_interval = milliseconds(20);
+    options_.analysis_executor = {.threads = 1, .max_queued = 1};
+    options_.ingest_executor = {.threads = 1, .max_queued = 3};
+    env_->Configure(&options_);
+  }
+
+  void Start() {
+    auto server = Server::Start(options_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    auto channel =
+        env_->Channel(server_->port(), env_->Token("admin", "admin"));
+    expertise_ = v1::Expertise::NewStub(channel);
+    ingest_ = v1::Ingest::NewStub(channel);
+    networks_ = v1::Networks::NewStub(channel);
+    v1::UpsertPeopleRequest people;
+    for (const char* id : {"anna", "bo"})
+      *people.add_people() = testing_util::MakePerson(id, "Engineering");
+    v1::UpsertPeopleResponse out;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(ingest_->UpsertPeople(&ctx, people, &out).ok());
+    ASSERT_TRUE(Upsert("k1", milliseconds(10000)).ok());
+    server_->catalog().Refresh();
+  }
+
+  v1::Post Post(const std::string& id) const {
+    return testing_util::MakePost(id, "anna", v1::POST_KIND_ARTICLE,
+                                  "Kubernetes deploys", "ImagePullBackOff",
+                                  1700000000);
+  }
+
+  grpc::Status Upsert(const std::string& id, milliseconds deadline,
+                      grpc::ClientContext* ctx_out = nullptr) {
+    grpc::ClientContext local;
+    grpc::ClientContext& ctx = ctx_out ? *ctx_out : local;
+    ctx.set_deadline(In(deadline));
+    v1::UpsertPostsRequest r;
+    *r.add_posts() = Post(id);
+    v1::UpsertPostsResponse out;
+    return ingest_->UpsertPosts(&ctx, r, &out);
+  }
+
+  std::unique_ptr<PendingPosts> UpsertAsync(const std::string& id,
+                                            milliseconds deadline) {
+    auto p = std::make_unique<PendingPosts>();
+    p->ctx.set_deadline(In(deadline));
+    *p->request.add_posts() = Post(id);
+    ingest_->async()->UpsertPosts(&p->ctx, &p->request, &p->response,
+                                  p->Callback());
+    return p;
+  }
+
+  std::unique_ptr<PendingAnalysis> AnalyzeAsync() {
+    auto p = std::make_unique<PendingAnalysis>();
+    p->ctx.set_deadline(In(milliseconds(20000)));
+    networks_->async()->AnalyzeNetwork(&p->ctx, &p->request, &p->response,
+                                       p->Callback());
+    return p;
+  }
+
+  grpc::Status Find(v1::FindExpertsResponse* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(milliseconds(20000)));
+    v1::FindExpertsRequest r;
+    r.set_query("kubernetes deploy");
+    return expertise_->FindExperts(&ctx, r, out);
+  }
+
+  bool Stored(const std::string& id) {
+    server_->catalog().Refresh();
+    return server_->catalog().snapshot()->FindPost(id) != nullptr;
+  }
+
+  std::vector<nlohmann::json> AuditLines(const std::string& method) const {
+    std::ifstream in(data_ + "/audit.jsonl");
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j["method"] == method) lines.push_back(std::move(j));
+    }
+    return lines;
+  }
+
+  std::string data_;
+  std::unique_ptr<SecureEnv> env_;
+  ServerOptions options_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::Expertise::Stub> expertise_;
+  std::unique_ptr<v1::Ingest::Stub> ingest_;
+  std::unique_ptr<v1::Networks::Stub> networks_;
+  // Destroyed before the server, whose shutdown waits for the executors.
+  Blocker analysis_blocker_, ingest_blocker_;
+};
+
+// Issue 11: four analyses in flight took FindExperts from 6.5 ms to 209 ms.
+// Now analyses and ingest wait on their own executors while a query is
+// answered on gRPC's threads.
+TEST_F(ServerExecutorsTest, QueriesAreAnsweredWhileAnalysesAndIngestWait) {
+  Start();
+  analysis_blocker_.Occupy(server_->analysis_executor());
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  auto analysis = AnalyzeAsync();
+  auto upsert = UpsertAsync("k2", milliseconds(20000));
+  WaitUntil([&] { return server_->analysis_executor().queued() == 1; });
+  WaitUntil([&] { return server_->ingest_executor().queued() == 1; });
+
+  v1::FindExpertsResponse found;
+  grpc::Status s = Find(&found);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(found.experts_size(), 0);
+  EXPECT_EQ(found.experts(0).person().id(), "anna");
+  EXPECT_FALSE(analysis->done.HasBeenNotified());
+  EXPECT_FALSE(upsert->done.HasBeenNotified());
+
+  analysis_blocker_.Release();
+  ingest_blocker_.Release();
+  analysis->done.WaitForNotification();
+  upsert->done.WaitForNotification();
+  EXPECT_TRUE(analysis->status.ok()) << analysis->status.error_message();
+  EXPECT_TRUE(upsert->status.ok()) << upsert->status.error_message();
+  EXPECT_TRUE(Stored("k2"));
+}
+
+// A full queue answers at once: RESOURCE_EXHAUSTED, the hint in the message
+// and in the retry-after-ms trailer; what was queued still runs.
+TEST_F(ServerExecutorsTest, FullQueueIsResourceExhaustedWithARetryHint) {
+  Start();
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  std::vector<std::unique_ptr<PendingPosts>> queued;
+  for (int i = 0; i < 3; ++i)
+    queued.push_back(UpsertAsync("q" + std::to_string(i), milliseconds(20000)));
+  WaitUntil([&] { return server_->ingest_executor().queued() == 3; });
+
+  grpc::ClientContext ctx;
+  grpc::Status s = Upsert("shed", milliseconds(20000), &ctx);
+  EXPECT_EQ(s.error_code(), Code::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(),
+              testing::MatchesRegex("ingest queue is full \\(3 waiting, 1 "
+                                    "running\\): retry after [0-9]+ ms"));
+  const auto& trailers = ctx.GetServerTrailingMetadata();
+  auto hint = trailers.find("retry-after-ms");
+  ASSERT_NE(hint, trailers.end());
+  const std::string ms(hint->second.data(), hint->second.size());
+  EXPECT_GE(std::stoi(ms), 10);
+  EXPECT_NE(s.error_message().find("retry after " + ms + " ms"),
+            std::string::npos);
+
+  // A stream's message is refused the same way; the stream ends there.
+  grpc::ClientContext stream_ctx;
+  stream_ctx.set_deadline(In(milliseconds(20000)));  // fail, never hang
+  v1::IngestStreamResponse stream_out;
+  auto writer = ingest_->IngestStream(&stream_ctx, &stream_out);
+  v1::IngestStreamRequest message;
+  *message.add_posts() = Post("streamed");
+  writer->Write(message);
+  writer->WritesDone();
+  s = writer->Finish();
+  EXPECT_EQ(s.error_code(), Code::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(),
+              testing::StartsWith("message 1: ingest queue is full"));
+
+  // Analyses have their own queue (one waiting at most here).
+  analysis_blocker_.Occupy(server_->analysis_executor());
+  auto analysis = AnalyzeAsync();
+  WaitUntil([&] { return server_->analysis_executor().queued() == 1; });
+  auto shed = AnalyzeAsync();
+  shed->done.WaitForNotification();
+  EXPECT_EQ(shed->status.error_code(), Code::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(shed->status.error_message(),
+              testing::StartsWith("analysis queue is full"));
+
+  analysis_blocker_.Release();
+  ingest_blocker_.Release();
+  for (auto& q : queued) {
+    q->done.WaitForNotification();
+    EXPECT_TRUE(q->status.ok()) << q->status.error_message();
+  }
+  analysis->done.WaitForNotification();
+  EXPECT_TRUE(analysis->status.ok());
+  EXPECT_TRUE(Stored("q2"));
+  EXPECT_FALSE(Stored("shed"));
+  EXPECT_FALSE(Stored("streamed"));
+  // The refusal is audited like any privileged call's outcome.
+  int refused = 0;
+  for (const auto& line : AuditLines("whoknows.v1.Ingest/UpsertPosts"))
+    refused += line["code"] == "RESOURCE_EXHAUSTED";
+  EXPECT_EQ(refused, 1);
+}
+
+// Work whose caller has given up before it starts is not done: the deadline
+// passed (DEADLINE_EXCEEDED) or the client cancelled (CANCELLED) while it
+// waited in the queue.
+TEST_F(ServerExecutorsTest, WorkIsNotStartedOnceItsCallerGaveUp) {
+  Start();
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  auto late = UpsertAsync("late", milliseconds(2000));
+  auto cancelled = UpsertAsync("cancelled", milliseconds(20000));
+  auto patient = UpsertAsync("patient", milliseconds(20000));
+  WaitUntil([&] { return server_->ingest_executor().queued() == 3; });
+  cancelled->ctx.TryCancel();
+  late->done.WaitForNotification();
+  cancelled->done.WaitForNotification();
+  EXPECT_EQ(late->status.error_code(), Code::DEADLINE_EXCEEDED);
+  EXPECT_EQ(cancelled->status.error_code(), Code::CANCELLED);
+  // The server's deadline is the client's plus the request's time in
+  // transit (it counts the timeout from arrival): under load that can be
+  // tens of milliseconds later. Give it a second to pass there too.
+  std::this_thread::sleep_for(milliseconds(1000));
+
+  ingest_blocker_.Release();
+  patient->done.WaitForNotification();
+  EXPECT_TRUE(patient->status.ok()) << patient->status.error_message();
+  WaitUntil([&] { return server_->ingest_executor().queued() == 0; });
+  WaitUntil([&] { return server_->ingest_executor().running() == 0; });
+  EXPECT_TRUE(Stored("patient"));
+  EXPECT_FALSE(Stored("late"));
+  EXPECT_FALSE(Stored("cancelled"));
+  std::multiset<std::string> codes;
+  for (const auto& line : AuditLines("whoknows.v1.Ingest/UpsertPosts"))
+    codes.insert(line["code"].get<std::string>());
+  EXPECT_EQ(codes.count("DEADLINE_EXCEEDED") + codes.count("CANCELLED"), 2u);
+}
+
+// Shutdown stops accepting and lets calls in flight, queued ones included,
+// finish within the drain deadline.
+TEST_F(ServerExecutorsTest, ShutdownDrainsCallsInFlight) {
+  Start();
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  auto in_flight = UpsertAsync("drained", milliseconds(20000));
+  WaitUntil([&] { return server_->ingest_executor().queued() == 1; });
+  std::thread stopping([&] { server_->Shutdown(); });
+  // New calls are refused once shutdown has begun.
+  for (;;) {
+    v1::FindExpertsResponse out;
+    if (!Find(&out).ok()) break;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_FALSE(in_flight->done.HasBeenNotified());
+  ingest_blocker_.Release();
+  in_flight->done.WaitForNotification();
+  stopping.join();
+  EXPECT_TRUE(in_flight->status.ok()) << in_flight->status.error_message();
+  EXPECT_TRUE(Stored("drained"));
+}
+
+// What the drain deadline leaves is cancelled, and not done.
+TEST_F(ServerExecutorsTest, ShutdownCancelsWhatTheDrainDeadlineLeaves) {
+  options_.drain_timeout = milliseconds(200);
+  Start();
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  auto in_flight = UpsertAsync("undrained", milliseconds(20000));
+  WaitUntil([&] { return server_->ingest_executor().queued() == 1; });
+  std::thread stopping([&] { server_->Shutdown(); });
+  // The server gives up on it at the drain deadline; the client hears so.
+  in_flight->done.WaitForNotification();
+  EXPECT_FALSE(in_flight->status.ok());
+  ingest_blocker_.Release();
+  stopping.join();
+  EXPECT_FALSE(Stored("undrained"));
 }
 
 }  // namespace

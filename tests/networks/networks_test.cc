@@ -233,6 +233,24 @@ TEST_F(NetworksTest, ComparesWithThePreviousWindow) {
   EXPECT_EQ(a.previous->ties, 3);
 }
 
+// A caller that stops caring (deadline, cancellation) stops the analysis
+// between stages: asked once per stage, and the first "yes" ends it.
+TEST_F(NetworksTest, StopsBetweenStagesWhenCancelled) {
+  options_.compare_previous = true;
+  options_.person_level = true;
+  int asked = 0;
+  options_.cancelled = [&] { return ++asked > 2; };
+  auto a = AnalyzeNetwork(snapshot_, interactions_, options_);
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kCancelled) << a.status();
+  EXPECT_THAT(std::string(a.status().message()),
+              testing::StartsWith("analysis stopped before "));
+  EXPECT_EQ(asked, 3);
+  // Never cancelled: the whole analysis, having asked at every stage.
+  asked = -100;
+  ASSERT_TRUE(AnalyzeNetwork(snapshot_, interactions_, options_).ok());
+  EXPECT_GE(asked, -100 + 5);
+}
+
 TEST_F(NetworksTest, ManagerTiesOnlyOnRequest) {
   people_["e1"]->set_manager_id("s5");
   NetworkAnalysis without = Analyze();
