@@ -5,7 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "index/catalog.h"
@@ -22,7 +21,10 @@ absl::StatusOr<std::string> ReadJournal(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat("no journal at ", path));
   std::stringstream text;
   text << in.rdbuf();
-  std::string id(absl::StripAsciiWhitespace(text.str()));
+  // The id exactly as written (ids may begin or end with spaces): only the
+  // one newline the writer adds is taken off.
+  std::string id = text.str();
+  if (id.ends_with('\n')) id.pop_back();
   if (id.empty()) {
     // Torn before the rename cannot happen (it is written atomically), so
     // an empty journal was never ours: nothing to finish.

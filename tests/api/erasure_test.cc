@@ -222,6 +222,26 @@ TEST_F(ErasureTest, AJournalLeftByACrashIsFinishedByResumePending) {
   EXPECT_FALSE(none->has_value());
 }
 
+// Ids may begin or end with spaces; the journal keeps the id exact, so a
+// resumed erasure of " bo" never erases "bo".
+TEST_F(ErasureTest, AResumedErasureKeepsTheIdExact) {
+  ASSERT_TRUE(catalog_->UpsertPeople({{MakePerson(" bo ", "Lab")}}).ok());
+  EraserOptions crashing = Options();
+  crashing.after_stage = [](ErasureStage stage) {
+    return stage == ErasureStage::kJournalWritten
+               ? absl::AbortedError("simulated crash")
+               : absl::OkStatus();
+  };
+  ASSERT_FALSE(Eraser(*catalog_, models_.get(), crashing).Erase(" bo ").ok());
+  auto resumed = Eraser(*catalog_, models_.get(), Options()).ResumePending();
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(resumed->has_value());
+  EXPECT_EQ((*resumed)->person_id, " bo ");
+  catalog_->Refresh();
+  EXPECT_EQ(catalog_->snapshot()->FindPerson(" bo "), nullptr);
+  EXPECT_NE(catalog_->snapshot()->FindPerson("bo"), nullptr);
+}
+
 TEST_F(ErasureTest, ServerStartFinishesAnInterruptedErasure) {
   EraserOptions crashing = Options();
   crashing.after_stage = [](ErasureStage stage) {

@@ -173,13 +173,15 @@ TEST(TlsCredentialsCreateTest, NamesTheFlagOfABadFile) {
   Generation g;
   std::ofstream(dir + "/cert.pem") << g.server.cert_pem;
   std::ofstream(dir + "/key.pem") << g.connector.key_pem;
-  auto tls = TlsCredentials::Create(
-      {.cert_file = dir + "/cert.pem", .key_file = dir + "/key.pem"});
+  auto tls = TlsCredentials::Create({.cert_file = dir + "/cert.pem",
+                                     .key_file = dir + "/key.pem",
+                                     .client_ca_file = ""});
   ASSERT_FALSE(tls.ok());
   EXPECT_EQ(tls.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(tls.status().message()).rfind("--tls-key", 0), 0u);
-  tls = TlsCredentials::Create(
-      {.cert_file = dir + "/none.pem", .key_file = dir + "/key.pem"});
+  tls = TlsCredentials::Create({.cert_file = dir + "/none.pem",
+                                .key_file = dir + "/key.pem",
+                                .client_ca_file = ""});
   EXPECT_EQ(std::string(tls.status().message()).rfind("--tls-cert", 0), 0u);
 }
 
