@@ -585,6 +585,29 @@ struct Catalog::Impl {
 
   // After a failed write: drops what was not committed and reloads what
   // was, so that memory and disk agree again.
+  // Deletes a person's record and clears them as anyone's manager, in one
+  // commit of the people database; returns the updated people (the caller
+  // installs them once every store has committed). May throw Xapian::Error.
+  std::vector<std::shared_ptr<v1::Person>> ErasePersonRecordLocked(
+      const std::string& person_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::vector<std::shared_ptr<v1::Person>> managed;
+    for (const auto& [id, person] : people) {
+      if (person->manager_id() != person_id || id == person_id) continue;
+      auto updated = std::make_shared<v1::Person>(*person);
+      updated->clear_manager_id();
+      managed.push_back(std::move(updated));
+    }
+    people_db->delete_document(kIdPrefix + person_id);
+    for (const auto& p : managed) {
+      Xapian::Document doc;
+      doc.add_boolean_term(kIdPrefix + p->id());
+      doc.set_data(p->SerializeAsString());
+      people_db->replace_document(kIdPrefix + p->id(), doc);
+    }
+    people_db->commit();
+    return managed;
+  }
+
   void RecoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     try {
       posts_db->close();
@@ -957,6 +980,57 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
   return true;
 }
 
+namespace {
+
+// What erasing a person changes in one post database.
+struct PersonPostChanges {
+  Xapian::WritableDatabase* db;
+  const std::string* path;
+  std::vector<std::string> own;     // ids of their posts, to delete
+  std::vector<v1::Post> rewritten;  // others' posts without their likes
+                                    // and mentions
+};
+
+// Reads (and checks) what erasing `person_id` changes in `c.db`, changing
+// nothing, so that a corrupt record leaves no half-done deletion.
+absl::Status CollectPersonPostChanges(const std::string& person_id,
+                                      PersonPostChanges& c,
+                                      DeletePersonResult& result) {
+  Xapian::WritableDatabase& db = *c.db;
+  const std::string author_term = kAuthorPrefix + person_id;
+  std::unordered_set<Xapian::docid> own;
+  for (auto it = db.postlist_begin(author_term);
+       it != db.postlist_end(author_term); ++it) {
+    own.insert(*it);
+    c.own.push_back(db.get_document(*it).get_value(kIdSlot));
+  }
+  std::unordered_set<Xapian::docid> touched;
+  for (const std::string& term :
+       {kLikePrefix + person_id, kMentionPrefix + person_id}) {
+    for (auto it = db.postlist_begin(term); it != db.postlist_end(term); ++it)
+      if (!own.count(*it)) touched.insert(*it);
+  }
+  auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
+    const auto last = std::remove(ids->begin(), ids->end(), person_id);
+    const int removed = static_cast<int>(ids->end() - last);
+    ids->erase(last, ids->end());
+    return removed;
+  };
+  for (Xapian::docid id : touched) {
+    v1::Post p;
+    if (!p.ParseFromString(db.get_document(id).get_data())) {
+      return absl::DataLossError(
+          absl::StrCat("corrupt post record ", id, " in ", *c.path));
+    }
+    result.likes_removed += strip(p.mutable_liked_by());
+    result.mentions_removed += strip(p.mutable_mentioned());
+    c.rewritten.push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
     const std::string& person_id) {
   if (!impl_->HasWriter())
@@ -970,75 +1044,21 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   std::vector<std::string> authored;
   std::vector<std::shared_ptr<v1::Person>> managed;
   try {
-    // Everything is read (and checked) before anything changes, so that a
-    // corrupt record leaves no half-done deletion for the next commit.
-    struct Changes {
-      Xapian::WritableDatabase* db;
-      const std::string* path;
-      std::vector<std::string> own;
-      std::vector<v1::Post> rewritten;
-    };
-    std::vector<Changes> changes = {{&*d.posts_db, &d.posts_path, {}, {}},
-                                    {&*d.private_db, &d.private_path, {}, {}}};
-    for (Changes& c : changes) {
-      Xapian::WritableDatabase& db = *c.db;
-      // Their own posts.
-      const std::string author_term = kAuthorPrefix + person_id;
-      std::unordered_set<Xapian::docid> own;
-      for (auto it = db.postlist_begin(author_term);
-           it != db.postlist_end(author_term); ++it) {
-        own.insert(*it);
-        c.own.push_back(db.get_document(*it).get_value(kIdSlot));
-      }
-      // Their likes and mentions on other people's posts.
-      std::unordered_set<Xapian::docid> touched;
-      for (const std::string& term :
-           {kLikePrefix + person_id, kMentionPrefix + person_id}) {
-        for (auto it = db.postlist_begin(term); it != db.postlist_end(term);
-             ++it) {
-          if (!own.count(*it)) touched.insert(*it);
-        }
-      }
-      for (Xapian::docid id : touched) {
-        v1::Post p;
-        if (!p.ParseFromString(db.get_document(id).get_data())) {
-          return absl::DataLossError(
-              absl::StrCat("corrupt post record ", id, " in ", *c.path));
-        }
-        auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
-          const auto last = std::remove(ids->begin(), ids->end(), person_id);
-          const int removed = static_cast<int>(ids->end() - last);
-          ids->erase(last, ids->end());
-          return removed;
-        };
-        result.likes_removed += strip(p.mutable_liked_by());
-        result.mentions_removed += strip(p.mutable_mentioned());
-        c.rewritten.push_back(std::move(p));
-      }
-    }
-    for (Changes& c : changes) {
+    // Everything is read (and checked) before anything changes.
+    std::vector<PersonPostChanges> changes = {
+        {&*d.posts_db, &d.posts_path, {}, {}},
+        {&*d.private_db, &d.private_path, {}, {}}};
+    for (PersonPostChanges& c : changes)
+      WK_RETURN_IF_ERROR(CollectPersonPostChanges(person_id, c, result));
+    for (PersonPostChanges& c : changes) {
       for (const auto& id : c.own) c.db->delete_document(kIdPrefix + id);
       for (const auto& p : c.rewritten)
         c.db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
       c.db->commit();
       authored.insert(authored.end(), c.own.begin(), c.own.end());
     }
-    // The people who had them as their manager.
-    for (const auto& [id, person] : d.people) {
-      if (person->manager_id() != person_id || id == person_id) continue;
-      auto updated = std::make_shared<v1::Person>(*person);
-      updated->clear_manager_id();
-      managed.push_back(std::move(updated));
-    }
-    d.people_db->delete_document(kIdPrefix + person_id);
-    for (const auto& p : managed) {
-      Xapian::Document doc;
-      doc.add_boolean_term(kIdPrefix + p->id());
-      doc.set_data(p->SerializeAsString());
-      d.people_db->replace_document(kIdPrefix + p->id(), doc);
-    }
-    d.people_db->commit();
-    for (const Changes& c : changes)
+    managed = d.ErasePersonRecordLocked(person_id);
+    for (const PersonPostChanges& c : changes)
       for (const auto& p : c.rewritten) d.posts[p.id()] = MetaOf(p);
   } catch (const Xapian::Error& e) {
     d.RecoverLocked();
