@@ -196,6 +196,11 @@ class ModelStore {
 
  private:
   void Loop() ABSL_LOCKS_EXCLUDED(stop_mu_, build_mu_, mu_);
+  // Whether Loop should rebuild now, its last build having ended at
+  // `last_build`. Holds no model or snapshot once it returns, so Loop keeps
+  // none alive (or frees none under stop_mu_) while it waits.
+  bool RebuildDue(std::chrono::steady_clock::time_point last_build) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // True when the catalog has moved on from `model` (null: no model yet).
   bool IsStale(const std::shared_ptr<const ExpertiseModel>& model) const;
   void RecordBackgroundResult(const absl::Status& status)
