@@ -468,6 +468,8 @@ bool ModelStore::IsStale(
          model->embedded_newest() != snap->newest_post;
 }
 
+bool ModelStore::IsCurrent() const { return !IsStale(current()); }
+
 void ModelStore::RecordBackgroundResult(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   // Logged once when it happens, not at every retry of the same failure.

@@ -193,6 +193,11 @@ class ModelStore {
   // The outcome of the last background rebuild: OK when it succeeded (or
   // none has run yet), else its error, until a later one succeeds.
   absl::Status background_error() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the model in use was built from the catalog's current snapshot
+  // (or, restored from disk, still matches it): queries rank with what has
+  // been published. Tests wait for it rather than guess how long a rebuild
+  // takes.
+  bool IsCurrent() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Loop() ABSL_LOCKS_EXCLUDED(stop_mu_, build_mu_, mu_);
