@@ -120,6 +120,14 @@ TEST(TermSpaceTest, DegenerateCorporaNeverCrash) {
   };
   EmbeddingOptions all_fractions;
   all_fractions.max_document_fraction = 1;
+  EmbeddingOptions one_sampled;  // the fit sees post 0 only
+  one_sampled.max_training_posts = 1;
+  EmbeddingOptions bare;  // more dimensions than terms, no extra passes
+  bare.dimensions = 1000;
+  bare.oversampling = 0;
+  bare.power_iterations = 0;
+  const std::vector<TermCounts> three_topics = {
+      {{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{2, 1}, {3, 1}}, {{2, 1}, {3, 1}}};
   const std::vector<Case> cases = {
       {"no posts", {}, {}},
       {"one post", {{{0, 1}, {1, 1}}}, {}},
@@ -135,6 +143,11 @@ TEST(TermSpaceTest, DegenerateCorporaNeverCrash) {
       {"a term repeated within one post",
        {{{0, 1}, {0, 1}, {1, 1}, {1, 1}}},
        {}},
+      {"a sample of one post without a kept term",
+       {{{3, 1}}, {{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{2, 1}}},
+       one_sampled},
+      {"a sample of one post", three_topics, one_sampled},
+      {"more dimensions than terms or posts", three_topics, bare},
       {"unknown and non-positive ids and counts",
        {{{-1, 1}, {7, 1}, {0, 0}, {1, -1}}, {{0, 0}, {1, -1}}},
        {}},
