@@ -453,9 +453,13 @@ absl::Status Authenticator::ReloadKeys() {
   if (options_.jwt_keys_file.empty()) return absl::OkStatus();
   WK_ASSIGN_OR_RETURN(std::vector<PublicKey> keys,
                       ReadPublicKeys(options_.jwt_keys_file));
-  auto shared = std::make_shared<const std::vector<PublicKey>>(std::move(keys));
-  absl::MutexLock lock(&mu_);
-  keys_ = std::move(shared);
+  Keys shared = std::make_shared<const std::vector<PublicKey>>(std::move(keys));
+  {
+    absl::MutexLock lock(&mu_);
+    keys_.swap(shared);
+  }
+  // The old keys are freed here, outside mu_, which every call's
+  // authentication takes.
   return absl::OkStatus();
 }
 

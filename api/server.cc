@@ -340,13 +340,13 @@ class IngestService final
           WK_RETURN_IF_ERROR(api::UpsertPeople(
               catalog_, *caller_, Copy(request_.people()), &counts_));
         response_.set_people_upserted(response_.people_upserted() +
-                                       request_.people_size());
+                                      request_.people_size());
         if (request_.posts_size() > 0) {
           WK_RETURN_IF_ERROR(catalog_.UpsertPosts(Copy(request_.posts())));
           counts_["posts"] += request_.posts_size();
         }
         response_.set_posts_upserted(response_.posts_upserted() +
-                                      request_.posts_size());
+                                     request_.posts_size());
         return absl::OkStatus();
       }
       absl::Status InMessage(const absl::Status& s) const {

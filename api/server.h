@@ -110,6 +110,8 @@ class Server {
   ~Server();
   int port() const { return port_; }
   index::Catalog& catalog() { return *catalog_; }
+  // The expertise model behind FindExperts, rebuilt in the background.
+  const ranking::ModelStore& models() const { return *models_; }
   void Wait();
   // Stops accepting calls, lets those in flight (and queued) finish within
   // options.drain_timeout, cancels the rest, and stops the executors.

@@ -376,14 +376,20 @@ struct Catalog::Impl {
     }
     s->generation = generation.fetch_add(1) + 1;
     bool new_error = false;
+    // The snapshot replaced is destroyed after snap_mu is released: when
+    // this was its last reference, freeing every post's record and the
+    // graph takes a while, and readers must not wait for it.
+    std::shared_ptr<const Snapshot> replaced;
     {
       absl::MutexLock lock(&snap_mu);
+      replaced = std::move(snap);
       snap = std::move(s);
       if (writable) {
         new_error = !saved.ok() && saved != bg_error;
         bg_error = saved;
       }
     }
+    replaced.reset();
     if (new_error) {
       std::fprintf(stderr, "whoknows: background error: %s\n",
                    saved.ToString().c_str());

@@ -29,20 +29,34 @@ constexpr uint32_t kVersion = 1;
 using file_io::Get;
 using file_io::Put;
 
-// In how many docs each term id in [0, n_terms) occurs.
+// Whether (t, c) is an entry Train and Embed use: a term id in [0, n_terms)
+// with a finite positive count.
+bool Usable(int32_t t, float c, size_t n_terms) {
+  return t >= 0 && static_cast<size_t>(t) < n_terms && c > 0 &&
+         std::isfinite(c);
+}
+
+// In how many docs each term id in [0, n_terms) occurs: a term listed twice
+// in one doc counts once, so that df <= docs and no IDF is negative.
 std::vector<int64_t> DocumentFrequencies(size_t n_terms,
                                          const std::vector<TermCounts>& docs) {
   std::vector<int64_t> df(n_terms, 0);
-  for (const auto& d : docs) {
-    for (const auto& [t, c] : d) {
-      if (t >= 0 && t < static_cast<int32_t>(df.size()) && c > 0) ++df[t];
+  std::vector<int64_t> last_doc(n_terms, -1);
+  for (size_t d = 0; d < docs.size(); ++d) {
+    for (const auto& [t, c] : docs[d]) {
+      if (!Usable(t, c, n_terms) || last_doc[t] == static_cast<int64_t>(d))
+        continue;
+      last_doc[t] = static_cast<int64_t>(d);
+      ++df[t];
     }
   }
   return df;
 }
 
 // The term ids kept, in the order of their terms: in enough posts but not in
-// too many, the most frequent max_vocabulary of them.
+// too many, the most frequent max_vocabulary of them. A term in every post
+// is never kept, whatever max_document_fraction allows: its IDF is 0, so it
+// carries nothing (and a post of only such terms has no TF-IDF vector).
 std::vector<int32_t> KeptTerms(const std::vector<std::string>& vocabulary,
                                const std::vector<int64_t>& df, size_t n_docs,
                                const EmbeddingOptions& o) {
@@ -50,7 +64,9 @@ std::vector<int32_t> KeptTerms(const std::vector<std::string>& vocabulary,
       std::max(2.0, o.max_document_fraction * static_cast<int64_t>(n_docs));
   std::vector<int32_t> kept;
   for (int32_t t = 0; t < static_cast<int32_t>(df.size()); ++t) {
-    if (df[t] >= o.min_document_frequency && df[t] <= max_df) kept.push_back(t);
+    if (df[t] >= o.min_document_frequency && df[t] <= max_df &&
+        df[t] < static_cast<int64_t>(n_docs))
+      kept.push_back(t);
   }
   std::sort(kept.begin(), kept.end(), [&](int32_t a, int32_t b) {
     return df[a] != df[b] ? df[a] > df[b] : vocabulary[a] < vocabulary[b];
@@ -64,8 +80,9 @@ std::vector<int32_t> KeptTerms(const std::vector<std::string>& vocabulary,
 }
 
 // Terms (through `remap`, -1: dropped) x sampled posts, each column the
-// post's unit TF-IDF vector; posts without a kept term are left out. An even
-// sample of at most max_training_posts posts.
+// post's unit TF-IDF vector; posts whose vector is zero are left out, and so
+// are their entries (kept, they would name a column past the last one). An
+// even sample of at most max_training_posts posts.
 Eigen::SparseMatrix<double> TrainingMatrix(const std::vector<TermCounts>& docs,
                                            const std::vector<int32_t>& remap,
                                            const std::vector<float>& idf,
@@ -80,14 +97,15 @@ Eigen::SparseMatrix<double> TrainingMatrix(const std::vector<TermCounts>& docs,
     double norm = 0;
     const size_t first = triplets.size();
     for (const auto& [t, c] : docs[d]) {
-      if (t < 0 || t >= static_cast<int32_t>(remap.size()) || remap[t] < 0 ||
-          c <= 0)
-        continue;
+      if (!Usable(t, c, remap.size()) || remap[t] < 0) continue;
       const double w = (1 + std::log(c)) * idf[remap[t]];
       triplets.emplace_back(remap[t], col, w);
       norm += w * w;
     }
-    if (norm <= 0) continue;
+    if (!(norm > 0) || !std::isfinite(norm)) {
+      triplets.resize(first);
+      continue;
+    }
     norm = std::sqrt(norm);
     for (size_t i = first; i < triplets.size(); ++i) {
       triplets[i] = Eigen::Triplet<double>(triplets[i].row(), triplets[i].col(),
@@ -185,11 +203,15 @@ int32_t TermSpace::TermId(const std::string& term) const {
 Eigen::VectorXf TermSpace::Embed(const TermCounts& counts) const {
   Eigen::VectorXf v = Eigen::VectorXf::Zero(basis_.cols());
   for (const auto& [t, c] : counts) {
-    if (t < 0 || t >= static_cast<int32_t>(idf_.size()) || c <= 0) continue;
+    if (!Usable(t, c, idf_.size())) continue;
     v += ((1 + std::log(c)) * idf_[t]) * basis_.row(t).transpose();
   }
   const float norm = v.norm();
-  if (norm > 0) v /= norm;
+  if (norm > 0 && std::isfinite(norm)) {
+    v /= norm;
+  } else {
+    v.setZero();
+  }
   return v;
 }
 

@@ -446,8 +446,14 @@ absl::Status ModelStore::RebuildNow() {
     auto saved = (*built)->SaveEmbeddings(options_.path);
     if (!saved.ok()) return saved;
   }
-  absl::MutexLock lock(&mu_);
-  model_ = std::move(*built);
+  // The model replaced (and the snapshot it may be the last to hold) is
+  // destroyed after mu_ is released, so that current() never waits for it.
+  std::shared_ptr<const ExpertiseModel> replaced = std::move(*built);
+  {
+    absl::MutexLock lock(&mu_);
+    model_.swap(replaced);
+  }
+  replaced.reset();
   return absl::OkStatus();
 }
 
@@ -462,6 +468,8 @@ bool ModelStore::IsStale(
          model->embedded_newest() != snap->newest_post;
 }
 
+bool ModelStore::IsCurrent() const { return !IsStale(current()); }
+
 void ModelStore::RecordBackgroundResult(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   // Logged once when it happens, not at every retry of the same failure.
@@ -474,22 +482,27 @@ void ModelStore::RecordBackgroundResult(const absl::Status& status) {
   bg_error_ = status;
 }
 
+bool ModelStore::RebuildDue(
+    std::chrono::steady_clock::time_point last_build) const {
+  // Erasure and opting out do not wait for the interval: a person deleted
+  // from the directory leaves the persisted vectors at once, and queries
+  // rank without the model until it no longer counts who opted out.
+  auto model = current();
+  auto snap = catalog_.snapshot();
+  const bool erased =
+      model && (snap->people.size() < model->snapshot().people.size() ||
+                snap->opted_out != model->snapshot().opted_out);
+  const bool waited = std::chrono::steady_clock::now() - last_build >=
+                      options_.min_rebuild_interval;
+  return (erased || waited) && IsStale(model);
+}
+
 void ModelStore::Loop() {
   auto last_build =
       std::chrono::steady_clock::now() - options_.min_rebuild_interval;
   stop_mu_.Lock();
   while (!stopping_) {
-    const auto now = std::chrono::steady_clock::now();
-    // Erasure and opting out do not wait for the interval: a person deleted
-    // from the directory leaves the persisted vectors at once, and queries
-    // rank without the model until it no longer counts who opted out.
-    auto model = current();
-    auto snap = catalog_.snapshot();
-    const bool erased =
-        model && (snap->people.size() < model->snapshot().people.size() ||
-                  snap->opted_out != model->snapshot().opted_out);
-    if ((erased || now - last_build >= options_.min_rebuild_interval) &&
-        IsStale(current())) {
+    if (RebuildDue(last_build)) {
       stop_mu_.Unlock();
       RecordBackgroundResult(RebuildNow());
       last_build = std::chrono::steady_clock::now();

@@ -193,9 +193,19 @@ class ModelStore {
   // The outcome of the last background rebuild: OK when it succeeded (or
   // none has run yet), else its error, until a later one succeeds.
   absl::Status background_error() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the model in use was built from the catalog's current snapshot
+  // (or, restored from disk, still matches it): queries rank with what has
+  // been published. Tests wait for it rather than guess how long a rebuild
+  // takes.
+  bool IsCurrent() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Loop() ABSL_LOCKS_EXCLUDED(stop_mu_, build_mu_, mu_);
+  // Whether Loop should rebuild now, its last build having ended at
+  // `last_build`. Holds no model or snapshot once it returns, so Loop keeps
+  // none alive (or frees none under stop_mu_) while it waits.
+  bool RebuildDue(std::chrono::steady_clock::time_point last_build) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // True when the catalog has moved on from `model` (null: no model yet).
   bool IsStale(const std::shared_ptr<const ExpertiseModel>& model) const;
   void RecordBackgroundResult(const absl::Status& status)

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/testing/pki.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::api {
 namespace {
@@ -17,7 +18,7 @@ using testing_util::SignToken;
 constexpr int64_t kNow = 1'800'000'000;
 
 std::string WriteKeys(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name;
+  const std::string path = testing_util::TestDir(/*create=*/true) + "/" + name;
   std::ofstream(path) << text;
   return path;
 }

@@ -16,6 +16,7 @@
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::api {
 namespace {
@@ -42,7 +43,7 @@ std::string Deterministic(const google::protobuf::Message& m) {
 class Company {
  public:
   explicit Company(const std::string& name)
-      : catalog_(OpenCatalog(::testing::TempDir() + "/privacy_" + name)) {}
+      : catalog_(OpenCatalog(testing_util::TestDir() + "/" + name)) {}
   index::Catalog& catalog() { return *catalog_; }
 
   // Publishes committed writes first unless `refresh` is false.

@@ -346,15 +346,18 @@ TEST_F(ServerExecutorsTest, WorkIsNotStartedOnceItsCallerGaveUp) {
   auto cancelled = UpsertAsync("cancelled", milliseconds(20000));
   auto patient = UpsertAsync("patient", milliseconds(20000));
   WaitUntil([&] { return server_->ingest_executor().queued() == 3; });
+  // The server counts the timeout the client sent (at most 2 s) from the
+  // call's arrival, which was before now: its deadline for `late` is at
+  // the latest now + 2 s, however long the request was in transit. The
+  // margin covers the timeout header's rounding up to its unit.
+  const auto server_deadline_passed =
+      std::chrono::system_clock::now() + milliseconds(2000 + 50);
   cancelled->ctx.TryCancel();
   late->done.WaitForNotification();
   cancelled->done.WaitForNotification();
   EXPECT_EQ(late->status.error_code(), Code::DEADLINE_EXCEEDED);
   EXPECT_EQ(cancelled->status.error_code(), Code::CANCELLED);
-  // The server's deadline is the client's plus the request's time in
-  // transit (it counts the timeout from arrival): under load that can be
-  // tens of milliseconds later. Give it a second to pass there too.
-  std::this_thread::sleep_for(milliseconds(1000));
+  std::this_thread::sleep_until(server_deadline_passed);
 
   ingest_blocker_.Release();
   patient->done.WaitForNotification();

@@ -106,5 +106,81 @@ TEST(TermSpaceTest, BadInputGetsClearErrors) {
   EXPECT_EQ(TermSpace::Load(cut).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Degenerate corpora, as a small or mostly erased company has them: Train
+// answers (a space, or FAILED_PRECONDITION) and never crashes. A post whose
+// every term is in every post has TF-IDF weight 0; its entries were left in
+// the triplet list under a column that was never created, so two posts
+// sharing their words wrote past the matrix (SIGSEGV in setFromTriplets).
+TEST(TermSpaceTest, DegenerateCorporaNeverCrash) {
+  const std::vector<std::string> vocab = {"a", "b", "c", "d"};
+  struct Case {
+    const char* name;
+    std::vector<TermCounts> docs;
+    EmbeddingOptions options;
+  };
+  EmbeddingOptions all_fractions;
+  all_fractions.max_document_fraction = 1;
+  EmbeddingOptions one_sampled;  // the fit sees post 0 only
+  one_sampled.max_training_posts = 1;
+  EmbeddingOptions bare;  // more dimensions than terms, no extra passes
+  bare.dimensions = 1000;
+  bare.oversampling = 0;
+  bare.power_iterations = 0;
+  const std::vector<TermCounts> three_topics = {
+      {{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{2, 1}, {3, 1}}, {{2, 1}, {3, 1}}};
+  const std::vector<Case> cases = {
+      {"no posts", {}, {}},
+      {"one post", {{{0, 1}, {1, 1}}}, {}},
+      {"posts without terms", {{}, {}, {}}, {}},
+      {"two posts with the same words",
+       {{{0, 1}, {1, 2}}, {{0, 3}, {1, 1}}},
+       {}},
+      {"identical posts", {{{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}}, {}},
+      {"one term", {{{0, 1}}, {{0, 1}}, {{0, 1}}}, {}},
+      {"a term in every post, the last post has only it",
+       {{{0, 1}, {1, 1}}, {{0, 1}, {1, 1}, {2, 1}}, {{0, 1}, {2, 1}}, {{0, 2}}},
+       all_fractions},
+      {"a term repeated within one post",
+       {{{0, 1}, {0, 1}, {1, 1}, {1, 1}}},
+       {}},
+      {"a sample of one post without a kept term",
+       {{{3, 1}}, {{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{2, 1}}},
+       one_sampled},
+      {"a sample of one post", three_topics, one_sampled},
+      {"more dimensions than terms or posts", three_topics, bare},
+      {"unknown and non-positive ids and counts",
+       {{{-1, 1}, {7, 1}, {0, 0}, {1, -1}}, {{0, 0}, {1, -1}}},
+       {}},
+  };
+  for (const auto& c : cases) {
+    auto space = TermSpace::Train(vocab, c.docs, c.options);
+    if (!space.ok()) {
+      EXPECT_EQ(space.status().code(), absl::StatusCode::kFailedPrecondition)
+          << c.name << ": " << space.status();
+      continue;
+    }
+    EXPECT_GE(space->dimensions(), 1) << c.name;
+    for (const auto& d : c.docs) {
+      Eigen::VectorXf v = space->Embed(d);
+      EXPECT_TRUE(v.allFinite()) << c.name;
+      const float norm = v.norm();
+      EXPECT_TRUE(norm == 0 || std::abs(norm - 1) < 1e-4) << c.name;
+    }
+  }
+}
+
+// A term in every post carries no topic (its IDF is 0), whatever
+// max_document_fraction allows: it is not in the space.
+TEST(TermSpaceTest, TermsInEveryPostAreLeftOut) {
+  Corpus c = TwoTopics(10, 4);
+  EmbeddingOptions o;
+  o.dimensions = 2;
+  o.max_document_fraction = 1;
+  auto space = TermSpace::Train(c.vocabulary, c.docs, o);
+  ASSERT_TRUE(space.ok()) << space.status();
+  EXPECT_EQ(space->TermId("the"), -1);
+  EXPECT_GE(space->TermId("hop"), 0);
+}
+
 }  // namespace
 }  // namespace whoknows::ranking

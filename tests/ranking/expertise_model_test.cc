@@ -8,11 +8,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 
 #include "ranking/expert_finder.h"
 #include "tests/testing/company.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::ranking {
@@ -391,6 +393,138 @@ TEST_F(CompanyTest, AnEmptyOrTruncatedModelFileIsRebuilt) {
       if (!readable) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_TRUE(readable) << "not rewritten after a cut to " << size;
+  }
+}
+
+// A small or mostly erased company, the writes that made it and what
+// Build should make of it.
+struct TinyCompany {
+  const char* name;
+  // Writes to the catalog (people "a", "b" and "c" exist).
+  std::function<void(index::Catalog&)> write;
+};
+
+v1::Post TinyPost(const std::string& id, const std::string& author,
+                  const std::string& text, int64_t created) {
+  return testing_util::MakePost(id, author, v1::POST_KIND_QUESTION, "", text,
+                                created, "", "en");
+}
+
+void Upsert(index::Catalog& c, std::vector<v1::Post> posts) {
+  ASSERT_TRUE(c.UpsertPosts(posts).ok());
+}
+
+// Degenerate corpora never crash a build: the model is built, with or
+// without embeddings, and answers queries. Two public posts sharing their
+// words crashed the background rebuild (SIGSEGV in Eigen's setFromTriplets,
+// TermSpace::Train): every shared term is in every post, so no post had a
+// TF-IDF vector and their entries named a column that did not exist.
+TEST(ExpertiseModelTest, DegenerateCompaniesBuildAModel) {
+  const std::string long_text = [] {
+    std::string t;
+    for (int i = 0; i < 20000; ++i)
+      t += "word" + std::to_string(i % 5000) + " printer ";
+    return t;
+  }();
+  const std::vector<TinyCompany> companies = {
+      {"no posts", [](index::Catalog&) {}},
+      {"one post",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "printer toner jam", kT0)});
+       }},
+      {"two posts sharing their words",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "printer toner jam", kT0),
+                    TinyPost("p2", "b", "printer toner jam again", kT0 + 1)});
+       }},
+      {"identical posts",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "printer toner", kT0),
+                    TinyPost("p2", "b", "printer toner", kT0 + 1),
+                    TinyPost("p3", "c", "printer toner", kT0 + 2)});
+       }},
+      {"posts without terms",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "!!!", kT0),
+                    TinyPost("p2", "b", "?? --", kT0 + 1)});
+       }},
+      {"one term",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "printer", kT0),
+                    TinyPost("p2", "b", "printer", kT0 + 1),
+                    TinyPost("p3", "c", "printer", kT0 + 2)});
+       }},
+      {"very long posts",
+       [&](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", long_text, kT0),
+                    TinyPost("p2", "b", long_text, kT0 + 1),
+                    TinyPost("p3", "c", "printer toner", kT0 + 2)});
+       }},
+      {"terms only in private posts",
+       [](index::Catalog& c) {
+         std::vector<v1::Post> posts;
+         for (int i = 0; i < 4; ++i) {
+           posts.push_back(TinyPost("s" + std::to_string(i), "a",
+                                    "zanzibar kubernetes helm", kT0 + i));
+           posts.back().set_visibility("group:platform");
+         }
+         posts.push_back(TinyPost("p1", "b", "printer", kT0 + 9));
+         Upsert(c, posts);
+       }},
+      {"one of three authors opted out",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "printer toner jam", kT0),
+                    TinyPost("p2", "b", "printer toner jam", kT0 + 1),
+                    TinyPost("p3", "c", "printer toner duplex", kT0 + 2)});
+         v1::Person p = testing_util::MakePerson("c");
+         p.set_opted_out(true);
+         ASSERT_TRUE(c.UpsertPeople({&p, 1}).ok());
+       }},
+      {"everyone opted out",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "printer toner jam", kT0),
+                    TinyPost("p2", "b", "printer toner duplex", kT0 + 1),
+                    TinyPost("p3", "c", "printer jam duplex", kT0 + 2)});
+         for (const char* id : {"a", "b", "c"}) {
+           v1::Person p = testing_util::MakePerson(id);
+           p.set_opted_out(true);
+           ASSERT_TRUE(c.UpsertPeople({&p, 1}).ok());
+         }
+       }},
+      {"everyone erased",
+       [](index::Catalog& c) {
+         Upsert(c, {TinyPost("p1", "a", "printer toner jam", kT0),
+                    TinyPost("p2", "b", "printer toner duplex", kT0 + 1),
+                    TinyPost("p3", "c", "printer jam duplex", kT0 + 2)});
+         for (const char* id : {"a", "b", "c"})
+           ASSERT_TRUE(c.DeletePerson(id).ok());
+       }},
+  };
+  for (size_t i = 0; i < companies.size(); ++i) {
+    SCOPED_TRACE(companies[i].name);
+    auto catalog =
+        testing_util::OpenCatalog(TestDir() + "/" + std::to_string(i));
+    ASSERT_NE(catalog, nullptr);
+    std::vector<v1::Person> people;
+    for (const char* id : {"a", "b", "c"})
+      people.push_back(testing_util::MakePerson(id));
+    ASSERT_TRUE(catalog->UpsertPeople(people).ok());
+    companies[i].write(*catalog);
+    catalog->Refresh();
+    auto model = ExpertiseModel::Build(*catalog, catalog->snapshot());
+    ASSERT_TRUE(model.ok()) << model.status();
+    // Whatever it learned is usable: finite similarities, and a saved
+    // model loads back.
+    Eigen::VectorXf q =
+        (*model)->EmbedQuery(catalog->QueryTerms("printer toner"));
+    EXPECT_TRUE((*model)->Similarities(q).allFinite());
+    const std::string path = TestDir() + "/" + std::to_string(i) + ".bin";
+    ASSERT_TRUE((*model)->SaveEmbeddings(path).ok());
+    EXPECT_TRUE(ExpertiseModel::Load(path, catalog->snapshot()).ok());
+    ExpertFinder finder(*catalog, {}, [m = *model] { return m; });
+    ExpertQuery query;
+    query.query = "printer toner";
+    EXPECT_TRUE(finder.Find(query).ok());
   }
 }
 
