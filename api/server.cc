@@ -517,7 +517,15 @@ absl::Status ServerOptions::Validate() const {
   if (refresh_interval.count() < 1 || refresh_interval.count() > 3600 * 1000)
     return absl::InvalidArgumentError("--refresh-ms: must be 1-3600000");
   if (max_message_bytes < 1024)
-    return absl::InvalidArgumentError("max_message_bytes: too small");
+    return absl::InvalidArgumentError(
+        "--max-message-bytes: must be at least 1024");
+  if (handshake_timeout < std::chrono::milliseconds(100) ||
+      handshake_timeout > std::chrono::minutes(10))
+    return absl::InvalidArgumentError(
+        "--handshake-timeout-ms: must be 100-600000");
+  if (max_connection_idle < std::chrono::seconds(1))
+    return absl::InvalidArgumentError(
+        "--max-connection-idle-ms: must be at least 1000");
   if (future_tolerance_seconds < 0)
     return absl::InvalidArgumentError("--future-tolerance-s: must be >= 0");
   if (!clock) return absl::InvalidArgumentError("clock: required");
@@ -634,6 +642,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // Descriptors held by peers that never finish a handshake, or that stop
+  // calling, are given back (gRPC 1.51 has no cap on connections).
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(options.handshake_timeout.count()));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(
+          std::min<int64_t>(options.max_connection_idle.count(), INT32_MAX)));
   // Requests that do not parse: INVALID_ARGUMENT, not UNIMPLEMENTED.
   QuietProtobufParseErrors();
   std::vector<

@@ -43,8 +43,24 @@ struct ServerOptions {
   std::string data_dir;
   // Committed writes become visible to queries within this interval.
   std::chrono::milliseconds refresh_interval{1000};
-  // Largest request accepted, bytes. Batches of big posts need more.
-  int max_message_bytes = 64 << 20;
+  // Largest request (or IngestStream message) accepted, bytes; bigger ones
+  // get RESOURCE_EXHAUSTED before they are parsed. gRPC reads a whole
+  // request before the token is checked, so this is also what each call of
+  // an unauthenticated client can make the server hold. A post is at most
+  // about 2.5 MiB (index/validation.h: 1 MiB body, 10,000 likes of 128-byte
+  // ids); 16 MiB holds 6 such posts, or thousands of typical ones (a
+  // kMaxBatchItems batch of 10,000 posts fits when they average under
+  // 1.6 KB). Connectors with big posts send smaller batches, or raise it.
+  int max_message_bytes = 16 << 20;
+  // A connection that has not finished its handshake (TLS, then HTTP/2's
+  // preface and settings) within this is closed: idle TCP connections from
+  // anyone who reaches the port would otherwise hold a file descriptor each
+  // for gRPC's default of 120 s (docs/operations.md, "Connections").
+  std::chrono::milliseconds handshake_timeout{10000};
+  // A connection with no call in flight for this long is closed (GOAWAY;
+  // a client reconnects on its next call), so that abandoned connections
+  // give their descriptors back.
+  std::chrono::milliseconds max_connection_idle{300000};
   // The server's clock (unix seconds): what writes' timestamps are checked
   // against and what decay and recency are measured from. It replaces
   // ranking.clock and the model's. Tests inject a fixed time.

@@ -2,11 +2,13 @@
 // SIGTERM; SIGHUP re-reads the TLS certificate, key, client CA and token
 // keys.
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -71,7 +73,33 @@ void WaitForSignal(const sigset_t* signals, Lifecycle* life) {
   life->server->Shutdown();
 }
 
+// Raises the soft limit on open files to the hard one: every connection
+// holds a descriptor, and gRPC 1.51 never accepts again once accept4 has
+// failed with EMFILE (grpc/grpc#20418), so the default soft limit of 1,024
+// lets about a thousand idle connections lock the server out for good.
+// Logs the limit it runs with (docs/operations.md, "Connections").
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  const auto shown = [](rlim_t v) {
+    return v == RLIM_INFINITY ? std::string("unlimited") : std::to_string(v);
+  };
+  std::fprintf(stderr,
+               "whoknows: open files limit %s (soft was %s, hard %s)%s\n",
+               shown(limit.rlim_cur).c_str(), shown(before).c_str(),
+               shown(limit.rlim_max).c_str(),
+               limit.rlim_cur < 65536 ? "; raise LimitNOFILE (see "
+                                        "docs/operations.md)"
+                                      : "");
+}
+
 int Serve(const api::ServerOptions& options) {
+  RaiseOpenFileLimit();
   const sigset_t signals = BlockShutdownSignals();
   Lifecycle life;
   std::thread on_signal(WaitForSignal, &signals, &life);
@@ -178,6 +206,20 @@ class ServeCommand final : public Command {
                      "Ingest calls (and stream messages) that may wait; more "
                      "are refused (RESOURCE_EXHAUSTED, retry-after-ms)")
         ->capture_default_str();
+    serve_
+        ->add_option("--max-message-bytes", options_.max_message_bytes,
+                     "Largest request or stream message accepted, bytes "
+                     "(read whole before the token is checked)")
+        ->capture_default_str();
+    serve_
+        ->add_option("--handshake-timeout-ms", handshake_timeout_ms_,
+                     "Close connections that have not finished their TLS "
+                     "and HTTP/2 handshake within this")
+        ->capture_default_str();
+    serve_
+        ->add_option("--max-connection-idle-ms", max_connection_idle_ms_,
+                     "Close connections with no call for this long")
+        ->capture_default_str();
     serve_->add_flag("--insecure", options_.insecure,
                      "Allow a non-loopback --listen without authentication "
                      "or TLS (logs a warning)");
@@ -188,6 +230,10 @@ class ServeCommand final : public Command {
     options_.refresh_interval = std::chrono::milliseconds(refresh_ms_);
     options_.auth.clock_skew = std::chrono::seconds(clock_skew_s_);
     options_.drain_timeout = std::chrono::milliseconds(drain_ms_);
+    options_.handshake_timeout =
+        std::chrono::milliseconds(handshake_timeout_ms_);
+    options_.max_connection_idle =
+        std::chrono::milliseconds(max_connection_idle_ms_);
     for (const auto& account : service_accounts_) {
       const auto eq = account.rfind('=');
       const auto role = eq == std::string::npos
@@ -221,6 +267,8 @@ class ServeCommand final : public Command {
   int64_t refresh_ms_ = 1000;
   int64_t clock_skew_s_ = 60;
   int64_t drain_ms_ = 10000;
+  int64_t handshake_timeout_ms_ = 10000;
+  int64_t max_connection_idle_ms_ = 300000;
   std::vector<std::string> service_accounts_;
 };
 

@@ -16,10 +16,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
@@ -31,6 +33,8 @@ namespace fs = std::filesystem;
 
 constexpr char kManifest[] = "MANIFEST.json";
 constexpr size_t kBlock = 512;
+// A manifest lists a few dozen files; anything bigger is not one.
+constexpr int64_t kMaxManifestBytes = 16 << 20;
 
 // Incremental SHA-256, hex.
 class Sha256 {
@@ -199,10 +203,47 @@ nlohmann::json ToJson(const BackupManifest& m) {
   return j;
 }
 
+// A manifest path is relative, '/'-separated, with no empty, "." or ".."
+// component, so that it names a file inside the restored folder.
+bool SafePath(const std::string& path) {
+  if (path.empty() || path.size() > 4096) return false;
+  for (const absl::string_view part : absl::StrSplit(path, '/'))
+    if (part.empty() || part == "." || part == ".." ||
+        part.find('\0') != absl::string_view::npos)
+      return false;
+  return true;
+}
+
+// Every path safe, none twice, none below another (a file "a" and a file
+// "a/b" cannot both exist); sizes not negative.
+absl::Status CheckFiles(const std::vector<BackupFile>& files) {
+  std::set<std::string> paths;
+  for (const auto& f : files) {
+    if (!SafePath(f.path))
+      return absl::DataLossError(
+          absl::StrCat("MANIFEST.json: unsafe path \"", f.path, "\""));
+    if (f.bytes < 0)
+      return absl::DataLossError(
+          absl::StrCat("MANIFEST.json: ", f.path, ": negative size"));
+    if (!paths.insert(f.path).second)
+      return absl::DataLossError(
+          absl::StrCat("MANIFEST.json: ", f.path, " listed twice"));
+  }
+  for (const auto& p : paths) {
+    for (size_t slash = p.find('/'); slash != std::string::npos;
+         slash = p.find('/', slash + 1))
+      if (paths.count(p.substr(0, slash)))
+        return absl::DataLossError(absl::StrCat("MANIFEST.json: \"", p,
+                                                "\" lies below the file \"",
+                                                p.substr(0, slash), "\""));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<BackupManifest> FromJson(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() ||
-      j.value("format", "") != "whoknows-backup-1")
+  if (j.is_discarded() || !j.is_object() || !j.contains("format") ||
+      j["format"] != "whoknows-backup-1")
     return absl::DataLossError(
         "MANIFEST.json: not a whoknows-backup-1 manifest");
   BackupManifest m;
@@ -221,6 +262,7 @@ absl::StatusOr<BackupManifest> FromJson(const std::string& text) {
   } catch (const nlohmann::json::exception& e) {
     return absl::DataLossError(absl::StrCat("MANIFEST.json: ", e.what()));
   }
+  WK_RETURN_IF_ERROR(CheckFiles(m.files));
   return m;
 }
 
@@ -339,38 +381,104 @@ absl::StatusOr<BackupManifest> Backup(const DataDir& dir,
 
 namespace {
 
-// Reads the next tar entry's header: name and size; false at the end.
-absl::StatusOr<bool> NextEntry(std::istream& in, std::string* name,
+// The tar being read, and how many bytes of it are left.
+struct TarReader {
+  std::ifstream in;
+  int64_t left = 0;
+};
+
+// A ustar numeric field: octal digits, then NULs or spaces. -1 otherwise.
+int64_t ParseOctal(const char* field, size_t width) {
+  int64_t value = 0;
+  size_t i = 0;
+  while (i < width && field[i] == ' ') ++i;
+  const size_t first = i;
+  for (; i < width && field[i] >= '0' && field[i] <= '7'; ++i) {
+    if (value > (int64_t{1} << 56)) return -1;
+    value = value * 8 + (field[i] - '0');
+  }
+  if (i == first) return -1;
+  for (; i < width; ++i)
+    if (field[i] != '\0' && field[i] != ' ') return -1;
+  return value;
+}
+
+// Reads the next tar entry's header: name and size; false at the end. The
+// entry must be a regular file whose data (padded) lies within the file.
+absl::StatusOr<bool> NextEntry(TarReader& tar, std::string* name,
                                int64_t* size) {
   std::array<char, kBlock> h{};
-  if (!in.read(h.data(), kBlock))
+  if (tar.left < static_cast<int64_t>(kBlock) || !tar.in.read(h.data(), kBlock))
     return absl::DataLossError("backup: truncated tar");
+  tar.left -= kBlock;
   if (std::all_of(h.begin(), h.end(), [](char c) { return c == 0; }))
     return false;
   unsigned sum = 0;
   for (size_t i = 0; i < kBlock; ++i)
     sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
-  if (std::strtoul(std::string(h.data() + 148, 8).c_str(), nullptr, 8) != sum)
+  if (ParseOctal(h.data() + 148, 8) != sum)
     return absl::DataLossError("backup: bad tar header checksum");
   const std::string base(h.data(), strnlen(h.data(), 100));
   const std::string prefix(h.data() + 345, strnlen(h.data() + 345, 155));
   *name = prefix.empty() ? base : prefix + "/" + base;
-  *size = static_cast<int64_t>(
-      std::strtoull(std::string(h.data() + 124, 12).c_str(), nullptr, 8));
-  if (name->empty() || (*name)[0] == '/' ||
-      name->find("..") != std::string::npos)
+  if (!SafePath(*name))
     return absl::DataLossError(
         absl::StrCat("backup: unsafe path \"", *name, "\""));
+  if (h[156] != '0' && h[156] != '\0')
+    return absl::DataLossError(absl::StrCat(
+        "backup: ", *name, " is not a regular file (tar type '",
+        std::string(1, h[156]), "'); a whoknows backup holds only files"));
+  *size = ParseOctal(h.data() + 124, 12);
+  if (*size < 0)
+    return absl::DataLossError(
+        absl::StrCat("backup: ", *name, ": bad size field in the tar header"));
+  if (*size > tar.left)
+    return absl::DataLossError(absl::StrCat(
+        "backup: ", *name, ": its header claims ", *size,
+        " bytes, beyond the end of the file (", tar.left, " left)"));
   return true;
 }
 
-// The next `size` bytes (and the padding after them).
-absl::StatusOr<std::string> EntryData(std::istream& in, int64_t size) {
+// Skips the padding after an entry of `size` bytes.
+void SkipPadding(TarReader& tar, int64_t size) {
+  const int64_t pad = static_cast<int64_t>((kBlock - size % kBlock) % kBlock);
+  const int64_t skip = std::min(pad, tar.left);
+  tar.in.ignore(static_cast<std::streamsize>(skip));
+  tar.left -= skip;
+}
+
+// The next `size` bytes (checked against the file by NextEntry).
+absl::StatusOr<std::string> EntryData(TarReader& tar, int64_t size) {
   std::string data(static_cast<size_t>(size), '\0');
-  if (!in.read(data.data(), size))
+  if (!tar.in.read(data.data(), size))
     return absl::DataLossError("backup: truncated tar");
-  in.ignore(static_cast<std::streamsize>((kBlock - size % kBlock) % kBlock));
+  tar.left -= size;
+  SkipPadding(tar, size);
   return data;
+}
+
+// Copies the next `size` bytes to `path` in pieces, hashing them: no entry
+// is held in memory whole.
+absl::StatusOr<std::string> CopyEntry(TarReader& tar, int64_t size,
+                                      const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  Sha256 sha;
+  std::vector<char> buffer(1 << 16);
+  for (int64_t left = size; left > 0;) {
+    const auto n = static_cast<std::streamsize>(
+        std::min<int64_t>(left, static_cast<int64_t>(buffer.size())));
+    if (!tar.in.read(buffer.data(), n))
+      return absl::DataLossError("backup: truncated tar");
+    sha.Update(buffer.data(), static_cast<size_t>(n));
+    out.write(buffer.data(), n);
+    left -= n;
+  }
+  if (!out.flush())
+    return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  tar.left -= size;
+  SkipPadding(tar, size);
+  return sha.Hex();
 }
 
 absl::Status SyncTree(const std::string& root) {
@@ -387,41 +495,74 @@ absl::Status SyncTree(const std::string& root) {
   return SyncFolder(root);
 }
 
-absl::StatusOr<BackupManifest> Unpack(const std::string& in_path,
-                                      const std::string& into) {
-  std::ifstream in(in_path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", in_path));
+// The first entry, MANIFEST.json, at most kMaxManifestBytes.
+absl::StatusOr<BackupManifest> ReadManifest(TarReader& tar) {
   std::string name;
   int64_t size = 0;
-  WK_ASSIGN_OR_RETURN(bool more, NextEntry(in, &name, &size));
+  WK_ASSIGN_OR_RETURN(bool more, NextEntry(tar, &name, &size));
   if (!more || name != kManifest)
     return absl::DataLossError("backup: MANIFEST.json must come first");
-  WK_ASSIGN_OR_RETURN(const std::string text, EntryData(in, size));
-  WK_ASSIGN_OR_RETURN(BackupManifest m, FromJson(text));
+  if (size > kMaxManifestBytes)
+    return absl::DataLossError(
+        absl::StrCat("backup: MANIFEST.json claims ", size,
+                     " bytes; a manifest is at most ", kMaxManifestBytes));
+  WK_ASSIGN_OR_RETURN(const std::string text, EntryData(tar, size));
+  return FromJson(text);
+}
+
+absl::StatusOr<BackupManifest> Unpack(const std::string& in_path,
+                                      const std::string& into) {
+  TarReader tar;
+  tar.in.open(in_path, std::ios::binary | std::ios::ate);
+  if (!tar.in)
+    return absl::NotFoundError(absl::StrCat("cannot read ", in_path));
+  tar.left = static_cast<int64_t>(tar.in.tellg());
+  tar.in.seekg(0);
+  WK_ASSIGN_OR_RETURN(BackupManifest m, ReadManifest(tar));
   std::map<std::string, const BackupFile*> expected;
   for (const auto& f : m.files) expected[f.path] = &f;
+  std::string name;
+  int64_t size = 0;
   while (true) {
-    WK_ASSIGN_OR_RETURN(more, NextEntry(in, &name, &size));
+    WK_ASSIGN_OR_RETURN(bool more, NextEntry(tar, &name, &size));
     if (!more) break;
     auto it = expected.find(name);
     if (it == expected.end())
+      return absl::DataLossError(absl::StrCat(
+          "backup: ", name, " is not in the manifest (or comes twice)"));
+    if (size != it->second->bytes)
       return absl::DataLossError(
-          absl::StrCat("backup: ", name, " is not in the manifest"));
-    WK_ASSIGN_OR_RETURN(const std::string data, EntryData(in, size));
-    Sha256 sha;
-    sha.Update(data.data(), data.size());
-    if (size != it->second->bytes || sha.Hex() != it->second->sha256)
+          absl::StrCat("backup: ", name, ": the tar header says ", size,
+                       " bytes, the manifest says ", it->second->bytes));
+    const fs::path path = fs::path(into) / name;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec)
+      return absl::DataLossError(absl::StrCat(
+          "backup: ", name, ": cannot create its folder: ", ec.message()));
+    WK_ASSIGN_OR_RETURN(const std::string sha,
+                        CopyEntry(tar, size, path.string()));
+    if (sha != it->second->sha256)
       return absl::DataLossError(
           absl::StrCat("backup: ", name, ": checksum mismatch"));
-    const fs::path path = fs::path(into) / name;
-    fs::create_directories(path.parent_path());
-    WK_RETURN_IF_ERROR(WriteFile(path.string(), data));
     expected.erase(it);
   }
   if (!expected.empty())
     return absl::DataLossError(
         absl::StrCat("backup: ", expected.begin()->first, " is missing"));
   return m;
+}
+
+// Unpack, with any exception (a filesystem error, an allocation) turned
+// into a status so that the caller removes what was unpacked.
+absl::StatusOr<BackupManifest> UnpackOrStatus(const std::string& in_path,
+                                              const std::string& into) {
+  try {
+    return Unpack(in_path, into);
+  } catch (const std::exception& e) {
+    return absl::DataLossError(
+        absl::StrCat("backup: cannot unpack ", in_path, ": ", e.what()));
+  }
 }
 
 }  // namespace
@@ -439,7 +580,7 @@ absl::StatusOr<BackupManifest> Restore(const std::string& in,
   if (ec)
     return absl::UnavailableError(
         absl::StrCat("cannot create ", restoring, ": ", ec.message()));
-  auto m = Unpack(in, restoring);
+  auto m = UnpackOrStatus(in, restoring);
   absl::Status status = m.status();
   if (status.ok()) status = SyncTree(restoring);
   std::unique_ptr<DataDirLock> lock;

@@ -69,7 +69,13 @@ absl::StatusOr<BackupManifest> Backup(const DataDir& dir,
                                       const BackupOptions& options = {});
 
 // Unpacks the tar `in` into `dir` after checking every file against the
-// manifest (size and SHA-256; DATA_LOSS naming the file otherwise). `dir`
+// manifest (size and SHA-256; DATA_LOSS naming the file otherwise). A
+// crafted archive is DATA_LOSS too, before anything is allocated or
+// written for it: an entry that is not a regular file (links, folders), a
+// size field that is not octal or reaches past the end of the file or
+// differs from the manifest's, a manifest over 16 MiB, a path that is
+// unsafe, listed twice or below another file's. Entries are streamed to
+// disk, never held whole in memory. `dir`
 // must be missing or empty unless `force`, which replaces what is there
 // (FAILED_PRECONDITION while another process holds its LOCK). The files
 // go to `<dir>.restoring` first, fsynced, and are renamed into place.
