@@ -826,6 +826,11 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> batch,
   std::vector<v1::Person> people(batch.begin(), batch.end());
   absl::MutexLock lock(&d.write_mu);
   WK_RETURN_IF_ERROR(d.CheckManagerCyclesLocked(batch));
+  if (policy.only_new) {
+    std::erase_if(
+        people, [&](const v1::Person& p) { return d.people.contains(p.id()); });
+    if (people.empty()) return absl::OkStatus();
+  }
   // Sticky opt-out: decided under the writer lock, against what is stored.
   for (auto& p : people) {
     if (p.opted_out() || policy.MayClearOptOut(p.id())) continue;
