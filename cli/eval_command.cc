@@ -15,10 +15,13 @@ class EvalCommand final : public Command {
     se_ = eval->add_subcommand("stackexchange",
                                "Time-split expert finding on a dump");
     options_.work_dir = "var/eval";
-    se_->add_option("dump", options_.dump_dir, "Stack Exchange dump folder")
+    se_->add_option("dump", dumps_,
+                    "Stack Exchange dump folder(s); with several, each "
+                    "community and the pooled figures in one table")
         ->required();
     se_->add_option("--work", options_.work_dir,
-                    "Scratch data folder (emptied)")
+                    "Scratch data folder (emptied; one subfolder per dump "
+                    "when there are several)")
         ->capture_default_str();
     se_->add_option("--test-fraction", options_.test_fraction,
                     "Share of the questions held out (the latest ones)")
@@ -32,7 +35,9 @@ class EvalCommand final : public Command {
     se_->add_flag("--no-learn", no_learn_,
                   "Skip learning weights from the history before the cut-off");
     se_->add_option("--features-tsv", options_.features_tsv,
-                    "Write every candidate's features per test question");
+                    "Write every candidate's features per test question "
+                    "(several dumps: FILE with .NAME before the extension, "
+                    "one per dump)");
     se_->add_option("--rolling-days", options_.rolling_days,
                     "Also rank the test questions as a running service "
                     "would: re-import before each window of this many days "
@@ -55,6 +60,8 @@ class EvalCommand final : public Command {
     options_.log = [](const std::string& s) {
       std::fprintf(stderr, "%s\n", s.c_str());
     };
+    if (dumps_.size() > 1) return RunPool();
+    options_.dump_dir = dumps_.front();
     auto report = eval::EvaluateStackExchange(options_);
     if (!report.ok()) return Fail(std::string(report.status().message()));
     std::printf("%s", eval::FormatReport(*report).c_str());
@@ -62,6 +69,22 @@ class EvalCommand final : public Command {
   }
 
  private:
+  // Several dumps: each community's full report, then the one table of
+  // every community and the pool.
+  int RunPool() {
+    auto pool = eval::EvaluateStackExchangePool(dumps_, options_);
+    if (!pool.ok()) return Fail(std::string(pool.status().message()));
+    for (const auto& c : pool->communities) {
+      std::printf("== %s\n%s\n", c.name.c_str(),
+                  eval::FormatReport(c.report).c_str());
+    }
+    std::printf(
+        "== all %zu communities: pooled over their %d test questions\n%s",
+        pool->communities.size(), pool->test_questions,
+        eval::FormatPoolReport(*pool).c_str());
+    return kExitOk;
+  }
+
   // Ranking knobs worth varying offline.
   void RegisterRankingOptions() {
     ranking::RankingOptions& ranking = options_.ranking;
@@ -81,6 +104,7 @@ class EvalCommand final : public Command {
 
   CLI::App* se_ = nullptr;
   eval::EvalOptions options_;
+  std::vector<std::string> dumps_;
   std::string weights_file_;
   bool no_learn_ = false;
 };

@@ -103,6 +103,15 @@ class ImportCommand final : public Command {
                   static_cast<long long>(stats->posts), data_dir_.c_str(),
                   secs);
     }
+    if (stats->minimal_people > 0) {
+      std::printf(" (and %lld people known only from their posts)",
+                  static_cast<long long>(stats->minimal_people));
+    }
+    if (stats->empty_posts > 0) {
+      // Not malformed: they change neither the exit status nor "skipped".
+      std::printf("; left out %lld empty posts",
+                  static_cast<long long>(stats->empty_posts));
+    }
     if (stats->skipped > 0) {
       std::printf("; skipped %lld malformed records%s\n",
                   static_cast<long long>(stats->skipped),

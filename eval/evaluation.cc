@@ -96,6 +96,8 @@ struct Scorer {
   // `population`: everyone who could be suggested.
   Metrics Done(const std::vector<std::string>& population) const {
     Metrics r = m;
+    r.questions = n;
+    r.cold_questions = cold;
     if (n > 0) {
       r.mrr /= n;
       r.p_at_1 /= n;
@@ -212,6 +214,11 @@ struct DumpQuestions {
 
 absl::StatusOr<DumpQuestions> ReadDumpQuestions(const std::string& dump_dir) {
   DumpQuestions dump;
+  const auto answer = [&](const v1::Post& p) {
+    if (p.kind() == v1::POST_KIND_ANSWER)
+      dump.answers[p.parent_id()].emplace_back(p.author_id(), p.accepted());
+    return absl::OkStatus();
+  };
   importers::StackExchangeSink collect{
       [](v1::Person) { return absl::OkStatus(); },
       [&](v1::Post p) {
@@ -220,11 +227,13 @@ absl::StatusOr<DumpQuestions> ReadDumpQuestions(const std::string& dump_dir) {
                                     p.title() + "\n" + p.body(),
                                     p.created().seconds(),
                                     {p.tags().begin(), p.tags().end()}};
-        } else if (p.kind() == v1::POST_KIND_ANSWER) {
-          dump.answers[p.parent_id()].emplace_back(p.author_id(), p.accepted());
         }
-        return absl::OkStatus();
-      }};
+        return answer(p);
+      },
+      /*author=*/nullptr,
+      // An answer with no text (only an image) is still the accepted answer
+      // of its question: the protocol counts it.
+      answer};
   auto read = importers::ReadStackExchange(dump_dir, {}, collect);
   if (!read.ok()) return read.status();
   return dump;
@@ -374,7 +383,9 @@ absl::Status Evaluation::IngestBeforeCutoff() {
   report_.seconds_import =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
-  Log(absl::StrCat("ingested ", imported.people, " people and ", imported.posts,
+  Log(absl::StrCat("ingested ", imported.people + imported.minimal_people,
+                   " people (", imported.minimal_people,
+                   " known only from their posts) and ", imported.posts,
                    " posts in ",
                    absl::StrFormat("%.1f", report_.seconds_import), " s"));
   return absl::OkStatus();
@@ -619,6 +630,117 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& options) {
   // 10. Fed as posts arrive: re-import before each window of test questions.
   if (options.rolling_days > 0) WK_RETURN_IF_ERROR(run.RankRollingWindows());
   return run.TakeReport();
+}
+
+namespace {
+
+// "beer" for ".../beer.stackexchange.com/".
+std::string CommunityName(const std::string& dump_dir) {
+  std::string name = fs::path(dump_dir).lexically_normal().filename().string();
+  if (name.empty())
+    name =
+        fs::path(dump_dir).lexically_normal().parent_path().filename().string();
+  const std::string suffix = ".stackexchange.com";
+  if (name.size() > suffix.size() && name.ends_with(suffix))
+    name.resize(name.size() - suffix.size());
+  return name;
+}
+
+// "features.tsv" -> "features.beer.tsv".
+std::string WithCommunity(const std::string& path, const std::string& name) {
+  fs::path p(path);
+  return (p.parent_path() /
+          (p.stem().string() + "." + name + p.extension().string()))
+      .string();
+}
+
+}  // namespace
+
+Metrics PoolMetrics(const std::vector<Metrics>& parts) {
+  Metrics pooled;
+  if (!parts.empty()) pooled.name = parts.front().name;
+  for (const Metrics& m : parts) {
+    pooled.questions += m.questions;
+    pooled.cold_questions += m.cold_questions;
+    pooled.mrr += m.mrr * m.questions;
+    pooled.p_at_1 += m.p_at_1 * m.questions;
+    pooled.hit_at_10 += m.hit_at_10 * m.questions;
+    pooled.ndcg_at_10 += m.ndcg_at_10 * m.questions;
+    pooled.cold_mrr += m.cold_mrr * m.cold_questions;
+    pooled.cold_p_at_1 += m.cold_p_at_1 * m.cold_questions;
+    pooled.cold_hit_at_10 += m.cold_hit_at_10 * m.cold_questions;
+  }
+  if (pooled.questions > 0) {
+    for (double* x :
+         {&pooled.mrr, &pooled.p_at_1, &pooled.hit_at_10, &pooled.ndcg_at_10})
+      *x /= pooled.questions;
+  }
+  if (pooled.cold_questions > 0) {
+    for (double* x :
+         {&pooled.cold_mrr, &pooled.cold_p_at_1, &pooled.cold_hit_at_10})
+      *x /= pooled.cold_questions;
+  }
+  return pooled;
+}
+
+absl::StatusOr<PoolReport> EvaluateStackExchangePool(
+    const std::vector<std::string>& dump_dirs, const EvalOptions& options) {
+  if (dump_dirs.empty())
+    return absl::InvalidArgumentError("dump_dirs: at least one dump");
+  PoolReport pool;
+  std::unordered_set<std::string> names;
+  for (const std::string& dir : dump_dirs) {
+    CommunityReport community{CommunityName(dir), {}};
+    if (!names.insert(community.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dump_dirs: two dumps named \"", community.name, "\""));
+    }
+    EvalOptions one = options;
+    one.dump_dir = dir;
+    one.work_dir = (fs::path(options.work_dir) / community.name).string();
+    if (!options.features_tsv.empty())
+      one.features_tsv = WithCommunity(options.features_tsv, community.name);
+    if (options.log) options.log("== " + community.name);
+    auto report = EvaluateStackExchange(one);
+    if (!report.ok()) {
+      return absl::Status(report.status().code(),
+                          absl::StrCat(dir, ": ", report.status().message()));
+    }
+    community.report = *std::move(report);
+    pool.test_questions += community.report.test_questions;
+    pool.communities.push_back(std::move(community));
+  }
+  // Rankers by name, in the first community's order.
+  for (const Metrics& first : pool.communities.front().report.rows) {
+    std::vector<Metrics> parts;
+    for (const auto& c : pool.communities) {
+      for (const Metrics& m : c.report.rows)
+        if (m.name == first.name) parts.push_back(m);
+    }
+    if (parts.size() == pool.communities.size())
+      pool.pooled.push_back(PoolMetrics(parts));
+  }
+  return pool;
+}
+
+std::string FormatPoolReport(const PoolReport& pool) {
+  std::string out = absl::StrFormat("%-20s %-42s %6s %6s %7s %8s | %8s\n",
+                                    "community (questions)", "ranker", "MRR",
+                                    "P@1", "Hit@10", "nDCG@10", "cold MRR");
+  auto rows = [&](const std::string& label, const std::vector<Metrics>& ms) {
+    for (size_t i = 0; i < ms.size(); ++i) {
+      const Metrics& m = ms[i];
+      out += absl::StrFormat("%-20s %-42s %6.3f %6.3f %7.3f %8.3f | %8.3f\n",
+                             i == 0 ? label : "", m.name, m.mrr, m.p_at_1,
+                             m.hit_at_10, m.ndcg_at_10, m.cold_mrr);
+    }
+  };
+  for (const auto& c : pool.communities) {
+    rows(absl::StrCat(c.name, " (", c.report.test_questions, ")"),
+         c.report.rows);
+  }
+  rows(absl::StrCat("pooled (", pool.test_questions, ")"), pool.pooled);
+  return out;
 }
 
 std::string FormatReport(const EvalReport& r) {

@@ -54,6 +54,9 @@ struct Metrics {
   double exposure_gini = 0;
   // The same metrics over the cold-start slice only.
   double cold_mrr = 0, cold_p_at_1 = 0, cold_hit_at_10 = 0;
+  // The questions the means are over, all and cold-start: what pooling
+  // several communities weighs each one's figures by.
+  int questions = 0, cold_questions = 0;
 };
 
 struct EvalReport {
@@ -86,6 +89,36 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& options);
 
 // A fixed-width table of the report for terminals.
 std::string FormatReport(const EvalReport& report);
+
+// One community of a pool: the protocol run on its dump alone.
+struct CommunityReport {
+  std::string name;  // the dump folder's name without ".stackexchange.com"
+  EvalReport report;
+};
+
+struct PoolReport {
+  std::vector<CommunityReport> communities;  // in the order given
+  // Each ranker of the communities' `rows` (whoknows, learned weights,
+  // baselines, matched by name) over the union of every community's test
+  // questions: each question counts once, whatever its community. The
+  // exposure Gini is left 0: the communities' people are not comparable.
+  std::vector<Metrics> pooled;
+  int test_questions = 0;
+};
+
+// The protocol on each dump in turn (each its own cut-off, its own training
+// catalog in `options.work_dir`/NAME, its own learned weights; features, when
+// asked for, in `options.features_tsv` with ".NAME" before the extension),
+// then pooled. `options.dump_dir` is ignored.
+absl::StatusOr<PoolReport> EvaluateStackExchangePool(
+    const std::vector<std::string>& dump_dirs, const EvalOptions& options);
+
+// Metrics of one ranker over several sets of questions, as if measured over
+// their union (means weighted by Metrics::questions and cold_questions).
+Metrics PoolMetrics(const std::vector<Metrics>& parts);
+
+// Every community's rows and the pooled ones, as one fixed-width table.
+std::string FormatPoolReport(const PoolReport& report);
 
 }  // namespace whoknows::eval
 

@@ -61,6 +61,17 @@ void Read(const std::string& dir, bool strict, int64_t created_before) {
         ++posts;
         return absl::OkStatus();
       },
+      [&](whoknows::v1::Person p) {
+        if (auto s = whoknows::index::ValidatePerson(p, "author"); !s.ok())
+          Fail("passed on an invalid author: " + std::string(s.message()));
+        ++people;
+        return absl::OkStatus();
+      },
+      [&](const whoknows::v1::Post& p) {
+        if (!p.title().empty() || !p.body().empty())
+          Fail("passed a post with text as empty");
+        return absl::OkStatus();
+      },
   };
   auto stats = whoknows::importers::ReadStackExchange(dir, options, sink);
   if (stats.ok() && strict && stats->skipped != 0)

@@ -2,6 +2,9 @@
 #ifndef WHOKNOWS_IMPORTERS_BATCH_WRITER_H_
 #define WHOKNOWS_IMPORTERS_BATCH_WRITER_H_
 
+#include <memory>
+#include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,7 +21,16 @@ namespace whoknows::importers {
 class BatchWriter {
  public:
   BatchWriter(index::Catalog& catalog, int batch_size);
+  // A directory record: always written, replacing what is stored.
   absl::Status Add(v1::Person p);
+  // A minimal record for someone known only from their posts (an id and
+  // perhaps a display name): written only when neither the catalog (as it
+  // was when the import began) nor this import has a record for the id, and
+  // then with UpsertPolicy::only_new, so it never replaces a directory record
+  // or its opt-out. A later Add(Person) of the id replaces it.
+  absl::Status AddMinimal(v1::Person p);
+  // A post; its author, when nobody has a record for them, gets a minimal
+  // one (AddMinimal with the id only).
   absl::Status Add(v1::Post p);
   absl::Status Add(index::Interaction i);
   // Commits whatever is pending.
@@ -34,10 +46,18 @@ class BatchWriter {
 
  private:
   absl::Status MaybeFlush();
+  // Whether someone has a record: stored before the import, or written or
+  // pending in it.
+  bool Known(const std::string& person_id) const;
   index::Catalog& catalog_;
   index::InteractionLog log_;
   int batch_size_;
+  // The catalog when the import began: who had a record then.
+  std::shared_ptr<const index::Snapshot> before_;
+  // Ids given a record (directory or minimal) by this import.
+  std::unordered_set<std::string> known_;
   std::vector<v1::Person> people_;
+  std::vector<v1::Person> minimal_;  // written after people_, only_new
   std::vector<v1::Post> posts_;
   std::vector<index::Interaction> interactions_;
 };

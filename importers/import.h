@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "index/validation.h"
+#include "whoknows/v1/posts.pb.h"
 
 namespace whoknows::importers {
 
@@ -42,11 +43,25 @@ struct ImportOptions {
 };
 
 struct ImportStats {
-  int64_t people = 0;        // people written
+  int64_t people = 0;  // people written from directory records
+  // People known only as the author of a post (a dump without Users.xml, a
+  // post whose author the directory does not have yet): written as minimal
+  // records, an id and a display name when the input has one. A later
+  // directory record replaces them; they never replace one.
+  int64_t minimal_people = 0;
   int64_t posts = 0;         // posts written (comments included)
   int64_t interactions = 0;  // interactions appended to the data folder's log
   int64_t skipped = 0;       // malformed records skipped
+  // Well-formed posts with no text (no title and no body once the HTML is
+  // gone: a placeholder, an answer that is only an image): not written, and
+  // not malformed either, so they do not count as skipped.
+  int64_t empty_posts = 0;
 };
+
+// True when `post` has neither a title nor a body and is otherwise valid
+// (index::ValidatePost would accept it with a title): one of
+// ImportStats::empty_posts rather than a malformed record.
+bool IsEmptyPost(const v1::Post& post, const index::ValidationOptions& options);
 
 // The one policy for malformed records, shared by every reader: in strict
 // mode the first one stops the import with INVALID_ARGUMENT; otherwise it is

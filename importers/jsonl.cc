@@ -168,6 +168,7 @@ absl::StatusOr<v1::Post> ParsePost(const json& j,
   WK_RETURN_IF_ERROR(GetStrings(j, "liked_by", p.mutable_liked_by()));
   WK_RETURN_IF_ERROR(GetStrings(j, "mentioned", p.mutable_mentioned()));
   WK_RETURN_IF_ERROR(GetFloats(j, "embedding", p.mutable_embedding()));
+  if (IsEmptyPost(p, v)) return p;  // not malformed: the caller decides
   WK_RETURN_IF_ERROR(index::ValidatePost(p, "post", v));
   return p;
 }
@@ -265,6 +266,11 @@ absl::StatusOr<ImportStats> ImportLines(const std::string& path,
     if (options.created_before > 0 &&
         CreatedOf(*record) >= options.created_before)
       continue;
+    if (auto* post = std::get_if<v1::Post>(&*record);
+        post && IsEmptyPost(*post, options.validation)) {
+      ++writer.stats.empty_posts;
+      continue;
+    }
     absl::Status added = std::visit(
         [&](auto&& r) { return writer.Add(std::move(r)); }, std::move(*record));
     if (!added.ok())
@@ -285,7 +291,11 @@ absl::StatusOr<Record> ParseJsonlRecord(
     std::string_view line, const index::ValidationOptions& validation) {
   WK_ASSIGN_OR_RETURN(AnyRecord r,
                       ParseLine(line, /*with_interactions=*/false, validation));
-  if (auto* post = std::get_if<v1::Post>(&r)) return std::move(*post);
+  if (auto* post = std::get_if<v1::Post>(&r)) {
+    // One record alone: an empty post is as unusable as a malformed one.
+    WK_RETURN_IF_ERROR(index::ValidatePost(*post, "post", validation));
+    return std::move(*post);
+  }
   return std::get<v1::Person>(std::move(r));
 }
 

@@ -37,7 +37,10 @@ std::string ToJsonl(const v1::Post& post);
 absl::StatusOr<index::Interaction> ParseInteractionRecord(
     std::string_view line, const index::ValidationOptions& validation = {});
 
-// Imports a JSONL file of people and posts, in batches.
+// Imports a JSONL file of people and posts, in batches. A post whose author
+// has no person record (in the catalog or earlier in the file) gives them a
+// minimal one (the id), which their person record replaces whenever it
+// comes. Posts with no title and no body are counted as empty, not skipped.
 absl::StatusOr<ImportStats> ImportJsonl(const std::string& path,
                                         index::Catalog& catalog,
                                         const ImportOptions& options);

@@ -138,17 +138,19 @@ class DumpReader {
     WK_RETURN_IF_ERROR(ReadPostLinks());
     // 3. People.
     WK_RETURN_IF_ERROR(ReadUsers());
-    // 4. A first pass over the posts: accepted answers and duplicate titles,
-    //    so that the second pass can emit each post complete, whatever the
-    //    row order.
+    // 4. A first pass over the posts: accepted answers, duplicate titles and
+    //    the names of people Users.xml lacks, so that the second pass can
+    //    emit each post and author complete, whatever the row order.
     WK_RETURN_IF_ERROR(IndexPosts());
-    // 5. Questions and answers.
+    // 5. Questions and answers, each author missing from Users.xml first
+    //    as a minimal person.
     WK_RETURN_IF_ERROR(ReadPosts());
-    // 6. Comments on the posts read.
+    // 6. Comments on the posts read (authors as in 5).
     WK_RETURN_IF_ERROR(ReadComments());
     if (options_.on_progress) options_.on_progress(progress_);
     ImportStats stats;
     stats.skipped = bad_.skipped();
+    stats.empty_posts = empty_posts_;
     return stats;
   }
 
@@ -267,6 +269,7 @@ class DumpReader {
               !v.ok())
             return RowProblem(file, line, *id, v.message());
           Counted(file);
+          users_.insert(*id);
           return sink_.person(std::move(p));
         },
         /*counted=*/true);
@@ -274,18 +277,49 @@ class DumpReader {
 
   absl::Status IndexPosts() {
     // Accepted answers are named on the question, which precedes them.
-    return RowReader::Read((root_ / "Posts.xml").string(),
-                           [&](const Row& row, int64_t) {
-                             if (auto* a = Field(row, "AcceptedAnswerId"))
-                               accepted_.insert(*a);
-                             if (auto* id = Field(row, "Id");
-                                 id && wanted_titles_.count(*id)) {
-                               if (auto* title = Field(row, "Title"))
-                                 duplicate_titles_[*id] = *title;
-                             }
-                             return absl::OkStatus();
-                           },
-                           nullptr);
+    return RowReader::Read(
+        (root_ / "Posts.xml").string(),
+        [&](const Row& row, int64_t) {
+          if (auto* a = Field(row, "AcceptedAnswerId")) accepted_.insert(*a);
+          if (auto* id = Field(row, "Id"); id && wanted_titles_.count(*id)) {
+            if (auto* title = Field(row, "Title"))
+              duplicate_titles_[*id] = *title;
+          }
+          NoteName(row, "OwnerUserId", "OwnerDisplayName");
+          NoteName(row, "LastEditorUserId", "LastEditorDisplayName");
+          return absl::OkStatus();
+        },
+        nullptr);
+  }
+
+  // Remembers the name a row gives a user Users.xml does not have.
+  void NoteName(const Row& row, const char* id_key, const char* name_key) {
+    const std::string* id = Field(row, id_key);
+    const std::string* name = Field(row, name_key);
+    if (id && name && !id->empty() && !name->empty() && !users_.count(*id))
+      names_.emplace(*id, name->substr(0, kMaxShortTextBytes));
+  }
+
+  absl::Status Empty(const v1::Post& p) {
+    ++empty_posts_;
+    return sink_.empty_post ? sink_.empty_post(p) : absl::OkStatus();
+  }
+
+  // Sends a minimal person for `id` unless Users.xml had them or they were
+  // sent before. `row_name`, when the row names its author, is used if the
+  // first pass found no name.
+  absl::Status Author(const std::string& id, const std::string* row_name) {
+    if (!sink_.author || users_.count(id) || !authors_.insert(id).second)
+      return absl::OkStatus();
+    v1::Person p;
+    p.set_id(id);
+    if (auto it = names_.find(id); it != names_.end()) {
+      p.set_display_name(it->second);
+    } else if (row_name) {
+      p.set_display_name(row_name->substr(0, kMaxShortTextBytes));
+    }
+    WK_RETURN_IF_ERROR(index::ValidatePerson(p, "author", options_.validation));
+    return sink_.author(std::move(p));
   }
 
   // The question or answer of a Posts.xml row whose Id, type and creation
@@ -350,10 +384,14 @@ class DumpReader {
       const std::string* owner = Field(row, "OwnerUserId");
       if (!owner || owner->empty()) return absl::OkStatus();  // deleted user
       v1::Post p;
-      if (auto s = PostFromRow(row, *id, *type, *t, *owner, p); !s.ok())
-        return RowProblem(file, line, *id, s.message());
+      if (auto s = PostFromRow(row, *id, *type, *t, *owner, p); !s.ok()) {
+        if (!IsEmptyPost(p, options_.validation))
+          return RowProblem(file, line, *id, s.message());
+        return Empty(p);  // well-formed, nothing to index: not a problem
+      }
       post_owner_[*id] = *owner;
       Counted(file);
+      WK_RETURN_IF_ERROR(Author(*owner, Field(row, "OwnerDisplayName")));
       return sink_.post(std::move(p));
     });
   }
@@ -385,9 +423,13 @@ class DumpReader {
           p.set_language("en");
           p.mutable_created()->set_seconds(*t);
           if (auto v = index::ValidatePost(p, "comment", options_.validation);
-              !v.ok())
-            return RowProblem(file, line, *id, v.message());
+              !v.ok()) {
+            if (!IsEmptyPost(p, options_.validation))
+              return RowProblem(file, line, *id, v.message());
+            return Empty(p);
+          }
           Counted(file);
+          WK_RETURN_IF_ERROR(Author(*user, Field(row, "UserDisplayName")));
           return sink_.post(std::move(p));
         },
         /*counted=*/true);
@@ -408,6 +450,12 @@ class DumpReader {
   std::unordered_set<std::string> accepted_;
   // Author of each post read, for the comments on it.
   std::unordered_map<std::string, std::string> post_owner_;
+  // People: ids read from Users.xml, names the posts give others, and the
+  // minimal people sent.
+  std::unordered_set<std::string> users_;
+  std::unordered_map<std::string, std::string> names_;
+  std::unordered_set<std::string> authors_;
+  int64_t empty_posts_ = 0;
 };
 
 }  // namespace
@@ -425,6 +473,7 @@ absl::StatusOr<ImportStats> ImportStackExchange(const std::string& dump_dir,
   StackExchangeSink sink{
       [&](v1::Person p) { return writer.Add(std::move(p)); },
       [&](v1::Post p) { return writer.Add(std::move(p)); },
+      [&](v1::Person p) { return writer.AddMinimal(std::move(p)); },
   };
   auto read = ReadStackExchange(dump_dir, options, sink);
   // Commit what was read before a strict failure: nothing valid is lost.
@@ -432,6 +481,7 @@ absl::StatusOr<ImportStats> ImportStackExchange(const std::string& dump_dir,
   if (!read.ok()) return read.status();
   WK_RETURN_IF_ERROR(flushed);
   writer.stats.skipped = read->skipped;
+  writer.stats.empty_posts = read->empty_posts;
   return writer.stats;
 }
 

@@ -21,17 +21,30 @@ namespace whoknows::importers {
 struct StackExchangeSink {
   std::function<absl::Status(v1::Person)> person;
   std::function<absl::Status(v1::Post)> post;
+  // Optional: a minimal person (id, and the display name when the dump
+  // names them) for the author of a post or comment that Users.xml does not
+  // have (or when there is no Users.xml), sent once, before their first post.
+  std::function<absl::Status(v1::Person)> author;
+  // Optional: a well-formed post or comment with no text (counted in
+  // ImportStats::empty_posts, never sent to `post`): what the protocol of an
+  // evaluation still needs to know of, e.g. an accepted answer that is only
+  // an image.
+  std::function<absl::Status(const v1::Post&)> empty_post;
 };
 
 // Reads a Stack Exchange dump folder without writing anywhere: Users.xml
-// (optional) as people, Posts.xml (required) as questions and answers,
+// (optional) as people, the authors it lacks from the posts and comments
+// themselves (OwnerUserId / OwnerDisplayName, UserId / UserDisplayName,
+// LastEditorUserId / LastEditorDisplayName for names), Posts.xml (required)
+// as questions and answers,
 // Comments.xml (optional) as comments, Votes.xml favourites as likes and
 // PostLinks.xml duplicate links folded into the original question's text.
 // The XML is streamed; memory grows with the number of favourites and
 // links, not with the size of the posts. Person ids are the dump's user Ids;
 // post ids are the dump's post Ids, comments are "c<Id>". With
 // `created_before`, nothing created at or after it is read, and answers
-// accepted after it are not marked accepted.
+// accepted after it are not marked accepted. Posts and comments with no text
+// (an answer that is only an image) are counted in `empty_posts`, not sent.
 absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dump_dir,
                                               const ImportOptions& options,
                                               const StackExchangeSink& sink);

@@ -855,6 +855,14 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> batch,
   std::vector<v1::Person> people(batch.begin(), batch.end());
   absl::MutexLock lock(&d.write_mu);
   WK_RETURN_IF_ERROR(d.CheckManagerCyclesLocked(batch));
+  if (policy.only_new) {
+    // A loop, not erase_if's lambda: the analysis sees write_mu held here.
+    std::vector<v1::Person> fresh;
+    for (auto& p : people)
+      if (!d.people.contains(p.id())) fresh.push_back(std::move(p));
+    people = std::move(fresh);
+    if (people.empty()) return absl::OkStatus();
+  }
   // Sticky opt-out: decided under the writer lock, against what is stored.
   for (auto& p : people) {
     if (p.opted_out() || policy.MayClearOptOut(p.id())) continue;

@@ -187,6 +187,12 @@ struct UpsertPolicy {
   bool may_clear_any_opt_out = true;
   // Else only this person's own (the caller's subject); empty for nobody.
   std::string self;
+  // Write only the people not stored yet; stored ones are left as they are.
+  // For minimal records (an id and perhaps a name) that an importer makes
+  // for a post's author missing from the directory: they never replace a
+  // directory record nor its opt-out, and a later plain upsert replaces
+  // them.
+  bool only_new = false;
 
   bool MayClearOptOut(const std::string& person_id) const {
     return may_clear_any_opt_out || (!self.empty() && person_id == self);

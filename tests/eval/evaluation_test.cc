@@ -6,11 +6,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tests/testing/test_dirs.h"
+#include "tests/testing/tiny_dump.h"
 
 namespace whoknows::eval {
 namespace {
@@ -142,6 +145,93 @@ TEST(EvaluationTest, RejectsMissingDump) {
   auto report = EvaluateStackExchange(o);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(std::string(report.status().message()).find("Posts.xml"),
+            std::string::npos);
+}
+
+// The expert's rank (default weights) per question, from a features TSV.
+std::map<std::string, int> ExpertRanks(const std::string& tsv) {
+  std::map<std::string, int> ranks;
+  std::ifstream in(tsv);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string question, person, expert, answered, cold, rank;
+    std::getline(fields, question, '\t');
+    for (std::string* f : {&person, &expert, &answered, &cold, &rank})
+      std::getline(fields, *f, '\t');
+    ranks[question] = std::stoi(rank);
+  }
+  return ranks;
+}
+
+// Two communities without Users.xml: each evaluated alone, and pooled over
+// the union of their test questions.
+TEST(EvaluationTest, PoolOfTwoDumpsIsMeasuredOverTheUnionOfTheirQuestions) {
+  const std::string root = testing_util::TestDir(true);
+  const std::vector<std::string> dumps = {
+      testing_util::WriteTinyDump(root + "/first.stackexchange.com", 16, 0),
+      testing_util::WriteTinyDump(root + "/second", 24, 1, /*upset=*/3)};
+  EvalOptions o;
+  o.work_dir = root + "/eval";
+  o.test_fraction = 0.5;
+  o.learn = false;
+  o.features_tsv = root + "/features.tsv";
+  auto pool = EvaluateStackExchangePool(dumps, o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  std::printf("%s", FormatPoolReport(*pool).c_str());
+  ASSERT_EQ(pool->communities.size(), 2u);
+  EXPECT_EQ(pool->communities[0].name, "first");
+  EXPECT_EQ(pool->communities[1].name, "second");
+  EXPECT_EQ(pool->communities[0].report.test_questions, 8);
+  EXPECT_EQ(pool->communities[1].report.test_questions, 12);
+  EXPECT_EQ(pool->test_questions, 20);
+  // The people come from the posts: whoknows finds experts in both, and
+  // the second's upsets cost it.
+  for (const auto& c : pool->communities)
+    EXPECT_GT(c.report.rows[0].mrr, 0) << c.name;
+  EXPECT_LT(pool->communities[1].report.rows[0].mrr,
+            pool->communities[0].report.rows[0].mrr);
+  // Every ranker pooled, whoknows first; each over all 20 questions.
+  ASSERT_EQ(pool->pooled.size(), pool->communities[0].report.rows.size());
+  EXPECT_EQ(pool->pooled[0].name, "whoknows (default weights)");
+  for (const Metrics& m : pool->pooled) EXPECT_EQ(m.questions, 20) << m.name;
+  // Pooled MRR and P@1 = over the union of the questions, computed here
+  // from each question's rank in the per-community feature files.
+  double rr = 0, first = 0;
+  int n = 0;
+  for (const char* name : {"first", "second"}) {
+    const auto ranks = ExpertRanks(root + "/features." + name + ".tsv");
+    EXPECT_FALSE(ranks.empty()) << name;
+    for (const auto& [question, rank] : ranks) {
+      ++n;
+      if (rank > 0) rr += 1.0 / rank;
+      first += rank == 1;
+    }
+  }
+  ASSERT_EQ(n, 20);
+  EXPECT_NEAR(pool->pooled[0].mrr, rr / n, 1e-9);
+  EXPECT_NEAR(pool->pooled[0].p_at_1, first / n, 1e-9);
+  // Not the plain mean of the two communities' figures (8 vs 12 questions).
+  const Metrics& a = pool->communities[0].report.rows[0];
+  const Metrics& b = pool->communities[1].report.rows[0];
+  EXPECT_NEAR(pool->pooled[0].mrr, (8 * a.mrr + 12 * b.mrr) / 20, 1e-9);
+  EXPECT_NE(FormatPoolReport(*pool).find("pooled (20)"), std::string::npos);
+}
+
+TEST(EvaluationTest, PoolRejectsTwoDumpsOfTheSameName) {
+  const std::string root = testing_util::TestDir(true);
+  const std::string dump =
+      testing_util::WriteTinyDump(root + "/a/beer.stackexchange.com", 8, 0);
+  testing_util::WriteTinyDump(root + "/b/beer.stackexchange.com", 8, 0);
+  EvalOptions o;
+  o.work_dir = root + "/eval";
+  o.learn = false;
+  auto pool =
+      EvaluateStackExchangePool({dump, root + "/b/beer.stackexchange.com"}, o);
+  ASSERT_FALSE(pool.ok());
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(pool.status().message()).find("dump_dirs"),
             std::string::npos);
 }
 

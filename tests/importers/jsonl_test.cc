@@ -436,5 +436,112 @@ TEST(JsonlTest, ImportSkipsRecordsDatedInTheFutureNamingFileAndLine) {
   EXPECT_THAT(Message(strict.status()), StartsWith(file + ":2: "));
 }
 
+// Posts whose authors the directory does not have yet: u1 never gets a
+// person record in the first file, u2's comes after their post, u3 is
+// stored already, opted out.
+TEST(JsonlTest,
+     ImportJsonlGivesUnknownAuthorsMinimalRecordsTheDirectoryCompletes) {
+  const std::string dir = TestDir();
+  auto catalog = OpenCatalog(dir + "/data");
+  ASSERT_NE(catalog, nullptr);
+  v1::Person opted_out = testing_util::MakePerson("u3", "Legal");
+  opted_out.set_opted_out(true);
+  ASSERT_TRUE(catalog->UpsertPeople({{opted_out}}).ok());
+  catalog->Refresh();
+  const std::string posts = dir + "/posts.jsonl";
+  WriteFile(
+      posts,
+      std::string(
+          R"({"type":"post","id":"q1","author_id":"u1","kind":"question","title":"VPN","body":"The VPN drops.","language":"en","created":"2024-03-01T10:00:00Z"})") +
+          "\n" +
+          R"({"type":"post","id":"a1","author_id":"u2","parent_id":"q1","kind":"answer","body":"Reinstall it.","language":"en","created":"2024-03-02T10:00:00Z"})" +
+          "\n" + R"({"type":"person","id":"u2","display_name":"Bo"})" + "\n" +
+          R"({"type":"post","id":"a2","author_id":"u3","parent_id":"q1","kind":"answer","body":"Ask IT.","language":"en","created":"2024-03-02T11:00:00Z"})" +
+          "\n");
+  for (int batch_size : {1, 100}) {  // minimal record committed or pending
+    SCOPED_TRACE(batch_size);
+    ImportOptions o;
+    o.batch_size = batch_size;
+    auto stats = ImportJsonl(posts, *catalog, o);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->posts, 3);
+    EXPECT_EQ(stats->people, 1);
+    catalog->Refresh();
+    auto snap = catalog->snapshot();
+    // u1 is known by their id, so their posts count.
+    ASSERT_NE(snap->FindPerson("u1"), nullptr);
+    EXPECT_EQ(snap->FindPerson("u1")->display_name(), "");
+    EXPECT_EQ(snap->activity.at("u1").questions, 1);
+    // u2's directory record won over the minimal one, whatever the batch.
+    ASSERT_NE(snap->FindPerson("u2"), nullptr);
+    EXPECT_EQ(snap->FindPerson("u2")->display_name(), "Bo");
+    // u3's stored record and sticky opt-out are untouched.
+    ASSERT_NE(snap->FindPerson("u3"), nullptr);
+    EXPECT_EQ(snap->FindPerson("u3")->department(), "Legal");
+    EXPECT_TRUE(snap->FindPerson("u3")->opted_out());
+  }
+
+  // The directory arrives: u1's record replaces the minimal one.
+  const std::string people = dir + "/people.jsonl";
+  WriteFile(
+      people,
+      R"({"type":"person","id":"u1","display_name":"Anna","department":"IT"})");
+  auto stats = ImportJsonl(people, *catalog, {});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  catalog->Refresh();
+  auto snap = catalog->snapshot();
+  EXPECT_EQ(snap->FindPerson("u1")->display_name(), "Anna");
+  EXPECT_EQ(snap->FindPerson("u1")->department(), "IT");
+  // Posts again: the minimal record never comes back over the real one.
+  stats = ImportJsonl(posts, *catalog, {});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->minimal_people, 0);
+  catalog->Refresh();
+  EXPECT_EQ(catalog->snapshot()->FindPerson("u1")->display_name(), "Anna");
+}
+
+TEST(JsonlTest, ImportJsonlCountsEmptyPostsApartFromMalformedOnes) {
+  const std::string dir = TestDir();
+  const std::string path = dir + "/empty.jsonl";
+  // Line 2 has no text (a placeholder); line 3 has no text and no kind:
+  // malformed.
+  WriteFile(
+      path,
+      std::string(
+          R"({"type":"post","id":"q1","author_id":"u1","kind":"question","title":"VPN","body":"The VPN drops.","created":"2024-03-01T10:00:00Z"})") +
+          "\n" +
+          R"({"type":"post","id":"w1","author_id":"u1","kind":"article","title":"","body":"","created":"2024-03-01T11:00:00Z"})" +
+          "\n" +
+          R"({"type":"post","id":"w2","author_id":"u1","body":"","created":"2024-03-01T11:00:00Z"})" +
+          "\n");
+  auto catalog = OpenCatalog(dir + "/data");
+  ASSERT_NE(catalog, nullptr);
+  std::vector<std::string> problems;
+  ImportOptions o;
+  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
+  auto stats = ImportJsonl(path, *catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->posts, 1);
+  EXPECT_EQ(stats->empty_posts, 1);
+  EXPECT_EQ(stats->skipped, 1);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], StartsWith(path + ":3: "));
+  // Strict mode does not stop at an empty post either.
+  o.strict = true;
+  WriteFile(
+      path,
+      std::string(
+          R"({"type":"post","id":"w1","author_id":"u1","kind":"article","created":"2024-03-01T11:00:00Z"})") +
+          "\n");
+  stats = ImportJsonl(path, *catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->empty_posts, 1);
+  // One record alone cannot be stored: ParseJsonlRecord still refuses it.
+  auto one = ParseJsonlRecord(
+      R"({"type":"post","id":"w1","author_id":"u1","kind":"article","created":"2024-03-01T11:00:00Z"})");
+  ASSERT_FALSE(one.ok());
+  EXPECT_THAT(Message(one.status()), HasSubstr("post.body"));
+}
+
 }  // namespace
 }  // namespace whoknows::importers

@@ -99,6 +99,8 @@ std::string WriteDump(std::string root = "", bool with_comments = true) {
 struct Collected {
   std::map<std::string, v1::Person> people;
   std::map<std::string, v1::Post> posts;
+  std::map<std::string, v1::Person> authors;  // missing from Users.xml
+  std::vector<std::string> empty;             // posts with no text
   StackExchangeSink Sink() {
     return {[this](v1::Person p) {
               people[p.id()] = std::move(p);
@@ -106,6 +108,14 @@ struct Collected {
             },
             [this](v1::Post p) {
               posts[p.id()] = std::move(p);
+              return absl::OkStatus();
+            },
+            [this](v1::Person p) {
+              authors[p.id()] = std::move(p);
+              return absl::OkStatus();
+            },
+            [this](const v1::Post& p) {
+              empty.push_back(p.id());
               return absl::OkStatus();
             }};
   }
@@ -120,8 +130,9 @@ TEST(StackExchangeTest, ReadStackExchangeReadsPeoplePostsAndComments) {
   auto stats = ReadStackExchange(dir, o, got.Sink());
   ASSERT_TRUE(stats.ok()) << stats.status();
 
-  // People: the Community bot is left out.
+  // People: the Community bot is left out; every author is in Users.xml.
   EXPECT_EQ(got.people.size(), 3u);
+  EXPECT_THAT(got.authors, IsEmpty());
   EXPECT_EQ(got.people.count("-1"), 0u);
   ASSERT_EQ(got.people.count("10"), 1u);
   EXPECT_EQ(got.people["10"].display_name(), "Asker");
@@ -195,7 +206,8 @@ TEST(StackExchangeTest, ReadStackExchangeSinkErrorStopsTheRead) {
                          [&](v1::Post) {
                            ++posts;
                            return absl::ResourceExhaustedError("disk full");
-                         }};
+                         },
+                         nullptr, nullptr};
   auto stats = ReadStackExchange(dir, {}, sink);
   ASSERT_FALSE(stats.ok());
   EXPECT_EQ(stats.status().code(), absl::StatusCode::kResourceExhausted);
@@ -369,6 +381,118 @@ TEST(StackExchangeTest, ReadStackExchangeSkipsRowsDatedInTheFuture) {
   EXPECT_THAT(problems[0], HasSubstr("Posts.xml:4: "));
   EXPECT_THAT(problems[0], HasSubstr("post.created: 9999-12-31T00:00:00Z is "
                                      "more than 1 day in the future"));
+}
+
+// A dump without Users.xml (as dba.meta's): people are known only by the ids
+// on their posts and comments. 10 is named on their own question, 11 only as
+// the last editor of another post, 13 on their comment; 12 has no name
+// anywhere. Answer 4 is only an image: empty once the HTML is gone, and not
+// a malformed record; 14 wrote nothing else and so is nobody.
+constexpr char kPostsWithoutUsersXml[] =
+    R"(<?xml version="1.0" encoding="utf-8"?>
+<posts>
+  <row Id="1" PostTypeId="1" AcceptedAnswerId="2" CreationDate="2017-01-01T10:00:00.000" Body="&lt;p&gt;How do I dry hop?&lt;/p&gt;" OwnerUserId="10" OwnerDisplayName="Asker" LastEditorUserId="11" LastEditorDisplayName="Brewer" Title="Dry hopping" Tags="|hops|" />
+  <row Id="2" PostTypeId="2" ParentId="1" CreationDate="2017-01-02T10:00:00.000" Body="&lt;p&gt;Citra, five days.&lt;/p&gt;" OwnerUserId="11" />
+  <row Id="3" PostTypeId="2" ParentId="1" CreationDate="2017-01-03T10:00:00.000" Body="&lt;p&gt;Cold crash first.&lt;/p&gt;" OwnerUserId="12" />
+  <row Id="4" PostTypeId="2" ParentId="1" CreationDate="2017-01-04T10:00:00.000" Body="&lt;p&gt;&lt;img src=&quot;https://i.stack.imgur.com/x.png&quot; alt=&quot;&quot;&gt;&lt;/p&gt;" OwnerUserId="14" />
+</posts>
+)";
+
+constexpr char kCommentsWithoutUsersXml[] =
+    R"(<?xml version="1.0" encoding="utf-8"?>
+<comments>
+  <row Id="100" PostId="2" Text="Which Citra lot?" CreationDate="2017-01-02T12:00:00.000" UserId="13" UserDisplayName="Commenter" />
+  <row Id="101" PostId="3" Text="Agreed." CreationDate="2017-01-03T12:00:00.000" UserId="10" />
+</comments>
+)";
+
+std::string WriteDumpWithoutUsers() {
+  const std::string dir = TestDir() + "/dump";
+  fs::create_directories(dir);
+  WriteFile(dir + "/Posts.xml", kPostsWithoutUsersXml);
+  WriteFile(dir + "/Comments.xml", kCommentsWithoutUsersXml);
+  return dir;
+}
+
+TEST(StackExchangeTest, ReadStackExchangeWithoutUsersXmlSendsEachAuthorOnce) {
+  const std::string dir = WriteDumpWithoutUsers();
+  std::vector<std::string> order;  // "person:<id>" and "post:<id>"
+  std::map<std::string, std::string> names;
+  StackExchangeSink sink{[&](v1::Person p) {
+                           order.push_back("directory:" + p.id());
+                           return absl::OkStatus();
+                         },
+                         [&](v1::Post p) {
+                           order.push_back("post:" + p.id());
+                           return absl::OkStatus();
+                         },
+                         [&](v1::Person p) {
+                           order.push_back("author:" + p.id());
+                           names[p.id()] = p.display_name();
+                           return absl::OkStatus();
+                         },
+                         [&](const v1::Post& p) {
+                           order.push_back("empty:" + p.id());
+                           return absl::OkStatus();
+                         }};
+  auto stats = ReadStackExchange(dir, {}, sink);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  // Each author once, before their first post; no directory records; the
+  // image-only answer to the empty-post callback (its author 14 nowhere).
+  EXPECT_THAT(order, ElementsAre("author:10", "post:1", "author:11", "post:2",
+                                 "author:12", "post:3", "empty:4", "author:13",
+                                 "post:c100", "post:c101"));
+  // Names from wherever the dump gives them: the owner's, the last
+  // editor's, the comment's.
+  EXPECT_THAT(
+      names, UnorderedElementsAre(
+                 std::pair<const std::string, std::string>("10", "Asker"),
+                 std::pair<const std::string, std::string>("11", "Brewer"),
+                 std::pair<const std::string, std::string>("12", ""),
+                 std::pair<const std::string, std::string>("13", "Commenter")));
+  EXPECT_EQ(stats->empty_posts, 1);
+  EXPECT_EQ(stats->skipped, 0);
+}
+
+TEST(StackExchangeTest, ImportStackExchangeWithoutUsersXmlKnowsTheAuthors) {
+  const std::string root = TestDir();
+  const std::string dir = WriteDumpWithoutUsers();
+  auto catalog = OpenCatalog(root + "/data");
+  ASSERT_NE(catalog, nullptr);
+  std::vector<std::string> problems;
+  ImportOptions o;
+  o.batch_size = 2;
+  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
+  auto stats = ImportStackExchange(dir, *catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->people, 0);
+  EXPECT_EQ(stats->minimal_people, 4);
+  EXPECT_EQ(stats->posts, 5);
+  // The image-only answer is counted apart, and is no problem.
+  EXPECT_EQ(stats->empty_posts, 1);
+  EXPECT_EQ(stats->skipped, 0);
+  EXPECT_THAT(problems, IsEmpty());
+
+  catalog->Refresh();
+  auto snap = catalog->snapshot();
+  std::vector<std::string> people;
+  for (const auto& [id, p] : snap->people) people.push_back(id);
+  EXPECT_THAT(people, UnorderedElementsAre("10", "11", "12", "13"));
+  EXPECT_EQ(snap->FindPerson("11")->display_name(), "Brewer");
+  EXPECT_EQ(snap->activity.at("11").accepted_answers, 1);
+
+  // The dump again, now with its Users.xml: the directory records win.
+  WriteFile(dir + "/Users.xml", kUsersXml);
+  stats = ImportStackExchange(dir, *catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->people, 3);
+  EXPECT_EQ(stats->minimal_people, 0);  // 13 already has a record
+  catalog->Refresh();
+  snap = catalog->snapshot();
+  EXPECT_EQ(snap->FindPerson("11")->display_name(), "Brewer");
+  EXPECT_EQ(snap->FindPerson("12")->display_name(), "Novice");
+  EXPECT_EQ(snap->FindPerson("10")->site(), "Stockholm");
+  EXPECT_EQ(snap->FindPerson("13")->display_name(), "Commenter");
 }
 
 }  // namespace

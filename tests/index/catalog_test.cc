@@ -100,6 +100,42 @@ TEST(CatalogTest, OpenCreatesTheFolder) {
   EXPECT_THAT(Find(*c, "anything"), IsEmpty());
 }
 
+// UpsertPolicy::only_new, for the minimal records importers make of authors
+// missing from the directory: new ids are written, stored people (and their
+// opt-out) are not touched, and a later plain upsert replaces the minimal
+// record. Reopening shows it is what was committed.
+TEST(CatalogTest, UpsertPeopleOnlyNewNeverReplacesAStoredPerson) {
+  const std::string dir = TestDir();
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    v1::Person stored = MakePerson("u1", "Legal");
+    stored.set_opted_out(true);
+    ASSERT_TRUE(c->UpsertPeople({{stored}}).ok());
+    v1::Person minimal1, minimal2;
+    minimal1.set_id("u1");
+    minimal2.set_id("u2");
+    minimal2.set_display_name("From a post");
+    UpsertPolicy only_new;
+    only_new.only_new = true;
+    ASSERT_TRUE(c->UpsertPeople({{minimal1, minimal2}}, only_new).ok());
+    // Everything stored already: nothing to write, still OK.
+    ASSERT_TRUE(c->UpsertPeople({{minimal1}}, only_new).ok());
+  }
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  auto snap = c->snapshot();
+  ASSERT_NE(snap->FindPerson("u1"), nullptr);
+  EXPECT_EQ(snap->FindPerson("u1")->department(), "Legal");
+  EXPECT_TRUE(snap->FindPerson("u1")->opted_out());
+  ASSERT_NE(snap->FindPerson("u2"), nullptr);
+  EXPECT_EQ(snap->FindPerson("u2")->display_name(), "From a post");
+  // The directory record arrives and replaces the minimal one.
+  ASSERT_TRUE(c->UpsertPeople({{MakePerson("u2", "IT")}}).ok());
+  c->Refresh();
+  EXPECT_EQ(c->snapshot()->FindPerson("u2")->department(), "IT");
+}
+
 TEST(CatalogTest, FindsSwedishInflection) {
   auto c = OpenCatalog(TestDir());
   ASSERT_NE(c, nullptr);

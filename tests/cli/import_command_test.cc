@@ -1,0 +1,64 @@
+// Tests cli/import_command.cc with the real binary: the summary line and
+// the exit status (0 clean, 3 when malformed records were skipped).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "run_binary.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing_util::WriteFile;
+
+// Posts.xml only (no Users.xml): a question, an answer, an answer that is
+// only an image (empty once the HTML is gone) and, unless `clean`, a row
+// with a bad date.
+std::string WriteDump(const std::string& root, bool clean) {
+  const std::string dir = root + "/dump";
+  std::filesystem::create_directories(dir);
+  std::string posts = R"(<?xml version="1.0" encoding="utf-8"?>
+<posts>
+  <row Id="1" PostTypeId="1" AcceptedAnswerId="2" CreationDate="2017-01-01T10:00:00.000" Body="How do I dry hop?" OwnerUserId="10" Title="Dry hopping" />
+  <row Id="2" PostTypeId="2" ParentId="1" CreationDate="2017-01-02T10:00:00.000" Body="Citra, five days." OwnerUserId="11" />
+  <row Id="3" PostTypeId="2" ParentId="1" CreationDate="2017-01-03T10:00:00.000" Body="&lt;p&gt;&lt;img src=&quot;x.png&quot;&gt;&lt;/p&gt;" OwnerUserId="12" />
+)";
+  if (!clean) {
+    posts +=
+        R"(  <row Id="4" PostTypeId="2" ParentId="1" CreationDate="someday" Body="Bad date" OwnerUserId="12" />
+)";
+  }
+  WriteFile(dir + "/Posts.xml", posts + "</posts>\n");
+  return dir;
+}
+
+TEST(ImportCommandTest, EmptyPostsAreCountedAndTheExitStatusStaysClean) {
+  const std::string root = testing_util::TestDir(true);
+  const std::string dump = WriteDump(root, /*clean=*/true);
+  const Ran ran = RunWhoknows("import stackexchange '" + dump + "' --data '" +
+                              root + "/data'");
+  EXPECT_EQ(ran.exit_status, 0) << ran.out;
+  EXPECT_THAT(ran.out, HasSubstr("imported 0 people and 2 posts"));
+  EXPECT_THAT(ran.out, HasSubstr("2 people known only from their posts"));
+  EXPECT_THAT(ran.out, HasSubstr("left out 1 empty posts"));
+  EXPECT_THAT(ran.out, Not(HasSubstr("skipped")));
+}
+
+TEST(ImportCommandTest, MalformedRecordsStillMakeTheExitStatus3) {
+  const std::string root = testing_util::TestDir(true);
+  const std::string dump = WriteDump(root, /*clean=*/false);
+  const Ran ran = RunWhoknows("import stackexchange '" + dump + "' --data '" +
+                              root + "/data' 2>/dev/null");
+  EXPECT_EQ(ran.exit_status, 3) << ran.out;
+  EXPECT_THAT(ran.out, HasSubstr("left out 1 empty posts"));
+  EXPECT_THAT(ran.out, HasSubstr("skipped 1 malformed records"));
+}
+
+}  // namespace
+}  // namespace whoknows::cli
