@@ -266,9 +266,15 @@ struct Catalog::Impl {
 
   GraphOptions graph_options;
   int read_attempts = 0;  // CatalogOptions::read_attempts
-  std::function<void(PublishStage)> publish_hook;  // CatalogOptions
+  std::function<void(PublishStage)> publish_hook;   // CatalogOptions
+  std::function<absl::Status(Store)> after_commit;  // CatalogOptions
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
+
+  // The test seam after a commit of `store` (CatalogOptions::after_commit).
+  absl::Status AfterCommit(Store store) const {
+    return after_commit ? after_commit(store) : absl::OkStatus();
+  }
 
   // Whether Open opened the writer (false for a read-only catalog).
   bool HasWriter() const ABSL_LOCKS_EXCLUDED(write_mu) {
@@ -755,6 +761,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.graph_path = dir.graph();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
+  d.after_commit = options.after_commit;
   d.graph_options = options.graph;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
@@ -841,6 +848,7 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> batch,
       d.people_db->replace_document(kIdPrefix + p.id(), doc);
     }
     d.people_db->commit();
+    WK_RETURN_IF_ERROR(d.AfterCommit(Store::kPeople));
   } catch (const Xapian::Error& e) {
     // Roll back to the last commit so memory and disk agree.
     try {
@@ -911,16 +919,19 @@ absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
       if (!IsPublic(*p))
         d.private_db->replace_document(kIdPrefix + p->id(), d.MakeDocument(*p));
     d.private_db->commit();
+    WK_RETURN_IF_ERROR(d.AfterCommit(Store::kPrivatePosts));
     for (const v1::Post* p : batch)
       if (IsPublic(*p))
         d.posts_db->replace_document(kIdPrefix + p->id(), d.MakeDocument(*p));
     for (const auto& id : to_private)
       d.posts_db->delete_document(kIdPrefix + id);
     d.posts_db->commit();
+    WK_RETURN_IF_ERROR(d.AfterCommit(Store::kPosts));
     if (!to_public.empty()) {
       for (const auto& id : to_public)
         d.private_db->delete_document(kIdPrefix + id);
       d.private_db->commit();
+      WK_RETURN_IF_ERROR(d.AfterCommit(Store::kPrivatePosts));
     }
     for (const v1::Post* p : batch) d.posts[p->id()] = MetaOf(*p);
     d.dirty = true;
@@ -946,8 +957,12 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
     Xapian::WritableDatabase& second = was_public ? *d.posts_db : *d.private_db;
     first.delete_document(kIdPrefix + post_id);
     first.commit();
+    WK_RETURN_IF_ERROR(
+        d.AfterCommit(was_public ? Store::kPrivatePosts : Store::kPosts));
     second.delete_document(kIdPrefix + post_id);
     second.commit();
+    WK_RETURN_IF_ERROR(
+        d.AfterCommit(was_public ? Store::kPosts : Store::kPrivatePosts));
   } catch (const Xapian::Error& e) {
     d.RecoverLocked();
     return XapianError("deleting post", e);
@@ -1021,6 +1036,8 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
       for (const auto& p : c.rewritten)
         c.db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
       c.db->commit();
+      WK_RETURN_IF_ERROR(d.AfterCommit(
+          c.db == &*d.posts_db ? Store::kPosts : Store::kPrivatePosts));
       authored.insert(authored.end(), c.own.begin(), c.own.end());
     }
     // The people who had them as their manager.
@@ -1038,6 +1055,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
       d.people_db->replace_document(kIdPrefix + p->id(), doc);
     }
     d.people_db->commit();
+    WK_RETURN_IF_ERROR(d.AfterCommit(Store::kPeople));
     for (const Changes& c : changes)
       for (const auto& p : c.rewritten) d.posts[p.id()] = MetaOf(p);
   } catch (const Xapian::Error& e) {

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "index/data_dir.h"
 #include "index/graph_options.h"
 #include "index/translation.h"
 #include "index/validation.h"
@@ -65,6 +66,12 @@ struct CatalogOptions {
   // publish (Open's, Refresh's, the refresher's), so that tests can hold a
   // publish there and force an interleaving. Unset in production.
   std::function<void(PublishStage)> publish_hook;
+  // Test seam: called after each commit of a database by a write, with the
+  // database; a non-OK status stops the write there, as a crash would (no
+  // later database is written, nothing is rolled back), and the write
+  // returns it. Tests then reopen the folder to see what a crash leaves.
+  // Unset in production.
+  std::function<absl::Status(Store)> after_commit;
 };
 
 // What ranking needs to know about a post without reading its text.

@@ -34,6 +34,18 @@ absl::Status Fsync(const std::string& path, int flags) {
 
 }  // namespace
 
+const char* StoreName(Store store) {
+  switch (store) {
+    case Store::kPosts:
+      return "posts";
+    case Store::kPrivatePosts:
+      return "private_posts";
+    case Store::kPeople:
+      return "people";
+  }
+  return "?";
+}
+
 std::string DataDir::Join(std::string_view name) const {
   return (fs::path(root_) / std::string(name)).string();
 }

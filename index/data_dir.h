@@ -30,6 +30,13 @@
 
 namespace whoknows::index {
 
+// The Xapian databases of a data folder, in the order a write that spans
+// several of them commits them (index/catalog.cc).
+enum class Store { kPosts = 0, kPrivatePosts = 1, kPeople = 2 };
+inline constexpr int kStoreCount = 3;
+// "posts", "private_posts", "people": the folder's name.
+const char* StoreName(Store store);
+
 // Paths of a data folder's files. Cheap to copy; touches no file.
 class DataDir {
  public:
@@ -38,6 +45,7 @@ class DataDir {
   std::string posts() const { return Join("posts"); }
   std::string private_posts() const { return Join("private_posts"); }
   std::string people() const { return Join("people"); }
+  std::string database(Store store) const { return Join(StoreName(store)); }
   std::string lock() const { return Join("LOCK"); }
   std::string graph() const { return Join("graph.tsv"); }
   std::string interactions() const { return Join("interactions.tsv"); }
