@@ -169,7 +169,7 @@ absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir) {
   DataDirRecovery r;
   for (const std::string& path :
        {dir.graph(), dir.embeddings(), dir.fusion_weights(),
-        dir.erasure_journal(), dir.interactions()}) {
+        dir.erasure_journal(), dir.batch_journal(), dir.interactions()}) {
     const std::string tmp = path + ".tmp";
     std::error_code ec;
     if (!fs::exists(tmp, ec)) continue;

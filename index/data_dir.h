@@ -12,6 +12,8 @@
 //   <root>/embeddings.bin    the learned term space and people's vectors
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
 //   <root>/ERASURE           journal of an erasure in progress (api/erasure)
+//   <root>/BATCH             journal of a write spanning databases, while it
+//                            commits (index/batch_journal.h)
 //   <root>/posts.compact/    a compaction's new copy, before it is swapped in
 //   <root>/posts.old/        the copy it replaces, until it is removed
 //   <root>/audit.jsonl       append-only log of privileged calls
@@ -56,6 +58,10 @@ class DataDir {
   // after the last, so that a crash in between is finished at the next
   // start (api/erasure.h).
   std::string erasure_journal() const { return Join("ERASURE"); }
+  // Present only while a write that changes more than one database commits
+  // (or after a crash cut it): what it does to each, written before the
+  // first commit and removed after the last; Catalog::Open replays it.
+  std::string batch_journal() const { return Join("BATCH"); }
   // Where Catalog::Compact builds the new copy of a Xapian database
   // (`posts()` or `people()`), and where the old one waits for removal.
   static std::string CompactionCopy(const std::string& database) {
