@@ -189,25 +189,31 @@ AuditNote Recorded(std::string target = "",
       .record = true, .target = std::move(target), .counts = std::move(counts)};
 }
 
-// Writes people with the caller's opt-out policy: only the person themself
-// or an admin may clear a stored opted_out. Counts what changed for the
-// audit log (opt-out changes against the published snapshot).
-absl::Status UpsertPeople(index::Catalog& catalog, const Caller& caller,
-                          std::span<const v1::Person> people,
-                          std::map<std::string, int64_t>* counts) {
+// Writes people and posts as one write (Catalog::Upsert: both or, after a
+// crash, neither) with the caller's opt-out policy: only the person
+// themself or an admin may clear a stored opted_out. Counts what changed
+// for the audit log (opt-out changes against the published snapshot).
+absl::Status Upsert(index::Catalog& catalog, const Caller& caller,
+                    std::span<const v1::Person> people,
+                    std::span<const v1::Post> posts,
+                    std::map<std::string, int64_t>* counts) {
   index::UpsertPolicy policy;
   policy.may_clear_any_opt_out = HasRight(caller, Right::kChangeOptOut);
   policy.self = caller.subject;
   auto snap = catalog.snapshot();
+  std::map<std::string, int64_t> opt_outs;
   for (const auto& p : people) {
     const v1::Person* stored = snap->FindPerson(p.id());
     const bool was = stored && stored->opted_out();
     const bool kept = was && !p.opted_out() && !policy.MayClearOptOut(p.id());
-    if (kept) ++(*counts)["opt_out_kept"];
-    if (was != (p.opted_out() || kept)) ++(*counts)["opt_out_changes"];
+    if (kept) ++opt_outs["opt_out_kept"];
+    if (was != (p.opted_out() || kept)) ++opt_outs["opt_out_changes"];
   }
-  WK_RETURN_IF_ERROR(catalog.UpsertPeople(people, policy));
-  (*counts)["people"] += static_cast<int64_t>(people.size());
+  WK_RETURN_IF_ERROR(catalog.Upsert(people, posts, policy));
+  for (const auto& [key, n] : opt_outs) (*counts)[key] += n;
+  if (!people.empty())
+    (*counts)["people"] += static_cast<int64_t>(people.size());
+  if (!posts.empty()) (*counts)["posts"] += static_cast<int64_t>(posts.size());
   return absl::OkStatus();
 }
 
@@ -261,8 +267,8 @@ class IngestService final
         [this, request, response](const Caller& caller,
                                   AuditNote& note) -> absl::Status {
           WK_RETURN_IF_ERROR(CheckBatch(request->people_size(), "people"));
-          WK_RETURN_IF_ERROR(api::UpsertPeople(
-              catalog_, caller, Copy(request->people()), &note.counts));
+          WK_RETURN_IF_ERROR(api::Upsert(
+              catalog_, caller, Copy(request->people()), {}, &note.counts));
           response->set_upserted(request->people_size());
           return absl::OkStatus();
         });
@@ -336,15 +342,12 @@ class IngestService final
           return absl::InvalidArgumentError(absl::StrCat(
               items, " items, more than the limit of ", index::kMaxBatchItems));
         }
-        if (request_.people_size() > 0)
-          WK_RETURN_IF_ERROR(api::UpsertPeople(
-              catalog_, *caller_, Copy(request_.people()), &counts_));
+        // People and posts of a message are one write: both or neither.
+        WK_RETURN_IF_ERROR(api::Upsert(catalog_, *caller_,
+                                       Copy(request_.people()),
+                                       Copy(request_.posts()), &counts_));
         response_.set_people_upserted(response_.people_upserted() +
                                       request_.people_size());
-        if (request_.posts_size() > 0) {
-          WK_RETURN_IF_ERROR(catalog_.UpsertPosts(Copy(request_.posts())));
-          counts_["posts"] += request_.posts_size();
-        }
         response_.set_posts_upserted(response_.posts_upserted() +
                                      request_.posts_size());
         return absl::OkStatus();

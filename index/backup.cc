@@ -148,6 +148,11 @@ absl::StatusOr<bool> TryCut(const DataDir& dir, const std::string& staging,
                             BackupManifest* m, std::string* why) {
   const Databases dbs{dir.posts(), dir.private_posts(), dir.people()};
   const auto before = Revisions(dbs);
+  // A write spanning databases that the cut lands in the middle of has its
+  // journal in place from before its first commit to after its last, so
+  // it is read here if the revisions hold still until they are compared:
+  // the restored folder's open finishes the write (Catalog::Open).
+  const auto batch = ReadOptional(dir.batch_journal());
   const auto journal_before = ReadOptional(dir.erasure_journal());
   WK_ASSIGN_OR_RETURN(const std::string interactions,
                       ReadInteractionsLocked(dir.interactions()));
@@ -178,6 +183,7 @@ absl::StatusOr<bool> TryCut(const DataDir& dir, const std::string& staging,
     if (!m->erasure.empty()) m->erasure.pop_back();
     WK_RETURN_IF_ERROR(WriteFile(staging + "/ERASURE", *journal));
   }
+  if (batch) WK_RETURN_IF_ERROR(WriteFile(staging + "/BATCH", *batch));
   if (auto audit = ReadOptional(dir.audit_log()))
     WK_RETURN_IF_ERROR(WriteFile(staging + "/audit.jsonl", WholeLines(*audit)));
   if (auto fusion = ReadOptional(dir.fusion_weights()))

@@ -8,11 +8,15 @@
 //   audit.jsonl, fusion.json          when present
 //   ERASURE                           when an erasure was in progress: the
 //                                     restored folder finishes it at start
+//   BATCH                             when the cut fell between the commits
+//                                     of a write spanning databases: the
+//                                     restored folder's open finishes it
 // Derived files (graph.tsv, embeddings.bin) are left out: the server
 // rebuilds them from the posts.
 //
 // The cut, taken as a reader (no lock; the server keeps serving and
-// writing): the three databases' revisions are read, the erasure journal
+// writing): the three databases' revisions are read, the batch journal
+// (index/batch_journal.h) if there is one, the erasure journal
 // and interactions.tsv (under the flock appends and erasures take) are
 // copied, the three databases are opened, the journal is read again and
 // the revisions compared with the first ones. Equal revisions mean no

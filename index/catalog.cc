@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <unordered_set>
 
@@ -14,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "index/batch_journal.h"
 #include "index/data_dir.h"
 #include "index/graph.h"
 #include "index/language.h"
@@ -225,6 +228,11 @@ struct Catalog::Impl {
       ABSL_GUARDED_BY(write_mu);
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts
       ABSL_GUARDED_BY(write_mu);
+  // <data>/BATCH (DataDir::batch_journal).
+  std::string journal_path;
+  // A journaled write this catalog left unfinished (a failure mid-way, or
+  // the after_commit test seam): the next write finishes it first.
+  bool journal_pending ABSL_GUARDED_BY(write_mu) = false;
   // Written under write_mu; read without it by the refresher, which at worst
   // publishes once more or one tick later.
   std::atomic<bool> dirty{true};
@@ -266,9 +274,15 @@ struct Catalog::Impl {
 
   GraphOptions graph_options;
   int read_attempts = 0;  // CatalogOptions::read_attempts
-  std::function<void(PublishStage)> publish_hook;  // CatalogOptions
+  std::function<void(PublishStage)> publish_hook;   // CatalogOptions
+  std::function<absl::Status(Store)> after_commit;  // CatalogOptions
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
+
+  // The test seam after a commit of `store` (CatalogOptions::after_commit).
+  absl::Status AfterCommit(Store store) const {
+    return after_commit ? after_commit(store) : absl::OkStatus();
+  }
 
   // Whether Open opened the writer (false for a read-only catalog).
   bool HasWriter() const ABSL_LOCKS_EXCLUDED(write_mu) {
@@ -457,7 +471,9 @@ struct Catalog::Impl {
     posts_db.emplace(posts_path, Xapian::DB_CREATE_OR_OPEN);
     private_db.emplace(private_path, Xapian::DB_CREATE_OR_OPEN);
     people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
-    return absl::OkStatus();
+    // A write that a crash cut between two databases' commits is finished
+    // before anything is read or served.
+    return ReplayJournalLocked().status();
   }
 
   // Repairs what a crash during Compact's swap of `database` left: the old
@@ -591,39 +607,271 @@ struct Catalog::Impl {
 
   // After a failed write: drops what was not committed and reloads what
   // was, so that memory and disk agree again.
-  // Deletes a person's record and clears them as anyone's manager, in one
-  // commit of the people database; returns the updated people (the caller
-  // installs them once every store has committed). May throw Xapian::Error.
-  std::vector<std::shared_ptr<v1::Person>> ErasePersonRecordLocked(
-      const std::string& person_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    std::vector<std::shared_ptr<v1::Person>> managed;
-    for (const auto& [id, person] : people) {
-      if (person->manager_id() != person_id || id == person_id) continue;
-      auto updated = std::make_shared<v1::Person>(*person);
-      updated->clear_manager_id();
-      managed.push_back(std::move(updated));
-    }
-    people_db->delete_document(kIdPrefix + person_id);
-    for (const auto& p : managed) {
-      Xapian::Document doc;
-      doc.add_boolean_term(kIdPrefix + p->id());
-      doc.set_data(p->SerializeAsString());
-      people_db->replace_document(kIdPrefix + p->id(), doc);
-    }
-    people_db->commit();
-    return managed;
-  }
-
-  void RecoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+  void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     try {
-      posts_db->close();
-      private_db->close();
+      for (auto* db : {&posts_db, &private_db, &people_db}) (*db)->close();
       posts_db.emplace(posts_path, Xapian::DB_OPEN);
       private_db.emplace(private_path, Xapian::DB_OPEN);
-      (void)LoadPostsLocked();  // best effort; the write's error is reported
+      people_db.emplace(people_path, Xapian::DB_OPEN);
+      people.clear();
+      (void)LoadRecordsLocked();  // best effort; the write's error is reported
     } catch (const Xapian::Error&) {
     }
     dirty = true;
+  }
+
+  Xapian::WritableDatabase& DbLocked(Store store)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    switch (store) {
+      case Store::kPosts:
+        return *posts_db;
+      case Store::kPrivatePosts:
+        return *private_db;
+      case Store::kPeople:
+        break;
+    }
+    return *people_db;
+  }
+
+  static Xapian::Document PersonDocument(const v1::Person& p) {
+    Xapian::Document doc;
+    doc.add_boolean_term(kIdPrefix + p.id());
+    doc.set_data(p.SerializeAsString());
+    return doc;
+  }
+
+  // Writes and commits one database's part of a write: deletions, then
+  // replacements. Idempotent. May throw Xapian::Error.
+  void CommitStoreLocked(Store store, const StoreWrites& w)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    Xapian::WritableDatabase& db = DbLocked(store);
+    for (const auto& id : w.deleted) db.delete_document(kIdPrefix + id);
+    for (const auto& p : w.posts)
+      db.replace_document(kIdPrefix + p.id(), MakeDocument(p));
+    for (const auto& p : w.people)
+      db.replace_document(kIdPrefix + p.id(), PersonDocument(p));
+    db.commit();
+  }
+
+  // Memory after `w`, as on disk: what it deletes, then what it writes (a
+  // post moving between databases is deleted from one, written to the
+  // other).
+  void UpdateMemoryLocked(const BatchWrites& w)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    for (Store s : {Store::kPosts, Store::kPrivatePosts})
+      for (const auto& id : w[s].deleted) posts.erase(id);
+    for (const auto& id : w[Store::kPeople].deleted) people.erase(id);
+    for (Store s : {Store::kPosts, Store::kPrivatePosts})
+      for (const auto& p : w[s].posts) posts[p.id()] = MetaOf(p);
+    for (const auto& p : w[Store::kPeople].people)
+      people[p.id()] = std::make_shared<v1::Person>(p);
+    dirty = true;
+  }
+
+  // Commits `w` database by database (posts/, private_posts/, people/). A
+  // write that changes more than one is journaled first (BATCH, atomically)
+  // and the journal removed after the last commit, so that a crash between
+  // commits is finished by the next Open; a write of one database is one
+  // commit and pays for no journal. A journaled write that fails mid-way is
+  // finished from its journal now if it can be, else by the next write or
+  // Open: it is reported failed (not acknowledged) and ends whole, never
+  // half.
+  absl::Status CommitLocked(const BatchWrites& w, std::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    WK_RETURN_IF_ERROR(FinishPendingLocked());
+    const bool journaled = w.StoresTouched() > 1;
+    if (journaled) {
+      WK_RETURN_IF_ERROR(
+          WriteFileAtomically(journal_path, EncodeBatchJournal(w)));
+    }
+    try {
+      for (int i = 0; i < kStoreCount; ++i) {
+        const Store store = static_cast<Store>(i);
+        if (w[store].empty()) continue;
+        CommitStoreLocked(store, w[store]);
+        if (absl::Status crash = AfterCommit(store); !crash.ok()) {
+          journal_pending = journaled;  // the test seam: as if killed here
+          return crash;
+        }
+      }
+    } catch (const Xapian::Error& e) {
+      ReloadLocked();
+      journal_pending = journaled;
+      absl::Status finished = FinishPendingLocked();
+      if (!finished.ok()) {
+        std::fprintf(stderr, "whoknows: %s: %s (the next write retries)\n",
+                     journal_path.c_str(), finished.ToString().c_str());
+      }
+      return XapianError(what, e);
+    }
+    UpdateMemoryLocked(w);
+    if (journaled) {
+      if (absl::Status removed = RemoveFileDurably(journal_path);
+          !removed.ok()) {
+        journal_pending = true;  // committed; the next write removes it
+        std::fprintf(stderr, "whoknows: %s\n", removed.ToString().c_str());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Finishes a journaled write this catalog left unfinished (an error
+  // mid-way, or the test seam), before anything else is written.
+  absl::Status FinishPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (!journal_pending) return absl::OkStatus();
+    WK_ASSIGN_OR_RETURN(std::optional<BatchWrites> w, ReplayJournalLocked());
+    if (w) UpdateMemoryLocked(*w);
+    journal_pending = false;
+    return absl::OkStatus();
+  }
+
+  // Finishes the write that the journal in the folder describes, if there
+  // is one, and removes the journal: its writes, or nullopt when there was
+  // none. A torn or damaged journal is discarded with a log line: its write
+  // was never acknowledged (the journal is removed before a write returns),
+  // and a crash while writing it leaves only BATCH.tmp (RecoverDataDir).
+  absl::StatusOr<std::optional<BatchWrites>> ReplayJournalLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::error_code ec;
+    if (!fs::exists(journal_path, ec)) return std::nullopt;
+    std::string bytes;
+    {
+      std::ifstream in(journal_path, std::ios::binary);
+      std::ostringstream all;
+      all << in.rdbuf();
+      if (!in)
+        return absl::UnavailableError(
+            absl::StrCat("cannot read ", journal_path));
+      bytes = std::move(all).str();
+    }
+    absl::StatusOr<BatchWrites> w = DecodeBatchJournal(bytes);
+    if (!w.ok()) {
+      std::fprintf(stderr,
+                   "whoknows: %s: discarded (%s); its write was never "
+                   "acknowledged\n",
+                   journal_path.c_str(),
+                   std::string(w.status().message()).c_str());
+      WK_RETURN_IF_ERROR(RemoveFileDurably(journal_path));
+      return std::nullopt;
+    }
+    try {
+      for (int i = 0; i < kStoreCount; ++i) {
+        const Store store = static_cast<Store>(i);
+        if (!(*w)[store].empty()) CommitStoreLocked(store, (*w)[store]);
+      }
+    } catch (const Xapian::Error& e) {
+      return XapianError(absl::StrCat("replaying ", journal_path), e);
+    }
+    WK_RETURN_IF_ERROR(RemoveFileDurably(journal_path));
+    std::fprintf(stderr, "whoknows: %s: finished an interrupted write (%s)\n",
+                 journal_path.c_str(), w->Describe().c_str());
+    return std::optional<BatchWrites>(std::move(*w));
+  }
+
+  // Stored opted_out = true is sticky (UpsertPolicy): the people of a batch
+  // as they are written.
+  std::vector<v1::Person> StickyOptOutLocked(std::span<const v1::Person> batch,
+                                             const UpsertPolicy& policy)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::vector<v1::Person> out(batch.begin(), batch.end());
+    for (auto& p : out) {
+      if (p.opted_out() || policy.MayClearOptOut(p.id())) continue;
+      auto stored = people.find(p.id());
+      if (stored != people.end() && stored->second->opted_out())
+        p.set_opted_out(true);
+    }
+    return out;
+  }
+
+  // The posts of a batch as they are written, into `w`: threads resolved,
+  // languages detected, the last version of each id, privacy inherited
+  // (Catalog::UpsertPosts), each in the database it belongs to and deleted
+  // from the one it leaves. May throw Xapian::Error (reading stored posts).
+  void PreparePostsLocked(std::span<const v1::Post> incoming, BatchWrites* w)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::vector<v1::Post> normalized(incoming.begin(), incoming.end());
+    // Threads through parents (earlier in the batch or already stored).
+    std::unordered_map<std::string, std::string> batch_thread;
+    for (auto& p : normalized) {
+      NormalizePost(p);
+      if (p.thread_id().empty()) {
+        std::string thread = p.parent_id();
+        if (auto it = batch_thread.find(p.parent_id());
+            it != batch_thread.end()) {
+          thread = it->second;
+        } else if (auto jt = posts.find(p.parent_id()); jt != posts.end()) {
+          thread = jt->second->thread_id;
+        }
+        p.set_thread_id(thread);
+      }
+      batch_thread[p.id()] = p.thread_id();
+      if (p.language().empty()) {
+        p.set_language(
+            DetectLanguage(p.title() + "\n" + p.body(), default_language));
+      }
+    }
+    // The last version of each id is the one written.
+    std::unordered_map<std::string, v1::Post*> last;
+    for (auto& p : normalized) last[p.id()] = &p;
+    std::vector<v1::Post*> batch;
+    for (auto& p : normalized)
+      if (last[p.id()] == &p) batch.push_back(&p);
+    std::vector<v1::Post> inherited = InheritPrivacyLocked(batch);
+    for (auto& p : inherited) batch.push_back(&p);
+    for (const v1::Post* p : batch) {
+      const bool to_public = IsPublic(*p);
+      (*w)[to_public ? Store::kPosts : Store::kPrivatePosts].posts.push_back(
+          *p);
+      // Moving: deleted where it was.
+      auto it = posts.find(p->id());
+      if (it != posts.end() && it->second->is_public != to_public) {
+        (*w)[to_public ? Store::kPrivatePosts : Store::kPosts]
+            .deleted.push_back(p->id());
+      }
+    }
+  }
+
+  // A person's part of one posts database, for DeletePerson: their own
+  // posts (deleted) and other posts without their likes and mentions
+  // (rewritten), counted into `result`. May throw Xapian::Error.
+  absl::Status CollectPersonPostsLocked(Store store,
+                                        const std::string& person_id,
+                                        StoreWrites* w,
+                                        DeletePersonResult* result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    Xapian::WritableDatabase& db = DbLocked(store);
+    const std::string author_term = kAuthorPrefix + person_id;
+    std::unordered_set<Xapian::docid> own;
+    for (auto it = db.postlist_begin(author_term);
+         it != db.postlist_end(author_term); ++it) {
+      own.insert(*it);
+      w->deleted.push_back(db.get_document(*it).get_value(kIdSlot));
+    }
+    std::unordered_set<Xapian::docid> touched;
+    for (const std::string& term :
+         {kLikePrefix + person_id, kMentionPrefix + person_id}) {
+      for (auto it = db.postlist_begin(term); it != db.postlist_end(term);
+           ++it) {
+        if (!own.count(*it)) touched.insert(*it);
+      }
+    }
+    for (Xapian::docid id : touched) {
+      v1::Post p;
+      if (!p.ParseFromString(db.get_document(id).get_data())) {
+        return absl::DataLossError(
+            absl::StrCat("corrupt post record ", id, " in ", StoreName(store)));
+      }
+      auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
+        const auto last = std::remove(ids->begin(), ids->end(), person_id);
+        const int removed = static_cast<int>(ids->end() - last);
+        ids->erase(last, ids->end());
+        return removed;
+      };
+      result->likes_removed += strip(p.mutable_liked_by());
+      result->mentions_removed += strip(p.mutable_mentioned());
+      w->posts.push_back(std::move(p));
+    }
+    return absl::OkStatus();
   }
 
   // The full stored record of a post, from whichever database holds it.
@@ -782,8 +1030,10 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.private_path = dir.private_posts();
   d.people_path = dir.people();
   d.graph_path = dir.graph();
+  d.journal_path = dir.batch_journal();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
+  d.after_commit = options.after_commit;
   d.graph_options = options.graph;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
@@ -843,129 +1093,51 @@ Catalog::~Catalog() {
   }
 }
 
-absl::Status Catalog::UpsertPeople(std::span<const v1::Person> batch,
+absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people,
                                    const UpsertPolicy& policy) {
-  if (!impl_->HasWriter())
-    return absl::FailedPreconditionError("catalog is read-only");
-  for (size_t i = 0; i < batch.size(); ++i) {
-    WK_RETURN_IF_ERROR(ValidatePerson(batch[i], absl::StrCat("people[", i, "]"),
-                                      options_.validation));
-  }
-  Impl& d = *impl_;
-  std::vector<v1::Person> people(batch.begin(), batch.end());
-  absl::MutexLock lock(&d.write_mu);
-  WK_RETURN_IF_ERROR(d.CheckManagerCyclesLocked(batch));
-  if (policy.only_new) {
-    // A loop, not erase_if's lambda: the analysis sees write_mu held here.
-    std::vector<v1::Person> fresh;
-    for (auto& p : people)
-      if (!d.people.contains(p.id())) fresh.push_back(std::move(p));
-    people = std::move(fresh);
-    if (people.empty()) return absl::OkStatus();
-  }
-  // Sticky opt-out: decided under the writer lock, against what is stored.
-  for (auto& p : people) {
-    if (p.opted_out() || policy.MayClearOptOut(p.id())) continue;
-    auto stored = d.people.find(p.id());
-    if (stored != d.people.end() && stored->second->opted_out())
-      p.set_opted_out(true);
-  }
-  try {
-    for (const auto& p : people) {
-      Xapian::Document doc;
-      doc.add_boolean_term(kIdPrefix + p.id());
-      doc.set_data(p.SerializeAsString());
-      d.people_db->replace_document(kIdPrefix + p.id(), doc);
-    }
-    d.people_db->commit();
-  } catch (const Xapian::Error& e) {
-    // Roll back to the last commit so memory and disk agree.
-    try {
-      d.people_db->close();
-      d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
-    } catch (const Xapian::Error&) {
-    }
-    return XapianError("writing people", e);
-  }
-  for (const auto& p : people)
-    d.people[p.id()] = std::make_shared<v1::Person>(p);
-  d.dirty = true;
-  return absl::OkStatus();
+  return Upsert(people, {}, policy);
 }
 
 absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
+  return Upsert({}, posts, UpsertPolicy{});
+}
+
+absl::Status Catalog::Upsert(std::span<const v1::Person> people,
+                             std::span<const v1::Post> posts,
+                             const UpsertPolicy& policy) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
+  for (size_t i = 0; i < people.size(); ++i) {
+    WK_RETURN_IF_ERROR(ValidatePerson(
+        people[i], absl::StrCat("people[", i, "]"), options_.validation));
+  }
   for (size_t i = 0; i < posts.size(); ++i) {
     WK_RETURN_IF_ERROR(ValidatePost(posts[i], absl::StrCat("posts[", i, "]"),
                                     options_.validation));
   }
   Impl& d = *impl_;
-  std::vector<v1::Post> normalized(posts.begin(), posts.end());
   absl::MutexLock lock(&d.write_mu);
+  WK_RETURN_IF_ERROR(d.FinishPendingLocked());
+  // Minimal records (people known only from their posts) are written only
+  // for people not stored yet: never over a directory record or its
+  // opt-out. A loop, not a lambda: the analysis sees write_mu held here.
+  std::vector<v1::Person> fresh;
+  if (policy.only_new) {
+    for (const auto& p : people)
+      if (!d.people.contains(p.id())) fresh.push_back(p);
+    people = fresh;
+  }
+  WK_RETURN_IF_ERROR(d.CheckManagerCyclesLocked(people));
   WK_RETURN_IF_ERROR(d.CheckReplyCyclesLocked(posts));
-  // Resolve threads through parents (earlier in the batch or already stored).
-  std::unordered_map<std::string, std::string> batch_thread;
-  for (auto& p : normalized) {
-    NormalizePost(p);
-    if (p.thread_id().empty()) {
-      std::string thread = p.parent_id();
-      if (auto it = batch_thread.find(p.parent_id());
-          it != batch_thread.end()) {
-        thread = it->second;
-      } else if (auto jt = d.posts.find(p.parent_id()); jt != d.posts.end()) {
-        thread = jt->second->thread_id;
-      }
-      p.set_thread_id(thread);
-    }
-    batch_thread[p.id()] = p.thread_id();
-    if (p.language().empty()) {
-      p.set_language(
-          DetectLanguage(p.title() + "\n" + p.body(), d.default_language));
-    }
-  }
-  // The last version of each id is the one written.
-  std::unordered_map<std::string, v1::Post*> last;
-  for (auto& p : normalized) last[p.id()] = &p;
-  std::vector<v1::Post*> batch;
-  for (auto& p : normalized)
-    if (last[p.id()] == &p) batch.push_back(&p);
+  BatchWrites w;
+  // Sticky opt-out: decided under the writer lock, against what is stored.
+  w[Store::kPeople].people = d.StickyOptOutLocked(people, policy);
   try {
-    std::vector<v1::Post> inherited = d.InheritPrivacyLocked(batch);
-    for (auto& p : inherited) batch.push_back(&p);
-    // Where each post was (public or not) before this batch.
-    std::vector<std::string> to_private, to_public;
-    for (const v1::Post* p : batch) {
-      auto it = d.posts.find(p->id());
-      if (it == d.posts.end() || it->second->is_public == IsPublic(*p))
-        continue;
-      (IsPublic(*p) ? to_public : to_private).push_back(p->id());
-    }
-    // Three commits, each step writing where posts go before deleting where
-    // they were: a crash leaves a moved post in both databases at worst,
-    // which Open resolves to the private copy.
-    for (const v1::Post* p : batch)
-      if (!IsPublic(*p))
-        d.private_db->replace_document(kIdPrefix + p->id(), d.MakeDocument(*p));
-    d.private_db->commit();
-    for (const v1::Post* p : batch)
-      if (IsPublic(*p))
-        d.posts_db->replace_document(kIdPrefix + p->id(), d.MakeDocument(*p));
-    for (const auto& id : to_private)
-      d.posts_db->delete_document(kIdPrefix + id);
-    d.posts_db->commit();
-    if (!to_public.empty()) {
-      for (const auto& id : to_public)
-        d.private_db->delete_document(kIdPrefix + id);
-      d.private_db->commit();
-    }
-    for (const v1::Post* p : batch) d.posts[p->id()] = MetaOf(*p);
-    d.dirty = true;
+    d.PreparePostsLocked(posts, &w);
   } catch (const Xapian::Error& e) {
-    d.RecoverLocked();
-    return XapianError("writing posts", e);
+    return XapianError("reading stored posts", e);
   }
-  return absl::OkStatus();
+  return d.CommitLocked(w, "writing");
 }
 
 absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
@@ -974,76 +1146,27 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
   if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
   Impl& d = *impl_;
   absl::MutexLock lock(&d.write_mu);
-  if (!d.posts.count(post_id)) return false;
+  WK_RETURN_IF_ERROR(d.FinishPendingLocked());
+  auto stored = d.posts.find(post_id);
+  if (stored == d.posts.end()) return false;
+  // Deleted where it is: one database, one commit. A folder written before
+  // moves were journaled may hold it in both; then both (journaled).
+  BatchWrites w;
   try {
-    const bool was_public = d.posts.at(post_id)->is_public;
-    // The copy where it is expected last, so that a crash between the two
-    // commits leaves it where Open looks for it first.
-    Xapian::WritableDatabase& first = was_public ? *d.private_db : *d.posts_db;
-    Xapian::WritableDatabase& second = was_public ? *d.posts_db : *d.private_db;
-    first.delete_document(kIdPrefix + post_id);
-    first.commit();
-    second.delete_document(kIdPrefix + post_id);
-    second.commit();
+    for (Store s : {Store::kPosts, Store::kPrivatePosts})
+      if (d.DbLocked(s).term_exists(kIdPrefix + post_id))
+        w[s].deleted.push_back(post_id);
   } catch (const Xapian::Error& e) {
-    d.RecoverLocked();
-    return XapianError("deleting post", e);
+    return XapianError("reading stored posts", e);
   }
-  d.posts.erase(post_id);
-  d.dirty = true;
+  if (w.StoresTouched() == 0) {
+    const Store s =
+        stored->second->is_public ? Store::kPosts : Store::kPrivatePosts;
+    w[s].deleted.push_back(post_id);
+  }
+  WK_RETURN_IF_ERROR(d.CommitLocked(w, "deleting post"));
   return true;
 }
-
-namespace {
-
-// What erasing a person changes in one post database.
-struct PersonPostChanges {
-  Xapian::WritableDatabase* db;
-  const std::string* path;
-  std::vector<std::string> own;     // ids of their posts, to delete
-  std::vector<v1::Post> rewritten;  // others' posts without their likes
-                                    // and mentions
-};
-
-// Reads (and checks) what erasing `person_id` changes in `c.db`, changing
-// nothing, so that a corrupt record leaves no half-done deletion.
-absl::Status CollectPersonPostChanges(const std::string& person_id,
-                                      PersonPostChanges& c,
-                                      DeletePersonResult& result) {
-  Xapian::WritableDatabase& db = *c.db;
-  const std::string author_term = kAuthorPrefix + person_id;
-  std::unordered_set<Xapian::docid> own;
-  for (auto it = db.postlist_begin(author_term);
-       it != db.postlist_end(author_term); ++it) {
-    own.insert(*it);
-    c.own.push_back(db.get_document(*it).get_value(kIdSlot));
-  }
-  std::unordered_set<Xapian::docid> touched;
-  for (const std::string& term :
-       {kLikePrefix + person_id, kMentionPrefix + person_id}) {
-    for (auto it = db.postlist_begin(term); it != db.postlist_end(term); ++it)
-      if (!own.count(*it)) touched.insert(*it);
-  }
-  auto strip = [&](google::protobuf::RepeatedPtrField<std::string>* ids) {
-    const auto last = std::remove(ids->begin(), ids->end(), person_id);
-    const int removed = static_cast<int>(ids->end() - last);
-    ids->erase(last, ids->end());
-    return removed;
-  };
-  for (Xapian::docid id : touched) {
-    v1::Post p;
-    if (!p.ParseFromString(db.get_document(id).get_data())) {
-      return absl::DataLossError(
-          absl::StrCat("corrupt post record ", id, " in ", *c.path));
-    }
-    result.likes_removed += strip(p.mutable_liked_by());
-    result.mentions_removed += strip(p.mutable_mentioned());
-    c.rewritten.push_back(std::move(p));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
     const std::string& person_id) {
@@ -1053,37 +1176,32 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
     return absl::InvalidArgumentError("person_id: required");
   Impl& d = *impl_;
   absl::MutexLock lock(&d.write_mu);
+  WK_RETURN_IF_ERROR(d.FinishPendingLocked());
   DeletePersonResult result;
   result.found = d.people.count(person_id) > 0;
-  std::vector<std::string> authored;
-  std::vector<std::shared_ptr<v1::Person>> managed;
+  // Everything is read (and checked) before anything changes, so that a
+  // corrupt record leaves no half-done deletion.
+  BatchWrites w;
   try {
-    // Everything is read (and checked) before anything changes.
-    std::vector<PersonPostChanges> changes = {
-        {&*d.posts_db, &d.posts_path, {}, {}},
-        {&*d.private_db, &d.private_path, {}, {}}};
-    for (PersonPostChanges& c : changes)
-      WK_RETURN_IF_ERROR(CollectPersonPostChanges(person_id, c, result));
-    for (PersonPostChanges& c : changes) {
-      for (const auto& id : c.own) c.db->delete_document(kIdPrefix + id);
-      for (const auto& p : c.rewritten)
-        c.db->replace_document(kIdPrefix + p.id(), d.MakeDocument(p));
-      c.db->commit();
-      authored.insert(authored.end(), c.own.begin(), c.own.end());
+    for (Store s : {Store::kPosts, Store::kPrivatePosts}) {
+      WK_RETURN_IF_ERROR(
+          d.CollectPersonPostsLocked(s, person_id, &w[s], &result));
+      result.posts_deleted += static_cast<int>(w[s].deleted.size());
     }
-    managed = d.ErasePersonRecordLocked(person_id);
-    for (const PersonPostChanges& c : changes)
-      for (const auto& p : c.rewritten) d.posts[p.id()] = MetaOf(p);
   } catch (const Xapian::Error& e) {
-    d.RecoverLocked();
-    return XapianError("deleting person", e);
+    return XapianError("reading stored posts", e);
   }
-  for (const auto& id : authored) d.posts.erase(id);
-  d.people.erase(person_id);
-  for (auto& p : managed) d.people[p->id()] = std::move(p);
-  result.posts_deleted = static_cast<int>(authored.size());
-  result.manager_references_cleared = static_cast<int>(managed.size());
-  d.dirty = true;
+  // Their profile, and the people who had them as their manager.
+  StoreWrites& people = w[Store::kPeople];
+  people.deleted.push_back(person_id);
+  for (const auto& [id, person] : d.people) {
+    if (person->manager_id() != person_id || id == person_id) continue;
+    v1::Person updated = *person;
+    updated.clear_manager_id();
+    people.people.push_back(std::move(updated));
+  }
+  result.manager_references_cleared = static_cast<int>(people.people.size());
+  WK_RETURN_IF_ERROR(d.CommitLocked(w, "deleting person"));
   return result;
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "index/data_dir.h"
 #include "index/graph_options.h"
 #include "index/translation.h"
 #include "index/validation.h"
@@ -65,6 +66,12 @@ struct CatalogOptions {
   // publish (Open's, Refresh's, the refresher's), so that tests can hold a
   // publish there and force an interleaving. Unset in production.
   std::function<void(PublishStage)> publish_hook;
+  // Test seam: called after each commit of a database by a write, with the
+  // database; a non-OK status stops the write there, as a crash would (no
+  // later database is written, nothing is rolled back), and the write
+  // returns it. Tests then reopen the folder to see what a crash leaves.
+  // Unset in production.
+  std::function<absl::Status(Store)> after_commit;
 };
 
 // What ranking needs to know about a post without reading its text.
@@ -211,12 +218,25 @@ class Catalog {
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
-  // Validate every item first (INVALID_ARGUMENT naming item and field, and
-  // nothing written), then write and commit the batch. A manager not (yet)
-  // known is kept; a manager_id that would close a management cycle, with
-  // the batch or with stored people, is INVALID_ARGUMENT.
-  // A person whose stored opted_out is true keeps it unless `policy` lets
-  // the writer clear it.
+  // Every write validates the whole batch first (INVALID_ARGUMENT naming
+  // item and field, and nothing written), then commits each database it
+  // changes (posts/, private_posts/, people/), one after another. A write
+  // that changes more than one database is atomic across a crash: it is
+  // journaled (<data>/BATCH, index/batch_journal.h) before its first commit
+  // and the journal removed after its last, and Open finishes a write the
+  // journal names before anything is served. A write of one database (all
+  // public posts, say) is one commit and writes no journal.
+  //
+  // People and posts as one write (an IngestStream message): both, or, after
+  // a crash, neither. Validated as a whole, as UpsertPeople and UpsertPosts
+  // below.
+  absl::Status Upsert(std::span<const v1::Person> people,
+                      std::span<const v1::Post> posts,
+                      const UpsertPolicy& policy = {});
+  // A manager not (yet) known is kept; a manager_id that would close a
+  // management cycle, with the batch or with stored people, is
+  // INVALID_ARGUMENT. A person whose stored opted_out is true keeps it unless
+  // `policy` lets the writer clear it.
   absl::Status UpsertPeople(std::span<const v1::Person> people,
                             const UpsertPolicy& policy = {});
   // A thread is as private as its most private post: a public post under a
@@ -229,14 +249,18 @@ class Catalog {
   // parent_id that would close a reply cycle, within the batch or through
   // stored posts, is INVALID_ARGUMENT.
   // Public posts go to posts/, others to private_posts/; a post whose
-  // visibility changes moves between them, first written where it goes,
-  // then deleted where it was, so a crash leaves it in one or both, never
-  // neither, and Open resolves "both" in favour of the private copy.
+  // visibility changes moves between them in one journaled write (deleted
+  // from posts/ before it is written to private_posts/, so a live reader
+  // never finds a post turning private among the public ones). A folder
+  // written before moves were journaled may hold a post in both: Open
+  // keeps the private copy.
   absl::Status UpsertPosts(std::span<const v1::Post> posts);
+  // Deletes a post from the database that holds it (one commit); false when
+  // there is none.
   absl::StatusOr<bool> DeletePost(const std::string& post_id);
   // Deletes the person, their posts, their id from other posts' likes and
-  // mentions and from other people's manager_id, in two commits (posts,
-  // then people); repeating it finishes an interrupted one. Xapian only
+  // mentions and from other people's manager_id, in one journaled write
+  // (posts, private posts, then people); repeating it is harmless. Xapian only
   // frees the blocks: Compact() makes the deletion physical. Derived files
   // (graph.tsv at the next publish, embeddings.bin) and interactions.tsv
   // are the caller's: api/erasure.h erases a person from every store.

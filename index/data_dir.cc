@@ -34,6 +34,18 @@ absl::Status Fsync(const std::string& path, int flags) {
 
 }  // namespace
 
+const char* StoreName(Store store) {
+  switch (store) {
+    case Store::kPosts:
+      return "posts";
+    case Store::kPrivatePosts:
+      return "private_posts";
+    case Store::kPeople:
+      return "people";
+  }
+  return "?";
+}
+
 std::string DataDir::Join(std::string_view name) const {
   return (fs::path(root_) / std::string(name)).string();
 }
@@ -157,7 +169,7 @@ absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir) {
   DataDirRecovery r;
   for (const std::string& path :
        {dir.graph(), dir.embeddings(), dir.fusion_weights(),
-        dir.erasure_journal(), dir.interactions()}) {
+        dir.erasure_journal(), dir.batch_journal(), dir.interactions()}) {
     const std::string tmp = path + ".tmp";
     std::error_code ec;
     if (!fs::exists(tmp, ec)) continue;

@@ -12,6 +12,8 @@
 //   <root>/embeddings.bin    the learned term space and people's vectors
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
 //   <root>/ERASURE           journal of an erasure in progress (api/erasure)
+//   <root>/BATCH             journal of a write spanning databases, while it
+//                            commits (index/batch_journal.h)
 //   <root>/posts.compact/    a compaction's new copy, before it is swapped in
 //   <root>/posts.old/        the copy it replaces, until it is removed
 //   <root>/audit.jsonl       append-only log of privileged calls
@@ -30,6 +32,13 @@
 
 namespace whoknows::index {
 
+// The Xapian databases of a data folder, in the order a write that spans
+// several of them commits them (index/catalog.cc).
+enum class Store { kPosts = 0, kPrivatePosts = 1, kPeople = 2 };
+inline constexpr int kStoreCount = 3;
+// "posts", "private_posts", "people": the folder's name.
+const char* StoreName(Store store);
+
 // Paths of a data folder's files. Cheap to copy; touches no file.
 class DataDir {
  public:
@@ -38,6 +47,7 @@ class DataDir {
   std::string posts() const { return Join("posts"); }
   std::string private_posts() const { return Join("private_posts"); }
   std::string people() const { return Join("people"); }
+  std::string database(Store store) const { return Join(StoreName(store)); }
   std::string lock() const { return Join("LOCK"); }
   std::string graph() const { return Join("graph.tsv"); }
   std::string interactions() const { return Join("interactions.tsv"); }
@@ -48,6 +58,10 @@ class DataDir {
   // after the last, so that a crash in between is finished at the next
   // start (api/erasure.h).
   std::string erasure_journal() const { return Join("ERASURE"); }
+  // Present only while a write that changes more than one database commits
+  // (or after a crash cut it): what it does to each, written before the
+  // first commit and removed after the last; Catalog::Open replays it.
+  std::string batch_journal() const { return Join("BATCH"); }
   // Where Catalog::Compact builds the new copy of a Xapian database
   // (`posts()` or `people()`), and where the old one waits for removal.
   static std::string CompactionCopy(const std::string& database) {

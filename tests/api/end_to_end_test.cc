@@ -266,6 +266,30 @@ TEST_F(EndToEndTest, StreamKeepsWhatCameBeforeABadMessage) {
   EXPECT_EQ(found.experts(0).person().id(), "erik");
 }
 
+// A message's people and posts are one write: a bad post rejects the
+// people of its message too (they used to be committed before the posts
+// were looked at).
+TEST_F(EndToEndTest, AStreamMessageIsValidatedAndWrittenAsAWhole) {
+  grpc::ClientContext ctx;
+  v1::IngestStreamResponse response;
+  auto writer = ingest_->IngestStream(&ctx, &response);
+  v1::IngestStreamRequest message;
+  *message.add_people() = MakePerson("frida", "Frida Ek", "Logistics");
+  *message.add_posts() =
+      MakePost("f1", "frida", v1::POST_KIND_ARTICLE, "", "Pallets", "x", 1);
+  *message.add_posts() =
+      MakePost("", "frida", v1::POST_KIND_ARTICLE, "", "no id", "x", 2);
+  writer->Write(message);  // may fail once the server has ended the stream
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("message 1: posts[1].id"), std::string::npos)
+      << s.error_message();
+  server_->catalog().Refresh();
+  EXPECT_EQ(server_->catalog().snapshot()->FindPerson("frida"), nullptr);
+  EXPECT_EQ(server_->catalog().snapshot()->FindPost("f1"), nullptr);
+}
+
 TEST_F(EndToEndTest, DeletePersonErasesTheirExpertise) {
   IngestCompany();
   ASSERT_GT(FindEventually("kubernetes").experts_size(), 0);

@@ -271,5 +271,48 @@ TEST_F(ErasureTest, ServerStartFinishesAnInterruptedErasure) {
   (*server)->Shutdown();
 }
 
+// A crash between the catalog's commits of an erasure (posts, then people)
+// leaves both journals: the server's start finishes the catalog's write
+// from BATCH (Catalog::Open) before anything is served, then the erasure
+// from ERASURE, and neither journal, with the person's id, stays behind.
+TEST_F(ErasureTest, ServerStartFinishesAnErasureCutBetweenCatalogCommits) {
+  models_.reset();
+  catalog_.reset();
+  {
+    index::CatalogOptions o;
+    o.data_dir = dir_;
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.after_commit = [](index::Store store) {
+      return store == index::Store::kPosts
+                 ? absl::AbortedError("simulated crash")
+                 : absl::OkStatus();
+    };
+    auto crashing = index::Catalog::Open(o);
+    ASSERT_TRUE(crashing.ok()) << crashing.status();
+    ASSERT_FALSE(Eraser(**crashing, nullptr, Options()).Erase(kErasee).ok());
+  }
+  const index::DataDir dir(dir_);
+  ASSERT_TRUE(fs::exists(dir.erasure_journal()));
+  ASSERT_TRUE(fs::exists(dir.batch_journal()));
+
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir_;
+  auto server = Server::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_FALSE(fs::exists(dir.erasure_journal()));
+  EXPECT_FALSE(fs::exists(dir.batch_journal()));
+  auto snap = (*server)->catalog().snapshot();
+  EXPECT_EQ(snap->FindPerson(kErasee), nullptr);
+  EXPECT_EQ(snap->FindPost("p1"), nullptr);
+  EXPECT_EQ(snap->FindPost("p4"), nullptr);
+  ASSERT_NE(snap->FindPerson("ann"), nullptr);
+  EXPECT_EQ(snap->FindPerson("ann")->manager_id(), "");
+  ASSERT_NE(snap->FindPost("p3"), nullptr);
+  EXPECT_THAT(snap->FindPost("p3")->liked_by, testing::IsEmpty());
+  EXPECT_THAT(snap->FindPost("p3")->mentioned, testing::ElementsAre("bo"));
+  (*server)->Shutdown();
+}
+
 }  // namespace
 }  // namespace whoknows::api
