@@ -56,6 +56,7 @@ std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   m->accepted = p.accepted();
   m->is_public = IsPublic(p);
   m->visibility = p.visibility().empty() ? "public" : p.visibility();
+  m->inherited_visibility = p.inherited_visibility();
   m->created = p.created().seconds();
   m->language = p.language();
   m->title = p.title();
@@ -689,14 +690,24 @@ struct Catalog::Impl {
   }
 
   // A thread is as private as its most private post (Catalog::UpsertPosts):
-  // gives public posts of the batch the visibility of a private ancestor,
-  // and returns the stored public posts below a private post of the batch,
-  // with its visibility, to be rewritten.
+  // gives public posts of the batch the visibility they inherited before
+  // (sticky) or that of a private ancestor, and returns the stored public
+  // posts below a private post of the batch, with its visibility, to be
+  // rewritten.
   std::vector<v1::Post> InheritPrivacyLocked(std::vector<v1::Post*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     std::unordered_map<std::string, v1::Post*> in_batch;
     for (v1::Post* p : batch) in_batch[p->id()] = p;
     const auto* stored = &posts;  // held; the analysis skips lambdas
+    // What each post inherited before is the server's to say, and sticky.
+    for (v1::Post* p : batch) {
+      p->clear_inherited_visibility();
+      auto it = stored->find(p->id());
+      if (it == stored->end() || it->second->inherited_visibility.empty())
+        continue;
+      p->set_inherited_visibility(it->second->inherited_visibility);
+      if (IsPublic(*p)) p->set_visibility(p->inherited_visibility());
+    }
     auto private_visibility = [&](const std::string& id) -> const std::string* {
       if (id.empty()) return nullptr;
       if (auto it = in_batch.find(id); it != in_batch.end())
@@ -717,6 +728,7 @@ struct Catalog::Impl {
           v = private_visibility(p->thread_id());
         if (v) {
           p->set_visibility(*v);
+          p->set_inherited_visibility(*v);
           changed = true;
         }
       }
@@ -753,6 +765,7 @@ struct Catalog::Impl {
         std::optional<v1::Post> p = ReadPostLocked(id);
         if (!p) continue;
         p->set_visibility(source->visibility());
+        p->set_inherited_visibility(source->visibility());
         rewritten.push_back(std::move(*p));
       }
     }

@@ -79,6 +79,9 @@ struct PostMeta {
   // "public" or the group that may see it ("group:hr"), as stored: a post
   // under a private ancestor carries the ancestor's group.
   std::string visibility = "public";
+  // The visibility it got from a private ancestor, sticky across re-upserts
+  // (Catalog::UpsertPosts); empty when none.
+  std::string inherited_visibility;
   int64_t created = 0;  // unix seconds
   std::string language;
   std::string title;
@@ -223,8 +226,10 @@ class Catalog {
   // private ancestor (parent, its parents, the thread's root; stored or in
   // the batch) is stored with the ancestor's visibility, and stored public
   // posts under a post that arrives private are rewritten with its
-  // visibility, whatever the order of arrival. Inherited privacy is sticky:
-  // it stays when the ancestor turns public (re-upsert the replies).
+  // visibility, whatever the order of arrival. Inherited privacy is sticky
+  // (Post.inherited_visibility): a later version of the post sent public is
+  // stored with it again, even when the ancestor was deleted, turned public
+  // or is no longer its ancestor; only DeletePost of the post forgets it.
   // A parent not (yet) known is kept (connectors send in any order); a
   // parent_id that would close a reply cycle, within the batch or through
   // stored posts, is INVALID_ARGUMENT.
