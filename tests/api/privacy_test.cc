@@ -135,8 +135,9 @@ INSTANTIATE_TEST_SUITE_P(BothArrivalOrders, ZebrafjordTest, ::testing::Bool());
 
 // Inherited privacy is sticky: the reply a1 got group:hr from its root; the
 // root is then deleted and the reply re-upserted as the connector has it
-// (public, still naming the root), or re-sent under a public parent. It stays group:hr and
-// is not found for its words. Only deleting the reply itself forgets it.
+// (public, still naming the root), or re-sent under a public parent. It stays
+// group:hr and is not found for its words. Only deleting the reply itself
+// forgets it.
 class StickyPrivacyTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(StickyPrivacyTest, ReUpsertedReplyKeepsItsThreadsPrivacy) {
