@@ -906,6 +906,40 @@ absl::Status Catalog::UpsertPeople(std::span<const v1::Person> batch,
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
+                                        bool opted_out) {
+  if (!impl_->HasWriter())
+    return absl::FailedPreconditionError("catalog is read-only");
+  if (person_id.empty())
+    return absl::InvalidArgumentError("person_id: required");
+  Impl& d = *impl_;
+  absl::MutexLock lock(&d.write_mu);
+  auto stored = d.people.find(person_id);
+  if (stored == d.people.end())
+    return absl::NotFoundError(
+        absl::StrCat("person_id: no person \"", person_id, "\""));
+  if (stored->second->opted_out() == opted_out) return false;
+  v1::Person p = *stored->second;
+  p.set_opted_out(opted_out);
+  try {
+    Xapian::Document doc;
+    doc.add_boolean_term(kIdPrefix + p.id());
+    doc.set_data(p.SerializeAsString());
+    d.people_db->replace_document(kIdPrefix + p.id(), doc);
+    d.people_db->commit();
+  } catch (const Xapian::Error& e) {
+    try {
+      d.people_db->close();
+      d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
+    } catch (const Xapian::Error&) {
+    }
+    return XapianError("writing people", e);
+  }
+  stored->second = std::make_shared<v1::Person>(std::move(p));
+  d.dirty = true;
+  return true;
+}
+
 absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");

@@ -183,13 +183,12 @@ struct CompactResult {
 // their own Xapian readers and on immutable snapshots.
 // Who writes a batch of people, as far as the store must care: a stored
 // opted_out = true is sticky, so a connector re-importing the directory
-// cannot clear it; only the person themself or an admin can.
+// cannot clear it (the person themself clears it with Catalog::SetOptOut,
+// the Ingest.SetOptOut RPC).
 struct UpsertPolicy {
   // May clear anyone's stored opted_out (an admin through the API, or the
   // operator writing the data folder directly with `whoknows import`).
   bool may_clear_any_opt_out = true;
-  // Else only this person's own (the caller's subject); empty for nobody.
-  std::string self;
   // Write only the people not stored yet; stored ones are left as they are.
   // For minimal records (an id and perhaps a name) that an importer makes
   // for a post's author missing from the directory: they never replace a
@@ -197,8 +196,8 @@ struct UpsertPolicy {
   // them.
   bool only_new = false;
 
-  bool MayClearOptOut(const std::string& person_id) const {
-    return may_clear_any_opt_out || (!self.empty() && person_id == self);
+  bool MayClearOptOut(const std::string& /*person_id*/) const {
+    return may_clear_any_opt_out;
   }
 };
 
@@ -222,6 +221,9 @@ class Catalog {
   // the writer clear it.
   absl::Status UpsertPeople(std::span<const v1::Person> people,
                             const UpsertPolicy& policy = {});
+  // Sets a stored person's opted_out (who may is the API's business):
+  // whether it changed; NOT_FOUND for an unknown id.
+  absl::StatusOr<bool> SetOptOut(const std::string& person_id, bool opted_out);
   // A thread is as private as its most private post: a public post under a
   // private ancestor (parent, its parents, the thread's root; stored or in
   // the batch) is stored with the ancestor's visibility, and stored public
