@@ -14,13 +14,15 @@ struct RoleRights {
 
 // The table. Admin is not listed: it holds every right.
 const RoleRights kRoleRights[] = {
-    {Role::kEmployee, {Right::kAsk, Right::kAnalyzeNetwork}},
+    {Role::kEmployee,
+     {Right::kAsk, Right::kAnalyzeNetwork, Right::kSetOwnOptOut}},
     {Role::kIntranet,
-     {Right::kAsk, Right::kAskOnBehalf, Right::kAnalyzeNetwork}},
+     {Right::kAsk, Right::kAskOnBehalf, Right::kAnalyzeNetwork,
+      Right::kSetOwnOptOut, Right::kSetOptOutOnBehalf}},
     {Role::kIngest, {Right::kIngest, Right::kDeletePost}},
     {Role::kHr,
      {Right::kAsk, Right::kAnalyzeNetwork, Right::kPersonLevelNetworks,
-      Right::kFullProfiles}},
+      Right::kFullProfiles, Right::kSetOwnOptOut}},
 };
 
 // What a caller without credentials may do on an unconfigured server.
@@ -56,6 +58,10 @@ const char* RightName(Right right) {
       return "delete-person";
     case Right::kChangeOptOut:
       return "change-opt-out";
+    case Right::kSetOwnOptOut:
+      return "set-own-opt-out";
+    case Right::kSetOptOutOnBehalf:
+      return "set-opt-out-on-behalf";
     case Right::kCompact:
       return "compact";
   }
@@ -105,6 +111,8 @@ Right RequiredRight(Rpc rpc) {
       return Right::kCompact;
     case Rpc::kAnalyzeNetwork:
       return Right::kAnalyzeNetwork;
+    case Rpc::kSetOptOut:
+      return Right::kSetOwnOptOut;
   }
   return Right::kDeletePerson;  // unreachable; the strictest
 }
@@ -144,6 +152,20 @@ absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id) {
   return absl::PermissionDeniedError(absl::StrCat(
       "asker_id: ", caller.subject, " may only ask as themself (asking as ",
       *asker_id, " needs the right \"", RightName(Right::kAskOnBehalf), "\")"));
+}
+
+absl::Status AuthorizeOptOutTarget(const Caller& caller,
+                                   const std::string& person_id) {
+  if (person_id == caller.subject && HasRight(caller, Right::kSetOwnOptOut))
+    return absl::OkStatus();
+  if (HasRight(caller, Right::kSetOptOutOnBehalf)) return absl::OkStatus();
+  if (caller.method == AuthMethod::kNone)
+    return absl::UnauthenticatedError(
+        "person_id: changing an opt-out needs credentials");
+  return absl::PermissionDeniedError(absl::StrCat(
+      "person_id: ", caller.subject,
+      " may only change their own opt-out (changing ", person_id,
+      "'s needs the right \"", RightName(Right::kSetOptOutOnBehalf), "\")"));
 }
 
 }  // namespace whoknows::api

@@ -26,7 +26,9 @@ enum class Right {
   kIngest,               // UpsertPeople, UpsertPosts, IngestStream
   kDeletePost,           // DeletePost
   kDeletePerson,         // DeletePerson (erasure)
-  kChangeOptOut,         // clear someone else's opted_out
+  kChangeOptOut,         // clear anyone's opted_out, UpsertPeople included
+  kSetOwnOptOut,         // SetOptOut for oneself
+  kSetOptOutOnBehalf,    // SetOptOut for anyone (on behalf of a user)
   kCompact,              // Compact (makes deletions physical)
 };
 
@@ -51,6 +53,7 @@ enum class Rpc {
   kDeletePerson,
   kCompact,
   kAnalyzeNetwork,
+  kSetOptOut,
 };
 
 // The right each RPC needs to be called at all.
@@ -67,6 +70,11 @@ absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
 // becomes their subject; another is PERMISSION_DENIED); the intranet may set
 // any; an anonymous caller none.
 absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id);
+
+// SetOptOut's person: an employee (or hr) only their own id; the intranet
+// and admins anyone's; else PERMISSION_DENIED naming the right.
+absl::Status AuthorizeOptOutTarget(const Caller& caller,
+                                   const std::string& person_id);
 
 }  // namespace whoknows::api
 

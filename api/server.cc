@@ -75,6 +75,8 @@ const char* MethodName(Rpc rpc) {
       return "whoknows.v1.Ingest/Compact";
     case Rpc::kAnalyzeNetwork:
       return "whoknows.v1.Networks/AnalyzeNetwork";
+    case Rpc::kSetOptOut:
+      return "whoknows.v1.Ingest/SetOptOut";
   }
   return "?";
 }
@@ -190,16 +192,17 @@ AuditNote Recorded(std::string target = "",
 }
 
 // Writes people and posts as one write (Catalog::Upsert: both or, after a
-// crash, neither) with the caller's opt-out policy: only the person
-// themself or an admin may clear a stored opted_out. Counts what changed
-// for the audit log (opt-out changes against the published snapshot).
+// crash, neither) with the caller's opt-out policy: a stored opted_out stays
+// unless the caller may change anyone's (an admin); the person themself
+// clears theirs with SetOptOut, never through a service token's `sub`.
+// Counts what changed for the audit log (opt-out changes against the
+// published snapshot).
 absl::Status Upsert(index::Catalog& catalog, const Caller& caller,
                     std::span<const v1::Person> people,
                     std::span<const v1::Post> posts,
                     std::map<std::string, int64_t>* counts) {
   index::UpsertPolicy policy;
   policy.may_clear_any_opt_out = HasRight(caller, Right::kChangeOptOut);
-  policy.self = caller.subject;
   auto snap = catalog.snapshot();
   std::map<std::string, int64_t> opt_outs;
   for (const auto& p : people) {
@@ -428,6 +431,29 @@ class IngestService final
           WK_ASSIGN_OR_RETURN(auto result, catalog_.Compact());
           response->set_bytes_before(result.bytes_before);
           response->set_bytes_after(result.bytes_after);
+          return absl::OkStatus();
+        });
+  }
+
+  grpc::ServerUnaryReactor* SetOptOut(
+      grpc::CallbackServerContext* ctx, const v1::SetOptOutRequest* request,
+      v1::SetOptOutResponse* response) override {
+    return calls_.Handle(
+        ctx, Rpc::kSetOptOut, &executor_,
+        Recorded(request->person_id().substr(0, 128), {{"opt_out_changes", 0}}),
+        [this, request, response](const Caller& caller,
+                                  AuditNote& note) -> absl::Status {
+          const std::string& id = request->person_id();
+          if (id.empty())
+            return absl::InvalidArgumentError("person_id: required");
+          // Who may, before whether the person exists: no probing of ids.
+          WK_RETURN_IF_ERROR(AuthorizeOptOutTarget(caller, id));
+          WK_ASSIGN_OR_RETURN(bool changed,
+                              catalog_.SetOptOut(id, request->opted_out()));
+          response->set_person_id(id);
+          response->set_opted_out(request->opted_out());
+          response->set_changed(changed);
+          note.counts["opt_out_changes"] = changed ? 1 : 0;
           return absl::OkStatus();
         });
   }

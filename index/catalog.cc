@@ -59,6 +59,7 @@ std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   m->accepted = p.accepted();
   m->is_public = IsPublic(p);
   m->visibility = p.visibility().empty() ? "public" : p.visibility();
+  m->inherited_visibility = p.inherited_visibility();
   m->created = p.created().seconds();
   m->language = p.language();
   m->title = p.title();
@@ -937,14 +938,24 @@ struct Catalog::Impl {
   }
 
   // A thread is as private as its most private post (Catalog::UpsertPosts):
-  // gives public posts of the batch the visibility of a private ancestor,
-  // and returns the stored public posts below a private post of the batch,
-  // with its visibility, to be rewritten.
+  // gives public posts of the batch the visibility they inherited before
+  // (sticky) or that of a private ancestor, and returns the stored public
+  // posts below a private post of the batch, with its visibility, to be
+  // rewritten.
   std::vector<v1::Post> InheritPrivacyLocked(std::vector<v1::Post*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     std::unordered_map<std::string, v1::Post*> in_batch;
     for (v1::Post* p : batch) in_batch[p->id()] = p;
     const auto* stored = &posts;  // held; the analysis skips lambdas
+    // What each post inherited before is the server's to say, and sticky.
+    for (v1::Post* p : batch) {
+      p->clear_inherited_visibility();
+      auto it = stored->find(p->id());
+      if (it == stored->end() || it->second->inherited_visibility.empty())
+        continue;
+      p->set_inherited_visibility(it->second->inherited_visibility);
+      if (IsPublic(*p)) p->set_visibility(p->inherited_visibility());
+    }
     auto private_visibility = [&](const std::string& id) -> const std::string* {
       if (id.empty()) return nullptr;
       if (auto it = in_batch.find(id); it != in_batch.end())
@@ -965,6 +976,7 @@ struct Catalog::Impl {
           v = private_visibility(p->thread_id());
         if (v) {
           p->set_visibility(*v);
+          p->set_inherited_visibility(*v);
           changed = true;
         }
       }
@@ -1001,6 +1013,7 @@ struct Catalog::Impl {
         std::optional<v1::Post> p = ReadPostLocked(id);
         if (!p) continue;
         p->set_visibility(source->visibility());
+        p->set_inherited_visibility(source->visibility());
         rewritten.push_back(std::move(*p));
       }
     }
@@ -1096,6 +1109,40 @@ Catalog::~Catalog() {
 absl::Status Catalog::UpsertPeople(std::span<const v1::Person> people,
                                    const UpsertPolicy& policy) {
   return Upsert(people, {}, policy);
+}
+
+absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
+                                        bool opted_out) {
+  if (!impl_->HasWriter())
+    return absl::FailedPreconditionError("catalog is read-only");
+  if (person_id.empty())
+    return absl::InvalidArgumentError("person_id: required");
+  Impl& d = *impl_;
+  absl::MutexLock lock(&d.write_mu);
+  auto stored = d.people.find(person_id);
+  if (stored == d.people.end())
+    return absl::NotFoundError(
+        absl::StrCat("person_id: no person \"", person_id, "\""));
+  if (stored->second->opted_out() == opted_out) return false;
+  v1::Person p = *stored->second;
+  p.set_opted_out(opted_out);
+  try {
+    Xapian::Document doc;
+    doc.add_boolean_term(kIdPrefix + p.id());
+    doc.set_data(p.SerializeAsString());
+    d.people_db->replace_document(kIdPrefix + p.id(), doc);
+    d.people_db->commit();
+  } catch (const Xapian::Error& e) {
+    try {
+      d.people_db->close();
+      d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
+    } catch (const Xapian::Error&) {
+    }
+    return XapianError("writing people", e);
+  }
+  stored->second = std::make_shared<v1::Person>(std::move(p));
+  d.dirty = true;
+  return true;
 }
 
 absl::Status Catalog::UpsertPosts(std::span<const v1::Post> posts) {

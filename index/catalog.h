@@ -86,6 +86,9 @@ struct PostMeta {
   // "public" or the group that may see it ("group:hr"), as stored: a post
   // under a private ancestor carries the ancestor's group.
   std::string visibility = "public";
+  // The visibility it got from a private ancestor, sticky across re-upserts
+  // (Catalog::UpsertPosts); empty when none.
+  std::string inherited_visibility;
   int64_t created = 0;  // unix seconds
   std::string language;
   std::string title;
@@ -187,13 +190,12 @@ struct CompactResult {
 // their own Xapian readers and on immutable snapshots.
 // Who writes a batch of people, as far as the store must care: a stored
 // opted_out = true is sticky, so a connector re-importing the directory
-// cannot clear it; only the person themself or an admin can.
+// cannot clear it (the person themself clears it with Catalog::SetOptOut,
+// the Ingest.SetOptOut RPC).
 struct UpsertPolicy {
   // May clear anyone's stored opted_out (an admin through the API, or the
   // operator writing the data folder directly with `whoknows import`).
   bool may_clear_any_opt_out = true;
-  // Else only this person's own (the caller's subject); empty for nobody.
-  std::string self;
   // Write only the people not stored yet; stored ones are left as they are.
   // For minimal records (an id and perhaps a name) that an importer makes
   // for a post's author missing from the directory: they never replace a
@@ -201,8 +203,8 @@ struct UpsertPolicy {
   // them.
   bool only_new = false;
 
-  bool MayClearOptOut(const std::string& person_id) const {
-    return may_clear_any_opt_out || (!self.empty() && person_id == self);
+  bool MayClearOptOut(const std::string& /*person_id*/) const {
+    return may_clear_any_opt_out;
   }
 };
 
@@ -239,12 +241,17 @@ class Catalog {
   // `policy` lets the writer clear it.
   absl::Status UpsertPeople(std::span<const v1::Person> people,
                             const UpsertPolicy& policy = {});
+  // Sets a stored person's opted_out (who may is the API's business):
+  // whether it changed; NOT_FOUND for an unknown id.
+  absl::StatusOr<bool> SetOptOut(const std::string& person_id, bool opted_out);
   // A thread is as private as its most private post: a public post under a
   // private ancestor (parent, its parents, the thread's root; stored or in
   // the batch) is stored with the ancestor's visibility, and stored public
   // posts under a post that arrives private are rewritten with its
-  // visibility, whatever the order of arrival. Inherited privacy is sticky:
-  // it stays when the ancestor turns public (re-upsert the replies).
+  // visibility, whatever the order of arrival. Inherited privacy is sticky
+  // (Post.inherited_visibility): a later version of the post sent public is
+  // stored with it again, even when the ancestor was deleted, turned public
+  // or is no longer its ancestor; only DeletePost of the post forgets it.
   // A parent not (yet) known is kept (connectors send in any order); a
   // parent_id that would close a reply cycle, within the batch or through
   // stored posts, is INVALID_ARGUMENT.

@@ -133,6 +133,69 @@ TEST_P(ZebrafjordTest, PrivateRootHidesItsPublicReply) {
 
 INSTANTIATE_TEST_SUITE_P(BothArrivalOrders, ZebrafjordTest, ::testing::Bool());
 
+// Inherited privacy is sticky: the reply a1 got group:hr from its root; the
+// root is then deleted and the reply re-upserted as the connector has it
+// (public, still naming the root), or re-sent under a public parent. It stays
+// group:hr and is not found for its words. Only deleting the reply itself
+// forgets it.
+class StickyPrivacyTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(StickyPrivacyTest, ReUpsertedReplyKeepsItsThreadsPrivacy) {
+  const bool delete_root = GetParam();
+  Company c(delete_root ? "sticky_root_deleted" : "sticky_reparented");
+  ASSERT_TRUE(c.catalog()
+                  .UpsertPeople({{MakePerson("asker"), MakePerson("hr"),
+                                  MakePerson("x"), MakePerson("y")}})
+                  .ok());
+  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION,
+                           "Zebrafjord: confidential salary dispute",
+                           "zebrafjord salary dispute", kT0);
+  root.set_visibility("group:hr");
+  v1::Post reply =
+      MakePost("a1", "x", v1::POST_KIND_ANSWER, "",
+               "About zebrafjord: settle the dispute.", kT0 + 60, "q1");
+  v1::Post other =
+      MakePost("q2", "y", v1::POST_KIND_QUESTION, "Settle a dispute",
+               "How to settle a dispute?", kT0 + 120);
+  ASSERT_TRUE(c.catalog().UpsertPosts({{other, root, reply}}).ok());
+  if (delete_root) {
+    ASSERT_TRUE(*c.catalog().DeletePost("q1"));
+  } else {
+    reply.set_parent_id("q2");  // moved to a public thread
+    reply.clear_thread_id();
+  }
+  ASSERT_TRUE(c.catalog().UpsertPosts({{reply}}).ok());
+  c.catalog().Refresh();
+  const index::PostMeta* stored = c.catalog().snapshot()->FindPost("a1");
+  ASSERT_NE(stored, nullptr);
+  EXPECT_FALSE(stored->is_public);
+  EXPECT_EQ(stored->visibility, "group:hr");
+  auto response = c.Ask(Request("zebrafjord"));
+  ASSERT_TRUE(response.ok()) << response.status();
+  for (const auto& e : response->experts())
+    EXPECT_NE(e.person().id(), "x") << "the reply became public";
+
+  // A reply sent with a group of its own is stored with it; sent public
+  // again, it goes back to what it inherited.
+  reply.set_visibility("group:legal");
+  ASSERT_TRUE(c.catalog().UpsertPosts({{reply}}).ok());
+  c.catalog().Refresh();
+  EXPECT_EQ(c.catalog().snapshot()->FindPost("a1")->visibility, "group:legal");
+  reply.clear_visibility();
+  ASSERT_TRUE(c.catalog().UpsertPosts({{reply}}).ok());
+  c.catalog().Refresh();
+  EXPECT_EQ(c.catalog().snapshot()->FindPost("a1")->visibility, "group:hr");
+
+  // Deleted, then sent again outside any private thread: a new post.
+  ASSERT_TRUE(*c.catalog().DeletePost("a1"));
+  ASSERT_TRUE(c.catalog().UpsertPosts({{reply}}).ok());
+  c.catalog().Refresh();
+  EXPECT_TRUE(c.catalog().snapshot()->FindPost("a1")->is_public);
+}
+
+INSTANTIATE_TEST_SUITE_P(RootDeletedOrReparented, StickyPrivacyTest,
+                         ::testing::Bool());
+
 // One state per answer: a post re-upserted as private before the next
 // publish is ranked from the old snapshot, but its new text never shows.
 TEST(PrivacyTest, EvidenceOfAPostTurnedPrivateIsDroppedBeforeRefresh) {

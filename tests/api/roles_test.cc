@@ -85,6 +85,14 @@ struct Calls {
     v1::DeletePersonResponse out;
     return ingest->DeletePerson(Context().get(), r, &out);
   }
+  grpc::Status SetOptOut(const std::string& person, bool opted_out,
+                         v1::SetOptOutResponse* response = nullptr) {
+    v1::SetOptOutRequest r;
+    r.set_person_id(person);
+    r.set_opted_out(opted_out);
+    v1::SetOptOutResponse local;
+    return ingest->SetOptOut(Context().get(), r, response ? response : &local);
+  }
   grpc::Status Compact() {
     v1::CompactResponse out;
     return ingest->Compact(Context().get(), v1::CompactRequest(), &out);
@@ -187,17 +195,19 @@ struct Row {
   Code delete_person;  // DeletePerson
   Code analyze;        // AnalyzeNetwork
   bool person_level;   // ... and its person-level lists
+  Code opt_out_self;   // SetOptOut of one's own id
+  Code opt_out_other;  // SetOptOut of someone else's
 };
 
 // The table of rights (api/caller.cc), as a client sees it.
 constexpr Row kMatrix[] = {
-    {"", UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, false},
-    {"employee", OK, DENIED, DENIED, DENIED, DENIED, OK, false},
-    {"intranet", OK, OK, DENIED, DENIED, DENIED, OK, false},
-    {"ingest", DENIED, DENIED, OK, OK, DENIED, DENIED, false},
-    {"hr", OK, DENIED, DENIED, DENIED, DENIED, OK, true},
-    {"admin", OK, OK, OK, OK, OK, OK, true},
-    {"employee ingest", OK, DENIED, OK, OK, DENIED, OK, false},
+    {"", UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, false, UNAUTH, UNAUTH},
+    {"employee", OK, DENIED, DENIED, DENIED, DENIED, OK, false, OK, DENIED},
+    {"intranet", OK, OK, DENIED, DENIED, DENIED, OK, false, OK, OK},
+    {"ingest", DENIED, DENIED, OK, OK, DENIED, DENIED, false, DENIED, DENIED},
+    {"hr", OK, DENIED, DENIED, DENIED, DENIED, OK, true, OK, DENIED},
+    {"admin", OK, OK, OK, OK, OK, OK, true, OK, OK},
+    {"employee ingest", OK, DENIED, OK, OK, DENIED, OK, false, OK, DENIED},
 };
 
 TEST_F(RolesTest, EveryRoleAgainstEveryRpc) {
@@ -217,6 +227,9 @@ TEST_F(RolesTest, EveryRoleAgainstEveryRpc) {
     auto [analyzed, person_level] = c.Analyze();
     EXPECT_EQ(analyzed.error_code(), row.analyze) << analyzed.error_message();
     EXPECT_EQ(person_level, row.person_level);
+    // Neither p2 nor p3 has opted out: setting false changes nothing.
+    EXPECT_EQ(c.SetOptOut("p2", false).error_code(), row.opt_out_self);
+    EXPECT_EQ(c.SetOptOut("p3", false).error_code(), row.opt_out_other);
   }
 }
 
@@ -243,6 +256,15 @@ TEST_F(RolesTest, MessagesNameTheMissingRight) {
   s = employee.Find("p3");
   EXPECT_NE(s.error_message().find("asker_id"), std::string::npos);
   EXPECT_NE(s.error_message().find("ask-on-behalf"), std::string::npos);
+  s = employee.SetOptOut("p3", true);
+  EXPECT_NE(s.error_message().find("person_id"), std::string::npos);
+  EXPECT_NE(s.error_message().find("\"set-opt-out-on-behalf\""),
+            std::string::npos)
+      << s.error_message();
+  s = Calls(env_->Channel(server_->port(), env_->Token("p2", "ingest")))
+          .SetOptOut("p2", false);
+  EXPECT_NE(s.error_message().find("\"set-own-opt-out\""), std::string::npos)
+      << s.error_message();
   s = Calls(env_->Channel(server_->port(), "")).UpsertPeople();
   EXPECT_NE(s.error_message().find("missing credentials"), std::string::npos)
       << s.error_message();
@@ -336,8 +358,9 @@ std::vector<nlohmann::json> AuditLines(const std::string& dir) {
   return lines;
 }
 
-// A connector re-importing the directory cannot clear opted_out; the person
-// themself can. Every write is in the audit log, without post text.
+// A connector re-importing the directory cannot clear opted_out, not even
+// with a token whose `sub` is the person's id; the person themself can,
+// with SetOptOut. Every write is in the audit log, without post text.
 TEST_F(RolesTest, OptOutIsStickyAndAudited) {
   auto upsert = [&](const std::string& token, bool opted_out,
                     const std::string& title) {
@@ -364,7 +387,29 @@ TEST_F(RolesTest, OptOutIsStickyAndAudited) {
   ASSERT_TRUE(upsert(env_->Token("oo", "employee ingest"), false, "v3").ok());
   p = Published(*server_, "oo", [](auto& p) { return p.title() == "v3"; });
   EXPECT_EQ(p.id(), "oo");
-  EXPECT_FALSE(p.opted_out()) << "the person could not opt back in";
+  EXPECT_TRUE(p.opted_out()) << "an ingest token with sub=oo cleared it";
+  Calls self(env_->Channel(server_->port(), env_->Token("oo", "employee")));
+  v1::SetOptOutResponse set;
+  ASSERT_TRUE(self.SetOptOut("oo", false, &set).ok());
+  EXPECT_EQ(set.person_id(), "oo");
+  EXPECT_FALSE(set.opted_out());
+  EXPECT_TRUE(set.changed());
+  p = Published(*server_, "oo", [](auto& p) { return !p.opted_out(); });
+  EXPECT_EQ(p.title(), "v3") << "SetOptOut changed more than opted_out";
+  ASSERT_TRUE(self.SetOptOut("oo", false, &set).ok());
+  EXPECT_FALSE(set.changed());
+  EXPECT_EQ(self.SetOptOut("oo", true).error_code(), OK);
+  Calls root(env_->Channel(server_->port(), admin));
+  EXPECT_EQ(root.SetOptOut("no-such-person", true).error_code(),
+            Code::NOT_FOUND);
+  EXPECT_EQ(root.SetOptOut("", true).error_code(), Code::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      Calls(env_->Channel(server_->port(), env_->Token("ghost", "employee")))
+          .SetOptOut("ghost", true)
+          .error_code(),
+      Code::NOT_FOUND);
+  EXPECT_EQ(root.SetOptOut("oo", false, &set).error_code(), OK);
+  EXPECT_TRUE(set.changed());
 
   Calls ingest(env_->Channel(server_->port(), connector));
   ASSERT_TRUE(ingest.UpsertPosts().ok());
@@ -389,8 +434,13 @@ TEST_F(RolesTest, OptOutIsStickyAndAudited) {
   EXPECT_EQ(kept["counts"].value("opt_out_changes", 0), 0);
   EXPECT_EQ(kept["counts"]["people"], 1);
   EXPECT_FALSE(kept["time"].get<std::string>().empty());
-  auto self = find("whoknows.v1.Ingest/UpsertPeople", "oo");
-  EXPECT_EQ(self["counts"]["opt_out_changes"], 1);
+  auto sub_oo = find("whoknows.v1.Ingest/UpsertPeople", "oo");
+  EXPECT_EQ(sub_oo["counts"]["opt_out_kept"], 1);
+  auto own = find("whoknows.v1.Ingest/SetOptOut", "oo");
+  EXPECT_EQ(own["code"], "OK");
+  EXPECT_EQ(own["target"], "oo");
+  EXPECT_EQ(own["counts"]["opt_out_changes"], 1);
+  EXPECT_EQ(own["roles"], nlohmann::json::array({"employee"}));
   auto denied = find("whoknows.v1.Ingest/DeletePerson", "auditee");
   EXPECT_EQ(denied["code"], "PERMISSION_DENIED");
   EXPECT_EQ(denied["target"], "no-such-person");
@@ -419,6 +469,7 @@ TEST(AnonymousTest, UnconfiguredServerOnlyAnswersAnonymousQuestions) {
   EXPECT_EQ(c.Stream().error_code(), UNAUTH);
   EXPECT_EQ(c.DeletePost().error_code(), UNAUTH);
   EXPECT_EQ(c.DeletePerson().error_code(), UNAUTH);
+  EXPECT_EQ(c.SetOptOut("p1", false).error_code(), UNAUTH);
   auto [analyzed, person_level] = c.Analyze();
   EXPECT_TRUE(analyzed.ok()) << analyzed.error_message();
   EXPECT_FALSE(person_level);

@@ -569,6 +569,36 @@ TEST(CatalogTest, InvalidPeopleBatchNamesFieldAndWritesNothing) {
   EXPECT_TRUE(c->snapshot()->people.empty());
 }
 
+// SetOptOut changes only opted_out, says whether it changed, is durable, and
+// is NOT_FOUND for an unknown person.
+TEST(CatalogTest, SetOptOutChangesOnlyTheFlagAndPersists) {
+  const std::string dir = TestDir();
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(UpsertPeople(*c, {MakePerson("anna", "IT")}).ok());
+    auto changed = c->SetOptOut("anna", true);
+    ASSERT_TRUE(changed.ok()) << changed.status();
+    EXPECT_TRUE(*changed);
+    changed = c->SetOptOut("anna", true);
+    ASSERT_TRUE(changed.ok());
+    EXPECT_FALSE(*changed);
+    EXPECT_EQ(c->SetOptOut("nobody", true).status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(c->SetOptOut("", true).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  const v1::Person* anna = c->snapshot()->FindPerson("anna");
+  ASSERT_NE(anna, nullptr);
+  EXPECT_TRUE(anna->opted_out());
+  EXPECT_EQ(anna->department(), "IT");
+  ASSERT_TRUE(*c->SetOptOut("anna", false));
+  c->Refresh();
+  EXPECT_FALSE(c->snapshot()->FindPerson("anna")->opted_out());
+}
+
 TEST(CatalogTest, PersistsAcrossReopen) {
   const std::string dir = TestDir();
   {
