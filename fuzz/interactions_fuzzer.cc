@@ -51,7 +51,7 @@ void CheckErasure(const InteractionLog& log, const std::string& person) {
 void CheckAppend(const std::vector<Interaction>& loaded) {
   std::vector<Interaction> valid;
   for (const Interaction& it : loaded)
-    if (whoknows::index::ValidateInteraction(it, "it").ok())
+    if (whoknows::index::ValidateInteraction(it, "it", {}).ok())
       valid.push_back(it);
   const std::string dir =
       (fs::path(whoknows::fuzz::ScratchDir("interactions")) / "copy").string();

@@ -42,18 +42,18 @@ void CheckRoundTrip(const Message& parsed, std::string_view line) {
 void CheckLine(std::string_view line) {
   if (auto record = ParseJsonlRecord(line); record.ok()) {
     if (auto* post = std::get_if<whoknows::v1::Post>(&*record)) {
-      if (!whoknows::index::ValidatePost(*post, "post").ok())
+      if (!whoknows::index::ValidatePost(*post, "post", {}).ok())
         Fail("accepted an invalid post: " + std::string(line));
       CheckRoundTrip(*post, line);
     } else {
       const auto& person = std::get<whoknows::v1::Person>(*record);
-      if (!whoknows::index::ValidatePerson(person, "person").ok())
+      if (!whoknows::index::ValidatePerson(person, "person", {}).ok())
         Fail("accepted an invalid person: " + std::string(line));
       CheckRoundTrip(person, line);
     }
   }
   if (auto it = ParseInteractionRecord(line); it.ok()) {
-    if (!whoknows::index::ValidateInteraction(*it, "interaction").ok())
+    if (!whoknows::index::ValidateInteraction(*it, "interaction", {}).ok())
       Fail("accepted an invalid interaction: " + std::string(line));
   }
 }

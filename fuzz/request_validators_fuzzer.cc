@@ -85,11 +85,11 @@ absl::Status ValidatePosts(const Request& r) {
   std::vector<v1::Post> posts(r.posts().begin(), r.posts().end());
   for (size_t i = 0; i < posts.size(); ++i) {
     const std::string where = "posts[" + std::to_string(i) + "]";
-    if (auto s = whoknows::index::ValidatePost(posts[i], where); !s.ok())
+    if (auto s = whoknows::index::ValidatePost(posts[i], where, {}); !s.ok())
       return s;
     v1::Post normal = posts[i];
     whoknows::index::NormalizePost(normal);
-    if (!whoknows::index::ValidatePost(normal, where).ok())
+    if (!whoknows::index::ValidatePost(normal, where, {}).ok())
       Fail("a valid post is invalid once normalized");
   }
   if (!posts.empty()) CheckStored(Store().UpsertPosts(posts), "posts");
@@ -101,7 +101,7 @@ absl::Status ValidatePeople(const Request& r) {
   std::vector<v1::Person> people(r.people().begin(), r.people().end());
   for (size_t i = 0; i < people.size(); ++i) {
     const std::string where = "people[" + std::to_string(i) + "]";
-    if (auto s = whoknows::index::ValidatePerson(people[i], where); !s.ok())
+    if (auto s = whoknows::index::ValidatePerson(people[i], where, {}); !s.ok())
       return s;
   }
   if (!people.empty()) CheckStored(Store().UpsertPeople(people), "people");

@@ -48,13 +48,13 @@ void Read(const std::string& dir, bool strict, int64_t created_before) {
   int64_t people = 0, posts = 0;
   whoknows::importers::StackExchangeSink sink{
       [&](whoknows::v1::Person p) {
-        if (auto s = whoknows::index::ValidatePerson(p, "user"); !s.ok())
+        if (auto s = whoknows::index::ValidatePerson(p, "user", {}); !s.ok())
           Fail("passed on an invalid person: " + std::string(s.message()));
         ++people;
         return absl::OkStatus();
       },
       [&](whoknows::v1::Post p) {
-        if (auto s = whoknows::index::ValidatePost(p, "post"); !s.ok())
+        if (auto s = whoknows::index::ValidatePost(p, "post", {}); !s.ok())
           Fail("passed on an invalid post: " + std::string(s.message()));
         if (created_before > 0 && p.created().seconds() >= created_before)
           Fail("passed on a post created after the cut-off");
@@ -62,7 +62,7 @@ void Read(const std::string& dir, bool strict, int64_t created_before) {
         return absl::OkStatus();
       },
       [&](whoknows::v1::Person p) {
-        if (auto s = whoknows::index::ValidatePerson(p, "author"); !s.ok())
+        if (auto s = whoknows::index::ValidatePerson(p, "author", {}); !s.ok())
           Fail("passed on an invalid author: " + std::string(s.message()));
         ++people;
         return absl::OkStatus();
