@@ -121,6 +121,26 @@ struct Collected {
   }
 };
 
+// ImportStackExchange into a catalog in `root`/data, two posts a batch,
+// collecting the problems it reports.
+struct Import {
+  explicit Import(const std::string& root)
+      : catalog(OpenCatalog(root + "/data")) {
+    options.batch_size = 2;
+    options.on_problem = [this](const std::string& p) {
+      problems.push_back(p);
+    };
+  }
+  Import(const Import&) = delete;
+  Import& operator=(const Import&) = delete;
+  absl::StatusOr<ImportStats> Run(const std::string& dump_dir) {
+    return ImportStackExchange(dump_dir, *catalog, options);
+  }
+  std::unique_ptr<index::Catalog> catalog;
+  ImportOptions options;
+  std::vector<std::string> problems;
+};
+
 TEST(StackExchangeTest, ReadStackExchangeReadsPeoplePostsAndComments) {
   const std::string dir = WriteDump();
   Collected got;
@@ -258,22 +278,18 @@ TEST(StackExchangeTest, ReadStackExchangeMalformedUsersXmlNamesFileAndLine) {
 TEST(StackExchangeTest, ImportStackExchangeIntoCatalog) {
   const std::string root = TestDir();
   const std::string dir = WriteDump(root);
-  auto catalog = OpenCatalog(root + "/data");
-  ASSERT_NE(catalog, nullptr);
-  std::vector<std::string> problems;
-  ImportOptions o;
-  o.batch_size = 2;
-  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
-  auto stats = ImportStackExchange(dir, *catalog, o);
+  Import in(root);
+  ASSERT_NE(in.catalog, nullptr);
+  auto stats = in.Run(dir);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->people, 3);
   EXPECT_EQ(stats->posts, 6);
   EXPECT_EQ(stats->skipped, 1);
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_THAT(problems[0], HasSubstr("Posts.xml:6: "));
+  ASSERT_EQ(in.problems.size(), 1u);
+  EXPECT_THAT(in.problems[0], HasSubstr("Posts.xml:6: "));
 
-  catalog->Refresh();
-  auto snap = catalog->snapshot();
+  in.catalog->Refresh();
+  auto snap = in.catalog->snapshot();
   EXPECT_EQ(snap->people.size(), 3u);
   EXPECT_EQ(snap->posts.size(), 6u);
   const PostMeta* a = snap->FindPost("2");
@@ -290,7 +306,7 @@ TEST(StackExchangeTest, ImportStackExchangeIntoCatalog) {
   EXPECT_EQ(snap->activity.at("11").accepted_answers, 1);
   SearchOptions s;
   s.query = "citra";
-  auto hits = catalog->Search(s);
+  auto hits = in.catalog->Search(s);
   ASSERT_TRUE(hits.ok());
   std::vector<std::string> ids;
   for (const auto& h : hits->hits) ids.push_back(h.post_id);
@@ -457,13 +473,9 @@ TEST(StackExchangeTest, ReadStackExchangeWithoutUsersXmlSendsEachAuthorOnce) {
 TEST(StackExchangeTest, ImportStackExchangeWithoutUsersXmlKnowsTheAuthors) {
   const std::string root = TestDir();
   const std::string dir = WriteDumpWithoutUsers();
-  auto catalog = OpenCatalog(root + "/data");
-  ASSERT_NE(catalog, nullptr);
-  std::vector<std::string> problems;
-  ImportOptions o;
-  o.batch_size = 2;
-  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
-  auto stats = ImportStackExchange(dir, *catalog, o);
+  Import in(root);
+  ASSERT_NE(in.catalog, nullptr);
+  auto stats = in.Run(dir);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->people, 0);
   EXPECT_EQ(stats->minimal_people, 4);
@@ -471,10 +483,10 @@ TEST(StackExchangeTest, ImportStackExchangeWithoutUsersXmlKnowsTheAuthors) {
   // The image-only answer is counted apart, and is no problem.
   EXPECT_EQ(stats->empty_posts, 1);
   EXPECT_EQ(stats->skipped, 0);
-  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_THAT(in.problems, IsEmpty());
 
-  catalog->Refresh();
-  auto snap = catalog->snapshot();
+  in.catalog->Refresh();
+  auto snap = in.catalog->snapshot();
   std::vector<std::string> people;
   for (const auto& [id, p] : snap->people) people.push_back(id);
   EXPECT_THAT(people, UnorderedElementsAre("10", "11", "12", "13"));
@@ -483,12 +495,12 @@ TEST(StackExchangeTest, ImportStackExchangeWithoutUsersXmlKnowsTheAuthors) {
 
   // The dump again, now with its Users.xml: the directory records win.
   WriteFile(dir + "/Users.xml", kUsersXml);
-  stats = ImportStackExchange(dir, *catalog, o);
+  stats = in.Run(dir);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->people, 3);
   EXPECT_EQ(stats->minimal_people, 0);  // 13 already has a record
-  catalog->Refresh();
-  snap = catalog->snapshot();
+  in.catalog->Refresh();
+  snap = in.catalog->snapshot();
   EXPECT_EQ(snap->FindPerson("11")->display_name(), "Brewer");
   EXPECT_EQ(snap->FindPerson("12")->display_name(), "Novice");
   EXPECT_EQ(snap->FindPerson("10")->site(), "Stockholm");
