@@ -25,6 +25,20 @@ namespace {
 // it starts afterwards (gRPC's included), so that they are only ever taken by
 // sigwait in the thread that shuts the server down: nothing runs inside a
 // signal handler.
+// --NAME-threads and --NAME-queue: the size of an executor and how many
+// calls may wait for it.
+void AddExecutorOptions(CLI::App& app, const std::string& name,
+                        api::ExecutorOptions& o, const std::string& threads,
+                        const std::string& waiting) {
+  app.add_option("--" + name + "-threads", o.threads, threads)
+      ->capture_default_str();
+  app.add_option("--" + name + "-queue", o.max_queued,
+                 waiting +
+                     "; more are refused (RESOURCE_EXHAUSTED, "
+                     "retry-after-ms)")
+      ->capture_default_str();
+}
+
 sigset_t BlockShutdownSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -188,24 +202,12 @@ class ServeCommand final : public Command {
                      "On SIGTERM/SIGINT: how long calls in flight may take "
                      "to finish before they are cancelled")
         ->capture_default_str();
-    serve_
-        ->add_option("--analysis-threads", options_.analysis_executor.threads,
-                     "Threads running AnalyzeNetwork calls")
-        ->capture_default_str();
-    serve_
-        ->add_option("--analysis-queue", options_.analysis_executor.max_queued,
-                     "AnalyzeNetwork calls that may wait; more are refused "
-                     "(RESOURCE_EXHAUSTED, retry-after-ms)")
-        ->capture_default_str();
-    serve_
-        ->add_option("--ingest-threads", options_.ingest_executor.threads,
-                     "Threads running ingest, deletions and Compact")
-        ->capture_default_str();
-    serve_
-        ->add_option("--ingest-queue", options_.ingest_executor.max_queued,
-                     "Ingest calls (and stream messages) that may wait; more "
-                     "are refused (RESOURCE_EXHAUSTED, retry-after-ms)")
-        ->capture_default_str();
+    AddExecutorOptions(*serve_, "analysis", options_.analysis_executor,
+                       "Threads running AnalyzeNetwork calls",
+                       "AnalyzeNetwork calls that may wait");
+    AddExecutorOptions(*serve_, "ingest", options_.ingest_executor,
+                       "Threads running ingest, deletions and Compact",
+                       "Ingest calls (and stream messages) that may wait");
     serve_
         ->add_option("--max-message-bytes", options_.max_message_bytes,
                      "Largest request or stream message accepted, bytes "

@@ -164,6 +164,7 @@ std::unordered_map<std::string, double> AnswerCounts(
     const index::Snapshot& snap) {
   std::unordered_map<std::string, double> answers;
   for (const auto& [person, a] : snap.activity) answers[person] = a.answers;
+  answers.erase(importers::kDeletedAccountId);  // never a candidate
   return answers;
 }
 
@@ -241,7 +242,8 @@ absl::StatusOr<DumpQuestions> ReadDumpQuestions(const std::string& dump_dir) {
 
 // The protocol's question list: questions whose accepted answer was written
 // by someone other than the asker, oldest first; every answerer but the
-// asker is relevant.
+// asker is relevant. The expert is a user of the dump: a question whose
+// accepted answer is a deleted account's is left out (the asker may be one).
 std::vector<TestQuestion> AnsweredByOthers(const DumpQuestions& dump) {
   std::vector<TestQuestion> answered;
   for (const auto& [id, q] : dump.questions) {
@@ -251,7 +253,7 @@ std::vector<TestQuestion> AnsweredByOthers(const DumpQuestions& dump) {
     for (const auto& [author, accepted] : it->second) {
       if (author == q.asker) continue;
       t.answerers.insert(author);
-      if (accepted) t.expert = author;
+      if (accepted && importers::IsDumpUserId(author)) t.expert = author;
     }
     if (!t.expert.empty()) answered.push_back(std::move(t));
   }
@@ -520,7 +522,8 @@ absl::StatusOr<Evaluation::Votes> Evaluation::Vote(
   Votes votes;
   for (const auto& h : hits.hits) {
     const index::PostMeta* m = context_.snapshot->FindPost(h.post_id);
-    if (!m || m->kind != v1::POST_KIND_ANSWER || m->author_id == q.asker)
+    if (!m || m->kind != v1::POST_KIND_ANSWER || m->author_id == q.asker ||
+        m->author_id == importers::kDeletedAccountId)
       continue;
     votes.sum[m->author_id] += h.weight;
     votes.count[m->author_id] += 1;

@@ -116,6 +116,14 @@ std::vector<std::string> SplitTags(const std::string& s) {
   return tags;
 }
 
+// `s` cut to at most `max` bytes without splitting a UTF-8 character.
+std::string Utf8Prefix(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
 // One read of a dump, in the order its files must be read: the side tables
 // (votes, links, the first pass over the posts) before the rows that use
 // them. Each stage streams one file.
@@ -305,15 +313,35 @@ class DumpReader {
     return sink_.empty_post ? sink_.empty_post(p) : absl::OkStatus();
   }
 
+  // The author of a row: its user id (`id_key`); for a deleted account the
+  // person named by `name_key` ("name:<name>"), or the shared deleted
+  // account when the row has no usable name either.
+  std::string AuthorOf(const Row& row, const char* id_key,
+                       const char* name_key) const {
+    if (const std::string* id = Field(row, id_key); id && !id->empty())
+      return *id;
+    const std::string* name = Field(row, name_key);
+    if (!name || name->empty()) return kDeletedAccountId;
+    std::string named =
+        kNamedAuthorPrefix +
+        Utf8Prefix(*name, index::kMaxIdBytes - std::strlen(kNamedAuthorPrefix));
+    if (!index::CheckId(named, "author", "id", /*required=*/true).ok())
+      return kDeletedAccountId;  // e.g. a control character in the name
+    return named;
+  }
+
   // Sends a minimal person for `id` unless Users.xml had them or they were
   // sent before. `row_name`, when the row names its author, is used if the
-  // first pass found no name.
+  // first pass found no name. The deleted account is inactive: its posts
+  // are read, it is never suggested.
   absl::Status Author(const std::string& id, const std::string* row_name) {
     if (!sink_.author || users_.count(id) || !authors_.insert(id).second)
       return absl::OkStatus();
     v1::Person p;
     p.set_id(id);
-    if (auto it = names_.find(id); it != names_.end()) {
+    if (id == kDeletedAccountId) {
+      p.set_active(false);
+    } else if (auto it = names_.find(id); it != names_.end()) {
       p.set_display_name(it->second);
     } else if (row_name) {
       p.set_display_name(row_name->substr(0, kMaxShortTextBytes));
@@ -381,17 +409,17 @@ class DumpReader {
       auto t = CreatedOf(row);
       if (!t.ok()) return RowProblem(file, line, *id, t.status().message());
       if (!Keep(*t)) return absl::OkStatus();
-      const std::string* owner = Field(row, "OwnerUserId");
-      if (!owner || owner->empty()) return absl::OkStatus();  // deleted user
+      const std::string owner =
+          AuthorOf(row, "OwnerUserId", "OwnerDisplayName");
       v1::Post p;
-      if (auto s = PostFromRow(row, *id, *type, *t, *owner, p); !s.ok()) {
+      if (auto s = PostFromRow(row, *id, *type, *t, owner, p); !s.ok()) {
         if (!IsEmptyPost(p, options_.validation))
           return RowProblem(file, line, *id, s.message());
         return Empty(p);  // well-formed, nothing to index: not a problem
       }
-      post_owner_[*id] = *owner;
+      post_owner_[*id] = owner;
       Counted(file);
-      WK_RETURN_IF_ERROR(Author(*owner, Field(row, "OwnerDisplayName")));
+      WK_RETURN_IF_ERROR(Author(owner, Field(row, "OwnerDisplayName")));
       return sink_.post(std::move(p));
     });
   }
@@ -403,12 +431,10 @@ class DumpReader {
         [&](const Row& row, int64_t line) {
           const std::string* id = Field(row, "Id");
           const std::string* post = Field(row, "PostId");
-          const std::string* user = Field(row, "UserId");
           const std::string* text = Field(row, "Text");
           if (!id || !post)
             return Problem(file, line, "comment row without Id or PostId");
-          if (!user || user->empty() || !text)
-            return absl::OkStatus();  // deleted user
+          if (!text) return absl::OkStatus();
           auto t = CreatedOf(row);
           if (!t.ok()) return RowProblem(file, line, *id, t.status().message());
           if (!Keep(*t)) return absl::OkStatus();
@@ -416,7 +442,8 @@ class DumpReader {
             return absl::OkStatus();  // on a post not imported
           v1::Post p;
           p.set_id("c" + *id);
-          p.set_author_id(*user);
+          const std::string user = AuthorOf(row, "UserId", "UserDisplayName");
+          p.set_author_id(user);
           p.set_parent_id(*post);
           p.set_kind(v1::POST_KIND_COMMENT);
           p.set_body(text->substr(0, kMaxBodyBytes));
@@ -429,7 +456,7 @@ class DumpReader {
             return Empty(p);
           }
           Counted(file);
-          WK_RETURN_IF_ERROR(Author(*user, Field(row, "UserDisplayName")));
+          WK_RETURN_IF_ERROR(Author(user, Field(row, "UserDisplayName")));
           return sink_.post(std::move(p));
         },
         /*counted=*/true);
@@ -459,6 +486,11 @@ class DumpReader {
 };
 
 }  // namespace
+
+bool IsDumpUserId(const std::string& person_id) {
+  return person_id != kDeletedAccountId &&
+         !person_id.starts_with(kNamedAuthorPrefix);
+}
 
 absl::StatusOr<ImportStats> ReadStackExchange(const std::string& dir,
                                               const ImportOptions& options,

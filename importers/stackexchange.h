@@ -17,6 +17,17 @@ class Catalog;
 
 namespace whoknows::importers {
 
+// Posts and comments of deleted accounts carry no user id, only the name
+// the account had (OwnerDisplayName, UserDisplayName): they are read under
+// the person "name:<that name>" (which no numeric dump id can be), or,
+// without a usable name, under the one shared kDeletedAccountId, an
+// inactive person and so never a candidate.
+inline constexpr char kNamedAuthorPrefix[] = "name:";
+inline constexpr char kDeletedAccountId[] = "deleted-account";
+// Whether `person_id` is one of the dump's own user ids (not a person made
+// from a display name, nor the deleted account).
+bool IsDumpUserId(const std::string& person_id);
+
 // Where ReadStackExchange sends what it reads; an error stops the read.
 struct StackExchangeSink {
   std::function<absl::Status(v1::Person)> person;
@@ -35,8 +46,8 @@ struct StackExchangeSink {
 // Reads a Stack Exchange dump folder without writing anywhere: Users.xml
 // (optional) as people, the authors it lacks from the posts and comments
 // themselves (OwnerUserId / OwnerDisplayName, UserId / UserDisplayName,
-// LastEditorUserId / LastEditorDisplayName for names), Posts.xml (required)
-// as questions and answers,
+// LastEditorUserId / LastEditorDisplayName for names; deleted accounts as
+// above), Posts.xml (required) as questions and answers,
 // Comments.xml (optional) as comments, Votes.xml favourites as likes and
 // PostLinks.xml duplicate links folded into the original question's text.
 // The XML is streamed; memory grows with the number of favourites and

@@ -4,22 +4,8 @@
 # Usage: cli_smoke_test.sh WHOKNOWS_BINARY BUF_BINARY SOURCE_DIR
 set -euo pipefail
 bin=$1 buf=$2 src=$3
-work=$(mktemp -d)
-# shellcheck source=testing/serve.sh
-source "$(dirname "$0")/testing/serve.sh"
-# shellcheck source=../scripts/dev-pki.sh
-source "$src/scripts/dev-pki.sh"
-server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  # A failure under load is hard to reproduce: keep the server's side of it.
-  for log in "$work"/serve*.log; do
-    [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
-  done
-  exit 1
-}
+# shellcheck source=testing/shell_test.sh
+source "$(dirname "$0")/testing/shell_test.sh"
 
 # Malformed input: reported with file and line, skipped, exit status 3.
 cat > "$work/bad.jsonl" <<'JSONL'

@@ -84,19 +84,13 @@ std::ostream& operator<<(std::ostream& os, const Answer& a) {
 class BackupTest : public testing::Test {
  protected:
   std::unique_ptr<Server> Start(const std::string& data) {
-    ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.data_dir = data;
-    o.refresh_interval = std::chrono::milliseconds(50);
-    o.model_rebuild_interval = std::chrono::milliseconds(0);
-    env_->Configure(&o);
-    auto server = Server::Start(o);
+    auto server = Server::Start(env_->TestServerOptions(data));
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? std::move(*server) : nullptr;
   }
 
   std::shared_ptr<grpc::Channel> Channel(const Server& s) {
-    return env_->Channel(s.port(), env_->Token("admin", "admin"));
+    return env_->AdminChannel(s.port());
   }
 
   static std::vector<Answer> Ask(const std::shared_ptr<grpc::Channel>& ch) {

@@ -39,21 +39,14 @@ class EndToEndTest : public testing::Test {
  protected:
   void SetUp() override {
     data_ = testing_util::TestDir();
-    ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.data_dir = data_;
-    o.refresh_interval = std::chrono::milliseconds(50);
-    o.model_rebuild_interval = std::chrono::milliseconds(0);
     env_ = std::make_unique<SecureEnv>(data_ + "_pki");
-    env_->Configure(&o);
-    auto server = Server::Start(o);
+    auto server = Server::Start(env_->TestServerOptions(data_));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     ASSERT_GT(server_->port(), 0);
     // An admin, over TLS: these tests are about the answers, not the roles
     // (tests/api/roles_test.cc checks those).
-    auto channel =
-        env_->Channel(server_->port(), env_->Token("admin", "admin"));
+    auto channel = env_->AdminChannel(server_->port());
     expertise_ = v1::Expertise::NewStub(channel);
     ingest_ = v1::Ingest::NewStub(channel);
   }
@@ -323,8 +316,7 @@ TEST_F(EndToEndTest, CommittedDataSurvivesARestart) {
   auto server = Server::Start(o);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
-  expertise_ = v1::Expertise::NewStub(
-      env_->Channel(server_->port(), env_->Token("admin", "admin")));
+  expertise_ = v1::Expertise::NewStub(env_->AdminChannel(server_->port()));
   v1::FindExpertsResponse response;
   ASSERT_TRUE(Find("kubernetes deploy", &response).ok());
   ASSERT_GT(response.experts_size(), 0);

@@ -12,19 +12,8 @@
 # Usage: fd_exhaustion_test.sh WHOKNOWS_BINARY SOURCE_DIR
 set -euo pipefail
 bin=$1 src=$2
-work=$(mktemp -d)
-# shellcheck source=../testing/serve.sh
-source "$(dirname "$0")/../testing/serve.sh"
-# shellcheck source=../../scripts/dev-pki.sh
-source "$src/scripts/dev-pki.sh"
-server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 5 "$work/serve.log" >&2
-  exit 1
-}
+# shellcheck source=../testing/shell_test.sh
+source "$(dirname "$0")/../testing/shell_test.sh"
 
 dev_pki "$work/pki" >/dev/null
 token=$(dev_token "$work/pki" u1 employee)

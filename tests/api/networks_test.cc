@@ -37,8 +37,7 @@ class NetworksEndToEndTest : public testing::Test {
     auto server = Server::Start(o);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    auto channel =
-        env_->Channel(server_->port(), env_->Token("admin", "admin"));
+    auto channel = env_->AdminChannel(server_->port());
     networks_ = v1::Networks::NewStub(env_->Channel(server_->port(), ""));
     // Two departments of 6, joined by the b0-a0 tie, and an opted-out
     // person who bridges them too.

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -43,6 +44,18 @@ class SecureEnv {
     if (client_certificates) o->client_ca_file = dir_ + "/ca.pem";
   }
 
+  // A server on a free loopback port over `data`, configured as above, that
+  // refreshes its snapshot every 50 ms and never rebuilds its model.
+  ServerOptions TestServerOptions(const std::string& data) const {
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.data_dir = data;
+    o.refresh_interval = std::chrono::milliseconds(50);
+    o.model_rebuild_interval = std::chrono::milliseconds(0);
+    Configure(&o);
+    return o;
+  }
+
   // A valid token for `subject` with space-separated `roles`; `extra`
   // replaces claims (e.g. R"("aud":"other")" comes last and wins).
   std::string Token(const std::string& subject, const std::string& roles,
@@ -75,6 +88,11 @@ class SecureEnv {
     args.SetSslTargetNameOverride("localhost");
     return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), creds,
                                      args);
+  }
+
+  // An admin's channel to 127.0.0.1:port (tests about answers, not roles).
+  std::shared_ptr<grpc::Channel> AdminChannel(int port) const {
+    return Channel(port, Token("admin", "admin"));
   }
 
   const testing_util::TestCa& ca() const { return ca_; }

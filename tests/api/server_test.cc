@@ -164,8 +164,7 @@ class ServerExecutorsTest : public testing::Test {
     auto server = Server::Start(options_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    auto channel =
-        env_->Channel(server_->port(), env_->Token("admin", "admin"));
+    auto channel = env_->AdminChannel(server_->port());
     expertise_ = v1::Expertise::NewStub(channel);
     ingest_ = v1::Ingest::NewStub(channel);
     networks_ = v1::Networks::NewStub(channel);

@@ -50,17 +50,10 @@ class ValidationTest : public testing::Test {
   }
 
   void StartServer() {
-    ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.data_dir = data_;
-    o.refresh_interval = std::chrono::milliseconds(50);
-    o.model_rebuild_interval = std::chrono::milliseconds(0);
-    env_->Configure(&o);
-    auto server = Server::Start(o);
+    auto server = Server::Start(env_->TestServerOptions(data_));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    auto channel =
-        env_->Channel(server_->port(), env_->Token("admin", "admin"));
+    auto channel = env_->AdminChannel(server_->port());
     expertise_ = v1::Expertise::NewStub(channel);
     ingest_ = v1::Ingest::NewStub(channel);
   }

@@ -103,7 +103,7 @@ class ServeCommandTest : public testing::Test {
     env_ = std::make_unique<api::SecureEnv>(data_ + "_pki");
   }
   std::shared_ptr<grpc::Channel> Channel(int port) const {
-    return env_->Channel(port, env_->Token("admin", "admin"));
+    return env_->AdminChannel(port);
   }
   static v1::IngestStreamRequest Message(const std::string& post) {
     v1::IngestStreamRequest r;
@@ -115,8 +115,7 @@ class ServeCommandTest : public testing::Test {
   static bool RefusesNewCalls(int port, const api::SecureEnv& env) {
     const auto give_up = Clock::now() + std::chrono::seconds(20);
     while (Clock::now() < give_up) {
-      auto stub = v1::Expertise::NewStub(
-          env.Channel(port, env.Token("admin", "admin")));
+      auto stub = v1::Expertise::NewStub(env.AdminChannel(port));
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(500));
       v1::FindExpertsRequest r;
@@ -143,6 +142,23 @@ class ServeCommandTest : public testing::Test {
     }
     return false;
   }
+  // An IngestStream to `port` whose first message, `post`, the server has
+  // committed: a call in flight (before that, a signal could find it not yet
+  // accepted). Null when the write or the commit failed.
+  struct StreamInFlight {
+    grpc::ClientContext ctx;
+    v1::IngestStreamResponse out;
+    std::unique_ptr<v1::Ingest::Stub> ingest;
+    std::unique_ptr<grpc::ClientWriter<v1::IngestStreamRequest>> writer;
+  };
+  std::unique_ptr<StreamInFlight> OpenStream(int port,
+                                             const std::string& post) const {
+    auto s = std::make_unique<StreamInFlight>();
+    s->ingest = v1::Ingest::NewStub(Channel(port));
+    s->writer = s->ingest->IngestStream(&s->ctx, &s->out);
+    if (!s->writer->Write(Message(post)) || !Committed(post)) return nullptr;
+    return s;
+  }
   std::string data_;
   std::unique_ptr<api::SecureEnv> env_;
 };
@@ -152,22 +168,16 @@ class ServeCommandTest : public testing::Test {
 TEST_F(ServeCommandTest, SigtermLetsACallInFlightFinishThenExitsZero) {
   ServeProcess serve(data_, data_ + "_pki", "20000");
   ASSERT_GT(serve.port(), 0);
-  auto ingest = v1::Ingest::NewStub(Channel(serve.port()));
-  grpc::ClientContext ctx;
-  v1::IngestStreamResponse out;
-  auto stream = ingest->IngestStream(&ctx, &out);
-  ASSERT_TRUE(stream->Write(Message("before-signal")));
-  // The call is in flight once the server has committed its first message
-  // (before that, a signal could find it not yet accepted).
-  ASSERT_TRUE(Committed("before-signal"));
+  auto stream = OpenStream(serve.port(), "before-signal");
+  ASSERT_NE(stream, nullptr);
   serve.Signal(SIGTERM);
   EXPECT_TRUE(RefusesNewCalls(serve.port(), *env_));
   EXPECT_EQ(serve.WaitExit(milliseconds(0)), -1) << "exited mid-call";
-  ASSERT_TRUE(stream->Write(Message("after-signal")));
-  stream->WritesDone();
-  grpc::Status s = stream->Finish();
+  ASSERT_TRUE(stream->writer->Write(Message("after-signal")));
+  stream->writer->WritesDone();
+  grpc::Status s = stream->writer->Finish();
   EXPECT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(out.posts_upserted(), 2);
+  EXPECT_EQ(stream->out.posts_upserted(), 2);
   EXPECT_EQ(serve.WaitExit(std::chrono::seconds(20)), 0);
   auto catalog = testing_util::OpenCatalog(data_, /*read_only=*/true);
   ASSERT_NE(catalog, nullptr);
@@ -179,18 +189,14 @@ TEST_F(ServeCommandTest, SigtermLetsACallInFlightFinishThenExitsZero) {
 TEST_F(ServeCommandTest, SigtermCancelsWhatTheDrainDeadlineLeaves) {
   ServeProcess serve(data_, data_ + "_pki", "300");
   ASSERT_GT(serve.port(), 0);
-  auto ingest = v1::Ingest::NewStub(Channel(serve.port()));
-  grpc::ClientContext ctx;
-  v1::IngestStreamResponse out;
-  auto stream = ingest->IngestStream(&ctx, &out);
-  ASSERT_TRUE(stream->Write(Message("open")));
-  ASSERT_TRUE(Committed("open"));
+  auto stream = OpenStream(serve.port(), "open");
+  ASSERT_NE(stream, nullptr);
   const auto signalled = Clock::now();
   serve.Signal(SIGTERM);
   // Never closed by the client: only the drain deadline ends it.
   EXPECT_EQ(serve.WaitExit(std::chrono::seconds(20)), 0);
   const auto took = Clock::now() - signalled;
-  grpc::Status s = stream->Finish();
+  grpc::Status s = stream->writer->Finish();
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(s.error_code() == grpc::StatusCode::CANCELLED ||
               s.error_code() == grpc::StatusCode::UNAVAILABLE)

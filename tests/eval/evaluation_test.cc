@@ -219,6 +219,33 @@ TEST(EvaluationTest, PoolOfTwoDumpsIsMeasuredOverTheUnionOfTheirQuestions) {
   EXPECT_NE(FormatPoolReport(*pool).find("pooled (20)"), std::string::npos);
 }
 
+// Posts of deleted accounts (shared/datasets/README.md's protocol): a
+// question a deleted account asked is a test question like any other; one
+// whose accepted answer a deleted account wrote has no expert to find.
+TEST(EvaluationTest, DeletedAccountsAskButAreNeverTheExpert) {
+  const std::string root = testing_util::TestDir(true);
+  const std::string dump =
+      testing_util::WriteTinyDump(root + "/deleted", 10, 0);
+  // Question 9 (the 9th, id 25) asked by a deleted account; the accepted
+  // answers of the 10th (id 29) and of the 3rd (id 8) by deleted accounts,
+  // with a name and without.
+  testing_util::DeleteAuthorOfPost(dump, 25, "user109");
+  testing_util::DeleteAuthorOfPost(dump, 29, "user77");
+  testing_util::DeleteAuthorOfPost(dump, 8, "");
+  EvalOptions o;
+  o.dump_dir = dump;
+  o.work_dir = root + "/eval";
+  o.test_fraction = 0.5;
+  o.learn = false;
+  auto report = EvaluateStackExchange(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  // 8 questions with a user's accepted answer, the last 4 held out: the
+  // 6th to the 9th, from 2020-01-06T10:00:00Z.
+  EXPECT_EQ(report->test_questions, 4);
+  EXPECT_EQ(report->cutoff, 1578304800);
+  EXPECT_GT(report->rows[0].mrr, 0);
+}
+
 TEST(EvaluationTest, PoolRejectsTwoDumpsOfTheSameName) {
   const std::string root = testing_util::TestDir(true);
   const std::string dump =

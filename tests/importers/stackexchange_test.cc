@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "index/catalog.h"
+#include "index/people.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 
@@ -121,6 +122,26 @@ struct Collected {
   }
 };
 
+// ImportStackExchange into a catalog in `root`/data, two posts a batch,
+// collecting the problems it reports.
+struct Import {
+  explicit Import(const std::string& root)
+      : catalog(OpenCatalog(root + "/data")) {
+    options.batch_size = 2;
+    options.on_problem = [this](const std::string& p) {
+      problems.push_back(p);
+    };
+  }
+  Import(const Import&) = delete;
+  Import& operator=(const Import&) = delete;
+  absl::StatusOr<ImportStats> Run(const std::string& dump_dir) {
+    return ImportStackExchange(dump_dir, *catalog, options);
+  }
+  std::unique_ptr<index::Catalog> catalog;
+  ImportOptions options;
+  std::vector<std::string> problems;
+};
+
 TEST(StackExchangeTest, ReadStackExchangeReadsPeoplePostsAndComments) {
   const std::string dir = WriteDump();
   Collected got;
@@ -130,18 +151,23 @@ TEST(StackExchangeTest, ReadStackExchangeReadsPeoplePostsAndComments) {
   auto stats = ReadStackExchange(dir, o, got.Sink());
   ASSERT_TRUE(stats.ok()) << stats.status();
 
-  // People: the Community bot is left out; every author is in Users.xml.
+  // People: the Community bot is left out; every author is in Users.xml
+  // but the deleted account of the orphan answer and comment c103.
   EXPECT_EQ(got.people.size(), 3u);
-  EXPECT_THAT(got.authors, IsEmpty());
+  ASSERT_EQ(got.authors.size(), 1u);
+  EXPECT_EQ(got.authors.begin()->first, kDeletedAccountId);
   EXPECT_EQ(got.people.count("-1"), 0u);
   ASSERT_EQ(got.people.count("10"), 1u);
   EXPECT_EQ(got.people["10"].display_name(), "Asker");
   EXPECT_EQ(got.people["10"].site(), "Stockholm");
 
-  // Posts: 1, 2, 3, 5 and comments c100, c101.
+  // Posts: 1, 2, 3, 5, the deleted account's 7 and comments c100, c101 and
+  // the deleted account's c103.
   std::vector<std::string> ids;
   for (const auto& [id, p] : got.posts) ids.push_back(id);
-  EXPECT_THAT(ids, UnorderedElementsAre("1", "2", "3", "5", "c100", "c101"));
+  EXPECT_THAT(ids, UnorderedElementsAre("1", "2", "3", "5", "7", "c100", "c101",
+                                        "c103"));
+  EXPECT_EQ(got.posts["7"].author_id(), kDeletedAccountId);
 
   const v1::Post& q = got.posts["1"];
   EXPECT_EQ(q.kind(), v1::POST_KIND_QUESTION);
@@ -258,24 +284,21 @@ TEST(StackExchangeTest, ReadStackExchangeMalformedUsersXmlNamesFileAndLine) {
 TEST(StackExchangeTest, ImportStackExchangeIntoCatalog) {
   const std::string root = TestDir();
   const std::string dir = WriteDump(root);
-  auto catalog = OpenCatalog(root + "/data");
-  ASSERT_NE(catalog, nullptr);
-  std::vector<std::string> problems;
-  ImportOptions o;
-  o.batch_size = 2;
-  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
-  auto stats = ImportStackExchange(dir, *catalog, o);
+  Import in(root);
+  ASSERT_NE(in.catalog, nullptr);
+  auto stats = in.Run(dir);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->people, 3);
-  EXPECT_EQ(stats->posts, 6);
+  EXPECT_EQ(stats->minimal_people, 1);  // the deleted account
+  EXPECT_EQ(stats->posts, 8);
   EXPECT_EQ(stats->skipped, 1);
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_THAT(problems[0], HasSubstr("Posts.xml:6: "));
+  ASSERT_EQ(in.problems.size(), 1u);
+  EXPECT_THAT(in.problems[0], HasSubstr("Posts.xml:6: "));
 
-  catalog->Refresh();
-  auto snap = catalog->snapshot();
-  EXPECT_EQ(snap->people.size(), 3u);
-  EXPECT_EQ(snap->posts.size(), 6u);
+  in.catalog->Refresh();
+  auto snap = in.catalog->snapshot();
+  EXPECT_EQ(snap->people.size(), 4u);
+  EXPECT_EQ(snap->posts.size(), 8u);
   const PostMeta* a = snap->FindPost("2");
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->accepted);
@@ -290,7 +313,7 @@ TEST(StackExchangeTest, ImportStackExchangeIntoCatalog) {
   EXPECT_EQ(snap->activity.at("11").accepted_answers, 1);
   SearchOptions s;
   s.query = "citra";
-  auto hits = catalog->Search(s);
+  auto hits = in.catalog->Search(s);
   ASSERT_TRUE(hits.ok());
   std::vector<std::string> ids;
   for (const auto& h : hits->hits) ids.push_back(h.post_id);
@@ -457,13 +480,9 @@ TEST(StackExchangeTest, ReadStackExchangeWithoutUsersXmlSendsEachAuthorOnce) {
 TEST(StackExchangeTest, ImportStackExchangeWithoutUsersXmlKnowsTheAuthors) {
   const std::string root = TestDir();
   const std::string dir = WriteDumpWithoutUsers();
-  auto catalog = OpenCatalog(root + "/data");
-  ASSERT_NE(catalog, nullptr);
-  std::vector<std::string> problems;
-  ImportOptions o;
-  o.batch_size = 2;
-  o.on_problem = [&](const std::string& p) { problems.push_back(p); };
-  auto stats = ImportStackExchange(dir, *catalog, o);
+  Import in(root);
+  ASSERT_NE(in.catalog, nullptr);
+  auto stats = in.Run(dir);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->people, 0);
   EXPECT_EQ(stats->minimal_people, 4);
@@ -471,10 +490,10 @@ TEST(StackExchangeTest, ImportStackExchangeWithoutUsersXmlKnowsTheAuthors) {
   // The image-only answer is counted apart, and is no problem.
   EXPECT_EQ(stats->empty_posts, 1);
   EXPECT_EQ(stats->skipped, 0);
-  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_THAT(in.problems, IsEmpty());
 
-  catalog->Refresh();
-  auto snap = catalog->snapshot();
+  in.catalog->Refresh();
+  auto snap = in.catalog->snapshot();
   std::vector<std::string> people;
   for (const auto& [id, p] : snap->people) people.push_back(id);
   EXPECT_THAT(people, UnorderedElementsAre("10", "11", "12", "13"));
@@ -483,16 +502,104 @@ TEST(StackExchangeTest, ImportStackExchangeWithoutUsersXmlKnowsTheAuthors) {
 
   // The dump again, now with its Users.xml: the directory records win.
   WriteFile(dir + "/Users.xml", kUsersXml);
-  stats = ImportStackExchange(dir, *catalog, o);
+  stats = in.Run(dir);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->people, 3);
   EXPECT_EQ(stats->minimal_people, 0);  // 13 already has a record
-  catalog->Refresh();
-  snap = catalog->snapshot();
+  in.catalog->Refresh();
+  snap = in.catalog->snapshot();
   EXPECT_EQ(snap->FindPerson("11")->display_name(), "Brewer");
   EXPECT_EQ(snap->FindPerson("12")->display_name(), "Novice");
   EXPECT_EQ(snap->FindPerson("10")->site(), "Stockholm");
   EXPECT_EQ(snap->FindPerson("13")->display_name(), "Commenter");
+}
+
+// Posts and comments of deleted accounts: the dump keeps only the name the
+// account had, or nothing.
+constexpr char kPostsOfDeletedAccountsXml[] =
+    R"(<?xml version="1.0" encoding="utf-8"?>
+<posts>
+  <row Id="1" PostTypeId="1" AcceptedAnswerId="2" CreationDate="2017-01-01T10:00:00.000" OwnerDisplayName="user77" Title="Lagering temperature" Body="&lt;p&gt;How cold should a lager ferment?&lt;/p&gt;" Tags="|lager|" />
+  <row Id="2" PostTypeId="2" ParentId="1" CreationDate="2017-01-01T11:00:00.000" OwnerUserId="5" Body="&lt;p&gt;Ferment lager at ten degrees.&lt;/p&gt;" />
+  <row Id="3" PostTypeId="2" ParentId="1" CreationDate="2017-01-01T12:00:00.000" Body="&lt;p&gt;Lager likes it cold and slow.&lt;/p&gt;" />
+</posts>
+)";
+constexpr char kCommentsOfDeletedAccountsXml[] =
+    R"(<?xml version="1.0" encoding="utf-8"?>
+<comments>
+  <row Id="100" PostId="2" Text="Ten degrees worked for my lager." CreationDate="2017-01-01T13:00:00.000" UserDisplayName="user88" />
+  <row Id="101" PostId="1" Text="Which lager yeast?" CreationDate="2017-01-01T14:00:00.000" />
+</comments>
+)";
+
+TEST(StackExchangeTest, PostsOfDeletedAccountsAreImportedUnderTheirNames) {
+  const std::string root = TestDir();
+  const std::string dir = root + "/dump";
+  fs::create_directories(dir);
+  WriteFile(dir + "/Posts.xml", kPostsOfDeletedAccountsXml);
+  WriteFile(dir + "/Comments.xml", kCommentsOfDeletedAccountsXml);
+  Import in(root);
+  ASSERT_NE(in.catalog, nullptr);
+  auto stats = in.Run(dir);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->posts, 5);
+  EXPECT_EQ(stats->skipped, 0);
+  EXPECT_THAT(in.problems, IsEmpty());
+
+  in.catalog->Refresh();
+  auto snap = in.catalog->snapshot();
+  const std::map<std::string, std::string> authors = {
+      {"1", "name:user77"},
+      {"2", "5"},
+      {"3", kDeletedAccountId},
+      {"c100", "name:user88"},
+      {"c101", kDeletedAccountId}};
+  for (const auto& [post, author] : authors) {
+    const PostMeta* m = snap->FindPost(post);
+    ASSERT_NE(m, nullptr) << post;
+    EXPECT_EQ(m->author_id, author) << post;
+  }
+  // Minimal people: named after the account, and one shared deleted
+  // account that is never suggested (inactive).
+  ASSERT_NE(snap->FindPerson("name:user77"), nullptr);
+  EXPECT_EQ(snap->FindPerson("name:user77")->display_name(), "user77");
+  EXPECT_TRUE(index::IsActive(*snap->FindPerson("name:user77")));
+  ASSERT_NE(snap->FindPerson(kDeletedAccountId), nullptr);
+  EXPECT_FALSE(index::IsActive(*snap->FindPerson(kDeletedAccountId)));
+  EXPECT_TRUE(IsDumpUserId("5"));
+  EXPECT_FALSE(IsDumpUserId("name:user77"));
+  EXPECT_FALSE(IsDumpUserId(kDeletedAccountId));
+}
+
+// A name that would make no valid id (longer than an id may be, or with a
+// control character) gives a cut id on a character boundary, or the
+// deleted account.
+TEST(StackExchangeTest, NamesOfDeletedAccountsMakeValidIds) {
+  const std::string dir = TestDir() + "/dump";
+  fs::create_directories(dir);
+  std::string long_name;
+  while (long_name.size() < 200) long_name += "Bj\xC3\xB6rn";  // 6 bytes
+  WriteFile(dir + "/Posts.xml",
+            "<posts>\n"
+            "  <row Id=\"1\" PostTypeId=\"1\" CreationDate=\"2017-01-01T10:00:"
+            "00.000\" OwnerDisplayName=\"" +
+                long_name +
+                "\" Title=\"Lager\" Body=\"Lager?\" />\n"
+                "  <row Id=\"2\" PostTypeId=\"1\" CreationDate=\"2017-01-01T10:"
+                "00:00.000\" OwnerDisplayName=\"a&#9;b\" Title=\"Ale\" "
+                "Body=\"Ale?\" />\n"
+                "</posts>\n");
+  Collected got;
+  auto stats = ReadStackExchange(dir, {}, got.Sink());
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(got.posts.count("1"), 1u);
+  const std::string& id = got.posts["1"].author_id();
+  EXPECT_LE(id.size(), index::kMaxIdBytes);
+  // 123 bytes would end inside the 21st "ö": 20 "Björn"s and "Bj".
+  EXPECT_EQ(id, "name:" + long_name.substr(0, 122));
+  EXPECT_EQ(got.authors.count(id), 1u);
+  ASSERT_EQ(got.posts.count("2"), 1u);
+  EXPECT_EQ(got.posts["2"].author_id(), kDeletedAccountId);
 }
 
 }  // namespace

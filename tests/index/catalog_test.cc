@@ -75,12 +75,7 @@ std::vector<std::string> Find(const Catalog& c, const std::string& query,
   o.public_only = public_only;
   o.language = language;
   o.created_before = created_before;
-  auto r = c.Search(o);
-  EXPECT_TRUE(r.ok()) << r.status();
-  std::vector<std::string> ids;
-  if (r.ok())
-    for (const auto& h : r->hits) ids.push_back(h.post_id);
-  return ids;
+  return testing_util::SearchIds(c, o);
 }
 
 TEST(CatalogTest, OpenRequiresDataDir) {

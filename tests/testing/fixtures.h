@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "index/catalog.h"
 #include "whoknows/v1/people.pb.h"
@@ -83,6 +84,18 @@ inline std::shared_ptr<index::PostMeta> MakeMeta(const std::string& id,
   m->thread_id = parent.empty() ? id : parent;
   m->created = created;
   return m;
+}
+
+// Ids of the posts a search finds, best first (none, and a failure, when
+// the search fails).
+inline std::vector<std::string> SearchIds(const index::Catalog& c,
+                                          const index::SearchOptions& o) {
+  auto r = c.Search(o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> ids;
+  if (r.ok())
+    for (const auto& h : r->hits) ids.push_back(h.post_id);
+  return ids;
 }
 
 // How many times `what` occurs in `text` (overlaps counted).

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,25 @@ inline std::string WriteTinyDump(const std::string& dir, int questions,
   }
   std::ofstream(dir + "/Posts.xml") << posts << "</posts>\n";
   return dir;
+}
+
+// Rewrites `dir`/Posts.xml as the dump shows a post whose author deleted
+// their account: row `id` loses its OwnerUserId and keeps
+// OwnerDisplayName=`name` (no name at all when `name` is empty).
+inline void DeleteAuthorOfPost(const std::string& dir, int id,
+                               const std::string& name) {
+  std::ifstream in(dir + "/Posts.xml");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const size_t row = text.find(absl::StrFormat("<row Id=\"%d\" ", id));
+  const size_t owner = text.find("OwnerUserId=\"", row);
+  const size_t end = text.find('"', owner + 13);
+  if (row == std::string::npos || owner == std::string::npos ||
+      end == std::string::npos)
+    return;
+  text.replace(owner, end + 1 - owner,
+               name.empty() ? "" : "OwnerDisplayName=\"" + name + "\"");
+  std::ofstream(dir + "/Posts.xml") << text;
 }
 
 }  // namespace whoknows::testing_util
