@@ -822,8 +822,9 @@ struct Catalog::Impl {
       }
       batch_thread[p.id()] = p.thread_id();
       if (p.language().empty()) {
-        p.set_language(
-            DetectLanguage(p.title() + "\n" + p.body(), default_language));
+        // Bodies may be HTML (Stack Exchange): CLD2 reads the text alone.
+        p.set_language(DetectLanguage(p.title() + "\n" + HtmlToText(p.body()),
+                                      default_language));
       }
     }
     // The last version of each id is the one written.
