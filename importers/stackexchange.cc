@@ -358,7 +358,8 @@ class DumpReader {
     p.set_id(id);
     p.set_author_id(owner);
     p.mutable_created()->set_seconds(created);
-    p.set_language("en");
+    // No language: the catalog detects it (a community such as italian
+    // writes Italian and English).
     if (type == "1") {
       p.set_kind(v1::POST_KIND_QUESTION);
       if (auto* title = Field(row, "Title"))
@@ -447,7 +448,6 @@ class DumpReader {
           p.set_parent_id(*post);
           p.set_kind(v1::POST_KIND_COMMENT);
           p.set_body(text->substr(0, kMaxBodyBytes));
-          p.set_language("en");
           p.mutable_created()->set_seconds(*t);
           if (auto v = index::ValidatePost(p, "comment", options_.validation);
               !v.ok()) {

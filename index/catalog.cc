@@ -75,41 +75,43 @@ absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
       absl::StrCat(std::string(what), ": ", e.get_type(), ": ", e.get_msg()));
 }
 
-// Turns free text into a query: each word is matched through its stems in
-// every query language at once (OP_SYNONYM, so BM25 sees one term), and the
-// words are OR-ed so that partial matches still rank.
-// Each query word's index terms: its stem in every query language, and the
-// stems of its dictionary translations (cross-lingual search).
+// Each query word's index terms: its stem in every query language
+// (`languages`, see Snapshot::query_languages; distinct stems only), and the
+// stems of its dictionary translations (cross-lingual search). Words that
+// are stopwords in any of the languages are left out.
 std::vector<std::vector<std::string>> QueryWordTerms(
-    const std::string& text, const Dictionary* dictionary) {
+    const std::string& text, const std::vector<std::string>& languages,
+    const Dictionary* dictionary) {
   Xapian::TermGenerator tg;
   Xapian::Document scratch;
   tg.set_document(scratch);
   tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
   tg.index_text_without_positions(text);
-  static thread_local std::vector<std::pair<std::string, Xapian::Stem>> stems =
-      [] {
-        std::vector<std::pair<std::string, Xapian::Stem>> v;
-        for (const auto& lang : QueryLanguages())
-          v.emplace_back(lang, Xapian::Stem(StemmerNameFor(lang)));
-        return v;
-      }();
+  static thread_local std::unordered_map<std::string, Xapian::Stem> stemmers;
+  std::vector<std::pair<std::string, Xapian::Stem*>> stems;
+  for (const auto& lang : languages) {
+    auto it = stemmers.find(lang);
+    if (it == stemmers.end())
+      it = stemmers.emplace(lang, Xapian::Stem(StemmerNameFor(lang))).first;
+    stems.emplace_back(lang, &it->second);
+  }
   std::vector<std::vector<std::string>> words;
   for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
     const std::string word = *t;
-    if (IsStopword(word) || word.size() > kMaxQueryWordBytes) continue;
+    if (IsStopword(word, languages) || word.size() > kMaxQueryWordBytes)
+      continue;
     std::vector<std::string> variants;
     auto add = [&](std::string term) {
       if (std::find(variants.begin(), variants.end(), term) == variants.end())
         variants.push_back(std::move(term));
     };
-    for (auto& [lang, stem] : stems) add("Z" + stem(word));
+    for (auto& [lang, stem] : stems) add("Z" + (*stem)(word));
     if (dictionary) {
       for (auto& [lang, stem] : stems) {
         for (const auto& [to, translation] :
              dictionary->Translate(lang, word)) {
           for (auto& [target, target_stem] : stems) {
-            if (target == to) add("Z" + target_stem(translation));
+            if (target == to) add("Z" + (*target_stem)(translation));
           }
         }
       }
@@ -119,10 +121,14 @@ std::vector<std::vector<std::string>> QueryWordTerms(
   return words;
 }
 
+// Turns free text into a query: each word is matched through its stems in
+// every query language at once (OP_SYNONYM, so BM25 sees one term), and the
+// words are OR-ed so that partial matches still rank.
 Xapian::Query BuildQuery(const std::string& text,
+                         const std::vector<std::string>& languages,
                          const Dictionary* dictionary) {
   std::vector<Xapian::Query> words;
-  for (const auto& variants : QueryWordTerms(text, dictionary)) {
+  for (const auto& variants : QueryWordTerms(text, languages, dictionary)) {
     words.emplace_back(Xapian::Query::OP_SYNONYM, variants.begin(),
                        variants.end());
   }
@@ -190,11 +196,13 @@ std::shared_ptr<Snapshot> BuildSnapshot(
       default:
         break;
     }
+    ++s->language_posts[m->language];
     if (a.first_post == 0 || m->created < a.first_post)
       a.first_post = m->created;
     a.last_post = std::max(a.last_post, m->created);
     s->newest_post = std::max(s->newest_post, m->created);
   }
+  s->query_languages = QueryLanguagesFor(s->language_posts);
   s->graph = std::make_shared<ColleagueGraph>(
       ColleagueGraph::Build(s->posts, managers, graph_options, opted_out));
   return s;
@@ -351,6 +359,13 @@ struct Catalog::Impl {
       }
     }
     return absl::UnavailableError(gave_up);
+  }
+
+  // The languages queries are expanded with, from the published snapshot
+  // (the default pair before the first publish).
+  std::vector<std::string> QueryLanguages() const ABSL_LOCKS_EXCLUDED(snap_mu) {
+    absl::MutexLock lock(&snap_mu);
+    return snap ? snap->query_languages : index::QueryLanguages();
   }
 
   // One publish at a time, so that snapshots appear in the order their
@@ -807,8 +822,9 @@ struct Catalog::Impl {
       }
       batch_thread[p.id()] = p.thread_id();
       if (p.language().empty()) {
-        p.set_language(
-            DetectLanguage(p.title() + "\n" + p.body(), default_language));
+        // Bodies may be HTML (Stack Exchange): CLD2 reads the text alone.
+        p.set_language(DetectLanguage(p.title() + "\n" + HtmlToText(p.body()),
+                                      default_language));
       }
     }
     // The last version of each id is the one written.
@@ -1320,7 +1336,8 @@ std::shared_ptr<const Snapshot> Catalog::snapshot() const {
 
 absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   SearchResult result;
-  Xapian::Query query = BuildQuery(o.query, impl_->dictionary.get());
+  Xapian::Query query =
+      BuildQuery(o.query, impl_->QueryLanguages(), impl_->dictionary.get());
   if (query.empty()) return result;
   if (o.public_only) {
     query =
@@ -1360,7 +1377,8 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
 
 std::vector<std::vector<std::string>> Catalog::QueryTerms(
     const std::string& query) const {
-  return QueryWordTerms(query, impl_->dictionary.get());
+  return QueryWordTerms(query, impl_->QueryLanguages(),
+                        impl_->dictionary.get());
 }
 
 absl::Status Catalog::ForEachPostTerms(
@@ -1396,7 +1414,8 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   std::vector<Xapian::Query> ids;
   for (const auto& id : post_ids) ids.emplace_back(kIdPrefix + id);
   Xapian::Query id_filter(Xapian::Query::OP_OR, ids.begin(), ids.end());
-  Xapian::Query q = BuildQuery(query_text, impl_->dictionary.get());
+  Xapian::Query q =
+      BuildQuery(query_text, impl_->QueryLanguages(), impl_->dictionary.get());
   // Scored by the query (so snippets know the query's terms), restricted to
   // the ids; posts that do not match the query come in with weight 0.
   Xapian::Query query =

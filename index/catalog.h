@@ -130,6 +130,12 @@ struct Snapshot {
   // so that no single post, however dated, moves everyone's scores. Used to
   // tell whether a persisted model is current.
   int64_t newest_post = 0;
+  // Language (ISO 639-1, as stored with each post) -> number of public
+  // posts in it.
+  std::unordered_map<std::string, int64_t> language_posts;
+  // The languages queries are expanded with: those of language_posts that
+  // are present (index::QueryLanguagesFor), most posts first.
+  std::vector<std::string> query_languages;
 
   const v1::Person* FindPerson(const std::string& id) const;
   const PostMeta* FindPost(const std::string& id) const;
@@ -146,7 +152,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     const GraphOptions& graph_options, int64_t created_before = 0);
 
 struct SearchOptions {
-  std::string query;           // free text, Swedish and/or English
+  std::string query;           // free text, in any language of the index
   int max_posts = 1000;        // depth K of the post ranking
   std::string language;        // only posts in this language when set
   bool public_only = true;     // never false for user-facing answers
@@ -302,7 +308,8 @@ class Catalog {
       size_t snippet_bytes = 300, bool include_private = false) const;
 
   // The index terms of each word of a free-text query, as Search matches
-  // them: one group of alternatives (stems in each query language) a word.
+  // them: one group of alternatives (stems in each language present in the
+  // index, see Snapshot::query_languages) a word.
   std::vector<std::vector<std::string>> QueryTerms(
       const std::string& query) const;
 

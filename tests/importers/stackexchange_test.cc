@@ -320,6 +320,39 @@ TEST(StackExchangeTest, ImportStackExchangeIntoCatalog) {
   EXPECT_THAT(ids, UnorderedElementsAre("2", "c100"));
 }
 
+// A community such as italian writes Italian and English: each post gets
+// the language of its text (CLD2 on the title and the body's text, not its
+// HTML), and an Italian inflection finds the Italian post.
+TEST(StackExchangeTest, ImportStackExchangeDetectsEachPostsLanguage) {
+  const std::string root = TestDir();
+  const std::string dir = root + "/dump";
+  fs::create_directories(dir);
+  WriteFile(dir + "/Posts.xml", R"(<?xml version="1.0" encoding="utf-8"?>
+<posts>
+  <row Id="1" PostTypeId="1" CreationDate="2017-01-01T10:00:00.000" Body="&lt;p&gt;Ho sentito dire che ieri hanno mangiato la pasta al forno con gli amici. Qual &amp;egrave; la forma corretta del participio?&lt;/p&gt;" OwnerUserId="10" Title="Il participio passato di mangiare" />
+  <row Id="2" PostTypeId="2" ParentId="1" CreationDate="2017-01-02T10:00:00.000" Body="&lt;p&gt;The past participle is regular here, and the auxiliary verb is always avere for this one.&lt;/p&gt;" OwnerUserId="11" />
+  <row Id="3" PostTypeId="1" CreationDate="2017-01-03T10:00:00.000" Body="&lt;p&gt;Perch&amp;eacute; si dice che la farina di grano duro &amp;egrave; migliore per la pasta fresca fatta in casa?&lt;/p&gt;" OwnerUserId="10" Title="La farina per la pasta" />
+</posts>
+)");
+  auto catalog = OpenCatalog(root + "/data");
+  ASSERT_NE(catalog, nullptr);
+  auto stats = ImportStackExchange(dir, *catalog, {});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  catalog->Refresh();
+  auto snap = catalog->snapshot();
+  ASSERT_NE(snap->FindPost("1"), nullptr);
+  ASSERT_NE(snap->FindPost("2"), nullptr);
+  EXPECT_EQ(snap->FindPost("1")->language, "it");
+  EXPECT_EQ(snap->FindPost("2")->language, "en");
+  SearchOptions s;
+  s.query = "mangiando";
+  auto hits = catalog->Search(s);
+  ASSERT_TRUE(hits.ok());
+  std::vector<std::string> ids;
+  for (const auto& h : hits->hits) ids.push_back(h.post_id);
+  EXPECT_THAT(ids, ElementsAre("1"));
+}
+
 TEST(StackExchangeTest, ImportStackExchangeCreatedBeforeFilters) {
   const std::string root = TestDir();
   const std::string dir = WriteDump(root);

@@ -159,6 +159,85 @@ TEST(CatalogTest, FindsEnglishInflection) {
   EXPECT_THAT(Find(*c, "crashing"), ElementsAre("q-en"));
 }
 
+// Two posts in each of Italian, Norwegian and German beside English ones:
+// every language is present (index::QueryLanguagesFor).
+absl::Status UpsertEuropean(Catalog& c) {
+  return Upsert(
+      c,
+      {Question("q-it", "anna", "Cena", "Ho mangiato la pasta al forno.", kT0,
+                "it"),
+       Question("q-it2", "bo", "Pane", "La farina di grano duro.", kT0, "it"),
+       Question("q-no", "anna", "Problem i produksjon",
+                "Serveren krasjer hver natt og vi vet ikke hvorfor.", kT0,
+                "no"),
+       Question("q-no2", "bo", "Kaffe", "Kaffemaskinen lekker.", kT0, "no"),
+       Question("q-de", "anna", "Drucker", "Der Drucker ist ausgefallen.", kT0,
+                "de"),
+       Question("q-de2", "bo", "Kaffee", "Die Kaffeemaschine tropft.", kT0,
+                "de"),
+       Question("q-en", "cy", "Production trouble",
+                "The server crashes every night.", kT0, "en"),
+       Question("q-en2", "cy", "Coffee machine",
+                "The coffee machine leaks water.", kT0, "en")});
+}
+
+TEST(CatalogTest, FindsInflectionsInEveryLanguagePresent) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(UpsertEuropean(*c).ok());
+  c->Refresh();
+  EXPECT_THAT(c->snapshot()->query_languages,
+              UnorderedElementsAre("it", "no", "de", "en"));
+  // Neither the Swedish nor the English stemmer reduces these to the stem
+  // the post was indexed under (mang, krasj, ausgefall).
+  EXPECT_THAT(Find(*c, "mangiando"), ElementsAre("q-it"));
+  EXPECT_THAT(Find(*c, "krasjet"), ElementsAre("q-no"));
+  EXPECT_THAT(Find(*c, "ausgefallenen"), ElementsAre("q-de"));
+  EXPECT_THAT(Find(*c, "crashed"), ElementsAre("q-en"));
+  // Each word is one synonym of its distinct stems.
+  EXPECT_THAT(c->QueryTerms("mangiando"),
+              ElementsAre(UnorderedElementsAre("Zmang", "Zmangiando")));
+}
+
+TEST(CatalogTest, StopwordsOfTheLanguagesPresent) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(UpsertEuropean(*c).ok());
+  c->Refresh();
+  EXPECT_THAT(Find(*c, "della di"), IsEmpty());
+  EXPECT_THAT(Find(*c, "der ist"), IsEmpty());
+  EXPECT_THAT(Find(*c, "og ikke hvorfor"), IsEmpty());
+  EXPECT_THAT(Find(*c, "la farina"), ElementsAre("q-it2"));
+}
+
+TEST(CatalogTest, QueryNotExpandedWithALanguageNotPresent) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  // One stray Italian post among Swedish and English ones.
+  ASSERT_TRUE(
+      Upsert(*c, {Question("q-sv", "anna", "Problem i produktion",
+                           "Servern kraschar varje natt.", kT0, "sv"),
+                  Question("q-sv2", "bo", "Kaffemaskinen",
+                           "Kaffemaskinen på plan tre läcker.", kT0, "sv"),
+                  Question("q-en", "cy", "Production trouble",
+                           "The server crashes every night.", kT0, "en"),
+                  Question("q-en2", "cy", "Coffee machine",
+                           "The coffee machine leaks water.", kT0, "en"),
+                  Question("q-it", "anna", "Cena",
+                           "Ho mangiato la pasta al forno.", kT0, "it")})
+          .ok());
+  c->Refresh();
+  auto snap = c->snapshot();
+  EXPECT_EQ(snap->language_posts.at("it"), 1);
+  EXPECT_THAT(snap->query_languages, UnorderedElementsAre("sv", "en"));
+  EXPECT_THAT(c->QueryTerms("mangiando"),
+              ElementsAre(ElementsAre("Zmangiando")));
+  EXPECT_THAT(Find(*c, "mangiando"), IsEmpty());
+  // Swedish and English behave as before.
+  EXPECT_THAT(Find(*c, "kraschade"), ElementsAre("q-sv"));
+  EXPECT_THAT(Find(*c, "crashed"), ElementsAre("q-en"));
+}
+
 TEST(CatalogTest, StopwordsAloneMatchNothing) {
   auto c = OpenCatalog(TestDir());
   ASSERT_NE(c, nullptr);

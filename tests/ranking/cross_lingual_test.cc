@@ -11,6 +11,7 @@
 
 #include "importers/jsonl.h"
 #include "index/catalog.h"
+#include "index/language.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 
@@ -136,6 +137,20 @@ TEST_F(CrossLingualTest, EnglishQuestionFindsTheSwedishWritingExperts) {
     EXPECT_GT(Matched(*with_, c.question, "sv"),
               Matched(*without_, c.question, "sv"))
         << c.question;
+  }
+}
+
+// The demo company writes Swedish and English: its queries are expanded
+// with both (the languages present), and with no stray language CLD2 gave a
+// handful of its posts.
+TEST_F(CrossLingualTest, DemoQueriesUseTheLanguagesOfItsPosts) {
+  auto snap = with_->snapshot();
+  EXPECT_THAT(snap->query_languages, testing::UnorderedElementsAre("sv", "en"));
+  int64_t total = 0;
+  for (const auto& [lang, n] : snap->language_posts) total += n;
+  for (const auto& [lang, n] : snap->language_posts) {
+    if (lang != "sv" && lang != "en")
+      EXPECT_LT(n, index::kMinLanguageShare * total) << lang;
   }
 }
 
