@@ -26,17 +26,21 @@ bool IsUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    int n = 0;
-    uint32_t cp = 0;
     if (c < 0x80) {
       ++i;
       continue;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      n = 1, cp = c & 0x1f;
+    }
+    int n = 0;  // continuation bytes
+    uint32_t cp = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+      cp = c & 0x1f;
     } else if (c >= 0xe0 && c <= 0xef) {
-      n = 2, cp = c & 0x0f;
+      n = 2;
+      cp = c & 0x0f;
     } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3, cp = c & 0x07;
+      n = 3;
+      cp = c & 0x07;
     } else {
       return false;
     }
