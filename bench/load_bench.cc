@@ -7,10 +7,15 @@
 // peak RSS; asserts nothing. bench/load_bench.sh starts the server on the
 // demo company and runs this.
 //
+// --mode typing measures what an intranet's question box costs instead:
+// FindExperts alone, then SuggestForPost alone (drafts: a question's first
+// words, as typed so far, by a random author), each at --threads (e.g. 8)
+// clients.
+//
 //   load_bench --server HOST:PORT --ca CA.pem --token FILE
 //              [--jsonl data/demo/company.jsonl] [--seconds 20]
 //              [--threads 32] [--writers 2] [--analysts 2] [--batch 20]
-//              [--server-pid PID]
+//              [--server-pid PID] [--mode mix|typing]
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -40,6 +45,7 @@ struct Flags {
   std::string server, ca, token, jsonl = "data/demo/company.jsonl";
   int seconds = 20, threads = 32, writers = 2, analysts = 2, batch = 20;
   int server_pid = 0;
+  std::string mode = "mix";
 };
 
 std::string ReadFile(const std::string& path) {
@@ -75,6 +81,8 @@ bool Parse(int argc, char** argv, Flags* f) {
       f->batch = std::stoi(v);
     else if (k == "--server-pid")
       f->server_pid = std::stoi(v);
+    else if (k == "--mode" && (v == "mix" || v == "typing"))
+      f->mode = v;
     else
       return false;
   }
@@ -148,10 +156,24 @@ struct Phase {
   double seconds = 0;
 };
 
+// The first words of `question`, as typed so far: 3 words at least, more
+// with `n`.
+std::string Typed(const std::string& question, int n) {
+  size_t end = 0;
+  for (int words = 0; words < 3 + n % 6; ++words) {
+    const size_t next = question.find(' ', end + 1);
+    if (next == std::string::npos) return question;
+    end = next;
+  }
+  return question.substr(0, end);
+}
+
 // Runs `threads` clients for `seconds`: the first `writers` upsert, the next
-// `analysts` analyse, the rest ask.
+// `analysts` analyse, the rest ask (FindExperts, or SuggestForPost with
+// `suggest`).
 Phase Run(const Flags& f, const Company& company,
-          std::shared_ptr<grpc::Channel> channel, int writers, int analysts) {
+          std::shared_ptr<grpc::Channel> channel, int writers, int analysts,
+          bool suggest = false) {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> next_post{0};
   std::mutex mu;
@@ -192,6 +214,16 @@ Phase Run(const Flags& f, const Company& company,
           v1::AnalyzeNetworkResponse out;
           Measure(&t, [&](grpc::ClientContext* c) {
             return networks->AnalyzeNetwork(c, r, &out);
+          });
+        } else if (suggest) {
+          method = "SuggestForPost";
+          v1::SuggestForPostRequest r;
+          r.set_title(Typed(company.questions[n % company.questions.size()],
+                            n / static_cast<int>(company.questions.size())));
+          r.set_author_id(company.authors[(n * 13) % company.authors.size()]);
+          v1::SuggestForPostResponse out;
+          Measure(&t, [&](grpc::ClientContext* c) {
+            return expertise->SuggestForPost(c, r, &out);
           });
         } else {
           method = "FindExperts";
@@ -248,7 +280,7 @@ int main(int argc, char** argv) {
                  "usage: load_bench --server HOST:PORT --ca CA.pem --token "
                  "FILE [--jsonl FILE] [--seconds N] [--threads N] "
                  "[--writers N] [--analysts N] [--batch N] [--server-pid "
-                 "PID]\n");
+                 "PID] [--mode mix|typing]\n");
     return 2;
   }
   const Company company = Load(f.jsonl);
@@ -272,6 +304,14 @@ int main(int argc, char** argv) {
   Flags warm = f;
   warm.seconds = 3;
   Run(warm, company, channel, 0, 0);
+  if (f.mode == "typing") {
+    Run(warm, company, channel, 0, 0, /*suggest=*/true);
+    Print("FindExperts alone", Run(f, company, channel, 0, 0));
+    Print("SuggestForPost alone",
+          Run(f, company, channel, 0, 0, /*suggest=*/true));
+    std::printf("server peak RSS:%s\n", PeakRss(f.server_pid).c_str());
+    return 0;
+  }
   const Phase mix = Run(f, company, channel, f.writers, f.analysts);
   Print("mix", mix);
   const Phase alone = Run(f, company, channel, 0, 0);

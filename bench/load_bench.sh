@@ -4,7 +4,9 @@
 #   bash bench/load_bench.sh [WHOKNOWS] [LOAD_BENCH] [SECONDS] [serve flags...]
 # Defaults: build/cli/whoknows, build/bench/load_bench, 20 s per phase.
 # Pass another build's binary as WHOKNOWS to compare servers with the same
-# client (e.g. the main branch's).
+# client (e.g. the main branch's). LOAD_BENCH_ARGS adds flags of the
+# client, e.g. LOAD_BENCH_ARGS="--mode typing --threads 8" for what the
+# intranet's question box costs (FindExperts, then SuggestForPost).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build/cli/whoknows}
@@ -23,5 +25,7 @@ dev_token "$work/pki" load-admin admin >"$work/admin.token"
 start_server "$work/serve.log" "$bin" --data "$work/data" \
   $(dev_serve_flags "$work/pki") "$@"
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+# shellcheck disable=SC2086 # LOAD_BENCH_ARGS is split into flags
 "$bench" --server "127.0.0.1:$port" --ca "$work/pki/ca.pem" \
-  --token "$work/admin.token" --seconds "$seconds" --server-pid "$server"
+  --token "$work/admin.token" --seconds "$seconds" --server-pid "$server" \
+  ${LOAD_BENCH_ARGS:-}

@@ -50,6 +50,11 @@ tls=(--protocol grpc --cacert "$work/pki/ca.pem")
   -d '{"query": "Kubernetes deploy fails with ImagePullBackOff", "limit": 3}' \
   "$url/whoknows.v1.Expertise/FindExperts" >"$work/find.json"
 grep -q '"experts"' "$work/find.json" || fail "FindExperts via buf curl: $(cat "$work/find.json")"
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $employee" \
+  -d '{"title": "Why does the Kubernetes deploy fail with ImagePullBackOff?"}' \
+  "$url/whoknows.v1.Expertise/SuggestForPost" >"$work/suggest.json"
+grep -q '"acceptedAnswerSnippet"' "$work/suggest.json" \
+  || fail "SuggestForPost via buf curl: $(cat "$work/suggest.json")"
 set +e
 "$buf" curl "${tls[@]}" -H "authorization: Bearer $intranet" -d '{"query": ""}' \
   "$url/whoknows.v1.Expertise/FindExperts" >"$work/bad.json" 2>&1
