@@ -54,15 +54,19 @@ async function markupIsShownAsText(page) {
 }
 
 async function writeBoxSuggests(page) {
+  let calls = 0;
+  page.on('request', (request) => { if (request.url().endsWith('/api/suggest')) calls += 1; });
   // Typed key by key: the suggestions come after a pause, not per key.
   await page.locator('#draft-title').pressSequentially(SWEDISH_QUESTION, { delay: 15 });
   const card = page.locator(`#suggested-people .expert[data-person-id="${EXPERT}"]`);
   await card.waitFor({ timeout: TIMEOUT_MS });
+  check(calls >= 1 && calls <= 3,
+        `suggest: ${calls} requests for ${SWEDISH_QUESTION.length} keys (not debounced)`);
   const evidence = await card.locator('.evidence li').count();
   check(evidence > 0, 'suggest: the suggested expert has no evidence');
   const threads = await page.locator('#similar-threads .thread').count();
   const confidence = await card.locator('.confidence').count();
-  console.log(`suggest: ${EXPERT} suggested with ${evidence} evidence posts, ` +
+  console.log(`suggest: ${calls} requests while typing; ${EXPERT} suggested with ${evidence} evidence posts, ` +
               `${threads} similar threads, confidence shown: ${confidence > 0}`);
   return { threads, confidence };
 }

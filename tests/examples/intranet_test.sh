@@ -36,6 +36,7 @@ if ! cmp -s "$src/examples/intranet/package-lock.json" "$deps/package-lock.json"
   npm ci --silent --no-audit --no-fund --prefix "$deps" >/dev/null
 fi
 export NODE_PATH=$deps/node_modules
+node --test "$src/tests/examples/intranet_api_test.js"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/whoknows_intranet.XXXXXX")
 pids=()
@@ -62,6 +63,7 @@ start_server "$work/serve.log" "$whoknows" --data "$work/data" \
 pids+=("$server")
 
 # start_page LOG TOKEN_FILE: the page on a free port; sets $page_url.
+# shellcheck disable=SC2154 # $port is set by start_server
 start_page() {
   local log=$1
   : >"$log"
@@ -114,6 +116,7 @@ expect "$(post /api/experts '{"query":"betalning"}')" \
 # The page without whoknows: 503.
 kill "$server"; wait "$server" 2>/dev/null || true
 expect "$(post /api/experts '{"query":"betalning"}' | cut -c1-3)" 503 "whoknows down"
+# shellcheck disable=SC2046
 start_server "$work/serve2.log" "$whoknows" --data "$work/data" \
   $(dev_serve_flags "$work/pki") || fail "whoknows serve did not restart"
 pids+=("$server")
