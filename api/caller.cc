@@ -98,6 +98,7 @@ absl::Status Require(const Caller& caller, Right right) {
 Right RequiredRight(Rpc rpc) {
   switch (rpc) {
     case Rpc::kFindExperts:
+    case Rpc::kSuggestForPost:
       return Right::kAsk;
     case Rpc::kUpsertPeople:
     case Rpc::kUpsertPosts:
@@ -139,7 +140,8 @@ absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
   return caller;
 }
 
-absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id) {
+absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id,
+                            const char* field) {
   if (asker_id->empty() || *asker_id == caller.subject) {
     if (caller.Has(Role::kEmployee) || caller.Has(Role::kHr))
       *asker_id = caller.subject;
@@ -148,9 +150,9 @@ absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id) {
   if (HasRight(caller, Right::kAskOnBehalf)) return absl::OkStatus();
   if (caller.method == AuthMethod::kNone)
     return absl::UnauthenticatedError(
-        "asker_id: asking on behalf of someone needs credentials");
+        absl::StrCat(field, ": asking on behalf of someone needs credentials"));
   return absl::PermissionDeniedError(absl::StrCat(
-      "asker_id: ", caller.subject, " may only ask as themself (asking as ",
+      field, ": ", caller.subject, " may only ask as themself (asking as ",
       *asker_id, " needs the right \"", RightName(Right::kAskOnBehalf), "\")"));
 }
 

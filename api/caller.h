@@ -46,6 +46,7 @@ absl::Status Require(const Caller& caller, Right right);
 
 enum class Rpc {
   kFindExperts,
+  kSuggestForPost,
   kUpsertPeople,
   kUpsertPosts,
   kIngestStream,
@@ -66,10 +67,12 @@ absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
                                  const Authenticator& authenticator, Rpc rpc,
                                  Caller* who = nullptr);
 
-// FindExperts' asker: an employee asks as themself (an empty asker_id
-// becomes their subject; another is PERMISSION_DENIED); the intranet may set
-// any; an anonymous caller none.
-absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id);
+// FindExperts' asker (and SuggestForPost's author, `field` naming it): an
+// employee asks as themself (an empty asker_id becomes their subject;
+// another is PERMISSION_DENIED); the intranet may set any; an anonymous
+// caller none.
+absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id,
+                            const char* field = "asker_id");
 
 // SetOptOut's person: an employee (or hr) only their own id; the intranet
 // and admins anyone's; else PERMISSION_DENIED naming the right.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "index/validation.h"
+#include "ranking/confidence.h"
 
 namespace whoknows::api {
 namespace {
@@ -96,12 +97,17 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   auto snap = catalog.snapshot();
   v1::FindExpertsResponse response;
   response.set_matched_posts(found->matched_posts);
+  *response.mutable_model() =
+      ModelVersionOf(found->model, finder.options().weights.provenance);
+  const ranking::ConfidenceOptions confidence{.text_floor =
+                                                  finder.options().text_floor};
   for (const auto& e : found->experts) {
     const v1::Person* person = snap->FindPerson(e.person_id);
     if (!person) continue;  // erased since the ranking ran
     v1::ExpertMatch* m = response.add_experts();
     *m->mutable_person() = *person;
     m->set_score(e.score);
+    m->set_confidence(ranking::Confidence(e, confidence));
     for (const auto& [name, value] : e.breakdown)
       (*m->mutable_breakdown())[name] = value;
     for (const auto& id : e.path) {
@@ -130,6 +136,19 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     }
   }
   return response;
+}
+
+v1::ModelVersion ModelVersionOf(const ranking::ModelUsed& model,
+                                const std::string& weights_provenance) {
+  v1::ModelVersion v;
+  v.set_weights(weights_provenance.empty() ? "defaults" : weights_provenance);
+  if (!model.loaded) return v;
+  v.set_loaded(true);
+  v.set_posts(model.posts);
+  v.mutable_newest_post()->set_seconds(model.newest_post);
+  v.set_id(absl::StrCat("p", model.posts, "-t", model.newest_post, "/",
+                        v.weights()));
+  return v;
 }
 
 v1::Person PublicProfile(const v1::Person& person) {

@@ -21,6 +21,11 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& request);
 
+// Which model a ranking used, and the weights' provenance (empty:
+// "defaults"): ModelVersion in expertise.proto.
+v1::ModelVersion ModelVersionOf(const ranking::ModelUsed& model,
+                                const std::string& weights_provenance);
+
 // The public profile of a person: id, display name, title, department,
 // site, country and languages; leaving, joined, team, manager, active and
 // opted_out cleared. What every caller but hr and admin gets.

@@ -16,6 +16,7 @@
 #include "api/erasure.h"
 #include "api/expertise.h"
 #include "api/request_errors.h"
+#include "api/suggest.h"
 #include "api/tls_credentials.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
@@ -61,6 +62,8 @@ const char* MethodName(Rpc rpc) {
   switch (rpc) {
     case Rpc::kFindExperts:
       return "whoknows.v1.Expertise/FindExperts";
+    case Rpc::kSuggestForPost:
+      return "whoknows.v1.Expertise/SuggestForPost";
     case Rpc::kUpsertPeople:
       return "whoknows.v1.Ingest/UpsertPeople";
     case Rpc::kUpsertPosts:
@@ -239,6 +242,27 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
                               api::FindExperts(catalog_, finder_, r));
           if (!HasRight(caller, Right::kFullProfiles))
             KeepPublicProfiles(response);
+          return absl::OkStatus();
+        });
+  }
+
+  grpc::ServerUnaryReactor* SuggestForPost(
+      grpc::CallbackServerContext* ctx,
+      const v1::SuggestForPostRequest* request,
+      v1::SuggestForPostResponse* response) override {
+    return calls_.Handle(
+        ctx, Rpc::kSuggestForPost, /*executor=*/nullptr, AuditNote{},
+        [this, request, response](const Caller& caller,
+                                  AuditNote&) -> absl::Status {
+          v1::SuggestForPostRequest r = *request;
+          WK_RETURN_IF_ERROR(
+              AuthorizeAsker(caller, r.mutable_author_id(), "author_id"));
+          WK_ASSIGN_OR_RETURN(*response,
+                              api::SuggestForPost(catalog_, finder_, r));
+          if (!HasRight(caller, Right::kFullProfiles)) {
+            for (auto& m : *response->mutable_experts())
+              *m.mutable_person() = PublicProfile(m.person());
+          }
           return absl::OkStatus();
         });
   }

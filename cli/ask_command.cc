@@ -101,10 +101,11 @@ void PrintAnswer(const std::string& question,
     std::string where = p.department();
     if (!p.site().empty()) where += (where.empty() ? "" : ", ") + p.site();
     std::printf(
-        "%2d. %s%s%s  score %.3f\n", ++rank,
+        "%2d. %s%s%s  score %.3f, confidence %.0f%%\n", ++rank,
         p.display_name().empty() ? p.id().c_str() : p.display_name().c_str(),
         p.title().empty() ? "" : (" — " + p.title()).c_str(),
-        where.empty() ? "" : (" (" + where + ")").c_str(), e.score());
+        where.empty() ? "" : (" (" + where + ")").c_str(), e.score(),
+        100 * e.confidence());
     PrintEvidence(e);
     PrintPath(e);
     PrintBreakdown(e);

@@ -16,6 +16,7 @@
 #include "common/status_macros.h"
 #include "importers/stackexchange.h"
 #include "index/catalog.h"
+#include "ranking/confidence.h"
 
 namespace whoknows::eval {
 namespace {
@@ -189,6 +190,31 @@ absl::Status TimeApiQuery(const ExpertFinder& finder, ExpertQuery query,
   return timed.status();
 }
 
+// Bins the first suggestions by confidence (EvalReport::calibration).
+void SetCalibration(const std::vector<std::pair<double, bool>>& tops,
+                    EvalReport& report) {
+  const double edges[] = {0, 0.1, 0.2, 0.4, 0.6, 1.0000001};
+  report.calibration.clear();
+  for (size_t b = 0; b + 1 < std::size(edges); ++b)
+    report.calibration.push_back({.low = edges[b], .high = edges[b + 1]});
+  double sum = 0;
+  for (const auto& [confidence, right] : tops) {
+    sum += confidence;
+    for (auto& bin : report.calibration) {
+      if (confidence < bin.low || confidence >= bin.high) continue;
+      ++bin.questions;
+      bin.mean_confidence += confidence;
+      bin.right += right ? 1 : 0;
+    }
+  }
+  for (auto& bin : report.calibration) {
+    if (bin.questions == 0) continue;
+    bin.mean_confidence /= bin.questions;
+    bin.right /= bin.questions;
+  }
+  if (!tops.empty()) report.mean_top_confidence = sum / tops.size();
+}
+
 // Sets the report's p50 and p99 from `latencies_ms` (not empty).
 void SetLatencyPercentiles(std::vector<double> latencies_ms,
                            EvalReport& report) {
@@ -296,11 +322,13 @@ class Evaluation {
   absl::StatusOr<RankingContext> ContextNow() const;
   // Ranks the test questions with `weights`. `latencies_ms`, when given,
   // receives each query's latency; `ranks` the expert's rank per question
-  // (0: not in the top 100).
+  // (0: not in the top 100); `top_confidence` the first suggestion's
+  // confidence and whether it was right, per question.
   absl::StatusOr<Metrics> RankTests(
       const std::string& name, const FusionWeights& weights,
       std::vector<double>* latencies_ms = nullptr,
-      std::unordered_map<std::string, int>* ranks = nullptr) const;
+      std::unordered_map<std::string, int>* ranks = nullptr,
+      std::vector<std::pair<double, bool>>* top_confidence = nullptr) const;
   absl::Status WriteFeatures(std::FILE* f) const;
   // BM25 voting (Model 2): each answer among the top 1000 posts for the
   // question gives its weight to its author; `count` is the number of votes.
@@ -422,7 +450,8 @@ absl::Status Evaluation::LearnWeightsBeforeCutoff() {
 absl::StatusOr<Metrics> Evaluation::RankTests(
     const std::string& name, const FusionWeights& weights,
     std::vector<double>* latencies_ms,
-    std::unordered_map<std::string, int>* ranks) const {
+    std::unordered_map<std::string, int>* ranks,
+    std::vector<std::pair<double, bool>>* top_confidence) const {
   RankingOptions options = o_.ranking;
   options.weights = weights;
   ExpertFinder finder(*catalog_, options);
@@ -436,17 +465,25 @@ absl::StatusOr<Metrics> Evaluation::RankTests(
     const std::vector<std::string> ranked = PersonIds(found);
     scorer.Add(ranked, q);
     if (ranks) (*ranks)[q.id] = RankOf(ranked, q.expert);
+    if (top_confidence && !found.experts.empty()) {
+      const auto& top = found.experts.front();
+      top_confidence->emplace_back(
+          ranking::Confidence(top, {.text_floor = options.text_floor}),
+          top.person_id == q.expert);
+    }
   }
   return scorer.Done(population_);
 }
 
 absl::Status Evaluation::RankWithDefaultWeights() {
   std::vector<double> latencies_ms;
+  std::vector<std::pair<double, bool>> top_confidence;
   WK_ASSIGN_OR_RETURN(
       Metrics ours, RankTests("whoknows (default weights)", o_.ranking.weights,
-                              &latencies_ms, &default_ranks_));
+                              &latencies_ms, &default_ranks_, &top_confidence));
   report_.rows.push_back(std::move(ours));
   SetLatencyPercentiles(std::move(latencies_ms), report_);
+  SetCalibration(top_confidence, report_);
   return absl::OkStatus();
 }
 
@@ -787,6 +824,18 @@ std::string FormatReport(const EvalReport& r) {
   }
   out += absl::StrFormat("FindExperts in process: p50 %.2f ms, p99 %.2f ms\n",
                          r.query_p50_ms, r.query_p99_ms);
+  if (!r.calibration.empty()) {
+    out += absl::StrFormat(
+        "\nConfidence of the first suggestion (default weights): mean %.3f "
+        "(P@1 above: the share that was right)\n%-12s %9s %15s %8s\n",
+        r.mean_top_confidence, "confidence", "questions", "mean confidence",
+        "right");
+    for (const auto& b : r.calibration) {
+      out += absl::StrFormat("[%.2f, %.2f) %9d %15.3f %8.3f\n", b.low,
+                             std::min(b.high, 1.0), b.questions,
+                             b.mean_confidence, b.right);
+    }
+  }
   return out;
 }
 

@@ -72,6 +72,17 @@ struct EvalReport {
   int learned_examples = 0;
   double seconds_import = 0;
   double query_p50_ms = 0, query_p99_ms = 0;  // whoknows, in process
+  // Calibration of ExpertMatch.confidence (default weights): the first
+  // suggestion's confidence against whether it was the expert, over the
+  // test questions, in bins of confidence [0, .1, .2, .4, .6, 1].
+  struct CalibrationBin {
+    double low = 0, high = 0;
+    int questions = 0;
+    double mean_confidence = 0;  // of the first suggestion
+    double right = 0;            // share whose first suggestion was right
+  };
+  std::vector<CalibrationBin> calibration;
+  double mean_top_confidence = 0;  // over every test question
   // With EvalOptions::rolling_days: whoknows (default weights) and
   // popularity on the same windows, and the number of windows.
   std::vector<Metrics> rolling;

@@ -301,6 +301,16 @@ void Fuse(const FusionWeights& fusion, std::vector<ExpertResult>* ranked) {
             });
 }
 
+// The conditional-logit probability of each candidate (fusion.h): a
+// softmax over everyone scored, before the list is cut to the limit.
+void SetProbabilities(std::vector<ExpertResult>* ranked) {
+  if (ranked->empty()) return;
+  const double top = ranked->front().score;  // the largest: sorted
+  double sum = 0;
+  for (const ExpertResult& r : *ranked) sum += std::exp(r.score - top);
+  for (ExpertResult& r : *ranked) r.probability = std::exp(r.score - top) / sum;
+}
+
 // The same post can vote twice (as a match and through its thread): merge,
 // then keep the strongest `keep`.
 void MergeEvidence(int keep, std::vector<EvidencePost>* evidence) {
@@ -369,6 +379,12 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   result.candidates = static_cast<int64_t>(ranked.size());
   // 5. Fuse: the weighted sum ranks them; keep what is asked for.
   Fuse(options_.weights, &ranked);
+  SetProbabilities(&ranked);
+  if (const ExpertiseModel* m = ModelFor(context)) {
+    result.model = {.loaded = true,
+                    .posts = m->embedded_posts(),
+                    .newest_post = m->embedded_newest()};
+  }
   if (context.all_candidates) {
     // Replays want every candidate's features, not explanations.
     for (auto& r : ranked) r.evidence.clear();

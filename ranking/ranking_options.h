@@ -110,6 +110,10 @@ struct EvidencePost {
 struct ExpertResult {
   std::string person_id;
   double score = 0;
+  // The conditional-logit probability exp(score) / sum of exp(score) over
+  // every candidate scored for the query (FindResult::candidates): how
+  // likely the fusion model thinks this person is the one who solves it.
+  double probability = 0;
   // Signal name -> weight x feature; they add up to `score`. Signals with a
   // zero weight are left out.
   std::map<std::string, double> breakdown;
@@ -120,10 +124,18 @@ struct ExpertResult {
   std::vector<std::string> path;
 };
 
+// The expertise model a ranking used: which data it was built from.
+struct ModelUsed {
+  bool loaded = false;      // false: text and activity only
+  int64_t posts = 0;        // ExpertiseModel::embedded_posts()
+  int64_t newest_post = 0;  // ExpertiseModel::embedded_newest(), unix s
+};
+
 struct FindResult {
   std::vector<ExpertResult> experts;  // best first
   int64_t matched_posts = 0;
   int64_t candidates = 0;  // people scored
+  ModelUsed model;
 };
 
 }  // namespace whoknows::ranking

@@ -1,6 +1,7 @@
 // Privacy that holds (issue 10): what a non-member can learn from
-// FindExperts about private posts, through text, tags, evidence, scores or
-// the colleague graph. In-process through api::FindExperts.
+// FindExperts (and SuggestForPost's people, threads and tags, issue 13)
+// about private posts, through text, tags, evidence, scores or the colleague
+// graph. In-process through api::FindExperts and api::SuggestForPost.
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gtest/gtest.h>
@@ -8,10 +9,12 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api/expertise.h"
+#include "api/suggest.h"
 #include "index/catalog.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
@@ -49,6 +52,24 @@ class Company {
   // Publishes committed writes first unless `refresh` is false.
   absl::StatusOr<v1::FindExpertsResponse> Ask(v1::FindExpertsRequest r,
                                               bool refresh = true) {
+    return WithFinder(
+        [&](const ranking::ExpertFinder& finder) {
+          return FindExperts(*catalog_, finder, r);
+        },
+        refresh);
+  }
+
+  absl::StatusOr<v1::SuggestForPostResponse> Suggest(
+      const v1::SuggestForPostRequest& r) {
+    return WithFinder([&](const ranking::ExpertFinder& finder) {
+      return SuggestForPost(*catalog_, finder, r);
+    });
+  }
+
+ private:
+  template <typename Call>
+  auto WithFinder(Call call, bool refresh = true)
+      -> decltype(call(std::declval<const ranking::ExpertFinder&>())) {
     if (refresh) catalog_->Refresh();
     // A fixed "now": answers are compared byte for byte, and decay and
     // recency are measured from the clock.
@@ -61,10 +82,9 @@ class Company {
     ranking::RankingOptions options;
     options.clock = index::FixedClock(kNow);
     ranking::ExpertFinder finder(*catalog_, options, [m] { return m; });
-    return FindExperts(*catalog_, finder, r);
+    return call(finder);
   }
 
- private:
   std::unique_ptr<index::Catalog> catalog_;
 };
 
@@ -287,6 +307,34 @@ TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
       ASSERT_GT(response->experts_size(), 0);
       baseline.push_back(Deterministic(*response));
     }
+    // Drafts: every part of SuggestForPost's answer (people at any
+    // confidence, threads, tags) is compared too.
+    std::vector<v1::SuggestForPostRequest> drafts;
+    for (const auto& [title, tag] :
+         std::vector<std::pair<std::string, std::string>>{
+             {"kubernetes cluster deploy", "kubernetes"},
+             {"salary payroll secret", ""},
+             {"vpn printer budget", "vpn"}}) {
+      v1::SuggestForPostRequest d;
+      d.set_title(title);
+      d.set_body("merger layoff invoice");
+      if (!tag.empty()) d.add_tags(tag);
+      d.set_author_id("asker");
+      d.set_min_confidence(0);
+      d.set_max_people(8);
+      d.set_max_threads(20);
+      d.set_max_tags(20);
+      drafts.push_back(d);
+    }
+    std::vector<std::string> suggested;
+    for (const auto& d : drafts) {
+      auto response = c.Suggest(d);
+      ASSERT_TRUE(response.ok()) << response.status();
+      ASSERT_GT(response->experts_size(), 0);
+      ASSERT_GT(response->threads_size(), 0);
+      ASSERT_GT(response->suggested_tags_size(), 0);
+      suggested.push_back(Deterministic(*response));
+    }
     std::mt19937 rng(seed);
     std::vector<std::string> private_ids;
     int64_t t = kT0 + 100 * 3600;
@@ -351,6 +399,12 @@ TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
         ASSERT_TRUE(response.ok()) << response.status();
         EXPECT_EQ(Deterministic(*response), baseline[i])
             << "step " << step << ", " << requests[i].ShortDebugString();
+      }
+      for (size_t i = 0; i < drafts.size(); ++i) {
+        auto response = c.Suggest(drafts[i]);
+        ASSERT_TRUE(response.ok()) << response.status();
+        EXPECT_EQ(Deterministic(*response), suggested[i])
+            << "step " << step << ", " << drafts[i].ShortDebugString();
       }
     }
   }

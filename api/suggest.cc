@@ -1,0 +1,292 @@
+#include "api/suggest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "api/expertise.h"
+#include "common/status_macros.h"
+#include "index/validation.h"
+
+namespace whoknows::api {
+namespace {
+
+using index::Invalid;
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points
+// past U+10FFFF). Parsed protobuf strings already are; in-process callers
+// may pass anything.
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      n = 1, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (int k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+absl::Status CheckText(const std::string& text, std::string_view field,
+                       size_t max_bytes) {
+  if (text.size() > max_bytes)
+    return Invalid("", field,
+                   absl::StrCat("longer than ", max_bytes, " bytes"));
+  if (!IsUtf8(text)) return Invalid("", field, "not valid UTF-8");
+  return absl::OkStatus();
+}
+
+absl::Status CheckCount(int value, std::string_view field) {
+  if (value < 0 || value > kMaxSuggestions)
+    return Invalid(
+        "", field,
+        absl::StrCat("must be 0-", kMaxSuggestions, ", got ", value));
+  return absl::OkStatus();
+}
+
+int OrDefault(int value, int fallback) { return value == 0 ? fallback : value; }
+
+// One earlier thread like the draft, while it is being chosen.
+struct Candidate {
+  const index::PostMeta* root = nullptr;
+  double similarity = 0;  // best hit in the thread / best thread's
+  const index::PostMeta* accepted = nullptr;  // public accepted answer
+  int answers = 0;                            // public answers
+};
+
+// The public question threads of the hits, each with its best hit's weight
+// relative to the best thread's, at least `min_similarity`.
+std::vector<Candidate> SimilarThreads(const index::Snapshot& snap,
+                                      const std::vector<index::Hit>& hits,
+                                      double min_similarity) {
+  std::unordered_map<std::string, Candidate> by_thread;
+  double top = 0;
+  for (const auto& hit : hits) {
+    const index::PostMeta* m = snap.FindPost(hit.post_id);
+    if (!m || !m->is_public) continue;
+    const index::PostMeta* root = snap.FindPost(m->thread_id);
+    if (!root || !root->is_public || root->kind != v1::POST_KIND_QUESTION)
+      continue;
+    Candidate& c = by_thread[root->id];
+    c.root = root;
+    c.similarity = std::max(c.similarity, hit.weight);
+    top = std::max(top, hit.weight);
+  }
+  std::vector<Candidate> out;
+  for (auto& [id, c] : by_thread) {
+    c.similarity = top > 0 ? c.similarity / top : 0;
+    if (c.similarity < min_similarity) continue;
+    auto thread = snap.threads.find(id);
+    if (thread == snap.threads.end()) continue;
+    for (const auto& post_id : thread->second) {
+      const index::PostMeta* p = snap.FindPost(post_id);
+      if (!p || !p->is_public || p->kind != v1::POST_KIND_ANSWER) continue;
+      ++c.answers;
+      if (p->accepted) c.accepted = p;
+    }
+    out.push_back(c);
+  }
+  // Solved first, then the most similar, then by id (stable answers).
+  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+    if ((a.accepted != nullptr) != (b.accepted != nullptr))
+      return a.accepted != nullptr;
+    if (a.similarity != b.similarity) return a.similarity > b.similarity;
+    return a.root->id < b.root->id;
+  });
+  return out;
+}
+
+// Tags of the similar threads weighted by their similarity, never one of the
+// draft's own, best first.
+void SuggestTags(const std::vector<Candidate>& threads,
+                 const v1::SuggestForPostRequest& r, int max_tags,
+                 v1::SuggestForPostResponse* response) {
+  std::unordered_set<std::string> own;
+  for (const auto& t : r.tags()) own.insert(absl::AsciiStrToLower(t));
+  std::map<std::string, double> score;
+  for (const auto& c : threads)
+    for (const auto& tag : c.root->tags)
+      if (!own.count(tag)) score[tag] += c.similarity;
+  std::vector<std::pair<std::string, double>> ranked(score.begin(),
+                                                     score.end());
+  std::stable_sort(
+      ranked.begin(), ranked.end(),
+      [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (size_t i = 0; i < ranked.size() && static_cast<int>(i) < max_tags; ++i) {
+    v1::SuggestedTag* t = response->add_suggested_tags();
+    t->set_tag(ranked[i].first);
+    t->set_score(ranked[i].second);
+  }
+}
+
+// The best `max_threads` threads with their snippets. A thread (or accepted
+// answer) that has turned private since the snapshot is not fetched, and is
+// left out (or shown unsolved).
+absl::Status AddThreads(const index::Catalog& catalog, const std::string& query,
+                        const std::vector<Candidate>& threads, int max_threads,
+                        v1::SuggestForPostResponse* response) {
+  std::vector<std::string> ids;
+  const size_t n = std::min(threads.size(), static_cast<size_t>(max_threads));
+  for (size_t i = 0; i < n; ++i) {
+    ids.push_back(threads[i].root->id);
+    if (threads[i].accepted) ids.push_back(threads[i].accepted->id);
+  }
+  WK_ASSIGN_OR_RETURN(auto texts, catalog.Fetch(query, ids));
+  std::unordered_map<std::string, const index::PostText*> text_of;
+  for (const auto& t : texts) text_of[t.post.id()] = &t;
+  for (size_t i = 0; i < n; ++i) {
+    const Candidate& c = threads[i];
+    auto root = text_of.find(c.root->id);
+    if (root == text_of.end()) continue;
+    v1::SimilarThread* t = response->add_threads();
+    t->set_thread_id(c.root->id);
+    t->set_title(root->second->post.title());
+    t->set_snippet(root->second->snippet);
+    t->set_answers(c.answers);
+    for (const auto& tag : c.root->tags) t->add_tags(tag);
+    *t->mutable_created() = root->second->post.created();
+    t->set_similarity(c.similarity);
+    if (!c.accepted) continue;
+    auto answer = text_of.find(c.accepted->id);
+    if (answer == text_of.end()) continue;
+    t->set_solved(true);
+    t->set_accepted_answer_id(c.accepted->id);
+    t->set_accepted_answer_snippet(answer->second->snippet);
+  }
+  // A thread shown unsolved after all goes after the solved ones.
+  std::stable_partition(response->mutable_threads()->begin(),
+                        response->mutable_threads()->end(),
+                        [](const v1::SimilarThread& t) { return t.solved(); });
+  return absl::OkStatus();
+}
+
+// The people, as FindExperts ranks them for the same text with the author as
+// asker, those below the threshold withheld.
+absl::Status AddPeople(const index::Catalog& catalog,
+                       const ranking::ExpertFinder& finder,
+                       const std::string& query,
+                       const v1::SuggestForPostRequest& r,
+                       double min_confidence,
+                       v1::SuggestForPostResponse* response) {
+  v1::FindExpertsRequest ask;
+  ask.set_query(query);
+  ask.set_asker_id(r.author_id());
+  ask.set_limit(OrDefault(r.max_people(), kDefaultSuggestedPeople));
+  *ask.mutable_tags() = r.tags();
+  for (auto& t : *ask.mutable_tags()) t = absl::AsciiStrToLower(t);
+  WK_ASSIGN_OR_RETURN(v1::FindExpertsResponse found,
+                      FindExperts(catalog, finder, ask));
+  *response->mutable_model() = found.model();
+  int withheld = 0;
+  for (auto& m : *found.mutable_experts()) {
+    if (m.confidence() < min_confidence) {
+      ++withheld;
+      continue;
+    }
+    *response->add_experts() = std::move(m);
+  }
+  response->set_withheld_experts(withheld);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateSuggestForPost(const v1::SuggestForPostRequest& r) {
+  WK_RETURN_IF_ERROR(CheckText(r.title(), "title", kMaxDraftTitleBytes));
+  WK_RETURN_IF_ERROR(CheckText(r.body(), "body", kMaxDraftBodyBytes));
+  if (absl::StripAsciiWhitespace(r.title()).empty() &&
+      absl::StripAsciiWhitespace(r.body()).empty())
+    return Invalid("", "title", "title or body required");
+  if (r.tags_size() > index::kMaxTags)
+    return Invalid(
+        "", "tags",
+        absl::StrCat(r.tags_size(), " tags, more than ", index::kMaxTags));
+  for (int i = 0; i < r.tags_size(); ++i) {
+    const std::string field = absl::StrCat("tags[", i, "]");
+    const std::string& tag = r.tags(i);
+    if (tag.empty() || tag.size() > index::kMaxTagBytes)
+      return Invalid("", field,
+                     absl::StrCat("must be 1-", index::kMaxTagBytes, " bytes"));
+    for (unsigned char c : tag)
+      if (c <= 0x20 || c == 0x7f)
+        return Invalid("", field, "no spaces or control characters");
+    if (!IsUtf8(tag)) return Invalid("", field, "not valid UTF-8");
+  }
+  WK_RETURN_IF_ERROR(index::CheckId(r.author_id(), "", "author_id", false));
+  WK_RETURN_IF_ERROR(CheckCount(r.max_people(), "max_people"));
+  WK_RETURN_IF_ERROR(CheckCount(r.max_threads(), "max_threads"));
+  WK_RETURN_IF_ERROR(CheckCount(r.max_tags(), "max_tags"));
+  if (r.has_min_confidence() &&
+      !(r.min_confidence() >= 0 && r.min_confidence() <= 1))
+    return Invalid("", "min_confidence", "must be 0-1");
+  return absl::OkStatus();
+}
+
+std::string DraftQuery(const v1::SuggestForPostRequest& r, size_t max_bytes) {
+  std::string q = absl::StrCat(absl::StripAsciiWhitespace(r.title()), "\n",
+                               absl::StripAsciiWhitespace(r.body()));
+  if (q.size() <= max_bytes) return q;
+  size_t cut = max_bytes;
+  // Back off continuation bytes so that no character is split.
+  while (cut > 0 && (static_cast<unsigned char>(q[cut]) & 0xc0) == 0x80) --cut;
+  q.resize(cut);
+  return q;
+}
+
+absl::StatusOr<v1::SuggestForPostResponse> SuggestForPost(
+    const index::Catalog& catalog, const ranking::ExpertFinder& finder,
+    const v1::SuggestForPostRequest& r, const SuggestOptions& o) {
+  WK_RETURN_IF_ERROR(ValidateSuggestForPost(r));
+  const std::string query = DraftQuery(r, o.query_bytes);
+  const double min_confidence =
+      r.has_min_confidence() ? r.min_confidence() : o.min_confidence;
+  v1::SuggestForPostResponse response;
+  // 1. People to ask.
+  WK_RETURN_IF_ERROR(
+      AddPeople(catalog, finder, query, r, min_confidence, &response));
+  // 2. Earlier threads: public questions only, whatever the caller's rights.
+  index::SearchOptions search;
+  search.query = query;
+  search.max_posts = o.thread_search_depth;
+  search.public_only = true;
+  WK_ASSIGN_OR_RETURN(index::SearchResult hits, catalog.Search(search));
+  auto snap = catalog.snapshot();
+  const std::vector<Candidate> threads =
+      SimilarThreads(*snap, hits.hits, o.min_thread_similarity);
+  WK_RETURN_IF_ERROR(AddThreads(
+      catalog, query, threads,
+      OrDefault(r.max_threads(), kDefaultSuggestedThreads), &response));
+  // 3. Tags of those threads.
+  SuggestTags(threads, r, OrDefault(r.max_tags(), kDefaultSuggestedTags),
+              &response);
+  return response;
+}
+
+}  // namespace whoknows::api
