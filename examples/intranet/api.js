@@ -128,6 +128,12 @@ function threadView(thread) {
   };
 }
 
+// Which model answered: {loaded, id}; null from a server without it.
+function modelView(model) {
+  if (!model) return null;
+  return { loaded: Boolean(model.loaded), id: model.id || '' };
+}
+
 // gRPC status to HTTP. Errors about the caller's identity or rights are
 // the intranet's own configuration (its service account), not the
 // browser's: 502, with the details kept in the log.
@@ -161,5 +167,6 @@ module.exports = {
   parseDraft,
   expertView,
   threadView,
+  modelView,
   errorReply,
 };

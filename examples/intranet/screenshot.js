@@ -1,6 +1,7 @@
 'use strict';
 // Screenshots of the page for the README: search results for a Swedish
-// question, and the live suggestions for a draft.
+// question, and the write box's live suggestions for a draft (people,
+// similar threads, tags).
 //   node screenshot.js [URL] [OUT_DIR]
 // Defaults: http://127.0.0.1:8080/ and docs/images (of the checkout).
 // Needs the running page (server.js) and Chromium (CHROMIUM, default
@@ -30,7 +31,9 @@ async function main() {
     await page.locator('#draft-body').pressSequentially('Leverantören väntar, hur släpper jag den i SAP?', { delay: 20 });
     await page.locator('#suggested-people .expert').first().waitFor();
     await page.waitForTimeout(800); // the last pause's answer
-    await page.screenshot({ path: path.join(out, 'intranet-suggestions.png') });
+    await page.locator('#similar-threads .thread').first().waitFor();
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await page.locator('#write').screenshot({ path: path.join(out, 'intranet-suggestions.png') });
     console.log(`wrote ${out}/intranet-search.png and intranet-suggestions.png`);
   } finally {
     await browser.close();

@@ -86,7 +86,7 @@ function makeHandlers(client, user) {
     async '/api/experts'(input) {
       const { query, tags } = api.parseFindRequest(input);
       const reply = await client.findExperts({ query, tags, asker_id: user, limit: 5 });
-      return { experts: reply.experts.map(api.expertView) };
+      return { experts: reply.experts.map(api.expertView), model: api.modelView(reply.model) };
     },
     async '/api/suggest'(input) {
       const draft = api.parseDraft(input);
@@ -94,7 +94,12 @@ function makeHandlers(client, user) {
         // Before SuggestForPost: the draft as a FindExperts query.
         const query = `${draft.title}\n${draft.body}`.trim().slice(0, api.LIMITS.queryBytes);
         const reply = await client.findExperts({ query, tags: draft.tags, asker_id: user, limit: 3 });
-        return { experts: reply.experts.map(api.expertView), threads: [], suggested_tags: [] };
+        return {
+          experts: reply.experts.map(api.expertView),
+          threads: [],
+          suggested_tags: [],
+          model: api.modelView(reply.model),
+        };
       }
       const reply = await client.suggestForPost({ ...draft, author_id: user });
       return {
@@ -102,6 +107,7 @@ function makeHandlers(client, user) {
         threads: reply.threads.map(api.threadView),
         suggested_tags: reply.suggested_tags.map((t) => t.tag),
         withheld_experts: reply.withheld_experts,
+        model: api.modelView(reply.model),
       };
     },
   };

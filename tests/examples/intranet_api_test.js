@@ -50,3 +50,10 @@ test('gRPC errors become HTTP codes; only input errors keep their reason', () =>
   assert.strictEqual(api.errorReply(grpcError(status.UNAVAILABLE, '')).httpStatus, 503);
   assert.strictEqual(api.errorReply(grpcError(status.INTERNAL, 'disk')).body.error, 'whoknows: INTERNAL');
 });
+
+test('the model version says whether the full ranking answered', () => {
+  assert.deepStrictEqual(api.modelView({ loaded: true, id: 'p4324-t1/defaults', posts: '4324' }),
+    { loaded: true, id: 'p4324-t1/defaults' });
+  assert.deepStrictEqual(api.modelView({ loaded: false, id: '' }), { loaded: false, id: '' });
+  assert.strictEqual(api.modelView(undefined), null);
+});

@@ -26,7 +26,7 @@ async function postJson(url, body, signal) {
 
 function confidenceBadge(confidence) {
   const percent = Math.round(confidence * 100);
-  const badge = el('span', percent < 30 ? 'confidence low' : 'confidence', `${percent}% sure`);
+  const badge = el('span', percent < 15 ? 'confidence low' : 'confidence', `${percent}% sure`);
   badge.title = 'How sure whoknows is that this person can help';
   return badge;
 }
@@ -79,6 +79,12 @@ function expertItem(expert) {
   return item;
 }
 
+// While the server loads its model, answers are ranked by text alone
+// (SuggestForPost's ModelVersion): the page says so.
+function modelNote(model) {
+  return model && !model.loaded ? ' (ranked by text alone while the model loads)' : '';
+}
+
 function showStatus(node, text, isError) {
   node.textContent = text;
   node.classList.toggle('error', Boolean(isError));
@@ -97,7 +103,8 @@ function setUpSearch() {
     try {
       const data = await postJson('/api/experts', { query: query.value });
       list.replaceChildren(...data.experts.map(expertItem));
-      showStatus(status, data.experts.length ? `${data.experts.length} people` : 'Nobody yet.');
+      const found = data.experts.length ? `${data.experts.length} people` : 'Nobody yet.';
+      showStatus(status, found + modelNote(data.model));
     } catch (err) {
       showStatus(status, err.message, true);
     }
@@ -109,7 +116,8 @@ function threadItem(thread) {
   item.dataset.threadId = thread.thread_id;
   if (thread.solved) item.append(el('span', 'solved', 'solved'));
   item.append(el('span', 'post-title', thread.title));
-  const meta = [`${thread.answers} answers`, thread.created, thread.tags.join(', ')];
+  const answers = thread.answers === 1 ? '1 answer' : `${thread.answers} answers`;
+  const meta = [answers, thread.created, thread.tags.join(', ')];
   item.append(el('div', 'meta', meta.filter(Boolean).join(' · ')));
   if (thread.snippet) item.append(el('div', 'snippet', thread.snippet));
   if (thread.accepted_answer_snippet) {
@@ -154,8 +162,8 @@ function setUpWriting() {
       const data = await postJson('/api/suggest', draft, controller.signal);
       if (inFlight !== controller) return;
       showSuggestions(data);
-      const withheld = data.withheld_experts ? ` (${data.withheld_experts} left out: weak evidence)` : '';
-      showStatus(status, `Suggestions for your draft${withheld}`);
+      const withheld = data.withheld_experts ? ` (${data.withheld_experts} more with weak evidence not shown)` : '';
+      showStatus(status, `Suggestions for your draft${withheld}${modelNote(data.model)}`);
     } catch (err) {
       if (err.name !== 'AbortError') showStatus(status, err.message, true);
     }
