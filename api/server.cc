@@ -719,8 +719,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (server->models_->current()) {
+    server->server_->GetHealthCheckService()->SetServingStatus(true);
+  } else {
+    server->server_->GetHealthCheckService()->SetServingStatus(false);
+    server->readiness_ =
+        std::thread([s = server.get()] { s->ReportServingOnceReady(); });
+  }
   return server;
+}
+
+void Server::ReportServingOnceReady() {
+  constexpr absl::Duration kPoll = absl::Milliseconds(20);
+  while (!stop_readiness_.WaitForNotificationWithTimeout(kPoll)) {
+    if (models_->current()) {
+      server_->GetHealthCheckService()->SetServingStatus(true);
+      return;
+    }
+  }
 }
 
 Server::~Server() { Shutdown(); }
@@ -740,6 +756,8 @@ void Server::Wait() {
 
 void Server::Shutdown() {
   std::call_once(shut_down_, [this] {
+    stop_readiness_.Notify();
+    if (readiness_.joinable()) readiness_.join();
     // gRPC stops accepting, waits for calls in flight until the deadline,
     // cancels the rest (a queued task then finishes its call as CANCELLED
     // without running; an analysis stops at its next stage), and returns

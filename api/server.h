@@ -7,9 +7,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "api/auth.h"
 #include "api/executor.h"
 #include "api/networks.h"
@@ -114,6 +116,14 @@ struct ServerOptions {
   absl::Status Validate() const;
 };
 
+// Health (grpc.health.v1, service "") reports NOT_SERVING until the first
+// expertise model for the data folder is loaded (restored from disk, or
+// built in the background), then SERVING: a load balancer or the intranet
+// waits for it rather than take answers ranked by text alone. Calls are
+// answered meanwhile, and each response says which model answered
+// (ModelVersion). Start does not wait: on a big folder the first build
+// takes minutes.
+//
 // Thread safety: Start once; then port(), Wait() and Shutdown() from any
 // thread. Shutdown may be called more than once, from several threads; the
 // first call does the work and the others return once it is done. The
@@ -145,6 +155,9 @@ class Server {
 
  private:
   Server() = default;
+  // Polls for the first model, then reports SERVING (or returns once
+  // stop_readiness_ is notified).
+  void ReportServingOnceReady();
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<ranking::ModelStore> models_;
   std::unique_ptr<ranking::ExpertFinder> finder_;
@@ -163,6 +176,8 @@ class Server {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::chrono::milliseconds drain_timeout_{0};
+  absl::Notification stop_readiness_;
+  std::thread readiness_;  // runs ReportServingOnceReady, joined by Shutdown
   std::once_flag shut_down_;
 };
 

@@ -84,6 +84,45 @@ double EmbeddingOf(const v1::ExpertMatch& m) {
   return it == m.breakdown().end() ? 0 : it->second;
 }
 
+// A fresh serve (no persisted model) never reports SERVING while it would
+// answer with text alone: whenever health says SERVING, the next answer
+// comes from a loaded model with embedding evidence. Before the change,
+// health said SERVING at once and the first answers had embedding +0.00.
+TEST(ReadyTest, FreshServeIsNotServingUntilTheModelIsLoaded) {
+  const std::string dir = testing_util::TestDir() + "/demo";
+  ImportDemo(dir);
+  SecureEnv env(testing_util::TestDir() + "/pki");
+  auto server = StartServer(dir, env);
+  ASSERT_NE(server, nullptr);
+  auto channel = env.Channel(server->port(), env.Token("u0001", "employee"));
+  auto stub = v1::Expertise::NewStub(channel);
+  bool serving = false;
+  int not_serving = 0;
+  for (int i = 0; i < 3000 && !serving; ++i) {
+    serving = Health(*channel) == HealthResponse::SERVING;
+    if (!serving) ++not_serving;
+    v1::FindExpertsRequest request;
+    request.set_query(kImagePull);
+    v1::FindExpertsResponse response;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub->FindExperts(&ctx, request, &response).ok());
+    ASSERT_GT(response.experts_size(), 0);
+    if (!response.model().loaded()) {
+      // Ranked without the model, and said so: the client can tell.
+      for (const auto& m : response.experts()) EXPECT_EQ(EmbeddingOf(m), 0.0);
+    }
+    if (!serving) continue;
+    EXPECT_TRUE(response.model().loaded());
+    EXPECT_FALSE(response.model().id().empty());
+    EXPECT_GT(response.model().posts(), 4000);
+    EXPECT_EQ(response.model().weights(), "defaults");
+    EXPECT_NE(EmbeddingOf(response.experts(0)), 0.0)
+        << response.experts(0).ShortDebugString();
+  }
+  EXPECT_TRUE(serving) << "still NOT_SERVING after a minute";
+  EXPECT_GT(not_serving, 0) << "SERVING before the model could be built";
+}
+
 // One server on the demo company for the suggestion tests.
 class SuggestTest : public testing::Test {
  protected:
