@@ -16,7 +16,7 @@ packages=(
   libcli11-dev                        # command line parsing
   libjwt-dev libssl-dev openssl       # bearer tokens, TLS keys; test CAs
   libigraph-dev                       # network analyses: Leiden communities, layout
-  chromium                            # the HR report's rendering test (headless)
+  chromium                            # headless tests: the HR report, the intranet page
   zlib1g-dev                          # reads the dictd dictionaries
   dict-freedict-swe-eng dict-freedict-eng-swe  # cross-lingual search
   clang-format git                    # format check
