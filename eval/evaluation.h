@@ -72,6 +72,9 @@ struct EvalReport {
   int learned_examples = 0;
   double seconds_import = 0;
   double query_p50_ms = 0, query_p99_ms = 0;  // whoknows, in process
+  // The raw Xapian search of the same queries (the expanded query, top
+  // RankingOptions::max_posts, nothing else), alternating with them.
+  double raw_p50_ms = 0, raw_p99_ms = 0;
   // With EvalOptions::rolling_days: whoknows (default weights) and
   // popularity on the same windows, and the number of windows.
   std::vector<Metrics> rolling;

@@ -129,6 +129,32 @@ Xapian::Query BuildQuery(const std::string& text,
   return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
 }
 
+// The Xapian query of a search: the expanded free text, filtered to public
+// posts, a language and a creation time as `o` asks. Empty when the text has
+// no searchable word.
+Xapian::Query SearchQuery(const SearchOptions& o,
+                          const Dictionary* dictionary) {
+  Xapian::Query query = BuildQuery(o.query, dictionary);
+  if (query.empty()) return query;
+  if (o.public_only) {
+    query =
+        Xapian::Query(Xapian::Query::OP_FILTER, query,
+                      Xapian::Query(std::string(kVisibilityPrefix) + "public"));
+  }
+  if (!o.language.empty()) {
+    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                          Xapian::Query(kLanguagePrefix + o.language));
+  }
+  if (o.created_before > 0) {
+    query = Xapian::Query(
+        Xapian::Query::OP_FILTER, query,
+        Xapian::Query(Xapian::Query::OP_VALUE_LE, kCreatedSlot,
+                      Xapian::sortable_serialise(
+                          static_cast<double>(o.created_before - 1))));
+  }
+  return query;
+}
+
 }  // namespace
 
 const v1::Person* Snapshot::FindPerson(const std::string& id) const {
@@ -1320,24 +1346,8 @@ std::shared_ptr<const Snapshot> Catalog::snapshot() const {
 
 absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   SearchResult result;
-  Xapian::Query query = BuildQuery(o.query, impl_->dictionary.get());
+  const Xapian::Query query = SearchQuery(o, impl_->dictionary.get());
   if (query.empty()) return result;
-  if (o.public_only) {
-    query =
-        Xapian::Query(Xapian::Query::OP_FILTER, query,
-                      Xapian::Query(std::string(kVisibilityPrefix) + "public"));
-  }
-  if (!o.language.empty()) {
-    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                          Xapian::Query(kLanguagePrefix + o.language));
-  }
-  if (o.created_before > 0) {
-    query = Xapian::Query(
-        Xapian::Query::OP_FILTER, query,
-        Xapian::Query(Xapian::Query::OP_VALUE_LE, kCreatedSlot,
-                      Xapian::sortable_serialise(
-                          static_cast<double>(o.created_before - 1))));
-  }
   absl::Status status = impl_->ReadWithRetry(
       "search", "search: index kept changing; try again",
       [&](const Impl::Reader& reader) {
@@ -1356,6 +1366,21 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
       });
   if (!status.ok()) return status;
   return result;
+}
+
+absl::StatusOr<int64_t> Catalog::SearchOnly(const SearchOptions& o) const {
+  const Xapian::Query query = SearchQuery(o, impl_->dictionary.get());
+  if (query.empty()) return 0;
+  int64_t size = 0;
+  WK_RETURN_IF_ERROR(impl_->ReadWithRetry(
+      "search", "search: index kept changing; try again",
+      [&](const Impl::Reader& reader) {
+        Xapian::Enquire enquire(reader.db(!o.public_only));
+        enquire.set_query(query);
+        size = enquire.get_mset(0, std::max(1, o.max_posts)).size();
+        return absl::OkStatus();
+      }));
+  return size;
 }
 
 std::vector<std::vector<std::string>> Catalog::QueryTerms(

@@ -1,6 +1,7 @@
 #include "ranking/expert_finder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <string>
@@ -19,13 +20,7 @@ absl::StatusOr<index::SearchResult> Retrieve(const index::Catalog& catalog,
                                              const RankingOptions& o,
                                              const ExpertQuery& q,
                                              const RankingContext& context) {
-  index::SearchOptions search;
-  search.query = q.query;
-  search.max_posts = o.max_posts;
-  search.language = q.language;
-  search.public_only = true;  // until groups are modelled, never private
-  search.created_before = context.created_before;
-  return catalog.Search(search);
+  return catalog.Search(RetrievalOptions(o, q, context));
 }
 
 // The people considered for one query and what the stages have learned about
@@ -345,6 +340,18 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
 
 }  // namespace
 
+index::SearchOptions RetrievalOptions(const RankingOptions& o,
+                                      const ExpertQuery& q,
+                                      const RankingContext& context) {
+  index::SearchOptions search;
+  search.query = q.query;
+  search.max_posts = o.max_posts;
+  search.language = q.language;
+  search.public_only = true;  // until groups are modelled, never private
+  search.created_before = context.created_before;
+  return search;
+}
+
 absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
   RankingContext context;
   context.snapshot = catalog_.snapshot();
@@ -355,20 +362,33 @@ absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
 absl::StatusOr<FindResult> ExpertFinder::Find(
     const ExpertQuery& q, const RankingContext& context) const {
   FindResult result;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start = Clock::now();
+  auto lap = [&start](double& ms) {
+    const Clock::time_point now = Clock::now();
+    ms = std::chrono::duration<double, std::milli>(now - start).count();
+    start = now;
+  };
+  StageTimes& t = result.stage_ms;
   CandidateSet candidates(catalog_, options_, q, context);
   // 1. Retrieve: the best matching posts by BM25.
   auto hits = Retrieve(catalog_, options_, q, context);
   if (!hits.ok()) return hits.status();
   result.matched_posts = hits->matched_estimate;
+  lap(t.retrieve);
   // 2. Vote: the posts vote for the people in them (Model 2).
   candidates.Vote(hits->hits);
+  lap(t.vote);
   // 3. Widen: embedding neighbours, tag holders, active answerers.
   candidates.Widen();
+  lap(t.widen);
   // 4. Features: one per signal for every candidate.
   std::vector<ExpertResult> ranked = candidates.ComputeFeatures();
   result.candidates = static_cast<int64_t>(ranked.size());
+  lap(t.features);
   // 5. Fuse: the weighted sum ranks them; keep what is asked for.
   Fuse(options_.weights, &ranked);
+  lap(t.fuse);
   if (context.all_candidates) {
     // Replays want every candidate's features, not explanations.
     for (auto& r : ranked) r.evidence.clear();
@@ -378,6 +398,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
     // 6. Explain: best evidence and the path from the asker.
     candidates.Explain(&ranked);
   }
+  lap(t.explain);
   result.experts = std::move(ranked);
   return result;
 }
