@@ -155,6 +155,31 @@ Xapian::Query SearchQuery(const SearchOptions& o,
   return query;
 }
 
+// The MSet's posts with their ids, best first. The ids are read from one
+// stream of the id slot in docid order: Document::get_value would look each
+// document's value chunk up afresh (a B-tree search a hit, most of a search's
+// time at 1,000 hits).
+std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset) {
+  std::vector<Hit> hits(mset.size());
+  std::vector<std::pair<Xapian::docid, size_t>> by_docid;
+  by_docid.reserve(mset.size());
+  size_t i = 0;
+  for (auto it = mset.begin(); it != mset.end(); ++it, ++i) {
+    hits[i].weight = it.get_weight();
+    by_docid.emplace_back(*it, i);
+  }
+  std::sort(by_docid.begin(), by_docid.end());
+  const Xapian::ValueIterator end = db.valuestream_end(kIdSlot);
+  Xapian::ValueIterator value = db.valuestream_begin(kIdSlot);
+  for (const auto& [docid, index] : by_docid) {
+    if (value == end) break;
+    value.skip_to(docid);
+    if (value != end && value.get_docid() == docid)
+      hits[index].post_id = *value;
+  }
+  return hits;
+}
+
 }  // namespace
 
 const v1::Person* Snapshot::FindPerson(const std::string& id) const {
@@ -1353,15 +1378,12 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
       [&](const Impl::Reader& reader) {
         // A public-only search reads the public database alone, so that no
         // private post moves a term's statistics and hence a score.
-        Xapian::Enquire enquire(reader.db(!o.public_only));
+        const Xapian::Database& db = reader.db(!o.public_only);
+        Xapian::Enquire enquire(db);
         enquire.set_query(query);
         Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
         result.matched_estimate = mset.get_matches_estimated();
-        result.hits.clear();
-        for (auto it = mset.begin(); it != mset.end(); ++it) {
-          result.hits.push_back(
-              {it.get_document().get_value(kIdSlot), it.get_weight()});
-        }
+        result.hits = HitsOf(db, mset);
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
