@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,6 +39,14 @@ const ExpertiseModel* ModelFor(const RankingContext& context) {
 
 class CandidateSet {
  public:
+  // A post's vote for a candidate, kept by pointer (into the snapshot) so
+  // that the vote loop copies no id: only the returned candidates' evidence
+  // becomes EvidencePost (Explain).
+  struct Ballot {
+    const index::PostMeta* post;
+    Role role;
+    double amount;
+  };
   CandidateSet(const index::Catalog& catalog, const RankingOptions& options,
                const ExpertQuery& query, const RankingContext& context)
       : catalog_(catalog),
@@ -58,7 +67,7 @@ class CandidateSet {
  private:
   struct Candidate {
     double text = 0;  // sum of the text votes
-    std::vector<EvidencePost> evidence;
+    std::vector<Ballot> evidence;
   };
 
   bool Uses(Signal s) const { return o_.weights.weight[Index(s)] != 0; }
@@ -86,6 +95,10 @@ class CandidateSet {
   const SuggestionScope scope_;
 
   std::unordered_map<std::string, Candidate> candidates_;
+  // The vote loop's memo, by author id (views of the snapshot's strings):
+  // their candidate, or null when they may not be suggested. One lookup a
+  // vote instead of an eligibility check and a candidate lookup.
+  std::unordered_map<std::string_view, Candidate*> voted_for_;
   double best_text_ = 0;
   Eigen::VectorXf similarity_;  // LSA cosine, by model_->ProfileIndex
   std::unordered_map<std::string, float> client_cosine_;
@@ -110,7 +123,12 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
 }
 
 void CandidateSet::Credit(const index::PostMeta& post, double amount) {
-  if (amount <= 0 || !Eligible(post.author_id)) return;
+  if (amount <= 0) return;
+  auto [memo, first] = voted_for_.try_emplace(post.author_id, nullptr);
+  if (first && Eligible(post.author_id))
+    memo->second = &candidates_[post.author_id];
+  Candidate* slot = memo->second;
+  if (!slot) return;
   Role role;
   switch (post.kind) {
     case v1::POST_KIND_ANSWER:
@@ -128,9 +146,9 @@ void CandidateSet::Credit(const index::PostMeta& post, double amount) {
     default:
       return;
   }
-  Candidate& c = candidates_[post.author_id];
+  Candidate& c = *slot;
   c.text += amount;
-  c.evidence.push_back({post.id, role, amount});
+  c.evidence.push_back({&post, role, amount});
 }
 
 // Their answer addresses the matching root even when it shares few words
@@ -227,8 +245,7 @@ double CandidateSet::EmbeddingOf(const std::string& person) const {
   return 0.5f * lsa + 0.5f * (it == client_cosine_.end() ? 0.0f : it->second);
 }
 
-// Stage 4, features: one per signal for every candidate (fusion.h). Hands
-// the evidence over to the results.
+// Stage 4, features: one per signal for every candidate (fusion.h).
 std::vector<ExpertResult> CandidateSet::ComputeFeatures() {
   // Proximity: one personalized PageRank from the asker for everyone.
   std::unordered_map<int32_t, double> ppr;
@@ -245,7 +262,6 @@ std::vector<ExpertResult> CandidateSet::ComputeFeatures() {
     ExpertResult r;
     r.person_id = person;
     FillFeatures(person, c, ppr, r.features);
-    r.evidence = std::move(c.evidence);
     out.push_back(std::move(r));
   }
   return out;
@@ -277,42 +293,61 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
     f[Index(Signal::kProximity)] = std::log1p(it->second * graph_people);
 }
 
-// Stage 5, fuse: the weighted sum of the features, its split by signal, and
-// the candidates best first, cut to the limit.
-void Fuse(const FusionWeights& fusion, std::vector<ExpertResult>* ranked) {
+// Stage 5, fuse: the weighted sum of the features, the candidates best
+// first, cut to `keep` (negative: all of them), and the score's split by
+// signal for those kept (a map a candidate: only for what is returned).
+void Fuse(const FusionWeights& fusion, int keep,
+          std::vector<ExpertResult>* ranked) {
   for (ExpertResult& r : *ranked) {
     r.score = 0;
     for (int i = 0; i < kNumSignals; ++i) {
       if (fusion.weight[i] == 0) continue;
-      const double part = fusion.weight[i] * r.features[i];
-      r.breakdown[SignalName(static_cast<Signal>(i))] = part;
-      r.score += part;
+      r.score += fusion.weight[i] * r.features[i];
     }
   }
-  std::sort(ranked->begin(), ranked->end(),
-            [](const ExpertResult& x, const ExpertResult& y) {
-              return x.score != y.score ? x.score > y.score
-                                        : x.person_id < y.person_id;
-            });
+  // A total order (ties by id), so a partial sort keeps exactly the best.
+  auto better = [](const ExpertResult& x, const ExpertResult& y) {
+    return x.score != y.score ? x.score > y.score : x.person_id < y.person_id;
+  };
+  if (keep >= 0 && static_cast<size_t>(keep) < ranked->size()) {
+    std::partial_sort(ranked->begin(), ranked->begin() + keep, ranked->end(),
+                      better);
+    ranked->resize(keep);
+  } else {
+    std::sort(ranked->begin(), ranked->end(), better);
+  }
+  for (ExpertResult& r : *ranked) {
+    for (int i = 0; i < kNumSignals; ++i) {
+      if (fusion.weight[i] == 0) continue;
+      r.breakdown[SignalName(static_cast<Signal>(i))] =
+          fusion.weight[i] * r.features[i];
+    }
+  }
 }
 
 // The same post can vote twice (as a match and through its thread): merge,
 // then keep the strongest `keep`.
-void MergeEvidence(int keep, std::vector<EvidencePost>* evidence) {
-  std::unordered_map<std::string, EvidencePost> merged;
-  for (auto& e : *evidence) {
-    auto [it, inserted] = merged.try_emplace(e.post_id, e);
-    if (!inserted) it->second.contribution += e.contribution;
+std::vector<EvidencePost> MergeEvidence(
+    int keep, const std::vector<CandidateSet::Ballot>& votes) {
+  std::unordered_map<const index::PostMeta*, CandidateSet::Ballot> merged;
+  for (const auto& v : votes) {
+    auto [it, inserted] = merged.try_emplace(v.post, v);
+    if (!inserted) it->second.amount += v.amount;
   }
-  evidence->clear();
-  for (auto& [id, e] : merged) evidence->push_back(e);
-  std::sort(evidence->begin(), evidence->end(),
-            [](const EvidencePost& x, const EvidencePost& y) {
-              return x.contribution != y.contribution
-                         ? x.contribution > y.contribution
-                         : x.post_id < y.post_id;
-            });
-  if (static_cast<int>(evidence->size()) > keep) evidence->resize(keep);
+  std::vector<CandidateSet::Ballot> best;
+  best.reserve(merged.size());
+  for (const auto& [post, v] : merged) best.push_back(v);
+  auto stronger = [](const CandidateSet::Ballot& x,
+                     const CandidateSet::Ballot& y) {
+    return x.amount != y.amount ? x.amount > y.amount : x.post->id < y.post->id;
+  };
+  const size_t kept = std::min(best.size(), static_cast<size_t>(keep));
+  std::partial_sort(best.begin(), best.begin() + kept, best.end(), stronger);
+  std::vector<EvidencePost> evidence;
+  evidence.reserve(kept);
+  for (size_t i = 0; i < kept; ++i)
+    evidence.push_back({best[i].post->id, best[i].role, best[i].amount});
+  return evidence;
 }
 
 // Stage 6, explain what is returned: the best evidence, and the path from
@@ -331,7 +366,8 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
         [&](const std::string& id) { return MayAppearOnPath(snap_, id); });
   }
   for (auto& r : *ranked) {
-    MergeEvidence(o_.evidence_per_expert, &r.evidence);
+    if (auto it = candidates_.find(r.person_id); it != candidates_.end())
+      r.evidence = MergeEvidence(o_.evidence_per_expert, it->second.evidence);
     if (!model_) continue;
     auto it = paths.find(model_->ties().NodeOf(r.person_id));
     if (it != paths.end()) r.path = std::move(it->second);
@@ -387,14 +423,13 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   result.candidates = static_cast<int64_t>(ranked.size());
   lap(t.features);
   // 5. Fuse: the weighted sum ranks them; keep what is asked for.
-  Fuse(options_.weights, &ranked);
+  const int limit = q.limit > 0 ? q.limit : options_.default_limit;
+  Fuse(options_.weights, context.all_candidates ? -1 : limit, &ranked);
   lap(t.fuse);
   if (context.all_candidates) {
-    // Replays want every candidate's features, not explanations.
-    for (auto& r : ranked) r.evidence.clear();
+    // Replays want every candidate's features, not explanations: no
+    // evidence.
   } else {
-    const int limit = q.limit > 0 ? q.limit : options_.default_limit;
-    if (static_cast<int>(ranked.size()) > limit) ranked.resize(limit);
     // 6. Explain: best evidence and the path from the asker.
     candidates.Explain(&ranked);
   }
