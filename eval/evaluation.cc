@@ -182,6 +182,7 @@ std::vector<std::string> MostPopular(
 // alike. Appends milliseconds.
 struct Latencies {
   std::vector<double> find_ms, raw_ms;
+  ranking::StageTimes stage_sum;  // of the timed Finds
 };
 
 absl::Status TimeApiQuery(const index::Catalog& catalog,
@@ -207,6 +208,14 @@ absl::Status TimeApiQuery(const index::Catalog& catalog,
   auto timed = finder.Find(query, context);
   latencies.find_ms.push_back(ms_since(start));
   WK_RETURN_IF_ERROR(timed.status());
+  const ranking::StageTimes& t = timed->stage_ms;
+  ranking::StageTimes& sum = latencies.stage_sum;
+  sum.retrieve += t.retrieve;
+  sum.vote += t.vote;
+  sum.widen += t.widen;
+  sum.features += t.features;
+  sum.fuse += t.fuse;
+  sum.explain += t.explain;
   return raw_first ? absl::OkStatus() : raw();
 }
 
@@ -220,6 +229,12 @@ void SetLatencyPercentiles(Latencies latencies, EvalReport& report) {
   };
   percentiles(latencies.find_ms, report.query_p50_ms, report.query_p99_ms);
   percentiles(latencies.raw_ms, report.raw_p50_ms, report.raw_p99_ms);
+  const double n = static_cast<double>(latencies.find_ms.size());
+  ranking::StageTimes& mean = report.stage_mean_ms;
+  mean = latencies.stage_sum;
+  for (double* ms : {&mean.retrieve, &mean.vote, &mean.widen, &mean.features,
+                     &mean.fuse, &mean.explain})
+    *ms /= n;
 }
 
 // What the protocol needs of the whole dump: every question, and per
@@ -816,6 +831,11 @@ std::string FormatReport(const EvalReport& r) {
       r.query_p50_ms, r.query_p99_ms, r.raw_p50_ms, r.raw_p99_ms,
       r.raw_p50_ms > 0 ? r.query_p50_ms / r.raw_p50_ms : 0,
       r.raw_p99_ms > 0 ? r.query_p99_ms / r.raw_p99_ms : 0);
+  const ranking::StageTimes& t = r.stage_mean_ms;
+  out += absl::StrFormat(
+      "FindExperts stages, mean ms: retrieve %.2f, vote %.2f, widen %.2f, "
+      "features %.2f, fuse %.2f, explain %.2f\n",
+      t.retrieve, t.vote, t.widen, t.features, t.fuse, t.explain);
   return out;
 }
 
