@@ -2,7 +2,8 @@
 // scratch data folder, builds the expertise model, then asks every question
 // title in the export (as its own asker, with its tags), in process, through
 // the same path the gRPC handler takes (ranking, evidence, path). Prints
-// p50/p90/p99, the model build time and the peak memory; asserts nothing.
+// p50/p90/p99 beside a raw Xapian search of the same queries (and the
+// ratio), the model build time and the peak memory; asserts nothing.
 //
 //   find_experts_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                      [--repeat N] [--replicate K] [--max-queries N]
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "api/expertise.h"
+#include "common/status_macros.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 #include "ranking/expert_finder.h"
@@ -151,21 +153,84 @@ std::vector<v1::FindExpertsRequest> SampleQuestions(const index::Snapshot& snap,
   return requests;
 }
 
-// Milliseconds of each FindExperts, sorted.
-absl::StatusOr<std::vector<double>> TimeFindExperts(
+// Milliseconds of each FindExperts and of the raw Xapian search under it
+// (the same expanded query, top K = RankingOptions::max_posts, nothing
+// else), each sorted. The two alternate query by query, which goes first
+// too, so that machine noise hits both alike.
+struct Timings {
+  std::vector<double> find_ms, raw_ms;
+};
+
+absl::StatusOr<Timings> TimeFindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const std::vector<v1::FindExpertsRequest>& requests, int repeat) {
-  std::vector<double> ms;
+  Timings t;
+  auto find = [&](const v1::FindExpertsRequest& r) -> absl::Status {
+    auto start = Clock::now();
+    auto response = api::FindExperts(catalog, finder, r);
+    t.find_ms.push_back(SecondsSince(start) * 1000);
+    return response.status();
+  };
+  auto raw = [&](const v1::FindExpertsRequest& r) -> absl::Status {
+    ranking::ExpertQuery q;
+    q.query = r.query();
+    q.language = r.language();
+    const index::SearchOptions search =
+        ranking::RetrievalOptions(finder.options(), q, {});
+    auto start = Clock::now();
+    auto size = catalog.SearchOnly(search);
+    t.raw_ms.push_back(SecondsSince(start) * 1000);
+    return size.status();
+  };
+  size_t i = 0;
   for (int round = 0; round < repeat; ++round) {
     for (const auto& r : requests) {
-      auto start = Clock::now();
-      auto response = api::FindExperts(catalog, finder, r);
-      ms.push_back(SecondsSince(start) * 1000);
-      if (!response.ok()) return response.status();
+      const bool raw_first = i++ % 2 == 1;
+      if (raw_first) WK_RETURN_IF_ERROR(raw(r));
+      WK_RETURN_IF_ERROR(find(r));
+      if (!raw_first) WK_RETURN_IF_ERROR(raw(r));
     }
   }
-  std::sort(ms.begin(), ms.end());
-  return ms;
+  std::sort(t.find_ms.begin(), t.find_ms.end());
+  std::sort(t.raw_ms.begin(), t.raw_ms.end());
+  return t;
+}
+
+// Where FindExperts' time goes: the mean of each ExpertFinder stage and of
+// the evidence fetch (texts and snippets) over the requests, in ms.
+absl::Status PrintStages(const index::Catalog& catalog,
+                         const ranking::ExpertFinder& finder,
+                         const std::vector<v1::FindExpertsRequest>& requests) {
+  ranking::StageTimes sum;
+  double fetch = 0;
+  for (const auto& r : requests) {
+    ranking::ExpertQuery q;
+    q.query = r.query();
+    q.asker_id = r.asker_id();
+    q.tags.assign(r.tags().begin(), r.tags().end());
+    q.limit = r.limit() == 0 ? 10 : r.limit();
+    WK_ASSIGN_OR_RETURN(const ranking::FindResult found, finder.Find(q));
+    const ranking::StageTimes& t = found.stage_ms;
+    sum.retrieve += t.retrieve;
+    sum.vote += t.vote;
+    sum.widen += t.widen;
+    sum.features += t.features;
+    sum.fuse += t.fuse;
+    sum.explain += t.explain;
+    std::vector<std::string> ids;
+    for (const auto& e : found.experts)
+      for (const auto& ev : e.evidence) ids.push_back(ev.post_id);
+    auto start = Clock::now();
+    WK_RETURN_IF_ERROR(catalog.Fetch(q.query, ids).status());
+    fetch += SecondsSince(start) * 1000;
+  }
+  const double n = std::max<double>(1, static_cast<double>(requests.size()));
+  std::printf(
+      "stages, mean ms: retrieve %.2f, vote %.2f, widen %.2f, features %.2f, "
+      "fuse %.2f, explain %.2f, evidence fetch + snippets %.2f\n",
+      sum.retrieve / n, sum.vote / n, sum.widen / n, sum.features / n,
+      sum.fuse / n, sum.explain / n, fetch / n);
+  return absl::OkStatus();
 }
 
 // Ingest while the catalog publishes once a second, as `serve`'s refresher
@@ -261,15 +326,24 @@ int main(int argc, char** argv) {
       (*model)->space().dimensions(), (*model)->profile_people().size());
   // 3. FindExperts on the company's own question titles.
   ranking::ExpertFinder finder(**catalog, {}, [m = *model] { return m; });
-  auto ms =
-      TimeFindExperts(**catalog, finder,
-                      SampleQuestions(*snap, flags.max_queries), flags.repeat);
-  if (!ms.ok()) return Failed(ms.status());
+  const auto requests = SampleQuestions(*snap, flags.max_queries);
+  auto t = TimeFindExperts(**catalog, finder, requests, flags.repeat);
+  if (!t.ok()) return Failed(t.status());
+  const auto& ms = t->find_ms;
+  const auto& raw = t->raw_ms;
   std::printf(
       "FindExperts (ranking + evidence + path, in process), %zu queries: p50 "
-      "%.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-      ms->size(), Percentile(*ms, 0.5), Percentile(*ms, 0.9),
-      Percentile(*ms, 0.99), ms->back());
+      "%.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n"
+      "raw Xapian top-%d search of the same queries, alternating: p50 %.2f "
+      "ms, p90 %.2f ms, p99 %.2f ms\n"
+      "FindExperts / raw: p50 %.2fx, p99 %.2fx\n",
+      ms.size(), Percentile(ms, 0.5), Percentile(ms, 0.9), Percentile(ms, 0.99),
+      ms.back(), finder.options().max_posts, Percentile(raw, 0.5),
+      Percentile(raw, 0.9), Percentile(raw, 0.99),
+      Percentile(ms, 0.5) / Percentile(raw, 0.5),
+      Percentile(ms, 0.99) / Percentile(raw, 0.99));
+  if (auto s = PrintStages(**catalog, finder, requests); !s.ok())
+    return Failed(s);
   // 4. Ingest beside publishes.
   if (auto s =
           TimeIngestWhilePublishing(**catalog, snap->people.begin()->first);

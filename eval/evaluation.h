@@ -83,6 +83,10 @@ struct EvalReport {
   };
   std::vector<CalibrationBin> calibration;
   double mean_top_confidence = 0;  // over every test question
+  // The raw Xapian search of the same queries (the expanded query, top
+  // RankingOptions::max_posts, nothing else), alternating with them.
+  double raw_p50_ms = 0, raw_p99_ms = 0;
+  ranking::StageTimes stage_mean_ms;  // where the timed queries' time went
   // With EvalOptions::rolling_days: whoknows (default weights) and
   // popularity on the same windows, and the number of windows.
   std::vector<Metrics> rolling;

@@ -298,6 +298,10 @@ class Catalog {
   absl::Status background_error() const;
 
   absl::StatusOr<SearchResult> Search(const SearchOptions& options) const;
+  // The retrieval alone, to measure what ranking adds to it: the Xapian
+  // query Search builds for `options`, Enquire::get_mset(0, max_posts) and
+  // nothing else (no document or value is read). Returns the MSet's size.
+  absl::StatusOr<int64_t> SearchOnly(const SearchOptions& options) const;
   // Loads posts by id (missing ids are skipped) with snippets for `query`,
   // from the newest committed revision. Unless `include_private`, only
   // public posts are loaded (an id whose post has become private since the

@@ -1,9 +1,11 @@
 #include "ranking/expert_finder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -19,13 +21,7 @@ absl::StatusOr<index::SearchResult> Retrieve(const index::Catalog& catalog,
                                              const RankingOptions& o,
                                              const ExpertQuery& q,
                                              const RankingContext& context) {
-  index::SearchOptions search;
-  search.query = q.query;
-  search.max_posts = o.max_posts;
-  search.language = q.language;
-  search.public_only = true;  // until groups are modelled, never private
-  search.created_before = context.created_before;
-  return catalog.Search(search);
+  return catalog.Search(RetrievalOptions(o, q, context));
 }
 
 // The people considered for one query and what the stages have learned about
@@ -43,6 +39,14 @@ const ExpertiseModel* ModelFor(const RankingContext& context) {
 
 class CandidateSet {
  public:
+  // A post's vote for a candidate, kept by pointer (into the snapshot) so
+  // that the vote loop copies no id: only the returned candidates' evidence
+  // becomes EvidencePost (Explain).
+  struct Ballot {
+    const index::PostMeta* post;
+    Role role;
+    double amount;
+  };
   CandidateSet(const index::Catalog& catalog, const RankingOptions& options,
                const ExpertQuery& query, const RankingContext& context)
       : catalog_(catalog),
@@ -63,7 +67,7 @@ class CandidateSet {
  private:
   struct Candidate {
     double text = 0;  // sum of the text votes
-    std::vector<EvidencePost> evidence;
+    std::vector<Ballot> evidence;
   };
 
   bool Uses(Signal s) const { return o_.weights.weight[Index(s)] != 0; }
@@ -91,6 +95,10 @@ class CandidateSet {
   const SuggestionScope scope_;
 
   std::unordered_map<std::string, Candidate> candidates_;
+  // The vote loop's memo, by author id (views of the snapshot's strings):
+  // their candidate, or null when they may not be suggested. One lookup a
+  // vote instead of an eligibility check and a candidate lookup.
+  std::unordered_map<std::string_view, Candidate*> voted_for_;
   double best_text_ = 0;
   Eigen::VectorXf similarity_;  // LSA cosine, by model_->ProfileIndex
   std::unordered_map<std::string, float> client_cosine_;
@@ -115,7 +123,12 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
 }
 
 void CandidateSet::Credit(const index::PostMeta& post, double amount) {
-  if (amount <= 0 || !Eligible(post.author_id)) return;
+  if (amount <= 0) return;
+  auto [memo, first] = voted_for_.try_emplace(post.author_id, nullptr);
+  if (first && Eligible(post.author_id))
+    memo->second = &candidates_[post.author_id];
+  Candidate* slot = memo->second;
+  if (!slot) return;
   Role role;
   switch (post.kind) {
     case v1::POST_KIND_ANSWER:
@@ -133,9 +146,9 @@ void CandidateSet::Credit(const index::PostMeta& post, double amount) {
     default:
       return;
   }
-  Candidate& c = candidates_[post.author_id];
+  Candidate& c = *slot;
   c.text += amount;
-  c.evidence.push_back({post.id, role, amount});
+  c.evidence.push_back({&post, role, amount});
 }
 
 // Their answer addresses the matching root even when it shares few words
@@ -232,8 +245,7 @@ double CandidateSet::EmbeddingOf(const std::string& person) const {
   return 0.5f * lsa + 0.5f * (it == client_cosine_.end() ? 0.0f : it->second);
 }
 
-// Stage 4, features: one per signal for every candidate (fusion.h). Hands
-// the evidence over to the results.
+// Stage 4, features: one per signal for every candidate (fusion.h).
 std::vector<ExpertResult> CandidateSet::ComputeFeatures() {
   // Proximity: one personalized PageRank from the asker for everyone.
   std::unordered_map<int32_t, double> ppr;
@@ -250,7 +262,6 @@ std::vector<ExpertResult> CandidateSet::ComputeFeatures() {
     ExpertResult r;
     r.person_id = person;
     FillFeatures(person, c, ppr, r.features);
-    r.evidence = std::move(c.evidence);
     out.push_back(std::move(r));
   }
   return out;
@@ -282,52 +293,73 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
     f[Index(Signal::kProximity)] = std::log1p(it->second * graph_people);
 }
 
-// Stage 5, fuse: the weighted sum of the features, its split by signal, and
-// the candidates best first, cut to the limit.
-void Fuse(const FusionWeights& fusion, std::vector<ExpertResult>* ranked) {
-  for (ExpertResult& r : *ranked) {
-    r.score = 0;
-    for (int i = 0; i < kNumSignals; ++i) {
-      if (fusion.weight[i] == 0) continue;
-      const double part = fusion.weight[i] * r.features[i];
-      r.breakdown[SignalName(static_cast<Signal>(i))] = part;
-      r.score += part;
-    }
-  }
-  std::sort(ranked->begin(), ranked->end(),
-            [](const ExpertResult& x, const ExpertResult& y) {
-              return x.score != y.score ? x.score > y.score
-                                        : x.person_id < y.person_id;
-            });
-}
-
+// Stage 5, fuse: the weighted sum of the features, the candidates best
+// first, cut to `keep` (negative: all of them), and the score's split by
+// signal for those kept (a map a candidate: only for what is returned).
 // The conditional-logit probability of each candidate (fusion.h): a
 // softmax over everyone scored, before the list is cut to the limit.
 void SetProbabilities(std::vector<ExpertResult>* ranked) {
   if (ranked->empty()) return;
-  const double top = ranked->front().score;  // the largest: sorted
+  double top = ranked->front().score;
+  for (const ExpertResult& r : *ranked) top = std::max(top, r.score);
   double sum = 0;
   for (const ExpertResult& r : *ranked) sum += std::exp(r.score - top);
   for (ExpertResult& r : *ranked) r.probability = std::exp(r.score - top) / sum;
 }
 
+void Fuse(const FusionWeights& fusion, int keep,
+          std::vector<ExpertResult>* ranked) {
+  for (ExpertResult& r : *ranked) {
+    r.score = 0;
+    for (int i = 0; i < kNumSignals; ++i) {
+      if (fusion.weight[i] == 0) continue;
+      r.score += fusion.weight[i] * r.features[i];
+    }
+  }
+  SetProbabilities(ranked);
+  // A total order (ties by id), so a partial sort keeps exactly the best.
+  auto better = [](const ExpertResult& x, const ExpertResult& y) {
+    return x.score != y.score ? x.score > y.score : x.person_id < y.person_id;
+  };
+  if (keep >= 0 && static_cast<size_t>(keep) < ranked->size()) {
+    std::partial_sort(ranked->begin(), ranked->begin() + keep, ranked->end(),
+                      better);
+    ranked->resize(keep);
+  } else {
+    std::sort(ranked->begin(), ranked->end(), better);
+  }
+  for (ExpertResult& r : *ranked) {
+    for (int i = 0; i < kNumSignals; ++i) {
+      if (fusion.weight[i] == 0) continue;
+      r.breakdown[SignalName(static_cast<Signal>(i))] =
+          fusion.weight[i] * r.features[i];
+    }
+  }
+}
+
 // The same post can vote twice (as a match and through its thread): merge,
 // then keep the strongest `keep`.
-void MergeEvidence(int keep, std::vector<EvidencePost>* evidence) {
-  std::unordered_map<std::string, EvidencePost> merged;
-  for (auto& e : *evidence) {
-    auto [it, inserted] = merged.try_emplace(e.post_id, e);
-    if (!inserted) it->second.contribution += e.contribution;
+std::vector<EvidencePost> MergeEvidence(
+    int keep, const std::vector<CandidateSet::Ballot>& votes) {
+  std::unordered_map<const index::PostMeta*, CandidateSet::Ballot> merged;
+  for (const auto& v : votes) {
+    auto [it, inserted] = merged.try_emplace(v.post, v);
+    if (!inserted) it->second.amount += v.amount;
   }
-  evidence->clear();
-  for (auto& [id, e] : merged) evidence->push_back(e);
-  std::sort(evidence->begin(), evidence->end(),
-            [](const EvidencePost& x, const EvidencePost& y) {
-              return x.contribution != y.contribution
-                         ? x.contribution > y.contribution
-                         : x.post_id < y.post_id;
-            });
-  if (static_cast<int>(evidence->size()) > keep) evidence->resize(keep);
+  std::vector<CandidateSet::Ballot> best;
+  best.reserve(merged.size());
+  for (const auto& [post, v] : merged) best.push_back(v);
+  auto stronger = [](const CandidateSet::Ballot& x,
+                     const CandidateSet::Ballot& y) {
+    return x.amount != y.amount ? x.amount > y.amount : x.post->id < y.post->id;
+  };
+  const size_t kept = std::min(best.size(), static_cast<size_t>(keep));
+  std::partial_sort(best.begin(), best.begin() + kept, best.end(), stronger);
+  std::vector<EvidencePost> evidence;
+  evidence.reserve(kept);
+  for (size_t i = 0; i < kept; ++i)
+    evidence.push_back({best[i].post->id, best[i].role, best[i].amount});
+  return evidence;
 }
 
 // Stage 6, explain what is returned: the best evidence, and the path from
@@ -346,7 +378,8 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
         [&](const std::string& id) { return MayAppearOnPath(snap_, id); });
   }
   for (auto& r : *ranked) {
-    MergeEvidence(o_.evidence_per_expert, &r.evidence);
+    if (auto it = candidates_.find(r.person_id); it != candidates_.end())
+      r.evidence = MergeEvidence(o_.evidence_per_expert, it->second.evidence);
     if (!model_) continue;
     auto it = paths.find(model_->ties().NodeOf(r.person_id));
     if (it != paths.end()) r.path = std::move(it->second);
@@ -354,6 +387,18 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
 }
 
 }  // namespace
+
+index::SearchOptions RetrievalOptions(const RankingOptions& o,
+                                      const ExpertQuery& q,
+                                      const RankingContext& context) {
+  index::SearchOptions search;
+  search.query = q.query;
+  search.max_posts = o.max_posts;
+  search.language = q.language;
+  search.public_only = true;  // until groups are modelled, never private
+  search.created_before = context.created_before;
+  return search;
+}
 
 absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
   RankingContext context;
@@ -365,35 +410,47 @@ absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
 absl::StatusOr<FindResult> ExpertFinder::Find(
     const ExpertQuery& q, const RankingContext& context) const {
   FindResult result;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start = Clock::now();
+  auto lap = [&start](double& ms) {
+    const Clock::time_point now = Clock::now();
+    ms = std::chrono::duration<double, std::milli>(now - start).count();
+    start = now;
+  };
+  StageTimes& t = result.stage_ms;
   CandidateSet candidates(catalog_, options_, q, context);
   // 1. Retrieve: the best matching posts by BM25.
   auto hits = Retrieve(catalog_, options_, q, context);
   if (!hits.ok()) return hits.status();
   result.matched_posts = hits->matched_estimate;
+  lap(t.retrieve);
   // 2. Vote: the posts vote for the people in them (Model 2).
   candidates.Vote(hits->hits);
+  lap(t.vote);
   // 3. Widen: embedding neighbours, tag holders, active answerers.
   candidates.Widen();
+  lap(t.widen);
   // 4. Features: one per signal for every candidate.
   std::vector<ExpertResult> ranked = candidates.ComputeFeatures();
   result.candidates = static_cast<int64_t>(ranked.size());
+  lap(t.features);
   // 5. Fuse: the weighted sum ranks them; keep what is asked for.
-  Fuse(options_.weights, &ranked);
-  SetProbabilities(&ranked);
+  const int limit = q.limit > 0 ? q.limit : options_.default_limit;
+  Fuse(options_.weights, context.all_candidates ? -1 : limit, &ranked);
+  lap(t.fuse);
   if (const ExpertiseModel* m = ModelFor(context)) {
     result.model = {.loaded = true,
                     .posts = m->embedded_posts(),
                     .newest_post = m->embedded_newest()};
   }
   if (context.all_candidates) {
-    // Replays want every candidate's features, not explanations.
-    for (auto& r : ranked) r.evidence.clear();
+    // Replays want every candidate's features, not explanations: no
+    // evidence.
   } else {
-    const int limit = q.limit > 0 ? q.limit : options_.default_limit;
-    if (static_cast<int>(ranked.size()) > limit) ranked.resize(limit);
     // 6. Explain: best evidence and the path from the asker.
     candidates.Explain(&ranked);
   }
+  lap(t.explain);
   result.experts = std::move(ranked);
   return result;
 }

@@ -31,6 +31,13 @@ struct RankingContext {
   bool all_candidates = false;  // ignore the limit; skip evidence and paths
 };
 
+// The posts search that ExpertFinder::Find runs first (stage 1, retrieve)
+// for `query`: with Catalog::SearchOnly, the raw retrieval that FindExperts'
+// latency is measured against (bench/, eval/).
+index::SearchOptions RetrievalOptions(const RankingOptions& options,
+                                      const ExpertQuery& query,
+                                      const RankingContext& context);
+
 // Finds experts (RankingOptions says how). Find runs the stages retrieve,
 // vote, widen, features, fuse and explain over one query's candidates.
 // Thread safety: const; call Find from any thread.

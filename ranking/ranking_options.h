@@ -131,11 +131,18 @@ struct ModelUsed {
   int64_t newest_post = 0;  // ExpertiseModel::embedded_newest(), unix s
 };
 
+// Wall time of each stage of one ExpertFinder::Find, in milliseconds: where
+// a query's time goes (bench/find_experts_bench prints them).
+struct StageTimes {
+  double retrieve = 0, vote = 0, widen = 0, features = 0, fuse = 0, explain = 0;
+};
+
 struct FindResult {
   std::vector<ExpertResult> experts;  // best first
   int64_t matched_posts = 0;
   int64_t candidates = 0;  // people scored
   ModelUsed model;
+  StageTimes stage_ms;
 };
 
 }  // namespace whoknows::ranking

@@ -60,6 +60,7 @@ TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
     EXPECT_LE(m.exposure_gini, 1) << m.name;
   }
   EXPECT_GT(report->query_p50_ms, 0);
+  EXPECT_GT(report->raw_p50_ms, 0);
 }
 
 // A small dump in which the expert of every test question joined after the

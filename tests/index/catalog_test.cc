@@ -324,6 +324,41 @@ TEST(CatalogTest, CreatedBeforeFilter) {
   EXPECT_THAT(Find(*c, "printer", true, "", kT0), IsEmpty());
 }
 
+// Search reads the hits' ids from the id slot's value stream in docid
+// order, then puts them back in rank order. Posts "z<k>" hold the query word
+// k times (BM25 grows with k at this length), written in an order unrelated
+// to k, some deleted and written again (new docids, gaps), some private
+// (a second database, interleaved docids): each id must stay with its hit.
+TEST(CatalogTest, SearchHitsCarryTheirOwnPostIds) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  constexpr int kPosts = 40;
+  auto post = [](int k) {
+    std::string body;
+    for (int i = 0; i < k; ++i) body += "zebra ";
+    v1::Post p = Question("z" + std::to_string(k), "anna", "Animals", body);
+    p.set_language("en");
+    if (k % 5 == 0) p.set_visibility("group:zoo");
+    return p;
+  };
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < kPosts; ++i) posts.push_back(post((i * 17) % kPosts + 1));
+  ASSERT_TRUE(Upsert(*c, posts).ok());
+  for (int k : {3, 22, 39}) {
+    ASSERT_TRUE(c->DeletePost("z" + std::to_string(k)).ok());
+    ASSERT_TRUE(Upsert(*c, {post(k)}).ok());
+  }
+  c->Refresh();
+  auto expected = [&](bool public_only) {
+    std::vector<std::string> ids;
+    for (int k = kPosts; k >= 1; --k)
+      if (!public_only || k % 5 != 0) ids.push_back("z" + std::to_string(k));
+    return ids;
+  };
+  EXPECT_EQ(Find(*c, "zebra"), expected(true));
+  EXPECT_EQ(Find(*c, "zebra", /*public_only=*/false), expected(false));
+}
+
 TEST(CatalogTest, UpsertSamePostIdReplacesIt) {
   auto c = OpenCatalog(TestDir());
   ASSERT_NE(c, nullptr);
