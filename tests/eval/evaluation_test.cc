@@ -39,7 +39,7 @@ TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
   std::ifstream history(o.work_dir + "-features.history.tsv");
   std::string header, line;
   ASSERT_TRUE(std::getline(history, header));
-  EXPECT_NE(header.find("\ttext"), std::string::npos) << header;
+  EXPECT_NE(header.find("\trecent"), std::string::npos) << header;
   int labels = 0, rows = 0;
   while (std::getline(history, line)) {
     ++rows;
