@@ -8,6 +8,11 @@ the cut-off that `learn` fits on). Fits conditional-logit weights on the
 pooled history only, and scores weights on history and on the test split.
 
   scripts/topic_study.py PREFIX community... [--signals a,b,c] [--norm z]
+
+e.g. after `whoknows eval stackexchange $D/beer... $D/iot... --features-tsv
+/tmp/f.tsv`: scripts/topic_study.py /tmp/f beer iot --signals text,recent.
+Needs numpy (Debian: apt-get install python3-numpy; runs under
+/usr/bin/python3). Offline only: nothing in the build or CI runs it.
 """
 import argparse
 import collections
@@ -58,7 +63,7 @@ def mrr(groups, w, total=None):
         s = x @ w
         sl = s[y == 1].max()
         # Ties count against the label, as in `learn` (ReciprocalRank).
-        rank = 1 + (s >= sl).sum() - 1
+        rank = (s >= sl).sum()
         rr.append(1.0 / rank)
         p1 += rank == 1
     n = total or len(rr)
