@@ -343,6 +343,8 @@ class Evaluation {
   absl::Status LearnWeightsBeforeCutoff();
   absl::Status RankWithDefaultWeights();
   absl::Status WriteFeaturesTsv();
+  absl::Status WriteHistoryTsv(
+      const std::vector<ranking::TrainingExample>& examples) const;
   absl::Status RankWithLearnedWeights();
   absl::Status RankAblation();
   absl::Status RankBaselines();
@@ -480,6 +482,8 @@ absl::Status Evaluation::LearnWeightsBeforeCutoff() {
   if (!learned.ok()) return learned.status();
   report_.learned_weights = learned->fit.weights;
   report_.learned_examples = learned->examples;
+  if (!o_.features_tsv.empty())
+    WK_RETURN_IF_ERROR(WriteHistoryTsv(learned->replayed));
   Log(absl::StrFormat(
       "learned from %d examples (%d missed): in-sample MRR %.3f -> %.3f",
       learned->examples, learned->missed, learned->mrr_prior,
@@ -525,6 +529,31 @@ absl::Status Evaluation::RankWithDefaultWeights() {
   report_.rows.push_back(std::move(ours));
   SetLatencyPercentiles(std::move(latencies), report_);
   SetCalibration(top_confidence, report_);
+  return absl::OkStatus();
+}
+
+// The replayed history's examples (what `learn` fits on) beside the test
+// questions' features: "features.beer.tsv" -> "features.beer.history.tsv".
+absl::Status Evaluation::WriteHistoryTsv(
+    const std::vector<ranking::TrainingExample>& examples) const {
+  const fs::path p(o_.features_tsv);
+  const std::string path = (p.parent_path() / (p.stem().string() + ".history" +
+                                               p.extension().string()))
+                               .string();
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return absl::UnavailableError("cannot write " + path);
+  std::fprintf(f, "example\tlabel");
+  for (int i = 0; i < kNumSignals; ++i)
+    std::fprintf(f, "\t%s", SignalName(static_cast<Signal>(i)));
+  std::fprintf(f, "\n");
+  for (size_t e = 0; e < examples.size(); ++e) {
+    for (size_t c = 0; c < examples[e].candidates.size(); ++c) {
+      std::fprintf(f, "%zu\t%d", e, examples[e].label == static_cast<int>(c));
+      for (double x : examples[e].candidates[c]) std::fprintf(f, "\t%.6g", x);
+      std::fprintf(f, "\n");
+    }
+  }
+  std::fclose(f);
   return absl::OkStatus();
 }
 

@@ -185,7 +185,8 @@ void CandidateSet::Widen() {
   }
   // The most active answerers are worth a look for any question that found
   // something at all (never for a question that matches nothing).
-  if (Uses(Signal::kActivity) && !candidates_.empty())
+  if ((Uses(Signal::kActivity) || Uses(Signal::kRecent)) &&
+      !candidates_.empty())
     AddTop(model_->top_answerers());
 }
 
@@ -276,13 +277,18 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   if (auto it = tag_scores_.find(person); it != tag_scores_.end())
     f[Index(Signal::kTags)] = std::log1p(it->second);
   double answers = 0;
+  int recent = 0;  // answers in the last recent_days
   double quiet_days = o_.never_posted_days;
   if (auto it = snap_.activity.find(person); it != snap_.activity.end()) {
-    for (int64_t t : it->second.answer_times) answers += decay_(t);
+    for (int64_t t : it->second.answer_times) {
+      answers += decay_(t);
+      recent += DaysBefore(now_, t) <= o_.recent_days;
+    }
     if (it->second.last_post > 0)
       quiet_days = DaysBefore(now_, it->second.last_post);
   }
   f[Index(Signal::kActivity)] = std::log1p(answers);
+  f[Index(Signal::kRecent)] = std::log1p(recent);
   f[Index(Signal::kRecency)] = -std::log1p(quiet_days / o_.recency_scale_days);
   if (!model_) return;
   f[Index(Signal::kAuthority)] =

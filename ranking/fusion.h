@@ -30,8 +30,9 @@ enum class Signal : int {
   kRecency,    // -log(1 + days since the person last posted / 30)
   kAuthority,  // log of weighted PageRank on the help graph (1 = average)
   kProximity,  // log(1 + personalized PageRank from the asker x people)
+  kRecent,     // log(1 + answers in the last 30 days): who answers now
 };
-inline constexpr int kNumSignals = 7;
+inline constexpr int kNumSignals = 8;
 const char* SignalName(Signal s);
 // Signal by name, for option parsing; false when unknown.
 bool SignalFromName(const std::string& name, Signal* out);

@@ -179,6 +179,7 @@ absl::StatusOr<LearnReport> LearnFusionWeights(const index::Catalog& catalog,
     report.mrr_prior /= static_cast<double>(examples.size());
     report.mrr_fitted /= static_cast<double>(examples.size());
   }
+  report.replayed = std::move(examples);
   report.fit.weights.provenance = absl::StrFormat(
       "learned from %d accepted answers (%d labelled questions, latest %.0f%% "
       "replayed in %d folds)",

@@ -44,6 +44,9 @@ struct LearnReport {
   int missed = 0;              // the solver was not among the candidates
   double mrr_prior = 0;        // in-sample MRR with the prior weights
   double mrr_fitted = 0;       // and with the fitted weights
+  // The replayed examples themselves, for offline studies (eval's
+  // --features-tsv writes them beside the test questions' features).
+  std::vector<TrainingExample> replayed;
 };
 
 // Replaces options->weights with the learned weights in `data_dir` when

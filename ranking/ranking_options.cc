@@ -25,6 +25,8 @@ absl::Status RankingOptions::Validate() const {
       Check(extra_candidates >= 0, "extra_candidates", ">= 0"),
       Check(Finite(text_floor) && text_floor > 0, "text_floor",
             "a finite number > 0"),
+      Check(Finite(recent_days) && recent_days > 0, "recent_days",
+            "a finite number > 0"),
       Check(Finite(recency_scale_days) && recency_scale_days > 0,
             "recency_scale_days", "a finite number > 0"),
       Check(Finite(never_posted_days) && never_posted_days >= 0,

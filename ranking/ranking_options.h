@@ -52,6 +52,9 @@ struct RankingOptions : RoleWeights {
   // Share of the best text score below which text evidence counts as none:
   // the floor of the text feature, log(floor).
   double text_floor = 0.01;
+  // The recent feature is log(1 + answers in the last recent_days before
+  // now): who answers these weeks, beside the year-long activity signal.
+  double recent_days = 30;
   // The recency feature is -log(1 + quiet days / recency_scale_days): a
   // bigger scale makes a few quiet weeks matter less, and only long silences
   // count. Someone who never posted counts as quiet for never_posted_days.

@@ -29,9 +29,24 @@ TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
   EvalOptions o;
   o.dump_dir = dump;
   o.work_dir = testing_util::TestDir();
+  o.features_tsv = o.work_dir + "-features.tsv";
   auto report = EvaluateStackExchange(o);
   ASSERT_TRUE(report.ok()) << report.status();
   std::printf("%s", FormatReport(*report).c_str());
+  // The replayed history that the weights were learned from is written
+  // beside the test questions' features: one row per candidate, every
+  // signal named in the header, one label per example.
+  std::ifstream history(o.work_dir + "-features.history.tsv");
+  std::string header, line;
+  ASSERT_TRUE(std::getline(history, header));
+  EXPECT_NE(header.find("\trecent"), std::string::npos) << header;
+  int labels = 0, rows = 0;
+  while (std::getline(history, line)) {
+    ++rows;
+    labels += line.substr(line.find('\t') + 1, 2) == "1\t";
+  }
+  EXPECT_EQ(labels, report->learned_examples);
+  EXPECT_GT(rows, 10 * labels);
   // The protocol's split: 119 test questions, cut-off 2017-06-28T08:32:23Z;
   // 31 of the experts joined after the cut-off (no earlier posts).
   EXPECT_EQ(report->test_questions, 119);

@@ -342,7 +342,7 @@ TEST_F(ExpertFinderTest, BreakdownAddsUpToScore) {
   ASSERT_FALSE(r.experts.empty());
   for (const auto& e : r.experts) {
     ASSERT_EQ(e.breakdown.count("text"), 1u) << e.person_id;
-    ASSERT_EQ(e.breakdown.count("activity"), 1u) << e.person_id;
+    ASSERT_EQ(e.breakdown.count("recent"), 1u) << e.person_id;
     double sum = 0;
     for (const auto& [name, value] : e.breakdown) sum += value;
     EXPECT_NEAR(sum, e.score, 1e-9 * std::max(1.0, std::abs(e.score)))
@@ -350,10 +350,13 @@ TEST_F(ExpertFinderTest, BreakdownAddsUpToScore) {
     // The best text evidence has feature log(1 + floor) ~ 0; the others
     // less.
     EXPECT_LE(e.breakdown.at("text"), std::log(1.01) + 1e-12) << e.person_id;
-    EXPECT_GE(e.breakdown.at("activity"), 0) << e.person_id;
+    EXPECT_GE(e.breakdown.at("recent"), 0) << e.person_id;
+    // activity has weight 0 by default: computed, not in the breakdown.
+    EXPECT_EQ(e.breakdown.count("activity"), 0u) << e.person_id;
   }
-  // erik has answered: his activity is positive.
-  EXPECT_GT(Expert(r, "erik")->breakdown.at("activity"), 0);
+  // erik has answered: his activity feature is positive.
+  EXPECT_GT(Expert(r, "erik")->features[static_cast<int>(Signal::kActivity)],
+            0);
   // Signals with weight 0 leave the breakdown: text alone is the score.
   RankingOptions text_only;
   for (auto& w : text_only.weights.weight) w = 0;
@@ -540,6 +543,52 @@ TEST(ExpertFinderClockTest, AFarFuturePostInTheFolderMovesNoScore) {
   auto r = late.Find(query);
   ASSERT_TRUE(r.ok()) << r.status();
   for (const auto& e : r->experts) EXPECT_TRUE(std::isfinite(e.score));
+}
+
+// The recent signal (answers in the last 30 days) tells who answers these
+// weeks from who answered a lot this year: "yngve" answered 12 questions
+// five months ago and none since, "ziva" 2 in the last fortnight. On the
+// year's decayed activity yngve leads; on recent answers ziva does.
+TEST(ExpertFinderRecentTest, RecentAnswersRankWhoAnswersNow) {
+  index::CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  auto catalog = index::Catalog::Open(o);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  index::Catalog& c = **catalog;
+  ASSERT_TRUE(c.UpsertPeople(
+                   std::vector<v1::Person>{Person("anna", "Sales", "Stockholm"),
+                                           Person("yngve", "IT", "Stockholm"),
+                                           Person("ziva", "IT", "Stockholm")})
+                  .ok());
+  const int64_t now = kT0 + 400 * kDay;
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < 14; ++i) {
+    const std::string q = "q" + std::to_string(i);
+    const bool fresh = i >= 12;
+    const int64_t asked = fresh ? now - (14 - i) * kDay : now - 150 * kDay + i;
+    posts.push_back(Question(q, "anna", "Printer queue stuck",
+                             "The office printer queue is stuck.", asked));
+    posts.push_back(Answer(q + "-a", fresh ? "ziva" : "yngve", q,
+                           "Restart the printer spooler service.",
+                           asked + 3600));
+  }
+  ASSERT_TRUE(c.UpsertPosts(posts).ok());
+  c.Refresh();
+  auto first = [&](Signal only) {
+    RankingOptions options;
+    options.clock = index::FixedClock(now);
+    options.weights.weight.fill(0);
+    options.weights.weight[static_cast<int>(only)] = 1;
+    ExpertQuery query;
+    query.query = "printer spooler";
+    query.asker_id = "anna";
+    auto r = ExpertFinder(c, options).Find(query);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() && !r->experts.empty() ? r->experts[0].person_id : "";
+  };
+  EXPECT_EQ(first(Signal::kActivity), "yngve");
+  EXPECT_EQ(first(Signal::kRecent), "ziva");
 }
 
 }  // namespace

@@ -104,6 +104,24 @@ TEST(FusionWeightsTest, SavesLoadsAndRejectsBadFiles) {
             absl::StatusCode::kNotFound);
 }
 
+// fusion.json files learned before the recent signal existed name the seven
+// older signals only: they keep their weights, and recent gets its default.
+TEST(FusionWeightsTest, AFileFromBeforeTheRecentSignalLoads) {
+  const std::string dir = testing_util::TestDir();
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/fusion.json")
+      << R"({"format": "whoknows-fusion-1", "weights": {"text": 0.9,
+      "embedding": 1.1, "tags": 0.8, "activity": 0.4, "recency": 0.3,
+      "authority": 0, "proximity": 0}, "provenance": "learned"})";
+  auto w = FusionWeights::Load(dir + "/fusion.json");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->weight[static_cast<int>(Signal::kActivity)], 0.4);
+  EXPECT_EQ(
+      w->weight[static_cast<int>(Signal::kRecent)],
+      FusionWeights::Defaults().weight[static_cast<int>(Signal::kRecent)]);
+  EXPECT_GT(w->weight[static_cast<int>(Signal::kRecent)], 0);
+}
+
 TEST(FusionWeightsTest, SignalNamesRoundTrip) {
   for (int i = 0; i < kNumSignals; ++i) {
     Signal s;

@@ -27,6 +27,13 @@ TEST_F(CompanyTest, LearningReplaysHistoryAndImprovesTheFit) {
   EXPECT_GE(report->mrr_fitted, report->mrr_prior - 1e-9);
   EXPECT_GT(report->mrr_fitted, 0.9) << "each topic has one clear expert";
   EXPECT_THAT(report->fit.weights.provenance, testing::HasSubstr("learned"));
+  // The replayed examples come back for offline study, one per example,
+  // each labelled within its candidates.
+  ASSERT_EQ(static_cast<int>(report->replayed.size()), report->examples);
+  for (const auto& e : report->replayed) {
+    EXPECT_GE(e.label, 0);
+    EXPECT_LT(e.label, static_cast<int>(e.candidates.size()));
+  }
   // Learned weights go to the data folder and come back.
   ASSERT_TRUE(
       report->fit.weights
