@@ -7,11 +7,14 @@
 //
 //   find_experts_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                      [--repeat N] [--replicate K] [--max-queries N]
+//   find_experts_bench --data DIR [--repeat N] [--max-queries N]
 //
 // --replicate K imports K copies of the export, each with its own ids (a
 // group of K look-alike subsidiaries), to see how the service scales with
 // the number of people and posts; --max-queries asks an evenly spaced
-// sample of the question titles.
+// sample of the question titles. --data DIR benches an existing data
+// folder instead (e.g. one `whoknows import` filled), opened read-only: no
+// import, and no ingest stage, so the folder is left as it was.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -98,6 +101,7 @@ double Percentile(const std::vector<double>& sorted, double p) {
 struct Flags {
   std::string jsonl = "data/demo/company.jsonl";
   std::string work = "var/bench-find-experts";
+  std::string data;  // an existing data folder, read-only
   int repeat = 3, replicate = 1;
   size_t max_queries = 0;
 };
@@ -108,6 +112,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
     const std::string flag = argv[i];
     if (flag == "--jsonl") {
       f.jsonl = argv[i + 1];
+    } else if (flag == "--data") {
+      f.data = argv[i + 1];
     } else if (flag == "--work") {
       f.work = argv[i + 1];
     } else if (flag == "--repeat") {
@@ -281,36 +287,47 @@ absl::Status TimeIngestWhilePublishing(index::Catalog& catalog,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Flags flags;
-  if (!ParseFlags(argc, argv, flags)) return 2;
-  // 1. The company: the JSONL, replicated K times when asked.
+// The company to bench: the --data folder read as it is, or a scratch
+// folder the JSONL export (replicated K times when asked) is imported into
+// and published once. `import_s` is the time taken, opening included.
+absl::StatusOr<std::unique_ptr<index::Catalog>> OpenCompany(const Flags& flags,
+                                                            double& import_s) {
+  auto t0 = Clock::now();
+  if (!flags.data.empty()) {
+    auto catalog = index::Catalog::OpenForReading(flags.data);
+    import_s = SecondsSince(t0);
+    return catalog;
+  }
   std::filesystem::remove_all(flags.work);
   std::string input = flags.jsonl;
   if (flags.replicate > 1) {
     std::filesystem::create_directories(flags.work + "-input");
     input = flags.work + "-input/replicated.jsonl";
-    if (!Replicate(flags.jsonl, flags.replicate, input)) {
-      std::fprintf(stderr, "cannot replicate %s into %s\n", flags.jsonl.c_str(),
-                   input.c_str());
-      return 1;
-    }
+    if (!Replicate(flags.jsonl, flags.replicate, input))
+      return absl::InternalError("cannot replicate " + flags.jsonl + " into " +
+                                 input);
   }
-  // 2. Import, one publish, the model.
   index::CatalogOptions o;
   o.data_dir = flags.work;
   o.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(o);
+  WK_ASSIGN_OR_RETURN(auto catalog, index::Catalog::Open(o));
+  WK_RETURN_IF_ERROR(importers::ImportJsonl(input, *catalog, {}).status());
+  catalog->Refresh();
+  import_s = SecondsSince(t0);
+  return catalog;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, flags)) return 2;
+  // 1. The company: imported from the JSONL, or an existing folder opened.
+  double import_s = 0;
+  auto catalog = OpenCompany(flags, import_s);
   if (!catalog.ok()) return Failed(catalog.status());
+  // 2. One publish (snapshot, colleague graph, graph file), the model.
   auto t0 = Clock::now();
-  auto imported = importers::ImportJsonl(input, **catalog, {});
-  if (!imported.ok()) return Failed(imported.status());
-  (*catalog)->Refresh();
-  const double import_s = SecondsSince(t0);
-  // One publish (snapshot, colleague graph, graph file).
-  t0 = Clock::now();
   (*catalog)->Refresh();
   const double publish_s = SecondsSince(t0);
   t0 = Clock::now();
@@ -319,10 +336,11 @@ int main(int argc, char** argv) {
   if (!model.ok()) return Failed(model.status());
   const double model_s = SecondsSince(t0);
   std::printf(
-      "%s x %d: %zu people, %zu posts; import %.2f s, publish %.2f s, model "
+      "%s x %d: %zu people, %zu posts; %s %.2f s, publish %.2f s, model "
       "%.2f s (%d dims, %zu profiles)\n",
-      flags.jsonl.c_str(), flags.replicate, snap->people.size(),
-      snap->posts.size(), import_s, publish_s, model_s,
+      flags.data.empty() ? flags.jsonl.c_str() : flags.data.c_str(),
+      flags.replicate, snap->people.size(), snap->posts.size(),
+      flags.data.empty() ? "import" : "open", import_s, publish_s, model_s,
       (*model)->space().dimensions(), (*model)->profile_people().size());
   // 3. FindExperts on the company's own question titles.
   ranking::ExpertFinder finder(**catalog, {}, [m = *model] { return m; });
@@ -344,7 +362,11 @@ int main(int argc, char** argv) {
       Percentile(ms, 0.99) / Percentile(raw, 0.99));
   if (auto s = PrintStages(**catalog, finder, requests); !s.ok())
     return Failed(s);
-  // 4. Ingest beside publishes.
+  // 4. Ingest beside publishes (not into a folder that is only read).
+  if (!flags.data.empty()) {
+    std::printf("peak memory %.0f MB\n", PeakMegabytes());
+    return 0;
+  }
   if (auto s =
           TimeIngestWhilePublishing(**catalog, snap->people.begin()->first);
       !s.ok())
