@@ -216,13 +216,7 @@ absl::Status PrintStages(const index::Catalog& catalog,
     q.tags.assign(r.tags().begin(), r.tags().end());
     q.limit = r.limit() == 0 ? 10 : r.limit();
     WK_ASSIGN_OR_RETURN(const ranking::FindResult found, finder.Find(q));
-    const ranking::StageTimes& t = found.stage_ms;
-    sum.retrieve += t.retrieve;
-    sum.vote += t.vote;
-    sum.widen += t.widen;
-    sum.features += t.features;
-    sum.fuse += t.fuse;
-    sum.explain += t.explain;
+    sum += found.stage_ms;
     std::vector<std::string> ids;
     for (const auto& e : found.experts)
       for (const auto& ev : e.evidence) ids.push_back(ev.post_id);
@@ -231,11 +225,12 @@ absl::Status PrintStages(const index::Catalog& catalog,
     fetch += SecondsSince(start) * 1000;
   }
   const double n = std::max<double>(1, static_cast<double>(requests.size()));
+  sum /= n;
   std::printf(
       "stages, mean ms: retrieve %.2f, vote %.2f, widen %.2f, features %.2f, "
       "fuse %.2f, explain %.2f, evidence fetch + snippets %.2f\n",
-      sum.retrieve / n, sum.vote / n, sum.widen / n, sum.features / n,
-      sum.fuse / n, sum.explain / n, fetch / n);
+      sum.retrieve, sum.vote, sum.widen, sum.features, sum.fuse, sum.explain,
+      fetch / n);
   return absl::OkStatus();
 }
 

@@ -210,14 +210,7 @@ absl::Status TimeApiQuery(const index::Catalog& catalog,
   auto timed = finder.Find(query, context);
   latencies.find_ms.push_back(ms_since(start));
   WK_RETURN_IF_ERROR(timed.status());
-  const ranking::StageTimes& t = timed->stage_ms;
-  ranking::StageTimes& sum = latencies.stage_sum;
-  sum.retrieve += t.retrieve;
-  sum.vote += t.vote;
-  sum.widen += t.widen;
-  sum.features += t.features;
-  sum.fuse += t.fuse;
-  sum.explain += t.explain;
+  latencies.stage_sum += timed->stage_ms;
   return raw_first ? absl::OkStatus() : raw();
 }
 
@@ -257,11 +250,8 @@ void SetLatencyPercentiles(Latencies latencies, EvalReport& report) {
   percentiles(latencies.find_ms, report.query_p50_ms, report.query_p99_ms);
   percentiles(latencies.raw_ms, report.raw_p50_ms, report.raw_p99_ms);
   const double n = static_cast<double>(latencies.find_ms.size());
-  ranking::StageTimes& mean = report.stage_mean_ms;
-  mean = latencies.stage_sum;
-  for (double* ms : {&mean.retrieve, &mean.vote, &mean.widen, &mean.features,
-                     &mean.fuse, &mean.explain})
-    *ms /= n;
+  report.stage_mean_ms = latencies.stage_sum;
+  report.stage_mean_ms /= n;
 }
 
 // What the protocol needs of the whole dump: every question, and per

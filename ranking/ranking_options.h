@@ -138,6 +138,18 @@ struct ModelUsed {
 // a query's time goes (bench/find_experts_bench prints them).
 struct StageTimes {
   double retrieve = 0, vote = 0, widen = 0, features = 0, fuse = 0, explain = 0;
+
+  // Sums and means over many queries.
+  StageTimes& operator+=(const StageTimes& o) {
+    retrieve += o.retrieve, vote += o.vote, widen += o.widen;
+    features += o.features, fuse += o.fuse, explain += o.explain;
+    return *this;
+  }
+  StageTimes& operator/=(double n) {
+    retrieve /= n, vote /= n, widen /= n, features /= n, fuse /= n,
+        explain /= n;
+    return *this;
+  }
 };
 
 struct FindResult {
