@@ -781,6 +781,37 @@ Metrics PoolMetrics(const std::vector<Metrics>& parts) {
   return pooled;
 }
 
+namespace {
+
+// Merges the communities' confidence bins into the pool's.
+void PoolCalibration(PoolReport& pool) {
+  for (const auto& c : pool.communities) {
+    const EvalReport& r = c.report;
+    pool.mean_top_confidence += r.mean_top_confidence * r.test_questions;
+    if (pool.calibration.empty()) {
+      pool.calibration = r.calibration;
+      for (auto& bin : pool.calibration)
+        bin = {.low = bin.low, .high = bin.high};
+    }
+    for (size_t b = 0; b < r.calibration.size() && b < pool.calibration.size();
+         ++b) {
+      const auto& from = r.calibration[b];
+      auto& to = pool.calibration[b];
+      to.questions += from.questions;
+      to.mean_confidence += from.mean_confidence * from.questions;
+      to.right += from.right * from.questions;
+    }
+  }
+  for (auto& bin : pool.calibration) {
+    if (bin.questions == 0) continue;
+    bin.mean_confidence /= bin.questions;
+    bin.right /= bin.questions;
+  }
+  if (pool.test_questions > 0) pool.mean_top_confidence /= pool.test_questions;
+}
+
+}  // namespace
+
 absl::StatusOr<PoolReport> EvaluateStackExchangePool(
     const std::vector<std::string>& dump_dirs, const EvalOptions& options) {
   if (dump_dirs.empty())
@@ -818,8 +849,30 @@ absl::StatusOr<PoolReport> EvaluateStackExchangePool(
     if (parts.size() == pool.communities.size())
       pool.pooled.push_back(PoolMetrics(parts));
   }
+  PoolCalibration(pool);
   return pool;
 }
+
+namespace {
+
+// The confidence table of a report or of the pool ("" or "pooled, ").
+void FormatCalibration(
+    const std::vector<EvalReport::CalibrationBin>& calibration,
+    double mean_top_confidence, std::string_view label, std::string& out) {
+  if (calibration.empty()) return;
+  out += absl::StrFormat(
+      "\nConfidence of the first suggestion (%sdefault weights): mean %.3f "
+      "(P@1 above: the share that was right)\n%-12s %9s %15s %8s\n",
+      label, mean_top_confidence, "confidence", "questions", "mean confidence",
+      "right");
+  for (const auto& b : calibration) {
+    out += absl::StrFormat("[%.2f, %.2f) %9d %15.3f %8.3f\n", b.low,
+                           std::min(b.high, 1.0), b.questions,
+                           b.mean_confidence, b.right);
+  }
+}
+
+}  // namespace
 
 std::string FormatPoolReport(const PoolReport& pool) {
   std::string out = absl::StrFormat("%-20s %-42s %6s %6s %7s %8s | %8s\n",
@@ -838,6 +891,8 @@ std::string FormatPoolReport(const PoolReport& pool) {
          c.report.rows);
   }
   rows(absl::StrCat("pooled (", pool.test_questions, ")"), pool.pooled);
+  FormatCalibration(pool.calibration, pool.mean_top_confidence, "pooled, ",
+                    out);
   return out;
 }
 
@@ -895,18 +950,7 @@ std::string FormatReport(const EvalReport& r) {
       "FindExperts stages, mean ms: retrieve %.2f, vote %.2f, widen %.2f, "
       "features %.2f, fuse %.2f, explain %.2f\n",
       t.retrieve, t.vote, t.widen, t.features, t.fuse, t.explain);
-  if (!r.calibration.empty()) {
-    out += absl::StrFormat(
-        "\nConfidence of the first suggestion (default weights): mean %.3f "
-        "(P@1 above: the share that was right)\n%-12s %9s %15s %8s\n",
-        r.mean_top_confidence, "confidence", "questions", "mean confidence",
-        "right");
-    for (const auto& b : r.calibration) {
-      out += absl::StrFormat("[%.2f, %.2f) %9d %15.3f %8.3f\n", b.low,
-                             std::min(b.high, 1.0), b.questions,
-                             b.mean_confidence, b.right);
-    }
-  }
+  FormatCalibration(r.calibration, r.mean_top_confidence, "", out);
   return out;
 }
 

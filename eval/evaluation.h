@@ -119,6 +119,11 @@ struct PoolReport {
   // exposure Gini is left 0: the communities' people are not comparable.
   std::vector<Metrics> pooled;
   int test_questions = 0;
+  // The communities' confidence bins merged (each question once), and the
+  // mean confidence of the first suggestion over every question: what the
+  // confidence scale is calibrated on (docs/ranking.md, "Confidence").
+  std::vector<EvalReport::CalibrationBin> calibration;
+  double mean_top_confidence = 0;
 };
 
 // The protocol on each dump in turn (each its own cut-off, its own training

@@ -233,6 +233,33 @@ TEST(EvaluationTest, PoolOfTwoDumpsIsMeasuredOverTheUnionOfTheirQuestions) {
   const Metrics& b = pool->communities[1].report.rows[0];
   EXPECT_NEAR(pool->pooled[0].mrr, (8 * a.mrr + 12 * b.mrr) / 20, 1e-9);
   EXPECT_NE(FormatPoolReport(*pool).find("pooled (20)"), std::string::npos);
+  // The confidence bins merged: every question in one bin, and the pooled
+  // shares and means weighted by the communities' counts.
+  ASSERT_EQ(pool->calibration.size(),
+            pool->communities[0].report.calibration.size());
+  int binned = 0;
+  for (size_t i = 0; i < pool->calibration.size(); ++i) {
+    const auto& bin = pool->calibration[i];
+    const auto& x = pool->communities[0].report.calibration[i];
+    const auto& y = pool->communities[1].report.calibration[i];
+    binned += bin.questions;
+    EXPECT_EQ(bin.questions, x.questions + y.questions);
+    if (bin.questions == 0) continue;
+    EXPECT_NEAR(bin.right * bin.questions,
+                x.right * x.questions + y.right * y.questions, 1e-9);
+    EXPECT_NEAR(
+        bin.mean_confidence * bin.questions,
+        x.mean_confidence * x.questions + y.mean_confidence * y.questions,
+        1e-9);
+  }
+  EXPECT_EQ(binned, 20);
+  EXPECT_NEAR(pool->mean_top_confidence,
+              (8 * pool->communities[0].report.mean_top_confidence +
+               12 * pool->communities[1].report.mean_top_confidence) /
+                  20,
+              1e-9);
+  EXPECT_NE(FormatPoolReport(*pool).find("pooled, default weights"),
+            std::string::npos);
 }
 
 // Posts of deleted accounts (shared/datasets/README.md's protocol): a
