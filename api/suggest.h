@@ -28,7 +28,7 @@ struct SuggestOptions {
   // People below this confidence are withheld unless the request sets its
   // own threshold (docs/ranking.md, "Confidence"). Higher says less, and
   // more surely.
-  double min_confidence = 0.1;
+  double min_confidence = 0.05;
   // Bytes of title and body searched: a longer draft costs search time on
   // every pause in typing and adds little once its topic is clear.
   size_t query_bytes = 2048;

@@ -193,7 +193,8 @@ TEST_F(SuggestTest, WeakSuggestionsAreWithheld) {
   EXPECT_LT(strict.experts_size(), 5);
   EXPECT_EQ(strict.experts_size() + strict.withheld_experts(), 5);
   for (const auto& m : strict.experts()) {
-    EXPECT_GE(m.confidence(), 0.1) << m.person().id();
+    EXPECT_GE(m.confidence(), SuggestOptions{}.min_confidence)
+        << m.person().id();
     for (const auto& ev : m.evidence()) {
       EXPECT_EQ(ev.snippet().find("don't remember how it was solved"),
                 std::string::npos)
@@ -208,7 +209,7 @@ TEST_F(SuggestTest, WeakSuggestionsAreWithheld) {
   ASSERT_TRUE(Suggest(r, &all).ok());
   EXPECT_EQ(all.experts_size(), 5);
   EXPECT_EQ(all.withheld_experts(), 0);
-  EXPECT_LT(all.experts(4).confidence(), 0.1);
+  EXPECT_LT(all.experts(4).confidence(), SuggestOptions{}.min_confidence);
 }
 
 // A question the demo has no expert for gets nobody rather than guesses.
