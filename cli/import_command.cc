@@ -101,7 +101,8 @@ class ImportCommand final : public Command {
     if (stats.ok() && format.progress) rates(stats->posts, /*last=*/true);
     if (!stats.ok()) {
       return Fail(
-          absl::StrFormat("import failed: %s (batches before it are committed)",
+          absl::StrFormat("import failed: %s (what was committed before it "
+                          "stays; the same import again is safe)",
                           std::string(stats.status().message())));
     }
     const double secs =
