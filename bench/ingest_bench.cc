@@ -9,14 +9,30 @@
 // Prints per shape the batches, how many wrote both databases, and the mean,
 // p50 and p99 per batch; asserts nothing. Run it on two builds to compare.
 //
+// --mode freshness: sustained ingest and how soon a post answers queries
+// under it. The catalog is opened as `serve` opens it (refresh every
+// --refresh-ms, default 1,000; every write committed before it returns);
+// one thread writes the posts in batches of --batch at full speed (the
+// Catalog::Upsert call that UpsertPosts and IngestStream make on the
+// ingest executor; gRPC's transport is not in the figure), while another
+// writes, every --probe-ms (default 500), a marker post with a word of its
+// own and searches for it (Catalog::Search, the retrieval under
+// FindExperts) every 5 ms until it is found. Prints posts/s (overall and
+// per 50,000), the marker's write (acknowledgement) time, the time from
+// acknowledgement to found, and from sending to found: p50, p99, max.
+//
 //   ingest_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                [--batch N] [--runs N]
+//   ingest_bench --mode freshness --jsonl FILE [--batch 1000]
+//                [--refresh-ms 1000] [--probe-ms 500] [--work DIR]
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "importers/jsonl.h"
@@ -79,6 +95,120 @@ Figures Run(const std::string& dir, const std::vector<v1::Person>& people,
   return f;
 }
 
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
+}
+
+double MsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+// Writes a marker post with a word of its own every `probe_ms` until
+// `done`, and times its write and how long after it Search finds it.
+void Probe(index::Catalog& catalog, const std::string& author, int probe_ms,
+           const std::atomic<bool>& done, std::vector<double>* ack_ms,
+           std::vector<double>* found_ms) {
+  for (int i = 0; !done; ++i) {
+    // Letters only, so that the word is one term, and unlike any other.
+    std::string word = "zqxmarker";
+    for (int n = i; n > 0 || word.size() == 9; n /= 26)
+      word += static_cast<char>('a' + n % 26);
+    v1::Post marker;
+    marker.set_id("freshness-" + std::to_string(i));
+    marker.set_author_id(author);
+    marker.set_kind(v1::POST_KIND_QUESTION);
+    marker.set_title("Freshness probe " + word);
+    marker.set_body("Where is " + word + " documented?");
+    marker.set_language("en");
+    marker.set_visibility("public");
+    marker.mutable_created()->set_seconds(1700000000);
+    const auto start = std::chrono::steady_clock::now();
+    if (auto s = catalog.UpsertPosts({&marker, 1}); !s.ok()) {
+      std::fprintf(stderr, "marker: %s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+    ack_ms->push_back(MsSince(start));
+    const auto acked = std::chrono::steady_clock::now();
+    index::SearchOptions q;
+    q.query = word;
+    q.max_posts = 10;
+    for (;;) {
+      auto r = catalog.Search(q);
+      if (r.ok() && !r->hits.empty()) break;
+      if (MsSince(acked) > 60000) {
+        std::fprintf(stderr, "marker %s not found after 60 s\n", word.c_str());
+        std::exit(1);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    found_ms->push_back(MsSince(acked));
+    std::this_thread::sleep_for(std::chrono::milliseconds(probe_ms));
+  }
+}
+
+// --mode freshness (see the top of the file).
+int Freshness(const std::string& dir, const std::vector<v1::Person>& people,
+              const std::vector<v1::Post>& posts, size_t batch_size,
+              int refresh_ms, int probe_ms) {
+  std::filesystem::remove_all(dir);
+  index::CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(refresh_ms);
+  auto catalog = index::Catalog::Open(o);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
+    return 1;
+  }
+  if (auto s = (*catalog)->UpsertPeople(people); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::atomic<bool> done{false};
+  std::vector<double> ack_ms, found_ms;
+  std::thread prober(Probe, std::ref(**catalog),
+                     people.empty() ? "freshness-author" : people.front().id(),
+                     probe_ms, std::cref(done), &ack_ms, &found_ms);
+  const auto start = std::chrono::steady_clock::now();
+  auto since = start;
+  size_t since_at = 0;
+  for (size_t at = 0; at < posts.size(); at += batch_size) {
+    const size_t n = std::min(batch_size, posts.size() - at);
+    if (auto s = (*catalog)->UpsertPosts({posts.data() + at, n}); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+    if (at + n - since_at >= 50000 || at + n == posts.size()) {
+      const double secs = MsSince(since) / 1000;
+      std::printf("posts %zu-%zu: %.0f posts/s\n", since_at, at + n,
+                  static_cast<double>(at + n - since_at) / secs);
+      since = std::chrono::steady_clock::now();
+      since_at = at + n;
+    }
+  }
+  const double secs = MsSince(start) / 1000;
+  done = true;
+  prober.join();
+  std::vector<double> total_ms;
+  for (size_t i = 0; i < found_ms.size(); ++i)
+    total_ms.push_back(ack_ms[i] + found_ms[i]);
+  std::printf(
+      "freshness: %zu posts in batches of %zu in %.1f s (%.0f posts/s, "
+      "refresh %d ms); %zu markers: written in p50 %.0f ms, p99 %.0f ms; "
+      "found after the write in p50 %.0f ms, p99 %.0f ms, max %.0f ms; "
+      "sent to found p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+      posts.size(), batch_size, secs, static_cast<double>(posts.size()) / secs,
+      refresh_ms, found_ms.size(), Percentile(ack_ms, 0.5),
+      Percentile(ack_ms, 0.99), Percentile(found_ms, 0.5),
+      Percentile(found_ms, 0.99), Percentile(found_ms, 1.0),
+      Percentile(total_ms, 0.5), Percentile(total_ms, 0.99),
+      Percentile(total_ms, 1.0));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,12 +216,17 @@ int main(int argc, char** argv) {
   std::string work = std::filesystem::temp_directory_path() / "ingest_bench";
   size_t batch = 20;
   int runs = 3;
+  std::string mode = "batches";
+  int refresh_ms = 1000, probe_ms = 500;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--jsonl") jsonl = value;
     if (flag == "--work") work = value;
     if (flag == "--batch") batch = std::max(1, std::stoi(value));
     if (flag == "--runs") runs = std::max(1, std::stoi(value));
+    if (flag == "--mode") mode = value;
+    if (flag == "--refresh-ms") refresh_ms = std::max(1, std::stoi(value));
+    if (flag == "--probe-ms") probe_ms = std::max(1, std::stoi(value));
   }
   std::vector<v1::Person> people;
   std::vector<v1::Post> exported;
@@ -106,6 +241,15 @@ int main(int argc, char** argv) {
   if (exported.empty()) {
     std::fprintf(stderr, "no posts in %s\n", jsonl.c_str());
     return 1;
+  }
+  if (mode == "freshness") {
+    std::printf("ingest_bench freshness: %zu people, %zu posts\n",
+                people.size(), exported.size());
+    std::fflush(stdout);
+    const int rc = Freshness(work + "/freshness", people, exported, batch,
+                             refresh_ms, probe_ms);
+    std::filesystem::remove_all(work);
+    return rc;
   }
   std::vector<v1::Post> public_posts = exported;
   for (auto& p : public_posts) p.set_visibility("public");

@@ -1,5 +1,6 @@
 // `whoknows import jsonl|stackexchange|enron|interactions`.
 #include <cstdio>
+#include <ctime>
 #include <functional>
 
 #include "absl/strings/str_format.h"
@@ -48,6 +49,14 @@ class ImportCommand final : public Command {
       sub->add_flag("--strict", strict_,
                     "Fail on the first malformed record instead of skipping "
                     "it");
+      sub->add_option("--rate-every", rate_every_,
+                      "Print the posts/s of each N posts written to stderr "
+                      "(JSONL; 0: off)")
+          ->check(CLI::NonNegativeNumber);
+      sub->add_option("--commit-every", bulk_commit_records_,
+                      "Records per commit (default 2000; more costs memory "
+                      "and CPU, and more to import again after a crash)")
+          ->check(CLI::PositiveNumber);
       subcommands_.push_back({sub, &f});
     }
   }
@@ -63,14 +72,21 @@ class ImportCommand final : public Command {
     index::CatalogOptions copts;
     copts.data_dir = data_dir_;
     copts.refresh_interval = std::chrono::milliseconds(0);
+    // Commits every --commit-every records, whatever the batches touch,
+    // rather than at each write: the import is restartable (records are
+    // replaced by id) rather than durable write by write
+    // (CatalogOptions::bulk_commit_records).
+    copts.bulk_commit_records = bulk_commit_records_;
     auto catalog = index::Catalog::Open(copts);
     if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
     ProgressLine progress;
     importers::ImportOptions options;
     options.strict = strict_;
+    RateLines rates(rate_every_);
     if (format.progress)
       options.on_progress = [&](const importers::ImportProgress& p) {
         progress(p);
+        rates(p.posts);
       };
     int64_t problems = 0;
     options.on_problem = [&](const std::string& problem) {
@@ -82,9 +98,11 @@ class ImportCommand final : public Command {
     const auto start = std::chrono::steady_clock::now();
     auto stats = format.import(input_, **catalog, options);
     progress.Done();
+    if (stats.ok() && format.progress) rates(stats->posts, /*last=*/true);
     if (!stats.ok()) {
       return Fail(
-          absl::StrFormat("import failed: %s (batches before it are committed)",
+          absl::StrFormat("import failed: %s (what was committed before it "
+                          "stays; the same import again is safe)",
                           std::string(stats.status().message())));
     }
     const double secs =
@@ -122,9 +140,51 @@ class ImportCommand final : public Command {
     return kExitOk;
   }
 
+  // "posts 50000-100000: 4100 posts/s (12.2 s), 4300 per CPU-second
+  // (11.6 s)" on stderr each time the posts written pass a multiple of
+  // `every`: how throughput holds up as the index grows (CPU time: what
+  // the import cost on a machine it shares).
+  class RateLines {
+   public:
+    explicit RateLines(int64_t every) : every_(every) {}
+    void operator()(int64_t posts, bool last = false) {
+      if (every_ <= 0 || posts <= from_ || (posts < from_ + every_ && !last))
+        return;
+      const auto now = std::chrono::steady_clock::now();
+      const std::clock_t cpu_now = std::clock();
+      const double secs = std::chrono::duration<double>(now - since_).count();
+      const double cpu =
+          static_cast<double>(cpu_now - cpu_since_) / CLOCKS_PER_SEC;
+      const auto n = static_cast<double>(posts - from_);
+      std::fprintf(stderr,
+                   "posts %lld-%lld: %.0f posts/s (%.1f s), %.0f per "
+                   "CPU-second (%.1f s)\n",
+                   static_cast<long long>(from_), static_cast<long long>(posts),
+                   secs > 0 ? n / secs : 0.0, secs, cpu > 0 ? n / cpu : 0.0,
+                   cpu);
+      from_ = posts;
+      since_ = now;
+      cpu_since_ = cpu_now;
+    }
+
+   private:
+    int64_t every_;
+    int64_t from_ = 0;
+    std::chrono::steady_clock::time_point since_ =
+        std::chrono::steady_clock::now();
+    std::clock_t cpu_since_ = std::clock();
+  };
+
   std::vector<std::pair<CLI::App*, const Format*>> subcommands_;
   std::string input_, data_dir_;
   bool strict_ = false;
+  int64_t rate_every_ = 0;
+  // Measured on 50,000 people and 50,000 posts: 500 and 2,000 cost the same
+  // CPU, 10,000 about 30% more and 50,000 about 60% more (Xapian's buffered
+  // postings get slower to update as they grow); 2,000 already merges a
+  // batch's people, posts and private posts into one commit, without the
+  // BATCH journal.
+  int bulk_commit_records_ = 2000;
 };
 
 }  // namespace

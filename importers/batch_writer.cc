@@ -50,6 +50,13 @@ absl::Status BatchWriter::Add(index::Interaction i) {
 }
 
 absl::Status BatchWriter::Flush() {
+  WK_RETURN_IF_ERROR(WriteBatch());
+  // What the catalog's bulk loading (CatalogOptions::bulk_commit_records)
+  // left pending.
+  return catalog_.Commit();
+}
+
+absl::Status BatchWriter::WriteBatch() {
   // People first, then posts, then interactions: a reader never sees a post
   // or a message whose author the same batch brings before that author.
   if (!people_.empty()) {
@@ -70,6 +77,9 @@ absl::Status BatchWriter::Flush() {
     posts_.clear();
   }
   if (!interactions_.empty()) {
+    // Committed first, so that no message in the log names someone the
+    // catalog's bulk loading has not committed yet.
+    WK_RETURN_IF_ERROR(catalog_.Commit());
     WK_RETURN_IF_ERROR(log_.Append(interactions_));
     stats.interactions += static_cast<int64_t>(interactions_.size());
     interactions_.clear();
@@ -90,7 +100,7 @@ bool BatchWriter::JustFlushed() const {
 absl::Status BatchWriter::MaybeFlush() {
   if (static_cast<int>(people_.size() + minimal_.size() + posts_.size() +
                        interactions_.size()) >= batch_size_)
-    return Flush();
+    return WriteBatch();
   return absl::OkStatus();
 }
 

@@ -33,19 +33,25 @@ class BatchWriter {
   // one (AddMinimal with the id only).
   absl::Status Add(v1::Post p);
   absl::Status Add(index::Interaction i);
-  // Commits whatever is pending.
+  // Writes whatever is pending and commits it (with what the catalog's
+  // bulk loading left uncommitted): the end of an import.
   absl::Status Flush();
   // Ends an import that failed with `failure`: commits what was read before
   // it (nothing valid is lost), then returns `failure` (or the commit's own
   // error).
   absl::Status FlushThen(absl::Status failure);
-  // True right after a batch was committed (nothing pending).
+  // True right after a batch was written (nothing pending here; the
+  // catalog may still hold it uncommitted, CatalogOptions::
+  // bulk_commit_records).
   bool JustFlushed() const;
   // What was committed so far; `skipped` is the importer's to fill.
   ImportStats stats;
 
  private:
   absl::Status MaybeFlush();
+  // Writes the pending records to the catalog (and interactions to the
+  // log), one batch.
+  absl::Status WriteBatch();
   // Whether someone has a record: stored before the import, or written or
   // pending in it.
   bool Known(const std::string& person_id) const;

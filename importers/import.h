@@ -18,6 +18,7 @@ struct ImportProgress {
   int64_t records = 0;      // records read so far in this phase
   int64_t bytes_done = 0;   // bytes of input consumed in this phase
   int64_t bytes_total = 0;  // size of the phase's input, 0 if unknown
+  int64_t posts = 0;        // posts written so far (JSONL; 0 elsewhere)
 };
 
 struct ImportOptions {

@@ -276,10 +276,13 @@ absl::StatusOr<ImportStats> ImportLines(const std::string& path,
     if (!added.ok())
       return absl::Status(added.code(), absl::StrCat(path, ":", line_no, ": ",
                                                      added.message()));
-    if (writer.JustFlushed() && options.on_progress)
+    if (writer.JustFlushed() && options.on_progress) {
+      progress.posts = writer.stats.posts;
       options.on_progress(progress);
+    }
   }
   WK_RETURN_IF_ERROR(writer.Flush());
+  progress.posts = writer.stats.posts;
   if (options.on_progress) options.on_progress(progress);
   writer.stats.skipped = bad.skipped();
   return writer.stats;

@@ -3,6 +3,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -289,11 +290,24 @@ struct Catalog::Impl {
       ABSL_GUARDED_BY(write_mu);
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts
       ABSL_GUARDED_BY(write_mu);
+  // Every id that a stored post names as its parent or thread (never
+  // shrunk: a stale id only costs a scan). A private post of a batch whose
+  // id is not here has no stored descendants, so InheritPrivacyLocked need
+  // not look through every post for them: without it, each batch with a
+  // private post cost a pass over the whole catalog.
+  std::unordered_set<std::string> referenced ABSL_GUARDED_BY(write_mu);
   // <data>/BATCH (DataDir::batch_journal).
   std::string journal_path;
   // A journaled write this catalog left unfinished (a failure mid-way, or
   // the after_commit test seam): the next write finishes it first.
   bool journal_pending ABSL_GUARDED_BY(write_mu) = false;
+  // Bulk loading (CatalogOptions::bulk_commit_records; 0: off): the records
+  // applied but not committed yet, and the databases holding them (each in
+  // an unflushed Xapian transaction, so that Xapian's own flush threshold
+  // does not commit them piecemeal).
+  int bulk_commit_records = 0;
+  int64_t uncommitted ABSL_GUARDED_BY(write_mu) = 0;
+  std::array<bool, kStoreCount> in_bulk ABSL_GUARDED_BY(write_mu) = {};
   // Written under write_mu; read without it by the refresher, which at worst
   // publishes once more or one tick later.
   std::atomic<bool> dirty{true};
@@ -603,7 +617,13 @@ struct Catalog::Impl {
       }
       people[p->id()] = std::move(p);
     }
-    return LoadPostsLocked();
+    WK_RETURN_IF_ERROR(LoadPostsLocked());
+    referenced.clear();
+    if (posts_db.has_value()) {
+      for (const auto& [id, m] : posts)
+        Reference(m->parent_id, m->thread_id, id);
+    }
+    return absl::OkStatus();
   }
 
   // Reads every post's metadata from both databases. With the writer, it
@@ -676,6 +696,8 @@ struct Catalog::Impl {
   // After a failed write: drops what was not committed and reloads what
   // was, so that memory and disk agree again.
   void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    in_bulk = {};  // closing cancels the transactions
+    uncommitted = 0;
     try {
       for (auto* db : {&posts_db, &private_db, &people_db}) (*db)->close();
       posts_db.emplace(posts_path, Xapian::DB_OPEN);
@@ -708,9 +730,9 @@ struct Catalog::Impl {
     return doc;
   }
 
-  // Writes and commits one database's part of a write: deletions, then
+  // Writes one database's part of a write, uncommitted: deletions, then
   // replacements. Idempotent. May throw Xapian::Error.
-  void CommitStoreLocked(Store store, const StoreWrites& w)
+  void ApplyStoreLocked(Store store, const StoreWrites& w)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     Xapian::WritableDatabase& db = DbLocked(store);
     for (const auto& id : w.deleted) db.delete_document(kIdPrefix + id);
@@ -718,7 +740,70 @@ struct Catalog::Impl {
       db.replace_document(kIdPrefix + p.id(), MakeDocument(p));
     for (const auto& p : w.people)
       db.replace_document(kIdPrefix + p.id(), PersonDocument(p));
-    db.commit();
+  }
+
+  // Writes and commits one database's part of a write. Nothing of bulk
+  // loading may be pending (CommitBulkLocked first). May throw
+  // Xapian::Error.
+  void CommitStoreLocked(Store store, const StoreWrites& w)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    ApplyStoreLocked(store, w);
+    DbLocked(store).commit();
+  }
+
+  // Bulk loading: applies `w` (which deletes nothing) without committing,
+  // and commits once bulk_commit_records records are pending. A failure
+  // drops everything pending (ReloadLocked).
+  absl::Status ApplyBulkLocked(const BatchWrites& w, std::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    try {
+      for (int i = 0; i < kStoreCount; ++i) {
+        const Store store = static_cast<Store>(i);
+        if (w[store].empty()) continue;
+        if (!in_bulk[i]) {
+          DbLocked(store).begin_transaction(/*flushed=*/false);
+          in_bulk[i] = true;
+        }
+        ApplyStoreLocked(store, w[store]);
+        uncommitted += static_cast<int64_t>(w[store].posts.size() +
+                                            w[store].people.size());
+      }
+    } catch (const Xapian::Error& e) {
+      ReloadLocked();
+      return XapianError(what, e);
+    }
+    UpdateMemoryLocked(w);
+    if (uncommitted >= bulk_commit_records) return CommitBulkLocked();
+    return absl::OkStatus();
+  }
+
+  // Commits what bulk loading left pending, database by database (nothing
+  // that moves a post between them is ever pending: see CommitLocked).
+  absl::Status CommitBulkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    try {
+      for (int i = 0; i < kStoreCount; ++i) {
+        if (!in_bulk[i]) continue;
+        const Store store = static_cast<Store>(i);
+        Xapian::WritableDatabase& db = DbLocked(store);
+        db.commit_transaction();
+        in_bulk[i] = false;
+        db.commit();
+        WK_RETURN_IF_ERROR(AfterCommit(store));
+      }
+    } catch (const Xapian::Error& e) {
+      ReloadLocked();
+      return XapianError("committing the bulk load", e);
+    }
+    uncommitted = 0;
+    return absl::OkStatus();
+  }
+
+  // Notes that a post `id` names `parent` and `thread` (referenced).
+  void Reference(const std::string& parent, const std::string& thread,
+                 const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (!parent.empty()) referenced.insert(parent);
+    if (!thread.empty() && thread != id) referenced.insert(thread);
   }
 
   // Memory after `w`, as on disk: what it deletes, then what it writes (a
@@ -729,8 +814,12 @@ struct Catalog::Impl {
     for (Store s : {Store::kPosts, Store::kPrivatePosts})
       for (const auto& id : w[s].deleted) posts.erase(id);
     for (const auto& id : w[Store::kPeople].deleted) people.erase(id);
-    for (Store s : {Store::kPosts, Store::kPrivatePosts})
-      for (const auto& p : w[s].posts) posts[p.id()] = MetaOf(p);
+    for (Store s : {Store::kPosts, Store::kPrivatePosts}) {
+      for (const auto& p : w[s].posts) {
+        posts[p.id()] = MetaOf(p);
+        Reference(p.parent_id(), p.thread_id(), p.id());
+      }
+    }
     for (const auto& p : w[Store::kPeople].people)
       people[p.id()] = std::make_shared<v1::Person>(p);
     dirty = true;
@@ -747,6 +836,13 @@ struct Catalog::Impl {
   absl::Status CommitLocked(const BatchWrites& w, std::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     WK_RETURN_IF_ERROR(FinishPendingLocked());
+    // Bulk loading defers writes that only add or replace records; one that
+    // deletes (a post moving between databases, a deletion) keeps its
+    // journal and its commits, after what was pending.
+    bool deletes = false;
+    for (const StoreWrites& sw : w.stores) deletes |= !sw.deleted.empty();
+    if (bulk_commit_records > 0 && !deletes) return ApplyBulkLocked(w, what);
+    WK_RETURN_IF_ERROR(CommitBulkLocked());
     const bool journaled = w.StoresTouched() > 1;
     if (journaled) {
       WK_RETURN_IF_ERROR(
@@ -1052,7 +1148,7 @@ struct Catalog::Impl {
     // Up to stored descendants, which may have arrived first.
     std::vector<const v1::Post*> sources;
     for (v1::Post* p : batch)
-      if (!IsPublic(*p)) sources.push_back(p);
+      if (!IsPublic(*p) && referenced.contains(p->id())) sources.push_back(p);
     std::vector<v1::Post> rewritten;
     if (sources.empty()) return rewritten;
     std::unordered_map<std::string, std::vector<std::string>> children, thread;
@@ -1100,6 +1196,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   if (options.read_attempts < 1 || options.read_attempts > 100) {
     return absl::InvalidArgumentError("read_attempts: must be 1-100");
   }
+  if (options.bulk_commit_records < 0) {
+    return absl::InvalidArgumentError("bulk_commit_records: must be >= 0");
+  }
   if (auto s = options.validation.Validate(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("validation.", s.message()));
   }
@@ -1115,6 +1214,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
   d.after_commit = options.after_commit;
+  d.bulk_commit_records = options.bulk_commit_records;
   d.graph_options = options.graph;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
@@ -1165,8 +1265,11 @@ Catalog::~Catalog() {
   }
   if (impl_->refresher.joinable()) impl_->refresher.join();
   absl::MutexLock w(&impl_->write_mu);
+  if (absl::Status s = impl_->CommitBulkLocked(); !s.ok()) {
+    std::fprintf(stderr, "whoknows: %s\n", s.ToString().c_str());
+  }
   try {
-    // Writes are committed as they happen; this only releases the lock.
+    // Writes are committed; this only releases the lock.
     if (impl_->posts_db) impl_->posts_db->close();
     if (impl_->private_db) impl_->private_db->close();
     if (impl_->people_db) impl_->people_db->close();
@@ -1192,6 +1295,7 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
     return absl::NotFoundError(
         absl::StrCat("person_id: no person \"", person_id, "\""));
   if (stored->second->opted_out() == opted_out) return false;
+  WK_RETURN_IF_ERROR(d.CommitBulkLocked());
   v1::Person p = *stored->second;
   p.set_opted_out(opted_out);
   try {
@@ -1339,6 +1443,7 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
     return absl::FailedPreconditionError("catalog is read-only");
   Impl& d = *impl_;
   absl::MutexLock lock(&d.write_mu);
+  WK_RETURN_IF_ERROR(d.CommitBulkLocked());
   CompactResult result;
   result.bytes_before = FolderBytes(d.posts_path) +
                         FolderBytes(d.private_path) +
@@ -1372,6 +1477,12 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
   result.bytes_after = FolderBytes(d.posts_path) + FolderBytes(d.private_path) +
                        FolderBytes(d.people_path);
   return result;
+}
+
+absl::Status Catalog::Commit() {
+  if (!impl_->HasWriter()) return absl::OkStatus();
+  absl::MutexLock lock(&impl_->write_mu);
+  return impl_->CommitBulkLocked();
 }
 
 void Catalog::Refresh() { impl_->Publish(); }

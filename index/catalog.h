@@ -59,6 +59,23 @@ struct CatalogOptions {
   // read starts over. More attempts ride out heavier write traffic, each
   // one at the cost of the whole read again.
   int read_attempts = 3;
+  // Bulk loading (`whoknows import`): when > 0, a write that deletes
+  // nothing is applied to its databases but not committed when it returns;
+  // the writes pending are committed together once this many records are
+  // pending, and by Commit(), by any write that deletes or moves a post
+  // (which then goes the journaled, committed way), SetOptOut, Compact and
+  // the destructor. One commit for many batches is what makes an import
+  // fast: each Xapian commit merges every changed term's posting list into
+  // the B-trees, so its cost grows with the vocabulary, not with the batch.
+  // The price: a returned write is not durable until the next commit, and a
+  // crash loses what was pending (and, if it cuts the commit of the three
+  // databases, may keep part of it). Imports replace records by id, so
+  // running the same import again restores everything. Readers (the
+  // snapshot) see pending writes; Search and Fetch see them once committed.
+  // Larger values cost memory: Xapian buffers the pending postings (about
+  // 1 KB a post). 0 (the default, and what `serve` uses): every write is
+  // committed, durable, before it returns.
+  int bulk_commit_records = 0;
   // Checks of written records that depend on more than the record: the
   // server's clock (timestamps may be at most a tolerance in the future).
   ValidationOptions validation;
@@ -285,6 +302,10 @@ class Catalog {
   // throughout (writes wait; queries go on, on the old files, and reopen on
   // the new ones). A crash mid-swap is repaired by the next Open.
   absl::StatusOr<CompactResult> Compact();
+
+  // Commits the writes that bulk loading (CatalogOptions::
+  // bulk_commit_records) left pending; OK with nothing to do otherwise.
+  absl::Status Commit();
 
   // Publishes committed writes to readers now rather than at the next
   // refresh tick.

@@ -60,5 +60,34 @@ TEST(ImportCommandTest, MalformedRecordsStillMakeTheExitStatus3) {
   EXPECT_THAT(ran.out, HasSubstr("skipped 1 malformed records"));
 }
 
+// --rate-every N: a line per N posts written and one for the rest, on
+// stderr; importing the same file twice (what a killed import is restarted
+// with) leaves the same folder.
+TEST(ImportCommandTest, RateEveryPrintsALinePerNPostsAndAReImportIsTheSame) {
+  const std::string root = testing_util::TestDir(true);
+  std::string jsonl = R"({"type":"person","id":"u1","display_name":"Anna"})"
+                      "\n";
+  for (int i = 0; i < 5; ++i) {
+    jsonl +=
+        R"({"type":"post","id":"q)" + std::to_string(i) +
+        R"(","author_id":"u1","kind":"question","title":"VPN","body":"The VPN drops.","language":"en","created":"2024-03-01T10:00:00Z"})"
+        "\n";
+  }
+  WriteFile(root + "/c.jsonl", jsonl);
+  const std::string cmd = "import jsonl '" + root + "/c.jsonl' --data '" +
+                          root + "/data' --rate-every 2 --commit-every 3 2>&1";
+  for (int run = 0; run < 2; ++run) {
+    const Ran ran = RunWhoknows(cmd);
+    EXPECT_EQ(ran.exit_status, 0) << ran.out;
+    EXPECT_THAT(ran.out, HasSubstr("imported 1 people and 5 posts"));
+    EXPECT_THAT(ran.out, HasSubstr("posts 0-"));
+    EXPECT_THAT(ran.out, HasSubstr("-5: "));
+    EXPECT_THAT(ran.out, HasSubstr("per CPU-second"));
+  }
+  const Ran asked = RunWhoknows("ask VPN --data '" + root + "/data' --json");
+  EXPECT_EQ(asked.exit_status, 0) << asked.out;
+  EXPECT_THAT(asked.out, HasSubstr("u1"));
+}
+
 }  // namespace
 }  // namespace whoknows::cli

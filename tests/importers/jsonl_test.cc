@@ -543,5 +543,36 @@ TEST(JsonlTest, ImportJsonlCountsEmptyPostsApartFromMalformedOnes) {
   EXPECT_THAT(Message(one.status()), HasSubstr("post.body"));
 }
 
+// On a catalog that defers commits (CatalogOptions::bulk_commit_records, as
+// `whoknows import` opens it), an import returns with everything committed,
+// and progress reports the posts written so far.
+TEST(JsonlTest, ImportJsonlCommitsABulkLoadBeforeItReturns) {
+  const std::string dir = TestDir();
+  const std::string path = dir + "/company.jsonl";
+  WriteFile(path, JsonlWithOneBadLine());
+  CatalogOptions co;
+  co.data_dir = dir + "/data";
+  co.refresh_interval = std::chrono::milliseconds(0);
+  co.bulk_commit_records = 1000;
+  auto catalog = Catalog::Open(co);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  ImportOptions o;
+  o.batch_size = 1;
+  std::vector<int64_t> posts_seen;
+  o.on_progress = [&](const ImportProgress& p) {
+    posts_seen.push_back(p.posts);
+  };
+  auto stats = ImportJsonl(path, **catalog, o);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->posts, 2);
+  ASSERT_FALSE(posts_seen.empty());
+  EXPECT_EQ(posts_seen.back(), 2);
+  // Another process's view of the folder, with the writer still open.
+  auto reader = Catalog::OpenForReading(co.data_dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->snapshot()->posts.size(), 2u);
+  EXPECT_EQ((*reader)->snapshot()->people.size(), 2u);
+}
+
 }  // namespace
 }  // namespace whoknows::importers

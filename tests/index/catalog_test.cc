@@ -1052,3 +1052,139 @@ TEST(CatalogTest, OpenRepairsACrashInTheMiddleOfACompactionSwap) {
 
 }  // namespace
 }  // namespace whoknows::index
+
+namespace whoknows::index {
+namespace {
+
+// Bulk loading (CatalogOptions::bulk_commit_records): writes are applied,
+// visible in the snapshot, and committed only at the threshold, Commit(),
+// a write that deletes, or the destructor.
+std::unique_ptr<Catalog> OpenBulk(const std::string& dir, int records) {
+  CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.bulk_commit_records = records;
+  auto c = Catalog::Open(o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+// Posts on disk, as another process sees them.
+size_t CommittedPosts(const std::string& dir) {
+  auto reader = Catalog::OpenForReading(dir);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return reader.ok() ? (*reader)->snapshot()->posts.size() : 0;
+}
+
+std::vector<v1::Post> Questions(int from, int n,
+                                const std::string& visibility = "public") {
+  std::vector<v1::Post> posts;
+  for (int i = from; i < from + n; ++i) {
+    posts.push_back(MakePost(absl::StrCat("q", i), "ann",
+                             v1::POST_KIND_QUESTION, "kettle descaling",
+                             absl::StrCat("kettle number ", i), kT0 + i));
+    posts.back().set_visibility(visibility);
+  }
+  return posts;
+}
+
+TEST(CatalogBulkTest, CommitsAtTheThresholdAndOnCommit) {
+  const std::string dir = TestDir();
+  auto c = OpenBulk(dir, 25);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->UpsertPeople({{MakePerson("ann")}}).ok());
+  ASSERT_TRUE(c->UpsertPosts(Questions(0, 10)).ok());
+  c->Refresh();
+  EXPECT_EQ(c->snapshot()->posts.size(), 10u);  // the writer sees them
+  EXPECT_EQ(CommittedPosts(dir), 0u);           // the disk does not yet
+  ASSERT_TRUE(c->UpsertPosts(Questions(10, 10, "group:hr")).ok());
+  EXPECT_EQ(CommittedPosts(dir), 0u);
+  // 1 person + 20 posts + 5 more: the threshold commits every database.
+  ASSERT_TRUE(c->UpsertPosts(Questions(20, 5)).ok());
+  EXPECT_EQ(CommittedPosts(dir), 25u);
+  ASSERT_TRUE(c->UpsertPosts(Questions(25, 3)).ok());
+  EXPECT_EQ(CommittedPosts(dir), 25u);
+  ASSERT_TRUE(c->Commit().ok());
+  EXPECT_EQ(CommittedPosts(dir), 28u);
+  ASSERT_TRUE(c->Commit().ok());  // nothing pending: nothing to do
+  SearchOptions o;
+  o.query = "kettle";
+  EXPECT_EQ(c->Search(o)->hits.size(), 18u);  // the public ones
+}
+
+TEST(CatalogBulkTest, TheDestructorCommitsWhatIsPending) {
+  const std::string dir = TestDir();
+  {
+    auto c = OpenBulk(dir, 1000);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(c->UpsertPeople({{MakePerson("ann")}}).ok());
+    ASSERT_TRUE(c->UpsertPosts(Questions(0, 7)).ok());
+  }
+  EXPECT_EQ(CommittedPosts(dir), 7u);
+}
+
+// A post moving between databases keeps its journaled, committed write,
+// after what was pending; deletions too.
+TEST(CatalogBulkTest, AWriteThatDeletesCommitsWhatWasPendingFirst) {
+  const std::string dir = TestDir();
+  auto c = OpenBulk(dir, 1000);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->UpsertPeople({{MakePerson("ann")}}).ok());
+  ASSERT_TRUE(c->UpsertPosts(Questions(0, 5)).ok());
+  EXPECT_EQ(CommittedPosts(dir), 0u);
+  // q0 turns private: deleted from posts/, written to private_posts/.
+  ASSERT_TRUE(c->UpsertPosts(Questions(0, 1, "group:hr")).ok());
+  EXPECT_EQ(CommittedPosts(dir), 5u);
+  EXPECT_FALSE(fs::exists(DataDir(dir).batch_journal()));
+  ASSERT_TRUE(c->UpsertPosts(Questions(5, 2)).ok());
+  ASSERT_TRUE(*c->DeletePost("q1"));
+  EXPECT_EQ(CommittedPosts(dir), 6u);  // q0-q6 but q1
+  auto reader = Catalog::OpenForReading(dir);
+  ASSERT_TRUE(reader.ok());
+  const PostMeta* q0 = (*reader)->snapshot()->FindPost("q0");
+  ASSERT_NE(q0, nullptr);
+  EXPECT_FALSE(q0->is_public);
+}
+
+TEST(CatalogBulkTest, ANegativeThresholdIsInvalid) {
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.bulk_commit_records = -1;
+  auto c = Catalog::Open(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("bulk_commit_records"));
+}
+
+// A private root arriving after its public replies were stored, and after
+// the catalog was reopened (what the catalog remembers of parents and
+// threads is rebuilt at open), still takes the replies private.
+TEST(CatalogTest, APrivateRootPrivatizesRepliesStoredBeforeAReopen) {
+  const std::string dir = TestDir();
+  v1::Post reply = MakePost("a1", "bob", v1::POST_KIND_ANSWER, "",
+                            "kettle answer", kT0 + 60, "q1");
+  reply.set_thread_id("q1");
+  v1::Post nested = MakePost("c1", "cid", v1::POST_KIND_COMMENT, "",
+                             "kettle comment", kT0 + 120, "a1");
+  nested.set_thread_id("q1");
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_TRUE(c->UpsertPeople({{MakePerson("ann"), MakePerson("bob"),
+                                  MakePerson("cid")}})
+                    .ok());
+    ASSERT_TRUE(c->UpsertPosts({{reply, nested}}).ok());
+  }
+  auto c = OpenCatalog(dir);
+  v1::Post root = Questions(1, 1, "group:hr")[0];
+  ASSERT_TRUE(c->UpsertPosts({{root}}).ok());
+  c->Refresh();
+  for (const char* id : {"a1", "c1"}) {
+    const PostMeta* m = c->snapshot()->FindPost(id);
+    ASSERT_NE(m, nullptr) << id;
+    EXPECT_FALSE(m->is_public) << id;
+    EXPECT_EQ(m->visibility, "group:hr") << id;
+  }
+}
+
+}  // namespace
+}  // namespace whoknows::index
