@@ -52,7 +52,7 @@ class GroupsTest : public testing::Test {
     server_ = std::move(*server);
     v1::UpsertPeopleRequest people;
     for (const v1::Person& p : {Member("member"), MakePerson("other"),
-                                Member("hr"), Member("x"), MakePerson("y")})
+                                Member("hr"), Member("x"), Member("y")})
       *people.add_people() = p;
     ASSERT_TRUE(Upsert(people, "ingest").ok());
     v1::UpsertPostsRequest posts;
@@ -152,7 +152,8 @@ TEST_F(GroupsTest, TheIntranetGetsTheAskersGroups) {
 }
 
 // Memberships are never in an answer, whatever the caller's profile rights:
-// x and hr are members, and are suggested.
+// x and hr are members, suggested to members, and y, a member too, is
+// suggested to everyone.
 TEST_F(GroupsTest, NoAnswerNamesAGroupsMembers) {
   for (const char* roles : {"admin", "hr", "employee", "intranet"}) {
     for (const char* asker : {"member", "other"}) {
