@@ -1,5 +1,6 @@
 #include "api/expertise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -25,6 +26,12 @@ v1::EvidenceRole ToProto(ranking::Role role) {
       return v1::EVIDENCE_ROLE_COMMENT;
   }
   return v1::EVIDENCE_ROLE_UNSPECIFIED;
+}
+
+// Whether a fetched post is public or private to one of `groups` (sorted).
+bool VisibleTo(const v1::Post& post, const std::vector<std::string>& groups) {
+  return index::IsPublic(post) ||
+         std::binary_search(groups.begin(), groups.end(), post.visibility());
 }
 
 std::string_view Trim(std::string_view s) {
@@ -85,16 +92,20 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   auto found = finder.Find(q);
   if (!found.ok()) return found.status();
 
-  // One fetch for every evidence post of every expert.
+  // One fetch for every evidence post of every expert. The asker's groups
+  // as of now: a post of a group they have left since the ranking is not
+  // shown, nor one that moved to another group.
+  auto snap = catalog.snapshot();
+  const std::vector<std::string> groups = snap->GroupsOf(q.asker_id);
   std::vector<std::string> ids;
   for (const auto& e : found->experts)
     for (const auto& ev : e.evidence) ids.push_back(ev.post_id);
-  auto texts = catalog.Fetch(q.query, ids);
+  auto texts = catalog.Fetch(q.query, ids, 300, !groups.empty());
   if (!texts.ok()) return texts.status();
   std::unordered_map<std::string, const index::PostText*> text_of;
-  for (const auto& t : *texts) text_of[t.post.id()] = &t;
+  for (const auto& t : *texts)
+    if (VisibleTo(t.post, groups)) text_of[t.post.id()] = &t;
 
-  auto snap = catalog.snapshot();
   v1::FindExpertsResponse response;
   response.set_matched_posts(found->matched_posts);
   *response.mutable_model() =
@@ -106,6 +117,7 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     if (!person) continue;  // erased since the ranking ran
     v1::ExpertMatch* m = response.add_experts();
     *m->mutable_person() = *person;
+    m->mutable_person()->clear_groups();  // never shown, to anybody
     m->set_score(e.score);
     m->set_confidence(ranking::Confidence(e, confidence));
     for (const auto& [name, value] : e.breakdown)
@@ -124,15 +136,16 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
       out->set_post_id(post.id());
       std::string title = post.title();
       if (title.empty()) {
-        // The root's title only while the root is public: it may have
-        // turned private since the evidence was fetched.
+        // The root's title only while the asker may see the root: it may
+        // have turned private since the evidence was fetched.
         const index::PostMeta* root = snap->FindPost(post.thread_id());
-        if (root && root->is_public) title = root->title;
+        if (root && index::VisibleTo(*root, groups)) title = root->title;
       }
       out->set_title(title);
       out->set_snippet(it->second->snippet);
       out->set_role(ToProto(ev.role));
       *out->mutable_created() = post.created();
+      if (!index::IsPublic(post)) out->set_group(post.visibility());
     }
   }
   return response;

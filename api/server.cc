@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -194,12 +195,24 @@ AuditNote Recorded(std::string target = "",
       .record = true, .target = std::move(target), .counts = std::move(counts)};
 }
 
+// Whether `next` lacks a group that `stored` has.
+bool LeavesAGroup(const v1::Person& stored, const v1::Person& next) {
+  for (const auto& g : stored.groups()) {
+    if (std::find(next.groups().begin(), next.groups().end(), g) ==
+        next.groups().end())
+      return true;
+  }
+  return false;
+}
+
 // Writes people and posts as one write (Catalog::Upsert: both or, after a
 // crash, neither) with the caller's opt-out policy: a stored opted_out stays
 // unless the caller may change anyone's (an admin); the person themself
 // clears theirs with SetOptOut, never through a service token's `sub`.
 // Counts what changed for the audit log (opt-out changes against the
-// published snapshot).
+// published snapshot). A person leaving a private group is published before
+// the call returns, so that their very next answer no longer uses the
+// group's posts.
 absl::Status Upsert(index::Catalog& catalog, const Caller& caller,
                     std::span<const v1::Person> people,
                     std::span<const v1::Post> posts,
@@ -208,14 +221,17 @@ absl::Status Upsert(index::Catalog& catalog, const Caller& caller,
   policy.may_clear_any_opt_out = HasRight(caller, Right::kChangeOptOut);
   auto snap = catalog.snapshot();
   std::map<std::string, int64_t> opt_outs;
+  bool left_a_group = false;
   for (const auto& p : people) {
     const v1::Person* stored = snap->FindPerson(p.id());
+    if (stored && !left_a_group) left_a_group = LeavesAGroup(*stored, p);
     const bool was = stored && stored->opted_out();
     const bool kept = was && !p.opted_out() && !policy.MayClearOptOut(p.id());
     if (kept) ++opt_outs["opt_out_kept"];
     if (was != (p.opted_out() || kept)) ++opt_outs["opt_out_changes"];
   }
   WK_RETURN_IF_ERROR(catalog.Upsert(people, posts, policy));
+  if (left_a_group) catalog.Refresh();
   for (const auto& [key, n] : opt_outs) (*counts)[key] += n;
   if (!people.empty())
     (*counts)["people"] += static_cast<int64_t>(people.size());

@@ -81,22 +81,25 @@ int OrDefault(int value, int fallback) { return value == 0 ? fallback : value; }
 struct Candidate {
   const index::PostMeta* root = nullptr;
   double similarity = 0;  // best hit in the thread / best thread's
-  const index::PostMeta* accepted = nullptr;  // public accepted answer
-  int answers = 0;                            // public answers
+  const index::PostMeta* accepted = nullptr;  // visible accepted answer
+  int answers = 0;                            // visible answers
 };
 
-// The public question threads of the hits, each with its best hit's weight
-// relative to the best thread's, at least `min_similarity`.
+// The question threads of the hits that the author may see (public, or
+// private to one of `groups`), each with its best hit's weight relative to
+// the best thread's, at least `min_similarity`.
 std::vector<Candidate> SimilarThreads(const index::Snapshot& snap,
                                       const std::vector<index::Hit>& hits,
+                                      const std::vector<std::string>& groups,
                                       double min_similarity) {
   std::unordered_map<std::string, Candidate> by_thread;
   double top = 0;
   for (const auto& hit : hits) {
     const index::PostMeta* m = snap.FindPost(hit.post_id);
-    if (!m || !m->is_public) continue;
+    if (!m || !index::VisibleTo(*m, groups)) continue;
     const index::PostMeta* root = snap.FindPost(m->thread_id);
-    if (!root || !root->is_public || root->kind != v1::POST_KIND_QUESTION)
+    if (!root || !index::VisibleTo(*root, groups) ||
+        root->kind != v1::POST_KIND_QUESTION)
       continue;
     Candidate& c = by_thread[root->id];
     c.root = root;
@@ -111,7 +114,9 @@ std::vector<Candidate> SimilarThreads(const index::Snapshot& snap,
     if (thread == snap.threads.end()) continue;
     for (const auto& post_id : thread->second) {
       const index::PostMeta* p = snap.FindPost(post_id);
-      if (!p || !p->is_public || p->kind != v1::POST_KIND_ANSWER) continue;
+      if (!p || !index::VisibleTo(*p, groups) ||
+          p->kind != v1::POST_KIND_ANSWER)
+        continue;
       ++c.answers;
       if (p->accepted) c.accepted = p;
     }
@@ -151,10 +156,12 @@ void SuggestTags(const std::vector<Candidate>& threads,
 }
 
 // The best `max_threads` threads with their snippets. A thread (or accepted
-// answer) that has turned private since the snapshot is not fetched, and is
-// left out (or shown unsolved).
+// answer) that the author may no longer see (turned private, or moved to a
+// group they are not in, since the snapshot) is left out (or shown
+// unsolved). A private thread is marked with its group.
 absl::Status AddThreads(const index::Catalog& catalog, const std::string& query,
-                        const std::vector<Candidate>& threads, int max_threads,
+                        const std::vector<Candidate>& threads,
+                        const std::vector<std::string>& groups, int max_threads,
                         v1::SuggestForPostResponse* response) {
   std::vector<std::string> ids;
   const size_t n = std::min(threads.size(), static_cast<size_t>(max_threads));
@@ -162,9 +169,14 @@ absl::Status AddThreads(const index::Catalog& catalog, const std::string& query,
     ids.push_back(threads[i].root->id);
     if (threads[i].accepted) ids.push_back(threads[i].accepted->id);
   }
-  WK_ASSIGN_OR_RETURN(auto texts, catalog.Fetch(query, ids));
+  WK_ASSIGN_OR_RETURN(auto texts,
+                      catalog.Fetch(query, ids, 300, !groups.empty()));
   std::unordered_map<std::string, const index::PostText*> text_of;
-  for (const auto& t : texts) text_of[t.post.id()] = &t;
+  for (const auto& t : texts) {
+    if (index::IsPublic(t.post) ||
+        std::binary_search(groups.begin(), groups.end(), t.post.visibility()))
+      text_of[t.post.id()] = &t;
+  }
   for (size_t i = 0; i < n; ++i) {
     const Candidate& c = threads[i];
     auto root = text_of.find(c.root->id);
@@ -177,6 +189,8 @@ absl::Status AddThreads(const index::Catalog& catalog, const std::string& query,
     for (const auto& tag : c.root->tags) t->add_tags(tag);
     *t->mutable_created() = root->second->post.created();
     t->set_similarity(c.similarity);
+    if (!index::IsPublic(root->second->post))
+      t->set_group(root->second->post.visibility());
     if (!c.accepted) continue;
     auto answer = text_of.find(c.accepted->id);
     if (answer == text_of.end()) continue;
@@ -275,17 +289,19 @@ absl::StatusOr<v1::SuggestForPostResponse> SuggestForPost(
   // 1. People to ask.
   WK_RETURN_IF_ERROR(
       AddPeople(catalog, finder, query, r, min_confidence, &response));
-  // 2. Earlier threads: public questions only, whatever the caller's rights.
+  // 2. Earlier threads: public questions, and those private to the
+  // author's groups; whatever the caller's rights.
+  auto snap = catalog.snapshot();
   index::SearchOptions search;
   search.query = query;
   search.max_posts = o.thread_search_depth;
   search.public_only = true;
+  search.groups = snap->GroupsOf(r.author_id());
   WK_ASSIGN_OR_RETURN(index::SearchResult hits, catalog.Search(search));
-  auto snap = catalog.snapshot();
   const std::vector<Candidate> threads =
-      SimilarThreads(*snap, hits.hits, o.min_thread_similarity);
+      SimilarThreads(*snap, hits.hits, search.groups, o.min_thread_similarity);
   WK_RETURN_IF_ERROR(AddThreads(
-      catalog, query, threads,
+      catalog, query, threads, search.groups,
       OrDefault(r.max_threads(), kDefaultSuggestedThreads), &response));
   // 3. Tags of those threads.
   SuggestTags(threads, r, OrDefault(r.max_tags(), kDefaultSuggestedTags),

@@ -116,6 +116,7 @@ absl::StatusOr<v1::Person> ParsePerson(const json& j,
   p.set_country(country);
   p.set_manager_id(manager);
   WK_RETURN_IF_ERROR(GetStrings(j, "languages", p.mutable_languages()));
+  WK_RETURN_IF_ERROR(GetStrings(j, "groups", p.mutable_groups()));
   p.set_active(active);
   p.set_opted_out(opted_out);
   WK_RETURN_IF_ERROR(index::ValidatePerson(p, "person", v));
@@ -326,6 +327,9 @@ std::string ToJsonl(const v1::Person& p) {
   if (!p.team().empty()) j["team"] = p.team();
   if (p.leaving()) j["leaving"] = true;
   if (p.has_joined()) j["joined"] = FormatTimestamp(p.joined().seconds());
+  if (p.groups_size() > 0)
+    j["groups"] =
+        std::vector<std::string>(p.groups().begin(), p.groups().end());
   return j.dump();
 }
 

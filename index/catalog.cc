@@ -144,10 +144,18 @@ Xapian::Query SearchQuery(const SearchOptions& o,
                           const Dictionary* dictionary) {
   Xapian::Query query = BuildQuery(o.query, languages, dictionary);
   if (query.empty()) return query;
-  if (o.public_only) {
+  if (o.public_only && o.groups.empty()) {
     query =
         Xapian::Query(Xapian::Query::OP_FILTER, query,
                       Xapian::Query(std::string(kVisibilityPrefix) + "public"));
+  } else if (o.public_only) {
+    // Public, or private to one of the asker's groups.
+    std::vector<Xapian::Query> visible = {
+        Xapian::Query(std::string(kVisibilityPrefix) + "public")};
+    for (const auto& g : o.groups) visible.emplace_back(kVisibilityPrefix + g);
+    query = Xapian::Query(
+        Xapian::Query::OP_FILTER, query,
+        Xapian::Query(Xapian::Query::OP_OR, visible.begin(), visible.end()));
   }
   if (!o.language.empty()) {
     query = Xapian::Query(Xapian::Query::OP_FILTER, query,
@@ -200,6 +208,22 @@ const PostMeta* Snapshot::FindPost(const std::string& id) const {
   return it == posts.end() ? nullptr : it->second.get();
 }
 
+std::vector<std::string> Snapshot::GroupsOf(
+    const std::string& person_id) const {
+  if (person_id.empty()) return {};
+  const v1::Person* p = FindPerson(person_id);
+  if (!p || p->groups().empty()) return {};
+  std::vector<std::string> groups(p->groups().begin(), p->groups().end());
+  std::sort(groups.begin(), groups.end());
+  return groups;
+}
+
+bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups) {
+  return post.is_public ||
+         (!groups.empty() &&
+          std::binary_search(groups.begin(), groups.end(), post.visibility));
+}
+
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
@@ -229,7 +253,10 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   }
   for (const auto& [id, m] : s->posts) {
     s->threads[m->thread_id].push_back(id);
-    if (!m->is_public) continue;
+    if (!m->is_public) {
+      s->group_posts[m->visibility].push_back(m.get());
+      continue;
+    }
     Activity& a = s->activity[m->author_id];
     switch (m->kind) {
       case v1::POST_KIND_QUESTION:
@@ -1506,8 +1533,10 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
       "search", "search: index kept changing; try again",
       [&](const Impl::Reader& reader) {
         // A public-only search reads the public database alone, so that no
-        // private post moves a term's statistics and hence a score.
-        const Xapian::Database& db = reader.db(!o.public_only);
+        // private post moves a term's statistics and hence a score; a
+        // member's search (groups) reads both.
+        const Xapian::Database& db =
+            reader.db(!o.public_only || !o.groups.empty());
         Xapian::Enquire enquire(db);
         enquire.set_query(query);
         Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
@@ -1527,7 +1556,7 @@ absl::StatusOr<int64_t> Catalog::SearchOnly(const SearchOptions& o) const {
   WK_RETURN_IF_ERROR(impl_->ReadWithRetry(
       "search", "search: index kept changing; try again",
       [&](const Impl::Reader& reader) {
-        Xapian::Enquire enquire(reader.db(!o.public_only));
+        Xapian::Enquire enquire(reader.db(!o.public_only || !o.groups.empty()));
         enquire.set_query(query);
         size = enquire.get_mset(0, std::max(1, o.max_posts)).size();
         return absl::OkStatus();

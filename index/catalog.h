@@ -137,6 +137,9 @@ struct Snapshot {
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
   // Thread id -> ids of its posts (root included), in no particular order.
   std::unordered_map<std::string, std::vector<std::string>> threads;
+  // Group ("group:<name>") -> its private posts (views into `posts`), in no
+  // particular order: what a member's answer adds (ranking's path ties).
+  std::unordered_map<std::string, std::vector<const PostMeta*>> group_posts;
   std::shared_ptr<const ColleagueGraph> graph;
   // People who opted out, sorted: what the posts and graph leave out.
   std::vector<std::string> opted_out;
@@ -156,7 +159,14 @@ struct Snapshot {
 
   const v1::Person* FindPerson(const std::string& id) const;
   const PostMeta* FindPost(const std::string& id) const;
+  // The private groups ("group:<name>", sorted) whose posts `person_id`
+  // may see: their Person.groups. Empty for an unknown or empty id.
+  std::vector<std::string> GroupsOf(const std::string& person_id) const;
 };
+
+// Whether `post` may be shown to a member of `groups` (sorted, as
+// Snapshot::GroupsOf gives them): public, or private to one of them.
+bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups);
 
 // Builds a snapshot (threads, activity, colleague graph) of people and posts,
 // leaving out the posts and ties of people who opted out. With
@@ -169,10 +179,16 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     const GraphOptions& graph_options, int64_t created_before = 0);
 
 struct SearchOptions {
-  std::string query;           // free text, in any language of the index
-  int max_posts = 1000;        // depth K of the post ranking
-  std::string language;        // only posts in this language when set
-  bool public_only = true;     // never false for user-facing answers
+  std::string query;        // free text, in any language of the index
+  int max_posts = 1000;     // depth K of the post ranking
+  std::string language;     // only posts in this language when set
+  bool public_only = true;  // never false for user-facing answers
+  // With public_only: also the private posts of these groups (an asker's,
+  // Snapshot::GroupsOf), searched with the public ones in one ranking over
+  // posts/ and private_posts/ together, so that BM25 term statistics count
+  // every stored post (docs/ranking.md, "Private groups"). Empty: posts/
+  // alone, exactly as without groups.
+  std::vector<std::string> groups;
   int64_t created_before = 0;  // only posts created before (unix s); 0: all
 };
 

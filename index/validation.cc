@@ -64,26 +64,51 @@ std::string DescribeSeconds(int64_t seconds) {
   return absl::StrCat(seconds, seconds == 1 ? " second" : " seconds");
 }
 
-// "public", or "group:" and 1-kMaxGroupBytes of [a-z0-9-]: the group ends
-// up in an index term, so its length and alphabet are bounded.
-absl::Status CheckVisibility(const std::string& vis, std::string_view where) {
-  if (vis.empty() || vis == "public") return absl::OkStatus();
+// "group:" and 1-kMaxGroupBytes of [a-z0-9-]: the group ends up in an index
+// term, so its length and alphabet are bounded. `field` names it in errors.
+absl::Status CheckGroup(const std::string& vis, std::string_view where,
+                        std::string_view field) {
   constexpr std::string_view kGroup = "group:";
-  if (vis.rfind(kGroup, 0) != 0) {
-    return Invalid(where, "visibility",
-                   "must be \"public\" or \"group:<name>\"");
-  }
+  if (vis.rfind(kGroup, 0) != 0)
+    return Invalid(where, field, "must be \"group:<name>\"");
   const std::string_view name = std::string_view(vis).substr(kGroup.size());
   if (name.empty() || name.size() > kMaxGroupBytes) {
     return Invalid(
-        where, "visibility",
+        where, field,
         absl::StrCat("the group name must be 1-", kMaxGroupBytes, " bytes"));
   }
   for (char c : name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-      return Invalid(where, "visibility",
+      return Invalid(where, field,
                      "the group name may hold only a-z, 0-9 and '-'");
     }
+  }
+  return absl::OkStatus();
+}
+
+// "public", or a group (CheckGroup).
+absl::Status CheckVisibility(const std::string& vis, std::string_view where) {
+  if (vis.empty() || vis == "public") return absl::OkStatus();
+  if (vis.rfind("group:", 0) != 0) {
+    return Invalid(where, "visibility",
+                   "must be \"public\" or \"group:<name>\"");
+  }
+  return CheckGroup(vis, where, "visibility");
+}
+
+// Person.groups: at most kMaxGroupsPerPerson groups, each once.
+absl::Status CheckGroups(const v1::Person& p, std::string_view where) {
+  if (p.groups_size() > kMaxGroupsPerPerson) {
+    return Invalid(where, "groups",
+                   absl::StrCat(p.groups_size(), " groups, more than ",
+                                kMaxGroupsPerPerson));
+  }
+  std::unordered_set<std::string_view> seen;
+  for (int i = 0; i < p.groups_size(); ++i) {
+    const std::string field = absl::StrCat("groups[", i, "]");
+    WK_RETURN_IF_ERROR(CheckGroup(p.groups(i), where, field));
+    if (!seen.insert(p.groups(i)).second)
+      return Invalid(where, field, absl::StrCat("repeats ", p.groups(i)));
   }
   return absl::OkStatus();
 }
@@ -201,6 +226,7 @@ absl::Status ValidatePerson(const v1::Person& p, std::string_view where,
     return Invalid(where, "languages",
                    absl::StrCat("more than ", kMaxLanguages, " entries"));
   }
+  WK_RETURN_IF_ERROR(CheckGroups(p, where));
   if (p.has_joined()) {
     WK_RETURN_IF_ERROR(CheckTime(p.joined().seconds(), p.joined().nanos(),
                                  options.clock(), options, where, "joined"));

@@ -29,6 +29,8 @@ inline constexpr int kMaxBatchItems = 10000;
 inline constexpr int kMaxEmbeddingDims = 4096;
 // A group name in "group:<name>": [a-z0-9-], 1-64 bytes.
 inline constexpr size_t kMaxGroupBytes = 64;
+// Groups of one person (Person.groups).
+inline constexpr int kMaxGroupsPerPerson = 256;
 // A language code: ASCII letters, digits and '-', 2-8 bytes ("sv", "pt-br").
 inline constexpr size_t kMaxLanguageBytes = 8;
 // The protobuf Timestamp range: 0001-01-01T00:00:00Z to

@@ -189,7 +189,8 @@ std::vector<std::string> TieGraph::StrongestPath(
 
 std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
     int32_t from, const std::vector<int32_t>& to, int max_hops, int fanout,
-    const std::function<bool(const std::string&)>& may_pass) const {
+    const std::function<bool(const std::string&)>& may_pass,
+    const ExtraTies* extra) const {
   std::unordered_map<int32_t, std::vector<std::string>> paths;
   const int32_t n = num_nodes();
   if (from < 0 || from >= n) return paths;
@@ -221,13 +222,10 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
        ++hop) {
     next.clear();
     for (int32_t u : frontier) {
-      const int64_t end =
-          std::min<int64_t>(offsets_[u + 1], offsets_[u] + fanout);
-      for (int64_t k = offsets_[u]; k < end; ++k) {
-        const int32_t v = targets_[k];
-        if (hop_of[v] >= 0 && hop_of[v] < hop) continue;  // reached sooner
-        if (!is_target[v] && !may_expand(v)) continue;
-        const double b = std::min(best[u], weights_[k]);
+      auto follow = [&](int32_t v, double weight) {
+        if (hop_of[v] >= 0 && hop_of[v] < hop) return;  // reached sooner
+        if (!is_target[v] && !may_expand(v)) return;
+        const double b = std::min(best[u], weight);
         if (hop_of[v] < 0) {
           hop_of[v] = static_cast<int16_t>(hop);
           best[v] = b;
@@ -237,7 +235,14 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
           best[v] = b;
           parent[v] = u;
         }
-      }
+      };
+      const int64_t end =
+          std::min<int64_t>(offsets_[u + 1], offsets_[u] + fanout);
+      for (int64_t k = offsets_[u]; k < end; ++k)
+        follow(targets_[k], weights_[k]);
+      if (!extra) continue;
+      if (auto it = extra->find(u); it != extra->end())
+        for (const auto& [v, weight] : it->second) follow(v, weight);
     }
     // Targets reached in this layer; a target nobody may pass through ends
     // its own chain but carries no other.

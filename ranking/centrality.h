@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -87,13 +88,20 @@ class TieGraph {
       int32_t from, int32_t to, int max_hops = 3, int fanout = 64,
       const std::function<bool(const std::string&)>& may_pass = {}) const;
 
+  // Ties that one search adds to the graph's (both directions listed): node
+  // -> (node, weight). A member's private-thread ties (ranking/).
+  using ExtraTies =
+      std::unordered_map<int32_t, std::vector<std::pair<int32_t, double>>>;
+
   // StrongestPath to each of `to` at once, in one search: target node ->
   // chain (targets with no chain, out of range or equal to `from` are left
-  // out). A target may end a chain even when `may_pass` refuses it.
+  // out). A target may end a chain even when `may_pass` refuses it. `extra`
+  // ties (optional) are followed beside each person's `fanout` strongest.
   std::unordered_map<int32_t, std::vector<std::string>> StrongestPaths(
       int32_t from, const std::vector<int32_t>& to, int max_hops = 3,
       int fanout = 64,
-      const std::function<bool(const std::string&)>& may_pass = {}) const;
+      const std::function<bool(const std::string&)>& may_pass = {},
+      const ExtraTies* extra = nullptr) const;
 
   double Strength(int32_t node) const { return strength_[node]; }
   // The tie from `u` to `v` (0 when there is none).

@@ -57,7 +57,8 @@ class CandidateSet {
         model_(ModelFor(context)),
         now_(context.now != 0 ? context.now : options.clock()),
         decay_(now_, options.half_life_days),
-        scope_{query.asker_id, query.department, query.site} {}
+        scope_{query.asker_id, query.department, query.site},
+        groups_(context.snapshot->GroupsOf(query.asker_id)) {}
 
   void Vote(const std::vector<index::Hit>& hits);
   void Widen();
@@ -65,12 +66,18 @@ class CandidateSet {
   void Explain(std::vector<ExpertResult>* ranked) const;
 
  private:
+  TieGraph::ExtraTies PrivateTies() const;
   struct Candidate {
     double text = 0;  // sum of the text votes
     std::vector<Ballot> evidence;
   };
 
   bool Uses(Signal s) const { return o_.weights.weight[Index(s)] != 0; }
+  // Public, or private to one of the asker's groups: evidence for this
+  // asker only.
+  bool Visible(const index::PostMeta& m) const {
+    return index::VisibleTo(m, groups_);
+  }
   bool Eligible(const std::string& id) const {
     return MayBeSuggested(snap_, id, scope_);
   }
@@ -93,6 +100,7 @@ class CandidateSet {
   const int64_t now_;            // unix s: decay and recency are measured to
   const AgeDecay decay_;
   const SuggestionScope scope_;
+  const std::vector<std::string> groups_;  // the asker's (GroupsOf)
 
   std::unordered_map<std::string, Candidate> candidates_;
   // The vote loop's memo, by author id (views of the snapshot's strings):
@@ -112,7 +120,7 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
       !hits.empty() && hits.front().weight > 0 ? hits.front().weight : 1;
   for (const auto& hit : hits) {
     const index::PostMeta* m = snap_.FindPost(hit.post_id);
-    if (!m || !m->is_public) continue;  // not in this snapshot, or private
+    if (!m || !Visible(*m)) continue;  // not in this snapshot, or private
     const double vote = hit.weight / top * decay_(m->created);
     Credit(*m, vote * RoleWeight(o_, *m));
     if (m->kind == v1::POST_KIND_QUESTION || m->kind == v1::POST_KIND_ARTICLE)
@@ -159,7 +167,7 @@ void CandidateSet::CreditThreadAnswerers(const index::PostMeta& root,
   if (thread == snap_.threads.end()) return;
   for (const auto& reply_id : thread->second) {
     const index::PostMeta* r = snap_.FindPost(reply_id);
-    if (!r || !r->is_public || r->kind != v1::POST_KIND_ANSWER) continue;
+    if (!r || !Visible(*r) || r->kind != v1::POST_KIND_ANSWER) continue;
     if (context_.created_before > 0 && r->created >= context_.created_before)
       continue;
     // A language filter holds for credited answers too.
@@ -368,6 +376,32 @@ std::vector<EvidencePost> MergeEvidence(
   return evidence;
 }
 
+// The reply ties (a reply or comment and its parent's author, each
+// interaction weighing a public reply's) of the private posts of the
+// asker's groups, between people in the model's graph: path steps for this
+// asker only. Empty when the asker is in no group.
+TieGraph::ExtraTies CandidateSet::PrivateTies() const {
+  TieGraph::ExtraTies extra;
+  const double weight =
+      index::GraphOptions{}
+          .kind_weight[static_cast<int>(index::EdgeKind::kReply)];
+  for (const std::string& group : groups_) {
+    auto posts = snap_.group_posts.find(group);
+    if (posts == snap_.group_posts.end()) continue;
+    for (const index::PostMeta* m : posts->second) {
+      if (m->parent_id.empty()) continue;
+      const index::PostMeta* parent = snap_.FindPost(m->parent_id);
+      if (!parent || !Visible(*parent)) continue;
+      const int32_t u = model_->ties().NodeOf(m->author_id);
+      const int32_t v = model_->ties().NodeOf(parent->author_id);
+      if (u < 0 || v < 0 || u == v) continue;
+      extra[u].emplace_back(v, weight);
+      extra[v].emplace_back(u, weight);
+    }
+  }
+  return extra;
+}
+
 // Stage 6, explain what is returned: the best evidence, and the path from
 // the asker (one search from the asker for everyone returned).
 void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
@@ -378,10 +412,13 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
     std::vector<int32_t> targets;
     for (const auto& r : *ranked)
       targets.push_back(model_->ties().NodeOf(r.person_id));
-    // Only people who may be named appear on the path.
+    // Only people who may be named appear on the path; a member's private
+    // threads add their ties to this search alone.
+    const TieGraph::ExtraTies extra = PrivateTies();
     paths = model_->ties().StrongestPaths(
         asker, targets, o_.path_max_hops, o_.path_fanout,
-        [&](const std::string& id) { return MayAppearOnPath(snap_, id); });
+        [&](const std::string& id) { return MayAppearOnPath(snap_, id); },
+        extra.empty() ? nullptr : &extra);
   }
   for (auto& r : *ranked) {
     if (auto it = candidates_.find(r.person_id); it != candidates_.end())
@@ -401,7 +438,9 @@ index::SearchOptions RetrievalOptions(const RankingOptions& o,
   search.query = q.query;
   search.max_posts = o.max_posts;
   search.language = q.language;
-  search.public_only = true;  // until groups are modelled, never private
+  search.public_only = true;  // and the asker's groups' private posts
+  if (context.snapshot && !q.asker_id.empty())
+    search.groups = context.snapshot->GroupsOf(q.asker_id);
   search.created_before = context.created_before;
   return search;
 }

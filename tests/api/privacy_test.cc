@@ -216,6 +216,94 @@ TEST_P(StickyPrivacyTest, ReUpsertedReplyKeepsItsThreadsPrivacy) {
 INSTANTIATE_TEST_SUITE_P(RootDeletedOrReparented, StickyPrivacyTest,
                          ::testing::Bool());
 
+// Private groups for their members (issue 13): a member of group:hr sees the
+// private thread as evidence and as a similar thread, marked with its group;
+// a non-member does not; leaving the group takes it out of the next answer.
+bool NamesX(const v1::FindExpertsResponse& response) {
+  for (const auto& e : response.experts())
+    if (e.person().id() == "x") return true;
+  return false;
+}
+
+TEST(PrivacyTest, MembersSeeTheirGroupsPrivateThread) {
+  Company c("member");
+  v1::Person member = MakePerson("member");
+  member.add_groups("group:hr");
+  member.add_groups("group:board");
+  ASSERT_TRUE(c.catalog()
+                  .UpsertPeople({{MakePerson("asker"), member, MakePerson("hr"),
+                                  MakePerson("x"), MakePerson("y")}})
+                  .ok());
+  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION,
+                           "Zebrafjord: confidential salary dispute",
+                           "zebrafjord salary dispute", kT0);
+  root.set_visibility("group:hr");
+  v1::Post reply =
+      MakePost("a1", "x", v1::POST_KIND_ANSWER, "",
+               "About zebrafjord: settle the dispute.", kT0 + 60, "q1");
+  reply.set_accepted(true);
+  v1::Post other =
+      MakePost("q2", "y", v1::POST_KIND_QUESTION, "Settle a dispute",
+               "How to settle a dispute?", kT0 + 120);
+  ASSERT_TRUE(c.catalog().UpsertPosts({{other, root, reply}}).ok());
+
+  v1::FindExpertsRequest as_member = Request("zebrafjord");
+  as_member.set_asker_id("member");
+  auto seen = c.Ask(as_member);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_TRUE(NamesX(*seen)) << seen->ShortDebugString();
+  bool evidence = false;
+  for (const auto& e : seen->experts()) {
+    EXPECT_EQ(e.person().groups_size(), 0) << "groups are never shown";
+    for (const auto& ev : e.evidence()) {
+      if (ev.post_id() != "a1") continue;
+      evidence = true;
+      EXPECT_EQ(ev.group(), "group:hr");
+      EXPECT_EQ(ev.title(), "Zebrafjord: confidential salary dispute");
+      EXPECT_NE(ev.snippet().find("zebrafjord"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(evidence) << seen->ShortDebugString();
+  auto not_seen = c.Ask(Request("zebrafjord"));  // asker: in no group
+  ASSERT_TRUE(not_seen.ok()) << not_seen.status();
+  EXPECT_FALSE(NamesX(*not_seen)) << not_seen->ShortDebugString();
+
+  v1::SuggestForPostRequest draft;
+  draft.set_title("zebrafjord dispute");
+  draft.set_author_id("member");
+  draft.set_min_confidence(0);
+  auto suggested = c.Suggest(draft);
+  ASSERT_TRUE(suggested.ok()) << suggested.status();
+  bool thread = false;
+  for (const auto& t : suggested->threads()) {
+    if (t.thread_id() != "q1") continue;
+    thread = true;
+    EXPECT_EQ(t.group(), "group:hr");
+    EXPECT_TRUE(t.solved());
+    EXPECT_EQ(t.accepted_answer_id(), "a1");
+  }
+  EXPECT_TRUE(thread) << suggested->ShortDebugString();
+  draft.set_author_id("asker");
+  auto public_only = c.Suggest(draft);
+  ASSERT_TRUE(public_only.ok()) << public_only.status();
+  for (const auto& t : public_only->threads()) {
+    EXPECT_NE(t.thread_id(), "q1");
+    EXPECT_TRUE(t.group().empty());
+  }
+
+  // Out of group:hr (still in group:board): the next answer forgets it.
+  member.clear_groups();
+  member.add_groups("group:board");
+  ASSERT_TRUE(c.catalog().UpsertPeople({{member}}).ok());
+  auto after = c.Ask(as_member);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(NamesX(*after)) << after->ShortDebugString();
+  draft.set_author_id("member");
+  auto after_draft = c.Suggest(draft);
+  ASSERT_TRUE(after_draft.ok()) << after_draft.status();
+  for (const auto& t : after_draft->threads()) EXPECT_NE(t.thread_id(), "q1");
+}
+
 // One state per answer: a post re-upserted as private before the next
 // publish is ranked from the old snapshot, but its new text never shows.
 TEST(PrivacyTest, EvidenceOfAPostTurnedPrivateIsDroppedBeforeRefresh) {
@@ -246,6 +334,61 @@ TEST(PrivacyTest, EvidenceOfAPostTurnedPrivateIsDroppedBeforeRefresh) {
       EXPECT_EQ(ev.snippet().find("layoff"), std::string::npos);
     }
   }
+}
+
+// A member's introduction path may run through their private threads: in
+// public, member, hr and x have no tie with each other (each has one with a
+// liker of theirs); in group:hr's thread, member comments on hr's question
+// and x answers it. Leaving the group takes the path away.
+TEST(PrivacyTest, MembersPathRunsThroughTheirPrivateThread) {
+  Company c("member_path");
+  v1::Person member = MakePerson("member");
+  member.add_groups("group:hr");
+  ASSERT_TRUE(c.catalog()
+                  .UpsertPeople(
+                      {{member, MakePerson("hr"), MakePerson("x"),
+                        MakePerson("l1"), MakePerson("l2"), MakePerson("l3")}})
+                  .ok());
+  std::vector<v1::Post> posts;
+  int i = 0;
+  for (const char* who : {"member", "hr", "x"}) {
+    v1::Post p = MakePost(
+        absl::StrCat("pub", i), who, v1::POST_KIND_ARTICLE, "Kubernetes notes",
+        who == std::string("x") ? "kubernetes upgrade of the cluster"
+                                : "lunch menu",
+        kT0 + i);
+    p.add_liked_by(absl::StrCat("l", ++i));
+    posts.push_back(p);
+  }
+  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION, "Reorg",
+                           "the reorg plan", kT0 + 100);
+  root.set_visibility("group:hr");
+  posts.push_back(root);
+  posts.push_back(MakePost("c1", "member", v1::POST_KIND_COMMENT, "", "me too",
+                           kT0 + 160, "q1"));
+  posts.push_back(MakePost("a1", "x", v1::POST_KIND_ANSWER, "", "see the plan",
+                           kT0 + 200, "q1"));
+  ASSERT_TRUE(c.catalog().UpsertPosts(posts).ok());
+
+  v1::FindExpertsRequest r = Request("kubernetes upgrade");
+  r.set_asker_id("member");
+  auto path_of_x = [&]() -> std::vector<std::string> {
+    auto response = c.Ask(r);
+    EXPECT_TRUE(response.ok()) << response.status();
+    if (!response.ok()) return {};
+    for (const auto& e : response->experts()) {
+      if (e.person().id() != "x") continue;
+      std::vector<std::string> ids;
+      for (const auto& step : e.path()) ids.push_back(step.person_id());
+      return ids;
+    }
+    ADD_FAILURE() << "x not suggested: " << response->ShortDebugString();
+    return {};
+  };
+  EXPECT_EQ(path_of_x(), (std::vector<std::string>{"member", "hr", "x"}));
+  member.clear_groups();
+  ASSERT_TRUE(c.catalog().UpsertPeople({{member}}).ok());
+  EXPECT_EQ(path_of_x(), std::vector<std::string>{});
 }
 
 // A fixed public company, with words that private posts will use too.
@@ -291,7 +434,8 @@ void BuildPublicCompany(index::Catalog& catalog) {
 
 // Private content changes nothing for someone who cannot see it: random
 // private posts, private threads and replies, added, changed and deleted,
-// leave a non-member's response byte for byte the same.
+// and the authors' memberships of their groups, leave a non-member's
+// response byte for byte the same.
 TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
   for (uint32_t seed : {1u, 2u, 3u}) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
@@ -337,6 +481,17 @@ TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
     }
     std::mt19937 rng(seed);
     std::vector<std::string> private_ids;
+    // Some authors join groups (and leave them): never the asker.
+    auto shuffle_memberships = [&] {
+      std::vector<v1::Person> members;
+      for (int i = 0; i < 8; ++i) {
+        v1::Person p = MakePerson(absl::StrCat("p", i));
+        for (int g = 0; g < 3; ++g)
+          if (rng() % 2) p.add_groups(absl::StrCat("group:g", g));
+        members.push_back(p);
+      }
+      ASSERT_TRUE(c.catalog().UpsertPeople(members).ok());
+    };
     int64_t t = kT0 + 100 * 3600;
     for (int step = 0; step < 6; ++step) {
       std::vector<v1::Post> batch;
@@ -394,6 +549,7 @@ TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
         }
       }
       ASSERT_TRUE(c.catalog().UpsertPosts(batch).ok());
+      if (step % 2 == 0) shuffle_memberships();
       for (size_t i = 0; i < requests.size(); ++i) {
         auto response = c.Ask(requests[i]);
         ASSERT_TRUE(response.ok()) << response.status();

@@ -66,6 +66,19 @@ TEST(JsonlTest, ParsesPerson) {
   EXPECT_TRUE(p.opted_out());
 }
 
+// Private-group memberships from the directory, and back out again.
+TEST(JsonlTest, ParsesAndWritesGroups) {
+  auto r = ParseJsonlRecord(
+      R"({"type":"person","id":"u1","groups":["group:hr","group:board"]})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& p = std::get<v1::Person>(*r);
+  EXPECT_THAT(p.groups(), ElementsAre("group:hr", "group:board"));
+  auto again = ParseJsonlRecord(ToJsonl(p));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(std::get<v1::Person>(*again).groups(),
+              ElementsAre("group:hr", "group:board"));
+}
+
 TEST(JsonlTest, ParsesMinimalPersonWithDefaults) {
   auto r = ParseJsonlRecord(R"({"type":"person","id":"u9","unknown":42})");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -151,6 +164,8 @@ TEST(JsonlTest, RejectsMalformedLinesNamingTheField) {
       {R"({"type":"person","id":"u1","languages":"sv"})", "languages"},
       {R"({"type":"person","id":"u1","languages":["sv",1]})", "languages"},
       {R"({"type":"person","id":"u1","country":"SWE"})", "person.country"},
+      {R"({"type":"person","id":"u1","groups":"group:hr"})", "groups"},
+      {R"({"type":"person","id":"u1","groups":["hr"]})", "person.groups[0]"},
       {R"({"type":"post","id":"p1","author_id":"u1","kind":"poll","body":"x","created":"2024-03-01T10:00:00Z"})",
        "post.kind"},
       {R"({"type":"post","id":"p1","author_id":"u1","body":"x","created":"2024-03-01T10:00:00Z"})",
