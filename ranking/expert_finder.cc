@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "index/dense_index.h"
 #include "ranking/expertise_model.h"
 
 namespace whoknows::ranking {
@@ -54,10 +55,12 @@ class CandidateSet {
         q_(query),
         context_(context),
         snap_(*context.snapshot),
+        dense_(snap_.dense ? snap_.dense : index::DenseIndex::Build(snap_)),
         model_(ModelFor(context)),
         now_(context.now != 0 ? context.now : options.clock()),
         decay_(now_, options.half_life_days),
-        scope_{query.asker_id, query.department, query.site} {}
+        scope_{query.asker_id, query.department, query.site},
+        voted_for_(dense_->num_people(), nullptr) {}
 
   void Vote(const std::vector<index::Hit>& hits);
   void Widen();
@@ -74,8 +77,9 @@ class CandidateSet {
   bool Eligible(const std::string& id) const {
     return MayBeSuggested(snap_, id, scope_);
   }
-  void Credit(const index::PostMeta& post, double amount);
-  void CreditThreadAnswerers(const index::PostMeta& root, double vote);
+  // `post` and `root` are DenseIndex post numbers.
+  void Credit(uint32_t post, double amount);
+  void CreditThreadAnswerers(uint32_t root, double vote);
   // Adds the best `extra_candidates` eligible people with a positive score.
   void AddTop(std::vector<std::pair<std::string, double>> scored);
   void WidenByEmbedding();
@@ -89,16 +93,19 @@ class CandidateSet {
   const ExpertQuery& q_;
   const RankingContext& context_;
   const index::Snapshot& snap_;
+  const std::shared_ptr<const index::DenseIndex> dense_;
   const ExpertiseModel* model_;  // null: text and activity only
   const int64_t now_;            // unix s: decay and recency are measured to
   const AgeDecay decay_;
   const SuggestionScope scope_;
 
   std::unordered_map<std::string, Candidate> candidates_;
-  // The vote loop's memo, by author id (views of the snapshot's strings):
-  // their candidate, or null when they may not be suggested. One lookup a
-  // vote instead of an eligibility check and a candidate lookup.
-  std::unordered_map<std::string_view, Candidate*> voted_for_;
+  // The vote loop's memo, by author (DenseIndex person number): their
+  // candidate, &not_eligible_ when they may not be suggested, null when not
+  // asked yet. An array index a vote instead of an eligibility check and a
+  // candidate lookup.
+  std::vector<Candidate*> voted_for_;
+  Candidate not_eligible_;
   double best_text_ = 0;
   Eigen::VectorXf similarity_;  // LSA cosine, by model_->ProfileIndex
   std::unordered_map<std::string, float> client_cosine_;
@@ -111,24 +118,28 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
   const double top =
       !hits.empty() && hits.front().weight > 0 ? hits.front().weight : 1;
   for (const auto& hit : hits) {
-    const index::PostMeta* m = snap_.FindPost(hit.post_id);
-    if (!m || !m->is_public) continue;  // not in this snapshot, or private
-    const double vote = hit.weight / top * decay_(m->created);
-    Credit(*m, vote * RoleWeight(o_, *m));
-    if (m->kind == v1::POST_KIND_QUESTION || m->kind == v1::POST_KIND_ARTICLE)
-      CreditThreadAnswerers(*m, vote);
+    const uint32_t n = dense_->PostNumber(hit.post_id);
+    if (n == index::DenseIndex::kNone) continue;  // not in this snapshot
+    const index::PostMeta& m = dense_->post(n);
+    if (!m.is_public) continue;
+    const double vote = hit.weight / top * decay_(m.created);
+    Credit(n, vote * RoleWeight(o_, m));
+    if (m.kind == v1::POST_KIND_QUESTION || m.kind == v1::POST_KIND_ARTICLE)
+      CreditThreadAnswerers(n, vote);
   }
   for (const auto& [p, c] : candidates_)
     best_text_ = std::max(best_text_, c.text);
 }
 
-void CandidateSet::Credit(const index::PostMeta& post, double amount) {
+void CandidateSet::Credit(uint32_t number, double amount) {
   if (amount <= 0) return;
-  auto [memo, first] = voted_for_.try_emplace(post.author_id, nullptr);
-  if (first && Eligible(post.author_id))
-    memo->second = &candidates_[post.author_id];
-  Candidate* slot = memo->second;
-  if (!slot) return;
+  const index::PostMeta& post = dense_->post(number);
+  Candidate*& slot = voted_for_[dense_->author(number)];
+  if (!slot) {
+    slot = Eligible(post.author_id) ? &candidates_[post.author_id]
+                                    : &not_eligible_;
+  }
+  if (slot == &not_eligible_) return;
   Role role;
   switch (post.kind) {
     case v1::POST_KIND_ANSWER:
@@ -153,18 +164,15 @@ void CandidateSet::Credit(const index::PostMeta& post, double amount) {
 
 // Their answer addresses the matching root even when it shares few words
 // with the query.
-void CandidateSet::CreditThreadAnswerers(const index::PostMeta& root,
-                                         double vote) {
-  auto thread = snap_.threads.find(root.thread_id);
-  if (thread == snap_.threads.end()) return;
-  for (const auto& reply_id : thread->second) {
-    const index::PostMeta* r = snap_.FindPost(reply_id);
-    if (!r || !r->is_public || r->kind != v1::POST_KIND_ANSWER) continue;
-    if (context_.created_before > 0 && r->created >= context_.created_before)
+void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
+  for (const uint32_t reply : dense_->thread_of(root)) {
+    const index::PostMeta& r = dense_->post(reply);
+    if (!r.is_public || r.kind != v1::POST_KIND_ANSWER) continue;
+    if (context_.created_before > 0 && r.created >= context_.created_before)
       continue;
     // A language filter holds for credited answers too.
-    if (!q_.language.empty() && r->language != q_.language) continue;
-    Credit(*r, vote * o_.thread_answerers * RoleWeight(o_, *r));
+    if (!q_.language.empty() && r.language != q_.language) continue;
+    Credit(reply, vote * o_.thread_answerers * RoleWeight(o_, r));
   }
 }
 
