@@ -1,6 +1,7 @@
 #include "index/dense_index.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "index/catalog.h"
 

@@ -10,9 +10,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "whoknows/v1/people.pb.h"
 
 namespace whoknows::index {
@@ -61,7 +61,8 @@ class DenseIndex {
 
  private:
   std::vector<std::shared_ptr<const PostMeta>> posts_;
-  std::unordered_map<std::string_view, uint32_t> post_numbers_;
+  // Open addressing: a lookup a hit is one probe, not a bucket and a node.
+  absl::flat_hash_map<std::string_view, uint32_t> post_numbers_;
   std::vector<uint32_t> author_;
   // Post number -> thread number; the thread's posts are
   // thread_posts_[thread_start_[t] .. thread_start_[t + 1]).
@@ -69,7 +70,7 @@ class DenseIndex {
   std::vector<uint32_t> thread_start_, thread_posts_;
   // Person ids point into posts_' authors or people_'s records.
   std::vector<const std::string*> person_ids_;
-  std::unordered_map<std::string_view, uint32_t> person_numbers_;
+  absl::flat_hash_map<std::string_view, uint32_t> person_numbers_;
   std::vector<std::shared_ptr<const v1::Person>> people_;
   std::vector<std::shared_ptr<const Activity>> activity_;
 };

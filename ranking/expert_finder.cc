@@ -134,10 +134,12 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
 void CandidateSet::Credit(uint32_t number, double amount) {
   if (amount <= 0) return;
   const index::PostMeta& post = dense_->post(number);
-  Candidate*& slot = voted_for_[dense_->author(number)];
+  const uint32_t author = dense_->author(number);
+  Candidate*& slot = voted_for_[author];
   if (!slot) {
-    slot = Eligible(post.author_id) ? &candidates_[post.author_id]
-                                    : &not_eligible_;
+    const bool eligible =
+        MayBeSuggested(dense_->person(author), post.author_id, scope_);
+    slot = eligible ? &candidates_[post.author_id] : &not_eligible_;
   }
   if (slot == &not_eligible_) return;
   Role role;
@@ -287,13 +289,15 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   double answers = 0;
   int recent = 0;  // answers in the last recent_days
   double quiet_days = o_.never_posted_days;
-  if (auto it = snap_.activity.find(person); it != snap_.activity.end()) {
-    for (int64_t t : it->second.answer_times) {
+  const uint32_t number = dense_->PersonNumber(person);
+  if (const index::Activity* a =
+          number == index::DenseIndex::kNone ? nullptr
+                                             : dense_->activity(number)) {
+    for (int64_t t : a->answer_times) {
       answers += decay_(t);
       recent += DaysBefore(now_, t) <= o_.recent_days;
     }
-    if (it->second.last_post > 0)
-      quiet_days = DaysBefore(now_, it->second.last_post);
+    if (a->last_post > 0) quiet_days = DaysBefore(now_, a->last_post);
   }
   f[Index(Signal::kActivity)] = std::log1p(answers);
   f[Index(Signal::kRecent)] = std::log1p(recent);
