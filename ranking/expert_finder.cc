@@ -80,8 +80,11 @@ class CandidateSet {
   // `post` and `root` are DenseIndex post numbers.
   void Credit(uint32_t post, double amount);
   void CreditThreadAnswerers(uint32_t root, double vote);
-  // Adds the best `extra_candidates` eligible people with a positive score.
-  void AddTop(std::vector<std::pair<std::string, double>> scored);
+  // Adds the best `extra_candidates` eligible people with a positive score,
+  // from any range of (id, score) pairs (the model's lists are read in
+  // place: no id is copied to sort them).
+  template <typename Scored>
+  void AddTop(const Scored& scored);
   void WidenByEmbedding();
   double EmbeddingOf(const std::string& person) const;
   void FillFeatures(const std::string& person, const Candidate& c,
@@ -186,12 +189,12 @@ void CandidateSet::Widen() {
     auto client = model_->ClientSimilarities(q_.query_embedding);
     if (!client.empty()) {
       client_cosine_.insert(client.begin(), client.end());
-      AddTop({client.begin(), client.end()});
+      AddTop(client);
     }
   }
   if (!q_.tags.empty() && Uses(Signal::kTags)) {
     tag_scores_ = model_->TagScores(q_.tags);
-    AddTop({tag_scores_.begin(), tag_scores_.end()});
+    AddTop(tag_scores_);
   }
   // The most active answerers are worth a look for any question that found
   // something at all (never for a question that matches nothing).
@@ -200,13 +203,25 @@ void CandidateSet::Widen() {
     AddTop(model_->top_answerers());
 }
 
-void CandidateSet::AddTop(std::vector<std::pair<std::string, double>> scored) {
-  std::sort(scored.begin(), scored.end(), HigherScoreFirst());
+template <typename Scored>
+void CandidateSet::AddTop(const Scored& scored) {
+  struct Entry {
+    const std::string* person;
+    double score;
+  };
+  std::vector<Entry> order;
+  order.reserve(scored.size());
+  for (const auto& [person, score] : scored)
+    order.push_back({&person, static_cast<double>(score)});
+  // HigherScoreFirst's order: higher score first, ties by id.
+  std::sort(order.begin(), order.end(), [](const Entry& a, const Entry& b) {
+    return a.score != b.score ? a.score > b.score : *a.person < *b.person;
+  });
   int added = 0;
-  for (const auto& [person, score] : scored) {
+  for (const auto& [person, score] : order) {
     if (added >= o_.extra_candidates || score <= 0) break;
-    if (!Eligible(person)) continue;
-    candidates_.try_emplace(person);
+    if (!Eligible(*person)) continue;
+    candidates_.try_emplace(*person);
     ++added;
   }
 }
@@ -236,7 +251,7 @@ void CandidateSet::WidenByEmbedding() {
       eligible_positive += score > 0 && Eligible(person);
     if (eligible_positive >= o_.extra_candidates || take == order.size() ||
         (take > 0 && similarity_[order[take - 1]] <= 0)) {
-      AddTop(std::move(scored));
+      AddTop(scored);
       return;
     }
   }
