@@ -58,10 +58,10 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
     auto person = s.people.find(id);
     d->people_.push_back(person == s.people.end() ? nullptr : person->second);
     auto activity = s.activity.find(id);
-    d->activity_.push_back(activity == s.activity.end()
-                               ? nullptr
-                               : std::make_shared<const Activity>(
-                                     activity->second));
+    d->activity_.push_back(
+        activity == s.activity.end()
+            ? nullptr
+            : std::make_shared<const Activity>(activity->second));
   }
   d->author_.reserve(d->posts_.size());
   for (const auto& m : d->posts_)

@@ -305,9 +305,9 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   int recent = 0;  // answers in the last recent_days
   double quiet_days = o_.never_posted_days;
   const uint32_t number = dense_->PersonNumber(person);
-  if (const index::Activity* a =
-          number == index::DenseIndex::kNone ? nullptr
-                                             : dense_->activity(number)) {
+  if (const index::Activity* a = number == index::DenseIndex::kNone
+                                     ? nullptr
+                                     : dense_->activity(number)) {
     for (int64_t t : a->answer_times) {
       answers += decay_(t);
       recent += DaysBefore(now_, t) <= o_.recent_days;
