@@ -285,6 +285,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   s->query_languages = QueryLanguagesFor(s->language_posts);
   s->graph = std::make_shared<ColleagueGraph>(
       ColleagueGraph::Build(s->posts, managers, graph_options, opted_out));
+  s->dense = DenseIndex::Build(*s);
   return s;
 }
 

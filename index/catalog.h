@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "index/data_dir.h"
+#include "index/dense_index.h"
 #include "index/graph_options.h"
 #include "index/translation.h"
 #include "index/validation.h"
@@ -156,6 +157,10 @@ struct Snapshot {
   // The languages queries are expanded with: those of language_posts that
   // are present (index::QueryLanguagesFor), most posts first.
   std::vector<std::string> query_languages;
+  // The posts and people above numbered densely, for ranking's inner loops
+  // (index/dense_index.h). Set by BuildSnapshot; null in a snapshot put
+  // together by hand.
+  std::shared_ptr<const DenseIndex> dense;
 
   const v1::Person* FindPerson(const std::string& id) const;
   const PostMeta* FindPost(const std::string& id) const;
@@ -168,11 +173,11 @@ struct Snapshot {
 // Snapshot::GroupsOf gives them): public, or private to one of them.
 bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups);
 
-// Builds a snapshot (threads, activity, colleague graph) of people and posts,
-// leaving out the posts and ties of people who opted out. With
-// `created_before` > 0 only posts created before it are kept: the catalog
-// as it was then, for learning from history without hindsight. `generation`
-// is left 0.
+// Builds a snapshot (threads, activity, colleague graph, dense numbering) of
+// people and posts, leaving out the posts and ties of people who opted out.
+// With `created_before` > 0 only posts created before it are kept: the
+// catalog as it was then, for learning from history without hindsight.
+// `generation` is left 0.
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "index/dense_index.h"
 #include "ranking/expertise_model.h"
 
 namespace whoknows::ranking {
@@ -54,11 +55,13 @@ class CandidateSet {
         q_(query),
         context_(context),
         snap_(*context.snapshot),
+        dense_(snap_.dense ? snap_.dense : index::DenseIndex::Build(snap_)),
         model_(ModelFor(context)),
         now_(context.now != 0 ? context.now : options.clock()),
         decay_(now_, options.half_life_days),
         scope_{query.asker_id, query.department, query.site},
-        groups_(context.snapshot->GroupsOf(query.asker_id)) {}
+        groups_(context.snapshot->GroupsOf(query.asker_id)),
+        voted_for_(dense_->num_people(), nullptr) {}
 
   void Vote(const std::vector<index::Hit>& hits);
   void Widen();
@@ -81,10 +84,14 @@ class CandidateSet {
   bool Eligible(const std::string& id) const {
     return MayBeSuggested(snap_, id, scope_);
   }
-  void Credit(const index::PostMeta& post, double amount);
-  void CreditThreadAnswerers(const index::PostMeta& root, double vote);
-  // Adds the best `extra_candidates` eligible people with a positive score.
-  void AddTop(std::vector<std::pair<std::string, double>> scored);
+  // `post` and `root` are DenseIndex post numbers.
+  void Credit(uint32_t post, double amount);
+  void CreditThreadAnswerers(uint32_t root, double vote);
+  // Adds the best `extra_candidates` eligible people with a positive score,
+  // from any range of (id, score) pairs (the model's lists are read in
+  // place: no id is copied to sort them).
+  template <typename Scored>
+  void AddTop(const Scored& scored);
   void WidenByEmbedding();
   double EmbeddingOf(const std::string& person) const;
   void FillFeatures(const std::string& person, const Candidate& c,
@@ -96,6 +103,7 @@ class CandidateSet {
   const ExpertQuery& q_;
   const RankingContext& context_;
   const index::Snapshot& snap_;
+  const std::shared_ptr<const index::DenseIndex> dense_;
   const ExpertiseModel* model_;  // null: text and activity only
   const int64_t now_;            // unix s: decay and recency are measured to
   const AgeDecay decay_;
@@ -103,10 +111,12 @@ class CandidateSet {
   const std::vector<std::string> groups_;  // the asker's (GroupsOf)
 
   std::unordered_map<std::string, Candidate> candidates_;
-  // The vote loop's memo, by author id (views of the snapshot's strings):
-  // their candidate, or null when they may not be suggested. One lookup a
-  // vote instead of an eligibility check and a candidate lookup.
-  std::unordered_map<std::string_view, Candidate*> voted_for_;
+  // The vote loop's memo, by author (DenseIndex person number): their
+  // candidate, &not_eligible_ when they may not be suggested, null when not
+  // asked yet. An array index a vote instead of an eligibility check and a
+  // candidate lookup.
+  std::vector<Candidate*> voted_for_;
+  Candidate not_eligible_;
   double best_text_ = 0;
   Eigen::VectorXf similarity_;  // LSA cosine, by model_->ProfileIndex
   std::unordered_map<std::string, float> client_cosine_;
@@ -119,24 +129,30 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
   const double top =
       !hits.empty() && hits.front().weight > 0 ? hits.front().weight : 1;
   for (const auto& hit : hits) {
-    const index::PostMeta* m = snap_.FindPost(hit.post_id);
-    if (!m || !Visible(*m)) continue;  // not in this snapshot, or private
-    const double vote = hit.weight / top * decay_(m->created);
-    Credit(*m, vote * RoleWeight(o_, *m));
-    if (m->kind == v1::POST_KIND_QUESTION || m->kind == v1::POST_KIND_ARTICLE)
-      CreditThreadAnswerers(*m, vote);
+    const uint32_t n = dense_->PostNumber(hit.post_id);
+    if (n == index::DenseIndex::kNone) continue;  // not in this snapshot
+    const index::PostMeta& m = dense_->post(n);
+    if (!Visible(m)) continue;  // private to a group the asker is not in
+    const double vote = hit.weight / top * decay_(m.created);
+    Credit(n, vote * RoleWeight(o_, m));
+    if (m.kind == v1::POST_KIND_QUESTION || m.kind == v1::POST_KIND_ARTICLE)
+      CreditThreadAnswerers(n, vote);
   }
   for (const auto& [p, c] : candidates_)
     best_text_ = std::max(best_text_, c.text);
 }
 
-void CandidateSet::Credit(const index::PostMeta& post, double amount) {
+void CandidateSet::Credit(uint32_t number, double amount) {
   if (amount <= 0) return;
-  auto [memo, first] = voted_for_.try_emplace(post.author_id, nullptr);
-  if (first && Eligible(post.author_id))
-    memo->second = &candidates_[post.author_id];
-  Candidate* slot = memo->second;
-  if (!slot) return;
+  const index::PostMeta& post = dense_->post(number);
+  const uint32_t author = dense_->author(number);
+  Candidate*& slot = voted_for_[author];
+  if (!slot) {
+    const bool eligible =
+        MayBeSuggested(dense_->person(author), post.author_id, scope_);
+    slot = eligible ? &candidates_[post.author_id] : &not_eligible_;
+  }
+  if (slot == &not_eligible_) return;
   Role role;
   switch (post.kind) {
     case v1::POST_KIND_ANSWER:
@@ -161,18 +177,15 @@ void CandidateSet::Credit(const index::PostMeta& post, double amount) {
 
 // Their answer addresses the matching root even when it shares few words
 // with the query.
-void CandidateSet::CreditThreadAnswerers(const index::PostMeta& root,
-                                         double vote) {
-  auto thread = snap_.threads.find(root.thread_id);
-  if (thread == snap_.threads.end()) return;
-  for (const auto& reply_id : thread->second) {
-    const index::PostMeta* r = snap_.FindPost(reply_id);
-    if (!r || !Visible(*r) || r->kind != v1::POST_KIND_ANSWER) continue;
-    if (context_.created_before > 0 && r->created >= context_.created_before)
+void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
+  for (const uint32_t reply : dense_->thread_of(root)) {
+    const index::PostMeta& r = dense_->post(reply);
+    if (!Visible(r) || r.kind != v1::POST_KIND_ANSWER) continue;
+    if (context_.created_before > 0 && r.created >= context_.created_before)
       continue;
     // A language filter holds for credited answers too.
-    if (!q_.language.empty() && r->language != q_.language) continue;
-    Credit(*r, vote * o_.thread_answerers * RoleWeight(o_, *r));
+    if (!q_.language.empty() && r.language != q_.language) continue;
+    Credit(reply, vote * o_.thread_answerers * RoleWeight(o_, r));
   }
 }
 
@@ -184,12 +197,12 @@ void CandidateSet::Widen() {
     auto client = model_->ClientSimilarities(q_.query_embedding);
     if (!client.empty()) {
       client_cosine_.insert(client.begin(), client.end());
-      AddTop({client.begin(), client.end()});
+      AddTop(client);
     }
   }
   if (!q_.tags.empty() && Uses(Signal::kTags)) {
     tag_scores_ = model_->TagScores(q_.tags);
-    AddTop({tag_scores_.begin(), tag_scores_.end()});
+    AddTop(tag_scores_);
   }
   // The most active answerers are worth a look for any question that found
   // something at all (never for a question that matches nothing).
@@ -198,13 +211,25 @@ void CandidateSet::Widen() {
     AddTop(model_->top_answerers());
 }
 
-void CandidateSet::AddTop(std::vector<std::pair<std::string, double>> scored) {
-  std::sort(scored.begin(), scored.end(), HigherScoreFirst());
+template <typename Scored>
+void CandidateSet::AddTop(const Scored& scored) {
+  struct Entry {
+    const std::string* person;
+    double score;
+  };
+  std::vector<Entry> order;
+  order.reserve(scored.size());
+  for (const auto& [person, score] : scored)
+    order.push_back({&person, static_cast<double>(score)});
+  // HigherScoreFirst's order: higher score first, ties by id.
+  std::sort(order.begin(), order.end(), [](const Entry& a, const Entry& b) {
+    return a.score != b.score ? a.score > b.score : *a.person < *b.person;
+  });
   int added = 0;
-  for (const auto& [person, score] : scored) {
+  for (const auto& [person, score] : order) {
     if (added >= o_.extra_candidates || score <= 0) break;
-    if (!Eligible(person)) continue;
-    candidates_.try_emplace(person);
+    if (!Eligible(*person)) continue;
+    candidates_.try_emplace(*person);
     ++added;
   }
 }
@@ -234,7 +259,7 @@ void CandidateSet::WidenByEmbedding() {
       eligible_positive += score > 0 && Eligible(person);
     if (eligible_positive >= o_.extra_candidates || take == order.size() ||
         (take > 0 && similarity_[order[take - 1]] <= 0)) {
-      AddTop(std::move(scored));
+      AddTop(scored);
       return;
     }
   }
@@ -287,13 +312,15 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   double answers = 0;
   int recent = 0;  // answers in the last recent_days
   double quiet_days = o_.never_posted_days;
-  if (auto it = snap_.activity.find(person); it != snap_.activity.end()) {
-    for (int64_t t : it->second.answer_times) {
+  const uint32_t number = dense_->PersonNumber(person);
+  if (const index::Activity* a = number == index::DenseIndex::kNone
+                                     ? nullptr
+                                     : dense_->activity(number)) {
+    for (int64_t t : a->answer_times) {
       answers += decay_(t);
       recent += DaysBefore(now_, t) <= o_.recent_days;
     }
-    if (it->second.last_post > 0)
-      quiet_days = DaysBefore(now_, it->second.last_post);
+    if (a->last_post > 0) quiet_days = DaysBefore(now_, a->last_post);
   }
   f[Index(Signal::kActivity)] = std::log1p(answers);
   f[Index(Signal::kRecent)] = std::log1p(recent);

@@ -52,7 +52,12 @@ bool MayBeSuggested(const index::Snapshot& snapshot,
                     const std::string& person_id,
                     const SuggestionScope& scope) {
   if (person_id.empty() || person_id == scope.asker_id) return false;
-  const v1::Person* p = snapshot.FindPerson(person_id);
+  return MayBeSuggested(snapshot.FindPerson(person_id), person_id, scope);
+}
+
+bool MayBeSuggested(const v1::Person* p, const std::string& person_id,
+                    const SuggestionScope& scope) {
+  if (person_id.empty() || person_id == scope.asker_id) return false;
   if (!p || !IsSuggestable(*p)) return false;
   if (!scope.department.empty() && p->department() != scope.department)
     return false;

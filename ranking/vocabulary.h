@@ -113,6 +113,10 @@ struct SuggestionScope {
 // IsSuggestable, is not the asker and is within the scope.
 bool MayBeSuggested(const index::Snapshot& snapshot,
                     const std::string& person_id, const SuggestionScope& scope);
+// The same for a person already looked up: `person` is
+// snapshot.FindPerson(person_id) (null when unknown).
+bool MayBeSuggested(const v1::Person* person, const std::string& person_id,
+                    const SuggestionScope& scope);
 
 // Who may be named in the middle of a chain of ties shown to the asker:
 // anyone known who has not opted out (an inactive colleague still connects

@@ -1,0 +1,80 @@
+// Dense numbers for a snapshot's posts and people, so that ranking's inner
+// loops (a vote a matching post, a credit an answer of its thread) index
+// arrays instead of hashing string ids.
+#ifndef WHOKNOWS_INDEX_DENSE_INDEX_H_
+#define WHOKNOWS_INDEX_DENSE_INDEX_H_
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "whoknows/v1/people.pb.h"
+
+namespace whoknows::index {
+
+struct Activity;
+struct PostMeta;
+struct Snapshot;
+
+// The posts of one snapshot numbered 0..num_posts()-1 in id order, and the
+// people (everyone in the directory and every author, in id order)
+// 0..num_people()-1. Immutable once built; safe to share between threads. It
+// owns what it points to (shared with the snapshot), so a copy of the
+// snapshot may outlive the original.
+class DenseIndex {
+ public:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
+  // Numbers `snapshot`'s posts, people, threads and activity.
+  static std::shared_ptr<const DenseIndex> Build(const Snapshot& snapshot);
+
+  uint32_t num_posts() const { return static_cast<uint32_t>(posts_.size()); }
+  uint32_t num_people() const { return static_cast<uint32_t>(people_.size()); }
+
+  // The number of a post or a person, kNone when the snapshot lacks it.
+  uint32_t PostNumber(std::string_view post_id) const;
+  uint32_t PersonNumber(std::string_view person_id) const;
+
+  const PostMeta& post(uint32_t post) const { return *posts_[post]; }
+  // The person number of the post's author.
+  uint32_t author(uint32_t post) const { return author_[post]; }
+  // The posts of the post's thread (Snapshot::threads of its thread_id), in
+  // the same order.
+  std::span<const uint32_t> thread_of(uint32_t post) const;
+
+  const std::string& person_id(uint32_t person) const {
+    return *person_ids_[person];
+  }
+  // Their directory record; null for an author the directory lacks.
+  const v1::Person* person(uint32_t person) const {
+    return people_[person].get();
+  }
+  // Their public activity (Snapshot::activity); null when they have none.
+  const Activity* activity(uint32_t person) const {
+    return activity_[person].get();
+  }
+
+ private:
+  std::vector<std::shared_ptr<const PostMeta>> posts_;
+  // Open addressing: a lookup a hit is one probe, not a bucket and a node.
+  absl::flat_hash_map<std::string_view, uint32_t> post_numbers_;
+  std::vector<uint32_t> author_;
+  // Post number -> thread number; the thread's posts are
+  // thread_posts_[thread_start_[t] .. thread_start_[t + 1]).
+  std::vector<uint32_t> thread_;
+  std::vector<uint32_t> thread_start_, thread_posts_;
+  // Person ids point into posts_' authors or people_'s records.
+  std::vector<const std::string*> person_ids_;
+  absl::flat_hash_map<std::string_view, uint32_t> person_numbers_;
+  std::vector<std::shared_ptr<const v1::Person>> people_;
+  std::vector<std::shared_ptr<const Activity>> activity_;
+};
+
+}  // namespace whoknows::index
+
+#endif  // WHOKNOWS_INDEX_DENSE_INDEX_H_

@@ -1,0 +1,120 @@
+// Tests index/dense_index.cc: the dense numbering of a snapshot's posts and
+// people that ranking's vote loop indexes instead of hashing ids.
+#include "index/dense_index.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/catalog.h"
+
+namespace whoknows::index {
+namespace {
+
+std::shared_ptr<const PostMeta> Meta(std::string id, std::string author,
+                                     std::string thread, v1::PostKind kind,
+                                     bool is_public = true) {
+  auto m = std::make_shared<PostMeta>();
+  m->id = std::move(id);
+  m->author_id = std::move(author);
+  m->thread_id = std::move(thread);
+  m->kind = kind;
+  m->is_public = is_public;
+  m->created = 1'700'000'000;
+  return m;
+}
+
+std::shared_ptr<const v1::Person> Person(std::string id) {
+  auto p = std::make_shared<v1::Person>();
+  p->set_id(std::move(id));
+  return p;
+}
+
+// Two threads, an author missing from the directory ("ghost"), a person
+// with no posts ("quiet") and a private post.
+std::shared_ptr<Snapshot> Company() {
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  for (const char* id : {"ann", "bob", "quiet"}) people[id] = Person(id);
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (auto m : {Meta("q1", "ann", "q1", v1::POST_KIND_QUESTION),
+                 Meta("a1", "bob", "q1", v1::POST_KIND_ANSWER),
+                 Meta("a2", "ghost", "q1", v1::POST_KIND_ANSWER),
+                 Meta("q2", "bob", "q2", v1::POST_KIND_QUESTION),
+                 Meta("c2", "ann", "q2", v1::POST_KIND_COMMENT, false)})
+    posts[m->id] = m;
+  return BuildSnapshot(std::move(people), std::move(posts), GraphOptions{});
+}
+
+TEST(DenseIndexTest, NumbersEveryPostBothWays) {
+  auto snap = Company();
+  ASSERT_NE(snap->dense, nullptr);
+  const DenseIndex& d = *snap->dense;
+  ASSERT_EQ(d.num_posts(), snap->posts.size());
+  std::set<uint32_t> seen;
+  for (const auto& [id, meta] : snap->posts) {
+    const uint32_t n = d.PostNumber(id);
+    ASSERT_LT(n, d.num_posts()) << id;
+    EXPECT_EQ(&d.post(n), meta.get()) << id;
+    EXPECT_EQ(d.person_id(d.author(n)), meta->author_id) << id;
+    seen.insert(n);
+  }
+  EXPECT_EQ(seen.size(), snap->posts.size());
+  EXPECT_EQ(d.PostNumber("nope"), DenseIndex::kNone);
+}
+
+TEST(DenseIndexTest, NumbersDirectoryPeopleAndAuthorsBothWays) {
+  auto snap = Company();
+  const DenseIndex& d = *snap->dense;
+  // ann, bob, quiet from the directory; ghost only as an author.
+  ASSERT_EQ(d.num_people(), 4u);
+  for (const std::string id : {"ann", "bob", "quiet", "ghost"}) {
+    const uint32_t n = d.PersonNumber(id);
+    ASSERT_LT(n, d.num_people()) << id;
+    EXPECT_EQ(d.person_id(n), id);
+    EXPECT_EQ(d.person(n), snap->FindPerson(id)) << id;
+    auto activity = snap->activity.find(id);
+    if (activity == snap->activity.end()) {
+      EXPECT_EQ(d.activity(n), nullptr) << id;
+    } else {
+      ASSERT_NE(d.activity(n), nullptr) << id;
+      EXPECT_EQ(d.activity(n)->answers, activity->second.answers) << id;
+      EXPECT_EQ(d.activity(n)->last_post, activity->second.last_post) << id;
+    }
+  }
+  EXPECT_EQ(d.person(d.PersonNumber("ghost")), nullptr);
+  EXPECT_EQ(d.activity(d.PersonNumber("quiet")), nullptr);
+  EXPECT_EQ(d.PersonNumber("nobody"), DenseIndex::kNone);
+}
+
+// The thread of any of its posts lists Snapshot::threads' ids, in its order
+// (credit is summed in that order, so the order is part of the ranking).
+TEST(DenseIndexTest, ThreadsListTheSnapshotsPostsInItsOrder) {
+  auto snap = Company();
+  const DenseIndex& d = *snap->dense;
+  for (const auto& [id, meta] : snap->posts) {
+    std::vector<std::string> ids;
+    for (uint32_t n : d.thread_of(d.PostNumber(id)))
+      ids.push_back(d.post(n).id);
+    EXPECT_EQ(ids, snap->threads.at(meta->thread_id)) << id;
+  }
+}
+
+// A copy of the snapshot keeps a usable numbering after the original is
+// gone (tests and tools copy snapshots).
+TEST(DenseIndexTest, OutlivesTheSnapshotItWasBuiltFrom) {
+  auto snap = Company();
+  auto copy = std::make_shared<Snapshot>(*snap);
+  snap.reset();
+  const DenseIndex& d = *copy->dense;
+  const uint32_t n = d.PostNumber("a2");
+  ASSERT_NE(n, DenseIndex::kNone);
+  EXPECT_EQ(d.person_id(d.author(n)), "ghost");
+  EXPECT_EQ(d.thread_of(n).size(), 3u);
+}
+
+}  // namespace
+}  // namespace whoknows::index
