@@ -54,6 +54,9 @@ bool MayBeSuggested(const index::Snapshot& snapshot,
   if (person_id.empty() || person_id == scope.asker_id) return false;
   const v1::Person* p = snapshot.FindPerson(person_id);
   if (!p || !IsSuggestable(*p)) return false;
+  if (scope.now != 0 && p->has_away_until() &&
+      p->away_until().seconds() > scope.now)
+    return false;
   if (!scope.department.empty() && p->department() != scope.department)
     return false;
   if (!scope.site.empty() && p->site() != scope.site) return false;
