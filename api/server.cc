@@ -265,9 +265,11 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
           v1::SuggestForPostRequest r = *request;
           WK_RETURN_IF_ERROR(
               AuthorizeAsker(caller, r.mutable_author_id(), "author_id"));
+          // Read, not fed: a client calls this on every pause in typing,
+          // and one draft must not push its own experts down as it grows
+          // (docs/ranking.md, "Exposure budget").
           WK_ASSIGN_OR_RETURN(*response,
                               api::SuggestForPost(catalog_, finder_, r));
-          RecordSuggested(response->experts());
           if (!HasRight(caller, Right::kFullProfiles)) {
             for (auto& m : *response->mutable_experts())
               *m.mutable_person() = PublicProfile(m.person());
@@ -277,8 +279,8 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
   }
 
  private:
-  // The exposure budget counts who was returned (never who asked, nor
-  // what): people withheld by SuggestForPost were not suggested.
+  // The exposure budget counts who FindExperts returned (never who asked,
+  // nor what).
   void RecordSuggested(
       const google::protobuf::RepeatedPtrField<v1::ExpertMatch>& experts) {
     std::vector<std::string> people;
