@@ -123,7 +123,7 @@ class EvalCommand final : public Command {
   std::string weights_file_;
   bool no_learn_ = false;
   bool exposure_replay_ = false;
-  std::vector<double> exposure_weights_ = {0, 0.1, 0.25, 0.5, 1};
+  std::vector<double> exposure_weights_ = {0, 0.5, 1, 1.5, 2};
 };
 
 }  // namespace

@@ -858,11 +858,11 @@ std::string FormatExposureReplay(const std::string& label,
   std::string out;
   for (size_t i = 0; i < rows.size(); ++i) {
     const ExposureReplayRow& r = rows[i];
-    out += absl::StrFormat(
-        "%-20s %8.2f %6.3f %6.3f %7.3f %6.3f %7.3f %9.3f\n",
-        i == 0 ? label : "", r.weight, r.metrics.mrr, r.metrics.p_at_1,
-        r.metrics.hit_at_10, r.metrics.exposure_gini, r.suggested_gini,
-        r.top1_share);
+    out += absl::StrFormat("%-20s %8.2f %6.3f %6.3f %7.3f %6.3f %7.3f %9.3f\n",
+                           i == 0 ? label : "", r.weight, r.metrics.mrr,
+                           r.metrics.p_at_1, r.metrics.hit_at_10,
+                           r.metrics.exposure_gini, r.suggested_gini,
+                           r.top1_share);
   }
   return out;
 }

@@ -24,7 +24,7 @@ struct ExposureLedgerOptions {
   // Time constant of the decay, in days: a suggestion counts
   // exp(-age / window_days). Longer remembers more and moves people down
   // for longer after a busy week.
-  double window_days = 7;
+  double window_days = 30;
   // Most people with a counter. Beyond it the weakest quarter of the
   // counters are dropped (their owners were suggested least lately). About
   // 100 bytes a person; bigger only matters in a very large company.
