@@ -26,6 +26,7 @@
 #include "index/validation.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
+#include "ranking/exposure.h"
 #include "ranking/learning.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
@@ -242,8 +243,14 @@ absl::Status Upsert(index::Catalog& catalog, const Caller& caller,
 class ExpertiseService final : public v1::Expertise::CallbackService {
  public:
   ExpertiseService(const index::Catalog& catalog,
-                   const ranking::ExpertFinder& finder, CallHandler calls)
-      : catalog_(catalog), finder_(finder), calls_(calls) {}
+                   const ranking::ExpertFinder& finder,
+                   ranking::ExposureLedger& exposure, index::Clock clock,
+                   CallHandler calls)
+      : catalog_(catalog),
+        finder_(finder),
+        exposure_(exposure),
+        clock_(std::move(clock)),
+        calls_(calls) {}
 
   grpc::ServerUnaryReactor* FindExperts(
       grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* request,
@@ -256,6 +263,7 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
           WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
           WK_ASSIGN_OR_RETURN(*response,
                               api::FindExperts(catalog_, finder_, r));
+          RecordSuggested(response->experts());
           if (!HasRight(caller, Right::kFullProfiles))
             KeepPublicProfiles(response);
           return absl::OkStatus();
@@ -273,6 +281,9 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
           v1::SuggestForPostRequest r = *request;
           WK_RETURN_IF_ERROR(
               AuthorizeAsker(caller, r.mutable_author_id(), "author_id"));
+          // Read, not fed: a client calls this on every pause in typing,
+          // and one draft must not push its own experts down as it grows
+          // (docs/ranking.md, "Exposure budget").
           WK_ASSIGN_OR_RETURN(*response,
                               api::SuggestForPost(catalog_, finder_, r));
           if (!HasRight(caller, Right::kFullProfiles)) {
@@ -284,8 +295,20 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
   }
 
  private:
+  // The exposure budget counts who FindExperts returned (never who asked,
+  // nor what).
+  void RecordSuggested(
+      const google::protobuf::RepeatedPtrField<v1::ExpertMatch>& experts) {
+    std::vector<std::string> people;
+    people.reserve(static_cast<size_t>(experts.size()));
+    for (const auto& m : experts) people.push_back(m.person().id());
+    exposure_.Record(people, clock_());
+  }
+
   const index::Catalog& catalog_;
   const ranking::ExpertFinder& finder_;
+  ranking::ExposureLedger& exposure_;
+  const index::Clock clock_;
   const CallHandler calls_;
 };
 
@@ -295,10 +318,12 @@ class IngestService final
     : public v1::Ingest::WithRawCallbackMethod_IngestStream<
           v1::Ingest::CallbackService> {
  public:
-  IngestService(index::Catalog& catalog, Eraser& eraser, CallHandler calls,
+  IngestService(index::Catalog& catalog, Eraser& eraser,
+                ranking::ExposureLedger& exposure, CallHandler calls,
                 Executor& executor)
       : catalog_(catalog),
         eraser_(eraser),
+        exposure_(exposure),
         calls_(calls),
         executor_(executor) {}
 
@@ -455,6 +480,7 @@ class IngestService final
                                   AuditNote& note) -> absl::Status {
           // api/erasure.h
           WK_ASSIGN_OR_RETURN(*response, eraser_.DeletePerson(*request));
+          exposure_.Forget(request->person_id());  // the exposure budget
           note.counts = {{"people", response->found() ? 1 : 0},
                          {"posts", response->posts_deleted()},
                          {"interactions", response->interactions_removed()}};
@@ -501,6 +527,7 @@ class IngestService final
  private:
   index::Catalog& catalog_;
   Eraser& eraser_;
+  ranking::ExposureLedger& exposure_;
   const CallHandler calls_;
   Executor& executor_;
 };
@@ -675,15 +702,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   WK_RETURN_IF_ERROR(mopts.Validate());
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
+  server->exposure_ =
+      std::make_unique<ranking::ExposureLedger>(ranking::ExposureLedgerOptions{
+          .window_days = ranking.exposure_window_days});
   server->finder_ = std::make_unique<ranking::ExpertFinder>(
       *server->catalog_, ranking,
-      [models = server->models_.get()] { return models->current(); });
+      [models = server->models_.get()] { return models->current(); },
+      server->exposure_.get());
   WK_ASSIGN_OR_RETURN(
       server->audit_,
       AuditLog::Open(index::DataDir(options.data_dir).audit_log()));
   const CallHandler calls(*server->authenticator_, *server->audit_);
   server->expertise_ = std::make_unique<ExpertiseService>(
-      *server->catalog_, *server->finder_, calls);
+      *server->catalog_, *server->finder_, *server->exposure_, options.clock,
+      calls);
   // Erasure, and the end of one a crash interrupted (the journal).
   server->eraser_ =
       std::make_unique<Eraser>(*server->catalog_, server->models_.get(),
@@ -699,7 +731,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<Executor>("ingest", options.ingest_executor);
   server->drain_timeout_ = options.drain_timeout;
   server->ingest_ = std::make_unique<IngestService>(
-      *server->catalog_, *server->eraser_, calls, *server->ingest_executor_);
+      *server->catalog_, *server->eraser_, *server->exposure_, calls,
+      *server->ingest_executor_);
   server->networks_ = std::make_unique<NetworksService>(
       *server->catalog_, options.networks, calls, *server->analysis_executor_);
 

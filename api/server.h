@@ -29,6 +29,7 @@ class Catalog;
 
 namespace whoknows::ranking {
 class ExpertFinder;
+class ExposureLedger;
 class ModelStore;
 }  // namespace whoknows::ranking
 
@@ -73,6 +74,8 @@ struct ServerOptions {
   int64_t future_tolerance_seconds = 86400;
   // Ranking defaults; learned weights in the data folder (fusion.json,
   // from `whoknows learn`) replace ranking.weights at start.
+  // ranking.exposure_weight and exposure_window_days set the exposure
+  // budget over the people FindExperts and SuggestForPost return.
   ranking::RankingOptions ranking;
   // How often the embeddings and graph signals are rebuilt while posts
   // arrive (in the background; queries never wait for it).
@@ -160,6 +163,9 @@ class Server {
   void ReportServingOnceReady();
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<ranking::ModelStore> models_;
+  // Who was suggested lately (the exposure budget, ranking/exposure.h): in
+  // memory only, read by finder_, fed by the Expertise service.
+  std::unique_ptr<ranking::ExposureLedger> exposure_;
   std::unique_ptr<ranking::ExpertFinder> finder_;
   std::unique_ptr<Eraser> eraser_;
   std::unique_ptr<Authenticator> authenticator_;

@@ -44,6 +44,20 @@ class EvalCommand final : public Command {
                     "(0: off)")
         ->check(CLI::Range(0, 3650))
         ->capture_default_str();
+    se_->add_flag("--exposure-replay", exposure_replay_,
+                  "Also replay the test period in time order with an "
+                  "exposure budget at each of --exposure-weights "
+                  "(docs/ranking.md, \"Exposure budget\")");
+    se_->add_option("--exposure-weights", exposure_weights_,
+                    "Exposure weights of the replay")
+        ->delimiter(',')
+        ->check(CLI::Range(0.0, 100.0))
+        ->capture_default_str();
+    se_->add_option("--exposure-window-days",
+                    options_.ranking.exposure_window_days,
+                    "Decay time constant of a suggestion in the replay")
+        ->check(CLI::Range(0.001, 3650.0))
+        ->capture_default_str();
     se_->add_option("--weights", weights_file_,
                     "Fusion weights JSON to evaluate instead of the defaults");
     RegisterRankingOptions();
@@ -57,6 +71,7 @@ class EvalCommand final : public Command {
       options_.ranking.weights = *w;
     }
     options_.learn = !no_learn_;
+    if (exposure_replay_) options_.exposure_replay = exposure_weights_;
     options_.log = [](const std::string& s) {
       std::fprintf(stderr, "%s\n", s.c_str());
     };
@@ -107,6 +122,8 @@ class EvalCommand final : public Command {
   std::vector<std::string> dumps_;
   std::string weights_file_;
   bool no_learn_ = false;
+  bool exposure_replay_ = false;
+  std::vector<double> exposure_weights_ = {0, 0.5, 1, 1.5, 2};
 };
 
 }  // namespace

@@ -168,6 +168,18 @@ class ServeCommand final : public Command {
                      "the server's clock")
         ->capture_default_str();
     serve_
+        ->add_option("--exposure-weight", options_.ranking.exposure_weight,
+                     "Exposure budget: how much recent suggestions move a "
+                     "person down (0: pure relevance)")
+        ->check(CLI::Range(0.0, 100.0))
+        ->capture_default_str();
+    serve_
+        ->add_option("--exposure-window-days",
+                     options_.ranking.exposure_window_days,
+                     "Exposure budget: decay time constant of a suggestion")
+        ->check(CLI::Range(0.001, 3650.0))
+        ->capture_default_str();
+    serve_
         ->add_option("--min-group", options_.networks.min_group_size,
                      "Networks: groups smaller than this get no figures")
         ->check(CLI::Range(1, options_.networks.limits.max_min_group_size))

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "importers/stackexchange.h"
 #include "index/catalog.h"
 #include "ranking/confidence.h"
+#include "ranking/exposure.h"
 
 namespace whoknows::eval {
 namespace {
@@ -114,6 +116,11 @@ struct Scorer {
     return r;
   }
   double Gini(const std::vector<std::string>& population) const {
+    return eval::Gini(Counts(population));
+  }
+  // Top-3 slots of each person of `population`, then of anyone else
+  // suggested.
+  std::vector<double> Counts(const std::vector<std::string>& population) const {
     std::vector<double> x;
     for (const auto& p : population) {
       auto it = exposure.find(p);
@@ -124,15 +131,7 @@ struct Scorer {
           population.end())
         x.push_back(c);
     }
-    std::sort(x.begin(), x.end());
-    double sum = 0, weighted = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-      sum += x[i];
-      weighted += static_cast<double>(i + 1) * x[i];
-    }
-    const auto k = static_cast<double>(x.size());
-    if (sum <= 0 || k == 0) return 0;
-    return (2 * weighted) / (k * sum) - (k + 1) / k;
+    return x;
   }
 };
 
@@ -339,6 +338,7 @@ class Evaluation {
   absl::Status RankAblation();
   absl::Status RankBaselines();
   absl::Status RankRollingWindows();
+  absl::Status ReplayExposure();
   EvalReport TakeReport() { return std::move(report_); }
 
  private:
@@ -648,6 +648,42 @@ absl::Status Evaluation::RankBaselines() {
   return absl::OkStatus();
 }
 
+// The test questions in time order, as a server with an exposure budget of
+// `weight` answers them: each question's top slots go into the ledger at its
+// time, before the next question is ranked.
+absl::Status Evaluation::ReplayExposure() {
+  report_.exposure_slots = o_.exposure_slots;
+  for (const double weight : o_.exposure_replay) {
+    RankingOptions options = o_.ranking;
+    options.exposure_weight = weight;
+    ranking::ExposureLedger ledger(
+        {.window_days = options.exposure_window_days});
+    ExpertFinder finder(*catalog_, options);
+    RankingContext context = context_;
+    context.exposure = &ledger;
+    Scorer scorer(absl::StrFormat("exposure weight %.2f", weight));
+    for (const auto& q : tests_) {
+      context.exposure_now = q.created;
+      WK_ASSIGN_OR_RETURN(const auto found, finder.Find(QueryOf(q), context));
+      std::vector<std::string> ranked = PersonIds(found);
+      scorer.Add(ranked, q);
+      ranked.resize(
+          std::min(ranked.size(), static_cast<size_t>(o_.exposure_slots)));
+      ledger.Record(ranked, q.created);
+    }
+    ExposureReplayRow row;
+    row.weight = weight;
+    row.metrics = scorer.Done(population_);
+    row.slots = scorer.Counts(population_);
+    row.top1_share = TopShare(row.slots, 0.01);
+    row.suggested_gini = SuggestedGini(row.slots);
+    Log(absl::StrFormat("exposure replay, weight %.2f: MRR %.3f, Gini %.3f",
+                        weight, row.metrics.mrr, row.metrics.exposure_gini));
+    report_.exposure_replay.push_back(std::move(row));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Evaluation::RankRollingWindows() {
   Scorer ours("whoknows, fed as posts arrive"),
       popularity("popularity, fed as posts arrive");
@@ -727,6 +763,10 @@ absl::StatusOr<EvalReport> EvaluateStackExchange(const EvalOptions& options) {
   WK_RETURN_IF_ERROR(run.RankBaselines());
   // 10. Fed as posts arrive: re-import before each window of test questions.
   if (options.rolling_days > 0) WK_RETURN_IF_ERROR(run.RankRollingWindows());
+  // 11. The exposure replay: the test period in time order, fed into an
+  //     exposure ledger, at each weight asked for.
+  if (!options.exposure_replay.empty())
+    WK_RETURN_IF_ERROR(run.ReplayExposure());
   return run.TakeReport();
 }
 
@@ -750,6 +790,87 @@ std::string WithCommunity(const std::string& path, const std::string& name) {
   return (p.parent_path() /
           (p.stem().string() + "." + name + p.extension().string()))
       .string();
+}
+
+}  // namespace
+
+double Gini(std::vector<double> x) {
+  std::sort(x.begin(), x.end());
+  double sum = 0, weighted = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sum += x[i];
+    weighted += static_cast<double>(i + 1) * x[i];
+  }
+  const auto k = static_cast<double>(x.size());
+  if (sum <= 0 || k == 0) return 0;
+  return (2 * weighted) / (k * sum) - (k + 1) / k;
+}
+
+double SuggestedGini(const std::vector<double>& slots) {
+  std::vector<double> suggested;
+  for (double x : slots)
+    if (x > 0) suggested.push_back(x);
+  return Gini(std::move(suggested));
+}
+
+double TopShare(std::vector<double> x, double fraction) {
+  const auto top = std::min(
+      x.size(),
+      static_cast<size_t>(std::ceil(fraction * static_cast<double>(x.size()))));
+  std::sort(x.begin(), x.end(), std::greater<>());
+  double sum = 0, held = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sum += x[i];
+    if (i < top) held += x[i];
+  }
+  return sum > 0 ? held / sum : 0;
+}
+
+namespace {
+
+// The exposure replay pooled by weight: means over every question, the
+// Gini and top-1% share over every community's people together.
+std::vector<ExposureReplayRow> PoolExposureReplay(
+    const std::vector<CommunityReport>& communities) {
+  std::vector<ExposureReplayRow> pooled;
+  const auto& first = communities.front().report.exposure_replay;
+  for (size_t i = 0; i < first.size(); ++i) {
+    ExposureReplayRow row;
+    row.weight = first[i].weight;
+    std::vector<Metrics> parts;
+    for (const auto& c : communities) {
+      if (i >= c.report.exposure_replay.size()) return {};
+      const ExposureReplayRow& r = c.report.exposure_replay[i];
+      parts.push_back(r.metrics);
+      row.slots.insert(row.slots.end(), r.slots.begin(), r.slots.end());
+    }
+    row.metrics = PoolMetrics(parts);
+    row.metrics.exposure_gini = Gini(row.slots);
+    row.top1_share = TopShare(row.slots, 0.01);
+    row.suggested_gini = SuggestedGini(row.slots);
+    pooled.push_back(std::move(row));
+  }
+  return pooled;
+}
+
+std::string FormatExposureReplay(const std::string& label,
+                                 const std::vector<ExposureReplayRow>& rows) {
+  std::string out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ExposureReplayRow& r = rows[i];
+    out += absl::StrFormat("%-20s %8.2f %6.3f %6.3f %7.3f %6.3f %7.3f %9.3f\n",
+                           i == 0 ? label : "", r.weight, r.metrics.mrr,
+                           r.metrics.p_at_1, r.metrics.hit_at_10,
+                           r.metrics.exposure_gini, r.suggested_gini,
+                           r.top1_share);
+  }
+  return out;
+}
+
+std::string ExposureReplayHeader() {
+  return absl::StrFormat("%-20s %8s %6s %6s %7s %6s %7s %9s\n", "community",
+                         "exposure", "MRR", "P@1", "Hit@10", "Gini", "Gini>0",
+                         "top-1%");
 }
 
 }  // namespace
@@ -850,6 +971,7 @@ absl::StatusOr<PoolReport> EvaluateStackExchangePool(
       pool.pooled.push_back(PoolMetrics(parts));
   }
   PoolCalibration(pool);
+  pool.exposure_replay = PoolExposureReplay(pool.communities);
   return pool;
 }
 
@@ -893,6 +1015,21 @@ std::string FormatPoolReport(const PoolReport& pool) {
   rows(absl::StrCat("pooled (", pool.test_questions, ")"), pool.pooled);
   FormatCalibration(pool.calibration, pool.mean_top_confidence, "pooled, ",
                     out);
+  if (!pool.exposure_replay.empty()) {
+    out += absl::StrFormat(
+        "\nExposure replay (the test period in time order, each question's "
+        "top %d fed back; Gini and top-1%% share of the top-3 slots)\n",
+        pool.communities.front().report.exposure_slots);
+    out += ExposureReplayHeader();
+    for (const auto& c : pool.communities) {
+      out += FormatExposureReplay(
+          absl::StrCat(c.name, " (", c.report.test_questions, ")"),
+          c.report.exposure_replay);
+    }
+    out +=
+        FormatExposureReplay(absl::StrCat("pooled (", pool.test_questions, ")"),
+                             pool.exposure_replay);
+  }
   return out;
 }
 
@@ -924,6 +1061,14 @@ std::string FormatReport(const EvalReport& r) {
         "%d windows of %d days; cold = < 3 posts before the window)\n",
         r.rolling_windows, r.rolling_days);
     table(r.rolling);
+  }
+  if (!r.exposure_replay.empty()) {
+    out += absl::StrFormat(
+        "\nExposure replay (the test period in time order, each question's "
+        "top %d fed back; Gini and top-1%% share of the top-3 slots)\n",
+        r.exposure_slots);
+    out += ExposureReplayHeader();
+    out += FormatExposureReplay("", r.exposure_replay);
   }
   auto weights = [](const FusionWeights& w) {
     std::string s;

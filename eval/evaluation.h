@@ -42,6 +42,13 @@ struct EvalOptions {
   // figure, which keeps the single cut-off; a measure of how much of the gap
   // to the protocol's targets is profiles aging over the test period.
   int rolling_days = 0;
+  // When not empty, the exposure replay (docs/ranking.md, "Exposure
+  // budget"): for each of these exposure weights, the test questions are
+  // ranked in time order as a server would answer them, each question's top
+  // `exposure_slots` fed into a fresh ExposureLedger at the question's time,
+  // so that later questions see who was suggested before them.
+  std::vector<double> exposure_replay;
+  int exposure_slots = 10;
   std::function<void(const std::string&)> log;  // progress lines, optional
 };
 
@@ -58,6 +65,29 @@ struct Metrics {
   // several communities weighs each one's figures by.
   int questions = 0, cold_questions = 0;
 };
+
+// One exposure weight of the exposure replay.
+struct ExposureReplayRow {
+  double weight = 0;
+  // MRR, P@1, ... as in `rows`; exposure_gini as there: over the top-3
+  // slots, among the people who answered before the cut-off and anyone
+  // suggested.
+  Metrics metrics;
+  // The share of the top-3 slots that went to the top 1% of those people
+  // (ceil(1%), the most suggested first).
+  double top1_share = 0;
+  // The Gini over the people suggested at least once (in the top 3).
+  double suggested_gini = 0;
+  // Top-3 slots per person of that population (0 included), for pooling.
+  std::vector<double> slots;
+};
+
+// The Gini coefficient of `x` (0: even; towards 1: all to one), and the
+// share of sum(x) held by the largest ceil(fraction * size) values.
+double Gini(std::vector<double> x);
+double TopShare(std::vector<double> x, double fraction);
+// The Gini of the non-zero values of `slots` only.
+double SuggestedGini(const std::vector<double>& slots);
 
 struct EvalReport {
   int test_questions = 0;
@@ -91,6 +121,9 @@ struct EvalReport {
   // popularity on the same windows, and the number of windows.
   std::vector<Metrics> rolling;
   int rolling_days = 0, rolling_windows = 0;
+  // With EvalOptions::exposure_replay: one row per weight, in that order.
+  std::vector<ExposureReplayRow> exposure_replay;
+  int exposure_slots = 0;
 };
 
 // The standard community-Q&A protocol (shared/datasets/README.md): questions
@@ -124,6 +157,9 @@ struct PoolReport {
   // confidence scale is calibrated on (docs/ranking.md, "Confidence").
   std::vector<EvalReport::CalibrationBin> calibration;
   double mean_top_confidence = 0;
+  // The exposure replay over every community's questions, by weight: the
+  // Gini and top-1% share over the union of the communities' people.
+  std::vector<ExposureReplayRow> exposure_replay;
 };
 
 // The protocol on each dump in turn (each its own cut-off, its own training

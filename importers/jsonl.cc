@@ -69,6 +69,19 @@ absl::StatusOr<bool> GetBool(const json& j, const char* key, bool fallback) {
   return it->get<bool>();
 }
 
+// An optional timestamp field ("2024-05-01T00:00:00Z"): set when present.
+absl::Status GetTimestamp(const json& j, const char* key,
+                          google::protobuf::Timestamp* out) {
+  WK_ASSIGN_OR_RETURN(auto text, GetString(j, key));
+  if (text.empty()) return absl::OkStatus();
+  auto t = ParseTimestamp(text);
+  if (!t.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": ", t.status().message()));
+  out->set_seconds(*t);
+  return absl::OkStatus();
+}
+
 const char* KindName(v1::PostKind k) {
   switch (k) {
     case v1::POST_KIND_QUESTION:
@@ -98,14 +111,8 @@ absl::StatusOr<v1::Person> ParsePerson(const json& j,
   WK_ASSIGN_OR_RETURN(auto opted_out, GetBool(j, "opted_out", false));
   WK_ASSIGN_OR_RETURN(auto team, GetString(j, "team"));
   WK_ASSIGN_OR_RETURN(auto leaving, GetBool(j, "leaving", false));
-  WK_ASSIGN_OR_RETURN(auto joined, GetString(j, "joined"));
-  if (!joined.empty()) {
-    auto t = ParseTimestamp(joined);
-    if (!t.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat("joined: ", t.status().message()));
-    p.mutable_joined()->set_seconds(*t);
-  }
+  WK_RETURN_IF_ERROR(GetTimestamp(j, "joined", p.mutable_joined()));
+  WK_RETURN_IF_ERROR(GetTimestamp(j, "away_until", p.mutable_away_until()));
   p.set_team(team);
   p.set_leaving(leaving);
   p.set_id(id);
@@ -330,6 +337,8 @@ std::string ToJsonl(const v1::Person& p) {
   if (p.groups_size() > 0)
     j["groups"] =
         std::vector<std::string>(p.groups().begin(), p.groups().end());
+  if (p.has_away_until())
+    j["away_until"] = FormatTimestamp(p.away_until().seconds());
   return j.dump();
 }
 

@@ -231,6 +231,11 @@ absl::Status ValidatePerson(const v1::Person& p, std::string_view where,
     WK_RETURN_IF_ERROR(CheckTime(p.joined().seconds(), p.joined().nanos(),
                                  options.clock(), options, where, "joined"));
   }
+  // Any time in range: a date far ahead is "away until further notice".
+  if (p.has_away_until()) {
+    WK_RETURN_IF_ERROR(CheckTimeRange(
+        p.away_until().seconds(), p.away_until().nanos(), where, "away_until"));
+  }
   return absl::OkStatus();
 }
 

@@ -11,6 +11,7 @@
 
 #include "index/dense_index.h"
 #include "ranking/expertise_model.h"
+#include "ranking/exposure.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -59,7 +60,7 @@ class CandidateSet {
         model_(ModelFor(context)),
         now_(context.now != 0 ? context.now : options.clock()),
         decay_(now_, options.half_life_days),
-        scope_{query.asker_id, query.department, query.site},
+        scope_{query.asker_id, query.department, query.site, now_},
         groups_(context.snapshot->GroupsOf(query.asker_id)),
         voted_for_(dense_->num_people(), nullptr) {}
 
@@ -348,7 +349,10 @@ void SetProbabilities(std::vector<ExpertResult>* ranked) {
   for (ExpertResult& r : *ranked) r.probability = std::exp(r.score - top) / sum;
 }
 
-void Fuse(const FusionWeights& fusion, int keep,
+// The exposure penalty comes after relevance: the probability (and so the
+// confidence) says how likely someone solves it, the order also spreads the
+// load.
+void Fuse(const FusionWeights& fusion, const ExposureScorer& exposure, int keep,
           std::vector<ExpertResult>* ranked) {
   for (ExpertResult& r : *ranked) {
     r.score = 0;
@@ -358,6 +362,9 @@ void Fuse(const FusionWeights& fusion, int keep,
     }
   }
   SetProbabilities(ranked);
+  if (exposure.on()) {
+    for (ExpertResult& r : *ranked) r.score -= exposure.Penalty(r.person_id);
+  }
   // A total order (ties by id), so a partial sort keeps exactly the best.
   auto better = [](const ExpertResult& x, const ExpertResult& y) {
     return x.score != y.score ? x.score > y.score : x.person_id < y.person_id;
@@ -375,6 +382,7 @@ void Fuse(const FusionWeights& fusion, int keep,
       r.breakdown[SignalName(static_cast<Signal>(i))] =
           fusion.weight[i] * r.features[i];
     }
+    if (exposure.on()) r.breakdown["exposure"] = -exposure.Penalty(r.person_id);
   }
 }
 
@@ -476,6 +484,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
   RankingContext context;
   context.snapshot = catalog_.snapshot();
   if (models_) context.model = models_();
+  context.exposure = exposure_;
   return Find(q, context);
 }
 
@@ -508,7 +517,13 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   lap(t.features);
   // 5. Fuse: the weighted sum ranks them; keep what is asked for.
   const int limit = q.limit > 0 ? q.limit : options_.default_limit;
-  Fuse(options_.weights, context.all_candidates ? -1 : limit, &ranked);
+  const int64_t now = context.now != 0 ? context.now : options_.clock();
+  const ExposureScorer exposure(
+      options_.exposure_weight, context.exposure,
+      context.exposure_now != 0 ? context.exposure_now : now,
+      context.snapshot->people.size());
+  Fuse(options_.weights, exposure, context.all_candidates ? -1 : limit,
+       &ranked);
   lap(t.fuse);
   if (const ExpertiseModel* m = ModelFor(context)) {
     result.model = {.loaded = true,

@@ -17,6 +17,7 @@
 namespace whoknows::ranking {
 
 class ExpertiseModel;  // ranking/expertise_model.h
+class ExposureLedger;  // ranking/exposure.h
 
 // What a ranking reads. Live queries use the catalog's newest snapshot and
 // the model store's current model; learning replays history against a
@@ -29,6 +30,12 @@ struct RankingContext {
   // replay of history sets it to its cut-off.
   int64_t now = 0;
   bool all_candidates = false;  // ignore the limit; skip evidence and paths
+  // Who was suggested lately, for the exposure budget
+  // (RankingOptions::exposure_weight); null: no penalty. Read at
+  // exposure_now (unix s; 0: as `now`), which a replay sets to each
+  // question's time while `now` stays at its cut-off.
+  const ExposureLedger* exposure = nullptr;
+  int64_t exposure_now = 0;
 };
 
 // The posts search that ExpertFinder::Find runs first (stage 1, retrieve)
@@ -44,11 +51,15 @@ index::SearchOptions RetrievalOptions(const RankingOptions& options,
 class ExpertFinder {
  public:
   using ModelSource = std::function<std::shared_ptr<const ExpertiseModel>()>;
+  // `exposure`, when given, is what Find(query) reads the exposure budget
+  // from (it must outlive the finder); the caller records what it returns.
   explicit ExpertFinder(const index::Catalog& catalog,
-                        RankingOptions options = {}, ModelSource models = {})
+                        RankingOptions options = {}, ModelSource models = {},
+                        const ExposureLedger* exposure = nullptr)
       : catalog_(catalog),
         options_(std::move(options)),
-        models_(std::move(models)) {}
+        models_(std::move(models)),
+        exposure_(exposure) {}
   absl::StatusOr<FindResult> Find(const ExpertQuery& query) const;
   absl::StatusOr<FindResult> Find(const ExpertQuery& query,
                                   const RankingContext& context) const;
@@ -58,6 +69,7 @@ class ExpertFinder {
   const index::Catalog& catalog_;
   RankingOptions options_;
   ModelSource models_;
+  const ExposureLedger* exposure_;
 };
 
 }  // namespace whoknows::ranking

@@ -41,6 +41,10 @@ absl::Status RankingOptions::Validate() const {
       Check(path_fanout >= 1, "path_fanout", ">= 1"),
       Check(evidence_per_expert >= 0, "evidence_per_expert", ">= 0"),
       Check(default_limit >= 1, "default_limit", ">= 1"),
+      Check(Finite(exposure_weight) && exposure_weight >= 0, "exposure_weight",
+            "a finite number >= 0 (0: no exposure budget)"),
+      Check(Finite(exposure_window_days) && exposure_window_days > 0,
+            "exposure_window_days", "a finite number > 0"),
       Check(static_cast<bool>(clock), "clock", "required"),
   });
 }

@@ -59,6 +59,9 @@ bool MayBeSuggested(const v1::Person* p, const std::string& person_id,
                     const SuggestionScope& scope) {
   if (person_id.empty() || person_id == scope.asker_id) return false;
   if (!p || !IsSuggestable(*p)) return false;
+  if (scope.now != 0 && p->has_away_until() &&
+      p->away_until().seconds() > scope.now)
+    return false;
   if (!scope.department.empty() && p->department() != scope.department)
     return false;
   if (!scope.site.empty() && p->site() != scope.site) return false;

@@ -107,10 +107,14 @@ struct SuggestionScope {
   std::string_view asker_id;    // never suggested to themselves
   std::string_view department;  // of the suggested person
   std::string_view site;        // of the suggested person
+  // Unix s: people away until after it (Person.away_until) are not
+  // suggested. 0: nobody counts as away.
+  int64_t now = 0;
 };
 
 // Who may be suggested for a question: a person of `snapshot` who
-// IsSuggestable, is not the asker and is within the scope.
+// IsSuggestable, is not the asker, is not away at scope.now and is within
+// the scope.
 bool MayBeSuggested(const index::Snapshot& snapshot,
                     const std::string& person_id, const SuggestionScope& scope);
 // The same for a person already looked up: `person` is

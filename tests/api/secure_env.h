@@ -45,13 +45,17 @@ class SecureEnv {
   }
 
   // A server on a free loopback port over `data`, configured as above, that
-  // refreshes its snapshot every 50 ms and never rebuilds its model.
+  // refreshes its snapshot every 50 ms and never rebuilds its model, and
+  // ranks by relevance alone: suites that compare answers across calls,
+  // restarts or restored copies must not see the exposure budget (which
+  // moves people with every answer; tests/api/exposure_test.cc sets it).
   ServerOptions TestServerOptions(const std::string& data) const {
     ServerOptions o;
     o.listen = "127.0.0.1:0";
     o.data_dir = data;
     o.refresh_interval = std::chrono::milliseconds(50);
     o.model_rebuild_interval = std::chrono::milliseconds(0);
+    o.ranking.exposure_weight = 0;
     Configure(&o);
     return o;
   }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -152,6 +153,45 @@ TEST(EvaluationTest, FedAsPostsArriveFindsExpertsWhoJoinedAfterTheCutOff) {
   EXPECT_EQ(report->rolling[1].p_at_1, 0);
   EXPECT_NE(FormatReport(*report).find("fed as posts arrive"),
             std::string::npos);
+}
+
+TEST(EvaluationTest, GiniAndTopShareMeasureHowConcentratedSlotsAre) {
+  EXPECT_EQ(Gini({1, 1, 1, 1}), 0);
+  EXPECT_NEAR(Gini({0, 0, 0, 4}), 0.75, 1e-12);
+  EXPECT_EQ(Gini({}), 0);
+  EXPECT_EQ(SuggestedGini({0, 0, 2, 2}), 0);
+  // 200 people: the top 1% is 2 of them.
+  std::vector<double> slots(200, 1);
+  slots[0] = slots[1] = 99;
+  EXPECT_NEAR(TopShare(slots, 0.01), 198.0 / 396, 1e-12);
+}
+
+// The replay at weight 0 is the plain ranking; a strong budget spreads the
+// top slots over more people.
+TEST(EvaluationTest, ExposureReplaySpreadsSuggestions) {
+  EvalOptions o;
+  o.dump_dir =
+      testing_util::WriteTinyDump(testing_util::TestDir(true) + "/dump", 40, 0);
+  o.work_dir = testing_util::TestDir() + "/eval";
+  o.test_fraction = 0.5;
+  o.learn = false;
+  o.exposure_replay = {0, 5};
+  auto report = EvaluateStackExchange(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->exposure_replay.size(), 2u);
+  const ExposureReplayRow& off = report->exposure_replay[0];
+  const ExposureReplayRow& on = report->exposure_replay[1];
+  EXPECT_EQ(off.metrics.mrr, report->rows[0].mrr);
+  EXPECT_EQ(off.metrics.exposure_gini, report->rows[0].exposure_gini);
+  // The budget hands top-3 slots to people the plain ranking never showed;
+  // the regulars' evidence is strong enough to stay first.
+  auto suggested = [](const ExposureReplayRow& r) {
+    return std::count_if(r.slots.begin(), r.slots.end(),
+                         [](double x) { return x > 0; });
+  };
+  EXPECT_GT(suggested(on), suggested(off));
+  EXPECT_LE(on.metrics.mrr, off.metrics.mrr);
+  EXPECT_NE(FormatReport(*report).find("Exposure replay"), std::string::npos);
 }
 
 TEST(EvaluationTest, RejectsMissingDump) {

@@ -372,7 +372,7 @@ TEST(JsonlTest, InteractionsImportServesPeoplePostsAndInteractions) {
   const std::string dir = TestDir();
   const std::string file = dir + "/in.jsonl";
   std::ofstream(file)
-      << R"({"type":"person","id":"a","department":"Sales","team":"North","leaving":true,"joined":"2001-01-01T00:00:00Z"})"
+      << R"({"type":"person","id":"a","department":"Sales","team":"North","leaving":true,"joined":"2001-01-01T00:00:00Z","away_until":"9999-12-31T00:00:00Z"})"
       << "\n"
       << R"({"type":"person","id":"b","department":"Legal"})"
       << "\n"
@@ -402,6 +402,7 @@ TEST(JsonlTest, InteractionsImportServesPeoplePostsAndInteractions) {
   EXPECT_EQ(a->team(), "North");
   EXPECT_TRUE(a->leaving());
   EXPECT_EQ(a->joined().seconds(), 978307200);
+  EXPECT_EQ(a->away_until().seconds(), 253402214400);  // 9999-12-31
   auto log = index::InteractionLog(co.data_dir).Load();
   ASSERT_TRUE(log.ok());
   EXPECT_EQ(log->size(), 1u);

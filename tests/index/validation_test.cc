@@ -86,6 +86,34 @@ TEST(ValidationTest, JoinedAndInteractionTimesAreCheckedAlike) {
   EXPECT_FALSE(ValidateInteraction(in, "i", At(kNow)).ok());
 }
 
+// away_until is meant to lie ahead: any time of the Timestamp range, 9999
+// included ("away until further notice"); outside it, or with nanos out of
+// range, INVALID_ARGUMENT naming the field.
+TEST(ValidationTest, AwayUntilMayBeAnyTimeInTheTimestampRange) {
+  v1::Person p;
+  p.set_id("u1");
+  for (int64_t seconds : {kNow - kDay, kNow + 365 * kDay, kMaxTimestampSeconds,
+                          kMinTimestampSeconds}) {
+    p.mutable_away_until()->set_seconds(seconds);
+    EXPECT_TRUE(ValidatePerson(p, "people[0]", At(kNow)).ok()) << seconds;
+  }
+  const struct {
+    int64_t seconds;
+    int32_t nanos;
+  } bad[] = {{kMaxTimestampSeconds + 1, 0},
+             {kMinTimestampSeconds - 1, 0},
+             {std::numeric_limits<int64_t>::max(), 0},
+             {kNow, -1},
+             {kNow, 1'000'000'000}};
+  for (const auto& b : bad) {
+    p.mutable_away_until()->set_seconds(b.seconds);
+    p.mutable_away_until()->set_nanos(b.nanos);
+    const absl::Status s = ValidatePerson(p, "people[0]", At(kNow));
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << b.seconds;
+    EXPECT_EQ(s.message().rfind("people[0].away_until: ", 0), 0u) << s;
+  }
+}
+
 TEST(ValidationTest, OptionsNeedAClockAndATolerance) {
   ValidationOptions o;
   EXPECT_TRUE(o.Validate().ok());

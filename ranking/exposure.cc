@@ -1,0 +1,104 @@
+#include "ranking/exposure.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace whoknows::ranking {
+namespace {
+
+constexpr double kSecondsPerDay = 86400;
+
+}  // namespace
+
+ExposureLedger::ExposureLedger(ExposureLedgerOptions options)
+    : options_(std::move(options)) {}
+
+double ExposureLedger::Decayed(const Counter& c, int64_t now) const {
+  // A counter updated "after" now (a replay's clock or a clock step back)
+  // is not decayed rather than grown.
+  const double age = static_cast<double>(std::max<int64_t>(0, now - c.updated));
+  if (options_.window_days <= 0) return c.value;
+  return c.value * std::exp(-age / (options_.window_days * kSecondsPerDay));
+}
+
+void ExposureLedger::Record(const std::vector<std::string>& people,
+                            int64_t now) {
+  if (people.empty()) return;
+  absl::MutexLock lock(&mu_);
+  for (const std::string& person : people) {
+    auto it = counters_.find(person);
+    if (it == counters_.end()) {
+      if (counters_.size() >= std::max<size_t>(1, options_.max_people))
+        MakeRoom(now);
+      it = counters_.emplace(person, Counter{0, now}).first;
+    }
+    Counter& c = it->second;
+    c.value = Decayed(c, now) + 1;
+    c.updated = std::max(c.updated, now);
+  }
+  total_.value = Decayed(total_, now) + static_cast<double>(people.size());
+  total_.updated = std::max(total_.updated, now);
+}
+
+// Drops the weakest quarter (at least one): the memory bound, amortized
+// over the inserts that refill it.
+void ExposureLedger::MakeRoom(int64_t now) {
+  std::vector<std::pair<double, const std::string*>> by_value;
+  by_value.reserve(counters_.size());
+  for (const auto& [person, c] : counters_)
+    by_value.emplace_back(Decayed(c, now), &person);
+  const size_t drop = std::max<size_t>(1, by_value.size() / 4);
+  std::nth_element(by_value.begin(), by_value.begin() + (drop - 1),
+                   by_value.end(), [](const auto& a, const auto& b) {
+                     return a.first != b.first ? a.first < b.first
+                                               : *a.second < *b.second;
+                   });
+  std::vector<std::string> victims;
+  victims.reserve(drop);
+  for (size_t i = 0; i < drop; ++i) victims.push_back(*by_value[i].second);
+  for (const std::string& v : victims) counters_.erase(v);
+}
+
+double ExposureLedger::Exposure(const std::string& person, int64_t now) const {
+  absl::MutexLock lock(&mu_);
+  auto it = counters_.find(person);
+  return it == counters_.end() ? 0 : Decayed(it->second, now);
+}
+
+double ExposureLedger::Total(int64_t now) const {
+  absl::MutexLock lock(&mu_);
+  return Decayed(total_, now);
+}
+
+void ExposureLedger::Forget(const std::string& person) {
+  absl::MutexLock lock(&mu_);
+  counters_.erase(person);
+}
+
+size_t ExposureLedger::size() const {
+  absl::MutexLock lock(&mu_);
+  return counters_.size();
+}
+
+double ExposurePenalty(double weight, double exposure, double fair_share) {
+  if (weight == 0 || exposure <= 0) return 0;
+  return weight * std::log1p(exposure / std::max(1.0, fair_share));
+}
+
+ExposureScorer::ExposureScorer(double weight, const ExposureLedger* ledger,
+                               int64_t now, size_t people)
+    : weight_(weight), ledger_(weight != 0 ? ledger : nullptr), now_(now) {
+  if (ledger_) {
+    fair_share_ =
+        std::max(1.0, ledger_->Total(now) /
+                          static_cast<double>(std::max<size_t>(1, people)));
+  }
+}
+
+double ExposureScorer::Penalty(const std::string& person) const {
+  if (!ledger_) return 0;
+  return ExposurePenalty(weight_, ledger_->Exposure(person, now_), fair_share_);
+}
+
+}  // namespace whoknows::ranking

@@ -1,0 +1,94 @@
+// The exposure budget: people suggested often lately move down gently, so
+// that the same few experts are not sent every question (docs/ranking.md,
+// "Exposure budget").
+//
+// ExposureLedger is the record of who was suggested when: one decayed
+// counter per person, no log. It never holds who asked, what was asked, or
+// any time but each counter's last update; it lives in memory only (a
+// restart starts it empty) and nothing reads it but the ranking.
+#ifndef WHOKNOWS_RANKING_EXPOSURE_H_
+#define WHOKNOWS_RANKING_EXPOSURE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace whoknows::ranking {
+
+struct ExposureLedgerOptions {
+  // Time constant of the decay, in days: a suggestion counts
+  // exp(-age / window_days). Longer remembers more and moves people down
+  // for longer after a busy week.
+  double window_days = 30;
+  // Most people with a counter. Beyond it the weakest quarter of the
+  // counters are dropped (their owners were suggested least lately). About
+  // 100 bytes a person; bigger only matters in a very large company.
+  size_t max_people = 100000;
+};
+
+// Thread safety: every method may be called from any thread. Its mutex is a
+// leaf: no other lock is taken while it is held.
+class ExposureLedger {
+ public:
+  explicit ExposureLedger(ExposureLedgerOptions options = {});
+
+  // One suggestion each for `people` at `now` (unix s). Repeated ids count
+  // once per occurrence.
+  void Record(const std::vector<std::string>& people, int64_t now);
+  // `person`'s decayed suggestions at `now`; 0 for someone never recorded.
+  double Exposure(const std::string& person, int64_t now) const;
+  // Everyone's decayed suggestions at `now`.
+  double Total(int64_t now) const;
+  // Drops `person`'s counter (erasure). Their share of Total decays away.
+  void Forget(const std::string& person);
+  // People with a counter (never more than options.max_people).
+  size_t size() const;
+  const ExposureLedgerOptions& options() const { return options_; }
+
+ private:
+  struct Counter {
+    double value = 0;
+    int64_t updated = 0;  // unix s of the last Record
+  };
+  double Decayed(const Counter& c, int64_t now) const;
+  void MakeRoom(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const ExposureLedgerOptions options_;
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, Counter> counters_ ABSL_GUARDED_BY(mu_);
+  Counter total_ ABSL_GUARDED_BY(mu_);
+};
+
+// The penalty subtracted from a candidate's fused score:
+//   weight * log(1 + exposure / fair_share)
+// with fair_share = max(1, total exposure / people in the directory): the
+// suggestions a person would have had if they were spread evenly, at least
+// one. Smooth, 0 for someone not suggested lately, growing slowly (a person
+// suggested 10 times their share loses weight * 2.4).
+double ExposurePenalty(double weight, double exposure, double fair_share);
+
+// The penalty for each candidate of one ranking, read from a ledger at one
+// time. Off (every penalty 0, nothing read) when weight is 0 or there is no
+// ledger.
+class ExposureScorer {
+ public:
+  ExposureScorer(double weight, const ExposureLedger* ledger, int64_t now,
+                 size_t people);
+  bool on() const { return ledger_ != nullptr; }
+  double Penalty(const std::string& person) const;
+
+ private:
+  const double weight_;
+  const ExposureLedger* ledger_;  // null: off
+  const int64_t now_;
+  double fair_share_ = 1;
+};
+
+}  // namespace whoknows::ranking
+
+#endif  // WHOKNOWS_RANKING_EXPOSURE_H_
