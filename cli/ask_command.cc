@@ -39,6 +39,8 @@ const char* RoleName(v1::EvidenceRole r) {
       return "comment";
     case v1::EVIDENCE_ROLE_MENTIONED:
       return "mentioned";
+    case v1::EVIDENCE_ROLE_OUTCOME:
+      return "outcome";
     default:
       return "post";
   }
