@@ -14,6 +14,7 @@
 #include "api/audit_log.h"
 #include "api/caller.h"
 #include "api/erasure.h"
+#include "api/outcomes.h"
 #include "api/expertise.h"
 #include "api/request_errors.h"
 #include "api/suggest.h"
@@ -24,6 +25,7 @@
 #include "index/data_dir.h"
 #include "index/validation.h"
 #include "ranking/expert_finder.h"
+#include "ranking/outcomes.h"
 #include "ranking/expertise_model.h"
 #include "ranking/learning.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
@@ -80,6 +82,8 @@ const char* MethodName(Rpc rpc) {
       return "whoknows.v1.Networks/AnalyzeNetwork";
     case Rpc::kSetOptOut:
       return "whoknows.v1.Ingest/SetOptOut";
+    case Rpc::kRecordOutcome:
+      return "whoknows.v1.Ingest/RecordOutcome";
   }
   return "?";
 }
@@ -279,10 +283,12 @@ class IngestService final
     : public v1::Ingest::WithRawCallbackMethod_IngestStream<
           v1::Ingest::CallbackService> {
  public:
-  IngestService(index::Catalog& catalog, Eraser& eraser, CallHandler calls,
+  IngestService(index::Catalog& catalog, Eraser& eraser,
+                ranking::OutcomeStore& outcomes, CallHandler calls,
                 Executor& executor)
       : catalog_(catalog),
         eraser_(eraser),
+        outcomes_(outcomes),
         calls_(calls),
         executor_(executor) {}
 
@@ -441,7 +447,8 @@ class IngestService final
           WK_ASSIGN_OR_RETURN(*response, eraser_.DeletePerson(*request));
           note.counts = {{"people", response->found() ? 1 : 0},
                          {"posts", response->posts_deleted()},
-                         {"interactions", response->interactions_removed()}};
+                         {"interactions", response->interactions_removed()},
+                         {"outcomes", response->outcomes_removed()}};
           return absl::OkStatus();
         });
   }
@@ -482,9 +489,28 @@ class IngestService final
         });
   }
 
+  grpc::ServerUnaryReactor* RecordOutcome(
+      grpc::CallbackServerContext* ctx, const v1::RecordOutcomeRequest* request,
+      v1::RecordOutcomeResponse* response) override {
+    return calls_.Handle(
+        ctx, Rpc::kRecordOutcome, &executor_,
+        Recorded(request->outcome().helper_id().substr(0, 128),
+                 {{"outcomes", 0}}),
+        [this, request, response](const Caller& caller,
+                                  AuditNote& note) -> absl::Status {
+          WK_ASSIGN_OR_RETURN(
+              *response,
+              api::RecordOutcome(caller, catalog_, outcomes_,
+                                 catalog_.options().validation, *request));
+          note.counts["outcomes"] = 1;
+          return absl::OkStatus();
+        });
+  }
+
  private:
   index::Catalog& catalog_;
   Eraser& eraser_;
+  ranking::OutcomeStore& outcomes_;
   const CallHandler calls_;
   Executor& executor_;
 };
@@ -659,9 +685,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   WK_RETURN_IF_ERROR(mopts.Validate());
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
+  server->outcomes_ = std::make_unique<ranking::OutcomeStore>(
+      *server->catalog_, options.data_dir);
+  if (auto s = server->outcomes_->Load(); !s.ok())
+    return absl::Status(s.code(), absl::StrCat("outcomes: ", s.message()));
   server->finder_ = std::make_unique<ranking::ExpertFinder>(
       *server->catalog_, ranking,
-      [models = server->models_.get()] { return models->current(); });
+      [models = server->models_.get()] { return models->current(); },
+      [outcomes = server->outcomes_.get()] { return outcomes->current(); });
   WK_ASSIGN_OR_RETURN(
       server->audit_,
       AuditLog::Open(index::DataDir(options.data_dir).audit_log()));
@@ -671,7 +702,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // Erasure, and the end of one a crash interrupted (the journal).
   server->eraser_ =
       std::make_unique<Eraser>(*server->catalog_, server->models_.get(),
-                               EraserOptions{.data_dir = options.data_dir});
+                               EraserOptions{.data_dir = options.data_dir,
+                                             .outcomes = server->outcomes_.get()});
   if (auto resumed = server->eraser_->ResumePending(); !resumed.ok()) {
     return absl::Status(resumed.status().code(),
                         absl::StrCat("finishing an interrupted erasure: ",
@@ -683,7 +715,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<Executor>("ingest", options.ingest_executor);
   server->drain_timeout_ = options.drain_timeout;
   server->ingest_ = std::make_unique<IngestService>(
-      *server->catalog_, *server->eraser_, calls, *server->ingest_executor_);
+      *server->catalog_, *server->eraser_, *server->outcomes_, calls,
+      *server->ingest_executor_);
   server->networks_ = std::make_unique<NetworksService>(
       *server->catalog_, options.networks, calls, *server->analysis_executor_);
 

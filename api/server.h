@@ -30,6 +30,7 @@ class Catalog;
 namespace whoknows::ranking {
 class ExpertFinder;
 class ModelStore;
+class OutcomeStore;
 }  // namespace whoknows::ranking
 
 namespace whoknows::api {
@@ -160,6 +161,7 @@ class Server {
   void ReportServingOnceReady();
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<ranking::ModelStore> models_;
+  std::unique_ptr<ranking::OutcomeStore> outcomes_;
   std::unique_ptr<ranking::ExpertFinder> finder_;
   std::unique_ptr<Eraser> eraser_;
   std::unique_ptr<Authenticator> authenticator_;

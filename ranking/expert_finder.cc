@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ranking/expertise_model.h"
+#include "ranking/outcomes.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -75,6 +76,10 @@ class CandidateSet {
     return MayBeSuggested(snap_, id, scope_);
   }
   void Credit(const index::PostMeta& post, double amount);
+  void CreditAs(const index::PostMeta& post, Role role, double amount);
+  void CreditOutcomes(const index::PostMeta& question, double vote);
+  void VoteOutcomeTexts();
+  bool OutcomeCounts(const v1::Outcome& outcome) const;
   void CreditThreadAnswerers(const index::PostMeta& root, double vote);
   // Adds the best `extra_candidates` eligible people with a positive score.
   void AddTop(std::vector<std::pair<std::string, double>> scored);
@@ -117,18 +122,14 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
     Credit(*m, vote * RoleWeight(o_, *m));
     if (m->kind == v1::POST_KIND_QUESTION || m->kind == v1::POST_KIND_ARTICLE)
       CreditThreadAnswerers(*m, vote);
+    if (context_.outcomes) CreditOutcomes(*m, hit.weight / top);
   }
+  if (context_.outcomes) VoteOutcomeTexts();
   for (const auto& [p, c] : candidates_)
     best_text_ = std::max(best_text_, c.text);
 }
 
 void CandidateSet::Credit(const index::PostMeta& post, double amount) {
-  if (amount <= 0) return;
-  auto [memo, first] = voted_for_.try_emplace(post.author_id, nullptr);
-  if (first && Eligible(post.author_id))
-    memo->second = &candidates_[post.author_id];
-  Candidate* slot = memo->second;
-  if (!slot) return;
   Role role;
   switch (post.kind) {
     case v1::POST_KIND_ANSWER:
@@ -146,6 +147,17 @@ void CandidateSet::Credit(const index::PostMeta& post, double amount) {
     default:
       return;
   }
+  CreditAs(post, role, amount);
+}
+
+void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
+                            double amount) {
+  if (amount <= 0) return;
+  auto [memo, first] = voted_for_.try_emplace(post.author_id, nullptr);
+  if (first && Eligible(post.author_id))
+    memo->second = &candidates_[post.author_id];
+  Candidate* slot = memo->second;
+  if (!slot) return;
   Candidate& c = *slot;
   c.text += amount;
   c.evidence.push_back({&post, role, amount});
@@ -165,6 +177,48 @@ void CandidateSet::CreditThreadAnswerers(const index::PostMeta& root,
     // A language filter holds for credited answers too.
     if (!q_.language.empty() && r->language != q_.language) continue;
     Credit(*r, vote * o_.thread_answerers * RoleWeight(o_, *r));
+  }
+}
+
+// An outcome counts while its asker has not opted out (the helper's
+// opt-out is eligibility's), and in a replay only when it is older than the
+// cut-off.
+bool CandidateSet::OutcomeCounts(const v1::Outcome& o) const {
+  if (context_.created_before > 0 && o.time().seconds() >= context_.created_before)
+    return false;
+  return o.asker_id().empty() ||
+         !std::binary_search(snap_.opted_out.begin(), snap_.opted_out.end(),
+                             o.asker_id());
+}
+
+// A matching question the intranet saw someone help with votes for them as
+// for an answer in its thread (accepted: as for the accepted answer), aged
+// from the outcome.
+void CandidateSet::CreditOutcomes(const index::PostMeta& question,
+                                  double match) {
+  if (question.kind != v1::POST_KIND_QUESTION) return;
+  const OutcomeSet& set = *context_.outcomes;
+  const std::vector<size_t>* found = set.ForPost(question.id);
+  if (!found) return;
+  for (size_t i : *found) {
+    if (!OutcomeCounts(set.outcome(i))) continue;
+    const index::PostMeta& m = set.meta(i);
+    CreditAs(m, Role::kOutcome,
+             match * decay_(m.created) * o_.thread_answerers * RoleWeight(o_, m));
+  }
+}
+
+// Outcomes about questions that are not posts: their text shares enough of
+// the query's words (RankingOptions::outcome_min_coverage). They have no
+// language: a language filter leaves them out.
+void CandidateSet::VoteOutcomeTexts() {
+  if (!q_.language.empty()) return;
+  const OutcomeSet& set = *context_.outcomes;
+  for (const auto& [i, coverage] :
+       set.Match(catalog_.QueryTerms(q_.query), o_.outcome_min_coverage)) {
+    if (!OutcomeCounts(set.outcome(i))) continue;
+    const index::PostMeta& m = set.meta(i);
+    CreditAs(m, Role::kOutcome, coverage * decay_(m.created) * RoleWeight(o_, m));
   }
 }
 
@@ -410,6 +464,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
   RankingContext context;
   context.snapshot = catalog_.snapshot();
   if (models_) context.model = models_();
+  if (outcomes_) context.outcomes = outcomes_();
   return Find(q, context);
 }
 

@@ -17,6 +17,7 @@
 namespace whoknows::ranking {
 
 class ExpertiseModel;  // ranking/expertise_model.h
+class OutcomeSet;      // ranking/outcomes.h
 
 // What a ranking reads. Live queries use the catalog's newest snapshot and
 // the model store's current model; learning replays history against a
@@ -29,6 +30,9 @@ struct RankingContext {
   // replay of history sets it to its cut-off.
   int64_t now = 0;
   bool all_candidates = false;  // ignore the limit; skip evidence and paths
+  // Who helped with which question (Ingest.RecordOutcome); null: none.
+  // Replays of history leave it null: outcomes are their labels.
+  std::shared_ptr<const OutcomeSet> outcomes;
 };
 
 // The posts search that ExpertFinder::Find runs first (stage 1, retrieve)
@@ -44,20 +48,29 @@ index::SearchOptions RetrievalOptions(const RankingOptions& options,
 class ExpertFinder {
  public:
   using ModelSource = std::function<std::shared_ptr<const ExpertiseModel>()>;
+  using OutcomeSource = std::function<std::shared_ptr<const OutcomeSet>()>;
   explicit ExpertFinder(const index::Catalog& catalog,
-                        RankingOptions options = {}, ModelSource models = {})
+                        RankingOptions options = {}, ModelSource models = {},
+                        OutcomeSource outcomes = {})
       : catalog_(catalog),
         options_(std::move(options)),
-        models_(std::move(models)) {}
+        models_(std::move(models)),
+        outcomes_(std::move(outcomes)) {}
   absl::StatusOr<FindResult> Find(const ExpertQuery& query) const;
   absl::StatusOr<FindResult> Find(const ExpertQuery& query,
                                   const RankingContext& context) const;
   const RankingOptions& options() const { return options_; }
+  // The outcomes live queries see now (null without a source): what
+  // evidence ids with kOutcomeEvidencePrefix name.
+  std::shared_ptr<const OutcomeSet> outcomes() const {
+    return outcomes_ ? outcomes_() : nullptr;
+  }
 
  private:
   const index::Catalog& catalog_;
   RankingOptions options_;
   ModelSource models_;
+  OutcomeSource outcomes_;
 };
 
 }  // namespace whoknows::ranking
