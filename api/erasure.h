@@ -24,7 +24,7 @@ class Catalog;
 namespace whoknows::ranking {
 class ModelStore;
 class OutcomeStore;
-}
+}  // namespace whoknows::ranking
 
 namespace whoknows::api {
 

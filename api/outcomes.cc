@@ -22,9 +22,8 @@ uint64_t Fnv1a(std::string_view bytes, uint64_t h = 1469598103934665603ull) {
 
 std::string MadeId(const v1::Outcome& o) {
   uint64_t h = 1469598103934665603ull;
-  for (const std::string* part :
-       {&o.question_post_id(), &o.title(), &o.body(), &o.asker_id(),
-        &o.helper_id()}) {
+  for (const std::string* part : {&o.question_post_id(), &o.title(), &o.body(),
+                                  &o.asker_id(), &o.helper_id()}) {
     h = Fnv1a(*part, h);
     h = Fnv1a(std::string_view("\x1f", 1), h);
   }

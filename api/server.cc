@@ -14,8 +14,8 @@
 #include "api/audit_log.h"
 #include "api/caller.h"
 #include "api/erasure.h"
-#include "api/outcomes.h"
 #include "api/expertise.h"
+#include "api/outcomes.h"
 #include "api/request_errors.h"
 #include "api/suggest.h"
 #include "api/tls_credentials.h"
@@ -25,9 +25,9 @@
 #include "index/data_dir.h"
 #include "index/validation.h"
 #include "ranking/expert_finder.h"
-#include "ranking/outcomes.h"
 #include "ranking/expertise_model.h"
 #include "ranking/learning.h"
+#include "ranking/outcomes.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
 #include "whoknows/v1/networks.grpc.pb.h"
@@ -685,8 +685,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   WK_RETURN_IF_ERROR(mopts.Validate());
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
-  server->outcomes_ = std::make_unique<ranking::OutcomeStore>(
-      *server->catalog_, options.data_dir);
+  server->outcomes_ = std::make_unique<ranking::OutcomeStore>(*server->catalog_,
+                                                              options.data_dir);
   if (auto s = server->outcomes_->Load(); !s.ok())
     return absl::Status(s.code(), absl::StrCat("outcomes: ", s.message()));
   server->finder_ = std::make_unique<ranking::ExpertFinder>(
@@ -700,10 +700,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->expertise_ = std::make_unique<ExpertiseService>(
       *server->catalog_, *server->finder_, calls);
   // Erasure, and the end of one a crash interrupted (the journal).
-  server->eraser_ =
-      std::make_unique<Eraser>(*server->catalog_, server->models_.get(),
-                               EraserOptions{.data_dir = options.data_dir,
-                                             .outcomes = server->outcomes_.get()});
+  EraserOptions erasure;
+  erasure.data_dir = options.data_dir;
+  erasure.outcomes = server->outcomes_.get();
+  server->eraser_ = std::make_unique<Eraser>(*server->catalog_,
+                                             server->models_.get(), erasure);
   if (auto resumed = server->eraser_->ResumePending(); !resumed.ok()) {
     return absl::Status(resumed.status().code(),
                         absl::StrCat("finishing an interrupted erasure: ",

@@ -87,8 +87,7 @@ absl::Status ValidateOutcome(v1::Outcome* o, std::string_view where,
   if (!o->asker_id().empty() && o->asker_id() == o->helper_id())
     return Invalid(where, "helper_id", "the asker cannot be their own helper");
   WK_RETURN_IF_ERROR(CheckText(o->title(), kMaxTitleBytes, where, "title"));
-  WK_RETURN_IF_ERROR(
-      CheckText(o->body(), kMaxOutcomeBodyBytes, where, "body"));
+  WK_RETURN_IF_ERROR(CheckText(o->body(), kMaxOutcomeBodyBytes, where, "body"));
   if (o->question_post_id().empty() && o->title().empty() && o->body().empty())
     return Invalid(where, "question_post_id",
                    "required (or the question's title or body)");
@@ -174,8 +173,8 @@ absl::StatusOr<std::vector<v1::Outcome>> OutcomeLog::Load() const {
     if (line.empty()) continue;
     auto o = OutcomeFromJsonLine(line);
     if (!o.ok())
-      return absl::DataLossError(absl::StrCat(path(), ":", line_number, ": ",
-                                              o.status().message()));
+      return absl::DataLossError(
+          absl::StrCat(path(), ":", line_number, ": ", o.status().message()));
     auto [pos, inserted] = index_of.try_emplace(o->id(), out.size());
     if (inserted || o->id().empty()) {
       out.push_back(*std::move(o));

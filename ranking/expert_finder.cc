@@ -184,7 +184,8 @@ void CandidateSet::CreditThreadAnswerers(const index::PostMeta& root,
 // opt-out is eligibility's), and in a replay only when it is older than the
 // cut-off.
 bool CandidateSet::OutcomeCounts(const v1::Outcome& o) const {
-  if (context_.created_before > 0 && o.time().seconds() >= context_.created_before)
+  if (context_.created_before > 0 &&
+      o.time().seconds() >= context_.created_before)
     return false;
   return o.asker_id().empty() ||
          !std::binary_search(snap_.opted_out.begin(), snap_.opted_out.end(),
@@ -203,8 +204,9 @@ void CandidateSet::CreditOutcomes(const index::PostMeta& question,
   for (size_t i : *found) {
     if (!OutcomeCounts(set.outcome(i))) continue;
     const index::PostMeta& m = set.meta(i);
-    CreditAs(m, Role::kOutcome,
-             match * decay_(m.created) * o_.thread_answerers * RoleWeight(o_, m));
+    CreditAs(
+        m, Role::kOutcome,
+        match * decay_(m.created) * o_.thread_answerers * RoleWeight(o_, m));
   }
 }
 
@@ -218,7 +220,8 @@ void CandidateSet::VoteOutcomeTexts() {
        set.Match(catalog_.QueryTerms(q_.query), o_.outcome_min_coverage)) {
     if (!OutcomeCounts(set.outcome(i))) continue;
     const index::PostMeta& m = set.meta(i);
-    CreditAs(m, Role::kOutcome, coverage * decay_(m.created) * RoleWeight(o_, m));
+    CreditAs(m, Role::kOutcome,
+             coverage * decay_(m.created) * RoleWeight(o_, m));
   }
 }
 

@@ -22,8 +22,8 @@ struct Labelled {
   int64_t created = 0;
   // A question that is not a post (an outcome's): its text and tags; `id`
   // is then empty.
-  std::string text;
-  std::vector<std::string> tags;
+  std::string text = {};
+  std::vector<std::string> tags = {};
 };
 
 // Reciprocal rank of the label under `w` (ties broken against it).
@@ -70,7 +70,10 @@ std::vector<Labelled> OutcomeLabels(const index::Snapshot& snap,
   for (const v1::Outcome& o : outcomes) {
     if (created_before > 0 && o.time().seconds() >= created_before) continue;
     if (o.question_post_id().empty()) {
-      out.push_back({"", o.asker_id(), o.helper_id(), o.time().seconds(),
+      out.push_back({"",
+                     o.asker_id(),
+                     o.helper_id(),
+                     o.time().seconds(),
                      o.title() + "\n" + o.body(),
                      {o.tags().begin(), o.tags().end()}});
       continue;
@@ -156,10 +159,9 @@ absl::Status ReplayOutcomes(const index::Catalog& catalog,
   const size_t per_fold = (labels.size() + o.folds - 1) / o.folds;
   for (size_t begin = 0; begin < labels.size(); begin += per_fold) {
     const size_t end = std::min(labels.size(), begin + per_fold);
-    WK_RETURN_IF_ERROR(
-        ReplayFold(catalog, snap, finder, o.model,
-                   {labels.begin() + begin, labels.begin() + end}, examples,
-                   missed));
+    WK_RETURN_IF_ERROR(ReplayFold(
+        catalog, snap, finder, o.model,
+        {labels.begin() + begin, labels.begin() + end}, examples, missed));
   }
   if (o.log) o.log(absl::StrCat("replayed ", labels.size(), " outcomes"));
   return absl::OkStatus();

@@ -10,10 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "index/catalog.h"
-#include "whoknows/v1/ingest.pb.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 #include "ranking/fusion.h"
+#include "whoknows/v1/ingest.pb.h"
 
 namespace whoknows::ranking {
 
@@ -51,11 +51,11 @@ struct LearnReport {
   int labelled_questions = 0;  // questions accepted from someone else
   int examples = 0;            // ranked, with the solver among candidates
   int missed = 0;              // the solver was not among the candidates
+  double mrr_prior = 0;        // in-sample MRR with the prior weights
+  double mrr_fitted = 0;       // and with the fitted weights
   // Of examples and missed: how many came from outcomes.
   int outcome_examples = 0;
   int outcome_missed = 0;
-  double mrr_prior = 0;        // in-sample MRR with the prior weights
-  double mrr_fitted = 0;       // and with the fitted weights
   // The replayed examples themselves, for offline studies (eval's
   // --features-tsv writes them beside the test questions' features).
   std::vector<TrainingExample> replayed;

@@ -127,12 +127,12 @@ class ErasureTest : public testing::Test {
     // Outcomes: the erasee helped ann (the question carries the marker),
     // bo helped the erasee with p1, and bo helped ann (kept).
     index::OutcomeLog outcomes(dir_);
-    ASSERT_TRUE(outcomes
-                    .Append(Outcome("o1", "", "Why does the " +
-                                                  std::string(kMarker) +
-                                                  " drift?",
-                                    "ann", kErasee))
-                    .ok());
+    ASSERT_TRUE(
+        outcomes
+            .Append(Outcome("o1", "",
+                            "Why does the " + std::string(kMarker) + " drift?",
+                            "ann", kErasee))
+            .ok());
     ASSERT_TRUE(outcomes.Append(Outcome("o2", "p1", "", kErasee, "bo")).ok());
     ASSERT_TRUE(
         outcomes.Append(Outcome("o3", "", "Rotor balance", "ann", "bo")).ok());

@@ -102,14 +102,13 @@ class OutcomesTest : public testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
     v1::UpsertPostsRequest posts;
     const int64_t t = kNow - 30 * kDay;
-    *posts.add_posts() = MakePost(
-        "q-pull", "ann", v1::POST_KIND_QUESTION,
-        "ImagePullBackOff from the private registry",
-        "The kubernetes deploy never pulls the image", t, "", "en");
     *posts.add_posts() =
-        MakePost("a-pull", "erik", v1::POST_KIND_ANSWER, "",
-                 "Check the registry secret of the deploy", t + 100, "q-pull",
-                 "en");
+        MakePost("q-pull", "ann", v1::POST_KIND_QUESTION,
+                 "ImagePullBackOff from the private registry",
+                 "The kubernetes deploy never pulls the image", t, "", "en");
+    *posts.add_posts() = MakePost("a-pull", "erik", v1::POST_KIND_ANSWER, "",
+                                  "Check the registry secret of the deploy",
+                                  t + 100, "q-pull", "en");
     *posts.add_posts() = MakePost(
         "q-other", "bob", v1::POST_KIND_QUESTION, "Helm chart upgrade hangs",
         "The helm upgrade of the kubernetes chart never ends", t + 200, "",
@@ -123,10 +122,9 @@ class OutcomesTest : public testing::Test {
     *posts.add_posts() =
         MakePost("p-vera", "vera", v1::POST_KIND_ARTICLE, "Parking",
                  "The garage closes at eight", t + 500, "", "en");
-    *posts.add_posts() =
-        MakePost("p-olle", "olle", v1::POST_KIND_ARTICLE,
-                 "Printer toner and paper", "Toner is in the cupboard",
-                 t + 600, "", "en");
+    *posts.add_posts() = MakePost(
+        "p-olle", "olle", v1::POST_KIND_ARTICLE, "Printer toner and paper",
+        "Toner is in the cupboard", t + 600, "", "en");
     v1::Post secret = MakePost("q-secret", "ann", v1::POST_KIND_QUESTION,
                                "Salary bands for the platform team",
                                "Which band applies?", t + 700, "", "en");
@@ -148,8 +146,8 @@ class OutcomesTest : public testing::Test {
     v1::RecordOutcomeRequest r;
     *r.mutable_outcome() = outcome;
     v1::RecordOutcomeResponse local;
-    return Ingest(who, roles)->RecordOutcome(Context().get(), r,
-                                             response ? response : &local);
+    return Ingest(who, roles)
+        ->RecordOutcome(Context().get(), r, response ? response : &local);
   }
 
   std::vector<v1::ExpertMatch> Experts(const std::string& query) {
@@ -191,8 +189,8 @@ constexpr char kVpnQuery[] = "renew VPN certificate";
 TEST_F(OutcomesTest, AnOutcomeOnAQuestionPostRaisesTheHelperWithEvidence) {
   const int before = RankOf("hugo", kPullQuery);
   v1::RecordOutcomeResponse response;
-  grpc::Status s = Record("intranet", "intranet",
-                          ForPost("q-pull", "hugo"), &response);
+  grpc::Status s =
+      Record("intranet", "intranet", ForPost("q-pull", "hugo"), &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(response.id().empty());
   const auto experts = Experts(kPullQuery);
@@ -238,9 +236,9 @@ TEST_F(OutcomesTest, OutcomesSurviveARestart) {
 
 TEST_F(OutcomesTest, WhoMayRecordWhat) {
   // The intranet records for anyone; an admin too.
-  EXPECT_EQ(Record("intranet", "intranet", ForPost("q-other", "hugo"))
-                .error_code(),
-            Code::OK);
+  EXPECT_EQ(
+      Record("intranet", "intranet", ForPost("q-other", "hugo")).error_code(),
+      Code::OK);
   EXPECT_EQ(Record("root", "admin", ForText(kVpnTitle, "vera")).error_code(),
             Code::OK);
   // An employee thanks someone for their own question...
@@ -250,28 +248,25 @@ TEST_F(OutcomesTest, WhoMayRecordWhat) {
             Code::OK);
   // ... but not for someone else's question, nor as the helper of a
   // question they did not ask, nor by text (unverifiable).
-  EXPECT_EQ(
-      Record("ann", "employee", ForPost("q-other", "hugo")).error_code(),
-      Code::PERMISSION_DENIED);
-  EXPECT_EQ(
-      Record("hugo", "employee", ForPost("q-pull", "hugo")).error_code(),
-      Code::PERMISSION_DENIED);
-  EXPECT_EQ(Record("ann", "employee", ForText(kVpnTitle, "hugo", "ann"))
-                .error_code(),
+  EXPECT_EQ(Record("ann", "employee", ForPost("q-other", "hugo")).error_code(),
             Code::PERMISSION_DENIED);
-  // Nobody records help to themself, whoever they are.
+  EXPECT_EQ(Record("hugo", "employee", ForPost("q-pull", "hugo")).error_code(),
+            Code::PERMISSION_DENIED);
   EXPECT_EQ(
-      Record("ann", "employee", ForPost("q-pull", "ann")).error_code(),
-      Code::INVALID_ARGUMENT);
+      Record("ann", "employee", ForText(kVpnTitle, "hugo", "ann")).error_code(),
+      Code::PERMISSION_DENIED);
+  // Nobody records help to themself, whoever they are.
+  EXPECT_EQ(Record("ann", "employee", ForPost("q-pull", "ann")).error_code(),
+            Code::INVALID_ARGUMENT);
   // A private or missing post is denied alike to an employee: no probing.
   grpc::Status secret = Record("ann", "employee", ForPost("q-secret", "hugo"));
   grpc::Status missing = Record("ann", "employee", ForPost("q-nope", "hugo"));
   EXPECT_EQ(secret.error_code(), Code::PERMISSION_DENIED);
   EXPECT_EQ(secret.error_message(), missing.error_message());
   // A connector and an anonymous caller may not.
-  EXPECT_EQ(Record("connector", "ingest", ForPost("q-pull", "hugo"))
-                .error_code(),
-            Code::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Record("connector", "ingest", ForPost("q-pull", "hugo")).error_code(),
+      Code::PERMISSION_DENIED);
   EXPECT_EQ(Record("", "", ForPost("q-pull", "hugo")).error_code(),
             Code::UNAUTHENTICATED);
   // An employee's own id is never taken: they cannot replace another's.
@@ -302,7 +297,8 @@ TEST_F(OutcomesTest, BadInputIsInvalidArgumentOrNotFoundNamingTheField) {
       {no_helper, Code::INVALID_ARGUMENT, "outcome.helper_id: required"},
       {no_kind, Code::INVALID_ARGUMENT, "outcome.kind: required"},
       {future, Code::INVALID_ARGUMENT, "outcome.time: "},
-      {no_question, Code::INVALID_ARGUMENT, "outcome.question_post_id: required"},
+      {no_question, Code::INVALID_ARGUMENT,
+       "outcome.question_post_id: required"},
       {long_body, Code::INVALID_ARGUMENT, "outcome.body: longer than"},
       {wrong_asker, Code::INVALID_ARGUMENT, "outcome.asker_id: "},
       {ForPost("q-pull", "nobody"), Code::NOT_FOUND,
@@ -365,7 +361,8 @@ TEST_F(OutcomesTest, AnAskerWhoOptsOutTakesTheirOutcomesOut) {
   r.set_person_id("bob");
   r.set_opted_out(true);
   v1::SetOptOutResponse out;
-  grpc::Status s = Ingest("bob", "employee")->SetOptOut(Context().get(), r, &out);
+  grpc::Status s =
+      Ingest("bob", "employee")->SetOptOut(Context().get(), r, &out);
   ASSERT_TRUE(s.ok()) << s.error_message();
   int rank = 0;
   for (int i = 0; i < 250 && (rank = RankOf("vera", kVpnQuery)) < 1000; ++i)

@@ -79,7 +79,8 @@ TEST(OutcomesTest, ValidationNamesTheField) {
   EXPECT_EQ(Error(o), "outcome.tags[1]: no spaces or control characters");
   o = ok;
   o.set_asker_id("bo");
-  EXPECT_EQ(Error(o), "outcome.helper_id: the asker cannot be their own helper");
+  EXPECT_EQ(Error(o),
+            "outcome.helper_id: the asker cannot be their own helper");
   o = ok;
   o.set_helper_id(std::string(200, 'h'));
   EXPECT_NE(Error(o).find("outcome.helper_id"), std::string::npos);
