@@ -31,19 +31,20 @@ std::string MadeId(const v1::Outcome& o) {
   return absl::StrFormat("o-%016x", h);
 }
 
-// The question post, when the outcome names one that is there: its author
-// becomes the asker and its text replaces the request's. The author of a
-// post that is missing or not a public question is empty.
-absl::Status ResolveQuestion(const index::Snapshot& snap, v1::Outcome* o,
-                             std::string* question_author) {
-  question_author->clear();
-  if (o->question_post_id().empty()) return absl::OkStatus();
-  const index::PostMeta* m = snap.FindPost(o->question_post_id());
+// The author of the question post the outcome names, when it is there and
+// a public question; empty otherwise (no post named, missing, private, not
+// a question).
+std::string QuestionAuthor(const index::Snapshot& snap, const v1::Outcome& o) {
+  if (o.question_post_id().empty()) return "";
+  const index::PostMeta* m = snap.FindPost(o.question_post_id());
   if (m && m->is_public && m->kind == v1::POST_KIND_QUESTION)
-    *question_author = m->author_id;
-  return absl::OkStatus();
+    return m->author_id;
+  return "";
 }
 
+// With a question post that is there, its author becomes the asker and the
+// request's text is dropped (the post's own text matches); a post id not in
+// whoknows is matched by the text that came along, if any.
 absl::Status CheckQuestion(const index::Snapshot& snap, v1::Outcome* o,
                            const std::string& question_author) {
   if (o->question_post_id().empty()) return absl::OkStatus();
@@ -98,8 +99,7 @@ absl::StatusOr<v1::RecordOutcomeResponse> RecordOutcome(
   v1::Outcome o = request.outcome();
   WK_RETURN_IF_ERROR(index::ValidateOutcome(&o, "outcome", validation));
   auto snap = catalog.snapshot();
-  std::string question_author;
-  WK_RETURN_IF_ERROR(ResolveQuestion(*snap, &o, &question_author));
+  const std::string question_author = QuestionAuthor(*snap, o);
   // Who may, before whether the rest exists.
   WK_RETURN_IF_ERROR(AuthorizeOutcomeQuestion(caller, question_author));
   WK_RETURN_IF_ERROR(CheckQuestion(*snap, &o, question_author));
