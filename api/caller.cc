@@ -15,14 +15,16 @@ struct RoleRights {
 // The table. Admin is not listed: it holds every right.
 const RoleRights kRoleRights[] = {
     {Role::kEmployee,
-     {Right::kAsk, Right::kAnalyzeNetwork, Right::kSetOwnOptOut}},
+     {Right::kAsk, Right::kAnalyzeNetwork, Right::kSetOwnOptOut,
+      Right::kRecordOwnOutcome}},
     {Role::kIntranet,
      {Right::kAsk, Right::kAskOnBehalf, Right::kAnalyzeNetwork,
-      Right::kSetOwnOptOut, Right::kSetOptOutOnBehalf}},
+      Right::kSetOwnOptOut, Right::kSetOptOutOnBehalf, Right::kRecordOwnOutcome,
+      Right::kRecordOutcome}},
     {Role::kIngest, {Right::kIngest, Right::kDeletePost}},
     {Role::kHr,
      {Right::kAsk, Right::kAnalyzeNetwork, Right::kPersonLevelNetworks,
-      Right::kFullProfiles, Right::kSetOwnOptOut}},
+      Right::kFullProfiles, Right::kSetOwnOptOut, Right::kRecordOwnOutcome}},
 };
 
 // What a caller without credentials may do on an unconfigured server.
@@ -64,6 +66,10 @@ const char* RightName(Right right) {
       return "set-opt-out-on-behalf";
     case Right::kCompact:
       return "compact";
+    case Right::kRecordOwnOutcome:
+      return "record-own-outcome";
+    case Right::kRecordOutcome:
+      return "record-outcome";
   }
   return "?";
 }
@@ -114,6 +120,8 @@ Right RequiredRight(Rpc rpc) {
       return Right::kAnalyzeNetwork;
     case Rpc::kSetOptOut:
       return Right::kSetOwnOptOut;
+    case Rpc::kRecordOutcome:
+      return Right::kRecordOwnOutcome;
   }
   return Right::kDeletePerson;  // unreachable; the strictest
 }
@@ -168,6 +176,19 @@ absl::Status AuthorizeOptOutTarget(const Caller& caller,
       "person_id: ", caller.subject,
       " may only change their own opt-out (changing ", person_id,
       "'s needs the right \"", RightName(Right::kSetOptOutOnBehalf), "\")"));
+}
+
+absl::Status AuthorizeOutcomeQuestion(const Caller& caller,
+                                      const std::string& question_author) {
+  if (HasRight(caller, Right::kRecordOutcome)) return absl::OkStatus();
+  if (!question_author.empty() && question_author == caller.subject &&
+      HasRight(caller, Right::kRecordOwnOutcome))
+    return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "outcome.question_post_id: ", caller.subject,
+      " may only record outcomes of a public question they asked (naming "
+      "their own question post; others need the right \"",
+      RightName(Right::kRecordOutcome), "\")"));
 }
 
 }  // namespace whoknows::api

@@ -30,6 +30,8 @@ enum class Right {
   kSetOwnOptOut,         // SetOptOut for oneself
   kSetOptOutOnBehalf,    // SetOptOut for anyone (on behalf of a user)
   kCompact,              // Compact (makes deletions physical)
+  kRecordOwnOutcome,     // RecordOutcome for a question one asked oneself
+  kRecordOutcome,        // RecordOutcome for any question and helper
 };
 
 const char* RightName(Right right);
@@ -55,6 +57,7 @@ enum class Rpc {
   kCompact,
   kAnalyzeNetwork,
   kSetOptOut,
+  kRecordOutcome,
 };
 
 // The right each RPC needs to be called at all.
@@ -78,6 +81,16 @@ absl::Status AuthorizeAsker(const Caller& caller, std::string* asker_id,
 // and admins anyone's; else PERMISSION_DENIED naming the right.
 absl::Status AuthorizeOptOutTarget(const Caller& caller,
                                    const std::string& person_id);
+
+// RecordOutcome's question: a caller with the right "record-outcome" (the
+// intranet, admins) may record any; others (employees, hr) only for a
+// question post they wrote (`question_author`, empty when the post is not
+// there or not public), so that nobody records help they gave themself or
+// pins an outcome on a question they did not ask. The same
+// PERMISSION_DENIED whether the post is missing, private or someone else's:
+// no probing of post ids.
+absl::Status AuthorizeOutcomeQuestion(const Caller& caller,
+                                      const std::string& question_author);
 
 }  // namespace whoknows::api
 

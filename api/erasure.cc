@@ -10,7 +10,9 @@
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "index/interactions.h"
+#include "index/outcomes.h"
 #include "ranking/expertise_model.h"
+#include "ranking/outcomes.h"
 
 namespace whoknows::api {
 namespace {
@@ -93,6 +95,12 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
       index::InteractionLog(options_.data_dir).RemovePerson(person_id));
   receipt.interactions_removed = interactions.removed;
   receipt.interactions_redacted = interactions.redacted;
+  // ... and the outcomes they helped with or asked.
+  WK_ASSIGN_OR_RETURN(
+      receipt.outcomes_removed,
+      options_.outcomes != nullptr
+          ? options_.outcomes->RemovePerson(person_id)
+          : index::OutcomeLog(options_.data_dir).RemovePerson(person_id));
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kInteractionsErased));
 
   // 4. A snapshot without them, which rewrites graph.tsv; its failure to
@@ -146,6 +154,7 @@ v1::DeletePersonResponse ToResponse(const ErasureReceipt& r) {
   out.set_manager_references_cleared(r.manager_references_cleared);
   out.set_interactions_removed(r.interactions_removed);
   out.set_interactions_redacted(r.interactions_redacted);
+  out.set_outcomes_removed(r.outcomes_removed);
   out.set_model_updated(r.model_updated);
   const int64_t nanos = absl::ToUnixNanos(r.erased_at);
   out.mutable_erased_at()->set_seconds(nanos / 1000000000);

@@ -23,7 +23,8 @@ class Catalog;
 
 namespace whoknows::ranking {
 class ModelStore;
-}
+class OutcomeStore;
+}  // namespace whoknows::ranking
 
 namespace whoknows::api {
 
@@ -32,7 +33,7 @@ namespace whoknows::api {
 enum class ErasureStage {
   kJournalWritten,      // <data>/ERASURE names the person; nothing else changed
   kCatalogErased,       // posts, people, likes, mentions, manager references
-  kInteractionsErased,  // interactions.tsv rewritten without them
+  kInteractionsErased,  // interactions.tsv and outcomes.jsonl without them
   kGraphPublished,      // a snapshot without them published, graph.tsv saved
   kModelUpdated,        // embeddings.bin rebuilt (or removed) without them
 };
@@ -48,6 +49,7 @@ struct ErasureReceipt {
   int manager_references_cleared = 0;
   int64_t interactions_removed = 0;   // lines they sent or alone received
   int64_t interactions_redacted = 0;  // lines they were one receiver of
+  int64_t outcomes_removed = 0;       // outcomes they helped with or asked
   // The expertise model was rebuilt without them and persisted; false when
   // embeddings.bin was removed instead (rebuilt at the next start).
   bool model_updated = false;
@@ -60,6 +62,9 @@ struct EraserOptions {
   // The data folder of the catalog (for the journal, interactions.tsv and
   // embeddings.bin). Required.
   std::string data_dir;
+  // The outcomes queries read (the server's); null: outcomes.jsonl is
+  // rewritten directly (offline tools).
+  ranking::OutcomeStore* outcomes = nullptr;
   // The time written in receipts.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   // Test seam: called after each stage; a non-OK status stops the erasure

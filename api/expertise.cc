@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "index/validation.h"
 #include "ranking/confidence.h"
+#include "ranking/outcomes.h"
 
 namespace whoknows::api {
 namespace {
@@ -24,6 +25,8 @@ v1::EvidenceRole ToProto(ranking::Role role) {
       return v1::EVIDENCE_ROLE_QUESTION;
     case ranking::Role::kComment:
       return v1::EVIDENCE_ROLE_COMMENT;
+    case ranking::Role::kOutcome:
+      return v1::EVIDENCE_ROLE_OUTCOME;
   }
   return v1::EVIDENCE_ROLE_UNSPECIFIED;
 }
@@ -32,6 +35,44 @@ v1::EvidenceRole ToProto(ranking::Role role) {
 bool VisibleTo(const v1::Post& post, const std::vector<std::string>& groups) {
   return index::IsPublic(post) ||
          std::binary_search(groups.begin(), groups.end(), post.visibility());
+}
+
+const char* OutcomeWords(v1::OutcomeKind kind) {
+  switch (kind) {
+    case v1::OUTCOME_KIND_ACCEPTED:
+      return "Their help with this question was accepted.";
+    case v1::OUTCOME_KIND_THANKED:
+      return "Thanked for their help with this question.";
+    default:
+      return "Answered this question.";
+  }
+}
+
+// An outcome's evidence (ranking/outcomes.h): the question's title (the
+// post's, while it is public), what happened, and when. False when the
+// outcome or its question post is gone since the ranking ran.
+bool OutcomeEvidence(const ranking::OutcomeSet* outcomes,
+                     const index::Snapshot& snap,
+                     const ranking::EvidencePost& ev, v1::Evidence* out) {
+  const v1::Outcome* o =
+      outcomes ? outcomes->FindByEvidenceId(ev.post_id) : nullptr;
+  if (!o) return false;
+  std::string title = o->title();
+  if (!o->question_post_id().empty()) {
+    const index::PostMeta* q = snap.FindPost(o->question_post_id());
+    if (!q || !q->is_public) return false;
+    title = q->title;
+  }
+  out->set_post_id(ev.post_id);
+  out->set_title(title);
+  out->set_snippet(OutcomeWords(o->kind()));
+  out->set_role(v1::EVIDENCE_ROLE_OUTCOME);
+  out->mutable_created()->set_seconds(o->time().seconds());
+  return true;
+}
+
+bool IsOutcome(const std::string& evidence_id) {
+  return evidence_id.starts_with(ranking::kOutcomeEvidencePrefix);
 }
 
 std::string_view Trim(std::string_view s) {
@@ -99,13 +140,15 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   const std::vector<std::string> groups = snap->GroupsOf(q.asker_id);
   std::vector<std::string> ids;
   for (const auto& e : found->experts)
-    for (const auto& ev : e.evidence) ids.push_back(ev.post_id);
+    for (const auto& ev : e.evidence)
+      if (!IsOutcome(ev.post_id)) ids.push_back(ev.post_id);
   auto texts = catalog.Fetch(q.query, ids, 300, !groups.empty());
   if (!texts.ok()) return texts.status();
   std::unordered_map<std::string, const index::PostText*> text_of;
   for (const auto& t : *texts)
     if (VisibleTo(t.post, groups)) text_of[t.post.id()] = &t;
 
+  const auto outcomes = finder.outcomes();
   v1::FindExpertsResponse response;
   response.set_matched_posts(found->matched_posts);
   *response.mutable_model() =
@@ -129,6 +172,12 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
         step->set_display_name(p->display_name());
     }
     for (const auto& ev : e.evidence) {
+      if (IsOutcome(ev.post_id)) {
+        v1::Evidence outcome;
+        if (OutcomeEvidence(outcomes.get(), *snap, ev, &outcome))
+          *m->add_evidence() = std::move(outcome);
+        continue;
+      }
       auto it = text_of.find(ev.post_id);
       if (it == text_of.end()) continue;
       const v1::Post& post = it->second->post;

@@ -16,6 +16,7 @@
 #include "api/caller.h"
 #include "api/erasure.h"
 #include "api/expertise.h"
+#include "api/outcomes.h"
 #include "api/request_errors.h"
 #include "api/suggest.h"
 #include "api/tls_credentials.h"
@@ -28,6 +29,7 @@
 #include "ranking/expertise_model.h"
 #include "ranking/exposure.h"
 #include "ranking/learning.h"
+#include "ranking/outcomes.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
 #include "whoknows/v1/networks.grpc.pb.h"
@@ -82,6 +84,8 @@ const char* MethodName(Rpc rpc) {
       return "whoknows.v1.Networks/AnalyzeNetwork";
     case Rpc::kSetOptOut:
       return "whoknows.v1.Ingest/SetOptOut";
+    case Rpc::kRecordOutcome:
+      return "whoknows.v1.Ingest/RecordOutcome";
   }
   return "?";
 }
@@ -319,11 +323,13 @@ class IngestService final
           v1::Ingest::CallbackService> {
  public:
   IngestService(index::Catalog& catalog, Eraser& eraser,
-                ranking::ExposureLedger& exposure, CallHandler calls,
+                ranking::ExposureLedger& exposure,
+                ranking::OutcomeStore& outcomes, CallHandler calls,
                 Executor& executor)
       : catalog_(catalog),
         eraser_(eraser),
         exposure_(exposure),
+        outcomes_(outcomes),
         calls_(calls),
         executor_(executor) {}
 
@@ -483,7 +489,8 @@ class IngestService final
           exposure_.Forget(request->person_id());  // the exposure budget
           note.counts = {{"people", response->found() ? 1 : 0},
                          {"posts", response->posts_deleted()},
-                         {"interactions", response->interactions_removed()}};
+                         {"interactions", response->interactions_removed()},
+                         {"outcomes", response->outcomes_removed()}};
           return absl::OkStatus();
         });
   }
@@ -524,10 +531,29 @@ class IngestService final
         });
   }
 
+  grpc::ServerUnaryReactor* RecordOutcome(
+      grpc::CallbackServerContext* ctx, const v1::RecordOutcomeRequest* request,
+      v1::RecordOutcomeResponse* response) override {
+    return calls_.Handle(
+        ctx, Rpc::kRecordOutcome, &executor_,
+        Recorded(request->outcome().helper_id().substr(0, 128),
+                 {{"outcomes", 0}}),
+        [this, request, response](const Caller& caller,
+                                  AuditNote& note) -> absl::Status {
+          WK_ASSIGN_OR_RETURN(
+              *response,
+              api::RecordOutcome(caller, catalog_, outcomes_,
+                                 catalog_.options().validation, *request));
+          note.counts["outcomes"] = 1;
+          return absl::OkStatus();
+        });
+  }
+
  private:
   index::Catalog& catalog_;
   Eraser& eraser_;
   ranking::ExposureLedger& exposure_;
+  ranking::OutcomeStore& outcomes_;
   const CallHandler calls_;
   Executor& executor_;
 };
@@ -705,10 +731,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->exposure_ =
       std::make_unique<ranking::ExposureLedger>(ranking::ExposureLedgerOptions{
           .window_days = ranking.exposure_window_days});
+  server->outcomes_ = std::make_unique<ranking::OutcomeStore>(*server->catalog_,
+                                                              options.data_dir);
+  if (auto s = server->outcomes_->Load(); !s.ok())
+    return absl::Status(s.code(), absl::StrCat("outcomes: ", s.message()));
   server->finder_ = std::make_unique<ranking::ExpertFinder>(
       *server->catalog_, ranking,
       [models = server->models_.get()] { return models->current(); },
-      server->exposure_.get());
+      server->exposure_.get(),
+      [outcomes = server->outcomes_.get()] { return outcomes->current(); });
   WK_ASSIGN_OR_RETURN(
       server->audit_,
       AuditLog::Open(index::DataDir(options.data_dir).audit_log()));
@@ -717,9 +748,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       *server->catalog_, *server->finder_, *server->exposure_, options.clock,
       calls);
   // Erasure, and the end of one a crash interrupted (the journal).
-  server->eraser_ =
-      std::make_unique<Eraser>(*server->catalog_, server->models_.get(),
-                               EraserOptions{.data_dir = options.data_dir});
+  EraserOptions erasure;
+  erasure.data_dir = options.data_dir;
+  erasure.outcomes = server->outcomes_.get();
+  server->eraser_ = std::make_unique<Eraser>(*server->catalog_,
+                                             server->models_.get(), erasure);
   if (auto resumed = server->eraser_->ResumePending(); !resumed.ok()) {
     return absl::Status(resumed.status().code(),
                         absl::StrCat("finishing an interrupted erasure: ",
@@ -731,8 +764,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<Executor>("ingest", options.ingest_executor);
   server->drain_timeout_ = options.drain_timeout;
   server->ingest_ = std::make_unique<IngestService>(
-      *server->catalog_, *server->eraser_, *server->exposure_, calls,
-      *server->ingest_executor_);
+      *server->catalog_, *server->eraser_, *server->exposure_,
+      *server->outcomes_, calls, *server->ingest_executor_);
   server->networks_ = std::make_unique<NetworksService>(
       *server->catalog_, options.networks, calls, *server->analysis_executor_);
 

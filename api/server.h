@@ -31,6 +31,7 @@ namespace whoknows::ranking {
 class ExpertFinder;
 class ExposureLedger;
 class ModelStore;
+class OutcomeStore;
 }  // namespace whoknows::ranking
 
 namespace whoknows::api {
@@ -166,6 +167,7 @@ class Server {
   // Who was suggested lately (the exposure budget, ranking/exposure.h): in
   // memory only, read by finder_, fed by the Expertise service.
   std::unique_ptr<ranking::ExposureLedger> exposure_;
+  std::unique_ptr<ranking::OutcomeStore> outcomes_;
   std::unique_ptr<ranking::ExpertFinder> finder_;
   std::unique_ptr<Eraser> eraser_;
   std::unique_ptr<Authenticator> authenticator_;

@@ -20,6 +20,7 @@
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 #include "ranking/learning.h"
+#include "ranking/outcomes.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 
 namespace whoknows::cli {
@@ -39,6 +40,8 @@ const char* RoleName(v1::EvidenceRole r) {
       return "comment";
     case v1::EVIDENCE_ROLE_MENTIONED:
       return "mentioned";
+    case v1::EVIDENCE_ROLE_OUTCOME:
+      return "outcome";
     default:
       return "post";
   }
@@ -162,7 +165,12 @@ absl::StatusOr<v1::FindExpertsResponse> AskDataFolder(
   if (!model.ok())
     model = ranking::ExpertiseModel::Build(**catalog, (*catalog)->snapshot());
   if (!model.ok()) return model.status();
-  ranking::ExpertFinder finder(**catalog, ranking, [m = *model] { return m; });
+  // The outcomes count as they do in the server (reading the file only).
+  ranking::OutcomeStore outcomes(**catalog, data_dir);
+  WK_RETURN_IF_ERROR(outcomes.Load());
+  ranking::ExpertFinder finder(
+      **catalog, ranking, [m = *model] { return m; }, /*exposure=*/nullptr,
+      [&outcomes] { return outcomes.current(); });
   return api::FindExperts(**catalog, finder, request);
 }
 

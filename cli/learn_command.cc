@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
+#include "index/outcomes.h"
 #include "ranking/learning.h"
 
 namespace whoknows::cli {
@@ -17,6 +18,12 @@ void PrintReport(const ranking::LearnReport& report,
       "solver outside the candidates)\n",
       report.labelled_questions, report.examples + report.missed,
       report.missed);
+  if (report.outcome_examples + report.outcome_missed > 0) {
+    std::printf(
+        "of which %d from outcomes (RecordOutcome; %d with the helper "
+        "outside the candidates)\n",
+        report.outcome_examples + report.outcome_missed, report.outcome_missed);
+  }
   std::printf("%-10s %8s %8s\n", "signal", "before", "learned");
   for (int i = 0; i < ranking::kNumSignals; ++i) {
     std::printf("%-10s %8.3f %8.3f\n",
@@ -61,6 +68,9 @@ class LearnCommand final : public Command {
     };
     if (auto st = ranking::ApplyLearnedWeights(data_dir_, &o.ranking); !st.ok())
       return Fail(std::string(st.message()));
+    auto outcomes = index::OutcomeLog(data_dir_).Load();
+    if (!outcomes.ok()) return Fail(std::string(outcomes.status().message()));
+    o.outcomes = *std::move(outcomes);
     auto report = ranking::LearnFusionWeights(**catalog, o);
     if (!report.ok()) return Fail(std::string(report.status().message()));
     PrintReport(*report, o.ranking.weights);

@@ -184,6 +184,11 @@ absl::StatusOr<bool> TryCut(const DataDir& dir, const std::string& staging,
     WK_RETURN_IF_ERROR(WriteFile(staging + "/ERASURE", *journal));
   }
   if (batch) WK_RETURN_IF_ERROR(WriteFile(staging + "/BATCH", *batch));
+  // Outcomes: appended whole lines, replaced by a rename on erasure, so a
+  // plain read sees one version or the other.
+  if (auto outcomes = ReadOptional(dir.outcomes()))
+    WK_RETURN_IF_ERROR(
+        WriteFile(staging + "/outcomes.jsonl", WholeLines(*outcomes)));
   if (auto audit = ReadOptional(dir.audit_log()))
     WK_RETURN_IF_ERROR(WriteFile(staging + "/audit.jsonl", WholeLines(*audit)));
   if (auto fusion = ReadOptional(dir.fusion_weights()))

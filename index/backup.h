@@ -5,7 +5,8 @@
 //   posts/, private_posts/, people/   Xapian databases, compacted copies of
 //                                     one revision each
 //   interactions.tsv                  its whole lines
-//   audit.jsonl, fusion.json          when present
+//   outcomes.jsonl, audit.jsonl,      when present (whole lines of the
+//   fusion.json                       logs)
 //   ERASURE                           when an erasure was in progress: the
 //                                     restored folder finishes it at start
 //   BATCH                             when the cut fell between the commits

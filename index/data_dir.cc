@@ -169,7 +169,8 @@ absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir) {
   DataDirRecovery r;
   for (const std::string& path :
        {dir.graph(), dir.embeddings(), dir.fusion_weights(),
-        dir.erasure_journal(), dir.batch_journal(), dir.interactions()}) {
+        dir.erasure_journal(), dir.batch_journal(), dir.interactions(),
+        dir.outcomes()}) {
     const std::string tmp = path + ".tmp";
     std::error_code ec;
     if (!fs::exists(tmp, ec)) continue;
@@ -177,7 +178,8 @@ absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir) {
     std::fprintf(stderr, "whoknows: removed %s left by a crash\n", tmp.c_str());
     ++r.temporaries_removed;
   }
-  for (const std::string& path : {dir.interactions(), dir.audit_log()}) {
+  for (const std::string& path :
+       {dir.interactions(), dir.outcomes(), dir.audit_log()}) {
     WK_ASSIGN_OR_RETURN(const int64_t cut, CutTornLastLine(path));
     r.torn_bytes_cut += cut;
   }

@@ -9,6 +9,8 @@
 //   <root>/LOCK              held (flock) by the one process that writes
 //   <root>/graph.tsv         the colleague graph, derived, for inspection
 //   <root>/interactions.tsv  append-only e-mails and chats (index/interactions)
+//   <root>/outcomes.jsonl    append-only: who helped with which question
+//                            (index/outcomes)
 //   <root>/embeddings.bin    the learned term space and people's vectors
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
 //   <root>/ERASURE           journal of an erasure in progress (api/erasure)
@@ -51,6 +53,7 @@ class DataDir {
   std::string lock() const { return Join("LOCK"); }
   std::string graph() const { return Join("graph.tsv"); }
   std::string interactions() const { return Join("interactions.tsv"); }
+  std::string outcomes() const { return Join("outcomes.jsonl"); }
   std::string embeddings() const { return Join("embeddings.bin"); }
   std::string fusion_weights() const { return Join("fusion.json"); }
   // Present only while an erasure is in progress: the id of the person
@@ -128,7 +131,8 @@ struct DataDirRecovery {
   // (graph.tsv.tmp, ...): removed, they are never read and may hold data of
   // an erased person.
   int temporaries_removed = 0;
-  // Bytes of torn last lines cut from interactions.tsv and audit.jsonl.
+  // Bytes of torn last lines cut from interactions.tsv, outcomes.jsonl and
+  // audit.jsonl.
   int64_t torn_bytes_cut = 0;
 };
 

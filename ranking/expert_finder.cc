@@ -12,6 +12,7 @@
 #include "index/dense_index.h"
 #include "ranking/expertise_model.h"
 #include "ranking/exposure.h"
+#include "ranking/outcomes.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -88,6 +89,10 @@ class CandidateSet {
   // `post` and `root` are DenseIndex post numbers.
   void Credit(uint32_t post, double amount);
   void CreditThreadAnswerers(uint32_t root, double vote);
+  void CreditAs(const index::PostMeta& post, Role role, double amount);
+  void CreditOutcomes(const index::PostMeta& question, double vote);
+  void VoteOutcomeTexts();
+  bool OutcomeCounts(const v1::Outcome& outcome) const;
   // Adds the best `extra_candidates` eligible people with a positive score,
   // from any range of (id, score) pairs (the model's lists are read in
   // place: no id is copied to sort them).
@@ -138,7 +143,9 @@ void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
     Credit(n, vote * RoleWeight(o_, m));
     if (m.kind == v1::POST_KIND_QUESTION || m.kind == v1::POST_KIND_ARTICLE)
       CreditThreadAnswerers(n, vote);
+    if (context_.outcomes) CreditOutcomes(m, hit.weight / top);
   }
+  if (context_.outcomes) VoteOutcomeTexts();
   for (const auto& [p, c] : candidates_)
     best_text_ = std::max(best_text_, c.text);
 }
@@ -171,7 +178,16 @@ void CandidateSet::Credit(uint32_t number, double amount) {
     default:
       return;
   }
-  Candidate& c = *slot;
+  slot->text += amount;
+  slot->evidence.push_back({&post, role, amount});
+}
+
+// An outcome's helper is not the author of a post in the snapshot: no
+// memo, but outcomes are few.
+void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
+                            double amount) {
+  if (amount <= 0 || !Eligible(post.author_id)) return;
+  Candidate& c = candidates_[post.author_id];
   c.text += amount;
   c.evidence.push_back({&post, role, amount});
 }
@@ -187,6 +203,51 @@ void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
     // A language filter holds for credited answers too.
     if (!q_.language.empty() && r.language != q_.language) continue;
     Credit(reply, vote * o_.thread_answerers * RoleWeight(o_, r));
+  }
+}
+
+// An outcome counts while its asker has not opted out (the helper's
+// opt-out is eligibility's), and in a replay only when it is older than the
+// cut-off.
+bool CandidateSet::OutcomeCounts(const v1::Outcome& o) const {
+  if (context_.created_before > 0 &&
+      o.time().seconds() >= context_.created_before)
+    return false;
+  return o.asker_id().empty() ||
+         !std::binary_search(snap_.opted_out.begin(), snap_.opted_out.end(),
+                             o.asker_id());
+}
+
+// A matching question the intranet saw someone help with votes for them as
+// for an answer in its thread (accepted: as for the accepted answer), aged
+// from the outcome.
+void CandidateSet::CreditOutcomes(const index::PostMeta& question,
+                                  double match) {
+  if (question.kind != v1::POST_KIND_QUESTION) return;
+  const OutcomeSet& set = *context_.outcomes;
+  const std::vector<size_t>* found = set.ForPost(question.id);
+  if (!found) return;
+  for (size_t i : *found) {
+    if (!OutcomeCounts(set.outcome(i))) continue;
+    const index::PostMeta& m = set.meta(i);
+    CreditAs(
+        m, Role::kOutcome,
+        match * decay_(m.created) * o_.thread_answerers * RoleWeight(o_, m));
+  }
+}
+
+// Outcomes about questions that are not posts: their text shares enough of
+// the query's words (RankingOptions::outcome_min_coverage). They have no
+// language: a language filter leaves them out.
+void CandidateSet::VoteOutcomeTexts() {
+  if (!q_.language.empty()) return;
+  const OutcomeSet& set = *context_.outcomes;
+  for (const auto& [i, coverage] :
+       set.Match(catalog_.QueryTerms(q_.query), o_.outcome_min_coverage)) {
+    if (!OutcomeCounts(set.outcome(i))) continue;
+    const index::PostMeta& m = set.meta(i);
+    CreditAs(m, Role::kOutcome,
+             coverage * decay_(m.created) * RoleWeight(o_, m));
   }
 }
 
@@ -485,6 +546,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(const ExpertQuery& q) const {
   context.snapshot = catalog_.snapshot();
   if (models_) context.model = models_();
   context.exposure = exposure_;
+  if (outcomes_) context.outcomes = outcomes_();
   return Find(q, context);
 }
 

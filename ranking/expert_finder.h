@@ -18,6 +18,7 @@ namespace whoknows::ranking {
 
 class ExpertiseModel;  // ranking/expertise_model.h
 class ExposureLedger;  // ranking/exposure.h
+class OutcomeSet;      // ranking/outcomes.h
 
 // What a ranking reads. Live queries use the catalog's newest snapshot and
 // the model store's current model; learning replays history against a
@@ -36,6 +37,9 @@ struct RankingContext {
   // question's time while `now` stays at its cut-off.
   const ExposureLedger* exposure = nullptr;
   int64_t exposure_now = 0;
+  // Who helped with which question (Ingest.RecordOutcome); null: none.
+  // Replays of history leave it null: outcomes are their labels.
+  std::shared_ptr<const OutcomeSet> outcomes;
 };
 
 // The posts search that ExpertFinder::Find runs first (stage 1, retrieve)
@@ -51,25 +55,34 @@ index::SearchOptions RetrievalOptions(const RankingOptions& options,
 class ExpertFinder {
  public:
   using ModelSource = std::function<std::shared_ptr<const ExpertiseModel>()>;
+  using OutcomeSource = std::function<std::shared_ptr<const OutcomeSet>()>;
   // `exposure`, when given, is what Find(query) reads the exposure budget
   // from (it must outlive the finder); the caller records what it returns.
   explicit ExpertFinder(const index::Catalog& catalog,
                         RankingOptions options = {}, ModelSource models = {},
-                        const ExposureLedger* exposure = nullptr)
+                        const ExposureLedger* exposure = nullptr,
+                        OutcomeSource outcomes = {})
       : catalog_(catalog),
         options_(std::move(options)),
         models_(std::move(models)),
-        exposure_(exposure) {}
+        exposure_(exposure),
+        outcomes_(std::move(outcomes)) {}
   absl::StatusOr<FindResult> Find(const ExpertQuery& query) const;
   absl::StatusOr<FindResult> Find(const ExpertQuery& query,
                                   const RankingContext& context) const;
   const RankingOptions& options() const { return options_; }
+  // The outcomes live queries see now (null without a source): what
+  // evidence ids with kOutcomeEvidencePrefix name.
+  std::shared_ptr<const OutcomeSet> outcomes() const {
+    return outcomes_ ? outcomes_() : nullptr;
+  }
 
  private:
   const index::Catalog& catalog_;
   RankingOptions options_;
   ModelSource models_;
   const ExposureLedger* exposure_;
+  OutcomeSource outcomes_;
 };
 
 }  // namespace whoknows::ranking

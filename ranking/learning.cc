@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <span>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "index/data_dir.h"
 #include "ranking/validate.h"
 
@@ -18,6 +20,10 @@ namespace {
 struct Labelled {
   std::string id, asker, solver;
   int64_t created = 0;
+  // A question that is not a post (an outcome's): its text and tags; `id`
+  // is then empty.
+  std::string text = {};
+  std::vector<std::string> tags = {};
 };
 
 // Reciprocal rank of the label under `w` (ties broken against it).
@@ -51,6 +57,40 @@ std::vector<Labelled> LabelledQuestions(const index::Snapshot& snap,
   return labelled;
 }
 
+// The outcomes as labels (LearnOptions::outcomes), oldest first: those on
+// a public question post that the history does not already label with the
+// same solver, and those carrying their question's text.
+std::vector<Labelled> OutcomeLabels(const index::Snapshot& snap,
+                                    const std::vector<v1::Outcome>& outcomes,
+                                    const std::vector<Labelled>& history,
+                                    int64_t created_before) {
+  std::set<std::pair<std::string, std::string>> known;
+  for (const Labelled& l : history) known.emplace(l.id, l.solver);
+  std::vector<Labelled> out;
+  for (const v1::Outcome& o : outcomes) {
+    if (created_before > 0 && o.time().seconds() >= created_before) continue;
+    if (o.question_post_id().empty()) {
+      out.push_back({"",
+                     o.asker_id(),
+                     o.helper_id(),
+                     o.time().seconds(),
+                     o.title() + "\n" + o.body(),
+                     {o.tags().begin(), o.tags().end()}});
+      continue;
+    }
+    const index::PostMeta* q = snap.FindPost(o.question_post_id());
+    if (!q || !q->is_public || q->kind != v1::POST_KIND_QUESTION ||
+        q->author_id == o.helper_id() ||
+        !known.emplace(q->id, o.helper_id()).second)
+      continue;
+    out.push_back({q->id, q->author_id, o.helper_id(), q->created});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
+    return a.created != b.created ? a.created < b.created : a.id < b.id;
+  });
+  return out;
+}
+
 // Ranks each question of `fold` by the catalog as it was at the fold's first
 // question, all candidates kept, and appends the examples whose solver was a
 // candidate (counting the others in `missed`).
@@ -73,18 +113,24 @@ absl::Status ReplayFold(const index::Catalog& catalog,
   context.now = cutoff;
   context.all_candidates = true;
   std::vector<std::string> ids;
-  for (const Labelled& l : fold) ids.push_back(l.id);
+  for (const Labelled& l : fold)
+    if (!l.id.empty()) ids.push_back(l.id);
   auto texts = catalog.Fetch("", ids, 0);
   if (!texts.ok()) return texts.status();
   std::unordered_map<std::string, const v1::Post*> by_id;
   for (const auto& t : *texts) by_id[t.post.id()] = &t.post;
   for (const Labelled& l : fold) {
-    auto it = by_id.find(l.id);
-    if (it == by_id.end()) continue;
     ExpertQuery q;
-    q.query = it->second->title() + "\n" + it->second->body();
     q.asker_id = l.asker;
-    q.tags.assign(it->second->tags().begin(), it->second->tags().end());
+    if (l.id.empty()) {
+      q.query = l.text;
+      q.tags = l.tags;
+    } else {
+      auto it = by_id.find(l.id);
+      if (it == by_id.end()) continue;
+      q.query = it->second->title() + "\n" + it->second->body();
+      q.tags.assign(it->second->tags().begin(), it->second->tags().end());
+    }
     auto found = finder.Find(q, context);
     if (!found.ok()) return found.status();
     TrainingExample e;
@@ -99,6 +145,25 @@ absl::Status ReplayFold(const index::Catalog& catalog,
     }
     examples->push_back(std::move(e));
   }
+  return absl::OkStatus();
+}
+
+// Replays `labels` (OutcomeLabels) in at most `o.folds` folds.
+absl::Status ReplayOutcomes(const index::Catalog& catalog,
+                            const index::Snapshot& snap,
+                            const ExpertFinder& finder, const LearnOptions& o,
+                            const std::vector<Labelled>& labels,
+                            std::vector<TrainingExample>* examples,
+                            int* missed) {
+  if (labels.empty()) return absl::OkStatus();
+  const size_t per_fold = (labels.size() + o.folds - 1) / o.folds;
+  for (size_t begin = 0; begin < labels.size(); begin += per_fold) {
+    const size_t end = std::min(labels.size(), begin + per_fold);
+    WK_RETURN_IF_ERROR(ReplayFold(
+        catalog, snap, finder, o.model,
+        {labels.begin() + begin, labels.begin() + end}, examples, missed));
+  }
+  if (o.log) o.log(absl::StrCat("replayed ", labels.size(), " outcomes"));
   return absl::OkStatus();
 }
 
@@ -168,6 +233,15 @@ absl::StatusOr<LearnReport> LearnFusionWeights(const index::Catalog& catalog,
           absl::FormatTime(absl::FromUnixSeconds(labelled[begin].created))));
     }
   }
+  // 2b. The outcomes: extra pairs, replayed in folds of their own.
+  const size_t from_history = examples.size();
+  const int missed_history = report.missed;
+  WK_RETURN_IF_ERROR(ReplayOutcomes(
+      catalog, *snap, finder, o,
+      OutcomeLabels(*snap, o.outcomes, labelled, o.created_before), &examples,
+      &report.missed));
+  report.outcome_examples = static_cast<int>(examples.size() - from_history);
+  report.outcome_missed = report.missed - missed_history;
   // 3. Fit, and how the fit ranks the examples against the prior.
   report.examples = static_cast<int>(examples.size());
   report.fit = FitConditionalLogit(examples, o.ranking.weights, o.fit);

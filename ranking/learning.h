@@ -13,6 +13,7 @@
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 #include "ranking/fusion.h"
+#include "whoknows/v1/ingest.pb.h"
 
 namespace whoknows::ranking {
 
@@ -31,6 +32,14 @@ struct LearnOptions {
   // would mostly return the prior. Bigger demands more history.
   int min_labelled_questions = 20;
   FitOptions fit;
+  // Who helped with which question, as the intranet reported it
+  // (Ingest.RecordOutcome, outcomes.jsonl): each is one more training pair
+  // (the question -> the helper) beside the replayed history, ranked by the
+  // catalog as it was when the question was asked (a question post's
+  // creation; for a question given by text, the outcome's time). A pair the
+  // history already holds (the helper's accepted answer to that post) is
+  // not counted twice. Outcomes after created_before are left out.
+  std::vector<v1::Outcome> outcomes;
   std::function<void(const std::string&)> log;  // progress, optional
 
   // OK, or INVALID_ARGUMENT naming the first field out of range.
@@ -44,6 +53,9 @@ struct LearnReport {
   int missed = 0;              // the solver was not among the candidates
   double mrr_prior = 0;        // in-sample MRR with the prior weights
   double mrr_fitted = 0;       // and with the fitted weights
+  // Of examples and missed: how many came from outcomes.
+  int outcome_examples = 0;
+  int outcome_missed = 0;
   // The replayed examples themselves, for offline studies (eval's
   // --features-tsv writes them beside the test questions' features).
   std::vector<TrainingExample> replayed;

@@ -20,6 +20,8 @@ absl::Status RankingOptions::Validate() const {
       Check(max_posts >= 1, "max_posts", ">= 1"),
       Check(Finite(thread_answerers) && thread_answerers >= 0,
             "thread_answerers", "a finite number >= 0"),
+      Check(outcome_min_coverage > 0 && outcome_min_coverage <= 1,
+            "outcome_min_coverage", "in (0, 1]"),
       Check(Finite(half_life_days) && half_life_days >= 0, "half_life_days",
             "a finite number >= 0 (0: no decay)"),
       Check(extra_candidates >= 0, "extra_candidates", ">= 0"),

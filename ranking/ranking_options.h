@@ -35,6 +35,10 @@ struct RankingOptions : RoleWeights {
   // in its thread: their answer addresses that question even when it shares
   // few words with the query. Multiplies the answer/accepted weights.
   double thread_answerers = 1.0;
+  // An outcome whose question is not a post votes when its text holds at
+  // least this share of the query's words (stopwords left out), its vote
+  // scaled by that share. Lower lets looser matches vote.
+  double outcome_min_coverage = 0.5;
   // Expertise fades and people move on: a post's vote, and each answer in
   // the activity signal, is weighted 2^(-age / half_life), age measured
   // from now (`clock`, or RankingContext::now). 0 disables decay.
@@ -113,6 +117,7 @@ enum class Role {
   kArticle,
   kQuestion,
   kComment,
+  kOutcome,  // helped with a matching question (Ingest.RecordOutcome)
 };
 
 struct EvidencePost {

@@ -79,6 +79,7 @@ const ROLES = {
   EVIDENCE_ROLE_QUESTION: 'question',
   EVIDENCE_ROLE_COMMENT: 'comment',
   EVIDENCE_ROLE_MENTIONED: 'mentioned',
+  EVIDENCE_ROLE_OUTCOME: 'helped (reported)',
 };
 
 function day(timestamp) {

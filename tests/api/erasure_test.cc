@@ -13,6 +13,7 @@
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "index/interactions.h"
+#include "index/outcomes.h"
 #include "ranking/expertise_model.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
@@ -62,6 +63,20 @@ index::Interaction Mail(const std::string& id, const std::string& from,
   return i;
 }
 
+v1::Outcome Outcome(const std::string& id, const std::string& post,
+                    const std::string& title, const std::string& asker,
+                    const std::string& helper) {
+  v1::Outcome o;
+  o.set_id(id);
+  o.set_question_post_id(post);
+  o.set_title(title);
+  o.set_asker_id(asker);
+  o.set_helper_id(helper);
+  o.set_kind(v1::OUTCOME_KIND_ACCEPTED);
+  o.mutable_time()->set_seconds(1700005000);
+  return o;
+}
+
 // A small company where the erasee wrote posts carrying the marker (title,
 // body, tags), liked and was mentioned in others' posts, manages someone,
 // and sent and received mail (one mail id carries the marker).
@@ -109,6 +124,18 @@ class ErasureTest : public testing::Test {
         Mail("m4", "ann", {"bo"}),
     };
     ASSERT_TRUE(index::InteractionLog(dir_).Append(mails).ok());
+    // Outcomes: the erasee helped ann (the question carries the marker),
+    // bo helped the erasee with p1, and bo helped ann (kept).
+    index::OutcomeLog outcomes(dir_);
+    ASSERT_TRUE(
+        outcomes
+            .Append(Outcome("o1", "",
+                            "Why does the " + std::string(kMarker) + " drift?",
+                            "ann", kErasee))
+            .ok());
+    ASSERT_TRUE(outcomes.Append(Outcome("o2", "p1", "", kErasee, "bo")).ok());
+    ASSERT_TRUE(
+        outcomes.Append(Outcome("o3", "", "Rotor balance", "ann", "bo")).ok());
     catalog_->Refresh();
     ranking::ModelStoreOptions mo;
     mo.path = index::DataDir(dir_).embeddings();
@@ -140,6 +167,7 @@ TEST_F(ErasureTest, ReceiptCountsWhatWasRemoved) {
   EXPECT_EQ(receipt->manager_references_cleared, 1);
   EXPECT_EQ(receipt->interactions_removed, 2);   // sent one, sole receiver
   EXPECT_EQ(receipt->interactions_redacted, 1);  // one of two receivers
+  EXPECT_EQ(receipt->outcomes_removed, 2);       // helped one, asked one
   EXPECT_TRUE(receipt->model_updated);
   EXPECT_FALSE(receipt->resumed);
   EXPECT_EQ(receipt->erased_at, absl::FromUnixSeconds(1750000000));
@@ -147,6 +175,7 @@ TEST_F(ErasureTest, ReceiptCountsWhatWasRemoved) {
   const v1::DeletePersonResponse response = ToResponse(*receipt);
   EXPECT_TRUE(response.found());
   EXPECT_EQ(response.interactions_removed(), 2);
+  EXPECT_EQ(response.outcomes_removed(), 2);
   EXPECT_EQ(response.erased_at().seconds(), 1750000000);
 
   auto log = index::InteractionLog(dir_).Load();
@@ -155,6 +184,10 @@ TEST_F(ErasureTest, ReceiptCountsWhatWasRemoved) {
   EXPECT_EQ((*log)[0].id, "m2");
   EXPECT_EQ((*log)[0].to, std::vector<std::string>{"bo"});
   EXPECT_EQ((*log)[1].id, "m4");
+  auto outcomes = index::OutcomeLog(dir_).Load();
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  ASSERT_EQ(outcomes->size(), 1u);
+  EXPECT_EQ((*outcomes)[0].id(), "o3");
   EXPECT_EQ(catalog_->snapshot()->FindPerson("ann")->manager_id(), "");
   EXPECT_EQ(catalog_->snapshot()->FindPerson(kErasee), nullptr);
   EXPECT_FALSE(fs::exists(index::DataDir(dir_).erasure_journal()));
@@ -164,7 +197,8 @@ TEST_F(ErasureTest, ReceiptCountsWhatWasRemoved) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(again->profile_found);
   EXPECT_EQ(again->posts_deleted + again->likes_removed +
-                again->interactions_removed + again->interactions_redacted,
+                again->interactions_removed + again->interactions_redacted +
+                again->outcomes_removed,
             0);
 }
 

@@ -48,6 +48,43 @@ TEST_F(CompanyTest, LearningReplaysHistoryAndImprovesTheFit) {
   EXPECT_FALSE(ApplyLearnedWeights(catalog_->options().data_dir, &ro).ok());
 }
 
+// Outcomes (RecordOutcome) are extra pairs beside the history: one by a
+// question's text, one on a question post that the history labels with
+// someone else; one that repeats the history's own label is not counted
+// twice, and one after created_before is left out.
+TEST_F(CompanyTest, OutcomesAreExtraTrainingPairs) {
+  LearnOptions o;
+  o.example_fraction = 0.5;
+  o.folds = 2;
+  auto base = LearnFusionWeights(*catalog_, o);
+  ASSERT_TRUE(base.ok()) << base.status();
+  auto outcome = [](const std::string& post, const std::string& title,
+                    const std::string& helper, int64_t time) {
+    v1::Outcome out;
+    out.set_question_post_id(post);
+    out.set_title(title);
+    out.set_asker_id(post.empty() ? "newbie" : "");
+    out.set_helper_id(helper);
+    out.set_kind(v1::OUTCOME_KIND_ACCEPTED);
+    out.mutable_time()->set_seconds(time);
+    return out;
+  };
+  const int64_t late = kT0 + 1000 * kHour;
+  o.outcomes = {
+      outcome("", "printer toner duplex tray jam", "olle", late),
+      outcome("q0", "", "helper", late),  // q0 is kubernetes, erik's
+      outcome("q0", "", "erik", late),    // the history's own label
+      outcome("", "printer toner", "olle", late + 10 * kHour),
+  };
+  o.created_before = late + kHour;
+  auto report = LearnFusionWeights(*catalog_, o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->outcome_examples + report->outcome_missed, 2);
+  EXPECT_GE(report->outcome_examples, 1) << "olle is the printer expert";
+  EXPECT_EQ(report->examples + report->missed,
+            base->examples + base->missed + 2);
+}
+
 TEST(LearningTest, TooLittleHistoryIsAClearError) {
   index::CatalogOptions o;
   o.data_dir = TestDir();
