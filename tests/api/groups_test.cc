@@ -56,19 +56,11 @@ class GroupsTest : public testing::Test {
       *people.add_people() = p;
     ASSERT_TRUE(Upsert(people, "ingest").ok());
     v1::UpsertPostsRequest posts;
-    v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION,
-                             "Zebrafjord: confidential salary dispute",
-                             "zebrafjord salary dispute", kT0);
-    root.set_visibility("group:hr");
-    v1::Post reply =
-        MakePost("a1", "x", v1::POST_KIND_ANSWER, "",
-                 "About zebrafjord: settle the dispute.", kT0 + 60, "q1");
+    auto [root, reply, other] = testing_util::MakePrivateHrThread(kT0);
     reply.set_accepted(true);
     *posts.add_posts() = root;
     *posts.add_posts() = reply;
-    *posts.add_posts() =
-        MakePost("q2", "y", v1::POST_KIND_QUESTION, "Settle a dispute",
-                 "How to settle a dispute?", kT0 + 120);
+    *posts.add_posts() = other;
     auto stub = v1::Ingest::NewStub(Channel("connector", "ingest"));
     v1::UpsertPostsResponse out;
     grpc::Status s = stub->UpsertPosts(Context().get(), posts, &out);

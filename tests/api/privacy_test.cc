@@ -167,16 +167,7 @@ TEST_P(StickyPrivacyTest, ReUpsertedReplyKeepsItsThreadsPrivacy) {
                   .UpsertPeople({{MakePerson("asker"), MakePerson("hr"),
                                   MakePerson("x"), MakePerson("y")}})
                   .ok());
-  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION,
-                           "Zebrafjord: confidential salary dispute",
-                           "zebrafjord salary dispute", kT0);
-  root.set_visibility("group:hr");
-  v1::Post reply =
-      MakePost("a1", "x", v1::POST_KIND_ANSWER, "",
-               "About zebrafjord: settle the dispute.", kT0 + 60, "q1");
-  v1::Post other =
-      MakePost("q2", "y", v1::POST_KIND_QUESTION, "Settle a dispute",
-               "How to settle a dispute?", kT0 + 120);
+  auto [root, reply, other] = testing_util::MakePrivateHrThread(kT0);
   ASSERT_TRUE(c.catalog().UpsertPosts({{other, root, reply}}).ok());
   if (delete_root) {
     ASSERT_TRUE(*c.catalog().DeletePost("q1"));
@@ -234,17 +225,8 @@ TEST(PrivacyTest, MembersSeeTheirGroupsPrivateThread) {
                   .UpsertPeople({{MakePerson("asker"), member, MakePerson("hr"),
                                   MakePerson("x"), MakePerson("y")}})
                   .ok());
-  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION,
-                           "Zebrafjord: confidential salary dispute",
-                           "zebrafjord salary dispute", kT0);
-  root.set_visibility("group:hr");
-  v1::Post reply =
-      MakePost("a1", "x", v1::POST_KIND_ANSWER, "",
-               "About zebrafjord: settle the dispute.", kT0 + 60, "q1");
+  auto [root, reply, other] = testing_util::MakePrivateHrThread(kT0);
   reply.set_accepted(true);
-  v1::Post other =
-      MakePost("q2", "y", v1::POST_KIND_QUESTION, "Settle a dispute",
-               "How to settle a dispute?", kT0 + 120);
   ASSERT_TRUE(c.catalog().UpsertPosts({{other, root, reply}}).ok());
 
   v1::FindExpertsRequest as_member = Request("zebrafjord");

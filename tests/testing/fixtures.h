@@ -69,6 +69,26 @@ inline v1::Post MakePost(const std::string& id, const std::string& author,
   return p;
 }
 
+// The privacy tests' private thread, all at `t0` + a minute or two: hr's
+// question in group:hr ("Zebrafjord: confidential salary dispute", q1),
+// x's answer to it (a1, not accepted), and y's public question on the same
+// words (q2, "Settle a dispute").
+struct PrivateHrThread {
+  v1::Post root, reply, other;
+};
+inline PrivateHrThread MakePrivateHrThread(int64_t t0) {
+  PrivateHrThread t{
+      .root = MakePost("q1", "hr", v1::POST_KIND_QUESTION,
+                       "Zebrafjord: confidential salary dispute",
+                       "zebrafjord salary dispute", t0),
+      .reply = MakePost("a1", "x", v1::POST_KIND_ANSWER, "",
+                        "About zebrafjord: settle the dispute.", t0 + 60, "q1"),
+      .other = MakePost("q2", "y", v1::POST_KIND_QUESTION, "Settle a dispute",
+                        "How to settle a dispute?", t0 + 120)};
+  t.root.set_visibility("group:hr");
+  return t;
+}
+
 // A public post's metadata, as snapshots hold it: a root is its own
 // thread, a reply is in its parent's.
 inline std::shared_ptr<index::PostMeta> MakeMeta(const std::string& id,
