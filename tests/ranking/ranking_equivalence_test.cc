@@ -45,6 +45,18 @@ class RankingEquivalenceTest : public testing::Test {
     model_ = new std::shared_ptr<const ExpertiseModel>(*model);
     catalog_ = c->release();
   }
+  // What both tests rank with: the demo's newest post as "now", its model.
+  static RankingOptions Options() {
+    RankingOptions o;
+    o.clock = index::FixedClock(catalog_->snapshot()->newest_post);
+    return o;
+  }
+  static RankingContext Context() {
+    RankingContext context;
+    context.snapshot = catalog_->snapshot();
+    context.model = *model_;
+    return context;
+  }
   static void TearDownTestSuite() {
     delete model_;
     delete catalog_;
@@ -140,12 +152,8 @@ std::vector<EvidencePost> PlainEvidence(const index::Catalog& catalog,
 }
 
 TEST_F(RankingEquivalenceTest, TopOfTheQueryIsTheTopOfEveryCandidate) {
-  RankingOptions o;
-  o.clock = index::FixedClock(catalog_->snapshot()->newest_post);
-  ExpertFinder finder(*catalog_, o);
-  RankingContext context;
-  context.snapshot = catalog_->snapshot();
-  context.model = *model_;
+  ExpertFinder finder(*catalog_, Options());
+  const RankingContext context = Context();
   RankingContext every = context;
   every.all_candidates = true;
   const auto questions = Questions(*context.snapshot);
@@ -175,12 +183,9 @@ TEST_F(RankingEquivalenceTest, TopOfTheQueryIsTheTopOfEveryCandidate) {
 }
 
 TEST_F(RankingEquivalenceTest, EvidenceIsThePlainRecomputation) {
-  RankingOptions o;
-  o.clock = index::FixedClock(catalog_->snapshot()->newest_post);
+  const RankingOptions o = Options();
   ExpertFinder finder(*catalog_, o);
-  RankingContext context;
-  context.snapshot = catalog_->snapshot();
-  context.model = *model_;
+  const RankingContext context = Context();
   int with_evidence = 0;
   for (const auto& q : Questions(*context.snapshot)) {
     auto found = finder.Find(q, context);
