@@ -55,6 +55,13 @@ grep -q '"experts"' "$work/find.json" || fail "FindExperts via buf curl: $(cat "
   "$url/whoknows.v1.Expertise/SuggestForPost" >"$work/suggest.json"
 grep -q '"acceptedAnswerSnippet"' "$work/suggest.json" \
   || fail "SuggestForPost via buf curl: $(cat "$work/suggest.json")"
+# RecordOutcome: the intranet reports who helped; it is kept on disk.
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $intranet" \
+  -d '{"outcome": {"question_post_id": "p00001", "helper_id": "u0014", "kind": "OUTCOME_KIND_ACCEPTED", "time": "2024-06-01T10:00:00Z"}}' \
+  "$url/whoknows.v1.Ingest/RecordOutcome" >"$work/outcome.json"
+grep -q '"id"' "$work/outcome.json" || fail "RecordOutcome via buf curl: $(cat "$work/outcome.json")"
+grep -q '"helper_id":"u0014"' "$work/demo/outcomes.jsonl" \
+  || fail "outcome not in outcomes.jsonl: $(cat "$work/demo/outcomes.jsonl" 2>&1)"
 set +e
 "$buf" curl "${tls[@]}" -H "authorization: Bearer $intranet" -d '{"query": ""}' \
   "$url/whoknows.v1.Expertise/FindExperts" >"$work/bad.json" 2>&1
@@ -62,10 +69,16 @@ set +e
   "$url/whoknows.v1.Expertise/FindExperts" >"$work/anon.json" 2>&1
 "$buf" curl "${tls[@]}" -H "authorization: Bearer $employee" \
   -d '{"person_id": "u0007"}' "$url/whoknows.v1.Ingest/DeletePerson" >"$work/del.json" 2>&1
+# An employee may not report for a question someone else asked.
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $employee" \
+  -d '{"outcome": {"question_post_id": "p00001", "helper_id": "u0014", "kind": "OUTCOME_KIND_ANSWERED", "time": "2024-06-01T10:00:00Z"}}' \
+  "$url/whoknows.v1.Ingest/RecordOutcome" >"$work/outcome_denied.json" 2>&1
 set -e
 grep -q "invalid_argument" "$work/bad.json" || fail "empty query: $(cat "$work/bad.json")"
 grep -q "unauthenticated" "$work/anon.json" || fail "no token: $(cat "$work/anon.json")"
 grep -q "permission_denied" "$work/del.json" || fail "employee deletes: $(cat "$work/del.json")"
+grep -q "permission_denied" "$work/outcome_denied.json" \
+  || fail "employee reports for another's question: $(cat "$work/outcome_denied.json")"
 
 # ask, both ways, Swedish and English.
 WHOKNOWS_TOKEN=$employee "$bin" ask "Hur exporterar jag fakturor från SAP till Excel?" \
