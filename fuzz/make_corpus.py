@@ -179,6 +179,15 @@ def validators():
                             "window_days: 90 compare_previous: true "
                             "min_group_size: 6 person_level: true "
                             "top_brokers: 20 include_manager_ties: true"),
+        "suggest_for_post": (5, "SuggestForPostRequest",
+                             'title: "Varför misslyckas deployen?" body: '
+                             '"ImagePullBackOff i klustret" tags: "kubernetes" '
+                             'author_id: "u1" max_people: 5 max_threads: 3'),
+        "record_outcome": (6, "RecordOutcomeRequest",
+                           'outcome { question_post_id: "q1" title: "VPN" '
+                           'tags: "vpn" asker_id: "u1" helper_id: "u2" '
+                           'kind: OUTCOME_KIND_ACCEPTED time { seconds: '
+                           '1709287200 nanos: 5 } }'),
         # Every string at the longest the proto allows, or near it.
         "upsert_posts_long": (1, "UpsertPostsRequest", "posts { %s }" % (
             'id: "%s" author_id: "%s" thread_id: "%s" kind: POST_KIND_ARTICLE '

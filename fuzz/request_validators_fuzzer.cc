@@ -6,13 +6,18 @@
 //   2 UpsertPeopleRequest   index::ValidatePerson on each person
 //   3 IngestStreamRequest   both
 //   4 AnalyzeNetworkRequest api::ValidateAnalyzeNetwork
+//   5 SuggestForPostRequest api::ValidateSuggestForPost
+//   6 RecordOutcomeRequest  index::ValidateOutcome on its outcome
 // Besides crashes and sanitizer reports it checks the contract of a
 // validator: a refusal is INVALID_ARGUMENT whose message starts with the
 // field ("posts[2].tags[0]: must be 1-64 bytes"), and what it accepts the
 // store accepts too: valid posts and people are written to a real catalog
 // in a scratch folder, which must not fail (an INTERNAL "Term too long"
-// from Xapian is a validator that let too much through).
+// from Xapian is a validator that let too much through). A valid outcome
+// must survive its line in outcomes.jsonl (what Load reads back is what was
+// recorded, to the second) and be appended to a real log.
 #include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -23,8 +28,10 @@
 
 #include "api/expertise.h"
 #include "api/networks.h"
+#include "api/suggest.h"
 #include "fuzz/fuzz_support.h"
 #include "index/catalog.h"
+#include "index/outcomes.h"
 #include "index/validation.h"
 #include "whoknows/v1/expertise.pb.h"
 #include "whoknows/v1/ingest.pb.h"
@@ -108,6 +115,30 @@ absl::Status ValidatePeople(const Request& r) {
   return absl::OkStatus();
 }
 
+// Validates like RecordOutcome (the outcome on its own: whether the
+// question and people exist is the service's to check); a valid outcome
+// round-trips through its JSON line and is appended to a real log.
+absl::Status ValidateRecordOutcome(const v1::RecordOutcomeRequest& r) {
+  if (!r.has_outcome()) return absl::InvalidArgumentError("outcome: required");
+  v1::Outcome o = r.outcome();
+  o.DiscardUnknownFields();  // never stored: the line holds known fields
+  if (auto s = whoknows::index::ValidateOutcome(&o, "outcome", {}); !s.ok())
+    return s;
+  auto back = whoknows::index::OutcomeFromJsonLine(
+      whoknows::index::OutcomeToJsonLine(o));
+  if (!back.ok())
+    Fail("a valid outcome's line does not parse: " + back.status().ToString());
+  o.mutable_time()->set_nanos(0);  // the log keeps time to the second
+  if (!google::protobuf::util::MessageDifferencer::Equals(o, *back))
+    Fail("a valid outcome changes through its line: " + o.ShortDebugString() +
+         " -> " + back->ShortDebugString());
+  static whoknows::index::OutcomeLog* log =
+      new whoknows::index::OutcomeLog(whoknows::fuzz::ScratchDir("outcomes"));
+  if (auto s = log->Append(o); !s.ok())
+    Fail("appending a valid outcome failed: " + s.ToString());
+  return absl::OkStatus();
+}
+
 template <typename Request>
 bool Parse(std::string_view bytes, Request* r) {
   return r->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
@@ -126,7 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0 || size > (1 << 20)) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1,
                                size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 7) {
     case 0: {
       v1::FindExpertsRequest r;
       if (Parse(bytes, &r))
@@ -158,6 +189,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         CheckRefusal(whoknows::api::ValidateAnalyzeNetwork(
                          r, whoknows::api::NetworksServiceOptions{}),
                      "AnalyzeNetwork");
+      break;
+    }
+    case 5: {
+      v1::SuggestForPostRequest r;
+      if (Parse(bytes, &r))
+        CheckRefusal(whoknows::api::ValidateSuggestForPost(r),
+                     "SuggestForPost");
+      break;
+    }
+    case 6: {
+      v1::RecordOutcomeRequest r;
+      if (Parse(bytes, &r))
+        CheckRefusal(ValidateRecordOutcome(r), "RecordOutcome");
       break;
     }
   }
