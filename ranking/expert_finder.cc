@@ -225,9 +225,7 @@ void CandidateSet::CreditOutcomes(const index::PostMeta& question,
                                   double match) {
   if (question.kind != v1::POST_KIND_QUESTION) return;
   const OutcomeSet& set = *context_.outcomes;
-  const std::vector<size_t>* found = set.ForPost(question.id);
-  if (!found) return;
-  for (size_t i : *found) {
+  for (size_t i : set.ForPost(question.id)) {
     if (!OutcomeCounts(set.outcome(i))) continue;
     const index::PostMeta& m = set.meta(i);
     CreditAs(

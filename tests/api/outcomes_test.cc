@@ -223,6 +223,39 @@ TEST_F(OutcomesTest, AnOutcomeByQuestionTextRaisesTheHelperForSimilarWords) {
   EXPECT_EQ(RankOf("vera", "laptop keyboard battery replacement"), 1000);
 }
 
+// The intranet may name its outcomes; recording an id again corrects the
+// earlier record in place (a wrong helper reported), in the next answer and
+// after a restart alike.
+TEST_F(OutcomesTest, RecordingAnIdAgainReplacesTheEarlierRecord) {
+  const int vera_before = RankOf("vera", kVpnQuery);
+  v1::Outcome wrong = ForText(kVpnTitle, "vera", "bob");
+  wrong.set_id("o-1");
+  ASSERT_TRUE(Record("intranet", "intranet", wrong).ok());
+  ASSERT_LT(RankOf("vera", kVpnQuery), vera_before);
+  v1::Outcome right = ForText(kVpnTitle, "hugo", "bob");
+  right.set_id("o-1");
+  ASSERT_TRUE(Record("intranet", "intranet", right).ok());
+  auto check = [&] {
+    const auto experts = Experts(kVpnQuery);
+    const v1::ExpertMatch* hugo = Find(experts, "hugo");
+    ASSERT_NE(hugo, nullptr);
+    ASSERT_GT(hugo->evidence_size(), 0);
+    EXPECT_EQ(hugo->evidence(0).post_id(), "outcome:o-1");
+    const v1::ExpertMatch* vera = Find(experts, "vera");
+    if (vera != nullptr) {
+      for (const auto& ev : vera->evidence())
+        EXPECT_NE(ev.role(), v1::EVIDENCE_ROLE_OUTCOME);
+    }
+    EXPECT_EQ(RankOf("vera", kVpnQuery), vera_before);
+  };
+  check();
+  server_.reset();
+  Start();
+  for (int i = 0; i < 250 && Experts(kPullQuery).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  check();
+}
+
 TEST_F(OutcomesTest, OutcomesSurviveARestart) {
   ASSERT_TRUE(Record("intranet", "intranet", ForPost("q-pull", "hugo")).ok());
   ASSERT_TRUE(Record("intranet", "intranet", ForText(kVpnTitle, "vera")).ok());
