@@ -532,13 +532,18 @@ absl::Status Evaluation::WriteHistoryTsv(
                                .string();
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (!f) return absl::UnavailableError("cannot write " + path);
-  std::fprintf(f, "example\tlabel");
+  std::fprintf(f, "example\tlabel\tquestion\tperson\tcutoff");
   for (int i = 0; i < kNumSignals; ++i)
     std::fprintf(f, "\t%s", SignalName(static_cast<Signal>(i)));
   std::fprintf(f, "\n");
   for (size_t e = 0; e < examples.size(); ++e) {
     for (size_t c = 0; c < examples[e].candidates.size(); ++c) {
-      std::fprintf(f, "%zu\t%d", e, examples[e].label == static_cast<int>(c));
+      std::fprintf(
+          f, "%zu\t%d\t%s\t%s\t%lld", e,
+          examples[e].label == static_cast<int>(c),
+          examples[e].question_id.c_str(),
+          c < examples[e].people.size() ? examples[e].people[c].c_str() : "",
+          static_cast<long long>(examples[e].cutoff));
       for (double x : examples[e].candidates[c]) std::fprintf(f, "\t%.6g", x);
       std::fprintf(f, "\n");
     }

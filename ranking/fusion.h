@@ -61,6 +61,12 @@ struct FusionWeights {
 struct TrainingExample {
   std::vector<Features> candidates;
   int label = -1;  // index into candidates
+  // For offline studies (eval's --features-tsv): the question's post id
+  // (empty for an outcome given as text), each candidate's person id and
+  // the replay's cut-off (unix s).
+  std::string question_id;
+  std::vector<std::string> people;
+  int64_t cutoff = 0;
 };
 
 struct FitOptions {

@@ -134,10 +134,13 @@ absl::Status ReplayFold(const index::Catalog& catalog,
     auto found = finder.Find(q, context);
     if (!found.ok()) return found.status();
     TrainingExample e;
+    e.question_id = l.id;
+    e.cutoff = cutoff;
     for (const auto& c : found->experts) {
       if (c.person_id == l.solver)
         e.label = static_cast<int>(e.candidates.size());
       e.candidates.push_back(c.features);
+      e.people.push_back(c.person_id);
     }
     if (e.label < 0) {
       ++*missed;

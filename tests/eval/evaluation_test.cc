@@ -41,6 +41,10 @@ TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
   std::string header, line;
   ASSERT_TRUE(std::getline(history, header));
   EXPECT_NE(header.find("\trecent"), std::string::npos) << header;
+  // Each row names its question, candidate and the replay's cut-off, for
+  // studies that join evidence from the dump (scripts/evidence_study.py).
+  EXPECT_EQ(header.rfind("example\tlabel\tquestion\tperson\tcutoff\t", 0), 0u)
+      << header;
   int labels = 0, rows = 0;
   while (std::getline(history, line)) {
     ++rows;

@@ -30,9 +30,24 @@ TEST_F(CompanyTest, LearningReplaysHistoryAndImprovesTheFit) {
   // The replayed examples come back for offline study, one per example,
   // each labelled within its candidates.
   ASSERT_EQ(static_cast<int>(report->replayed.size()), report->examples);
+  // Each names its question, every candidate and the replay's cut-off, so a
+  // study can join evidence from outside the engine: the label is the
+  // question's accepted answerer, and the cut-off is not after the question.
+  const auto snapshot = catalog_->snapshot();
   for (const auto& e : report->replayed) {
     EXPECT_GE(e.label, 0);
-    EXPECT_LT(e.label, static_cast<int>(e.candidates.size()));
+    ASSERT_LT(e.label, static_cast<int>(e.candidates.size()));
+    ASSERT_EQ(e.people.size(), e.candidates.size());
+    const index::PostMeta* question = snapshot->FindPost(e.question_id);
+    ASSERT_NE(question, nullptr) << e.question_id;
+    EXPECT_GT(e.cutoff, 0);
+    EXPECT_LE(e.cutoff, question->created);
+    std::string solver;
+    for (const auto& [id, post] : snapshot->posts) {
+      if (post->thread_id == e.question_id && post->accepted)
+        solver = post->author_id;
+    }
+    EXPECT_EQ(e.people[e.label], solver) << e.question_id;
   }
   // Learned weights go to the data folder and come back.
   ASSERT_TRUE(
