@@ -53,6 +53,18 @@ class EvalCommand final : public Command {
         ->delimiter(',')
         ->check(CLI::Range(0.0, 100.0))
         ->capture_default_str();
+    se_->add_option("--exposure-free-shares", exposure_free_shares_,
+                    "Penalty shapes of the replay: fair shares of exposure "
+                    "that cost nothing (each weight x free x cap)")
+        ->delimiter(',')
+        ->check(CLI::Range(0.0, 1000.0))
+        ->capture_default_str();
+    se_->add_option("--exposure-caps", exposure_caps_,
+                    "Penalty shapes of the replay: most a penalty can be, in "
+                    "score points (0: no cap)")
+        ->delimiter(',')
+        ->check(CLI::Range(0.0, 100.0))
+        ->capture_default_str();
     se_->add_option("--exposure-window-days",
                     options_.ranking.exposure_window_days,
                     "Decay time constant of a suggestion in the replay")
@@ -71,7 +83,7 @@ class EvalCommand final : public Command {
       options_.ranking.weights = *w;
     }
     options_.learn = !no_learn_;
-    if (exposure_replay_) options_.exposure_replay = exposure_weights_;
+    if (exposure_replay_) options_.exposure_replay = ReplayShapes();
     options_.log = [](const std::string& s) {
       std::fprintf(stderr, "%s\n", s.c_str());
     };
@@ -84,6 +96,22 @@ class EvalCommand final : public Command {
   }
 
  private:
+  // Every weight x free share x cap, weight 0 once (it has no shape).
+  std::vector<ranking::ExposureShape> ReplayShapes() const {
+    std::vector<ranking::ExposureShape> shapes;
+    for (const double weight : exposure_weights_) {
+      if (weight == 0) {
+        shapes.push_back({});
+        continue;
+      }
+      for (const double free : exposure_free_shares_) {
+        for (const double cap : exposure_caps_)
+          shapes.push_back({.weight = weight, .free_shares = free, .cap = cap});
+      }
+    }
+    return shapes;
+  }
+
   // Several dumps: each community's full report, then the one table of
   // every community and the pool.
   int RunPool() {
@@ -123,7 +151,11 @@ class EvalCommand final : public Command {
   std::string weights_file_;
   bool no_learn_ = false;
   bool exposure_replay_ = false;
-  std::vector<double> exposure_weights_ = {0, 0.5, 1, 1.5, 2};
+  std::vector<double> exposure_weights_ = {
+      0, ranking::RankingOptions{}.exposure_weight};
+  std::vector<double> exposure_free_shares_ = {
+      ranking::RankingOptions{}.exposure_free_shares};
+  std::vector<double> exposure_caps_ = {ranking::RankingOptions{}.exposure_cap};
 };
 
 }  // namespace

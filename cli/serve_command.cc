@@ -180,6 +180,19 @@ class ServeCommand final : public Command {
         ->check(CLI::Range(0.001, 3650.0))
         ->capture_default_str();
     serve_
+        ->add_option("--exposure-free-shares",
+                     options_.ranking.exposure_free_shares,
+                     "Exposure budget: recent suggestions, in fair shares, "
+                     "that cost nothing")
+        ->check(CLI::Range(0.0, 1000.0))
+        ->capture_default_str();
+    serve_
+        ->add_option("--exposure-cap", options_.ranking.exposure_cap,
+                     "Exposure budget: most the penalty can be, in score "
+                     "points (0: no cap)")
+        ->check(CLI::Range(0.0, 100.0))
+        ->capture_default_str();
+    serve_
         ->add_option("--min-group", options_.networks.min_group_size,
                      "Networks: groups smaller than this get no figures")
         ->check(CLI::Range(1, options_.networks.limits.max_min_group_size))

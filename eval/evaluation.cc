@@ -36,6 +36,9 @@ using ranking::RankingOptions;
 using ranking::Signal;
 using ranking::SignalName;
 
+// The slots of the position-weighted attention: FindExperts' default limit.
+constexpr size_t kAttentionSlots = 10;
+
 struct TestQuestion {
   std::string id, asker, text, expert;
   int64_t created = 0;
@@ -339,6 +342,10 @@ class Evaluation {
   absl::Status RankBaselines();
   absl::Status RankRollingWindows();
   absl::Status ReplayExposure();
+  // One shape's figures; `attention`: position-weighted exposure by person.
+  ExposureReplayRow ReplayRow(
+      const ranking::ExposureShape& shape, const Scorer& scorer,
+      std::unordered_map<std::string, double> attention) const;
   EvalReport TakeReport() { return std::move(report_); }
 
  private:
@@ -654,39 +661,70 @@ absl::Status Evaluation::RankBaselines() {
 }
 
 // The test questions in time order, as a server with an exposure budget of
-// `weight` answers them: each question's top slots go into the ledger at its
+// each shape answers them: each question's top slots go into the ledger at its
 // time, before the next question is ranked.
 absl::Status Evaluation::ReplayExposure() {
   report_.exposure_slots = o_.exposure_slots;
-  for (const double weight : o_.exposure_replay) {
+  Log(absl::StrCat("exposure replay: ", tests_.size(), " questions, ",
+                   population_.size(), " people answered before the cut-off"));
+  for (const ranking::ExposureShape& shape : o_.exposure_replay) {
     RankingOptions options = o_.ranking;
-    options.exposure_weight = weight;
+    options.exposure_weight = shape.weight;
+    options.exposure_free_shares = shape.free_shares;
+    options.exposure_cap = shape.cap;
     ranking::ExposureLedger ledger(
         {.window_days = options.exposure_window_days});
     ExpertFinder finder(*catalog_, options);
     RankingContext context = context_;
     context.exposure = &ledger;
-    Scorer scorer(absl::StrFormat("exposure weight %.2f", weight));
+    Scorer scorer(absl::StrFormat("exposure weight %.2f", shape.weight));
+    std::unordered_map<std::string, double> attention;
     for (const auto& q : tests_) {
       context.exposure_now = q.created;
       WK_ASSIGN_OR_RETURN(const auto found, finder.Find(QueryOf(q), context));
       std::vector<std::string> ranked = PersonIds(found);
       scorer.Add(ranked, q);
+      for (size_t i = 0; i < std::min<size_t>(kAttentionSlots, ranked.size());
+           ++i)
+        attention[ranked[i]] += PositionWeight(static_cast<int>(i) + 1);
       ranked.resize(
           std::min(ranked.size(), static_cast<size_t>(o_.exposure_slots)));
       ledger.Record(ranked, q.created);
     }
-    ExposureReplayRow row;
-    row.weight = weight;
-    row.metrics = scorer.Done(population_);
-    row.slots = scorer.Counts(population_);
-    row.top1_share = TopShare(row.slots, 0.01);
-    row.suggested_gini = SuggestedGini(row.slots);
-    Log(absl::StrFormat("exposure replay, weight %.2f: MRR %.3f, Gini %.3f",
-                        weight, row.metrics.mrr, row.metrics.exposure_gini));
+    ExposureReplayRow row = ReplayRow(shape, scorer, std::move(attention));
+    Log(absl::StrFormat(
+        "exposure replay, weight %.2f free %.2f cap %.2f: MRR %.3f, "
+        "attention Gini %.3f",
+        shape.weight, shape.free_shares, shape.cap, row.metrics.mrr,
+        row.attention_gini));
     report_.exposure_replay.push_back(std::move(row));
   }
   return absl::OkStatus();
+}
+
+ExposureReplayRow Evaluation::ReplayRow(
+    const ranking::ExposureShape& shape, const Scorer& scorer,
+    std::unordered_map<std::string, double> attention) const {
+  ExposureReplayRow row;
+  row.shape = shape;
+  row.metrics = scorer.Done(population_);
+  row.slots = scorer.Counts(population_);
+  row.top1_share = TopShare(row.slots, 0.01);
+  row.suggested_gini = SuggestedGini(row.slots);
+  row.attention.reserve(population_.size());
+  for (const auto& p : population_) {
+    auto it = attention.find(p);
+    if (it == attention.end()) {
+      row.attention.push_back(0);
+    } else {
+      row.attention.push_back(it->second);
+      attention.erase(it);
+    }
+  }
+  for (const auto& [p, a] : attention) row.attention_outside += a;
+  row.attention_gini = Gini(row.attention);
+  row.attention_top1_share = TopShare(row.attention, 0.01);
+  return row;
 }
 
 absl::Status Evaluation::RankRollingWindows() {
@@ -811,6 +849,10 @@ double Gini(std::vector<double> x) {
   return (2 * weighted) / (k * sum) - (k + 1) / k;
 }
 
+double PositionWeight(int rank) {
+  return 1 / std::log2(1.0 + static_cast<double>(rank));
+}
+
 double SuggestedGini(const std::vector<double>& slots) {
   std::vector<double> suggested;
   for (double x : slots)
@@ -841,18 +883,23 @@ std::vector<ExposureReplayRow> PoolExposureReplay(
   const auto& first = communities.front().report.exposure_replay;
   for (size_t i = 0; i < first.size(); ++i) {
     ExposureReplayRow row;
-    row.weight = first[i].weight;
+    row.shape = first[i].shape;
     std::vector<Metrics> parts;
     for (const auto& c : communities) {
       if (i >= c.report.exposure_replay.size()) return {};
       const ExposureReplayRow& r = c.report.exposure_replay[i];
       parts.push_back(r.metrics);
       row.slots.insert(row.slots.end(), r.slots.begin(), r.slots.end());
+      row.attention.insert(row.attention.end(), r.attention.begin(),
+                           r.attention.end());
+      row.attention_outside += r.attention_outside;
     }
     row.metrics = PoolMetrics(parts);
     row.metrics.exposure_gini = Gini(row.slots);
     row.top1_share = TopShare(row.slots, 0.01);
     row.suggested_gini = SuggestedGini(row.slots);
+    row.attention_gini = Gini(row.attention);
+    row.attention_top1_share = TopShare(row.attention, 0.01);
     pooled.push_back(std::move(row));
   }
   return pooled;
@@ -863,19 +910,24 @@ std::string FormatExposureReplay(const std::string& label,
   std::string out;
   for (size_t i = 0; i < rows.size(); ++i) {
     const ExposureReplayRow& r = rows[i];
-    out += absl::StrFormat("%-20s %8.2f %6.3f %6.3f %7.3f %6.3f %7.3f %9.3f\n",
-                           i == 0 ? label : "", r.weight, r.metrics.mrr,
-                           r.metrics.p_at_1, r.metrics.hit_at_10,
-                           r.metrics.exposure_gini, r.suggested_gini,
-                           r.top1_share);
+    out += absl::StrFormat(
+        "%-20s %6.2f %5.2f %5.2f %6.3f %6.3f %7.3f | %6.3f %6.3f %6.3f | "
+        "%6.3f %6.3f\n",
+        i == 0 ? label : "", r.shape.weight, r.shape.free_shares, r.shape.cap,
+        r.metrics.mrr, r.metrics.p_at_1, r.metrics.hit_at_10,
+        r.metrics.exposure_gini, r.suggested_gini, r.top1_share,
+        r.attention_gini, r.attention_top1_share);
   }
   return out;
 }
 
 std::string ExposureReplayHeader() {
-  return absl::StrFormat("%-20s %8s %6s %6s %7s %6s %7s %9s\n", "community",
-                         "exposure", "MRR", "P@1", "Hit@10", "Gini", "Gini>0",
-                         "top-1%");
+  return absl::StrFormat(
+      "%-20s %6s %5s %5s %6s %6s %7s | %-20s | %-13s\n"
+      "%-20s %6s %5s %5s %6s %6s %7s | %6s %6s %6s | %6s %6s\n",
+      "", "", "", "", "", "", "", "top-3 slots", "top-10 attn", "community",
+      "weight", "free", "cap", "MRR", "P@1", "Hit@10", "Gini", "Gini>0",
+      "top-1%", "Gini", "top-1%");
 }
 
 }  // namespace
@@ -1023,7 +1075,8 @@ std::string FormatPoolReport(const PoolReport& pool) {
   if (!pool.exposure_replay.empty()) {
     out += absl::StrFormat(
         "\nExposure replay (the test period in time order, each question's "
-        "top %d fed back; Gini and top-1%% share of the top-3 slots)\n",
+        "top %d fed back; Gini and top-1%% share of the top-3 slots, and of "
+        "the position-weighted top-10 attention over the answerers)\n",
         pool.communities.front().report.exposure_slots);
     out += ExposureReplayHeader();
     for (const auto& c : pool.communities) {
@@ -1070,7 +1123,8 @@ std::string FormatReport(const EvalReport& r) {
   if (!r.exposure_replay.empty()) {
     out += absl::StrFormat(
         "\nExposure replay (the test period in time order, each question's "
-        "top %d fed back; Gini and top-1%% share of the top-3 slots)\n",
+        "top %d fed back; Gini and top-1%% share of the top-3 slots, and of "
+        "the position-weighted top-10 attention over the answerers)\n",
         r.exposure_slots);
     out += ExposureReplayHeader();
     out += FormatExposureReplay("", r.exposure_replay);

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "ranking/expert_finder.h"
+#include "ranking/exposure.h"
 #include "ranking/learning.h"
 
 namespace whoknows::eval {
@@ -43,11 +44,12 @@ struct EvalOptions {
   // to the protocol's targets is profiles aging over the test period.
   int rolling_days = 0;
   // When not empty, the exposure replay (docs/ranking.md, "Exposure
-  // budget"): for each of these exposure weights, the test questions are
-  // ranked in time order as a server would answer them, each question's top
-  // `exposure_slots` fed into a fresh ExposureLedger at the question's time,
-  // so that later questions see who was suggested before them.
-  std::vector<double> exposure_replay;
+  // budget"): for each of these penalty shapes (weight 0: no budget), the
+  // test questions are ranked in time order as a server would answer them,
+  // each question's top `exposure_slots` fed into a fresh ExposureLedger at
+  // the question's time, so that later questions see who was suggested
+  // before them.
+  std::vector<ranking::ExposureShape> exposure_replay;
   int exposure_slots = 10;
   std::function<void(const std::string&)> log;  // progress lines, optional
 };
@@ -66,9 +68,9 @@ struct Metrics {
   int questions = 0, cold_questions = 0;
 };
 
-// One exposure weight of the exposure replay.
+// One penalty shape of the exposure replay.
 struct ExposureReplayRow {
-  double weight = 0;
+  ranking::ExposureShape shape;
   // MRR, P@1, ... as in `rows`; exposure_gini as there: over the top-3
   // slots, among the people who answered before the cut-off and anyone
   // suggested.
@@ -80,7 +82,21 @@ struct ExposureReplayRow {
   double suggested_gini = 0;
   // Top-3 slots per person of that population (0 included), for pooling.
   std::vector<double> slots;
+  // Position-weighted exposure (Singh & Joachims 2018; Biega et al. 2018):
+  // each returned top-10 slot gives its person 1 / log2(1 + rank). One
+  // value per person who answered before the cut-off (0 included): the
+  // people who could be asked. What went to anyone else (askers and
+  // commenters who never answered) is `attention_outside`.
+  std::vector<double> attention;
+  double attention_outside = 0;
+  // The Gini of `attention` and the share of it held by the top 1% of those
+  // people (ceil(1%)).
+  double attention_gini = 0;
+  double attention_top1_share = 0;
 };
+
+// The position weight of a returned slot (rank 1 first): 1 / log2(1 + rank).
+double PositionWeight(int rank);
 
 // The Gini coefficient of `x` (0: even; towards 1: all to one), and the
 // share of sum(x) held by the largest ceil(fraction * size) values.

@@ -579,8 +579,10 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   const int limit = q.limit > 0 ? q.limit : options_.default_limit;
   const int64_t now = context.now != 0 ? context.now : options_.clock();
   const ExposureScorer exposure(
-      options_.exposure_weight, context.exposure,
-      context.exposure_now != 0 ? context.exposure_now : now,
+      {.weight = options_.exposure_weight,
+       .free_shares = options_.exposure_free_shares,
+       .cap = options_.exposure_cap},
+      context.exposure, context.exposure_now != 0 ? context.exposure_now : now,
       context.snapshot->people.size());
   Fuse(options_.weights, exposure, context.all_candidates ? -1 : limit,
        &ranked);

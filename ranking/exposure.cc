@@ -81,14 +81,20 @@ size_t ExposureLedger::size() const {
   return counters_.size();
 }
 
-double ExposurePenalty(double weight, double exposure, double fair_share) {
-  if (weight == 0 || exposure <= 0) return 0;
-  return weight * std::log1p(exposure / std::max(1.0, fair_share));
+double ExposurePenalty(const ExposureShape& shape, double exposure,
+                       double fair_share) {
+  if (shape.weight == 0 || exposure <= 0) return 0;
+  const double over =
+      exposure / std::max(1.0, fair_share) - std::max(0.0, shape.free_shares);
+  if (over <= 0) return 0;
+  const double penalty = shape.weight * std::log1p(over);
+  return shape.cap > 0 ? std::min(shape.cap, penalty) : penalty;
 }
 
-ExposureScorer::ExposureScorer(double weight, const ExposureLedger* ledger,
-                               int64_t now, size_t people)
-    : weight_(weight), ledger_(weight != 0 ? ledger : nullptr), now_(now) {
+ExposureScorer::ExposureScorer(const ExposureShape& shape,
+                               const ExposureLedger* ledger, int64_t now,
+                               size_t people)
+    : shape_(shape), ledger_(shape.weight != 0 ? ledger : nullptr), now_(now) {
   if (ledger_) {
     fair_share_ =
         std::max(1.0, ledger_->Total(now) /
@@ -98,7 +104,7 @@ ExposureScorer::ExposureScorer(double weight, const ExposureLedger* ledger,
 
 double ExposureScorer::Penalty(const std::string& person) const {
   if (!ledger_) return 0;
-  return ExposurePenalty(weight_, ledger_->Exposure(person, now_), fair_share_);
+  return ExposurePenalty(shape_, ledger_->Exposure(person, now_), fair_share_);
 }
 
 }  // namespace whoknows::ranking

@@ -64,26 +64,34 @@ class ExposureLedger {
   Counter total_ ABSL_GUARDED_BY(mu_);
 };
 
-// The penalty subtracted from a candidate's fused score:
-//   weight * log(1 + exposure / fair_share)
+// The shape of the penalty subtracted from a candidate's fused score:
+//   min(cap, weight * log(1 + max(0, exposure / fair_share - free_shares)))
 // with fair_share = max(1, total exposure / people in the directory): the
 // suggestions a person would have had if they were spread evenly, at least
-// one. Smooth, 0 for someone not suggested lately, growing slowly (a person
-// suggested 10 times their share loses weight * 2.4).
-double ExposurePenalty(double weight, double exposure, double fair_share);
+// one. 0 for someone suggested no more than free_shares fair shares lately,
+// then smooth and growing slowly, never more than cap (0: no cap).
+// RankingOptions::exposure_* hold the server's (docs/ranking.md,
+// "Exposure budget").
+struct ExposureShape {
+  double weight = 0;       // 0: off
+  double free_shares = 0;  // fair shares of exposure that cost nothing
+  double cap = 0;          // most a penalty can be, in score points; 0: none
+};
+double ExposurePenalty(const ExposureShape& shape, double exposure,
+                       double fair_share);
 
 // The penalty for each candidate of one ranking, read from a ledger at one
-// time. Off (every penalty 0, nothing read) when weight is 0 or there is no
-// ledger.
+// time. Off (every penalty 0, nothing read) when the weight is 0 or there is
+// no ledger.
 class ExposureScorer {
  public:
-  ExposureScorer(double weight, const ExposureLedger* ledger, int64_t now,
-                 size_t people);
+  ExposureScorer(const ExposureShape& shape, const ExposureLedger* ledger,
+                 int64_t now, size_t people);
   bool on() const { return ledger_ != nullptr; }
   double Penalty(const std::string& person) const;
 
  private:
-  const double weight_;
+  const ExposureShape shape_;
   const ExposureLedger* ledger_;  // null: off
   const int64_t now_;
   double fair_share_ = 1;

@@ -47,6 +47,10 @@ absl::Status RankingOptions::Validate() const {
             "a finite number >= 0 (0: no exposure budget)"),
       Check(Finite(exposure_window_days) && exposure_window_days > 0,
             "exposure_window_days", "a finite number > 0"),
+      Check(Finite(exposure_free_shares) && exposure_free_shares >= 0,
+            "exposure_free_shares", "a finite number >= 0"),
+      Check(Finite(exposure_cap) && exposure_cap >= 0, "exposure_cap",
+            "a finite number >= 0 (0: no cap)"),
       Check(static_cast<bool>(clock), "clock", "required"),
   });
 }

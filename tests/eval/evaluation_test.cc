@@ -168,6 +168,11 @@ TEST(EvaluationTest, GiniAndTopShareMeasureHowConcentratedSlotsAre) {
   std::vector<double> slots(200, 1);
   slots[0] = slots[1] = 99;
   EXPECT_NEAR(TopShare(slots, 0.01), 198.0 / 396, 1e-12);
+  // The position weight of the attention: 1 / log2(1 + rank).
+  EXPECT_EQ(PositionWeight(1), 1);
+  EXPECT_DOUBLE_EQ(PositionWeight(3), 0.5);
+  EXPECT_DOUBLE_EQ(PositionWeight(7), 1.0 / 3);
+  EXPECT_GT(PositionWeight(2), PositionWeight(3));
 }
 
 // The replay at weight 0 is the plain ranking; a strong budget spreads the
@@ -179,7 +184,7 @@ TEST(EvaluationTest, ExposureReplaySpreadsSuggestions) {
   o.work_dir = testing_util::TestDir() + "/eval";
   o.test_fraction = 0.5;
   o.learn = false;
-  o.exposure_replay = {0, 5};
+  o.exposure_replay = {{}, {.weight = 5}};
   auto report = EvaluateStackExchange(o);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->exposure_replay.size(), 2u);
@@ -195,6 +200,19 @@ TEST(EvaluationTest, ExposureReplaySpreadsSuggestions) {
   };
   EXPECT_GT(suggested(on), suggested(off));
   EXPECT_LE(on.metrics.mrr, off.metrics.mrr);
+  // The position-weighted attention is over one fixed population (who
+  // answered before the cut-off), whatever the ranking, and spreads too.
+  ASSERT_FALSE(off.attention.empty());
+  EXPECT_EQ(on.attention.size(), off.attention.size());
+  EXPECT_LT(on.attention_gini, off.attention_gini);
+  EXPECT_GT(off.attention_top1_share, 0);
+  // Every returned slot is counted once, in the population or outside it.
+  auto total = [](const ExposureReplayRow& r) {
+    double sum = r.attention_outside;
+    for (double a : r.attention) sum += a;
+    return sum;
+  };
+  EXPECT_NEAR(total(on), total(off), 1e-9);
   EXPECT_NE(FormatReport(*report).find("Exposure replay"), std::string::npos);
 }
 

@@ -48,19 +48,44 @@ TEST(ExposureLedgerTest, KeepsAtMostMaxPeopleAndTheBusiestSurvive) {
 }
 
 TEST(ExposurePenaltyTest, SmoothAndZeroWhenOffOrUnexposed) {
-  EXPECT_EQ(ExposurePenalty(0, 10, 1), 0);
-  EXPECT_EQ(ExposurePenalty(0.5, 0, 1), 0);
-  EXPECT_DOUBLE_EQ(ExposurePenalty(0.5, 3, 1), 0.5 * std::log(4.0));
+  EXPECT_EQ(ExposurePenalty({.weight = 0}, 10, 1), 0);
+  EXPECT_EQ(ExposurePenalty({.weight = 0.5}, 0, 1), 0);
+  EXPECT_DOUBLE_EQ(ExposurePenalty({.weight = 0.5}, 3, 1), 0.5 * std::log(4.0));
   // Measured against the fair share, never below one suggestion.
-  EXPECT_DOUBLE_EQ(ExposurePenalty(1, 4, 2), std::log(3.0));
-  EXPECT_DOUBLE_EQ(ExposurePenalty(1, 4, 0.1), std::log(5.0));
+  EXPECT_DOUBLE_EQ(ExposurePenalty({.weight = 1}, 4, 2), std::log(3.0));
+  EXPECT_DOUBLE_EQ(ExposurePenalty({.weight = 1}, 4, 0.1), std::log(5.0));
   double last = 0;
   for (double e = 0.5; e < 100; e *= 1.5) {
-    const double p = ExposurePenalty(1, e, 1);
+    const double p = ExposurePenalty({.weight = 1}, e, 1);
     EXPECT_GT(p, last);
     EXPECT_LT(p - last, 1);  // gentle: no step
     last = p;
   }
+}
+
+TEST(ExposurePenaltyTest, FreeSharesCostNothingThenTheLogStarts) {
+  const ExposureShape shape{.weight = 1, .free_shares = 2};
+  EXPECT_EQ(ExposurePenalty(shape, 1, 1), 0);
+  EXPECT_EQ(ExposurePenalty(shape, 2, 1), 0);
+  EXPECT_DOUBLE_EQ(ExposurePenalty(shape, 3, 1), std::log(2.0));
+  // In fair shares: 4 suggestions are 2 shares of 2, still free.
+  EXPECT_EQ(ExposurePenalty(shape, 4, 2), 0);
+  EXPECT_DOUBLE_EQ(ExposurePenalty(shape, 6, 2), std::log(2.0));
+  // Continuous at the edge: no step where the free shares end.
+  EXPECT_LT(ExposurePenalty(shape, 2.001, 1), 0.002);
+}
+
+TEST(ExposurePenaltyTest, CapBoundsThePenaltyAndLeavesSmallerOnesAlone) {
+  const ExposureShape capped{.weight = 1, .cap = 0.5};
+  EXPECT_DOUBLE_EQ(ExposurePenalty(capped, 0.2, 1), std::log1p(0.2));
+  EXPECT_EQ(ExposurePenalty(capped, 1000, 1), 0.5);
+  EXPECT_EQ(ExposurePenalty(capped, 1e9, 1), 0.5);
+  // 0: no cap.
+  EXPECT_DOUBLE_EQ(ExposurePenalty({.weight = 1, .cap = 0}, 1000, 1),
+                   std::log1p(1000.0));
+  // Still off at weight 0, whatever the shape.
+  EXPECT_EQ(ExposurePenalty({.weight = 0, .free_shares = 0, .cap = 1}, 10, 1),
+            0);
 }
 
 // anna asks; erik and sara answered the same printer question with the same
@@ -95,8 +120,12 @@ class ExposureRankingTest : public testing::Test {
 
   FindResult Find(double weight, const ExposureLedger* ledger) {
     RankingOptions o;
-    o.clock = index::FixedClock(kNow);
     o.exposure_weight = weight;
+    return Find(o, ledger);
+  }
+
+  FindResult Find(RankingOptions o, const ExposureLedger* ledger) {
+    o.clock = index::FixedClock(kNow);
     ExpertFinder finder(*catalog_, o, {}, ledger);
     ExpertQuery q;
     q.query = "printer jam rollers";
@@ -153,6 +182,28 @@ TEST_F(ExposureRankingTest, ZeroWeightIsTheRankingWithoutALedger) {
     EXPECT_EQ(a.breakdown, b.breakdown);
     EXPECT_EQ(a.breakdown.count("exposure"), 0u);
   }
+}
+
+// The server's shape (RankingOptions) is the one applied: a person within
+// their free shares keeps their place; the cap is what the breakdown shows.
+TEST_F(ExposureRankingTest, FindAppliesTheFreeSharesAndTheCap) {
+  ExposureLedger ledger;
+  for (int i = 0; i < 20; ++i) ledger.Record({"erik"}, kNow);
+  // Fair share: 20 suggestions / 3 people; erik has 3 shares of it.
+  RankingOptions o;
+  o.exposure_weight = 1;
+  o.exposure_cap = 0;
+  o.exposure_free_shares = 3.5;
+  EXPECT_EQ(Ids(Find(o, &ledger)), (std::vector<std::string>{"erik", "sara"}));
+  o.exposure_free_shares = 2;
+  const FindResult capped_off = Find(o, &ledger);
+  ASSERT_EQ(Ids(capped_off), (std::vector<std::string>{"sara", "erik"}));
+  EXPECT_NEAR(capped_off.experts[1].breakdown.at("exposure"), -std::log(2.0),
+              1e-12);
+  o.exposure_cap = 0.1;
+  const FindResult capped = Find(o, &ledger);
+  ASSERT_EQ(Ids(capped), (std::vector<std::string>{"sara", "erik"}));
+  EXPECT_EQ(capped.experts[1].breakdown.at("exposure"), -0.1);
 }
 
 TEST_F(ExposureRankingTest, AwayUntilAFutureDateHidesAPastDateDoesNot) {

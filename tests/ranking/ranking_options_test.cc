@@ -65,6 +65,12 @@ TEST(RankingOptionsTest, ValidateNamesTheFieldOutOfRange) {
       {"path_fanout", [](O& o) { o.path_fanout = 0; }},
       {"evidence_per_expert", [](O& o) { o.evidence_per_expert = -1; }},
       {"default_limit", [](O& o) { o.default_limit = 0; }},
+      {"", [](O& o) { o.exposure_cap = 0; }},  // no cap
+      {"exposure_free_shares", [](O& o) { o.exposure_free_shares = -1; }},
+      {"exposure_free_shares", [](O& o) { o.exposure_free_shares = kNaN; }},
+      {"exposure_cap", [](O& o) { o.exposure_cap = -0.5; }},
+      {"exposure_cap",
+       [](O& o) { o.exposure_cap = std::numeric_limits<double>::infinity(); }},
   });
 }
 
