@@ -6,6 +6,7 @@
 //   2 UpsertPeopleRequest   index::ValidatePerson on each person
 //   3 IngestStreamRequest   both
 //   4 AnalyzeNetworkRequest api::ValidateAnalyzeNetwork
+//   5 GetStatusRequest      api::ValidateGetStatus
 // Besides crashes and sanitizer reports it checks the contract of a
 // validator: a refusal is INVALID_ARGUMENT whose message starts with the
 // field ("posts[2].tags[0]: must be 1-64 bytes"), and what it accepts the
@@ -21,11 +22,13 @@
 #include <string_view>
 #include <vector>
 
+#include "api/admin.h"
 #include "api/expertise.h"
 #include "api/networks.h"
 #include "fuzz/fuzz_support.h"
 #include "index/catalog.h"
 #include "index/validation.h"
+#include "whoknows/v1/admin.pb.h"
 #include "whoknows/v1/expertise.pb.h"
 #include "whoknows/v1/ingest.pb.h"
 #include "whoknows/v1/networks.pb.h"
@@ -126,7 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0 || size > (1 << 20)) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1,
                                size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       v1::FindExpertsRequest r;
       if (Parse(bytes, &r))
@@ -158,6 +161,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         CheckRefusal(whoknows::api::ValidateAnalyzeNetwork(
                          r, whoknows::api::NetworksServiceOptions{}),
                      "AnalyzeNetwork");
+      break;
+    }
+    case 5: {
+      v1::GetStatusRequest r;
+      if (Parse(bytes, &r))
+        CheckRefusal(whoknows::api::ValidateGetStatus(r), "GetStatus");
       break;
     }
   }
