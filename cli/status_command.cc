@@ -58,8 +58,11 @@ void PrintModel(const v1::ModelStatus& m) {
               m.current() ? ", current" : ", behind the data",
               m.building() ? ", building now" : "");
   if (m.builds() == 0) {
-    std::printf("         no build since start%s\n",
-                m.loaded() ? " (restored from embeddings.bin)" : "");
+    std::printf("         %s\n",
+                m.building() ? "the first build since start is running"
+                : m.loaded() ? "no build since start (restored from "
+                               "embeddings.bin)"
+                             : "no build since start");
     return;
   }
   std::printf(
