@@ -70,6 +70,8 @@ const char* RightName(Right right) {
       return "record-own-outcome";
     case Right::kRecordOutcome:
       return "record-outcome";
+    case Right::kReadStatus:
+      return "read-status";
   }
   return "?";
 }
@@ -122,6 +124,8 @@ Right RequiredRight(Rpc rpc) {
       return Right::kSetOwnOptOut;
     case Rpc::kRecordOutcome:
       return Right::kRecordOwnOutcome;
+    case Rpc::kGetStatus:
+      return Right::kReadStatus;
   }
   return Right::kDeletePerson;  // unreachable; the strictest
 }

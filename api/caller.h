@@ -32,6 +32,7 @@ enum class Right {
   kCompact,              // Compact (makes deletions physical)
   kRecordOwnOutcome,     // RecordOutcome for a question one asked oneself
   kRecordOutcome,        // RecordOutcome for any question and helper
+  kReadStatus,           // Admin.GetStatus (no role but admin holds it)
 };
 
 const char* RightName(Right right);
@@ -58,6 +59,7 @@ enum class Rpc {
   kAnalyzeNetwork,
   kSetOptOut,
   kRecordOutcome,
+  kGetStatus,
 };
 
 // The right each RPC needs to be called at all.

@@ -67,6 +67,7 @@ class Executor {
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string& name() const { return name_; }
+  const ExecutorOptions& options() const { return options_; }
   int queued() const ABSL_LOCKS_EXCLUDED(mu_);
   int running() const ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -12,6 +12,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "api/admin.h"
 #include "api/audit_log.h"
 #include "api/caller.h"
 #include "api/erasure.h"
@@ -30,6 +32,7 @@
 #include "ranking/exposure.h"
 #include "ranking/learning.h"
 #include "ranking/outcomes.h"
+#include "whoknows/v1/admin.grpc.pb.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
 #include "whoknows/v1/networks.grpc.pb.h"
@@ -86,8 +89,25 @@ const char* MethodName(Rpc rpc) {
       return "whoknows.v1.Ingest/SetOptOut";
     case Rpc::kRecordOutcome:
       return "whoknows.v1.Ingest/RecordOutcome";
+    case Rpc::kGetStatus:
+      return "whoknows.v1.Admin/GetStatus";
   }
   return "?";
+}
+
+// The service an RPC belongs to, for the calls in flight (Admin.GetStatus).
+Service ServiceOf(Rpc rpc) {
+  switch (rpc) {
+    case Rpc::kFindExperts:
+    case Rpc::kSuggestForPost:
+      return Service::kExpertise;
+    case Rpc::kAnalyzeNetwork:
+      return Service::kNetworks;
+    case Rpc::kGetStatus:
+      return Service::kAdmin;
+    default:
+      return Service::kIngest;
+  }
 }
 
 // What a call leaves in the audit log: privileged calls set `record` (up
@@ -147,17 +167,19 @@ absl::Status Overloaded(const Executor& executor,
 // queue is full the call gets RESOURCE_EXHAUSTED), and not at all when the
 // deadline passes or the client cancels before it starts; the reactor is
 // finished from the executor's thread. Without one (queries: short and
-// never queued) it runs on gRPC's thread.
+// never queued) it runs on gRPC's thread. Each call counts in `calls` (per
+// service) from its arrival until it is finished.
 class CallHandler {
  public:
-  CallHandler(const Authenticator& auth, AuditLog& audit)
-      : auth_(auth), audit_(audit) {}
+  CallHandler(const Authenticator& auth, AuditLog& audit, CallCounters& calls)
+      : auth_(auth), audit_(audit), calls_(calls) {}
 
   template <typename Body>
   grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx, Rpc rpc,
                                    Executor* executor, AuditNote note,
                                    Body body) const {
     auto* reactor = ctx->DefaultReactor();
+    calls_.in_flight[static_cast<int>(ServiceOf(rpc))].fetch_add(1);
     Caller who;
     absl::StatusOr<Caller> caller = Authorize(*ctx, auth_, rpc, &who);
     if (!caller.ok() || executor == nullptr) {
@@ -186,11 +208,13 @@ class CallHandler {
   void Finish(grpc::ServerUnaryReactor* reactor, Rpc rpc, const Caller& who,
               const absl::Status& s, AuditNote note) const {
     Audit(audit_, rpc, who, s, std::move(note));
+    calls_.in_flight[static_cast<int>(ServiceOf(rpc))].fetch_sub(1);
     reactor->Finish(ToGrpc(s));
   }
 
   const Authenticator& auth_;
   AuditLog& audit_;
+  CallCounters& calls_;
 };
 
 // The audit note of a privileged call.
@@ -604,6 +628,31 @@ class NetworksService final : public v1::Networks::CallbackService {
   Executor& executor_;
 };
 
+// Admin: the operator's view (api/admin.h). Not audited: monitoring polls
+// it, and it reveals no person.
+class AdminService final : public v1::Admin::CallbackService {
+ public:
+  AdminService(StatusSources sources, CallHandler calls)
+      : sources_(std::move(sources)), calls_(calls) {}
+
+  grpc::ServerUnaryReactor* GetStatus(
+      grpc::CallbackServerContext* ctx, const v1::GetStatusRequest* request,
+      v1::GetStatusResponse* response) override {
+    return calls_.Handle(
+        ctx, Rpc::kGetStatus, /*executor=*/nullptr, AuditNote{},
+        [this, request, response](const Caller&, AuditNote&) -> absl::Status {
+          WK_ASSIGN_OR_RETURN(*response,
+                              api::GetStatus(sources_, *request,
+                                             absl::ToUnixMillis(absl::Now())));
+          return absl::OkStatus();
+        });
+  }
+
+ private:
+  const StatusSources sources_;
+  const CallHandler calls_;
+};
+
 bool IsLoopback(std::string_view host) {
   return host == "localhost" || host == "[::1]" || host.starts_with("127.");
 }
@@ -687,6 +736,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
   WK_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<Server> server(new Server());
+  const int64_t started_ms = absl::ToUnixMillis(absl::Now());
+  server->errors_ = std::make_unique<ErrorRing>();
+  server->calls_ = std::make_unique<CallCounters>();
   WK_ASSIGN_OR_RETURN(server->authenticator_,
                       Authenticator::Create(options.auth));
   // TLS (and optionally mTLS) from the PEM files, reloadable; or plaintext.
@@ -710,6 +762,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   copts.refresh_interval = options.refresh_interval;
   copts.validation.clock = options.clock;
   copts.validation.future_tolerance_seconds = options.future_tolerance_seconds;
+  copts.on_background_error = [errors = server->errors_.get()](
+                                  const char* source, const absl::Status& e) {
+    errors->Add(source, e, absl::ToUnixMillis(absl::Now()));
+  };
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
   server->catalog_ = std::move(*catalog);
@@ -725,6 +781,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   mopts.path = index::DataDir(options.data_dir).embeddings();
   mopts.min_rebuild_interval = options.model_rebuild_interval;
   mopts.model.clock = options.clock;
+  mopts.on_background_error =
+      [errors = server->errors_.get()](const absl::Status& e) {
+        errors->Add("model", e, absl::ToUnixMillis(absl::Now()));
+      };
   WK_RETURN_IF_ERROR(mopts.Validate());
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
@@ -743,7 +803,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   WK_ASSIGN_OR_RETURN(
       server->audit_,
       AuditLog::Open(index::DataDir(options.data_dir).audit_log()));
-  const CallHandler calls(*server->authenticator_, *server->audit_);
+  const CallHandler calls(*server->authenticator_, *server->audit_,
+                          *server->calls_);
   server->expertise_ = std::make_unique<ExpertiseService>(
       *server->catalog_, *server->finder_, *server->exposure_, options.clock,
       calls);
@@ -768,6 +829,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       *server->outcomes_, calls, *server->ingest_executor_);
   server->networks_ = std::make_unique<NetworksService>(
       *server->catalog_, options.networks, calls, *server->analysis_executor_);
+  server->admin_ = std::make_unique<AdminService>(
+      StatusSources{
+          .version = WHOKNOWS_VERSION,
+          .started_ms = started_ms,
+          .weights = ranking.weights.provenance,
+          .catalog = server->catalog_.get(),
+          .models = server->models_.get(),
+          .exposure = server->exposure_.get(),
+          .executors = {server->ingest_executor_.get(),
+                        server->analysis_executor_.get()},
+          .calls = server->calls_.get(),
+          .errors = server->errors_.get(),
+          .serving = [s = server.get()] { return s->serving_.load(); }},
+      calls);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health service's descriptor into the generated pool, where
@@ -796,15 +871,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->expertise_.get());
   builder.RegisterService(server->ingest_.get());
   builder.RegisterService(server->networks_.get());
+  builder.RegisterService(server->admin_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
   }
   if (server->models_->current()) {
-    server->server_->GetHealthCheckService()->SetServingStatus(true);
+    server->SetServing(true);
   } else {
-    server->server_->GetHealthCheckService()->SetServingStatus(false);
+    server->SetServing(false);
     server->readiness_ =
         std::thread([s = server.get()] { s->ReportServingOnceReady(); });
   }
@@ -815,10 +891,15 @@ void Server::ReportServingOnceReady() {
   constexpr absl::Duration kPoll = absl::Milliseconds(20);
   while (!stop_readiness_.WaitForNotificationWithTimeout(kPoll)) {
     if (models_->current()) {
-      server_->GetHealthCheckService()->SetServingStatus(true);
+      SetServing(true);
       return;
     }
   }
+}
+
+void Server::SetServing(bool serving) {
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+  serving_ = serving;
 }
 
 Server::~Server() { Shutdown(); }

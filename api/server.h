@@ -3,6 +3,7 @@
 #ifndef WHOKNOWS_API_SERVER_H_
 #define WHOKNOWS_API_SERVER_H_
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,8 @@ namespace whoknows::api {
 
 class Eraser;  // api/erasure.h
 class AuditLog;
+class ErrorRing;       // api/admin.h
+struct CallCounters;   // api/admin.h
 class TlsCredentials;  // api/tls_credentials.h
 
 struct ServerOptions {
@@ -120,6 +123,8 @@ struct ServerOptions {
   absl::Status Validate() const;
 };
 
+// Admin.GetStatus (api/admin.h) reports the server's figures to admins.
+//
 // Health (grpc.health.v1, service "") reports NOT_SERVING until the first
 // expertise model for the data folder is loaded (restored from disk, or
 // built in the background), then SERVING: a load balancer or the intranet
@@ -162,6 +167,13 @@ class Server {
   // Polls for the first model, then reports SERVING (or returns once
   // stop_readiness_ is notified).
   void ReportServingOnceReady();
+  // Sets Health's status for "" and what Admin.GetStatus reports.
+  void SetServing(bool serving);
+  // Before the catalog and the model store, which report into it from
+  // their threads until they are destroyed.
+  std::unique_ptr<ErrorRing> errors_;
+  std::unique_ptr<CallCounters> calls_;
+  std::atomic<bool> serving_{false};
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<ranking::ModelStore> models_;
   // Who was suggested lately (the exposure budget, ranking/exposure.h): in
@@ -181,6 +193,7 @@ class Server {
   std::unique_ptr<grpc::Service> expertise_;
   std::unique_ptr<grpc::Service> ingest_;
   std::unique_ptr<grpc::Service> networks_;
+  std::unique_ptr<grpc::Service> admin_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::chrono::milliseconds drain_timeout_{0};

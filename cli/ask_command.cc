@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_format.h"
 #include "api/expertise.h"
@@ -115,35 +113,13 @@ void PrintAnswer(const std::string& question,
   }
 }
 
-// How to reach the server: TLS when a CA is given, a bearer token when one
-// is given (--token, else WHOKNOWS_TOKEN).
-struct Connection {
-  std::string address;
-  std::string tls_ca_file;
-  std::string token;
-};
-
 absl::StatusOr<v1::FindExpertsResponse> AskServer(
     const Connection& c, const v1::FindExpertsRequest& request) {
   const std::string& address = c.address;
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      grpc::InsecureChannelCredentials();
-  if (!c.tls_ca_file.empty()) {
-    std::ifstream in(c.tls_ca_file, std::ios::binary);
-    std::stringstream ca;
-    ca << in.rdbuf();
-    if (!in)
-      return absl::InvalidArgumentError(
-          absl::StrFormat("--tls-ca: cannot read %s", c.tls_ca_file));
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ca.str();
-    credentials = grpc::SslCredentials(ssl);
-  }
-  auto channel = grpc::CreateChannel(address, credentials);
+  WK_ASSIGN_OR_RETURN(auto channel, OpenChannel(c));
   auto stub = v1::Expertise::NewStub(channel);
   grpc::ClientContext ctx;
-  if (!c.token.empty()) ctx.AddMetadata("authorization", "Bearer " + c.token);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  PrepareCall(c, &ctx);
   v1::FindExpertsResponse response;
   grpc::Status s = stub->FindExperts(&ctx, request, &response);
   if (!s.ok())

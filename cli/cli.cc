@@ -20,6 +20,7 @@ int Run(int argc, char** argv) {
   commands.push_back(MakeNetworksCommand());
   commands.push_back(MakeCompactCommand());
   commands.push_back(MakeBackupCommand());
+  commands.push_back(MakeStatusCommand());
   for (auto& command : commands) command->Register(app);
   try {
     app.parse(argc, argv);

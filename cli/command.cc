@@ -1,9 +1,12 @@
 #include "cli/command.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_format.h"
 #include "importers/import.h"
@@ -13,6 +16,30 @@ namespace whoknows::cli {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "whoknows: %s\n", message.c_str());
   return kExitFailure;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
+    const Connection& c) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!c.tls_ca_file.empty()) {
+    std::ifstream in(c.tls_ca_file, std::ios::binary);
+    std::stringstream ca;
+    ca << in.rdbuf();
+    if (!in)
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--tls-ca: cannot read %s", c.tls_ca_file));
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ca.str();
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateChannel(c.address, credentials);
+}
+
+void PrepareCall(const Connection& c, grpc::ClientContext* ctx) {
+  if (!c.token.empty()) ctx->AddMetadata("authorization", "Bearer " + c.token);
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(10));
 }
 
 std::string ToJson(const google::protobuf::Message& message) {

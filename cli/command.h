@@ -9,6 +9,13 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+}  // namespace grpc
+
 namespace google::protobuf {
 class Message;
 }
@@ -41,6 +48,21 @@ std::unique_ptr<Command> MakeNetworksCommand();
 std::unique_ptr<Command> MakeServeCommand();
 std::unique_ptr<Command> MakeCompactCommand();
 std::unique_ptr<Command> MakeBackupCommand();  // backup and restore
+std::unique_ptr<Command> MakeStatusCommand();
+
+// How a client subcommand reaches a server: TLS when a CA is given, a
+// bearer token when one is given (--token, else WHOKNOWS_TOKEN).
+struct Connection {
+  std::string address;  // HOST:PORT
+  std::string tls_ca_file;
+  std::string token;
+};
+
+// A channel to `c.address` (INVALID_ARGUMENT naming --tls-ca when the CA
+// cannot be read).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const Connection& c);
+// The token, when there is one, and a deadline of 10 s.
+void PrepareCall(const Connection& c, grpc::ClientContext* ctx);
 
 // "whoknows: <message>" on stderr; returns kExitFailure.
 int Fail(const std::string& message);

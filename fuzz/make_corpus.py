@@ -140,7 +140,8 @@ def encode(message, text):
     import subprocess
     proto_dir = os.path.join(ROOT, "proto")
     files = [os.path.join("whoknows", "v1", f) for f in
-             ("expertise.proto", "ingest.proto", "networks.proto")]
+             ("expertise.proto", "ingest.proto", "networks.proto",
+              "admin.proto")]
     return subprocess.run(
         ["protoc", "--encode=whoknows.v1." + message, "-I", proto_dir] + files,
         input=text.encode(), capture_output=True, check=True).stdout
@@ -188,6 +189,8 @@ def validators():
                            'tags: "vpn" asker_id: "u1" helper_id: "u2" '
                            'kind: OUTCOME_KIND_ACCEPTED time { seconds: '
                            '1709287200 nanos: 5 } }'),
+        "get_status": (7, "GetStatusRequest", "max_errors: 4"),
+        "get_status_bad": (7, "GetStatusRequest", "max_errors: -1"),
         # Every string at the longest the proto allows, or near it.
         "upsert_posts_long": (1, "UpsertPostsRequest", "posts { %s }" % (
             'id: "%s" author_id: "%s" thread_id: "%s" kind: POST_KIND_ARTICLE '

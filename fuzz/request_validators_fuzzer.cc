@@ -8,6 +8,7 @@
 //   4 AnalyzeNetworkRequest api::ValidateAnalyzeNetwork
 //   5 SuggestForPostRequest api::ValidateSuggestForPost
 //   6 RecordOutcomeRequest  index::ValidateOutcome on its outcome
+//   7 GetStatusRequest      api::ValidateGetStatus
 // Besides crashes and sanitizer reports it checks the contract of a
 // validator: a refusal is INVALID_ARGUMENT whose message starts with the
 // field ("posts[2].tags[0]: must be 1-64 bytes"), and what it accepts the
@@ -26,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/admin.h"
 #include "api/expertise.h"
 #include "api/networks.h"
 #include "api/suggest.h"
@@ -33,6 +35,7 @@
 #include "index/catalog.h"
 #include "index/outcomes.h"
 #include "index/validation.h"
+#include "whoknows/v1/admin.pb.h"
 #include "whoknows/v1/expertise.pb.h"
 #include "whoknows/v1/ingest.pb.h"
 #include "whoknows/v1/networks.pb.h"
@@ -157,7 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0 || size > (1 << 20)) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1,
                                size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: {
       v1::FindExpertsRequest r;
       if (Parse(bytes, &r))
@@ -202,6 +205,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       v1::RecordOutcomeRequest r;
       if (Parse(bytes, &r))
         CheckRefusal(ValidateRecordOutcome(r), "RecordOutcome");
+      break;
+    }
+    case 7: {
+      v1::GetStatusRequest r;
+      if (Parse(bytes, &r))
+        CheckRefusal(whoknows::api::ValidateGetStatus(r), "GetStatus");
       break;
     }
   }

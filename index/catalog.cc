@@ -340,6 +340,55 @@ struct Catalog::Impl {
   // publishes once more or one tick later.
   std::atomic<bool> dirty{true};
 
+  // Operators' figures (Catalog::stats): written where they change, read
+  // without a lock. Times are unix ms.
+  std::array<std::atomic<uint64_t>, kStoreCount> revisions{};
+  std::atomic<int64_t> last_write_ms{0};
+  std::atomic<int64_t> oldest_unpublished_ms{0};
+  std::atomic<int64_t> last_publish_ms{0};
+  std::atomic<int64_t> last_publish_duration_ms{0};
+  std::atomic<int> writes_waiting{0};
+  std::atomic<int64_t> pending_records{0};  // mirrors `uncommitted`
+  // CatalogOptions::on_background_error.
+  std::function<void(const char*, const absl::Status&)> on_background_error;
+
+  // Holds write_mu for a write, counting the writes waiting for it.
+  class ABSL_SCOPED_LOCKABLE WriteLock {
+   public:
+    explicit WriteLock(Impl& d) ABSL_EXCLUSIVE_LOCK_FUNCTION(d.write_mu)
+        : mu_(d.write_mu) {
+      d.writes_waiting.fetch_add(1);
+      mu_.Lock();
+      d.writes_waiting.fetch_sub(1);
+    }
+    ~WriteLock() ABSL_UNLOCK_FUNCTION() { mu_.Unlock(); }
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    absl::Mutex& mu_;
+  };
+
+  // Marks the writer's state as changed since the last publish.
+  void MarkDirtyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    dirty = true;
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    last_write_ms = now;
+    int64_t none = 0;
+    oldest_unpublished_ms.compare_exchange_strong(none, now);
+  }
+
+  // Notes the revision `store` is at after a commit (or at Open).
+  void NoteRevisionLocked(Store store) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    revisions[static_cast<int>(store)] = DbLocked(store).get_revision();
+  }
+
+  // Passes a background failure to CatalogOptions::on_background_error.
+  void ReportBackgroundError(const char* source,
+                             const absl::Status& error) const {
+    if (on_background_error && !error.ok()) on_background_error(source, error);
+  }
+
   // Published state.
   mutable absl::Mutex snap_mu;
   std::shared_ptr<const Snapshot> snap ABSL_GUARDED_BY(snap_mu);
@@ -472,6 +521,7 @@ struct Catalog::Impl {
   // which at 100k+ posts takes seconds.
   void Publish() ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
     absl::MutexLock publishing(&publish_mu);
+    const absl::Time started = absl::Now();
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
         people_now;
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts_now;
@@ -482,6 +532,7 @@ struct Catalog::Impl {
       posts_now = posts;
       writable = posts_db.has_value() && private_db.has_value();
       dirty = false;
+      oldest_unpublished_ms = 0;
     }
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
     auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
@@ -514,9 +565,13 @@ struct Catalog::Impl {
       }
     }
     replaced.reset();
+    const absl::Time ended = absl::Now();
+    last_publish_ms = absl::ToUnixMillis(ended);
+    last_publish_duration_ms = absl::ToInt64Milliseconds(ended - started);
     if (new_error) {
       std::fprintf(stderr, "whoknows: background error: %s\n",
                    saved.ToString().c_str());
+      ReportBackgroundError("publish", saved);
     }
   }
 
@@ -726,6 +781,7 @@ struct Catalog::Impl {
   void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     in_bulk = {};  // closing cancels the transactions
     uncommitted = 0;
+    pending_records = 0;
     try {
       for (auto* db : {&posts_db, &private_db, &people_db}) (*db)->close();
       posts_db.emplace(posts_path, Xapian::DB_OPEN);
@@ -735,7 +791,7 @@ struct Catalog::Impl {
       (void)LoadRecordsLocked();  // best effort; the write's error is reported
     } catch (const Xapian::Error&) {
     }
-    dirty = true;
+    MarkDirtyLocked();
   }
 
   Xapian::WritableDatabase& DbLocked(Store store)
@@ -777,6 +833,7 @@ struct Catalog::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     ApplyStoreLocked(store, w);
     DbLocked(store).commit();
+    NoteRevisionLocked(store);
   }
 
   // Bulk loading: applies `w` (which deletes nothing) without committing,
@@ -795,6 +852,7 @@ struct Catalog::Impl {
         ApplyStoreLocked(store, w[store]);
         uncommitted += static_cast<int64_t>(w[store].posts.size() +
                                             w[store].people.size());
+        pending_records = uncommitted;
       }
     } catch (const Xapian::Error& e) {
       ReloadLocked();
@@ -816,6 +874,7 @@ struct Catalog::Impl {
         db.commit_transaction();
         in_bulk[i] = false;
         db.commit();
+        NoteRevisionLocked(store);
         WK_RETURN_IF_ERROR(AfterCommit(store));
       }
     } catch (const Xapian::Error& e) {
@@ -823,6 +882,7 @@ struct Catalog::Impl {
       return XapianError("committing the bulk load", e);
     }
     uncommitted = 0;
+    pending_records = 0;
     return absl::OkStatus();
   }
 
@@ -850,7 +910,7 @@ struct Catalog::Impl {
     }
     for (const auto& p : w[Store::kPeople].people)
       people[p.id()] = std::make_shared<v1::Person>(p);
-    dirty = true;
+    MarkDirtyLocked();
   }
 
   // Commits `w` database by database (posts/, private_posts/, people/). A
@@ -893,6 +953,12 @@ struct Catalog::Impl {
       if (!finished.ok()) {
         std::fprintf(stderr, "whoknows: %s: %s (the next write retries)\n",
                      journal_path.c_str(), finished.ToString().c_str());
+        ReportBackgroundError(
+            "journal",
+            absl::Status(
+                finished.code(),
+                absl::StrCat("finishing the journaled write after an error: ",
+                             finished.message(), " (the next write retries)")));
       }
       return XapianError(what, e);
     }
@@ -902,6 +968,7 @@ struct Catalog::Impl {
           !removed.ok()) {
         journal_pending = true;  // committed; the next write removes it
         std::fprintf(stderr, "whoknows: %s\n", removed.ToString().c_str());
+        ReportBackgroundError("journal", removed);
       }
     }
     return absl::OkStatus();
@@ -1242,6 +1309,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
   d.after_commit = options.after_commit;
+  d.on_background_error = options.on_background_error;
   d.bulk_commit_records = options.bulk_commit_records;
   d.graph_options = options.graph;
   d.default_language = options.default_language;
@@ -1260,6 +1328,10 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
       WK_RETURN_IF_ERROR(d.OpenStoresLocked(dir, options.read_only));
       // 3. Every person and every post's metadata, into memory.
       WK_RETURN_IF_ERROR(d.LoadRecordsLocked());
+      if (!options.read_only) {
+        for (int i = 0; i < kStoreCount; ++i)
+          d.NoteRevisionLocked(static_cast<Store>(i));
+      }
     } catch (const Xapian::DatabaseLockError& e) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data folder ", options.data_dir,
@@ -1317,7 +1389,7 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
   if (person_id.empty())
     return absl::InvalidArgumentError("person_id: required");
   Impl& d = *impl_;
-  absl::MutexLock lock(&d.write_mu);
+  Impl::WriteLock lock(d);
   auto stored = d.people.find(person_id);
   if (stored == d.people.end())
     return absl::NotFoundError(
@@ -1332,6 +1404,7 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
     doc.set_data(p.SerializeAsString());
     d.people_db->replace_document(kIdPrefix + p.id(), doc);
     d.people_db->commit();
+    d.NoteRevisionLocked(Store::kPeople);
   } catch (const Xapian::Error& e) {
     try {
       d.people_db->close();
@@ -1341,7 +1414,7 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
     return XapianError("writing people", e);
   }
   stored->second = std::make_shared<v1::Person>(std::move(p));
-  d.dirty = true;
+  d.MarkDirtyLocked();
   return true;
 }
 
@@ -1363,7 +1436,7 @@ absl::Status Catalog::Upsert(std::span<const v1::Person> people,
                                     options_.validation));
   }
   Impl& d = *impl_;
-  absl::MutexLock lock(&d.write_mu);
+  Impl::WriteLock lock(d);
   WK_RETURN_IF_ERROR(d.FinishPendingLocked());
   // Minimal records (people known only from their posts) are written only
   // for people not stored yet: never over a directory record or its
@@ -1392,7 +1465,7 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
     return absl::FailedPreconditionError("catalog is read-only");
   if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
   Impl& d = *impl_;
-  absl::MutexLock lock(&d.write_mu);
+  Impl::WriteLock lock(d);
   WK_RETURN_IF_ERROR(d.FinishPendingLocked());
   auto stored = d.posts.find(post_id);
   if (stored == d.posts.end()) return false;
@@ -1422,7 +1495,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   if (person_id.empty())
     return absl::InvalidArgumentError("person_id: required");
   Impl& d = *impl_;
-  absl::MutexLock lock(&d.write_mu);
+  Impl::WriteLock lock(d);
   WK_RETURN_IF_ERROR(d.FinishPendingLocked());
   DeletePersonResult result;
   result.found = d.people.count(person_id) > 0;
@@ -1470,7 +1543,7 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   Impl& d = *impl_;
-  absl::MutexLock lock(&d.write_mu);
+  Impl::WriteLock lock(d);
   WK_RETURN_IF_ERROR(d.CommitBulkLocked());
   CompactResult result;
   result.bytes_before = FolderBytes(d.posts_path) +
@@ -1509,7 +1582,7 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
 
 absl::Status Catalog::Commit() {
   if (!impl_->HasWriter()) return absl::OkStatus();
-  absl::MutexLock lock(&impl_->write_mu);
+  Impl::WriteLock lock(*impl_);
   return impl_->CommitBulkLocked();
 }
 
@@ -1518,6 +1591,24 @@ void Catalog::Refresh() { impl_->Publish(); }
 absl::Status Catalog::background_error() const {
   absl::MutexLock lock(&impl_->snap_mu);
   return impl_->bg_error;
+}
+
+CatalogStats Catalog::stats() const {
+  const Impl& d = *impl_;
+  CatalogStats s;
+  for (int i = 0; i < kStoreCount; ++i) s.revisions[i] = d.revisions[i];
+  s.generation = d.generation.load();
+  s.last_publish_ms = d.last_publish_ms;
+  s.last_publish_duration_ms = d.last_publish_duration_ms;
+  s.last_write_ms = d.last_write_ms;
+  s.oldest_unpublished_write_ms = d.oldest_unpublished_ms;
+  s.writes_waiting = d.writes_waiting;
+  s.bulk_pending_records = d.pending_records;
+  {
+    absl::MutexLock lock(&d.pool_mu);  // a leaf, held for a size()
+    s.reader_pool = static_cast<int64_t>(d.pool.size());
+  }
+  return s;
 }
 
 std::shared_ptr<const Snapshot> Catalog::snapshot() const {

@@ -3,6 +3,7 @@
 #ifndef WHOKNOWS_INDEX_CATALOG_H_
 #define WHOKNOWS_INDEX_CATALOG_H_
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -90,6 +91,38 @@ struct CatalogOptions {
   // returns it. Tests then reopen the folder to see what a crash leaves.
   // Unset in production.
   std::function<absl::Status(Store)> after_commit;
+  // Called with each failure of background work as it happens, and where
+  // ("publish": a publish that cannot save graph.tsv, background_error();
+  // "journal": a journaled write left unfinished after an error, or a
+  // journal that cannot be removed). It may run on the refresher or on a
+  // writer holding the writer's lock, so it must be quick and take only
+  // leaf locks (api/admin.h's ErrorRing). Unset: the failures are only
+  // printed to stderr, as before.
+  std::function<void(const char* source, const absl::Status&)>
+      on_background_error;
+};
+
+// Figures about a catalog for operators (api's Admin.GetStatus), each kept
+// as it changes and read without a scan and without the writer's lock.
+// Times are unix milliseconds, 0 for "never since Open".
+struct CatalogStats {
+  // Xapian revision of posts/, private_posts/ and people/ (index by Store)
+  // as this process last committed or opened them; 0 when read-only.
+  std::array<uint64_t, kStoreCount> revisions = {};
+  uint64_t generation = 0;               // of the published snapshot
+  int64_t last_publish_ms = 0;           // when the newest publish ended
+  int64_t last_publish_duration_ms = 0;  // how long it took
+  // The newest write (committed, or with bulk loading applied).
+  int64_t last_write_ms = 0;
+  // The oldest write the published snapshot does not hold yet; 0 when it
+  // holds every one. Now minus this is the publish lag.
+  int64_t oldest_unpublished_write_ms = 0;
+  // Writes waiting for the writer's lock (one holds it at a time).
+  int writes_waiting = 0;
+  // Records applied but not committed yet (bulk loading; 0 in `serve`).
+  int64_t bulk_pending_records = 0;
+  // Idle Xapian readers kept for queries.
+  int64_t reader_pool = 0;
 };
 
 // What ranking needs to know about a post without reading its text.
@@ -338,6 +371,9 @@ class Catalog {
   // the same). Printed to stderr when it changes; back to OK once a later
   // save succeeds.
   absl::Status background_error() const;
+
+  // Cheap figures for operators (CatalogStats).
+  CatalogStats stats() const;
 
   absl::StatusOr<SearchResult> Search(const SearchOptions& options) const;
   // The retrieval alone, to measure what ranking adds to it: the Xapian

@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "index/data_dir.h"
 #include "ranking/file_io.h"
 #include "ranking/validate.h"
@@ -439,6 +441,27 @@ absl::Status ModelStore::background_error() const {
 
 absl::Status ModelStore::RebuildNow() {
   absl::MutexLock build(&build_mu_);
+  building_ = true;
+  const absl::Time started = absl::Now();
+  absl::Status built = BuildAndSwap();
+  const absl::Time ended = absl::Now();
+  last_build_ms_ = absl::ToUnixMillis(ended);
+  last_build_duration_ms_ = absl::ToInt64Milliseconds(ended - started);
+  ++builds_;
+  if (!built.ok()) ++failed_builds_;
+  building_ = false;
+  return built;
+}
+
+ModelStoreStats ModelStore::stats() const {
+  return {.building = building_,
+          .last_build_ms = last_build_ms_,
+          .last_build_duration_ms = last_build_duration_ms_,
+          .builds = builds_,
+          .failed_builds = failed_builds_};
+}
+
+absl::Status ModelStore::BuildAndSwap() {
   auto snap = catalog_.snapshot();
   auto built = ExpertiseModel::Build(catalog_, snap, options_.model);
   if (!built.ok()) return built.status();
@@ -471,15 +494,22 @@ bool ModelStore::IsStale(
 bool ModelStore::IsCurrent() const { return !IsStale(current()); }
 
 void ModelStore::RecordBackgroundResult(const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
-  // Logged once when it happens, not at every retry of the same failure.
-  if (!status.ok() && status != bg_error_) {
-    std::fprintf(stderr,
-                 "whoknows: rebuilding the expertise model failed (the "
-                 "previous model stays in use): %s\n",
-                 status.ToString().c_str());
+  bool new_error = false;
+  {
+    absl::MutexLock lock(&mu_);
+    new_error = !status.ok() && status != bg_error_;
+    bg_error_ = status;
   }
-  bg_error_ = status;
+  // Logged once when it happens, not at every retry of the same failure.
+  if (!new_error) return;
+  std::fprintf(stderr,
+               "whoknows: rebuilding the expertise model failed (the "
+               "previous model stays in use): %s\n",
+               status.ToString().c_str());
+  if (options_.on_background_error)
+    options_.on_background_error(absl::Status(
+        status.code(),
+        absl::StrCat("rebuilding the expertise model: ", status.message())));
 }
 
 bool ModelStore::RebuildDue(

@@ -5,8 +5,10 @@
 #define WHOKNOWS_RANKING_EXPERTISE_MODEL_H_
 
 #include <Eigen/Dense>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -165,9 +167,23 @@ struct ModelStoreOptions {
   std::chrono::milliseconds poll_interval{200};
   // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
   bool background = true;
+  // Called with each failed background rebuild (not with its retries of
+  // the same failure), outside the store's locks: for an operator's view of
+  // recent errors (api/admin.h). Unset: the failure is only printed.
+  std::function<void(const absl::Status&)> on_background_error;
 
   // OK, or INVALID_ARGUMENT naming the first field out of range.
   absl::Status Validate() const;
+};
+
+// Figures about a ModelStore for operators (api's Admin.GetStatus), read
+// without waiting for a build. Times are unix ms, 0 for "never".
+struct ModelStoreStats {
+  bool building = false;      // a build is running now
+  int64_t last_build_ms = 0;  // when the last build ended
+  int64_t last_build_duration_ms = 0;
+  int64_t builds = 0;  // builds ended since start, failed too
+  int64_t failed_builds = 0;
 };
 
 // Keeps the model in step with the catalog without ever blocking queries:
@@ -198,8 +214,12 @@ class ModelStore {
   // been published. Tests wait for it rather than guess how long a rebuild
   // takes.
   bool IsCurrent() const ABSL_LOCKS_EXCLUDED(mu_);
+  ModelStoreStats stats() const;
 
  private:
+  // RebuildNow's work, timed by it.
+  absl::Status BuildAndSwap() ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Loop() ABSL_LOCKS_EXCLUDED(stop_mu_, build_mu_, mu_);
   // Whether Loop should rebuild now, its last build having ended at
   // `last_build`. Holds no model or snapshot once it returns, so Loop keeps
@@ -222,6 +242,12 @@ class ModelStore {
   mutable absl::Mutex mu_;
   std::shared_ptr<const ExpertiseModel> model_ ABSL_GUARDED_BY(mu_);
   absl::Status bg_error_ ABSL_GUARDED_BY(mu_);
+  // stats(): written by RebuildNow, read without a lock.
+  std::atomic<bool> building_{false};
+  std::atomic<int64_t> last_build_ms_{0};
+  std::atomic<int64_t> last_build_duration_ms_{0};
+  std::atomic<int64_t> builds_{0};
+  std::atomic<int64_t> failed_builds_{0};
   std::thread thread_;
 };
 

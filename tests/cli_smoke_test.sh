@@ -106,6 +106,21 @@ set -e
 grep -q "whoknows.v1.Ingest/Compact" "$work/compact.out" \
   || fail "compact while serving does not point to the RPC: $(cat "$work/compact.out")"
 
+# The operator's status: admins only, by buf curl and by `whoknows status`.
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $admin" -d '{}' \
+  "$url/whoknows.v1.Admin/GetStatus" >"$work/status.json"
+grep -q '"publicPosts"' "$work/status.json" || fail "GetStatus: $(cat "$work/status.json")"
+set +e
+"$buf" curl "${tls[@]}" -H "authorization: Bearer $employee" -d '{}' \
+  "$url/whoknows.v1.Admin/GetStatus" >"$work/status_denied.json" 2>&1
+set -e
+grep -q "permission_denied" "$work/status_denied.json" \
+  || fail "employee reads the status: $(cat "$work/status_denied.json")"
+WHOKNOWS_TOKEN=$admin "$bin" status --server "127.0.0.1:$port" \
+  --tls-ca "$work/pki/ca.pem" >"$work/status.txt" || fail "status: $(cat "$work/status.txt")"
+grep -q "SERVING" "$work/status.txt" || fail "status: $(cat "$work/status.txt")"
+grep -q "public posts" "$work/status.txt" || fail "status: $(cat "$work/status.txt")"
+
 # Learning weights from the demo's accepted answers.
 "$bin" learn --data "$work/demo" --dry-run >"$work/learn.txt" 2>"$work/learn.err" \
   || fail "learn --dry-run: $(cat "$work/learn.err")"
