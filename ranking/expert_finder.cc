@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "index/dense_index.h"
 #include "ranking/expertise_model.h"
 #include "ranking/exposure.h"
@@ -83,8 +84,19 @@ class CandidateSet {
   bool Visible(const index::PostMeta& m) const {
     return index::VisibleTo(m, groups_);
   }
-  bool Eligible(const std::string& id) const {
-    return MayBeSuggested(snap_, id, scope_);
+  // MayBeSuggested(snap_, id, scope_), the directory record read through
+  // the numbering (one open-addressing probe).
+  bool Eligible(std::string_view id) const {
+    const uint32_t n = dense_->PersonNumber(id);
+    return n != index::DenseIndex::kNone &&
+           MayBeSuggested(dense_->person(n), id, scope_);
+  }
+  // MayAppearOnPath(snap_, id), likewise.
+  bool MayPass(const std::string& id) const {
+    const uint32_t n = dense_->PersonNumber(id);
+    const v1::Person* p =
+        n == index::DenseIndex::kNone ? nullptr : dense_->person(n);
+    return p && !p->opted_out();
   }
   // `post` and `root` are DenseIndex post numbers.
   void Credit(uint32_t post, double amount);
@@ -126,7 +138,8 @@ class CandidateSet {
   double best_text_ = 0;
   Eigen::VectorXf similarity_;  // LSA cosine, by model_->ProfileIndex
   std::unordered_map<std::string, float> client_cosine_;
-  std::unordered_map<std::string, double> tag_scores_;
+  // Keys view the model's ids (ExpertiseModel::TagScores).
+  absl::flat_hash_map<std::string_view, double> tag_scores_;
 };
 
 // Stage 2, vote (Model 2): each matching post votes for its author by role
@@ -195,9 +208,9 @@ void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
 // Their answer addresses the matching root even when it shares few words
 // with the query.
 void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
-  for (const uint32_t reply : dense_->thread_of(root)) {
+  for (const uint32_t reply : dense_->answers_of(root)) {
     const index::PostMeta& r = dense_->post(reply);
-    if (!Visible(r) || r.kind != v1::POST_KIND_ANSWER) continue;
+    if (!Visible(r)) continue;
     if (context_.created_before > 0 && r.created >= context_.created_before)
       continue;
     // A language filter holds for credited answers too.
@@ -276,22 +289,22 @@ void CandidateSet::Widen() {
 template <typename Scored>
 void CandidateSet::AddTop(const Scored& scored) {
   struct Entry {
-    const std::string* person;
+    std::string_view person;
     double score;
   };
   std::vector<Entry> order;
   order.reserve(scored.size());
   for (const auto& [person, score] : scored)
-    order.push_back({&person, static_cast<double>(score)});
+    order.push_back({person, static_cast<double>(score)});
   // HigherScoreFirst's order: higher score first, ties by id.
   std::sort(order.begin(), order.end(), [](const Entry& a, const Entry& b) {
-    return a.score != b.score ? a.score > b.score : *a.person < *b.person;
+    return a.score != b.score ? a.score > b.score : a.person < b.person;
   });
   int added = 0;
   for (const auto& [person, score] : order) {
     if (added >= o_.extra_candidates || score <= 0) break;
-    if (!Eligible(*person)) continue;
-    candidates_.try_emplace(*person);
+    if (!Eligible(person)) continue;
+    candidates_.try_emplace(std::string(person));
     ++added;
   }
 }
@@ -513,7 +526,7 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
     const TieGraph::ExtraTies extra = PrivateTies();
     paths = model_->ties().StrongestPaths(
         asker, targets, o_.path_max_hops, o_.path_fanout,
-        [&](const std::string& id) { return MayAppearOnPath(snap_, id); },
+        [this](const std::string& id) { return MayPass(id); },
         extra.empty() ? nullptr : &extra);
   }
   for (auto& r : *ranked) {
