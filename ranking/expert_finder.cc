@@ -20,12 +20,16 @@ namespace {
 
 int Index(Signal s) { return static_cast<int>(s); }
 
-// Stage 1, retrieve: the best matching posts by BM25.
+// Stage 1, retrieve: the best matching posts by BM25, numbered in the
+// snapshot's DenseIndex when it has one (no id read or hashed a hit).
 absl::StatusOr<index::SearchResult> Retrieve(const index::Catalog& catalog,
                                              const RankingOptions& o,
                                              const ExpertQuery& q,
                                              const RankingContext& context) {
-  return catalog.Search(RetrievalOptions(o, q, context));
+  index::SearchOptions search = RetrievalOptions(o, q, context);
+  if (context.snapshot && context.snapshot->dense)
+    search.numbering = context.snapshot.get();
+  return catalog.Search(search);
 }
 
 // The people considered for one query and what the stages have learned about
@@ -66,7 +70,7 @@ class CandidateSet {
         groups_(context.snapshot->GroupsOf(query.asker_id)),
         voted_for_(dense_->num_people(), nullptr) {}
 
-  void Vote(const std::vector<index::Hit>& hits);
+  void Vote(const index::SearchResult& found);
   void Widen();
   std::vector<ExpertResult> ComputeFeatures();
   void Explain(std::vector<ExpertResult>* ranked) const;
@@ -144,11 +148,14 @@ class CandidateSet {
 
 // Stage 2, vote (Model 2): each matching post votes for its author by role
 // and age, a matching root also for the answerers of its thread.
-void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
+void CandidateSet::Vote(const index::SearchResult& found) {
+  const std::vector<index::Hit>& hits = found.hits;
   const double top =
       !hits.empty() && hits.front().weight > 0 ? hits.front().weight : 1;
   for (const auto& hit : hits) {
-    const uint32_t n = dense_->PostNumber(hit.post_id);
+    // Numbered by the search in the snapshot's DenseIndex, which is dense_.
+    const uint32_t n =
+        found.numbered ? hit.post : dense_->PostNumber(hit.post_id);
     if (n == index::DenseIndex::kNone) continue;  // not in this snapshot
     const index::PostMeta& m = dense_->post(n);
     if (!Visible(m)) continue;  // private to a group the asker is not in
@@ -581,7 +588,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   result.matched_posts = hits->matched_estimate;
   lap(t.retrieve);
   // 2. Vote: the posts vote for the people in them (Model 2).
-  candidates.Vote(hits->hits);
+  candidates.Vote(*hits);
   lap(t.vote);
   // 3. Widen: embedding neighbours, tag holders, active answerers.
   candidates.Widen();
