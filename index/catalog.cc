@@ -175,6 +175,22 @@ Xapian::Query SearchQuery(const SearchOptions& o,
 // stream of the id slot in docid order: Document::get_value would look each
 // document's value chunk up afresh (a B-tree search a hit, most of a search's
 // time at 1,000 hits).
+// Sets the post_id of hits[index] for each (docid, index), read in docid
+// order.
+void ReadHitIds(const Xapian::Database& db,
+                std::vector<std::pair<Xapian::docid, size_t>> by_docid,
+                std::vector<Hit>* hits) {
+  std::sort(by_docid.begin(), by_docid.end());
+  const Xapian::ValueIterator end = db.valuestream_end(kIdSlot);
+  Xapian::ValueIterator value = db.valuestream_begin(kIdSlot);
+  for (const auto& [docid, index] : by_docid) {
+    if (value == end) break;
+    value.skip_to(docid);
+    if (value != end && value.get_docid() == docid)
+      (*hits)[index].post_id = *value;
+  }
+}
+
 std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset) {
   std::vector<Hit> hits(mset.size());
   std::vector<std::pair<Xapian::docid, size_t>> by_docid;
@@ -184,14 +200,36 @@ std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset) {
     hits[i].weight = it.get_weight();
     by_docid.emplace_back(*it, i);
   }
-  std::sort(by_docid.begin(), by_docid.end());
-  const Xapian::ValueIterator end = db.valuestream_end(kIdSlot);
-  Xapian::ValueIterator value = db.valuestream_begin(kIdSlot);
-  for (const auto& [docid, index] : by_docid) {
-    if (value == end) break;
-    value.skip_to(docid);
-    if (value != end && value.get_docid() == docid)
-      hits[index].post_id = *value;
+  ReadHitIds(db, std::move(by_docid), &hits);
+  return hits;
+}
+
+// The MSet's posts numbered in `dense` (SearchOptions::numbering): from
+// `table` (optional) when it was read from `db` (the same database, on the
+// same folders), the ids of newer documents read and looked up; otherwise
+// every id read and looked up.
+std::vector<Hit> NumberedHits(const Xapian::Database& db, uint64_t files,
+                              const Xapian::MSet& mset, const DenseIndex& dense,
+                              const PostDocids* table) {
+  if (table && (table->files != files || table->uuid != db.get_uuid()))
+    table = nullptr;
+  std::vector<Hit> hits(mset.size());
+  std::vector<std::pair<Xapian::docid, size_t>> unknown;
+  size_t i = 0;
+  for (auto it = mset.begin(); it != mset.end(); ++it, ++i) {
+    hits[i].weight = it.get_weight();
+    if (table && *it < table->number.size()) {
+      hits[i].post = table->number[*it];
+    } else {
+      unknown.emplace_back(*it, i);
+    }
+  }
+  if (unknown.empty()) return hits;
+  ReadHitIds(db, unknown, &hits);
+  for (const auto& [docid, index] : unknown) {
+    Hit& hit = hits[index];
+    hit.post = dense.PostNumber(hit.post_id);
+    hit.post_id.clear();
   }
   return hits;
 }
@@ -537,6 +575,7 @@ struct Catalog::Impl {
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
     auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
                            graph_options);
+    s->docids = ReadDocids(*s->dense);
     // The graph is derived from the posts; its file is for other tools and
     // for inspection, so a failure to write it is not fatal to ingest: it is
     // kept as the background error instead.
@@ -573,6 +612,31 @@ struct Catalog::Impl {
                    saved.ToString().c_str());
       ReportBackgroundError("publish", saved);
     }
+  }
+
+  // The public database's docid table for `dense` (PostDocids), read at
+  // the newest revision; null when it cannot be read (searches then read
+  // their hits' ids).
+  std::shared_ptr<const PostDocids> ReadDocids(const DenseIndex& dense) const
+      ABSL_LOCKS_EXCLUDED(pool_mu) {
+    auto table = std::make_shared<PostDocids>();
+    const absl::Status read = ReadWithRetry(
+        "numbering documents", "numbering documents: index kept changing",
+        [&](const Reader& reader) {
+          const Xapian::Database& db = reader.pub;
+          table->uuid = db.get_uuid();
+          table->files = reader.files;
+          table->number.assign(db.get_lastdocid() + 1, DenseIndex::kNone);
+          for (auto v = db.valuestream_begin(kIdSlot);
+               v != db.valuestream_end(kIdSlot); ++v) {
+            if (v.get_docid() < table->number.size())
+              table->number[v.get_docid()] = dense.PostNumber(*v);
+          }
+          return absl::OkStatus();
+        },
+        /*newest=*/true);
+    if (!read.ok()) return nullptr;
+    return table;
   }
 
   Xapian::Document MakeDocument(const v1::Post& p) const {
@@ -1627,13 +1691,21 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
         // A public-only search reads the public database alone, so that no
         // private post moves a term's statistics and hence a score; a
         // member's search (groups) reads both.
-        const Xapian::Database& db =
-            reader.db(!o.public_only || !o.groups.empty());
+        const bool include_private = !o.public_only || !o.groups.empty();
+        const Xapian::Database& db = reader.db(include_private);
         Xapian::Enquire enquire(db);
         enquire.set_query(query);
         Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
         result.matched_estimate = mset.get_matches_estimated();
-        result.hits = HitsOf(db, mset);
+        // The docid table numbers the public database's documents only.
+        result.numbered = o.numbering && o.numbering->dense;
+        if (!result.numbered) {
+          result.hits = HitsOf(db, mset);
+        } else {
+          result.hits = NumberedHits(
+              db, reader.files, mset, *o.numbering->dense,
+              include_private ? nullptr : o.numbering->docids.get());
+        }
         return absl::OkStatus();
       });
   if (!status.ok()) return status;

@@ -163,6 +163,20 @@ struct Activity {
   std::vector<int64_t> answer_times;
 };
 
+// The public database's document ids, each with the DenseIndex number of
+// its post in one snapshot, read when the snapshot was published: a search
+// numbers its hits from it (SearchOptions::numbering) instead of reading
+// each hit's id. A document id keeps its post within one database (a
+// re-upsert keeps it; a new post gets a new one), so the table holds for
+// later revisions too, up to the ids it covers.
+struct PostDocids {
+  std::string uuid;    // of the public database it was read from
+  uint64_t files = 0;  // the catalog's folders it was read from (Compact)
+  // Document id -> post number, DenseIndex::kNone for a document whose post
+  // the snapshot leaves out. Ids from number.size() on are newer.
+  std::vector<uint32_t> number;
+};
+
 // A consistent, immutable view of the catalog published to readers.
 struct Snapshot {
   uint64_t generation = 0;
@@ -194,6 +208,10 @@ struct Snapshot {
   // (index/dense_index.h). Set by BuildSnapshot; null in a snapshot put
   // together by hand.
   std::shared_ptr<const DenseIndex> dense;
+  // The public database's document ids numbered in `dense`; set by the
+  // catalog's publish, null in any other snapshot (and when it could not be
+  // read: searches then read the hits' ids).
+  std::shared_ptr<const PostDocids> docids;
 
   const v1::Person* FindPerson(const std::string& id) const;
   const PostMeta* FindPost(const std::string& id) const;
@@ -228,16 +246,23 @@ struct SearchOptions {
   // alone, exactly as without groups.
   std::vector<std::string> groups;
   int64_t created_before = 0;  // only posts created before (unix s); 0: all
+  // When set (with its `dense`), the hits come numbered in it: each Hit's
+  // `post` is its DenseIndex number (kNone when the snapshot lacks the
+  // post) and `post_id` is left empty. Read from numbering->docids where it
+  // applies, which saves reading every hit's id. Must outlive the search.
+  const Snapshot* numbering = nullptr;
 };
 
 struct Hit {
-  std::string post_id;
-  double weight = 0;  // BM25
+  std::string post_id;  // empty when numbered (SearchOptions::numbering)
+  double weight = 0;    // BM25
+  uint32_t post = DenseIndex::kNone;  // with SearchOptions::numbering
 };
 
 struct SearchResult {
   std::vector<Hit> hits;  // best first
   int64_t matched_estimate = 0;
+  bool numbered = false;  // the hits carry `post` (SearchOptions::numbering)
 };
 
 // A post with a snippet of its text around the query's words.

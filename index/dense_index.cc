@@ -30,6 +30,12 @@ std::span<const uint32_t> DenseIndex::thread_of(uint32_t post) const {
           thread_posts_.data() + thread_start_[t + 1]};
 }
 
+std::span<const uint32_t> DenseIndex::answers_of(uint32_t post) const {
+  const uint32_t t = thread_[post];
+  return {thread_answers_.data() + answer_start_[t],
+          thread_answers_.data() + answer_start_[t + 1]};
+}
+
 std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
   auto d = std::make_shared<DenseIndex>();
   // Posts, in id order.
@@ -69,11 +75,18 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
   // Threads, each in Snapshot::threads' order.
   std::unordered_map<std::string_view, uint32_t> thread_numbers;
   d->thread_start_.push_back(0);
+  d->answer_start_.push_back(0);
   for (const auto& [thread_id, members] : s.threads) {
     thread_numbers.emplace(thread_id, d->thread_start_.size() - 1);
-    for (const auto& id : members)
-      d->thread_posts_.push_back(d->post_numbers_.at(id));
+    for (const auto& id : members) {
+      const uint32_t n = d->post_numbers_.at(id);
+      d->thread_posts_.push_back(n);
+      if (d->posts_[n]->kind == v1::POST_KIND_ANSWER)
+        d->thread_answers_.push_back(n);
+    }
     d->thread_start_.push_back(static_cast<uint32_t>(d->thread_posts_.size()));
+    d->answer_start_.push_back(
+        static_cast<uint32_t>(d->thread_answers_.size()));
   }
   d->thread_.reserve(d->posts_.size());
   for (const auto& m : d->posts_)

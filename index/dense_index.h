@@ -46,6 +46,9 @@ class DenseIndex {
   // The posts of the post's thread (Snapshot::threads of its thread_id), in
   // the same order.
   std::span<const uint32_t> thread_of(uint32_t post) const;
+  // The answers (POST_KIND_ANSWER) among thread_of(post), in the same order:
+  // who a matching question credits, without reading the other posts.
+  std::span<const uint32_t> answers_of(uint32_t post) const;
 
   const std::string& person_id(uint32_t person) const {
     return *person_ids_[person];
@@ -68,6 +71,9 @@ class DenseIndex {
   // thread_posts_[thread_start_[t] .. thread_start_[t + 1]).
   std::vector<uint32_t> thread_;
   std::vector<uint32_t> thread_start_, thread_posts_;
+  // The same for the answers alone: thread_answers_[answer_start_[t] ..
+  // answer_start_[t + 1]).
+  std::vector<uint32_t> answer_start_, thread_answers_;
   // Person ids point into posts_' authors or people_'s records.
   std::vector<const std::string*> person_ids_;
   absl::flat_hash_map<std::string_view, uint32_t> person_numbers_;

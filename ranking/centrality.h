@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "index/graph.h"
 
@@ -109,7 +110,7 @@ class TieGraph {
 
  private:
   std::vector<std::string> people_;
-  std::unordered_map<std::string, int32_t> node_of_;
+  absl::flat_hash_map<std::string, int32_t> node_of_;  // a probe a lookup
   // Neighbours of node i: targets_[offsets_[i] .. offsets_[i+1]), strongest
   // first.
   std::vector<int64_t> offsets_;

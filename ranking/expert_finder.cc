@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "index/dense_index.h"
 #include "ranking/expertise_model.h"
 #include "ranking/exposure.h"
@@ -19,12 +20,16 @@ namespace {
 
 int Index(Signal s) { return static_cast<int>(s); }
 
-// Stage 1, retrieve: the best matching posts by BM25.
+// Stage 1, retrieve: the best matching posts by BM25, numbered in the
+// snapshot's DenseIndex when it has one (no id read or hashed a hit).
 absl::StatusOr<index::SearchResult> Retrieve(const index::Catalog& catalog,
                                              const RankingOptions& o,
                                              const ExpertQuery& q,
                                              const RankingContext& context) {
-  return catalog.Search(RetrievalOptions(o, q, context));
+  index::SearchOptions search = RetrievalOptions(o, q, context);
+  if (context.snapshot && context.snapshot->dense)
+    search.numbering = context.snapshot.get();
+  return catalog.Search(search);
 }
 
 // The people considered for one query and what the stages have learned about
@@ -65,7 +70,7 @@ class CandidateSet {
         groups_(context.snapshot->GroupsOf(query.asker_id)),
         voted_for_(dense_->num_people(), nullptr) {}
 
-  void Vote(const std::vector<index::Hit>& hits);
+  void Vote(const index::SearchResult& found);
   void Widen();
   std::vector<ExpertResult> ComputeFeatures();
   void Explain(std::vector<ExpertResult>* ranked) const;
@@ -83,8 +88,19 @@ class CandidateSet {
   bool Visible(const index::PostMeta& m) const {
     return index::VisibleTo(m, groups_);
   }
-  bool Eligible(const std::string& id) const {
-    return MayBeSuggested(snap_, id, scope_);
+  // MayBeSuggested(snap_, id, scope_), the directory record read through
+  // the numbering (one open-addressing probe).
+  bool Eligible(std::string_view id) const {
+    const uint32_t n = dense_->PersonNumber(id);
+    return n != index::DenseIndex::kNone &&
+           MayBeSuggested(dense_->person(n), id, scope_);
+  }
+  // MayAppearOnPath(snap_, id), likewise.
+  bool MayPass(const std::string& id) const {
+    const uint32_t n = dense_->PersonNumber(id);
+    const v1::Person* p =
+        n == index::DenseIndex::kNone ? nullptr : dense_->person(n);
+    return p && !p->opted_out();
   }
   // `post` and `root` are DenseIndex post numbers.
   void Credit(uint32_t post, double amount);
@@ -126,16 +142,20 @@ class CandidateSet {
   double best_text_ = 0;
   Eigen::VectorXf similarity_;  // LSA cosine, by model_->ProfileIndex
   std::unordered_map<std::string, float> client_cosine_;
-  std::unordered_map<std::string, double> tag_scores_;
+  // Keys view the model's ids (ExpertiseModel::TagScores).
+  absl::flat_hash_map<std::string_view, double> tag_scores_;
 };
 
 // Stage 2, vote (Model 2): each matching post votes for its author by role
 // and age, a matching root also for the answerers of its thread.
-void CandidateSet::Vote(const std::vector<index::Hit>& hits) {
+void CandidateSet::Vote(const index::SearchResult& found) {
+  const std::vector<index::Hit>& hits = found.hits;
   const double top =
       !hits.empty() && hits.front().weight > 0 ? hits.front().weight : 1;
   for (const auto& hit : hits) {
-    const uint32_t n = dense_->PostNumber(hit.post_id);
+    // Numbered by the search in the snapshot's DenseIndex, which is dense_.
+    const uint32_t n =
+        found.numbered ? hit.post : dense_->PostNumber(hit.post_id);
     if (n == index::DenseIndex::kNone) continue;  // not in this snapshot
     const index::PostMeta& m = dense_->post(n);
     if (!Visible(m)) continue;  // private to a group the asker is not in
@@ -195,9 +215,9 @@ void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
 // Their answer addresses the matching root even when it shares few words
 // with the query.
 void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
-  for (const uint32_t reply : dense_->thread_of(root)) {
+  for (const uint32_t reply : dense_->answers_of(root)) {
     const index::PostMeta& r = dense_->post(reply);
-    if (!Visible(r) || r.kind != v1::POST_KIND_ANSWER) continue;
+    if (!Visible(r)) continue;
     if (context_.created_before > 0 && r.created >= context_.created_before)
       continue;
     // A language filter holds for credited answers too.
@@ -274,22 +294,22 @@ void CandidateSet::Widen() {
 template <typename Scored>
 void CandidateSet::AddTop(const Scored& scored) {
   struct Entry {
-    const std::string* person;
+    std::string_view person;
     double score;
   };
   std::vector<Entry> order;
   order.reserve(scored.size());
   for (const auto& [person, score] : scored)
-    order.push_back({&person, static_cast<double>(score)});
+    order.push_back({person, static_cast<double>(score)});
   // HigherScoreFirst's order: higher score first, ties by id.
   std::sort(order.begin(), order.end(), [](const Entry& a, const Entry& b) {
-    return a.score != b.score ? a.score > b.score : *a.person < *b.person;
+    return a.score != b.score ? a.score > b.score : a.person < b.person;
   });
   int added = 0;
   for (const auto& [person, score] : order) {
     if (added >= o_.extra_candidates || score <= 0) break;
-    if (!Eligible(*person)) continue;
-    candidates_.try_emplace(*person);
+    if (!Eligible(person)) continue;
+    candidates_.try_emplace(std::string(person));
     ++added;
   }
 }
@@ -511,7 +531,7 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
     const TieGraph::ExtraTies extra = PrivateTies();
     paths = model_->ties().StrongestPaths(
         asker, targets, o_.path_max_hops, o_.path_fanout,
-        [&](const std::string& id) { return MayAppearOnPath(snap_, id); },
+        [this](const std::string& id) { return MayPass(id); },
         extra.empty() ? nullptr : &extra);
   }
   for (auto& r : *ranked) {
@@ -566,7 +586,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   result.matched_posts = hits->matched_estimate;
   lap(t.retrieve);
   // 2. Vote: the posts vote for the people in them (Model 2).
-  candidates.Vote(hits->hits);
+  candidates.Vote(*hits);
   lap(t.vote);
   // 3. Widen: embedding neighbours, tag holders, active answerers.
   candidates.Widen();

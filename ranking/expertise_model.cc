@@ -320,9 +320,9 @@ Eigen::VectorXf ExpertiseModel::Similarities(const Eigen::VectorXf& q) const {
   return person_vectors_ * q;
 }
 
-std::unordered_map<std::string, double> ExpertiseModel::TagScores(
+absl::flat_hash_map<std::string_view, double> ExpertiseModel::TagScores(
     const std::vector<std::string>& tags) const {
-  std::unordered_map<std::string, double> out;
+  absl::flat_hash_map<std::string_view, double> out;
   for (const auto& tag : tags) {
     auto it = tag_holders_.find(tag);
     if (it == tag_holders_.end()) continue;

@@ -11,11 +11,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -110,8 +112,9 @@ class ExpertiseModel {
       const std::vector<float>& query) const;
 
   // Tag evidence: person -> sum over `tags` of their decayed, role-weighted
-  // posts in threads with that tag.
-  std::unordered_map<std::string, double> TagScores(
+  // posts in threads with that tag. The keys view the model's own ids (no id
+  // is copied): valid while the model lives.
+  absl::flat_hash_map<std::string_view, double> TagScores(
       const std::vector<std::string>& tags) const;
 
   // The most active answerers (decayed answer counts), most active first,
@@ -137,7 +140,8 @@ class ExpertiseModel {
   std::shared_ptr<const index::Snapshot> snapshot_;
   TermSpace space_;
   std::vector<std::string> profile_people_;
-  std::unordered_map<std::string, int32_t> profile_index_;
+  // Open addressing: looked up for every candidate of every query.
+  absl::flat_hash_map<std::string, int32_t> profile_index_;
   Eigen::MatrixXf person_vectors_;  // people x dimensions, unit rows
   int64_t embedded_posts_ = 0;
   int64_t embedded_newest_ = 0;
@@ -149,7 +153,7 @@ class ExpertiseModel {
   Eigen::MatrixXf client_vectors_;  // people x client dimensions, unit rows
   std::unique_ptr<TieGraph> ties_;
   PageRankResult pagerank_;
-  std::unordered_map<std::string, double> authority_;
+  absl::flat_hash_map<std::string, double> authority_;
 };
 
 struct ModelStoreOptions {

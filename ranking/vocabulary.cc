@@ -55,7 +55,7 @@ bool MayBeSuggested(const index::Snapshot& snapshot,
   return MayBeSuggested(snapshot.FindPerson(person_id), person_id, scope);
 }
 
-bool MayBeSuggested(const v1::Person* p, const std::string& person_id,
+bool MayBeSuggested(const v1::Person* p, std::string_view person_id,
                     const SuggestionScope& scope) {
   if (person_id.empty() || person_id == scope.asker_id) return false;
   if (!p || !IsSuggestable(*p)) return false;

@@ -119,7 +119,7 @@ bool MayBeSuggested(const index::Snapshot& snapshot,
                     const std::string& person_id, const SuggestionScope& scope);
 // The same for a person already looked up: `person` is
 // snapshot.FindPerson(person_id) (null when unknown).
-bool MayBeSuggested(const v1::Person* person, const std::string& person_id,
+bool MayBeSuggested(const v1::Person* person, std::string_view person_id,
                     const SuggestionScope& scope);
 
 // Who may be named in the middle of a chain of ties shown to the asker:

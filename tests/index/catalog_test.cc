@@ -994,6 +994,79 @@ TEST(CatalogTest, ReadOnlyOnEmptyFolderIsNotFound) {
   EXPECT_FALSE(fs::exists(o.data_dir));
 }
 
+// The ids of a search numbered in `snap` (SearchOptions::numbering), read
+// back through its DenseIndex ("-" for a post the snapshot lacks).
+std::vector<std::string> NumberedIds(const Catalog& c, SearchOptions o,
+                                     const Snapshot& snap) {
+  o.numbering = &snap;
+  auto r = c.Search(o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> ids;
+  if (!r.ok()) return ids;
+  EXPECT_TRUE(r->numbered);
+  for (const auto& h : r->hits) {
+    EXPECT_EQ(h.post_id, "");
+    ids.push_back(h.post == DenseIndex::kNone ? "-"
+                                              : snap.dense->post(h.post).id);
+  }
+  return ids;
+}
+
+// A publish numbers the public database's documents, so that a search
+// numbers its hits without reading their ids; the same posts in the same
+// order as the ids read, whether the table covers a hit, is too old for it,
+// or belongs to other folders.
+TEST(CatalogTest, NumberedSearchFindsTheSamePostsAsTheIds) {
+  const std::string dir = TestDir();
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(UpsertPeople(*c, {MakePerson("ann"), MakePerson("bo")}).ok());
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < 6; ++i) {
+    posts.push_back(Question("q" + std::to_string(i), i % 2 ? "ann" : "bo",
+                             "Centrifuge rotor " + std::string(i, 'x'),
+                             "The rotor wobbles " + std::to_string(i)));
+  }
+  ASSERT_TRUE(Upsert(*c, posts).ok());
+  ASSERT_TRUE(c->DeletePost("q0").ok());  // a gap in the document ids
+  c->Refresh();
+  auto snap = c->snapshot();
+  ASSERT_NE(snap->docids, nullptr);
+  SearchOptions o;
+  o.query = "rotor";
+  const std::vector<std::string> ids = testing_util::SearchIds(*c, o);
+  ASSERT_EQ(ids.size(), 5u);
+  EXPECT_EQ(NumberedIds(*c, o, *snap), ids);
+  // Documents newer than the table (written after the publish): their ids
+  // are read.
+  Snapshot older = *snap;
+  auto part = std::make_shared<PostDocids>(*snap->docids);
+  part->number.resize(4);
+  older.docids = part;
+  EXPECT_EQ(NumberedIds(*c, o, older), ids);
+  // A table read from another database is not used: every id is read.
+  Snapshot other = *snap;
+  auto wrong = std::make_shared<PostDocids>(*snap->docids);
+  std::reverse(wrong->number.begin(), wrong->number.end());
+  wrong->uuid = "another database";
+  other.docids = wrong;
+  EXPECT_EQ(NumberedIds(*c, o, other), ids);
+  // A post the snapshot lacks (written after it) numbers kNone.
+  ASSERT_TRUE(Upsert(*c, {Question("q9", "ann", "Rotor", "rotor rotor")}).ok());
+  c->Refresh();
+  std::vector<std::string> expected = testing_util::SearchIds(*c, o);
+  ASSERT_EQ(expected.size(), 6u);
+  std::replace(expected.begin(), expected.end(), std::string("q9"),
+               std::string("-"));
+  EXPECT_EQ(NumberedIds(*c, o, *snap), expected);
+  // Nor one read before Compact renumbered the documents.
+  ASSERT_TRUE(c->Compact().ok());
+  EXPECT_EQ(NumberedIds(*c, o, *snap), expected);
+  c->Refresh();
+  auto after = c->snapshot();
+  EXPECT_EQ(NumberedIds(*c, o, *after), testing_util::SearchIds(*c, o));
+}
+
 TEST(CatalogTest, CompactKeepsEveryRecordAndReadersSeeTheNewFiles) {
   const std::string dir = TestDir();
   auto c = OpenCatalog(dir);

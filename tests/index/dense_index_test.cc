@@ -103,6 +103,24 @@ TEST(DenseIndexTest, ThreadsListTheSnapshotsPostsInItsOrder) {
   }
 }
 
+// A thread's answers are its answers alone, in Snapshot::threads' order.
+TEST(DenseIndexTest, AnswersAreTheThreadsAnswersInItsOrder) {
+  auto snap = Company();
+  const DenseIndex& d = *snap->dense;
+  int answers = 0;
+  for (const auto& [id, meta] : snap->posts) {
+    std::vector<std::string> ids, expected;
+    for (uint32_t n : d.answers_of(d.PostNumber(id)))
+      ids.push_back(d.post(n).id);
+    for (const auto& member : snap->threads.at(meta->thread_id))
+      if (snap->posts.at(member)->kind == v1::POST_KIND_ANSWER)
+        expected.push_back(member);
+    EXPECT_EQ(ids, expected) << id;
+    answers += meta->kind == v1::POST_KIND_ANSWER;
+  }
+  EXPECT_GT(answers, 0) << "the company has answers to list";
+}
+
 // A copy of the snapshot keeps a usable numbering after the original is
 // gone (tests and tools copy snapshots).
 TEST(DenseIndexTest, OutlivesTheSnapshotItWasBuiltFrom) {
