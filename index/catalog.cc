@@ -862,9 +862,11 @@ struct Catalog::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     std::vector<std::string> groups;
     const StoreWrites& sw = w[Store::kPrivatePosts];
+    // The analysis does not follow the lock into lambdas; it is held here.
+    const auto* stored = &posts;
     auto was = [&](const std::string& id) {
-      auto it = posts.find(id);
-      if (it != posts.end() && !it->second->is_public)
+      auto it = stored->find(id);
+      if (it != stored->end() && !it->second->is_public)
         groups.push_back(it->second->visibility);
     };
     for (const auto& id : sw.deleted) was(id);
