@@ -142,7 +142,8 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   for (const auto& e : found->experts)
     for (const auto& ev : e.evidence)
       if (!IsOutcome(ev.post_id)) ids.push_back(ev.post_id);
-  auto texts = catalog.Fetch(q.query, ids, 300, !groups.empty());
+  auto texts =
+      catalog.Fetch(q.query, ids, 300, /*include_private=*/false, groups);
   if (!texts.ok()) return texts.status();
   std::unordered_map<std::string, const index::PostText*> text_of;
   for (const auto& t : *texts)

@@ -170,7 +170,8 @@ absl::Status AddThreads(const index::Catalog& catalog, const std::string& query,
     if (threads[i].accepted) ids.push_back(threads[i].accepted->id);
   }
   WK_ASSIGN_OR_RETURN(auto texts,
-                      catalog.Fetch(query, ids, 300, !groups.empty()));
+                      catalog.Fetch(query, ids, 300,
+                                    /*include_private=*/false, groups));
   std::unordered_map<std::string, const index::PostText*> text_of;
   for (const auto& t : texts) {
     if (index::IsPublic(t.post) ||

@@ -20,6 +20,7 @@
 #include "index/batch_journal.h"
 #include "index/data_dir.h"
 #include "index/graph.h"
+#include "index/group_databases.h"
 #include "index/language.h"
 #include "index/text.h"
 #include "index/validation.h"
@@ -437,7 +438,8 @@ struct Catalog::Impl {
 
   // Pool of Xapian readers; each remembers the generation it was opened at.
   // `pub` reads public posts only, so that its statistics (BM25, snippets)
-  // owe nothing to private ones; `all` reads both databases.
+  // owe nothing to private ones; `all` reads both databases (tools; never a
+  // member's search, which reads `pub` and group_dbs).
   struct Reader {
     Xapian::Database pub;
     Xapian::Database all;
@@ -454,6 +456,10 @@ struct Catalog::Impl {
   // Bumped when Compact swaps new database folders in: readers opened on
   // the old ones are dropped rather than reopened.
   std::atomic<uint64_t> files{0};
+  // The private groups' posts, one in-memory database a group, for members'
+  // searches (index/group_databases.h). Updated by each publish and each
+  // write of private posts.
+  mutable std::unique_ptr<GroupDatabases> group_dbs;
   mutable absl::Mutex pool_mu;
   mutable std::vector<std::unique_ptr<Reader>> pool ABSL_GUARDED_BY(pool_mu);
 
@@ -542,6 +548,31 @@ struct Catalog::Impl {
     return absl::UnavailableError(gave_up);
   }
 
+  // ReadWithRetry over what a read of this scope may see: with
+  // `include_private`, every post (`all`); else with `groups`, posts/ and
+  // those groups' databases (group_dbs); else posts/ alone.
+  absl::Status ReadScoped(
+      const char* what, const char* gave_up, bool include_private,
+      const std::vector<std::string>& groups,
+      const std::function<absl::Status(const Xapian::Database&)>& read,
+      bool newest = false) const {
+    return ReadWithRetry(
+        what, gave_up,
+        [&](const Reader& reader) {
+          return ReadIn(reader, include_private, groups, read);
+        },
+        newest);
+  }
+  // What ReadScoped reads, with a reader in hand.
+  absl::Status ReadIn(
+      const Reader& reader, bool include_private,
+      const std::vector<std::string>& groups,
+      const std::function<absl::Status(const Xapian::Database&)>& read) const {
+    if (include_private || groups.empty() || !has_private)
+      return read(reader.db(include_private));
+    return group_dbs->Read(reader.pub, private_path, groups, read);
+  }
+
   // The languages queries are expanded with, from the published snapshot
   // (the default pair before the first publish).
   std::vector<std::string> QueryLanguages() const ABSL_LOCKS_EXCLUDED(snap_mu) {
@@ -564,15 +595,18 @@ struct Catalog::Impl {
         people_now;
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts_now;
     bool writable = false;
+    bool pending = false;
     {
       absl::MutexLock lock(&write_mu);
       people_now = people;
       posts_now = posts;
       writable = posts_db.has_value() && private_db.has_value();
+      pending = uncommitted > 0;
       dirty = false;
       oldest_unpublished_ms = 0;
     }
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
+    group_dbs->Update(posts_now, pending);
     auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
                            graph_options);
     s->docids = ReadDocids(*s->dense);
@@ -856,6 +890,9 @@ struct Catalog::Impl {
     } catch (const Xapian::Error&) {
     }
     MarkDirtyLocked();
+    // Whatever was written before the failure may be committed: every
+    // group's database is rebuilt from disk at its next search.
+    group_dbs->InvalidateAll();
   }
 
   Xapian::WritableDatabase& DbLocked(Store store)
@@ -950,6 +987,27 @@ struct Catalog::Impl {
     return absl::OkStatus();
   }
 
+  // The groups whose private posts `w` changes (as stored before `w` and as
+  // `w` writes them): their databases are stale once it is committed.
+  std::vector<std::string> GroupsWrittenLocked(const BatchWrites& w) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::vector<std::string> groups;
+    const StoreWrites& sw = w[Store::kPrivatePosts];
+    // The analysis does not follow the lock into lambdas; it is held here.
+    const auto* stored = &posts;
+    auto was = [&](const std::string& id) {
+      auto it = stored->find(id);
+      if (it != stored->end() && !it->second->is_public)
+        groups.push_back(it->second->visibility);
+    };
+    for (const auto& id : sw.deleted) was(id);
+    for (const auto& p : sw.posts) {
+      was(p.id());
+      groups.push_back(MetaOf(p)->visibility);
+    }
+    return groups;
+  }
+
   // Notes that a post `id` names `parent` and `thread` (referenced).
   void Reference(const std::string& parent, const std::string& thread,
                  const std::string& id)
@@ -963,6 +1021,7 @@ struct Catalog::Impl {
   // other).
   void UpdateMemoryLocked(const BatchWrites& w)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    group_dbs->Invalidate(GroupsWrittenLocked(w));
     for (Store s : {Store::kPosts, Store::kPrivatePosts})
       for (const auto& id : w[s].deleted) posts.erase(id);
     for (const auto& id : w[Store::kPeople].deleted) people.erase(id);
@@ -1358,6 +1417,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   if (options.bulk_commit_records < 0) {
     return absl::InvalidArgumentError("bulk_commit_records: must be >= 0");
   }
+  if (options.group_cache_posts < 0) {
+    return absl::InvalidArgumentError("group_cache_posts: must be >= 0");
+  }
   if (auto s = options.validation.Validate(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("validation.", s.message()));
   }
@@ -1378,6 +1440,8 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.graph_options = options.graph;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
+  d.group_dbs = std::make_unique<GroupDatabases>(options.group_cache_posts,
+                                                 kVisibilityPrefix);
   if (!d.dictionary && !options.dictionary_dir.empty()) {
     auto dict = Dictionary::LoadFreedict(options.dictionary_dir);
     if (!dict.ok()) return dict.status();
@@ -1685,28 +1749,30 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
   const Xapian::Query query =
       SearchQuery(o, impl_->QueryLanguages(), impl_->dictionary.get());
   if (query.empty()) return result;
+  // A public-only search reads the public database alone, so that no
+  // private post moves a term's statistics and hence a score; a member's
+  // search (groups) reads it with their groups' databases alone.
   absl::Status status = impl_->ReadWithRetry(
       "search", "search: index kept changing; try again",
       [&](const Impl::Reader& reader) {
-        // A public-only search reads the public database alone, so that no
-        // private post moves a term's statistics and hence a score; a
-        // member's search (groups) reads both.
-        const bool include_private = !o.public_only || !o.groups.empty();
-        const Xapian::Database& db = reader.db(include_private);
-        Xapian::Enquire enquire(db);
-        enquire.set_query(query);
-        Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
-        result.matched_estimate = mset.get_matches_estimated();
-        // The docid table numbers the public database's documents only.
-        result.numbered = o.numbering && o.numbering->dense;
-        if (!result.numbered) {
-          result.hits = HitsOf(db, mset);
-        } else {
-          result.hits = NumberedHits(
-              db, reader.files, mset, *o.numbering->dense,
-              include_private ? nullptr : o.numbering->docids.get());
-        }
-        return absl::OkStatus();
+        return impl_->ReadIn(
+            reader, !o.public_only, o.groups, [&](const Xapian::Database& db) {
+              Xapian::Enquire enquire(db);
+              enquire.set_query(query);
+              Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
+              result.matched_estimate = mset.get_matches_estimated();
+              // The docid table numbers the public database's documents only,
+              // which a combined database's docids do not.
+              result.numbered = o.numbering && o.numbering->dense;
+              if (!result.numbered) {
+                result.hits = HitsOf(db, mset);
+              } else {
+                result.hits = NumberedHits(
+                    db, reader.files, mset, *o.numbering->dense,
+                    &db == &reader.pub ? o.numbering->docids.get() : nullptr);
+              }
+              return absl::OkStatus();
+            });
       });
   if (!status.ok()) return status;
   return result;
@@ -1717,10 +1783,10 @@ absl::StatusOr<int64_t> Catalog::SearchOnly(const SearchOptions& o) const {
       SearchQuery(o, impl_->QueryLanguages(), impl_->dictionary.get());
   if (query.empty()) return 0;
   int64_t size = 0;
-  WK_RETURN_IF_ERROR(impl_->ReadWithRetry(
-      "search", "search: index kept changing; try again",
-      [&](const Impl::Reader& reader) {
-        Xapian::Enquire enquire(reader.db(!o.public_only || !o.groups.empty()));
+  WK_RETURN_IF_ERROR(impl_->ReadScoped(
+      "search", "search: index kept changing; try again", !o.public_only,
+      o.groups, [&](const Xapian::Database& db) {
+        Xapian::Enquire enquire(db);
         enquire.set_query(query);
         size = enquire.get_mset(0, std::max(1, o.max_posts)).size();
         return absl::OkStatus();
@@ -1761,7 +1827,8 @@ absl::Status Catalog::ForEachPostTerms(
 
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
     const std::string& query_text, const std::vector<std::string>& post_ids,
-    size_t snippet_bytes, bool include_private) const {
+    size_t snippet_bytes, bool include_private,
+    const std::vector<std::string>& groups) const {
   std::vector<PostText> out;
   if (post_ids.empty()) return out;
   std::vector<Xapian::Query> ids;
@@ -1779,10 +1846,10 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
                 Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
                 Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
   std::unordered_map<std::string, PostText> by_id;
-  absl::Status status = impl_->ReadWithRetry(
-      "fetch", "fetch: index kept changing; try again",
-      [&](const Impl::Reader& reader) {
-        Xapian::Enquire enquire(reader.db(include_private));
+  absl::Status status = impl_->ReadScoped(
+      "fetch", "fetch: index kept changing; try again", include_private, groups,
+      [&](const Xapian::Database& db) {
+        Xapian::Enquire enquire(db);
         enquire.set_query(query);
         Xapian::MSet mset =
             enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
@@ -1797,7 +1864,10 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
           }
           // A folder not yet migrated (read-only) may hold private posts
           // among the public ones.
-          if (!include_private && !IsPublic(t.post)) continue;
+          if (!include_private && !IsPublic(t.post) &&
+              !std::binary_search(groups.begin(), groups.end(),
+                                  t.post.visibility()))
+            continue;
           const std::string& body =
               t.post.body().empty() ? t.post.title() : t.post.body();
           // MSet::snippet escapes for HTML; clients get plain text.

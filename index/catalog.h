@@ -78,6 +78,16 @@ struct CatalogOptions {
   // 1 KB a post). 0 (the default, and what `serve` uses): every write is
   // committed, durable, before it returns.
   int bulk_commit_records = 0;
+  // Members' searches read posts/ plus an in-memory copy of each of their
+  // groups' posts (docs/ranking.md, "Private groups"), built at a group's
+  // first search after its posts changed and kept until they change again.
+  // The copies kept hold at most about this many posts in all (the least
+  // recently searched group is dropped past it, and built again when next
+  // asked for). A copy costs about 120 bytes a term occurrence, some 13 KB
+  // for a post of 110 terms (docs/ranking.md). A bigger value saves
+  // rebuilds when many groups are searched; 0 keeps only the groups of
+  // searches under way.
+  int64_t group_cache_posts = 50000;
   // Checks of written records that depend on more than the record: the
   // server's clock (timestamps may be at most a tolerance in the future).
   ValidationOptions validation;
@@ -240,10 +250,11 @@ struct SearchOptions {
   std::string language;     // only posts in this language when set
   bool public_only = true;  // never false for user-facing answers
   // With public_only: also the private posts of these groups (an asker's,
-  // Snapshot::GroupsOf), searched with the public ones in one ranking over
-  // posts/ and private_posts/ together, so that BM25 term statistics count
-  // every stored post (docs/ranking.md, "Private groups"). Empty: posts/
-  // alone, exactly as without groups.
+  // Snapshot::GroupsOf, sorted), searched with the public ones in one
+  // ranking over posts/ and those groups' posts alone, so that BM25 term
+  // statistics count exactly what the asker may see: no other group's post
+  // moves a score (docs/ranking.md, "Private groups"). Empty: posts/ alone,
+  // exactly as without groups.
   std::vector<std::string> groups;
   int64_t created_before = 0;  // only posts created before (unix s); 0: all
   // When set (with its `dense`), the hits come numbered in it: each Hit's
@@ -409,10 +420,14 @@ class Catalog {
   // from the newest committed revision. Unless `include_private`, only
   // public posts are loaded (an id whose post has become private since the
   // caller's snapshot is skipped like a missing one) and the snippets'
-  // background model is built from public posts alone.
+  // background model is built from public posts alone. With `groups` (a
+  // member's, sorted) and not `include_private`: public posts and those of
+  // `groups`, read as SearchOptions::groups reads them, so the background
+  // model counts no other group's post.
   absl::StatusOr<std::vector<PostText>> Fetch(
       const std::string& query, const std::vector<std::string>& post_ids,
-      size_t snippet_bytes = 300, bool include_private = false) const;
+      size_t snippet_bytes = 300, bool include_private = false,
+      const std::vector<std::string>& groups = {}) const;
 
   // The index terms of each word of a free-text query, as Search matches
   // them: one group of alternatives (stems in each language present in the

@@ -548,5 +548,204 @@ TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
   }
 }
 
+// hr's fixed private content for the member tests: threads in group:hr with
+// the property test's words, by hr's members and others.
+std::vector<v1::Post> HrThreads(std::mt19937& rng) {
+  std::vector<v1::Post> posts;
+  int64_t t = kT0 + 50 * 3600;
+  for (int q = 0; q < 4; ++q) {
+    const std::string id = absl::StrCat("hr", q);
+    v1::Post root =
+        MakePost(id, absl::StrCat("p", rng() % 8), v1::POST_KIND_QUESTION,
+                 Words(rng, 3), Words(rng, 8), t += 60, "", "en");
+    root.set_visibility("group:hr");
+    root.add_tags(kWords[rng() % kWords.size()]);
+    v1::Post reply =
+        MakePost(id + "r", absl::StrCat("p", rng() % 8), v1::POST_KIND_ANSWER,
+                 "", Words(rng, 9), t += 60, id, "en");
+    reply.set_accepted(true);
+    posts.push_back(root);
+    posts.push_back(reply);
+  }
+  return posts;
+}
+
+// Whether any evidence or thread of `r` is private to group:hr.
+bool HasHrEvidence(const v1::FindExpertsResponse& r) {
+  for (const auto& e : r.experts())
+    for (const auto& ev : e.evidence())
+      if (ev.group() == "group:hr") return true;
+  return false;
+}
+
+// The property for members: a member of group:hr is a non-member of every
+// other group, so group:board's posts (with the questions' words, by
+// various authors, hr's members among them), added, changed and erased,
+// and other people's memberships, leave the member's answers byte for byte
+// the same, their own group's evidence included.
+TEST(PrivacyTest, OtherGroupsPostsNeverChangeAMembersAnswer) {
+  for (uint32_t seed : {1u, 2u}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    Company c(absl::StrCat("member_property_", seed));
+    BuildPublicCompany(c.catalog());
+    // The asker and p1, p2 are in group:hr (p1 and p2 write for board too).
+    auto memberships = [&](std::mt19937* shuffle) {
+      v1::Person asker = MakePerson("asker");
+      asker.add_groups("group:hr");
+      std::vector<v1::Person> people = {asker};
+      for (int i = 0; i < 8; ++i) {
+        v1::Person p = MakePerson(absl::StrCat("p", i));
+        if (i == 1 || i == 2) p.add_groups("group:hr");
+        if (shuffle && (*shuffle)() % 2) p.add_groups("group:board");
+        people.push_back(p);
+      }
+      ASSERT_TRUE(c.catalog().UpsertPeople(people).ok());
+    };
+    memberships(nullptr);
+    std::mt19937 rng(seed);
+    ASSERT_TRUE(c.catalog().UpsertPosts(HrThreads(rng)).ok());
+    const std::vector<v1::FindExpertsRequest> requests = {
+        Request("kubernetes cluster deploy"), Request("salary payroll"),
+        Request("vpn printer", {"budget"}), Request("merger layoff secret")};
+    std::vector<std::string> baseline;
+    bool hr_evidence = false;
+    for (const auto& r : requests) {
+      auto response = c.Ask(r);
+      ASSERT_TRUE(response.ok()) << response.status();
+      ASSERT_GT(response->experts_size(), 0);
+      hr_evidence |= HasHrEvidence(*response);
+      baseline.push_back(Deterministic(*response));
+    }
+    EXPECT_TRUE(hr_evidence) << "the member's own group counts";
+    std::vector<v1::SuggestForPostRequest> drafts;
+    for (const char* title :
+         {"kubernetes cluster deploy", "salary payroll secret"}) {
+      v1::SuggestForPostRequest d;
+      d.set_title(title);
+      d.set_body("merger layoff invoice budget");
+      d.set_author_id("asker");
+      d.set_min_confidence(0);
+      d.set_max_people(8);
+      d.set_max_threads(20);
+      d.set_max_tags(20);
+      drafts.push_back(d);
+    }
+    std::vector<std::string> suggested;
+    bool hr_thread = false;
+    for (const auto& d : drafts) {
+      auto response = c.Suggest(d);
+      ASSERT_TRUE(response.ok()) << response.status();
+      ASSERT_GT(response->threads_size(), 0);
+      for (const auto& t : response->threads())
+        hr_thread |= t.group() == "group:hr";
+      suggested.push_back(Deterministic(*response));
+    }
+    EXPECT_TRUE(hr_thread) << "the member's own threads are suggested";
+
+    std::vector<std::string> board_ids;
+    int64_t t = kT0 + 200 * 3600;
+    for (int step = 0; step < 5; ++step) {
+      std::vector<v1::Post> batch;
+      for (int i = 0; i < 5; ++i) {
+        // hr's members (p1, p2) among the authors.
+        const std::string author = absl::StrCat("p", rng() % 8);
+        const std::string id = absl::StrCat("b", seed, "-", step, "-", i);
+        switch (rng() % 4) {
+          case 0: {  // a board thread
+            v1::Post root =
+                MakePost(id, author, v1::POST_KIND_QUESTION, Words(rng, 4),
+                         Words(rng, 12), t += 60, "", "en");
+            root.set_visibility("group:board");
+            root.add_tags(kWords[rng() % kWords.size()]);
+            v1::Post reply = MakePost(id + "r", absl::StrCat("p", rng() % 8),
+                                      v1::POST_KIND_ANSWER, "", Words(rng, 15),
+                                      t += 60, id, "en");
+            reply.set_accepted(true);
+            batch.push_back(root);
+            batch.push_back(reply);
+            board_ids.push_back(id);
+            board_ids.push_back(id + "r");
+            break;
+          }
+          case 1: {  // a board answer in a public thread
+            v1::Post reply =
+                MakePost(id, author, v1::POST_KIND_ANSWER, "", Words(rng, 20),
+                         t += 60, absl::StrCat("q", rng() % 30), "en");
+            reply.set_visibility("group:board");
+            batch.push_back(reply);
+            board_ids.push_back(id);
+            break;
+          }
+          case 2: {  // a board post changed
+            if (board_ids.empty()) break;
+            const std::string& old = board_ids[rng() % board_ids.size()];
+            auto stored = c.catalog().Fetch("", {old}, 0, true);
+            ASSERT_TRUE(stored.ok());
+            if (stored->empty()) break;
+            v1::Post p = (*stored)[0].post;
+            p.set_body(Words(rng, 25));
+            batch.push_back(p);
+            break;
+          }
+          case 3: {  // a board post erased
+            if (board_ids.empty()) break;
+            const size_t k = rng() % board_ids.size();
+            ASSERT_TRUE(c.catalog().DeletePost(board_ids[k]).ok());
+            board_ids.erase(board_ids.begin() + static_cast<long>(k));
+            break;
+          }
+        }
+      }
+      ASSERT_TRUE(c.catalog().UpsertPosts(batch).ok());
+      memberships(&rng);
+      for (size_t i = 0; i < requests.size(); ++i) {
+        auto response = c.Ask(requests[i]);
+        ASSERT_TRUE(response.ok()) << response.status();
+        EXPECT_EQ(Deterministic(*response), baseline[i])
+            << "step " << step << ", " << requests[i].ShortDebugString();
+      }
+      for (size_t i = 0; i < drafts.size(); ++i) {
+        auto response = c.Suggest(drafts[i]);
+        ASSERT_TRUE(response.ok()) << response.status();
+        EXPECT_EQ(Deterministic(*response), suggested[i])
+            << "step " << step << ", " << drafts[i].ShortDebugString();
+      }
+    }
+  }
+}
+
+// Erasing a private post takes it out of its members' very next answer:
+// as evidence before the next publish, and as a vote after it.
+TEST(PrivacyTest, ErasedPrivatePostLeavesTheMembersNextAnswer) {
+  Company c("member_erasure");
+  v1::Person member = MakePerson("member");
+  member.add_groups("group:hr");
+  ASSERT_TRUE(c.catalog()
+                  .UpsertPeople({{member, MakePerson("hr"), MakePerson("x"),
+                                  MakePerson("y")}})
+                  .ok());
+  auto [root, reply, other] = testing_util::MakePrivateHrThread(kT0);
+  ASSERT_TRUE(c.catalog().UpsertPosts({{other, root, reply}}).ok());
+  v1::FindExpertsRequest r = Request("zebrafjord");
+  r.set_asker_id("member");
+  auto cites_a1 = [](const v1::FindExpertsResponse& response) {
+    for (const auto& e : response.experts())
+      for (const auto& ev : e.evidence())
+        if (ev.post_id() == "a1") return true;
+    return false;
+  };
+  auto before = c.Ask(r);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(cites_a1(*before)) << before->ShortDebugString();
+  ASSERT_TRUE(*c.catalog().DeletePost("a1"));
+  auto unpublished = c.Ask(r, /*refresh=*/false);
+  ASSERT_TRUE(unpublished.ok()) << unpublished.status();
+  EXPECT_FALSE(cites_a1(*unpublished)) << unpublished->ShortDebugString();
+  auto after = c.Ask(r);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(cites_a1(*after)) << after->ShortDebugString();
+  EXPECT_FALSE(NamesX(*after)) << after->ShortDebugString();
+}
+
 }  // namespace
 }  // namespace whoknows::api

@@ -1,0 +1,207 @@
+#include "index/group_databases.h"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "index/catalog.h"
+
+namespace whoknows::index {
+
+struct GroupDatabases::Entry {
+  absl::Mutex mu;
+  // The group's posts, copied from private_posts/; null until built.
+  std::unique_ptr<Xapian::WritableDatabase> db ABSL_GUARDED_BY(mu);
+  std::atomic<int64_t> posts{0};  // in `db`, once built
+  std::string group;
+};
+
+namespace {
+
+using Entries = std::vector<std::shared_ptr<GroupDatabases::Entry>>;
+
+bool SameRecords(const std::vector<std::shared_ptr<const PostMeta>>& a,
+                 const std::vector<std::shared_ptr<const PostMeta>>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return x == y; });
+}
+
+}  // namespace
+
+void GroupDatabases::Update(
+    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+        posts,
+    bool pending) {
+  std::map<std::string, Group> next;
+  for (const auto& [id, m] : posts)
+    if (!m->is_public) next[m->visibility].records.push_back(m);
+  for (auto& [name, g] : next) {
+    std::sort(g.records.begin(), g.records.end());
+    g.settled = !pending;
+  }
+  // What is replaced is freed after mu_ is released (a database's copies
+  // may take a while to free); a search still reading one keeps it alive
+  // until it is done.
+  std::map<std::string, Group> replaced;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, g] : next) {
+      auto old = groups_.find(name);
+      if (old == groups_.end() || !old->second.settled || !g.settled ||
+          !SameRecords(old->second.records, g.records))
+        continue;
+      g.entry = std::move(old->second.entry);
+      g.last_used = old->second.last_used;
+    }
+    replaced.swap(groups_);
+    groups_.swap(next);
+  }
+}
+
+void GroupDatabases::Invalidate(const std::vector<std::string>& groups) {
+  Entries dropped;  // freed after mu_ is released
+  absl::MutexLock lock(&mu_);
+  for (const auto& name : groups) {
+    auto it = groups_.find(name);
+    if (it != groups_.end() && it->second.entry)
+      dropped.push_back(std::move(it->second.entry));
+  }
+}
+
+void GroupDatabases::InvalidateAll() {
+  Entries dropped;  // freed after mu_ is released
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, g] : groups_)
+    if (g.entry) dropped.push_back(std::move(g.entry));
+}
+
+GroupDatabases::Stats GroupDatabases::stats() const {
+  absl::MutexLock lock(&mu_);
+  Stats s;
+  s.builds = builds_;
+  for (const auto& [name, g] : groups_) {
+    ++s.groups;
+    if (!g.entry) continue;
+    const int64_t n = g.entry->posts.load();
+    if (n > 0) {
+      ++s.cached;
+      s.posts += n;
+    }
+  }
+  return s;
+}
+
+Entries GroupDatabases::Acquire(const std::vector<std::string>& groups) {
+  // Sorted and distinct: the order entries are locked in (the same for
+  // every search, so no two wait for each other) and added in.
+  std::vector<std::string> names = groups;
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  Entries out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& name : names) {
+    auto it = groups_.find(name);
+    if (it == groups_.end()) continue;  // no private post
+    Group& g = it->second;
+    if (!g.entry) {
+      g.entry = std::make_shared<Entry>();
+      g.entry->group = name;
+    }
+    g.last_used = ++clock_;
+    out.push_back(g.entry);
+  }
+  return out;
+}
+
+void GroupDatabases::Evict(const Entries& in_use) {
+  Entries dropped;  // freed after mu_ is released
+  absl::MutexLock lock(&mu_);
+  int64_t total = 0;
+  std::vector<std::pair<uint64_t, Group*>> built;
+  for (auto& [name, g] : groups_) {
+    if (!g.entry || g.entry->posts.load() == 0) continue;
+    total += g.entry->posts.load();
+    if (std::find(in_use.begin(), in_use.end(), g.entry) == in_use.end())
+      built.emplace_back(g.last_used, &g);
+  }
+  std::sort(built.begin(), built.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [used, g] : built) {
+    if (total <= max_posts_) break;
+    total -= g->entry->posts.load();
+    dropped.push_back(std::move(g->entry));
+  }
+}
+
+namespace {
+
+// Copies the posts marked `term` in the database at `path` into a new
+// in-memory database: the same terms, frequencies, values and data, so a
+// post weighs there what it weighs in private_posts/.
+std::unique_ptr<Xapian::WritableDatabase> CopyGroup(const std::string& path,
+                                                    const std::string& term,
+                                                    int64_t* posts) {
+  auto out = std::make_unique<Xapian::WritableDatabase>(
+      std::string(), Xapian::DB_BACKEND_INMEMORY);
+  Xapian::Database from(path);
+  *posts = 0;
+  for (auto it = from.postlist_begin(term); it != from.postlist_end(term);
+       ++it) {
+    out->add_document(from.get_document(*it));
+    ++*posts;
+  }
+  out->commit();  // a no-op in memory; says the copy is complete
+  return out;
+}
+
+// Locks entries[i..] in order, building those not built, and runs `read`
+// over `pub` and their databases once all are held. The combined handle is
+// made and destroyed under every lock: Xapian's reference counts are not
+// atomic.
+absl::Status ReadLocked(
+    const Entries& entries, size_t i, const std::string& prefix,
+    const std::string& private_path, std::vector<const Xapian::Database*>& held,
+    const Xapian::Database& pub,
+    const std::function<absl::Status(const Xapian::Database&)>& read,
+    int64_t* built) {
+  if (i == entries.size()) {
+    Xapian::Database db(pub);
+    for (const Xapian::Database* g : held) db.add_database(*g);
+    return read(db);
+  }
+  GroupDatabases::Entry& e = *entries[i];
+  absl::MutexLock lock(&e.mu);
+  if (!e.db) {
+    int64_t posts = 0;
+    e.db = CopyGroup(private_path, prefix + e.group, &posts);
+    e.posts = posts;
+    ++*built;
+  }
+  held.push_back(e.db.get());
+  return ReadLocked(entries, i + 1, prefix, private_path, held, pub, read,
+                    built);
+}
+
+}  // namespace
+
+absl::Status GroupDatabases::Read(
+    const Xapian::Database& pub, const std::string& private_path,
+    const std::vector<std::string>& groups,
+    const std::function<absl::Status(const Xapian::Database&)>& read) {
+  const Entries entries = Acquire(groups);
+  std::vector<const Xapian::Database*> held;
+  int64_t built = 0;
+  absl::Status status =
+      ReadLocked(entries, 0, prefix_, private_path, held, pub, read, &built);
+  if (built > 0) {
+    {
+      absl::MutexLock lock(&mu_);
+      builds_ += built;
+    }
+    Evict(entries);
+  }
+  return status;
+}
+
+}  // namespace whoknows::index

@@ -1,0 +1,187 @@
+// Tests index/group_databases.cc (and the member's search in
+// index/catalog.cc that reads it) against real Xapian databases on disk.
+#include "index/group_databases.h"
+
+#include <gtest/gtest.h>
+#include <xapian.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "index/catalog.h"
+#include "index/data_dir.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::index {
+namespace {
+
+using testing_util::MakePerson;
+using testing_util::MakePost;
+using testing_util::OpenCatalog;
+using testing_util::TestDir;
+
+constexpr int64_t kT0 = 1'700'000'000;
+
+v1::Post Private(const std::string& id, const std::string& group,
+                 const std::string& body, int64_t created) {
+  v1::Post p =
+      MakePost(id, "a", v1::POST_KIND_ARTICLE, "", body, created, "", "en");
+  p.set_visibility(group);
+  return p;
+}
+
+// Public posts and group:hr's, the same in every catalog of these tests.
+void WritePublicAndHr(Catalog& c) {
+  ASSERT_TRUE(c.UpsertPeople(std::vector<v1::Person>{MakePerson("a")}).ok());
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < 6; ++i) {
+    posts.push_back(MakePost(
+        absl::StrCat("pub", i), "a", v1::POST_KIND_ARTICLE, "",
+        i % 2 ? "payroll salary review" : "vpn printer", kT0 + i, "", "en"));
+  }
+  posts.push_back(Private("hr1", "group:hr", "salary dispute", kT0 + 10));
+  posts.push_back(
+      Private("hr2", "group:hr", "payroll salary salary", kT0 + 11));
+  ASSERT_TRUE(c.UpsertPosts(posts).ok());
+}
+
+// group:board's posts: the same words, more of them.
+void WriteBoard(Catalog& c, int n) {
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < n; ++i) {
+    posts.push_back(Private(absl::StrCat("board", i), "group:board",
+                            "salary salary salary merger layoff",
+                            kT0 + 20 + i));
+  }
+  ASSERT_TRUE(c.UpsertPosts(posts).ok());
+}
+
+// A member of group:hr searches as if no other group existed: the same
+// hits with the same BM25 weights (to the bit) and the same snippets as in
+// a catalog that never held group:board's posts.
+TEST(GroupDatabasesTest, AMembersSearchWeighsAsIfOtherGroupsDidNotExist) {
+  auto with_board = OpenCatalog(TestDir() + "/with_board");
+  auto without = OpenCatalog(TestDir() + "/without");
+  ASSERT_TRUE(with_board && without);
+  WritePublicAndHr(*with_board);
+  WritePublicAndHr(*without);
+  WriteBoard(*with_board, 40);
+  with_board->Refresh();
+  without->Refresh();
+  SearchOptions o;
+  o.query = "salary payroll";
+  o.groups = {"group:hr"};
+  auto a = with_board->Search(o);
+  auto b = without->Search(o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->hits.size(), b->hits.size());
+  ASSERT_GE(a->hits.size(), 5u);
+  bool hr = false;
+  for (size_t i = 0; i < a->hits.size(); ++i) {
+    EXPECT_EQ(a->hits[i].post_id, b->hits[i].post_id) << i;
+    EXPECT_EQ(a->hits[i].weight, b->hits[i].weight) << i;
+    hr |= a->hits[i].post_id.rfind("hr", 0) == 0;
+    EXPECT_EQ(a->hits[i].post_id.rfind("board", 0), std::string::npos);
+  }
+  EXPECT_TRUE(hr) << "the member's own group is searched";
+  auto fa = with_board->Fetch(o.query, {"hr2", "pub1", "board0"}, 40, false,
+                              o.groups);
+  auto fb = without->Fetch(o.query, {"hr2", "pub1"}, 40, false, o.groups);
+  ASSERT_TRUE(fa.ok() && fb.ok());
+  ASSERT_EQ(fa->size(), 2u) << "board0 is not the member's";
+  for (size_t i = 0; i < fa->size(); ++i)
+    EXPECT_EQ((*fa)[i].snippet, (*fb)[i].snippet) << (*fa)[i].post.id();
+}
+
+// GroupDatabases alone, on the catalog's private_posts/: a group's
+// database is built at its first search, kept while its posts stay the
+// same (whatever other groups do), dropped when they change, and the
+// cache bound drops the least recently searched group.
+class GroupDatabasesCacheTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TestDir();
+    catalog_ = OpenCatalog(dir_);
+    ASSERT_TRUE(catalog_);
+    WritePublicAndHr(*catalog_);
+    WriteBoard(*catalog_, 3);
+    catalog_->Refresh();
+    pub_ = Xapian::Database(DataDir(dir_).posts());
+  }
+  // How many documents a search over pub + `groups` sees.
+  Xapian::doccount Count(GroupDatabases& g,
+                         const std::vector<std::string>& groups) {
+    Xapian::doccount n = 0;
+    absl::Status s = g.Read(pub_, DataDir(dir_).private_posts(), groups,
+                            [&](const Xapian::Database& db) {
+                              n = db.get_doccount();
+                              return absl::OkStatus();
+                            });
+    EXPECT_TRUE(s.ok()) << s;
+    return n;
+  }
+  void Update(GroupDatabases& g) {
+    catalog_->Refresh();
+    g.Update(catalog_->snapshot()->posts, /*pending=*/false);
+  }
+
+  std::string dir_;
+  std::unique_ptr<Catalog> catalog_;
+  Xapian::Database pub_;
+};
+
+TEST_F(GroupDatabasesCacheTest, RebuildsAGroupOnlyWhenItsPostsChange) {
+  GroupDatabases g(1000, "V");
+  Update(g);
+  EXPECT_EQ(Count(g, {"group:hr"}), 6u + 2u);
+  EXPECT_EQ(Count(g, {"group:board", "group:hr"}), 6u + 2u + 3u);
+  EXPECT_EQ(g.stats().builds, 2);
+  EXPECT_EQ(g.stats().posts, 5);
+  Update(g);  // nothing changed
+  EXPECT_EQ(Count(g, {"group:hr"}), 8u);
+  EXPECT_EQ(g.stats().builds, 2);
+
+  WriteBoard(*catalog_, 5);  // board changes, hr does not
+  Update(g);
+  EXPECT_EQ(Count(g, {"group:hr"}), 8u);
+  EXPECT_EQ(g.stats().builds, 2);
+  EXPECT_EQ(Count(g, {"group:board"}), 6u + 5u);
+  EXPECT_EQ(g.stats().builds, 3);
+
+  ASSERT_TRUE(*catalog_->DeletePost("hr1"));  // hr changes
+  Update(g);
+  EXPECT_EQ(g.stats().cached, 1) << "hr's copy is freed at once";
+  EXPECT_EQ(Count(g, {"group:hr"}), 6u + 1u);
+  EXPECT_EQ(g.stats().builds, 4);
+  EXPECT_EQ(Count(g, {"group:nobody"}), 6u) << "a group with no post";
+}
+
+TEST_F(GroupDatabasesCacheTest, InvalidateDropsAGroupBeforeThePublish) {
+  GroupDatabases g(1000, "V");
+  Update(g);
+  EXPECT_EQ(Count(g, {"group:hr"}), 8u);
+  ASSERT_TRUE(*catalog_->DeletePost("hr1"));
+  g.Invalidate({"group:hr"});
+  EXPECT_EQ(g.stats().cached, 0);
+  EXPECT_EQ(Count(g, {"group:hr"}), 7u);
+}
+
+TEST_F(GroupDatabasesCacheTest, TheBoundDropsTheLeastRecentlySearched) {
+  GroupDatabases g(/*max_posts=*/3, "V");
+  Update(g);
+  Count(g, {"group:hr"});     // 2 posts
+  Count(g, {"group:board"});  // 3 more: hr, the older, is dropped
+  EXPECT_EQ(g.stats().cached, 1);
+  EXPECT_EQ(g.stats().posts, 3);
+  Count(g, {"group:board"});
+  EXPECT_EQ(g.stats().builds, 2);
+  Count(g, {"group:hr"});  // built again; board dropped
+  EXPECT_EQ(g.stats().builds, 3);
+  EXPECT_EQ(g.stats().posts, 2);
+}
+
+}  // namespace
+}  // namespace whoknows::index
