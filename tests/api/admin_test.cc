@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/server.h"
+#include "demo_company.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
@@ -35,19 +36,6 @@ using testing_util::MakePost;
 using testing_util::TestDir;
 
 constexpr char kDemo[] = "/data/demo/company.jsonl";
-
-// The demo company imported into `dir` (emptied first).
-void ImportDemo(const std::string& dir) {
-  fs::remove_all(dir);
-  index::CatalogOptions o;
-  o.data_dir = dir;
-  o.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(o);
-  ASSERT_TRUE(catalog.ok()) << catalog.status();
-  auto imported = importers::ImportJsonl(
-      std::string(WHOKNOWS_SOURCE_DIR) + kDemo, **catalog, {});
-  ASSERT_TRUE(imported.ok()) << imported.status();
-}
 
 std::unique_ptr<Server> Start(const std::string& dir, const SecureEnv& env) {
   auto server = Server::Start(env.TestServerOptions(dir));

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api/server.h"
+#include "demo_company.h"
 #include "grpc/health/v1/health.pb.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
@@ -34,23 +35,6 @@ constexpr char kImagePull[] =
     "Why does the Kubernetes deploy fail with ImagePullBackOff?";
 // The demo's planted Kubernetes experts (data/README.md).
 const std::set<std::string> kKubernetesExperts = {"u0007", "u0013", "u0008"};
-
-// The demo company imported into `dir` (emptied first), without the model
-// the import leaves: a server started on it builds its own.
-void ImportDemo(const std::string& dir) {
-  fs::remove_all(dir);
-  index::CatalogOptions o;
-  o.data_dir = dir;
-  o.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(o);
-  ASSERT_TRUE(catalog.ok()) << catalog.status();
-  auto imported = importers::ImportJsonl(
-      std::string(WHOKNOWS_SOURCE_DIR) + "/data/demo/company.jsonl", **catalog,
-      {});
-  ASSERT_TRUE(imported.ok()) << imported.status();
-  catalog->reset();
-  fs::remove(index::DataDir(dir).embeddings());
-}
 
 std::unique_ptr<Server> StartServer(const std::string& dir,
                                     const SecureEnv& env) {
@@ -90,7 +74,7 @@ double EmbeddingOf(const v1::ExpertMatch& m) {
 // health said SERVING at once and the first answers had embedding +0.00.
 TEST(ReadyTest, FreshServeIsNotServingUntilTheModelIsLoaded) {
   const std::string dir = testing_util::TestDir() + "/demo";
-  ImportDemo(dir);
+  ImportDemo(dir, /*keep_model=*/false);
   SecureEnv env(testing_util::TestDir() + "/pki");
   auto server = StartServer(dir, env);
   ASSERT_NE(server, nullptr);
@@ -129,7 +113,7 @@ class SuggestTest : public testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(testing::TempDir() + "/whoknows_suggest_" +
                            std::to_string(::getpid()));
-    ImportDemo(*dir_ + "/demo");
+    ImportDemo(*dir_ + "/demo", /*keep_model=*/false);
     env_ = new SecureEnv(*dir_ + "/pki");
     server_ = StartServer(*dir_ + "/demo", *env_).release();
     if (!server_) return;
