@@ -989,23 +989,25 @@ struct Catalog::Impl {
 
   // The groups whose private posts `w` changes (as stored before `w` and as
   // `w` writes them): their databases are stale once it is committed.
-  std::vector<std::string> GroupsWrittenLocked(const BatchWrites& w) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    std::vector<std::string> groups;
+  // The private posts `w` changes, (group, id) each: the group a post was
+  // in and the one it goes to.
+  std::vector<std::pair<std::string, std::string>> GroupsWrittenLocked(
+      const BatchWrites& w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::vector<std::pair<std::string, std::string>> changed;
     const StoreWrites& sw = w[Store::kPrivatePosts];
     // The analysis does not follow the lock into lambdas; it is held here.
     const auto* stored = &posts;
     auto was = [&](const std::string& id) {
       auto it = stored->find(id);
       if (it != stored->end() && !it->second->is_public)
-        groups.push_back(it->second->visibility);
+        changed.emplace_back(it->second->visibility, id);
     };
     for (const auto& id : sw.deleted) was(id);
     for (const auto& p : sw.posts) {
       was(p.id());
-      groups.push_back(MetaOf(p)->visibility);
+      changed.emplace_back(MetaOf(p)->visibility, p.id());
     }
-    return groups;
+    return changed;
   }
 
   // Notes that a post `id` names `parent` and `thread` (referenced).
@@ -1441,7 +1443,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
   d.group_dbs = std::make_unique<GroupDatabases>(options.group_cache_posts,
-                                                 kVisibilityPrefix);
+                                                 kVisibilityPrefix, kIdPrefix);
   if (!d.dictionary && !options.dictionary_dir.empty()) {
     auto dict = Dictionary::LoadFreedict(options.dictionary_dir);
     if (!dict.ok()) return dict.status();

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string_view>
+#include <unordered_map>
 
 #include "index/catalog.h"
 
@@ -15,6 +17,16 @@ struct GroupDatabases::Entry {
   std::unique_ptr<Xapian::WritableDatabase> db ABSL_GUARDED_BY(mu);
   std::atomic<int64_t> posts{0};  // in `db`, once built
   std::string group;
+  // Posts whose copies in `db` are stale (Invalidate, Update): applied by
+  // the next search under `mu`. Its own lock, so that marking never waits
+  // for a search or a build.
+  absl::Mutex stale_mu;
+  std::vector<std::string> stale ABSL_GUARDED_BY(stale_mu);
+
+  void MarkStale(const std::vector<std::string>& ids) {
+    absl::MutexLock lock(&stale_mu);
+    stale.insert(stale.end(), ids.begin(), ids.end());
+  }
 };
 
 namespace {
@@ -25,6 +37,23 @@ bool SameRecords(const std::vector<std::shared_ptr<const PostMeta>>& a,
                  const std::vector<std::shared_ptr<const PostMeta>>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const auto& x, const auto& y) { return x == y; });
+}
+
+// The ids of posts whose record differs between `a` and `b` (added,
+// replaced or gone).
+std::vector<std::string> ChangedIds(
+    const std::vector<std::shared_ptr<const PostMeta>>& a,
+    const std::vector<std::shared_ptr<const PostMeta>>& b) {
+  std::unordered_map<std::string_view, const PostMeta*> before;
+  for (const auto& m : a) before[m->id] = m.get();
+  std::vector<std::string> out;
+  for (const auto& m : b) {
+    auto it = before.find(m->id);
+    if (it == before.end() || it->second != m.get()) out.push_back(m->id);
+    if (it != before.end()) before.erase(it);
+  }
+  for (const auto& [id, m] : before) out.emplace_back(id);
+  return out;
 }
 
 }  // namespace
@@ -48,9 +77,10 @@ void GroupDatabases::Update(
     absl::MutexLock lock(&mu_);
     for (auto& [name, g] : next) {
       auto old = groups_.find(name);
-      if (old == groups_.end() || !old->second.settled || !g.settled ||
-          !SameRecords(old->second.records, g.records))
-        continue;
+      if (old == groups_.end() || !old->second.settled || !g.settled) continue;
+      if (old->second.entry && !SameRecords(old->second.records, g.records))
+        old->second.entry->MarkStale(
+            ChangedIds(old->second.records, g.records));
       g.entry = std::move(old->second.entry);
       g.last_used = old->second.last_used;
     }
@@ -59,13 +89,13 @@ void GroupDatabases::Update(
   }
 }
 
-void GroupDatabases::Invalidate(const std::vector<std::string>& groups) {
-  Entries dropped;  // freed after mu_ is released
+void GroupDatabases::Invalidate(
+    const std::vector<std::pair<std::string, std::string>>& changed) {
   absl::MutexLock lock(&mu_);
-  for (const auto& name : groups) {
+  for (const auto& [name, id] : changed) {
     auto it = groups_.find(name);
     if (it != groups_.end() && it->second.entry)
-      dropped.push_back(std::move(it->second.entry));
+      it->second.entry->MarkStale({id});
   }
 }
 
@@ -80,6 +110,7 @@ GroupDatabases::Stats GroupDatabases::stats() const {
   absl::MutexLock lock(&mu_);
   Stats s;
   s.builds = builds_;
+  s.updated = updated_;
   for (const auto& [name, g] : groups_) {
     ++s.groups;
     if (!g.entry) continue;
@@ -155,6 +186,43 @@ std::unique_ptr<Xapian::WritableDatabase> CopyGroup(const std::string& path,
   return out;
 }
 
+// Copies the stale posts of `e` again from the database at `path` (its
+// newest revision), or removes them where they are no longer in the group;
+// how many. On a failure the copy is dropped whole (built again at the next
+// search), never left half updated.
+int64_t ApplyStale(GroupDatabases::Entry& e, const std::string& path,
+                   const std::string& group_term, const std::string& id_prefix)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(e.mu) {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&e.stale_mu);
+    ids.swap(e.stale);
+  }
+  if (ids.empty() || !e.db) return 0;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  try {
+    Xapian::Database from(path);
+    for (const std::string& id : ids) {
+      const std::string term = id_prefix + id;
+      e.db->delete_document(term);
+      auto it = from.postlist_begin(term);
+      if (it == from.postlist_end(term)) continue;
+      Xapian::Document doc = from.get_document(*it);
+      Xapian::TermIterator t = doc.termlist_begin();
+      t.skip_to(group_term);
+      if (t != doc.termlist_end() && *t == group_term) e.db->add_document(doc);
+    }
+    e.db->commit();
+    e.posts = static_cast<int64_t>(e.db->get_doccount());
+  } catch (...) {
+    e.db.reset();
+    e.posts = 0;
+    throw;
+  }
+  return static_cast<int64_t>(ids.size());
+}
+
 // Locks entries[i..] in order, building those not built, and runs `read`
 // over `pub` and their databases once all are held. The combined handle is
 // made and destroyed under every lock: Xapian's reference counts are not
@@ -164,7 +232,7 @@ absl::Status ReadLocked(
     const std::string& private_path, std::vector<const Xapian::Database*>& held,
     const Xapian::Database& pub,
     const std::function<absl::Status(const Xapian::Database&)>& read,
-    int64_t* built) {
+    const std::string& id_prefix, int64_t* built, int64_t* updated) {
   if (i == entries.size()) {
     Xapian::Database db(pub);
     for (const Xapian::Database* g : held) db.add_database(*g);
@@ -172,7 +240,12 @@ absl::Status ReadLocked(
   }
   GroupDatabases::Entry& e = *entries[i];
   absl::MutexLock lock(&e.mu);
+  *updated += ApplyStale(e, private_path, prefix + e.group, id_prefix);
   if (!e.db) {
+    {
+      absl::MutexLock stale(&e.stale_mu);  // a new copy has them all
+      e.stale.clear();
+    }
     int64_t posts = 0;
     e.db = CopyGroup(private_path, prefix + e.group, &posts);
     e.posts = posts;
@@ -180,7 +253,7 @@ absl::Status ReadLocked(
   }
   held.push_back(e.db.get());
   return ReadLocked(entries, i + 1, prefix, private_path, held, pub, read,
-                    built);
+                    id_prefix, built, updated);
 }
 
 }  // namespace
@@ -191,13 +264,14 @@ absl::Status GroupDatabases::Read(
     const std::function<absl::Status(const Xapian::Database&)>& read) {
   const Entries entries = Acquire(groups);
   std::vector<const Xapian::Database*> held;
-  int64_t built = 0;
-  absl::Status status =
-      ReadLocked(entries, 0, prefix_, private_path, held, pub, read, &built);
-  if (built > 0) {
+  int64_t built = 0, updated = 0;
+  absl::Status status = ReadLocked(entries, 0, prefix_, private_path, held, pub,
+                                   read, id_prefix_, &built, &updated);
+  if (built > 0 || updated > 0) {
     {
       absl::MutexLock lock(&mu_);
       builds_ += built;
+      updated_ += updated;
     }
     Evict(entries);
   }

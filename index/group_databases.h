@@ -38,15 +38,21 @@ class GroupDatabases {
   // next asked for) past it. A group larger than the bound alone is still
   // built, for the search that asks for it.
   // `visibility_prefix`: the boolean term prefix that, with a group's name,
-  // marks its posts in private_posts/ ("V": "Vgroup:hr").
-  GroupDatabases(int64_t max_posts, std::string visibility_prefix)
-      : max_posts_(max_posts), prefix_(std::move(visibility_prefix)) {}
+  // marks its posts in private_posts/ ("V": "Vgroup:hr"); `id_prefix` the
+  // one that, with a post's id, names its document ("Q": "Qp1").
+  GroupDatabases(int64_t max_posts, std::string visibility_prefix,
+                 std::string id_prefix = "Q")
+      : max_posts_(max_posts),
+        prefix_(std::move(visibility_prefix)),
+        id_prefix_(std::move(id_prefix)) {}
 
   // Called at each publish with the writer's post records (all of them,
   // those of people who opted out too: they are in the full-text index).
   // A group whose set of records changed (a post added, replaced, moved or
-  // deleted) has its database dropped now, freeing its copies; it is built
-  // again at its next member's search. Other groups keep theirs.
+  // deleted) keeps its database with those posts marked stale: the next
+  // member's search copies them again (or removes them) before it reads, so
+  // a change costs its own posts, not the group's. Other groups are not
+  // touched.
   // `pending`: the records include writes not committed yet (bulk loading),
   // which a database built now would miss, so every group is taken as
   // changed at the next call.
@@ -54,10 +60,12 @@ class GroupDatabases {
                                        std::shared_ptr<const PostMeta>>& posts,
               bool pending) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Drops the databases of `groups` now: a write changed their posts in
-  // private_posts/ (committed), and the next search must not read the old
-  // copies, even before the next publish.
-  void Invalidate(const std::vector<std::string>& groups)
+  // Marks posts stale now, (group, post id) each: a write changed them in
+  // private_posts/ (committed: added, replaced, moved out of or into the
+  // group, deleted), and the next search must not read the old copies, even
+  // before the next publish. Never waits for a search or a build.
+  void Invalidate(
+      const std::vector<std::pair<std::string, std::string>>& changed)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Drops every group's database (after a failed write).
   void InvalidateAll() ABSL_LOCKS_EXCLUDED(mu_);
@@ -74,10 +82,11 @@ class GroupDatabases {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   struct Stats {
-    int64_t groups = 0;  // groups with private posts
-    int64_t cached = 0;  // of those, with a built database
-    int64_t posts = 0;   // posts in the built databases
-    int64_t builds = 0;  // databases built since construction
+    int64_t groups = 0;   // groups with private posts
+    int64_t cached = 0;   // of those, with a built database
+    int64_t posts = 0;    // posts in the built databases
+    int64_t builds = 0;   // databases built since construction
+    int64_t updated = 0;  // stale posts copied again or removed in place
   };
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -103,10 +112,12 @@ class GroupDatabases {
 
   const int64_t max_posts_;
   const std::string prefix_;
+  const std::string id_prefix_;
   mutable absl::Mutex mu_;
   std::map<std::string, Group> groups_ ABSL_GUARDED_BY(mu_);
   uint64_t clock_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t builds_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t updated_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace whoknows::index

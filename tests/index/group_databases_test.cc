@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <xapian.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -98,8 +100,9 @@ TEST(GroupDatabasesTest, AMembersSearchWeighsAsIfOtherGroupsDidNotExist) {
 
 // GroupDatabases alone, on the catalog's private_posts/: a group's
 // database is built at its first search, kept while its posts stay the
-// same (whatever other groups do), dropped when they change, and the
-// cache bound drops the least recently searched group.
+// same (whatever other groups do), updated in place when they change (only
+// the changed posts), and the cache bound drops the least recently searched
+// group.
 class GroupDatabasesCacheTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -127,13 +130,35 @@ class GroupDatabasesCacheTest : public testing::Test {
     catalog_->Refresh();
     g.Update(catalog_->snapshot()->posts, /*pending=*/false);
   }
+  // (post id, BM25 weight) of every hit of `query` over pub + `groups`.
+  std::vector<std::pair<std::string, double>> Hits(
+      GroupDatabases& g, const std::vector<std::string>& groups,
+      const std::string& query) {
+    std::vector<std::pair<std::string, double>> out;
+    absl::Status s = g.Read(
+        pub_, DataDir(dir_).private_posts(), groups,
+        [&](const Xapian::Database& db) {
+          Xapian::Enquire e(db);
+          Xapian::QueryParser qp;
+          qp.set_database(db);
+          e.set_query(qp.parse_query(query));
+          Xapian::MSet m = e.get_mset(0, 100);
+          for (auto it = m.begin(); it != m.end(); ++it)
+            out.emplace_back(it.get_document().get_value(1),  // the id slot
+                             it.get_weight());
+          return absl::OkStatus();
+        });
+    EXPECT_TRUE(s.ok()) << s;
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
   std::string dir_;
   std::unique_ptr<Catalog> catalog_;
   Xapian::Database pub_;
 };
 
-TEST_F(GroupDatabasesCacheTest, RebuildsAGroupOnlyWhenItsPostsChange) {
+TEST_F(GroupDatabasesCacheTest, BuildsAGroupOnceAndUpdatesOnlyWhatChanged) {
   GroupDatabases g(1000, "V");
   Update(g);
   EXPECT_EQ(Count(g, {"group:hr"}), 6u + 2u);
@@ -144,29 +169,61 @@ TEST_F(GroupDatabasesCacheTest, RebuildsAGroupOnlyWhenItsPostsChange) {
   EXPECT_EQ(Count(g, {"group:hr"}), 8u);
   EXPECT_EQ(g.stats().builds, 2);
 
-  WriteBoard(*catalog_, 5);  // board changes, hr does not
+  WriteBoard(*catalog_, 5);  // board changes (3 replaced, 2 new), hr does not
   Update(g);
   EXPECT_EQ(Count(g, {"group:hr"}), 8u);
-  EXPECT_EQ(g.stats().builds, 2);
+  EXPECT_EQ(g.stats().updated, 0) << "hr's copy is not touched";
   EXPECT_EQ(Count(g, {"group:board"}), 6u + 5u);
-  EXPECT_EQ(g.stats().builds, 3);
+  EXPECT_EQ(g.stats().builds, 2) << "board's copy is updated, not built again";
+  EXPECT_EQ(g.stats().updated, 5);
 
   ASSERT_TRUE(*catalog_->DeletePost("hr1"));  // hr changes
   Update(g);
-  EXPECT_EQ(g.stats().cached, 1) << "hr's copy is freed at once";
   EXPECT_EQ(Count(g, {"group:hr"}), 6u + 1u);
-  EXPECT_EQ(g.stats().builds, 4);
+  EXPECT_EQ(g.stats().builds, 2);
+  EXPECT_EQ(g.stats().updated, 6);
   EXPECT_EQ(Count(g, {"group:nobody"}), 6u) << "a group with no post";
 }
 
-TEST_F(GroupDatabasesCacheTest, InvalidateDropsAGroupBeforeThePublish) {
+TEST_F(GroupDatabasesCacheTest,
+       InvalidateReachesTheNextSearchBeforeThePublish) {
   GroupDatabases g(1000, "V");
   Update(g);
   EXPECT_EQ(Count(g, {"group:hr"}), 8u);
   ASSERT_TRUE(*catalog_->DeletePost("hr1"));
-  g.Invalidate({"group:hr"});
-  EXPECT_EQ(g.stats().cached, 0);
+  g.Invalidate({{"group:hr", "hr1"}});
   EXPECT_EQ(Count(g, {"group:hr"}), 7u);
+  EXPECT_EQ(g.stats().builds, 1);
+}
+
+// Posts added, replaced, moved between groups, made public and deleted:
+// the copies updated in place weigh every hit as copies built afresh do.
+TEST_F(GroupDatabasesCacheTest, UpdatedInPlaceWeighsAsBuiltAfresh) {
+  GroupDatabases g(1000, "V");
+  Update(g);
+  const std::vector<std::string> hr = {"group:hr"},
+                                 both = {"group:board", "group:hr"};
+  Count(g, both);  // both built
+  std::vector<v1::Post> batch = {
+      Private("hr3", "group:hr", "salary salary bonus", kT0 + 30),
+      Private("hr2", "group:hr", "payroll only", kT0 + 31),      // replaced
+      Private("board0", "group:hr", "merger salary", kT0 + 32),  // moved
+  };
+  v1::Post made_public = Private("board1", "public", "layoff", kT0 + 33);
+  batch.push_back(made_public);
+  ASSERT_TRUE(catalog_->UpsertPosts(batch).ok());
+  ASSERT_TRUE(*catalog_->DeletePost("hr1"));
+  pub_.reopen();
+  Update(g);
+  GroupDatabases fresh(1000, "V");
+  fresh.Update(catalog_->snapshot()->posts, /*pending=*/false);
+  for (const char* q : {"salary", "payroll", "merger layoff", "bonus salary"}) {
+    EXPECT_EQ(Hits(g, hr, q), Hits(fresh, hr, q)) << q;
+    EXPECT_EQ(Hits(g, both, q), Hits(fresh, both, q)) << q;
+  }
+  EXPECT_EQ(g.stats().builds, 2);
+  EXPECT_GE(g.stats().updated, 5);
+  EXPECT_EQ(fresh.stats().builds, 2);
 }
 
 TEST_F(GroupDatabasesCacheTest, TheBoundDropsTheLeastRecentlySearched) {
