@@ -22,10 +22,20 @@ struct GroupDatabases::Entry {
   // for a search or a build.
   absl::Mutex stale_mu;
   std::vector<std::string> stale ABSL_GUARDED_BY(stale_mu);
+  // More changed than a copy afresh would cost (a group written to while
+  // none of its members searched): the copy is dropped at the next search
+  // and the list no longer grows.
+  bool rebuild ABSL_GUARDED_BY(stale_mu) = false;
 
   void MarkStale(const std::vector<std::string>& ids) {
     absl::MutexLock lock(&stale_mu);
+    if (rebuild) return;
     stale.insert(stale.end(), ids.begin(), ids.end());
+    if (static_cast<int64_t>(stale.size()) > std::max<int64_t>(1024, posts)) {
+      rebuild = true;
+      stale.clear();
+      stale.shrink_to_fit();
+    }
   }
 };
 
@@ -197,6 +207,10 @@ int64_t ApplyStale(GroupDatabases::Entry& e, const std::string& path,
   {
     absl::MutexLock lock(&e.stale_mu);
     ids.swap(e.stale);
+    if (e.rebuild) {
+      e.db.reset();  // copied afresh below
+      e.posts = 0;
+    }
   }
   if (ids.empty() || !e.db) return 0;
   std::sort(ids.begin(), ids.end());
@@ -245,6 +259,7 @@ absl::Status ReadLocked(
     {
       absl::MutexLock stale(&e.stale_mu);  // a new copy has them all
       e.stale.clear();
+      e.rebuild = false;
     }
     int64_t posts = 0;
     e.db = CopyGroup(private_path, prefix + e.group, &posts);

@@ -226,6 +226,27 @@ TEST_F(GroupDatabasesCacheTest, UpdatedInPlaceWeighsAsBuiltAfresh) {
   EXPECT_EQ(fresh.stats().builds, 2);
 }
 
+// A group written to more than a copy afresh would cost, while none of its
+// members searched: the stale list stops growing and the copy is made
+// again, with every post.
+TEST_F(GroupDatabasesCacheTest, ManyChangesWithoutASearchCopyAfresh) {
+  GroupDatabases g(100000, "V");
+  Update(g);
+  EXPECT_EQ(Count(g, {"group:hr"}), 8u);
+  std::vector<v1::Post> batch;
+  std::vector<std::pair<std::string, std::string>> changed;
+  for (int i = 0; i < 1100; ++i) {
+    batch.push_back(
+        Private(absl::StrCat("many", i), "group:hr", "salary", kT0 + 100 + i));
+    changed.emplace_back("group:hr", batch.back().id());
+  }
+  ASSERT_TRUE(catalog_->UpsertPosts(batch).ok());
+  g.Invalidate(changed);
+  EXPECT_EQ(Count(g, {"group:hr"}), 8u + 1100u);
+  EXPECT_EQ(g.stats().builds, 2);
+  EXPECT_EQ(g.stats().updated, 0);
+}
+
 TEST_F(GroupDatabasesCacheTest, TheBoundDropsTheLeastRecentlySearched) {
   GroupDatabases g(/*max_posts=*/3, "V");
   Update(g);
