@@ -190,9 +190,16 @@ std::vector<std::string> TieGraph::StrongestPath(
 std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
     int32_t from, const std::vector<int32_t>& to, int max_hops, int fanout,
     const std::function<bool(const std::string&)>& may_pass,
-    const ExtraTies* extra) const {
+    const ExtraTies* extra,
+    const std::vector<std::string>* extra_people) const {
   std::unordered_map<int32_t, std::vector<std::string>> paths;
-  const int32_t n = num_nodes();
+  const int32_t graph_nodes = num_nodes();
+  const int32_t n =
+      graph_nodes +
+      (extra_people ? static_cast<int32_t>(extra_people->size()) : 0);
+  auto name = [&](int32_t v) -> const std::string& {
+    return v < graph_nodes ? people_[v] : (*extra_people)[v - graph_nodes];
+  };
   if (from < 0 || from >= n) return paths;
   std::vector<char> is_target(n, 0);
   int remaining = 0;
@@ -212,7 +219,7 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
   std::vector<int8_t> passable(n, -1);  // may_pass, asked once a person
   auto may_expand = [&](int32_t v) {
     if (!may_pass) return true;
-    if (passable[v] < 0) passable[v] = may_pass(people_[v]) ? 1 : 0;
+    if (passable[v] < 0) passable[v] = may_pass(name(v)) ? 1 : 0;
     return passable[v] == 1;
   };
   hop_of[from] = 0;
@@ -223,6 +230,7 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
     next.clear();
     for (int32_t u : frontier) {
       auto follow = [&](int32_t v, double weight) {
+        if (v < 0 || v >= n) return;  // an extra tie to nobody known
         if (hop_of[v] >= 0 && hop_of[v] < hop) return;  // reached sooner
         if (!is_target[v] && !may_expand(v)) return;
         const double b = std::min(best[u], weight);
@@ -236,10 +244,12 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
           parent[v] = u;
         }
       };
-      const int64_t end =
-          std::min<int64_t>(offsets_[u + 1], offsets_[u] + fanout);
-      for (int64_t k = offsets_[u]; k < end; ++k)
-        follow(targets_[k], weights_[k]);
+      if (u < graph_nodes) {
+        const int64_t end =
+            std::min<int64_t>(offsets_[u + 1], offsets_[u] + fanout);
+        for (int64_t k = offsets_[u]; k < end; ++k)
+          follow(targets_[k], weights_[k]);
+      }
       if (!extra) continue;
       if (auto it = extra->find(u); it != extra->end())
         for (const auto& [v, weight] : it->second) follow(v, weight);
@@ -258,7 +268,7 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
   }
   for (int32_t t : found) {
     std::vector<std::string> chain;
-    for (int32_t v = t; v >= 0; v = parent[v]) chain.push_back(people_[v]);
+    for (int32_t v = t; v >= 0; v = parent[v]) chain.push_back(name(v));
     paths.emplace(t, std::vector<std::string>(chain.rbegin(), chain.rend()));
   }
   return paths;

@@ -97,12 +97,15 @@ class TieGraph {
   // StrongestPath to each of `to` at once, in one search: target node ->
   // chain (targets with no chain, out of range or equal to `from` are left
   // out). A target may end a chain even when `may_pass` refuses it. `extra`
-  // ties (optional) are followed beside each person's `fanout` strongest.
+  // ties (optional) are followed beside each person's `fanout` strongest;
+  // they may name people the graph has no node for (only private ties):
+  // node num_nodes() + i is `extra_people[i]`.
   std::unordered_map<int32_t, std::vector<std::string>> StrongestPaths(
       int32_t from, const std::vector<int32_t>& to, int max_hops = 3,
       int fanout = 64,
       const std::function<bool(const std::string&)>& may_pass = {},
-      const ExtraTies* extra = nullptr) const;
+      const ExtraTies* extra = nullptr,
+      const std::vector<std::string>* extra_people = nullptr) const;
 
   double Strength(int32_t node) const { return strength_[node]; }
   // The tie from `u` to `v` (0 when there is none).

@@ -76,7 +76,16 @@ class CandidateSet {
   void Explain(std::vector<ExpertResult>* ranked) const;
 
  private:
-  TieGraph::ExtraTies PrivateTies() const;
+  // A member's private reply ties, and the people only they reach (no node
+  // in the model's graph): node num_nodes() + i is people[i].
+  struct PrivateTieSet {
+    TieGraph::ExtraTies ties;
+    std::vector<std::string> people;
+    std::unordered_map<std::string, int32_t> node_of;  // of `people`
+  };
+  PrivateTieSet PrivateTies() const;
+  // The graph's node of `person`, else their node among `extra`'s, or -1.
+  int32_t PathNode(const PrivateTieSet& extra, const std::string& person) const;
   struct Candidate {
     double text = 0;  // sum of the text votes
     std::vector<Ballot> evidence;
@@ -492,10 +501,20 @@ std::vector<EvidencePost> MergeEvidence(
 
 // The reply ties (a reply or comment and its parent's author, each
 // interaction weighing a public reply's) of the private posts of the
-// asker's groups, between people in the model's graph: path steps for this
-// asker only. Empty when the asker is in no group.
-TieGraph::ExtraTies CandidateSet::PrivateTies() const {
-  TieGraph::ExtraTies extra;
+// asker's groups: path steps for this asker only, also through people who
+// post only there (and so have no node in the model's graph). Empty when
+// the asker is in no group.
+CandidateSet::PrivateTieSet CandidateSet::PrivateTies() const {
+  PrivateTieSet extra;
+  const int32_t graph_nodes = model_->ties().num_nodes();
+  auto node = [&](const std::string& person) {
+    const int32_t u = model_->ties().NodeOf(person);
+    if (u >= 0) return u;
+    auto [it, added] = extra.node_of.try_emplace(
+        person, graph_nodes + static_cast<int32_t>(extra.people.size()));
+    if (added) extra.people.push_back(person);
+    return it->second;
+  };
   const double weight =
       index::GraphOptions{}
           .kind_weight[static_cast<int>(index::EdgeKind::kReply)];
@@ -506,39 +525,48 @@ TieGraph::ExtraTies CandidateSet::PrivateTies() const {
       if (m->parent_id.empty()) continue;
       const index::PostMeta* parent = snap_.FindPost(m->parent_id);
       if (!parent || !Visible(*parent)) continue;
-      const int32_t u = model_->ties().NodeOf(m->author_id);
-      const int32_t v = model_->ties().NodeOf(parent->author_id);
-      if (u < 0 || v < 0 || u == v) continue;
-      extra[u].emplace_back(v, weight);
-      extra[v].emplace_back(u, weight);
+      if (m->author_id == parent->author_id) continue;
+      const int32_t u = node(m->author_id);
+      const int32_t v = node(parent->author_id);
+      extra.ties[u].emplace_back(v, weight);
+      extra.ties[v].emplace_back(u, weight);
     }
   }
   return extra;
+}
+
+int32_t CandidateSet::PathNode(const PrivateTieSet& extra,
+                               const std::string& person) const {
+  const int32_t u = model_->ties().NodeOf(person);
+  if (u >= 0) return u;
+  auto it = extra.node_of.find(person);
+  return it == extra.node_of.end() ? -1 : it->second;
 }
 
 // Stage 6, explain what is returned: the best evidence, and the path from
 // the asker (one search from the asker for everyone returned).
 void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
   std::unordered_map<int32_t, std::vector<std::string>> paths;
+  // A member's private threads add their ties to this search alone.
+  const PrivateTieSet extra =
+      model_ && !q_.asker_id.empty() ? PrivateTies() : PrivateTieSet{};
   const int32_t asker =
-      model_ && !q_.asker_id.empty() ? model_->ties().NodeOf(q_.asker_id) : -1;
+      model_ && !q_.asker_id.empty() ? PathNode(extra, q_.asker_id) : -1;
   if (asker >= 0) {
     std::vector<int32_t> targets;
     for (const auto& r : *ranked)
-      targets.push_back(model_->ties().NodeOf(r.person_id));
-    // Only people who may be named appear on the path; a member's private
-    // threads add their ties to this search alone.
-    const TieGraph::ExtraTies extra = PrivateTies();
+      targets.push_back(PathNode(extra, r.person_id));
+    // Only people who may be named appear on the path.
     paths = model_->ties().StrongestPaths(
         asker, targets, o_.path_max_hops, o_.path_fanout,
         [this](const std::string& id) { return MayPass(id); },
-        extra.empty() ? nullptr : &extra);
+        extra.ties.empty() ? nullptr : &extra.ties, &extra.people);
   }
   for (auto& r : *ranked) {
     if (auto it = candidates_.find(r.person_id); it != candidates_.end())
       r.evidence = MergeEvidence(o_.evidence_per_expert, it->second.evidence);
     if (!model_) continue;
-    auto it = paths.find(model_->ties().NodeOf(r.person_id));
+    auto it = paths.find(PathNode(extra, r.person_id));
     if (it != paths.end()) r.path = std::move(it->second);
   }
 }

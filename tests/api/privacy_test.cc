@@ -373,6 +373,58 @@ TEST(PrivacyTest, MembersPathRunsThroughTheirPrivateThread) {
   EXPECT_EQ(path_of_x(), std::vector<std::string>{});
 }
 
+// The same through someone who posts only in the group (no public post, so
+// no node in the public graph): member comments on hr's private question
+// and x answers it.
+TEST(PrivacyTest, MembersPathRunsThroughSomeoneWhoPostsOnlyInTheGroup) {
+  Company c("member_path_private_only");
+  v1::Person member = MakePerson("member");
+  member.add_groups("group:hr");
+  ASSERT_TRUE(c.catalog()
+                  .UpsertPeople({{member, MakePerson("hr"), MakePerson("x"),
+                                  MakePerson("l1"), MakePerson("l2")}})
+                  .ok());
+  std::vector<v1::Post> posts;
+  int i = 0;
+  for (const char* who : {"member", "x"}) {
+    v1::Post p = MakePost(
+        absl::StrCat("pub", i), who, v1::POST_KIND_ARTICLE, "Kubernetes notes",
+        who == std::string("x") ? "kubernetes upgrade of the cluster"
+                                : "lunch menu",
+        kT0 + i);
+    p.add_liked_by(absl::StrCat("l", ++i));
+    posts.push_back(p);
+  }
+  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION, "Reorg",
+                           "the reorg plan", kT0 + 100);
+  root.set_visibility("group:hr");
+  posts.push_back(root);
+  posts.push_back(MakePost("c1", "member", v1::POST_KIND_COMMENT, "", "me too",
+                           kT0 + 160, "q1"));
+  posts.push_back(MakePost("a1", "x", v1::POST_KIND_ANSWER, "", "see the plan",
+                           kT0 + 200, "q1"));
+  ASSERT_TRUE(c.catalog().UpsertPosts(posts).ok());
+
+  v1::FindExpertsRequest r = Request("kubernetes upgrade");
+  r.set_asker_id("member");
+  auto response = c.Ask(r);
+  ASSERT_TRUE(response.ok()) << response.status();
+  std::vector<std::string> path;
+  for (const auto& e : response->experts()) {
+    if (e.person().id() != "x") continue;
+    for (const auto& step : e.path()) path.push_back(step.person_id());
+  }
+  EXPECT_EQ(path, (std::vector<std::string>{"member", "hr", "x"}));
+  // A non-member asking gets no path through the group.
+  v1::Person outsider = MakePerson("outsider");
+  ASSERT_TRUE(c.catalog().UpsertPeople({{outsider}}).ok());
+  r.set_asker_id("outsider");
+  response = c.Ask(r);
+  ASSERT_TRUE(response.ok()) << response.status();
+  for (const auto& e : response->experts())
+    for (const auto& step : e.path()) EXPECT_NE(step.person_id(), "hr");
+}
+
 // A fixed public company, with words that private posts will use too.
 const std::vector<std::string> kWords = {
     "kubernetes", "payroll", "vpn",     "printer", "salary",  "merger",

@@ -230,6 +230,31 @@ TEST(TieGraphTest, StrongestPathsStopAtATargetNobodyMayPass) {
   EXPECT_THAT(blocked[g_], ElementsAre("e", "f", "g"));
 }
 
+// Extra ties may name people the graph has no node for (a member's private
+// thread with someone who posts nowhere else): a chain may run through them
+// and end at them; a tie to a node that names nobody is ignored.
+TEST(TieGraphTest, StrongestPathsFollowExtraPeopleWithoutANode) {
+  index::ColleagueGraph g = SmallGraph();
+  TieGraph ties(g);
+  const int32_t a = ties.NodeOf("a"), e = ties.NodeOf("e"),
+                f = ties.NodeOf("f");
+  const int32_t z = ties.num_nodes(), y = ties.num_nodes() + 1;
+  TieGraph::ExtraTies extra = {{a, {{z, 1.0}}},
+                               {z, {{a, 1.0}, {e, 1.0}, {y, 1.0}}},
+                               {e, {{z, 1.0}}},
+                               {y, {{z, 1.0}}}};
+  const std::vector<std::string> people = {"z", "y"};
+  EXPECT_TRUE(ties.StrongestPaths(a, {f}).empty()) << "apart in the graph";
+  auto paths = ties.StrongestPaths(a, {f, y}, 3, 64, {}, &extra, &people);
+  EXPECT_THAT(paths[f], ElementsAre("a", "z", "e", "f"));
+  EXPECT_THAT(paths[y], ElementsAre("a", "z", "y"));
+  // From someone without a node too.
+  EXPECT_THAT(ties.StrongestPaths(y, {e}, 3, 64, {}, &extra, &people)[e],
+              ElementsAre("y", "z", "e"));
+  // Without the names, the extra nodes are out of range: no chain, no crash.
+  EXPECT_TRUE(ties.StrongestPaths(a, {f}, 3, 64, {}, &extra).empty());
+}
+
 // A thread-rich random company: every chain StrongestPaths returns is as
 // short as the shortest one and as strong as the strongest among those, by
 // enumerating every chain of up to 3 ties.
