@@ -318,30 +318,27 @@ TEST(PrivacyTest, EvidenceOfAPostTurnedPrivateIsDroppedBeforeRefresh) {
   }
 }
 
-// A member's introduction path may run through their private threads: in
-// public, member, hr and x have no tie with each other (each has one with a
-// liker of theirs); in group:hr's thread, member comments on hr's question
-// and x answers it. Leaving the group takes the path away.
-TEST(PrivacyTest, MembersPathRunsThroughTheirPrivateThread) {
-  Company c("member_path");
+// The company of the path tests: in public, each of `public_authors` has a
+// post (x's about a Kubernetes upgrade) liked by a liker of their own, so
+// none has a tie with another; in group:hr's thread, member (of group:hr)
+// comments on hr's question and x answers it.
+v1::Person WriteHrThreadCompany(
+    Company& c, const std::vector<std::string>& public_authors) {
   v1::Person member = MakePerson("member");
   member.add_groups("group:hr");
-  ASSERT_TRUE(c.catalog()
-                  .UpsertPeople(
-                      {{member, MakePerson("hr"), MakePerson("x"),
-                        MakePerson("l1"), MakePerson("l2"), MakePerson("l3")}})
-                  .ok());
+  std::vector<v1::Person> people = {member, MakePerson("hr"), MakePerson("x")};
   std::vector<v1::Post> posts;
   int i = 0;
-  for (const char* who : {"member", "hr", "x"}) {
+  for (const std::string& who : public_authors) {
     v1::Post p = MakePost(
         absl::StrCat("pub", i), who, v1::POST_KIND_ARTICLE, "Kubernetes notes",
-        who == std::string("x") ? "kubernetes upgrade of the cluster"
-                                : "lunch menu",
+        who == "x" ? "kubernetes upgrade of the cluster" : "lunch menu",
         kT0 + i);
     p.add_liked_by(absl::StrCat("l", ++i));
+    people.push_back(MakePerson(p.liked_by(0)));
     posts.push_back(p);
   }
+  EXPECT_TRUE(c.catalog().UpsertPeople(people).ok());
   v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION, "Reorg",
                            "the reorg plan", kT0 + 100);
   root.set_visibility("group:hr");
@@ -350,79 +347,48 @@ TEST(PrivacyTest, MembersPathRunsThroughTheirPrivateThread) {
                            kT0 + 160, "q1"));
   posts.push_back(MakePost("a1", "x", v1::POST_KIND_ANSWER, "", "see the plan",
                            kT0 + 200, "q1"));
-  ASSERT_TRUE(c.catalog().UpsertPosts(posts).ok());
-
-  v1::FindExpertsRequest r = Request("kubernetes upgrade");
-  r.set_asker_id("member");
-  auto path_of_x = [&]() -> std::vector<std::string> {
-    auto response = c.Ask(r);
-    EXPECT_TRUE(response.ok()) << response.status();
-    if (!response.ok()) return {};
-    for (const auto& e : response->experts()) {
-      if (e.person().id() != "x") continue;
-      std::vector<std::string> ids;
-      for (const auto& step : e.path()) ids.push_back(step.person_id());
-      return ids;
-    }
-    ADD_FAILURE() << "x not suggested: " << response->ShortDebugString();
-    return {};
-  };
-  EXPECT_EQ(path_of_x(), (std::vector<std::string>{"member", "hr", "x"}));
-  member.clear_groups();
-  ASSERT_TRUE(c.catalog().UpsertPeople({{member}}).ok());
-  EXPECT_EQ(path_of_x(), std::vector<std::string>{});
+  EXPECT_TRUE(c.catalog().UpsertPosts(posts).ok());
+  return member;
 }
 
-// The same through someone who posts only in the group (no public post, so
-// no node in the public graph): member comments on hr's private question
-// and x answers it.
-TEST(PrivacyTest, MembersPathRunsThroughSomeoneWhoPostsOnlyInTheGroup) {
-  Company c("member_path_private_only");
-  v1::Person member = MakePerson("member");
-  member.add_groups("group:hr");
-  ASSERT_TRUE(c.catalog()
-                  .UpsertPeople({{member, MakePerson("hr"), MakePerson("x"),
-                                  MakePerson("l1"), MakePerson("l2")}})
-                  .ok());
-  std::vector<v1::Post> posts;
-  int i = 0;
-  for (const char* who : {"member", "x"}) {
-    v1::Post p = MakePost(
-        absl::StrCat("pub", i), who, v1::POST_KIND_ARTICLE, "Kubernetes notes",
-        who == std::string("x") ? "kubernetes upgrade of the cluster"
-                                : "lunch menu",
-        kT0 + i);
-    p.add_liked_by(absl::StrCat("l", ++i));
-    posts.push_back(p);
-  }
-  v1::Post root = MakePost("q1", "hr", v1::POST_KIND_QUESTION, "Reorg",
-                           "the reorg plan", kT0 + 100);
-  root.set_visibility("group:hr");
-  posts.push_back(root);
-  posts.push_back(MakePost("c1", "member", v1::POST_KIND_COMMENT, "", "me too",
-                           kT0 + 160, "q1"));
-  posts.push_back(MakePost("a1", "x", v1::POST_KIND_ANSWER, "", "see the plan",
-                           kT0 + 200, "q1"));
-  ASSERT_TRUE(c.catalog().UpsertPosts(posts).ok());
-
+// The introduction path to x that `asker` is shown for a Kubernetes question.
+std::vector<std::string> PathToX(Company& c, const std::string& asker) {
   v1::FindExpertsRequest r = Request("kubernetes upgrade");
-  r.set_asker_id("member");
+  r.set_asker_id(asker);
   auto response = c.Ask(r);
-  ASSERT_TRUE(response.ok()) << response.status();
-  std::vector<std::string> path;
+  EXPECT_TRUE(response.ok()) << response.status();
+  if (!response.ok()) return {};
   for (const auto& e : response->experts()) {
     if (e.person().id() != "x") continue;
-    for (const auto& step : e.path()) path.push_back(step.person_id());
+    std::vector<std::string> ids;
+    for (const auto& step : e.path()) ids.push_back(step.person_id());
+    return ids;
   }
-  EXPECT_EQ(path, (std::vector<std::string>{"member", "hr", "x"}));
-  // A non-member asking gets no path through the group.
-  v1::Person outsider = MakePerson("outsider");
-  ASSERT_TRUE(c.catalog().UpsertPeople({{outsider}}).ok());
-  r.set_asker_id("outsider");
-  response = c.Ask(r);
-  ASSERT_TRUE(response.ok()) << response.status();
-  for (const auto& e : response->experts())
-    for (const auto& step : e.path()) EXPECT_NE(step.person_id(), "hr");
+  ADD_FAILURE() << "x not suggested: " << response->ShortDebugString();
+  return {};
+}
+
+// A member's introduction path may run through their private threads;
+// leaving the group takes the path away.
+TEST(PrivacyTest, MembersPathRunsThroughTheirPrivateThread) {
+  Company c("member_path");
+  v1::Person member = WriteHrThreadCompany(c, {"member", "hr", "x"});
+  EXPECT_EQ(PathToX(c, "member"),
+            (std::vector<std::string>{"member", "hr", "x"}));
+  member.clear_groups();
+  ASSERT_TRUE(c.catalog().UpsertPeople({{member}}).ok());
+  EXPECT_EQ(PathToX(c, "member"), std::vector<std::string>{});
+}
+
+// The same through someone who posts only in the group (hr: no public post,
+// so no node in the public graph). A non-member's path never names them.
+TEST(PrivacyTest, MembersPathRunsThroughSomeoneWhoPostsOnlyInTheGroup) {
+  Company c("member_path_private_only");
+  WriteHrThreadCompany(c, {"member", "x"});
+  EXPECT_EQ(PathToX(c, "member"),
+            (std::vector<std::string>{"member", "hr", "x"}));
+  ASSERT_TRUE(c.catalog().UpsertPeople({{MakePerson("outsider")}}).ok());
+  for (const std::string& step : PathToX(c, "outsider")) EXPECT_NE(step, "hr");
 }
 
 // A fixed public company, with words that private posts will use too.
