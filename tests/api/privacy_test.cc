@@ -405,6 +405,32 @@ std::string Words(std::mt19937& rng, int n) {
   return out;
 }
 
+// The property tests' changes to private posts. Adds a new version of one
+// of `ids` (a new body of `words` words; moved to `group` unless empty) to
+// `batch`.
+void ChangeOnePost(Company& c, std::mt19937& rng,
+                   const std::vector<std::string>& ids, int words,
+                   const std::string& group, std::vector<v1::Post>* batch) {
+  if (ids.empty()) return;
+  const std::string& old = ids[rng() % ids.size()];
+  auto stored = c.catalog().Fetch("", {old}, 0, true);
+  ASSERT_TRUE(stored.ok());
+  if (stored->empty()) return;
+  v1::Post p = (*stored)[0].post;
+  p.set_body(Words(rng, words));
+  if (!group.empty()) p.set_visibility(group);
+  batch->push_back(p);
+}
+
+// Deletes one of `ids` (and forgets it).
+void DeleteOnePost(Company& c, std::mt19937& rng,
+                   std::vector<std::string>* ids) {
+  if (ids->empty()) return;
+  const size_t k = rng() % ids->size();
+  ASSERT_TRUE(c.catalog().DeletePost((*ids)[k]).ok());
+  ids->erase(ids->begin() + static_cast<long>(k));
+}
+
 void BuildPublicCompany(index::Catalog& catalog) {
   std::vector<v1::Person> people = {MakePerson("asker")};
   for (int i = 0; i < 8; ++i)
@@ -527,25 +553,12 @@ TEST(PrivacyTest, PrivatePostsNeverChangeANonMembersAnswer) {
             private_ids.push_back(id);
             break;
           }
-          case 2: {  // a private post changed (text, group, kind)
-            if (private_ids.empty()) break;
-            const std::string& old = private_ids[rng() % private_ids.size()];
-            auto stored = c.catalog().Fetch("", {old}, 0, true);
-            ASSERT_TRUE(stored.ok());
-            if (stored->empty()) break;
-            v1::Post p = (*stored)[0].post;
-            p.set_body(Words(rng, 12));
-            p.set_visibility(group);
-            batch.push_back(p);
+          case 2:  // a private post changed (text, group, kind)
+            ChangeOnePost(c, rng, private_ids, 12, group, &batch);
             break;
-          }
-          case 3: {  // a private post deleted
-            if (private_ids.empty()) break;
-            const size_t k = rng() % private_ids.size();
-            ASSERT_TRUE(c.catalog().DeletePost(private_ids[k]).ok());
-            private_ids.erase(private_ids.begin() + static_cast<long>(k));
+          case 3:  // a private post deleted
+            DeleteOnePost(c, rng, &private_ids);
             break;
-          }
         }
       }
       ASSERT_TRUE(c.catalog().UpsertPosts(batch).ok());
@@ -694,24 +707,12 @@ TEST(PrivacyTest, OtherGroupsPostsNeverChangeAMembersAnswer) {
             board_ids.push_back(id);
             break;
           }
-          case 2: {  // a board post changed
-            if (board_ids.empty()) break;
-            const std::string& old = board_ids[rng() % board_ids.size()];
-            auto stored = c.catalog().Fetch("", {old}, 0, true);
-            ASSERT_TRUE(stored.ok());
-            if (stored->empty()) break;
-            v1::Post p = (*stored)[0].post;
-            p.set_body(Words(rng, 25));
-            batch.push_back(p);
+          case 2:  // a board post changed
+            ChangeOnePost(c, rng, board_ids, 25, "", &batch);
             break;
-          }
-          case 3: {  // a board post erased
-            if (board_ids.empty()) break;
-            const size_t k = rng() % board_ids.size();
-            ASSERT_TRUE(c.catalog().DeletePost(board_ids[k]).ok());
-            board_ids.erase(board_ids.begin() + static_cast<long>(k));
+          case 3:  // a board post erased
+            DeleteOnePost(c, rng, &board_ids);
             break;
-          }
         }
       }
       ASSERT_TRUE(c.catalog().UpsertPosts(batch).ok());
