@@ -28,11 +28,16 @@
 #   --batch N             posts per ingest message (default 500)
 #   --rpc stream|upsert   ingest by IngestStream or UpsertPosts (stream)
 #   --bin DIR             the build folder (default build)
+#   --server-bin FILE     the whoknows binary to serve with (default
+#                         DIR/cli/whoknows: pass another build's to compare
+#                         servers with the same clients)
+#   --skip LIST           phases to leave out: latency,network,ingest
+#   --network-deadline N  seconds AnalyzeNetwork may take (default 900)
 #   --keep-copy           leave the scratch copy (its path is printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 posts=100000 people=5000 seconds=20 ingest_seconds=60 batch=500 rpc=stream
-jsonl="" bin=build keep=0
+jsonl="" bin=build keep=0 server_bin="" skip="" network_deadline=900
 while [ $# -gt 1 ]; do
   case $1 in
     --jsonl) jsonl=$2 ;;
@@ -43,13 +48,16 @@ while [ $# -gt 1 ]; do
     --batch) batch=$2 ;;
     --rpc) rpc=$2 ;;
     --bin) bin=$2 ;;
+    --server-bin) server_bin=$2 ;;
+    --skip) skip=$2 ;;
+    --network-deadline) network_deadline=$2 ;;
     --keep-copy) keep=1; shift; continue ;;
     *) echo "big_company.sh: unknown flag $1" >&2; exit 2 ;;
   esac
   shift 2
 done
 data=${1:?usage: big_company.sh [flags] DATA_DIR}
-whoknows=$bin/cli/whoknows
+whoknows=${server_bin:-$bin/cli/whoknows}
 work=$(mktemp -d "${TMPDIR:-/tmp}/whoknows-big.XXXXXX")
 server=""
 cleanup() {
@@ -104,10 +112,13 @@ bench() {
     --threads 8 "$@"
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
-bench --mode latency --seconds "$seconds" --data "$work/data"
-bench --mode network
-bench --mode ingest --seconds "$ingest_seconds" --batch "$batch" --rpc "$rpc" \
-  --ingest-jsonl "$work/ingest.jsonl"
+skipped() { [[ ",$skip," == *",$1,"* ]]; }
+skipped latency ||
+  bench --mode latency --seconds "$seconds" --data "$work/data"
+skipped network || bench --mode network --deadline "$network_deadline"
+skipped ingest ||
+  bench --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
+    --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl"
 echo "index on disk after the ingest: $(du -sh "$work/data" | cut -f1)"
 rss=$(sed -n 's/VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server/status")
 awk -v kb="$rss" 'BEGIN {
