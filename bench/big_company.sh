@@ -20,6 +20,8 @@
 #     --batch posts, for --ingest-seconds, with a marker post's freshness
 #     (--mode ingest);
 #   - the server's peak RSS (VmHWM) at the end.
+# WHOKNOWS_REFRESH_MS (serve's --refresh-ms) passes through to the server,
+# e.g. 60000 to see the ingest path without a publish every second.
 # Flags:
 #   --jsonl FILE          the export DATA_DIR holds (required if it exists)
 #   --posts N --people N  size of a generated company (default 100000, 5000)
@@ -61,14 +63,18 @@ whoknows=${server_bin:-$bin/cli/whoknows}
 work=$(mktemp -d "${TMPDIR:-/tmp}/whoknows-big.XXXXXX")
 server=""
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  if [ -n "$server" ] && kill "$server" 2>/dev/null; then
+    # A graceful stop waits for calls in flight (an abandoned AnalyzeNetwork
+    # may still be computing); give it 30 s.
+    for _ in $(seq 300); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
   if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 # shellcheck source=scripts/dev-pki.sh
 source scripts/dev-pki.sh
-# shellcheck source=tests/testing/serve.sh
-source tests/testing/serve.sh
 dev_pki "$work/pki" >/dev/null
 dev_token "$work/pki" big-admin "admin hr" >"$work/admin.token"
 echo "big_company.sh on $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -97,9 +103,19 @@ echo "index on disk: $(du -sh "$work/data" | cut -f1) ($(du -sh "$work/data"/*/ 
   --out "$work/ingest.jsonl" >/dev/null
 
 t0=$(date +%s.%N)
+# Not tests/testing/serve.sh's start_server: a large folder takes longer than
+# its 10 s to open.
+: >"$work/serve.log"
 # shellcheck disable=SC2046
-start_server "$work/serve.log" "$whoknows" --data "$work/data" \
-  $(dev_serve_flags "$work/pki")
+"$whoknows" serve --listen 127.0.0.1:0 --data "$work/data" \
+  $(dev_serve_flags "$work/pki") >"$work/serve.log" 2>&1 &
+server=$!
+port=""
+until [ -n "$port" ]; do
+  kill -0 "$server" 2>/dev/null || { echo "serve exited: $(cat "$work/serve.log")" >&2; exit 1; }
+  sleep 0.1
+  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/serve.log")
+done
 echo "serve to SERVING: $(echo "$(date +%s.%N) - $t0" | bc) s"
 model=$work/data/embeddings.bin
 for _ in $(seq 1800); do [ -s "$model" ] && break; sleep 1; done
