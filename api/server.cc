@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
+#include <set>
 #include <span>
 
 #include "absl/strings/numbers.h"
@@ -63,6 +65,10 @@ absl::Status CheckBatch(int items, const char* field) {
                      index::kMaxBatchItems));
   return absl::OkStatus();
 }
+
+// An IngestStream stops reading past this many bytes of messages read and
+// not yet being written (the ingest executor is slower than the network).
+constexpr size_t kMaxQueuedBytes = 32 << 20;
 
 // The full gRPC method of an RPC, as the audit log names it.
 const char* MethodName(Rpc rpc) {
@@ -389,9 +395,15 @@ class IngestService final
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* IngestStream(
       grpc::CallbackServerContext* ctx, grpc::ByteBuffer* response) override {
-    // Each message is committed as it arrives, on the ingest executor (the
-    // next read starts once it is done); the first bad one ends the stream,
-    // keeping what came before. One audit line for the stream.
+    // Group commit: messages are read while the ingest executor writes the
+    // ones before them, and those that arrived meanwhile are written
+    // together, as few catalog writes as kMaxBatchItems allows (one commit
+    // each), instead of one commit per message (a commit's cost grows with
+    // the vocabulary, not with the batch). An idle server still writes a
+    // lone message at once. The response, the stream's only
+    // acknowledgement, is sent after the last write is committed; the first
+    // bad message ends the stream, keeping what came before. One audit line
+    // for the stream.
     class Reader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:
       Reader(index::Catalog& catalog, AuditLog& audit, Executor& executor,
@@ -411,51 +423,162 @@ class IngestService final
         StartRead(&raw_);
       }
       void OnReadDone(bool ok) override {
-        if (!ok) {  // the client closed its side
-          End(absl::OkStatus());
-          return;
+        bool read_on = false, drain = false;
+        {
+          absl::MutexLock lock(&mu_);
+          if (ended_) return;
+          if (!ok) {  // the client closed its side
+            closed_ = true;
+          } else {
+            queued_bytes_ += raw_.Length();
+            queue_.push_back(std::move(raw_));
+            raw_ = grpc::ByteBuffer();
+            read_on = queued_bytes_ < kMaxQueuedBytes;
+            paused_ = !read_on;
+          }
+          drain = !draining_;
+          draining_ = true;
         }
-        ++message_;
-        if (!executor_.TrySubmit([this] { Commit(); }))
-          End(InMessage(Overloaded(executor_, ctx_)));
+        if (read_on) StartRead(&raw_);
+        if (drain && !executor_.TrySubmit([this] { Drain(); })) {
+          int next;
+          {
+            absl::MutexLock lock(&mu_);
+            next = handed_ + 1;
+          }
+          End(InMessage(next, Overloaded(executor_, ctx_)));
+        }
       }
       void OnDone() override { delete this; }
 
      private:
-      // On the executor: the message, then the next read or the end.
-      void Commit() {
-        absl::Status s = Interrupted(*ctx_, "queued for ingest");
-        if (s.ok()) s = Apply();
-        if (!s.ok()) {
-          End(InMessage(s));
-          return;
+      // On the executor: writes what was read, until nothing is left; then
+      // the end, once the client has closed its side.
+      void Drain() {
+        for (;;) {
+          std::deque<grpc::ByteBuffer> messages;
+          int first = 0;
+          bool read_on = false, end = false;
+          {
+            absl::MutexLock lock(&mu_);
+            messages.swap(queue_);
+            queued_bytes_ = 0;
+            first = handed_ + 1;
+            handed_ += static_cast<int>(messages.size());
+            read_on = paused_;
+            paused_ = false;
+            if (messages.empty()) {
+              draining_ = false;
+              end = closed_;
+            }
+          }
+          if (read_on) StartRead(&raw_);
+          if (messages.empty()) {
+            if (end) End(absl::OkStatus());
+            return;
+          }
+          absl::Status s = Interrupted(*ctx_, "queued for ingest");
+          if (s.ok()) s = WriteAll(messages, first);
+          if (!s.ok()) {
+            End(s);  // draining_ stays set: nothing more is written
+            return;
+          }
         }
-        request_.Clear();
-        StartRead(&raw_);
       }
-      absl::Status Apply() {
-        WK_RETURN_IF_ERROR(ParseRequest(raw_, &request_));
-        const int items = request_.people_size() + request_.posts_size();
-        if (items > index::kMaxBatchItems) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              items, " items, more than the limit of ", index::kMaxBatchItems));
+      // Parses `messages` (numbered from `first`) and writes them in groups;
+      // the error names the message at fault.
+      absl::Status WriteAll(const std::deque<grpc::ByteBuffer>& messages,
+                            int first) {
+        std::vector<v1::IngestStreamRequest> group;
+        int items = 0, number = first;
+        std::set<std::string> ids;  // a record twice starts a new group
+        for (const auto& raw : messages) {
+          v1::IngestStreamRequest request;
+          absl::Status parsed = ParseRequest(raw, &request);
+          const int n = request.people_size() + request.posts_size();
+          if (parsed.ok() && n > index::kMaxBatchItems) {
+            parsed = absl::InvalidArgumentError(absl::StrCat(
+                n, " items, more than the limit of ", index::kMaxBatchItems));
+          }
+          if (!parsed.ok()) {
+            WK_RETURN_IF_ERROR(WriteGroup(group, number - group.size()));
+            return InMessage(number, parsed);
+          }
+          if (items + n > index::kMaxBatchItems || Repeats(request, &ids)) {
+            WK_RETURN_IF_ERROR(WriteGroup(group, number - group.size()));
+            group.clear();
+            ids.clear();
+            items = 0;
+            Repeats(request, &ids);
+          }
+          items += n;
+          group.push_back(std::move(request));
+          ++number;
         }
-        // People and posts of a message are one write: both or neither.
-        WK_RETURN_IF_ERROR(api::Upsert(catalog_, *caller_,
-                                       Copy(request_.people()),
-                                       Copy(request_.posts()), &counts_));
-        response_.set_people_upserted(response_.people_upserted() +
-                                      request_.people_size());
-        response_.set_posts_upserted(response_.posts_upserted() +
-                                     request_.posts_size());
+        return WriteGroup(group, number - group.size());
+      }
+      // Whether `r` names a person or post already in `ids`; adds its ids.
+      static bool Repeats(const v1::IngestStreamRequest& r,
+                          std::set<std::string>* ids) {
+        bool repeated = false;
+        for (const auto& p : r.people())
+          repeated |= !ids->insert("person:" + p.id()).second;
+        for (const auto& p : r.posts())
+          repeated |= !ids->insert("post:" + p.id()).second;
+        return repeated;
+      }
+      // The messages of `group` (numbered from `first`) as one write: both
+      // or, after a crash, neither, as each message alone would be. When
+      // the write is refused as invalid, the messages are written one by one
+      // instead, so that those before the bad one stay and the error names
+      // it.
+      absl::Status WriteGroup(const std::vector<v1::IngestStreamRequest>& group,
+                              size_t first) {
+        if (group.empty()) return absl::OkStatus();
+        std::vector<v1::Person> people;
+        std::vector<v1::Post> posts;
+        for (const auto& r : group) {
+          people.insert(people.end(), r.people().begin(), r.people().end());
+          posts.insert(posts.end(), r.posts().begin(), r.posts().end());
+        }
+        absl::Status s =
+            api::Upsert(catalog_, *caller_, people, posts, &counts_);
+        if (s.ok()) {
+          Count(people.size(), posts.size());
+          return absl::OkStatus();
+        }
+        if (group.size() == 1 || !absl::IsInvalidArgument(s))
+          return group.size() == 1 ? InMessage(static_cast<int>(first), s)
+                                   : InMessages(first, group.size(), s);
+        for (size_t i = 0; i < group.size(); ++i)
+          WK_RETURN_IF_ERROR(WriteGroup({group[i]}, first + i));
         return absl::OkStatus();
       }
-      absl::Status InMessage(const absl::Status& s) const {
-        return absl::Status(
-            s.code(), absl::StrCat("message ", message_, ": ", s.message()));
+      void Count(size_t people, size_t posts) {
+        response_.set_people_upserted(response_.people_upserted() +
+                                      static_cast<int32_t>(people));
+        response_.set_posts_upserted(response_.posts_upserted() +
+                                     static_cast<int32_t>(posts));
       }
+      static absl::Status InMessage(int n, const absl::Status& s) {
+        return absl::Status(s.code(),
+                            absl::StrCat("message ", n, ": ", s.message()));
+      }
+      static absl::Status InMessages(size_t first, size_t n,
+                                     const absl::Status& s) {
+        return absl::Status(
+            s.code(), absl::StrCat("messages ", first, "-", first + n - 1, ": ",
+                                   s.message()));
+      }
+      // Once: audits and finishes the call. Touches nothing after Finish
+      // (OnDone may delete this at once).
       void End(const absl::Status& s) {
-        counts_["messages"] = message_;
+        {
+          absl::MutexLock lock(&mu_);
+          if (ended_) return;
+          ended_ = true;
+          counts_["messages"] = handed_ + static_cast<int>(queue_.size());
+        }
         Audit(audit_, Rpc::kIngestStream, who_, s,
               Recorded("", std::move(counts_)));
         if (s.ok()) {
@@ -470,13 +593,20 @@ class IngestService final
       Executor& executor_;
       grpc::CallbackServerContext* const ctx_;
       grpc::ByteBuffer* raw_response_;
+      // Written by Drain (one at a time) and read by End after it.
       v1::IngestStreamResponse response_;
-      const absl::StatusOr<Caller> caller_;
-      const Caller who_;  // authenticated, even when refused
-      grpc::ByteBuffer raw_;
-      v1::IngestStreamRequest request_;
-      int message_ = 0;
       std::map<std::string, int64_t> counts_;
+      const absl::StatusOr<Caller> caller_;
+      const Caller who_;      // authenticated, even when refused
+      grpc::ByteBuffer raw_;  // the read under way (one at a time)
+      absl::Mutex mu_;
+      std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
+      size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+      int handed_ ABSL_GUARDED_BY(mu_) = 0;       // messages given to Drain
+      bool closed_ ABSL_GUARDED_BY(mu_) = false;  // the client's side
+      bool paused_ ABSL_GUARDED_BY(mu_) = false;  // no read under way
+      bool draining_ ABSL_GUARDED_BY(mu_) = false;
+      bool ended_ ABSL_GUARDED_BY(mu_) = false;
     };
     Caller who;
     auto caller = Authorize(*ctx, calls_.auth(), Rpc::kIngestStream, &who);

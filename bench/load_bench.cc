@@ -12,10 +12,35 @@
 // words, as typed so far, by a random author), each at --threads (e.g. 8)
 // clients.
 //
+// The modes of bench/big_company.sh (issue 14's figures, each printed beside
+// its target and the ratio by which it is met or missed):
+//   --mode latency  FindExperts alone, then SuggestForPost alone, at each
+//                   of --concurrency (default 1,8,32) clients; with --data
+//                   DIR, after the concurrency-1 phase, the raw Xapian
+//                   top-K search (Catalog::SearchOnly of FindExperts'
+//                   retrieval options) of the same queries, in this process
+//                   on the same index (opened read-only, then closed);
+//   --mode network  one AnalyzeNetwork of the whole company, person-level
+//                   (the token needs the hr role), timed (given up after
+//                   --deadline s, default 900);
+//   --mode ingest   a connector: --writers clients (default 1) send the
+//                   posts of --ingest-jsonl (another company's export; ids
+//                   prefixed so that they are new) in batches of --batch
+//                   for --seconds, by IngestStream (--rpc stream, streams of
+//                   --stream-messages messages: acknowledged when the stream
+//                   closes) or UpsertPosts (--rpc upsert); posts/s counts
+//                   acknowledged posts. Meanwhile a prober writes, every
+//                   --probe-ms, a marker post with a word of its own
+//                   (UpsertPosts of 1) and asks FindExperts for the word
+//                   every 10 ms until an expert comes back: send to
+//                   acknowledgement, acknowledgement to found, p50/p99.
+//
 //   load_bench --server HOST:PORT --ca CA.pem --token FILE
 //              [--jsonl data/demo/company.jsonl] [--seconds 20]
 //              [--threads 32] [--writers 2] [--analysts 2] [--batch 20]
-//              [--server-pid PID] [--mode mix|typing]
+//              [--server-pid PID] [--mode mix|typing|latency|network|ingest]
+//              [--concurrency 1,8,32] [--data DIR] [--ingest-jsonl FILE]
+//              [--rpc stream|upsert] [--stream-messages 10] [--probe-ms 500]
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -32,6 +57,9 @@
 #include <thread>
 #include <vector>
 
+#include "importers/jsonl.h"
+#include "index/catalog.h"
+#include "ranking/expert_finder.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
 #include "whoknows/v1/networks.grpc.pb.h"
@@ -46,7 +74,19 @@ struct Flags {
   int seconds = 20, threads = 32, writers = 2, analysts = 2, batch = 20;
   int server_pid = 0;
   std::string mode = "mix";
+  std::vector<int> concurrency = {1, 8, 32};
+  std::string data, ingest_jsonl, rpc = "stream";
+  int stream_messages = 10, probe_ms = 500, deadline = 900;
+  bool writers_set = false;
 };
+
+std::vector<int> ParseInts(const std::string& list) {
+  std::vector<int> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    out.push_back(std::stoi(item));
+  return out;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -74,15 +114,30 @@ bool Parse(int argc, char** argv, Flags* f) {
     else if (k == "--threads")
       f->threads = std::stoi(v);
     else if (k == "--writers")
-      f->writers = std::stoi(v);
+      f->writers = std::stoi(v), f->writers_set = true;
     else if (k == "--analysts")
       f->analysts = std::stoi(v);
     else if (k == "--batch")
       f->batch = std::stoi(v);
     else if (k == "--server-pid")
       f->server_pid = std::stoi(v);
-    else if (k == "--mode" && (v == "mix" || v == "typing"))
+    else if (k == "--mode" && (v == "mix" || v == "typing" || v == "latency" ||
+                               v == "network" || v == "ingest"))
       f->mode = v;
+    else if (k == "--concurrency")
+      f->concurrency = ParseInts(v);
+    else if (k == "--data")
+      f->data = v;
+    else if (k == "--ingest-jsonl")
+      f->ingest_jsonl = v;
+    else if (k == "--rpc" && (v == "stream" || v == "upsert"))
+      f->rpc = v;
+    else if (k == "--stream-messages")
+      f->stream_messages = std::max(1, std::stoi(v));
+    else if (k == "--deadline")
+      f->deadline = std::max(1, std::stoi(v));
+    else if (k == "--probe-ms")
+      f->probe_ms = std::max(1, std::stoi(v));
     else
       return false;
   }
@@ -110,9 +165,10 @@ double Percentile(std::vector<double> v, double p) {
 
 // Times one call; a shed call waits as the server's retry hint says.
 template <typename Call>
-void Measure(Tally* t, Call call) {
+void Measure(Tally* t, Call call, int deadline_s = 60) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::seconds(deadline_s));
   const auto start = Clock::now();
   grpc::Status s = call(&ctx);
   const double ms =
@@ -142,7 +198,11 @@ Company Load(const std::string& path) {
   Company c;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
+    // Only people and questions are kept: skip the other lines unparsed (a
+    // large company's export is mostly answers and comments).
+    if (line.find("\"person\"") == std::string::npos &&
+        line.find("\"question\"") == std::string::npos)
+      continue;
     auto r = nlohmann::json::parse(line);
     if (r.value("type", "") == "person") c.authors.push_back(r["id"]);
     if (r.value("type", "") == "post" && r.value("kind", "") == "question")
@@ -271,16 +331,355 @@ std::string PeakRss(int pid) {
   return "n/a";
 }
 
+// "value unit (target <= T unit: met by 1.3x)" or "... missed by 2.1x": the
+// ratio is how far the figure is from the target, whichever side.
+void Target(const std::string& what, double value, const char* unit,
+            double target) {
+  const bool met = value <= target;
+  const double ratio =
+      met ? (value > 0 ? target / value : 0) : value / std::max(target, 1e-9);
+  std::printf("  %-40s %10.1f %-6s target <= %g %s: %s by %.2fx\n",
+              what.c_str(), value, unit, target, unit, met ? "met" : "MISSED",
+              ratio);
+}
+
+void TargetAtLeast(const std::string& what, double value, const char* unit,
+                   double target) {
+  const bool met = value >= target;
+  const double ratio =
+      met ? value / std::max(target, 1e-9) : (value > 0 ? target / value : 0);
+  std::printf("  %-40s %10.1f %-6s target >= %g %s: %s by %.2fx\n",
+              what.c_str(), value, unit, target, unit, met ? "met" : "MISSED",
+              ratio);
+}
+
+// The raw Xapian top-K search (FindExperts' retrieval options, K =
+// RankingOptions::max_posts, nothing else) of the first `count` questions,
+// which the concurrency-1 phase asked in this order, on the index in
+// `data` opened read-only here. Latencies in ms.
+std::vector<double> RawSearch(const std::string& data, const Company& company,
+                              size_t count) {
+  const auto open_start = Clock::now();
+  auto catalog = index::Catalog::OpenForReading(data);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "raw search: %s\n",
+                 catalog.status().ToString().c_str());
+    std::exit(1);
+  }
+  std::printf("  (raw search: %s opened read-only in this process in %.1f s)\n",
+              data.c_str(),
+              std::chrono::duration<double>(Clock::now() - open_start).count());
+  const ranking::RankingOptions options;
+  auto search = [&](size_t i) {
+    ranking::ExpertQuery q;
+    q.query = company.questions[i % company.questions.size()];
+    const auto start = Clock::now();
+    auto n = (*catalog)->SearchOnly(ranking::RetrievalOptions(options, q, {}));
+    if (!n.ok()) {
+      std::fprintf(stderr, "raw search: %s\n", n.status().ToString().c_str());
+      std::exit(1);
+    }
+    return std::chrono::duration<double, std::milli>(Clock::now() - start)
+        .count();
+  };
+  for (size_t i = 0; i < std::min<size_t>(count, 50); ++i) search(i);  // warm
+  std::vector<double> ms;
+  for (size_t i = 0; i < count; ++i) ms.push_back(search(i));
+  return ms;
+}
+
+// --mode latency (see the top of the file).
+void Latency(const Flags& f, const Company& company,
+             std::shared_ptr<grpc::Channel> channel) {
+  for (int c : f.concurrency) {
+    Flags at = f;
+    at.threads = c;
+    const Phase find = Run(at, company, channel, 0, 0);
+    const Phase suggest = Run(at, company, channel, 0, 0, /*suggest=*/true);
+    const std::string title = "concurrency " + std::to_string(c);
+    Print((title + ": FindExperts alone").c_str(), find);
+    Print((title + ": SuggestForPost alone").c_str(), suggest);
+    const auto& fe = find.by_method.at("FindExperts").ok_ms;
+    const auto& sp = suggest.by_method.at("SuggestForPost").ok_ms;
+    std::printf(
+        "  against issue 14's targets (p99 <= 50 ms at concurrency 8; "
+        "shown at every concurrency):\n");
+    Target("FindExperts p99, c=" + std::to_string(c), Percentile(fe, 0.99),
+           "ms", 50);
+    Target("SuggestForPost p99, c=" + std::to_string(c), Percentile(sp, 0.99),
+           "ms", 50);
+    if (c != 1 || f.data.empty()) continue;
+    const size_t asked = std::max<size_t>(fe.size(), 200);
+    const auto raw = RawSearch(f.data, company, std::min<size_t>(asked, 3000));
+    const double raw50 = Percentile(raw, 0.5), raw99 = Percentile(raw, 0.99);
+    std::printf(
+        "  raw Xapian top-%d search of the same %zu queries, same index, "
+        "concurrency 1: p50 %.1f ms, p99 %.1f ms\n",
+        ranking::RankingOptions().max_posts, raw.size(), raw50, raw99);
+    std::printf("  FindExperts over gRPC / raw: p50 %.2fx, p99 %.2fx\n",
+                Percentile(fe, 0.5) / std::max(raw50, 1e-9),
+                Percentile(fe, 0.99) / std::max(raw99, 1e-9));
+    Target("FindExperts p50 / raw p50, c=1", Percentile(fe, 0.5) / raw50, "x",
+           1.5);
+  }
+}
+
+// --mode network: AnalyzeNetwork of the whole company, person-level.
+void Network(const Flags& f, std::shared_ptr<grpc::Channel> channel) {
+  auto networks = v1::Networks::NewStub(channel);
+  v1::AnalyzeNetworkRequest r;
+  r.set_person_level(true);
+  v1::AnalyzeNetworkResponse out;
+  Tally t;
+  Measure(
+      &t,
+      [&](grpc::ClientContext* c) {
+        return networks->AnalyzeNetwork(c, r, &out);
+      },
+      f.deadline);
+  if (t.ok_ms.empty() && !t.error_kinds.empty() &&
+      t.error_kinds.begin()->first.rfind(
+          std::to_string(grpc::StatusCode::DEADLINE_EXCEEDED) + ":", 0) == 0) {
+    std::printf("AnalyzeNetwork, whole company: not done within --deadline\n");
+    Target("AnalyzeNetwork, at least", f.deadline, "s", 30);
+    return;
+  }
+  if (t.ok_ms.empty()) {
+    std::printf("AnalyzeNetwork failed:");
+    for (const auto& [kind, n] : t.error_kinds)
+      std::printf(" %s", kind.c_str());
+    std::printf("\n");
+    return;
+  }
+  std::printf("AnalyzeNetwork, whole company, person-level (%s):\n",
+              out.person_level() ? "granted" : "WITHHELD: the token lacks hr");
+  Target("AnalyzeNetwork", t.ok_ms[0] / 1000, "s", 30);
+}
+
+// The posts of another company's export, ids prefixed so that they are new
+// here, read as the writers ask for them.
+class PostSource {
+ public:
+  PostSource(const std::string& path, std::string prefix)
+      : in_(path), prefix_(std::move(prefix)) {}
+  bool ok() const { return in_.good(); }
+  // Up to `n` posts; fewer at the end of the file.
+  std::vector<v1::Post> Next(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<v1::Post> out;
+    std::string line;
+    while (static_cast<int>(out.size()) < n && std::getline(in_, line)) {
+      if (line.find("\"post\"") == std::string::npos) continue;
+      auto r = importers::ParseJsonlRecord(line);
+      v1::Post* p = r.ok() ? std::get_if<v1::Post>(&*r) : nullptr;
+      if (p == nullptr) continue;
+      p->set_id(prefix_ + p->id());
+      if (!p->thread_id().empty()) p->set_thread_id(prefix_ + p->thread_id());
+      if (!p->parent_id().empty()) p->set_parent_id(prefix_ + p->parent_id());
+      out.push_back(std::move(*p));
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::ifstream in_;
+  const std::string prefix_;
+};
+
+// One writer of --mode ingest until `stop`: batches of f.batch posts, by
+// UpsertPosts or in IngestStream streams of f.stream_messages messages.
+// Adds the acknowledged posts to `acked` and each call's (or stream's) time
+// to `t`.
+void IngestWriter(const Flags& f, v1::Ingest::Stub& ingest, PostSource& src,
+                  const std::atomic<bool>& stop, std::atomic<int64_t>* acked,
+                  Tally* t) {
+  while (!stop) {
+    if (f.rpc == "upsert") {
+      v1::UpsertPostsRequest r;
+      for (auto& p : src.Next(f.batch)) *r.add_posts() = std::move(p);
+      if (r.posts_size() == 0) return;
+      v1::UpsertPostsResponse out;
+      const size_t before = t->ok_ms.size();
+      Measure(t, [&](grpc::ClientContext* c) {
+        return ingest.UpsertPosts(c, r, &out);
+      });
+      if (t->ok_ms.size() > before) *acked += out.upserted();
+      continue;
+    }
+    v1::IngestStreamResponse out;
+    bool sent = false;
+    const size_t before = t->ok_ms.size();
+    Measure(
+        t,
+        [&](grpc::ClientContext* c) {
+          auto writer = ingest.IngestStream(c, &out);
+          for (int m = 0; m < f.stream_messages && !stop; ++m) {
+            v1::IngestStreamRequest r;
+            for (auto& p : src.Next(f.batch)) *r.add_posts() = std::move(p);
+            if (r.posts_size() == 0 || !writer->Write(r)) break;
+            sent = true;
+          }
+          writer->WritesDone();
+          return writer->Finish();
+        },
+        /*deadline_s=*/600);
+    if (t->ok_ms.size() > before) *acked += out.posts_upserted();
+    if (!sent) return;
+  }
+}
+
+// A word of letters only (one term), unlike any other: marker `i` of this
+// process.
+std::string MarkerWord(int i) {
+  std::string word = "zqxmarker";
+  for (int64_t n = static_cast<int64_t>(::getpid()) * 100000 + i; n > 0;
+       n /= 26)
+    word += static_cast<char>('a' + n % 26);
+  return word;
+}
+
+// The prober of --mode ingest: a marker post every f.probe_ms, its write
+// time (`ack_ms`) and the time from its acknowledgement until FindExperts
+// names an expert for its word (`found_ms`).
+void Probe(const Flags& f, const Company& company,
+           std::shared_ptr<grpc::Channel> channel,
+           const std::atomic<bool>& stop, std::vector<double>* ack_ms,
+           std::vector<double>* found_ms, int* lost) {
+  auto ingest = v1::Ingest::NewStub(channel);
+  auto expertise = v1::Expertise::NewStub(channel);
+  for (int i = 0; !stop; ++i) {
+    const std::string word = MarkerWord(i);
+    v1::UpsertPostsRequest r;
+    v1::Post* marker = r.add_posts();
+    marker->set_id("freshness-" + word);
+    marker->set_author_id(company.authors.front());
+    marker->set_kind(v1::POST_KIND_ARTICLE);
+    marker->set_title("Freshness probe " + word);
+    marker->set_body("How " + word + " is set up, step by step.");
+    marker->set_language("en");
+    marker->set_visibility("public");
+    marker->mutable_created()->set_seconds(1700000000);
+    v1::UpsertPostsResponse out;
+    Tally t;
+    Measure(&t, [&](grpc::ClientContext* c) {
+      return ingest->UpsertPosts(c, r, &out);
+    });
+    if (t.ok_ms.empty()) continue;
+    const auto acked = Clock::now();
+    v1::FindExpertsRequest q;
+    q.set_query(word);
+    for (;;) {
+      v1::FindExpertsResponse found;
+      grpc::ClientContext c;
+      if (expertise->FindExperts(&c, q, &found).ok() &&
+          found.experts_size() > 0)
+        break;
+      if (Clock::now() - acked > std::chrono::seconds(120)) {
+        ++*lost;  // counted apart: not a freshness figure
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (Clock::now() - acked > std::chrono::seconds(120)) continue;
+    ack_ms->push_back(t.ok_ms[0]);
+    found_ms->push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - acked)
+            .count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(f.probe_ms));
+  }
+}
+
+// --mode ingest (see the top of the file).
+int Ingest(const Flags& f, const Company& company,
+           std::shared_ptr<grpc::Channel> channel) {
+  PostSource src(f.ingest_jsonl, "g" + std::to_string(::getpid()) + "-");
+  if (!src.ok()) {
+    std::fprintf(stderr, "load_bench: cannot read --ingest-jsonl %s\n",
+                 f.ingest_jsonl.c_str());
+    return 1;
+  }
+  auto ingest = v1::Ingest::NewStub(channel);
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> acked{0};
+  const int writers = f.writers_set ? std::max(1, f.writers) : 1;
+  std::vector<Tally> tallies(writers);
+  std::vector<double> ack_ms, found_ms;
+  int lost = 0;  // markers not found within 120 s
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w)
+    threads.emplace_back(
+        [&, w] { IngestWriter(f, *ingest, src, stop, &acked, &tallies[w]); });
+  std::thread prober(Probe, std::cref(f), std::cref(company), channel,
+                     std::cref(stop), &ack_ms, &found_ms, &lost);
+  int64_t last = 0;
+  for (int s = 10; s <= f.seconds; s += 10) {
+    std::this_thread::sleep_until(start + std::chrono::seconds(s));
+    const int64_t now = acked;
+    std::printf(
+        "  %3d s: %lld posts acknowledged (%.0f posts/s in the last "
+        "10 s)\n",
+        s, static_cast<long long>(now), (now - last) / 10.0);
+    std::fflush(stdout);
+    last = now;
+  }
+  std::this_thread::sleep_until(start + std::chrono::seconds(f.seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double secs =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  prober.join();
+  Tally all;
+  for (const auto& t : tallies) all.Add(t);
+  std::vector<double> total_ms;
+  for (size_t i = 0; i < found_ms.size(); ++i)
+    total_ms.push_back(ack_ms[i] + found_ms[i]);
+  std::printf(
+      "gRPC ingest by %s, %d writer(s), batches of %d posts%s: %lld posts "
+      "acknowledged in %.1f s; per %s p50 %.0f ms, p99 %.0f ms; %lld errors, "
+      "%lld shed\n",
+      f.rpc == "stream" ? "IngestStream" : "UpsertPosts", writers, f.batch,
+      f.rpc == "stream"
+          ? (", streams of " + std::to_string(f.stream_messages) + " messages")
+                .c_str()
+          : "",
+      static_cast<long long>(acked.load()), secs,
+      f.rpc == "stream" ? "stream" : "call", Percentile(all.ok_ms, 0.5),
+      Percentile(all.ok_ms, 0.99), static_cast<long long>(all.errors),
+      static_cast<long long>(all.shed));
+  for (const auto& [kind, count] : all.error_kinds)
+    std::printf("    error x%d: %s\n", count, kind.c_str());
+  std::printf(
+      "freshness under that load, %zu markers (UpsertPosts of 1, then "
+      "FindExperts every 10 ms): written p50 %.0f ms, p99 %.0f ms; found "
+      "after the acknowledgement p50 %.0f ms, p99 %.0f ms\n",
+      found_ms.size(), Percentile(ack_ms, 0.5), Percentile(ack_ms, 0.99),
+      Percentile(found_ms, 0.5), Percentile(found_ms, 0.99));
+  if (lost > 0)
+    std::printf(
+        "  %d marker(s) NOT FOUND within 120 s of the acknowledgement "
+        "(left out of the figures above)\n",
+        lost);
+  TargetAtLeast("gRPC ingest, sustained", acked / secs, "post/s", 5000);
+  Target("marker sent to found, p50", Percentile(total_ms, 0.5), "ms", 1000);
+  Target("marker sent to found, p99", Percentile(total_ms, 0.99), "ms", 1000);
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows in a log
   Flags f;
   if (!Parse(argc, argv, &f)) {
     std::fprintf(stderr,
                  "usage: load_bench --server HOST:PORT --ca CA.pem --token "
                  "FILE [--jsonl FILE] [--seconds N] [--threads N] "
                  "[--writers N] [--analysts N] [--batch N] [--server-pid "
-                 "PID] [--mode mix|typing]\n");
+                 "PID] [--mode mix|typing|latency|network|ingest] "
+                 "[--concurrency 1,8,32] [--data DIR] [--ingest-jsonl FILE] "
+                 "[--rpc stream|upsert] [--stream-messages N] "
+                 "[--probe-ms N] [--deadline S]\n");
     return 2;
   }
   const Company company = Load(f.jsonl);
@@ -295,15 +694,31 @@ int main(int argc, char** argv) {
       grpc::SslCredentials(ssl), grpc::AccessTokenCredentials(f.token));
   auto channel = grpc::CreateChannel(f.server, creds);
   std::printf(
-      "load_bench: %s, %d client threads, %d s per phase, %u cores here; "
-      "mix: %d writers (UpsertPosts of %d), %d analysts (AnalyzeNetwork, "
+      "load_bench --mode %s: %s, %d client threads, %d s per phase, %u cores "
+      "here; mix: %d writers (UpsertPosts of %d), %d analysts (AnalyzeNetwork, "
       "person-level), the rest FindExperts\n",
-      f.server.c_str(), f.threads, f.seconds,
+      f.mode.c_str(), f.server.c_str(), f.threads, f.seconds,
       std::thread::hardware_concurrency(), f.writers, f.batch, f.analysts);
   // Warm-up, not printed: the first model build, connections, caches.
   Flags warm = f;
   warm.seconds = 3;
   Run(warm, company, channel, 0, 0);
+  if (f.mode == "network") {
+    Network(f, channel);
+    std::printf("server peak RSS:%s\n", PeakRss(f.server_pid).c_str());
+    return 0;
+  }
+  if (f.mode == "ingest") {
+    const int rc = Ingest(f, company, channel);
+    std::printf("server peak RSS:%s\n", PeakRss(f.server_pid).c_str());
+    return rc;
+  }
+  if (f.mode == "latency") {
+    Run(warm, company, channel, 0, 0, /*suggest=*/true);
+    Latency(f, company, channel);
+    std::printf("server peak RSS:%s\n", PeakRss(f.server_pid).c_str());
+    return 0;
+  }
   if (f.mode == "typing") {
     Run(warm, company, channel, 0, 0, /*suggest=*/true);
     Print("FindExperts alone", Run(f, company, channel, 0, 0));

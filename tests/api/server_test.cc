@@ -379,6 +379,69 @@ TEST_F(ServerExecutorsTest, WorkIsNotStartedOnceItsCallerGaveUp) {
   EXPECT_EQ(codes.count("DEADLINE_EXCEEDED") + codes.count("CANCELLED"), 2u);
 }
 
+// Issue 14: the messages of a stream that arrive while the ingest executor
+// is busy are written together, one commit for many, instead of one commit
+// each (which capped gRPC ingest far below the import's rate). The stream
+// is acknowledged (Finish OK) once they are committed.
+TEST_F(ServerExecutorsTest, StreamMessagesArrivingMeanwhileShareOneCommit) {
+  Start();
+  const auto posts = static_cast<int>(index::Store::kPosts);
+  const uint64_t before = server_->catalog().stats().revisions[posts];
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(milliseconds(20000)));
+  v1::IngestStreamResponse out;
+  auto writer = ingest_->IngestStream(&ctx, &out);
+  constexpr int kMessages = 20;
+  for (int m = 0; m < kMessages; ++m) {
+    v1::IngestStreamRequest message;
+    for (int k = 0; k < 5; ++k)
+      *message.add_posts() = Post("g" + std::to_string(m * 5 + k));
+    ASSERT_TRUE(writer->Write(message));
+  }
+  writer->WritesDone();
+  // Let the server read them while the executor is held (before the change
+  // it read one message, then waited for its commit).
+  std::this_thread::sleep_for(milliseconds(500));
+  ingest_blocker_.Release();
+  const grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.posts_upserted(), kMessages * 5);
+  const uint64_t commits = server_->catalog().stats().revisions[posts] - before;
+  std::printf("%d messages, %llu commits of posts/\n", kMessages,
+              static_cast<unsigned long long>(commits));
+  EXPECT_GE(commits, 1u);
+  EXPECT_LT(commits, kMessages / 2u);
+  for (int i = 0; i < kMessages * 5; ++i)
+    EXPECT_TRUE(Stored("g" + std::to_string(i))) << i;
+}
+
+// A bad message among messages written together: those before it are
+// written (each on its own, once the group is refused), the stream fails
+// naming it, and nothing after it is written.
+TEST_F(ServerExecutorsTest, BadMessageInAGroupKeepsTheMessagesBeforeIt) {
+  Start();
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(milliseconds(20000)));
+  v1::IngestStreamResponse out;
+  auto writer = ingest_->IngestStream(&ctx, &out);
+  for (const char* id : {"b1", "b2", "", "b4"}) {
+    v1::IngestStreamRequest message;
+    *message.add_posts() = Post(id);
+    if (!writer->Write(message)) break;
+  }
+  writer->WritesDone();
+  std::this_thread::sleep_for(milliseconds(300));
+  ingest_blocker_.Release();
+  const grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), Code::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), testing::StartsWith("message 3: "));
+  EXPECT_TRUE(Stored("b1"));
+  EXPECT_TRUE(Stored("b2"));
+  EXPECT_FALSE(Stored("b4"));
+}
+
 // Shutdown stops accepting and lets calls in flight, queued ones included,
 // finish within the drain deadline.
 TEST_F(ServerExecutorsTest, ShutdownDrainsCallsInFlight) {

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Issue 14's figures for a large company over real gRPC, each printed beside
+# its target and the ratio by which it is met or missed; asserts nothing.
+#   bash bench/big_company.sh [flags] DATA_DIR
+# On an existing DATA_DIR (e.g. the 1M-post company's) with --jsonl, the
+# export it was imported from (the queries and people come from it); on a
+# missing DATA_DIR, generates a company of --posts posts and --people people
+# (bench/company_generator --seed 1) and imports it there first. The folder
+# is copied (ingest writes; the original is left as it is) to a scratch
+# folder under $TMPDIR, removed at the end. Then, on one `serve`:
+#   - start-up to SERVING, and the wait for the expertise model;
+#   - index size on disk;
+#   - FindExperts and SuggestForPost p50/p99 at concurrency 1, 8 and 32, and
+#     the raw Xapian top-K search of the same queries on the same index
+#     (bench/load_bench.cc --mode latency);
+#   - AnalyzeNetwork of the whole company, person-level, as HR (--mode
+#     network);
+#   - sustained gRPC ingest of another company's posts (generated with
+#     --seed 2) from a separate client process, IngestStream batches of
+#     --batch posts, for --ingest-seconds, with a marker post's freshness
+#     (--mode ingest);
+#   - the server's peak RSS (VmHWM) at the end.
+# WHOKNOWS_REFRESH_MS (serve's --refresh-ms) passes through to the server,
+# e.g. 60000 to see the ingest path without a publish every second.
+# Flags:
+#   --jsonl FILE          the export DATA_DIR holds (required if it exists)
+#   --posts N --people N  size of a generated company (default 100000, 5000)
+#   --seconds N           per latency phase (default 20)
+#   --ingest-seconds N    (default 60)
+#   --batch N             posts per ingest message (default 500)
+#   --rpc stream|upsert   ingest by IngestStream or UpsertPosts (stream)
+#   --bin DIR             the build folder (default build)
+#   --server-bin FILE     the whoknows binary to serve with (default
+#                         DIR/cli/whoknows: pass another build's to compare
+#                         servers with the same clients)
+#   --skip LIST           phases to leave out: latency,network,ingest
+#   --network-deadline N  seconds AnalyzeNetwork may take (default 900)
+#   --keep-copy           leave the scratch copy (its path is printed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+posts=100000 people=5000 seconds=20 ingest_seconds=60 batch=500 rpc=stream
+jsonl="" bin=build keep=0 server_bin="" skip="" network_deadline=900
+while [ $# -gt 1 ]; do
+  case $1 in
+    --jsonl) jsonl=$2 ;;
+    --posts) posts=$2 ;;
+    --people) people=$2 ;;
+    --seconds) seconds=$2 ;;
+    --ingest-seconds) ingest_seconds=$2 ;;
+    --batch) batch=$2 ;;
+    --rpc) rpc=$2 ;;
+    --bin) bin=$2 ;;
+    --server-bin) server_bin=$2 ;;
+    --skip) skip=$2 ;;
+    --network-deadline) network_deadline=$2 ;;
+    --keep-copy) keep=1; shift; continue ;;
+    *) echo "big_company.sh: unknown flag $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+data=${1:?usage: big_company.sh [flags] DATA_DIR}
+whoknows=${server_bin:-$bin/cli/whoknows}
+work=$(mktemp -d "${TMPDIR:-/tmp}/whoknows-big.XXXXXX")
+server=""
+cleanup() {
+  if [ -n "$server" ] && kill "$server" 2>/dev/null; then
+    # A graceful stop waits for calls in flight (an abandoned AnalyzeNetwork
+    # may still be computing); give it 30 s.
+    for _ in $(seq 300); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+# shellcheck source=scripts/dev-pki.sh
+source scripts/dev-pki.sh
+dev_pki "$work/pki" >/dev/null
+dev_token "$work/pki" big-admin "admin hr" >"$work/admin.token"
+echo "big_company.sh on $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [ -e "$data" ]; then
+  [ -n "$jsonl" ] || { echo "big_company.sh: --jsonl is required with an existing DATA_DIR" >&2; exit 2; }
+  people=$(grep -c '"type":"person"' "$jsonl")
+  t0=$(date +%s.%N)
+  cp -a "$data" "$work/data"
+  echo "copied $data in $(echo "$(date +%s.%N) - $t0" | bc) s"
+else
+  jsonl=$work/company.jsonl
+  "$bin/bench/company_generator" --people "$people" --posts "$posts" --seed 1 \
+    --out "$jsonl" >/dev/null
+  t0=$(date +%s.%N)
+  "$whoknows" import jsonl "$jsonl" --data "$work/data" >/dev/null
+  echo "generated and imported $posts posts, $people people in $(echo "$(date +%s.%N) - $t0" | bc) s"
+fi
+echo "company: $(grep -c '"type":"post"' "$jsonl") posts, $people people ($jsonl)"
+echo "index on disk: $(du -sh "$work/data" | cut -f1) ($(du -sh "$work/data"/*/ | awk '{printf "%s %s ", $2, $1}' | sed "s|$work/data/||g"))"
+
+# The posts to ingest: another company of the same people, so that the
+# vocabulary grows as new text would make it (ids are prefixed by load_bench).
+"$bin/bench/company_generator" --people "$people" \
+  --posts "$((ingest_seconds * 8000 + 1000))" --seed 2 \
+  --out "$work/ingest.jsonl" >/dev/null
+
+t0=$(date +%s.%N)
+# Not tests/testing/serve.sh's start_server: a large folder takes longer than
+# its 10 s to open.
+: >"$work/serve.log"
+# shellcheck disable=SC2046
+"$whoknows" serve --listen 127.0.0.1:0 --data "$work/data" \
+  $(dev_serve_flags "$work/pki") >"$work/serve.log" 2>&1 &
+server=$!
+port=""
+until [ -n "$port" ]; do
+  kill -0 "$server" 2>/dev/null || { echo "serve exited: $(cat "$work/serve.log")" >&2; exit 1; }
+  sleep 0.1
+  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/serve.log")
+done
+echo "serve to SERVING: $(echo "$(date +%s.%N) - $t0" | bc) s"
+model=$work/data/embeddings.bin
+for _ in $(seq 1800); do [ -s "$model" ] && break; sleep 1; done
+echo "expertise model on disk $(echo "$(date +%s.%N) - $t0" | bc) s after launch"
+sleep 1
+
+bench() {
+  "$bin/bench/load_bench" --server "127.0.0.1:$port" --ca "$work/pki/ca.pem" \
+    --token "$work/admin.token" --jsonl "$jsonl" --server-pid "$server" \
+    --threads 8 "$@"
+  echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+skipped() { [[ ",$skip," == *",$1,"* ]]; }
+skipped latency ||
+  bench --mode latency --seconds "$seconds" --data "$work/data"
+skipped network || bench --mode network --deadline "$network_deadline"
+skipped ingest ||
+  bench --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
+    --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl"
+echo "index on disk after the ingest: $(du -sh "$work/data" | cut -f1)"
+rss=$(sed -n 's/VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server/status")
+awk -v kb="$rss" 'BEGIN {
+  mb = kb / 1024; met = mb <= 2048
+  printf "server peak RSS %.0f MB, target <= 2048 MB: %s by %.2fx\n", mb,
+    met ? "met" : "MISSED", met ? 2048 / mb : mb / 2048 }'
