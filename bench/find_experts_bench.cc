@@ -8,6 +8,7 @@
 //   find_experts_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                      [--repeat N] [--replicate K] [--max-queries N]
 //   find_experts_bench --data DIR [--repeat N] [--max-queries N]
+//   ... [--answers FILE]
 //
 // --replicate K imports K copies of the export, each with its own ids (a
 // group of K look-alike subsidiaries), to see how the service scales with
@@ -15,6 +16,8 @@
 // sample of the question titles. --data DIR benches an existing data
 // folder instead (e.g. one `whoknows import` filled), opened read-only: no
 // import, and no ingest stage, so the folder is left as it was.
+// --answers FILE writes every answer (at a fixed "now") in protobuf text
+// format first: two builds' files compare byte for byte.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -101,7 +104,8 @@ double Percentile(const std::vector<double>& sorted, double p) {
 struct Flags {
   std::string jsonl = "data/demo/company.jsonl";
   std::string work = "var/bench-find-experts";
-  std::string data;  // an existing data folder, read-only
+  std::string data;     // an existing data folder, read-only
+  std::string answers;  // where to write every answer, for before/after
   int repeat = 3, replicate = 1;
   size_t max_queries = 0;
 };
@@ -114,6 +118,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       f.jsonl = argv[i + 1];
     } else if (flag == "--data") {
       f.data = argv[i + 1];
+    } else if (flag == "--answers") {
+      f.answers = argv[i + 1];
     } else if (flag == "--work") {
       f.work = argv[i + 1];
     } else if (flag == "--repeat") {
@@ -234,6 +240,30 @@ absl::Status PrintStages(const index::Catalog& catalog,
   return absl::OkStatus();
 }
 
+// --answers' "now" (2027-01-15), for the model and the ranking alike.
+int64_t FixedNow() { return 1800000000; }
+
+// Every request's answer (experts, scores, breakdowns, confidence,
+// evidence with snippets, paths) in protobuf text format, ranked at a fixed
+// "now" so that two builds' files can be compared byte for byte.
+absl::Status WriteAnswers(const index::Catalog& catalog,
+                          const ranking::ExpertFinder::ModelSource& models,
+                          const std::vector<v1::FindExpertsRequest>& requests,
+                          const std::string& path) {
+  ranking::RankingOptions o;
+  o.clock = FixedNow;
+  const ranking::ExpertFinder finder(catalog, o, models);
+  std::ofstream out(path);
+  for (const auto& r : requests) {
+    WK_ASSIGN_OR_RETURN(const v1::FindExpertsResponse response,
+                        api::FindExperts(catalog, finder, r));
+    out << "# " << r.query() << "\n" << response.DebugString();
+  }
+  out.close();
+  if (!out) return absl::InternalError("cannot write " + path);
+  return absl::OkStatus();
+}
+
 // Ingest while the catalog publishes once a second, as `serve`'s refresher
 // does under a steady stream of writes: how long does a batch wait? Done
 // last, so that the posts it adds do not touch the queries.
@@ -327,7 +357,9 @@ int main(int argc, char** argv) {
   const double publish_s = SecondsSince(t0);
   t0 = Clock::now();
   auto snap = (*catalog)->snapshot();
-  auto model = ranking::ExpertiseModel::Build(**catalog, snap);
+  ranking::ModelOptions model_options;
+  if (!flags.answers.empty()) model_options.clock = FixedNow;
+  auto model = ranking::ExpertiseModel::Build(**catalog, snap, model_options);
   if (!model.ok()) return Failed(model.status());
   const double model_s = SecondsSince(t0);
   std::printf(
@@ -340,6 +372,12 @@ int main(int argc, char** argv) {
   // 3. FindExperts on the company's own question titles.
   ranking::ExpertFinder finder(**catalog, {}, [m = *model] { return m; });
   const auto requests = SampleQuestions(*snap, flags.max_queries);
+  if (!flags.answers.empty()) {
+    if (auto s = WriteAnswers(
+            **catalog, [m = *model] { return m; }, requests, flags.answers);
+        !s.ok())
+      return Failed(s);
+  }
   auto t = TimeFindExperts(**catalog, finder, requests, flags.repeat);
   if (!t.ok()) return Failed(t.status());
   const auto& ms = t->find_ms;

@@ -1887,8 +1887,16 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
       // the caller's snapshot is no longer among the public ones.
       /*newest=*/true);
   if (!status.ok()) return status;
+  std::unordered_map<std::string_view, size_t> moved_to;
   for (const auto& id : post_ids) {
-    if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);
+    // Moved, not copied; an id asked again copies its first answer.
+    if (auto it = by_id.find(id); it != by_id.end()) {
+      out.push_back(std::move(it->second));
+      by_id.erase(it);
+      moved_to[id] = out.size() - 1;
+    } else if (auto m = moved_to.find(id); m != moved_to.end()) {
+      out.push_back(out[m->second]);
+    }
   }
   return out;
 }

@@ -192,6 +192,23 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
     const std::function<bool(const std::string&)>& may_pass,
     const ExtraTies* extra,
     const std::vector<std::string>* extra_people) const {
+  const int32_t graph_nodes = num_nodes();
+  std::function<bool(int32_t)> may_pass_node;
+  if (may_pass) {
+    may_pass_node = [&](int32_t v) {
+      return may_pass(v < graph_nodes ? people_[v]
+                                      : (*extra_people)[v - graph_nodes]);
+    };
+  }
+  return StrongestPathsByNode(from, to, max_hops, fanout, may_pass_node, extra,
+                              extra_people);
+}
+
+std::unordered_map<int32_t, std::vector<std::string>>
+TieGraph::StrongestPathsByNode(
+    int32_t from, const std::vector<int32_t>& to, int max_hops, int fanout,
+    const std::function<bool(int32_t node)>& may_pass, const ExtraTies* extra,
+    const std::vector<std::string>* extra_people) const {
   std::unordered_map<int32_t, std::vector<std::string>> paths;
   const int32_t graph_nodes = num_nodes();
   const int32_t n =
@@ -219,7 +236,7 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
   std::vector<int8_t> passable(n, -1);  // may_pass, asked once a person
   auto may_expand = [&](int32_t v) {
     if (!may_pass) return true;
-    if (passable[v] < 0) passable[v] = may_pass(name(v)) ? 1 : 0;
+    if (passable[v] < 0) passable[v] = may_pass(v) ? 1 : 0;
     return passable[v] == 1;
   };
   hop_of[from] = 0;

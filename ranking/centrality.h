@@ -106,6 +106,14 @@ class TieGraph {
       const std::function<bool(const std::string&)>& may_pass = {},
       const ExtraTies* extra = nullptr,
       const std::vector<std::string>* extra_people = nullptr) const;
+  // The same with `may_pass` asked by node (graph nodes and extra people's
+  // numbers alike), for a caller that numbers people itself: no id is
+  // hashed a person the search passes.
+  std::unordered_map<int32_t, std::vector<std::string>> StrongestPathsByNode(
+      int32_t from, const std::vector<int32_t>& to, int max_hops, int fanout,
+      const std::function<bool(int32_t node)>& may_pass,
+      const ExtraTies* extra = nullptr,
+      const std::vector<std::string>* extra_people = nullptr) const;
 
   double Strength(int32_t node) const { return strength_[node]; }
   // The tie from `u` to `v` (0 when there is none).

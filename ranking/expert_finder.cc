@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <numeric>
 #include <string>
 #include <string_view>
@@ -64,6 +65,7 @@ class CandidateSet {
         snap_(*context.snapshot),
         dense_(snap_.dense ? snap_.dense : index::DenseIndex::Build(snap_)),
         model_(ModelFor(context)),
+        numbered_(model_ ? model_->NumberedBy(dense_) : nullptr),
         now_(context.now != 0 ? context.now : options.clock()),
         decay_(now_, options.half_life_days),
         scope_{query.asker_id, query.department, query.site, now_},
@@ -87,9 +89,13 @@ class CandidateSet {
   // The graph's node of `person`, else their node among `extra`'s, or -1.
   int32_t PathNode(const PrivateTieSet& extra, const std::string& person) const;
   struct Candidate {
+    uint32_t person;  // DenseIndex number: every candidate is numbered
     double text = 0;  // sum of the text votes
     std::vector<Ballot> evidence;
   };
+  // The candidate of person number `n`, added when new; null when they may
+  // not be suggested (memoized either way).
+  Candidate* CandidateOf(uint32_t n);
 
   bool Uses(Signal s) const { return o_.weights.weight[Index(s)] != 0; }
   // Public, or private to one of the asker's groups: evidence for this
@@ -124,7 +130,7 @@ class CandidateSet {
   template <typename Scored>
   void AddTop(const Scored& scored);
   void WidenByEmbedding();
-  double EmbeddingOf(const std::string& person) const;
+  double EmbeddingOf(const std::string& person, uint32_t number) const;
   void FillFeatures(const std::string& person, const Candidate& c,
                     const std::unordered_map<int32_t, double>& ppr,
                     Features& f) const;
@@ -136,15 +142,18 @@ class CandidateSet {
   const index::Snapshot& snap_;
   const std::shared_ptr<const index::DenseIndex> dense_;
   const ExpertiseModel* model_;  // null: text and activity only
-  const int64_t now_;            // unix s: decay and recency are measured to
+  // model_'s look-ups by dense_'s person numbers; null without a model.
+  const std::shared_ptr<const ExpertiseModel::PeopleByNumber> numbered_;
+  const int64_t now_;  // unix s: decay and recency are measured to
   const AgeDecay decay_;
   const SuggestionScope scope_;
   const std::vector<std::string> groups_;  // the asker's (GroupsOf)
 
-  std::unordered_map<std::string, Candidate> candidates_;
-  // The vote loop's memo, by author (DenseIndex person number): their
-  // candidate, &not_eligible_ when they may not be suggested, null when not
-  // asked yet. An array index a vote instead of an eligibility check and a
+  // In the order they were added (a deque: pointers to them stay valid).
+  std::deque<Candidate> candidates_;
+  // CandidateOf's memo, by DenseIndex person number: their candidate,
+  // &not_eligible_ when they may not be suggested, null when not asked
+  // yet. An array index a vote instead of an eligibility check and a
   // candidate lookup.
   std::vector<Candidate*> voted_for_;
   Candidate not_eligible_;
@@ -175,21 +184,28 @@ void CandidateSet::Vote(const index::SearchResult& found) {
     if (context_.outcomes) CreditOutcomes(m, hit.weight / top);
   }
   if (context_.outcomes) VoteOutcomeTexts();
-  for (const auto& [p, c] : candidates_)
+  for (const Candidate& c : candidates_)
     best_text_ = std::max(best_text_, c.text);
+}
+
+CandidateSet::Candidate* CandidateSet::CandidateOf(uint32_t n) {
+  Candidate*& slot = voted_for_[n];
+  if (!slot) {
+    if (MayBeSuggested(dense_->person(n), dense_->person_id(n), scope_)) {
+      slot = &candidates_.emplace_back();
+      slot->person = n;
+    } else {
+      slot = &not_eligible_;
+    }
+  }
+  return slot == &not_eligible_ ? nullptr : slot;
 }
 
 void CandidateSet::Credit(uint32_t number, double amount) {
   if (amount <= 0) return;
   const index::PostMeta& post = dense_->post(number);
-  const uint32_t author = dense_->author(number);
-  Candidate*& slot = voted_for_[author];
-  if (!slot) {
-    const bool eligible =
-        MayBeSuggested(dense_->person(author), post.author_id, scope_);
-    slot = eligible ? &candidates_[post.author_id] : &not_eligible_;
-  }
-  if (slot == &not_eligible_) return;
+  Candidate* slot = CandidateOf(dense_->author(number));
+  if (!slot) return;
   Role role;
   switch (post.kind) {
     case v1::POST_KIND_ANSWER:
@@ -215,10 +231,12 @@ void CandidateSet::Credit(uint32_t number, double amount) {
 // memo, but outcomes are few.
 void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
                             double amount) {
-  if (amount <= 0 || !Eligible(post.author_id)) return;
-  Candidate& c = candidates_[post.author_id];
-  c.text += amount;
-  c.evidence.push_back({&post, role, amount});
+  if (amount <= 0) return;
+  const uint32_t n = dense_->PersonNumber(post.author_id);
+  Candidate* c = n == index::DenseIndex::kNone ? nullptr : CandidateOf(n);
+  if (!c) return;
+  c->text += amount;
+  c->evidence.push_back({&post, role, amount});
 }
 
 // Their answer addresses the matching root even when it shares few words
@@ -310,15 +328,30 @@ void CandidateSet::AddTop(const Scored& scored) {
   order.reserve(scored.size());
   for (const auto& [person, score] : scored)
     order.push_back({person, static_cast<double>(score)});
-  // HigherScoreFirst's order: higher score first, ties by id.
-  std::sort(order.begin(), order.end(), [](const Entry& a, const Entry& b) {
+  // HigherScoreFirst's order: higher score first, ties by id. A total
+  // order, so sorting only the prefix read (widened when too few of it may
+  // be suggested) reads the same people as sorting all of them (a tag's
+  // holders may be thousands).
+  auto better = [](const Entry& a, const Entry& b) {
     return a.score != b.score ? a.score > b.score : a.person < b.person;
-  });
+  };
   int added = 0;
-  for (const auto& [person, score] : order) {
+  size_t sorted = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i == sorted) {
+      const size_t take =
+          std::min(order.size(),
+                   std::max(sorted * 2,
+                            static_cast<size_t>(2 * o_.extra_candidates + 16)));
+      std::partial_sort(order.begin() + static_cast<ptrdiff_t>(sorted),
+                        order.begin() + static_cast<ptrdiff_t>(take),
+                        order.end(), better);
+      sorted = take;
+    }
+    const auto& [person, score] = order[i];
     if (added >= o_.extra_candidates || score <= 0) break;
-    if (!Eligible(person)) continue;
-    candidates_.try_emplace(std::string(person));
+    const uint32_t n = dense_->PersonNumber(person);
+    if (n == index::DenseIndex::kNone || !CandidateOf(n)) continue;
     ++added;
   }
 }
@@ -357,10 +390,11 @@ void CandidateSet::WidenByEmbedding() {
 // The embedding feature: LSA cosine, or when the question carries a client
 // vector, the mean of both (a person without a vector in one space counts 0
 // there).
-double CandidateSet::EmbeddingOf(const std::string& person) const {
+double CandidateSet::EmbeddingOf(const std::string& person,
+                                 uint32_t number) const {
   float lsa = 0;
   if (similarity_.size() > 0) {
-    const int32_t i = model_->ProfileIndex(person);
+    const int32_t i = numbered_->profile[number];
     if (i >= 0) lsa = similarity_[i];
   }
   if (client_cosine_.empty()) return lsa;
@@ -381,10 +415,10 @@ std::vector<ExpertResult> CandidateSet::ComputeFeatures() {
   }
   std::vector<ExpertResult> out;
   out.reserve(candidates_.size());
-  for (auto& [person, c] : candidates_) {
+  for (const Candidate& c : candidates_) {
     ExpertResult r;
-    r.person_id = person;
-    FillFeatures(person, c, ppr, r.features);
+    r.person_id = dense_->person_id(c.person);
+    FillFeatures(r.person_id, c, ppr, r.features);
     out.push_back(std::move(r));
   }
   return out;
@@ -395,16 +429,14 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
                                 Features& f) const {
   f[Index(Signal::kText)] = std::log(
       std::max(best_text_ > 0 ? c.text / best_text_ : 0, 0.0) + o_.text_floor);
-  f[Index(Signal::kEmbedding)] = EmbeddingOf(person);
+  const uint32_t number = c.person;
+  if (model_) f[Index(Signal::kEmbedding)] = EmbeddingOf(person, number);
   if (auto it = tag_scores_.find(person); it != tag_scores_.end())
     f[Index(Signal::kTags)] = std::log1p(it->second);
   double answers = 0;
   int recent = 0;  // answers in the last recent_days
   double quiet_days = o_.never_posted_days;
-  const uint32_t number = dense_->PersonNumber(person);
-  if (const index::Activity* a = number == index::DenseIndex::kNone
-                                     ? nullptr
-                                     : dense_->activity(number)) {
+  if (const index::Activity* a = dense_->activity(number)) {
     for (int64_t t : a->answer_times) {
       answers += decay_(t);
       recent += DaysBefore(now_, t) <= o_.recent_days;
@@ -416,9 +448,9 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   f[Index(Signal::kRecency)] = -std::log1p(quiet_days / o_.recency_scale_days);
   if (!model_) return;
   f[Index(Signal::kAuthority)] =
-      std::log(o_.authority_floor + model_->Authority(person));
+      std::log(o_.authority_floor + numbered_->authority[number]);
   const double graph_people = std::max(1, model_->ties().num_nodes());
-  const int32_t node = model_->ties().NodeOf(person);
+  const int32_t node = numbered_->node[number];
   if (auto it = ppr.find(node); node >= 0 && it != ppr.end())
     f[Index(Signal::kProximity)] = std::log1p(it->second * graph_people);
 }
@@ -556,15 +588,23 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
     std::vector<int32_t> targets;
     for (const auto& r : *ranked)
       targets.push_back(PathNode(extra, r.person_id));
-    // Only people who may be named appear on the path.
-    paths = model_->ties().StrongestPaths(
+    // Only people who may be named appear on the path (a graph node's
+    // person read through the numbering, an extra person's by id).
+    const int32_t graph_nodes = model_->ties().num_nodes();
+    paths = model_->ties().StrongestPathsByNode(
         asker, targets, o_.path_max_hops, o_.path_fanout,
-        [this](const std::string& id) { return MayPass(id); },
+        [&](int32_t v) {
+          return v < graph_nodes ? numbered_->node_may_pass[v] != 0
+                                 : MayPass(extra.people[v - graph_nodes]);
+        },
         extra.ties.empty() ? nullptr : &extra.ties, &extra.people);
   }
   for (auto& r : *ranked) {
-    if (auto it = candidates_.find(r.person_id); it != candidates_.end())
-      r.evidence = MergeEvidence(o_.evidence_per_expert, it->second.evidence);
+    const uint32_t n = dense_->PersonNumber(r.person_id);
+    if (const Candidate* c =
+            n == index::DenseIndex::kNone ? nullptr : voted_for_[n];
+        c && c != &not_eligible_)
+      r.evidence = MergeEvidence(o_.evidence_per_expert, c->evidence);
     if (!model_) continue;
     auto it = paths.find(PathNode(extra, r.person_id));
     if (it != paths.end()) r.path = std::move(it->second);

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "index/data_dir.h"
+#include "index/dense_index.h"
 #include "ranking/file_io.h"
 #include "ranking/validate.h"
 
@@ -334,6 +335,40 @@ absl::flat_hash_map<std::string_view, double> ExpertiseModel::TagScores(
 double ExpertiseModel::Authority(const std::string& person_id) const {
   auto it = authority_.find(person_id);
   return it == authority_.end() ? 0 : it->second;
+}
+
+std::shared_ptr<const ExpertiseModel::PeopleByNumber>
+ExpertiseModel::NumberedBy(
+    const std::shared_ptr<const index::DenseIndex>& dense) const {
+  {
+    absl::MutexLock lock(&numbered_mu_);
+    if (numbered_ && numbered_->dense == dense) return numbered_;
+  }
+  // Built outside the lock: a query on another snapshot meanwhile builds
+  // its own (the last one built is kept).
+  auto table = std::make_shared<PeopleByNumber>();
+  table->dense = dense;
+  const uint32_t people = dense->num_people();
+  table->profile.resize(people);
+  table->authority.resize(people);
+  table->node.resize(people);
+  table->node_may_pass.assign(static_cast<size_t>(ties_->num_nodes()), 0);
+  for (uint32_t n = 0; n < people; ++n) {
+    const std::string& id = dense->person_id(n);
+    table->profile[n] = ProfileIndex(id);
+    table->authority[n] = Authority(id);
+    const int32_t node = ties_->NodeOf(id);
+    table->node[n] = node;
+    const v1::Person* p = dense->person(n);
+    if (node >= 0 && p && !p->opted_out())
+      table->node_may_pass[static_cast<size_t>(node)] = 1;
+  }
+  std::shared_ptr<const PeopleByNumber> built = std::move(table);
+  std::shared_ptr<const PeopleByNumber> replaced;  // freed outside the lock
+  absl::MutexLock lock(&numbered_mu_);
+  replaced = std::move(numbered_);
+  numbered_ = built;
+  return built;
 }
 
 absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {

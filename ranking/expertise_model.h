@@ -127,6 +127,23 @@ class ExpertiseModel {
   // person in the graph; 0 for people without ties.
   double Authority(const std::string& person_id) const;
   const TieGraph& ties() const { return *ties_; }
+
+  // ProfileIndex, Authority and ties().NodeOf of everyone a snapshot's
+  // DenseIndex numbers, and the person number of each graph node: ranking
+  // reads arrays by person number instead of hashing a candidate's id three
+  // times. Built once for each numbering (O(people) look-ups, a few ms at
+  // 50,000 people) and kept for the next query on the same snapshot.
+  struct PeopleByNumber {
+    std::shared_ptr<const index::DenseIndex> dense;  // the numbering
+    std::vector<int32_t> profile;                    // -1: no profile
+    std::vector<double> authority;
+    std::vector<int32_t> node;  // -1: no ties
+    // Graph node -> whether they may appear on a path: numbered, in the
+    // directory and not opted out (ranking's MayAppearOnPath).
+    std::vector<char> node_may_pass;
+  };
+  std::shared_ptr<const PeopleByNumber> NumberedBy(
+      const std::shared_ptr<const index::DenseIndex>& dense) const;
   const PageRankResult& pagerank() const { return pagerank_; }
 
  private:
@@ -154,6 +171,10 @@ class ExpertiseModel {
   std::unique_ptr<TieGraph> ties_;
   PageRankResult pagerank_;
   absl::flat_hash_map<std::string, double> authority_;
+  // NumberedBy's last table: a cache, not part of the model's value.
+  mutable absl::Mutex numbered_mu_;
+  mutable std::shared_ptr<const PeopleByNumber> numbered_
+      ABSL_GUARDED_BY(numbered_mu_);
 };
 
 struct ModelStoreOptions {

@@ -940,6 +940,28 @@ TEST(CatalogTest, FetchReturnsPostsInRequestedOrderWithSnippets) {
   EXPECT_EQ((*fetched)[1].post.title(), "Printer");
 }
 
+// Fetch moves each text into its answer: an id asked twice still gets it
+// twice, whole.
+TEST(CatalogTest, FetchAnswersAnIdAskedTwiceTwice) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      Upsert(*c,
+             {Question("q1", "anna", "Printer", "The printer jams.", kT0, "en"),
+              Question("q2", "bo", "Coffee", "Coffee is cold.", kT0, "en")})
+          .ok());
+  c->Refresh();
+  auto fetched = c->Fetch("printer", {"q1", "q2", "q1"});
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_EQ(fetched->size(), 3u);
+  EXPECT_EQ((*fetched)[0].post.id(), "q1");
+  EXPECT_EQ((*fetched)[1].post.id(), "q2");
+  EXPECT_EQ((*fetched)[2].post.id(), "q1");
+  EXPECT_EQ((*fetched)[2].post.body(), "The printer jams.");
+  EXPECT_THAT((*fetched)[2].snippet, HasSubstr("printer"));
+  EXPECT_EQ((*fetched)[2].snippet, (*fetched)[0].snippet);
+}
+
 TEST(CatalogTest, ReadOnlyCatalogSearchesWhileWriterHoldsFolder) {
   const std::string dir = TestDir();
   auto writer = OpenCatalog(dir);

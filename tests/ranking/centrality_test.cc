@@ -19,6 +19,7 @@
 namespace whoknows::ranking {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -228,6 +229,42 @@ TEST(TieGraphTest, StrongestPathsStopAtATargetNobodyMayPass) {
       e, {g_, h}, 3, 64, [](const std::string& id) { return id != "g"; });
   EXPECT_EQ(blocked.size(), 1u);
   EXPECT_THAT(blocked[g_], ElementsAre("e", "f", "g"));
+}
+
+// The same search asked by node: the same chains as asking by id, for
+// graph nodes and extra people alike.
+TEST(TieGraphTest, StrongestPathsByNodeMatchAskingById) {
+  index::ColleagueGraph g = SmallGraph();
+  TieGraph ties(g);
+  const int32_t a = ties.NodeOf("a"), e = ties.NodeOf("e"),
+                f = ties.NodeOf("f"), g_ = ties.NodeOf("g"),
+                h = ties.NodeOf("h");
+  const int32_t z = ties.num_nodes(), y = ties.num_nodes() + 1;
+  TieGraph::ExtraTies extra = {{a, {{z, 1.0}}},
+                               {z, {{a, 1.0}, {e, 1.0}, {y, 1.0}}},
+                               {e, {{z, 1.0}}},
+                               {y, {{z, 1.0}}}};
+  const std::vector<std::string> people = {"z", "y"};
+  std::vector<int32_t> asked_nodes;
+  auto by_node = ties.StrongestPathsByNode(
+      a, {f, g_, h, y}, 3, 64,
+      [&](int32_t v) {
+        asked_nodes.push_back(v);
+        return v != g_ && v != z;
+      },
+      &extra, &people);
+  auto by_id = ties.StrongestPaths(
+      a, {f, g_, h, y}, 3, 64,
+      [&](const std::string& id) { return id != "g" && id != "z"; }, &extra,
+      &people);
+  EXPECT_EQ(by_node, by_id);
+  EXPECT_THAT(asked_nodes, Contains(z)) << "extra people are asked by node";
+  // z may not pass: nothing runs through the private tie.
+  EXPECT_EQ(by_node.count(y), 0u);
+  // And with everyone passable, the private chain is found.
+  auto open = ties.StrongestPathsByNode(
+      a, {y}, 3, 64, [](int32_t) { return true; }, &extra, &people);
+  EXPECT_THAT(open[y], ElementsAre("a", "z", "y"));
 }
 
 // Extra ties may name people the graph has no node for (a member's private

@@ -12,6 +12,7 @@
 #include <map>
 #include <thread>
 
+#include "index/dense_index.h"
 #include "ranking/expert_finder.h"
 #include "tests/testing/company.h"
 #include "tests/testing/fixtures.h"
@@ -65,6 +66,49 @@ TEST_F(CompanyTest, TagsAuthorityAndTopAnswerers) {
   ASSERT_GE(model->top_answerers().size(), 4u);
   EXPECT_THAT(model->top_answerers().back().first, "helper");
   EXPECT_TRUE(model->pagerank().converged);
+}
+
+// The look-ups by person number are the id look-ups, for everyone the
+// snapshot numbers, and are built once a numbering.
+TEST_F(CompanyTest, LookUpsByPersonNumberAreTheIdLookUps) {
+  auto model = Model();
+  v1::Person newbie;  // opted out: on no path, though a graph node
+  newbie.set_id("newbie");
+  newbie.set_opted_out(true);
+  ASSERT_TRUE(catalog_->UpsertPeople({&newbie, 1}).ok());
+  catalog_->Refresh();
+  const auto dense = catalog_->snapshot()->dense;
+  ASSERT_NE(dense, nullptr);
+  const auto table = model->NumberedBy(dense);
+  ASSERT_EQ(table->profile.size(), dense->num_people());
+  int profiled = 0, with_node = 0;
+  for (uint32_t n = 0; n < dense->num_people(); ++n) {
+    const std::string& id = dense->person_id(n);
+    EXPECT_EQ(table->profile[n], model->ProfileIndex(id)) << id;
+    EXPECT_EQ(table->authority[n], model->Authority(id)) << id;
+    EXPECT_EQ(table->node[n], model->ties().NodeOf(id)) << id;
+    profiled += table->profile[n] >= 0;
+    with_node += table->node[n] >= 0;
+  }
+  EXPECT_GT(profiled, 3);
+  EXPECT_GT(with_node, 3);
+  ASSERT_EQ(table->node_may_pass.size(),
+            static_cast<size_t>(model->ties().num_nodes()));
+  for (int32_t v = 0; v < model->ties().num_nodes(); ++v) {
+    const std::string& id = model->ties().PersonOf(v);
+    const v1::Person* p = catalog_->snapshot()->FindPerson(id);
+    EXPECT_EQ(table->node_may_pass[v] != 0, p && !p->opted_out()) << id;
+  }
+  const int32_t newbie_node = model->ties().NodeOf("newbie");
+  ASSERT_GE(newbie_node, 0) << "the model predates the opt-out";
+  EXPECT_EQ(table->node_may_pass[newbie_node], 0);
+  // Kept for the same numbering, rebuilt for another.
+  EXPECT_EQ(model->NumberedBy(dense), table);
+  const auto other = index::DenseIndex::Build(*catalog_->snapshot());
+  const auto rebuilt = model->NumberedBy(other);
+  EXPECT_NE(rebuilt, table);
+  EXPECT_EQ(rebuilt->dense, other);
+  EXPECT_EQ(rebuilt->profile, table->profile);
 }
 
 TEST_F(CompanyTest, EmbeddingsSurviveSaveAndLoad) {
