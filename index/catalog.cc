@@ -19,6 +19,7 @@
 #include "common/status_macros.h"
 #include "index/batch_journal.h"
 #include "index/data_dir.h"
+#include "index/derived_state.h"
 #include "index/graph.h"
 #include "index/group_databases.h"
 #include "index/language.h"
@@ -365,6 +366,17 @@ struct Catalog::Impl {
   std::unordered_set<std::string> referenced ABSL_GUARDED_BY(write_mu);
   // <data>/BATCH (DataDir::batch_journal).
   std::string journal_path;
+  // <data>/derived.bin (index/derived_state.h): the records below,
+  // persisted. `derived_saved`: the file holds exactly what memory holds
+  // (loaded from it, or written by this catalog), so closing need not
+  // write it. `derived_on_disk`: a file may be there, to be removed at the
+  // next write, so that no file outlives a write (an erasure's above all).
+  std::string derived_path;
+  bool derived_saved ABSL_GUARDED_BY(write_mu) = false;
+  bool derived_on_disk ABSL_GUARDED_BY(write_mu) = false;
+  // Whether the last LoadRecordsLocked read everything (a failed Open or
+  // reload leaves a part, which must never be saved as the whole).
+  bool records_loaded ABSL_GUARDED_BY(write_mu) = false;
   // A journaled write this catalog left unfinished (a failure mid-way, or
   // the after_commit test seam): the next write finishes it first.
   bool journal_pending ABSL_GUARDED_BY(write_mu) = false;
@@ -410,6 +422,7 @@ struct Catalog::Impl {
 
   // Marks the writer's state as changed since the last publish.
   void MarkDirtyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    ForgetDerivedLocked();
     dirty = true;
     const int64_t now = absl::ToUnixMillis(absl::Now());
     last_write_ms = now;
@@ -785,9 +798,101 @@ struct Catalog::Impl {
     return status.ok() ? repaired : status;
   }
 
+  // The databases' stamps: the writers' committed revisions, or, without
+  // the writer, those of readers opened now. May throw Xapian::Error.
+  DatabaseStamps StampsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    DatabaseStamps stamps;
+    auto stamp = [&](const Xapian::Database& db, Store store) {
+      stamps[static_cast<int>(store)] = {db.get_uuid(), db.get_revision()};
+    };
+    if (posts_db.has_value()) {
+      stamp(*posts_db, Store::kPosts);
+      stamp(*private_db, Store::kPrivatePosts);
+      stamp(*people_db, Store::kPeople);
+      return stamps;
+    }
+    stamp(Xapian::Database(posts_path), Store::kPosts);
+    if (has_private)
+      stamp(Xapian::Database(private_path), Store::kPrivatePosts);
+    stamp(Xapian::Database(people_path), Store::kPeople);
+    return stamps;
+  }
+
+  // Loads the records from derived.bin when it matches the databases;
+  // false when it cannot be used (absent, stale, damaged: said on stderr),
+  // after removing it with the writer, since a stale file may hold records
+  // erased since. May throw Xapian::Error.
+  bool LoadDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    absl::StatusOr<DerivedRecords> loaded =
+        ReadDerivedState(derived_path, StampsLocked());
+    if (loaded.ok()) {
+      people = std::move(loaded->people);
+      posts = std::move(loaded->posts);
+      derived_saved = true;
+      derived_on_disk = true;
+      return true;
+    }
+    if (absl::IsNotFound(loaded.status())) return false;
+    std::fprintf(stderr, "whoknows: not using %s (%s): reading every record\n",
+                 derived_path.c_str(),
+                 std::string(loaded.status().message()).c_str());
+    derived_on_disk = true;
+    if (posts_db.has_value()) ForgetDerivedLocked();
+    return false;
+  }
+
+  // Removes derived.bin before memory and the databases move past it.
+  void ForgetDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    derived_saved = false;
+    if (!derived_on_disk) return;
+    if (absl::Status removed = RemoveFileDurably(derived_path); !removed.ok()) {
+      // Its stamps keep it from being used; the next write tries again.
+      std::fprintf(stderr, "whoknows: %s\n", removed.ToString().c_str());
+      return;
+    }
+    derived_on_disk = false;
+  }
+
+  // Writes derived.bin from memory when it is not there already, with the
+  // writer and nothing left uncommitted (Catalog's destructor).
+  void SaveDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (derived_saved || !records_loaded || !posts_db.has_value() ||
+        journal_pending || uncommitted > 0)
+      return;
+    absl::Status saved;
+    try {
+      saved = WriteDerivedState(derived_path, StampsLocked(), people, posts);
+    } catch (const Xapian::Error& e) {
+      saved = XapianError("stamping the derived state", e);
+    }
+    derived_on_disk = true;  // or its temporary: removed at the next write
+    if (!saved.ok()) {
+      std::fprintf(stderr, "whoknows: %s\n", saved.ToString().c_str());
+      return;
+    }
+    derived_saved = true;
+  }
+
+  // Every person and every post's metadata into memory: from derived.bin
+  // when it matches the databases, else read from every document. May
+  // throw Xapian::Error.
+  absl::Status LoadRecordsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    people.clear();
+    posts.clear();
+    records_loaded = false;
+    if (!LoadDerivedLocked()) WK_RETURN_IF_ERROR(ScanRecordsLocked());
+    records_loaded = true;
+    referenced.clear();
+    if (posts_db.has_value()) {
+      for (const auto& [id, m] : posts)
+        Reference(m->parent_id, m->thread_id, id);
+    }
+    return absl::OkStatus();
+  }
+
   // Reads every person and every post's metadata from disk. May throw
   // Xapian::Error.
-  absl::Status LoadRecordsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+  absl::Status ScanRecordsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     Xapian::Database people_db(people_path);
     for (auto it = people_db.postlist_begin("");
          it != people_db.postlist_end(""); ++it) {
@@ -798,13 +903,7 @@ struct Catalog::Impl {
       }
       people[p->id()] = std::move(p);
     }
-    WK_RETURN_IF_ERROR(LoadPostsLocked());
-    referenced.clear();
-    if (posts_db.has_value()) {
-      for (const auto& [id, m] : posts)
-        Reference(m->parent_id, m->thread_id, id);
-    }
-    return absl::OkStatus();
+    return LoadPostsLocked();
   }
 
   // Reads every post's metadata from both databases. With the writer, it
@@ -1068,6 +1167,7 @@ struct Catalog::Impl {
         CommitStoreLocked(store, w[store]);
         if (absl::Status crash = AfterCommit(store); !crash.ok()) {
           journal_pending = journaled;  // the test seam: as if killed here
+          records_loaded = false;       // memory is behind disk: never saved
           return crash;
         }
       }
@@ -1434,6 +1534,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.people_path = dir.people();
   d.graph_path = dir.graph();
   d.journal_path = dir.batch_journal();
+  d.derived_path = dir.derived_state();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
   d.after_commit = options.after_commit;
@@ -1498,6 +1599,8 @@ Catalog::~Catalog() {
   if (absl::Status s = impl_->CommitBulkLocked(); !s.ok()) {
     std::fprintf(stderr, "whoknows: %s\n", s.ToString().c_str());
   }
+  // The records for the next Open, when they are not on disk already.
+  impl_->SaveDerivedLocked();
   try {
     // Writes are committed; this only releases the lock.
     if (impl_->posts_db) impl_->posts_db->close();
@@ -1675,6 +1778,8 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
   Impl& d = *impl_;
   Impl::WriteLock lock(d);
   WK_RETURN_IF_ERROR(d.CommitBulkLocked());
+  // New databases, new stamps: the file is written anew at close.
+  d.ForgetDerivedLocked();
   CompactResult result;
   result.bytes_before = FolderBytes(d.posts_path) +
                         FolderBytes(d.private_path) +

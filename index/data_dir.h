@@ -12,6 +12,8 @@
 //   <root>/outcomes.jsonl    append-only: who helped with which question
 //                            (index/outcomes)
 //   <root>/embeddings.bin    the learned term space and people's vectors
+//   <root>/derived.bin       the catalog's records, derived, stamped with the
+//                            databases' revisions (index/derived_state.h)
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
 //   <root>/ERASURE           journal of an erasure in progress (api/erasure)
 //   <root>/BATCH             journal of a write spanning databases, while it
@@ -55,6 +57,10 @@ class DataDir {
   std::string interactions() const { return Join("interactions.tsv"); }
   std::string outcomes() const { return Join("outcomes.jsonl"); }
   std::string embeddings() const { return Join("embeddings.bin"); }
+  // The catalog's in-memory records, persisted so that Open need not scan
+  // every document (index/derived_state.h). Derived: removed at the first
+  // write after it was written, and rewritten when the writer closes.
+  std::string derived_state() const { return Join("derived.bin"); }
   std::string fusion_weights() const { return Join("fusion.json"); }
   // Present only while an erasure is in progress: the id of the person
   // being erased, written before the first store is touched and removed

@@ -11,7 +11,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve.sh"
 # shellcheck source=../../scripts/dev-pki.sh
 source "$src/scripts/dev-pki.sh"
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+# The server is waited for: it writes its data folder as it closes
+# (derived.bin), which would race the removal.
+cleanup() {
+  if [ -n "$server" ] && kill "$server" 2>/dev/null; then
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2

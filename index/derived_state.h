@@ -1,0 +1,76 @@
+// The derived-state file (<data>/derived.bin): the records the catalog keeps
+// in memory (every person, every post's PostMeta), persisted so that Open
+// loads them instead of reading and parsing every document of the three
+// Xapian databases (16.6 s at 1M posts; docs/operations.md, Sizing).
+//
+// The file is derived, never primary: it is stamped with the UUID and
+// revision of each database it was read from, and is used only when all
+// three stamps equal the databases on disk. Anything else (absent, another
+// format version, a bad checksum, a truncated file, a stamp that differs
+// because a write, a crash, a compaction, a restore or an erasure happened
+// since) makes the caller fall back to the full scan. Format (version 1),
+// integers as unsigned LEB128 varints unless said otherwise:
+//   "WKDERIVD"  8 bytes of magic
+//   version     fixed 4 bytes, little endian
+//   3 stamps    (posts/, private_posts/, people/): uuid (length + bytes),
+//               revision
+//   people      count, then each v1::Person serialized (length + bytes)
+//   posts       count, then each PostMeta's fields in declaration order
+//               (strings as length + bytes, lists as count + items,
+//               `created` zigzag, floats as fixed 4 bytes)
+//   trailer     fixed 8 bytes: the length of everything before it; fixed
+//               4 bytes: zlib crc32 of everything before it
+#ifndef WHOKNOWS_INDEX_DERIVED_STATE_H_
+#define WHOKNOWS_INDEX_DERIVED_STATE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "index/catalog.h"
+#include "index/data_dir.h"
+#include "whoknows/v1/people.pb.h"
+
+namespace whoknows::index {
+
+// The format version written; a file of any other version is not used.
+inline constexpr uint32_t kDerivedStateVersion = 1;
+
+// What a database was when the records were read from it: Xapian's
+// Database::get_uuid() and get_revision(). An absent database (a read-only
+// folder without private_posts/) is the empty stamp.
+struct DatabaseStamp {
+  std::string uuid;
+  uint64_t revision = 0;
+  bool operator==(const DatabaseStamp&) const = default;
+};
+// Indexed by Store.
+using DatabaseStamps = std::array<DatabaseStamp, kStoreCount>;
+
+struct DerivedRecords {
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+};
+
+// Writes `people` and `posts`, stamped with `stamps`, to `path` atomically
+// (WriteFileAtomically: a crash leaves the old file or the new one).
+absl::Status WriteDerivedState(
+    const std::string& path, const DatabaseStamps& stamps,
+    const std::unordered_map<std::string, std::shared_ptr<const v1::Person>>&
+        people,
+    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+        posts);
+
+// The records in `path` when it is whole and was written from databases
+// stamped exactly `expected`. NOT_FOUND when there is no file;
+// FAILED_PRECONDITION for another format version or other stamps (saying
+// which); DATA_LOSS for a file that is truncated, damaged or unparsable.
+absl::StatusOr<DerivedRecords> ReadDerivedState(const std::string& path,
+                                                const DatabaseStamps& expected);
+
+}  // namespace whoknows::index
+
+#endif  // WHOKNOWS_INDEX_DERIVED_STATE_H_

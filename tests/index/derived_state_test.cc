@@ -1,0 +1,350 @@
+// The derived-state file (<data>/derived.bin, index/derived_state.h): an
+// Open that loads it gives exactly the records of a full scan, and every
+// file that may not match the databases (older than a write, torn, damaged,
+// of another version, from another database, from before a restore or a
+// crash) is not used: the catalog reads every record instead and removes
+// it. Whether a writer's Open used the file shows on disk: a file it did
+// not use is removed at once. Real Xapian databases in test folders.
+#include "index/derived_state.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "index/backup.h"
+#include "index/catalog.h"
+#include "index/data_dir.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::index {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_util::MakePerson;
+using testing_util::MakePost;
+using testing_util::OpenCatalog;
+using testing_util::TestDir;
+using testing_util::WriteFile;
+
+constexpr int64_t kT0 = 1'700'000'000;
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream all;
+  all << in.rdbuf();
+  return std::move(all).str();
+}
+
+// Every field of every person and post a snapshot holds, one line each,
+// sorted by id.
+std::string Dump(const Snapshot& s) {
+  std::map<std::string, std::string> lines;
+  for (const auto& [id, p] : s.people)
+    lines["person " + id] = p->ShortDebugString();
+  for (const auto& [id, m] : s.posts) {
+    std::string floats;
+    for (float f : m->embedding) absl::StrAppend(&floats, f, ",");
+    lines["post " + id] = absl::StrCat(
+        m->id, "|", m->author_id, "|", m->thread_id, "|", m->parent_id, "|",
+        m->kind, "|", m->accepted, "|", m->is_public, "|", m->visibility, "|",
+        m->inherited_visibility, "|", m->created, "|", m->language, "|",
+        m->title, "|", absl::StrJoin(m->tags, ","), "|",
+        absl::StrJoin(m->liked_by, ","), "|", absl::StrJoin(m->mentioned, ","),
+        "|", floats);
+  }
+  std::string out;
+  for (const auto& [key, line] : lines)
+    absl::StrAppend(&out, key, ": ", line, "\n");
+  return out;
+}
+
+// A small company with every field set somewhere: a manager and groups,
+// a private thread with a public reply under it (inherited visibility),
+// an accepted answer, tags, likes, mentions, a client embedding, two
+// languages. "Zyxwv" marks what bo wrote or is named by.
+void WriteCompany(const std::string& dir) {
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  v1::Person anna = MakePerson("anna", "eng", "lund");
+  anna.add_groups("group:hr");
+  v1::Person bo = MakePerson("bo", "hr", "malmo");
+  bo.set_display_name("Zyxwv Bo");
+  bo.set_manager_id("anna");
+  ASSERT_TRUE(c->UpsertPeople({{anna, bo, MakePerson("cy")}}).ok());
+  v1::Post q =
+      MakePost("q1", "anna", v1::POST_KIND_QUESTION, "How to tune the boiler",
+               "The boiler is loud.", kT0, "", "en");
+  q.add_tags("boiler");
+  q.add_tags("heating");
+  q.add_embedding(0.25f);
+  q.add_embedding(-1.5f);
+  v1::Post a = MakePost("a1", "bo", v1::POST_KIND_ANSWER, "Zyxwv answer",
+                        "Bleed the radiators.", kT0 + 60, "q1", "en");
+  a.set_accepted(true);
+  a.add_liked_by("anna");
+  a.add_mentioned("cy");
+  v1::Post s = MakePost("s1", "cy", v1::POST_KIND_ARTICLE, "Om pannan",
+                        "Pannan är högljudd.", kT0 + 120, "", "sv");
+  v1::Post p = MakePost("p1", "anna", v1::POST_KIND_QUESTION, "Salary review",
+                        "Confidential salary review.", kT0 + 180, "", "en");
+  p.set_visibility("group:hr");
+  v1::Post r =
+      MakePost("r1", "bo", v1::POST_KIND_COMMENT, "",
+               "Zyxwv reply in the private thread.", kT0 + 240, "p1", "en");
+  ASSERT_TRUE(c->UpsertPosts({{q, a, s, p, r}}).ok());
+}
+
+std::string DerivedPath(const std::string& dir) {
+  return DataDir(dir).derived_state();
+}
+
+// The snapshot an Open of `dir` publishes, dumped.
+std::string OpenAndDump(const std::string& dir, bool read_only = false) {
+  auto c = OpenCatalog(dir, read_only);
+  return c ? Dump(*c->snapshot()) : "(no catalog)";
+}
+
+// What a full scan gives: `dir` opened without its file (put back after).
+std::string FullScanDump(const std::string& dir) {
+  const std::string path = DerivedPath(dir);
+  const std::string saved = ReadBytes(path);
+  fs::remove(path);
+  std::string dump;
+  {
+    auto c = OpenCatalog(dir, /*read_only=*/true);
+    dump = c ? Dump(*c->snapshot()) : "(no catalog)";
+  }
+  if (!saved.empty()) WriteFile(path, saved);
+  return dump;
+}
+
+TEST(DerivedStateTest, OpenWithTheFileGivesTheRecordsOfAFullScan) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  ASSERT_TRUE(fs::exists(DerivedPath(dir))) << "written at close";
+  const std::string scanned = FullScanDump(dir);
+  ASSERT_NE(scanned.find("post r1: r1|bo|p1|p1|"), std::string::npos)
+      << scanned;
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(fs::exists(DerivedPath(dir))) << "the file was not used";
+  EXPECT_EQ(Dump(*c->snapshot()), scanned);
+  c.reset();
+  EXPECT_EQ(OpenAndDump(dir, /*read_only=*/true), scanned);
+}
+
+TEST(DerivedStateTest, ReadOnlyOpensUseTheFileButNeverWriteIt) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string scanned = FullScanDump(dir);
+  fs::remove(DerivedPath(dir));
+  EXPECT_EQ(OpenAndDump(dir, /*read_only=*/true), scanned);
+  EXPECT_FALSE(fs::exists(DerivedPath(dir)));
+}
+
+TEST(DerivedStateTest, AWriteRemovesTheFileAndCloseWritesItAnew) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(c->UpsertPosts({{MakePost("n1", "cy", v1::POST_KIND_QUESTION,
+                                          "New question", "Anything new?",
+                                          kT0 + 600, "", "en")}})
+                    .ok());
+    EXPECT_FALSE(fs::exists(DerivedPath(dir)));
+  }
+  ASSERT_TRUE(fs::exists(DerivedPath(dir)));
+  const std::string loaded = OpenAndDump(dir);
+  EXPECT_NE(loaded.find("post n1: "), std::string::npos);
+  EXPECT_EQ(loaded, FullScanDump(dir));
+}
+
+// Opens `dir` with `bytes` as its file: the file must not be used (removed
+// at open) and the records must be the full scan's.
+void ExpectNotUsed(const std::string& dir, const std::string& bytes) {
+  const std::string scanned = FullScanDump(dir);
+  WriteFile(DerivedPath(dir), bytes);
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(fs::exists(DerivedPath(dir))) << "a stale file was used";
+  EXPECT_EQ(Dump(*c->snapshot()), scanned);
+}
+
+TEST(DerivedStateTest, AFileOlderThanAWriteIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string before = ReadBytes(DerivedPath(dir));
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(c->UpsertPosts({{MakePost("q1", "anna", v1::POST_KIND_QUESTION,
+                                          "Retitled question", "The boiler.",
+                                          kT0, "", "en")}})
+                    .ok());
+  }
+  ExpectNotUsed(dir, before);
+}
+
+TEST(DerivedStateTest, AFileFromAnotherDatabaseAtTheSameRevisionIsNotUsed) {
+  const std::string a = TestDir() + "/a";
+  const std::string b = TestDir() + "/b";
+  WriteCompany(a);
+  WriteCompany(b);
+  {
+    // The same number of commits each, different content.
+    auto ca = OpenCatalog(a);
+    auto cb = OpenCatalog(b);
+    ASSERT_TRUE(ca && cb);
+    ASSERT_TRUE(ca->UpsertPosts({{MakePost("x1", "cy", v1::POST_KIND_QUESTION,
+                                           "In a", "a", kT0, "", "en")}})
+                    .ok());
+    ASSERT_TRUE(cb->UpsertPosts({{MakePost("x1", "cy", v1::POST_KIND_QUESTION,
+                                           "In b", "b", kT0, "", "en")}})
+                    .ok());
+  }
+  ExpectNotUsed(b, ReadBytes(DerivedPath(a)));
+}
+
+TEST(DerivedStateTest, ATruncatedFileIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(DerivedPath(dir));
+  ExpectNotUsed(dir, bytes.substr(0, bytes.size() / 2));
+  ExpectNotUsed(dir, bytes.substr(0, bytes.size() - 1));
+  ExpectNotUsed(dir, "");
+}
+
+TEST(DerivedStateTest, ADamagedFileIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  std::string bytes = ReadBytes(DerivedPath(dir));
+  // A title's letter changed: still parsable, wrong.
+  const size_t at = bytes.find("How to tune the boiler");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = 'N';
+  ExpectNotUsed(dir, bytes);
+}
+
+// The file with its version replaced and its trailer's crc32 made right
+// again, so that only the version tells it apart.
+std::string WithVersion(std::string bytes, uint32_t version) {
+  for (int i = 0; i < 4; ++i)
+    bytes[8 + i] = static_cast<char>(version >> (8 * i));
+  const size_t length = bytes.size() - 12;
+  const auto crc = static_cast<uint32_t>(
+      crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()),
+            static_cast<uInt>(length)));
+  for (int i = 0; i < 4; ++i)
+    bytes[length + 8 + i] = static_cast<char>(crc >> (8 * i));
+  return bytes;
+}
+
+TEST(DerivedStateTest, AnotherFormatVersionIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(DerivedPath(dir));
+  // Rewritten as this version, the file is used (the test's crc is right).
+  WriteFile(DerivedPath(dir), WithVersion(bytes, kDerivedStateVersion));
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(fs::exists(DerivedPath(dir)));
+  }
+  ExpectNotUsed(dir, WithVersion(bytes, kDerivedStateVersion + 1));
+}
+
+TEST(DerivedStateTest, AFileFromBeforeARestoreIsNotUsed) {
+  const std::string dir = TestDir() + "/live";
+  const std::string tar = TestDir() + "/backup.tar";
+  WriteCompany(dir);
+  ASSERT_TRUE(Backup(DataDir(dir), tar).ok());
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(c->DeletePost("s1").ok());
+  }
+  const std::string after = ReadBytes(DerivedPath(dir));
+  ASSERT_FALSE(after.empty());
+  auto restored = Restore(tar, DataDir(dir), /*force=*/true);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  // Whatever the restore left of the folder, the file of the later state
+  // is there again, as an operator's copy would put it.
+  ExpectNotUsed(dir, after);
+  EXPECT_NE(FullScanDump(dir).find("post s1: "), std::string::npos);
+}
+
+TEST(DerivedStateTest, AFileFromBeforeACompactionIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string before = ReadBytes(DerivedPath(dir));
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(c->Compact().ok());
+    EXPECT_FALSE(fs::exists(DerivedPath(dir)));
+  }
+  // Written anew, stamped with the compacted databases.
+  EXPECT_EQ(OpenAndDump(dir), FullScanDump(dir));
+  ExpectNotUsed(dir, before);
+}
+
+TEST(DerivedStateTest, ACrashBetweenACommitAndTheFilesRemovalFallsBack) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  {
+    CatalogOptions o;
+    o.data_dir = dir;
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.after_commit = [](Store) {
+      return absl::AbortedError("simulated crash after the commit");
+    };
+    auto c = Catalog::Open(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_FALSE(
+        (*c)->UpsertPosts(
+                {{MakePost("n1", "cy", v1::POST_KIND_QUESTION, "Late",
+                           "Committed, then the crash.", kT0, "", "en")}})
+            .ok());
+  }
+  // The file of before the write is still there, as after a kill.
+  ASSERT_TRUE(fs::exists(DerivedPath(dir)));
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(fs::exists(DerivedPath(dir))) << "a stale file was used";
+  EXPECT_NE(c->snapshot()->FindPost("n1"), nullptr);
+}
+
+TEST(DerivedStateTest, AnErasureLeavesNoErasedTextInTheFile) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string before = ReadBytes(DerivedPath(dir));
+  ASSERT_NE(before.find("Zyxwv"), std::string::npos) << "the test's marker";
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    auto erased = c->DeletePerson("bo");
+    ASSERT_TRUE(erased.ok()) << erased.status();
+    // Not left until close: a kill now must not leave bo's records behind.
+    EXPECT_EQ(ReadBytes(DerivedPath(dir)).find("Zyxwv"), std::string::npos);
+  }
+  const std::string after = ReadBytes(DerivedPath(dir));
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after.find("Zyxwv"), std::string::npos);
+  // A file from before the erasure, left by a crash: removed at the next
+  // open, never used.
+  ExpectNotUsed(dir, before);
+}
+
+}  // namespace
+}  // namespace whoknows::index
