@@ -266,7 +266,8 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups) {
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
-    const GraphOptions& graph_options, int64_t created_before) {
+    const GraphOptions& graph_options, int64_t created_before,
+    int64_t* graph_us) {
   auto s = std::make_shared<Snapshot>();
   s->people = std::move(people);
   // People who opted out are out of every computation: their posts are not
@@ -322,8 +323,11 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     s->newest_post = std::max(s->newest_post, m->created);
   }
   s->query_languages = QueryLanguagesFor(s->language_posts);
+  const absl::Time graph_started = absl::Now();
   s->graph = std::make_shared<ColleagueGraph>(
       ColleagueGraph::Build(s->posts, managers, graph_options, opted_out));
+  if (graph_us)
+    *graph_us = absl::ToInt64Microseconds(absl::Now() - graph_started);
   s->dense = DenseIndex::Build(*s);
   return s;
 }
@@ -434,6 +438,7 @@ struct Catalog::Impl {
   // The last publish's failure to save the colleague graph, OK once a save
   // succeeds (Catalog::background_error).
   absl::Status bg_error ABSL_GUARDED_BY(snap_mu);
+  PublishTimings last_publish ABSL_GUARDED_BY(snap_mu);
   std::atomic<uint64_t> generation{0};
 
   // Pool of Xapian readers; each remembers the generation it was opened at.
@@ -591,6 +596,15 @@ struct Catalog::Impl {
   void Publish() ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
     absl::MutexLock publishing(&publish_mu);
     const absl::Time started = absl::Now();
+    absl::Time stage = started;
+    PublishTimings t;
+    // Microseconds since the previous stage ended.
+    auto lap = [&stage] {
+      const absl::Time now = absl::Now();
+      const int64_t us = absl::ToInt64Microseconds(now - stage);
+      stage = now;
+      return us;
+    };
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
         people_now;
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts_now;
@@ -605,11 +619,16 @@ struct Catalog::Impl {
       dirty = false;
       oldest_unpublished_ms = 0;
     }
+    t.copy_us = lap();
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
+    stage = absl::Now();
     group_dbs->Update(posts_now, pending);
+    t.groups_us = lap();
     auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
-                           graph_options);
+                           graph_options, 0, &t.graph_us);
+    t.build_us = lap();
     s->docids = ReadDocids(*s->dense);
+    t.docids_us = lap();
     // The graph is derived from the posts; its file is for other tools and
     // for inspection, so a failure to write it is not fatal to ingest: it is
     // kept as the background error instead.
@@ -622,6 +641,7 @@ struct Catalog::Impl {
             absl::StrCat("saving the colleague graph: ", saved.message()));
       }
     }
+    t.save_us = lap();
     s->generation = generation.fetch_add(1) + 1;
     bool new_error = false;
     // The snapshot replaced is destroyed after snap_mu is released: when
@@ -632,6 +652,7 @@ struct Catalog::Impl {
       absl::MutexLock lock(&snap_mu);
       replaced = std::move(snap);
       snap = std::move(s);
+      last_publish = t;
       if (writable) {
         new_error = !saved.ok() && saved != bg_error;
         bg_error = saved;
@@ -1737,6 +1758,10 @@ CatalogStats Catalog::stats() const {
   {
     absl::MutexLock lock(&d.pool_mu);  // a leaf, held for a size()
     s.reader_pool = static_cast<int64_t>(d.pool.size());
+  }
+  {
+    absl::MutexLock lock(&d.snap_mu);  // held for a copy
+    s.last_publish = d.last_publish;
   }
   return s;
 }
