@@ -281,7 +281,9 @@ int PublishAfterBatch(const std::string& dir, size_t batch_size, int runs) {
         "copy %.0f ms, groups %.0f ms, build %.0f ms of which graph %.0f ms, "
         "docids %.0f ms, save graph %.0f ms)\n",
         batch.size(), r + 1, total_ms.back(),
-        t.incremental ? "incremental" : "full",
+        t.incremental ? (t.graph_extended ? "incremental, graph extended"
+                                          : "incremental, graph rebuilt")
+                      : "full",
         static_cast<long long>(t.posts_changed), t.copy_us / 1e3,
         t.groups_us / 1e3, t.build_us / 1e3, t.graph_us / 1e3,
         t.docids_us / 1e3, t.save_us / 1e3);

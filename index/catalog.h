@@ -49,6 +49,14 @@ struct CatalogOptions {
   // Language assumed for posts too short for detection to tell.
   std::string default_language = "en";
   GraphOptions graph;
+  // graph.tsv (the colleague graph, for other tools) is written by an
+  // incremental publish at most this often, and when the catalog is
+  // closed; a publish that builds from scratch (at Open, after an erasure
+  // or an opt-out, for a large change) writes it at once. Saving costs
+  // O(graph) (about a second at 1M posts), which would otherwise make
+  // every publish cost the size of the company. Shorter keeps the file
+  // closer to the snapshot.
+  std::chrono::milliseconds graph_save_interval{60000};
   // Bilingual dictionary for cross-lingual search: each query word also
   // matches its translations. When unset, the FreeDict Swedish-English
   // dictionaries are read from `dictionary_dir` at Open (absent files mean
@@ -118,6 +126,9 @@ struct PublishTimings {
   // Built from the previous snapshot and what changed since (index/
   // snapshot_delta.h) rather than from scratch.
   bool incremental = false;
+  // And of those, with the colleague graph extended by the new ties
+  // rather than built from every post.
+  bool graph_extended = false;
   int64_t posts_changed = 0;  // post ids written or deleted since the last
   int64_t copy_us = 0;        // holding the writer: copying its state
   int64_t groups_us = 0;      // the private groups' records compared
