@@ -21,11 +21,12 @@ struct Activity;
 struct PostMeta;
 struct Snapshot;
 
-// The posts of one snapshot numbered 0..num_posts()-1 in id order, and the
-// people (everyone in the directory and every author, in id order)
-// 0..num_people()-1. Immutable once built; safe to share between threads. It
-// owns what it points to (shared with the snapshot), so a copy of the
-// snapshot may outlive the original.
+// The posts of one snapshot numbered 0..num_posts()-1, and the people
+// (everyone in the directory and every author) 0..num_people()-1: in id
+// order when built from scratch, with later additions appended by Update.
+// Nothing may rely on the order. Immutable once built; safe to share
+// between threads. It owns what it points to (shared with the snapshot),
+// so a copy of the snapshot may outlive the original.
 class DenseIndex {
  public:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
