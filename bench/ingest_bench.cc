@@ -21,16 +21,26 @@
 // per 50,000), the marker's write (acknowledgement) time, the time from
 // acknowledgement to found, and from sending to found: p50, p99, max.
 //
+// --mode publish: publish time after a batch. Opens the data folder --data
+// (it writes to it: give it a copy) as `serve` does, then --runs times:
+// writes --batch (default 1,000) new posts, replies to posts picked at
+// random (seeded) from the snapshot, by other authors of the snapshot,
+// newer than any post, and times Catalog::Refresh, the publish that makes
+// them visible. Prints each publish's stages (CatalogStats::last_publish)
+// and the p50 over the runs.
+//
 //   ingest_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                [--batch N] [--runs N]
 //   ingest_bench --mode freshness --jsonl FILE [--batch 1000]
 //                [--refresh-ms 1000] [--probe-ms 500] [--work DIR]
+//   ingest_bench --mode publish --data DIR [--batch 1000] [--runs 5]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -209,6 +219,81 @@ int Freshness(const std::string& dir, const std::vector<v1::Person>& people,
   return 0;
 }
 
+// The --mode publish batch number `round`: replies to random posts of
+// `snap`, each by the author of another random post.
+std::vector<v1::Post> ReplyBatch(const index::Snapshot& snap, size_t n,
+                                 int round, std::mt19937_64& rng) {
+  std::vector<const index::PostMeta*> posts;
+  posts.reserve(snap.posts.size());
+  for (const auto& [id, m] : snap.posts)
+    if (m->is_public) posts.push_back(m.get());
+  std::sort(posts.begin(), posts.end(),
+            [](const auto* a, const auto* b) { return a->id < b->id; });
+  std::vector<v1::Post> batch;
+  for (size_t i = 0; i < n && !posts.empty(); ++i) {
+    const index::PostMeta& parent = *posts[rng() % posts.size()];
+    const index::PostMeta& other = *posts[rng() % posts.size()];
+    v1::Post p;
+    p.set_id(std::string("publish-bench-") + std::to_string(round) + "-" +
+             std::to_string(i));
+    p.set_author_id(other.author_id);
+    p.set_thread_id(parent.thread_id);
+    p.set_parent_id(parent.id);
+    p.set_kind(v1::POST_KIND_COMMENT);
+    p.set_language(parent.language);
+    p.set_title(parent.title);
+    p.set_body(other.title + " " + parent.title);
+    p.mutable_created()->set_seconds(snap.newest_post + round * 1000 + 1 +
+                                     static_cast<int64_t>(i));
+    batch.push_back(std::move(p));
+  }
+  return batch;
+}
+
+// --mode publish (see the top of the file).
+int PublishAfterBatch(const std::string& dir, size_t batch_size, int runs) {
+  index::CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::hours(24);  // only Refresh publishes
+  auto started = std::chrono::steady_clock::now();
+  auto catalog = index::Catalog::Open(o);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
+    return 1;
+  }
+  const auto first = (*catalog)->snapshot();
+  std::printf("ingest_bench publish: %zu people, %zu posts; open %.0f ms\n",
+              first->people.size(), first->posts.size(), MsSince(started));
+  std::mt19937_64 rng(1);
+  std::vector<double> total_ms;
+  for (int r = 0; r < runs; ++r) {
+    const auto batch = ReplyBatch(*(*catalog)->snapshot(), batch_size, r, rng);
+    if (auto s = (*catalog)->UpsertPosts(batch); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      return 1;
+    }
+    started = std::chrono::steady_clock::now();
+    (*catalog)->Refresh();
+    total_ms.push_back(MsSince(started));
+    const index::PublishTimings t = (*catalog)->stats().last_publish;
+    std::printf(
+        "publish after %zu posts, run %d: %.0f ms (%s, %lld posts changed; "
+        "copy %.0f ms, groups %.0f ms, build %.0f ms of which graph %.0f ms, "
+        "docids %.0f ms, save graph %.0f ms)\n",
+        batch.size(), r + 1, total_ms.back(),
+        t.incremental ? (t.graph_extended ? "incremental, graph extended"
+                                          : "incremental, graph rebuilt")
+                      : "full",
+        static_cast<long long>(t.posts_changed), t.copy_us / 1e3,
+        t.groups_us / 1e3, t.build_us / 1e3, t.graph_us / 1e3,
+        t.docids_us / 1e3, t.save_us / 1e3);
+    std::fflush(stdout);
+  }
+  std::printf("publish after a %zu-post batch: p50 %.0f ms over %d runs\n",
+              batch_size, Percentile(total_ms, 0.5), runs);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,15 +303,28 @@ int main(int argc, char** argv) {
   int runs = 3;
   std::string mode = "batches";
   int refresh_ms = 1000, probe_ms = 500;
+  std::string data;
+  bool batch_given = false, runs_given = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--jsonl") jsonl = value;
     if (flag == "--work") work = value;
     if (flag == "--batch") batch = std::max(1, std::stoi(value));
+    if (flag == "--batch") batch_given = true;
+    if (flag == "--runs") runs_given = true;
+    if (flag == "--data") data = value;
     if (flag == "--runs") runs = std::max(1, std::stoi(value));
     if (flag == "--mode") mode = value;
     if (flag == "--refresh-ms") refresh_ms = std::max(1, std::stoi(value));
     if (flag == "--probe-ms") probe_ms = std::max(1, std::stoi(value));
+  }
+  if (mode == "publish") {
+    if (data.empty()) {
+      std::fprintf(stderr, "--mode publish needs --data (a copy)\n");
+      return 1;
+    }
+    return PublishAfterBatch(data, batch_given ? batch : 1000,
+                             runs_given ? runs : 5);
   }
   std::vector<v1::Person> people;
   std::vector<v1::Post> exported;

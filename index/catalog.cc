@@ -23,6 +23,7 @@
 #include "index/graph.h"
 #include "index/group_databases.h"
 #include "index/language.h"
+#include "index/snapshot_delta.h"
 #include "index/text.h"
 #include "index/validation.h"
 
@@ -267,7 +268,8 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups) {
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
-    const GraphOptions& graph_options, int64_t created_before) {
+    const GraphOptions& graph_options, int64_t created_before,
+    int64_t* graph_us) {
   auto s = std::make_shared<Snapshot>();
   s->people = std::move(people);
   // People who opted out are out of every computation: their posts are not
@@ -323,8 +325,11 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     s->newest_post = std::max(s->newest_post, m->created);
   }
   s->query_languages = QueryLanguagesFor(s->language_posts);
+  const absl::Time graph_started = absl::Now();
   s->graph = std::make_shared<ColleagueGraph>(
       ColleagueGraph::Build(s->posts, managers, graph_options, opted_out));
+  if (graph_us)
+    *graph_us = absl::ToInt64Microseconds(absl::Now() - graph_started);
   s->dense = DenseIndex::Build(*s);
   return s;
 }
@@ -364,6 +369,12 @@ struct Catalog::Impl {
   // not look through every post for them: without it, each batch with a
   // private post cost a pass over the whole catalog.
   std::unordered_set<std::string> referenced ABSL_GUARDED_BY(write_mu);
+  // What changed since the last publish copied the writer's state, for an
+  // incremental publish (index/snapshot_delta.h); `full_change` when the
+  // next publish must build from scratch instead: at Open, after a reload,
+  // an erasure or an opt-out.
+  SnapshotChange change ABSL_GUARDED_BY(write_mu);
+  bool full_change ABSL_GUARDED_BY(write_mu) = true;
   // <data>/BATCH (DataDir::batch_journal).
   std::string journal_path;
   // <data>/derived.bin (index/derived_state.h): the records below,
@@ -447,6 +458,7 @@ struct Catalog::Impl {
   // The last publish's failure to save the colleague graph, OK once a save
   // succeeds (Catalog::background_error).
   absl::Status bg_error ABSL_GUARDED_BY(snap_mu);
+  PublishTimings last_publish ABSL_GUARDED_BY(snap_mu);
   std::atomic<uint64_t> generation{0};
 
   // Pool of Xapian readers; each remembers the generation it was opened at.
@@ -596,45 +608,173 @@ struct Catalog::Impl {
   // One publish at a time, so that snapshots appear in the order their
   // state was copied. Guards no field: it orders whole publishes.
   absl::Mutex publish_mu;
+  // The graph graph.tsv holds, when it was saved, and whether the last try
+  // failed (MaybeSaveGraph).
+  // Weak: a graph no snapshot holds any more is not kept alive for this.
+  std::weak_ptr<const ColleagueGraph> saved_graph ABSL_GUARDED_BY(publish_mu);
+  absl::Time graph_saved_at ABSL_GUARDED_BY(publish_mu) = absl::InfinitePast();
+  bool graph_save_failed ABSL_GUARDED_BY(publish_mu) = false;
+  std::chrono::milliseconds graph_save_interval{0};  // CatalogOptions
 
   // Builds and publishes a snapshot of the writer's state. Only the copy of
   // the two maps (pointers to immutable records) holds the writer: the
   // threads, activity and colleague graph are built while writes go on,
   // which at 100k+ posts takes seconds.
+  // The state a publish starts from: what the writer changed since the
+  // last one or, for a build from scratch, copies of its maps.
+  struct PublishInput {
+    bool full = true;
+    SnapshotChange change;
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+    bool writable = false;
+    bool pending = false;
+  };
+
+  // A change to more than this share of the posts is published by a build
+  // from scratch: past it, applying it costs about as much.
+  static constexpr double kIncrementalMaxShare = 0.1;
+
+  // Takes the writer's change, or copies its maps when `incremental` is
+  // false or the change calls for a full build, and starts a new change.
+  PublishInput TakeStateLocked(bool incremental)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    PublishInput in;
+    in.full = !incremental || full_change ||
+              static_cast<double>(change.posts.size()) >
+                  kIncrementalMaxShare * static_cast<double>(posts.size());
+    if (in.full) {
+      in.people = people;
+      in.posts = posts;
+      change.clear();
+    } else {
+      in.change = std::move(change);
+      change = SnapshotChange();
+    }
+    full_change = false;
+    in.writable = posts_db.has_value() && private_db.has_value();
+    in.pending = uncommitted > 0;
+    dirty = false;
+    oldest_unpublished_ms = 0;
+    return in;
+  }
+
+  // Builds and publishes a snapshot of the writer's state: from the
+  // previous snapshot and what changed since (index/snapshot_delta.h) when
+  // it can, else from scratch. Only taking the change (or copying the two
+  // maps of pointers to immutable records) holds the writer: the rest is
+  // built while writes go on.
   void Publish() ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
     absl::MutexLock publishing(&publish_mu);
     const absl::Time started = absl::Now();
-    std::unordered_map<std::string, std::shared_ptr<const v1::Person>>
-        people_now;
-    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts_now;
-    bool writable = false;
-    bool pending = false;
+    absl::Time stage = started;
+    PublishTimings t;
+    // Microseconds since the previous stage ended.
+    auto lap = [&stage] {
+      const absl::Time now = absl::Now();
+      const int64_t us = absl::ToInt64Microseconds(now - stage);
+      stage = now;
+      return us;
+    };
+    std::shared_ptr<const Snapshot> prev;
+    {
+      absl::MutexLock lock(&snap_mu);
+      prev = snap;
+    }
+    PublishInput in;
     {
       absl::MutexLock lock(&write_mu);
-      people_now = people;
-      posts_now = posts;
-      writable = posts_db.has_value() && private_db.has_value();
-      pending = uncommitted > 0;
-      dirty = false;
-      oldest_unpublished_ms = 0;
+      in = TakeStateLocked(prev != nullptr);
     }
+    t.copy_us = lap();
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
-    group_dbs->Update(posts_now, pending);
-    auto s = BuildSnapshot(std::move(people_now), std::move(posts_now),
-                           graph_options);
-    s->docids = ReadDocids(*s->dense);
-    // The graph is derived from the posts; its file is for other tools and
-    // for inspection, so a failure to write it is not fatal to ingest: it is
-    // kept as the background error instead.
-    absl::Status saved;
-    if (writable) {
-      saved = s->graph->Save(graph_path);
-      if (!saved.ok()) {
-        saved = absl::Status(
-            saved.code(),
-            absl::StrCat("saving the colleague graph: ", saved.message()));
+    stage = absl::Now();
+    std::shared_ptr<Snapshot> s;
+    if (!in.full) s = PublishChange(*prev, in, &t);
+    if (!s) {
+      if (!in.full) {  // a change the incremental path does not follow
+        absl::MutexLock lock(&write_mu);
+        in = TakeStateLocked(false);
       }
+      stage = absl::Now();
+      group_dbs->Update(in.posts, in.pending);
+      t.groups_us = lap();
+      s = BuildSnapshot(std::move(in.people), std::move(in.posts),
+                        graph_options, 0, &t.graph_us);
+      t.build_us = lap();
+      s->docids = ReadDocids(*s->dense);
+      t.docids_us = lap();
     }
+    stage = absl::Now();
+    std::optional<absl::Status> saved;
+    if (in.writable) saved = MaybeSaveGraph(*s, /*now=*/!t.incremental);
+    t.save_us = saved ? lap() : 0;
+    InstallLocked(std::move(s), saved, t, started);
+  }
+
+  // The incremental publish: null when the change is one it does not
+  // follow (UpdateSnapshot's).
+  std::shared_ptr<Snapshot> PublishChange(const Snapshot& prev,
+                                          const PublishInput& in,
+                                          PublishTimings* t) const {
+    absl::Time stage = absl::Now();
+    auto lap = [&stage] {
+      const absl::Time now = absl::Now();
+      const int64_t us = absl::ToInt64Microseconds(now - stage);
+      stage = now;
+      return us;
+    };
+    SnapshotUpdateStats stats;
+    auto s = UpdateSnapshot(prev, in.change, graph_options, &stats);
+    if (!s) return nullptr;
+    t->incremental = true;
+    t->posts_changed = static_cast<int64_t>(in.change.posts.size());
+    t->graph_us = stats.graph_us;
+    t->graph_extended = stats.graph_extended;
+    t->build_us = lap();
+    group_dbs->UpdateChanged(in.change.posts, in.pending);
+    t->groups_us = lap();
+    s->docids =
+        prev.docids && prev.dense
+            ? UpdateDocids(*prev.docids, *prev.dense, *s->dense, in.change)
+            : ReadDocids(*s->dense);
+    t->docids_us = lap();
+    return s;
+  }
+
+  // Saves s's colleague graph to graph.tsv when it differs from the one
+  // saved and either `now` (a build from scratch, which cost O(posts)
+  // anyway: at Open, after an erasure or an opt-out, for a large change),
+  // the last save failed, or graph_save_interval has passed since it. Its
+  // outcome, or none when not saved.
+  std::optional<absl::Status> MaybeSaveGraph(const Snapshot& s, bool now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu) {
+    if (s.graph == saved_graph.lock()) return std::nullopt;
+    const absl::Time started = absl::Now();
+    if (!now && !graph_save_failed &&
+        started - graph_saved_at < absl::FromChrono(graph_save_interval))
+      return std::nullopt;
+    // The graph is derived from the posts; its file is for other tools and
+    // for inspection, so a failure to write it is not fatal to ingest: it
+    // is kept as the background error instead.
+    absl::Status saved = s.graph->Save(graph_path);
+    graph_save_failed = !saved.ok();
+    if (!saved.ok()) {
+      return absl::Status(
+          saved.code(),
+          absl::StrCat("saving the colleague graph: ", saved.message()));
+    }
+    saved_graph = s.graph;
+    graph_saved_at = started;
+    return saved;
+  }
+
+  // Installs `s` as the published snapshot and notes the publish's figures
+  // and the outcome of saving the graph, when it was saved.
+  void InstallLocked(std::shared_ptr<Snapshot> s,
+                     const std::optional<absl::Status>& saved,
+                     const PublishTimings& t, absl::Time started)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu) ABSL_LOCKS_EXCLUDED(snap_mu) {
     s->generation = generation.fetch_add(1) + 1;
     bool new_error = false;
     // The snapshot replaced is destroyed after snap_mu is released: when
@@ -645,9 +785,10 @@ struct Catalog::Impl {
       absl::MutexLock lock(&snap_mu);
       replaced = std::move(snap);
       snap = std::move(s);
-      if (writable) {
-        new_error = !saved.ok() && saved != bg_error;
-        bg_error = saved;
+      last_publish = t;
+      if (saved) {
+        new_error = !saved->ok() && *saved != bg_error;
+        bg_error = *saved;
       }
     }
     replaced.reset();
@@ -656,8 +797,8 @@ struct Catalog::Impl {
     last_publish_duration_ms = absl::ToInt64Milliseconds(ended - started);
     if (new_error) {
       std::fprintf(stderr, "whoknows: background error: %s\n",
-                   saved.ToString().c_str());
-      ReportBackgroundError("publish", saved);
+                   saved->ToString().c_str());
+      ReportBackgroundError("publish", *saved);
     }
   }
 
@@ -683,6 +824,62 @@ struct Catalog::Impl {
         },
         /*newest=*/true);
     if (!read.ok()) return nullptr;
+    return table;
+  }
+
+  // The docid table of `dense`, made from `prev`'s (numbering `was`): a
+  // document keeps its post, so only documents added since are read, and
+  // the changed posts' documents looked up by id; documents of posts
+  // `dense` tombstoned number none. A table of other files (after a
+  // compaction) is read afresh.
+  std::shared_ptr<const PostDocids> UpdateDocids(
+      const PostDocids& prev, const DenseIndex& was, const DenseIndex& dense,
+      const SnapshotChange& change) const ABSL_LOCKS_EXCLUDED(pool_mu) {
+    auto table = std::make_shared<PostDocids>();
+    bool stale = false;
+    const absl::Status read = ReadWithRetry(
+        "numbering documents", "numbering documents: index kept changing",
+        [&](const Reader& reader) {
+          const Xapian::Database& db = reader.pub;
+          stale = db.get_uuid() != prev.uuid || reader.files != prev.files;
+          if (stale) return absl::OkStatus();
+          table->uuid = prev.uuid;
+          table->files = prev.files;
+          table->number = prev.number;
+          table->number.resize(db.get_lastdocid() + 1, DenseIndex::kNone);
+          auto v = db.valuestream_begin(kIdSlot);
+          if (v != db.valuestream_end(kIdSlot)) v.skip_to(prev.number.size());
+          for (; v != db.valuestream_end(kIdSlot); ++v) {
+            if (v.get_docid() < table->number.size())
+              table->number[v.get_docid()] = dense.PostNumber(*v);
+          }
+          for (const auto& [id, meta] : change.posts) {
+            const std::string term = kIdPrefix + id;
+            for (auto d = db.postlist_begin(term); d != db.postlist_end(term);
+                 ++d) {
+              if (*d < table->number.size())
+                table->number[*d] = dense.PostNumber(id);
+            }
+          }
+          return absl::OkStatus();
+        },
+        /*newest=*/true);
+    if (!read.ok()) return nullptr;
+    if (stale) return ReadDocids(dense);
+    // Numbers that no longer name their post: deleted documents' entries.
+    std::vector<bool> tombstone(dense.num_posts(), false);
+    bool any = false;
+    for (const auto& [id, meta] : change.posts) {
+      const uint32_t n = was.PostNumber(id);
+      if (n != DenseIndex::kNone && dense.PostNumber(id) != n) {
+        tombstone[n] = true;
+        any = true;
+      }
+    }
+    if (any) {
+      for (uint32_t& n : table->number)
+        if (n != DenseIndex::kNone && tombstone[n]) n = DenseIndex::kNone;
+    }
     return table;
   }
 
@@ -968,9 +1165,45 @@ struct Catalog::Impl {
       absl::MutexLock lock(&stop_mu);
       while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
                                        absl::FromChrono(interval))) {
-        if (dirty) Publish();
+        if (dirty) {
+          Publish();
+        } else {
+          SaveGraphIfDue(/*closing=*/false);
+        }
       }
     });
+  }
+
+  // Saves the published graph when graph.tsv lags it and the interval has
+  // passed (or, `closing`, in any case): a publish defers the save of a
+  // graph changed less than graph_save_interval after the last one.
+  void SaveGraphIfDue(bool closing)
+      ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
+    absl::MutexLock publishing(&publish_mu);
+    std::shared_ptr<const Snapshot> s;
+    bool writable = false;
+    {
+      absl::MutexLock lock(&write_mu);
+      writable = posts_db.has_value() && private_db.has_value();
+    }
+    {
+      absl::MutexLock lock(&snap_mu);
+      s = snap;
+    }
+    if (!writable || !s || !s->graph) return;
+    const std::optional<absl::Status> saved = MaybeSaveGraph(*s, closing);
+    if (!saved) return;
+    bool new_error = false;
+    {
+      absl::MutexLock lock(&snap_mu);
+      new_error = !saved->ok() && *saved != bg_error;
+      bg_error = *saved;
+    }
+    if (new_error) {
+      std::fprintf(stderr, "whoknows: background error: %s\n",
+                   saved->ToString().c_str());
+      ReportBackgroundError("publish", *saved);
+    }
   }
 
   // After a failed write: drops what was not committed and reloads what
@@ -988,6 +1221,7 @@ struct Catalog::Impl {
       (void)LoadRecordsLocked();  // best effort; the write's error is reported
     } catch (const Xapian::Error&) {
     }
+    full_change = true;
     MarkDirtyLocked();
     // Whatever was written before the failure may be committed: every
     // group's database is rebuilt from disk at its next search.
@@ -1123,17 +1357,30 @@ struct Catalog::Impl {
   void UpdateMemoryLocked(const BatchWrites& w)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     group_dbs->Invalidate(GroupsWrittenLocked(w));
-    for (Store s : {Store::kPosts, Store::kPrivatePosts})
-      for (const auto& id : w[s].deleted) posts.erase(id);
-    for (const auto& id : w[Store::kPeople].deleted) people.erase(id);
+    for (Store s : {Store::kPosts, Store::kPrivatePosts}) {
+      for (const auto& id : w[s].deleted) {
+        posts.erase(id);
+        change.posts[id] = nullptr;
+      }
+    }
+    for (const auto& id : w[Store::kPeople].deleted) {
+      people.erase(id);
+      change.people[id] = nullptr;
+    }
     for (Store s : {Store::kPosts, Store::kPrivatePosts}) {
       for (const auto& p : w[s].posts) {
-        posts[p.id()] = MetaOf(p);
+        auto& meta = posts[p.id()];
+        meta = MetaOf(p);
+        change.posts[p.id()] = meta;
+        if (referenced.contains(p.id())) change.referenced.insert(p.id());
         Reference(p.parent_id(), p.thread_id(), p.id());
       }
     }
-    for (const auto& p : w[Store::kPeople].people)
-      people[p.id()] = std::make_shared<v1::Person>(p);
+    for (const auto& p : w[Store::kPeople].people) {
+      auto& person = people[p.id()];
+      person = std::make_shared<v1::Person>(p);
+      change.people[p.id()] = person;
+    }
     MarkDirtyLocked();
   }
 
@@ -1541,6 +1788,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.on_background_error = options.on_background_error;
   d.bulk_commit_records = options.bulk_commit_records;
   d.graph_options = options.graph;
+  d.graph_save_interval = options.graph_save_interval;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
   d.group_dbs = std::make_unique<GroupDatabases>(options.group_cache_posts,
@@ -1595,6 +1843,7 @@ Catalog::~Catalog() {
     impl_->stopping = true;
   }
   if (impl_->refresher.joinable()) impl_->refresher.join();
+  impl_->SaveGraphIfDue(/*closing=*/true);
   absl::MutexLock w(&impl_->write_mu);
   if (absl::Status s = impl_->CommitBulkLocked(); !s.ok()) {
     std::fprintf(stderr, "whoknows: %s\n", s.ToString().c_str());
@@ -1647,6 +1896,7 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
     return XapianError("writing people", e);
   }
   stored->second = std::make_shared<v1::Person>(std::move(p));
+  d.full_change = true;  // what the snapshot leaves out changes
   d.MarkDirtyLocked();
   return true;
 }
@@ -1755,6 +2005,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   }
   result.manager_references_cleared = static_cast<int>(people.people.size());
   WK_RETURN_IF_ERROR(d.CommitLocked(w, "deleting person"));
+  d.full_change = true;  // ties taken away: the graph is built afresh
   return result;
 }
 
@@ -1842,6 +2093,10 @@ CatalogStats Catalog::stats() const {
   {
     absl::MutexLock lock(&d.pool_mu);  // a leaf, held for a size()
     s.reader_pool = static_cast<int64_t>(d.pool.size());
+  }
+  {
+    absl::MutexLock lock(&d.snap_mu);  // held for a copy
+    s.last_publish = d.last_publish;
   }
   return s;
 }

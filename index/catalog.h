@@ -49,6 +49,14 @@ struct CatalogOptions {
   // Language assumed for posts too short for detection to tell.
   std::string default_language = "en";
   GraphOptions graph;
+  // graph.tsv (the colleague graph, for other tools) is written by an
+  // incremental publish at most this often, and when the catalog is
+  // closed; a publish that builds from scratch (at Open, after an erasure
+  // or an opt-out, for a large change) writes it at once. Saving costs
+  // O(graph) (about a second at 1M posts), which would otherwise make
+  // every publish cost the size of the company. Shorter keeps the file
+  // closer to the snapshot.
+  std::chrono::milliseconds graph_save_interval{60000};
   // Bilingual dictionary for cross-lingual search: each query word also
   // matches its translations. When unset, the FreeDict Swedish-English
   // dictionaries are read from `dictionary_dir` at Open (absent files mean
@@ -112,6 +120,24 @@ struct CatalogOptions {
       on_background_error;
 };
 
+// Where the newest publish spent its time (CatalogStats::last_publish), in
+// microseconds.
+struct PublishTimings {
+  // Built from the previous snapshot and what changed since (index/
+  // snapshot_delta.h) rather than from scratch.
+  bool incremental = false;
+  // And of those, with the colleague graph extended by the new ties
+  // rather than built from every post.
+  bool graph_extended = false;
+  int64_t posts_changed = 0;  // post ids written or deleted since the last
+  int64_t copy_us = 0;        // holding the writer: copying its state
+  int64_t groups_us = 0;      // the private groups' records compared
+  int64_t build_us = 0;       // threads, activity, graph, dense numbering
+  int64_t graph_us = 0;       // of build_us: the colleague graph
+  int64_t docids_us = 0;      // the public database's docid table read
+  int64_t save_us = 0;        // graph.tsv written (0 when not saved this time)
+};
+
 // Figures about a catalog for operators (api's Admin.GetStatus), each kept
 // as it changes and read without a scan and without the writer's lock.
 // Times are unix milliseconds, 0 for "never since Open".
@@ -133,6 +159,7 @@ struct CatalogStats {
   int64_t bulk_pending_records = 0;
   // Idle Xapian readers kept for queries.
   int64_t reader_pool = 0;
+  PublishTimings last_publish;  // of the newest publish
 };
 
 // What ranking needs to know about a post without reading its text.
@@ -238,11 +265,13 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups);
 // people and posts, leaving out the posts and ties of people who opted out.
 // With `created_before` > 0 only posts created before it are kept: the
 // catalog as it was then, for learning from history without hindsight.
-// `generation` is left 0.
+// `generation` is left 0. With `graph_us`, the time the colleague graph
+// took (microseconds) is stored there.
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,
-    const GraphOptions& graph_options, int64_t created_before = 0);
+    const GraphOptions& graph_options, int64_t created_before = 0,
+    int64_t* graph_us = nullptr);
 
 struct SearchOptions {
   std::string query;        // free text, in any language of the index

@@ -1,15 +1,15 @@
 #include "index/dense_index.h"
 
 #include <algorithm>
-#include <unordered_map>
 
+#include "absl/strings/string_view.h"
 #include "index/catalog.h"
 
 namespace whoknows::index {
 namespace {
 
-template <typename Map>
-uint32_t Lookup(const Map& numbers, std::string_view id) {
+template <typename Map, typename View>
+uint32_t Lookup(const Map& numbers, View id) {
   auto it = numbers.find(id);
   return it == numbers.end() ? DenseIndex::kNone : it->second;
 }
@@ -21,19 +21,50 @@ uint32_t DenseIndex::PostNumber(std::string_view post_id) const {
 }
 
 uint32_t DenseIndex::PersonNumber(std::string_view person_id) const {
-  return Lookup(person_numbers_, person_id);
+  // Owned keys: heterogeneous lookup takes abseil's string_view.
+  return Lookup(person_numbers_,
+                absl::string_view(person_id.data(), person_id.size()));
 }
 
 std::span<const uint32_t> DenseIndex::thread_of(uint32_t post) const {
-  const uint32_t t = thread_[post];
-  return {thread_posts_.data() + thread_start_[t],
-          thread_posts_.data() + thread_start_[t + 1]};
+  return threads_[thread_[post]]->posts;
 }
 
 std::span<const uint32_t> DenseIndex::answers_of(uint32_t post) const {
-  const uint32_t t = thread_[post];
-  return {thread_answers_.data() + answer_start_[t],
-          thread_answers_.data() + answer_start_[t + 1]};
+  return threads_[thread_[post]]->answers;
+}
+
+uint32_t DenseIndex::AddPerson(const std::string& id) {
+  auto [it, added] = person_numbers_.try_emplace(id, 0);
+  if (added) {
+    it->second = static_cast<uint32_t>(person_ids_.size());
+    person_ids_.push_back(id);
+    people_.push_back(nullptr);
+    activity_.push_back(nullptr);
+  }
+  return it->second;
+}
+
+// Numbers the thread `thread_id` of `next` afresh (its posts numbered
+// already); a thread `next` lacks is left empty.
+void DenseIndex::NumberThread(const std::string& thread_id,
+                              const Snapshot& next) {
+  auto [it, added] = thread_numbers_.try_emplace(thread_id, 0);
+  if (added) {
+    it->second = static_cast<uint32_t>(threads_.size());
+    threads_.push_back(nullptr);
+  }
+  auto t = std::make_shared<Thread>();
+  if (auto members = next.threads.find(thread_id);
+      members != next.threads.end()) {
+    for (const auto& id : members->second) {
+      const uint32_t n = post_numbers_.at(id);
+      t->posts.push_back(n);
+      if (posts_[n]->kind == v1::POST_KIND_ANSWER) t->answers.push_back(n);
+      thread_[n] = it->second;
+    }
+  }
+  threads_[it->second] = std::move(t);
 }
 
 std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
@@ -56,41 +87,70 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
                           return *a == *b;
                         }),
             ids.end());
-  d->person_ids_ = std::move(ids);
-  d->person_numbers_.reserve(d->person_ids_.size());
-  for (uint32_t i = 0; i < d->person_ids_.size(); ++i) {
-    const std::string& id = *d->person_ids_[i];
-    d->person_numbers_.emplace(id, i);
-    auto person = s.people.find(id);
-    d->people_.push_back(person == s.people.end() ? nullptr : person->second);
-    auto activity = s.activity.find(id);
-    d->activity_.push_back(
-        activity == s.activity.end()
-            ? nullptr
-            : std::make_shared<const Activity>(activity->second));
+  d->person_numbers_.reserve(ids.size());
+  for (const std::string* id : ids) {
+    const uint32_t n = d->AddPerson(*id);
+    auto person = s.people.find(*id);
+    if (person != s.people.end()) d->people_[n] = person->second;
+    auto activity = s.activity.find(*id);
+    if (activity != s.activity.end())
+      d->activity_[n] = std::make_shared<const Activity>(activity->second);
   }
   d->author_.reserve(d->posts_.size());
   for (const auto& m : d->posts_)
     d->author_.push_back(d->person_numbers_.at(m->author_id));
   // Threads, each in Snapshot::threads' order.
-  std::unordered_map<std::string_view, uint32_t> thread_numbers;
-  d->thread_start_.push_back(0);
-  d->answer_start_.push_back(0);
-  for (const auto& [thread_id, members] : s.threads) {
-    thread_numbers.emplace(thread_id, d->thread_start_.size() - 1);
-    for (const auto& id : members) {
-      const uint32_t n = d->post_numbers_.at(id);
-      d->thread_posts_.push_back(n);
-      if (d->posts_[n]->kind == v1::POST_KIND_ANSWER)
-        d->thread_answers_.push_back(n);
-    }
-    d->thread_start_.push_back(static_cast<uint32_t>(d->thread_posts_.size()));
-    d->answer_start_.push_back(
-        static_cast<uint32_t>(d->thread_answers_.size()));
+  d->thread_.assign(d->posts_.size(), 0);
+  d->threads_.reserve(s.threads.size());
+  for (const auto& [thread_id, members] : s.threads)
+    d->NumberThread(thread_id, s);
+  return d;
+}
+
+// Gives post `id` its number in `next` (kept, new, or a tombstone) and
+// notes its threads before and after in `threads`.
+void DenseIndex::NumberPost(const std::string& id, const Snapshot& next,
+                            std::vector<std::string>* threads) {
+  const uint32_t was = PostNumber(id);
+  const PostMeta* now = next.FindPost(id);
+  if (was != kNone) {
+    threads->push_back(posts_[was]->thread_id);
+    if (!now || posts_[was].get() != now) post_numbers_.erase(id);
   }
-  d->thread_.reserve(d->posts_.size());
-  for (const auto& m : d->posts_)
-    d->thread_.push_back(thread_numbers.at(m->thread_id));
+  if (!now) return;  // gone: a tombstone keeps its last record
+  threads->push_back(now->thread_id);
+  uint32_t n = was;
+  if (n == kNone) {
+    n = static_cast<uint32_t>(posts_.size());
+    posts_.push_back(nullptr);
+    author_.push_back(0);
+    thread_.push_back(0);
+  }
+  posts_[n] = next.posts.at(id);
+  post_numbers_[posts_[n]->id] = n;  // the key views the new record
+  author_[n] = AddPerson(now->author_id);
+}
+
+std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,
+                                                     const Snapshot& next,
+                                                     const Change& change) {
+  auto d = std::make_shared<DenseIndex>(prev);
+  std::vector<std::string> threads;
+  for (const auto& id : change.posts) d->NumberPost(id, next, &threads);
+  std::sort(threads.begin(), threads.end());
+  threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
+  for (const auto& thread_id : threads) d->NumberThread(thread_id, next);
+  for (const auto& id : change.people) {
+    const auto person = next.people.find(id);
+    const auto activity = next.activity.find(id);
+    const uint32_t n = d->PersonNumber(id);
+    if (n == kNone && person == next.people.end()) continue;
+    const uint32_t k = n == kNone ? d->AddPerson(id) : n;
+    d->people_[k] = person == next.people.end() ? nullptr : person->second;
+    d->activity_[k] = activity == next.activity.end()
+                          ? nullptr
+                          : std::make_shared<const Activity>(activity->second);
+  }
   return d;
 }
 

@@ -21,17 +21,37 @@ struct Activity;
 struct PostMeta;
 struct Snapshot;
 
-// The posts of one snapshot numbered 0..num_posts()-1 in id order, and the
-// people (everyone in the directory and every author, in id order)
-// 0..num_people()-1. Immutable once built; safe to share between threads. It
-// owns what it points to (shared with the snapshot), so a copy of the
-// snapshot may outlive the original.
+// The posts of one snapshot numbered 0..num_posts()-1, and the people
+// (everyone in the directory and every author) 0..num_people()-1: in id
+// order when built from scratch, with later additions appended by Update.
+// Nothing may rely on the order. Immutable once built; safe to share
+// between threads. It owns what it points to (shared with the snapshot),
+// so a copy of the snapshot may outlive the original.
 class DenseIndex {
  public:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 
   // Numbers `snapshot`'s posts, people, threads and activity.
   static std::shared_ptr<const DenseIndex> Build(const Snapshot& snapshot);
+
+  // What changed between the snapshot `prev` numbers and `next`
+  // (index/snapshot_delta.h): post ids written or deleted, and people whose
+  // directory record or activity may differ.
+  struct Change {
+    std::vector<std::string> posts;
+    std::vector<std::string> people;
+  };
+  // The numbering of `next` made from `prev`'s: a post keeps its number
+  // while it stays in the snapshot (a re-upsert too), a new one gets the
+  // next number, and a deleted one's number is a tombstone (post() still
+  // gives its last record, PostNumber no longer finds it, no thread lists
+  // it); people likewise. So numbers are in id order only up to the first
+  // change, and num_posts() counts tombstones. Costs a copy of the
+  // per-post arrays (O(posts), no hashing or sorting of ids) plus the
+  // changed posts and their threads.
+  static std::shared_ptr<const DenseIndex> Update(const DenseIndex& prev,
+                                                  const Snapshot& next,
+                                                  const Change& change);
 
   uint32_t num_posts() const { return static_cast<uint32_t>(posts_.size()); }
   uint32_t num_people() const { return static_cast<uint32_t>(people_.size()); }
@@ -51,7 +71,7 @@ class DenseIndex {
   std::span<const uint32_t> answers_of(uint32_t post) const;
 
   const std::string& person_id(uint32_t person) const {
-    return *person_ids_[person];
+    return person_ids_[person];
   }
   // Their directory record; null for an author the directory lacks.
   const v1::Person* person(uint32_t person) const {
@@ -63,20 +83,29 @@ class DenseIndex {
   }
 
  private:
+  // One thread's posts and, of those, its answers (post numbers), in
+  // Snapshot::threads' order; shared between the numberings of successive
+  // snapshots while the thread does not change.
+  struct Thread {
+    std::vector<uint32_t> posts, answers;
+  };
+
+  uint32_t AddPerson(const std::string& id);
+  void NumberPost(const std::string& id, const Snapshot& next,
+                  std::vector<std::string>* threads);
+  void NumberThread(const std::string& thread_id, const Snapshot& next);
+
   std::vector<std::shared_ptr<const PostMeta>> posts_;
   // Open addressing: a lookup a hit is one probe, not a bucket and a node.
+  // Keys view posts_' ids.
   absl::flat_hash_map<std::string_view, uint32_t> post_numbers_;
   std::vector<uint32_t> author_;
-  // Post number -> thread number; the thread's posts are
-  // thread_posts_[thread_start_[t] .. thread_start_[t + 1]).
+  // Post number -> thread number (an index of threads_).
   std::vector<uint32_t> thread_;
-  std::vector<uint32_t> thread_start_, thread_posts_;
-  // The same for the answers alone: thread_answers_[answer_start_[t] ..
-  // answer_start_[t + 1]).
-  std::vector<uint32_t> answer_start_, thread_answers_;
-  // Person ids point into posts_' authors or people_'s records.
-  std::vector<const std::string*> person_ids_;
-  absl::flat_hash_map<std::string_view, uint32_t> person_numbers_;
+  std::vector<std::shared_ptr<const Thread>> threads_;
+  absl::flat_hash_map<std::string, uint32_t> thread_numbers_;
+  std::vector<std::string> person_ids_;
+  absl::flat_hash_map<std::string, uint32_t> person_numbers_;
   std::vector<std::shared_ptr<const v1::Person>> people_;
   std::vector<std::shared_ptr<const Activity>> activity_;
 };

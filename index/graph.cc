@@ -29,12 +29,17 @@ struct ColleagueGraph::Impl {
   Vertex AddPerson(const std::string& id);
   void AddInteraction(const std::string& from, const std::string& to,
                       EdgeKind kind, double weight, int64_t when);
+  // The u->v edge of `kind` among u's out-edges, for a graph without
+  // edge_of (Extend's copies); null when there is none.
+  EdgeProps* FindEdge(Vertex u, Vertex v, EdgeKind kind);
 
   Graph graph;
   std::unordered_map<std::string, Vertex> vertex_of;
   // (source, target, kind) -> edge, to fold interactions in O(1) while
-  // building.
+  // building; empty once built (Build clears it, Extend's copies never
+  // fill it): edge descriptors do not survive a copy of the graph.
   std::unordered_map<uint64_t, Graph::edge_descriptor> edge_of;
+  bool building = false;  // Build fills edge_of
 };
 
 ColleagueGraph::ColleagueGraph() : impl_(std::make_unique<Impl>()) {}
@@ -65,6 +70,14 @@ ColleagueGraph::Impl::Vertex ColleagueGraph::Impl::AddPerson(
   return it->second;
 }
 
+EdgeProps* ColleagueGraph::Impl::FindEdge(Vertex u, Vertex v, EdgeKind kind) {
+  for (auto [e, end] = boost::out_edges(u, graph); e != end; ++e) {
+    if (boost::target(*e, graph) == v && graph[*e].kind == kind)
+      return &graph[*e];
+  }
+  return nullptr;
+}
+
 void ColleagueGraph::Impl::AddInteraction(const std::string& from,
                                           const std::string& to, EdgeKind kind,
                                           double weight, int64_t when) {
@@ -74,15 +87,20 @@ void ColleagueGraph::Impl::AddInteraction(const std::string& from,
   const uint64_t key = (static_cast<uint64_t>(u) << 35) |
                        (static_cast<uint64_t>(v) << 3) |
                        static_cast<uint64_t>(kind);
+  EdgeProps* p = nullptr;
   if (auto it = edge_of.find(key); it != edge_of.end()) {
-    EdgeProps& p = graph[it->second];
-    p.weight += weight;
-    p.count += 1;
-    p.last_seen = std::max(p.last_seen, when);
+    p = &graph[it->second];
+  } else if (!building) {
+    p = FindEdge(u, v, kind);  // an Extend: no edge_of to look in
+  }
+  if (p) {
+    p->weight += weight;
+    p->count += 1;
+    p->last_seen = std::max(p->last_seen, when);
     return;
   }
-  edge_of[key] =
-      boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph).first;
+  auto added = boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph);
+  if (building) edge_of[key] = added.first;
 }
 
 ColleagueGraph ColleagueGraph::Build(
@@ -93,6 +111,7 @@ ColleagueGraph ColleagueGraph::Build(
     const std::unordered_set<std::string>& excluded) {
   ColleagueGraph result;
   Impl& g = *result.impl_;
+  g.building = true;
   auto tie = [&](const std::string& from, const std::string& to, EdgeKind kind,
                  int64_t when) {
     if (excluded.contains(from) || excluded.contains(to)) return;
@@ -134,6 +153,63 @@ ColleagueGraph ColleagueGraph::Build(
   }
   for (const auto& [person, manager] : managers) {
     tie(person, manager, EdgeKind::kManager, 0);
+  }
+  g.building = false;
+  g.edge_of = {};
+  return result;
+}
+
+std::optional<ColleagueGraph> ColleagueGraph::Extend(
+    const ColleagueGraph& prev, const std::vector<Tie>& ties,
+    const GraphOptions& options,
+    const std::unordered_set<std::string>& excluded) {
+  ColleagueGraph result;
+  Impl& g = *result.impl_;
+  g.graph = prev.impl_->graph;
+  g.vertex_of = prev.impl_->vertex_of;
+  std::vector<Impl::Vertex> loose;  // lost an edge: may have none left
+  // Removals last: an edge's last_seen then already holds every
+  // interaction that stays or comes.
+  std::vector<const Tie*> order;
+  for (const Tie& t : ties)
+    if (t.change != Tie::Change::kRemove) order.push_back(&t);
+  for (const Tie& t : ties)
+    if (t.change == Tie::Change::kRemove) order.push_back(&t);
+  for (const Tie* tie : order) {
+    const Tie& t = *tie;
+    if (excluded.contains(t.from) || excluded.contains(t.to)) continue;
+    const double weight = options.kind_weight[static_cast<int>(t.kind)];
+    if (t.change == Tie::Change::kAdd) {
+      g.AddInteraction(t.from, t.to, t.kind, weight, t.when);
+      continue;
+    }
+    const int64_t u = result.VertexOf(t.from), v = result.VertexOf(t.to);
+    EdgeProps* p = u < 0 || v < 0 ? nullptr : g.FindEdge(u, v, t.kind);
+    if (t.change == Tie::Change::kTouch) {
+      if (p) p->last_seen = std::max(p->last_seen, t.when);
+      continue;
+    }
+    if (!p) return std::nullopt;  // not counted after all: rebuild
+    p->weight -= weight;
+    p->count -= 1;
+    if (p->count > 0) {
+      if (t.when < 0) return std::nullopt;
+      p->last_seen = t.when;
+      continue;
+    }
+    if (t.when >= 0) return std::nullopt;
+    for (auto [e, end] = boost::out_edges(u, g.graph); e != end; ++e) {
+      if (&g.graph[*e] == p) {
+        boost::remove_edge(*e, g.graph);
+        break;
+      }
+    }
+    loose.push_back(u);
+    loose.push_back(v);
+  }
+  for (Impl::Vertex x : loose) {
+    if (boost::out_degree(x, g.graph) + boost::in_degree(x, g.graph) == 0)
+      return std::nullopt;
   }
   return result;
 }

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,6 +41,34 @@ class ColleagueGraph {
       const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
           posts,
       const std::unordered_map<std::string, std::string>& managers,
+      const GraphOptions& options = {},
+      const std::unordered_set<std::string>& excluded = {});
+
+  // One interaction to fold into a graph (Extend).
+  struct Tie {
+    enum class Change {
+      kAdd,     // one more interaction: its kind's weight, one to the count
+      kTouch,   // already counted: only raise last_seen to `when`
+      kRemove,  // one fewer (a thread grown past max_thread_participants)
+    };
+    std::string from, to;
+    EdgeKind kind = EdgeKind::kReply;
+    // Unix seconds. For kRemove: the edge's last_seen over the
+    // interactions that remain, -1 when none does.
+    int64_t when = 0;
+    Change change = Change::kAdd;
+  };
+  // A copy of `prev` with `ties` folded in as Build folds interactions;
+  // people in `excluded` make no tie, as in Build. `prev` is left as it is
+  // (it may be read meanwhile). Costs a copy of `prev` (O(people + edges))
+  // plus the ties, each found among its source's out-edges: what lets a
+  // publish extend the previous snapshot's graph instead of building it
+  // from every post (index/snapshot_delta.h). Removals are applied after
+  // the rest. None when a removal does not match the edge (no such edge,
+  // or `when` says none remains while some do, or the reverse) or leaves a
+  // person with no tie (Build would not make them a vertex).
+  static std::optional<ColleagueGraph> Extend(
+      const ColleagueGraph& prev, const std::vector<Tie>& ties,
       const GraphOptions& options = {},
       const std::unordered_set<std::string>& excluded = {});
 

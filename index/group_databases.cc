@@ -75,6 +75,30 @@ void GroupDatabases::Update(
   std::map<std::string, Group> next;
   for (const auto& [id, m] : posts)
     if (!m->is_public) next[m->visibility].records.push_back(m);
+  Install(std::move(next), pending);
+}
+
+void GroupDatabases::UpdateChanged(
+    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+        changed,
+    bool pending) {
+  std::map<std::string, Group> next;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, g] : groups_)
+      if (!g.records.empty()) next[name].records = g.records;
+  }
+  for (auto& [name, g] : next) {
+    std::erase_if(g.records,
+                  [&](const auto& m) { return changed.contains(m->id); });
+  }
+  for (const auto& [id, m] : changed)
+    if (m && !m->is_public) next[m->visibility].records.push_back(m);
+  std::erase_if(next, [](const auto& g) { return g.second.records.empty(); });
+  Install(std::move(next), pending);
+}
+
+void GroupDatabases::Install(std::map<std::string, Group> next, bool pending) {
   for (auto& [name, g] : next) {
     std::sort(g.records.begin(), g.records.end());
     g.settled = !pending;

@@ -60,6 +60,14 @@ class GroupDatabases {
                                        std::shared_ptr<const PostMeta>>& posts,
               bool pending) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Update's result from the previous call's records and the posts that
+  // changed since (id -> record now, null when deleted: Catalog's
+  // SnapshotChange::posts): costs the private posts' records, not every
+  // post's.
+  void UpdateChanged(const std::unordered_map<
+                         std::string, std::shared_ptr<const PostMeta>>& changed,
+                     bool pending) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Marks posts stale now, (group, post id) each: a write changed them in
   // private_posts/ (committed: added, replaced, moved out of or into the
   // group, deleted), and the next search must not read the old copies, even
@@ -103,6 +111,10 @@ class GroupDatabases {
     uint64_t last_used = 0;
   };
 
+  // Makes `next` (each group's records, sorted) the groups, keeping each
+  // one's database with its changed posts marked stale.
+  void Install(std::map<std::string, Group> next, bool pending)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The entries of `groups` (created where missing), marked as used.
   std::vector<std::shared_ptr<Entry>> Acquire(
       const std::vector<std::string>& groups) ABSL_LOCKS_EXCLUDED(mu_);

@@ -1,0 +1,441 @@
+// The incremental publish (index/snapshot_delta.h) against the reference,
+// a snapshot built from scratch: random sequences of batches (new posts,
+// re-upserts changing thread, parent, visibility, likes and mentions,
+// deletions, people and opt-outs, private groups) published one by one
+// must give snapshots equal in everything ranking reads.
+#include "index/snapshot_delta.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "index/catalog.h"
+#include "index/graph.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::index {
+namespace {
+
+using testing_util::TestDir;
+
+constexpr int64_t kT0 = 1'700'000'000;
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+void ExpectSamePost(const PostMeta& a, const PostMeta& b) {
+  EXPECT_EQ(std::tie(a.id, a.author_id, a.thread_id, a.parent_id, a.kind,
+                     a.accepted, a.is_public, a.visibility, a.created,
+                     a.language, a.title, a.tags, a.liked_by, a.mentioned),
+            std::tie(b.id, b.author_id, b.thread_id, b.parent_id, b.kind,
+                     b.accepted, b.is_public, b.visibility, b.created,
+                     b.language, b.title, b.tags, b.liked_by, b.mentioned))
+      << a.id;
+}
+
+void ExpectSameActivity(const Activity& a, const Activity& b,
+                        const std::string& who) {
+  std::vector<int64_t> at = a.answer_times, bt = b.answer_times;
+  std::sort(at.begin(), at.end());
+  std::sort(bt.begin(), bt.end());
+  EXPECT_EQ(std::tie(a.questions, a.answers, a.accepted_answers, a.comments,
+                     a.articles, a.first_post, a.last_post, at),
+            std::tie(b.questions, b.answers, b.accepted_answers, b.comments,
+                     b.articles, b.first_post, b.last_post, bt))
+      << who;
+}
+
+using Edges = std::map<std::tuple<std::string, std::string, int>,
+                       std::tuple<double, uint32_t, int64_t>>;
+
+Edges EdgesOf(const ColleagueGraph& g) {
+  Edges edges;
+  g.ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& p) {
+    edges[{g.PersonId(from), g.PersonId(to), static_cast<int>(p.kind)}] = {
+        p.weight, p.count, p.last_seen};
+  });
+  return edges;
+}
+
+void ExpectSameGraph(const ColleagueGraph& want, const ColleagueGraph& got) {
+  const Edges a = EdgesOf(want), b = EdgesOf(got);
+  EXPECT_EQ(want.num_edges(), got.num_edges());
+  ASSERT_EQ(a.size(), b.size());
+  for (auto x = a.begin(), y = b.begin(); x != a.end(); ++x, ++y) {
+    ASSERT_EQ(x->first, y->first);
+    const auto& [w1, c1, l1] = x->second;
+    const auto& [w2, c2, l2] = y->second;
+    EXPECT_NEAR(w1, w2, 1e-9) << std::get<0>(x->first);
+    EXPECT_EQ(c1, c2) << std::get<0>(x->first) << "->" << std::get<1>(x->first);
+    EXPECT_EQ(l1, l2) << std::get<0>(x->first) << "->" << std::get<1>(x->first);
+  }
+}
+
+// The numbering: every post and person of `want` numbered in `got` with
+// its record, author, thread and answers, activity.
+void ExpectSameNumbering(const Snapshot& want, const Snapshot& got) {
+  const DenseIndex& d = *got.dense;
+  for (const auto& [id, m] : want.posts) {
+    const uint32_t n = d.PostNumber(id);
+    ASSERT_NE(n, DenseIndex::kNone) << id;
+    ASSERT_EQ(d.post(n).id, id);
+    EXPECT_EQ(d.person_id(d.author(n)), m->author_id);
+    std::vector<std::string> thread, answers, want_answers;
+    for (uint32_t p : d.thread_of(n)) thread.push_back(d.post(p).id);
+    for (uint32_t p : d.answers_of(n)) answers.push_back(d.post(p).id);
+    for (const auto& t : want.threads.at(m->thread_id))
+      if (want.posts.at(t)->kind == v1::POST_KIND_ANSWER)
+        want_answers.push_back(t);
+    EXPECT_EQ(Sorted(thread), Sorted(want.threads.at(m->thread_id))) << id;
+    EXPECT_EQ(Sorted(answers), Sorted(want_answers)) << id;
+  }
+  for (uint32_t n = 0; n < d.num_posts(); ++n) {
+    const bool live = d.PostNumber(d.post(n).id) == n;
+    EXPECT_EQ(live, want.posts.contains(d.post(n).id)) << d.post(n).id;
+  }
+  const DenseIndex& w = *want.dense;
+  for (uint32_t k = 0; k < w.num_people(); ++k) {
+    const std::string& id = w.person_id(k);
+    const uint32_t n = d.PersonNumber(id);
+    ASSERT_NE(n, DenseIndex::kNone) << id;
+    EXPECT_EQ(d.person_id(n), id);
+    EXPECT_EQ(d.person(n) == nullptr, w.person(k) == nullptr) << id;
+    if (d.person(n) && w.person(k))
+      EXPECT_EQ(d.person(n)->SerializeAsString(),
+                w.person(k)->SerializeAsString());
+    ASSERT_EQ(d.activity(n) == nullptr, w.activity(k) == nullptr) << id;
+    if (d.activity(n)) ExpectSameActivity(*w.activity(k), *d.activity(n), id);
+  }
+}
+
+void ExpectSameSnapshot(const Snapshot& want, const Snapshot& got) {
+  ASSERT_EQ(want.people.size(), got.people.size());
+  for (const auto& [id, p] : want.people) {
+    const v1::Person* q = got.FindPerson(id);
+    ASSERT_NE(q, nullptr) << id;
+    EXPECT_EQ(p->SerializeAsString(), q->SerializeAsString()) << id;
+  }
+  ASSERT_EQ(want.posts.size(), got.posts.size());
+  for (const auto& [id, m] : want.posts) {
+    const PostMeta* g = got.FindPost(id);
+    ASSERT_NE(g, nullptr) << id;
+    ExpectSamePost(*m, *g);
+  }
+  ASSERT_EQ(want.threads.size(), got.threads.size());
+  for (const auto& [id, ids] : want.threads) {
+    ASSERT_TRUE(got.threads.contains(id)) << id;
+    EXPECT_EQ(Sorted(ids), Sorted(got.threads.at(id))) << id;
+  }
+  ASSERT_EQ(want.group_posts.size(), got.group_posts.size());
+  for (const auto& [group, records] : want.group_posts) {
+    std::vector<std::string> a, b;
+    for (const PostMeta* m : records) a.push_back(m->id);
+    for (const PostMeta* m : got.group_posts.at(group)) b.push_back(m->id);
+    EXPECT_EQ(Sorted(a), Sorted(b)) << group;
+  }
+  EXPECT_EQ(want.opted_out, got.opted_out);
+  ASSERT_EQ(want.activity.size(), got.activity.size());
+  for (const auto& [id, a] : want.activity) {
+    ASSERT_TRUE(got.activity.contains(id)) << id;
+    ExpectSameActivity(a, got.activity.at(id), id);
+  }
+  EXPECT_EQ(want.newest_post, got.newest_post);
+  EXPECT_EQ(want.language_posts, got.language_posts);
+  EXPECT_EQ(want.query_languages, got.query_languages);
+  ExpectSameGraph(*want.graph, *got.graph);
+  ExpectSameNumbering(want, got);
+}
+
+// The docid tables number each existing document's post alike.
+void ExpectSameDocids(const Snapshot& want, const Snapshot& got) {
+  ASSERT_NE(want.docids, nullptr);
+  ASSERT_NE(got.docids, nullptr);
+  const auto& a = want.docids->number;
+  const auto& b = got.docids->number;
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t d = 0; d < a.size(); ++d) {
+    if (a[d] == DenseIndex::kNone) continue;
+    ASSERT_NE(b[d], DenseIndex::kNone) << "docid " << d;
+    EXPECT_EQ(want.dense->post(a[d]).id, got.dense->post(b[d]).id)
+        << "docid " << d;
+  }
+}
+
+// A random company and random batches of writes to it.
+class RandomWrites {
+ public:
+  explicit RandomWrites(uint64_t seed) : rng_(seed) {
+    for (int i = 0; i < 24; ++i) people_.push_back("u" + std::to_string(i));
+  }
+
+  std::vector<v1::Person> People() {
+    std::vector<v1::Person> out;
+    for (size_t i = 0; i < people_.size(); ++i)
+      out.push_back(Person(people_[i], i > 0 && i % 3 ? people_[i / 3] : ""));
+    return out;
+  }
+
+  v1::Person Person(const std::string& id, const std::string& manager) {
+    v1::Person p = testing_util::MakePerson(id, "dept");
+    p.set_manager_id(manager);
+    if (id.back() < '4') p.add_groups("group:hr");
+    return p;
+  }
+
+  // A post new to the catalog: a root, or a reply in a known thread.
+  v1::Post NewPost() {
+    const std::string id = "p" + std::to_string(next_++);
+    const bool root = posts_.empty() || Chance(0.3);
+    v1::Post p = testing_util::MakePost(
+        id, Any(people_), root ? v1::POST_KIND_QUESTION : v1::POST_KIND_ANSWER,
+        "Printer " + id, "It jams, says " + id, kT0 + next_ * 60, "", "en");
+    if (root) {
+      p.set_thread_id(id);
+    } else {
+      const v1::Post& parent = posts_.at(Any(Ids()));
+      p.set_parent_id(parent.id());
+      p.set_thread_id(parent.thread_id());
+      if (Chance(0.3)) p.set_kind(v1::POST_KIND_COMMENT);
+      if (p.kind() == v1::POST_KIND_ANSWER && Chance(0.2)) p.set_accepted(true);
+    }
+    if (Chance(0.1)) p.set_visibility("group:hr");
+    Decorate(&p);
+    posts_[id] = p;
+    return p;
+  }
+
+  // A stored post written again, changed in one of several ways.
+  v1::Post Rewrite() {
+    v1::Post p = posts_.at(Any(Ids()));
+    switch (rng_() % 6) {
+      case 0:
+      case 1:  // a like appended: the common case
+        p.add_liked_by(Any(people_));
+        break;
+      case 2:
+        p.add_mentioned(Any(people_));
+        break;
+      case 3:  // likes replaced
+        p.clear_liked_by();
+        p.add_liked_by(Any(people_));
+        break;
+      case 4:
+        p.set_visibility(p.visibility() == "group:hr" ? "public" : "group:hr");
+        break;
+      case 5:
+        if (!p.parent_id().empty()) {
+          const v1::Post& parent = posts_.at(Any(Ids()));
+          if (parent.id() != p.id() && parent.parent_id().empty()) {
+            p.set_parent_id(parent.id());
+            p.set_thread_id(parent.thread_id());
+          }
+        }
+        p.mutable_created()->set_seconds(p.created().seconds() + 7);
+        break;
+    }
+    posts_[p.id()] = p;
+    return p;
+  }
+
+  // A leaf post to delete (so no stored reply loses its parent).
+  std::string Deletable() {
+    std::set<std::string> parents;
+    for (const auto& [id, p] : posts_) parents.insert(p.parent_id());
+    std::vector<std::string> leaves;
+    for (const auto& [id, p] : posts_)
+      if (!parents.contains(id)) leaves.push_back(id);
+    if (leaves.empty()) return "";
+    const std::string id = Any(leaves);
+    posts_.erase(id);
+    return id;
+  }
+
+  // A manager is always someone earlier in people_, so no cycle closes.
+  v1::Person NewOrChangedPerson() {
+    if (Chance(0.5)) people_.push_back("n" + std::to_string(next_++));
+    const size_t at =
+        Chance(0.5) ? people_.size() - 1 : rng_() % people_.size();
+    const std::string manager =
+        at > 0 && Chance(0.7) ? people_[rng_() % at] : "";
+    return Person(people_[at], manager);
+  }
+
+  std::string Any(const std::vector<std::string>& v) {
+    return v[rng_() % v.size()];
+  }
+  bool Chance(double p) {
+    return std::uniform_real_distribution<double>(0, 1)(rng_) < p;
+  }
+
+ private:
+  void Decorate(v1::Post* p) {
+    for (int i = 0; i < 3; ++i) {
+      if (Chance(0.3)) p->add_liked_by(Any(people_));
+      if (Chance(0.15)) p->add_mentioned(Any(people_));
+    }
+  }
+  std::vector<std::string> Ids() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, p] : posts_) ids.push_back(id);
+    return ids;
+  }
+
+  std::mt19937_64 rng_;
+  std::vector<std::string> people_;
+  std::map<std::string, v1::Post> posts_;
+  int next_ = 0;
+};
+
+// A record as the catalog's writer keeps it.
+std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
+  auto m = std::make_shared<PostMeta>();
+  m->id = p.id();
+  m->author_id = p.author_id();
+  m->thread_id = p.thread_id();
+  m->parent_id = p.parent_id();
+  m->kind = p.kind();
+  m->accepted = p.accepted();
+  m->visibility = p.visibility().empty() ? "public" : p.visibility();
+  m->is_public = m->visibility == "public";
+  m->created = p.created().seconds();
+  m->language = p.language();
+  m->title = p.title();
+  m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
+  m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
+  return m;
+}
+
+// UpdateSnapshot alone, chained over many batches, with threads small
+// enough to grow past max_thread_participants (their pairs taken away).
+TEST(SnapshotDeltaTest, ChainedUpdatesEqualBuildSnapshot) {
+  GraphOptions options;
+  options.max_thread_participants = 4;
+  RandomWrites w(7);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  std::unordered_set<std::string> referenced;
+  SnapshotChange change;
+  auto write = [&](const v1::Post& p) {
+    posts[p.id()] = change.posts[p.id()] = MetaOf(p);
+    if (referenced.contains(p.id())) change.referenced.insert(p.id());
+    referenced.insert(p.parent_id());
+    referenced.insert(p.thread_id());
+  };
+  for (const auto& p : w.People())
+    people[p.id()] = std::make_shared<v1::Person>(p);
+  for (int i = 0; i < 150; ++i) write(w.NewPost());
+  std::shared_ptr<const Snapshot> prev = BuildSnapshot(people, posts, options);
+  change = {};
+  int extended = 0;
+  const int rounds = 150;
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    for (int i = 0; i < 3; ++i) write(w.NewPost());
+    if (round % 3 == 0) {
+      write(w.Rewrite());
+      const std::string gone = w.Deletable();
+      if (!gone.empty()) {
+        posts.erase(gone);
+        change.posts[gone] = nullptr;
+      }
+      const v1::Person p = w.NewOrChangedPerson();
+      people[p.id()] = change.people[p.id()] = std::make_shared<v1::Person>(p);
+    }
+    SnapshotUpdateStats stats;
+    auto got = UpdateSnapshot(*prev, change, options, &stats);
+    ASSERT_NE(got, nullptr);
+    extended += stats.graph_extended;
+    const auto want = BuildSnapshot(people, posts, options);
+    ExpectSameSnapshot(*want, *got);
+    if (HasFailure()) return;
+    prev = got;
+    change = {};
+  }
+  EXPECT_GT(extended, rounds / 2);
+}
+
+// Through the catalog: the writer's change, the incremental publish and
+// the docid table, against a read-only open of the same folder (built from
+// scratch).
+TEST(SnapshotDeltaTest, IncrementalPublishesEqualFullBuilds) {
+  const std::string dir = TestDir();
+  RandomWrites w(14);
+  // Armed, the hook writes a post while a publish is under way: committed
+  // after the state was taken, before the docid table is read.
+  Catalog* catalog = nullptr;
+  std::vector<v1::Post> sneak;
+  CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.publish_hook = [&](PublishStage) {
+    if (sneak.empty()) return;
+    const std::vector<v1::Post> posts = std::move(sneak);
+    sneak.clear();
+    EXPECT_TRUE(catalog->UpsertPosts(posts).ok());
+  };
+  auto opened = Catalog::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Catalog> c = std::move(*opened);
+  catalog = c.get();
+  ASSERT_TRUE(c->UpsertPeople(w.People()).ok());
+  std::vector<v1::Post> seed;
+  for (int i = 0; i < 200; ++i) seed.push_back(w.NewPost());
+  ASSERT_TRUE(c->UpsertPosts(seed).ok());
+  c->Refresh();
+  int incremental = 0, extended = 0;
+  const int rounds = 40;
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::vector<v1::Post> posts;
+    for (int i = 0; i < 4; ++i) posts.push_back(w.NewPost());
+    const bool grow_only = round % 2 == 0;  // the graph can be extended
+    if (!grow_only) {
+      for (int i = 0; i < 3; ++i) posts.push_back(w.Rewrite());
+    }
+    ASSERT_TRUE(c->UpsertPosts(posts).ok());
+    if (!grow_only) {
+      const std::string gone = w.Deletable();
+      if (!gone.empty()) ASSERT_TRUE(c->DeletePost(gone).ok());
+      const std::vector<v1::Person> person = {w.NewOrChangedPerson()};
+      const absl::Status written = c->UpsertPeople(person);
+      ASSERT_TRUE(written.ok()) << written;
+    }
+    if (round % 9 == 8)
+      ASSERT_TRUE(c->SetOptOut(w.Any({"u5", "u7"}), round % 2 == 0).ok());
+    if (round % 5 == 4) {
+      sneak = {w.NewPost()};
+      c->Refresh();  // publishes without it, numbering its document none
+    }
+    c->Refresh();
+    const PublishTimings t = c->stats().last_publish;
+    incremental += t.incremental;
+    extended += t.graph_extended;
+    auto fresh = Catalog::OpenForReading(dir);
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    const auto want = (*fresh)->snapshot();
+    const auto got = c->snapshot();
+    ExpectSameSnapshot(*want, *got);
+    ExpectSameDocids(*want, *got);
+    if (HasFatalFailure() || HasFailure()) return;
+  }
+  // Most publishes took the incremental path, and growth extended the
+  // graph instead of building it.
+  EXPECT_GT(incremental, rounds * 3 / 4);
+  EXPECT_GT(extended, rounds / 3);
+}
+
+}  // namespace
+}  // namespace whoknows::index
