@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "api/admin.h"
 #include "api/audit_log.h"
@@ -28,6 +29,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
+#include "index/shards.h"
 #include "index/validation.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
@@ -817,6 +819,11 @@ absl::Status ServerOptions::Validate() const {
         absl::StrCat("--listen: bad port \"", port, "\""));
   if (refresh_interval.count() < 1 || refresh_interval.count() > 3600 * 1000)
     return absl::InvalidArgumentError("--refresh-ms: must be 1-3600000");
+  for (const auto& shard : post_shards) {
+    if (auto s = index::ParseShardServers(shard); !s.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("--post-shard: ", s.status().message()));
+  }
   if (max_message_bytes < 1024)
     return absl::InvalidArgumentError(
         "--max-message-bytes: must be at least 1024");
@@ -890,6 +897,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   index::CatalogOptions copts;
   copts.data_dir = options.data_dir;
   copts.refresh_interval = options.refresh_interval;
+  for (const auto& shard : options.post_shards)
+    copts.post_shards.push_back(absl::StrSplit(shard, ','));
+  copts.follow = options.follow;
   copts.validation.clock = options.clock;
   copts.validation.future_tolerance_seconds = options.future_tolerance_seconds;
   copts.on_background_error = [errors = server->errors_.get()](

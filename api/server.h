@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,6 +51,13 @@ struct ServerOptions {
   std::string data_dir;
   // Committed writes become visible to queries within this interval.
   std::chrono::milliseconds refresh_interval{1000};
+  // Public posts on Xapian remote shards: one "tcp://HOST:PORT[,...]" a
+  // shard, in shard order (`--post-shard`, repeated; see
+  // index::CatalogOptions::post_shards). Empty: <data>/posts/.
+  std::vector<std::string> post_shards;
+  // A read-only front-end kept in step with the writer (`--follow`;
+  // index::CatalogOptions::follow): ingest calls are FAILED_PRECONDITION.
+  bool follow = false;
   // Largest request (or IngestStream message) accepted, bytes; bigger ones
   // get RESOURCE_EXHAUSTED before they are parsed. gRPC reads a whole
   // request before the token is checked, so this is also what each call of

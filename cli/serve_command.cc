@@ -162,6 +162,25 @@ class ServeCommand final : public Command {
                                 "Max delay before writes are visible (env "
                                 "WHOKNOWS_REFRESH_MS)")
                    ->capture_default_str();
+    serve_->add_option("--post-shard", options_.post_shards,
+                       "Public posts on a Xapian remote shard: "
+                       "tcp://HOST:PORT[,tcp://HOST2:PORT2] (servers tried in "
+                       "order); repeat once a shard, in the same order in "
+                       "every process (docs/operations.md, Topology)");
+    serve_->add_flag("--follow", options_.follow,
+                     "Read-only front-end: follow a writer elsewhere through "
+                     "replicated people/ and private_posts/ in --data and "
+                     "the --post-shard servers (no ingest)");
+    serve_
+        ->add_option("--model-rebuild-ms", model_rebuild_ms_,
+                     "Least time between two rebuilds of the expertise model "
+                     "while writes go on")
+        ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))
+        ->capture_default_str();
+    serve_->add_option("--clock-unix-s", clock_unix_s_,
+                       "Answer as of this fixed time (unix seconds) instead "
+                       "of the system clock: reproducible answers across "
+                       "front-ends and runs (tests, comparisons)");
     serve_
         ->add_option("--future-tolerance-s", options_.future_tolerance_seconds,
                      "Refuse writes dated more than this many seconds after "
@@ -255,6 +274,9 @@ class ServeCommand final : public Command {
   std::optional<int> RunIfParsed() override {
     if (!serve_->parsed()) return std::nullopt;
     options_.refresh_interval = std::chrono::milliseconds(refresh_ms_);
+    if (clock_unix_s_ > 0) options_.clock = index::FixedClock(clock_unix_s_);
+    options_.model_rebuild_interval =
+        std::chrono::milliseconds(model_rebuild_ms_);
     options_.auth.clock_skew = std::chrono::seconds(clock_skew_s_);
     options_.drain_timeout = std::chrono::milliseconds(drain_ms_);
     options_.handshake_timeout =
@@ -292,7 +314,9 @@ class ServeCommand final : public Command {
   CLI::Option* refresh_ = nullptr;
   api::ServerOptions options_;
   int64_t refresh_ms_ = 1000;
+  int64_t model_rebuild_ms_ = 30000;  // ServerOptions::model_rebuild_interval
   int64_t clock_skew_s_ = 60;
+  int64_t clock_unix_s_ = 0;  // 0: the system clock
   int64_t drain_ms_ = 10000;
   int64_t handshake_timeout_ms_ = 10000;
   int64_t max_connection_idle_ms_ = 300000;

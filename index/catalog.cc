@@ -24,6 +24,8 @@
 #include "index/group_databases.h"
 #include "index/language.h"
 #include "index/snapshot_delta.h"
+#include "index/shard_databases.h"
+#include "index/shards.h"
 #include "index/text.h"
 #include "index/validation.h"
 
@@ -44,6 +46,10 @@ constexpr char kMentionPrefix[] = "XM";
 constexpr char kTagPrefix[] = "K";
 constexpr Xapian::valueno kCreatedSlot = 0;  // sortable_serialise(unix s)
 constexpr Xapian::valueno kIdSlot = 1;
+// Metadata key of the first shard of posts (CatalogOptions::post_shards):
+// a stamp the writer changes at each commit of posts, by which followers
+// tell that the shards changed (the remote backend tells no revision).
+constexpr char kShardStampKey[] = "whoknows.stamp";
 // Within-document frequency increment of the title's words: the title says
 // what the post is about, so it counts twice. Part of the index format
 // (changing it needs a reindex).
@@ -348,6 +354,9 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 struct Catalog::Impl {
   // posts_path holds public posts, private_path the others (DataDir).
   std::string posts_path, private_path, people_path, graph_path;
+  // Public posts on remote shards (CatalogOptions::post_shards); empty:
+  // posts_path.
+  std::vector<ShardServers> shards;
   // Whether private_posts/ exists: always with the writer; a read-only
   // catalog of a folder written before it existed has none.
   bool has_private = true;
@@ -443,8 +452,31 @@ struct Catalog::Impl {
 
   // Notes the revision `store` is at after a commit (or at Open).
   void NoteRevisionLocked(Store store) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (store == Store::kPosts && !shards.empty()) return;  // no revision
     revisions[static_cast<int>(store)] = DbLocked(store).get_revision();
   }
+
+  // Public posts as readers see them: posts/, or the shards. May throw
+  // Xapian::Error.
+  Xapian::Database OpenPublic() const {
+    return shards.empty() ? Xapian::Database(posts_path)
+                          : OpenShardsForReading(shards);
+  }
+  // The writer of public posts. May throw Xapian::Error.
+  Xapian::WritableDatabase OpenPublicWriter(int action) const {
+    return shards.empty() ? Xapian::WritableDatabase(posts_path, action)
+                          : OpenShardsForWriting(shards);
+  }
+  // Changes the shards' stamp (kShardStampKey) in what the next commit of
+  // posts writes. May throw Xapian::Error.
+  void StampShardsLocked(Store store) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (store != Store::kPosts || shards.empty()) return;
+    ++stamp;
+    posts_db->set_metadata(
+        kShardStampKey,
+        absl::StrCat(absl::ToUnixNanos(absl::Now()), "-", stamp));
+  }
+  uint64_t stamp ABSL_GUARDED_BY(write_mu) = 0;
 
   // Passes a background failure to CatalogOptions::on_background_error.
   void ReportBackgroundError(const char* source,
@@ -529,8 +561,10 @@ struct Catalog::Impl {
     if (!r) {
       r = std::make_unique<Reader>();
       r->files = files.load();
-      r->pub = Xapian::Database(posts_path);
-      r->all = Xapian::Database(posts_path);
+      r->pub = OpenPublic();
+      // Shards share their connections between the two (a Database copy
+      // shares its shards; add_database adds to the copy only).
+      r->all = shards.empty() ? Xapian::Database(posts_path) : r->pub;
       if (has_private) r->all.add_database(Xapian::Database(private_path));
       r->generation = gen;
     } else if (r->generation != gen || newest) {
@@ -566,6 +600,12 @@ struct Catalog::Impl {
           reader->reopen();
           ReleaseReader(std::move(reader));
         }
+      } catch (const Xapian::NetworkError& e) {
+        // A shard server went down: every pooled reader may be on it, so
+        // all are dropped; the next opens on the shards' next servers.
+        if (shards.empty()) return XapianError(what, e);
+        absl::MutexLock lock(&pool_mu);
+        pool.clear();
       } catch (const Xapian::Error& e) {
         return XapianError(what, e);
       }
@@ -917,8 +957,8 @@ struct Catalog::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     std::error_code ec;
     if (read_only) {
-      const bool found =
-          fs::exists(posts_path, ec) && fs::exists(people_path, ec);
+      const bool found = (!shards.empty() || fs::exists(posts_path, ec)) &&
+                         fs::exists(people_path, ec);
       if (ec) {
         return absl::FailedPreconditionError(absl::StrCat(
             "cannot read data folder ", dir.root(), ": ", ec.message()));
@@ -941,7 +981,7 @@ struct Catalog::Impl {
     WK_RETURN_IF_ERROR(FinishCompaction(posts_path));
     WK_RETURN_IF_ERROR(FinishCompaction(private_path));
     WK_RETURN_IF_ERROR(FinishCompaction(people_path));
-    posts_db.emplace(posts_path, Xapian::DB_CREATE_OR_OPEN);
+    posts_db.emplace(OpenPublicWriter(Xapian::DB_CREATE_OR_OPEN));
     private_db.emplace(private_path, Xapian::DB_CREATE_OR_OPEN);
     people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
     // A write that a crash cut between two databases' commits is finished
@@ -1020,6 +1060,9 @@ struct Catalog::Impl {
   // after removing it with the writer, since a stale file may hold records
   // erased since. May throw Xapian::Error.
   bool LoadDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    // Remote shards have no revision to stamp the file with (their stamp is
+    // a key in shard 0's metadata): the records are read from them.
+    if (!shards.empty()) return false;
     absl::StatusOr<DerivedRecords> loaded =
         ReadDerivedState(derived_path, StampsLocked());
     if (loaded.ok()) {
@@ -1054,7 +1097,7 @@ struct Catalog::Impl {
   // writer and nothing left uncommitted (Catalog's destructor).
   void SaveDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     if (derived_saved || !records_loaded || !posts_db.has_value() ||
-        journal_pending || uncommitted > 0)
+        !shards.empty() || journal_pending || uncommitted > 0)
       return;
     absl::Status saved;
     try {
@@ -1133,7 +1176,7 @@ struct Catalog::Impl {
     std::vector<std::string> stale;   // in both: the private copy wins
     std::vector<v1::Post> misplaced;  // private, among the public ones
     {
-      Xapian::Database db(posts_path);
+      const Xapian::Database db = OpenPublic();
       WK_RETURN_IF_ERROR(scan(db, posts_path, [&](v1::Post p) {
         if (loaded->count(p.id())) {
           stale.push_back(p.id());
@@ -1206,6 +1249,72 @@ struct Catalog::Impl {
     }
   }
 
+  // What a follower (CatalogOptions::follow) compares from one tick to the
+  // next: the revisions of people/ and private_posts/, and of posts/ or the
+  // shards' stamp, document count and last docid. May throw Xapian::Error.
+  std::string FollowedState() const {
+    std::error_code ec;
+    std::string state =
+        absl::StrCat(Xapian::Database(people_path).get_revision());
+    if (fs::exists(private_path, ec)) {
+      absl::StrAppend(&state, "/",
+                      Xapian::Database(private_path).get_revision());
+    }
+    const Xapian::Database pub = OpenPublic();
+    if (shards.empty()) {
+      absl::StrAppend(&state, "/", pub.get_revision());
+    } else {
+      absl::StrAppend(&state, "/", pub.get_metadata(kShardStampKey), "/",
+                      pub.get_doccount(), "/", pub.get_lastdocid());
+    }
+    return state;
+  }
+
+  // One tick of a follower: when the followed databases changed since
+  // `seen`, reads every record again and publishes. Failures (a shard
+  // down, a replica being switched) are reported and retried next tick.
+  void FollowOnce(std::string& seen, std::string& last_error)
+      ABSL_LOCKS_EXCLUDED(write_mu, publish_mu, snap_mu) {
+    absl::Status status;
+    try {
+      const std::string state = FollowedState();
+      if (state == seen) return;
+      {
+        absl::MutexLock lock(&write_mu);
+        std::error_code ec;
+        has_private = fs::exists(private_path, ec) && !ec;
+        people.clear();
+        status = LoadRecordsLocked();
+        full_change = true;  // every record read again: build afresh
+      }
+      if (status.ok()) {
+        seen = state;
+        group_dbs->InvalidateAll();
+        Publish();
+      }
+    } catch (const Xapian::Error& e) {
+      status = XapianError("following the databases", e);
+    }
+    if (!status.ok() && status.ToString() != last_error) {
+      std::fprintf(stderr, "whoknows: follow: %s\n", status.ToString().c_str());
+      ReportBackgroundError("follow", status);
+    }
+    last_error = status.ok() ? "" : status.ToString();
+  }
+
+  // Follows the databases (FollowOnce) every `interval` until the catalog
+  // is destroyed.
+  void StartFollower(std::chrono::milliseconds interval, std::string seen) {
+    refresher = std::thread([this, interval, seen]() mutable {
+      std::string last_error;
+      absl::MutexLock lock(&stop_mu);
+      while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
+                                       absl::FromChrono(interval))) {
+        FollowOnce(seen, last_error);
+      }
+    });
+  }
+
   // After a failed write: drops what was not committed and reloads what
   // was, so that memory and disk agree again.
   void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
@@ -1214,7 +1323,7 @@ struct Catalog::Impl {
     pending_records = 0;
     try {
       for (auto* db : {&posts_db, &private_db, &people_db}) (*db)->close();
-      posts_db.emplace(posts_path, Xapian::DB_OPEN);
+      posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
       private_db.emplace(private_path, Xapian::DB_OPEN);
       people_db.emplace(people_path, Xapian::DB_OPEN);
       people.clear();
@@ -1266,6 +1375,7 @@ struct Catalog::Impl {
   void CommitStoreLocked(Store store, const StoreWrites& w)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     ApplyStoreLocked(store, w);
+    StampShardsLocked(store);
     DbLocked(store).commit();
     NoteRevisionLocked(store);
   }
@@ -1305,6 +1415,7 @@ struct Catalog::Impl {
         if (!in_bulk[i]) continue;
         const Store store = static_cast<Store>(i);
         Xapian::WritableDatabase& db = DbLocked(store);
+        StampShardsLocked(store);
         db.commit_transaction();
         in_bulk[i] = false;
         db.commit();
@@ -1402,7 +1513,9 @@ struct Catalog::Impl {
     for (const StoreWrites& sw : w.stores) deletes |= !sw.deleted.empty();
     if (bulk_commit_records > 0 && !deletes) return ApplyBulkLocked(w, what);
     WK_RETURN_IF_ERROR(CommitBulkLocked());
-    const bool journaled = w.StoresTouched() > 1;
+    // Posts on several shards are one commit a shard: journaled too.
+    const bool journaled = w.StoresTouched() > 1 ||
+                           (shards.size() > 1 && !w[Store::kPosts].empty());
     if (journaled) {
       WK_RETURN_IF_ERROR(
           WriteFileAtomically(journal_path, EncodeBatchJournal(w)));
@@ -1772,8 +1885,12 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   if (auto s = options.validation.Validate(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("validation.", s.message()));
   }
+  auto shards = ParsePostShards(options.post_shards);
+  if (!shards.ok()) return shards.status();
+  const bool read_only = options.read_only || options.follow;
   std::unique_ptr<Catalog> c(new Catalog(options));
   Impl& d = *c->impl_;
+  d.shards = *std::move(shards);
   // 1. Options and the dictionary for cross-lingual search.
   const DataDir dir(options.data_dir);
   d.posts_path = dir.posts();
@@ -1798,16 +1915,20 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     if (!dict.ok()) return dict.status();
     d.dictionary = std::make_shared<const Dictionary>(std::move(*dict));
   }
+  std::string followed;  // CatalogOptions::follow
   {
     // Nothing else can see the catalog yet; the lock is for the analysis.
     absl::MutexLock lock(&d.write_mu);
     try {
       // 2. The folder, its lock and the writers (or, read-only, a check
       //    that there is something to read).
-      WK_RETURN_IF_ERROR(d.OpenStoresLocked(dir, options.read_only));
-      // 3. Every person and every post's metadata, into memory.
+      WK_RETURN_IF_ERROR(d.OpenStoresLocked(dir, read_only));
+      // 3. Every person and every post's metadata, into memory (a
+      //    follower notes what it read first: a change while it reads is
+      //    read again at its first tick).
+      if (options.follow) followed = d.FollowedState();
       WK_RETURN_IF_ERROR(d.LoadRecordsLocked());
-      if (!options.read_only) {
+      if (!read_only) {
         for (int i = 0; i < kStoreCount; ++i)
           d.NoteRevisionLocked(static_cast<Store>(i));
       }
@@ -1822,7 +1943,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   }
   // 4. The first snapshot, then the refresher that publishes later writes.
   d.Publish();
-  if (!options.read_only && options.refresh_interval.count() > 0)
+  if (options.follow && options.refresh_interval.count() > 0)
+    d.StartFollower(options.refresh_interval, std::move(followed));
+  else if (!read_only && options.refresh_interval.count() > 0)
     d.StartRefresher(options.refresh_interval);
   return c;
 }
@@ -2027,6 +2150,11 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
   if (!impl_->HasWriter())
     return absl::FailedPreconditionError("catalog is read-only");
   Impl& d = *impl_;
+  if (!d.shards.empty()) {
+    return absl::FailedPreconditionError(
+        "posts are on remote shards: compact each shard on its machine "
+        "(xapian-compact, docs/operations.md \"Topology\")");
+  }
   Impl::WriteLock lock(d);
   WK_RETURN_IF_ERROR(d.CommitBulkLocked());
   // New databases, new stamps: the file is written anew at close.

@@ -46,6 +46,21 @@ struct CatalogOptions {
   // Open without the writer (no lock is taken, writes fail). Lets `ask
   // --data` read a folder that a running server is writing.
   bool read_only = false;
+  // Public posts on Xapian remote shards (`xapian-tcpsrv`) instead of
+  // <data>/posts/: a list of "tcp://HOST:PORT" a shard, in shard order. The
+  // writer writes each shard through its first server (`xapian-tcpsrv
+  // --writable`); readers try a shard's servers in order (a replica first,
+  // then the primary, say) and move to the next one when the one they read
+  // goes down. Every process of a deployment must list the shards in the
+  // same order. people/ and private_posts/ stay in data_dir. Empty (the
+  // default): posts/ in data_dir. docs/operations.md, "Topology".
+  std::vector<std::vector<std::string>> post_shards;
+  // A read-only catalog kept in step with a writer elsewhere (`serve
+  // --follow`): every refresh_interval it looks at the revisions of
+  // people/ and private_posts/ (kept by xapian-replicate) and at the stamp
+  // the writer leaves in the first shard at each commit of posts; when one
+  // changed, it reads every record again and publishes. Implies read_only.
+  bool follow = false;
   // Language assumed for posts too short for detection to tell.
   std::string default_language = "en";
   GraphOptions graph;
@@ -143,7 +158,8 @@ struct PublishTimings {
 // Times are unix milliseconds, 0 for "never since Open".
 struct CatalogStats {
   // Xapian revision of posts/, private_posts/ and people/ (index by Store)
-  // as this process last committed or opened them; 0 when read-only.
+  // as this process last committed or opened them; 0 when read-only, and
+  // for posts/ on remote shards (the remote backend tells no revision).
   std::array<uint64_t, kStoreCount> revisions = {};
   uint64_t generation = 0;               // of the published snapshot
   int64_t last_publish_ms = 0;           // when the newest publish ended

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   libxapian-dev                       # full-text index
+  xapian-tools                        # remote shards and replicas (xapian-tcpsrv, xapian-replicate)
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev                         # absl::Status / StatusOr at module edges
   libeigen3-dev libboost-graph-dev

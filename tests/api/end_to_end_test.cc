@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "api/server.h"
 #include "secure_env.h"
 #include "tests/testing/fixtures.h"
@@ -335,6 +336,15 @@ TEST(ServerOptionsTest, ValidateNamesTheFlag) {
   EXPECT_FALSE(o.Validate().ok());
   o.listen = "127.0.0.1:0";
   EXPECT_TRUE(o.Validate().ok());
+  o.post_shards = {"tcp://127.0.0.1:7000,tcp://h2:7001", "tcp://h3:7000"};
+  EXPECT_TRUE(o.Validate().ok());
+  for (const char* bad : {"127.0.0.1:7000", "tcp://h:", "tcp://h:70000",
+                          "tcp://:7000", "tcp://h:7000,", "tcp://h:x"}) {
+    o.post_shards = {bad};
+    const absl::Status s = o.Validate();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(absl::StartsWith(s.message(), "--post-shard: ")) << s;
+  }
 }
 
 }  // namespace
