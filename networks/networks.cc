@@ -198,6 +198,10 @@ absl::StatusOr<std::vector<int>> AddCommunities(const WindowGraph& g,
                                                 WindowFigures* f) {
   CommunityOptions co = o.communities;
   co.cancelled = o.cancelled;
+  const int64_t ties = std::max<int64_t>(1, g.connected.edges.size());
+  co.seeds = static_cast<int>(std::min<int64_t>(
+      o.communities.seeds, std::max<int64_t>(1, o.community_seed_ties / ties)));
+  f->community_seeds = co.seeds;
   auto communities = FindCommunities(g.connected, co);
   if (!communities.ok()) return communities.status();
   f->communities_count = communities->count;
@@ -633,6 +637,8 @@ absl::Status NetworkOptions::Validate() const {
   if (max_topics < 0) return invalid("max_topics", "must not be negative");
   if (layout_iterations < 1)
     return invalid("layout_iterations", "must be positive");
+  if (community_seed_ties < 1)
+    return invalid("community_seed_ties", "must be positive");
   if (max_drawn_edges < 0)
     return invalid("max_drawn_edges", "must not be negative");
   return absl::OkStatus();
