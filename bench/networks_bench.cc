@@ -5,6 +5,7 @@
 //   build-net/bench/networks_bench [people] [ties]
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -151,7 +152,10 @@ int main(int argc, char** argv) {
   }
 
   networks::BetweennessOptions bo;
-  bo.samples = o.betweenness_samples;
+  // As AnalyzeNetwork samples: enough sources for its error bound.
+  bo.samples = std::min(o.betweenness_samples,
+                        networks::BetweennessSamplesFor(
+                            people, o.betweenness_relative_error, kDelta));
   bo.threads = 2;
   t = Clock::now();
   auto b = networks::Betweenness(pg.graph, bo);
@@ -167,6 +171,9 @@ int main(int argc, char** argv) {
 
   // Everything the Networks service does for one HR request.
   o.person_level = true;
+  o.on_stage = [](const char* stage, double seconds) {
+    std::printf("  %-28s %6.1f s\n", stage, seconds);
+  };
   t = Clock::now();
   auto analysis = networks::AnalyzeNetwork(snapshot, interactions, o);
   if (!analysis.ok()) {

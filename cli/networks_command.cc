@@ -1,5 +1,6 @@
 // `whoknows networks report|analyze`: the HR network analyses of a data
 // folder, as an HTML report or as the AnalyzeNetworkResponse in JSON.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 
@@ -59,6 +60,8 @@ class NetworksCommand final : public Command {
     sub.add_option("--top-brokers", top_brokers_, "How many brokers to list")
         ->check(CLI::Range(1, limits.max_top_brokers))
         ->capture_default_str();
+    sub.add_flag("--timings", timings_,
+                 "Print each stage's wall time to stderr");
   }
 
   int Run(bool report) {
@@ -75,6 +78,11 @@ class NetworksCommand final : public Command {
     o.include_manager_ties = manager_ties_;
     o.top_brokers = top_brokers_;
     o.layout = report;
+    if (timings_) {
+      o.on_stage = [](const char* stage, double seconds) {
+        std::fprintf(stderr, "%-28s %8.2f s\n", stage, seconds);
+      };
+    }
     if (!window_end_.empty()) {
       auto end = importers::ParseTimestamp(window_end_);
       if (!end.ok()) {
@@ -84,8 +92,14 @@ class NetworksCommand final : public Command {
       }
       o.window_end = *end;
     }
+    const auto start = std::chrono::steady_clock::now();
     auto analysis =
         networks::AnalyzeNetwork(*(*catalog)->snapshot(), *interactions, o);
+    if (timings_)
+      std::fprintf(stderr, "%-28s %8.2f s\n", "analysis in all",
+                   std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
     if (!analysis.ok()) return Fail(std::string(analysis.status().message()));
     if (!report) {
       std::printf("%s\n", ToJson(api::ToProto(*analysis)).c_str());
@@ -111,6 +125,7 @@ class NetworksCommand final : public Command {
   bool compare_ = false;
   bool hr_ = false;
   bool manager_ties_ = false;
+  bool timings_ = false;
   int top_brokers_ = 10;
 };
 

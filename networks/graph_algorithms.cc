@@ -3,6 +3,7 @@
 #include <igraph/igraph.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <map>
@@ -27,6 +28,27 @@ absl::Mutex& IgraphMutex() {
   return m;
 }
 
+// What igraph's interruption handler asks on this thread (igraph calls it
+// from its long loops, on the calling thread); null: never interrupted.
+thread_local const std::function<bool()>* igraph_cancelled = nullptr;
+
+igraph_error_t AskCancelled(void* /*data*/) {
+  return igraph_cancelled && *igraph_cancelled && (*igraph_cancelled)()
+             ? IGRAPH_INTERRUPTED
+             : IGRAPH_SUCCESS;
+}
+
+// Sets igraph_cancelled for one igraph call.
+class CancelledDuring {
+ public:
+  explicit CancelledDuring(const std::function<bool()>& cancelled) {
+    igraph_cancelled = &cancelled;
+  }
+  ~CancelledDuring() { igraph_cancelled = nullptr; }
+  CancelledDuring(const CancelledDuring&) = delete;
+  CancelledDuring& operator=(const CancelledDuring&) = delete;
+};
+
 void InitIgraphLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(IgraphMutex()) {
   static bool done = false;
   if (done) return;
@@ -34,6 +56,7 @@ void InitIgraphLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(IgraphMutex()) {
   // The default handler aborts the process; we check return codes instead.
   igraph_set_error_handler(igraph_error_handler_ignore);
   igraph_set_warning_handler(igraph_warning_handler_ignore);
+  igraph_set_interruption_handler(AskCancelled);
 }
 
 // RAII owners of igraph objects. IGraph holds the igraph lock for its
@@ -215,32 +238,62 @@ class BrandesWorker {
   std::vector<int> order_;
 };
 
+// Graphs with more ties than this run Leiden one iteration per igraph call,
+// asking `cancelled` in between (an iteration takes well under a second at
+// a million ties); smaller ones in one call, as igraph iterates.
+constexpr size_t kIteratedLeidenEdges = 100000;
+
+bool SameMembership(const igraph_vector_int_t& a, const igraph_vector_int_t& b,
+                    int n) {
+  for (int v = 0; v < n; ++v)
+    if (VECTOR(a)[v] != VECTOR(b)[v]) return false;
+  return true;
+}
+
 // One Leiden run from `seed`: each vertex's community. With node weights =
 // strengths and resolution gamma/2m, Leiden's quality function is
-// modularity (igraph documentation).
-absl::StatusOr<std::vector<int>> LeidenRun(const UndirectedGraph& graph,
-                                           const std::vector<double>& strength,
-                                           double resolution, uint64_t seed) {
-  std::vector<int> membership(graph.num_vertices);
+// modularity (igraph documentation). Iterates until the partition stops
+// changing; CANCELLED once `cancelled` says so between iterations.
+absl::StatusOr<std::vector<int>> LeidenRun(
+    const UndirectedGraph& graph, const std::vector<double>& strength,
+    double resolution, uint64_t seed, const std::function<bool()>& cancelled) {
+  const int n = graph.num_vertices;
+  std::vector<int> membership(n);
   IGraph ig(graph);
   if (!ig.ok) return absl::InternalError("igraph: cannot build the graph");
   IVector weights(graph.weights), nodes(strength);
-  igraph_vector_int_t out;
-  igraph_vector_int_init(&out, graph.num_vertices);
+  igraph_vector_int_t out, before;
+  igraph_vector_int_init(&out, n);
+  igraph_vector_int_init(&before, n);
   igraph_integer_t clusters = 0;
   igraph_real_t quality = 0;
   igraph_rng_seed(igraph_rng_default(), seed);
-  const igraph_error_t err = igraph_community_leiden(
-      &ig.g, &weights.v, &nodes.v, resolution, /*beta=*/0.01,
-      /*start=*/false, /*n_iterations=*/-1, &out, &clusters, &quality);
-  if (err != IGRAPH_SUCCESS) {
-    igraph_vector_int_destroy(&out);
+  const bool iterated = graph.edges.size() > kIteratedLeidenEdges;
+  igraph_error_t err = IGRAPH_SUCCESS;
+  bool stopped = false;
+  // Not under igraph's interruption handler: Debian's igraph 0.10.2 frees
+  // a vector twice when Leiden is interrupted.
+  for (int i = 0; err == IGRAPH_SUCCESS; ++i) {
+    if (iterated && cancelled && cancelled()) {
+      stopped = true;
+      break;
+    }
+    igraph_vector_int_update(&before, &out);
+    err = igraph_community_leiden(
+        &ig.g, &weights.v, &nodes.v, resolution, /*beta=*/0.01,
+        /*start=*/i > 0, /*n_iterations=*/iterated ? 1 : -1, &out, &clusters,
+        &quality);
+    if (!iterated || (i > 0 && SameMembership(out, before, n))) break;
+  }
+  for (int v = 0; v < n; ++v) membership[v] = static_cast<int>(VECTOR(out)[v]);
+  igraph_vector_int_destroy(&before);
+  igraph_vector_int_destroy(&out);
+  if (err != IGRAPH_SUCCESS)
     return absl::InternalError(
         absl::StrCat("igraph_community_leiden: ", igraph_strerror(err)));
-  }
-  for (int v = 0; v < graph.num_vertices; ++v)
-    membership[v] = static_cast<int>(VECTOR(out)[v]);
-  igraph_vector_int_destroy(&out);
+  if (stopped)
+    return absl::CancelledError(
+        "analysis stopped before the communities were found");
   return membership;
 }
 
@@ -317,8 +370,11 @@ absl::StatusOr<Communities> FindCommunities(const UndirectedGraph& graph,
     strength[graph.edges[i].second] += graph.weights[i];
   }
   for (int run = 0; run < options.seeds; ++run) {
+    if (run > 0 && options.cancelled && options.cancelled())
+      return absl::CancelledError(
+          "analysis stopped before the communities were found");
     auto membership = LeidenRun(graph, strength, options.resolution / (2 * m),
-                                options.seed + run);
+                                options.seed + run, options.cancelled);
     if (!membership.ok()) return membership.status();
     const double q = Modularity(graph, *membership, options.resolution);
     if (q > best.modularity) {
@@ -353,14 +409,25 @@ std::vector<double> Betweenness(const UndirectedGraph& graph,
   for (int t = 0; t < threads; ++t)
     workers.push_back(
         std::make_unique<BrandesWorker>(csr, n, options.weighted));
+  // The caller's `cancelled` is asked by one worker at a time.
+  std::mutex ask;
+  std::atomic<bool> stop{false};
+  auto stopped = [&] {
+    if (stop.load(std::memory_order_relaxed)) return true;
+    if (!options.cancelled) return false;
+    std::lock_guard<std::mutex> lock(ask);
+    if (options.cancelled()) stop = true;
+    return stop.load();
+  };
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      for (size_t i = t; i < sources.size(); i += threads)
+      for (size_t i = t; i < sources.size() && !stopped(); i += threads)
         workers[t]->Source(sources[i]);
     });
   }
   for (auto& th : pool) th.join();
+  if (stop) return {};
   for (const auto& w : workers)
     for (int v = 0; v < n; ++v) result[v] += w->result[v];
   for (double& b : result) b *= scale;
@@ -370,6 +437,14 @@ std::vector<double> Betweenness(const UndirectedGraph& graph,
 double BetweennessErrorBound(int n, int k, double delta) {
   if (k <= 0 || k >= n) return 0;
   return 0.5 * n * (n - 2) * std::sqrt(std::log(2.0 * n / delta) / (2.0 * k));
+}
+
+int BetweennessSamplesFor(int n, double relative_error, double delta) {
+  if (n < 3) return n;
+  const double stretch = static_cast<double>(n) / (n - 1);
+  const double k = stretch * stretch * std::log(2.0 * n / delta) /
+                   (2 * relative_error * relative_error);
+  return static_cast<int>(std::min<double>(std::ceil(k), n));
 }
 
 double NormalizedMutualInformation(const std::vector<int>& a,
@@ -397,7 +472,8 @@ double NormalizedMutualInformation(const std::vector<int>& a,
 }
 
 absl::StatusOr<std::vector<std::pair<double, double>>> ForceLayout(
-    const UndirectedGraph& graph, uint64_t seed, int iterations) {
+    const UndirectedGraph& graph, uint64_t seed, int iterations,
+    const std::function<bool()>& cancelled) {
   const int n = graph.num_vertices;
   std::vector<std::pair<double, double>> pos(n, {0.5, 0.5});
   if (n <= 1) return pos;
@@ -413,10 +489,16 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ForceLayout(
     igraph_matrix_t res;
     igraph_matrix_init(&res, n, 2);
     igraph_rng_seed(igraph_rng_default(), seed);
+    CancelledDuring asking(cancelled);
     const igraph_error_t err = igraph_layout_fruchterman_reingold(
         &ig.g, &res, /*use_seed=*/false, iterations,
         /*start_temp=*/std::sqrt(static_cast<double>(n)) / 10,
         IGRAPH_LAYOUT_AUTOGRID, &weights.v, nullptr, nullptr, nullptr, nullptr);
+    if (err == IGRAPH_INTERRUPTED) {
+      igraph_matrix_destroy(&res);
+      return absl::CancelledError(
+          "analysis stopped before the drawing was done");
+    }
     if (err != IGRAPH_SUCCESS) {
       igraph_matrix_destroy(&res);
       return absl::InternalError(absl::StrCat(

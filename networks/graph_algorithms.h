@@ -6,6 +6,7 @@
 #define WHOKNOWS_NETWORKS_GRAPH_ALGORITHMS_H_
 
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct CommunityOptions {
   uint64_t seed = 1;
   // Resolution gamma of modularity; > 1 gives more, smaller communities.
   double resolution = 1.0;
+  // On graphs of more than 100,000 ties, asked between Leiden iterations
+  // (each well under a second at a million ties); once it returns true
+  // FindCommunities returns CANCELLED. Null: never stops early.
+  std::function<bool()> cancelled;
 };
 
 struct Communities {
@@ -63,12 +68,17 @@ struct BetweennessOptions {
   uint64_t seed = 1;  // of the sample
   // Worker threads; each holds O(V) state.
   int threads = 2;
+  // Asked before every source (one shortest-path search: well under a
+  // second at 50,000 vertices); once it returns true the workers stop and
+  // Betweenness returns an empty vector. Null: never stops early.
+  std::function<bool()> cancelled;
 };
 
 // Betweenness centrality of every vertex: the number of shortest paths
 // between other pairs through it, each pair counted once (as igraph and
 // networkx do for undirected graphs, unnormalized). Path lengths are
-// compared with a relative tolerance of 1e-10, like igraph.
+// compared with a relative tolerance of 1e-10, like igraph. Empty when
+// options.cancelled stopped it (or the graph has no vertices).
 std::vector<double> Betweenness(const UndirectedGraph& graph,
                                 const BetweennessOptions& options);
 
@@ -79,6 +89,13 @@ std::vector<double> Betweenness(const UndirectedGraph& graph,
 // (n/2)(n-2)·sqrt(ln(2n/delta)/(2k)).
 double BetweennessErrorBound(int n, int k, double delta);
 
+// The fewest sampled sources out of n for which BetweennessErrorBound is at
+// most `relative_error` of the pairs through a vertex at most,
+// (n-1)(n-2)/2, with probability >= 1 - delta: ceil(ln(2n/delta) /
+// (2·relative_error²)) (about 0.5 n / (n-1) ≈ 1 folded in). It grows with
+// ln n only; n or more means sampling saves nothing over exact.
+int BetweennessSamplesFor(int n, double relative_error, double delta);
+
 // Normalized mutual information 2·I(A;B)/(H(A)+H(B)) of two labelings of the
 // same items (1 when identical up to renaming, 0 when independent; 1 when
 // both have a single label).
@@ -86,9 +103,12 @@ double NormalizedMutualInformation(const std::vector<int>& a,
                                    const std::vector<int>& b);
 
 // Fruchterman-Reingold force-directed positions (igraph), each axis scaled
-// to [0,1]. Deterministic for a given seed.
+// to [0,1]. Deterministic for a given seed. `cancelled` is asked at every
+// iteration (igraph's interruption handler); once it returns true the
+// layout stops with CANCELLED.
 absl::StatusOr<std::vector<std::pair<double, double>>> ForceLayout(
-    const UndirectedGraph& graph, uint64_t seed = 1, int iterations = 500);
+    const UndirectedGraph& graph, uint64_t seed = 1, int iterations = 500,
+    const std::function<bool()>& cancelled = nullptr);
 
 }  // namespace whoknows::networks
 

@@ -1,6 +1,7 @@
 #include "networks/networks.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -195,7 +196,13 @@ absl::StatusOr<std::vector<int>> AddCommunities(const WindowGraph& g,
                                                 const Labels& labels,
                                                 const NetworkOptions& o,
                                                 WindowFigures* f) {
-  auto communities = FindCommunities(g.connected, o.communities);
+  CommunityOptions co = o.communities;
+  co.cancelled = o.cancelled;
+  const int64_t ties = std::max<int64_t>(1, g.connected.edges.size());
+  co.seeds = static_cast<int>(std::min<int64_t>(
+      o.communities.seeds, std::max<int64_t>(1, o.community_seed_ties / ties)));
+  f->community_seeds = co.seeds;
+  auto communities = FindCommunities(g.connected, co);
   if (!communities.ok()) return communities.status();
   f->communities_count = communities->count;
   f->modularity = communities->modularity;
@@ -337,19 +344,25 @@ void AddNewHireCounts(const WindowGraph& g, const std::vector<int>& new_hires,
 
 // Brokers: the active people with the highest betweenness over the
 // connected people, exact or sampled.
-void AddBrokers(const WindowGraph& g, const NetworkOptions& o,
-                WindowFigures* f) {
+absl::Status AddBrokers(const WindowGraph& g, const NetworkOptions& o,
+                        WindowFigures* f) {
   const int m = g.connected.num_vertices;
   BetweennessOptions bo;
   bo.threads = o.threads;
-  if (m > o.exact_betweenness_limit) {
-    bo.samples = o.betweenness_samples;
+  bo.cancelled = o.cancelled;
+  const int samples = std::min(
+      o.betweenness_samples,
+      BetweennessSamplesFor(m, o.betweenness_relative_error, kErrorBoundDelta));
+  if (m > o.exact_betweenness_limit && samples < m) {
+    bo.samples = samples;
     f->betweenness_exact = false;
     f->betweenness_samples = bo.samples;
     f->betweenness_error_bound =
         BetweennessErrorBound(m, bo.samples, kErrorBoundDelta);
   }
   std::vector<double> b = Betweenness(g.connected, bo);
+  if (b.size() != static_cast<size_t>(m))
+    return absl::CancelledError("analysis stopped before betweenness was done");
   const double norm = m > 2 ? (m - 1.0) * (m - 2.0) / 2 : 1;
   auto id = [&](int s) -> const std::string& {
     return g.people.person_ids[g.vertex_of[s]];
@@ -367,6 +380,7 @@ void AddBrokers(const WindowGraph& g, const NetworkOptions& o,
     pf.normalized = b[s] / norm;
     f->brokers.push_back(std::move(pf));
   }
+  return absl::OkStatus();
 }
 
 // People who talk only within their team, and new hires not yet connected.
@@ -386,7 +400,8 @@ absl::Status AddDrawing(const WindowGraph& g,
                         const std::vector<int>& membership,
                         const NetworkOptions& o, WindowFigures* f) {
   const UndirectedGraph& sub = g.connected;
-  auto pos = ForceLayout(sub, o.communities.seed, o.layout_iterations);
+  auto pos =
+      ForceLayout(sub, o.communities.seed, o.layout_iterations, o.cancelled);
   if (!pos.ok()) return pos.status();
   for (int s = 0; s < sub.num_vertices; ++s) {
     const int c = membership[s];
@@ -413,32 +428,56 @@ absl::Status CheckCancelled(const NetworkOptions& o, const char* stage) {
   return absl::OkStatus();
 }
 
+// Tells NetworkOptions::on_stage how long each stage took.
+class StageClock {
+ public:
+  explicit StageClock(const NetworkOptions& o) : o_(o) {}
+  void Done(const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    if (o_.on_stage)
+      o_.on_stage(stage, std::chrono::duration<double>(now - since_).count());
+    since_ = now;
+  }
+
+ private:
+  const NetworkOptions& o_;
+  std::chrono::steady_clock::time_point since_ =
+      std::chrono::steady_clock::now();
+};
+
 absl::StatusOr<WindowFigures> AnalyzeWindow(
     const index::Snapshot& snapshot,
     const std::vector<index::Interaction>& interactions, TimeWindow window,
     const NetworkOptions& o, const Labels& labels) {
+  StageClock clock(o);
   // 1. The ties in the window between the people in the directory.
   const WindowGraph g = BuildWindowGraph(snapshot, interactions, window, o);
   WindowFigures f = Totals(g, window);
+  f.unknown_endpoints = g.people.unknown_endpoints;
+  clock.Done("graph");
   // 2. Communities against the org chart.
   WK_RETURN_IF_ERROR(CheckCancelled(o, "communities"));
   auto membership = AddCommunities(g, labels, o, &f);
   if (!membership.ok()) return membership.status();
+  clock.Done("communities");
   // 3. Silos and bridges between departments and countries.
   AddSilosAndBridges(g, o, &f);
   // 4. New hires, and how many are not yet connected.
   const std::vector<int> new_hires = NewHires(g, window, o);
   AddNewHireCounts(g, new_hires, o, &f);
+  clock.Done("silos, bridges, new hires");
   // 5. Person-level lists (the HR role only).
   if (o.person_level) {
     WK_RETURN_IF_ERROR(CheckCancelled(o, "brokers"));
-    AddBrokers(g, o, &f);
+    WK_RETURN_IF_ERROR(AddBrokers(g, o, &f));
     AddPersonLists(g, new_hires, o, &f);
+    clock.Done("brokers (betweenness)");
   }
   // 6. The drawing.
   if (o.layout) {
     WK_RETURN_IF_ERROR(CheckCancelled(o, "the drawing"));
     WK_RETURN_IF_ERROR(AddDrawing(g, *membership, o, &f));
+    clock.Done("drawing (layout)");
   }
   return f;
 }
@@ -589,6 +628,8 @@ absl::Status NetworkOptions::Validate() const {
     return invalid("top_brokers", "must be 0-", limits.max_top_brokers);
   if (betweenness_samples < 1)
     return invalid("betweenness_samples", "must be positive");
+  if (!(betweenness_relative_error > 0 && betweenness_relative_error <= 1))
+    return invalid("betweenness_relative_error", "must be in (0, 1]");
   if (!(interaction_weight > 0))
     return invalid("interaction_weight", "must be positive");
   if (new_hire_days < 0)
@@ -596,6 +637,8 @@ absl::Status NetworkOptions::Validate() const {
   if (max_topics < 0) return invalid("max_topics", "must not be negative");
   if (layout_iterations < 1)
     return invalid("layout_iterations", "must be positive");
+  if (community_seed_ties < 1)
+    return invalid("community_seed_ties", "must be positive");
   if (max_drawn_edges < 0)
     return invalid("max_drawn_edges", "must not be negative");
   return absl::OkStatus();
@@ -687,10 +730,12 @@ absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
     a.previous = std::move(*previous);
   }
   // 3. Interaction ends missing from the directory, and knowledge risk.
+  // The current window's graph counted them already.
   WK_RETURN_IF_ERROR(CheckCancelled(options, "knowledge risk"));
-  a.unknown_endpoints =
-      BuildPeopleGraph(snapshot, interactions, w, options).unknown_endpoints;
+  StageClock clock(options);
+  a.unknown_endpoints = a.current.unknown_endpoints;
   a.topics = KnowledgeRisk(snapshot, w.end, options);
+  clock.Done("knowledge risk");
   // 4. Say what was withheld.
   a.suppressed = WithheldNotes(a, options);
   return a;

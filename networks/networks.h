@@ -71,13 +71,21 @@ struct NetworkOptions {
   // How many brokers to list (person_level only), 0 to
   // limits.max_top_brokers.
   int top_brokers = 10;
-  // Exact betweenness up to this many connected people, sampled above.
-  // Exact costs O(V·E log V).
-  int exact_betweenness_limit = 20000;
-  // Sources sampled for approximate betweenness; the error shrinks as
-  // 1/sqrt(samples) and the time grows linearly (500 sources: about 40 s
-  // on 2 cores for 50,000 people and 1,000,000 ties).
-  int betweenness_samples = 500;
+  // Exact betweenness up to this many connected people, sampled above
+  // (when sampling takes fewer sources than there are people). Exact costs
+  // one shortest-path search per person, O(V·E log V) in all.
+  int exact_betweenness_limit = 2000;
+  // Sampled betweenness takes enough sources for every estimate to be
+  // within this fraction of the most paths one person can carry,
+  // (n-1)(n-2)/2, with probability 95% (Hoeffding, BetweennessSamplesFor):
+  // 0.1 takes 611 sources at 5,000 people and 726 at 50,000; the count
+  // grows with ln n, the time linearly with it. Smaller is closer and
+  // slower (half the error: four times the sources).
+  double betweenness_relative_error = 0.1;
+  // At most this many sources, whatever the error asks: a cap on the time
+  // (one shortest-path search each). The bound reported is the one of the
+  // sources taken.
+  int betweenness_samples = 1000;
   // People who joined within this many days before window end are new
   // hires.
   int new_hire_days = 90;
@@ -101,6 +109,11 @@ struct NetworkOptions {
   // SVG line each).
   int max_drawn_edges = 4000;
   CommunityOptions communities;
+  // Leiden runs from communities.seeds seeds while seeds × ties stays
+  // within this, from fewer above (at least one): 10 seeds up to 300,000
+  // ties, 1 at 1,700,000 (the 1M-post company). Each seed is a full
+  // Leiden run; more seeds rarely raise modularity by more than 0.5%.
+  int64_t community_seed_ties = 3000000;
   // Threads for betweenness.
   int threads = 2;
   // Asked between the stages of the analysis (windows, communities,
@@ -108,6 +121,9 @@ struct NetworkOptions {
   // CANCELLED. Null: never stops early. The API sets it from the call's
   // deadline and cancellation.
   std::function<bool()> cancelled;
+  // Told the wall time of each stage once it is done (benchmarks and
+  // `whoknows networks --timings`). Null: nothing is measured.
+  std::function<void(const char* stage, double seconds)> on_stage;
   // Bounds of the fields above, checked by Validate().
   NetworkLimits limits;
 
@@ -174,8 +190,10 @@ struct WindowFigures {
   int ties = 0;              // distinct pairs in touch
   double tie_weight = 0;
   int64_t interactions = 0;  // interactions in the window (after filtering)
+  int64_t unknown_endpoints = 0;  // their ends not in the directory
   int communities_count = 0;
   double modularity = 0;
+  int community_seeds = 0;  // Leiden runs, the best kept
   // NMI between communities and departments (sites) over connected people
   // with a known department (site); unset when there is none.
   std::optional<double> nmi_department;

@@ -128,8 +128,10 @@ std::string Headline(const NetworkAnalysis& a) {
       {"ties (pairs in touch)", [](auto& f) { return absl::StrCat(f.ties); }},
       {"communities",
        [](auto& f) { return absl::StrCat(f.communities_count); }},
-      {"modularity Q",
-       [](auto& f) { return absl::StrFormat("%.3f", f.modularity); }},
+      {"modularity Q (best of N Leiden runs)",
+       [](auto& f) {
+         return absl::StrFormat("%.3f (%d)", f.modularity, f.community_seeds);
+       }},
       {"NMI communities / departments",
        [](auto& f) { return Opt(f.nmi_department); }},
       {"NMI communities / teams", [](auto& f) { return Opt(f.nmi_team); }},
@@ -351,9 +353,14 @@ std::string PersonLevel(const WindowFigures& f) {
               ? "Exact betweenness: shortest paths (ties as length "
                 "1/weight) between other people that run through them.</p>"
               : absl::StrFormat(
-                    "Betweenness estimated from %d sampled people; each "
-                    "value is within %.0f paths with 95%% probability.</p>",
-                    f.betweenness_samples, f.betweenness_error_bound);
+                    "Betweenness estimated from %d sampled people (of %d): "
+                    "each value is within %.0f paths (%.0f%% of the most "
+                    "one person can carry) with 95%% probability.</p>",
+                    f.betweenness_samples, f.connected_people,
+                    f.betweenness_error_bound,
+                    100 * f.betweenness_error_bound /
+                        std::max(1.0, (f.connected_people - 1.0) *
+                                          (f.connected_people - 2.0) / 2));
   html += People(f.brokers, "betweenness", true);
   html += "<h2>Only within their team</h2>" +
           People(f.isolated, "colleagues", false);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -138,6 +139,98 @@ TEST_F(NetworksEndToEndTest, HrRoleSeesBrokersButNeverOptedOutPeople) {
   EXPECT_EQ(top, (std::set<std::string>{"a0", "b0"}));
   EXPECT_EQ(response.current().brokers(0).value(), 30);  // 5 x 6 pairs
   for (const auto& b : response.current().brokers()) EXPECT_NE(b.id(), "x");
+}
+
+// `people` more people in 20 departments, each writing to about `degree`
+// random colleagues: a network whose exact betweenness takes minutes.
+void AddBigNetwork(Server& server, SecureEnv& env, const std::string& data,
+                   int people, int degree) {
+  auto ingest = v1::Ingest::NewStub(env.AdminChannel(server.port()));
+  for (int first = 0; first < people; first += 1000) {
+    v1::UpsertPeopleRequest batch;
+    for (int i = first; i < std::min(people, first + 1000); ++i) {
+      auto* p = batch.add_people();
+      p->set_id("big" + std::to_string(i));
+      p->set_display_name("Big " + std::to_string(i));
+      p->set_department("Dept " + std::to_string(i % 20));
+    }
+    v1::UpsertPeopleResponse upserted;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(ingest->UpsertPeople(&ctx, batch, &upserted).ok());
+  }
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int> anyone(0, people - 1);
+  std::vector<index::Interaction> mails;
+  for (int i = 0; i < people; ++i) {
+    for (int j = 0; j < degree; ++j) {
+      const int to = anyone(rng);
+      if (to == i) continue;
+      mails.push_back({"",
+                       "big" + std::to_string(i),
+                       {"big" + std::to_string(to)},
+                       kTime,
+                       "email"});
+    }
+  }
+  const absl::Status appended = index::InteractionLog(data).Append(mails);
+  ASSERT_TRUE(appended.ok()) << appended;
+  for (int i = 0; i < 1000; ++i) {
+    if (server.catalog().snapshot()->people.size() >=
+        static_cast<size_t>(13 + people))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// A caller that gives up stops the analysis within a second, also inside
+// the long loops (betweenness): the analyses' single thread is free again
+// for the next call, which is served.
+TEST_F(NetworksEndToEndTest, GivenUpAnalysisStopsAndTheNextCallIsServed) {
+  Start(/*hr_token=*/true);
+  AddBigNetwork(*server_, *env_, data_, 7000, 14);
+  auto call = [&](bool person_level, std::chrono::milliseconds deadline,
+                  int64_t window_end = 0) {
+    v1::AnalyzeNetworkRequest request;
+    request.set_person_level(person_level);
+    if (window_end > 0) {
+      request.mutable_window_end()->set_seconds(window_end);
+      request.set_window_days(1);
+    }
+    v1::AnalyzeNetworkResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    ctx.AddMetadata("authorization", "Bearer " + env_->Token("u1", "hr"));
+    return networks_->AnalyzeNetwork(&ctx, request, &response);
+  };
+  // Without brokers: the graph, communities and the rest, but no
+  // betweenness; the deadline below falls after them, inside betweenness.
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(call(false, std::chrono::seconds(120)).ok());
+  const auto without_brokers =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+  std::printf("analysis without brokers: %lld ms\n",
+              static_cast<long long>(without_brokers.count()));
+  // A deadline just after those stages, inside betweenness; on a machine
+  // fast enough to finish first, a shorter one.
+  grpc::Status given_up;
+  for (int margin_ms = 1000; margin_ms >= 50; margin_ms /= 2) {
+    given_up =
+        call(true, without_brokers + std::chrono::milliseconds(margin_ms));
+    if (!given_up.ok()) break;
+  }
+  EXPECT_EQ(given_up.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << given_up.error_message();
+  // The next call (an empty window: no work) waits for the analyses'
+  // thread; it gets it within its deadline only if the first one stopped.
+  const auto next_start = std::chrono::steady_clock::now();
+  grpc::Status next = call(true, std::chrono::seconds(2), kTime - 86400 * 400);
+  EXPECT_TRUE(next.ok()) << next.error_message();
+  std::printf("next call served after %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - next_start)
+                      .count()));
 }
 
 TEST_F(NetworksEndToEndTest, EmployeeGetsNoPersonLevelLists) {

@@ -6,9 +6,11 @@
 #include <igraph/igraph.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 
 #include "importers/enron.h"
 #include "index/catalog.h"
@@ -248,6 +250,87 @@ TEST_F(EnronTest, SampledBetweennessWithinItsBound) {
       "(%.4f of the pairs), bound %.1f (%.4f)\n",
       max_err, max_err / pairs, bound, bound / pairs);
   EXPECT_LE(max_err, bound);
+}
+
+// A random graph big enough that each algorithm runs for seconds: `n`
+// vertices, about `degree` ties each, weights 1-5.
+UndirectedGraph Random(int n, int degree) {
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> any(0, n - 1), weight(1, 5);
+  UndirectedGraph g;
+  g.num_vertices = n;
+  for (int u = 0; u < n; ++u) {
+    for (int i = 0; i < degree / 2; ++i) {
+      const int v = any(rng);
+      if (v == u) continue;
+      g.edges.push_back({std::min(u, v), std::max(u, v)});
+      g.weights.push_back(weight(rng));
+    }
+  }
+  return g;
+}
+
+// `cancelled` that says yes from `after` on, counting how often it is asked.
+struct StopAfter {
+  std::chrono::steady_clock::time_point at;
+  int asked = 0;
+  explicit StopAfter(std::chrono::milliseconds after)
+      : at(std::chrono::steady_clock::now() + after) {}
+  std::function<bool()> Fn() {
+    return [this] {
+      ++asked;
+      return std::chrono::steady_clock::now() >= at;
+    };
+  }
+  // Seconds since the first "yes" was due.
+  double Late() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - at)
+        .count();
+  }
+};
+
+// Each long loop asks its caller between steps and stops within a second
+// once told: betweenness per source, Leiden per iteration, the layout per
+// iteration.
+TEST(GraphAlgorithmsTest, BetweennessStopsWhenCancelled) {
+  const UndirectedGraph g = Random(20000, 40);
+  StopAfter stop(std::chrono::milliseconds(200));
+  BetweennessOptions o;
+  o.cancelled = stop.Fn();
+  auto b = Betweenness(g, o);  // exact: 20,000 sources, minutes
+  EXPECT_TRUE(b.empty());
+  EXPECT_LT(stop.Late(), 1.0);
+  EXPECT_GT(stop.asked, 1);
+}
+
+TEST(GraphAlgorithmsTest, CommunitiesStopWhenCancelled) {
+  const UndirectedGraph g = Random(10000, 30);  // 150,000 ties: iterated
+  StopAfter stop(std::chrono::milliseconds(200));
+  CommunityOptions o;
+  o.cancelled = stop.Fn();
+  auto c = FindCommunities(g, o);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kCancelled) << c.status();
+  EXPECT_LT(stop.Late(), 1.0);
+}
+
+TEST(GraphAlgorithmsTest, LayoutStopsWhenCancelled) {
+  const UndirectedGraph g = Random(20000, 20);
+  StopAfter stop(std::chrono::milliseconds(200));
+  auto pos = ForceLayout(g, 1, 500, stop.Fn());
+  EXPECT_EQ(pos.status().code(), absl::StatusCode::kCancelled) << pos.status();
+  EXPECT_LT(stop.Late(), 1.0);
+}
+
+TEST(GraphAlgorithmsTest, SamplesForAnErrorBound) {
+  // ln(2n/delta) / (2 eps^2), stretched by (n/(n-1))^2: grows with ln n.
+  EXPECT_EQ(BetweennessSamplesFor(5000, 0.1, 0.05), 611);
+  EXPECT_EQ(BetweennessSamplesFor(50000, 0.1, 0.05), 726);
+  EXPECT_EQ(BetweennessSamplesFor(100, 0.1, 0.05), 100);  // all: exact
+  // The bound of that many sources is within the error asked.
+  const int k = BetweennessSamplesFor(50000, 0.1, 0.05);
+  EXPECT_LE(BetweennessErrorBound(50000, k, 0.05), 0.1 * 49999.0 * 49998.0 / 2);
+  EXPECT_GT(BetweennessErrorBound(50000, k - 1, 0.05),
+            0.1 * 49999.0 * 49998.0 / 2);
 }
 
 }  // namespace

@@ -251,6 +251,19 @@ TEST_F(NetworksTest, StopsBetweenStagesWhenCancelled) {
   EXPECT_GE(asked, -100 + 5);
 }
 
+// Leiden's seeds shrink as the ties grow (community_seed_ties), at least
+// one, and the figures say how many ran.
+TEST_F(NetworksTest, FewerLeidenSeedsOnBigGraphs) {
+  NetworkAnalysis all = Analyze();
+  EXPECT_EQ(all.current.community_seeds, 10);
+  options_.community_seed_ties = 3 * all.current.ties;
+  EXPECT_EQ(Analyze().current.community_seeds, 3);
+  options_.community_seed_ties = 1;
+  NetworkAnalysis one = Analyze();
+  EXPECT_EQ(one.current.community_seeds, 1);
+  EXPECT_LE(one.current.modularity, all.current.modularity + 1e-12);
+}
+
 TEST_F(NetworksTest, ManagerTiesOnlyOnRequest) {
   people_["e1"]->set_manager_id("s5");
   NetworkAnalysis without = Analyze();
