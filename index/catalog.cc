@@ -23,9 +23,9 @@
 #include "index/graph.h"
 #include "index/group_databases.h"
 #include "index/language.h"
-#include "index/snapshot_delta.h"
 #include "index/shard_databases.h"
 #include "index/shards.h"
+#include "index/snapshot_delta.h"
 #include "index/text.h"
 #include "index/validation.h"
 
