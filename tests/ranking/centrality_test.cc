@@ -231,20 +231,34 @@ TEST(TieGraphTest, StrongestPathsStopAtATargetNobodyMayPass) {
   EXPECT_THAT(blocked[g_], ElementsAre("e", "f", "g"));
 }
 
+// A private thread SmallGraph does not hold: z (no node) is tied to a and
+// e, and y (no node either) only to z. z and y are numbered after the
+// graph's nodes, and `people` names them in that order.
+struct ExtraPeople {
+  TieGraph::ExtraTies extra;
+  std::vector<std::string> people;
+  int32_t z, y;
+};
+ExtraPeople PrivateThreadTies(const TieGraph& ties) {
+  const int32_t a = ties.NodeOf("a"), e = ties.NodeOf("e");
+  const int32_t z = ties.num_nodes(), y = ties.num_nodes() + 1;
+  return {{{a, {{z, 1.0}}},
+           {z, {{a, 1.0}, {e, 1.0}, {y, 1.0}}},
+           {e, {{z, 1.0}}},
+           {y, {{z, 1.0}}}},
+          {"z", "y"},
+          z,
+          y};
+}
+
 // The same search asked by node: the same chains as asking by id, for
 // graph nodes and extra people alike.
 TEST(TieGraphTest, StrongestPathsByNodeMatchAskingById) {
   index::ColleagueGraph g = SmallGraph();
   TieGraph ties(g);
-  const int32_t a = ties.NodeOf("a"), e = ties.NodeOf("e"),
-                f = ties.NodeOf("f"), g_ = ties.NodeOf("g"),
-                h = ties.NodeOf("h");
-  const int32_t z = ties.num_nodes(), y = ties.num_nodes() + 1;
-  TieGraph::ExtraTies extra = {{a, {{z, 1.0}}},
-                               {z, {{a, 1.0}, {e, 1.0}, {y, 1.0}}},
-                               {e, {{z, 1.0}}},
-                               {y, {{z, 1.0}}}};
-  const std::vector<std::string> people = {"z", "y"};
+  const int32_t a = ties.NodeOf("a"), f = ties.NodeOf("f"),
+                g_ = ties.NodeOf("g"), h = ties.NodeOf("h");
+  const auto [extra, people, z, y] = PrivateThreadTies(ties);
   std::vector<int32_t> asked_nodes;
   auto by_node = ties.StrongestPathsByNode(
       a, {f, g_, h, y}, 3, 64,
@@ -275,12 +289,7 @@ TEST(TieGraphTest, StrongestPathsFollowExtraPeopleWithoutANode) {
   TieGraph ties(g);
   const int32_t a = ties.NodeOf("a"), e = ties.NodeOf("e"),
                 f = ties.NodeOf("f");
-  const int32_t z = ties.num_nodes(), y = ties.num_nodes() + 1;
-  TieGraph::ExtraTies extra = {{a, {{z, 1.0}}},
-                               {z, {{a, 1.0}, {e, 1.0}, {y, 1.0}}},
-                               {e, {{z, 1.0}}},
-                               {y, {{z, 1.0}}}};
-  const std::vector<std::string> people = {"z", "y"};
+  const auto [extra, people, z, y] = PrivateThreadTies(ties);
   EXPECT_TRUE(ties.StrongestPaths(a, {f}).empty()) << "apart in the graph";
   auto paths = ties.StrongestPaths(a, {f, y}, 3, 64, {}, &extra, &people);
   EXPECT_THAT(paths[f], ElementsAre("a", "z", "e", "f"));
