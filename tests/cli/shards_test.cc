@@ -630,6 +630,52 @@ TEST_F(ShardsTest, ShardsReplicasAndFrontendsAnswerAsOneFolder) {
   }
 }
 
+// The writer reconnects to a shard's writable server that restarted: the
+// next write goes through; while the server is down, writes are refused
+// with UNAVAILABLE, and nothing committed before is lost.
+TEST_F(ShardsTest, WriterReconnectsToARestartedShardServer) {
+  ASSERT_EQ(std::system("command -v xapian-tcpsrv >/dev/null"), 0)
+      << "xapian-tools is missing (scripts/install-deps.sh installs it)";
+  const std::vector<v1::Post>& posts = company_.public_posts;
+  ASSERT_GE(posts.size(), 90u);
+  ASSERT_NO_FATAL_FAILURE(StartShards(/*replica=*/false));
+  writer_ = Serve("serve_writer", writer_port_, dir_ / "writer",
+                  {"--post-shard", Tcp(w0_), "--post-shard", Tcp(w1_)});
+  ASSERT_TRUE(PollUntil([&] { return Accepts(writer_port_); }))
+      << procs_.Log("serve_writer");
+  Frontend writer(Connect(env_, writer_port_));
+  ASSERT_NO_FATAL_FAILURE(Ingest(writer, company_.people, {}));
+  ASSERT_TRUE(UpsertPosts(writer, posts, 0, 30).ok());
+  const fs::path shard1 = dir_ / "shards" / "shard1";
+  auto restart_w1 = [&](const std::string& name) {
+    w1_server_ = Tcpsrv(name, w1_, shard1, true);
+    ASSERT_TRUE(PollUntil([&] { return Accepts(w1_); })) << procs_.Log(name);
+  };
+
+  // 1. Shard 1's server restarts between two writes.
+  Processes::Kill(w1_server_);
+  ASSERT_NO_FATAL_FAILURE(restart_w1("w1_second"));
+  grpc::Status s = UpsertPosts(writer, posts, 30, 60);
+  EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message() << "\n"
+                      << procs_.Log("serve_writer");
+
+  // 2. It is down: the write is refused, said to be worth trying again.
+  Processes::Kill(w1_server_);
+  s = UpsertPosts(writer, posts, 60, 90);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  ASSERT_NO_FATAL_FAILURE(restart_w1("w1_third"));
+  s = UpsertPosts(writer, posts, 60, 90);
+  EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
+
+  // 3. Every post is on the shards, once.
+  Xapian::Database all;
+  for (const char* name : {"shard0", "shard1"})
+    all.add_database(Xapian::Database((dir_ / "shards" / name).string()));
+  EXPECT_EQ(all.get_doccount(), 90u);
+  for (size_t i = 0; i < 90; ++i)
+    EXPECT_EQ(all.get_termfreq("Q" + posts[i].id()), 1u) << posts[i].id();
+}
+
 // A follower (`serve --follow`) refuses every Ingest call with
 // FAILED_PRECONDITION, before writing anything of its own.
 TEST_F(ShardsTest, FollowerRefusesEveryIngestCall) {
