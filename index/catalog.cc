@@ -205,16 +205,23 @@ void ReadHitIds(const Xapian::Database& db,
   }
 }
 
-std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset) {
+// With `ids_as_keys` (remote shards), each hit's id is its collapse key,
+// which came back with the MSet (Catalog::Search).
+std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset,
+                        bool ids_as_keys) {
   std::vector<Hit> hits(mset.size());
   std::vector<std::pair<Xapian::docid, size_t>> by_docid;
   by_docid.reserve(mset.size());
   size_t i = 0;
   for (auto it = mset.begin(); it != mset.end(); ++it, ++i) {
     hits[i].weight = it.get_weight();
-    by_docid.emplace_back(*it, i);
+    if (ids_as_keys) {
+      hits[i].post_id = it.get_collapse_key();
+    } else {
+      by_docid.emplace_back(*it, i);
+    }
   }
-  ReadHitIds(db, std::move(by_docid), &hits);
+  if (!by_docid.empty()) ReadHitIds(db, std::move(by_docid), &hits);
   return hits;
 }
 
@@ -224,7 +231,7 @@ std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset) {
 // every id read and looked up.
 std::vector<Hit> NumberedHits(const Xapian::Database& db, uint64_t files,
                               const Xapian::MSet& mset, const DenseIndex& dense,
-                              const PostDocids* table) {
+                              const PostDocids* table, bool ids_as_keys) {
   if (table && (table->files != files || table->uuid != db.get_uuid()))
     table = nullptr;
   std::vector<Hit> hits(mset.size());
@@ -236,10 +243,11 @@ std::vector<Hit> NumberedHits(const Xapian::Database& db, uint64_t files,
       hits[i].post = table->number[*it];
     } else {
       unknown.emplace_back(*it, i);
+      if (ids_as_keys) hits[i].post_id = it.get_collapse_key();
     }
   }
   if (unknown.empty()) return hits;
-  ReadHitIds(db, unknown, &hits);
+  if (!ids_as_keys) ReadHitIds(db, unknown, &hits);
   for (const auto& [docid, index] : unknown) {
     Hit& hit = hits[index];
     hit.post = dense.PostNumber(hit.post_id);
@@ -2348,17 +2356,26 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
             reader, !o.public_only, o.groups, [&](const Xapian::Database& db) {
               Xapian::Enquire enquire(db);
               enquire.set_query(query);
+              // On remote shards, reading a hit's id from its document is a
+              // round trip a hit (Xapian 1.4's remote backend streams no
+              // values): each hit's id comes back with the MSet instead, as
+              // its collapse key. Ids are unique: nothing is collapsed.
+              const bool ids_as_keys = !impl_->shards.empty();
+              if (ids_as_keys) enquire.set_collapse_key(kIdSlot);
               Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
-              result.matched_estimate = mset.get_matches_estimated();
+              result.matched_estimate =
+                  ids_as_keys ? mset.get_uncollapsed_matches_estimated()
+                              : mset.get_matches_estimated();
               // The docid table numbers the public database's documents only,
               // which a combined database's docids do not.
               result.numbered = o.numbering && o.numbering->dense;
               if (!result.numbered) {
-                result.hits = HitsOf(db, mset);
+                result.hits = HitsOf(db, mset, ids_as_keys);
               } else {
                 result.hits = NumberedHits(
                     db, reader.files, mset, *o.numbering->dense,
-                    &db == &reader.pub ? o.numbering->docids.get() : nullptr);
+                    &db == &reader.pub ? o.numbering->docids.get() : nullptr,
+                    ids_as_keys);
               }
               return absl::OkStatus();
             });
@@ -2434,6 +2451,14 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
                 Xapian::Query::OP_OR,
                 Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
                 Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
+  // The snippets' background model asks the database for the frequency of
+  // every other word of the text: a round trip to each shard a word on
+  // remote shards (most of a FindExperts there), so the snippets of a
+  // sharded catalog are chosen by the query's words alone.
+  const unsigned snippet_flags = impl_->shards.empty()
+                                     ? Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                                           Xapian::MSet::SNIPPET_EXHAUSTIVE
+                                     : Xapian::MSet::SNIPPET_EXHAUSTIVE;
   std::unordered_map<std::string, PostText> by_id;
   absl::Status status = impl_->ReadScoped(
       "fetch", "fetch: index kept changing; try again", include_private, groups,
@@ -2463,9 +2488,7 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
           t.snippet = HtmlToText(
               mset.snippet(body, snippet_bytes,
                            Xapian::Stem(StemmerNameFor(t.post.language())),
-                           Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                               Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                           "", "", "…"));
+                           snippet_flags, "", "", "…"));
           by_id[t.post.id()] = std::move(t);
         }
         return absl::OkStatus();
