@@ -9,6 +9,10 @@
 # (each with its own expertise model, waited for) and runs
 # bench/load_bench.cc --mode latency at concurrency 1 against each, one
 # after the other, then once more in the other order.
+# Then a follower of the sharded writer (`serve --follow`, its folder a copy
+# of the writer's, the shards read through read-only servers): its
+# start-up, and the reloads a few seconds of ingest through the writer
+# cause (each reads every record from the shards, then publishes).
 # Flags:
 #   --posts N --people N  size of the company (default 20000, 2000)
 #   --seconds N           per latency phase (default 15)
@@ -55,7 +59,7 @@ echo "shards_bench.sh on $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/nul
 # Two shards, each served writable (xapian-tcpsrv creates the database;
 # setsid: its own process group, so that the children it forks a connection
 # go with it).
-shard_flags=()
+shard_flags=() read_flags=()
 for s in 0 1; do
   mkdir -p "$work/shards"
   shard_port=$(free_port)
@@ -102,3 +106,26 @@ latency() {  # NAME
   echo "  load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 for name in single sharded sharded single; do latency "$name"; done
+
+# The follower: read-only servers on the shards (started now that they
+# exist), and the writer's folder copied for its people/ and private_posts/.
+for s in 0 1; do
+  read_port=$(free_port)
+  setsid xapian-tcpsrv --port "$read_port" --interface 127.0.0.1 --quiet \
+    "$work/shards/shard$s" >"$work/tcpsrv_read$s.log" 2>&1 &
+  pids+=($!)
+  read_flags+=(--post-shard "tcp://127.0.0.1:$read_port")
+done
+sleep 1
+cp -a "$work/sharded" "$work/follower"
+t0=$(date +%s.%N)
+serve follower "$work/follower" --follow "${read_flags[@]}"
+echo "follower: serving $(echo "$(date +%s.%N) - $t0" | bc) s after launch (every record read from the shards, then the first publish)"
+"$bin/bench/load_bench" --server "127.0.0.1:$sharded_port" \
+  --ca "$work/pki/ca.pem" --token "$work/admin.token" \
+  --jsonl "$work/company.jsonl" --mode ingest --seconds 3 --batch 20 \
+  --writers 1 --rpc upsert --ingest-jsonl "$work/company.jsonl" >/dev/null
+for _ in $(seq 300); do grep -q 'follow: read' "$work/follower.log" && break; sleep 1; done
+sleep 5
+grep 'follow: read' "$work/follower.log" | sed 's/^/  /' || echo "  no reload seen in 300 s"
+echo "  load average $(cut -d' ' -f1-3 /proc/loadavg)"

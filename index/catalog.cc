@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -1297,6 +1298,8 @@ struct Catalog::Impl {
     try {
       const std::string state = FollowedState();
       if (state == seen) return;
+      const auto start = std::chrono::steady_clock::now();
+      size_t people_read = 0, posts_read = 0;
       {
         absl::MutexLock lock(&write_mu);
         std::error_code ec;
@@ -1304,11 +1307,24 @@ struct Catalog::Impl {
         people.clear();
         status = LoadRecordsLocked();
         full_change = true;  // every record read again: build afresh
+        people_read = people.size();
+        posts_read = posts.size();
       }
       if (status.ok()) {
         seen = state;
         group_dbs->InvalidateAll();
+        const auto read = std::chrono::steady_clock::now();
         Publish();
+        // What following costs (docs/operations.md, "Front-ends in step").
+        std::fprintf(
+            stderr,
+            "whoknows: follow: read %zu people and %zu posts in %.2f s, "
+            "published in %.2f s\n",
+            people_read, posts_read,
+            std::chrono::duration<double>(read - start).count(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          read)
+                .count());
       }
     } catch (const Xapian::Error& e) {
       status = XapianError("following the databases", e);
