@@ -640,6 +640,7 @@ class IngestService final
         Recorded(request->person_id().substr(0, 128)),
         [this, request, response](const Caller&,
                                   AuditNote& note) -> absl::Status {
+          WK_RETURN_IF_ERROR(Writable());  // before any file is touched
           // api/erasure.h
           WK_ASSIGN_OR_RETURN(*response, eraser_.DeletePerson(*request));
           exposure_.Forget(request->person_id());  // the exposure budget
@@ -696,6 +697,8 @@ class IngestService final
                  {{"outcomes", 0}}),
         [this, request, response](const Caller& caller,
                                   AuditNote& note) -> absl::Status {
+          // outcomes.jsonl is the writer's.
+          WK_RETURN_IF_ERROR(Writable());
           WK_ASSIGN_OR_RETURN(
               *response,
               api::RecordOutcome(caller, catalog_, outcomes_,
@@ -706,6 +709,16 @@ class IngestService final
   }
 
  private:
+  // FAILED_PRECONDITION on a read-only front-end (`serve --follow`), as the
+  // catalog's own writes say, for the calls that write files beside it.
+  absl::Status Writable() const {
+    const index::CatalogOptions& o = catalog_.options();
+    if (!o.read_only && !o.follow) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        "catalog is read-only: this front-end follows a writer (serve "
+        "--follow); send writes to the writer");
+  }
+
   index::Catalog& catalog_;
   Eraser& eraser_;
   ranking::ExposureLedger& exposure_;

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "cli/command.h"
 #include "importers/enron.h"
 #include "importers/jsonl.h"
@@ -57,6 +58,11 @@ class ImportCommand final : public Command {
                       "Records per commit (default 2000; more costs memory "
                       "and CPU, and more to import again after a crash)")
           ->check(CLI::PositiveNumber);
+      sub->add_option("--post-shard", post_shards_,
+                      "Public posts onto Xapian remote shards (xapian-tcpsrv "
+                      "--writable): tcp://HOST:PORT, repeated once a shard "
+                      "in the order serve lists them (docs/operations.md, "
+                      "Topology)");
       subcommands_.push_back({sub, &f});
     }
   }
@@ -77,6 +83,8 @@ class ImportCommand final : public Command {
     // replaced by id) rather than durable write by write
     // (CatalogOptions::bulk_commit_records).
     copts.bulk_commit_records = bulk_commit_records_;
+    for (const auto& shard : post_shards_)
+      copts.post_shards.push_back(absl::StrSplit(shard, ','));
     auto catalog = index::Catalog::Open(copts);
     if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
     ProgressLine progress;
@@ -177,6 +185,7 @@ class ImportCommand final : public Command {
 
   std::vector<std::pair<CLI::App*, const Format*>> subcommands_;
   std::string input_, data_dir_;
+  std::vector<std::string> post_shards_;  // --post-shard, one a shard
   bool strict_ = false;
   int64_t rate_every_ = 0;
   // Measured on 50,000 people and 50,000 posts: 500 and 2,000 cost the same

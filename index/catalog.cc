@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "index/batch_journal.h"
@@ -50,6 +52,10 @@ constexpr Xapian::valueno kIdSlot = 1;
 // a stamp the writer changes at each commit of posts, by which followers
 // tell that the shards changed (the remote backend tells no revision).
 constexpr char kShardStampKey[] = "whoknows.stamp";
+// A write that cannot reach a shard server is tried this many times in all,
+// reconnecting before each, the n-th retry after n pauses (CommitLocked).
+constexpr int kShardWriteAttempts = 3;
+constexpr absl::Duration kShardRetryPause = absl::Milliseconds(250);
 // Within-document frequency increment of the title's words: the title says
 // what the post is about, so it counts twice. Part of the index format
 // (changing it needs a reindex).
@@ -200,16 +206,23 @@ void ReadHitIds(const Xapian::Database& db,
   }
 }
 
-std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset) {
+// With `ids_as_keys` (remote shards), each hit's id is its collapse key,
+// which came back with the MSet (Catalog::Search).
+std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset,
+                        bool ids_as_keys) {
   std::vector<Hit> hits(mset.size());
   std::vector<std::pair<Xapian::docid, size_t>> by_docid;
   by_docid.reserve(mset.size());
   size_t i = 0;
   for (auto it = mset.begin(); it != mset.end(); ++it, ++i) {
     hits[i].weight = it.get_weight();
-    by_docid.emplace_back(*it, i);
+    if (ids_as_keys) {
+      hits[i].post_id = it.get_collapse_key();
+    } else {
+      by_docid.emplace_back(*it, i);
+    }
   }
-  ReadHitIds(db, std::move(by_docid), &hits);
+  if (!by_docid.empty()) ReadHitIds(db, std::move(by_docid), &hits);
   return hits;
 }
 
@@ -219,7 +232,7 @@ std::vector<Hit> HitsOf(const Xapian::Database& db, const Xapian::MSet& mset) {
 // every id read and looked up.
 std::vector<Hit> NumberedHits(const Xapian::Database& db, uint64_t files,
                               const Xapian::MSet& mset, const DenseIndex& dense,
-                              const PostDocids* table) {
+                              const PostDocids* table, bool ids_as_keys) {
   if (table && (table->files != files || table->uuid != db.get_uuid()))
     table = nullptr;
   std::vector<Hit> hits(mset.size());
@@ -231,10 +244,11 @@ std::vector<Hit> NumberedHits(const Xapian::Database& db, uint64_t files,
       hits[i].post = table->number[*it];
     } else {
       unknown.emplace_back(*it, i);
+      if (ids_as_keys) hits[i].post_id = it.get_collapse_key();
     }
   }
   if (unknown.empty()) return hits;
-  ReadHitIds(db, unknown, &hits);
+  if (!ids_as_keys) ReadHitIds(db, unknown, &hits);
   for (const auto& [docid, index] : unknown) {
     Hit& hit = hits[index];
     hit.post = dense.PostNumber(hit.post_id);
@@ -400,6 +414,11 @@ struct Catalog::Impl {
   // A journaled write this catalog left unfinished (a failure mid-way, or
   // the after_commit test seam): the next write finishes it first.
   bool journal_pending ABSL_GUARDED_BY(write_mu) = false;
+  // ReloadLocked could not reopen the databases or read the records again
+  // (a shard server down): memory may not be what is committed, so the
+  // next write reloads first.
+  bool reload_pending ABSL_GUARDED_BY(write_mu) = false;
+  std::string reload_error ABSL_GUARDED_BY(write_mu);  // why, when pending
   // Bulk loading (CatalogOptions::bulk_commit_records; 0: off): the records
   // applied but not committed yet, and the databases holding them (each in
   // an unflushed Xapian transaction, so that Xapian's own flush threshold
@@ -1279,6 +1298,8 @@ struct Catalog::Impl {
     try {
       const std::string state = FollowedState();
       if (state == seen) return;
+      const auto start = std::chrono::steady_clock::now();
+      size_t people_read = 0, posts_read = 0;
       {
         absl::MutexLock lock(&write_mu);
         std::error_code ec;
@@ -1286,11 +1307,24 @@ struct Catalog::Impl {
         people.clear();
         status = LoadRecordsLocked();
         full_change = true;  // every record read again: build afresh
+        people_read = people.size();
+        posts_read = posts.size();
       }
       if (status.ok()) {
         seen = state;
         group_dbs->InvalidateAll();
+        const auto read = std::chrono::steady_clock::now();
         Publish();
+        // What following costs (docs/operations.md, "Front-ends in step").
+        std::fprintf(
+            stderr,
+            "whoknows: follow: read %zu people and %zu posts in %.2f s, "
+            "published in %.2f s\n",
+            people_read, posts_read,
+            std::chrono::duration<double>(read - start).count(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          read)
+                .count());
       }
     } catch (const Xapian::Error& e) {
       status = XapianError("following the databases", e);
@@ -1316,19 +1350,35 @@ struct Catalog::Impl {
   }
 
   // After a failed write: drops what was not committed and reloads what
-  // was, so that memory and disk agree again.
+  // was, so that memory and disk agree again. Reconnects to the shards'
+  // writable servers: a connection to a server that went down is closed
+  // (an error closing it is of no interest), and a new one opened. When
+  // that or the reload fails, reload_pending says so, and the next write
+  // tries again first (ReconnectLocked).
   void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     in_bulk = {};  // closing cancels the transactions
     uncommitted = 0;
     pending_records = 0;
+    for (auto* db : {&posts_db, &private_db, &people_db}) {
+      try {
+        (*db)->close();
+      } catch (const Xapian::Error&) {
+      }
+    }
+    reload_pending = true;
     try {
-      for (auto* db : {&posts_db, &private_db, &people_db}) (*db)->close();
-      posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
       private_db.emplace(private_path, Xapian::DB_OPEN);
       people_db.emplace(people_path, Xapian::DB_OPEN);
+      // Left closed (every use throws) when a shard server cannot be
+      // reached.
+      posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
       people.clear();
-      (void)LoadRecordsLocked();  // best effort; the write's error is reported
-    } catch (const Xapian::Error&) {
+      // The write's error is reported; a failed reload is tried again.
+      const absl::Status loaded = LoadRecordsLocked();
+      reload_pending = !loaded.ok();
+      reload_error = loaded.ToString();
+    } catch (const Xapian::Error& e) {
+      reload_error = XapianError("reopening", e).ToString();
     }
     full_change = true;
     MarkDirtyLocked();
@@ -1503,8 +1553,78 @@ struct Catalog::Impl {
   // finished from its journal now if it can be, else by the next write or
   // Open: it is reported failed (not acknowledged) and ends whole, never
   // half.
+  //
+  // On remote shards, a write that fails because a shard server cannot be
+  // reached (it went down, or came back and the connection to it is gone)
+  // is tried again after reconnecting (ReloadLocked), kShardWriteAttempts
+  // times in all: a server restarted meanwhile takes the write. Past that,
+  // UNAVAILABLE: nothing of the write is acknowledged, and what was
+  // committed before stays.
   absl::Status CommitLocked(const BatchWrites& w, std::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    absl::Status status;
+    for (int attempt = 1; attempt <= kShardWriteAttempts; ++attempt) {
+      if (attempt > 1) absl::SleepFor(kShardRetryPause * (attempt - 1));
+      status = CommitOnceLocked(w, what);
+      if (shards.empty() || !absl::IsUnavailable(status)) return status;
+    }
+    return absl::UnavailableError(
+        absl::StrCat(status.message(), " (", kShardWriteAttempts,
+                     " attempts; nothing of this write was acknowledged, "
+                     "what was committed before stays: try again)"));
+  }
+
+  // Before a write on remote shards: checks that the connections to the
+  // shards' writable servers are alive (one round trip a shard). When one
+  // is not (its server restarted, or is down) and nothing is pending,
+  // memory is what is committed: new connections are all it takes. After
+  // a write that failed mid-way (reload_pending), reconnects and reloads
+  // every record (ReloadLocked). UNAVAILABLE, naming why, while a shard
+  // server cannot be reached.
+  absl::Status ReconnectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (shards.empty()) return absl::OkStatus();
+    if (!reload_pending && uncommitted == 0) {
+      try {
+        posts_db->keep_alive();
+        return absl::OkStatus();
+      } catch (const Xapian::Error&) {
+      }
+      try {
+        try {
+          posts_db->close();
+        } catch (const Xapian::Error&) {
+        }
+        posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
+        return absl::OkStatus();
+      } catch (const Xapian::Error& e) {
+        return absl::UnavailableError(
+            XapianError("reconnecting to the shards", e).message());
+      }
+    }
+    ReloadLocked();
+    if (!reload_pending) return absl::OkStatus();
+    return absl::UnavailableError(
+        absl::StrCat("reconnecting to the shards: ", reload_error));
+  }
+
+  // A write's error: UNAVAILABLE when a shard server could not be reached
+  // (CommitLocked tries again; the next write reconnects first), else
+  // INTERNAL.
+  absl::Status WriteError(std::string_view what, const Xapian::Error& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    absl::Status status = XapianError(what, e);
+    // Xapian::Error is not polymorphic: NetworkError and its subclass
+    // NetworkTimeoutError by name.
+    if (shards.empty() ||
+        !std::string_view(e.get_type()).starts_with("Network"))
+      return status;
+    reload_pending = true;
+    return absl::UnavailableError(status.message());
+  }
+
+  absl::Status CommitOnceLocked(const BatchWrites& w, std::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (reload_pending) WK_RETURN_IF_ERROR(ReconnectLocked());
     WK_RETURN_IF_ERROR(FinishPendingLocked());
     // Bulk loading defers writes that only add or replace records; one that
     // deletes (a post moving between databases, a deletion) keeps its
@@ -1545,7 +1665,7 @@ struct Catalog::Impl {
                 absl::StrCat("finishing the journaled write after an error: ",
                              finished.message(), " (the next write retries)")));
       }
-      return XapianError(what, e);
+      return WriteError(what, e);
     }
     UpdateMemoryLocked(w);
     if (journaled) {
@@ -2043,6 +2163,7 @@ absl::Status Catalog::Upsert(std::span<const v1::Person> people,
   }
   Impl& d = *impl_;
   Impl::WriteLock lock(d);
+  WK_RETURN_IF_ERROR(d.ReconnectLocked());
   WK_RETURN_IF_ERROR(d.FinishPendingLocked());
   // Minimal records (people known only from their posts) are written only
   // for people not stored yet: never over a directory record or its
@@ -2061,7 +2182,7 @@ absl::Status Catalog::Upsert(std::span<const v1::Person> people,
   try {
     d.PreparePostsLocked(posts, &w);
   } catch (const Xapian::Error& e) {
-    return XapianError("reading stored posts", e);
+    return d.WriteError("reading stored posts", e);
   }
   return d.CommitLocked(w, "writing");
 }
@@ -2072,6 +2193,7 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
   if (post_id.empty()) return absl::InvalidArgumentError("post_id: required");
   Impl& d = *impl_;
   Impl::WriteLock lock(d);
+  WK_RETURN_IF_ERROR(d.ReconnectLocked());
   WK_RETURN_IF_ERROR(d.FinishPendingLocked());
   auto stored = d.posts.find(post_id);
   if (stored == d.posts.end()) return false;
@@ -2083,7 +2205,7 @@ absl::StatusOr<bool> Catalog::DeletePost(const std::string& post_id) {
       if (d.DbLocked(s).term_exists(kIdPrefix + post_id))
         w[s].deleted.push_back(post_id);
   } catch (const Xapian::Error& e) {
-    return XapianError("reading stored posts", e);
+    return d.WriteError("reading stored posts", e);
   }
   if (w.StoresTouched() == 0) {
     const Store s =
@@ -2102,6 +2224,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
     return absl::InvalidArgumentError("person_id: required");
   Impl& d = *impl_;
   Impl::WriteLock lock(d);
+  WK_RETURN_IF_ERROR(d.ReconnectLocked());
   WK_RETURN_IF_ERROR(d.FinishPendingLocked());
   DeletePersonResult result;
   result.found = d.people.count(person_id) > 0;
@@ -2115,7 +2238,7 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
       result.posts_deleted += static_cast<int>(w[s].deleted.size());
     }
   } catch (const Xapian::Error& e) {
-    return XapianError("reading stored posts", e);
+    return d.WriteError("reading stored posts", e);
   }
   // Their profile, and the people who had them as their manager.
   StoreWrites& people = w[Store::kPeople];
@@ -2249,17 +2372,26 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
             reader, !o.public_only, o.groups, [&](const Xapian::Database& db) {
               Xapian::Enquire enquire(db);
               enquire.set_query(query);
+              // On remote shards, reading a hit's id from its document is a
+              // round trip a hit (Xapian 1.4's remote backend streams no
+              // values): each hit's id comes back with the MSet instead, as
+              // its collapse key. Ids are unique: nothing is collapsed.
+              const bool ids_as_keys = !impl_->shards.empty();
+              if (ids_as_keys) enquire.set_collapse_key(kIdSlot);
               Xapian::MSet mset = enquire.get_mset(0, std::max(1, o.max_posts));
-              result.matched_estimate = mset.get_matches_estimated();
+              result.matched_estimate =
+                  ids_as_keys ? mset.get_uncollapsed_matches_estimated()
+                              : mset.get_matches_estimated();
               // The docid table numbers the public database's documents only,
               // which a combined database's docids do not.
               result.numbered = o.numbering && o.numbering->dense;
               if (!result.numbered) {
-                result.hits = HitsOf(db, mset);
+                result.hits = HitsOf(db, mset, ids_as_keys);
               } else {
                 result.hits = NumberedHits(
                     db, reader.files, mset, *o.numbering->dense,
-                    &db == &reader.pub ? o.numbering->docids.get() : nullptr);
+                    &db == &reader.pub ? o.numbering->docids.get() : nullptr,
+                    ids_as_keys);
               }
               return absl::OkStatus();
             });
@@ -2335,6 +2467,14 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
                 Xapian::Query::OP_OR,
                 Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
                 Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
+  // The snippets' background model asks the database for the frequency of
+  // every other word of the text: a round trip to each shard a word on
+  // remote shards (most of a FindExperts there), so the snippets of a
+  // sharded catalog are chosen by the query's words alone.
+  const unsigned snippet_flags = impl_->shards.empty()
+                                     ? Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                                           Xapian::MSet::SNIPPET_EXHAUSTIVE
+                                     : Xapian::MSet::SNIPPET_EXHAUSTIVE;
   std::unordered_map<std::string, PostText> by_id;
   absl::Status status = impl_->ReadScoped(
       "fetch", "fetch: index kept changing; try again", include_private, groups,
@@ -2364,9 +2504,7 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
           t.snippet = HtmlToText(
               mset.snippet(body, snippet_bytes,
                            Xapian::Stem(StemmerNameFor(t.post.language())),
-                           Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                               Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                           "", "", "…"));
+                           snippet_flags, "", "", "…"));
           by_id[t.post.id()] = std::move(t);
         }
         return absl::OkStatus();

@@ -200,14 +200,14 @@ struct Frontend {
 // A channel to `target` ("127.0.0.1:P", or "ipv4:127.0.0.1:P1,127.0.0.1:P2"
 // with round_robin over the addresses), TLS and a token that may ingest and
 // ask on behalf of anyone (the intranet's).
-std::shared_ptr<grpc::Channel> Connect(const api::SecureEnv& env,
-                                       const std::string& target,
-                                       bool round_robin = false) {
+std::shared_ptr<grpc::Channel> Connect(
+    const api::SecureEnv& env, const std::string& target,
+    bool round_robin = false, const std::string& roles = "ingest intranet") {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = env.ca().cert_pem();
   auto creds = grpc::CompositeChannelCredentials(
       grpc::SslCredentials(ssl),
-      grpc::AccessTokenCredentials(env.Token("connector", "ingest intranet")));
+      grpc::AccessTokenCredentials(env.Token("connector", roles)));
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
   if (round_robin) {
@@ -222,6 +222,17 @@ std::shared_ptr<grpc::Channel> Connect(const api::SecureEnv& env,
 }
 std::shared_ptr<grpc::Channel> Connect(const api::SecureEnv& env, int port) {
   return Connect(env, absl::StrCat("127.0.0.1:", port));
+}
+
+// UpsertPosts of posts [from, to).
+grpc::Status UpsertPosts(Frontend& f, const std::vector<v1::Post>& posts,
+                         size_t from, size_t to) {
+  v1::UpsertPostsRequest req;
+  for (size_t i = from; i < to; ++i) *req.add_posts() = posts[i];
+  v1::UpsertPostsResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return f.ingest->UpsertPosts(&ctx, req, &resp);
 }
 
 void Ingest(Frontend& f, const std::vector<v1::Person>& people,
@@ -395,21 +406,24 @@ class ShardsTest : public ::testing::Test {
   // Two shards, each with a writable server (the writer's) and a read-only
   // one (the follower's); shard 0 replicated to a third folder served
   // read-only.
-  void StartShards() {
+  // Without `replica`, the shards' servers alone.
+  void StartShards(bool replica = true) {
     const fs::path shards = dir_ / "shards";
     fs::create_directories(shards);
     for (const char* s : {"shard0", "shard1"})
       Xapian::WritableDatabase(shards / s, Xapian::DB_CREATE_OR_OPEN).close();
     Tcpsrv("w0", w0_, shards / "shard0", true);
-    Tcpsrv("w1", w1_, shards / "shard1", true);
+    w1_server_ = Tcpsrv("w1", w1_, shards / "shard1", true);
     Tcpsrv("r0", r0_, shards / "shard0", false);
     Tcpsrv("r1", r1_, shards / "shard1", false);
+    for (int port : {w0_, w1_, r0_, r1_})
+      ASSERT_TRUE(PollUntil([&] { return Accepts(port); })) << port;
+    if (!replica) return;
     const int master = FreePort();
     procs_.Start("shard_master",
                  {"xapian-replicate-server", "-I", "127.0.0.1", "-p",
                   std::to_string(master), shards.string()});
-    for (int port : {w0_, w1_, r0_, r1_, master})
-      ASSERT_TRUE(PollUntil([&] { return Accepts(port); })) << port;
+    ASSERT_TRUE(PollUntil([&] { return Accepts(master); })) << master;
     ASSERT_NO_FATAL_FAILURE(
         Replicate("replica0", master, "shard0", dir_ / "replica0"));
     replica_server_ = Tcpsrv("replica", replica_, dir_ / "replica0", false);
@@ -427,6 +441,14 @@ class ShardsTest : public ::testing::Test {
       ASSERT_TRUE(PollUntil([&] { return Accepts(port); }))
           << procs_.Log("serve_writer");
     }
+    ASSERT_NO_FATAL_FAILURE(StartFollower());
+    writer_api_ = std::make_unique<Frontend>(Connect(env_, writer_port_));
+    single_api_ = std::make_unique<Frontend>(Connect(env_, single_port_));
+    follower_api_ = std::make_unique<Frontend>(Connect(env_, follower_port_));
+  }
+
+  // The follower of a running writer (StartFrontends).
+  void StartFollower() {
     const int master = FreePort();
     procs_.Start("data_master",
                  {"xapian-replicate-server", "-I", "127.0.0.1", "-p",
@@ -442,9 +464,6 @@ class ShardsTest : public ::testing::Test {
          "--post-shard", Tcp(r1_)});
     ASSERT_TRUE(PollUntil([&] { return Accepts(follower_port_); }))
         << procs_.Log("serve_follower");
-    writer_api_ = std::make_unique<Frontend>(Connect(env_, writer_port_));
-    single_api_ = std::make_unique<Frontend>(Connect(env_, single_port_));
-    follower_api_ = std::make_unique<Frontend>(Connect(env_, follower_port_));
   }
 
   pid_t Tcpsrv(const std::string& name, int port, const fs::path& db,
@@ -538,7 +557,7 @@ class ShardsTest : public ::testing::Test {
   const int w0_ = FreePort(), w1_ = FreePort(), r0_ = FreePort(),
             r1_ = FreePort(), replica_ = FreePort(), writer_port_ = FreePort(),
             follower_port_ = FreePort(), single_port_ = FreePort();
-  pid_t replica_server_ = -1, writer_ = -1;
+  pid_t replica_server_ = -1, writer_ = -1, w1_server_ = -1;
   std::unique_ptr<Frontend> writer_api_, single_api_, follower_api_;
 };
 
@@ -609,6 +628,172 @@ TEST_F(ShardsTest, ShardsReplicasAndFrontendsAnswerAsOneFolder) {
               "")
         << "call " << i << (i >= 4 ? ", the writer down" : "");
   }
+}
+
+// The writer reconnects to a shard's writable server that restarted: the
+// next write goes through; while the server is down, writes are refused
+// with UNAVAILABLE, and nothing committed before is lost.
+TEST_F(ShardsTest, WriterReconnectsToARestartedShardServer) {
+  ASSERT_EQ(std::system("command -v xapian-tcpsrv >/dev/null"), 0)
+      << "xapian-tools is missing (scripts/install-deps.sh installs it)";
+  const std::vector<v1::Post>& posts = company_.public_posts;
+  ASSERT_GE(posts.size(), 90u);
+  ASSERT_NO_FATAL_FAILURE(StartShards(/*replica=*/false));
+  writer_ = Serve("serve_writer", writer_port_, dir_ / "writer",
+                  {"--post-shard", Tcp(w0_), "--post-shard", Tcp(w1_)});
+  ASSERT_TRUE(PollUntil([&] { return Accepts(writer_port_); }))
+      << procs_.Log("serve_writer");
+  Frontend writer(Connect(env_, writer_port_));
+  ASSERT_NO_FATAL_FAILURE(Ingest(writer, company_.people, {}));
+  ASSERT_TRUE(UpsertPosts(writer, posts, 0, 30).ok());
+  const fs::path shard1 = dir_ / "shards" / "shard1";
+  auto restart_w1 = [&](const std::string& name) {
+    w1_server_ = Tcpsrv(name, w1_, shard1, true);
+    ASSERT_TRUE(PollUntil([&] { return Accepts(w1_); })) << procs_.Log(name);
+  };
+
+  // 1. Shard 1's server restarts between two writes.
+  Processes::Kill(w1_server_);
+  ASSERT_NO_FATAL_FAILURE(restart_w1("w1_second"));
+  grpc::Status s = UpsertPosts(writer, posts, 30, 60);
+  EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message() << "\n"
+                      << procs_.Log("serve_writer");
+
+  // 2. It is down: the write is refused, said to be worth trying again.
+  Processes::Kill(w1_server_);
+  s = UpsertPosts(writer, posts, 60, 90);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  ASSERT_NO_FATAL_FAILURE(restart_w1("w1_third"));
+  s = UpsertPosts(writer, posts, 60, 90);
+  EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
+
+  // 3. Every post is on the shards, once.
+  Xapian::Database all;
+  for (const char* name : {"shard0", "shard1"})
+    all.add_database(Xapian::Database((dir_ / "shards" / name).string()));
+  EXPECT_EQ(all.get_doccount(), 90u);
+  for (size_t i = 0; i < 90; ++i)
+    EXPECT_EQ(all.get_termfreq("Q" + posts[i].id()), 1u) << posts[i].id();
+}
+
+// A follower (`serve --follow`) refuses every Ingest call with
+// FAILED_PRECONDITION, before writing anything of its own.
+TEST_F(ShardsTest, FollowerRefusesEveryIngestCall) {
+  ASSERT_EQ(std::system("command -v xapian-tcpsrv xapian-replicate "
+                        "xapian-replicate-server >/dev/null"),
+            0)
+      << "xapian-tools is missing (scripts/install-deps.sh installs it)";
+  ASSERT_NO_FATAL_FAILURE(StartShards(/*replica=*/false));
+  writer_ = Serve("serve_writer", writer_port_, dir_ / "writer",
+                  {"--post-shard", Tcp(w0_), "--post-shard", Tcp(w1_)});
+  ASSERT_TRUE(PollUntil([&] { return Accepts(writer_port_); }))
+      << procs_.Log("serve_writer");
+  ASSERT_NO_FATAL_FAILURE(StartFollower());
+  const v1::Person& person = company_.people.at(0);
+  const v1::Post& post = *std::find_if(
+      company_.public_posts.begin(), company_.public_posts.end(),
+      [](const v1::Post& p) { return p.kind() == v1::POST_KIND_QUESTION; });
+  Frontend writer(Connect(env_, writer_port_));
+  ASSERT_NO_FATAL_FAILURE(Ingest(writer, company_.people, {post}));
+  // Roles for every call: admin erases and compacts, ingest writes,
+  // intranet records outcomes.
+  auto ingest = v1::Ingest::NewStub(
+      Connect(env_, absl::StrCat("127.0.0.1:", follower_port_),
+              /*round_robin=*/false, "admin ingest intranet"));
+  auto refused = [&](const char* rpc, const grpc::Status& s) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << rpc << ": " << s.error_code() << " " << s.error_message();
+    EXPECT_NE(s.error_message().find("read-only"), std::string::npos)
+        << rpc << ": " << s.error_message();
+  };
+  auto context = [](grpc::ClientContext& ctx) {
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+  };
+  {
+    v1::UpsertPeopleRequest req;
+    *req.add_people() = person;
+    v1::UpsertPeopleResponse resp;
+    grpc::ClientContext ctx;
+    context(ctx);
+    refused("UpsertPeople", ingest->UpsertPeople(&ctx, req, &resp));
+  }
+  {
+    v1::UpsertPostsRequest req;
+    *req.add_posts() = post;
+    v1::UpsertPostsResponse resp;
+    grpc::ClientContext ctx;
+    context(ctx);
+    refused("UpsertPosts", ingest->UpsertPosts(&ctx, req, &resp));
+  }
+  {
+    v1::IngestStreamRequest req;
+    *req.add_people() = person;
+    *req.add_posts() = post;
+    v1::IngestStreamResponse resp;
+    grpc::ClientContext ctx;
+    context(ctx);
+    auto stream = ingest->IngestStream(&ctx, &resp);
+    stream->Write(req);
+    stream->WritesDone();
+    refused("IngestStream", stream->Finish());
+  }
+  {
+    v1::DeletePostRequest req;
+    req.set_post_id(post.id());
+    v1::DeletePostResponse resp;
+    grpc::ClientContext ctx;
+    context(ctx);
+    refused("DeletePost", ingest->DeletePost(&ctx, req, &resp));
+  }
+  {
+    v1::DeletePersonRequest req;
+    req.set_person_id(person.id());
+    v1::DeletePersonResponse resp;
+    grpc::ClientContext ctx;
+    context(ctx);
+    refused("DeletePerson", ingest->DeletePerson(&ctx, req, &resp));
+  }
+  {
+    v1::CompactResponse resp;
+    grpc::ClientContext ctx;
+    context(ctx);
+    refused("Compact", ingest->Compact(&ctx, v1::CompactRequest(), &resp));
+  }
+  {
+    v1::SetOptOutRequest req;
+    req.set_person_id(person.id());
+    req.set_opted_out(true);
+    v1::SetOptOutResponse resp;
+    grpc::ClientContext ctx;
+    context(ctx);
+    refused("SetOptOut", ingest->SetOptOut(&ctx, req, &resp));
+  }
+  {
+    v1::RecordOutcomeRequest req;
+    v1::Outcome& o = *req.mutable_outcome();
+    o.set_id("outcome-on-a-follower");
+    o.set_question_post_id(post.id());
+    o.set_title(post.title());
+    o.set_asker_id(post.author_id());
+    o.set_helper_id(post.author_id() == kMember ? kNonMember : kMember);
+    o.set_kind(v1::OUTCOME_KIND_ANSWERED);
+    o.mutable_time()->set_seconds(clock_ - 60);
+    // Asked until the follower knows the people and the post (it would
+    // record the outcome then, were it not refused).
+    grpc::Status s;
+    PollUntil([&] {
+      v1::RecordOutcomeResponse resp;
+      grpc::ClientContext ctx;
+      context(ctx);
+      s = ingest->RecordOutcome(&ctx, req, &resp);
+      return s.error_code() != grpc::StatusCode::NOT_FOUND;
+    });
+    refused("RecordOutcome", s);
+  }
+  // Nothing of its own written either: outcomes.jsonl is the writer's.
+  EXPECT_FALSE(fs::exists(dir_ / "follower" / "outcomes.jsonl"));
 }
 
 }  // namespace
