@@ -689,6 +689,8 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   }
   lap(t.explain);
   result.experts = std::move(ranked);
+  result.retrieved = *std::move(hits);
+  result.snapshot = context.snapshot;
   return result;
 }
 
