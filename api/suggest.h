@@ -2,8 +2,7 @@
 // People come from the expert finder (as FindExperts, the author standing
 // for the asker), cut by confidence; earlier threads from the best posts
 // of that ranking's own search (public questions and the author's groups');
-// tags from those threads. Shared by the gRPC
-// service and tests.
+// tags from those threads. Shared by the gRPC service and tests.
 #ifndef WHOKNOWS_API_SUGGEST_H_
 #define WHOKNOWS_API_SUGGEST_H_
 
