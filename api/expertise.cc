@@ -119,6 +119,12 @@ absl::Status ValidateFindExperts(const v1::FindExpertsRequest& r) {
 absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& r) {
+  return FindExperts(catalog, finder, r, /*ranked=*/nullptr);
+}
+
+absl::StatusOr<v1::FindExpertsResponse> FindExperts(
+    const index::Catalog& catalog, const ranking::ExpertFinder& finder,
+    const v1::FindExpertsRequest& r, ranking::FindResult* ranked) {
   WK_RETURN_IF_ERROR(ValidateFindExperts(r));
   ranking::ExpertQuery q;
   q.query = std::string(Trim(r.query()));
@@ -198,6 +204,7 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
       if (!index::IsPublic(post)) out->set_group(post.visibility());
     }
   }
+  if (ranked) *ranked = *std::move(found);
   return response;
 }
 

@@ -20,6 +20,11 @@ absl::Status ValidateFindExperts(const v1::FindExpertsRequest& request);
 absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& request);
+// The same, and the ranking it was made from (its retrieval included)
+// moved into `*ranked` when the request is answered.
+absl::StatusOr<v1::FindExpertsResponse> FindExperts(
+    const index::Catalog& catalog, const ranking::ExpertFinder& finder,
+    const v1::FindExpertsRequest& request, ranking::FindResult* ranked);
 
 // Which model a ranking used, and the weights' provenance (empty:
 // "defaults"): ModelVersion in expertise.proto.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/expertise.h"
 #include "common/status_macros.h"
+#include "index/dense_index.h"
 #include "index/validation.h"
 
 namespace whoknows::api {
@@ -85,17 +86,32 @@ struct Candidate {
   int answers = 0;                            // visible answers
 };
 
-// The question threads of the hits that the author may see (public, or
-// private to one of `groups`), each with its best hit's weight relative to
-// the best thread's, at least `min_similarity`.
+// The snapshot's record of a hit: read through its number when the search
+// numbered it (SearchOptions::numbering), else found by id; null when the
+// post is not in the snapshot.
+const index::PostMeta* MetaOf(const index::Snapshot& snap,
+                              const index::SearchResult& found,
+                              const index::Hit& hit) {
+  if (!found.numbered) return snap.FindPost(hit.post_id);
+  return hit.post == index::DenseIndex::kNone ? nullptr
+                                              : &snap.dense->post(hit.post);
+}
+
+// The question threads of the first `depth` hits that the author may see
+// (public, or private to one of `groups`), each with its best hit's weight
+// relative to the best thread's, at least `min_similarity`. `found` is
+// numbered in `snap` when it is numbered at all.
 std::vector<Candidate> SimilarThreads(const index::Snapshot& snap,
-                                      const std::vector<index::Hit>& hits,
+                                      const index::SearchResult& found,
+                                      size_t depth,
                                       const std::vector<std::string>& groups,
                                       double min_similarity) {
   std::unordered_map<std::string, Candidate> by_thread;
   double top = 0;
-  for (const auto& hit : hits) {
-    const index::PostMeta* m = snap.FindPost(hit.post_id);
+  const size_t n = std::min(depth, found.hits.size());
+  for (size_t i = 0; i < n; ++i) {
+    const index::Hit& hit = found.hits[i];
+    const index::PostMeta* m = MetaOf(snap, found, hit);
     if (!m || !index::VisibleTo(*m, groups)) continue;
     const index::PostMeta* root = snap.FindPost(m->thread_id);
     if (!root || !index::VisibleTo(*root, groups) ||
@@ -212,7 +228,7 @@ absl::Status AddPeople(const index::Catalog& catalog,
                        const ranking::ExpertFinder& finder,
                        const std::string& query,
                        const v1::SuggestForPostRequest& r,
-                       double min_confidence,
+                       double min_confidence, ranking::FindResult* ranked,
                        v1::SuggestForPostResponse* response) {
   v1::FindExpertsRequest ask;
   ask.set_query(query);
@@ -221,7 +237,7 @@ absl::Status AddPeople(const index::Catalog& catalog,
   *ask.mutable_tags() = r.tags();
   for (auto& t : *ask.mutable_tags()) t = absl::AsciiStrToLower(t);
   WK_ASSIGN_OR_RETURN(v1::FindExpertsResponse found,
-                      FindExperts(catalog, finder, ask));
+                      FindExperts(catalog, finder, ask, ranked));
   *response->mutable_model() = found.model();
   int withheld = 0;
   for (auto& m : *found.mutable_experts()) {
@@ -288,21 +304,30 @@ absl::StatusOr<v1::SuggestForPostResponse> SuggestForPost(
       r.has_min_confidence() ? r.min_confidence() : o.min_confidence;
   v1::SuggestForPostResponse response;
   // 1. People to ask.
+  ranking::FindResult ranked;
   WK_RETURN_IF_ERROR(
-      AddPeople(catalog, finder, query, r, min_confidence, &response));
+      AddPeople(catalog, finder, query, r, min_confidence, &ranked, &response));
   // 2. Earlier threads: public questions, and those private to the
-  // author's groups; whatever the caller's rights.
-  auto snap = catalog.snapshot();
-  index::SearchOptions search;
-  search.query = query;
-  search.max_posts = o.thread_search_depth;
-  search.public_only = true;
-  search.groups = snap->GroupsOf(r.author_id());
-  WK_ASSIGN_OR_RETURN(index::SearchResult hits, catalog.Search(search));
+  // author's groups; whatever the caller's rights. The people's ranking
+  // searched the same text with the author's groups (RetrievalOptions):
+  // its best posts are the thread search's, unless it ranked fewer.
+  const size_t depth = static_cast<size_t>(std::max(1, o.thread_search_depth));
+  std::shared_ptr<const index::Snapshot> snap = ranked.snapshot;
+  index::SearchResult hits = std::move(ranked.retrieved);
+  if (!snap || static_cast<size_t>(finder.options().max_posts) < depth) {
+    snap = catalog.snapshot();
+    index::SearchOptions search;
+    search.query = query;
+    search.max_posts = o.thread_search_depth;
+    search.public_only = true;
+    search.groups = snap->GroupsOf(r.author_id());
+    WK_ASSIGN_OR_RETURN(hits, catalog.Search(search));
+  }
+  const std::vector<std::string> groups = snap->GroupsOf(r.author_id());
   const std::vector<Candidate> threads =
-      SimilarThreads(*snap, hits.hits, search.groups, o.min_thread_similarity);
+      SimilarThreads(*snap, hits, depth, groups, o.min_thread_similarity);
   WK_RETURN_IF_ERROR(AddThreads(
-      catalog, query, threads, search.groups,
+      catalog, query, threads, groups,
       OrDefault(r.max_threads(), kDefaultSuggestedThreads), &response));
   // 3. Tags of those threads.
   SuggestTags(threads, r, OrDefault(r.max_tags(), kDefaultSuggestedTags),

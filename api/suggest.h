@@ -1,8 +1,8 @@
 // Answering SuggestForPost: suggestions while a question is being written.
 // People come from the expert finder (as FindExperts, the author standing
-// for the asker), cut by confidence; earlier threads from a search of their
-// own over public questions; tags from those threads. Shared by the gRPC
-// service and tests.
+// for the asker), cut by confidence; earlier threads from the best posts
+// of that ranking's own search (public questions and the author's groups');
+// tags from those threads. Shared by the gRPC service and tests.
 #ifndef WHOKNOWS_API_SUGGEST_H_
 #define WHOKNOWS_API_SUGGEST_H_
 

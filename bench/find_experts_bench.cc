@@ -3,7 +3,9 @@
 // title in the export (as its own asker, with its tags), in process, through
 // the same path the gRPC handler takes (ranking, evidence, path). Prints
 // p50/p90/p99 beside a raw Xapian search of the same queries (and the
-// ratio), the model build time and the peak memory; asserts nothing.
+// ratio), then the same for SuggestForPost on the questions' own drafts
+// (title, body, tags, author), the model build time and the peak memory;
+// asserts nothing.
 //
 //   find_experts_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                      [--repeat N] [--replicate K] [--max-queries N]
@@ -17,7 +19,8 @@
 // folder instead (e.g. one `whoknows import` filled), opened read-only: no
 // import, and no ingest stage, so the folder is left as it was.
 // --answers FILE writes every answer (at a fixed "now") in protobuf text
-// format first: two builds' files compare byte for byte.
+// format first, FindExperts' then SuggestForPost's: two builds' files
+// compare byte for byte.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -32,6 +35,7 @@
 #include <vector>
 
 #include "api/expertise.h"
+#include "api/suggest.h"
 #include "common/status_macros.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
@@ -141,52 +145,80 @@ int Failed(const absl::Status& s) {
   return 1;
 }
 
-// The titles of the company's questions, asked by their askers with their
-// tags, sorted, and evenly thinned to `max_queries` (0: all).
-std::vector<v1::FindExpertsRequest> SampleQuestions(const index::Snapshot& snap,
-                                                    size_t max_queries) {
+// The company's questions, sorted by title and evenly thinned to
+// `max_queries` (0: all): each asked by title (FindExperts, by its asker
+// with its tags) and as a draft (SuggestForPost: title, body, tags,
+// author).
+struct Questions {
   std::vector<v1::FindExpertsRequest> requests;
+  std::vector<v1::SuggestForPostRequest> drafts;
+};
+
+absl::StatusOr<Questions> SampleQuestions(const index::Catalog& catalog,
+                                          const index::Snapshot& snap,
+                                          size_t max_queries) {
+  std::vector<const index::PostMeta*> questions;
   for (const auto& [id, m] : snap.posts) {
-    if (m->kind != v1::POST_KIND_QUESTION || m->title.empty()) continue;
+    if (m->kind == v1::POST_KIND_QUESTION && !m->title.empty())
+      questions.push_back(m.get());
+  }
+  std::sort(questions.begin(), questions.end(),
+            [](const index::PostMeta* a, const index::PostMeta* b) {
+              return a->title != b->title ? a->title < b->title : a->id < b->id;
+            });
+  if (max_queries > 0 && questions.size() > max_queries) {
+    std::vector<const index::PostMeta*> sample;
+    for (size_t i = 0; i < max_queries; ++i)
+      sample.push_back(questions[i * questions.size() / max_queries]);
+    questions = std::move(sample);
+  }
+  Questions out;
+  std::vector<std::string> ids;
+  for (const index::PostMeta* m : questions) {
     v1::FindExpertsRequest r;
     r.set_query(m->title);
     r.set_asker_id(m->author_id);
     for (const auto& t : m->tags) r.add_tags(t);
-    requests.push_back(std::move(r));
+    out.requests.push_back(std::move(r));
+    ids.push_back(m->id);
   }
-  std::sort(requests.begin(), requests.end(),
-            [](const auto& a, const auto& b) { return a.query() < b.query(); });
-  if (max_queries > 0 && requests.size() > max_queries) {
-    std::vector<v1::FindExpertsRequest> sample;
-    for (size_t i = 0; i < max_queries; ++i)
-      sample.push_back(requests[i * requests.size() / max_queries]);
-    requests = std::move(sample);
+  WK_ASSIGN_OR_RETURN(const std::vector<index::PostText> texts,
+                      catalog.Fetch("", ids));
+  for (const index::PostText& t : texts) {
+    v1::SuggestForPostRequest d;
+    d.set_title(t.post.title());
+    d.set_body(t.post.body());
+    *d.mutable_tags() = t.post.tags();
+    d.set_author_id(t.post.author_id());
+    out.drafts.push_back(std::move(d));
   }
-  return requests;
+  return out;
 }
 
-// Milliseconds of each FindExperts and of the raw Xapian search under it
-// (the same expanded query, top K = RankingOptions::max_posts, nothing
-// else), each sorted. The two alternate query by query, which goes first
-// too, so that machine noise hits both alike.
+// Milliseconds of each call (FindExperts or SuggestForPost) and of the raw
+// Xapian search under it (the same expanded query, top K =
+// RankingOptions::max_posts, nothing else), each sorted. The two alternate
+// query by query, which goes first too, so that machine noise hits both
+// alike.
 struct Timings {
-  std::vector<double> find_ms, raw_ms;
+  std::vector<double> call_ms, raw_ms;
 };
 
-absl::StatusOr<Timings> TimeFindExperts(
+template <typename Request, typename Call>
+absl::StatusOr<Timings> TimeAgainstRaw(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
-    const std::vector<v1::FindExpertsRequest>& requests, int repeat) {
+    const std::vector<Request>& requests, int repeat, const Call& call,
+    std::string (*query_of)(const Request&)) {
   Timings t;
-  auto find = [&](const v1::FindExpertsRequest& r) -> absl::Status {
+  auto timed = [&](const Request& r) -> absl::Status {
     auto start = Clock::now();
-    auto response = api::FindExperts(catalog, finder, r);
-    t.find_ms.push_back(SecondsSince(start) * 1000);
-    return response.status();
+    const absl::Status status = call(r);
+    t.call_ms.push_back(SecondsSince(start) * 1000);
+    return status;
   };
-  auto raw = [&](const v1::FindExpertsRequest& r) -> absl::Status {
+  auto raw = [&](const Request& r) -> absl::Status {
     ranking::ExpertQuery q;
-    q.query = r.query();
-    q.language = r.language();
+    q.query = query_of(r);
     const index::SearchOptions search =
         ranking::RetrievalOptions(finder.options(), q, {});
     auto start = Clock::now();
@@ -199,13 +231,35 @@ absl::StatusOr<Timings> TimeFindExperts(
     for (const auto& r : requests) {
       const bool raw_first = i++ % 2 == 1;
       if (raw_first) WK_RETURN_IF_ERROR(raw(r));
-      WK_RETURN_IF_ERROR(find(r));
+      WK_RETURN_IF_ERROR(timed(r));
       if (!raw_first) WK_RETURN_IF_ERROR(raw(r));
     }
   }
-  std::sort(t.find_ms.begin(), t.find_ms.end());
+  std::sort(t.call_ms.begin(), t.call_ms.end());
   std::sort(t.raw_ms.begin(), t.raw_ms.end());
   return t;
+}
+
+std::string QueryOf(const v1::FindExpertsRequest& r) { return r.query(); }
+std::string DraftOf(const v1::SuggestForPostRequest& r) {
+  return api::DraftQuery(r, api::SuggestOptions{}.query_bytes);
+}
+
+void PrintTimings(const char* what, const char* how, const Timings& t, int k) {
+  const auto& ms = t.call_ms;
+  const auto& raw = t.raw_ms;
+  if (ms.empty() || raw.empty()) return;
+  std::printf(
+      "%s (%s), %zu queries: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f "
+      "ms\n"
+      "raw Xapian top-%d search of the same queries, alternating: p50 %.2f "
+      "ms, p90 %.2f ms, p99 %.2f ms\n"
+      "%s / raw: p50 %.2fx, p99 %.2fx\n",
+      what, how, ms.size(), Percentile(ms, 0.5), Percentile(ms, 0.9),
+      Percentile(ms, 0.99), ms.back(), k, Percentile(raw, 0.5),
+      Percentile(raw, 0.9), Percentile(raw, 0.99), what,
+      Percentile(ms, 0.5) / Percentile(raw, 0.5),
+      Percentile(ms, 0.99) / Percentile(raw, 0.99));
 }
 
 // Where FindExperts' time goes: the mean of each ExpertFinder stage and of
@@ -244,20 +298,25 @@ absl::Status PrintStages(const index::Catalog& catalog,
 int64_t FixedNow() { return 1800000000; }
 
 // Every request's answer (experts, scores, breakdowns, confidence,
-// evidence with snippets, paths) in protobuf text format, ranked at a fixed
+// evidence with snippets, paths), then every draft's suggestions, in
+// protobuf text format, ranked at a fixed
 // "now" so that two builds' files can be compared byte for byte.
 absl::Status WriteAnswers(const index::Catalog& catalog,
                           const ranking::ExpertFinder::ModelSource& models,
-                          const std::vector<v1::FindExpertsRequest>& requests,
-                          const std::string& path) {
+                          const Questions& questions, const std::string& path) {
   ranking::RankingOptions o;
   o.clock = FixedNow;
   const ranking::ExpertFinder finder(catalog, o, models);
   std::ofstream out(path);
-  for (const auto& r : requests) {
+  for (const auto& r : questions.requests) {
     WK_ASSIGN_OR_RETURN(const v1::FindExpertsResponse response,
                         api::FindExperts(catalog, finder, r));
     out << "# " << r.query() << "\n" << response.DebugString();
+  }
+  for (const auto& d : questions.drafts) {
+    WK_ASSIGN_OR_RETURN(const v1::SuggestForPostResponse response,
+                        api::SuggestForPost(catalog, finder, d));
+    out << "# suggest: " << d.title() << "\n" << response.DebugString();
   }
   out.close();
   if (!out) return absl::InternalError("cannot write " + path);
@@ -371,31 +430,37 @@ int main(int argc, char** argv) {
       (*model)->space().dimensions(), (*model)->profile_people().size());
   // 3. FindExperts on the company's own question titles.
   ranking::ExpertFinder finder(**catalog, {}, [m = *model] { return m; });
-  const auto requests = SampleQuestions(*snap, flags.max_queries);
+  auto questions = SampleQuestions(**catalog, *snap, flags.max_queries);
+  if (!questions.ok()) return Failed(questions.status());
+  const auto& requests = questions->requests;
   if (!flags.answers.empty()) {
     if (auto s = WriteAnswers(
-            **catalog, [m = *model] { return m; }, requests, flags.answers);
+            **catalog, [m = *model] { return m; }, *questions, flags.answers);
         !s.ok())
       return Failed(s);
   }
-  auto t = TimeFindExperts(**catalog, finder, requests, flags.repeat);
+  auto t = TimeAgainstRaw(
+      **catalog, finder, requests, flags.repeat,
+      [&](const v1::FindExpertsRequest& r) {
+        return api::FindExperts(**catalog, finder, r).status();
+      },
+      QueryOf);
   if (!t.ok()) return Failed(t.status());
-  const auto& ms = t->find_ms;
-  const auto& raw = t->raw_ms;
-  std::printf(
-      "FindExperts (ranking + evidence + path, in process), %zu queries: p50 "
-      "%.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n"
-      "raw Xapian top-%d search of the same queries, alternating: p50 %.2f "
-      "ms, p90 %.2f ms, p99 %.2f ms\n"
-      "FindExperts / raw: p50 %.2fx, p99 %.2fx\n",
-      ms.size(), Percentile(ms, 0.5), Percentile(ms, 0.9), Percentile(ms, 0.99),
-      ms.back(), finder.options().max_posts, Percentile(raw, 0.5),
-      Percentile(raw, 0.9), Percentile(raw, 0.99),
-      Percentile(ms, 0.5) / Percentile(raw, 0.5),
-      Percentile(ms, 0.99) / Percentile(raw, 0.99));
+  PrintTimings("FindExperts", "ranking + evidence + path, in process", *t,
+               finder.options().max_posts);
+  // 4. SuggestForPost on the same questions as drafts (title and body).
+  auto suggest = TimeAgainstRaw(
+      **catalog, finder, questions->drafts, flags.repeat,
+      [&](const v1::SuggestForPostRequest& r) {
+        return api::SuggestForPost(**catalog, finder, r).status();
+      },
+      DraftOf);
+  if (!suggest.ok()) return Failed(suggest.status());
+  PrintTimings("SuggestForPost", "people, threads, tags, in process", *suggest,
+               finder.options().max_posts);
   if (auto s = PrintStages(**catalog, finder, requests); !s.ok())
     return Failed(s);
-  // 4. Ingest beside publishes (not into a folder that is only read).
+  // 5. Ingest beside publishes (not into a folder that is only read).
   if (!flags.data.empty()) {
     std::printf("peak memory %.0f MB\n", PeakMegabytes());
     return 0;

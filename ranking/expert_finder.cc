@@ -56,6 +56,13 @@ class CandidateSet {
     Role role;
     double amount;
   };
+  // A ballot in the order cast, with its candidate's place in candidates_:
+  // one array for every candidate's (no vector a candidate to grow and
+  // free), read once by Explain for those returned.
+  struct CastBallot {
+    Ballot ballot;
+    uint32_t candidate;
+  };
   CandidateSet(const index::Catalog& catalog, const RankingOptions& options,
                const ExpertQuery& query, const RankingContext& context)
       : catalog_(catalog),
@@ -86,13 +93,22 @@ class CandidateSet {
     std::unordered_map<std::string, int32_t> node_of;  // of `people`
   };
   PrivateTieSet PrivateTies() const;
+  // The ballots cast for each of `ranked` (none for a person who only
+  // widened the set), in the order cast: one pass over ballots_.
+  std::vector<std::vector<Ballot>> BallotsOf(
+      const std::vector<ExpertResult>& ranked) const;
   // The graph's node of `person`, else their node among `extra`'s, or -1.
   int32_t PathNode(const PrivateTieSet& extra, const std::string& person) const;
   struct Candidate {
     uint32_t person;  // DenseIndex number: every candidate is numbered
+    uint32_t index;   // place in candidates_
     double text = 0;  // sum of the text votes
-    std::vector<Ballot> evidence;
   };
+  void Cast(Candidate& c, const index::PostMeta& post, Role role,
+            double amount) {
+    c.text += amount;
+    ballots_.push_back({{&post, role, amount}, c.index});
+  }
   // The candidate of person number `n`, added when new; null when they may
   // not be suggested (memoized either way).
   Candidate* CandidateOf(uint32_t n);
@@ -151,6 +167,7 @@ class CandidateSet {
 
   // In the order they were added (a deque: pointers to them stay valid).
   std::deque<Candidate> candidates_;
+  std::vector<CastBallot> ballots_;  // every candidate's, in the order cast
   // CandidateOf's memo, by DenseIndex person number: their candidate,
   // &not_eligible_ when they may not be suggested, null when not asked
   // yet. An array index a vote instead of an eligibility check and a
@@ -194,6 +211,7 @@ CandidateSet::Candidate* CandidateSet::CandidateOf(uint32_t n) {
     if (MayBeSuggested(dense_->person(n), dense_->person_id(n), scope_)) {
       slot = &candidates_.emplace_back();
       slot->person = n;
+      slot->index = static_cast<uint32_t>(candidates_.size() - 1);
     } else {
       slot = &not_eligible_;
     }
@@ -223,8 +241,7 @@ void CandidateSet::Credit(uint32_t number, double amount) {
     default:
       return;
   }
-  slot->text += amount;
-  slot->evidence.push_back({&post, role, amount});
+  Cast(*slot, post, role, amount);
 }
 
 // An outcome's helper is not the author of a post in the snapshot: no
@@ -235,8 +252,7 @@ void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
   const uint32_t n = dense_->PersonNumber(post.author_id);
   Candidate* c = n == index::DenseIndex::kNone ? nullptr : CandidateOf(n);
   if (!c) return;
-  c->text += amount;
-  c->evidence.push_back({&post, role, amount});
+  Cast(*c, post, role, amount);
 }
 
 // Their answer addresses the matching root even when it shares few words
@@ -575,6 +591,23 @@ int32_t CandidateSet::PathNode(const PrivateTieSet& extra,
   return it == extra.node_of.end() ? -1 : it->second;
 }
 
+std::vector<std::vector<CandidateSet::Ballot>> CandidateSet::BallotsOf(
+    const std::vector<ExpertResult>& ranked) const {
+  std::vector<std::vector<Ballot>> out(ranked.size());
+  std::vector<int32_t> place(candidates_.size(), -1);  // in `ranked`
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const uint32_t n = dense_->PersonNumber(ranked[i].person_id);
+    const Candidate* c =
+        n == index::DenseIndex::kNone ? nullptr : voted_for_[n];
+    if (c && c != &not_eligible_) place[c->index] = static_cast<int32_t>(i);
+  }
+  for (const CastBallot& b : ballots_) {
+    if (const int32_t i = place[b.candidate]; i >= 0)
+      out[static_cast<size_t>(i)].push_back(b.ballot);
+  }
+  return out;
+}
+
 // Stage 6, explain what is returned: the best evidence, and the path from
 // the asker (one search from the asker for everyone returned).
 void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
@@ -599,12 +632,10 @@ void CandidateSet::Explain(std::vector<ExpertResult>* ranked) const {
         },
         extra.ties.empty() ? nullptr : &extra.ties, &extra.people);
   }
-  for (auto& r : *ranked) {
-    const uint32_t n = dense_->PersonNumber(r.person_id);
-    if (const Candidate* c =
-            n == index::DenseIndex::kNone ? nullptr : voted_for_[n];
-        c && c != &not_eligible_)
-      r.evidence = MergeEvidence(o_.evidence_per_expert, c->evidence);
+  const std::vector<std::vector<Ballot>> ballots = BallotsOf(*ranked);
+  for (size_t i = 0; i < ranked->size(); ++i) {
+    ExpertResult& r = (*ranked)[i];
+    r.evidence = MergeEvidence(o_.evidence_per_expert, ballots[i]);
     if (!model_) continue;
     auto it = paths.find(PathNode(extra, r.person_id));
     if (it != paths.end()) r.path = std::move(it->second);
@@ -689,6 +720,8 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
   }
   lap(t.explain);
   result.experts = std::move(ranked);
+  result.retrieved = *std::move(hits);
+  result.snapshot = context.snapshot;
   return result;
 }
 

@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "index/catalog.h"
 #include "ranking/fusion.h"
 #include "ranking/vocabulary.h"
 
@@ -177,6 +179,11 @@ struct FindResult {
   int64_t candidates = 0;  // people scored
   ModelUsed model;
   StageTimes stage_ms;
+  // Stage 1's posts (RankingOptions::max_posts, best first) and the
+  // snapshot they are numbered in (index::SearchResult::numbered): what
+  // SuggestForPost finds similar threads in without a search of its own.
+  index::SearchResult retrieved;
+  std::shared_ptr<const index::Snapshot> snapshot;
 };
 
 }  // namespace whoknows::ranking

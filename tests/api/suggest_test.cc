@@ -20,6 +20,7 @@
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
+#include "ranking/expert_finder.h"
 #include "secure_env.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
@@ -267,6 +268,44 @@ TEST_F(SuggestTest, SolvedThreadsComeFirstWithTheAcceptedAnswer) {
       EXPECT_FALSE(unsolved_seen) << "a solved thread after an unsolved one";
     }
   }
+}
+
+// The similar threads come from the people's ranking's own search (its
+// best RankingOptions::max_posts posts) instead of a second search of the
+// same text: they are the threads, tags and snippets that a search of their
+// own finds, which a finder ranking fewer posts than the thread search's
+// depth still runs.
+TEST_F(SuggestTest, ThreadsFromTheRankingsSearchEqualASearchOfTheirOwn) {
+  auto catalog = index::Catalog::OpenForReading(*dir_ + "/demo");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  const ranking::ExpertFinder reused(**catalog);
+  ranking::RankingOptions shallow_options;
+  shallow_options.max_posts = SuggestOptions{}.thread_search_depth - 1;
+  const ranking::ExpertFinder own_search(**catalog, shallow_options);
+  int threads = 0;
+  for (const char* title :
+       {kImagePull, "How do I book a meeting room for visitors?",
+        "Hur lägger jag till nätverksskrivaren på min Mac?",
+        "Which colour should the canteen's new curtains be?"}) {
+    v1::SuggestForPostRequest r = Draft(title);
+    r.set_body("It worked yesterday; the logs say nothing useful.");
+    r.set_max_threads(20);
+    r.set_max_tags(20);
+    auto a = SuggestForPost(**catalog, reused, r);
+    auto b = SuggestForPost(**catalog, own_search, r);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_EQ(a->threads_size(), b->threads_size()) << title;
+    for (int i = 0; i < a->threads_size(); ++i)
+      EXPECT_EQ(a->threads(i).ShortDebugString(),
+                b->threads(i).ShortDebugString());
+    ASSERT_EQ(a->suggested_tags_size(), b->suggested_tags_size()) << title;
+    for (int i = 0; i < a->suggested_tags_size(); ++i)
+      EXPECT_EQ(a->suggested_tags(i).ShortDebugString(),
+                b->suggested_tags(i).ShortDebugString());
+    threads += a->threads_size();
+  }
+  EXPECT_GT(threads, 5);
 }
 
 // Tags come from the similar threads, never the draft's own.
