@@ -454,70 +454,75 @@ class IngestService final
       void OnDone() override { delete this; }
 
      private:
-      // On the executor: writes what was read, until nothing is left; then
-      // the end, once the client has closed its side.
+      // On the executor: writes what was read, one group at a time, until
+      // nothing is left; then the end, once the client has closed its side.
+      // Between groups it gives the thread up when other work waits for it
+      // (an UpsertPosts, another stream) and queues itself behind that
+      // work: a stream that never runs dry would otherwise hold the ingest
+      // thread, and every other write would wait for its end.
       void Drain() {
         for (;;) {
-          std::deque<grpc::ByteBuffer> messages;
-          int first = 0;
-          bool read_on = false, end = false;
-          {
-            absl::MutexLock lock(&mu_);
-            messages.swap(queue_);
-            queued_bytes_ = 0;
-            first = handed_ + 1;
-            handed_ += static_cast<int>(messages.size());
-            read_on = paused_;
-            paused_ = false;
-            if (messages.empty()) {
-              draining_ = false;
-              end = closed_;
+          if (carry_.empty()) {
+            bool read_on = false, end = false;
+            {
+              absl::MutexLock lock(&mu_);
+              carry_.swap(queue_);
+              queued_bytes_ = 0;
+              carry_first_ = handed_ + 1;
+              handed_ += static_cast<int>(carry_.size());
+              read_on = paused_;
+              paused_ = false;
+              if (carry_.empty()) {
+                draining_ = false;
+                end = closed_;
+              }
+            }
+            if (read_on) StartRead(&raw_);
+            if (carry_.empty()) {
+              if (end) End(absl::OkStatus());
+              return;
             }
           }
-          if (read_on) StartRead(&raw_);
-          if (messages.empty()) {
-            if (end) End(absl::OkStatus());
-            return;
-          }
           absl::Status s = Interrupted(*ctx_, "queued for ingest");
-          if (s.ok()) s = WriteAll(messages, first);
+          if (s.ok()) s = WriteNextGroup();
           if (!s.ok()) {
             End(s);  // draining_ stays set: nothing more is written
             return;
           }
+          if (executor_.queued() > 0 &&
+              executor_.TrySubmit([this] { Drain(); }))
+            return;
         }
       }
-      // Parses `messages` (numbered from `first`) and writes them in groups;
-      // the error names the message at fault.
-      absl::Status WriteAll(const std::deque<grpc::ByteBuffer>& messages,
-                            int first) {
+      // Parses messages from the front of carry_ and writes those that go
+      // together as one group (as few catalog writes as kMaxBatchItems
+      // allows; a record twice starts a new group); the error names the
+      // message at fault.
+      absl::Status WriteNextGroup() {
         std::vector<v1::IngestStreamRequest> group;
-        int items = 0, number = first;
-        std::set<std::string> ids;  // a record twice starts a new group
-        for (const auto& raw : messages) {
+        std::set<std::string> ids;
+        int items = 0;
+        const int first = carry_first_;
+        while (!carry_.empty()) {
           v1::IngestStreamRequest request;
-          absl::Status parsed = ParseRequest(raw, &request);
+          absl::Status parsed = ParseRequest(carry_.front(), &request);
           const int n = request.people_size() + request.posts_size();
           if (parsed.ok() && n > index::kMaxBatchItems) {
             parsed = absl::InvalidArgumentError(absl::StrCat(
                 n, " items, more than the limit of ", index::kMaxBatchItems));
           }
           if (!parsed.ok()) {
-            WK_RETURN_IF_ERROR(WriteGroup(group, number - group.size()));
-            return InMessage(number, parsed);
+            WK_RETURN_IF_ERROR(WriteGroup(group, first));
+            return InMessage(carry_first_, parsed);
           }
-          if (items + n > index::kMaxBatchItems || Repeats(request, &ids)) {
-            WK_RETURN_IF_ERROR(WriteGroup(group, number - group.size()));
-            group.clear();
-            ids.clear();
-            items = 0;
-            Repeats(request, &ids);
-          }
+          const bool full = items + n > index::kMaxBatchItems;
+          if ((Repeats(request, &ids) || full) && !group.empty()) break;
           items += n;
           group.push_back(std::move(request));
-          ++number;
+          carry_.pop_front();
+          ++carry_first_;
         }
-        return WriteGroup(group, number - group.size());
+        return WriteGroup(group, first);
       }
       // Whether `r` names a person or post already in `ids`; adds its ids.
       static bool Repeats(const v1::IngestStreamRequest& r,
@@ -609,6 +614,10 @@ class IngestService final
       bool paused_ ABSL_GUARDED_BY(mu_) = false;  // no read under way
       bool draining_ ABSL_GUARDED_BY(mu_) = false;
       bool ended_ ABSL_GUARDED_BY(mu_) = false;
+      // Messages taken from queue_ and not written yet, and the number of
+      // the first: Drain's alone (one Drain at a time: draining_).
+      std::deque<grpc::ByteBuffer> carry_;
+      int carry_first_ = 0;
     };
     Caller who;
     auto caller = Authorize(*ctx, calls_.auth(), Rpc::kIngestStream, &who);

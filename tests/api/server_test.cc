@@ -416,6 +416,50 @@ TEST_F(ServerExecutorsTest, StreamMessagesArrivingMeanwhileShareOneCommit) {
     EXPECT_TRUE(Stored("g" + std::to_string(i))) << i;
 }
 
+// Issue 14: under a stream that never ran dry, a marker post sent by
+// UpsertPosts waited for the stream's end (5-10 s at 100k posts). Now the
+// stream gives the ingest thread up between its groups, so that a write
+// queued behind it waits for one group, not for all of them. Each message
+// repeats the same post, so that each is a group (one commit) of its own.
+TEST_F(ServerExecutorsTest, UpsertQueuedBehindAStreamWaitsForOneGroup) {
+  Start();
+  const auto posts = static_cast<int>(index::Store::kPosts);
+  ingest_blocker_.Occupy(server_->ingest_executor());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(milliseconds(20000)));
+  v1::IngestStreamResponse out;
+  auto writer = ingest_->IngestStream(&ctx, &out);
+  constexpr int kMessages = 20;
+  for (int m = 0; m < kMessages; ++m) {
+    v1::IngestStreamRequest message;
+    *message.add_posts() = Post("s");
+    ASSERT_TRUE(writer->Write(message));
+  }
+  writer->WritesDone();
+  // The stream's Drain is queued first, the UpsertPosts behind it.
+  WaitUntil([&] { return server_->ingest_executor().queued() == 1; });
+  std::this_thread::sleep_for(milliseconds(300));  // every message read
+  const uint64_t before = server_->catalog().stats().revisions[posts];
+  auto upsert = UpsertAsync("u", milliseconds(20000));
+  WaitUntil([&] { return server_->ingest_executor().queued() == 2; });
+  ingest_blocker_.Release();
+  upsert->done.WaitForNotification();
+  ASSERT_TRUE(upsert->status.ok()) << upsert->status.error_message();
+  const uint64_t commits_first =
+      server_->catalog().stats().revisions[posts] - before;
+  const grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.posts_upserted(), kMessages);
+  const uint64_t commits = server_->catalog().stats().revisions[posts] - before;
+  std::printf("%llu of %llu commits before the UpsertPosts returned\n",
+              static_cast<unsigned long long>(commits_first),
+              static_cast<unsigned long long>(commits));
+  EXPECT_EQ(commits, kMessages + 1u);
+  EXPECT_LE(commits_first, 2u);  // one group of the stream, then its own
+  EXPECT_TRUE(Stored("u"));
+  EXPECT_TRUE(Stored("s"));
+}
+
 // A bad message among messages written together: those before it are
 // written (each on its own, once the group is refused), the stream fails
 // naming it, and nothing after it is written.
