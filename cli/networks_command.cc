@@ -71,6 +71,7 @@ class NetworksCommand final : public Command {
     if (!interactions.ok())
       return Fail(std::string(interactions.status().message()));
     networks::NetworkOptions o;
+    o.graph = (*catalog)->options().graph;
     o.min_group_size = min_group_;
     o.window_days = window_days_;
     o.compare_previous = compare_;

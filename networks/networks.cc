@@ -610,6 +610,140 @@ std::vector<std::string> WithheldNotes(const NetworkAnalysis& a,
   return notes;
 }
 
+// One end of a tie: the person's vertex, or -1 when they are not one
+// (opted out, or not in the directory: `known` tells which).
+struct End {
+  int vertex = -1;
+  bool known = false;
+};
+
+End EndOf(const index::Snapshot& snapshot,
+          const std::unordered_map<std::string, int>& vertex,
+          const std::string& id) {
+  if (auto it = vertex.find(id); it != vertex.end()) return {it->second, true};
+  return {-1, snapshot.FindPerson(id) != nullptr};
+}
+
+// Ties as they are found, summed per pair by Graph() in the order they were
+// added (the sums are reproducible).
+class TieList {
+ public:
+  void Add(End a, End b, double w, int64_t* unknown_endpoints) {
+    if (a.vertex < 0 || b.vertex < 0) {
+      // A tie of someone who opted out is dropped silently, as if it had
+      // never been (the snapshot's graph has no such tie either); one of
+      // two people in the directory with no one outside it is counted.
+      const bool opted_out =
+          (a.known && a.vertex < 0) || (b.known && b.vertex < 0);
+      if (!opted_out) ++*unknown_endpoints;
+      return;
+    }
+    if (a.vertex != b.vertex) ties_.push_back({PairKey(a.vertex, b.vertex), w});
+  }
+  size_t size() const { return ties_.size(); }
+  void Truncate(size_t n) { ties_.resize(n); }
+
+  UndirectedGraph Graph(int num_vertices) {
+    std::stable_sort(
+        ties_.begin(), ties_.end(),
+        [](const auto& x, const auto& y) { return x.first < y.first; });
+    UndirectedGraph g;
+    g.num_vertices = num_vertices;
+    for (size_t i = 0; i < ties_.size();) {
+      const uint64_t key = ties_[i].first;
+      double w = 0;
+      for (; i < ties_.size() && ties_[i].first == key; ++i)
+        w += ties_[i].second;
+      g.edges.push_back(
+          {static_cast<int>(key >> 32), static_cast<int>(key & 0xffffffffu)});
+      g.weights.push_back(w);
+    }
+    ties_ = {};
+    return g;
+  }
+
+ private:
+  std::vector<std::pair<uint64_t, double>> ties_;
+};
+
+// Adds the edges of a colleague graph, its people mapped to the analysis'
+// vertices once (not once per edge); manager ties only when asked for.
+// With `check_weights`, stops and returns false at the first edge whose
+// weight is not what options.graph's kind weights make of its count.
+bool AddColleagueTies(const index::Snapshot& snapshot,
+                      const std::unordered_map<std::string, int>& vertex,
+                      const index::ColleagueGraph& cg,
+                      const NetworkOptions& options, bool check_weights,
+                      TieList* ties, int64_t* unknown_endpoints) {
+  std::vector<End> end(cg.num_people());
+  for (size_t v = 0; v < end.size(); ++v)
+    end[v] = EndOf(snapshot, vertex, cg.PersonId(static_cast<int64_t>(v)));
+  bool same = true;
+  cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
+    if (!same) return;
+    if (e.kind == index::EdgeKind::kManager && !options.include_manager_ties)
+      return;
+    if (check_weights) {
+      const double w =
+          e.count * options.graph.kind_weight[static_cast<int>(e.kind)];
+      if (std::fabs(e.weight - w) > 1e-9 * std::max(1.0, std::fabs(w))) {
+        same = false;
+        return;
+      }
+    }
+    ties->Add(end[from], end[to], e.weight, unknown_endpoints);
+  });
+  return same;
+}
+
+// The snapshot's colleague graph is built from every public post (and the
+// manager tree) with the catalog's options, leaving out the people who
+// opted out: the ties a window's posts make when the window holds every
+// post, the options are the same (NetworkOptions::graph) and the edges
+// weigh what they say. Adds its ties and returns true then; adds nothing
+// and returns false otherwise.
+bool AddSnapshotTies(const index::Snapshot& snapshot,
+                     const std::unordered_map<std::string, int>& vertex,
+                     TimeWindow window, const NetworkOptions& options,
+                     TieList* ties, int64_t* unknown_endpoints) {
+  if (!snapshot.graph) return false;
+  for (const auto& [id, m] : snapshot.posts)
+    if (m->is_public && (m->created < window.start ||
+                         (window.end != 0 && m->created >= window.end)))
+      return false;
+  const size_t before = ties->size();
+  int64_t unknown = 0;
+  if (!AddColleagueTies(snapshot, vertex, *snapshot.graph, options,
+                        /*check_weights=*/true, ties, &unknown)) {
+    ties->Truncate(before);
+    return false;
+  }
+  *unknown_endpoints += unknown;
+  return true;
+}
+
+// The ties of the public posts created in the window (and the manager tree
+// on request), from a colleague graph built from them.
+template <typename InWindow>
+void AddPostTies(const index::Snapshot& snapshot,
+                 const std::unordered_map<std::string, int>& vertex,
+                 InWindow in_window, const NetworkOptions& options,
+                 TieList* ties, int64_t* unknown_endpoints) {
+  std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>> posts;
+  for (const auto& [id, m] : snapshot.posts)
+    if (in_window(m->created)) posts.emplace(id, m);
+  std::unordered_map<std::string, std::string> managers;
+  if (options.include_manager_ties) {
+    for (const auto& [id, p] : snapshot.people)
+      if (!p->manager_id().empty()) managers[id] = p->manager_id();
+  }
+  if (posts.empty() && managers.empty()) return;
+  const index::ColleagueGraph cg =
+      index::ColleagueGraph::Build(posts, managers, options.graph);
+  AddColleagueTies(snapshot, vertex, cg, options, /*check_weights=*/false, ties,
+                   unknown_endpoints);
+}
+
 }  // namespace
 
 absl::Status NetworkOptions::Validate() const {
@@ -659,45 +793,20 @@ PeopleGraph BuildPeopleGraph(
   auto in_window = [&](int64_t t) {
     return t >= window.start && (window.end == 0 || t < window.end);
   };
-  std::unordered_map<uint64_t, double> weight;
-  auto add = [&](const std::string& a, const std::string& b, double w) {
-    auto ia = vertex.find(a), ib = vertex.find(b);
-    if (ia == vertex.end() || ib == vertex.end()) {
-      // Opted-out people are in the directory and dropped silently.
-      if (!snapshot.FindPerson(a) || !snapshot.FindPerson(b))
-        ++pg.unknown_endpoints;
-      return;
-    }
-    if (ia->second == ib->second) return;
-    weight[PairKey(ia->second, ib->second)] += w;
-  };
+  TieList ties;
   for (const auto& it : interactions) {
     if (!in_window(it.time)) continue;
     ++pg.interactions;
-    for (const auto& to : it.to) add(it.from, to, options.interaction_weight);
+    const End from = EndOf(snapshot, vertex, it.from);
+    for (const auto& to : it.to)
+      ties.Add(from, EndOf(snapshot, vertex, to), options.interaction_weight,
+               &pg.unknown_endpoints);
   }
-  std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>> posts;
-  for (const auto& [id, m] : snapshot.posts)
-    if (in_window(m->created)) posts.emplace(id, m);
-  std::unordered_map<std::string, std::string> managers;
-  if (options.include_manager_ties) {
-    for (const auto& [id, p] : snapshot.people)
-      if (!p->manager_id().empty()) managers[id] = p->manager_id();
-  }
-  if (!posts.empty() || !managers.empty()) {
-    index::ColleagueGraph cg = index::ColleagueGraph::Build(posts, managers);
-    cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
-      add(cg.PersonId(from), cg.PersonId(to), e.weight);
-    });
-  }
-  std::vector<std::pair<uint64_t, double>> sorted(weight.begin(), weight.end());
-  std::sort(sorted.begin(), sorted.end());
-  pg.graph.num_vertices = static_cast<int>(pg.person_ids.size());
-  for (auto [key, w] : sorted) {
-    pg.graph.edges.push_back(
-        {static_cast<int>(key >> 32), static_cast<int>(key & 0xffffffffu)});
-    pg.graph.weights.push_back(w);
-  }
+  if (!AddSnapshotTies(snapshot, vertex, window, options, &ties,
+                       &pg.unknown_endpoints))
+    AddPostTies(snapshot, vertex, in_window, options, &ties,
+                &pg.unknown_endpoints);
+  pg.graph = ties.Graph(static_cast<int>(pg.person_ids.size()));
   return pg;
 }
 
