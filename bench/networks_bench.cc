@@ -3,6 +3,11 @@
 // counts as weights. Prints times and peak memory; asserts nothing.
 //
 //   build-net/bench/networks_bench [people] [ties]
+//
+// Or the cost of one betweenness source on a data folder's all-time graph
+// (the connected people, as AnalyzeNetwork has them), one thread:
+//
+//   build/bench/networks_bench --data DIR [sources]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -13,6 +18,8 @@
 #include <random>
 #include <unordered_set>
 
+#include "index/catalog.h"
+#include "index/interactions.h"
 #include "networks/graph_algorithms.h"
 #include "networks/networks.h"
 
@@ -27,6 +34,15 @@ constexpr int kDeptSize = 100;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// CPU seconds of the process so far (user + system): steadier than wall
+// time on a shared machine.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec +
+         1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 double PeakRssMb() {
@@ -118,7 +134,59 @@ SyntheticCompany MakeCompany(int people, int ties) {
   return c;
 }
 
+// Seconds per betweenness source on `dir`'s all-time graph of connected
+// people, one thread, `sources` sampled sources.
+int MeasureSources(const std::string& dir, int sources) {
+  using namespace whoknows;
+  auto catalog = index::Catalog::OpenForReading(dir);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
+    return 1;
+  }
+  auto interactions = index::InteractionLog(dir).Load();
+  if (!interactions.ok()) {
+    std::fprintf(stderr, "%s\n", interactions.status().ToString().c_str());
+    return 1;
+  }
+  networks::NetworkOptions o;
+  o.graph = (*catalog)->options().graph;
+  auto t = Clock::now();
+  const networks::PeopleGraph pg =
+      networks::BuildPeopleGraph(*(*catalog)->snapshot(), *interactions, {}, o);
+  std::printf("graph: %.2f s, %d people, %zu ties\n", Seconds(t),
+              pg.graph.num_vertices, pg.graph.edges.size());
+  // The connected people, renumbered, as AnalyzeNetwork has them.
+  std::vector<int> sub(pg.graph.num_vertices, -1);
+  networks::UndirectedGraph g;
+  for (auto [u, v] : pg.graph.edges)
+    for (int x : {u, v})
+      if (sub[x] < 0) sub[x] = g.num_vertices++;
+  for (size_t i = 0; i < pg.graph.edges.size(); ++i) {
+    g.edges.push_back(
+        {sub[pg.graph.edges[i].first], sub[pg.graph.edges[i].second]});
+    g.weights.push_back(pg.graph.weights[i]);
+  }
+  for (bool weighted : {true, false}) {
+    networks::BetweennessOptions bo;
+    bo.samples = sources;
+    bo.threads = 1;
+    bo.weighted = weighted;
+    t = Clock::now();
+    const double cpu = CpuSeconds();
+    auto b = networks::Betweenness(g, bo);
+    const double s = Seconds(t), c = CpuSeconds() - cpu;
+    std::printf(
+        "%s betweenness, %d people, %d sources, 1 thread: %.2f s wall, %.2f "
+        "s CPU, %.1f ms CPU per source\n",
+        weighted ? "weighted" : "hops", g.num_vertices, sources, s, c,
+        1000 * c / sources);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "--data")
+    return MeasureSources(argv[2], argc > 3 ? std::atoi(argv[3]) : 50);
   using namespace whoknows;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int people = argc > 1 ? std::atoi(argv[1]) : 50000;
