@@ -7,7 +7,10 @@
 // Or the cost of one betweenness source on a data folder's all-time graph
 // (the connected people, as AnalyzeNetwork has them), one thread:
 //
-//   build/bench/networks_bench --data DIR [sources]
+//   build/bench/networks_bench --data DIR [sources [exact]]
+//
+// With "exact", also exact betweenness, and how many of its top 10 and top
+// 50 the sampled estimates find for a few error bounds.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +18,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <numeric>
 #include <random>
 #include <unordered_set>
 
@@ -136,7 +141,7 @@ SyntheticCompany MakeCompany(int people, int ties) {
 
 // Seconds per betweenness source on `dir`'s all-time graph of connected
 // people, one thread, `sources` sampled sources.
-int MeasureSources(const std::string& dir, int sources) {
+int MeasureSources(const std::string& dir, int sources, bool compare_exact) {
   using namespace whoknows;
   auto catalog = index::Catalog::OpenForReading(dir);
   if (!catalog.ok()) {
@@ -181,12 +186,49 @@ int MeasureSources(const std::string& dir, int sources) {
         weighted ? "weighted" : "hops", g.num_vertices, sources, s, c,
         1000 * c / sources);
   }
+  if (!compare_exact) return 0;
+  // Exact betweenness (every source, 2 threads) against the samples
+  // AnalyzeNetwork takes for a few error bounds: how many of the exact
+  // top 10 and top 50 the estimate's top lists hold.
+  networks::BetweennessOptions exact_options;
+  t = Clock::now();
+  const std::vector<double> exact = networks::Betweenness(g, exact_options);
+  std::printf("exact betweenness, 2 threads: %.1f s\n", Seconds(t));
+  auto top = [](const std::vector<double>& b, int k) {
+    std::vector<int> order(b.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int x, int y) { return b[x] > b[y]; });
+    order.resize(k);
+    std::sort(order.begin(), order.end());
+    return order;
+  };
+  const double pairs = (g.num_vertices - 1.0) * (g.num_vertices - 2.0) / 2;
+  for (double error : {0.05, 0.1, 0.2, 0.3}) {
+    networks::BetweennessOptions bo;
+    bo.samples = networks::BetweennessSamplesFor(g.num_vertices, error, kDelta);
+    const std::vector<double> approx = networks::Betweenness(g, bo);
+    double max_err = 0;
+    for (size_t v = 0; v < exact.size(); ++v)
+      max_err = std::max(max_err, std::fabs(approx[v] - exact[v]));
+    std::printf("bound %.2f: %d sources, max error %.4f of the pairs;", error,
+                bo.samples, max_err / pairs);
+    for (int k : {10, 50}) {
+      const std::vector<int> a = top(approx, k), e = top(exact, k);
+      std::vector<int> both;
+      std::set_intersection(a.begin(), a.end(), e.begin(), e.end(),
+                            std::back_inserter(both));
+      std::printf(" top %d: %zu of %d", k, both.size(), k);
+    }
+    std::printf("\n");
+  }
   return 0;
 }
 
 int main(int argc, char** argv) {
   if (argc > 2 && std::string(argv[1]) == "--data")
-    return MeasureSources(argv[2], argc > 3 ? std::atoi(argv[3]) : 50);
+    return MeasureSources(argv[2], argc > 3 ? std::atoi(argv[3]) : 50,
+                          argc > 4 && std::string(argv[4]) == "exact");
   using namespace whoknows;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int people = argc > 1 ? std::atoi(argv[1]) : 50000;

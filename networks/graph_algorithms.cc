@@ -99,47 +99,19 @@ struct Csr {
   std::vector<double> length;
 };
 
-// Vertices in breadth-first order (from the lowest unvisited vertex, each
-// component in turn): neighbours get nearby numbers, so that a
-// shortest-path search touches fewer cache lines. order[new] = old.
-std::vector<int> BfsOrder(const UndirectedGraph& g) {
-  std::vector<std::vector<int>> adj(g.num_vertices);
-  for (auto [u, v] : g.edges) {
-    adj[u].push_back(v);
-    adj[v].push_back(u);
-  }
-  std::vector<int> order;
-  order.reserve(g.num_vertices);
-  std::vector<char> seen(g.num_vertices, 0);
-  for (int root = 0; root < g.num_vertices; ++root) {
-    if (seen[root]) continue;
-    seen[root] = 1;
-    for (size_t head = order.size(), i = (order.push_back(root), head);
-         i < order.size(); ++i)
-      for (int w : adj[order[i]])
-        if (!seen[w]) {
-          seen[w] = 1;
-          order.push_back(w);
-        }
-  }
-  return order;
-}
-
-// The graph's CSR with vertex `v` numbered rank[v].
-Csr BuildCsr(const UndirectedGraph& g, const std::vector<int>& rank,
-             bool weighted) {
+Csr BuildCsr(const UndirectedGraph& g, bool weighted) {
   Csr c;
   c.start.assign(g.num_vertices + 1, 0);
   for (auto [u, v] : g.edges) {
-    ++c.start[rank[u] + 1];
-    ++c.start[rank[v] + 1];
+    ++c.start[u + 1];
+    ++c.start[v + 1];
   }
   for (int v = 0; v < g.num_vertices; ++v) c.start[v + 1] += c.start[v];
   c.adj.resize(c.start.back());
   c.length.resize(c.start.back());
   std::vector<int64_t> fill(c.start.begin(), c.start.end() - 1);
   for (size_t i = 0; i < g.edges.size(); ++i) {
-    const int u = rank[g.edges[i].first], v = rank[g.edges[i].second];
+    auto [u, v] = g.edges[i];
     const double len = weighted ? 1.0 / g.weights[i] : 1.0;
     c.adj[fill[u]] = v;
     c.length[fill[u]++] = len;
@@ -295,33 +267,38 @@ class BrandesWorker {
     // Unreached vertices keep dist -1 and are not in order_.
   }
 
-  // A binary min-heap of vertices by (dist, vertex): the order in which
-  // equally distant vertices settle does not change the result.
-  bool Less(int a, int b) const {
-    const double da = state_[a].dist, db = state_[b].dist;
-    return da != db ? da < db : a < b;
-  }
-  void Place(size_t i, int v) {
-    heap_[i] = v;
-    state_[v].heap = static_cast<int>(i);
+  // A binary min-heap of vertices by (dist, vertex), each entry holding its
+  // key (no lookup per comparison): the order in which equally distant
+  // vertices settle does not change the result.
+  struct Entry {
+    double dist;
+    int v;
+    bool operator<(const Entry& o) const {
+      return dist != o.dist ? dist < o.dist : v < o.v;
+    }
+  };
+  void Place(size_t i, Entry x) {
+    heap_[i] = x;
+    state_[x.v].heap = static_cast<int>(i);
   }
   void Push(int v) {
-    heap_.push_back(v);
+    heap_.push_back({state_[v].dist, v});
     SiftUp(heap_.size() - 1);
   }
+  // After v's dist was lowered.
   void SiftUp(size_t i) {
-    const int v = heap_[i];
+    const Entry x{state_[heap_[i].v].dist, heap_[i].v};
     while (i > 0) {
       const size_t parent = (i - 1) / 2;
-      if (!Less(v, heap_[parent])) break;
+      if (!(x < heap_[parent])) break;
       Place(i, heap_[parent]);
       i = parent;
     }
-    Place(i, v);
+    Place(i, x);
   }
   int PopMin() {
-    const int top = heap_[0];
-    const int last = heap_.back();
+    const int top = heap_[0].v;
+    const Entry last = heap_.back();
     heap_.pop_back();
     if (!heap_.empty()) {
       size_t i = 0;
@@ -329,8 +306,8 @@ class BrandesWorker {
       for (;;) {
         size_t child = 2 * i + 1;
         if (child >= n) break;
-        if (child + 1 < n && Less(heap_[child + 1], heap_[child])) ++child;
-        if (!Less(heap_[child], last)) break;
+        if (child + 1 < n && heap_[child + 1] < heap_[child]) ++child;
+        if (!(heap_[child] < last)) break;
         Place(i, heap_[child]);
         i = child;
       }
@@ -344,7 +321,7 @@ class BrandesWorker {
   std::vector<State> state_;
   std::vector<double> sigma_;  // shortest paths from the source
   std::vector<double> delta_;  // dependency of the source on each vertex
-  std::vector<int> heap_;
+  std::vector<Entry> heap_;
   std::vector<int> order_;
 };
 
@@ -502,13 +479,7 @@ std::vector<double> Betweenness(const UndirectedGraph& graph,
   const int n = graph.num_vertices;
   std::vector<double> result(n, 0);
   if (n == 0) return result;
-  // Searches run on the graph renumbered in breadth-first order (cache
-  // locality); sources are drawn, and results reported, in the caller's
-  // numbering.
-  const std::vector<int> order = BfsOrder(graph);
-  std::vector<int> rank(n);
-  for (int i = 0; i < n; ++i) rank[order[i]] = i;
-  const Csr csr = BuildCsr(graph, rank, options.weighted);
+  const Csr csr = BuildCsr(graph, options.weighted);
   std::vector<int> sources(n);
   std::iota(sources.begin(), sources.end(), 0);
   double scale = 0.5;  // each undirected pair is seen from both ends
@@ -539,13 +510,13 @@ std::vector<double> Betweenness(const UndirectedGraph& graph,
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       for (size_t i = t; i < sources.size() && !stopped(); i += threads)
-        workers[t]->Source(rank[sources[i]]);
+        workers[t]->Source(sources[i]);
     });
   }
   for (auto& th : pool) th.join();
   if (stop) return {};
   for (const auto& w : workers)
-    for (int v = 0; v < n; ++v) result[v] += w->result[rank[v]];
+    for (int v = 0; v < n; ++v) result[v] += w->result[v];
   for (double& b : result) b *= scale;
   return result;
 }
