@@ -50,16 +50,6 @@ struct Labels {
   std::vector<std::string> sites;
 };
 
-void AddTies(std::map<std::pair<std::string, std::string>, GroupTie>& out,
-             const std::string& a, const std::string& b, double w) {
-  auto key = a < b ? std::pair{a, b} : std::pair{b, a};
-  GroupTie& t = out[key];
-  t.a = key.first;
-  t.b = key.second;
-  ++t.ties;
-  t.weight += w;
-}
-
 PersonFigure FigureOf(const v1::Person& p, double value) {
   PersonFigure f;
   f.id = p.id();
@@ -233,20 +223,35 @@ std::map<std::string, int> PeoplePer(const WindowGraph& g, GroupOf group_of) {
   return people;
 }
 
+// Each vertex's group among `people`'s (their index in its order), -1
+// for none: strings are looked up once per person, not once per tie.
+template <typename GroupOf>
+std::vector<int> GroupIndex(const WindowGraph& g, GroupOf group_of,
+                            const std::map<std::string, int>& people) {
+  std::unordered_map<std::string, int> index;
+  for (const auto& [name, count] : people)
+    index.emplace(name, static_cast<int>(index.size()));
+  std::vector<int> out(g.person.size(), -1);
+  for (size_t v = 0; v < g.person.size(); ++v)
+    if (auto it = index.find(group_of(*g.person[v])); it != index.end())
+      out[v] = it->second;
+  return out;
+}
+
 std::vector<DepartmentFigure> DepartmentFigures(
     const WindowGraph& g, const std::map<std::string, int>& dept_people,
     int min_group) {
-  std::map<std::string, DepartmentFigure> depts;
+  std::vector<DepartmentFigure> depts;  // in dept_people's order
   for (const auto& [name, count] : dept_people) {
-    DepartmentFigure& d = depts[name];
+    DepartmentFigure& d = depts.emplace_back();
     d.name = name;
     d.people = count;
     d.suppressed = count < min_group;
   }
+  const std::vector<int> dept = GroupIndex(g, DepartmentOf, dept_people);
   for (auto [u, v] : g.people.graph.edges) {
-    const std::string& a = g.person[u]->department();
-    const std::string& b = g.person[v]->department();
-    if (a.empty() || b.empty()) continue;
+    const int a = dept[u], b = dept[v];
+    if (a < 0 || b < 0) continue;
     if (a == b) {
       ++depts[a].internal_ties;
     } else {
@@ -255,15 +260,15 @@ std::vector<DepartmentFigure> DepartmentFigures(
     }
   }
   for (size_t v = 0; v < g.person.size(); ++v) {
-    if (g.person[v]->department().empty()) continue;
-    DepartmentFigure& d = depts[g.person[v]->department()];
+    if (dept[v] < 0) continue;
+    DepartmentFigure& d = depts[dept[v]];
     if (g.degree[v] == 0)
       ++d.unconnected_people;
     else if (!g.outside_team[v])
       ++d.isolated_people;
   }
   std::vector<DepartmentFigure> out;
-  for (auto& [name, d] : depts) {
+  for (DepartmentFigure& d : depts) {
     const int all = d.internal_ties + d.external_ties;
     d.ei_index =
         all > 0 ? static_cast<double>(d.external_ties - d.internal_ties) / all
@@ -286,15 +291,24 @@ std::vector<GroupTie> TiesBetween(const WindowGraph& g, GroupOf group_of,
                                   const std::map<std::string, int>& people,
                                   int min_group) {
   const UndirectedGraph& all = g.people.graph;
-  std::map<std::pair<std::string, std::string>, GroupTie> ties;
+  const std::vector<int> group = GroupIndex(g, group_of, people);
+  std::vector<const std::pair<const std::string, int>*> name;
+  for (const auto& entry : people) name.push_back(&entry);
+  std::map<std::pair<int, int>, GroupTie> ties;  // indices follow names
   for (size_t i = 0; i < all.edges.size(); ++i) {
-    const std::string& a = group_of(*g.person[all.edges[i].first]);
-    const std::string& b = group_of(*g.person[all.edges[i].second]);
-    if (!a.empty() && !b.empty() && a != b) AddTies(ties, a, b, all.weights[i]);
+    int a = group[all.edges[i].first], b = group[all.edges[i].second];
+    if (a < 0 || b < 0 || a == b) continue;
+    if (a > b) std::swap(a, b);
+    GroupTie& t = ties[{a, b}];
+    ++t.ties;
+    t.weight += all.weights[i];
   }
   std::vector<GroupTie> out;
   for (auto& [key, t] : ties) {
-    t.suppressed = people.at(t.a) < min_group || people.at(t.b) < min_group;
+    t.a = name[key.first]->first;
+    t.b = name[key.second]->first;
+    t.suppressed = name[key.first]->second < min_group ||
+                   name[key.second]->second < min_group;
     if (t.suppressed) t.ties = 0, t.weight = 0;
     out.push_back(t);
   }
@@ -484,16 +498,25 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
 
 std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
                                      int64_t before, const NetworkOptions& o) {
-  // topic -> person -> answers and articles on it.
-  std::map<std::string, std::map<std::string, int>> count;
+  // topic -> person -> answers and articles on it. Hash maps and a small
+  // vector per post (a post has a few tags): at 1M posts the ordered maps
+  // and a std::set per post took seconds.
+  std::unordered_map<std::string, std::unordered_map<std::string, int>> count;
+  std::vector<const std::string*> topics;
   for (const auto& [id, m] : snapshot.posts) {
     if (!m->is_public || m->created >= before) continue;
     if (m->kind != v1::POST_KIND_ANSWER && m->kind != v1::POST_KIND_ARTICLE)
       continue;
-    std::set<std::string> topics(m->tags.begin(), m->tags.end());
+    topics.clear();
+    for (const auto& t : m->tags) topics.push_back(&t);
     if (const index::PostMeta* root = snapshot.FindPost(m->thread_id))
-      topics.insert(root->tags.begin(), root->tags.end());
-    for (const auto& t : topics) ++count[t][m->author_id];
+      for (const auto& t : root->tags) topics.push_back(&t);
+    std::sort(
+        topics.begin(), topics.end(),
+        [](const std::string* a, const std::string* b) { return *a < *b; });
+    for (size_t i = 0; i < topics.size(); ++i)
+      if (i == 0 || *topics[i] != *topics[i - 1])
+        ++count[*topics[i]][m->author_id];
   }
   std::vector<TopicRisk> out;
   for (const auto& [topic, people] : count) {
@@ -508,6 +531,7 @@ std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
       if (p->leaving()) ++r.leaving_holders;
       if (o.person_level) r.holder_ids.push_back(id);
     }
+    std::sort(r.holder_ids.begin(), r.holder_ids.end());
     r.bus_factor_risk = r.holders <= o.bus_factor;
     r.leaving_risk =
         r.leaving_holders > 0 && r.holders - r.leaving_holders <= o.bus_factor;
