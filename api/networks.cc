@@ -171,6 +171,8 @@ absl::StatusOr<v1::AnalyzeNetworkResponse> AnalyzeNetwork(
     std::function<bool()> cancelled) {
   WK_RETURN_IF_ERROR(ValidateAnalyzeNetwork(request, options));
   networks::NetworkOptions o = OptionsFor(request, caller, options);
+  o.graph =
+      catalog.options().graph;  // what the snapshot's graph was built with
   o.cancelled = std::move(cancelled);
   auto interactions = index::InteractionLog(catalog.options().data_dir).Load();
   if (!interactions.ok()) return interactions.status();

@@ -3,6 +3,14 @@
 // counts as weights. Prints times and peak memory; asserts nothing.
 //
 //   build-net/bench/networks_bench [people] [ties]
+//
+// Or the cost of one betweenness source on a data folder's all-time graph
+// (the connected people, as AnalyzeNetwork has them), one thread:
+//
+//   build/bench/networks_bench --data DIR [sources [exact]]
+//
+// With "exact", also exact betweenness, and how many of its top 10 and top
+// 50 the sampled estimates find for a few error bounds.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -10,9 +18,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <numeric>
 #include <random>
 #include <unordered_set>
 
+#include "index/catalog.h"
+#include "index/interactions.h"
 #include "networks/graph_algorithms.h"
 #include "networks/networks.h"
 
@@ -27,6 +39,15 @@ constexpr int kDeptSize = 100;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// CPU seconds of the process so far (user + system): steadier than wall
+// time on a shared machine.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec +
+         1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 double PeakRssMb() {
@@ -118,7 +139,96 @@ SyntheticCompany MakeCompany(int people, int ties) {
   return c;
 }
 
+// Seconds per betweenness source on `dir`'s all-time graph of connected
+// people, one thread, `sources` sampled sources.
+int MeasureSources(const std::string& dir, int sources, bool compare_exact) {
+  using namespace whoknows;
+  auto catalog = index::Catalog::OpenForReading(dir);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
+    return 1;
+  }
+  auto interactions = index::InteractionLog(dir).Load();
+  if (!interactions.ok()) {
+    std::fprintf(stderr, "%s\n", interactions.status().ToString().c_str());
+    return 1;
+  }
+  networks::NetworkOptions o;
+  o.graph = (*catalog)->options().graph;
+  auto t = Clock::now();
+  const networks::PeopleGraph pg =
+      networks::BuildPeopleGraph(*(*catalog)->snapshot(), *interactions, {}, o);
+  std::printf("graph: %.2f s, %d people, %zu ties\n", Seconds(t),
+              pg.graph.num_vertices, pg.graph.edges.size());
+  // The connected people, renumbered, as AnalyzeNetwork has them.
+  std::vector<int> sub(pg.graph.num_vertices, -1);
+  networks::UndirectedGraph g;
+  for (auto [u, v] : pg.graph.edges)
+    for (int x : {u, v})
+      if (sub[x] < 0) sub[x] = g.num_vertices++;
+  for (size_t i = 0; i < pg.graph.edges.size(); ++i) {
+    g.edges.push_back(
+        {sub[pg.graph.edges[i].first], sub[pg.graph.edges[i].second]});
+    g.weights.push_back(pg.graph.weights[i]);
+  }
+  for (bool weighted : {true, false}) {
+    networks::BetweennessOptions bo;
+    bo.samples = sources;
+    bo.threads = 1;
+    bo.weighted = weighted;
+    t = Clock::now();
+    const double cpu = CpuSeconds();
+    auto b = networks::Betweenness(g, bo);
+    const double s = Seconds(t), c = CpuSeconds() - cpu;
+    std::printf(
+        "%s betweenness, %d people, %d sources, 1 thread: %.2f s wall, %.2f "
+        "s CPU, %.1f ms CPU per source\n",
+        weighted ? "weighted" : "hops", g.num_vertices, sources, s, c,
+        1000 * c / sources);
+  }
+  if (!compare_exact) return 0;
+  // Exact betweenness (every source, 2 threads) against the samples
+  // AnalyzeNetwork takes for a few error bounds: how many of the exact
+  // top 10 and top 50 the estimate's top lists hold.
+  networks::BetweennessOptions exact_options;
+  t = Clock::now();
+  const std::vector<double> exact = networks::Betweenness(g, exact_options);
+  std::printf("exact betweenness, 2 threads: %.1f s\n", Seconds(t));
+  auto top = [](const std::vector<double>& b, int k) {
+    std::vector<int> order(b.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int x, int y) { return b[x] > b[y]; });
+    order.resize(k);
+    std::sort(order.begin(), order.end());
+    return order;
+  };
+  const double pairs = (g.num_vertices - 1.0) * (g.num_vertices - 2.0) / 2;
+  for (double error : {0.05, 0.1, 0.2, 0.3}) {
+    networks::BetweennessOptions bo;
+    bo.samples = networks::BetweennessSamplesFor(g.num_vertices, error, kDelta);
+    const std::vector<double> approx = networks::Betweenness(g, bo);
+    double max_err = 0;
+    for (size_t v = 0; v < exact.size(); ++v)
+      max_err = std::max(max_err, std::fabs(approx[v] - exact[v]));
+    std::printf("bound %.2f: %d sources, max error %.4f of the pairs;", error,
+                bo.samples, max_err / pairs);
+    for (int k : {10, 50}) {
+      const std::vector<int> a = top(approx, k), e = top(exact, k);
+      std::vector<int> both;
+      std::set_intersection(a.begin(), a.end(), e.begin(), e.end(),
+                            std::back_inserter(both));
+      std::printf(" top %d: %zu of %d", k, both.size(), k);
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "--data")
+    return MeasureSources(argv[2], argc > 3 ? std::atoi(argv[3]) : 50,
+                          argc > 4 && std::string(argv[4]) == "exact");
   using namespace whoknows;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int people = argc > 1 ? std::atoi(argv[1]) : 50000;

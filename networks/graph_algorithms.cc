@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cfloat>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -92,7 +91,8 @@ struct IVector {
   ~IVector() { igraph_vector_destroy(&v); }
 };
 
-// Adjacency in compressed rows: neighbours of v are adj[start[v]..start[v+1]).
+// Adjacency in compressed rows: neighbours of v are adj[start[v]..start[v+1]),
+// with the length of the tie to each.
 struct Csr {
   std::vector<int64_t> start;
   std::vector<int> adj;
@@ -121,120 +121,207 @@ Csr BuildCsr(const UndirectedGraph& g, bool weighted) {
   return c;
 }
 
-// igraph_cmp_epsilon: equal when the difference is below eps relative to
-// the sum of magnitudes.
-int CmpEpsilon(double a, double b, double eps) {
+// igraph_cmp_epsilon for path lengths (never negative): equal when the
+// difference is below eps relative to the sum, as igraph compares them
+// (a multiplication instead of igraph's division: this runs twice per tie
+// and source).
+int ComparePaths(double a, double b, double eps) {
   if (a == b) return 0;
-  const double diff = std::fabs(a - b);
-  const double sum = std::fabs(a) + std::fabs(b);
-  if (a == 0 || b == 0 || sum < DBL_MIN) {
-    if (diff < eps * DBL_MIN) return 0;
-  } else if (diff / std::min(sum, DBL_MAX) < eps) {
-    return 0;
-  }
-  return a < b ? -1 : 1;
+  const double diff = a - b;
+  if (std::fabs(diff) < eps * (a + b)) return 0;
+  return diff < 0 ? -1 : 1;
 }
 
 constexpr double kPathEpsilon = 1e-10;  // IGRAPH_SHORTEST_PATH_EPSILON
 
-// One worker's Brandes state, reused across sources.
+// One worker's Brandes state, reused across sources: nothing is allocated
+// per source. What the forward search reads for every tie is one 16-byte
+// record per vertex (dist, heap position, predecessor); the heap is
+// indexed (each vertex in it once, its key lowered in place). A vertex
+// reached by a single shortest path's last tie keeps that predecessor;
+// only one with several (a tie within igraph's epsilon, or equal hop
+// counts) has its neighbours tested again in the backward pass, so that
+// pass costs O(vertices) on weighted graphs rather than O(ties).
 class BrandesWorker {
  public:
   BrandesWorker(const Csr& csr, int n, bool weighted)
       : result(n, 0),
         csr_(csr),
         weighted_(weighted),
-        dist_(n, -1),
+        state_(n),
         sigma_(n, 0),
-        delta_(n, 0),
-        settled_(n, 0),
-        preds_(n) {}
+        delta_(n, 0) {
+    heap_.reserve(n);
+    order_.reserve(n);
+  }
 
   void Source(int s) {
     order_.clear();
-    dist_[s] = 0;
+    state_[s].dist = 0;
     sigma_[s] = 1;
     if (weighted_)
       Dijkstra(s);
     else
       Bfs(s);
-    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-      const int w = *it;
-      for (int v : preds_[w])
-        delta_[v] += sigma_[v] / sigma_[w] * (1 + delta_[w]);
-      if (w != s) result[w] += delta_[w];
-    }
+    Accumulate(s);
     for (int v : order_) {
-      dist_[v] = -1;
+      state_[v] = State{};
       sigma_[v] = 0;
       delta_[v] = 0;
-      settled_[v] = 0;
-      preds_[v].clear();
     }
   }
 
   std::vector<double> result;
 
  private:
+  static constexpr int kUnreached = -1;
+  static constexpr int kSettled = -2;
+  static constexpr int kNone = -1;  // pred: the source
+  static constexpr int kMany = -2;  // pred: several, tested in Accumulate
+  struct State {
+    double dist = -1;       // -1: unreached
+    int heap = kUnreached;  // position in heap_, or kUnreached / kSettled
+    int pred = kNone;       // the predecessor, or kNone / kMany
+  };
+
+  // Whether v precedes w on a shortest path (both reached, v nearer).
+  bool Precedes(const State& v, const State& w, double length) const {
+    if (v.dist >= w.dist) return false;
+    return weighted_ ? ComparePaths(v.dist + length, w.dist, kPathEpsilon) == 0
+                     : v.dist + 1 == w.dist;
+  }
+
+  // Sends w's dependency back to its predecessors, farthest vertex first.
+  void Accumulate(int s) {
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+      const int w = *it;
+      const State& sw = state_[w];
+      const double coeff = (1 + delta_[w]) / sigma_[w];
+      if (sw.pred >= 0) {
+        delta_[sw.pred] += sigma_[sw.pred] * coeff;
+      } else if (sw.pred == kMany) {
+        for (int64_t e = csr_.start[w]; e < csr_.start[w + 1]; ++e) {
+          const int v = csr_.adj[e];
+          if (Precedes(state_[v], sw, csr_.length[e]))
+            delta_[v] += sigma_[v] * coeff;
+        }
+      }
+      if (w != s) result[w] += delta_[w];
+    }
+  }
+
+  // A path of `v`'s to `w` as short as w's shortest so far: one more.
+  void AddPath(int v, int w) {
+    sigma_[w] += sigma_[v];
+    state_[w].pred = kMany;
+  }
+
   void Bfs(int s) {
-    std::queue<int> q;
-    q.push(s);
-    while (!q.empty()) {
-      const int v = q.front();
-      q.pop();
-      order_.push_back(v);
+    order_.push_back(s);
+    for (size_t head = 0; head < order_.size(); ++head) {
+      const int v = order_[head];
+      const double next = state_[v].dist + 1;
       for (int64_t e = csr_.start[v]; e < csr_.start[v + 1]; ++e) {
         const int w = csr_.adj[e];
-        if (dist_[w] < 0) {
-          dist_[w] = dist_[v] + 1;
-          q.push(w);
-        }
-        if (dist_[w] == dist_[v] + 1) {
-          sigma_[w] += sigma_[v];
-          preds_[w].push_back(v);
+        State& sw = state_[w];
+        if (sw.dist < 0) {
+          sw.dist = next;
+          sw.pred = v;
+          sigma_[w] = sigma_[v];
+          order_.push_back(w);
+        } else if (sw.dist == next) {
+          AddPath(v, w);
         }
       }
     }
   }
 
   void Dijkstra(int s) {
-    using Item = std::pair<double, int>;
-    std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
-    heap.push({0.0, s});
-    while (!heap.empty()) {
-      auto [d, v] = heap.top();
-      heap.pop();
-      if (settled_[v] || d != dist_[v]) continue;
-      settled_[v] = 1;
+    Push(s);
+    while (!heap_.empty()) {
+      const int v = PopMin();
+      State& sv = state_[v];
+      sv.heap = kSettled;
       order_.push_back(v);
       for (int64_t e = csr_.start[v]; e < csr_.start[v + 1]; ++e) {
         const int w = csr_.adj[e];
-        if (settled_[w]) continue;
-        const double alt = d + csr_.length[e];
+        State& sw = state_[w];
+        if (sw.heap == kSettled) continue;
+        const double alt = sv.dist + csr_.length[e];
         // Unreached (dist -1) counts as farther than any path.
         const int cmp =
-            dist_[w] < 0 ? -1 : CmpEpsilon(alt, dist_[w], kPathEpsilon);
+            sw.dist < 0 ? -1 : ComparePaths(alt, sw.dist, kPathEpsilon);
         if (cmp < 0) {
-          dist_[w] = alt;
+          sw.dist = alt;
+          sw.pred = v;
           sigma_[w] = sigma_[v];
-          preds_[w].assign(1, v);
-          heap.push({alt, w});
+          if (sw.heap == kUnreached)
+            Push(w);
+          else
+            SiftUp(sw.heap);
         } else if (cmp == 0) {
-          sigma_[w] += sigma_[v];
-          preds_[w].push_back(v);
+          AddPath(v, w);
         }
       }
     }
     // Unreached vertices keep dist -1 and are not in order_.
   }
 
+  // A binary min-heap of vertices by (dist, vertex), each entry holding its
+  // key (no lookup per comparison): the order in which equally distant
+  // vertices settle does not change the result.
+  struct Entry {
+    double dist;
+    int v;
+    bool operator<(const Entry& o) const {
+      return dist != o.dist ? dist < o.dist : v < o.v;
+    }
+  };
+  void Place(size_t i, Entry x) {
+    heap_[i] = x;
+    state_[x.v].heap = static_cast<int>(i);
+  }
+  void Push(int v) {
+    heap_.push_back({state_[v].dist, v});
+    SiftUp(heap_.size() - 1);
+  }
+  // After v's dist was lowered.
+  void SiftUp(size_t i) {
+    const Entry x{state_[heap_[i].v].dist, heap_[i].v};
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (!(x < heap_[parent])) break;
+      Place(i, heap_[parent]);
+      i = parent;
+    }
+    Place(i, x);
+  }
+  int PopMin() {
+    const int top = heap_[0].v;
+    const Entry last = heap_.back();
+    heap_.pop_back();
+    if (!heap_.empty()) {
+      size_t i = 0;
+      const size_t n = heap_.size();
+      for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && heap_[child + 1] < heap_[child]) ++child;
+        if (!(heap_[child] < last)) break;
+        Place(i, heap_[child]);
+        i = child;
+      }
+      Place(i, last);
+    }
+    return top;
+  }
+
   const Csr& csr_;
   bool weighted_;
-  std::vector<double> dist_;
-  std::vector<double> sigma_;
-  std::vector<double> delta_;
-  std::vector<char> settled_;
-  std::vector<std::vector<int>> preds_;
+  std::vector<State> state_;
+  std::vector<double> sigma_;  // shortest paths from the source
+  std::vector<double> delta_;  // dependency of the source on each vertex
+  std::vector<Entry> heap_;
   std::vector<int> order_;
 };
 

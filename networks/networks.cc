@@ -50,16 +50,6 @@ struct Labels {
   std::vector<std::string> sites;
 };
 
-void AddTies(std::map<std::pair<std::string, std::string>, GroupTie>& out,
-             const std::string& a, const std::string& b, double w) {
-  auto key = a < b ? std::pair{a, b} : std::pair{b, a};
-  GroupTie& t = out[key];
-  t.a = key.first;
-  t.b = key.second;
-  ++t.ties;
-  t.weight += w;
-}
-
 PersonFigure FigureOf(const v1::Person& p, double value) {
   PersonFigure f;
   f.id = p.id();
@@ -233,20 +223,35 @@ std::map<std::string, int> PeoplePer(const WindowGraph& g, GroupOf group_of) {
   return people;
 }
 
+// Each vertex's group among `people`'s (their index in its order), -1
+// for none: strings are looked up once per person, not once per tie.
+template <typename GroupOf>
+std::vector<int> GroupIndex(const WindowGraph& g, GroupOf group_of,
+                            const std::map<std::string, int>& people) {
+  std::unordered_map<std::string, int> index;
+  for (const auto& [name, count] : people)
+    index.emplace(name, static_cast<int>(index.size()));
+  std::vector<int> out(g.person.size(), -1);
+  for (size_t v = 0; v < g.person.size(); ++v)
+    if (auto it = index.find(group_of(*g.person[v])); it != index.end())
+      out[v] = it->second;
+  return out;
+}
+
 std::vector<DepartmentFigure> DepartmentFigures(
     const WindowGraph& g, const std::map<std::string, int>& dept_people,
     int min_group) {
-  std::map<std::string, DepartmentFigure> depts;
+  std::vector<DepartmentFigure> depts;  // in dept_people's order
   for (const auto& [name, count] : dept_people) {
-    DepartmentFigure& d = depts[name];
+    DepartmentFigure& d = depts.emplace_back();
     d.name = name;
     d.people = count;
     d.suppressed = count < min_group;
   }
+  const std::vector<int> dept = GroupIndex(g, DepartmentOf, dept_people);
   for (auto [u, v] : g.people.graph.edges) {
-    const std::string& a = g.person[u]->department();
-    const std::string& b = g.person[v]->department();
-    if (a.empty() || b.empty()) continue;
+    const int a = dept[u], b = dept[v];
+    if (a < 0 || b < 0) continue;
     if (a == b) {
       ++depts[a].internal_ties;
     } else {
@@ -255,15 +260,15 @@ std::vector<DepartmentFigure> DepartmentFigures(
     }
   }
   for (size_t v = 0; v < g.person.size(); ++v) {
-    if (g.person[v]->department().empty()) continue;
-    DepartmentFigure& d = depts[g.person[v]->department()];
+    if (dept[v] < 0) continue;
+    DepartmentFigure& d = depts[dept[v]];
     if (g.degree[v] == 0)
       ++d.unconnected_people;
     else if (!g.outside_team[v])
       ++d.isolated_people;
   }
   std::vector<DepartmentFigure> out;
-  for (auto& [name, d] : depts) {
+  for (DepartmentFigure& d : depts) {
     const int all = d.internal_ties + d.external_ties;
     d.ei_index =
         all > 0 ? static_cast<double>(d.external_ties - d.internal_ties) / all
@@ -286,15 +291,24 @@ std::vector<GroupTie> TiesBetween(const WindowGraph& g, GroupOf group_of,
                                   const std::map<std::string, int>& people,
                                   int min_group) {
   const UndirectedGraph& all = g.people.graph;
-  std::map<std::pair<std::string, std::string>, GroupTie> ties;
+  const std::vector<int> group = GroupIndex(g, group_of, people);
+  std::vector<const std::pair<const std::string, int>*> name;
+  for (const auto& entry : people) name.push_back(&entry);
+  std::map<std::pair<int, int>, GroupTie> ties;  // indices follow names
   for (size_t i = 0; i < all.edges.size(); ++i) {
-    const std::string& a = group_of(*g.person[all.edges[i].first]);
-    const std::string& b = group_of(*g.person[all.edges[i].second]);
-    if (!a.empty() && !b.empty() && a != b) AddTies(ties, a, b, all.weights[i]);
+    int a = group[all.edges[i].first], b = group[all.edges[i].second];
+    if (a < 0 || b < 0 || a == b) continue;
+    if (a > b) std::swap(a, b);
+    GroupTie& t = ties[{a, b}];
+    ++t.ties;
+    t.weight += all.weights[i];
   }
   std::vector<GroupTie> out;
   for (auto& [key, t] : ties) {
-    t.suppressed = people.at(t.a) < min_group || people.at(t.b) < min_group;
+    t.a = name[key.first]->first;
+    t.b = name[key.second]->first;
+    t.suppressed = name[key.first]->second < min_group ||
+                   name[key.second]->second < min_group;
     if (t.suppressed) t.ties = 0, t.weight = 0;
     out.push_back(t);
   }
@@ -484,16 +498,25 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
 
 std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
                                      int64_t before, const NetworkOptions& o) {
-  // topic -> person -> answers and articles on it.
-  std::map<std::string, std::map<std::string, int>> count;
+  // topic -> person -> answers and articles on it. Hash maps and a small
+  // vector per post (a post has a few tags): at 1M posts the ordered maps
+  // and a std::set per post took seconds.
+  std::unordered_map<std::string, std::unordered_map<std::string, int>> count;
+  std::vector<const std::string*> topics;
   for (const auto& [id, m] : snapshot.posts) {
     if (!m->is_public || m->created >= before) continue;
     if (m->kind != v1::POST_KIND_ANSWER && m->kind != v1::POST_KIND_ARTICLE)
       continue;
-    std::set<std::string> topics(m->tags.begin(), m->tags.end());
+    topics.clear();
+    for (const auto& t : m->tags) topics.push_back(&t);
     if (const index::PostMeta* root = snapshot.FindPost(m->thread_id))
-      topics.insert(root->tags.begin(), root->tags.end());
-    for (const auto& t : topics) ++count[t][m->author_id];
+      for (const auto& t : root->tags) topics.push_back(&t);
+    std::sort(
+        topics.begin(), topics.end(),
+        [](const std::string* a, const std::string* b) { return *a < *b; });
+    for (size_t i = 0; i < topics.size(); ++i)
+      if (i == 0 || *topics[i] != *topics[i - 1])
+        ++count[*topics[i]][m->author_id];
   }
   std::vector<TopicRisk> out;
   for (const auto& [topic, people] : count) {
@@ -508,6 +531,7 @@ std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
       if (p->leaving()) ++r.leaving_holders;
       if (o.person_level) r.holder_ids.push_back(id);
     }
+    std::sort(r.holder_ids.begin(), r.holder_ids.end());
     r.bus_factor_risk = r.holders <= o.bus_factor;
     r.leaving_risk =
         r.leaving_holders > 0 && r.holders - r.leaving_holders <= o.bus_factor;
@@ -610,6 +634,140 @@ std::vector<std::string> WithheldNotes(const NetworkAnalysis& a,
   return notes;
 }
 
+// One end of a tie: the person's vertex, or -1 when they are not one
+// (opted out, or not in the directory: `known` tells which).
+struct End {
+  int vertex = -1;
+  bool known = false;
+};
+
+End EndOf(const index::Snapshot& snapshot,
+          const std::unordered_map<std::string, int>& vertex,
+          const std::string& id) {
+  if (auto it = vertex.find(id); it != vertex.end()) return {it->second, true};
+  return {-1, snapshot.FindPerson(id) != nullptr};
+}
+
+// Ties as they are found, summed per pair by Graph() in the order they were
+// added (the sums are reproducible).
+class TieList {
+ public:
+  void Add(End a, End b, double w, int64_t* unknown_endpoints) {
+    if (a.vertex < 0 || b.vertex < 0) {
+      // A tie of someone who opted out is dropped silently, as if it had
+      // never been (the snapshot's graph has no such tie either); one of
+      // two people in the directory with no one outside it is counted.
+      const bool opted_out =
+          (a.known && a.vertex < 0) || (b.known && b.vertex < 0);
+      if (!opted_out) ++*unknown_endpoints;
+      return;
+    }
+    if (a.vertex != b.vertex) ties_.push_back({PairKey(a.vertex, b.vertex), w});
+  }
+  size_t size() const { return ties_.size(); }
+  void Truncate(size_t n) { ties_.resize(n); }
+
+  UndirectedGraph Graph(int num_vertices) {
+    std::stable_sort(
+        ties_.begin(), ties_.end(),
+        [](const auto& x, const auto& y) { return x.first < y.first; });
+    UndirectedGraph g;
+    g.num_vertices = num_vertices;
+    for (size_t i = 0; i < ties_.size();) {
+      const uint64_t key = ties_[i].first;
+      double w = 0;
+      for (; i < ties_.size() && ties_[i].first == key; ++i)
+        w += ties_[i].second;
+      g.edges.push_back(
+          {static_cast<int>(key >> 32), static_cast<int>(key & 0xffffffffu)});
+      g.weights.push_back(w);
+    }
+    ties_ = {};
+    return g;
+  }
+
+ private:
+  std::vector<std::pair<uint64_t, double>> ties_;
+};
+
+// Adds the edges of a colleague graph, its people mapped to the analysis'
+// vertices once (not once per edge); manager ties only when asked for.
+// With `check_weights`, stops and returns false at the first edge whose
+// weight is not what options.graph's kind weights make of its count.
+bool AddColleagueTies(const index::Snapshot& snapshot,
+                      const std::unordered_map<std::string, int>& vertex,
+                      const index::ColleagueGraph& cg,
+                      const NetworkOptions& options, bool check_weights,
+                      TieList* ties, int64_t* unknown_endpoints) {
+  std::vector<End> end(cg.num_people());
+  for (size_t v = 0; v < end.size(); ++v)
+    end[v] = EndOf(snapshot, vertex, cg.PersonId(static_cast<int64_t>(v)));
+  bool same = true;
+  cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
+    if (!same) return;
+    if (e.kind == index::EdgeKind::kManager && !options.include_manager_ties)
+      return;
+    if (check_weights) {
+      const double w =
+          e.count * options.graph.kind_weight[static_cast<int>(e.kind)];
+      if (std::fabs(e.weight - w) > 1e-9 * std::max(1.0, std::fabs(w))) {
+        same = false;
+        return;
+      }
+    }
+    ties->Add(end[from], end[to], e.weight, unknown_endpoints);
+  });
+  return same;
+}
+
+// The snapshot's colleague graph is built from every public post (and the
+// manager tree) with the catalog's options, leaving out the people who
+// opted out: the ties a window's posts make when the window holds every
+// post, the options are the same (NetworkOptions::graph) and the edges
+// weigh what they say. Adds its ties and returns true then; adds nothing
+// and returns false otherwise.
+bool AddSnapshotTies(const index::Snapshot& snapshot,
+                     const std::unordered_map<std::string, int>& vertex,
+                     TimeWindow window, const NetworkOptions& options,
+                     TieList* ties, int64_t* unknown_endpoints) {
+  if (!snapshot.graph) return false;
+  for (const auto& [id, m] : snapshot.posts)
+    if (m->is_public && (m->created < window.start ||
+                         (window.end != 0 && m->created >= window.end)))
+      return false;
+  const size_t before = ties->size();
+  int64_t unknown = 0;
+  if (!AddColleagueTies(snapshot, vertex, *snapshot.graph, options,
+                        /*check_weights=*/true, ties, &unknown)) {
+    ties->Truncate(before);
+    return false;
+  }
+  *unknown_endpoints += unknown;
+  return true;
+}
+
+// The ties of the public posts created in the window (and the manager tree
+// on request), from a colleague graph built from them.
+template <typename InWindow>
+void AddPostTies(const index::Snapshot& snapshot,
+                 const std::unordered_map<std::string, int>& vertex,
+                 InWindow in_window, const NetworkOptions& options,
+                 TieList* ties, int64_t* unknown_endpoints) {
+  std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>> posts;
+  for (const auto& [id, m] : snapshot.posts)
+    if (in_window(m->created)) posts.emplace(id, m);
+  std::unordered_map<std::string, std::string> managers;
+  if (options.include_manager_ties) {
+    for (const auto& [id, p] : snapshot.people)
+      if (!p->manager_id().empty()) managers[id] = p->manager_id();
+  }
+  if (posts.empty() && managers.empty()) return;
+  const index::ColleagueGraph cg =
+      index::ColleagueGraph::Build(posts, managers, options.graph);
+  AddColleagueTies(snapshot, vertex, cg, options, /*check_weights=*/false, ties,
+                   unknown_endpoints);
+}
+
 }  // namespace
 
 absl::Status NetworkOptions::Validate() const {
@@ -659,45 +817,20 @@ PeopleGraph BuildPeopleGraph(
   auto in_window = [&](int64_t t) {
     return t >= window.start && (window.end == 0 || t < window.end);
   };
-  std::unordered_map<uint64_t, double> weight;
-  auto add = [&](const std::string& a, const std::string& b, double w) {
-    auto ia = vertex.find(a), ib = vertex.find(b);
-    if (ia == vertex.end() || ib == vertex.end()) {
-      // Opted-out people are in the directory and dropped silently.
-      if (!snapshot.FindPerson(a) || !snapshot.FindPerson(b))
-        ++pg.unknown_endpoints;
-      return;
-    }
-    if (ia->second == ib->second) return;
-    weight[PairKey(ia->second, ib->second)] += w;
-  };
+  TieList ties;
   for (const auto& it : interactions) {
     if (!in_window(it.time)) continue;
     ++pg.interactions;
-    for (const auto& to : it.to) add(it.from, to, options.interaction_weight);
+    const End from = EndOf(snapshot, vertex, it.from);
+    for (const auto& to : it.to)
+      ties.Add(from, EndOf(snapshot, vertex, to), options.interaction_weight,
+               &pg.unknown_endpoints);
   }
-  std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>> posts;
-  for (const auto& [id, m] : snapshot.posts)
-    if (in_window(m->created)) posts.emplace(id, m);
-  std::unordered_map<std::string, std::string> managers;
-  if (options.include_manager_ties) {
-    for (const auto& [id, p] : snapshot.people)
-      if (!p->manager_id().empty()) managers[id] = p->manager_id();
-  }
-  if (!posts.empty() || !managers.empty()) {
-    index::ColleagueGraph cg = index::ColleagueGraph::Build(posts, managers);
-    cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
-      add(cg.PersonId(from), cg.PersonId(to), e.weight);
-    });
-  }
-  std::vector<std::pair<uint64_t, double>> sorted(weight.begin(), weight.end());
-  std::sort(sorted.begin(), sorted.end());
-  pg.graph.num_vertices = static_cast<int>(pg.person_ids.size());
-  for (auto [key, w] : sorted) {
-    pg.graph.edges.push_back(
-        {static_cast<int>(key >> 32), static_cast<int>(key & 0xffffffffu)});
-    pg.graph.weights.push_back(w);
-  }
+  if (!AddSnapshotTies(snapshot, vertex, window, options, &ties,
+                       &pg.unknown_endpoints))
+    AddPostTies(snapshot, vertex, in_window, options, &ties,
+                &pg.unknown_endpoints);
+  pg.graph = ties.Graph(static_cast<int>(pg.person_ids.size()));
   return pg;
 }
 

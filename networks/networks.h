@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "index/catalog.h"
+#include "index/graph_options.h"
 #include "index/interactions.h"
 #include "networks/graph_algorithms.h"
 
@@ -66,8 +67,14 @@ struct NetworkOptions {
   // wants to see, and manager ties would redraw the org chart.
   bool include_manager_ties = false;
   // Weight of one message to one receiver (e-mail, chat). Post-derived ties
-  // keep the colleague graph's kind weights (index::GraphOptions).
+  // keep the colleague graph's kind weights (`graph`).
   double interaction_weight = 1.0;
+  // How posts make ties: the options the snapshot's colleague graph was
+  // built with (the catalog's, index::CatalogOptions::graph). When the
+  // window holds every public post, that graph is the window's post-derived
+  // ties and is read as it is (no rebuild from the posts: 35 s at 1M
+  // posts); other windows build theirs from their posts with these options.
+  index::GraphOptions graph;
   // How many brokers to list (person_level only), 0 to
   // limits.max_top_brokers.
   int top_brokers = 10;
@@ -190,7 +197,9 @@ struct WindowFigures {
   int ties = 0;              // distinct pairs in touch
   double tie_weight = 0;
   int64_t interactions = 0;  // interactions in the window (after filtering)
-  int64_t unknown_endpoints = 0;  // their ends not in the directory
+  // Their ends not in the directory (a tie of someone who opted out is
+  // left out, whoever is at the other end).
+  int64_t unknown_endpoints = 0;
   int communities_count = 0;
   double modularity = 0;
   int community_seeds = 0;  // Leiden runs, the best kept

@@ -321,6 +321,35 @@ TEST(GraphAlgorithmsTest, LayoutStopsWhenCancelled) {
   EXPECT_LT(stop.Late(), 1.0);
 }
 
+// Integer weights 1-5 make many shortest paths of equal length (vertices
+// with several predecessors) in a graph of several components; the result
+// is igraph's, weighted and by hops.
+TEST(GraphAlgorithmsTest, BetweennessEqualsIgraphWithManyEqualPaths) {
+  UndirectedGraph g = Random(1500, 6);
+  g.num_vertices += 20;                // isolated people
+  for (int v = 1500; v < 1510; ++v) {  // a separate path of ten
+    g.edges.push_back({v, v + 1});
+    g.weights.push_back(2);
+  }
+  for (bool weighted : {true, false}) {
+    BetweennessOptions o;
+    o.weighted = weighted;
+    const std::vector<double> ours = Betweenness(g, o);
+    IgraphGraph ig(g, /*reciprocal_weights=*/true);
+    igraph_vector_t ref;
+    igraph_vector_init(&ref, 0);
+    ASSERT_EQ(igraph_betweenness(&ig.g, &ref, igraph_vss_all(),
+                                 IGRAPH_UNDIRECTED, weighted ? &ig.w : nullptr),
+              IGRAPH_SUCCESS);
+    double max_rel = 0;
+    for (int v = 0; v < g.num_vertices; ++v)
+      max_rel = std::max(max_rel, std::fabs(ours[v] - VECTOR(ref)[v]) /
+                                      std::max(1.0, VECTOR(ref)[v]));
+    igraph_vector_destroy(&ref);
+    EXPECT_LE(max_rel, 1e-9) << (weighted ? "weighted" : "hops");
+  }
+}
+
 TEST(GraphAlgorithmsTest, SamplesForAnErrorBound) {
   // ln(2n/delta) / (2 eps^2), stretched by (n/(n-1))^2: grows with ln n.
   EXPECT_EQ(BetweennessSamplesFor(5000, 0.1, 0.05), 611);

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <random>
 
+#include "index/graph.h"
 #include "networks/report.h"
 #include "tests/testing/fixtures.h"
 
@@ -369,6 +371,111 @@ TEST(NetworkOptionsTest, LimitsAreTheBoundsChecked) {
   o.limits.max_min_group_size = 50;
   o.limits.max_window_days = 364;
   EXPECT_EQ(o.Validate().message(), "window_days: must be 0-364");
+}
+
+// A random company whose snapshot is built as the catalog builds it
+// (index::BuildSnapshot): threads with replies, likes and mentions (some
+// by people who opted out or are not in the directory), private posts,
+// one thread too big for thread ties, and a manager tree.
+class PeopleGraphTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::mt19937_64 rng(7);
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+    for (int i = 0; i < 60; ++i) {
+      auto p = std::make_shared<v1::Person>();
+      p->set_id("p" + std::to_string(i));
+      if (i % 7 == 3) p->set_opted_out(true);
+      if (i > 0)
+        p->set_manager_id(i % 11 == 5 ? "gone" : "p" + std::to_string(i / 4));
+      people[p->id()] = p;
+    }
+    auto who = [&] {
+      // 60 people in the directory, "stranger0-2" outside it.
+      const int k = static_cast<int>(rng() % 63);
+      return k < 60 ? "p" + std::to_string(k)
+                    : "stranger" + std::to_string(k - 60);
+    };
+    std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>>
+        posts;
+    int n = 0;
+    for (int thread = 0; thread < 80; ++thread) {
+      const std::string root = "t" + std::to_string(thread);
+      const int replies = thread == 0 ? 60 : static_cast<int>(rng() % 6);
+      for (int r = 0; r <= replies; ++r) {
+        const std::string id = r == 0 ? root : "r" + std::to_string(n++);
+        auto m = testing_util::MakeMeta(
+            id, thread == 0 && r > 0 ? "p" + std::to_string(r - 1) : who(),
+            r == 0 ? v1::POST_KIND_QUESTION : v1::POST_KIND_ANSWER,
+            r == 0 ? "" : root,
+            kEnd - static_cast<int64_t>(rng() % 400) * kDay);
+        if (thread % 9 == 4) {
+          m->is_public = false;
+          m->visibility = "group:hr";
+        }
+        for (int l = static_cast<int>(rng() % 3); l > 0; --l)
+          m->liked_by.push_back(who());
+        if (rng() % 4 == 0) m->mentioned.push_back(who());
+        posts[id] = m;
+      }
+    }
+    snapshot_ = index::BuildSnapshot(people, posts, index::GraphOptions{});
+    ungraphed_ = *snapshot_;
+    ungraphed_.graph = nullptr;  // what the analysis builds from the posts
+    interactions_.push_back(
+        {"", "p1", {"p2", "stranger1", "p4"}, kEnd - kDay, "email"});
+    interactions_.push_back({"", "p2", {"p1"}, kEnd - 2 * kDay, "chat"});
+  }
+
+  static void ExpectSame(const PeopleGraph& a, const PeopleGraph& b) {
+    EXPECT_EQ(a.person_ids, b.person_ids);
+    EXPECT_EQ(a.graph.num_vertices, b.graph.num_vertices);
+    EXPECT_EQ(a.graph.edges, b.graph.edges);
+    EXPECT_EQ(a.graph.weights, b.graph.weights);
+    EXPECT_EQ(a.interactions, b.interactions);
+    EXPECT_EQ(a.unknown_endpoints, b.unknown_endpoints);
+  }
+
+  std::shared_ptr<index::Snapshot> snapshot_;
+  index::Snapshot ungraphed_;
+  std::vector<index::Interaction> interactions_;
+};
+
+TEST_F(PeopleGraphTest, AllTimeGraphFromTheSnapshotEqualsOneBuiltFromPosts) {
+  ASSERT_NE(snapshot_->graph, nullptr);
+  for (bool managers : {false, true}) {
+    NetworkOptions o;
+    o.include_manager_ties = managers;
+    const PeopleGraph built =
+        BuildPeopleGraph(ungraphed_, interactions_, {}, o);
+    EXPECT_GT(built.graph.edges.size(), 100u);
+    EXPECT_GT(built.unknown_endpoints, 0);
+    ExpectSame(BuildPeopleGraph(*snapshot_, interactions_, {}, o), built);
+  }
+}
+
+TEST_F(PeopleGraphTest, TheSnapshotsGraphIsReadForAnAllTimeWindow) {
+  // Its ties are what the all-time graph holds: an empty one leaves only
+  // the interactions.
+  index::Snapshot empty = ungraphed_;
+  empty.graph = std::make_shared<index::ColleagueGraph>();
+  const PeopleGraph g = BuildPeopleGraph(empty, interactions_, {}, {});
+  EXPECT_EQ(g.graph.edges.size(), 2u);  // p1-p2, p1-p4
+}
+
+TEST_F(PeopleGraphTest, OtherWindowsAndOptionsBuildFromThePosts) {
+  // A window that leaves posts out, and kind weights other than the
+  // snapshot graph's: built from the posts, as without the snapshot's.
+  NetworkOptions o;
+  ExpectSame(
+      BuildPeopleGraph(*snapshot_, interactions_, {kEnd - 100 * kDay, kEnd}, o),
+      BuildPeopleGraph(ungraphed_, interactions_, {kEnd - 100 * kDay, kEnd},
+                       o));
+  o.graph.kind_weight[static_cast<int>(index::EdgeKind::kLike)] = 3;
+  const PeopleGraph built = BuildPeopleGraph(ungraphed_, interactions_, {}, o);
+  ExpectSame(BuildPeopleGraph(*snapshot_, interactions_, {}, o), built);
+  EXPECT_NE(built.graph.weights,
+            BuildPeopleGraph(ungraphed_, interactions_, {}, {}).graph.weights);
 }
 
 }  // namespace
