@@ -1,5 +1,7 @@
 #include "ranking/expertise_model.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -479,6 +481,11 @@ absl::Status ModelStore::RebuildNow() {
   building_ = true;
   const absl::Time started = absl::Now();
   absl::Status built = BuildAndSwap();
+  // A build's transients (every post's bag of words, the SVD's matrices)
+  // are freed by now, but glibc keeps most of them mapped in this thread's
+  // arena; give them back, so that the peak of the next publish or query
+  // burst, in other arenas, does not come on top of them.
+  malloc_trim(0);
   const absl::Time ended = absl::Now();
   last_build_ms_ = absl::ToUnixMillis(ended);
   last_build_duration_ms_ = absl::ToInt64Milliseconds(ended - started);

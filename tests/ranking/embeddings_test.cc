@@ -83,6 +83,28 @@ TEST(TermSpaceTest, IsDeterministicAndSurvivesSaveAndLoad) {
   }
 }
 
+// The training matrix is written column by column (no triplet list): a
+// post's entries in another order, or a term listed twice, must come out
+// as setFromTriplets left them (sorted, repeats summed), to the bit.
+TEST(TermSpaceTest, APostsTermOrderChangesNothingToTheBit) {
+  Corpus c = TwoTopics(20, 3);
+  for (auto& doc : c.docs) {  // a repeated term, in two entries
+    doc.push_back(doc.front());
+    doc.front().second *= 0.5f;
+  }
+  Corpus reversed = c;
+  for (auto& doc : reversed.docs) std::reverse(doc.begin(), doc.end());
+  EmbeddingOptions o;
+  o.dimensions = 3;
+  auto a = TermSpace::Train(c.vocabulary, c.docs, o);
+  auto b = TermSpace::Train(reversed.vocabulary, reversed.docs, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::stringstream saved_a, saved_b;
+  ASSERT_TRUE(a->Save(saved_a).ok());
+  ASSERT_TRUE(b->Save(saved_b).ok());
+  EXPECT_EQ(saved_a.str(), saved_b.str());
+}
+
 TEST(TermSpaceTest, BadInputGetsClearErrors) {
   EmbeddingOptions o;
   o.dimensions = 0;
