@@ -291,7 +291,9 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     const GraphOptions& graph_options, int64_t created_before,
     int64_t* graph_us) {
   auto s = std::make_shared<Snapshot>();
-  s->people = std::move(people);
+  s->people.reserve(people.size());
+  for (auto& [id, p] : people) s->people.emplace(id, std::move(p));
+  people.clear();
   // People who opted out are out of every computation: their posts are not
   // in the snapshot (they vote for nobody, credit no answerer, count in no
   // activity or tag profile, train no model) and they are not in the graph.
@@ -300,15 +302,13 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     if (p->opted_out()) opted_out.insert(id);
   s->opted_out.assign(opted_out.begin(), opted_out.end());
   std::sort(s->opted_out.begin(), s->opted_out.end());
-  if (created_before > 0 || !opted_out.empty()) {
-    for (const auto& [id, m] : all_posts) {
-      if (created_before > 0 && m->created >= created_before) continue;
-      if (opted_out.contains(m->author_id)) continue;
-      s->posts.emplace(id, m);
-    }
-  } else {
-    s->posts = std::move(all_posts);
+  s->posts.reserve(all_posts.size());
+  for (auto& [id, m] : all_posts) {
+    if (created_before > 0 && m->created >= created_before) continue;
+    if (opted_out.contains(m->author_id)) continue;
+    s->posts.emplace(id, std::move(m));
   }
+  all_posts.clear();
   std::unordered_map<std::string, std::string> managers;
   for (const auto& [id, p] : s->people) {
     if (!p->manager_id().empty()) managers[id] = p->manager_id();
@@ -346,12 +346,22 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   }
   s->query_languages = QueryLanguagesFor(s->language_posts);
   const absl::Time graph_started = absl::Now();
-  s->graph = std::make_shared<ColleagueGraph>(
-      ColleagueGraph::Build(s->posts, managers, graph_options, opted_out));
+  s->graph = std::make_shared<ColleagueGraph>(ColleagueGraph::BuildFromSnapshot(
+      s->posts, managers, graph_options, opted_out));
   if (graph_us)
     *graph_us = absl::ToInt64Microseconds(absl::Now() - graph_started);
   s->dense = DenseIndex::Build(*s);
   return s;
+}
+
+std::shared_ptr<Snapshot> BuildSnapshot(
+    const SharedMap<std::shared_ptr<const v1::Person>>& people,
+    const SharedMap<std::shared_ptr<const PostMeta>>& posts,
+    const GraphOptions& graph_options, int64_t created_before,
+    int64_t* graph_us) {
+  return BuildSnapshot({people.begin(), people.end()},
+                       {posts.begin(), posts.end()}, graph_options,
+                       created_before, graph_us);
 }
 
 // Lock order (a thread holding one may only take those after it):

@@ -19,6 +19,7 @@
 #include "index/data_dir.h"
 #include "index/dense_index.h"
 #include "index/graph_options.h"
+#include "index/shared_map.h"
 #include "index/translation.h"
 #include "index/validation.h"
 #include "whoknows/v1/people.pb.h"
@@ -230,22 +231,25 @@ struct PostDocids {
   std::vector<uint32_t> number;
 };
 
-// A consistent, immutable view of the catalog published to readers.
+// A consistent, immutable view of the catalog published to readers. Its
+// maps share their entries with the previous snapshot's (SharedMap): a
+// publish costs what changed, not a copy of every map.
 struct Snapshot {
   uint64_t generation = 0;
-  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  SharedMap<std::shared_ptr<const v1::Person>> people;
   // The posts that count: those of people who opted out are left out.
-  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  SharedMap<std::shared_ptr<const PostMeta>> posts;
   // Thread id -> ids of its posts (root included), in no particular order.
-  std::unordered_map<std::string, std::vector<std::string>> threads;
+  SharedMap<std::vector<std::string>> threads;
   // Group ("group:<name>") -> its private posts (views into `posts`), in no
   // particular order: what a member's answer adds (ranking's path ties).
-  std::unordered_map<std::string, std::vector<const PostMeta*>> group_posts;
+  // A group's list is shared between snapshots until that group changes.
+  SharedMap<SharedVector<const PostMeta*>> group_posts;
   std::shared_ptr<const ColleagueGraph> graph;
   // People who opted out, sorted: what the posts and graph leave out.
   std::vector<std::string> opted_out;
   // Person id -> their public activity. People with no posts are absent.
-  std::unordered_map<std::string, Activity> activity;
+  SharedMap<Activity> activity;
   // Creation time of the newest public post. Not "now": decay and recency
   // are measured from an injected clock (ranking::RankingOptions::clock),
   // so that no single post, however dated, moves everyone's scores. Used to
@@ -286,6 +290,12 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups);
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,
+    const GraphOptions& graph_options, int64_t created_before = 0,
+    int64_t* graph_us = nullptr);
+// The same from another snapshot's people and posts.
+std::shared_ptr<Snapshot> BuildSnapshot(
+    const SharedMap<std::shared_ptr<const v1::Person>>& people,
+    const SharedMap<std::shared_ptr<const PostMeta>>& posts,
     const GraphOptions& graph_options, int64_t created_before = 0,
     int64_t* graph_us = nullptr);
 

@@ -28,20 +28,17 @@ bool OptedOut(const Snapshot& s, const std::string& person_id) {
 // the graph leave out changes: a full build's business).
 bool ApplyPeople(const Snapshot& prev, const SnapshotChange& change,
                  Snapshot* s) {
-  s->people = prev.people;
+  s->people = prev.people;  // shares prev's entries (SharedMap)
   for (const auto& [id, p] : change.people) {
+    // A person is in opted_out exactly when their record says so.
+    if ((p && p->opted_out()) != OptedOut(prev, id)) return false;
     if (p) {
-      s->people[id] = p;
+      s->people.insert_or_assign(id, p);
     } else {
       s->people.erase(id);
     }
   }
-  std::vector<std::string> opted_out;
-  for (const auto& [id, p] : s->people)
-    if (p->opted_out()) opted_out.push_back(id);
-  std::sort(opted_out.begin(), opted_out.end());
-  if (opted_out != prev.opted_out) return false;
-  s->opted_out = std::move(opted_out);
+  s->opted_out = prev.opted_out;
   return true;
 }
 
@@ -57,7 +54,7 @@ std::vector<PostDelta> ApplyPosts(const Snapshot& prev,
     if (meta && !OptedOut(*s, meta->author_id)) d.now = meta;
     if (d.was == d.now) continue;
     if (d.now) {
-      s->posts[id] = d.now;
+      s->posts.insert_or_assign(id, d.now);
     } else {
       s->posts.erase(id);
     }
@@ -72,10 +69,9 @@ void ApplyThreads(const Snapshot& prev, const std::vector<PostDelta>& deltas,
   for (const auto& d : deltas) {
     if (d.was && d.now && d.was->thread_id == d.now->thread_id) continue;
     if (d.was) {
-      auto it = s->threads.find(d.was->thread_id);
-      std::vector<std::string>& ids = it->second;
+      std::vector<std::string>& ids = *s->threads.Mutable(d.was->thread_id);
       ids.erase(std::find(ids.begin(), ids.end(), *d.id));
-      if (ids.empty()) s->threads.erase(it);
+      if (ids.empty()) s->threads.erase(d.was->thread_id);
     }
     if (d.now) s->threads[d.now->thread_id].push_back(*d.id);
   }
@@ -88,12 +84,12 @@ void ApplyGroups(const Snapshot& prev, const std::vector<PostDelta>& deltas,
   for (const auto& d : deltas)
     if (d.was && !d.was->is_public) gone[d.was->visibility].insert(d.was.get());
   for (const auto& [group, records] : gone) {
-    auto it = s->group_posts.find(group);
+    std::vector<const PostMeta*>& posts =
+        s->group_posts.Mutable(group)->Mutable();
     const auto& removed = records;  // a lambda may not capture a binding
-    std::erase_if(it->second, [&removed](const PostMeta* m) {
-      return removed.contains(m);
-    });
-    if (it->second.empty()) s->group_posts.erase(it);
+    std::erase_if(
+        posts, [&removed](const PostMeta* m) { return removed.contains(m); });
+    if (posts.empty()) s->group_posts.erase(group);
   }
   for (const auto& d : deltas)
     if (d.now && !d.now->is_public)
@@ -167,7 +163,7 @@ std::vector<std::string> ApplyActivity(const Snapshot& prev,
     if (!d.was || !d.was->is_public) continue;
     const PostMeta& m = *d.was;
     touched.insert(m.author_id);
-    Activity& a = s->activity.at(m.author_id);
+    Activity& a = *s->activity.Mutable(m.author_id);
     if ((m.created == a.first_post || m.created == a.last_post) &&
         !added.contains({m.author_id, m.created}))
       rescan.insert(m.author_id);
@@ -376,8 +372,9 @@ void ApplyGraph(const Snapshot& prev, const SnapshotChange& change,
     std::unordered_map<std::string, std::string> managers;
     for (const auto& [id, p] : s->people)
       if (!p->manager_id().empty()) managers[id] = p->manager_id();
-    s->graph = std::make_shared<ColleagueGraph>(
-        ColleagueGraph::Build(s->posts, managers, options, excluded));
+    s->graph =
+        std::make_shared<ColleagueGraph>(ColleagueGraph::BuildFromSnapshot(
+            s->posts, managers, options, excluded));
   }
   stats->graph_us = absl::ToInt64Microseconds(absl::Now() - started);
 }

@@ -43,14 +43,15 @@ struct SnapshotUpdateStats {
 
 // The snapshot of the writer's state after `change`, where `prev` is the
 // one of its state before (both without a created_before cut). `prev` is
-// never modified; records, threads' numbering and graph edges are shared
-// or copied from it, so the cost is that of the change plus copies of
-// prev's maps (O(posts) pointer copies, no text read, no sort, no hashing
-// of every post into a graph). The colleague graph is extended when the
-// change only adds interactions (new posts, likes and mentions appended, a
-// manager set), else built in full from the posts. Null when the change is
-// one this path does not follow (someone's opt-out changed, or `prev` has
-// no numbering): the caller builds from scratch. `generation` and
+// never modified; its maps' entries (SharedMap), threads' numbering and
+// graph vertices are shared, and only the parts the change touches are
+// copied, so the cost is that of the change plus one pointer per ~16
+// posts and the numbering's per-post arrays (DenseIndex::Update: no text
+// read, no sort, no hashing of every post into a graph). The colleague graph is
+// extended when the change only adds interactions (new posts, likes and
+// mentions appended, a manager set), else built in full from the posts. Null
+// when the change is one this path does not follow (someone's opt-out changed,
+// or `prev` has no numbering): the caller builds from scratch. `generation` and
 // `docids` are left to the caller.
 std::shared_ptr<Snapshot> UpdateSnapshot(const Snapshot& prev,
                                          const SnapshotChange& change,

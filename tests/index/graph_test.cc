@@ -500,6 +500,48 @@ TEST(GraphTest, LoadMissingFileIsNotFound) {
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
 }
 
+// Every edge as (from, to, kind) -> (weight, count, last_seen).
+std::map<std::tuple<std::string, std::string, int>,
+         std::tuple<double, uint32_t, int64_t>>
+EdgeTable(const ColleagueGraph& g) {
+  std::map<std::tuple<std::string, std::string, int>,
+           std::tuple<double, uint32_t, int64_t>>
+      edges;
+  g.ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& p) {
+    edges[{g.PersonId(from), g.PersonId(to), static_cast<int>(p.kind)}] = {
+        p.weight, p.count, p.last_seen};
+  });
+  return edges;
+}
+
+// Extend shares the previous graph's vertices until it writes them: the
+// previous graph, which readers may hold, must read as before.
+TEST(GraphTest, ExtendLeavesThePreviousGraphAsItWas) {
+  Managers managers;
+  for (int i = 1; i < 300; ++i)
+    managers["p" + std::to_string(i)] = "p" + std::to_string(i / 2);
+  const ColleagueGraph prev = ColleagueGraph::Build({}, managers);
+  const auto before = EdgeTable(prev);
+  using Tie = ColleagueGraph::Tie;
+  std::vector<Tie> ties = {
+      {"p7", "p200", EdgeKind::kReply, 5},
+      {"p7", "p200", EdgeKind::kReply, 9},
+      {"new", "p1", EdgeKind::kLike, 3},
+      {"p3", "p1", EdgeKind::kManager, 8, Tie::Change::kTouch},
+  };
+  auto next = ColleagueGraph::Extend(prev, ties);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(EdgeTable(prev), before);
+  EXPECT_EQ(prev.num_edges(), before.size());
+  EXPECT_EQ(prev.VertexOf("new"), -1);
+  const auto after = EdgeTable(*next);
+  EXPECT_EQ(after.size(), before.size() + 2);
+  EXPECT_EQ(std::get<1>(after.at({"p7", "p200", 0})), 2u);
+  EXPECT_EQ(std::get<2>(after.at({"p3", "p1", 4})), 8);
+  EXPECT_EQ(std::get<2>(before.at({"p3", "p1", 4})), 0);
+  EXPECT_EQ(next->num_edges(), after.size());
+}
+
 TEST(GraphTest, EdgeKindNames) {
   EXPECT_STREQ(EdgeKindName(EdgeKind::kReply), "reply");
   EXPECT_STREQ(EdgeKindName(EdgeKind::kThread), "thread");

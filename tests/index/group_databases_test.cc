@@ -20,6 +20,12 @@
 namespace whoknows::index {
 namespace {
 
+// A snapshot's posts as GroupDatabases::Update takes them.
+std::unordered_map<std::string, std::shared_ptr<const PostMeta>> PostsOf(
+    const Snapshot& snap) {
+  return {snap.posts.begin(), snap.posts.end()};
+}
+
 using testing_util::MakePerson;
 using testing_util::MakePost;
 using testing_util::OpenCatalog;
@@ -128,7 +134,7 @@ class GroupDatabasesCacheTest : public testing::Test {
   }
   void Update(GroupDatabases& g) {
     catalog_->Refresh();
-    g.Update(catalog_->snapshot()->posts, /*pending=*/false);
+    g.Update(PostsOf(*catalog_->snapshot()), /*pending=*/false);
   }
   // (post id, BM25 weight) of every hit of `query` over pub + `groups`.
   std::vector<std::pair<std::string, double>> Hits(
@@ -216,7 +222,7 @@ TEST_F(GroupDatabasesCacheTest, UpdatedInPlaceWeighsAsBuiltAfresh) {
   pub_.reopen();
   Update(g);
   GroupDatabases fresh(1000, "V");
-  fresh.Update(catalog_->snapshot()->posts, /*pending=*/false);
+  fresh.Update(PostsOf(*catalog_->snapshot()), /*pending=*/false);
   for (const char* q : {"salary", "payroll", "merger layoff", "bonus salary"}) {
     EXPECT_EQ(Hits(g, hr, q), Hits(fresh, hr, q)) << q;
     EXPECT_EQ(Hits(g, both, q), Hits(fresh, both, q)) << q;

@@ -367,6 +367,40 @@ TEST(SnapshotDeltaTest, ChainedUpdatesEqualBuildSnapshot) {
   EXPECT_GT(extended, rounds / 2);
 }
 
+// The next snapshot shares what did not change with the previous one
+// instead of copying it (what makes a publish cost the change): most
+// entries of its maps are the very same objects.
+TEST(SnapshotDeltaTest, UpdateSharesWhatDidNotChange) {
+  RandomWrites w(21);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (const auto& p : w.People())
+    people[p.id()] = std::make_shared<v1::Person>(p);
+  for (int i = 0; i < 2000; ++i) {
+    const v1::Post p = w.NewPost();
+    posts[p.id()] = MetaOf(p);
+  }
+  const auto prev = BuildSnapshot(people, posts, GraphOptions{});
+  SnapshotChange change;
+  for (int i = 0; i < 3; ++i) {
+    const v1::Post p = w.NewPost();
+    change.posts[p.id()] = MetaOf(p);
+  }
+  const auto next = UpdateSnapshot(*prev, change, GraphOptions{});
+  ASSERT_NE(next, nullptr);
+  size_t posts_shared = 0, threads_shared = 0;
+  for (const auto& [id, m] : prev->posts)
+    posts_shared += &next->posts.at(id) == &m;
+  for (const auto& [id, ids] : prev->threads)
+    threads_shared += &next->threads.at(id) == &ids;
+  EXPECT_GT(posts_shared, prev->posts.size() * 9 / 10);
+  EXPECT_GT(threads_shared, prev->threads.size() * 9 / 10);
+  // And the previous snapshot reads as before.
+  EXPECT_EQ(prev->posts.size(), 2000u);
+  for (const auto& [id, m] : change.posts)
+    EXPECT_FALSE(prev->posts.contains(id));
+}
+
 // Through the catalog: the writer's change, the incremental publish and
 // the docid table, against a read-only open of the same folder (built from
 // scratch).

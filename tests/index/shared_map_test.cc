@@ -1,0 +1,102 @@
+// SharedMap, SharedVector and ChunkedVector (index/shared_map.h): a copy
+// reads as the original, and a write to either leaves the other as it was,
+// through growth, erasure and replacement.
+#include "index/shared_map.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+
+namespace whoknows::index {
+namespace {
+
+std::map<std::string, int> Contents(const SharedMap<int>& m) {
+  std::map<std::string, int> out;
+  for (const auto& [k, v] : m) {
+    EXPECT_TRUE(out.emplace(k, v).second) << "iterated twice: " << k;
+  }
+  EXPECT_EQ(out.size(), m.size());
+  return out;
+}
+
+TEST(SharedMapTest, CopiesReadAsTheOriginalAndWritesStayApart) {
+  std::mt19937_64 rng(3);
+  SharedMap<int> map;
+  std::map<std::string, int> want;
+  std::vector<std::pair<SharedMap<int>, std::map<std::string, int>>> copies;
+  for (int round = 0; round < 4000; ++round) {
+    const std::string key = "k" + std::to_string(rng() % 1500);
+    switch (rng() % 4) {
+      case 0:
+        map.erase(key);
+        want.erase(key);
+        break;
+      case 1:
+        map.insert_or_assign(key, round);
+        want[key] = round;
+        break;
+      case 2:
+        if (int* v = map.Mutable(key)) *v += 1;
+        if (auto it = want.find(key); it != want.end()) it->second += 1;
+        break;
+      default:
+        map[key] += 2;
+        want[key] += 2;
+    }
+    if (round % 500 == 0) copies.emplace_back(map, want);
+  }
+  EXPECT_EQ(Contents(map), want);
+  for (const auto& [copy, then] : copies) {
+    EXPECT_EQ(Contents(copy), then);  // untouched by later writes
+    for (const auto& [k, v] : then) {
+      ASSERT_TRUE(copy.contains(k)) << k;
+      EXPECT_EQ(copy.at(k), v);
+    }
+  }
+  EXPECT_EQ(map.find("absent"), map.end());
+  EXPECT_THROW(map.at("absent"), std::out_of_range);
+}
+
+TEST(SharedMapTest, EmptyMapIteratesNothing) {
+  SharedMap<int> map;
+  EXPECT_EQ(map.begin(), map.end());
+  EXPECT_FALSE(map.contains("x"));
+  EXPECT_EQ(map.Mutable("x"), nullptr);
+  map["x"] = 1;
+  EXPECT_EQ(map.erase("x"), 1u);
+  EXPECT_EQ(map.begin(), map.end());
+  EXPECT_TRUE(map.empty());
+}
+
+TEST(SharedVectorTest, AWriteCopiesOnlyWhenShared) {
+  SharedVector<int> a{1, 2};
+  SharedVector<int> b = a;
+  b.push_back(3);
+  EXPECT_EQ(a.items(), (std::vector<int>{1, 2}));
+  EXPECT_EQ(b.items(), (std::vector<int>{1, 2, 3}));
+  const int* before = b.items().data();
+  b.Mutable()[0] = 7;  // b's own now: written in place
+  EXPECT_EQ(b.items().data(), before);
+  EXPECT_EQ(a[0], 1);
+}
+
+TEST(ChunkedVectorTest, CopiesShareUntilWritten) {
+  ChunkedVector<std::string, 4> a;
+  for (int i = 0; i < 10; ++i) a.push_back(std::to_string(i));
+  ChunkedVector<std::string, 4> b = a;
+  b.Mutable(5) = "five";
+  b.push_back("10");
+  a.push_back("x");
+  ASSERT_EQ(a.size(), 11u);
+  ASSERT_EQ(b.size(), 11u);
+  EXPECT_EQ(a[5], "5");
+  EXPECT_EQ(b[5], "five");
+  EXPECT_EQ(a[10], "x");
+  EXPECT_EQ(b[10], "10");
+  EXPECT_EQ(&a[0], &b[0]);  // the untouched first chunk is shared
+}
+
+}  // namespace
+}  // namespace whoknows::index
