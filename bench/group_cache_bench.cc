@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
   const index::DataDir dir(work);
   Xapian::Database pub(dir.posts());
   index::GroupDatabases groups(int64_t{1} << 40, "V");
-  groups.Update((*catalog)->snapshot()->posts, /*pending=*/false);
+  const auto& snap_posts = (*catalog)->snapshot()->posts;
+  groups.Update({snap_posts.begin(), snap_posts.end()}, /*pending=*/false);
   std::printf("group of %d posts (and %d public):\n", posts, public_posts);
   for (int run = 0; run < runs; ++run) {
     groups.InvalidateAll();
