@@ -18,6 +18,14 @@
 namespace whoknows::ranking {
 namespace {
 
+// Microseconds from `start` to now, and `start` moved to now.
+int64_t Lap(absl::Time& start) {
+  const absl::Time now = absl::Now();
+  const int64_t us = absl::ToInt64Microseconds(now - start);
+  start = now;
+  return us;
+}
+
 // Posts the model learns from: private ones never count, not even in
 // number (embeddings.bin records it).
 int64_t PublicPosts(const index::Snapshot& snap) {
@@ -156,18 +164,23 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
   auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
   model->snapshot_ = std::move(snapshot);
   const index::Snapshot& snap = *model->snapshot_;
+  ModelTimings& t = model->timings_;
+  absl::Time start = absl::Now();
   // 1. Bags of words of the public posts in the snapshot.
   auto corpus = ReadCorpus(catalog, snap);
   if (!corpus.ok()) return corpus.status();
+  t.corpus_us = Lap(start);
   // 2. The latent space. A corpus too small to learn from leaves the model
   // without embeddings; the other signals still work.
   auto space = TermSpace::Train(corpus->vocabulary, corpus->docs, o.embedding);
+  t.train_us = Lap(start);
   if (space.ok() && space->dimensions() > 0) {
     model->space_ = std::move(*space);
     // 3. People's vectors.
     Profiles profiles = PersonVectors(model->space_, *corpus, snap, o);
     model->profile_people_ = std::move(profiles.people);
     model->person_vectors_ = std::move(profiles.vectors);
+    t.vectors_us = Lap(start);
   }
   model->embedded_posts_ = PublicPosts(snap);
   model->embedded_newest_ = snap.newest_post;
@@ -179,19 +192,26 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
 void ExpertiseModel::BuildDerivedSignals(const ModelOptions& o) {
   for (size_t i = 0; i < profile_people_.size(); ++i)
     profile_index_[profile_people_[i]] = static_cast<int32_t>(i);
+  absl::Time start = absl::Now();
   BuildGraphSignals(o);
   BuildTagProfiles(o);
+  timings_.tags_us = Lap(start);
   BuildClientProfiles(o);
+  timings_.clients_us = Lap(start);
 }
 
 void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
   const index::ColleagueGraph& graph = *snapshot_->graph;
+  absl::Time start = absl::Now();
   ties_ = std::make_unique<TieGraph>(graph);
+  timings_.ties_us = Lap(start);
   const auto n = static_cast<int32_t>(graph.num_people());
   pagerank_ = WeightedPageRank(n, HelpEdges(graph), o.pagerank);
   for (int32_t i = 0; i < n; ++i) {
     authority_[graph.PersonId(i)] = pagerank_.rank[i] * n;
   }
+  timings_.pagerank_us = Lap(start);
+  timings_.pagerank_iterations = pagerank_.iterations;
 }
 
 void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
@@ -396,6 +416,7 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
     const ModelOptions& o) {
   using file_io::Get;
+  absl::Time start = absl::Now();
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
   auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
@@ -434,6 +455,7 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
                                             model->person_vectors_.size()))) {
     return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
   }
+  model->timings_.file_us = Lap(start);
   model->BuildDerivedSignals(o);
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
 }

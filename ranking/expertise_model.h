@@ -55,6 +55,21 @@ struct ModelOptions : RoleWeights {
   absl::Status Validate() const;
 };
 
+// How long each stage of a model's build or load took (microseconds; 0 for a
+// stage that did not run): for benchmarks and operators, not part of the
+// model's value.
+struct ModelTimings {
+  int64_t corpus_us = 0;   // the posts' terms read from the catalog
+  int64_t train_us = 0;    // the latent space (SVD)
+  int64_t vectors_us = 0;  // people's vectors
+  int64_t file_us = 0;     // Load: the persisted file read
+  int64_t ties_us = 0;     // the tie graph
+  int64_t pagerank_us = 0;
+  int pagerank_iterations = 0;
+  int64_t tags_us = 0;     // tag profiles and top answerers
+  int64_t clients_us = 0;  // client vectors
+};
+
 // Immutable once built; share it between threads freely.
 class ExpertiseModel {
  public:
@@ -145,6 +160,7 @@ class ExpertiseModel {
   std::shared_ptr<const PeopleByNumber> NumberedBy(
       const std::shared_ptr<const index::DenseIndex>& dense) const;
   const PageRankResult& pagerank() const { return pagerank_; }
+  const ModelTimings& timings() const { return timings_; }
 
  private:
   // Build's stages after the embeddings (shared with Load): the profile
@@ -171,6 +187,7 @@ class ExpertiseModel {
   std::unique_ptr<TieGraph> ties_;
   PageRankResult pagerank_;
   absl::flat_hash_map<std::string, double> authority_;
+  ModelTimings timings_;
   // NumberedBy's last table: a cache, not part of the model's value.
   mutable absl::Mutex numbered_mu_;
   mutable std::shared_ptr<const PeopleByNumber> numbered_
