@@ -2432,6 +2432,23 @@ std::vector<std::vector<std::string>> Catalog::QueryTerms(
                         impl_->dictionary.get());
 }
 
+namespace {
+
+// A post's stemmed words and their frequencies (ForEachPostTerms).
+void StemmedTerms(const Xapian::Document& doc,
+                  std::vector<Catalog::TermCount>& terms) {
+  terms.clear();
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    const std::string& term = *t;
+    // Stemmed words only: the unstemmed copies and boolean terms (ids,
+    // authors, tags...) would only add noise.
+    if (term.size() < 2 || term[0] != 'Z') continue;
+    terms.push_back({term, t.get_wdf()});
+  }
+}
+
+}  // namespace
+
 absl::Status Catalog::ForEachPostTerms(
     const std::function<void(const std::string& post_id,
                              const std::vector<TermCount>& terms)>& fn,
@@ -2443,18 +2460,31 @@ absl::Status Catalog::ForEachPostTerms(
         const Xapian::Database& db = reader.db(include_private);
         for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
           Xapian::Document doc = db.get_document(*it);
-          terms.clear();
-          for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-            const std::string& term = *t;
-            // Stemmed words only: the unstemmed copies and boolean terms
-            // (ids, authors, tags...) would only add noise.
-            if (term.size() < 2 || term[0] != 'Z') continue;
-            terms.push_back({term, t.get_wdf()});
-          }
+          StemmedTerms(doc, terms);
           fn(doc.get_value(kIdSlot), terms);
         }
         return absl::OkStatus();
       });
+}
+
+absl::Status Catalog::ForEachPostTerms(
+    const std::vector<std::string>& post_ids,
+    const std::function<void(const std::string& post_id,
+                             const std::vector<TermCount>& terms)>& fn) const {
+  std::vector<TermCount> terms;
+  return impl_->ReadWithRetry("reading post terms",
+                              "reading post terms: index kept changing",
+                              [&](const Impl::Reader& reader) {
+                                const Xapian::Database& db = reader.db(false);
+                                for (const auto& id : post_ids) {
+                                  const std::string term = kIdPrefix + id;
+                                  auto it = db.postlist_begin(term);
+                                  if (it == db.postlist_end(term)) continue;
+                                  StemmedTerms(db.get_document(*it), terms);
+                                  fn(id, terms);
+                                }
+                                return absl::OkStatus();
+                              });
 }
 
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(

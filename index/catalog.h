@@ -502,6 +502,12 @@ class Catalog {
       const std::function<void(const std::string& post_id,
                                const std::vector<TermCount>& terms)>& fn,
       bool include_private = false) const;
+  // The same for the public posts among `post_ids` (missing and private ones
+  // are skipped): a look-up each, for a caller that follows new posts.
+  absl::Status ForEachPostTerms(
+      const std::vector<std::string>& post_ids,
+      const std::function<void(const std::string& post_id,
+                               const std::vector<TermCount>& terms)>& fn) const;
 
   const CatalogOptions& options() const { return options_; }
 

@@ -24,7 +24,8 @@ absl::Status PageRankOptions::Validate() const {
 PageRankResult WeightedPageRank(int32_t n,
                                 const std::vector<WeightedEdge>& edges,
                                 const PageRankOptions& o,
-                                const std::vector<double>& teleport) {
+                                const std::vector<double>& teleport,
+                                const std::vector<double>& start) {
   PageRankResult r;
   if (n <= 0) return r;
   Eigen::VectorXd v(n);
@@ -63,6 +64,11 @@ PageRankResult WeightedPageRank(int32_t n,
     if (out[i] <= 0) dangling.push_back(i);
   }
   Eigen::VectorXd x = v;
+  if (static_cast<int32_t>(start.size()) == n) {
+    Eigen::VectorXd s = Eigen::Map<const Eigen::VectorXd>(start.data(), n);
+    s = s.cwiseMax(0.0);
+    if (s.sum() > 0 && std::isfinite(s.sum())) x = s / s.sum();
+  }
   for (r.iterations = 1; r.iterations <= o.max_iterations; ++r.iterations) {
     double dangling_mass = 0;
     for (int32_t i : dangling) dangling_mass += x[i];
@@ -106,22 +112,45 @@ std::vector<WeightedEdge> HelpEdges(const index::ColleagueGraph& cg) {
 TieGraph::TieGraph(const index::ColleagueGraph& cg) {
   const auto n = static_cast<int32_t>(cg.num_people());
   people_.resize(n);
+  node_of_.reserve(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
     people_[i] = cg.PersonId(i);
     node_of_[people_[i]] = i;
   }
-  std::vector<std::map<int32_t, double>> adj(n);
+  // Both directions of every edge, then sorted by (from, to) keeping the
+  // graph's order among equal pairs, so that parallel edges add up in the
+  // same order as they come (the same sums as a map per person, at a
+  // fraction of the cost).
+  struct Half {
+    int32_t from, to;
+    double weight;
+  };
+  std::vector<Half> halves;
+  halves.reserve(2 * cg.num_edges());
   cg.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
     const auto s = static_cast<int32_t>(from);
     const auto t = static_cast<int32_t>(to);
     if (s == t) return;
-    adj[s][t] += e.weight;
-    adj[t][s] += e.weight;
+    halves.push_back({s, t, e.weight});
+    halves.push_back({t, s, e.weight});
   });
+  std::stable_sort(halves.begin(), halves.end(),
+                   [](const Half& a, const Half& b) {
+                     return a.from != b.from ? a.from < b.from : a.to < b.to;
+                   });
   offsets_.assign(n + 1, 0);
   strength_.assign(n, 0);
+  std::vector<std::pair<int32_t, double>> ties;
+  size_t k = 0;
   for (int32_t i = 0; i < n; ++i) {
-    std::vector<std::pair<int32_t, double>> ties(adj[i].begin(), adj[i].end());
+    ties.clear();
+    for (; k < halves.size() && halves[k].from == i; ++k) {
+      if (!ties.empty() && ties.back().first == halves[k].to) {
+        ties.back().second += halves[k].weight;
+      } else {
+        ties.emplace_back(halves[k].to, halves[k].weight);
+      }
+    }
     std::sort(ties.begin(), ties.end(), HigherScoreFirst());
     for (const auto& [t, w] : ties) {
       targets_.push_back(t);

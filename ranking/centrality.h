@@ -46,11 +46,15 @@ struct PageRankResult {
 // probability w(u, v) / out-weight(u). Dangling nodes (no out-edges) send
 // their mass to the teleport distribution, as do teleports; parallel edges
 // add up. `teleport` is uniform when empty, else a distribution over nodes
-// (personalized PageRank). Eigen sparse power iteration.
+// (personalized PageRank). Eigen sparse power iteration, from `start` when
+// it is given (num_nodes entries, normalized here; e.g. an earlier result
+// on a graph that changed a little: fewer iterations to the same
+// tolerance), else from the teleport distribution.
 PageRankResult WeightedPageRank(int32_t num_nodes,
                                 const std::vector<WeightedEdge>& edges,
                                 const PageRankOptions& options = {},
-                                const std::vector<double>& teleport = {});
+                                const std::vector<double>& teleport = {},
+                                const std::vector<double>& start = {});
 
 // Who vouches for whom in the colleague graph, as edges for PageRank: the
 // asker endorses the person who answered or commented on their post, a liker

@@ -20,6 +20,14 @@
 namespace whoknows::ranking {
 namespace {
 
+// Microseconds from `start` to now, and `start` moved to now.
+int64_t Lap(absl::Time& start) {
+  const absl::Time now = absl::Now();
+  const int64_t us = absl::ToInt64Microseconds(now - start);
+  start = now;
+  return us;
+}
+
 // Posts the model learns from: private ones never count, not even in
 // number (embeddings.bin records it).
 int64_t PublicPosts(const index::Snapshot& snap) {
@@ -28,7 +36,8 @@ int64_t PublicPosts(const index::Snapshot& snap) {
   return n;
 }
 
-constexpr uint32_t kPeopleMagic = 0x574b5056;  // "WKPV"
+// "WKPW"; "WKPV" files (unit vectors, no sums or ranks) are rebuilt.
+constexpr uint32_t kPeopleMagic = 0x574b5057;
 
 // Sanity limits of an embeddings file: a bigger count means damage.
 constexpr uint64_t kMaxFilePeople = uint64_t{1} << 26;
@@ -72,16 +81,25 @@ absl::StatusOr<Corpus> ReadCorpus(const index::Catalog& catalog,
   return c;
 }
 
-// People's unit vectors (rows) and who they are, in the same order.
-struct Profiles {
-  std::vector<std::string> people;
-  Eigen::MatrixXf vectors;
-};
+using PersonSums = std::unordered_map<std::string, Eigen::VectorXf>;
+
+// The weight of a post created at `t` in sums kept from `origin`: its age
+// decay at `origin` to the bit for t <= origin, and 2^((t - origin) /
+// half-life) > 1 for later posts (not capped at 1 as AgeDecay caps them), so
+// that sums kept from an old origin stay proportional to sums from a newer
+// one while no post is newer than "now".
+double DecayFrom(int64_t origin, double half_life_days, int64_t t) {
+  if (t <= origin || half_life_days <= 0)
+    return AgeDecay(origin, half_life_days)(t);
+  return std::exp2(static_cast<double>(index::SecondsSince(t, origin)) /
+                   (half_life_days * kSecondsPerDay));
+}
 
 // Each person's vector is the sum of their posts' embeddings, weighted by
-// role and age; an answer also brings in the question it answers.
-Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
-                       const index::Snapshot& snap, const ModelOptions& o) {
+// role and age; an answer also brings in the question it answers. The sums
+// (not yet unit vectors), ages from `origin`.
+PersonSums PersonVectorSums(const TermSpace& space, const Corpus& corpus,
+                            const ModelOptions& o, int64_t origin) {
   std::vector<int32_t> remap(corpus.vocabulary.size());
   for (size_t i = 0; i < corpus.vocabulary.size(); ++i)
     remap[i] = space.TermId(corpus.vocabulary[i]);
@@ -93,8 +111,8 @@ Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
     return space.Embed(mapped);
   };
   const int k = space.dimensions();
-  const AgeDecay decay(o.clock(), o.half_life_days);
-  std::unordered_map<std::string, Eigen::VectorXf> acc;
+  const AgeDecay decay(origin, o.half_life_days);
+  PersonSums acc;
   std::unordered_map<size_t, Eigen::VectorXf> root_vectors;
   auto root_vector =
       [&](const std::string& thread_id) -> const Eigen::VectorXf* {
@@ -116,16 +134,132 @@ Profiles PersonVectors(const TermSpace& space, const Corpus& corpus,
         it->second += static_cast<float>(w) * *q;
     }
   }
-  Profiles p;
-  p.vectors.resize(static_cast<Eigen::Index>(acc.size()), k);
-  for (auto& [person, v] : acc) {
-    const float norm = v.norm();
-    if (norm <= 0) continue;
-    p.vectors.row(static_cast<Eigen::Index>(p.people.size())) = v / norm;
-    p.people.push_back(person);
+  return acc;
+}
+
+// Public posts of `after` that `before` lacks, or nullopt when a post that
+// counts (public in either) changed or left: Update cannot follow those.
+// Posts are compared by record: a snapshot shares the records of posts that
+// did not change with the one before it.
+std::optional<std::vector<const index::PostMeta*>> AddedPosts(
+    const index::Snapshot& before, const index::Snapshot& after) {
+  std::vector<const index::PostMeta*> added;
+  size_t kept = 0;
+  for (const auto& [id, m] : after.posts) {
+    auto it = before.posts.find(id);
+    if (it == before.posts.end()) {
+      if (m->is_public) added.push_back(m.get());
+      continue;
+    }
+    ++kept;
+    if (it->second != m && (m->is_public || it->second->is_public))
+      return std::nullopt;
   }
-  p.vectors.conservativeResize(static_cast<Eigen::Index>(p.people.size()), k);
-  return p;
+  if (kept == before.posts.size()) return added;
+  for (const auto& [id, m] : before.posts) {
+    if (m->is_public && !after.posts.contains(id)) return std::nullopt;
+  }
+  return added;
+}
+
+// Calls fn(tag, weight) for what `m` adds to its author's tag profiles in
+// `snap`: its role weight times decay(created), for each tag of its thread.
+template <typename Decay, typename Fn>
+void ForEachTagWeight(const index::Snapshot& snap, const index::PostMeta& m,
+                      const ModelOptions& o, const Decay& decay, Fn&& fn) {
+  if (!m.is_public || m.author_id.empty()) return;
+  const index::PostMeta* root =
+      m.thread_id == m.id ? &m : snap.FindPost(m.thread_id);
+  if (!root || root->tags.empty()) return;
+  const double w = RoleWeight(o, m) * decay(m.created);
+  if (w <= 0) return;
+  for (const auto& tag : root->tags) fn(tag, w);
+}
+
+// The posts whose tag weights `added` may change: the added posts and the
+// posts of the threads they may be the root of.
+std::vector<std::string_view> TagAffected(
+    const index::Snapshot& before, const index::Snapshot& after,
+    const std::vector<const index::PostMeta*>& added) {
+  absl::flat_hash_set<std::string_view> seen;
+  std::vector<std::string_view> out;
+  auto see = [&](std::string_view id) {
+    if (seen.insert(id).second) out.push_back(id);
+  };
+  for (const index::PostMeta* m : added) {
+    see(m->id);
+    for (const auto* snap : {&before, &after}) {
+      auto t = snap->threads.find(m->id);
+      if (t == snap->threads.end()) continue;
+      for (const auto& id : t->second) see(id);
+    }
+  }
+  return out;
+}
+
+// Adds the posts `added` (public posts of `after` that `before` lacks, none
+// changed or removed) to `sums`, as PersonVectorSums counts them with ages
+// from `origin`: each one's embedding to its author's sum, an answer's
+// question too; and an added question to the answers `before` already had.
+// Reads the terms of the added posts and of the questions they answer.
+absl::Status AddToPersonSums(const index::Catalog& catalog,
+                             const index::Snapshot& before,
+                             const index::Snapshot& after,
+                             const std::vector<const index::PostMeta*>& added,
+                             const ModelOptions& o, const TermSpace& space,
+                             int64_t origin, PersonSums& sums) {
+  absl::flat_hash_set<std::string> wanted;
+  for (const index::PostMeta* m : added) {
+    wanted.insert(m->id);
+    if (m->kind == v1::POST_KIND_ANSWER) wanted.insert(m->thread_id);
+  }
+  std::vector<std::string> ids(wanted.begin(), wanted.end());
+  // Post id -> its embedding, for the public posts of `after` the index
+  // holds (what ReadCorpus would read).
+  absl::flat_hash_map<std::string, Eigen::VectorXf> vectors;
+  auto status = catalog.ForEachPostTerms(
+      ids, [&](const std::string& id,
+               const std::vector<index::Catalog::TermCount>& terms) {
+        const index::PostMeta* m = after.FindPost(id);
+        if (!m || !m->is_public) return;
+        TermCounts mapped;
+        for (const auto& t : terms) {
+          const int32_t term = space.TermId(t.term);
+          if (term >= 0) mapped.emplace_back(term, static_cast<float>(t.count));
+        }
+        vectors[id] = space.Embed(mapped);
+      });
+  if (!status.ok()) return status;
+  auto add = [&](const index::PostMeta& m, const Eigen::VectorXf& v) {
+    const double w =
+        RoleWeight(o, m) * DecayFrom(origin, o.half_life_days, m.created);
+    if (w <= 0 || m.author_id.empty()) return;
+    auto [it, inserted] = sums.try_emplace(m.author_id);
+    if (inserted) it->second = Eigen::VectorXf::Zero(space.dimensions());
+    it->second += static_cast<float>(w) * v;
+  };
+  absl::flat_hash_set<std::string_view> is_added;
+  for (const index::PostMeta* m : added) is_added.insert(m->id);
+  for (const index::PostMeta* m : added) {
+    auto own = vectors.find(m->id);
+    if (own == vectors.end()) continue;  // not in the index: not counted
+    add(*m, own->second);
+    if (m->kind == v1::POST_KIND_ANSWER) {
+      if (auto q = vectors.find(m->thread_id); q != vectors.end())
+        add(*m, q->second);
+    }
+    // A question that arrives after its answers: they gain it.
+    auto thread = after.threads.find(m->id);
+    if (thread == after.threads.end()) continue;
+    for (const auto& id : thread->second) {
+      if (is_added.contains(id)) continue;
+      const index::PostMeta* a = after.FindPost(id);
+      if (a && a->is_public && a->kind == v1::POST_KIND_ANSWER &&
+          a->thread_id == m->id && before.FindPost(id) == a)
+        add(*a, own->second);
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -149,70 +283,222 @@ absl::Status ModelStoreOptions::Validate() const {
       validate::Nested("model", model.Validate()),
       Check(min_rebuild_interval.count() >= 0, "min_rebuild_interval", ">= 0"),
       Check(poll_interval.count() > 0, "poll_interval", "> 0"),
+      Check(validate::Finite(retrain_growth) && retrain_growth >= 0,
+            "retrain_growth", "a finite number >= 0"),
   });
 }
 
 absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Build(
     const index::Catalog& catalog,
     std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
+  return BuildInSpace(catalog, std::move(snapshot), nullptr, o);
+}
+
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>>
+ExpertiseModel::BuildInSpace(const index::Catalog& catalog,
+                             std::shared_ptr<const index::Snapshot> snapshot,
+                             std::shared_ptr<const TermSpace> given,
+                             const ModelOptions& o) {
   auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
   model->snapshot_ = std::move(snapshot);
   const index::Snapshot& snap = *model->snapshot_;
+  ModelTimings& t = model->timings_;
+  absl::Time start = absl::Now();
   // 1. Bags of words of the public posts in the snapshot.
   auto corpus = ReadCorpus(catalog, snap);
   if (!corpus.ok()) return corpus.status();
+  t.corpus_us = Lap(start);
   // 2. The latent space. A corpus too small to learn from leaves the model
   // without embeddings; the other signals still work.
-  auto space = TermSpace::Train(corpus->vocabulary, corpus->docs, o.embedding);
-  if (space.ok() && space->dimensions() > 0) {
-    model->space_ = std::move(*space);
-    // 3. People's vectors.
-    Profiles profiles = PersonVectors(model->space_, *corpus, snap, o);
-    model->profile_people_ = std::move(profiles.people);
-    model->person_vectors_ = std::move(profiles.vectors);
+  const int64_t now = o.clock();
+  model->vector_origin_ = now;
+  model->trained_posts_ = PublicPosts(snap);
+  if (given) {
+    model->space_ = std::move(given);
+  } else {
+    auto space =
+        TermSpace::Train(corpus->vocabulary, corpus->docs, o.embedding);
+    t.train_us = Lap(start);
+    if (space.ok() && space->dimensions() > 0)
+      model->space_ = std::make_shared<const TermSpace>(std::move(*space));
   }
-  model->embedded_posts_ = PublicPosts(snap);
+  if (model->has_embeddings()) {
+    // 3. People's vectors.
+    model->person_sums_ = PersonVectorSums(*model->space_, *corpus, o, now);
+    t.vectors_us = Lap(start);
+  }
+  model->embedded_posts_ = model->trained_posts_;
   model->embedded_newest_ = snap.newest_post;
+  // A post newer than the clock weighs 1 (AgeDecay), not what DecayFrom
+  // gives it: sums with one are no base for Update.
+  model->sums_exact_ = snap.newest_post <= now;
   // 4. Everything else is derived from the snapshot.
-  model->BuildDerivedSignals(o);
+  model->BuildDerivedSignals(o, nullptr, nullptr);
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
 }
 
-void ExpertiseModel::BuildDerivedSignals(const ModelOptions& o) {
-  for (size_t i = 0; i < profile_people_.size(); ++i)
-    profile_index_[profile_people_[i]] = static_cast<int32_t>(i);
-  BuildGraphSignals(o);
-  BuildTagProfiles(o);
-  BuildClientProfiles(o);
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Update(
+    const ExpertiseModel& base, const index::Catalog& catalog,
+    std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
+  const index::Snapshot& before = *base.snapshot_;
+  const index::Snapshot& after = *snapshot;
+  const int64_t now = o.clock();
+  if (!base.sums_exact_ || !base.has_embeddings() || after.newest_post > now ||
+      after.people.size() < before.people.size() ||
+      after.opted_out != before.opted_out)
+    return nullptr;
+  absl::Time start = absl::Now();
+  auto added = AddedPosts(before, after);
+  if (!added) return nullptr;
+  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
+  model->snapshot_ = std::move(snapshot);
+  ModelTimings& t = model->timings_;
+  model->space_ = base.space_;
+  model->trained_posts_ = base.trained_posts_;
+  model->vector_origin_ = base.vector_origin_;
+  model->tag_origin_ = base.tag_origin_;
+  model->sums_exact_ = true;
+  model->person_sums_ = base.person_sums_;
+  auto read = AddToPersonSums(catalog, before, after, *added, o, *model->space_,
+                              model->vector_origin_, model->person_sums_);
+  if (!read.ok()) return read;
+  t.corpus_us = Lap(start);
+  model->SetVectorsFromSums();
+  model->embedded_posts_ = PublicPosts(after);
+  model->embedded_newest_ = after.newest_post;
+  t.vectors_us = Lap(start);
+  const auto ranks = base.Ranks();
+  model->BuildGraphSignals(o, &ranks);
+  model->tags_ = base.tags_;
+  const auto decay = [&](int64_t c) {
+    return DecayFrom(model->tag_origin_, o.half_life_days, c);
+  };
+  for (std::string_view id : TagAffected(before, after, *added)) {
+    model->UpdateTagCells(before, before.FindPost(std::string(id)), -1, o,
+                          decay);
+    model->UpdateTagCells(after, after.FindPost(std::string(id)), +1, o, decay);
+  }
+  model->tag_scale_ = AgeDecay(now, o.half_life_days)(model->tag_origin_);
+  model->BuildTopAnswerers(o);
+  t.tags_us = Lap(start);
+  const bool any_client_vector = std::any_of(
+      added->begin(), added->end(),
+      [](const index::PostMeta* m) { return !m->embedding.empty(); });
+  if (base.client_vectors_.cols() > 0 || any_client_vector)
+    model->BuildClientProfiles(o);
+  t.clients_us = Lap(start);
+  return std::shared_ptr<const ExpertiseModel>(std::move(model));
 }
 
-void ExpertiseModel::BuildGraphSignals(const ModelOptions& o) {
+void ExpertiseModel::BuildDerivedSignals(
+    const ModelOptions& o,
+    const absl::flat_hash_map<std::string, double>* ranks,
+    const std::vector<std::string>* order) {
+  SetVectorsFromSums(order);
+  absl::Time start = absl::Now();
+  BuildGraphSignals(o, ranks);
+  BuildTagProfiles(o);
+  BuildTopAnswerers(o);
+  timings_.tags_us = Lap(start);
+  BuildClientProfiles(o);
+  timings_.clients_us = Lap(start);
+}
+
+void ExpertiseModel::SetVectorsFromSums(const std::vector<std::string>* order) {
+  const int k = space_->dimensions();
+  profile_people_.clear();
+  profile_index_.clear();
+  person_vectors_.resize(static_cast<Eigen::Index>(person_sums_.size()), k);
+  std::vector<std::pair<const std::string*, const Eigen::VectorXf*>> rows;
+  rows.reserve(person_sums_.size());
+  if (order) {
+    for (const auto& person : *order)
+      rows.emplace_back(&person, &person_sums_.at(person));
+  } else {
+    for (const auto& [person, v] : person_sums_) rows.emplace_back(&person, &v);
+  }
+  for (const auto& [person_ptr, v_ptr] : rows) {
+    const std::string& person = *person_ptr;
+    const Eigen::VectorXf& v = *v_ptr;
+    const float norm = v.norm();
+    if (norm <= 0) continue;
+    person_vectors_.row(static_cast<Eigen::Index>(profile_people_.size())) =
+        v / norm;
+    profile_index_[person] = static_cast<int32_t>(profile_people_.size());
+    profile_people_.push_back(person);
+  }
+  person_vectors_.conservativeResize(
+      static_cast<Eigen::Index>(profile_people_.size()), k);
+}
+
+void ExpertiseModel::BuildGraphSignals(
+    const ModelOptions& o,
+    const absl::flat_hash_map<std::string, double>* ranks) {
   const index::ColleagueGraph& graph = *snapshot_->graph;
+  absl::Time start = absl::Now();
   ties_ = std::make_unique<TieGraph>(graph);
+  timings_.ties_us = Lap(start);
   const auto n = static_cast<int32_t>(graph.num_people());
-  pagerank_ = WeightedPageRank(n, HelpEdges(graph), o.pagerank);
+  // Started from earlier ranks, PageRank converges in a few iterations
+  // when the graph changed little; the result is the same to its tolerance.
+  std::vector<double> warm;
+  if (ranks && !ranks->empty()) {
+    warm.assign(static_cast<size_t>(n), 0);
+    for (int32_t i = 0; i < n; ++i) {
+      auto it = ranks->find(graph.PersonId(i));
+      if (it != ranks->end()) warm[i] = it->second;
+    }
+  }
+  pagerank_ = WeightedPageRank(n, HelpEdges(graph), o.pagerank, {}, warm);
+  authority_.reserve(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
     authority_[graph.PersonId(i)] = pagerank_.rank[i] * n;
   }
+  timings_.pagerank_us = Lap(start);
+  timings_.pagerank_iterations = pagerank_.iterations;
+}
+
+absl::flat_hash_map<std::string, double> ExpertiseModel::Ranks() const {
+  absl::flat_hash_map<std::string, double> out;
+  out.reserve(pagerank_.rank.size());
+  for (int32_t i = 0; i < ties_->num_nodes(); ++i)
+    out[ties_->PersonOf(i)] = pagerank_.rank[i];
+  return out;
 }
 
 void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
+  tag_origin_ = o.clock();
+  tag_scale_ = 1;
+  const AgeDecay decay(tag_origin_, o.half_life_days);
+  for (const auto& [id, m] : snapshot_->posts)
+    UpdateTagCells(*snapshot_, m.get(), +1, o, decay);
+}
+
+void ExpertiseModel::UpdateTagCells(
+    const index::Snapshot& snap, const index::PostMeta* m, int sign,
+    const ModelOptions& o, const std::function<double(int64_t)>& decay) {
+  if (!m) return;
+  ForEachTagWeight(snap, *m, o, decay, [&](const std::string& tag, double w) {
+    if (sign > 0) {
+      TagCell& cell = tags_[tag][m->author_id];
+      cell.sum += w;
+      ++cell.posts;
+      return;
+    }
+    auto t = tags_.find(tag);
+    if (t == tags_.end()) return;
+    auto c = t->second.find(m->author_id);
+    if (c == t->second.end()) return;
+    c->second.sum -= w;
+    if (--c->second.posts > 0) return;
+    t->second.erase(c);
+    if (t->second.empty()) tags_.erase(t);
+  });
+}
+
+void ExpertiseModel::BuildTopAnswerers(const ModelOptions& o) {
   const AgeDecay decay(o.clock(), o.half_life_days);
-  std::unordered_map<std::string, std::unordered_map<std::string, double>>
-      by_tag;
-  for (const auto& [id, m] : snapshot_->posts) {
-    if (!m->is_public || m->author_id.empty()) continue;
-    const index::PostMeta* root =
-        m->thread_id == m->id ? m.get() : snapshot_->FindPost(m->thread_id);
-    if (!root || root->tags.empty()) continue;
-    const double w = RoleWeight(o, *m) * decay(m->created);
-    if (w <= 0) continue;
-    for (const auto& tag : root->tags) by_tag[tag][m->author_id] += w;
-  }
-  for (auto& [tag, holders] : by_tag) {
-    auto& v = tag_holders_[tag];
-    v.assign(holders.begin(), holders.end());
-  }
+  top_answerers_.clear();
   for (const auto& [person, a] : snapshot_->activity) {
     double answers = 0;
     for (int64_t t : a.answer_times) answers += decay(t);
@@ -305,7 +591,7 @@ Eigen::VectorXf ExpertiseModel::EmbedQuery(
   for (const auto& alternatives : words) {
     std::vector<int32_t> known;
     for (const auto& term : alternatives) {
-      const int32_t id = space_.TermId(term);
+      const int32_t id = space_->TermId(term);
       if (id >= 0) known.push_back(id);
     }
     for (int32_t id : known)
@@ -313,7 +599,7 @@ Eigen::VectorXf ExpertiseModel::EmbedQuery(
   }
   // Embed's 1 + log(count) is for counts >= 1; a query word counts once.
   for (auto& [id, c] : counts) c = std::max(c, 1.0f);
-  return space_.Embed(counts);
+  return space_->Embed(counts);
 }
 
 Eigen::VectorXf ExpertiseModel::Similarities(const Eigen::VectorXf& q) const {
@@ -327,9 +613,10 @@ absl::flat_hash_map<std::string_view, double> ExpertiseModel::TagScores(
     const std::vector<std::string>& tags) const {
   absl::flat_hash_map<std::string_view, double> out;
   for (const auto& tag : tags) {
-    auto it = tag_holders_.find(tag);
-    if (it == tag_holders_.end()) continue;
-    for (const auto& [person, w] : it->second) out[person] += w;
+    auto it = tags_.find(tag);
+    if (it == tags_.end()) continue;
+    for (const auto& [person, cell] : it->second)
+      out[person] += cell.sum * tag_scale_;
   }
   return out;
 }
@@ -375,21 +662,36 @@ ExpertiseModel::NumberedBy(
 
 absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
   using file_io::Put;
+  auto put_id = [](std::ostream& out, const std::string& id) {
+    Put(out, static_cast<uint32_t>(id.size()));
+    out.write(id.data(), static_cast<std::streamsize>(id.size()));
+  };
   return index::WriteFileAtomically(
       path, [&](std::ostream& out) -> absl::Status {
         Put(out, kPeopleMagic);
         Put(out, embedded_posts_);
         Put(out, embedded_newest_);
-        if (absl::Status s = space_.Save(out); !s.ok()) return s;
-        Put(out, static_cast<uint64_t>(profile_people_.size()));
-        for (const auto& p : profile_people_) {
-          const auto len = static_cast<uint32_t>(p.size());
-          Put(out, len);
-          out.write(p.data(), len);
+        Put(out, trained_posts_);
+        Put(out, vector_origin_);
+        Put(out, static_cast<uint8_t>(sums_exact_));
+        if (absl::Status s = space_->Save(out); !s.ok()) return s;
+        // The profiled people first, in their order (kept on Load), then
+        // those whose sum is zero.
+        Put(out, static_cast<uint64_t>(person_sums_.size()));
+        auto put_sum = [&](const std::string& person) {
+          const Eigen::VectorXf& v = person_sums_.at(person);
+          put_id(out, person);
+          out.write(reinterpret_cast<const char*>(v.data()),
+                    static_cast<std::streamsize>(sizeof(float) * v.size()));
+        };
+        for (const auto& person : profile_people_) put_sum(person);
+        for (const auto& [person, v] : person_sums_)
+          if (!profile_index_.contains(person)) put_sum(person);
+        Put(out, static_cast<uint64_t>(pagerank_.rank.size()));
+        for (int32_t i = 0; i < ties_->num_nodes(); ++i) {
+          put_id(out, ties_->PersonOf(i));
+          Put(out, pagerank_.rank[i]);
         }
-        out.write(reinterpret_cast<const char*>(person_vectors_.data()),
-                  static_cast<std::streamsize>(sizeof(float) *
-                                               person_vectors_.size()));
         return absl::OkStatus();
       });
 }
@@ -398,45 +700,69 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
     const ModelOptions& o) {
   using file_io::Get;
+  absl::Time start = absl::Now();
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
   auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
   model->snapshot_ = std::move(snapshot);
   uint32_t magic = 0;
+  uint8_t exact = 0;
   if (!Get(in, magic) || magic != kPeopleMagic ||
-      !Get(in, model->embedded_posts_) || !Get(in, model->embedded_newest_)) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": not a whoknows embeddings file"));
+      !Get(in, model->embedded_posts_) || !Get(in, model->embedded_newest_) ||
+      !Get(in, model->trained_posts_) || !Get(in, model->vector_origin_) ||
+      !Get(in, exact)) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": not a whoknows embeddings file (or an older one)"));
   }
   auto space = TermSpace::Load(in);
   if (!space.ok()) {
     return absl::DataLossError(
         absl::StrCat(path, ": ", space.status().message()));
   }
-  model->space_ = std::move(*space);
+  model->space_ = std::make_shared<const TermSpace>(std::move(*space));
+  auto get_id = [&](std::string& id) {
+    uint32_t len = 0;
+    if (!Get(in, len) || len > kMaxPersonIdLength) return false;
+    id.resize(len);
+    return static_cast<bool>(in.read(id.data(), len));
+  };
+  const int k = model->space_->dimensions();
   uint64_t n = 0;
   if (!Get(in, n) || n > kMaxFilePeople) {
     return absl::DataLossError(absl::StrCat(path, ": truncated people"));
   }
-  model->profile_people_.resize(n);
-  for (auto& p : model->profile_people_) {
-    uint32_t len = 0;
-    if (!Get(in, len) || len > kMaxPersonIdLength) {
-      return absl::DataLossError(absl::StrCat(path, ": truncated people"));
+  std::string id;
+  std::vector<std::string> order;
+  order.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    Eigen::VectorXf v(k);
+    if (!get_id(id) ||
+        !in.read(reinterpret_cast<char*>(v.data()),
+                 static_cast<std::streamsize>(sizeof(float) * k))) {
+      return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
     }
-    p.resize(len);
-    if (!in.read(p.data(), len)) {
-      return absl::DataLossError(absl::StrCat(path, ": truncated people"));
+    if (model->person_sums_.try_emplace(id, std::move(v)).second)
+      order.push_back(id);
+  }
+  absl::flat_hash_map<std::string, double> ranks;
+  if (!Get(in, n) || n > kMaxFilePeople) {
+    return absl::DataLossError(absl::StrCat(path, ": truncated ranks"));
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    double rank = 0;
+    if (!get_id(id) || !Get(in, rank)) {
+      return absl::DataLossError(absl::StrCat(path, ": truncated ranks"));
     }
+    ranks[id] = rank;
   }
-  model->person_vectors_.resize(static_cast<Eigen::Index>(n),
-                                model->space_.dimensions());
-  if (!in.read(reinterpret_cast<char*>(model->person_vectors_.data()),
-               static_cast<std::streamsize>(sizeof(float) *
-                                            model->person_vectors_.size()))) {
-    return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
-  }
-  model->BuildDerivedSignals(o);
+  model->timings_.file_us = Lap(start);
+  model->BuildDerivedSignals(o, &ranks, &order);
+  // The sums count what the snapshot holds only when no post arrived since
+  // they were saved: else they are no base for Update.
+  const index::Snapshot& snap = *model->snapshot_;
+  model->sums_exact_ = exact && model->embedded_newest_ == snap.newest_post &&
+                       model->embedded_posts_ == PublicPosts(snap) &&
+                       snap.newest_post <= model->tag_origin_;
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
 }
 
@@ -499,13 +825,25 @@ ModelStoreStats ModelStore::stats() const {
   return {.building = building_,
           .last_build_ms = last_build_ms_,
           .last_build_duration_ms = last_build_duration_ms_,
+          .last_build_incremental = last_build_incremental_,
           .builds = builds_,
           .failed_builds = failed_builds_};
 }
 
 absl::Status ModelStore::BuildAndSwap() {
   auto snap = catalog_.snapshot();
-  auto built = ExpertiseModel::Build(catalog_, snap, options_.model);
+  // In proportion to the change while the space is young enough, else (or
+  // when Update cannot be exact) from scratch.
+  absl::StatusOr<std::shared_ptr<const ExpertiseModel>> built = nullptr;
+  const auto base = current();
+  if (base && static_cast<double>(PublicPosts(*snap)) <
+                  static_cast<double>(base->trained_posts()) *
+                      (1 + options_.retrain_growth)) {
+    built = ExpertiseModel::Update(*base, catalog_, snap, options_.model);
+  }
+  last_build_incremental_ = built.ok() && *built;
+  if (built.ok() && !*built)
+    built = ExpertiseModel::Build(catalog_, snap, options_.model);
   if (!built.ok()) return built.status();
   if (!options_.path.empty()) {
     auto saved = (*built)->SaveEmbeddings(options_.path);

@@ -18,6 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -55,6 +56,21 @@ struct ModelOptions : RoleWeights {
   absl::Status Validate() const;
 };
 
+// How long each stage of a model's build or load took (microseconds; 0 for a
+// stage that did not run): for benchmarks and operators, not part of the
+// model's value.
+struct ModelTimings {
+  int64_t corpus_us = 0;   // the posts' terms read from the catalog
+  int64_t train_us = 0;    // the latent space (SVD)
+  int64_t vectors_us = 0;  // people's vectors
+  int64_t file_us = 0;     // Load: the persisted file read
+  int64_t ties_us = 0;     // the tie graph
+  int64_t pagerank_us = 0;
+  int pagerank_iterations = 0;
+  int64_t tags_us = 0;     // tag profiles and top answerers
+  int64_t clients_us = 0;  // client vectors
+};
+
 // Immutable once built; share it between threads freely.
 class ExpertiseModel {
  public:
@@ -65,13 +81,36 @@ class ExpertiseModel {
       const index::Catalog& catalog,
       std::shared_ptr<const index::Snapshot> snapshot,
       const ModelOptions& options = {});
+  // Build without learning the space: posts embedded in `space` (e.g. an
+  // earlier model's). What Update's model equals.
+  static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> BuildInSpace(
+      const index::Catalog& catalog,
+      std::shared_ptr<const index::Snapshot> snapshot,
+      std::shared_ptr<const TermSpace> space, const ModelOptions& options = {});
+  // The model of `snapshot` made from `base`, a model of an older snapshot
+  // of the same catalog, at the cost of what changed: it keeps base's space
+  // and adds the new posts' terms (read by id) to their authors' vectors and
+  // to the tag profiles, sums over posts kept from a fixed time origin so
+  // that decay needs no pass over old posts. Equals BuildInSpace(base's
+  // space) up to rounding (floats for vectors; PageRank to its tolerance:
+  // it starts from base's ranks). Still O(corpus) but cheap: the diff of the
+  // snapshots (a look-up a post), the tie graph, PageRank's iterations.
+  // Null (not an error) when it cannot be exact: a post changed or left, a
+  // person left or opted out or in (those also drop words from the space:
+  // erasure), no space yet, or a counted post newer than the clock.
+  static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Update(
+      const ExpertiseModel& base, const index::Catalog& catalog,
+      std::shared_ptr<const index::Snapshot> snapshot,
+      const ModelOptions& options = {});
 
-  // Persists the learned embedding space and the people's vectors (the
-  // costly part; the graph signals are recomputed from the snapshot on
-  // Load). Atomic: temporary file, then rename.
+  // Persists the learned embedding space, the people's vector sums and the
+  // PageRank vector (the derived signals are recomputed from the snapshot
+  // on Load, PageRank starting from the saved ranks). Atomic: temporary
+  // file, then rename.
   absl::Status SaveEmbeddings(const std::string& path) const;
   // Restores a model saved by SaveEmbeddings over `snapshot`. People whose
-  // posts arrived since have no vector until the next Build.
+  // posts arrived since have no vector until the next Build; such a model
+  // is no base for Update.
   static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Load(
       const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
       const ModelOptions& options = {});
@@ -85,11 +124,14 @@ class ExpertiseModel {
   // time anything is measured from).
   int64_t embedded_posts() const { return embedded_posts_; }
   int64_t embedded_newest() const { return embedded_newest_; }
+  // Public posts when the space was learned (Update keeps the space).
+  int64_t trained_posts() const { return trained_posts_; }
 
   // Embeddings. `words` are Catalog::QueryTerms groups; a word's
   // alternatives share its weight. Zero vector when no word is known.
-  bool has_embeddings() const { return space_.dimensions() > 0; }
-  const TermSpace& space() const { return space_; }
+  bool has_embeddings() const { return space_->dimensions() > 0; }
+  const TermSpace& space() const { return *space_; }
+  const std::shared_ptr<const TermSpace>& space_ptr() const { return space_; }
   Eigen::VectorXf EmbedQuery(
       const std::vector<std::vector<std::string>>& words) const;
   // Cosine similarity of the query with every profiled person, in the order
@@ -145,32 +187,72 @@ class ExpertiseModel {
   std::shared_ptr<const PeopleByNumber> NumberedBy(
       const std::shared_ptr<const index::DenseIndex>& dense) const;
   const PageRankResult& pagerank() const { return pagerank_; }
+  const ModelTimings& timings() const { return timings_; }
 
  private:
   // Build's stages after the embeddings (shared with Load): the profile
   // index, graph signals, tag profiles and client vectors.
-  void BuildDerivedSignals(const ModelOptions& options);
-  void BuildGraphSignals(const ModelOptions& options);
+  // `ranks` (person -> PageRank, optional) is where PageRank starts;
+  // `order` (optional) the order of the profiled people (SetVectorsFromSums).
+  void BuildDerivedSignals(
+      const ModelOptions& options,
+      const absl::flat_hash_map<std::string, double>* ranks,
+      const std::vector<std::string>* order);
+  void BuildGraphSignals(const ModelOptions& options,
+                         const absl::flat_hash_map<std::string, double>* ranks);
   void BuildTagProfiles(const ModelOptions& options);
+  void BuildTopAnswerers(const ModelOptions& options);
+  // Adds (sign > 0) or takes away what `m` (null: nothing) weighs in the
+  // tag profiles in `snap`, each post weighing decay(created).
+  void UpdateTagCells(const index::Snapshot& snap, const index::PostMeta* m,
+                      int sign, const ModelOptions& options,
+                      const std::function<double(int64_t)>& decay);
   void BuildClientProfiles(const ModelOptions& options);
+  // Unit rows (profile_people_, person_vectors_, profile_index_) of
+  // person_sums_, in `order` (every key of person_sums_ once) or else in the
+  // map's.
+  void SetVectorsFromSums(const std::vector<std::string>* order = nullptr);
+  // Person id -> PageRank of this model.
+  absl::flat_hash_map<std::string, double> Ranks() const;
 
   std::shared_ptr<const index::Snapshot> snapshot_;
-  TermSpace space_;
+  std::shared_ptr<const TermSpace> space_ = std::make_shared<TermSpace>();
   std::vector<std::string> profile_people_;
   // Open addressing: looked up for every candidate of every query.
   absl::flat_hash_map<std::string, int32_t> profile_index_;
   Eigen::MatrixXf person_vectors_;  // people x dimensions, unit rows
   int64_t embedded_posts_ = 0;
   int64_t embedded_newest_ = 0;
-  // tag -> (person, weight)
-  std::unordered_map<std::string, std::vector<std::pair<std::string, double>>>
-      tag_holders_;
+  int64_t trained_posts_ = 0;
+  // Sums over posts kept for Update: each post weighs its role times
+  // 2^((created - origin) / half-life), from a fixed origin (unix s), so a
+  // new post adds to them without a pass over the old ones. Exact (Update
+  // allowed) while no counted post is newer than the origin was when the
+  // sums were started (a from-scratch build caps such a post's weight at 1).
+  int64_t vector_origin_ = 0;
+  int64_t tag_origin_ = 0;
+  bool sums_exact_ = false;
+  // Person -> sum of their posts' (and answered questions') weighted
+  // embeddings: person_vectors_ before normalization.
+  std::unordered_map<std::string, Eigen::VectorXf> person_sums_;
+  // tag -> person -> their weighted posts in threads with that tag, and how
+  // many (a holder leaves when the count is 0). TagScores multiplies by
+  // tag_scale_ (the decay from tag_origin_ to now; 1 when built from
+  // scratch).
+  struct TagCell {
+    double sum = 0;
+    int32_t posts = 0;
+  };
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, TagCell>>
+      tags_;
+  double tag_scale_ = 1;
   std::vector<std::pair<std::string, double>> top_answerers_;
   std::vector<std::string> client_people_;
   Eigen::MatrixXf client_vectors_;  // people x client dimensions, unit rows
   std::unique_ptr<TieGraph> ties_;
   PageRankResult pagerank_;
   absl::flat_hash_map<std::string, double> authority_;
+  ModelTimings timings_;
   // NumberedBy's last table: a cache, not part of the model's value.
   mutable absl::Mutex numbered_mu_;
   mutable std::shared_ptr<const PeopleByNumber> numbered_
@@ -190,6 +272,12 @@ struct ModelStoreOptions {
   // stop). Longer delays rebuilds and shutdown by up to this much; shorter
   // costs a few wake-ups a second.
   std::chrono::milliseconds poll_interval{200};
+  // The space is learned again (a full build, reading every post) once the
+  // public posts have grown by this fraction since it was; in between, new
+  // posts are embedded in the kept space (ExpertiseModel::Update) at the
+  // cost of the change. 0: every rebuild is a full build. Larger keeps
+  // rebuilds cheap longer and leaves new words out of the space longer.
+  double retrain_growth = 0.1;
   // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
   bool background = true;
   // Called with each failed background rebuild (not with its retries of
@@ -207,6 +295,9 @@ struct ModelStoreStats {
   bool building = false;      // a build is running now
   int64_t last_build_ms = 0;  // when the last build ended
   int64_t last_build_duration_ms = 0;
+  // The last build followed the change (ExpertiseModel::Update) rather
+  // than reading every post.
+  bool last_build_incremental = false;
   int64_t builds = 0;  // builds ended since start, failed too
   int64_t failed_builds = 0;
 };
@@ -271,6 +362,7 @@ class ModelStore {
   std::atomic<bool> building_{false};
   std::atomic<int64_t> last_build_ms_{0};
   std::atomic<int64_t> last_build_duration_ms_{0};
+  std::atomic<bool> last_build_incremental_{false};
   std::atomic<int64_t> builds_{0};
   std::atomic<int64_t> failed_builds_{0};
   std::thread thread_;

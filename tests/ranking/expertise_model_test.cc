@@ -305,6 +305,141 @@ TEST_F(CompanyTest, ClientVectorsFindExpertsInTheClientsSpace) {
   EXPECT_THAT(std::string(s.message()), testing::HasSubstr("embedding[1]"));
 }
 
+// Field by field: what `updated` (ExpertiseModel::Update) knows equals what
+// `scratch` (BuildInSpace of the same space, snapshot and clock) knows, to
+// float rounding for the vectors and PageRank's tolerance for authority.
+void ExpectSameModel(const ExpertiseModel& updated,
+                     const ExpertiseModel& scratch,
+                     const std::vector<std::string>& tags,
+                     const std::string& round) {
+  SCOPED_TRACE(round);
+  EXPECT_EQ(updated.embedded_posts(), scratch.embedded_posts());
+  EXPECT_EQ(updated.embedded_newest(), scratch.embedded_newest());
+  ASSERT_EQ(updated.profile_people().size(), scratch.profile_people().size());
+  const Eigen::VectorXf q = scratch.EmbedQuery({{"Ztoner"}, {"Zduplex"}});
+  const Eigen::VectorXf su = updated.Similarities(q);
+  const Eigen::VectorXf ss = scratch.Similarities(q);
+  for (const auto& person : scratch.profile_people()) {
+    const int32_t u = updated.ProfileIndex(person);
+    ASSERT_GE(u, 0) << person;
+    EXPECT_NEAR(su[u], ss[scratch.ProfileIndex(person)], 1e-5) << person;
+  }
+  for (const auto& tag : tags) {
+    auto tu = updated.TagScores({tag});
+    auto ts = scratch.TagScores({tag});
+    ASSERT_EQ(tu.size(), ts.size()) << tag;
+    for (const auto& [person, w] : ts) {
+      ASSERT_TRUE(tu.contains(person)) << tag << " " << person;
+      EXPECT_NEAR(tu[person], w, 1e-9 * std::max(1.0, w)) << tag << person;
+    }
+  }
+  EXPECT_EQ(updated.top_answerers(), scratch.top_answerers());
+  ASSERT_EQ(updated.ties().num_nodes(), scratch.ties().num_nodes());
+  for (int32_t i = 0; i < scratch.ties().num_nodes(); ++i) {
+    const std::string& person = scratch.ties().PersonOf(i);
+    EXPECT_EQ(updated.ties().PersonOf(i), person);
+    EXPECT_EQ(updated.ties().Strength(i), scratch.ties().Strength(i));
+    EXPECT_NEAR(updated.Authority(person), scratch.Authority(person), 1e-6)
+        << person;
+  }
+  EXPECT_TRUE(updated.pagerank().converged);
+  EXPECT_EQ(updated.client_dimensions(), scratch.client_dimensions());
+  auto cu = updated.ClientSimilarities({0, 0, 1});
+  auto cs = scratch.ClientSimilarities({0, 0, 1});
+  std::sort(cu.begin(), cu.end());
+  std::sort(cs.begin(), cs.end());
+  ASSERT_EQ(cu.size(), cs.size());
+  for (size_t i = 0; i < cs.size(); ++i) {
+    EXPECT_EQ(cu[i].first, cs[i].first);
+    EXPECT_NEAR(cu[i].second, cs[i].second, 1e-5);
+  }
+}
+
+// Several rounds of new posts of every kind, as ingest brings them, while
+// the clock moves on: each round's Update of the previous model equals a
+// model built from scratch in the same space. A restart (save and load) in
+// the middle continues from the persisted sums. Rounds that change or
+// delete a post are left to a full build (Update declines them).
+TEST_F(CompanyTest, UpdatedModelsEqualModelsBuiltFromScratch) {
+  int64_t now = kT0 + 1000 * kHour;
+  ModelOptions o;
+  o.clock = [&now] { return now; };
+  auto built = ExpertiseModel::Build(*catalog_, catalog_->snapshot(), o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  std::shared_ptr<const ExpertiseModel> model = *built;
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  std::vector<std::string> tags = {"printer", "vpn", "excel", "new-tag"};
+  for (const auto& topic : Topics()) tags.push_back(topic.tag);
+  int64_t t = kT0 + 500 * kHour;
+  for (int round = 0; round < 8; ++round) {
+    const std::string r = "r" + std::to_string(round);
+    std::vector<v1::Post> posts;
+    // A question with a new tag and answers (one accepted) by two people.
+    posts.push_back(Post(r + "q", "friend", v1::POST_KIND_QUESTION, "",
+                         "Toner trouble", "toner duplex printer", t += kHour,
+                         {"printer", "new-tag"}));
+    posts.push_back(Post(r + "a", "olle", v1::POST_KIND_ANSWER, r + "q", "",
+                         "duplex toner fix", t += kHour, {}, true));
+    posts.push_back(Post(r + "b", "maja", v1::POST_KIND_ANSWER, r + "q", "",
+                         "vpn maybe", t += kHour));
+    // Answers and comments on old questions, by a newcomer too.
+    posts.push_back(Post(r + "old", "helper", v1::POST_KIND_ANSWER, "q3", "",
+                         "toner again", t += kHour));
+    posts.push_back(Post(r + "c", "newcomer" + std::to_string(round % 2),
+                         v1::POST_KIND_COMMENT, "q5", "", "thanks",
+                         t += kHour));
+    // An answer whose question comes in the next round.
+    posts.push_back(Post(r + "early", "erik", v1::POST_KIND_ANSWER, r + "late",
+                         "", "printer duplex", t += kHour));
+    if (round > 0) {
+      const std::string prev = "r" + std::to_string(round - 1);
+      posts.push_back(Post(prev + "late", "newbie", v1::POST_KIND_QUESTION, "",
+                           "Late question", "toner", t - 5 * kHour, {"vpn"}));
+    }
+    // A client vector, and a private post that must change nothing.
+    v1::Post v = Post(r + "v", "maja", v1::POST_KIND_ARTICLE, "", "Notes",
+                      "notes toner", t += kHour);
+    for (float x : {0.1f, 0.2f, 1.0f}) v.add_embedding(x);
+    posts.push_back(v);
+    v1::Post hidden = Post(r + "h", "secret", v1::POST_KIND_ANSWER, "p1", "",
+                           "zanzibar toner", t += kHour);
+    hidden.set_visibility("group:platform");
+    posts.push_back(hidden);
+    // Rounds 3 and 6 also edit an old question's tags and delete a post:
+    // changes Update leaves to a full build.
+    const bool changes = round == 3 || round == 6;
+    if (changes) {
+      posts.push_back(Post("q1", "newbie", v1::POST_KIND_QUESTION, "",
+                           "Problem", "toner vpn", kT0 + kHour, {"excel"}));
+    }
+    ASSERT_TRUE(catalog_->UpsertPosts(posts).ok());
+    if (changes) ASSERT_TRUE(catalog_->DeletePost(r + "b").ok());
+    catalog_->Refresh();
+    now += 10 * 24 * kHour;  // decay moves on between builds
+    const auto snap = catalog_->snapshot();
+    auto updated = ExpertiseModel::Update(*model, *catalog_, snap, o);
+    ASSERT_TRUE(updated.ok()) << updated.status();
+    auto scratch =
+        ExpertiseModel::BuildInSpace(*catalog_, snap, model->space_ptr(), o);
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    if (changes) {
+      EXPECT_EQ(*updated, nullptr) << r << ": a change is no addition";
+      model = *scratch;
+      continue;
+    }
+    ASSERT_NE(*updated, nullptr) << r;
+    ExpectSameModel(**updated, **scratch, tags, r);
+    model = *updated;
+    if (round == 4) {  // a restart: the sums and ranks come from the file
+      ASSERT_TRUE(model->SaveEmbeddings(path).ok());
+      auto loaded = ExpertiseModel::Load(path, snap, o);
+      ASSERT_TRUE(loaded.ok()) << loaded.status();
+      ExpectSameModel(**loaded, **scratch, tags, r + " loaded");
+      model = *loaded;
+    }
+  }
+}
+
 TEST_F(CompanyTest, ErasureLeavesThePersistedVectorsAtOnce) {
   ModelStoreOptions o;
   o.path = catalog_->options().data_dir + "/embeddings.bin";
@@ -371,6 +506,45 @@ TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(after, before + 1);
+}
+
+// The store follows new posts with Update and rebuilds from scratch (a new
+// space) once a post is deleted or the posts have grown past
+// retrain_growth: the deleted post's words leave the space.
+TEST_F(CompanyTest, ModelStoreUpdatesOnNewPostsAndRetrainsOnDeletions) {
+  ModelStoreOptions o;
+  o.background = false;
+  o.model.clock = index::FixedClock(kT0 + 2000 * kHour);
+  ModelStore store(*catalog_, o);
+  ASSERT_TRUE(store.RebuildNow().ok());
+  EXPECT_FALSE(store.stats().last_build_incremental);
+  auto add = [&](const std::string& id, const std::string& body) {
+    v1::Post p = CompanyTest::Post(id, "olle", v1::POST_KIND_ARTICLE, "",
+                                   "Guide", body, kT0 + 1000 * kHour);
+    ASSERT_TRUE(catalog_->UpsertPosts({&p, 1}).ok());
+    catalog_->Refresh();
+  };
+  add("guide1", "quokkaword toner");
+  add("guide2", "quokkaword duplex");
+  ASSERT_TRUE(store.RebuildNow().ok());
+  EXPECT_TRUE(store.stats().last_build_incremental);
+  EXPECT_TRUE(store.IsCurrent());
+  EXPECT_EQ(store.current()->space().TermId("Zquokkaword"), -1)
+      << "the space is kept: no new word";
+  ASSERT_TRUE(catalog_->DeletePost("guide2").ok());
+  catalog_->Refresh();
+  ASSERT_TRUE(store.RebuildNow().ok());
+  EXPECT_FALSE(store.stats().last_build_incremental);
+  EXPECT_TRUE(store.IsCurrent());
+  // Growth past retrain_growth learns the space again, new words included.
+  ModelStoreOptions eager = o;
+  eager.retrain_growth = 0;
+  ModelStore retraining(*catalog_, eager);
+  ASSERT_TRUE(retraining.RebuildNow().ok());
+  add("guide3", "quokkaword printer");
+  ASSERT_TRUE(retraining.RebuildNow().ok());
+  EXPECT_FALSE(retraining.stats().last_build_incremental);
+  EXPECT_GE(retraining.current()->space().TermId("Zquokkaword"), 0);
 }
 
 TEST_F(CompanyTest, AFailingBackgroundRebuildIsKeptAndLoggedOnce) {

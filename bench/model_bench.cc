@@ -1,0 +1,143 @@
+// The expertise model's cost at start-up and after a batch of new posts
+// (issue 14). Opens --data DIR (it writes to it: give it a copy) as `serve`
+// does, then
+//   1. builds the model from scratch (ExpertiseModel::Build) and persists it
+//      as the server does (<data>/embeddings.bin);
+//   2. opens a ModelStore on it, as `serve` does at start: the time until the
+//      model is current (ModelStore::IsCurrent);
+//   3. --runs times: writes --batch (default 1,000) replies to random posts,
+//      publishes them and rebuilds the model as the server's background
+//      thread does (ModelStore::RebuildNow).
+// Prints each build's stages (ModelTimings); asserts nothing.
+//   model_bench --data DIR [--batch 1000] [--runs 3]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "index/catalog.h"
+#include "ranking/expertise_model.h"
+
+using namespace whoknows;
+
+namespace {
+
+double MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+void PrintStages(const char* what, double ms, const ranking::ModelTimings& t) {
+  std::printf(
+      "%s: %.0f ms (corpus %.0f, train %.0f, vectors %.0f, file %.0f, ties "
+      "%.0f, pagerank %.0f in %d iterations, tags %.0f, clients %.0f ms)\n",
+      what, ms, t.corpus_us / 1e3, t.train_us / 1e3, t.vectors_us / 1e3,
+      t.file_us / 1e3, t.ties_us / 1e3, t.pagerank_us / 1e3,
+      t.pagerank_iterations, t.tags_us / 1e3, t.clients_us / 1e3);
+  std::fflush(stdout);
+}
+
+// Batch number `round`: `n` replies to random public posts of `snap`, each
+// by the author of another, newer than any post.
+std::vector<v1::Post> ReplyBatch(const index::Snapshot& snap, size_t n,
+                                 int round, std::mt19937_64& rng) {
+  std::vector<const index::PostMeta*> posts;
+  for (const auto& [id, m] : snap.posts)
+    if (m->is_public) posts.push_back(m.get());
+  std::sort(posts.begin(), posts.end(),
+            [](const auto* a, const auto* b) { return a->id < b->id; });
+  std::vector<v1::Post> batch;
+  for (size_t i = 0; i < n && !posts.empty(); ++i) {
+    const index::PostMeta& parent = *posts[rng() % posts.size()];
+    const index::PostMeta& other = *posts[rng() % posts.size()];
+    v1::Post p;
+    p.set_id("model-bench-" + std::to_string(round) + "-" + std::to_string(i));
+    p.set_author_id(other.author_id);
+    p.set_thread_id(parent.thread_id);
+    p.set_parent_id(parent.id);
+    p.set_kind(i % 2 ? v1::POST_KIND_COMMENT : v1::POST_KIND_ANSWER);
+    p.set_language(parent.language);
+    p.set_title(parent.title);
+    p.set_body(other.title + " " + parent.title);
+    p.mutable_created()->set_seconds(snap.newest_post + round * 1000 + 1 +
+                                     static_cast<int64_t>(i));
+    batch.push_back(std::move(p));
+  }
+  return batch;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir;
+  size_t batch_size = 1000;
+  int runs = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--data") dir = value;
+    if (flag == "--batch") batch_size = std::stoul(value);
+    if (flag == "--runs") runs = std::stoi(value);
+  }
+  if (dir.empty()) {
+    std::fprintf(stderr, "usage: model_bench --data DIR (a copy)\n");
+    return 2;
+  }
+  index::CatalogOptions co;
+  co.data_dir = dir;
+  co.refresh_interval = std::chrono::hours(24);  // only Refresh publishes
+  auto started = std::chrono::steady_clock::now();
+  auto catalog = index::Catalog::Open(co);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
+    return 1;
+  }
+  const auto first = (*catalog)->snapshot();
+  std::printf("model_bench: %zu people, %zu posts; open %.0f ms\n",
+              first->people.size(), first->posts.size(), MsSince(started));
+  ranking::ModelStoreOptions mo;
+  mo.path = (std::filesystem::path(dir) / "embeddings.bin").string();
+  mo.background = false;
+  started = std::chrono::steady_clock::now();
+  auto built = ranking::ExpertiseModel::Build(**catalog, first, mo.model);
+  if (!built.ok()) {
+    std::fprintf(stderr, "%s\n", built.status().ToString().c_str());
+    return 1;
+  }
+  PrintStages("build from scratch", MsSince(started), (*built)->timings());
+  if (auto s = (*built)->SaveEmbeddings(mo.path); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  built->reset();
+  started = std::chrono::steady_clock::now();
+  ranking::ModelStore store(**catalog, mo);
+  const double start_ms = MsSince(started);
+  if (!store.IsCurrent()) {
+    std::printf("start-up: the persisted model is not current\n");
+    return 1;
+  }
+  PrintStages("start-up to a current model", start_ms,
+              store.current()->timings());
+  std::mt19937_64 rng(1);
+  for (int r = 0; r < runs; ++r) {
+    const auto batch = ReplyBatch(*(*catalog)->snapshot(), batch_size, r, rng);
+    if (auto s = (*catalog)->UpsertPosts(batch); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      return 1;
+    }
+    (*catalog)->Refresh();
+    started = std::chrono::steady_clock::now();
+    if (auto s = store.RebuildNow(); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      return 1;
+    }
+    const std::string what = "rebuild after " + std::to_string(batch.size()) +
+                             " posts, run " + std::to_string(r + 1);
+    PrintStages(what.c_str(), MsSince(started), store.current()->timings());
+  }
+  return 0;
+}
