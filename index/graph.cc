@@ -1,6 +1,6 @@
 #include "index/graph.h"
 
-#include <algorithm>
+#include <boost/graph/adjacency_list.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -12,45 +12,33 @@
 #include "index/data_dir.h"
 
 namespace whoknows::index {
-// Vertices in chunks shared between a graph and its extensions (Extend):
-// a vertex with its out-edges, in the order they were added.
-struct ColleagueGraph::Impl {
-  struct OutEdge {
-    uint32_t target = 0;
-    EdgeProps props;
-  };
-  struct Vertex {
-    std::string person_id;
-    std::vector<OutEdge> out;
-    uint32_t in_degree = 0;
-  };
+namespace {
 
-  uint32_t AddPerson(const std::string& id);
+struct VertexProps {
+  std::string person_id;
+};
+
+}  // namespace
+
+struct ColleagueGraph::Impl {
+  using Graph =
+      boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
+                            VertexProps, EdgeProps>;
+  using Vertex = Graph::vertex_descriptor;
+
+  Vertex AddPerson(const std::string& id);
   void AddInteraction(const std::string& from, const std::string& to,
                       EdgeKind kind, double weight, int64_t when);
   // The u->v edge of `kind` among u's out-edges, for a graph without
-  // edge_of (Extend's), made writable (u's chunk copied when shared); null
-  // when there is none.
-  EdgeProps* FindEdge(uint32_t u, uint32_t v, EdgeKind kind);
+  // edge_of (Extend's copies); null when there is none.
+  EdgeProps* FindEdge(Vertex u, Vertex v, EdgeKind kind);
 
-  // The vertex `u` to change: copied first (and its chunk of pointers)
-  // when another graph shares it.
-  Vertex& Mutable(uint32_t u) {
-    std::shared_ptr<Vertex>& v = vertices.Mutable(u);
-    if (v.use_count() > 1) v = std::make_shared<Vertex>(*v);
-    return *v;
-  }
-
-  // Each vertex shared on its own, pointers in chunks of 64: an extension
-  // copies the chunk pointers, the chunks of the vertices it changes (64
-  // pointers each) and those vertices with their out-edges, not the graph.
-  ChunkedVector<std::shared_ptr<Vertex>, 64> vertices;
-  SharedMap<uint32_t> vertex_of;
-  size_t num_edges = 0;
-  // (source, target, kind) -> index in the source's out-edges, to fold
-  // interactions in O(1) while building; empty once built (Build clears
-  // it, Extend never fills it).
-  std::unordered_map<uint64_t, uint32_t> edge_of;
+  Graph graph;
+  std::unordered_map<std::string, Vertex> vertex_of;
+  // (source, target, kind) -> edge, to fold interactions in O(1) while
+  // building; empty once built (Build clears it, Extend's copies never
+  // fill it): edge descriptors do not survive a copy of the graph.
+  std::unordered_map<uint64_t, Graph::edge_descriptor> edge_of;
   bool building = false;  // Build fills edge_of
 };
 
@@ -75,19 +63,17 @@ const char* EdgeKindName(EdgeKind kind) {
   return "unknown";
 }
 
-uint32_t ColleagueGraph::Impl::AddPerson(const std::string& id) {
-  const uint32_t next = static_cast<uint32_t>(vertices.size());
-  auto [v, added] = vertex_of.emplace(id, next);
-  if (added) vertices.push_back(std::make_shared<Vertex>(Vertex{id, {}, 0}));
-  return *v;
+ColleagueGraph::Impl::Vertex ColleagueGraph::Impl::AddPerson(
+    const std::string& id) {
+  auto [it, inserted] = vertex_of.try_emplace(id, 0);
+  if (inserted) it->second = boost::add_vertex(VertexProps{id}, graph);
+  return it->second;
 }
 
-EdgeProps* ColleagueGraph::Impl::FindEdge(uint32_t u, uint32_t v,
-                                          EdgeKind kind) {
-  const std::vector<OutEdge>& out = vertices[u]->out;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i].target == v && out[i].props.kind == kind)
-      return &Mutable(u).out[i].props;
+EdgeProps* ColleagueGraph::Impl::FindEdge(Vertex u, Vertex v, EdgeKind kind) {
+  for (auto [e, end] = boost::out_edges(u, graph); e != end; ++e) {
+    if (boost::target(*e, graph) == v && graph[*e].kind == kind)
+      return &graph[*e];
   }
   return nullptr;
 }
@@ -96,14 +82,14 @@ void ColleagueGraph::Impl::AddInteraction(const std::string& from,
                                           const std::string& to, EdgeKind kind,
                                           double weight, int64_t when) {
   if (from.empty() || to.empty() || from == to) return;
-  const uint32_t u = AddPerson(from), v = AddPerson(to);
+  Vertex u = AddPerson(from), v = AddPerson(to);
   // Parallel edges are folded per kind: at most one u->v edge of each kind.
   const uint64_t key = (static_cast<uint64_t>(u) << 35) |
                        (static_cast<uint64_t>(v) << 3) |
                        static_cast<uint64_t>(kind);
   EdgeProps* p = nullptr;
   if (auto it = edge_of.find(key); it != edge_of.end()) {
-    p = &Mutable(u).out[it->second].props;
+    p = &graph[it->second];
   } else if (!building) {
     p = FindEdge(u, v, kind);  // an Extend: no edge_of to look in
   }
@@ -113,11 +99,8 @@ void ColleagueGraph::Impl::AddInteraction(const std::string& from,
     p->last_seen = std::max(p->last_seen, when);
     return;
   }
-  std::vector<OutEdge>& out = Mutable(u).out;
-  if (building) edge_of[key] = static_cast<uint32_t>(out.size());
-  out.push_back({v, EdgeProps{kind, weight, 1, when}});
-  ++Mutable(v).in_degree;
-  ++num_edges;
+  auto added = boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph);
+  if (building) edge_of[key] = added.first;
 }
 
 ColleagueGraph ColleagueGraph::Build(
@@ -199,10 +182,9 @@ std::optional<ColleagueGraph> ColleagueGraph::Extend(
     const std::unordered_set<std::string>& excluded) {
   ColleagueGraph result;
   Impl& g = *result.impl_;
-  g.vertices = prev.impl_->vertices;  // shared until written
+  g.graph = prev.impl_->graph;
   g.vertex_of = prev.impl_->vertex_of;
-  g.num_edges = prev.impl_->num_edges;
-  std::vector<uint32_t> loose;  // lost an edge: may have none left
+  std::vector<Impl::Vertex> loose;  // lost an edge: may have none left
   // Removals last: an edge's last_seen then already holds every
   // interaction that stays or comes.
   std::vector<const Tie*> order;
@@ -233,27 +215,32 @@ std::optional<ColleagueGraph> ColleagueGraph::Extend(
       continue;
     }
     if (t.when >= 0) return std::nullopt;
-    std::vector<Impl::OutEdge>& out = g.Mutable(u).out;
-    out.erase(std::find_if(out.begin(), out.end(),
-                           [p](const auto& e) { return &e.props == p; }));
-    --g.Mutable(v).in_degree;
-    --g.num_edges;
+    for (auto [e, end] = boost::out_edges(u, g.graph); e != end; ++e) {
+      if (&g.graph[*e] == p) {
+        boost::remove_edge(*e, g.graph);
+        break;
+      }
+    }
     loose.push_back(u);
     loose.push_back(v);
   }
-  for (uint32_t x : loose) {
-    if (g.vertices[x]->out.empty() && g.vertices[x]->in_degree == 0)
+  for (Impl::Vertex x : loose) {
+    if (boost::out_degree(x, g.graph) + boost::in_degree(x, g.graph) == 0)
       return std::nullopt;
   }
   return result;
 }
 
-size_t ColleagueGraph::num_people() const { return impl_->vertices.size(); }
+size_t ColleagueGraph::num_people() const {
+  return boost::num_vertices(impl_->graph);
+}
 
-size_t ColleagueGraph::num_edges() const { return impl_->num_edges; }
+size_t ColleagueGraph::num_edges() const {
+  return boost::num_edges(impl_->graph);
+}
 
 const std::string& ColleagueGraph::PersonId(int64_t v) const {
-  return impl_->vertices[static_cast<size_t>(v)]->person_id;
+  return impl_->graph[static_cast<Impl::Vertex>(v)].person_id;
 }
 
 int64_t ColleagueGraph::VertexOf(const std::string& person_id) const {
@@ -262,44 +249,48 @@ int64_t ColleagueGraph::VertexOf(const std::string& person_id) const {
 }
 
 void ColleagueGraph::ForEachEdge(const EdgeFn& fn) const {
-  const auto& vertices = impl_->vertices;
-  for (size_t u = 0; u < vertices.size(); ++u) {
-    for (const auto& e : vertices[u]->out)
-      fn(static_cast<int64_t>(u), static_cast<int64_t>(e.target), e.props);
+  const Impl::Graph& g = impl_->graph;
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    fn(static_cast<int64_t>(boost::source(*e, g)),
+       static_cast<int64_t>(boost::target(*e, g)), g[*e]);
   }
 }
 
 void ColleagueGraph::ForEachOutEdge(int64_t v, const EdgeFn& fn) const {
-  for (const auto& e : impl_->vertices[static_cast<size_t>(v)]->out)
-    fn(v, static_cast<int64_t>(e.target), e.props);
+  const Impl::Graph& g = impl_->graph;
+  for (auto [e, end] = boost::out_edges(static_cast<Impl::Vertex>(v), g);
+       e != end; ++e) {
+    fn(v, static_cast<int64_t>(boost::target(*e, g)), g[*e]);
+  }
 }
 
 double ColleagueGraph::TieStrength(const std::string& a,
                                    const std::string& b) const {
   int64_t u = VertexOf(a), v = VertexOf(b);
   if (u < 0 || v < 0) return 0;
-  const auto& vertices = impl_->vertices;
+  const Impl::Graph& g = impl_->graph;
   double sum = 0;
-  for (const auto& e : vertices[static_cast<size_t>(u)]->out)
-    if (static_cast<int64_t>(e.target) == v) sum += e.props.weight;
-  for (const auto& e : vertices[static_cast<size_t>(v)]->out)
-    if (static_cast<int64_t>(e.target) == u) sum += e.props.weight;
+  for (auto [e, end] = boost::out_edges(u, g); e != end; ++e) {
+    if (static_cast<int64_t>(boost::target(*e, g)) == v) sum += g[*e].weight;
+  }
+  for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+    if (static_cast<int64_t>(boost::target(*e, g)) == u) sum += g[*e].weight;
+  }
   return sum;
 }
 
 absl::Status ColleagueGraph::Save(const std::string& path) const {
   return WriteFileAtomically(path, [&](std::ostream& out) {
-    const auto& vertices = impl_->vertices;
+    const Impl::Graph& g = impl_->graph;
     out.precision(17);  // weights round-trip exactly
     out << "# whoknows colleague graph v1: "
            "source\ttarget\tkind\tweight\tcount\t"
            "last_seen_unix\n";
-    for (size_t u = 0; u < vertices.size(); ++u) {
-      for (const auto& [v, p] : vertices[u]->out) {
-        out << vertices[u]->person_id << '\t' << vertices[v]->person_id << '\t'
-            << EdgeKindName(p.kind) << '\t' << p.weight << '\t' << p.count
-            << '\t' << p.last_seen << '\n';
-      }
+    for (auto [e, end] = boost::edges(g); e != end; ++e) {
+      const EdgeProps& p = g[*e];
+      out << g[boost::source(*e, g)].person_id << '\t'
+          << g[boost::target(*e, g)].person_id << '\t' << EdgeKindName(p.kind)
+          << '\t' << p.weight << '\t' << p.count << '\t' << p.last_seen << '\n';
     }
     return absl::OkStatus();
   });
@@ -335,10 +326,7 @@ absl::StatusOr<ColleagueGraph> ColleagueGraph::Load(const std::string& path) {
       return absl::DataLossError(
           absl::StrCat(path, ":", line_no, ": unknown edge kind ", kind_name));
     }
-    const uint32_t u = g.AddPerson(from), v = g.AddPerson(to);
-    g.Mutable(u).out.push_back({v, p});
-    ++g.Mutable(v).in_degree;
-    ++g.num_edges;
+    boost::add_edge(g.AddPerson(from), g.AddPerson(to), p, g.graph);
   }
   return result;
 }

@@ -22,8 +22,8 @@ namespace whoknows::index {
 struct PostMeta;
 
 // People are vertices 0..num_people()-1; ties are directed edges, at most one
-// per (source, target, kind). The representation (each vertex with its
-// out-edges, shared between a graph and its extensions) stays in graph.cc.
+// per (source, target, kind). The representation (a Boost adjacency list)
+// stays in graph.cc.
 //
 // Immutable once built; safe to share between threads for reading.
 class ColleagueGraph {
@@ -67,15 +67,13 @@ class ColleagueGraph {
   };
   // A copy of `prev` with `ties` folded in as Build folds interactions;
   // people in `excluded` make no tie, as in Build. `prev` is left as it is
-  // (it may be read meanwhile): the result shares prev's vertices and
-  // copies only those the ties change (with their out-edges), so it costs
-  // the ties, each found among its source's out-edges, plus one pointer
-  // per 64 people: what lets a publish extend the previous snapshot's
-  // graph instead of building it from every post (index/snapshot_delta.h).
-  // Removals are applied after the rest. None when a removal does not match the
-  // edge (no such edge, or `when` says none remains while some do, or the
-  // reverse) or leaves a person with no tie (Build would not make them a
-  // vertex).
+  // (it may be read meanwhile). Costs a copy of `prev` (O(people + edges))
+  // plus the ties, each found among its source's out-edges: what lets a
+  // publish extend the previous snapshot's graph instead of building it
+  // from every post (index/snapshot_delta.h). Removals are applied after
+  // the rest. None when a removal does not match the edge (no such edge,
+  // or `when` says none remains while some do, or the reverse) or leaves a
+  // person with no tie (Build would not make them a vertex).
   static std::optional<ColleagueGraph> Extend(
       const ColleagueGraph& prev, const std::vector<Tie>& ties,
       const GraphOptions& options = {},
