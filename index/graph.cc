@@ -1,44 +1,44 @@
 #include "index/graph.h"
 
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/graph_concepts.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
+#include "index/shared_graph.h"
 
 namespace whoknows::index {
-namespace {
 
-struct VertexProps {
-  std::string person_id;
-};
-
-}  // namespace
-
+// The graph is a SharedGraph (index/shared_graph.h): read and written
+// through Boost.Graph's interface like the adjacency_list it replaced, and
+// shared vertex by vertex between a graph and its extensions (Extend).
 struct ColleagueGraph::Impl {
-  using Graph =
-      boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
-                            VertexProps, EdgeProps>;
-  using Vertex = Graph::vertex_descriptor;
+  using Graph = SharedGraph<std::string, EdgeProps>;  // vertex: person id
+  using Vertex = boost::graph_traits<Graph>::vertex_descriptor;
+  using Edge = boost::graph_traits<Graph>::edge_descriptor;
+  BOOST_CONCEPT_ASSERT((boost::VertexListGraphConcept<Graph>));
+  BOOST_CONCEPT_ASSERT((boost::BidirectionalGraphConcept<Graph>));
+  BOOST_CONCEPT_ASSERT((boost::EdgeListGraphConcept<Graph>));
 
   Vertex AddPerson(const std::string& id);
   void AddInteraction(const std::string& from, const std::string& to,
                       EdgeKind kind, double weight, int64_t when);
   // The u->v edge of `kind` among u's out-edges, for a graph without
-  // edge_of (Extend's copies); null when there is none.
-  EdgeProps* FindEdge(Vertex u, Vertex v, EdgeKind kind);
+  // edge_of (Extend's); none when there is none.
+  std::optional<Edge> FindEdge(Vertex u, Vertex v, EdgeKind kind) const;
 
   Graph graph;
-  std::unordered_map<std::string, Vertex> vertex_of;
+  SharedMap<Vertex> vertex_of;  // shared with extensions, as the graph
   // (source, target, kind) -> edge, to fold interactions in O(1) while
-  // building; empty once built (Build clears it, Extend's copies never
-  // fill it): edge descriptors do not survive a copy of the graph.
-  std::unordered_map<uint64_t, Graph::edge_descriptor> edge_of;
+  // building; empty once built (Build clears it, Extend never fills it).
+  std::unordered_map<uint64_t, Edge> edge_of;
   bool building = false;  // Build fills edge_of
 };
 
@@ -65,17 +65,17 @@ const char* EdgeKindName(EdgeKind kind) {
 
 ColleagueGraph::Impl::Vertex ColleagueGraph::Impl::AddPerson(
     const std::string& id) {
-  auto [it, inserted] = vertex_of.try_emplace(id, 0);
-  if (inserted) it->second = boost::add_vertex(VertexProps{id}, graph);
-  return it->second;
+  auto [vertex, added] = vertex_of.emplace(id, 0);
+  if (added) *vertex = boost::add_vertex(id, graph);
+  return *vertex;
 }
 
-EdgeProps* ColleagueGraph::Impl::FindEdge(Vertex u, Vertex v, EdgeKind kind) {
+std::optional<ColleagueGraph::Impl::Edge> ColleagueGraph::Impl::FindEdge(
+    Vertex u, Vertex v, EdgeKind kind) const {
   for (auto [e, end] = boost::out_edges(u, graph); e != end; ++e) {
-    if (boost::target(*e, graph) == v && graph[*e].kind == kind)
-      return &graph[*e];
+    if (boost::target(*e, graph) == v && graph[*e].kind == kind) return *e;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 void ColleagueGraph::Impl::AddInteraction(const std::string& from,
@@ -87,16 +87,17 @@ void ColleagueGraph::Impl::AddInteraction(const std::string& from,
   const uint64_t key = (static_cast<uint64_t>(u) << 35) |
                        (static_cast<uint64_t>(v) << 3) |
                        static_cast<uint64_t>(kind);
-  EdgeProps* p = nullptr;
+  std::optional<Edge> found;
   if (auto it = edge_of.find(key); it != edge_of.end()) {
-    p = &graph[it->second];
+    found = it->second;
   } else if (!building) {
-    p = FindEdge(u, v, kind);  // an Extend: no edge_of to look in
+    found = FindEdge(u, v, kind);  // an Extend: no edge_of to look in
   }
-  if (p) {
-    p->weight += weight;
-    p->count += 1;
-    p->last_seen = std::max(p->last_seen, when);
+  if (found) {
+    EdgeProps& p = graph[*found];  // u copied first when shared
+    p.weight += weight;
+    p.count += 1;
+    p.last_seen = std::max(p.last_seen, when);
     return;
   }
   auto added = boost::add_edge(u, v, EdgeProps{kind, weight, 1, when}, graph);
@@ -182,7 +183,7 @@ std::optional<ColleagueGraph> ColleagueGraph::Extend(
     const std::unordered_set<std::string>& excluded) {
   ColleagueGraph result;
   Impl& g = *result.impl_;
-  g.graph = prev.impl_->graph;
+  g.graph = prev.impl_->graph;  // shared until written
   g.vertex_of = prev.impl_->vertex_of;
   std::vector<Impl::Vertex> loose;  // lost an edge: may have none left
   // Removals last: an edge's last_seen then already holds every
@@ -201,32 +202,30 @@ std::optional<ColleagueGraph> ColleagueGraph::Extend(
       continue;
     }
     const int64_t u = result.VertexOf(t.from), v = result.VertexOf(t.to);
-    EdgeProps* p = u < 0 || v < 0 ? nullptr : g.FindEdge(u, v, t.kind);
+    const std::optional<Impl::Edge> e =
+        u < 0 || v < 0 ? std::nullopt : g.FindEdge(u, v, t.kind);
     if (t.change == Tie::Change::kTouch) {
-      if (p) p->last_seen = std::max(p->last_seen, t.when);
+      // Written (and u copied) only when it changes.
+      if (e && std::as_const(g.graph)[*e].last_seen < t.when)
+        g.graph[*e].last_seen = t.when;
       continue;
     }
-    if (!p) return std::nullopt;  // not counted after all: rebuild
-    p->weight -= weight;
-    p->count -= 1;
-    if (p->count > 0) {
+    if (!e) return std::nullopt;  // not counted after all: rebuild
+    EdgeProps& p = g.graph[*e];
+    p.weight -= weight;
+    p.count -= 1;
+    if (p.count > 0) {
       if (t.when < 0) return std::nullopt;
-      p->last_seen = t.when;
+      p.last_seen = t.when;
       continue;
     }
     if (t.when >= 0) return std::nullopt;
-    for (auto [e, end] = boost::out_edges(u, g.graph); e != end; ++e) {
-      if (&g.graph[*e] == p) {
-        boost::remove_edge(*e, g.graph);
-        break;
-      }
-    }
+    boost::remove_edge(*e, g.graph);
     loose.push_back(u);
     loose.push_back(v);
   }
   for (Impl::Vertex x : loose) {
-    if (boost::out_degree(x, g.graph) + boost::in_degree(x, g.graph) == 0)
-      return std::nullopt;
+    if (boost::degree(x, g.graph) == 0) return std::nullopt;
   }
   return result;
 }
@@ -240,7 +239,15 @@ size_t ColleagueGraph::num_edges() const {
 }
 
 const std::string& ColleagueGraph::PersonId(int64_t v) const {
-  return impl_->graph[static_cast<Impl::Vertex>(v)].person_id;
+  const Impl::Graph& g = impl_->graph;  // never the copying operator[]
+  return g[static_cast<Impl::Vertex>(v)];
+}
+
+size_t ColleagueGraph::SharedPeople(const ColleagueGraph& other) const {
+  size_t shared = 0;
+  for (auto [v, end] = boost::vertices(impl_->graph); v != end; ++v)
+    shared += impl_->graph.SharesVertex(other.impl_->graph, *v);
+  return shared;
 }
 
 int64_t ColleagueGraph::VertexOf(const std::string& person_id) const {
@@ -288,9 +295,9 @@ absl::Status ColleagueGraph::Save(const std::string& path) const {
            "last_seen_unix\n";
     for (auto [e, end] = boost::edges(g); e != end; ++e) {
       const EdgeProps& p = g[*e];
-      out << g[boost::source(*e, g)].person_id << '\t'
-          << g[boost::target(*e, g)].person_id << '\t' << EdgeKindName(p.kind)
-          << '\t' << p.weight << '\t' << p.count << '\t' << p.last_seen << '\n';
+      out << g[boost::source(*e, g)] << '\t' << g[boost::target(*e, g)] << '\t'
+          << EdgeKindName(p.kind) << '\t' << p.weight << '\t' << p.count << '\t'
+          << p.last_seen << '\n';
     }
     return absl::OkStatus();
   });

@@ -22,8 +22,9 @@ namespace whoknows::index {
 struct PostMeta;
 
 // People are vertices 0..num_people()-1; ties are directed edges, at most one
-// per (source, target, kind). The representation (a Boost adjacency list)
-// stays in graph.cc.
+// per (source, target, kind). The representation stays in graph.cc: a
+// SharedGraph (index/shared_graph.h), read and written through Boost.Graph's
+// interface, whose vertices a graph shares with its extensions (Extend).
 //
 // Immutable once built; safe to share between threads for reading.
 class ColleagueGraph {
@@ -67,13 +68,15 @@ class ColleagueGraph {
   };
   // A copy of `prev` with `ties` folded in as Build folds interactions;
   // people in `excluded` make no tie, as in Build. `prev` is left as it is
-  // (it may be read meanwhile). Costs a copy of `prev` (O(people + edges))
-  // plus the ties, each found among its source's out-edges: what lets a
-  // publish extend the previous snapshot's graph instead of building it
-  // from every post (index/snapshot_delta.h). Removals are applied after
-  // the rest. None when a removal does not match the edge (no such edge,
-  // or `when` says none remains while some do, or the reverse) or leaves a
-  // person with no tie (Build would not make them a vertex).
+  // (it may be read meanwhile): the result shares prev's vertices and
+  // copies only those the ties write (with their edges), so it costs the
+  // ties, each found among its source's out-edges, plus a pointer per 64
+  // people and per ~16 in the id map: what lets a publish extend the
+  // previous snapshot's graph instead of building it from every post
+  // (index/snapshot_delta.h). Removals are applied after the rest. None when a
+  // removal does not match the edge (no such edge, or `when` says none remains
+  // while some do, or the reverse) or leaves a person with no tie (Build would
+  // not make them a vertex).
   static std::optional<ColleagueGraph> Extend(
       const ColleagueGraph& prev, const std::vector<Tie>& ties,
       const GraphOptions& options = {},
@@ -90,6 +93,10 @@ class ColleagueGraph {
   const std::string& PersonId(int64_t v) const;
   // Vertex of a person, or -1 when they have no ties.
   int64_t VertexOf(const std::string& person_id) const;
+  // How many of this graph's people are the very vertex objects (with
+  // their edges) that `other` holds, not copies: what an extension shares
+  // with the graph it extends (tests, figures).
+  size_t SharedPeople(const ColleagueGraph& other) const;
   // Sum of edge weights between a and b in both directions, all kinds.
   double TieStrength(const std::string& a, const std::string& b) const;
 

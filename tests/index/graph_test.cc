@@ -542,6 +542,37 @@ TEST(GraphTest, ExtendLeavesThePreviousGraphAsItWas) {
   EXPECT_EQ(next->num_edges(), after.size());
 }
 
+// An extension copies only the people its ties write (an edge added, folded
+// into or touched at them); everyone else is the previous graph's very
+// vertex, not a copy: what makes a publish cost the change.
+TEST(GraphTest, ExtendSharesThePeopleItDoesNotWrite) {
+  Managers managers;
+  for (int i = 1; i < 3000; ++i)
+    managers["p" + std::to_string(i)] = "p" + std::to_string(i / 2);
+  const ColleagueGraph prev = ColleagueGraph::Build({}, managers);
+  ASSERT_EQ(prev.num_people(), 3000u);
+  EXPECT_EQ(prev.SharedPeople(prev), 3000u);
+  using Tie = ColleagueGraph::Tie;
+  std::vector<Tie> ties = {
+      {"p7", "p200", EdgeKind::kReply, 5},  // p7's out-edges, p200's in-edges
+      {"new", "p1", EdgeKind::kLike, 3},    // a new vertex, p1's in-edges
+      {"p3", "p1", EdgeKind::kManager, 8, Tie::Change::kTouch},  // p3's edge
+      // Already as recent: nothing to write.
+      {"p4", "p2", EdgeKind::kManager, 0, Tie::Change::kTouch},
+  };
+  auto next = ColleagueGraph::Extend(prev, ties);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->num_people(), 3001u);
+  EXPECT_EQ(next->SharedPeople(prev), 3000u - 4);
+  // A second extension shares with the first as the first with prev.
+  auto third =
+      ColleagueGraph::Extend(*next, {{"p2999", "p0", EdgeKind::kMention, 9}});
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(third->SharedPeople(*next), 3001u - 2);
+  EXPECT_EQ(third->SharedPeople(prev), 3000u - 6);
+  EXPECT_EQ(EdgeTable(prev), EdgeTable(ColleagueGraph::Build({}, managers)));
+}
+
 TEST(GraphTest, EdgeKindNames) {
   EXPECT_STREQ(EdgeKindName(EdgeKind::kReply), "reply");
   EXPECT_STREQ(EdgeKindName(EdgeKind::kThread), "thread");

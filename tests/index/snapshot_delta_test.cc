@@ -386,8 +386,12 @@ TEST(SnapshotDeltaTest, UpdateSharesWhatDidNotChange) {
     const v1::Post p = w.NewPost();
     change.posts[p.id()] = MetaOf(p);
   }
-  const auto next = UpdateSnapshot(*prev, change, GraphOptions{});
+  const Edges prev_edges = EdgesOf(*prev->graph);
+  SnapshotUpdateStats stats;
+  const auto next = UpdateSnapshot(*prev, change, GraphOptions{}, &stats);
   ASSERT_NE(next, nullptr);
+  EXPECT_TRUE(stats.graph_extended);
+  EXPECT_EQ(EdgesOf(*prev->graph), prev_edges);
   size_t posts_shared = 0, threads_shared = 0;
   for (const auto& [id, m] : prev->posts)
     posts_shared += &next->posts.at(id) == &m;
@@ -399,6 +403,72 @@ TEST(SnapshotDeltaTest, UpdateSharesWhatDidNotChange) {
   EXPECT_EQ(prev->posts.size(), 2000u);
   for (const auto& [id, m] : change.posts)
     EXPECT_FALSE(prev->posts.contains(id));
+}
+
+// In a company bigger than a change, the extended colleague graph is the
+// previous one's people but for the two an answer ties: only those are
+// copied.
+TEST(SnapshotDeltaTest, TheGraphSharesThePeopleAChangeDoesNotTouch) {
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (int i = 0; i < 600; ++i) {
+    v1::Person p = testing_util::MakePerson("u" + std::to_string(i));
+    if (i > 0) p.set_manager_id("u" + std::to_string(i / 4));
+    people[p.id()] = std::make_shared<v1::Person>(p);
+    const std::string q = "q" + std::to_string(i);
+    posts[q] =
+        testing_util::MakeMeta(q, p.id(), v1::POST_KIND_QUESTION, "", kT0 + i);
+  }
+  const auto prev = BuildSnapshot(people, posts, GraphOptions{});
+  ASSERT_EQ(prev->graph->num_people(), 600u);
+  SnapshotChange change;
+  change.posts["a1"] = testing_util::MakeMeta("a1", "u17", v1::POST_KIND_ANSWER,
+                                              "q500", kT0 + 1000);
+  SnapshotUpdateStats stats;
+  const auto next = UpdateSnapshot(*prev, change, GraphOptions{}, &stats);
+  ASSERT_NE(next, nullptr);
+  EXPECT_TRUE(stats.graph_extended);
+  // u17 -> u500 (reply) and u17 - u500 (thread): u17 and u500 copied.
+  EXPECT_EQ(next->graph->SharedPeople(*prev->graph), 600u - 2);
+  EXPECT_EQ(next->graph->num_edges(), prev->graph->num_edges() + 2);
+  posts["a1"] = change.posts["a1"];
+  ExpectSameGraph(*BuildSnapshot(people, posts, GraphOptions{})->graph,
+                  *next->graph);
+}
+
+// A reader holding a snapshot keeps reading its colleague graph as it was
+// while later publishes extend it (they share its vertices and never write
+// them): through the catalog, with the graph written to on every round.
+TEST(SnapshotDeltaTest, AnOldSnapshotsGraphStaysAsItWasAfterLaterPublishes) {
+  RandomWrites w(33);
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  auto opened = Catalog::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Catalog> c = std::move(*opened);
+  ASSERT_TRUE(c->UpsertPeople(w.People()).ok());
+  std::vector<v1::Post> seed;
+  for (int i = 0; i < 300; ++i) seed.push_back(w.NewPost());
+  ASSERT_TRUE(c->UpsertPosts(seed).ok());
+  c->Refresh();
+  std::vector<std::pair<std::shared_ptr<const Snapshot>, Edges>> held;
+  int extended = 0;
+  for (int round = 0; round < 12; ++round) {
+    const auto s = c->snapshot();
+    held.emplace_back(s, EdgesOf(*s->graph));
+    std::vector<v1::Post> posts;
+    for (int i = 0; i < 5; ++i) posts.push_back(w.NewPost());
+    ASSERT_TRUE(c->UpsertPosts(posts).ok());
+    c->Refresh();
+    extended += c->stats().last_publish.graph_extended;
+    const auto now = c->snapshot();
+    EXPECT_GT(now->graph->SharedPeople(*s->graph), 0u);
+    EXPECT_NE(EdgesOf(*now->graph), held.back().second);
+  }
+  EXPECT_GT(extended, 6);
+  for (size_t i = 0; i < held.size(); ++i)
+    EXPECT_EQ(EdgesOf(*held[i].first->graph), held[i].second) << "round " << i;
 }
 
 // Through the catalog: the writer's change, the incremental publish and
