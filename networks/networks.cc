@@ -4,13 +4,16 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "index/clock.h"
 #include "index/graph.h"
@@ -442,6 +445,20 @@ absl::Status CheckCancelled(const NetworkOptions& o, const char* stage) {
   return absl::OkStatus();
 }
 
+// `cancelled` asked under a lock, and only until it first says yes.
+std::function<bool()> AskedOneAtATime(std::function<bool()> cancelled) {
+  struct Asking {
+    absl::Mutex mu;
+    bool stopped ABSL_GUARDED_BY(mu) = false;
+  };
+  return
+      [asking = std::make_shared<Asking>(), cancelled = std::move(cancelled)] {
+        absl::MutexLock lock(&asking->mu);
+        if (!asking->stopped) asking->stopped = cancelled();
+        return asking->stopped;
+      };
+}
+
 // Tells NetworkOptions::on_stage how long each stage took.
 class StageClock {
  public:
@@ -469,23 +486,39 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
   WindowFigures f = Totals(g, window);
   f.unknown_endpoints = g.people.unknown_endpoints;
   clock.Done("graph");
-  // 2. Communities against the org chart.
+  // 2. Communities against the org chart. With person-level lists they run
+  // on a thread of their own beside the brokers (5.): Leiden takes one core
+  // and betweenness o.threads, and neither waits for the other. The two
+  // write different fields of `f` (AddCommunities: community figures;
+  // AddBrokers and AddPersonLists: brokers and person lists), and the
+  // stages between (3., 4.) neither read nor write community figures.
   WK_RETURN_IF_ERROR(CheckCancelled(o, "communities"));
-  auto membership = AddCommunities(g, labels, o, &f);
-  if (!membership.ok()) return membership.status();
-  clock.Done("communities");
+  absl::StatusOr<std::vector<int>> membership;
+  std::thread beside;
+  if (o.person_level) {
+    beside =
+        std::thread([&] { membership = AddCommunities(g, labels, o, &f); });
+  } else {
+    membership = AddCommunities(g, labels, o, &f);
+    if (!membership.ok()) return membership.status();
+    clock.Done("communities");
+  }
   // 3. Silos and bridges between departments and countries.
   AddSilosAndBridges(g, o, &f);
   // 4. New hires, and how many are not yet connected.
   const std::vector<int> new_hires = NewHires(g, window, o);
   AddNewHireCounts(g, new_hires, o, &f);
-  clock.Done("silos, bridges, new hires");
   // 5. Person-level lists (the HR role only).
   if (o.person_level) {
-    WK_RETURN_IF_ERROR(CheckCancelled(o, "brokers"));
-    WK_RETURN_IF_ERROR(AddBrokers(g, o, &f));
+    absl::Status brokers = CheckCancelled(o, "brokers");
+    if (brokers.ok()) brokers = AddBrokers(g, o, &f);
+    beside.join();
+    WK_RETURN_IF_ERROR(brokers);
+    if (!membership.ok()) return membership.status();
     AddPersonLists(g, new_hires, o, &f);
-    clock.Done("brokers (betweenness)");
+    clock.Done("communities beside brokers");
+  } else {
+    clock.Done("silos, bridges, new hires");
   }
   // 6. The drawing.
   if (o.layout) {
@@ -837,8 +870,13 @@ PeopleGraph BuildPeopleGraph(
 absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
     const index::Snapshot& snapshot,
     const std::vector<index::Interaction>& interactions,
-    const NetworkOptions& options) {
-  WK_RETURN_IF_ERROR(options.Validate());
+    const NetworkOptions& caller_options) {
+  WK_RETURN_IF_ERROR(caller_options.Validate());
+  // Communities and brokers run side by side and both ask `cancelled`: one
+  // thread at a time, so that the caller's function need not be thread
+  // safe, and not again once it has said yes.
+  NetworkOptions options = caller_options;
+  if (options.cancelled) options.cancelled = AskedOneAtATime(options.cancelled);
   NetworkAnalysis a;
   a.min_group_size = options.min_group_size;
   a.person_level = options.person_level;
