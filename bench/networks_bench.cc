@@ -186,19 +186,20 @@ bool SaveGraph(const whoknows::networks::UndirectedGraph& g,
   const int64_t head[2] = {g.num_vertices,
                            static_cast<int64_t>(g.edges.size())};
   bool ok = std::fwrite(head, sizeof head, 1, f) == 1 &&
-            std::fwrite(g.edges.data(), sizeof g.edges[0], g.edges.size(),
-                        f) == g.edges.size() &&
+            std::fwrite(g.edges.data(), sizeof g.edges[0], g.edges.size(), f) ==
+                g.edges.size() &&
             std::fwrite(g.weights.data(), sizeof(double), g.weights.size(),
                         f) == g.weights.size();
   return std::fclose(f) == 0 && ok;
 }
 
-bool LoadGraph(const std::string& path, whoknows::networks::UndirectedGraph* g) {
+bool LoadGraph(const std::string& path,
+               whoknows::networks::UndirectedGraph* g) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return false;
   int64_t head[2];
-  bool ok = std::fread(head, sizeof head, 1, f) == 1 && head[0] >= 0 &&
-            head[1] >= 0;
+  bool ok =
+      std::fread(head, sizeof head, 1, f) == 1 && head[0] >= 0 && head[1] >= 0;
   if (ok) {
     g->num_vertices = static_cast<int>(head[0]);
     g->edges.resize(head[1]);
@@ -273,8 +274,8 @@ int MeasureSources(const whoknows::networks::UndirectedGraph& g, int sources,
 }
 
 int main(int argc, char** argv) {
-  if (argc > 2 && (std::string(argv[1]) == "--data" ||
-                   std::string(argv[1]) == "--graph")) {
+  if (argc > 2 &&
+      (std::string(argv[1]) == "--data" || std::string(argv[1]) == "--graph")) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     whoknows::networks::UndirectedGraph g;
     if (std::string(argv[1]) == "--graph") {
