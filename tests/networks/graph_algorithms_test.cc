@@ -305,7 +305,7 @@ TEST(GraphAlgorithmsTest, CommunitiesStopWhenCancelled) {
   o.cancelled = stop.Fn();
   auto c = FindCommunities(g, o);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kCancelled) << c.status();
-  EXPECT_EQ(stop.asked, 3);  // 2 Leiden iterations, then the stop
+  EXPECT_EQ(stop.asked, 3);  // no twice (iterations or seeds), then yes
 }
 
 TEST(GraphAlgorithmsTest, LayoutStopsWhenCancelled) {
