@@ -5,9 +5,12 @@
 //   build-net/bench/networks_bench [people] [ties]
 //
 // Or the cost of one betweenness source on a data folder's all-time graph
-// (the connected people, as AnalyzeNetwork has them), one thread:
+// (the connected people, as AnalyzeNetwork has them), one thread; --save
+// writes that graph to FILE, and --graph reads it back instead of opening
+// the folder:
 //
-//   build/bench/networks_bench --data DIR [sources [exact]]
+//   build/bench/networks_bench --data DIR [sources [exact]] [--save FILE]
+//   build/bench/networks_bench --graph FILE [sources [exact]]
 //
 // With "exact", also exact betweenness, and how many of its top 10 and top
 // 50 the sampled estimates find for a few error bounds.
@@ -139,19 +142,21 @@ SyntheticCompany MakeCompany(int people, int ties) {
   return c;
 }
 
-// Seconds per betweenness source on `dir`'s all-time graph of connected
-// people, one thread, `sources` sampled sources.
-int MeasureSources(const std::string& dir, int sources, bool compare_exact) {
+// `dir`'s all-time graph of the connected people, renumbered, as
+// AnalyzeNetwork has them; false (and a message) when the folder does not
+// open.
+bool ConnectedGraphOf(const std::string& dir,
+                      whoknows::networks::UndirectedGraph* g) {
   using namespace whoknows;
   auto catalog = index::Catalog::OpenForReading(dir);
   if (!catalog.ok()) {
     std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
-    return 1;
+    return false;
   }
   auto interactions = index::InteractionLog(dir).Load();
   if (!interactions.ok()) {
     std::fprintf(stderr, "%s\n", interactions.status().ToString().c_str());
-    return 1;
+    return false;
   }
   networks::NetworkOptions o;
   o.graph = (*catalog)->options().graph;
@@ -160,17 +165,60 @@ int MeasureSources(const std::string& dir, int sources, bool compare_exact) {
       networks::BuildPeopleGraph(*(*catalog)->snapshot(), *interactions, {}, o);
   std::printf("graph: %.2f s, %d people, %zu ties\n", Seconds(t),
               pg.graph.num_vertices, pg.graph.edges.size());
-  // The connected people, renumbered, as AnalyzeNetwork has them.
   std::vector<int> sub(pg.graph.num_vertices, -1);
-  networks::UndirectedGraph g;
   for (auto [u, v] : pg.graph.edges)
     for (int x : {u, v})
-      if (sub[x] < 0) sub[x] = g.num_vertices++;
+      if (sub[x] < 0) sub[x] = g->num_vertices++;
   for (size_t i = 0; i < pg.graph.edges.size(); ++i) {
-    g.edges.push_back(
+    g->edges.push_back(
         {sub[pg.graph.edges[i].first], sub[pg.graph.edges[i].second]});
-    g.weights.push_back(pg.graph.weights[i]);
+    g->weights.push_back(pg.graph.weights[i]);
   }
+  return true;
+}
+
+// A graph as raw binary (vertex count, tie count, ties, weights), so that
+// repeated runs skip opening the folder (minutes at 1M under load).
+bool SaveGraph(const whoknows::networks::UndirectedGraph& g,
+               const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return false;
+  const int64_t head[2] = {g.num_vertices,
+                           static_cast<int64_t>(g.edges.size())};
+  bool ok = std::fwrite(head, sizeof head, 1, f) == 1 &&
+            std::fwrite(g.edges.data(), sizeof g.edges[0], g.edges.size(), f) ==
+                g.edges.size() &&
+            std::fwrite(g.weights.data(), sizeof(double), g.weights.size(),
+                        f) == g.weights.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+bool LoadGraph(const std::string& path,
+               whoknows::networks::UndirectedGraph* g) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  int64_t head[2];
+  bool ok =
+      std::fread(head, sizeof head, 1, f) == 1 && head[0] >= 0 && head[1] >= 0;
+  if (ok) {
+    g->num_vertices = static_cast<int>(head[0]);
+    g->edges.resize(head[1]);
+    g->weights.resize(head[1]);
+    ok = std::fread(g->edges.data(), sizeof g->edges[0], head[1], f) ==
+             static_cast<size_t>(head[1]) &&
+         std::fread(g->weights.data(), sizeof(double), head[1], f) ==
+             static_cast<size_t>(head[1]);
+  }
+  std::fclose(f);
+  return ok;
+}
+
+// Seconds per betweenness source on the graph `g` of connected people, one
+// thread, `sources` sampled sources.
+int MeasureSources(const whoknows::networks::UndirectedGraph& g, int sources,
+                   bool compare_exact) {
+  using namespace whoknows;
+  auto t = Clock::now();
   for (bool weighted : {true, false}) {
     networks::BetweennessOptions bo;
     bo.samples = sources;
@@ -226,9 +274,35 @@ int MeasureSources(const std::string& dir, int sources, bool compare_exact) {
 }
 
 int main(int argc, char** argv) {
-  if (argc > 2 && std::string(argv[1]) == "--data")
-    return MeasureSources(argv[2], argc > 3 ? std::atoi(argv[3]) : 50,
-                          argc > 4 && std::string(argv[4]) == "exact");
+  if (argc > 2 &&
+      (std::string(argv[1]) == "--data" || std::string(argv[1]) == "--graph")) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    whoknows::networks::UndirectedGraph g;
+    if (std::string(argv[1]) == "--graph") {
+      if (!LoadGraph(argv[2], &g)) {
+        std::fprintf(stderr, "%s: cannot read the graph\n", argv[2]);
+        return 1;
+      }
+    } else if (!ConnectedGraphOf(argv[2], &g)) {
+      return 1;
+    }
+    bool exact = false;
+    int sources = 50;
+    for (int i = 3; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "exact") {
+        exact = true;
+      } else if (arg == "--save" && i + 1 < argc) {
+        if (!SaveGraph(g, argv[++i])) {
+          std::fprintf(stderr, "%s: cannot write the graph\n", argv[i]);
+          return 1;
+        }
+      } else {
+        sources = std::atoi(argv[i]);
+      }
+    }
+    return MeasureSources(g, sources, exact);
+  }
   using namespace whoknows;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int people = argc > 1 ? std::atoi(argv[1]) : 50000;

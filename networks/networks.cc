@@ -4,13 +4,17 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <set>
+#include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "index/clock.h"
 #include "index/graph.h"
@@ -442,6 +446,20 @@ absl::Status CheckCancelled(const NetworkOptions& o, const char* stage) {
   return absl::OkStatus();
 }
 
+// `cancelled` asked under a lock, and only until it first says yes.
+std::function<bool()> AskedOneAtATime(std::function<bool()> cancelled) {
+  struct Asking {
+    absl::Mutex mu;
+    bool stopped ABSL_GUARDED_BY(mu) = false;
+  };
+  return
+      [asking = std::make_shared<Asking>(), cancelled = std::move(cancelled)] {
+        absl::MutexLock lock(&asking->mu);
+        if (!asking->stopped) asking->stopped = cancelled();
+        return asking->stopped;
+      };
+}
+
 // Tells NetworkOptions::on_stage how long each stage took.
 class StageClock {
  public:
@@ -469,23 +487,39 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
   WindowFigures f = Totals(g, window);
   f.unknown_endpoints = g.people.unknown_endpoints;
   clock.Done("graph");
-  // 2. Communities against the org chart.
+  // 2. Communities against the org chart. With person-level lists they run
+  // on a thread of their own beside the brokers (5.): Leiden takes one core
+  // and betweenness o.threads, and neither waits for the other. The two
+  // write different fields of `f` (AddCommunities: community figures;
+  // AddBrokers and AddPersonLists: brokers and person lists), and the
+  // stages between (3., 4.) neither read nor write community figures.
   WK_RETURN_IF_ERROR(CheckCancelled(o, "communities"));
-  auto membership = AddCommunities(g, labels, o, &f);
-  if (!membership.ok()) return membership.status();
-  clock.Done("communities");
+  absl::StatusOr<std::vector<int>> membership;
+  std::thread beside;
+  if (o.person_level) {
+    beside =
+        std::thread([&] { membership = AddCommunities(g, labels, o, &f); });
+  } else {
+    membership = AddCommunities(g, labels, o, &f);
+    if (!membership.ok()) return membership.status();
+    clock.Done("communities");
+  }
   // 3. Silos and bridges between departments and countries.
   AddSilosAndBridges(g, o, &f);
   // 4. New hires, and how many are not yet connected.
   const std::vector<int> new_hires = NewHires(g, window, o);
   AddNewHireCounts(g, new_hires, o, &f);
-  clock.Done("silos, bridges, new hires");
   // 5. Person-level lists (the HR role only).
   if (o.person_level) {
-    WK_RETURN_IF_ERROR(CheckCancelled(o, "brokers"));
-    WK_RETURN_IF_ERROR(AddBrokers(g, o, &f));
+    absl::Status brokers = CheckCancelled(o, "brokers");
+    if (brokers.ok()) brokers = AddBrokers(g, o, &f);
+    beside.join();
+    WK_RETURN_IF_ERROR(brokers);
+    if (!membership.ok()) return membership.status();
     AddPersonLists(g, new_hires, o, &f);
-    clock.Done("brokers (betweenness)");
+    clock.Done("communities beside brokers");
+  } else {
+    clock.Done("silos, bridges, new hires");
   }
   // 6. The drawing.
   if (o.layout) {
@@ -496,46 +530,85 @@ absl::StatusOr<WindowFigures> AnalyzeWindow(
   return f;
 }
 
-std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
-                                     int64_t before, const NetworkOptions& o) {
-  // topic -> person -> answers and articles on it. Hash maps and a small
-  // vector per post (a post has a few tags): at 1M posts the ordered maps
-  // and a std::set per post took seconds.
-  std::unordered_map<std::string, std::unordered_map<std::string, int>> count;
-  std::vector<const std::string*> topics;
+// Numbers for the strings met, in order of first sight; the views point
+// into the snapshot, which outlives the numbering.
+class Numbering {
+ public:
+  uint32_t Of(std::string_view s) {
+    auto [it, added] = ids_.try_emplace(s, names_.size());
+    if (added) names_.push_back(s);
+    return it->second;
+  }
+  std::string_view Name(uint32_t id) const { return names_[id]; }
+  size_t size() const { return names_.size(); }
+
+ private:
+  std::unordered_map<std::string_view, uint32_t> ids_;
+  std::vector<std::string_view> names_;
+};
+
+// One (topic, author) pair for each answer or article before `before` and
+// each distinct topic of it (its tags and its thread's), topics and authors
+// numbered: sorted, equal pairs count one person's posts on a topic.
+std::vector<uint64_t> TopicAuthorPairs(const index::Snapshot& snapshot,
+                                       int64_t before, Numbering& topics,
+                                       Numbering& authors) {
+  std::vector<uint64_t> pairs;
+  std::vector<uint32_t> post_topics;
   for (const auto& [id, m] : snapshot.posts) {
     if (!m->is_public || m->created >= before) continue;
     if (m->kind != v1::POST_KIND_ANSWER && m->kind != v1::POST_KIND_ARTICLE)
       continue;
-    topics.clear();
-    for (const auto& t : m->tags) topics.push_back(&t);
+    post_topics.clear();
+    for (const auto& t : m->tags) post_topics.push_back(topics.Of(t));
     if (const index::PostMeta* root = snapshot.FindPost(m->thread_id))
-      for (const auto& t : root->tags) topics.push_back(&t);
-    std::sort(
-        topics.begin(), topics.end(),
-        [](const std::string* a, const std::string* b) { return *a < *b; });
-    for (size_t i = 0; i < topics.size(); ++i)
-      if (i == 0 || *topics[i] != *topics[i - 1])
-        ++count[*topics[i]][m->author_id];
+      for (const auto& t : root->tags) post_topics.push_back(topics.Of(t));
+    std::sort(post_topics.begin(), post_topics.end());
+    post_topics.erase(std::unique(post_topics.begin(), post_topics.end()),
+                      post_topics.end());
+    const uint64_t author = authors.Of(m->author_id);
+    for (uint32_t t : post_topics)
+      pairs.push_back(static_cast<uint64_t>(t) << 32 | author);
   }
-  std::vector<TopicRisk> out;
-  for (const auto& [topic, people] : count) {
-    TopicRisk r;
-    r.topic = topic;
-    for (const auto& [id, posts] : people) {
-      const v1::Person* p = snapshot.FindPerson(id);
-      if (!p || p->opted_out() || !IsActive(*p) ||
-          posts < o.expertise_min_posts)
-        continue;
-      ++r.holders;
-      if (p->leaving()) ++r.leaving_holders;
-      if (o.person_level) r.holder_ids.push_back(id);
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
+std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
+                                     int64_t before, const NetworkOptions& o) {
+  // Numbered topics and authors and one sorted array of pairs: at 1M posts
+  // a hash map of strings per topic took seconds.
+  Numbering topics, authors;
+  const std::vector<uint64_t> pairs =
+      TopicAuthorPairs(snapshot, before, topics, authors);
+  std::vector<TopicRisk> out(topics.size());
+  for (uint32_t t = 0; t < topics.size(); ++t)
+    out[t].topic = std::string(topics.Name(t));
+  std::vector<const v1::Person*> person(authors.size());
+  std::vector<bool> looked_up(authors.size(), false);
+  for (size_t i = 0; i < pairs.size();) {
+    size_t end = i + 1;
+    while (end < pairs.size() && pairs[end] == pairs[i]) ++end;
+    const int posts = static_cast<int>(end - i);
+    TopicRisk& r = out[pairs[i] >> 32];
+    const uint32_t a = static_cast<uint32_t>(pairs[i]);
+    i = end;
+    if (!looked_up[a]) {
+      person[a] = snapshot.FindPerson(std::string(authors.Name(a)));
+      looked_up[a] = true;
     }
+    const v1::Person* p = person[a];
+    if (!p || p->opted_out() || !IsActive(*p) || posts < o.expertise_min_posts)
+      continue;
+    ++r.holders;
+    if (p->leaving()) ++r.leaving_holders;
+    if (o.person_level) r.holder_ids.emplace_back(authors.Name(a));
+  }
+  for (TopicRisk& r : out) {
     std::sort(r.holder_ids.begin(), r.holder_ids.end());
     r.bus_factor_risk = r.holders <= o.bus_factor;
     r.leaving_risk =
         r.leaving_holders > 0 && r.holders - r.leaving_holders <= o.bus_factor;
-    out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const TopicRisk& a, const TopicRisk& b) {
     const int ra = a.holders - a.leaving_holders,
@@ -837,8 +910,13 @@ PeopleGraph BuildPeopleGraph(
 absl::StatusOr<NetworkAnalysis> AnalyzeNetwork(
     const index::Snapshot& snapshot,
     const std::vector<index::Interaction>& interactions,
-    const NetworkOptions& options) {
-  WK_RETURN_IF_ERROR(options.Validate());
+    const NetworkOptions& caller_options) {
+  WK_RETURN_IF_ERROR(caller_options.Validate());
+  // Communities and brokers run side by side and both ask `cancelled`: one
+  // thread at a time, so that the caller's function need not be thread
+  // safe, and not again once it has said yes.
+  NetworkOptions options = caller_options;
+  if (options.cancelled) options.cancelled = AskedOneAtATime(options.cancelled);
   NetworkAnalysis a;
   a.min_group_size = options.min_group_size;
   a.person_level = options.person_level;

@@ -121,10 +121,12 @@ struct NetworkOptions {
   // ties, 1 at 1,700,000 (the 1M-post company). Each seed is a full
   // Leiden run; more seeds rarely raise modularity by more than 0.5%.
   int64_t community_seed_ties = 3000000;
-  // Threads for betweenness.
+  // Threads for betweenness. With person-level lists, the communities'
+  // Leiden runs on one more thread beside them.
   int threads = 2;
   // Asked between the stages of the analysis (windows, communities,
-  // betweenness, ...); once it returns true the analysis stops with
+  // betweenness, ...) and inside their loops, from the analysis' threads
+  // but one at a time; once it returns true the analysis stops with
   // CANCELLED. Null: never stops early. The API sets it from the call's
   // deadline and cancellation.
   std::function<bool()> cancelled;
