@@ -36,6 +36,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Microseconds since `stage`, which moves to now.
+int64_t LapUs(absl::Time& stage) {
+  const absl::Time now = absl::Now();
+  const int64_t us = absl::ToInt64Microseconds(now - stage);
+  stage = now;
+  return us;
+}
+
 // Boolean term prefixes of post documents (Xapian's conventions: Q for the
 // unique id, single capitals for filters).
 constexpr char kIdPrefix[] = "Q";
@@ -421,6 +429,10 @@ struct Catalog::Impl {
   // Whether the last LoadRecordsLocked read everything (a failed Open or
   // reload leaves a part, which must never be saved as the whole).
   bool records_loaded ABSL_GUARDED_BY(write_mu) = false;
+  // Whether the last LoadRecordsLocked read them from derived.bin.
+  bool records_from_file ABSL_GUARDED_BY(write_mu) = false;
+  // Catalog::Open's stages (Catalog::stats); written before Open returns.
+  OpenTimings open_timings;
   // A journaled write this catalog left unfinished (a failure mid-way, or
   // the after_commit test seam): the next write finishes it first.
   bool journal_pending ABSL_GUARDED_BY(write_mu) = false;
@@ -1149,7 +1161,8 @@ struct Catalog::Impl {
     people.clear();
     posts.clear();
     records_loaded = false;
-    if (!LoadDerivedLocked()) WK_RETURN_IF_ERROR(ScanRecordsLocked());
+    records_from_file = LoadDerivedLocked();
+    if (!records_from_file) WK_RETURN_IF_ERROR(ScanRecordsLocked());
     records_loaded = true;
     referenced.clear();
     if (posts_db.has_value()) {
@@ -2052,7 +2065,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     try {
       // 2. The folder, its lock and the writers (or, read-only, a check
       //    that there is something to read).
+      absl::Time stage = absl::Now();
       WK_RETURN_IF_ERROR(d.OpenStoresLocked(dir, read_only));
+      d.open_timings.stores_us = LapUs(stage);
       // 3. Every person and every post's metadata, into memory (a
       //    follower notes what it read first: a change while it reads is
       //    read again at its first tick).
@@ -2062,6 +2077,8 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
         for (int i = 0; i < kStoreCount; ++i)
           d.NoteRevisionLocked(static_cast<Store>(i));
       }
+      d.open_timings.records_us = LapUs(stage);
+      d.open_timings.records_from_file = d.records_from_file;
     } catch (const Xapian::DatabaseLockError& e) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data folder ", options.data_dir,
@@ -2072,7 +2089,13 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     }
   }
   // 4. The first snapshot, then the refresher that publishes later writes.
+  absl::Time stage = absl::Now();
   d.Publish();
+  d.open_timings.publish_us = LapUs(stage);
+  {
+    absl::MutexLock lock(&d.snap_mu);
+    d.open_timings.first_publish = d.last_publish;
+  }
   if (options.follow && options.refresh_interval.count() > 0)
     d.StartFollower(options.refresh_interval, std::move(followed));
   else if (!read_only && options.refresh_interval.count() > 0)
@@ -2359,6 +2382,7 @@ CatalogStats Catalog::stats() const {
     absl::MutexLock lock(&d.snap_mu);  // held for a copy
     s.last_publish = d.last_publish;
   }
+  s.open = d.open_timings;
   return s;
 }
 
