@@ -744,8 +744,12 @@ struct Catalog::Impl {
   // previous snapshot and what changed since (index/snapshot_delta.h) when
   // it can, else from scratch. Only taking the change (or copying the two
   // maps of pointers to immutable records) holds the writer: the rest is
-  // built while writes go on.
-  void Publish() ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
+  // built while writes go on. `opening`: Open's first publish, which leaves
+  // graph.tsv to the refresher's next tick (or the close): the file is for
+  // other tools, answers never read it, and writing it is O(graph) that
+  // start-up need not wait for.
+  void Publish(bool opening = false)
+      ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
     absl::MutexLock publishing(&publish_mu);
     const absl::Time started = absl::Now();
     absl::Time stage = started;
@@ -788,7 +792,8 @@ struct Catalog::Impl {
     }
     stage = absl::Now();
     std::optional<absl::Status> saved;
-    if (in.writable) saved = MaybeSaveGraph(*s, /*now=*/!t.incremental);
+    if (in.writable && !opening)
+      saved = MaybeSaveGraph(*s, /*now=*/!t.incremental);
     t.save_us = saved ? lap() : 0;
     InstallLocked(std::move(s), saved, t, started);
   }
@@ -2090,7 +2095,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   }
   // 4. The first snapshot, then the refresher that publishes later writes.
   absl::Time stage = absl::Now();
-  d.Publish();
+  d.Publish(/*opening=*/true);
   d.open_timings.publish_us = LapUs(stage);
   {
     absl::MutexLock lock(&d.snap_mu);
