@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
@@ -293,34 +295,11 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups) {
           std::binary_search(groups.begin(), groups.end(), post.visibility));
 }
 
-std::shared_ptr<Snapshot> BuildSnapshot(
-    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
-    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
-    const GraphOptions& graph_options, int64_t created_before,
-    int64_t* graph_us) {
-  auto s = std::make_shared<Snapshot>();
-  s->people.reserve(people.size());
-  for (auto& [id, p] : people) s->people.emplace(id, std::move(p));
-  people.clear();
-  // People who opted out are out of every computation: their posts are not
-  // in the snapshot (they vote for nobody, credit no answerer, count in no
-  // activity or tag profile, train no model) and they are not in the graph.
-  std::unordered_set<std::string> opted_out;
-  for (const auto& [id, p] : s->people)
-    if (p->opted_out()) opted_out.insert(id);
-  s->opted_out.assign(opted_out.begin(), opted_out.end());
-  std::sort(s->opted_out.begin(), s->opted_out.end());
-  s->posts.reserve(all_posts.size());
-  for (auto& [id, m] : all_posts) {
-    if (created_before > 0 && m->created >= created_before) continue;
-    if (opted_out.contains(m->author_id)) continue;
-    s->posts.emplace(id, std::move(m));
-  }
-  all_posts.clear();
-  std::unordered_map<std::string, std::string> managers;
-  for (const auto& [id, p] : s->people) {
-    if (!p->manager_id().empty()) managers[id] = p->manager_id();
-  }
+namespace {
+
+// Threads, private groups' posts, activity and language counts of the
+// posts in `s` (BuildSnapshot's).
+void SnapshotCounts(Snapshot* s) {
   for (const auto& [id, m] : s->posts) {
     s->threads[m->thread_id].push_back(id);
     if (!m->is_public) {
@@ -353,12 +332,67 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     s->newest_post = std::max(s->newest_post, m->created);
   }
   s->query_languages = QueryLanguagesFor(s->language_posts);
-  const absl::Time graph_started = absl::Now();
-  s->graph = std::make_shared<ColleagueGraph>(ColleagueGraph::BuildFromSnapshot(
-      s->posts, managers, graph_options, opted_out));
-  if (graph_us)
-    *graph_us = absl::ToInt64Microseconds(absl::Now() - graph_started);
-  s->dense = DenseIndex::Build(*s);
+}
+
+}  // namespace
+
+std::shared_ptr<Snapshot> BuildSnapshot(
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
+    const GraphOptions& graph_options, int64_t created_before,
+    int64_t* graph_us) {
+  auto s = std::make_shared<Snapshot>();
+  s->people.reserve(people.size());
+  for (auto& [id, p] : people) s->people.emplace(id, std::move(p));
+  people.clear();
+  // People who opted out are out of every computation: their posts are not
+  // in the snapshot (they vote for nobody, credit no answerer, count in no
+  // activity or tag profile, train no model) and they are not in the graph.
+  std::unordered_set<std::string> opted_out;
+  for (const auto& [id, p] : s->people)
+    if (p->opted_out()) opted_out.insert(id);
+  s->opted_out.assign(opted_out.begin(), opted_out.end());
+  std::sort(s->opted_out.begin(), s->opted_out.end());
+  s->posts.reserve(all_posts.size());
+  for (auto& [id, m] : all_posts) {
+    if (created_before > 0 && m->created >= created_before) continue;
+    if (opted_out.contains(m->author_id)) continue;
+    s->posts.emplace(id, std::move(m));
+  }
+  all_posts.clear();
+  std::unordered_map<std::string, std::string> managers;
+  for (const auto& [id, p] : s->people) {
+    if (!p->manager_id().empty()) managers[id] = p->manager_id();
+  }
+  // The colleague graph reads only the posts, managers and opt-outs, so it
+  // is built on a second thread while this one counts threads and activity
+  // and numbers everything (at start-up, the two largest stages side by
+  // side). Both only read s->posts meanwhile.
+  std::optional<ColleagueGraph> graph;
+  auto build_graph = [&] {
+    const absl::Time started = absl::Now();
+    graph.emplace(ColleagueGraph::BuildFromSnapshot(s->posts, managers,
+                                                    graph_options, opted_out));
+    if (graph_us) *graph_us = absl::ToInt64Microseconds(absl::Now() - started);
+  };
+  std::thread graph_thread;
+  try {
+    graph_thread = std::thread(build_graph);
+  } catch (const std::system_error&) {
+    build_graph();  // no thread to be had: one after the other
+  }
+  {
+    // Joined however this block ends (an exception included).
+    struct Joiner {
+      std::thread& t;
+      ~Joiner() {
+        if (t.joinable()) t.join();
+      }
+    } joiner{graph_thread};
+    SnapshotCounts(s.get());
+    s->dense = DenseIndex::Build(*s);
+  }
+  s->graph = std::make_shared<ColleagueGraph>(std::move(*graph));
   return s;
 }
 
