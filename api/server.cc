@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "api/admin.h"
@@ -891,6 +892,46 @@ absl::Status ServerOptions::Validate() const {
   return absl::OkStatus();
 }
 
+namespace {
+
+std::string Seconds(int64_t us) {
+  return absl::StrFormat("%.2f", static_cast<double>(us) / 1e6);
+}
+
+// One stderr line with what each stage of Server::Start cost (seconds):
+// the catalog's open (records, first snapshot and its parts), the model's
+// restore (or that it builds in the background), and the rest.
+void LogStartup(const index::Catalog& catalog,
+                const ranking::ExpertiseModel* model, int64_t catalog_us,
+                int64_t model_us, int64_t total_us) {
+  const index::OpenTimings o = catalog.stats().open;
+  const index::PublishTimings& p = o.first_publish;
+  std::string line = absl::StrCat(
+      "whoknows: start-up ", Seconds(total_us), " s: catalog ",
+      Seconds(catalog_us), " (stores ", Seconds(o.stores_us), ", records ",
+      Seconds(o.records_us),
+      o.records_from_file ? " from derived.bin" : " scanned",
+      ", first snapshot ", Seconds(o.publish_us), ": copy ", Seconds(p.copy_us),
+      ", groups ", Seconds(p.groups_us), ", build ", Seconds(p.build_us),
+      " of which graph ", Seconds(p.graph_us), ", docids ",
+      Seconds(p.docids_us), ", graph.tsv ", Seconds(p.save_us), "), model ",
+      Seconds(model_us));
+  if (model) {
+    const ranking::ModelTimings& m = model->timings();
+    absl::StrAppend(&line, " (file ", Seconds(m.file_us), ", ties ",
+                    Seconds(m.ties_us), ", pagerank ", Seconds(m.pagerank_us),
+                    ", tags ", Seconds(m.tags_us), ", clients ",
+                    Seconds(m.clients_us), ")");
+  } else {
+    absl::StrAppend(&line, " (none restored: built in the background)");
+  }
+  absl::StrAppend(&line, ", rest ", Seconds(total_us - catalog_us - model_us),
+                  "\n");
+  std::fputs(line.c_str(), stderr);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
   WK_RETURN_IF_ERROR(options.Validate());
@@ -928,9 +969,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                   const char* source, const absl::Status& e) {
     errors->Add(source, e, absl::ToUnixMillis(absl::Now()));
   };
+  absl::Time stage = absl::Now();
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
   server->catalog_ = std::move(*catalog);
+  const int64_t catalog_us = absl::ToInt64Microseconds(absl::Now() - stage);
   ranking::RankingOptions ranking = options.ranking;
   ranking.clock = options.clock;
   if (auto s = ranking::ApplyLearnedWeights(options.data_dir, &ranking);
@@ -948,8 +991,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         errors->Add("model", e, absl::ToUnixMillis(absl::Now()));
       };
   WK_RETURN_IF_ERROR(mopts.Validate());
+  stage = absl::Now();
   server->models_ =
       std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
+  const int64_t model_us = absl::ToInt64Microseconds(absl::Now() - stage);
   server->exposure_ =
       std::make_unique<ranking::ExposureLedger>(ranking::ExposureLedgerOptions{
           .window_days = ranking.exposure_window_days});
@@ -1039,7 +1084,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
   }
-  if (server->models_->current()) {
+  const std::shared_ptr<const ranking::ExpertiseModel> model =
+      server->models_->current();
+  LogStartup(*server->catalog_, model.get(), catalog_us, model_us,
+             absl::ToInt64Microseconds(absl::Now() -
+                                       absl::FromUnixMillis(started_ms)));
+  if (model) {
     server->SetServing(true);
   } else {
     server->SetServing(false);

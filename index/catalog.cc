@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
@@ -35,6 +37,14 @@ namespace whoknows::index {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Microseconds since `stage`, which moves to now.
+int64_t LapUs(absl::Time& stage) {
+  const absl::Time now = absl::Now();
+  const int64_t us = absl::ToInt64Microseconds(now - stage);
+  stage = now;
+  return us;
+}
 
 // Boolean term prefixes of post documents (Xapian's conventions: Q for the
 // unique id, single capitals for filters).
@@ -285,34 +295,11 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups) {
           std::binary_search(groups.begin(), groups.end(), post.visibility));
 }
 
-std::shared_ptr<Snapshot> BuildSnapshot(
-    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
-    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
-    const GraphOptions& graph_options, int64_t created_before,
-    int64_t* graph_us) {
-  auto s = std::make_shared<Snapshot>();
-  s->people.reserve(people.size());
-  for (auto& [id, p] : people) s->people.emplace(id, std::move(p));
-  people.clear();
-  // People who opted out are out of every computation: their posts are not
-  // in the snapshot (they vote for nobody, credit no answerer, count in no
-  // activity or tag profile, train no model) and they are not in the graph.
-  std::unordered_set<std::string> opted_out;
-  for (const auto& [id, p] : s->people)
-    if (p->opted_out()) opted_out.insert(id);
-  s->opted_out.assign(opted_out.begin(), opted_out.end());
-  std::sort(s->opted_out.begin(), s->opted_out.end());
-  s->posts.reserve(all_posts.size());
-  for (auto& [id, m] : all_posts) {
-    if (created_before > 0 && m->created >= created_before) continue;
-    if (opted_out.contains(m->author_id)) continue;
-    s->posts.emplace(id, std::move(m));
-  }
-  all_posts.clear();
-  std::unordered_map<std::string, std::string> managers;
-  for (const auto& [id, p] : s->people) {
-    if (!p->manager_id().empty()) managers[id] = p->manager_id();
-  }
+namespace {
+
+// Threads, private groups' posts, activity and language counts of the
+// posts in `s` (BuildSnapshot's).
+void SnapshotCounts(Snapshot* s) {
   for (const auto& [id, m] : s->posts) {
     s->threads[m->thread_id].push_back(id);
     if (!m->is_public) {
@@ -345,12 +332,67 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     s->newest_post = std::max(s->newest_post, m->created);
   }
   s->query_languages = QueryLanguagesFor(s->language_posts);
-  const absl::Time graph_started = absl::Now();
-  s->graph = std::make_shared<ColleagueGraph>(ColleagueGraph::BuildFromSnapshot(
-      s->posts, managers, graph_options, opted_out));
-  if (graph_us)
-    *graph_us = absl::ToInt64Microseconds(absl::Now() - graph_started);
-  s->dense = DenseIndex::Build(*s);
+}
+
+}  // namespace
+
+std::shared_ptr<Snapshot> BuildSnapshot(
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
+    const GraphOptions& graph_options, int64_t created_before,
+    int64_t* graph_us) {
+  auto s = std::make_shared<Snapshot>();
+  s->people.reserve(people.size());
+  for (auto& [id, p] : people) s->people.emplace(id, std::move(p));
+  people.clear();
+  // People who opted out are out of every computation: their posts are not
+  // in the snapshot (they vote for nobody, credit no answerer, count in no
+  // activity or tag profile, train no model) and they are not in the graph.
+  std::unordered_set<std::string> opted_out;
+  for (const auto& [id, p] : s->people)
+    if (p->opted_out()) opted_out.insert(id);
+  s->opted_out.assign(opted_out.begin(), opted_out.end());
+  std::sort(s->opted_out.begin(), s->opted_out.end());
+  s->posts.reserve(all_posts.size());
+  for (auto& [id, m] : all_posts) {
+    if (created_before > 0 && m->created >= created_before) continue;
+    if (opted_out.contains(m->author_id)) continue;
+    s->posts.emplace(id, std::move(m));
+  }
+  all_posts.clear();
+  std::unordered_map<std::string, std::string> managers;
+  for (const auto& [id, p] : s->people) {
+    if (!p->manager_id().empty()) managers[id] = p->manager_id();
+  }
+  // The colleague graph reads only the posts, managers and opt-outs, so it
+  // is built on a second thread while this one counts threads and activity
+  // and numbers everything (at start-up, the two largest stages side by
+  // side). Both only read s->posts meanwhile.
+  std::optional<ColleagueGraph> graph;
+  auto build_graph = [&] {
+    const absl::Time started = absl::Now();
+    graph.emplace(ColleagueGraph::BuildFromSnapshot(s->posts, managers,
+                                                    graph_options, opted_out));
+    if (graph_us) *graph_us = absl::ToInt64Microseconds(absl::Now() - started);
+  };
+  std::thread graph_thread;
+  try {
+    graph_thread = std::thread(build_graph);
+  } catch (const std::system_error&) {
+    build_graph();  // no thread to be had: one after the other
+  }
+  {
+    // Joined however this block ends (an exception included).
+    struct Joiner {
+      std::thread& t;
+      ~Joiner() {
+        if (t.joinable()) t.join();
+      }
+    } joiner{graph_thread};
+    SnapshotCounts(s.get());
+    s->dense = DenseIndex::Build(*s);
+  }
+  s->graph = std::make_shared<ColleagueGraph>(std::move(*graph));
   return s;
 }
 
@@ -421,6 +463,10 @@ struct Catalog::Impl {
   // Whether the last LoadRecordsLocked read everything (a failed Open or
   // reload leaves a part, which must never be saved as the whole).
   bool records_loaded ABSL_GUARDED_BY(write_mu) = false;
+  // Whether the last LoadRecordsLocked read them from derived.bin.
+  bool records_from_file ABSL_GUARDED_BY(write_mu) = false;
+  // Catalog::Open's stages (Catalog::stats); written before Open returns.
+  OpenTimings open_timings;
   // A journaled write this catalog left unfinished (a failure mid-way, or
   // the after_commit test seam): the next write finishes it first.
   bool journal_pending ABSL_GUARDED_BY(write_mu) = false;
@@ -732,8 +778,12 @@ struct Catalog::Impl {
   // previous snapshot and what changed since (index/snapshot_delta.h) when
   // it can, else from scratch. Only taking the change (or copying the two
   // maps of pointers to immutable records) holds the writer: the rest is
-  // built while writes go on.
-  void Publish() ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
+  // built while writes go on. `opening`: Open's first publish, which leaves
+  // graph.tsv to the refresher's next tick (or the close): the file is for
+  // other tools, answers never read it, and writing it is O(graph) that
+  // start-up need not wait for.
+  void Publish(bool opening = false)
+      ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
     absl::MutexLock publishing(&publish_mu);
     const absl::Time started = absl::Now();
     absl::Time stage = started;
@@ -776,7 +826,8 @@ struct Catalog::Impl {
     }
     stage = absl::Now();
     std::optional<absl::Status> saved;
-    if (in.writable) saved = MaybeSaveGraph(*s, /*now=*/!t.incremental);
+    if (in.writable && !opening)
+      saved = MaybeSaveGraph(*s, /*now=*/!t.incremental);
     t.save_us = saved ? lap() : 0;
     InstallLocked(std::move(s), saved, t, started);
   }
@@ -1149,7 +1200,8 @@ struct Catalog::Impl {
     people.clear();
     posts.clear();
     records_loaded = false;
-    if (!LoadDerivedLocked()) WK_RETURN_IF_ERROR(ScanRecordsLocked());
+    records_from_file = LoadDerivedLocked();
+    if (!records_from_file) WK_RETURN_IF_ERROR(ScanRecordsLocked());
     records_loaded = true;
     referenced.clear();
     if (posts_db.has_value()) {
@@ -2052,7 +2104,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     try {
       // 2. The folder, its lock and the writers (or, read-only, a check
       //    that there is something to read).
+      absl::Time stage = absl::Now();
       WK_RETURN_IF_ERROR(d.OpenStoresLocked(dir, read_only));
+      d.open_timings.stores_us = LapUs(stage);
       // 3. Every person and every post's metadata, into memory (a
       //    follower notes what it read first: a change while it reads is
       //    read again at its first tick).
@@ -2062,6 +2116,8 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
         for (int i = 0; i < kStoreCount; ++i)
           d.NoteRevisionLocked(static_cast<Store>(i));
       }
+      d.open_timings.records_us = LapUs(stage);
+      d.open_timings.records_from_file = d.records_from_file;
     } catch (const Xapian::DatabaseLockError& e) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data folder ", options.data_dir,
@@ -2072,7 +2128,13 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     }
   }
   // 4. The first snapshot, then the refresher that publishes later writes.
-  d.Publish();
+  absl::Time stage = absl::Now();
+  d.Publish(/*opening=*/true);
+  d.open_timings.publish_us = LapUs(stage);
+  {
+    absl::MutexLock lock(&d.snap_mu);
+    d.open_timings.first_publish = d.last_publish;
+  }
   if (options.follow && options.refresh_interval.count() > 0)
     d.StartFollower(options.refresh_interval, std::move(followed));
   else if (!read_only && options.refresh_interval.count() > 0)
@@ -2359,6 +2421,7 @@ CatalogStats Catalog::stats() const {
     absl::MutexLock lock(&d.snap_mu);  // held for a copy
     s.last_publish = d.last_publish;
   }
+  s.open = d.open_timings;
   return s;
 }
 

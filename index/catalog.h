@@ -154,6 +154,16 @@ struct PublishTimings {
   int64_t save_us = 0;        // graph.tsv written (0 when not saved this time)
 };
 
+// What Catalog::Open spent, stage by stage (serve logs it at start).
+struct OpenTimings {
+  int64_t stores_us = 0;   // the folder, its lock, the databases opened
+  int64_t records_us = 0;  // every person and post's metadata into memory
+  // Whether the records came from derived.bin (else every document read).
+  bool records_from_file = false;
+  int64_t publish_us = 0;  // the first snapshot (its stages: first_publish)
+  PublishTimings first_publish;
+};
+
 // Figures about a catalog for operators (api's Admin.GetStatus), each kept
 // as it changes and read without a scan and without the writer's lock.
 // Times are unix milliseconds, 0 for "never since Open".
@@ -177,6 +187,7 @@ struct CatalogStats {
   // Idle Xapian readers kept for queries.
   int64_t reader_pool = 0;
   PublishTimings last_publish;  // of the newest publish
+  OpenTimings open;             // of Catalog::Open
 };
 
 // What ranking needs to know about a post without reading its text.

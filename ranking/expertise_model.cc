@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <system_error>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -395,8 +397,22 @@ void ExpertiseModel::BuildDerivedSignals(
     const absl::flat_hash_map<std::string, double>* ranks,
     const std::vector<std::string>* order) {
   SetVectorsFromSums(order);
+  // The graph's signals (tie graph, PageRank) and the posts' (tag profiles,
+  // top answerers, client vectors) share nothing, so they are built side
+  // by side: at start-up the model waits for the longer of the two.
+  std::thread graph_signals;
+  try {
+    graph_signals = std::thread([&] { BuildGraphSignals(o, ranks); });
+  } catch (const std::system_error&) {
+    BuildGraphSignals(o, ranks);  // no thread to be had: one after the other
+  }
+  struct Joiner {  // joined however this ends (an exception included)
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{graph_signals};
   absl::Time start = absl::Now();
-  BuildGraphSignals(o, ranks);
   BuildTagProfiles(o);
   BuildTopAnswerers(o);
   timings_.tags_us = Lap(start);

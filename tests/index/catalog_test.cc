@@ -834,6 +834,41 @@ TEST(CatalogTest, RefreshPublishesNewGeneration) {
   EXPECT_NE(c->snapshot()->FindPost("q1"), nullptr);
 }
 
+// Open's first publish does not write graph.tsv (O(graph), and answers never
+// read it): start-up does not wait for it. The refresher's next tick writes
+// it, and so does the close of a catalog without a refresher.
+TEST(CatalogTest, OpenLeavesGraphTsvToTheRefresherAndTheClose) {
+  const std::string dir = TestDir();
+  const fs::path graph = fs::path(dir) / "graph.tsv";
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(UpsertPeople(*c, {MakePerson("anna"), MakePerson("bo")}).ok());
+    ASSERT_TRUE(
+        Upsert(*c, {Question("q1", "anna", "Printer", "It jams.", kT0, "en"),
+                    Answer("a1", "bo", "q1", "Open the tray.", kT0 + 10, "en")})
+            .ok());
+  }
+  ASSERT_TRUE(fs::remove(graph));
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    EXPECT_GT(c->snapshot()->graph->TieStrength("anna", "bo"), 0);
+    EXPECT_FALSE(fs::exists(graph)) << "written by Open";
+  }
+  EXPECT_TRUE(fs::exists(graph)) << "not written at the close";
+  ASSERT_TRUE(fs::remove(graph));
+  CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(10);
+  auto c = Catalog::Open(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  for (int i = 0; i < 1000 && !fs::exists(graph); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(fs::exists(graph)) << "not written by the refresher";
+  EXPECT_TRUE((*c)->background_error().ok()) << (*c)->background_error();
+}
+
 // Publishing runs beside the writer: snapshots published by two threads at
 // once must still appear in the order their state was taken, so a reader
 // never sees posts disappear, and nothing written is left unpublished.
