@@ -58,10 +58,15 @@ class CandidateSet {
   };
   // A ballot in the order cast, with its candidate's place in candidates_:
   // one array for every candidate's (no vector a candidate to grow and
-  // free), read once by Explain for those returned.
+  // free), read once by Explain for those returned. A post of the snapshot
+  // is kept by number (its PostMeta is read only for those returned), an
+  // outcome's by pointer.
   struct CastBallot {
-    Ballot ballot;
+    uint32_t post;  // DenseIndex number, kNone for `outcome`
+    Role role;
     uint32_t candidate;
+    const index::PostMeta* outcome;
+    double amount;
   };
   CandidateSet(const index::Catalog& catalog, const RankingOptions& options,
                const ExpertQuery& query, const RankingContext& context)
@@ -104,10 +109,10 @@ class CandidateSet {
     uint32_t index;   // place in candidates_
     double text = 0;  // sum of the text votes
   };
-  void Cast(Candidate& c, const index::PostMeta& post, Role role,
-            double amount) {
+  void Cast(Candidate& c, uint32_t post, const index::PostMeta* outcome,
+            Role role, double amount) {
     c.text += amount;
-    ballots_.push_back({{&post, role, amount}, c.index});
+    ballots_.push_back({post, role, c.index, outcome, amount});
   }
   // The candidate of person number `n`, added when new; null when they may
   // not be suggested (memoized either way).
@@ -118,6 +123,10 @@ class CandidateSet {
   // asker only.
   bool Visible(const index::PostMeta& m) const {
     return index::VisibleTo(m, groups_);
+  }
+  // The same for post number `n` (its record read only when private).
+  bool Visible(uint32_t n, const index::DenseIndex::Facts& f) const {
+    return f.is_public || Visible(dense_->post(n));
   }
   // MayBeSuggested(snap_, id, scope_), the directory record read through
   // the numbering (one open-addressing probe).
@@ -134,7 +143,8 @@ class CandidateSet {
     return p && !p->opted_out();
   }
   // `post` and `root` are DenseIndex post numbers.
-  void Credit(uint32_t post, double amount);
+  void Credit(uint32_t post, const index::DenseIndex::Facts& facts,
+              double amount);
   void CreditThreadAnswerers(uint32_t root, double vote);
   void CreditAs(const index::PostMeta& post, Role role, double amount);
   void CreditOutcomes(const index::PostMeta& question, double vote);
@@ -192,13 +202,13 @@ void CandidateSet::Vote(const index::SearchResult& found) {
     const uint32_t n =
         found.numbered ? hit.post : dense_->PostNumber(hit.post_id);
     if (n == index::DenseIndex::kNone) continue;  // not in this snapshot
-    const index::PostMeta& m = dense_->post(n);
-    if (!Visible(m)) continue;  // private to a group the asker is not in
-    const double vote = hit.weight / top * decay_(m.created);
-    Credit(n, vote * RoleWeight(o_, m));
-    if (m.kind == v1::POST_KIND_QUESTION || m.kind == v1::POST_KIND_ARTICLE)
+    const index::DenseIndex::Facts& f = dense_->facts(n);
+    if (!Visible(n, f)) continue;  // private to a group the asker is not in
+    const double vote = hit.weight / top * decay_(f.created);
+    Credit(n, f, vote * RoleWeight(o_, f.kind(), f.accepted));
+    if (f.kind() == v1::POST_KIND_QUESTION || f.kind() == v1::POST_KIND_ARTICLE)
       CreditThreadAnswerers(n, vote);
-    if (context_.outcomes) CreditOutcomes(m, hit.weight / top);
+    if (context_.outcomes) CreditOutcomes(dense_->post(n), hit.weight / top);
   }
   if (context_.outcomes) VoteOutcomeTexts();
   for (const Candidate& c : candidates_)
@@ -219,15 +229,15 @@ CandidateSet::Candidate* CandidateSet::CandidateOf(uint32_t n) {
   return slot == &not_eligible_ ? nullptr : slot;
 }
 
-void CandidateSet::Credit(uint32_t number, double amount) {
+void CandidateSet::Credit(uint32_t number, const index::DenseIndex::Facts& f,
+                          double amount) {
   if (amount <= 0) return;
-  const index::PostMeta& post = dense_->post(number);
-  Candidate* slot = CandidateOf(dense_->author(number));
+  Candidate* slot = CandidateOf(f.author);
   if (!slot) return;
   Role role;
-  switch (post.kind) {
+  switch (f.kind()) {
     case v1::POST_KIND_ANSWER:
-      role = post.accepted ? Role::kAcceptedAnswer : Role::kAnswer;
+      role = f.accepted ? Role::kAcceptedAnswer : Role::kAnswer;
       break;
     case v1::POST_KIND_COMMENT:
       role = Role::kComment;
@@ -241,7 +251,7 @@ void CandidateSet::Credit(uint32_t number, double amount) {
     default:
       return;
   }
-  Cast(*slot, post, role, amount);
+  Cast(*slot, number, nullptr, role, amount);
 }
 
 // An outcome's helper is not the author of a post in the snapshot: no
@@ -252,20 +262,22 @@ void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
   const uint32_t n = dense_->PersonNumber(post.author_id);
   Candidate* c = n == index::DenseIndex::kNone ? nullptr : CandidateOf(n);
   if (!c) return;
-  Cast(*c, post, role, amount);
+  Cast(*c, index::DenseIndex::kNone, &post, role, amount);
 }
 
 // Their answer addresses the matching root even when it shares few words
 // with the query.
 void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
   for (const uint32_t reply : dense_->answers_of(root)) {
-    const index::PostMeta& r = dense_->post(reply);
-    if (!Visible(r)) continue;
+    const index::DenseIndex::Facts& r = dense_->facts(reply);
+    if (!Visible(reply, r)) continue;
     if (context_.created_before > 0 && r.created >= context_.created_before)
       continue;
     // A language filter holds for credited answers too.
-    if (!q_.language.empty() && r.language != q_.language) continue;
-    Credit(reply, vote * o_.thread_answerers * RoleWeight(o_, r));
+    if (!q_.language.empty() && dense_->post(reply).language != q_.language)
+      continue;
+    Credit(reply, r,
+           vote * o_.thread_answerers * RoleWeight(o_, r.kind(), r.accepted));
   }
 }
 
@@ -602,8 +614,11 @@ std::vector<std::vector<CandidateSet::Ballot>> CandidateSet::BallotsOf(
     if (c && c != &not_eligible_) place[c->index] = static_cast<int32_t>(i);
   }
   for (const CastBallot& b : ballots_) {
-    if (const int32_t i = place[b.candidate]; i >= 0)
-      out[static_cast<size_t>(i)].push_back(b.ballot);
+    if (const int32_t i = place[b.candidate]; i >= 0) {
+      const index::PostMeta* post =
+          b.outcome ? b.outcome : &dense_->post(b.post);
+      out[static_cast<size_t>(i)].push_back({post, b.role, b.amount});
+    }
   }
   return out;
 }
