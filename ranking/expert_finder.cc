@@ -1,6 +1,7 @@
 #include "ranking/expert_finder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -10,13 +11,88 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "index/dense_index.h"
 #include "ranking/expertise_model.h"
 #include "ranking/exposure.h"
 #include "ranking/outcomes.h"
 
 namespace whoknows::ranking {
+
+// A person's activity features at one "now" (FillFeatures): an exp2 per
+// answer they ever gave, read from their Activity record.
+struct ActivityFeatures {
+  double answers = 0;  // decayed answer count
+  int recent = 0;      // answers in the last recent_days
+  double quiet_days = 0;
+};
+
+// The ActivityFeatures of one numbering's people at one "now", each computed
+// by the first query that needs them and read by the others. A slot is
+// claimed (0 -> 1) by one thread, which fills it and marks it ready (2);
+// a query that finds it claimed computes its own: the same computation, so
+// the same bits, whoever runs it.
+class ActivityMemo {
+ public:
+  ActivityMemo(const std::shared_ptr<const index::DenseIndex>& dense,
+               int64_t now)
+      : dense_(dense), now_(now), slots_(dense->num_people()) {}
+
+  // Whether it holds `dense`'s people at `now` (the owner compared: an
+  // expired numbering is never taken for a new one at the same address).
+  bool Holds(const std::shared_ptr<const index::DenseIndex>& dense,
+             int64_t now) const {
+    return now == now_ && !dense_.owner_before(dense) &&
+           !dense.owner_before(dense_);
+  }
+
+  template <typename Compute>
+  ActivityFeatures Get(uint32_t person, const Compute& compute) {
+    Slot& slot = slots_[person];
+    if (slot.state.load(std::memory_order_acquire) == 2) return slot.value;
+    const ActivityFeatures value = compute();
+    uint8_t unclaimed = 0;
+    if (slot.state.compare_exchange_strong(unclaimed, 1,
+                                           std::memory_order_acq_rel)) {
+      slot.value = value;
+      slot.state.store(2, std::memory_order_release);
+    }
+    return value;
+  }
+
+ private:
+  struct Slot {
+    std::atomic<uint8_t> state{0};
+    ActivityFeatures value;
+  };
+  const std::weak_ptr<const index::DenseIndex> dense_;
+  const int64_t now_;
+  std::vector<Slot> slots_;  // by person number
+};
+
+// The memo of the newest (numbering, now) asked for: queries of the same
+// second on the same snapshot share it; any other starts a new one.
+class ActivityMemos {
+ public:
+  std::shared_ptr<ActivityMemo> For(
+      const std::shared_ptr<const index::DenseIndex>& dense, int64_t now) {
+    absl::MutexLock lock(&mu_);
+    if (!memo_ || !memo_->Holds(dense, now))
+      memo_ = std::make_shared<ActivityMemo>(dense, now);
+    return memo_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<ActivityMemo> memo_ ABSL_GUARDED_BY(mu_);
+};
+
+std::shared_ptr<ActivityMemos> ExpertFinder::MakeActivityMemos() {
+  return std::make_shared<ActivityMemos>();
+}
+
 namespace {
 
 int Index(Signal s) { return static_cast<int>(s); }
@@ -69,7 +145,8 @@ class CandidateSet {
     double amount;
   };
   CandidateSet(const index::Catalog& catalog, const RankingOptions& options,
-               const ExpertQuery& query, const RankingContext& context)
+               const ExpertQuery& query, const RankingContext& context,
+               ActivityMemos& memos)
       : catalog_(catalog),
         o_(options),
         q_(query),
@@ -82,7 +159,8 @@ class CandidateSet {
         decay_(now_, options.half_life_days),
         scope_{query.asker_id, query.department, query.site, now_},
         groups_(context.snapshot->GroupsOf(query.asker_id)),
-        voted_for_(dense_->num_people(), nullptr) {}
+        voted_for_(dense_->num_people(), nullptr),
+        activity_(memos.For(dense_, now_)) {}
 
   void Vote(const index::SearchResult& found);
   void Widen();
@@ -160,6 +238,7 @@ class CandidateSet {
   void FillFeatures(const std::string& person, const Candidate& c,
                     const std::unordered_map<int32_t, double>& ppr,
                     Features& f) const;
+  ActivityFeatures ActivityOf(uint32_t person) const;
 
   const index::Catalog& catalog_;
   const RankingOptions& o_;
@@ -189,6 +268,7 @@ class CandidateSet {
   std::unordered_map<std::string, float> client_cosine_;
   // Keys view the model's ids (ExpertiseModel::TagScores).
   absl::flat_hash_map<std::string_view, double> tag_scores_;
+  const std::shared_ptr<ActivityMemo> activity_;  // dense_'s, at now_
 };
 
 // Stage 2, vote (Model 2): each matching post votes for its author by role
@@ -461,19 +541,12 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   if (model_) f[Index(Signal::kEmbedding)] = EmbeddingOf(person, number);
   if (auto it = tag_scores_.find(person); it != tag_scores_.end())
     f[Index(Signal::kTags)] = std::log1p(it->second);
-  double answers = 0;
-  int recent = 0;  // answers in the last recent_days
-  double quiet_days = o_.never_posted_days;
-  if (const index::Activity* a = dense_->activity(number)) {
-    for (int64_t t : a->answer_times) {
-      answers += decay_(t);
-      recent += DaysBefore(now_, t) <= o_.recent_days;
-    }
-    if (a->last_post > 0) quiet_days = DaysBefore(now_, a->last_post);
-  }
-  f[Index(Signal::kActivity)] = std::log1p(answers);
-  f[Index(Signal::kRecent)] = std::log1p(recent);
-  f[Index(Signal::kRecency)] = -std::log1p(quiet_days / o_.recency_scale_days);
+  const ActivityFeatures a =
+      activity_->Get(number, [&] { return ActivityOf(number); });
+  f[Index(Signal::kActivity)] = std::log1p(a.answers);
+  f[Index(Signal::kRecent)] = std::log1p(a.recent);
+  f[Index(Signal::kRecency)] =
+      -std::log1p(a.quiet_days / o_.recency_scale_days);
   if (!model_) return;
   f[Index(Signal::kAuthority)] =
       std::log(o_.authority_floor + numbered_->authority[number]);
@@ -481,6 +554,18 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   const int32_t node = numbered_->node[number];
   if (auto it = ppr.find(node); node >= 0 && it != ppr.end())
     f[Index(Signal::kProximity)] = std::log1p(it->second * graph_people);
+}
+
+ActivityFeatures CandidateSet::ActivityOf(uint32_t number) const {
+  ActivityFeatures out{.quiet_days = o_.never_posted_days};
+  if (const index::Activity* a = dense_->activity(number)) {
+    for (int64_t t : a->answer_times) {
+      out.answers += decay_(t);
+      out.recent += DaysBefore(now_, t) <= o_.recent_days;
+    }
+    if (a->last_post > 0) out.quiet_days = DaysBefore(now_, a->last_post);
+  }
+  return out;
 }
 
 // Stage 5, fuse: the weighted sum of the features, the candidates best
@@ -693,7 +778,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
     start = now;
   };
   StageTimes& t = result.stage_ms;
-  CandidateSet candidates(catalog_, options_, q, context);
+  CandidateSet candidates(catalog_, options_, q, context, *activity_);
   // 1. Retrieve: the best matching posts by BM25.
   auto hits = Retrieve(catalog_, options_, q, context);
   if (!hits.ok()) return hits.status();
