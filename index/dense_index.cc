@@ -14,6 +14,16 @@ uint32_t Lookup(const Map& numbers, View id) {
   return it == numbers.end() ? DenseIndex::kNone : it->second;
 }
 
+// A post's Facts, its author numbered already.
+DenseIndex::Facts FactsOf(const PostMeta& m, uint32_t author) {
+  static_assert(v1::PostKind_MAX <= 255, "Facts::kind_value is 8 bits");
+  return {.created = m.created,
+          .author = author,
+          .kind_value = static_cast<uint8_t>(m.kind),
+          .accepted = m.accepted,
+          .is_public = m.is_public};
+}
+
 }  // namespace
 
 uint32_t DenseIndex::PostNumber(std::string_view post_id) const {
@@ -96,9 +106,9 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
     if (activity != s.activity.end())
       d->activity_[n] = std::make_shared<const Activity>(activity->second);
   }
-  d->author_.reserve(d->posts_.size());
+  d->facts_.reserve(d->posts_.size());
   for (const auto& m : d->posts_)
-    d->author_.push_back(d->person_numbers_.at(m->author_id));
+    d->facts_.push_back(FactsOf(*m, d->person_numbers_.at(m->author_id)));
   // Threads, each in Snapshot::threads' order.
   d->thread_.assign(d->posts_.size(), 0);
   d->threads_.reserve(s.threads.size());
@@ -123,12 +133,12 @@ void DenseIndex::NumberPost(const std::string& id, const Snapshot& next,
   if (n == kNone) {
     n = static_cast<uint32_t>(posts_.size());
     posts_.push_back(nullptr);
-    author_.push_back(0);
+    facts_.emplace_back();
     thread_.push_back(0);
   }
   posts_[n] = next.posts.at(id);
   post_numbers_[posts_[n]->id] = n;  // the key views the new record
-  author_[n] = AddPerson(now->author_id);
+  facts_[n] = FactsOf(*now, AddPerson(now->author_id));
 }
 
 std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,

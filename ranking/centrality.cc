@@ -274,9 +274,15 @@ TieGraph::StrongestPathsByNode(
   for (int hop = 1; hop <= max_hops && !frontier.empty() && remaining > 0;
        ++hop) {
     next.clear();
+    // The last layer is never expanded, so only targets matter there: a
+    // person reached in it carries no chain (and the layer is the widest,
+    // fanout times the one before). What a target gets depends only on the
+    // layer before, so the paths found are the same.
+    const bool last = hop == max_hops;
     for (int32_t u : frontier) {
       auto follow = [&](int32_t v, double weight) {
         if (v < 0 || v >= n) return;  // an extra tie to nobody known
+        if (last && !is_target[v]) return;
         if (hop_of[v] >= 0 && hop_of[v] < hop) return;  // reached sooner
         if (!is_target[v] && !may_expand(v)) return;
         const double b = std::min(best[u], weight);

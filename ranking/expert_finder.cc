@@ -1,6 +1,7 @@
 #include "ranking/expert_finder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -10,13 +11,88 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "index/dense_index.h"
 #include "ranking/expertise_model.h"
 #include "ranking/exposure.h"
 #include "ranking/outcomes.h"
 
 namespace whoknows::ranking {
+
+// A person's activity features at one "now" (FillFeatures): an exp2 per
+// answer they ever gave, read from their Activity record.
+struct ActivityFeatures {
+  double answers = 0;  // decayed answer count
+  int recent = 0;      // answers in the last recent_days
+  double quiet_days = 0;
+};
+
+// The ActivityFeatures of one numbering's people at one "now", each computed
+// by the first query that needs them and read by the others. A slot is
+// claimed (0 -> 1) by one thread, which fills it and marks it ready (2);
+// a query that finds it claimed computes its own: the same computation, so
+// the same bits, whoever runs it.
+class ActivityMemo {
+ public:
+  ActivityMemo(const std::shared_ptr<const index::DenseIndex>& dense,
+               int64_t now)
+      : dense_(dense), now_(now), slots_(dense->num_people()) {}
+
+  // Whether it holds `dense`'s people at `now` (the owner compared: an
+  // expired numbering is never taken for a new one at the same address).
+  bool Holds(const std::shared_ptr<const index::DenseIndex>& dense,
+             int64_t now) const {
+    return now == now_ && !dense_.owner_before(dense) &&
+           !dense.owner_before(dense_);
+  }
+
+  template <typename Compute>
+  ActivityFeatures Get(uint32_t person, const Compute& compute) {
+    Slot& slot = slots_[person];
+    if (slot.state.load(std::memory_order_acquire) == 2) return slot.value;
+    const ActivityFeatures value = compute();
+    uint8_t unclaimed = 0;
+    if (slot.state.compare_exchange_strong(unclaimed, 1,
+                                           std::memory_order_acq_rel)) {
+      slot.value = value;
+      slot.state.store(2, std::memory_order_release);
+    }
+    return value;
+  }
+
+ private:
+  struct Slot {
+    std::atomic<uint8_t> state{0};
+    ActivityFeatures value;
+  };
+  const std::weak_ptr<const index::DenseIndex> dense_;
+  const int64_t now_;
+  std::vector<Slot> slots_;  // by person number
+};
+
+// The memo of the newest (numbering, now) asked for: queries of the same
+// second on the same snapshot share it; any other starts a new one.
+class ActivityMemos {
+ public:
+  std::shared_ptr<ActivityMemo> For(
+      const std::shared_ptr<const index::DenseIndex>& dense, int64_t now) {
+    absl::MutexLock lock(&mu_);
+    if (!memo_ || !memo_->Holds(dense, now))
+      memo_ = std::make_shared<ActivityMemo>(dense, now);
+    return memo_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<ActivityMemo> memo_ ABSL_GUARDED_BY(mu_);
+};
+
+std::shared_ptr<ActivityMemos> ExpertFinder::MakeActivityMemos() {
+  return std::make_shared<ActivityMemos>();
+}
+
 namespace {
 
 int Index(Signal s) { return static_cast<int>(s); }
@@ -58,13 +134,19 @@ class CandidateSet {
   };
   // A ballot in the order cast, with its candidate's place in candidates_:
   // one array for every candidate's (no vector a candidate to grow and
-  // free), read once by Explain for those returned.
+  // free), read once by Explain for those returned. A post of the snapshot
+  // is kept by number (its PostMeta is read only for those returned), an
+  // outcome's by pointer.
   struct CastBallot {
-    Ballot ballot;
+    uint32_t post;  // DenseIndex number, kNone for `outcome`
+    Role role;
     uint32_t candidate;
+    const index::PostMeta* outcome;
+    double amount;
   };
   CandidateSet(const index::Catalog& catalog, const RankingOptions& options,
-               const ExpertQuery& query, const RankingContext& context)
+               const ExpertQuery& query, const RankingContext& context,
+               ActivityMemos& memos)
       : catalog_(catalog),
         o_(options),
         q_(query),
@@ -77,7 +159,8 @@ class CandidateSet {
         decay_(now_, options.half_life_days),
         scope_{query.asker_id, query.department, query.site, now_},
         groups_(context.snapshot->GroupsOf(query.asker_id)),
-        voted_for_(dense_->num_people(), nullptr) {}
+        voted_for_(dense_->num_people(), nullptr),
+        activity_(memos.For(dense_, now_)) {}
 
   void Vote(const index::SearchResult& found);
   void Widen();
@@ -104,10 +187,10 @@ class CandidateSet {
     uint32_t index;   // place in candidates_
     double text = 0;  // sum of the text votes
   };
-  void Cast(Candidate& c, const index::PostMeta& post, Role role,
-            double amount) {
+  void Cast(Candidate& c, uint32_t post, const index::PostMeta* outcome,
+            Role role, double amount) {
     c.text += amount;
-    ballots_.push_back({{&post, role, amount}, c.index});
+    ballots_.push_back({post, role, c.index, outcome, amount});
   }
   // The candidate of person number `n`, added when new; null when they may
   // not be suggested (memoized either way).
@@ -118,6 +201,10 @@ class CandidateSet {
   // asker only.
   bool Visible(const index::PostMeta& m) const {
     return index::VisibleTo(m, groups_);
+  }
+  // The same for post number `n` (its record read only when private).
+  bool Visible(uint32_t n, const index::DenseIndex::Facts& f) const {
+    return f.is_public || Visible(dense_->post(n));
   }
   // MayBeSuggested(snap_, id, scope_), the directory record read through
   // the numbering (one open-addressing probe).
@@ -134,7 +221,8 @@ class CandidateSet {
     return p && !p->opted_out();
   }
   // `post` and `root` are DenseIndex post numbers.
-  void Credit(uint32_t post, double amount);
+  void Credit(uint32_t post, const index::DenseIndex::Facts& facts,
+              double amount);
   void CreditThreadAnswerers(uint32_t root, double vote);
   void CreditAs(const index::PostMeta& post, Role role, double amount);
   void CreditOutcomes(const index::PostMeta& question, double vote);
@@ -150,6 +238,7 @@ class CandidateSet {
   void FillFeatures(const std::string& person, const Candidate& c,
                     const std::unordered_map<int32_t, double>& ppr,
                     Features& f) const;
+  ActivityFeatures ActivityOf(uint32_t person) const;
 
   const index::Catalog& catalog_;
   const RankingOptions& o_;
@@ -179,6 +268,7 @@ class CandidateSet {
   std::unordered_map<std::string, float> client_cosine_;
   // Keys view the model's ids (ExpertiseModel::TagScores).
   absl::flat_hash_map<std::string_view, double> tag_scores_;
+  const std::shared_ptr<ActivityMemo> activity_;  // dense_'s, at now_
 };
 
 // Stage 2, vote (Model 2): each matching post votes for its author by role
@@ -192,13 +282,13 @@ void CandidateSet::Vote(const index::SearchResult& found) {
     const uint32_t n =
         found.numbered ? hit.post : dense_->PostNumber(hit.post_id);
     if (n == index::DenseIndex::kNone) continue;  // not in this snapshot
-    const index::PostMeta& m = dense_->post(n);
-    if (!Visible(m)) continue;  // private to a group the asker is not in
-    const double vote = hit.weight / top * decay_(m.created);
-    Credit(n, vote * RoleWeight(o_, m));
-    if (m.kind == v1::POST_KIND_QUESTION || m.kind == v1::POST_KIND_ARTICLE)
+    const index::DenseIndex::Facts& f = dense_->facts(n);
+    if (!Visible(n, f)) continue;  // private to a group the asker is not in
+    const double vote = hit.weight / top * decay_(f.created);
+    Credit(n, f, vote * RoleWeight(o_, f.kind(), f.accepted));
+    if (f.kind() == v1::POST_KIND_QUESTION || f.kind() == v1::POST_KIND_ARTICLE)
       CreditThreadAnswerers(n, vote);
-    if (context_.outcomes) CreditOutcomes(m, hit.weight / top);
+    if (context_.outcomes) CreditOutcomes(dense_->post(n), hit.weight / top);
   }
   if (context_.outcomes) VoteOutcomeTexts();
   for (const Candidate& c : candidates_)
@@ -219,15 +309,15 @@ CandidateSet::Candidate* CandidateSet::CandidateOf(uint32_t n) {
   return slot == &not_eligible_ ? nullptr : slot;
 }
 
-void CandidateSet::Credit(uint32_t number, double amount) {
+void CandidateSet::Credit(uint32_t number, const index::DenseIndex::Facts& f,
+                          double amount) {
   if (amount <= 0) return;
-  const index::PostMeta& post = dense_->post(number);
-  Candidate* slot = CandidateOf(dense_->author(number));
+  Candidate* slot = CandidateOf(f.author);
   if (!slot) return;
   Role role;
-  switch (post.kind) {
+  switch (f.kind()) {
     case v1::POST_KIND_ANSWER:
-      role = post.accepted ? Role::kAcceptedAnswer : Role::kAnswer;
+      role = f.accepted ? Role::kAcceptedAnswer : Role::kAnswer;
       break;
     case v1::POST_KIND_COMMENT:
       role = Role::kComment;
@@ -241,7 +331,7 @@ void CandidateSet::Credit(uint32_t number, double amount) {
     default:
       return;
   }
-  Cast(*slot, post, role, amount);
+  Cast(*slot, number, nullptr, role, amount);
 }
 
 // An outcome's helper is not the author of a post in the snapshot: no
@@ -252,20 +342,22 @@ void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
   const uint32_t n = dense_->PersonNumber(post.author_id);
   Candidate* c = n == index::DenseIndex::kNone ? nullptr : CandidateOf(n);
   if (!c) return;
-  Cast(*c, post, role, amount);
+  Cast(*c, index::DenseIndex::kNone, &post, role, amount);
 }
 
 // Their answer addresses the matching root even when it shares few words
 // with the query.
 void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
   for (const uint32_t reply : dense_->answers_of(root)) {
-    const index::PostMeta& r = dense_->post(reply);
-    if (!Visible(r)) continue;
+    const index::DenseIndex::Facts& r = dense_->facts(reply);
+    if (!Visible(reply, r)) continue;
     if (context_.created_before > 0 && r.created >= context_.created_before)
       continue;
     // A language filter holds for credited answers too.
-    if (!q_.language.empty() && r.language != q_.language) continue;
-    Credit(reply, vote * o_.thread_answerers * RoleWeight(o_, r));
+    if (!q_.language.empty() && dense_->post(reply).language != q_.language)
+      continue;
+    Credit(reply, r,
+           vote * o_.thread_answerers * RoleWeight(o_, r.kind(), r.accepted));
   }
 }
 
@@ -449,19 +541,12 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   if (model_) f[Index(Signal::kEmbedding)] = EmbeddingOf(person, number);
   if (auto it = tag_scores_.find(person); it != tag_scores_.end())
     f[Index(Signal::kTags)] = std::log1p(it->second);
-  double answers = 0;
-  int recent = 0;  // answers in the last recent_days
-  double quiet_days = o_.never_posted_days;
-  if (const index::Activity* a = dense_->activity(number)) {
-    for (int64_t t : a->answer_times) {
-      answers += decay_(t);
-      recent += DaysBefore(now_, t) <= o_.recent_days;
-    }
-    if (a->last_post > 0) quiet_days = DaysBefore(now_, a->last_post);
-  }
-  f[Index(Signal::kActivity)] = std::log1p(answers);
-  f[Index(Signal::kRecent)] = std::log1p(recent);
-  f[Index(Signal::kRecency)] = -std::log1p(quiet_days / o_.recency_scale_days);
+  const ActivityFeatures a =
+      activity_->Get(number, [&] { return ActivityOf(number); });
+  f[Index(Signal::kActivity)] = std::log1p(a.answers);
+  f[Index(Signal::kRecent)] = std::log1p(a.recent);
+  f[Index(Signal::kRecency)] =
+      -std::log1p(a.quiet_days / o_.recency_scale_days);
   if (!model_) return;
   f[Index(Signal::kAuthority)] =
       std::log(o_.authority_floor + numbered_->authority[number]);
@@ -469,6 +554,18 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   const int32_t node = numbered_->node[number];
   if (auto it = ppr.find(node); node >= 0 && it != ppr.end())
     f[Index(Signal::kProximity)] = std::log1p(it->second * graph_people);
+}
+
+ActivityFeatures CandidateSet::ActivityOf(uint32_t number) const {
+  ActivityFeatures out{.quiet_days = o_.never_posted_days};
+  if (const index::Activity* a = dense_->activity(number)) {
+    for (int64_t t : a->answer_times) {
+      out.answers += decay_(t);
+      out.recent += DaysBefore(now_, t) <= o_.recent_days;
+    }
+    if (a->last_post > 0) out.quiet_days = DaysBefore(now_, a->last_post);
+  }
+  return out;
 }
 
 // Stage 5, fuse: the weighted sum of the features, the candidates best
@@ -602,8 +699,11 @@ std::vector<std::vector<CandidateSet::Ballot>> CandidateSet::BallotsOf(
     if (c && c != &not_eligible_) place[c->index] = static_cast<int32_t>(i);
   }
   for (const CastBallot& b : ballots_) {
-    if (const int32_t i = place[b.candidate]; i >= 0)
-      out[static_cast<size_t>(i)].push_back(b.ballot);
+    if (const int32_t i = place[b.candidate]; i >= 0) {
+      const index::PostMeta* post =
+          b.outcome ? b.outcome : &dense_->post(b.post);
+      out[static_cast<size_t>(i)].push_back({post, b.role, b.amount});
+    }
   }
   return out;
 }
@@ -678,7 +778,7 @@ absl::StatusOr<FindResult> ExpertFinder::Find(
     start = now;
   };
   StageTimes& t = result.stage_ms;
-  CandidateSet candidates(catalog_, options_, q, context);
+  CandidateSet candidates(catalog_, options_, q, context, *activity_);
   // 1. Retrieve: the best matching posts by BM25.
   auto hits = Retrieve(catalog_, options_, q, context);
   if (!hits.ok()) return hits.status();

@@ -49,6 +49,8 @@ index::SearchOptions RetrievalOptions(const RankingOptions& options,
                                       const ExpertQuery& query,
                                       const RankingContext& context);
 
+class ActivityMemos;  // expert_finder.cc
+
 // Finds experts (RankingOptions says how). Find runs the stages retrieve,
 // vote, widen, features, fuse and explain over one query's candidates.
 // Thread safety: const; call Find from any thread.
@@ -83,6 +85,10 @@ class ExpertFinder {
   ModelSource models_;
   const ExposureLedger* exposure_;
   OutcomeSource outcomes_;
+  // Each person's activity features at one snapshot and one "now",
+  // computed once for the queries of that second (shared by copies).
+  std::shared_ptr<ActivityMemos> activity_ = MakeActivityMemos();
+  static std::shared_ptr<ActivityMemos> MakeActivityMemos();
 };
 
 }  // namespace whoknows::ranking

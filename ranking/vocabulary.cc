@@ -24,9 +24,13 @@ absl::Status RoleWeights::Validate() const {
 }
 
 double RoleWeight(const RoleWeights& w, const index::PostMeta& m) {
-  switch (m.kind) {
+  return RoleWeight(w, m.kind, m.accepted);
+}
+
+double RoleWeight(const RoleWeights& w, v1::PostKind kind, bool accepted) {
+  switch (kind) {
     case v1::POST_KIND_ANSWER:
-      return m.accepted ? w.accepted_answer : w.answer;
+      return accepted ? w.accepted_answer : w.answer;
     case v1::POST_KIND_ARTICLE:
       return w.article;
     case v1::POST_KIND_QUESTION:

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "index/clock.h"
 #include "index/people.h"
+#include "whoknows/v1/posts.pb.h"
 
 namespace whoknows::v1 {
 class Person;
@@ -61,6 +62,8 @@ inline constexpr RoleWeights kProfileRoleWeights{.accepted_answer = 1.0,
 // The weight of `post` under `weights`: by kind, accepted answers apart;
 // 0 for kinds that say nothing about expertise.
 double RoleWeight(const RoleWeights& weights, const index::PostMeta& post);
+// The same from a post's kind and accepted flag alone.
+double RoleWeight(const RoleWeights& weights, v1::PostKind kind, bool accepted);
 
 // "Now" for decay and recency: the server's clock, injected through the
 // options (RankingOptions::clock, ModelOptions::clock) so that tests fix it

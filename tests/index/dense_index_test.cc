@@ -121,6 +121,52 @@ TEST(DenseIndexTest, AnswersAreTheThreadsAnswersInItsOrder) {
   EXPECT_GT(answers, 0) << "the company has answers to list";
 }
 
+// Every post's Facts (what ranking's vote reads) say what its record says.
+void ExpectFactsOfEveryPost(const Snapshot& snap, const DenseIndex& d) {
+  for (const auto& [id, meta] : snap.posts) {
+    const uint32_t n = d.PostNumber(id);
+    ASSERT_NE(n, DenseIndex::kNone) << id;
+    const DenseIndex::Facts& f = d.facts(n);
+    EXPECT_EQ(f.created, meta->created) << id;
+    EXPECT_EQ(d.person_id(f.author), meta->author_id) << id;
+    EXPECT_EQ(f.kind(), meta->kind) << id;
+    EXPECT_EQ(f.accepted, meta->accepted) << id;
+    EXPECT_EQ(f.is_public, meta->is_public) << id;
+  }
+}
+
+std::shared_ptr<PostMeta> Edited(const Snapshot& snap, const std::string& id) {
+  return std::make_shared<PostMeta>(*snap.posts.at(id));
+}
+
+TEST(DenseIndexTest, FactsAreThePostsRecordsAlsoAfterAnUpdate) {
+  auto snap = Company();
+  ExpectFactsOfEveryPost(*snap, *snap->dense);
+  // Every field changes on a re-upsert, and a new post by a new author.
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  for (const auto& [id, p] : snap->people) people[id] = p;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (const auto& [id, m] : snap->posts) posts[id] = m;
+  auto a1 = Edited(*snap, "a1");
+  a1->accepted = true;
+  a1->created += 86'400;
+  a1->author_id = "quiet";
+  posts["a1"] = a1;
+  auto q2 = Edited(*snap, "q2");
+  q2->kind = v1::POST_KIND_ARTICLE;
+  q2->is_public = false;
+  q2->visibility = "group:hr";
+  posts["q2"] = q2;
+  posts["a3"] = Meta("a3", "newcomer", "q1", v1::POST_KIND_ANSWER);
+  posts.erase("c2");
+  auto next = BuildSnapshot(std::move(people), std::move(posts), {});
+  auto updated = DenseIndex::Update(
+      *snap->dense, *next,
+      {.posts = {"a1", "q2", "a3", "c2"}, .people = {"quiet", "newcomer"}});
+  ExpectFactsOfEveryPost(*next, *updated);
+  EXPECT_EQ(updated->num_posts(), snap->dense->num_posts() + 1);
+}
+
 // A copy of the snapshot keeps a usable numbering after the original is
 // gone (tests and tools copy snapshots).
 TEST(DenseIndexTest, OutlivesTheSnapshotItWasBuiltFrom) {

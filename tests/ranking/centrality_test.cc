@@ -231,6 +231,85 @@ TEST(TieGraphTest, StrongestPathsStopAtATargetNobodyMayPass) {
   EXPECT_THAT(blocked[g_], ElementsAre("e", "f", "g"));
 }
 
+// A company of 60 people and 200 random question-answer pairs (a few
+// repeated, so ties have different strengths), fewer ties each than the
+// fanout: every tie is followed.
+index::ColleagueGraph RandomCompanyGraph(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> person(0, 59);
+  std::unordered_map<std::string, std::shared_ptr<const index::PostMeta>> posts;
+  for (int i = 0; i < 200; ++i) {
+    const int asker = person(rng), answerer = person(rng);
+    if (asker == answerer) continue;
+    const std::string q = "q" + std::to_string(i);
+    posts[q] = Meta(q, "p" + std::to_string(asker), v1::POST_KIND_QUESTION);
+    const std::string a = "a" + std::to_string(i);
+    posts[a] = Meta(a, "p" + std::to_string(answerer), v1::POST_KIND_ANSWER, q);
+  }
+  return index::ColleagueGraph::Build(posts, {});
+}
+
+// Every chain StrongestPathsByNode returns is a shortest one (at most
+// max_hops ties, only passable people in the middle) with the largest
+// weakest tie among the shortest, and every target such a chain reaches
+// gets one: checked against a search layer by layer over every tie. It
+// fails when the last layer's shortcut loses or weakens a target's chain.
+TEST(TieGraphTest, PathsToManyTargetsAreShortestThenStrongest) {
+  for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+    index::ColleagueGraph g = RandomCompanyGraph(seed);
+    TieGraph ties(g);
+    const int32_t n = ties.num_nodes();
+    auto passes = [](int32_t v) { return v % 7 != 3; };
+    for (int max_hops : {2, 3}) {
+      for (int32_t from = 0; from < n; from += 5) {
+        // The reference: hops[v] and the best weakest tie best[v], one
+        // layer at a time over every tie.
+        std::vector<int> hops(n, -1);
+        std::vector<double> best(n, 0);
+        hops[from] = 0;
+        best[from] = INFINITY;
+        for (int h = 1; h <= max_hops; ++h) {
+          for (int32_t u = 0; u < n; ++u) {
+            if (hops[u] != h - 1 || (u != from && !passes(u))) continue;
+            for (int32_t v = 0; v < n; ++v) {
+              const double w = ties.TieWeight(u, v);
+              if (w <= 0 || (hops[v] >= 0 && hops[v] < h)) continue;
+              hops[v] = h;
+              best[v] = std::max(best[v], std::min(best[u], w));
+            }
+          }
+        }
+        std::vector<int32_t> to(static_cast<size_t>(n));
+        std::iota(to.begin(), to.end(), 0);
+        auto paths = ties.StrongestPathsByNode(from, to, max_hops, 64, passes);
+        for (int32_t t = 0; t < n; ++t) {
+          SCOPED_TRACE(testing::Message()
+                       << "seed " << seed << " hops " << max_hops << " " << from
+                       << "->" << t);
+          auto it = paths.find(t);
+          if (t == from || hops[t] < 0) {
+            EXPECT_EQ(it, paths.end());
+            continue;
+          }
+          ASSERT_NE(it, paths.end());
+          const std::vector<std::string>& chain = it->second;
+          ASSERT_EQ(chain.size(), static_cast<size_t>(hops[t]) + 1);
+          double weakest = INFINITY;
+          for (size_t i = 0; i + 1 < chain.size(); ++i) {
+            const int32_t u = ties.NodeOf(chain[i]);
+            if (i > 0) EXPECT_TRUE(passes(u)) << chain[i];
+            weakest =
+                std::min(weakest, ties.TieWeight(u, ties.NodeOf(chain[i + 1])));
+          }
+          EXPECT_EQ(chain.front(), ties.PersonOf(from));
+          EXPECT_EQ(chain.back(), ties.PersonOf(t));
+          EXPECT_EQ(weakest, best[t]);
+        }
+      }
+    }
+  }
+}
+
 // A private thread SmallGraph does not hold: z (no node) is tied to a and
 // e, and y (no node either) only to z. z and y are numbered after the
 // graph's nodes, and `people` names them in that order.

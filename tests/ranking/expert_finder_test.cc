@@ -591,5 +591,65 @@ TEST(ExpertFinderRecentTest, RecentAnswersRankWhoAnswersNow) {
   EXPECT_EQ(first(Signal::kRecent), "ziva");
 }
 
+// One finder keeps each person's activity features for the queries of one
+// snapshot and one "now" (ExpertFinder's memo): after a publish or when the
+// clock moves they are computed afresh, equal to a new finder's.
+TEST(ExpertFinderActivityTest, ActivityFeaturesFollowTheSnapshotAndTheClock) {
+  index::CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  auto catalog = index::Catalog::Open(o);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  index::Catalog& c = **catalog;
+  ASSERT_TRUE(c.UpsertPeople(
+                   std::vector<v1::Person>{Person("anna", "Sales", "Stockholm"),
+                                           Person("yngve", "IT", "Stockholm")})
+                  .ok());
+  auto answered = [&](int from, int to) {
+    std::vector<v1::Post> posts;
+    for (int i = from; i < to; ++i) {
+      const std::string q = "q" + std::to_string(i);
+      posts.push_back(Question(q, "anna", "Printer queue stuck",
+                               "The office printer queue is stuck.",
+                               kT0 + i * kDay));
+      posts.push_back(Answer(q + "-a", "yngve", q,
+                             "Restart the printer spooler service.",
+                             kT0 + i * kDay + 3600));
+    }
+    ASSERT_TRUE(c.UpsertPosts(posts).ok());
+    c.Refresh();
+  };
+  answered(0, 3);
+  int64_t now = kT0 + 30 * kDay;
+  RankingOptions options;
+  options.clock = [&now] { return now; };
+  const ExpertFinder kept(c, options);
+  // yngve's activity and recency features, from `finder`.
+  auto features = [&](const ExpertFinder& finder) {
+    ExpertQuery query;
+    query.query = "printer spooler";
+    query.asker_id = "anna";
+    auto r = finder.Find(query);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::vector<double> out;
+    if (!r.ok() || r->experts.empty()) return out;
+    EXPECT_EQ(r->experts[0].person_id, "yngve");
+    for (Signal s : {Signal::kActivity, Signal::kRecent, Signal::kRecency})
+      out.push_back(r->experts[0].features[static_cast<int>(s)]);
+    return out;
+  };
+  const std::vector<double> first = features(kept);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(features(kept), first);
+  answered(3, 6);  // a new snapshot, the same "now"
+  const std::vector<double> more = features(kept);
+  EXPECT_EQ(more, features(ExpertFinder(c, options)));
+  EXPECT_GT(more[0], first[0]);
+  now += 400 * kDay;  // the same snapshot, later
+  const std::vector<double> later = features(kept);
+  EXPECT_EQ(later, features(ExpertFinder(c, options)));
+  EXPECT_LT(later[0], more[0]);
+}
+
 }  // namespace
 }  // namespace whoknows::ranking
