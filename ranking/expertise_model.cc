@@ -1,6 +1,9 @@
 #include "ranking/expertise_model.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -908,6 +911,14 @@ bool ModelStore::RebuildDue(
 }
 
 void ModelStore::Loop() {
+  // Rebuilds are background work, as ingest is: at nice +10, the priority
+  // of the ingest executor's threads (api/executor.cc), so that queries
+  // keep the cores and a rebuild (a full one reads every post) shares the
+  // CPU with ingest instead of taking ten times its share. Nice is per
+  // thread on Linux; raising it needs no privilege, and a failure only
+  // leaves the default.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)),
+                      10);
   auto last_build =
       std::chrono::steady_clock::now() - options_.min_rebuild_interval;
   stop_mu_.Lock();

@@ -5,12 +5,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "index/dense_index.h"
 #include "ranking/expert_finder.h"
@@ -466,6 +470,42 @@ TEST_F(CompanyTest, ErasureLeavesThePersistedVectorsAtOnce) {
   auto on_disk = ExpertiseModel::Load(o.path, catalog_->snapshot());
   ASSERT_TRUE(on_disk.ok());
   EXPECT_FALSE(has(*on_disk, "olle")) << "still in embeddings.bin";
+}
+
+// The nice values of this process' threads (Linux: /proc/self/task).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> nice;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    // Fields after the command's closing parenthesis, from field 3 on;
+    // nice is field 19.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i)
+      if (i == 19) nice.push_back(std::stoi(field));
+  }
+  return nice;
+}
+
+// Rebuilds are background work: the store's thread runs at nice +10, as
+// the ingest executor's threads do, so that a rebuild (a full one reads
+// every post) takes no more of the CPU than ingest under sustained writes.
+TEST_F(CompanyTest, ModelStoreRebuildsAtALowerPriority) {
+  const auto before = ThreadNiceValues();
+  ASSERT_EQ(std::count(before.begin(), before.end(), 10), 0);
+  ModelStoreOptions o;
+  o.min_rebuild_interval = std::chrono::milliseconds(0);
+  ModelStore store(*catalog_, o);
+  int lowered = 0;
+  for (int i = 0; i < 200 && lowered == 0; ++i) {
+    const auto now = ThreadNiceValues();
+    lowered = static_cast<int>(std::count(now.begin(), now.end(), 10));
+    if (lowered == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(lowered, 1) << "the store's thread at nice +10";
 }
 
 TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
