@@ -56,6 +56,10 @@ constexpr char kShardStampKey[] = "whoknows.stamp";
 // reconnecting before each, the n-th retry after n pauses (CommitLocked).
 constexpr int kShardWriteAttempts = 3;
 constexpr absl::Duration kShardRetryPause = absl::Milliseconds(250);
+// How often the refresher looks for committed writes to publish (at most
+// every CatalogOptions::refresh_interval): the delay a write after a quiet
+// spell waits for its publish to start.
+constexpr absl::Duration kRefreshTick = absl::Milliseconds(50);
 // Within-document frequency increment of the title's words: the title says
 // what the post is about, so it counts twice. Part of the index format
 // (changing it needs a reindex).
@@ -1230,16 +1234,27 @@ struct Catalog::Impl {
     return absl::OkStatus();
   }
 
-  // Publishes committed writes every `interval` while there are any, until
-  // the catalog is destroyed.
+  // Publishes committed writes until the catalog is destroyed: once
+  // something changed and the last publish started at least `interval`
+  // ago, looking every kRefreshTick (or `interval`, if shorter). So a write
+  // after a quiet spell is published within a tick, and under sustained
+  // writes publishes start `interval` apart (back to back when one takes
+  // longer), where waiting `interval` after each publish ended made a
+  // write wait up to two publishes and the interval.
   void StartRefresher(std::chrono::milliseconds interval) {
-    refresher = std::thread([this, interval] {
+    const absl::Duration every = absl::FromChrono(interval);
+    refresher = std::thread([this, every] {
       absl::MutexLock lock(&stop_mu);
+      // Open has just published.
+      absl::Time published = absl::Now(), looked = published;
       while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
-                                       absl::FromChrono(interval))) {
-        if (dirty) {
+                                       std::min(every, kRefreshTick))) {
+        const absl::Time now = absl::Now();
+        if (dirty && now - published >= every) {
+          published = now;
           Publish();
-        } else {
+        } else if (!dirty && now - looked >= every) {
+          looked = now;
           SaveGraphIfDue(/*closing=*/false);
         }
       }

@@ -834,6 +834,47 @@ TEST(CatalogTest, RefreshPublishesNewGeneration) {
   EXPECT_NE(c->snapshot()->FindPost("q1"), nullptr);
 }
 
+// The refresher publishes at most every refresh_interval, counted from
+// the start of the previous publish: a write after a quiet spell longer
+// than the interval is published at once, not at the next multiple of the
+// interval after Open (as when the refresher waited a whole interval
+// after each publish and each look), and a write right after a publish
+// waits for the interval.
+TEST(CatalogTest, AWriteAfterAQuietSpellIsPublishedAtOnce) {
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(4000);
+  auto opened = Catalog::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Catalog& c = **opened;
+  // Seconds until `id` is published, or -1 after `limit_s`.
+  auto seconds_until_published = [&c](const std::string& id, double limit_s) {
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      const double s = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      if (c.snapshot()->FindPost(id) != nullptr) return s;
+      if (s > limit_s) return -1.0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  // Past the refresher's first look (4 s after Open), with nothing written.
+  std::this_thread::sleep_for(std::chrono::milliseconds(4600));
+  ASSERT_TRUE(
+      Upsert(c, {Question("q1", "anna", "VPN", "VPN.", kT0, "en")}).ok());
+  const double first = seconds_until_published("q1", 6);
+  ASSERT_GE(first, 0) << "never published";
+  // The previous refresher published it at its next look, 8 s after Open.
+  EXPECT_LT(first, 2.0) << "published " << first << " s after the write";
+  // Just published: the next write waits for the interval.
+  ASSERT_TRUE(
+      Upsert(c, {Question("q2", "anna", "Wifi", "Wifi.", kT0, "en")}).ok());
+  const double second = seconds_until_published("q2", 8);
+  ASSERT_GE(second, 0) << "never published";
+  EXPECT_GT(second, 2.0) << "published sooner than the interval allows";
+}
+
 // Publishing runs beside the writer: snapshots published by two threads at
 // once must still appear in the order their state was taken, so a reader
 // never sees posts disappear, and nothing written is left unpublished.
