@@ -494,20 +494,22 @@ std::vector<int> ThreadNiceValues() {
 // rebuild (a full one reads every post) takes no more of the CPU than
 // ingest under sustained writes.
 TEST_F(CompanyTest, ModelStoreRebuildsAtALowerPriority) {
+  // The catalog's own background threads (its graph saver) may be at
+  // nice +10 already: the store adds one.
   const auto before = ThreadNiceValues();
-  ASSERT_EQ(std::count(before.begin(), before.end(), 10), 0);
+  const auto already = std::count(before.begin(), before.end(), 10);
   ModelStoreOptions o;
   o.min_rebuild_interval = std::chrono::milliseconds(0);
   ModelStore store(*catalog_, o);
-  int lowered = 0;
-  for (int i = 0; i < 3000 && lowered == 0; ++i) {
+  auto lowered = already;
+  for (int i = 0; i < 3000 && lowered == already; ++i) {
     const auto now = ThreadNiceValues();
-    lowered = static_cast<int>(std::count(now.begin(), now.end(), 10));
-    if (lowered == 0)
+    lowered = std::count(now.begin(), now.end(), 10);
+    if (lowered == already)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_NE(store.current(), nullptr);
-  EXPECT_EQ(lowered, 1) << "the store's thread at nice +10";
+  EXPECT_EQ(lowered, already + 1) << "the store's thread at nice +10";
 }
 
 TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
