@@ -1,5 +1,8 @@
 #include "index/catalog.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -66,6 +69,13 @@ constexpr char kShardStampKey[] = "whoknows.stamp";
 // reconnecting before each, the n-th retry after n pauses (CommitLocked).
 constexpr int kShardWriteAttempts = 3;
 constexpr absl::Duration kShardRetryPause = absl::Milliseconds(250);
+// How often the refresher looks for committed writes to publish (at most
+// every CatalogOptions::refresh_interval): the delay a write after a quiet
+// spell waits for its publish to start.
+constexpr absl::Duration kRefreshTick = absl::Milliseconds(50);
+// How often the graph saver looks whether graph.tsv is due
+// (CatalogOptions::graph_save_interval).
+constexpr absl::Duration kGraphSaverTick = absl::Milliseconds(200);
 // Within-document frequency increment of the title's words: the title says
 // what the post is about, so it counts twice. Part of the index format
 // (changing it needs a reindex).
@@ -409,8 +419,12 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 // Lock order (a thread holding one may only take those after it):
 //
 //   stop_mu -> publish_mu -> write_mu
+//                         -> graph_mu -> snap_mu
 //                         -> snap_mu
 //   pool_mu: a leaf (taken alone, or by Compact under write_mu).
+//
+// The graph saver takes write_mu and releases it, then graph_mu, then
+// snap_mu under it; it never holds stop_mu while it saves.
 //
 // The refresher holds stop_mu while it publishes, so the destructor's
 // stopping waits for a publish in flight. Publish holds publish_mu
@@ -723,12 +737,20 @@ struct Catalog::Impl {
   // One publish at a time, so that snapshots appear in the order their
   // state was copied. Guards no field: it orders whole publishes.
   absl::Mutex publish_mu;
-  // The graph graph.tsv holds, when it was saved, and whether the last try
-  // failed (MaybeSaveGraph).
+  // Orders writes of graph.tsv: a publish that builds from scratch saves
+  // its graph at once, the saver thread (StartGraphSaver) the published
+  // one at most every graph_save_interval, off the publishing thread.
+  absl::Mutex graph_mu;
+  // The graph graph.tsv holds, its snapshot's generation (a save never
+  // writes an older snapshot's graph over a newer one's), when it was
+  // saved, and whether the last try failed (MaybeSaveGraph).
   // Weak: a graph no snapshot holds any more is not kept alive for this.
-  std::weak_ptr<const ColleagueGraph> saved_graph ABSL_GUARDED_BY(publish_mu);
-  absl::Time graph_saved_at ABSL_GUARDED_BY(publish_mu) = absl::InfinitePast();
-  bool graph_save_failed ABSL_GUARDED_BY(publish_mu) = false;
+  std::weak_ptr<const ColleagueGraph> saved_graph ABSL_GUARDED_BY(graph_mu);
+  uint64_t saved_generation ABSL_GUARDED_BY(graph_mu) = 0;
+  absl::Time graph_saved_at ABSL_GUARDED_BY(graph_mu) = absl::InfinitePast();
+  // Written under graph_mu; read without it by Publish.
+  std::atomic<bool> graph_save_failed{false};
+  std::thread saver;                                 // StartGraphSaver
   std::chrono::milliseconds graph_save_interval{0};  // CatalogOptions
 
   // Builds and publishes a snapshot of the writer's state. Only the copy of
@@ -779,7 +801,7 @@ struct Catalog::Impl {
   // it can, else from scratch. Only taking the change (or copying the two
   // maps of pointers to immutable records) holds the writer: the rest is
   // built while writes go on. `opening`: Open's first publish, which leaves
-  // graph.tsv to the refresher's next tick (or the close): the file is for
+  // graph.tsv to the saver thread (or the close): the file is for
   // other tools, answers never read it, and writing it is O(graph) that
   // start-up need not wait for.
   void Publish(bool opening = false)
@@ -824,10 +846,19 @@ struct Catalog::Impl {
       s->docids = ReadDocids(*s->dense);
       t.docids_us = lap();
     }
+    // Numbered before it is saved, so that the saver never writes an
+    // older graph over this one.
+    s->generation = generation.fetch_add(1) + 1;
     stage = absl::Now();
+    // A build from scratch cost O(posts) anyway: its graph is saved now,
+    // as is any graph after a failed save (so that a failure shows until
+    // a publish succeeds in saving); an incremental publish's graph, later
+    // by the saver thread.
     std::optional<absl::Status> saved;
-    if (in.writable && !opening)
-      saved = MaybeSaveGraph(*s, /*now=*/!t.incremental);
+    if (in.writable && !opening && (!t.incremental || graph_save_failed)) {
+      absl::MutexLock saving(&graph_mu);
+      saved = MaybeSaveGraph(*s, /*now=*/true);
+    }
     t.save_us = saved ? lap() : 0;
     InstallLocked(std::move(s), saved, t, started);
   }
@@ -868,8 +899,9 @@ struct Catalog::Impl {
   // the last save failed, or graph_save_interval has passed since it. Its
   // outcome, or none when not saved.
   std::optional<absl::Status> MaybeSaveGraph(const Snapshot& s, bool now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu) {
-    if (s.graph == saved_graph.lock()) return std::nullopt;
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_mu) {
+    if (s.graph == saved_graph.lock() || s.generation < saved_generation)
+      return std::nullopt;
     const absl::Time started = absl::Now();
     if (!now && !graph_save_failed &&
         started - graph_saved_at < absl::FromChrono(graph_save_interval))
@@ -885,6 +917,7 @@ struct Catalog::Impl {
           absl::StrCat("saving the colleague graph: ", saved.message()));
     }
     saved_graph = s.graph;
+    saved_generation = s.generation;
     graph_saved_at = started;
     return saved;
   }
@@ -895,7 +928,6 @@ struct Catalog::Impl {
                      const std::optional<absl::Status>& saved,
                      const PublishTimings& t, absl::Time started)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu) ABSL_LOCKS_EXCLUDED(snap_mu) {
-    s->generation = generation.fetch_add(1) + 1;
     bool new_error = false;
     // The snapshot replaced is destroyed after snap_mu is released: when
     // this was its last reference, freeing every post's record and the
@@ -1282,34 +1314,62 @@ struct Catalog::Impl {
     return absl::OkStatus();
   }
 
-  // Publishes committed writes every `interval` while there are any, until
-  // the catalog is destroyed.
+  // Publishes committed writes until the catalog is destroyed: once
+  // something changed and the last publish started at least `interval`
+  // ago, looking every kRefreshTick (or `interval`, if shorter). So a write
+  // after a quiet spell is published within a tick, and under sustained
+  // writes publishes start `interval` apart (back to back when one takes
+  // longer), where waiting `interval` after each publish ended made a
+  // write wait up to two publishes and the interval.
   void StartRefresher(std::chrono::milliseconds interval) {
-    refresher = std::thread([this, interval] {
+    const absl::Duration every = absl::FromChrono(interval);
+    refresher = std::thread([this, every] {
       absl::MutexLock lock(&stop_mu);
+      // Open has just published.
+      absl::Time published = absl::Now();
       while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
-                                       absl::FromChrono(interval))) {
-        if (dirty) {
+                                       std::min(every, kRefreshTick))) {
+        const absl::Time now = absl::Now();
+        if (dirty && now - published >= every) {
+          published = now;
           Publish();
-        } else {
-          SaveGraphIfDue(/*closing=*/false);
         }
       }
     });
   }
 
+  // Saves the published graph (SaveGraphIfDue) every kGraphSaverTick until
+  // the catalog is destroyed, on a thread of its own at nice +10: at 1M
+  // posts a save takes seconds, during which the refresher, which saved
+  // it before, published nothing.
+  void StartGraphSaver() {
+    saver = std::thread([this] {
+      (void)::setpriority(PRIO_PROCESS,
+                          static_cast<id_t>(::syscall(SYS_gettid)), 10);
+      // Not held while saving: the destructor's stop waits for one save.
+      stop_mu.Lock();
+      while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
+                                       kGraphSaverTick)) {
+        stop_mu.Unlock();
+        SaveGraphIfDue(/*closing=*/false);
+        stop_mu.Lock();
+      }
+      stop_mu.Unlock();
+    });
+  }
+
   // Saves the published graph when graph.tsv lags it and the interval has
-  // passed (or, `closing`, in any case): a publish defers the save of a
-  // graph changed less than graph_save_interval after the last one.
+  // passed (or, `closing`, in any case): an incremental publish leaves the
+  // save of its graph to this.
   void SaveGraphIfDue(bool closing)
-      ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
-    absl::MutexLock publishing(&publish_mu);
-    std::shared_ptr<const Snapshot> s;
+      ABSL_LOCKS_EXCLUDED(graph_mu, write_mu, snap_mu) {
     bool writable = false;
     {
       absl::MutexLock lock(&write_mu);
       writable = posts_db.has_value() && private_db.has_value();
     }
+    absl::MutexLock saving(&graph_mu);
+    std::shared_ptr<const Snapshot> s;
     {
       absl::MutexLock lock(&snap_mu);
       s = snap;
@@ -2135,10 +2195,12 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     absl::MutexLock lock(&d.snap_mu);
     d.open_timings.first_publish = d.last_publish;
   }
-  if (options.follow && options.refresh_interval.count() > 0)
+  if (options.follow && options.refresh_interval.count() > 0) {
     d.StartFollower(options.refresh_interval, std::move(followed));
-  else if (!read_only && options.refresh_interval.count() > 0)
+  } else if (!read_only && options.refresh_interval.count() > 0) {
     d.StartRefresher(options.refresh_interval);
+  }
+  if (!read_only && !options.follow) d.StartGraphSaver();
   return c;
 }
 
@@ -2158,6 +2220,7 @@ Catalog::~Catalog() {
     impl_->stopping = true;
   }
   if (impl_->refresher.joinable()) impl_->refresher.join();
+  if (impl_->saver.joinable()) impl_->saver.join();
   impl_->SaveGraphIfDue(/*closing=*/true);
   absl::MutexLock w(&impl_->write_mu);
   if (absl::Status s = impl_->CommitBulkLocked(); !s.ok()) {

@@ -41,8 +41,10 @@ struct CatalogOptions {
   // Folder holding everything (created if missing): posts/, private_posts/
   // and people/ (Xapian databases) and graph.tsv. Required.
   std::string data_dir;
-  // Committed writes become visible to readers within this interval. Shorter
-  // costs more snapshot rebuilds during bulk ingest.
+  // Committed writes become visible to readers within this interval (plus
+  // the publish's own time): a publish starts once something changed and
+  // the previous one started at least this long ago. Shorter costs more
+  // snapshot rebuilds during bulk ingest.
   std::chrono::milliseconds refresh_interval{1000};
   // Open without the writer (no lock is taken, writes fail). Lets `ask
   // --data` read a folder that a running server is writing.
@@ -65,13 +67,14 @@ struct CatalogOptions {
   // Language assumed for posts too short for detection to tell.
   std::string default_language = "en";
   GraphOptions graph;
-  // graph.tsv (the colleague graph, for other tools) is written by an
-  // incremental publish at most this often, and when the catalog is
-  // closed; a publish that builds from scratch (at Open, after an erasure
-  // or an opt-out, for a large change) writes it at once. Saving costs
-  // O(graph) (about a second at 1M posts), which would otherwise make
-  // every publish cost the size of the company. Shorter keeps the file
-  // closer to the snapshot.
+  // graph.tsv (the colleague graph, for other tools) is written by the
+  // writer's graph saver thread (nice +10) at most this often after
+  // incremental publishes, and when the catalog is closed; a publish that
+  // builds from scratch (at Open, after an erasure or an opt-out, for a
+  // large change) or follows a failed save writes it at once. Saving costs
+  // O(graph) (seconds at 1M posts), which would otherwise make every
+  // publish cost the size of the company and hold the next publish up.
+  // Shorter keeps the file closer to the snapshot.
   std::chrono::milliseconds graph_save_interval{60000};
   // Bilingual dictionary for cross-lingual search: each query word also
   // matches its translations. When unset, the FreeDict Swedish-English

@@ -1,6 +1,9 @@
 #include "ranking/expertise_model.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -924,6 +927,22 @@ bool ModelStore::RebuildDue(
 }
 
 void ModelStore::Loop() {
+  // Rebuilds are background work, as ingest is: once a model serves, at
+  // nice +10, the priority of the ingest executor's threads
+  // (api/executor.cc), so that queries keep the cores and a rebuild (a
+  // full one reads every post) shares the CPU with ingest instead of
+  // taking ten times its share. The first model is built at the default
+  // priority: health says NOT_SERVING until it is there. Nice is per
+  // thread on Linux; raising it needs no privilege, and a failure only
+  // leaves the default.
+  bool lowered = false;
+  auto lower_once_serving = [&] {
+    if (lowered || !current()) return;
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)),
+                        10);
+    lowered = true;
+  };
+  lower_once_serving();
   auto last_build =
       std::chrono::steady_clock::now() - options_.min_rebuild_interval;
   stop_mu_.Lock();
@@ -931,6 +950,7 @@ void ModelStore::Loop() {
     if (RebuildDue(last_build)) {
       stop_mu_.Unlock();
       RecordBackgroundResult(RebuildNow());
+      lower_once_serving();
       last_build = std::chrono::steady_clock::now();
       stop_mu_.Lock();
       continue;

@@ -5,12 +5,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "index/dense_index.h"
 #include "ranking/expert_finder.h"
@@ -466,6 +470,46 @@ TEST_F(CompanyTest, ErasureLeavesThePersistedVectorsAtOnce) {
   auto on_disk = ExpertiseModel::Load(o.path, catalog_->snapshot());
   ASSERT_TRUE(on_disk.ok());
   EXPECT_FALSE(has(*on_disk, "olle")) << "still in embeddings.bin";
+}
+
+// The nice values of this process' threads (Linux: /proc/self/task).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> nice;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    // Fields after the command's closing parenthesis, from field 3 on;
+    // nice is field 19.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i)
+      if (i == 19) nice.push_back(std::stoi(field));
+  }
+  return nice;
+}
+
+// Rebuilds are background work: once the first model serves, the store's
+// thread runs at nice +10, as the ingest executor's threads do, so that a
+// rebuild (a full one reads every post) takes no more of the CPU than
+// ingest under sustained writes.
+TEST_F(CompanyTest, ModelStoreRebuildsAtALowerPriority) {
+  // The catalog's own background threads (its graph saver) may be at
+  // nice +10 already: the store adds one.
+  const auto before = ThreadNiceValues();
+  const auto already = std::count(before.begin(), before.end(), 10);
+  ModelStoreOptions o;
+  o.min_rebuild_interval = std::chrono::milliseconds(0);
+  ModelStore store(*catalog_, o);
+  auto lowered = already;
+  for (int i = 0; i < 3000 && lowered == already; ++i) {
+    const auto now = ThreadNiceValues();
+    lowered = std::count(now.begin(), now.end(), 10);
+    if (lowered == already)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(store.current(), nullptr);
+  EXPECT_EQ(lowered, already + 1) << "the store's thread at nice +10";
 }
 
 TEST_F(CompanyTest, ModelStoreFollowsTheCatalogInTheBackground) {
