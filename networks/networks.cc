@@ -508,9 +508,9 @@ std::vector<TopicRisk> KnowledgeRisk(const index::Snapshot& snapshot,
     if (m->kind != v1::POST_KIND_ANSWER && m->kind != v1::POST_KIND_ARTICLE)
       continue;
     topics.clear();
-    for (const auto& t : m->tags) topics.push_back(&t);
+    for (const auto& t : m->tags) topics.push_back(&t.str());
     if (const index::PostMeta* root = snapshot.FindPost(m->thread_id))
-      for (const auto& t : root->tags) topics.push_back(&t);
+      for (const auto& t : root->tags) topics.push_back(&t.str());
     std::sort(
         topics.begin(), topics.end(),
         [](const std::string* a, const std::string* b) { return *a < *b; });
