@@ -19,7 +19,8 @@
 #     --seed 2) from a separate client process, IngestStream batches of
 #     --batch posts, for --ingest-seconds, with a marker post's freshness
 #     (--mode ingest);
-#   - the server's peak RSS (VmHWM) at the end.
+#   - the server's RSS (VmRSS) after each phase and its peak (VmHWM) at
+#     the end.
 # WHOKNOWS_REFRESH_MS (serve's --refresh-ms) passes through to the server,
 # e.g. 60000 to see the ingest path without a publish every second.
 # Flags:
@@ -117,10 +118,18 @@ until [ -n "$port" ]; do
   port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/serve.log")
 done
 echo "serve to SERVING: $(echo "$(date +%s.%N) - $t0" | bc) s"
+# The server's resident set now and its peak so far, in MB.
+rss_now() {
+  awk -v at="$1" '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2}
+    END {printf "server RSS %s: %.0f MB (peak so far %.0f MB)\n", at, r / 1024, h / 1024}' \
+    "/proc/$server/status"
+}
+rss_now "at SERVING"
 model=$work/data/embeddings.bin
 for _ in $(seq 1800); do [ -s "$model" ] && break; sleep 1; done
 echo "expertise model on disk $(echo "$(date +%s.%N) - $t0" | bc) s after launch"
 sleep 1
+rss_now "with the model"
 
 bench() {
   "$bin/bench/load_bench" --server "127.0.0.1:$port" --ca "$work/pki/ca.pem" \
@@ -129,13 +138,16 @@ bench() {
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
-skipped latency ||
+skipped latency || {
   bench --mode latency --seconds "$seconds" --data "$work/data"
+  rss_now "after the queries"
+}
 skipped network || bench --mode network --deadline "$network_deadline"
 skipped ingest ||
   bench --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
     --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl"
 echo "index on disk after the ingest: $(du -sh "$work/data" | cut -f1)"
+skipped ingest || rss_now "after the ingest"
 rss=$(sed -n 's/VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server/status")
 awk -v kb="$rss" 'BEGIN {
   mb = kb / 1024; met = mb <= 2048

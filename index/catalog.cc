@@ -2009,7 +2009,7 @@ struct Catalog::Impl {
     auto parent = [&](const std::string& id) -> const std::string* {
       if (auto it = in_batch.find(id); it != in_batch.end()) return it->second;
       auto it = stored->find(id);
-      return it == stored->end() ? nullptr : &it->second->parent_id;
+      return it == stored->end() ? nullptr : &it->second->parent_id.str();
     };
     for (size_t i = 0; i < batch.size(); ++i) {
       if (in_batch[batch[i].id()] != &batch[i].parent_id()) continue;
@@ -2047,7 +2047,7 @@ struct Catalog::Impl {
       if (auto it = in_batch.find(id); it != in_batch.end())
         return IsPublic(*it->second) ? nullptr : &it->second->visibility();
       if (auto it = stored->find(id); it != stored->end())
-        return it->second->is_public ? nullptr : &it->second->visibility;
+        return it->second->is_public ? nullptr : &it->second->visibility.str();
       return nullptr;
     };
     // Down from ancestors: repeated until nothing changes, so that order

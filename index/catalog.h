@@ -19,6 +19,7 @@
 #include "index/data_dir.h"
 #include "index/dense_index.h"
 #include "index/graph_options.h"
+#include "index/interned.h"
 #include "index/shared_map.h"
 #include "index/translation.h"
 #include "index/validation.h"
@@ -194,26 +195,29 @@ struct CatalogStats {
 };
 
 // What ranking needs to know about a post without reading its text.
+// Fields that many posts share (people, threads, groups, languages, tags)
+// are Interned: 8 bytes each instead of a std::string's 32, read as const
+// std::string (about 200 bytes a post less, 0.2 GB at 1M posts).
 struct PostMeta {
   std::string id;
-  std::string author_id;
-  std::string thread_id;
-  std::string parent_id;
+  Interned author_id;
+  Interned thread_id;
+  Interned parent_id;
   v1::PostKind kind = v1::POST_KIND_UNSPECIFIED;
   bool accepted = false;
   bool is_public = true;
   // "public" or the group that may see it ("group:hr"), as stored: a post
   // under a private ancestor carries the ancestor's group.
-  std::string visibility = "public";
+  Interned visibility = "public";
   // The visibility it got from a private ancestor, sticky across re-upserts
   // (Catalog::UpsertPosts); empty when none.
-  std::string inherited_visibility;
+  Interned inherited_visibility;
   int64_t created = 0;  // unix seconds
-  std::string language;
+  Interned language;
   std::string title;
-  std::vector<std::string> tags;
-  std::vector<std::string> liked_by;
-  std::vector<std::string> mentioned;
+  std::vector<Interned> tags;
+  std::vector<Interned> liked_by;
+  std::vector<Interned> mentioned;
   std::vector<float> embedding;  // client-supplied vector, often empty
 };
 

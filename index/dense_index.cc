@@ -89,7 +89,7 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
   // People: the directory's and the authors', in id order.
   std::vector<const std::string*> ids;
   for (const auto& [id, p] : s.people) ids.push_back(&p->id());
-  for (const auto& m : d->posts_) ids.push_back(&m->author_id);
+  for (const auto& m : d->posts_) ids.push_back(&m->author_id.str());
   std::sort(ids.begin(), ids.end(),
             [](const std::string* a, const std::string* b) { return *a < *b; });
   ids.erase(std::unique(ids.begin(), ids.end(),

@@ -49,7 +49,8 @@ class Writer {
     buf_.append(s);
     if (buf_.size() >= (1u << 20)) Flush();
   }
-  void Strings(const std::vector<std::string>& v) {
+  template <typename S>  // std::string or Interned
+  void Strings(const std::vector<S>& v) {
     Varint(v.size());
     for (const auto& s : v) Bytes(s);
   }
@@ -134,7 +135,8 @@ class Reader {
     in_.remove_prefix(n);
     return s;
   }
-  void Strings(std::vector<std::string>& out) {
+  template <typename S>  // std::string or Interned
+  void Strings(std::vector<S>& out) {
     const uint64_t n = Varint();
     if (bad_ || n > in_.size()) return (void)Fail();
     out.reserve(n);

@@ -218,8 +218,8 @@ Participation ParticipationIn(const Snapshot& s, const std::string& thread) {
 // `now` keeps everything of `was` the graph reads and only appends likes
 // or mentions.
 bool Appends(const PostMeta& was, const PostMeta& now) {
-  auto prefix = [](const std::vector<std::string>& a,
-                   const std::vector<std::string>& b) {
+  auto prefix = [](const std::vector<Interned>& a,
+                   const std::vector<Interned>& b) {
     return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
   };
   return was.author_id == now.author_id && was.thread_id == now.thread_id &&

@@ -40,14 +40,49 @@ bool Usable(int32_t t, float c, size_t n_terms) {
          std::isfinite(c);
 }
 
+// The training's view of a corpus: size() docs, docs(d, scratch) the bag of
+// doc d (in scratch if it has to be unpacked).
+struct VectorDocs {
+  const std::vector<TermCounts>& docs;
+  size_t size() const { return docs.size(); }
+  const TermCounts& operator()(size_t d, TermCounts&) const { return docs[d]; }
+};
+struct PackedDocs {
+  const PackedBags& docs;
+  size_t size() const { return docs.size(); }
+  const TermCounts& operator()(size_t d, TermCounts& scratch) const {
+    docs.Get(d, scratch);
+    return scratch;
+  }
+};
+
+void PutVarint(uint64_t v, std::vector<uint8_t>& out) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+uint64_t GetVarint(const uint8_t*& p) {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const uint8_t b = *p++;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) return v;
+  }
+}
+
 // In how many docs each term id in [0, n_terms) occurs: a term listed twice
 // in one doc counts once, so that df <= docs and no IDF is negative.
-std::vector<int64_t> DocumentFrequencies(size_t n_terms,
-                                         const std::vector<TermCounts>& docs) {
+// `docs` is a DocsAt.
+template <typename DocsAt>
+std::vector<int64_t> DocumentFrequencies(size_t n_terms, const DocsAt& docs) {
   std::vector<int64_t> df(n_terms, 0);
   std::vector<int64_t> last_doc(n_terms, -1);
+  TermCounts scratch;
   for (size_t d = 0; d < docs.size(); ++d) {
-    for (const auto& [t, c] : docs[d]) {
+    for (const auto& [t, c] : docs(d, scratch)) {
       if (!Usable(t, c, n_terms) || last_doc[t] == static_cast<int64_t>(d))
         continue;
       last_doc[t] = static_cast<int64_t>(d);
@@ -122,17 +157,19 @@ std::vector<std::pair<int32_t, double>> TrainingColumn(
 // column by column into storage sized by a first pass: no triplet list (16
 // bytes an entry) and no transposed copy (12) beside the matrix's 12 bytes
 // an entry.
-Eigen::SparseMatrix<double> TrainingMatrix(const std::vector<TermCounts>& docs,
+template <typename DocsAt>
+Eigen::SparseMatrix<double> TrainingMatrix(const DocsAt& docs,
                                            const std::vector<int32_t>& remap,
                                            const std::vector<float>& idf,
                                            const EmbeddingOptions& o) {
   const auto n_docs = static_cast<int64_t>(docs.size());
+  TermCounts scratch;
   const int64_t step =
       std::max<int64_t>(1, (n_docs + o.max_training_posts - 1) /
                                std::max(1, o.max_training_posts));
   int64_t cols = 0, nonzeros = 0;
   for (int64_t d = 0; d < n_docs; d += step) {
-    const size_t n = TrainingColumn(docs[d], remap, idf).size();
+    const size_t n = TrainingColumn(docs(d, scratch), remap, idf).size();
     cols += n > 0;
     nonzeros += static_cast<int64_t>(n);
   }
@@ -140,7 +177,7 @@ Eigen::SparseMatrix<double> TrainingMatrix(const std::vector<TermCounts>& docs,
   a.reserve(nonzeros);
   int64_t col = 0;
   for (int64_t d = 0; d < n_docs; d += step) {
-    const auto entries = TrainingColumn(docs[d], remap, idf);
+    const auto entries = TrainingColumn(docs(d, scratch), remap, idf);
     if (entries.empty()) continue;
     a.startVec(col);
     for (const auto& [row, w] : entries) a.insertBack(row, col) = w;
@@ -209,9 +246,55 @@ absl::Status EmbeddingOptions::Validate() const {
   });
 }
 
+void PackedBags::Add(const std::vector<Entry>& bag) {
+  offsets_.push_back(bytes_.size());
+  PutVarint(bag.size(), bytes_);
+  for (const Entry& e : bag) {
+    PutVarint(static_cast<uint32_t>(e.term), bytes_);
+    PutVarint(e.count, bytes_);
+  }
+}
+
+void PackedBags::Replace(size_t d, const std::vector<Entry>& bag) {
+  TermCounts& counts = replaced_[d];
+  counts.clear();
+  for (const Entry& e : bag)
+    counts.emplace_back(e.term, static_cast<float>(e.count));
+}
+
+void PackedBags::Get(size_t d, TermCounts& out) const {
+  out.clear();
+  if (!replaced_.empty()) {
+    if (auto it = replaced_.find(d); it != replaced_.end()) {
+      out = it->second;
+      return;
+    }
+  }
+  const uint8_t* p = bytes_.data() + offsets_[d];
+  const uint64_t n = GetVarint(p);
+  out.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto t = static_cast<int32_t>(GetVarint(p));
+    out.emplace_back(t, static_cast<float>(GetVarint(p)));
+  }
+}
+
 absl::StatusOr<TermSpace> TermSpace::Train(
     const std::vector<std::string>& vocabulary,
     const std::vector<TermCounts>& docs, const EmbeddingOptions& o) {
+  return TrainFrom(vocabulary, VectorDocs{docs}, o);
+}
+
+absl::StatusOr<TermSpace> TermSpace::TrainPacked(
+    const std::vector<std::string>& vocabulary, const PackedBags& docs,
+    const EmbeddingOptions& o) {
+  return TrainFrom(vocabulary, PackedDocs{docs}, o);
+}
+
+template <typename DocsAt>
+absl::StatusOr<TermSpace> TermSpace::TrainFrom(
+    const std::vector<std::string>& vocabulary, const DocsAt& docs,
+    const EmbeddingOptions& o) {
   if (absl::Status s = o.Validate(); !s.ok()) return s;
   // 1. The vocabulary: terms shared by posts but not everywhere.
   std::vector<int64_t> df = DocumentFrequencies(vocabulary.size(), docs);

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -50,36 +51,38 @@ constexpr uint32_t kMaxPersonIdLength = 4096;
 
 // The bags of words of the public posts of a snapshot, in the catalog's
 // order; term ids index `vocabulary`.
+// Every post's bag is held at once, packed (PackedBags); ids are the
+// snapshot's own strings.
 struct Corpus {
   std::vector<std::string> vocabulary;
-  std::vector<TermCounts> docs;
-  std::vector<const index::PostMeta*> doc_meta;    // by doc
-  std::unordered_map<std::string, size_t> doc_of;  // post id -> doc
+  PackedBags docs;
+  std::vector<const index::PostMeta*> doc_meta;          // by doc
+  absl::flat_hash_map<std::string_view, size_t> doc_of;  // post id -> doc
 };
 
 absl::StatusOr<Corpus> ReadCorpus(const index::Catalog& catalog,
                                   const index::Snapshot& snap) {
   Corpus c;
-  std::unordered_map<std::string, int32_t> raw_id;
+  absl::flat_hash_map<std::string, int32_t> raw_id;
+  std::vector<PackedBags::Entry> bag;
   auto status = catalog.ForEachPostTerms(
       [&](const std::string& post_id,
           const std::vector<index::Catalog::TermCount>& terms) {
         const index::PostMeta* m = snap.FindPost(post_id);
         if (!m || !m->is_public) return;
-        TermCounts bag;
-        bag.reserve(terms.size());
+        bag.clear();
         for (const auto& t : terms) {
           auto [it, inserted] = raw_id.try_emplace(
               t.term, static_cast<int32_t>(c.vocabulary.size()));
           if (inserted) c.vocabulary.push_back(t.term);
-          bag.emplace_back(it->second, static_cast<float>(t.count));
+          bag.push_back({it->second, t.count});
         }
-        auto [it, inserted] = c.doc_of.try_emplace(post_id, c.docs.size());
+        auto [it, inserted] = c.doc_of.try_emplace(m->id, c.docs.size());
         if (inserted) {
-          c.docs.push_back(std::move(bag));
+          c.docs.Add(bag);
           c.doc_meta.push_back(m);
         } else {
-          c.docs[it->second] = std::move(bag);
+          c.docs.Replace(it->second, bag);
         }
       });
   if (!status.ok()) return status;
@@ -108,9 +111,11 @@ PersonSums PersonVectorSums(const TermSpace& space, const Corpus& corpus,
   std::vector<int32_t> remap(corpus.vocabulary.size());
   for (size_t i = 0; i < corpus.vocabulary.size(); ++i)
     remap[i] = space.TermId(corpus.vocabulary[i]);
+  TermCounts bag;
   auto embed = [&](size_t d) {
+    corpus.docs.Get(d, bag);
     TermCounts mapped;
-    for (const auto& [t, c] : corpus.docs[d]) {
+    for (const auto& [t, c] : bag) {
       if (remap[t] >= 0) mapped.emplace_back(remap[t], c);
     }
     return space.Embed(mapped);
@@ -322,7 +327,7 @@ ExpertiseModel::BuildInSpace(const index::Catalog& catalog,
     model->space_ = std::move(given);
   } else {
     auto space =
-        TermSpace::Train(corpus->vocabulary, corpus->docs, o.embedding);
+        TermSpace::TrainPacked(corpus->vocabulary, corpus->docs, o.embedding);
     t.train_us = Lap(start);
     if (space.ok() && space->dimensions() > 0)
       model->space_ = std::make_shared<const TermSpace>(std::move(*space));

@@ -55,12 +55,12 @@ std::string Dump(const Snapshot& s) {
     std::string floats;
     for (float f : m->embedding) absl::StrAppend(&floats, f, ",");
     lines["post " + id] = absl::StrCat(
-        m->id, "|", m->author_id, "|", m->thread_id, "|", m->parent_id, "|",
-        m->kind, "|", m->accepted, "|", m->is_public, "|", m->visibility, "|",
-        m->inherited_visibility, "|", m->created, "|", m->language, "|",
-        m->title, "|", absl::StrJoin(m->tags, ","), "|",
-        absl::StrJoin(m->liked_by, ","), "|", absl::StrJoin(m->mentioned, ","),
-        "|", floats);
+        m->id, "|", m->author_id.str(), "|", m->thread_id.str(), "|",
+        m->parent_id.str(), "|", m->kind, "|", m->accepted, "|", m->is_public,
+        "|", m->visibility.str(), "|", m->inherited_visibility.str(), "|",
+        m->created, "|", m->language.str(), "|", m->title, "|",
+        absl::StrJoin(m->tags, ","), "|", absl::StrJoin(m->liked_by, ","), "|",
+        absl::StrJoin(m->mentioned, ","), "|", floats);
   }
   std::string out;
   for (const auto& [key, line] : lines)

@@ -50,14 +50,14 @@ void Add(PostMap& posts, MetaSpec s) {
       s.thread = s.id;
     } else {
       auto it = posts.find(s.parent);
-      s.thread = it != posts.end() ? it->second->thread_id : s.parent;
+      s.thread = it != posts.end() ? it->second->thread_id.str() : s.parent;
     }
   }
   m->thread_id = s.thread;
   m->created = s.created;
   m->is_public = s.is_public;
-  m->liked_by = s.liked_by;
-  m->mentioned = s.mentioned;
+  m->liked_by.assign(s.liked_by.begin(), s.liked_by.end());
+  m->mentioned.assign(s.mentioned.begin(), s.mentioned.end());
   posts[s.id] = std::move(m);
 }
 

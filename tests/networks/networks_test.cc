@@ -83,7 +83,7 @@ class NetworksTest : public testing::Test {
   void Post(const std::string& id, const std::string& author, v1::PostKind kind,
             const std::string& parent, std::vector<std::string> tags) {
     auto m = testing_util::MakeMeta(id, author, kind, parent, kEnd - 40 * kDay);
-    m->tags = std::move(tags);
+    m->tags.assign(tags.begin(), tags.end());
     snapshot_.posts[id] = m;
   }
 

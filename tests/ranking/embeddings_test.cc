@@ -105,6 +105,46 @@ TEST(TermSpaceTest, APostsTermOrderChangesNothingToTheBit) {
   EXPECT_EQ(saved_a.str(), saved_b.str());
 }
 
+// The model's full build keeps every post's bag packed: what comes out is
+// what went in (big term ids and counts, empty bags, a bag replaced), and
+// a space trained from packed bags is the same to the bit.
+TEST(PackedBagsTest, GivesBackWhatWasAddedAndTrainsTheSameSpace) {
+  Corpus c = TwoTopics(25, 4);
+  c.docs.push_back({});
+  c.docs.push_back({{16, 70000}, {(1 << 30) + 5, 3}, {0, (1 << 24)}});
+  PackedBags packed;
+  for (const TermCounts& doc : c.docs) {
+    std::vector<PackedBags::Entry> bag;
+    for (const auto& [t, n] : doc) bag.push_back({t, static_cast<uint32_t>(n)});
+    packed.Add(bag);
+  }
+  packed.Replace(3, {{5, 2}, {16, 1}});
+  c.docs[3] = {{5, 2}, {16, 1}};
+  ASSERT_EQ(packed.size(), c.docs.size());
+  TermCounts out = {{9, 9}};  // cleared by Get
+  for (size_t d = 0; d < c.docs.size(); ++d) {
+    packed.Get(d, out);
+    EXPECT_EQ(out, c.docs[d]) << "bag " << d;
+  }
+  EXPECT_LT(packed.bytes(), 8 * c.docs.size() * 5);  // < a TermCounts' 8 B
+  c.docs.pop_back();  // the out-of-vocabulary bag is for Get only
+  PackedBags trained;
+  for (const TermCounts& doc : c.docs) {
+    std::vector<PackedBags::Entry> bag;
+    for (const auto& [t, n] : doc) bag.push_back({t, static_cast<uint32_t>(n)});
+    trained.Add(bag);
+  }
+  EmbeddingOptions o;
+  o.dimensions = 3;
+  auto a = TermSpace::Train(c.vocabulary, c.docs, o);
+  auto b = TermSpace::TrainPacked(c.vocabulary, trained, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::stringstream saved_a, saved_b;
+  ASSERT_TRUE(a->Save(saved_a).ok());
+  ASSERT_TRUE(b->Save(saved_b).ok());
+  EXPECT_EQ(saved_a.str(), saved_b.str());
+}
+
 TEST(TermSpaceTest, BadInputGetsClearErrors) {
   EmbeddingOptions o;
   o.dimensions = 0;

@@ -79,7 +79,7 @@ class RankingEquivalenceTest : public testing::Test {
       ExpertQuery q;
       q.query = questions[i]->title;
       q.asker_id = questions[i]->author_id;
-      q.tags = questions[i]->tags;
+      q.tags.assign(questions[i]->tags.begin(), questions[i]->tags.end());
       out.push_back(std::move(q));
     }
     return out;
