@@ -70,12 +70,8 @@ class ExpertFinderTest : public testing::Test {
  protected:
   // Long because it is the company (the cast above), not logic.
   void SetUp() override {
-    index::CatalogOptions o;
-    o.data_dir = TestDir();
-    o.refresh_interval = std::chrono::milliseconds(0);
-    auto c = index::Catalog::Open(o);
-    ASSERT_TRUE(c.ok()) << c.status();
-    catalog_ = std::move(*c);
+    catalog_ = testing_util::OpenCatalog(TestDir());
+    ASSERT_NE(catalog_, nullptr);
 
     v1::Person otto = Person("otto", "Engineering", "Stockholm");
     otto.set_opted_out(true);
@@ -550,12 +546,9 @@ TEST(ExpertFinderClockTest, AFarFuturePostInTheFolderMovesNoScore) {
 // five months ago and none since, "ziva" 2 in the last fortnight. On the
 // year's decayed activity yngve leads; on recent answers ziva does.
 TEST(ExpertFinderRecentTest, RecentAnswersRankWhoAnswersNow) {
-  index::CatalogOptions o;
-  o.data_dir = TestDir();
-  o.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(o);
-  ASSERT_TRUE(catalog.ok()) << catalog.status();
-  index::Catalog& c = **catalog;
+  auto catalog = testing_util::OpenCatalog(TestDir());
+  ASSERT_NE(catalog, nullptr);
+  index::Catalog& c = *catalog;
   ASSERT_TRUE(c.UpsertPeople(
                    std::vector<v1::Person>{Person("anna", "Sales", "Stockholm"),
                                            Person("yngve", "IT", "Stockholm"),
@@ -595,12 +588,9 @@ TEST(ExpertFinderRecentTest, RecentAnswersRankWhoAnswersNow) {
 // snapshot and one "now" (ExpertFinder's memo): after a publish or when the
 // clock moves they are computed afresh, equal to a new finder's.
 TEST(ExpertFinderActivityTest, ActivityFeaturesFollowTheSnapshotAndTheClock) {
-  index::CatalogOptions o;
-  o.data_dir = TestDir();
-  o.refresh_interval = std::chrono::milliseconds(0);
-  auto catalog = index::Catalog::Open(o);
-  ASSERT_TRUE(catalog.ok()) << catalog.status();
-  index::Catalog& c = **catalog;
+  auto catalog = testing_util::OpenCatalog(TestDir());
+  ASSERT_NE(catalog, nullptr);
+  index::Catalog& c = *catalog;
   ASSERT_TRUE(c.UpsertPeople(
                    std::vector<v1::Person>{Person("anna", "Sales", "Stockholm"),
                                            Person("yngve", "IT", "Stockholm")})
