@@ -73,6 +73,45 @@ absl::Status CheckBatch(int items, const char* field) {
 // not yet being written (the ingest executor is slower than the network).
 constexpr size_t kMaxQueuedBytes = 32 << 20;
 
+// How many items a group of IngestStream messages may hold, so that writing
+// one takes about a budget (ServerOptions::ingest_group_budget). A write
+// queued behind a stream (an UpsertPosts, another stream) waits for the
+// group being written: groups grew with the write time (what arrives while
+// one is written is the next one), to 5,000 posts and seconds at 100k-1M
+// posts, and that wait was most of a marker post's time from sending to
+// found. Smaller groups cost more commits (never fewer than a minimum of
+// items). The rate is what the last groups' writes took an item, commit
+// included: with F the commit's own cost and c an item's, groups settle
+// where F + c * items = budget (or at the minimum when F is over it).
+// Thread-safe.
+class GroupPace {
+ public:
+  GroupPace(absl::Duration budget, int min_items)
+      : budget_ms_(absl::ToDoubleMilliseconds(budget)),
+        min_items_(std::clamp(min_items, 1, index::kMaxBatchItems)) {}
+
+  // The most items a group may hold now: kMaxBatchItems until a first
+  // group was written.
+  int MaxItems() const {
+    const double rate = items_per_ms_.load(std::memory_order_relaxed);
+    if (rate <= 0) return index::kMaxBatchItems;
+    return static_cast<int>(std::clamp<double>(rate * budget_ms_, min_items_,
+                                               index::kMaxBatchItems));
+  }
+  // A group of `items` was written (and committed) in `took`.
+  void Wrote(int items, absl::Duration took) {
+    const double rate = items / std::max(absl::ToDoubleMilliseconds(took), 1.0);
+    const double was = items_per_ms_.load(std::memory_order_relaxed);
+    items_per_ms_.store(was <= 0 ? rate : (was + rate) / 2,
+                        std::memory_order_relaxed);
+  }
+
+ private:
+  const double budget_ms_;
+  const int min_items_;
+  std::atomic<double> items_per_ms_{0};  // 0: nothing written yet
+};
+
 // The full gRPC method of an RPC, as the audit log names it.
 const char* MethodName(Rpc rpc) {
   switch (rpc) {
@@ -358,13 +397,15 @@ class IngestService final
   IngestService(index::Catalog& catalog, Eraser& eraser,
                 ranking::ExposureLedger& exposure,
                 ranking::OutcomeStore& outcomes, CallHandler calls,
-                Executor& executor)
+                Executor& executor, absl::Duration group_budget,
+                int group_min_items)
       : catalog_(catalog),
         eraser_(eraser),
         exposure_(exposure),
         outcomes_(outcomes),
         calls_(calls),
-        executor_(executor) {}
+        executor_(executor),
+        pace_(group_budget, group_min_items) {}
 
   grpc::ServerUnaryReactor* UpsertPeople(
       grpc::CallbackServerContext* ctx, const v1::UpsertPeopleRequest* request,
@@ -400,21 +441,23 @@ class IngestService final
       grpc::CallbackServerContext* ctx, grpc::ByteBuffer* response) override {
     // Group commit: messages are read while the ingest executor writes the
     // ones before them, and those that arrived meanwhile are written
-    // together, as few catalog writes as kMaxBatchItems allows (one commit
-    // each), instead of one commit per message (a commit's cost grows with
-    // the vocabulary, not with the batch). An idle server still writes a
-    // lone message at once. The response, the stream's only
-    // acknowledgement, is sent after the last write is committed; the first
-    // bad message ends the stream, keeping what came before. One audit line
-    // for the stream.
+    // together, in groups of what the writer writes in about
+    // GroupPace::kGroupBudget (one commit each), instead of one commit per
+    // message (a commit's cost grows with the vocabulary, not with the
+    // batch). An idle server still writes a lone message at once. The response,
+    // the stream's only acknowledgement, is sent after the last write is
+    // committed; the first bad message ends the stream, keeping what came
+    // before. One audit line for the stream.
     class Reader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:
       Reader(index::Catalog& catalog, AuditLog& audit, Executor& executor,
-             grpc::CallbackServerContext* ctx, grpc::ByteBuffer* response,
-             absl::StatusOr<Caller> caller, const Caller& who)
+             GroupPace& pace, grpc::CallbackServerContext* ctx,
+             grpc::ByteBuffer* response, absl::StatusOr<Caller> caller,
+             const Caller& who)
           : catalog_(catalog),
             audit_(audit),
             executor_(executor),
+            pace_(pace),
             ctx_(ctx),
             raw_response_(response),
             caller_(std::move(caller)),
@@ -496,13 +539,14 @@ class IngestService final
         }
       }
       // Parses messages from the front of carry_ and writes those that go
-      // together as one group (as few catalog writes as kMaxBatchItems
-      // allows; a record twice starts a new group); the error names the
-      // message at fault.
+      // together as one group (at most pace_.MaxItems() items unless one
+      // message holds more; a record twice starts a new group); the error
+      // names the message at fault.
       absl::Status WriteNextGroup() {
         std::vector<v1::IngestStreamRequest> group;
         std::set<std::string> ids;
         int items = 0;
+        const int max_items = pace_.MaxItems();
         const int first = carry_first_;
         while (!carry_.empty()) {
           v1::IngestStreamRequest request;
@@ -516,7 +560,7 @@ class IngestService final
             WK_RETURN_IF_ERROR(WriteGroup(group, first));
             return InMessage(carry_first_, parsed);
           }
-          const bool full = items + n > index::kMaxBatchItems;
+          const bool full = items + n > max_items;
           if ((Repeats(request, &ids) || full) && !group.empty()) break;
           items += n;
           group.push_back(std::move(request));
@@ -549,9 +593,12 @@ class IngestService final
           people.insert(people.end(), r.people().begin(), r.people().end());
           posts.insert(posts.end(), r.posts().begin(), r.posts().end());
         }
+        const absl::Time started = absl::Now();
         absl::Status s =
             api::Upsert(catalog_, *caller_, people, posts, &counts_);
         if (s.ok()) {
+          pace_.Wrote(static_cast<int>(people.size() + posts.size()),
+                      absl::Now() - started);
           Count(people.size(), posts.size());
           return absl::OkStatus();
         }
@@ -599,6 +646,7 @@ class IngestService final
       index::Catalog& catalog_;
       AuditLog& audit_;
       Executor& executor_;
+      GroupPace& pace_;
       grpc::CallbackServerContext* const ctx_;
       grpc::ByteBuffer* raw_response_;
       // Written by Drain (one at a time) and read by End after it.
@@ -622,7 +670,7 @@ class IngestService final
     };
     Caller who;
     auto caller = Authorize(*ctx, calls_.auth(), Rpc::kIngestStream, &who);
-    return new Reader(catalog_, calls_.audit(), executor_, ctx, response,
+    return new Reader(catalog_, calls_.audit(), executor_, pace_, ctx, response,
                       std::move(caller), who);
   }
 
@@ -735,6 +783,8 @@ class IngestService final
   ranking::OutcomeStore& outcomes_;
   const CallHandler calls_;
   Executor& executor_;
+  // Shared by the streams: the rate is the writer's, whoever wrote last.
+  GroupPace pace_;
 };
 
 // Networks: HR analyses of the colleague network (api/networks.cc).
@@ -862,6 +912,14 @@ absl::Status ServerOptions::Validate() const {
   if (!clock) return absl::InvalidArgumentError("clock: required");
   WK_RETURN_IF_ERROR(analysis_executor.Validate("--analysis"));
   WK_RETURN_IF_ERROR(ingest_executor.Validate("--ingest"));
+  if (ingest_group_budget.count() < 0 ||
+      ingest_group_budget > std::chrono::minutes(1))
+    return absl::InvalidArgumentError(
+        "ingest_group_budget: must be 0-60000 ms");
+  if (ingest_group_min_items < 1 ||
+      ingest_group_min_items > index::kMaxBatchItems)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ingest_group_min_items: must be 1-", index::kMaxBatchItems));
   if (drain_timeout.count() < 0 || drain_timeout > std::chrono::hours(1))
     return absl::InvalidArgumentError("--drain-ms: must be 0-3600000");
   if (auto s = ranking.Validate(); !s.ok())
@@ -1033,7 +1091,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->drain_timeout_ = options.drain_timeout;
   server->ingest_ = std::make_unique<IngestService>(
       *server->catalog_, *server->eraser_, *server->exposure_,
-      *server->outcomes_, calls, *server->ingest_executor_);
+      *server->outcomes_, calls, *server->ingest_executor_,
+      absl::FromChrono(options.ingest_group_budget),
+      options.ingest_group_min_items);
   server->networks_ = std::make_unique<NetworksService>(
       *server->catalog_, options.networks, calls, *server->analysis_executor_);
   server->admin_ = std::make_unique<AdminService>(

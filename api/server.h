@@ -103,6 +103,16 @@ struct ServerOptions {
   // DeletePerson and Compact run here, as analyses do on theirs. One thread
   // is enough: the catalog commits one batch at a time anyway.
   ExecutorOptions ingest_executor{.threads = 1, .max_queued = 16};
+  // IngestStream writes the messages that arrived while the ingest thread
+  // was busy together, one commit a group; a group holds about what the
+  // writer writes in ingest_group_budget (at its recent rate, commit
+  // included), and at least ingest_group_min_items items (whole messages
+  // always). A write queued behind a stream (another stream, an
+  // UpsertPosts) waits for one group. Longer budgets mean fewer, cheaper
+  // commits a post (a commit costs about 240 ms at 1M posts) and longer
+  // waits; docs/operations.md, "Ingest".
+  std::chrono::milliseconds ingest_group_budget{400};
+  int ingest_group_min_items = 1000;
   // Graceful shutdown (SIGTERM): how long calls in flight (and queued) get
   // to finish once the server stops accepting; then they are cancelled.
   // Longer lets bigger batches and analyses finish; shorter exits sooner.

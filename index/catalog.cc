@@ -1529,14 +1529,32 @@ struct Catalog::Impl {
     return doc;
   }
 
+  // Whether new posts may be added rather than replaced by id: when memory
+  // holds every stored post (records_loaded; a write cut by the test seam
+  // leaves memory behind the folder) and posts/ is local (a sharded
+  // database places a new document by its docid, and a replay may find
+  // a post that memory does not hold yet, so replays always replace).
+  bool MayAddNewPostsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    return records_loaded && shards.empty();
+  }
+
   // Writes one database's part of a write, uncommitted: deletions, then
-  // replacements. Idempotent. May throw Xapian::Error.
-  void ApplyStoreLocked(Store store, const StoreWrites& w)
+  // replacements. Idempotent. With `add_new` (MayAddNewPostsLocked), a
+  // post that no stored post has the id of is added, without
+  // replace_document's look-up of its id term: the same document and
+  // docid, for about a tenth less of Xapian's write at 1M posts (a stream's
+  // posts are mostly new). May throw Xapian::Error.
+  void ApplyStoreLocked(Store store, const StoreWrites& w, bool add_new)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     Xapian::WritableDatabase& db = DbLocked(store);
     for (const auto& id : w.deleted) db.delete_document(kIdPrefix + id);
-    for (const auto& p : w.posts)
-      db.replace_document(kIdPrefix + p.id(), MakeDocument(p));
+    std::unordered_set<std::string_view> added;
+    for (const auto& p : w.posts) {
+      if (add_new && !posts.contains(p.id()) && added.insert(p.id()).second)
+        db.add_document(MakeDocument(p));
+      else
+        db.replace_document(kIdPrefix + p.id(), MakeDocument(p));
+    }
     for (const auto& p : w.people)
       db.replace_document(kIdPrefix + p.id(), PersonDocument(p));
   }
@@ -1544,9 +1562,9 @@ struct Catalog::Impl {
   // Writes and commits one database's part of a write. Nothing of bulk
   // loading may be pending (CommitBulkLocked first). May throw
   // Xapian::Error.
-  void CommitStoreLocked(Store store, const StoreWrites& w)
+  void CommitStoreLocked(Store store, const StoreWrites& w, bool add_new)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    ApplyStoreLocked(store, w);
+    ApplyStoreLocked(store, w, add_new);
     StampShardsLocked(store);
     DbLocked(store).commit();
     NoteRevisionLocked(store);
@@ -1565,7 +1583,7 @@ struct Catalog::Impl {
           DbLocked(store).begin_transaction(/*flushed=*/false);
           in_bulk[i] = true;
         }
-        ApplyStoreLocked(store, w[store]);
+        ApplyStoreLocked(store, w[store], MayAddNewPostsLocked());
         uncommitted += static_cast<int64_t>(w[store].posts.size() +
                                             w[store].people.size());
         pending_records = uncommitted;
@@ -1763,10 +1781,11 @@ struct Catalog::Impl {
           WriteFileAtomically(journal_path, EncodeBatchJournal(w)));
     }
     try {
+      const bool add_new = MayAddNewPostsLocked();
       for (int i = 0; i < kStoreCount; ++i) {
         const Store store = static_cast<Store>(i);
         if (w[store].empty()) continue;
-        CommitStoreLocked(store, w[store]);
+        CommitStoreLocked(store, w[store], add_new);
         if (absl::Status crash = AfterCommit(store); !crash.ok()) {
           journal_pending = journaled;  // the test seam: as if killed here
           records_loaded = false;       // memory is behind disk: never saved
@@ -1843,7 +1862,8 @@ struct Catalog::Impl {
     try {
       for (int i = 0; i < kStoreCount; ++i) {
         const Store store = static_cast<Store>(i);
-        if (!(*w)[store].empty()) CommitStoreLocked(store, (*w)[store]);
+        if (!(*w)[store].empty())
+          CommitStoreLocked(store, (*w)[store], /*add_new=*/false);
       }
     } catch (const Xapian::Error& e) {
       return XapianError(absl::StrCat("replaying ", journal_path), e);

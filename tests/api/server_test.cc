@@ -75,6 +75,12 @@ TEST(ServerOptionsTest, EachBadValueNamesItsField) {
        [](ServerOptions& o) { o.analysis_executor.max_queued = -1; }},
       {"--drain-ms",
        [](ServerOptions& o) { o.drain_timeout = std::chrono::hours(2); }},
+      {"ingest_group_budget",
+       [](ServerOptions& o) {
+         o.ingest_group_budget = std::chrono::milliseconds(-1);
+       }},
+      {"ingest_group_min_items",
+       [](ServerOptions& o) { o.ingest_group_min_items = 0; }},
   };
   for (const auto& c : cases) {
     ServerOptions o = Good();
@@ -412,6 +418,49 @@ TEST_F(ServerExecutorsTest, StreamMessagesArrivingMeanwhileShareOneCommit) {
               static_cast<unsigned long long>(commits));
   EXPECT_GE(commits, 1u);
   EXPECT_LT(commits, kMessages / 2u);
+  for (int i = 0; i < kMessages * 5; ++i)
+    EXPECT_TRUE(Stored("g" + std::to_string(i))) << i;
+}
+
+// Issue 14: the groups of stream messages written together grew with the
+// time the write before them took (5,000 posts, seconds at 1M posts), and
+// a write queued behind a stream waited for a whole group. Now a group
+// holds what the writer writes in ingest_group_budget at its recent rate,
+// at least ingest_group_min_items: with a budget of 0, groups of the
+// minimum (two messages of 5 posts here) once a first group has shown the
+// rate; before the change, the 20 messages were one group.
+TEST_F(ServerExecutorsTest, StreamGroupsHoldWhatTheBudgetAllows) {
+  options_.ingest_group_budget = milliseconds(0);
+  options_.ingest_group_min_items = 10;
+  Start();
+  auto stream = [&](int messages, const std::string& prefix, bool hold) {
+    if (hold) ingest_blocker_.Occupy(server_->ingest_executor());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(milliseconds(20000)));
+    v1::IngestStreamResponse out;
+    auto writer = ingest_->IngestStream(&ctx, &out);
+    for (int m = 0; m < messages; ++m) {
+      v1::IngestStreamRequest message;
+      for (int k = 0; k < 5; ++k)
+        *message.add_posts() = Post(prefix + std::to_string(m * 5 + k));
+      EXPECT_TRUE(writer->Write(message));
+    }
+    writer->WritesDone();
+    if (hold) {
+      std::this_thread::sleep_for(milliseconds(500));  // every message read
+      ingest_blocker_.Release();
+    }
+    const grpc::Status s = writer->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(out.posts_upserted(), messages * 5);
+  };
+  stream(1, "first", /*hold=*/false);  // the writer's rate
+  const auto posts = static_cast<int>(index::Store::kPosts);
+  const uint64_t before = server_->catalog().stats().revisions[posts];
+  constexpr int kMessages = 20;
+  stream(kMessages, "g", /*hold=*/true);
+  const uint64_t commits = server_->catalog().stats().revisions[posts] - before;
+  EXPECT_EQ(commits, kMessages / 2u);
   for (int i = 0; i < kMessages * 5; ++i)
     EXPECT_TRUE(Stored("g" + std::to_string(i))) << i;
 }

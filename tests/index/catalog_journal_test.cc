@@ -278,6 +278,26 @@ TEST(BatchJournalTest, TheNextWriteFinishesAnUnfinishedOne) {
 
 // A journal that does not decode (torn, damaged) is discarded with a log
 // line, and nothing of it is written; the folder opens.
+// A write cut right after its commit leaves memory behind the folder: the
+// post is stored but memory does not know it. A later write of the same
+// id must replace it, not add it as new (the cheaper path for new posts
+// asks memory whether an id is stored), here and after a reopen.
+TEST(BatchJournalTest, APostCutAfterItsCommitIsReplacedNotAddedAgain) {
+  const std::string dir = TestDir();
+  {
+    Crashing c = CutAfterFirstCommit(dir, {Question("q", "u1", "kettle")});
+    ASSERT_NE(c.catalog, nullptr);
+    const std::vector<v1::Post> again = {
+        Question("q", "u1", "kettle descaling")};
+    ASSERT_TRUE(c.catalog->UpsertPosts(again).ok());
+    EXPECT_EQ(Copies(*c.catalog, "kettle", "q"), 1);
+  }
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Copies(*c, "kettle", "q"), 1);
+  EXPECT_THAT(PublicHits(*c, "descaling"), testing::ElementsAre("q"));
+}
+
 TEST(BatchJournalTest, ATornOrDamagedJournalIsDiscardedAndLogged) {
   BatchWrites w;
   w[Store::kPosts].posts.push_back(Question("ghost", "u1", "phantom write"));
