@@ -2613,6 +2613,39 @@ absl::Status Catalog::ForEachPostTerms(
                               });
 }
 
+namespace {
+
+// The documents of `post_ids` in `db`, in the order a match of
+// OR(FILTER(q, ids), SCALE_WEIGHT(ids, 0)) would list them: those `q` weighs
+// above 0 by weight (ties by docid), then the others by docid. `matched` is
+// the MSet of FILTER(q, ids), which weighs the same documents alike; the
+// others are found by their id terms, so no document outside the ids is
+// matched. MSet::snippet keeps a cache of words across calls whose contents
+// depend on the order of the calls: Fetch makes its snippets in this order.
+std::vector<Xapian::docid> MatchOrder(
+    const Xapian::Database& db, const Xapian::MSet& matched,
+    const std::vector<std::string>& post_ids) {
+  std::vector<Xapian::docid> order, unweighted;
+  std::unordered_set<Xapian::docid> seen;
+  for (auto it = matched.begin(); it != matched.end(); ++it) {
+    seen.insert(*it);
+    (it.get_weight() > 0 ? order : unweighted).push_back(*it);
+  }
+  if (seen.size() < post_ids.size()) {
+    for (const auto& id : post_ids) {
+      const std::string term = kIdPrefix + id;
+      Xapian::PostingIterator p = db.postlist_begin(term);
+      if (p != db.postlist_end(term) && seen.insert(*p).second)
+        unweighted.push_back(*p);
+    }
+  }
+  std::sort(unweighted.begin(), unweighted.end());
+  order.insert(order.end(), unweighted.begin(), unweighted.end());
+  return order;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
     const std::string& query_text, const std::vector<std::string>& post_ids,
     size_t snippet_bytes, bool include_private,
@@ -2625,14 +2658,13 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   Xapian::Query q =
       BuildQuery(query_text, impl_->QueryLanguages(), impl_->dictionary.get());
   // Scored by the query (so snippets know the query's terms), restricted to
-  // the ids; posts that do not match the query come in with weight 0.
-  Xapian::Query query =
-      q.empty()
-          ? id_filter
-          : Xapian::Query(
-                Xapian::Query::OP_OR,
-                Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
-                Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
+  // the ids; posts that do not match the query are read by their id terms
+  // (MatchOrder). The same terms and statistics as the match of
+  // OR(FILTER(q, ids), SCALE_WEIGHT(ids, 0)) this replaces, at a fraction
+  // of its cost: the id terms are opened once, not twice.
+  const Xapian::Query query =
+      q.empty() ? id_filter
+                : Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter);
   // The snippets' background model asks the database for the frequency of
   // every other word of the text: a round trip to each shard a word on
   // remote shards (most of a FindExperts there), so the snippets of a
@@ -2647,16 +2679,16 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
       [&](const Xapian::Database& db) {
         Xapian::Enquire enquire(db);
         enquire.set_query(query);
-        Xapian::MSet mset =
+        const Xapian::MSet mset =
             enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
         by_id.clear();
-        for (auto it = mset.begin(); it != mset.end(); ++it) {
+        for (const Xapian::docid docid : MatchOrder(db, mset, post_ids)) {
           PostText t;
-          const Xapian::Document doc = it.get_document();
+          const Xapian::Document doc = db.get_document(docid);
           if (!t.post.ParseFromString(doc.get_data())) {
             return absl::DataLossError(absl::StrCat(
-                "corrupt post record ", *it, " (post ", doc.get_value(kIdSlot),
-                ") in ", impl_->posts_path));
+                "corrupt post record ", docid, " (post ",
+                doc.get_value(kIdSlot), ") in ", impl_->posts_path));
           }
           // A folder not yet migrated (read-only) may hold private posts
           // among the public ones.
