@@ -25,10 +25,10 @@ using testing_util::TestDir;
 
 constexpr int64_t kT0 = 1700000000;
 
-// Long posts (over the 300-byte snippet) in English and Swedish whose words
-// come capitalised and not, and stemmed alike in other forms: the words
+// Posts, most longer than the 300-byte snippet, in English and Swedish whose
+// words come capitalised and not, and stemmed alike in other forms: the words
 // whose background weights MSet::snippet caches across calls.
-std::vector<v1::Post> LongPosts(int n) {
+std::vector<v1::Post> SnippetPosts(int n) {
   const std::vector<std::string> en = {
       "Queue",   "queue",    "queues",  "Spooler", "spooler", "restart",
       "Printer", "printers", "floor",   "Jams",    "jammed",  "driver",
@@ -43,7 +43,9 @@ std::vector<v1::Post> LongPosts(int n) {
     const bool swedish = i % 3 == 2;
     const auto& words = swedish ? sv : en;
     std::string body;
-    while (body.size() < 420) {
+    // Every fourth post is short: its own snippet, with no match.
+    const size_t length = i % 4 == 3 ? 120 : 420;
+    while (body.size() < length) {
       body += words[random() % words.size()];
       body += random() % 6 == 0 ? ". " : " ";
     }
@@ -88,16 +90,16 @@ std::map<std::string, std::string> SnippetsOfOneMatch(
 }
 
 // Fetch reads each post by its id term and matches the query only among
-// them (no match of the ids at weight 0): its snippets must still be those
-// of the one match it stands for, whatever order the ids come in, for
-// posts that match the query and posts that do not.
+// them, and only when a text is longer than the snippet: its snippets must
+// still be those of the one match it stands for, whatever order the ids
+// come in, for posts that match the query and posts that do not.
 TEST(CatalogFetchTest, SnippetsAreThoseOfOneMatchOfTheIds) {
   const std::string dir = TestDir();
   auto c = OpenCatalog(dir);
   ASSERT_NE(c, nullptr);
   const std::vector<v1::Person> people = {testing_util::MakePerson("anna")};
   ASSERT_TRUE(c->UpsertPeople(people).ok());
-  const std::vector<v1::Post> posts = LongPosts(60);
+  const std::vector<v1::Post> posts = SnippetPosts(60);
   const absl::Status upserted = c->UpsertPosts(posts);
   ASSERT_TRUE(upserted.ok()) << upserted;
   c->Refresh();
