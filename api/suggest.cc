@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "api/expertise.h"
@@ -97,6 +98,48 @@ const index::PostMeta* MetaOf(const index::Snapshot& snap,
                                               : &snap.dense->post(hit.post);
 }
 
+// The snapshot's post `id`, found through its numbering when it has one
+// (one open-addressing probe) or else by id; null when it lacks the post.
+const index::PostMeta* FindPost(const index::Snapshot& snap,
+                                const std::string& id) {
+  if (!snap.dense) return snap.FindPost(id);
+  const uint32_t n = snap.dense->PostNumber(id);
+  return n == index::DenseIndex::kNone ? nullptr : &snap.dense->post(n);
+}
+
+// Counts the answers of `c`'s thread that the author may see, and notes
+// the (last) accepted one. False when the snapshot has no such thread.
+// A root that is its own thread (every root the catalog stores) is read
+// through the numbering: its answers' numbers and 16-byte records, no id
+// hashed.
+bool CountAnswers(const index::Snapshot& snap,
+                  const std::vector<std::string>& groups, Candidate& c) {
+  const index::DenseIndex* dense = snap.dense.get();
+  const uint32_t root = dense && c.root->thread_id == c.root->id
+                            ? dense->PostNumber(c.root->id)
+                            : index::DenseIndex::kNone;
+  if (root != index::DenseIndex::kNone) {
+    for (const uint32_t a : dense->answers_of(root)) {
+      const index::DenseIndex::Facts& f = dense->facts(a);
+      const index::PostMeta& p = dense->post(a);
+      if (!f.is_public && !index::VisibleTo(p, groups)) continue;
+      ++c.answers;
+      if (f.accepted) c.accepted = &p;
+    }
+    return true;
+  }
+  auto thread = snap.threads.find(c.root->id);
+  if (thread == snap.threads.end()) return false;
+  for (const auto& post_id : thread->second) {
+    const index::PostMeta* p = snap.FindPost(post_id);
+    if (!p || !index::VisibleTo(*p, groups) || p->kind != v1::POST_KIND_ANSWER)
+      continue;
+    ++c.answers;
+    if (p->accepted) c.accepted = p;
+  }
+  return true;
+}
+
 // The question threads of the first `depth` hits that the author may see
 // (public, or private to one of `groups`), each with its best hit's weight
 // relative to the best thread's, at least `min_similarity`. `found` is
@@ -106,37 +149,28 @@ std::vector<Candidate> SimilarThreads(const index::Snapshot& snap,
                                       size_t depth,
                                       const std::vector<std::string>& groups,
                                       double min_similarity) {
-  std::unordered_map<std::string, Candidate> by_thread;
+  // By root: the order is the sort's below (a total order), not the map's.
+  absl::flat_hash_map<const index::PostMeta*, Candidate> by_thread;
   double top = 0;
   const size_t n = std::min(depth, found.hits.size());
   for (size_t i = 0; i < n; ++i) {
     const index::Hit& hit = found.hits[i];
     const index::PostMeta* m = MetaOf(snap, found, hit);
     if (!m || !index::VisibleTo(*m, groups)) continue;
-    const index::PostMeta* root = snap.FindPost(m->thread_id);
+    const index::PostMeta* root = FindPost(snap, m->thread_id);
     if (!root || !index::VisibleTo(*root, groups) ||
         root->kind != v1::POST_KIND_QUESTION)
       continue;
-    Candidate& c = by_thread[root->id];
+    Candidate& c = by_thread[root];
     c.root = root;
     c.similarity = std::max(c.similarity, hit.weight);
     top = std::max(top, hit.weight);
   }
   std::vector<Candidate> out;
-  for (auto& [id, c] : by_thread) {
+  for (auto& [root, c] : by_thread) {
     c.similarity = top > 0 ? c.similarity / top : 0;
     if (c.similarity < min_similarity) continue;
-    auto thread = snap.threads.find(id);
-    if (thread == snap.threads.end()) continue;
-    for (const auto& post_id : thread->second) {
-      const index::PostMeta* p = snap.FindPost(post_id);
-      if (!p || !index::VisibleTo(*p, groups) ||
-          p->kind != v1::POST_KIND_ANSWER)
-        continue;
-      ++c.answers;
-      if (p->accepted) c.accepted = p;
-    }
-    out.push_back(c);
+    if (CountAnswers(snap, groups, c)) out.push_back(c);
   }
   // Solved first, then the most similar, then by id (stable answers).
   std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {

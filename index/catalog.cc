@@ -2633,6 +2633,39 @@ absl::Status Catalog::ForEachPostTerms(
                               });
 }
 
+namespace {
+
+// The text a post's snippet is made from.
+const std::string& SnippetSource(const v1::Post& post) {
+  return post.body().empty() ? post.title() : post.body();
+}
+
+// `wanted` (docids of the ids' posts), in the order a match of
+// OR(FILTER(q, ids), SCALE_WEIGHT(ids, 0)) lists them: those `q` weighs
+// above 0 by weight (ties by docid), then the others by docid. `matched` is
+// the MSet of FILTER(q, ids), which weighs the same documents alike.
+// MSet::snippet keeps a cache of words across calls whose contents depend
+// on the order of the calls: Fetch makes its snippets in this order.
+template <typename Wanted>
+std::vector<Xapian::docid> MatchOrder(const Xapian::MSet& matched,
+                                      const Wanted& wanted) {
+  std::vector<Xapian::docid> order, unweighted;
+  std::unordered_set<Xapian::docid> weighted;
+  for (auto it = matched.begin(); it != matched.end(); ++it) {
+    if (it.get_weight() > 0 && wanted.contains(*it)) {
+      order.push_back(*it);
+      weighted.insert(*it);
+    }
+  }
+  for (const auto& [docid, unused] : wanted)
+    if (!weighted.contains(docid)) unweighted.push_back(docid);
+  std::sort(unweighted.begin(), unweighted.end());
+  order.insert(order.end(), unweighted.begin(), unweighted.end());
+  return order;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
     const std::string& query_text, const std::vector<std::string>& post_ids,
     size_t snippet_bytes, bool include_private,
@@ -2644,15 +2677,14 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   Xapian::Query id_filter(Xapian::Query::OP_OR, ids.begin(), ids.end());
   Xapian::Query q =
       BuildQuery(query_text, impl_->QueryLanguages(), impl_->dictionary.get());
-  // Scored by the query (so snippets know the query's terms), restricted to
-  // the ids; posts that do not match the query come in with weight 0.
-  Xapian::Query query =
-      q.empty()
-          ? id_filter
-          : Xapian::Query(
-                Xapian::Query::OP_OR,
-                Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter),
-                Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, id_filter, 0));
+  // Each post is read by its id term. A text no longer than the snippet is
+  // its own snippet (MSet::snippet returns it as it is, touching nothing),
+  // so the query is matched only when a longer one needs an MSet: among
+  // the ids alone, with the terms and statistics of the match of
+  // OR(FILTER(q, ids), SCALE_WEIGHT(ids, 0)) it stands for (MatchOrder).
+  const Xapian::Query query =
+      q.empty() ? id_filter
+                : Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter);
   // The snippets' background model asks the database for the frequency of
   // every other word of the text: a round trip to each shard a word on
   // remote shards (most of a FindExperts there), so the snippets of a
@@ -2665,18 +2697,19 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   absl::Status status = impl_->ReadScoped(
       "fetch", "fetch: index kept changing; try again", include_private, groups,
       [&](const Xapian::Database& db) {
-        Xapian::Enquire enquire(db);
-        enquire.set_query(query);
-        Xapian::MSet mset =
-            enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
         by_id.clear();
-        for (auto it = mset.begin(); it != mset.end(); ++it) {
+        std::unordered_map<Xapian::docid, PostText*> long_texts;
+        for (const std::string& id : post_ids) {
+          if (by_id.contains(id)) continue;
+          const std::string term = kIdPrefix + id;
+          const Xapian::PostingIterator found = db.postlist_begin(term);
+          if (found == db.postlist_end(term)) continue;
           PostText t;
-          const Xapian::Document doc = it.get_document();
+          const Xapian::Document doc = db.get_document(*found);
           if (!t.post.ParseFromString(doc.get_data())) {
-            return absl::DataLossError(absl::StrCat(
-                "corrupt post record ", *it, " (post ", doc.get_value(kIdSlot),
-                ") in ", impl_->posts_path));
+            return absl::DataLossError(
+                absl::StrCat("corrupt post record ", *found, " (post ", id,
+                             ") in ", impl_->posts_path));
           }
           // A folder not yet migrated (read-only) may hold private posts
           // among the public ones.
@@ -2684,14 +2717,24 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
               !std::binary_search(groups.begin(), groups.end(),
                                   t.post.visibility()))
             continue;
-          const std::string& body =
-              t.post.body().empty() ? t.post.title() : t.post.body();
+          PostText& kept = by_id[t.post.id()] = std::move(t);
           // MSet::snippet escapes for HTML; clients get plain text.
+          if (SnippetSource(kept.post).size() <= snippet_bytes)
+            kept.snippet = HtmlToText(SnippetSource(kept.post));
+          else
+            long_texts[*found] = &kept;
+        }
+        if (long_texts.empty()) return absl::OkStatus();
+        Xapian::Enquire enquire(db);
+        enquire.set_query(query);
+        const Xapian::MSet mset =
+            enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
+        for (const Xapian::docid docid : MatchOrder(mset, long_texts)) {
+          PostText& t = *long_texts[docid];
           t.snippet = HtmlToText(
-              mset.snippet(body, snippet_bytes,
+              mset.snippet(SnippetSource(t.post), snippet_bytes,
                            Xapian::Stem(StemmerNameFor(t.post.language())),
                            snippet_flags, "", "", "…"));
-          by_id[t.post.id()] = std::move(t);
         }
         return absl::OkStatus();
       },

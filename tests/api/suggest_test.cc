@@ -389,6 +389,47 @@ TEST_F(SuggestTest, InvalidFieldsAreNamed) {
 
 // Invalid UTF-8 cannot cross gRPC (protobuf refuses to parse it), so the
 // validator is checked in process.
+// A similar thread counts its answers (not its question or comments) and
+// shows its accepted one, read through the snapshot's numbering.
+TEST(SuggestThreadsTest, AThreadCountsItsAnswersAndShowsTheAcceptedOne) {
+  using testing_util::MakePerson;
+  using testing_util::MakePost;
+  auto c = testing_util::OpenCatalog(testing_util::TestDir());
+  ASSERT_NE(c, nullptr);
+  const std::vector<v1::Person> people = {MakePerson("anna"), MakePerson("bo"),
+                                          MakePerson("cy"), MakePerson("dana")};
+  std::vector<v1::Post> posts = {
+      MakePost("q1", "anna", v1::POST_KIND_QUESTION, "Spooler hangs",
+               "The print spooler hangs every morning.", 1700000000),
+      MakePost("a1", "bo", v1::POST_KIND_ANSWER, "",
+               "Restart the spooler service.", 1700000100, "q1"),
+      MakePost("a2", "cy", v1::POST_KIND_ANSWER, "",
+               "Clear the spooler queue folder, then restart it.", 1700000200,
+               "q1"),
+      MakePost("c1", "anna", v1::POST_KIND_COMMENT, "", "Thanks, spooler ok.",
+               1700000300, "a2"),
+      MakePost("q2", "bo", v1::POST_KIND_QUESTION, "Coffee machine",
+               "The coffee machine is empty.", 1700000400)};
+  posts[2].set_accepted(true);
+  ASSERT_TRUE(c->UpsertPeople(people).ok());
+  ASSERT_TRUE(c->UpsertPosts(posts).ok());
+  c->Refresh();
+  ASSERT_NE(c->snapshot()->dense, nullptr);
+  const ranking::ExpertFinder finder(*c);
+  v1::SuggestForPostRequest draft;
+  draft.set_title("The spooler hangs");
+  draft.set_body("Our print spooler hangs again.");
+  draft.set_author_id("dana");
+  auto response = SuggestForPost(*c, finder, draft);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_GE(response->threads_size(), 1);
+  const v1::SimilarThread& t = response->threads(0);
+  EXPECT_EQ(t.thread_id(), "q1");
+  EXPECT_EQ(t.answers(), 2);
+  EXPECT_TRUE(t.solved());
+  EXPECT_EQ(t.accepted_answer_id(), "a2");
+}
+
 TEST(SuggestValidationTest, InvalidUtf8IsNamed) {
   for (const char* bad :
        {"\xc3", "\xed\xa0\x80", "a\xff", "\xf4\x90\x80\x80"}) {
