@@ -48,8 +48,9 @@ class Table {
  public:
   Table() {
     for (std::string_view s : kImmortal) {
-      const Entry* e = Intern(s);
-      const_cast<Entry*>(e)->immortal = true;
+      auto* e = const_cast<Entry*>(Intern(s));
+      e->immortal = true;
+      e->refs.store(0, std::memory_order_relaxed);  // never counted
     }
   }
 
