@@ -6,6 +6,7 @@
 #include <atomic>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "index/catalog.h"
 
@@ -47,6 +48,16 @@ bool SameRecords(const std::vector<std::shared_ptr<const PostMeta>>& a,
                  const std::vector<std::shared_ptr<const PostMeta>>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const auto& x, const auto& y) { return x == y; });
+}
+
+// Whether a record of `a` has no record of the same id in `b`.
+bool LostAPost(const std::vector<std::shared_ptr<const PostMeta>>& a,
+               const std::vector<std::shared_ptr<const PostMeta>>& b) {
+  std::unordered_set<std::string_view> now;
+  for (const auto& m : b) now.insert(m->id);
+  for (const auto& m : a)
+    if (!now.contains(m->id)) return true;
+  return false;
 }
 
 // The ids of posts whose record differs between `a` and `b` (added,
@@ -112,9 +123,15 @@ void GroupDatabases::Install(std::map<std::string, Group> next, bool pending) {
     for (auto& [name, g] : next) {
       auto old = groups_.find(name);
       if (old == groups_.end() || !old->second.settled || !g.settled) continue;
-      if (old->second.entry && !SameRecords(old->second.records, g.records))
+      if (old->second.entry && !SameRecords(old->second.records, g.records)) {
+        // A post that left the group (deleted, erased, moved) would stay in
+        // the copy, its text in memory, until a member searched: the copy
+        // goes now instead (freed below, or by the search reading it), and
+        // the next member's search builds it again.
+        if (LostAPost(old->second.records, g.records)) continue;
         old->second.entry->MarkStale(
             ChangedIds(old->second.records, g.records));
+      }
       g.entry = std::move(old->second.entry);
       g.last_used = old->second.last_used;
     }

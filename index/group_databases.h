@@ -48,11 +48,13 @@ class GroupDatabases {
 
   // Called at each publish with the writer's post records (all of them,
   // those of people who opted out too: they are in the full-text index).
-  // A group whose set of records changed (a post added, replaced, moved or
-  // deleted) keeps its database with those posts marked stale: the next
-  // member's search copies them again (or removes them) before it reads, so
-  // a change costs its own posts, not the group's. Other groups are not
-  // touched.
+  // A group whose set of records changed (a post added or replaced) keeps
+  // its database with those posts marked stale: the next member's search
+  // copies them again before it reads, so a change costs its own posts, not
+  // the group's. A group that lost a post (deleted, erased, moved out)
+  // drops its database at once, so that the post's text does not stay in
+  // memory until a member searches; the next member's search builds it
+  // again. Other groups are not touched.
   // `pending`: the records include writes not committed yet (bulk loading),
   // which a database built now would miss, so every group is taken as
   // changed at the next call.

@@ -1,30 +1,103 @@
 #include "index/interned.h"
 
+#include <string.h>  // explicit_bzero
+
 #include <array>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/node_hash_set.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 
 namespace whoknows::index {
 namespace {
 
+using Entry = Interned::Entry;
+
+// Values nobody's data and (nearly) every record holds: never counted nor
+// freed. The visibility of public posts and the ISO 639-1 codes posts are
+// detected in (index/language.h: CLD2's codes with a Xapian stemmer, and a
+// few common ones without).
+constexpr std::string_view kImmortal[] = {
+    "public", "ar", "ca", "da", "de", "el", "en", "es", "eu", "fi", "fr",
+    "ga",     "hu", "hy", "id", "it", "ja", "ko", "lt", "ne", "nl", "no",
+    "pl",     "pt", "ro", "ru", "sr", "sv", "ta", "tr", "uk", "zh",
+};
+
+// Hashes and compares entries by value, and finds them by a string_view.
+struct ByValue {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return absl::Hash<std::string_view>()(s);
+  }
+  size_t operator()(const Entry* e) const { return (*this)(e->value); }
+  bool operator()(const Entry* a, const Entry* b) const {
+    return a->value == b->value;
+  }
+  bool operator()(const Entry* a, std::string_view b) const {
+    return a->value == b;
+  }
+  bool operator()(std::string_view a, const Entry* b) const {
+    return a == b->value;
+  }
+};
+
 // Shards by hash, so that threads interning at once (the start-up's record
 // reader, the writer, a model build) rarely wait for each other.
 class Table {
  public:
-  const std::string* Intern(std::string_view s) {
-    Shard& shard = shards_[absl::Hash<std::string_view>()(s) % kShards];
+  Table() {
+    for (std::string_view s : kImmortal) {
+      auto* e = const_cast<Entry*>(Intern(s));
+      e->immortal = true;
+      e->refs.store(0, std::memory_order_relaxed);  // never counted
+    }
+  }
+
+  const Entry* Intern(std::string_view s) {
+    const size_t hash = ByValue()(s);
+    Shard& shard = shards_[hash % kShards];
     absl::MutexLock lock(&shard.mu);
-    return &*shard.strings.emplace(s).first;
+    auto it = shard.entries.find(s);
+    if (it != shard.entries.end()) {
+      // Held by someone (a count reaches 0 only under this lock, in
+      // Release, which removes the entry before unlocking).
+      if (!(*it)->immortal) (*it)->refs.fetch_add(1, std::memory_order_relaxed);
+      return *it;
+    }
+    auto* e = new Entry;
+    e->value = std::string(s);
+    e->refs.store(1, std::memory_order_relaxed);
+    e->shard = static_cast<uint16_t>(hash % kShards);
+    shard.entries.insert(e);
+    return e;
+  }
+
+  // The last holder (as far as it knew) drops `e`: under the lock no one can
+  // take it from the table, so a count that reaches 0 here stays 0.
+  void Release(const Entry* e) {
+    Shard& shard = shards_[e->shard];
+    absl::MutexLock lock(&shard.mu);
+    if (e->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    shard.entries.erase(e);
+    // malloc does not clear what it frees: the value would stay readable in
+    // a core file until the memory is reused.
+    auto* gone = const_cast<Entry*>(e);
+    explicit_bzero(gone->value.data(), gone->value.size());
+    delete gone;
+  }
+
+  bool Contains(std::string_view s) {
+    Shard& shard = shards_[ByValue()(s) % kShards];
+    absl::MutexLock lock(&shard.mu);
+    return shard.entries.contains(s);
   }
 
   size_t Size() {
     size_t n = 0;
     for (Shard& shard : shards_) {
       absl::MutexLock lock(&shard.mu);
-      n += shard.strings.size();
+      n += shard.entries.size();
     }
     return n;
   }
@@ -33,13 +106,14 @@ class Table {
   static constexpr size_t kShards = 16;
   struct Shard {
     absl::Mutex mu;
-    // Nodes never move: Interned holds pointers to them.
-    absl::node_hash_set<std::string> strings ABSL_GUARDED_BY(mu);
+    // Entries never move: Interned holds pointers to them.
+    absl::flat_hash_set<const Entry*, ByValue, ByValue> entries
+        ABSL_GUARDED_BY(mu);
   };
   std::array<Shard, kShards> shards_;
 };
 
-// Never destroyed: records may be read during static destruction.
+// Never destroyed: records may be read or dropped during static destruction.
 Table& TheTable() {
   static Table* table = new Table();
   return *table;
@@ -47,16 +121,26 @@ Table& TheTable() {
 
 }  // namespace
 
-const std::string& Interned::Empty() {
-  static const std::string* empty = new std::string();
+Interned::Entry& Interned::EmptyEntry() {
+  static Entry* empty = [] {
+    auto* e = new Entry;
+    e->immortal = true;
+    return e;
+  }();
   return *empty;
 }
 
-const std::string* Interned::Intern(std::string_view s) {
-  if (s.empty()) return &Empty();
+const Interned::Entry* Interned::Intern(std::string_view s) {
+  if (s.empty()) return &EmptyEntry();
   return TheTable().Intern(s);
 }
 
+void Interned::Release(const Entry* e) { TheTable().Release(e); }
+
 size_t Interned::TableSize() { return TheTable().Size(); }
+
+bool Interned::TableContains(std::string_view s) {
+  return TheTable().Contains(s);
+}
 
 }  // namespace whoknows::index

@@ -5,7 +5,9 @@
 #ifndef WHOKNOWS_INDEX_INTERNED_H_
 #define WHOKNOWS_INDEX_INTERNED_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -16,89 +18,147 @@
 namespace whoknows::index {
 
 // A string held as one pointer into a process-wide table that stores each
-// distinct value once and never frees it: 8 bytes where a std::string takes
-// 32, and equality is a pointer comparison. Reads like a const std::string
-// (it converts to one), so record fields can change type without their
-// readers changing; writes replace the whole value (assignment interns).
+// distinct value once: 8 bytes where a std::string takes 32, and equality is
+// a pointer comparison. Reads like a const std::string (it converts to
+// one), so record fields can change type without their readers changing;
+// writes replace the whole value (assignment interns).
 //
 // The table is process-wide (not a Snapshot's) because records outlive
-// snapshots in the model and in callers' copies; it only grows, by the
-// distinct values a process ever sees (ids of people, threads and parents,
-// group names, tags), each stored once.
+// snapshots in the model and in callers' copies. Each entry counts the
+// Interned that hold it, and the last one to go removes it from the table
+// and frees it: after an erasure, once every record, snapshot and model
+// that named the person is gone, neither their id nor a tag or group only
+// they used is left in the process's memory (docs/operations.md,
+// "Compaction and erasure"). The empty string, "public" and the language
+// codes are immortal (never counted, never freed): they are nobody's data,
+// and every record holds them, so counting them would make every thread
+// that copies or drops a record write to the same cache line.
 //
-// Thread safety: Interned is a value; interning locks the table, reading
-// does not (an interned string never moves or changes).
+// Thread safety: Interned is a value; interning and dropping the last
+// holder of a value lock one shard of the table; copying and dropping
+// another holder change the entry's count atomically; reading does not
+// synchronize (an interned string never moves or changes while held).
 class Interned {
  public:
-  Interned() : s_(&Empty()) {}
+  // A table entry: the value first, so that reading one is reading a
+  // std::string. `refs` counts the Interned holding it (an immortal entry's
+  // stays 0 and is never read).
+  struct Entry {
+    std::string value;
+    mutable std::atomic<uint32_t> refs{0};
+    uint16_t shard = 0;
+    bool immortal = false;
+  };
+
+  Interned() noexcept : s_(&EmptyEntry()) {}
   Interned(std::string_view s) : s_(Intern(s)) {}    // NOLINT: implicit
   Interned(const std::string& s) : s_(Intern(s)) {}  // NOLINT: implicit
   Interned(const char* s) : s_(Intern(s)) {}         // NOLINT: implicit
+  Interned(const Interned& other) noexcept : s_(other.s_) { Hold(s_); }
+  Interned(Interned&& other) noexcept : s_(other.s_) {
+    other.s_ = &EmptyEntry();
+  }
+  Interned& operator=(const Interned& other) noexcept {
+    Hold(other.s_);  // first: `other` may be this
+    Drop(s_);
+    s_ = other.s_;
+    return *this;
+  }
+  Interned& operator=(Interned&& other) noexcept {
+    if (this != &other) {
+      Drop(s_);
+      s_ = other.s_;
+      other.s_ = &EmptyEntry();
+    }
+    return *this;
+  }
+  ~Interned() { Drop(s_); }
 
-  const std::string& str() const { return *s_; }
-  operator const std::string&() const { return *s_; }  // NOLINT: implicit
-  operator std::string_view() const { return *s_; }    // NOLINT: implicit
+  const std::string& str() const { return s_->value; }
+  operator const std::string&() const { return s_->value; }  // NOLINT: implicit
+  operator std::string_view() const { return s_->value; }    // NOLINT: implicit
   // Debian's abseil has its own string_view (not std's).
-  operator absl::string_view() const { return *s_; }  // NOLINT: implicit
+  operator absl::string_view() const { return s_->value; }  // NOLINT: implicit
 
-  bool empty() const { return s_->empty(); }
-  size_t size() const { return s_->size(); }
-  const char* data() const { return s_->data(); }
-  const char* c_str() const { return s_->c_str(); }
-  std::string::const_iterator begin() const { return s_->begin(); }
-  std::string::const_iterator end() const { return s_->end(); }
-  char operator[](size_t i) const { return (*s_)[i]; }
-  char front() const { return s_->front(); }
-  char back() const { return s_->back(); }
+  bool empty() const { return s_->value.empty(); }
+  size_t size() const { return s_->value.size(); }
+  const char* data() const { return s_->value.data(); }
+  const char* c_str() const { return s_->value.c_str(); }
+  std::string::const_iterator begin() const { return s_->value.begin(); }
+  std::string::const_iterator end() const { return s_->value.end(); }
+  char operator[](size_t i) const { return (s_->value)[i]; }
+  char front() const { return s_->value.front(); }
+  char back() const { return s_->value.back(); }
 
   friend bool operator==(const Interned& a, const Interned& b) {
     return a.s_ == b.s_;
   }
   friend bool operator==(const Interned& a, const std::string& b) {
-    return *a.s_ == b;
+    return a.s_->value == b;
   }
   friend bool operator==(const Interned& a, std::string_view b) {
-    return *a.s_ == b;
+    return a.s_->value == b;
   }
   friend bool operator==(const Interned& a, const char* b) {
-    return *a.s_ == b;
+    return a.s_->value == b;
   }
   friend auto operator<=>(const Interned& a, const Interned& b) {
-    return *a.s_ <=> *b.s_;
+    return a.s_->value <=> b.s_->value;
   }
   friend auto operator<=>(const Interned& a, const std::string& b) {
-    return *a.s_ <=> b;
+    return a.s_->value <=> b;
   }
   friend auto operator<=>(const Interned& a, std::string_view b) {
-    return std::string_view(*a.s_) <=> b;
+    return std::string_view(a.s_->value) <=> b;
   }
   friend std::ostream& operator<<(std::ostream& out, const Interned& s) {
-    return out << *s.s_;
+    return out << s.s_->value;
   }
   friend std::string operator+(const Interned& a, std::string_view b) {
-    std::string out(*a.s_);
+    std::string out(a.s_->value);
     out.append(b);
     return out;
   }
   friend std::string operator+(std::string_view a, const Interned& b) {
     std::string out(a);
-    out.append(*b.s_);
+    out.append(b.s_->value);
     return out;
   }
   // Hashes as the string does, so maps keyed by strings find it.
   template <typename H>
   friend H AbslHashValue(H h, const Interned& s) {
-    return H::combine(std::move(h), std::string_view(*s.s_));
+    return H::combine(std::move(h), std::string_view(s.s_->value));
   }
 
-  // Distinct values interned so far.
+  // Distinct values held now, immortal ones included (test hook).
   static size_t TableSize();
+  // Whether the table holds `s` now (test hook: an erased person's id is
+  // gone once nothing holds it).
+  static bool TableContains(std::string_view s);
 
  private:
-  static const std::string& Empty();
-  static const std::string* Intern(std::string_view s);
+  static Entry& EmptyEntry();
+  static const Entry* Intern(std::string_view s);
+  // The count is > 0 while anyone holds the entry, so a copy needs no lock;
+  // only the last holder's drop locks the shard (Release), where a thread
+  // interning the same value at once may take the entry back.
+  static void Hold(const Entry* e) {
+    if (!e->immortal) e->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  static void Drop(const Entry* e) {
+    if (e->immortal) return;
+    uint32_t n = e->refs.load(std::memory_order_relaxed);
+    while (n > 1) {
+      if (e->refs.compare_exchange_weak(n, n - 1, std::memory_order_release,
+                                        std::memory_order_relaxed)) {
+        return;
+      }
+    }
+    Release(e);
+  }
+  static void Release(const Entry* e);
 
-  const std::string* s_;
+  const Entry* s_;
 };
 
 }  // namespace whoknows::index

@@ -13,6 +13,7 @@
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "index/interactions.h"
+#include "index/interned.h"
 #include "index/outcomes.h"
 #include "ranking/expertise_model.h"
 #include "tests/testing/fixtures.h"
@@ -227,6 +228,36 @@ TEST_F(ErasureTest, AfterCompactionNoByteOfThemIsLeftInTheDataFolder) {
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_NE((*reopened)->snapshot()->FindPost("p3"), nullptr);
   EXPECT_NE((*reopened)->snapshot()->FindPerson("cy"), nullptr);
+}
+
+// In memory too: once the erasure is acknowledged (published, the model
+// rebuilt) and nothing holds an older snapshot, the process's interning
+// table holds neither their id nor a tag or group only they used (a heap
+// dump or a core file would show them otherwise).
+TEST_F(ErasureTest, NothingOfThemIsLeftInTheInterningTable) {
+  constexpr char kGroup[] = "group:erasee-lab-7f3a9c";
+  constexpr char kTag[] = "erasee-only-tag-7f3a9c";
+  v1::Post own =
+      MakePost("p6", kErasee, v1::POST_KIND_QUESTION, "Rig log for the lab",
+               "Only the lab sees this", 1700005000, "", "en");
+  own.set_visibility(kGroup);
+  own.add_tags(kTag);
+  ASSERT_TRUE(catalog_->UpsertPosts({{own}}).ok());
+  catalog_->Refresh();
+  ASSERT_TRUE(models_->RebuildNow().ok());
+  for (const char* value : {kErasee, kMarker, kGroup, kTag}) {
+    ASSERT_TRUE(index::Interned::TableContains(value))
+        << value << ": the test would prove nothing";
+  }
+  Eraser eraser(*catalog_, models_.get(), Options());
+  auto receipt = eraser.Erase(kErasee);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->posts_deleted, 3);
+  // The server goes on: the catalog and the model stay open.
+  for (const char* value : {kErasee, kMarker, kGroup, kTag}) {
+    EXPECT_FALSE(index::Interned::TableContains(value)) << value;
+  }
+  EXPECT_TRUE(index::Interned::TableContains("bo"));
 }
 
 TEST_F(ErasureTest, AJournalLeftByACrashIsFinishedByResumePending) {
