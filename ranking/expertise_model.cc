@@ -339,6 +339,10 @@ ExpertiseModel::BuildInSpace(const index::Catalog& catalog,
     model->person_sums_ = PersonVectorSums(*model->space_, *corpus, o, now);
     t.vectors_us = Lap(start);
   }
+  // Every post's bag is read by now: freed before the derived signals
+  // allocate theirs (tag profiles, the tie graph), which would otherwise
+  // come on top of it at the build's peak.
+  *corpus = Corpus();
   model->embedded_posts_ = model->trained_posts_;
   model->embedded_newest_ = snap.newest_post;
   // A post newer than the clock weighs 1 (AgeDecay), not what DecayFrom
