@@ -338,7 +338,7 @@ class ServeCommand final : public Command {
   CLI::Option* refresh_ = nullptr;
   api::ServerOptions options_;
   int64_t refresh_ms_ = 1000;
-  int64_t model_rebuild_ms_ = 30000;  // ServerOptions::model_rebuild_interval
+  int64_t model_rebuild_ms_ = 30000;    // ServerOptions::model_rebuild_interval
   int64_t model_retrain_ms_ = 1800000;  // ServerOptions::model_retrain_interval
   int64_t clock_skew_s_ = 60;
   int64_t clock_unix_s_ = 0;  // 0: the system clock

@@ -893,9 +893,9 @@ absl::Status ModelStore::BuildAndSwap() {
 
 bool ModelStore::RetrainDue(const ExpertiseModel& base,
                             const index::Snapshot& snap) const {
-  const bool grown = static_cast<double>(PublicPosts(snap)) >=
-                     static_cast<double>(base.trained_posts()) *
-                         (1 + options_.retrain_growth);
+  const bool grown =
+      static_cast<double>(PublicPosts(snap)) >=
+      static_cast<double>(base.trained_posts()) * (1 + options_.retrain_growth);
   return grown &&
          options_.steady_now() - last_retrain_ >= options_.min_retrain_interval;
 }

@@ -291,8 +291,9 @@ struct ModelStoreOptions {
   // words out of the space longer.
   std::chrono::milliseconds min_retrain_interval{std::chrono::minutes(30)};
   // The store's clock for min_retrain_interval (tests move it by hand).
-  std::function<std::chrono::steady_clock::time_point()> steady_now =
-      [] { return std::chrono::steady_clock::now(); };
+  std::function<std::chrono::steady_clock::time_point()> steady_now = [] {
+    return std::chrono::steady_clock::now();
+  };
   // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
   bool background = true;
   // Called with each failed background rebuild (not with its retries of
@@ -360,8 +361,8 @@ class ModelStore {
   // Whether BuildAndSwap should learn the space again rather than fold the
   // change into `base`: retrain_growth reached and min_retrain_interval
   // passed since the last full build.
-  bool RetrainDue(const ExpertiseModel& base, const index::Snapshot& snap)
-      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_);
+  bool RetrainDue(const ExpertiseModel& base, const index::Snapshot& snap) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_);
   // True when the catalog has moved on from `model` (null: no model yet).
   bool IsStale(const std::shared_ptr<const ExpertiseModel>& model) const;
   void RecordBackgroundResult(const absl::Status& status)
