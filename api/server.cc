@@ -1043,6 +1043,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   ranking::ModelStoreOptions mopts;
   mopts.path = index::DataDir(options.data_dir).embeddings();
   mopts.min_rebuild_interval = options.model_rebuild_interval;
+  mopts.min_retrain_interval = options.model_retrain_interval;
   mopts.model.clock = options.clock;
   mopts.on_background_error =
       [errors = server->errors_.get()](const absl::Status& e) {

@@ -92,6 +92,10 @@ struct ServerOptions {
   // How often the embeddings and graph signals are rebuilt while posts
   // arrive (in the background; queries never wait for it).
   std::chrono::milliseconds model_rebuild_interval{30000};
+  // Least time between two full builds of the model for growth (the space
+  // learned again; ranking::ModelStoreOptions::min_retrain_interval): in
+  // between, new posts are folded into the kept space.
+  std::chrono::milliseconds model_retrain_interval{std::chrono::minutes(30)};
   // Networks service: privacy threshold, threads, bounds.
   NetworksServiceOptions networks;
   // AnalyzeNetwork runs on this executor, never on gRPC's threads, so that

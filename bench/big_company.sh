@@ -37,10 +37,14 @@
 #   --skip LIST           phases to leave out: latency,network,ingest
 #   --network-deadline N  seconds AnalyzeNetwork may take (default 900)
 #   --keep-copy           leave the scratch copy (its path is printed)
+#   --rss-trace FILE      write the server's RSS every second to FILE
+#                         ("seconds-since-launch MB" lines), e.g. to see
+#                         when a model build holds memory during the ingest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 posts=100000 people=5000 seconds=20 ingest_seconds=60 batch=500 rpc=stream
 jsonl="" bin=build keep=0 server_bin="" skip="" network_deadline=900
+rss_trace=""
 while [ $# -gt 1 ]; do
   case $1 in
     --jsonl) jsonl=$2 ;;
@@ -54,6 +58,7 @@ while [ $# -gt 1 ]; do
     --server-bin) server_bin=$2 ;;
     --skip) skip=$2 ;;
     --network-deadline) network_deadline=$2 ;;
+    --rss-trace) rss_trace=$2 ;;
     --keep-copy) keep=1; shift; continue ;;
     *) echo "big_company.sh: unknown flag $1" >&2; exit 2 ;;
   esac
@@ -111,6 +116,14 @@ t0=$(date +%s.%N)
 "$whoknows" serve --listen 127.0.0.1:0 --data "$work/data" \
   $(dev_serve_flags "$work/pki") >"$work/serve.log" 2>&1 &
 server=$!
+if [ -n "$rss_trace" ]; then
+  (while [ -r "/proc/$server/status" ]; do
+    awk -v t="$(echo "$(date +%s.%N) - $t0" | bc)" \
+      '/^VmRSS:/ {printf "%.1f %.0f\n", t, $2 / 1024}' \
+      "/proc/$server/status" 2>/dev/null || true
+    sleep 1
+  done) >"$rss_trace" &
+fi
 port=""
 until [ -n "$port" ]; do
   kill -0 "$server" 2>/dev/null || { echo "serve exited: $(cat "$work/serve.log")" >&2; exit 1; }
@@ -143,6 +156,8 @@ skipped latency || {
   rss_now "after the queries"
 }
 skipped network || bench --mode network --deadline "$network_deadline"
+skipped ingest || [ -z "$rss_trace" ] ||
+  echo "ingest starts $(echo "$(date +%s.%N) - $t0" | bc) s after launch"
 skipped ingest ||
   bench --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
     --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl"

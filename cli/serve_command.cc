@@ -192,6 +192,13 @@ class ServeCommand final : public Command {
                      "while writes go on")
         ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))
         ->capture_default_str();
+    serve_
+        ->add_option("--model-retrain-ms", model_retrain_ms_,
+                     "Least time between two full builds of the expertise "
+                     "model for growth (the space learned again); new posts "
+                     "are folded into the kept space in between")
+        ->check(CLI::Range(int64_t{0}, int64_t{7} * 24 * 3600 * 1000))
+        ->capture_default_str();
     serve_->add_option("--clock-unix-s", clock_unix_s_,
                        "Answer as of this fixed time (unix seconds) instead "
                        "of the system clock: reproducible answers across "
@@ -292,6 +299,8 @@ class ServeCommand final : public Command {
     if (clock_unix_s_ > 0) options_.clock = index::FixedClock(clock_unix_s_);
     options_.model_rebuild_interval =
         std::chrono::milliseconds(model_rebuild_ms_);
+    options_.model_retrain_interval =
+        std::chrono::milliseconds(model_retrain_ms_);
     options_.auth.clock_skew = std::chrono::seconds(clock_skew_s_);
     options_.drain_timeout = std::chrono::milliseconds(drain_ms_);
     options_.handshake_timeout =
@@ -329,7 +338,8 @@ class ServeCommand final : public Command {
   CLI::Option* refresh_ = nullptr;
   api::ServerOptions options_;
   int64_t refresh_ms_ = 1000;
-  int64_t model_rebuild_ms_ = 30000;  // ServerOptions::model_rebuild_interval
+  int64_t model_rebuild_ms_ = 30000;    // ServerOptions::model_rebuild_interval
+  int64_t model_retrain_ms_ = 1800000;  // ServerOptions::model_retrain_interval
   int64_t clock_skew_s_ = 60;
   int64_t clock_unix_s_ = 0;  // 0: the system clock
   int64_t drain_ms_ = 10000;

@@ -295,6 +295,8 @@ absl::Status ModelStoreOptions::Validate() const {
       Check(poll_interval.count() > 0, "poll_interval", "> 0"),
       Check(validate::Finite(retrain_growth) && retrain_growth >= 0,
             "retrain_growth", "a finite number >= 0"),
+      Check(min_retrain_interval.count() >= 0, "min_retrain_interval", ">= 0"),
+      Check(static_cast<bool>(steady_now), "steady_now", "required"),
   });
 }
 
@@ -337,6 +339,10 @@ ExpertiseModel::BuildInSpace(const index::Catalog& catalog,
     model->person_sums_ = PersonVectorSums(*model->space_, *corpus, o, now);
     t.vectors_us = Lap(start);
   }
+  // Every post's bag is read by now: freed before the derived signals
+  // allocate theirs (tag profiles, the tie graph), which would otherwise
+  // come on top of it at the build's peak.
+  *corpus = Corpus();
   model->embedded_posts_ = model->trained_posts_;
   model->embedded_newest_ = snap.newest_post;
   // A post newer than the clock weighs 1 (AgeDecay), not what DecayFrom
@@ -791,7 +797,9 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
 }
 
 ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
-    : catalog_(catalog), options_(std::move(options)) {
+    : catalog_(catalog),
+      options_(std::move(options)),
+      last_retrain_(options_.steady_now()) {
   std::error_code ec;
   if (!options_.path.empty() && std::filesystem::exists(options_.path, ec)) {
     auto loaded = ExpertiseModel::Load(options_.path, catalog_.snapshot(),
@@ -860,14 +868,13 @@ absl::Status ModelStore::BuildAndSwap() {
   // when Update cannot be exact) from scratch.
   absl::StatusOr<std::shared_ptr<const ExpertiseModel>> built = nullptr;
   const auto base = current();
-  if (base && static_cast<double>(PublicPosts(*snap)) <
-                  static_cast<double>(base->trained_posts()) *
-                      (1 + options_.retrain_growth)) {
+  if (base && !RetrainDue(*base, *snap))
     built = ExpertiseModel::Update(*base, catalog_, snap, options_.model);
-  }
   last_build_incremental_ = built.ok() && *built;
-  if (built.ok() && !*built)
+  if (built.ok() && !*built) {
     built = ExpertiseModel::Build(catalog_, snap, options_.model);
+    if (built.ok()) last_retrain_ = options_.steady_now();
+  }
   if (!built.ok()) return built.status();
   if (!options_.path.empty()) {
     auto saved = (*built)->SaveEmbeddings(options_.path);
@@ -882,6 +889,15 @@ absl::Status ModelStore::BuildAndSwap() {
   }
   replaced.reset();
   return absl::OkStatus();
+}
+
+bool ModelStore::RetrainDue(const ExpertiseModel& base,
+                            const index::Snapshot& snap) const {
+  const bool grown =
+      static_cast<double>(PublicPosts(snap)) >=
+      static_cast<double>(base.trained_posts()) * (1 + options_.retrain_growth);
+  return grown &&
+         options_.steady_now() - last_retrain_ >= options_.min_retrain_interval;
 }
 
 bool ModelStore::IsStale(

@@ -278,6 +278,22 @@ struct ModelStoreOptions {
   // cost of the change. 0: every rebuild is a full build. Larger keeps
   // rebuilds cheap longer and leaves new words out of the space longer.
   double retrain_growth = 0.1;
+  // A full build for growth starts at most this often: counted from when
+  // the last full build ended (from the store's start when it restored its
+  // model from `path`). Sooner, new posts keep being folded into the kept
+  // space (ExpertiseModel::Update: their authors, new people included, get
+  // vectors and tag profiles; only their new words wait). Sustained ingest
+  // crosses retrain_growth within minutes at any size, and a full build
+  // reads every post and holds a second model's build beside the serving
+  // one (at 1M posts: the peak RSS and about a minute of a core). Erasure,
+  // opting out and a changed or deleted post build in full at once, as
+  // Update cannot follow them. 0: growth alone decides. Longer leaves new
+  // words out of the space longer.
+  std::chrono::milliseconds min_retrain_interval{std::chrono::minutes(30)};
+  // The store's clock for min_retrain_interval (tests move it by hand).
+  std::function<std::chrono::steady_clock::time_point()> steady_now = [] {
+    return std::chrono::steady_clock::now();
+  };
   // Rebuild in a background thread (serve). Off: only RebuildNow() builds.
   bool background = true;
   // Called with each failed background rebuild (not with its retries of
@@ -342,6 +358,11 @@ class ModelStore {
   // none alive (or frees none under stop_mu_) while it waits.
   bool RebuildDue(std::chrono::steady_clock::time_point last_build) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether BuildAndSwap should learn the space again rather than fold the
+  // change into `base`: retrain_growth reached and min_retrain_interval
+  // passed since the last full build.
+  bool RetrainDue(const ExpertiseModel& base, const index::Snapshot& snap) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_);
   // True when the catalog has moved on from `model` (null: no model yet).
   bool IsStale(const std::shared_ptr<const ExpertiseModel>& model) const;
   void RecordBackgroundResult(const absl::Status& status)
@@ -355,6 +376,10 @@ class ModelStore {
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   absl::Mutex build_mu_;  // one build at a time
+  // When the last full build ended, or the store started (options_'s
+  // steady_now): where min_retrain_interval counts from.
+  std::chrono::steady_clock::time_point last_retrain_
+      ABSL_GUARDED_BY(build_mu_);
   mutable absl::Mutex mu_;
   std::shared_ptr<const ExpertiseModel> model_ ABSL_GUARDED_BY(mu_);
   absl::Status bg_error_ ABSL_GUARDED_BY(mu_);

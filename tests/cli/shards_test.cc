@@ -498,6 +498,10 @@ class ShardsTest : public ::testing::Test {
         WHOKNOWS_BINARY, "serve", "--listen", absl::StrCat("127.0.0.1:", port),
         "--data", data.string(), "--refresh-ms", "100", "--exposure-weight",
         "0", "--model-rebuild-ms", "200",
+        // Each front-end learns its space again at every 10% of growth, as
+        // the single folder does: else each keeps the space of whatever
+        // snapshot it first built from, and their scores differ.
+        "--model-retrain-ms", "0",
         // One fixed clock: recency is the same for every answer.
         "--clock-unix-s", std::to_string(clock_), "--tls-cert",
         pki + "/server.pem", "--tls-key", pki + "/server.key", "--jwt-keys",

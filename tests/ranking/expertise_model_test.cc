@@ -583,12 +583,66 @@ TEST_F(CompanyTest, ModelStoreUpdatesOnNewPostsAndRetrainsOnDeletions) {
   // Growth past retrain_growth learns the space again, new words included.
   ModelStoreOptions eager = o;
   eager.retrain_growth = 0;
+  eager.min_retrain_interval = std::chrono::milliseconds(0);
   ModelStore retraining(*catalog_, eager);
   ASSERT_TRUE(retraining.RebuildNow().ok());
   add("guide3", "quokkaword printer");
   ASSERT_TRUE(retraining.RebuildNow().ok());
   EXPECT_FALSE(retraining.stats().last_build_incremental);
   EXPECT_GE(retraining.current()->space().TermId("Zquokkaword"), 0);
+}
+
+// Sustained ingest crosses retrain_growth again and again: the space is
+// learned again (a full build, every post read) at most once per
+// min_retrain_interval, and meanwhile the new posts are folded in, so a
+// person who starts posting is found through the embedding signal at once.
+TEST_F(CompanyTest, ModelStoreRetrainsForGrowthAtMostOncePerInterval) {
+  auto now = std::make_shared<std::chrono::steady_clock::time_point>();
+  ModelStoreOptions o;
+  o.background = false;
+  o.model.clock = index::FixedClock(kT0 + 2000 * kHour);
+  o.retrain_growth = 0;  // every new post is growth enough
+  o.min_retrain_interval = std::chrono::minutes(10);
+  o.steady_now = [now] { return *now; };
+  v1::Person nina;
+  nina.set_id("nina");
+  nina.set_display_name("Nina");
+  ASSERT_TRUE(catalog_->UpsertPeople({&nina, 1}).ok());
+  ModelStore store(*catalog_, o);
+  ASSERT_TRUE(store.RebuildNow().ok());
+  EXPECT_FALSE(store.stats().last_build_incremental) << "the first build";
+  int n = 0;
+  auto add = [&](const std::string& body) {
+    v1::Post p = CompanyTest::Post("nina" + std::to_string(++n), "nina",
+                                   v1::POST_KIND_ARTICLE, "", "Notes", body,
+                                   kT0 + 1000 * kHour + n);
+    ASSERT_TRUE(catalog_->UpsertPosts({&p, 1}).ok());
+    catalog_->Refresh();
+  };
+  auto rebuild = [&](std::chrono::minutes later) {
+    *now += later;
+    EXPECT_TRUE(store.RebuildNow().ok());
+    EXPECT_TRUE(store.IsCurrent());
+    return store.stats().last_build_incremental;
+  };
+  add("invoice ledger vat quokkaword");
+  add("supplier payment credit quokkaword");
+  EXPECT_TRUE(rebuild(std::chrono::minutes(9))) << "9 of 10 minutes: folded";
+  auto model = store.current();
+  EXPECT_EQ(model->space().TermId("Zquokkaword"), -1) << "the space is kept";
+  const int32_t at = model->ProfileIndex("nina");
+  ASSERT_GE(at, 0) << "a new author has a vector before any retrain";
+  const Eigen::VectorXf sims = model->Similarities(
+      model->EmbedQuery(catalog_->QueryTerms("invoice payment ledger")));
+  EXPECT_GT(sims[at], 0.5) << "found through the embedding signal";
+  add("purchase order quokkaword");
+  EXPECT_FALSE(rebuild(std::chrono::minutes(1))) << "10 minutes: retrained";
+  EXPECT_GE(store.current()->space().TermId("Zquokkaword"), 0);
+  add("invoice order");
+  EXPECT_TRUE(rebuild(std::chrono::minutes(9)))
+      << "counted from the last full build";
+  add("vat credit");
+  EXPECT_FALSE(rebuild(std::chrono::minutes(1)));
 }
 
 TEST_F(CompanyTest, AFailingBackgroundRebuildIsKeptAndLoggedOnce) {

@@ -115,6 +115,9 @@ TEST(ModelStoreOptionsTest, ValidateNamesTheFieldOutOfRange) {
        [](O& o) { o.min_rebuild_interval = std::chrono::milliseconds(-1); }},
       {"poll_interval",
        [](O& o) { o.poll_interval = std::chrono::milliseconds(0); }},
+      {"min_retrain_interval",
+       [](O& o) { o.min_retrain_interval = std::chrono::milliseconds(-1); }},
+      {"steady_now", [](O& o) { o.steady_now = nullptr; }},
   });
 }
 
