@@ -350,7 +350,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
     const GraphOptions& graph_options, int64_t created_before,
-    int64_t* graph_us) {
+    int64_t* graph_us, std::shared_ptr<const ColleagueGraph> built) {
   auto s = std::make_shared<Snapshot>();
   s->people.reserve(people.size());
   for (auto& [id, p] : people) s->people.emplace(id, std::move(p));
@@ -386,10 +386,14 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     if (graph_us) *graph_us = absl::ToInt64Microseconds(absl::Now() - started);
   };
   std::thread graph_thread;
-  try {
-    graph_thread = std::thread(build_graph);
-  } catch (const std::system_error&) {
-    build_graph();  // no thread to be had: one after the other
+  if (built) {
+    if (graph_us) *graph_us = 0;
+  } else {
+    try {
+      graph_thread = std::thread(build_graph);
+    } catch (const std::system_error&) {
+      build_graph();  // no thread to be had: one after the other
+    }
   }
   {
     // Joined however this block ends (an exception included).
@@ -402,7 +406,8 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     SnapshotCounts(s.get());
     s->dense = DenseIndex::Build(*s);
   }
-  s->graph = std::make_shared<ColleagueGraph>(std::move(*graph));
+  s->graph = built ? std::move(built)
+                   : std::make_shared<ColleagueGraph>(std::move(*graph));
   return s;
 }
 
@@ -477,8 +482,25 @@ struct Catalog::Impl {
   // Whether the last LoadRecordsLocked read everything (a failed Open or
   // reload leaves a part, which must never be saved as the whole).
   bool records_loaded ABSL_GUARDED_BY(write_mu) = false;
-  // Whether the last LoadRecordsLocked read them from derived.bin.
+  // Whether the last LoadRecordsLocked read them from derived.bin, and
+  // the stamps the file was checked against.
   bool records_from_file ABSL_GUARDED_BY(write_mu) = false;
+  DatabaseStamps records_stamps ABSL_GUARDED_BY(write_mu);
+  // <data>/graph.bin (index/derived_state.h): the published snapshot's
+  // colleague graph, persisted beside derived.bin. `graph_state_saved`:
+  // the file holds the graph of what memory holds; `graph_state_on_disk`:
+  // a file may be there (removed with derived.bin at the next write).
+  std::string graph_state_path;
+  bool graph_state_saved ABSL_GUARDED_BY(write_mu) = false;
+  bool graph_state_on_disk ABSL_GUARDED_BY(write_mu) = false;
+  // The graph Open read from graph.bin, for its first publish; dropped by a
+  // write before it.
+  std::shared_ptr<const ColleagueGraph> loaded_graph ABSL_GUARDED_BY(write_mu);
+  // Counts the changes to the records (MarkDirtyLocked, LoadRecordsLocked),
+  // and that count as the newest installed snapshot holds them: equal, the
+  // published graph is the graph of what memory holds (SaveGraphState).
+  uint64_t changes ABSL_GUARDED_BY(write_mu) = 0;
+  std::atomic<uint64_t> published_changes{~uint64_t{0}};
   // Catalog::Open's stages (Catalog::stats); written before Open returns.
   OpenTimings open_timings;
   // A journaled write this catalog left unfinished (a failure mid-way, or
@@ -532,6 +554,8 @@ struct Catalog::Impl {
   // Marks the writer's state as changed since the last publish.
   void MarkDirtyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     ForgetDerivedLocked();
+    ++changes;
+    loaded_graph.reset();
     dirty = true;
     const int64_t now = absl::ToUnixMillis(absl::Now());
     last_write_ms = now;
@@ -766,6 +790,9 @@ struct Catalog::Impl {
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
     bool writable = false;
     bool pending = false;
+    uint64_t changes = 0;  // Impl::changes when taken
+    // A full build's graph read from graph.bin (Open's first publish).
+    std::shared_ptr<const ColleagueGraph> graph;
   };
 
   // A change to more than this share of the posts is published by a build
@@ -783,6 +810,7 @@ struct Catalog::Impl {
     if (in.full) {
       in.people = people;
       in.posts = posts;
+      in.graph = std::move(loaded_graph);
       change.clear();
     } else {
       in.change = std::move(change);
@@ -791,6 +819,8 @@ struct Catalog::Impl {
     full_change = false;
     in.writable = posts_db.has_value() && private_db.has_value();
     in.pending = uncommitted > 0;
+    in.changes = changes;
+    loaded_graph.reset();
     dirty = false;
     oldest_unpublished_ms = 0;
     return in;
@@ -840,8 +870,9 @@ struct Catalog::Impl {
       stage = absl::Now();
       group_dbs->Update(in.posts, in.pending);
       t.groups_us = lap();
+      t.graph_from_file = in.graph != nullptr;
       s = BuildSnapshot(std::move(in.people), std::move(in.posts),
-                        graph_options, 0, &t.graph_us);
+                        graph_options, 0, &t.graph_us, std::move(in.graph));
       t.build_us = lap();
       s->docids = ReadDocids(*s->dense);
       t.docids_us = lap();
@@ -861,6 +892,7 @@ struct Catalog::Impl {
     }
     t.save_us = saved ? lap() : 0;
     InstallLocked(std::move(s), saved, t, started);
+    published_changes = in.changes;
   }
 
   // The incremental publish: null when the change is one it does not
@@ -1175,9 +1207,11 @@ struct Catalog::Impl {
     // Remote shards have no revision to stamp the file with (their stamp is
     // a key in shard 0's metadata): the records are read from them.
     if (!shards.empty()) return false;
+    const DatabaseStamps stamps = StampsLocked();
     absl::StatusOr<DerivedRecords> loaded =
-        ReadDerivedState(derived_path, StampsLocked());
+        ReadDerivedState(derived_path, stamps);
     if (loaded.ok()) {
+      records_stamps = stamps;
       people = std::move(loaded->people);
       posts = std::move(loaded->posts);
       derived_saved = true;
@@ -1196,13 +1230,89 @@ struct Catalog::Impl {
   // Removes derived.bin before memory and the databases move past it.
   void ForgetDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     derived_saved = false;
-    if (!derived_on_disk) return;
-    if (absl::Status removed = RemoveFileDurably(derived_path); !removed.ok()) {
-      // Its stamps keep it from being used; the next write tries again.
+    graph_state_saved = false;
+    // Their stamps keep them from being used; the next write tries again.
+    if (derived_on_disk && RemoveLogged(derived_path)) derived_on_disk = false;
+    if (graph_state_on_disk && RemoveLogged(graph_state_path))
+      graph_state_on_disk = false;
+  }
+  static bool RemoveLogged(const std::string& path) {
+    absl::Status removed = RemoveFileDurably(path);
+    if (!removed.ok())
       std::fprintf(stderr, "whoknows: %s\n", removed.ToString().c_str());
+    return removed.ok();
+  }
+
+  // Reads graph.bin with `stamps` (Open's, taken before the records) on
+  // another thread while `load` runs, and keeps the graph for the first
+  // publish when the records came from derived.bin with the same stamps
+  // (a graph is only the graph of the records it was written with). A
+  // graph.bin that cannot be used is said on stderr and, with the writer,
+  // removed. May throw Xapian::Error (from `load`).
+  absl::Status LoadRecordsAndGraphLocked(const DatabaseStamps& stamps)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    std::optional<absl::StatusOr<ColleagueGraph>> read;
+    auto read_graph = [&] {
+      read.emplace(ReadGraphState(graph_state_path, stamps, graph_options));
+    };
+    std::thread reader;
+    try {
+      reader = std::thread(read_graph);
+    } catch (const std::system_error&) {
+      read_graph();
+    }
+    absl::Status loaded;
+    {
+      struct Joiner {
+        std::thread& t;
+        ~Joiner() {
+          if (t.joinable()) t.join();
+        }
+      } joiner{reader};
+      loaded = LoadRecordsLocked();
+    }
+    if (!loaded.ok()) return loaded;
+    if (read->ok() && records_from_file && records_stamps == stamps) {
+      loaded_graph = std::make_shared<const ColleagueGraph>(*std::move(*read));
+      graph_state_saved = true;
+      graph_state_on_disk = true;
+      return absl::OkStatus();
+    }
+    if (absl::IsNotFound(read->status())) return absl::OkStatus();
+    graph_state_on_disk = true;
+    if (read->ok()) return absl::OkStatus();  // records not from derived.bin
+    std::fprintf(stderr,
+                 "whoknows: not using %s (%s): building the colleague graph "
+                 "from the posts\n",
+                 graph_state_path.c_str(),
+                 std::string(read->status().message()).c_str());
+    if (posts_db.has_value() && RemoveLogged(graph_state_path))
+      graph_state_on_disk = false;
+    return absl::OkStatus();
+  }
+
+  // Writes graph.bin from `s`, the snapshot published last, when it is not
+  // there already and `s` holds every change to the records, with the
+  // writer and nothing left uncommitted (Catalog's destructor).
+  void SaveGraphStateLocked(const std::shared_ptr<const Snapshot>& s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (graph_state_saved || !s || !s->graph || !records_loaded ||
+        !posts_db.has_value() || !shards.empty() || journal_pending ||
+        reload_pending || uncommitted > 0 || published_changes != changes)
+      return;
+    absl::Status saved;
+    try {
+      saved = WriteGraphState(graph_state_path, StampsLocked(), graph_options,
+                              *s->graph);
+    } catch (const Xapian::Error& e) {
+      saved = XapianError("stamping the graph state", e);
+    }
+    graph_state_on_disk = true;  // or its temporary: removed at the next write
+    if (!saved.ok()) {
+      std::fprintf(stderr, "whoknows: %s\n", saved.ToString().c_str());
       return;
     }
-    derived_on_disk = false;
+    graph_state_saved = true;
   }
 
   // Writes derived.bin from memory when it is not there already, with the
@@ -1231,6 +1341,8 @@ struct Catalog::Impl {
   absl::Status LoadRecordsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     people.clear();
     posts.clear();
+    ++changes;
+    loaded_graph.reset();
     records_loaded = false;
     records_from_file = LoadDerivedLocked();
     if (!records_from_file) WK_RETURN_IF_ERROR(ScanRecordsLocked());
@@ -2161,6 +2273,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.graph_path = dir.graph();
   d.journal_path = dir.batch_journal();
   d.derived_path = dir.derived_state();
+  d.graph_state_path = dir.graph_state();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
   d.after_commit = options.after_commit;
@@ -2191,7 +2304,11 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
       //    follower notes what it read first: a change while it reads is
       //    read again at its first tick).
       if (options.follow) followed = d.FollowedState();
-      WK_RETURN_IF_ERROR(d.LoadRecordsLocked());
+      if (d.shards.empty()) {
+        WK_RETURN_IF_ERROR(d.LoadRecordsAndGraphLocked(d.StampsLocked()));
+      } else {
+        WK_RETURN_IF_ERROR(d.LoadRecordsLocked());
+      }
       if (!read_only) {
         for (int i = 0; i < kStoreCount; ++i)
           d.NoteRevisionLocked(static_cast<Store>(i));
@@ -2242,12 +2359,19 @@ Catalog::~Catalog() {
   if (impl_->refresher.joinable()) impl_->refresher.join();
   if (impl_->saver.joinable()) impl_->saver.join();
   impl_->SaveGraphIfDue(/*closing=*/true);
+  std::shared_ptr<const Snapshot> published;
+  {
+    absl::MutexLock lock(&impl_->snap_mu);
+    published = impl_->snap;
+  }
   absl::MutexLock w(&impl_->write_mu);
   if (absl::Status s = impl_->CommitBulkLocked(); !s.ok()) {
     std::fprintf(stderr, "whoknows: %s\n", s.ToString().c_str());
   }
-  // The records for the next Open, when they are not on disk already.
+  // The records and their graph for the next Open, when they are not on
+  // disk already.
   impl_->SaveDerivedLocked();
+  impl_->SaveGraphStateLocked(published);
   try {
     // Writes are committed; this only releases the lock.
     if (impl_->posts_db) impl_->posts_db->close();

@@ -154,8 +154,12 @@ struct PublishTimings {
   int64_t groups_us = 0;      // the private groups' records compared
   int64_t build_us = 0;       // threads, activity, graph, dense numbering
   int64_t graph_us = 0;       // of build_us: the colleague graph
-  int64_t docids_us = 0;      // the public database's docid table read
-  int64_t save_us = 0;        // graph.tsv written (0 when not saved this time)
+  // The graph was read from graph.bin (Open's first publish) instead of
+  // built: graph_us is then 0, the read being part of OpenTimings'
+  // records_us (beside the records, on another thread).
+  bool graph_from_file = false;
+  int64_t docids_us = 0;  // the public database's docid table read
+  int64_t save_us = 0;    // graph.tsv written (0 when not saved this time)
 };
 
 // What Catalog::Open spent, stage by stage (serve logs it at start).
@@ -304,12 +308,15 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups);
 // With `created_before` > 0 only posts created before it are kept: the
 // catalog as it was then, for learning from history without hindsight.
 // `generation` is left 0. With `graph_us`, the time the colleague graph
-// took (microseconds) is stored there.
+// took (microseconds) is stored there. With `graph`, that graph is the
+// snapshot's instead of one built: the caller vouches that it is the one
+// these people, posts and options build (index/derived_state.h's graph.bin).
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,
     const GraphOptions& graph_options, int64_t created_before = 0,
-    int64_t* graph_us = nullptr);
+    int64_t* graph_us = nullptr,
+    std::shared_ptr<const ColleagueGraph> graph = nullptr);
 // The same from another snapshot's people and posts.
 std::shared_ptr<Snapshot> BuildSnapshot(
     const SharedMap<std::shared_ptr<const v1::Person>>& people,

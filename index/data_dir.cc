@@ -168,7 +168,7 @@ absl::StatusOr<int64_t> CutTornLastLine(const std::string& path) {
 absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir) {
   DataDirRecovery r;
   for (const std::string& path :
-       {dir.graph(), dir.embeddings(), dir.derived_state(),
+       {dir.graph(), dir.embeddings(), dir.derived_state(), dir.graph_state(),
         dir.fusion_weights(), dir.erasure_journal(), dir.batch_journal(),
         dir.interactions(), dir.outcomes()}) {
     const std::string tmp = path + ".tmp";

@@ -14,6 +14,8 @@
 //   <root>/embeddings.bin    the learned term space and people's vectors
 //   <root>/derived.bin       the catalog's records, derived, stamped with the
 //                            databases' revisions (index/derived_state.h)
+//   <root>/graph.bin         the colleague graph, derived, stamped as
+//                            derived.bin (index/derived_state.h)
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
 //   <root>/ERASURE           journal of an erasure in progress (api/erasure)
 //   <root>/BATCH             journal of a write spanning databases, while it
@@ -61,6 +63,10 @@ class DataDir {
   // every document (index/derived_state.h). Derived: removed at the first
   // write after it was written, and rewritten when the writer closes.
   std::string derived_state() const { return Join("derived.bin"); }
+  // The first snapshot's colleague graph, persisted beside derived.bin with
+  // its stamps so that Open need not build it from every post (index/
+  // derived_state.h). Derived, as derived.bin.
+  std::string graph_state() const { return Join("graph.bin"); }
   std::string fusion_weights() const { return Join("fusion.json"); }
   // Present only while an erasure is in progress: the id of the person
   // being erased, written before the first store is touched and removed

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "index/graph.h"
 
 namespace whoknows::index {
 namespace {
@@ -53,6 +54,9 @@ class Writer {
   void Strings(const std::vector<S>& v) {
     Varint(v.size());
     for (const auto& s : v) Bytes(s);
+  }
+  void MaybeFlush() {
+    if (buf_.size() >= (1u << 20)) Flush();
   }
   void Flush() {
     crc_ = Crc(crc_, buf_);
@@ -109,6 +113,7 @@ class Reader {
   explicit Reader(std::string_view in) : in_(in) {}
   bool bad() const { return bad_; }
   bool done() const { return in_.empty(); }
+  size_t left() const { return in_.size(); }
   uint64_t Fixed(int bytes) {
     if (in_.size() < static_cast<size_t>(bytes)) return Fail();
     uint64_t v = 0;
@@ -201,15 +206,16 @@ absl::StatusOr<std::string> ReadAll(const std::string& path) {
 
 // The checked body (after the magic and version, before the trailer).
 absl::StatusOr<std::string_view> CheckedBody(const std::string& path,
-                                             std::string_view bytes) {
-  const size_t header = kMagic.size() + 4;
-  if (bytes.size() < header + kTrailerBytes || !bytes.starts_with(kMagic))
+                                             std::string_view bytes,
+                                             std::string_view magic,
+                                             uint32_t version) {
+  const size_t header = magic.size() + 4;
+  if (bytes.size() < header + kTrailerBytes || !bytes.starts_with(magic))
     return Corrupt(path, "not a derived-state file (truncated?)");
-  Reader version(bytes.substr(kMagic.size(), 4));
-  if (const uint64_t v = version.Fixed(4); v != kDerivedStateVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": format version ",
-                                                      v, ", this build reads ",
-                                                      kDerivedStateVersion));
+  Reader stated_version(bytes.substr(magic.size(), 4));
+  if (const uint64_t v = stated_version.Fixed(4); v != version) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": format version ", v, ", this build reads ", version));
   }
   const size_t length = bytes.size() - kTrailerBytes;
   Reader trailer(bytes.substr(length));
@@ -265,7 +271,149 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
   return absl::OkStatus();
 }
 
+void WriteHeader(Writer& w, std::string_view magic, uint32_t version,
+                 const DatabaseStamps& stamps) {
+  for (char c : magic) w.Fixed(static_cast<unsigned char>(c), 1);
+  w.Fixed(version, 4);
+  for (const DatabaseStamp& s : stamps) {
+    w.Bytes(s.uuid);
+    w.Varint(s.revision);
+  }
+}
+
+constexpr std::string_view kGraphMagic = "WKGRAPHB";
+
+uint64_t Zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t Unzigzag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+uint64_t DoubleBits(double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  return bits;
+}
+double BitsDouble(uint64_t bits) {
+  double d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d;
+}
+
+// The options a graph was built with: a graph built with others is not
+// the one Build would make now.
+void WriteGraphOptions(Writer& w, const GraphOptions& options) {
+  for (double weight : options.kind_weight) w.Fixed(DoubleBits(weight), 8);
+  w.Varint(Zigzag(options.max_thread_participants));
+}
+
+absl::Status CheckGraphOptions(const std::string& path, Reader& r,
+                               const GraphOptions& expected) {
+  GraphOptions stored;
+  for (double& weight : stored.kind_weight) weight = BitsDouble(r.Fixed(8));
+  stored.max_thread_participants = static_cast<int>(Unzigzag(r.Varint()));
+  if (r.bad()) return Corrupt(path, "unparsable graph options");
+  bool same =
+      stored.max_thread_participants == expected.max_thread_participants;
+  for (int k = 0; k < kNumEdgeKinds; ++k)
+    same = same && DoubleBits(stored.kind_weight[k]) ==
+                       DoubleBits(expected.kind_weight[k]);
+  if (!same) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path,
+                     ": built with other graph options (kind weights or "
+                     "max_thread_participants)"));
+  }
+  return absl::OkStatus();
+}
+
+void WriteVertex(Writer& w, const ColleagueGraph::StoredVertex& v) {
+  w.Bytes(v.id);
+  w.Varint(v.out.size());
+  for (const auto& [target, p] : v.out) {
+    w.Varint(target);
+    w.Varint(static_cast<uint64_t>(p.kind));
+    w.Fixed(DoubleBits(p.weight), 8);
+    w.Varint(p.count);
+    w.Varint(Zigzag(p.last_seen));
+  }
+  w.Varint(v.in.size());
+  for (const auto& [source, index] : v.in) {
+    w.Varint(source);
+    w.Varint(index);
+  }
+}
+
+absl::Status ReadVertex(const std::string& path, Reader& r, size_t v,
+                        ColleagueGraph::StoredVertex& out) {
+  out.id = r.Bytes();
+  const uint64_t outs = r.Varint();
+  if (r.bad() || outs > r.left()) return Corrupt(path, "unparsable vertex");
+  out.out.reserve(outs);
+  for (uint64_t i = 0; i < outs; ++i) {
+    const auto target = static_cast<uint32_t>(r.Varint());
+    EdgeProps p;
+    p.kind = static_cast<EdgeKind>(r.Varint());
+    p.weight = BitsDouble(r.Fixed(8));
+    p.count = static_cast<uint32_t>(r.Varint());
+    p.last_seen = Unzigzag(r.Varint());
+    out.out.emplace_back(target, p);
+  }
+  const uint64_t ins = r.Varint();
+  if (r.bad() || ins > r.left()) return Corrupt(path, "unparsable vertex");
+  out.in.reserve(ins);
+  for (uint64_t i = 0; i < ins; ++i) {
+    const auto source = static_cast<uint32_t>(r.Varint());
+    out.in.emplace_back(source, static_cast<uint32_t>(r.Varint()));
+  }
+  if (r.bad()) return Corrupt(path, absl::StrCat("unparsable vertex ", v));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status WriteGraphState(const std::string& path,
+                             const DatabaseStamps& stamps,
+                             const GraphOptions& options,
+                             const ColleagueGraph& graph) {
+  return WriteFileAtomically(path, [&](std::ostream& out) {
+    Writer w(out);
+    WriteHeader(w, kGraphMagic, kGraphStateVersion, stamps);
+    WriteGraphOptions(w, options);
+    const size_t n = graph.num_people();
+    w.Varint(n);
+    ColleagueGraph::StoredVertex v;
+    for (size_t i = 0; i < n; ++i) {
+      graph.Store(static_cast<int64_t>(i), &v);
+      WriteVertex(w, v);
+      w.MaybeFlush();
+    }
+    w.Finish();
+    return out ? absl::OkStatus()
+               : absl::DataLossError(absl::StrCat("writing ", path));
+  });
+}
+
+absl::StatusOr<ColleagueGraph> ReadGraphState(const std::string& path,
+                                              const DatabaseStamps& expected,
+                                              const GraphOptions& options) {
+  WK_ASSIGN_OR_RETURN(const std::string bytes, ReadAll(path));
+  WK_ASSIGN_OR_RETURN(
+      const std::string_view body,
+      CheckedBody(path, bytes, kGraphMagic, kGraphStateVersion));
+  Reader r(body);
+  WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
+  WK_RETURN_IF_ERROR(CheckGraphOptions(path, r, options));
+  const uint64_t n = r.Varint();
+  if (r.bad() || n > r.left()) return Corrupt(path, "unparsable vertex count");
+  absl::StatusOr<ColleagueGraph> graph = ColleagueGraph::FromStored(
+      n, [&](size_t v, ColleagueGraph::StoredVertex& vertex) {
+        return ReadVertex(path, r, v, vertex);
+      });
+  if (!graph.ok()) return Corrupt(path, std::string(graph.status().message()));
+  if (!r.done()) return Corrupt(path, "bytes after the last vertex");
+  return graph;
+}
 
 absl::Status WriteDerivedState(
     const std::string& path, const DatabaseStamps& stamps,
@@ -275,12 +423,7 @@ absl::Status WriteDerivedState(
         posts) {
   return WriteFileAtomically(path, [&](std::ostream& out) {
     Writer w(out);
-    for (char c : kMagic) w.Fixed(static_cast<unsigned char>(c), 1);
-    w.Fixed(kDerivedStateVersion, 4);
-    for (const DatabaseStamp& s : stamps) {
-      w.Bytes(s.uuid);
-      w.Varint(s.revision);
-    }
+    WriteHeader(w, kMagic, kDerivedStateVersion, stamps);
     w.Varint(people.size());
     std::string bytes;
     for (const auto& [id, p] : people) {
@@ -298,7 +441,8 @@ absl::Status WriteDerivedState(
 absl::StatusOr<DerivedRecords> ReadDerivedState(
     const std::string& path, const DatabaseStamps& expected) {
   WK_ASSIGN_OR_RETURN(const std::string bytes, ReadAll(path));
-  WK_ASSIGN_OR_RETURN(const std::string_view body, CheckedBody(path, bytes));
+  WK_ASSIGN_OR_RETURN(const std::string_view body,
+                      CheckedBody(path, bytes, kMagic, kDerivedStateVersion));
   Reader r(body);
   WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
   DerivedRecords records;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -284,6 +285,86 @@ double ColleagueGraph::TieStrength(const std::string& a,
     if (static_cast<int64_t>(boost::target(*e, g)) == u) sum += g[*e].weight;
   }
   return sum;
+}
+
+void ColleagueGraph::Store(int64_t v, StoredVertex* out) const {
+  const Impl::Graph& g = impl_->graph;
+  const auto& vertex = g.vertex(static_cast<Impl::Vertex>(v));
+  out->id = vertex.props;
+  out->out.clear();
+  out->in.clear();
+  out->out.reserve(vertex.out.size());
+  for (const auto& e : vertex.out) out->out.emplace_back(e.target, e.props);
+  out->in.reserve(vertex.in.size());
+  for (const auto& e : vertex.in) out->in.emplace_back(e.source, e.index);
+}
+
+namespace {
+
+absl::Status NotAGraph(size_t v, std::string_view why) {
+  return absl::DataLossError(
+      absl::StrCat("stored graph, vertex ", v, ": ", std::string(why)));
+}
+
+// Whether every in-edge names an out-edge of its source that targets its
+// vertex, each out-edge named once (FromStored's check).
+template <typename Graph>
+absl::Status CheckInEdges(const Graph& g) {
+  const size_t n = g.vertex_count();
+  std::vector<size_t> first(n + 1, 0);  // of each vertex's out-edges
+  for (size_t v = 0; v < n; ++v)
+    first[v + 1] = first[v] + g.vertex(v).out.size();
+  std::vector<bool> named(first[n], false);
+  size_t in_edges = 0;
+  for (size_t v = 0; v < n; ++v) {
+    for (const auto& e : g.vertex(v).in) {
+      if (e.source >= n || e.index >= g.vertex(e.source).out.size() ||
+          g.vertex(e.source).out[e.index].target != v ||
+          named[first[e.source] + e.index])
+        return NotAGraph(v, "an in-edge names no out-edge of it");
+      named[first[e.source] + e.index] = true;
+      ++in_edges;
+    }
+  }
+  if (in_edges != first[n]) return NotAGraph(n, "out-edges without in-edge");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ColleagueGraph> ColleagueGraph::FromStored(
+    size_t count,
+    const std::function<absl::Status(size_t v, StoredVertex& vertex)>& next) {
+  ColleagueGraph result;
+  Impl& g = *result.impl_;
+  using OutEdge = Impl::Graph::OutEdge;
+  using InEdge = Impl::Graph::InEdge;
+  StoredVertex stored;
+  for (size_t v = 0; v < count; ++v) {
+    stored.out.clear();
+    stored.in.clear();
+    if (absl::Status s = next(v, stored); !s.ok()) return s;
+    if (stored.id.empty() ||
+        !g.vertex_of.emplace(stored.id, static_cast<Impl::Vertex>(v)).second)
+      return NotAGraph(v, "an empty or repeated person id");
+    if (stored.out.empty() && stored.in.empty())
+      return NotAGraph(v, "a person without a tie");
+    std::vector<OutEdge> out;
+    out.reserve(stored.out.size());
+    for (const auto& [target, props] : stored.out) {
+      if (target >= count || target == v ||
+          static_cast<int>(props.kind) >= kNumEdgeKinds)
+        return NotAGraph(v, "an edge to no vertex, to itself or of no kind");
+      out.push_back({target, props});
+    }
+    std::vector<InEdge> in;
+    in.reserve(stored.in.size());
+    for (const auto& [source, index] : stored.in) in.push_back({source, index});
+    g.graph.AddVertexWithEdges(std::move(stored.id), std::move(out),
+                               std::move(in));
+  }
+  if (absl::Status s = CheckInEdges(g.graph); !s.ok()) return s;
+  return result;
 }
 
 absl::Status ColleagueGraph::Save(const std::string& path) const {

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -86,6 +87,28 @@ class ColleagueGraph {
   // reads it back.
   absl::Status Save(const std::string& path) const;
   static absl::StatusOr<ColleagueGraph> Load(const std::string& path);
+
+  // One vertex as persisted (index/derived_state.h): its person id, its
+  // out-edges (target, properties) in the order they were added and its
+  // in-edges (source, place among the source's out-edges) in the order they
+  // were added: what makes a graph read back equal to the one written,
+  // vertex for vertex and edge for edge.
+  struct StoredVertex {
+    std::string id;
+    std::vector<std::pair<uint32_t, EdgeProps>> out;
+    std::vector<std::pair<uint32_t, uint32_t>> in;
+  };
+  // Vertex `v` (0 <= v < num_people()) into `out`, whose lists are reused.
+  void Store(int64_t v, StoredVertex* out) const;
+  // The graph of `count` vertices, vertex v filled by next(v, vertex) (its
+  // lists cleared first, reused from call to call). A status other than OK
+  // from `next` is returned as is; DATA_LOSS when the vertices do not make
+  // a graph Build could have made (an id twice or empty, an edge to no
+  // vertex or to itself, an unknown kind, in-edges that do not name each
+  // out-edge once, a person without a tie).
+  static absl::StatusOr<ColleagueGraph> FromStored(
+      size_t count,
+      const std::function<absl::Status(size_t v, StoredVertex& vertex)>& next);
 
   size_t num_people() const;
   size_t num_edges() const;

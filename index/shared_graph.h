@@ -105,6 +105,19 @@ class SharedGraph {
     ++num_edges_;
     return {u, v, index};
   }
+  // Appends a vertex with its edges as they were written (the persisted
+  // graph, index/derived_state.h), in one allocation per list. The caller
+  // keeps the graph consistent: each in-edge names an out-edge of its source
+  // that targets this vertex, and each out-edge is named by one in-edge.
+  // Counts `out` towards edge_count().
+  vertex_descriptor AddVertexWithEdges(V props, std::vector<OutEdge> out,
+                                       std::vector<InEdge> in) {
+    const auto u = static_cast<vertex_descriptor>(vertices_.size());
+    num_edges_ += out.size();
+    vertices_.push_back(std::make_shared<Vertex>(
+        Vertex{std::move(props), std::move(out), std::move(in)}));
+    return u;
+  }
   // Removes `e`; the source's later out-edges move down one place (their
   // targets' in-edges are renumbered: a copy of each of those targets when
   // shared).

@@ -1,0 +1,414 @@
+// The colleague graph file (<data>/graph.bin, index/derived_state.h): a
+// graph read back is the graph written, vertex for vertex and edge for
+// edge; an Open that reads it publishes the graph a build from the posts
+// gives; and every file that may not be the graph of the folder's records
+// (older than a write, from another database, truncated, damaged, of another
+// format version, built with other options, left half-written by a crash,
+// or without derived.bin's records beside it) is not used: the graph is
+// built from the posts instead and the writer removes the file. Real Xapian
+// databases in test folders.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <bit>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "index/catalog.h"
+#include "index/data_dir.h"
+#include "index/derived_state.h"
+#include "index/graph.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::index {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_util::MakePerson;
+using testing_util::MakePost;
+using testing_util::TestDir;
+using testing_util::WriteFile;
+
+constexpr int64_t kT0 = 1'700'000'000;
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream all;
+  all << in.rdbuf();
+  return std::move(all).str();
+}
+
+// Every vertex as stored (id, out-edges in order with every property, the
+// weight bit for bit, in-edges in order), one line each in vertex order.
+std::vector<std::string> Vertices(const ColleagueGraph& g) {
+  std::vector<std::string> out;
+  ColleagueGraph::StoredVertex v;
+  for (size_t i = 0; i < g.num_people(); ++i) {
+    g.Store(static_cast<int64_t>(i), &v);
+    std::ostringstream line;
+    line << v.id << " out";
+    for (const auto& [target, p] : v.out) {
+      line << " " << target << "/" << static_cast<int>(p.kind) << "/"
+           << std::bit_cast<uint64_t>(p.weight) << "/" << p.count << "/"
+           << p.last_seen;
+    }
+    line << " in";
+    for (const auto& [source, index] : v.in)
+      line << " " << source << "/" << index;
+    out.push_back(line.str());
+  }
+  return out;
+}
+
+// Every edge by person ids, whatever the numbering.
+using Edges = std::map<std::tuple<std::string, std::string, int>,
+                       std::tuple<double, uint32_t, int64_t>>;
+Edges EdgesOf(const ColleagueGraph& g) {
+  Edges edges;
+  g.ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& p) {
+    edges[{g.PersonId(from), g.PersonId(to), static_cast<int>(p.kind)}] = {
+        p.weight, p.count, p.last_seen};
+  });
+  return edges;
+}
+
+// A random company of `people` people and `posts` posts: threads of
+// replies, likes, mentions, a manager tree, some private posts.
+struct RandomCompany {
+  std::vector<v1::Person> people;
+  std::vector<v1::Post> posts;
+};
+RandomCompany MakeRandomCompany(uint64_t seed, int people, int posts) {
+  std::mt19937_64 rng(seed);
+  auto any = [&](int n) { return static_cast<int>(rng() % n); };
+  auto person = [](int i) { return "u" + std::to_string(i); };
+  RandomCompany c;
+  for (int i = 0; i < people; ++i) {
+    v1::Person p = MakePerson(person(i), "dept" + std::to_string(i % 4));
+    if (i > 0 && any(4) != 0) p.set_manager_id(person(any(i)));
+    c.people.push_back(std::move(p));
+  }
+  for (int i = 0; i < posts; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    const bool root = i == 0 || any(3) == 0;
+    const v1::Post* parent = root ? nullptr : &c.posts[any(i)];
+    v1::Post p =
+        MakePost(id, person(any(people)),
+                 root ? v1::POST_KIND_QUESTION : v1::POST_KIND_ANSWER,
+                 "Printer " + id, "It jams, says " + id, kT0 + i * 60 + any(50),
+                 parent ? parent->id() : "", "en");
+    p.set_thread_id(parent ? parent->thread_id() : id);
+    if (any(10) == 0) p.set_visibility("group:hr");
+    for (int k = 0; k < 3; ++k) {
+      if (any(3) == 0) p.add_liked_by(person(any(people)));
+      if (any(6) == 0) p.add_mentioned(person(any(people)));
+    }
+    c.posts.push_back(std::move(p));
+  }
+  return c;
+}
+
+std::unordered_map<std::string, std::shared_ptr<const PostMeta>> Metas(
+    const RandomCompany& c) {
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> metas;
+  for (const v1::Post& p : c.posts) {
+    auto m = std::make_shared<PostMeta>();
+    m->id = p.id();
+    m->author_id = p.author_id();
+    m->kind = p.kind();
+    m->parent_id = p.parent_id();
+    m->thread_id = p.thread_id();
+    m->created = p.created().seconds();
+    m->is_public = p.visibility().empty() || p.visibility() == "public";
+    m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
+    m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
+    metas[p.id()] = std::move(m);
+  }
+  return metas;
+}
+
+std::unordered_map<std::string, std::string> Managers(const RandomCompany& c) {
+  std::unordered_map<std::string, std::string> managers;
+  for (const v1::Person& p : c.people)
+    if (!p.manager_id().empty()) managers[p.id()] = p.manager_id();
+  return managers;
+}
+
+DatabaseStamps SomeStamps() {
+  DatabaseStamps stamps;
+  stamps[0] = {"uuid-posts", 7};
+  stamps[1] = {"uuid-private", 3};
+  stamps[2] = {"uuid-people", 5};
+  return stamps;
+}
+
+TEST(GraphStateTest, AGraphReadBackIsTheGraphWrittenVertexForVertex) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    const RandomCompany company = MakeRandomCompany(seed, 60, 900);
+    const ColleagueGraph built =
+        ColleagueGraph::Build(Metas(company), Managers(company), {}, {"u7"});
+    ASSERT_GT(built.num_edges(), 300u);
+    const std::string path = TestDir(/*create=*/true) + "/graph.bin";
+    ASSERT_TRUE(WriteGraphState(path, SomeStamps(), {}, built).ok());
+    auto read = ReadGraphState(path, SomeStamps(), {});
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->num_people(), built.num_people());
+    EXPECT_EQ(read->num_edges(), built.num_edges());
+    EXPECT_EQ(Vertices(*read), Vertices(built)) << "seed " << seed;
+    EXPECT_EQ(EdgesOf(*read), EdgesOf(built));
+    for (size_t v = 0; v < built.num_people(); ++v)
+      EXPECT_EQ(read->VertexOf(built.PersonId(static_cast<int64_t>(v))),
+                static_cast<int64_t>(v));
+    EXPECT_EQ(read->VertexOf("u7"), -1) << "opted out";
+    EXPECT_EQ(read->TieStrength("u1", "u2"), built.TieStrength("u1", "u2"));
+    // An extension of the graph read is the extension of the graph built.
+    const std::vector<ColleagueGraph::Tie> ties = {
+        {"u1", "u2", EdgeKind::kReply, kT0 + 999'999},
+        {"u3", "new", EdgeKind::kMention, kT0 + 999'999}};
+    auto a = ColleagueGraph::Extend(built, ties);
+    auto b = ColleagueGraph::Extend(*read, ties);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(Vertices(*b), Vertices(*a));
+  }
+}
+
+TEST(GraphStateTest, FilesThatAreNotTheGraphAreRefused) {
+  const RandomCompany company = MakeRandomCompany(4, 30, 300);
+  const ColleagueGraph built =
+      ColleagueGraph::Build(Metas(company), Managers(company));
+  const std::string path = TestDir(/*create=*/true) + "/graph.bin";
+  ASSERT_TRUE(WriteGraphState(path, SomeStamps(), {}, built).ok());
+  const std::string bytes = ReadBytes(path);
+  DatabaseStamps other = SomeStamps();
+  other[2].revision = 6;
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition(ReadGraphState(path, other, {}).status()));
+  other = SomeStamps();
+  other[0].uuid = "uuid-elsewhere";
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition(ReadGraphState(path, other, {}).status()));
+  GraphOptions options;
+  options.kind_weight[static_cast<int>(EdgeKind::kLike)] = 0.4;
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      ReadGraphState(path, SomeStamps(), options).status()));
+  options = {};
+  options.max_thread_participants = 31;
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      ReadGraphState(path, SomeStamps(), options).status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      ReadGraphState(path + ".none", SomeStamps(), {}).status()));
+}
+
+// A company written through a catalog, every write published, closed: the
+// close writes derived.bin and graph.bin.
+void WriteCompany(const std::string& dir, uint64_t seed = 5) {
+  const RandomCompany company = MakeRandomCompany(seed, 40, 400);
+  auto c = testing_util::OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->UpsertPeople(company.people).ok());
+  ASSERT_TRUE(c->UpsertPosts(company.posts).ok());
+  c->Refresh();
+}
+
+std::string GraphPath(const std::string& dir) {
+  return DataDir(dir).graph_state();
+}
+
+// The graph a build from `s`'s own records gives.
+std::shared_ptr<const ColleagueGraph> BuiltFrom(const Snapshot& s,
+                                                const GraphOptions& o = {}) {
+  return BuildSnapshot(s.people, s.posts, o)->graph;
+}
+
+bool GraphFromFile(const Catalog& c) {
+  return c.stats().open.first_publish.graph_from_file;
+}
+
+TEST(GraphStateTest, OpenReadsTheGraphTheCloseWroteAndItIsTheBuiltOne) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  ASSERT_TRUE(fs::exists(GraphPath(dir))) << "written at close";
+  auto c = testing_util::OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(GraphFromFile(*c));
+  EXPECT_TRUE(c->stats().open.records_from_file);
+  const auto s = c->snapshot();
+  ASSERT_GT(s->graph->num_edges(), 100u);
+  EXPECT_EQ(EdgesOf(*s->graph), EdgesOf(*BuiltFrom(*s)));
+  c.reset();
+  // A read-only Open reads it too.
+  auto r = testing_util::OpenCatalog(dir, /*read_only=*/true);
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(GraphFromFile(*r));
+}
+
+TEST(GraphStateTest, AWriteRemovesTheFileAndACurrentCloseWritesItAnew) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  {
+    auto c = testing_util::OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(
+        c->UpsertPosts({{MakePost("n1", "u1", v1::POST_KIND_ANSWER, "New",
+                                  "A reply.", kT0 + 99'999, "p0", "en")}})
+            .ok());
+    EXPECT_FALSE(fs::exists(GraphPath(dir)));
+    // Not published: the close has no graph of what it holds to write.
+  }
+  EXPECT_FALSE(fs::exists(GraphPath(dir)));
+  {
+    auto c = testing_util::OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    EXPECT_FALSE(GraphFromFile(*c));
+  }
+  ASSERT_TRUE(fs::exists(GraphPath(dir))) << "the built graph, at close";
+  auto c = testing_util::OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(GraphFromFile(*c));
+  const auto s = c->snapshot();
+  EXPECT_GT(s->graph->TieStrength("u1", s->FindPost("p0")->author_id), 0);
+  EXPECT_EQ(EdgesOf(*s->graph), EdgesOf(*BuiltFrom(*s)));
+}
+
+// Opens `dir` with `bytes` as its graph.bin: the file must not be used
+// (removed at open) and the graph must be the built one.
+void ExpectNotUsed(const std::string& dir, const std::string& bytes,
+                   const GraphOptions& options = {}) {
+  WriteFile(GraphPath(dir), bytes);
+  CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.graph = options;
+  auto c = Catalog::Open(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(GraphFromFile(**c)) << "a stale graph was used";
+  EXPECT_FALSE(fs::exists(GraphPath(dir))) << "a stale file was kept";
+  const auto s = (*c)->snapshot();
+  EXPECT_EQ(EdgesOf(*s->graph), EdgesOf(*BuiltFrom(*s, options)));
+}
+
+TEST(GraphStateTest, AFileOlderThanAWriteIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string before = ReadBytes(GraphPath(dir));
+  {
+    auto c = testing_util::OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(
+        c->UpsertPosts({{MakePost("n1", "u2", v1::POST_KIND_ANSWER, "New",
+                                  "A reply.", kT0 + 99'999, "p0", "en")}})
+            .ok());
+    c->Refresh();
+  }
+  ASSERT_NE(ReadBytes(GraphPath(dir)), before);
+  ExpectNotUsed(dir, before);
+}
+
+TEST(GraphStateTest, AFileFromAnotherDatabaseAtTheSameRevisionIsNotUsed) {
+  const std::string a = TestDir() + "/a";
+  const std::string b = TestDir() + "/b";
+  WriteCompany(a, 5);
+  WriteCompany(b, 6);  // the same writes, other ties
+  ExpectNotUsed(b, ReadBytes(GraphPath(a)));
+}
+
+TEST(GraphStateTest, ATruncatedOrDamagedFileIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(GraphPath(dir));
+  ExpectNotUsed(dir, bytes.substr(0, bytes.size() / 2));
+  ExpectNotUsed(dir, bytes.substr(0, bytes.size() - 1));
+  ExpectNotUsed(dir, "");
+  std::string damaged = bytes;
+  damaged[damaged.size() / 2] ^= 0x10;  // an edge's field: crc32 says so
+  ExpectNotUsed(dir, damaged);
+}
+
+// The file with its version replaced and its trailer's crc32 made right
+// again, so that only the version tells it apart.
+std::string WithVersion(std::string bytes, uint32_t version) {
+  for (int i = 0; i < 4; ++i)
+    bytes[8 + i] = static_cast<char>(version >> (8 * i));
+  const size_t length = bytes.size() - 12;
+  const auto crc = static_cast<uint32_t>(
+      crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()),
+            static_cast<uInt>(length)));
+  for (int i = 0; i < 4; ++i)
+    bytes[length + 8 + i] = static_cast<char>(crc >> (8 * i));
+  return bytes;
+}
+
+TEST(GraphStateTest, AnotherFormatVersionOrOtherOptionsAreNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(GraphPath(dir));
+  // Rewritten as this version, the file is used (the test's crc is right).
+  WriteFile(GraphPath(dir), WithVersion(bytes, kGraphStateVersion));
+  {
+    auto c = testing_util::OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(GraphFromFile(*c));
+  }
+  ExpectNotUsed(dir, WithVersion(bytes, kGraphStateVersion + 1));
+  GraphOptions options;
+  options.kind_weight[static_cast<int>(EdgeKind::kReply)] = 2.0;
+  ExpectNotUsed(dir, bytes, options);
+}
+
+TEST(GraphStateTest, WithoutDerivedRecordsTheGraphIsBuilt) {
+  // A graph is the graph of the records it was written with: records read
+  // from the databases (derived.bin gone) are not known to be those.
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  ASSERT_TRUE(fs::remove(DataDir(dir).derived_state()));
+  auto c = testing_util::OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->stats().open.records_from_file);
+  EXPECT_FALSE(GraphFromFile(*c));
+}
+
+TEST(GraphStateTest, AWriteCutShortByACrashLeavesNoHalfFileUsed) {
+  // WriteFileAtomically writes graph.bin.tmp and renames it: a kill -9
+  // before the rename leaves the old file (or none) and the temporary,
+  // which the next writer's Open removes without reading.
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(GraphPath(dir));
+  WriteFile(GraphPath(dir) + ".tmp", bytes.substr(0, bytes.size() / 3));
+  {
+    auto c = testing_util::OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(GraphFromFile(*c)) << "the old file, whole";
+    EXPECT_FALSE(fs::exists(GraphPath(dir) + ".tmp"));
+  }
+  // The half file renamed into place (as no crash can do) is still refused.
+  ExpectNotUsed(dir, bytes.substr(0, bytes.size() / 3));
+}
+
+TEST(GraphStateTest, AnErasureRemovesTheFileBeforeTheClose) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  ASSERT_NE(ReadBytes(GraphPath(dir)).find("u13"), std::string::npos);
+  {
+    auto c = testing_util::OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    auto erased = c->DeletePerson("u13");
+    ASSERT_TRUE(erased.ok()) << erased.status();
+    // Not left until close: a kill now must not leave u13's ties behind.
+    EXPECT_FALSE(fs::exists(GraphPath(dir)));
+    c->Refresh();
+  }
+  const std::string after = ReadBytes(GraphPath(dir));
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after.find("u13"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace whoknows::index
