@@ -8,7 +8,6 @@
 #include "index/derived_state.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -24,6 +23,7 @@
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/state_files.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
@@ -33,17 +33,12 @@ namespace fs = std::filesystem;
 using testing_util::MakePerson;
 using testing_util::MakePost;
 using testing_util::OpenCatalog;
+using testing_util::ReadBytes;
 using testing_util::TestDir;
+using testing_util::WithVersion;
 using testing_util::WriteFile;
 
 constexpr int64_t kT0 = 1'700'000'000;
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream all;
-  all << in.rdbuf();
-  return std::move(all).str();
-}
 
 // Every field of every person and post a snapshot holds, one line each,
 // sorted by id.
@@ -234,20 +229,6 @@ TEST(DerivedStateTest, ADamagedFileIsNotUsed) {
   ASSERT_NE(at, std::string::npos);
   bytes[at] = 'N';
   ExpectNotUsed(dir, bytes);
-}
-
-// The file with its version replaced and its trailer's crc32 made right
-// again, so that only the version tells it apart.
-std::string WithVersion(std::string bytes, uint32_t version) {
-  for (int i = 0; i < 4; ++i)
-    bytes[8 + i] = static_cast<char>(version >> (8 * i));
-  const size_t length = bytes.size() - 12;
-  const auto crc = static_cast<uint32_t>(
-      crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()),
-            static_cast<uInt>(length)));
-  for (int i = 0; i < 4; ++i)
-    bytes[length + 8 + i] = static_cast<char>(crc >> (8 * i));
-  return bytes;
 }
 
 TEST(DerivedStateTest, AnotherFormatVersionIsNotUsed) {

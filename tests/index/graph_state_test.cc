@@ -8,7 +8,6 @@
 // built from the posts instead and the writer removes the file. Real Xapian
 // databases in test folders.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <bit>
 #include <filesystem>
@@ -25,25 +24,23 @@
 #include "index/derived_state.h"
 #include "index/graph.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/state_files.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_util::Edges;
+using testing_util::EdgesOf;
 using testing_util::MakePerson;
 using testing_util::MakePost;
+using testing_util::ReadBytes;
 using testing_util::TestDir;
+using testing_util::WithVersion;
 using testing_util::WriteFile;
 
 constexpr int64_t kT0 = 1'700'000'000;
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream all;
-  all << in.rdbuf();
-  return std::move(all).str();
-}
 
 // Every vertex as stored (id, out-edges in order with every property, the
 // weight bit for bit, in-edges in order), one line each in vertex order.
@@ -65,18 +62,6 @@ std::vector<std::string> Vertices(const ColleagueGraph& g) {
     out.push_back(line.str());
   }
   return out;
-}
-
-// Every edge by person ids, whatever the numbering.
-using Edges = std::map<std::tuple<std::string, std::string, int>,
-                       std::tuple<double, uint32_t, int64_t>>;
-Edges EdgesOf(const ColleagueGraph& g) {
-  Edges edges;
-  g.ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& p) {
-    edges[{g.PersonId(from), g.PersonId(to), static_cast<int>(p.kind)}] = {
-        p.weight, p.count, p.last_seen};
-  });
-  return edges;
 }
 
 // A random company of `people` people and `posts` posts: threads of
@@ -329,20 +314,6 @@ TEST(GraphStateTest, ATruncatedOrDamagedFileIsNotUsed) {
   std::string damaged = bytes;
   damaged[damaged.size() / 2] ^= 0x10;  // an edge's field: crc32 says so
   ExpectNotUsed(dir, damaged);
-}
-
-// The file with its version replaced and its trailer's crc32 made right
-// again, so that only the version tells it apart.
-std::string WithVersion(std::string bytes, uint32_t version) {
-  for (int i = 0; i < 4; ++i)
-    bytes[8 + i] = static_cast<char>(version >> (8 * i));
-  const size_t length = bytes.size() - 12;
-  const auto crc = static_cast<uint32_t>(
-      crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()),
-            static_cast<uInt>(length)));
-  for (int i = 0; i < 4; ++i)
-    bytes[length + 8 + i] = static_cast<char>(crc >> (8 * i));
-  return bytes;
 }
 
 TEST(GraphStateTest, AnotherFormatVersionOrOtherOptionsAreNotUsed) {

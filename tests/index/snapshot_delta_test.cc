@@ -22,11 +22,14 @@
 #include "index/catalog.h"
 #include "index/graph.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/state_files.h"
 #include "tests/testing/test_dirs.h"
 
 namespace whoknows::index {
 namespace {
 
+using testing_util::Edges;
+using testing_util::EdgesOf;
 using testing_util::TestDir;
 
 constexpr int64_t kT0 = 1'700'000'000;
@@ -56,18 +59,6 @@ void ExpectSameActivity(const Activity& a, const Activity& b,
             std::tie(b.questions, b.answers, b.accepted_answers, b.comments,
                      b.articles, b.first_post, b.last_post, bt))
       << who;
-}
-
-using Edges = std::map<std::tuple<std::string, std::string, int>,
-                       std::tuple<double, uint32_t, int64_t>>;
-
-Edges EdgesOf(const ColleagueGraph& g) {
-  Edges edges;
-  g.ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& p) {
-    edges[{g.PersonId(from), g.PersonId(to), static_cast<int>(p.kind)}] = {
-        p.weight, p.count, p.last_seen};
-  });
-  return edges;
 }
 
 void ExpectSameGraph(const ColleagueGraph& want, const ColleagueGraph& got) {
