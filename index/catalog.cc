@@ -1504,11 +1504,20 @@ struct Catalog::Impl {
                             const ChangeLogPosition& log)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu) {
     FollowStep step;
-    if (log.epoch.empty()) return FollowStep::Not(FollowStep::kFull, "no log");
+    // A writer on shards always keeps a log: none yet is people/'s replica
+    // behind (waited for); without shards, a writer that keeps none.
+    if (log.epoch.empty()) {
+      return FollowStep::Not(
+          shards.empty() ? FollowStep::kFull : FollowStep::kWait, "no log");
+    }
     if (log.epoch == follow_log.epoch && log.head == follow_log.head)
       return FollowStep::Not(FollowStep::kWait, "the log has no new entry");
+    // Records read before the log began: its every entry (those of
+    // changes already read are read again, which changes nothing).
+    ChangeLogPosition from = follow_log;
+    if (from.epoch.empty()) from = {log.epoch, 0};
     absl::StatusOr<std::vector<ChangeLogEntry>> entries =
-        ReadChangeLog(people, follow_log, log);
+        ReadChangeLog(people, from, log);
     if (!entries.ok())
       return FollowStep::Not(FollowStep::kFull,
                              std::string(entries.status().message()));
