@@ -36,6 +36,9 @@
 //                   it was a FindExperts client of its own that took a
 //                   fifth of the server's CPU from the ingest): send to
 //                   acknowledgement, acknowledgement to found, p50/p99.
+//                   With --probe-server HOST:PORT the prober asks that
+//                   server instead (a follower of the one written to:
+//                   how far behind the writer it answers).
 //
 //   load_bench --server HOST:PORT --ca CA.pem --token FILE
 //              [--jsonl data/demo/company.jsonl] [--seconds 20]
@@ -43,6 +46,7 @@
 //              [--server-pid PID] [--mode mix|typing|latency|network|ingest]
 //              [--concurrency 1,8,32] [--data DIR] [--ingest-jsonl FILE]
 //              [--rpc stream|upsert] [--stream-messages 10] [--probe-ms 500]
+//              [--probe-server HOST:PORT]
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -79,6 +83,7 @@ struct Flags {
   std::vector<int> concurrency = {1, 8, 32};
   std::string data, ingest_jsonl, rpc = "stream";
   int stream_messages = 10, probe_ms = 500, deadline = 900;
+  std::string probe_server;  // --probe-server; empty: --server
   bool writers_set = false;
 };
 
@@ -140,6 +145,8 @@ bool Parse(int argc, char** argv, Flags* f) {
       f->deadline = std::max(1, std::stoi(v));
     else if (k == "--probe-ms")
       f->probe_ms = std::max(1, std::stoi(v));
+    else if (k == "--probe-server")
+      f->probe_server = v;
     else
       return false;
   }
@@ -550,10 +557,11 @@ std::string MarkerWord(int i) {
 // names an expert for its word (`found_ms`).
 void Probe(const Flags& f, const Company& company,
            std::shared_ptr<grpc::Channel> channel,
+           std::shared_ptr<grpc::Channel> find_channel,
            const std::atomic<bool>& stop, std::vector<double>* ack_ms,
            std::vector<double>* found_ms, int* lost) {
   auto ingest = v1::Ingest::NewStub(channel);
-  auto expertise = v1::Expertise::NewStub(channel);
+  auto expertise = v1::Expertise::NewStub(find_channel);
   for (int i = 0; !stop; ++i) {
     const std::string word = MarkerWord(i);
     v1::UpsertPostsRequest r;
@@ -598,7 +606,8 @@ void Probe(const Flags& f, const Company& company,
 
 // --mode ingest (see the top of the file).
 int Ingest(const Flags& f, const Company& company,
-           std::shared_ptr<grpc::Channel> channel) {
+           std::shared_ptr<grpc::Channel> channel,
+           std::shared_ptr<grpc::Channel> find_channel) {
   PostSource src(f.ingest_jsonl, "g" + std::to_string(::getpid()) + "-");
   if (!src.ok()) {
     std::fprintf(stderr, "load_bench: cannot read --ingest-jsonl %s\n",
@@ -618,7 +627,7 @@ int Ingest(const Flags& f, const Company& company,
     threads.emplace_back(
         [&, w] { IngestWriter(f, *ingest, src, stop, &acked, &tallies[w]); });
   std::thread prober(Probe, std::cref(f), std::cref(company), channel,
-                     std::cref(stop), &ack_ms, &found_ms, &lost);
+                     find_channel, std::cref(stop), &ack_ms, &found_ms, &lost);
   int64_t last = 0;
   for (int s = 10; s <= f.seconds; s += 10) {
     std::this_thread::sleep_until(start + std::chrono::seconds(s));
@@ -658,11 +667,12 @@ int Ingest(const Flags& f, const Company& company,
     std::printf("    error x%d: %s\n", count, kind.c_str());
   std::printf(
       "freshness under that load, %zu markers (UpsertPosts of 1, then "
-      "FindExperts every %d ms): written p50 %.0f ms, p99 %.0f ms; found "
+      "FindExperts%s every %d ms): written p50 %.0f ms, p99 %.0f ms; found "
       "after the acknowledgement p50 %.0f ms, p99 %.0f ms\n",
-      found_ms.size(), kProbePollMs, Percentile(ack_ms, 0.5),
-      Percentile(ack_ms, 0.99), Percentile(found_ms, 0.5),
-      Percentile(found_ms, 0.99));
+      found_ms.size(),
+      f.probe_server.empty() ? "" : (" on " + f.probe_server).c_str(),
+      kProbePollMs, Percentile(ack_ms, 0.5), Percentile(ack_ms, 0.99),
+      Percentile(found_ms, 0.5), Percentile(found_ms, 0.99));
   if (lost > 0)
     std::printf(
         "  %d marker(s) NOT FOUND within 120 s of the acknowledgement "
@@ -686,7 +696,8 @@ int main(int argc, char** argv) {
                  "PID] [--mode mix|typing|latency|network|ingest] "
                  "[--concurrency 1,8,32] [--data DIR] [--ingest-jsonl FILE] "
                  "[--rpc stream|upsert] [--stream-messages N] "
-                 "[--probe-ms N] [--deadline S]\n");
+                 "[--probe-ms N] [--probe-server HOST:PORT] [--deadline "
+                 "S]\n");
     return 2;
   }
   const Company company = Load(f.jsonl);
@@ -716,7 +727,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (f.mode == "ingest") {
-    const int rc = Ingest(f, company, channel);
+    const int rc = Ingest(f, company, channel,
+                          f.probe_server.empty()
+                              ? channel
+                              : grpc::CreateChannel(f.probe_server, creds));
     std::printf("server peak RSS:%s\n", PeakRss(f.server_pid).c_str());
     return rc;
   }
