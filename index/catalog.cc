@@ -1557,7 +1557,7 @@ struct Catalog::Impl {
     std::optional<Xapian::Database> priv;
     std::error_code ec;
     if (fs::exists(private_path, ec)) priv.emplace(private_path);
-    const Xapian::Database pub = OpenPublic();
+    Xapian::Database pub = OpenPublic();
     std::unordered_map<std::string, bool> stored_public;
     {
       absl::MutexLock lock(&write_mu);
@@ -1575,16 +1575,7 @@ struct Catalog::Impl {
         }
         continue;
       }
-      std::optional<std::string> data;
-      const std::array<const Xapian::Database*, 2> where = {
-          priv ? &*priv : nullptr, &pub};
-      for (const Xapian::Database* db : where) {
-        if (!db) continue;
-        auto it = db->postlist_begin(kIdPrefix + id);
-        if (it == db->postlist_end(kIdPrefix + id)) continue;
-        data = db->get_document(*it).get_data();
-        break;
-      }
+      const std::optional<std::string> data = ReadStored(priv, pub, id);
       if (!data || RecordFingerprint(*data) != *fp) {
         return FollowStep::Not(
             FollowStep::kWait,
@@ -1603,6 +1594,31 @@ struct Catalog::Impl {
     }
     step.kind = FollowStep::kApply;
     return step;
+  }
+
+  // The stored record of post `id` (its private copy first, as at load),
+  // none when neither holds it. A commit that discards the revision being
+  // read (the writer commits while a follower reads post by post) moves
+  // both to the newest and reads again, read_attempts times in all. May
+  // throw Xapian::Error.
+  std::optional<std::string> ReadStored(std::optional<Xapian::Database>& priv,
+                                        Xapian::Database& pub,
+                                        const std::string& id) const {
+    const std::string term = kIdPrefix + id;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        for (Xapian::Database* db : {priv ? &*priv : &pub, &pub}) {
+          auto it = db->postlist_begin(term);
+          if (it != db->postlist_end(term))
+            return db->get_document(*it).get_data();
+        }
+        return std::nullopt;
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt >= read_attempts) throw;
+        pub.reopen();
+        if (priv) priv->reopen();
+      }
+    }
   }
 
   // One tick of a follower: when the followed databases changed since it
