@@ -152,5 +152,5 @@ follow_log() { grep 'follow:' "$work/follower.log" || true; }
 echo "  follower steps: $(follow_log | grep -c 'incremental:') incremental, $(follow_log | grep -c 'follow: read ') full reloads"
 follow_log | awk '/incremental:/ { n++; posts += $4; if ($11 > r) r = $11; if ($15 > p) p = $15 }
   END { if (n) printf "  incremental steps: %d posts read in all; slowest read %.2f s, slowest publish %.2f s\n", posts, r, p }'
-follow_log | grep -v 'incremental:' | sed 's/^/  /' | tail -5
+follow_log | { grep -v 'incremental:' || true; } | sed 's/^/  /' | tail -5
 echo "  load average $(cut -d' ' -f1-3 /proc/loadavg)"
