@@ -117,7 +117,7 @@ absl::StatusOr<ChangeLogEntry> DecodeChangeLogEntry(std::string_view in) {
 ChangeLogPosition ReadChangeLogPosition(const Xapian::Database& people) {
   ChangeLogPosition pos;
   pos.epoch = people.get_metadata(kEpochKey);
-  std::string_view head = people.get_metadata(kHeadKey);
+  const std::string head = people.get_metadata(kHeadKey);
   uint64_t seq = 0;
   std::from_chars(head.data(), head.data() + head.size(), seq);
   if (!pos.epoch.empty()) pos.head = seq;
