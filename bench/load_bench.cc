@@ -38,6 +38,10 @@
 //                   where the time went (MarkerTimes): sent to
 //                   acknowledged, to the start of the publish that holds
 //                   it, that publish, and its end to found.
+//                   With --probe-server HOST:PORT the prober asks that
+//                   server instead (a follower of the one written to:
+//                   how far behind the writer it answers; the publishes
+//                   are then the follower's).
 //
 //   load_bench --server HOST:PORT --ca CA.pem --token FILE
 //              [--jsonl data/demo/company.jsonl] [--seconds 20]
@@ -45,6 +49,7 @@
 //              [--server-pid PID] [--mode mix|typing|latency|network|ingest]
 //              [--concurrency 1,8,32] [--data DIR] [--ingest-jsonl FILE]
 //              [--rpc stream|upsert] [--stream-messages 10] [--probe-ms 500]
+//              [--probe-server HOST:PORT]
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -83,6 +88,7 @@ struct Flags {
   std::vector<int> concurrency = {1, 8, 32};
   std::string data, ingest_jsonl, rpc = "stream";
   int stream_messages = 10, probe_ms = 500, deadline = 900;
+  std::string probe_server;  // --probe-server; empty: --server
   bool writers_set = false;
 };
 
@@ -144,6 +150,8 @@ bool Parse(int argc, char** argv, Flags* f) {
       f->deadline = std::max(1, std::stoi(v));
     else if (k == "--probe-ms")
       f->probe_ms = std::max(1, std::stoi(v));
+    else if (k == "--probe-server")
+      f->probe_server = v;
     else
       return false;
   }
@@ -631,10 +639,11 @@ bool AwaitMarker(v1::Expertise::Stub& expertise, v1::Admin::Stub& admin,
 // time went until FindExperts names an expert for its word (MarkerTimes).
 void Probe(const Flags& f, const Company& company,
            std::shared_ptr<grpc::Channel> channel,
+           std::shared_ptr<grpc::Channel> find_channel,
            const std::atomic<bool>& stop, MarkerTimes* times, int* lost) {
   auto ingest = v1::Ingest::NewStub(channel);
-  auto expertise = v1::Expertise::NewStub(channel);
-  auto admin = v1::Admin::NewStub(channel);
+  auto expertise = v1::Expertise::NewStub(find_channel);
+  auto admin = v1::Admin::NewStub(find_channel);
   for (int i = 0; !stop; ++i) {
     const std::string word = MarkerWord(i);
     v1::UpsertPostsRequest r;
@@ -694,7 +703,8 @@ void PrintFreshness(const MarkerTimes& m) {
 
 // --mode ingest (see the top of the file).
 int Ingest(const Flags& f, const Company& company,
-           std::shared_ptr<grpc::Channel> channel) {
+           std::shared_ptr<grpc::Channel> channel,
+           std::shared_ptr<grpc::Channel> find_channel) {
   PostSource src(f.ingest_jsonl, "g" + std::to_string(::getpid()) + "-");
   if (!src.ok()) {
     std::fprintf(stderr, "load_bench: cannot read --ingest-jsonl %s\n",
@@ -714,7 +724,7 @@ int Ingest(const Flags& f, const Company& company,
     threads.emplace_back(
         [&, w] { IngestWriter(f, *ingest, src, stop, &acked, &tallies[w]); });
   std::thread prober(Probe, std::cref(f), std::cref(company), channel,
-                     std::cref(stop), &marker, &lost);
+                     find_channel, std::cref(stop), &marker, &lost);
   int64_t last = 0;
   for (int s = 10; s <= f.seconds; s += 10) {
     std::this_thread::sleep_until(start + std::chrono::seconds(s));
@@ -749,6 +759,8 @@ int Ingest(const Flags& f, const Company& company,
       static_cast<long long>(all.shed));
   for (const auto& [kind, count] : all.error_kinds)
     std::printf("    error x%d: %s\n", count, kind.c_str());
+  if (!f.probe_server.empty())
+    std::printf("  (markers looked for on %s)\n", f.probe_server.c_str());
   PrintFreshness(marker);
   if (lost > 0)
     std::printf(
@@ -775,7 +787,8 @@ int main(int argc, char** argv) {
                  "PID] [--mode mix|typing|latency|network|ingest] "
                  "[--concurrency 1,8,32] [--data DIR] [--ingest-jsonl FILE] "
                  "[--rpc stream|upsert] [--stream-messages N] "
-                 "[--probe-ms N] [--deadline S]\n");
+                 "[--probe-ms N] [--probe-server HOST:PORT] [--deadline "
+                 "S]\n");
     return 2;
   }
   const Company company = Load(f.jsonl);
@@ -805,7 +818,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (f.mode == "ingest") {
-    const int rc = Ingest(f, company, channel);
+    const int rc = Ingest(f, company, channel,
+                          f.probe_server.empty()
+                              ? channel
+                              : grpc::CreateChannel(f.probe_server, creds));
     std::printf("server peak RSS:%s\n", PeakRss(f.server_pid).c_str());
     return rc;
   }

@@ -9,25 +9,33 @@
 # (each with its own expertise model, waited for) and runs
 # bench/load_bench.cc --mode latency at concurrency 1 against each, one
 # after the other, then once more in the other order.
-# Then a follower of the sharded writer (`serve --follow`, its folder a copy
-# of the writer's, the shards read through read-only servers): its
-# start-up, and the reloads a few seconds of ingest through the writer
-# cause (each reads every record from the shards, then publishes).
+# Then a follower of the sharded writer (`serve --follow`, the writer's
+# people/ and private_posts/ replicated into its folder by xapian-replicate
+# every second, the shards read through read-only servers): its start-up,
+# then --ingest-seconds of ingest through the writer (load_bench --mode
+# ingest, UpsertPosts of 20) while a prober writes a marker post to the
+# writer every 500 ms and asks the follower for it: how far behind the
+# writer the follower answers (marker sent to found on the follower,
+# p50/p99), and what its steps cost (the `follow:` lines of its log:
+# incremental steps read only what the writer's change log names, full
+# reloads read every record).
 # Flags:
 #   --posts N --people N  size of the company (default 20000, 2000)
 #   --seconds N           per latency phase (default 15)
+#   --ingest-seconds N    of ingest while the follower follows (default 20)
 #   --bin DIR             the build folder (default build): generator,
 #                         import and load_bench
 #   --server-bin FILE     the whoknows binary to serve with (default
 #                         DIR/cli/whoknows: pass another build's to compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-posts=20000 people=2000 seconds=15 bin=build server_bin=""
+posts=20000 people=2000 seconds=15 ingest_seconds=20 bin=build server_bin=""
 while [ $# -gt 1 ]; do
   case $1 in
     --posts) posts=$2 ;;
     --people) people=$2 ;;
     --seconds) seconds=$2 ;;
+    --ingest-seconds) ingest_seconds=$2 ;;
     --bin) bin=$2 ;;
     --server-bin) server_bin=$2 ;;
     *) echo "shards_bench.sh: unknown flag $1" >&2; exit 2 ;;
@@ -79,7 +87,7 @@ serve() {  # NAME DATA [flags...]: starts, waits for SERVING and the model
   shift 2
   : >"$log"
   # shellcheck disable=SC2046
-  setsid "$whoknows" serve --listen 127.0.0.1:0 --data "$data" \
+  XAPIAN_MAX_CHANGESETS=100 setsid "$whoknows" serve --listen 127.0.0.1:0 --data "$data" \
     $(dev_serve_flags "$work/pki") "$@" >"$log" 2>&1 &
   pids+=($!)
   until [ -n "$port" ]; do
@@ -108,7 +116,8 @@ latency() {  # NAME
 for name in single sharded sharded single; do latency "$name"; done
 
 # The follower: read-only servers on the shards (started now that they
-# exist), and the writer's folder copied for its people/ and private_posts/.
+# exist), and the writer's people/ and private_posts/ replicated into its
+# folder (a first copy, then every second).
 for s in 0 1; do
   read_port=$(free_port)
   setsid xapian-tcpsrv --port "$read_port" --interface 127.0.0.1 --quiet \
@@ -116,16 +125,32 @@ for s in 0 1; do
   pids+=($!)
   read_flags+=(--post-shard "tcp://127.0.0.1:$read_port")
 done
+master_port=$(free_port)
+setsid xapian-replicate-server -I 127.0.0.1 -p "$master_port" "$work/sharded" \
+  >"$work/replicate_server.log" 2>&1 &
+pids+=($!)
 sleep 1
-cp -a "$work/sharded" "$work/follower"
+mkdir -p "$work/follower"
+for db in people private_posts; do
+  xapian-replicate -h 127.0.0.1 -p "$master_port" -m "$db" -o "$work/follower/$db" \
+    >"$work/replicate_$db.log" 2>&1
+  setsid xapian-replicate -h 127.0.0.1 -p "$master_port" -m "$db" -i 1 -r 0 \
+    "$work/follower/$db" >>"$work/replicate_$db.log" 2>&1 &
+  pids+=($!)
+done
 t0=$(date +%s.%N)
 serve follower "$work/follower" --follow "${read_flags[@]}"
 echo "follower: serving $(echo "$(date +%s.%N) - $t0" | bc) s after launch (every record read from the shards, then the first publish)"
 "$bin/bench/load_bench" --server "127.0.0.1:$sharded_port" \
   --ca "$work/pki/ca.pem" --token "$work/admin.token" \
-  --jsonl "$work/company.jsonl" --mode ingest --seconds 3 --batch 20 \
-  --writers 1 --rpc upsert --ingest-jsonl "$work/company.jsonl" >/dev/null
-for _ in $(seq 300); do grep -q 'follow: read' "$work/follower.log" && break; sleep 1; done
+  --jsonl "$work/company.jsonl" --mode ingest --seconds "$ingest_seconds" --batch 20 \
+  --writers 1 --rpc upsert --ingest-jsonl "$work/company.jsonl" \
+  --probe-server "127.0.0.1:$follower_port" >"$work/follow.ingest"
+grep -E '^gRPC ingest|^freshness' "$work/follow.ingest" | sed 's/^/  /'
 sleep 5
-grep 'follow: read' "$work/follower.log" | sed 's/^/  /' || echo "  no reload seen in 300 s"
+follow_log() { grep 'follow:' "$work/follower.log" || true; }
+echo "  follower steps: $(follow_log | grep -c 'incremental:') incremental, $(follow_log | grep -c 'follow: read ') full reloads"
+follow_log | awk '/incremental:/ { n++; posts += $4; if ($11 > r) r = $11; if ($15 > p) p = $15 }
+  END { if (n) printf "  incremental steps: %d posts read in all; slowest read %.2f s, slowest publish %.2f s\n", posts, r, p }'
+follow_log | { grep -v 'incremental:' || true; } | sed 's/^/  /' | tail -5
 echo "  load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "index/batch_journal.h"
+#include "index/change_log.h"
 #include "index/data_dir.h"
 #include "index/derived_state.h"
 #include "index/graph.h"
@@ -423,13 +424,16 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 
 // Lock order (a thread holding one may only take those after it):
 //
-//   stop_mu -> publish_mu -> write_mu
-//                         -> graph_mu -> snap_mu
-//                         -> snap_mu
+//   stop_mu -> follow_mu -> publish_mu -> write_mu
+//                                      -> graph_mu -> snap_mu
+//                                      -> snap_mu
 //   pool_mu: a leaf (taken alone, or by Compact under write_mu).
 //
 // The graph saver takes write_mu and releases it, then graph_mu, then
 // snap_mu under it; it never holds stop_mu while it saves.
+//
+// A follower's tick (FollowOnce) holds follow_mu throughout: it takes
+// write_mu briefly, then publishes.
 //
 // The refresher holds stop_mu while it publishes, so the destructor's
 // stopping waits for a publish in flight. Publish holds publish_mu
@@ -590,6 +594,46 @@ struct Catalog::Impl {
         absl::StrCat(absl::ToUnixNanos(absl::Now()), "-", stamp));
   }
   uint64_t stamp ABSL_GUARDED_BY(write_mu) = 0;
+
+  // The change log for followers (CatalogOptions::change_log_entries;
+  // index/change_log.h): the entries the writer keeps, 0 when it keeps
+  // none (and always on a read-only catalog), and where it stands.
+  int change_log_keep = 0;
+  ChangeLogPosition log_pos ABSL_GUARDED_BY(write_mu);
+
+  // The entry that lists what `w` changes: each post id once, as it ends
+  // (a post moving between databases is written, not deleted).
+  static ChangeLogEntry LogEntryOf(const BatchWrites& w) {
+    ChangeLogEntry e;
+    std::unordered_set<std::string> written;
+    for (Store s : {Store::kPosts, Store::kPrivatePosts}) {
+      for (const auto& p : w[s].posts) {
+        if (!written.insert(p.id()).second) continue;
+        e.posts.emplace_back(p.id(), RecordFingerprint(p.SerializeAsString()));
+      }
+    }
+    for (Store s : {Store::kPosts, Store::kPrivatePosts}) {
+      for (const auto& id : w[s].deleted)
+        if (written.insert(id).second) e.deleted_posts.push_back(id);
+    }
+    for (const auto& p : w[Store::kPeople].people) e.people.push_back(p.id());
+    e.deleted_people = w[Store::kPeople].deleted;
+    return e;
+  }
+
+  // Whether a write of `w` commits `store`: the databases it writes, and
+  // people/ whenever the change log is kept (it carries the log's entry).
+  bool CommitsStore(Store store, const BatchWrites& w) const {
+    return !w[store].empty() || (store == Store::kPeople && change_log_keep);
+  }
+
+  // Adds the log's entry for `entry` to people/'s next commit (nothing
+  // without a log). May throw Xapian::Error.
+  void LogChangeLocked(const ChangeLogEntry& entry)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (change_log_keep == 0) return;
+    AppendChangeLog(*people_db, log_pos, entry, change_log_keep);
+  }
 
   // Passes a background failure to CatalogOptions::on_background_error.
   void ReportBackgroundError(const char* source,
@@ -1128,6 +1172,10 @@ struct Catalog::Impl {
     posts_db.emplace(OpenPublicWriter(Xapian::DB_CREATE_OR_OPEN));
     private_db.emplace(private_path, Xapian::DB_CREATE_OR_OPEN);
     people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
+    if (change_log_keep > 0) {
+      log_pos = ReadChangeLogPosition(*people_db);
+      PruneChangeLog(*people_db, log_pos, change_log_keep);  // keep may shrink
+    }
     // A write that a crash cut between two databases' commits is finished
     // before anything is read or served.
     return ReplayJournalLocked().status();
@@ -1231,6 +1279,8 @@ struct Catalog::Impl {
   void ForgetDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     derived_saved = false;
     graph_state_saved = false;
+    // A reader (a follower of the folder) leaves the writer's files alone.
+    if (!posts_db.has_value()) return;
     // Their stamps keep them from being used; the next write tries again.
     if (derived_on_disk && RemoveLogged(derived_path)) derived_on_disk = false;
     if (graph_state_on_disk && RemoveLogged(graph_state_path))
@@ -1348,7 +1398,7 @@ struct Catalog::Impl {
     if (!records_from_file) WK_RETURN_IF_ERROR(ScanRecordsLocked());
     records_loaded = true;
     referenced.clear();
-    if (posts_db.has_value()) {
+    if (posts_db.has_value() || follow) {  // for UpdateMemoryLocked
       for (const auto& [id, m] : posts)
         Reference(m->parent_id, m->thread_id, id);
     }
@@ -1423,6 +1473,10 @@ struct Catalog::Impl {
     private_db->commit();
     for (const auto& id : stale) posts_db->delete_document(kIdPrefix + id);
     posts_db->commit();
+    if (change_log_keep > 0) {  // a repair: followers read everything
+      LogChangeLocked(ChangeLogEntry::Full());
+      people_db->commit();
+    }
     return absl::OkStatus();
   }
 
@@ -1523,62 +1577,276 @@ struct Catalog::Impl {
     return state;
   }
 
-  // One tick of a follower: when the followed databases changed since
-  // `seen`, reads every record again and publishes. Failures (a shard
+  // A follower's state (CatalogOptions::follow), kept across ticks: the
+  // FollowedState it last caught up with, the change log's position it
+  // last applied, since when it has waited for the log or a replica, the
+  // last error reported.
+  bool follow = false;
+  absl::Mutex follow_mu;
+  std::string follow_seen ABSL_GUARDED_BY(follow_mu);
+  ChangeLogPosition follow_log ABSL_GUARDED_BY(follow_mu);
+  std::optional<absl::Time> follow_waiting_since ABSL_GUARDED_BY(follow_mu);
+  std::string follow_error ABSL_GUARDED_BY(follow_mu);
+  // CatalogStats' follow_* figures.
+  std::atomic<int64_t> follow_incremental{0}, follow_posts_read{0},
+      follow_people_read{0}, follow_full_reloads{0};
+  // How long a follower waits for people/'s replica to bring the log's
+  // entry of a change it sees on the shards, or for a replica to hold the
+  // record an entry names, before it reads every record again instead.
+  static constexpr absl::Duration kFollowMaxWait = absl::Seconds(15);
+
+  // What a follower's step found in the change log: the records to apply
+  // (as the writer wrote them), or why it cannot.
+  struct FollowStep {
+    enum Kind { kApply, kWait, kFull } kind = kFull;
+    std::string why;  // kWait, kFull
+    BatchWrites writes;
+    bool erasure = false;  // someone was deleted: publish from scratch
+
+    static FollowStep Not(Kind kind, std::string why) {
+      FollowStep step;
+      step.kind = kind;
+      step.why = std::move(why);
+      return step;
+    }
+  };
+
+  // The change since follow_log, read from the log in `people` (at `log`)
+  // and the records it names. May throw Xapian::Error.
+  FollowStep ReadFollowStep(const Xapian::Database& people,
+                            const ChangeLogPosition& log)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu) {
+    FollowStep step;
+    // A writer on shards always keeps a log: none yet is people/'s replica
+    // behind (waited for); without shards, a writer that keeps none.
+    if (log.epoch.empty()) {
+      return FollowStep::Not(
+          shards.empty() ? FollowStep::kFull : FollowStep::kWait, "no log");
+    }
+    if (log.epoch == follow_log.epoch && log.head == follow_log.head)
+      return FollowStep::Not(FollowStep::kWait, "the log has no new entry");
+    // Records read before the log began: its every entry (those of
+    // changes already read are read again, which changes nothing).
+    ChangeLogPosition from = follow_log;
+    if (from.epoch.empty()) from = {log.epoch, 0};
+    absl::StatusOr<std::vector<ChangeLogEntry>> entries =
+        ReadChangeLog(people, from, log);
+    if (!entries.ok())
+      return FollowStep::Not(FollowStep::kFull,
+                             std::string(entries.status().message()));
+    // Each id as it ends: a fingerprint, or none when deleted.
+    std::unordered_map<std::string, std::optional<uint64_t>> posts_now;
+    std::unordered_map<std::string, bool> people_now;
+    for (const ChangeLogEntry& e : *entries) {
+      if (e.full) return FollowStep::Not(FollowStep::kFull, "a bulk load");
+      for (const auto& id : e.deleted_posts) posts_now[id] = std::nullopt;
+      for (const auto& [id, fp] : e.posts) posts_now[id] = fp;
+      for (const auto& id : e.deleted_people) people_now[id] = false;
+      for (const auto& id : e.people) people_now[id] = true;
+    }
+    for (const auto& [id, written] : people_now) {
+      if (!written) {
+        step.writes[Store::kPeople].deleted.push_back(id);
+        step.erasure = true;
+        continue;
+      }
+      auto it = people.postlist_begin(kIdPrefix + id);
+      if (it == people.postlist_end(kIdPrefix + id)) continue;  // gone since
+      v1::Person p;
+      if (!p.ParseFromString(people.get_document(*it).get_data()))
+        return FollowStep::Not(FollowStep::kFull, "a corrupt person record");
+      step.writes[Store::kPeople].people.push_back(std::move(p));
+    }
+    return ReadFollowPosts(posts_now, std::move(step));
+  }
+
+  // ReadFollowStep's posts: each written one read where it is (its private
+  // copy first, as at load) and checked against its fingerprint; a
+  // replica that does not hold that version yet makes the step wait. May
+  // throw Xapian::Error.
+  FollowStep ReadFollowPosts(
+      const std::unordered_map<std::string, std::optional<uint64_t>>& now,
+      FollowStep step) ABSL_LOCKS_EXCLUDED(write_mu) {
+    std::optional<Xapian::Database> priv;
+    std::error_code ec;
+    if (fs::exists(private_path, ec)) priv.emplace(private_path);
+    Xapian::Database pub = OpenPublic();
+    std::unordered_map<std::string, bool> stored_public;
+    {
+      absl::MutexLock lock(&write_mu);
+      for (const auto& [id, fp] : now) {
+        if (auto it = posts.find(id); it != posts.end())
+          stored_public[id] = it->second->is_public;
+      }
+    }
+    for (const auto& [id, fp] : now) {
+      const auto stored = stored_public.find(id);
+      if (!fp) {  // deleted where memory has it
+        if (stored != stored_public.end()) {
+          step.writes[stored->second ? Store::kPosts : Store::kPrivatePosts]
+              .deleted.push_back(id);
+        }
+        continue;
+      }
+      const std::optional<std::string> data = ReadStored(priv, pub, id);
+      if (!data || RecordFingerprint(*data) != *fp) {
+        return FollowStep::Not(
+            FollowStep::kWait,
+            absl::StrCat("post ", id, " not at its logged version"));
+      }
+      v1::Post p;
+      if (!p.ParseFromString(*data))
+        return FollowStep::Not(FollowStep::kFull, "a corrupt post record");
+      const bool to_public = IsPublic(p);
+      if (stored != stored_public.end() && stored->second != to_public) {
+        step.writes[stored->second ? Store::kPosts : Store::kPrivatePosts]
+            .deleted.push_back(id);
+      }
+      step.writes[to_public ? Store::kPosts : Store::kPrivatePosts]
+          .posts.push_back(std::move(p));
+    }
+    step.kind = FollowStep::kApply;
+    return step;
+  }
+
+  // The stored record of post `id` (its private copy first, as at load),
+  // none when neither holds it. A commit that discards the revision being
+  // read (the writer commits while a follower reads post by post) moves
+  // both to the newest and reads again, read_attempts times in all. May
+  // throw Xapian::Error.
+  std::optional<std::string> ReadStored(std::optional<Xapian::Database>& priv,
+                                        Xapian::Database& pub,
+                                        const std::string& id) const {
+    const std::string term = kIdPrefix + id;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        for (Xapian::Database* db : {priv ? &*priv : &pub, &pub}) {
+          auto it = db->postlist_begin(term);
+          if (it != db->postlist_end(term))
+            return db->get_document(*it).get_data();
+        }
+        return std::nullopt;
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt >= read_attempts) throw;
+        pub.reopen();
+        if (priv) priv->reopen();
+      }
+    }
+  }
+
+  // One tick of a follower: when the followed databases changed since it
+  // last caught up, applies what the change log says changed (the records
+  // it names, through the writer's own incremental publish), or reads every
+  // record again when the log cannot say (FollowStep). Failures (a shard
   // down, a replica being switched) are reported and retried next tick.
-  void FollowOnce(std::string& seen, std::string& last_error)
-      ABSL_LOCKS_EXCLUDED(write_mu, publish_mu, snap_mu) {
+  void FollowOnce()
+      ABSL_LOCKS_EXCLUDED(follow_mu, write_mu, publish_mu, snap_mu) {
+    absl::MutexLock following(&follow_mu);
     absl::Status status;
     try {
       const std::string state = FollowedState();
-      if (state == seen) return;
+      if (state == follow_seen) return;
       const auto start = std::chrono::steady_clock::now();
-      size_t people_read = 0, posts_read = 0;
-      {
-        absl::MutexLock lock(&write_mu);
-        std::error_code ec;
-        has_private = fs::exists(private_path, ec) && !ec;
-        people.clear();
-        status = LoadRecordsLocked();
-        full_change = true;  // every record read again: build afresh
-        people_read = people.size();
-        posts_read = posts.size();
+      const Xapian::Database directory(people_path);
+      const ChangeLogPosition log = ReadChangeLogPosition(directory);
+      FollowStep step = ReadFollowStep(directory, log);
+      if (step.kind == FollowStep::kWait) {
+        if (!follow_waiting_since) follow_waiting_since = absl::Now();
+        if (absl::Now() - *follow_waiting_since < kFollowMaxWait) return;
+      }
+      if (step.kind == FollowStep::kApply) {
+        ApplyFollowStep(step, start);
+      } else {
+        std::fprintf(stderr, "whoknows: follow: reading every record (%s)\n",
+                     step.why.c_str());
+        status = FollowFully(start);
       }
       if (status.ok()) {
-        seen = state;
-        group_dbs->InvalidateAll();
-        const auto read = std::chrono::steady_clock::now();
-        Publish();
-        // What following costs (docs/operations.md, "Front-ends in step").
-        std::fprintf(
-            stderr,
-            "whoknows: follow: read %zu people and %zu posts in %.2f s, "
-            "published in %.2f s\n",
-            people_read, posts_read,
-            std::chrono::duration<double>(read - start).count(),
-            std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                          read)
-                .count());
+        follow_seen = state;
+        follow_log = log;
+        follow_waiting_since.reset();
       }
     } catch (const Xapian::Error& e) {
       status = XapianError("following the databases", e);
     }
-    if (!status.ok() && status.ToString() != last_error) {
+    if (!status.ok() && status.ToString() != follow_error) {
       std::fprintf(stderr, "whoknows: follow: %s\n", status.ToString().c_str());
       ReportBackgroundError("follow", status);
     }
-    last_error = status.ok() ? "" : status.ToString();
+    follow_error = status.ok() ? "" : status.ToString();
+  }
+
+  // Applies a step's records to memory as the writer's commit does
+  // (UpdateMemoryLocked) and publishes.
+  void ApplyFollowStep(const FollowStep& step,
+                       std::chrono::steady_clock::time_point start)
+      ABSL_LOCKS_EXCLUDED(write_mu) {
+    size_t posts_read = 0;
+    for (Store s : {Store::kPosts, Store::kPrivatePosts})
+      posts_read += step.writes[s].posts.size();
+    const size_t people_read = step.writes[Store::kPeople].people.size();
+    {
+      absl::MutexLock lock(&write_mu);
+      UpdateMemoryLocked(step.writes);
+      // As the writer's DeletePerson: ties taken away, built afresh.
+      if (step.erasure) full_change = true;
+    }
+    const auto read = std::chrono::steady_clock::now();
+    Publish();
+    ++follow_incremental;
+    follow_posts_read += static_cast<int64_t>(posts_read);
+    follow_people_read += static_cast<int64_t>(people_read);
+    // What following costs (docs/operations.md, "Front-ends in step").
+    std::fprintf(
+        stderr,
+        "whoknows: follow: incremental: %zu posts and %zu people read in "
+        "%.2f s, published in %.2f s\n",
+        posts_read, people_read,
+        std::chrono::duration<double>(read - start).count(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - read)
+            .count());
+  }
+
+  // Reads every record again and publishes from scratch. May throw
+  // Xapian::Error.
+  absl::Status FollowFully(std::chrono::steady_clock::time_point start)
+      ABSL_LOCKS_EXCLUDED(write_mu, publish_mu, snap_mu) {
+    size_t people_read = 0, posts_read = 0;
+    absl::Status status;
+    {
+      absl::MutexLock lock(&write_mu);
+      std::error_code ec;
+      has_private = fs::exists(private_path, ec) && !ec;
+      people.clear();
+      status = LoadRecordsLocked();
+      full_change = true;  // every record read again: build afresh
+      people_read = people.size();
+      posts_read = posts.size();
+    }
+    if (!status.ok()) return status;
+    group_dbs->InvalidateAll();
+    const auto read = std::chrono::steady_clock::now();
+    Publish();
+    ++follow_full_reloads;
+    std::fprintf(
+        stderr,
+        "whoknows: follow: read %zu people and %zu posts in %.2f s, "
+        "published in %.2f s\n",
+        people_read, posts_read,
+        std::chrono::duration<double>(read - start).count(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - read)
+            .count());
+    return status;
   }
 
   // Follows the databases (FollowOnce) every `interval` until the catalog
   // is destroyed.
-  void StartFollower(std::chrono::milliseconds interval, std::string seen) {
-    refresher = std::thread([this, interval, seen]() mutable {
-      std::string last_error;
+  void StartFollower(std::chrono::milliseconds interval) {
+    refresher = std::thread([this, interval] {
       absl::MutexLock lock(&stop_mu);
       while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
                                        absl::FromChrono(interval))) {
-        FollowOnce(seen, last_error);
+        FollowOnce();
       }
     });
   }
@@ -1603,6 +1871,8 @@ struct Catalog::Impl {
     try {
       private_db.emplace(private_path, Xapian::DB_OPEN);
       people_db.emplace(people_path, Xapian::DB_OPEN);
+      // An entry not committed is gone with the write.
+      if (change_log_keep > 0) log_pos = ReadChangeLogPosition(*people_db);
       // Left closed (every use throws) when a shard server cannot be
       // reached.
       posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
@@ -1713,6 +1983,12 @@ struct Catalog::Impl {
   // that moves a post between them is ever pending: see CommitLocked).
   absl::Status CommitBulkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     try {
+      // Bulk loading lists no ids: followers read everything after it.
+      const bool logged =
+          change_log_keep > 0 &&
+          std::find(in_bulk.begin(), in_bulk.end(), true) != in_bulk.end();
+      const bool people_in_bulk = in_bulk[static_cast<int>(Store::kPeople)];
+      if (logged) LogChangeLocked(ChangeLogEntry::Full());
       for (int i = 0; i < kStoreCount; ++i) {
         if (!in_bulk[i]) continue;
         const Store store = static_cast<Store>(i);
@@ -1723,6 +1999,10 @@ struct Catalog::Impl {
         db.commit();
         NoteRevisionLocked(store);
         WK_RETURN_IF_ERROR(AfterCommit(store));
+      }
+      if (logged && !people_in_bulk) {
+        people_db->commit();
+        NoteRevisionLocked(Store::kPeople);
       }
     } catch (const Xapian::Error& e) {
       ReloadLocked();
@@ -1886,8 +2166,12 @@ struct Catalog::Impl {
     if (bulk_commit_records > 0 && !deletes) return ApplyBulkLocked(w, what);
     WK_RETURN_IF_ERROR(CommitBulkLocked());
     // Posts on several shards are one commit a shard: journaled too.
-    const bool journaled = w.StoresTouched() > 1 ||
-                           (shards.size() > 1 && !w[Store::kPosts].empty());
+    // The change log's entry goes with people/ (CommitsStore).
+    const int touched =
+        w.StoresTouched() +
+        (CommitsStore(Store::kPeople, w) && w[Store::kPeople].empty() ? 1 : 0);
+    const bool journaled =
+        touched > 1 || (shards.size() > 1 && !w[Store::kPosts].empty());
     if (journaled) {
       WK_RETURN_IF_ERROR(
           WriteFileAtomically(journal_path, EncodeBatchJournal(w)));
@@ -1896,7 +2180,8 @@ struct Catalog::Impl {
       const bool add_new = MayAddNewPostsLocked();
       for (int i = 0; i < kStoreCount; ++i) {
         const Store store = static_cast<Store>(i);
-        if (w[store].empty()) continue;
+        if (!CommitsStore(store, w)) continue;
+        if (store == Store::kPeople) LogChangeLocked(LogEntryOf(w));
         CommitStoreLocked(store, w[store], add_new);
         if (absl::Status crash = AfterCommit(store); !crash.ok()) {
           journal_pending = journaled;  // the test seam: as if killed here
@@ -1974,8 +2259,9 @@ struct Catalog::Impl {
     try {
       for (int i = 0; i < kStoreCount; ++i) {
         const Store store = static_cast<Store>(i);
-        if (!(*w)[store].empty())
-          CommitStoreLocked(store, (*w)[store], /*add_new=*/false);
+        if (!CommitsStore(store, *w)) continue;
+        if (store == Store::kPeople) LogChangeLocked(LogEntryOf(*w));
+        CommitStoreLocked(store, (*w)[store], /*add_new=*/false);
       }
     } catch (const Xapian::Error& e) {
       return XapianError(absl::StrCat("replaying ", journal_path), e);
@@ -2253,6 +2539,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   if (options.bulk_commit_records < 0) {
     return absl::InvalidArgumentError("bulk_commit_records: must be >= 0");
   }
+  if (options.change_log_entries < 0) {
+    return absl::InvalidArgumentError("change_log_entries: must be >= 0");
+  }
   if (options.group_cache_posts < 0) {
     return absl::InvalidArgumentError("group_cache_posts: must be >= 0");
   }
@@ -2281,6 +2570,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.bulk_commit_records = options.bulk_commit_records;
   d.graph_options = options.graph;
   d.graph_save_interval = options.graph_save_interval;
+  d.follow = options.follow;
+  if (!read_only && (!d.shards.empty() || options.change_log_on_folder))
+    d.change_log_keep = options.change_log_entries;
   d.default_language = options.default_language;
   d.dictionary = options.dictionary;
   d.group_dbs = std::make_unique<GroupDatabases>(options.group_cache_posts,
@@ -2290,7 +2582,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     if (!dict.ok()) return dict.status();
     d.dictionary = std::make_shared<const Dictionary>(std::move(*dict));
   }
-  std::string followed;  // CatalogOptions::follow
+  // CatalogOptions::follow: what the records read at Open are as of.
+  std::string followed;
+  ChangeLogPosition followed_log;
   {
     // Nothing else can see the catalog yet; the lock is for the analysis.
     absl::MutexLock lock(&d.write_mu);
@@ -2303,7 +2597,10 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
       // 3. Every person and every post's metadata, into memory (a
       //    follower notes what it read first: a change while it reads is
       //    read again at its first tick).
-      if (options.follow) followed = d.FollowedState();
+      if (options.follow) {
+        followed = d.FollowedState();
+        followed_log = ReadChangeLogPosition(Xapian::Database(d.people_path));
+      }
       if (d.shards.empty()) {
         WK_RETURN_IF_ERROR(d.LoadRecordsAndGraphLocked(d.StampsLocked()));
       } else {
@@ -2324,6 +2621,11 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
       return XapianError(absl::StrCat("opening ", options.data_dir), e);
     }
   }
+  if (options.follow) {
+    absl::MutexLock following(&d.follow_mu);
+    d.follow_seen = std::move(followed);
+    d.follow_log = std::move(followed_log);
+  }
   // 4. The first snapshot, then the refresher that publishes later writes.
   absl::Time stage = absl::Now();
   d.Publish(/*opening=*/true);
@@ -2333,7 +2635,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     d.open_timings.first_publish = d.last_publish;
   }
   if (options.follow && options.refresh_interval.count() > 0) {
-    d.StartFollower(options.refresh_interval, std::move(followed));
+    d.StartFollower(options.refresh_interval);
   } else if (!read_only && options.refresh_interval.count() > 0) {
     d.StartRefresher(options.refresh_interval);
   }
@@ -2407,12 +2709,17 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
     doc.add_boolean_term(kIdPrefix + p.id());
     doc.set_data(p.SerializeAsString());
     d.people_db->replace_document(kIdPrefix + p.id(), doc);
+    ChangeLogEntry entry;
+    entry.people.push_back(p.id());
+    d.LogChangeLocked(entry);
     d.people_db->commit();
     d.NoteRevisionLocked(Store::kPeople);
   } catch (const Xapian::Error& e) {
     try {
       d.people_db->close();
       d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
+      if (d.change_log_keep > 0)
+        d.log_pos = ReadChangeLogPosition(*d.people_db);
     } catch (const Xapian::Error&) {
     }
     return XapianError("writing people", e);
@@ -2602,7 +2909,13 @@ absl::Status Catalog::Commit() {
   return impl_->CommitBulkLocked();
 }
 
-void Catalog::Refresh() { impl_->Publish(); }
+void Catalog::Refresh() {
+  if (impl_->follow) {
+    impl_->FollowOnce();
+  } else {
+    impl_->Publish();
+  }
+}
 
 absl::Status Catalog::background_error() const {
   absl::MutexLock lock(&impl_->snap_mu);
@@ -2629,6 +2942,10 @@ CatalogStats Catalog::stats() const {
     s.last_publish = d.last_publish;
   }
   s.open = d.open_timings;
+  s.follow_incremental = d.follow_incremental;
+  s.follow_posts_read = d.follow_posts_read;
+  s.follow_people_read = d.follow_people_read;
+  s.follow_full_reloads = d.follow_full_reloads;
   return s;
 }
 

@@ -63,8 +63,24 @@ struct CatalogOptions {
   // --follow`): every refresh_interval it looks at the revisions of
   // people/ and private_posts/ (kept by xapian-replicate) and at the stamp
   // the writer leaves in the first shard at each commit of posts; when one
-  // changed, it reads every record again and publishes. Implies read_only.
+  // changed, it reads the writer's change log (index/change_log.h) from
+  // people/, fetches only the records written or deleted since the last
+  // entry it applied and publishes them the incremental way (as the writer
+  // does); when it is too far behind (the entries it needs pruned), the
+  // log is damaged or absent, or a replica stays behind the log, it reads
+  // every record again. Refresh() does one such step. Implies read_only.
   bool follow = false;
+  // The change log for followers (index/change_log.h): at each commit the
+  // writer lists the ids it wrote and deleted, in people/'s metadata. Kept
+  // by a writer whose posts are on remote shards (post_shards), or with
+  // `change_log_on_folder` by one whose posts/ is replicated to followers.
+  // It costs a commit of people/ with every write, and (as that makes two
+  // databases) the write's journal. The newest change_log_entries commits
+  // are kept; a follower further behind reads everything again. Bigger
+  // lets followers fall further behind before that, at about 20 bytes a
+  // record written in people/. 0: no log.
+  int change_log_entries = 1000;
+  bool change_log_on_folder = false;
   // Language assumed for posts too short for detection to tell.
   std::string default_language = "en";
   GraphOptions graph;
@@ -196,6 +212,13 @@ struct CatalogStats {
   int64_t reader_pool = 0;
   PublishTimings last_publish;  // of the newest publish
   OpenTimings open;             // of Catalog::Open
+  // A follower's updates (CatalogOptions::follow) since Open: those made
+  // from the change log, the records they read, and the reloads of every
+  // record (log pruned, damaged or absent, a replica behind the log).
+  int64_t follow_incremental = 0;
+  int64_t follow_posts_read = 0;
+  int64_t follow_people_read = 0;
+  int64_t follow_full_reloads = 0;
 };
 
 // What ranking needs to know about a post without reading its text.
@@ -478,7 +501,8 @@ class Catalog {
   absl::Status Commit();
 
   // Publishes committed writes to readers now rather than at the next
-  // refresh tick.
+  // refresh tick; a follower follows its writer one step (see
+  // CatalogOptions::follow).
   void Refresh();
   std::shared_ptr<const Snapshot> snapshot() const;
 

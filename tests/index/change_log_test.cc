@@ -1,0 +1,277 @@
+// The writer's change log (index/change_log.h) and a follower that follows
+// it (CatalogOptions::follow): a writer and a follower on one folder (the
+// log's own topology is posts on remote shards; change_log_on_folder keeps
+// it for a folder whose posts/ is replicated too), real Xapian databases in
+// test folders, each follower step run by Refresh().
+#include "index/change_log.h"
+
+#include <gtest/gtest.h>
+#include <xapian.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "index/catalog.h"
+#include "index/data_dir.h"
+#include "index/graph.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/test_dirs.h"
+
+namespace whoknows::index {
+namespace {
+
+using testing_util::MakePerson;
+using testing_util::MakePost;
+using testing_util::SearchIds;
+using testing_util::TestDir;
+
+constexpr int64_t kT0 = 1'700'000'000;
+
+TEST(ChangeLogTest, EntriesComeBackAsWrittenAndDamageIsTold) {
+  ChangeLogEntry e;
+  e.posts = {{"q 1\nodd", 0xfedcba9876543210ull}, {"a2", 7}};
+  e.deleted_posts = {"gone"};
+  e.people = {"ann"};
+  e.deleted_people = {"bo b"};
+  auto back = DecodeChangeLogEntry(EncodeChangeLogEntry(e));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FALSE(back->full);
+  EXPECT_EQ(back->posts, e.posts);
+  EXPECT_EQ(back->deleted_posts, e.deleted_posts);
+  EXPECT_EQ(back->people, e.people);
+  EXPECT_EQ(back->deleted_people, e.deleted_people);
+  EXPECT_TRUE(
+      DecodeChangeLogEntry(EncodeChangeLogEntry(ChangeLogEntry::Full()))->full);
+  std::string cut = EncodeChangeLogEntry(e);
+  cut.resize(cut.size() - 3);
+  EXPECT_EQ(DecodeChangeLogEntry(cut).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeChangeLogEntry("P 12 x\n").status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(ChangeLogTest, KeepsTheNewestEntriesAndTellsWhenOnesArePruned) {
+  const std::string dir = TestDir(/*create=*/true);
+  Xapian::WritableDatabase db(dir + "/people", Xapian::DB_CREATE_OR_OPEN);
+  ChangeLogPosition pos;
+  for (int i = 1; i <= 5; ++i) {
+    ChangeLogEntry e;
+    e.people.push_back(absl::StrCat(i));
+    AppendChangeLog(db, pos, e, 3);
+  }
+  db.commit();
+  const ChangeLogPosition now = ReadChangeLogPosition(db);
+  EXPECT_EQ(now.head, 5u);
+  EXPECT_EQ(now.epoch, pos.epoch);
+  auto tail = ReadChangeLog(db, {pos.epoch, 2}, now);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_EQ(tail->size(), 3u);
+  EXPECT_EQ((*tail)[0].people, std::vector<std::string>{"3"});
+  EXPECT_EQ((*tail)[2].people, std::vector<std::string>{"5"});
+  // Entry 2 is pruned, and another epoch is another log.
+  EXPECT_EQ(ReadChangeLog(db, {pos.epoch, 1}, now).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ReadChangeLog(db, {"other", 4}, now).status().code(),
+            absl::StatusCode::kOutOfRange);
+  // A smaller bound at open prunes the rest.
+  PruneChangeLog(db, now, 1);
+  db.commit();
+  EXPECT_EQ(ReadChangeLog(db, {pos.epoch, 3}, now).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(ReadChangeLog(db, {pos.epoch, 4}, now).ok());
+}
+
+// What a snapshot holds, as text: people, posts (author, thread,
+// visibility, likes) and colleague ties, sorted.
+std::string Describe(const Snapshot& s) {
+  std::vector<std::string> lines;
+  for (const auto& [id, p] : s.people)
+    lines.push_back(absl::StrCat("person ", id, " ", p->opted_out()));
+  for (const auto& [id, m] : s.posts) {
+    std::string likes;
+    for (const auto& l : m->liked_by) absl::StrAppend(&likes, l.str(), ",");
+    lines.push_back(absl::StrCat("post ", id, " by ", m->author_id.str(),
+                                 " in ", m->thread_id.str(), " ",
+                                 m->visibility.str(), " likes ", likes));
+  }
+  s.graph->ForEachEdge([&](int64_t from, int64_t to, const auto&) {
+    const std::string& a = s.graph->PersonId(from);
+    const std::string& b = s.graph->PersonId(to);
+    lines.push_back(
+        absl::StrCat("tie ", a, " ", b, " ",
+                     std::round(s.graph->TieStrength(a, b) * 1e6) / 1e6));
+  });
+  std::sort(lines.begin(), lines.end());
+  lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+  return absl::StrJoin(lines, "\n");
+}
+
+class CatalogFollowTest : public ::testing::Test {
+ protected:
+  // A writer on dir_ that keeps `keep` log entries, with a small company,
+  // and a follower of it.
+  void Open(int keep = 1000) {
+    CatalogOptions o;
+    o.data_dir = dir_;
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.change_log_on_folder = true;
+    o.change_log_entries = keep;
+    auto writer = Catalog::Open(o);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    writer_ = std::move(*writer);
+    std::vector<v1::Person> people;
+    for (const char* id : {"ann", "bo", "cy", "di"})
+      people.push_back(MakePerson(id));
+    ASSERT_TRUE(writer_->UpsertPeople(people).ok());
+    std::vector<v1::Post> posts;
+    for (int i = 0; i < 20; ++i) {
+      const std::string q = absl::StrCat("q", i);
+      posts.push_back(MakePost(q, people[i % 4].id(), v1::POST_KIND_QUESTION,
+                               absl::StrCat("kafka topic ", i),
+                               "how do kafka topics work", kT0 + i, "", "en"));
+      posts.push_back(MakePost(
+          absl::StrCat("a", i), people[(i + 1) % 4].id(), v1::POST_KIND_ANSWER,
+          "", "kafka topics are partitioned logs", kT0 + i, q, "en"));
+    }
+    ASSERT_TRUE(writer_->UpsertPosts(posts).ok());
+    writer_->Refresh();
+    CatalogOptions f;
+    f.data_dir = dir_;
+    f.refresh_interval = std::chrono::milliseconds(0);
+    f.follow = true;
+    auto follower = Catalog::Open(f);
+    ASSERT_TRUE(follower.ok()) << follower.status();
+    follower_ = std::move(*follower);
+  }
+
+  // Publishes the writer's writes, takes one follower step, and expects
+  // both to hold the same people, posts and ties.
+  void ExpectInStep() {
+    writer_->Refresh();
+    follower_->Refresh();
+    EXPECT_EQ(Describe(*follower_->snapshot()), Describe(*writer_->snapshot()));
+    SearchOptions o;
+    o.query = "kafka topics";
+    EXPECT_EQ(SearchIds(*follower_, o), SearchIds(*writer_, o));
+  }
+
+  const std::string dir_ = TestDir(/*create=*/true);
+  std::unique_ptr<Catalog> writer_, follower_;
+};
+
+TEST_F(CatalogFollowTest, AFollowerReadsOnlyWhatTheLogSaysChanged) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ExpectInStep();
+  EXPECT_EQ(follower_->stats().follow_incremental, 0);  // nothing changed
+  // New posts (one a reply to an old question), a like, a new person.
+  v1::Post like =
+      MakePost("a3", "ann", v1::POST_KIND_ANSWER, "",
+               "kafka topics are partitioned logs", kT0 + 3, "q3", "en");
+  like.add_liked_by("cy");
+  ASSERT_TRUE(
+      writer_->UpsertPeople(std::vector<v1::Person>{MakePerson("ed")}).ok());
+  ASSERT_TRUE(
+      writer_
+          ->UpsertPosts(std::vector<v1::Post>{
+              MakePost("q20", "ed", v1::POST_KIND_QUESTION, "kafka lag",
+                       "why do kafka consumers lag", kT0 + 40, "", "en"),
+              MakePost("a20", "bo", v1::POST_KIND_ANSWER, "",
+                       "kafka lag comes from slow consumers", kT0 + 41, "q20",
+                       "en"),
+              like})
+          .ok());
+  ExpectInStep();
+  const CatalogStats s = follower_->stats();
+  EXPECT_EQ(s.follow_incremental, 1);
+  EXPECT_EQ(s.follow_posts_read, 3);  // not the 43 posts there are
+  EXPECT_EQ(s.follow_people_read, 1);
+  EXPECT_EQ(s.follow_full_reloads, 0);
+  EXPECT_TRUE(s.last_publish.incremental);
+}
+
+TEST_F(CatalogFollowTest, DeletesOptOutsAndErasureReachTheFollower) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(writer_->DeletePost("a5").ok());
+  ExpectInStep();
+  EXPECT_EQ(follower_->snapshot()->FindPost("a5"), nullptr);
+  ASSERT_TRUE(writer_->SetOptOut("cy", true).ok());
+  ExpectInStep();
+  EXPECT_TRUE(follower_->snapshot()->people.find("cy")->second->opted_out());
+  // Erasure: ann's posts, profile and likes leave the follower too.
+  ASSERT_TRUE(writer_->DeletePerson("ann").ok());
+  ExpectInStep();
+  const auto snap = follower_->snapshot();
+  EXPECT_EQ(snap->people.find("ann"), snap->people.end());
+  for (const auto& [id, m] : snap->posts) EXPECT_NE(m->author_id.str(), "ann");
+  EXPECT_EQ(snap->graph->VertexOf("ann"), -1);
+  const CatalogStats s = follower_->stats();
+  EXPECT_EQ(s.follow_incremental, 3);
+  EXPECT_EQ(s.follow_full_reloads, 0);
+}
+
+TEST_F(CatalogFollowTest, AFollowerBehindThePrunedLogReadsEverything) {
+  ASSERT_NO_FATAL_FAILURE(Open(/*keep=*/2));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(writer_
+                    ->UpsertPosts(std::vector<v1::Post>{MakePost(
+                        absl::StrCat("n", i), "di", v1::POST_KIND_QUESTION,
+                        "kafka", "kafka again", kT0 + 50 + i, "", "en")})
+                    .ok());
+  }
+  ExpectInStep();
+  EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
+  EXPECT_EQ(follower_->stats().follow_incremental, 0);
+  // In step again, it follows the log again.
+  ASSERT_TRUE(writer_->DeletePost("n0").ok());
+  ExpectInStep();
+  EXPECT_EQ(follower_->stats().follow_incremental, 1);
+}
+
+TEST_F(CatalogFollowTest, ADamagedLogEntryMakesTheFollowerReadEverything) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(writer_->DeletePost("a1").ok());
+  writer_->Refresh();
+  writer_.reset();  // releases the folder: the entry is damaged by hand
+  {
+    Xapian::WritableDatabase people(DataDir(dir_).people(), Xapian::DB_OPEN);
+    const ChangeLogPosition pos = ReadChangeLogPosition(people);
+    people.set_metadata(
+        absl::StrCat("whoknows.log.e", std::string(19, '0'), pos.head),
+        "whoknows-log 1\nP zz\n");
+    people.commit();
+  }
+  follower_->Refresh();
+  EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
+  EXPECT_EQ(follower_->snapshot()->FindPost("a1"), nullptr);
+}
+
+// The log lives in people/ (replicated to followers as private_posts/ is),
+// never beside the public posts: a private post's id stays out of posts/.
+TEST_F(CatalogFollowTest, TheLogKeepsPrivatePostIdsOutOfThePublicPosts) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  v1::Post secret = MakePost("hr-layoffs-2027", "di", v1::POST_KIND_QUESTION,
+                             "kafka", "kafka budget", kT0 + 60, "", "en");
+  secret.set_visibility("group:hr");
+  ASSERT_TRUE(writer_->UpsertPosts(std::vector<v1::Post>{secret}).ok());
+  ExpectInStep();
+  EXPECT_NE(follower_->snapshot()->FindPost("hr-layoffs-2027"), nullptr);
+  writer_.reset();
+  const Xapian::Database pub(DataDir(dir_).posts());
+  for (auto k = pub.metadata_keys_begin(); k != pub.metadata_keys_end(); ++k)
+    EXPECT_EQ(pub.get_metadata(*k).find("hr-layoffs"), std::string::npos) << *k;
+  const Xapian::Database people(DataDir(dir_).people());
+  const ChangeLogPosition pos = ReadChangeLogPosition(people);
+  auto entries = ReadChangeLog(people, {pos.epoch, pos.head - 1}, pos);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].posts.at(0).first, "hr-layoffs-2027");
+}
+
+}  // namespace
+}  // namespace whoknows::index
