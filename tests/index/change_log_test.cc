@@ -56,6 +56,22 @@ TEST(ChangeLogTest, EntriesComeBackAsWrittenAndDamageIsTold) {
             absl::StatusCode::kDataLoss);
 }
 
+// Lengths a damaged entry may state: the largest number (length + 1
+// wraps to 0: the bounds check passed and the byte before the id was
+// read as its end), numbers past it, and lengths past the entry's end.
+TEST(ChangeLogTest, AnIdLengthBeyondTheEntryIsDamage) {
+  for (const char* line :
+       {"D 18446744073709551615 x\n", "D 18446744073709551614 x\n",
+        "D 18446744073709551616 x\n", "D 99999999999999999999999 x\n",
+        "P 0000000000000001 18446744073709551615 \n", "p 3 x\n", "d 2 x\n"}) {
+    EXPECT_EQ(DecodeChangeLogEntry(std::string("whoknows-log 1\n") + line)
+                  .status()
+                  .code(),
+              absl::StatusCode::kDataLoss)
+        << line;
+  }
+}
+
 TEST(ChangeLogTest, KeepsTheNewestEntriesAndTellsWhenOnesArePruned) {
   const std::string dir = TestDir(/*create=*/true);
   Xapian::WritableDatabase db(dir + "/people", Xapian::DB_CREATE_OR_OPEN);
