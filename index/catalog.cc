@@ -2760,6 +2760,10 @@ absl::Status Catalog::Upsert(std::span<const v1::Person> people,
       if (!d.people.contains(p.id())) fresh.push_back(p);
     people = fresh;
   }
+  // Nothing to write (an IngestStream message without records, people all
+  // stored already) commits nothing: with a change log, each would be an
+  // empty entry pushing those followers need out of the log.
+  if (people.empty() && posts.empty()) return absl::OkStatus();
   WK_RETURN_IF_ERROR(d.CheckManagerCyclesLocked(people));
   WK_RETURN_IF_ERROR(d.CheckReplyCyclesLocked(posts));
   BatchWrites w;

@@ -91,7 +91,8 @@ absl::StatusOr<ChangeLogEntry> DecodeChangeLogEntry(std::string_view in) {
     if (kind == 'P' && !ReadNumber(in, fingerprint, 16, ' '))
       return bad("no fingerprint");
     if (!ReadNumber(in, length, 10, ' ')) return bad("no length");
-    if (in.size() < length + 1 || in[length] != '\n') return bad("cut short");
+    // Not `length + 1`: the largest length wraps it to 0.
+    if (length >= in.size() || in[length] != '\n') return bad("cut short");
     std::string id(in.substr(0, length));
     in.remove_prefix(length + 1);
     switch (kind) {

@@ -247,8 +247,11 @@ absl::Status CheckStamps(const std::string& path, Reader& r,
 
 absl::Status ReadRecords(const std::string& path, Reader& r,
                          DerivedRecords& out) {
+  // A record takes at least a byte: a count past what is left is no count
+  // (and would make reserve() throw).
   const uint64_t people = r.Varint();
-  if (r.bad()) return Corrupt(path, "unparsable people count");
+  if (r.bad() || people > r.left())
+    return Corrupt(path, "unparsable people count");
   out.people.reserve(people);
   for (uint64_t i = 0; i < people; ++i) {
     auto p = std::make_shared<v1::Person>();
@@ -259,7 +262,8 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
     out.people[p->id()] = std::move(p);
   }
   const uint64_t posts = r.Varint();
-  if (r.bad()) return Corrupt(path, "unparsable post count");
+  if (r.bad() || posts > r.left())
+    return Corrupt(path, "unparsable post count");
   out.posts.reserve(posts);
   for (uint64_t i = 0; i < posts; ++i) {
     std::shared_ptr<const PostMeta> m = ReadPost(r);

@@ -1,6 +1,7 @@
 #include "index/graph.h"
 
 #include <boost/graph/graph_concepts.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -353,8 +354,10 @@ absl::StatusOr<ColleagueGraph> ColleagueGraph::FromStored(
     out.reserve(stored.out.size());
     for (const auto& [target, props] : stored.out) {
       if (target >= count || target == v ||
-          static_cast<int>(props.kind) >= kNumEdgeKinds)
-        return NotAGraph(v, "an edge to no vertex, to itself or of no kind");
+          static_cast<int>(props.kind) >= kNumEdgeKinds ||
+          !std::isfinite(props.weight))
+        return NotAGraph(
+            v, "an edge to no vertex, to itself, of no kind or no weight");
       out.push_back({target, props});
     }
     std::vector<InEdge> in;

@@ -1,19 +1,23 @@
 // End to end: the real server on a loopback port, real gRPC clients, a real
 // Xapian database on disk.
+#include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "api/server.h"
 #include "secure_env.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
+#include "whoknows/v1/networks.grpc.pb.h"
 
 namespace whoknows::api {
 namespace {
@@ -304,6 +308,107 @@ TEST_F(EndToEndTest, DeletePersonErasesTheirExpertise) {
       EXPECT_NE(ev.post_id(), "a4");
     }
   }
+}
+
+// After an erasure, no answer of any call names the erased person or
+// quotes what they wrote: their id, display name and a word only their
+// posts held, looked for in the bytes of each response (FindExperts'
+// experts and evidence, SuggestForPost's people and similar threads,
+// AnalyzeNetwork's person-level figures for HR). Stop 23 changed how
+// evidence is fetched, how similar threads are found (the post numbering)
+// and freed interned strings with their last holder.
+TEST_F(EndToEndTest, AfterAnErasureNoAnswerNamesOrQuotesThem) {
+  IngestCompany();
+  constexpr char kErasee[] = "erasee-7f3a9c";
+  constexpr char kName[] = "Zyxwv Qopt";
+  constexpr char kMarker[] = "qzvmarker";
+  {
+    v1::UpsertPeopleRequest people;
+    *people.add_people() = MakePerson(kErasee, kName, "Engineering");
+    // In touch with the erasee alone: the erasee is a broker.
+    *people.add_people() = MakePerson("fay", "Fay Lund", "Finance");
+    v1::UpsertPeopleResponse out;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(ingest_->UpsertPeople(&ctx, people, &out).ok());
+    v1::UpsertPostsRequest posts;
+    const std::string marked = std::string("kubernetes ingress ") + kMarker;
+    *posts.add_posts() = MakePost("e1", kErasee, v1::POST_KIND_QUESTION, "",
+                                  "Kubernetes ingress drops " + marked,
+                                  "The " + marked + " times out.", 8);
+    *posts.add_posts() =
+        MakePost("e2", kErasee, v1::POST_KIND_ANSWER, "q1", "",
+                 "Kubernetes image pulls need the " + marked + " secret.", 9);
+    v1::Post liked =
+        MakePost("e3", "fay", v1::POST_KIND_ANSWER, "e1", "",
+                 "Kubernetes ingress needs a longer timeout.", 10, true);
+    liked.add_liked_by(kErasee);
+    *posts.add_posts() = liked;
+    v1::UpsertPostsResponse po;
+    grpc::ClientContext ctx2;
+    ASSERT_TRUE(ingest_->UpsertPosts(&ctx2, posts, &po).ok());
+  }
+  server_->catalog().Refresh();
+  auto hr = env_->Channel(server_->port(), env_->Token("hr", "admin hr"));
+  auto networks = v1::Networks::NewStub(hr);
+  // Every answer, serialized.
+  auto answers = [&] {
+    std::vector<std::string> out;
+    v1::FindExpertsResponse found;
+    EXPECT_TRUE(Find("kubernetes ingress image secret", &found).ok());
+    out.push_back(found.SerializeAsString());
+    v1::SuggestForPostRequest suggest;
+    suggest.set_title("Kubernetes ingress times out");
+    suggest.set_body("The kubernetes ingress drops requests.");
+    suggest.set_author_id("bo");
+    suggest.set_max_people(20);
+    suggest.set_max_threads(20);
+    suggest.set_min_confidence(0);
+    v1::SuggestForPostResponse suggested;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    EXPECT_TRUE(expertise_->SuggestForPost(&ctx, suggest, &suggested).ok());
+    out.push_back(suggested.SerializeAsString());
+    v1::AnalyzeNetworkRequest analyze;
+    analyze.set_person_level(true);
+    analyze.set_min_group_size(0);
+    analyze.set_top_brokers(100);
+    v1::AnalyzeNetworkResponse analysed;
+    grpc::ClientContext ctx3;
+    ctx3.set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(30));
+    const grpc::Status s = networks->AnalyzeNetwork(&ctx3, analyze, &analysed);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    out.push_back(analysed.SerializeAsString());
+    return out;
+  };
+  auto naming = [&](const std::vector<std::string>& all) {
+    std::vector<std::string> found;
+    const char* names[] = {"find", "suggest", "analyze"};
+    for (size_t i = 0; i < all.size(); ++i) {
+      for (const char* needle : {kErasee, kName, kMarker}) {
+        if (all[i].find(needle) != std::string::npos)
+          found.push_back(absl::StrCat(names[i], ": ", needle));
+      }
+    }
+    return found;
+  };
+  const std::vector<std::string> before = naming(answers());
+  for (const char* shown :
+       {"find: erasee-7f3a9c", "find: qzvmarker", "suggest: erasee-7f3a9c",
+        "suggest: qzvmarker", "analyze: erasee-7f3a9c"}) {
+    EXPECT_NE(std::find(before.begin(), before.end(), shown), before.end())
+        << shown << ": the test would prove less; found "
+        << testing::PrintToString(before);
+  }
+  v1::DeletePersonRequest request;
+  request.set_person_id(kErasee);
+  v1::DeletePersonResponse response;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(ingest_->DeletePerson(&ctx, request, &response).ok());
+  EXPECT_EQ(response.posts_deleted(), 2);
+  server_->catalog().Refresh();
+  EXPECT_THAT(naming(answers()), testing::IsEmpty());
 }
 
 TEST_F(EndToEndTest, CommittedDataSurvivesARestart) {

@@ -56,6 +56,22 @@ TEST(ChangeLogTest, EntriesComeBackAsWrittenAndDamageIsTold) {
             absl::StatusCode::kDataLoss);
 }
 
+// Lengths a damaged entry may state: the largest number (length + 1
+// wraps to 0: the bounds check passed and the byte before the id was
+// read as its end), numbers past it, and lengths past the entry's end.
+TEST(ChangeLogTest, AnIdLengthBeyondTheEntryIsDamage) {
+  for (const char* line :
+       {"D 18446744073709551615 x\n", "D 18446744073709551614 x\n",
+        "D 18446744073709551616 x\n", "D 99999999999999999999999 x\n",
+        "P 0000000000000001 18446744073709551615 \n", "p 3 x\n", "d 2 x\n"}) {
+    EXPECT_EQ(DecodeChangeLogEntry(std::string("whoknows-log 1\n") + line)
+                  .status()
+                  .code(),
+              absl::StatusCode::kDataLoss)
+        << line;
+  }
+}
+
 TEST(ChangeLogTest, KeepsTheNewestEntriesAndTellsWhenOnesArePruned) {
   const std::string dir = TestDir(/*create=*/true);
   Xapian::WritableDatabase db(dir + "/people", Xapian::DB_CREATE_OR_OPEN);
@@ -193,6 +209,37 @@ TEST_F(CatalogFollowTest, AFollowerReadsOnlyWhatTheLogSaysChanged) {
   EXPECT_EQ(s.follow_people_read, 1);
   EXPECT_EQ(s.follow_full_reloads, 0);
   EXPECT_TRUE(s.last_publish.incremental);
+}
+
+// An IngestStream message without records reaches the catalog as a write
+// of nothing (the unary calls refuse an empty batch; a stream does not),
+// as does an import batch of people all stored already. Each was a commit
+// of people/ with an empty log entry: a caller sending empty messages
+// pushed the entries a follower needed out of the log, and every follower
+// read every record again.
+TEST_F(CatalogFollowTest, AWriteOfNothingCommitsNothingAndAddsNoEntry) {
+  ASSERT_NO_FATAL_FAILURE(Open(/*keep=*/5));
+  ExpectInStep();
+  const auto people = static_cast<int>(Store::kPeople);
+  const uint64_t before = writer_->stats().revisions[people];
+  UpsertPolicy only_new;
+  only_new.only_new = true;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(writer_->Upsert({}, {}, UpsertPolicy{}).ok());
+    ASSERT_TRUE(
+        writer_
+            ->Upsert(std::vector<v1::Person>{MakePerson("ann")}, {}, only_new)
+            .ok());
+  }
+  EXPECT_EQ(writer_->stats().revisions[people], before);
+  ASSERT_TRUE(writer_
+                  ->UpsertPosts(std::vector<v1::Post>{MakePost(
+                      "q30", "ann", v1::POST_KIND_QUESTION, "kafka acks",
+                      "what do kafka acks mean", kT0 + 50, "", "en")})
+                  .ok());
+  ExpectInStep();
+  EXPECT_EQ(follower_->stats().follow_full_reloads, 0);
+  EXPECT_EQ(follower_->stats().follow_incremental, 1);
 }
 
 TEST_F(CatalogFollowTest, DeletesOptOutsAndErasureReachTheFollower) {

@@ -35,6 +35,8 @@ using testing_util::MakePost;
 using testing_util::OpenCatalog;
 using testing_util::ReadBytes;
 using testing_util::TestDir;
+using testing_util::Varint;
+using testing_util::WithBody;
 using testing_util::WithVersion;
 using testing_util::WriteFile;
 
@@ -325,6 +327,24 @@ TEST(DerivedStateTest, AnErasureLeavesNoErasedTextInTheFile) {
   // A file from before the erasure, left by a crash: removed at the next
   // open, never used.
   ExpectNotUsed(dir, before);
+}
+
+// The checksum tells damage, not a file written wrong (a bug, another
+// build) or on purpose: counts larger than the file, under a right
+// checksum. Before, a people or post count near 2^62 went to reserve(),
+// whose exception left Open: serve died at every start until the file was
+// removed by hand.
+TEST(DerivedStateTest, CountsLargerThanTheFileAreNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(DerivedPath(dir));
+  const std::string stamps =
+      bytes.substr(12, testing_util::StampsEnd(bytes) - 12);
+  const uint64_t huge = uint64_t{1} << 62;
+  for (const std::string& body :
+       {stamps + Varint(huge), stamps + Varint(0) + Varint(huge)}) {
+    ExpectNotUsed(dir, WithBody(bytes, body));
+  }
 }
 
 }  // namespace

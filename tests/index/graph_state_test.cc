@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,6 +37,7 @@ using testing_util::EdgesOf;
 using testing_util::MakePerson;
 using testing_util::MakePost;
 using testing_util::ReadBytes;
+using testing_util::Resealed;
 using testing_util::TestDir;
 using testing_util::WithVersion;
 using testing_util::WriteFile;
@@ -189,6 +191,46 @@ TEST(GraphStateTest, FilesThatAreNotTheGraphAreRefused) {
       ReadGraphState(path, SomeStamps(), options).status()));
   EXPECT_TRUE(absl::IsNotFound(
       ReadGraphState(path + ".none", SomeStamps(), {}).status()));
+}
+
+// Each byte of a graph file, in turn, set to values that make varints run
+// on, counts large, vertex numbers wrong or weights infinite, under a right
+// checksum (a file written wrong, not damaged): refused, or read as a graph
+// whose every edge joins two of its vertices with a finite weight; never an
+// exception (on Open's reading thread, the end of the process) or a crash.
+// Before, an infinite weight was read as it was.
+TEST(GraphStateTest, AnyByteChangedUnderARightChecksumIsReadOrRefused) {
+  const RandomCompany company = MakeRandomCompany(6, 6, 16);
+  const ColleagueGraph built =
+      ColleagueGraph::Build(Metas(company), Managers(company));
+  const std::string path = TestDir(/*create=*/true) + "/graph.bin";
+  ASSERT_TRUE(WriteGraphState(path, SomeStamps(), {}, built).ok());
+  const std::string bytes = ReadBytes(path);
+  int refused = 0;
+  for (size_t at = 12; at + 12 < bytes.size(); ++at) {
+    for (unsigned char value : {0x00, 0x80, 0xff}) {
+      std::string changed = bytes;
+      changed[at] = static_cast<char>(value);
+      WriteFile(path, Resealed(changed));
+      absl::StatusOr<ColleagueGraph> read =
+          ReadGraphState(path, SomeStamps(), {});
+      if (!read.ok()) {
+        ++refused;
+        EXPECT_TRUE(absl::IsDataLoss(read.status()) ||
+                    absl::IsFailedPrecondition(read.status()))
+            << at << ": " << read.status();
+        continue;
+      }
+      const auto n = static_cast<int64_t>(read->num_people());
+      read->ForEachEdge([&](int64_t from, int64_t to, const EdgeProps& p) {
+        EXPECT_TRUE(from >= 0 && from < n && to >= 0 && to < n && from != to &&
+                    static_cast<int>(p.kind) < kNumEdgeKinds &&
+                    std::isfinite(p.weight))
+            << at << ": " << from << " -> " << to << " weight " << p.weight;
+      });
+    }
+  }
+  EXPECT_GT(refused, 0);
 }
 
 // A company written through a catalog, every write published, closed: the
