@@ -8,6 +8,10 @@
 //           the catalog journals (index/batch_journal.h).
 // Prints per shape the batches, how many wrote both databases, and the mean,
 // p50 and p99 per batch; asserts nothing. Run it on two builds to compare.
+// --change-log 1: the writer keeps the change log for followers
+// (CatalogOptions::change_log_on_folder) and publishes every --refresh-ms
+// (default 1,000) as `serve` does, so that what the log costs a write is
+// in the figures.
 //
 // --mode freshness: sustained ingest and how soon a post answers queries
 // under it. The catalog is opened as `serve` opens it (refresh every
@@ -30,7 +34,7 @@
 // and the p50 over the runs.
 //
 //   ingest_bench [--jsonl data/demo/company.jsonl] [--work DIR]
-//                [--batch N] [--runs N]
+//                [--batch N] [--runs N] [--change-log 1] [--refresh-ms N]
 //   ingest_bench --mode freshness --jsonl FILE [--batch 1000]
 //                [--refresh-ms 1000] [--probe-ms 500] [--work DIR]
 //   ingest_bench --mode publish --data DIR [--batch 1000] [--runs 5]
@@ -60,11 +64,13 @@ struct Figures {
 
 // One run: people, then the posts in batches, timing each UpsertPosts.
 Figures Run(const std::string& dir, const std::vector<v1::Person>& people,
-            const std::vector<v1::Post>& posts, size_t batch_size) {
+            const std::vector<v1::Post>& posts, size_t batch_size,
+            bool change_log, int refresh_ms) {
   std::filesystem::remove_all(dir);
   index::CatalogOptions o;
   o.data_dir = dir;
-  o.refresh_interval = std::chrono::milliseconds(0);
+  o.refresh_interval = std::chrono::milliseconds(change_log ? refresh_ms : 0);
+  o.change_log_on_folder = change_log;
   auto catalog = index::Catalog::Open(o);
   if (!catalog.ok()) {
     std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
@@ -304,7 +310,7 @@ int main(int argc, char** argv) {
   std::string mode = "batches";
   int refresh_ms = 1000, probe_ms = 500;
   std::string data;
-  bool batch_given = false, runs_given = false;
+  bool batch_given = false, runs_given = false, change_log = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--jsonl") jsonl = value;
@@ -317,6 +323,7 @@ int main(int argc, char** argv) {
     if (flag == "--mode") mode = value;
     if (flag == "--refresh-ms") refresh_ms = std::max(1, std::stoi(value));
     if (flag == "--probe-ms") probe_ms = std::max(1, std::stoi(value));
+    if (flag == "--change-log") change_log = value == "1";
   }
   if (mode == "publish") {
     if (data.empty()) {
@@ -351,12 +358,15 @@ int main(int argc, char** argv) {
   }
   std::vector<v1::Post> public_posts = exported;
   for (auto& p : public_posts) p.set_visibility("public");
-  std::printf("ingest_bench: %zu people, %zu posts, batches of %zu, %d runs\n",
-              people.size(), exported.size(), batch, runs);
+  std::printf(
+      "ingest_bench: %zu people, %zu posts, batches of %zu, %d runs%s\n",
+      people.size(), exported.size(), batch, runs,
+      change_log ? ", change log kept, refresh as --refresh-ms" : "");
   for (const auto& [name, posts] :
        {std::pair{"public", &public_posts}, std::pair{"export", &exported}}) {
     for (int r = 0; r < runs; ++r) {
-      const Figures f = Run(work + "/" + name, people, *posts, batch);
+      const Figures f =
+          Run(work + "/" + name, people, *posts, batch, change_log, refresh_ms);
       std::printf(
           "%-6s run %d: %d batches (%d public+private), per batch mean %.2f "
           "ms, p50 %.2f ms, p99 %.2f ms\n",
