@@ -339,7 +339,7 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
           WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
           WK_ASSIGN_OR_RETURN(*response,
                               api::FindExperts(catalog_, finder_, r));
-          RecordSuggested(response->experts());
+          RecordSuggested(*response, catalog_, exposure_, clock_());
           if (!HasRight(caller, Right::kFullProfiles))
             KeepPublicProfiles(response);
           return absl::OkStatus();
@@ -371,16 +371,6 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
   }
 
  private:
-  // The exposure budget counts who FindExperts returned (never who asked,
-  // nor what).
-  void RecordSuggested(
-      const google::protobuf::RepeatedPtrField<v1::ExpertMatch>& experts) {
-    std::vector<std::string> people;
-    people.reserve(static_cast<size_t>(experts.size()));
-    for (const auto& m : experts) people.push_back(m.person().id());
-    exposure_.Record(people, clock_());
-  }
-
   const index::Catalog& catalog_;
   const ranking::ExpertFinder& finder_;
   ranking::ExposureLedger& exposure_;
