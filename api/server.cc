@@ -887,6 +887,10 @@ absl::Status ServerOptions::Validate() const {
       return absl::InvalidArgumentError(
           absl::StrCat("--post-shard: ", s.status().message()));
   }
+  if (change_log_on_folder && follow)
+    return absl::InvalidArgumentError(
+        "--change-log-on-folder: a follower (--follow) writes no log; give "
+        "it to the writer");
   if (max_message_bytes < 1024)
     return absl::InvalidArgumentError(
         "--max-message-bytes: must be at least 1024");
@@ -1012,6 +1016,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   for (const auto& shard : options.post_shards)
     copts.post_shards.push_back(absl::StrSplit(shard, ','));
   copts.follow = options.follow;
+  copts.change_log_on_folder = options.change_log_on_folder;
   copts.validation.clock = options.clock;
   copts.validation.future_tolerance_seconds = options.future_tolerance_seconds;
   copts.on_background_error = [errors = server->errors_.get()](

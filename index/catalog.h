@@ -74,7 +74,8 @@ struct CatalogOptions {
   // tick after writes (and with each commit of people/), the writer lists
   // the ids written and deleted since the last entry, in people/'s
   // metadata; an erasure resets it. Kept by a writer whose posts are on
-  // remote shards (post_shards), or with `change_log_on_folder` by one whose posts/ is replicated to
+  // remote shards (post_shards), or with `change_log_on_folder` (`serve
+  // --change-log-on-folder`) by one whose posts/ is replicated to
   // followers. It costs a commit of people/ a tick. The newest
   // change_log_entries entries are kept; a follower further behind reads
   // everything again. Bigger lets followers fall further behind before
