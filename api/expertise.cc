@@ -208,6 +208,21 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   return response;
 }
 
+void RecordSuggested(const v1::FindExpertsResponse& response,
+                     const index::Catalog& catalog,
+                     ranking::ExposureLedger& ledger, int64_t now) {
+  std::vector<std::string> people;
+  people.reserve(static_cast<size_t>(response.experts_size()));
+  for (const auto& m : response.experts()) people.push_back(m.person().id());
+  // Read under the ledger's lock (the first call), so that an erasure's
+  // Forget comes wholly before or after it; released after the lock.
+  std::shared_ptr<const index::Snapshot> snap;
+  ledger.Record(people, now, [&](const std::string& id) {
+    if (!snap) snap = catalog.snapshot();
+    return snap->FindPerson(id) != nullptr;
+  });
+}
+
 v1::ModelVersion ModelVersionOf(const ranking::ModelUsed& model,
                                 const std::string& weights_provenance) {
   v1::ModelVersion v;

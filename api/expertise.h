@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "index/catalog.h"
 #include "ranking/expert_finder.h"
+#include "ranking/exposure.h"
 #include "whoknows/v1/expertise.pb.h"
 
 namespace whoknows::api {
@@ -25,6 +26,15 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
 absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& request, ranking::FindResult* ranked);
+
+// Counts the experts `response` names in `ledger` at `now` (unix s): the
+// exposure budget counts who FindExperts returned, never who asked nor
+// what. Only those still in `catalog`'s published snapshot when the ledger
+// records (ExposureLedger::Record's `present`): the answer may come from
+// a snapshot an erasure has replaced since.
+void RecordSuggested(const v1::FindExpertsResponse& response,
+                     const index::Catalog& catalog,
+                     ranking::ExposureLedger& ledger, int64_t now);
 
 // Which model a ranking used, and the weights' provenance (empty:
 // "defaults"): ModelVersion in expertise.proto.

@@ -339,7 +339,7 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
           WK_RETURN_IF_ERROR(AuthorizeAsker(caller, r.mutable_asker_id()));
           WK_ASSIGN_OR_RETURN(*response,
                               api::FindExperts(catalog_, finder_, r));
-          RecordSuggested(response->experts());
+          RecordSuggested(*response, catalog_, exposure_, clock_());
           if (!HasRight(caller, Right::kFullProfiles))
             KeepPublicProfiles(response);
           return absl::OkStatus();
@@ -371,16 +371,6 @@ class ExpertiseService final : public v1::Expertise::CallbackService {
   }
 
  private:
-  // The exposure budget counts who FindExperts returned (never who asked,
-  // nor what).
-  void RecordSuggested(
-      const google::protobuf::RepeatedPtrField<v1::ExpertMatch>& experts) {
-    std::vector<std::string> people;
-    people.reserve(static_cast<size_t>(experts.size()));
-    for (const auto& m : experts) people.push_back(m.person().id());
-    exposure_.Record(people, clock_());
-  }
-
   const index::Catalog& catalog_;
   const ranking::ExpertFinder& finder_;
   ranking::ExposureLedger& exposure_;
@@ -897,6 +887,10 @@ absl::Status ServerOptions::Validate() const {
       return absl::InvalidArgumentError(
           absl::StrCat("--post-shard: ", s.status().message()));
   }
+  if (change_log_on_folder && follow)
+    return absl::InvalidArgumentError(
+        "--change-log-on-folder: a follower (--follow) writes no log; give "
+        "it to the writer");
   if (max_message_bytes < 1024)
     return absl::InvalidArgumentError(
         "--max-message-bytes: must be at least 1024");
@@ -1022,6 +1016,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   for (const auto& shard : options.post_shards)
     copts.post_shards.push_back(absl::StrSplit(shard, ','));
   copts.follow = options.follow;
+  copts.change_log_on_folder = options.change_log_on_folder;
   copts.validation.clock = options.clock;
   copts.validation.future_tolerance_seconds = options.future_tolerance_seconds;
   copts.on_background_error = [errors = server->errors_.get()](

@@ -58,6 +58,11 @@ struct ServerOptions {
   // A read-only front-end kept in step with the writer (`--follow`;
   // index::CatalogOptions::follow): ingest calls are FAILED_PRECONDITION.
   bool follow = false;
+  // A writer on one folder keeps the change log for followers
+  // (`--change-log-on-folder`; index::CatalogOptions::change_log_on_folder):
+  // for a folder whose posts/ is replicated to them. Always kept with
+  // post_shards; not with `follow` (a follower writes nothing).
+  bool change_log_on_folder = false;
   // Largest request (or IngestStream message) accepted, bytes; bigger ones
   // get RESOURCE_EXHAUSTED before they are parsed. gRPC reads a whole
   // request before the token is checked, so this is also what each call of

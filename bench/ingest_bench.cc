@@ -8,6 +8,10 @@
 //           the catalog journals (index/batch_journal.h).
 // Prints per shape the batches, how many wrote both databases, and the mean,
 // p50 and p99 per batch; asserts nothing. Run it on two builds to compare.
+// --change-log 1: the writer keeps the change log for followers
+// (CatalogOptions::change_log_on_folder) and publishes every --refresh-ms
+// (default 1,000) as `serve` does, so that what the log costs a write is
+// in the figures.
 //
 // --mode freshness: sustained ingest and how soon a post answers queries
 // under it. The catalog is opened as `serve` opens it (refresh every
@@ -30,7 +34,7 @@
 // and the p50 over the runs.
 //
 //   ingest_bench [--jsonl data/demo/company.jsonl] [--work DIR]
-//                [--batch N] [--runs N]
+//                [--batch N] [--runs N] [--change-log 1] [--refresh-ms N]
 //   ingest_bench --mode freshness --jsonl FILE [--batch 1000]
 //                [--refresh-ms 1000] [--probe-ms 500] [--work DIR]
 //   ingest_bench --mode publish --data DIR [--batch 1000] [--runs 5]
@@ -45,10 +49,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_catalog.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 
 using namespace whoknows;
+using bench::MsSince;
 
 namespace {
 
@@ -60,11 +66,13 @@ struct Figures {
 
 // One run: people, then the posts in batches, timing each UpsertPosts.
 Figures Run(const std::string& dir, const std::vector<v1::Person>& people,
-            const std::vector<v1::Post>& posts, size_t batch_size) {
+            const std::vector<v1::Post>& posts, size_t batch_size,
+            bool change_log, int refresh_ms) {
   std::filesystem::remove_all(dir);
   index::CatalogOptions o;
   o.data_dir = dir;
-  o.refresh_interval = std::chrono::milliseconds(0);
+  o.refresh_interval = std::chrono::milliseconds(change_log ? refresh_ms : 0);
+  o.change_log_on_folder = change_log;
   auto catalog = index::Catalog::Open(o);
   if (!catalog.ok()) {
     std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
@@ -109,12 +117,6 @@ double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
-}
-
-double MsSince(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now() - t)
-      .count();
 }
 
 // Writes a marker post with a word of its own every `probe_ms` until
@@ -219,63 +221,23 @@ int Freshness(const std::string& dir, const std::vector<v1::Person>& people,
   return 0;
 }
 
-// The --mode publish batch number `round`: replies to random posts of
-// `snap`, each by the author of another random post.
-std::vector<v1::Post> ReplyBatch(const index::Snapshot& snap, size_t n,
-                                 int round, std::mt19937_64& rng) {
-  std::vector<const index::PostMeta*> posts;
-  posts.reserve(snap.posts.size());
-  for (const auto& [id, m] : snap.posts)
-    if (m->is_public) posts.push_back(m.get());
-  std::sort(posts.begin(), posts.end(),
-            [](const auto* a, const auto* b) { return a->id < b->id; });
-  std::vector<v1::Post> batch;
-  for (size_t i = 0; i < n && !posts.empty(); ++i) {
-    const index::PostMeta& parent = *posts[rng() % posts.size()];
-    const index::PostMeta& other = *posts[rng() % posts.size()];
-    v1::Post p;
-    p.set_id(std::string("publish-bench-") + std::to_string(round) + "-" +
-             std::to_string(i));
-    p.set_author_id(other.author_id);
-    p.set_thread_id(parent.thread_id);
-    p.set_parent_id(parent.id);
-    p.set_kind(v1::POST_KIND_COMMENT);
-    p.set_language(parent.language);
-    p.set_title(parent.title);
-    p.set_body(other.title + " " + parent.title);
-    p.mutable_created()->set_seconds(snap.newest_post + round * 1000 + 1 +
-                                     static_cast<int64_t>(i));
-    batch.push_back(std::move(p));
-  }
-  return batch;
-}
-
 // --mode publish (see the top of the file).
 int PublishAfterBatch(const std::string& dir, size_t batch_size, int runs) {
-  index::CatalogOptions o;
-  o.data_dir = dir;
-  o.refresh_interval = std::chrono::hours(24);  // only Refresh publishes
-  auto started = std::chrono::steady_clock::now();
-  auto catalog = index::Catalog::Open(o);
-  if (!catalog.ok()) {
-    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
-    return 1;
-  }
-  const auto first = (*catalog)->snapshot();
-  std::printf("ingest_bench publish: %zu people, %zu posts; open %.0f ms\n",
-              first->people.size(), first->posts.size(), MsSince(started));
+  auto catalog = bench::OpenForPublishes(dir, "ingest_bench publish");
   std::mt19937_64 rng(1);
   std::vector<double> total_ms;
   for (int r = 0; r < runs; ++r) {
-    const auto batch = ReplyBatch(*(*catalog)->snapshot(), batch_size, r, rng);
-    if (auto s = (*catalog)->UpsertPosts(batch); !s.ok()) {
+    const auto batch =
+        bench::ReplyBatch(*catalog->snapshot(), batch_size, r, rng,
+                          "publish-bench-", /*answers_too=*/false);
+    if (auto s = catalog->UpsertPosts(batch); !s.ok()) {
       std::fprintf(stderr, "%s\n", s.ToString().c_str());
       return 1;
     }
-    started = std::chrono::steady_clock::now();
-    (*catalog)->Refresh();
+    const auto started = std::chrono::steady_clock::now();
+    catalog->Refresh();
     total_ms.push_back(MsSince(started));
-    const index::PublishTimings t = (*catalog)->stats().last_publish;
+    const index::PublishTimings t = catalog->stats().last_publish;
     std::printf(
         "publish after %zu posts, run %d: %.0f ms (%s, %lld posts changed; "
         "copy %.0f ms, groups %.0f ms, build %.0f ms of which graph %.0f ms, "
@@ -304,7 +266,7 @@ int main(int argc, char** argv) {
   std::string mode = "batches";
   int refresh_ms = 1000, probe_ms = 500;
   std::string data;
-  bool batch_given = false, runs_given = false;
+  bool batch_given = false, runs_given = false, change_log = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--jsonl") jsonl = value;
@@ -317,6 +279,7 @@ int main(int argc, char** argv) {
     if (flag == "--mode") mode = value;
     if (flag == "--refresh-ms") refresh_ms = std::max(1, std::stoi(value));
     if (flag == "--probe-ms") probe_ms = std::max(1, std::stoi(value));
+    if (flag == "--change-log") change_log = value == "1";
   }
   if (mode == "publish") {
     if (data.empty()) {
@@ -351,12 +314,15 @@ int main(int argc, char** argv) {
   }
   std::vector<v1::Post> public_posts = exported;
   for (auto& p : public_posts) p.set_visibility("public");
-  std::printf("ingest_bench: %zu people, %zu posts, batches of %zu, %d runs\n",
-              people.size(), exported.size(), batch, runs);
+  std::printf(
+      "ingest_bench: %zu people, %zu posts, batches of %zu, %d runs%s\n",
+      people.size(), exported.size(), batch, runs,
+      change_log ? ", change log kept, refresh as --refresh-ms" : "");
   for (const auto& [name, posts] :
        {std::pair{"public", &public_posts}, std::pair{"export", &exported}}) {
     for (int r = 0; r < runs; ++r) {
-      const Figures f = Run(work + "/" + name, people, *posts, batch);
+      const Figures f =
+          Run(work + "/" + name, people, *posts, batch, change_log, refresh_ms);
       std::printf(
           "%-6s run %d: %d batches (%d public+private), per batch mean %.2f "
           "ms, p50 %.2f ms, p99 %.2f ms\n",

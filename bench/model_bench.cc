@@ -18,18 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_catalog.h"
 #include "index/catalog.h"
 #include "ranking/expertise_model.h"
 
 using namespace whoknows;
+using bench::MsSince;
 
 namespace {
-
-double MsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now() - start)
-      .count();
-}
 
 void PrintStages(const char* what, double ms, const ranking::ModelTimings& t) {
   std::printf(
@@ -39,35 +35,6 @@ void PrintStages(const char* what, double ms, const ranking::ModelTimings& t) {
       t.file_us / 1e3, t.ties_us / 1e3, t.pagerank_us / 1e3,
       t.pagerank_iterations, t.tags_us / 1e3, t.clients_us / 1e3);
   std::fflush(stdout);
-}
-
-// Batch number `round`: `n` replies to random public posts of `snap`, each
-// by the author of another, newer than any post.
-std::vector<v1::Post> ReplyBatch(const index::Snapshot& snap, size_t n,
-                                 int round, std::mt19937_64& rng) {
-  std::vector<const index::PostMeta*> posts;
-  for (const auto& [id, m] : snap.posts)
-    if (m->is_public) posts.push_back(m.get());
-  std::sort(posts.begin(), posts.end(),
-            [](const auto* a, const auto* b) { return a->id < b->id; });
-  std::vector<v1::Post> batch;
-  for (size_t i = 0; i < n && !posts.empty(); ++i) {
-    const index::PostMeta& parent = *posts[rng() % posts.size()];
-    const index::PostMeta& other = *posts[rng() % posts.size()];
-    v1::Post p;
-    p.set_id("model-bench-" + std::to_string(round) + "-" + std::to_string(i));
-    p.set_author_id(other.author_id);
-    p.set_thread_id(parent.thread_id);
-    p.set_parent_id(parent.id);
-    p.set_kind(i % 2 ? v1::POST_KIND_COMMENT : v1::POST_KIND_ANSWER);
-    p.set_language(parent.language);
-    p.set_title(parent.title);
-    p.set_body(other.title + " " + parent.title);
-    p.mutable_created()->set_seconds(snap.newest_post + round * 1000 + 1 +
-                                     static_cast<int64_t>(i));
-    batch.push_back(std::move(p));
-  }
-  return batch;
 }
 
 }  // namespace
@@ -86,23 +53,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: model_bench --data DIR (a copy)\n");
     return 2;
   }
-  index::CatalogOptions co;
-  co.data_dir = dir;
-  co.refresh_interval = std::chrono::hours(24);  // only Refresh publishes
-  auto started = std::chrono::steady_clock::now();
-  auto catalog = index::Catalog::Open(co);
-  if (!catalog.ok()) {
-    std::fprintf(stderr, "%s\n", catalog.status().ToString().c_str());
-    return 1;
-  }
-  const auto first = (*catalog)->snapshot();
-  std::printf("model_bench: %zu people, %zu posts; open %.0f ms\n",
-              first->people.size(), first->posts.size(), MsSince(started));
+  auto catalog = bench::OpenForPublishes(dir, "model_bench");
+  const auto first = catalog->snapshot();
   ranking::ModelStoreOptions mo;
   mo.path = (std::filesystem::path(dir) / "embeddings.bin").string();
   mo.background = false;
-  started = std::chrono::steady_clock::now();
-  auto built = ranking::ExpertiseModel::Build(**catalog, first, mo.model);
+  auto started = std::chrono::steady_clock::now();
+  auto built = ranking::ExpertiseModel::Build(*catalog, first, mo.model);
   if (!built.ok()) {
     std::fprintf(stderr, "%s\n", built.status().ToString().c_str());
     return 1;
@@ -114,7 +71,7 @@ int main(int argc, char** argv) {
   }
   built->reset();
   started = std::chrono::steady_clock::now();
-  ranking::ModelStore store(**catalog, mo);
+  ranking::ModelStore store(*catalog, mo);
   const double start_ms = MsSince(started);
   if (!store.IsCurrent()) {
     std::printf("start-up: the persisted model is not current\n");
@@ -124,12 +81,14 @@ int main(int argc, char** argv) {
               store.current()->timings());
   std::mt19937_64 rng(1);
   for (int r = 0; r < runs; ++r) {
-    const auto batch = ReplyBatch(*(*catalog)->snapshot(), batch_size, r, rng);
-    if (auto s = (*catalog)->UpsertPosts(batch); !s.ok()) {
+    const auto batch = bench::ReplyBatch(*catalog->snapshot(), batch_size, r,
+                                         rng, "model-bench-",
+                                         /*answers_too=*/true);
+    if (auto s = catalog->UpsertPosts(batch); !s.ok()) {
       std::fprintf(stderr, "%s\n", s.ToString().c_str());
       return 1;
     }
-    (*catalog)->Refresh();
+    catalog->Refresh();
     started = std::chrono::steady_clock::now();
     if (auto s = store.RebuildNow(); !s.ok()) {
       std::fprintf(stderr, "%s\n", s.ToString().c_str());

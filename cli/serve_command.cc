@@ -186,6 +186,10 @@ class ServeCommand final : public Command {
                      "Read-only front-end: follow a writer elsewhere through "
                      "replicated people/ and private_posts/ in --data and "
                      "the --post-shard servers (no ingest)");
+    serve_->add_flag("--change-log-on-folder", options_.change_log_on_folder,
+                     "Keep the change log for followers on a single folder "
+                     "whose posts/ is replicated to them (always kept with "
+                     "--post-shard; docs/operations.md, Topology)");
     serve_
         ->add_option("--model-rebuild-ms", model_rebuild_ms_,
                      "Least time between two rebuilds of the expertise model "

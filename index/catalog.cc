@@ -600,6 +600,35 @@ struct Catalog::Impl {
   // none (and always on a read-only catalog), and where it stands.
   int change_log_keep = 0;
   ChangeLogPosition log_pos ABSL_GUARDED_BY(write_mu);
+  // What the commits since the last entry changed, each id as it ends (a
+  // fingerprint, none when deleted; a person written or deleted): one
+  // entry a publish tick (FlushChangeLogLocked) or with the next commit of
+  // people/, not one a write, which made every write commit people/ too
+  // and be journaled. `full`: the next entry says only that (a bulk load,
+  // a repair, a reload, commits no entry covers); `reset`: an erasure,
+  // after which no entry written before may stay (ResetChangeLog).
+  struct PendingLog {
+    bool full = false;
+    bool reset = false;
+    std::unordered_map<std::string, std::optional<uint64_t>> posts;
+    std::unordered_map<std::string, bool> people;
+
+    bool empty() const { return !full && posts.empty() && people.empty(); }
+    ChangeLogEntry Entry() const {
+      if (full) return ChangeLogEntry::Full();
+      ChangeLogEntry e;
+      for (const auto& [id, fingerprint] : posts) {
+        if (fingerprint)
+          e.posts.emplace_back(id, *fingerprint);
+        else
+          e.deleted_posts.push_back(id);
+      }
+      for (const auto& [id, written] : people)
+        (written ? e.people : e.deleted_people).push_back(id);
+      return e;
+    }
+  };
+  PendingLog log_pending ABSL_GUARDED_BY(write_mu);
 
   // The entry that lists what `w` changes: each post id once, as it ends
   // (a post moving between databases is written, not deleted).
@@ -621,18 +650,71 @@ struct Catalog::Impl {
     return e;
   }
 
-  // Whether a write of `w` commits `store`: the databases it writes, and
-  // people/ whenever the change log is kept (it carries the log's entry).
-  bool CommitsStore(Store store, const BatchWrites& w) const {
-    return !w[store].empty() || (store == Store::kPeople && change_log_keep);
-  }
-
-  // Adds the log's entry for `entry` to people/'s next commit (nothing
-  // without a log). May throw Xapian::Error.
-  void LogChangeLocked(const ChangeLogEntry& entry)
+  // Adds what `entry` lists to the log's next entry (nothing without a
+  // log). An erasure (a person deleted) resets the log instead: the next
+  // entry starts a new one, saying only `full`.
+  void NoteChangeLocked(const ChangeLogEntry& entry)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     if (change_log_keep == 0) return;
-    AppendChangeLog(*people_db, log_pos, entry, change_log_keep);
+    PendingLog& p = log_pending;
+    if (!entry.deleted_people.empty()) {
+      p = PendingLog();
+      p.reset = true;
+    }
+    if (entry.full || p.reset) {
+      p.full = true;
+      p.posts.clear();
+      p.people.clear();
+    }
+    if (p.full) return;
+    for (const auto& id : entry.deleted_posts) p.posts[id] = std::nullopt;
+    for (const auto& [id, fingerprint] : entry.posts) p.posts[id] = fingerprint;
+    for (const auto& id : entry.people) p.people[id] = true;
+  }
+
+  // What the change log's newest entry covers: the revisions (or, on
+  // shards, the stamp) of the posts' databases as it was written. At Open,
+  // anything else means commits that a crash kept from being logged.
+  // May throw Xapian::Error.
+  std::string LoggedStateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    return absl::StrCat(shards.empty() ? absl::StrCat(posts_db->get_revision())
+                                       : posts_db->get_metadata(kShardStampKey),
+                        "/", private_db->get_revision());
+  }
+
+  // Writes the pending entry into people/'s next commit (nothing when none
+  // is pending or there is no log). May throw Xapian::Error.
+  void WritePendingLogLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (change_log_keep == 0 || log_pending.empty()) return;
+    if (log_pending.reset) ResetChangeLog(*people_db, log_pos);
+    AppendChangeLog(*people_db, log_pos, log_pending.Entry(), change_log_keep);
+    SetChangeLogCovers(*people_db, LoggedStateLocked());
+    log_pending = PendingLog();
+  }
+
+  // Notes `entry` and writes the pending entry into people/'s next commit.
+  // May throw Xapian::Error.
+  void LogChangeLocked(const ChangeLogEntry& entry)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    NoteChangeLocked(entry);
+    WritePendingLogLocked();
+  }
+
+  // The publish tick's part of the log: commits the pending entry. A
+  // failure is reported, and everything is read again as after a failed
+  // write (ReloadLocked, which leaves a `full` entry pending).
+  void FlushChangeLogLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (change_log_keep == 0 || log_pending.empty() || !people_db) return;
+    try {
+      WritePendingLogLocked();
+      people_db->commit();
+      NoteRevisionLocked(Store::kPeople);
+    } catch (const Xapian::Error& e) {
+      const absl::Status status = XapianError("writing the change log", e);
+      std::fprintf(stderr, "whoknows: %s\n", status.ToString().c_str());
+      ReportBackgroundError("change log", status);
+      ReloadLocked();
+    }
   }
 
   // Passes a background failure to CatalogOptions::on_background_error.
@@ -899,6 +981,7 @@ struct Catalog::Impl {
     PublishInput in;
     {
       absl::MutexLock lock(&write_mu);
+      FlushChangeLogLocked();
       in = TakeStateLocked(prev != nullptr);
     }
     t.copy_us = lap();
@@ -1175,6 +1258,11 @@ struct Catalog::Impl {
     if (change_log_keep > 0) {
       log_pos = ReadChangeLogPosition(*people_db);
       PruneChangeLog(*people_db, log_pos, change_log_keep);  // keep may shrink
+      // Commits after the newest entry (the writer stopped before its next
+      // publish tick): which ones, no entry says, so followers read
+      // everything.
+      if (ReadChangeLogCovers(*people_db) != LoggedStateLocked())
+        log_pending.full = true;
     }
     // A write that a crash cut between two databases' commits is finished
     // before anything is read or served.
@@ -1871,8 +1959,13 @@ struct Catalog::Impl {
     try {
       private_db.emplace(private_path, Xapian::DB_OPEN);
       people_db.emplace(people_path, Xapian::DB_OPEN);
-      // An entry not committed is gone with the write.
-      if (change_log_keep > 0) log_pos = ReadChangeLogPosition(*people_db);
+      // An entry not committed is gone with the write, and what was
+      // committed is not known: followers read everything.
+      if (change_log_keep > 0) {
+        log_pos = ReadChangeLogPosition(*people_db);
+        log_pending = PendingLog();
+        log_pending.full = true;
+      }
       // Left closed (every use throws) when a shard server cannot be
       // reached.
       posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
@@ -1984,11 +2077,9 @@ struct Catalog::Impl {
   absl::Status CommitBulkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     try {
       // Bulk loading lists no ids: followers read everything after it.
-      const bool logged =
-          change_log_keep > 0 &&
-          std::find(in_bulk.begin(), in_bulk.end(), true) != in_bulk.end();
-      const bool people_in_bulk = in_bulk[static_cast<int>(Store::kPeople)];
-      if (logged) LogChangeLocked(ChangeLogEntry::Full());
+      // (the entry goes with the publish tick's commit of people/).
+      if (std::find(in_bulk.begin(), in_bulk.end(), true) != in_bulk.end())
+        NoteChangeLocked(ChangeLogEntry::Full());
       for (int i = 0; i < kStoreCount; ++i) {
         if (!in_bulk[i]) continue;
         const Store store = static_cast<Store>(i);
@@ -1999,10 +2090,6 @@ struct Catalog::Impl {
         db.commit();
         NoteRevisionLocked(store);
         WK_RETURN_IF_ERROR(AfterCommit(store));
-      }
-      if (logged && !people_in_bulk) {
-        people_db->commit();
-        NoteRevisionLocked(Store::kPeople);
       }
     } catch (const Xapian::Error& e) {
       ReloadLocked();
@@ -2166,22 +2253,21 @@ struct Catalog::Impl {
     if (bulk_commit_records > 0 && !deletes) return ApplyBulkLocked(w, what);
     WK_RETURN_IF_ERROR(CommitBulkLocked());
     // Posts on several shards are one commit a shard: journaled too.
-    // The change log's entry goes with people/ (CommitsStore).
-    const int touched =
-        w.StoresTouched() +
-        (CommitsStore(Store::kPeople, w) && w[Store::kPeople].empty() ? 1 : 0);
-    const bool journaled =
-        touched > 1 || (shards.size() > 1 && !w[Store::kPosts].empty());
+    const bool journaled = w.StoresTouched() > 1 ||
+                           (shards.size() > 1 && !w[Store::kPosts].empty());
     if (journaled) {
       WK_RETURN_IF_ERROR(
           WriteFileAtomically(journal_path, EncodeBatchJournal(w)));
     }
     try {
       const bool add_new = MayAddNewPostsLocked();
+      // The change log's entry goes with a commit of people/ (the last),
+      // else with the publish tick's.
+      NoteChangeLocked(LogEntryOf(w));
       for (int i = 0; i < kStoreCount; ++i) {
         const Store store = static_cast<Store>(i);
-        if (!CommitsStore(store, w)) continue;
-        if (store == Store::kPeople) LogChangeLocked(LogEntryOf(w));
+        if (w[store].empty()) continue;
+        if (store == Store::kPeople) WritePendingLogLocked();
         CommitStoreLocked(store, w[store], add_new);
         if (absl::Status crash = AfterCommit(store); !crash.ok()) {
           journal_pending = journaled;  // the test seam: as if killed here
@@ -2257,10 +2343,11 @@ struct Catalog::Impl {
       return std::nullopt;
     }
     try {
+      NoteChangeLocked(LogEntryOf(*w));
       for (int i = 0; i < kStoreCount; ++i) {
         const Store store = static_cast<Store>(i);
-        if (!CommitsStore(store, *w)) continue;
-        if (store == Store::kPeople) LogChangeLocked(LogEntryOf(*w));
+        if ((*w)[store].empty()) continue;
+        if (store == Store::kPeople) WritePendingLogLocked();
         CommitStoreLocked(store, (*w)[store], /*add_new=*/false);
       }
     } catch (const Xapian::Error& e) {
@@ -2670,6 +2757,7 @@ Catalog::~Catalog() {
   if (absl::Status s = impl_->CommitBulkLocked(); !s.ok()) {
     std::fprintf(stderr, "whoknows: %s\n", s.ToString().c_str());
   }
+  impl_->FlushChangeLogLocked();
   // The records and their graph for the next Open, when they are not on
   // disk already.
   impl_->SaveDerivedLocked();
@@ -2718,8 +2806,10 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
     try {
       d.people_db->close();
       d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
-      if (d.change_log_keep > 0)
+      if (d.change_log_keep > 0) {
         d.log_pos = ReadChangeLogPosition(*d.people_db);
+        d.NoteChangeLocked(ChangeLogEntry::Full());  // the pending one lost
+      }
     } catch (const Xapian::Error&) {
     }
     return XapianError("writing people", e);
@@ -2902,6 +2992,9 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
     }
   }
   if (!status.ok()) return status;
+  // The databases are new files: followers' replicas copy them whole, and
+  // followers read everything.
+  d.NoteChangeLocked(ChangeLogEntry::Full());
   result.bytes_after = FolderBytes(d.posts_path) + FolderBytes(d.private_path) +
                        FolderBytes(d.people_path);
   return result;

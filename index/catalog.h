@@ -70,15 +70,16 @@ struct CatalogOptions {
   // log is damaged or absent, or a replica stays behind the log, it reads
   // every record again. Refresh() does one such step. Implies read_only.
   bool follow = false;
-  // The change log for followers (index/change_log.h): at each commit the
-  // writer lists the ids it wrote and deleted, in people/'s metadata. Kept
-  // by a writer whose posts are on remote shards (post_shards), or with
-  // `change_log_on_folder` by one whose posts/ is replicated to followers.
-  // It costs a commit of people/ with every write, and (as that makes two
-  // databases) the write's journal. The newest change_log_entries commits
-  // are kept; a follower further behind reads everything again. Bigger
-  // lets followers fall further behind before that, at about 20 bytes a
-  // record written in people/. 0: no log.
+  // The change log for followers (index/change_log.h): at each publish
+  // tick after writes (and with each commit of people/), the writer lists
+  // the ids written and deleted since the last entry, in people/'s
+  // metadata; an erasure resets it. Kept by a writer whose posts are on
+  // remote shards (post_shards), or with `change_log_on_folder` (`serve
+  // --change-log-on-folder`) by one whose posts/ is replicated to
+  // followers. It costs a commit of people/ a tick. The newest
+  // change_log_entries entries are kept; a follower further behind reads
+  // everything again. Bigger lets followers fall further behind before
+  // that, at about 20 bytes a record written in people/. 0: no log.
   int change_log_entries = 1000;
   bool change_log_on_folder = false;
   // Language assumed for posts too short for detection to tell.

@@ -15,6 +15,7 @@ namespace {
 constexpr char kEpochKey[] = "whoknows.log.epoch";
 constexpr char kHeadKey[] = "whoknows.log.head";
 constexpr char kEntryPrefix[] = "whoknows.log.e";
+constexpr char kCoversKey[] = "whoknows.log.covers";
 constexpr char kHeader[] = "whoknows-log 1\n";
 
 std::string EntryKey(uint64_t seq) {
@@ -149,6 +150,26 @@ void PruneChangeLog(Xapian::WritableDatabase& people,
        k != people.metadata_keys_end(kEntryPrefix) && *k < last_kept; ++k)
     old.push_back(*k);
   for (const auto& key : old) people.set_metadata(key, "");
+}
+
+void ResetChangeLog(Xapian::WritableDatabase& people, ChangeLogPosition& pos) {
+  std::vector<std::string> keys;
+  for (auto k = people.metadata_keys_begin(kEntryPrefix);
+       k != people.metadata_keys_end(kEntryPrefix); ++k)
+    keys.push_back(*k);
+  for (const auto& key : keys) people.set_metadata(key, "");  // removes it
+  for (const char* key : {kEpochKey, kHeadKey, kCoversKey})
+    people.set_metadata(key, "");
+  pos = ChangeLogPosition();
+}
+
+void SetChangeLogCovers(Xapian::WritableDatabase& people,
+                        const std::string& state) {
+  people.set_metadata(kCoversKey, state);
+}
+
+std::string ReadChangeLogCovers(const Xapian::Database& people) {
+  return people.get_metadata(kCoversKey);
 }
 
 absl::StatusOr<std::vector<ChangeLogEntry>> ReadChangeLog(

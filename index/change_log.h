@@ -1,17 +1,18 @@
 // The writer's change log, by which followers (`serve --follow`) follow it
-// incrementally: at each commit the writer lists the ids it wrote and
-// deleted, one entry a commit sequence number, in people/'s metadata.
-// people/ is replicated to followers with xapian-replicate (as is
-// private_posts/) and never goes to the shards, so the log puts no private
-// post's id where only public posts are; and since people/ is committed
-// after posts/ and private_posts/, an entry is never visible before the
-// posts it names. Entries hold ids and fingerprints only, never text.
+// incrementally: the writer lists the ids it wrote and deleted since the
+// last entry, one entry a publish tick (or a commit of people/) and
+// sequence number, in people/'s metadata. people/ is replicated to
+// followers with xapian-replicate (as is private_posts/) and never goes to
+// the shards, so the log puts no private post's id where only public posts
+// are; and since an entry is committed after the posts it names, it is
+// never visible before them. Entries hold ids and fingerprints only, never
+// text.
 //
 // Keys: `whoknows.log.epoch` (a log's identity: a follower that followed
 // another log reads everything again), `whoknows.log.head` (the newest
-// sequence number) and `whoknows.log.e<20 digits>` (the entries). The
-// writer keeps the newest `keep` entries and removes older ones as it
-// writes.
+// sequence number), `whoknows.log.e<20 digits>` (the entries) and
+// `whoknows.log.covers` (what the newest entry covers). The writer keeps
+// the newest `keep` entries and removes older ones as it writes.
 #ifndef WHOKNOWS_INDEX_CHANGE_LOG_H_
 #define WHOKNOWS_INDEX_CHANGE_LOG_H_
 
@@ -80,6 +81,21 @@ void AppendChangeLog(Xapian::WritableDatabase& people, ChangeLogPosition& pos,
 // when `keep` may have shrunk. May throw Xapian::Error.
 void PruneChangeLog(Xapian::WritableDatabase& people,
                     const ChangeLogPosition& pos, int keep);
+
+// Removes every entry, the head and the epoch (uncommitted): the log
+// starts anew (a new epoch) at the next AppendChangeLog, and a follower
+// of the old one reads everything. At an erasure: the ids the entries
+// name (the erased person's, their posts') leave people/'s metadata, so
+// that a compaction leaves no byte of them. May throw Xapian::Error.
+void ResetChangeLog(Xapian::WritableDatabase& people, ChangeLogPosition& pos);
+
+// What the newest entry covers (an opaque state of the other databases,
+// which the writer compares at open to tell whether commits went
+// unlogged), set with the entry (uncommitted), and read back ("" when
+// never set). May throw Xapian::Error.
+void SetChangeLogCovers(Xapian::WritableDatabase& people,
+                        const std::string& state);
+std::string ReadChangeLogCovers(const Xapian::Database& people);
 
 // The entries after `from` up to `to` (a position read from the same
 // `people`), oldest first. OUT_OF_RANGE when they cannot be followed from

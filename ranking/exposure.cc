@@ -24,9 +24,18 @@ double ExposureLedger::Decayed(const Counter& c, int64_t now) const {
 
 void ExposureLedger::Record(const std::vector<std::string>& people,
                             int64_t now) {
+  Record(people, now, [](const std::string&) { return true; });
+}
+
+void ExposureLedger::Record(
+    const std::vector<std::string>& people, int64_t now,
+    absl::FunctionRef<bool(const std::string&)> present) {
   if (people.empty()) return;
   absl::MutexLock lock(&mu_);
+  size_t recorded = 0;
   for (const std::string& person : people) {
+    if (!present(person)) continue;
+    ++recorded;
     auto it = counters_.find(person);
     if (it == counters_.end()) {
       if (counters_.size() >= std::max<size_t>(1, options_.max_people))
@@ -37,7 +46,7 @@ void ExposureLedger::Record(const std::vector<std::string>& people,
     c.value = Decayed(c, now) + 1;
     c.updated = std::max(c.updated, now);
   }
-  total_.value = Decayed(total_, now) + static_cast<double>(people.size());
+  total_.value = Decayed(total_, now) + static_cast<double>(recorded);
   total_.updated = std::max(total_.updated, now);
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 
 namespace whoknows::ranking {
@@ -31,8 +32,9 @@ struct ExposureLedgerOptions {
   size_t max_people = 100000;
 };
 
-// Thread safety: every method may be called from any thread. Its mutex is a
-// leaf: no other lock is taken while it is held.
+// Thread safety: every method may be called from any thread. While its
+// mutex is held no other lock is taken but what Record's `present` takes
+// (the catalog's snapshot lock, a leaf).
 class ExposureLedger {
  public:
   explicit ExposureLedger(ExposureLedgerOptions options = {});
@@ -40,6 +42,13 @@ class ExposureLedger {
   // One suggestion each for `people` at `now` (unix s). Repeated ids count
   // once per occurrence.
   void Record(const std::vector<std::string>& people, int64_t now);
+  // The same for those of `people` that `present` says are still there,
+  // asked while the ledger is held. An erasure publishes a snapshot
+  // without the person and then calls Forget: a ranking that named them
+  // from the snapshot before is either recorded before Forget (which drops
+  // it) or finds them gone, so that no counter of theirs outlives it.
+  void Record(const std::vector<std::string>& people, int64_t now,
+              absl::FunctionRef<bool(const std::string&)> present);
   // `person`'s decayed suggestions at `now`; 0 for someone never recorded.
   double Exposure(const std::string& person, int64_t now) const;
   // Everyone's decayed suggestions at `now`.

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <xapian.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "api/server.h"
 #include "index/catalog.h"
+#include "index/change_log.h"
 #include "index/data_dir.h"
 #include "index/interactions.h"
 #include "index/interned.h"
@@ -85,8 +87,13 @@ class ErasureTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing_util::TestDir();
-    catalog_ = testing_util::OpenCatalog(dir_);
-    ASSERT_NE(catalog_, nullptr);
+    index::CatalogOptions o;
+    o.data_dir = dir_;
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.change_log_on_folder = change_log_;
+    auto catalog = index::Catalog::Open(o);
+    ASSERT_TRUE(catalog.ok()) << catalog.status();
+    catalog_ = std::move(*catalog);
     v1::Person ann = MakePerson("ann", "Lab");
     ann.set_manager_id(kErasee);
     ASSERT_TRUE(catalog_
@@ -152,9 +159,17 @@ class ErasureTest : public testing::Test {
     return o;
   }
 
+  bool change_log_ = false;  // CatalogOptions::change_log_on_folder
   std::string dir_;
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<ranking::ModelStore> models_;
+};
+
+// The same company on a writer that keeps the followers' change log
+// (index/change_log.h), which names the erasee and their posts' ids.
+class ErasureWithChangeLogTest : public ErasureTest {
+ protected:
+  ErasureWithChangeLogTest() { change_log_ = true; }
 };
 
 TEST_F(ErasureTest, ReceiptCountsWhatWasRemoved) {
@@ -228,6 +243,36 @@ TEST_F(ErasureTest, AfterCompactionNoByteOfThemIsLeftInTheDataFolder) {
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_NE((*reopened)->snapshot()->FindPost("p3"), nullptr);
   EXPECT_NE((*reopened)->snapshot()->FindPerson("cy"), nullptr);
+}
+
+// The erasure resets the log (no entry written before it stays), so that
+// after a compaction no byte of the erasee is left in people/ either.
+TEST_F(ErasureWithChangeLogTest,
+       AfterCompactionNoByteOfThemIsLeftInTheLogEither) {
+  const std::string people = index::DataDir(dir_).people();
+  auto log_naming = [&](const std::string& needle) {
+    std::vector<std::string> keys;
+    const Xapian::Database db(people);
+    for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k)
+      if (db.get_metadata(*k).find(needle) != std::string::npos)
+        keys.push_back(*k);
+    return keys;
+  };
+  ASSERT_THAT(log_naming(kErasee), testing::Not(testing::IsEmpty()))
+      << "the test would prove nothing";
+  Eraser eraser(*catalog_, models_.get(), Options());
+  ASSERT_TRUE(eraser.Erase(kErasee).ok());
+  EXPECT_THAT(log_naming(kErasee), testing::IsEmpty());
+  ASSERT_TRUE(catalog_->Compact().ok());
+  ASSERT_TRUE(catalog_->UpsertPeople({{MakePerson("cy", "Lab")}}).ok());
+  catalog_->Refresh();  // a tick: the log goes on
+  models_.reset();
+  catalog_.reset();  // on disk at rest, every file closed
+
+  EXPECT_THAT(FilesContaining(dir_, kErasee), testing::IsEmpty());
+  EXPECT_THAT(FilesContaining(dir_, kMarker), testing::IsEmpty());
+  const Xapian::Database db(people);
+  EXPECT_NE(index::ReadChangeLogPosition(db).epoch, "");
 }
 
 // In memory too: once the erasure is acknowledged (published, the model

@@ -1,6 +1,8 @@
 // The exposure budget and Person.away_until end to end (issue 13, "Routing
 // that does not burn out the experts"): the real server on a loopback port
 // over TLS, two equally good experts, FindExperts asked again and again.
+#include "ranking/exposure.h"
+
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,9 @@
 #include <string>
 #include <thread>
 
+#include "api/expertise.h"
 #include "api/server.h"
+#include "index/catalog.h"
 #include "index/clock.h"
 #include "secure_env.h"
 #include "tests/testing/fixtures.h"
@@ -172,6 +176,34 @@ TEST_F(ExposureTest, BadAwayUntilIsInvalidArgumentNamingTheField) {
   // 9999-12-31: away until further notice.
   p.mutable_away_until()->set_seconds(253402214400);
   EXPECT_TRUE(UpsertPeople({p}).ok());
+}
+
+// The erasure race: an answer ranked from a snapshot that an erasure has
+// replaced since records nobody erased, as the server records each
+// FindExperts answer (api::RecordSuggested). Deterministic: the answer is
+// made, the person erased (the snapshot republished, then the ledger's
+// Forget, as DeletePerson does), then the answer recorded.
+TEST(ExposureErasureTest, AnAnswerRankedBeforeAnErasureRecordsNobodyErased) {
+  const std::string dir = testing_util::TestDir();
+  auto catalog = testing_util::OpenCatalog(dir);
+  ASSERT_NE(catalog, nullptr);
+  ASSERT_TRUE(catalog
+                  ->UpsertPeople({{testing_util::MakePerson("erik"),
+                                   testing_util::MakePerson("sara")}})
+                  .ok());
+  catalog->Refresh();
+  v1::FindExpertsResponse answer;
+  for (const char* id : {"erik", "sara"})
+    answer.add_experts()->mutable_person()->set_id(id);
+  ranking::ExposureLedger ledger;
+  ASSERT_TRUE(catalog->DeletePerson("erik").ok());
+  catalog->Refresh();
+  ledger.Forget("erik");
+  RecordSuggested(answer, *catalog, ledger, kT0);
+  EXPECT_EQ(ledger.Exposure("erik", kT0), 0);
+  EXPECT_EQ(ledger.Exposure("sara", kT0), 1);
+  EXPECT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger.Total(kT0), 1);
 }
 
 }  // namespace

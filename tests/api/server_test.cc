@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <xapian.h>
 
 #include <fstream>
 #include <functional>
@@ -19,6 +20,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "index/catalog.h"
+#include "index/change_log.h"
+#include "index/data_dir.h"
 #include "secure_env.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
@@ -81,6 +84,11 @@ TEST(ServerOptionsTest, EachBadValueNamesItsField) {
        }},
       {"ingest_group_min_items",
        [](ServerOptions& o) { o.ingest_group_min_items = 0; }},
+      {"--change-log-on-folder",
+       [](ServerOptions& o) {
+         o.follow = true;
+         o.change_log_on_folder = true;
+       }},
   };
   for (const auto& c : cases) {
     ServerOptions o = Good();
@@ -256,6 +264,30 @@ class ServerExecutorsTest : public testing::Test {
 // Issue 11: four analyses in flight took FindExperts from 6.5 ms to 209 ms.
 // Now analyses and ingest wait on their own executors while a query is
 // answered on gRPC's threads.
+// --change-log-on-folder: a writer on one folder keeps the followers'
+// change log in people/ (docs/operations.md, "Topology"); without it, none.
+TEST_F(ServerExecutorsTest, ChangeLogOnFolderKeepsTheLogForFollowers) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto log_of = [](const std::string& data) {
+    const Xapian::Database people(index::DataDir(data).people());
+    return index::ReadChangeLogPosition(people);
+  };
+  EXPECT_EQ(log_of(data_).epoch, "");
+  server_.reset();
+  options_.data_dir = data_ + "_log";
+  options_.change_log_on_folder = true;
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const index::ChangeLogPosition pos = log_of(options_.data_dir);
+  ASSERT_NE(pos.epoch, "");
+  const Xapian::Database people(index::DataDir(options_.data_dir).people());
+  auto entries = index::ReadChangeLog(people, {pos.epoch, 0}, pos);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  bool named = false;
+  for (const auto& e : *entries)
+    for (const auto& [id, fingerprint] : e.posts) named |= id == "k1";
+  EXPECT_TRUE(named);
+}
+
 TEST_F(ServerExecutorsTest, QueriesAreAnsweredWhileAnalysesAndIngestWait) {
   Start();
   analysis_blocker_.Occupy(server_->analysis_executor());

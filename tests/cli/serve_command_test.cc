@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../api/secure_env.h"
+#include "run_binary.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
@@ -165,6 +166,18 @@ class ServeCommandTest : public testing::Test {
 
 // A stream open when SIGTERM arrives goes on and completes; the process
 // exits 0 once it is done, with both messages committed.
+// --change-log-on-folder is for the writer: with --follow, a usage error
+// naming the flag, before anything is opened.
+TEST(ServeFlagsTest, ChangeLogOnFolderIsRefusedOnAFollower) {
+  const std::string data = testing_util::TestDir();
+  const Ran ran = RunWhoknows("serve --data '" + data +
+                              "' --follow --change-log-on-folder 2>&1");
+  EXPECT_EQ(ran.exit_status, 2) << ran.out;
+  EXPECT_NE(ran.out.find("--change-log-on-folder: a follower"),
+            std::string::npos)
+      << ran.out;
+}
+
 TEST_F(ServeCommandTest, SigtermLetsACallInFlightFinishThenExitsZero) {
   ServeProcess serve(data_, data_ + "_pki", "20000");
   ASSERT_GT(serve.port(), 0);

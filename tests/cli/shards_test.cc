@@ -47,6 +47,15 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+// How often `needle` occurs in `text`.
+int CountOf(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
 // A port nothing listens on now (and that this test has not handed out).
 int FreePort() {
   static std::set<int> given;
@@ -615,6 +624,15 @@ TEST_F(ShardsTest, ShardsReplicasAndFrontendsAnswerAsOneFolder) {
   ExpectUnchanged(*single_api_, want_non_member, /*bytes=*/true);
   ExpectUnchanged(*follower_api_, follower_before, /*bytes=*/false);
 
+  // The follower followed every write from the writer's change log: each
+  // step read only what changed, never every record (docs/operations.md,
+  // "Front-ends in step").
+  const std::string follower_log = procs_.Log("serve_follower");
+  EXPECT_NE(follower_log.find("follow: incremental:"), std::string::npos)
+      << follower_log;
+  EXPECT_EQ(follower_log.find("follow: read "), std::string::npos)
+      << follower_log;
+
   // 3. An erasure through the writer (and the single folder): the
   //    follower no longer names the person either.
   std::string erased;
@@ -641,14 +659,14 @@ TEST_F(ShardsTest, ShardsReplicasAndFrontendsAnswerAsOneFolder) {
        Ask(*follower_api_->expertise, company_.questions, kMember).experts) {
     for (const auto& e : r.experts()) EXPECT_NE(e.person().id(), erased);
   }
-  // The follower followed every write from the writer's change log: each
-  // step read only what changed, never every record (docs/operations.md,
-  // "Front-ends in step").
-  const std::string follower_log = procs_.Log("serve_follower");
-  EXPECT_NE(follower_log.find("follow: incremental:"), std::string::npos)
-      << follower_log;
-  EXPECT_EQ(follower_log.find("follow: read "), std::string::npos)
-      << follower_log;
+  // The erasure reset the writer's change log (no entry keeps the
+  // erased id): the follower read every record once, for it alone.
+  const std::string after_erasure = procs_.Log("serve_follower");
+  EXPECT_EQ(CountOf(after_erasure, "follow: read "), 1) << after_erasure;
+  EXPECT_NE(after_erasure.find("follow: reading every record (change log: "
+                               "another log"),
+            std::string::npos)
+      << after_erasure;
 
   // 4. The replica goes down: the follower, which read shard 0 from it,
   //    answers from the primary's read-only server.

@@ -6,6 +6,8 @@
 #include "index/change_log.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -250,26 +252,148 @@ TEST_F(CatalogFollowTest, DeletesOptOutsAndErasureReachTheFollower) {
   ASSERT_TRUE(writer_->SetOptOut("cy", true).ok());
   ExpectInStep();
   EXPECT_TRUE(follower_->snapshot()->people.find("cy")->second->opted_out());
-  // Erasure: ann's posts, profile and likes leave the follower too.
+  // Erasure: ann's posts, profile and likes leave the follower too. It
+  // resets the log (no entry may keep ann's id): the follower reads
+  // everything again.
   ASSERT_TRUE(writer_->DeletePerson("ann").ok());
   ExpectInStep();
   const auto snap = follower_->snapshot();
   EXPECT_EQ(snap->people.find("ann"), snap->people.end());
   for (const auto& [id, m] : snap->posts) EXPECT_NE(m->author_id.str(), "ann");
   EXPECT_EQ(snap->graph->VertexOf("ann"), -1);
-  const CatalogStats s = follower_->stats();
+  CatalogStats s = follower_->stats();
+  EXPECT_EQ(s.follow_incremental, 2);
+  EXPECT_EQ(s.follow_full_reloads, 1);
+  // And follows the new log from there.
+  ASSERT_TRUE(writer_->DeletePost("a6").ok());
+  ExpectInStep();
+  s = follower_->stats();
   EXPECT_EQ(s.follow_incremental, 3);
-  EXPECT_EQ(s.follow_full_reloads, 0);
+  EXPECT_EQ(s.follow_full_reloads, 1);
+}
+
+// An erasure leaves no id of the erased person, nor of their posts, in
+// the log: every entry written before it is removed with it.
+TEST_F(CatalogFollowTest, AnErasureLeavesNoIdOfThemInTheLog) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(
+      writer_->UpsertPeople(std::vector<v1::Person>{MakePerson("erasee-5c1e")})
+          .ok());
+  ASSERT_TRUE(writer_
+                  ->UpsertPosts(std::vector<v1::Post>{MakePost(
+                      "erasee-post-5c1e", "erasee-5c1e", v1::POST_KIND_QUESTION,
+                      "kafka", "kafka retention", kT0 + 70, "", "en")})
+                  .ok());
+  ExpectInStep();
+  // Every metadata value of people/ that names `needle`, by key.
+  auto naming = [&](const std::string& needle) {
+    std::vector<std::string> keys;
+    const Xapian::Database people(DataDir(dir_).people());
+    for (auto k = people.metadata_keys_begin(); k != people.metadata_keys_end();
+         ++k) {
+      if (people.get_metadata(*k).find(needle) != std::string::npos)
+        keys.push_back(*k);
+    }
+    return keys;
+  };
+  ASSERT_FALSE(naming("erasee-5c1e").empty()) << "the test would prove nothing";
+  ASSERT_TRUE(writer_->DeletePerson("erasee-5c1e").ok());
+  EXPECT_EQ(naming("erasee-5c1e"), std::vector<std::string>{});
+  ExpectInStep();  // a new log, which the follower reads from the start
+  EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
+  EXPECT_EQ(naming("erasee-5c1e"), std::vector<std::string>{});
+}
+
+// One entry a publish tick, not one a write: the writes between two
+// publishes commit people/ no more, and the tick's entry names every
+// record they wrote.
+TEST_F(CatalogFollowTest, OneEntryAPublishTickNamesEveryWrite) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ExpectInStep();
+  const std::string people_dir = DataDir(dir_).people();
+  const ChangeLogPosition before =
+      ReadChangeLogPosition(Xapian::Database(people_dir));
+  const auto people_revision = Xapian::Database(people_dir).get_revision();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(writer_
+                    ->UpsertPosts(std::vector<v1::Post>{MakePost(
+                        absl::StrCat("t", i), "bo", v1::POST_KIND_QUESTION,
+                        "kafka", "kafka partitions", kT0 + 80 + i, "", "en")})
+                    .ok());
+  }
+  ASSERT_TRUE(writer_->DeletePost("a7").ok());
+  EXPECT_EQ(Xapian::Database(people_dir).get_revision(), people_revision);
+  writer_->Refresh();  // the tick
+  const Xapian::Database people(people_dir);
+  const ChangeLogPosition after = ReadChangeLogPosition(people);
+  ASSERT_EQ(after.head, before.head + 1);
+  auto entries = ReadChangeLog(people, before, after);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 1u);
+  std::vector<std::string> written;
+  for (const auto& [id, fingerprint] : (*entries)[0].posts)
+    written.push_back(id);
+  std::sort(written.begin(), written.end());
+  EXPECT_EQ(written, (std::vector<std::string>{"t0", "t1", "t2"}));
+  EXPECT_EQ((*entries)[0].deleted_posts, std::vector<std::string>{"a7"});
+  ExpectInStep();
+  EXPECT_EQ(follower_->stats().follow_incremental, 1);
+  EXPECT_EQ(follower_->stats().follow_posts_read, 3);
+}
+
+// A writer that stops before its publish tick (a crash) leaves commits no
+// entry names; the next Open tells (the log says what it covers) and logs
+// that followers must read everything, instead of letting them follow
+// the later entries past the posts they never read.
+TEST_F(CatalogFollowTest,
+       CommitsACrashLeftUnloggedMakeFollowersReadEverything) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ExpectInStep();
+  writer_.reset();
+  CatalogOptions o;
+  o.data_dir = dir_;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.change_log_on_folder = true;
+  // A process of its own that writes a post and dies before its tick:
+  // neither the refresher nor the destructor logs it.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto crashing = Catalog::Open(o);
+    const bool ok =
+        crashing.ok() && (*crashing)
+                             ->UpsertPosts(std::vector<v1::Post>{MakePost(
+                                 "lost", "cy", v1::POST_KIND_QUESTION, "kafka",
+                                 "kafka compaction", kT0 + 90, "", "en")})
+                             .ok();
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto writer = Catalog::Open(o);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  writer_ = std::move(*writer);
+  ASSERT_TRUE(writer_
+                  ->UpsertPosts(std::vector<v1::Post>{
+                      MakePost("logged", "cy", v1::POST_KIND_QUESTION, "kafka",
+                               "kafka offsets", kT0 + 91, "", "en")})
+                  .ok());
+  ExpectInStep();
+  EXPECT_NE(follower_->snapshot()->FindPost("lost"), nullptr);
+  EXPECT_NE(follower_->snapshot()->FindPost("logged"), nullptr);
+  EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
 }
 
 TEST_F(CatalogFollowTest, AFollowerBehindThePrunedLogReadsEverything) {
   ASSERT_NO_FATAL_FAILURE(Open(/*keep=*/2));
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 3; ++i) {  // three ticks, three entries
     ASSERT_TRUE(writer_
                     ->UpsertPosts(std::vector<v1::Post>{MakePost(
                         absl::StrCat("n", i), "di", v1::POST_KIND_QUESTION,
                         "kafka", "kafka again", kT0 + 50 + i, "", "en")})
                     .ok());
+    writer_->Refresh();
   }
   ExpectInStep();
   EXPECT_EQ(follower_->stats().follow_full_reloads, 1);

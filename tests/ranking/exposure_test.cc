@@ -35,6 +35,18 @@ TEST(ExposureLedgerTest, CountsAndDecaysOverTheWindow) {
   EXPECT_DOUBLE_EQ(ledger.Exposure("erik", kNow), 0);
 }
 
+// Only those `present` says are there are recorded, and counted in Total
+// (api::RecordSuggested: people erased since the answer was ranked).
+TEST(ExposureLedgerTest, RecordsOnlyThePeoplePresentSays) {
+  ExposureLedger ledger;
+  ledger.Record({"erik", "sara"}, kNow,
+                [](const std::string& id) { return id != "erik"; });
+  EXPECT_DOUBLE_EQ(ledger.Exposure("erik", kNow), 0);
+  EXPECT_DOUBLE_EQ(ledger.Exposure("sara", kNow), 1);
+  EXPECT_EQ(ledger.size(), 1u);
+  EXPECT_DOUBLE_EQ(ledger.Total(kNow), 1);
+}
+
 TEST(ExposureLedgerTest, KeepsAtMostMaxPeopleAndTheBusiestSurvive) {
   ExposureLedger ledger({.window_days = 7, .max_people = 100});
   for (int i = 0; i < 50; ++i) ledger.Record({"busy"}, kNow);
