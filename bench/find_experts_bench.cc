@@ -21,6 +21,14 @@
 // --answers FILE writes every answer (at a fixed "now") in protobuf text
 // format first, FindExperts' then SuggestForPost's: two builds' files
 // compare byte for byte.
+//
+// Under callgrind, instruction counts of the queries alone (not of the
+// import and the model build, which take most of a run):
+//   valgrind --tool=callgrind --instr-atstart=no find_experts_bench ...
+// counts from the first timed query on (a valgrind client request, which
+// does nothing outside valgrind); callgrind_annotate --inclusive=yes then
+// gives FindExperts, SuggestForPost, the raw search (Catalog::SearchOnly)
+// and each stage of the ranking.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -34,6 +42,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_START_INSTRUMENTATION
+#endif
 
 #include "api/expertise.h"
 #include "api/suggest.h"
@@ -470,6 +483,7 @@ int main(int argc, char** argv) {
         !s.ok())
       return Failed(s);
   }
+  CALLGRIND_START_INSTRUMENTATION;
   auto t = TimeAgainstRaw(
       **catalog, finder, requests, flags.repeat,
       [&](const v1::FindExpertsRequest& r) {

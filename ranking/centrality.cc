@@ -271,18 +271,91 @@ TieGraph::StrongestPathsByNode(
   hop_of[from] = 0;
   best[from] = INFINITY;
   std::vector<int32_t> frontier{from}, next, found;
-  for (int hop = 1; hop <= max_hops && !frontier.empty() && remaining > 0;
-       ++hop) {
-    next.clear();
-    // The last layer is never expanded, so only targets matter there: a
-    // person reached in it carries no chain (and the layer is the widest,
-    // fanout times the one before). What a target gets depends only on the
-    // layer before, so the paths found are the same.
-    const bool last = hop == max_hops;
+  // The last layer seen from its targets: each looks among its own ties for
+  // people of the frontier (ties are listed both ways, with the same weight)
+  // instead of the frontier reading all of theirs, up to fanout times the
+  // frontier's size. A target gets what following the frontier in order
+  // gives it: the largest weakest tie over the frontier's ties to it (a
+  // person's `fanout` strongest and their extra ones), from the first person
+  // in the frontier's order who offers it.
+  auto reach_targets = [&](int hop) {
+    // The strongest tie from frontier person `u` to `t` that the forward
+    // step would follow, or 0 when it follows none (ties are positive).
+    auto tie_to = [&](int32_t u, int32_t t) {
+      double w = 0;
+      if (u < graph_nodes) {
+        const int64_t end =
+            std::min<int64_t>(offsets_[u + 1], offsets_[u] + fanout);
+        for (int64_t k = offsets_[u]; k < end; ++k)
+          if (targets_[k] == t) w = std::max(w, weights_[k]);
+      }
+      if (extra) {
+        if (auto it = extra->find(u); it != extra->end())
+          for (const auto& [v, weight] : it->second)
+            if (v == t) w = std::max(w, weight);
+      }
+      return w;
+    };
+    // In the frontier: reached in the layer before, and not a target that
+    // only ends its own chain.
+    auto in_frontier = [&](int32_t u) {
+      return u >= 0 && u < n && hop_of[u] == hop - 1 &&
+             (!is_target[u] || may_expand(u));
+    };
+    std::vector<std::pair<int32_t, double>> offers;  // (u, weakest tie)
+    for (int32_t t : to) {
+      if (t < 0 || t >= n || !is_target[t] || hop_of[t] >= 0) continue;
+      offers.clear();
+      double top = 0;
+      auto offer = [&](int32_t u) {
+        if (!in_frontier(u)) return;
+        const double w = tie_to(u, t);
+        if (w <= 0) return;
+        const double b = std::min(best[u], w);
+        offers.emplace_back(u, b);
+        top = std::max(top, b);
+      };
+      if (t < graph_nodes)
+        for (int64_t k = offsets_[t]; k < offsets_[t + 1]; ++k)
+          offer(targets_[k]);
+      if (extra) {
+        if (auto it = extra->find(t); it != extra->end())
+          for (const auto& [u, weight] : it->second) offer(u);
+      }
+      if (offers.empty()) continue;
+      int32_t from_u = -1;
+      for (const auto& [u, b] : offers) {
+        if (b != top) continue;
+        if (from_u < 0 || from_u == u) {
+          from_u = u;
+        } else {
+          from_u = -2;  // several offer it: the first in the frontier
+          break;
+        }
+      }
+      if (from_u == -2) {
+        for (int32_t u : frontier) {
+          auto it = std::find_if(offers.begin(), offers.end(), [&](auto& o) {
+            return o.first == u && o.second == top;
+          });
+          if (it != offers.end()) {
+            from_u = u;
+            break;
+          }
+        }
+      }
+      hop_of[t] = static_cast<int16_t>(hop);
+      best[t] = top;
+      parent[t] = from_u;
+      next.push_back(t);
+    }
+  };
+  // One layer forward: every frontier person's `fanout` strongest ties and
+  // their extra ones, in the frontier's order.
+  auto expand = [&](int hop) {
     for (int32_t u : frontier) {
       auto follow = [&](int32_t v, double weight) {
         if (v < 0 || v >= n) return;  // an extra tie to nobody known
-        if (last && !is_target[v]) return;
         if (hop_of[v] >= 0 && hop_of[v] < hop) return;  // reached sooner
         if (!is_target[v] && !may_expand(v)) return;
         const double b = std::min(best[u], weight);
@@ -305,6 +378,19 @@ TieGraph::StrongestPathsByNode(
       if (!extra) continue;
       if (auto it = extra->find(u); it != extra->end())
         for (const auto& [v, weight] : it->second) follow(v, weight);
+    }
+  };
+  for (int hop = 1; hop <= max_hops && !frontier.empty() && remaining > 0;
+       ++hop) {
+    next.clear();
+    // The last layer is never expanded, so only targets matter there: a
+    // person reached in it carries no chain (and the layer is the widest,
+    // fanout times the one before). What a target gets depends only on the
+    // layer before, so the paths found are the same.
+    if (hop == max_hops) {
+      reach_targets(hop);
+    } else {
+      expand(hop);
     }
     // Targets reached in this layer; a target nobody may pass through ends
     // its own chain but carries no other.

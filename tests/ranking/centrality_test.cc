@@ -460,5 +460,127 @@ TEST(TieGraphTest, StrongestPathsMatchEveryChainEnumerated) {
   EXPECT_GT(compared, 300);
 }
 
+// The search forward, layer by layer, the last one too: a frontier person
+// offers each of their `fanout` strongest ties (TieGraph lists them
+// strongest first, as ties.TieWeight reads them) and then their extra ones;
+// the first offer of the largest weakest tie names the parent. What
+// StrongestPathsByNode's last layer, read from the targets, must equal.
+std::unordered_map<int32_t, std::vector<int32_t>> ForwardChains(
+    const TieGraph& ties, int32_t from, const std::vector<int32_t>& to,
+    int max_hops, int fanout, const std::function<bool(int32_t)>& passes,
+    const TieGraph::ExtraTies& extra, int32_t n) {
+  const int32_t graph_nodes = ties.num_nodes();
+  // Each node's ties strongest first, ties of equal strength by node: the
+  // order TieGraph keeps them in.
+  auto graph_ties = [&](int32_t u) {
+    std::vector<std::pair<int32_t, double>> out;
+    if (u >= graph_nodes) return out;
+    for (int32_t v = 0; v < graph_nodes; ++v)
+      if (const double w = ties.TieWeight(u, v); w > 0) out.emplace_back(v, w);
+    std::stable_sort(out.begin(), out.end(),
+                     [](auto& a, auto& b) { return a.second > b.second; });
+    if (out.size() > static_cast<size_t>(fanout)) out.resize(fanout);
+    return out;
+  };
+  std::vector<char> target(n, 0);
+  for (int32_t t : to)
+    if (t != from) target[t] = 1;
+  std::vector<int> hop_of(n, -1);
+  std::vector<double> best(n, 0);
+  std::vector<int32_t> parent(n, -1);
+  hop_of[from] = 0;
+  best[from] = INFINITY;
+  std::vector<int32_t> frontier{from}, found;
+  for (int hop = 1; hop <= max_hops && !frontier.empty(); ++hop) {
+    std::vector<int32_t> next;
+    for (int32_t u : frontier) {
+      auto offers = graph_ties(u);
+      if (auto it = extra.find(u); it != extra.end())
+        offers.insert(offers.end(), it->second.begin(), it->second.end());
+      for (const auto& [v, w] : offers) {
+        if (v < 0 || v >= n || (hop_of[v] >= 0 && hop_of[v] < hop)) continue;
+        if (hop == max_hops && !target[v]) continue;
+        if (!target[v] && !passes(v)) continue;
+        const double b = std::min(best[u], w);
+        if (hop_of[v] < 0) {
+          hop_of[v] = hop;
+          best[v] = b;
+          parent[v] = u;
+          next.push_back(v);
+        } else if (b > best[v]) {
+          best[v] = b;
+          parent[v] = u;
+        }
+      }
+    }
+    frontier.clear();
+    for (int32_t v : next) {
+      if (target[v]) found.push_back(v);
+      if (!target[v] || passes(v)) frontier.push_back(v);
+    }
+  }
+  std::unordered_map<int32_t, std::vector<int32_t>> chains;
+  for (int32_t t : found) {
+    std::vector<int32_t> chain;
+    for (int32_t v = t; v >= 0; v = parent[v]) chain.insert(chain.begin(), v);
+    chains[t] = chain;
+  }
+  return chains;
+}
+
+// Narrow fanouts (so that a tie one way is followed and the other way is
+// not), private ties with people who have no node (listed twice over, as a
+// member's private posts list them), and targets anywhere: the chains are
+// the forward search's, parent for parent among equally strong offers.
+TEST(TieGraphTest, LastLayerFromTheTargetsMatchesTheForwardSearch) {
+  int compared = 0;
+  for (uint64_t seed : {5u, 6u, 7u}) {
+    TieGraph ties(RandomCompanyGraph(seed));
+    const int32_t graph_nodes = ties.num_nodes();
+    const int32_t n = graph_nodes + 4;  // four people only ties name
+    std::vector<std::string> people;
+    for (int i = 0; i < 4; ++i) people.push_back("x" + std::to_string(i));
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int32_t> node(0, n - 1);
+    TieGraph::ExtraTies extra;
+    for (int i = 0; i < 30; ++i) {
+      const int32_t u = node(rng), v = node(rng);
+      if (u == v) continue;
+      // Weights a graph tie may have too: equal offers happen.
+      const double w = 1.0 + static_cast<double>(i % 3);
+      for (int twice = 0; twice < 1 + i % 2; ++twice) {
+        extra[u].emplace_back(v, w);
+        extra[v].emplace_back(u, w);
+      }
+    }
+    auto passes = [](int32_t v) { return v % 5 != 2; };
+    for (int fanout : {1, 2, 3, 64}) {
+      for (int max_hops : {1, 2, 3}) {
+        for (int32_t from = 0; from < n; from += 3) {
+          std::vector<int32_t> to;
+          for (int i = 0; i < 12; ++i) to.push_back(node(rng));
+          auto paths = ties.StrongestPathsByNode(from, to, max_hops, fanout,
+                                                 passes, &extra, &people);
+          auto want =
+              ForwardChains(ties, from, to, max_hops, fanout, passes, extra, n);
+          SCOPED_TRACE(testing::Message()
+                       << "seed " << seed << " fanout " << fanout << " hops "
+                       << max_hops << " from " << from);
+          ASSERT_EQ(paths.size(), want.size());
+          for (const auto& [t, chain] : want) {
+            std::vector<std::string> names;
+            for (int32_t v : chain)
+              names.push_back(v < graph_nodes ? ties.PersonOf(v)
+                                              : people[v - graph_nodes]);
+            EXPECT_EQ(paths[t], names) << "to " << t;
+            ++compared;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000);
+}
+
 }  // namespace
 }  // namespace whoknows::ranking
