@@ -375,10 +375,12 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   for (const auto& [id, p] : s->people) {
     if (!p->manager_id().empty()) managers[id] = p->manager_id();
   }
-  // The colleague graph reads only the posts, managers and opt-outs, so it
-  // is built on a second thread while this one counts threads and activity
-  // and numbers everything (at start-up, the two largest stages side by
-  // side). Both only read s->posts meanwhile.
+  // The colleague graph reads only the posts, managers and opt-outs, and
+  // the numbering's larger part (DenseIndex::NumberPosts) only the posts
+  // and people, so either runs on a second thread while this one counts
+  // threads and activity: the graph when it must be built (the longest
+  // stage), else the numbering (at start-up with graph.bin). Both only
+  // read s->posts meanwhile.
   std::optional<ColleagueGraph> graph;
   auto build_graph = [&] {
     const absl::Time started = absl::Now();
@@ -386,15 +388,21 @@ std::shared_ptr<Snapshot> BuildSnapshot(
                                                     graph_options, opted_out));
     if (graph_us) *graph_us = absl::ToInt64Microseconds(absl::Now() - started);
   };
-  std::thread graph_thread;
-  if (built) {
-    if (graph_us) *graph_us = 0;
-  } else {
-    try {
-      graph_thread = std::thread(build_graph);
-    } catch (const std::system_error&) {
-      build_graph();  // no thread to be had: one after the other
+  std::unique_ptr<DenseIndex> numbered;
+  auto number_posts = [&] { numbered = DenseIndex::NumberPosts(*s); };
+  if (built && graph_us) *graph_us = 0;
+  auto beside = [&] {
+    if (built) {
+      number_posts();
+    } else {
+      build_graph();
     }
+  };
+  std::thread second;
+  try {
+    second = std::thread(beside);
+  } catch (const std::system_error&) {
+    beside();  // no thread to be had: one after the other
   }
   {
     // Joined however this block ends (an exception included).
@@ -403,10 +411,11 @@ std::shared_ptr<Snapshot> BuildSnapshot(
       ~Joiner() {
         if (t.joinable()) t.join();
       }
-    } joiner{graph_thread};
+    } joiner{second};
     SnapshotCounts(s.get());
-    s->dense = DenseIndex::Build(*s);
+    if (!built) number_posts();
   }
+  s->dense = DenseIndex::Finish(std::move(numbered), *s);
   s->graph = built ? std::move(built)
                    : std::make_shared<ColleagueGraph>(std::move(*graph));
   return s;

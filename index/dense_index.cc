@@ -78,8 +78,13 @@ void DenseIndex::NumberThread(const std::string& thread_id,
 }
 
 std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
-  auto d = std::make_shared<DenseIndex>();
+  return Finish(NumberPosts(s), s);
+}
+
+std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
+  auto d = std::make_unique<DenseIndex>();
   // Posts, in id order.
+  d->posts_.reserve(s.posts.size());
   for (const auto& [id, m] : s.posts) d->posts_.push_back(m);
   std::sort(d->posts_.begin(), d->posts_.end(),
             [](const auto& a, const auto& b) { return a->id < b->id; });
@@ -88,6 +93,7 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
     d->post_numbers_.emplace(d->posts_[i]->id, i);
   // People: the directory's and the authors', in id order.
   std::vector<const std::string*> ids;
+  ids.reserve(s.people.size() + d->posts_.size());
   for (const auto& [id, p] : s.people) ids.push_back(&p->id());
   for (const auto& m : d->posts_) ids.push_back(&m->author_id.str());
   std::sort(ids.begin(), ids.end(),
@@ -102,13 +108,20 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
     const uint32_t n = d->AddPerson(*id);
     auto person = s.people.find(*id);
     if (person != s.people.end()) d->people_[n] = person->second;
-    auto activity = s.activity.find(*id);
-    if (activity != s.activity.end())
-      d->activity_[n] = std::make_shared<const Activity>(activity->second);
   }
   d->facts_.reserve(d->posts_.size());
   for (const auto& m : d->posts_)
     d->facts_.push_back(FactsOf(*m, d->person_numbers_.at(m->author_id)));
+  return d;
+}
+
+std::shared_ptr<const DenseIndex> DenseIndex::Finish(
+    std::unique_ptr<DenseIndex> d, const Snapshot& s) {
+  for (uint32_t n = 0; n < d->person_ids_.size(); ++n) {
+    auto activity = s.activity.find(d->person_ids_[n]);
+    if (activity != s.activity.end())
+      d->activity_[n] = std::make_shared<const Activity>(activity->second);
+  }
   // Threads, each in Snapshot::threads' order.
   d->thread_.assign(d->posts_.size(), 0);
   d->threads_.reserve(s.threads.size());

@@ -34,6 +34,14 @@ class DenseIndex {
 
   // Numbers `snapshot`'s posts, people, threads and activity.
   static std::shared_ptr<const DenseIndex> Build(const Snapshot& snapshot);
+  // Build in two parts, so that the first, the larger, can run while the
+  // snapshot's threads and activity are still being counted
+  // (BuildSnapshot): NumberPosts reads only `snapshot`'s posts and people
+  // (numbers them, and each post's Facts); Finish adds its threads and
+  // activity. Finish(NumberPosts(s), s) is Build(s).
+  static std::unique_ptr<DenseIndex> NumberPosts(const Snapshot& snapshot);
+  static std::shared_ptr<const DenseIndex> Finish(
+      std::unique_ptr<DenseIndex> numbered, const Snapshot& snapshot);
 
   // What changed between the snapshot `prev` numbers and `next`
   // (index/snapshot_delta.h): post ids written or deleted, and people whose

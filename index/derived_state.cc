@@ -6,6 +6,8 @@
 #include <fstream>
 #include <ostream>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -140,6 +142,10 @@ class Reader {
     in_.remove_prefix(n);
     return s;
   }
+  void Skip(uint64_t n) {
+    if (n > in_.size()) return (void)Fail();
+    in_.remove_prefix(n);
+  }
   template <typename S>  // std::string or Interned
   void Strings(std::vector<S>& out) {
     const uint64_t n = Varint();
@@ -187,6 +193,25 @@ std::shared_ptr<const PostMeta> ReadPost(Reader& r) {
   }
   if (r.bad()) return nullptr;
   return m;
+}
+
+// Steps over one post as ReadPost reads it, allocating nothing: how a
+// second reader finds where its share of the posts begins.
+void SkipPost(Reader& r) {
+  for (int i = 0; i < 4; ++i) r.Bytes();  // id, author, thread, parent
+  r.Varint();                             // kind
+  r.Varint();                             // flags
+  r.Bytes();                              // visibility
+  r.Bytes();                              // inherited_visibility
+  r.Varint();                             // created
+  r.Bytes();                              // language
+  r.Bytes();                              // title
+  for (int list = 0; list < 3; ++list) {  // tags, liked_by, mentioned
+    const uint64_t n = r.Varint();
+    for (uint64_t i = 0; i < n && !r.bad(); ++i) r.Bytes();
+  }
+  const uint64_t dims = r.Varint();
+  r.Skip(dims > (1u << 20) ? r.left() + 1 : dims * 4);
 }
 
 absl::Status Corrupt(const std::string& path, std::string_view why) {
@@ -264,14 +289,56 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
   const uint64_t posts = r.Varint();
   if (r.bad() || posts > r.left())
     return Corrupt(path, "unparsable post count");
-  out.posts.reserve(posts);
-  for (uint64_t i = 0; i < posts; ++i) {
-    std::shared_ptr<const PostMeta> m = ReadPost(r);
-    if (!m) return Corrupt(path, absl::StrCat("unparsable post ", i));
+  // Parsing a post (its allocations, interning its strings) is most of the
+  // read, so a second thread parses the second half of the posts while
+  // this one parses and inserts the first; the second half is inserted
+  // after it, in the file's order, so that the map is the one a single
+  // reader builds (its iteration order included, which later sums follow).
+  const uint64_t half = posts / 2;
+  std::vector<std::shared_ptr<const PostMeta>> second(posts - half);
+  absl::Status second_read;
+  size_t second_start = 0;  // bytes left where the second half begins
+  auto read_second = [&, tail = r]() mutable {
+    for (uint64_t i = 0; i < half && !tail.bad(); ++i) SkipPost(tail);
+    second_start = tail.left();
+    for (uint64_t i = half; i < posts; ++i) {
+      second[i - half] = ReadPost(tail);
+      if (!second[i - half]) {
+        second_read = Corrupt(path, absl::StrCat("unparsable post ", i));
+        return;
+      }
+    }
+    if (!tail.done()) second_read = Corrupt(path, "bytes after the last post");
+  };
+  std::thread reader;
+  try {
+    reader = std::thread(read_second);
+  } catch (const std::system_error&) {
+    read_second();  // no thread to be had: one after the other
+  }
+  {
+    struct Joiner {  // joined however this block ends
+      std::thread& t;
+      ~Joiner() {
+        if (t.joinable()) t.join();
+      }
+    } joiner{reader};
+    out.posts.reserve(posts);
+    for (uint64_t i = 0; i < half; ++i) {
+      std::shared_ptr<const PostMeta> m = ReadPost(r);
+      if (!m) return Corrupt(path, absl::StrCat("unparsable post ", i));
+      const std::string& id = m->id;
+      out.posts.emplace(id, std::move(m));
+    }
+  }
+  WK_RETURN_IF_ERROR(second_read);
+  // The skipping and the parsing must agree on where the first half ends.
+  if (second_start != r.left())
+    return Corrupt(path, absl::StrCat("unparsable post ", half));
+  for (auto& m : second) {
     const std::string& id = m->id;
     out.posts.emplace(id, std::move(m));
   }
-  if (!r.done()) return Corrupt(path, "bytes after the last post");
   return absl::OkStatus();
 }
 

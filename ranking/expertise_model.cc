@@ -13,8 +13,11 @@
 #include <optional>
 #include <system_error>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -172,18 +175,49 @@ std::optional<std::vector<const index::PostMeta*>> AddedPosts(
   return added;
 }
 
+// The root of `m`'s thread, whose tags `m` adds to its author's tag
+// profiles in `snap`, and the weight it adds: its role weight times
+// decay(created). A null root when it adds nothing.
+template <typename Decay>
+std::pair<const index::PostMeta*, double> TagRootAndWeight(
+    const index::Snapshot& snap, const index::PostMeta& m,
+    const ModelOptions& o, const Decay& decay) {
+  if (!m.is_public || m.author_id.empty()) return {nullptr, 0};
+  const index::PostMeta* root =
+      m.thread_id == m.id ? &m : snap.FindPost(m.thread_id);
+  if (!root || root->tags.empty()) return {nullptr, 0};
+  const double w = RoleWeight(o, m) * decay(m.created);
+  if (w <= 0) return {nullptr, 0};
+  return {root, w};
+}
+
 // Calls fn(tag, weight) for what `m` adds to its author's tag profiles in
 // `snap`: its role weight times decay(created), for each tag of its thread.
 template <typename Decay, typename Fn>
 void ForEachTagWeight(const index::Snapshot& snap, const index::PostMeta& m,
                       const ModelOptions& o, const Decay& decay, Fn&& fn) {
-  if (!m.is_public || m.author_id.empty()) return;
-  const index::PostMeta* root =
-      m.thread_id == m.id ? &m : snap.FindPost(m.thread_id);
-  if (!root || root->tags.empty()) return;
-  const double w = RoleWeight(o, m) * decay(m.created);
-  if (w <= 0) return;
+  const auto [root, w] = TagRootAndWeight(snap, m, o, decay);
+  if (!root) return;
   for (const auto& tag : root->tags) fn(tag, w);
+}
+
+// Runs `second` on another thread while `first` runs on this one (one after
+// the other when no thread is to be had); returns when both have.
+template <typename First, typename Second>
+void Beside(First&& first, Second&& second) {
+  std::thread t;
+  try {
+    t = std::thread(std::forward<Second>(second));
+  } catch (const std::system_error&) {
+    second();
+  }
+  struct Joiner {  // joined however this ends (an exception included)
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{t};
+  first();
 }
 
 // The posts whose tag weights `added` may change: the added posts and the
@@ -500,8 +534,37 @@ void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
   tag_origin_ = o.clock();
   tag_scale_ = 1;
   const AgeDecay decay(tag_origin_, o.half_life_days);
-  for (const auto& [id, m] : snapshot_->posts)
-    UpdateTagCells(*snapshot_, m.get(), +1, o, decay);
+  // At start-up the model's longest stage, so on two threads, each sum the
+  // one a single thread makes: each thread first finds the root and weight
+  // of half the posts (the lookups, most of the cost), then adds the
+  // weights of the tags of one hash parity over every post in the same
+  // order, so that a cell adds the same weights in the same order.
+  std::vector<const index::PostMeta*> posts;
+  posts.reserve(snapshot_->posts.size());
+  for (const auto& [id, m] : snapshot_->posts) posts.push_back(m.get());
+  std::vector<std::pair<const index::PostMeta*, double>> weighed(posts.size());
+  auto weigh = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i)
+      weighed[i] = TagRootAndWeight(*snapshot_, *posts[i], o, decay);
+  };
+  const size_t half = posts.size() / 2;
+  Beside([&] { weigh(0, half); }, [&] { weigh(half, posts.size()); });
+  using Cells = decltype(tags_);
+  auto add = [&](Cells& cells, size_t part) {
+    for (size_t i = 0; i < posts.size(); ++i) {
+      const auto& [root, w] = weighed[i];
+      if (!root) continue;
+      for (const std::string& tag : root->tags) {
+        if (absl::Hash<std::string_view>()(tag) % 2 != part) continue;
+        TagCell& cell = cells[tag][posts[i]->author_id];
+        cell.sum += w;
+        ++cell.posts;
+      }
+    }
+  };
+  Cells odd;
+  Beside([&] { add(tags_, 0); }, [&] { add(odd, 1); });
+  for (auto& [tag, people] : odd) tags_.emplace(tag, std::move(people));
 }
 
 void ExpertiseModel::UpdateTagCells(

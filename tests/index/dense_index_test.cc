@@ -36,7 +36,8 @@ std::shared_ptr<const v1::Person> Person(std::string id) {
 
 // Two threads, an author missing from the directory ("ghost"), a person
 // with no posts ("quiet") and a private post.
-std::shared_ptr<Snapshot> Company() {
+std::shared_ptr<Snapshot> Company(
+    std::shared_ptr<const ColleagueGraph> graph = nullptr) {
   std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
   for (const char* id : {"ann", "bob", "quiet"}) people[id] = Person(id);
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
@@ -46,7 +47,32 @@ std::shared_ptr<Snapshot> Company() {
                  Meta("q2", "bob", "q2", v1::POST_KIND_QUESTION),
                  Meta("c2", "ann", "q2", v1::POST_KIND_COMMENT, false)})
     posts[m->id] = m;
-  return BuildSnapshot(std::move(people), std::move(posts), GraphOptions{});
+  return BuildSnapshot(std::move(people), std::move(posts), GraphOptions{}, 0,
+                       nullptr, std::move(graph));
+}
+
+// Everything a numbering holds, by ids: each post's number, author and
+// thread, each person's number, record and activity.
+std::string Describe(const DenseIndex& d) {
+  std::string out;
+  for (uint32_t n = 0; n < d.num_posts(); ++n) {
+    out += std::to_string(n) + " " + d.post(n).id + " by " +
+           std::to_string(d.author(n)) + " thread";
+    for (uint32_t t : d.thread_of(n)) out += " " + std::to_string(t);
+    out += " answers";
+    for (uint32_t a : d.answers_of(n)) out += " " + std::to_string(a);
+    out += "\n";
+  }
+  for (uint32_t n = 0; n < d.num_people(); ++n) {
+    const Activity* a = d.activity(n);
+    out += std::to_string(n) + " " + d.person_id(n) +
+           (d.person(n) ? " listed" : " unlisted") +
+           (a ? " answers " + std::to_string(a->answers) + " questions " +
+                    std::to_string(a->questions)
+              : " inactive") +
+           "\n";
+  }
+  return out;
 }
 
 TEST(DenseIndexTest, NumbersEveryPostBothWays) {
@@ -178,6 +204,17 @@ TEST(DenseIndexTest, OutlivesTheSnapshotItWasBuiltFrom) {
   ASSERT_NE(n, DenseIndex::kNone);
   EXPECT_EQ(d.person_id(d.author(n)), "ghost");
   EXPECT_EQ(d.thread_of(n).size(), 3u);
+}
+
+// With a graph given (graph.bin at start-up), the numbering's larger part
+// runs on a second thread beside the threads and activity: the numbering
+// must be the one made after them.
+TEST(DenseIndexTest, TheNumberingBesideTheCountsIsTheSame) {
+  auto built = Company();
+  auto given = Company(built->graph);
+  ASSERT_NE(given->dense, nullptr);
+  EXPECT_EQ(given->graph, built->graph);
+  EXPECT_EQ(Describe(*given->dense), Describe(*built->dense));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -345,6 +346,91 @@ TEST(DerivedStateTest, CountsLargerThanTheFileAreNotUsed) {
        {stamps + Varint(huge), stamps + Varint(0) + Varint(huge)}) {
     ExpectNotUsed(dir, WithBody(bytes, body));
   }
+}
+
+// Many posts, each with its own fields: the reader parses them on two
+// threads (the second half on a second one), which must give every record
+// back and the map a single reader builds, iteration order included (the
+// snapshot's sums follow it).
+std::unordered_map<std::string, std::shared_ptr<const PostMeta>> ManyPosts(
+    int n) {
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (int i = 0; i < n; ++i) {
+    auto m = std::make_shared<PostMeta>();
+    m->id = absl::StrCat("post", i);
+    m->author_id = absl::StrCat("person", i % 37);
+    m->thread_id = absl::StrCat("post", i - i % 5);
+    m->parent_id = i % 5 == 0 ? "" : m->thread_id.str();
+    m->kind = i % 5 == 0 ? v1::POST_KIND_QUESTION : v1::POST_KIND_ANSWER;
+    m->accepted = i % 7 == 0;
+    m->is_public = i % 11 != 0;
+    if (!m->is_public) m->visibility = "group:hr";
+    m->created = kT0 - 1000 + i;
+    m->language = i % 2 ? "en" : "sv";
+    m->title = std::string(static_cast<size_t>(i % 200), 'x');
+    for (int t = 0; t < i % 4; ++t) m->tags.emplace_back(absl::StrCat("t", t));
+    if (i % 3 == 0) m->liked_by.emplace_back("person1");
+    if (i % 13 == 0) m->embedding = {0.5f, static_cast<float>(i)};
+    posts.emplace(m->id, std::move(m));
+  }
+  return posts;
+}
+
+TEST(DerivedStateTest, ReadsBackEveryPostInTheOrderOfOneReader) {
+  const std::string dir = TestDir();
+  fs::create_directories(dir);
+  const std::string path = dir + "/derived.bin";
+  DatabaseStamps stamps;
+  stamps[0] = {"u0", 3};
+  const auto written = ManyPosts(2001);
+  ASSERT_TRUE(WriteDerivedState(path, stamps, {}, written).ok());
+  // What one reader inserting the file's posts in order builds: the
+  // written map's order is the file's.
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> one;
+  one.reserve(written.size());
+  for (const auto& [id, m] : written) one.emplace(id, m);
+  auto read = ReadDerivedState(path, stamps);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->posts.size(), written.size());
+  auto want = one.begin();
+  for (const auto& [id, m] : read->posts) {
+    ASSERT_EQ(id, want->first) << "another order";
+    const PostMeta& w = *want->second;
+    EXPECT_EQ(m->id, w.id);
+    EXPECT_EQ(m->author_id, w.author_id);
+    EXPECT_EQ(m->thread_id, w.thread_id);
+    EXPECT_EQ(m->parent_id, w.parent_id);
+    EXPECT_EQ(m->kind, w.kind);
+    EXPECT_EQ(m->accepted, w.accepted);
+    EXPECT_EQ(m->is_public, w.is_public);
+    EXPECT_EQ(m->visibility, w.visibility);
+    EXPECT_EQ(m->created, w.created);
+    EXPECT_EQ(m->language, w.language);
+    EXPECT_EQ(m->title, w.title);
+    EXPECT_EQ(m->tags, w.tags);
+    EXPECT_EQ(m->liked_by, w.liked_by);
+    EXPECT_EQ(m->embedding, w.embedding);
+    ++want;
+  }
+}
+
+TEST(DerivedStateTest, ADamagedPostInTheSecondHalfIsDataLoss) {
+  const std::string dir = TestDir();
+  fs::create_directories(dir);
+  const std::string path = dir + "/derived.bin";
+  DatabaseStamps stamps;
+  ASSERT_TRUE(WriteDerivedState(path, stamps, {}, ManyPosts(2001)).ok());
+  std::string bytes = ReadBytes(path);
+  // The length of the last post's 199-letter title made longer, the crc
+  // made right again: the file parses up to there and no further.
+  const size_t at = bytes.rfind(std::string(199, 'x'));
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_GT(at, bytes.size() / 2);
+  ASSERT_EQ(static_cast<unsigned char>(bytes[at - 1]), 1);  // 199: c7 01
+  bytes[at - 1] = 2;
+  WriteFile(path, WithVersion(bytes, kDerivedStateVersion));
+  const auto read = ReadDerivedState(path, stamps);
+  EXPECT_TRUE(absl::IsDataLoss(read.status())) << read.status();
 }
 
 }  // namespace
