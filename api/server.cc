@@ -909,11 +909,11 @@ absl::Status ServerOptions::Validate() const {
   if (ingest_group_budget.count() < 0 ||
       ingest_group_budget > std::chrono::minutes(1))
     return absl::InvalidArgumentError(
-        "ingest_group_budget: must be 0-60000 ms");
+        "--ingest-group-budget-ms: must be 0-60000");
   if (ingest_group_min_items < 1 ||
       ingest_group_min_items > index::kMaxBatchItems)
     return absl::InvalidArgumentError(absl::StrCat(
-        "ingest_group_min_items: must be 1-", index::kMaxBatchItems));
+        "--ingest-group-min-items: must be 1-", index::kMaxBatchItems));
   if (drain_timeout.count() < 0 || drain_timeout > std::chrono::hours(1))
     return absl::InvalidArgumentError("--drain-ms: must be 0-3600000");
   if (auto s = ranking.Validate(); !s.ok())

@@ -37,6 +37,9 @@
 #   --skip LIST           phases to leave out: latency,network,ingest
 #   --network-deadline N  seconds AnalyzeNetwork may take (default 900)
 #   --keep-copy           leave the scratch copy (its path is printed)
+#   --serve-flags STR     more flags for `serve` (split on spaces), e.g.
+#                         "--ingest-group-budget-ms 1000 --model-rebuild-ms
+#                         3600000" to see what each costs the ingest
 #   --rss-trace FILE      write the server's RSS every second to FILE
 #                         ("seconds-since-launch MB" lines), e.g. to see
 #                         when a model build holds memory during the ingest
@@ -44,7 +47,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 posts=100000 people=5000 seconds=20 ingest_seconds=60 batch=500 rpc=stream
 jsonl="" bin=build keep=0 server_bin="" skip="" network_deadline=900
-rss_trace=""
+rss_trace="" serve_flags=""
 while [ $# -gt 1 ]; do
   case $1 in
     --jsonl) jsonl=$2 ;;
@@ -59,6 +62,7 @@ while [ $# -gt 1 ]; do
     --skip) skip=$2 ;;
     --network-deadline) network_deadline=$2 ;;
     --rss-trace) rss_trace=$2 ;;
+    --serve-flags) serve_flags=$2 ;;
     --keep-copy) keep=1; shift; continue ;;
     *) echo "big_company.sh: unknown flag $1" >&2; exit 2 ;;
   esac
@@ -114,7 +118,7 @@ t0=$(date +%s.%N)
 : >"$work/serve.log"
 # shellcheck disable=SC2046
 "$whoknows" serve --listen 127.0.0.1:0 --data "$work/data" \
-  $(dev_serve_flags "$work/pki") >"$work/serve.log" 2>&1 &
+  $(dev_serve_flags "$work/pki") $serve_flags >"$work/serve.log" 2>&1 &
 server=$!
 if [ -n "$rss_trace" ]; then
   (while [ -r "/proc/$server/status" ]; do

@@ -279,6 +279,18 @@ class ServeCommand final : public Command {
                        "Threads running ingest, deletions and Compact",
                        "Ingest calls (and stream messages) that may wait");
     serve_
+        ->add_option("--ingest-group-budget-ms", ingest_group_budget_ms_,
+                     "IngestStream: write what arrived in groups of about "
+                     "this much writing time, one commit each (longer: "
+                     "fewer commits a post, longer waits behind a group)")
+        ->capture_default_str();
+    serve_
+        ->add_option("--ingest-group-min-items",
+                     options_.ingest_group_min_items,
+                     "IngestStream: the fewest items a group holds (when "
+                     "there are that many) whatever the budget")
+        ->capture_default_str();
+    serve_
         ->add_option("--max-message-bytes", options_.max_message_bytes,
                      "Largest request or stream message accepted, bytes "
                      "(read whole before the token is checked)")
@@ -307,6 +319,8 @@ class ServeCommand final : public Command {
         std::chrono::milliseconds(model_retrain_ms_);
     options_.auth.clock_skew = std::chrono::seconds(clock_skew_s_);
     options_.drain_timeout = std::chrono::milliseconds(drain_ms_);
+    options_.ingest_group_budget =
+        std::chrono::milliseconds(ingest_group_budget_ms_);
     options_.handshake_timeout =
         std::chrono::milliseconds(handshake_timeout_ms_);
     options_.max_connection_idle =
@@ -347,6 +361,7 @@ class ServeCommand final : public Command {
   int64_t clock_skew_s_ = 60;
   int64_t clock_unix_s_ = 0;  // 0: the system clock
   int64_t drain_ms_ = 10000;
+  int64_t ingest_group_budget_ms_ = 400;  // ServerOptions::ingest_group_budget
   int64_t handshake_timeout_ms_ = 10000;
   int64_t max_connection_idle_ms_ = 300000;
   std::vector<std::string> service_accounts_;

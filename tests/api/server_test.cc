@@ -78,11 +78,11 @@ TEST(ServerOptionsTest, EachBadValueNamesItsField) {
        [](ServerOptions& o) { o.analysis_executor.max_queued = -1; }},
       {"--drain-ms",
        [](ServerOptions& o) { o.drain_timeout = std::chrono::hours(2); }},
-      {"ingest_group_budget",
+      {"--ingest-group-budget-ms",
        [](ServerOptions& o) {
          o.ingest_group_budget = std::chrono::milliseconds(-1);
        }},
-      {"ingest_group_min_items",
+      {"--ingest-group-min-items",
        [](ServerOptions& o) { o.ingest_group_min_items = 0; }},
       {"--change-log-on-folder",
        [](ServerOptions& o) {

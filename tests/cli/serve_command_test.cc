@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../api/secure_env.h"
@@ -218,6 +219,24 @@ TEST_F(ServeCommandTest, SigtermCancelsWhatTheDrainDeadlineLeaves) {
   std::printf("exited %lld ms after SIGTERM (--drain-ms 300)\n",
               static_cast<long long>(
                   std::chrono::duration_cast<milliseconds>(took).count()));
+}
+
+// IngestStream's group sizing is an operator's knob (docs/operations.md,
+// "Sizing"): a value out of range stops `serve` before it opens anything,
+// with a usage error naming the flag.
+TEST(ServeFlagsTest, IngestGroupFlagsOutOfRangeAreRefusedByName) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"--ingest-group-budget-ms", "60001"},
+      {"--ingest-group-budget-ms", "-1"},
+      {"--ingest-group-min-items", "0"},
+  };
+  for (const auto& [flag, value] : cases) {
+    const Ran ran = RunWhoknows("serve --data '" + testing_util::TestDir() +
+                                "'" + " " + flag + "=" + value + " 2>&1");
+    EXPECT_EQ(ran.exit_status, 2) << flag << " " << value;  // kExitUsage
+    EXPECT_NE(ran.out.find(flag + ": must be"), std::string::npos)
+        << flag << " " << value << ": " << ran.out;
+  }
 }
 
 }  // namespace
