@@ -311,12 +311,14 @@ namespace {
 // Threads, private groups' posts, activity and language counts of the
 // posts in `s` (BuildSnapshot's).
 void SnapshotCounts(Snapshot* s) {
+  s->public_posts = 0;
   for (const auto& [id, m] : s->posts) {
     s->threads[m->thread_id].push_back(id);
     if (!m->is_public) {
       s->group_posts[m->visibility].push_back(m.get());
       continue;
     }
+    ++s->public_posts;
     Activity& a = s->activity[m->author_id];
     switch (m->kind) {
       case v1::POST_KIND_QUESTION:

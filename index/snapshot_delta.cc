@@ -148,6 +148,7 @@ std::vector<std::string> ApplyActivity(const Snapshot& prev,
   s->activity = prev.activity;
   s->language_posts = prev.language_posts;
   s->newest_post = prev.newest_post;
+  int64_t public_change = 0;
   std::unordered_set<std::string> touched, rescan;
   // (author, created) of the public posts added: what covers a removal of
   // an author's first or last post.
@@ -170,6 +171,7 @@ std::vector<std::string> ApplyActivity(const Snapshot& prev,
     if (m.created == s->newest_post && !added_times.contains(m.created))
       newest = true;
     Count(m, -1, a);
+    --public_change;
     if (--s->language_posts[m.language] == 0)
       s->language_posts.erase(m.language);
   }
@@ -178,6 +180,7 @@ std::vector<std::string> ApplyActivity(const Snapshot& prev,
     const PostMeta& m = *d.now;
     touched.insert(m.author_id);
     Count(m, 1, s->activity[m.author_id]);
+    ++public_change;
     ++s->language_posts[m.language];
     s->newest_post = std::max(s->newest_post, m.created);
   }
@@ -187,6 +190,8 @@ std::vector<std::string> ApplyActivity(const Snapshot& prev,
       rescan.insert(id);  // perhaps no public post left (or of no kind)
   }
   if (!rescan.empty() || newest) Rescan(rescan, newest, s);
+  s->public_posts =
+      prev.public_posts < 0 ? -1 : prev.public_posts + public_change;
   s->query_languages = QueryLanguagesFor(s->language_posts);
   return {touched.begin(), touched.end()};
 }

@@ -40,6 +40,7 @@ int64_t Lap(absl::Time& start) {
 // Posts the model learns from: private ones never count, not even in
 // number (embeddings.bin records it).
 int64_t PublicPosts(const index::Snapshot& snap) {
+  if (snap.public_posts >= 0) return snap.public_posts;
   int64_t n = 0;
   for (const auto& [id, m] : snap.posts) n += m->is_public;
   return n;

@@ -144,6 +144,10 @@ void ExpectSameSnapshot(const Snapshot& want, const Snapshot& got) {
     ExpectSameActivity(a, got.activity.at(id), id);
   }
   EXPECT_EQ(want.newest_post, got.newest_post);
+  int64_t public_posts = 0;
+  for (const auto& [id, m] : want.posts) public_posts += m->is_public;
+  EXPECT_EQ(want.public_posts, public_posts);
+  EXPECT_EQ(got.public_posts, public_posts);
   EXPECT_EQ(want.language_posts, got.language_posts);
   EXPECT_EQ(want.query_languages, got.query_languages);
   ExpectSameGraph(*want.graph, *got.graph);
