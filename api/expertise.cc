@@ -217,10 +217,16 @@ void RecordSuggested(const v1::FindExpertsResponse& response,
   // Read under the ledger's lock (the first call), so that an erasure's
   // Forget comes wholly before or after it; released after the lock.
   std::shared_ptr<const index::Snapshot> snap;
-  ledger.Record(people, now, [&](const std::string& id) {
+  auto present = [&](const std::string& id) {
     if (!snap) snap = catalog.snapshot();
     return snap->FindPerson(id) != nullptr;
-  });
+  };
+  ledger.Record(people, now, present);
+  // Counters of people erased where this process did not see the
+  // DeletePerson (a follower): dropped at the next answer after the
+  // snapshot without them. Read the newest snapshot for it.
+  snap = catalog.snapshot();
+  ledger.ForgetAbsent(snap->people.size(), now, present);
 }
 
 v1::ModelVersion ModelVersionOf(const ranking::ModelUsed& model,

@@ -31,7 +31,9 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
 // exposure budget counts who FindExperts returned, never who asked nor
 // what. Only those still in `catalog`'s published snapshot when the ledger
 // records (ExposureLedger::Record's `present`): the answer may come from
-// a snapshot an erasure has replaced since.
+// a snapshot an erasure has replaced since. Counters of people the
+// snapshot no longer holds (erased where this process did not run the
+// DeletePerson: a follower) are dropped too (ExposureLedger::ForgetAbsent).
 void RecordSuggested(const v1::FindExpertsResponse& response,
                      const index::Catalog& catalog,
                      ranking::ExposureLedger& ledger, int64_t now);

@@ -85,6 +85,20 @@ void ExposureLedger::Forget(const std::string& person) {
   counters_.erase(person);
 }
 
+size_t ExposureLedger::ForgetAbsent(
+    size_t people, int64_t now,
+    absl::FunctionRef<bool(const std::string&)> present) {
+  absl::MutexLock lock(&mu_);
+  const bool due = people != absent_people_ || absent_checked_ == INT64_MIN ||
+                   now - absent_checked_ >= options_.forget_absent_every_s ||
+                   now < absent_checked_;  // a clock stepped back
+  if (!due) return 0;
+  absent_people_ = people;
+  absent_checked_ = now;
+  return std::erase_if(
+      counters_, [&](const auto& entry) { return !present(entry.first); });
+}
+
 size_t ExposureLedger::size() const {
   absl::MutexLock lock(&mu_);
   return counters_.size();

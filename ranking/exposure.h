@@ -30,6 +30,9 @@ struct ExposureLedgerOptions {
   // counters are dropped (their owners were suggested least lately). About
   // 100 bytes a person; bigger only matters in a very large company.
   size_t max_people = 100000;
+  // ForgetAbsent's longest wait between two passes while the number of
+  // people stays the same, in seconds.
+  int64_t forget_absent_every_s = 60;
 };
 
 // Thread safety: every method may be called from any thread. While its
@@ -55,6 +58,15 @@ class ExposureLedger {
   double Total(int64_t now) const;
   // Drops `person`'s counter (erasure). Their share of Total decays away.
   void Forget(const std::string& person);
+  // Drops the counters of those `present` no longer finds: the people an
+  // erasure removed without a Forget here (a follower applies its writer's
+  // erasures from the change log; this process's DeletePerson never ran).
+  // A pass over every counter, so it passes only when `people` (how many
+  // the directory holds now) differs from the last pass's, or when
+  // options.forget_absent_every_s have gone by (an erasure and a newcomer
+  // in one publish leave the count as it was). Returns the counters dropped.
+  size_t ForgetAbsent(size_t people, int64_t now,
+                      absl::FunctionRef<bool(const std::string&)> present);
   // People with a counter (never more than options.max_people).
   size_t size() const;
   const ExposureLedgerOptions& options() const { return options_; }
@@ -71,6 +83,9 @@ class ExposureLedger {
   mutable absl::Mutex mu_;
   std::unordered_map<std::string, Counter> counters_ ABSL_GUARDED_BY(mu_);
   Counter total_ ABSL_GUARDED_BY(mu_);
+  // ForgetAbsent's last pass: the people count it saw and when (unix s).
+  size_t absent_people_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t absent_checked_ ABSL_GUARDED_BY(mu_) = INT64_MIN;
 };
 
 // The shape of the penalty subtracted from a candidate's fused score:

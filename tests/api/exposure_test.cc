@@ -206,5 +206,63 @@ TEST(ExposureErasureTest, AnAnswerRankedBeforeAnErasureRecordsNobodyErased) {
   EXPECT_EQ(ledger.Total(kT0), 1);
 }
 
+// A follower applies its writer's erasures from the change log: its own
+// DeletePerson never runs, so nothing calls Forget on its ledger. The next
+// answer after a snapshot without them drops their counter; when an
+// erasure and a newcomer leave the number of people as it was, within
+// forget_absent_every_s.
+TEST(ExposureErasureTest, CountersOfPeopleErasedElsewhereAreDropped) {
+  const std::string dir = testing_util::TestDir();
+  auto catalog = testing_util::OpenCatalog(dir);
+  ASSERT_NE(catalog, nullptr);
+  ASSERT_TRUE(catalog
+                  ->UpsertPeople({{testing_util::MakePerson("erik"),
+                                   testing_util::MakePerson("sara"),
+                                   testing_util::MakePerson("nils")}})
+                  .ok());
+  catalog->Refresh();
+  v1::FindExpertsResponse all, sara;
+  for (const char* id : {"erik", "sara", "nils"})
+    all.add_experts()->mutable_person()->set_id(id);
+  sara.add_experts()->mutable_person()->set_id("sara");
+  ranking::ExposureLedger ledger;
+  RecordSuggested(all, *catalog, ledger, kT0);
+  ASSERT_EQ(ledger.size(), 3u);
+
+  ASSERT_TRUE(catalog->DeletePerson("erik").ok());
+  catalog->Refresh();
+  RecordSuggested(sara, *catalog, ledger, kT0 + 1);
+  EXPECT_EQ(ledger.Exposure("erik", kT0 + 1), 0);
+  EXPECT_EQ(ledger.size(), 2u);
+
+  // nils erased and anna joined in one publish: the count is unchanged.
+  ASSERT_TRUE(catalog->DeletePerson("nils").ok());
+  ASSERT_TRUE(catalog->UpsertPeople({{testing_util::MakePerson("anna")}}).ok());
+  catalog->Refresh();
+  const int64_t every = ledger.options().forget_absent_every_s;
+  const int64_t later = kT0 + 1 + every;
+  RecordSuggested(sara, *catalog, ledger, later);
+  EXPECT_EQ(ledger.Exposure("nils", later), 0);
+  EXPECT_EQ(ledger.size(), 1u);
+  EXPECT_GT(ledger.Exposure("sara", later), 2.9);
+}
+
+TEST(ExposureLedgerForgetAbsentTest, PassesOnlyWhenThePeopleChangeOrTimeIsUp) {
+  ranking::ExposureLedger ledger(
+      {.window_days = 30, .max_people = 100, .forget_absent_every_s = 60});
+  ledger.Record({"a", "b"}, kT0);
+  auto none = [](const std::string&) { return false; };
+  EXPECT_EQ(ledger.ForgetAbsent(5, kT0, none), 2u);  // the first pass
+  ledger.Record({"a", "b"}, kT0);
+  EXPECT_EQ(ledger.ForgetAbsent(5, kT0 + 59, none), 0u);
+  EXPECT_EQ(ledger.size(), 2u);
+  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 59, none), 2u);
+  ledger.Record({"a"}, kT0);
+  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 119, none), 1u);
+  ledger.Record({"a"}, kT0);
+  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 120, none), 0u);
+  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 10, none), 1u);  // clock stepped back
+}
+
 }  // namespace
 }  // namespace whoknows::api
