@@ -22,6 +22,7 @@
 #include "api/caller.h"
 #include "api/erasure.h"
 #include "api/expertise.h"
+#include "api/group_pace.h"
 #include "api/outcomes.h"
 #include "api/request_errors.h"
 #include "api/suggest.h"
@@ -72,45 +73,6 @@ absl::Status CheckBatch(int items, const char* field) {
 // An IngestStream stops reading past this many bytes of messages read and
 // not yet being written (the ingest executor is slower than the network).
 constexpr size_t kMaxQueuedBytes = 32 << 20;
-
-// How many items a group of IngestStream messages may hold, so that writing
-// one takes about a budget (ServerOptions::ingest_group_budget). A write
-// queued behind a stream (an UpsertPosts, another stream) waits for the
-// group being written: groups grew with the write time (what arrives while
-// one is written is the next one), to 5,000 posts and seconds at 100k-1M
-// posts, and that wait was most of a marker post's time from sending to
-// found. Smaller groups cost more commits (never fewer than a minimum of
-// items). The rate is what the last groups' writes took an item, commit
-// included: with F the commit's own cost and c an item's, groups settle
-// where F + c * items = budget (or at the minimum when F is over it).
-// Thread-safe.
-class GroupPace {
- public:
-  GroupPace(absl::Duration budget, int min_items)
-      : budget_ms_(absl::ToDoubleMilliseconds(budget)),
-        min_items_(std::clamp(min_items, 1, index::kMaxBatchItems)) {}
-
-  // The most items a group may hold now: kMaxBatchItems until a first
-  // group was written.
-  int MaxItems() const {
-    const double rate = items_per_ms_.load(std::memory_order_relaxed);
-    if (rate <= 0) return index::kMaxBatchItems;
-    return static_cast<int>(std::clamp<double>(rate * budget_ms_, min_items_,
-                                               index::kMaxBatchItems));
-  }
-  // A group of `items` was written (and committed) in `took`.
-  void Wrote(int items, absl::Duration took) {
-    const double rate = items / std::max(absl::ToDoubleMilliseconds(took), 1.0);
-    const double was = items_per_ms_.load(std::memory_order_relaxed);
-    items_per_ms_.store(was <= 0 ? rate : (was + rate) / 2,
-                        std::memory_order_relaxed);
-  }
-
- private:
-  const double budget_ms_;
-  const int min_items_;
-  std::atomic<double> items_per_ms_{0};  // 0: nothing written yet
-};
 
 // The full gRPC method of an RPC, as the audit log names it.
 const char* MethodName(Rpc rpc) {
@@ -432,11 +394,11 @@ class IngestService final
     // Group commit: messages are read while the ingest executor writes the
     // ones before them, and those that arrived meanwhile are written
     // together, in groups of what the writer writes in about
-    // GroupPace::kGroupBudget (one commit each), instead of one commit per
-    // message (a commit's cost grows with the vocabulary, not with the
-    // batch). An idle server still writes a lone message at once. The response,
-    // the stream's only acknowledgement, is sent after the last write is
-    // committed; the first bad message ends the stream, keeping what came
+    // ServerOptions::ingest_group_budget (GroupPace; one commit each), instead
+    // of one commit per message (a commit's cost grows with the vocabulary, not
+    // with the batch). An idle server still writes a lone message at once. The
+    // response, the stream's only acknowledgement, is sent after the last write
+    // is committed; the first bad message ends the stream, keeping what came
     // before. One audit line for the stream.
     class Reader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:

@@ -9,11 +9,13 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <random>
 
 #include "index/catalog.h"
+#include "ranking/vocabulary.h"
 #include "tests/testing/fixtures.h"
 
 namespace whoknows::ranking {
@@ -247,6 +249,41 @@ index::ColleagueGraph RandomCompanyGraph(uint64_t seed) {
     posts[a] = Meta(a, "p" + std::to_string(answerer), v1::POST_KIND_ANSWER, q);
   }
   return index::ColleagueGraph::Build(posts, {});
+}
+
+// Each tie is its edges' weights (every kind, both directions) added up in
+// the graph's order, to the last bit, and a person's strength their ties
+// added strongest first: what the ranking's sums were built on, whatever
+// way the ties are gathered.
+TEST(TieGraphTest, TiesAddUpEveryEdgeInTheGraphsOrder) {
+  const index::ColleagueGraph g = RandomCompanyGraph(5);
+  const TieGraph ties(g);
+  const int32_t n = ties.num_nodes();
+  std::map<std::pair<int32_t, int32_t>, double> want;
+  int parallel = 0;
+  g.ForEachEdge([&](int64_t from, int64_t to, const index::EdgeProps& e) {
+    const int32_t s = ties.NodeOf(g.PersonId(from));
+    const int32_t t = ties.NodeOf(g.PersonId(to));
+    if (s == t) return;
+    parallel += want.contains({s, t});
+    want[{s, t}] += e.weight;
+    want[{t, s}] += e.weight;
+  });
+  ASSERT_GT(parallel, 50) << "the graph must have pairs with several edges";
+  std::vector<std::vector<std::pair<int32_t, double>>> of(n);
+  for (const auto& [pair, w] : want)
+    of[pair.first].emplace_back(pair.second, w);
+  for (int32_t u = 0; u < n; ++u) {
+    for (int32_t v = 0; v < n; ++v) {
+      auto it = want.find({u, v});
+      EXPECT_EQ(ties.TieWeight(u, v), it == want.end() ? 0.0 : it->second)
+          << ties.PersonOf(u) << " - " << ties.PersonOf(v);
+    }
+    std::sort(of[u].begin(), of[u].end(), HigherScoreFirst());
+    double strength = 0;
+    for (const auto& [v, w] : of[u]) strength += w;
+    EXPECT_EQ(ties.Strength(u), strength) << ties.PersonOf(u);
+  }
 }
 
 // Every chain StrongestPathsByNode returns is a shortest one (at most
