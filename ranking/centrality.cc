@@ -3,7 +3,7 @@
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
-#include <deque>
+#include <cstdint>
 #include <map>
 
 #include "ranking/validate.h"
@@ -178,38 +178,79 @@ int32_t TieGraph::NodeOf(const std::string& person_id) const {
   return it == node_of_.end() ? -1 : it->second;
 }
 
+namespace {
+
+// Per-thread arrays over the nodes of the largest graph a thread has
+// pushed on, zero between calls: a query's push touches a neighbourhood,
+// and a hash probe an edge (the residual's) cost more than the push itself.
+struct PushScratch {
+  std::vector<double> residual, p;
+  std::vector<uint8_t> mark;  // 1: touched, 2: also a key of the result
+  std::vector<int32_t> touched, queue;
+};
+
+}  // namespace
+
 std::unordered_map<int32_t, double> TieGraph::PersonalizedPageRank(
     int32_t source, double alpha, double epsilon) const {
-  std::unordered_map<int32_t, double> p, residual;
-  if (source < 0 || source >= num_nodes()) return p;
-  residual[source] = 1;
-  std::deque<int32_t> queue{source};
+  std::unordered_map<int32_t, double> out;
+  if (source < 0 || source >= num_nodes()) return out;
+  thread_local PushScratch s;
+  const size_t n = static_cast<size_t>(num_nodes());
+  if (s.mark.size() < n) {
+    s.residual.resize(n, 0);
+    s.p.resize(n, 0);
+    s.mark.resize(n, 0);
+  }
+  auto touch = [&](int32_t v) {
+    if (s.mark[v] == 0) {
+      s.mark[v] = 1;
+      s.touched.push_back(v);
+    }
+  };
+  auto add_p = [&](int32_t u, double amount) {
+    touch(u);
+    s.mark[u] = 2;
+    s.p[u] += amount;
+  };
+  touch(source);
+  s.residual[source] = 1;
+  s.queue.assign(1, source);
   // Each push moves at least alpha * epsilon * strength of mass into p, so
   // the loop ends; the cap bounds pathological inputs.
-  for (int64_t pushes = 0; !queue.empty() && pushes < 1000000; ++pushes) {
-    const int32_t u = queue.front();
-    queue.pop_front();
-    const double ru = residual[u];
+  for (size_t head = 0, pushes = 0; head < s.queue.size() && pushes < 1000000;
+       ++pushes) {
+    const int32_t u = s.queue[head++];
+    const double ru = s.residual[u];
     const double du = strength_[u];
     if (du <= 0) {
-      p[u] += ru;
-      residual[u] = 0;
+      add_p(u, ru);
+      s.residual[u] = 0;
       continue;
     }
     if (ru < epsilon * du) continue;
-    p[u] += alpha * ru;
-    residual[u] = 0;
+    add_p(u, alpha * ru);
+    s.residual[u] = 0;
     const double spread = (1 - alpha) * ru / du;
     for (int64_t k = offsets_[u]; k < offsets_[u + 1]; ++k) {
       const int32_t v = targets_[k];
-      double& rv = residual[v];
+      touch(v);
+      double& rv = s.residual[v];
       const double before = rv;
       rv += spread * weights_[k];
       const double threshold = epsilon * strength_[v];
-      if (before < threshold && rv >= threshold) queue.push_back(v);
+      if (before < threshold && rv >= threshold) s.queue.push_back(v);
     }
   }
-  return p;
+  for (const int32_t v : s.touched) {
+    if (s.mark[v] == 2) out.emplace(v, s.p[v]);
+    s.residual[v] = 0;
+    s.p[v] = 0;
+    s.mark[v] = 0;
+  }
+  s.touched.clear();
+  s.queue.clear();
+  return out;
 }
 
 double TieGraph::TieWeight(int32_t u, int32_t v) const {
@@ -245,6 +286,50 @@ std::unordered_map<int32_t, std::vector<std::string>> TieGraph::StrongestPaths(
                               extra_people);
 }
 
+namespace {
+
+// StrongestPathsByNode's arrays by node, at their resting values between
+// searches (not a target, not reached, may_pass not asked).
+struct PathScratch {
+  std::vector<char> is_target;
+  std::vector<int16_t> hop_of;
+  std::vector<double> best;
+  std::vector<int32_t> parent;
+  std::vector<int8_t> passable;
+  std::vector<int32_t> touched;  // nodes written (repeats allowed)
+
+  void Reserve(size_t n) {
+    if (hop_of.size() >= n) return;
+    is_target.resize(n, 0);
+    hop_of.resize(n, -1);
+    best.resize(n, 0);
+    parent.resize(n, -1);
+    passable.resize(n, -1);
+  }
+  // Puts back the resting values where a search wrote, however it returns.
+  class Reset {
+   public:
+    explicit Reset(PathScratch& s) : s_(s) {}
+    Reset(const Reset&) = delete;
+    Reset& operator=(const Reset&) = delete;
+    ~Reset() {
+      for (const int32_t v : s_.touched) {
+        s_.is_target[v] = 0;
+        s_.hop_of[v] = -1;
+        s_.best[v] = 0;
+        s_.parent[v] = -1;
+        s_.passable[v] = -1;
+      }
+      s_.touched.clear();
+    }
+
+   private:
+    PathScratch& s_;
+  };
+};
+
+}  // namespace
+
 std::unordered_map<int32_t, std::vector<std::string>>
 TieGraph::StrongestPathsByNode(
     int32_t from, const std::vector<int32_t>& to, int max_hops, int fanout,
@@ -259,27 +344,39 @@ TieGraph::StrongestPathsByNode(
     return v < graph_nodes ? people_[v] : (*extra_people)[v - graph_nodes];
   };
   if (from < 0 || from >= n) return paths;
-  std::vector<char> is_target(n, 0);
+  // Layered search, one hop a layer: best[v] is the largest weakest tie of a
+  // chain reaching v in hop_of[v] hops, parent[v] the previous person on it.
+  // Arrays over all nodes: a few bytes a person, cheaper than hashing every
+  // visit when the search fans out over a large company. They are the
+  // thread's, kept between searches and reset only where this one wrote: a
+  // search reaches a few hundred people, and allocating and clearing
+  // arrays the size of the company each query missed the cache throughout.
+  thread_local PathScratch scratch;
+  scratch.Reserve(static_cast<size_t>(n));
+  const PathScratch::Reset reset(scratch);
+  std::vector<char>& is_target = scratch.is_target;
+  std::vector<int16_t>& hop_of = scratch.hop_of;
+  std::vector<double>& best = scratch.best;
+  std::vector<int32_t>& parent = scratch.parent;
+  std::vector<int8_t>& passable = scratch.passable;  // may_pass, asked once
+  auto touch = [&](int32_t v) { scratch.touched.push_back(v); };
   int remaining = 0;
   for (int32_t t : to) {
     if (t < 0 || t >= n || t == from || is_target[t]) continue;
+    touch(t);
     is_target[t] = 1;
     ++remaining;
   }
   if (remaining == 0) return paths;
-  // Layered search, one hop a layer: best[v] is the largest weakest tie of a
-  // chain reaching v in hop_of[v] hops, parent[v] the previous person on it.
-  // Arrays over all nodes: a few bytes a person, cheaper than hashing every
-  // visit when the search fans out over a large company.
-  std::vector<int16_t> hop_of(n, -1);
-  std::vector<double> best(n, 0);
-  std::vector<int32_t> parent(n, -1);
-  std::vector<int8_t> passable(n, -1);  // may_pass, asked once a person
   auto may_expand = [&](int32_t v) {
     if (!may_pass) return true;
-    if (passable[v] < 0) passable[v] = may_pass(v) ? 1 : 0;
+    if (passable[v] < 0) {
+      touch(v);
+      passable[v] = may_pass(v) ? 1 : 0;
+    }
     return passable[v] == 1;
   };
+  touch(from);
   hop_of[from] = 0;
   best[from] = INFINITY;
   std::vector<int32_t> frontier{from}, next, found;
@@ -372,6 +469,7 @@ TieGraph::StrongestPathsByNode(
         if (!is_target[v] && !may_expand(v)) return;
         const double b = std::min(best[u], weight);
         if (hop_of[v] < 0) {
+          touch(v);
           hop_of[v] = static_cast<int16_t>(hop);
           best[v] = b;
           parent[v] = u;

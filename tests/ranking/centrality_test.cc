@@ -13,6 +13,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "index/catalog.h"
 #include "ranking/vocabulary.h"
@@ -617,6 +618,52 @@ TEST(TieGraphTest, LastLayerFromTheTargetsMatchesTheForwardSearch) {
     }
   }
   EXPECT_GT(compared, 1000);
+}
+
+// Personalized PageRank and the path search keep their arrays by node per
+// thread between calls: a call must leave nothing a later one on the same
+// thread reads (a residual, a reached person, a refused passer), also on a
+// graph of another size. Each call is compared with the same call made
+// first on a thread of its own.
+TEST(TieGraphTest, CallsOnOneThreadLeaveNothingForTheNext) {
+  std::vector<std::unique_ptr<TieGraph>> graphs;
+  for (uint64_t seed : {5u, 6u, 7u}) {
+    graphs.push_back(std::make_unique<TieGraph>(RandomCompanyGraph(seed)));
+  }
+  graphs.push_back(std::make_unique<TieGraph>(SmallGraph()));
+  using Paths = std::unordered_map<int32_t, std::vector<std::string>>;
+  struct Answers {
+    std::unordered_map<int32_t, double> ppr;
+    Paths refusing, open;
+  };
+  // From node 0 to every third node (a refused person who is no target is
+  // never reached); `refusing` may not pass the even nodes.
+  auto ask = [](const TieGraph& ties) {
+    std::vector<int32_t> targets;
+    for (int32_t v = 0; v < ties.num_nodes(); v += 3) targets.push_back(v);
+    Answers a;
+    a.ppr = ties.PersonalizedPageRank(0, 0.15, 1e-6);
+    a.refusing = ties.StrongestPathsByNode(0, targets, 3, 64,
+                                           [](int32_t v) { return v % 2; });
+    a.open = ties.StrongestPathsByNode(0, targets, 3, 64,
+                                       [](int32_t) { return true; });
+    return a;
+  };
+  std::vector<Answers> fresh(graphs.size());
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    std::thread([&, i] { fresh[i] = ask(*graphs[i]); }).join();
+    ASSERT_FALSE(fresh[i].open.empty());
+    if (i + 1 < graphs.size())  // the random companies
+      ASSERT_NE(fresh[i].refusing, fresh[i].open) << "the refusal shows";
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < graphs.size(); ++i) {
+      const Answers again = ask(*graphs[i]);
+      EXPECT_EQ(again.ppr, fresh[i].ppr) << "graph " << i;
+      EXPECT_EQ(again.refusing, fresh[i].refusing) << "graph " << i;
+      EXPECT_EQ(again.open, fresh[i].open) << "graph " << i;
+    }
+  }
 }
 
 }  // namespace
