@@ -479,9 +479,13 @@ std::vector<int> ThreadNiceValues() {
     std::ifstream in(task.path() / "stat");
     std::string stat((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
+    // A thread that ended between the listing and the read leaves nothing
+    // to read.
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 > stat.size()) continue;
     // Fields after the command's closing parenthesis, from field 3 on;
     // nice is field 19.
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::istringstream fields(stat.substr(paren + 2));
     std::string field;
     for (int i = 3; i <= 19 && fields >> field; ++i)
       if (i == 19) nice.push_back(std::stoi(field));
