@@ -12,27 +12,9 @@ data=${2:?usage: serve_startup.sh [WHOKNOWS] DATA_DIR}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# Starts the server; sets $server and $elapsed (seconds to its start line).
-start() {
-  : >"$log"
-  local t0
-  t0=$(date +%s.%N)
-  "$bin" serve --data "$data" --listen 127.0.0.1:0 >"$log" 2>&1 &
-  server=$!
-  until grep -q '(port [0-9]*)' "$log"; do
-    if ! kill -0 "$server" 2>/dev/null; then
-      echo "serve exited: $(cat "$log")" >&2
-      exit 1
-    fi
-    sleep 0.05
-  done
-  elapsed=$(echo "$(date +%s.%N) - $t0" | bc)
-}
-
-stop() {
-  kill -TERM "$server"
-  wait "$server" || true
-}
+source "$(dirname "$0")/serve_start.sh"
+start() { serve_start "$bin" "$data" "$log" || exit 1; }
+stop() { serve_stop; }
 
 model="$data/embeddings.bin"
 before=$(stat -c %Y "$model" 2>/dev/null || echo 0)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "index/catalog.h"
 
@@ -12,6 +13,19 @@ template <typename Map, typename View>
 uint32_t Lookup(const Map& numbers, View id) {
   auto it = numbers.find(id);
   return it == numbers.end() ? DenseIndex::kNone : it->second;
+}
+
+// The first eight bytes of `id` as a big-endian integer, zero-padded:
+// where two ids' prefixes differ, they order as the ids do (std::string
+// compares bytes unsigned, and a shorter id whose bytes all match is a
+// prefix of the other, the smaller one).
+uint64_t IdPrefix(std::string_view id) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    key <<= 8;
+    if (i < id.size()) key |= static_cast<unsigned char>(id[i]);
+  }
+  return key;
 }
 
 // A post's Facts, its author numbered already.
@@ -83,19 +97,38 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
 
 std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
   auto d = std::make_unique<DenseIndex>();
-  // Posts, in id order.
-  d->posts_.reserve(s.posts.size());
-  for (const auto& [id, m] : s.posts) d->posts_.push_back(m);
-  std::sort(d->posts_.begin(), d->posts_.end(),
-            [](const auto& a, const auto& b) { return a->id < b->id; });
+  // Posts, in id order. Sorted by a key that holds the id's first eight
+  // bytes, so that most comparisons are of two integers in the array
+  // rather than of two records' strings wherever the heap put them (the
+  // sort was a fifth of the start-up's instructions at 100k posts).
+  struct Keyed {
+    uint64_t prefix;
+    const std::shared_ptr<const PostMeta>* post;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(s.posts.size());
+  for (const auto& [id, m] : s.posts) keyed.push_back({IdPrefix(m->id), &m});
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return (*a.post)->id < (*b.post)->id;
+  });
+  d->posts_.reserve(keyed.size());
+  for (const Keyed& k : keyed) d->posts_.push_back(*k.post);
+  keyed = {};
   d->post_numbers_.reserve(d->posts_.size());
   for (uint32_t i = 0; i < d->posts_.size(); ++i)
     d->post_numbers_.emplace(d->posts_[i]->id, i);
-  // People: the directory's and the authors', in id order.
+  // People: the directory's and the authors', in id order. An author id
+  // is Interned, one string however many posts name it, so the authors are
+  // told apart by address before the sort by value (a million posts, fifty
+  // thousand authors).
+  absl::flat_hash_set<const std::string*> authors;
+  for (const auto& m : d->posts_) authors.insert(&m->author_id.str());
   std::vector<const std::string*> ids;
-  ids.reserve(s.people.size() + d->posts_.size());
+  ids.reserve(s.people.size() + authors.size());
   for (const auto& [id, p] : s.people) ids.push_back(&p->id());
-  for (const auto& m : d->posts_) ids.push_back(&m->author_id.str());
+  ids.insert(ids.end(), authors.begin(), authors.end());
+  authors = {};
   std::sort(ids.begin(), ids.end(),
             [](const std::string* a, const std::string* b) { return *a < *b; });
   ids.erase(std::unique(ids.begin(), ids.end(),

@@ -6,10 +6,9 @@
 #include <fstream>
 #include <ostream>
 #include <string_view>
-#include <system_error>
-#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "index/graph.h"
@@ -52,11 +51,6 @@ class Writer {
     buf_.append(s);
     if (buf_.size() >= (1u << 20)) Flush();
   }
-  template <typename S>  // std::string or Interned
-  void Strings(const std::vector<S>& v) {
-    Varint(v.size());
-    for (const auto& s : v) Bytes(s);
-  }
   void MaybeFlush() {
     if (buf_.size() >= (1u << 20)) Flush();
   }
@@ -84,28 +78,64 @@ class Writer {
   uint64_t length_ = 0;
 };
 
-void WritePost(Writer& w, const PostMeta& m) {
+// The distinct values of the posts' interned fields (authors, threads,
+// parents, groups, languages, tags, people liked or mentioned), numbered
+// in the order first met: a post names them by number, so that reading the
+// file interns each value once instead of once a field of every post.
+class StringTable {
+ public:
+  explicit StringTable(
+      const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
+          posts) {
+    for (const auto& [id, m] : posts) {
+      for (const Interned* s :
+           {&m->author_id, &m->thread_id, &m->parent_id, &m->visibility,
+            &m->inherited_visibility, &m->language})
+        Add(*s);
+      for (const auto* list : {&m->tags, &m->liked_by, &m->mentioned})
+        for (const Interned& s : *list) Add(s);
+    }
+  }
+  const std::vector<std::string_view>& values() const { return values_; }
+  uint32_t operator[](std::string_view s) const { return numbers_.at(s); }
+
+ private:
+  void Add(std::string_view s) {
+    if (numbers_.try_emplace(s, static_cast<uint32_t>(values_.size())).second)
+      values_.push_back(s);
+  }
+  // Views of the posts' interned values, which outlive the table.
+  absl::flat_hash_map<std::string_view, uint32_t> numbers_;
+  std::vector<std::string_view> values_;
+};
+
+void WritePost(Writer& w, const StringTable& table, const PostMeta& m) {
+  auto strings = [&](const std::vector<Interned>& list) {
+    w.Varint(list.size());
+    for (const Interned& s : list) w.Varint(table[s]);
+  };
   w.Bytes(m.id);
-  w.Bytes(m.author_id);
-  w.Bytes(m.thread_id);
-  w.Bytes(m.parent_id);
+  w.Varint(table[m.author_id]);
+  w.Varint(table[m.thread_id]);
+  w.Varint(table[m.parent_id]);
   w.Varint(static_cast<uint64_t>(m.kind));
   w.Varint((m.accepted ? 1u : 0u) | (m.is_public ? 2u : 0u));
-  w.Bytes(m.visibility);
-  w.Bytes(m.inherited_visibility);
+  w.Varint(table[m.visibility]);
+  w.Varint(table[m.inherited_visibility]);
   const auto created = static_cast<uint64_t>(m.created);
   w.Varint((created << 1) ^ static_cast<uint64_t>(m.created >> 63));
-  w.Bytes(m.language);
+  w.Varint(table[m.language]);
   w.Bytes(m.title);
-  w.Strings(m.tags);
-  w.Strings(m.liked_by);
-  w.Strings(m.mentioned);
+  strings(m.tags);
+  strings(m.liked_by);
+  strings(m.mentioned);
   w.Varint(m.embedding.size());
   for (float f : m.embedding) {
     uint32_t bits;
     std::memcpy(&bits, &f, sizeof bits);
     w.Fixed(bits, 4);
   }
+  w.MaybeFlush();
 }
 
 // Reads what Writer wrote; any read past the end or malformed varint sets
@@ -142,16 +172,23 @@ class Reader {
     in_.remove_prefix(n);
     return s;
   }
-  void Skip(uint64_t n) {
-    if (n > in_.size()) return (void)Fail();
-    in_.remove_prefix(n);
+  // A number below `n` (a string table's size), else bad and `n`.
+  uint64_t Index(uint64_t n) {
+    const uint64_t v = Varint();
+    if (v < n) return v;
+    Fail();
+    return n;
   }
-  template <typename S>  // std::string or Interned
-  void Strings(std::vector<S>& out) {
+  // A list of numbers into `table`, as its values.
+  void Strings(const std::vector<Interned>& table, std::vector<Interned>& out) {
     const uint64_t n = Varint();
     if (bad_ || n > in_.size()) return (void)Fail();
     out.reserve(n);
-    for (uint64_t i = 0; i < n && !bad_; ++i) out.emplace_back(Bytes());
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t at = Index(table.size());
+      if (bad_) return;
+      out.push_back(table[at]);
+    }
   }
 
  private:
@@ -164,26 +201,31 @@ class Reader {
   bool bad_ = false;
 };
 
-std::shared_ptr<const PostMeta> ReadPost(Reader& r) {
+std::shared_ptr<const PostMeta> ReadPost(Reader& r,
+                                         const std::vector<Interned>& table) {
   auto m = std::make_shared<PostMeta>();
+  auto value = [&](Interned& out) {
+    const uint64_t at = r.Index(table.size());
+    if (!r.bad()) out = table[at];
+  };
   m->id = r.Bytes();
-  m->author_id = r.Bytes();
-  m->thread_id = r.Bytes();
-  m->parent_id = r.Bytes();
+  value(m->author_id);
+  value(m->thread_id);
+  value(m->parent_id);
   m->kind = static_cast<v1::PostKind>(r.Varint());
   const uint64_t flags = r.Varint();
   m->accepted = flags & 1;
   m->is_public = flags & 2;
-  m->visibility = r.Bytes();
-  m->inherited_visibility = r.Bytes();
+  value(m->visibility);
+  value(m->inherited_visibility);
   const uint64_t created = r.Varint();
   m->created =
       static_cast<int64_t>(created >> 1) ^ -static_cast<int64_t>(created & 1);
-  m->language = r.Bytes();
+  value(m->language);
   m->title = r.Bytes();
-  r.Strings(m->tags);
-  r.Strings(m->liked_by);
-  r.Strings(m->mentioned);
+  r.Strings(table, m->tags);
+  r.Strings(table, m->liked_by);
+  r.Strings(table, m->mentioned);
   const uint64_t dims = r.Varint();
   if (r.bad() || dims > (1u << 20)) return nullptr;
   m->embedding.resize(dims);
@@ -193,25 +235,6 @@ std::shared_ptr<const PostMeta> ReadPost(Reader& r) {
   }
   if (r.bad()) return nullptr;
   return m;
-}
-
-// Steps over one post as ReadPost reads it, allocating nothing: how a
-// second reader finds where its share of the posts begins.
-void SkipPost(Reader& r) {
-  for (int i = 0; i < 4; ++i) r.Bytes();  // id, author, thread, parent
-  r.Varint();                             // kind
-  r.Varint();                             // flags
-  r.Bytes();                              // visibility
-  r.Bytes();                              // inherited_visibility
-  r.Varint();                             // created
-  r.Bytes();                              // language
-  r.Bytes();                              // title
-  for (int list = 0; list < 3; ++list) {  // tags, liked_by, mentioned
-    const uint64_t n = r.Varint();
-    for (uint64_t i = 0; i < n && !r.bad(); ++i) r.Bytes();
-  }
-  const uint64_t dims = r.Varint();
-  r.Skip(dims > (1u << 20) ? r.left() + 1 : dims * 4);
 }
 
 absl::Status Corrupt(const std::string& path, std::string_view why) {
@@ -286,59 +309,30 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
       return Corrupt(path, absl::StrCat("unparsable person ", i));
     out.people[p->id()] = std::move(p);
   }
+  const uint64_t strings = r.Varint();
+  if (r.bad() || strings > r.left())
+    return Corrupt(path, "unparsable string count");
+  std::vector<Interned> table;
+  table.reserve(strings);
+  for (uint64_t i = 0; i < strings; ++i) {
+    const std::string_view value = r.Bytes();
+    if (r.bad()) return Corrupt(path, absl::StrCat("unparsable string ", i));
+    table.emplace_back(value);
+  }
   const uint64_t posts = r.Varint();
   if (r.bad() || posts > r.left())
     return Corrupt(path, "unparsable post count");
-  // Parsing a post (its allocations, interning its strings) is most of the
-  // read, so a second thread parses the second half of the posts while
-  // this one parses and inserts the first; the second half is inserted
-  // after it, in the file's order, so that the map is the one a single
-  // reader builds (its iteration order included, which later sums follow).
-  const uint64_t half = posts / 2;
-  std::vector<std::shared_ptr<const PostMeta>> second(posts - half);
-  absl::Status second_read;
-  size_t second_start = 0;  // bytes left where the second half begins
-  auto read_second = [&, tail = r]() mutable {
-    for (uint64_t i = 0; i < half && !tail.bad(); ++i) SkipPost(tail);
-    second_start = tail.left();
-    for (uint64_t i = half; i < posts; ++i) {
-      second[i - half] = ReadPost(tail);
-      if (!second[i - half]) {
-        second_read = Corrupt(path, absl::StrCat("unparsable post ", i));
-        return;
-      }
-    }
-    if (!tail.done()) second_read = Corrupt(path, "bytes after the last post");
-  };
-  std::thread reader;
-  try {
-    reader = std::thread(read_second);
-  } catch (const std::system_error&) {
-    read_second();  // no thread to be had: one after the other
-  }
-  {
-    struct Joiner {  // joined however this block ends
-      std::thread& t;
-      ~Joiner() {
-        if (t.joinable()) t.join();
-      }
-    } joiner{reader};
-    out.posts.reserve(posts);
-    for (uint64_t i = 0; i < half; ++i) {
-      std::shared_ptr<const PostMeta> m = ReadPost(r);
-      if (!m) return Corrupt(path, absl::StrCat("unparsable post ", i));
-      const std::string& id = m->id;
-      out.posts.emplace(id, std::move(m));
-    }
-  }
-  WK_RETURN_IF_ERROR(second_read);
-  // The skipping and the parsing must agree on where the first half ends.
-  if (second_start != r.left())
-    return Corrupt(path, absl::StrCat("unparsable post ", half));
-  for (auto& m : second) {
+  // One reader: with the string table a post costs its own allocations
+  // only, and a second thread parsing half the posts cost more CPU than it
+  // saved in wall time (docs/operations.md, Sizing: stop 25's records).
+  out.posts.reserve(posts);
+  for (uint64_t i = 0; i < posts; ++i) {
+    std::shared_ptr<const PostMeta> m = ReadPost(r, table);
+    if (!m) return Corrupt(path, absl::StrCat("unparsable post ", i));
     const std::string& id = m->id;
     out.posts.emplace(id, std::move(m));
   }
+  if (!r.done()) return Corrupt(path, "bytes after the last post");
   return absl::OkStatus();
 }
 
@@ -501,8 +495,11 @@ absl::Status WriteDerivedState(
       p->SerializeToString(&bytes);
       w.Bytes(bytes);
     }
+    const StringTable table(posts);
+    w.Varint(table.values().size());
+    for (std::string_view value : table.values()) w.Bytes(value);
     w.Varint(posts.size());
-    for (const auto& [id, m] : posts) WritePost(w, *m);
+    for (const auto& [id, m] : posts) WritePost(w, table, *m);
     w.Finish();
     return out ? absl::OkStatus()
                : absl::DataLossError(absl::StrCat("writing ", path));

@@ -8,16 +8,20 @@
 // three stamps equal the databases on disk. Anything else (absent, another
 // format version, a bad checksum, a truncated file, a stamp that differs
 // because a write, a crash, a compaction, a restore or an erasure happened
-// since) makes the caller fall back to the full scan. Format (version 1),
+// since) makes the caller fall back to the full scan. Format (version 2),
 // integers as unsigned LEB128 varints unless said otherwise:
 //   "WKDERIVD"  8 bytes of magic
 //   version     fixed 4 bytes, little endian
 //   3 stamps    (posts/, private_posts/, people/): uuid (length + bytes),
 //               revision
 //   people      count, then each v1::Person serialized (length + bytes)
+//   strings     count, then each (length + bytes): every distinct value of
+//               the posts' Interned fields, each once
 //   posts       count, then each PostMeta's fields in declaration order
-//               (strings as length + bytes, lists as count + items,
-//               `created` zigzag, floats as fixed 4 bytes)
+//               (id and title as length + bytes, an Interned field as its
+//               number in `strings`, lists as count + items, `created`
+//               zigzag, floats as fixed 4 bytes)
+// Version 1 (no string table: every field as length + bytes) is not read.
 //   trailer     fixed 8 bytes: the length of everything before it; fixed
 //               4 bytes: zlib crc32 of everything before it
 #ifndef WHOKNOWS_INDEX_DERIVED_STATE_H_
@@ -39,7 +43,7 @@
 namespace whoknows::index {
 
 // The format version written; a file of any other version is not used.
-inline constexpr uint32_t kDerivedStateVersion = 1;
+inline constexpr uint32_t kDerivedStateVersion = 2;
 
 // What a database was when the records were read from it: Xapian's
 // Database::get_uuid() and get_revision(). An absent database (a read-only

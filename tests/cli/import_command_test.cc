@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "index/catalog.h"
+#include "index/graph.h"
 #include "run_binary.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
@@ -87,6 +89,41 @@ TEST(ImportCommandTest, RateEveryPrintsALinePerNPostsAndAReImportIsTheSame) {
   const Ran asked = RunWhoknows("ask VPN --data '" + root + "/data' --json");
   EXPECT_EQ(asked.exit_status, 0) << asked.out;
   EXPECT_THAT(asked.out, HasSubstr("u1"));
+}
+
+// The first serve after an import starts warm: the import leaves the
+// records (derived.bin) and the colleague graph (graph.bin) stamped with
+// the folder's databases, and the next Open reads both instead of
+// scanning every document and building the graph from every post.
+TEST(ImportCommandTest, LeavesAFolderThatOpensWarm) {
+  const std::string root = testing_util::TestDir(true);
+  std::string jsonl = R"({"type":"person","id":"u1","display_name":"Anna"})"
+                      "\n"
+                      R"({"type":"person","id":"u2","display_name":"Ben"})"
+                      "\n";
+  jsonl +=
+      R"({"type":"post","id":"q1","author_id":"u1","kind":"question","title":"VPN","body":"The VPN drops.","language":"en","created":"2024-03-01T10:00:00Z"})"
+      "\n"
+      R"({"type":"post","id":"a1","author_id":"u2","kind":"answer","parent_id":"q1","body":"Renew the certificate.","language":"en","created":"2024-03-02T10:00:00Z"})"
+      "\n";
+  WriteFile(root + "/c.jsonl", jsonl);
+  const Ran ran = RunWhoknows("import jsonl '" + root + "/c.jsonl' --data '" +
+                              root + "/data' 2>&1");
+  ASSERT_EQ(ran.exit_status, 0) << ran.out;
+  EXPECT_TRUE(std::filesystem::exists(root + "/data/derived.bin"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/data/graph.bin"));
+
+  index::CatalogOptions options;
+  options.data_dir = root + "/data";
+  auto catalog = index::Catalog::Open(options);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  const index::OpenTimings open = (*catalog)->stats().open;
+  EXPECT_TRUE(open.records_from_file);
+  EXPECT_TRUE(open.first_publish.graph_from_file);
+  // The graph read is the one the posts make: the answer ties u2 to u1.
+  const auto snapshot = (*catalog)->snapshot();
+  ASSERT_NE(snapshot->graph, nullptr);
+  EXPECT_EQ(snapshot->graph->num_people(), 2u);
 }
 
 }  // namespace

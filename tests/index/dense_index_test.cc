@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -215,6 +216,47 @@ TEST(DenseIndexTest, TheNumberingBesideTheCountsIsTheSame) {
   ASSERT_NE(given->dense, nullptr);
   EXPECT_EQ(given->graph, built->graph);
   EXPECT_EQ(Describe(*given->dense), Describe(*built->dense));
+}
+
+// Built from scratch, posts and people are numbered in id order, the order
+// std::string gives (bytes compared unsigned). The posts are sorted by their
+// ids' first eight bytes first: ids that share them, ids shorter than eight
+// bytes (one a prefix of another), a byte of zero and bytes past 0x7f
+// (UTF-8) must come out as std::sort by id puts them.
+TEST(DenseIndexTest, NumbersPostsAndPeopleInIdOrder) {
+  std::vector<std::string> ids = {"p0010074",
+                                  "p0010074a",
+                                  "p001007",
+                                  "p0010075",
+                                  "p00100740",
+                                  "p",
+                                  "",
+                                  "\xc3\xa5sa",
+                                  "\xc3\xa4",
+                                  "Zeta",
+                                  "zeta",
+                                  std::string("p\0", 2),
+                                  std::string("p\0\0\0\0\0\0\0x", 9)};
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // Authors named like the posts, some in the directory.
+    const std::string author = "u" + ids[(i * 5) % ids.size()];
+    if (i % 2) people[author] = Person(author);
+    posts[ids[i]] = Meta(ids[i], author, ids[i], v1::POST_KIND_QUESTION);
+  }
+  people["u-listed-only"] = Person("u-listed-only");
+  auto snap = BuildSnapshot(std::move(people), std::move(posts), {});
+  const DenseIndex& d = *snap->dense;
+  std::sort(ids.begin(), ids.end());
+  ASSERT_EQ(d.num_posts(), ids.size());
+  for (uint32_t n = 0; n < d.num_posts(); ++n)
+    EXPECT_EQ(d.post(n).id, ids[n]) << n;
+  std::set<std::string> want = {"u-listed-only"};
+  for (const std::string& id : ids) want.insert("u" + id);
+  ASSERT_EQ(d.num_people(), want.size());
+  uint32_t n = 0;
+  for (const std::string& id : want) EXPECT_EQ(d.person_id(n++), id);
 }
 
 }  // namespace

@@ -248,6 +248,77 @@ TEST(DerivedStateTest, AnotherFormatVersionIsNotUsed) {
   ExpectNotUsed(dir, WithVersion(bytes, kDerivedStateVersion + 1));
 }
 
+// A file of the version before (no string table: its posts' fields are
+// strings where this version reads numbers) is rebuilt from the
+// databases, not misread.
+TEST(DerivedStateTest, TheVersionBeforeTheStringTableIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(DerivedPath(dir));
+  ASSERT_EQ(kDerivedStateVersion, 2u);
+  // One post as version 1 wrote it, after no people: every field a string.
+  const std::string stamps =
+      bytes.substr(12, testing_util::StampsEnd(bytes) - 12);
+  auto str = [](std::string_view s) {
+    return Varint(s.size()) + std::string(s);
+  };
+  const std::string v1_post = str("q1") + str("anna") + str("q1") + str("") +
+                              Varint(1) + Varint(2) + str("public") + str("") +
+                              Varint(2 * kT0) + str("en") + str("Boiler") +
+                              Varint(0) + Varint(0) + Varint(0) + Varint(0);
+  const std::string v1_file =
+      WithVersion(WithBody(bytes, stamps + Varint(0) + Varint(1) + v1_post), 1);
+  const std::string apart = dir + "/v1.bin";
+  WriteFile(apart, v1_file);
+  const auto read = ReadDerivedState(apart, {});
+  EXPECT_TRUE(absl::IsFailedPrecondition(read.status())) << read.status();
+  EXPECT_NE(read.status().message().find("format version 1"), std::string::npos)
+      << read.status();
+  ExpectNotUsed(dir, v1_file);
+}
+
+// A post that names a string past the table, under a right checksum.
+TEST(DerivedStateTest, AStringNumberPastTheTableIsDataLoss) {
+  const std::string dir = TestDir();
+  fs::create_directories(dir);
+  const std::string path = dir + "/derived.bin";
+  DatabaseStamps stamps;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> one;
+  auto m = std::make_shared<PostMeta>();
+  m->id = "q1";
+  m->author_id = "anna";
+  m->title = "Boiler";
+  m->tags = {"boiler"};
+  one.emplace(m->id, m);
+  ASSERT_TRUE(WriteDerivedState(path, stamps, {}, one).ok());
+  const std::string bytes = ReadBytes(path);
+  ASSERT_TRUE(ReadDerivedState(path, stamps).ok());
+  const std::string head =
+      bytes.substr(12, testing_util::StampsEnd(bytes) - 12) + Varint(0);
+  auto str = [](std::string_view s) {
+    return Varint(s.size()) + std::string(s);
+  };
+  // The table: "anna", "", "public", "boiler"; the post as this version
+  // writes it, with the tag's number `tag`.
+  auto file = [&](uint64_t tag) {
+    const std::string table =
+        Varint(4) + str("anna") + str("") + str("public") + str("boiler");
+    const std::string post = str("q1") + Varint(0) + Varint(1) + Varint(1) +
+                             Varint(0) + Varint(2) + Varint(2) + Varint(1) +
+                             Varint(0) + Varint(1) + str("Boiler") + Varint(1) +
+                             Varint(tag) + Varint(0) + Varint(0) + Varint(0);
+    return WithBody(bytes, head + table + Varint(1) + post);
+  };
+  WriteFile(path, file(3));
+  const auto read = ReadDerivedState(path, stamps);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->posts.size(), 1u);
+  EXPECT_EQ(read->posts.at("q1")->tags, std::vector<Interned>{"boiler"});
+  EXPECT_EQ(read->posts.at("q1")->author_id, "anna");
+  WriteFile(path, file(4));
+  EXPECT_TRUE(absl::IsDataLoss(ReadDerivedState(path, stamps).status()));
+}
+
 TEST(DerivedStateTest, AFileFromBeforeARestoreIsNotUsed) {
   const std::string dir = TestDir() + "/live";
   const std::string tar = TestDir() + "/backup.tar";
@@ -343,14 +414,15 @@ TEST(DerivedStateTest, CountsLargerThanTheFileAreNotUsed) {
       bytes.substr(12, testing_util::StampsEnd(bytes) - 12);
   const uint64_t huge = uint64_t{1} << 62;
   for (const std::string& body :
-       {stamps + Varint(huge), stamps + Varint(0) + Varint(huge)}) {
+       {stamps + Varint(huge), stamps + Varint(0) + Varint(huge),
+        stamps + Varint(0) + Varint(0) + Varint(huge)}) {
     ExpectNotUsed(dir, WithBody(bytes, body));
   }
 }
 
-// Many posts, each with its own fields: the reader parses them on two
-// threads (the second half on a second one), which must give every record
-// back and the map a single reader builds, iteration order included (the
+// Many posts, each with its own fields and strings shared through the
+// file's string table: the reader must give every record back and the map
+// the written one's insertion order builds, iteration order included (the
 // snapshot's sums follow it).
 std::unordered_map<std::string, std::shared_ptr<const PostMeta>> ManyPosts(
     int n) {
