@@ -88,27 +88,6 @@ constexpr Xapian::termcount kTitleWdfInc = 2;
 // encoded blobs or URLs, not words anyone is asked about.
 constexpr size_t kMaxQueryWordBytes = 64;
 
-std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
-  auto m = std::make_shared<PostMeta>();
-  m->id = p.id();
-  m->author_id = p.author_id();
-  m->thread_id = p.thread_id();
-  m->parent_id = p.parent_id();
-  m->kind = p.kind();
-  m->accepted = p.accepted();
-  m->is_public = IsPublic(p);
-  m->visibility = p.visibility().empty() ? "public" : p.visibility();
-  m->inherited_visibility = p.inherited_visibility();
-  m->created = p.created().seconds();
-  m->language = p.language();
-  m->title = p.title();
-  m->tags.assign(p.tags().begin(), p.tags().end());
-  m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
-  m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
-  m->embedding.assign(p.embedding().begin(), p.embedding().end());
-  return m;
-}
-
 absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
   return absl::InternalError(
       absl::StrCat(std::string(what), ": ", e.get_type(), ": ", e.get_msg()));
@@ -281,6 +260,27 @@ std::vector<Hit> NumberedHits(const Xapian::Database& db, uint64_t files,
 }
 
 }  // namespace
+
+std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
+  auto m = std::make_shared<PostMeta>();
+  m->id = p.id();
+  m->author_id = p.author_id();
+  m->thread_id = p.thread_id();
+  m->parent_id = p.parent_id();
+  m->kind = p.kind();
+  m->accepted = p.accepted();
+  m->is_public = IsPublic(p);
+  m->visibility = p.visibility().empty() ? "public" : p.visibility();
+  m->inherited_visibility = p.inherited_visibility();
+  m->created = p.created().seconds();
+  m->language = p.language();
+  m->title = p.title();
+  m->tags.assign(p.tags().begin(), p.tags().end());
+  m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
+  m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
+  m->embedding.assign(p.embedding().begin(), p.embedding().end());
+  return m;
+}
 
 const v1::Person* Snapshot::FindPerson(const std::string& id) const {
   auto it = people.find(id);
