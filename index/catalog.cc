@@ -1745,7 +1745,13 @@ struct Catalog::Impl {
     std::unordered_map<std::string, std::optional<uint64_t>> posts_now;
     std::unordered_map<std::string, bool> people_now;
     for (const ChangeLogEntry& e : *entries) {
-      if (e.full) return FollowStep::Not(FollowStep::kFull, "a bulk load");
+      // Which of those the entry does not say (it holds no reason).
+      if (e.full) {
+        return FollowStep::Not(
+            FollowStep::kFull,
+            "change log: an entry saying to read everything (a bulk load, a "
+            "repair at open, a compaction, or commits no entry covers)");
+      }
       for (const auto& id : e.deleted_posts) posts_now[id] = std::nullopt;
       for (const auto& [id, fp] : e.posts) posts_now[id] = fp;
       for (const auto& id : e.deleted_people) people_now[id] = false;
