@@ -214,19 +214,18 @@ void RecordSuggested(const v1::FindExpertsResponse& response,
   std::vector<std::string> people;
   people.reserve(static_cast<size_t>(response.experts_size()));
   for (const auto& m : response.experts()) people.push_back(m.person().id());
-  // Read under the ledger's lock (the first call), so that an erasure's
-  // Forget comes wholly before or after it; released after the lock.
+  // Read once, under the ledger's lock, so that an erasure's Forget comes
+  // wholly before or after it; released after the lock. The newest
+  // snapshot also drops the counters of people erased where this process
+  // did not see the DeletePerson (a follower).
   std::shared_ptr<const index::Snapshot> snap;
-  auto present = [&](const std::string& id) {
-    if (!snap) snap = catalog.snapshot();
-    return snap->FindPerson(id) != nullptr;
-  };
-  ledger.Record(people, now, present);
-  // Counters of people erased where this process did not see the
-  // DeletePerson (a follower): dropped at the next answer after the
-  // snapshot without them. Read the newest snapshot for it.
-  snap = catalog.snapshot();
-  ledger.ForgetAbsent(snap->people.size(), now, present);
+  ledger.RecordAndForgetAbsent(
+      people, now,
+      [&] {
+        snap = catalog.snapshot();
+        return snap->people.size();
+      },
+      [&](const std::string& id) { return snap->FindPerson(id) != nullptr; });
 }
 
 v1::ModelVersion ModelVersionOf(const ranking::ModelUsed& model,

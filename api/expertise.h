@@ -33,7 +33,9 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
 // records (ExposureLedger::Record's `present`): the answer may come from
 // a snapshot an erasure has replaced since. Counters of people the
 // snapshot no longer holds (erased where this process did not run the
-// DeletePerson: a follower) are dropped too (ExposureLedger::ForgetAbsent).
+// DeletePerson: a follower) are dropped too
+// (ExposureLedger::RecordAndForgetAbsent): one snapshot, one hold of the
+// ledger.
 void RecordSuggested(const v1::FindExpertsResponse& response,
                      const index::Catalog& catalog,
                      ranking::ExposureLedger& ledger, int64_t now);

@@ -19,7 +19,9 @@
 #include <unordered_set>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -85,27 +87,6 @@ constexpr Xapian::termcount kTitleWdfInc = 2;
 // Query "words" longer than this (in bytes) are skipped: they are hashes,
 // encoded blobs or URLs, not words anyone is asked about.
 constexpr size_t kMaxQueryWordBytes = 64;
-
-std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
-  auto m = std::make_shared<PostMeta>();
-  m->id = p.id();
-  m->author_id = p.author_id();
-  m->thread_id = p.thread_id();
-  m->parent_id = p.parent_id();
-  m->kind = p.kind();
-  m->accepted = p.accepted();
-  m->is_public = IsPublic(p);
-  m->visibility = p.visibility().empty() ? "public" : p.visibility();
-  m->inherited_visibility = p.inherited_visibility();
-  m->created = p.created().seconds();
-  m->language = p.language();
-  m->title = p.title();
-  m->tags.assign(p.tags().begin(), p.tags().end());
-  m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
-  m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
-  m->embedding.assign(p.embedding().begin(), p.embedding().end());
-  return m;
-}
 
 absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
   return absl::InternalError(
@@ -279,6 +260,27 @@ std::vector<Hit> NumberedHits(const Xapian::Database& db, uint64_t files,
 }
 
 }  // namespace
+
+std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
+  auto m = std::make_shared<PostMeta>();
+  m->id = p.id();
+  m->author_id = p.author_id();
+  m->thread_id = p.thread_id();
+  m->parent_id = p.parent_id();
+  m->kind = p.kind();
+  m->accepted = p.accepted();
+  m->is_public = IsPublic(p);
+  m->visibility = p.visibility().empty() ? "public" : p.visibility();
+  m->inherited_visibility = p.inherited_visibility();
+  m->created = p.created().seconds();
+  m->language = p.language();
+  m->title = p.title();
+  m->tags.assign(p.tags().begin(), p.tags().end());
+  m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
+  m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
+  m->embedding.assign(p.embedding().begin(), p.embedding().end());
+  return m;
+}
 
 const v1::Person* Snapshot::FindPerson(const std::string& id) const {
   auto it = people.find(id);
@@ -1686,6 +1688,12 @@ struct Catalog::Impl {
   ChangeLogPosition follow_log ABSL_GUARDED_BY(follow_mu);
   std::optional<absl::Time> follow_waiting_since ABSL_GUARDED_BY(follow_mu);
   std::string follow_error ABSL_GUARDED_BY(follow_mu);
+  // While a full read waits for the replicas (FollowOnce): the people
+  // dropped at once because people/ no longer holds them (an erasure), whose
+  // posts a replica still behind may hold, and the state awaited (logged
+  // once).
+  std::unordered_set<std::string> follow_erased ABSL_GUARDED_BY(follow_mu);
+  std::string follow_awaited ABSL_GUARDED_BY(follow_mu);
   // CatalogStats' follow_* figures.
   std::atomic<int64_t> follow_incremental{0}, follow_posts_read{0},
       follow_people_read{0}, follow_full_reloads{0};
@@ -1737,7 +1745,13 @@ struct Catalog::Impl {
     std::unordered_map<std::string, std::optional<uint64_t>> posts_now;
     std::unordered_map<std::string, bool> people_now;
     for (const ChangeLogEntry& e : *entries) {
-      if (e.full) return FollowStep::Not(FollowStep::kFull, "a bulk load");
+      // Which of those the entry does not say (it holds no reason).
+      if (e.full) {
+        return FollowStep::Not(
+            FollowStep::kFull,
+            "change log: an entry saying to read everything (a bulk load, a "
+            "repair at open, a compaction, or commits no entry covers)");
+      }
       for (const auto& id : e.deleted_posts) posts_now[id] = std::nullopt;
       for (const auto& [id, fp] : e.posts) posts_now[id] = fp;
       for (const auto& id : e.deleted_people) people_now[id] = false;
@@ -1853,17 +1867,51 @@ struct Catalog::Impl {
         if (!follow_waiting_since) follow_waiting_since = absl::Now();
         if (absl::Now() - *follow_waiting_since < kFollowMaxWait) return;
       }
+      // A full read the log asks for reads what the replicas hold: people/'s
+      // replica may bring the log (reset by an erasure) before the posts'
+      // replicas bring what it covers (the erasure's deletions). Reading
+      // them then would serve the erased person's posts again, and read
+      // everything a second time once they arrive: wait for them, bounded,
+      // without the people people/ no longer holds meanwhile.
+      bool behind = false;
+      if (step.kind == FollowStep::kFull && !log.epoch.empty()) {
+        const std::string covers = ReadChangeLogCovers(directory);
+        const std::string at = ReplicasState();
+        if (!StateReaches(at, covers)) {
+          behind = true;
+          if (!follow_waiting_since) follow_waiting_since = absl::Now();
+          DropErasedNow(directory, start);
+          const bool waited =
+              absl::Now() - *follow_waiting_since >= kFollowMaxWait;
+          if (!waited && follow_awaited != covers) {
+            follow_awaited = covers;
+            std::fprintf(stderr,
+                         "whoknows: follow: waiting up to %s for the replicas "
+                         "to reach what the change log covers (%s; they are "
+                         "at %s) before reading every record\n",
+                         absl::FormatDuration(kFollowMaxWait).c_str(),
+                         covers.c_str(), at.c_str());
+          }
+          if (!waited) return;
+        }
+      }
       if (step.kind == FollowStep::kApply) {
         ApplyFollowStep(step, start);
       } else {
-        std::fprintf(stderr, "whoknows: follow: reading every record (%s)\n",
-                     step.why.c_str());
-        status = FollowFully(start);
+        std::fprintf(stderr, "whoknows: follow: reading every record (%s)%s\n",
+                     step.why.c_str(),
+                     behind ? ", the replicas still behind what the change "
+                              "log covers"
+                            : "");
+        status = FollowFully(
+            start, behind ? follow_erased : std::unordered_set<std::string>{});
       }
       if (status.ok()) {
         follow_seen = state;
         follow_log = log;
         follow_waiting_since.reset();
+        follow_awaited.clear();
+        if (!behind) follow_erased.clear();
       }
     } catch (const Xapian::Error& e) {
       status = XapianError("following the databases", e);
@@ -1906,9 +1954,11 @@ struct Catalog::Impl {
             .count());
   }
 
-  // Reads every record again and publishes from scratch. May throw
-  // Xapian::Error.
-  absl::Status FollowFully(std::chrono::steady_clock::time_point start)
+  // Reads every record again, but the posts of `erased` (people erased
+  // whose posts replicas behind still hold), and publishes from scratch.
+  // May throw Xapian::Error.
+  absl::Status FollowFully(std::chrono::steady_clock::time_point start,
+                           const std::unordered_set<std::string>& erased)
       ABSL_LOCKS_EXCLUDED(write_mu, publish_mu, snap_mu) {
     size_t people_read = 0, posts_read = 0;
     absl::Status status;
@@ -1918,6 +1968,8 @@ struct Catalog::Impl {
       has_private = fs::exists(private_path, ec) && !ec;
       people.clear();
       status = LoadRecordsLocked();
+      if (status.ok() && !erased.empty())
+        UpdateMemoryLocked(PostsOfLocked(erased));
       full_change = true;  // every record read again: build afresh
       people_read = people.size();
       posts_read = posts.size();
@@ -1936,6 +1988,100 @@ struct Catalog::Impl {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - read)
             .count());
     return status;
+  }
+
+  // Where the replicas a follower reads stand, as the writer's
+  // LoggedStateLocked says what the change log covers: posts/' revision or
+  // the shards' stamp, and private_posts/' revision. May throw
+  // Xapian::Error.
+  std::string ReplicasState() const {
+    std::error_code ec;
+    const std::string priv =
+        fs::exists(private_path, ec)
+            ? absl::StrCat(Xapian::Database(private_path).get_revision())
+            : "";
+    const Xapian::Database pub = OpenPublic();
+    return absl::StrCat(shards.empty() ? absl::StrCat(pub.get_revision())
+                                       : pub.get_metadata(kShardStampKey),
+                        "/", priv);
+  }
+
+  // Whether replicas at `at` (ReplicasState) hold what `covers` covers:
+  // each part at least as new. A revision is a number, a stamp
+  // "<unix ns>-<count>"; a part that is neither must be equal. "" covers
+  // nothing (a log written before covers were kept); a part the follower
+  // has no database for (no private_posts/) is not waited for.
+  static bool StateReaches(const std::string& at, const std::string& covers) {
+    if (covers.empty()) return true;
+    const std::vector<std::string> have = absl::StrSplit(at, '/');
+    const std::vector<std::string> want = absl::StrSplit(covers, '/');
+    if (have.size() != want.size()) return false;
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (have[i].empty()) continue;
+      const std::vector<std::string> h = absl::StrSplit(have[i], '-');
+      const std::vector<std::string> w = absl::StrSplit(want[i], '-');
+      std::vector<uint64_t> hn(h.size()), wn(w.size());
+      bool numbers = h.size() == w.size();
+      for (size_t j = 0; numbers && j < w.size(); ++j) {
+        numbers =
+            absl::SimpleAtoi(h[j], &hn[j]) && absl::SimpleAtoi(w[j], &wn[j]);
+      }
+      if (numbers ? hn < wn : have[i] != want[i]) return false;
+    }
+    return true;
+  }
+
+  // The deletion of the posts in memory whose author is one of `authors`,
+  // each from where it is.
+  BatchWrites PostsOfLocked(const std::unordered_set<std::string>& authors)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    BatchWrites w;
+    for (const auto& [id, meta] : posts) {
+      if (authors.contains(meta->author_id.str()))
+        w[meta->is_public ? Store::kPosts : Store::kPrivatePosts]
+            .deleted.push_back(id);
+    }
+    return w;
+  }
+
+  // While a full read waits for the replicas: the people in memory that
+  // `directory` (people/'s replica, which brought the log) no longer holds
+  // were erased; they and their posts leave what the follower serves now,
+  // as the writer's DeletePerson took them away, not after the wait. Does
+  // nothing when there are none. May throw Xapian::Error.
+  void DropErasedNow(const Xapian::Database& directory,
+                     std::chrono::steady_clock::time_point start)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu) ABSL_LOCKS_EXCLUDED(write_mu) {
+    size_t dropped = 0, posts_dropped = 0;
+    {
+      absl::MutexLock lock(&write_mu);
+      std::unordered_set<std::string> gone;
+      for (const auto& [id, person] : people) {
+        const std::string term = kIdPrefix + id;
+        if (directory.postlist_begin(term) == directory.postlist_end(term))
+          gone.insert(id);
+      }
+      if (gone.empty()) return;
+      BatchWrites w = PostsOfLocked(gone);
+      for (Store s : {Store::kPosts, Store::kPrivatePosts})
+        posts_dropped += w[s].deleted.size();
+      dropped = gone.size();
+      w[Store::kPeople].deleted.assign(gone.begin(), gone.end());
+      UpdateMemoryLocked(w);
+      full_change = true;  // ties taken away, as at the writer's erasure
+      follow_erased.merge(gone);
+    }
+    const auto read = std::chrono::steady_clock::now();
+    Publish();
+    std::fprintf(
+        stderr,
+        "whoknows: follow: %zu people no longer in people/ (erased) "
+        "and their %zu posts dropped at once in %.2f s, published in "
+        "%.2f s\n",
+        dropped, posts_dropped,
+        std::chrono::duration<double>(read - start).count(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - read)
+            .count());
   }
 
   // Follows the databases (FollowOnce) every `interval` until the catalog

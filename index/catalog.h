@@ -249,6 +249,9 @@ struct PostMeta {
   std::vector<float> embedding;  // client-supplied vector, often empty
 };
 
+// The post as the catalog keeps it in memory.
+std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p);
+
 // How much a person has contributed, over public posts.
 struct Activity {
   int32_t questions = 0;

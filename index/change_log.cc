@@ -177,7 +177,8 @@ absl::StatusOr<std::vector<ChangeLogEntry>> ReadChangeLog(
     const ChangeLogPosition& to) {
   if (to.epoch.empty() || to.epoch != from.epoch || to.head < from.head) {
     return absl::OutOfRangeError(
-        "change log: another log than the one followed");
+        "change log: another log than the one followed (reset by an erasure, "
+        "or people/ restored or re-created)");
   }
   std::vector<ChangeLogEntry> entries;
   for (uint64_t seq = from.head + 1; seq <= to.head; ++seq) {

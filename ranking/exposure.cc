@@ -32,6 +32,12 @@ void ExposureLedger::Record(
     absl::FunctionRef<bool(const std::string&)> present) {
   if (people.empty()) return;
   absl::MutexLock lock(&mu_);
+  RecordLocked(people, now, present);
+}
+
+void ExposureLedger::RecordLocked(
+    const std::vector<std::string>& people, int64_t now,
+    absl::FunctionRef<bool(const std::string&)> present) {
   size_t recorded = 0;
   for (const std::string& person : people) {
     if (!present(person)) continue;
@@ -85,10 +91,13 @@ void ExposureLedger::Forget(const std::string& person) {
   counters_.erase(person);
 }
 
-size_t ExposureLedger::ForgetAbsent(
-    size_t people, int64_t now,
+size_t ExposureLedger::RecordAndForgetAbsent(
+    const std::vector<std::string>& recorded, int64_t now,
+    absl::FunctionRef<size_t()> directory,
     absl::FunctionRef<bool(const std::string&)> present) {
   absl::MutexLock lock(&mu_);
+  const size_t people = directory();
+  if (!recorded.empty()) RecordLocked(recorded, now, present);
   const bool due = people != absent_people_ || absent_checked_ == INT64_MIN ||
                    now - absent_checked_ >= options_.forget_absent_every_s ||
                    now < absent_checked_;  // a clock stepped back

@@ -58,15 +58,20 @@ class ExposureLedger {
   double Total(int64_t now) const;
   // Drops `person`'s counter (erasure). Their share of Total decays away.
   void Forget(const std::string& person);
-  // Drops the counters of those `present` no longer finds: the people an
-  // erasure removed without a Forget here (a follower applies its writer's
-  // erasures from the change log; this process's DeletePerson never ran).
-  // A pass over every counter, so it passes only when `people` (how many
-  // the directory holds now) differs from the last pass's, or when
+  // Record(people, now, present), then drops the counters of those
+  // `present` no longer finds: the people an erasure removed without a
+  // Forget here (a follower applies its writer's erasures from the change
+  // log; this process's DeletePerson never ran). One hold of the ledger:
+  // `directory` is called once, first, under it, and says how many people
+  // the directory holds now (the caller reads there the snapshot `present`
+  // asks). The drop is a pass over every counter, so it passes only when
+  // that count differs from the last pass's, or when
   // options.forget_absent_every_s have gone by (an erasure and a newcomer
   // in one publish leave the count as it was). Returns the counters dropped.
-  size_t ForgetAbsent(size_t people, int64_t now,
-                      absl::FunctionRef<bool(const std::string&)> present);
+  size_t RecordAndForgetAbsent(
+      const std::vector<std::string>& people, int64_t now,
+      absl::FunctionRef<size_t()> directory,
+      absl::FunctionRef<bool(const std::string&)> present);
   // People with a counter (never more than options.max_people).
   size_t size() const;
   const ExposureLedgerOptions& options() const { return options_; }
@@ -78,6 +83,9 @@ class ExposureLedger {
   };
   double Decayed(const Counter& c, int64_t now) const;
   void MakeRoom(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecordLocked(const std::vector<std::string>& people, int64_t now,
+                    absl::FunctionRef<bool(const std::string&)> present)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ExposureLedgerOptions options_;
   mutable absl::Mutex mu_;

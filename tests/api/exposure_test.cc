@@ -252,16 +252,20 @@ TEST(ExposureLedgerForgetAbsentTest, PassesOnlyWhenThePeopleChangeOrTimeIsUp) {
       {.window_days = 30, .max_people = 100, .forget_absent_every_s = 60});
   ledger.Record({"a", "b"}, kT0);
   auto none = [](const std::string&) { return false; };
-  EXPECT_EQ(ledger.ForgetAbsent(5, kT0, none), 2u);  // the first pass
+  // How many the directory holds, as the catalog's snapshot would say.
+  auto people = [](size_t n) { return [n] { return n; }; };
+  EXPECT_EQ(ledger.RecordAndForgetAbsent({}, kT0, people(5), none),
+            2u);  // the first pass
   ledger.Record({"a", "b"}, kT0);
-  EXPECT_EQ(ledger.ForgetAbsent(5, kT0 + 59, none), 0u);
+  EXPECT_EQ(ledger.RecordAndForgetAbsent({}, kT0 + 59, people(5), none), 0u);
   EXPECT_EQ(ledger.size(), 2u);
-  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 59, none), 2u);
+  EXPECT_EQ(ledger.RecordAndForgetAbsent({}, kT0 + 59, people(4), none), 2u);
   ledger.Record({"a"}, kT0);
-  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 119, none), 1u);
+  EXPECT_EQ(ledger.RecordAndForgetAbsent({}, kT0 + 119, people(4), none), 1u);
   ledger.Record({"a"}, kT0);
-  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 120, none), 0u);
-  EXPECT_EQ(ledger.ForgetAbsent(4, kT0 + 10, none), 1u);  // clock stepped back
+  EXPECT_EQ(ledger.RecordAndForgetAbsent({}, kT0 + 120, people(4), none), 0u);
+  EXPECT_EQ(ledger.RecordAndForgetAbsent({}, kT0 + 10, people(4), none),
+            1u);  // clock stepped back
 }
 
 }  // namespace

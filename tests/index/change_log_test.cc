@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ using testing_util::MakePerson;
 using testing_util::MakePost;
 using testing_util::SearchIds;
 using testing_util::TestDir;
+namespace fs = std::filesystem;
 
 constexpr int64_t kT0 = 1'700'000'000;
 
@@ -302,6 +304,71 @@ TEST_F(CatalogFollowTest, AnErasureLeavesNoIdOfThemInTheLog) {
   ExpectInStep();  // a new log, which the follower reads from the start
   EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
   EXPECT_EQ(naming("erasee-5c1e"), std::vector<std::string>{});
+}
+
+// Each database is replicated on its own: people/'s replica may bring the
+// log an erasure reset before the posts' replica brings the erasure's
+// deletions. The follower must not read the erased person's posts back
+// from the replica behind, nor keep serving their name and posts while it
+// waits for it; it reads every record once, when the replica has caught
+// up. Replication is a copy of the writer's database here, one at a time.
+TEST_F(CatalogFollowTest, AnErasureAheadOfThePostsReplicaServesNothingOfThem) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  writer_->Refresh();
+  const DataDir writer_dir(dir_), replica_dir(dir_ + "_follower");
+  fs::remove_all(replica_dir.root());
+  // As xapian-replicate switches a replica: a whole new copy beside the
+  // old one (which readers still open keep reading), and the stub database
+  // file pointed at it.
+  int copies = 0;
+  auto replicate = [&](Store store) {
+    const std::string to = replica_dir.database(store);
+    const std::string copy = absl::StrCat("replica_", ++copies);
+    fs::create_directories(to);
+    fs::copy(writer_dir.database(store), to + "/" + copy,
+             fs::copy_options::recursive);
+    std::ofstream(to + "/XAPIANDB.new") << "auto " << copy << "\n";
+    fs::rename(to + "/XAPIANDB.new", to + "/XAPIANDB");
+  };
+  for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
+    replicate(s);
+  CatalogOptions f;
+  f.data_dir = replica_dir.root();
+  f.refresh_interval = std::chrono::milliseconds(0);
+  f.follow = true;
+  auto follower = Catalog::Open(f);
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  follower_ = std::move(*follower);
+  // Nothing of ann: not her profile, not a post of hers, not one found.
+  SearchOptions kafka;
+  kafka.query = "kafka topics";
+  auto nothing_of_ann = [&] {
+    const auto snap = follower_->snapshot();
+    EXPECT_EQ(snap->people.count("ann"), 0u);
+    for (const auto& [id, m] : snap->posts)
+      EXPECT_NE(m->author_id.str(), "ann") << id;
+    for (const std::string& id : SearchIds(*follower_, kafka)) {
+      const auto* post = snap->FindPost(id);
+      EXPECT_TRUE(post == nullptr || post->author_id.str() != "ann") << id;
+    }
+  };
+  ASSERT_EQ(follower_->snapshot()->people.count("ann"), 1u)
+      << "the test would prove nothing";
+
+  ASSERT_TRUE(writer_->DeletePerson("ann").ok());
+  writer_->Refresh();
+  replicate(Store::kPeople);
+  replicate(Store::kPrivatePosts);
+  for (int tick = 0; tick < 2; ++tick) {  // the posts' replica still behind
+    follower_->Refresh();
+    nothing_of_ann();
+    EXPECT_EQ(follower_->stats().follow_full_reloads, 0);
+  }
+  replicate(Store::kPosts);
+  follower_->Refresh();
+  nothing_of_ann();
+  EXPECT_EQ(Describe(*follower_->snapshot()), Describe(*writer_->snapshot()));
+  EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
 }
 
 // One entry a publish tick, not one a write: the writes between two

@@ -294,25 +294,6 @@ class RandomWrites {
   int next_ = 0;
 };
 
-// A record as the catalog's writer keeps it.
-std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
-  auto m = std::make_shared<PostMeta>();
-  m->id = p.id();
-  m->author_id = p.author_id();
-  m->thread_id = p.thread_id();
-  m->parent_id = p.parent_id();
-  m->kind = p.kind();
-  m->accepted = p.accepted();
-  m->visibility = p.visibility().empty() ? "public" : p.visibility();
-  m->is_public = m->visibility == "public";
-  m->created = p.created().seconds();
-  m->language = p.language();
-  m->title = p.title();
-  m->liked_by.assign(p.liked_by().begin(), p.liked_by().end());
-  m->mentioned.assign(p.mentioned().begin(), p.mentioned().end());
-  return m;
-}
-
 // UpdateSnapshot alone, chained over many batches, with threads small
 // enough to grow past max_thread_participants (their pairs taken away).
 TEST(SnapshotDeltaTest, ChainedUpdatesEqualBuildSnapshot) {
