@@ -725,7 +725,7 @@ ExpertiseModel::NumberedBy(
     const std::shared_ptr<const index::DenseIndex>& dense) const {
   {
     absl::MutexLock lock(&numbered_mu_);
-    if (numbered_ && numbered_->dense == dense) return numbered_;
+    if (numbered_ && numbered_->dense.lock() == dense) return numbered_;
   }
   // Built outside the lock: a query on another snapshot meanwhile builds
   // its own (the last one built is kept).

@@ -108,11 +108,19 @@ TEST_F(CompanyTest, LookUpsByPersonNumberAreTheIdLookUps) {
   EXPECT_EQ(table->node_may_pass[newbie_node], 0);
   // Kept for the same numbering, rebuilt for another.
   EXPECT_EQ(model->NumberedBy(dense), table);
-  const auto other = index::DenseIndex::Build(*catalog_->snapshot());
+  auto other = index::DenseIndex::Build(*catalog_->snapshot());
   const auto rebuilt = model->NumberedBy(other);
   EXPECT_NE(rebuilt, table);
-  EXPECT_EQ(rebuilt->dense, other);
+  EXPECT_EQ(rebuilt->dense.lock(), other);
   EXPECT_EQ(rebuilt->profile, table->profile);
+  // The table kept does not keep its numbering alive: once the snapshots
+  // (here, `other`) drop it, it is freed, and a query on a numbering at
+  // the same address is not mistaken for it.
+  const std::weak_ptr<const index::DenseIndex> numbering = other;
+  other.reset();
+  EXPECT_TRUE(numbering.expired()) << "the cached table holds its numbering";
+  EXPECT_NE(model->NumberedBy(index::DenseIndex::Build(*catalog_->snapshot())),
+            rebuilt);
 }
 
 TEST_F(CompanyTest, EmbeddingsSurviveSaveAndLoad) {
