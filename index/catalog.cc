@@ -1028,7 +1028,7 @@ struct Catalog::Impl {
     std::optional<absl::Status> saved;
     if (in.writable && !opening && (!t.incremental || graph_save_failed)) {
       absl::MutexLock saving(&graph_mu);
-      saved = MaybeSaveGraph(*s, /*now=*/true);
+      saved = MaybeSaveGraph(s->graph, s->generation, /*now=*/true);
     }
     t.save_us = saved ? lap() : 0;
     InstallLocked(std::move(s), saved, t, started);
@@ -1070,9 +1070,10 @@ struct Catalog::Impl {
   // anyway: at Open, after an erasure or an opt-out, for a large change),
   // the last save failed, or graph_save_interval has passed since it. Its
   // outcome, or none when not saved.
-  std::optional<absl::Status> MaybeSaveGraph(const Snapshot& s, bool now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_mu) {
-    if (s.graph == saved_graph.lock() || s.generation < saved_generation)
+  std::optional<absl::Status> MaybeSaveGraph(
+      const std::shared_ptr<const ColleagueGraph>& graph, uint64_t generation,
+      bool now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_mu) {
+    if (graph == saved_graph.lock() || generation < saved_generation)
       return std::nullopt;
     const absl::Time started = absl::Now();
     if (!now && !graph_save_failed &&
@@ -1081,15 +1082,15 @@ struct Catalog::Impl {
     // The graph is derived from the posts; its file is for other tools and
     // for inspection, so a failure to write it is not fatal to ingest: it
     // is kept as the background error instead.
-    absl::Status saved = s.graph->Save(graph_path);
+    absl::Status saved = graph->Save(graph_path);
     graph_save_failed = !saved.ok();
     if (!saved.ok()) {
       return absl::Status(
           saved.code(),
           absl::StrCat("saving the colleague graph: ", saved.message()));
     }
-    saved_graph = s.graph;
-    saved_generation = s.generation;
+    saved_graph = graph;
+    saved_generation = generation;
     graph_saved_at = started;
     return saved;
   }
@@ -1636,13 +1637,19 @@ struct Catalog::Impl {
       writable = posts_db.has_value() && private_db.has_value();
     }
     absl::MutexLock saving(&graph_mu);
-    std::shared_ptr<const Snapshot> s;
+    // The graph and its generation, not the snapshot: a save takes seconds
+    // at 1M posts, and a snapshot held that long keeps its numbering and
+    // docids (over 100 MB at 1M) alive beside every newer one published
+    // meanwhile.
+    std::shared_ptr<const ColleagueGraph> graph;
+    uint64_t generation = 0;
     {
       absl::MutexLock lock(&snap_mu);
-      s = snap;
+      if (snap) graph = snap->graph, generation = snap->generation;
     }
-    if (!writable || !s || !s->graph) return;
-    const std::optional<absl::Status> saved = MaybeSaveGraph(*s, closing);
+    if (!writable || !graph) return;
+    const std::optional<absl::Status> saved =
+        MaybeSaveGraph(graph, generation, closing);
     if (!saved) return;
     bool new_error = false;
     {

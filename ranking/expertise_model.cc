@@ -46,6 +46,20 @@ int64_t PublicPosts(const index::Snapshot& snap) {
   return n;
 }
 
+// The snapshot a stored model keeps: `snap` without its numbering and
+// docids, which only queries read, from the catalog's snapshot of the
+// moment. During ingest a model outlives dozens of publishes, and the
+// numbering it would keep alive beside the catalog's is O(posts) (over
+// 100 MB at 1M posts); the maps it keeps are shared with newer snapshots.
+std::shared_ptr<const index::Snapshot> WithoutNumbering(
+    std::shared_ptr<const index::Snapshot> snap) {
+  if (!snap || (!snap->dense && !snap->docids)) return snap;
+  auto kept = std::make_shared<index::Snapshot>(*snap);
+  kept->dense.reset();
+  kept->docids.reset();
+  return kept;
+}
+
 // "WKPW"; "WKPV" files (unit vectors, no sums or ranks) are rebuilt.
 constexpr uint32_t kPeopleMagic = 0x574b5057;
 
@@ -725,7 +739,7 @@ ExpertiseModel::NumberedBy(
     const std::shared_ptr<const index::DenseIndex>& dense) const {
   {
     absl::MutexLock lock(&numbered_mu_);
-    if (numbered_ && numbered_->dense == dense) return numbered_;
+    if (numbered_ && numbered_->dense.lock() == dense) return numbered_;
   }
   // Built outside the lock: a query on another snapshot meanwhile builds
   // its own (the last one built is kept).
@@ -866,8 +880,8 @@ ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
       last_retrain_(options_.steady_now()) {
   std::error_code ec;
   if (!options_.path.empty() && std::filesystem::exists(options_.path, ec)) {
-    auto loaded = ExpertiseModel::Load(options_.path, catalog_.snapshot(),
-                                       options_.model);
+    auto loaded = ExpertiseModel::Load(
+        options_.path, WithoutNumbering(catalog_.snapshot()), options_.model);
     // An unreadable file is rebuilt, not fatal: it is derived data.
     if (loaded.ok()) {
       absl::MutexLock lock(&mu_);
@@ -927,7 +941,7 @@ ModelStoreStats ModelStore::stats() const {
 }
 
 absl::Status ModelStore::BuildAndSwap() {
-  auto snap = catalog_.snapshot();
+  auto snap = WithoutNumbering(catalog_.snapshot());
   // In proportion to the change while the space is young enough, else (or
   // when Update cannot be exact) from scratch.
   absl::StatusOr<std::shared_ptr<const ExpertiseModel>> built = nullptr;

@@ -176,8 +176,11 @@ class ExpertiseModel {
   // times. Built once for each numbering (O(people) look-ups, a few ms at
   // 50,000 people) and kept for the next query on the same snapshot.
   struct PeopleByNumber {
-    std::shared_ptr<const index::DenseIndex> dense;  // the numbering
-    std::vector<int32_t> profile;                    // -1: no profile
+    // The numbering, not owned: a cache entry must not keep an older
+    // snapshot's numbering (over 100 MB at 1M posts) alive beside the
+    // newer ones; its queries hold it while they read the table.
+    std::weak_ptr<const index::DenseIndex> dense;
+    std::vector<int32_t> profile;  // -1: no profile
     std::vector<double> authority;
     std::vector<int32_t> node;  // -1: no ties
     // Graph node -> whether they may appear on a path: numbered, in the

@@ -108,11 +108,19 @@ TEST_F(CompanyTest, LookUpsByPersonNumberAreTheIdLookUps) {
   EXPECT_EQ(table->node_may_pass[newbie_node], 0);
   // Kept for the same numbering, rebuilt for another.
   EXPECT_EQ(model->NumberedBy(dense), table);
-  const auto other = index::DenseIndex::Build(*catalog_->snapshot());
+  auto other = index::DenseIndex::Build(*catalog_->snapshot());
   const auto rebuilt = model->NumberedBy(other);
   EXPECT_NE(rebuilt, table);
-  EXPECT_EQ(rebuilt->dense, other);
+  EXPECT_EQ(rebuilt->dense.lock(), other);
   EXPECT_EQ(rebuilt->profile, table->profile);
+  // The table kept does not keep its numbering alive: once the snapshots
+  // (here, `other`) drop it, it is freed, and a query on a numbering at
+  // the same address is not mistaken for it.
+  const std::weak_ptr<const index::DenseIndex> numbering = other;
+  other.reset();
+  EXPECT_TRUE(numbering.expired()) << "the cached table holds its numbering";
+  EXPECT_NE(model->NumberedBy(index::DenseIndex::Build(*catalog_->snapshot())),
+            rebuilt);
 }
 
 TEST_F(CompanyTest, EmbeddingsSurviveSaveAndLoad) {
@@ -594,6 +602,41 @@ TEST_F(CompanyTest, ModelStoreUpdatesOnNewPostsAndRetrainsOnDeletions) {
   ASSERT_TRUE(retraining.RebuildNow().ok());
   EXPECT_FALSE(retraining.stats().last_build_incremental);
   EXPECT_GE(retraining.current()->space().TermId("Zquokkaword"), 0);
+}
+
+// A stored model keeps the posts and people of the snapshot it was built
+// on, not that snapshot's numbering and docids: during ingest a model
+// outlives many publishes, and the numbering (O(posts), over 100 MB at 1M
+// posts) would stay alive beside the catalog's newer one.
+TEST_F(CompanyTest, AStoredModelKeepsNoOlderNumberingAlive) {
+  ModelStoreOptions o;
+  o.background = false;
+  o.model.clock = index::FixedClock(kT0 + 2000 * kHour);
+  ModelStore store(*catalog_, o);
+  std::weak_ptr<const index::DenseIndex> numbering;
+  std::weak_ptr<const index::PostDocids> docids;
+  {
+    const auto snap = catalog_->snapshot();
+    ASSERT_NE(snap->dense, nullptr);
+    numbering = snap->dense;
+    docids = snap->docids;
+  }
+  ASSERT_TRUE(store.RebuildNow().ok());
+  EXPECT_EQ(store.current()->snapshot().generation,
+            catalog_->snapshot()->generation);
+  EXPECT_EQ(store.current()->snapshot().posts.size(),
+            catalog_->snapshot()->posts.size());
+  v1::Post p = CompanyTest::Post("guide1", "olle", v1::POST_KIND_ARTICLE, "",
+                                 "Guide", "toner", kT0 + 1000 * kHour);
+  ASSERT_TRUE(catalog_->UpsertPosts({&p, 1}).ok());
+  catalog_->Refresh();
+  EXPECT_TRUE(numbering.expired()) << "the model holds the older numbering";
+  EXPECT_TRUE(docids.expired()) << "the model holds the older docids";
+  // And it still follows the catalog from the snapshot it kept.
+  EXPECT_FALSE(store.IsCurrent());
+  ASSERT_TRUE(store.RebuildNow().ok());
+  EXPECT_TRUE(store.stats().last_build_incremental);
+  EXPECT_TRUE(store.IsCurrent());
 }
 
 // Sustained ingest crosses retrain_growth again and again: the space is
