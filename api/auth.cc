@@ -48,6 +48,16 @@ using PkeyCtxPtr =
 void FreeJwt(jwt_t* j) { jwt_free(j); }
 using JwtPtr = std::unique_ptr<jwt_t, Deleter<jwt_t, FreeJwt>>;
 
+// The cache's key: a token can be 8 KB, its digest is 32 bytes, and only
+// tokens signed by a configured key are ever stored under one.
+std::string Sha256(std::string_view token) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!EVP_Digest(token.data(), token.size(), out, &n, EVP_sha256(), nullptr))
+    return std::string();
+  return std::string(reinterpret_cast<const char*>(out), n);
+}
+
 // The PEM of a key, and the JWS algorithm it verifies: RSA keys RS256, EC
 // keys on P-256 ES256; others are refused.
 absl::StatusOr<PublicKey> ToPublicKey(EVP_PKEY* key, std::string kid) {
@@ -304,17 +314,30 @@ absl::StatusOr<nlohmann::json> DecodeClaims(jwt_t& jwt) {
   return claims;
 }
 
-// exp (required) and nbf (optional), with the clock skew on both.
-absl::Status CheckValidity(const nlohmann::json& claims, absl::Time now,
-                           absl::Duration skew) {
+// When a token may be used: exp (required) and nbf (optional).
+struct Validity {
+  absl::Time exp;
+  absl::Time nbf = absl::InfinitePast();
+};
+
+absl::StatusOr<Validity> ValidityOf(const nlohmann::json& claims) {
   if (!claims.contains("exp"))
     return absl::UnauthenticatedError("token without exp");
-  WK_ASSIGN_OR_RETURN(const absl::Time exp, TimeClaim(claims, "exp"));
+  Validity out;
+  WK_ASSIGN_OR_RETURN(out.exp, TimeClaim(claims, "exp"));
+  if (claims.contains("nbf")) {
+    WK_ASSIGN_OR_RETURN(out.nbf, TimeClaim(claims, "nbf"));
+  }
+  return out;
+}
+
+// exp and nbf against now, with the clock skew on both: at every call, the
+// token's first as its remembered ones.
+absl::Status CheckValidity(absl::Time exp, absl::Time nbf, absl::Time now,
+                           absl::Duration skew) {
   if (now > exp + skew)
     return absl::UnauthenticatedError(
         absl::StrCat("token expired at ", absl::FormatTime(exp)));
-  if (!claims.contains("nbf")) return absl::OkStatus();
-  WK_ASSIGN_OR_RETURN(const absl::Time nbf, TimeClaim(claims, "nbf"));
   if (now + skew < nbf)
     return absl::UnauthenticatedError(
         absl::StrCat("token not valid before ", absl::FormatTime(nbf)));
@@ -322,10 +345,12 @@ absl::Status CheckValidity(const nlohmann::json& claims, absl::Time now,
 }
 
 // Claims: valid now, and issued by our issuer for our audience.
-absl::Status CheckClaims(const nlohmann::json& claims,
-                         const AuthOptions& options, absl::Time now) {
-  WK_RETURN_IF_ERROR(
-      CheckValidity(claims, now, absl::FromChrono(options.clock_skew)));
+absl::StatusOr<Validity> CheckClaims(const nlohmann::json& claims,
+                                     const AuthOptions& options,
+                                     absl::Time now) {
+  WK_ASSIGN_OR_RETURN(const Validity validity, ValidityOf(claims));
+  WK_RETURN_IF_ERROR(CheckValidity(validity.exp, validity.nbf, now,
+                                   absl::FromChrono(options.clock_skew)));
   WK_ASSIGN_OR_RETURN(const std::string iss,
                       StringField(claims, "iss", "claim"));
   if (iss != options.issuer)
@@ -335,7 +360,7 @@ absl::Status CheckClaims(const nlohmann::json& claims,
       !AudienceMatches(claims["aud"], options.audience))
     return absl::UnauthenticatedError(
         absl::StrCat("wrong token audience (want \"", options.audience, "\")"));
-  return absl::OkStatus();
+  return validity;
 }
 
 // The caller the token's sub names (a person id), without roles yet.
@@ -454,38 +479,80 @@ absl::Status Authenticator::ReloadKeys() {
   WK_ASSIGN_OR_RETURN(std::vector<PublicKey> keys,
                       ReadPublicKeys(options_.jwt_keys_file));
   Keys shared = std::make_shared<const std::vector<PublicKey>>(std::move(keys));
+  absl::flat_hash_map<std::string, Verified> cache;
+  std::deque<std::string> order;
   {
     absl::MutexLock lock(&mu_);
     keys_.swap(shared);
+    // A token of a key just removed is refused from the next call on.
+    cache_.swap(cache);
+    cache_order_.swap(order);
   }
-  // The old keys are freed here, outside mu_, which every call's
+  // The old keys and tokens are freed here, outside mu_, which every call's
   // authentication takes.
   return absl::OkStatus();
 }
 
-Authenticator::Keys Authenticator::keys() const {
+Authenticator::~Authenticator() = default;
+
+size_t Authenticator::cached_tokens() const {
   absl::MutexLock lock(&mu_);
+  return cache_.size();
+}
+
+Authenticator::Keys Authenticator::Lookup(const std::string& digest,
+                                          std::optional<Verified>* hit) const {
+  absl::MutexLock lock(&mu_);
+  if (!digest.empty()) {
+    const auto it = cache_.find(digest);
+    if (it != cache_.end()) *hit = it->second;
+  }
   return keys_;
 }
 
-Authenticator::~Authenticator() = default;
+void Authenticator::Remember(std::string digest, const Verified& verified,
+                             const Keys& keys) const {
+  if (digest.empty() || options_.token_cache_entries == 0) return;
+  absl::MutexLock lock(&mu_);
+  if (keys_ != keys || cache_.contains(digest)) return;
+  if (cache_.size() >= options_.token_cache_entries) {
+    cache_.erase(cache_order_.front());
+    cache_order_.pop_front();
+  }
+  cache_order_.push_back(digest);
+  cache_.emplace(std::move(digest), verified);
+}
 
 absl::StatusOr<Caller> Authenticator::VerifyToken(
     std::string_view token) const {
-  const Keys keys = this->keys();  // the set current when the call starts
+  const absl::Time now = options_.clock ? options_.clock() : absl::Now();
+  const absl::Duration skew = absl::FromChrono(options_.clock_skew);
+  std::string digest;
+  if (options_.token_cache_entries > 0) digest = Sha256(token);
+  std::optional<Verified> hit;
+  // The set current when the call starts.
+  const Keys keys = Lookup(digest, &hit);
+  if (hit) {
+    // The same bytes were verified with these keys (a reload empties the
+    // cache); everything but the clock gives the same answer again.
+    WK_RETURN_IF_ERROR(CheckValidity(hit->exp, hit->nbf, now, skew));
+    return hit->caller;
+  }
   if (keys->empty())
     return absl::UnauthenticatedError(
         "bearer tokens are not accepted: the server has no --jwt-keys");
   WK_ASSIGN_OR_RETURN(const TokenHeader header, DecodeHeader(token));
   WK_ASSIGN_OR_RETURN(const std::vector<const PublicKey*> candidates,
                       SelectKeys(*keys, header));
+  signature_checks_.fetch_add(1, std::memory_order_relaxed);
   WK_ASSIGN_OR_RETURN(const JwtPtr jwt,
                       VerifySignature(token, header, candidates));
   WK_ASSIGN_OR_RETURN(const nlohmann::json claims, DecodeClaims(*jwt));
-  const absl::Time now = options_.clock ? options_.clock() : absl::Now();
-  WK_RETURN_IF_ERROR(CheckClaims(claims, options_, now));
+  WK_ASSIGN_OR_RETURN(const Validity validity,
+                      CheckClaims(claims, options_, now));
   WK_ASSIGN_OR_RETURN(Caller caller, SubjectOf(claims));
   caller.roles = RolesOf(claims, options_.roles_claim);
+  Remember(std::move(digest), {caller, validity.exp, validity.nbf}, keys);
   return caller;
 }
 
