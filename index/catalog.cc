@@ -1685,6 +1685,22 @@ struct Catalog::Impl {
     return state;
   }
 
+  // Which copy the stub files of posts/ and private_posts/ name ("auto
+  // replica_1": xapian-replicate switches a replica to a whole new copy
+  // beside the old one, then points the stub at it); empty lines for
+  // databases that are no stubs. A reader opened before a switch stays on
+  // the old copy, since reopen() never leaves the folder it opened.
+  std::string ReplicaCopies() const {
+    std::string out;
+    for (const std::string* path : {&posts_path, &private_path}) {
+      std::ifstream in(*path + "/XAPIANDB");
+      std::string line;
+      std::getline(in, line);
+      absl::StrAppend(&out, line, "\n");
+    }
+    return out;
+  }
+
   // A follower's state (CatalogOptions::follow), kept across ticks: the
   // FollowedState it last caught up with, the change log's position it
   // last applied, since when it has waited for the log or a replica, the
@@ -1692,6 +1708,8 @@ struct Catalog::Impl {
   bool follow = false;
   absl::Mutex follow_mu;
   std::string follow_seen ABSL_GUARDED_BY(follow_mu);
+  // The copies the followed replicas' stub files last named (ReplicaCopies).
+  std::string follow_copies ABSL_GUARDED_BY(follow_mu);
   ChangeLogPosition follow_log ABSL_GUARDED_BY(follow_mu);
   std::optional<absl::Time> follow_waiting_since ABSL_GUARDED_BY(follow_mu);
   std::string follow_error ABSL_GUARDED_BY(follow_mu);
@@ -1864,6 +1882,14 @@ struct Catalog::Impl {
     absl::MutexLock following(&follow_mu);
     absl::Status status;
     try {
+      // A replica switched to a new copy, even one at the revision seen
+      // already: the pooled readers are dropped as after a compaction, so
+      // that searches read the new copies, not the ones replaced.
+      const std::string copies = ReplicaCopies();
+      if (copies != follow_copies) {
+        files.fetch_add(1);
+        follow_copies = copies;
+      }
       const std::string state = FollowedState();
       if (state == follow_seen) return;
       const auto start = std::chrono::steady_clock::now();

@@ -132,6 +132,19 @@ std::string Describe(const Snapshot& s) {
   return absl::StrJoin(lines, "\n");
 }
 
+// As xapian-replicate switches a replica: a whole new copy of `store` from
+// `from` beside the old one in `to` (which readers still open keep
+// reading), and the stub database file pointed at it.
+void SwitchReplica(const DataDir& from, const DataDir& to, Store store,
+                   int* copies) {
+  const std::string dir = to.database(store);
+  const std::string copy = absl::StrCat("replica_", ++*copies);
+  fs::create_directories(dir);
+  fs::copy(from.database(store), dir + "/" + copy, fs::copy_options::recursive);
+  std::ofstream(dir + "/XAPIANDB.new") << "auto " << copy << "\n";
+  fs::rename(dir + "/XAPIANDB.new", dir + "/XAPIANDB");
+}
+
 class CatalogFollowTest : public ::testing::Test {
  protected:
   // A writer on dir_ that keeps `keep` log entries, with a small company,
@@ -317,18 +330,9 @@ TEST_F(CatalogFollowTest, AnErasureAheadOfThePostsReplicaServesNothingOfThem) {
   writer_->Refresh();
   const DataDir writer_dir(dir_), replica_dir(dir_ + "_follower");
   fs::remove_all(replica_dir.root());
-  // As xapian-replicate switches a replica: a whole new copy beside the
-  // old one (which readers still open keep reading), and the stub database
-  // file pointed at it.
   int copies = 0;
   auto replicate = [&](Store store) {
-    const std::string to = replica_dir.database(store);
-    const std::string copy = absl::StrCat("replica_", ++copies);
-    fs::create_directories(to);
-    fs::copy(writer_dir.database(store), to + "/" + copy,
-             fs::copy_options::recursive);
-    std::ofstream(to + "/XAPIANDB.new") << "auto " << copy << "\n";
-    fs::rename(to + "/XAPIANDB.new", to + "/XAPIANDB");
+    SwitchReplica(writer_dir, replica_dir, store, &copies);
   };
   for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
     replicate(s);
@@ -369,6 +373,43 @@ TEST_F(CatalogFollowTest, AnErasureAheadOfThePostsReplicaServesNothingOfThem) {
   nothing_of_ann();
   EXPECT_EQ(Describe(*follower_->snapshot()), Describe(*writer_->snapshot()));
   EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
+}
+
+// A replica switched to a whole new copy (xapian-replicate does so when
+// it cannot send changesets): the follower's searches read the new copy.
+// A pooled reader's reopen() stays in the folder it opened, so without
+// dropping the pool the new post is in the snapshot but never found.
+TEST_F(CatalogFollowTest, SearchesReadTheCopyAReplicaSwitchedTo) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  writer_->Refresh();
+  const DataDir writer_dir(dir_), replica_dir(dir_ + "_switched");
+  fs::remove_all(replica_dir.root());
+  int copies = 0;
+  for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
+    SwitchReplica(writer_dir, replica_dir, s, &copies);
+  CatalogOptions f;
+  f.data_dir = replica_dir.root();
+  f.refresh_interval = std::chrono::milliseconds(0);
+  f.follow = true;
+  auto follower = Catalog::Open(f);
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  follower_ = std::move(*follower);
+  SearchOptions q;
+  q.query = "zebrafish";
+  ASSERT_EQ(SearchIds(*follower_, q), std::vector<std::string>{})
+      << "a reader now in the pool, on the first copy";
+
+  ASSERT_TRUE(writer_
+                  ->UpsertPosts(std::vector<v1::Post>{
+                      MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
+                               "zebrafish partitions", kT0 + 90, "", "en")})
+                  .ok());
+  writer_->Refresh();
+  SwitchReplica(writer_dir, replica_dir, Store::kPeople, &copies);
+  SwitchReplica(writer_dir, replica_dir, Store::kPosts, &copies);
+  follower_->Refresh();
+  ASSERT_NE(follower_->snapshot()->FindPost("z1"), nullptr);
+  EXPECT_EQ(SearchIds(*follower_, q), std::vector<std::string>{"z1"});
 }
 
 // One entry a publish tick, not one a write: the writes between two
