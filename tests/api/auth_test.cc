@@ -38,14 +38,8 @@ std::string Claims(const std::string& extra = "") {
                       R"("sub":"u0001","exp":)", kNow + 600, extra, "}");
 }
 
-const KeyPair& Rsa() {
-  static const KeyPair k = testing_util::MakeRsaKey();
-  return k;
-}
-const KeyPair& Ec() {
-  static const KeyPair k = testing_util::MakeEcKey();
-  return k;
-}
+const KeyPair& Rsa() { return testing_util::SharedRsaKey(); }
+const KeyPair& Ec() { return testing_util::SharedEcKey(); }
 
 TEST(AuthTest, VerifiesRs256AndEs256FromPem) {
   auto auth = Authenticator::Create(

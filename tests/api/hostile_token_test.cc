@@ -18,10 +18,7 @@ namespace {
 
 constexpr int64_t kNow = 1'800'000'000;
 
-const testing_util::KeyPair& Rsa() {
-  static const testing_util::KeyPair k = testing_util::MakeRsaKey();
-  return k;
-}
+const testing_util::KeyPair& Rsa() { return testing_util::SharedRsaKey(); }
 
 std::unique_ptr<Authenticator> MakeAuthenticator() {
   const std::string keys = testing_util::TestDir(true) + "/rsa.pem";

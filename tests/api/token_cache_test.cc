@@ -26,14 +26,8 @@ using testing_util::SignToken;
 constexpr int64_t kNow = 1'800'000'000;
 constexpr int64_t kSkew = 30;
 
-const KeyPair& Rsa() {
-  static const KeyPair k = testing_util::MakeRsaKey();
-  return k;
-}
-const KeyPair& Ec() {
-  static const KeyPair k = testing_util::MakeEcKey();
-  return k;
-}
+const KeyPair& Rsa() { return testing_util::SharedRsaKey(); }
+const KeyPair& Ec() { return testing_util::SharedEcKey(); }
 
 std::string WriteKeys(const std::string& name, const std::string& text) {
   const std::string path = testing_util::TestDir(/*create=*/true) + "/" + name;

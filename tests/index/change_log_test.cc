@@ -174,13 +174,27 @@ class CatalogFollowTest : public ::testing::Test {
     }
     ASSERT_TRUE(writer_->UpsertPosts(posts).ok());
     writer_->Refresh();
+    ASSERT_NO_FATAL_FAILURE(OpenFollower(dir_));
+  }
+
+  // follower_, a follower of the folder `root`.
+  void OpenFollower(const std::string& root) {
     CatalogOptions f;
-    f.data_dir = dir_;
+    f.data_dir = root;
     f.refresh_interval = std::chrono::milliseconds(0);
     f.follow = true;
     auto follower = Catalog::Open(f);
     ASSERT_TRUE(follower.ok()) << follower.status();
     follower_ = std::move(*follower);
+  }
+
+  // follower_ again, on replicas of the writer's three databases in
+  // `replicas` (SwitchReplica; `copies` counts the copies made).
+  void FollowReplicas(const DataDir& replicas, int* copies) {
+    fs::remove_all(replicas.root());
+    for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
+      SwitchReplica(DataDir(dir_), replicas, s, copies);
+    ASSERT_NO_FATAL_FAILURE(OpenFollower(replicas.root()));
   }
 
   // Publishes the writer's writes, takes one follower step, and expects
@@ -329,20 +343,11 @@ TEST_F(CatalogFollowTest, AnErasureAheadOfThePostsReplicaServesNothingOfThem) {
   ASSERT_NO_FATAL_FAILURE(Open());
   writer_->Refresh();
   const DataDir writer_dir(dir_), replica_dir(dir_ + "_follower");
-  fs::remove_all(replica_dir.root());
   int copies = 0;
   auto replicate = [&](Store store) {
     SwitchReplica(writer_dir, replica_dir, store, &copies);
   };
-  for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
-    replicate(s);
-  CatalogOptions f;
-  f.data_dir = replica_dir.root();
-  f.refresh_interval = std::chrono::milliseconds(0);
-  f.follow = true;
-  auto follower = Catalog::Open(f);
-  ASSERT_TRUE(follower.ok()) << follower.status();
-  follower_ = std::move(*follower);
+  ASSERT_NO_FATAL_FAILURE(FollowReplicas(replica_dir, &copies));
   // Nothing of ann: not her profile, not a post of hers, not one found.
   SearchOptions kafka;
   kafka.query = "kafka topics";
@@ -383,17 +388,8 @@ TEST_F(CatalogFollowTest, SearchesReadTheCopyAReplicaSwitchedTo) {
   ASSERT_NO_FATAL_FAILURE(Open());
   writer_->Refresh();
   const DataDir writer_dir(dir_), replica_dir(dir_ + "_switched");
-  fs::remove_all(replica_dir.root());
   int copies = 0;
-  for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
-    SwitchReplica(writer_dir, replica_dir, s, &copies);
-  CatalogOptions f;
-  f.data_dir = replica_dir.root();
-  f.refresh_interval = std::chrono::milliseconds(0);
-  f.follow = true;
-  auto follower = Catalog::Open(f);
-  ASSERT_TRUE(follower.ok()) << follower.status();
-  follower_ = std::move(*follower);
+  ASSERT_NO_FATAL_FAILURE(FollowReplicas(replica_dir, &copies));
   SearchOptions q;
   q.query = "zebrafish";
   ASSERT_EQ(SearchIds(*follower_, q), std::vector<std::string>{})

@@ -198,4 +198,14 @@ Certificate TestCa::ClientCertificate(const std::string& common_name) const {
   return Issue(common_name, false);
 }
 
+const KeyPair& SharedRsaKey() {
+  static const KeyPair k = MakeRsaKey();
+  return k;
+}
+
+const KeyPair& SharedEcKey() {
+  static const KeyPair k = MakeEcKey();
+  return k;
+}
+
 }  // namespace whoknows::testing_util

@@ -16,6 +16,10 @@ struct KeyPair {
 
 KeyPair MakeRsaKey();  // 2048 bits
 KeyPair MakeEcKey();   // P-256
+// One key of each kind a test binary makes once and shares (a 2048-bit
+// RSA key takes tens of milliseconds to make).
+const KeyPair& SharedRsaKey();
+const KeyPair& SharedEcKey();
 
 // A compact JWS of `claims` (a JSON object) signed with `key`; alg is
 // "RS256" or "ES256"; kid is put into the header when not empty.
