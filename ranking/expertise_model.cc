@@ -720,6 +720,14 @@ Eigen::VectorXf ExpertiseModel::Similarities(const Eigen::VectorXf& q) const {
 absl::flat_hash_map<std::string_view, double> ExpertiseModel::TagScores(
     const std::vector<std::string>& tags) const {
   absl::flat_hash_map<std::string_view, double> out;
+  // Sized once for every holder: growing rehashes each id again (a tag may
+  // have thousands of holders).
+  size_t holders = 0;
+  for (const auto& tag : tags) {
+    if (auto it = tags_.find(tag); it != tags_.end())
+      holders += it->second.size();
+  }
+  out.reserve(holders);
   for (const auto& tag : tags) {
     auto it = tags_.find(tag);
     if (it == tags_.end()) continue;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "importers/jsonl.h"
@@ -204,6 +205,44 @@ TEST_F(RankingEquivalenceTest, EvidenceIsThePlainRecomputation) {
     }
   }
   EXPECT_GE(with_evidence, 100);
+}
+
+// What a thread keeps between queries (the path search's arrays, reset
+// only where a search wrote; the activity memo) must leave no trace of an
+// earlier query: each question on this thread, after all the others
+// before it, ranks and explains as on a thread that never ranked.
+TEST_F(RankingEquivalenceTest, AThreadsEarlierQueriesLeaveNoTrace) {
+  ExpertFinder finder(*catalog_, Options());
+  const RankingContext context = Context();
+  const auto questions = Questions(*context.snapshot);
+  ASSERT_GE(questions.size(), 20u);
+  int compared = 0;
+  for (const auto& q : questions) {
+    auto here = finder.Find(q, context);
+    absl::StatusOr<FindResult> fresh = absl::UnknownError("not run");
+    std::thread([&] { fresh = finder.Find(q, context); }).join();
+    ASSERT_TRUE(here.ok()) << here.status();
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    EXPECT_EQ(here->candidates, fresh->candidates) << q.query;
+    ASSERT_EQ(here->experts.size(), fresh->experts.size()) << q.query;
+    for (size_t i = 0; i < here->experts.size(); ++i) {
+      const ExpertResult& a = here->experts[i];
+      const ExpertResult& b = fresh->experts[i];
+      EXPECT_EQ(a.person_id, b.person_id) << q.query << " #" << i;
+      EXPECT_NE(a.person_id, q.asker_id) << q.query;
+      EXPECT_EQ(a.path, b.path) << q.query << " #" << i;
+      EXPECT_EQ(a.score, b.score) << q.query << " #" << i;
+      EXPECT_EQ(a.features, b.features) << q.query << " #" << i;
+      ASSERT_EQ(a.evidence.size(), b.evidence.size()) << q.query;
+      for (size_t e = 0; e < a.evidence.size(); ++e) {
+        EXPECT_EQ(a.evidence[e].post_id, b.evidence[e].post_id) << q.query;
+        EXPECT_EQ(a.evidence[e].contribution, b.evidence[e].contribution)
+            << q.query;
+      }
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 100);
 }
 
 }  // namespace
