@@ -112,8 +112,7 @@ TEST(ReadyTest, FreshServeIsNotServingUntilTheModelIsLoaded) {
 class SuggestTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(testing::TempDir() + "/whoknows_suggest_" +
-                           std::to_string(::getpid()));
+    dir_ = new std::string(testing_util::SuiteDir("suggest"));
     ImportDemo(*dir_ + "/demo", /*keep_model=*/false);
     env_ = new SecureEnv(*dir_ + "/pki");
     server_ = StartServer(*dir_ + "/demo", *env_).release();

@@ -18,6 +18,7 @@
 #include "index/catalog.h"
 #include "index/interactions.h"
 #include "networks/networks.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::networks {
 namespace {
@@ -109,10 +110,7 @@ class EnronTest : public testing::Test {
   static void SetUpTestSuite() {
     const std::string dir = std::string(WHOKNOWS_DATASETS) + "/enron";
     if (!std::filesystem::exists(dir + "/messages.json")) return;
-    // Suite-wide, so not TestDir() (there is no current test yet).
-    const std::string data = testing::TempDir() + "/whoknows_enron_graph_" +
-                             std::to_string(::getpid());
-    std::filesystem::remove_all(data);
+    const std::string data = testing_util::SuiteDir("enron_graph");
     index::CatalogOptions co;
     co.data_dir = data;
     co.refresh_interval = std::chrono::milliseconds(0);

@@ -14,6 +14,7 @@
 #include "index/language.h"
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -26,11 +27,7 @@ class CrossLingualTest : public testing::Test {
  protected:
   static std::unique_ptr<index::Catalog> Load(const std::string& name,
                                               bool translate) {
-    // Per process: ctest runs each test of the suite in its own process,
-    // possibly at the same time.
-    const fs::path dir = fs::path(testing::TempDir()) /
-                         (name + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
+    const fs::path dir = testing_util::SuiteDir(name);
     index::CatalogOptions o;
     o.data_dir = dir.string();
     o.refresh_interval = std::chrono::milliseconds(0);
@@ -47,8 +44,8 @@ class CrossLingualTest : public testing::Test {
 
   static void SetUpTestSuite() {
     if (!fs::exists(fs::path(kDictDir) / "freedict-swe-eng.index")) return;
-    with_ = Load("whoknows_cross_lingual_on", true).release();
-    without_ = Load("whoknows_cross_lingual_off", false).release();
+    with_ = Load("cross_lingual_on", true).release();
+    without_ = Load("cross_lingual_off", false).release();
   }
   static void TearDownTestSuite() {
     delete with_;

@@ -19,6 +19,7 @@
 #include "ranking/expert_finder.h"
 #include "ranking/expertise_model.h"
 #include "ranking/vocabulary.h"
+#include "tests/testing/test_dirs.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -28,10 +29,7 @@ namespace fs = std::filesystem;
 class RankingEquivalenceTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const fs::path dir =
-        fs::path(testing::TempDir()) /
-        ("whoknows_ranking_equivalence_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
+    const fs::path dir = testing_util::SuiteDir("ranking_equivalence");
     index::CatalogOptions o;
     o.data_dir = dir.string();
     o.refresh_interval = std::chrono::milliseconds(0);
