@@ -835,8 +835,13 @@ struct Catalog::Impl {
   // Runs `read(reader)` on a pooled reader and returns what it returns. A
   // commit can invalidate the revision the reader is on
   // (DatabaseModifiedError): the reader is reopened and `read` starts over, at
-  // most read_attempts times in all, then UNAVAILABLE with `gave_up`. Other
-  // Xapian errors are INTERNAL, prefixed with `what`.
+  // most read_attempts times in all, then UNAVAILABLE with `gave_up`. A
+  // pooled reader whose files are gone (DatabaseOpeningError at its
+  // reopen: xapian-replicate switched a follower's replica to a new copy and
+  // removed the old one before the follower's tick dropped the pool) is
+  // dropped with the pool, and the read starts over on readers opened
+  // afresh from the stub files. Other Xapian errors are INTERNAL, prefixed
+  // with `what`.
   template <typename Read>
   absl::Status ReadWithRetry(const char* what, const char* gave_up, Read&& read,
                              bool newest = false) const {
@@ -852,6 +857,10 @@ struct Catalog::Impl {
           reader->reopen();
           ReleaseReader(std::move(reader));
         }
+      } catch (const Xapian::DatabaseOpeningError& e) {
+        if (attempt + 1 == read_attempts) return XapianError(what, e);
+        absl::MutexLock lock(&pool_mu);
+        pool.clear();
       } catch (const Xapian::NetworkError& e) {
         // A shard server went down: every pooled reader may be on it, so
         // all are dropped; the next opens on the shards' next servers.

@@ -133,16 +133,20 @@ std::string Describe(const Snapshot& s) {
 }
 
 // As xapian-replicate switches a replica: a whole new copy of `store` from
-// `from` beside the old one in `to` (which readers still open keep
-// reading), and the stub database file pointed at it.
+// `from` beside the old one in `to`, the stub database file pointed at it,
+// and the old copy removed (readers that opened it keep reading the files
+// they hold; a reopen() of them finds no revision file).
 void SwitchReplica(const DataDir& from, const DataDir& to, Store store,
                    int* copies) {
   const std::string dir = to.database(store);
   const std::string copy = absl::StrCat("replica_", ++*copies);
   fs::create_directories(dir);
+  std::string old;
+  std::getline(std::ifstream(dir + "/XAPIANDB"), old);
   fs::copy(from.database(store), dir + "/" + copy, fs::copy_options::recursive);
   std::ofstream(dir + "/XAPIANDB.new") << "auto " << copy << "\n";
   fs::rename(dir + "/XAPIANDB.new", dir + "/XAPIANDB");
+  if (old.starts_with("auto ")) fs::remove_all(dir + "/" + old.substr(5));
 }
 
 class CatalogFollowTest : public ::testing::Test {
@@ -406,6 +410,45 @@ TEST_F(CatalogFollowTest, SearchesReadTheCopyAReplicaSwitchedTo) {
   follower_->Refresh();
   ASSERT_NE(follower_->snapshot()->FindPost("z1"), nullptr);
   EXPECT_EQ(SearchIds(*follower_, q), std::vector<std::string>{"z1"});
+}
+
+// The copies a follower's pooled readers were on, removed by the switch
+// to new ones before the follower's tick drops the pool: the next read
+// that reopens them (the model's rebuild reads every post's terms after
+// each publish) opens the new copies from the stub files. Before, it
+// failed with DatabaseNotFoundError on the removed copy's iamglass
+// ("rebuilding the expertise model failed", seen in ShardsTest's
+// follower log).
+TEST_F(CatalogFollowTest, ReadsOpenTheNewCopyOfAReplicaRemovedUnderThem) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  writer_->Refresh();
+  const DataDir writer_dir(dir_), replica_dir(dir_ + "_removed");
+  int copies = 0;
+  ASSERT_NO_FATAL_FAILURE(FollowReplicas(replica_dir, &copies));
+  SearchOptions q;
+  q.query = "kafka topics";
+  const std::vector<std::string> found = SearchIds(*follower_, q);
+  ASSERT_FALSE(found.empty()) << "a reader now in the pool, on the copies";
+  // A publish (a person written, people/ replicated) moves the generation
+  // on, so that the pooled reader is reopened at its next use.
+  ASSERT_TRUE(
+      writer_->UpsertPeople(std::vector<v1::Person>{MakePerson("eve")}).ok());
+  writer_->Refresh();
+  SwitchReplica(writer_dir, replica_dir, Store::kPeople, &copies);
+  follower_->Refresh();
+  ASSERT_EQ(follower_->snapshot()->people.count("eve"), 1u);
+
+  SwitchReplica(writer_dir, replica_dir, Store::kPosts, &copies);
+  SwitchReplica(writer_dir, replica_dir, Store::kPrivatePosts, &copies);
+  size_t posts = 0;
+  const absl::Status read = follower_->ForEachPostTerms(
+      [&](const std::string&, const std::vector<Catalog::TermCount>&) {
+        ++posts;
+      },
+      /*include_private=*/true);
+  EXPECT_TRUE(read.ok()) << read;
+  EXPECT_EQ(posts, writer_->snapshot()->posts.size());
+  EXPECT_EQ(SearchIds(*follower_, q), found);
 }
 
 // One entry a publish tick, not one a write: the writes between two
