@@ -780,6 +780,7 @@ struct Catalog::Impl {
   GraphOptions graph_options;
   int read_attempts = 0;  // CatalogOptions::read_attempts
   std::function<void(PublishStage)> publish_hook;   // CatalogOptions
+  std::function<void()> follow_hook;                // CatalogOptions
   std::function<absl::Status(Store)> after_commit;  // CatalogOptions
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
@@ -1881,88 +1882,114 @@ struct Catalog::Impl {
     }
   }
 
-  // One tick of a follower: when the followed databases changed since it
-  // last caught up, applies what the change log says changed (the records
-  // it names, through the writer's own incremental publish), or reads every
-  // record again when the log cannot say (FollowStep). Failures (a shard
-  // down, a replica being switched) are reported and retried next tick.
+  // One tick of a follower (FollowStepLocked). A replica that
+  // xapian-replicate changes while the tick reads it starts the tick over,
+  // from the stub files, read_attempts times in all: changesets applied in
+  // place (DatabaseModifiedError), or a switch to a new copy that removed
+  // the one a stub named a moment before (DatabaseOpeningError: no
+  // `iamglass`). Other failures (a shard down), and these once the
+  // attempts are spent, are reported and retried next tick.
   void FollowOnce()
       ABSL_LOCKS_EXCLUDED(follow_mu, write_mu, publish_mu, snap_mu) {
     absl::MutexLock following(&follow_mu);
     absl::Status status;
-    try {
-      // A replica switched to a new copy, even one at the revision seen
-      // already: the pooled readers are dropped as after a compaction, so
-      // that searches read the new copies, not the ones replaced.
-      const std::string copies = ReplicaCopies();
-      if (copies != follow_copies) {
-        files.fetch_add(1);
-        follow_copies = copies;
+    for (int attempt = 1; attempt <= read_attempts; ++attempt) {
+      if (follow_hook) follow_hook();
+      const bool last = attempt == read_attempts;
+      try {
+        status = FollowStepLocked();
+        break;
+      } catch (const Xapian::DatabaseModifiedError& e) {
+        status = XapianError("following the databases", e);
+        if (last) break;
+      } catch (const Xapian::DatabaseOpeningError& e) {
+        status = XapianError("following the databases", e);
+        if (last) break;
+      } catch (const Xapian::Error& e) {
+        status = XapianError("following the databases", e);
+        break;
       }
-      const std::string state = FollowedState();
-      if (state == follow_seen) return;
-      const auto start = std::chrono::steady_clock::now();
-      const Xapian::Database directory(people_path);
-      const ChangeLogPosition log = ReadChangeLogPosition(directory);
-      FollowStep step = ReadFollowStep(directory, log);
-      if (step.kind == FollowStep::kWait) {
-        if (!follow_waiting_since) follow_waiting_since = absl::Now();
-        if (absl::Now() - *follow_waiting_since < kFollowMaxWait) return;
-      }
-      // A full read the log asks for reads what the replicas hold: people/'s
-      // replica may bring the log (reset by an erasure) before the posts'
-      // replicas bring what it covers (the erasure's deletions). Reading
-      // them then would serve the erased person's posts again, and read
-      // everything a second time once they arrive: wait for them, bounded,
-      // without the people people/ no longer holds meanwhile.
-      bool behind = false;
-      if (step.kind == FollowStep::kFull && !log.epoch.empty()) {
-        const std::string covers = ReadChangeLogCovers(directory);
-        const std::string at = ReplicasState();
-        if (!StateReaches(at, covers)) {
-          behind = true;
-          if (!follow_waiting_since) follow_waiting_since = absl::Now();
-          DropErasedNow(directory, start);
-          const bool waited =
-              absl::Now() - *follow_waiting_since >= kFollowMaxWait;
-          if (!waited && follow_awaited != covers) {
-            follow_awaited = covers;
-            std::fprintf(stderr,
-                         "whoknows: follow: waiting up to %s for the replicas "
-                         "to reach what the change log covers (%s; they are "
-                         "at %s) before reading every record\n",
-                         absl::FormatDuration(kFollowMaxWait).c_str(),
-                         covers.c_str(), at.c_str());
-          }
-          if (!waited) return;
-        }
-      }
-      if (step.kind == FollowStep::kApply) {
-        ApplyFollowStep(step, start);
-      } else {
-        std::fprintf(stderr, "whoknows: follow: reading every record (%s)%s\n",
-                     step.why.c_str(),
-                     behind ? ", the replicas still behind what the change "
-                              "log covers"
-                            : "");
-        status = FollowFully(
-            start, behind ? follow_erased : std::unordered_set<std::string>{});
-      }
-      if (status.ok()) {
-        follow_seen = state;
-        follow_log = log;
-        follow_waiting_since.reset();
-        follow_awaited.clear();
-        if (!behind) follow_erased.clear();
-      }
-    } catch (const Xapian::Error& e) {
-      status = XapianError("following the databases", e);
     }
     if (!status.ok() && status.ToString() != follow_error) {
       std::fprintf(stderr, "whoknows: follow: %s\n", status.ToString().c_str());
       ReportBackgroundError("follow", status);
     }
     follow_error = status.ok() ? "" : status.ToString();
+  }
+
+  // When the followed databases changed since the follower last caught up,
+  // applies what the change log says changed (the records it names,
+  // through the writer's own incremental publish), or reads every record
+  // again when the log cannot say (FollowStep). May throw Xapian::Error.
+  absl::Status FollowStepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu)
+      ABSL_LOCKS_EXCLUDED(write_mu, publish_mu, snap_mu) {
+    // A replica switched to a new copy, even one at the revision seen
+    // already: the pooled readers are dropped as after a compaction, so
+    // that searches read the new copies, not the ones replaced.
+    const std::string copies = ReplicaCopies();
+    if (copies != follow_copies) {
+      files.fetch_add(1);
+      follow_copies = copies;
+    }
+    const std::string state = FollowedState();
+    if (state == follow_seen) return absl::OkStatus();
+    const auto start = std::chrono::steady_clock::now();
+    const Xapian::Database directory(people_path);
+    const ChangeLogPosition log = ReadChangeLogPosition(directory);
+    FollowStep step = ReadFollowStep(directory, log);
+    if (step.kind == FollowStep::kWait) {
+      if (!follow_waiting_since) follow_waiting_since = absl::Now();
+      if (absl::Now() - *follow_waiting_since < kFollowMaxWait)
+        return absl::OkStatus();
+    }
+    // A full read the log asks for reads what the replicas hold: people/'s
+    // replica may bring the log (reset by an erasure) before the posts'
+    // replicas bring what it covers (the erasure's deletions). Reading
+    // them then would serve the erased person's posts again, and read
+    // everything a second time once they arrive: wait for them, bounded,
+    // without the people people/ no longer holds meanwhile.
+    bool behind = false;
+    if (step.kind == FollowStep::kFull && !log.epoch.empty()) {
+      const std::string covers = ReadChangeLogCovers(directory);
+      const std::string at = ReplicasState();
+      if (!StateReaches(at, covers)) {
+        behind = true;
+        if (!follow_waiting_since) follow_waiting_since = absl::Now();
+        DropErasedNow(directory, start);
+        const bool waited =
+            absl::Now() - *follow_waiting_since >= kFollowMaxWait;
+        if (!waited && follow_awaited != covers) {
+          follow_awaited = covers;
+          std::fprintf(stderr,
+                       "whoknows: follow: waiting up to %s for the replicas "
+                       "to reach what the change log covers (%s; they are "
+                       "at %s) before reading every record\n",
+                       absl::FormatDuration(kFollowMaxWait).c_str(),
+                       covers.c_str(), at.c_str());
+        }
+        if (!waited) return absl::OkStatus();
+      }
+    }
+    absl::Status status;
+    if (step.kind == FollowStep::kApply) {
+      ApplyFollowStep(step, start);
+    } else {
+      std::fprintf(stderr, "whoknows: follow: reading every record (%s)%s\n",
+                   step.why.c_str(),
+                   behind ? ", the replicas still behind what the change "
+                            "log covers"
+                          : "");
+      status = FollowFully(
+          start, behind ? follow_erased : std::unordered_set<std::string>{});
+    }
+    if (status.ok()) {
+      follow_seen = state;
+      follow_log = log;
+      follow_waiting_since.reset();
+      follow_awaited.clear();
+      if (!behind) follow_erased.clear();
+    }
+    return status;
   }
 
   // Applies a step's records to memory as the writer's commit does
@@ -2851,6 +2878,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.graph_state_path = dir.graph_state();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
+  d.follow_hook = options.follow_hook;
   d.after_commit = options.after_commit;
   d.on_background_error = options.on_background_error;
   d.bulk_commit_records = options.bulk_commit_records;

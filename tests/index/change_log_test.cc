@@ -14,6 +14,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -181,12 +182,15 @@ class CatalogFollowTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(OpenFollower(dir_));
   }
 
-  // follower_, a follower of the folder `root`.
-  void OpenFollower(const std::string& root) {
+  // follower_, a follower of the folder `root` (`hook`:
+  // CatalogOptions::follow_hook).
+  void OpenFollower(const std::string& root,
+                    std::function<void()> hook = nullptr) {
     CatalogOptions f;
     f.data_dir = root;
     f.refresh_interval = std::chrono::milliseconds(0);
     f.follow = true;
+    f.follow_hook = std::move(hook);
     auto follower = Catalog::Open(f);
     ASSERT_TRUE(follower.ok()) << follower.status();
     follower_ = std::move(*follower);
@@ -194,11 +198,12 @@ class CatalogFollowTest : public ::testing::Test {
 
   // follower_ again, on replicas of the writer's three databases in
   // `replicas` (SwitchReplica; `copies` counts the copies made).
-  void FollowReplicas(const DataDir& replicas, int* copies) {
+  void FollowReplicas(const DataDir& replicas, int* copies,
+                      std::function<void()> hook = nullptr) {
     fs::remove_all(replicas.root());
     for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
       SwitchReplica(DataDir(dir_), replicas, s, copies);
-    ASSERT_NO_FATAL_FAILURE(OpenFollower(replicas.root()));
+    ASSERT_NO_FATAL_FAILURE(OpenFollower(replicas.root(), std::move(hook)));
   }
 
   // Publishes the writer's writes, takes one follower step, and expects
@@ -449,6 +454,41 @@ TEST_F(CatalogFollowTest, ReadsOpenTheNewCopyOfAReplicaRemovedUnderThem) {
   EXPECT_TRUE(read.ok()) << read;
   EXPECT_EQ(posts, writer_->snapshot()->posts.size());
   EXPECT_EQ(SearchIds(*follower_, q), found);
+}
+
+// xapian-replicate switches people/'s replica between the follower's
+// read of the stub file and its open of the copy the stub named, and
+// removes that copy: the open finds no `iamglass`. The tick starts over
+// from the stub file, which names the new copy, instead of failing until
+// the next tick (reported as a background error meanwhile).
+TEST_F(CatalogFollowTest, ATickStartsOverWhenTheCopyItOpensIsRemoved) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  writer_->Refresh();
+  const DataDir writer_dir(dir_), replica_dir(dir_ + "_race");
+  int copies = 0;
+  int race = 0;  // 1: the next attempt of a tick meets the switch
+  ASSERT_NO_FATAL_FAILURE(FollowReplicas(replica_dir, &copies, [&] {
+    if (race == 1) {
+      // What the open sees: a stub naming a copy that is gone.
+      std::ofstream(replica_dir.database(Store::kPeople) + "/XAPIANDB")
+          << "auto replica_removed\n";
+    } else if (race == 2) {
+      SwitchReplica(writer_dir, replica_dir, Store::kPeople, &copies);
+    }
+    if (race > 0) ++race;
+  }));
+  ASSERT_TRUE(writer_
+                  ->UpsertPosts(std::vector<v1::Post>{
+                      MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
+                               "zebrafish partitions", kT0 + 90, "", "en")})
+                  .ok());
+  writer_->Refresh();
+  SwitchReplica(writer_dir, replica_dir, Store::kPosts, &copies);
+  race = 1;
+  follower_->Refresh();
+  EXPECT_EQ(race, 3) << "the tick was tried again";
+  EXPECT_NE(follower_->snapshot()->FindPost("z1"), nullptr)
+      << "the tick failed; the post would come with the next one";
 }
 
 // One entry a publish tick, not one a write: the writes between two
