@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -68,6 +69,12 @@ constexpr Xapian::valueno kIdSlot = 1;
 // a stamp the writer changes at each commit of posts, by which followers
 // tell that the shards changed (the remote backend tells no revision).
 constexpr char kShardStampKey[] = "whoknows.stamp";
+// Why a change log entry says "read everything" (ChangeLogEntry::why), for
+// the reasons written from more than one place.
+constexpr char kUnloggedCommits[] =
+    "commits no entry covers (the writer stopped before its publish tick)";
+constexpr char kFailedWrite[] =
+    "a failed write (what it committed is not known)";
 // A write that cannot reach a shard server is tried this many times in all,
 // reconnecting before each, the n-th retry after n pauses (CommitLocked).
 constexpr int kShardWriteAttempts = 3;
@@ -623,12 +630,19 @@ struct Catalog::Impl {
   struct PendingLog {
     bool full = false;
     bool reset = false;
+    std::string why;  // with `full`: each reason once, in order
     std::unordered_map<std::string, std::optional<uint64_t>> posts;
     std::unordered_map<std::string, bool> people;
 
     bool empty() const { return !full && posts.empty() && people.empty(); }
+    // Makes the next entry say `full`, adding `reason` to why.
+    void Full(absl::string_view reason) {
+      full = true;
+      if (reason.empty() || absl::StrContains(why, reason)) return;
+      why = why.empty() ? std::string(reason) : absl::StrCat(why, "; ", reason);
+    }
     ChangeLogEntry Entry() const {
-      if (full) return ChangeLogEntry::Full();
+      if (full) return ChangeLogEntry::Full(why);
       ChangeLogEntry e;
       for (const auto& [id, fingerprint] : posts) {
         if (fingerprint)
@@ -673,9 +687,10 @@ struct Catalog::Impl {
     if (!entry.deleted_people.empty()) {
       p = PendingLog();
       p.reset = true;
+      p.Full("an erasure reset the log");
     }
     if (entry.full || p.reset) {
-      p.full = true;
+      p.Full(entry.why);
       p.posts.clear();
       p.people.clear();
     }
@@ -1286,7 +1301,7 @@ struct Catalog::Impl {
       // publish tick): which ones, no entry says, so followers read
       // everything.
       if (ReadChangeLogCovers(*people_db) != LoggedStateLocked())
-        log_pending.full = true;
+        log_pending.Full(kUnloggedCommits);
     }
     // A write that a crash cut between two databases' commits is finished
     // before anything is read or served.
@@ -1586,7 +1601,9 @@ struct Catalog::Impl {
     for (const auto& id : stale) posts_db->delete_document(kIdPrefix + id);
     posts_db->commit();
     if (change_log_keep > 0) {  // a repair: followers read everything
-      LogChangeLocked(ChangeLogEntry::Full());
+      LogChangeLocked(ChangeLogEntry::Full(
+          "a repair at open (posts in both databases, or private ones among "
+          "the public)"));
       people_db->commit();
     }
     return absl::OkStatus();
@@ -1780,12 +1797,16 @@ struct Catalog::Impl {
     std::unordered_map<std::string, std::optional<uint64_t>> posts_now;
     std::unordered_map<std::string, bool> people_now;
     for (const ChangeLogEntry& e : *entries) {
-      // Which of those the entry does not say (it holds no reason).
+      // An entry written before stop 26 holds no reason.
       if (e.full) {
         return FollowStep::Not(
             FollowStep::kFull,
-            "change log: an entry saying to read everything (a bulk load, a "
-            "repair at open, a compaction, or commits no entry covers)");
+            absl::StrCat("change log: an entry saying to read everything (",
+                         e.why.empty() ? "a bulk load, a repair at open, a "
+                                         "compaction, or commits no entry "
+                                         "covers: it says not which"
+                                       : e.why,
+                         ")"));
       }
       for (const auto& id : e.deleted_posts) posts_now[id] = std::nullopt;
       for (const auto& [id, fp] : e.posts) posts_now[id] = fp;
@@ -2190,7 +2211,7 @@ struct Catalog::Impl {
       if (change_log_keep > 0) {
         log_pos = ReadChangeLogPosition(*people_db);
         log_pending = PendingLog();
-        log_pending.full = true;
+        log_pending.Full(kFailedWrite);
       }
       // Left closed (every use throws) when a shard server cannot be
       // reached.
@@ -2305,7 +2326,7 @@ struct Catalog::Impl {
       // Bulk loading lists no ids: followers read everything after it.
       // (the entry goes with the publish tick's commit of people/).
       if (std::find(in_bulk.begin(), in_bulk.end(), true) != in_bulk.end())
-        NoteChangeLocked(ChangeLogEntry::Full());
+        NoteChangeLocked(ChangeLogEntry::Full("a bulk load"));
       for (int i = 0; i < kStoreCount; ++i) {
         if (!in_bulk[i]) continue;
         const Store store = static_cast<Store>(i);
@@ -3035,7 +3056,7 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
       d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
       if (d.change_log_keep > 0) {
         d.log_pos = ReadChangeLogPosition(*d.people_db);
-        d.NoteChangeLocked(ChangeLogEntry::Full());  // the pending one lost
+        d.NoteChangeLocked(ChangeLogEntry::Full(kFailedWrite));
       }
     } catch (const Xapian::Error&) {
     }
@@ -3221,7 +3242,7 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
   if (!status.ok()) return status;
   // The databases are new files: followers' replicas copy them whole, and
   // followers read everything.
-  d.NoteChangeLocked(ChangeLogEntry::Full());
+  d.NoteChangeLocked(ChangeLogEntry::Full("a compaction"));
   result.bytes_after = FolderBytes(d.posts_path) + FolderBytes(d.private_path) +
                        FolderBytes(d.people_path);
   return result;

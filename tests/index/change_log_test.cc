@@ -5,6 +5,7 @@
 // test folders, each follower step run by Refresh().
 #include "index/change_log.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,8 +52,16 @@ TEST(ChangeLogTest, EntriesComeBackAsWrittenAndDamageIsTold) {
   EXPECT_EQ(back->deleted_posts, e.deleted_posts);
   EXPECT_EQ(back->people, e.people);
   EXPECT_EQ(back->deleted_people, e.deleted_people);
-  EXPECT_TRUE(
-      DecodeChangeLogEntry(EncodeChangeLogEntry(ChangeLogEntry::Full()))->full);
+  auto full = DecodeChangeLogEntry(
+      EncodeChangeLogEntry(ChangeLogEntry::Full("a bulk load")));
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_TRUE(full->full);
+  EXPECT_EQ(full->why, "a bulk load");
+  // As the build before reasons wrote it: read everything, no reason.
+  full = DecodeChangeLogEntry("whoknows-log 1\nF\n");
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_TRUE(full->full);
+  EXPECT_EQ(full->why, "");
   std::string cut = EncodeChangeLogEntry(e);
   cut.resize(cut.size() - 3);
   EXPECT_EQ(DecodeChangeLogEntry(cut).status().code(),
@@ -566,7 +575,13 @@ TEST_F(CatalogFollowTest,
                       MakePost("logged", "cy", v1::POST_KIND_QUESTION, "kafka",
                                "kafka offsets", kT0 + 91, "", "en")})
                   .ok());
+  testing::internal::CaptureStderr();
   ExpectInStep();
+  // The follower's reload line says why.
+  EXPECT_THAT(testing::internal::GetCapturedStderr(),
+              testing::HasSubstr("reading every record (change log: an entry "
+                                 "saying to read everything (commits no entry "
+                                 "covers"));
   EXPECT_NE(follower_->snapshot()->FindPost("lost"), nullptr);
   EXPECT_NE(follower_->snapshot()->FindPost("logged"), nullptr);
   EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
