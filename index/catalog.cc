@@ -600,20 +600,27 @@ struct Catalog::Impl {
                           : OpenShardsForReading(shards);
   }
   // The writer of public posts. May throw Xapian::Error.
-  Xapian::WritableDatabase OpenPublicWriter(int action) const {
+  Xapian::WritableDatabase OpenPublicWriter(
+      int action, std::vector<Xapian::WritableDatabase>* each) const {
     return shards.empty() ? Xapian::WritableDatabase(posts_path, action)
-                          : OpenShardsForWriting(shards);
+                          : OpenShardsForWriting(shards, each);
   }
   // Changes the shards' stamp (kShardStampKey) in what the next commit of
   // posts writes. May throw Xapian::Error.
   void StampShardsLocked(Store store) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     if (store != Store::kPosts || shards.empty()) return;
     ++stamp;
-    posts_db->set_metadata(
-        kShardStampKey,
-        absl::StrCat(absl::ToUnixNanos(absl::Now()), "-", stamp));
+    // Each shard: Xapian sets the metadata of a WritableDatabase of
+    // several shards on the first only, and followers compare every
+    // shard's replica with the stamp (ReplicasState).
+    const std::string value =
+        absl::StrCat(absl::ToUnixNanos(absl::Now()), "-", stamp);
+    for (Xapian::WritableDatabase& shard : shard_writers)
+      shard.set_metadata(kShardStampKey, value);
   }
   uint64_t stamp ABSL_GUARDED_BY(write_mu) = 0;
+  // Each shard's own handle on posts_db's connections (OpenShardsForWriting).
+  std::vector<Xapian::WritableDatabase> shard_writers ABSL_GUARDED_BY(write_mu);
 
   // The change log for followers (CatalogOptions::change_log_entries;
   // index/change_log.h): the entries the writer keeps, 0 when it keeps
@@ -1291,7 +1298,8 @@ struct Catalog::Impl {
     WK_RETURN_IF_ERROR(FinishCompaction(posts_path));
     WK_RETURN_IF_ERROR(FinishCompaction(private_path));
     WK_RETURN_IF_ERROR(FinishCompaction(people_path));
-    posts_db.emplace(OpenPublicWriter(Xapian::DB_CREATE_OR_OPEN));
+    posts_db.emplace(
+        OpenPublicWriter(Xapian::DB_CREATE_OR_OPEN, &shard_writers));
     private_db.emplace(private_path, Xapian::DB_CREATE_OR_OPEN);
     people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
     if (change_log_keep > 0) {
@@ -2082,7 +2090,9 @@ struct Catalog::Impl {
 
   // Where the replicas a follower reads stand, as the writer's
   // LoggedStateLocked says what the change log covers: posts/' revision or
-  // the shards' stamp, and private_posts/' revision. May throw
+  // every shard's stamp (comma-separated, in shard order: each shard is
+  // replicated on its own, and a Database of several shards reads the
+  // first one's metadata only), and private_posts/' revision. May throw
   // Xapian::Error.
   std::string ReplicasState() const {
     std::error_code ec;
@@ -2090,17 +2100,22 @@ struct Catalog::Impl {
         fs::exists(private_path, ec)
             ? absl::StrCat(Xapian::Database(private_path).get_revision())
             : "";
-    const Xapian::Database pub = OpenPublic();
-    return absl::StrCat(shards.empty() ? absl::StrCat(pub.get_revision())
-                                       : pub.get_metadata(kShardStampKey),
-                        "/", priv);
+    std::string pub;
+    if (shards.empty()) pub = absl::StrCat(OpenPublic().get_revision());
+    for (const ShardServers& shard : shards) {
+      absl::StrAppend(
+          &pub, pub.empty() ? "" : ",",
+          OpenShardsForReading({shard}).get_metadata(kShardStampKey));
+    }
+    return absl::StrCat(pub, "/", priv);
   }
 
   // Whether replicas at `at` (ReplicasState) hold what `covers` covers:
-  // each part at least as new. A revision is a number, a stamp
-  // "<unix ns>-<count>"; a part that is neither must be equal. "" covers
-  // nothing (a log written before covers were kept); a part the follower
-  // has no database for (no private_posts/) is not waited for.
+  // each part at least as new (for the shards, every shard's stamp). A
+  // revision is a number, a stamp "<unix ns>-<count>"; a part that is
+  // neither must be equal. "" covers nothing (a log written before covers
+  // were kept); a part the follower has no database for (no
+  // private_posts/) is not waited for.
   static bool StateReaches(const std::string& at, const std::string& covers) {
     if (covers.empty()) return true;
     const std::vector<std::string> have = absl::StrSplit(at, '/');
@@ -2108,15 +2123,18 @@ struct Catalog::Impl {
     if (have.size() != want.size()) return false;
     for (size_t i = 0; i < want.size(); ++i) {
       if (have[i].empty()) continue;
-      const std::vector<std::string> h = absl::StrSplit(have[i], '-');
-      const std::vector<std::string> w = absl::StrSplit(want[i], '-');
-      std::vector<uint64_t> hn(h.size()), wn(w.size());
-      bool numbers = h.size() == w.size();
-      for (size_t j = 0; numbers && j < w.size(); ++j) {
-        numbers =
-            absl::SimpleAtoi(h[j], &hn[j]) && absl::SimpleAtoi(w[j], &wn[j]);
+      for (absl::string_view part : absl::StrSplit(have[i], ',')) {
+        if (part.empty()) continue;  // a shard an older writer left unstamped
+        const std::vector<std::string> h = absl::StrSplit(part, '-');
+        const std::vector<std::string> w = absl::StrSplit(want[i], '-');
+        std::vector<uint64_t> hn(h.size()), wn(w.size());
+        bool numbers = h.size() == w.size();
+        for (size_t j = 0; numbers && j < w.size(); ++j) {
+          numbers =
+              absl::SimpleAtoi(h[j], &hn[j]) && absl::SimpleAtoi(w[j], &wn[j]);
+        }
+        if (numbers ? hn < wn : part != want[i]) return false;
       }
-      if (numbers ? hn < wn : have[i] != want[i]) return false;
     }
     return true;
   }
@@ -2215,7 +2233,7 @@ struct Catalog::Impl {
       }
       // Left closed (every use throws) when a shard server cannot be
       // reached.
-      posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
+      posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN, &shard_writers));
       people.clear();
       // The write's error is reported; a failed reload is tried again.
       const absl::Status loaded = LoadRecordsLocked();
@@ -2460,7 +2478,7 @@ struct Catalog::Impl {
           posts_db->close();
         } catch (const Xapian::Error&) {
         }
-        posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
+        posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN, &shard_writers));
         return absl::OkStatus();
       } catch (const Xapian::Error& e) {
         return absl::UnavailableError(
