@@ -702,6 +702,35 @@ void PrintFreshness(const MarkerTimes& m) {
 }
 
 // --mode ingest (see the top of the file).
+// What --mode runs, for the first line of the output: each mode runs its
+// own mix (the mix's writers and analysts only in --mode mix).
+std::string WhatRuns(const Flags& f) {
+  const std::string finders = std::to_string(f.threads) + " client threads";
+  if (f.mode == "ingest") {
+    const int writers = f.writers_set ? std::max(1, f.writers) : 1;
+    return std::to_string(writers) + " writer(s) (" +
+           (f.rpc == "stream" ? "IngestStream" : "UpsertPosts") + " of " +
+           std::to_string(f.batch) + " posts) and a prober (a " +
+           "marker post every " + std::to_string(f.probe_ms) +
+           " ms, looked for by FindExperts); no analysts";
+  }
+  if (f.mode == "network") return "AnalyzeNetwork of the whole company";
+  if (f.mode == "latency") {
+    std::string list;
+    for (int c : f.concurrency)
+      list += (list.empty() ? "" : ",") + std::to_string(c);
+    return "FindExperts alone, then SuggestForPost alone, at concurrency " +
+           list;
+  }
+  if (f.mode == "typing")
+    return finders + ": FindExperts alone, then SuggestForPost alone";
+  return finders + ": " + std::to_string(f.writers) +
+         " writers (UpsertPosts of " + std::to_string(f.batch) + "), " +
+         std::to_string(f.analysts) +
+         " analysts (AnalyzeNetwork, person-level), the rest FindExperts; " +
+         "then FindExperts alone";
+}
+
 int Ingest(const Flags& f, const Company& company,
            std::shared_ptr<grpc::Channel> channel,
            std::shared_ptr<grpc::Channel> find_channel) {
@@ -802,12 +831,9 @@ int main(int argc, char** argv) {
   auto creds = grpc::CompositeChannelCredentials(
       grpc::SslCredentials(ssl), grpc::AccessTokenCredentials(f.token));
   auto channel = grpc::CreateChannel(f.server, creds);
-  std::printf(
-      "load_bench --mode %s: %s, %d client threads, %d s per phase, %u cores "
-      "here; mix: %d writers (UpsertPosts of %d), %d analysts (AnalyzeNetwork, "
-      "person-level), the rest FindExperts\n",
-      f.mode.c_str(), f.server.c_str(), f.threads, f.seconds,
-      std::thread::hardware_concurrency(), f.writers, f.batch, f.analysts);
+  std::printf("load_bench --mode %s: %s, %d s per phase, %u cores here; %s\n",
+              f.mode.c_str(), f.server.c_str(), f.seconds,
+              std::thread::hardware_concurrency(), WhatRuns(f).c_str());
   // Warm-up, not printed: the first model build, connections, caches.
   Flags warm = f;
   warm.seconds = 3;

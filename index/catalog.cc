@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -68,6 +69,12 @@ constexpr Xapian::valueno kIdSlot = 1;
 // a stamp the writer changes at each commit of posts, by which followers
 // tell that the shards changed (the remote backend tells no revision).
 constexpr char kShardStampKey[] = "whoknows.stamp";
+// Why a change log entry says "read everything" (ChangeLogEntry::why), for
+// the reasons written from more than one place.
+constexpr char kUnloggedCommits[] =
+    "commits no entry covers (the writer stopped before its publish tick)";
+constexpr char kFailedWrite[] =
+    "a failed write (what it committed is not known)";
 // A write that cannot reach a shard server is tried this many times in all,
 // reconnecting before each, the n-th retry after n pauses (CommitLocked).
 constexpr int kShardWriteAttempts = 3;
@@ -593,20 +600,27 @@ struct Catalog::Impl {
                           : OpenShardsForReading(shards);
   }
   // The writer of public posts. May throw Xapian::Error.
-  Xapian::WritableDatabase OpenPublicWriter(int action) const {
+  Xapian::WritableDatabase OpenPublicWriter(
+      int action, std::vector<Xapian::WritableDatabase>* each) const {
     return shards.empty() ? Xapian::WritableDatabase(posts_path, action)
-                          : OpenShardsForWriting(shards);
+                          : OpenShardsForWriting(shards, each);
   }
   // Changes the shards' stamp (kShardStampKey) in what the next commit of
   // posts writes. May throw Xapian::Error.
   void StampShardsLocked(Store store) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     if (store != Store::kPosts || shards.empty()) return;
     ++stamp;
-    posts_db->set_metadata(
-        kShardStampKey,
-        absl::StrCat(absl::ToUnixNanos(absl::Now()), "-", stamp));
+    // Each shard: Xapian sets the metadata of a WritableDatabase of
+    // several shards on the first only, and followers compare every
+    // shard's replica with the stamp (ReplicasState).
+    const std::string value =
+        absl::StrCat(absl::ToUnixNanos(absl::Now()), "-", stamp);
+    for (Xapian::WritableDatabase& shard : shard_writers)
+      shard.set_metadata(kShardStampKey, value);
   }
   uint64_t stamp ABSL_GUARDED_BY(write_mu) = 0;
+  // Each shard's own handle on posts_db's connections (OpenShardsForWriting).
+  std::vector<Xapian::WritableDatabase> shard_writers ABSL_GUARDED_BY(write_mu);
 
   // The change log for followers (CatalogOptions::change_log_entries;
   // index/change_log.h): the entries the writer keeps, 0 when it keeps
@@ -623,12 +637,19 @@ struct Catalog::Impl {
   struct PendingLog {
     bool full = false;
     bool reset = false;
+    std::string why;  // with `full`: each reason once, in order
     std::unordered_map<std::string, std::optional<uint64_t>> posts;
     std::unordered_map<std::string, bool> people;
 
     bool empty() const { return !full && posts.empty() && people.empty(); }
+    // Makes the next entry say `full`, adding `reason` to why.
+    void Full(absl::string_view reason) {
+      full = true;
+      if (reason.empty() || absl::StrContains(why, reason)) return;
+      why = why.empty() ? std::string(reason) : absl::StrCat(why, "; ", reason);
+    }
     ChangeLogEntry Entry() const {
-      if (full) return ChangeLogEntry::Full();
+      if (full) return ChangeLogEntry::Full(why);
       ChangeLogEntry e;
       for (const auto& [id, fingerprint] : posts) {
         if (fingerprint)
@@ -673,9 +694,10 @@ struct Catalog::Impl {
     if (!entry.deleted_people.empty()) {
       p = PendingLog();
       p.reset = true;
+      p.Full("an erasure reset the log");
     }
     if (entry.full || p.reset) {
-      p.full = true;
+      p.Full(entry.why);
       p.posts.clear();
       p.people.clear();
     }
@@ -780,6 +802,7 @@ struct Catalog::Impl {
   GraphOptions graph_options;
   int read_attempts = 0;  // CatalogOptions::read_attempts
   std::function<void(PublishStage)> publish_hook;   // CatalogOptions
+  std::function<void()> follow_hook;                // CatalogOptions
   std::function<absl::Status(Store)> after_commit;  // CatalogOptions
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
@@ -835,8 +858,13 @@ struct Catalog::Impl {
   // Runs `read(reader)` on a pooled reader and returns what it returns. A
   // commit can invalidate the revision the reader is on
   // (DatabaseModifiedError): the reader is reopened and `read` starts over, at
-  // most read_attempts times in all, then UNAVAILABLE with `gave_up`. Other
-  // Xapian errors are INTERNAL, prefixed with `what`.
+  // most read_attempts times in all, then UNAVAILABLE with `gave_up`. A
+  // pooled reader whose files are gone (DatabaseOpeningError at its
+  // reopen: xapian-replicate switched a follower's replica to a new copy and
+  // removed the old one before the follower's tick dropped the pool) is
+  // dropped with the pool, and the read starts over on readers opened
+  // afresh from the stub files. Other Xapian errors are INTERNAL, prefixed
+  // with `what`.
   template <typename Read>
   absl::Status ReadWithRetry(const char* what, const char* gave_up, Read&& read,
                              bool newest = false) const {
@@ -852,6 +880,10 @@ struct Catalog::Impl {
           reader->reopen();
           ReleaseReader(std::move(reader));
         }
+      } catch (const Xapian::DatabaseOpeningError& e) {
+        if (attempt + 1 == read_attempts) return XapianError(what, e);
+        absl::MutexLock lock(&pool_mu);
+        pool.clear();
       } catch (const Xapian::NetworkError& e) {
         // A shard server went down: every pooled reader may be on it, so
         // all are dropped; the next opens on the shards' next servers.
@@ -1266,7 +1298,8 @@ struct Catalog::Impl {
     WK_RETURN_IF_ERROR(FinishCompaction(posts_path));
     WK_RETURN_IF_ERROR(FinishCompaction(private_path));
     WK_RETURN_IF_ERROR(FinishCompaction(people_path));
-    posts_db.emplace(OpenPublicWriter(Xapian::DB_CREATE_OR_OPEN));
+    posts_db.emplace(
+        OpenPublicWriter(Xapian::DB_CREATE_OR_OPEN, &shard_writers));
     private_db.emplace(private_path, Xapian::DB_CREATE_OR_OPEN);
     people_db.emplace(people_path, Xapian::DB_CREATE_OR_OPEN);
     if (change_log_keep > 0) {
@@ -1276,7 +1309,7 @@ struct Catalog::Impl {
       // publish tick): which ones, no entry says, so followers read
       // everything.
       if (ReadChangeLogCovers(*people_db) != LoggedStateLocked())
-        log_pending.full = true;
+        log_pending.Full(kUnloggedCommits);
     }
     // A write that a crash cut between two databases' commits is finished
     // before anything is read or served.
@@ -1576,7 +1609,9 @@ struct Catalog::Impl {
     for (const auto& id : stale) posts_db->delete_document(kIdPrefix + id);
     posts_db->commit();
     if (change_log_keep > 0) {  // a repair: followers read everything
-      LogChangeLocked(ChangeLogEntry::Full());
+      LogChangeLocked(ChangeLogEntry::Full(
+          "a repair at open (posts in both databases, or private ones among "
+          "the public)"));
       people_db->commit();
     }
     return absl::OkStatus();
@@ -1770,12 +1805,16 @@ struct Catalog::Impl {
     std::unordered_map<std::string, std::optional<uint64_t>> posts_now;
     std::unordered_map<std::string, bool> people_now;
     for (const ChangeLogEntry& e : *entries) {
-      // Which of those the entry does not say (it holds no reason).
+      // An entry written before stop 26 holds no reason.
       if (e.full) {
         return FollowStep::Not(
             FollowStep::kFull,
-            "change log: an entry saying to read everything (a bulk load, a "
-            "repair at open, a compaction, or commits no entry covers)");
+            absl::StrCat("change log: an entry saying to read everything (",
+                         e.why.empty() ? "a bulk load, a repair at open, a "
+                                         "compaction, or commits no entry "
+                                         "covers: it says not which"
+                                       : e.why,
+                         ")"));
       }
       for (const auto& id : e.deleted_posts) posts_now[id] = std::nullopt;
       for (const auto& [id, fp] : e.posts) posts_now[id] = fp;
@@ -1872,88 +1911,114 @@ struct Catalog::Impl {
     }
   }
 
-  // One tick of a follower: when the followed databases changed since it
-  // last caught up, applies what the change log says changed (the records
-  // it names, through the writer's own incremental publish), or reads every
-  // record again when the log cannot say (FollowStep). Failures (a shard
-  // down, a replica being switched) are reported and retried next tick.
+  // One tick of a follower (FollowStepLocked). A replica that
+  // xapian-replicate changes while the tick reads it starts the tick over,
+  // from the stub files, read_attempts times in all: changesets applied in
+  // place (DatabaseModifiedError), or a switch to a new copy that removed
+  // the one a stub named a moment before (DatabaseOpeningError: no
+  // `iamglass`). Other failures (a shard down), and these once the
+  // attempts are spent, are reported and retried next tick.
   void FollowOnce()
       ABSL_LOCKS_EXCLUDED(follow_mu, write_mu, publish_mu, snap_mu) {
     absl::MutexLock following(&follow_mu);
     absl::Status status;
-    try {
-      // A replica switched to a new copy, even one at the revision seen
-      // already: the pooled readers are dropped as after a compaction, so
-      // that searches read the new copies, not the ones replaced.
-      const std::string copies = ReplicaCopies();
-      if (copies != follow_copies) {
-        files.fetch_add(1);
-        follow_copies = copies;
+    for (int attempt = 1; attempt <= read_attempts; ++attempt) {
+      if (follow_hook) follow_hook();
+      const bool last = attempt == read_attempts;
+      try {
+        status = FollowStepLocked();
+        break;
+      } catch (const Xapian::DatabaseModifiedError& e) {
+        status = XapianError("following the databases", e);
+        if (last) break;
+      } catch (const Xapian::DatabaseOpeningError& e) {
+        status = XapianError("following the databases", e);
+        if (last) break;
+      } catch (const Xapian::Error& e) {
+        status = XapianError("following the databases", e);
+        break;
       }
-      const std::string state = FollowedState();
-      if (state == follow_seen) return;
-      const auto start = std::chrono::steady_clock::now();
-      const Xapian::Database directory(people_path);
-      const ChangeLogPosition log = ReadChangeLogPosition(directory);
-      FollowStep step = ReadFollowStep(directory, log);
-      if (step.kind == FollowStep::kWait) {
-        if (!follow_waiting_since) follow_waiting_since = absl::Now();
-        if (absl::Now() - *follow_waiting_since < kFollowMaxWait) return;
-      }
-      // A full read the log asks for reads what the replicas hold: people/'s
-      // replica may bring the log (reset by an erasure) before the posts'
-      // replicas bring what it covers (the erasure's deletions). Reading
-      // them then would serve the erased person's posts again, and read
-      // everything a second time once they arrive: wait for them, bounded,
-      // without the people people/ no longer holds meanwhile.
-      bool behind = false;
-      if (step.kind == FollowStep::kFull && !log.epoch.empty()) {
-        const std::string covers = ReadChangeLogCovers(directory);
-        const std::string at = ReplicasState();
-        if (!StateReaches(at, covers)) {
-          behind = true;
-          if (!follow_waiting_since) follow_waiting_since = absl::Now();
-          DropErasedNow(directory, start);
-          const bool waited =
-              absl::Now() - *follow_waiting_since >= kFollowMaxWait;
-          if (!waited && follow_awaited != covers) {
-            follow_awaited = covers;
-            std::fprintf(stderr,
-                         "whoknows: follow: waiting up to %s for the replicas "
-                         "to reach what the change log covers (%s; they are "
-                         "at %s) before reading every record\n",
-                         absl::FormatDuration(kFollowMaxWait).c_str(),
-                         covers.c_str(), at.c_str());
-          }
-          if (!waited) return;
-        }
-      }
-      if (step.kind == FollowStep::kApply) {
-        ApplyFollowStep(step, start);
-      } else {
-        std::fprintf(stderr, "whoknows: follow: reading every record (%s)%s\n",
-                     step.why.c_str(),
-                     behind ? ", the replicas still behind what the change "
-                              "log covers"
-                            : "");
-        status = FollowFully(
-            start, behind ? follow_erased : std::unordered_set<std::string>{});
-      }
-      if (status.ok()) {
-        follow_seen = state;
-        follow_log = log;
-        follow_waiting_since.reset();
-        follow_awaited.clear();
-        if (!behind) follow_erased.clear();
-      }
-    } catch (const Xapian::Error& e) {
-      status = XapianError("following the databases", e);
     }
     if (!status.ok() && status.ToString() != follow_error) {
       std::fprintf(stderr, "whoknows: follow: %s\n", status.ToString().c_str());
       ReportBackgroundError("follow", status);
     }
     follow_error = status.ok() ? "" : status.ToString();
+  }
+
+  // When the followed databases changed since the follower last caught up,
+  // applies what the change log says changed (the records it names,
+  // through the writer's own incremental publish), or reads every record
+  // again when the log cannot say (FollowStep). May throw Xapian::Error.
+  absl::Status FollowStepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu)
+      ABSL_LOCKS_EXCLUDED(write_mu, publish_mu, snap_mu) {
+    // A replica switched to a new copy, even one at the revision seen
+    // already: the pooled readers are dropped as after a compaction, so
+    // that searches read the new copies, not the ones replaced.
+    const std::string copies = ReplicaCopies();
+    if (copies != follow_copies) {
+      files.fetch_add(1);
+      follow_copies = copies;
+    }
+    const std::string state = FollowedState();
+    if (state == follow_seen) return absl::OkStatus();
+    const auto start = std::chrono::steady_clock::now();
+    const Xapian::Database directory(people_path);
+    const ChangeLogPosition log = ReadChangeLogPosition(directory);
+    FollowStep step = ReadFollowStep(directory, log);
+    if (step.kind == FollowStep::kWait) {
+      if (!follow_waiting_since) follow_waiting_since = absl::Now();
+      if (absl::Now() - *follow_waiting_since < kFollowMaxWait)
+        return absl::OkStatus();
+    }
+    // A full read the log asks for reads what the replicas hold: people/'s
+    // replica may bring the log (reset by an erasure) before the posts'
+    // replicas bring what it covers (the erasure's deletions). Reading
+    // them then would serve the erased person's posts again, and read
+    // everything a second time once they arrive: wait for them, bounded,
+    // without the people people/ no longer holds meanwhile.
+    bool behind = false;
+    if (step.kind == FollowStep::kFull && !log.epoch.empty()) {
+      const std::string covers = ReadChangeLogCovers(directory);
+      const std::string at = ReplicasState();
+      if (!StateReaches(at, covers)) {
+        behind = true;
+        if (!follow_waiting_since) follow_waiting_since = absl::Now();
+        DropErasedNow(directory, start);
+        const bool waited =
+            absl::Now() - *follow_waiting_since >= kFollowMaxWait;
+        if (!waited && follow_awaited != covers) {
+          follow_awaited = covers;
+          std::fprintf(stderr,
+                       "whoknows: follow: waiting up to %s for the replicas "
+                       "to reach what the change log covers (%s; they are "
+                       "at %s) before reading every record\n",
+                       absl::FormatDuration(kFollowMaxWait).c_str(),
+                       covers.c_str(), at.c_str());
+        }
+        if (!waited) return absl::OkStatus();
+      }
+    }
+    absl::Status status;
+    if (step.kind == FollowStep::kApply) {
+      ApplyFollowStep(step, start);
+    } else {
+      std::fprintf(stderr, "whoknows: follow: reading every record (%s)%s\n",
+                   step.why.c_str(),
+                   behind ? ", the replicas still behind what the change "
+                            "log covers"
+                          : "");
+      status = FollowFully(
+          start, behind ? follow_erased : std::unordered_set<std::string>{});
+    }
+    if (status.ok()) {
+      follow_seen = state;
+      follow_log = log;
+      follow_waiting_since.reset();
+      follow_awaited.clear();
+      if (!behind) follow_erased.clear();
+    }
+    return status;
   }
 
   // Applies a step's records to memory as the writer's commit does
@@ -2025,7 +2090,9 @@ struct Catalog::Impl {
 
   // Where the replicas a follower reads stand, as the writer's
   // LoggedStateLocked says what the change log covers: posts/' revision or
-  // the shards' stamp, and private_posts/' revision. May throw
+  // every shard's stamp (comma-separated, in shard order: each shard is
+  // replicated on its own, and a Database of several shards reads the
+  // first one's metadata only), and private_posts/' revision. May throw
   // Xapian::Error.
   std::string ReplicasState() const {
     std::error_code ec;
@@ -2033,17 +2100,22 @@ struct Catalog::Impl {
         fs::exists(private_path, ec)
             ? absl::StrCat(Xapian::Database(private_path).get_revision())
             : "";
-    const Xapian::Database pub = OpenPublic();
-    return absl::StrCat(shards.empty() ? absl::StrCat(pub.get_revision())
-                                       : pub.get_metadata(kShardStampKey),
-                        "/", priv);
+    std::string pub;
+    if (shards.empty()) pub = absl::StrCat(OpenPublic().get_revision());
+    for (const ShardServers& shard : shards) {
+      absl::StrAppend(
+          &pub, pub.empty() ? "" : ",",
+          OpenShardsForReading({shard}).get_metadata(kShardStampKey));
+    }
+    return absl::StrCat(pub, "/", priv);
   }
 
   // Whether replicas at `at` (ReplicasState) hold what `covers` covers:
-  // each part at least as new. A revision is a number, a stamp
-  // "<unix ns>-<count>"; a part that is neither must be equal. "" covers
-  // nothing (a log written before covers were kept); a part the follower
-  // has no database for (no private_posts/) is not waited for.
+  // each part at least as new (for the shards, every shard's stamp). A
+  // revision is a number, a stamp "<unix ns>-<count>"; a part that is
+  // neither must be equal. "" covers nothing (a log written before covers
+  // were kept); a part the follower has no database for (no
+  // private_posts/) is not waited for.
   static bool StateReaches(const std::string& at, const std::string& covers) {
     if (covers.empty()) return true;
     const std::vector<std::string> have = absl::StrSplit(at, '/');
@@ -2051,15 +2123,18 @@ struct Catalog::Impl {
     if (have.size() != want.size()) return false;
     for (size_t i = 0; i < want.size(); ++i) {
       if (have[i].empty()) continue;
-      const std::vector<std::string> h = absl::StrSplit(have[i], '-');
-      const std::vector<std::string> w = absl::StrSplit(want[i], '-');
-      std::vector<uint64_t> hn(h.size()), wn(w.size());
-      bool numbers = h.size() == w.size();
-      for (size_t j = 0; numbers && j < w.size(); ++j) {
-        numbers =
-            absl::SimpleAtoi(h[j], &hn[j]) && absl::SimpleAtoi(w[j], &wn[j]);
+      for (absl::string_view part : absl::StrSplit(have[i], ',')) {
+        if (part.empty()) continue;  // a shard an older writer left unstamped
+        const std::vector<std::string> h = absl::StrSplit(part, '-');
+        const std::vector<std::string> w = absl::StrSplit(want[i], '-');
+        std::vector<uint64_t> hn(h.size()), wn(w.size());
+        bool numbers = h.size() == w.size();
+        for (size_t j = 0; numbers && j < w.size(); ++j) {
+          numbers =
+              absl::SimpleAtoi(h[j], &hn[j]) && absl::SimpleAtoi(w[j], &wn[j]);
+        }
+        if (numbers ? hn < wn : part != want[i]) return false;
       }
-      if (numbers ? hn < wn : have[i] != want[i]) return false;
     }
     return true;
   }
@@ -2154,11 +2229,11 @@ struct Catalog::Impl {
       if (change_log_keep > 0) {
         log_pos = ReadChangeLogPosition(*people_db);
         log_pending = PendingLog();
-        log_pending.full = true;
+        log_pending.Full(kFailedWrite);
       }
       // Left closed (every use throws) when a shard server cannot be
       // reached.
-      posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
+      posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN, &shard_writers));
       people.clear();
       // The write's error is reported; a failed reload is tried again.
       const absl::Status loaded = LoadRecordsLocked();
@@ -2269,7 +2344,7 @@ struct Catalog::Impl {
       // Bulk loading lists no ids: followers read everything after it.
       // (the entry goes with the publish tick's commit of people/).
       if (std::find(in_bulk.begin(), in_bulk.end(), true) != in_bulk.end())
-        NoteChangeLocked(ChangeLogEntry::Full());
+        NoteChangeLocked(ChangeLogEntry::Full("a bulk load"));
       for (int i = 0; i < kStoreCount; ++i) {
         if (!in_bulk[i]) continue;
         const Store store = static_cast<Store>(i);
@@ -2403,7 +2478,7 @@ struct Catalog::Impl {
           posts_db->close();
         } catch (const Xapian::Error&) {
         }
-        posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN));
+        posts_db.emplace(OpenPublicWriter(Xapian::DB_OPEN, &shard_writers));
         return absl::OkStatus();
       } catch (const Xapian::Error& e) {
         return absl::UnavailableError(
@@ -2842,6 +2917,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.graph_state_path = dir.graph_state();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
+  d.follow_hook = options.follow_hook;
   d.after_commit = options.after_commit;
   d.on_background_error = options.on_background_error;
   d.bulk_commit_records = options.bulk_commit_records;
@@ -2998,7 +3074,7 @@ absl::StatusOr<bool> Catalog::SetOptOut(const std::string& person_id,
       d.people_db.emplace(d.people_path, Xapian::DB_OPEN);
       if (d.change_log_keep > 0) {
         d.log_pos = ReadChangeLogPosition(*d.people_db);
-        d.NoteChangeLocked(ChangeLogEntry::Full());  // the pending one lost
+        d.NoteChangeLocked(ChangeLogEntry::Full(kFailedWrite));
       }
     } catch (const Xapian::Error&) {
     }
@@ -3184,7 +3260,7 @@ absl::StatusOr<CompactResult> Catalog::Compact() {
   if (!status.ok()) return status;
   // The databases are new files: followers' replicas copy them whole, and
   // followers read everything.
-  d.NoteChangeLocked(ChangeLogEntry::Full());
+  d.NoteChangeLocked(ChangeLogEntry::Full("a compaction"));
   result.bytes_after = FolderBytes(d.posts_path) + FolderBytes(d.private_path) +
                        FolderBytes(d.people_path);
   return result;

@@ -140,6 +140,11 @@ struct CatalogOptions {
   // publish (Open's, Refresh's, the refresher's), so that tests can hold a
   // publish there and force an interleaving. Unset in production.
   std::function<void(PublishStage)> publish_hook;
+  // Test seam: called on a follower's thread (CatalogOptions::follow) at
+  // the start of each attempt of a tick, before it reads the replicas'
+  // stub files, so that tests can change a replica under it. Unset in
+  // production.
+  std::function<void()> follow_hook;
   // Test seam: called after each commit of a database by a write, with the
   // database; a non-OK status stops the write there, as a crash would (no
   // later database is written, nothing is rolled back), and the write

@@ -61,7 +61,9 @@ uint64_t RecordFingerprint(std::string_view bytes) {
 
 std::string EncodeChangeLogEntry(const ChangeLogEntry& entry) {
   std::string out = kHeader;
-  if (entry.full) out += "F\n";
+  // "F\n" alone is an entry written before reasons were kept.
+  if (entry.full && entry.why.empty()) out += "F\n";
+  if (entry.full && !entry.why.empty()) AppendId(out, 'F', entry.why);
   for (const auto& [id, fingerprint] : entry.posts)
     AppendId(out, 'P', id, &fingerprint);
   for (const auto& id : entry.deleted_posts) AppendId(out, 'D', id);
@@ -108,6 +110,10 @@ absl::StatusOr<ChangeLogEntry> DecodeChangeLogEntry(std::string_view in) {
         break;
       case 'd':
         entry.deleted_people.push_back(std::move(id));
+        break;
+      case 'F':
+        entry.full = true;
+        entry.why = std::move(id);
         break;
       default:
         return bad("unknown kind");

@@ -33,6 +33,9 @@ struct ChangeLogEntry {
   // Too much to list (a bulk load, a repair at open): followers read every
   // record again.
   bool full = false;
+  // With `full`: why, as the follower's reload line prints it ("a bulk
+  // load"). Empty in entries written before stop 26, which hold none.
+  std::string why;
   // Posts written (public or private), each with the fingerprint
   // (RecordFingerprint) of the record stored: a follower reading a replica
   // that lags tells the version it expects from an older one.
@@ -41,10 +44,11 @@ struct ChangeLogEntry {
   std::vector<std::string> people;  // written (read from people/ itself)
   std::vector<std::string> deleted_people;
 
-  // An entry that says only `full`.
-  static ChangeLogEntry Full() {
+  // An entry that says only `full`, and why.
+  static ChangeLogEntry Full(std::string why) {
     ChangeLogEntry e;
     e.full = true;
+    e.why = std::move(why);
     return e;
   }
 

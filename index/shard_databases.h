@@ -21,10 +21,13 @@ Xapian::Database OpenShardsForReading(const std::vector<ShardServers>& shards);
 // Every shard through its first server (`xapian-tcpsrv --writable`), as one
 // WritableDatabase: Xapian (1.4.19 and later) puts a new document in the
 // shard its docid falls in, replaces and deletes by unique term in whichever
-// shard holds it, and commits the shards one after the other. Throws
-// Xapian::Error.
+// shard holds it, and commits the shards one after the other. With `each`,
+// also each shard's own handle (sharing the connection; written with the
+// combined database's commit) for what Xapian 1.4 does to the first shard
+// only (set_metadata). Throws Xapian::Error.
 Xapian::WritableDatabase OpenShardsForWriting(
-    const std::vector<ShardServers>& shards);
+    const std::vector<ShardServers>& shards,
+    std::vector<Xapian::WritableDatabase>* each = nullptr);
 
 }  // namespace whoknows::index
 

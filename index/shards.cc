@@ -1,6 +1,7 @@
 #include "index/shards.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -98,12 +99,16 @@ Xapian::Database OpenShardsForReading(const std::vector<ShardServers>& shards) {
 }
 
 Xapian::WritableDatabase OpenShardsForWriting(
-    const std::vector<ShardServers>& shards) {
+    const std::vector<ShardServers>& shards,
+    std::vector<Xapian::WritableDatabase>* each) {
   Xapian::WritableDatabase all;
+  std::vector<Xapian::WritableDatabase> opened;
   for (const ShardServers& servers : shards) {
-    all.add_database(Xapian::Remote::open_writable(
+    opened.push_back(Xapian::Remote::open_writable(
         servers.front().host, servers.front().port, 0, kConnectTimeoutUs));
+    all.add_database(opened.back());
   }
+  if (each) *each = std::move(opened);
   return all;
 }
 

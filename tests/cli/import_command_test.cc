@@ -50,6 +50,8 @@ TEST(ImportCommandTest, EmptyPostsAreCountedAndTheExitStatusStaysClean) {
   EXPECT_THAT(ran.out, HasSubstr("2 people known only from their posts"));
   EXPECT_THAT(ran.out, HasSubstr("left out 1 empty posts"));
   EXPECT_THAT(ran.out, Not(HasSubstr("skipped")));
+  // What the publish before the close costs, and the close.
+  EXPECT_THAT(ran.out, HasSubstr(", publish "));
 }
 
 TEST(ImportCommandTest, MalformedRecordsStillMakeTheExitStatus3) {

@@ -37,6 +37,8 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "importers/jsonl.h"
+#include "index/catalog.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 #include "whoknows/v1/expertise.grpc.pb.h"
 #include "whoknows/v1/ingest.grpc.pb.h"
@@ -674,7 +676,11 @@ TEST_F(ShardsTest, ShardsReplicasAndFrontendsAnswerAsOneFolder) {
   // 4. The replica goes down: the follower, which read shard 0 from it,
   //    answers from the primary's read-only server.
   Processes::Kill(replica_server_);
-  ASSERT_FALSE(Accepts(replica_));
+  // Kill waits for the server, not for the children it forked for each
+  // connection: they hold its listening socket until they are gone too
+  // (under load this took longer than the next line, stop 26).
+  ASSERT_TRUE(PollUntil([&] { return !Accepts(replica_); }))
+      << "the replica's port still accepts";
   EXPECT_EQ(Difference(want_member_after, Ask(*follower_api_->expertise,
                                               company_.questions, kMember)),
             "");
@@ -858,6 +864,78 @@ TEST_F(ShardsTest, FollowerRefusesEveryIngestCall) {
   }
   // Nothing of its own written either: outcomes.jsonl is the writer's.
   EXPECT_FALSE(fs::exists(dir_ / "follower" / "outcomes.jsonl"));
+}
+
+// A follower's replicas of the two shards, one behind the other: after an
+// erasure (the change log reset: read everything), the follower waits
+// until every shard's replica reaches what the log covers, not the first
+// shard's only (Xapian sets metadata on the first shard of several only,
+// so the writer stamps each shard itself). Reading the shard behind at
+// once would serve the erased person's posts it still holds.
+TEST_F(ShardsTest, AFollowerWaitsForEveryShardBeforeAFullRead) {
+  ASSERT_EQ(std::system("command -v xapian-tcpsrv >/dev/null"), 0)
+      << "xapian-tools is missing (scripts/install-deps.sh installs it)";
+  ASSERT_NO_FATAL_FAILURE(StartShards(/*replica=*/false));
+  index::CatalogOptions w;
+  w.data_dir = (dir_ / "writer").string();
+  w.refresh_interval = std::chrono::milliseconds(0);
+  w.post_shards = {{Tcp(w0_)}, {Tcp(w1_)}};
+  auto writer = index::Catalog::Open(w);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE(
+      (*writer)
+          ->UpsertPeople(std::vector<v1::Person>{
+              testing_util::MakePerson("ann"), testing_util::MakePerson("bo")})
+          .ok());
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < 8; ++i) {
+    posts.push_back(testing_util::MakePost(
+        absl::StrCat("q", i), i % 2 ? "ann" : "bo", v1::POST_KIND_QUESTION,
+        "kafka", "kafka topics", 1'700'000'000 + i, "", "en"));
+  }
+  ASSERT_TRUE((*writer)->UpsertPosts(posts).ok());
+  (*writer)->Refresh();
+  // The follower's folder: people/ and private_posts/ as the writer's
+  // (copied whole, as xapian-replicate does); shard 0 read live, shard 1
+  // from a copy that stays as it is now, served read-only.
+  int copies = 0;
+  auto replicate = [&](const char* db) {
+    const fs::path to = dir_ / "follower" / db;
+    const std::string copy = absl::StrCat("copy_", ++copies);
+    fs::create_directories(to);
+    fs::copy(dir_ / "writer" / db, to / copy, fs::copy_options::recursive);
+    std::ofstream(to / "XAPIANDB.new") << "auto " << copy << "\n";
+    fs::rename(to / "XAPIANDB.new", to / "XAPIANDB");
+  };
+  replicate("people");
+  replicate("private_posts");
+  fs::copy(dir_ / "shards" / "shard1", dir_ / "shard1_behind",
+           fs::copy_options::recursive);
+  const int behind = FreePort();
+  Tcpsrv("behind", behind, dir_ / "shard1_behind", false);
+  ASSERT_TRUE(PollUntil([&] { return Accepts(behind); }));
+  index::CatalogOptions f;
+  f.data_dir = (dir_ / "follower").string();
+  f.refresh_interval = std::chrono::milliseconds(0);
+  f.follow = true;
+  f.post_shards = {{Tcp(r0_)}, {Tcp(behind)}};
+  auto follower = index::Catalog::Open(f);
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  ASSERT_EQ((*follower)->snapshot()->people.count("ann"), 1u);
+
+  ASSERT_TRUE((*writer)->DeletePerson("ann").ok());
+  (*writer)->Refresh();
+  replicate("people");
+  replicate("private_posts");
+  (*follower)->Refresh();
+  // Shard 0 holds the erasure, shard 1's copy does not: the follower
+  // waits for it (ann and her posts dropped at once), reading nothing.
+  EXPECT_EQ((*follower)->stats().follow_full_reloads, 0);
+  const auto snap = (*follower)->snapshot();
+  EXPECT_EQ(snap->people.count("ann"), 0u);
+  for (const auto& [id, m] : snap->posts)
+    EXPECT_NE(m->author_id.str(), "ann") << id;
+  EXPECT_EQ(snap->posts.size(), 4u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // test folders, each follower step run by Refresh().
 #include "index/change_log.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,8 +52,16 @@ TEST(ChangeLogTest, EntriesComeBackAsWrittenAndDamageIsTold) {
   EXPECT_EQ(back->deleted_posts, e.deleted_posts);
   EXPECT_EQ(back->people, e.people);
   EXPECT_EQ(back->deleted_people, e.deleted_people);
-  EXPECT_TRUE(
-      DecodeChangeLogEntry(EncodeChangeLogEntry(ChangeLogEntry::Full()))->full);
+  auto full = DecodeChangeLogEntry(
+      EncodeChangeLogEntry(ChangeLogEntry::Full("a bulk load")));
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_TRUE(full->full);
+  EXPECT_EQ(full->why, "a bulk load");
+  // As the build before reasons wrote it: read everything, no reason.
+  full = DecodeChangeLogEntry("whoknows-log 1\nF\n");
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_TRUE(full->full);
+  EXPECT_EQ(full->why, "");
   std::string cut = EncodeChangeLogEntry(e);
   cut.resize(cut.size() - 3);
   EXPECT_EQ(DecodeChangeLogEntry(cut).status().code(),
@@ -133,16 +143,20 @@ std::string Describe(const Snapshot& s) {
 }
 
 // As xapian-replicate switches a replica: a whole new copy of `store` from
-// `from` beside the old one in `to` (which readers still open keep
-// reading), and the stub database file pointed at it.
+// `from` beside the old one in `to`, the stub database file pointed at it,
+// and the old copy removed (readers that opened it keep reading the files
+// they hold; a reopen() of them finds no revision file).
 void SwitchReplica(const DataDir& from, const DataDir& to, Store store,
                    int* copies) {
   const std::string dir = to.database(store);
   const std::string copy = absl::StrCat("replica_", ++*copies);
   fs::create_directories(dir);
+  std::string old;
+  std::getline(std::ifstream(dir + "/XAPIANDB"), old);
   fs::copy(from.database(store), dir + "/" + copy, fs::copy_options::recursive);
   std::ofstream(dir + "/XAPIANDB.new") << "auto " << copy << "\n";
   fs::rename(dir + "/XAPIANDB.new", dir + "/XAPIANDB");
+  if (old.starts_with("auto ")) fs::remove_all(dir + "/" + old.substr(5));
 }
 
 class CatalogFollowTest : public ::testing::Test {
@@ -177,12 +191,15 @@ class CatalogFollowTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(OpenFollower(dir_));
   }
 
-  // follower_, a follower of the folder `root`.
-  void OpenFollower(const std::string& root) {
+  // follower_, a follower of the folder `root` (`hook`:
+  // CatalogOptions::follow_hook).
+  void OpenFollower(const std::string& root,
+                    std::function<void()> hook = nullptr) {
     CatalogOptions f;
     f.data_dir = root;
     f.refresh_interval = std::chrono::milliseconds(0);
     f.follow = true;
+    f.follow_hook = std::move(hook);
     auto follower = Catalog::Open(f);
     ASSERT_TRUE(follower.ok()) << follower.status();
     follower_ = std::move(*follower);
@@ -190,11 +207,12 @@ class CatalogFollowTest : public ::testing::Test {
 
   // follower_ again, on replicas of the writer's three databases in
   // `replicas` (SwitchReplica; `copies` counts the copies made).
-  void FollowReplicas(const DataDir& replicas, int* copies) {
+  void FollowReplicas(const DataDir& replicas, int* copies,
+                      std::function<void()> hook = nullptr) {
     fs::remove_all(replicas.root());
     for (Store s : {Store::kPeople, Store::kPosts, Store::kPrivatePosts})
       SwitchReplica(DataDir(dir_), replicas, s, copies);
-    ASSERT_NO_FATAL_FAILURE(OpenFollower(replicas.root()));
+    ASSERT_NO_FATAL_FAILURE(OpenFollower(replicas.root(), std::move(hook)));
   }
 
   // Publishes the writer's writes, takes one follower step, and expects
@@ -408,6 +426,80 @@ TEST_F(CatalogFollowTest, SearchesReadTheCopyAReplicaSwitchedTo) {
   EXPECT_EQ(SearchIds(*follower_, q), std::vector<std::string>{"z1"});
 }
 
+// The copies a follower's pooled readers were on, removed by the switch
+// to new ones before the follower's tick drops the pool: the next read
+// that reopens them (the model's rebuild reads every post's terms after
+// each publish) opens the new copies from the stub files. Before, it
+// failed with DatabaseNotFoundError on the removed copy's iamglass
+// ("rebuilding the expertise model failed", seen in ShardsTest's
+// follower log).
+TEST_F(CatalogFollowTest, ReadsOpenTheNewCopyOfAReplicaRemovedUnderThem) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  writer_->Refresh();
+  const DataDir writer_dir(dir_), replica_dir(dir_ + "_removed");
+  int copies = 0;
+  ASSERT_NO_FATAL_FAILURE(FollowReplicas(replica_dir, &copies));
+  SearchOptions q;
+  q.query = "kafka topics";
+  const std::vector<std::string> found = SearchIds(*follower_, q);
+  ASSERT_FALSE(found.empty()) << "a reader now in the pool, on the copies";
+  // A publish (a person written, people/ replicated) moves the generation
+  // on, so that the pooled reader is reopened at its next use.
+  ASSERT_TRUE(
+      writer_->UpsertPeople(std::vector<v1::Person>{MakePerson("eve")}).ok());
+  writer_->Refresh();
+  SwitchReplica(writer_dir, replica_dir, Store::kPeople, &copies);
+  follower_->Refresh();
+  ASSERT_EQ(follower_->snapshot()->people.count("eve"), 1u);
+
+  SwitchReplica(writer_dir, replica_dir, Store::kPosts, &copies);
+  SwitchReplica(writer_dir, replica_dir, Store::kPrivatePosts, &copies);
+  size_t posts = 0;
+  const absl::Status read = follower_->ForEachPostTerms(
+      [&](const std::string&, const std::vector<Catalog::TermCount>&) {
+        ++posts;
+      },
+      /*include_private=*/true);
+  EXPECT_TRUE(read.ok()) << read;
+  EXPECT_EQ(posts, writer_->snapshot()->posts.size());
+  EXPECT_EQ(SearchIds(*follower_, q), found);
+}
+
+// xapian-replicate switches people/'s replica between the follower's
+// read of the stub file and its open of the copy the stub named, and
+// removes that copy: the open finds no `iamglass`. The tick starts over
+// from the stub file, which names the new copy, instead of failing until
+// the next tick (reported as a background error meanwhile).
+TEST_F(CatalogFollowTest, ATickStartsOverWhenTheCopyItOpensIsRemoved) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  writer_->Refresh();
+  const DataDir writer_dir(dir_), replica_dir(dir_ + "_race");
+  int copies = 0;
+  int race = 0;  // 1: the next attempt of a tick meets the switch
+  ASSERT_NO_FATAL_FAILURE(FollowReplicas(replica_dir, &copies, [&] {
+    if (race == 1) {
+      // What the open sees: a stub naming a copy that is gone.
+      std::ofstream(replica_dir.database(Store::kPeople) + "/XAPIANDB")
+          << "auto replica_removed\n";
+    } else if (race == 2) {
+      SwitchReplica(writer_dir, replica_dir, Store::kPeople, &copies);
+    }
+    if (race > 0) ++race;
+  }));
+  ASSERT_TRUE(writer_
+                  ->UpsertPosts(std::vector<v1::Post>{
+                      MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
+                               "zebrafish partitions", kT0 + 90, "", "en")})
+                  .ok());
+  writer_->Refresh();
+  SwitchReplica(writer_dir, replica_dir, Store::kPosts, &copies);
+  race = 1;
+  follower_->Refresh();
+  EXPECT_EQ(race, 3) << "the tick was tried again";
+  EXPECT_NE(follower_->snapshot()->FindPost("z1"), nullptr)
+      << "the tick failed; the post would come with the next one";
+}
+
 // One entry a publish tick, not one a write: the writes between two
 // publishes commit people/ no more, and the tick's entry names every
 // record they wrote.
@@ -483,7 +575,13 @@ TEST_F(CatalogFollowTest,
                       MakePost("logged", "cy", v1::POST_KIND_QUESTION, "kafka",
                                "kafka offsets", kT0 + 91, "", "en")})
                   .ok());
+  testing::internal::CaptureStderr();
   ExpectInStep();
+  // The follower's reload line says why.
+  EXPECT_THAT(testing::internal::GetCapturedStderr(),
+              testing::HasSubstr("reading every record (change log: an entry "
+                                 "saying to read everything (commits no entry "
+                                 "covers"));
   EXPECT_NE(follower_->snapshot()->FindPost("lost"), nullptr);
   EXPECT_NE(follower_->snapshot()->FindPost("logged"), nullptr);
   EXPECT_EQ(follower_->stats().follow_full_reloads, 1);
