@@ -935,8 +935,9 @@ void LogStartup(const index::Catalog& catalog,
     const ranking::ModelTimings& m = model->timings();
     absl::StrAppend(&line, " (file ", Seconds(m.file_us), ", ties ",
                     Seconds(m.ties_us), ", pagerank ", Seconds(m.pagerank_us),
-                    ", tags ", Seconds(m.tags_us), ", clients ",
-                    Seconds(m.clients_us), ")");
+                    ", tags ", Seconds(m.tags_us),
+                    model->tags_restored() ? " read from the file" : "",
+                    ", clients ", Seconds(m.clients_us), ")");
   } else {
     absl::StrAppend(&line, " (none restored: built in the background)");
   }

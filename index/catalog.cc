@@ -964,6 +964,7 @@ struct Catalog::Impl {
     uint64_t changes = 0;  // Impl::changes when taken
     // A full build's graph read from graph.bin (Open's first publish).
     std::shared_ptr<const ColleagueGraph> graph;
+    std::string stamp;  // Snapshot::stamp
   };
 
   // A change to more than this share of the posts is published by a build
@@ -991,6 +992,15 @@ struct Catalog::Impl {
     in.writable = posts_db.has_value() && private_db.has_value();
     in.pending = uncommitted > 0;
     in.changes = changes;
+    if (in.writable && !in.pending && shards.empty() && !journal_pending &&
+        !reload_pending) {
+      try {
+        for (const DatabaseStamp& db : StampsLocked())
+          absl::StrAppend(&in.stamp, db.uuid, ":", db.revision, "/");
+      } catch (const Xapian::Error&) {
+        in.stamp.clear();  // unknown: what is derived from it is rebuilt
+      }
+    }
     loaded_graph.reset();
     dirty = false;
     oldest_unpublished_ms = 0;
@@ -1052,6 +1062,7 @@ struct Catalog::Impl {
     // Numbered before it is saved, so that the saver never writes an
     // older graph over this one.
     s->generation = generation.fetch_add(1) + 1;
+    s->stamp = std::move(in.stamp);
     stage = absl::Now();
     // A build from scratch cost O(posts) anyway: its graph is saved now,
     // as is any graph after a failed save (so that a failure shows until

@@ -328,6 +328,14 @@ struct Snapshot {
   // catalog's publish, null in any other snapshot (and when it could not be
   // read: searches then read the hits' ids).
   std::shared_ptr<const PostDocids> docids;
+  // Which committed databases this snapshot's records are, when the writer
+  // published it with every change committed: each database's UUID and
+  // revision (posts/, private_posts/, people/). Empty when that is not
+  // known (changes not committed yet, a follower, remote shards, a snapshot
+  // put together by hand). Files derived from a snapshot (ranking's
+  // embeddings.bin) carry it and are used only by a snapshot with the same
+  // one: any write, erasure or opt-out since changes a revision.
+  std::string stamp;
 
   const v1::Person* FindPerson(const std::string& id) const;
   const PostMeta* FindPost(const std::string& id) const;

@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -25,6 +27,7 @@
 #include "index/dense_index.h"
 #include "ranking/file_io.h"
 #include "ranking/validate.h"
+#include "zlib.h"
 
 namespace whoknows::ranking {
 namespace {
@@ -60,12 +63,48 @@ std::shared_ptr<const index::Snapshot> WithoutNumbering(
   return kept;
 }
 
-// "WKPW"; "WKPV" files (unit vectors, no sums or ranks) are rebuilt.
-constexpr uint32_t kPeopleMagic = 0x574b5057;
+// "WKPX": stamped, with tag profiles. "WKPW" (no snapshot stamp, no tag
+// profiles) and "WKPV" files (unit vectors, no sums or ranks) are rebuilt.
+constexpr uint32_t kModelMagic = 0x574b5058;
 
 // Sanity limits of an embeddings file: a bigger count means damage.
 constexpr uint64_t kMaxFilePeople = uint64_t{1} << 26;
 constexpr uint32_t kMaxPersonIdLength = 4096;
+// Under 4 GiB: one zlib crc32 call (its length is 32 bits) covers it.
+constexpr uint64_t kMaxTagSectionBytes = uint64_t{1} << 31;
+
+uint32_t Crc32(std::string_view bytes) {
+  return static_cast<uint32_t>(
+      crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()),
+            static_cast<uInt>(bytes.size())));
+}
+
+// Reads fixed-size values and length-prefixed strings from the bytes of a
+// section; false (and stays false) once it runs out.
+class SectionReader {
+ public:
+  explicit SectionReader(std::string_view bytes) : rest_(bytes) {}
+  template <typename T>
+  bool Get(T& v) {
+    if (rest_.size() < sizeof(T)) return ok_ = false;
+    std::memcpy(&v, rest_.data(), sizeof(T));
+    rest_.remove_prefix(sizeof(T));
+    return ok_;
+  }
+  bool GetId(std::string_view& id) {
+    uint32_t len = 0;
+    if (!Get(len) || len > kMaxPersonIdLength || rest_.size() < len)
+      return ok_ = false;
+    id = rest_.substr(0, len);
+    rest_.remove_prefix(len);
+    return ok_;
+  }
+  bool done() const { return ok_ && rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
 
 // The bags of words of the public posts of a snapshot, in the catalog's
 // order; term ids index `vocabulary`.
@@ -435,6 +474,8 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Update(
   const auto ranks = base.Ranks();
   model->BuildGraphSignals(o, &ranks);
   model->tags_ = base.tags_;
+  model->tag_half_life_days_ = o.half_life_days;
+  model->tag_roles_ = o;
   const auto decay = [&](int64_t c) {
     return DecayFrom(model->tag_origin_, o.half_life_days, c);
   };
@@ -458,7 +499,8 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Update(
 void ExpertiseModel::BuildDerivedSignals(
     const ModelOptions& o,
     const absl::flat_hash_map<std::string, double>* ranks,
-    const std::vector<std::string>* order) {
+    const std::vector<std::string>* order,
+    const std::function<bool()>& read_tags) {
   SetVectorsFromSums(order);
   // The graph's signals (tie graph, PageRank) and the posts' (tag profiles,
   // top answerers, client vectors) share nothing, so they are built side
@@ -476,7 +518,7 @@ void ExpertiseModel::BuildDerivedSignals(
     }
   } joiner{graph_signals};
   absl::Time start = absl::Now();
-  BuildTagProfiles(o);
+  if (!read_tags || !read_tags()) BuildTagProfiles(o);
   BuildTopAnswerers(o);
   timings_.tags_us = Lap(start);
   BuildClientProfiles(o);
@@ -548,6 +590,8 @@ absl::flat_hash_map<std::string, double> ExpertiseModel::Ranks() const {
 void ExpertiseModel::BuildTagProfiles(const ModelOptions& o) {
   tag_origin_ = o.clock();
   tag_scale_ = 1;
+  tag_half_life_days_ = o.half_life_days;
+  tag_roles_ = o;
   const AgeDecay decay(tag_origin_, o.half_life_days);
   // At start-up the model's longest stage, so on two threads, each sum the
   // one a single thread makes: each thread first finds the root and weight
@@ -602,6 +646,133 @@ void ExpertiseModel::UpdateTagCells(
     t->second.erase(c);
     if (t->second.empty()) tags_.erase(t);
   });
+}
+
+// Layout: half-life and the five role weights (doubles), the origin
+// (int64), the holders' ids once each (count, then length + bytes each),
+// then the tags (count; each: name, its cells' count, then each cell's
+// holder number (uint32), sum (double) and posts (int32)).
+std::string ExpertiseModel::TagSection() const {
+  using file_io::Put;
+  std::ostringstream out;
+  auto put_id = [&](std::string_view id) {
+    Put(out, static_cast<uint32_t>(id.size()));
+    out.write(id.data(), static_cast<std::streamsize>(id.size()));
+  };
+  Put(out, tag_half_life_days_);
+  for (double w : {tag_roles_.accepted_answer, tag_roles_.answer,
+                   tag_roles_.article, tag_roles_.question, tag_roles_.comment})
+    Put(out, w);
+  Put(out, tag_origin_);
+  absl::flat_hash_map<std::string_view, uint32_t> holder;
+  std::vector<std::string_view> holders;
+  for (const auto& [tag, cells] : tags_) {
+    for (const auto& [person, cell] : cells) {
+      if (holder.try_emplace(person, holders.size()).second)
+        holders.push_back(person);
+    }
+  }
+  Put(out, static_cast<uint64_t>(holders.size()));
+  for (std::string_view id : holders) put_id(id);
+  Put(out, static_cast<uint64_t>(tags_.size()));
+  for (const auto& [tag, cells] : tags_) {
+    put_id(tag);
+    Put(out, static_cast<uint64_t>(cells.size()));
+    for (const auto& [person, cell] : cells) {
+      Put(out, holder.at(person));
+      Put(out, cell.sum);
+      Put(out, cell.posts);
+    }
+  }
+  return std::move(out).str();
+}
+
+std::string ExpertiseModel::ReadTagSection(std::string_view bytes) {
+  SectionReader in(bytes);
+  double half_life = 0;
+  RoleWeights roles;
+  int64_t origin = 0;
+  if (!in.Get(half_life) || !in.Get(roles.accepted_answer) ||
+      !in.Get(roles.answer) || !in.Get(roles.article) ||
+      !in.Get(roles.question) || !in.Get(roles.comment) || !in.Get(origin))
+    return "their part of the file is truncated";
+  uint64_t n = 0;
+  if (!in.Get(n) || n > kMaxFilePeople) return "a damaged count of holders";
+  std::vector<std::string_view> holders(n);
+  for (auto& id : holders)
+    if (!in.GetId(id)) return "truncated holders";
+  if (!in.Get(n) || n > bytes.size()) return "a damaged count of tags";
+  tags_.reserve(n);
+  std::string_view tag;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t cells = 0;
+    if (!in.GetId(tag) || !in.Get(cells) || cells > holders.size())
+      return "a truncated tag";
+    auto [t, inserted] = tags_.try_emplace(std::string(tag));
+    if (!inserted || cells == 0) return "a repeated or empty tag";
+    t->second.reserve(cells);
+    for (uint64_t c = 0; c < cells; ++c) {
+      uint32_t who = 0;
+      TagCell cell;
+      if (!in.Get(who) || !in.Get(cell.sum) || !in.Get(cell.posts))
+        return "a truncated cell";
+      if (who >= holders.size() || cell.posts <= 0 || !std::isfinite(cell.sum))
+        return "a damaged cell";
+      if (!t->second.try_emplace(std::string(holders[who]), cell).second)
+        return "a repeated cell";
+    }
+  }
+  if (!in.done()) return "bytes after the last tag";
+  tag_half_life_days_ = half_life;
+  tag_roles_ = roles;
+  tag_origin_ = origin;
+  return "";
+}
+
+std::string ExpertiseModel::RestoreTags(std::istream& in,
+                                        const std::string& stamp,
+                                        const ModelOptions& o) {
+  using file_io::Get;
+  const index::Snapshot& snap = *snapshot_;
+  if (stamp.empty())
+    return "the file has no snapshot stamp (changes were not committed)";
+  if (snap.stamp.empty()) return "the snapshot served has no stamp";
+  if (stamp != snap.stamp) {
+    return "the file is from another snapshot (a write, an erasure or an "
+           "opt-out since)";
+  }
+  // The section's length is checked against what the file holds before
+  // anything is allocated for it.
+  uint64_t size = 0;
+  const std::streampos here = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streampos end = in.tellg();
+  in.seekg(here);
+  if (!Get(in, size) || here < 0 || end < here ||
+      size > static_cast<uint64_t>(end - here) || size > kMaxTagSectionBytes)
+    return "damaged: the tag profiles are truncated";
+  std::string bytes(size, '\0');
+  uint32_t crc = 0;
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size)) ||
+      !Get(in, crc))
+    return "damaged: the tag profiles are truncated";
+  if (Crc32(bytes) != crc) return "damaged: the tag profiles' checksum differs";
+  if (std::string bad = ReadTagSection(bytes); !bad.empty())
+    return absl::StrCat("damaged: ", bad);
+  const RoleWeights& r = tag_roles_;
+  if (tag_half_life_days_ != o.half_life_days ||
+      r.accepted_answer != o.accepted_answer || r.answer != o.answer ||
+      r.article != o.article || r.question != o.question ||
+      r.comment != o.comment)
+    return "built with another half-life or other role weights";
+  // A from-scratch build weighs a post newer than its clock 1, which no
+  // single factor turns into what a later clock gives it.
+  if (snap.newest_post > tag_origin_)
+    return "a post is newer than their clock origin";
+  const int64_t now = o.clock();
+  if (now < tag_origin_) return "the clock is before their origin";
+  tag_scale_ = AgeDecay(now, o.half_life_days)(tag_origin_);
+  return "";
 }
 
 void ExpertiseModel::BuildTopAnswerers(const ModelOptions& o) {
@@ -784,7 +955,8 @@ absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
   };
   return index::WriteFileAtomically(
       path, [&](std::ostream& out) -> absl::Status {
-        Put(out, kPeopleMagic);
+        Put(out, kModelMagic);
+        put_id(out, snapshot_->stamp);
         Put(out, embedded_posts_);
         Put(out, embedded_newest_);
         Put(out, trained_posts_);
@@ -808,6 +980,12 @@ absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
           put_id(out, ties_->PersonOf(i));
           Put(out, pagerank_.rank[i]);
         }
+        // Its own length and checksum: a damaged section is rebuilt, not
+        // read as profiles.
+        const std::string tags = TagSection();
+        Put(out, static_cast<uint64_t>(tags.size()));
+        out.write(tags.data(), static_cast<std::streamsize>(tags.size()));
+        Put(out, Crc32(tags));
         return absl::OkStatus();
       });
 }
@@ -821,9 +999,16 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
   if (!in) return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
   auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
   model->snapshot_ = std::move(snapshot);
+  auto get_id = [&](std::string& id) {
+    uint32_t len = 0;
+    if (!Get(in, len) || len > kMaxPersonIdLength) return false;
+    id.resize(len);
+    return static_cast<bool>(in.read(id.data(), len));
+  };
   uint32_t magic = 0;
   uint8_t exact = 0;
-  if (!Get(in, magic) || magic != kPeopleMagic ||
+  std::string stamp;
+  if (!Get(in, magic) || magic != kModelMagic || !get_id(stamp) ||
       !Get(in, model->embedded_posts_) || !Get(in, model->embedded_newest_) ||
       !Get(in, model->trained_posts_) || !Get(in, model->vector_origin_) ||
       !Get(in, exact)) {
@@ -836,12 +1021,6 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
         absl::StrCat(path, ": ", space.status().message()));
   }
   model->space_ = std::make_shared<const TermSpace>(std::move(*space));
-  auto get_id = [&](std::string& id) {
-    uint32_t len = 0;
-    if (!Get(in, len) || len > kMaxPersonIdLength) return false;
-    id.resize(len);
-    return static_cast<bool>(in.read(id.data(), len));
-  };
   const int k = model->space_->dimensions();
   uint64_t n = 0;
   if (!Get(in, n) || n > kMaxFilePeople) {
@@ -872,10 +1051,16 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     ranks[id] = rank;
   }
   model->timings_.file_us = Lap(start);
-  model->BuildDerivedSignals(o, &ranks, &order);
+  // Read beside the tie graph's build, as a build would be.
+  model->BuildDerivedSignals(o, &ranks, &order, [&] {
+    model->tags_rebuilt_ = model->RestoreTags(in, stamp, o);
+    model->tags_restored_ = model->tags_rebuilt_.empty();
+    if (!model->tags_restored_) model->tags_.clear();
+    return model->tags_restored_;
+  });
+  const index::Snapshot& snap = *model->snapshot_;
   // The sums count what the snapshot holds only when no post arrived since
   // they were saved: else they are no base for Update.
-  const index::Snapshot& snap = *model->snapshot_;
   model->sums_exact_ = exact && model->embedded_newest_ == snap.newest_post &&
                        model->embedded_posts_ == PublicPosts(snap) &&
                        snap.newest_post <= model->tag_origin_;
@@ -892,6 +1077,14 @@ ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
         options_.path, WithoutNumbering(catalog_.snapshot()), options_.model);
     // An unreadable file is rebuilt, not fatal: it is derived data.
     if (loaded.ok()) {
+      if (!(*loaded)->tags_restored()) {
+        std::fprintf(stderr, "whoknows: %s: tag profiles rebuilt: %s\n",
+                     options_.path.c_str(),
+                     (*loaded)->tags_rebuilt_because().c_str());
+        // Written again with this snapshot's stamp, so that the next start
+        // reads them (Loop, off the start-up's path).
+        resave_ = !(*loaded)->snapshot().stamp.empty();
+      }
       absl::MutexLock lock(&mu_);
       model_ = std::move(*loaded);
     } else {
@@ -1033,6 +1226,16 @@ bool ModelStore::RebuildDue(
   return (erased || waited) && IsStale(model);
 }
 
+void ModelStore::ResaveRestored() {
+  absl::MutexLock build(&build_mu_);
+  const auto model = current();
+  // A stale model is rebuilt and saved by Loop anyway.
+  if (!model || IsStale(model)) return;
+  absl::Status saved = model->SaveEmbeddings(options_.path);
+  if (!saved.ok())
+    std::fprintf(stderr, "whoknows: %s\n", saved.ToString().c_str());
+}
+
 void ModelStore::Loop() {
   // Rebuilds are background work, as ingest is: once a model serves, at
   // nice +10, the priority of the ingest executor's threads
@@ -1050,6 +1253,7 @@ void ModelStore::Loop() {
     lowered = true;
   };
   lower_once_serving();
+  if (resave_) ResaveRestored();
   auto last_build =
       std::chrono::steady_clock::now() - options_.min_rebuild_interval;
   stop_mu_.Lock();

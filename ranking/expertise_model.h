@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,7 +68,7 @@ struct ModelTimings {
   int64_t ties_us = 0;     // the tie graph
   int64_t pagerank_us = 0;
   int pagerank_iterations = 0;
-  int64_t tags_us = 0;     // tag profiles and top answerers
+  int64_t tags_us = 0;     // tag profiles (built or read) and top answerers
   int64_t clients_us = 0;  // client vectors
 };
 
@@ -103,17 +104,31 @@ class ExpertiseModel {
       std::shared_ptr<const index::Snapshot> snapshot,
       const ModelOptions& options = {});
 
-  // Persists the learned embedding space, the people's vector sums and the
-  // PageRank vector (the derived signals are recomputed from the snapshot
-  // on Load, PageRank starting from the saved ranks). Atomic: temporary
-  // file, then rename.
+  // Persists the learned embedding space, the people's vector sums, the
+  // PageRank vector and the tag profiles, stamped with the snapshot's
+  // Snapshot::stamp (the other derived signals are recomputed from the
+  // snapshot on Load, PageRank starting from the saved ranks). Atomic:
+  // temporary file, then rename.
   absl::Status SaveEmbeddings(const std::string& path) const;
   // Restores a model saved by SaveEmbeddings over `snapshot`. People whose
   // posts arrived since have no vector until the next Build; such a model
-  // is no base for Update.
+  // is no base for Update. The tag profiles are read from the file only
+  // when its stamp is the snapshot's (non-empty) one, they were built with
+  // `options`' half-life and role weights, and no post is newer than their
+  // clock origin, which is at or before `options.clock()`: then they equal
+  // the profiles Build would make at that clock up to floating rounding
+  // (the decay since the origin is one factor, tag_scale_). Otherwise, or
+  // when their part of the file is damaged, they are rebuilt from the
+  // snapshot and tags_rebuilt_because() says why. DATA_LOSS for a file of
+  // another format (an older version included) or damaged elsewhere.
   static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Load(
       const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
       const ModelOptions& options = {});
+  // Why Load rebuilt the tag profiles instead of reading them; empty when
+  // it read them or the model was not loaded.
+  const std::string& tags_rebuilt_because() const { return tags_rebuilt_; }
+  // Whether Load read the tag profiles from the file.
+  bool tags_restored() const { return tags_restored_; }
 
   const index::Snapshot& snapshot() const { return *snapshot_; }
   const std::shared_ptr<const index::Snapshot>& snapshot_ptr() const {
@@ -197,13 +212,26 @@ class ExpertiseModel {
   // index, graph signals, tag profiles and client vectors.
   // `ranks` (person -> PageRank, optional) is where PageRank starts;
   // `order` (optional) the order of the profiled people (SetVectorsFromSums).
+  // `read_tags` (optional) reads the tag profiles instead of building
+  // them, beside the graph's signals; false: they are built after all.
   void BuildDerivedSignals(
       const ModelOptions& options,
       const absl::flat_hash_map<std::string, double>* ranks,
-      const std::vector<std::string>* order);
+      const std::vector<std::string>* order,
+      const std::function<bool()>& read_tags = nullptr);
   void BuildGraphSignals(const ModelOptions& options,
                          const absl::flat_hash_map<std::string, double>* ranks);
   void BuildTagProfiles(const ModelOptions& options);
+  // The tag profiles as SaveEmbeddings writes them (after the options they
+  // were built with, their origin), and read back: an empty string when
+  // read, else what is wrong with `bytes`.
+  std::string TagSection() const;
+  std::string ReadTagSection(std::string_view bytes);
+  // Load's tag profiles from `in` (at their section, the file stamped
+  // `stamp`) when they may be restored (see Load): an empty string, else
+  // why not.
+  std::string RestoreTags(std::istream& in, const std::string& stamp,
+                          const ModelOptions& options);
   void BuildTopAnswerers(const ModelOptions& options);
   // Adds (sign > 0) or takes away what `m` (null: nothing) weighs in the
   // tag profiles in `snap`, each post weighing decay(created).
@@ -249,6 +277,11 @@ class ExpertiseModel {
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, TagCell>>
       tags_;
   double tag_scale_ = 1;
+  // What shaped tags_: they are read from a file only under the same.
+  double tag_half_life_days_ = 0;
+  RoleWeights tag_roles_;
+  bool tags_restored_ = false;
+  std::string tags_rebuilt_;
   std::vector<std::pair<std::string, double>> top_answerers_;
   std::vector<std::string> client_people_;
   Eigen::MatrixXf client_vectors_;  // people x client dimensions, unit rows
@@ -370,9 +403,14 @@ class ModelStore {
   bool IsStale(const std::shared_ptr<const ExpertiseModel>& model) const;
   void RecordBackgroundResult(const absl::Status& status)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Saves the restored model again (its tag profiles were rebuilt, the
+  // snapshot has a stamp) unless a build has replaced it or is due.
+  void ResaveRestored() ABSL_LOCKS_EXCLUDED(build_mu_, mu_);
 
   const index::Catalog& catalog_;
   const ModelStoreOptions options_;
+  // Set by the constructor only: ResaveRestored is due.
+  bool resave_ = false;
 
   // Lock order: stop_mu_, then build_mu_, then mu_ (a thread holding a later
   // one never takes an earlier one). Loop releases stop_mu_ before it builds.

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -452,6 +454,249 @@ TEST_F(CompanyTest, UpdatedModelsEqualModelsBuiltFromScratch) {
   }
 }
 
+// Every tag of the snapshot's posts, for comparing tag profiles whole.
+std::vector<std::string> AllTags(const index::Snapshot& snap) {
+  std::set<std::string> tags;
+  for (const auto& [id, m] : snap.posts)
+    for (const auto& tag : m->tags) tags.insert(tag);
+  return {tags.begin(), tags.end()};
+}
+
+// The tag profiles come back from embeddings.bin when its stamp is the
+// snapshot's, rescaled to a later clock: equal to a rebuild at that clock
+// up to rounding, the ties and the rest too.
+TEST_F(CompanyTest, RestoredTagProfilesEqualRebuiltOnes) {
+  int64_t now = kT0 + 1000 * kHour;
+  ModelOptions o;
+  o.clock = [&now] { return now; };
+  const auto snap = catalog_->snapshot();
+  ASSERT_FALSE(snap->stamp.empty()) << "everything is committed";
+  auto built = ExpertiseModel::Build(*catalog_, snap, o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  ASSERT_TRUE((*built)->SaveEmbeddings(path).ok());
+  const std::vector<std::string> tags = AllTags(*snap);
+  ASSERT_GE(tags.size(), 3u);
+  for (int64_t days : {0, 40, 800}) {
+    now = kT0 + 1000 * kHour + days * 24 * kHour;
+    auto loaded = ExpertiseModel::Load(path, snap, o);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_TRUE((*loaded)->tags_restored())
+        << (*loaded)->tags_rebuilt_because();
+    auto scratch =
+        ExpertiseModel::BuildInSpace(*catalog_, snap, (*built)->space_ptr(), o);
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    ExpectSameModel(**loaded, **scratch, tags,
+                    "restored " + std::to_string(days) + " days later");
+    EXPECT_GT((*loaded)->TagScores({"printer"}).at("olle"), 0);
+  }
+  // An hour before the origin is no clock they can be scaled to.
+  now = kT0 + 999 * kHour;
+  auto early = ExpertiseModel::Load(path, snap, o);
+  ASSERT_TRUE(early.ok()) << early.status();
+  EXPECT_FALSE((*early)->tags_restored());
+  EXPECT_THAT((*early)->tags_rebuilt_because(), HasSubstr("clock"));
+  // Other options shape other profiles.
+  now = kT0 + 1000 * kHour;
+  ModelOptions shorter = o;
+  shorter.half_life_days = 30;
+  auto other = ExpertiseModel::Load(path, snap, shorter);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE((*other)->tags_restored());
+  EXPECT_THAT((*other)->tags_rebuilt_because(), HasSubstr("half-life"));
+  auto rebuilt = ExpertiseModel::BuildInSpace(*catalog_, snap,
+                                              (*built)->space_ptr(), shorter);
+  ASSERT_TRUE(rebuilt.ok());
+  for (const auto& tag : tags) {  // the vectors are the file's, not these
+    auto restored = (*other)->TagScores({tag});
+    for (const auto& [person, w] : (*rebuilt)->TagScores({tag}))
+      EXPECT_NEAR(restored[person], w, 1e-9 * std::max(1.0, w)) << tag;
+  }
+}
+
+// A file from another snapshot (a post written since, an opt-out, an
+// erasure) has its tag profiles rebuilt: no cell of a person who left
+// comes back from it.
+TEST_F(CompanyTest, StaleTagProfilesAreRebuiltNotRestored) {
+  const int64_t now = kT0 + 1000 * kHour;
+  ModelOptions o;
+  o.clock = [now] { return now; };
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  auto save = [&] {
+    auto built = ExpertiseModel::Build(*catalog_, catalog_->snapshot(), o);
+    ASSERT_TRUE(built.ok()) << built.status();
+    ASSERT_TRUE((*built)->SaveEmbeddings(path).ok());
+  };
+  auto load = [&] {
+    auto loaded = ExpertiseModel::Load(path, catalog_->snapshot(), o);
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return loaded.ok() ? *loaded : nullptr;
+  };
+  save();
+  ASSERT_TRUE(load()->tags_restored());
+  // A new post.
+  const std::vector<v1::Post> added = {Post("n1", "maja", v1::POST_KIND_ANSWER,
+                                            "q0", "", "toner",
+                                            kT0 + 900 * kHour)};
+  ASSERT_TRUE(catalog_->UpsertPosts(added).ok());
+  catalog_->Refresh();
+  auto after_post = load();
+  EXPECT_FALSE(after_post->tags_restored());
+  EXPECT_THAT(after_post->tags_rebuilt_because(),
+              HasSubstr("another snapshot"));
+  const std::string q0_tag = catalog_->snapshot()->FindPost("q0")->tags.at(0);
+  EXPECT_TRUE(after_post->TagScores({q0_tag}).contains("maja"));
+  // An opt-out.
+  save();
+  ASSERT_TRUE(load()->TagScores({"printer"}).contains("olle"));
+  v1::Person olle;
+  olle.set_id("olle");
+  olle.set_opted_out(true);
+  ASSERT_TRUE(catalog_->UpsertPeople({&olle, 1}).ok());
+  catalog_->Refresh();
+  auto opted_out = load();
+  EXPECT_FALSE(opted_out->tags_restored());
+  EXPECT_FALSE(opted_out->TagScores({"printer"}).contains("olle"));
+  // An erasure.
+  olle.set_opted_out(false);
+  ASSERT_TRUE(catalog_->UpsertPeople({&olle, 1}).ok());
+  catalog_->Refresh();
+  save();
+  ASSERT_TRUE(load()->TagScores({"printer"}).contains("olle"));
+  ASSERT_TRUE(catalog_->DeletePerson("olle").ok());
+  catalog_->Refresh();
+  auto erased = load();
+  EXPECT_FALSE(erased->tags_restored());
+  EXPECT_FALSE(erased->TagScores({"printer"}).contains("olle"));
+  // A snapshot without a stamp (put together by hand) restores nothing.
+  save();
+  auto unstamped = std::make_shared<index::Snapshot>(*catalog_->snapshot());
+  unstamped->stamp.clear();
+  auto by_hand = ExpertiseModel::Load(path, unstamped, o);
+  ASSERT_TRUE(by_hand.ok());
+  EXPECT_FALSE((*by_hand)->tags_restored());
+}
+
+// A private group's posts never enter the tag profiles, built or restored.
+TEST_F(CompanyTest, PersistedTagProfilesLeavePrivatePostsOut) {
+  v1::Post question =
+      Post("pq", "newbie", v1::POST_KIND_QUESTION, "", "Tray", "toner tray",
+           kT0 + 10 * kHour, {"printer", "private-tag"});
+  question.set_visibility("group:platform");
+  v1::Post answer = Post("pa", "secret", v1::POST_KIND_ANSWER, "pq", "",
+                         "toner tray fix", kT0 + 11 * kHour, {}, true);
+  answer.set_visibility("group:platform");
+  const std::vector<v1::Post> hidden = {question, answer};
+  ASSERT_TRUE(catalog_->UpsertPosts(hidden).ok());
+  catalog_->Refresh();
+  const int64_t now = kT0 + 1000 * kHour;
+  ModelOptions o;
+  o.clock = [now] { return now; };
+  auto built = ExpertiseModel::Build(*catalog_, catalog_->snapshot(), o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  ASSERT_TRUE((*built)->SaveEmbeddings(path).ok());
+  auto loaded = ExpertiseModel::Load(path, catalog_->snapshot(), o);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE((*loaded)->tags_restored());
+  for (const auto& model : {*built, *loaded}) {
+    EXPECT_TRUE(model->TagScores({"private-tag"}).empty());
+    EXPECT_FALSE(model->TagScores({"printer"}).contains("secret"));
+  }
+  // Nor do they reach the file.
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find("private-tag"), std::string::npos);
+}
+
+// A damaged tag section is rebuilt with a reason, never an exception; a
+// file of the previous format is refused whole (DATA_LOSS), not misread.
+TEST_F(CompanyTest, DamagedOrOlderEmbeddingsFilesAreRebuilt) {
+  const int64_t now = kT0 + 1000 * kHour;
+  ModelOptions o;
+  o.clock = [now] { return now; };
+  auto built = ExpertiseModel::Build(*catalog_, catalog_->snapshot(), o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  ASSERT_TRUE((*built)->SaveEmbeddings(path).ok());
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in),
+                std::istreambuf_iterator<char>());
+  }
+  auto load_with = [&](const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    return ExpertiseModel::Load(path, catalog_->snapshot(), o);
+  };
+  const std::vector<std::string> tags = AllTags(*catalog_->snapshot());
+  std::string flipped = good;
+  flipped[flipped.size() - 20] ^= 0x40;  // a cell's bytes
+  std::string cut = good.substr(0, good.size() - 3);
+  std::string huge = good;  // the section's length says 2^40 bytes
+  {
+    auto loaded = load_with(good);
+    ASSERT_TRUE(loaded.ok());
+    ASSERT_TRUE((*loaded)->tags_restored());
+  }
+  // The section's length field: the file ends 4 (crc) + length bytes after
+  // it; found by scanning for the length that fits.
+  size_t length_at = std::string::npos;
+  for (size_t at = 0; at + 12 <= good.size(); ++at) {
+    uint64_t len = 0;
+    std::memcpy(&len, good.data() + at, sizeof(len));
+    if (at + 8 + len + 4 == good.size()) {
+      length_at = at;
+      break;
+    }
+  }
+  ASSERT_NE(length_at, std::string::npos);
+  const uint64_t big = uint64_t{1} << 40;
+  std::memcpy(huge.data() + length_at, &big, sizeof(big));
+  for (const auto& [bytes, why] :
+       std::vector<std::pair<std::string, std::string>>{
+           {flipped, "checksum"}, {cut, "truncated"}, {huge, "truncated"}}) {
+    auto loaded = load_with(bytes);
+    ASSERT_TRUE(loaded.ok()) << why << ": " << loaded.status();
+    EXPECT_FALSE((*loaded)->tags_restored()) << why;
+    EXPECT_THAT((*loaded)->tags_rebuilt_because(), HasSubstr(why));
+    ExpectSameModel(**loaded, **built, tags, why);
+  }
+  // The previous format ("WKPW", no stamp): its counts would be read as a
+  // stamp's length.
+  std::string older = good;
+  const uint32_t old_magic = 0x574b5057;
+  std::memcpy(older.data(), &old_magic, sizeof(old_magic));
+  auto refused = load_with(older);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(refused.status().message(), HasSubstr("older"));
+}
+
+// A store that restored a model whose tag profiles it had to rebuild (here:
+// other options) writes the file again, so that the next start reads them.
+TEST_F(CompanyTest, StoreRewritesRebuiltTagProfiles) {
+  ModelOptions o;
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  auto built = ExpertiseModel::Build(*catalog_, catalog_->snapshot(), o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE((*built)->SaveEmbeddings(path).ok());
+  ModelStoreOptions so;
+  so.path = path;
+  so.model.half_life_days = 30;
+  so.min_rebuild_interval = std::chrono::hours(1);
+  {
+    ModelStore store(*catalog_, so);
+    ASSERT_NE(store.current(), nullptr) << "restored";
+    EXPECT_FALSE(store.current()->tags_restored());
+    EXPECT_TRUE(store.IsCurrent());
+  }  // the store's thread has run by its destruction
+  auto reloaded = ExpertiseModel::Load(path, catalog_->snapshot(), so.model);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  EXPECT_TRUE((*reloaded)->tags_restored())
+      << (*reloaded)->tags_rebuilt_because();
+}
+
 TEST_F(CompanyTest, ErasureLeavesThePersistedVectorsAtOnce) {
   ModelStoreOptions o;
   o.path = catalog_->options().data_dir + "/embeddings.bin";
@@ -736,7 +981,9 @@ TEST_F(CompanyTest, ASuccessfulRebuildLeavesNoBackgroundError) {
 
 // A power cut before WriteFileAtomically fsynced could once leave an empty
 // or short embeddings.bin: derived data, so the store rebuilds and rewrites
-// it rather than failing or serving without a model.
+// it rather than failing or serving without a model. A cut in the tag
+// profiles (the file's last part, checksummed) loses only them: the rest
+// is restored and the file rewritten.
 TEST_F(CompanyTest, AnEmptyOrTruncatedModelFileIsRebuilt) {
   ModelStoreOptions o;
   o.path = catalog_->options().data_dir + "/embeddings.bin";
@@ -745,14 +992,21 @@ TEST_F(CompanyTest, AnEmptyOrTruncatedModelFileIsRebuilt) {
   const auto full = fs::file_size(o.path);
   for (const uintmax_t size : {uintmax_t{0}, full / 2, full - 1}) {
     fs::resize_file(o.path, size);
-    ASSERT_FALSE(ExpertiseModel::Load(o.path, catalog_->snapshot()).ok());
+    auto cut = ExpertiseModel::Load(o.path, catalog_->snapshot());
+    if (size == full - 1) {
+      ASSERT_TRUE(cut.ok()) << cut.status();
+      EXPECT_FALSE((*cut)->tags_restored());
+    } else {
+      ASSERT_FALSE(cut.ok());
+    }
     ModelStore store(*catalog_, o);
     for (int i = 0; i < 200 && !store.current(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ASSERT_NE(store.current(), nullptr) << "size " << size;
     bool readable = false;
     for (int i = 0; i < 200 && !readable; ++i) {
-      readable = ExpertiseModel::Load(o.path, catalog_->snapshot()).ok();
+      auto loaded = ExpertiseModel::Load(o.path, catalog_->snapshot());
+      readable = loaded.ok() && (*loaded)->tags_restored();
       if (!readable) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_TRUE(readable) << "not rewritten after a cut to " << size;
