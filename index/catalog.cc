@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -318,17 +319,42 @@ bool VisibleTo(const PostMeta& post, const std::vector<std::string>& groups) {
 namespace {
 
 // Threads, private groups' posts, activity and language counts of the
-// posts in `s` (BuildSnapshot's).
+// posts in `s` (BuildSnapshot's). The posts are grouped first in flat
+// tables keyed by the Interned string's address (one value, one address),
+// and each thread, author and language goes into its map once, in the
+// order of its first post: a map entry per post (a million at 1M, each a
+// cache miss in a large map) was most of the first snapshot's build, and
+// inserting in first-seen order leaves each map, iteration order
+// included, as the entry-per-post loop left it.
 void SnapshotCounts(Snapshot* s) {
   s->public_posts = 0;
+  // Thread slot of each post, in s->posts' order; a thread's ids keep it.
+  absl::flat_hash_map<const std::string*, uint32_t> thread_slots;
+  std::vector<const std::string*> thread_ids;
+  std::vector<uint32_t> thread_sizes;
+  std::vector<std::pair<uint32_t, const std::string*>> members;
+  members.reserve(s->posts.size());
+  absl::flat_hash_map<const std::string*, uint32_t> author_slots;
+  std::vector<std::pair<const std::string*, Activity>> activity;
+  std::vector<std::pair<const std::string*, int64_t>> languages;
   for (const auto& [id, m] : s->posts) {
-    s->threads[m->thread_id].push_back(id);
+    const auto [thread, new_thread] = thread_slots.try_emplace(
+        &m->thread_id.str(), static_cast<uint32_t>(thread_ids.size()));
+    if (new_thread) {
+      thread_ids.push_back(&m->thread_id.str());
+      thread_sizes.push_back(0);
+    }
+    ++thread_sizes[thread->second];
+    members.emplace_back(thread->second, &id);
     if (!m->is_public) {
       s->group_posts[m->visibility].push_back(m.get());
       continue;
     }
     ++s->public_posts;
-    Activity& a = s->activity[m->author_id];
+    const auto [author, new_author] = author_slots.try_emplace(
+        &m->author_id.str(), static_cast<uint32_t>(activity.size()));
+    if (new_author) activity.emplace_back(&m->author_id.str(), Activity());
+    Activity& a = activity[author->second].second;
     switch (m->kind) {
       case v1::POST_KIND_QUESTION:
         ++a.questions;
@@ -347,12 +373,31 @@ void SnapshotCounts(Snapshot* s) {
       default:
         break;
     }
-    ++s->language_posts[m->language];
+    // A handful of languages: a scan beats a hash.
+    const std::string* code = &m->language.str();
+    auto language =
+        std::find_if(languages.begin(), languages.end(),
+                     [code](const auto& l) { return l.first == code; });
+    if (language == languages.end())
+      language = languages.insert(languages.end(), {code, 0});
+    ++language->second;
     if (a.first_post == 0 || m->created < a.first_post)
       a.first_post = m->created;
     a.last_post = std::max(a.last_post, m->created);
     s->newest_post = std::max(s->newest_post, m->created);
   }
+  thread_slots = {};
+  author_slots = {};
+  std::vector<std::vector<std::string>> threads(thread_ids.size());
+  for (size_t t = 0; t < threads.size(); ++t)
+    threads[t].reserve(thread_sizes[t]);
+  for (const auto& [thread, id] : members) threads[thread].push_back(*id);
+  members = {};
+  for (size_t t = 0; t < threads.size(); ++t)
+    s->threads.emplace(*thread_ids[t], std::move(threads[t]));
+  for (auto& [author, a] : activity) s->activity.emplace(*author, std::move(a));
+  for (const auto& [language, posts] : languages)
+    s->language_posts[*language] += posts;
   s->query_languages = QueryLanguagesFor(s->language_posts);
 }
 

@@ -73,18 +73,26 @@ uint32_t DenseIndex::AddPerson(const std::string& id) {
 // already); a thread `next` lacks is left empty.
 void DenseIndex::NumberThread(const std::string& thread_id,
                               const Snapshot& next) {
+  auto members = next.threads.find(thread_id);
+  NumberThread(thread_id,
+               members == next.threads.end() ? nullptr : &members->second);
+}
+
+// The same with the thread's posts at hand (null: none).
+void DenseIndex::NumberThread(const std::string& thread_id,
+                              const std::vector<std::string>* members) {
   auto [it, added] = thread_numbers_.try_emplace(thread_id, 0);
   if (added) {
     it->second = static_cast<uint32_t>(threads_.size());
     threads_.push_back(nullptr);
   }
   auto t = std::make_shared<Thread>();
-  if (auto members = next.threads.find(thread_id);
-      members != next.threads.end()) {
-    for (const auto& id : members->second) {
+  if (members) {
+    t->posts.reserve(members->size());
+    for (const auto& id : *members) {
       const uint32_t n = post_numbers_.at(id);
       t->posts.push_back(n);
-      if (posts_[n]->kind == v1::POST_KIND_ANSWER) t->answers.push_back(n);
+      if (facts_[n].kind() == v1::POST_KIND_ANSWER) t->answers.push_back(n);
       thread_[n] = it->second;
     }
   }
@@ -158,8 +166,9 @@ std::shared_ptr<const DenseIndex> DenseIndex::Finish(
   // Threads, each in Snapshot::threads' order.
   d->thread_.assign(d->posts_.size(), 0);
   d->threads_.reserve(s.threads.size());
+  d->thread_numbers_.reserve(s.threads.size());
   for (const auto& [thread_id, members] : s.threads)
-    d->NumberThread(thread_id, s);
+    d->NumberThread(thread_id, &members);
   return d;
 }
 

@@ -117,6 +117,8 @@ class DenseIndex {
   void NumberPost(const std::string& id, const Snapshot& next,
                   std::vector<std::string>* threads);
   void NumberThread(const std::string& thread_id, const Snapshot& next);
+  void NumberThread(const std::string& thread_id,
+                    const std::vector<std::string>* members);
 
   std::vector<std::shared_ptr<const PostMeta>> posts_;
   // Open addressing: a lookup a hit is one probe, not a bucket and a node.

@@ -178,7 +178,10 @@ class SharedMap {
   }
   template <typename Make>
   std::pair<V*, bool> TryEmplace(const std::string& key, Make make) {
-    if (chunks_.empty() || (!contains(key) && size_ + 1 > Count() * kMaxLoad))
+    // The size test first: looking the key up is a cache miss in a large
+    // map, and every insertion would otherwise pay it twice (BuildSnapshot
+    // inserts a million posts).
+    if (chunks_.empty() || (size_ + 1 > Count() * kMaxLoad && !contains(key)))
       Grow();
     Chunk& chunk = Own(ChunkOf(key));
     auto [it, added] = chunk.try_emplace(key);

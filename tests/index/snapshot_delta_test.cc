@@ -294,6 +294,97 @@ class RandomWrites {
   int next_ = 0;
 };
 
+// BuildSnapshot groups the posts by thread, author and language before it
+// fills the snapshot's maps (an entry each, not one a post). What it fills
+// must be what counting post by post in the order of s.posts filled: each
+// thread's ids in that order, each map in the same iteration order (what
+// reads them in order, ranking's sums included, must not change), every
+// count; and the numbering's threads in the snapshot's order.
+TEST(SnapshotDeltaTest, BuildSnapshotCountsAsPostByPost) {
+  RandomWrites w(11);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  for (auto p : w.People()) {
+    if (p.id() == "u5") p.set_opted_out(true);
+    people[p.id()] = std::make_shared<v1::Person>(p);
+  }
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  const char* languages[] = {"en", "sv", "de"};
+  for (int i = 0; i < 2000; ++i) {
+    auto m = std::make_shared<PostMeta>(*MetaOf(w.NewPost()));
+    m->language = languages[i % 3 == 0 ? 1 + i % 2 : 0];
+    if (i % 13 == 0) m->kind = v1::POST_KIND_ARTICLE;
+    posts[m->id] = m;
+  }
+  const auto s = BuildSnapshot(people, posts, GraphOptions{});
+
+  // The reference: BuildSnapshot's loop before the grouping.
+  SharedMap<std::vector<std::string>> threads;
+  SharedMap<Activity> activity;
+  std::unordered_map<std::string, int64_t> language_posts;
+  int64_t public_posts = 0, newest_post = 0;
+  for (const auto& [id, m] : s->posts) {
+    threads[m->thread_id].push_back(id);
+    if (!m->is_public) continue;
+    ++public_posts;
+    Activity& a = activity[m->author_id];
+    a.questions += m->kind == v1::POST_KIND_QUESTION;
+    a.comments += m->kind == v1::POST_KIND_COMMENT;
+    a.articles += m->kind == v1::POST_KIND_ARTICLE;
+    if (m->kind == v1::POST_KIND_ANSWER) {
+      ++a.answers;
+      a.answer_times.push_back(m->created);
+      a.accepted_answers += m->accepted;
+    }
+    ++language_posts[m->language];
+    if (a.first_post == 0 || m->created < a.first_post)
+      a.first_post = m->created;
+    a.last_post = std::max(a.last_post, m->created);
+    newest_post = std::max(newest_post, m->created);
+  }
+  ASSERT_GT(threads.size(), 300u);
+  ASSERT_EQ(language_posts.size(), 3u);
+
+  auto thread = s->threads.begin();
+  for (const auto& [id, ids] : threads) {
+    ASSERT_NE(thread, s->threads.end());
+    EXPECT_EQ(thread->first, id);
+    EXPECT_EQ(thread->second, ids) << id;
+    ++thread;
+  }
+  EXPECT_EQ(thread, s->threads.end());
+  auto counted = s->activity.begin();
+  for (const auto& [id, a] : activity) {
+    ASSERT_NE(counted, s->activity.end());
+    ASSERT_EQ(counted->first, id);
+    const Activity& b = counted->second;
+    EXPECT_EQ(std::tie(a.questions, a.answers, a.accepted_answers, a.comments,
+                       a.articles, a.first_post, a.last_post, a.answer_times),
+              std::tie(b.questions, b.answers, b.accepted_answers, b.comments,
+                       b.articles, b.first_post, b.last_post, b.answer_times))
+        << id;
+    ++counted;
+  }
+  EXPECT_EQ(counted, s->activity.end());
+  EXPECT_EQ(std::vector(s->language_posts.begin(), s->language_posts.end()),
+            std::vector(language_posts.begin(), language_posts.end()));
+  EXPECT_EQ(s->public_posts, public_posts);
+  EXPECT_EQ(s->newest_post, newest_post);
+
+  const DenseIndex& d = *s->dense;
+  for (const auto& [id, m] : s->posts) {
+    std::vector<std::string> numbered, answers, want_answers;
+    for (uint32_t p : d.thread_of(d.PostNumber(id)))
+      numbered.push_back(d.post(p).id);
+    for (uint32_t p : d.answers_of(d.PostNumber(id)))
+      answers.push_back(d.post(p).id);
+    for (const auto& t : threads.at(m->thread_id))
+      if (s->posts.at(t)->kind == v1::POST_KIND_ANSWER)
+        want_answers.push_back(t);
+    EXPECT_EQ(numbered, threads.at(m->thread_id)) << id;
+    EXPECT_EQ(answers, want_answers) << id;
+  }
+}
+
 // UpdateSnapshot alone, chained over many batches, with threads small
 // enough to grow past max_thread_participants (their pairs taken away).
 TEST(SnapshotDeltaTest, ChainedUpdatesEqualBuildSnapshot) {
