@@ -30,14 +30,14 @@ TEST(EvaluationTest, BeerBeatsEveryBaselineWithEverySignalAccountedFor) {
   EvalOptions o;
   o.dump_dir = dump;
   o.work_dir = testing_util::TestDir();
-  o.features_tsv = o.work_dir + "-features.tsv";
+  o.features_tsv = o.work_dir + "_features.tsv";
   auto report = EvaluateStackExchange(o);
   ASSERT_TRUE(report.ok()) << report.status();
   std::printf("%s", FormatReport(*report).c_str());
   // The replayed history that the weights were learned from is written
   // beside the test questions' features: one row per candidate, every
   // signal named in the header, one label per example.
-  std::ifstream history(o.work_dir + "-features.history.tsv");
+  std::ifstream history(o.work_dir + "_features.history.tsv");
   std::string header, line;
   ASSERT_TRUE(std::getline(history, header));
   EXPECT_NE(header.find("\trecent"), std::string::npos) << header;

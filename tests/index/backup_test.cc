@@ -77,10 +77,12 @@ std::string Write(const std::string& dir, const std::string& tar) {
   return archive;
 }
 
-// Restores `tar`; expects DATA_LOSS whose message holds `why`, and
-// neither the target nor `<target>.restoring` left behind.
-void ExpectDataLoss(const std::string& tar, const std::string& why) {
-  const std::string dir = testing_util::TestDir(true);
+// Restores `tar` in `dir`; expects DATA_LOSS whose message holds `why`,
+// and neither the target nor `<target>.restoring` left behind. `dir` comes
+// from the test's own process: a death test's child that named one would
+// leave it behind (it ends with _Exit, and the name carries its pid).
+void ExpectDataLoss(const std::string& dir, const std::string& tar,
+                    const std::string& why) {
   const std::string target = dir + "/restored";
   auto r = Restore(Write(dir, tar), DataDir(target), false);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
@@ -98,9 +100,10 @@ TEST(RestoreAttackTest, AFileThenAFileBelowItIsDataLoss) {
   std::string tar = TarEntry("MANIFEST.json", Manifest(files));
   for (const auto& [path, data] : files) tar += TarEntry(path, data);
   tar.append(1024, '\0');
+  const std::string dir = testing_util::TestDir(true);
   EXPECT_EXIT(
       {
-        ExpectDataLoss(tar, "a/b");
+        ExpectDataLoss(dir, tar, "a/b");
         std::_Exit(::testing::Test::HasFailure() ? 1 : 0);
       },
       ::testing::ExitedWithCode(0), "");
@@ -115,9 +118,10 @@ TEST(RestoreAttackTest, ASymlinkEntryIsDataLoss) {
   tar += TarEntry("a", "", '2', "/tmp");
   tar += TarEntry("a/b", "y");
   tar.append(1024, '\0');
+  const std::string dir = testing_util::TestDir(true);
   EXPECT_EXIT(
       {
-        ExpectDataLoss(tar, "not a regular file");
+        ExpectDataLoss(dir, tar, "not a regular file");
         std::_Exit(::testing::Test::HasFailure() ? 1 : 0);
       },
       ::testing::ExitedWithCode(0), "");
@@ -167,31 +171,31 @@ TEST(RestoreAttackTest, SizesBeyondTheFileOrTheManifestAreDataLoss) {
   // The header claims more than the archive holds.
   std::string tar = TarEntry("MANIFEST.json", Manifest({{"a", "x"}}));
   tar += TarHeader("a", "00000001000") + "x";
-  ExpectDataLoss(tar, "beyond the end");
+  ExpectDataLoss(testing_util::TestDir(true), tar, "beyond the end");
   // The header and the manifest disagree (both within the file).
   tar = TarEntry("MANIFEST.json", Manifest({{"a", "x"}}));
   tar += TarEntry("a", "xy");
   tar.append(1024, '\0');
-  ExpectDataLoss(tar, "the manifest says 1");
+  ExpectDataLoss(testing_util::TestDir(true), tar, "the manifest says 1");
   // A size that is not octal.
   tar = TarHeader("MANIFEST.json", "0000000009z") + std::string(2048, '\0');
-  ExpectDataLoss(tar, "size");
+  ExpectDataLoss(testing_util::TestDir(true), tar, "size");
   // A manifest bigger than any real one (the cap is 16 MiB).
   tar = TarHeader("MANIFEST.json", "00200000001");
   tar.append(32 << 20, ' ');
-  ExpectDataLoss(tar, "MANIFEST.json");
+  ExpectDataLoss(testing_util::TestDir(true), tar, "MANIFEST.json");
 }
 
 TEST(RestoreAttackTest, UnsafeOrDuplicatePathsInTheManifestAreDataLoss) {
   for (const std::string path : {"../a", "/a", "a//b", "./a", "a/"}) {
     std::string tar = TarEntry("MANIFEST.json", Manifest({{path, "x"}}));
     tar.append(1024, '\0');
-    ExpectDataLoss(tar, "MANIFEST.json");
+    ExpectDataLoss(testing_util::TestDir(true), tar, "MANIFEST.json");
   }
   std::string tar =
       TarEntry("MANIFEST.json", Manifest({{"a", "x"}, {"a", "x"}}));
   tar.append(1024, '\0');
-  ExpectDataLoss(tar, "twice");
+  ExpectDataLoss(testing_util::TestDir(true), tar, "twice");
 }
 
 }  // namespace
