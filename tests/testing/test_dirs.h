@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -104,10 +105,13 @@ inline std::string SuiteDir(const std::string& name, bool create = false) {
 // "<TempDir>/whoknows_<Suite>_<Test>_<pid>". Emptied on the first call of each
 // test only (a test may ask twice, e.g. for a dump and a data folder side by
 // side); created when `create` is set, else left for the code under test.
+// A parameterized test's names hold '/' ("Prefix/Suite", "Test/0"), which
+// would nest the folder under parents nobody removes: '.' stands for it.
 inline std::string TestDir(bool create = false) {
   const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  return SuiteDir(std::string(info->test_suite_name()) + "_" + info->name(),
-                  create);
+  std::string name = std::string(info->test_suite_name()) + "_" + info->name();
+  std::replace(name.begin(), name.end(), '/', '.');
+  return SuiteDir(name, create);
 }
 
 }  // namespace whoknows::testing_util
