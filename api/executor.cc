@@ -1,28 +1,19 @@
 #include "api/executor.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_priority.h"
 
 namespace whoknows::api {
 namespace {
 
 // Weight of the newest task in the moving mean of durations.
 constexpr double kMeanWeight = 0.2;
-
-// Lowers the calling thread's priority (Linux: nice is per thread, and
-// threads it starts inherit it). Raising the nice value needs no
-// privilege; a failure only leaves the default priority.
-void LowerPriority() {
-  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-  (void)::setpriority(PRIO_PROCESS, tid, 10);
-}
 
 }  // namespace
 
@@ -92,7 +83,7 @@ int Executor::running() const {
 bool Executor::HasWork() const { return stopping_ || !queue_.empty(); }
 
 void Executor::Work() {
-  if (options_.background_priority) LowerPriority();
+  if (options_.background_priority) LowerThisThreadsPriority();
   for (;;) {
     Task task;
     {

@@ -1,7 +1,5 @@
 #include "index/catalog.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <xapian.h>
 
@@ -28,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "common/thread_priority.h"
 #include "index/batch_journal.h"
 #include "index/change_log.h"
 #include "index/data_dir.h"
@@ -1703,8 +1702,7 @@ struct Catalog::Impl {
   // it before, published nothing.
   void StartGraphSaver() {
     saver = std::thread([this] {
-      (void)::setpriority(PRIO_PROCESS,
-                          static_cast<id_t>(::syscall(SYS_gettid)), 10);
+      LowerThisThreadsPriority();
       // Not held while saving: the destructor's stop waits for one save.
       stop_mu.Lock();
       while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),

@@ -1,8 +1,6 @@
 #include "ranking/expertise_model.h"
 
 #include <malloc.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/thread_priority.h"
 #include "index/data_dir.h"
 #include "index/dense_index.h"
 #include "ranking/file_io.h"
@@ -1248,8 +1247,7 @@ void ModelStore::Loop() {
   bool lowered = false;
   auto lower_once_serving = [&] {
     if (lowered || !current()) return;
-    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)),
-                        10);
+    LowerThisThreadsPriority();
     lowered = true;
   };
   lower_once_serving();
