@@ -258,16 +258,21 @@ absl::Status Upsert(index::Catalog& catalog, const Caller& caller,
                     std::map<std::string, int64_t>* counts) {
   index::UpsertPolicy policy;
   policy.may_clear_any_opt_out = HasRight(caller, Right::kChangeOptOut);
-  auto snap = catalog.snapshot();
   std::map<std::string, int64_t> opt_outs;
   bool left_a_group = false;
-  for (const auto& p : people) {
-    const v1::Person* stored = snap->FindPerson(p.id());
-    if (stored && !left_a_group) left_a_group = LeavesAGroup(*stored, p);
-    const bool was = stored && stored->opted_out();
-    const bool kept = was && !p.opted_out() && !policy.MayClearOptOut(p.id());
-    if (kept) ++opt_outs["opt_out_kept"];
-    if (was != (p.opted_out() || kept)) ++opt_outs["opt_out_changes"];
+  if (!people.empty()) {
+    // Released before the write: a publish during the write would otherwise
+    // leave this the last reference, and the writer thread would free the
+    // replaced snapshot (O(posts): about a tenth of its time at 1M posts).
+    const auto snap = catalog.snapshot();
+    for (const auto& p : people) {
+      const v1::Person* stored = snap->FindPerson(p.id());
+      if (stored && !left_a_group) left_a_group = LeavesAGroup(*stored, p);
+      const bool was = stored && stored->opted_out();
+      const bool kept = was && !p.opted_out() && !policy.MayClearOptOut(p.id());
+      if (kept) ++opt_outs["opt_out_kept"];
+      if (was != (p.opted_out() || kept)) ++opt_outs["opt_out_changes"];
+    }
   }
   WK_RETURN_IF_ERROR(catalog.Upsert(people, posts, policy));
   if (left_a_group) catalog.Refresh();

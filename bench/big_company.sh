@@ -18,7 +18,9 @@
 #   - sustained gRPC ingest of another company's posts (generated with
 #     --seed 2) from a separate client process, IngestStream batches of
 #     --batch posts, for --ingest-seconds, with a marker post's freshness
-#     (--mode ingest);
+#     (--mode ingest), and the stage's CPU time per 1,000 posts: the
+#     server's, its writer thread's and the client's (comparable between
+#     builds at any load, where posts/s is not);
 #   - the server's RSS (VmRSS) after each phase and its peak (VmHWM) at
 #     the end.
 # WHOKNOWS_REFRESH_MS (serve's --refresh-ms) passes through to the server,
@@ -162,9 +164,53 @@ skipped latency || {
 skipped network || bench --mode network --deadline "$network_deadline"
 skipped ingest || [ -z "$rss_trace" ] ||
   echo "ingest starts $(echo "$(date +%s.%N) - $t0" | bc) s after launch"
-skipped ingest ||
-  bench --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
-    --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl"
+# CPU seconds (user + system) of the server's threads, one "tid name
+# seconds" line each; the name (comm) may hold spaces, so fields are read
+# after its closing parenthesis.
+thread_cpu() {
+  local tck t line name rest
+  tck=$(getconf CLK_TCK)
+  for t in /proc/"$server"/task/*; do
+    line=$(cat "$t/stat" 2>/dev/null) || continue
+    name=${line#*(} name=${name%) *} rest=${line##*) }
+    # shellcheck disable=SC2086
+    set -- $rest
+    echo "${t##*/} ${name// /_} $(echo "scale=2; (${12} + ${13}) / $tck" | bc)"
+  done
+}
+process_cpu() {
+  awk -v tck="$(getconf CLK_TCK)" '{
+    sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / tck }' "/proc/$server/stat"
+}
+# Where the CPU went during the ingest stage, whatever the load: the
+# server's (its writer thread, wk-ingest, apart) and the bench client's,
+# each per 1,000 posts acknowledged; so that two builds compare by CPU.
+ingest_cpu() {
+  local before_threads=$1 before_total=$2 client=$3 posts after_total
+  posts=$(sed -n 's/.* \([0-9]*\) posts acknowledged in .*/\1/p' "$work/ingest.out" | tail -1)
+  after_total=$(process_cpu)
+  thread_cpu | awk -v posts="${posts:-0}" -v total="$(echo "$after_total - $before_total" | bc)" \
+    -v client="$client" -v before="$before_threads" '
+    BEGIN { while ((getline l < before) > 0) { split(l, f, " "); was[f[1]] = f[3] } }
+    { used = $3 - was[$1]; if ($2 == "wk-ingest") writer += used }
+    END {
+      per = (posts > 0 ? 1000 / posts : 0)
+      printf "CPU during the ingest (%d posts): server %.1f s (%.0f ms per 1,000 posts), of which the writer thread (wk-ingest) %.1f s (%.0f ms per 1,000 posts, %.0f%%); the bench client %.1f s (%.0f ms per 1,000 posts)\n",
+        posts, total, total * per * 1000, writer, writer * per * 1000,
+        (total > 0 ? 100 * writer / total : 0), client, client * per * 1000 }'
+}
+skipped ingest || {
+  thread_cpu >"$work/threads.before"
+  total_before=$(process_cpu)
+  /usr/bin/time -f "%U %S" -o "$work/client.time" \
+    "$bin/bench/load_bench" --server "127.0.0.1:$port" --ca "$work/pki/ca.pem" \
+    --token "$work/admin.token" --jsonl "$jsonl" --server-pid "$server" \
+    --threads 8 --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
+    --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl" | tee "$work/ingest.out"
+  ingest_cpu "$work/threads.before" "$total_before" \
+    "$(awk '{print $1 + $2}' "$work/client.time")"
+  echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
 echo "index on disk after the ingest: $(du -sh "$work/data" | cut -f1)"
 skipped ingest || rss_now "after the ingest"
 rss=$(sed -n 's/VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server/status")

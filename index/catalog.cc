@@ -2729,16 +2729,17 @@ struct Catalog::Impl {
       if (last[p.id()] == &p) batch.push_back(&p);
     std::vector<v1::Post> inherited = InheritPrivacyLocked(batch);
     for (auto& p : inherited) batch.push_back(&p);
-    for (const v1::Post* p : batch) {
+    for (v1::Post* p : batch) {
       const bool to_public = IsPublic(*p);
-      (*w)[to_public ? Store::kPosts : Store::kPrivatePosts].posts.push_back(
-          *p);
       // Moving: deleted where it was.
       auto it = posts.find(p->id());
       if (it != posts.end() && it->second->is_public != to_public) {
         (*w)[to_public ? Store::kPrivatePosts : Store::kPosts]
             .deleted.push_back(p->id());
       }
+      // Moved, not copied: `batch` is not read again.
+      (*w)[to_public ? Store::kPosts : Store::kPrivatePosts].posts.push_back(
+          std::move(*p));
     }
   }
 

@@ -27,4 +27,7 @@ grep -q "; 0 errors, 0 shed" "$out" || fail "ingest errors"
 # Some posts went through gRPC, and the markers were found.
 grep -Eq "[1-9][0-9]* posts acknowledged in" "$out" || fail "nothing ingested"
 grep -Eq "freshness under that load, [1-9]" "$out" || fail "no marker found"
+# The stage's CPU was read from /proc for the posts acknowledged.
+grep -Eq "CPU during the ingest \([1-9][0-9]* posts\): server [0-9.]+ s \([1-9][0-9]* ms per 1,000 posts\), of which the writer thread \(wk-ingest\) [0-9.]+ s \([1-9]" "$out" ||
+  fail "no CPU figures for the ingest"
 echo "big_company smoke: ok"

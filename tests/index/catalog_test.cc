@@ -3,12 +3,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <xapian.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -1405,6 +1407,86 @@ TEST(CatalogBulkTest, AWriteThatDeletesCommitsWhatWasPendingFirst) {
   const PostMeta* q0 = (*reader)->snapshot()->FindPost("q0");
   ASSERT_NE(q0, nullptr);
   EXPECT_FALSE(q0->is_public);
+}
+
+// Every document of a folder's posts databases (posts/ and private_posts/),
+// by the id its data names: its terms with their wdf, its values and its
+// data, as one string to compare.
+std::map<std::string, std::string> IndexedPosts(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const char* store : {"posts", "private_posts"}) {
+    Xapian::Database db(dir + "/" + store);
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+      const Xapian::Document doc = db.get_document(*it);
+      v1::Post p;
+      EXPECT_TRUE(p.ParseFromString(doc.get_data()));
+      std::string& text = out[p.id()];
+      EXPECT_TRUE(text.empty()) << p.id() << " is stored twice";
+      absl::StrAppend(&text, store, "\n");
+      for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+        absl::StrAppend(&text, *t, ":", t.get_wdf(), " ");
+      for (auto v = doc.values_begin(); v != doc.values_end(); ++v)
+        absl::StrAppend(&text, "\nvalue ", v.get_valueno(), "=", *v);
+      absl::StrAppend(&text, "\n", doc.get_data());
+    }
+  }
+  return out;
+}
+
+// What is indexed for a post is a function of the post and what is stored
+// before it, not of how the write was cut: one batch, one write a post (an
+// IngestStream's groups and UpsertPosts' batches cut a stream anywhere) and
+// bulk loading (import) store the same documents in the same databases.
+// Threads resolved through a parent, a language detected, privacy
+// inherited from a private root, and a post written twice are all in it.
+TEST(CatalogBulkTest, APostIsIndexedTheSameWhicheverWriteWroteIt) {
+  v1::Post secret = Question("p1", "boss", "Reorganisation",
+                             "The reorganisation of the warehouse.", kT0, "en");
+  secret.set_visibility("group:ledningsgruppen");
+  v1::Post inherits = Answer("p1-a", "hr", "p1", "It starts in May.", kT0 + 5);
+  inherits.set_language("en");
+  v1::Post liked = Question("q1", "anna", "Kettle descaling",
+                            "Vinegar or citric acid for the kettle?", kT0);
+  liked.add_liked_by("bo");
+  liked.add_mentioned("hr");
+  liked.add_tags("kitchen");
+  const std::vector<v1::Post> posts = {
+      liked,
+      Answer("a1", "bo", "q1", "Citric acid, and rinse twice afterwards."),
+      Comment("c1", "anna", "a1", "Thanks, that worked."),
+      Question("q2", "bo", "Kaffebryggare",
+               "Hur avkalkar jag kaffebryggaren på kontoret?", kT0 + 9),
+      secret,
+      inherits,
+      Answer("a1", "bo", "q1", "Citric acid; rinse three times.", kT0 + 300,
+             "en"),
+  };
+  const std::string batch = TestDir() + "/batch";
+  const std::string one_by_one = TestDir() + "/one";
+  const std::string bulk = TestDir() + "/bulk";
+  {
+    auto c = OpenCatalog(batch);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(Upsert(*c, posts).ok());
+  }
+  {
+    auto c = OpenCatalog(one_by_one);
+    ASSERT_NE(c, nullptr);
+    for (const auto& p : posts) ASSERT_TRUE(Upsert(*c, {p}).ok()) << p.id();
+  }
+  {
+    auto c = OpenBulk(bulk, 1000);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(Upsert(*c, {posts.begin(), posts.begin() + 3}).ok());
+    ASSERT_TRUE(Upsert(*c, {posts.begin() + 3, posts.end()}).ok());
+    ASSERT_TRUE(c->Commit().ok());
+  }
+  const auto indexed = IndexedPosts(batch);
+  ASSERT_EQ(indexed.size(), 6u);
+  EXPECT_THAT(indexed.at("p1-a"), HasSubstr("private_posts\n"));
+  EXPECT_THAT(indexed.at("a1"), HasSubstr("three"));
+  EXPECT_EQ(IndexedPosts(one_by_one), indexed);
+  EXPECT_EQ(IndexedPosts(bulk), indexed);
 }
 
 TEST(CatalogBulkTest, ANegativeThresholdIsInvalid) {
