@@ -938,11 +938,15 @@ void LogStartup(const index::Catalog& catalog,
                    Seconds(p.save_us), "), model ", Seconds(model_us));
   if (model) {
     const ranking::ModelTimings& m = model->timings();
-    absl::StrAppend(&line, " (file ", Seconds(m.file_us), ", ties ",
-                    Seconds(m.ties_us), ", pagerank ", Seconds(m.pagerank_us),
-                    ", tags ", Seconds(m.tags_us),
-                    model->tags_restored() ? " read from the file" : "",
-                    ", clients ", Seconds(m.clients_us), ")");
+    auto read = [](bool restored) {
+      return restored ? " read from the file" : "";
+    };
+    absl::StrAppend(
+        &line, " (file ", Seconds(m.file_us), ", ties ", Seconds(m.ties_us),
+        read(model->ties_restored()), ", pagerank ", Seconds(m.pagerank_us),
+        read(model->pagerank_restored()), ", tags ", Seconds(m.tags_us),
+        read(model->tags_restored()), ", clients ", Seconds(m.clients_us),
+        read(model->clients_restored()), ")");
   } else {
     absl::StrAppend(&line, " (none restored: built in the background)");
   }

@@ -10,7 +10,7 @@
 //   find_experts_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                      [--repeat N] [--replicate K] [--max-queries N]
 //   find_experts_bench --data DIR [--repeat N] [--max-queries N]
-//   ... [--answers FILE]
+//   ... [--answers FILE] [--restart FILE]
 //
 // --replicate K imports K copies of the export, each with its own ids (a
 // group of K look-alike subsidiaries), to see how the service scales with
@@ -20,7 +20,9 @@
 // import, and no ingest stage, so the folder is left as it was.
 // --answers FILE writes every answer (at a fixed "now") in protobuf text
 // format first, FindExperts' then SuggestForPost's: two builds' files
-// compare byte for byte.
+// compare byte for byte. --restart FILE answers with the model a warm
+// start would serve: the built one saved to FILE (embeddings.bin's format)
+// and loaded back over the same snapshot.
 //
 // Under callgrind, instruction counts of the queries alone (not of the
 // import and the model build, which take most of a run):
@@ -134,6 +136,7 @@ struct Flags {
   std::string work = "var/bench-find-experts";
   std::string data;     // an existing data folder, read-only
   std::string answers;  // where to write every answer, for before/after
+  std::string restart;  // the model saved here and loaded back
   int repeat = 3, replicate = 1;
   size_t max_queries = 0;
 };
@@ -148,6 +151,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       f.data = argv[i + 1];
     } else if (flag == "--answers") {
       f.answers = argv[i + 1];
+    } else if (flag == "--restart") {
+      f.restart = argv[i + 1];
     } else if (flag == "--work") {
       f.work = argv[i + 1];
     } else if (flag == "--repeat") {
@@ -464,6 +469,19 @@ int main(int argc, char** argv) {
   if (!flags.answers.empty()) model_options.clock = FixedNow;
   auto model = ranking::ExpertiseModel::Build(**catalog, snap, model_options);
   if (!model.ok()) return Failed(model.status());
+  if (!flags.restart.empty()) {
+    if (auto s = (*model)->SaveEmbeddings(flags.restart); !s.ok())
+      return Failed(s);
+    model = ranking::ExpertiseModel::Load(flags.restart, snap, model_options);
+    if (!model.ok()) return Failed(model.status());
+    const ranking::ExpertiseModel& m = **model;
+    std::printf(
+        "restarted from %s: tags %s, ties %s, pagerank %s, clients %s\n",
+        flags.restart.c_str(), m.tags_restored() ? "read" : "rebuilt",
+        m.ties_restored() ? "read" : "rebuilt",
+        m.pagerank_restored() ? "read" : "rebuilt",
+        m.clients_restored() ? "read" : "rebuilt");
+  }
   const double model_s = SecondsSince(t0);
   std::printf(
       "%s x %d: %zu people, %zu posts; %s %.2f s, publish %.2f s, model "

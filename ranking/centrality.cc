@@ -173,6 +173,52 @@ TieGraph::TieGraph(const index::ColleagueGraph& cg) {
   }
 }
 
+std::unique_ptr<TieGraph> TieGraph::FromParts(std::vector<std::string> people,
+                                              std::vector<int64_t> offsets,
+                                              std::vector<int32_t> targets,
+                                              std::vector<double> weights,
+                                              std::string& why) {
+  const size_t n = people.size();
+  if (n > static_cast<size_t>(INT32_MAX) || offsets.size() != n + 1 ||
+      offsets[0] != 0 || offsets[n] != static_cast<int64_t>(targets.size()) ||
+      weights.size() != targets.size()) {
+    why = "the tie lists' lengths disagree";
+    return nullptr;
+  }
+  auto g = std::unique_ptr<TieGraph>(new TieGraph());
+  g->strength_.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (offsets[i + 1] < offsets[i] || offsets[i + 1] > offsets[n]) {
+      why = "the tie lists are out of order";
+      return nullptr;
+    }
+    for (int64_t e = offsets[i]; e < offsets[i + 1]; ++e) {
+      const int32_t t = targets[e];
+      if (t < 0 || static_cast<size_t>(t) >= n || static_cast<size_t>(t) == i) {
+        why = "a tie to no other person";
+        return nullptr;
+      }
+      if (!std::isfinite(weights[e]) || weights[e] < 0) {
+        why = "a tie's weight is not a number >= 0";
+        return nullptr;
+      }
+      g->strength_[i] += weights[e];  // in the constructor's order
+    }
+  }
+  g->node_of_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!g->node_of_.try_emplace(people[i], static_cast<int32_t>(i)).second) {
+      why = "a person twice";
+      return nullptr;
+    }
+  }
+  g->people_ = std::move(people);
+  g->offsets_ = std::move(offsets);
+  g->targets_ = std::move(targets);
+  g->weights_ = std::move(weights);
+  return g;
+}
+
 int32_t TieGraph::NodeOf(const std::string& person_id) const {
   auto it = node_of_.find(person_id);
   return it == node_of_.end() ? -1 : it->second;

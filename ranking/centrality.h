@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -123,7 +124,25 @@ class TieGraph {
   // The tie from `u` to `v` (0 when there is none).
   double TieWeight(int32_t u, int32_t v) const;
 
+  // The neighbour lists whole, as the model persists them: node i's ties
+  // are targets()[offsets()[i] .. offsets()[i+1]) with their weights().
+  const std::vector<int64_t>& offsets() const { return offsets_; }
+  const std::vector<int32_t>& targets() const { return targets_; }
+  const std::vector<double>& weights() const { return weights_; }
+  // The graph those parts (and `people`, by node) describe, strengths
+  // summed as the constructor sums them; null, with `why`, when they do
+  // not describe one that every method can walk safely (offsets out of
+  // order, a target out of range or the node itself, a weight negative
+  // or not finite, a person twice).
+  static std::unique_ptr<TieGraph> FromParts(std::vector<std::string> people,
+                                             std::vector<int64_t> offsets,
+                                             std::vector<int32_t> targets,
+                                             std::vector<double> weights,
+                                             std::string& why);
+
  private:
+  TieGraph() = default;
+
   std::vector<std::string> people_;
   absl::flat_hash_map<std::string, int32_t> node_of_;  // a probe a lookup
   // Neighbours of node i: targets_[offsets_[i] .. offsets_[i+1]), strongest

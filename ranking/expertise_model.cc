@@ -13,10 +13,12 @@
 #include <sstream>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -62,15 +64,19 @@ std::shared_ptr<const index::Snapshot> WithoutNumbering(
   return kept;
 }
 
-// "WKPX": stamped, with tag profiles. "WKPW" (no snapshot stamp, no tag
-// profiles) and "WKPV" files (unit vectors, no sums or ranks) are rebuilt.
+// "WKPX": stamped, with tag profiles, then (since stop 27) the tie graph
+// with PageRank's result and the client vectors, each section under its own
+// length and checksum; a file of stop 26 ends after the tag profiles and
+// has the other two rebuilt. "WKPW" (no snapshot stamp, no tag profiles)
+// and "WKPV" files (unit vectors, no sums or ranks) are rebuilt whole.
 constexpr uint32_t kModelMagic = 0x574b5058;
 
 // Sanity limits of an embeddings file: a bigger count means damage.
 constexpr uint64_t kMaxFilePeople = uint64_t{1} << 26;
 constexpr uint32_t kMaxPersonIdLength = 4096;
+constexpr uint64_t kMaxClientDimensions = uint64_t{1} << 16;
 // Under 4 GiB: one zlib crc32 call (its length is 32 bits) covers it.
-constexpr uint64_t kMaxTagSectionBytes = uint64_t{1} << 31;
+constexpr uint64_t kMaxSectionBytes = uint64_t{1} << 31;
 
 uint32_t Crc32(std::string_view bytes) {
   return static_cast<uint32_t>(
@@ -98,12 +104,129 @@ class SectionReader {
     rest_.remove_prefix(len);
     return ok_;
   }
+  // `n` values into `v`, its size checked before anything is allocated.
+  template <typename T>
+  bool GetArray(std::vector<T>& v, uint64_t n) {
+    if (n > rest_.size() / sizeof(T)) return ok_ = false;
+    v.resize(n);
+    if (n > 0) std::memcpy(v.data(), rest_.data(), n * sizeof(T));
+    rest_.remove_prefix(n * sizeof(T));
+    return ok_;
+  }
   bool done() const { return ok_ && rest_.empty(); }
 
  private:
   std::string_view rest_;
   bool ok_ = true;
 };
+
+// Builds a section's bytes: fixed-size values, arrays of them and
+// length-prefixed strings, as SectionReader reads them.
+class SectionWriter {
+ public:
+  template <typename T>
+  void Put(const T& v) {
+    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  template <typename T>
+  void PutArray(const T* data, size_t n) {
+    out_.append(reinterpret_cast<const char*>(data), n * sizeof(T));
+  }
+  void PutId(std::string_view id) {
+    Put(static_cast<uint32_t>(id.size()));
+    out_.append(id);
+  }
+  std::string Take() && { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// One of the sections after the ranks as Load finds it: where its bytes
+// are and their stored checksum, or why it is unusable; `lost` when the
+// sections after it cannot be found either.
+struct Section {
+  const char* name = "";  // plural: "the ties"
+  std::streamoff at = 0;
+  uint64_t size = 0;
+  uint32_t crc = 0;
+  std::string bad;
+  bool lost = false;
+  bool absent = false;  // the file ended before it
+};
+
+// The section at `in`'s position (the file ends at `end`), after `before`
+// (null for the first): found, its bytes skipped (FetchSection reads them).
+// Its length is checked against what the file holds.
+Section FindSection(std::istream& in, std::streampos end, const char* name,
+                    const Section* before) {
+  using file_io::Get;
+  Section s;
+  s.name = name;
+  const std::streampos here = in.tellg();
+  if ((before && before->absent) || (here >= 0 && here == end)) {
+    s.bad = absl::StrCat(name, " are absent (a file of an older version)");
+    s.lost = s.absent = true;
+    return s;
+  }
+  if (before && before->lost) {
+    s.bad = absl::StrCat("damaged: ", name, " cannot be found (", before->name,
+                         " before them are damaged)");
+    s.lost = true;
+    return s;
+  }
+  uint64_t size = 0;
+  const bool sized = Get(in, size);
+  const std::streampos at = in.tellg();
+  if (!sized || at < 0 || end < at || static_cast<uint64_t>(end - at) < 4 ||
+      size > static_cast<uint64_t>(end - at) - 4 || size > kMaxSectionBytes) {
+    s.bad = absl::StrCat("damaged: ", name, " are truncated");
+    s.lost = true;
+    return s;
+  }
+  s.at = static_cast<std::streamoff>(at);
+  s.size = size;
+  in.seekg(static_cast<std::streamoff>(size), std::ios::cur);
+  if (!in || !Get(in, s.crc)) {
+    s.bad = absl::StrCat("damaged: ", name, " are truncated");
+    s.lost = true;
+  }
+  return s;
+}
+
+// Why a section of a file stamped `stamp` says nothing about `snap`;
+// empty when it may.
+std::string StaleStamp(const std::string& stamp, const index::Snapshot& snap) {
+  if (stamp.empty())
+    return "the file has no snapshot stamp (changes were not committed)";
+  if (snap.stamp.empty()) return "the snapshot served has no stamp";
+  if (stamp != snap.stamp) {
+    return "the file is from another snapshot (a write, an erasure or an "
+           "opt-out since)";
+  }
+  return "";
+}
+
+// Reads `s` of the file at `path` into `bytes`, on the caller's thread
+// (the ties' tens of MB at 1M posts are read beside the tag profiles'
+// parse). Why it cannot be used, of a file `stale` (StaleStamp) for the
+// snapshot served: empty when its bytes are there and their checksum is
+// right.
+std::string FetchSection(const std::string& path, const Section& s,
+                         const std::string& stale, std::string& bytes) {
+  if (!stale.empty()) return stale;
+  if (!s.bad.empty()) return s.bad;
+  std::ifstream in(path, std::ios::binary);
+  bytes.resize(s.size);
+  if (!in.seekg(s.at) ||
+      !in.read(bytes.data(), static_cast<std::streamsize>(s.size))) {
+    bytes.clear();
+    return absl::StrCat("damaged: ", s.name, " are truncated");
+  }
+  if (Crc32(bytes) != s.crc)
+    return absl::StrCat("damaged: ", s.name, "' checksum differs");
+  return "";
+}
 
 // The bags of words of the public posts of a snapshot, in the catalog's
 // order; term ids index `vocabulary`.
@@ -489,6 +612,10 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Update(
   const bool any_client_vector = std::any_of(
       added->begin(), added->end(),
       [](const index::PostMeta* m) { return !m->embedding.empty(); });
+  // Without a vector anywhere there is none to build, at any clock.
+  model->client_origin_ = now;
+  model->client_half_life_days_ = o.half_life_days;
+  model->client_roles_ = o;
   if (base.client_vectors_.cols() > 0 || any_client_vector)
     model->BuildClientProfiles(o);
   t.clients_us = Lap(start);
@@ -499,16 +626,24 @@ void ExpertiseModel::BuildDerivedSignals(
     const ModelOptions& o,
     const absl::flat_hash_map<std::string, double>* ranks,
     const std::vector<std::string>* order,
-    const std::function<bool()>& read_tags) {
+    const std::function<bool()>& read_tags,
+    const std::function<void()>& read_graph,
+    const std::function<bool()>& read_clients) {
   SetVectorsFromSums(order);
   // The graph's signals (tie graph, PageRank) and the posts' (tag profiles,
   // top answerers, client vectors) share nothing, so they are built side
   // by side: at start-up the model waits for the longer of the two.
+  auto graph_work = [&] {
+    absl::Time start = absl::Now();
+    if (read_graph) read_graph();
+    timings_.ties_us = Lap(start);
+    BuildGraphSignals(o, ranks);
+  };
   std::thread graph_signals;
   try {
-    graph_signals = std::thread([&] { BuildGraphSignals(o, ranks); });
+    graph_signals = std::thread(graph_work);
   } catch (const std::system_error&) {
-    BuildGraphSignals(o, ranks);  // no thread to be had: one after the other
+    graph_work();  // no thread to be had: one after the other
   }
   struct Joiner {  // joined however this ends (an exception included)
     std::thread& t;
@@ -520,7 +655,7 @@ void ExpertiseModel::BuildDerivedSignals(
   if (!read_tags || !read_tags()) BuildTagProfiles(o);
   BuildTopAnswerers(o);
   timings_.tags_us = Lap(start);
-  BuildClientProfiles(o);
+  if (!read_clients || !read_clients()) BuildClientProfiles(o);
   timings_.clients_us = Lap(start);
 }
 
@@ -556,26 +691,30 @@ void ExpertiseModel::BuildGraphSignals(
     const absl::flat_hash_map<std::string, double>* ranks) {
   const index::ColleagueGraph& graph = *snapshot_->graph;
   absl::Time start = absl::Now();
-  ties_ = std::make_unique<TieGraph>(graph);
-  timings_.ties_us = Lap(start);
+  if (!ties_restored_) ties_ = std::make_unique<TieGraph>(graph);
+  timings_.ties_us += Lap(start);
   const auto n = static_cast<int32_t>(graph.num_people());
-  // Started from earlier ranks, PageRank converges in a few iterations
-  // when the graph changed little; the result is the same to its tolerance.
-  std::vector<double> warm;
-  if (ranks && !ranks->empty()) {
-    warm.assign(static_cast<size_t>(n), 0);
-    for (int32_t i = 0; i < n; ++i) {
-      auto it = ranks->find(graph.PersonId(i));
-      if (it != ranks->end()) warm[i] = it->second;
+  if (!pagerank_restored_) {
+    // Started from earlier ranks, PageRank converges in a few iterations
+    // when the graph changed little; the result is the same to its
+    // tolerance.
+    std::vector<double> warm;
+    if (ranks && !ranks->empty()) {
+      warm.assign(static_cast<size_t>(n), 0);
+      for (int32_t i = 0; i < n; ++i) {
+        auto it = ranks->find(graph.PersonId(i));
+        if (it != ranks->end()) warm[i] = it->second;
+      }
     }
+    pagerank_ = WeightedPageRank(n, HelpEdges(graph), o.pagerank, {}, warm);
+    pagerank_options_ = o.pagerank;
+    timings_.pagerank_iterations = pagerank_.iterations;
   }
-  pagerank_ = WeightedPageRank(n, HelpEdges(graph), o.pagerank, {}, warm);
   authority_.reserve(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
     authority_[graph.PersonId(i)] = pagerank_.rank[i] * n;
   }
-  timings_.pagerank_us = Lap(start);
-  timings_.pagerank_iterations = pagerank_.iterations;
+  timings_.pagerank_us += Lap(start);
 }
 
 absl::flat_hash_map<std::string, double> ExpertiseModel::Ranks() const {
@@ -696,7 +835,10 @@ std::string ExpertiseModel::ReadTagSection(std::string_view bytes) {
       !in.Get(roles.question) || !in.Get(roles.comment) || !in.Get(origin))
     return "their part of the file is truncated";
   uint64_t n = 0;
-  if (!in.Get(n) || n > kMaxFilePeople) return "a damaged count of holders";
+  // Each holder takes 4 bytes at least: a count beyond that is damage, not
+  // an allocation to make.
+  if (!in.Get(n) || n > kMaxFilePeople || n > bytes.size() / 4)
+    return "a damaged count of holders";
   std::vector<std::string_view> holders(n);
   for (auto& id : holders)
     if (!in.GetId(id)) return "truncated holders";
@@ -728,34 +870,9 @@ std::string ExpertiseModel::ReadTagSection(std::string_view bytes) {
   return "";
 }
 
-std::string ExpertiseModel::RestoreTags(std::istream& in,
-                                        const std::string& stamp,
+std::string ExpertiseModel::RestoreTags(std::string_view bytes,
                                         const ModelOptions& o) {
-  using file_io::Get;
   const index::Snapshot& snap = *snapshot_;
-  if (stamp.empty())
-    return "the file has no snapshot stamp (changes were not committed)";
-  if (snap.stamp.empty()) return "the snapshot served has no stamp";
-  if (stamp != snap.stamp) {
-    return "the file is from another snapshot (a write, an erasure or an "
-           "opt-out since)";
-  }
-  // The section's length is checked against what the file holds before
-  // anything is allocated for it.
-  uint64_t size = 0;
-  const std::streampos here = in.tellg();
-  in.seekg(0, std::ios::end);
-  const std::streampos end = in.tellg();
-  in.seekg(here);
-  if (!Get(in, size) || here < 0 || end < here ||
-      size > static_cast<uint64_t>(end - here) || size > kMaxTagSectionBytes)
-    return "damaged: the tag profiles are truncated";
-  std::string bytes(size, '\0');
-  uint32_t crc = 0;
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size)) ||
-      !Get(in, crc))
-    return "damaged: the tag profiles are truncated";
-  if (Crc32(bytes) != crc) return "damaged: the tag profiles' checksum differs";
   if (std::string bad = ReadTagSection(bytes); !bad.empty())
     return absl::StrCat("damaged: ", bad);
   const RoleWeights& r = tag_roles_;
@@ -774,6 +891,163 @@ std::string ExpertiseModel::RestoreTags(std::istream& in,
   return "";
 }
 
+// Layout: the people (count, then length + bytes each), node by node; the
+// tie lists' offsets (people + 1, int64); the ties' count (uint64), their
+// targets (int32) and weights (double); PageRank's options (damping and
+// tolerance: double, max_iterations: int32), its result's iterations
+// (int32), residual (double) and converged (uint8); the ranks' count
+// (uint64) and the ranks (double), node by node.
+std::string ExpertiseModel::GraphSection() const {
+  const TieGraph& g = *ties_;
+  SectionWriter out;
+  out.Put(static_cast<uint64_t>(g.num_nodes()));
+  for (int32_t i = 0; i < g.num_nodes(); ++i) out.PutId(g.PersonOf(i));
+  out.PutArray(g.offsets().data(), g.offsets().size());
+  out.Put(static_cast<uint64_t>(g.targets().size()));
+  out.PutArray(g.targets().data(), g.targets().size());
+  out.PutArray(g.weights().data(), g.weights().size());
+  out.Put(pagerank_options_.damping);
+  out.Put(pagerank_options_.tolerance);
+  out.Put(static_cast<int32_t>(pagerank_options_.max_iterations));
+  out.Put(static_cast<int32_t>(pagerank_.iterations));
+  out.Put(pagerank_.residual);
+  out.Put(static_cast<uint8_t>(pagerank_.converged));
+  out.Put(static_cast<uint64_t>(pagerank_.rank.size()));
+  out.PutArray(pagerank_.rank.data(), pagerank_.rank.size());
+  return std::move(out).Take();
+}
+
+std::string ExpertiseModel::RestoreGraph(std::string_view bytes,
+                                         const ModelOptions& o) {
+  const index::ColleagueGraph& graph = *snapshot_->graph;
+  pagerank_rebuilt_ = "the ties were rebuilt";
+  SectionReader in(bytes);
+  uint64_t n = 0;
+  if (!in.Get(n) || n > kMaxFilePeople) return "damaged: a count of people";
+  // The stamp says the graph is the one they were built from; its people,
+  // node by node, say it again for what the numbering depends on.
+  if (n != graph.num_people()) return "the graph has other people";
+  std::vector<std::string> people(n);
+  std::string_view id;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!in.GetId(id)) return "damaged: truncated people";
+    if (id != graph.PersonId(static_cast<int64_t>(i)))
+      return "the graph has other people";
+    people[i] = id;
+  }
+  std::vector<int64_t> offsets;
+  std::vector<int32_t> targets;
+  std::vector<double> weights;
+  uint64_t m = 0;
+  if (!in.GetArray(offsets, n + 1) || !in.Get(m) || !in.GetArray(targets, m) ||
+      !in.GetArray(weights, m))
+    return "damaged: truncated ties";
+  PageRankOptions po;
+  int32_t max_iterations = 0, iterations = 0;
+  uint8_t converged = 0;
+  uint64_t ranks = 0;
+  PageRankResult pr;
+  if (!in.Get(po.damping) || !in.Get(po.tolerance) || !in.Get(max_iterations) ||
+      !in.Get(iterations) || !in.Get(pr.residual) || !in.Get(converged) ||
+      !in.Get(ranks) || ranks != n || !in.GetArray(pr.rank, ranks) ||
+      !in.done())
+    return "damaged: a truncated PageRank";
+  std::string why;
+  auto ties = TieGraph::FromParts(std::move(people), std::move(offsets),
+                                  std::move(targets), std::move(weights), why);
+  if (!ties) return absl::StrCat("damaged: ", why);
+  ties_ = std::move(ties);
+  ties_restored_ = true;
+  po.max_iterations = max_iterations;
+  pr.iterations = iterations;
+  pr.converged = converged != 0;
+  if (converged > 1 || iterations < 0 ||
+      !std::all_of(pr.rank.begin(), pr.rank.end(),
+                   [](double r) { return std::isfinite(r) && r >= 0; })) {
+    pagerank_rebuilt_ = "damaged: PageRank's result";
+  } else if (po.damping != o.pagerank.damping ||
+             po.tolerance != o.pagerank.tolerance ||
+             po.max_iterations != o.pagerank.max_iterations) {
+    pagerank_rebuilt_ = "computed with other PageRank options";
+  } else {
+    pagerank_ = std::move(pr);
+    pagerank_options_ = po;
+    pagerank_restored_ = true;
+    pagerank_rebuilt_.clear();
+  }
+  return "";
+}
+
+// Layout: half-life and the five role weights (doubles), the clock they
+// were built at (int64), the dimensions and the people's count (uint64
+// each), the people's ids (length + bytes each), then their unit rows
+// (floats), person by person.
+std::string ExpertiseModel::ClientSection() const {
+  SectionWriter out;
+  out.Put(client_half_life_days_);
+  for (double w :
+       {client_roles_.accepted_answer, client_roles_.answer,
+        client_roles_.article, client_roles_.question, client_roles_.comment})
+    out.Put(w);
+  out.Put(client_origin_);
+  out.Put(static_cast<uint64_t>(client_vectors_.cols()));
+  out.Put(static_cast<uint64_t>(client_people_.size()));
+  for (const auto& id : client_people_) out.PutId(id);
+  const Eigen::MatrixXf rows = client_vectors_.transpose();
+  out.PutArray(rows.data(), static_cast<size_t>(rows.size()));
+  return std::move(out).Take();
+}
+
+std::string ExpertiseModel::RestoreClients(std::string_view bytes,
+                                           const ModelOptions& o) {
+  SectionReader in(bytes);
+  double half_life = 0;
+  RoleWeights roles;
+  int64_t origin = 0;
+  uint64_t dims = 0, n = 0;
+  if (!in.Get(half_life) || !in.Get(roles.accepted_answer) ||
+      !in.Get(roles.answer) || !in.Get(roles.article) ||
+      !in.Get(roles.question) || !in.Get(roles.comment) || !in.Get(origin) ||
+      !in.Get(dims) || !in.Get(n))
+    return "damaged: their part of the file is truncated";
+  if (dims > kMaxClientDimensions || n > kMaxFilePeople ||
+      n > bytes.size() / 4 || (n > 0 && dims == 0))
+    return "damaged: a count of people or dimensions";
+  std::vector<std::string> people(n);
+  absl::flat_hash_set<std::string_view> seen;
+  std::string_view id;
+  for (auto& person : people) {
+    if (!in.GetId(id)) return "damaged: truncated people";
+    if (!seen.insert(id).second) return "damaged: a person twice";
+    person = id;
+  }
+  std::vector<float> values;
+  if (!in.GetArray(values, n * dims) || !in.done())
+    return "damaged: truncated vectors";
+  if (!std::all_of(values.begin(), values.end(),
+                   [](float v) { return std::isfinite(v); }))
+    return "damaged: a vector that is not finite";
+  if (half_life != o.half_life_days ||
+      roles.accepted_answer != o.accepted_answer || roles.answer != o.answer ||
+      roles.article != o.article || roles.question != o.question ||
+      roles.comment != o.comment)
+    return "built with another half-life or other role weights";
+  // Every post weighs what it weighed at their clock times one factor
+  // (unit rows do not see it) only while none is newer than either clock.
+  const index::Snapshot& snap = *snapshot_;
+  if (snap.newest_post > origin) return "a post is newer than their clock";
+  if (snap.newest_post > o.clock()) return "a post is newer than the clock";
+  const auto d = static_cast<Eigen::Index>(dims);
+  const auto rows = static_cast<Eigen::Index>(n);
+  client_vectors_ =
+      Eigen::Map<const Eigen::MatrixXf>(values.data(), d, rows).transpose();
+  client_people_ = std::move(people);
+  client_origin_ = origin;
+  client_half_life_days_ = half_life;
+  client_roles_ = roles;
+  return "";
+}
+
 void ExpertiseModel::BuildTopAnswerers(const ModelOptions& o) {
   const AgeDecay decay(o.clock(), o.half_life_days);
   top_answerers_.clear();
@@ -788,6 +1062,9 @@ void ExpertiseModel::BuildTopAnswerers(const ModelOptions& o) {
 }
 
 void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
+  client_origin_ = o.clock();
+  client_half_life_days_ = o.half_life_days;
+  client_roles_ = o;
   std::unordered_map<size_t, int64_t> dims;
   for (const auto& [id, m] : snapshot_->posts) {
     if (m->is_public && !m->embedding.empty()) ++dims[m->embedding.size()];
@@ -806,7 +1083,7 @@ void ExpertiseModel::BuildClientProfiles(const ModelOptions& o) {
     if (norm <= 0) return std::nullopt;
     return v / norm;
   };
-  const AgeDecay decay(o.clock(), o.half_life_days);
+  const AgeDecay decay(client_origin_, o.half_life_days);
   std::unordered_map<std::string, Eigen::VectorXf> acc;
   for (const auto& [id, m] : snapshot_->posts) {
     auto v = unit(*m);
@@ -979,12 +1256,20 @@ absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
           put_id(out, ties_->PersonOf(i));
           Put(out, pagerank_.rank[i]);
         }
-        // Its own length and checksum: a damaged section is rebuilt, not
-        // read as profiles.
-        const std::string tags = TagSection();
-        Put(out, static_cast<uint64_t>(tags.size()));
-        out.write(tags.data(), static_cast<std::streamsize>(tags.size()));
-        Put(out, Crc32(tags));
+        // Each its own length and checksum: a damaged section is rebuilt,
+        // not read as profiles, ties or vectors.
+        for (const std::string& section :
+             {TagSection(), GraphSection(), ClientSection()}) {
+          if (section.size() > kMaxSectionBytes) {
+            return absl::ResourceExhaustedError(
+                absl::StrCat("a section of ", section.size(),
+                             " bytes is over the file's limit"));
+          }
+          Put(out, static_cast<uint64_t>(section.size()));
+          out.write(section.data(),
+                    static_cast<std::streamsize>(section.size()));
+          Put(out, Crc32(section));
+        }
         return absl::OkStatus();
       });
 }
@@ -1027,7 +1312,9 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
   }
   std::string id;
   std::vector<std::string> order;
-  order.reserve(n);
+  // Grown as the file proves it holds them: a damaged count reserves no
+  // gigabytes.
+  order.reserve(std::min<uint64_t>(n, uint64_t{1} << 16));
   for (uint64_t i = 0; i < n; ++i) {
     Eigen::VectorXf v(k);
     if (!get_id(id) ||
@@ -1049,14 +1336,44 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     }
     ranks[id] = rank;
   }
+  // The sections after the ranks, found in turn now, each read, checked
+  // and parsed below on the thread that would otherwise build it.
+  const std::string stale = StaleStamp(stamp, *model->snapshot_);
+  const std::streampos here = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streampos end = in.tellg();
+  in.seekg(here);
+  const Section tags = FindSection(in, end, "the tag profiles", nullptr);
+  const Section graph = FindSection(in, end, "the ties", &tags);
+  const Section clients = FindSection(in, end, "the client vectors", &graph);
+  in.close();
   model->timings_.file_us = Lap(start);
-  // Read beside the tie graph's build, as a build would be.
-  model->BuildDerivedSignals(o, &ranks, &order, [&] {
-    model->tags_rebuilt_ = model->RestoreTags(in, stamp, o);
-    model->tags_restored_ = model->tags_rebuilt_.empty();
-    if (!model->tags_restored_) model->tags_.clear();
-    return model->tags_restored_;
-  });
+  model->BuildDerivedSignals(
+      o, &ranks, &order,
+      [&] {
+        std::string bytes;
+        std::string why = FetchSection(path, tags, stale, bytes);
+        if (why.empty()) why = model->RestoreTags(bytes, o);
+        model->tags_rebuilt_ = why;
+        model->tags_restored_ = why.empty();
+        if (!model->tags_restored_) model->tags_.clear();
+        return model->tags_restored_;
+      },
+      [&] {
+        std::string bytes;
+        std::string why = FetchSection(path, graph, stale, bytes);
+        if (why.empty()) why = model->RestoreGraph(bytes, o);
+        if (!model->ties_restored_) model->pagerank_rebuilt_ = why;
+        model->ties_rebuilt_ = std::move(why);
+      },
+      [&] {
+        std::string bytes;
+        std::string why = FetchSection(path, clients, stale, bytes);
+        if (why.empty()) why = model->RestoreClients(bytes, o);
+        model->clients_rebuilt_ = why;
+        model->clients_restored_ = why.empty();
+        return model->clients_restored_;
+      });
   const index::Snapshot& snap = *model->snapshot_;
   // The sums count what the snapshot holds only when no post arrived since
   // they were saved: else they are no base for Update.
@@ -1076,14 +1393,24 @@ ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
         options_.path, WithoutNumbering(catalog_.snapshot()), options_.model);
     // An unreadable file is rebuilt, not fatal: it is derived data.
     if (loaded.ok()) {
-      if (!(*loaded)->tags_restored()) {
-        std::fprintf(stderr, "whoknows: %s: tag profiles rebuilt: %s\n",
-                     options_.path.c_str(),
-                     (*loaded)->tags_rebuilt_because().c_str());
-        // Written again with this snapshot's stamp, so that the next start
-        // reads them (Loop, off the start-up's path).
-        resave_ = !(*loaded)->snapshot().stamp.empty();
+      const ExpertiseModel& m = **loaded;
+      bool rebuilt = false;
+      for (const auto& [restored, what, why] :
+           {std::tuple(m.tags_restored(), "tag profiles",
+                       &m.tags_rebuilt_because()),
+            std::tuple(m.ties_restored(), "ties", &m.ties_rebuilt_because()),
+            std::tuple(m.pagerank_restored(), "PageRank",
+                       &m.pagerank_rebuilt_because()),
+            std::tuple(m.clients_restored(), "client vectors",
+                       &m.clients_rebuilt_because())}) {
+        if (restored) continue;
+        std::fprintf(stderr, "whoknows: %s: %s rebuilt: %s\n",
+                     options_.path.c_str(), what, why->c_str());
+        rebuilt = true;
       }
+      // Written again with this snapshot's stamp, so that the next start
+      // reads them (Loop, off the start-up's path).
+      resave_ = rebuilt && !m.snapshot().stamp.empty();
       absl::MutexLock lock(&mu_);
       model_ = std::move(*loaded);
     } else {

@@ -105,9 +105,9 @@ class ExpertiseModel {
       const ModelOptions& options = {});
 
   // Persists the learned embedding space, the people's vector sums, the
-  // PageRank vector and the tag profiles, stamped with the snapshot's
-  // Snapshot::stamp (the other derived signals are recomputed from the
-  // snapshot on Load, PageRank starting from the saved ranks). Atomic:
+  // PageRank vector, the tag profiles, the tie graph with PageRank's result
+  // and the client vectors, stamped with the snapshot's Snapshot::stamp
+  // (the top answerers are recomputed from the snapshot on Load). Atomic:
   // temporary file, then rename.
   absl::Status SaveEmbeddings(const std::string& path) const;
   // Restores a model saved by SaveEmbeddings over `snapshot`. People whose
@@ -119,8 +119,15 @@ class ExpertiseModel {
   // the profiles Build would make at that clock up to floating rounding
   // (the decay since the origin is one factor, tag_scale_). Otherwise, or
   // when their part of the file is damaged, they are rebuilt from the
-  // snapshot and tags_rebuilt_because() says why. DATA_LOSS for a file of
-  // another format (an older version included) or damaged elsewhere.
+  // snapshot and tags_rebuilt_because() says why. The same stamp restores
+  // the tie graph (the graph's people checked against the snapshot's) and,
+  // built with `options.pagerank`, PageRank's result exactly; the client
+  // vectors under the tag profiles' conditions, to floating rounding
+  // (their directions do not change with the clock). Each of these sections
+  // has its own length and checksum and is rebuilt on its own when stale,
+  // damaged or absent (a file of stop 26, before them), with the reason in
+  // *_rebuilt_because(); PageRank then starts from the saved ranks.
+  // DATA_LOSS for a file of another format or damaged elsewhere.
   static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Load(
       const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
       const ModelOptions& options = {});
@@ -129,6 +136,17 @@ class ExpertiseModel {
   const std::string& tags_rebuilt_because() const { return tags_rebuilt_; }
   // Whether Load read the tag profiles from the file.
   bool tags_restored() const { return tags_restored_; }
+  // The same for the tie graph, PageRank's result and the client vectors.
+  const std::string& ties_rebuilt_because() const { return ties_rebuilt_; }
+  bool ties_restored() const { return ties_restored_; }
+  const std::string& pagerank_rebuilt_because() const {
+    return pagerank_rebuilt_;
+  }
+  bool pagerank_restored() const { return pagerank_restored_; }
+  const std::string& clients_rebuilt_because() const {
+    return clients_rebuilt_;
+  }
+  bool clients_restored() const { return clients_restored_; }
 
   const index::Snapshot& snapshot() const { return *snapshot_; }
   const std::shared_ptr<const index::Snapshot>& snapshot_ptr() const {
@@ -212,13 +230,19 @@ class ExpertiseModel {
   // index, graph signals, tag profiles and client vectors.
   // `ranks` (person -> PageRank, optional) is where PageRank starts;
   // `order` (optional) the order of the profiled people (SetVectorsFromSums).
-  // `read_tags` (optional) reads the tag profiles instead of building
-  // them, beside the graph's signals; false: they are built after all.
+  // `read_tags` and `read_clients` (optional) read the tag profiles and
+  // client vectors instead of building them, beside the graph's signals;
+  // false: they are built after all. `read_graph` (optional) runs before
+  // the graph's signals, on their thread; what it left unset is built.
   void BuildDerivedSignals(
       const ModelOptions& options,
       const absl::flat_hash_map<std::string, double>* ranks,
       const std::vector<std::string>* order,
-      const std::function<bool()>& read_tags = nullptr);
+      const std::function<bool()>& read_tags = nullptr,
+      const std::function<void()>& read_graph = nullptr,
+      const std::function<bool()>& read_clients = nullptr);
+  // The tie graph unless one was restored, PageRank unless it was restored
+  // (from `ranks` when given), and authority.
   void BuildGraphSignals(const ModelOptions& options,
                          const absl::flat_hash_map<std::string, double>* ranks);
   void BuildTagProfiles(const ModelOptions& options);
@@ -227,11 +251,20 @@ class ExpertiseModel {
   // read, else what is wrong with `bytes`.
   std::string TagSection() const;
   std::string ReadTagSection(std::string_view bytes);
-  // Load's tag profiles from `in` (at their section, the file stamped
-  // `stamp`) when they may be restored (see Load): an empty string, else
-  // why not.
-  std::string RestoreTags(std::istream& in, const std::string& stamp,
-                          const ModelOptions& options);
+  // Load's tag profiles from their section's `bytes` (of the snapshot
+  // served, their checksum verified) when the options and clock let them
+  // be restored (see Load): an empty string, else why not.
+  std::string RestoreTags(std::string_view bytes, const ModelOptions& options);
+  // The tie graph and PageRank's result as SaveEmbeddings writes them, and
+  // Load's restore of them from those bytes (checked as RestoreTags'): an
+  // empty string when the ties were restored, else why not; PageRank's
+  // reason in pagerank_rebuilt_.
+  std::string GraphSection() const;
+  std::string RestoreGraph(std::string_view bytes, const ModelOptions& options);
+  // The same for the client vectors.
+  std::string ClientSection() const;
+  std::string RestoreClients(std::string_view bytes,
+                             const ModelOptions& options);
   void BuildTopAnswerers(const ModelOptions& options);
   // Adds (sign > 0) or takes away what `m` (null: nothing) weighs in the
   // tag profiles in `snap`, each post weighing decay(created).
@@ -282,11 +315,23 @@ class ExpertiseModel {
   RoleWeights tag_roles_;
   bool tags_restored_ = false;
   std::string tags_rebuilt_;
+  bool ties_restored_ = false;
+  std::string ties_rebuilt_;
+  bool pagerank_restored_ = false;
+  std::string pagerank_rebuilt_;
+  bool clients_restored_ = false;
+  std::string clients_rebuilt_;
   std::vector<std::pair<std::string, double>> top_answerers_;
   std::vector<std::string> client_people_;
   Eigen::MatrixXf client_vectors_;  // people x client dimensions, unit rows
+  // What shaped client_vectors_: the clock they were built at, the
+  // half-life and role weights (read from a file only under the same).
+  int64_t client_origin_ = 0;
+  double client_half_life_days_ = 0;
+  RoleWeights client_roles_;
   std::unique_ptr<TieGraph> ties_;
   PageRankResult pagerank_;
+  PageRankOptions pagerank_options_;  // what pagerank_ was computed with
   absl::flat_hash_map<std::string, double> authority_;
   ModelTimings timings_;
   // NumberedBy's last table: a cache, not part of the model's value.

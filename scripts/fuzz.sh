@@ -22,7 +22,7 @@ root=$(pwd)
 seconds=${1:-60}
 build=${FUZZ_BUILD:-build-fuzz}
 jobs=${FUZZ_JOBS:-2}
-all_targets=(jsonl stackexchange interactions request_validators query_builder derived_files)
+all_targets=(jsonl stackexchange interactions request_validators query_builder derived_files embeddings_file)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then

@@ -8,6 +8,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // PageRank as the solution of (I - d P - d v g^T) x = (1 - d) v, where P is
@@ -215,6 +217,64 @@ TEST(TieGraphTest, StrongestPathIsShortestThenStrongest) {
   EXPECT_THAT(ties.StrongestPath(-1, ties.NodeOf("h")), IsEmpty());
   EXPECT_THAT(ties.StrongestPath(ties.NodeOf("a"), ties.NodeOf("a")),
               IsEmpty());
+}
+
+// A graph read back from its parts is the graph; parts that do not make
+// one (what a damaged file could hold) are refused with the reason, so
+// that no method walks out of its arrays.
+TEST(TieGraphTest, FromPartsRebuildsTheGraphAndRefusesBrokenParts) {
+  index::ColleagueGraph g = SmallGraph();
+  TieGraph ties(g);
+  std::vector<std::string> people;
+  for (int32_t i = 0; i < ties.num_nodes(); ++i)
+    people.push_back(ties.PersonOf(i));
+  std::string why;
+  auto copy = TieGraph::FromParts(people, ties.offsets(), ties.targets(),
+                                  ties.weights(), why);
+  ASSERT_NE(copy, nullptr) << why;
+  for (int32_t i = 0; i < ties.num_nodes(); ++i) {
+    EXPECT_EQ(copy->NodeOf(people[i]), i);
+    EXPECT_EQ(copy->Strength(i), ties.Strength(i));
+  }
+  EXPECT_EQ(copy->StrongestPath(copy->NodeOf("e"), copy->NodeOf("h")),
+            ties.StrongestPath(ties.NodeOf("e"), ties.NodeOf("h")));
+  ASSERT_GT(ties.targets().size(), 2u);
+  auto broken = [&](auto edit) {
+    std::vector<std::string> p = people;
+    std::vector<int64_t> offsets = ties.offsets();
+    std::vector<int32_t> targets = ties.targets();
+    std::vector<double> weights = ties.weights();
+    edit(p, offsets, targets, weights);
+    std::string reason;
+    auto graph = TieGraph::FromParts(p, offsets, targets, weights, reason);
+    EXPECT_EQ(graph, nullptr);
+    return reason;
+  };
+  using P = std::vector<std::string>;
+  using O = std::vector<int64_t>;
+  using T = std::vector<int32_t>;
+  using W = std::vector<double>;
+  EXPECT_THAT(broken([](P&, O&, T& t, W&) { t[0] = 1000; }),
+              HasSubstr("no other person"));
+  EXPECT_THAT(broken([](P&, O&, T& t, W&) { t[0] = -1; }),
+              HasSubstr("no other person"));
+  EXPECT_THAT(broken([](P&, O& o, T& t, W&) {  // a tie to oneself
+                int32_t i = 0;
+                while (o[i + 1] == o[i]) ++i;
+                t[o[i]] = i;
+              }),
+              HasSubstr("no other person"));
+  EXPECT_THAT(broken([](P&, O&, T&, W& w) { w[1] = std::nan(""); }),
+              HasSubstr("weight"));
+  EXPECT_THAT(broken([](P&, O&, T&, W& w) { w[1] = -1; }), HasSubstr("weight"));
+  EXPECT_THAT(broken([](P&, O& o, T&, W&) { o[1] = o.back() + 1; }),
+              HasSubstr("order"));
+  EXPECT_THAT(broken([](P&, O& o, T&, W&) { o.back() += 1; }),
+              HasSubstr("lengths"));
+  EXPECT_THAT(broken([](P& p, O&, T&, W&) { p.pop_back(); }),
+              HasSubstr("lengths"));
+  EXPECT_THAT(broken([](P& p, O&, T&, W&) { p[1] = p[0]; }),
+              HasSubstr("twice"));
 }
 
 TEST(TieGraphTest, StrongestPathsStopAtATargetNobodyMayPass) {

@@ -516,6 +516,121 @@ TEST_F(CompanyTest, RestoredTagProfilesEqualRebuiltOnes) {
   }
 }
 
+// Field by field, exactly: the tie graph and PageRank's result of `a` and
+// `b`; PageRank to its tolerance only unless `exact_ranks` (a rebuild
+// starts from the file's ranks).
+void ExpectSameGraphSignals(const ExpertiseModel& a, const ExpertiseModel& b,
+                            const std::string& round, bool exact_ranks = true) {
+  SCOPED_TRACE(round);
+  ASSERT_EQ(a.ties().num_nodes(), b.ties().num_nodes());
+  for (int32_t i = 0; i < a.ties().num_nodes(); ++i) {
+    EXPECT_EQ(a.ties().PersonOf(i), b.ties().PersonOf(i));
+    EXPECT_EQ(a.ties().NodeOf(a.ties().PersonOf(i)), i);
+    EXPECT_EQ(a.ties().Strength(i), b.ties().Strength(i));
+    const std::string& person = a.ties().PersonOf(i);
+    if (exact_ranks) {
+      EXPECT_EQ(a.Authority(person), b.Authority(person)) << person;
+    } else {
+      EXPECT_NEAR(a.Authority(person), b.Authority(person), 1e-6) << person;
+    }
+  }
+  EXPECT_EQ(a.ties().offsets(), b.ties().offsets());
+  EXPECT_EQ(a.ties().targets(), b.ties().targets());
+  EXPECT_EQ(a.ties().weights(), b.ties().weights());
+  if (!exact_ranks) return;
+  EXPECT_EQ(a.pagerank().rank, b.pagerank().rank);
+  EXPECT_EQ(a.pagerank().iterations, b.pagerank().iterations);
+  EXPECT_EQ(a.pagerank().residual, b.pagerank().residual);
+  EXPECT_EQ(a.pagerank().converged, b.pagerank().converged);
+}
+
+// Each person's client similarity to `query`, by id.
+std::map<std::string, float> ClientScores(const ExpertiseModel& m,
+                                          const std::vector<float>& query) {
+  std::map<std::string, float> out;
+  for (const auto& [person, sim] : m.ClientSimilarities(query))
+    out[person] = sim;
+  return out;
+}
+
+// The ties, PageRank's result and the client vectors come back from
+// embeddings.bin when its stamp is the snapshot's: the same bits as a
+// rebuild at the clock they were built at, and the client vectors to
+// rounding at a later one (their directions do not change with it).
+TEST_F(CompanyTest, RestoredTiesPageRankAndClientVectorsEqualRebuiltOnes) {
+  int64_t now = kT0 + 1000 * kHour;
+  ModelOptions o;
+  o.clock = [&now] { return now; };
+  std::vector<v1::Post> posts;
+  int n = 0;
+  for (const char* who : {"erik", "olle", "maja", "helper"}) {
+    v1::Post v = Post(std::string("v-") + who, who, v1::POST_KIND_ARTICLE, "",
+                      "Notes", "notes", kT0 + (400 + 10 * n) * kHour);
+    for (int i = 0; i < 3; ++i) v.add_embedding(i == n % 3 ? 1.0f : 0.1f);
+    posts.push_back(v);
+    ++n;
+  }
+  ASSERT_TRUE(catalog_->UpsertPosts(posts).ok());
+  catalog_->Refresh();
+  const auto snap = catalog_->snapshot();
+  auto built = ExpertiseModel::Build(*catalog_, snap, o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_GT((*built)->ties().num_nodes(), 3);
+  ASSERT_EQ((*built)->client_dimensions(), 3);
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  ASSERT_TRUE((*built)->SaveEmbeddings(path).ok());
+  for (int64_t days : {0, 40}) {
+    now = kT0 + 1000 * kHour + days * 24 * kHour;
+    const std::string when = std::to_string(days) + " days later";
+    auto loaded = ExpertiseModel::Load(path, snap, o);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    const ExpertiseModel& m = **loaded;
+    EXPECT_TRUE(m.ties_restored()) << m.ties_rebuilt_because();
+    EXPECT_TRUE(m.pagerank_restored()) << m.pagerank_rebuilt_because();
+    EXPECT_TRUE(m.clients_restored()) << m.clients_rebuilt_because();
+    EXPECT_EQ(m.timings().pagerank_iterations, 0) << "none ran";
+    auto scratch =
+        ExpertiseModel::BuildInSpace(*catalog_, snap, (*built)->space_ptr(), o);
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    ExpectSameGraphSignals(m, **scratch, when);
+    ExpectSameModel(m, **scratch, AllTags(*snap), when);
+    for (const auto& query : std::vector<std::vector<float>>{
+             {1, 0, 0}, {0, 1, 0}, {0.2f, 0.3f, 1}}) {
+      const auto restored = ClientScores(m, query);
+      const auto rebuilt = ClientScores(**scratch, query);
+      ASSERT_EQ(restored.size(), rebuilt.size());
+      for (const auto& [person, sim] : rebuilt) {
+        ASSERT_TRUE(restored.contains(person)) << person;
+        if (days == 0) {
+          EXPECT_EQ(restored.at(person), sim) << person;
+        } else {
+          EXPECT_NEAR(restored.at(person), sim, 1e-6) << person;
+        }
+      }
+    }
+  }
+  // PageRank computed with other options is computed again (from the saved
+  // ranks), over the restored ties.
+  now = kT0 + 1000 * kHour;
+  ModelOptions other = o;
+  other.pagerank.damping = 0.7;
+  auto loaded = ExpertiseModel::Load(path, snap, other);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE((*loaded)->ties_restored());
+  EXPECT_FALSE((*loaded)->pagerank_restored());
+  EXPECT_THAT((*loaded)->pagerank_rebuilt_because(), HasSubstr("options"));
+  auto scratch = ExpertiseModel::BuildInSpace(*catalog_, snap,
+                                              (*built)->space_ptr(), other);
+  ASSERT_TRUE(scratch.ok()) << scratch.status();
+  EXPECT_NE((*scratch)->pagerank().rank, (*built)->pagerank().rank);
+  for (int32_t i = 0; i < (*scratch)->ties().num_nodes(); ++i) {
+    const std::string& person = (*scratch)->ties().PersonOf(i);
+    EXPECT_NEAR((*loaded)->Authority(person), (*scratch)->Authority(person),
+                1e-6)
+        << person;
+  }
+}
+
 // A file from another snapshot (a post written since, an opt-out, an
 // erasure) has its tag profiles rebuilt: no cell of a person who left
 // comes back from it.
@@ -536,6 +651,21 @@ TEST_F(CompanyTest, StaleTagProfilesAreRebuiltNotRestored) {
   };
   save();
   ASSERT_TRUE(load()->tags_restored());
+  ASSERT_TRUE(load()->ties_restored());
+  ASSERT_TRUE(load()->clients_restored());
+  // Nothing of another snapshot is read: each part equals a fresh build.
+  auto stale_everywhere = [&](const ExpertiseModel& m, const std::string& r) {
+    EXPECT_FALSE(m.ties_restored()) << r;
+    EXPECT_FALSE(m.pagerank_restored()) << r;
+    EXPECT_FALSE(m.clients_restored()) << r;
+    EXPECT_THAT(m.ties_rebuilt_because(), HasSubstr("another snapshot")) << r;
+    EXPECT_THAT(m.clients_rebuilt_because(), HasSubstr("another snapshot"))
+        << r;
+    auto fresh = ExpertiseModel::BuildInSpace(*catalog_, catalog_->snapshot(),
+                                              m.space_ptr(), o);
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    ExpectSameGraphSignals(m, **fresh, r, /*exact_ranks=*/false);
+  };
   // A new post.
   const std::vector<v1::Post> added = {Post("n1", "maja", v1::POST_KIND_ANSWER,
                                             "q0", "", "toner",
@@ -546,11 +676,13 @@ TEST_F(CompanyTest, StaleTagProfilesAreRebuiltNotRestored) {
   EXPECT_FALSE(after_post->tags_restored());
   EXPECT_THAT(after_post->tags_rebuilt_because(),
               HasSubstr("another snapshot"));
+  stale_everywhere(*after_post, "a new post");
   const std::string q0_tag = catalog_->snapshot()->FindPost("q0")->tags.at(0);
   EXPECT_TRUE(after_post->TagScores({q0_tag}).contains("maja"));
   // An opt-out.
   save();
   ASSERT_TRUE(load()->TagScores({"printer"}).contains("olle"));
+  ASSERT_GE(load()->ties().NodeOf("olle"), 0);
   v1::Person olle;
   olle.set_id("olle");
   olle.set_opted_out(true);
@@ -559,6 +691,7 @@ TEST_F(CompanyTest, StaleTagProfilesAreRebuiltNotRestored) {
   auto opted_out = load();
   EXPECT_FALSE(opted_out->tags_restored());
   EXPECT_FALSE(opted_out->TagScores({"printer"}).contains("olle"));
+  stale_everywhere(*opted_out, "an opt-out");
   // An erasure.
   olle.set_opted_out(false);
   ASSERT_TRUE(catalog_->UpsertPeople({&olle, 1}).ok());
@@ -570,6 +703,9 @@ TEST_F(CompanyTest, StaleTagProfilesAreRebuiltNotRestored) {
   auto erased = load();
   EXPECT_FALSE(erased->tags_restored());
   EXPECT_FALSE(erased->TagScores({"printer"}).contains("olle"));
+  stale_everywhere(*erased, "an erasure");
+  EXPECT_EQ(erased->ties().NodeOf("olle"), -1);
+  EXPECT_EQ(erased->Authority("olle"), 0);
   // A snapshot without a stamp (put together by hand) restores nothing.
   save();
   auto unstamped = std::make_shared<index::Snapshot>(*catalog_->snapshot());
@@ -577,9 +713,12 @@ TEST_F(CompanyTest, StaleTagProfilesAreRebuiltNotRestored) {
   auto by_hand = ExpertiseModel::Load(path, unstamped, o);
   ASSERT_TRUE(by_hand.ok());
   EXPECT_FALSE((*by_hand)->tags_restored());
+  EXPECT_FALSE((*by_hand)->ties_restored());
+  EXPECT_FALSE((*by_hand)->clients_restored());
 }
 
-// A private group's posts never enter the tag profiles, built or restored.
+// A private group's posts never enter the tag profiles, the ties, PageRank
+// or the client vectors, built or restored.
 TEST_F(CompanyTest, PersistedTagProfilesLeavePrivatePostsOut) {
   v1::Post question =
       Post("pq", "newbie", v1::POST_KIND_QUESTION, "", "Tray", "toner tray",
@@ -588,7 +727,16 @@ TEST_F(CompanyTest, PersistedTagProfilesLeavePrivatePostsOut) {
   v1::Post answer = Post("pa", "secret", v1::POST_KIND_ANSWER, "pq", "",
                          "toner tray fix", kT0 + 11 * kHour, {}, true);
   answer.set_visibility("group:platform");
-  const std::vector<v1::Post> hidden = {question, answer};
+  for (float x : {0.0f, 0.0f, 1.0f}) answer.add_embedding(x);
+  v1::Post reply = Post("pr", "newbie", v1::POST_KIND_COMMENT, "pq", "",
+                        "thanks", kT0 + 12 * kHour);
+  reply.set_visibility("group:platform");
+  reply.set_parent_id("pa");
+  // A public vector, so that the client vectors are not empty.
+  v1::Post open = Post("open", "maja", v1::POST_KIND_ARTICLE, "", "Notes",
+                       "notes", kT0 + 13 * kHour);
+  for (float x : {1.0f, 0.0f, 0.0f}) open.add_embedding(x);
+  const std::vector<v1::Post> hidden = {question, answer, reply, open};
   ASSERT_TRUE(catalog_->UpsertPosts(hidden).ok());
   catalog_->Refresh();
   const int64_t now = kT0 + 1000 * kHour;
@@ -601,9 +749,19 @@ TEST_F(CompanyTest, PersistedTagProfilesLeavePrivatePostsOut) {
   auto loaded = ExpertiseModel::Load(path, catalog_->snapshot(), o);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ASSERT_TRUE((*loaded)->tags_restored());
+  ASSERT_TRUE((*loaded)->ties_restored());
+  ASSERT_TRUE((*loaded)->clients_restored());
+  ExpectSameGraphSignals(**loaded, **built, "private posts");
   for (const auto& model : {*built, *loaded}) {
     EXPECT_TRUE(model->TagScores({"private-tag"}).empty());
     EXPECT_FALSE(model->TagScores({"printer"}).contains("secret"));
+    // secret wrote only in the private group: no tie, no authority.
+    const int32_t node = model->ties().NodeOf("secret");
+    EXPECT_TRUE(node < 0 || model->ties().Strength(node) == 0);
+    EXPECT_EQ(model->Authority("secret"), 0);
+    const auto clients = ClientScores(*model, {0, 0, 1});
+    EXPECT_EQ(clients.size(), 1u);
+    EXPECT_FALSE(clients.contains("secret"));
   }
   // Nor do they reach the file.
   std::ifstream in(path, std::ios::binary);
@@ -612,58 +770,112 @@ TEST_F(CompanyTest, PersistedTagProfilesLeavePrivatePostsOut) {
   EXPECT_EQ(bytes.find("private-tag"), std::string::npos);
 }
 
-// A damaged tag section is rebuilt with a reason, never an exception; a
-// file of the previous format is refused whole (DATA_LOSS), not misread.
+// Where each of the sections after the ranks starts (its length field):
+// the tag profiles', the ties' and the client vectors', found as the one
+// position from which three length-prefixed, checksummed sections end the
+// file; `count` 2 finds a file of stop 26's (the tag profiles last).
+std::vector<size_t> SectionStarts(const std::string& bytes, int count = 3) {
+  for (size_t at = 0; at + 12 <= bytes.size(); ++at) {
+    std::vector<size_t> starts;
+    size_t next = at;
+    while (next + 12 <= bytes.size() && starts.size() < 3) {
+      uint64_t len = 0;
+      std::memcpy(&len, bytes.data() + next, sizeof(len));
+      if (len > bytes.size() - next - 12) break;
+      starts.push_back(next);
+      next += 8 + len + 4;
+    }
+    if (next == bytes.size() && starts.size() == static_cast<size_t>(count))
+      return starts;
+  }
+  return {};
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A damaged section is rebuilt with a reason, never an exception, and
+// alone: the others are still read. A file of the previous format is
+// refused whole (DATA_LOSS), not misread; one of stop 26's, which ends
+// after the tag profiles, has its ties and client vectors rebuilt.
 TEST_F(CompanyTest, DamagedOrOlderEmbeddingsFilesAreRebuilt) {
   const int64_t now = kT0 + 1000 * kHour;
   ModelOptions o;
   o.clock = [now] { return now; };
+  v1::Post v = Post("v1", "maja", v1::POST_KIND_ARTICLE, "", "Notes", "notes",
+                    kT0 + 500 * kHour);
+  for (float x : {0.1f, 0.2f, 1.0f}) v.add_embedding(x);
+  ASSERT_TRUE(catalog_->UpsertPosts({&v, 1}).ok());
+  catalog_->Refresh();
   auto built = ExpertiseModel::Build(*catalog_, catalog_->snapshot(), o);
   ASSERT_TRUE(built.ok()) << built.status();
   const std::string path = catalog_->options().data_dir + "/embeddings.bin";
   ASSERT_TRUE((*built)->SaveEmbeddings(path).ok());
-  std::string good;
-  {
-    std::ifstream in(path, std::ios::binary);
-    good.assign(std::istreambuf_iterator<char>(in),
-                std::istreambuf_iterator<char>());
-  }
+  const std::string good = ReadBytes(path);
   auto load_with = [&](const std::string& bytes) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
     return ExpertiseModel::Load(path, catalog_->snapshot(), o);
   };
   const std::vector<std::string> tags = AllTags(*catalog_->snapshot());
-  std::string flipped = good;
-  flipped[flipped.size() - 20] ^= 0x40;  // a cell's bytes
-  std::string cut = good.substr(0, good.size() - 3);
-  std::string huge = good;  // the section's length says 2^40 bytes
   {
     auto loaded = load_with(good);
     ASSERT_TRUE(loaded.ok());
     ASSERT_TRUE((*loaded)->tags_restored());
+    ASSERT_TRUE((*loaded)->ties_restored());
+    ASSERT_TRUE((*loaded)->clients_restored());
   }
-  // The section's length field: the file ends 4 (crc) + length bytes after
-  // it; found by scanning for the length that fits.
-  size_t length_at = std::string::npos;
-  for (size_t at = 0; at + 12 <= good.size(); ++at) {
-    uint64_t len = 0;
-    std::memcpy(&len, good.data() + at, sizeof(len));
-    if (at + 8 + len + 4 == good.size()) {
-      length_at = at;
-      break;
-    }
-  }
-  ASSERT_NE(length_at, std::string::npos);
+  const std::vector<size_t> at = SectionStarts(good);
+  ASSERT_EQ(at.size(), 3u);
   const uint64_t big = uint64_t{1} << 40;
-  std::memcpy(huge.data() + length_at, &big, sizeof(big));
-  for (const auto& [bytes, why] :
-       std::vector<std::pair<std::string, std::string>>{
-           {flipped, "checksum"}, {cut, "truncated"}, {huge, "truncated"}}) {
-    auto loaded = load_with(bytes);
-    ASSERT_TRUE(loaded.ok()) << why << ": " << loaded.status();
-    EXPECT_FALSE((*loaded)->tags_restored()) << why;
-    EXPECT_THAT((*loaded)->tags_rebuilt_because(), HasSubstr(why));
-    ExpectSameModel(**loaded, **built, tags, why);
+  // Damage to one section, and which of tags, ties, clients is still read.
+  struct Damage {
+    std::string name, bytes, why;
+    bool tags, ties, clients;
+  };
+  std::vector<Damage> cases;
+  for (int s = 0; s < 3; ++s) {
+    const size_t end = s < 2 ? at[s + 1] : good.size();
+    const std::string which = std::to_string(s);
+    std::string flipped = good;  // a byte in the middle of its bytes
+    flipped[(at[s] + 8 + end - 4) / 2] ^= 0x40;
+    std::string huge = good;  // its length says 2^40 bytes
+    std::memcpy(huge.data() + at[s], &big, sizeof(big));
+    std::string cut = good.substr(0, end - 3);  // in its checksum
+    // Damage to one section leaves the others; a length that cannot be
+    // followed loses the sections after it too.
+    cases.push_back(
+        {"flipped " + which, flipped, "checksum", s != 0, s != 1, s != 2});
+    cases.push_back({"huge " + which, huge, "truncated", s > 0, s > 1, false});
+    cases.push_back({"cut " + which, cut, "truncated", s > 0, s > 1, false});
+  }
+  for (const Damage& d : cases) {
+    auto loaded = load_with(d.bytes);
+    ASSERT_TRUE(loaded.ok()) << d.name << ": " << loaded.status();
+    const ExpertiseModel& m = **loaded;
+    EXPECT_EQ(m.tags_restored(), d.tags) << d.name << m.tags_rebuilt_because();
+    EXPECT_EQ(m.ties_restored(), d.ties) << d.name << m.ties_rebuilt_because();
+    EXPECT_EQ(m.pagerank_restored(), d.ties) << d.name;
+    EXPECT_EQ(m.clients_restored(), d.clients)
+        << d.name << m.clients_rebuilt_because();
+    const std::string why = !d.tags   ? m.tags_rebuilt_because()
+                            : !d.ties ? m.ties_rebuilt_because()
+                                      : m.clients_rebuilt_because();
+    EXPECT_THAT(why, HasSubstr(d.why)) << d.name;
+    ExpectSameModel(m, **built, tags, d.name);
+  }
+  // Stop 26's file: the same bytes up to the tag profiles' end.
+  {
+    auto loaded = load_with(good.substr(0, at[1]));
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_TRUE((*loaded)->tags_restored());
+    EXPECT_FALSE((*loaded)->ties_restored());
+    EXPECT_FALSE((*loaded)->clients_restored());
+    EXPECT_THAT((*loaded)->ties_rebuilt_because(), HasSubstr("older version"));
+    EXPECT_THAT((*loaded)->clients_rebuilt_because(),
+                HasSubstr("older version"));
+    ExpectSameModel(**loaded, **built, tags, "stop 26's file");
   }
   // The previous format ("WKPW", no stamp): its counts would be read as a
   // stamp's length.
@@ -1000,9 +1212,11 @@ TEST_F(CompanyTest, AnEmptyOrTruncatedModelFileIsRebuilt) {
   for (const uintmax_t size : {uintmax_t{0}, full / 2, full - 1}) {
     fs::resize_file(o.path, size);
     auto cut = ExpertiseModel::Load(o.path, catalog_->snapshot());
-    if (size == full - 1) {
+    if (size == full - 1) {  // the last section's checksum
       ASSERT_TRUE(cut.ok()) << cut.status();
-      EXPECT_FALSE((*cut)->tags_restored());
+      EXPECT_TRUE((*cut)->tags_restored());
+      EXPECT_TRUE((*cut)->ties_restored());
+      EXPECT_FALSE((*cut)->clients_restored());
     } else {
       ASSERT_FALSE(cut.ok());
     }
@@ -1013,7 +1227,9 @@ TEST_F(CompanyTest, AnEmptyOrTruncatedModelFileIsRebuilt) {
     bool readable = false;
     for (int i = 0; i < 200 && !readable; ++i) {
       auto loaded = ExpertiseModel::Load(o.path, catalog_->snapshot());
-      readable = loaded.ok() && (*loaded)->tags_restored();
+      readable = loaded.ok() && (*loaded)->tags_restored() &&
+                 (*loaded)->ties_restored() && (*loaded)->pagerank_restored() &&
+                 (*loaded)->clients_restored();
       if (!readable) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_TRUE(readable) << "not rewritten after a cut to " << size;
