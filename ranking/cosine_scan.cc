@@ -8,6 +8,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 namespace whoknows::ranking {
@@ -121,6 +122,53 @@ Eigen::VectorXf CosineScan::DotAll(const Eigen::VectorXf& q) const {
   Eigen::VectorXf out = Eigen::VectorXf::Zero(rows_.rows());
   if (q.size() != rows_.cols()) return out;
   for (Eigen::Index i = 0; i < rows_.rows(); ++i) out[i] = Dot(i, q);
+  return out;
+}
+
+std::vector<float> CosineScan::DotRows(const std::vector<int32_t>& rows,
+                                       const Eigen::VectorXf& q) const {
+  std::vector<float> out(rows.size(), 0.0f);
+  if (q.size() != rows_.cols()) return out;
+  std::vector<size_t> at;  // places of the rows to sum
+  at.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] >= 0) at.push_back(i);
+  }
+  size_t done = 0;
+#if defined(__SSE2__)
+  // A lane a row, summed as Dot sums one (a product rounded, then a sum,
+  // column after column from +0); only one block of columns and more than
+  // one row are Eigen's gemv, as Dot says.
+  const Eigen::Index dims = rows_.cols();
+  if (dims < 128 && rows_.rows() > 1) {
+    for (; done + 4 <= at.size(); done += 4) {
+      const float* r[4];
+      for (int l = 0; l < 4; ++l)
+        r[l] = rows_.row(rows[at[done + static_cast<size_t>(l)]]).data();
+      __m128 c = _mm_setzero_ps();
+      Eigen::Index j = 0;
+      for (; j + 4 <= dims; j += 4) {
+        __m128 c0 = _mm_loadu_ps(r[0] + j);
+        __m128 c1 = _mm_loadu_ps(r[1] + j);
+        __m128 c2 = _mm_loadu_ps(r[2] + j);
+        __m128 c3 = _mm_loadu_ps(r[3] + j);
+        _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c0: column j of the four rows
+        c = _mm_add_ps(c, _mm_mul_ps(c0, _mm_set1_ps(q[j])));
+        c = _mm_add_ps(c, _mm_mul_ps(c1, _mm_set1_ps(q[j + 1])));
+        c = _mm_add_ps(c, _mm_mul_ps(c2, _mm_set1_ps(q[j + 2])));
+        c = _mm_add_ps(c, _mm_mul_ps(c3, _mm_set1_ps(q[j + 3])));
+      }
+      for (; j < dims; ++j) {
+        const __m128 column = _mm_set_ps(r[3][j], r[2][j], r[1][j], r[0][j]);
+        c = _mm_add_ps(c, _mm_mul_ps(column, _mm_set1_ps(q[j])));
+      }
+      float lanes[4];
+      _mm_storeu_ps(lanes, c);
+      for (size_t l = 0; l < 4; ++l) out[at[done + l]] = lanes[l] + 0.0f;
+    }
+  }
+#endif
+  for (; done < at.size(); ++done) out[at[done]] = Dot(rows[at[done]], q);
   return out;
 }
 

@@ -233,7 +233,7 @@ class CandidateSet {
   template <typename Scored>
   void AddTop(const Scored& scored);
   void WidenByEmbedding();
-  double EmbeddingOf(const std::string& person, uint32_t number) const;
+  double EmbeddingOf(const std::string& person, const Candidate& c) const;
   void FillFeatures(const std::string& person, const Candidate& c,
                     const std::unordered_map<int32_t, double>& ppr,
                     Features& f) const;
@@ -263,10 +263,12 @@ class CandidateSet {
   std::vector<Candidate*> voted_for_;
   Candidate not_eligible_;
   double best_text_ = 0;
-  // The question in the LSA space, once WidenByEmbedding embedded it: the
-  // candidates' cosines are read from it row by row (EmbeddingOf).
+  // The question in the LSA space, once WidenByEmbedding embedded it, and
+  // the candidates' cosines with it (by Candidate::index), read from their
+  // rows alone in one batch (ComputeFeatures).
   Eigen::VectorXf query_vector_;
   bool embedded_ = false;
+  std::vector<float> candidate_cosines_;
   std::unordered_map<std::string, float> client_cosine_;
   // Keys view the model's ids (ExpertiseModel::TagScores).
   absl::flat_hash_map<std::string_view, double> tag_scores_;
@@ -496,12 +498,8 @@ void CandidateSet::WidenByEmbedding() {
 // vector, the mean of both (a person without a vector in one space counts 0
 // there).
 double CandidateSet::EmbeddingOf(const std::string& person,
-                                 uint32_t number) const {
-  float lsa = 0;
-  if (embedded_) {
-    const int32_t i = numbered_->profile[number];
-    if (i >= 0) lsa = model_->Similarity(query_vector_, i);
-  }
+                                 const Candidate& c) const {
+  const float lsa = embedded_ ? candidate_cosines_[c.index] : 0.0f;
   if (client_cosine_.empty()) return lsa;
   auto it = client_cosine_.find(person);
   return 0.5f * lsa + 0.5f * (it == client_cosine_.end() ? 0.0f : it->second);
@@ -517,6 +515,13 @@ std::vector<ExpertResult> CandidateSet::ComputeFeatures() {
       ppr = model_->ties().PersonalizedPageRank(asker, o_.proximity_alpha,
                                                 o_.proximity_epsilon);
     }
+  }
+  if (embedded_) {
+    std::vector<int32_t> rows;
+    rows.reserve(candidates_.size());
+    for (const Candidate& c : candidates_)
+      rows.push_back(numbered_->profile[c.person]);
+    candidate_cosines_ = model_->Similarities(query_vector_, rows);
   }
   std::vector<ExpertResult> out;
   out.reserve(candidates_.size());
@@ -535,7 +540,7 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   f[Index(Signal::kText)] = std::log(
       std::max(best_text_ > 0 ? c.text / best_text_ : 0, 0.0) + o_.text_floor);
   const uint32_t number = c.person;
-  if (model_) f[Index(Signal::kEmbedding)] = EmbeddingOf(person, number);
+  if (model_) f[Index(Signal::kEmbedding)] = EmbeddingOf(person, c);
   if (auto it = tag_scores_.find(person); it != tag_scores_.end())
     f[Index(Signal::kTags)] = std::log1p(it->second);
   const ActivityFeatures a =

@@ -895,10 +895,10 @@ std::vector<std::pair<int32_t, float>> ExpertiseModel::TopSimilarities(
                              });
 }
 
-float ExpertiseModel::Similarity(const Eigen::VectorXf& q,
-                                 int32_t index) const {
-  if (!has_embeddings() || q.size() != person_vectors_.cols()) return 0;
-  return person_vectors_.Dot(index, q);
+std::vector<float> ExpertiseModel::Similarities(
+    const Eigen::VectorXf& q, const std::vector<int32_t>& indices) const {
+  if (!has_embeddings()) return std::vector<float>(indices.size(), 0.0f);
+  return person_vectors_.DotRows(indices, q);
 }
 
 absl::flat_hash_map<std::string_view, double> ExpertiseModel::TagScores(

@@ -159,8 +159,10 @@ class ExpertiseModel {
   // same values, without reading every person's float row.
   std::vector<std::pair<int32_t, float>> TopSimilarities(
       const Eigen::VectorXf& query, size_t k) const;
-  // Similarities(query)[index], reading that one row.
-  float Similarity(const Eigen::VectorXf& query, int32_t index) const;
+  // Similarities(query)[i] for each i of `indices` (0 for a negative i),
+  // reading only those rows.
+  std::vector<float> Similarities(const Eigen::VectorXf& query,
+                                  const std::vector<int32_t>& indices) const;
   const std::vector<std::string>& profile_people() const {
     return profile_people_;
   }

@@ -129,6 +129,18 @@ TEST(CosineScanTest, TopEqualsTheFullScanBitForBit) {
       }
       const Eigen::VectorXf want = Eigen::MatrixXf(rows) * q;
       const Eigen::VectorXf all = scan.DotAll(q);
+      // Scattered rows, repeated, and -1 (no row: 0), in a count that is
+      // not a multiple of the batch's four.
+      std::uniform_int_distribution<int32_t> pick(-1, static_cast<int>(n) - 1);
+      std::vector<int32_t> some(static_cast<size_t>(n) + 7);
+      for (auto& row : some) row = pick(rng);
+      const std::vector<float> got = scan.DotRows(some, q);
+      ASSERT_EQ(got.size(), some.size());
+      for (size_t i = 0; i < some.size(); ++i) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(some[i] < 0 ? 0.0f : want[some[i]]),
+                  std::bit_cast<uint32_t>(got[i]))
+            << "row " << some[i] << " of " << n << "x" << dims;
+      }
       for (Eigen::Index i = 0; i < n; ++i) {
         ASSERT_EQ(std::bit_cast<uint32_t>(want[i]),
                   std::bit_cast<uint32_t>(scan.Dot(i, q)))

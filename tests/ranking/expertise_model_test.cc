@@ -58,7 +58,7 @@ TEST_F(CompanyTest, EmbeddingsPlaceEachExpertNearTheirTopic) {
   EXPECT_THAT(model->profile_people(), Not(Contains("secret")));
 }
 
-// The ranker reads the best cosines and single ones instead of the whole
+// The ranker reads the best cosines and the candidates' instead of the whole
 // vector: the same people in the order of sorting Similarities (cosine, then
 // id), with the same values.
 TEST_F(CompanyTest, TopSimilaritiesAreTheSortedSimilarities) {
@@ -81,8 +81,13 @@ TEST_F(CompanyTest, TopSimilaritiesAreTheSortedSimilarities) {
         EXPECT_EQ(top[i].second, sim[order[i]]);
       }
     }
+    std::vector<int32_t> rows = {-1};
     for (size_t i = 0; i < people.size(); ++i)
-      EXPECT_EQ(model->Similarity(q, static_cast<int32_t>(i)), sim[i]);
+      rows.push_back(static_cast<int32_t>(i));
+    const std::vector<float> some = model->Similarities(q, rows);
+    ASSERT_EQ(some.size(), rows.size());
+    EXPECT_EQ(some[0], 0.0f);
+    for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(some[i], sim[rows[i]]);
   }
 }
 
