@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
-#include <numeric>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -234,7 +233,7 @@ class CandidateSet {
   template <typename Scored>
   void AddTop(const Scored& scored);
   void WidenByEmbedding();
-  double EmbeddingOf(const std::string& person, uint32_t number) const;
+  double EmbeddingOf(const std::string& person, const Candidate& c) const;
   void FillFeatures(const std::string& person, const Candidate& c,
                     const std::unordered_map<int32_t, double>& ppr,
                     Features& f) const;
@@ -264,7 +263,12 @@ class CandidateSet {
   std::vector<Candidate*> voted_for_;
   Candidate not_eligible_;
   double best_text_ = 0;
-  Eigen::VectorXf similarity_;  // LSA cosine, by model_->ProfileIndex
+  // The question in the LSA space, once WidenByEmbedding embedded it, and
+  // the candidates' cosines with it (by Candidate::index), read from their
+  // rows alone in one batch (ComputeFeatures).
+  Eigen::VectorXf query_vector_;
+  bool embedded_ = false;
+  std::vector<float> candidate_cosines_;
   std::unordered_map<std::string, float> client_cosine_;
   // Keys view the model's ids (ExpertiseModel::TagScores).
   absl::flat_hash_map<std::string_view, double> tag_scores_;
@@ -465,30 +469,25 @@ void CandidateSet::AddTop(const Scored& scored) {
 }
 
 // Only the best few are candidates: select them without copying every
-// person's id (the company may have 100,000), widening the selection in the
-// rare case that too many of them may not be suggested.
+// person's id (the company may have 100,000) or reading every person's
+// vector, widening the selection in the rare case that too many of them may
+// not be suggested.
 void CandidateSet::WidenByEmbedding() {
-  similarity_ =
-      model_->Similarities(model_->EmbedQuery(catalog_.QueryTerms(q_.query)));
+  query_vector_ = model_->EmbedQuery(catalog_.QueryTerms(q_.query));
+  embedded_ = true;
   const auto& people = model_->profile_people();
-  std::vector<int32_t> order(static_cast<size_t>(similarity_.size()));
-  std::iota(order.begin(), order.end(), 0);
-  auto better = [&](int32_t a, int32_t b) {
-    return similarity_[a] != similarity_[b] ? similarity_[a] > similarity_[b]
-                                            : people[a] < people[b];
-  };
   for (size_t want = static_cast<size_t>(4 * o_.extra_candidates + 16);;
        want *= 4) {
-    const size_t take = std::min(want, order.size());
-    std::partial_sort(order.begin(), order.begin() + take, order.end(), better);
+    const auto top = model_->TopSimilarities(query_vector_, want);
+    const size_t take = top.size();
     std::vector<std::pair<std::string, double>> scored;
-    for (size_t i = 0; i < take; ++i)
-      scored.emplace_back(people[order[i]], similarity_[order[i]]);
+    for (const auto& [i, cosine] : top)
+      scored.emplace_back(people[static_cast<size_t>(i)], cosine);
     int eligible_positive = 0;
     for (const auto& [person, score] : scored)
       eligible_positive += score > 0 && Eligible(person);
-    if (eligible_positive >= o_.extra_candidates || take == order.size() ||
-        (take > 0 && similarity_[order[take - 1]] <= 0)) {
+    if (eligible_positive >= o_.extra_candidates || take == people.size() ||
+        (take > 0 && top[take - 1].second <= 0)) {
       AddTop(scored);
       return;
     }
@@ -499,12 +498,8 @@ void CandidateSet::WidenByEmbedding() {
 // vector, the mean of both (a person without a vector in one space counts 0
 // there).
 double CandidateSet::EmbeddingOf(const std::string& person,
-                                 uint32_t number) const {
-  float lsa = 0;
-  if (similarity_.size() > 0) {
-    const int32_t i = numbered_->profile[number];
-    if (i >= 0) lsa = similarity_[i];
-  }
+                                 const Candidate& c) const {
+  const float lsa = embedded_ ? candidate_cosines_[c.index] : 0.0f;
   if (client_cosine_.empty()) return lsa;
   auto it = client_cosine_.find(person);
   return 0.5f * lsa + 0.5f * (it == client_cosine_.end() ? 0.0f : it->second);
@@ -520,6 +515,13 @@ std::vector<ExpertResult> CandidateSet::ComputeFeatures() {
       ppr = model_->ties().PersonalizedPageRank(asker, o_.proximity_alpha,
                                                 o_.proximity_epsilon);
     }
+  }
+  if (embedded_) {
+    std::vector<int32_t> rows;
+    rows.reserve(candidates_.size());
+    for (const Candidate& c : candidates_)
+      rows.push_back(numbered_->profile[c.person]);
+    candidate_cosines_ = model_->Similarities(query_vector_, rows);
   }
   std::vector<ExpertResult> out;
   out.reserve(candidates_.size());
@@ -538,7 +540,7 @@ void CandidateSet::FillFeatures(const std::string& person, const Candidate& c,
   f[Index(Signal::kText)] = std::log(
       std::max(best_text_ > 0 ? c.text / best_text_ : 0, 0.0) + o_.text_floor);
   const uint32_t number = c.person;
-  if (model_) f[Index(Signal::kEmbedding)] = EmbeddingOf(person, number);
+  if (model_) f[Index(Signal::kEmbedding)] = EmbeddingOf(person, c);
   if (auto it = tag_scores_.find(person); it != tag_scores_.end())
     f[Index(Signal::kTags)] = std::log1p(it->second);
   const ActivityFeatures a =

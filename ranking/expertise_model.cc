@@ -663,7 +663,7 @@ void ExpertiseModel::SetVectorsFromSums(const std::vector<std::string>* order) {
   const int k = space_->dimensions();
   profile_people_.clear();
   profile_index_.clear();
-  person_vectors_.resize(static_cast<Eigen::Index>(person_sums_.size()), k);
+  RowMajorMatrixXf vectors(static_cast<Eigen::Index>(person_sums_.size()), k);
   std::vector<std::pair<const std::string*, const Eigen::VectorXf*>> rows;
   rows.reserve(person_sums_.size());
   if (order) {
@@ -677,13 +677,13 @@ void ExpertiseModel::SetVectorsFromSums(const std::vector<std::string>* order) {
     const Eigen::VectorXf& v = *v_ptr;
     const float norm = v.norm();
     if (norm <= 0) continue;
-    person_vectors_.row(static_cast<Eigen::Index>(profile_people_.size())) =
-        v / norm;
+    vectors.row(static_cast<Eigen::Index>(profile_people_.size())) = v / norm;
     profile_index_[person] = static_cast<int32_t>(profile_people_.size());
     profile_people_.push_back(person);
   }
-  person_vectors_.conservativeResize(
-      static_cast<Eigen::Index>(profile_people_.size()), k);
+  vectors.conservativeResize(static_cast<Eigen::Index>(profile_people_.size()),
+                             k);
+  person_vectors_ = CosineScan(std::move(vectors));
 }
 
 void ExpertiseModel::BuildGraphSignals(
@@ -1158,10 +1158,23 @@ Eigen::VectorXf ExpertiseModel::EmbedQuery(
 }
 
 Eigen::VectorXf ExpertiseModel::Similarities(const Eigen::VectorXf& q) const {
-  if (!has_embeddings() || q.size() != person_vectors_.cols() ||
-      person_vectors_.rows() == 0)
-    return Eigen::VectorXf::Zero(person_vectors_.rows());
-  return person_vectors_ * q;
+  if (!has_embeddings()) return Eigen::VectorXf::Zero(person_vectors_.rows());
+  return person_vectors_.DotAll(q);
+}
+
+std::vector<std::pair<int32_t, float>> ExpertiseModel::TopSimilarities(
+    const Eigen::VectorXf& q, size_t k) const {
+  return person_vectors_.Top(has_embeddings() ? q : Eigen::VectorXf(), k,
+                             [this](int32_t a, int32_t b) {
+                               return profile_people_[static_cast<size_t>(a)] <
+                                      profile_people_[static_cast<size_t>(b)];
+                             });
+}
+
+std::vector<float> ExpertiseModel::Similarities(
+    const Eigen::VectorXf& q, const std::vector<int32_t>& indices) const {
+  if (!has_embeddings()) return std::vector<float>(indices.size(), 0.0f);
+  return person_vectors_.DotRows(indices, q);
 }
 
 absl::flat_hash_map<std::string_view, double> ExpertiseModel::TagScores(

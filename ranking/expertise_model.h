@@ -15,6 +15,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -25,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "index/catalog.h"
 #include "ranking/centrality.h"
+#include "ranking/cosine_scan.h"
 #include "ranking/embeddings.h"
 #include "ranking/vocabulary.h"
 
@@ -170,6 +172,15 @@ class ExpertiseModel {
   // Cosine similarity of the query with every profiled person, in the order
   // of profile_people().
   Eigen::VectorXf Similarities(const Eigen::VectorXf& query) const;
+  // The min(k, profiled people) best of Similarities as (position in
+  // profile_people(), cosine), best first, equal cosines by person id: the
+  // same values, without reading every person's float row.
+  std::vector<std::pair<int32_t, float>> TopSimilarities(
+      const Eigen::VectorXf& query, size_t k) const;
+  // Similarities(query)[i] for each i of `indices` (0 for a negative i),
+  // reading only those rows.
+  std::vector<float> Similarities(const Eigen::VectorXf& query,
+                                  const std::vector<int32_t>& indices) const;
   const std::vector<std::string>& profile_people() const {
     return profile_people_;
   }
@@ -284,7 +295,7 @@ class ExpertiseModel {
   std::vector<std::string> profile_people_;
   // Open addressing: looked up for every candidate of every query.
   absl::flat_hash_map<std::string, int32_t> profile_index_;
-  Eigen::MatrixXf person_vectors_;  // people x dimensions, unit rows
+  CosineScan person_vectors_;  // people x dimensions, unit rows
   int64_t embedded_posts_ = 0;
   int64_t embedded_newest_ = 0;
   int64_t trained_posts_ = 0;

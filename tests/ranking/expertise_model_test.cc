@@ -60,6 +60,39 @@ TEST_F(CompanyTest, EmbeddingsPlaceEachExpertNearTheirTopic) {
   EXPECT_THAT(model->profile_people(), Not(Contains("secret")));
 }
 
+// The ranker reads the best cosines and the candidates' instead of the whole
+// vector: the same people in the order of sorting Similarities (cosine, then
+// id), with the same values.
+TEST_F(CompanyTest, TopSimilaritiesAreTheSortedSimilarities) {
+  auto model = Model();
+  const auto& people = model->profile_people();
+  for (const auto& topic : Topics()) {
+    const Eigen::VectorXf q =
+        model->EmbedQuery(catalog_->QueryTerms(topic.words[0]));
+    const Eigen::VectorXf sim = model->Similarities(q);
+    std::vector<int32_t> order(people.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+      return sim[a] != sim[b] ? sim[a] > sim[b] : people[a] < people[b];
+    });
+    for (size_t k : {size_t{1}, size_t{3}, people.size() + 1}) {
+      const auto top = model->TopSimilarities(q, k);
+      ASSERT_EQ(top.size(), std::min(k, people.size()));
+      for (size_t i = 0; i < top.size(); ++i) {
+        EXPECT_EQ(top[i].first, order[i]) << topic.tag << " k=" << k;
+        EXPECT_EQ(top[i].second, sim[order[i]]);
+      }
+    }
+    std::vector<int32_t> rows = {-1};
+    for (size_t i = 0; i < people.size(); ++i)
+      rows.push_back(static_cast<int32_t>(i));
+    const std::vector<float> some = model->Similarities(q, rows);
+    ASSERT_EQ(some.size(), rows.size());
+    EXPECT_EQ(some[0], 0.0f);
+    for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(some[i], sim[rows[i]]);
+  }
+}
+
 TEST_F(CompanyTest, TagsAuthorityAndTopAnswerers) {
   auto model = Model();
   auto tags = model->TagScores({"printer"});
