@@ -155,6 +155,21 @@ bench() {
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
+# CPU seconds the server has used: in all, or (with a name) in its threads
+# of that name alive now (the publisher is "wk-publish"; builds before it
+# was named have none).
+cpu_s() {
+  local ticks=0 t
+  if [ -z "${1:-}" ]; then
+    ticks=$(awk '{print $14 + $15}' "/proc/$server/stat")
+  else
+    for t in /proc/"$server"/task/*; do
+      [ "$(cat "$t/comm" 2>/dev/null)" = "$1" ] || continue
+      ticks=$((ticks + $(awk '{print $14 + $15}' "$t/stat")))
+    done
+  fi
+  echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
+}
 skipped latency || {
   bench --mode latency --seconds "$seconds" --data "$work/data"
   rss_now "after the queries"
@@ -162,9 +177,16 @@ skipped latency || {
 skipped network || bench --mode network --deadline "$network_deadline"
 skipped ingest || [ -z "$rss_trace" ] ||
   echo "ingest starts $(echo "$(date +%s.%N) - $t0" | bc) s after launch"
-skipped ingest ||
+skipped ingest || {
+  cpu0=$(cpu_s) pub0=$(cpu_s wk-publish) wall0=$(date +%s.%N)
   bench --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
     --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl"
+  wall=$(echo "$(date +%s.%N) - $wall0" | bc)
+  awk -v wall="$wall" -v cpu="$(echo "$(cpu_s) - $cpu0" | bc)" \
+    -v pub="$(echo "$(cpu_s wk-publish) - $pub0" | bc)" 'BEGIN {
+    printf "server CPU during the ingest stage: %.1f s in %.1f s (%.0f%% of a core); publisher thread %.1f s (%.0f%% of a core)\n",
+      cpu, wall, 100 * cpu / wall, pub, 100 * pub / wall }'
+}
 echo "index on disk after the ingest: $(du -sh "$work/data" | cut -f1)"
 skipped ingest || rss_now "after the ingest"
 rss=$(sed -n 's/VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server/status")
