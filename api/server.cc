@@ -849,6 +849,9 @@ absl::Status ServerOptions::Validate() const {
         absl::StrCat("--listen: bad port \"", port, "\""));
   if (refresh_interval.count() < 1 || refresh_interval.count() > 3600 * 1000)
     return absl::InvalidArgumentError("--refresh-ms: must be 1-3600000");
+  if (!(publish_cpu_share >= 0 && publish_cpu_share <= 1))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--publish-cpu-share: must be 0-1, got ", publish_cpu_share));
   for (const auto& shard : post_shards) {
     if (auto s = index::ParseShardServers(shard); !s.ok())
       return absl::InvalidArgumentError(
@@ -985,6 +988,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   index::CatalogOptions copts;
   copts.data_dir = options.data_dir;
   copts.refresh_interval = options.refresh_interval;
+  copts.publish_cpu_share = options.publish_cpu_share;
   for (const auto& shard : options.post_shards)
     copts.post_shards.push_back(absl::StrSplit(shard, ','));
   copts.follow = options.follow;

@@ -51,6 +51,10 @@ struct ServerOptions {
   std::string data_dir;
   // Committed writes become visible to queries within this interval.
   std::chrono::milliseconds refresh_interval{1000};
+  // Under sustained writes, publish sooner than refresh_interval while
+  // publishing takes at most this share of a core
+  // (index::CatalogOptions::publish_cpu_share); 0: every refresh_interval.
+  double publish_cpu_share = 0.25;
   // Public posts on Xapian remote shards: one "tcp://HOST:PORT[,...]" a
   // shard, in shard order (`--post-shard`, repeated; see
   // index::CatalogOptions::post_shards). Empty: <data>/posts/.

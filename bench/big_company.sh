@@ -186,29 +186,34 @@ process_cpu() {
 # server's (its writer thread, wk-ingest, apart) and the bench client's,
 # each per 1,000 posts acknowledged; so that two builds compare by CPU.
 ingest_cpu() {
-  local before_threads=$1 before_total=$2 client=$3 posts after_total
+  local before_threads=$1 before_total=$2 client=$3 wall=$4 posts after_total
   posts=$(sed -n 's/.* \([0-9]*\) posts acknowledged in .*/\1/p' "$work/ingest.out" | tail -1)
   after_total=$(process_cpu)
   thread_cpu | awk -v posts="${posts:-0}" -v total="$(echo "$after_total - $before_total" | bc)" \
-    -v client="$client" -v before="$before_threads" '
+    -v client="$client" -v before="$before_threads" -v wall="$wall" '
     BEGIN { while ((getline l < before) > 0) { split(l, f, " "); was[f[1]] = f[3] } }
-    { used = $3 - was[$1]; if ($2 == "wk-ingest") writer += used }
+    { used = $3 - was[$1]
+      if ($2 == "wk-ingest") writer += used
+      if ($2 == "wk-publish") publisher += used }
     END {
       per = (posts > 0 ? 1000 / posts : 0)
       printf "CPU during the ingest (%d posts): server %.1f s (%.0f ms per 1,000 posts), of which the writer thread (wk-ingest) %.1f s (%.0f ms per 1,000 posts, %.0f%%); the bench client %.1f s (%.0f ms per 1,000 posts)\n",
         posts, total, total * per * 1000, writer, writer * per * 1000,
-        (total > 0 ? 100 * writer / total : 0), client, client * per * 1000 }'
+        (total > 0 ? 100 * writer / total : 0), client, client * per * 1000
+      printf "publisher thread (wk-publish) during the ingest: %.1f s of CPU in %.1f s (%.0f%% of a core)\n",
+        publisher, wall, (wall > 0 ? 100 * publisher / wall : 0) }'
 }
 skipped ingest || {
   thread_cpu >"$work/threads.before"
-  total_before=$(process_cpu)
+  total_before=$(process_cpu) wall0=$(date +%s.%N)
   /usr/bin/time -f "%U %S" -o "$work/client.time" \
     "$bin/bench/load_bench" --server "127.0.0.1:$port" --ca "$work/pki/ca.pem" \
     --token "$work/admin.token" --jsonl "$jsonl" --server-pid "$server" \
     --threads 8 --mode ingest --seconds "$ingest_seconds" --batch "$batch" \
     --rpc "$rpc" --ingest-jsonl "$work/ingest.jsonl" | tee "$work/ingest.out"
   ingest_cpu "$work/threads.before" "$total_before" \
-    "$(awk '{print $1 + $2}' "$work/client.time")"
+    "$(awk '{print $1 + $2}' "$work/client.time")" \
+    "$(echo "$(date +%s.%N) - $wall0" | bc)"
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 echo "index on disk after the ingest: $(du -sh "$work/data" | cut -f1)"

@@ -192,6 +192,12 @@ class ServeCommand final : public Command {
                                 "Max delay before writes are visible (env "
                                 "WHOKNOWS_REFRESH_MS)")
                    ->capture_default_str();
+    serve_
+        ->add_option("--publish-cpu-share", options_.publish_cpu_share,
+                     "Under sustained writes, publish sooner than "
+                     "--refresh-ms while publishing takes at most this share "
+                     "of a core (0: every --refresh-ms)")
+        ->capture_default_str();
     serve_->add_option("--post-shard", options_.post_shards,
                        "Public posts on a Xapian remote shard: "
                        "tcp://HOST:PORT[,tcp://HOST2:PORT2] (servers tried in "

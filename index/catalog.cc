@@ -1,5 +1,7 @@
 #include "index/catalog.h"
 
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <xapian.h>
 
@@ -83,6 +85,11 @@ constexpr absl::Duration kShardRetryPause = absl::Milliseconds(250);
 // every CatalogOptions::refresh_interval): the delay a write after a quiet
 // spell waits for its publish to start.
 constexpr absl::Duration kRefreshTick = absl::Milliseconds(50);
+// The least time between two publishes' starts under
+// CatalogOptions::publish_cpu_share: each publish bumps the generation
+// (readers reopen, the change log takes an entry, caches keyed by it
+// start over), so cheap publishes come at most four times a second.
+constexpr absl::Duration kMinRefreshSpacing = absl::Milliseconds(250);
 // How often the graph saver looks whether graph.tsv is due
 // (CatalogOptions::graph_save_interval).
 constexpr absl::Duration kGraphSaverTick = absl::Milliseconds(200);
@@ -94,6 +101,13 @@ constexpr Xapian::termcount kTitleWdfInc = 2;
 // Query "words" longer than this (in bytes) are skipped: they are hashes,
 // encoded blobs or URLs, not words anyone is asked about.
 constexpr size_t kMaxQueryWordBytes = 64;
+
+// CPU time of the calling thread.
+absl::Duration ThreadCpuTime() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return absl::DurationFromTimespec(t);
+}
 
 absl::Status XapianError(std::string_view what, const Xapian::Error& e) {
   return absl::InternalError(
@@ -1678,20 +1692,39 @@ struct Catalog::Impl {
   // after a quiet spell is published within a tick, and under sustained
   // writes publishes start `interval` apart (back to back when one takes
   // longer), where waiting `interval` after each publish ended made a
-  // write wait up to two publishes and the interval.
-  void StartRefresher(std::chrono::milliseconds interval) {
+  // write wait up to two publishes and the interval. With `cpu_share`
+  // (CatalogOptions::publish_cpu_share), the next may start as soon as
+  // the last one's CPU time is that share of the time since it started
+  // (kMinRefreshSpacing at least): the wait for the next publish, most of
+  // a write's way to queries at 1M posts, shrinks with the publish's cost
+  // while the CPU it takes from ingest and queries stays bounded.
+  //
+  // `opened`: what Open's publish took (wall time: its CPU time is not
+  // known here, and is less), which sets when the first may start.
+  void StartRefresher(std::chrono::milliseconds interval, double cpu_share,
+                      absl::Duration opened) {
     const absl::Duration every = absl::FromChrono(interval);
-    refresher = std::thread([this, every] {
+    // When the next publish may start, the last having started at
+    // `started` and taken `cpu`.
+    auto after = [every, cpu_share](absl::Time started, absl::Duration cpu) {
+      if (cpu_share <= 0) return started + every;
+      return started +
+             std::min(every, std::max(kMinRefreshSpacing, cpu / cpu_share));
+    };
+    refresher = std::thread([this, every, after, opened] {
+      // Named for `top -H` and for bench/big_company.sh, which reads the
+      // thread's CPU time.
+      (void)::pthread_setname_np(::pthread_self(), "wk-publish");
       absl::MutexLock lock(&stop_mu);
       // Open has just published.
-      absl::Time published = absl::Now();
+      absl::Time next = after(absl::Now(), opened);
       while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
                                        std::min(every, kRefreshTick))) {
         const absl::Time now = absl::Now();
-        if (dirty && now - published >= every) {
-          published = now;
-          Publish();
-        }
+        if (!dirty || now < next) continue;
+        const absl::Duration cpu_before = ThreadCpuTime();
+        Publish();
+        next = after(now, ThreadCpuTime() - cpu_before);
       }
     });
   }
@@ -3045,7 +3078,8 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   if (options.follow && options.refresh_interval.count() > 0) {
     d.StartFollower(options.refresh_interval);
   } else if (!read_only && options.refresh_interval.count() > 0) {
-    d.StartRefresher(options.refresh_interval);
+    d.StartRefresher(options.refresh_interval, options.publish_cpu_share,
+                     absl::Microseconds(d.open_timings.publish_us));
   }
   if (!read_only && !options.follow) d.StartGraphSaver();
   return c;

@@ -47,6 +47,15 @@ struct CatalogOptions {
   // the previous one started at least this long ago. Shorter costs more
   // snapshot rebuilds during bulk ingest.
   std::chrono::milliseconds refresh_interval{1000};
+  // With a share (0-1], a publish may start sooner than refresh_interval
+  // after the previous one started: once the CPU time the previous took
+  // (the publishing thread's) is at most this share of the time since it
+  // started, and at least 250 ms after it. So cheap publishes
+  // come about every 250 ms under sustained writes, and
+  // publishing takes at most this share of a core whatever the size. 0:
+  // every refresh_interval (tests and tools that publish by hand). `serve`
+  // sets 0.25 (--publish-cpu-share).
+  double publish_cpu_share = 0;
   // Open without the writer (no lock is taken, writes fail). Lets `ask
   // --data` read a folder that a running server is writing.
   bool read_only = false;

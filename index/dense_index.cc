@@ -41,7 +41,39 @@ DenseIndex::Facts FactsOf(const PostMeta& m, uint32_t author) {
 }  // namespace
 
 uint32_t DenseIndex::PostNumber(std::string_view post_id) const {
-  return Lookup(post_numbers_, post_id);
+  return post_numbers_.Find(post_id);
+}
+
+uint32_t DenseIndex::PostNumbers::Find(std::string_view id) const {
+  if (!delta.empty()) {
+    if (auto it = delta.find(id); it != delta.end()) return it->second;
+  }
+  return Lookup(*base, id);
+}
+
+void DenseIndex::PostNumbers::Set(const PostMeta& record, uint32_t n) {
+  // Erased first: assigning to an equal key would keep its view of an
+  // older record.
+  delta.erase(record.id);
+  delta.emplace(record.id, n);
+}
+
+void DenseIndex::FoldPostNumbers() {
+  constexpr size_t kMinFold = 1024;
+  PostNumbers& t = post_numbers_;
+  if (t.delta.size() <= std::max(kMinFold, t.base->size() / 16)) return;
+  PostNumbers::Map folded(*t.base);
+  for (const auto& [id, n] : t.delta) {
+    folded.erase(id);
+    if (n != kNone) folded.emplace(id, n);
+  }
+  // Every key now views a record of posts_: an id the delta lacks kept
+  // its record since the base was built.
+  t.base = std::make_shared<const PostNumbers::Map>(std::move(folded));
+  t.base_records =
+      std::make_shared<const std::vector<std::shared_ptr<const PostMeta>>>(
+          posts_);
+  t.delta.clear();
 }
 
 uint32_t DenseIndex::PersonNumber(std::string_view person_id) const {
@@ -90,7 +122,7 @@ void DenseIndex::NumberThread(const std::string& thread_id,
   if (members) {
     t->posts.reserve(members->size());
     for (const auto& id : *members) {
-      const uint32_t n = post_numbers_.at(id);
+      const uint32_t n = PostNumber(id);
       t->posts.push_back(n);
       if (facts_[n].kind() == v1::POST_KIND_ANSWER) t->answers.push_back(n);
       thread_[n] = it->second;
@@ -123,9 +155,12 @@ std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
   d->posts_.reserve(keyed.size());
   for (const Keyed& k : keyed) d->posts_.push_back(*k.post);
   keyed = {};
-  d->post_numbers_.reserve(d->posts_.size());
+  PostNumbers::Map numbers;
+  numbers.reserve(d->posts_.size());
   for (uint32_t i = 0; i < d->posts_.size(); ++i)
-    d->post_numbers_.emplace(d->posts_[i]->id, i);
+    numbers.emplace(d->posts_[i]->id, i);
+  d->post_numbers_.base =
+      std::make_shared<const PostNumbers::Map>(std::move(numbers));
   // People: the directory's and the authors', in id order. An author id
   // is Interned, one string however many posts name it, so the authors are
   // told apart by address before the sort by value (a million posts, fifty
@@ -180,7 +215,8 @@ void DenseIndex::NumberPost(const std::string& id, const Snapshot& next,
   const PostMeta* now = next.FindPost(id);
   if (was != kNone) {
     threads->push_back(posts_[was]->thread_id);
-    if (!now || posts_[was].get() != now) post_numbers_.erase(id);
+    if (!now || posts_[was].get() != now)
+      post_numbers_.Set(*posts_[was], kNone);
   }
   if (!now) return;  // gone: a tombstone keeps its last record
   threads->push_back(now->thread_id);
@@ -192,7 +228,7 @@ void DenseIndex::NumberPost(const std::string& id, const Snapshot& next,
     thread_.push_back(0);
   }
   posts_[n] = next.posts.at(id);
-  post_numbers_[posts_[n]->id] = n;  // the key views the new record
+  post_numbers_.Set(*posts_[n], n);
   facts_[n] = FactsOf(*now, AddPerson(now->author_id));
 }
 
@@ -200,6 +236,12 @@ std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,
                                                      const Snapshot& next,
                                                      const Change& change) {
   auto d = std::make_shared<DenseIndex>(prev);
+  if (!d->post_numbers_.base_records) {
+    // The base's keys view prev's records, which d may now replace.
+    d->post_numbers_.base_records =
+        std::make_shared<const std::vector<std::shared_ptr<const PostMeta>>>(
+            prev.posts_);
+  }
   std::vector<std::string> threads;
   for (const auto& id : change.posts) d->NumberPost(id, next, &threads);
   std::sort(threads.begin(), threads.end());
@@ -216,6 +258,7 @@ std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,
                           ? nullptr
                           : std::make_shared<const Activity>(activity->second);
   }
+  d->FoldPostNumbers();
   return d;
 }
 

@@ -56,7 +56,8 @@ class DenseIndex {
   // gives its last record, PostNumber no longer finds it, no thread lists
   // it); people likewise. So numbers are in id order only up to the first
   // change, and num_posts() counts tombstones. Costs a copy of the
-  // per-post arrays (O(posts), no hashing or sorting of ids) plus the
+  // per-post arrays (O(posts), no hashing or sorting of ids), of the post
+  // ids changed since the id table was last folded (PostNumbers), plus the
   // changed posts and their threads.
   static std::shared_ptr<const DenseIndex> Update(const DenseIndex& prev,
                                                   const Snapshot& next,
@@ -120,10 +121,35 @@ class DenseIndex {
   void NumberThread(const std::string& thread_id,
                     const std::vector<std::string>* members);
 
+  // Post id -> number. Copying a million-entry table rehashed every id
+  // and was most of an incremental publish's CPU at 100k and 1M posts, so
+  // the numberings of successive snapshots share one table (`base`, never
+  // written once built) and each holds the ids changed since in `delta`
+  // (kNone: no longer numbered), folded into a new base once it passes a
+  // sixteenth of it (O(posts) then, O(changes) amortized). Open
+  // addressing: a lookup a hit is one probe, not a bucket and a node.
+  struct PostNumbers {
+    using Map = absl::flat_hash_map<std::string_view, uint32_t>;
+    std::shared_ptr<const Map> base = std::make_shared<const Map>();
+    // The records base's keys view. Null while the table is the one
+    // NumberPosts built, whose keys view posts_' records: they may be
+    // replaced only once another numbering shares it (Update), which
+    // sets this first, so that no key outlives its string.
+    std::shared_ptr<const std::vector<std::shared_ptr<const PostMeta>>>
+        base_records;
+    // Keys view posts_' records (a tombstone's, its last).
+    Map delta;
+
+    uint32_t Find(std::string_view id) const;
+    // Numbers the record's id `n` (kNone: none), the key viewing `record`.
+    void Set(const PostMeta& record, uint32_t n);
+  };
+  // Folds post_numbers_.delta into a new base when it has grown past its
+  // share (Update).
+  void FoldPostNumbers();
+
   std::vector<std::shared_ptr<const PostMeta>> posts_;
-  // Open addressing: a lookup a hit is one probe, not a bucket and a node.
-  // Keys view posts_' ids.
-  absl::flat_hash_map<std::string_view, uint32_t> post_numbers_;
+  PostNumbers post_numbers_;
   std::vector<Facts> facts_;  // by post number
   // Post number -> thread number (an index of threads_).
   std::vector<uint32_t> thread_;

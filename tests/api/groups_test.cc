@@ -47,6 +47,7 @@ class GroupsTest : public testing::Test {
     // Nothing is published by the clock during a test: what an answer sees
     // is what the calls published.
     o.refresh_interval = std::chrono::hours(1);
+    o.publish_cpu_share = 0;
     auto server = Server::Start(o);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);

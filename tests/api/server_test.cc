@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <xapian.h>
 
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -57,6 +58,12 @@ TEST(ServerOptionsTest, EachBadValueNamesItsField) {
        [](ServerOptions& o) { o.listen = "127.0.0.1:99999999999999999999"; }},
       {"--refresh-ms",
        [](ServerOptions& o) { o.refresh_interval = std::chrono::hours(2); }},
+      {"--publish-cpu-share",
+       [](ServerOptions& o) { o.publish_cpu_share = -0.1; }},
+      {"--publish-cpu-share",
+       [](ServerOptions& o) { o.publish_cpu_share = 1.5; }},
+      {"--publish-cpu-share",
+       [](ServerOptions& o) { o.publish_cpu_share = std::nan(""); }},
       {"--min-group", [](ServerOptions& o) { o.networks.min_group_size = 0; }},
       {"--min-group",
        [](ServerOptions& o) { o.networks.min_group_size = 1001; }},

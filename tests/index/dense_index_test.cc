@@ -194,6 +194,65 @@ TEST(DenseIndexTest, FactsAreThePostsRecordsAlsoAfterAnUpdate) {
   EXPECT_EQ(updated->num_posts(), snap->dense->num_posts() + 1);
 }
 
+// Numbers stay right across a chain of updates long enough that the id
+// table's changes are folded into a new shared table several times: every
+// post of each snapshot is found under its number with its own record,
+// deleted ones are not found, and older numberings dropped along the way
+// (with the records they alone held) take nothing the newest needs.
+TEST(DenseIndexTest, ChainedUpdatesNumberEveryPostAcrossFolds) {
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  for (const char* id : {"ann", "bob", "cy"}) people[id] = Person(id);
+  const std::vector<std::string> authors = {"ann", "bob", "cy", "ghost"};
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  auto add = [&](const std::string& id, int i) {
+    posts[id] = Meta(id, authors[i % authors.size()],
+                     "t" + std::to_string(i % 40), v1::POST_KIND_ANSWER);
+  };
+  for (int i = 0; i < 300; ++i) add("p" + std::to_string(i), i);
+  auto snap = BuildSnapshot(people, posts, GraphOptions{});
+  std::shared_ptr<const DenseIndex> dense = snap->dense;
+  std::vector<std::string> deleted;
+  int next_id = 300;
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    DenseIndex::Change change;
+    for (int i = 0; i < 80; ++i, ++next_id) {  // new
+      const std::string id = "p" + std::to_string(next_id);
+      add(id, next_id);
+      change.posts.push_back(id);
+    }
+    for (int i = 0; i < 15; ++i) {  // rewritten: a new record, the same id
+      const std::string id = "p" + std::to_string((round * 37 + i * 11) % 300);
+      if (!posts.contains(id)) continue;
+      posts[id] = std::make_shared<PostMeta>(*posts[id]);
+      change.posts.push_back(id);
+    }
+    for (int i = 0; i < 5; ++i) {  // deleted
+      const std::string id = "p" + std::to_string(300 + round * 80 + i * 7);
+      if (posts.erase(id) == 0) continue;
+      deleted.push_back(id);
+      change.posts.push_back(id);
+    }
+    if (round % 4 == 3 && !deleted.empty()) {  // back after a deletion
+      const std::string id = deleted.front();
+      deleted.erase(deleted.begin());
+      add(id, round);
+      change.posts.push_back(id);
+    }
+    auto next = BuildSnapshot(people, posts, GraphOptions{});
+    dense = DenseIndex::Update(*dense, *next, change);
+    snap = nullptr;  // the older numbering and snapshot go
+    for (const auto& [id, m] : posts) {
+      const uint32_t n = dense->PostNumber(id);
+      ASSERT_NE(n, DenseIndex::kNone) << id;
+      EXPECT_EQ(&dense->post(n), m.get()) << id;
+    }
+    for (const auto& id : deleted)
+      EXPECT_EQ(dense->PostNumber(id), DenseIndex::kNone) << id;
+    if (HasFailure()) return;
+  }
+}
+
 // A copy of the snapshot keeps a usable numbering after the original is
 // gone (tests and tools copy snapshots).
 TEST(DenseIndexTest, OutlivesTheSnapshotItWasBuiltFrom) {
