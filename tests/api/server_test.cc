@@ -159,6 +159,15 @@ class Blocker {
     }));
     started_.WaitForNotification();
   }
+  // Queues the blocking task behind what is queued, without waiting for
+  // it to run (Started says when it does).
+  void Queue(Executor& e) {
+    ASSERT_TRUE(e.TrySubmit([this] {
+      started_.Notify();
+      release_.WaitForNotification();
+    }));
+  }
+  void Started() { started_.WaitForNotification(); }
   void Release() {
     if (!release_.HasBeenNotified()) release_.Notify();
   }
@@ -533,11 +542,19 @@ TEST_F(ServerExecutorsTest, UpsertQueuedBehindAStreamWaitsForOneGroup) {
   const uint64_t before = server_->catalog().stats().revisions[posts];
   auto upsert = UpsertAsync("u", milliseconds(20000));
   WaitUntil([&] { return server_->ingest_executor().queued() == 2; });
+  // A second blocker behind the UpsertPosts stops the ingest thread there,
+  // so that the commits counted are those before it: the client hears of
+  // the upsert's commit only after the ingest thread may have gone on to
+  // the stream's next group.
+  Blocker behind;
+  ASSERT_NO_FATAL_FAILURE(behind.Queue(server_->ingest_executor()));
   ingest_blocker_.Release();
   upsert->done.WaitForNotification();
   ASSERT_TRUE(upsert->status.ok()) << upsert->status.error_message();
+  behind.Started();
   const uint64_t commits_first =
       server_->catalog().stats().revisions[posts] - before;
+  behind.Release();
   const grpc::Status s = writer->Finish();
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(out.posts_upserted(), kMessages);
