@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <optional>
 #include <sstream>
 #include <system_error>
@@ -21,14 +20,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
@@ -307,11 +303,6 @@ std::shared_ptr<const PostMeta> MetaOf(const v1::Post& p) {
   return m;
 }
 
-const Interned& PublicVisibility() {
-  static const Interned* const kPublic = new Interned("public");
-  return *kPublic;
-}
-
 const v1::Person* Snapshot::FindPerson(const std::string& id) const {
   auto it = people.find(id);
   return it == people.end() ? nullptr : it->second.get();
@@ -423,28 +414,17 @@ void SnapshotCounts(Snapshot* s) {
   s->query_languages = QueryLanguagesFor(s->language_posts);
 }
 
-// Called with a snapshot's post numbering (DenseIndex::NumberPosts') once
-// it is made, while the build goes on: what only needs post numbers (the
-// catalog's docid table) is made beside the rest.
-using NumberedHook = std::function<void(const DenseIndex& numbered)>;
+}  // namespace
 
-// BuildSnapshot's, from `people` and `all_posts`: their records are moved
-// into the snapshot (and the maps cleared) unless the maps are const, when
-// they are shared. `on_numbered`, when set, runs on the second thread
-// beside DenseIndex::Finish when the graph is `built`, else after it.
-template <typename PeopleMap, typename PostsMap>
-std::shared_ptr<Snapshot> BuildSnapshotFrom(
-    PeopleMap& people, PostsMap& all_posts, const GraphOptions& graph_options,
-    int64_t created_before, int64_t* graph_us,
-    std::shared_ptr<const ColleagueGraph> built,
-    const NumberedHook& on_numbered = nullptr) {
-  static_assert(std::is_const_v<PeopleMap> == std::is_const_v<PostsMap>);
-  constexpr bool kTake = !std::is_const_v<PostsMap>;
+std::shared_ptr<Snapshot> BuildSnapshot(
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> all_posts,
+    const GraphOptions& graph_options, int64_t created_before,
+    int64_t* graph_us, std::shared_ptr<const ColleagueGraph> built) {
   auto s = std::make_shared<Snapshot>();
   s->people.reserve(people.size());
-  // A const map's std::move is a copy.
   for (auto& [id, p] : people) s->people.emplace(id, std::move(p));
-  if constexpr (kTake) people.clear();
+  people.clear();
   // People who opted out are out of every computation: their posts are not
   // in the snapshot (they vote for nobody, credit no answerer, count in no
   // activity or tag profile, train no model) and they are not in the graph.
@@ -454,18 +434,12 @@ std::shared_ptr<Snapshot> BuildSnapshotFrom(
   s->opted_out.assign(opted_out.begin(), opted_out.end());
   std::sort(s->opted_out.begin(), s->opted_out.end());
   s->posts.reserve(all_posts.size());
-  {
-    std::vector<std::pair<const std::string*, std::shared_ptr<const PostMeta>>>
-        kept;
-    kept.reserve(all_posts.size());
-    for (auto& [id, m] : all_posts) {
-      if (created_before > 0 && m->created >= created_before) continue;
-      if (!opted_out.empty() && opted_out.contains(m->author_id)) continue;
-      kept.emplace_back(&id, std::move(m));
-    }
-    s->posts.InsertNew(kept);
+  for (auto& [id, m] : all_posts) {
+    if (created_before > 0 && m->created >= created_before) continue;
+    if (opted_out.contains(m->author_id)) continue;
+    s->posts.emplace(id, std::move(m));
   }
-  if constexpr (kTake) all_posts.clear();
+  all_posts.clear();
   std::unordered_map<std::string, std::string> managers;
   for (const auto& [id, p] : s->people) {
     if (!p->manager_id().empty()) managers[id] = p->manager_id();
@@ -486,15 +460,9 @@ std::shared_ptr<Snapshot> BuildSnapshotFrom(
   std::unique_ptr<DenseIndex> numbered;
   auto number_posts = [&] { numbered = DenseIndex::NumberPosts(*s); };
   if (built && graph_us) *graph_us = 0;
-  // Finish does not change the post numbers, so the hook reads them
-  // while it runs.
-  absl::Notification numbered_ready;
   auto beside = [&] {
     if (built) {
       number_posts();
-      const DenseIndex& posts_numbered = *numbered;  // Finish moves the owner
-      numbered_ready.Notify();
-      if (on_numbered) on_numbered(posts_numbered);
     } else {
       build_graph();
     }
@@ -514,41 +482,12 @@ std::shared_ptr<Snapshot> BuildSnapshotFrom(
       }
     } joiner{second};
     SnapshotCounts(s.get());
-    if (built) {
-      numbered_ready.WaitForNotification();
-    } else {
-      number_posts();
-    }
-    s->dense = DenseIndex::Finish(std::move(numbered), *s);
+    if (!built) number_posts();
   }
-  if (!built && on_numbered) on_numbered(*s->dense);
+  s->dense = DenseIndex::Finish(std::move(numbered), *s);
   s->graph = built ? std::move(built)
                    : std::make_shared<ColleagueGraph>(std::move(*graph));
   return s;
-}
-
-// The same from maps that stay their owner's: the records are shared.
-std::shared_ptr<Snapshot> BuildSnapshotSharing(
-    const std::unordered_map<std::string, std::shared_ptr<const v1::Person>>&
-        people,
-    const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
-        posts,
-    const GraphOptions& graph_options, int64_t* graph_us,
-    std::shared_ptr<const ColleagueGraph> built,
-    const NumberedHook& on_numbered) {
-  return BuildSnapshotFrom(people, posts, graph_options, 0, graph_us,
-                           std::move(built), on_numbered);
-}
-
-}  // namespace
-
-std::shared_ptr<Snapshot> BuildSnapshot(
-    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
-    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts,
-    const GraphOptions& graph_options, int64_t created_before,
-    int64_t* graph_us, std::shared_ptr<const ColleagueGraph> built) {
-  return BuildSnapshotFrom(people, posts, graph_options, created_before,
-                           graph_us, std::move(built));
 }
 
 std::shared_ptr<Snapshot> BuildSnapshot(
@@ -600,19 +539,12 @@ struct Catalog::Impl {
       ABSL_GUARDED_BY(write_mu);
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts
       ABSL_GUARDED_BY(write_mu);
-  // Every id that a stored post names as its parent or thread, as its
-  // ReferenceKey (never shrunk: a stale id, or another id of the same
-  // 64-bit key, only costs a scan or a publish from scratch). A private
-  // post of a batch whose id is not here has no stored descendants, so
-  // InheritPrivacyLocked need not look through every post for them:
-  // without it, each batch with a private post cost a pass over the whole
-  // catalog. Keys rather than ids: Open notes every post's, and a string a
-  // post allocated and hashed into a node was a quarter of reading the
-  // records at 1M posts; nor do erased ids linger here.
-  absl::flat_hash_set<uint64_t> referenced ABSL_GUARDED_BY(write_mu);
-  static uint64_t ReferenceKey(std::string_view id) {
-    return absl::Hash<std::string_view>()(id);
-  }
+  // Every id that a stored post names as its parent or thread (never
+  // shrunk: a stale id only costs a scan). A private post of a batch whose
+  // id is not here has no stored descendants, so InheritPrivacyLocked need
+  // not look through every post for them: without it, each batch with a
+  // private post cost a pass over the whole catalog.
+  std::unordered_set<std::string> referenced ABSL_GUARDED_BY(write_mu);
   // What changed since the last publish copied the writer's state, for an
   // incremental publish (index/snapshot_delta.h); `full_change` when the
   // next publish must build from scratch instead: at Open, after a reload,
@@ -1099,19 +1031,15 @@ struct Catalog::Impl {
 
   // Takes the writer's change, or copies its maps when `incremental` is
   // false or the change calls for a full build, and starts a new change.
-  // Without `copy`, a full build's maps are left to the caller, who builds
-  // from the writer's own under write_mu.
-  PublishInput TakeStateLocked(bool incremental, bool copy = true)
+  PublishInput TakeStateLocked(bool incremental)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     PublishInput in;
     in.full = !incremental || full_change ||
               static_cast<double>(change.posts.size()) >
                   kIncrementalMaxShare * static_cast<double>(posts.size());
     if (in.full) {
-      if (copy) {
-        in.people = people;
-        in.posts = posts;
-      }
+      in.people = people;
+      in.posts = posts;
       in.graph = std::move(loaded_graph);
       change.clear();
     } else {
@@ -1167,7 +1095,7 @@ struct Catalog::Impl {
     {
       absl::MutexLock lock(&write_mu);
       FlushChangeLogLocked();
-      in = TakeStateLocked(prev != nullptr, /*copy=*/!opening);
+      in = TakeStateLocked(prev != nullptr);
     }
     t.copy_us = lap();
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
@@ -1180,32 +1108,14 @@ struct Catalog::Impl {
         in = TakeStateLocked(false);
       }
       stage = absl::Now();
+      group_dbs->Update(in.posts, in.pending);
+      t.groups_us = lap();
       t.graph_from_file = in.graph != nullptr;
-      // The docid table beside the build's end (its own time in
-      // docids_us, overlapping build_us).
-      std::shared_ptr<const PostDocids> docids;
-      auto read_docids = [&](const DenseIndex& numbered) {
-        const absl::Time started = absl::Now();
-        docids = ReadDocids(numbered);
-        t.docids_us = absl::ToInt64Microseconds(absl::Now() - started);
-      };
-      if (opening) {
-        // Nothing writes before Open returns: the first snapshot is built
-        // from the writer's maps themselves, not from copies of them (a
-        // million entries allocated, hashed and freed at 1M posts).
-        absl::MutexLock lock(&write_mu);
-        group_dbs->Update(posts, in.pending);
-        t.groups_us = lap();
-        s = BuildSnapshotSharing(people, posts, graph_options, &t.graph_us,
-                                 std::move(in.graph), read_docids);
-      } else {
-        group_dbs->Update(in.posts, in.pending);
-        t.groups_us = lap();
-        s = BuildSnapshotFrom(in.people, in.posts, graph_options, 0,
-                              &t.graph_us, std::move(in.graph), read_docids);
-      }
+      s = BuildSnapshot(std::move(in.people), std::move(in.posts),
+                        graph_options, 0, &t.graph_us, std::move(in.graph));
       t.build_us = lap();
-      s->docids = std::move(docids);
+      s->docids = ReadDocids(*s->dense);
+      t.docids_us = lap();
     }
     // Numbered before it is saved, so that the saver never writes an
     // older graph over this one.
@@ -2569,9 +2479,8 @@ struct Catalog::Impl {
   void Reference(const std::string& parent, const std::string& thread,
                  const std::string& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    if (!parent.empty()) referenced.insert(ReferenceKey(parent));
-    if (!thread.empty() && thread != id)
-      referenced.insert(ReferenceKey(thread));
+    if (!parent.empty()) referenced.insert(parent);
+    if (!thread.empty() && thread != id) referenced.insert(thread);
   }
 
   // Memory after `w`, as on disk: what it deletes, then what it writes (a
@@ -2595,8 +2504,7 @@ struct Catalog::Impl {
         auto& meta = posts[p.id()];
         meta = MetaOf(p);
         change.posts[p.id()] = meta;
-        if (referenced.contains(ReferenceKey(p.id())))
-          change.referenced.insert(p.id());
+        if (referenced.contains(p.id())) change.referenced.insert(p.id());
         Reference(p.parent_id(), p.thread_id(), p.id());
       }
     }
@@ -3020,8 +2928,7 @@ struct Catalog::Impl {
     // Up to stored descendants, which may have arrived first.
     std::vector<const v1::Post*> sources;
     for (v1::Post* p : batch)
-      if (!IsPublic(*p) && referenced.contains(ReferenceKey(p->id())))
-        sources.push_back(p);
+      if (!IsPublic(*p) && referenced.contains(p->id())) sources.push_back(p);
     std::vector<v1::Post> rewritten;
     if (sources.empty()) return rewritten;
     std::unordered_map<std::string, std::vector<std::string>> children, thread;

@@ -236,12 +236,6 @@ struct CatalogStats {
   int64_t follow_full_reloads = 0;
 };
 
-// "public", interned once: a default member initializer of the literal
-// interned it (the table's lock, a hash and a probe) at every PostMeta
-// made, a million times at start-up at 1M posts. Copying it is free: the
-// value is immortal (index/interned.h).
-const Interned& PublicVisibility();
-
 // What ranking needs to know about a post without reading its text.
 // Fields that many posts share (people, threads, groups, languages, tags)
 // are Interned: 8 bytes each instead of a std::string's 32, read as const
@@ -256,7 +250,7 @@ struct PostMeta {
   bool is_public = true;
   // "public" or the group that may see it ("group:hr"), as stored: a post
   // under a private ancestor carries the ancestor's group.
-  Interned visibility = PublicVisibility();
+  Interned visibility = "public";
   // The visibility it got from a private ancestor, sticky across re-upserts
   // (Catalog::UpsertPosts); empty when none.
   Interned inherited_visibility;

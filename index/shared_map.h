@@ -5,7 +5,6 @@
 #ifndef WHOKNOWS_INDEX_SHARED_MAP_H_
 #define WHOKNOWS_INDEX_SHARED_MAP_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -14,8 +13,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -153,45 +150,6 @@ class SharedMap {
   void clear() {
     chunks_.clear();
     size_ = 0;
-  }
-  // Inserts `entries`, whose keys are distinct and not in the map, leaving
-  // the map as emplacing them one by one in their order would (iteration
-  // order included): each chunk gets its keys in that order either way.
-  // With at least `min_parallel` entries, two threads fill one half of the
-  // chunks each (a million posts at start-up: a node, a key copy and a
-  // cache miss each). The values are moved from.
-  void InsertNew(std::vector<std::pair<const std::string*, V>>& entries,
-                 size_t min_parallel = size_t{1} << 15) {
-    if (entries.empty()) return;
-    reserve(size_ + entries.size());  // no insertion below grows the map
-    std::atomic<size_t> added{0};
-    auto fill = [&](size_t part, size_t parts) {
-      size_t n = 0;
-      for (auto& [key, value] : entries) {
-        const size_t c = ChunkOf(*key);
-        if (c % parts == part && Own(c).emplace(*key, std::move(value)).second)
-          ++n;
-      }
-      added += n;
-    };
-    std::thread second;
-    if (entries.size() >= min_parallel && Count() > 1) {
-      try {
-        second = std::thread(fill, 1, 2);
-      } catch (const std::system_error&) {
-      }
-    }
-    if (!second.joinable()) {
-      fill(0, 1);
-    } else {
-      // Joined however fill ends (it may throw bad_alloc).
-      struct Joiner {
-        std::thread& t;
-        ~Joiner() { t.join(); }
-      } joiner{second};
-      fill(0, 2);
-    }
-    size_ += added;
   }
   void reserve(size_t entries) {
     while (Count() * kMaxLoad < entries) Grow();

@@ -5,12 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace whoknows::index {
 namespace {
@@ -71,38 +68,6 @@ TEST(SharedMapTest, EmptyMapIteratesNothing) {
   EXPECT_EQ(map.erase("x"), 1u);
   EXPECT_EQ(map.begin(), map.end());
   EXPECT_TRUE(map.empty());
-}
-
-// BuildSnapshot fills a snapshot's posts with InsertNew on two threads;
-// what is computed from them in their order (threads' members, activity)
-// must be what one-by-one insertion gave, so the map must be the same,
-// entry for entry in iteration order.
-TEST(SharedMapTest, InsertNewLeavesTheMapOfInsertionsInOrder) {
-  for (const size_t n : {size_t{1}, size_t{40}, size_t{5000}}) {
-    std::mt19937_64 rng(n);
-    std::vector<std::string> keys;
-    for (size_t i = 0; i < n; ++i)
-      keys.push_back("post-" + std::to_string(rng() % 1'000'000'000));
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    std::shuffle(keys.begin(), keys.end(), rng);
-    SharedMap<int> one_by_one, inserted;
-    one_by_one.reserve(keys.size());
-    inserted.reserve(keys.size());
-    std::vector<std::pair<const std::string*, int>> entries;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      one_by_one.emplace(keys[i], static_cast<int>(i));
-      entries.emplace_back(&keys[i], static_cast<int>(i));
-    }
-    inserted.InsertNew(entries, /*min_parallel=*/1);
-    ASSERT_EQ(inserted.size(), one_by_one.size());
-    std::vector<std::pair<std::string, int>> want(one_by_one.begin(),
-                                                  one_by_one.end());
-    std::vector<std::pair<std::string, int>> got(inserted.begin(),
-                                                 inserted.end());
-    EXPECT_EQ(got, want) << n << " keys";
-    EXPECT_EQ(Contents(inserted), Contents(one_by_one));
-  }
 }
 
 TEST(SharedVectorTest, AWriteCopiesOnlyWhenShared) {
