@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "api/auth.h"
 #include "api/server.h"
+#include "bench/bench_flags.h"
 #include "tests/testing/pki.h"
 #include "whoknows/v1/admin.grpc.pb.h"
 
@@ -72,6 +73,9 @@ api::AuthOptions Auth(const std::string& keys_file, size_t cache_entries) {
 int main(int argc, char** argv) {
   int calls = 2000, rounds = 5;
   std::string work = "/tmp/auth_bench";
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv, "auth_bench [--calls N] [--rounds R] [--work DIR]"))
+    return 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--calls") {
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!whoknows::bench::LockScratchFolder(work)) return 2;
   std::filesystem::remove_all(work);
   std::filesystem::create_directories(work);
   const testing_util::KeyPair rsa = testing_util::MakeRsaKey();

@@ -52,6 +52,7 @@
 
 #include "api/expertise.h"
 #include "api/suggest.h"
+#include "bench/bench_flags.h"
 #include "common/status_macros.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
@@ -143,6 +144,12 @@ struct Flags {
 
 // --jsonl FILE --work DIR --repeat N --replicate K --max-queries N.
 bool ParseFlags(int argc, char** argv, Flags& f) {
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv,
+          "find_experts_bench [--jsonl FILE] [--work DIR] [--repeat N] "
+          "[--replicate K] [--max-queries N] [--answers FILE] [--restart FILE] "
+          "| --data DIR ..."))
+    return false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--jsonl") {
@@ -431,6 +438,8 @@ absl::StatusOr<std::unique_ptr<index::Catalog>> OpenCompany(const Flags& flags,
     import_s = SecondsSince(t0);
     return catalog;
   }
+  if (!bench::LockScratchFolder(flags.work))
+    return absl::FailedPreconditionError(flags.work + " is in use");
   std::filesystem::remove_all(flags.work);
   std::string input = flags.jsonl;
   if (flags.replicate > 1) {

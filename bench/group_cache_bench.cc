@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_flags.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
 #include "index/group_databases.h"
@@ -102,6 +103,11 @@ int main(int argc, char** argv) {
   int posts = 10000, public_posts = 20000, runs = 3;
   bool keep = false;
   std::string work = "/tmp/whoknows_group_cache_bench";
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv,
+          "group_cache_bench [--posts 10000] [--public 20000] [--runs 3] "
+          "[--work DIR] [--keep true]"))
+    return 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--posts")
@@ -119,6 +125,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!whoknows::bench::LockScratchFolder(work)) return 2;
   std::filesystem::remove_all(work);
   index::CatalogOptions o;
   o.data_dir = work;

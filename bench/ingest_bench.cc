@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "bench/bench_catalog.h"
+#include "bench/bench_flags.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 
@@ -267,6 +268,11 @@ int main(int argc, char** argv) {
   int refresh_ms = 1000, probe_ms = 500;
   std::string data;
   bool batch_given = false, runs_given = false, change_log = false;
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv,
+          "ingest_bench --mode MODE ... (the flags of each mode: the comment "
+          "at the top of bench/ingest_bench.cc)"))
+    return 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--jsonl") jsonl = value;

@@ -67,6 +67,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_flags.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 #include "ranking/expert_finder.h"
@@ -111,6 +112,11 @@ std::string ReadFile(const std::string& path) {
 }
 
 bool Parse(int argc, char** argv, Flags* f) {
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv,
+          "load_bench --mode MODE --server HOST:PORT ... (the flags of each "
+          "mode: the comment at the top of bench/load_bench.cc)"))
+    return false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--server")

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/bench_catalog.h"
+#include "bench/bench_flags.h"
 #include "index/catalog.h"
 #include "ranking/expertise_model.h"
 
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
   std::string dir;
   size_t batch_size = 1000;
   int runs = 3;
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv, "model_bench --data DIR [--batch 1000] [--runs 3]"))
+    return 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--data") dir = value;

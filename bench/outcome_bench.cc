@@ -21,6 +21,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "bench/bench_flags.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 #include "ranking/outcomes.h"
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
   std::string jsonl = "data/demo/company.jsonl";
   std::string work = "/tmp/whoknows-outcome-bench";
   std::vector<int> sizes = {1000, 10000, 50000};
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv,
+          "outcome_bench [--jsonl data/demo/company.jsonl] [--work DIR] "
+          "[--sizes 1000,10000,50000]"))
+    return 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--jsonl") {
@@ -83,6 +89,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a line as each size is done
   const std::vector<std::string> titles = Titles(jsonl);
   if (titles.empty()) Die("no titles in " + jsonl);
+  if (!whoknows::bench::LockScratchFolder(work)) return 2;
   std::filesystem::remove_all(work);
   index::CatalogOptions o;
   o.data_dir = work;

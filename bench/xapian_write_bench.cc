@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_flags.h"
+
 namespace {
 
 double CpuMs() {
@@ -78,6 +80,11 @@ void AddInGroups(Xapian::WritableDatabase& db,
 int main(int argc, char** argv) {
   std::string posts_path, docs_path, fresh_path;
   int n = 10000, group = 1000, rounds = 2;
+  if (!whoknows::bench::FlagsArePairs(
+          argc, argv,
+          "xapian_write_bench --posts COPY --docs DIR --fresh SCRATCH [--n "
+          "10000] [--group 1000] [--rounds 2]"))
+    return 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--posts")
