@@ -124,7 +124,8 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
 
 absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
-    const v1::FindExpertsRequest& r, ranking::FindResult* ranked) {
+    const v1::FindExpertsRequest& r, ranking::FindResult* ranked,
+    double min_confidence, int* withheld) {
   WK_RETURN_IF_ERROR(ValidateFindExperts(r));
   ranking::ExpertQuery q;
   q.query = std::string(Trim(r.query()));
@@ -144,10 +145,23 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   // shown, nor one that moved to another group.
   auto snap = catalog.snapshot();
   const std::vector<std::string> groups = snap->GroupsOf(q.asker_id);
+  const ranking::ConfidenceOptions confidence{.text_floor =
+                                                  finder.options().text_floor};
+  std::vector<double> confidences;
+  bool anyone = false;
+  for (const auto& e : found->experts) {
+    confidences.push_back(ranking::Confidence(e, confidence));
+    anyone = anyone || !(confidences.back() < min_confidence);
+  }
+  // Nobody shown, nothing read. While anyone is, the withheld's evidence is
+  // fetched too: a snippet depends on those made before it in the same
+  // fetch (Catalog::Fetch), and a shown one must not change.
   std::vector<std::string> ids;
-  for (const auto& e : found->experts)
-    for (const auto& ev : e.evidence)
-      if (!IsOutcome(ev.post_id)) ids.push_back(ev.post_id);
+  if (anyone) {
+    for (const auto& e : found->experts)
+      for (const auto& ev : e.evidence)
+        if (!IsOutcome(ev.post_id)) ids.push_back(ev.post_id);
+  }
   auto texts =
       catalog.Fetch(q.query, ids, 300, /*include_private=*/false, groups);
   if (!texts.ok()) return texts.status();
@@ -160,16 +174,20 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   response.set_matched_posts(found->matched_posts);
   *response.mutable_model() =
       ModelVersionOf(found->model, finder.options().weights.provenance);
-  const ranking::ConfidenceOptions confidence{.text_floor =
-                                                  finder.options().text_floor};
-  for (const auto& e : found->experts) {
+  int below = 0;
+  for (size_t i = 0; i < found->experts.size(); ++i) {
+    const ranking::ExpertResult& e = found->experts[i];
     const v1::Person* person = snap->FindPerson(e.person_id);
     if (!person) continue;  // erased since the ranking ran
+    if (confidences[i] < min_confidence) {
+      ++below;
+      continue;
+    }
     v1::ExpertMatch* m = response.add_experts();
     *m->mutable_person() = *person;
     m->mutable_person()->clear_groups();  // never shown, to anybody
     m->set_score(e.score);
-    m->set_confidence(ranking::Confidence(e, confidence));
+    m->set_confidence(confidences[i]);
     for (const auto& [name, value] : e.breakdown)
       (*m->mutable_breakdown())[name] = value;
     for (const auto& id : e.path) {
@@ -205,6 +223,7 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     }
   }
   if (ranked) *ranked = *std::move(found);
+  if (withheld) *withheld = below;
   return response;
 }
 

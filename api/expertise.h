@@ -22,10 +22,14 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& request);
 // The same, and the ranking it was made from (its retrieval included)
-// moved into `*ranked` when the request is answered.
+// moved into `*ranked` when the request is answered. Experts whose
+// confidence is below `min_confidence` are left out and counted in
+// `*withheld` (SuggestForPost's threshold); when all are, no evidence is
+// read (a draft of a few words mostly finds nobody sure enough).
 absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
-    const v1::FindExpertsRequest& request, ranking::FindResult* ranked);
+    const v1::FindExpertsRequest& request, ranking::FindResult* ranked,
+    double min_confidence = 0, int* withheld = nullptr);
 
 // Counts the experts `response` names in `ledger` at `now` (unix s): the
 // exposure budget counts who FindExperts returned, never who asked nor

@@ -270,17 +270,12 @@ absl::Status AddPeople(const index::Catalog& catalog,
   ask.set_limit(OrDefault(r.max_people(), kDefaultSuggestedPeople));
   *ask.mutable_tags() = r.tags();
   for (auto& t : *ask.mutable_tags()) t = absl::AsciiStrToLower(t);
-  WK_ASSIGN_OR_RETURN(v1::FindExpertsResponse found,
-                      FindExperts(catalog, finder, ask, ranked));
-  *response->mutable_model() = found.model();
   int withheld = 0;
-  for (auto& m : *found.mutable_experts()) {
-    if (m.confidence() < min_confidence) {
-      ++withheld;
-      continue;
-    }
-    *response->add_experts() = std::move(m);
-  }
+  WK_ASSIGN_OR_RETURN(
+      v1::FindExpertsResponse found,
+      FindExperts(catalog, finder, ask, ranked, min_confidence, &withheld));
+  *response->mutable_model() = found.model();
+  *response->mutable_experts() = std::move(*found.mutable_experts());
   response->set_withheld_experts(withheld);
   return absl::OkStatus();
 }

@@ -10,7 +10,7 @@
 //   find_experts_bench [--jsonl data/demo/company.jsonl] [--work DIR]
 //                      [--repeat N] [--replicate K] [--max-queries N]
 //   find_experts_bench --data DIR [--repeat N] [--max-queries N]
-//   ... [--answers FILE] [--restart FILE]
+//   ... [--answers FILE] [--restart FILE] [--drafts typed|full]
 //
 // --replicate K imports K copies of the export, each with its own ids (a
 // group of K look-alike subsidiaries), to see how the service scales with
@@ -22,7 +22,10 @@
 // format first, FindExperts' then SuggestForPost's: two builds' files
 // compare byte for byte. --restart FILE answers with the model a warm
 // start would serve: the built one saved to FILE (embeddings.bin's format)
-// and loaded back over the same snapshot.
+// and loaded back over the same snapshot. --drafts typed asks
+// SuggestForPost what load_bench --mode typing does (issue 14's target): a
+// title's first 3-8 words by another author; full (the default) the whole
+// question, title, body and tags, by its author.
 //
 // Under callgrind, instruction counts of the queries alone (not of the
 // import and the model build, which take most of a run):
@@ -50,6 +53,7 @@
 #define CALLGRIND_START_INSTRUMENTATION
 #endif
 
+#include "absl/strings/ascii.h"
 #include "api/expertise.h"
 #include "api/suggest.h"
 #include "bench/bench_flags.h"
@@ -138,6 +142,10 @@ struct Flags {
   std::string data;     // an existing data folder, read-only
   std::string answers;  // where to write every answer, for before/after
   std::string restart;  // the model saved here and loaded back
+  // Drafts as load_bench --mode typing sends them: a title's first 3-8
+  // words by another author, no body, no tags (what issue 14's
+  // SuggestForPost target is measured on).
+  bool typed = false;
   int repeat = 3, replicate = 1;
   size_t max_queries = 0;
 };
@@ -160,6 +168,13 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       f.answers = argv[i + 1];
     } else if (flag == "--restart") {
       f.restart = argv[i + 1];
+    } else if (flag == "--drafts") {
+      if (std::string(argv[i + 1]) != "typed" &&
+          std::string(argv[i + 1]) != "full") {
+        std::fprintf(stderr, "--drafts: typed or full, got %s\n", argv[i + 1]);
+        return false;
+      }
+      f.typed = std::string(argv[i + 1]) == "typed";
     } else if (flag == "--work") {
       f.work = argv[i + 1];
     } else if (flag == "--repeat") {
@@ -190,9 +205,20 @@ struct Questions {
   std::vector<v1::SuggestForPostRequest> drafts;
 };
 
+// A question's first 3-8 words (by `n`), as load_bench's typing drafts.
+std::string Typed(const std::string& question, size_t n) {
+  size_t end = 0;
+  for (size_t words = 0; words < 3 + n % 6; ++words) {
+    const size_t next = question.find(' ', end + 1);
+    if (next == std::string::npos) return question;
+    end = next;
+  }
+  return question.substr(0, end);
+}
+
 absl::StatusOr<Questions> SampleQuestions(const index::Catalog& catalog,
                                           const index::Snapshot& snap,
-                                          size_t max_queries) {
+                                          size_t max_queries, bool typed) {
   std::vector<const index::PostMeta*> questions;
   for (const auto& [id, m] : snap.posts) {
     if (m->kind == v1::POST_KIND_QUESTION && !m->title.empty())
@@ -209,6 +235,20 @@ absl::StatusOr<Questions> SampleQuestions(const index::Catalog& catalog,
     questions = std::move(sample);
   }
   Questions out;
+  if (typed) {
+    for (size_t i = 0; i < questions.size(); ++i) {
+      v1::FindExpertsRequest r;
+      r.set_query(questions[i]->title);
+      r.set_asker_id(questions[i]->author_id);
+      for (const auto& t : questions[i]->tags) r.add_tags(t);
+      out.requests.push_back(std::move(r));
+      v1::SuggestForPostRequest d;
+      d.set_title(Typed(questions[i]->title, i));
+      d.set_author_id(questions[(i * 13) % questions.size()]->author_id);
+      out.drafts.push_back(std::move(d));
+    }
+    return out;
+  }
   std::vector<std::string> ids;
   for (const index::PostMeta* m : questions) {
     v1::FindExpertsRequest r;
@@ -347,6 +387,55 @@ absl::Status PrintStages(const index::Catalog& catalog,
       "snippets %.2f\n",
       sum.retrieve, sum.vote, sum.widen, sum.features, sum.fuse, sum.explain,
       fetch / n, find_cpu / n, fetch_cpu / n);
+  return absl::OkStatus();
+}
+
+// Where SuggestForPost's CPU time goes, mean ms over the drafts: its
+// people (FindExperts for the draft with the author asking, the
+// threshold applied: the ranking, then the evidence and the response),
+// then the similar threads and tags (the rest of the call). Each part is
+// timed in a call of its own.
+absl::Status PrintSuggestStages(
+    const index::Catalog& catalog, const ranking::ExpertFinder& finder,
+    const std::vector<v1::SuggestForPostRequest>& drafts) {
+  const api::SuggestOptions o;
+  double ranking = 0, people = 0, whole = 0;
+  int withheld = 0, nobody = 0;
+  for (const auto& d : drafts) {
+    v1::FindExpertsRequest ask;  // as SuggestForPost asks
+    ask.set_query(api::DraftQuery(d, o.query_bytes));
+    ask.set_asker_id(d.author_id());
+    ask.set_limit(d.max_people() == 0 ? api::kDefaultSuggestedPeople
+                                      : d.max_people());
+    for (const auto& t : d.tags()) ask.add_tags(absl::AsciiStrToLower(t));
+    ranking::ExpertQuery q;
+    q.query = ask.query();
+    q.asker_id = ask.asker_id();
+    q.limit = ask.limit();
+    q.tags.assign(ask.tags().begin(), ask.tags().end());
+    double cpu = ThreadCpuMs();
+    WK_RETURN_IF_ERROR(finder.Find(q).status());
+    ranking += ThreadCpuMs() - cpu;
+    cpu = ThreadCpuMs();
+    ranking::FindResult ranked;
+    int below = 0;
+    WK_ASSIGN_OR_RETURN(const v1::FindExpertsResponse found,
+                        api::FindExperts(catalog, finder, ask, &ranked,
+                                         o.min_confidence, &below));
+    people += ThreadCpuMs() - cpu;
+    withheld += below;
+    nobody += found.experts_size() == 0 ? 1 : 0;
+    cpu = ThreadCpuMs();
+    WK_RETURN_IF_ERROR(api::SuggestForPost(catalog, finder, d).status());
+    whole += ThreadCpuMs() - cpu;
+  }
+  const double n = std::max<double>(1, static_cast<double>(drafts.size()));
+  std::printf(
+      "SuggestForPost CPU time by part, mean ms: people %.2f (ranking %.2f, "
+      "evidence + response %.2f), similar threads + tags %.2f, whole %.2f; "
+      "%d people withheld, %d of %zu drafts shown nobody\n",
+      people / n, ranking / n, (people - ranking) / n, (whole - people) / n,
+      whole / n, withheld, nobody, drafts.size());
   return absl::OkStatus();
 }
 
@@ -501,7 +590,8 @@ int main(int argc, char** argv) {
       (*model)->space().dimensions(), (*model)->profile_people().size());
   // 3. FindExperts on the company's own question titles.
   ranking::ExpertFinder finder(**catalog, {}, [m = *model] { return m; });
-  auto questions = SampleQuestions(**catalog, *snap, flags.max_queries);
+  auto questions =
+      SampleQuestions(**catalog, *snap, flags.max_queries, flags.typed);
   if (!questions.ok()) return Failed(questions.status());
   const auto& requests = questions->requests;
   if (!flags.answers.empty()) {
@@ -531,6 +621,9 @@ int main(int argc, char** argv) {
   PrintTimings("SuggestForPost", "people, threads, tags, in process", *suggest,
                finder.options().max_posts);
   if (auto s = PrintStages(**catalog, finder, requests); !s.ok())
+    return Failed(s);
+  if (auto s = PrintSuggestStages(**catalog, finder, questions->drafts);
+      !s.ok())
     return Failed(s);
   // 5. Ingest beside publishes (not into a folder that is only read).
   if (!flags.data.empty()) {

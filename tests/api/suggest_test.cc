@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "api/expertise.h"
 #include "api/server.h"
 #include "demo_company.h"
 #include "grpc/health/v1/health.pb.h"
@@ -305,6 +306,58 @@ TEST_F(SuggestTest, ThreadsFromTheRankingsSearchEqualASearchOfTheirOwn) {
     threads += a->threads_size();
   }
   EXPECT_GT(threads, 5);
+}
+
+// The people suggested are FindExperts' for the draft (the author asking,
+// max_people of them) above the threshold, each as FindExperts gives them
+// (evidence and snippets alike), the others counted: also when nobody
+// passes and no evidence is read, and when some do and the withheld's
+// evidence is read with theirs (a snippet depends on the ones made before
+// it in the same fetch).
+TEST_F(SuggestTest, SuggestedPeopleAreFindExpertsAboveTheThreshold) {
+  auto catalog = index::Catalog::OpenForReading(*dir_ + "/demo");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  const ranking::ExpertFinder finder(**catalog);
+  int shown = 0, withheld = 0, nobody = 0;
+  for (const char* title :
+       {kImagePull, "Kubernetes deploy", "How do I book a meeting room?",
+        "Which colour should the canteen's new curtains be?",
+        "VPN drops every hour"}) {
+    for (const double threshold : {0.0, 0.05, 0.2, 1.0}) {
+      v1::SuggestForPostRequest r = Draft(title);
+      r.set_max_people(5);
+      r.set_min_confidence(threshold);
+      auto suggested = SuggestForPost(**catalog, finder, r);
+      ASSERT_TRUE(suggested.ok()) << suggested.status();
+      v1::FindExpertsRequest ask;
+      ask.set_query(DraftQuery(r, SuggestOptions{}.query_bytes));
+      ask.set_asker_id(r.author_id());
+      ask.set_limit(5);
+      auto found = FindExperts(**catalog, finder, ask);
+      ASSERT_TRUE(found.ok()) << found.status();
+      std::vector<std::string> expected;
+      int below = 0;
+      for (const auto& m : found->experts()) {
+        if (m.confidence() < threshold)
+          ++below;
+        else
+          expected.push_back(m.ShortDebugString());
+      }
+      std::vector<std::string> got;
+      for (const auto& m : suggested->experts())
+        got.push_back(m.ShortDebugString());
+      EXPECT_EQ(got, expected) << title << " at " << threshold;
+      EXPECT_EQ(suggested->withheld_experts(), below)
+          << title << " at " << threshold;
+      shown += suggested->experts_size();
+      withheld += suggested->withheld_experts();
+      nobody += suggested->experts_size() == 0 ? 1 : 0;
+    }
+  }
+  // Both cases met: people shown beside withheld ones, and nobody shown.
+  EXPECT_GT(shown, 0);
+  EXPECT_GT(withheld, 0);
+  EXPECT_GT(nobody, 0);
 }
 
 // Tags come from the similar threads, never the draft's own.
