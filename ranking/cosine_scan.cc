@@ -10,6 +10,9 @@
 #include <emmintrin.h>
 #include <xmmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace whoknows::ranking {
 namespace {
@@ -55,7 +58,53 @@ int32_t DotCodes(const int8_t* codes, const int16_t* query,
 #endif
 }
 
+// DotCodes of `rows` consecutive rows into `out`, for CPUs with AVX2. The
+// build targets the x86-64 baseline (SSE2), whose 16 codes take five
+// instructions to widen and multiply where AVX2 takes two: the first pass
+// over every row of the company was most of a scan's instructions. The
+// sums are exact integers, so both give the same values.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void DotCodesRowsAvx2(const int8_t* codes,
+                                                      const int16_t* query,
+                                                      Eigen::Index padded,
+                                                      size_t rows,
+                                                      int32_t* out) {
+  for (size_t i = 0; i < rows; ++i, codes += padded) {
+    __m256i acc = _mm256_setzero_si256();
+    for (Eigen::Index j = 0; j < padded; j += kCodeBlock) {
+      const __m256i c = _mm256_cvtepi8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + j)));
+      acc = _mm256_add_epi32(
+          acc, _mm256_madd_epi16(
+                   c, _mm256_loadu_si256(
+                          reinterpret_cast<const __m256i*>(query + j))));
+    }
+    __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(acc),
+                                _mm256_extracti128_si256(acc, 1));
+    sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+    sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+    out[i] = _mm_cvtsi128_si32(sum);
+  }
+}
+#endif
+
 }  // namespace
+
+namespace cosine_scan_internal {
+
+void DotCodesRows(const int8_t* codes, const int16_t* query,
+                  Eigen::Index padded, size_t rows, int32_t* out,
+                  bool portable) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2 && !portable)
+    return DotCodesRowsAvx2(codes, query, padded, rows, out);
+#endif
+  for (size_t i = 0; i < rows; ++i, codes += padded)
+    out[i] = DotCodes(codes, query, padded);
+}
+
+}  // namespace cosine_scan_internal
 
 CosineScan::CosineScan(RowMajorMatrixXf rows) : rows_(std::move(rows)) {
   const Eigen::Index n = rows_.rows();
@@ -215,11 +264,17 @@ std::vector<std::pair<int32_t, float>> CosineScan::Top(
     std::priority_queue<double, std::vector<double>, std::greater<>> lowest;
     double threshold = -std::numeric_limits<double>::infinity();
     std::vector<std::pair<int32_t, double>> maybe;  // row, upper bound
+    constexpr size_t kRowBlock = 256;
+    int32_t dots[kRowBlock];
     for (size_t i = 0; i < n; ++i) {
+      if (i % kRowBlock == 0) {
+        cosine_scan_internal::DotCodesRows(
+            &codes_[i * static_cast<size_t>(padded_)], dq.data(), padded_,
+            std::min(kRowBlock, n - i), dots);
+      }
       const RowBound& b = bounds_[i];
-      const double approx = static_cast<double>(b.scale) * qscale *
-                            DotCodes(&codes_[i * static_cast<size_t>(padded_)],
-                                     dq.data(), padded_);
+      const double approx =
+          static_cast<double>(b.scale) * qscale * dots[i % kRowBlock];
       const double slack = (b.l1 * qerror + (b.error + b.max * rounding) * q1 +
                             std::abs(approx) * 1e-12) *
                                (1 + 1e-6) +

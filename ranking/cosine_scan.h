@@ -61,6 +61,17 @@ class CosineScan {
   std::vector<RowBound> bounds_;
 };
 
+namespace cosine_scan_internal {
+
+// codes · query for `rows` consecutive rows of `padded` (a multiple of 16)
+// int8 codes each, exact in int32: with AVX2 where the CPU has it, unless
+// `portable` (SSE2 or plain C++, what any x86-64 runs). For the tests.
+void DotCodesRows(const int8_t* codes, const int16_t* query,
+                  Eigen::Index padded, size_t rows, int32_t* out,
+                  bool portable = false);
+
+}  // namespace cosine_scan_internal
+
 }  // namespace whoknows::ranking
 
 #endif  // WHOKNOWS_RANKING_COSINE_SCAN_H_

@@ -194,5 +194,41 @@ TEST(CosineScanTest, ZeroAndMismatchedQueriesOrderByTheTieOrder) {
   EXPECT_TRUE(CosineScan().Top(Eigen::VectorXf::Ones(4), 10, before).empty());
 }
 
+// The first pass's code dot products, exact integers however they are
+// summed: the AVX2 path (where the CPU has it) gives what the portable one
+// and a plain sum give, at the extremes of both ranges too.
+TEST(CosineScanTest, CodeDotProductsAreExactOnEveryPath) {
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<int> code(-127, 127);
+  for (const Eigen::Index padded : {16, 64, 144}) {
+    // The largest query value Top uses for this width (no int32 overflow).
+    const int dmax =
+        static_cast<int>(std::min<int64_t>(32767, 2147483647 / (127 * padded)));
+    std::uniform_int_distribution<int> value(-dmax, dmax);
+    const size_t rows = 37;
+    std::vector<int8_t> codes(rows * static_cast<size_t>(padded));
+    for (auto& c : codes) c = static_cast<int8_t>(code(rng));
+    std::fill_n(codes.begin(), padded, int8_t{-127});  // row 0: extremes
+    std::fill_n(codes.begin() + padded, padded, int8_t{127});
+    std::vector<int16_t> query(static_cast<size_t>(padded));
+    for (auto& q : query) q = static_cast<int16_t>(value(rng));
+    std::vector<int32_t> fast(rows), portable(rows);
+    cosine_scan_internal::DotCodesRows(codes.data(), query.data(), padded, rows,
+                                       fast.data());
+    cosine_scan_internal::DotCodesRows(codes.data(), query.data(), padded, rows,
+                                       portable.data(),
+                                       /*portable=*/true);
+    for (size_t r = 0; r < rows; ++r) {
+      int64_t want = 0;
+      for (Eigen::Index j = 0; j < padded; ++j)
+        want += int64_t{codes[r * static_cast<size_t>(padded) +
+                              static_cast<size_t>(j)]} *
+                query[static_cast<size_t>(j)];
+      EXPECT_EQ(fast[r], want) << "padded " << padded << ", row " << r;
+      EXPECT_EQ(portable[r], want) << "padded " << padded << ", row " << r;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::ranking
