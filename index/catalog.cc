@@ -20,6 +20,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -434,12 +436,15 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   s->opted_out.assign(opted_out.begin(), opted_out.end());
   std::sort(s->opted_out.begin(), s->opted_out.end());
   s->posts.reserve(all_posts.size());
-  for (auto& [id, m] : all_posts) {
-    if (created_before > 0 && m->created >= created_before) continue;
-    if (opted_out.contains(m->author_id)) continue;
-    s->posts.emplace(id, std::move(m));
+  // Each entry moves over whole (its node, key and value), in the map's
+  // order: taking the first entry each time is the iteration.
+  while (!all_posts.empty()) {
+    auto entry = all_posts.extract(all_posts.begin());
+    const PostMeta& m = *entry.mapped();
+    if (created_before > 0 && m.created >= created_before) continue;
+    if (opted_out.contains(m.author_id)) continue;
+    s->posts.insert(std::move(entry));
   }
-  all_posts.clear();
   std::unordered_map<std::string, std::string> managers;
   for (const auto& [id, p] : s->people) {
     if (!p->manager_id().empty()) managers[id] = p->manager_id();
@@ -543,8 +548,15 @@ struct Catalog::Impl {
   // shrunk: a stale id only costs a scan). A private post of a batch whose
   // id is not here has no stored descendants, so InheritPrivacyLocked need
   // not look through every post for them: without it, each batch with a
-  // private post cost a pass over the whole catalog.
-  std::unordered_set<std::string> referenced ABSL_GUARDED_BY(write_mu);
+  // private post cost a pass over the whole catalog. Held as 64-bit
+  // hashes (IdHash), not strings: a node and a key copy an id made it a
+  // quarter of the records' start-up, and no id need stay in memory for
+  // it; a collision, like a stale id, only costs a scan (and a publish from
+  // scratch instead of an incremental one).
+  absl::flat_hash_set<uint64_t> referenced ABSL_GUARDED_BY(write_mu);
+  static uint64_t IdHash(std::string_view id) {
+    return absl::Hash<std::string_view>()(id);
+  }
   // What changed since the last publish copied the writer's state, for an
   // incremental publish (index/snapshot_delta.h); `full_change` when the
   // next publish must build from scratch instead: at Open, after a reload,
@@ -1603,6 +1615,8 @@ struct Catalog::Impl {
     records_loaded = true;
     referenced.clear();
     if (posts_db.has_value() || follow) {  // for UpdateMemoryLocked
+      // Sized once instead of rehashed at each doubling while it fills.
+      referenced.reserve(posts.size() / 2);
       for (const auto& [id, m] : posts)
         Reference(m->parent_id, m->thread_id, id);
     }
@@ -2479,8 +2493,8 @@ struct Catalog::Impl {
   void Reference(const std::string& parent, const std::string& thread,
                  const std::string& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    if (!parent.empty()) referenced.insert(parent);
-    if (!thread.empty() && thread != id) referenced.insert(thread);
+    if (!parent.empty()) referenced.insert(IdHash(parent));
+    if (!thread.empty() && thread != id) referenced.insert(IdHash(thread));
   }
 
   // Memory after `w`, as on disk: what it deletes, then what it writes (a
@@ -2504,7 +2518,8 @@ struct Catalog::Impl {
         auto& meta = posts[p.id()];
         meta = MetaOf(p);
         change.posts[p.id()] = meta;
-        if (referenced.contains(p.id())) change.referenced.insert(p.id());
+        if (referenced.contains(IdHash(p.id())))
+          change.referenced.insert(p.id());
         Reference(p.parent_id(), p.thread_id(), p.id());
       }
     }
@@ -2928,7 +2943,8 @@ struct Catalog::Impl {
     // Up to stored descendants, which may have arrived first.
     std::vector<const v1::Post*> sources;
     for (v1::Post* p : batch)
-      if (!IsPublic(*p) && referenced.contains(p->id())) sources.push_back(p);
+      if (!IsPublic(*p) && referenced.contains(IdHash(p->id())))
+        sources.push_back(p);
     std::vector<v1::Post> rewritten;
     if (sources.empty()) return rewritten;
     std::unordered_map<std::string, std::vector<std::string>> children, thread;

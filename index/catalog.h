@@ -250,7 +250,7 @@ struct PostMeta {
   bool is_public = true;
   // "public" or the group that may see it ("group:hr"), as stored: a post
   // under a private ancestor carries the ancestor's group.
-  Interned visibility = "public";
+  Interned visibility = Interned::Public();
   // The visibility it got from a private ancestor, sticky across re-upserts
   // (Catalog::UpsertPosts); empty when none.
   Interned inherited_visibility;

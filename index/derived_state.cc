@@ -312,13 +312,13 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
   const uint64_t strings = r.Varint();
   if (r.bad() || strings > r.left())
     return Corrupt(path, "unparsable string count");
-  std::vector<Interned> table;
-  table.reserve(strings);
+  std::vector<std::string_view> values;
+  values.reserve(strings);
   for (uint64_t i = 0; i < strings; ++i) {
-    const std::string_view value = r.Bytes();
+    values.push_back(r.Bytes());
     if (r.bad()) return Corrupt(path, absl::StrCat("unparsable string ", i));
-    table.emplace_back(value);
   }
+  const std::vector<Interned> table = Interned::InternAll(values);
   const uint64_t posts = r.Varint();
   if (r.bad() || posts > r.left())
     return Corrupt(path, "unparsable post count");

@@ -58,19 +58,31 @@ class Table {
     const size_t hash = ByValue()(s);
     Shard& shard = shards_[hash % kShards];
     absl::MutexLock lock(&shard.mu);
-    auto it = shard.entries.find(s);
-    if (it != shard.entries.end()) {
-      // Held by someone (a count reaches 0 only under this lock, in
-      // Release, which removes the entry before unlocking).
-      if (!(*it)->immortal) (*it)->refs.fetch_add(1, std::memory_order_relaxed);
-      return *it;
+    return InternLocked(shard, s, hash);
+  }
+
+  // The entries of `values`, in order, each counted once (null for the
+  // empty string, which has none): one lock a shard.
+  std::vector<const Entry*> InternAll(
+      const std::vector<std::string_view>& values) {
+    std::vector<size_t> hashes(values.size());
+    std::array<std::vector<uint32_t>, kShards> by_shard;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i].empty()) continue;
+      hashes[i] = ByValue()(values[i]);
+      by_shard[hashes[i] % kShards].push_back(static_cast<uint32_t>(i));
     }
-    auto* e = new Entry;
-    e->value = std::string(s);
-    e->refs.store(1, std::memory_order_relaxed);
-    e->shard = static_cast<uint16_t>(hash % kShards);
-    shard.entries.insert(e);
-    return e;
+    std::vector<const Entry*> entries(values.size(), nullptr);
+    for (size_t k = 0; k < kShards; ++k) {
+      if (by_shard[k].empty()) continue;
+      Shard& shard = shards_[k];
+      absl::MutexLock lock(&shard.mu);
+      // Grown once, not rehashed a few times on the way.
+      shard.entries.reserve(shard.entries.size() + by_shard[k].size());
+      for (uint32_t i : by_shard[k])
+        entries[i] = InternLocked(shard, values[i], hashes[i]);
+    }
+    return entries;
   }
 
   // The last holder (as far as it knew) drops `e`: under the lock no one can
@@ -110,6 +122,26 @@ class Table {
     absl::flat_hash_set<const Entry*, ByValue, ByValue> entries
         ABSL_GUARDED_BY(mu);
   };
+
+  // `s`'s entry (of hash `hash`), counted once more for the caller.
+  static const Entry* InternLocked(Shard& shard, std::string_view s,
+                                   size_t hash)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
+    auto it = shard.entries.find(s);
+    if (it != shard.entries.end()) {
+      // Held by someone (a count reaches 0 only under this lock, in
+      // Release, which removes the entry before unlocking).
+      if (!(*it)->immortal) (*it)->refs.fetch_add(1, std::memory_order_relaxed);
+      return *it;
+    }
+    auto* e = new Entry;
+    e->value = std::string(s);
+    e->refs.store(1, std::memory_order_relaxed);
+    e->shard = static_cast<uint16_t>(hash % kShards);
+    shard.entries.insert(e);
+    return e;
+  }
+
   std::array<Shard, kShards> shards_;
 };
 
@@ -128,6 +160,25 @@ Interned::Entry& Interned::EmptyEntry() {
     return e;
   }();
   return *empty;
+}
+
+const Interned& Interned::Public() {
+  static const Interned* public_value = new Interned("public");
+  return *public_value;
+}
+
+std::vector<Interned> Interned::InternAll(
+    const std::vector<std::string_view>& values) {
+  std::vector<Interned> out;
+  out.reserve(values.size());
+  for (const Entry* e : TheTable().InternAll(values)) {
+    if (e == nullptr) {
+      out.emplace_back();
+    } else {
+      out.push_back(Interned(e, Counted{}));
+    }
+  }
+  return out;
 }
 
 const Interned::Entry* Interned::Intern(std::string_view s) {

@@ -12,6 +12,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -58,6 +59,16 @@ class Interned {
   Interned(Interned&& other) noexcept : s_(other.s_) {
     other.s_ = &EmptyEntry();
   }
+  // "public", interned once: a default that every record starts from
+  // (PostMeta::visibility) would otherwise take the table's lock, a hash
+  // and a probe at every record read (a quarter of derived.bin's read).
+  static const Interned& Public();
+  // Each of `values` interned, in order: what assigning them one by one
+  // would hold, for a lock of each of the table's shards instead of one a
+  // value (derived.bin's string table: a few hundred thousand values at
+  // 1M posts, read at start-up).
+  static std::vector<Interned> InternAll(
+      const std::vector<std::string_view>& values);
   Interned& operator=(const Interned& other) noexcept {
     Hold(other.s_);  // first: `other` may be this
     Drop(s_);
@@ -139,6 +150,9 @@ class Interned {
  private:
   static Entry& EmptyEntry();
   static const Entry* Intern(std::string_view s);
+  // Holds `e`, which the caller already counted (InternAll).
+  struct Counted {};
+  Interned(const Entry* e, Counted) noexcept : s_(e) {}
   // The count is > 0 while anyone holds the entry, so a copy needs no lock;
   // only the last holder's drop locks the shard (Release), where a thread
   // interning the same value at once may take the entry back.

@@ -45,6 +45,8 @@ class SharedMap {
   using key_type = std::string;
   using mapped_type = V;
   using value_type = typename Chunk::value_type;
+  // An entry taken out of an std::unordered_map<std::string, V> (extract).
+  using node_type = typename Chunk::node_type;
 
   class const_iterator {
    public:
@@ -137,6 +139,18 @@ class SharedMap {
   // Inserts when missing; whether it did. The pair's first is the entry.
   std::pair<V*, bool> emplace(const std::string& key, V value) {
     return TryEmplace(key, [&value] { return std::move(value); });
+  }
+  // Moves in the entry `node` holds when its key is missing, without a
+  // copy or an allocation (a snapshot built from a copy of the writer's map
+  // takes its entries instead of copying each again); whether it did. A
+  // key already here keeps its entry, and `node`'s is dropped.
+  bool insert(node_type&& node) {
+    const std::string& key = node.key();
+    if (chunks_.empty() || (size_ + 1 > Count() * kMaxLoad && !contains(key)))
+      Grow();
+    const bool added = Own(ChunkOf(key)).insert(std::move(node)).inserted;
+    if (added) ++size_;
+    return added;
   }
   void insert_or_assign(const std::string& key, V value) {
     *TryEmplace(key, [] { return V(); }).first = std::move(value);

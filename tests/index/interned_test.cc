@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -95,6 +96,35 @@ TEST(InternedTest, AValueLeavesTheTableWithItsLastHolder) {
   EXPECT_EQ(Interned(id), id);
 }
 
+// derived.bin's string table is interned in one call: each value is the
+// one interning it alone gives (the same entry, the empty one included),
+// counted once a value, so that it still leaves the table with its last
+// holder.
+TEST(InternedTest, InternAllHoldsWhatInterningEachHolds) {
+  const Interned held = "held-before-4711";
+  std::vector<std::string> owned;
+  for (int i = 0; i < 100; ++i) owned.push_back("batch-" + std::to_string(i));
+  std::vector<std::string_view> values(owned.begin(), owned.end());
+  values.insert(values.begin() + 3,
+                {"held-before-4711", "", "public", "batch-7", "en"});
+  {
+    const std::vector<Interned> all = Interned::InternAll(values);
+    ASSERT_EQ(all.size(), values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      EXPECT_EQ(all[i], values[i]);
+      EXPECT_EQ(&all[i].str(), &Interned(values[i]).str()) << values[i];
+    }
+    EXPECT_EQ(&all[3].str(), &held.str());
+    EXPECT_TRUE(all[4].empty());
+    EXPECT_TRUE(Interned::TableContains("batch-7"));
+  }
+  // "batch-7" was in `values` twice: counted twice, released twice.
+  for (const std::string& v : owned)
+    EXPECT_FALSE(Interned::TableContains(v)) << v;
+  EXPECT_TRUE(Interned::TableContains("held-before-4711"));
+  EXPECT_TRUE(Interned::TableContains("public"));
+}
+
 // Nobody's data stays: the empty value, "public" and language codes are
 // never counted (every record holds them).
 TEST(InternedTest, SharedConstantsStay) {
@@ -103,6 +133,7 @@ TEST(InternedTest, SharedConstantsStay) {
   EXPECT_TRUE(Interned::TableContains("en"));
   EXPECT_TRUE(Interned::TableContains("sv"));
   EXPECT_EQ(&Interned("public").str(), &PostMeta().visibility.str());
+  EXPECT_EQ(&Interned::Public().str(), &Interned("public").str());
 }
 
 // Threads interning, copying and dropping the same few values at once, so

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <unordered_map>
 
 namespace whoknows::index {
 namespace {
@@ -57,6 +58,45 @@ TEST(SharedMapTest, CopiesReadAsTheOriginalAndWritesStayApart) {
   }
   EXPECT_EQ(map.find("absent"), map.end());
   EXPECT_THROW(map.at("absent"), std::out_of_range);
+}
+
+// BuildSnapshot moves the entries of an unordered_map in whole: the map
+// (iteration order included, which ties in ranking may follow) is the one
+// emplacing copies of them in the same order makes, and a key already
+// there keeps its entry.
+TEST(SharedMapTest, InsertingNodesMakesTheMapOfEmplacing) {
+  std::unordered_map<std::string, int> from;
+  for (int i = 0; i < 3000; ++i) from.emplace("p" + std::to_string(i * 7), i);
+  SharedMap<int> emplaced, moved;
+  emplaced.reserve(from.size());
+  moved.reserve(from.size());
+  for (const auto& [k, v] : from) emplaced.emplace(k, v);
+  while (!from.empty()) {
+    EXPECT_TRUE(moved.insert(from.extract(from.begin())));
+  }
+  ASSERT_EQ(moved.size(), emplaced.size());
+  for (auto a = moved.begin(), b = emplaced.begin(); a != moved.end();
+       ++a, ++b) {
+    ASSERT_EQ(a->first, b->first);
+    EXPECT_EQ(a->second, b->second);
+  }
+  std::unordered_map<std::string, int> again = {{"p7", -1}, {"new", 5}};
+  EXPECT_FALSE(moved.insert(again.extract("p7")));
+  EXPECT_TRUE(moved.insert(again.extract("new")));
+  EXPECT_EQ(moved.at("p7"), 1);
+  EXPECT_EQ(moved.at("new"), 5);
+  EXPECT_EQ(moved.size(), emplaced.size() + 1);
+}
+
+// Growing moves entries between chunks: nodes inserted past the reserved
+// size are all found.
+TEST(SharedMapTest, InsertingNodesGrowsTheMap) {
+  std::unordered_map<std::string, int> from;
+  for (int i = 0; i < 5000; ++i) from.emplace("k" + std::to_string(i), i);
+  SharedMap<int> map;
+  while (!from.empty()) map.insert(from.extract(from.begin()));
+  EXPECT_EQ(map.size(), 5000u);
+  for (int i = 0; i < 5000; ++i) EXPECT_EQ(map.at("k" + std::to_string(i)), i);
 }
 
 TEST(SharedMapTest, EmptyMapIteratesNothing) {
