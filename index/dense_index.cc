@@ -70,16 +70,48 @@ void DenseIndex::FoldPostNumbers() {
   // Every key now views a record of posts_: an id the delta lacks kept
   // its record since the base was built.
   t.base = std::make_shared<const PostNumbers::Map>(std::move(folded));
+  // A copy of the chunks: Update's last step, so posts_ is not written
+  // after it shares them.
   t.base_records =
-      std::make_shared<const std::vector<std::shared_ptr<const PostMeta>>>(
+      std::make_shared<const ChunkedArray<std::shared_ptr<const PostMeta>>>(
           posts_);
   t.delta.clear();
 }
 
-uint32_t DenseIndex::PersonNumber(std::string_view person_id) const {
+uint32_t DenseIndex::IdNumbers::Find(std::string_view id) const {
   // Owned keys: heterogeneous lookup takes abseil's string_view.
-  return Lookup(person_numbers_,
-                absl::string_view(person_id.data(), person_id.size()));
+  const absl::string_view key(id.data(), id.size());
+  if (!delta.empty()) {
+    if (auto it = delta.find(key); it != delta.end()) return it->second;
+  }
+  return Lookup(*base, key);
+}
+
+std::pair<uint32_t, bool> DenseIndex::IdNumbers::Add(const std::string& id,
+                                                     uint32_t next) {
+  if (const uint32_t n = Find(id); n != kNone) return {n, false};
+  delta.emplace(id, next);
+  return {next, true};
+}
+
+void DenseIndex::IdNumbers::Fold() {
+  constexpr size_t kMinFold = 1024;
+  if (delta.empty()) return;
+  if (base->empty()) {
+    base = std::make_shared<const Map>(std::move(delta));
+    delta = Map();
+    return;
+  }
+  if (delta.size() <= std::max(kMinFold, base->size() / 16)) return;
+  Map folded(*base);
+  folded.reserve(base->size() + delta.size());
+  for (auto& [id, n] : delta) folded.emplace(id, n);
+  base = std::make_shared<const Map>(std::move(folded));
+  delta.clear();
+}
+
+uint32_t DenseIndex::PersonNumber(std::string_view person_id) const {
+  return person_numbers_.Find(person_id);
 }
 
 std::span<const uint32_t> DenseIndex::thread_of(uint32_t post) const {
@@ -91,14 +123,14 @@ std::span<const uint32_t> DenseIndex::answers_of(uint32_t post) const {
 }
 
 uint32_t DenseIndex::AddPerson(const std::string& id) {
-  auto [it, added] = person_numbers_.try_emplace(id, 0);
+  const auto [n, added] =
+      person_numbers_.Add(id, static_cast<uint32_t>(person_ids_.size()));
   if (added) {
-    it->second = static_cast<uint32_t>(person_ids_.size());
     person_ids_.push_back(id);
     people_.push_back(nullptr);
     activity_.push_back(nullptr);
   }
-  return it->second;
+  return n;
 }
 
 // Numbers the thread `thread_id` of `next` afresh (its posts numbered
@@ -113,11 +145,9 @@ void DenseIndex::NumberThread(const std::string& thread_id,
 // The same with the thread's posts at hand (null: none).
 void DenseIndex::NumberThread(const std::string& thread_id,
                               const std::vector<std::string>* members) {
-  auto [it, added] = thread_numbers_.try_emplace(thread_id, 0);
-  if (added) {
-    it->second = static_cast<uint32_t>(threads_.size());
-    threads_.push_back(nullptr);
-  }
+  const auto [k, added] =
+      thread_numbers_.Add(thread_id, static_cast<uint32_t>(threads_.size()));
+  if (added) threads_.push_back(nullptr);
   auto t = std::make_shared<Thread>();
   if (members) {
     t->posts.reserve(members->size());
@@ -125,10 +155,12 @@ void DenseIndex::NumberThread(const std::string& thread_id,
       const uint32_t n = PostNumber(id);
       t->posts.push_back(n);
       if (facts_[n].kind() == v1::POST_KIND_ANSWER) t->answers.push_back(n);
-      thread_[n] = it->second;
+      // Written only where it changes: most members of a thread a reply
+      // joins keep their thread, and their chunks stay shared.
+      if (thread_[n] != k) thread_.Mutable(n) = k;
     }
   }
-  threads_[it->second] = std::move(t);
+  threads_.Mutable(k) = std::move(t);
 }
 
 std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
@@ -166,7 +198,8 @@ std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
   // told apart by address before the sort by value (a million posts, fifty
   // thousand authors).
   absl::flat_hash_set<const std::string*> authors;
-  for (const auto& m : d->posts_) authors.insert(&m->author_id.str());
+  for (uint32_t i = 0; i < d->posts_.size(); ++i)
+    authors.insert(&d->posts_[i]->author_id.str());
   std::vector<const std::string*> ids;
   ids.reserve(s.people.size() + authors.size());
   for (const auto& [id, p] : s.people) ids.push_back(&p->id());
@@ -179,15 +212,21 @@ std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
                           return *a == *b;
                         }),
             ids.end());
-  d->person_numbers_.reserve(ids.size());
+  d->person_numbers_.delta.reserve(ids.size());
+  d->person_ids_.reserve(ids.size());
+  d->people_.reserve(ids.size());
+  d->activity_.reserve(ids.size());
   for (const std::string* id : ids) {
     const uint32_t n = d->AddPerson(*id);
     auto person = s.people.find(*id);
-    if (person != s.people.end()) d->people_[n] = person->second;
+    if (person != s.people.end()) d->people_.Mutable(n) = person->second;
   }
+  d->person_numbers_.Fold();
   d->facts_.reserve(d->posts_.size());
-  for (const auto& m : d->posts_)
-    d->facts_.push_back(FactsOf(*m, d->person_numbers_.at(m->author_id)));
+  for (uint32_t i = 0; i < d->posts_.size(); ++i) {
+    const PostMeta& m = *d->posts_[i];
+    d->facts_.push_back(FactsOf(m, d->PersonNumber(m.author_id.str())));
+  }
   return d;
 }
 
@@ -196,14 +235,16 @@ std::shared_ptr<const DenseIndex> DenseIndex::Finish(
   for (uint32_t n = 0; n < d->person_ids_.size(); ++n) {
     auto activity = s.activity.find(d->person_ids_[n]);
     if (activity != s.activity.end())
-      d->activity_[n] = std::make_shared<const Activity>(activity->second);
+      d->activity_.Mutable(n) =
+          std::make_shared<const Activity>(activity->second);
   }
   // Threads, each in Snapshot::threads' order.
   d->thread_.assign(d->posts_.size(), 0);
   d->threads_.reserve(s.threads.size());
-  d->thread_numbers_.reserve(s.threads.size());
+  d->thread_numbers_.delta.reserve(s.threads.size());
   for (const auto& [thread_id, members] : s.threads)
     d->NumberThread(thread_id, &members);
+  d->thread_numbers_.Fold();
   return d;
 }
 
@@ -224,12 +265,12 @@ void DenseIndex::NumberPost(const std::string& id, const Snapshot& next,
   if (n == kNone) {
     n = static_cast<uint32_t>(posts_.size());
     posts_.push_back(nullptr);
-    facts_.emplace_back();
+    facts_.push_back({});
     thread_.push_back(0);
   }
-  posts_[n] = next.posts.at(id);
+  posts_.Mutable(n) = next.posts.at(id);
   post_numbers_.Set(*posts_[n], n);
-  facts_[n] = FactsOf(*now, AddPerson(now->author_id));
+  facts_.Mutable(n) = FactsOf(*now, AddPerson(now->author_id));
 }
 
 std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,
@@ -239,7 +280,7 @@ std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,
   if (!d->post_numbers_.base_records) {
     // The base's keys view prev's records, which d may now replace.
     d->post_numbers_.base_records =
-        std::make_shared<const std::vector<std::shared_ptr<const PostMeta>>>(
+        std::make_shared<const ChunkedArray<std::shared_ptr<const PostMeta>>>(
             prev.posts_);
   }
   std::vector<std::string> threads;
@@ -253,11 +294,15 @@ std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,
     const uint32_t n = d->PersonNumber(id);
     if (n == kNone && person == next.people.end()) continue;
     const uint32_t k = n == kNone ? d->AddPerson(id) : n;
-    d->people_[k] = person == next.people.end() ? nullptr : person->second;
-    d->activity_[k] = activity == next.activity.end()
-                          ? nullptr
-                          : std::make_shared<const Activity>(activity->second);
+    d->people_.Mutable(k) =
+        person == next.people.end() ? nullptr : person->second;
+    d->activity_.Mutable(k) =
+        activity == next.activity.end()
+            ? nullptr
+            : std::make_shared<const Activity>(activity->second);
   }
+  d->thread_numbers_.Fold();
+  d->person_numbers_.Fold();
   d->FoldPostNumbers();
   return d;
 }

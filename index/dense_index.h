@@ -10,9 +10,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "index/chunked_array.h"
 #include "whoknows/v1/people.pb.h"
 #include "whoknows/v1/posts.pb.h"
 
@@ -55,10 +57,11 @@ class DenseIndex {
   // next number, and a deleted one's number is a tombstone (post() still
   // gives its last record, PostNumber no longer finds it, no thread lists
   // it); people likewise. So numbers are in id order only up to the first
-  // change, and num_posts() counts tombstones. Costs a copy of the
-  // per-post arrays (O(posts), no hashing or sorting of ids), of the post
-  // ids changed since the id table was last folded (PostNumbers), plus the
-  // changed posts and their threads.
+  // change, and num_posts() counts tombstones. Costs the chunks of the
+  // per-post and per-person arrays the change writes (ChunkedArray: the
+  // rest is shared with `prev`), the ids changed since the id tables were
+  // last folded (PostNumbers, IdNumbers), plus the changed posts and their
+  // threads.
   static std::shared_ptr<const DenseIndex> Update(const DenseIndex& prev,
                                                   const Snapshot& next,
                                                   const Change& change);
@@ -114,6 +117,25 @@ class DenseIndex {
     std::vector<uint32_t> posts, answers;
   };
 
+  // Id -> number of threads and people, shared between successive
+  // numberings as PostNumbers is (copying the thread table rehashed every
+  // thread id at each publish): `base` is never written once built, and
+  // `delta` holds the ids numbered since. A number is never taken back,
+  // so the delta only adds.
+  struct IdNumbers {
+    using Map = absl::flat_hash_map<std::string, uint32_t>;
+    std::shared_ptr<const Map> base = std::make_shared<const Map>();
+    Map delta;
+
+    uint32_t Find(std::string_view id) const;
+    // Numbers `id` `next` unless it has a number: its number, and whether
+    // it was added.
+    std::pair<uint32_t, bool> Add(const std::string& id, uint32_t next);
+    // Folds the delta into a new base once it passes max(1,024, a
+    // sixteenth of the base), or when the base is empty (a build).
+    void Fold();
+  };
+
   uint32_t AddPerson(const std::string& id);
   void NumberPost(const std::string& id, const Snapshot& next,
                   std::vector<std::string>* threads);
@@ -135,7 +157,7 @@ class DenseIndex {
     // NumberPosts built, whose keys view posts_' records: they may be
     // replaced only once another numbering shares it (Update), which
     // sets this first, so that no key outlives its string.
-    std::shared_ptr<const std::vector<std::shared_ptr<const PostMeta>>>
+    std::shared_ptr<const ChunkedArray<std::shared_ptr<const PostMeta>>>
         base_records;
     // Keys view posts_' records (a tombstone's, its last).
     Map delta;
@@ -148,17 +170,20 @@ class DenseIndex {
   // share (Update).
   void FoldPostNumbers();
 
-  std::vector<std::shared_ptr<const PostMeta>> posts_;
+  // The per-post and per-person arrays are chunked so that a publish
+  // copies what it writes, not a million elements (ChunkedArray); a read
+  // costs one more load.
+  ChunkedArray<std::shared_ptr<const PostMeta>> posts_;
   PostNumbers post_numbers_;
-  std::vector<Facts> facts_;  // by post number
+  ChunkedArray<Facts> facts_;  // by post number
   // Post number -> thread number (an index of threads_).
-  std::vector<uint32_t> thread_;
-  std::vector<std::shared_ptr<const Thread>> threads_;
-  absl::flat_hash_map<std::string, uint32_t> thread_numbers_;
-  std::vector<std::string> person_ids_;
-  absl::flat_hash_map<std::string, uint32_t> person_numbers_;
-  std::vector<std::shared_ptr<const v1::Person>> people_;
-  std::vector<std::shared_ptr<const Activity>> activity_;
+  ChunkedArray<uint32_t> thread_;
+  ChunkedArray<std::shared_ptr<const Thread>> threads_;
+  IdNumbers thread_numbers_;
+  ChunkedArray<std::string> person_ids_;
+  IdNumbers person_numbers_;
+  ChunkedArray<std::shared_ptr<const v1::Person>> people_;
+  ChunkedArray<std::shared_ptr<const Activity>> activity_;
 };
 
 }  // namespace whoknows::index

@@ -253,6 +253,140 @@ TEST(DenseIndexTest, ChainedUpdatesNumberEveryPostAcrossFolds) {
   }
 }
 
+// What a numbering says of `snap`'s posts and people, by ids rather than
+// numbers (an updated numbering and a fresh one number them differently):
+// each post's facts, author, thread and answers, each person's record and
+// activity.
+std::string DescribeById(const Snapshot& snap, const DenseIndex& d) {
+  std::set<std::string> lines;
+  for (const auto& [id, meta] : snap.posts) {
+    const uint32_t n = d.PostNumber(id);
+    if (n == DenseIndex::kNone) {
+      lines.insert(id + " unnumbered");
+      continue;
+    }
+    const DenseIndex::Facts& f = d.facts(n);
+    std::string line = id + " by " + d.person_id(f.author) + " at " +
+                       std::to_string(f.created) + " kind " +
+                       std::to_string(f.kind_value) +
+                       (f.accepted ? " accepted" : "") +
+                       (f.is_public ? " public" : "") + " thread";
+    // A thread's posts are in no particular order (Snapshot::threads).
+    std::set<std::string> members, answers;
+    for (uint32_t t : d.thread_of(n)) members.insert(d.post(t).id);
+    for (uint32_t a : d.answers_of(n)) answers.insert(d.post(a).id);
+    for (const std::string& id : members) line += " " + id;
+    line += " answers";
+    for (const std::string& id : answers) line += " " + id;
+    lines.insert(line);
+  }
+  std::set<std::string> people;
+  for (const auto& [id, p] : snap.people) people.insert(id);
+  for (const auto& [id, m] : snap.posts) people.insert(m->author_id);
+  for (const std::string& id : people) {
+    const uint32_t n = d.PersonNumber(id);
+    if (n == DenseIndex::kNone) {
+      lines.insert(id + " unnumbered");
+      continue;
+    }
+    const Activity* a = d.activity(n);
+    lines.insert(id + (d.person(n) ? " listed" : " unlisted") +
+                 (a ? " answers " + std::to_string(a->answers) + " questions " +
+                          std::to_string(a->questions)
+                    : " inactive"));
+  }
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+// A chain of updates over more posts, threads and people than a chunk of
+// the arrays and an id table's fold: each numbering says of its snapshot
+// what one built from scratch says, and the numberings kept along the way
+// (readers holding older snapshots) still say what they said when made,
+// though later updates wrote the same positions of their shared chunks.
+TEST(DenseIndexTest, ChainedUpdatesEqualAFreshBuildAndLeaveOlderOnesAlone) {
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  for (int i = 0; i < 1500; i += 2) {
+    const std::string id = "u" + std::to_string(i);
+    people[id] = Person(id);
+  }
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  // Created apart, so that a thread's order (by creation) has no ties
+  // for the maps' order to break, also after a rewrite moves one.
+  auto add = [&](const std::string& id, const std::string& author,
+                 const std::string& thread, int i) {
+    auto m = std::make_shared<PostMeta>(
+        *Meta(id, author, thread,
+              i % 3 ? v1::POST_KIND_ANSWER : v1::POST_KIND_QUESTION));
+    m->created += 1000 * i;
+    posts[id] = std::move(m);
+  };
+  for (int i = 0; i < 2500; ++i) {
+    add("p" + std::to_string(i), "u" + std::to_string(i % 1500),
+        "t" + std::to_string(i % 1300), i);
+  }
+  auto snap = BuildSnapshot(people, posts, GraphOptions{});
+  struct Kept {
+    std::shared_ptr<const Snapshot> snap;
+    std::shared_ptr<const DenseIndex> dense;
+    std::string said;
+  };
+  std::vector<Kept> kept;
+  std::shared_ptr<const DenseIndex> dense = snap->dense;
+  int next_id = 2500;
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    DenseIndex::Change change;
+    for (int i = 0; i < 80; ++i, ++next_id) {
+      // Half on new threads by new people, half replies in old threads.
+      const std::string id = "p" + std::to_string(next_id);
+      if (i % 2) {
+        add(id, "new" + std::to_string(next_id), "tn" + std::to_string(next_id),
+            next_id);
+        change.people.push_back("new" + std::to_string(next_id));
+      } else {
+        add(id, "u" + std::to_string(next_id % 1500),
+            "t" + std::to_string((next_id * 7) % 1300), next_id);
+        change.people.push_back("u" + std::to_string(next_id % 1500));
+      }
+      change.posts.push_back(id);
+    }
+    for (int i = 0; i < 20; ++i) {  // rewritten, some accepted or moved
+      const std::string id =
+          "p" + std::to_string((round * 131 + i * 97) % 2500);
+      if (!posts.contains(id)) continue;
+      auto m = std::make_shared<PostMeta>(*posts[id]);
+      m->accepted = !m->accepted;
+      m->created += round;
+      change.people.push_back(m->author_id);
+      if (i % 5 == 0) {
+        m->author_id = "u" + std::to_string((round + i) % 1500);
+        change.people.push_back(m->author_id);
+      }
+      posts[id] = m;
+      change.posts.push_back(id);
+    }
+    for (int i = 0; i < 6; ++i) {  // deleted
+      const std::string id =
+          "p" + std::to_string((round * 53 + i * 401) % 2500);
+      auto it = posts.find(id);
+      if (it == posts.end()) continue;
+      change.people.push_back(it->second->author_id);
+      posts.erase(it);
+      change.posts.push_back(id);
+    }
+    auto next = BuildSnapshot(people, posts, GraphOptions{});
+    dense = DenseIndex::Update(*dense, *next, change);
+    const std::string said = DescribeById(*next, *dense);
+    EXPECT_EQ(said, DescribeById(*next, *next->dense));
+    kept.push_back({next, dense, said});
+    if (HasFailure()) return;
+  }
+  for (size_t i = 0; i < kept.size(); ++i)
+    EXPECT_EQ(DescribeById(*kept[i].snap, *kept[i].dense), kept[i].said) << i;
+}
+
 // A copy of the snapshot keeps a usable numbering after the original is
 // gone (tests and tools copy snapshots).
 TEST(DenseIndexTest, OutlivesTheSnapshotItWasBuiltFrom) {
