@@ -975,15 +975,21 @@ double SecondsUntilPublished(const Catalog& c, const std::string& id,
   }
 }
 
-// With publish_cpu_share, a publish need not wait for the interval: one
-// that cost little lets the next start soon after (the interval here is an
-// hour, so only that rule can publish the writes within the test).
-TEST(CatalogTest, CheapPublishesDoNotWaitForTheInterval) {
+// A catalog whose refresh interval (an hour) never comes within a test, so
+// that only publish_cpu_share's rule (a cheap publish lets the next one
+// start soon after) can publish its writes.
+absl::StatusOr<std::unique_ptr<Catalog>> OpenForCheapPublishes() {
   CatalogOptions o;
   o.data_dir = TestDir();
   o.refresh_interval = std::chrono::hours(1);
   o.publish_cpu_share = 0.25;
-  auto opened = Catalog::Open(o);
+  return Catalog::Open(o);
+}
+
+// With publish_cpu_share, a publish need not wait for the interval: one
+// that cost little lets the next start soon after.
+TEST(CatalogTest, CheapPublishesDoNotWaitForTheInterval) {
+  auto opened = OpenForCheapPublishes();
   ASSERT_TRUE(opened.ok()) << opened.status();
   Catalog& c = **opened;
   for (const char* id : {"q1", "q2", "q3"}) {
@@ -999,11 +1005,7 @@ TEST(CatalogTest, CheapPublishesDoNotWaitForTheInterval) {
 // long): a write in the middle of the stream is published while the stream
 // goes on, and everything once it stops.
 TEST(CatalogTest, PublishesKeepComingUnderContinuousWrites) {
-  CatalogOptions o;
-  o.data_dir = TestDir();
-  o.refresh_interval = std::chrono::hours(1);
-  o.publish_cpu_share = 0.25;
-  auto opened = Catalog::Open(o);
+  auto opened = OpenForCheapPublishes();
   ASSERT_TRUE(opened.ok()) << opened.status();
   Catalog& c = **opened;
   std::atomic<bool> stop{false};
