@@ -873,6 +873,7 @@ struct Catalog::Impl {
   int read_attempts = 0;  // CatalogOptions::read_attempts
   std::function<void(PublishStage)> publish_hook;   // CatalogOptions
   std::function<void()> follow_hook;                // CatalogOptions
+  std::function<void()> follow_read_hook;           // CatalogOptions
   std::function<absl::Status(Store)> after_commit;  // CatalogOptions
   std::string default_language;
   std::shared_ptr<const Dictionary> dictionary;
@@ -1949,6 +1950,7 @@ struct Catalog::Impl {
     std::error_code ec;
     if (fs::exists(private_path, ec)) priv.emplace(private_path);
     Xapian::Database pub = OpenPublic();
+    if (follow_read_hook) follow_read_hook();
     std::unordered_map<std::string, bool> stored_public;
     {
       absl::MutexLock lock(&write_mu);
@@ -3022,6 +3024,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
   d.follow_hook = options.follow_hook;
+  d.follow_read_hook = options.follow_read_hook;
   d.after_commit = options.after_commit;
   d.on_background_error = options.on_background_error;
   d.bulk_commit_records = options.bulk_commit_records;

@@ -154,6 +154,11 @@ struct CatalogOptions {
   // stub files, so that tests can change a replica under it. Unset in
   // production.
   std::function<void()> follow_hook;
+  // Test seam: called on a follower's thread when a tick has opened the
+  // posts' databases, before it reads the records the change log names, so
+  // that tests can commit under the reader (Xapian's DatabaseModifiedError
+  // once the revision it holds is discarded). Unset in production.
+  std::function<void()> follow_read_hook;
   // Test seam: called after each commit of a database by a write, with the
   // database; a non-OK status stops the write there, as a crash would (no
   // later database is written, nothing is rolled back), and the write

@@ -194,12 +194,14 @@ class CatalogFollowTest : public ::testing::Test {
   // follower_, a follower of the folder `root` (`hook`:
   // CatalogOptions::follow_hook).
   void OpenFollower(const std::string& root,
-                    std::function<void()> hook = nullptr) {
+                    std::function<void()> hook = nullptr,
+                    std::function<void(CatalogOptions&)> more = nullptr) {
     CatalogOptions f;
     f.data_dir = root;
     f.refresh_interval = std::chrono::milliseconds(0);
     f.follow = true;
     f.follow_hook = std::move(hook);
+    if (more) more(f);
     auto follower = Catalog::Open(f);
     ASSERT_TRUE(follower.ok()) << follower.status();
     follower_ = std::move(*follower);
@@ -499,6 +501,81 @@ TEST_F(CatalogFollowTest, ATickStartsOverWhenTheCopyItOpensIsRemoved) {
   EXPECT_NE(follower_->snapshot()->FindPost("z1"), nullptr)
       << "the tick failed; the post would come with the next one";
 }
+
+// The writer commits while a follower's tick reads the records the log
+// names, until the revision the tick holds is discarded (Xapian's
+// DatabaseModifiedError): the read moves to the newest revision and the
+// tick completes. With a single attempt, the same race fails the tick,
+// reported as a background error, and the post waits for the next one.
+class CatalogFollowModifiedTest : public CatalogFollowTest,
+                                  public ::testing::WithParamInterface<int> {};
+
+// `n` posts filler-0.. with text that differs by `round`: enough of them
+// that posts/' tables span many blocks (a small table is one block, which a
+// reader keeps from its open on and never reads again).
+std::vector<v1::Post> Filler(int n, int round) {
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < n; ++i) {
+    posts.push_back(MakePost(
+        absl::StrCat("filler-", i), "ann", v1::POST_KIND_QUESTION,
+        absl::StrCat("kafka retention ", i, " take ", round),
+        absl::StrCat("how long do kafka topics keep messages, case ", i,
+                     ", take ", round, std::string(200, 'x' + round % 2)),
+        kT0 + i, "", "en"));
+  }
+  return posts;
+}
+
+TEST_P(CatalogFollowModifiedTest,
+       ATickReadsOnWhenTheWriterDiscardsItsRevision) {
+  const int attempts = GetParam();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(writer_->UpsertPosts(Filler(2000, 0)).ok());
+  writer_->Refresh();
+  bool race = false;
+  int churned = 0;
+  std::vector<std::string> errors;
+  ASSERT_NO_FATAL_FAILURE(OpenFollower(dir_, nullptr, [&](CatalogOptions& f) {
+    f.read_attempts = attempts;
+    f.on_background_error = [&](const char* source, const absl::Status& e) {
+      errors.push_back(absl::StrCat(source, ": ", e.ToString()));
+    };
+    f.follow_read_hook = [&] {
+      if (!race) return;
+      race = false;
+      // Every filler post rewritten, a commit each time: the blocks the
+      // tick's revision would read are freed, then reused.
+      for (int round = 1; round <= 3; ++round) {
+        ASSERT_TRUE(writer_->UpsertPosts(Filler(2000, round)).ok());
+        ++churned;
+      }
+    };
+  }));
+  ASSERT_TRUE(writer_
+                  ->UpsertPosts(std::vector<v1::Post>{
+                      MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
+                               "zebrafish partitions", kT0 + 90, "", "en")})
+                  .ok());
+  writer_->Refresh();
+  race = true;
+  follower_->Refresh();
+  ASSERT_EQ(churned, 3) << "the tick never read the records";
+  if (attempts > 1) {
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    EXPECT_NE(follower_->snapshot()->FindPost("z1"), nullptr)
+        << "the tick gave up";
+  } else {
+    ASSERT_EQ(errors.size(), 1u) << "no DatabaseModifiedError was raised";
+    EXPECT_NE(errors[0].find("DatabaseModified"), std::string::npos)
+        << errors[0];
+    EXPECT_EQ(follower_->snapshot()->FindPost("z1"), nullptr);
+  }
+  // Either way, the next ticks bring the follower in step.
+  ExpectInStep();
+}
+
+INSTANTIATE_TEST_SUITE_P(Attempts, CatalogFollowModifiedTest,
+                         ::testing::Values(1, 3));
 
 // One entry a publish tick, not one a write: the writes between two
 // publishes commit people/ no more, and the tick's entry names every
