@@ -57,6 +57,7 @@
 #include "api/expertise.h"
 #include "api/suggest.h"
 #include "bench/bench_flags.h"
+#include "bench/typed_draft.h"
 #include "common/status_macros.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
@@ -205,17 +206,6 @@ struct Questions {
   std::vector<v1::SuggestForPostRequest> drafts;
 };
 
-// A question's first 3-8 words (by `n`), as load_bench's typing drafts.
-std::string Typed(const std::string& question, size_t n) {
-  size_t end = 0;
-  for (size_t words = 0; words < 3 + n % 6; ++words) {
-    const size_t next = question.find(' ', end + 1);
-    if (next == std::string::npos) return question;
-    end = next;
-  }
-  return question.substr(0, end);
-}
-
 absl::StatusOr<Questions> SampleQuestions(const index::Catalog& catalog,
                                           const index::Snapshot& snap,
                                           size_t max_queries, bool typed) {
@@ -243,7 +233,7 @@ absl::StatusOr<Questions> SampleQuestions(const index::Catalog& catalog,
       for (const auto& t : questions[i]->tags) r.add_tags(t);
       out.requests.push_back(std::move(r));
       v1::SuggestForPostRequest d;
-      d.set_title(Typed(questions[i]->title, i));
+      d.set_title(bench::Typed(questions[i]->title, i));
       d.set_author_id(questions[(i * 13) % questions.size()]->author_id);
       out.drafts.push_back(std::move(d));
     }

@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "bench/bench_flags.h"
+#include "bench/typed_draft.h"
 #include "importers/jsonl.h"
 #include "index/catalog.h"
 #include "ranking/expert_finder.h"
@@ -236,18 +237,6 @@ struct Phase {
   double seconds = 0;
 };
 
-// The first words of `question`, as typed so far: 3 words at least, more
-// with `n`.
-std::string Typed(const std::string& question, int n) {
-  size_t end = 0;
-  for (int words = 0; words < 3 + n % 6; ++words) {
-    const size_t next = question.find(' ', end + 1);
-    if (next == std::string::npos) return question;
-    end = next;
-  }
-  return question.substr(0, end);
-}
-
 // Runs `threads` clients for `seconds`: the first `writers` upsert, the next
 // `analysts` analyse, the rest ask (FindExperts, or SuggestForPost with
 // `suggest`).
@@ -298,8 +287,9 @@ Phase Run(const Flags& f, const Company& company,
         } else if (suggest) {
           method = "SuggestForPost";
           v1::SuggestForPostRequest r;
-          r.set_title(Typed(company.questions[n % company.questions.size()],
-                            n / static_cast<int>(company.questions.size())));
+          r.set_title(
+              bench::Typed(company.questions[n % company.questions.size()],
+                           static_cast<size_t>(n) / company.questions.size()));
           r.set_author_id(company.authors[(n * 13) % company.authors.size()]);
           v1::SuggestForPostResponse out;
           Measure(&t, [&](grpc::ClientContext* c) {
