@@ -340,8 +340,9 @@ namespace {
 // order of its first post: a map entry per post (a million at 1M, each a
 // cache miss in a large map) was most of the first snapshot's build, and
 // inserting in first-seen order leaves each map, iteration order
-// included, as the entry-per-post loop left it.
-void SnapshotCounts(Snapshot* s) {
+// included, as the entry-per-post loop left it. `places` gets the
+// threads as places in s->posts' iteration, for DenseIndex::Finish.
+void SnapshotCounts(Snapshot* s, DenseIndex::ThreadPlaces* places) {
   s->public_posts = 0;
   // Thread slot of each post, in s->posts' order; a thread's ids keep it.
   absl::flat_hash_map<const std::string*, uint32_t> thread_slots;
@@ -404,12 +405,25 @@ void SnapshotCounts(Snapshot* s) {
   thread_slots = {};
   author_slots = {};
   std::vector<std::vector<std::string>> threads(thread_ids.size());
-  for (size_t t = 0; t < threads.size(); ++t)
+  places->starts.resize(thread_ids.size() + 1);
+  uint32_t start = 0;
+  for (size_t t = 0; t < threads.size(); ++t) {
     threads[t].reserve(thread_sizes[t]);
-  for (const auto& [thread, id] : members) threads[thread].push_back(*id);
+    places->starts[t] = start;
+    start += thread_sizes[t];
+  }
+  places->starts.back() = start;
+  thread_sizes.assign(places->starts.begin(), places->starts.end() - 1);
+  places->positions.resize(members.size());
+  for (uint32_t place = 0; place < members.size(); ++place) {
+    const auto& [thread, id] = members[place];
+    threads[thread].push_back(*id);
+    places->positions[thread_sizes[thread]++] = place;
+  }
   members = {};
   for (size_t t = 0; t < threads.size(); ++t)
     s->threads.emplace(*thread_ids[t], std::move(threads[t]));
+  places->ids = std::move(thread_ids);
   for (auto& [author, a] : activity) s->activity.emplace(*author, std::move(a));
   for (const auto& [language, posts] : languages)
     s->language_posts[*language] += posts;
@@ -472,6 +486,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
       build_graph();
     }
   };
+  DenseIndex::ThreadPlaces places;
   std::thread second;
   try {
     second = std::thread(beside);
@@ -486,10 +501,10 @@ std::shared_ptr<Snapshot> BuildSnapshot(
         if (t.joinable()) t.join();
       }
     } joiner{second};
-    SnapshotCounts(s.get());
+    SnapshotCounts(s.get(), &places);
     if (!built) number_posts();
   }
-  s->dense = DenseIndex::Finish(std::move(numbered), *s);
+  s->dense = DenseIndex::Finish(std::move(numbered), *s, &places);
   s->graph = built ? std::move(built)
                    : std::make_shared<ColleagueGraph>(std::move(*graph));
   return s;

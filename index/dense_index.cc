@@ -1,8 +1,10 @@
 #include "index/dense_index.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "index/catalog.h"
 
@@ -26,6 +28,34 @@ uint64_t IdPrefix(std::string_view id) {
     if (i < id.size()) key |= static_cast<unsigned char>(id[i]);
   }
   return key;
+}
+
+// A post's place in Snapshot::posts' iteration, keyed by its id's prefix.
+struct Keyed {
+  uint64_t prefix;
+  uint32_t place;
+};
+
+// Sorts `keyed` by prefix, stably: a least-significant-digit radix sort,
+// a byte a pass, passes over a byte all keys share skipped (ids of one
+// scheme share their first bytes). O(n) a pass: std::sort's comparisons
+// were a quarter of the numbering's instructions at 100k posts.
+void SortByPrefix(std::vector<Keyed>& keyed) {
+  std::array<std::array<uint32_t, 256>, 8> counts{};
+  for (const Keyed& k : keyed)
+    for (size_t b = 0; b < 8; ++b) ++counts[b][(k.prefix >> (8 * b)) & 0xff];
+  std::vector<Keyed> sorted;
+  for (size_t b = 0; b < 8; ++b) {
+    std::array<uint32_t, 256>& count = counts[b];
+    if (std::find(count.begin(), count.end(), keyed.size()) != count.end())
+      continue;  // every key has this byte
+    uint32_t start = 0;
+    for (uint32_t& c : count) start += std::exchange(c, start);
+    sorted.resize(keyed.size());
+    for (const Keyed& k : keyed)
+      sorted[count[(k.prefix >> (8 * b)) & 0xff]++] = k;
+    keyed.swap(sorted);
+  }
 }
 
 // A post's Facts, its author numbered already.
@@ -170,23 +200,36 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
 std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
   auto d = std::make_unique<DenseIndex>();
   // Posts, in id order. Sorted by a key that holds the id's first eight
-  // bytes, so that most comparisons are of two integers in the array
-  // rather than of two records' strings wherever the heap put them (the
-  // sort was a fifth of the start-up's instructions at 100k posts).
-  struct Keyed {
-    uint64_t prefix;
-    const std::shared_ptr<const PostMeta>* post;
-  };
+  // bytes (a radix sort, SortByPrefix), the ids compared only where two
+  // share them (the sort was a fifth of the start-up's instructions at
+  // 100k posts).
+  std::vector<const std::shared_ptr<const PostMeta>*> placed;
+  placed.reserve(s.posts.size());
   std::vector<Keyed> keyed;
   keyed.reserve(s.posts.size());
-  for (const auto& [id, m] : s.posts) keyed.push_back({IdPrefix(m->id), &m});
-  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    return (*a.post)->id < (*b.post)->id;
-  });
+  for (const auto& [id, m] : s.posts) {
+    keyed.push_back({IdPrefix(m->id), static_cast<uint32_t>(placed.size())});
+    placed.push_back(&m);
+  }
+  SortByPrefix(keyed);
+  auto by_id = [&placed](const Keyed& a, const Keyed& b) {
+    return (*placed[a.place])->id < (*placed[b.place])->id;
+  };
+  for (auto run = keyed.begin(); run != keyed.end();) {
+    auto next = std::find_if(run, keyed.end(), [&](const Keyed& k) {
+      return k.prefix != run->prefix;
+    });
+    if (next - run > 1) std::sort(run, next, by_id);
+    run = next;
+  }
   d->posts_.reserve(keyed.size());
-  for (const Keyed& k : keyed) d->posts_.push_back(*k.post);
+  d->place_numbers_.resize(keyed.size());
+  for (const Keyed& k : keyed) {
+    d->place_numbers_[k.place] = static_cast<uint32_t>(d->posts_.size());
+    d->posts_.push_back(*placed[k.place]);
+  }
   keyed = {};
+  placed = {};
   PostNumbers::Map numbers;
   numbers.reserve(d->posts_.size());
   for (uint32_t i = 0; i < d->posts_.size(); ++i)
@@ -197,14 +240,15 @@ std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
   // is Interned, one string however many posts name it, so the authors are
   // told apart by address before the sort by value (a million posts, fifty
   // thousand authors).
-  absl::flat_hash_set<const std::string*> authors;
+  // Each author's number is kept by address too: the facts below look
+  // it up a post, a pointer's hash instead of the id's.
+  absl::flat_hash_map<const std::string*, uint32_t> authors;
   for (uint32_t i = 0; i < d->posts_.size(); ++i)
-    authors.insert(&d->posts_[i]->author_id.str());
+    authors.try_emplace(&d->posts_[i]->author_id.str(), kNone);
   std::vector<const std::string*> ids;
   ids.reserve(s.people.size() + authors.size());
   for (const auto& [id, p] : s.people) ids.push_back(&p->id());
-  ids.insert(ids.end(), authors.begin(), authors.end());
-  authors = {};
+  for (const auto& [author, n] : authors) ids.push_back(author);
   std::sort(ids.begin(), ids.end(),
             [](const std::string* a, const std::string* b) { return *a < *b; });
   ids.erase(std::unique(ids.begin(), ids.end(),
@@ -222,16 +266,18 @@ std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
     if (person != s.people.end()) d->people_.Mutable(n) = person->second;
   }
   d->person_numbers_.Fold();
+  for (auto& [author, n] : authors) n = d->PersonNumber(*author);
   d->facts_.reserve(d->posts_.size());
   for (uint32_t i = 0; i < d->posts_.size(); ++i) {
     const PostMeta& m = *d->posts_[i];
-    d->facts_.push_back(FactsOf(m, d->PersonNumber(m.author_id.str())));
+    d->facts_.push_back(FactsOf(m, authors.find(&m.author_id.str())->second));
   }
   return d;
 }
 
 std::shared_ptr<const DenseIndex> DenseIndex::Finish(
-    std::unique_ptr<DenseIndex> d, const Snapshot& s) {
+    std::unique_ptr<DenseIndex> d, const Snapshot& s,
+    const ThreadPlaces* places) {
   for (uint32_t n = 0; n < d->person_ids_.size(); ++n) {
     auto activity = s.activity.find(d->person_ids_[n]);
     if (activity != s.activity.end())
@@ -242,8 +288,29 @@ std::shared_ptr<const DenseIndex> DenseIndex::Finish(
   d->thread_.assign(d->posts_.size(), 0);
   d->threads_.reserve(s.threads.size());
   d->thread_numbers_.delta.reserve(s.threads.size());
-  for (const auto& [thread_id, members] : s.threads)
-    d->NumberThread(thread_id, &members);
+  if (places && d->place_numbers_.size() == d->posts_.size()) {
+    for (size_t k = 0; k < places->ids.size(); ++k) {
+      // A build numbers each thread once: no number to look up first.
+      d->thread_numbers_.delta.emplace(*places->ids[k],
+                                       static_cast<uint32_t>(k));
+      auto t = std::make_shared<Thread>();
+      const auto begin = places->positions.begin() + places->starts[k];
+      const auto end = places->positions.begin() + places->starts[k + 1];
+      t->posts.reserve(end - begin);
+      for (auto place = begin; place != end; ++place) {
+        const uint32_t n = d->place_numbers_[*place];
+        t->posts.push_back(n);
+        if (d->facts_[n].kind() == v1::POST_KIND_ANSWER)
+          t->answers.push_back(n);
+        if (k != 0) d->thread_.Mutable(n) = static_cast<uint32_t>(k);
+      }
+      d->threads_.push_back(std::move(t));
+    }
+  } else {
+    for (const auto& [thread_id, members] : s.threads)
+      d->NumberThread(thread_id, &members);
+  }
+  d->place_numbers_ = {};
   d->thread_numbers_.Fold();
   return d;
 }

@@ -42,8 +42,20 @@ class DenseIndex {
   // (numbers them, and each post's Facts); Finish adds its threads and
   // activity. Finish(NumberPosts(s), s) is Build(s).
   static std::unique_ptr<DenseIndex> NumberPosts(const Snapshot& snapshot);
+  // The threads of a snapshot's posts as their places in the iteration of
+  // Snapshot::posts (BuildSnapshot counts them so): thread t is `ids[t]`,
+  // its posts the places positions[starts[t]] .. positions[starts[t + 1]]
+  // - 1, in Snapshot::threads' order. Given to Finish, it spares a post-id
+  // lookup a post (NumberPosts notes each place's number); the threads are
+  // then numbered in this order instead of Snapshot::threads'.
+  struct ThreadPlaces {
+    std::vector<const std::string*> ids;
+    std::vector<uint32_t> starts;  // ids.size() + 1 of them
+    std::vector<uint32_t> positions;
+  };
   static std::shared_ptr<const DenseIndex> Finish(
-      std::unique_ptr<DenseIndex> numbered, const Snapshot& snapshot);
+      std::unique_ptr<DenseIndex> numbered, const Snapshot& snapshot,
+      const ThreadPlaces* threads = nullptr);
 
   // What changed between the snapshot `prev` numbers and `next`
   // (index/snapshot_delta.h): post ids written or deleted, and people whose
@@ -184,6 +196,9 @@ class DenseIndex {
   IdNumbers person_numbers_;
   ChunkedArray<std::shared_ptr<const v1::Person>> people_;
   ChunkedArray<std::shared_ptr<const Activity>> activity_;
+  // Between NumberPosts and Finish only: the number of the post at each
+  // place of Snapshot::posts' iteration.
+  std::vector<uint32_t> place_numbers_;
 };
 
 }  // namespace whoknows::index

@@ -452,5 +452,51 @@ TEST(DenseIndexTest, NumbersPostsAndPeopleInIdOrder) {
   for (const std::string& id : want) EXPECT_EQ(d.person_id(n++), id);
 }
 
+// Thousands of posts: ids of one scheme ("p" and seven digits, their
+// first bytes shared, so the radix sort skips those passes and runs the
+// others), some longer ones that share all eight bytes with another, a
+// few of another scheme; threads of one to a dozen posts. Numbered in id
+// order, and BuildSnapshot's threads (numbered from the places its counts
+// noted, no id looked up) hold what DenseIndex::Build's from
+// Snapshot::threads hold, in the same order.
+TEST(DenseIndexTest, ManyPostsAreNumberedInIdOrderWithTheirThreads) {
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  std::vector<std::string> ids;
+  std::string thread;
+  for (int i = 0; i < 5000; ++i) {
+    // Digits scattered over the id's bytes, not counted up in order.
+    const int k = (i * 7919) % 10007;
+    std::string id = "p" + std::string(7 - std::to_string(k).size(), '0') +
+                     std::to_string(k);
+    if (i % 251 == 0) id = "thread-" + std::to_string(i);
+    if (i % 13 == 0 || thread.empty()) thread = id;
+    const std::string author = "u" + std::to_string(i % 37);
+    if (i % 3) people[author] = Person(author);
+    // Every 97th also as a longer id in the same thread: two ids whose
+    // first eight bytes are one.
+    for (const std::string& each :
+         i % 97 ? std::vector{id} : std::vector{id, id + "x", id + "\x80"}) {
+      posts[each] = Meta(each, author, thread,
+                         thread == each ? v1::POST_KIND_QUESTION
+                         : i % 2        ? v1::POST_KIND_ANSWER
+                                        : v1::POST_KIND_COMMENT);
+      ids.push_back(each);
+    }
+  }
+  auto snap = BuildSnapshot(std::move(people), std::move(posts), {});
+  const DenseIndex& d = *snap->dense;
+  std::sort(ids.begin(), ids.end());
+  ASSERT_EQ(d.num_posts(), ids.size());
+  for (uint32_t n = 0; n < d.num_posts(); ++n)
+    ASSERT_EQ(d.post(n).id, ids[n]) << n;
+  EXPECT_EQ(Describe(d), Describe(*DenseIndex::Build(*snap)));
+  for (uint32_t n = 0; n < d.num_posts(); ++n) {
+    std::vector<std::string> thread_ids;
+    for (uint32_t t : d.thread_of(n)) thread_ids.push_back(d.post(t).id);
+    ASSERT_EQ(thread_ids, snap->threads.at(d.post(n).thread_id)) << n;
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::index
