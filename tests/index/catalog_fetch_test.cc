@@ -57,6 +57,16 @@ std::vector<v1::Post> SnippetPosts(int n) {
   return posts;
 }
 
+// Anna and 60 SnippetPosts in `c`, published.
+void AddSnippetPosts(Catalog* c) {
+  ASSERT_NE(c, nullptr);
+  const std::vector<v1::Person> people = {testing_util::MakePerson("anna")};
+  ASSERT_TRUE(c->UpsertPeople(people).ok());
+  const absl::Status upserted = c->UpsertPosts(SnippetPosts(60));
+  ASSERT_TRUE(upserted.ok()) << upserted;
+  c->Refresh();
+}
+
 // The snippets, by post id, of the ids' posts, each made from the MSet of
 // the whole folder's match of the query's words, by those words alone.
 std::map<std::string, std::string> SnippetsOfTheQueryMatch(
@@ -92,13 +102,7 @@ std::map<std::string, std::string> SnippetsOfTheQueryMatch(
 TEST(CatalogFetchTest, SnippetsAreThoseOfTheQueryWordsMatch) {
   const std::string dir = TestDir();
   auto c = OpenCatalog(dir);
-  ASSERT_NE(c, nullptr);
-  const std::vector<v1::Person> people = {testing_util::MakePerson("anna")};
-  ASSERT_TRUE(c->UpsertPeople(people).ok());
-  const std::vector<v1::Post> posts = SnippetPosts(60);
-  const absl::Status upserted = c->UpsertPosts(posts);
-  ASSERT_TRUE(upserted.ok()) << upserted;
-  c->Refresh();
+  ASSERT_NO_FATAL_FAILURE(AddSnippetPosts(c.get()));
   std::mt19937 random(11);
   for (const std::string query :
        {"restart the spooler", "toner", "starta om skrivaren", "nothing"}) {
@@ -124,14 +128,8 @@ TEST(CatalogFetchTest, SnippetsAreThoseOfTheQueryWordsMatch) {
 // the people it shows. (With Xapian's background model, a snippet moved
 // with the posts whose snippets were made before it.)
 TEST(CatalogFetchTest, ASnippetDependsOnNothingFetchedWithIt) {
-  const std::string dir = TestDir();
-  auto c = OpenCatalog(dir);
-  ASSERT_NE(c, nullptr);
-  const std::vector<v1::Person> people = {testing_util::MakePerson("anna")};
-  ASSERT_TRUE(c->UpsertPeople(people).ok());
-  const absl::Status upserted = c->UpsertPosts(SnippetPosts(60));
-  ASSERT_TRUE(upserted.ok()) << upserted;
-  c->Refresh();
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NO_FATAL_FAILURE(AddSnippetPosts(c.get()));
   std::mt19937 random(5);
   int long_texts = 0;
   for (const std::string query : {"restart the spooler", "nätverk kabel"}) {
