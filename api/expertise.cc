@@ -140,27 +140,22 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
   auto found = finder.Find(q);
   if (!found.ok()) return found.status();
 
-  // One fetch for every evidence post of every expert. The asker's groups
-  // as of now: a post of a group they have left since the ranking is not
+  // One fetch for the evidence posts of every expert shown (a snippet does
+  // not depend on the other posts fetched with it). The asker's groups as
+  // of now: a post of a group they have left since the ranking is not
   // shown, nor one that moved to another group.
   auto snap = catalog.snapshot();
   const std::vector<std::string> groups = snap->GroupsOf(q.asker_id);
   const ranking::ConfidenceOptions confidence{.text_floor =
                                                   finder.options().text_floor};
   std::vector<double> confidences;
-  bool anyone = false;
-  for (const auto& e : found->experts) {
+  for (const auto& e : found->experts)
     confidences.push_back(ranking::Confidence(e, confidence));
-    anyone = anyone || !(confidences.back() < min_confidence);
-  }
-  // Nobody shown, nothing read. While anyone is, the withheld's evidence is
-  // fetched too: a snippet depends on those made before it in the same
-  // fetch (Catalog::Fetch), and a shown one must not change.
   std::vector<std::string> ids;
-  if (anyone) {
-    for (const auto& e : found->experts)
-      for (const auto& ev : e.evidence)
-        if (!IsOutcome(ev.post_id)) ids.push_back(ev.post_id);
+  for (size_t i = 0; i < found->experts.size(); ++i) {
+    if (confidences[i] < min_confidence) continue;
+    for (const auto& ev : found->experts[i].evidence)
+      if (!IsOutcome(ev.post_id)) ids.push_back(ev.post_id);
   }
   auto texts =
       catalog.Fetch(q.query, ids, 300, /*include_private=*/false, groups);

@@ -24,8 +24,8 @@ absl::StatusOr<v1::FindExpertsResponse> FindExperts(
 // The same, and the ranking it was made from (its retrieval included)
 // moved into `*ranked` when the request is answered. Experts whose
 // confidence is below `min_confidence` are left out and counted in
-// `*withheld` (SuggestForPost's threshold); when all are, no evidence is
-// read (a draft of a few words mostly finds nobody sure enough).
+// `*withheld` (SuggestForPost's threshold), and their evidence is not read
+// (a draft of a few words mostly finds nobody sure enough).
 absl::StatusOr<v1::FindExpertsResponse> FindExperts(
     const index::Catalog& catalog, const ranking::ExpertFinder& finder,
     const v1::FindExpertsRequest& request, ranking::FindResult* ranked,

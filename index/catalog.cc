@@ -3567,30 +3567,6 @@ const std::string& SnippetSource(const v1::Post& post) {
   return post.body().empty() ? post.title() : post.body();
 }
 
-// `wanted` (docids of the ids' posts), in the order a match of
-// OR(FILTER(q, ids), SCALE_WEIGHT(ids, 0)) lists them: those `q` weighs
-// above 0 by weight (ties by docid), then the others by docid. `matched` is
-// the MSet of FILTER(q, ids), which weighs the same documents alike.
-// MSet::snippet keeps a cache of words across calls whose contents depend
-// on the order of the calls: Fetch makes its snippets in this order.
-template <typename Wanted>
-std::vector<Xapian::docid> MatchOrder(const Xapian::MSet& matched,
-                                      const Wanted& wanted) {
-  std::vector<Xapian::docid> order, unweighted;
-  std::unordered_set<Xapian::docid> weighted;
-  for (auto it = matched.begin(); it != matched.end(); ++it) {
-    if (it.get_weight() > 0 && wanted.contains(*it)) {
-      order.push_back(*it);
-      weighted.insert(*it);
-    }
-  }
-  for (const auto& [docid, unused] : wanted)
-    if (!weighted.contains(docid)) unweighted.push_back(docid);
-  std::sort(unweighted.begin(), unweighted.end());
-  order.insert(order.end(), unweighted.begin(), unweighted.end());
-  return order;
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
@@ -3599,33 +3575,35 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
     const std::vector<std::string>& groups) const {
   std::vector<PostText> out;
   if (post_ids.empty()) return out;
-  std::vector<Xapian::Query> ids;
-  for (const auto& id : post_ids) ids.emplace_back(kIdPrefix + id);
-  Xapian::Query id_filter(Xapian::Query::OP_OR, ids.begin(), ids.end());
-  Xapian::Query q =
+  Xapian::Query query =
       BuildQuery(query_text, impl_->QueryLanguages(), impl_->dictionary.get());
+  if (query.empty()) {
+    // No word to weigh (stopwords only, or no query): the statistics of
+    // the ids' match, which weigh no word of a text either.
+    std::vector<Xapian::Query> ids;
+    for (const auto& id : post_ids) ids.emplace_back(kIdPrefix + id);
+    query = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
+  }
   // Each post is read by its id term. A text no longer than the snippet is
-  // its own snippet (MSet::snippet returns it as it is, touching nothing),
-  // so the query is matched only when a longer one needs an MSet: among
-  // the ids alone, with the terms and statistics of the match of
-  // OR(FILTER(q, ids), SCALE_WEIGHT(ids, 0)) it stands for (MatchOrder).
-  const Xapian::Query query =
-      q.empty() ? id_filter
-                : Xapian::Query(Xapian::Query::OP_FILTER, q, id_filter);
-  // The snippets' background model asks the database for the frequency of
-  // every other word of the text: a round trip to each shard a word on
-  // remote shards (most of a FindExperts there), so the snippets of a
-  // sharded catalog are chosen by the query's words alone.
-  const unsigned snippet_flags = impl_->shards.empty()
-                                     ? Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                                           Xapian::MSet::SNIPPET_EXHAUSTIVE
-                                     : Xapian::MSet::SNIPPET_EXHAUSTIVE;
+  // its own snippet (MSet::snippet returns it as it is, touching nothing).
+  // A longer one is chosen by the query's words alone, weighed by the
+  // statistics of a match that matches nothing (get_mset(0, 0): the
+  // statistics are the whole database's, no document is matched).
+  // Xapian's background model would also weigh every other word of the
+  // text by its frequency: a term lookup a word (a block read at 1M posts,
+  // a round trip to a shard on remote shards), and the weights it caches
+  // in the MSet made a snippet depend on those made before it. On the five
+  // Stack Exchange dumps and the 100k company it changed which query words
+  // a snippet holds in 5 snippets of 39,628 (2 held more with it, 3
+  // without; docs/ranking.md); without it, a local and a sharded catalog
+  // make the same snippets.
+  constexpr unsigned kSnippetFlags = Xapian::MSet::SNIPPET_EXHAUSTIVE;
   std::unordered_map<std::string, PostText> by_id;
   absl::Status status = impl_->ReadScoped(
       "fetch", "fetch: index kept changing; try again", include_private, groups,
       [&](const Xapian::Database& db) {
         by_id.clear();
-        std::unordered_map<Xapian::docid, PostText*> long_texts;
+        std::vector<PostText*> long_texts;
         for (const std::string& id : post_ids) {
           if (by_id.contains(id)) continue;
           const std::string term = kIdPrefix + id;
@@ -3649,19 +3627,17 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
           if (SnippetSource(kept.post).size() <= snippet_bytes)
             kept.snippet = HtmlToText(SnippetSource(kept.post));
           else
-            long_texts[*found] = &kept;
+            long_texts.push_back(&kept);
         }
         if (long_texts.empty()) return absl::OkStatus();
         Xapian::Enquire enquire(db);
         enquire.set_query(query);
-        const Xapian::MSet mset =
-            enquire.get_mset(0, static_cast<Xapian::doccount>(ids.size()));
-        for (const Xapian::docid docid : MatchOrder(mset, long_texts)) {
-          PostText& t = *long_texts[docid];
-          t.snippet = HtmlToText(
-              mset.snippet(SnippetSource(t.post), snippet_bytes,
-                           Xapian::Stem(StemmerNameFor(t.post.language())),
-                           snippet_flags, "", "", "…"));
+        const Xapian::MSet mset = enquire.get_mset(0, 0);
+        for (PostText* t : long_texts) {
+          t->snippet = HtmlToText(
+              mset.snippet(SnippetSource(t->post), snippet_bytes,
+                           Xapian::Stem(StemmerNameFor(t->post.language())),
+                           kSnippetFlags, "", "", "…"));
         }
         return absl::OkStatus();
       },

@@ -559,11 +559,12 @@ class Catalog {
   // Loads posts by id (missing ids are skipped) with snippets for `query`,
   // from the newest committed revision. Unless `include_private`, only
   // public posts are loaded (an id whose post has become private since the
-  // caller's snapshot is skipped like a missing one) and the snippets'
-  // background model is built from public posts alone. With `groups` (a
-  // member's, sorted) and not `include_private`: public posts and those of
-  // `groups`, read as SearchOptions::groups reads them, so the background
-  // model counts no other group's post.
+  // caller's snapshot is skipped like a missing one) and the query words'
+  // weights in the snippets are those of public posts alone. With `groups`
+  // (a member's, sorted) and not `include_private`: public posts and those
+  // of `groups`, read as SearchOptions::groups reads them, so the weights
+  // count no other group's post. A snippet depends on its text, the query
+  // and those weights only, not on the other posts fetched.
   absl::StatusOr<std::vector<PostText>> Fetch(
       const std::string& query, const std::vector<std::string>& post_ids,
       size_t snippet_bytes = 300, bool include_private = false,

@@ -700,6 +700,54 @@ TEST_F(ShardsTest, ShardsReplicasAndFrontendsAnswerAsOneFolder) {
   }
 }
 
+// The evidence snippets on remote shards are the single folder's: the same
+// posts fetched for the same question give the same bytes. (Xapian's
+// background model, which asks every shard for the frequency of every
+// other word of a text, used to choose a single folder's snippets only.)
+TEST_F(ShardsTest, SnippetsOnShardsAreTheSingleFolders) {
+  ASSERT_EQ(std::system("command -v xapian-tcpsrv >/dev/null"), 0)
+      << "xapian-tools is missing (scripts/install-deps.sh installs it)";
+  ASSERT_NO_FATAL_FAILURE(StartShards(/*replica=*/false));
+  auto open = [&](const std::string& name,
+                  std::vector<std::vector<std::string>> shards) {
+    index::CatalogOptions o;
+    o.data_dir = (dir_ / name).string();
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.post_shards = std::move(shards);
+    auto c = index::Catalog::Open(o);
+    EXPECT_TRUE(c.ok()) << c.status();
+    if (!c.ok()) return std::unique_ptr<index::Catalog>();
+    EXPECT_TRUE((*c)->UpsertPeople(company_.people).ok());
+    const absl::Status s = (*c)->UpsertPosts(company_.public_posts);
+    EXPECT_TRUE(s.ok()) << s;
+    (*c)->Refresh();
+    return std::move(*c);
+  };
+  const auto single = open("single", {});
+  const auto sharded = open("sharded", {{Tcp(w0_)}, {Tcp(w1_)}});
+  ASSERT_NE(single, nullptr);
+  ASSERT_NE(sharded, nullptr);
+  // Every third public post longer than its snippet.
+  std::vector<std::string> ids;
+  int long_texts = 0;
+  for (const auto& p : company_.public_posts) {
+    if (p.body().size() > 300 && long_texts++ % 3 == 0) ids.push_back(p.id());
+  }
+  ASSERT_GE(ids.size(), 20u);
+  for (const auto& question : company_.questions) {
+    auto want = single->Fetch(question, ids);
+    auto got = sharded->Fetch(question, ids);
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->size(), want->size());
+    for (size_t i = 0; i < want->size(); ++i) {
+      EXPECT_EQ((*got)[i].post.id(), (*want)[i].post.id());
+      EXPECT_EQ((*got)[i].snippet, (*want)[i].snippet)
+          << question << ", post " << (*want)[i].post.id();
+    }
+  }
+}
+
 // The writer reconnects to a shard's writable server that restarted: the
 // next write goes through; while the server is down, writes are refused
 // with UNAVAILABLE, and nothing committed before is lost.
