@@ -1272,7 +1272,7 @@ struct Catalog::Impl {
           for (auto v = db.valuestream_begin(kIdSlot);
                v != db.valuestream_end(kIdSlot); ++v) {
             if (v.get_docid() < table->number.size())
-              table->number[v.get_docid()] = dense.PostNumber(*v);
+              table->number.Mutable(v.get_docid()) = dense.PostNumber(*v);
           }
           return absl::OkStatus();
         },
@@ -1299,20 +1299,23 @@ struct Catalog::Impl {
           if (stale) return absl::OkStatus();
           table->uuid = prev.uuid;
           table->files = prev.files;
+          // Shares prev's chunks (prev is published, never written again):
+          // only the chunks written below are copied.
           table->number = prev.number;
           table->number.resize(db.get_lastdocid() + 1, DenseIndex::kNone);
           auto v = db.valuestream_begin(kIdSlot);
           if (v != db.valuestream_end(kIdSlot)) v.skip_to(prev.number.size());
           for (; v != db.valuestream_end(kIdSlot); ++v) {
             if (v.get_docid() < table->number.size())
-              table->number[v.get_docid()] = dense.PostNumber(*v);
+              table->number.Mutable(v.get_docid()) = dense.PostNumber(*v);
           }
           for (const auto& [id, meta] : change.posts) {
             const std::string term = kIdPrefix + id;
             for (auto d = db.postlist_begin(term); d != db.postlist_end(term);
                  ++d) {
-              if (*d < table->number.size())
-                table->number[*d] = dense.PostNumber(id);
+              if (*d < table->number.size() &&
+                  table->number[*d] != dense.PostNumber(id))
+                table->number.Mutable(*d) = dense.PostNumber(id);
             }
           }
           return absl::OkStatus();
@@ -1321,18 +1324,22 @@ struct Catalog::Impl {
     if (!read.ok()) return nullptr;
     if (stale) return ReadDocids(dense);
     // Numbers that no longer name their post: deleted documents' entries.
-    std::vector<bool> tombstone(dense.num_posts(), false);
-    bool any = false;
+    // Their documents are gone from the index, so only a scan finds them;
+    // publishes without a deletion or renumbering skip it.
+    std::vector<uint32_t> gone;
     for (const auto& [id, meta] : change.posts) {
       const uint32_t n = was.PostNumber(id);
-      if (n != DenseIndex::kNone && dense.PostNumber(id) != n) {
-        tombstone[n] = true;
-        any = true;
-      }
+      if (n != DenseIndex::kNone && dense.PostNumber(id) != n)
+        gone.push_back(n);
     }
-    if (any) {
-      for (uint32_t& n : table->number)
-        if (n != DenseIndex::kNone && tombstone[n]) n = DenseIndex::kNone;
+    if (!gone.empty()) {
+      std::vector<bool> tombstone(dense.num_posts(), false);
+      for (const uint32_t n : gone) tombstone[n] = true;
+      for (size_t d = 0; d < table->number.size(); ++d) {
+        const uint32_t n = table->number[d];
+        if (n != DenseIndex::kNone && tombstone[n])
+          table->number.Mutable(d) = DenseIndex::kNone;
+      }
     }
     return table;
   }

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "index/chunked_array.h"
 #include "index/data_dir.h"
 #include "index/dense_index.h"
 #include "index/graph_options.h"
@@ -295,8 +296,11 @@ struct PostDocids {
   std::string uuid;    // of the public database it was read from
   uint64_t files = 0;  // the catalog's folders it was read from (Compact)
   // Document id -> post number, DenseIndex::kNone for a document whose post
-  // the snapshot leaves out. Ids from number.size() on are newer.
-  std::vector<uint32_t> number;
+  // the snapshot leaves out. Ids from number.size() on are newer. Chunked:
+  // the next snapshot's table shares the chunks its change does not write,
+  // so a publish costs the documents it adds and renumbers, not a copy of
+  // the table.
+  ChunkedArray<uint32_t> number;
 };
 
 // A consistent, immutable view of the catalog published to readers. Its

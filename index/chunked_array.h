@@ -80,6 +80,20 @@ class ChunkedArray {
     size_ = n;
   }
 
+  // Grows to n elements, the new ones `value` (the last chunk is copied
+  // first when this array did not make it), or drops those from n on.
+  void resize(size_t n, const T& value) {
+    if (n <= size_) {
+      const size_t chunks = (n + kChunk - 1) >> kChunkBits;
+      chunks_.resize(chunks);
+      owned_.resize(chunks);
+      size_ = n;
+      return;
+    }
+    reserve(n);
+    while (size_ < n) push_back(value);
+  }
+
   void reserve(size_t n) {
     chunks_.reserve((n + kChunk - 1) >> kChunkBits);
     owned_.reserve((n + kChunk - 1) >> kChunkBits);

@@ -1370,13 +1370,16 @@ TEST(CatalogTest, NumberedSearchFindsTheSamePostsAsTheIds) {
   // are read.
   Snapshot older = *snap;
   auto part = std::make_shared<PostDocids>(*snap->docids);
-  part->number.resize(4);
+  part->number.resize(4, DenseIndex::kNone);
   older.docids = part;
   EXPECT_EQ(NumberedIds(*c, o, older), ids);
   // A table read from another database is not used: every id is read.
   Snapshot other = *snap;
   auto wrong = std::make_shared<PostDocids>(*snap->docids);
-  std::reverse(wrong->number.begin(), wrong->number.end());
+  ChunkedArray<uint32_t> reversed;
+  for (size_t d = snap->docids->number.size(); d-- > 0;)
+    reversed.push_back(snap->docids->number[d]);
+  wrong->number = std::move(reversed);
   wrong->uuid = "another database";
   other.docids = wrong;
   EXPECT_EQ(NumberedIds(*c, o, other), ids);

@@ -69,5 +69,25 @@ TEST(ChunkedArrayTest, AssignFillsEveryElement) {
   EXPECT_EQ(a.size(), 10u);
 }
 
+// Growing a copy fills the new elements, in the shared last chunk too,
+// without writing the original's; shrinking drops the tail.
+TEST(ChunkedArrayTest, ResizeGrowsACopyAloneAndShrinks) {
+  ChunkedArray<int, 2> original;
+  for (int i = 0; i < 6; ++i) original.push_back(i);
+  ChunkedArray<int, 2> copy = original;
+  copy.resize(11, -1);
+  ASSERT_EQ(copy.size(), 11u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(copy[i], static_cast<int>(i));
+  for (size_t i = 6; i < 11; ++i) EXPECT_EQ(copy[i], -1);
+  ASSERT_EQ(original.size(), 6u);
+  EXPECT_TRUE(copy.SharesChunkWith(original, 0));
+  EXPECT_FALSE(copy.SharesChunkWith(original, 4));  // grown into
+  copy.resize(3, -1);
+  ASSERT_EQ(copy.size(), 3u);
+  copy.push_back(30);
+  EXPECT_EQ(copy[3], 30);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(original[i], static_cast<int>(i));
+}
+
 }  // namespace
 }  // namespace whoknows::index

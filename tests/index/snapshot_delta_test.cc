@@ -568,6 +568,12 @@ TEST(SnapshotDeltaTest, IncrementalPublishesEqualFullBuilds) {
   c->Refresh();
   int incremental = 0, extended = 0;
   const int rounds = 40;
+  // Every docid table published, and what it held then: a reader's older
+  // snapshot must not see a later publish's writes (the tables share
+  // chunks).
+  std::vector<
+      std::pair<std::shared_ptr<const PostDocids>, std::vector<uint32_t>>>
+      published;
   for (int round = 0; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     std::vector<v1::Post> posts;
@@ -601,6 +607,15 @@ TEST(SnapshotDeltaTest, IncrementalPublishesEqualFullBuilds) {
     ExpectSameSnapshot(*want, *got);
     ExpectSameDocids(*want, *got);
     if (HasFatalFailure() || HasFailure()) return;
+    std::vector<uint32_t> held(got->docids->number.size());
+    for (size_t d = 0; d < held.size(); ++d) held[d] = got->docids->number[d];
+    published.emplace_back(got->docids, std::move(held));
+  }
+  for (size_t i = 0; i < published.size(); ++i) {
+    const auto& [table, held] = published[i];
+    ASSERT_EQ(table->number.size(), held.size()) << "round " << i;
+    for (size_t d = 0; d < held.size(); ++d)
+      ASSERT_EQ(table->number[d], held[d]) << "round " << i << ", docid " << d;
   }
   // Most publishes took the incremental path, and growth extended the
   // graph instead of building it.
