@@ -110,7 +110,7 @@ class StringTable {
 };
 
 void WritePost(Writer& w, const StringTable& table, const PostMeta& m) {
-  auto strings = [&](const std::vector<Interned>& list) {
+  auto strings = [&](const InternedList& list) {
     w.Varint(list.size());
     for (const Interned& s : list) w.Varint(table[s]);
   };
@@ -155,6 +155,13 @@ class Reader {
     return v;
   }
   uint64_t Varint() {
+    // Most of a post's varints (lengths, counts, kind, flags, small table
+    // numbers) are one byte: taken without the loop.
+    if (!in_.empty() && static_cast<unsigned char>(in_.front()) < 0x80) {
+      const auto byte = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      return byte;
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (in_.empty()) return Fail();
@@ -180,7 +187,7 @@ class Reader {
     return n;
   }
   // A list of numbers into `table`, as its values.
-  void Strings(const std::vector<Interned>& table, std::vector<Interned>& out) {
+  void Strings(const std::vector<Interned>& table, InternedList& out) {
     const uint64_t n = Varint();
     if (bad_ || n > in_.size()) return (void)Fail();
     out.reserve(n);
@@ -203,7 +210,9 @@ class Reader {
 
 std::shared_ptr<const PostMeta> ReadPost(Reader& r,
                                          const std::vector<Interned>& table) {
-  auto m = std::make_shared<PostMeta>();
+  // Default-initialized (every field has its default): make_shared would
+  // zero the record first (2 % of the read's instructions).
+  auto m = std::make_shared_for_overwrite<PostMeta>();
   auto value = [&](Interned& out) {
     const uint64_t at = r.Index(table.size());
     if (!r.bad()) out = table[at];

@@ -410,7 +410,7 @@ TEST(DerivedStateTest, AStringNumberPastTheTableIsDataLoss) {
   const auto read = ReadDerivedState(path, stamps);
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->posts.size(), 1u);
-  EXPECT_EQ(read->posts.at("q1")->tags, std::vector<Interned>{"boiler"});
+  EXPECT_EQ(read->posts.at("q1")->tags, InternedList{"boiler"});
   EXPECT_EQ(read->posts.at("q1")->author_id, "anna");
   WriteFile(path, file(4));
   EXPECT_TRUE(absl::IsDataLoss(ReadDerivedState(path, stamps).status()));
