@@ -110,7 +110,7 @@ class StringTable {
 };
 
 void WritePost(Writer& w, const StringTable& table, const PostMeta& m) {
-  auto strings = [&](const std::vector<Interned>& list) {
+  auto strings = [&](const InternedList& list) {
     w.Varint(list.size());
     for (const Interned& s : list) w.Varint(table[s]);
   };
@@ -155,6 +155,13 @@ class Reader {
     return v;
   }
   uint64_t Varint() {
+    // Most of a post's varints (lengths, counts, kind, flags, small table
+    // numbers) are one byte: taken without the loop.
+    if (!in_.empty() && static_cast<unsigned char>(in_.front()) < 0x80) {
+      const auto byte = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      return byte;
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (in_.empty()) return Fail();
@@ -180,7 +187,7 @@ class Reader {
     return n;
   }
   // A list of numbers into `table`, as its values.
-  void Strings(const std::vector<Interned>& table, std::vector<Interned>& out) {
+  void Strings(const std::vector<Interned>& table, InternedList& out) {
     const uint64_t n = Varint();
     if (bad_ || n > in_.size()) return (void)Fail();
     out.reserve(n);
@@ -201,17 +208,23 @@ class Reader {
   bool bad_ = false;
 };
 
+// Sets `named[i]` when the post names `table[i]` as its parent or, when it
+// is not the post's own id, as its thread.
 std::shared_ptr<const PostMeta> ReadPost(Reader& r,
-                                         const std::vector<Interned>& table) {
-  auto m = std::make_shared<PostMeta>();
+                                         const std::vector<Interned>& table,
+                                         std::vector<uint8_t>& named) {
+  // Default-initialized (every field has its default): make_shared would
+  // zero the record first (2 % of the read's instructions).
+  auto m = std::make_shared_for_overwrite<PostMeta>();
   auto value = [&](Interned& out) {
     const uint64_t at = r.Index(table.size());
     if (!r.bad()) out = table[at];
+    return at;
   };
   m->id = r.Bytes();
   value(m->author_id);
-  value(m->thread_id);
-  value(m->parent_id);
+  const uint64_t thread = value(m->thread_id);
+  const uint64_t parent = value(m->parent_id);
   m->kind = static_cast<v1::PostKind>(r.Varint());
   const uint64_t flags = r.Varint();
   m->accepted = flags & 1;
@@ -234,6 +247,9 @@ std::shared_ptr<const PostMeta> ReadPost(Reader& r,
     std::memcpy(&f, &bits, sizeof f);
   }
   if (r.bad()) return nullptr;
+  named[parent] = 1;
+  // The flag first: most posts are replies in a thread already named.
+  if (!named[thread] && m->thread_id != m->id) named[thread] = 1;
   return m;
 }
 
@@ -326,13 +342,16 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
   // only, and a second thread parsing half the posts cost more CPU than it
   // saved in wall time (docs/operations.md, Sizing: stop 25's records).
   out.posts.reserve(posts);
+  std::vector<uint8_t> named(table.size(), 0);
   for (uint64_t i = 0; i < posts; ++i) {
-    std::shared_ptr<const PostMeta> m = ReadPost(r, table);
+    std::shared_ptr<const PostMeta> m = ReadPost(r, table, named);
     if (!m) return Corrupt(path, absl::StrCat("unparsable post ", i));
     const std::string& id = m->id;
     out.posts.emplace(id, std::move(m));
   }
   if (!r.done()) return Corrupt(path, "bytes after the last post");
+  for (size_t i = 0; i < table.size(); ++i)
+    if (named[i] && !table[i].empty()) out.referenced.push_back(table[i]);
   return absl::OkStatus();
 }
 

@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "index/catalog.h"
@@ -59,6 +60,11 @@ using DatabaseStamps = std::array<DatabaseStamp, kStoreCount>;
 struct DerivedRecords {
   std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
   std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  // Every distinct id that a post names as its parent or, when it is not
+  // the post's own id, as its thread (the catalog's `referenced` filter),
+  // each once, in the file's string table order: gathered from the table
+  // while the posts are read, instead of from every post again after.
+  std::vector<Interned> referenced;
 };
 
 // Writes `people` and `posts`, stamped with `stamps`, to `path` atomically

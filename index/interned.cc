@@ -127,19 +127,22 @@ class Table {
   static const Entry* InternLocked(Shard& shard, std::string_view s,
                                    size_t hash)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
-    auto it = shard.entries.find(s);
-    if (it != shard.entries.end()) {
-      // Held by someone (a count reaches 0 only under this lock, in
-      // Release, which removes the entry before unlocking).
-      if (!(*it)->immortal) (*it)->refs.fetch_add(1, std::memory_order_relaxed);
-      return *it;
-    }
-    auto* e = new Entry;
-    e->value = std::string(s);
-    e->refs.store(1, std::memory_order_relaxed);
-    e->shard = static_cast<uint16_t>(hash % kShards);
-    shard.entries.insert(e);
-    return e;
+    // One hash and one probe (a find, then an insert on a miss, took two of
+    // each).
+    bool added = false;
+    auto it = shard.entries.lazy_emplace(s, [&](const auto& construct) {
+      auto* e = new Entry;
+      e->value = std::string(s);
+      e->refs.store(1, std::memory_order_relaxed);
+      e->shard = static_cast<uint16_t>(hash % kShards);
+      construct(e);
+      added = true;
+    });
+    // Else held by someone (a count reaches 0 only under this lock, in
+    // Release, which removes the entry before unlocking).
+    if (!added && !(*it)->immortal)
+      (*it)->refs.fetch_add(1, std::memory_order_relaxed);
+    return *it;
   }
 
   std::array<Shard, kShards> shards_;

@@ -223,8 +223,7 @@ Participation ParticipationIn(const Snapshot& s, const std::string& thread) {
 // `now` keeps everything of `was` the graph reads and only appends likes
 // or mentions.
 bool Appends(const PostMeta& was, const PostMeta& now) {
-  auto prefix = [](const std::vector<Interned>& a,
-                   const std::vector<Interned>& b) {
+  auto prefix = [](const InternedList& a, const InternedList& b) {
     return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
   };
   return was.author_id == now.author_id && was.thread_id == now.thread_id &&

@@ -143,6 +143,51 @@ TEST(DerivedStateTest, OpenWithTheFileGivesTheRecordsOfAFullScan) {
   EXPECT_EQ(OpenAndDump(dir, /*read_only=*/true), scanned);
 }
 
+// A warm open still knows which stored posts have replies (the catalog's
+// `referenced` filter, gathered from derived.bin's string table): a post
+// made private after it carries its group down to the replies stored
+// before, through the thread's root (named as parent and as thread) and
+// through an answer (named as parent only).
+TEST(DerivedStateTest, AWarmOpenCarriesPrivacyDownToRepliesStoredBefore) {
+  for (const std::string made_private : {"q1", "a1"}) {
+    SCOPED_TRACE(made_private);
+    const std::string dir = TestDir() + "/" + made_private;
+    WriteCompany(dir);
+    {
+      auto c = OpenCatalog(dir);
+      ASSERT_NE(c, nullptr);
+      v1::Post c1 = MakePost("c1", "cy", v1::POST_KIND_COMMENT, "",
+                             "A comment on the answer.", kT0 + 300, "a1", "en");
+      c1.set_thread_id("q1");
+      ASSERT_TRUE(c->UpsertPosts({{c1}}).ok());
+    }
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(fs::exists(DerivedPath(dir))) << "the file was not used";
+    v1::Post p =
+        made_private == "q1"
+            ? MakePost("q1", "anna", v1::POST_KIND_QUESTION,
+                       "How to tune the boiler", "The boiler is loud.", kT0, "",
+                       "en")
+            : MakePost("a1", "bo", v1::POST_KIND_ANSWER, "Zyxwv answer",
+                       "Bleed the radiators.", kT0 + 60, "q1", "en");
+    p.set_visibility("group:hr");
+    ASSERT_TRUE(c->UpsertPosts({{p}}).ok());
+    c.reset();
+    const std::string dump = OpenAndDump(dir);
+    for (const std::string reply : {"a1", "c1"}) {
+      if (reply == made_private) continue;
+      const size_t at = dump.find("post " + reply + ": ");
+      ASSERT_NE(at, std::string::npos) << dump;
+      EXPECT_NE(
+          dump.substr(at, dump.find('\n', at) - at).find("|group:hr|group:hr|"),
+          std::string::npos)
+          << reply << " stayed public:\n"
+          << dump;
+    }
+  }
+}
+
 // Everything a published snapshot holds beyond the records, one line each
 // and sorted where the snapshot's order is no contract: threads, private
 // groups' posts, activity, counts, the dense numbering, the docid table and
@@ -410,7 +455,7 @@ TEST(DerivedStateTest, AStringNumberPastTheTableIsDataLoss) {
   const auto read = ReadDerivedState(path, stamps);
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->posts.size(), 1u);
-  EXPECT_EQ(read->posts.at("q1")->tags, std::vector<Interned>{"boiler"});
+  EXPECT_EQ(read->posts.at("q1")->tags, InternedList{"boiler"});
   EXPECT_EQ(read->posts.at("q1")->author_id, "anna");
   WriteFile(path, file(4));
   EXPECT_TRUE(absl::IsDataLoss(ReadDerivedState(path, stamps).status()));
