@@ -3615,7 +3615,11 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
   // a snippet holds in 5 snippets of 39,628 (2 held more with it, 3
   // without; docs/ranking.md); without it, a local and a sharded catalog
   // make the same snippets.
-  constexpr unsigned kSnippetFlags = Xapian::MSet::SNIPPET_EXHAUSTIVE;
+  // A text that holds none of the query's words (evidence found by its
+  // thread, or in another language's words) shows its opening: Xapian,
+  // with no word to weigh, picks a window from its middle or its end.
+  constexpr unsigned kSnippetFlags = Xapian::MSet::SNIPPET_EXHAUSTIVE |
+                                     Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH;
   std::unordered_map<std::string, PostText> by_id;
   absl::Status status = impl_->ReadScoped(
       "fetch", "fetch: index kept changing; try again", include_private, groups,
@@ -3656,6 +3660,10 @@ absl::StatusOr<std::vector<PostText>> Catalog::Fetch(
               mset.snippet(SnippetSource(t->post), snippet_bytes,
                            Xapian::Stem(StemmerNameFor(t->post.language())),
                            kSnippetFlags, "", "", "…"));
+          if (t->snippet.empty()) {
+            t->snippet =
+                Opening(HtmlToText(SnippetSource(t->post)), snippet_bytes);
+          }
         }
         return absl::OkStatus();
       },

@@ -113,4 +113,25 @@ std::string HtmlToText(std::string_view html) {
   return Tidy(out);
 }
 
+std::string Opening(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  auto space = [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+  };
+  // The last space at most max_bytes in: the word before it fits whole.
+  size_t cut = max_bytes;
+  while (cut > 0 && !space(text[cut])) --cut;
+  if (cut == 0) {
+    // One word longer than max_bytes: cut before the byte that starts the
+    // character that does not fit (a continuation byte is 10xxxxxx).
+    cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+      --cut;
+  }
+  while (cut > 0 && space(text[cut - 1])) --cut;
+  std::string out(text.substr(0, cut));
+  out += "…";
+  return out;
+}
+
 }  // namespace whoknows::index

@@ -87,9 +87,13 @@ std::map<std::string, std::string> SnippetsOfTheQueryMatch(
     if (it == db.postlist_end("Q" + id)) continue;
     v1::Post post;
     EXPECT_TRUE(post.ParseFromString(db.get_document(*it).get_data()));
-    out[post.id()] = HtmlToText(mset.snippet(
+    std::string snippet = HtmlToText(mset.snippet(
         post.body(), 300, Xapian::Stem(StemmerNameFor(post.language())),
-        Xapian::MSet::SNIPPET_EXHAUSTIVE, "", "", "…"));
+        Xapian::MSet::SNIPPET_EXHAUSTIVE |
+            Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH,
+        "", "", "…"));
+    // A text without the query's words: its opening.
+    out[post.id()] = snippet.empty() ? Opening(post.body(), 300) : snippet;
   }
   return out;
 }
@@ -121,6 +125,46 @@ TEST(CatalogFetchTest, SnippetsAreThoseOfTheQueryWordsMatch) {
       EXPECT_EQ(t.snippet, it->second) << query << ", post " << t.post.id();
     }
   }
+}
+
+// A long text that holds none of the query's words shows its opening, not
+// the window Xapian would pick among equally weightless ones (its last).
+TEST(CatalogFetchTest, ATextWithoutTheQueryWordsShowsItsOpening) {
+  auto c = OpenCatalog(TestDir());
+  ASSERT_NO_FATAL_FAILURE(AddSnippetPosts(c.get()));
+  // "zebrafish" is a word of the index, in this post alone.
+  ASSERT_TRUE(c->UpsertPosts(std::vector<v1::Post>{MakePost(
+                                 "z", "anna", v1::POST_KIND_QUESTION, "Fish",
+                                 "zebrafish tank", kT0, "", "en")})
+                  .ok());
+  c->Refresh();
+  int long_texts = 0;
+  // The English words of the third are in the index, but in no Swedish
+  // post: Xapian showed a window from their middle.
+  for (const std::string query : {"zebrafish", "", "restart the spooler"}) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 60; ++i) ids.push_back("p" + std::to_string(i));
+    auto fetched = c->Fetch(query, ids);
+    ASSERT_TRUE(fetched.ok()) << fetched.status();
+    ASSERT_EQ(fetched->size(), ids.size());
+    for (const PostText& t : *fetched) {
+      const std::string& body = t.post.body();
+      if (query == "restart the spooler" && t.post.language() != "sv") continue;
+      if (body.size() <= 300) {  // its own snippet, as plain text
+        EXPECT_EQ(t.snippet, HtmlToText(body));
+        continue;
+      }
+      ++long_texts;
+      ASSERT_TRUE(t.snippet.ends_with("…")) << t.snippet;
+      const std::string kept =
+          t.snippet.substr(0, t.snippet.size() - std::string("…").size());
+      EXPECT_TRUE(body.starts_with(kept)) << "query \"" << query << "\", post "
+                                          << t.post.id() << ": " << t.snippet;
+      EXPECT_GT(kept.size(), 250u) << t.snippet;
+      EXPECT_LE(kept.size(), 300u);
+    }
+  }
+  EXPECT_EQ(long_texts, 105);
 }
 
 // A snippet depends on its post and the query alone, not on the posts

@@ -53,5 +53,34 @@ TEST(TextTest, HtmlToTextKeepsTextAfterStrayLessThan) {
   EXPECT_EQ(HtmlToText("if a < b then swap"), "if a < b then swap");
 }
 
+TEST(TextTest, OpeningKeepsWholeWordsAndMarksTheCut) {
+  EXPECT_EQ(Opening("short text", 300), "short text");
+  EXPECT_EQ(Opening("printer queue stuck again", 15), "printer queue…");
+  // The cut falls on a space: the words before it fit whole.
+  EXPECT_EQ(Opening("printer queue stuck", 13), "printer queue…");
+  // Spaces before the cut are not kept.
+  EXPECT_EQ(Opening("printer   queue", 9), "printer…");
+  EXPECT_EQ(Opening("printer\nqueue", 10), "printer…");
+}
+
+// A first word longer than the limit is cut inside it, never inside a
+// character: "å" and "ö" are two bytes each.
+TEST(TextTest, OpeningNeverSplitsACharacter) {
+  const std::string word =
+      "skrivarkö"
+      "åtgärdsöversikt";  // no space
+  for (size_t max = 1; max < word.size(); ++max) {
+    const std::string out = Opening(word, max);
+    ASSERT_TRUE(out.ends_with("…")) << max;
+    const std::string kept =
+        out.substr(0, out.size() - std::string("…").size());
+    EXPECT_LE(kept.size(), max);
+    EXPECT_TRUE(word.starts_with(kept)) << max;
+    // Ends on a character's last byte: the next byte of the word starts one.
+    EXPECT_NE(static_cast<unsigned char>(word[kept.size()]) & 0xC0, 0x80)
+        << max << ": " << kept;
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::index
