@@ -123,7 +123,7 @@ struct ServerOptions {
   // always). A write queued behind a stream (another stream, an
   // UpsertPosts) waits for one group. Longer budgets mean fewer, cheaper
   // commits a post (a commit costs about 240 ms at 1M posts) and longer
-  // waits; docs/operations.md, "Ingest".
+  // waits; docs/operations.md, "Streams".
   std::chrono::milliseconds ingest_group_budget{400};
   int ingest_group_min_items = 1000;
   // Graceful shutdown (SIGTERM): how long calls in flight (and queued) get

@@ -1,6 +1,6 @@
 // Xapian's own CPU time a post for the ingest's writes into a large posts/
 // database, in the shapes a small "fresh" database beside posts/ would
-// take (docs/operations.md, "A fresh database beside posts/"). Each round
+// take (docs/measurements.md, "A fresh database beside posts/"). Each round
 // adds --n new documents (taken, terms, values and data, from --docs, e.g.
 // another company's posts/) in four ways, one after the other, into the
 // same --posts folder (a COPY: it is written to and grows by 4 x n a

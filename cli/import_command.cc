@@ -124,8 +124,8 @@ class ImportCommand final : public Command {
     // every write, and the import publishes none: without this the first
     // serve after an import builds the graph from every post (about 5 s of
     // CPU at 1M posts) instead of reading it. Sharded posts persist neither.
-    // Its cost, and the close's, are printed (docs/operations.md,
-    // "Sizing"): they come after the import's own time.
+    // Its cost, and the close's, are printed (docs/measurements.md): they
+    // come after the import's own time.
     std::string finish;
     if (post_shards_.empty()) {
       auto lap = [t = std::chrono::steady_clock::now()]() mutable {

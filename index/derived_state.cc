@@ -340,7 +340,7 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
     return Corrupt(path, "unparsable post count");
   // One reader: with the string table a post costs its own allocations
   // only, and a second thread parsing half the posts cost more CPU than it
-  // saved in wall time (docs/operations.md, Sizing: stop 25's records).
+  // saved in wall time (docs/measurements.md: stop 25's records).
   out.posts.reserve(posts);
   std::vector<uint8_t> named(table.size(), 0);
   for (uint64_t i = 0; i < posts; ++i) {

@@ -1,7 +1,7 @@
 // The derived-state file (<data>/derived.bin): the records the catalog keeps
 // in memory (every person, every post's PostMeta), persisted so that Open
 // loads them instead of reading and parsing every document of the three
-// Xapian databases (16.6 s at 1M posts; docs/operations.md, Sizing).
+// Xapian databases (16.6 s at 1M posts; docs/measurements.md).
 //
 // The file is derived, never primary: it is stamped with the UUID and
 // revision of each database it was read from, and is used only when all

@@ -222,7 +222,7 @@ TEST_F(ServeCommandTest, SigtermCancelsWhatTheDrainDeadlineLeaves) {
 }
 
 // IngestStream's group sizing is an operator's knob (docs/operations.md,
-// "Sizing"): a value out of range stops `serve` before it opens anything,
+// "Streams"): a value out of range stops `serve` before it opens anything,
 // with a usage error naming the flag.
 TEST(ServeFlagsTest, IngestGroupFlagsOutOfRangeAreRefusedByName) {
   const std::pair<std::string, std::string> cases[] = {
