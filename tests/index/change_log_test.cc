@@ -228,6 +228,17 @@ class CatalogFollowTest : public ::testing::Test {
     EXPECT_EQ(SearchIds(*follower_, o), SearchIds(*writer_, o));
   }
 
+  // The writer writes post z1, the only one with "zebrafish", and
+  // publishes it.
+  void WriteZebrafish() {
+    ASSERT_TRUE(writer_
+                    ->UpsertPosts(std::vector<v1::Post>{
+                        MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
+                                 "zebrafish partitions", kT0 + 90, "", "en")})
+                    .ok());
+    writer_->Refresh();
+  }
+
   const std::string dir_ = TestDir(/*create=*/true);
   std::unique_ptr<Catalog> writer_, follower_;
 };
@@ -415,12 +426,7 @@ TEST_F(CatalogFollowTest, SearchesReadTheCopyAReplicaSwitchedTo) {
   ASSERT_EQ(SearchIds(*follower_, q), std::vector<std::string>{})
       << "a reader now in the pool, on the first copy";
 
-  ASSERT_TRUE(writer_
-                  ->UpsertPosts(std::vector<v1::Post>{
-                      MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
-                               "zebrafish partitions", kT0 + 90, "", "en")})
-                  .ok());
-  writer_->Refresh();
+  ASSERT_NO_FATAL_FAILURE(WriteZebrafish());
   SwitchReplica(writer_dir, replica_dir, Store::kPeople, &copies);
   SwitchReplica(writer_dir, replica_dir, Store::kPosts, &copies);
   follower_->Refresh();
@@ -488,12 +494,7 @@ TEST_F(CatalogFollowTest, ATickStartsOverWhenTheCopyItOpensIsRemoved) {
     }
     if (race > 0) ++race;
   }));
-  ASSERT_TRUE(writer_
-                  ->UpsertPosts(std::vector<v1::Post>{
-                      MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
-                               "zebrafish partitions", kT0 + 90, "", "en")})
-                  .ok());
-  writer_->Refresh();
+  ASSERT_NO_FATAL_FAILURE(WriteZebrafish());
   SwitchReplica(writer_dir, replica_dir, Store::kPosts, &copies);
   race = 1;
   follower_->Refresh();
@@ -551,12 +552,7 @@ TEST_P(CatalogFollowModifiedTest,
       }
     };
   }));
-  ASSERT_TRUE(writer_
-                  ->UpsertPosts(std::vector<v1::Post>{
-                      MakePost("z1", "bo", v1::POST_KIND_QUESTION, "kafka",
-                               "zebrafish partitions", kT0 + 90, "", "en")})
-                  .ok());
-  writer_->Refresh();
+  ASSERT_NO_FATAL_FAILURE(WriteZebrafish());
   race = true;
   follower_->Refresh();
   ASSERT_EQ(churned, 3) << "the tick never read the records";
