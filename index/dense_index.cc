@@ -58,6 +58,19 @@ void SortByPrefix(std::vector<Keyed>& keyed) {
   }
 }
 
+// Thread k's answers, from its posts (numbered already), and each post's
+// thread set to k. Written only where it changes: most members of a thread
+// a reply joins keep their thread, and their chunks stay shared.
+template <typename ThreadT>
+void MarkThread(uint32_t k, ThreadT& t,
+                const ChunkedArray<DenseIndex::Facts>& facts,
+                ChunkedArray<uint32_t>& thread_of) {
+  for (const uint32_t n : t.posts) {
+    if (facts[n].kind() == v1::POST_KIND_ANSWER) t.answers.push_back(n);
+    if (thread_of[n] != k) thread_of.Mutable(n) = k;
+  }
+}
+
 // A post's Facts, its author numbered already.
 DenseIndex::Facts FactsOf(const PostMeta& m, uint32_t author) {
   static_assert(v1::PostKind_MAX <= 255, "Facts::kind_value is 8 bits");
@@ -181,14 +194,8 @@ void DenseIndex::NumberThread(const std::string& thread_id,
   auto t = std::make_shared<Thread>();
   if (members) {
     t->posts.reserve(members->size());
-    for (const auto& id : *members) {
-      const uint32_t n = PostNumber(id);
-      t->posts.push_back(n);
-      if (facts_[n].kind() == v1::POST_KIND_ANSWER) t->answers.push_back(n);
-      // Written only where it changes: most members of a thread a reply
-      // joins keep their thread, and their chunks stay shared.
-      if (thread_[n] != k) thread_.Mutable(n) = k;
-    }
+    for (const auto& id : *members) t->posts.push_back(PostNumber(id));
+    MarkThread(k, *t, facts_, thread_);
   }
   threads_.Mutable(k) = std::move(t);
 }
@@ -297,13 +304,9 @@ std::shared_ptr<const DenseIndex> DenseIndex::Finish(
       const auto begin = places->positions.begin() + places->starts[k];
       const auto end = places->positions.begin() + places->starts[k + 1];
       t->posts.reserve(end - begin);
-      for (auto place = begin; place != end; ++place) {
-        const uint32_t n = d->place_numbers_[*place];
-        t->posts.push_back(n);
-        if (d->facts_[n].kind() == v1::POST_KIND_ANSWER)
-          t->answers.push_back(n);
-        if (k != 0) d->thread_.Mutable(n) = static_cast<uint32_t>(k);
-      }
+      for (auto place = begin; place != end; ++place)
+        t->posts.push_back(d->place_numbers_[*place]);
+      MarkThread(static_cast<uint32_t>(k), *t, d->facts_, d->thread_);
       d->threads_.push_back(std::move(t));
     }
   } else {
