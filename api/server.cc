@@ -928,17 +928,17 @@ void LogStartup(const index::Catalog& catalog,
                 int64_t model_us, int64_t total_us) {
   const index::OpenTimings o = catalog.stats().open;
   const index::PublishTimings& p = o.first_publish;
-  std::string line =
-      absl::StrCat("whoknows: start-up ", Seconds(total_us), " s: catalog ",
-                   Seconds(catalog_us), " (stores ", Seconds(o.stores_us),
-                   ", records ", Seconds(o.records_us),
-                   o.records_from_file ? " from derived.bin" : " scanned",
-                   ", first snapshot ", Seconds(o.publish_us), ": copy ",
-                   Seconds(p.copy_us), ", groups ", Seconds(p.groups_us),
-                   ", build ", Seconds(p.build_us), " of which graph ",
-                   p.graph_from_file ? "from graph.bin" : Seconds(p.graph_us),
-                   ", docids ", Seconds(p.docids_us), ", graph.tsv ",
-                   Seconds(p.save_us), "), model ", Seconds(model_us));
+  std::string line = absl::StrCat(
+      "whoknows: start-up ", Seconds(total_us), " s: catalog ",
+      Seconds(catalog_us), " (stores ", Seconds(o.stores_us), ", records ",
+      Seconds(o.records_us),
+      o.records_from_file ? " from derived.bin" : " scanned",
+      ", first snapshot ", Seconds(o.publish_us), ": copy ", Seconds(p.copy_us),
+      ", groups ", Seconds(p.groups_us), ", build ", Seconds(p.build_us),
+      " of which graph ",
+      p.graph_from_file ? "from graph.bin" : Seconds(p.graph_us), ", docids ",
+      Seconds(p.docids_us), p.docids_from_file ? " from docids.bin" : "",
+      ", graph.tsv ", Seconds(p.save_us), "), model ", Seconds(model_us));
   if (model) {
     const ranking::ModelTimings& m = model->timings();
     auto read = [](bool restored) {

@@ -119,8 +119,9 @@ class ImportCommand final : public Command {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
-    // The catalog's close persists the records (derived.bin) and the
-    // colleague graph (graph.bin) only for a published snapshot that holds
+    // The catalog's close persists the records (derived.bin), the
+    // colleague graph (graph.bin) and the docid table (docids.bin) only
+    // for a published snapshot that holds
     // every write, and the import publishes none: without this the first
     // serve after an import builds the graph from every post (about 5 s of
     // CPU at 1M posts) instead of reading it. Sharded posts persist neither.
@@ -142,10 +143,10 @@ class ImportCommand final : public Command {
       const double commit_s = lap();
       (*catalog)->Refresh();
       const double publish_s = lap();
-      catalog->reset();  // the close writes derived.bin and graph.bin
+      catalog->reset();  // the close writes the three derived files
       finish = absl::StrFormat(
-          "then commit %.1f s, publish %.1f s, close (derived.bin, graph.bin) "
-          "%.1f s\n",
+          "then commit %.1f s, publish %.1f s, close (derived.bin, graph.bin, "
+          "docids.bin) %.1f s\n",
           commit_s, publish_s, lap());
     }
     if (format.with_interactions) {

@@ -1,11 +1,13 @@
 // Fuzzes the readers of the data folder's derived files (index/
-// derived_state.h): derived.bin (ReadDerivedState) and graph.bin
-// (ReadGraphState). Both are read at every start, from a folder a crash,
-// a full disk or a hand may have damaged, and both are parsed by hand.
+// derived_state.h): derived.bin (ReadDerivedState), graph.bin
+// (ReadGraphState) and docids.bin (ReadDocidState). All are read at every
+// start, from a folder a crash, a full disk or a hand may have damaged,
+// and all are parsed by hand.
 //
 // Random bytes would stop at the magic, the stamps or the checksum, so the
 // input is a list of edits to a valid file written by the product itself
-// from a small company: the first byte picks the file and whether the
+// from a small company: the first byte picks the file (bit 0: graph.bin,
+// bit 2: docids.bin, neither: derived.bin) and whether the
 // trailer is recomputed after the edits (so the parser behind the
 // checksum is reached) or left (so the checksum's own check is); then
 // 4-byte edits: a 16-bit offset (modulo the size), an operation (set a
@@ -13,8 +15,10 @@
 // sanitizer reports it checks:
 //  - a read returns records or an error, never throws;
 //  - records read back are written again and read back the same count
-//    (derived.bin), and a graph read back is written and read again with
-//    the same people and ties (graph.bin).
+//    (derived.bin), a graph read back is written and read again with
+//    the same people and ties (graph.bin), and a docid table read back
+//    numbers no post past its count and reads back the same when written
+//    again (docids.bin).
 #include <zlib.h>
 
 #include <cstddef>
@@ -100,6 +104,7 @@ std::string Read(const std::string& path) {
 struct Valid {
   std::string derived;  // derived.bin's bytes
   std::string graph;    // graph.bin's bytes
+  std::string docids;   // docids.bin's bytes
 };
 
 const Valid& ValidFiles() {
@@ -125,6 +130,14 @@ const Valid& ValidFiles() {
              .ok())
       Fail("could not write the seed graph.bin");
     v.graph = Read(g);
+    whoknows::index::DocidState docids;
+    docids.posts = posts.size();
+    docids.number.assign(posts.size() + 2, 0xffffffffu);
+    for (uint32_t n = 0; n < posts.size(); ++n) docids.number[n + 1] = n;
+    const std::string t = dir + "/seed_docids.bin";
+    if (!whoknows::index::WriteDocidState(t, Stamps(), docids).ok())
+      Fail("could not write the seed docids.bin");
+    v.docids = Read(t);
     return v;
   }();
   return valid;
@@ -195,23 +208,46 @@ void CheckGraph(const std::string& path) {
     Fail("a rewritten graph.bin reads back other people or ties");
 }
 
+void CheckDocids(const std::string& path) {
+  auto read = whoknows::index::ReadDocidState(path, Stamps());
+  if (!read.ok()) return;
+  for (const uint32_t n : read->number) {
+    if (n >= read->posts && n != 0xffffffffu)
+      Fail("docids.bin read back a number past its post count");
+  }
+  const std::string again = path + ".again";
+  if (!whoknows::index::WriteDocidState(again, Stamps(), *read).ok())
+    Fail("a table read from docids.bin could not be written again");
+  auto reread = whoknows::index::ReadDocidState(again, Stamps());
+  if (!reread.ok()) Fail("a rewritten docids.bin no longer reads");
+  if (reread->posts != read->posts || reread->number != read->number)
+    Fail("a rewritten docids.bin reads back another table");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto mode = static_cast<uint8_t>(input[0]);
-  const bool graph = mode & 1;
+  const bool docids = mode & 4;
+  const bool graph = !docids && (mode & 1);
   const bool retrail = !(mode & 2);
   const Valid& valid = ValidFiles();
-  std::string bytes =
-      Edited(graph ? valid.graph : valid.derived, input.substr(1));
+  std::string bytes = Edited(docids  ? valid.docids
+                             : graph ? valid.graph
+                                     : valid.derived,
+                             input.substr(1));
   if (retrail) Retrail(&bytes);
-  const std::string path = whoknows::fuzz::ScratchDir("derived_files") +
-                           (graph ? "/graph.bin" : "/derived.bin");
+  const std::string path =
+      whoknows::fuzz::ScratchDir("derived_files") + (docids  ? "/docids.bin"
+                                                     : graph ? "/graph.bin"
+                                                             : "/derived.bin");
   whoknows::fuzz::WriteFile(path, bytes);
   try {
-    if (graph) {
+    if (docids) {
+      CheckDocids(path);
+    } else if (graph) {
       CheckGraph(path);
     } else {
       CheckDerived(path);

@@ -605,6 +605,14 @@ struct Catalog::Impl {
   // The graph Open read from graph.bin, for its first publish; dropped by a
   // write before it.
   std::shared_ptr<const ColleagueGraph> loaded_graph ABSL_GUARDED_BY(write_mu);
+  // <data>/docids.bin (index/derived_state.h): the public database's docid
+  // table as a numbering from scratch of the records gives it, persisted
+  // beside derived.bin; its flags as graph.bin's. `loaded_docids`: the
+  // table Open read, for its first publish; dropped by a write before it.
+  std::string docid_state_path;
+  bool docid_state_saved ABSL_GUARDED_BY(write_mu) = false;
+  bool docid_state_on_disk ABSL_GUARDED_BY(write_mu) = false;
+  std::shared_ptr<const DocidState> loaded_docids ABSL_GUARDED_BY(write_mu);
   // Counts the changes to the records (MarkDirtyLocked, LoadRecordsLocked),
   // and that count as the newest installed snapshot holds them: equal, the
   // published graph is the graph of what memory holds (SaveGraphState).
@@ -665,6 +673,7 @@ struct Catalog::Impl {
     ForgetDerivedLocked();
     ++changes;
     loaded_graph.reset();
+    loaded_docids.reset();
     dirty = true;
     const int64_t now = absl::ToUnixMillis(absl::Now());
     last_write_ms = now;
@@ -1050,6 +1059,11 @@ struct Catalog::Impl {
     uint64_t changes = 0;  // Impl::changes when taken
     // A full build's graph read from graph.bin (Open's first publish).
     std::shared_ptr<const ColleagueGraph> graph;
+    // And its docid table read from docids.bin, with the public database's
+    // UUID and the catalog's folders it holds for (PostDocids).
+    std::shared_ptr<const DocidState> docids;
+    std::string docids_uuid;
+    uint64_t docids_files = 0;
     std::string stamp;  // Snapshot::stamp
   };
 
@@ -1069,6 +1083,11 @@ struct Catalog::Impl {
       in.people = people;
       in.posts = posts;
       in.graph = std::move(loaded_graph);
+      if (loaded_docids) {
+        in.docids = std::move(loaded_docids);
+        in.docids_uuid = records_stamps[static_cast<int>(Store::kPosts)].uuid;
+        in.docids_files = files.load();
+      }
       change.clear();
     } else {
       in.change = std::move(change);
@@ -1088,6 +1107,7 @@ struct Catalog::Impl {
       }
     }
     loaded_graph.reset();
+    loaded_docids.reset();
     dirty = false;
     oldest_unpublished_ms = 0;
     return in;
@@ -1142,7 +1162,16 @@ struct Catalog::Impl {
       s = BuildSnapshot(std::move(in.people), std::move(in.posts),
                         graph_options, 0, &t.graph_us, std::move(in.graph));
       t.build_us = lap();
-      s->docids = ReadDocids(*s->dense);
+      s->docids = DocidsFromFile(in, *s);
+      t.docids_from_file = s->docids != nullptr;
+      if (!s->docids) {
+        s->docids = ReadDocids(*s->dense);
+        if (in.docids) {
+          // docids.bin is not this numbering's: the close writes it anew.
+          absl::MutexLock lock(&write_mu);
+          docid_state_saved = false;
+        }
+      }
       t.docids_us = lap();
     }
     // Numbered before it is saved, so that the saver never writes an
@@ -1278,6 +1307,26 @@ struct Catalog::Impl {
         },
         /*newest=*/true);
     if (!read.ok()) return nullptr;
+    return table;
+  }
+
+  // The docid table of `s`, a build from scratch, from docids.bin
+  // (PublishInput::docids): null when there is none or `s` does not number
+  // exactly the posts it was written for (their count; the stamps vouched
+  // for the rest: the same records number the same way).
+  static std::shared_ptr<const PostDocids> DocidsFromFile(
+      const PublishInput& in, const Snapshot& s) {
+    if (!in.docids || !s.dense || s.dense->num_posts() != in.docids->posts ||
+        s.posts.size() != in.docids->posts)
+      return nullptr;
+    auto table = std::make_shared<PostDocids>();
+    table->uuid = in.docids_uuid;
+    table->files = in.docids_files;
+    const std::vector<uint32_t>& number = in.docids->number;
+    table->number.assign(number.size(), DenseIndex::kNone);
+    for (size_t d = 0; d < number.size(); ++d) {
+      if (number[d] != DenseIndex::kNone) table->number.Mutable(d) = number[d];
+    }
     return table;
   }
 
@@ -1521,12 +1570,15 @@ struct Catalog::Impl {
   void ForgetDerivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     derived_saved = false;
     graph_state_saved = false;
+    docid_state_saved = false;
     // A reader (a follower of the folder) leaves the writer's files alone.
     if (!posts_db.has_value()) return;
     // Their stamps keep them from being used; the next write tries again.
     if (derived_on_disk && RemoveLogged(derived_path)) derived_on_disk = false;
     if (graph_state_on_disk && RemoveLogged(graph_state_path))
       graph_state_on_disk = false;
+    if (docid_state_on_disk && RemoveLogged(docid_state_path))
+      docid_state_on_disk = false;
   }
   static bool RemoveLogged(const std::string& path) {
     absl::Status removed = RemoveFileDurably(path);
@@ -1544,8 +1596,10 @@ struct Catalog::Impl {
   absl::Status LoadRecordsAndGraphLocked(const DatabaseStamps& stamps)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     std::optional<absl::StatusOr<ColleagueGraph>> read;
+    std::optional<absl::StatusOr<DocidState>> read_docids;
     auto read_graph = [&] {
       read.emplace(ReadGraphState(graph_state_path, stamps, graph_options));
+      read_docids.emplace(ReadDocidState(docid_state_path, stamps));
     };
     std::thread reader;
     try {
@@ -1564,6 +1618,7 @@ struct Catalog::Impl {
       loaded = LoadRecordsLocked();
     }
     if (!loaded.ok()) return loaded;
+    KeepDocidsLocked(stamps, *std::move(read_docids));
     if (read->ok() && records_from_file && records_stamps == stamps) {
       loaded_graph = std::make_shared<const ColleagueGraph>(*std::move(*read));
       graph_state_saved = true;
@@ -1581,6 +1636,28 @@ struct Catalog::Impl {
     if (posts_db.has_value() && RemoveLogged(graph_state_path))
       graph_state_on_disk = false;
     return absl::OkStatus();
+  }
+
+  // Keeps the docid table Open read from docids.bin for the first publish
+  // when the records came from derived.bin with the same stamps; a file
+  // that cannot be used is said on stderr and, with the writer, removed.
+  void KeepDocidsLocked(const DatabaseStamps& stamps,
+                        absl::StatusOr<DocidState> read)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (absl::IsNotFound(read.status())) return;
+    docid_state_on_disk = true;
+    if (read.ok()) {
+      if (records_from_file && records_stamps == stamps) {
+        loaded_docids = std::make_shared<const DocidState>(*std::move(read));
+        docid_state_saved = true;
+      }
+      return;
+    }
+    std::fprintf(
+        stderr, "whoknows: not using %s (%s): reading the documents' ids\n",
+        docid_state_path.c_str(), std::string(read.status().message()).c_str());
+    if (posts_db.has_value() && RemoveLogged(docid_state_path))
+      docid_state_on_disk = false;
   }
 
   // Writes graph.bin from `s`, the snapshot published last, when it is not
@@ -1605,6 +1682,85 @@ struct Catalog::Impl {
       return;
     }
     graph_state_saved = true;
+  }
+
+  // Writes docids.bin from `s`, the snapshot published last, on the same
+  // terms as graph.bin, when `s`'s docid table holds for the databases as
+  // they are (the same UUID and folders, every document read).
+  void SaveDocidStateLocked(const std::shared_ptr<const Snapshot>& s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    if (docid_state_saved || !s || !s->docids || !s->dense || !records_loaded ||
+        !posts_db.has_value() || !shards.empty() || journal_pending ||
+        reload_pending || uncommitted > 0 || published_changes != changes ||
+        s->docids->files != files.load())
+      return;
+    absl::Status saved;
+    try {
+      const DatabaseStamps stamps = StampsLocked();
+      if (s->docids->uuid != stamps[static_cast<int>(Store::kPosts)].uuid ||
+          s->docids->number.size() != posts_db->get_lastdocid() + 1)
+        return;
+      std::optional<DocidState> state = FromScratchDocids(*s);
+      if (!state) return;
+      saved = WriteDocidState(docid_state_path, stamps, *state);
+    } catch (const Xapian::Error& e) {
+      saved = XapianError("stamping the docid table", e);
+    }
+    docid_state_on_disk = true;  // or its temporary: removed at the next write
+    if (!saved.ok()) {
+      std::fprintf(stderr, "whoknows: %s\n", saved.ToString().c_str());
+      return;
+    }
+    docid_state_saved = true;
+  }
+
+  // `s`'s docid table with the numbers a numbering of its posts from
+  // scratch gives them (DenseIndex: in id order), which `s`'s own may not
+  // be after incremental publishes; none when the table names a number
+  // that is not one of `s`'s posts.
+  static std::optional<DocidState> FromScratchDocids(const Snapshot& s) {
+    const DenseIndex& dense = *s.dense;
+    const uint32_t numbers = dense.num_posts();
+    // The live numbers (all of them unless a deletion left tombstones),
+    // sorted by id: by the id's first eight bytes, then whole ids where
+    // two share them.
+    struct Keyed {
+      uint64_t prefix;
+      uint32_t number;
+    };
+    std::vector<Keyed> keyed;
+    keyed.reserve(s.posts.size());
+    auto prefix = [](std::string_view id) {
+      uint64_t p = 0;
+      for (size_t i = 0; i < 8; ++i) {
+        p = (p << 8) | (i < id.size() ? static_cast<unsigned char>(id[i]) : 0u);
+      }
+      return p;
+    };
+    for (uint32_t n = 0; n < numbers; ++n) {
+      const std::string& id = dense.post(n).id;
+      if (s.posts.size() != numbers && dense.PostNumber(id) != n) continue;
+      keyed.push_back({prefix(id), n});
+    }
+    if (keyed.size() != s.posts.size()) return std::nullopt;
+    std::sort(keyed.begin(), keyed.end(),
+              [&dense](const Keyed& a, const Keyed& b) {
+                if (a.prefix != b.prefix) return a.prefix < b.prefix;
+                return dense.post(a.number).id < dense.post(b.number).id;
+              });
+    std::vector<uint32_t> rank(numbers, DenseIndex::kNone);
+    for (uint32_t r = 0; r < keyed.size(); ++r) rank[keyed[r].number] = r;
+    DocidState state;
+    state.posts = keyed.size();
+    const ChunkedArray<uint32_t>& table = s.docids->number;
+    state.number.resize(table.size(), DenseIndex::kNone);
+    for (size_t d = 0; d < table.size(); ++d) {
+      const uint32_t n = table[d];
+      if (n == DenseIndex::kNone) continue;
+      if (n >= numbers || rank[n] == DenseIndex::kNone) return std::nullopt;
+      state.number[d] = rank[n];
+    }
+    return state;
   }
 
   // Writes derived.bin from memory when it is not there already, with the
@@ -1635,6 +1791,7 @@ struct Catalog::Impl {
     posts.clear();
     ++changes;
     loaded_graph.reset();
+    loaded_docids.reset();
     records_loaded = false;
     std::vector<Interned> referenced_ids;
     records_from_file = LoadDerivedLocked(referenced_ids);
@@ -3054,6 +3211,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.journal_path = dir.batch_journal();
   d.derived_path = dir.derived_state();
   d.graph_state_path = dir.graph_state();
+  d.docid_state_path = dir.docid_state();
   d.read_attempts = options.read_attempts;
   d.publish_hook = options.publish_hook;
   d.follow_hook = options.follow_hook;
@@ -3169,6 +3327,7 @@ Catalog::~Catalog() {
   // disk already.
   impl_->SaveDerivedLocked();
   impl_->SaveGraphStateLocked(published);
+  impl_->SaveDocidStateLocked(published);
   try {
     // Writes are committed; this only releases the lock.
     if (impl_->posts_db) impl_->posts_db->close();

@@ -197,7 +197,10 @@ struct PublishTimings {
   // records_us (beside the records, on another thread).
   bool graph_from_file = false;
   int64_t docids_us = 0;  // the public database's docid table read
-  int64_t save_us = 0;    // graph.tsv written (0 when not saved this time)
+  // The table came from docids.bin (Open's first publish) instead of
+  // every document's id.
+  bool docids_from_file = false;
+  int64_t save_us = 0;  // graph.tsv written (0 when not saved this time)
 };
 
 // What Catalog::Open spent, stage by stage (serve logs it at start).

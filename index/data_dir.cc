@@ -169,8 +169,8 @@ absl::StatusOr<DataDirRecovery> RecoverDataDir(const DataDir& dir) {
   DataDirRecovery r;
   for (const std::string& path :
        {dir.graph(), dir.embeddings(), dir.derived_state(), dir.graph_state(),
-        dir.fusion_weights(), dir.erasure_journal(), dir.batch_journal(),
-        dir.interactions(), dir.outcomes()}) {
+        dir.docid_state(), dir.fusion_weights(), dir.erasure_journal(),
+        dir.batch_journal(), dir.interactions(), dir.outcomes()}) {
     const std::string tmp = path + ".tmp";
     std::error_code ec;
     if (!fs::exists(tmp, ec)) continue;

@@ -16,6 +16,8 @@
 //                            databases' revisions (index/derived_state.h)
 //   <root>/graph.bin         the colleague graph, derived, stamped as
 //                            derived.bin (index/derived_state.h)
+//   <root>/docids.bin        the public database's docid table, derived,
+//                            stamped as derived.bin (index/derived_state.h)
 //   <root>/fusion.json       fusion weights from `whoknows learn`, optional
 //   <root>/ERASURE           journal of an erasure in progress (api/erasure)
 //   <root>/BATCH             journal of a write spanning databases, while it
@@ -67,6 +69,10 @@ class DataDir {
   // its stamps so that Open need not build it from every post (index/
   // derived_state.h). Derived, as derived.bin.
   std::string graph_state() const { return Join("graph.bin"); }
+  // The public database's docid table as the first snapshot numbers its
+  // posts, persisted beside derived.bin so that Open need not read every
+  // document's id (index/derived_state.h). Derived, as derived.bin.
+  std::string docid_state() const { return Join("docids.bin"); }
   std::string fusion_weights() const { return Join("fusion.json"); }
   // Present only while an erasure is in progress: the id of the person
   // being erased, written before the first store is touched and removed

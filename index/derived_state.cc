@@ -537,4 +537,52 @@ absl::StatusOr<DerivedRecords> ReadDerivedState(
   return records;
 }
 
+constexpr std::string_view kDocidMagic = "WKDOCIDS";
+// The number of a document without a post (DenseIndex::kNone).
+constexpr uint32_t kNoPost = 0xffffffffu;
+
+absl::Status WriteDocidState(const std::string& path,
+                             const DatabaseStamps& stamps,
+                             const DocidState& state) {
+  return WriteFileAtomically(path, [&](std::ostream& out) {
+    Writer w(out);
+    WriteHeader(w, kDocidMagic, kDocidStateVersion, stamps);
+    w.Varint(state.posts);
+    w.Varint(state.number.size());
+    for (const uint32_t n : state.number) {
+      w.Fixed(n, 4);
+      w.MaybeFlush();
+    }
+    w.Finish();
+    return out ? absl::OkStatus()
+               : absl::DataLossError(absl::StrCat("writing ", path));
+  });
+}
+
+absl::StatusOr<DocidState> ReadDocidState(const std::string& path,
+                                          const DatabaseStamps& expected) {
+  WK_ASSIGN_OR_RETURN(const std::string bytes, ReadAll(path));
+  WK_ASSIGN_OR_RETURN(
+      const std::string_view body,
+      CheckedBody(path, bytes, kDocidMagic, kDocidStateVersion));
+  Reader r(body);
+  WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
+  DocidState state;
+  state.posts = r.Varint();
+  const uint64_t n = r.Varint();
+  if (r.bad() || n > r.left() / 4 || state.posts >= kNoPost)
+    return Corrupt(path, "unparsable document count");
+  if (r.left() != n * 4) return Corrupt(path, "bytes after the last document");
+  state.number.resize(n);
+  for (uint64_t d = 0; d < n; ++d) {
+    const auto number = static_cast<uint32_t>(r.Fixed(4));
+    if (number >= state.posts && number != kNoPost) {
+      return Corrupt(path, absl::StrCat("document ", d, " numbers post ",
+                                        number, " of ", state.posts));
+    }
+    state.number[d] = number;
+  }
+  return state;
+}
+
 }  // namespace whoknows::index

@@ -94,9 +94,10 @@ TEST(ImportCommandTest, RateEveryPrintsALinePerNPostsAndAReImportIsTheSame) {
 }
 
 // The first serve after an import starts warm: the import leaves the
-// records (derived.bin) and the colleague graph (graph.bin) stamped with
-// the folder's databases, and the next Open reads both instead of
-// scanning every document and building the graph from every post.
+// records (derived.bin), the colleague graph (graph.bin) and the docid
+// table (docids.bin) stamped with the folder's databases, and the next
+// Open reads them instead of scanning every document, building the graph
+// from every post and reading every document's id.
 TEST(ImportCommandTest, LeavesAFolderThatOpensWarm) {
   const std::string root = testing_util::TestDir(true);
   std::string jsonl = R"({"type":"person","id":"u1","display_name":"Anna"})"
@@ -114,6 +115,7 @@ TEST(ImportCommandTest, LeavesAFolderThatOpensWarm) {
   ASSERT_EQ(ran.exit_status, 0) << ran.out;
   EXPECT_TRUE(std::filesystem::exists(root + "/data/derived.bin"));
   EXPECT_TRUE(std::filesystem::exists(root + "/data/graph.bin"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/data/docids.bin"));
 
   index::CatalogOptions options;
   options.data_dir = root + "/data";
@@ -122,6 +124,7 @@ TEST(ImportCommandTest, LeavesAFolderThatOpensWarm) {
   const index::OpenTimings open = (*catalog)->stats().open;
   EXPECT_TRUE(open.records_from_file);
   EXPECT_TRUE(open.first_publish.graph_from_file);
+  EXPECT_TRUE(open.first_publish.docids_from_file);
   // The graph read is the one the posts make: the answer ties u2 to u1.
   const auto snapshot = (*catalog)->snapshot();
   ASSERT_NE(snapshot->graph, nullptr);
