@@ -1163,6 +1163,13 @@ struct Catalog::Impl {
                         graph_options, 0, &t.graph_us, std::move(in.graph));
       t.build_us = lap();
       s->docids = DocidsFromFile(in, *s);
+      if (s->docids && !SampleHolds(*s->docids, *s->dense)) {
+        std::fprintf(stderr,
+                     "whoknows: not using %s: it numbers other posts than "
+                     "the documents hold; reading the documents' ids\n",
+                     docid_state_path.c_str());
+        s->docids = nullptr;
+      }
       t.docids_from_file = s->docids != nullptr;
       if (!s->docids) {
         s->docids = ReadDocids(*s->dense);
@@ -1328,6 +1335,43 @@ struct Catalog::Impl {
       if (number[d] != DenseIndex::kNone) table->number.Mutable(d) = number[d];
     }
     return table;
+  }
+
+  // Whether `table` numbers the post each of about 64 evenly spaced
+  // documents holds (or none where the document is gone or its post is
+  // not numbered): a few milliseconds at 1M posts, against a table that
+  // is not this numbering's for a reason the stamps do not see (a
+  // numbering whose order is no longer the one the file was written in).
+  bool SampleHolds(const PostDocids& table, const DenseIndex& dense) const
+      ABSL_LOCKS_EXCLUDED(pool_mu) {
+    bool holds = true;
+    const absl::Status read = ReadWithRetry(
+        "checking the docid table",
+        "checking the docid table: index kept "
+        "changing",
+        [&](const Reader& reader) {
+          const Xapian::Database& db = reader.pub;
+          holds = db.get_uuid() == table.uuid &&
+                  table.number.size() == db.get_lastdocid() + 1;
+          const size_t n = table.number.size();
+          const size_t step = std::max<size_t>(1, n / 64);
+          for (size_t d = 1; holds && d < n; d += step) {
+            std::string id;
+            try {
+              id = db.get_document(static_cast<Xapian::docid>(d))
+                       .get_value(kIdSlot);
+            } catch (const Xapian::DocNotFoundError&) {
+            }
+            const uint32_t number = table.number[d];
+            holds =
+                number == DenseIndex::kNone
+                    ? id.empty() || dense.PostNumber(id) == DenseIndex::kNone
+                    : number < dense.num_posts() && dense.post(number).id == id;
+          }
+          return absl::OkStatus();
+        },
+        /*newest=*/true);
+    return read.ok() && holds;
   }
 
   // The docid table of `dense`, made from `prev`'s (numbering `was`): a

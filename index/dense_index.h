@@ -27,9 +27,13 @@ struct Snapshot;
 // The posts of one snapshot numbered 0..num_posts()-1, and the people
 // (everyone in the directory and every author) 0..num_people()-1: in id
 // order when built from scratch, with later additions appended by Update.
-// Nothing may rely on the order. Immutable once built; safe to share
-// between threads. It owns what it points to (shared with the snapshot),
-// so a copy of the snapshot may outlive the original.
+// Nothing may rely on the order but the catalog's docids.bin (index/
+// derived_state.h), which holds the numbers a build from scratch gives
+// and is checked against a sample of the documents when read: changing
+// the order from scratch calls for a new kDocidStateVersion. Immutable
+// once built; safe to share between threads. It owns what it points to
+// (shared with the snapshot), so a copy of the snapshot may outlive the
+// original.
 class DenseIndex {
  public:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();

@@ -127,8 +127,10 @@ absl::StatusOr<ColleagueGraph> ReadGraphState(const std::string& path,
 // first publish reads it instead of every document's id (0.4 s at 1M
 // posts). Derived, as derived.bin: stamped with the same three database
 // stamps and used only with records read from derived.bin under the same
-// ones (the same records number the same way), and only when that
-// numbering has exactly `posts` posts. Written by the writer's close from
+// ones (the same records number the same way), only when that
+// numbering has exactly `posts` posts, and only when about 64 documents
+// spread over the table hold the posts it numbers (the catalog checks; a
+// few milliseconds at 1M posts). Written by the writer's close from
 // the snapshot it published last when that snapshot holds every write
 // (its numbers, incremental ones included, turned into the id order's);
 // removed with derived.bin at the first write after Open. Format

@@ -107,7 +107,9 @@ void ExpectTableOfTheDatabase(const std::string& dir, const Snapshot& s) {
   }
   EXPECT_GT(public_posts, 50u);
   for (size_t d = 0; d < named.size(); ++d) {
-    if (!named[d]) EXPECT_EQ(s.docids->number[d], DenseIndex::kNone) << d;
+    if (!named[d]) {
+      EXPECT_EQ(s.docids->number[d], DenseIndex::kNone) << d;
+    }
   }
 }
 
@@ -313,6 +315,24 @@ TEST(DocidStateTest, AWriteCutShortByACrashLeavesNoHalfFileUsed) {
   }
   // The half file renamed into place (as no crash can do) is still refused.
   ExpectNotUsed(dir, bytes.substr(0, bytes.size() / 3));
+}
+
+// A table of the right stamps, count and checksum whose numbers are not
+// the documents' posts (as a numbering in another order would leave) is
+// caught by the sample Open checks against the documents.
+TEST(DocidStateTest, ATableNumberingOtherPostsIsNotUsed) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string bytes = ReadBytes(DocidPath(dir));
+  const size_t at = StampsEnd(bytes);
+  const std::string stamps = bytes.substr(12, at - 12);
+  std::string body = bytes.substr(at, bytes.size() - 12 - at);
+  // Documents 1 and 2 (4 bytes each after the two one-byte counts and
+  // document 0's): their posts swapped.
+  ASSERT_GT(body.size(), 2u + 12u);
+  for (int i = 0; i < 4; ++i) std::swap(body[2 + 4 + i], body[2 + 8 + i]);
+  ASSERT_NE(body, bytes.substr(at, bytes.size() - 12 - at));
+  ExpectNotUsed(dir, WithBody(bytes, stamps + body), /*removed=*/false);
 }
 
 TEST(DocidStateTest, WithoutDerivedRecordsTheIdsAreRead) {
