@@ -1347,8 +1347,7 @@ struct Catalog::Impl {
     bool holds = true;
     const absl::Status read = ReadWithRetry(
         "checking the docid table",
-        "checking the docid table: index kept "
-        "changing",
+        "checking the docid table: index kept changing",
         [&](const Reader& reader) {
           const Xapian::Database& db = reader.pub;
           holds = db.get_uuid() == table.uuid &&
