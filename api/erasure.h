@@ -69,7 +69,7 @@ struct EraserOptions {
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   // Test seam: called after each stage; a non-OK status stops the erasure
   // there, as a crash would (the journal stays). Unset in production.
-  std::function<absl::Status(ErasureStage)> after_stage;
+  std::function<absl::Status(ErasureStage)> after_stage = nullptr;
 };
 
 // Erases people from a catalog, its interaction log and its derived files.

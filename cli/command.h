@@ -54,8 +54,8 @@ std::unique_ptr<Command> MakeStatusCommand();
 // bearer token when one is given (--token, else WHOKNOWS_TOKEN).
 struct Connection {
   std::string address;  // HOST:PORT
-  std::string tls_ca_file;
-  std::string token;
+  std::string tls_ca_file = "";
+  std::string token = "";
 };
 
 // A channel to `c.address` (INVALID_ARGUMENT naming --tls-ca when the CA

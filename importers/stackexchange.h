@@ -40,7 +40,7 @@ struct StackExchangeSink {
   // ImportStats::empty_posts, never sent to `post`): what the protocol of an
   // evaluation still needs to know of, e.g. an accepted answer that is only
   // an image.
-  std::function<absl::Status(const v1::Post&)> empty_post;
+  std::function<absl::Status(const v1::Post&)> empty_post = nullptr;
 };
 
 // Reads a Stack Exchange dump folder without writing anywhere: Users.xml

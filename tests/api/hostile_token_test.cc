@@ -63,7 +63,7 @@ TEST(HostileTokenTest, SignedClaimsOfTheWrongTypeAreUnauthenticated) {
   auto auth = MakeAuthenticator();
   ASSERT_NE(auth, nullptr);
   const std::string exp = absl::StrCat(R"("exp":)", kNow + 600);
-  for (const std::string claims :
+  for (const std::string& claims :
        {absl::StrCat(R"({"iss":5,"aud":"whoknows","sub":"u1",)", exp, "}"),
         absl::StrCat(R"({"iss":"https://idp.example","aud":"whoknows",)",
                      R"("sub":7,)", exp, "}")}) {
@@ -83,7 +83,7 @@ TEST(HostileTokenTest, TimesBeyondAnyClockAreUnauthenticated) {
   ASSERT_NE(auth, nullptr);
   const std::string base = R"({"iss":"https://idp.example","aud":"whoknows",)"
                            R"("sub":"u1",)";
-  for (const std::string claims :
+  for (const std::string& claims :
        {base + R"("exp":1e300})", base + R"("exp":-1e300})",
         absl::StrCat(base, R"("exp":)", kNow + 600, R"(,"nbf":1e300})")}) {
     auto caller =

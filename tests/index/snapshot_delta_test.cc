@@ -104,9 +104,10 @@ void ExpectSameNumbering(const Snapshot& want, const Snapshot& got) {
     ASSERT_NE(n, DenseIndex::kNone) << id;
     EXPECT_EQ(d.person_id(n), id);
     EXPECT_EQ(d.person(n) == nullptr, w.person(k) == nullptr) << id;
-    if (d.person(n) && w.person(k))
+    if (d.person(n) && w.person(k)) {
       EXPECT_EQ(d.person(n)->SerializeAsString(),
                 w.person(k)->SerializeAsString());
+    }
     ASSERT_EQ(d.activity(n) == nullptr, w.activity(k) == nullptr) << id;
     if (d.activity(n)) ExpectSameActivity(*w.activity(k), *d.activity(n), id);
   }
@@ -585,13 +586,16 @@ TEST(SnapshotDeltaTest, IncrementalPublishesEqualFullBuilds) {
     ASSERT_TRUE(c->UpsertPosts(posts).ok());
     if (!grow_only) {
       const std::string gone = w.Deletable();
-      if (!gone.empty()) ASSERT_TRUE(c->DeletePost(gone).ok());
+      if (!gone.empty()) {
+        ASSERT_TRUE(c->DeletePost(gone).ok());
+      }
       const std::vector<v1::Person> person = {w.NewOrChangedPerson()};
       const absl::Status written = c->UpsertPeople(person);
       ASSERT_TRUE(written.ok()) << written;
     }
-    if (round % 9 == 8)
+    if (round % 9 == 8) {
       ASSERT_TRUE(c->SetOptOut(w.Any({"u5", "u7"}), round % 2 == 0).ok());
+    }
     if (round % 5 == 4) {
       sneak = {w.NewPost()};
       c->Refresh();  // publishes without it, numbering its document none

@@ -395,7 +395,9 @@ TEST(TieGraphTest, PathsToManyTargetsAreShortestThenStrongest) {
           double weakest = INFINITY;
           for (size_t i = 0; i + 1 < chain.size(); ++i) {
             const int32_t u = ties.NodeOf(chain[i]);
-            if (i > 0) EXPECT_TRUE(passes(u)) << chain[i];
+            if (i > 0) {
+              EXPECT_TRUE(passes(u)) << chain[i];
+            }
             weakest =
                 std::min(weakest, ties.TieWeight(u, ties.NodeOf(chain[i + 1])));
           }
@@ -713,8 +715,9 @@ TEST(TieGraphTest, CallsOnOneThreadLeaveNothingForTheNext) {
   for (size_t i = 0; i < graphs.size(); ++i) {
     std::thread([&, i] { fresh[i] = ask(*graphs[i]); }).join();
     ASSERT_FALSE(fresh[i].open.empty());
-    if (i + 1 < graphs.size())  // the random companies
+    if (i + 1 < graphs.size()) {  // the random companies
       ASSERT_NE(fresh[i].refusing, fresh[i].open) << "the refusal shows";
+    }
   }
   for (int round = 0; round < 2; ++round) {
     for (size_t i = 0; i < graphs.size(); ++i) {

@@ -146,8 +146,9 @@ TEST_F(CrossLingualTest, DemoQueriesUseTheLanguagesOfItsPosts) {
   int64_t total = 0;
   for (const auto& [lang, n] : snap->language_posts) total += n;
   for (const auto& [lang, n] : snap->language_posts) {
-    if (lang != "sv" && lang != "en")
+    if (lang != "sv" && lang != "en") {
       EXPECT_LT(n, index::kMinLanguageShare * total) << lang;
+    }
   }
 }
 

@@ -462,7 +462,9 @@ TEST_F(CompanyTest, UpdatedModelsEqualModelsBuiltFromScratch) {
                            "Problem", "toner vpn", kT0 + kHour, {"excel"}));
     }
     ASSERT_TRUE(catalog_->UpsertPosts(posts).ok());
-    if (changes) ASSERT_TRUE(catalog_->DeletePost(r + "b").ok());
+    if (changes) {
+      ASSERT_TRUE(catalog_->DeletePost(r + "b").ok());
+    }
     catalog_->Refresh();
     now += 10 * 24 * kHour;  // decay moves on between builds
     const auto snap = catalog_->snapshot();
@@ -1157,7 +1159,8 @@ TEST_F(CompanyTest, ModelStoreRetrainsForGrowthAtMostOncePerInterval) {
   EXPECT_FALSE(store.stats().last_build_incremental) << "the first build";
   int n = 0;
   auto add = [&](const std::string& body) {
-    v1::Post p = CompanyTest::Post("nina" + std::to_string(++n), "nina",
+    ++n;
+    v1::Post p = CompanyTest::Post("nina" + std::to_string(n), "nina",
                                    v1::POST_KIND_ARTICLE, "", "Notes", body,
                                    kT0 + 1000 * kHour + n);
     ASSERT_TRUE(catalog_->UpsertPosts({&p, 1}).ok());

@@ -116,7 +116,9 @@ class ExposureRankingTest : public testing::Test {
 
   // The posts, with `people` replacing the directory entries first.
   void Publish(const std::vector<v1::Person>& people) {
-    if (!people.empty()) ASSERT_TRUE(catalog_->UpsertPeople(people).ok());
+    if (!people.empty()) {
+      ASSERT_TRUE(catalog_->UpsertPeople(people).ok());
+    }
     std::vector<v1::Post> posts = {testing_util::MakePost(
         "q1", "anna", v1::POST_KIND_QUESTION, "Printer jams on the third floor",
         "The printer jams every morning.", kT0, "", "en")};
