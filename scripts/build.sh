@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configures and builds whoknows into build/ (Release with debug info).
+# Configures and builds whoknows into build/ (Release with line tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
