@@ -309,6 +309,21 @@ absl::Status CheckStamps(const std::string& path, Reader& r,
   return absl::OkStatus();
 }
 
+// Reads `path` whole into `bytes` and checks its magic, version, trailer
+// and stamps: the reader it returns (a view of `bytes`) is at what follows
+// the stamps.
+absl::StatusOr<Reader> ReadChecked(const std::string& path,
+                                   std::string_view magic, uint32_t version,
+                                   const DatabaseStamps& expected,
+                                   std::string& bytes) {
+  WK_ASSIGN_OR_RETURN(bytes, ReadAll(path));
+  WK_ASSIGN_OR_RETURN(const std::string_view body,
+                      CheckedBody(path, bytes, magic, version));
+  Reader r(body);
+  WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
+  return r;
+}
+
 absl::Status ReadRecords(const std::string& path, Reader& r,
                          DerivedRecords& out) {
   // A record takes at least a byte: a count past what is left is no count
@@ -481,12 +496,10 @@ absl::Status WriteGraphState(const std::string& path,
 absl::StatusOr<ColleagueGraph> ReadGraphState(const std::string& path,
                                               const DatabaseStamps& expected,
                                               const GraphOptions& options) {
-  WK_ASSIGN_OR_RETURN(const std::string bytes, ReadAll(path));
+  std::string bytes;
   WK_ASSIGN_OR_RETURN(
-      const std::string_view body,
-      CheckedBody(path, bytes, kGraphMagic, kGraphStateVersion));
-  Reader r(body);
-  WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
+      Reader r,
+      ReadChecked(path, kGraphMagic, kGraphStateVersion, expected, bytes));
   WK_RETURN_IF_ERROR(CheckGraphOptions(path, r, options));
   const uint64_t n = r.Varint();
   if (r.bad() || n > r.left()) return Corrupt(path, "unparsable vertex count");
@@ -527,11 +540,9 @@ absl::Status WriteDerivedState(
 
 absl::StatusOr<DerivedRecords> ReadDerivedState(
     const std::string& path, const DatabaseStamps& expected) {
-  WK_ASSIGN_OR_RETURN(const std::string bytes, ReadAll(path));
-  WK_ASSIGN_OR_RETURN(const std::string_view body,
-                      CheckedBody(path, bytes, kMagic, kDerivedStateVersion));
-  Reader r(body);
-  WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
+  std::string bytes;
+  WK_ASSIGN_OR_RETURN(Reader r, ReadChecked(path, kMagic, kDerivedStateVersion,
+                                            expected, bytes));
   DerivedRecords records;
   WK_RETURN_IF_ERROR(ReadRecords(path, r, records));
   return records;
@@ -561,12 +572,10 @@ absl::Status WriteDocidState(const std::string& path,
 
 absl::StatusOr<DocidState> ReadDocidState(const std::string& path,
                                           const DatabaseStamps& expected) {
-  WK_ASSIGN_OR_RETURN(const std::string bytes, ReadAll(path));
+  std::string bytes;
   WK_ASSIGN_OR_RETURN(
-      const std::string_view body,
-      CheckedBody(path, bytes, kDocidMagic, kDocidStateVersion));
-  Reader r(body);
-  WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
+      Reader r,
+      ReadChecked(path, kDocidMagic, kDocidStateVersion, expected, bytes));
   DocidState state;
   state.posts = r.Varint();
   const uint64_t n = r.Varint();
