@@ -1703,15 +1703,21 @@ struct Catalog::Impl {
       docid_state_on_disk = false;
   }
 
+  // Whether `s`, the snapshot published last, holds every change to the
+  // records, with the writer and nothing left uncommitted: what graph.bin
+  // and docids.bin are written from at close.
+  bool HoldsEveryWriteLocked(const std::shared_ptr<const Snapshot>& s) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+    return s && records_loaded && posts_db.has_value() && shards.empty() &&
+           !journal_pending && !reload_pending && uncommitted <= 0 &&
+           published_changes == changes;
+  }
+
   // Writes graph.bin from `s`, the snapshot published last, when it is not
-  // there already and `s` holds every change to the records, with the
-  // writer and nothing left uncommitted (Catalog's destructor).
+  // there already and `s` holds every write (Catalog's destructor).
   void SaveGraphStateLocked(const std::shared_ptr<const Snapshot>& s)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    if (graph_state_saved || !s || !s->graph || !records_loaded ||
-        !posts_db.has_value() || !shards.empty() || journal_pending ||
-        reload_pending || uncommitted > 0 || published_changes != changes)
-      return;
+    if (graph_state_saved || !HoldsEveryWriteLocked(s) || !s->graph) return;
     absl::Status saved;
     try {
       saved = WriteGraphState(graph_state_path, StampsLocked(), graph_options,
@@ -1732,10 +1738,8 @@ struct Catalog::Impl {
   // they are (the same UUID and folders, every document read).
   void SaveDocidStateLocked(const std::shared_ptr<const Snapshot>& s)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
-    if (docid_state_saved || !s || !s->docids || !s->dense || !records_loaded ||
-        !posts_db.has_value() || !shards.empty() || journal_pending ||
-        reload_pending || uncommitted > 0 || published_changes != changes ||
-        s->docids->files != files.load())
+    if (docid_state_saved || !HoldsEveryWriteLocked(s) || !s->docids ||
+        !s->dense || s->docids->files != files.load())
       return;
     absl::Status saved;
     try {
