@@ -17,6 +17,7 @@ packages=(
   libcli11-dev                        # command line parsing
   libjwt-dev libssl-dev openssl       # bearer tokens, TLS keys; test CAs
   libigraph-dev                       # network analyses: Leiden communities, layout
+  libgoogle-perftools-dev             # tcmalloc: the server's and benches' malloc
   chromium                            # headless tests: the HR report, the intranet page
   zlib1g-dev                          # reads the dictd dictionaries
   dict-freedict-swe-eng dict-freedict-eng-swe  # cross-lingual search
