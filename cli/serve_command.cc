@@ -114,6 +114,9 @@ void RaiseOpenFileLimit() {
                                       : "");
 }
 
+// glibc's malloc only: with tcmalloc, which `whoknows` links
+// (CMakeLists.txt: whoknows_malloc), mallopt does nothing. Kept for a build
+// without it.
 // glibc gives each thread that meets a busy lock another malloc arena, up
 // to 8 per core; the server's many threads (gRPC, ingest, publish, model)
 // spread the snapshot's and the writer's allocations over 16 arenas on 2

@@ -30,6 +30,10 @@
 #include "ranking/validate.h"
 #include "zlib.h"
 
+// tcmalloc's (CMakeLists.txt: whoknows_malloc), when the program links it:
+// a weak reference, null otherwise (the unit tests run on glibc's).
+extern "C" void MallocExtension_ReleaseFreeMemory() __attribute__((weak));
+
 namespace whoknows::ranking {
 namespace {
 
@@ -1452,16 +1456,30 @@ absl::Status ModelStore::background_error() const {
   return bg_error_;
 }
 
+namespace {
+
+// Returns the allocator's free pages to the system.
+void ReleaseFreeMemory() {
+  if (MallocExtension_ReleaseFreeMemory != nullptr) {
+    MallocExtension_ReleaseFreeMemory();
+  } else {
+    malloc_trim(0);
+  }
+}
+
+}  // namespace
+
 absl::Status ModelStore::RebuildNow() {
   absl::MutexLock build(&build_mu_);
   building_ = true;
   const absl::Time started = absl::Now();
   absl::Status built = BuildAndSwap();
   // A build's transients (every post's bag of words, the SVD's matrices)
-  // are freed by now, but glibc keeps most of them mapped in this thread's
-  // arena; give them back, so that the peak of the next publish or query
-  // burst, in other arenas, does not come on top of them.
-  malloc_trim(0);
+  // are freed by now, but the allocator keeps most of them mapped (glibc in
+  // this thread's arena, tcmalloc in its page heap); give them back, so
+  // that the peak of the next publish or query burst does not come on top
+  // of them.
+  ReleaseFreeMemory();
   const absl::Time ended = absl::Now();
   last_build_ms_ = absl::ToUnixMillis(ended);
   last_build_duration_ms_ = absl::ToInt64Milliseconds(ended - started);
