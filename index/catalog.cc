@@ -2858,6 +2858,12 @@ struct Catalog::Impl {
     for (const StoreWrites& sw : w.stores) deletes |= !sw.deleted.empty();
     if (bulk_commit_records > 0 && !deletes) return ApplyBulkLocked(w, what);
     WK_RETURN_IF_ERROR(CommitBulkLocked());
+    // derived.bin, graph.bin and docids.bin go before the databases move
+    // past them, not after (UpdateMemoryLocked would): a process killed
+    // between a deletion's commit and its memory update would leave files
+    // holding what was deleted (unused, their stamps differ, but on disk
+    // until the next open).
+    ForgetDerivedLocked();
     // Posts on several shards are one commit a shard: journaled too.
     const bool journaled = w.StoresTouched() > 1 ||
                            (shards.size() > 1 && !w[Store::kPosts].empty());

@@ -499,6 +499,8 @@ TEST(DerivedStateTest, AFileFromBeforeACompactionIsNotUsed) {
 TEST(DerivedStateTest, ACrashBetweenACommitAndTheFilesRemovalFallsBack) {
   const std::string dir = TestDir();
   WriteCompany(dir);
+  const std::string before = ReadBytes(DerivedPath(dir));
+  ASSERT_FALSE(before.empty());
   {
     CatalogOptions o;
     o.data_dir = dir;
@@ -514,8 +516,15 @@ TEST(DerivedStateTest, ACrashBetweenACommitAndTheFilesRemovalFallsBack) {
                            "Committed, then the crash.", kT0, "", "en")}})
             .ok());
   }
-  // The file of before the write is still there, as after a kill.
-  ASSERT_TRUE(fs::exists(DerivedPath(dir)));
+  // Removed before the commit, so a kill after it leaves no file that
+  // holds what the write replaced or deleted.
+  EXPECT_FALSE(fs::exists(DerivedPath(dir)));
+  // A removal that failed leaves the file of before the write: its stamps
+  // keep it from being used.
+  {
+    std::ofstream out(DerivedPath(dir), std::ios::binary);
+    out << before;
+  }
   auto c = OpenCatalog(dir);
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(fs::exists(DerivedPath(dir))) << "a stale file was used";
