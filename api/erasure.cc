@@ -49,11 +49,27 @@ absl::StatusOr<ErasureReceipt> Eraser::Erase(const std::string& person_id) {
   if (person_id.empty())
     return absl::InvalidArgumentError("person_id: required");
   absl::MutexLock lock(&mu_);
+  // An earlier erasure of someone else that failed half-way left its
+  // journal: finished first, since this one's journal would replace it.
+  auto pending =
+      ReadJournal(index::DataDir(options_.data_dir).erasure_journal());
+  if (pending.ok() && *pending != person_id) {
+    if (auto resumed = ResumePendingLocked(); !resumed.ok()) {
+      return absl::Status(
+          resumed.status().code(),
+          absl::StrCat("finishing an earlier erasure that did not complete: ",
+                       resumed.status().message()));
+    }
+  }
   return EraseLocked(person_id);
 }
 
 absl::StatusOr<std::optional<ErasureReceipt>> Eraser::ResumePending() {
   absl::MutexLock lock(&mu_);
+  return ResumePendingLocked();
+}
+
+absl::StatusOr<std::optional<ErasureReceipt>> Eraser::ResumePendingLocked() {
   const std::string journal =
       index::DataDir(options_.data_dir).erasure_journal();
   auto id = ReadJournal(journal);
@@ -79,7 +95,18 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
       index::WriteFileAtomically(dir.erasure_journal(), person_id + "\n"));
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kJournalWritten));
 
-  // 2. The catalog: their posts, profile, likes, mentions, manager links.
+  // 2. The files derived from what is published, removed and held back
+  //    until stage 5 publishes a snapshot without them, before the catalog
+  //    forgets them: a crash after stage 3's commit leaves no file that
+  //    names them, and no graph save or model build that began before can
+  //    write them back.
+  WK_RETURN_IF_ERROR(catalog_.HoldDerivedFilesForErasure());
+  WK_RETURN_IF_ERROR(models_ != nullptr
+                         ? models_->RemovePersisted()
+                         : index::RemoveFileDurably(dir.embeddings()));
+  WK_RETURN_IF_ERROR(Stage(ErasureStage::kDerivedFilesHeld));
+
+  // 3. The catalog: their posts, profile, likes, mentions, manager links.
   WK_ASSIGN_OR_RETURN(index::DeletePersonResult deleted,
                       catalog_.DeletePerson(person_id));
   receipt.profile_found = deleted.found;
@@ -89,7 +116,7 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
   receipt.manager_references_cleared = deleted.manager_references_cleared;
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kCatalogErased));
 
-  // 3. Their e-mails and chats.
+  // 4. Their e-mails and chats.
   WK_ASSIGN_OR_RETURN(
       index::InteractionErasure interactions,
       index::InteractionLog(options_.data_dir).RemovePerson(person_id));
@@ -103,7 +130,7 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
           : index::OutcomeLog(options_.data_dir).RemovePerson(person_id));
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kInteractionsErased));
 
-  // 4. A snapshot without them, which rewrites graph.tsv; its failure to
+  // 5. A snapshot without them, which rewrites graph.tsv; its failure to
   //    save is kept as the catalog's background error.
   catalog_.Refresh();
   if (absl::Status graph = catalog_.background_error(); !graph.ok()) {
@@ -114,7 +141,7 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
   }
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kGraphPublished));
 
-  // 5. The expertise model: rebuilt from that snapshot and persisted, so
+  // 6. The expertise model: rebuilt from that snapshot and persisted, so
   //    embeddings.bin holds neither their vector nor their posts' terms.
   //    Without a model store, or when the rebuild fails (e.g. nothing left
   //    to learn from), the file is removed: it is derived data, rebuilt when
@@ -133,7 +160,7 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
     WK_RETURN_IF_ERROR(index::RemoveFileDurably(dir.embeddings()));
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kModelUpdated));
 
-  // 6. Done everywhere: the journal goes.
+  // 7. Done everywhere: the journal goes.
   WK_RETURN_IF_ERROR(index::RemoveFileDurably(dir.erasure_journal()));
   receipt.erased_at = options_.clock();
   return receipt;

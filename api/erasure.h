@@ -32,6 +32,7 @@ namespace whoknows::api {
 // is called after each one.
 enum class ErasureStage {
   kJournalWritten,      // <data>/ERASURE names the person; nothing else changed
+  kDerivedFilesHeld,    // graph.tsv, embeddings.bin removed and held back
   kCatalogErased,       // posts, people, likes, mentions, manager references
   kInteractionsErased,  // interactions.tsv and outcomes.jsonl without them
   kGraphPublished,      // a snapshot without them published, graph.tsv saved
@@ -76,7 +77,15 @@ struct EraserOptions {
 // Each erasure writes the journal <data>/ERASURE before it touches any
 // store and removes it after the last, so `ResumePending` (called by
 // Server::Start and `whoknows compact`) can finish one a crash interrupted:
-// every stage is idempotent. Erasures run one at a time.
+// every stage is idempotent. Erasures run one at a time; an erasure that
+// failed (its journal left) is finished before the next one begins, whose
+// journal would otherwise replace it.
+//
+// No file on disk names the person once the catalog has committed their
+// erasure, even when the process dies there: the files derived from
+// published snapshots (graph.tsv, embeddings.bin) are removed before that
+// commit and held back until a snapshot without them is published
+// (Catalog::HoldDerivedFilesForErasure).
 //
 // Thread safety: every method may be called from any thread.
 class Eraser {
@@ -104,6 +113,9 @@ class Eraser {
 
  private:
   absl::StatusOr<ErasureReceipt> EraseLocked(const std::string& person_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ResumePending's work.
+  absl::StatusOr<std::optional<ErasureReceipt>> ResumePendingLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Stage(ErasureStage stage) const;
 

@@ -1040,6 +1040,11 @@ struct Catalog::Impl {
   absl::Time graph_saved_at ABSL_GUARDED_BY(graph_mu) = absl::InfinitePast();
   // Written under graph_mu; read without it by Publish.
   std::atomic<bool> graph_save_failed{false};
+  // Erasures begun (HoldDerivedFilesForErasure; written under graph_mu) and
+  // committed (DeletePerson): while a snapshot's erasures_committed is
+  // below erasures_begun, nothing derived from it is written to disk.
+  std::atomic<uint64_t> erasures_begun{0};
+  uint64_t erasures_committed ABSL_GUARDED_BY(write_mu) = 0;
   std::thread saver;                                 // StartGraphSaver
   std::chrono::milliseconds graph_save_interval{0};  // CatalogOptions
 
@@ -1064,7 +1069,8 @@ struct Catalog::Impl {
     std::shared_ptr<const DocidState> docids;
     std::string docids_uuid;
     uint64_t docids_files = 0;
-    std::string stamp;  // Snapshot::stamp
+    std::string stamp;                // Snapshot::stamp
+    uint64_t erasures_committed = 0;  // Snapshot::erasures_committed
   };
 
   // A change to more than this share of the posts is published by a build
@@ -1097,6 +1103,7 @@ struct Catalog::Impl {
     in.writable = posts_db.has_value() && private_db.has_value();
     in.pending = uncommitted > 0;
     in.changes = changes;
+    in.erasures_committed = erasures_committed;
     if (in.writable && !in.pending && shards.empty() && !journal_pending &&
         !reload_pending) {
       try {
@@ -1185,6 +1192,7 @@ struct Catalog::Impl {
     // older graph over this one.
     s->generation = generation.fetch_add(1) + 1;
     s->stamp = std::move(in.stamp);
+    s->erasures_committed = in.erasures_committed;
     stage = absl::Now();
     // A build from scratch cost O(posts) anyway: its graph is saved now,
     // as is any graph after a failed save (so that a failure shows until
@@ -1193,7 +1201,8 @@ struct Catalog::Impl {
     std::optional<absl::Status> saved;
     if (in.writable && !opening && (!t.incremental || graph_save_failed)) {
       absl::MutexLock saving(&graph_mu);
-      saved = MaybeSaveGraph(s->graph, s->generation, /*now=*/true);
+      saved = MaybeSaveGraph(s->graph, s->generation, s->erasures_committed,
+                             /*now=*/true);
     }
     t.save_us = saved ? lap() : 0;
     InstallLocked(std::move(s), saved, t, started);
@@ -1231,14 +1240,16 @@ struct Catalog::Impl {
   }
 
   // Saves s's colleague graph to graph.tsv when it differs from the one
-  // saved and either `now` (a build from scratch, which cost O(posts)
-  // anyway: at Open, after an erasure or an opt-out, for a large change),
-  // the last save failed, or graph_save_interval has passed since it. Its
-  // outcome, or none when not saved.
+  // saved, no erasure holds it back (its snapshot's `erasures` committed
+  // below erasures_begun), and either `now` (a build from scratch, which
+  // cost O(posts) anyway: at Open, after an erasure or an opt-out, for a
+  // large change), the last save failed, or graph_save_interval has passed
+  // since it. Its outcome, or none when not saved.
   std::optional<absl::Status> MaybeSaveGraph(
       const std::shared_ptr<const ColleagueGraph>& graph, uint64_t generation,
-      bool now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_mu) {
-    if (graph == saved_graph.lock() || generation < saved_generation)
+      uint64_t erasures, bool now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_mu) {
+    if (graph == saved_graph.lock() || generation < saved_generation ||
+        erasures < erasures_begun.load())
       return std::nullopt;
     const absl::Time started = absl::Now();
     if (!now && !graph_save_failed &&
@@ -2016,14 +2027,18 @@ struct Catalog::Impl {
     // docids (over 100 MB at 1M) alive beside every newer one published
     // meanwhile.
     std::shared_ptr<const ColleagueGraph> graph;
-    uint64_t generation = 0;
+    uint64_t generation = 0, erasures = 0;
     {
       absl::MutexLock lock(&snap_mu);
-      if (snap) graph = snap->graph, generation = snap->generation;
+      if (snap) {
+        graph = snap->graph;
+        generation = snap->generation;
+        erasures = snap->erasures_committed;
+      }
     }
     if (!writable || !graph) return;
     const std::optional<absl::Status> saved =
-        MaybeSaveGraph(graph, generation, closing);
+        MaybeSaveGraph(graph, generation, erasures, closing);
     if (!saved) return;
     bool new_error = false;
     {
@@ -3551,7 +3566,26 @@ absl::StatusOr<DeletePersonResult> Catalog::DeletePerson(
   result.manager_references_cleared = static_cast<int>(people.people.size());
   WK_RETURN_IF_ERROR(d.CommitLocked(w, "deleting person"));
   d.full_change = true;  // ties taken away: the graph is built afresh
+  // Snapshots copied from here on hold no trace of them: the files derived
+  // from those may be written again.
+  d.erasures_committed = d.erasures_begun.load();
   return result;
+}
+
+absl::Status Catalog::HoldDerivedFilesForErasure() {
+  if (!impl_->HasWriter())
+    return absl::FailedPreconditionError("catalog is read-only");
+  Impl& d = *impl_;
+  // Under graph_mu, so that a save in flight ends before the file goes and
+  // every later one sees the hold.
+  absl::MutexLock saving(&d.graph_mu);
+  d.erasures_begun.fetch_add(1);
+  d.saved_graph.reset();  // the next allowed publish's graph is saved
+  return RemoveFileDurably(d.graph_path);
+}
+
+bool Catalog::MayPersistDerivedFrom(const Snapshot& s) const {
+  return s.erasures_committed >= impl_->erasures_begun.load();
 }
 
 namespace {

@@ -363,6 +363,10 @@ struct Snapshot {
   // embeddings.bin) carry it and are used only by a snapshot with the same
   // one: any write, erasure or opt-out since changes a revision.
   std::string stamp;
+  // How many erasures the writer had committed when this snapshot's state
+  // was copied (Catalog::HoldDerivedFilesForErasure): whether files derived
+  // from it may be written (Catalog::MayPersistDerivedFrom).
+  uint64_t erasures_committed = 0;
 
   const v1::Person* FindPerson(const std::string& id) const;
   const PostMeta* FindPost(const std::string& id) const;
@@ -537,6 +541,20 @@ class Catalog {
   // (graph.tsv at the next publish, embeddings.bin) and interactions.tsv
   // are the caller's: api/erasure.h erases a person from every store.
   absl::StatusOr<DeletePersonResult> DeletePerson(const std::string& person_id);
+  // An erasure's first step, before DeletePerson: removes graph.tsv and
+  // holds back every file derived from a published snapshot (graph.tsv
+  // here, embeddings.bin in ranking's ModelStore, which asks
+  // MayPersistDerivedFrom) until a snapshot copied after a DeletePerson that
+  // succeeds is published. Without the hold, the graph saver or a model
+  // build from a snapshot published before the erasure could write the
+  // person back, and a crash before the erasure's own publish would leave
+  // them on disk. A DeletePerson that fails keeps the hold (the erasure is
+  // retried: api/erasure.h).
+  absl::Status HoldDerivedFilesForErasure();
+  // Whether files derived from `s` may be written now: false when `s` was
+  // copied before the erasure HoldDerivedFilesForErasure began was
+  // committed. Thread-safe.
+  bool MayPersistDerivedFrom(const Snapshot& s) const;
 
   // Rewrites posts/ and people/ with Xapian's compactor into fresh folders
   // and swaps them in, so that deleted records leave no bytes behind (Xapian

@@ -1513,8 +1513,7 @@ absl::Status ModelStore::BuildAndSwap() {
   }
   if (!built.ok()) return built.status();
   if (!options_.path.empty()) {
-    auto saved = (*built)->SaveEmbeddings(options_.path);
-    if (!saved.ok()) return saved;
+    if (absl::Status saved = Persist(**built); !saved.ok()) return saved;
   }
   // The model replaced (and the snapshot it may be the last to hold) is
   // destroyed after mu_ is released, so that current() never waits for it.
@@ -1588,9 +1587,22 @@ void ModelStore::ResaveRestored() {
   const auto model = current();
   // A stale model is rebuilt and saved by Loop anyway.
   if (!model || IsStale(model)) return;
-  absl::Status saved = model->SaveEmbeddings(options_.path);
+  absl::Status saved = Persist(*model);
   if (!saved.ok())
     std::fprintf(stderr, "whoknows: %s\n", saved.ToString().c_str());
+}
+
+absl::Status ModelStore::Persist(const ExpertiseModel& model) {
+  absl::MutexLock lock(&save_mu_);
+  if (!catalog_.MayPersistDerivedFrom(model.snapshot()))
+    return absl::OkStatus();
+  return model.SaveEmbeddings(options_.path);
+}
+
+absl::Status ModelStore::RemovePersisted() {
+  if (options_.path.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&save_mu_);
+  return index::RemoveFileDurably(options_.path);
 }
 
 void ModelStore::Loop() {

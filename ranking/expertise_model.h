@@ -439,8 +439,19 @@ class ModelStore {
   // takes.
   bool IsCurrent() const ABSL_LOCKS_EXCLUDED(mu_);
   ModelStoreStats stats() const;
+  // Removes the persisted model (ModelStoreOptions::path) for an erasure,
+  // after Catalog::HoldDerivedFilesForErasure: from then on a model is
+  // written only when it was built from a snapshot the catalog lets files
+  // be derived from (Catalog::MayPersistDerivedFrom), so that no build
+  // that began before the erasure writes the person back.
+  absl::Status RemovePersisted() ABSL_LOCKS_EXCLUDED(save_mu_);
 
  private:
+  // Writes `model` to ModelStoreOptions::path unless the catalog holds
+  // files derived from its snapshot back (OK then: it is saved again by
+  // the build after the erasure).
+  absl::Status Persist(const ExpertiseModel& model)
+      ABSL_LOCKS_EXCLUDED(save_mu_);
   // RebuildNow's work, timed by it.
   absl::Status BuildAndSwap() ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -473,6 +484,9 @@ class ModelStore {
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   absl::Mutex build_mu_;  // one build at a time
+  // Orders writes and removals of the persisted model (Persist,
+  // RemovePersisted); taken after build_mu_, never with mu_.
+  absl::Mutex save_mu_;
   // When the last full build ended, or the store started (options_'s
   // steady_now): where min_retrain_interval counts from.
   std::chrono::steady_clock::time_point last_retrain_
