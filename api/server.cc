@@ -1002,6 +1002,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   absl::Time stage = absl::Now();
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
+  if (options.follow) {
+    // Never a writer's folder: the model store below persists into it.
+    auto lock =
+        index::DataDirLock::AcquireShared(index::DataDir(options.data_dir));
+    if (!lock.ok()) return lock.status();
+    server->follower_lock_ = std::move(*lock);
+  }
   server->catalog_ = std::move(*catalog);
   const int64_t catalog_us = absl::ToInt64Microseconds(absl::Now() - stage);
   ranking::RankingOptions ranking = options.ranking;

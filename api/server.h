@@ -27,7 +27,8 @@ class Service;
 
 namespace whoknows::index {
 class Catalog;
-}
+class DataDirLock;
+}  // namespace whoknows::index
 
 namespace whoknows::ranking {
 class ExpertFinder;
@@ -205,6 +206,9 @@ class Server {
   std::unique_ptr<ErrorRing> errors_;
   std::unique_ptr<CallCounters> calls_;
   std::atomic<bool> serving_{false};
+  // A follower's shared lock on its folder (index::DataDirLock), held until
+  // everything that writes into the folder is gone.
+  std::unique_ptr<index::DataDirLock> follower_lock_;
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<ranking::ModelStore> models_;
   // Who was suggested lately (the exposure budget, ranking/exposure.h): in

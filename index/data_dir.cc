@@ -62,7 +62,28 @@ absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(
       return absl::FailedPreconditionError(absl::StrCat(
           "data folder ", dir.root(),
           " is locked by another writer (is `whoknows serve` running on "
-          "it?)"));
+          "it, or a `serve --follow` serving from it?)"));
+    }
+    errno = err;
+    return Errno("cannot lock", path);
+  }
+  return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+}
+
+absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::AcquireShared(
+    const DataDir& dir) {
+  const std::string path = dir.lock();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot open", path);
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data folder ", dir.root(),
+          " is a writer's (its LOCK is held): a follower serves from a "
+          "folder of its own, which xapian-replicate keeps "
+          "(docs/operations.md, Topology)"));
     }
     errno = err;
     return Errno("cannot lock", path);

@@ -304,6 +304,38 @@ TEST_F(ServerExecutorsTest, ChangeLogOnFolderKeepsTheLogForFollowers) {
   EXPECT_TRUE(named);
 }
 
+// A follower never serves from a writer's folder, nor a writer from a
+// folder followers serve from: the follower's model store would persist
+// into the writer's folder what it has read, which lags the writer's
+// erasures.
+TEST_F(ServerExecutorsTest, AFollowerAndAWriterNeverShareAFolder) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  ServerOptions follower = options_;
+  follower.follow = true;
+  auto refused = Server::Start(follower);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              testing::HasSubstr("is a writer's"));
+  server_.reset();
+
+  // Followers may share one folder of replicas; a writer may not start on
+  // it while they serve.
+  auto first = Server::Start(follower);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = Server::Start(follower);
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto writer = Server::Start(options_);
+  ASSERT_FALSE(writer.ok());
+  EXPECT_EQ(writer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(writer.status().message()),
+              testing::HasSubstr("serve --follow"));
+  first->reset();
+  second->reset();
+  auto after = Server::Start(options_);
+  EXPECT_TRUE(after.ok()) << after.status();
+}
+
 TEST_F(ServerExecutorsTest, QueriesAreAnsweredWhileAnalysesAndIngestWait) {
   Start();
   analysis_blocker_.Occupy(server_->analysis_executor());
