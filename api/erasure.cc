@@ -97,7 +97,7 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
 
   // 2. The files derived from what is published, removed and held back
   //    until stage 5 publishes a snapshot without them, before the catalog
-  //    forgets them: a crash after stage 3's commit leaves no file that
+  //    forgets them: a crash after stage 4's commit leaves no file that
   //    names them, and no graph save or model build that began before can
   //    write them back.
   WK_RETURN_IF_ERROR(catalog_.HoldDerivedFilesForErasure());
@@ -106,17 +106,7 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
                          : index::RemoveFileDurably(dir.embeddings()));
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kDerivedFilesHeld));
 
-  // 3. The catalog: their posts, profile, likes, mentions, manager links.
-  WK_ASSIGN_OR_RETURN(index::DeletePersonResult deleted,
-                      catalog_.DeletePerson(person_id));
-  receipt.profile_found = deleted.found;
-  receipt.posts_deleted = deleted.posts_deleted;
-  receipt.likes_removed = deleted.likes_removed;
-  receipt.mentions_removed = deleted.mentions_removed;
-  receipt.manager_references_cleared = deleted.manager_references_cleared;
-  WK_RETURN_IF_ERROR(Stage(ErasureStage::kCatalogErased));
-
-  // 4. Their e-mails and chats.
+  // 3. Their e-mails and chats.
   WK_ASSIGN_OR_RETURN(
       index::InteractionErasure interactions,
       index::InteractionLog(options_.data_dir).RemovePerson(person_id));
@@ -129,6 +119,18 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
           ? options_.outcomes->RemovePerson(person_id)
           : index::OutcomeLog(options_.data_dir).RemovePerson(person_id));
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kInteractionsErased));
+
+  // 4. The catalog: their posts, profile, likes, mentions, manager links.
+  //    Last of the stores, so that once it has forgotten them (and
+  //    queries, after the publish, cannot find them) no file does.
+  WK_ASSIGN_OR_RETURN(index::DeletePersonResult deleted,
+                      catalog_.DeletePerson(person_id));
+  receipt.profile_found = deleted.found;
+  receipt.posts_deleted = deleted.posts_deleted;
+  receipt.likes_removed = deleted.likes_removed;
+  receipt.mentions_removed = deleted.mentions_removed;
+  receipt.manager_references_cleared = deleted.manager_references_cleared;
+  WK_RETURN_IF_ERROR(Stage(ErasureStage::kCatalogErased));
 
   // 5. A snapshot without them, which rewrites graph.tsv; its failure to
   //    save is kept as the catalog's background error.

@@ -33,8 +33,8 @@ namespace whoknows::api {
 enum class ErasureStage {
   kJournalWritten,      // <data>/ERASURE names the person; nothing else changed
   kDerivedFilesHeld,    // graph.tsv, embeddings.bin removed and held back
-  kCatalogErased,       // posts, people, likes, mentions, manager references
   kInteractionsErased,  // interactions.tsv and outcomes.jsonl without them
+  kCatalogErased,       // posts, people, likes, mentions, manager references
   kGraphPublished,      // a snapshot without them published, graph.tsv saved
   kModelUpdated,        // embeddings.bin rebuilt (or removed) without them
 };
@@ -81,11 +81,14 @@ struct EraserOptions {
 // failed (its journal left) is finished before the next one begins, whose
 // journal would otherwise replace it.
 //
-// No file on disk names the person once the catalog has committed their
-// erasure, even when the process dies there: the files derived from
-// published snapshots (graph.tsv, embeddings.bin) are removed before that
-// commit and held back until a snapshot without them is published
-// (Catalog::HoldDerivedFilesForErasure).
+// Once the catalog has committed their erasure, no file in the data folder
+// names the person but the Xapian databases' freed blocks (until
+// Catalog::Compact), the journals (ERASURE, and BATCH while the catalog's
+// own write commits) and audit.jsonl's record of the erasure, even when
+// the process dies there: every other store is erased before that commit,
+// and the files derived from published snapshots (graph.tsv,
+// embeddings.bin) are removed before it and held back until a snapshot
+// without them is published (Catalog::HoldDerivedFilesForErasure).
 //
 // Thread safety: every method may be called from any thread.
 class Eraser {
@@ -111,6 +114,17 @@ class Eraser {
   absl::StatusOr<v1::DeletePersonResponse> DeletePerson(
       const v1::DeletePersonRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Runs `write`, a write that checks the people it names against the
+  // published snapshot (RecordOutcome), never during an erasure: else it
+  // could pass its check while the snapshot still holds someone being
+  // erased, after their stage was done, and name them afterwards. Writes
+  // that run this way may run together.
+  template <typename Write>
+  auto OutsideErasures(Write write) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::ReaderMutexLock lock(&mu_);
+    return write();
+  }
+
  private:
   absl::StatusOr<ErasureReceipt> EraseLocked(const std::string& person_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -122,7 +136,9 @@ class Eraser {
   index::Catalog& catalog_;
   ranking::ModelStore* const models_;
   const EraserOptions options_;
-  absl::Mutex mu_;  // one erasure at a time; guards the journal file
+  // One erasure at a time (held exclusively); guards the journal file.
+  // OutsideErasures holds it shared.
+  absl::Mutex mu_;
 };
 
 // The receipt as the DeletePerson response.

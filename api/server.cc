@@ -714,10 +714,12 @@ class IngestService final
                                   AuditNote& note) -> absl::Status {
           // outcomes.jsonl is the writer's.
           WK_RETURN_IF_ERROR(Writable());
-          WK_ASSIGN_OR_RETURN(
-              *response,
-              api::RecordOutcome(caller, catalog_, outcomes_,
-                                 catalog_.options().validation, *request));
+          // Not during an erasure (--ingest-threads above 1): its check of
+          // the helper and asker reads the published snapshot.
+          WK_ASSIGN_OR_RETURN(*response, eraser_.OutsideErasures([&] {
+            return api::RecordOutcome(caller, catalog_, outcomes_,
+                                      catalog_.options().validation, *request);
+          }));
           note.counts["outcomes"] = 1;
           return absl::OkStatus();
         });
@@ -1059,10 +1061,33 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   erasure.outcomes = server->outcomes_.get();
   server->eraser_ = std::make_unique<Eraser>(*server->catalog_,
                                              server->models_.get(), erasure);
-  if (auto resumed = server->eraser_->ResumePending(); !resumed.ok()) {
+  auto resumed = server->eraser_->ResumePending();
+  if (!resumed.ok()) {
     return absl::Status(resumed.status().code(),
                         absl::StrCat("finishing an interrupted erasure: ",
                                      resumed.status().message()));
+  }
+  if (*resumed) {
+    // The call that began it has its line (its error, or none after a
+    // crash); this one says it is done. The id goes to the audit log only,
+    // as the call's did, not to stderr.
+    const ErasureReceipt& r = **resumed;
+    (void)server->audit_->Append(
+        {.method = std::string(MethodName(Rpc::kDeletePerson)),
+         .caller = {.subject = "whoknows serve: resumed at start"},
+         .code = absl::StatusCode::kOk,
+         .target = r.person_id,
+         .counts = {{"people", r.profile_found ? 1 : 0},
+                    {"posts", r.posts_deleted},
+                    {"interactions", r.interactions_removed},
+                    {"outcomes", r.outcomes_removed}}});
+    std::fprintf(stderr,
+                 "whoknows: finished an erasure a crash or failure had "
+                 "interrupted (%d posts, %lld interactions, %lld outcomes; "
+                 "audit.jsonl names whom)\n",
+                 r.posts_deleted,
+                 static_cast<long long>(r.interactions_removed),
+                 static_cast<long long>(r.outcomes_removed));
   }
   server->analysis_executor_ =
       std::make_unique<Executor>("analysis", options.analysis_executor);

@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
+#include "api/outcomes.h"
 #include "api/server.h"
 #include "index/catalog.h"
 #include "index/change_log.h"
@@ -18,6 +20,7 @@
 #include "index/interned.h"
 #include "index/outcomes.h"
 #include "ranking/expertise_model.h"
+#include "ranking/outcomes.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/test_dirs.h"
 
@@ -308,7 +311,7 @@ TEST_F(ErasureTest, NothingOfThemIsLeftInTheInterningTable) {
 TEST_F(ErasureTest, AJournalLeftByACrashIsFinishedByResumePending) {
   EraserOptions crashing = Options();
   crashing.after_stage = [](ErasureStage stage) {
-    return stage == ErasureStage::kCatalogErased
+    return stage == ErasureStage::kDerivedFilesHeld
                ? absl::AbortedError("simulated crash")
                : absl::OkStatus();
   };
@@ -366,11 +369,12 @@ std::vector<std::string> DerivedFilesNaming(const std::string& dir,
 }
 
 // A process that dies once the catalog has committed the erasure leaves no
-// file derived from what was published that names the person, even when a
-// model build from the snapshot published before the erasure ends in that
-// window (as the model store's background loop may) and the catalog then
-// closes (its graph saver writes the published graph when it is due).
-TEST_F(ErasureTest, ACrashAfterTheCatalogsCommitLeavesNoDerivedFileNamingThem) {
+// file that names the person but the databases (freed blocks, until
+// Compact) and the erasure's journal, even when a model build from the
+// snapshot published before the erasure ends in that window (as the model
+// store's background loop may) and the catalog then closes (its graph
+// saver writes the published graph when it is due).
+TEST_F(ErasureTest, ACrashAfterTheCatalogsCommitLeavesNoFileNamingThem) {
   ASSERT_THAT(DerivedFilesNaming(dir_, kErasee),
               testing::IsSupersetOf({index::DataDir(dir_).graph(),
                                      index::DataDir(dir_).embeddings()}));
@@ -386,6 +390,16 @@ TEST_F(ErasureTest, ACrashAfterTheCatalogsCommitLeavesNoDerivedFileNamingThem) {
   models_.reset();
   catalog_.reset();
   EXPECT_THAT(DerivedFilesNaming(dir_, kErasee), testing::IsEmpty());
+  const index::DataDir d(dir_);
+  std::vector<std::string> naming;
+  for (const std::string& path : FilesContaining(dir_, kErasee)) {
+    const fs::path rel = fs::relative(path, dir_);
+    const std::string top = rel.begin()->string();
+    if (top != "posts" && top != "private_posts" && top != "people" &&
+        path != d.erasure_journal())
+      naming.push_back(path);
+  }
+  EXPECT_THAT(naming, testing::IsEmpty());
 
   // The next start finishes the erasure and writes the files again.
   ServerOptions options;
@@ -408,7 +422,7 @@ TEST_F(ErasureTest, AnErasureThatFailedIsFinishedBeforeTheNext) {
   ASSERT_TRUE(catalog_->UpsertPeople({{MakePerson("cy", "Lab")}}).ok());
   EraserOptions failing = Options();
   failing.after_stage = [](ErasureStage stage) {
-    return stage == ErasureStage::kCatalogErased
+    return stage == ErasureStage::kDerivedFilesHeld
                ? absl::UnavailableError("simulated failure")
                : absl::OkStatus();
   };
@@ -460,7 +474,60 @@ TEST_F(ErasureTest, ServerStartFinishesAnInterruptedErasure) {
               testing::IsEmpty());
   EXPECT_THAT(FilesContaining(dir_ + "/embeddings.bin", kErasee),
               testing::IsEmpty());
+  // The audit trail says the erasure was finished, and by whom.
+  std::ifstream audit(index::DataDir(dir_).audit_log());
+  std::string line, finished;
+  while (std::getline(audit, line)) {
+    if (line.find("DeletePerson") != std::string::npos) finished = line;
+  }
+  EXPECT_THAT(finished, testing::HasSubstr("resumed at start"));
+  EXPECT_THAT(finished, testing::HasSubstr(std::string("\"target\":\"") +
+                                           kErasee + "\""));
+  EXPECT_THAT(finished, testing::HasSubstr("\"code\":\"OK\""));
+  EXPECT_THAT(finished, testing::HasSubstr("\"posts\":2"));
   (*server)->Shutdown();
+}
+
+// A call that records an outcome waits for an erasure in progress (with
+// more than one ingest thread they may overlap), so that it cannot pass
+// its check of the helper against the snapshot published before the
+// erasure after the erasure has removed their outcomes, and leave one
+// naming them.
+TEST_F(ErasureTest, AnOutcomeRecordedDuringAnErasureCannotNameThem) {
+  ranking::OutcomeStore outcomes(*catalog_, dir_);
+  EraserOptions o = Options();
+  o.outcomes = &outcomes;
+  Eraser* eraser_ptr = nullptr;
+  std::thread recorder;
+  absl::StatusOr<v1::RecordOutcomeResponse> recorded;
+  o.after_stage = [&](ErasureStage stage) {
+    if (stage != ErasureStage::kCatalogErased) return absl::OkStatus();
+    // Their outcomes are gone; the published snapshot still holds them.
+    recorder = std::thread([&] {
+      v1::RecordOutcomeRequest r;
+      *r.mutable_outcome() = Outcome("o9", "", "Rotor noise", "ann", kErasee);
+      r.mutable_outcome()->clear_id();
+      Caller intranet;
+      intranet.subject = "intranet";
+      intranet.roles = static_cast<unsigned>(Role::kIntranet);
+      intranet.method = AuthMethod::kToken;
+      recorded = eraser_ptr->OutsideErasures([&] {
+        return RecordOutcome(intranet, *catalog_, outcomes,
+                             catalog_->options().validation, r);
+      });
+    });
+    // Time for the call to run now, as it would without the wait.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return absl::OkStatus();
+  };
+  Eraser eraser(*catalog_, models_.get(), o);
+  eraser_ptr = &eraser;
+  ASSERT_TRUE(eraser.Erase(kErasee).ok());
+  recorder.join();
+  EXPECT_EQ(recorded.status().code(), absl::StatusCode::kNotFound)
+      << recorded.status();
+  EXPECT_THAT(FilesContaining(dir_ + "/outcomes.jsonl", kErasee),
+              testing::IsEmpty());
 }
 
 // A crash between the catalog's commits of an erasure (posts, then people)
