@@ -162,6 +162,18 @@ class ErasureTest : public testing::Test {
     return o;
   }
 
+  // Options whose erasure stops after `at` with `error`, as a crash (or a
+  // failure) there would leave it.
+  EraserOptions StoppingAfter(
+      ErasureStage at,
+      absl::Status error = absl::AbortedError("simulated crash")) {
+    EraserOptions o = Options();
+    o.after_stage = [at, error](ErasureStage stage) {
+      return stage == at ? error : absl::OkStatus();
+    };
+    return o;
+  }
+
   bool change_log_ = false;  // CatalogOptions::change_log_on_folder
   std::string dir_;
   std::unique_ptr<index::Catalog> catalog_;
@@ -309,12 +321,7 @@ TEST_F(ErasureTest, NothingOfThemIsLeftInTheInterningTable) {
 }
 
 TEST_F(ErasureTest, AJournalLeftByACrashIsFinishedByResumePending) {
-  EraserOptions crashing = Options();
-  crashing.after_stage = [](ErasureStage stage) {
-    return stage == ErasureStage::kDerivedFilesHeld
-               ? absl::AbortedError("simulated crash")
-               : absl::OkStatus();
-  };
+  const EraserOptions crashing = StoppingAfter(ErasureStage::kDerivedFilesHeld);
   ASSERT_FALSE(Eraser(*catalog_, models_.get(), crashing).Erase(kErasee).ok());
   ASSERT_TRUE(fs::exists(index::DataDir(dir_).erasure_journal()));
   ASSERT_THAT(FilesContaining(dir_ + "/interactions.tsv", kErasee),
@@ -339,12 +346,7 @@ TEST_F(ErasureTest, AJournalLeftByACrashIsFinishedByResumePending) {
 // resumed erasure of " bo" never erases "bo".
 TEST_F(ErasureTest, AResumedErasureKeepsTheIdExact) {
   ASSERT_TRUE(catalog_->UpsertPeople({{MakePerson(" bo ", "Lab")}}).ok());
-  EraserOptions crashing = Options();
-  crashing.after_stage = [](ErasureStage stage) {
-    return stage == ErasureStage::kJournalWritten
-               ? absl::AbortedError("simulated crash")
-               : absl::OkStatus();
-  };
+  const EraserOptions crashing = StoppingAfter(ErasureStage::kJournalWritten);
   ASSERT_FALSE(Eraser(*catalog_, models_.get(), crashing).Erase(" bo ").ok());
   auto resumed = Eraser(*catalog_, models_.get(), Options()).ResumePending();
   ASSERT_TRUE(resumed.ok()) << resumed.status();
@@ -420,12 +422,9 @@ TEST_F(ErasureTest, ACrashAfterTheCatalogsCommitLeavesNoFileNamingThem) {
 // erasure succeeds, the derived files are written again.
 TEST_F(ErasureTest, AnErasureThatFailedIsFinishedBeforeTheNext) {
   ASSERT_TRUE(catalog_->UpsertPeople({{MakePerson("cy", "Lab")}}).ok());
-  EraserOptions failing = Options();
-  failing.after_stage = [](ErasureStage stage) {
-    return stage == ErasureStage::kDerivedFilesHeld
-               ? absl::UnavailableError("simulated failure")
-               : absl::OkStatus();
-  };
+  const EraserOptions failing =
+      StoppingAfter(ErasureStage::kDerivedFilesHeld,
+                    absl::UnavailableError("simulated failure"));
   ASSERT_FALSE(Eraser(*catalog_, models_.get(), failing).Erase(kErasee).ok());
   ASSERT_THAT(FilesContaining(dir_ + "/interactions.tsv", kErasee),
               testing::Not(testing::IsEmpty()));
@@ -449,12 +448,7 @@ TEST_F(ErasureTest, AnErasureThatFailedIsFinishedBeforeTheNext) {
 }
 
 TEST_F(ErasureTest, ServerStartFinishesAnInterruptedErasure) {
-  EraserOptions crashing = Options();
-  crashing.after_stage = [](ErasureStage stage) {
-    return stage == ErasureStage::kJournalWritten
-               ? absl::AbortedError("simulated crash")
-               : absl::OkStatus();
-  };
+  const EraserOptions crashing = StoppingAfter(ErasureStage::kJournalWritten);
   ASSERT_FALSE(Eraser(*catalog_, models_.get(), crashing).Erase(kErasee).ok());
   models_.reset();
   catalog_.reset();
