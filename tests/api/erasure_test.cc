@@ -162,6 +162,15 @@ class ErasureTest : public testing::Test {
     return o;
   }
 
+  // A server on the fixture's folder, as `serve` starts (ResumePending
+  // included).
+  absl::StatusOr<std::unique_ptr<Server>> StartServer() const {
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = dir_;
+    return Server::Start(options);
+  }
+
   // Options whose erasure stops after `at` with `error`, as a crash (or a
   // failure) there would leave it.
   EraserOptions StoppingAfter(
@@ -404,10 +413,7 @@ TEST_F(ErasureTest, ACrashAfterTheCatalogsCommitLeavesNoFileNamingThem) {
   EXPECT_THAT(naming, testing::IsEmpty());
 
   // The next start finishes the erasure and writes the files again.
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir_;
-  auto server = Server::Start(options);
+  auto server = StartServer();
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_FALSE(fs::exists(index::DataDir(dir_).erasure_journal()));
   EXPECT_TRUE(fs::exists(index::DataDir(dir_).embeddings()));
@@ -454,10 +460,7 @@ TEST_F(ErasureTest, ServerStartFinishesAnInterruptedErasure) {
   catalog_.reset();
   ASSERT_TRUE(fs::exists(index::DataDir(dir_).erasure_journal()));
 
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir_;
-  auto server = Server::Start(options);
+  auto server = StartServer();
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_FALSE(fs::exists(index::DataDir(dir_).erasure_journal()));
   EXPECT_EQ((*server)->catalog().snapshot()->FindPerson(kErasee), nullptr);
@@ -551,10 +554,7 @@ TEST_F(ErasureTest, ServerStartFinishesAnErasureCutBetweenCatalogCommits) {
   ASSERT_TRUE(fs::exists(dir.erasure_journal()));
   ASSERT_TRUE(fs::exists(dir.batch_journal()));
 
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir_;
-  auto server = Server::Start(options);
+  auto server = StartServer();
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_FALSE(fs::exists(dir.erasure_journal()));
   EXPECT_FALSE(fs::exists(dir.batch_journal()));
