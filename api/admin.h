@@ -43,7 +43,7 @@ class ErrorRing {
  public:
   struct Entry {
     int64_t unix_ms = 0;
-    std::string source;  // "publish", "journal", "model"
+    std::string source;  // "publish", "journal", "model", "erasure"
     absl::Status error;
   };
 

@@ -48,6 +48,20 @@ absl::Status Eraser::Stage(ErasureStage stage) const {
 absl::StatusOr<ErasureReceipt> Eraser::Erase(const std::string& person_id) {
   if (person_id.empty())
     return absl::InvalidArgumentError("person_id: required");
+  absl::StatusOr<ErasureReceipt> erased = EraseOrFinish(person_id);
+  if (!erased.ok() && options_.on_incomplete) {
+    options_.on_incomplete(absl::Status(
+        erased.status().code(),
+        "an erasure did not complete: ERASURE is left in the data folder, "
+        "graph.tsv and embeddings.bin are held back, and the next erasure "
+        "(or the next start) finishes it first; DeletePerson's caller got "
+        "the error"));
+  }
+  return erased;
+}
+
+absl::StatusOr<ErasureReceipt> Eraser::EraseOrFinish(
+    const std::string& person_id) {
   absl::MutexLock lock(&mu_);
   // An earlier erasure of someone else that failed half-way left its
   // journal: finished first, since this one's journal would replace it.

@@ -68,6 +68,12 @@ struct EraserOptions {
   ranking::OutcomeStore* outcomes = nullptr;
   // The time written in receipts.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Called when an erasure did not complete (its journal left; the next
+  // erasure, or the next start, finishes it first), with a status that
+  // names its code and the files involved, never the person (the caller of
+  // DeletePerson gets the full error). Server::Start reports it among the
+  // background errors (Admin.GetStatus, source "erasure").
+  std::function<void(const absl::Status&)> on_incomplete = nullptr;
   // Test seam: called after each stage; a non-OK status stops the erasure
   // there, as a crash would (the journal stays). Unset in production.
   std::function<absl::Status(ErasureStage)> after_stage = nullptr;
@@ -126,6 +132,9 @@ class Eraser {
   }
 
  private:
+  // Erase's work: an earlier erasure left unfinished, then this one.
+  absl::StatusOr<ErasureReceipt> EraseOrFinish(const std::string& person_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<ErasureReceipt> EraseLocked(const std::string& person_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // ResumePending's work.

@@ -1059,6 +1059,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   EraserOptions erasure;
   erasure.data_dir = options.data_dir;
   erasure.outcomes = server->outcomes_.get();
+  erasure.on_incomplete = [errors =
+                               server->errors_.get()](const absl::Status& e) {
+    errors->Add("erasure", e, absl::ToUnixMillis(absl::Now()));
+  };
   server->eraser_ = std::make_unique<Eraser>(*server->catalog_,
                                              server->models_.get(), erasure);
   auto resumed = server->eraser_->ResumePending();

@@ -428,14 +428,26 @@ TEST_F(ErasureTest, ACrashAfterTheCatalogsCommitLeavesNoFileNamingThem) {
 // erasure succeeds, the derived files are written again.
 TEST_F(ErasureTest, AnErasureThatFailedIsFinishedBeforeTheNext) {
   ASSERT_TRUE(catalog_->UpsertPeople({{MakePerson("cy", "Lab")}}).ok());
-  const EraserOptions failing =
+  EraserOptions failing =
       StoppingAfter(ErasureStage::kDerivedFilesHeld,
                     absl::UnavailableError("simulated failure"));
+  std::vector<absl::Status> reported;
+  failing.on_incomplete = [&](const absl::Status& e) { reported.push_back(e); };
   ASSERT_FALSE(Eraser(*catalog_, models_.get(), failing).Erase(kErasee).ok());
   ASSERT_THAT(FilesContaining(dir_ + "/interactions.tsv", kErasee),
               testing::Not(testing::IsEmpty()));
+  // Reported for the operator, without the person.
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(reported[0].message()),
+              testing::HasSubstr("ERASURE"));
+  EXPECT_THAT(std::string(reported[0].message()),
+              testing::Not(testing::HasSubstr(kErasee)));
 
-  auto receipt = Eraser(*catalog_, models_.get(), Options()).Erase("cy");
+  EraserOptions next = Options();
+  next.on_incomplete = [&](const absl::Status& e) { reported.push_back(e); };
+  auto receipt = Eraser(*catalog_, models_.get(), next).Erase("cy");
+  EXPECT_EQ(reported.size(), 1u) << "the next erasure completed both";
   ASSERT_TRUE(receipt.ok()) << receipt.status();
   EXPECT_EQ(receipt->person_id, "cy");
   EXPECT_TRUE(receipt->model_updated);
