@@ -1005,9 +1005,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
   if (options.follow) {
-    // Never a writer's folder: the model store below persists into it.
-    auto lock =
-        index::DataDirLock::AcquireShared(index::DataDir(options.data_dir));
+    // Its own folder, never a writer's or another follower's: the model
+    // store below persists into it.
+    auto lock = index::DataDirLock::Acquire(index::DataDir(options.data_dir));
     if (!lock.ok()) return lock.status();
     server->follower_lock_ = std::move(*lock);
   }

@@ -206,7 +206,7 @@ class Server {
   std::unique_ptr<ErrorRing> errors_;
   std::unique_ptr<CallCounters> calls_;
   std::atomic<bool> serving_{false};
-  // A follower's shared lock on its folder (index::DataDirLock), held until
+  // A follower's lock on its folder (index::DataDirLock), held until
   // everything that writes into the folder is gone.
   std::unique_ptr<index::DataDirLock> follower_lock_;
   std::unique_ptr<index::Catalog> catalog_;

@@ -50,48 +50,24 @@ std::string DataDir::Join(std::string_view name) const {
   return (fs::path(root_) / std::string(name)).string();
 }
 
-namespace {
-
-// Opens <data>/LOCK and flocks it `how` (LOCK_EX or LOCK_SH), without
-// waiting: the descriptor, or FAILED_PRECONDITION with `held` when another
-// process's lock is in the way.
-absl::StatusOr<int> LockFolder(const DataDir& dir, int how, const char* held) {
+absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(
+    const DataDir& dir) {
   const std::string path = dir.lock();
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("cannot open", path);
-  if (::flock(fd, how | LOCK_NB) != 0) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("data folder ", dir.root(), held));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data folder ", dir.root(),
+          " is locked by another writer (is `whoknows serve` running on it, "
+          "or a `serve --follow` serving from it? a follower serves from a "
+          "folder of its own, which xapian-replicate keeps)"));
     }
     errno = err;
     return Errno("cannot lock", path);
   }
-  return fd;
-}
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(
-    const DataDir& dir) {
-  WK_ASSIGN_OR_RETURN(
-      const int fd,
-      LockFolder(dir, LOCK_EX,
-                 " is locked by another writer (is `whoknows serve` running "
-                 "on it, or a `serve --follow` serving from it?)"));
-  return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
-}
-
-absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::AcquireShared(
-    const DataDir& dir) {
-  WK_ASSIGN_OR_RETURN(
-      const int fd,
-      LockFolder(dir, LOCK_SH,
-                 " is a writer's (its LOCK is held): a follower serves from a "
-                 "folder of its own, which xapian-replicate keeps "
-                 "(docs/operations.md, Topology)"));
   return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
 }
 

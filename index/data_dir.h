@@ -103,16 +103,10 @@ class DataDir {
 // Readers take no lock.
 class DataDirLock {
  public:
-  // The writer's, exclusive. FAILED_PRECONDITION when another process
-  // holds it (a writer, or a follower serving from the folder).
+  // Exclusive: one process per folder, the writer or a follower (`serve
+  // --follow`, whose model store writes embeddings.bin in its folder).
+  // FAILED_PRECONDITION when another process holds it.
   static absl::StatusOr<std::unique_ptr<DataDirLock>> Acquire(
-      const DataDir& dir);
-  // A follower's (`serve --follow`), shared: followers may serve from one
-  // folder of replicas, a writer may not start on it. FAILED_PRECONDITION
-  // when a writer holds the folder: a follower there would write its own
-  // derived files (embeddings.bin) into the writer's folder, from what it
-  // has read, which lags the writer's erasures.
-  static absl::StatusOr<std::unique_ptr<DataDirLock>> AcquireShared(
       const DataDir& dir);
   ~DataDirLock();
   DataDirLock(const DataDirLock&) = delete;

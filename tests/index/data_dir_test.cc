@@ -46,28 +46,6 @@ TEST(DataDirTest, LockIsExclusiveAndReleasedWithItsHolder) {
   EXPECT_TRUE(DataDirLock::Acquire(dir).ok());
 }
 
-// Followers share a folder; a writer excludes them and they exclude it.
-TEST(DataDirTest, SharedLocksAreTheFollowersAndExcludeTheWriter) {
-  const DataDir dir(testing_util::TestDir(/*create=*/true));
-  auto writer = DataDirLock::Acquire(dir);
-  ASSERT_TRUE(writer.ok()) << writer.status();
-  auto refused = DataDirLock::AcquireShared(dir);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("is a writer's"), std::string::npos)
-      << refused.status();
-  writer->reset();
-  auto a = DataDirLock::AcquireShared(dir);
-  auto b = DataDirLock::AcquireShared(dir);
-  ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_FALSE(DataDirLock::Acquire(dir).ok());
-  a->reset();
-  EXPECT_FALSE(DataDirLock::Acquire(dir).ok());
-  b->reset();
-  EXPECT_TRUE(DataDirLock::Acquire(dir).ok());
-}
-
 TEST(DataDirTest, SecondWriterOfACatalogIsRefused) {
   CatalogOptions o;
   o.data_dir = testing_util::TestDir();
