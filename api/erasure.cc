@@ -52,10 +52,10 @@ absl::StatusOr<ErasureReceipt> Eraser::Erase(const std::string& person_id) {
   if (!erased.ok() && options_.on_incomplete) {
     options_.on_incomplete(absl::Status(
         erased.status().code(),
-        "an erasure did not complete: ERASURE is left in the data folder, "
-        "graph.tsv and embeddings.bin are held back, and the next erasure "
-        "(or the next start) finishes it first; DeletePerson's caller got "
-        "the error"));
+        "an erasure did not complete (DeletePerson's caller got the error): "
+        "while ERASURE is in the data folder, the next erasure (or the next "
+        "start) finishes it first, and graph.tsv and embeddings.bin may be "
+        "held back until then"));
   }
   return erased;
 }
@@ -95,6 +95,7 @@ absl::StatusOr<std::optional<ErasureReceipt>> Eraser::ResumePendingLocked() {
   }
   WK_ASSIGN_OR_RETURN(ErasureReceipt receipt, EraseLocked(*id));
   receipt.resumed = true;
+  if (options_.on_resumed) options_.on_resumed(receipt);
   return receipt;
 }
 
@@ -119,6 +120,10 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
                          ? models_->RemovePersisted()
                          : index::RemoveFileDurably(dir.embeddings()));
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kDerivedFilesHeld));
+
+  // From here to the publish, writes that check people against the
+  // published snapshot wait (OutsideErasures).
+  absl::ReleasableMutexLock gate(&gate_mu_);
 
   // 3. Their e-mails and chats.
   WK_ASSIGN_OR_RETURN(
@@ -156,6 +161,7 @@ absl::StatusOr<ErasureReceipt> Eraser::EraseLocked(
                      " from the colleague graph: ", graph.message()));
   }
   WK_RETURN_IF_ERROR(Stage(ErasureStage::kGraphPublished));
+  gate.Release();
 
   // 6. The expertise model: rebuilt from that snapshot and persisted, so
   //    embeddings.bin holds neither their vector nor their posts' terms.

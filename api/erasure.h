@@ -68,6 +68,11 @@ struct EraserOptions {
   ranking::OutcomeStore* outcomes = nullptr;
   // The time written in receipts.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Called with the receipt of each erasure this eraser finished for an
+  // earlier one that had not completed (ResumePending, or Erase finishing
+  // it first): Server::Start audits it and forgets their exposure counter,
+  // as DeletePerson's handler does for the erasure it was asked for.
+  std::function<void(const ErasureReceipt&)> on_resumed = nullptr;
   // Called when an erasure did not complete (its journal left; the next
   // erasure, or the next start, finishes it first), with a status that
   // names its code and the files involved, never the person (the caller of
@@ -121,13 +126,14 @@ class Eraser {
       const v1::DeletePersonRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Runs `write`, a write that checks the people it names against the
-  // published snapshot (RecordOutcome), never during an erasure: else it
-  // could pass its check while the snapshot still holds someone being
-  // erased, after their stage was done, and name them afterwards. Writes
-  // that run this way may run together.
+  // published snapshot (RecordOutcome), never while an erasure goes from
+  // its first store to the publish without the person (the model's rebuild
+  // after it is not waited for): else it could pass its check while the
+  // snapshot still holds someone being erased, after their stage was done,
+  // and name them afterwards. Writes that run this way may run together.
   template <typename Write>
-  auto OutsideErasures(Write write) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::ReaderMutexLock lock(&mu_);
+  auto OutsideErasures(Write write) ABSL_LOCKS_EXCLUDED(gate_mu_) {
+    absl::ReaderMutexLock lock(&gate_mu_);
     return write();
   }
 
@@ -145,9 +151,11 @@ class Eraser {
   index::Catalog& catalog_;
   ranking::ModelStore* const models_;
   const EraserOptions options_;
-  // One erasure at a time (held exclusively); guards the journal file.
-  // OutsideErasures holds it shared.
+  // One erasure at a time; guards the journal file.
   absl::Mutex mu_;
+  // Held by an erasure from its first store to its publish (EraseLocked),
+  // shared by OutsideErasures. Taken after mu_.
+  absl::Mutex gate_mu_ ABSL_ACQUIRED_AFTER(mu_);
 };
 
 // The receipt as the DeletePerson response.

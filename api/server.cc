@@ -1059,39 +1059,43 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   EraserOptions erasure;
   erasure.data_dir = options.data_dir;
   erasure.outcomes = server->outcomes_.get();
+  // An erasure finished for one that had not completed (here at start, or
+  // by the next DeletePerson): the call that began it has its line (its
+  // error, or none after a crash); this one says it is done, and its
+  // exposure counter goes, as after DeletePerson. The id goes to the audit
+  // log only, as the call's did, not to stderr.
+  erasure.on_resumed = [audit = server->audit_.get(),
+                        exposure =
+                            server->exposure_.get()](const ErasureReceipt& r) {
+    audit
+        ->Append({.method = std::string(MethodName(Rpc::kDeletePerson)),
+                  .caller = {.subject = "whoknows serve: resumed"},
+                  .code = absl::StatusCode::kOk,
+                  .target = r.person_id.substr(0, 128),
+                  .counts = {{"people", r.profile_found ? 1 : 0},
+                             {"posts", r.posts_deleted},
+                             {"interactions", r.interactions_removed},
+                             {"outcomes", r.outcomes_removed}}})
+        .IgnoreError();  // Append logs its own failure
+    exposure->Forget(r.person_id);
+    std::fprintf(stderr,
+                 "whoknows: finished an erasure that had not completed (%d "
+                 "posts, %lld interactions, %lld outcomes; audit.jsonl names "
+                 "whom)\n",
+                 r.posts_deleted,
+                 static_cast<long long>(r.interactions_removed),
+                 static_cast<long long>(r.outcomes_removed));
+  };
   erasure.on_incomplete = [errors =
                                server->errors_.get()](const absl::Status& e) {
     errors->Add("erasure", e, absl::ToUnixMillis(absl::Now()));
   };
   server->eraser_ = std::make_unique<Eraser>(*server->catalog_,
                                              server->models_.get(), erasure);
-  auto resumed = server->eraser_->ResumePending();
-  if (!resumed.ok()) {
+  if (auto resumed = server->eraser_->ResumePending(); !resumed.ok()) {
     return absl::Status(resumed.status().code(),
                         absl::StrCat("finishing an interrupted erasure: ",
                                      resumed.status().message()));
-  }
-  if (*resumed) {
-    // The call that began it has its line (its error, or none after a
-    // crash); this one says it is done. The id goes to the audit log only,
-    // as the call's did, not to stderr.
-    const ErasureReceipt& r = **resumed;
-    (void)server->audit_->Append(
-        {.method = std::string(MethodName(Rpc::kDeletePerson)),
-         .caller = {.subject = "whoknows serve: resumed at start"},
-         .code = absl::StatusCode::kOk,
-         .target = r.person_id,
-         .counts = {{"people", r.profile_found ? 1 : 0},
-                    {"posts", r.posts_deleted},
-                    {"interactions", r.interactions_removed},
-                    {"outcomes", r.outcomes_removed}}});
-    std::fprintf(stderr,
-                 "whoknows: finished an erasure a crash or failure had "
-                 "interrupted (%d posts, %lld interactions, %lld outcomes; "
-                 "audit.jsonl names whom)\n",
-                 r.posts_deleted,
-                 static_cast<long long>(r.interactions_removed),
-                 static_cast<long long>(r.outcomes_removed));
   }
   server->analysis_executor_ =
       std::make_unique<Executor>("analysis", options.analysis_executor);

@@ -446,8 +446,14 @@ TEST_F(ErasureTest, AnErasureThatFailedIsFinishedBeforeTheNext) {
 
   EraserOptions next = Options();
   next.on_incomplete = [&](const absl::Status& e) { reported.push_back(e); };
+  std::vector<ErasureReceipt> resumed;  // audited by the server
+  next.on_resumed = [&](const ErasureReceipt& r) { resumed.push_back(r); };
   auto receipt = Eraser(*catalog_, models_.get(), next).Erase("cy");
   EXPECT_EQ(reported.size(), 1u) << "the next erasure completed both";
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0].person_id, kErasee);
+  EXPECT_TRUE(resumed[0].resumed);
+  EXPECT_EQ(resumed[0].posts_deleted, 2);
   ASSERT_TRUE(receipt.ok()) << receipt.status();
   EXPECT_EQ(receipt->person_id, "cy");
   EXPECT_TRUE(receipt->model_updated);
@@ -489,7 +495,7 @@ TEST_F(ErasureTest, ServerStartFinishesAnInterruptedErasure) {
   while (std::getline(audit, line)) {
     if (line.find("DeletePerson") != std::string::npos) finished = line;
   }
-  EXPECT_THAT(finished, testing::HasSubstr("resumed at start"));
+  EXPECT_THAT(finished, testing::HasSubstr("whoknows serve: resumed"));
   EXPECT_THAT(finished, testing::HasSubstr(std::string("\"target\":\"") +
                                            kErasee + "\""));
   EXPECT_THAT(finished, testing::HasSubstr("\"code\":\"OK\""));
