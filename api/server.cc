@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <future>
 #include <map>
 #include <set>
 #include <span>
+#include <system_error>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +30,7 @@
 #include "api/suggest.h"
 #include "api/tls_credentials.h"
 #include "common/status_macros.h"
+#include "common/thread_priority.h"
 #include "grpc/health/v1/health.pb.h"
 #include "index/catalog.h"
 #include "index/data_dir.h"
@@ -1001,6 +1004,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                   const char* source, const absl::Status& e) {
     errors->Add(source, e, absl::ToUnixMillis(absl::Now()));
   };
+  // The model's file needs no snapshot until its restore: it is read on a
+  // second core while the catalog opens, whose records keep one core busy
+  // (docs/measurements.md, stop 34). The restore checks it is still the
+  // file on disk.
+  const std::string model_path = index::DataDir(options.data_dir).embeddings();
+  std::future<absl::StatusOr<std::shared_ptr<ranking::ExpertiseModel::Stored>>>
+      model_ahead;
+  try {
+    model_ahead = std::async(std::launch::async, [model_path] {
+      // Below the catalog's threads: it takes a core they leave idle, and
+      // the start waits for it only once they are done.
+      LowerThisThreadsPriority();
+      return ranking::ExpertiseModel::ReadAhead(model_path);
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had: the store reads the file itself.
+  }
   absl::Time stage = absl::Now();
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
@@ -1022,7 +1042,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         " (fix or delete the file; `whoknows learn` rewrites it)"));
   }
   ranking::ModelStoreOptions mopts;
-  mopts.path = index::DataDir(options.data_dir).embeddings();
+  mopts.path = model_path;
   mopts.min_rebuild_interval = options.model_rebuild_interval;
   mopts.min_retrain_interval = options.model_retrain_interval;
   mopts.model.clock = options.clock;
@@ -1032,8 +1052,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       };
   WK_RETURN_IF_ERROR(mopts.Validate());
   stage = absl::Now();
-  server->models_ =
-      std::make_unique<ranking::ModelStore>(*server->catalog_, mopts);
+  std::shared_ptr<ranking::ExpertiseModel::Stored> read_ahead;
+  if (model_ahead.valid()) {
+    // An unreadable file is said by the store's own read.
+    auto read = model_ahead.get();
+    if (read.ok()) read_ahead = *std::move(read);
+  }
+  server->models_ = std::make_unique<ranking::ModelStore>(
+      *server->catalog_, mopts, std::move(read_ahead));
   const int64_t model_us = absl::ToInt64Microseconds(absl::Now() - stage);
   server->exposure_ =
       std::make_unique<ranking::ExposureLedger>(ranking::ExposureLedgerOptions{

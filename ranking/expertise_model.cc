@@ -1,6 +1,7 @@
 #include "ranking/expertise_model.h"
 
 #include <malloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "common/thread_priority.h"
 #include "index/data_dir.h"
 #include "index/dense_index.h"
@@ -211,24 +213,22 @@ std::string StaleStamp(const std::string& stamp, const index::Snapshot& snap) {
   return "";
 }
 
-// Reads `s` of the file at `path` into `bytes`, on the caller's thread
-// (the ties' tens of MB at 1M posts are read beside the tag profiles'
-// parse). Why it cannot be used, of a file `stale` (StaleStamp) for the
-// snapshot served: empty when its bytes are there and their checksum is
-// right.
-std::string FetchSection(const std::string& path, const Section& s,
-                         const std::string& stale, std::string& bytes) {
-  if (!stale.empty()) return stale;
+// Reads `s` of the file open as `in` into `bytes`. Why it cannot be used:
+// empty when its bytes are there and their checksum is right (a damaged
+// section's bytes are dropped).
+std::string FetchSection(std::istream& in, const Section& s,
+                         std::string& bytes) {
   if (!s.bad.empty()) return s.bad;
-  std::ifstream in(path, std::ios::binary);
   bytes.resize(s.size);
   if (!in.seekg(s.at) ||
       !in.read(bytes.data(), static_cast<std::streamsize>(s.size))) {
     bytes.clear();
     return absl::StrCat("damaged: ", s.name, " are truncated");
   }
-  if (Crc32(bytes) != s.crc)
+  if (Crc32(bytes) != s.crc) {
+    bytes.clear();
     return absl::StrCat("damaged: ", s.name, "' checksum differs");
+  }
   return "";
 }
 
@@ -1291,15 +1291,80 @@ absl::Status ExpertiseModel::SaveEmbeddings(const std::string& path) const {
       });
 }
 
-absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
-    const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
-    const ModelOptions& o) {
+// What ReadAhead reads of a file SaveEmbeddings wrote: all of it, the
+// sections after the ranks as bytes with their checksums checked; what
+// needs the snapshot (the stamp's comparison, the sections' parse) is
+// left to Load.
+struct ExpertiseModel::Stored {
+  // The file read, as stat(2) saw it before and after the read.
+  struct Identity {
+    dev_t device = 0;
+    ino_t inode = 0;
+    off_t size = 0;
+    int64_t modified_ns = 0;
+    bool operator==(const Identity&) const = default;
+  };
+  Identity identity;
+  std::string stamp;
+  int64_t embedded_posts = 0;
+  int64_t embedded_newest = 0;
+  int64_t trained_posts = 0;
+  int64_t vector_origin = 0;
+  uint8_t exact = 0;
+  std::shared_ptr<const TermSpace> space;
+  std::unordered_map<std::string, Eigen::VectorXf> person_sums;
+  std::vector<std::string> order;  // person_sums' keys, in the file's order
+  absl::flat_hash_map<std::string, double> ranks;
+  // A section's bytes, or why they cannot be used (FetchSection's reasons
+  // but the stamp's).
+  struct Part {
+    std::string bytes;
+    std::string why;
+  };
+  Part tags, ties, clients;
+  int64_t file_us = 0;
+};
+
+namespace {
+
+std::optional<ExpertiseModel::Stored::Identity> IdentityOf(
+    const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return ExpertiseModel::Stored::Identity{
+      .device = st.st_dev,
+      .inode = st.st_ino,
+      .size = st.st_size,
+      .modified_ns =
+          int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<ExpertiseModel::Stored>>
+ExpertiseModel::ReadAhead(const std::string& path) {
+  // A file replaced while it was read (SaveEmbeddings renames a new one
+  // over it) is read again: its parts must all be one file's.
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::shared_ptr<Stored>> read = ReadOnce(path);
+    if (!read.ok() || StillAt(**read, path)) return read;
+    if (attempt == 3) {
+      return absl::UnavailableError(absl::StrCat(
+          path, " was replaced while it was read, ", attempt, " times"));
+    }
+  }
+}
+
+absl::StatusOr<std::shared_ptr<ExpertiseModel::Stored>>
+ExpertiseModel::ReadOnce(const std::string& path) {
   using file_io::Get;
   absl::Time start = absl::Now();
+  const std::optional<Stored::Identity> before = IdentityOf(path);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
-  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
-  model->snapshot_ = std::move(snapshot);
+  if (!before || !in)
+    return absl::NotFoundError(absl::StrCat("no embeddings at ", path));
+  auto stored = std::make_shared<Stored>();
+  stored->identity = *before;
   auto get_id = [&](std::string& id) {
     uint32_t len = 0;
     if (!Get(in, len) || len > kMaxPersonIdLength) return false;
@@ -1307,12 +1372,10 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     return static_cast<bool>(in.read(id.data(), len));
   };
   uint32_t magic = 0;
-  uint8_t exact = 0;
-  std::string stamp;
-  if (!Get(in, magic) || magic != kModelMagic || !get_id(stamp) ||
-      !Get(in, model->embedded_posts_) || !Get(in, model->embedded_newest_) ||
-      !Get(in, model->trained_posts_) || !Get(in, model->vector_origin_) ||
-      !Get(in, exact)) {
+  if (!Get(in, magic) || magic != kModelMagic || !get_id(stored->stamp) ||
+      !Get(in, stored->embedded_posts) || !Get(in, stored->embedded_newest) ||
+      !Get(in, stored->trained_posts) || !Get(in, stored->vector_origin) ||
+      !Get(in, stored->exact)) {
     return absl::DataLossError(absl::StrCat(
         path, ": not a whoknows embeddings file (or an older one)"));
   }
@@ -1321,17 +1384,16 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     return absl::DataLossError(
         absl::StrCat(path, ": ", space.status().message()));
   }
-  model->space_ = std::make_shared<const TermSpace>(std::move(*space));
-  const int k = model->space_->dimensions();
+  stored->space = std::make_shared<const TermSpace>(std::move(*space));
+  const int k = stored->space->dimensions();
   uint64_t n = 0;
   if (!Get(in, n) || n > kMaxFilePeople) {
     return absl::DataLossError(absl::StrCat(path, ": truncated people"));
   }
   std::string id;
-  std::vector<std::string> order;
   // Grown as the file proves it holds them: a damaged count reserves no
   // gigabytes.
-  order.reserve(std::min<uint64_t>(n, uint64_t{1} << 16));
+  stored->order.reserve(std::min<uint64_t>(n, uint64_t{1} << 16));
   for (uint64_t i = 0; i < n; ++i) {
     Eigen::VectorXf v(k);
     if (!get_id(id) ||
@@ -1339,10 +1401,9 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
                  static_cast<std::streamsize>(sizeof(float) * k))) {
       return absl::DataLossError(absl::StrCat(path, ": truncated vectors"));
     }
-    if (model->person_sums_.try_emplace(id, std::move(v)).second)
-      order.push_back(id);
+    if (stored->person_sums.try_emplace(id, std::move(v)).second)
+      stored->order.push_back(id);
   }
-  absl::flat_hash_map<std::string, double> ranks;
   if (!Get(in, n) || n > kMaxFilePeople) {
     return absl::DataLossError(absl::StrCat(path, ": truncated ranks"));
   }
@@ -1351,63 +1412,108 @@ absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     if (!get_id(id) || !Get(in, rank)) {
       return absl::DataLossError(absl::StrCat(path, ": truncated ranks"));
     }
-    ranks[id] = rank;
+    stored->ranks[id] = rank;
   }
-  // The sections after the ranks, found in turn now, each read, checked
-  // and parsed below on the thread that would otherwise build it.
-  const std::string stale = StaleStamp(stamp, *model->snapshot_);
+  // The sections after the ranks, found in turn, then read and checked.
   const std::streampos here = in.tellg();
   in.seekg(0, std::ios::end);
   const std::streampos end = in.tellg();
   in.seekg(here);
   const Section tags = FindSection(in, end, "the tag profiles", nullptr);
-  const Section graph = FindSection(in, end, "the ties", &tags);
-  const Section clients = FindSection(in, end, "the client vectors", &graph);
+  const Section ties = FindSection(in, end, "the ties", &tags);
+  const Section clients = FindSection(in, end, "the client vectors", &ties);
+  for (const auto& [s, part] :
+       {std::pair(&tags, &stored->tags), std::pair(&ties, &stored->ties),
+        std::pair(&clients, &stored->clients)}) {
+    part->why = FetchSection(in, *s, part->bytes);
+  }
   in.close();
-  model->timings_.file_us = Lap(start);
+  stored->file_us = Lap(start);
+  return stored;
+}
+
+bool ExpertiseModel::StillAt(const Stored& stored, const std::string& path) {
+  return IdentityOf(path) == stored.identity;
+}
+
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
+    const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
+    const ModelOptions& o) {
+  WK_ASSIGN_OR_RETURN(std::shared_ptr<Stored> stored, ReadAhead(path));
+  return Load(std::move(stored), std::move(snapshot), o);
+}
+
+absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
+    std::shared_ptr<Stored> stored,
+    std::shared_ptr<const index::Snapshot> snapshot, const ModelOptions& o) {
+  auto model = std::shared_ptr<ExpertiseModel>(new ExpertiseModel());
+  model->snapshot_ = std::move(snapshot);
+  model->embedded_posts_ = stored->embedded_posts;
+  model->embedded_newest_ = stored->embedded_newest;
+  model->trained_posts_ = stored->trained_posts;
+  model->vector_origin_ = stored->vector_origin;
+  model->space_ = std::move(stored->space);
+  model->person_sums_ = std::move(stored->person_sums);
+  model->timings_.file_us = stored->file_us;
+  // The sections say nothing about a snapshot of other stamps.
+  const std::string stale = StaleStamp(stored->stamp, *model->snapshot_);
+  auto why = [&](const Stored::Part& part) {
+    return stale.empty() ? part.why : stale;
+  };
   model->BuildDerivedSignals(
-      o, &ranks, &order,
+      o, &stored->ranks, &stored->order,
       [&] {
-        std::string bytes;
-        std::string why = FetchSection(path, tags, stale, bytes);
-        if (why.empty()) why = model->RestoreTags(bytes, o);
-        model->tags_rebuilt_ = why;
-        model->tags_restored_ = why.empty();
+        std::string why_not = why(stored->tags);
+        if (why_not.empty())
+          why_not = model->RestoreTags(stored->tags.bytes, o);
+        stored->tags.bytes = {};
+        model->tags_rebuilt_ = why_not;
+        model->tags_restored_ = why_not.empty();
         if (!model->tags_restored_) model->tags_.clear();
         return model->tags_restored_;
       },
       [&] {
-        std::string bytes;
-        std::string why = FetchSection(path, graph, stale, bytes);
-        if (why.empty()) why = model->RestoreGraph(bytes, o);
-        if (!model->ties_restored_) model->pagerank_rebuilt_ = why;
-        model->ties_rebuilt_ = std::move(why);
+        std::string why_not = why(stored->ties);
+        if (why_not.empty())
+          why_not = model->RestoreGraph(stored->ties.bytes, o);
+        stored->ties.bytes = {};
+        if (!model->ties_restored_) model->pagerank_rebuilt_ = why_not;
+        model->ties_rebuilt_ = std::move(why_not);
       },
       [&] {
-        std::string bytes;
-        std::string why = FetchSection(path, clients, stale, bytes);
-        if (why.empty()) why = model->RestoreClients(bytes, o);
-        model->clients_rebuilt_ = why;
-        model->clients_restored_ = why.empty();
+        std::string why_not = why(stored->clients);
+        if (why_not.empty())
+          why_not = model->RestoreClients(stored->clients.bytes, o);
+        stored->clients.bytes = {};
+        model->clients_rebuilt_ = why_not;
+        model->clients_restored_ = why_not.empty();
         return model->clients_restored_;
       });
   const index::Snapshot& snap = *model->snapshot_;
   // The sums count what the snapshot holds only when no post arrived since
   // they were saved: else they are no base for Update.
-  model->sums_exact_ = exact && model->embedded_newest_ == snap.newest_post &&
+  model->sums_exact_ = stored->exact &&
+                       model->embedded_newest_ == snap.newest_post &&
                        model->embedded_posts_ == PublicPosts(snap) &&
                        snap.newest_post <= model->tag_origin_;
   return std::shared_ptr<const ExpertiseModel>(std::move(model));
 }
 
-ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options)
+ModelStore::ModelStore(const index::Catalog& catalog, ModelStoreOptions options,
+                       std::shared_ptr<ExpertiseModel::Stored> read_ahead)
     : catalog_(catalog),
       options_(std::move(options)),
       last_retrain_(options_.steady_now()) {
   std::error_code ec;
   if (!options_.path.empty() && std::filesystem::exists(options_.path, ec)) {
-    auto loaded = ExpertiseModel::Load(
-        options_.path, WithoutNumbering(catalog_.snapshot()), options_.model);
+    auto loaded =
+        read_ahead && ExpertiseModel::StillAt(*read_ahead, options_.path)
+            ? ExpertiseModel::Load(std::move(read_ahead),
+                                   WithoutNumbering(catalog_.snapshot()),
+                                   options_.model)
+            : ExpertiseModel::Load(options_.path,
+                                   WithoutNumbering(catalog_.snapshot()),
+                                   options_.model);
     // An unreadable file is rebuilt, not fatal: it is derived data.
     if (loaded.ok()) {
       const ExpertiseModel& m = **loaded;

@@ -133,6 +133,25 @@ class ExpertiseModel {
   static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Load(
       const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
       const ModelOptions& options = {});
+  // A file SaveEmbeddings wrote, read and checked as far as it can be
+  // without a snapshot: the space, the people's vectors and ranks, and the
+  // sections after them as bytes, their checksums checked. Load(path) is
+  // ReadAhead(path) then Load(stored); `serve` reads the file on its
+  // second core while the catalog opens (ModelStore's constructor). Load's
+  // errors; UNAVAILABLE when the file was replaced during each of three
+  // reads.
+  struct Stored;
+  static absl::StatusOr<std::shared_ptr<Stored>> ReadAhead(
+      const std::string& path);
+  // Whether `path` is still the file `stored` was read from (the same
+  // device, inode, size and modification time): one replaced or removed
+  // since is read again.
+  static bool StillAt(const Stored& stored, const std::string& path);
+  // Load's restore of what ReadAhead read, which it consumes.
+  static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Load(
+      std::shared_ptr<Stored> stored,
+      std::shared_ptr<const index::Snapshot> snapshot,
+      const ModelOptions& options = {});
   // Why Load rebuilt the tag profiles instead of reading them; empty when
   // it read them or the model was not loaded.
   const std::string& tags_rebuilt_because() const { return tags_rebuilt_; }
@@ -237,6 +256,9 @@ class ExpertiseModel {
   const ModelTimings& timings() const { return timings_; }
 
  private:
+  // ReadAhead's one read of `path`.
+  static absl::StatusOr<std::shared_ptr<Stored>> ReadOnce(
+      const std::string& path);
   // Build's stages after the embeddings (shared with Load): the profile
   // index, graph signals, tag profiles and client vectors.
   // `ranks` (person -> PageRank, optional) is where PageRank starts;
@@ -421,7 +443,11 @@ class ModelStore {
   // Restores the persisted model when there is one (and starts a rebuild in
   // the background if the catalog has changed since), else builds it in the
   // background; current() is null until the first model is ready.
-  ModelStore(const index::Catalog& catalog, ModelStoreOptions options);
+  // `read_ahead` (optional): ExpertiseModel::ReadAhead of options.path,
+  // restored when the path still holds the file it read (StillAt), else
+  // the path is read again.
+  ModelStore(const index::Catalog& catalog, ModelStoreOptions options,
+             std::shared_ptr<ExpertiseModel::Stored> read_ahead = nullptr);
   ~ModelStore();
   ModelStore(const ModelStore&) = delete;
   ModelStore& operator=(const ModelStore&) = delete;

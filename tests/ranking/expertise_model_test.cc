@@ -974,6 +974,73 @@ TEST_F(CompanyTest, ErasureLeavesThePersistedVectorsAtOnce) {
   EXPECT_FALSE(has(*on_disk, "olle")) << "still in embeddings.bin";
 }
 
+// `serve` reads the model's file while the catalog opens
+// (ExpertiseModel::ReadAhead); the store restores what was read only while
+// the path still holds that file. One replaced since (here by a model
+// without a person erased meanwhile) or removed is not restored from the
+// read.
+TEST_F(CompanyTest, AModelReadAheadIsRestoredOnlyWhileItIsTheFileOnDisk) {
+  const std::string path = catalog_->options().data_dir + "/embeddings.bin";
+  auto has = [](const ExpertiseModel& m, const std::string& id) {
+    const auto& p = m.profile_people();
+    return std::find(p.begin(), p.end(), id) != p.end();
+  };
+  auto with_olle = Model();
+  ASSERT_TRUE(has(*with_olle, "olle"));
+  ASSERT_TRUE(with_olle->SaveEmbeddings(path).ok());
+
+  // Read ahead and restored: what Load(path) restores.
+  auto ahead = ExpertiseModel::ReadAhead(path);
+  ASSERT_TRUE(ahead.ok()) << ahead.status();
+  EXPECT_TRUE(ExpertiseModel::StillAt(**ahead, path));
+  auto by_path = ExpertiseModel::Load(path, catalog_->snapshot());
+  auto restored = ExpertiseModel::Load(*ahead, catalog_->snapshot());
+  ASSERT_TRUE(by_path.ok() && restored.ok());
+  EXPECT_EQ((*restored)->profile_people(), (*by_path)->profile_people());
+  EXPECT_TRUE((*restored)->ties_restored())
+      << (*restored)->ties_rebuilt_because();
+  EXPECT_EQ((*restored)->clients_restored(), (*by_path)->clients_restored());
+  Eigen::VectorXf q =
+      (*by_path)->EmbedQuery(catalog_->QueryTerms("toner duplex"));
+  EXPECT_LT(((*by_path)->Similarities(q) - (*restored)->Similarities(q)).norm(),
+            1e-6);
+
+  ModelStoreOptions o;
+  o.path = path;
+  o.background = false;
+  ahead = ExpertiseModel::ReadAhead(path);
+  ASSERT_TRUE(ahead.ok());
+  ASSERT_TRUE(catalog_->DeletePerson("olle").ok());
+  catalog_->Refresh();
+  auto without_olle =
+      ExpertiseModel::Build(*catalog_, catalog_->snapshot(), o.model);
+  ASSERT_TRUE(without_olle.ok()) << without_olle.status();
+  ASSERT_TRUE((*without_olle)->SaveEmbeddings(path).ok());
+  EXPECT_FALSE(ExpertiseModel::StillAt(**ahead, path));
+  {
+    ModelStore store(*catalog_, o, *ahead);
+    ASSERT_NE(store.current(), nullptr);
+    EXPECT_FALSE(has(*store.current(), "olle"))
+        << "restored from a read of the file replaced since";
+    EXPECT_TRUE(store.IsCurrent());
+  }
+
+  // Removed after the read: nothing to restore.
+  ahead = ExpertiseModel::ReadAhead(path);
+  ASSERT_TRUE(ahead.ok());
+  ASSERT_TRUE(fs::remove(path));
+  EXPECT_FALSE(ExpertiseModel::StillAt(**ahead, path));
+  ModelStore store(*catalog_, o, *ahead);
+  EXPECT_EQ(store.current(), nullptr) << "restored a removed file's read";
+
+  // No file, a damaged one: Load's errors.
+  EXPECT_EQ(ExpertiseModel::ReadAhead(path).status().code(),
+            absl::StatusCode::kNotFound);
+  std::ofstream(path, std::ios::trunc) << "garbage";
+  EXPECT_EQ(ExpertiseModel::ReadAhead(path).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
 // The nice values of this process' threads (Linux: /proc/self/task).
 std::vector<int> ThreadNiceValues() {
   std::vector<int> nice;
