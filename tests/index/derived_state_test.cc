@@ -605,7 +605,8 @@ TEST(DerivedStateTest, ReadsBackEveryPostInTheOrderOfOneReader) {
   const std::string path = dir + "/derived.bin";
   DatabaseStamps stamps;
   stamps[0] = {"u0", 3};
-  const auto written = ManyPosts(2001);
+  // Several of the batches the reader hands to its inserting thread.
+  const auto written = ManyPosts(10001);
   ASSERT_TRUE(WriteDerivedState(path, stamps, {}, written).ok());
   // What one reader inserting the file's posts in order builds: the
   // written map's order is the file's.
