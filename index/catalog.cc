@@ -449,15 +449,20 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     if (p->opted_out()) opted_out.insert(id);
   s->opted_out.assign(opted_out.begin(), opted_out.end());
   std::sort(s->opted_out.begin(), s->opted_out.end());
-  s->posts.reserve(all_posts.size());
   // Each entry moves over whole (its node, key and value), in the map's
-  // order: taking the first entry each time is the iteration.
-  while (!all_posts.empty()) {
-    auto entry = all_posts.extract(all_posts.begin());
-    const PostMeta& m = *entry.mapped();
-    if (created_before > 0 && m.created >= created_before) continue;
-    if (opted_out.contains(m.author_id)) continue;
-    s->posts.insert(std::move(entry));
+  // order: taking the first entry each time is the iteration. The
+  // insertions run on two threads (SharedMap::InsertAll).
+  {
+    std::vector<SharedMap<std::shared_ptr<const PostMeta>>::node_type> kept;
+    kept.reserve(all_posts.size());
+    while (!all_posts.empty()) {
+      auto entry = all_posts.extract(all_posts.begin());
+      const PostMeta& m = *entry.mapped();
+      if (created_before > 0 && m.created >= created_before) continue;
+      if (opted_out.contains(m.author_id)) continue;
+      kept.push_back(std::move(entry));
+    }
+    s->posts.InsertAll(std::move(kept));
   }
   std::unordered_map<std::string, std::string> managers;
   for (const auto& [id, p] : s->people) {

@@ -10,9 +10,12 @@
 #include <functional>
 #include <initializer_list>
 #include <iterator>
+#include <latch>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -150,6 +153,58 @@ class SharedMap {
       Grow();
     const bool added = Own(ChunkOf(key)).insert(std::move(node)).inserted;
     if (added) ++size_;
+    return added;
+  }
+  // Inserts `nodes` (keys distinct) on two threads (one when no second can
+  // be had), each inserting the nodes of half the chunks in the order
+  // given: every chunk gets its nodes in that order, so the map, iteration
+  // order included, is the one reserve(size() + nodes.size()) and then
+  // inserting them one by one would make. A key already in the map stays
+  // as it was. For a snapshot's posts built from scratch (a million at
+  // start-up). Returns how many were inserted.
+  size_t InsertAll(std::vector<node_type> nodes) {
+    if (nodes.empty()) return 0;
+    reserve(size_ + nodes.size());
+    std::vector<uint32_t> chunk_of(nodes.size());
+    const size_t half_nodes = nodes.size() / 2;
+    const size_t half_chunks = Count() / 2;
+    auto hash = [&](size_t from, size_t to) {
+      for (size_t i = from; i < to; ++i)
+        chunk_of[i] = static_cast<uint32_t>(ChunkOf(nodes[i].key()));
+    };
+    // The nodes of the lower half of the chunks, or of the upper.
+    auto insert = [&](bool lower) {
+      size_t added = 0;
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        if ((chunk_of[i] < half_chunks) != lower) continue;
+        if (Own(chunk_of[i]).insert(std::move(nodes[i])).inserted) ++added;
+      }
+      return added;
+    };
+    std::latch hashed(2);
+    size_t added_upper = 0;
+    std::thread upper;
+    try {
+      upper = std::thread([&] {
+        hash(half_nodes, nodes.size());
+        hashed.arrive_and_wait();
+        added_upper = insert(false);
+      });
+    } catch (const std::system_error&) {
+      // No second thread: this one does both halves.
+    }
+    size_t added = 0;
+    if (upper.joinable()) {
+      hash(0, half_nodes);
+      hashed.arrive_and_wait();
+      added = insert(true);
+      upper.join();
+      added += added_upper;
+    } else {
+      hash(0, nodes.size());
+      added = insert(true) + insert(false);
+    }
+    size_ += added;
     return added;
   }
   void insert_or_assign(const std::string& key, V value) {

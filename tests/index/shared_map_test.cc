@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace whoknows::index {
 namespace {
@@ -86,6 +87,40 @@ TEST(SharedMapTest, InsertingNodesMakesTheMapOfEmplacing) {
   EXPECT_EQ(moved.at("p7"), 1);
   EXPECT_EQ(moved.at("new"), 5);
   EXPECT_EQ(moved.size(), emplaced.size() + 1);
+}
+
+// InsertAll (two threads, each its half of the chunks) makes the map that
+// reserving room and inserting the same nodes one by one makes, iteration
+// order included, into an empty map and into one that holds entries.
+TEST(SharedMapTest, InsertingAllNodesAtOnceMakesTheMapOfInsertingEach) {
+  for (const int before : {0, 1, 700}) {
+    for (const int count : {1, 2, 3000, 70000}) {
+      std::unordered_map<std::string, int> a_from, b_from;
+      for (int i = 0; i < count; ++i) {
+        a_from.emplace("p" + std::to_string(i * 7), i);
+        b_from.emplace("p" + std::to_string(i * 7), i);
+      }
+      SharedMap<int> each, all;
+      for (int i = 0; i < before; ++i) {
+        each.emplace("q" + std::to_string(i), -i);
+        all.emplace("q" + std::to_string(i), -i);
+      }
+      const SharedMap<int> all_before = all;  // shares every chunk
+      each.reserve(each.size() + count);
+      while (!a_from.empty()) each.insert(a_from.extract(a_from.begin()));
+      std::vector<SharedMap<int>::node_type> nodes;
+      while (!b_from.empty()) nodes.push_back(b_from.extract(b_from.begin()));
+      EXPECT_EQ(all.InsertAll(std::move(nodes)), static_cast<size_t>(count));
+      ASSERT_EQ(all.size(), each.size());
+      for (auto a = all.begin(), b = each.begin(); a != all.end(); ++a, ++b) {
+        ASSERT_EQ(a->first, b->first) << before << " then " << count;
+        ASSERT_EQ(a->second, b->second);
+      }
+      EXPECT_EQ(all_before.size(), static_cast<size_t>(before));
+      EXPECT_EQ(Contents(all_before).count("p0"), 0u)
+          << "a shared chunk written";
+    }
+  }
 }
 
 // Growing moves entries between chunks: nodes inserted past the reserved
