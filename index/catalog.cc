@@ -452,6 +452,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   // Each entry moves over whole (its node, key and value), in the map's
   // order: taking the first entry each time is the iteration. The
   // insertions run on two threads (SharedMap::InsertAll).
+  s->posts.reserve(all_posts.size());
   {
     std::vector<SharedMap<std::shared_ptr<const PostMeta>>::node_type> kept;
     kept.reserve(all_posts.size());

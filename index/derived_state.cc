@@ -4,11 +4,13 @@
 
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <ostream>
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -258,8 +260,9 @@ std::shared_ptr<const PostMeta> ReadPost(Reader& r,
 }
 
 // Inserts batches of posts into a map in the order added, on a thread of
-// its own (inline when none can be had). Finish, or the destructor, waits
-// for the last.
+// its own (inline when none can be had). Finish waits for the last and
+// rethrows what an insertion threw (bad_alloc); destroyed unfinished (a
+// damaged file), it drops what is queued and the map is left partial.
 class InOrder {
  public:
   static constexpr size_t kBatch = 4096;
@@ -273,7 +276,7 @@ class InOrder {
       // Inline: Add inserts.
     }
   }
-  ~InOrder() { Finish(); }
+  ~InOrder() { Stop(/*drop_queued=*/true); }
   InOrder(const InOrder&) = delete;
   InOrder& operator=(const InOrder&) = delete;
 
@@ -283,21 +286,26 @@ class InOrder {
       Insert(batch);
     } else {
       absl::MutexLock lock(&mu_);
-      queue_.push_back(std::move(batch));
+      if (!done_) queue_.push_back(std::move(batch));  // else Run failed
     }
     batch = {};
     batch.reserve(kBatch);
   }
   void Finish() {
+    Stop(/*drop_queued=*/false);
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+ private:
+  void Stop(bool drop_queued) {
     if (!thread_.joinable()) return;
     {
       absl::MutexLock lock(&mu_);
       done_ = true;
+      if (drop_queued) queue_.clear();
     }
     thread_.join();
   }
-
- private:
   void Insert(Batch& batch) {
     for (auto& m : batch) {
       const std::string& id = m->id;
@@ -318,7 +326,15 @@ class InOrder {
         batch = std::move(queue_.front());
         queue_.pop_front();
       }
-      Insert(batch);
+      try {
+        Insert(batch);
+      } catch (...) {
+        error_ = std::current_exception();  // read after the join
+        absl::MutexLock lock(&mu_);
+        queue_.clear();
+        done_ = true;  // Add drops the batches after it
+        return;
+      }
     }
   }
 
@@ -326,6 +342,7 @@ class InOrder {
   absl::Mutex mu_;
   std::deque<Batch> queue_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::exception_ptr error_;
   std::thread thread_;
 };
 

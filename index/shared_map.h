@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <initializer_list>
 #include <iterator>
@@ -183,22 +184,36 @@ class SharedMap {
     };
     std::latch hashed(2);
     size_t added_upper = 0;
+    std::exception_ptr upper_error;
     std::thread upper;
     try {
       upper = std::thread([&] {
-        hash(half_nodes, nodes.size());
+        hash(half_nodes, nodes.size());  // allocates nothing: cannot throw
         hashed.arrive_and_wait();
-        added_upper = insert(false);
+        try {
+          added_upper = insert(false);
+        } catch (...) {
+          upper_error = std::current_exception();  // read after the join
+        }
       });
     } catch (const std::system_error&) {
       // No second thread: this one does both halves.
     }
     size_t added = 0;
     if (upper.joinable()) {
+      // Joined however this block ends: an insertion may throw bad_alloc
+      // (the map is then left unspecified, as the caller's build fails).
+      struct Joiner {
+        std::thread& t;
+        ~Joiner() {
+          if (t.joinable()) t.join();
+        }
+      } joiner{upper};
       hash(0, half_nodes);
       hashed.arrive_and_wait();
       added = insert(true);
       upper.join();
+      if (upper_error) std::rethrow_exception(upper_error);
       added += added_upper;
     } else {
       hash(0, nodes.size());

@@ -220,6 +220,9 @@ std::string FetchSection(std::istream& in, const Section& s,
                          std::string& bytes) {
   if (!s.bad.empty()) return s.bad;
   bytes.resize(s.size);
+  // A section after it that ends the file inside its length left the
+  // stream failed: this one is still whole.
+  in.clear();
   if (!in.seekg(s.at) ||
       !in.read(bytes.data(), static_cast<std::streamsize>(s.size))) {
     bytes.clear();
@@ -1304,7 +1307,9 @@ struct ExpertiseModel::Stored {
     int64_t modified_ns = 0;
     bool operator==(const Identity&) const = default;
   };
-  Identity identity;
+  // Unknown (StillAt is false) when the path held another file after
+  // the read than before it, in each of ReadAhead's reads.
+  std::optional<Identity> identity;
   std::string stamp;
   int64_t embedded_posts = 0;
   int64_t embedded_newest = 0;
@@ -1344,15 +1349,17 @@ std::optional<ExpertiseModel::Stored::Identity> IdentityOf(
 absl::StatusOr<std::shared_ptr<ExpertiseModel::Stored>>
 ExpertiseModel::ReadAhead(const std::string& path) {
   // A file replaced while it was read (SaveEmbeddings renames a new one
-  // over it) is read again: its parts must all be one file's.
-  for (int attempt = 1;; ++attempt) {
-    absl::StatusOr<std::shared_ptr<Stored>> read = ReadOnce(path);
+  // over it) is read again: what the store restores must be the file on
+  // disk, all of it. A path whose identity never holds still (a file
+  // system without stable inode numbers) gives a read that is never
+  // StillAt: the store then reads it itself, as Load(path) does.
+  absl::StatusOr<std::shared_ptr<Stored>> read;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    read = ReadOnce(path);
     if (!read.ok() || StillAt(**read, path)) return read;
-    if (attempt == 3) {
-      return absl::UnavailableError(absl::StrCat(
-          path, " was replaced while it was read, ", attempt, " times"));
-    }
   }
+  (*read)->identity.reset();
+  return read;
 }
 
 absl::StatusOr<std::shared_ptr<ExpertiseModel::Stored>>
@@ -1433,13 +1440,13 @@ ExpertiseModel::ReadOnce(const std::string& path) {
 }
 
 bool ExpertiseModel::StillAt(const Stored& stored, const std::string& path) {
-  return IdentityOf(path) == stored.identity;
+  return stored.identity.has_value() && IdentityOf(path) == stored.identity;
 }
 
 absl::StatusOr<std::shared_ptr<const ExpertiseModel>> ExpertiseModel::Load(
     const std::string& path, std::shared_ptr<const index::Snapshot> snapshot,
     const ModelOptions& o) {
-  WK_ASSIGN_OR_RETURN(std::shared_ptr<Stored> stored, ReadAhead(path));
+  WK_ASSIGN_OR_RETURN(std::shared_ptr<Stored> stored, ReadOnce(path));
   return Load(std::move(stored), std::move(snapshot), o);
 }
 

@@ -136,18 +136,18 @@ class ExpertiseModel {
   // A file SaveEmbeddings wrote, read and checked as far as it can be
   // without a snapshot: the space, the people's vectors and ranks, and the
   // sections after them as bytes, their checksums checked. Load(path) is
-  // ReadAhead(path) then Load(stored); `serve` reads the file on its
+  // one read of the file then Load(stored); `serve` reads the file on its
   // second core while the catalog opens (ModelStore's constructor). Load's
-  // errors; UNAVAILABLE when the file was replaced during each of three
-  // reads.
+  // errors.
   struct Stored;
   static absl::StatusOr<std::shared_ptr<Stored>> ReadAhead(
       const std::string& path);
   // Whether `path` is still the file `stored` was read from (the same
-  // device, inode, size and modification time): one replaced or removed
-  // since is read again.
+  // device, inode, size and modification time, as before and after the
+  // read): one replaced or removed since is read again.
   static bool StillAt(const Stored& stored, const std::string& path);
-  // Load's restore of what ReadAhead read, which it consumes.
+  // Load's restore of what ReadAhead read, which it consumes (a second
+  // Load of the same `stored` finds it empty).
   static absl::StatusOr<std::shared_ptr<const ExpertiseModel>> Load(
       std::shared_ptr<Stored> stored,
       std::shared_ptr<const index::Snapshot> snapshot,

@@ -884,6 +884,9 @@ TEST_F(CompanyTest, DamagedOrOlderEmbeddingsFilesAreRebuilt) {
         {"flipped " + which, flipped, "checksum", s != 0, s != 1, s != 2});
     cases.push_back({"huge " + which, huge, "truncated", s > 0, s > 1, false});
     cases.push_back({"cut " + which, cut, "truncated", s > 0, s > 1, false});
+    // The file ends inside its length: the sections before it are whole.
+    cases.push_back({"cut in the length of " + which, good.substr(0, at[s] + 3),
+                     "truncated", s > 0, s > 1, false});
   }
   for (const Damage& d : cases) {
     auto loaded = load_with(d.bytes);
