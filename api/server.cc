@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <set>
@@ -1004,6 +1005,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                   const char* source, const absl::Status& e) {
     errors->Add(source, e, absl::ToUnixMillis(absl::Now()));
   };
+  // A follower's folder is its own, never a writer's or another
+  // follower's: the model store below persists into it. Taken before the
+  // catalog opens, so that a folder another process holds is refused at
+  // once rather than after its records are read (seconds at 1M posts); a
+  // folder that is not there yet is left to the open's own error.
+  if (options.follow) {
+    std::error_code missing;
+    if (std::filesystem::is_directory(options.data_dir, missing)) {
+      auto lock = index::DataDirLock::Acquire(index::DataDir(options.data_dir));
+      if (!lock.ok()) return lock.status();
+      server->follower_lock_ = std::move(*lock);
+    }
+  }
   // The model's file needs no snapshot until its restore: it is read on a
   // second core while the catalog opens, whose records keep one core busy
   // (docs/measurements.md, stop 34). The restore checks it is still the
@@ -1024,9 +1038,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   absl::Time stage = absl::Now();
   auto catalog = index::Catalog::Open(copts);
   if (!catalog.ok()) return catalog.status();
-  if (options.follow) {
-    // Its own folder, never a writer's or another follower's: the model
-    // store below persists into it.
+  if (options.follow && !server->follower_lock_) {
     auto lock = index::DataDirLock::Acquire(index::DataDir(options.data_dir));
     if (!lock.ok()) return lock.status();
     server->follower_lock_ = std::move(*lock);

@@ -330,6 +330,30 @@ TEST_F(ServerExecutorsTest, AFollowerServesFromAFolderOfItsOwn) {
   EXPECT_TRUE(after.ok()) << after.status();
 }
 
+// The refusal comes before the catalog opens (a 1M-post folder's records
+// take seconds): on a held folder holding no databases at all, a follower
+// is refused for the lock, not for the missing databases.
+TEST_F(ServerExecutorsTest, AFollowerIsRefusedAHeldFolderBeforeItOpens) {
+  const std::string dir = testing_util::TestDir() + "/held";
+  std::filesystem::create_directories(dir);
+  auto held = index::DataDirLock::Acquire(index::DataDir(dir));
+  ASSERT_TRUE(held.ok()) << held.status();
+  ServerOptions follower = options_;
+  follower.follow = true;
+  follower.data_dir = dir;
+  auto refused = Server::Start(follower);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              testing::HasSubstr("a folder of its own"));
+  held->reset();
+  // Unheld, the same folder gets the open's own error.
+  auto opened = Server::Start(follower);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_THAT(std::string(opened.status().message()),
+              testing::Not(testing::HasSubstr("a folder of its own")));
+}
+
 TEST_F(ServerExecutorsTest, QueriesAreAnsweredWhileAnalysesAndIngestWait) {
   Start();
   analysis_blocker_.Occupy(server_->analysis_executor());
