@@ -192,15 +192,15 @@ class Reader {
     Fail();
     return n;
   }
-  // A list of numbers into `table`, as its values.
-  void Strings(const std::vector<Interned>& table, InternedList& out) {
+  // A list of numbers into a table of `size` values, as copies of them.
+  void Strings(size_t size, Interned::Copier& copies, InternedList& out) {
     const uint64_t n = Varint();
     if (bad_ || n > in_.size()) return (void)Fail();
     out.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
-      const uint64_t at = Index(table.size());
+      const uint64_t at = Index(size);
       if (bad_) return;
-      out.push_back(table[at]);
+      out.push_back(copies.Copy(at));
     }
   }
 
@@ -215,16 +215,17 @@ class Reader {
 };
 
 // Sets `named[i]` when the post names `table[i]` as its parent or, when it
-// is not the post's own id, as its thread.
+// is not the post's own id, as its thread. `copies` copies from `table`.
 std::shared_ptr<const PostMeta> ReadPost(Reader& r,
                                          const std::vector<Interned>& table,
+                                         Interned::Copier& copies,
                                          std::vector<uint8_t>& named) {
   // Default-initialized (every field has its default): make_shared would
   // zero the record first (2 % of the read's instructions).
   auto m = std::make_shared_for_overwrite<PostMeta>();
   auto value = [&](Interned& out) {
     const uint64_t at = r.Index(table.size());
-    if (!r.bad()) out = table[at];
+    if (!r.bad()) out = copies.Copy(at);
     return at;
   };
   m->id = r.Bytes();
@@ -242,9 +243,9 @@ std::shared_ptr<const PostMeta> ReadPost(Reader& r,
       static_cast<int64_t>(created >> 1) ^ -static_cast<int64_t>(created & 1);
   value(m->language);
   m->title = r.Bytes();
-  r.Strings(table, m->tags);
-  r.Strings(table, m->liked_by);
-  r.Strings(table, m->mentioned);
+  r.Strings(table.size(), copies, m->tags);
+  r.Strings(table.size(), copies, m->liked_by);
+  r.Strings(table.size(), copies, m->mentioned);
   const uint64_t dims = r.Varint();
   if (r.bad() || dims > (1u << 20)) return nullptr;
   m->embedding.resize(dims);
@@ -453,10 +454,12 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
   // reader's.
   out.posts.reserve(posts);
   std::vector<uint8_t> named(table.size(), 0);
+  // The posts' fields copied from the table, counted once an entry.
+  Interned::Copier copies(table);
   InOrder inserter(out.posts);
   std::vector<std::shared_ptr<const PostMeta>> batch;
   for (uint64_t i = 0; i < posts; ++i) {
-    std::shared_ptr<const PostMeta> m = ReadPost(r, table, named);
+    std::shared_ptr<const PostMeta> m = ReadPost(r, table, copies, named);
     if (!m) return Corrupt(path, absl::StrCat("unparsable post ", i));
     batch.push_back(std::move(m));
     if (batch.size() == InOrder::kBatch) inserter.Add(std::move(batch));

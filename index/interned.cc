@@ -197,4 +197,29 @@ bool Interned::TableContains(std::string_view s) {
   return TheTable().Contains(s);
 }
 
+Interned::Copier::Copier(const std::vector<Interned>& table)
+    : table_(&table), made_(table.size(), 0), owner_(table.size(), 0) {
+  // Once an entry, however many slots name it (a damaged table may repeat
+  // a value): the provisional counts must not add up past 2^32.
+  absl::flat_hash_set<const Entry*> seen;
+  seen.reserve(table.size());
+  for (size_t i = 0; i < table.size(); ++i) {
+    const Entry* e = table[i].s_;
+    if (e->immortal || !seen.insert(e).second) continue;
+    owner_[i] = 1;
+    e->refs.fetch_add(kProvisional, std::memory_order_relaxed);
+  }
+}
+
+Interned::Copier::~Copier() {
+  for (size_t i = 0; i < table_->size(); ++i) {
+    const Entry* e = (*table_)[i].s_;
+    if (e->immortal) continue;
+    // The table's own holder keeps the count above zero throughout: the
+    // copies dropped meanwhile came off the provisional part.
+    if (made_[i] > 0) e->refs.fetch_add(made_[i], std::memory_order_relaxed);
+    if (owner_[i]) e->refs.fetch_sub(kProvisional, std::memory_order_release);
+  }
+}
+
 }  // namespace whoknows::index

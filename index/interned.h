@@ -141,6 +141,34 @@ class Interned {
     return H::combine(std::move(h), std::string_view(s.s_->value));
   }
 
+  // Copies of the values of a fixed table (derived.bin's string table),
+  // each entry's count changed once for all its copies instead of once a
+  // copy: a post's fields copied from the table no longer touch each
+  // entry, a cache miss a field that was most of the records' parse at 1M
+  // posts. While it lives, each (mortal) entry of `table` carries a
+  // provisional 2^30 on top of its count, so that a copy dropped early (a
+  // record that failed to parse) never takes it to zero; its destruction
+  // trades that for the copies made. `table` must outlive it.
+  class Copier {
+   public:
+    explicit Copier(const std::vector<Interned>& table);
+    ~Copier();
+    Copier(const Copier&) = delete;
+    Copier& operator=(const Copier&) = delete;
+    // A copy of table[i] (i < table.size()). Not thread-safe: one Copier
+    // a thread.
+    Interned Copy(size_t i) {
+      ++made_[i];
+      return Interned((*table_)[i].s_, Counted{});
+    }
+
+   private:
+    static constexpr uint32_t kProvisional = uint32_t{1} << 30;
+    const std::vector<Interned>* table_;
+    std::vector<uint32_t> made_;  // copies made of each slot
+    std::vector<uint8_t> owner_;  // the slot carrying its entry's 2^30
+  };
+
   // Distinct values held now, immortal ones included (test hook).
   static size_t TableSize();
   // Whether the table holds `s` now (test hook: an erased person's id is

@@ -127,6 +127,42 @@ TEST(InternedTest, InternAllHoldsWhatInterningEachHolds) {
 
 // Nobody's data stays: the empty value, "public" and language codes are
 // never counted (every record holds them).
+// A Copier's copies count as copies do: the value leaves the table with
+// its last holder, whether copies were dropped while the Copier lived or
+// after, and a table naming one value twice (a damaged derived.bin) is
+// counted once.
+TEST(InternedTest, CopiesFromACopierCountAsCopies) {
+  const std::vector<std::string_view> values = {"copier-a", "copier-b",
+                                                "copier-a", "", "public"};
+  std::vector<Interned> kept;
+  {
+    std::vector<Interned> table = Interned::InternAll(values);
+    {
+      Interned::Copier copies(table);
+      std::vector<Interned> early;
+      for (int i = 0; i < 1000; ++i) {
+        early.push_back(copies.Copy(0));
+        early.push_back(copies.Copy(2));
+        early.push_back(copies.Copy(1));
+        early.push_back(copies.Copy(3));
+        early.push_back(copies.Copy(4));
+      }
+      kept.push_back(copies.Copy(2));  // "copier-a", through its second slot
+      EXPECT_EQ(early[0], kept.back());
+      early.clear();  // dropped while the Copier lives
+      EXPECT_TRUE(Interned::TableContains("copier-a"));
+      EXPECT_TRUE(Interned::TableContains("copier-b"));
+    }
+    EXPECT_EQ(kept.back().str(), "copier-a");
+  }  // the table goes: "copier-b" had no other holder
+  EXPECT_FALSE(Interned::TableContains("copier-b"));
+  EXPECT_TRUE(Interned::TableContains("copier-a"));
+  kept.clear();
+  EXPECT_FALSE(Interned::TableContains("copier-a"))
+      << "a copy counted twice keeps it";
+  EXPECT_TRUE(Interned::TableContains("public"));
+}
+
 TEST(InternedTest, SharedConstantsStay) {
   { Interned p = "public", en = "en", sv = std::string("sv"); }
   EXPECT_TRUE(Interned::TableContains("public"));
