@@ -493,23 +493,15 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     }
   };
   DenseIndex::ThreadPlaces places;
-  std::thread second;
+  std::jthread second;  // joined however this ends (an exception included)
   try {
-    second = std::thread(beside);
+    second = std::jthread(beside);
   } catch (const std::system_error&) {
     beside();  // no thread to be had: one after the other
   }
-  {
-    // Joined however this block ends (an exception included).
-    struct Joiner {
-      std::thread& t;
-      ~Joiner() {
-        if (t.joinable()) t.join();
-      }
-    } joiner{second};
-    SnapshotCounts(s.get(), &places);
-    if (!built) number_posts();
-  }
+  SnapshotCounts(s.get(), &places);
+  if (!built) number_posts();
+  if (second.joinable()) second.join();
   s->dense = DenseIndex::Finish(std::move(numbered), *s, &places);
   s->graph = built ? std::move(built)
                    : std::make_shared<ColleagueGraph>(std::move(*graph));
@@ -1661,22 +1653,14 @@ struct Catalog::Impl {
       read.emplace(ReadGraphState(graph_state_path, stamps, graph_options));
       read_docids.emplace(ReadDocidState(docid_state_path, stamps));
     };
-    std::thread reader;
+    std::jthread reader;  // joined however this ends (an exception included)
     try {
-      reader = std::thread(read_graph);
+      reader = std::jthread(read_graph);
     } catch (const std::system_error&) {
       read_graph();
     }
-    absl::Status loaded;
-    {
-      struct Joiner {
-        std::thread& t;
-        ~Joiner() {
-          if (t.joinable()) t.join();
-        }
-      } joiner{reader};
-      loaded = LoadRecordsLocked();
-    }
+    const absl::Status loaded = LoadRecordsLocked();
+    if (reader.joinable()) reader.join();
     if (!loaded.ok()) return loaded;
     KeepDocidsLocked(stamps, *std::move(read_docids));
     if (read->ok() && records_from_file && records_stamps == stamps) {

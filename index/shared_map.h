@@ -185,9 +185,11 @@ class SharedMap {
     std::latch hashed(2);
     size_t added_upper = 0;
     std::exception_ptr upper_error;
-    std::thread upper;
+    // Joined however this ends: an insertion may throw bad_alloc (the map
+    // is then left unspecified, as the caller's build fails).
+    std::jthread upper;
     try {
-      upper = std::thread([&] {
+      upper = std::jthread([&] {
         hash(half_nodes, nodes.size());  // allocates nothing: cannot throw
         hashed.arrive_and_wait();
         try {
@@ -201,14 +203,6 @@ class SharedMap {
     }
     size_t added = 0;
     if (upper.joinable()) {
-      // Joined however this block ends: an insertion may throw bad_alloc
-      // (the map is then left unspecified, as the caller's build fails).
-      struct Joiner {
-        std::thread& t;
-        ~Joiner() {
-          if (t.joinable()) t.join();
-        }
-      } joiner{upper};
       hash(0, half_nodes);
       hashed.arrive_and_wait();
       added = insert(true);

@@ -388,18 +388,12 @@ void ForEachTagWeight(const index::Snapshot& snap, const index::PostMeta& m,
 // the other when no thread is to be had); returns when both have.
 template <typename First, typename Second>
 void Beside(First&& first, Second&& second) {
-  std::thread t;
+  std::jthread t;  // joined however this ends (an exception included)
   try {
-    t = std::thread(std::forward<Second>(second));
+    t = std::jthread(std::forward<Second>(second));
   } catch (const std::system_error&) {
     second();
   }
-  struct Joiner {  // joined however this ends (an exception included)
-    std::thread& t;
-    ~Joiner() {
-      if (t.joinable()) t.join();
-    }
-  } joiner{t};
   first();
 }
 
@@ -646,18 +640,12 @@ void ExpertiseModel::BuildDerivedSignals(
     timings_.ties_us = Lap(start);
     BuildGraphSignals(o, ranks);
   };
-  std::thread graph_signals;
+  std::jthread graph_signals;  // joined however this ends
   try {
-    graph_signals = std::thread(graph_work);
+    graph_signals = std::jthread(graph_work);
   } catch (const std::system_error&) {
     graph_work();  // no thread to be had: one after the other
   }
-  struct Joiner {  // joined however this ends (an exception included)
-    std::thread& t;
-    ~Joiner() {
-      if (t.joinable()) t.join();
-    }
-  } joiner{graph_signals};
   absl::Time start = absl::Now();
   if (!read_tags || !read_tags()) BuildTagProfiles(o);
   BuildTopAnswerers(o);
