@@ -13,6 +13,7 @@
 #include <iterator>
 #include <latch>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -164,57 +165,23 @@ class SharedMap {
   // as it was. For a snapshot's posts built from scratch (a million at
   // start-up). Returns how many were inserted.
   size_t InsertAll(std::vector<node_type> nodes) {
-    if (nodes.empty()) return 0;
-    reserve(size_ + nodes.size());
-    std::vector<uint32_t> chunk_of(nodes.size());
-    const size_t half_nodes = nodes.size() / 2;
-    const size_t half_chunks = Count() / 2;
-    auto hash = [&](size_t from, size_t to) {
-      for (size_t i = from; i < to; ++i)
-        chunk_of[i] = static_cast<uint32_t>(ChunkOf(nodes[i].key()));
-    };
-    // The nodes of the lower half of the chunks, or of the upper.
-    auto insert = [&](bool lower) {
-      size_t added = 0;
-      for (size_t i = 0; i < nodes.size(); ++i) {
-        if ((chunk_of[i] < half_chunks) != lower) continue;
-        if (Own(chunk_of[i]).insert(std::move(nodes[i])).inserted) ++added;
-      }
-      return added;
-    };
-    std::latch hashed(2);
-    size_t added_upper = 0;
-    std::exception_ptr upper_error;
-    // Joined however this ends: an insertion may throw bad_alloc (the map
-    // is then left unspecified, as the caller's build fails).
-    std::jthread upper;
-    try {
-      upper = std::jthread([&] {
-        hash(half_nodes, nodes.size());  // allocates nothing: cannot throw
-        hashed.arrive_and_wait();
-        try {
-          added_upper = insert(false);
-        } catch (...) {
-          upper_error = std::current_exception();  // read after the join
-        }
-      });
-    } catch (const std::system_error&) {
-      // No second thread: this one does both halves.
-    }
-    size_t added = 0;
-    if (upper.joinable()) {
-      hash(0, half_nodes);
-      hashed.arrive_and_wait();
-      added = insert(true);
-      upper.join();
-      if (upper_error) std::rethrow_exception(upper_error);
-      added += added_upper;
-    } else {
-      hash(0, nodes.size());
-      added = insert(true) + insert(false);
-    }
-    size_ += added;
-    return added;
+    return ByHalves(
+        nodes.size(),
+        [&nodes](size_t i) -> const std::string& { return nodes[i].key(); },
+        [&nodes](Chunk& chunk, size_t i) {
+          return chunk.insert(std::move(nodes[i])).inserted;
+        });
+  }
+  // The same with copies of `values`, each under the key `key_of(value)`.
+  // A key given twice keeps its first value, as emplace does.
+  template <typename KeyOf>
+  size_t EmplaceAll(std::span<const V> values, KeyOf key_of) {
+    return ByHalves(
+        values.size(),
+        [&](size_t i) -> const std::string& { return key_of(values[i]); },
+        [&](Chunk& chunk, size_t i) {
+          return chunk.try_emplace(key_of(values[i]), values[i]).second;
+        });
   }
   void insert_or_assign(const std::string& key, V value) {
     *TryEmplace(key, [] { return V(); }).first = std::move(value);
@@ -237,6 +204,62 @@ class SharedMap {
   static constexpr size_t kMaxLoad = 32;  // entries a chunk, on average
 
   size_t Count() const { return chunks_.size(); }
+  // InsertAll's and EmplaceAll's threads: `put(chunk, i)` puts item i of
+  // `n` in its chunk (of the key `key_at(i)`), whether it was added.
+  template <typename KeyAt, typename Put>
+  size_t ByHalves(size_t n, KeyAt key_at, Put put) {
+    if (n == 0) return 0;
+    reserve(size_ + n);
+    std::vector<uint32_t> chunk_of(n);
+    const size_t half_items = n / 2;
+    const size_t half_chunks = Count() / 2;
+    auto hash = [&](size_t from, size_t to) {
+      for (size_t i = from; i < to; ++i)
+        chunk_of[i] = static_cast<uint32_t>(ChunkOf(key_at(i)));
+    };
+    // The items of the lower half of the chunks, or of the upper.
+    auto insert = [&](bool lower) {
+      size_t added = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if ((chunk_of[i] < half_chunks) != lower) continue;
+        if (put(Own(chunk_of[i]), i)) ++added;
+      }
+      return added;
+    };
+    std::latch hashed(2);
+    size_t added_upper = 0;
+    std::exception_ptr upper_error;
+    // Joined however this ends: an insertion may throw bad_alloc (the map
+    // is then left unspecified, as the caller's build fails).
+    std::jthread upper;
+    try {
+      upper = std::jthread([&] {
+        hash(half_items, n);  // allocates nothing: cannot throw
+        hashed.arrive_and_wait();
+        try {
+          added_upper = insert(false);
+        } catch (...) {
+          upper_error = std::current_exception();  // read after the join
+        }
+      });
+    } catch (const std::system_error&) {
+      // No second thread: this one does both halves.
+    }
+    size_t added = 0;
+    if (upper.joinable()) {
+      hash(0, half_items);
+      hashed.arrive_and_wait();
+      added = insert(true);
+      upper.join();
+      if (upper_error) std::rethrow_exception(upper_error);
+      added += added_upper;
+    } else {
+      hash(0, n);
+      added = insert(true) + insert(false);
+    }
+    size_ += added;
+    return added;
+  }
   size_t ChunkOf(const std::string& key) const {
     if (bits_ == 0) return 0;
     // Fibonacci hashing: the high bits, which the chunk's own table (hash

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -119,6 +121,42 @@ TEST(SharedMapTest, InsertingAllNodesAtOnceMakesTheMapOfInsertingEach) {
       EXPECT_EQ(all_before.size(), static_cast<size_t>(before));
       EXPECT_EQ(Contents(all_before).count("p0"), 0u)
           << "a shared chunk written";
+    }
+  }
+}
+
+// EmplaceAll as InsertAll, from values: the map of emplacing each in the
+// order given, a key given twice keeping its first value, the values
+// copied (the list is left as it was).
+TEST(SharedMapTest, EmplacingAllAtOnceMakesTheMapOfEmplacingEach) {
+  using Value = std::shared_ptr<const std::string>;
+  for (const int before : {0, 1, 700}) {
+    for (const int count : {1, 2, 3000, 70000}) {
+      std::vector<Value> values;
+      for (int i = 0; i < count; ++i)
+        values.push_back(
+            std::make_shared<std::string>("p" + std::to_string(i * 7)));
+      values.push_back(std::make_shared<std::string>("p0"));  // again
+      auto key_of = [](const Value& v) -> const std::string& { return *v; };
+      SharedMap<Value> each, all;
+      for (int i = 0; i < before; ++i) {
+        each.emplace("q" + std::to_string(i), nullptr);
+        all.emplace("q" + std::to_string(i), nullptr);
+      }
+      const SharedMap<Value> all_before = all;  // shares every chunk
+      each.reserve(each.size() + values.size());
+      for (const Value& v : values) each.emplace(*v, v);
+      EXPECT_EQ(all.EmplaceAll(std::span<const Value>(values), key_of),
+                static_cast<size_t>(count));
+      ASSERT_EQ(all.size(), each.size());
+      for (auto a = all.begin(), b = each.begin(); a != all.end(); ++a, ++b) {
+        ASSERT_EQ(a->first, b->first) << before << " then " << count;
+        ASSERT_EQ(a->second, b->second);
+      }
+      EXPECT_EQ(all.at("p0"), values.front()) << "the first kept";
+      EXPECT_NE(values.back(), nullptr) << "a value moved out of the list";
+      EXPECT_EQ(all_before.size(), static_cast<size_t>(before));
+      EXPECT_FALSE(all_before.contains("p0")) << "a shared chunk written";
     }
   }
 }
