@@ -393,6 +393,16 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     const GraphOptions& graph_options, int64_t created_before = 0,
     int64_t* graph_us = nullptr,
     std::shared_ptr<const ColleagueGraph> graph = nullptr);
+// The same with the posts listed (ids distinct), in an order the caller
+// chose: the snapshot's map gets them in it, so that a list in the order
+// the records lie in memory (DerivedRecords::posts_in_order) is read in
+// that order. Its iteration order, and the counts' order, follow from the
+// list's.
+std::shared_ptr<Snapshot> BuildSnapshot(
+    std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
+    std::vector<std::shared_ptr<const PostMeta>> posts,
+    const GraphOptions& graph_options, int64_t* graph_us = nullptr,
+    std::shared_ptr<const ColleagueGraph> graph = nullptr);
 // The same from another snapshot's people and posts.
 std::shared_ptr<Snapshot> BuildSnapshot(
     const SharedMap<std::shared_ptr<const v1::Person>>& people,

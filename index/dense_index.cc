@@ -205,9 +205,17 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
 }
 
 std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
+  std::vector<const std::shared_ptr<const PostMeta>*> order;
+  order.reserve(s.posts.size());
+  for (const auto& [id, m] : s.posts) order.push_back(&m);
+  return NumberPosts(s, order);
+}
+
+std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s,
+                                                    PostOrder order) {
   auto d = std::make_unique<DenseIndex>();
-  const size_t size = s.posts.size();
-  // One pass over the records, in s.posts' order, takes all the numbering
+  const size_t size = order.size();
+  // One pass over the records, in `order`, takes all the numbering
   // needs from each (its pointer, the one reference count written; its
   // author, facts and id's table entry) while it is in cache; the passes
   // after it read these flat arrays. A pass over a million records in id
@@ -229,10 +237,10 @@ std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
   absl::flat_hash_map<const std::string*, uint32_t> authors;
   PostNumbers::Map numbers;
   numbers.reserve(size);
-  for (const auto& [id, m] : s.posts) {
+  for (const std::shared_ptr<const PostMeta>* record : order) {
+    const std::shared_ptr<const PostMeta>& m = *record;
     const auto place = static_cast<uint32_t>(records.size());
-    // The map's key is the record's id, and lies in the node at hand.
-    keyed.push_back({IdPrefix(id), place});
+    keyed.push_back({IdPrefix(m->id), place});
     records.push_back(m);
     author_of.push_back(&m->author_id.str());
     authors.try_emplace(author_of.back(), kNone);

@@ -46,8 +46,15 @@ class DenseIndex {
   // (numbers them, and each post's Facts); Finish adds its threads and
   // activity. Finish(NumberPosts(s), s) is Build(s).
   static std::unique_ptr<DenseIndex> NumberPosts(const Snapshot& snapshot);
-  // The threads of a snapshot's posts as their places in the iteration of
-  // Snapshot::posts (BuildSnapshot counts them so): thread t is `ids[t]`,
+  // Each of a snapshot's posts once, in an order of the caller's: its
+  // places (ThreadPlaces).
+  using PostOrder = std::span<const std::shared_ptr<const PostMeta>* const>;
+  // NumberPosts reading the posts in `order` (its places), not in
+  // Snapshot::posts' iteration.
+  static std::unique_ptr<DenseIndex> NumberPosts(const Snapshot& snapshot,
+                                                 PostOrder order);
+  // The threads of a snapshot's posts as their places in the order
+  // NumberPosts read them (BuildSnapshot counts them so): thread t is `ids[t]`,
   // its posts the places positions[starts[t]] .. positions[starts[t + 1]]
   // - 1, in Snapshot::threads' order. Given to Finish, it spares a post-id
   // lookup a post (NumberPosts notes each place's number); the threads are
@@ -201,7 +208,7 @@ class DenseIndex {
   ChunkedArray<std::shared_ptr<const v1::Person>> people_;
   ChunkedArray<std::shared_ptr<const Activity>> activity_;
   // Between NumberPosts and Finish only: the number of the post at each
-  // place of Snapshot::posts' iteration.
+  // place of the order NumberPosts read them in.
   std::vector<uint32_t> place_numbers_;
 };
 

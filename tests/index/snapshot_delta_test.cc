@@ -386,6 +386,59 @@ TEST(SnapshotDeltaTest, BuildSnapshotCountsAsPostByPost) {
   }
 }
 
+// BuildSnapshot from a list of posts (a warm Open's, in the order the
+// file holds them): the snapshot of the map in everything ranking reads,
+// with its counts made in the list's order instead of the map's (each
+// thread's ids, each person's answer times, the numbering's threads). An
+// id listed twice counts once.
+TEST(SnapshotDeltaTest, BuildSnapshotFromAListCountsInTheListsOrder) {
+  RandomWrites w(13);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  for (auto p : w.People()) {
+    if (p.id() == "u5") p.set_opted_out(true);
+    people[p.id()] = std::make_shared<v1::Person>(p);
+  }
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (int i = 0; i < 2000; ++i) {
+    auto m = MetaOf(w.NewPost());
+    posts[m->id] = m;
+  }
+  std::vector<std::shared_ptr<const PostMeta>> list;
+  for (const auto& [id, m] : posts) list.push_back(m);
+  std::shuffle(list.begin(), list.end(), std::mt19937(5));
+  const auto from_map = BuildSnapshot(people, posts, GraphOptions{});
+  const auto from_list = BuildSnapshot(people, list, GraphOptions{});
+  ExpectSameSnapshot(*from_map, *from_list);
+  ASSERT_GT(from_list->group_posts.size(), 0u) << "no private post";
+
+  std::map<std::string, std::vector<std::string>> threads;
+  std::map<std::string, std::vector<int64_t>> answer_times;
+  int left_out = 0;
+  for (const auto& m : list) {
+    if (m->author_id == "u5") {
+      ++left_out;
+      continue;
+    }
+    threads[m->thread_id].push_back(m->id);
+    if (m->is_public && m->kind == v1::POST_KIND_ANSWER)
+      answer_times[m->author_id].push_back(m->created);
+  }
+  ASSERT_GT(left_out, 0);
+  const DenseIndex& d = *from_list->dense;
+  for (const auto& [thread, ids] : threads) {
+    EXPECT_EQ(from_list->threads.at(thread), ids) << thread;
+    std::vector<std::string> numbered;
+    for (uint32_t n : d.thread_of(d.PostNumber(ids.front())))
+      numbered.push_back(d.post(n).id);
+    EXPECT_EQ(numbered, ids) << thread;
+  }
+  for (const auto& [author, times] : answer_times)
+    EXPECT_EQ(from_list->activity.at(author).answer_times, times) << author;
+
+  list.push_back(list[list.size() / 2]);
+  ExpectSameSnapshot(*from_map, *BuildSnapshot(people, list, GraphOptions{}));
+}
+
 // UpdateSnapshot alone, chained over many batches, with threads small
 // enough to grow past max_thread_participants (their pairs taken away).
 TEST(SnapshotDeltaTest, ChainedUpdatesEqualBuildSnapshot) {
