@@ -270,7 +270,8 @@ class InOrder {
   using Map = std::unordered_map<std::string, std::shared_ptr<const PostMeta>>;
   using Batch = std::vector<std::shared_ptr<const PostMeta>>;
 
-  explicit InOrder(Map& map) : map_(map) {
+  // With `listed`, each post is also appended there, in the same order.
+  InOrder(Map& map, Batch* listed) : map_(map), listed_(listed) {
     try {
       thread_ = std::thread([this] { Run(); });
     } catch (const std::system_error&) {
@@ -310,6 +311,7 @@ class InOrder {
   void Insert(Batch& batch) {
     for (auto& m : batch) {
       const std::string& id = m->id;
+      if (listed_ != nullptr) listed_->push_back(m);
       map_.emplace(id, std::move(m));
     }
   }
@@ -340,6 +342,7 @@ class InOrder {
   }
 
   Map& map_;
+  Batch* const listed_;
   absl::Mutex mu_;
   std::deque<Batch> queue_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;
@@ -419,7 +422,7 @@ absl::StatusOr<Reader> ReadChecked(const std::string& path,
 }
 
 absl::Status ReadRecords(const std::string& path, Reader& r,
-                         DerivedRecords& out) {
+                         DerivedRecords& out, bool for_snapshot) {
   // A record takes at least a byte: a count past what is left is no count
   // (and would make reserve() throw).
   const uint64_t people = r.Varint();
@@ -453,10 +456,11 @@ absl::Status ReadRecords(const std::string& path, Reader& r,
   // in the file's order: the map, iteration order included, is a single
   // reader's.
   out.posts.reserve(posts);
+  if (for_snapshot) out.posts_in_order.reserve(posts);
   std::vector<uint8_t> named(table.size(), 0);
   // The posts' fields copied from the table, counted once an entry.
   Interned::Copier copies(table);
-  InOrder inserter(out.posts);
+  InOrder inserter(out.posts, for_snapshot ? &out.posts_in_order : nullptr);
   std::vector<std::shared_ptr<const PostMeta>> batch;
   for (uint64_t i = 0; i < posts; ++i) {
     std::shared_ptr<const PostMeta> m = ReadPost(r, table, copies, named);
@@ -640,13 +644,14 @@ absl::Status WriteDerivedState(
   });
 }
 
-absl::StatusOr<DerivedRecords> ReadDerivedState(
-    const std::string& path, const DatabaseStamps& expected) {
+absl::StatusOr<DerivedRecords> ReadDerivedState(const std::string& path,
+                                                const DatabaseStamps& expected,
+                                                bool for_snapshot) {
   std::string bytes;
   WK_ASSIGN_OR_RETURN(Reader r, ReadChecked(path, kMagic, kDerivedStateVersion,
                                             expected, bytes));
   DerivedRecords records;
-  WK_RETURN_IF_ERROR(ReadRecords(path, r, records));
+  WK_RETURN_IF_ERROR(ReadRecords(path, r, records, for_snapshot));
   return records;
 }
 

@@ -283,6 +283,45 @@ TEST(DerivedStateTest, AWarmOpenPublishesTheSnapshotOfAColdOne) {
   EXPECT_EQ(Dump(*c->snapshot()) + DumpDerived(*c->snapshot()), cold);
 }
 
+// The first snapshot of a warm Open is built from the file's posts listed
+// in order (DerivedRecords::posts_in_order), not from the writer's map:
+// it must still leave out the posts of whom opted out, as a cold Open's.
+TEST(DerivedStateTest, AWarmOpenLeavesOutThePostsOfWhomOptedOut) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  {
+    auto c = OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(c->SetOptOut("bo", true).ok());
+  }
+  ASSERT_NE(OpenCatalog(dir), nullptr);  // a publish that holds every write
+  ASSERT_TRUE(fs::exists(DerivedPath(dir)) &&
+              fs::exists(DataDir(dir).graph_state()))
+      << "the test would prove nothing";
+  std::string cold;
+  {
+    const std::string derived = ReadBytes(DerivedPath(dir));
+    const std::string graph = ReadBytes(DataDir(dir).graph_state());
+    fs::remove(DerivedPath(dir));
+    fs::remove(DataDir(dir).graph_state());
+    {
+      auto c = OpenCatalog(dir, /*read_only=*/true);
+      ASSERT_NE(c, nullptr);
+      cold = Dump(*c->snapshot()) + DumpDerived(*c->snapshot());
+    }
+    WriteFile(DerivedPath(dir), derived);
+    WriteFile(DataDir(dir).graph_state(), graph);
+  }
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  const auto s = c->snapshot();
+  EXPECT_EQ(s->FindPost("a1"), nullptr) << "bo's answer";
+  EXPECT_EQ(s->FindPost("r1"), nullptr) << "bo's private reply";
+  EXPECT_NE(s->FindPost("p1"), nullptr);
+  EXPECT_EQ(s->dense->PostNumber("a1"), DenseIndex::kNone);
+  EXPECT_EQ(Dump(*s) + DumpDerived(*s), cold);
+}
+
 TEST(DerivedStateTest, ReadOnlyOpensUseTheFileButNeverWriteIt) {
   const std::string dir = TestDir();
   WriteCompany(dir);
@@ -636,6 +675,32 @@ TEST(DerivedStateTest, ReadsBackEveryPostInTheOrderOfOneReader) {
     EXPECT_EQ(m->embedding, w.embedding);
     ++want;
   }
+}
+
+// Asked for, the posts come listed too, each once, in the file's order
+// (the written map's); not asked for, the list stays empty.
+TEST(DerivedStateTest, ListsThePostsInTheFilesOrderWhenAsked) {
+  const std::string dir = TestDir();
+  fs::create_directories(dir);
+  const std::string path = dir + "/derived.bin";
+  DatabaseStamps stamps;
+  stamps[0] = {"u0", 3};
+  const auto written = ManyPosts(10001);
+  ASSERT_TRUE(WriteDerivedState(path, stamps, {}, written).ok());
+  auto listed = ReadDerivedState(path, stamps, /*for_snapshot=*/true);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->posts_in_order.size(), written.size());
+  auto want = written.begin();
+  for (const auto& m : listed->posts_in_order) {
+    ASSERT_EQ(m->id, want->first) << "another order";
+    // The same record as the map's, not a copy.
+    EXPECT_EQ(m, listed->posts.at(m->id));
+    ++want;
+  }
+  auto plain = ReadDerivedState(path, stamps);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->posts_in_order.empty());
+  EXPECT_EQ(plain->posts.size(), written.size());
 }
 
 TEST(DerivedStateTest, ADamagedPostInTheSecondHalfIsDataLoss) {
