@@ -342,11 +342,11 @@ namespace {
 // cache miss in a large map) was most of the first snapshot's build, and
 // inserting in first-seen order leaves each map, iteration order
 // included, as the entry-per-post loop left it. `places` gets the
-// threads as places in s->posts' iteration, for DenseIndex::Finish.
+// threads as places in `order`, for DenseIndex::Finish.
 void SnapshotCounts(Snapshot* s, DenseIndex::PostOrder order,
                     DenseIndex::ThreadPlaces* places) {
   s->public_posts = 0;
-  // Thread slot of each post, in s->posts' order; a thread's ids keep it.
+  // Thread slot of each post, in `order`; a thread's ids keep it.
   absl::flat_hash_map<const std::string*, uint32_t> thread_slots;
   std::vector<const std::string*> thread_ids;
   std::vector<uint32_t> thread_sizes;
@@ -503,22 +503,33 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     std::shared_ptr<const ColleagueGraph> built) {
   std::unordered_set<std::string> opted_out;
   std::shared_ptr<Snapshot> s = SnapshotOfPeople(std::move(people), opted_out);
-  if (!opted_out.empty()) {
-    std::erase_if(
-        posts, [&](const auto& m) { return opted_out.contains(m->author_id); });
-  }
-  // On two threads, each reading the records in the list's order.
+  // On two threads, each reading the records in the list's order. An id
+  // listed twice keeps its first record, as the map's overload would.
   const size_t added = s->posts.EmplaceAll(
       std::span<const std::shared_ptr<const PostMeta>>(posts),
-      [](const auto& m) -> const std::string& { return m->id; });
+      [](const auto& m) noexcept -> const std::string& { return m->id; });
+  // Then the posts of whom opted out leave (the record the map took).
+  std::vector<bool> left_out;
+  if (!opted_out.empty()) {
+    left_out.resize(posts.size());
+    for (size_t i = 0; i < posts.size(); ++i) {
+      const PostMeta& m = *posts[i];
+      if (!opted_out.contains(m.author_id)) continue;
+      left_out[i] = true;
+      auto kept = s->posts.find(m.id);
+      if (kept != s->posts.end() && kept->second == posts[i])
+        s->posts.erase(m.id);
+    }
+  }
   // The counts and the numbering read the records in the list's order too,
   // not the map's: in the order they lie in memory, a pass over a million
-  // misses the cache far less often. (An id listed twice, which the map
-  // holds once: the map's order.)
+  // misses the cache far less often. (An id listed twice: the map's
+  // order.)
   std::vector<const std::shared_ptr<const PostMeta>*> order;
   order.reserve(s->posts.size());
   if (added == posts.size()) {
-    for (const auto& m : posts) order.push_back(&m);
+    for (size_t i = 0; i < posts.size(); ++i)
+      if (left_out.empty() || !left_out[i]) order.push_back(&posts[i]);
   } else {
     for (const auto& [id, m] : s->posts) order.push_back(&m);
   }
@@ -1133,8 +1144,7 @@ struct Catalog::Impl {
     SnapshotChange change;
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
     std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
-    // Instead of `posts`, for Open's first publish: Impl::loaded_posts,
-    // the group databases updated with `posts` already.
+    // Instead of `posts`, for Open's first publish: Impl::loaded_posts.
     std::optional<std::vector<std::shared_ptr<const PostMeta>>> listed_posts;
     bool writable = false;
     bool pending = false;
@@ -1155,7 +1165,8 @@ struct Catalog::Impl {
   static constexpr double kIncrementalMaxShare = 0.1;
 
   // Takes the writer's change, or copies its maps when `incremental` is
-  // false or the change calls for a full build, and starts a new change.
+  // false or the change calls for a full build (its posts taken from
+  // loaded_posts instead when Open left them), and starts a new change.
   PublishInput TakeStateLocked(bool incremental)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
     PublishInput in;
@@ -1166,10 +1177,7 @@ struct Catalog::Impl {
     if (in.full) {
       in.people = people;
       if (loaded_posts) {
-        // Under the writer's lock, with nothing to copy: a pass over the
-        // posts in memory's order (tens of ms at 1M).
-        group_dbs->Update(posts, in.pending);
-        in.listed_posts = std::move(loaded_posts);
+        in.listed_posts = std::move(loaded_posts);  // nothing to copy
       } else {
         in.posts = posts;
       }
@@ -1184,7 +1192,7 @@ struct Catalog::Impl {
       in.change = std::move(change);
       change = SnapshotChange();
     }
-    loaded_posts.reset();  // a copy of a million posts: not kept idle
+    loaded_posts.reset();  // a million records' pointers: not kept idle
     full_change = false;
     in.writable = posts_db.has_value() && private_db.has_value();
     in.changes = changes;
@@ -1208,7 +1216,8 @@ struct Catalog::Impl {
   // Builds and publishes a snapshot of the writer's state: from the
   // previous snapshot and what changed since (index/snapshot_delta.h) when
   // it can, else from scratch. Only taking the change (or copying the two
-  // maps of pointers to immutable records) holds the writer: the rest is
+  // maps of pointers to immutable records, or taking loaded_posts) holds
+  // the writer: the rest is
   // built while writes go on. `opening`: Open's first publish, which leaves
   // graph.tsv to the saver thread (or the close): the file is for
   // other tools, answers never read it, and writing it is O(graph) that
@@ -1238,6 +1247,7 @@ struct Catalog::Impl {
       in = TakeStateLocked(prev != nullptr);
     }
     t.copy_us = lap();
+    t.posts_listed = in.listed_posts.has_value();
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
     stage = absl::Now();
     std::shared_ptr<Snapshot> s;
@@ -1248,7 +1258,11 @@ struct Catalog::Impl {
         in = TakeStateLocked(false);
       }
       stage = absl::Now();
-      if (!in.listed_posts) group_dbs->Update(in.posts, in.pending);
+      if (in.listed_posts) {
+        group_dbs->Update(*in.listed_posts, in.pending);
+      } else {
+        group_dbs->Update(in.posts, in.pending);
+      }
       t.groups_us = lap();
       t.graph_from_file = in.graph != nullptr;
       s = in.listed_posts

@@ -189,9 +189,13 @@ struct PublishTimings {
   bool graph_extended = false;
   int64_t posts_changed = 0;  // post ids written or deleted since the last
   int64_t copy_us = 0;        // holding the writer: copying its state
-  int64_t groups_us = 0;      // the private groups' records compared
-  int64_t build_us = 0;       // threads, activity, graph, dense numbering
-  int64_t graph_us = 0;       // of build_us: the colleague graph
+  // The posts came listed in derived.bin's order (Open's first publish:
+  // DerivedRecords::posts_in_order) instead of copied from the writer's
+  // map: copy_us is then the people's copy alone.
+  bool posts_listed = false;
+  int64_t groups_us = 0;  // the private groups' records compared
+  int64_t build_us = 0;   // threads, activity, graph, dense numbering
+  int64_t graph_us = 0;   // of build_us: the colleague graph
   // The graph was read from graph.bin (Open's first publish) instead of
   // built: graph_us is then 0, the read being part of OpenTimings'
   // records_us (beside the records, on another thread).

@@ -30,7 +30,8 @@ uint64_t IdPrefix(std::string_view id) {
   return key;
 }
 
-// A post's place in Snapshot::posts' iteration, keyed by its id's prefix.
+// A post's place in the order NumberPosts reads them, keyed by its id's
+// prefix.
 struct Keyed {
   uint64_t prefix;
   uint32_t place;

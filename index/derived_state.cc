@@ -270,7 +270,8 @@ class InOrder {
   using Map = std::unordered_map<std::string, std::shared_ptr<const PostMeta>>;
   using Batch = std::vector<std::shared_ptr<const PostMeta>>;
 
-  // With `listed`, each post is also appended there, in the same order.
+  // With `listed`, each post the map takes is also appended there, in the
+  // same order.
   InOrder(Map& map, Batch* listed) : map_(map), listed_(listed) {
     try {
       thread_ = std::thread([this] { Run(); });
@@ -311,8 +312,8 @@ class InOrder {
   void Insert(Batch& batch) {
     for (auto& m : batch) {
       const std::string& id = m->id;
-      if (listed_ != nullptr) listed_->push_back(m);
-      map_.emplace(id, std::move(m));
+      const auto [entry, added] = map_.emplace(id, std::move(m));
+      if (added && listed_ != nullptr) listed_->push_back(entry->second);
     }
   }
   void Run() {

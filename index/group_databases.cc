@@ -89,6 +89,14 @@ void GroupDatabases::Update(
   Install(std::move(next), pending);
 }
 
+void GroupDatabases::Update(
+    std::span<const std::shared_ptr<const PostMeta>> posts, bool pending) {
+  std::map<std::string, Group> next;
+  for (const auto& m : posts)
+    if (!m->is_public) next[m->visibility].records.push_back(m);
+  Install(std::move(next), pending);
+}
+
 void GroupDatabases::UpdateChanged(
     const std::unordered_map<std::string, std::shared_ptr<const PostMeta>>&
         changed,

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -60,6 +61,10 @@ class GroupDatabases {
   // changed at the next call.
   void Update(const std::unordered_map<std::string,
                                        std::shared_ptr<const PostMeta>>& posts,
+              bool pending) ABSL_LOCKS_EXCLUDED(mu_);
+  // The same with the records listed, each once (a warm Open's, in the
+  // order they lie in memory: a pass over them costs less than over a map).
+  void Update(std::span<const std::shared_ptr<const PostMeta>> posts,
               bool pending) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Update's result from the previous call's records and the posts that

@@ -18,6 +18,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -167,7 +168,9 @@ class SharedMap {
   size_t InsertAll(std::vector<node_type> nodes) {
     return ByHalves(
         nodes.size(),
-        [&nodes](size_t i) -> const std::string& { return nodes[i].key(); },
+        [&nodes](size_t i) noexcept -> const std::string& {
+          return nodes[i].key();
+        },
         [&nodes](Chunk& chunk, size_t i) {
           return chunk.insert(std::move(nodes[i])).inserted;
         });
@@ -176,9 +179,13 @@ class SharedMap {
   // A key given twice keeps its first value, as emplace does.
   template <typename KeyOf>
   size_t EmplaceAll(std::span<const V> values, KeyOf key_of) {
+    static_assert(std::is_nothrow_invocable_v<KeyOf&, const V&>,
+                  "the hashing threads may not throw");
     return ByHalves(
         values.size(),
-        [&](size_t i) -> const std::string& { return key_of(values[i]); },
+        [&](size_t i) noexcept -> const std::string& {
+          return key_of(values[i]);
+        },
         [&](Chunk& chunk, size_t i) {
           return chunk.try_emplace(key_of(values[i]), values[i]).second;
         });
@@ -208,6 +215,9 @@ class SharedMap {
   // `n` in its chunk (of the key `key_at(i)`), whether it was added.
   template <typename KeyAt, typename Put>
   size_t ByHalves(size_t n, KeyAt key_at, Put put) {
+    // Both threads hash before the latch: a throw there would leave the
+    // other waiting for ever.
+    static_assert(std::is_nothrow_invocable_v<KeyAt&, size_t>);
     if (n == 0) return 0;
     reserve(size_ + n);
     std::vector<uint32_t> chunk_of(n);

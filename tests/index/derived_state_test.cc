@@ -7,6 +7,7 @@
 // not use is removed at once. Real Xapian databases in test folders.
 #include "index/derived_state.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -307,6 +308,7 @@ TEST(DerivedStateTest, AWarmOpenLeavesOutThePostsOfWhomOptedOut) {
     {
       auto c = OpenCatalog(dir, /*read_only=*/true);
       ASSERT_NE(c, nullptr);
+      EXPECT_FALSE(c->stats().open.first_publish.posts_listed);
       cold = Dump(*c->snapshot()) + DumpDerived(*c->snapshot());
     }
     WriteFile(DerivedPath(dir), derived);
@@ -314,12 +316,30 @@ TEST(DerivedStateTest, AWarmOpenLeavesOutThePostsOfWhomOptedOut) {
   }
   auto c = OpenCatalog(dir);
   ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->stats().open.first_publish.posts_listed) << "the map's path";
   const auto s = c->snapshot();
   EXPECT_EQ(s->FindPost("a1"), nullptr) << "bo's answer";
   EXPECT_EQ(s->FindPost("r1"), nullptr) << "bo's private reply";
   EXPECT_NE(s->FindPost("p1"), nullptr);
   EXPECT_EQ(s->dense->PostNumber("a1"), DenseIndex::kNone);
   EXPECT_EQ(Dump(*s) + DumpDerived(*s), cold);
+}
+
+// A warm Open's first publish gives the private groups their records from
+// the file's list, not from the writer's map: a member still finds the
+// group's posts, and no one else does.
+TEST(DerivedStateTest, AWarmOpenSearchesTheGroupsPosts) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  ASSERT_NE(OpenCatalog(dir), nullptr);  // a publish that holds every write
+  auto c = OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->stats().open.first_publish.posts_listed) << "not listed";
+  SearchOptions o;
+  o.query = "confidential salary review";
+  EXPECT_THAT(testing_util::SearchIds(*c, o), ::testing::IsEmpty());
+  o.groups = {"group:hr"};
+  EXPECT_THAT(testing_util::SearchIds(*c, o), ::testing::Contains("p1"));
 }
 
 TEST(DerivedStateTest, ReadOnlyOpensUseTheFileButNeverWriteIt) {

@@ -437,6 +437,24 @@ TEST(SnapshotDeltaTest, BuildSnapshotFromAListCountsInTheListsOrder) {
 
   list.push_back(list[list.size() / 2]);
   ExpectSameSnapshot(*from_map, *BuildSnapshot(people, list, GraphOptions{}));
+
+  // An id listed twice with two records keeps the first, as a map of the
+  // list would: whether its author opted out decides, not the second's.
+  for (const std::string first_author : {"u5", "u6"}) {
+    SCOPED_TRACE(first_author);
+    auto first = std::make_shared<PostMeta>(*list.front());
+    first->author_id = first_author;
+    auto second = std::make_shared<PostMeta>(*list.front());
+    second->author_id = first_author == "u5" ? "u6" : "u5";
+    std::vector<std::shared_ptr<const PostMeta>> twice(list.begin() + 1,
+                                                       list.end() - 1);
+    twice.insert(twice.begin(), first);
+    twice.push_back(second);
+    std::unordered_map<std::string, std::shared_ptr<const PostMeta>> map;
+    for (const auto& m : twice) map.emplace(m->id, m);
+    ExpectSameSnapshot(*BuildSnapshot(people, map, GraphOptions{}),
+                       *BuildSnapshot(people, twice, GraphOptions{}));
+  }
 }
 
 // UpdateSnapshot alone, chained over many batches, with threads small
