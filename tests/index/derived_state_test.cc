@@ -658,12 +658,21 @@ std::unordered_map<std::string, std::shared_ptr<const PostMeta>> ManyPosts(
   return posts;
 }
 
-TEST(DerivedStateTest, ReadsBackEveryPostInTheOrderOfOneReader) {
-  const std::string dir = TestDir();
-  fs::create_directories(dir);
-  const std::string path = dir + "/derived.bin";
+// Stamps for a file written by hand, and its path in a folder of its own.
+DatabaseStamps HandStamps() {
   DatabaseStamps stamps;
   stamps[0] = {"u0", 3};
+  return stamps;
+}
+std::string FreshPath() {
+  const std::string dir = TestDir();
+  fs::create_directories(dir);
+  return dir + "/derived.bin";
+}
+
+TEST(DerivedStateTest, ReadsBackEveryPostInTheOrderOfOneReader) {
+  const std::string path = FreshPath();
+  const DatabaseStamps stamps = HandStamps();
   // Several of the batches the reader hands to its inserting thread.
   const auto written = ManyPosts(10001);
   ASSERT_TRUE(WriteDerivedState(path, stamps, {}, written).ok());
@@ -700,11 +709,8 @@ TEST(DerivedStateTest, ReadsBackEveryPostInTheOrderOfOneReader) {
 // Asked for, the posts come listed too, each once, in the file's order
 // (the written map's); not asked for, the list stays empty.
 TEST(DerivedStateTest, ListsThePostsInTheFilesOrderWhenAsked) {
-  const std::string dir = TestDir();
-  fs::create_directories(dir);
-  const std::string path = dir + "/derived.bin";
-  DatabaseStamps stamps;
-  stamps[0] = {"u0", 3};
+  const std::string path = FreshPath();
+  const DatabaseStamps stamps = HandStamps();
   const auto written = ManyPosts(10001);
   ASSERT_TRUE(WriteDerivedState(path, stamps, {}, written).ok());
   auto listed = ReadDerivedState(path, stamps, /*for_snapshot=*/true);
