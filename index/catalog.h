@@ -397,11 +397,12 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     const GraphOptions& graph_options, int64_t created_before = 0,
     int64_t* graph_us = nullptr,
     std::shared_ptr<const ColleagueGraph> graph = nullptr);
-// The same with the posts listed (ids distinct), in an order the caller
-// chose: the snapshot's map gets them in it, so that a list in the order
-// the records lie in memory (DerivedRecords::posts_in_order) is read in
-// that order. Its iteration order, and the counts' order, follow from the
-// list's.
+// The same with the posts listed, in an order the caller chose: the
+// snapshot's map gets them in it, so that a list in the order the records
+// lie in memory (DerivedRecords::posts_in_order) is read in that order.
+// Its iteration order, and the counts' order, follow from the list's. An
+// id listed twice is the map's: its first record, counted in the map's
+// order (no list derived.bin gives holds one).
 std::shared_ptr<Snapshot> BuildSnapshot(
     std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people,
     std::vector<std::shared_ptr<const PostMeta>> posts,
