@@ -489,9 +489,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(
     }
     s->posts.InsertAll(std::move(kept));
   }
-  std::vector<const std::shared_ptr<const PostMeta>*> order;
-  order.reserve(s->posts.size());
-  for (const auto& [id, m] : s->posts) order.push_back(&m);
+  const auto order = DenseIndex::MapOrder(*s);
   return FinishSnapshot(std::move(s), opted_out, order, graph_options, graph_us,
                         std::move(built));
 }
@@ -526,12 +524,12 @@ std::shared_ptr<Snapshot> BuildSnapshot(
   // misses the cache far less often. (An id listed twice: the map's
   // order.)
   std::vector<const std::shared_ptr<const PostMeta>*> order;
-  order.reserve(s->posts.size());
   if (added == posts.size()) {
+    order.reserve(s->posts.size());
     for (size_t i = 0; i < posts.size(); ++i)
       if (left_out.empty() || !left_out[i]) order.push_back(&posts[i]);
   } else {
-    for (const auto& [id, m] : s->posts) order.push_back(&m);
+    order = DenseIndex::MapOrder(*s);
   }
   return FinishSnapshot(std::move(s), opted_out, order, graph_options, graph_us,
                         std::move(built));

@@ -205,11 +205,16 @@ std::shared_ptr<const DenseIndex> DenseIndex::Build(const Snapshot& s) {
   return Finish(NumberPosts(s), s);
 }
 
-std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
+std::vector<const std::shared_ptr<const PostMeta>*> DenseIndex::MapOrder(
+    const Snapshot& s) {
   std::vector<const std::shared_ptr<const PostMeta>*> order;
   order.reserve(s.posts.size());
   for (const auto& [id, m] : s.posts) order.push_back(&m);
-  return NumberPosts(s, order);
+  return order;
+}
+
+std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s) {
+  return NumberPosts(s, MapOrder(s));
 }
 
 std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s,

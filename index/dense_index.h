@@ -49,6 +49,9 @@ class DenseIndex {
   // Each of a snapshot's posts once, in an order of the caller's: its
   // places (ThreadPlaces).
   using PostOrder = std::span<const std::shared_ptr<const PostMeta>* const>;
+  // The order of Snapshot::posts' own iteration.
+  static std::vector<const std::shared_ptr<const PostMeta>*> MapOrder(
+      const Snapshot& snapshot);
   // NumberPosts reading the posts in `order` (its places), not in
   // Snapshot::posts' iteration.
   static std::unique_ptr<DenseIndex> NumberPosts(const Snapshot& snapshot,
