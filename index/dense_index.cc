@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "index/catalog.h"
+#include "index/people.h"
 
 namespace whoknows::index {
 namespace {
@@ -172,9 +173,22 @@ uint32_t DenseIndex::AddPerson(const std::string& id) {
   if (added) {
     person_ids_.push_back(id);
     people_.push_back(nullptr);
+    person_facts_.push_back({});
     activity_.push_back(nullptr);
   }
   return n;
+}
+
+void DenseIndex::SetPerson(uint32_t n,
+                           std::shared_ptr<const v1::Person> person) {
+  PersonFacts facts;
+  if (person) {
+    facts.suggestable = IsSuggestable(*person) && !person_ids_[n].empty();
+    if (person->has_away_until())
+      facts.away_until = person->away_until().seconds();
+  }
+  person_facts_.Mutable(n) = facts;
+  people_.Mutable(n) = std::move(person);
 }
 
 // Numbers the thread `thread_id` of `next` afresh (its posts numbered
@@ -283,11 +297,12 @@ std::unique_ptr<DenseIndex> DenseIndex::NumberPosts(const Snapshot& s,
   d->person_numbers_.delta.reserve(ids.size());
   d->person_ids_.reserve(ids.size());
   d->people_.reserve(ids.size());
+  d->person_facts_.reserve(ids.size());
   d->activity_.reserve(ids.size());
   for (const std::string* id : ids) {
     const uint32_t n = d->AddPerson(*id);
     auto person = s.people.find(*id);
-    if (person != s.people.end()) d->people_.Mutable(n) = person->second;
+    if (person != s.people.end()) d->SetPerson(n, person->second);
   }
   d->person_numbers_.Fold();
   for (auto& [author, n] : authors) n = d->PersonNumber(*author);
@@ -390,8 +405,7 @@ std::shared_ptr<const DenseIndex> DenseIndex::Update(const DenseIndex& prev,
     const uint32_t n = d->PersonNumber(id);
     if (n == kNone && person == next.people.end()) continue;
     const uint32_t k = n == kNone ? d->AddPerson(id) : n;
-    d->people_.Mutable(k) =
-        person == next.people.end() ? nullptr : person->second;
+    d->SetPerson(k, person == next.people.end() ? nullptr : person->second);
     d->activity_.Mutable(k) =
         activity == next.activity.end()
             ? nullptr

@@ -130,6 +130,20 @@ class DenseIndex {
   const v1::Person* person(uint32_t person) const {
     return people_[person].get();
   }
+  // What may make a person unsuggestable, from their directory record, in
+  // one array by person number (16 bytes a person, no pointer to follow):
+  // a vote that meets a few hundred authors reads these instead of a
+  // record each (ranking's MayBeSuggested).
+  struct PersonFacts {
+    // Person::away_until in seconds; the lowest value when unset.
+    int64_t away_until = std::numeric_limits<int64_t>::min();
+    // Listed in the directory, active and not opted out (IsSuggestable),
+    // with an id: false for an author the directory lacks.
+    bool suggestable = false;
+  };
+  const PersonFacts& person_facts(uint32_t person) const {
+    return person_facts_[person];
+  }
   // Their public activity (Snapshot::activity); null when they have none.
   const Activity* activity(uint32_t person) const {
     return activity_[person].get();
@@ -163,6 +177,8 @@ class DenseIndex {
   };
 
   uint32_t AddPerson(const std::string& id);
+  // Person `n`'s record (null: unlisted) and their PersonFacts.
+  void SetPerson(uint32_t n, std::shared_ptr<const v1::Person> person);
   void NumberPost(const std::string& id, const Snapshot& next,
                   std::vector<std::string>* threads);
   void NumberThread(const std::string& thread_id, const Snapshot& next);
@@ -209,6 +225,7 @@ class DenseIndex {
   ChunkedArray<std::string> person_ids_;
   IdNumbers person_numbers_;
   ChunkedArray<std::shared_ptr<const v1::Person>> people_;
+  ChunkedArray<PersonFacts> person_facts_;  // of people_, by number
   ChunkedArray<std::shared_ptr<const Activity>> activity_;
   // Between NumberPosts and Finish only: the number of the post at each
   // place of the order NumberPosts read them in.

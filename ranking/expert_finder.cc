@@ -157,6 +157,8 @@ class CandidateSet {
         now_(context.now != 0 ? context.now : options.clock()),
         decay_(now_, options.half_life_days),
         scope_{query.asker_id, query.department, query.site, now_},
+        asker_(query.asker_id.empty() ? index::DenseIndex::kNone
+                                      : dense_->PersonNumber(query.asker_id)),
         groups_(context.snapshot->GroupsOf(query.asker_id)),
         voted_for_(dense_->num_people(), nullptr),
         activity_(memos.For(dense_, now_)) {}
@@ -205,12 +207,12 @@ class CandidateSet {
   bool Visible(uint32_t n, const index::DenseIndex::Facts& f) const {
     return f.is_public || Visible(dense_->post(n));
   }
-  // MayBeSuggested(snap_, id, scope_), the directory record read through
-  // the numbering (one open-addressing probe).
+  // MayBeSuggested(snap_, id, scope_), read through the numbering (one
+  // open-addressing probe) from the person's DenseIndex::PersonFacts.
   bool Eligible(std::string_view id) const {
     const uint32_t n = dense_->PersonNumber(id);
     return n != index::DenseIndex::kNone &&
-           MayBeSuggested(dense_->person(n), id, scope_);
+           MayBeSuggested(*dense_, n, asker_, scope_);
   }
   // MayAppearOnPath(snap_, id), likewise.
   bool MayPass(const std::string& id) const {
@@ -251,6 +253,7 @@ class CandidateSet {
   const int64_t now_;  // unix s: decay and recency are measured to
   const AgeDecay decay_;
   const SuggestionScope scope_;
+  const uint32_t asker_;  // dense_'s number of scope_.asker_id, or kNone
   const std::vector<std::string> groups_;  // the asker's (GroupsOf)
 
   // In the order they were added (a deque: pointers to them stay valid).
@@ -302,7 +305,7 @@ void CandidateSet::Vote(const index::SearchResult& found) {
 CandidateSet::Candidate* CandidateSet::CandidateOf(uint32_t n) {
   Candidate*& slot = voted_for_[n];
   if (!slot) {
-    if (MayBeSuggested(dense_->person(n), dense_->person_id(n), scope_)) {
+    if (MayBeSuggested(*dense_, n, asker_, scope_)) {
       slot = &candidates_.emplace_back();
       slot->person = n;
       slot->index = static_cast<uint32_t>(candidates_.size() - 1);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "index/catalog.h"
+#include "index/dense_index.h"
 #include "ranking/validate.h"
 
 namespace whoknows::ranking {
@@ -70,6 +71,15 @@ bool MayBeSuggested(const v1::Person* p, std::string_view person_id,
     return false;
   if (!scope.site.empty() && p->site() != scope.site) return false;
   return true;
+}
+
+bool MayBeSuggested(const index::DenseIndex& dense, uint32_t person,
+                    uint32_t asker, const SuggestionScope& scope) {
+  if (!scope.department.empty() || !scope.site.empty())
+    return MayBeSuggested(dense.person(person), dense.person_id(person), scope);
+  const index::DenseIndex::PersonFacts& f = dense.person_facts(person);
+  return f.suggestable && person != asker &&
+         !(scope.now != 0 && f.away_until > scope.now);
 }
 
 bool MayAppearOnPath(const index::Snapshot& snapshot,

@@ -18,6 +18,7 @@ namespace whoknows::v1 {
 class Person;
 }  // namespace whoknows::v1
 namespace whoknows::index {
+class DenseIndex;
 struct PostMeta;
 struct Snapshot;
 }  // namespace whoknows::index
@@ -124,6 +125,12 @@ bool MayBeSuggested(const index::Snapshot& snapshot,
 // snapshot.FindPerson(person_id) (null when unknown).
 bool MayBeSuggested(const v1::Person* person, std::string_view person_id,
                     const SuggestionScope& scope);
+// The same for person number `person` of `dense`, whose number for
+// scope.asker_id is `asker` (DenseIndex::kNone when it has none): read
+// from their DenseIndex::PersonFacts unless the scope names a department
+// or a site, which only their record holds.
+bool MayBeSuggested(const index::DenseIndex& dense, uint32_t person,
+                    uint32_t asker, const SuggestionScope& scope);
 
 // Who may be named in the middle of a chain of ties shown to the asker:
 // anyone known who has not opted out (an inactive colleague still connects

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "index/catalog.h"
+#include "index/people.h"
 
 namespace whoknows::index {
 namespace {
@@ -52,6 +54,15 @@ std::shared_ptr<Snapshot> Company(
                        nullptr, std::move(graph));
 }
 
+// A person's PersonFacts, as words.
+std::string PersonFactsOf(const DenseIndex& d, uint32_t n) {
+  const DenseIndex::PersonFacts& f = d.person_facts(n);
+  std::string out = f.suggestable ? " suggestable" : " not suggestable";
+  if (f.away_until != std::numeric_limits<int64_t>::min())
+    out += " away until " + std::to_string(f.away_until);
+  return out;
+}
+
 // Everything a numbering holds, by ids: each post's number, author and
 // thread, each person's number, record and activity.
 std::string Describe(const DenseIndex& d) {
@@ -67,7 +78,7 @@ std::string Describe(const DenseIndex& d) {
   for (uint32_t n = 0; n < d.num_people(); ++n) {
     const Activity* a = d.activity(n);
     out += std::to_string(n) + " " + d.person_id(n) +
-           (d.person(n) ? " listed" : " unlisted") +
+           (d.person(n) ? " listed" : " unlisted") + PersonFactsOf(d, n) +
            (a ? " answers " + std::to_string(a->answers) + " questions " +
                     std::to_string(a->questions)
               : " inactive") +
@@ -194,6 +205,63 @@ TEST(DenseIndexTest, FactsAreThePostsRecordsAlsoAfterAnUpdate) {
   EXPECT_EQ(updated->num_posts(), snap->dense->num_posts() + 1);
 }
 
+// Each person's PersonFacts are what their directory record says, after a
+// build and after an update that changes the records: opted out, back,
+// away, left, and a ghost author who joins the directory.
+TEST(DenseIndexTest, PersonFactsAreTheDirectorysRecordsAlsoAfterAnUpdate) {
+  auto snap = Company();
+  const DenseIndex& d = *snap->dense;
+  auto expect_records = [](const Snapshot& s, const DenseIndex& d) {
+    for (uint32_t n = 0; n < d.num_people(); ++n) {
+      SCOPED_TRACE(d.person_id(n));
+      const v1::Person* p = s.FindPerson(d.person_id(n));
+      const DenseIndex::PersonFacts& f = d.person_facts(n);
+      EXPECT_EQ(f.suggestable, p && IsSuggestable(*p));
+      EXPECT_EQ(f.away_until, p && p->has_away_until()
+                                  ? p->away_until().seconds()
+                                  : std::numeric_limits<int64_t>::min());
+    }
+  };
+  expect_records(*snap, d);
+  EXPECT_TRUE(d.person_facts(d.PersonNumber("ann")).suggestable);
+  EXPECT_FALSE(d.person_facts(d.PersonNumber("ghost")).suggestable);
+  std::unordered_map<std::string, std::shared_ptr<const v1::Person>> people;
+  auto edit = [&](const std::string& id, auto change) {
+    auto p = std::make_shared<v1::Person>();
+    p->set_id(id);
+    change(*p);
+    people[id] = std::move(p);
+  };
+  edit("ann", [](v1::Person& p) { p.set_opted_out(true); });
+  edit("bob", [](v1::Person& p) {
+    p.mutable_away_until()->set_seconds(1'800'000'000);
+  });
+  edit("quiet", [](v1::Person& p) { p.set_active(false); });
+  edit("ghost", [](v1::Person&) {});
+  std::unordered_map<std::string, std::shared_ptr<const PostMeta>> posts;
+  for (const auto& [id, m] : snap->posts) posts[id] = m;
+  auto next = BuildSnapshot(people, posts, {});
+  auto updated = DenseIndex::Update(
+      d, *next, {.people = {"ann", "bob", "quiet", "ghost"}});
+  expect_records(*next, *updated);
+  EXPECT_FALSE(updated->person_facts(updated->PersonNumber("ann")).suggestable);
+  EXPECT_TRUE(
+      updated->person_facts(updated->PersonNumber("ghost")).suggestable);
+  EXPECT_EQ(updated->person_facts(updated->PersonNumber("bob")).away_until,
+            1'800'000'000);
+  // The older numbering still says what its snapshot said.
+  expect_records(*snap, d);
+  // Back again: ann opts in, bob is back.
+  edit("ann", [](v1::Person&) {});
+  edit("bob", [](v1::Person&) {});
+  auto again = BuildSnapshot(people, posts, {});
+  auto back = DenseIndex::Update(*updated, *again, {.people = {"ann", "bob"}});
+  expect_records(*again, *back);
+  EXPECT_TRUE(back->person_facts(back->PersonNumber("ann")).suggestable);
+  EXPECT_EQ(back->person_facts(back->PersonNumber("bob")).away_until,
+            std::numeric_limits<int64_t>::min());
+}
+
 // Numbers stay right across a chain of updates long enough that the id
 // table's changes are folded into a new shared table several times: every
 // post of each snapshot is found under its number with its own record,
@@ -291,6 +359,7 @@ std::string DescribeById(const Snapshot& snap, const DenseIndex& d) {
     }
     const Activity* a = d.activity(n);
     lines.insert(id + (d.person(n) ? " listed" : " unlisted") +
+                 PersonFactsOf(d, n) +
                  (a ? " answers " + std::to_string(a->answers) + " questions " +
                           std::to_string(a->questions)
                     : " inactive"));
