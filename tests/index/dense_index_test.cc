@@ -242,7 +242,7 @@ TEST(DenseIndexTest, PersonFactsAreTheDirectorysRecordsAlsoAfterAnUpdate) {
   for (const auto& [id, m] : snap->posts) posts[id] = m;
   auto next = BuildSnapshot(people, posts, {});
   auto updated = DenseIndex::Update(
-      d, *next, {.people = {"ann", "bob", "quiet", "ghost"}});
+      d, *next, {.posts = {}, .people = {"ann", "bob", "quiet", "ghost"}});
   expect_records(*next, *updated);
   EXPECT_FALSE(updated->person_facts(updated->PersonNumber("ann")).suggestable);
   EXPECT_TRUE(
@@ -255,7 +255,8 @@ TEST(DenseIndexTest, PersonFactsAreTheDirectorysRecordsAlsoAfterAnUpdate) {
   edit("ann", [](v1::Person&) {});
   edit("bob", [](v1::Person&) {});
   auto again = BuildSnapshot(people, posts, {});
-  auto back = DenseIndex::Update(*updated, *again, {.people = {"ann", "bob"}});
+  auto back = DenseIndex::Update(*updated, *again,
+                                 {.posts = {}, .people = {"ann", "bob"}});
   expect_records(*again, *back);
   EXPECT_TRUE(back->person_facts(back->PersonNumber("ann")).suggestable);
   EXPECT_EQ(back->person_facts(back->PersonNumber("bob")).away_until,
