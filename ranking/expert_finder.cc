@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -224,7 +225,11 @@ class CandidateSet {
   // `post` and `root` are DenseIndex post numbers.
   void Credit(uint32_t post, const index::DenseIndex::Facts& facts,
               double amount);
-  void CreditThreadAnswerers(uint32_t root, double vote);
+  // The answers of a matching root (DenseIndex::answers_of), with their
+  // facts (one each, in the same order).
+  void CreditThreadAnswerers(std::span<const uint32_t> answers,
+                             const index::DenseIndex::Facts* answer_facts,
+                             double vote);
   void CreditAs(const index::PostMeta& post, Role role, double amount);
   void CreditOutcomes(const index::PostMeta& question, double vote);
   void VoteOutcomeTexts();
@@ -284,18 +289,52 @@ void CandidateSet::Vote(const index::SearchResult& found) {
   const std::vector<index::Hit>& hits = found.hits;
   const double top =
       !hits.empty() && hits.front().weight > 0 ? hits.front().weight : 1;
+  // What the votes read is scattered over the numbering: each hit's facts,
+  // its thread's answers and theirs. It is gathered first, one kind at a
+  // time, in loops that do nothing else, so that the processor waits for
+  // many of those reads at once; the vote loop below, which credits in the
+  // hits' order as before, waited for each in turn.
+  std::vector<uint32_t> numbers;
+  std::vector<double> weights;
+  numbers.reserve(hits.size());
+  weights.reserve(hits.size());
   for (const auto& hit : hits) {
     // Numbered by the search in the snapshot's DenseIndex, which is dense_.
     const uint32_t n =
         found.numbered ? hit.post : dense_->PostNumber(hit.post_id);
     if (n == index::DenseIndex::kNone) continue;  // not in this snapshot
-    const index::DenseIndex::Facts& f = dense_->facts(n);
+    numbers.push_back(n);
+    weights.push_back(hit.weight);
+  }
+  std::vector<index::DenseIndex::Facts> facts(numbers.size());
+  for (size_t i = 0; i < numbers.size(); ++i)
+    facts[i] = dense_->facts(numbers[i]);
+  std::vector<std::span<const uint32_t>> answers(numbers.size());
+  size_t replies = 0;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const v1::PostKind kind = facts[i].kind();
+    if (kind != v1::POST_KIND_QUESTION && kind != v1::POST_KIND_ARTICLE)
+      continue;
+    answers[i] = dense_->answers_of(numbers[i]);
+    replies += answers[i].size();
+  }
+  std::vector<index::DenseIndex::Facts> reply_facts(replies);
+  for (size_t i = 0, k = 0; i < numbers.size(); ++i) {
+    for (const uint32_t reply : answers[i])
+      reply_facts[k++] = dense_->facts(reply);
+  }
+  const index::DenseIndex::Facts* next_replies = reply_facts.data();
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const uint32_t n = numbers[i];
+    const index::DenseIndex::Facts& f = facts[i];
+    const index::DenseIndex::Facts* thread_replies = next_replies;
+    next_replies += answers[i].size();
     if (!Visible(n, f)) continue;  // private to a group the asker is not in
-    const double vote = hit.weight / top * decay_(f.created);
+    const double vote = weights[i] / top * decay_(f.created);
     Credit(n, f, vote * RoleWeight(o_, f.kind(), f.accepted));
-    if (f.kind() == v1::POST_KIND_QUESTION || f.kind() == v1::POST_KIND_ARTICLE)
-      CreditThreadAnswerers(n, vote);
-    if (context_.outcomes) CreditOutcomes(dense_->post(n), hit.weight / top);
+    if (!answers[i].empty())
+      CreditThreadAnswerers(answers[i], thread_replies, vote);
+    if (context_.outcomes) CreditOutcomes(dense_->post(n), weights[i] / top);
   }
   if (context_.outcomes) VoteOutcomeTexts();
   for (const Candidate& c : candidates_)
@@ -354,9 +393,12 @@ void CandidateSet::CreditAs(const index::PostMeta& post, Role role,
 
 // Their answer addresses the matching root even when it shares few words
 // with the query.
-void CandidateSet::CreditThreadAnswerers(uint32_t root, double vote) {
-  for (const uint32_t reply : dense_->answers_of(root)) {
-    const index::DenseIndex::Facts& r = dense_->facts(reply);
+void CandidateSet::CreditThreadAnswerers(
+    std::span<const uint32_t> answers,
+    const index::DenseIndex::Facts* answer_facts, double vote) {
+  for (size_t j = 0; j < answers.size(); ++j) {
+    const uint32_t reply = answers[j];
+    const index::DenseIndex::Facts& r = answer_facts[j];
     if (!Visible(reply, r)) continue;
     if (context_.created_before > 0 && r.created >= context_.created_before)
       continue;
