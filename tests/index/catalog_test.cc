@@ -26,6 +26,7 @@ namespace whoknows::index {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -1310,6 +1311,49 @@ TEST(CatalogTest, ReadOnlyCatalogSearchesWhileWriterHoldsFolder) {
           .ok());
   writer->Refresh();
   EXPECT_THAT(Find(*writer, "printer"), UnorderedElementsAre("q1", "q3"));
+}
+
+// A group's post found among the public ones (a folder written before
+// private_posts/ existed, or any other way a group's document lands in
+// posts/) is never a public search's hit, though a search no longer
+// filters by the term of "public" (SearchQuery). A reader sees the folder
+// as it is: only the writer moves such posts.
+TEST(CatalogTest, PublicSearchLeavesOutAGroupsPostAmongThePublicOnes) {
+  const std::string dir = TestDir();
+  {
+    auto writer = OpenCatalog(dir);
+    ASSERT_NE(writer, nullptr);
+    v1::Post secret = Question("q2", "anna", "Printer toner",
+                               "The printer toner is low.", kT0 + 1, "en");
+    secret.set_visibility("group:hr");
+    ASSERT_TRUE(Upsert(*writer, {Question("q1", "anna", "Printer",
+                                          "The printer jams.", kT0, "en"),
+                                 secret})
+                    .ok());
+  }
+  {
+    // q2's document, copied as it is into the public database.
+    Xapian::Database from((fs::path(dir) / "private_posts").string());
+    Xapian::WritableDatabase to((fs::path(dir) / "posts").string(),
+                                Xapian::DB_OPEN);
+    auto it = from.postlist_begin("Qq2");
+    ASSERT_NE(it, from.postlist_end("Qq2"));
+    to.add_document(from.get_document(*it));
+    to.commit();
+    EXPECT_EQ(to.get_termfreq("Vgroup:hr"), 1u);
+  }
+  auto reader = OpenCatalog(dir, /*read_only=*/true);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_THAT(Find(*reader, "printer"), ElementsAre("q1"));
+  EXPECT_THAT(Find(*reader, "toner"), IsEmpty());
+  SearchOptions o;
+  o.query = "printer toner";
+  auto only = reader->SearchOnly(o);
+  ASSERT_TRUE(only.ok()) << only.status();
+  EXPECT_EQ(*only, 1);
+  // The member's search reads their group's posts.
+  o.groups = {"group:hr"};
+  EXPECT_THAT(testing_util::SearchIds(*reader, o), Contains("q2"));
 }
 
 TEST(CatalogTest, ReadOnlyOnEmptyFolderIsNotFound) {
