@@ -222,7 +222,7 @@ class CandidateSet {
         n == index::DenseIndex::kNone ? nullptr : dense_->person(n);
     return p && !p->opted_out();
   }
-  // `post` and `root` are DenseIndex post numbers.
+  // `post` is a DenseIndex post number.
   void Credit(uint32_t post, const index::DenseIndex::Facts& facts,
               double amount);
   // The answers of a matching root (DenseIndex::answers_of), with their
