@@ -176,37 +176,14 @@ Xapian::Query BuildQuery(const std::string& text,
   return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
 }
 
-// The Xapian query of a search: the expanded free text, filtered to public
-// posts, a language and a creation time as `o` asks. Empty when the text has
-// no searchable word.
+// The Xapian query of a search: the expanded free text, filtered to a
+// language and a creation time as `o` asks; who may see which post is
+// VisibleIn's. Empty when the text has no searchable word.
 Xapian::Query SearchQuery(const SearchOptions& o,
                           const std::vector<std::string>& languages,
                           const Dictionary* dictionary) {
   Xapian::Query query = BuildQuery(o.query, languages, dictionary);
   if (query.empty()) return query;
-  if (o.public_only && o.groups.empty()) {
-    // Public posts: those with no group. The public database holds no
-    // group's post, so the wildcard below names no term, and Xapian drops
-    // the AND_NOT at its first step (its right side ends at once): the
-    // search costs what its words cost. Filtering by the term Vpublic, which
-    // every document has, stepped through that term's million postings
-    // beside the words' (about 12% of a search at 1M posts, FindExperts'
-    // and SuggestForPost's alike). A group's post among the public ones (a
-    // folder from before private_posts/, read without the writer that
-    // moves them) is still left out: its group's term is named.
-    query =
-        Xapian::Query(Xapian::Query::OP_AND_NOT, query,
-                      Xapian::Query(Xapian::Query::OP_WILDCARD,
-                                    std::string(kVisibilityPrefix) + "group:"));
-  } else if (o.public_only) {
-    // Public, or private to one of the asker's groups.
-    std::vector<Xapian::Query> visible = {
-        Xapian::Query(std::string(kVisibilityPrefix) + "public")};
-    for (const auto& g : o.groups) visible.emplace_back(kVisibilityPrefix + g);
-    query = Xapian::Query(
-        Xapian::Query::OP_FILTER, query,
-        Xapian::Query(Xapian::Query::OP_OR, visible.begin(), visible.end()));
-  }
   if (!o.language.empty()) {
     query = Xapian::Query(Xapian::Query::OP_FILTER, query,
                           Xapian::Query(kLanguagePrefix + o.language));
@@ -219,6 +196,35 @@ Xapian::Query SearchQuery(const SearchOptions& o,
                           static_cast<double>(o.created_before - 1))));
   }
   return query;
+}
+
+// `query` narrowed to the posts of `db` that `o`'s asker may see: public
+// ones (the term Vpublic), and with `o.groups` their groups' ones
+// (Vgroup:...). Fail-closed: a document with any other visibility term, or
+// none, is nobody's hit.
+// When every document of `db` is public, as the public database's are, a
+// public search needs no filter: filtering by Vpublic steps through that
+// term's postings (every document's) beside the words' ones, about 12% of
+// a search at 1M posts. The check reads two counts of the database's
+// revision, so a post that is not public (a folder from before
+// private_posts/, read without the writer that moves such posts; an unknown
+// term) brings the filter back. `local`: on remote shards (false) the count
+// of a term is a round trip, and the filter stays.
+Xapian::Query VisibleIn(const Xapian::Database& db, bool local,
+                        const SearchOptions& o, Xapian::Query query) {
+  if (!o.public_only) return query;
+  const std::string is_public = std::string(kVisibilityPrefix) + "public";
+  if (o.groups.empty()) {
+    if (local && db.get_termfreq(is_public) == db.get_doccount()) return query;
+    return Xapian::Query(Xapian::Query::OP_FILTER, std::move(query),
+                         Xapian::Query(is_public));
+  }
+  // Public, or private to one of the asker's groups.
+  std::vector<Xapian::Query> visible = {Xapian::Query(is_public)};
+  for (const auto& g : o.groups) visible.emplace_back(kVisibilityPrefix + g);
+  return Xapian::Query(
+      Xapian::Query::OP_FILTER, std::move(query),
+      Xapian::Query(Xapian::Query::OP_OR, visible.begin(), visible.end()));
 }
 
 // The MSet's posts with their ids, best first. The ids are read from one
@@ -3823,7 +3829,7 @@ absl::StatusOr<SearchResult> Catalog::Search(const SearchOptions& o) const {
         return impl_->ReadIn(
             reader, !o.public_only, o.groups, [&](const Xapian::Database& db) {
               Xapian::Enquire enquire(db);
-              enquire.set_query(query);
+              enquire.set_query(VisibleIn(db, impl_->shards.empty(), o, query));
               // On remote shards, reading a hit's id from its document is a
               // round trip a hit (Xapian 1.4's remote backend streams no
               // values): each hit's id comes back with the MSet instead, as
@@ -3861,7 +3867,7 @@ absl::StatusOr<int64_t> Catalog::SearchOnly(const SearchOptions& o) const {
       "search", "search: index kept changing; try again", !o.public_only,
       o.groups, [&](const Xapian::Database& db) {
         Xapian::Enquire enquire(db);
-        enquire.set_query(query);
+        enquire.set_query(VisibleIn(db, impl_->shards.empty(), o, query));
         size = enquire.get_mset(0, std::max(1, o.max_posts)).size();
         return absl::OkStatus();
       }));

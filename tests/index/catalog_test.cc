@@ -1313,34 +1313,46 @@ TEST(CatalogTest, ReadOnlyCatalogSearchesWhileWriterHoldsFolder) {
   EXPECT_THAT(Find(*writer, "printer"), UnorderedElementsAre("q1", "q3"));
 }
 
-// A group's post found among the public ones (a folder written before
-// private_posts/ existed, or any other way a group's document lands in
-// posts/) is never a public search's hit, though a search no longer
-// filters by the term of "public" (SearchQuery). A reader sees the folder
-// as it is: only the writer moves such posts.
-TEST(CatalogTest, PublicSearchLeavesOutAGroupsPostAmongThePublicOnes) {
+// A post that is not public found among the public ones (a folder written
+// before private_posts/ existed, or any other way a group's document lands
+// in posts/) is never a public search's hit, though a search of a public
+// database no longer filters by the term of "public" (VisibleIn): a group's
+// post, a post with a visibility term the catalog never writes, or with
+// none. A reader sees the folder as it is: only the writer moves such posts.
+TEST(CatalogTest,
+     PublicSearchLeavesOutPostsThatAreNotPublicAmongThePublicOnes) {
   const std::string dir = TestDir();
   {
     auto writer = OpenCatalog(dir);
     ASSERT_NE(writer, nullptr);
-    v1::Post secret = Question("q2", "anna", "Printer toner",
-                               "The printer toner is low.", kT0 + 1, "en");
-    secret.set_visibility("group:hr");
-    ASSERT_TRUE(Upsert(*writer, {Question("q1", "anna", "Printer",
-                                          "The printer jams.", kT0, "en"),
-                                 secret})
-                    .ok());
+    std::vector<v1::Post> posts = {
+        Question("q1", "anna", "Printer", "The printer jams.", kT0, "en")};
+    for (const char* id : {"q2", "q3", "q4"}) {
+      posts.push_back(Question(id, "anna", "Printer toner",
+                               "The printer toner is low.", kT0 + 1, "en"));
+      posts.back().set_visibility("group:hr");
+    }
+    ASSERT_TRUE(Upsert(*writer, posts).ok());
   }
   {
-    // q2's document, copied as it is into the public database.
+    // The group's documents, copied into the public database: q2 as it is,
+    // q3 with a visibility term no one holds, q4 with none.
     Xapian::Database from((fs::path(dir) / "private_posts").string());
     Xapian::WritableDatabase to((fs::path(dir) / "posts").string(),
                                 Xapian::DB_OPEN);
-    auto it = from.postlist_begin("Qq2");
-    ASSERT_NE(it, from.postlist_end("Qq2"));
-    to.add_document(from.get_document(*it));
+    for (const std::string id : {"q2", "q3", "q4"}) {
+      auto it = from.postlist_begin("Q" + id);
+      ASSERT_NE(it, from.postlist_end("Q" + id));
+      Xapian::Document doc = from.get_document(*it);
+      if (id != "q2") doc.remove_term("Vgroup:hr");
+      if (id == "q3") doc.add_boolean_term("Vprivate");
+      to.add_document(doc);
+    }
     to.commit();
     EXPECT_EQ(to.get_termfreq("Vgroup:hr"), 1u);
+    EXPECT_EQ(to.get_termfreq("Vprivate"), 1u);
+    EXPECT_EQ(to.get_termfreq("Vpublic"), 1u);
+    EXPECT_EQ(to.get_doccount(), 4u);
   }
   auto reader = OpenCatalog(dir, /*read_only=*/true);
   ASSERT_NE(reader, nullptr);
