@@ -1315,10 +1315,11 @@ TEST(CatalogTest, ReadOnlyCatalogSearchesWhileWriterHoldsFolder) {
 
 // A post that is not public found among the public ones (a folder written
 // before private_posts/ existed, or any other way a group's document lands
-// in posts/) is never a public search's hit, though a search of a public
-// database no longer filters by the term of "public" (VisibleIn): a group's
-// post, a post with a visibility term the catalog never writes, or with
-// none. A reader sees the folder as it is: only the writer moves such posts.
+// in posts/) is never a public search's hit: a group's post, a post with a
+// visibility term the catalog never writes, or with none. Such a post
+// brings back the filter by the term of "public" that a search of a wholly
+// public database skips (VisibleIn). A reader sees the folder as it is:
+// only the writer moves such posts.
 TEST(CatalogTest,
      PublicSearchLeavesOutPostsThatAreNotPublicAmongThePublicOnes) {
   const std::string dir = TestDir();
