@@ -163,6 +163,13 @@ std::span<const uint32_t> DenseIndex::thread_of(uint32_t post) const {
   return threads_[thread_[post]]->posts;
 }
 
+std::span<const uint32_t> DenseIndex::thread_posts(
+    std::string_view thread_id) const {
+  const uint32_t k = thread_numbers_.Find(thread_id);
+  if (k == kNone || k >= threads_.size() || !threads_[k]) return {};
+  return threads_[k]->posts;
+}
+
 std::span<const uint32_t> DenseIndex::answers_of(uint32_t post) const {
   return threads_[thread_[post]]->answers;
 }

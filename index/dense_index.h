@@ -119,6 +119,9 @@ class DenseIndex {
   // The posts of the post's thread (Snapshot::threads of its thread_id), in
   // the same order.
   std::span<const uint32_t> thread_of(uint32_t post) const;
+  // The posts of the thread `thread_id` (Snapshot::threads' entry), in the
+  // same order; empty for a thread the snapshot lacks.
+  std::span<const uint32_t> thread_posts(std::string_view thread_id) const;
   // The answers (POST_KIND_ANSWER) among thread_of(post), in the same order:
   // who a matching question credits, without reading the other posts.
   std::span<const uint32_t> answers_of(uint32_t post) const;
