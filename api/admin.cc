@@ -41,6 +41,7 @@ v1::DataStatus DataFigures(const index::Catalog& catalog, int64_t now_ms) {
   if (st.last_publish_ms)
     SetTime(st.last_publish_ms, out.mutable_last_publish());
   out.set_last_publish_duration_ms(st.last_publish_duration_ms);
+  out.set_last_publish_writer_wait_ms(st.last_publish.writer_wait_us / 1000);
   if (st.last_write_ms) SetTime(st.last_write_ms, out.mutable_last_write());
   if (st.oldest_unpublished_write_ms)
     out.set_publish_lag_ms(

@@ -1257,10 +1257,11 @@ struct Catalog::Impl {
     PublishInput in;
     {
       absl::MutexLock lock(&write_mu);
+      t.writer_wait_us = lap();
       FlushChangeLogLocked();
       in = TakeStateLocked(prev != nullptr);
     }
-    t.copy_us = lap();
+    t.copy_us = t.writer_wait_us + lap();
     t.posts_listed = in.listed_posts.has_value();
     if (publish_hook) publish_hook(PublishStage::kStateCopied);
     stage = absl::Now();

@@ -189,6 +189,9 @@ struct PublishTimings {
   bool graph_extended = false;
   int64_t posts_changed = 0;  // post ids written or deleted since the last
   int64_t copy_us = 0;        // holding the writer: copying its state
+  // Of copy_us: waiting for the writer's lock, held by a write under way
+  // (its Xapian write and commit) when the publish began.
+  int64_t writer_wait_us = 0;
   // The posts came listed in derived.bin's order (Open's first publish:
   // DerivedRecords::posts_in_order) instead of copied from the writer's
   // map: copy_us is then the people's copy alone.

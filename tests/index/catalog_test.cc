@@ -1170,6 +1170,52 @@ TEST(CatalogTest, AnIncrementalPublishLeavesTheGraphToTheSaver) {
   EXPECT_TRUE(saved) << "graph.tsv lacks bo's tie 5 s after the publish";
 }
 
+// A publish takes the writer's state between two writes: one that begins
+// while a write holds the writer waits for that write to end, and says how
+// long (PublishTimings::writer_wait_us, which Admin.GetStatus reports as
+// last_publish_writer_wait_ms): under sustained ingest that wait, not the
+// publish's own work, is what keeps new posts from queries longest.
+TEST(CatalogTest, APublishSaysHowLongItWaitedForTheWriter) {
+  const std::string dir = TestDir();
+  std::atomic<bool> hold{false}, holding{false};
+  constexpr auto kHeld = std::chrono::milliseconds(500);
+  CatalogOptions o;
+  o.data_dir = dir;
+  o.refresh_interval = std::chrono::milliseconds(0);
+  // Still under the writer's lock: the write has committed, not returned.
+  o.after_commit = [&](Store) {
+    if (hold.exchange(false)) {
+      holding = true;
+      std::this_thread::sleep_for(kHeld);
+    }
+    return absl::OkStatus();
+  };
+  auto opened = Catalog::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Catalog& c = **opened;
+  ASSERT_TRUE(
+      Upsert(c, {Question("q0", "anna", "VPN", "It drops.", kT0, "en")}).ok());
+  c.Refresh();
+  const PublishTimings idle = c.stats().last_publish;
+  EXPECT_LE(idle.writer_wait_us, idle.copy_us);
+
+  hold = true;
+  std::thread writer([&] {
+    EXPECT_TRUE(
+        Upsert(c, {Question("q1", "bo", "Printer", "It jams.", kT0 + 1, "en")})
+            .ok());
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  c.Refresh();  // begins while the write holds the writer
+  writer.join();
+  const PublishTimings t = c.stats().last_publish;
+  // It waited for the rest of the held write (all of kHeld but the moment
+  // it took this thread to begin the publish), and then took that write.
+  EXPECT_GE(t.writer_wait_us, 250'000);
+  EXPECT_LE(t.writer_wait_us, t.copy_us);
+  EXPECT_NE(c.snapshot()->FindPost("q1"), nullptr);
+}
+
 // Two publishes overlap: the first copies the writer's state and is held
 // there (the publish hook) while a write lands and a second publish runs.
 // Publishing one at a time keeps the second from copying until the first
