@@ -37,7 +37,9 @@
 //                   an expert comes back: sent to found, p50/p99, and
 //                   where the time went (MarkerTimes): sent to
 //                   acknowledged, to the start of the publish that holds
-//                   it, that publish, and its end to found.
+//                   it, that publish (and of it, the wait for the
+//                   writer: GetStatus's last_publish_writer_wait_ms), and
+//                   its end to found.
 //                   With --probe-server HOST:PORT the prober asks that
 //                   server instead (a follower of the one written to:
 //                   how far behind the writer it answers; the publishes
@@ -565,13 +567,14 @@ std::string MarkerWord(int i) {
 // and the acknowledgement's arrival), that publish, and its end to the
 // FindExperts that names an expert.
 struct MarkerTimes {
-  std::vector<double> ack, wait, publish, query, total;
+  std::vector<double> ack, wait, publish, writer_wait, query, total;
   int undecomposed = 0;  // found by the fallback query, between publishes
 };
 
-// The newest publish as Admin.GetStatus tells it: start and end, unix ms.
+// The newest publish as Admin.GetStatus tells it: start and end, unix ms,
+// and how long of it was spent waiting for the writer.
 struct SeenPublish {
-  double start_ms = 0, end_ms = 0;
+  double start_ms = 0, end_ms = 0, writer_wait_ms = 0;
 };
 std::optional<SeenPublish> NewestPublish(v1::Admin::Stub& admin) {
   grpc::ClientContext c;
@@ -586,6 +589,8 @@ std::optional<SeenPublish> NewestPublish(v1::Admin::Stub& admin) {
   p.end_ms = static_cast<double>(t.seconds()) * 1e3 + t.nanos() / 1e6;
   p.start_ms =
       p.end_ms - static_cast<double>(out.data().last_publish_duration_ms());
+  p.writer_wait_ms =
+      static_cast<double>(out.data().last_publish_writer_wait_ms());
   return p;
 }
 
@@ -622,6 +627,7 @@ bool AwaitMarker(v1::Expertise::Stub& expertise, v1::Admin::Stub& admin,
         const double at = UnixMs(std::chrono::system_clock::now());
         out->wait.push_back(ended->start_ms - acked);
         out->publish.push_back(ended->end_ms - ended->start_ms);
+        out->writer_wait.push_back(ended->writer_wait_ms);
         out->query.push_back(at - ended->end_ms);
         return true;
       }
@@ -689,6 +695,7 @@ void PrintFreshness(const MarkerTimes& m) {
   stage("sent -> acknowledged (queue, write, commit)", m.ack);
   stage("acknowledged -> publish holding it starts", m.wait);
   stage("that publish", m.publish);
+  stage("  of which waiting for the writer", m.writer_wait);
   stage("publish ended -> found by FindExperts", m.query);
   if (m.undecomposed > 0)
     std::printf(
