@@ -615,7 +615,8 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 
 // Lock order (a thread holding one may only take those after it):
 //
-//   stop_mu -> follow_mu -> publish_mu -> write_mu
+//   stop_mu -> follow_mu -> publish_mu -> write_mu -> handoff_mu
+//                                      -> handoff_mu
 //                                      -> graph_mu -> snap_mu
 //                                      -> snap_mu
 //   pool_mu: a leaf (taken alone, or by Compact under write_mu).
@@ -628,9 +629,11 @@ std::shared_ptr<Snapshot> BuildSnapshot(
 //
 // The refresher holds stop_mu while it publishes, so the destructor's
 // stopping waits for a publish in flight. Publish holds publish_mu
-// throughout and takes write_mu (to copy the writer's state) and snap_mu
-// (to install the snapshot) one after the other, never both. Writers hold
-// write_mu for a whole batch; readers take snap_mu or pool_mu only briefly.
+// throughout and takes handoff_mu (to take the committed change) or, for
+// a build from scratch, write_mu (to copy the writer's state), and then
+// snap_mu (to install the snapshot), one after the other, never two.
+// Writers hold write_mu for a whole batch and take handoff_mu at its end
+// (HandOverLocked); readers take snap_mu or pool_mu only briefly.
 struct Catalog::Impl {
   // posts_path holds public posts, private_path the others (DataDir).
   std::string posts_path, private_path, people_path, graph_path;
@@ -665,12 +668,38 @@ struct Catalog::Impl {
   static uint64_t IdHash(std::string_view id) {
     return absl::Hash<std::string_view>()(id);
   }
-  // What changed since the last publish copied the writer's state, for an
-  // incremental publish (index/snapshot_delta.h); `full_change` when the
-  // next publish must build from scratch instead: at Open, after a reload,
-  // an erasure or an opt-out.
+  // What the write under way changed, for an incremental publish
+  // (index/snapshot_delta.h); `full_change` when the next publish must
+  // build from scratch instead: at Open, after a reload, an erasure or an
+  // opt-out. Both are handed over to `committed` when the writer lets go
+  // (HandOverLocked).
   SnapshotChange change ABSL_GUARDED_BY(write_mu);
   bool full_change ABSL_GUARDED_BY(write_mu) = true;
+  // When the first change not handed over yet was made (unix ms; 0: none).
+  int64_t unhanded_since_ms ABSL_GUARDED_BY(write_mu) = 0;
+
+  // What the writer held when it last let go of write_mu: every change
+  // since the last publish took it, and the figures a snapshot of that
+  // state carries. An incremental publish takes it under handoff_mu
+  // alone, so that it never waits for a write under way (an ingest group
+  // holds write_mu for its Xapian commits, up to seconds at 1M posts on a
+  // slow disk); a build from scratch takes write_mu for the maps.
+  struct Committed {
+    SnapshotChange change;
+    bool full = true;      // a build from scratch is due (full_change)
+    bool pending = false;  // records applied but not committed (bulk)
+    bool writable = false;
+    uint64_t changes = 0;             // Impl::changes
+    uint64_t erasures_committed = 0;  // Impl::erasures_committed
+    std::string stamp;                // Snapshot::stamp; empty: unknown
+    size_t posts = 0;                 // posts.size()
+  };
+  absl::Mutex handoff_mu;  // after write_mu and publish_mu; a leaf
+  Committed committed ABSL_GUARDED_BY(handoff_mu);
+  // A publish found the writer busy: the writer commits the change log's
+  // pending entry when it lets go (HandOverLocked), as the publish would
+  // have (FlushChangeLogLocked).
+  std::atomic<bool> log_flush_due{false};
   // <data>/BATCH (DataDir::batch_journal).
   std::string journal_path;
   // <data>/derived.bin (index/derived_state.h): the records below,
@@ -749,20 +778,27 @@ struct Catalog::Impl {
   // CatalogOptions::on_background_error.
   std::function<void(const char*, const absl::Status&)> on_background_error;
 
-  // Holds write_mu for a write, counting the writes waiting for it.
+  // Holds write_mu for a write, counting the writes waiting for it, and
+  // hands the write's changes over when it lets go. Every scope that
+  // changes the records holds write_mu through one.
   class ABSL_SCOPED_LOCKABLE WriteLock {
    public:
     explicit WriteLock(Impl& d) ABSL_EXCLUSIVE_LOCK_FUNCTION(d.write_mu)
-        : mu_(d.write_mu) {
+        : d_(d), mu_(d.write_mu) {
       d.writes_waiting.fetch_add(1);
       mu_.Lock();
       d.writes_waiting.fetch_sub(1);
     }
-    ~WriteLock() ABSL_UNLOCK_FUNCTION() { mu_.Unlock(); }
+    // Hands what the write changed over to publishes (HandOverLocked).
+    ~WriteLock() ABSL_UNLOCK_FUNCTION() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      d_.HandOverLocked();
+      mu_.Unlock();
+    }
     WriteLock(const WriteLock&) = delete;
     WriteLock& operator=(const WriteLock&) = delete;
 
    private:
+    Impl& d_;
     absl::Mutex& mu_;
   };
 
@@ -773,11 +809,65 @@ struct Catalog::Impl {
     loaded_graph.reset();
     loaded_docids.reset();
     loaded_posts.reset();
-    dirty = true;
     const int64_t now = absl::ToUnixMillis(absl::Now());
     last_write_ms = now;
-    int64_t none = 0;
-    oldest_unpublished_ms.compare_exchange_strong(none, now);
+    if (unhanded_since_ms == 0) unhanded_since_ms = now;
+  }
+
+  // Hands the writer's state over to `committed` for publishes: the
+  // change is moved (merged into one no publish has taken yet), the rest
+  // copied. Called when the writer lets go (WriteLock), so that what a
+  // publish takes is always what a whole write left. First commits the
+  // change log's entry a publish left to the writer (log_flush_due),
+  // since that moves people/'s revision, which the stamp names.
+  void HandOverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu)
+      ABSL_LOCKS_EXCLUDED(handoff_mu) {
+    if (log_flush_due.exchange(false)) FlushChangeLogLocked();
+    const bool writable = posts_db.has_value() && private_db.has_value();
+    const bool pending = uncommitted > 0;
+    std::string stamp;
+    if (writable && !pending && shards.empty() && !journal_pending &&
+        !reload_pending) {
+      try {
+        for (const DatabaseStamp& db : StampsLocked())
+          absl::StrAppend(&stamp, db.uuid, ":", db.revision, "/");
+      } catch (const Xapian::Error&) {
+        stamp.clear();  // unknown: what is derived from it is rebuilt
+      }
+    }
+    absl::MutexLock lock(&handoff_mu);
+    Committed& c = committed;
+    // Something a publish has not shown yet: the records, or only what
+    // the snapshot says of them (its stamp, after a commit that changed
+    // no record: a bulk load's, the change log's).
+    const bool news = changes != c.changes || full_change || !change.empty() ||
+                      stamp != c.stamp || pending != c.pending;
+    c.full = c.full || full_change;
+    if (c.full) {
+      c.change.clear();  // the build from scratch reads the maps
+    } else if (c.change.empty()) {
+      c.change = std::move(change);
+    } else {
+      for (auto& [id, meta] : change.posts)
+        c.change.posts[id] = std::move(meta);
+      for (auto& [id, person] : change.people)
+        c.change.people[id] = std::move(person);
+      c.change.referenced.merge(change.referenced);
+    }
+    change = SnapshotChange();
+    full_change = false;
+    c.pending = pending;
+    c.writable = writable;
+    c.changes = changes;
+    c.erasures_committed = erasures_committed;
+    c.stamp = std::move(stamp);
+    c.posts = posts.size();
+    if (unhanded_since_ms != 0) {
+      int64_t none = 0;
+      oldest_unpublished_ms.compare_exchange_strong(none, unhanded_since_ms);
+      unhanded_since_ms = 0;
+    }
+    if (news) dirty = true;
   }
 
   // Notes the revision `store` is at after a commit (or at Open).
@@ -1147,10 +1237,6 @@ struct Catalog::Impl {
   std::thread saver;                                 // StartGraphSaver
   std::chrono::milliseconds graph_save_interval{0};  // CatalogOptions
 
-  // Builds and publishes a snapshot of the writer's state. Only the copy of
-  // the two maps (pointers to immutable records) holds the writer: the
-  // threads, activity and colleague graph are built while writes go on,
-  // which at 100k+ posts takes seconds.
   // The state a publish starts from: what the writer changed since the
   // last one or, for a build from scratch, copies of its maps.
   struct PublishInput {
@@ -1178,50 +1264,61 @@ struct Catalog::Impl {
   // from scratch: past it, applying it costs about as much.
   static constexpr double kIncrementalMaxShare = 0.1;
 
-  // Takes the writer's change, or copies its maps when `incremental` is
-  // false or the change calls for a full build (its posts taken from
-  // loaded_posts instead when Open left them), and starts a new change.
-  PublishInput TakeStateLocked(bool incremental)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+  // Takes the committed change for an incremental publish, without the
+  // writer: false when a build from scratch is due instead (Open's first
+  // publish, after a reload, an erasure or an opt-out, or a change to more
+  // than kIncrementalMaxShare of the posts).
+  bool TakeCommittedLocked(PublishInput* in)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(handoff_mu) {
+    Committed& c = committed;
+    if (c.full || static_cast<double>(c.change.posts.size()) >
+                      kIncrementalMaxShare * static_cast<double>(c.posts))
+      return false;
+    in->full = false;
+    in->change = std::move(c.change);
+    c.change = SnapshotChange();
+    in->pending = c.pending;
+    in->writable = c.writable;
+    in->changes = c.changes;
+    in->erasures_committed = c.erasures_committed;
+    in->stamp = c.stamp;
+    dirty = false;
+    oldest_unpublished_ms = 0;
+    return true;
+  }
+
+  // Copies the writer's maps for a build from scratch (its posts taken
+  // from loaded_posts instead when Open left them) and starts a new
+  // change.
+  PublishInput TakeStateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu)
+      ABSL_LOCKS_EXCLUDED(handoff_mu) {
+    HandOverLocked();  // nothing left behind: the figures below are the maps'
     PublishInput in;
-    in.full = !incremental || full_change ||
-              static_cast<double>(change.posts.size()) >
-                  kIncrementalMaxShare * static_cast<double>(posts.size());
-    in.pending = uncommitted > 0;
-    if (in.full) {
-      in.people = people;
-      if (loaded_posts) {
-        in.listed_posts = std::move(loaded_posts);  // nothing to copy
-      } else {
-        in.posts = posts;
-      }
-      in.graph = std::move(loaded_graph);
-      if (loaded_docids) {
-        in.docids = std::move(loaded_docids);
-        in.docids_uuid = records_stamps[static_cast<int>(Store::kPosts)].uuid;
-        in.docids_files = files.load();
-      }
-      change.clear();
+    in.full = true;
+    in.people = people;
+    if (loaded_posts) {
+      in.listed_posts = std::move(loaded_posts);  // nothing to copy
     } else {
-      in.change = std::move(change);
-      change = SnapshotChange();
+      in.posts = posts;
+    }
+    in.graph = std::move(loaded_graph);
+    if (loaded_docids) {
+      in.docids = std::move(loaded_docids);
+      in.docids_uuid = records_stamps[static_cast<int>(Store::kPosts)].uuid;
+      in.docids_files = files.load();
     }
     loaded_posts.reset();  // a million records' pointers: not kept idle
-    full_change = false;
-    in.writable = posts_db.has_value() && private_db.has_value();
-    in.changes = changes;
-    in.erasures_committed = erasures_committed;
-    if (in.writable && !in.pending && shards.empty() && !journal_pending &&
-        !reload_pending) {
-      try {
-        for (const DatabaseStamp& db : StampsLocked())
-          absl::StrAppend(&in.stamp, db.uuid, ":", db.revision, "/");
-      } catch (const Xapian::Error&) {
-        in.stamp.clear();  // unknown: what is derived from it is rebuilt
-      }
-    }
     loaded_graph.reset();
     loaded_docids.reset();
+    absl::MutexLock lock(&handoff_mu);
+    Committed& c = committed;
+    c.change.clear();
+    c.full = false;
+    in.pending = c.pending;
+    in.writable = c.writable;
+    in.changes = c.changes;
+    in.erasures_committed = c.erasures_committed;
+    in.stamp = c.stamp;
     dirty = false;
     oldest_unpublished_ms = 0;
     return in;
@@ -1229,15 +1326,16 @@ struct Catalog::Impl {
 
   // Builds and publishes a snapshot of the writer's state: from the
   // previous snapshot and what changed since (index/snapshot_delta.h) when
-  // it can, else from scratch. Only taking the change (or copying the two
-  // maps of pointers to immutable records, or taking loaded_posts) holds
-  // the writer: the rest is
-  // built while writes go on. `opening`: Open's first publish, which leaves
-  // graph.tsv to the saver thread (or the close): the file is for
+  // it can, else from scratch. The change is what the writer handed over
+  // when it last let go (HandOverLocked), taken without waiting for a
+  // write under way; only a build from scratch holds the writer, to copy
+  // the two maps of pointers to immutable records (or take loaded_posts).
+  // The rest is built while writes go on. `opening`: Open's first publish,
+  // which leaves graph.tsv to the saver thread (or the close): the file is for
   // other tools, answers never read it, and writing it is O(graph) that
   // start-up need not wait for.
   void Publish(bool opening = false)
-      ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, snap_mu) {
+      ABSL_LOCKS_EXCLUDED(publish_mu, write_mu, handoff_mu, snap_mu) {
     absl::MutexLock publishing(&publish_mu);
     const absl::Time started = absl::Now();
     absl::Time stage = started;
@@ -1255,11 +1353,26 @@ struct Catalog::Impl {
       prev = snap;
     }
     PublishInput in;
-    {
+    bool taken = false;
+    if (prev) {
+      // The change log's entry: committed now when the writer is idle,
+      // else by the writer when it lets go (before the hand-over this
+      // publish may take, or after it: the entry waits a tick at most).
+      if (change_log_keep > 0) {
+        log_flush_due = true;
+        if (write_mu.TryLock()) {
+          HandOverLocked();
+          write_mu.Unlock();
+        }
+      }
+      absl::MutexLock lock(&handoff_mu);
+      taken = TakeCommittedLocked(&in);
+    }
+    if (!taken) {
       absl::MutexLock lock(&write_mu);
       t.writer_wait_us = lap();
       FlushChangeLogLocked();
-      in = TakeStateLocked(prev != nullptr);
+      in = TakeStateLocked();
     }
     t.copy_us = t.writer_wait_us + lap();
     t.posts_listed = in.listed_posts.has_value();
@@ -1270,7 +1383,7 @@ struct Catalog::Impl {
     if (!s) {
       if (!in.full) {  // a change the incremental path does not follow
         absl::MutexLock lock(&write_mu);
-        in = TakeStateLocked(false);
+        in = TakeStateLocked();
       }
       stage = absl::Now();
       if (in.listed_posts) {
@@ -2096,6 +2209,12 @@ struct Catalog::Impl {
       while (!stop_mu.AwaitWithTimeout(absl::Condition(&stopping),
                                        std::min(every, kRefreshTick))) {
         const absl::Time now = absl::Now();
+        if (!dirty && log_flush_due) {
+          // The change log's entry a publish left to a writer that has
+          // not come back: committed now.
+          absl::MutexLock lock(&write_mu);
+          HandOverLocked();
+        }
         if (!dirty || now < next) continue;
         const absl::Duration cpu_before = ThreadCpuTime();
         Publish();
@@ -2498,7 +2617,7 @@ struct Catalog::Impl {
       posts_read += step.writes[s].posts.size();
     const size_t people_read = step.writes[Store::kPeople].people.size();
     {
-      absl::MutexLock lock(&write_mu);
+      WriteLock lock(*this);
       UpdateMemoryLocked(step.writes);
       // As the writer's DeletePerson: ties taken away, built afresh.
       if (step.erasure) full_change = true;
@@ -2528,7 +2647,7 @@ struct Catalog::Impl {
     size_t people_read = 0, posts_read = 0;
     absl::Status status;
     {
-      absl::MutexLock lock(&write_mu);
+      WriteLock lock(*this);
       std::error_code ec;
       has_private = fs::exists(private_path, ec) && !ec;
       people.clear();
@@ -2629,7 +2748,7 @@ struct Catalog::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu) ABSL_LOCKS_EXCLUDED(write_mu) {
     size_t dropped = 0, posts_dropped = 0;
     {
-      absl::MutexLock lock(&write_mu);
+      WriteLock lock(*this);
       std::unordered_set<std::string> gone;
       for (const auto& [id, person] : people) {
         const std::string term = kIdPrefix + id;
@@ -3418,7 +3537,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   ChangeLogPosition followed_log;
   {
     // Nothing else can see the catalog yet; the lock is for the analysis.
-    absl::MutexLock lock(&d.write_mu);
+    Impl::WriteLock lock(d);
     try {
       // 2. The folder, its lock and the writers (or, read-only, a check
       //    that there is something to read).

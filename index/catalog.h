@@ -188,9 +188,13 @@ struct PublishTimings {
   // rather than built from every post.
   bool graph_extended = false;
   int64_t posts_changed = 0;  // post ids written or deleted since the last
-  int64_t copy_us = 0;        // holding the writer: copying its state
-  // Of copy_us: waiting for the writer's lock, held by a write under way
-  // (its Xapian write and commit) when the publish began.
+  // Taking the committed change or, for a build from scratch, copying the
+  // writer's state (holding the writer).
+  int64_t copy_us = 0;
+  // Of copy_us: a build from scratch's wait for the writer's lock, held by
+  // a write under way (its Xapian write and commit) when the publish
+  // began. 0 for an incremental publish, which takes what the last write
+  // handed over without waiting for the one under way.
   int64_t writer_wait_us = 0;
   // The posts came listed in derived.bin's order (Open's first publish:
   // DerivedRecords::posts_in_order) instead of copied from the writer's
