@@ -1149,9 +1149,17 @@ struct Catalog::Impl {
   // dropped with the pool, and the read starts over on readers opened
   // afresh from the stub files. Other Xapian errors are INTERNAL, prefixed
   // with `what`.
+  //
+  // `progress`, for a long read that goes on from where it stopped (a scan
+  // of every post, which under sustained ingest outlives several
+  // revisions): what it counts has moved since the last try, so a
+  // DatabaseModifiedError after it costs no attempt; read_attempts tries
+  // in a row that move nothing give up.
   template <typename Read>
   absl::Status ReadWithRetry(const char* what, const char* gave_up, Read&& read,
-                             bool newest = false) const {
+                             bool newest = false,
+                             const uint64_t* progress = nullptr) const {
+    uint64_t progress_before = progress ? *progress : 0;
     for (int attempt = 0; attempt < read_attempts; ++attempt) {
       std::unique_ptr<Reader> reader;
       try {
@@ -1163,6 +1171,10 @@ struct Catalog::Impl {
         if (reader) {
           reader->reopen();
           ReleaseReader(std::move(reader));
+        }
+        if (progress && *progress != progress_before) {
+          progress_before = *progress;
+          attempt = -1;  // went on: a fresh count of tries that do not
         }
       } catch (const Xapian::DatabaseOpeningError& e) {
         if (attempt + 1 == read_attempts) return XapianError(what, e);
@@ -4022,17 +4034,26 @@ absl::Status Catalog::ForEachPostTerms(
                              const std::vector<TermCount>& terms)>& fn,
     bool include_private) const {
   std::vector<TermCount> terms;
+  // The first document not read yet: a try after a commit discarded the
+  // revision goes on from it (a post keeps its docid when rewritten; new
+  // ones come after).
+  uint64_t next = 1;
   return impl_->ReadWithRetry(
       "reading post terms", "reading post terms: index kept changing",
       [&](const Impl::Reader& reader) {
         const Xapian::Database& db = reader.db(include_private);
-        for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-          Xapian::Document doc = db.get_document(*it);
+        auto it = db.postlist_begin("");
+        if (next > 1) it.skip_to(static_cast<Xapian::docid>(next));
+        for (; it != db.postlist_end(""); ++it) {
+          const Xapian::docid did = *it;
+          Xapian::Document doc = db.get_document(did);
           StemmedTerms(doc, terms);
           fn(doc.get_value(kIdSlot), terms);
+          next = uint64_t{did} + 1;
         }
         return absl::OkStatus();
-      });
+      },
+      /*newest=*/false, &next);
 }
 
 absl::Status Catalog::ForEachPostTerms(
@@ -4040,19 +4061,22 @@ absl::Status Catalog::ForEachPostTerms(
     const std::function<void(const std::string& post_id,
                              const std::vector<TermCount>& terms)>& fn) const {
   std::vector<TermCount> terms;
-  return impl_->ReadWithRetry("reading post terms",
-                              "reading post terms: index kept changing",
-                              [&](const Impl::Reader& reader) {
-                                const Xapian::Database& db = reader.db(false);
-                                for (const auto& id : post_ids) {
-                                  const std::string term = kIdPrefix + id;
-                                  auto it = db.postlist_begin(term);
-                                  if (it == db.postlist_end(term)) continue;
-                                  StemmedTerms(db.get_document(*it), terms);
-                                  fn(id, terms);
-                                }
-                                return absl::OkStatus();
-                              });
+  uint64_t next = 0;  // of post_ids, as above
+  return impl_->ReadWithRetry(
+      "reading post terms", "reading post terms: index kept changing",
+      [&](const Impl::Reader& reader) {
+        const Xapian::Database& db = reader.db(false);
+        for (; next < post_ids.size(); ++next) {
+          const std::string& id = post_ids[next];
+          const std::string term = kIdPrefix + id;
+          auto it = db.postlist_begin(term);
+          if (it == db.postlist_end(term)) continue;
+          StemmedTerms(db.get_document(*it), terms);
+          fn(id, terms);
+        }
+        return absl::OkStatus();
+      },
+      /*newest=*/false, &next);
 }
 
 namespace {

@@ -115,7 +115,9 @@ struct CatalogOptions {
   // with UNAVAILABLE. A commit can invalidate the revision a reader is on
   // (Xapian's DatabaseModifiedError); the reader is then reopened and the
   // read starts over. More attempts ride out heavier write traffic, each
-  // one at the cost of the whole read again.
+  // one at the cost of the whole read again. ForEachPostTerms goes on from
+  // where it was instead: it fails after this many tries in a row that
+  // read nothing.
   int read_attempts = 3;
   // Bulk loading (`whoknows import`): when > 0, a write that deletes
   // nothing is applied to its databases but not committed when it returns;
@@ -631,8 +633,11 @@ class Catalog {
 
   // Calls `fn` for every indexed public post (and, with `include_private`,
   // every private one too) with its stemmed terms and their frequencies.
-  // Reads one consistent revision; a retry after a concurrent commit may
-  // call `fn` again for posts already seen.
+  // A commit that discards the revision being read (under sustained
+  // ingest, several during a scan of a million posts) does not start the
+  // read over: it goes on in the newest revision from the post it reached.
+  // A post rewritten meanwhile may come twice (the later last), and one
+  // that left the scope meanwhile may have come already.
   struct TermCount {
     std::string term;
     uint32_t count = 0;

@@ -1362,6 +1362,79 @@ TEST(CatalogTest, AChangeLogEntryAPublishLeftIsCommittedByTheWriter) {
   EXPECT_EQ(written, (std::vector<std::string>{"q1", "q2"}));
 }
 
+// `n` questions fill-0.. whose text differs by `round`: enough that
+// posts/' tables span many blocks, which commits rewriting them all free
+// and reuse (a reader on an older revision then meets
+// Xapian::DatabaseModifiedError).
+std::vector<v1::Post> Filler(int n, int round) {
+  std::vector<v1::Post> posts;
+  for (int i = 0; i < n; ++i) {
+    posts.push_back(Question(
+        absl::StrCat("fill-", i), "anna", absl::StrCat("Kafka ", i, " ", round),
+        absl::StrCat("How long do topics keep messages, case ", i, ", take ",
+                     round, std::string(200, 'x' + round % 2)),
+        kT0 + i, "en"));
+  }
+  return posts;
+}
+
+// A scan of every post's terms (the expertise model's build: a million
+// posts at 1M) outlives the revision it began on under sustained ingest,
+// whose commits discard it (DatabaseModifiedError). The scan goes on in
+// the newest revision from the post it reached: with a single try allowed,
+// it ends, and each post comes once. Starting over (as before) needed a
+// try per discarded revision, and under ingest the model was never
+// rebuilt ("reading post terms: index kept changing"). The same for the
+// look-up of given posts (the model's update).
+TEST(CatalogTest, AScanOfPostTermsGoesOnWhenCommitsDiscardItsRevision) {
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.read_attempts = 1;
+  auto opened = Catalog::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Catalog& c = **opened;
+  constexpr int kPosts = 2000;
+  ASSERT_TRUE(Upsert(c, Filler(kPosts, 0)).ok());
+  int round = 0;
+  // Every post rewritten three times, a commit each: the revision the read
+  // is on is discarded.
+  auto churn = [&] {
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(Upsert(c, Filler(kPosts, ++round)).ok());
+  };
+
+  std::map<std::string, int> seen;
+  size_t calls = 0;
+  absl::Status read = c.ForEachPostTerms(
+      [&](const std::string& id, const std::vector<Catalog::TermCount>& terms) {
+        EXPECT_FALSE(terms.empty()) << id;
+        ++seen[id];
+        ++calls;
+        if (calls == 100 || calls == 1000) churn();
+      });
+  ASSERT_TRUE(read.ok()) << read;
+  EXPECT_EQ(round, 6) << "the scan ended before the churn";
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kPosts));
+  EXPECT_EQ(calls, static_cast<size_t>(kPosts)) << "a post came twice";
+
+  std::vector<std::string> ids;
+  for (int i = 0; i < kPosts; ++i) ids.push_back(absl::StrCat("fill-", i));
+  ids.push_back("no-such-post");
+  seen.clear();
+  calls = 0;
+  read = c.ForEachPostTerms(
+      ids, [&](const std::string& id, const std::vector<Catalog::TermCount>&) {
+        ++seen[id];
+        ++calls;
+        if (calls == 100 || calls == 1000) churn();
+      });
+  ASSERT_TRUE(read.ok()) << read;
+  EXPECT_EQ(round, 12);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kPosts));
+  EXPECT_EQ(calls, static_cast<size_t>(kPosts));
+}
+
 // Two publishes overlap: the first copies the writer's state and is held
 // there (the publish hook) while a write lands and a second publish runs.
 // Publishing one at a time keeps the second from copying until the first
