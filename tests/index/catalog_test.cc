@@ -38,6 +38,8 @@ constexpr int64_t kT0 = 1'700'000'000;  // 2023-11-14
 
 // A fresh folder per test, named after it.
 using testing_util::TestDir;
+using testing_util::TheEntryAfter;
+using testing_util::WrittenPosts;
 
 using testing_util::MakePerson;
 using testing_util::MakePost;
@@ -1222,6 +1224,51 @@ std::vector<v1::Post> Seed() {
   return posts;
 }
 
+// A catalog of Seed() (published) whose next write is held under the
+// writer's lock (HeldWrite) while the test publishes: q1 is written
+// before, q2 is the write held.
+class HeldWriteTest : public ::testing::Test {
+ protected:
+  void Open(bool change_log = false) {
+    CatalogOptions o;
+    o.data_dir = dir_;
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.change_log_on_folder = change_log;  // as for followers of posts/
+    o.after_commit = [this](Store) {
+      return held_.Commit(std::chrono::seconds(10));
+    };
+    auto opened = Catalog::Open(o);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    c_ = std::move(*opened);
+    ASSERT_TRUE(Upsert(*c_, Seed()).ok());
+    c_->Refresh();
+  }
+  // Writes q1, then begins q2's write and returns while it is held.
+  void HoldAWrite() {
+    ASSERT_TRUE(Upsert(*c_, {Question("q1", "anna", "Wifi", "It fails.",
+                                      kT0 + 1, "en")})
+                    .ok());
+    held_.Arm();
+    writer_ = std::thread([this] {
+      EXPECT_TRUE(Upsert(*c_, {Question("q2", "anna", "Printer", "It jams.",
+                                        kT0 + 2, "en")})
+                      .ok());
+    });
+    held_.AwaitHolding();
+  }
+  // Lets q2's write go and waits for it; whether the hold lasted until then.
+  bool Release() {
+    held_.Release();
+    writer_.join();
+    return !held_.timed_out;
+  }
+
+  const std::string dir_ = TestDir();
+  HeldWrite held_;
+  std::unique_ptr<Catalog> c_;
+  std::thread writer_;
+};
+
 // A publish takes what the writer handed over when it last let go, and
 // never waits for the write under way (at 1M posts an ingest group holds
 // the writer for its Xapian commits, up to seconds). Here the write is held
@@ -1229,40 +1276,38 @@ std::vector<v1::Post> Seed() {
 // nothing of the one held (never half a write), and the next one shows
 // that. Had the publish waited for the writer, the hold would have ended
 // at its deadline, before the publish.
-TEST(CatalogTest, AnIncrementalPublishDoesNotWaitForTheWriteUnderWay) {
-  HeldWrite held;
-  CatalogOptions o;
-  o.data_dir = TestDir();
-  o.refresh_interval = std::chrono::milliseconds(0);
-  o.after_commit = [&](Store) { return held.Commit(std::chrono::seconds(10)); };
-  auto opened = Catalog::Open(o);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Catalog& c = **opened;
-  ASSERT_TRUE(Upsert(c, Seed()).ok());
-  c.Refresh();
-  ASSERT_TRUE(
-      Upsert(c, {Question("q1", "anna", "Wifi", "It fails.", kT0 + 1, "en")})
-          .ok());
-
-  held.Arm();
-  std::thread writer([&] {
-    EXPECT_TRUE(Upsert(c, {Question("q2", "anna", "Printer", "It jams.",
-                                    kT0 + 2, "en")})
-                    .ok());
-  });
-  held.AwaitHolding();
-  c.Refresh();  // while q2's write holds the writer
-  const std::shared_ptr<const Snapshot> during = c.snapshot();
-  const PublishTimings t = c.stats().last_publish;
-  held.Release();
-  writer.join();
-  EXPECT_FALSE(held.timed_out) << "the publish waited for the write";
+TEST_F(HeldWriteTest, AnIncrementalPublishDoesNotWaitForTheWriteUnderWay) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_NO_FATAL_FAILURE(HoldAWrite());
+  c_->Refresh();  // while q2's write holds the writer
+  const std::shared_ptr<const Snapshot> during = c_->snapshot();
+  const PublishTimings t = c_->stats().last_publish;
+  EXPECT_TRUE(Release()) << "the publish waited for the write";
   EXPECT_TRUE(t.incremental);
   EXPECT_EQ(t.writer_wait_us, 0);
   EXPECT_NE(during->FindPost("q1"), nullptr);
   EXPECT_EQ(during->FindPost("q2"), nullptr);
-  c.Refresh();
-  EXPECT_NE(c.snapshot()->FindPost("q2"), nullptr);
+  c_->Refresh();
+  EXPECT_NE(c_->snapshot()->FindPost("q2"), nullptr);
+}
+
+// The change log's entry (index/change_log.h) is committed at the publish
+// tick; a publish that finds the writer busy leaves it to the writer, which
+// commits it when it lets go, with no other publish needed: followers are
+// not kept behind by a writer that never rests.
+TEST_F(HeldWriteTest, AChangeLogEntryAPublishLeftIsCommittedByTheWriter) {
+  ASSERT_NO_FATAL_FAILURE(Open(/*change_log=*/true));
+  const std::string people_dir = DataDir(dir_).people();
+  const ChangeLogPosition before =
+      ReadChangeLogPosition(Xapian::Database(people_dir));
+  ASSERT_NO_FATAL_FAILURE(HoldAWrite());
+  c_->Refresh();  // finds the writer busy
+  EXPECT_EQ(ReadChangeLogPosition(Xapian::Database(people_dir)).head,
+            before.head);
+  ASSERT_TRUE(Release());
+  const std::optional<ChangeLogEntry> entry = TheEntryAfter(people_dir, before);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(WrittenPosts(*entry), (std::vector<std::string>{"q1", "q2"}));
 }
 
 // A build from scratch (here after an opt-out) copies the writer's maps:
@@ -1309,57 +1354,6 @@ TEST(CatalogTest, ABuildFromScratchSaysHowLongItWaitedForTheWriter) {
   EXPECT_GE(t.writer_wait_us, 250'000);
   EXPECT_LE(t.writer_wait_us, t.copy_us);
   EXPECT_NE(c.snapshot()->FindPost("q1"), nullptr);
-}
-
-// The change log's entry (index/change_log.h) is committed at the publish
-// tick; a publish that finds the writer busy leaves it to the writer, which
-// commits it when it lets go, with no other publish needed: followers are
-// not kept behind by a writer that never rests.
-TEST(CatalogTest, AChangeLogEntryAPublishLeftIsCommittedByTheWriter) {
-  HeldWrite held;
-  const std::string dir = TestDir();
-  CatalogOptions o;
-  o.data_dir = dir;
-  o.refresh_interval = std::chrono::milliseconds(0);
-  o.change_log_on_folder = true;  // as for followers of posts/
-  o.after_commit = [&](Store) { return held.Commit(std::chrono::seconds(10)); };
-  auto opened = Catalog::Open(o);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Catalog& c = **opened;
-  ASSERT_TRUE(Upsert(c, Seed()).ok());
-  c.Refresh();
-  const std::string people_dir = DataDir(dir).people();
-  const ChangeLogPosition before =
-      ReadChangeLogPosition(Xapian::Database(people_dir));
-  ASSERT_TRUE(
-      Upsert(c, {Question("q1", "anna", "Wifi", "It fails.", kT0 + 1, "en")})
-          .ok());
-
-  held.Arm();
-  std::thread writer([&] {
-    EXPECT_TRUE(Upsert(c, {Question("q2", "anna", "Printer", "It jams.",
-                                    kT0 + 2, "en")})
-                    .ok());
-  });
-  held.AwaitHolding();
-  c.Refresh();  // finds the writer busy
-  EXPECT_EQ(ReadChangeLogPosition(Xapian::Database(people_dir)).head,
-            before.head);
-  held.Release();
-  writer.join();
-  ASSERT_FALSE(held.timed_out);
-
-  const Xapian::Database people(people_dir);
-  const ChangeLogPosition after = ReadChangeLogPosition(people);
-  ASSERT_EQ(after.head, before.head + 1);
-  auto entries = ReadChangeLog(people, before, after);
-  ASSERT_TRUE(entries.ok()) << entries.status();
-  ASSERT_EQ(entries->size(), 1u);
-  std::vector<std::string> written;
-  for (const auto& [id, fingerprint] : (*entries)[0].posts)
-    written.push_back(id);
-  std::sort(written.begin(), written.end());
-  EXPECT_EQ(written, (std::vector<std::string>{"q1", "q2"}));
 }
 
 // `n` questions fill-0.. whose text differs by `round`: enough that

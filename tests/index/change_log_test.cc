@@ -35,6 +35,8 @@ using testing_util::MakePerson;
 using testing_util::MakePost;
 using testing_util::SearchIds;
 using testing_util::TestDir;
+using testing_util::TheEntryAfter;
+using testing_util::WrittenPosts;
 namespace fs = std::filesystem;
 
 constexpr int64_t kT0 = 1'700'000'000;
@@ -593,18 +595,10 @@ TEST_F(CatalogFollowTest, OneEntryAPublishTickNamesEveryWrite) {
   ASSERT_TRUE(writer_->DeletePost("a7").ok());
   EXPECT_EQ(Xapian::Database(people_dir).get_revision(), people_revision);
   writer_->Refresh();  // the tick
-  const Xapian::Database people(people_dir);
-  const ChangeLogPosition after = ReadChangeLogPosition(people);
-  ASSERT_EQ(after.head, before.head + 1);
-  auto entries = ReadChangeLog(people, before, after);
-  ASSERT_TRUE(entries.ok()) << entries.status();
-  ASSERT_EQ(entries->size(), 1u);
-  std::vector<std::string> written;
-  for (const auto& [id, fingerprint] : (*entries)[0].posts)
-    written.push_back(id);
-  std::sort(written.begin(), written.end());
-  EXPECT_EQ(written, (std::vector<std::string>{"t0", "t1", "t2"}));
-  EXPECT_EQ((*entries)[0].deleted_posts, std::vector<std::string>{"a7"});
+  const std::optional<ChangeLogEntry> entry = TheEntryAfter(people_dir, before);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(WrittenPosts(*entry), (std::vector<std::string>{"t0", "t1", "t2"}));
+  EXPECT_EQ(entry->deleted_posts, std::vector<std::string>{"a7"});
   ExpectInStep();
   EXPECT_EQ(follower_->stats().follow_incremental, 1);
   EXPECT_EQ(follower_->stats().follow_posts_read, 3);

@@ -5,14 +5,18 @@
 #define WHOKNOWS_TESTS_TESTING_FIXTURES_H_
 
 #include <gtest/gtest.h>
+#include <xapian.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "index/catalog.h"
+#include "index/change_log.h"
 #include "whoknows/v1/people.pb.h"
 #include "whoknows/v1/posts.pb.h"
 
@@ -115,6 +119,28 @@ inline std::vector<std::string> SearchIds(const index::Catalog& c,
   std::vector<std::string> ids;
   if (r.ok())
     for (const auto& h : r->hits) ids.push_back(h.post_id);
+  return ids;
+}
+
+// The one entry the change log in `people_dir` (index/change_log.h) holds
+// after `before`; none, with a failure, when there is not exactly one.
+inline std::optional<index::ChangeLogEntry> TheEntryAfter(
+    const std::string& people_dir, const index::ChangeLogPosition& before) {
+  const Xapian::Database people(people_dir);
+  const index::ChangeLogPosition after = index::ReadChangeLogPosition(people);
+  EXPECT_EQ(after.head, before.head + 1) << "not one entry";
+  auto entries = index::ReadChangeLog(people, before, after);
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  if (!entries.ok() || entries->size() != 1) return std::nullopt;
+  return std::move(entries->front());
+}
+
+// The ids of the posts `entry` lists as written, sorted.
+inline std::vector<std::string> WrittenPosts(
+    const index::ChangeLogEntry& entry) {
+  std::vector<std::string> ids;
+  for (const auto& [id, fingerprint] : entry.posts) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
   return ids;
 }
 
