@@ -1153,13 +1153,15 @@ struct Catalog::Impl {
   // `progress`, for a long read that goes on from where it stopped (a scan
   // of every post, which under sustained ingest outlives several
   // revisions): what it counts has moved since the last try, so a
-  // DatabaseModifiedError after it costs no attempt; read_attempts tries
-  // in a row that move nothing give up.
+  // DatabaseModifiedError after it costs no attempt, kMaxReadsGoneOn times
+  // at most; read_attempts tries in a row that move nothing give up.
+  static constexpr int kMaxReadsGoneOn = 1000;
   template <typename Read>
   absl::Status ReadWithRetry(const char* what, const char* gave_up, Read&& read,
                              bool newest = false,
                              const uint64_t* progress = nullptr) const {
     uint64_t progress_before = progress ? *progress : 0;
+    int went_on = 0;
     for (int attempt = 0; attempt < read_attempts; ++attempt) {
       std::unique_ptr<Reader> reader;
       try {
@@ -1172,7 +1174,8 @@ struct Catalog::Impl {
           reader->reopen();
           ReleaseReader(std::move(reader));
         }
-        if (progress && *progress != progress_before) {
+        if (progress && *progress != progress_before &&
+            ++went_on <= kMaxReadsGoneOn) {
           progress_before = *progress;
           attempt = -1;  // went on: a fresh count of tries that do not
         }
@@ -2224,8 +2227,10 @@ struct Catalog::Impl {
         if (!dirty && log_flush_due) {
           // The change log's entry a publish left to a writer that has
           // not come back: committed now.
-          absl::MutexLock lock(&write_mu);
-          HandOverLocked();
+          if (write_mu.TryLock()) {  // else the writer commits it
+            HandOverLocked();
+            write_mu.Unlock();
+          }
         }
         if (!dirty || now < next) continue;
         const absl::Duration cpu_before = ThreadCpuTime();
@@ -4036,24 +4041,35 @@ absl::Status Catalog::ForEachPostTerms(
   std::vector<TermCount> terms;
   // The first document not read yet: a try after a commit discarded the
   // revision goes on from it (a post keeps its docid when rewritten; new
-  // ones come after).
-  uint64_t next = 1;
+  // ones come after), in the same database only: `read_in` names it (its
+  // files and UUID: a compaction renumbers the docids into new files).
+  // Several databases (private posts beside the public ones, shards)
+  // interleave their docids, where a post added to one may come before
+  // `next`: such a read starts over, as any read does.
+  Xapian::docid next = 1;
+  std::string read_in;
+  uint64_t read = 0;  // posts read by tries that can go on: ReadWithRetry
   return impl_->ReadWithRetry(
       "reading post terms", "reading post terms: index kept changing",
       [&](const Impl::Reader& reader) {
         const Xapian::Database& db = reader.db(include_private);
+        std::string in = absl::StrCat(reader.files, ":", db.get_uuid());
+        const bool goes_on = db.size() == 1;
+        if (!goes_on || in != read_in) next = 1;
+        read_in = std::move(in);
         auto it = db.postlist_begin("");
-        if (next > 1) it.skip_to(static_cast<Xapian::docid>(next));
+        if (next > 1) it.skip_to(next);
         for (; it != db.postlist_end(""); ++it) {
           const Xapian::docid did = *it;
           Xapian::Document doc = db.get_document(did);
           StemmedTerms(doc, terms);
           fn(doc.get_value(kIdSlot), terms);
-          next = uint64_t{did} + 1;
+          next = did + 1;
+          if (goes_on) ++read;
         }
         return absl::OkStatus();
       },
-      /*newest=*/false, &next);
+      /*newest=*/false, &read);
 }
 
 absl::Status Catalog::ForEachPostTerms(

@@ -635,9 +635,11 @@ class Catalog {
   // every private one too) with its stemmed terms and their frequencies.
   // A commit that discards the revision being read (under sustained
   // ingest, several during a scan of a million posts) does not start the
-  // read over: it goes on in the newest revision from the post it reached.
-  // A post rewritten meanwhile may come twice (the later last), and one
-  // that left the scope meanwhile may have come already.
+  // read over: it goes on in the newest revision from the post it reached,
+  // in the same database (a compaction's new files, or several databases
+  // whose docids interleave, start it over). A post rewritten meanwhile
+  // may come twice (the later last), and one that left the scope
+  // meanwhile may have come already.
   struct TermCount {
     std::string term;
     uint32_t count = 0;
