@@ -48,7 +48,9 @@ trap 'rm -rf "$work"' EXIT
 
 # One clang response file per source: the build's own flags (defines,
 # include paths, -std) without gcc's compiler, output, -c and warning flags,
-# so that only thread-safety findings are reported.
+# so that only thread-safety findings are reported, and without the
+# precompiled header (WHOKNOWS_PCH), so that each source is parsed with
+# only what it includes itself.
 python3 - "$db" "$root" "$work" "${folders[@]}" <<'EOF'
 import json, os, shlex, sys
 db, root, work = sys.argv[1:4]
@@ -61,11 +63,13 @@ for entry in json.load(open(db)):
         continue
     args = entry.get("arguments") or shlex.split(entry["command"])
     keep, skip = [], False
-    for a in args[1:]:
+    for i, a in enumerate(args[1:], 1):
         if skip:
             skip = False
         elif a == "-o":
             skip = True
+        elif a == "-include" and "cmake_pch" in args[i + 1]:
+            skip = True  # gcc's precompiled header, unreadable to clang
         elif a == "-c" or a.startswith("-W") or os.path.normpath(
                 os.path.join(entry["directory"], a)) == src:
             pass
