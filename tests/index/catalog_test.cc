@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -1373,6 +1374,20 @@ std::vector<v1::Post> Filler(int n, int round) {
   return posts;
 }
 
+// A catalog that publishes only when told and allows `read_attempts`
+// tries a read, holding Filler(posts, 0).
+std::unique_ptr<Catalog> FilledCatalog(int posts, int read_attempts) {
+  CatalogOptions o;
+  o.data_dir = TestDir();
+  o.refresh_interval = std::chrono::milliseconds(0);
+  o.read_attempts = read_attempts;
+  auto opened = Catalog::Open(o);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  if (!opened.ok()) return nullptr;
+  EXPECT_TRUE(Upsert(**opened, Filler(posts, 0)).ok());
+  return std::move(*opened);
+}
+
 // A scan of every post's terms (the expertise model's build: a million
 // posts at 1M) outlives the revision it began on under sustained ingest,
 // whose commits discard it (DatabaseModifiedError). The scan goes on in
@@ -1382,15 +1397,10 @@ std::vector<v1::Post> Filler(int n, int round) {
 // rebuilt ("reading post terms: index kept changing"). The same for the
 // look-up of given posts (the model's update).
 TEST(CatalogTest, AScanOfPostTermsGoesOnWhenCommitsDiscardItsRevision) {
-  CatalogOptions o;
-  o.data_dir = TestDir();
-  o.refresh_interval = std::chrono::milliseconds(0);
-  o.read_attempts = 1;
-  auto opened = Catalog::Open(o);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Catalog& c = **opened;
   constexpr int kPosts = 2000;
-  ASSERT_TRUE(Upsert(c, Filler(kPosts, 0)).ok());
+  std::unique_ptr<Catalog> catalog = FilledCatalog(kPosts, 1);
+  ASSERT_NE(catalog, nullptr);
+  Catalog& c = *catalog;
   int round = 0;
   // Every post rewritten three times, a commit each: the revision the read
   // is on is discarded.
@@ -1438,15 +1448,10 @@ TEST(CatalogTest, AScanOfPostTermsGoesOnWhenCommitsDiscardItsRevision) {
 // whose docids interleave) starts over as before: it never misses a post
 // either.
 TEST(CatalogTest, AScanOfPostTermsStartsOverOnOtherFilesOrSeveralDatabases) {
-  CatalogOptions o;
-  o.data_dir = TestDir();
-  o.refresh_interval = std::chrono::milliseconds(0);
-  o.read_attempts = 2;
-  auto opened = Catalog::Open(o);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Catalog& c = **opened;
   constexpr int kPosts = 2000, kDeleted = 500;
-  ASSERT_TRUE(Upsert(c, Filler(kPosts, 0)).ok());
+  std::unique_ptr<Catalog> catalog = FilledCatalog(kPosts, 2);
+  ASSERT_NE(catalog, nullptr);
+  Catalog& c = *catalog;
   for (int i = 0; i < kDeleted; ++i) {
     auto deleted = c.DeletePost(absl::StrCat("fill-", i));
     ASSERT_TRUE(deleted.ok() && *deleted) << i;
