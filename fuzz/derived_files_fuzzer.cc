@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -194,18 +195,24 @@ void CheckDerived(const std::string& path) {
 }
 
 void CheckGraph(const std::string& path) {
-  auto read = whoknows::index::ReadGraphState(path, Stamps(), GraphOptions{});
+  std::optional<whoknows::index::FileVersion> tsv;
+  auto read =
+      whoknows::index::ReadGraphState(path, Stamps(), GraphOptions{}, &tsv);
   if (!read.ok()) return;
   const std::string again = path + ".again";
-  if (!whoknows::index::WriteGraphState(again, Stamps(), GraphOptions{}, *read)
+  if (!whoknows::index::WriteGraphState(again, Stamps(), GraphOptions{}, *read,
+                                        tsv)
            .ok())
     Fail("a graph read from graph.bin could not be written again");
-  auto reread =
-      whoknows::index::ReadGraphState(again, Stamps(), GraphOptions{});
+  std::optional<whoknows::index::FileVersion> reread_tsv;
+  auto reread = whoknows::index::ReadGraphState(again, Stamps(), GraphOptions{},
+                                                &reread_tsv);
   if (!reread.ok()) Fail("a rewritten graph.bin no longer reads");
   if (reread->num_people() != read->num_people() ||
       reread->num_edges() != read->num_edges())
     Fail("a rewritten graph.bin reads back other people or ties");
+  if (reread_tsv != tsv)
+    Fail("a rewritten graph.bin says another thing of graph.tsv");
 }
 
 void CheckDocids(const std::string& path) {

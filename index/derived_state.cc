@@ -1,5 +1,6 @@
 #include "index/derived_state.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cstring>
@@ -366,19 +367,25 @@ absl::StatusOr<std::string> ReadAll(const std::string& path) {
   return bytes;
 }
 
-// The checked body (after the magic and version, before the trailer).
-absl::StatusOr<std::string_view> CheckedBody(const std::string& path,
-                                             std::string_view bytes,
-                                             std::string_view magic,
-                                             uint32_t version) {
+// The checked body (after the magic and version, before the trailer) of a
+// file of `version` or, given `oldest`, of any version from `oldest` to
+// `version` (the one read set in `read`, when given).
+absl::StatusOr<std::string_view> CheckedBody(
+    const std::string& path, std::string_view bytes, std::string_view magic,
+    uint32_t version, uint32_t oldest = 0, uint32_t* read = nullptr) {
   const size_t header = magic.size() + 4;
   if (bytes.size() < header + kTrailerBytes || !bytes.starts_with(magic))
     return Corrupt(path, "not a derived-state file (truncated?)");
   Reader stated_version(bytes.substr(magic.size(), 4));
-  if (const uint64_t v = stated_version.Fixed(4); v != version) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": format version ", v, ", this build reads ", version));
+  if (oldest == 0) oldest = version;
+  const uint64_t v = stated_version.Fixed(4);
+  if (v < oldest || v > version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": format version ", v, ", this build reads ",
+                     oldest == version ? absl::StrCat(version)
+                                       : absl::StrCat(oldest, "-", version)));
   }
+  if (read) *read = static_cast<uint32_t>(v);
   const size_t length = bytes.size() - kTrailerBytes;
   Reader trailer(bytes.substr(length));
   const uint64_t stated = trailer.Fixed(8);
@@ -413,10 +420,11 @@ absl::Status CheckStamps(const std::string& path, Reader& r,
 absl::StatusOr<Reader> ReadChecked(const std::string& path,
                                    std::string_view magic, uint32_t version,
                                    const DatabaseStamps& expected,
-                                   std::string& bytes) {
+                                   std::string& bytes, uint32_t oldest = 0,
+                                   uint32_t* read = nullptr) {
   WK_ASSIGN_OR_RETURN(bytes, ReadAll(path));
   WK_ASSIGN_OR_RETURN(const std::string_view body,
-                      CheckedBody(path, bytes, magic, version));
+                      CheckedBody(path, bytes, magic, version, oldest, read));
   Reader r(body);
   WK_RETURN_IF_ERROR(CheckStamps(path, r, expected));
   return r;
@@ -578,14 +586,29 @@ absl::Status ReadVertex(const std::string& path, Reader& r, size_t v,
 
 }  // namespace
 
+std::optional<FileVersion> VersionOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return std::nullopt;
+  return FileVersion{.size = static_cast<uint64_t>(st.st_size),
+                     .mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 +
+                                 st.st_mtim.tv_nsec};
+}
+
 absl::Status WriteGraphState(const std::string& path,
                              const DatabaseStamps& stamps,
                              const GraphOptions& options,
-                             const ColleagueGraph& graph) {
+                             const ColleagueGraph& graph,
+                             const std::optional<FileVersion>& tsv) {
   return WriteFileAtomically(path, [&](std::ostream& out) {
     Writer w(out);
     WriteHeader(w, kGraphMagic, kGraphStateVersion, stamps);
     WriteGraphOptions(w, options);
+    w.Varint(tsv ? kGraphTsvInStep : 0);
+    if (tsv) {
+      w.Varint(tsv->size);
+      w.Varint(Zigzag(tsv->mtime_ns));
+    }
     const size_t n = graph.num_people();
     w.Varint(n);
     ColleagueGraph::StoredVertex v;
@@ -602,12 +625,29 @@ absl::Status WriteGraphState(const std::string& path,
 
 absl::StatusOr<ColleagueGraph> ReadGraphState(const std::string& path,
                                               const DatabaseStamps& expected,
-                                              const GraphOptions& options) {
+                                              const GraphOptions& options,
+                                              std::optional<FileVersion>* tsv) {
   std::string bytes;
+  uint32_t version = 0;
   WK_ASSIGN_OR_RETURN(
-      Reader r,
-      ReadChecked(path, kGraphMagic, kGraphStateVersion, expected, bytes));
+      Reader r, ReadChecked(path, kGraphMagic, kGraphStateVersion, expected,
+                            bytes, kGraphStateOldestVersion, &version));
   WK_RETURN_IF_ERROR(CheckGraphOptions(path, r, options));
+  const uint64_t flags = version >= 2 ? r.Varint() : 0;
+  if (r.bad()) return Corrupt(path, "unparsable flags");
+  if ((flags & ~kGraphTsvInStep) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": flags ", flags, ", which this build does not know"));
+  }
+  std::optional<FileVersion> tsv_read;
+  if (flags & kGraphTsvInStep) {
+    FileVersion v;
+    v.size = r.Varint();
+    v.mtime_ns = Unzigzag(r.Varint());
+    if (r.bad()) return Corrupt(path, "unparsable graph.tsv version");
+    tsv_read = v;
+  }
+  if (tsv) *tsv = tsv_read;
   const uint64_t n = r.Varint();
   if (r.bad() || n > r.left()) return Corrupt(path, "unparsable vertex count");
   absl::StatusOr<ColleagueGraph> graph = ColleagueGraph::FromStored(

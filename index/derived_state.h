@@ -30,6 +30,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -97,35 +98,59 @@ absl::StatusOr<DerivedRecords> ReadDerivedState(const std::string& path,
 // folder's and the catalog's, else built from the posts. Written by the
 // writer's close with the snapshot it published last when that snapshot
 // holds every write; removed with derived.bin at the first write after
-// Open. Format (version 1), integers as in derived.bin:
+// Open. Format (version 2), integers as in derived.bin:
 //   "WKGRAPHB"  8 bytes of magic
 //   version     fixed 4 bytes, little endian
 //   3 stamps    as derived.bin's
 //   options     5 kind weights (fixed 8 bytes, IEEE double), then
 //               max_thread_participants zigzag
+//   flags       varint: bit 0 (kGraphTsvInStep) when graph.tsv was written
+//               from this same graph, so that Open need not write it again
+//               (98 MB at 1M posts), followed by graph.tsv's size (varint)
+//               and modification time in ns (zigzag) as they were then:
+//               Open trusts the file only while both still hold. Version 1
+//               had no flags (read as 0)
 //   vertices    count, then for each vertex in order: the person id
 //               (length + bytes); out-edges: count, then each target, kind,
 //               weight (fixed 8 bytes), count, last_seen zigzag; in-edges:
 //               count, then each source and the edge's place among the
 //               source's out-edges
 //   trailer     as derived.bin's (length, crc32)
-inline constexpr uint32_t kGraphStateVersion = 1;
+inline constexpr uint32_t kGraphStateVersion = 2;
+// The oldest version ReadGraphState reads (its flags read as 0).
+inline constexpr uint32_t kGraphStateOldestVersion = 1;
+inline constexpr uint64_t kGraphTsvInStep = 1;
 
-// Writes `graph`, stamped with `stamps` and `options`, to `path` atomically.
+// A file as stat(2) tells it apart from another written since: its size
+// and modification time. A copy that keeps the time (`cp -a`) keeps the
+// bytes too.
+struct FileVersion {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileVersion&) const = default;
+};
+// `path`'s, or none when it is not a regular file that can be stat'ed.
+std::optional<FileVersion> VersionOf(const std::string& path);
+
+// Writes `graph`, stamped with `stamps` and `options`, to `path` atomically;
+// `tsv`: graph.tsv as it was when it held this graph (kGraphTsvInStep), or
+// none.
 absl::Status WriteGraphState(const std::string& path,
                              const DatabaseStamps& stamps,
                              const GraphOptions& options,
-                             const ColleagueGraph& graph);
+                             const ColleagueGraph& graph,
+                             const std::optional<FileVersion>& tsv = {});
 
 // The graph in `path`, equal to the one written vertex for vertex and edge
 // for edge, when the file is whole and was written from databases stamped
-// `expected` with `options`. NOT_FOUND when there is no file;
-// FAILED_PRECONDITION for another format version, other stamps or other
-// options (saying which); DATA_LOSS for a file that is truncated, damaged
-// or does not hold a graph.
-absl::StatusOr<ColleagueGraph> ReadGraphState(const std::string& path,
-                                              const DatabaseStamps& expected,
-                                              const GraphOptions& options);
+// `expected` with `options`; `tsv`, when given, is set to what the writer
+// said of graph.tsv. NOT_FOUND when there is no file;
+// FAILED_PRECONDITION for another format version, flags this build does
+// not know, other stamps or other options (saying which); DATA_LOSS for a
+// file that is truncated, damaged or does not hold a graph.
+absl::StatusOr<ColleagueGraph> ReadGraphState(
+    const std::string& path, const DatabaseStamps& expected,
+    const GraphOptions& options, std::optional<FileVersion>* tsv = nullptr);
 
 // The docid file (<data>/docids.bin): the public database's docid table
 // (PostDocids: document id -> post number) as a snapshot built from scratch

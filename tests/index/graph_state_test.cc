@@ -8,16 +8,21 @@
 // built from the posts instead and the writer removes the file. Real Xapian
 // databases in test folders.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <bit>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "index/catalog.h"
@@ -38,7 +43,9 @@ using testing_util::MakePerson;
 using testing_util::MakePost;
 using testing_util::ReadBytes;
 using testing_util::Resealed;
+using testing_util::StampsEnd;
 using testing_util::TestDir;
+using testing_util::Varint;
 using testing_util::WithVersion;
 using testing_util::WriteFile;
 
@@ -164,6 +171,76 @@ TEST(GraphStateTest, AGraphReadBackIsTheGraphWrittenVertexForVertex) {
     ASSERT_TRUE(a && b);
     EXPECT_EQ(Vertices(*b), Vertices(*a));
   }
+}
+
+// Where a graph.bin written with the default options holds its flags:
+// after the options (5 weights, then max_thread_participants as a zigzag
+// varint).
+size_t FlagsAt(const std::string& bytes) {
+  const auto most = static_cast<uint64_t>(
+      static_cast<uint32_t>(GraphOptions{}.max_thread_participants));
+  return StampsEnd(bytes) + 5 * 8 + Varint(2 * most).size();
+}
+
+// A graph.bin as a close that did not know graph.tsv to hold its graph
+// would have written it: flags 0, no graph.tsv version after them.
+std::string WithoutTsv(std::string bytes) {
+  const size_t at = FlagsAt(bytes);
+  if (bytes[at] != 1) return bytes;
+  size_t end = at + 1;
+  for (int varints = 0; varints < 2; ++end)
+    if (!(static_cast<unsigned char>(bytes[end]) & 0x80)) ++varints;
+  bytes.erase(at + 1, end - at - 1);
+  bytes[at] = 0;
+  return Resealed(std::move(bytes));
+}
+
+// What a graph.bin says of graph.tsv reads back as written; a version-1
+// file (no flags) reads as the same graph, saying nothing of graph.tsv;
+// flags this build does not know are refused.
+TEST(GraphStateTest, WhatTheFileSaysOfGraphTsvReadsBackAndVersionOneIsRead) {
+  const RandomCompany company = MakeRandomCompany(8, 30, 300);
+  const ColleagueGraph built =
+      ColleagueGraph::Build(Metas(company), Managers(company));
+  const std::string path = TestDir(/*create=*/true) + "/graph.bin";
+  const std::optional<FileVersion> versions[] = {
+      FileVersion{.size = 98'562'278, .mtime_ns = 1'764'700'000'123'456'789},
+      FileVersion{.size = 0, .mtime_ns = -1}, std::nullopt};
+  for (const auto& tsv : versions) {
+    ASSERT_TRUE(WriteGraphState(path, SomeStamps(), {}, built, tsv).ok());
+    std::optional<FileVersion> read_tsv = FileVersion{.size = 7};
+    auto read = ReadGraphState(path, SomeStamps(), {}, &read_tsv);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read_tsv, tsv);
+    EXPECT_EQ(EdgesOf(*read), EdgesOf(built));
+  }
+  const std::string bytes = ReadBytes(path);  // written saying nothing
+  const size_t flags_at = FlagsAt(bytes);
+  ASSERT_EQ(bytes[flags_at], 0);
+  std::string v1 = bytes;
+  v1.erase(flags_at, 1);
+  WriteFile(path, WithVersion(v1, 1));
+  std::optional<FileVersion> v1_tsv = FileVersion{};
+  auto read = ReadGraphState(path, SomeStamps(), {}, &v1_tsv);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(v1_tsv, std::nullopt);
+  EXPECT_EQ(EdgesOf(*read), EdgesOf(built));
+  std::string unknown = bytes;
+  unknown[flags_at] = 2;
+  WriteFile(path, Resealed(unknown));
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      ReadGraphState(path, SomeStamps(), {}).status()));
+  WriteFile(path, WithVersion(bytes, 0));
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      ReadGraphState(path, SomeStamps(), {}).status()));
+  // Flagged, but cut before graph.tsv's version: not read as a graph.
+  std::string cut = bytes;
+  cut[flags_at] = 1;
+  cut.resize(flags_at + 1);
+  cut.append(12, '\0');
+  WriteFile(path, Resealed(cut));
+  EXPECT_TRUE(
+      absl::IsDataLoss(ReadGraphState(path, SomeStamps(), {}).status()));
 }
 
 TEST(GraphStateTest, FilesThatAreNotTheGraphAreRefused) {
@@ -302,6 +379,122 @@ TEST(GraphStateTest, AWriteRemovesTheFileAndACurrentCloseWritesItAnew) {
   const auto s = c->snapshot();
   EXPECT_GT(s->graph->TieStrength("u1", s->FindPost("p0")->author_id), 0);
   EXPECT_EQ(EdgesOf(*s->graph), EdgesOf(*BuiltFrom(*s)));
+}
+
+// A file's inode and change time, which a write changes (atomic: a
+// temporary renamed over it, whose inode may be the one freed by the write
+// before); "" when there is none.
+std::string Written(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_ino) + "@" + std::to_string(st.st_ctim.tv_sec) +
+         "." + std::to_string(st.st_ctim.tv_nsec);
+}
+
+// Opens `dir` (the writer, its graph saver running) and closes it after a
+// while, long past the saver's first look (it ticks every 200 ms).
+void StartAndStop(const std::string& dir, bool expect_graph_from_file = true) {
+  auto c = testing_util::OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(GraphFromFile(*c), expect_graph_from_file);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+}
+
+// Opened and closed with no write in between, a folder whose graph.bin says
+// graph.tsv holds its graph, graph.tsv being as it was then, does not get
+// graph.tsv written again (it was, at every start: 98 MB and 3-6 s of CPU
+// at 1M posts); nor graph.bin.
+TEST(GraphStateTest, AStartFromTheFileLeavesGraphTsvAsItIs) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string tsv_path = DataDir(dir).graph();
+  const std::string tsv = Written(tsv_path);
+  const std::string bin = Written(GraphPath(dir));
+  ASSERT_NE(tsv, "");
+  ASSERT_NE(bin, "");
+  const std::string bytes = ReadBytes(GraphPath(dir));
+  ASSERT_EQ(bytes[FlagsAt(bytes)], 1) << "the close said graph.tsv holds it";
+  for (int i = 0; i < 2; ++i) StartAndStop(dir);
+  EXPECT_EQ(Written(tsv_path), tsv) << "graph.tsv was written again";
+  EXPECT_EQ(Written(GraphPath(dir)), bin) << "graph.bin was written again";
+}
+
+// Without graph.tsv, with a graph.tsv changed since the close (another
+// size or time), or with a graph.bin that does not say graph.tsv holds its
+// graph (version 1, or a close that could not tell), the start writes
+// graph.tsv, and the close writes graph.bin again to say so.
+TEST(GraphStateTest, AStartWritesGraphTsvUnlessTheFileSaysItHoldsTheGraph) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string tsv_path = DataDir(dir).graph();
+  const std::string tsv_bytes = ReadBytes(tsv_path);
+  ASSERT_FALSE(tsv_bytes.empty());
+  const std::string bytes = ReadBytes(GraphPath(dir));
+  ASSERT_EQ(bytes[FlagsAt(bytes)], 1) << "the close said graph.tsv holds it";
+  // Each way graph.tsv may not be what graph.bin said, done while the
+  // server was down.
+  const std::vector<std::pair<std::string, std::function<void()>>> cases = {
+      {"removed", [&] { fs::remove(tsv_path); }},
+      {"emptied", [&] { WriteFile(tsv_path, ""); }},
+      {"the same size, another time",
+       [&] {
+         fs::last_write_time(
+             tsv_path, fs::last_write_time(tsv_path) - std::chrono::seconds(5));
+       }},
+      {"graph.bin saying nothing of it",
+       [&] {
+         WriteFile(GraphPath(dir), WithoutTsv(ReadBytes(GraphPath(dir))));
+       }},
+  };
+  for (const auto& [what, change] : cases) {
+    SCOPED_TRACE(what);
+    change();
+    const std::string tsv = Written(tsv_path);
+    StartAndStop(dir);
+    EXPECT_NE(Written(tsv_path), tsv) << "graph.tsv not written";
+    EXPECT_TRUE(ReadBytes(tsv_path) == tsv_bytes)
+        << "graph.tsv does not hold the graph";
+    const std::string now = ReadBytes(GraphPath(dir));
+    ASSERT_FALSE(now.empty());
+    EXPECT_EQ(now[FlagsAt(now)], 1)
+        << "the close did not write graph.bin again to say graph.tsv holds it";
+    // And the start after it leaves graph.tsv as it is.
+    const std::string written = Written(tsv_path);
+    StartAndStop(dir);
+    EXPECT_EQ(Written(tsv_path), written);
+  }
+}
+
+// A start that took graph.tsv as saved still saves the graphs that follow:
+// a write's new tie reaches graph.tsv, and graph.bin says so at close.
+TEST(GraphStateTest, AfterAStartFromTheFileAWritesGraphIsSaved) {
+  const std::string dir = TestDir();
+  WriteCompany(dir);
+  const std::string tsv_path = DataDir(dir).graph();
+  const std::string before = ReadBytes(tsv_path);
+  {
+    auto c = testing_util::OpenCatalog(dir);
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(GraphFromFile(*c));
+    ASSERT_TRUE(
+        c->UpsertPosts({{MakePost("n1", "u1", v1::POST_KIND_ANSWER, "New",
+                                  "A reply.", kT0 + 99'999, "p0", "en")}})
+            .ok());
+    c->Refresh();
+  }
+  const std::string after = ReadBytes(tsv_path);
+  EXPECT_TRUE(after != before) << "the write's graph was not saved";
+  const std::string bytes = ReadBytes(GraphPath(dir));
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes[FlagsAt(bytes)], 1);
+  // The next start uses both as they are.
+  const std::string tsv = Written(tsv_path);
+  StartAndStop(dir);
+  EXPECT_EQ(Written(tsv_path), tsv);
+  auto c = testing_util::OpenCatalog(dir);
+  ASSERT_NE(c, nullptr);
+  const auto s = c->snapshot();
+  EXPECT_GT(s->graph->TieStrength("u1", s->FindPost("p0")->author_id), 0);
 }
 
 // Opens `dir` with `bytes` as its graph.bin: the file must not be used
