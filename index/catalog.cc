@@ -1464,7 +1464,7 @@ struct Catalog::Impl {
                              /*now=*/true);
     } else if (tsv_in_step) {
       // Open's graph from graph.bin, which graph.tsv holds already: not
-      // written again (98 MB and over a second of CPU at 1M posts).
+      // written again (98 MB and seconds of CPU at 1M posts).
       absl::MutexLock saving(&graph_mu);
       if (saved_graph.expired() && saved_generation < s->generation) {
         saved_graph = s->graph;

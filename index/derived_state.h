@@ -122,8 +122,10 @@ inline constexpr uint32_t kGraphStateOldestVersion = 1;
 inline constexpr uint64_t kGraphTsvInStep = 1;
 
 // A file as stat(2) tells it apart from another written since: its size
-// and modification time. A copy that keeps the time (`cp -a`) keeps the
-// bytes too.
+// and modification time (not its inode, so that a copy of the folder that
+// keeps the times, `cp -a`, is still trusted). An edit that keeps the size
+// within the time's granularity (a second on some filesystems) goes
+// unseen.
 struct FileVersion {
   uint64_t size = 0;
   int64_t mtime_ns = 0;

@@ -370,6 +370,10 @@ absl::StatusOr<ColleagueGraph> ColleagueGraph::FromStored(
   return result;
 }
 
+// A change to this format must come with a new kGraphStateVersion
+// (index/derived_state.h): a start trusts graph.tsv as graph.bin's close
+// left it, so only a graph.bin this build does not read makes it write the
+// file again, in the new format.
 absl::Status ColleagueGraph::Save(const std::string& path) const {
   return WriteFileAtomically(path, [&](std::ostream& out) {
     const Impl::Graph& g = impl_->graph;
