@@ -643,7 +643,14 @@ void Fuse(const FusionWeights& fusion, const ExposureScorer& exposure, int keep,
   }
   SetProbabilities(ranked);
   if (exposure.on()) {
-    for (ExpertResult& r : *ranked) r.score -= exposure.Penalty(r.person_id);
+    std::vector<const std::string*> people;
+    people.reserve(ranked->size());
+    for (const ExpertResult& r : *ranked) people.push_back(&r.person_id);
+    const std::vector<double> penalty = exposure.Penalties(people);
+    for (size_t i = 0; i < ranked->size(); ++i) {
+      (*ranked)[i].exposure_penalty = penalty[i];
+      (*ranked)[i].score -= penalty[i];
+    }
   }
   // A total order (ties by id), so a partial sort keeps exactly the best.
   auto better = [](const ExpertResult& x, const ExpertResult& y) {
@@ -662,7 +669,7 @@ void Fuse(const FusionWeights& fusion, const ExposureScorer& exposure, int keep,
       r.breakdown[SignalName(static_cast<Signal>(i))] =
           fusion.weight[i] * r.features[i];
     }
-    if (exposure.on()) r.breakdown["exposure"] = -exposure.Penalty(r.person_id);
+    if (exposure.on()) r.breakdown["exposure"] = -r.exposure_penalty;
   }
 }
 

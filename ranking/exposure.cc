@@ -86,6 +86,18 @@ double ExposureLedger::Total(int64_t now) const {
   return Decayed(total_, now);
 }
 
+double ExposureLedger::ExposuresAndTotal(
+    const std::vector<const std::string*>& people, int64_t now,
+    std::vector<double>* each) const {
+  each->assign(people.size(), 0);
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < people.size(); ++i) {
+    auto it = counters_.find(*people[i]);
+    if (it != counters_.end()) (*each)[i] = Decayed(it->second, now);
+  }
+  return Decayed(total_, now);
+}
+
 void ExposureLedger::Forget(const std::string& person) {
   absl::MutexLock lock(&mu_);
   counters_.erase(person);
@@ -104,8 +116,16 @@ size_t ExposureLedger::RecordAndForgetAbsent(
   if (!due) return 0;
   absent_people_ = people;
   absent_checked_ = now;
-  return std::erase_if(
-      counters_, [&](const auto& entry) { return !present(entry.first); });
+  size_t dropped = 0;
+  for (auto it = counters_.begin(); it != counters_.end();) {
+    if (present(it->first)) {
+      ++it;
+    } else {
+      counters_.erase(it++);
+      ++dropped;
+    }
+  }
+  return dropped;
 }
 
 size_t ExposureLedger::size() const {
@@ -126,17 +146,23 @@ double ExposurePenalty(const ExposureShape& shape, double exposure,
 ExposureScorer::ExposureScorer(const ExposureShape& shape,
                                const ExposureLedger* ledger, int64_t now,
                                size_t people)
-    : shape_(shape), ledger_(shape.weight != 0 ? ledger : nullptr), now_(now) {
-  if (ledger_) {
-    fair_share_ =
-        std::max(1.0, ledger_->Total(now) /
-                          static_cast<double>(std::max<size_t>(1, people)));
-  }
-}
+    : shape_(shape),
+      ledger_(shape.weight != 0 ? ledger : nullptr),
+      now_(now),
+      people_(people) {}
 
-double ExposureScorer::Penalty(const std::string& person) const {
-  if (!ledger_) return 0;
-  return ExposurePenalty(shape_, ledger_->Exposure(person, now_), fair_share_);
+std::vector<double> ExposureScorer::Penalties(
+    const std::vector<const std::string*>& candidates) const {
+  std::vector<double> penalty;
+  if (!ledger_) {
+    penalty.assign(candidates.size(), 0);
+    return penalty;
+  }
+  const double total = ledger_->ExposuresAndTotal(candidates, now_, &penalty);
+  const double fair_share =
+      std::max(1.0, total / static_cast<double>(std::max<size_t>(1, people_)));
+  for (double& p : penalty) p = ExposurePenalty(shape_, p, fair_share);
+  return penalty;
 }
 
 }  // namespace whoknows::ranking

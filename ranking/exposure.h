@@ -12,10 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 
@@ -56,6 +56,11 @@ class ExposureLedger {
   double Exposure(const std::string& person, int64_t now) const;
   // Everyone's decayed suggestions at `now`.
   double Total(int64_t now) const;
+  // Exposure(*people[i], now) into (*each)[i], and Total(now), read in one
+  // hold: a ranking's candidates and the fair share they are weighed
+  // against, as the ledger stood at one moment.
+  double ExposuresAndTotal(const std::vector<const std::string*>& people,
+                           int64_t now, std::vector<double>* each) const;
   // Drops `person`'s counter (erasure). Their share of Total decays away.
   void Forget(const std::string& person);
   // Record(people, now, present), then drops the counters of those
@@ -89,7 +94,9 @@ class ExposureLedger {
 
   const ExposureLedgerOptions options_;
   mutable absl::Mutex mu_;
-  std::unordered_map<std::string, Counter> counters_ ABSL_GUARDED_BY(mu_);
+  // A ranking looks up every candidate, most of whom have no counter: an
+  // open-addressing table answers those from its control bytes.
+  absl::flat_hash_map<std::string, Counter> counters_ ABSL_GUARDED_BY(mu_);
   Counter total_ ABSL_GUARDED_BY(mu_);
   // ForgetAbsent's last pass: the people count it saw and when (unix s).
   size_t absent_people_ ABSL_GUARDED_BY(mu_) = 0;
@@ -117,16 +124,20 @@ double ExposurePenalty(const ExposureShape& shape, double exposure,
 // no ledger.
 class ExposureScorer {
  public:
+  // `people`: how many the directory holds (the fair share's divisor).
   ExposureScorer(const ExposureShape& shape, const ExposureLedger* ledger,
                  int64_t now, size_t people);
   bool on() const { return ledger_ != nullptr; }
-  double Penalty(const std::string& person) const;
+  // The penalty of each of `candidates`, in order, from one read of the
+  // ledger (ExposureLedger::ExposuresAndTotal); all 0 when off.
+  std::vector<double> Penalties(
+      const std::vector<const std::string*>& candidates) const;
 
  private:
   const ExposureShape shape_;
   const ExposureLedger* ledger_;  // null: off
   const int64_t now_;
-  double fair_share_ = 1;
+  const size_t people_;
 };
 
 }  // namespace whoknows::ranking

@@ -141,6 +141,10 @@ struct ExpertResult {
   // Signal name -> weight x feature; they add up to `score`. Signals with a
   // zero weight are left out.
   std::map<std::string, double> breakdown;
+  // Subtracted from `score` after the probability was set, for how often
+  // this person was suggested lately (ExposureScorer); breakdown's
+  // "exposure" is its negation.
+  double exposure_penalty = 0;
   Features features{};                 // raw feature values
   std::vector<EvidencePost> evidence;  // best first
   // Strongest chain of ties from the asker to this person (asker first),

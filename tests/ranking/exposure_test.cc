@@ -59,6 +59,55 @@ TEST(ExposureLedgerTest, KeepsAtMostMaxPeopleAndTheBusiestSurvive) {
   EXPECT_EQ(ledger.Exposure("p0", kNow + 10'000), 0);
 }
 
+// A ranking reads every candidate and the total in one hold: the same
+// figures as one read each, a 0 for whoever has no counter, in order.
+TEST(ExposureLedgerTest, ReadsCandidatesAndTotalAtOnce) {
+  ExposureLedger ledger({.window_days = 7});
+  ledger.Record({"erik", "erik", "sara"}, kNow);
+  ledger.Record({"erik"}, kNow + kDay);
+  const std::string erik = "erik", sara = "sara", nobody = "nobody";
+  std::vector<double> each = {42};
+  const double total = ledger.ExposuresAndTotal({&sara, &nobody, &erik, &sara},
+                                                kNow + 2 * kDay, &each);
+  ASSERT_EQ(each.size(), 4u);
+  EXPECT_DOUBLE_EQ(each[0], ledger.Exposure("sara", kNow + 2 * kDay));
+  EXPECT_EQ(each[1], 0);
+  EXPECT_DOUBLE_EQ(each[2], ledger.Exposure("erik", kNow + 2 * kDay));
+  EXPECT_DOUBLE_EQ(each[3], each[0]);
+  EXPECT_GT(each[2], each[0]);
+  EXPECT_DOUBLE_EQ(total, ledger.Total(kNow + 2 * kDay));
+  EXPECT_DOUBLE_EQ(ledger.ExposuresAndTotal({}, kNow + kDay, &each),
+                   ledger.Total(kNow + kDay));
+  EXPECT_TRUE(each.empty());
+}
+
+// The scorer weighs each candidate against the fair share of the total it
+// read with them; off, it reads nothing and every penalty is 0.
+TEST(ExposureScorerTest, PenaltiesFollowTheFairShareOfOneRead) {
+  ExposureLedger ledger({.window_days = 0});  // no decay: exact figures
+  for (int i = 0; i < 9; ++i) ledger.Record({"erik"}, kNow);
+  ledger.Record({"sara", "anna", "olle"}, kNow);
+  const std::string erik = "erik", sara = "sara", nobody = "nobody";
+  const ExposureShape shape{.weight = 1, .free_shares = 1};
+  // 12 suggestions over 4 people: a fair share of 3.
+  const ExposureScorer scorer(shape, &ledger, kNow, 4);
+  ASSERT_TRUE(scorer.on());
+  const std::vector<double> p = scorer.Penalties({&sara, &erik, &nobody});
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0], 0);
+  EXPECT_DOUBLE_EQ(p[1], ExposurePenalty(shape, 9, 3));
+  EXPECT_DOUBLE_EQ(p[1], std::log(3.0));  // 9 / 3 - 1 free share = 2
+  EXPECT_EQ(p[2], 0);
+  // A directory of one: the fair share is the whole total.
+  EXPECT_DOUBLE_EQ(
+      ExposureScorer(shape, &ledger, kNow, 1).Penalties({&erik})[0], 0);
+  const ExposureScorer off({.weight = 0}, &ledger, kNow, 4);
+  EXPECT_FALSE(off.on());
+  EXPECT_EQ(off.Penalties({&erik, &sara}), std::vector<double>({0, 0}));
+  EXPECT_EQ(ExposureScorer(shape, nullptr, kNow, 4).Penalties({&erik}),
+            std::vector<double>({0}));
+}
+
 TEST(ExposurePenaltyTest, SmoothAndZeroWhenOffOrUnexposed) {
   EXPECT_EQ(ExposurePenalty({.weight = 0}, 10, 1), 0);
   EXPECT_EQ(ExposurePenalty({.weight = 0.5}, 0, 1), 0);
