@@ -37,6 +37,8 @@
 #                         DIR/cli/whoknows: pass another build's to compare
 #                         servers with the same clients)
 #   --skip LIST           phases to leave out: latency,network,ingest
+#   --concurrency LIST    the latency phases' client counts (default 1,8,32;
+#                         e.g. 1 for an A/B pair of FindExperts / raw)
 #   --network-deadline N  seconds AnalyzeNetwork may take (default 900)
 #   --keep-copy           leave the scratch copy (its path is printed)
 #   --serve-flags STR     more flags for `serve` (split on spaces), e.g.
@@ -49,7 +51,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 posts=100000 people=5000 seconds=20 ingest_seconds=60 batch=500 rpc=stream
 jsonl="" bin=build keep=0 server_bin="" skip="" network_deadline=900
-rss_trace="" serve_flags=""
+rss_trace="" serve_flags="" concurrency=1,8,32
 while [ $# -gt 1 ]; do
   case $1 in
     --jsonl) jsonl=$2 ;;
@@ -62,6 +64,7 @@ while [ $# -gt 1 ]; do
     --bin) bin=$2 ;;
     --server-bin) server_bin=$2 ;;
     --skip) skip=$2 ;;
+    --concurrency) concurrency=$2 ;;
     --network-deadline) network_deadline=$2 ;;
     --rss-trace) rss_trace=$2 ;;
     --serve-flags) serve_flags=$2 ;;
@@ -158,7 +161,8 @@ bench() {
 }
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
 skipped latency || {
-  bench --mode latency --seconds "$seconds" --data "$work/data"
+  bench --mode latency --seconds "$seconds" --data "$work/data" \
+    --concurrency "$concurrency"
   rss_now "after the queries"
 }
 skipped network || bench --mode network --deadline "$network_deadline"
