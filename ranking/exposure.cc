@@ -76,13 +76,13 @@ void ExposureLedger::MakeRoom(int64_t now) {
 }
 
 double ExposureLedger::Exposure(const std::string& person, int64_t now) const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   auto it = counters_.find(person);
   return it == counters_.end() ? 0 : Decayed(it->second, now);
 }
 
 double ExposureLedger::Total(int64_t now) const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return Decayed(total_, now);
 }
 
@@ -90,7 +90,8 @@ double ExposureLedger::ExposuresAndTotal(
     const std::vector<const std::string*>& people, int64_t now,
     std::vector<double>* each) const {
   each->assign(people.size(), 0);
-  absl::MutexLock lock(&mu_);
+  // Shared: concurrent rankings read at once.
+  absl::ReaderMutexLock lock(&mu_);
   for (size_t i = 0; i < people.size(); ++i) {
     auto it = counters_.find(*people[i]);
     if (it != counters_.end()) (*each)[i] = Decayed(it->second, now);
@@ -116,20 +117,12 @@ size_t ExposureLedger::RecordAndForgetAbsent(
   if (!due) return 0;
   absent_people_ = people;
   absent_checked_ = now;
-  size_t dropped = 0;
-  for (auto it = counters_.begin(); it != counters_.end();) {
-    if (present(it->first)) {
-      ++it;
-    } else {
-      counters_.erase(it++);
-      ++dropped;
-    }
-  }
-  return dropped;
+  return absl::erase_if(
+      counters_, [&](const auto& entry) { return !present(entry.first); });
 }
 
 size_t ExposureLedger::size() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return counters_.size();
 }
 
