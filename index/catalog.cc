@@ -1249,6 +1249,9 @@ struct Catalog::Impl {
   std::weak_ptr<const ColleagueGraph> saved_graph ABSL_GUARDED_BY(graph_mu);
   uint64_t saved_generation ABSL_GUARDED_BY(graph_mu) = 0;
   absl::Time graph_saved_at ABSL_GUARDED_BY(graph_mu) = absl::InfinitePast();
+  // The CPU time of the last save that succeeded (the saving thread's):
+  // the next incremental save waits at least this / graph_save_cpu_share.
+  absl::Duration graph_save_cpu ABSL_GUARDED_BY(graph_mu);
   // Written under graph_mu; read without it by Publish.
   std::atomic<bool> graph_save_failed{false};
   // Erasures begun (HoldDerivedFilesForErasure; written under graph_mu) and
@@ -1258,6 +1261,7 @@ struct Catalog::Impl {
   uint64_t erasures_committed ABSL_GUARDED_BY(write_mu) = 0;
   std::thread saver;                                 // StartGraphSaver
   std::chrono::milliseconds graph_save_interval{0};  // CatalogOptions
+  double graph_save_cpu_share = 0;                   // CatalogOptions
 
   // The state a publish starts from: what the writer changed since the
   // last one or, for a build from scratch, copies of its maps.
@@ -1512,7 +1516,8 @@ struct Catalog::Impl {
   // below erasures_begun), and either `now` (a build from scratch, which
   // cost O(posts) anyway: at Open, after an erasure or an opt-out, for a
   // large change), the last save failed, or graph_save_interval has passed
-  // since it. Its outcome, or none when not saved.
+  // since it and the last save's CPU time over graph_save_cpu_share. Its
+  // outcome, or none when not saved.
   std::optional<absl::Status> MaybeSaveGraph(
       const std::shared_ptr<const ColleagueGraph>& graph, uint64_t generation,
       uint64_t erasures, bool now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_mu) {
@@ -1521,11 +1526,12 @@ struct Catalog::Impl {
       return std::nullopt;
     const absl::Time started = absl::Now();
     if (!now && !graph_save_failed &&
-        started - graph_saved_at < absl::FromChrono(graph_save_interval))
+        started - graph_saved_at < GraphSaveWaitLocked())
       return std::nullopt;
     // The graph is derived from the posts; its file is for other tools and
     // for inspection, so a failure to write it is not fatal to ingest: it
     // is kept as the background error instead.
+    const absl::Duration cpu_before = ThreadCpuTime();
     absl::Status saved = graph->Save(graph_path);
     graph_save_failed = !saved.ok();
     if (!saved.ok()) {
@@ -1536,7 +1542,19 @@ struct Catalog::Impl {
     saved_graph = graph;
     saved_generation = generation;
     graph_saved_at = started;
+    graph_save_cpu = ThreadCpuTime() - cpu_before;
     return saved;
+  }
+
+  // How long after a save the saver leaves graph.tsv lagging the published
+  // graph: graph_save_interval, or longer when the last save's CPU time
+  // would otherwise take more than graph_save_cpu_share of a core.
+  absl::Duration GraphSaveWaitLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_mu) {
+    absl::Duration wait = absl::FromChrono(graph_save_interval);
+    if (graph_save_cpu_share > 0)
+      wait = std::max(wait, graph_save_cpu / graph_save_cpu_share);
+    return wait;
   }
 
   // Installs `s` as the published snapshot and notes the publish's figures
@@ -2283,6 +2301,7 @@ struct Catalog::Impl {
   // it before, published nothing.
   void StartGraphSaver() {
     saver = std::thread([this] {
+      (void)::pthread_setname_np(::pthread_self(), "wk-graph-save");
       LowerThisThreadsPriority();
       // Not held while saving: the destructor's stop waits for one save.
       stop_mu.Lock();
@@ -3574,6 +3593,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
   d.bulk_commit_records = options.bulk_commit_records;
   d.graph_options = options.graph;
   d.graph_save_interval = options.graph_save_interval;
+  d.graph_save_cpu_share = options.graph_save_cpu_share;
   d.follow = options.follow;
   if (!read_only && (!d.shards.empty() || options.change_log_on_folder))
     d.change_log_keep = options.change_log_entries;

@@ -105,6 +105,13 @@ struct CatalogOptions {
   // publish cost the size of the company and hold the next publish up.
   // Shorter keeps the file closer to the snapshot.
   std::chrono::milliseconds graph_save_interval{60000};
+  // And at least the last save's CPU time divided by this share (0-1]
+  // after it, so that the saver takes at most this share of a core
+  // whatever the graph's size: at 1M posts a save costs seconds of CPU
+  // and writes about 100 MB, which a sustained ingest's commits wait
+  // behind. 0 or less: graph_save_interval alone. After a failed save the
+  // saver tries again at every tick, whatever the share.
+  double graph_save_cpu_share = 0.02;
   // Bilingual dictionary for cross-lingual search: each query word also
   // matches its translations. When unset, the FreeDict Swedish-English
   // dictionaries are read from `dictionary_dir` at Open (absent files mean

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "index/change_log.h"
 #include "index/data_dir.h"
 #include "index/graph.h"
@@ -1174,6 +1176,62 @@ TEST(CatalogTest, AnIncrementalPublishLeavesTheGraphToTheSaver) {
     if (!saved) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(saved) << "graph.tsv lacks bo's tie 5 s after the publish";
+}
+
+// The saver also waits the last save's CPU time over graph_save_cpu_share,
+// so that at any size it takes at most that share of a core: with a share
+// so small that any save's CPU time makes the wait days long, an
+// incremental publish's graph is not saved though the interval (0) has
+// passed; with 0 (the interval alone) it is, within the saver's ticks. The
+// close saves it in either case.
+TEST(CatalogTest, TheGraphSaverWaitsItsLastSavesCostOverItsShare) {
+  // First 0, to learn how long the saver takes here: the small share is
+  // then given three times that (at least 1.5 s) to show it does not save.
+  absl::Duration took = absl::Seconds(0.5);
+  for (const double share : {0.0, 1e-12}) {
+    SCOPED_TRACE(absl::StrCat("graph_save_cpu_share ", share));
+    // A folder each: the first's close leaves bo's tie in its graph.tsv.
+    const std::string dir =
+        (fs::path(TestDir()) / (share == 0 ? "interval" : "share")).string();
+    CatalogOptions o;
+    o.data_dir = dir;
+    o.refresh_interval = std::chrono::milliseconds(0);
+    o.graph_save_interval = std::chrono::milliseconds(0);
+    o.graph_save_cpu_share = share;
+    auto opened = Catalog::Open(o);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    std::unique_ptr<Catalog> c = *std::move(opened);
+    std::vector<v1::Post> questions;
+    for (int i = 0; i < 30; ++i) {
+      questions.push_back(Question(absl::StrCat("q", i), "anna", "VPN",
+                                   "The VPN drops.", kT0 + i, "en"));
+    }
+    ASSERT_TRUE(Upsert(*c, questions).ok());
+    c->Refresh();  // from scratch: saved at once, its CPU time noted
+    ASSERT_TRUE(
+        Upsert(*c, {Answer("a1", "bo", "q3", "Restart it.", kT0 + 100, "en")})
+            .ok());
+    c->Refresh();
+    ASSERT_TRUE(c->stats().last_publish.incremental);
+    auto saved_tie = [&] {
+      std::ifstream in(fs::path(dir) / "graph.tsv");
+      for (std::string line; std::getline(in, line);)
+        if (line.find("bo") != std::string::npos) return true;
+      return false;
+    };
+    // The saver looks every 200 ms, at nice +10; a save fsyncs.
+    const absl::Time start = absl::Now();
+    const absl::Duration wait = share == 0 ? absl::Seconds(10) : 3 * took;
+    bool saved = saved_tie();
+    while (!saved && absl::Now() - start < wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      saved = saved_tie();
+    }
+    if (share == 0) took = std::max(took, absl::Now() - start);
+    EXPECT_EQ(saved, share == 0);
+    c.reset();
+    EXPECT_TRUE(saved_tie()) << "the close did not save the graph";
+  }
 }
 
 // A publish takes the writer's state between two writes: one that begins
