@@ -198,14 +198,18 @@ ingest_cpu() {
     BEGIN { while ((getline l < before) > 0) { split(l, f, " "); was[f[1]] = f[3] } }
     { used = $3 - was[$1]
       if ($2 == "wk-ingest") writer += used
-      if ($2 == "wk-publish") publisher += used }
+      if ($2 == "wk-publish") publisher += used
+      if ($2 == "wk-graph-save") { saver += used; named = 1 } }
     END {
       per = (posts > 0 ? 1000 / posts : 0)
       printf "CPU during the ingest (%d posts): server %.1f s (%.0f ms per 1,000 posts), of which the writer thread (wk-ingest) %.1f s (%.0f ms per 1,000 posts, %.0f%%); the bench client %.1f s (%.0f ms per 1,000 posts)\n",
         posts, total, total * per * 1000, writer, writer * per * 1000,
         (total > 0 ? 100 * writer / total : 0), client, client * per * 1000
       printf "publisher thread (wk-publish) during the ingest: %.1f s of CPU in %.1f s (%.0f%% of a core)\n",
-        publisher, wall, (wall > 0 ? 100 * publisher / wall : 0) }'
+        publisher, wall, (wall > 0 ? 100 * publisher / wall : 0)
+      if (named)
+        printf "graph saver thread (wk-graph-save) during the ingest: %.1f s of CPU (%.0f%% of a core)\n",
+          saver, (wall > 0 ? 100 * saver / wall : 0) }'
 }
 skipped ingest || {
   thread_cpu >"$work/threads.before"
